@@ -1,0 +1,135 @@
+# Horcrux - build, test, run.
+#
+#   make            release build (-O2) of every program under build/release
+#   make check      ASan+UBSan build, every test suite, one "N passed, N failed" line
+#   make run        build, start horcruxd on the demo defaults (data under ./run)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      benchmarks (bench/README.md); make fuzz: the parser fuzzers
+#   make clean
+#
+# Every public target first runs scripts/install-deps, which installs any
+# missing Debian package and is a no-op otherwise; then it re-enters make
+# with HX_DEPS=ok so pkg-config is only asked once the packages are there.
+
+MODE	?= release
+B	:= build/$(MODE)
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+
+PKGS	:= libwebsockets jansson
+
+WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
+	   -Wstrict-prototypes -Wno-unused-parameter -Werror
+BASE	:= -std=c11 -D_GNU_SOURCE -g -Ilib -MMD -MP
+ifeq ($(MODE),asan)
+OPT	:= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=undefined
+else
+OPT	:= -O2
+endif
+
+LIB_SRC		:= $(wildcard lib/*.c)
+HXD_SRC		:= $(wildcard horcruxd/*.c)
+UNIT_SRC	:= $(wildcard tests/unit/test-*.c)
+TOOL_SRC	:= $(wildcard tests/tools/*.c)
+BENCH_SRC	:= $(wildcard bench/*.c)
+
+O		:= $(B)/obj
+LIB_OBJ		:= $(LIB_SRC:%.c=$(O)/%.o)
+HXD_OBJ		:= $(HXD_SRC:%.c=$(O)/%.o)
+LIBHX		:= $(B)/libhorcrux.a
+PROGS		:= $(B)/horcruxd
+UNITS		:= $(UNIT_SRC:%.c=$(B)/%)
+TOOLS		:= $(TOOL_SRC:%.c=$(B)/%)
+BENCHES		:= $(BENCH_SRC:%.c=$(B)/%)
+
+.PHONY: all check run install bench fuzz clean build build-tests do-install
+.SECONDARY:
+
+ifneq ($(HX_DEPS),ok)
+# --- public entry points: install what is missing, then re-enter ----------
+all:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=$(MODE) build
+
+check:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=asan build build-tests
+	@tests/run build/asan
+
+run:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=$(MODE) build build-tests
+	@scripts/run-demo $(B)
+
+install:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release build
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release do-install
+
+bench:
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release build build-tests
+	@bench/run build/release
+
+fuzz:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=fuzz CC=clang build-fuzz
+	@tests/fuzz/run build/fuzz
+
+clean:
+	rm -rf build
+
+else
+# --- the real build ---------------------------------------------------------
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+CFLAGS		:= $(BASE) $(OPT) $(WARN) $(PKG_CFLAGS) \
+		   -DHX_DATADIR='"$(PREFIX)/share/horcrux"' $(EXTRA_CFLAGS)
+LDFLAGS		:= $(OPT) $(EXTRA_LDFLAGS)
+
+build: $(PROGS)
+build-tests: $(UNITS) $(TOOLS) $(BENCHES)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBHX): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/horcruxd: $(HXD_OBJ) $(LIBHX)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/tools/%: $(O)/tests/tools/%.o $(LIBHX)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/bench/%: $(O)/bench/%.o $(LIBHX)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+do-install:
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/horcrux/web \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(B)/horcruxd $(DESTDIR)$(PREFIX)/sbin/horcruxd
+	cp -R share/web/. $(DESTDIR)$(PREFIX)/share/horcrux/web/
+	install -m 644 man/horcrux.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/horcruxd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 completions/horcruxd.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/horcruxd
+	install -m 644 completions/_horcruxd $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/
+	install -m 644 completions/horcruxd.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+endif

@@ -1,0 +1,56 @@
+/*
+ * frame.c - refcounted, pre-serialized event frames (see frame.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "frame.h"
+#include "hx-event.h"
+#include "hx-util.h"
+
+struct frame *
+frame_new(const char *type, json_t *data, int topic, const char *key,
+    const char *vm_id)
+{
+	struct frame	*f;
+	char		*text;
+	size_t		 len;
+
+	f = xcalloc(1, sizeof *f);
+	text = hx_event_frame(type, data, &len, &f->data_off, &f->data_len);
+	f->refs = 1;
+	f->topic = topic;
+	f->key = key != NULL ? xstrdup(key) : NULL;
+	f->vm_id = vm_id != NULL ? xstrdup(vm_id) : NULL;
+	f->len = len;
+	f->buf = xmalloc(LWS_PRE + len + 1);
+	memcpy(f->buf + LWS_PRE, text, len + 1);
+	free(text);
+	return f;
+}
+
+struct frame *
+frame_ref(struct frame *f)
+{
+	f->refs++;
+	return f;
+}
+
+void
+frame_unref(struct frame *f)
+{
+	if (f == NULL || --f->refs > 0)
+		return;
+	free(f->key);
+	free(f->vm_id);
+	free(f->buf);
+	free(f);
+}
+
+char *
+frame_text(const struct frame *f)
+{
+	return (char *)f->buf + LWS_PRE;
+}

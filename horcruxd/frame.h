@@ -1,0 +1,41 @@
+/*
+ * frame.h - a serialized event, built once and shared by every session.
+ *
+ * The JSON text sits after LWS_PRE bytes of headroom so lws_write() can be
+ * called on it in place for every receiver. Reference counts are touched
+ * only on the service thread once a frame has been posted; the thread that
+ * built it hands over its single reference with the post.
+ */
+#ifndef HORCRUXD_FRAME_H
+#define HORCRUXD_FRAME_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct frame {
+	unsigned	 refs;
+	int		 topic;		/* index in the topic table, or -1 */
+	char		*key;		/* coalescing key for metrics, or NULL */
+	char		*vm_id;		/* per-VM filtering, or NULL */
+	size_t		 len;		/* bytes of JSON text */
+	size_t		 data_off;	/* span of the "data" object */
+	size_t		 data_len;
+	unsigned char	*buf;		/* LWS_PRE headroom + text + NUL */
+};
+
+/*
+ * Serialize {"type":type,"data":data} (data is stolen) into a new frame
+ * with one reference. topic is a topic index or -1 (always delivered);
+ * key makes it a coalesced metric (a newer frame with the same key
+ * replaces an unsent one). Never returns NULL.
+ */
+struct frame *frame_new(const char *type, json_t *data, int topic,
+    const char *key, const char *vm_id);
+struct frame *frame_ref(struct frame *f);
+/* Drop a reference; the last one frees. frame_unref(NULL) is a no-op. */
+void frame_unref(struct frame *f);
+/* The JSON text (NUL-terminated). */
+char *frame_text(const struct frame *f);
+
+#endif

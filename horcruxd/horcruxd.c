@@ -1,0 +1,230 @@
+/*
+ * horcruxd.c - start-up and shutdown of the daemon.
+ *
+ * Reads the options (table in options.c), prepares the data directory,
+ * optionally daemonizes (the parent waits until the child is listening, so
+ * `horcruxd` run by hand still reports "cannot bind ..." and exits 1),
+ * starts the collector thread and runs the service loop until SIGTERM or
+ * SIGINT. Exit codes: 0 clean stop, 1 runtime or configuration error,
+ * 2 command-line usage error.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "hx-config.h"
+#include "hx-log.h"
+#include "mailbox.h"
+#include "options.h"
+#include "server.h"
+
+static struct server	 server;
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("horcruxd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void
+on_signal(int sig)
+{
+	server_request_stop(&server);
+}
+
+/* mkdir -p with mode for the last component; 0 or -1 with errno. */
+static int
+make_dirs(const char *path, mode_t mode)
+{
+	char	*copy = xstrdup(path), *p;
+	int	 r = 0;
+
+	for (p = copy + 1; *p != '\0' && r == 0; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) != 0 && errno != EEXIST)
+			r = -1;
+		*p = '/';
+	}
+	if (r == 0 && mkdir(copy, mode) != 0 && errno != EEXIST)
+		r = -1;
+	free(copy);
+	return r;
+}
+
+static void
+prepare_data_dir(const char *dir)
+{
+	struct stat	st;
+
+	if (make_dirs(dir, 0700) != 0)
+		die(1, "cannot create data directory '%s': %s", dir,
+		    strerror(errno));
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		die(1, "data directory '%s' is not a directory", dir);
+	if (access(dir, W_OK | X_OK) != 0)
+		die(1, "cannot write to data directory '%s': %s", dir,
+		    strerror(errno));
+}
+
+/* Every client holds a descriptor: allow as many as the hard limit. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/*
+ * Fork; the parent waits for the child's "ready" byte and exits 0, or 1 if
+ * the child failed (it has printed why). Returns the write end in the child.
+ */
+static int
+daemonize(void)
+{
+	int	fds[2];
+	char	c;
+	pid_t	pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		die(1, "cannot create a pipe: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		die(1, "cannot fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(fds[1]);
+		_exit(read(fds[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(fds[0]);
+	if (setsid() == -1)
+		die(1, "cannot start a session: %s", strerror(errno));
+	return fds[1];
+}
+
+static void
+detach_stdio(int ready_fd)
+{
+	int	fd;
+
+	if (ready_fd < 0)
+		return;
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	(void)write(ready_fd, "1", 1);
+	close(ready_fd);
+	(void)chdir("/");
+}
+
+static void
+dump_options(void)
+{
+	char	flag[128];
+	size_t	i;
+
+	for (i = 0; i < options_count; i++) {
+		const struct hx_opt *o = &options_table[i];
+
+		if (o->flags & HX_OPT_HIDDEN)
+			continue;
+		hx_config_flag_name(o->name, flag, sizeof flag);
+		printf("%s\t%s\t%c\t%s\t%s\n", o->name, flag,
+		    o->short_flag ? o->short_flag : '-',
+		    (o->flags & HX_OPT_CLI_ONLY) ? "flag" : "key",
+		    o->dflt ? o->dflt : "");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct hx_config	 cfg;
+	struct options		 opts;
+	struct mailbox		*mb;
+	struct collector	*col;
+	struct sigaction	 sa;
+	char			*err = NULL;
+	int			 ready_fd = -1, r;
+
+	hx_config_init(&cfg, options_table, options_count);
+	if (hx_config_parse_args(&cfg, argc, argv, &err) != 0) {
+		fprintf(stderr, "horcruxd: %s\nTry 'horcruxd --help'.\n", err);
+		exit(2);
+	}
+	options_from_config(&cfg, &opts);
+	if (opts.help) {
+		hx_config_usage(options_table, options_count, "horcruxd",
+		    "[options]", stdout);
+		printf("\nEvery setting is also a key in %s.\n",
+		    HORCRUXD_CONFIG_FILE);
+		exit(0);
+	}
+	if (opts.version) {
+		printf("horcruxd %s\n", HX_VERSION);
+		exit(0);
+	}
+	if (opts.dump_options) {
+		dump_options();
+		exit(0);
+	}
+	r = hx_config_load_file(&cfg, opts.config_file, opts.config_given,
+	    &err);
+	if (r < 0)
+		die(1, "%s", err);
+	options_from_config(&cfg, &opts);
+
+	hx_log_open("horcruxd", (enum hx_log_level)opts.log_level,
+	    opts.foreground ? stderr : NULL);
+	prepare_data_dir(opts.data_dir);
+	raise_fd_limit();
+	if (!opts.foreground)
+		ready_fd = daemonize();
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	mb = mailbox_new();
+	if (server_init(&server, &opts, mb, &err) != 0)
+		die(1, "%s", err);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if ((col = collector_start(&opts, mb, &err)) == NULL)
+		die(1, "%s", err);
+
+	log_info("horcruxd %s ready (pid %ld)", HX_VERSION, (long)getpid());
+	detach_stdio(ready_fd);
+	server_run(&server);
+
+	collector_stop(col);
+	server_release(&server);
+	mailbox_free(mb);
+	hx_config_release(&cfg);
+	log_info("stopped");
+	return 0;
+}

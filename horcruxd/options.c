@@ -1,0 +1,163 @@
+/*
+ * options.c - the horcruxd option table (DESIGN §6) and its typed view.
+ *
+ * Keys that later features own (libvirt_uri, vm_interval, tls_*,
+ * allowed_*) join this table with the code that uses them, never before:
+ * an accepted key that does nothing would be a lie to the operator.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hx-log.h"
+#include "hx-util.h"
+#include "options.h"
+
+#ifndef HX_DATADIR
+#define HX_DATADIR "/usr/local/share/horcrux"
+#endif
+
+static const char *level_choices[] = { "error", "warning", "info", "debug",
+    NULL };
+
+static int
+check_listen(const char *value, char **err)
+{
+	char	host[256];
+	int	port;
+
+	return options_split_listen(value, host, sizeof host, &port, err);
+}
+
+static int
+check_abs_path(const char *value, char **err)
+{
+	if (value[0] != '/') {
+		*err = xasprintf("'%s' is not an absolute path", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_socket_path(const char *value, char **err)
+{
+	/* sun_path is 108 bytes including the NUL. */
+	if (strlen(value) >= 108) {
+		*err = xasprintf("'%.40s...' is longer than a unix socket "
+		    "path may be (107 bytes)", value);
+		return -1;
+	}
+	return check_abs_path(value, err);
+}
+
+const struct hx_opt options_table[] = {
+	{ "config", 'c', HX_OPT_STRING, HORCRUXD_CONFIG_FILE, 0, 0, NULL,
+	  "FILE", "read settings from FILE", HX_OPT_CLI_ONLY, NULL },
+	{ "foreground", 'f', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "stay in the foreground and log to stderr", HX_OPT_CLI_ONLY, NULL },
+	{ "help", 'h', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "show this help and exit", HX_OPT_CLI_ONLY, NULL },
+	{ "version", 'V', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "show the version and exit", HX_OPT_CLI_ONLY, NULL },
+	{ "dump_options", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "list the option table as key<TAB>default and exit",
+	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
+	{ "listen", 0, HX_OPT_STRING, "127.0.0.1:8006", 0, 0, NULL,
+	  "HOST:PORT", "TCP address for HTTP and WebSocket", 0, check_listen },
+	{ "socket", 0, HX_OPT_STRING, "/run/horcrux/horcruxd.sock", 0, 0,
+	  NULL, "PATH", "Unix socket (local trust for uid 0 and our uid)", 0,
+	  check_socket_path },
+	{ "data_dir", 0, HX_OPT_STRING, "/var/lib/horcrux", 0, 0, NULL, "DIR",
+	  "state directory (created 0700)", 0, check_abs_path },
+	{ "web_root", 0, HX_OPT_STRING, HX_DATADIR "/web", 0, 0, NULL, "DIR",
+	  "static files served at /", 0, NULL },
+	{ "node_interval", 0, HX_OPT_SECONDS, "1", 0.1, 3600, NULL, "SECONDS",
+	  "host sampling period", 0, NULL },
+	{ "disks", 0, HX_OPT_LIST, "/", 0, 0, NULL, "MOUNT",
+	  "mount point to report (repeatable)", 0, check_abs_path },
+	{ "heartbeat_interval", 0, HX_OPT_SECONDS, "30", 0.1, 3600, NULL,
+	  "SECONDS", "Ping event and WebSocket ping period", 0, NULL },
+	{ "subscription_timeout", 0, HX_OPT_SECONDS, "10", 0.1, 3600, NULL,
+	  "SECONDS", "close a client that has not subscribed by then", 0,
+	  NULL },
+	{ "peer_timeout", 0, HX_OPT_SECONDS, "75", 0.2, 7200, NULL, "SECONDS",
+	  "drop a client silent for this long", 0, NULL },
+	{ "max_clients", 0, HX_OPT_INT, "4096", 1, 65536, NULL, "N",
+	  "most WebSocket clients at once", 0, NULL },
+	{ "log_level", 0, HX_OPT_CHOICE, "info", 0, 0, level_choices, "LEVEL",
+	  "error, warning, info or debug", 0, NULL },
+};
+const size_t options_count = HX_ARRAY_SIZE(options_table);
+
+int
+options_split_listen(const char *value, char *host, size_t hostlen,
+    int *port, char **err)
+{
+	const char	*colon, *hs;
+	size_t		 hl;
+	long long	 p;
+
+	if (value[0] == '[') {
+		const char *close = strchr(value, ']');
+
+		if (close == NULL || close[1] != ':') {
+			*err = xasprintf("'%s' is not [ADDRESS]:PORT", value);
+			return -1;
+		}
+		hs = value + 1;
+		hl = (size_t)(close - hs);
+		colon = close + 1;
+	} else {
+		if ((colon = strrchr(value, ':')) == NULL) {
+			*err = xasprintf("'%s' is not HOST:PORT", value);
+			return -1;
+		}
+		hs = value;
+		hl = (size_t)(colon - value);
+	}
+	if (hl == 0 || hl >= hostlen) {
+		*err = xasprintf("'%s' has no usable host", value);
+		return -1;
+	}
+	if (hx_parse_ll(colon + 1, 1, 65535, &p) != 0) {
+		*err = xasprintf("'%s' has no port from 1 to 65535", value);
+		return -1;
+	}
+	memcpy(host, hs, hl);
+	host[hl] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+void
+options_from_config(const struct hx_config *cfg, struct options *o)
+{
+	const struct hx_opt_value	*v;
+	char				*err = NULL;
+
+	memset(o, 0, sizeof *o);
+	v = hx_config_get(cfg, "config");
+	o->config_file = v->str;
+	o->config_given = v->source == HX_SRC_FLAG;
+	o->foreground = (int)hx_config_int(cfg, "foreground");
+	o->help = (int)hx_config_int(cfg, "help");
+	o->version = (int)hx_config_int(cfg, "version");
+	o->dump_options = (int)hx_config_int(cfg, "dump_options");
+	/* Validated by check_listen when set. */
+	if (options_split_listen(hx_config_str(cfg, "listen"), o->listen_host,
+	    sizeof o->listen_host, &o->listen_port, &err) != 0)
+		abort();
+	o->socket_path = hx_config_str(cfg, "socket");
+	o->data_dir = hx_config_str(cfg, "data_dir");
+	o->web_root = hx_config_str(cfg, "web_root");
+	o->node_interval = hx_config_seconds(cfg, "node_interval");
+	v = hx_config_get(cfg, "disks");
+	o->disks = (const char *const *)v->list;
+	o->ndisks = v->nlist;
+	o->heartbeat_interval = hx_config_seconds(cfg, "heartbeat_interval");
+	o->subscription_timeout = hx_config_seconds(cfg,
+	    "subscription_timeout");
+	o->peer_timeout = hx_config_seconds(cfg, "peer_timeout");
+	o->log_level = (int)hx_config_int(cfg, "log_level");
+	o->max_clients = (int)hx_config_int(cfg, "max_clients");
+}

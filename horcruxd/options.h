@@ -1,0 +1,53 @@
+/*
+ * options.h - horcruxd's configuration: the option table and the typed
+ * settings the rest of the daemon reads.
+ *
+ * The table (options.c) is the single source for horcrux.conf keys, the
+ * command-line flags and --help; man/horcrux.conf.5 and the completions
+ * are checked against `horcruxd --dump-options` by the tests.
+ */
+#ifndef HORCRUXD_OPTIONS_H
+#define HORCRUXD_OPTIONS_H
+
+#include <stddef.h>
+
+#include "hx-config.h"
+
+#define HORCRUXD_CONFIG_FILE	"/etc/horcrux/horcrux.conf"
+
+struct options {
+	const char	 *config_file;
+	int		  config_given;		/* -c was used: must exist */
+	int		  foreground;
+	int		  help;
+	int		  version;
+	int		  dump_options;
+	char		  listen_host[256];
+	int		  listen_port;
+	const char	 *socket_path;
+	const char	 *data_dir;
+	const char	 *web_root;
+	double		  node_interval;
+	const char *const *disks;
+	size_t		  ndisks;
+	double		  heartbeat_interval;
+	double		  subscription_timeout;
+	double		  peer_timeout;
+	int		  log_level;
+	int		  max_clients;
+};
+
+extern const struct hx_opt options_table[];
+extern const size_t options_count;
+
+/*
+ * Fill opts from cfg (which must outlive opts: strings are borrowed).
+ * Never fails: every value was validated when it was set.
+ */
+void options_from_config(const struct hx_config *cfg, struct options *opts);
+
+/* Split "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 with *err. */
+int options_split_listen(const char *value, char *host, size_t hostlen,
+    int *port, char **err);
+
+#endif

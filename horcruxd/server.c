@@ -1,0 +1,361 @@
+/*
+ * server.c - the lws context, the two listeners, the protocol callback
+ * that routes every event to http-route.c or ws-session.c, the periodic
+ * tick and an orderly shutdown.
+ *
+ * Listen problems are found before lws sees them (a probe bind, a check
+ * of the socket directory), because lws only logs them and returns NULL,
+ * and an operator deserves one clear line: "cannot bind '127.0.0.1:8006':
+ * Address already in use".
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hx-event.h"
+#include "hx-log.h"
+#include "server.h"
+
+#define STOP_GRACE_NS	(2ULL * 1000000000ULL)
+
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len);
+
+static void
+drain_one(struct frame *f, void *arg)
+{
+	session_fanout(arg, f);
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "horcrux", callback, sizeof(struct conn), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_extension extensions[] = {
+	{ "permessage-deflate", lws_extension_callback_pm_deflate,
+	  "permessage-deflate; client_no_context_takeover; "
+	  "client_max_window_bits" },
+	{ NULL, NULL, NULL }
+};
+
+static void
+lws_log_bridge(int level, const char *line)
+{
+	char	 copy[1024];
+	size_t	 n;
+
+	hx_strlcpy(copy, line, sizeof copy);
+	n = strlen(copy);
+	while (n > 0 && (copy[n - 1] == '\n' || copy[n - 1] == '\r'))
+		copy[--n] = '\0';
+	hx_log(level == LLL_ERR ? HX_LOG_WARNING : HX_LOG_DEBUG, "lws: %s",
+	    copy);
+}
+
+static void
+begin_stop(struct server *srv)
+{
+	struct session	*s;
+	struct frame	*f;
+
+	if (srv->stopping)
+		return;
+	srv->stopping = 1;
+	srv->stop_deadline_ns = hx_mono_ns() + STOP_GRACE_NS;
+	log_info("shutting down: telling %u client(s)", srv->nsessions);
+	f = frame_new("Notification", hx_event_notification("warning",
+	    "Server Shutdown", "horcruxd is shutting down", hx_wall_ms()), -1,
+	    NULL, NULL);
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		session_send(s, f);
+		session_close(s, LWS_CLOSE_STATUS_GOINGAWAY, "server shutdown");
+	}
+	frame_unref(f);
+}
+
+static void
+tick(lws_sorted_usec_list_t *sul)
+{
+	struct server	*srv = lws_container_of(sul, struct server, tick);
+	uint64_t	 now = hx_mono_ns();
+
+	session_tick(srv, now);
+	if (srv->stopping && (srv->nsessions == 0 ||
+	    now >= srv->stop_deadline_ns))
+		srv->done = 1;
+	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick,
+	    srv->stopping ? 50000 : (lws_usec_t)srv->tick_us);
+}
+
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct server	*srv = lws_context_user(lws_get_context(wsi));
+	struct conn	*c = user;
+	struct identity	 id;
+	char		 uri[256];
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (srv->stop_requested)
+			begin_stop(srv);
+		mailbox_drain(srv->mb, drain_one, srv);
+		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* The WebSocket upgrade: authenticate before it happens. */
+		if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
+		    strcmp(uri, "/api/ws") != 0) {
+			http_refuse(wsi, 404, "NOT_FOUND", "WebSocket is "
+			    "served at /api/ws only");
+			return -1;
+		}
+		access_identify(wsi, lws_get_vhost(wsi) == srv->vh_unix, &id);
+		if (!id.authenticated) {
+			http_refuse(wsi, 401, "UNAUTHORIZED",
+			    "authentication required");
+			return -1;
+		}
+		if (srv->stopping || srv->nsessions >=
+		    (unsigned)srv->opts->max_clients) {
+			http_refuse(wsi, 503, "UNAVAILABLE", srv->stopping ?
+			    "shutting down" : "too many clients");
+			return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_RECEIVE_PONG:
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_CLOSED:
+		return session_callback(srv, wsi, reason, c, in, len);
+	case LWS_CALLBACK_HTTP:
+	case LWS_CALLBACK_HTTP_BODY:
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		return http_callback(srv, wsi, reason, c, in, len);
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+/* Try the TCP address ourselves, to report why it cannot be used. */
+static int
+probe_tcp(const struct options *o, char **err)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		 port[16];
+	int		 fd, r, one = 1, saved = 0;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof port, "%d", o->listen_port);
+	if ((r = getaddrinfo(o->listen_host, port, &hints, &res)) != 0) {
+		*err = xasprintf("cannot resolve listen address '%s': %s",
+		    o->listen_host, gai_strerror(r));
+		return -1;
+	}
+	r = -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    0)) == -1) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			r = 0;
+		else
+			saved = errno;
+		close(fd);
+		if (r == 0)
+			break;
+	}
+	freeaddrinfo(res);
+	if (r != 0)
+		*err = xasprintf("cannot bind '%s:%d': %s", o->listen_host,
+		    o->listen_port, strerror(saved));
+	return r;
+}
+
+/*
+ * Make sure the socket path can be created: the directory exists (we
+ * create one level, as /run/horcrux needs after boot), a stale socket is
+ * removed, a live one means another daemon is running.
+ */
+static int
+prepare_socket(const char *path, char **err)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	char			*dir, *slash;
+	int			 fd, r;
+
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) != 0 && errno == ENOENT)
+		(void)mkdir(dir, 0755);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    access(dir, W_OK | X_OK) != 0) {
+		*err = xasprintf("cannot create socket '%s': %s", path,
+		    errno ? strerror(errno) : "not a directory");
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		*err = xasprintf("cannot create socket '%s': a file that is "
+		    "not a socket is in the way", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	hx_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	close(fd);
+	if (r == 0) {
+		*err = xasprintf("cannot create socket '%s': another "
+		    "horcruxd is listening on it", path);
+		return -1;
+	}
+	if (unlink(path) != 0) {
+		*err = xasprintf("cannot remove stale socket '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static struct lws_vhost *
+make_vhost(struct server *srv, const char *name, const char *iface, int port,
+    int unix_sock)
+{
+	struct lws_context_creation_info	info;
+
+	memset(&info, 0, sizeof info);
+	info.vhost_name = name;
+	info.port = port;
+	info.iface = iface;
+	info.protocols = protocols;
+	info.extensions = extensions;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+	if (unix_sock)
+		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+	info.keepalive_timeout = 30;
+	info.timeout_secs = 30;
+	return lws_create_vhost(srv->ctx, &info);
+}
+
+int
+server_init(struct server *srv, const struct options *o, struct mailbox *mb,
+    char **err)
+{
+	struct lws_context_creation_info	info;
+	double					tick_s;
+
+	memset(srv, 0, sizeof *srv);
+	srv->opts = o;
+	srv->mb = mb;
+	srv->start_ns = hx_mono_ns();
+	TAILQ_INIT(&srv->sessions);
+
+	if (probe_tcp(o, err) != 0 || prepare_socket(o->socket_path, err) != 0)
+		return -1;
+
+	lws_set_log_level(hx_log_enabled(HX_LOG_DEBUG) ? LLL_ERR | LLL_WARN :
+	    LLL_ERR, lws_log_bridge);
+	memset(&info, 0, sizeof info);
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.user = srv;
+	info.max_http_header_data = 8192;
+	if ((srv->ctx = lws_create_context(&info)) == NULL) {
+		*err = xstrdup("cannot create the libwebsockets context");
+		return -1;
+	}
+	if ((srv->vh_tcp = make_vhost(srv, "tcp", o->listen_host,
+	    o->listen_port, 0)) == NULL) {
+		*err = xasprintf("cannot bind '%s:%d'", o->listen_host,
+		    o->listen_port);
+		return -1;
+	}
+	if ((srv->vh_unix = make_vhost(srv, "unix", o->socket_path, 0,
+	    1)) == NULL) {
+		*err = xasprintf("cannot create socket '%s'", o->socket_path);
+		return -1;
+	}
+	mailbox_set_context(mb, srv->ctx);
+
+	/* Check timers often enough for the shortest configured period. */
+	tick_s = o->heartbeat_interval;
+	if (o->subscription_timeout < tick_s)
+		tick_s = o->subscription_timeout;
+	if (o->peer_timeout < tick_s)
+		tick_s = o->peer_timeout;
+	tick_s /= 4;
+	if (tick_s > 1)
+		tick_s = 1;
+	if (tick_s < 0.05)
+		tick_s = 0.05;
+	srv->tick_us = (uint64_t)(tick_s * 1e6);
+	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick,
+	    (lws_usec_t)srv->tick_us);
+	log_info("listening on %s:%d and %s", o->listen_host, o->listen_port,
+	    o->socket_path);
+	return 0;
+}
+
+void
+server_request_stop(struct server *srv)
+{
+	srv->stop_requested = 1;
+	if (srv->ctx != NULL)
+		lws_cancel_service(srv->ctx);
+}
+
+void
+server_run(struct server *srv)
+{
+	while (!srv->done) {
+		if (lws_service(srv->ctx, 0) < 0)
+			break;
+		if (srv->stop_requested && !srv->stopping)
+			begin_stop(srv);
+	}
+}
+
+void
+server_release(struct server *srv)
+{
+	int	t;
+
+	if (srv->ctx != NULL) {
+		mailbox_set_context(srv->mb, NULL);
+		lws_context_destroy(srv->ctx);
+		srv->ctx = NULL;
+	}
+	for (t = 0; t < TOPIC_COUNT; t++) {
+		frame_unref(srv->latest[t]);
+		srv->latest[t] = NULL;
+	}
+	if (srv->opts != NULL)
+		unlink(srv->opts->socket_path);
+}

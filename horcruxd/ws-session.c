@@ -1,0 +1,461 @@
+/*
+ * ws-session.c - WebSocket sessions: subscriptions, fan-out, heartbeats
+ * and the protocol rules of DESIGN §3.
+ *
+ * Each session has two outgoing queues. Metric frames (NodeMetrics,
+ * VmMetrics, Ping) sit in coalescing slots keyed by type and id, so a slow
+ * reader always gets the newest value and never a backlog; everything else
+ * goes through a bounded FIFO, and a session that overflows it is closed
+ * with 1013. Frames are shared, never copied. One frame is written per
+ * SERVER_WRITEABLE, the lws rule, and only when lws says the socket can
+ * take it, so one stalled client never delays another.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hx-event.h"
+#include "hx-log.h"
+#include "server.h"
+
+#define SESSION_QUEUE_MAX	1024		/* discrete frames per session */
+#define SESSION_RX_MAX		(64 * 1024)	/* one client message */
+#define CLOSE_GRACE_S		3		/* to flush a close, then kill */
+#define CLOSE_TRY_AGAIN_LATER	1013
+
+static uint64_t
+secs_to_ns(double s)
+{
+	return (uint64_t)(s * 1e9);
+}
+
+static void
+want_write(struct session *s)
+{
+	lws_callback_on_writable(s->wsi);
+}
+
+void
+session_close(struct session *s, int code, const char *reason)
+{
+	if (s->close_code != 0)
+		return;
+	s->close_code = code;
+	s->close_reason = reason;
+	/*
+	 * A peer that does not read never makes the socket writable again:
+	 * give the close frame a few seconds, then drop the connection.
+	 */
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_GRACE_S);
+	want_write(s);
+}
+
+static void
+drop_queues(struct session *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->qlen; i++)
+		frame_unref(s->q[(s->qhead + i) % s->qcap]);
+	s->qlen = s->qhead = 0;
+	for (i = 0; i < s->nslots; i++)
+		frame_unref(s->slots[i]);
+	s->nslots = 0;
+}
+
+void
+session_send(struct session *s, struct frame *f)
+{
+	size_t	i;
+
+	if (!s->live || s->close_code != 0)
+		return;
+	if (f->key != NULL) {
+		for (i = 0; i < s->nslots; i++) {
+			if (strcmp(s->slots[i]->key, f->key) == 0) {
+				frame_unref(s->slots[i]);
+				s->slots[i] = frame_ref(f);
+				want_write(s);
+				return;
+			}
+		}
+		if (s->nslots == s->slotcap) {
+			s->slotcap = s->slotcap ? s->slotcap * 2 : 4;
+			s->slots = xrealloc(s->slots,
+			    s->slotcap * sizeof *s->slots);
+		}
+		s->slots[s->nslots++] = frame_ref(f);
+		want_write(s);
+		return;
+	}
+	if (s->qlen == SESSION_QUEUE_MAX) {
+		log_warn("closing session of %s: %d events unsent, the client "
+		    "is not reading", s->id.name, SESSION_QUEUE_MAX);
+		drop_queues(s);
+		session_close(s, CLOSE_TRY_AGAIN_LATER, "too slow");
+		return;
+	}
+	if (s->qlen == s->qcap) {
+		/* Grow the ring and unwrap it at the same time. */
+		size_t		 ncap = s->qcap ? s->qcap * 2 : 16;
+		struct frame	**nq = xmalloc(ncap * sizeof *nq);
+
+		for (i = 0; i < s->qlen; i++)
+			nq[i] = s->q[(s->qhead + i) % s->qcap];
+		free(s->q);
+		s->q = nq;
+		s->qcap = ncap;
+		s->qhead = 0;
+	}
+	s->q[(s->qhead + s->qlen) % s->qcap] = frame_ref(f);
+	s->qlen++;
+	want_write(s);
+}
+
+/* Build, send and drop a frame meant for one session only. */
+static void
+send_one(struct session *s, const char *type, json_t *data)
+{
+	struct frame	*f = frame_new(type, data, -1, NULL, NULL);
+
+	session_send(s, f);
+	frame_unref(f);
+}
+
+static void
+send_error(struct session *s, const char *code, const char *message,
+    const char *topic)
+{
+	send_one(s, "Error", hx_event_error(code, message, topic,
+	    hx_wall_ms()));
+}
+
+static int
+may_see_frame(struct session *s, const struct frame *f)
+{
+	char	path[512];
+
+	if (f->topic < 0)
+		return 1;
+	if (!(s->topics & (1u << f->topic)))
+		return 0;
+	if (topics[f->topic].per_vm && f->vm_id != NULL) {
+		snprintf(path, sizeof path, "/vms/%s", f->vm_id);
+		return access_allowed(&s->id, HX_PRIV_VM_AUDIT, path);
+	}
+	return 1;
+}
+
+void
+session_fanout(struct server *srv, struct frame *f)
+{
+	struct session	*s;
+
+	if (f->topic >= 0 && topics[f->topic].metric &&
+	    !topics[f->topic].per_vm) {
+		frame_unref(srv->latest[f->topic]);
+		srv->latest[f->topic] = frame_ref(f);
+	}
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		if (may_see_frame(s, f))
+			session_send(s, f);
+	}
+	frame_unref(f);
+}
+
+/* Can this session subscribe to topic t at all? */
+static int
+may_subscribe(const struct session *s, int t)
+{
+	if (topics[t].priv == 0)
+		return s->id.authenticated;
+	return access_allowed(&s->id, topics[t].priv, topics[t].path);
+}
+
+/*
+ * Handle {"topics":[...]} (replace) or {"unsubscribe":[...]}. Answers
+ * Subscribed with the resulting set, an Error per refused topic, then the
+ * snapshot of every subscribed metric topic.
+ */
+static void
+handle_topics(struct server *srv, struct session *s, json_t *list,
+    int replace)
+{
+	json_t		*granted, *v;
+	json_t		*errors;
+	const char	*name;
+	uint32_t	 set = replace ? 0 : s->topics;
+	size_t		 i;
+	int		 t;
+
+	errors = json_array();
+	json_array_foreach(list, i, v) {
+		name = json_string_value(v);
+		if ((t = topic_find(name)) < 0) {
+			json_array_append_new(errors, json_pack("{s:s,s:s}",
+			    "code", "UNKNOWN_TOPIC", "topic", name));
+		} else if (!replace) {
+			set &= ~(1u << t);
+		} else if (!may_subscribe(s, t)) {
+			json_array_append_new(errors, json_pack("{s:s,s:s}",
+			    "code", "FORBIDDEN_TOPIC", "topic", name));
+		} else
+			set |= 1u << t;
+	}
+	s->topics = set;
+	s->subscribed = 1;
+
+	granted = json_array();
+	for (t = 0; t < TOPIC_COUNT; t++) {
+		if (set & (1u << t))
+			json_array_append_new(granted,
+			    json_string(topics[t].name));
+	}
+	send_one(s, "Subscribed", hx_event_subscribed(granted, hx_wall_ms()));
+	json_decref(granted);
+
+	json_array_foreach(errors, i, v) {
+		const char	*code = json_string_value(json_object_get(v,
+				    "code"));
+		char		*msg;
+
+		name = json_string_value(json_object_get(v, "topic"));
+		if (strcmp(code, "UNKNOWN_TOPIC") == 0)
+			msg = xasprintf("unknown topic '%s'", name);
+		else
+			msg = xasprintf("no privilege for topic '%s'", name);
+		send_error(s, code, msg, name);
+		free(msg);
+	}
+	json_decref(errors);
+
+	/* A new client draws at once: the latest sample of each metric. */
+	for (t = 0; t < TOPIC_COUNT; t++) {
+		if ((set & (1u << t)) && srv->latest[t] != NULL)
+			session_send(s, srv->latest[t]);
+	}
+}
+
+static int
+all_strings(json_t *list)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (!json_is_array(list))
+		return 0;
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+handle_message(struct server *srv, struct session *s, const char *text,
+    size_t len)
+{
+	json_error_t	 jerr;
+	json_t		*msg, *topics_v, *unsub;
+
+	msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (msg == NULL || !json_is_object(msg)) {
+		char *why = msg == NULL ? xasprintf("malformed JSON: %s",
+		    jerr.text) : xstrdup("a message must be a JSON object");
+
+		send_error(s, "BAD_MESSAGE", why, NULL);
+		free(why);
+		json_decref(msg);
+		return;
+	}
+	topics_v = json_object_get(msg, "topics");
+	unsub = json_object_get(msg, "unsubscribe");
+	if (topics_v != NULL && unsub == NULL && json_object_size(msg) == 1 &&
+	    all_strings(topics_v))
+		handle_topics(srv, s, topics_v, 1);
+	else if (unsub != NULL && topics_v == NULL &&
+	    json_object_size(msg) == 1 && all_strings(unsub))
+		handle_topics(srv, s, unsub, 0);
+	else
+		send_error(s, "BAD_MESSAGE", "expected {\"topics\":[...]} or "
+		    "{\"unsubscribe\":[...]}", NULL);
+	json_decref(msg);
+}
+
+/* Pop the next frame to write: discrete events first, then metrics. */
+static struct frame *
+next_frame(struct session *s)
+{
+	struct frame	*f;
+
+	if (s->qlen > 0) {
+		f = s->q[s->qhead];
+		s->qhead = (s->qhead + 1) % s->qcap;
+		s->qlen--;
+		return f;
+	}
+	if (s->nslots > 0) {
+		f = s->slots[0];
+		memmove(s->slots, s->slots + 1,
+		    (s->nslots - 1) * sizeof *s->slots);
+		s->nslots--;
+		return f;
+	}
+	return NULL;
+}
+
+static int
+session_writeable(struct session *s)
+{
+	unsigned char	 ping[LWS_PRE + 1];
+	struct frame	*f;
+	int		 n;
+
+	if (s->send_ping) {
+		s->send_ping = 0;
+		if (lws_write(s->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+			return -1;
+	} else if ((f = next_frame(s)) != NULL) {
+		n = lws_write(s->wsi, f->buf + LWS_PRE, f->len,
+		    LWS_WRITE_TEXT);
+		frame_unref(f);
+		if (n < 0)
+			return -1;
+		s->frames_sent++;
+	} else if (s->close_code != 0) {
+		lws_close_reason(s->wsi, (enum lws_close_status)s->close_code,
+		    (unsigned char *)(uintptr_t)s->close_reason,
+		    strlen(s->close_reason));
+		return -1;
+	}
+	if (s->send_ping || s->qlen > 0 || s->nslots > 0 || s->close_code)
+		want_write(s);
+	return 0;
+}
+
+static void
+session_open(struct server *srv, struct session *s, struct lws *wsi)
+{
+	char	*msg;
+
+	s->wsi = wsi;
+	access_identify(wsi, lws_get_vhost(wsi) == srv->vh_unix, &s->id);
+	s->opened_ns = s->last_rx_ns = hx_mono_ns();
+	s->next_ping_ns = s->opened_ns +
+	    secs_to_ns(srv->opts->heartbeat_interval);
+	hx_buf_init(&s->rx, SESSION_RX_MAX);
+	s->live = 1;
+	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
+	srv->nsessions++;
+	log_debug("websocket session opened for %s (%u open)", s->id.name,
+	    srv->nsessions);
+
+	msg = xasprintf("WebSocket connection established for user %s",
+	    s->id.name);
+	send_one(s, "Notification", hx_event_notification("info",
+	    "Connected", msg, hx_wall_ms()));
+	free(msg);
+	if (srv->stopping)
+		session_close(s, LWS_CLOSE_STATUS_GOINGAWAY, "shutting down");
+}
+
+static void
+session_closed(struct server *srv, struct session *s)
+{
+	if (!s->live)
+		return;
+	s->live = 0;
+	TAILQ_REMOVE(&srv->sessions, s, entry);
+	srv->nsessions--;
+	drop_queues(s);
+	free(s->q);
+	free(s->slots);
+	hx_buf_release(&s->rx);
+	log_debug("websocket session closed for %s (%u open)", s->id.name,
+	    srv->nsessions);
+}
+
+void
+session_tick(struct server *srv, uint64_t now_ns)
+{
+	const struct options	*o = srv->opts;
+	struct session		*s;
+	struct frame		*ping = NULL;
+
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		if (s->close_code != 0)
+			continue;
+		if (!s->subscribed && now_ns - s->opened_ns >=
+		    secs_to_ns(o->subscription_timeout)) {
+			send_error(s, "SUBSCRIPTION_TIMEOUT", "no subscription "
+			    "received in time", NULL);
+			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			    "subscription timeout");
+			continue;
+		}
+		if (now_ns - s->last_rx_ns >= secs_to_ns(o->peer_timeout)) {
+			log_info("dropping silent websocket peer %s",
+			    s->id.name);
+			drop_queues(s);
+			session_close(s, LWS_CLOSE_STATUS_GOINGAWAY,
+			    "peer silent");
+			continue;
+		}
+		if (now_ns >= s->next_ping_ns) {
+			/* One shared Ping frame per tick, coalesced per peer. */
+			if (ping == NULL)
+				ping = frame_new("Ping",
+				    hx_event_ping(hx_wall_ms()), -1, "Ping",
+				    NULL);
+			session_send(s, ping);
+			s->send_ping = 1;
+			want_write(s);
+			s->next_ping_ns = now_ns +
+			    secs_to_ns(o->heartbeat_interval);
+		}
+	}
+	frame_unref(ping);
+}
+
+int
+session_callback(struct server *srv, struct lws *wsi,
+    enum lws_callback_reasons reason, struct conn *c, void *in, size_t len)
+{
+	struct session	*s = &c->s;
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		c->is_ws = 1;
+		session_open(srv, s, wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		s->last_rx_ns = hx_mono_ns();
+		if (hx_buf_add(&s->rx, in, len) != 0) {
+			static const char why[] = "message over 64 KiB";
+
+			lws_close_reason(wsi,
+			    LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+			    (unsigned char *)(uintptr_t)why, sizeof why - 1);
+			return -1;
+		}
+		if (!lws_is_final_fragment(wsi) ||
+		    lws_remaining_packet_payload(wsi) > 0)
+			return 0;
+		if (lws_frame_is_binary(wsi))
+			send_error(s, "BAD_MESSAGE", "binary frames are not "
+			    "accepted", NULL);
+		else if (s->close_code == 0)
+			handle_message(srv, s, s->rx.data, s->rx.len);
+		hx_buf_reset(&s->rx);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		s->last_rx_ns = hx_mono_ns();
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return session_writeable(s);
+	case LWS_CALLBACK_CLOSED:
+		session_closed(srv, s);
+		return 0;
+	default:
+		return 0;
+	}
+}

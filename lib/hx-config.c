@@ -1,0 +1,427 @@
+/*
+ * hx-config.c - the table-driven option parser (see hx-config.h).
+ *
+ * Every value, from a default, a file line or a flag, goes through one
+ * function (set_value) so validation cannot differ between the three.
+ * It knows nothing of any program's keys; the tables live with programs.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hx-config.h"
+#include "hx-util.h"
+
+#define CONFIG_MAX_FILE	(1024 * 1024)
+
+static const char *bool_true[] = { "yes", "true", "on", "1", NULL };
+static const char *bool_false[] = { "no", "false", "off", "0", NULL };
+
+static int
+word_in(const char *s, const char *const *list)
+{
+	int	i;
+
+	for (i = 0; list[i] != NULL; i++) {
+		if (strcmp(s, list[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void
+free_value(struct hx_opt_value *v)
+{
+	size_t	i;
+
+	free(v->str);
+	for (i = 0; i < v->nlist; i++)
+		free(v->list[i]);
+	free(v->list);
+	memset(v, 0, sizeof *v);
+}
+
+/*
+ * Check value against o and store it. Returns 0, or -1 with *err holding
+ * the reason alone ("'x' is not a number"); callers prefix where it came from.
+ */
+static int
+set_value(const struct hx_opt *o, struct hx_opt_value *v, const char *value,
+    enum hx_opt_source source, char **err)
+{
+	long long	 i = 0;
+	double		 d = 0;
+	char		*end;
+	int		 k;
+
+	switch (o->type) {
+	case HX_OPT_STRING:
+	case HX_OPT_LIST:
+		if (*value == '\0') {
+			*err = xstrdup("empty value");
+			return -1;
+		}
+		break;
+	case HX_OPT_INT:
+		if (hx_parse_ll(value, (long long)o->min, (long long)o->max,
+		    &i) != 0) {
+			errno = 0;
+			(void)strtoll(value, &end, 10);
+			if (*value == '\0' || *end != '\0')
+				*err = xasprintf("'%s' is not a whole number",
+				    value);
+			else
+				*err = xasprintf("'%s' is out of range "
+				    "(%.0f to %.0f)", value, o->min, o->max);
+			return -1;
+		}
+		break;
+	case HX_OPT_SECONDS:
+		errno = 0;
+		d = strtod(value, &end);
+		if (*value == '\0' || *end != '\0' || errno != 0 ||
+		    !isfinite(d) || isspace((unsigned char)*value)) {
+			*err = xasprintf("'%s' is not a number of seconds",
+			    value);
+			return -1;
+		}
+		if (d < o->min || d > o->max) {
+			*err = xasprintf("'%s' is out of range (%g to %g)",
+			    value, o->min, o->max);
+			return -1;
+		}
+		break;
+	case HX_OPT_BOOL:
+		if (word_in(value, bool_true) >= 0)
+			i = 1;
+		else if (word_in(value, bool_false) >= 0)
+			i = 0;
+		else {
+			*err = xasprintf("'%s' is not yes or no", value);
+			return -1;
+		}
+		break;
+	case HX_OPT_CHOICE:
+		if ((k = word_in(value, o->choices)) < 0) {
+			struct hx_buf b;
+			hx_buf_init(&b, 0);
+			for (k = 0; o->choices[k] != NULL; k++)
+				hx_buf_addf(&b, "%s%s", k ? ", " : "",
+				    o->choices[k]);
+			*err = xasprintf("'%s' is not one of: %s", value,
+			    b.data);
+			hx_buf_release(&b);
+			return -1;
+		}
+		i = k;
+		break;
+	}
+	if (o->check != NULL && o->check(value, err) != 0)
+		return -1;
+
+	if (o->type == HX_OPT_LIST) {
+		/* A list given by flags replaces the file's and the default. */
+		if (v->source < source) {
+			free_value(v);
+		}
+		v->list = xrealloc(v->list, (v->nlist + 1) * sizeof *v->list);
+		v->list[v->nlist++] = xstrdup(value);
+	}
+	free(v->str);
+	v->str = xstrdup(value);
+	v->i = i;
+	v->d = d;
+	v->source = source;
+	return 0;
+}
+
+void
+hx_config_init(struct hx_config *cfg, const struct hx_opt *table, size_t n)
+{
+	size_t	 i;
+	char	*err = NULL;
+
+	cfg->table = table;
+	cfg->n = n;
+	cfg->values = xcalloc(n, sizeof *cfg->values);
+	for (i = 0; i < n; i++) {
+		if (table[i].dflt == NULL)
+			continue;
+		/* A default that fails its own check is a programming error. */
+		if (set_value(&table[i], &cfg->values[i], table[i].dflt,
+		    HX_SRC_DEFAULT, &err) != 0)
+			abort();
+	}
+}
+
+void
+hx_config_release(struct hx_config *cfg)
+{
+	size_t	i;
+
+	if (cfg->values == NULL)
+		return;
+	for (i = 0; i < cfg->n; i++)
+		free_value(&cfg->values[i]);
+	free(cfg->values);
+	cfg->values = NULL;
+}
+
+void
+hx_config_flag_name(const char *key, char *out, size_t outlen)
+{
+	size_t	i;
+
+	for (i = 0; key[i] != '\0' && i + 1 < outlen; i++)
+		out[i] = key[i] == '_' ? '-' : key[i];
+	if (outlen > 0)
+		out[i] = '\0';
+}
+
+static ssize_t
+find_long(const struct hx_config *cfg, const char *flag, size_t len)
+{
+	char	name[128];
+	size_t	i;
+
+	for (i = 0; i < cfg->n; i++) {
+		hx_config_flag_name(cfg->table[i].name, name, sizeof name);
+		if (strlen(name) == len && strncmp(name, flag, len) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+static ssize_t
+find_short(const struct hx_config *cfg, char c)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->n; i++) {
+		if (cfg->table[i].short_flag == c && c != 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+int
+hx_config_parse_args(struct hx_config *cfg, int argc, char **argv,
+    char **err)
+{
+	const struct hx_opt	*o;
+	const char		*arg, *value, *eq;
+	char			 shown[160], *why = NULL;
+	ssize_t			 k;
+	int			 i;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		value = NULL;
+		if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
+			eq = strchr(arg + 2, '=');
+			k = find_long(cfg, arg + 2,
+			    eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+			if (eq != NULL)
+				value = eq + 1;
+			snprintf(shown, sizeof shown, "%.*s",
+			    eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+		} else if (arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0') {
+			k = find_short(cfg, arg[1]);
+			snprintf(shown, sizeof shown, "%s", arg);
+		} else if (arg[0] == '-' && arg[1] != '\0') {
+			/* -n5 style: a short flag glued to its value. */
+			k = find_short(cfg, arg[1]);
+			if (k >= 0 && cfg->table[k].type != HX_OPT_BOOL)
+				value = arg + 2;
+			else
+				k = -1;
+			snprintf(shown, sizeof shown, "-%c", arg[1]);
+		} else {
+			*err = xasprintf("unexpected argument '%s'", arg);
+			return -1;
+		}
+		if (k < 0) {
+			*err = xasprintf("unknown option '%s'", shown);
+			return -1;
+		}
+		o = &cfg->table[k];
+		if (o->type == HX_OPT_BOOL) {
+			if (value != NULL) {
+				*err = xasprintf("%s takes no value", shown);
+				return -1;
+			}
+			value = "yes";
+		} else if (value == NULL) {
+			if (i + 1 >= argc) {
+				*err = xasprintf("%s needs a value (%s)", shown,
+				    o->arg ? o->arg : "VALUE");
+				return -1;
+			}
+			value = argv[++i];
+		}
+		if (set_value(o, &cfg->values[k], value, HX_SRC_FLAG,
+		    &why) != 0) {
+			*err = xasprintf("%s: %s", shown, why);
+			free(why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+hx_config_load_text(struct hx_config *cfg, const char *name,
+    const char *text, char **err)
+{
+	char		*copy, *line, *next, *key, *value, *eq, *why = NULL;
+	unsigned	 lineno = 0;
+	ssize_t		 k;
+	int		 r = 0;
+
+	copy = xstrdup(text);
+	for (line = copy; line != NULL && r == 0; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		/* '#' starts a comment anywhere: no value needs one. */
+		if ((eq = strchr(line, '#')) != NULL)
+			*eq = '\0';
+		key = trim(line);
+		if (*key == '\0')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			*err = xasprintf("%s:%u: expected 'key = value'", name,
+			    lineno);
+			r = -1;
+			break;
+		}
+		*eq = '\0';
+		key = trim(key);
+		value = trim(eq + 1);
+		for (k = 0; (size_t)k < cfg->n; k++) {
+			if (strcmp(cfg->table[k].name, key) == 0)
+				break;
+		}
+		if ((size_t)k == cfg->n ||
+		    (cfg->table[k].flags & HX_OPT_CLI_ONLY)) {
+			*err = xasprintf("%s:%u: unknown key '%s'", name,
+			    lineno, key);
+			r = -1;
+			break;
+		}
+		if (cfg->values[k].source == HX_SRC_FLAG)
+			continue;	/* flags win over the file */
+		if (set_value(&cfg->table[k], &cfg->values[k], value,
+		    HX_SRC_FILE, &why) != 0) {
+			*err = xasprintf("%s:%u: %s: %s", name, lineno, key,
+			    why);
+			free(why);
+			r = -1;
+		}
+	}
+	free(copy);
+	return r;
+}
+
+int
+hx_config_load_file(struct hx_config *cfg, const char *path, int required,
+    char **err)
+{
+	char	*text;
+	int	 r;
+
+	if ((text = hx_read_file(path, CONFIG_MAX_FILE, NULL)) == NULL) {
+		if (errno == ENOENT && !required)
+			return 1;
+		*err = xasprintf("cannot read '%s': %s", path,
+		    errno == EFBIG ? "file too large" : strerror(errno));
+		return -1;
+	}
+	r = hx_config_load_text(cfg, path, text, err);
+	free(text);
+	return r;
+}
+
+const struct hx_opt_value *
+hx_config_get(const struct hx_config *cfg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->n; i++) {
+		if (strcmp(cfg->table[i].name, name) == 0)
+			return &cfg->values[i];
+	}
+	return NULL;
+}
+
+static const struct hx_opt_value *
+must_get(const struct hx_config *cfg, const char *name)
+{
+	const struct hx_opt_value *v = hx_config_get(cfg, name);
+
+	if (v == NULL)
+		abort();
+	return v;
+}
+
+const char *
+hx_config_str(const struct hx_config *cfg, const char *name)
+{
+	return must_get(cfg, name)->str;
+}
+
+long long
+hx_config_int(const struct hx_config *cfg, const char *name)
+{
+	return must_get(cfg, name)->i;
+}
+
+double
+hx_config_seconds(const struct hx_config *cfg, const char *name)
+{
+	return must_get(cfg, name)->d;
+}
+
+void
+hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
+    const char *synopsis, FILE *f)
+{
+	char	flag[128], left[192];
+	size_t	i;
+
+	fprintf(f, "usage: %s %s\n\n", prog, synopsis);
+	for (i = 0; i < n; i++) {
+		const struct hx_opt *o = &table[i];
+
+		if (o->flags & HX_OPT_HIDDEN)
+			continue;
+		hx_config_flag_name(o->name, flag, sizeof flag);
+		if (o->short_flag)
+			snprintf(left, sizeof left, "-%c, --%s%s%s",
+			    o->short_flag, flag, o->type == HX_OPT_BOOL ?
+			    "" : " ", o->type == HX_OPT_BOOL ? "" : o->arg);
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", flag,
+			    o->type == HX_OPT_BOOL ? "" : " ",
+			    o->type == HX_OPT_BOOL ? "" : o->arg);
+		fprintf(f, "  %-30s %s", left, o->help);
+		if (o->dflt != NULL && o->type != HX_OPT_BOOL)
+			fprintf(f, " (default: %s)", o->dflt);
+		fprintf(f, "\n");
+	}
+}

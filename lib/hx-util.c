@@ -1,0 +1,260 @@
+/*
+ * hx-util.c - memory, string, buffer and clock helpers (see hx-util.h).
+ *
+ * Deliberately small: anything with a policy of its own (logging, config,
+ * /proc parsing) lives in its own module.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hx-util.h"
+
+void *
+xmalloc(size_t size)
+{
+	void	*p;
+
+	if ((p = malloc(size == 0 ? 1 : size)) == NULL)
+		abort();
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(nmemb == 0 ? 1 : nmemb, size == 0 ? 1 : size)) == NULL)
+		abort();
+	return p;
+}
+
+void *
+xrealloc(void *ptr, size_t size)
+{
+	void	*p;
+
+	if ((p = realloc(ptr, size == 0 ? 1 : size)) == NULL)
+		abort();
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p;
+	size_t	 len = strnlen(s, n);
+
+	p = xmalloc(len + 1);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char	*s;
+
+	if (vasprintf(&s, fmt, ap) == -1)
+		abort();
+	return s;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+size_t
+hx_strlcpy(char *dst, const char *src, size_t dstsize)
+{
+	size_t	len = strlen(src);
+
+	if (dstsize > 0) {
+		size_t n = len >= dstsize ? dstsize - 1 : len;
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+void
+hx_buf_init(struct hx_buf *b, size_t cap)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	b->cap = cap;
+}
+
+int
+hx_buf_add(struct hx_buf *b, const void *p, size_t n)
+{
+	if (b->cap != 0 && (n > b->cap || b->len > b->cap - n))
+		return -1;
+	if (b->len + n + 1 > b->alloc) {
+		size_t want = b->alloc ? b->alloc : 256;
+		while (want < b->len + n + 1)
+			want *= 2;
+		b->data = xrealloc(b->data, want);
+		b->alloc = want;
+	}
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+hx_buf_addf(struct hx_buf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 r;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	r = hx_buf_add(b, s, strlen(s));
+	free(s);
+	return r;
+}
+
+void
+hx_buf_reset(struct hx_buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+void
+hx_buf_release(struct hx_buf *b)
+{
+	free(b->data);
+	hx_buf_init(b, b->cap);
+}
+
+char *
+hx_buf_detach(struct hx_buf *b, size_t *len)
+{
+	char	*p;
+
+	if (b->data == NULL)
+		hx_buf_add(b, "", 0);
+	p = b->data;
+	if (len != NULL)
+		*len = b->len;
+	hx_buf_init(b, b->cap);
+	return p;
+}
+
+uint64_t
+hx_mono_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int64_t
+hx_wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+hx_rfc3339_ms(int64_t ms, char *out, size_t outlen)
+{
+	struct tm	tm;
+	time_t		secs;
+	int64_t		frac;
+	int		n;
+
+	secs = (time_t)(ms / 1000);
+	frac = ms % 1000;
+	if (frac < 0) {
+		frac += 1000;
+		secs--;
+	}
+	if (gmtime_r(&secs, &tm) == NULL)
+		return -1;
+	n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)frac);
+	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}
+
+char *
+hx_read_file(const char *path, size_t max, size_t *lenp)
+{
+	struct hx_buf	b;
+	char		chunk[4096];
+	ssize_t		n;
+	int		fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	hx_buf_init(&b, max);
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (hx_buf_add(&b, chunk, (size_t)n) == -1) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+	}
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		hx_buf_release(&b);
+		errno = saved;
+		return NULL;
+	}
+	return hx_buf_detach(&b, lenp);
+}
+
+int
+hx_parse_ll(const char *s, long long min, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}

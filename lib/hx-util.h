@@ -1,0 +1,85 @@
+/*
+ * hx-util.h - memory, string, buffer and clock helpers shared by every
+ * Horcrux program.
+ *
+ * The x* allocators never return NULL: on exhaustion they abort, as git's
+ * do, because no caller can do anything useful without memory. hx_buf is a
+ * growable byte buffer with a hard cap, for anything fed by the network
+ * (curl's dynbuf). Nothing here prints or exits except the allocators' abort.
+ */
+#ifndef HX_UTIL_H
+#define HX_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HX_VERSION "0.1.0"
+
+#define HX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define HX_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define HX_UNUSED __attribute__((unused))
+
+/* Allocate or abort; the caller frees with free(). */
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a new string; the caller frees it. */
+char *xasprintf(const char *fmt, ...) HX_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) HX_PRINTF(1, 0);
+
+/*
+ * Copy src into dst of size dstsize, always NUL-terminating. Returns
+ * strlen(src); a result >= dstsize means the copy was truncated.
+ */
+size_t hx_strlcpy(char *dst, const char *src, size_t dstsize);
+
+/* A growable buffer. data is always NUL-terminated (not counted in len). */
+struct hx_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 alloc;
+	size_t	 cap;	/* 0: unbounded (only for trusted, local data) */
+};
+
+/* Initialise an empty buffer that refuses to grow past cap bytes. */
+void hx_buf_init(struct hx_buf *b, size_t cap);
+/* Append n bytes. Returns 0, or -1 (buffer unchanged) if cap would be passed. */
+int hx_buf_add(struct hx_buf *b, const void *p, size_t n);
+/* Append formatted text; -1 if cap would be passed. */
+int hx_buf_addf(struct hx_buf *b, const char *fmt, ...) HX_PRINTF(2, 3);
+void hx_buf_reset(struct hx_buf *b);
+/* Free the contents; the buffer may be reused after hx_buf_init. */
+void hx_buf_release(struct hx_buf *b);
+/* Hand the data to the caller (who frees it) and reset the buffer. */
+char *hx_buf_detach(struct hx_buf *b, size_t *len);
+
+/* Nanoseconds on CLOCK_MONOTONIC, for intervals and rates. */
+uint64_t hx_mono_ns(void);
+/* Milliseconds since the epoch on CLOCK_REALTIME, for timestamps. */
+int64_t hx_wall_ms(void);
+/*
+ * Format an epoch time in milliseconds as RFC 3339 UTC with milliseconds
+ * and Z ("2025-10-12T10:30:45.123Z") into out (at least 25 bytes).
+ * Returns 0, or -1 if the time cannot be represented.
+ */
+int hx_rfc3339_ms(int64_t ms, char *out, size_t outlen);
+
+/*
+ * Read a whole (small) file into a new NUL-terminated string, refusing
+ * anything over max bytes. Returns the string (caller frees) or NULL with
+ * errno set (EFBIG when over max).
+ */
+char *hx_read_file(const char *path, size_t max, size_t *lenp);
+
+/*
+ * Parse a whole decimal string into a long long within [min, max].
+ * Returns 0, or -1 if s is empty, has trailing junk or is out of range.
+ */
+int hx_parse_ll(const char *s, long long min, long long max, long long *out);
+
+#include "banned.h"
+
+#endif
