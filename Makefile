@@ -6,6 +6,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench      benchmarks (bench/README.md); make fuzz: the parser fuzzers
 #   make clean
+#   V=1 shows full compiler command lines
 #
 # Every public target first runs scripts/install-deps, which installs any
 # missing Debian package and is a no-op otherwise; then it re-enters make
@@ -92,29 +93,40 @@ LDFLAGS		:= $(OPT) $(EXTRA_LDFLAGS)
 build: $(PROGS)
 build-tests: $(UNITS) $(TOOLS) $(BENCHES)
 
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIBHX): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(B)/horcruxd: $(HXD_OBJ) $(LIBHX)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/tools/%: $(O)/tests/tools/%.o $(LIBHX)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bench/%: $(O)/bench/%.o $(LIBHX)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 do-install:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/horcrux/web \

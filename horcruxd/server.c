@@ -132,6 +132,17 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return -1;
 		}
 		return 0;
+	default:
+		break;
+	}
+	/*
+	 * A peer that connects and closes without a request (a liveness
+	 * probe, a port scan) gets CLOSED_HTTP before lws allocated its
+	 * per-connection data: nothing of ours to act on or free.
+	 */
+	if (c == NULL)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	switch (reason) {
 	case LWS_CALLBACK_ESTABLISHED:
 	case LWS_CALLBACK_RECEIVE:
 	case LWS_CALLBACK_RECEIVE_PONG:
@@ -210,14 +221,19 @@ prepare_socket(const char *path, char **err)
 		*slash = '\0';
 	if (stat(dir, &st) != 0 && errno == ENOENT)
 		(void)mkdir(dir, 0755);
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    access(dir, W_OK | X_OK) != 0) {
+	r = 0;
+	if (stat(dir, &st) != 0)
+		r = errno;
+	else if (!S_ISDIR(st.st_mode))
+		r = ENOTDIR;
+	else if (access(dir, W_OK | X_OK) != 0)
+		r = errno;
+	free(dir);
+	if (r != 0) {
 		*err = xasprintf("cannot create socket '%s': %s", path,
-		    errno ? strerror(errno) : "not a directory");
-		free(dir);
+		    strerror(r));
 		return -1;
 	}
-	free(dir);
 	if (lstat(path, &st) != 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {

@@ -1,0 +1,93 @@
+# Shared setup for the end-to-end bats files.
+#
+# start_daemon [ARGS...] starts a real horcruxd on a free port, its own
+# Unix socket and data directory under $BATS_TEST_TMPDIR, then polls
+# /api/health until it answers (never a blind sleep). stop_daemon sends
+# SIGTERM, waits, and fails the test if the daemon did not exit 0 or if a
+# sanitizer reported anything in its log.
+
+HX_BUILD=${HX_BUILD:-$PWD/build/release}
+HX_REPO=${HX_REPO:-$PWD}
+HXD=$HX_BUILD/horcruxd
+WSC=$HX_BUILD/tests/tools/hx-wsclient
+WSLOAD=$HX_BUILD/tests/tools/hx-wsload
+PY=/usr/bin/python3
+RAWWS="$PY $HX_REPO/tests/tools/rawws.py"
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_daemon [ARGS...]: sets HXD_PID, PORT, SOCK, DDIR, HXD_LOG, URL.
+start_daemon() {
+	DDIR=${DDIR:-$BATS_TEST_TMPDIR/hx}
+	mkdir -p "$DDIR"
+	PORT=$(free_port)
+	SOCK=$DDIR/s.sock
+	HXD_LOG=$DDIR/horcruxd.log
+	URL=http://127.0.0.1:$PORT
+	"$HXD" -f --listen "127.0.0.1:$PORT" --socket "$SOCK" \
+		--data-dir "$DDIR/data" --web-root "$HX_REPO/share/web" \
+		--log-level info "$@" >"$HXD_LOG" 2>&1 3>&- &
+	HXD_PID=$!
+	wait_ready
+}
+
+wait_ready() {
+	local i
+	for i in $(seq 1 200); do
+		if curl -sf -o /dev/null "$URL/api/health"; then
+			return 0
+		fi
+		if ! kill -0 "$HXD_PID" 2>/dev/null; then
+			echo "horcruxd died during start-up:" >&2
+			cat "$HXD_LOG" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "horcruxd not ready after 10 s" >&2
+	return 1
+}
+
+# Wait until the daemon has a first host sample (GET over the socket).
+wait_sample() {
+	local i
+	for i in $(seq 1 100); do
+		if curl -sf -o /dev/null --unix-socket "$SOCK" http://localhost/api/nodes/local; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+check_sanitizers() {
+	if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HXD_LOG" >&2; then
+		echo "sanitizer report in $HXD_LOG" >&2
+		return 1
+	fi
+}
+
+stop_daemon() {
+	[ -n "${HXD_PID:-}" ] || return 0
+	local rc=0
+	kill -TERM "$HXD_PID" 2>/dev/null || true
+	wait "$HXD_PID" || rc=$?
+	HXD_PID=
+	check_sanitizers
+	if [ "$rc" -ne 0 ]; then
+		echo "horcruxd exited with status $rc" >&2
+		tail -20 "$HXD_LOG" >&2
+		return 1
+	fi
+}
+
+# frames FILE TYPE: the data objects of every frame of TYPE, one per line.
+frames() {
+	jq -c --arg t "$2" 'select(.frame.type == $t) | .frame.data' "$1"
+}
