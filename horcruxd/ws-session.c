@@ -306,13 +306,19 @@ next_frame(struct session *s)
 static int
 session_writeable(struct session *s)
 {
-	unsigned char	 ping[LWS_PRE + 1];
+	unsigned char	 ping[LWS_PRE + 2];
 	struct frame	*f;
 	int		 n;
 
 	if (s->send_ping) {
+		/*
+		 * Not an empty payload: lws 4.1 does not report a pong that
+		 * echoes an empty ping, and the pong is how we know the peer
+		 * is alive.
+		 */
 		s->send_ping = 0;
-		if (lws_write(s->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+		memcpy(ping + LWS_PRE, "hx", 2);
+		if (lws_write(s->wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0)
 			return -1;
 	} else if ((f = next_frame(s)) != NULL) {
 		n = lws_write(s->wsi, f->buf + LWS_PRE, f->len,
