@@ -135,26 +135,39 @@ void
 http_refuse(struct lws *wsi, int status, const char *code,
     const char *message)
 {
+	static const struct {
+		int		 status;
+		const char	*reason;
+	} reasons[] = {
+		{ 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 404, "Not Found" },
+		{ 503, "Service Unavailable" },
+	};
 	unsigned char	 buf[LWS_PRE + 2048];
-	unsigned char	*p = buf + LWS_PRE, *end = buf + sizeof buf;
+	const char	*reason = "Error";
 	json_t		*obj = error_object(code, message);
 	char		*body = json_dumps(obj, HX_JSON_FLAGS);
-	size_t		 len = strlen(body);
+	size_t		 i;
+	int		 n;
 
 	json_decref(obj);
-	/*
-	 * A refused upgrade never reaches HTTP_WRITEABLE: headers and body
-	 * go out in one write, and the caller then closes the connection.
-	 */
-	if (lws_add_http_common_headers(wsi, (unsigned)status,
-	    "application/json", len, &p, end) == 0 &&
-	    lws_finalize_http_header(wsi, &p, end) == 0 &&
-	    (size_t)(end - p) > len) {
-		memcpy(p, body, len);
-		p += len;
-		lws_write(wsi, buf + LWS_PRE, (size_t)(p - (buf + LWS_PRE)),
-		    LWS_WRITE_HTTP_HEADERS);
+	for (i = 0; i < HX_ARRAY_SIZE(reasons); i++) {
+		if (reasons[i].status == status)
+			reason = reasons[i].reason;
 	}
+	/*
+	 * Written by hand: at upgrade time lws has not recorded the request's
+	 * HTTP version and would answer "HTTP/1.0", which strict WebSocket
+	 * clients reject. A refused upgrade never reaches HTTP_WRITEABLE, so
+	 * it all goes out in one write and the caller closes.
+	 */
+	n = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
+	    "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+	    "content-length: %zu\r\ncache-control: no-store\r\n"
+	    "connection: close\r\n\r\n%s", status, reason, strlen(body),
+	    body);
+	if (n > 0 && (size_t)n < sizeof buf - LWS_PRE)
+		lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_HEADERS);
 	free(body);
 }
 

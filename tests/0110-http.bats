@@ -1,0 +1,71 @@
+#!/usr/bin/env bats
+# The HTTP side: health, the route table's answers, static files and
+# their safety, and the security headers.
+
+load helpers/common
+
+setup() {
+	start_daemon
+}
+
+teardown() {
+	stop_daemon
+}
+
+@test "GET /api/health is public and reports status, version, uptime, clients" {
+	run curl -s -w '\n%{http_code}' "$URL/api/health"
+	assert_line --index 1 200
+	body=${lines[0]}
+	assert_equal "$(jq -r .status <<<"$body")" ok
+	assert_equal "$(jq -r .version <<<"$body")" "$("$HXD" -V | cut -d' ' -f2)"
+	jq -e '.uptime_seconds >= 0 and .uptime_seconds < 60 and .clients == 0' <<<"$body"
+}
+
+@test "API errors are JSON with the right status; anonymous callers learn nothing" {
+	run curl -s -w '\n%{http_code}' "$URL/api/nodes/local"
+	assert_line --index 1 401
+	assert_equal "$(jq -r .error <<<"${lines[0]}")" UNAUTHORIZED
+	# An unknown API path is not revealed to anonymous callers...
+	run curl -s -o /dev/null -w '%{http_code}' "$URL/api/no/such/route"
+	assert_output 401
+	# ...but a trusted caller gets 404, and 405 with Allow for a wrong method.
+	run curl -s -w '\n%{http_code}' --unix-socket "$SOCK" http://localhost/api/no/such/route
+	assert_line --index 1 404
+	assert_equal "$(jq -r .error <<<"${lines[0]}")" NOT_FOUND
+	run curl -s -i -X DELETE --unix-socket "$SOCK" http://localhost/api/health
+	assert_line --partial "405"
+	assert_line --regexp '^allow: GET'
+	# Plain GET on the WebSocket endpoint: 426 for a trusted caller.
+	run curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://localhost/api/ws
+	assert_output 426
+}
+
+@test "the web root is served at / with security headers" {
+	run curl -s -i "$URL/"
+	assert_line --regexp '^HTTP/1.1 200'
+	assert_line --regexp '^content-type: text/html'
+	assert_line --regexp "^content-security-policy: default-src 'none'"
+	assert_line --regexp '^x-frame-options: deny'
+	assert_output --partial '<html'
+}
+
+@test "static files cannot escape the web root" {
+	for p in /../../../../etc/passwd /%2e%2e/%2e%2e/etc/passwd /..%2f..%2fetc/passwd; do
+		run curl -s --path-as-is -o /dev/null -w '%{http_code}' "$URL$p"
+		refute_output 200
+	done
+	ln -s /etc/passwd "$BATS_TEST_TMPDIR/link"
+	run curl -s --path-as-is "$URL/../../../../etc/passwd"
+	refute_output --partial "root:x:0:0"
+	run curl -s -o /dev/null -w '%{http_code}' "$URL/no-such-file.js"
+	assert_output 404
+}
+
+@test "an oversized header is refused, not truncated" {
+	big=$(head -c 12000 /dev/zero | tr '\0' a)
+	run curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$URL/api/health"
+	refute_output 200
+	# The daemon is still fine.
+	run curl -sf "$URL/api/health"
+	assert_success
+}

@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""cdp.py - a small Chrome DevTools Protocol driver for the browser tests.
+
+Each invocation attaches to the first page target of a Chromium started
+with --remote-debugging-port, runs one command, prints its result on
+stdout and detaches; the page keeps its state between invocations, so a
+bats test is a sequence of `run cdp.py ...` lines, each asserted on.
+
+    cdp.py [--port N] [--timeout S] [--viewport WxH] COMMAND ...
+
+    ready                  wait until the DevTools endpoint answers
+    navigate URL [--inject FILE]...
+                           load URL and wait for its load event; probe.js
+                           (and each FILE) runs in the new document first
+    eval EXPR              evaluate EXPR (promises awaited), print the value
+    wait EXPR              poll EXPR every 100 ms until it is truthy, print it
+    screenshot FILE        write a PNG of the viewport to FILE
+
+--viewport sets the viewport for this invocation only (an emulation
+override ends with the session). Strings print as they are, anything else
+as JSON. Exit status: 0 done, 1 failed or timed out (reason on stderr),
+2 usage. Needs Debian's python3-websockets; run it with /usr/bin/python3.
+
+It does not start or stop the browser: the test owns that process.
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import websockets
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+POLL_S = 0.1
+
+
+class Failure(Exception):
+    """A command could not do what it was asked; the message says why."""
+
+
+class Session:
+    """One CDP connection: numbered calls, and futures for events."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.next_id = 0
+        self.calls = {}
+        self.waiters = []
+        self.reader = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        try:
+            async for raw in self.ws:
+                msg = json.loads(raw)
+                if "id" in msg:
+                    fut = self.calls.pop(msg["id"], None)
+                    if fut is not None and not fut.done():
+                        fut.set_result(msg)
+                    continue
+                for method, fut in list(self.waiters):
+                    if method == msg.get("method") and not fut.done():
+                        fut.set_result(msg.get("params", {}))
+        except websockets.ConnectionClosed:
+            pass
+        for fut in list(self.calls.values()):
+            if not fut.done():
+                fut.set_exception(Failure("the browser closed the session"))
+
+    def expect(self, method):
+        """A future for the next `method` event; register before causing it."""
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters.append((method, fut))
+        return fut
+
+    async def call(self, method, **params):
+        self.next_id += 1
+        fut = asyncio.get_running_loop().create_future()
+        self.calls[self.next_id] = fut
+        await self.ws.send(json.dumps(
+            {"id": self.next_id, "method": method, "params": params}))
+        msg = await fut
+        if "error" in msg:
+            raise Failure("%s failed: %s" % (method, msg["error"].get(
+                "message", msg["error"])))
+        return msg.get("result", {})
+
+    async def evaluate(self, expr):
+        res = await self.call("Runtime.evaluate", expression=expr,
+                              returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in res:
+            ex = res["exceptionDetails"]
+            desc = ex.get("exception", {}).get("description") or ex.get(
+                "text", "exception")
+            raise Failure("'%s' threw: %s" % (expr, desc))
+        value = res.get("result", {})
+        return value.get("value") if "value" in value else None
+
+
+def http_json(port, path):
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    with urllib.request.urlopen(url, timeout=2) as r:
+        return json.load(r)
+
+
+def page_ws_url(port):
+    for t in http_json(port, "/json/list"):
+        if t.get("type") == "page" and t.get("webSocketDebuggerUrl"):
+            return t["webSocketDebuggerUrl"]
+    raise Failure("no page target on DevTools port %d" % port)
+
+
+def show(value):
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+async def cmd_ready(args):
+    deadline = time.monotonic() + args.timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            info = http_json(args.port, "/json/version")
+            page_ws_url(args.port)
+            return info.get("Browser", "ready")
+        except (OSError, ValueError, Failure) as e:
+            last = e
+        await asyncio.sleep(POLL_S)
+    raise Failure("DevTools on port %d did not answer within %gs: %s" %
+                  (args.port, args.timeout, last))
+
+
+async def cmd_navigate(s, args):
+    scripts = [os.path.join(HERE, "probe.js")] + (args.inject or [])
+    await s.call("Page.enable")
+    for path in scripts:
+        with open(path, encoding="utf-8") as f:
+            await s.call("Page.addScriptToEvaluateOnNewDocument",
+                         source=f.read())
+    loaded = s.expect("Page.loadEventFired")
+    res = await s.call("Page.navigate", url=args.url)
+    if res.get("errorText"):
+        raise Failure("cannot load '%s': %s" % (args.url, res["errorText"]))
+    await loaded
+    return await s.evaluate("location.href")
+
+
+async def cmd_eval(s, args):
+    return await s.evaluate(args.expr)
+
+
+async def cmd_wait(s, args):
+    # The caller's --timeout bounds the whole run; poll until just before.
+    while True:
+        args.last = await s.evaluate(args.expr)
+        if args.last:
+            return args.last
+        await asyncio.sleep(POLL_S)
+
+
+async def cmd_screenshot(s, args):
+    res = await s.call("Page.captureScreenshot", format="png")
+    data = base64.b64decode(res["data"])
+    with open(args.file, "wb") as f:
+        f.write(data)
+    return "%s %d bytes" % (args.file, len(data))
+
+
+async def run(args):
+    if args.command == "ready":
+        return await cmd_ready(args)
+    try:
+        url = page_ws_url(args.port)
+    except (OSError, ValueError) as e:
+        raise Failure("cannot reach DevTools on port %d: %s" % (args.port, e))
+    async with websockets.connect(url, max_size=64 << 20,
+                                  ping_interval=None) as ws:
+        s = Session(ws)
+        if args.viewport:
+            w, h = args.viewport
+            await s.call("Emulation.setDeviceMetricsOverride", width=w,
+                         height=h, deviceScaleFactor=1, mobile=False)
+            # Two frames: style, layout and paint have caught up.
+            await s.evaluate("new Promise(r => requestAnimationFrame("
+                             "() => requestAnimationFrame(r)))")
+        handler = {"navigate": cmd_navigate, "eval": cmd_eval,
+                   "wait": cmd_wait, "screenshot": cmd_screenshot}
+        try:
+            return await handler[args.command](s, args)
+        finally:
+            s.reader.cancel()
+
+
+def viewport(text):
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("want WIDTHxHEIGHT, not '%s'" % text)
+    return w, h
+
+
+def main():
+    p = argparse.ArgumentParser(prog="cdp.py")
+    p.add_argument("--port", type=int,
+                   default=int(os.environ.get("CDP_PORT", "9222")))
+    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--viewport", type=viewport)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("ready")
+    n = sub.add_parser("navigate")
+    n.add_argument("url")
+    n.add_argument("--inject", action="append", metavar="FILE")
+    sub.add_parser("eval").add_argument("expr")
+    sub.add_parser("wait").add_argument("expr")
+    sub.add_parser("screenshot").add_argument("file")
+    args = p.parse_args()
+
+    try:
+        out = asyncio.run(asyncio.wait_for(run(args), args.timeout))
+    except asyncio.TimeoutError:
+        what = args.command
+        if args.command == "wait":
+            what = "wait for '%s' (last value: %s)" % (
+                args.expr, show(getattr(args, "last", None)))
+        print("cdp.py: timed out after %gs: %s" % (args.timeout, what),
+              file=sys.stderr)
+        return 1
+    except (Failure, OSError, websockets.WebSocketException) as e:
+        print("cdp.py: %s" % e, file=sys.stderr)
+        return 1
+    print(show(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
