@@ -45,7 +45,7 @@ UNITS		:= $(UNIT_SRC:%.c=$(B)/%)
 TOOLS		:= $(TOOL_SRC:%.c=$(B)/%)
 BENCHES		:= $(BENCH_SRC:%.c=$(B)/%)
 
-.PHONY: all check run install bench fuzz clean build build-tests do-install
+.PHONY: all check run install bench fuzz clean build build-tests build-fuzz do-install
 .SECONDARY:
 
 ifneq ($(HX_DEPS),ok)
@@ -127,6 +127,19 @@ $(B)/bench/%: $(O)/bench/%.o $(LIBHX)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
+FUZZERS		:= $(FUZZ_SRC:tests/fuzz/%.c=$(B)/%)
+
+build-fuzz: $(FUZZERS)
+
+# libFuzzer links its own main: build each target straight from the
+# sources, with the fuzzer and sanitizers, and no libhorcrux.a.
+$(B)/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
+	$(Q)$(CC) $(BASE) -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+		-o $@ $^ $(PKG_LIBS)
 
 do-install:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/horcrux/web \
