@@ -69,3 +69,13 @@ teardown() {
 	run curl -sf "$URL/api/health"
 	assert_success
 }
+
+@test "a peer that connects and closes without a request does not hurt the daemon" {
+	for _ in 1 2 3; do
+		$PY -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()' "$SOCK"
+		$PY -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.close()' "$PORT"
+	done
+	run curl -sf --unix-socket "$SOCK" http://localhost/api/health
+	assert_success
+	kill -0 "$HXD_PID"
+}
