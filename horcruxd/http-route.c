@@ -131,6 +131,19 @@ reply_error(struct request *r, int status, const char *code,
 	return reply_json(r, status, error_object(code, message));
 }
 
+/* An error reply with one extra header (Allow:, Upgrade:). */
+static int
+reply_error_with(struct request *r, int status, const char *code,
+    const char *message, const char *header, const char *value)
+{
+	json_t	*e = error_object(code, message);
+	char	*body = json_dumps(e, HX_JSON_FLAGS);
+
+	json_decref(e);
+	return reply(r->wsi, r->c, status, "application/json", body,
+	    strlen(body), header, value);
+}
+
 void
 http_refuse(struct lws *wsi, int status, const char *code,
     const char *message)
@@ -200,12 +213,8 @@ route_node_local(struct request *r)
 static int
 route_ws_plain(struct request *r)
 {
-	return reply(r->wsi, r->c, 426, "application/json",
-	    xstrdup("{\"error\":\"UPGRADE_REQUIRED\",\"message\":"
-	    "\"this endpoint speaks WebSocket only\"}"),
-	    strlen("{\"error\":\"UPGRADE_REQUIRED\",\"message\":"
-	    "\"this endpoint speaks WebSocket only\"}"), "upgrade:",
-	    "websocket");
+	return reply_error_with(r, 426, "UPGRADE_REQUIRED",
+	    "this endpoint speaks WebSocket only", "upgrade:", "websocket");
 }
 
 /* Match path against pattern, filling params for ":name" segments. */
@@ -372,15 +381,9 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c)
 	if (!r.id.authenticated)
 		return reply_error(&r, 401, "UNAUTHORIZED",
 		    "authentication required");
-	if (allow != NULL) {
-		json_t	*e = error_object("METHOD_NOT_ALLOWED",
-		    "method not allowed on this path");
-		char	*body = json_dumps(e, HX_JSON_FLAGS);
-
-		json_decref(e);
-		return reply(wsi, c, 405, "application/json", body,
-		    strlen(body), "allow:", allow);
-	}
+	if (allow != NULL)
+		return reply_error_with(&r, 405, "METHOD_NOT_ALLOWED",
+		    "method not allowed on this path", "allow:", allow);
 	return reply_error(&r, 404, "NOT_FOUND", "no such API route");
 }
 
