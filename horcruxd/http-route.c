@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,7 +192,8 @@ route_health(struct request *r)
 
 	return reply_json(r, 200, json_pack("{s:s,s:s,s:f,s:i}",
 	    "status", "ok", "version", HX_VERSION,
-	    "uptime_seconds", (double)(hx_mono_ns() - srv->start_ns) / 1e9,
+	    "uptime_seconds", round((double)(hx_mono_ns() - srv->start_ns) /
+	    1e6) / 1e3,
 	    "clients", (json_int_t)srv->nsessions));
 }
 
@@ -341,6 +343,7 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c)
 	struct request		 r;
 	const struct route	*rt;
 	const char		*allow = NULL;
+	int			 allow_public = 0;
 	char			 uri[URI_MAX];
 	size_t			 i;
 
@@ -366,6 +369,7 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c)
 			continue;
 		if (strcmp(rt->method, r.method) != 0) {
 			allow = rt->method;
+			allow_public |= rt->public;
 			continue;
 		}
 		if (!rt->public && !r.id.authenticated)
@@ -378,7 +382,7 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c)
 		return rt->handler(&r);
 	}
 	/* Unknown /api paths are not revealed to anonymous callers. */
-	if (!r.id.authenticated)
+	if (!r.id.authenticated && !allow_public)
 		return reply_error(&r, 401, "UNAUTHORIZED",
 		    "authentication required");
 	if (allow != NULL)

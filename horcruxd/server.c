@@ -201,6 +201,37 @@ probe_tcp(const struct options *o, char **err)
 }
 
 /*
+ * Bind the path once ourselves: lws creates a vhost even when binding its
+ * Unix socket fails (it only logs), so this is where a path we cannot use
+ * becomes an error with its reason.
+ */
+static int
+probe_unix(const char *path, char **err)
+{
+	struct sockaddr_un	sun;
+	int			fd, r, saved;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	hx_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		*err = xasprintf("cannot create socket '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	r = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	saved = errno;
+	close(fd);
+	if (r != 0) {
+		*err = xasprintf("cannot create socket '%s': %s", path,
+		    strerror(saved));
+		return -1;
+	}
+	unlink(path);
+	return 0;
+}
+
+/*
  * Make sure the socket path can be created: the directory exists (we
  * create one level, as /run/horcrux needs after boot), a stale socket is
  * removed, a live one means another daemon is running.
@@ -235,7 +266,7 @@ prepare_socket(const char *path, char **err)
 		return -1;
 	}
 	if (lstat(path, &st) != 0)
-		return 0;
+		return probe_unix(path, err);
 	if (!S_ISSOCK(st.st_mode)) {
 		*err = xasprintf("cannot create socket '%s': a file that is "
 		    "not a socket is in the way", path);
@@ -257,7 +288,7 @@ prepare_socket(const char *path, char **err)
 		    strerror(errno));
 		return -1;
 	}
-	return 0;
+	return probe_unix(path, err);
 }
 
 static struct lws_vhost *

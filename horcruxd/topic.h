@@ -27,6 +27,8 @@ struct topic {
 	const char	*name;
 	hx_privs	 priv;		/* 0: every authenticated user */
 	const char	*path;		/* ACL path checked to subscribe */
+	hx_privs	 alt_priv;	/* or this, anywhere at or below */
+	const char	*alt_path;	/* alt_path (alerts on VMs) */
 	int		 per_vm;	/* events filtered by VmAudit per VM */
 	int		 metric;	/* coalesced, snapshot on subscribe */
 };

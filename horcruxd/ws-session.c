@@ -168,7 +168,10 @@ may_subscribe(const struct session *s, int t)
 {
 	if (topics[t].priv == 0)
 		return s->id.authenticated;
-	return access_allowed(&s->id, topics[t].priv, topics[t].path);
+	if (access_allowed(&s->id, topics[t].priv, topics[t].path))
+		return 1;
+	return topics[t].alt_priv != 0 && access_allowed(&s->id,
+	    topics[t].alt_priv, topics[t].alt_path);
 }
 
 /*
@@ -183,7 +186,7 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 	json_t		*granted, *v;
 	json_t		*errors;
 	const char	*name;
-	uint32_t	 set = replace ? 0 : s->topics;
+	uint32_t	 set = replace ? 0 : s->topics, added;
 	size_t		 i;
 	int		 t;
 
@@ -201,8 +204,11 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 		} else
 			set |= 1u << t;
 	}
+	added = set & ~s->topics;
 	s->topics = set;
-	s->subscribed = 1;
+	/* Only a topics message that grants something is a subscription. */
+	if (replace && set != 0)
+		s->subscribed = 1;
 
 	granted = json_array();
 	for (t = 0; t < TOPIC_COUNT; t++) {
@@ -228,9 +234,9 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 	}
 	json_decref(errors);
 
-	/* A new client draws at once: the latest sample of each metric. */
+	/* A new client draws at once: the latest sample of each new metric. */
 	for (t = 0; t < TOPIC_COUNT; t++) {
-		if ((set & (1u << t)) && srv->latest[t] != NULL)
+		if ((added & (1u << t)) && srv->latest[t] != NULL)
 			session_send(s, srv->latest[t]);
 	}
 }

@@ -134,6 +134,21 @@ teardown() {
 	assert_equal "$stderr" "horcruxd: cannot create socket '$BATS_TEST_TMPDIR/plain': a file that is not a socket is in the way"
 }
 
+@test "a socket path the kernel refuses is fatal, not logged and ignored" {
+	# /proc passes a writability check for root, but bind() fails there.
+	run --separate-stderr "$HXD" -f --listen "127.0.0.1:$(free_port)" \
+		--socket /proc/horcrux-test.sock --data-dir "$BATS_TEST_TMPDIR/d"
+	assert_failure 1
+	assert_output ""
+	[[ "$stderr" == "horcruxd: cannot create socket '/proc/horcrux-test.sock': "* ]]
+}
+
+@test "web_root must be absolute: the daemon leaves its directory when it detaches" {
+	run --separate-stderr "$HXD" --web-root share/web
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "horcruxd: --web-root: 'share/web' is not an absolute path"
+}
+
 @test "a second daemon on a live socket refuses, a stale socket is replaced" {
 	start_daemon
 	run --separate-stderr "$HXD" -f --listen "127.0.0.1:$(free_port)" \

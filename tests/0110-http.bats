@@ -35,6 +35,9 @@ teardown() {
 	run curl -s -i -X DELETE --unix-socket "$SOCK" http://localhost/api/health
 	assert_line --partial "405"
 	assert_line --regexp '^allow: GET'
+	# A wrong method on a public route is 405 for anyone.
+	run curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/api/health"
+	assert_output 405
 	# Plain GET on the WebSocket endpoint: 426 for a trusted caller.
 	run curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://localhost/api/ws
 	assert_output 426

@@ -75,6 +75,31 @@ teardown() {
 	refute_output --partial NodeMetrics
 }
 
+@test "only a topics message that grants something counts as a subscription" {
+	start_daemon --subscription-timeout 1
+	# An unsubscribe, an empty list and a list of unknown topics are all
+	# answered, but none of them is a subscription: the timeout still fires.
+	run "$WSC" --url "unix:$SOCK" --timeout 8 \
+		--send '{"unsubscribe":["node:metrics"]}' --send '{"topics":[]}' \
+		--send '{"topics":["nope"]}'
+	assert_failure 4
+	assert_equal "$(grep -c '"type":"Subscribed"' <<<"$output")" 3
+	assert_equal "$(jq -r 'select(.frame.data.code=="SUBSCRIPTION_TIMEOUT") | .frame.type' <<<"$output")" Error
+	assert_equal "$(jq -r 'select(.close) | .close' <<<"$output")" 1008
+}
+
+@test "an unsubscribe does not resend the snapshots of the topics that remain" {
+	start_daemon --node-interval 5
+	wait_sample
+	run "$WSC" --url "unix:$SOCK" --timeout 2 \
+		--send '{"topics":["node:metrics","notifications"]}' \
+		--send-after '3:{"unsubscribe":["notifications"]}'
+	assert_failure 3
+	# One snapshot only: the next live sample is 5 s away.
+	assert_equal "$(grep -c '"type":"NodeMetrics"' <<<"$output")" 1
+	assert_equal "$(grep -c '"type":"Subscribed"' <<<"$output")" 2
+}
+
 @test "malformed or unknown messages get BAD_MESSAGE and the connection stays" {
 	start_daemon --node-interval 0.5
 	out=$BATS_TEST_TMPDIR/out

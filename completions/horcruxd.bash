@@ -1,0 +1,65 @@
+# bash completion for horcruxd(8)                      -*- shell-script -*-
+#
+# The flags follow the option table in horcruxd/options.c (see
+# `horcruxd --dump-options`); tests/0150-docs.bats checks that none is
+# missing here. Plain bash: needs neither bash-completion nor its helpers.
+
+_horcruxd()
+{
+	local cur prev i
+	local prefix=""
+	local opts="-c --config -f --foreground -h --help -V --version
+		--listen --socket --data-dir --web-root --node-interval
+		--disks --heartbeat-interval --subscription-timeout
+		--peer-timeout --max-clients --log-level"
+
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=""
+	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	# --flag=value: with '=' in COMP_WORDBREAKS (the default) bash splits
+	# it into "--flag" "=" "value"; without, it is one word.
+	if [[ $cur == "=" && $prev == --* ]]; then
+		cur=""
+	elif [[ $prev == "=" ]] && ((COMP_CWORD > 1)); then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	elif [[ $cur == --*=* ]]; then
+		prev=${cur%%=*}
+		prefix="$prev="
+		cur=${cur#*=}
+	fi
+
+	case $prev in
+	-c | --config | --socket)
+		compopt -o filenames 2>/dev/null || :
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		;;
+	--data-dir | --web-root | --disks)
+		compopt -o filenames 2>/dev/null || :
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		;;
+	--log-level)
+		mapfile -t COMPREPLY < <(compgen -W "error warning info debug" \
+		    -- "$cur")
+		;;
+	--listen | --node-interval | --heartbeat-interval | \
+	    --subscription-timeout | --peer-timeout | --max-clients)
+		# A value nobody can guess: offer nothing.
+		return 0
+		;;
+	*)
+		if [[ -z $prefix ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+		fi
+		return 0
+		;;
+	esac
+	if [[ -n $prefix ]]; then
+		for i in "${!COMPREPLY[@]}"; do
+			COMPREPLY[i]=$prefix${COMPREPLY[i]}
+		done
+	fi
+	return 0
+}
+complete -F _horcruxd horcruxd

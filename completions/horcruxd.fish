@@ -1,0 +1,22 @@
+# fish completion for horcruxd(8). The flags follow the option table in
+# horcruxd/options.c (see `horcruxd --dump-options`); tests/0150-docs.bats
+# checks that none is missing here.
+
+# horcruxd takes no arguments besides its options.
+complete -c horcruxd -f
+
+complete -c horcruxd -s c -l config -r -F -d 'Read settings from FILE'
+complete -c horcruxd -s f -l foreground -d 'Stay in the foreground and log to stderr'
+complete -c horcruxd -s h -l help -d 'Show the help and exit'
+complete -c horcruxd -s V -l version -d 'Show the version and exit'
+complete -c horcruxd -l listen -x -d 'TCP address for HTTP and WebSocket (HOST:PORT)'
+complete -c horcruxd -l socket -r -F -d 'Unix socket (local trust for uid 0 and our uid)'
+complete -c horcruxd -l data-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'State directory'
+complete -c horcruxd -l web-root -x -a '(__fish_complete_directories (commandline -ct))' -d 'Static files served at /'
+complete -c horcruxd -l node-interval -x -d 'Host sampling period (seconds)'
+complete -c horcruxd -l disks -x -a '(__fish_complete_directories (commandline -ct))' -d 'Mount point to report (repeatable)'
+complete -c horcruxd -l heartbeat-interval -x -d 'Ping event and WebSocket ping period (seconds)'
+complete -c horcruxd -l subscription-timeout -x -d 'Close a client that has not subscribed by then (seconds)'
+complete -c horcruxd -l peer-timeout -x -d 'Drop a client silent for this long (seconds)'
+complete -c horcruxd -l max-clients -x -d 'Most WebSocket clients at once'
+complete -c horcruxd -l log-level -x -a 'error warning info debug' -d 'Most detailed messages to log'
