@@ -28,6 +28,10 @@ ifeq ($(MODE),asan)
 # own null checks as null arguments); release builds keep the warning.
 OPT	:= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	   -fno-sanitize-recover=undefined -Wno-format-overflow
+# ASan's crypt() interceptor looks up the real crypt when the program
+# starts; PAM's pam_unix.so brings libcrypt only later, by dlopen, and the
+# interceptor then calls NULL. Loading libcrypt from the start avoids it.
+SAN_LIBS := -Wl,--no-as-needed -lcrypt -Wl,--as-needed
 else
 OPT	:= -O2
 endif
@@ -87,7 +91,7 @@ clean:
 else
 # --- the real build ---------------------------------------------------------
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lpam -lpthread -lm $(SAN_LIBS)
 CFLAGS		:= $(BASE) $(OPT) $(WARN) $(PKG_CFLAGS) \
 		   -DHX_DATADIR='"$(PREFIX)/share/horcrux"' $(EXTRA_CFLAGS)
 LDFLAGS		:= $(OPT) $(EXTRA_LDFLAGS)

@@ -11,7 +11,8 @@ _horcruxd()
 	local opts="-c --config -f --foreground -h --help -V --version
 		--listen --socket --data-dir --web-root --node-interval
 		--disks --heartbeat-interval --subscription-timeout
-		--peer-timeout --max-clients --log-level"
+		--peer-timeout --max-clients --log-level --pam-service
+		--allowed-hosts --allowed-origins"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}

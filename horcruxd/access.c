@@ -1,46 +1,457 @@
 /*
- * access.c - local trust by SO_PEERCRED, and the privilege question.
+ * access.c - authentication from the identity cache, and the privilege
+ * question (see access.h).
+ *
+ * Lookups are linear scans of the snapshot's sorted arrays: an install has
+ * tens of users and keys, and a scan of those costs less than the HMAC
+ * that precedes it. API key "last used" times are not written per request
+ * (that would put a disk write behind every read); the key listing shows
+ * when a key was created.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
 
 #include "access.h"
+#include "hx-auth.h"
 #include "hx-log.h"
 #include "hx-util.h"
 
+struct access_cache {
+	struct hx_store_snapshot	*snap;
+	unsigned char			 key[ACCESS_JWT_KEY_LEN];
+};
+
+/* Local trust: every privilege on "/", propagated. */
+static const struct hx_grant admin_grant = { "/", HX_PRIV_ALL, 1 };
+
+struct access_cache *
+access_cache_new(struct hx_store_snapshot *snap,
+    const unsigned char key[ACCESS_JWT_KEY_LEN])
+{
+	struct access_cache	*c = xcalloc(1, sizeof *c);
+
+	c->snap = snap;
+	memcpy(c->key, key, ACCESS_JWT_KEY_LEN);
+	return c;
+}
+
 void
-access_identify(struct lws *wsi, int on_unix_socket, struct identity *id)
+access_cache_free(struct access_cache *c)
+{
+	if (c == NULL)
+		return;
+	hx_store_snapshot_free(c->snap);
+	explicit_bzero(c->key, sizeof c->key);
+	free(c);
+}
+
+struct hx_store_snapshot *
+access_cache_swap(struct access_cache *c, struct hx_store_snapshot *snap)
+{
+	struct hx_store_snapshot	*old = c->snap;
+
+	c->snap = snap;
+	return old;
+}
+
+void
+access_cache_retire(struct hx_store_snapshot *old)
+{
+	hx_store_snapshot_free(old);
+}
+
+const struct hx_store_snapshot *
+access_cache_snapshot(const struct access_cache *c)
+{
+	return c->snap;
+}
+
+const unsigned char *
+access_cache_key(const struct access_cache *c)
+{
+	return c->key;
+}
+
+static const struct hx_store_user *
+find_user(const struct hx_store_snapshot *s, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < s->users.n; i++) {
+		if (strcmp(s->users.v[i].username, name) == 0)
+			return &s->users.v[i];
+	}
+	return NULL;
+}
+
+int
+access_role_privs(const struct access_cache *c, const char *name,
+    hx_privs *privs)
+{
+	const struct hx_role_def	*def;
+	size_t				 i;
+
+	if ((def = hx_rbac_builtin(name)) != NULL) {
+		*privs = def->privs;
+		return 1;
+	}
+	for (i = 0; i < c->snap->roles.n; i++) {
+		if (strcmp(c->snap->roles.v[i].name, name) == 0) {
+			*privs = c->snap->roles.v[i].privs;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The grant a role gives at path (NULL: the role's own scope). */
+static int
+role_grant(const struct access_cache *c, const char *role, const char *path,
+    int propagate, struct hx_grant *g)
+{
+	const struct hx_role_def	*def = hx_rbac_builtin(role);
+	hx_privs			 privs;
+
+	if (def != NULL) {
+		*g = path == NULL ? hx_rbac_role_grant(def) :
+		    hx_rbac_acl_grant(def, path, propagate);
+		return 1;
+	}
+	if (!access_role_privs(c, role, &privs))
+		return 0;
+	g->path = path != NULL ? path : "/";
+	g->privs = privs;
+	g->propagate = path != NULL ? propagate : 1;
+	return 1;
+}
+
+static void
+add_grant(struct hx_grant **v, size_t *n, const struct hx_grant *g)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = *g;
+}
+
+/* The user's grants: roles at their scopes plus the user's ACL entries. */
+static int
+user_grants(const struct access_cache *c, const char *name,
+    struct identity *id)
+{
+	const struct hx_store_snapshot	*s = c->snap;
+	const struct hx_store_user	*u = find_user(s, name);
+	struct hx_grant			 g;
+	size_t				 i;
+
+	if (u == NULL || !u->enabled)
+		return -1;
+	for (i = 0; i < u->roles.n; i++) {
+		if (role_grant(c, u->roles.v[i], NULL, 1, &g))
+			add_grant(&id->grants, &id->ngrants, &g);
+	}
+	for (i = 0; i < s->acl.n; i++) {
+		const struct hx_store_acl *a = &s->acl.v[i];
+
+		if (strcmp(a->username, name) == 0 &&
+		    role_grant(c, a->role, a->path, a->propagate, &g))
+			add_grant(&id->grants, &id->ngrants, &g);
+	}
+	return 0;
+}
+
+static void
+clear_grants(struct identity *id)
+{
+	free(id->grants);
+	free(id->kgrants);
+	id->grants = id->kgrants = NULL;
+	id->ngrants = id->nkgrants = 0;
+	id->key_subset = 0;
+}
+
+void
+access_release(struct identity *id)
+{
+	clear_grants(id);
+	memset(id, 0, sizeof *id);
+}
+
+void
+access_copy(struct identity *dst, const struct identity *src)
+{
+	*dst = *src;
+	dst->grants = NULL;
+	dst->kgrants = NULL;
+	if (src->ngrants > 0) {
+		dst->grants = xmalloc(src->ngrants * sizeof *dst->grants);
+		memcpy(dst->grants, src->grants,
+		    src->ngrants * sizeof *dst->grants);
+	}
+	if (src->nkgrants > 0) {
+		dst->kgrants = xmalloc(src->nkgrants * sizeof *dst->kgrants);
+		memcpy(dst->kgrants, src->kgrants,
+		    src->nkgrants * sizeof *dst->kgrants);
+	}
+}
+
+/* Fill id for API key cred (a key id); -1 if it is not valid now. */
+static int
+key_identity(const struct access_cache *c, const char *keyid,
+    const char *hash, struct identity *id)
+{
+	const struct hx_store_snapshot	*s = c->snap;
+	const struct hx_store_key	*k = NULL;
+	struct hx_grant			 g;
+	size_t				 i;
+
+	for (i = 0; i < s->keys.n; i++) {
+		if (strcmp(s->keys.v[i].keyid, keyid) == 0) {
+			k = &s->keys.v[i];
+			break;
+		}
+	}
+	if (k == NULL || !k->user_enabled ||
+	    (k->expires != 0 && k->expires <= time(NULL)))
+		return -1;
+	if (hash != NULL && !hx_apikey_matches(hash, k->hash))
+		return -1;
+	if (user_grants(c, k->username, id) != 0)
+		return -1;
+	hx_strlcpy(id->name, k->username, sizeof id->name);
+	hx_strlcpy(id->cred, keyid, sizeof id->cred);
+	id->kind = ACCESS_KEY;
+	if (k->restricted) {
+		id->key_subset = 1;
+		for (i = 0; i < k->roles.n; i++) {
+			if (role_grant(c, k->roles.v[i], NULL, 1, &g))
+				add_grant(&id->kgrants, &id->nkgrants, &g);
+		}
+	}
+	return 0;
+}
+
+/* Fill id for session jti of user sub; -1 if it is not live. */
+static int
+session_identity(const struct access_cache *c, const char *jti,
+    const char *sub, enum access_kind kind, struct identity *id)
+{
+	const struct hx_store_snapshot	*s = c->snap;
+	const struct hx_store_session	*se = NULL;
+	time_t				 now = time(NULL);
+	size_t				 i;
+
+	for (i = 0; i < s->sessions.n; i++) {
+		if (strcmp(s->sessions.v[i].jti, jti) == 0) {
+			se = &s->sessions.v[i];
+			break;
+		}
+	}
+	if (se == NULL || !se->user_enabled || se->expires <= now ||
+	    se->absolute_expires <= now ||
+	    (sub != NULL && strcmp(se->username, sub) != 0))
+		return -1;
+	if (user_grants(c, se->username, id) != 0)
+		return -1;
+	hx_strlcpy(id->name, se->username, sizeof id->name);
+	hx_strlcpy(id->cred, jti, sizeof id->cred);
+	hx_strlcpy(id->csrf, se->csrf_token, sizeof id->csrf);
+	id->kind = kind;
+	return 0;
+}
+
+static int
+token_identity(const struct access_cache *c, const char *token,
+    enum access_kind kind, struct identity *id)
+{
+	struct hx_jwt_claims	 cl;
+	char			*err = NULL;
+	int			 r;
+
+	if (hx_jwt_verify(c->key, sizeof c->key, token, time(NULL), &cl,
+	    &err) != 0) {
+		log_debug("session token refused: %s", err);
+		free(err);
+		return -1;
+	}
+	r = session_identity(c, cl.jti, cl.sub, kind, id);
+	hx_jwt_claims_release(&cl);
+	return r;
+}
+
+/* Copy the value of cookie name from the Cookie header into out. */
+static int
+cookie_value(struct lws *wsi, const char *name, char *out, size_t outlen)
+{
+	char	 hdr[HX_JWT_MAX_LEN + 512], *p, *end;
+	size_t	 nl = strlen(name);
+	int	 len;
+
+	if ((len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE)) <= 0 ||
+	    (size_t)len >= sizeof hdr ||
+	    lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE) < 0)
+		return -1;
+	for (p = hdr; *p != '\0'; p = end) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		end = p + strcspn(p, ";");
+		if ((size_t)(end - p) > nl && strncmp(p, name, nl) == 0 &&
+		    p[nl] == '=') {
+			p += nl + 1;
+			if ((size_t)(end - p) >= outlen)
+				return -1;
+			memcpy(out, p, (size_t)(end - p));
+			out[end - p] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+local_trust(struct lws *wsi)
 {
 	struct ucred	cred;
 	socklen_t	len = sizeof cred;
-	int		fd;
+	int		fd = lws_get_socket_fd(wsi);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+	    &len) != 0 || len != sizeof cred)
+		return 0;
+	return cred.uid == 0 || cred.uid == getuid();
+}
+
+int
+access_resolve(struct access_cache *c, struct lws *wsi, int on_unix_socket,
+    struct identity *id, const char **why)
+{
+	char	 buf[HX_JWT_MAX_LEN + 1], keyid[HX_APIKEY_ID_LEN + 1];
+	char	 hash[HX_APIKEY_HASH_LEN + 1];
+	int	 n;
 
 	memset(id, 0, sizeof *id);
-	if (!on_unix_socket)
-		return;
-	fd = lws_get_socket_fd(wsi);
-	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-	    &len) != 0 || len != sizeof cred) {
-		log_warn("cannot read peer credentials on the unix socket");
-		return;
+	*why = NULL;
+
+	/* An API key, in its own header or as a bearer token. */
+	n = lws_hdr_custom_length(wsi, "x-api-key:", 10);
+	if (n > 0) {
+		if ((size_t)n >= sizeof buf || lws_hdr_custom_copy(wsi, buf,
+		    sizeof buf, "x-api-key:", 10) < 0)
+			goto bad_key;
+		goto key;
 	}
-	if (cred.uid == 0 || cred.uid == getuid()) {
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (n > 0) {
+		if ((size_t)n >= sizeof buf || lws_hdr_copy(wsi, buf,
+		    sizeof buf, WSI_TOKEN_HTTP_AUTHORIZATION) < 0 ||
+		    strncasecmp(buf, "Bearer ", 7) != 0) {
+			*why = "unsupported Authorization header (use Bearer)";
+			return -1;
+		}
+		memmove(buf, buf + 7, strlen(buf + 7) + 1);
+		if (strncmp(buf, "hx_", 3) == 0)
+			goto key;
+		if (token_identity(c, buf, ACCESS_TOKEN, id) != 0)
+			goto bad_token;
+		goto ok;
+	}
+	if (cookie_value(wsi, ACCESS_COOKIE_NAME, buf, sizeof buf) == 0) {
+		if (token_identity(c, buf, ACCESS_COOKIE, id) != 0)
+			goto bad_token;
+		goto ok;
+	}
+	if (on_unix_socket && local_trust(wsi)) {
 		hx_strlcpy(id->name, "root@local", sizeof id->name);
-		id->authenticated = 1;
-		id->administrator = 1;
+		id->kind = ACCESS_LOCAL;
+		add_grant(&id->grants, &id->ngrants, &admin_grant);
+		goto ok;
 	}
+	return 0;	/* anonymous */
+
+key:
+	if (hx_apikey_parse(buf, keyid, hash) != 0 ||
+	    key_identity(c, keyid, hash, id) != 0)
+		goto bad_key;
+	goto ok;
+bad_key:
+	access_release(id);
+	*why = "invalid, expired or revoked API key";
+	return -1;
+bad_token:
+	access_release(id);
+	*why = "invalid or expired session";
+	return -1;
+ok:
+	id->authenticated = 1;
+	explicit_bzero(buf, sizeof buf);
+	return 0;
+}
+
+int
+access_refresh(struct access_cache *c, struct identity *id)
+{
+	struct identity	fresh;
+
+	if (id->kind == ACCESS_LOCAL || !id->authenticated)
+		return 0;
+	memset(&fresh, 0, sizeof fresh);
+	if ((id->kind == ACCESS_KEY ? key_identity(c, id->cred, NULL, &fresh) :
+	    session_identity(c, id->cred, id->name, id->kind, &fresh)) != 0) {
+		access_release(&fresh);
+		return -1;
+	}
+	fresh.authenticated = 1;
+	access_release(id);
+	*id = fresh;
+	return 0;
+}
+
+static struct hx_rbac_key *
+key_of(const struct identity *id, struct hx_rbac_key *k)
+{
+	if (!id->key_subset)
+		return NULL;
+	k->g = id->kgrants;
+	k->n = id->nkgrants;
+	k->subset = 1;
+	return k;
 }
 
 int
 access_allowed(const struct identity *id, hx_privs priv, const char *path)
 {
+	struct hx_rbac_key	k;
+
 	if (!id->authenticated)
 		return 0;
-	/* An Administrator holds every privilege on "/", propagated. */
-	return id->administrator;
+	return (hx_rbac_effective_key(id->grants, id->ngrants, key_of(id, &k),
+	    path) & priv) == priv;
+}
+
+int
+access_allowed_below(const struct identity *id, hx_privs priv,
+    const char *path)
+{
+	struct hx_rbac_key	k;
+
+	if (!id->authenticated)
+		return 0;
+	return hx_rbac_any_at_or_below_key(id->grants, id->ngrants,
+	    key_of(id, &k), path, priv);
+}
+
+json_t *
+access_privileges_json(const struct identity *id)
+{
+	static const char *const paths[] = { "/access", "/nodes", "/vms",
+	    "/storage" };
+	struct hx_rbac_key	 k;
+
+	return hx_rbac_privileges_json_key(id->grants, id->ngrants,
+	    key_of(id, &k), paths, HX_ARRAY_SIZE(paths));
 }

@@ -1,34 +1,104 @@
 /*
  * access.h - who a connection is, and what it may do where.
  *
- * Today the only identity is local trust (DESIGN §5): a peer on the Unix
- * socket whose uid is 0 or the daemon's own is the Administrator
- * root@local. Everyone else is anonymous and may use only public routes.
- * The identity issue replaces the body of access_allowed() with roles and
- * ACLs; callers already ask the question in its final shape.
+ * The service thread authenticates every request and WebSocket upgrade
+ * from memory: an identity cache built from a store snapshot (users,
+ * roles, ACL, API keys, sessions) that the worker thread replaces after
+ * every change. Nothing here touches the disk or hashes a password; API
+ * key secrets are one SHA-256 and session tokens one HMAC.
+ *
+ * Credentials, in order: local trust on the Unix socket (uid 0 or the
+ * daemon's uid is the Administrator root@local), an API key (X-API-Key or
+ * "Authorization: Bearer hx_..."), a session token (Authorization:
+ * Bearer), the session cookie. A credential that is present but wrong is
+ * a 401, never a silent fall-through to anonymous.
  */
 #ifndef HORCRUXD_ACCESS_H
 #define HORCRUXD_ACCESS_H
 
+#include <stdint.h>
+
 #include "hx-priv.h"
+#include "hx-rbac.h"
+#include "hx-store.h"
 
 struct lws;
 
-struct identity {
-	char	name[128];	/* "root@local"; empty when anonymous */
-	int	authenticated;
-	int	administrator;	/* holds every privilege on "/" */
+#define ACCESS_COOKIE_NAME	"horcrux_session"
+#define ACCESS_JWT_KEY_LEN	32
+#define ACCESS_USER_MAX		128
+
+enum access_kind {
+	ACCESS_ANONYMOUS,
+	ACCESS_LOCAL,		/* local trust on the Unix socket */
+	ACCESS_KEY,		/* an API key */
+	ACCESS_TOKEN,		/* a session token in Authorization */
+	ACCESS_COOKIE		/* a session token in the cookie */
 };
 
-/*
- * Work out the identity of the peer of wsi: local trust on the Unix
- * socket vhost, anonymous otherwise. Never fails.
- */
-void access_identify(struct lws *wsi, int on_unix_socket,
-    struct identity *id);
+struct identity {
+	char			 name[ACCESS_USER_MAX];	/* "" when anonymous */
+	int			 authenticated;
+	enum access_kind	 kind;
+	char			 cred[72];	/* key id or session jti */
+	char			 csrf[72];	/* cookie sessions: expected token */
+	struct hx_grant		*grants;	/* the user's; strings borrowed */
+	size_t			 ngrants;	/* from the cache's snapshot */
+	struct hx_grant		*kgrants;	/* an API key's role subset */
+	size_t			 nkgrants;
+	int			 key_subset;
+};
 
-/* May id use privilege priv on ACL path (e.g. "/nodes", "/vms/web-1")? */
+struct access_cache;
+
+/*
+ * Create the cache from a first snapshot (ownership taken) and the token
+ * signing key (copied). Never returns NULL.
+ */
+struct access_cache *access_cache_new(struct hx_store_snapshot *snap,
+    const unsigned char key[ACCESS_JWT_KEY_LEN]);
+void access_cache_free(struct access_cache *c);
+/*
+ * Replace the snapshot (ownership taken). Identities resolved earlier
+ * borrow strings from the old one: the caller re-resolves live ones with
+ * access_refresh() before calling access_cache_retire().
+ */
+struct hx_store_snapshot *access_cache_swap(struct access_cache *c,
+    struct hx_store_snapshot *snap);
+void access_cache_retire(struct hx_store_snapshot *old);
+const struct hx_store_snapshot *access_cache_snapshot(
+    const struct access_cache *c);
+/* The signing key, for tests of the token path and the worker. */
+const unsigned char *access_cache_key(const struct access_cache *c);
+
+/*
+ * Authenticate the peer of wsi from its headers (and the Unix socket's
+ * peer credentials). Returns 0 with *id filled (anonymous when nothing
+ * was presented), or -1 when a credential was presented and is not valid,
+ * with *why a static reason for the 401 body. Release id afterwards.
+ */
+int access_resolve(struct access_cache *c, struct lws *wsi,
+    int on_unix_socket, struct identity *id, const char **why);
+/*
+ * Re-check a live identity against the current snapshot (after a swap):
+ * 0 with its grants rebuilt, or -1 if the credential is gone (key
+ * revoked, session logged out, user disabled or deleted).
+ */
+int access_refresh(struct access_cache *c, struct identity *id);
+void access_release(struct identity *id);
+/* Copy src into dst (grants duplicated); release dst afterwards. */
+void access_copy(struct identity *dst, const struct identity *src);
+
+/* May id use all of priv on ACL path (e.g. "/nodes", "/vms/web-1")? */
 int access_allowed(const struct identity *id, hx_privs priv,
     const char *path);
+/* Does id hold priv on path or anywhere below it (topic visibility)? */
+int access_allowed_below(const struct identity *id, hx_privs priv,
+    const char *path);
+/* {"/": [...], ...}: id's privileges per path, for GET /api/auth/me. */
+json_t *access_privileges_json(const struct identity *id);
+/* Privileges of a role name (built-in or custom in the cache); 0 if none. */
+int access_role_privs(const struct access_cache *c, const char *name,
+    hx_privs *privs);
 
 #endif

@@ -19,12 +19,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "access.h"
 #include "collector.h"
+#include "hx-auth.h"
 #include "hx-config.h"
 #include "hx-log.h"
 #include "mailbox.h"
 #include "options.h"
 #include "server.h"
+#include "worker.h"
 
 static struct server	 server;
 
@@ -139,6 +145,53 @@ detach_stdio(int ready_fd)
 	(void)chdir("/");
 }
 
+static int
+is_loopback(const char *host)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+/*
+ * Open the identity store once on this thread for the first snapshot (the
+ * worker opens its own connection), and refuse to face a network while
+ * nobody could log in: an open port with only local trust behind it is a
+ * port nobody can use but everybody can probe.
+ */
+static struct access_cache *
+open_identities(const struct options *o, const unsigned char *key)
+{
+	struct hx_store			*st;
+	struct hx_store_snapshot	*snap;
+	char				*path, *err = NULL;
+	int				 yes = 0;
+
+	path = xasprintf("%s/horcrux.db", o->data_dir);
+	if (hx_store_open(path, &st, &err) != HX_STORE_OK)
+		die(1, "cannot open '%s': %s", path, err);
+	if (hx_store_snapshot(st, &snap, &err) != HX_STORE_OK ||
+	    hx_store_has_credentials(st, &yes, &err) != HX_STORE_OK)
+		die(1, "cannot read '%s': %s", path, err);
+	hx_store_close(st);
+	free(path);
+	if (!yes && !is_loopback(o->listen_host))
+		die(1, "refusing to listen on '%s:%d': no user has a password "
+		    "or API key yet; create one over the Unix socket first, "
+		    "e.g. curl --unix-socket %s -X POST http://localhost/api/"
+		    "users -d '{\"username\":\"admin\",\"password\":\"...\","
+		    "\"roles\":[\"Administrator\"]}'", o->listen_host,
+		    o->listen_port, o->socket_path);
+	return access_cache_new(snap, key);
+}
+
 static void
 dump_options(void)
 {
@@ -165,6 +218,10 @@ main(int argc, char **argv)
 	struct options		 opts;
 	struct mailbox		*mb;
 	struct collector	*col;
+	struct worker		*worker;
+	struct access_cache	*cache;
+	unsigned char		 key[ACCESS_JWT_KEY_LEN];
+	char			*db_path;
 	struct sigaction	 sa;
 	char			*err = NULL;
 	int			 ready_fd = -1, r;
@@ -190,6 +247,10 @@ main(int argc, char **argv)
 		dump_options();
 		exit(0);
 	}
+	if (opts.dump_routes) {
+		http_dump_routes(stdout);
+		exit(0);
+	}
 	r = hx_config_load_file(&cfg, opts.config_file, opts.config_given,
 	    &err);
 	if (r < 0)
@@ -199,6 +260,14 @@ main(int argc, char **argv)
 	hx_log_open("horcruxd", (enum hx_log_level)opts.log_level,
 	    opts.foreground ? stderr : NULL);
 	prepare_data_dir(opts.data_dir);
+	db_path = xasprintf("%s/horcrux.db", opts.data_dir);
+	{
+		char *kp = xasprintf("%s/jwt.key", opts.data_dir);
+
+		if (hx_secret_load_or_create(kp, key, sizeof key, &err) != 0)
+			die(1, "%s", err);
+		free(kp);
+	}
 	raise_fd_limit();
 	if (!opts.foreground)
 		ready_fd = daemonize();
@@ -208,6 +277,13 @@ main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 
 	mb = mailbox_new();
+	cache = open_identities(&opts, key);
+	if ((worker = worker_start(db_path, key, opts.pam_service, mb,
+	    &err)) == NULL)
+		die(1, "%s", err);
+	explicit_bzero(key, sizeof key);
+	memset(&server, 0, sizeof server);
+	server_set_identity(&server, cache, worker);
 	if (server_init(&server, &opts, mb, &err) != 0)
 		die(1, "%s", err);
 	sa.sa_handler = on_signal;
@@ -222,9 +298,12 @@ main(int argc, char **argv)
 	server_run(&server);
 
 	collector_stop(col);
+	worker_stop(worker);
 	server_release(&server);
-	mailbox_free(mb);
+	access_cache_free(cache);
+	mailbox_free(mb, job_free);
 	hx_config_release(&cfg);
+	free(db_path);
 	log_info("stopped");
 	return 0;
 }

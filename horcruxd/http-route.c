@@ -1,29 +1,48 @@
 /*
- * http-route.c - the HTTP side: one route table, JSON replies, static
- * files from web_root.
+ * http-route.c - the HTTP side: one route table, authentication and
+ * authorization before any handler, request bodies, JSON replies (now or
+ * when a worker job comes back), static files from web_root.
  *
- * Every /api route is a row of routes[]: method, pattern, the privilege
- * and ACL path it needs (or PUBLIC), and a handler. The dispatcher checks
- * authentication and privilege before any handler runs, so a handler
- * cannot forget to. Paths outside /api are the dashboard's static files,
- * public because they hold no data: the page itself must authenticate to
- * get any. Handlers run on the service thread and must not block; they
- * read the snapshots the collector already made.
+ * Every /api route is a row of routes[]: method, pattern, flags (PUBLIC,
+ * SELF: the caller may act on their own :username, BODY: a JSON body is
+ * read first), the privilege and ACL path it needs, and either a handler
+ * that answers at once from memory or a worker job. The dispatcher checks
+ * the Host header, the credentials, CSRF for cookie sessions and the
+ * privilege before anything else runs, so no handler can forget to.
+ * Paths outside /api are the dashboard's static files, public because they
+ * hold no data. Nothing here blocks: slow work goes to the worker.
  */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <math.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "hx-auth.h"
 #include "hx-event.h"
 #include "hx-log.h"
+#include "job-identity.h"
 #include "server.h"
 
 #define URI_MAX		2048
-#define ROUTE_PARAMS	4
+#define ROUTE_PARAMS	2
+#define BODY_MAX	(64 * 1024)
+#define LOGIN_FAILS	5		/* per user or address... */
+#define LOGIN_WINDOW_MS	60000		/* ...in this long: 429 */
+#define LOGIN_LIMITS	4096		/* remembered users and addresses */
+
+#define R_PUBLIC	0x1	/* no authentication */
+#define R_SELF		0x2	/* a session may act on its own :username */
+#define R_BODY		0x4	/* expects a JSON object body */
+#define R_ANYONE	0x8	/* any authenticated caller, no privilege */
 
 struct request {
 	struct server		*srv;
@@ -34,28 +53,67 @@ struct request {
 	const char		*path;
 	const char		*params[ROUTE_PARAMS];
 	char			 pbuf[URI_MAX];
+	json_t			*body;
+	char			 remote[128];
 };
 
 struct route {
 	const char	*method;
-	const char	*pattern;	/* "/api/users/:username" */
-	int		 public;
-	hx_privs	 priv;		/* 0 with !public: authenticated only */
-	const char	*acl_path;	/* "/vms/{id}" templates come later */
+	const char	*pattern;
+	int		 flags;
+	hx_privs	 priv;		/* needed unless PUBLIC or ANYONE */
+	const char	*acl_path;
 	int		(*handler)(struct request *);
+	job_fn		 job;
 };
 
-#define PUBLIC	1, 0, NULL
-
 static int route_health(struct request *);
+static int route_me(struct request *);
 static int route_node_local(struct request *);
 static int route_ws_plain(struct request *);
+static int route_users(struct request *);
+static int route_user(struct request *);
+static int route_keys(struct request *);
+static int route_roles(struct request *);
+static int route_acl(struct request *);
+
+#define UM	HX_PRIV_USER_MODIFY
+#define PM	HX_PRIV_PERMISSIONS_MODIFY
+#define SA	HX_PRIV_SYS_AUDIT
 
 static const struct route routes[] = {
-	{ "GET", "/api/health",		PUBLIC,			route_health },
-	{ "GET", "/api/nodes/local",	0, HX_PRIV_SYS_AUDIT, "/nodes",
-					route_node_local },
-	{ "GET", "/api/ws",		0, 0, NULL,		route_ws_plain },
+	{ "GET", "/api/health", R_PUBLIC, 0, NULL, route_health, NULL },
+	{ "POST", "/api/auth/login", R_PUBLIC | R_BODY, 0, NULL, NULL,
+	  job_login },
+	{ "POST", "/api/auth/renew", R_ANYONE, 0, NULL, NULL, job_renew },
+	{ "POST", "/api/auth/logout", R_ANYONE, 0, NULL, NULL, job_logout },
+	{ "GET", "/api/auth/me", R_ANYONE, 0, NULL, route_me, NULL },
+	{ "GET", "/api/audit", 0, SA, "/access", NULL, job_audit },
+	{ "GET", "/api/users", 0, SA, "/access", route_users, NULL },
+	{ "POST", "/api/users", R_BODY, UM, "/access", NULL, job_user_add },
+	{ "GET", "/api/users/:username", R_SELF, SA, "/access", route_user,
+	  NULL },
+	{ "PATCH", "/api/users/:username", R_BODY, UM, "/access", NULL,
+	  job_user_update },
+	{ "DELETE", "/api/users/:username", 0, UM, "/access", NULL,
+	  job_user_delete },
+	{ "POST", "/api/users/:username/password", R_SELF | R_BODY, UM,
+	  "/access", NULL, job_user_password },
+	{ "GET", "/api/users/:username/api-keys", R_SELF, UM, "/access",
+	  route_keys, NULL },
+	{ "POST", "/api/users/:username/api-keys", R_SELF | R_BODY, UM,
+	  "/access", NULL, job_key_create },
+	{ "DELETE", "/api/users/:username/api-keys/:key_id", R_SELF, UM,
+	  "/access", NULL, job_key_delete },
+	{ "GET", "/api/roles", R_ANYONE, 0, NULL, route_roles, NULL },
+	{ "POST", "/api/roles", R_BODY, PM, "/access", NULL, job_role_add },
+	{ "DELETE", "/api/roles/:name", 0, PM, "/access", NULL,
+	  job_role_delete },
+	{ "GET", "/api/acl", 0, SA, "/access", route_acl, NULL },
+	{ "PUT", "/api/acl", R_BODY, PM, "/access", NULL, job_acl_put },
+	{ "DELETE", "/api/acl", R_BODY, PM, "/access", NULL, job_acl_delete },
+	{ "GET", "/api/nodes/local", 0, SA, "/nodes", route_node_local, NULL },
+	{ "GET", "/api/ws", R_ANYONE, 0, NULL, route_ws_plain, NULL },
 };
 
 static const struct {
@@ -72,51 +130,106 @@ static const struct {
 	{ ".txt", "text/plain; charset=utf-8" },
 };
 
-/*
- * Write status and headers now, keep the body for HTTP_WRITEABLE. Takes
- * ownership of body. Returns what the lws callback should return.
- */
-static int
-reply(struct lws *wsi, struct conn *c, int status, const char *type,
-    char *body, size_t len, const char *extra_name, const char *extra_value)
-{
-	unsigned char	 hdr[LWS_PRE + 1024];
-	unsigned char	*p = hdr + LWS_PRE, *end = hdr + sizeof hdr;
+/* --- writing replies ------------------------------------------------------ */
 
-	static const unsigned char nostore[] = "no-store";
+static void
+clear_reply(struct conn *c)
+{
+	int	i;
 
 	free(c->body);
-	c->body = body;
-	c->body_len = len;
-	if (lws_add_http_common_headers(wsi, (unsigned)status, type, len,
-	    &p, end) ||
-	    lws_add_http_header_by_name(wsi,
+	c->body = NULL;
+	for (i = 0; i < c->nheaders; i++) {
+		free(c->hname[i]);
+		free(c->hvalue[i]);
+	}
+	c->nheaders = 0;
+}
+
+static void
+add_header(struct conn *c, const char *name, const char *value)
+{
+	if (c->nheaders == CONN_MAX_HEADERS)
+		return;
+	c->hname[c->nheaders] = xstrdup(name);
+	c->hvalue[c->nheaders] = xstrdup(value);
+	c->nheaders++;
+}
+
+static int
+write_headers(struct lws *wsi, struct conn *c)
+{
+	static const unsigned char nostore[] = "no-store";
+	unsigned char	 hdr[LWS_PRE + 2048];
+	unsigned char	*p = hdr + LWS_PRE, *end = hdr + sizeof hdr;
+	int		 i;
+
+	if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->ctype,
+	    c->body_len, &p, end) || lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"cache-control:", nostore,
 	    sizeof nostore - 1, &p, end))
 		return -1;
-	if (extra_name != NULL && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)extra_name,
-	    (const unsigned char *)extra_value, (int)strlen(extra_value),
-	    &p, end))
+	for (i = 0; i < c->nheaders; i++) {
+		if (lws_add_http_header_by_name(wsi,
+		    (const unsigned char *)c->hname[i],
+		    (const unsigned char *)c->hvalue[i],
+		    (int)strlen(c->hvalue[i]), &p, end))
+			return -1;
+	}
+	if (c->close_after && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"connection:",
+	    (const unsigned char *)"close", 5, &p, end))
 		return -1;
-	if (lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
-		return -1;
+	return lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end);
+}
+
+/*
+ * Set the reply (body ownership passes) and have it written. In the
+ * request's own HTTP callback the status line goes out now; for a reply
+ * that arrives later it is written on the next HTTP_WRITEABLE.
+ */
+static int
+reply_raw(struct lws *wsi, struct conn *c, int status, const char *ctype,
+    char *body, size_t len, int now)
+{
+	c->status = status;
+	c->ctype = ctype;
+	free(c->body);
+	c->body = body;
+	c->body_len = len;
+	c->headers_due = 1;
+	if (now) {
+		if (write_headers(wsi, c) != 0)
+			return -1;
+		c->headers_due = 0;
+	}
 	lws_callback_on_writable(wsi);
 	return 0;
 }
 
 static int
-reply_json(struct request *r, int status, json_t *obj)
+reply_json_to(struct lws *wsi, struct conn *c, int status, json_t *obj,
+    int now)
 {
-	size_t	 len;
-	char	*body = json_dumps(obj, HX_JSON_FLAGS);
+	char	*body;
 
+	if (status == 204 || obj == NULL) {
+		json_decref(obj);
+		return reply_raw(wsi, c, status == 204 ? 204 : status,
+		    "application/json", NULL, 0, now);
+	}
+	body = json_dumps(obj, HX_JSON_FLAGS | JSON_ENCODE_ANY);
 	json_decref(obj);
 	if (body == NULL)
 		return -1;
-	len = strlen(body);
-	return reply(r->wsi, r->c, status, "application/json", body, len,
-	    NULL, NULL);
+	return reply_raw(wsi, c, status, "application/json", body,
+	    strlen(body), now);
+}
+
+static int
+reply_json(struct request *r, int status, json_t *obj)
+{
+	return reply_json_to(r->wsi, r->c, status, obj, 1);
 }
 
 static json_t *
@@ -132,17 +245,13 @@ reply_error(struct request *r, int status, const char *code,
 	return reply_json(r, status, error_object(code, message));
 }
 
-/* An error reply with one extra header (Allow:, Upgrade:). */
+/* An error reply with one extra header (Allow:, Upgrade:, Retry-After:). */
 static int
 reply_error_with(struct request *r, int status, const char *code,
     const char *message, const char *header, const char *value)
 {
-	json_t	*e = error_object(code, message);
-	char	*body = json_dumps(e, HX_JSON_FLAGS);
-
-	json_decref(e);
-	return reply(r->wsi, r->c, status, "application/json", body,
-	    strlen(body), header, value);
+	add_header(r->c, header, value);
+	return reply_error(r, status, code, message);
 }
 
 void
@@ -185,6 +294,8 @@ http_refuse(struct lws *wsi, int status, const char *code,
 	free(body);
 }
 
+/* --- read routes, answered from memory ------------------------------------- */
+
 static int
 route_health(struct request *r)
 {
@@ -193,8 +304,114 @@ route_health(struct request *r)
 	return reply_json(r, 200, json_pack("{s:s,s:s,s:f,s:i}",
 	    "status", "ok", "version", HX_VERSION,
 	    "uptime_seconds", round((double)(hx_mono_ns() - srv->start_ns) /
-	    1e6) / 1e3,
-	    "clients", (json_int_t)srv->nsessions));
+	    1e6) / 1e3, "clients", (json_int_t)srv->nsessions));
+}
+
+static const struct hx_store_user *
+snapshot_user(const struct server *srv, const char *name)
+{
+	const struct hx_store_snapshot	*s = access_cache_snapshot(srv->cache);
+	size_t				 i;
+
+	for (i = 0; i < s->users.n; i++) {
+		if (strcmp(s->users.v[i].username, name) == 0)
+			return &s->users.v[i];
+	}
+	return NULL;
+}
+
+static int
+route_me(struct request *r)
+{
+	static const char *kinds[] = { "anonymous", "local", "api_key",
+	    "session", "session" };
+	const struct hx_store_user	*u = snapshot_user(r->srv, r->id.name);
+	json_t				*roles = json_array();
+	size_t				 i;
+
+	if (r->id.kind == ACCESS_LOCAL)
+		json_array_append_new(roles, json_string("Administrator"));
+	for (i = 0; u != NULL && i < u->roles.n; i++)
+		json_array_append_new(roles, json_string(u->roles.v[i]));
+	return reply_json(r, 200, json_pack("{s:s,s:s,s:o,s:o}", "username",
+	    r->id.name, "auth", kinds[r->id.kind], "roles", roles,
+	    "privileges", access_privileges_json(&r->id)));
+}
+
+static int
+route_users(struct request *r)
+{
+	const struct hx_store_snapshot	*s =
+	    access_cache_snapshot(r->srv->cache);
+	json_t				*a = json_array();
+	size_t				 i;
+
+	for (i = 0; i < s->users.n; i++)
+		json_array_append_new(a, job_user_json(&s->users.v[i]));
+	return reply_json(r, 200, a);
+}
+
+static int
+route_user(struct request *r)
+{
+	const struct hx_store_user	*u = snapshot_user(r->srv,
+					    r->params[0]);
+
+	if (u == NULL)
+		return reply_error(r, 404, "NOT_FOUND", "no such user");
+	return reply_json(r, 200, job_user_json(u));
+}
+
+static int
+route_keys(struct request *r)
+{
+	const struct hx_store_snapshot	*s =
+	    access_cache_snapshot(r->srv->cache);
+	json_t				*a;
+	size_t				 i;
+
+	if (snapshot_user(r->srv, r->params[0]) == NULL)
+		return reply_error(r, 404, "NOT_FOUND", "no such user");
+	a = json_array();
+	for (i = 0; i < s->keys.n; i++) {
+		if (strcmp(s->keys.v[i].username, r->params[0]) == 0)
+			json_array_append_new(a, job_key_json(&s->keys.v[i]));
+	}
+	return reply_json(r, 200, a);
+}
+
+static int
+route_roles(struct request *r)
+{
+	const struct hx_store_snapshot	*s =
+	    access_cache_snapshot(r->srv->cache);
+	const struct hx_role_def	*def;
+	json_t				*a = json_array();
+	size_t				 i;
+
+	for (i = 0; (def = hx_rbac_builtin_at(i)) != NULL; i++)
+		json_array_append_new(a, job_role_json(def->name, def->privs,
+		    1, def->scope));
+	for (i = 0; i < s->roles.n; i++)
+		json_array_append_new(a, job_role_json(s->roles.v[i].name,
+		    s->roles.v[i].privs, 0, "/"));
+	return reply_json(r, 200, a);
+}
+
+static int
+route_acl(struct request *r)
+{
+	const struct hx_store_snapshot	*s =
+	    access_cache_snapshot(r->srv->cache);
+	json_t				*a = json_array();
+	size_t				 i;
+
+	for (i = 0; i < s->acl.n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:b}", "path",
+		    s->acl.v[i].path, "role", s->acl.v[i].role, "user",
+		    s->acl.v[i].username, "propagate",
+		    s->acl.v[i].propagate));
+	return reply_json(r, 200, a);
 }
 
 static int
@@ -208,8 +425,8 @@ route_node_local(struct request *r)
 		    "no host sample has been taken yet");
 	/* The event's own data object, bytes shared with the frame. */
 	body = xstrndup(frame_text(f) + f->data_off, f->data_len);
-	return reply(r->wsi, r->c, 200, "application/json", body,
-	    f->data_len, NULL, NULL);
+	return reply_raw(r->wsi, r->c, 200, "application/json", body,
+	    f->data_len, 1);
 }
 
 static int
@@ -218,6 +435,66 @@ route_ws_plain(struct request *r)
 	return reply_error_with(r, 426, "UPGRADE_REQUIRED",
 	    "this endpoint speaks WebSocket only", "upgrade:", "websocket");
 }
+
+/* --- login rate limiting ---------------------------------------------------- */
+
+static struct login_limit *
+limit_find(struct server *srv, const char *key, int create)
+{
+	size_t	i, oldest = 0;
+
+	for (i = 0; i < srv->nlimits; i++) {
+		if (strcmp(srv->limits[i].key, key) == 0)
+			return &srv->limits[i];
+	}
+	if (!create)
+		return NULL;
+	if (srv->nlimits < LOGIN_LIMITS) {
+		srv->limits = xrealloc(srv->limits,
+		    (srv->nlimits + 1) * sizeof *srv->limits);
+		i = srv->nlimits++;
+	} else {
+		/* Full: forget the entry whose newest failure is oldest. */
+		for (i = 1; i < srv->nlimits; i++) {
+			if (srv->limits[i].fails[(srv->limits[i].n + 4) % 5] <
+			    srv->limits[oldest].fails[(srv->limits[oldest].n +
+			    4) % 5])
+				oldest = i;
+		}
+		i = oldest;
+	}
+	memset(&srv->limits[i], 0, sizeof srv->limits[i]);
+	hx_strlcpy(srv->limits[i].key, key, sizeof srv->limits[i].key);
+	return &srv->limits[i];
+}
+
+/* Seconds until key may try again, or 0 when it may now. */
+static int64_t
+limit_wait(struct server *srv, const char *key)
+{
+	struct login_limit	*l = limit_find(srv, key, 0);
+	int64_t			 oldest, now = hx_wall_ms();
+
+	if (l == NULL || l->n < LOGIN_FAILS)
+		return 0;
+	oldest = l->fails[l->n % LOGIN_FAILS];
+	if (now - oldest >= LOGIN_WINDOW_MS)
+		return 0;
+	return (LOGIN_WINDOW_MS - (now - oldest)) / 1000 + 1;
+}
+
+static void
+limit_fail(struct server *srv, const char *key)
+{
+	struct login_limit	*l = limit_find(srv, key, 1);
+
+	l->fails[l->n % LOGIN_FAILS] = hx_wall_ms();
+	l->n++;
+	if (l->n >= 2 * LOGIN_FAILS)
+		l->n = LOGIN_FAILS + l->n % LOGIN_FAILS;
+}
+
+/* --- dispatch ---------------------------------------------------------------- */
 
 /* Match path against pattern, filling params for ":name" segments. */
 static int
@@ -251,7 +528,7 @@ route_match(const char *pattern, const char *path, struct request *r)
 }
 
 static const char *
-request_method(struct lws *wsi)
+request_method(struct lws *wsi, enum lws_token_indexes *tok)
 {
 	static const struct {
 		enum lws_token_indexes	 tok;
@@ -268,27 +545,12 @@ request_method(struct lws *wsi)
 	size_t	i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(methods); i++) {
-		if (lws_hdr_total_length(wsi, methods[i].tok) > 0)
+		if (lws_hdr_total_length(wsi, methods[i].tok) > 0) {
+			*tok = methods[i].tok;
 			return methods[i].name;
+		}
 	}
 	return NULL;
-}
-
-static int
-request_uri(struct lws *wsi, const char *method, char *buf, size_t len)
-{
-	static const enum lws_token_indexes toks[] = {
-		WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_PUT_URI,
-		WSI_TOKEN_PATCH_URI, WSI_TOKEN_DELETE_URI,
-		WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_HEAD_URI,
-	};
-	size_t	i;
-
-	for (i = 0; i < HX_ARRAY_SIZE(toks); i++) {
-		if (lws_hdr_total_length(wsi, toks[i]) > 0)
-			return lws_hdr_copy(wsi, buf, (int)len, toks[i]);
-	}
-	return -1;
 }
 
 static const char *
@@ -337,86 +599,392 @@ serve_static(struct request *r)
 	return 0;
 }
 
+/*
+ * The query string as one string: lws splits the arguments into
+ * fragments, which we join with '&' again for the job's parser.
+ */
+static void
+join_query(struct lws *wsi, char *out, size_t outlen)
+{
+	char	frag[512];
+	size_t	o = 0;
+	int	i, n;
+
+	out[0] = '\0';
+	for (i = 0; (n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+	    WSI_TOKEN_HTTP_URI_ARGS, i)) > 0; i++) {
+		if (o + (size_t)n + 2 >= outlen)
+			break;
+		if (o > 0)
+			out[o++] = '&';
+		memcpy(out + o, frag, (size_t)n);
+		o += (size_t)n;
+		out[o] = '\0';
+	}
+}
+
+/* Hand the request to the worker; the reply comes in http_job_done. */
 static int
-dispatch(struct server *srv, struct lws *wsi, struct conn *c)
+submit_job(struct request *r, const struct route *rt)
+{
+	struct server	*srv = r->srv;
+	struct job	*j = job_new(rt->job);
+	char		 q[URI_MAX];
+	int		 i;
+
+	hx_strlcpy(j->actor, r->id.name, sizeof j->actor);
+	j->actor_kind = r->id.kind;
+	hx_strlcpy(j->actor_cred, r->id.cred, sizeof j->actor_cred);
+	j->may_modify_users = access_allowed(&r->id, HX_PRIV_USER_MODIFY,
+	    "/access");
+	j->remote = xstrdup(r->remote);
+	j->body = json_incref(r->body);
+	for (i = 0; i < ROUTE_PARAMS; i++)
+		j->param[i] = r->params[i] ? xstrdup(r->params[i]) : NULL;
+	join_query(r->wsi, q, sizeof q);
+	if (q[0] != '\0')
+		j->query = xstrdup(q);
+	r->c->id = ++srv->next_conn_id;
+	j->conn_id = r->c->id;
+	TAILQ_INSERT_TAIL(&srv->pending, r->c, pending_entry);
+	r->c->pending = 1;
+	worker_submit(srv->worker, j);
+	return 0;
+}
+
+static int
+csrf_ok(struct request *r)
+{
+	char	tok[128];
+	int	n;
+
+	n = lws_hdr_custom_copy(r->wsi, tok, sizeof tok, "x-csrf-token:", 13);
+	return n > 0 && strlen(r->id.csrf) == (size_t)n &&
+	    hx_ct_equal(tok, r->id.csrf, (size_t)n);
+}
+
+static int
+dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 {
 	struct request		 r;
 	const struct route	*rt;
-	const char		*allow = NULL;
-	int			 allow_public = 0;
-	char			 uri[URI_MAX];
+	const char		*allow = NULL, *why;
+	enum lws_token_indexes	 tok;
+	char			 uri[URI_MAX], host[256], key[192];
 	size_t			 i;
+	int			 allow_public = 0, on_unix, ret;
+	int64_t			 wait;
 
 	memset(&r, 0, sizeof r);
 	r.srv = srv;
 	r.wsi = wsi;
 	r.c = c;
-	if ((r.method = request_method(wsi)) == NULL)
+	r.body = body;
+	on_unix = lws_get_vhost(wsi) == srv->vh_unix;
+	if ((r.method = request_method(wsi, &tok)) == NULL)
 		return reply_error(&r, 405, "METHOD_NOT_ALLOWED",
 		    "unsupported method");
-	if (request_uri(wsi, r.method, uri, sizeof uri) < 0)
+	if (lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0)
 		return reply_error(&r, 414, "URI_TOO_LONG", "request URI "
 		    "too long");
 	r.path = uri;
-	access_identify(wsi, lws_get_vhost(wsi) == srv->vh_unix, &r.id);
+	if (on_unix)
+		hx_strlcpy(r.remote, "unix", sizeof r.remote);
+	else
+		lws_get_peer_simple(wsi, r.remote, sizeof r.remote);
 
-	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0)
-		return serve_static(&r);
+	/* DNS rebinding: a browser sent here under a foreign name. */
+	if (!on_unix && (lws_hdr_copy(wsi, host, sizeof host,
+	    WSI_TOKEN_HOST) <= 0 || !http_host_ok(srv, host)))
+		return reply_error(&r, 400, "BAD_REQUEST", "the Host header "
+		    "does not name this server");
+
+	if (access_resolve(srv->cache, wsi, on_unix, &r.id, &why) != 0)
+		return reply_error_with(&r, 401, "UNAUTHORIZED", why,
+		    "www-authenticate:", "Bearer");
+
+	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0) {
+		ret = serve_static(&r);
+		goto out;
+	}
 
 	for (i = 0; i < HX_ARRAY_SIZE(routes); i++) {
 		rt = &routes[i];
+		memset(r.params, 0, sizeof r.params);
 		if (!route_match(rt->pattern, uri, &r))
 			continue;
 		if (strcmp(rt->method, r.method) != 0) {
 			allow = rt->method;
-			allow_public |= rt->public;
+			allow_public |= rt->flags & R_PUBLIC;
 			continue;
 		}
-		if (!rt->public && !r.id.authenticated)
-			return reply_error(&r, 401, "UNAUTHORIZED",
-			    "authentication required");
-		if (rt->priv != 0 && !access_allowed(&r.id, rt->priv,
-		    rt->acl_path))
-			return reply_error(&r, 403, "FORBIDDEN",
+		if (!(rt->flags & R_PUBLIC) && !r.id.authenticated) {
+			ret = reply_error_with(&r, 401, "UNAUTHORIZED",
+			    "authentication required", "www-authenticate:",
+			    "Bearer");
+			goto out;
+		}
+		/* A cookie rides along on every request: demand the token. */
+		if (r.id.kind == ACCESS_COOKIE && strcmp(r.method, "GET") != 0 &&
+		    !csrf_ok(&r)) {
+			ret = reply_error(&r, 403, "FORBIDDEN", "missing or "
+			    "wrong X-CSRF-Token");
+			goto out;
+		}
+		/*
+		 * One's own account: a login session may act on it; an API
+		 * key may not, or a narrowed key could mint a wider one.
+		 */
+		if (rt->priv != 0 && !((rt->flags & R_SELF) &&
+		    (r.id.kind == ACCESS_TOKEN || r.id.kind == ACCESS_COOKIE) &&
+		    strcmp(r.params[0], r.id.name) == 0) &&
+		    !access_allowed(&r.id, rt->priv, rt->acl_path)) {
+			ret = reply_error(&r, 403, "FORBIDDEN",
 			    "insufficient privileges");
-		return rt->handler(&r);
+			goto out;
+		}
+		if ((rt->flags & R_BODY) && !json_is_object(body)) {
+			ret = reply_error(&r, 400, "BAD_REQUEST", "this route "
+			    "needs a JSON object body");
+			goto out;
+		}
+		if (rt->job == job_login) {
+			snprintf(key, sizeof key, "a:%s", r.remote);
+			wait = limit_wait(srv, key);
+			snprintf(key, sizeof key, "u:%s", json_is_string(
+			    json_object_get(body, "username")) ?
+			    json_string_value(json_object_get(body,
+			    "username")) : "");
+			if (wait == 0)
+				wait = limit_wait(srv, key);
+			if (wait > 0) {
+				char	ra[24];
+
+				snprintf(ra, sizeof ra, "%lld",
+				    (long long)wait);
+				ret = reply_error_with(&r, 429, "RATE_LIMITED",
+				    "too many failed logins; try again later",
+				    "retry-after:", ra);
+				goto out;
+			}
+		}
+		ret = rt->job != NULL ? submit_job(&r, rt) : rt->handler(&r);
+		goto out;
 	}
-	/* Unknown /api paths are not revealed to anonymous callers. */
-	if (!r.id.authenticated && !allow_public)
-		return reply_error(&r, 401, "UNAUTHORIZED",
-		    "authentication required");
-	if (allow != NULL)
-		return reply_error_with(&r, 405, "METHOD_NOT_ALLOWED",
+	if (!r.id.authenticated && !allow_public) {
+		/* Unknown /api paths are not revealed to anonymous callers. */
+		ret = reply_error_with(&r, 401, "UNAUTHORIZED",
+		    "authentication required", "www-authenticate:", "Bearer");
+	} else if (allow != NULL)
+		ret = reply_error_with(&r, 405, "METHOD_NOT_ALLOWED",
 		    "method not allowed on this path", "allow:", allow);
-	return reply_error(&r, 404, "NOT_FOUND", "no such API route");
+	else
+		ret = reply_error(&r, 404, "NOT_FOUND", "no such API route");
+out:
+	access_release(&r.id);
+	return ret;
+}
+
+void
+http_dump_routes(FILE *f)
+{
+	const struct route	*rt;
+	size_t			 i;
+	int			 b;
+
+	for (i = 0; i < HX_ARRAY_SIZE(routes); i++) {
+		rt = &routes[i];
+		fprintf(f, "%s\t%s\t", rt->method, rt->pattern);
+		if (rt->flags & R_PUBLIC)
+			fprintf(f, "public");
+		else if (rt->flags & R_ANYONE)
+			fprintf(f, "anyone");
+		else {
+			for (b = 0; b < HX_PRIV_COUNT; b++) {
+				if (rt->priv & (1u << b))
+					fprintf(f, "%s", hx_priv_name(1u << b));
+			}
+			fprintf(f, "@%s", rt->acl_path ? rt->acl_path : "?");
+		}
+		fprintf(f, "%s\n", (rt->flags & R_SELF) ? "\tself" : "");
+	}
+}
+
+void
+http_job_done(struct server *srv, struct job *j)
+{
+	struct hx_store_snapshot	*old;
+	struct conn			*c;
+	char				 key[192];
+
+	if (j->snap != NULL) {
+		old = access_cache_swap(srv->cache, j->snap);
+		j->snap = NULL;
+		session_refresh_all(srv);
+		access_cache_retire(old);
+	}
+	if (j->login_failed && j->login_user != NULL) {
+		snprintf(key, sizeof key, "u:%s", j->login_user);
+		limit_fail(srv, key);
+		snprintf(key, sizeof key, "a:%s", j->remote ? j->remote : "");
+		limit_fail(srv, key);
+	}
+	TAILQ_FOREACH(c, &srv->pending, pending_entry) {
+		if (c->id == j->conn_id)
+			break;
+	}
+	if (c != NULL) {
+		TAILQ_REMOVE(&srv->pending, c, pending_entry);
+		c->pending = 0;
+		if (j->set_cookie != NULL)
+			add_header(c, "set-cookie:", j->set_cookie);
+		if (j->status == 429)
+			add_header(c, "retry-after:", "60");
+		reply_json_to(c->wsi, c, j->status, j->reply, 0);
+		j->reply = NULL;
+	}
+	job_free(j);
+}
+
+/* Does method + uri name a route that reads a body? */
+static int
+body_route(const char *method, const char *uri)
+{
+	struct request	r;
+	size_t		i;
+
+	for (i = 0; i < HX_ARRAY_SIZE(routes); i++) {
+		if ((routes[i].flags & R_BODY) &&
+		    strcmp(routes[i].method, method) == 0 &&
+		    route_match(routes[i].pattern, uri, &r))
+			return 1;
+	}
+	return 0;
+}
+
+/* Where the request has a body, read it (capped) before dispatching. */
+static int
+start_request(struct server *srv, struct lws *wsi, struct conn *c)
+{
+	enum lws_token_indexes	 tok;
+	const char		*m = request_method(wsi, &tok);
+	char			 cl[32], uri[URI_MAX];
+	long long		 len;
+	struct request		 r;
+
+	c->wsi = wsi;
+	clear_reply(c);
+	c->close_after = 0;
+	if (m == NULL || (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 &&
+	    strcmp(m, "PATCH") != 0 && strcmp(m, "DELETE") != 0))
+		return dispatch(srv, wsi, c, NULL);
+	if (lws_hdr_copy(wsi, cl, sizeof cl,
+	    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+		/*
+		 * No length: lws would wait for 100 MB. Where the route wants
+		 * no body, answer it as bodiless and end the connection, so
+		 * stray bytes are never read as the next request.
+		 */
+		if (lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0 ||
+		    !body_route(m, uri)) {
+			c->close_after = 1;
+			return dispatch(srv, wsi, c, NULL);
+		}
+		len = -1;
+	} else if (hx_parse_ll(cl, 0, LLONG_MAX, &len) != 0)
+		len = -1;
+	if (len < 0 || len > BODY_MAX) {
+		/* Nothing of the body is read: the connection must end. */
+		memset(&r, 0, sizeof r);
+		r.wsi = wsi;
+		r.c = c;
+		c->close_after = 1;
+		return reply_error(&r, 413, "TOO_LARGE", "a request body "
+		    "needs a Content-Length of at most 65536 bytes");
+	}
+	if (len == 0)
+		return dispatch(srv, wsi, c, NULL);
+	hx_buf_init(&c->req, BODY_MAX);
+	c->reading_body = 1;
+	return 0;
+}
+
+static int
+finish_body(struct server *srv, struct lws *wsi, struct conn *c)
+{
+	json_error_t	 e;
+	json_t		*body;
+	struct request	 r;
+	int		 ret;
+
+	c->reading_body = 0;
+	body = json_loadb(c->req.data ? c->req.data : "", c->req.len,
+	    JSON_REJECT_DUPLICATES, &e);
+	hx_buf_release(&c->req);
+	if (body == NULL) {
+		memset(&r, 0, sizeof r);
+		r.wsi = wsi;
+		r.c = c;
+		return reply_error(&r, 400, "BAD_REQUEST", "the body is not "
+		    "valid JSON");
+	}
+	ret = dispatch(srv, wsi, c, body);
+	json_decref(body);
+	return ret;
 }
 
 int
 http_callback(struct server *srv, struct lws *wsi,
     enum lws_callback_reasons reason, struct conn *c, void *in, size_t len)
 {
+	unsigned char	*buf;
+	int		 n;
+
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		return dispatch(srv, wsi, c);
+		return start_request(srv, wsi, c);
 	case LWS_CALLBACK_HTTP_BODY:
-		/* No route takes a body yet; refuse rather than buffer. */
-		return -1;
-	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (c->body == NULL)
+		if (!c->reading_body)
 			return 0;
-		{
-			unsigned char	*buf = xmalloc(LWS_PRE + c->body_len + 1);
-			int		 n;
+		if (hx_buf_add(&c->req, in, len) != 0) {
+			struct request	r;
 
-			memcpy(buf + LWS_PRE, c->body, c->body_len);
-			n = lws_write(wsi, buf + LWS_PRE, c->body_len,
-			    LWS_WRITE_HTTP_FINAL);
-			free(buf);
-			free(c->body);
-			c->body = NULL;
-			if (n < 0 || (size_t)n < c->body_len)
-				return -1;
+			memset(&r, 0, sizeof r);
+			r.wsi = wsi;
+			r.c = c;
+			c->reading_body = 0;
+			c->close_after = 1;
+			hx_buf_release(&c->req);
+			return reply_error(&r, 413, "TOO_LARGE", "the request "
+			    "body is over 65536 bytes");
 		}
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!c->reading_body)
+			return 0;
+		return finish_body(srv, wsi, c);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (c->pending)
+			return 0;
+		if (c->headers_due) {
+			c->headers_due = 0;
+			if (write_headers(wsi, c) != 0)
+				return -1;
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		if (c->status == 0)
+			return 0;
+		c->status = 0;
+		buf = xmalloc(LWS_PRE + c->body_len + 1);
+		if (c->body_len > 0)
+			memcpy(buf + LWS_PRE, c->body, c->body_len);
+		n = lws_write(wsi, buf + LWS_PRE, c->body_len,
+		    LWS_WRITE_HTTP_FINAL);
+		free(buf);
+		clear_reply(c);
+		if (n < 0 || (size_t)n < c->body_len || c->close_after)
+			return -1;
 		if (lws_http_transaction_completed(wsi))
 			return -1;
 		return 0;
@@ -425,10 +993,108 @@ http_callback(struct server *srv, struct lws *wsi,
 			return -1;
 		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
-		free(c->body);
-		c->body = NULL;
+		if (c->pending) {
+			TAILQ_REMOVE(&srv->pending, c, pending_entry);
+			c->pending = 0;
+		}
+		clear_reply(c);
+		hx_buf_release(&c->req);
 		return 0;
 	default:
 		return 0;
 	}
+}
+
+/* --- Host names ---------------------------------------------------------------- */
+
+static void
+add_host(struct server *srv, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->nhosts; i++) {
+		if (strcasecmp(srv->hosts[i], name) == 0)
+			return;
+	}
+	srv->hosts = xrealloc(srv->hosts, (srv->nhosts + 1) *
+	    sizeof *srv->hosts);
+	srv->hosts[srv->nhosts++] = xstrdup(name);
+}
+
+void
+http_hosts_init(struct server *srv)
+{
+	const struct options	*o = srv->opts;
+	struct ifaddrs		*ifa, *i;
+	char			 name[256];
+	size_t			 k;
+
+	add_host(srv, "localhost");
+	add_host(srv, "127.0.0.1");
+	add_host(srv, "::1");
+	add_host(srv, o->listen_host);
+	if (gethostname(name, sizeof name) == 0) {
+		name[sizeof name - 1] = '\0';
+		add_host(srv, name);
+	}
+	if (getifaddrs(&ifa) == 0) {
+		for (i = ifa; i != NULL; i = i->ifa_next) {
+			if (i->ifa_addr == NULL ||
+			    (i->ifa_addr->sa_family != AF_INET &&
+			    i->ifa_addr->sa_family != AF_INET6))
+				continue;
+			if (getnameinfo(i->ifa_addr,
+			    i->ifa_addr->sa_family == AF_INET ?
+			    sizeof(struct sockaddr_in) :
+			    sizeof(struct sockaddr_in6), name, sizeof name,
+			    NULL, 0, NI_NUMERICHOST) == 0) {
+				name[strcspn(name, "%")] = '\0';
+				add_host(srv, name);
+			}
+		}
+		freeifaddrs(ifa);
+	}
+	for (k = 0; k < o->nallowed_hosts; k++)
+		add_host(srv, o->allowed_hosts[k]);
+}
+
+int
+http_host_ok(const struct server *srv, const char *host)
+{
+	char	 name[256];
+	char	*end;
+	size_t	 i;
+
+	/* "[::1]:8006", "example:8006", "example" */
+	if (host[0] == '[') {
+		if ((end = strchr(host, ']')) == NULL ||
+		    (size_t)(end - host) >= sizeof name)
+			return 0;
+		memcpy(name, host + 1, (size_t)(end - host - 1));
+		name[end - host - 1] = '\0';
+	} else {
+		hx_strlcpy(name, host, sizeof name);
+		if ((end = strrchr(name, ':')) != NULL)
+			*end = '\0';
+	}
+	for (i = 0; i < srv->nhosts; i++) {
+		if (strcasecmp(srv->hosts[i], name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+http_release(struct server *srv)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->nhosts; i++)
+		free(srv->hosts[i]);
+	free(srv->hosts);
+	srv->hosts = NULL;
+	srv->nhosts = 0;
+	free(srv->limits);
+	srv->limits = NULL;
+	srv->nlimits = 0;
 }

@@ -10,7 +10,7 @@
 #include "mailbox.h"
 
 struct item {
-	struct frame	*frame;
+	struct mail	 mail;
 	struct item	*next;
 };
 
@@ -30,7 +30,7 @@ mailbox_new(void)
 }
 
 void
-mailbox_free(struct mailbox *mb)
+mailbox_free(struct mailbox *mb, void (*free_job)(struct job *))
 {
 	struct item	*it, *next;
 
@@ -38,7 +38,9 @@ mailbox_free(struct mailbox *mb)
 		return;
 	for (it = mb->head; it != NULL; it = next) {
 		next = it->next;
-		frame_unref(it->frame);
+		frame_unref(it->mail.frame);
+		if (it->mail.job != NULL)
+			free_job(it->mail.job);
 		free(it);
 	}
 	pthread_mutex_destroy(&mb->mu);
@@ -53,12 +55,13 @@ mailbox_set_context(struct mailbox *mb, struct lws_context *ctx)
 	pthread_mutex_unlock(&mb->mu);
 }
 
-void
-mailbox_post(struct mailbox *mb, struct frame *f)
+static void
+post(struct mailbox *mb, struct frame *f, struct job *j)
 {
 	struct item	*it = xmalloc(sizeof *it);
 
-	it->frame = f;
+	it->mail.frame = f;
+	it->mail.job = j;
 	it->next = NULL;
 	pthread_mutex_lock(&mb->mu);
 	if (mb->tail != NULL)
@@ -72,7 +75,19 @@ mailbox_post(struct mailbox *mb, struct frame *f)
 }
 
 void
-mailbox_drain(struct mailbox *mb, void (*fn)(struct frame *, void *),
+mailbox_post(struct mailbox *mb, struct frame *f)
+{
+	post(mb, f, NULL);
+}
+
+void
+mailbox_post_job(struct mailbox *mb, struct job *j)
+{
+	post(mb, NULL, j);
+}
+
+void
+mailbox_drain(struct mailbox *mb, void (*fn)(const struct mail *, void *),
     void *arg)
 {
 	struct item	*it, *next;
@@ -84,7 +99,7 @@ mailbox_drain(struct mailbox *mb, void (*fn)(struct frame *, void *),
 	pthread_mutex_unlock(&mb->mu);
 	for (; it != NULL; it = next) {
 		next = it->next;
-		fn(it->frame, arg);
+		fn(&it->mail, arg);
 		free(it);
 	}
 }

@@ -2,31 +2,42 @@
  * mailbox.h - the one door from the collector and libvirt threads into the
  * service thread.
  *
- * Producers post finished frames under a mutex and wake the lws loop with
- * lws_cancel_service(); the service thread drains everything on
- * LWS_CALLBACK_EVENT_WAIT_CANCELLED. The mailbox never blocks a producer
- * for longer than a list append and never drops a frame.
+ * Producers post finished frames (events) and finished jobs (worker
+ * results) under a mutex and wake the lws loop with lws_cancel_service();
+ * the service thread drains everything on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
+ * The mailbox never blocks a producer for longer than a list append and
+ * never drops an item.
  */
 #ifndef HORCRUXD_MAILBOX_H
 #define HORCRUXD_MAILBOX_H
 
 #include "frame.h"
 
+struct job;
 struct lws_context;
 struct mailbox;
 
+/* What mailbox_drain hands over: exactly one of frame and job is set. */
+struct mail {
+	struct frame	*frame;
+	struct job	*job;
+};
+
 struct mailbox *mailbox_new(void);
-/* Free the mailbox and any frames still in it. */
-void mailbox_free(struct mailbox *mb);
+/* Free the mailbox, its frames, and its jobs through free_job. */
+void mailbox_free(struct mailbox *mb, void (*free_job)(struct job *));
 /* Set the lws context to wake on each post (NULL: wake nobody). */
 void mailbox_set_context(struct mailbox *mb, struct lws_context *ctx);
 /* Hand f (its reference) to the service thread. Any thread. */
 void mailbox_post(struct mailbox *mb, struct frame *f);
+/* Hand a finished job (ownership) to the service thread. Any thread. */
+void mailbox_post_job(struct mailbox *mb, struct job *j);
 /*
- * Service thread: call fn on every posted frame in posting order; fn
- * receives the reference.
+ * Service thread: call fn on every posted item in posting order; fn
+ * receives ownership. A job still in the mailbox at mailbox_free is
+ * handed to free_job.
  */
-void mailbox_drain(struct mailbox *mb, void (*fn)(struct frame *, void *),
-    void *arg);
+void mailbox_drain(struct mailbox *mb,
+    void (*fn)(const struct mail *, void *), void *arg);
 
 #endif

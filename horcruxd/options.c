@@ -50,6 +50,35 @@ check_socket_path(const char *value, char **err)
 	return check_abs_path(value, err);
 }
 
+static int
+check_word(const char *value, char **err)
+{
+	const char	*p;
+
+	for (p = value; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '/' || *p == 0x7f) {
+			*err = xasprintf("'%s' must be one word without '/'",
+			    value);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_origin(const char *value, char **err)
+{
+	if ((strncmp(value, "http://", 7) != 0 &&
+	    strncmp(value, "https://", 8) != 0) ||
+	    strchr(strstr(value, "//") + 2, '/') != NULL ||
+	    strpbrk(value, " \t") != NULL) {
+		*err = xasprintf("'%s' is not an origin like "
+		    "https://host:port", value);
+		return -1;
+	}
+	return 0;
+}
+
 const struct hx_opt options_table[] = {
 	{ "config", 'c', HX_OPT_STRING, HORCRUXD_CONFIG_FILE, 0, 0, NULL,
 	  "FILE", "read settings from FILE", HX_OPT_CLI_ONLY, NULL },
@@ -61,6 +90,9 @@ const struct hx_opt options_table[] = {
 	  "show the version and exit", HX_OPT_CLI_ONLY, NULL },
 	{ "dump_options", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
 	  "print the option table (key, flag, short, kind, default) and exit",
+	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
+	{ "dump_routes", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "print the route table (method, pattern, access) and exit",
 	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 	{ "listen", 0, HX_OPT_STRING, "127.0.0.1:8006", 0, 0, NULL,
 	  "HOST:PORT", "TCP address for HTTP and WebSocket", 0, check_listen },
@@ -86,6 +118,13 @@ const struct hx_opt options_table[] = {
 	  "most WebSocket clients at once", 0, NULL },
 	{ "log_level", 0, HX_OPT_CHOICE, "info", 0, 0, level_choices, "LEVEL",
 	  "error, warning, info or debug", 0, NULL },
+	{ "pam_service", 0, HX_OPT_STRING, "horcrux", 0, 0, NULL, "NAME",
+	  "PAM service for the pam realm", 0, check_word },
+	{ "allowed_hosts", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "HOST",
+	  "extra Host header name to accept (repeatable)", 0, check_word },
+	{ "allowed_origins", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "ORIGIN",
+	  "extra Origin for cookie WebSockets and CORS (repeatable)", 0,
+	  check_origin },
 };
 const size_t options_count = HX_ARRAY_SIZE(options_table);
 
@@ -143,6 +182,7 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->help = (int)hx_config_int(cfg, "help");
 	o->version = (int)hx_config_int(cfg, "version");
 	o->dump_options = (int)hx_config_int(cfg, "dump_options");
+	o->dump_routes = (int)hx_config_int(cfg, "dump_routes");
 	/* Validated by check_listen when set. */
 	if (options_split_listen(hx_config_str(cfg, "listen"), o->listen_host,
 	    sizeof o->listen_host, &o->listen_port, &err) != 0)
@@ -160,4 +200,11 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->peer_timeout = hx_config_seconds(cfg, "peer_timeout");
 	o->log_level = (int)hx_config_int(cfg, "log_level");
 	o->max_clients = (int)hx_config_int(cfg, "max_clients");
+	o->pam_service = hx_config_str(cfg, "pam_service");
+	v = hx_config_get(cfg, "allowed_hosts");
+	o->allowed_hosts = (const char *const *)v->list;
+	o->nallowed_hosts = v->nlist;
+	v = hx_config_get(cfg, "allowed_origins");
+	o->allowed_origins = (const char *const *)v->list;
+	o->nallowed_origins = v->nlist;
 }

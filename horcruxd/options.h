@@ -22,6 +22,7 @@ struct options {
 	int		  help;
 	int		  version;
 	int		  dump_options;
+	int		  dump_routes;
 	char		  listen_host[256];
 	int		  listen_port;
 	const char	 *socket_path;
@@ -35,6 +36,11 @@ struct options {
 	double		  peer_timeout;
 	int		  log_level;
 	int		  max_clients;
+	const char	 *pam_service;
+	const char *const *allowed_hosts;
+	size_t		  nallowed_hosts;
+	const char *const *allowed_origins;
+	size_t		  nallowed_origins;
 };
 
 extern const struct hx_opt options_table[];

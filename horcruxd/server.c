@@ -30,9 +30,42 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len);
 
 static void
-drain_one(struct frame *f, void *arg)
+drain_one(const struct mail *m, void *arg)
 {
-	session_fanout(arg, f);
+	if (m->frame != NULL)
+		session_fanout(arg, m->frame);
+	else
+		http_job_done(arg, m->job);
+}
+
+/*
+ * A cookie rides along cross-site: its upgrade needs an allowed Origin,
+ * which is one listed in allowed_origins or this server itself (one of
+ * our names, on our port).
+ */
+static int
+origin_ok(struct server *srv, struct lws *wsi)
+{
+	char		 origin[256], *hp, *colon;
+	long long	 port;
+	size_t		 i;
+
+	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		return 0;
+	for (i = 0; i < srv->opts->nallowed_origins; i++) {
+		if (strcmp(origin, srv->opts->allowed_origins[i]) == 0)
+			return 1;
+	}
+	if (strncmp(origin, "http://", 7) != 0)
+		return 0;
+	hp = origin + 7;
+	port = 80;
+	colon = strrchr(hp, ':');
+	if (colon != NULL && strchr(colon, ']') == NULL) {
+		if (hx_parse_ll(colon + 1, 1, 65535, &port) != 0)
+			return 0;
+	}
+	return port == srv->opts->listen_port && http_host_ok(srv, hp);
 }
 
 static const struct lws_protocols protocols[] = {
@@ -103,7 +136,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct server	*srv = lws_context_user(lws_get_context(wsi));
 	struct conn	*c = user;
 	struct identity	 id;
+	const char	*why = NULL;
 	char		 uri[256];
+	int		 on_unix;
 
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -119,12 +154,27 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    "served at /api/ws only");
 			return -1;
 		}
-		access_identify(wsi, lws_get_vhost(wsi) == srv->vh_unix, &id);
-		if (!id.authenticated) {
-			http_refuse(wsi, 401, "UNAUTHORIZED",
+		on_unix = lws_get_vhost(wsi) == srv->vh_unix;
+		if (!on_unix && (lws_hdr_copy(wsi, uri, sizeof uri,
+		    WSI_TOKEN_HOST) <= 0 || !http_host_ok(srv, uri))) {
+			http_refuse(wsi, 400, "BAD_REQUEST", "the Host header "
+			    "does not name this server");
+			return -1;
+		}
+		if (access_resolve(srv->cache, wsi, on_unix, &id, &why) != 0 ||
+		    !id.authenticated) {
+			access_release(&id);
+			http_refuse(wsi, 401, "UNAUTHORIZED", why ? why :
 			    "authentication required");
 			return -1;
 		}
+		if (id.kind == ACCESS_COOKIE && !origin_ok(srv, wsi)) {
+			access_release(&id);
+			http_refuse(wsi, 403, "FORBIDDEN", "this Origin may "
+			    "not open a session with a cookie");
+			return -1;
+		}
+		access_release(&id);
 		if (srv->stopping || srv->nsessions >=
 		    (unsigned)srv->opts->max_clients) {
 			http_refuse(wsi, 503, "UNAVAILABLE", srv->stopping ?
@@ -151,6 +201,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return session_callback(srv, wsi, reason, c, in, len);
 	case LWS_CALLBACK_HTTP:
 	case LWS_CALLBACK_HTTP_BODY:
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
 	case LWS_CALLBACK_CLOSED_HTTP:
@@ -319,11 +370,12 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	struct lws_context_creation_info	info;
 	double					tick_s;
 
-	memset(srv, 0, sizeof *srv);
 	srv->opts = o;
 	srv->mb = mb;
 	srv->start_ns = hx_mono_ns();
 	TAILQ_INIT(&srv->sessions);
+	TAILQ_INIT(&srv->pending);
+	http_hosts_init(srv);
 
 	if (probe_tcp(o, err) != 0 || prepare_socket(o->socket_path, err) != 0)
 		return -1;
@@ -371,6 +423,14 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 }
 
 void
+server_set_identity(struct server *srv, struct access_cache *cache,
+    struct worker *worker)
+{
+	srv->cache = cache;
+	srv->worker = worker;
+}
+
+void
 server_request_stop(struct server *srv)
 {
 	srv->stop_requested = 1;
@@ -405,4 +465,5 @@ server_release(struct server *srv)
 	}
 	if (srv->opts != NULL)
 		unlink(srv->opts->socket_path);
+	http_release(srv);
 }

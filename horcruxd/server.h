@@ -10,6 +10,7 @@
 #define HORCRUXD_SERVER_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -17,6 +18,7 @@
 
 #include "access.h"
 #include "frame.h"
+#include "worker.h"
 #include "hx-util.h"
 #include "mailbox.h"
 #include "options.h"
@@ -44,13 +46,38 @@ struct session {
 	uint64_t		 frames_sent;
 };
 
+#define CONN_MAX_HEADERS	3
+
 /* Per-connection user data (lws allocates and zeroes it). */
 struct conn {
-	/* HTTP: a response body waiting for HTTP_WRITEABLE. */
-	char		*body;
-	size_t		 body_len;
-	int		 is_ws;
-	struct session	 s;
+	uint64_t		 id;		/* for replies that come later */
+	TAILQ_ENTRY(conn)	 pending_entry;	/* waiting for a worker job */
+	int			 pending;
+	struct lws		*wsi;
+	/* The request body, read to the end before dispatch (capped). */
+	struct hx_buf		 req;
+	int			 reading_body;
+	/* The response, written on HTTP_WRITEABLE. */
+	int			 status;
+	const char		*ctype;
+	char			*body;
+	size_t			 body_len;
+	char			*hname[CONN_MAX_HEADERS];
+	char			*hvalue[CONN_MAX_HEADERS];
+	int			 nheaders;
+	int			 headers_due;	/* status line not yet written */
+	int			 close_after;
+	int			 is_ws;
+	struct session		 s;
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+/* Failed logins per user or address, for the 429 rule. */
+struct login_limit {
+	char		 key[160];		/* "u:alice" or "a:10.0.0.1" */
+	int64_t		 fails[5];		/* epoch ms, a ring */
+	int		 n;
 };
 
 TAILQ_HEAD(session_list, session);
@@ -71,8 +98,19 @@ struct server {
 	int			 stopping;
 	uint64_t		 stop_deadline_ns;
 	int			 done;
+	struct access_cache	*cache;		/* identities, from the store */
+	struct worker		*worker;
+	struct conn_list	 pending;	/* HTTP requests awaiting jobs */
+	uint64_t		 next_conn_id;
+	char			**hosts;	/* names a Host header may use */
+	size_t			 nhosts;
+	struct login_limit	*limits;
+	size_t			 nlimits;
 };
 
+/* Give the server its identity cache and worker (both owned by the caller). */
+void server_set_identity(struct server *srv, struct access_cache *cache,
+    struct worker *worker);
 /*
  * Create the lws context and both listeners. Returns 0, or -1 with *err
  * (caller frees) such as "cannot bind '127.0.0.1:8006': Address already
@@ -98,9 +136,21 @@ void session_send(struct session *s, struct frame *f);
 /* Close s with code after what is queued has been sent. */
 void session_close(struct session *s, int code, const char *reason);
 
+/* Re-check every live session after the identity cache changed. */
+void session_refresh_all(struct server *srv);
+
 /* http-route.c */
 int http_callback(struct server *srv, struct lws *wsi,
     enum lws_callback_reasons reason, struct conn *c, void *in, size_t len);
+/* A worker job came back: answer its request, apply its snapshot. */
+void http_job_done(struct server *srv, struct job *j);
+/* Print the route table: method, pattern, access, [self]; for tests. */
+void http_dump_routes(FILE *f);
+/* Work out which Host header values are ours (DNS rebinding defence). */
+void http_hosts_init(struct server *srv);
+void http_release(struct server *srv);
+/* Is host (a Host header value, port allowed) one of ours? */
+int http_host_ok(const struct server *srv, const char *host);
 /* Answer a refused WebSocket upgrade with a JSON error and status. */
 void http_refuse(struct lws *wsi, int status, const char *code,
     const char *message);

@@ -134,6 +134,8 @@ may_see_frame(struct session *s, const struct frame *f)
 {
 	char	path[512];
 
+	if (s->close_code != 0)
+		return 0;
 	if (f->topic < 0)
 		return 1;
 	if (!(s->topics & (1u << f->topic)))
@@ -168,9 +170,12 @@ may_subscribe(const struct session *s, int t)
 {
 	if (topics[t].priv == 0)
 		return s->id.authenticated;
-	if (access_allowed(&s->id, topics[t].priv, topics[t].path))
+	/* Per-VM topics are visible to whoever may audit some VM. */
+	if (topics[t].per_vm ? access_allowed_below(&s->id, topics[t].priv,
+	    topics[t].path) : access_allowed(&s->id, topics[t].priv,
+	    topics[t].path))
 		return 1;
-	return topics[t].alt_priv != 0 && access_allowed(&s->id,
+	return topics[t].alt_priv != 0 && access_allowed_below(&s->id,
 	    topics[t].alt_priv, topics[t].alt_path);
 }
 
@@ -349,8 +354,13 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 {
 	char	*msg;
 
+	const char	*why;
+
 	s->wsi = wsi;
-	access_identify(wsi, lws_get_vhost(wsi) == srv->vh_unix, &s->id);
+	/* Checked at the upgrade already; this keeps the grants. */
+	if (access_resolve(srv->cache, wsi, lws_get_vhost(wsi) ==
+	    srv->vh_unix, &s->id, &why) != 0)
+		memset(&s->id, 0, sizeof s->id);
 	s->opened_ns = s->last_rx_ns = hx_mono_ns();
 	s->next_ping_ns = s->opened_ns +
 	    secs_to_ns(srv->opts->heartbeat_interval);
@@ -382,8 +392,43 @@ session_closed(struct server *srv, struct session *s)
 	free(s->q);
 	free(s->slots);
 	hx_buf_release(&s->rx);
+	access_release(&s->id);
 	log_debug("websocket session closed for %s (%u open)", s->id.name,
 	    srv->nsessions);
+}
+
+void
+session_refresh_all(struct server *srv)
+{
+	struct session	*s;
+	int		 t;
+
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		if (s->close_code != 0)
+			continue;
+		if (access_refresh(srv->cache, &s->id) != 0) {
+			char	name[ACCESS_USER_MAX];
+
+			log_info("closing session of %s: its credentials were "
+			    "revoked", s->id.name);
+			/* Its grants point into the snapshot being retired. */
+			hx_strlcpy(name, s->id.name, sizeof name);
+			access_release(&s->id);
+			hx_strlcpy(s->id.name, name, sizeof s->id.name);
+			drop_queues(s);
+			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			    "credentials revoked");
+			continue;
+		}
+		/* Rights may have shrunk: drop topics no longer allowed. */
+		for (t = 0; t < TOPIC_COUNT; t++) {
+			if ((s->topics & (1u << t)) && !may_subscribe(s, t)) {
+				s->topics &= ~(1u << t);
+				send_error(s, "FORBIDDEN_TOPIC", "no privilege "
+				    "for this topic any more", topics[t].name);
+			}
+		}
+	}
 }
 
 void

@@ -103,9 +103,9 @@ fish_hermetic() {
 		# web_root's default follows the build's PREFIX; the page names
 		# the default prefix in words.
 		if [ "${KIND[i]}" = key ] && [ "${KEY[i]}" != web_root ]; then
-			[[ $para == *"Default: ${DFLT[i]}"[.\ ]* ]] ||
+			[[ $para == *"Default: ${DFLT[i]:-none}"[.\ ]* ]] ||
 				fail "horcruxd.8: --${FLAG[i]} lacks" \
-				    "'Default: ${DFLT[i]}':" "$para"
+				    "'Default: ${DFLT[i]:-none}':" "$para"
 		fi
 	done
 }
@@ -124,9 +124,9 @@ fish_hermetic() {
 		fi
 		[ -n "$para" ] || fail "horcrux.conf.5: no entry '${KEY[i]} = '"
 		if [ "${KEY[i]}" != web_root ]; then
-			[[ $para == *"Default: ${DFLT[i]}"[.\ ]* ]] ||
+			[[ $para == *"Default: ${DFLT[i]:-none}"[.\ ]* ]] ||
 				fail "horcrux.conf.5: ${KEY[i]} lacks" \
-				    "'Default: ${DFLT[i]}':" "$para"
+				    "'Default: ${DFLT[i]:-none}':" "$para"
 		fi
 		# The range and the path rule the daemon enforces are the ones
 		# the page states. The unknown option after the probe makes

@@ -702,7 +702,10 @@ main(int argc, char **argv)
 	ci.port = wsc.port;
 	ci.path = wsc.path;
 	ci.host = wsc.host;
+	/* lws writes "Origin: http://" + this: hand it the host part. */
 	ci.origin = wsc.origin;
+	if (ci.origin != NULL && strncmp(ci.origin, "http://", 7) == 0)
+		ci.origin += 7;
 	ci.local_protocol_name = wsc_protocols[0].name;
 	ci.pwsi = &wsc.wsi;
 	if (wsc.tls)

@@ -347,7 +347,10 @@ wsl_kick(lws_sorted_usec_list_t *sul)
 		ci.port = wsl.port;
 		ci.path = wsl.path;
 		ci.host = wsl.host;
+		/* lws writes "Origin: http://" + this: hand it the host. */
 		ci.origin = wsl.origin;
+		if (ci.origin != NULL && strncmp(ci.origin, "http://", 7) == 0)
+			ci.origin += 7;
 		ci.local_protocol_name = "hx-wsload";
 		ci.userdata = c;
 		ci.pwsi = &c->wsi;

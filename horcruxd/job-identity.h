@@ -1,0 +1,38 @@
+/*
+ * job-identity.h - worker jobs for identity changes, and the JSON shapes
+ * of users, keys and roles shared with the service thread's read routes.
+ */
+#ifndef HORCRUXD_JOB_IDENTITY_H
+#define HORCRUXD_JOB_IDENTITY_H
+
+#include <jansson.h>
+
+#include "hx-store.h"
+#include "worker.h"
+
+void job_login(struct job *, const struct worker_env *);
+void job_renew(struct job *, const struct worker_env *);
+void job_logout(struct job *, const struct worker_env *);
+void job_user_add(struct job *, const struct worker_env *);
+void job_user_update(struct job *, const struct worker_env *);
+void job_user_delete(struct job *, const struct worker_env *);
+void job_user_password(struct job *, const struct worker_env *);
+void job_key_create(struct job *, const struct worker_env *);
+void job_key_delete(struct job *, const struct worker_env *);
+void job_role_add(struct job *, const struct worker_env *);
+void job_role_delete(struct job *, const struct worker_env *);
+void job_acl_put(struct job *, const struct worker_env *);
+void job_acl_delete(struct job *, const struct worker_env *);
+void job_audit(struct job *, const struct worker_env *);
+
+/* A user as the API shows it (never the hash). Caller json_decref()s. */
+json_t *job_user_json(const struct hx_store_user *u);
+/* An API key as the API shows it (never the secret or its hash). */
+json_t *job_key_json(const struct hx_store_key *k);
+/* A role: name, privilege names, builtin, scope. */
+json_t *job_role_json(const char *name, hx_privs privs, int builtin,
+    const char *scope);
+/* Check a username's shape; -1 with *why (caller frees). */
+int job_username_ok(const char *name, char **why);
+
+#endif
