@@ -4,9 +4,8 @@
  *
  * Lookups are linear scans of the snapshot's sorted arrays: an install has
  * tens of users and keys, and a scan of those costs less than the HMAC
- * that precedes it. API key "last used" times are not written per request
- * (that would put a disk write behind every read); the key listing shows
- * when a key was created.
+ * that precedes it. API key "last used" times are written by the worker
+ * at most once a minute per key (http-route.c), never per request.
  */
 #include <sys/socket.h>
 #include <sys/types.h>

@@ -494,6 +494,41 @@ limit_fail(struct server *srv, const char *key)
 		l->n = LOGIN_FAILS + l->n % LOGIN_FAILS;
 }
 
+/*
+ * Note that an API key was used: written through the worker at most once
+ * a minute per key, so a busy key costs no disk write per request.
+ */
+static void
+key_used(struct server *srv, const char *keyid)
+{
+	struct job	*j;
+	int64_t		 now = hx_wall_ms();
+	size_t		 i;
+
+	for (i = 0; i < srv->nkeys_seen; i++) {
+		if (strcmp(srv->keys_seen[i].keyid, keyid) == 0)
+			break;
+	}
+	if (i == srv->nkeys_seen) {
+		if (srv->nkeys_seen == LOGIN_LIMITS)
+			i = 0;	/* full: reuse a slot; the cost is a write */
+		else {
+			srv->keys_seen = xrealloc(srv->keys_seen,
+			    (srv->nkeys_seen + 1) * sizeof *srv->keys_seen);
+			srv->nkeys_seen++;
+		}
+		hx_strlcpy(srv->keys_seen[i].keyid, keyid,
+		    sizeof srv->keys_seen[i].keyid);
+		srv->keys_seen[i].written_ms = 0;
+	}
+	if (now - srv->keys_seen[i].written_ms < 60000)
+		return;
+	srv->keys_seen[i].written_ms = now;
+	j = job_new(job_key_touch);
+	hx_strlcpy(j->actor_cred, keyid, sizeof j->actor_cred);
+	worker_submit(srv->worker, j);
+}
+
 /* --- dispatch ---------------------------------------------------------------- */
 
 /* Match path against pattern, filling params for ":name" segments. */
@@ -702,6 +737,8 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 	if (access_resolve(srv->cache, wsi, on_unix, &r.id, &why) != 0)
 		return reply_error_with(&r, 401, "UNAUTHORIZED", why,
 		    "www-authenticate:", "Bearer");
+	if (r.id.kind == ACCESS_KEY)
+		key_used(srv, r.id.cred);
 
 	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0) {
 		ret = serve_static(&r);
@@ -1097,4 +1134,7 @@ http_release(struct server *srv)
 	free(srv->limits);
 	srv->limits = NULL;
 	srv->nlimits = 0;
+	free(srv->keys_seen);
+	srv->keys_seen = NULL;
+	srv->nkeys_seen = 0;
 }

@@ -325,6 +325,13 @@ job_login(struct job *j, const struct worker_env *env)
 
 	now = time(NULL);
 	exp = now + SESSION_LIFETIME;
+	/* Logins are rare and already slow: sweep dead sessions here. */
+	if (hx_store_session_purge(env->store, now, NULL, &err) !=
+	    HX_STORE_OK) {
+		log_warn("cannot purge expired sessions: %s", err);
+		free(err);
+		err = NULL;
+	}
 	if (random_hex(16, &jti) != 0 || random_hex(32, &csrf) != 0) {
 		job_error(j, 500, "INTERNAL", "internal error");
 		goto out;
@@ -731,6 +738,17 @@ job_key_delete(struct job *j, const struct worker_env *env)
 	audit(env, j, j->actor, "apikey.revoke", j->param[0], j->param[1]);
 	j->changed = 1;
 	j->status = 204;
+}
+
+void
+job_key_touch(struct job *j, const struct worker_env *env)
+{
+	char	*err = NULL;
+
+	if (hx_store_key_touch(env->store, j->actor_cred, time(NULL), &err) ==
+	    HX_STORE_OK)
+		j->changed = 1;
+	free(err);
 }
 
 /* --- roles and ACL ------------------------------------------------------- */

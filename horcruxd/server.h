@@ -73,6 +73,12 @@ struct conn {
 
 TAILQ_HEAD(conn_list, conn);
 
+/* When an API key's use was last written to the store. */
+struct key_seen {
+	char		 keyid[72];
+	int64_t		 written_ms;
+};
+
 /* Failed logins per user or address, for the 429 rule. */
 struct login_limit {
 	char		 key[160];		/* "u:alice" or "a:10.0.0.1" */
@@ -106,6 +112,8 @@ struct server {
 	size_t			 nhosts;
 	struct login_limit	*limits;
 	size_t			 nlimits;
+	struct key_seen		*keys_seen;	/* API key last_used, batched */
+	size_t			 nkeys_seen;
 };
 
 /* Give the server its identity cache and worker (both owned by the caller). */

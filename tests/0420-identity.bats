@@ -239,6 +239,14 @@ PY
 	run sock GET /api/acl
 	assert_output --partial '"path":"/vms/web-1","role":"VmUser","user":"dave"'
 	login dave dave-pass-1
+	# The key's use above is recorded (by the worker, shortly after).
+	for _ in $(seq 1 40); do
+		used=$(body_of "$(sock GET /api/users/dave/api-keys)" | jq -r '.[0].last_used_at')
+		[ "$used" != null ] && break
+		sleep 0.05
+	done
+	[[ "$used" =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T ]]
+	refute_output --partial '"hash"'
 }
 
 @test "kill -9 during a burst of user creations leaves an intact database with every acknowledged write" {
