@@ -529,6 +529,33 @@ key_used(struct server *srv, const char *keyid)
 	worker_submit(srv->worker, j);
 }
 
+/*
+ * CORS: only for an Origin listed exactly in allowed_origins; everyone
+ * else gets no CORS header at all, so browsers keep the same-origin rule.
+ * Returns 1 when the request's origin is such an allowed one.
+ */
+static int
+cors_headers(struct request *r)
+{
+	const struct options	*o = r->srv->opts;
+	char			 origin[256];
+	size_t			 i;
+
+	if (lws_hdr_copy(r->wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		return 0;
+	for (i = 0; i < o->nallowed_origins; i++) {
+		if (strcmp(origin, o->allowed_origins[i]) == 0) {
+			add_header(r->c, "access-control-allow-origin:",
+			    origin);
+			add_header(r->c, "access-control-allow-credentials:",
+			    "true");
+			add_header(r->c, "vary:", "Origin");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* --- dispatch ---------------------------------------------------------------- */
 
 /* Match path against pattern, filling params for ":name" segments. */
@@ -734,6 +761,14 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 		return reply_error(&r, 400, "BAD_REQUEST", "the Host header "
 		    "does not name this server");
 
+	if (cors_headers(&r) && strcmp(r.method, "OPTIONS") == 0) {
+		/* A preflight carries no credentials: answer it as such. */
+		add_header(c, "access-control-allow-methods:",
+		    "GET, POST, PUT, PATCH, DELETE");
+		add_header(c, "access-control-allow-headers:", "content-type, "
+		    "authorization, x-api-key, x-csrf-token");
+		return reply_json(&r, 204, NULL);
+	}
 	if (access_resolve(srv->cache, wsi, on_unix, &r.id, &why) != 0)
 		return reply_error_with(&r, 401, "UNAUTHORIZED", why,
 		    "www-authenticate:", "Bearer");

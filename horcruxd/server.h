@@ -46,7 +46,7 @@ struct session {
 	uint64_t		 frames_sent;
 };
 
-#define CONN_MAX_HEADERS	3
+#define CONN_MAX_HEADERS	6
 
 /* Per-connection user data (lws allocates and zeroes it). */
 struct conn {

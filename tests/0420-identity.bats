@@ -335,3 +335,18 @@ PY
 	assert_equal "$(body_of "$out" | jq -r '.[0] | .actor + " " + .target')" "admin erin"
 	assert_equal "$(status_of "$(sock GET '/api/audit?limit=0')")" 400
 }
+
+@test "CORS headers only for an origin listed in allowed_origins" {
+	start_daemon --allowed-origins https://dash.example:8443
+	run curl -s -i -H 'Origin: https://dash.example:8443' "$URL/api/health"
+	assert_line --partial 'access-control-allow-origin: https://dash.example:8443'
+	assert_line --partial 'access-control-allow-credentials: true'
+	run curl -s -i -H 'Origin: https://evil.example' "$URL/api/health"
+	refute_output --partial access-control
+	run curl -s -i -X OPTIONS -H 'Origin: https://dash.example:8443' \
+		-H 'Access-Control-Request-Method: POST' "$URL/api/users"
+	assert_line --regexp '^HTTP/1.1 204'
+	assert_line --partial 'access-control-allow-headers: content-type, authorization, x-api-key, x-csrf-token'
+	run curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: https://evil.example' "$URL/api/users"
+	assert_output 401
+}
