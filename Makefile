@@ -18,7 +18,7 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
 
-PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto sqlite3
+PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto sqlite3 libvirt libxml-2.0
 
 WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wno-unused-parameter -Werror

@@ -10,6 +10,7 @@ _horcruxd()
 	local prefix=""
 	local opts="-c --config -f --foreground -h --help -V --version
 		--listen --socket --data-dir --web-root --node-interval
+		--libvirt-uri --vm-interval
 		--disks --heartbeat-interval --subscription-timeout
 		--peer-timeout --max-clients --log-level --pam-service
 		--allowed-hosts --allowed-origins"
@@ -44,7 +45,8 @@ _horcruxd()
 		mapfile -t COMPREPLY < <(compgen -W "error warning info debug" \
 		    -- "$cur")
 		;;
-	--listen | --node-interval | --heartbeat-interval | \
+	--listen | --node-interval | --heartbeat-interval | --vm-interval | \
+	    --libvirt-uri | \
 	    --subscription-timeout | --peer-timeout | --max-clients)
 		# A value nobody can guess: offer nothing.
 		return 0

@@ -23,3 +23,5 @@ complete -c horcruxd -l log-level -x -a 'error warning info debug' -d 'Most deta
 complete -c horcruxd -l pam-service -x -d 'PAM service for the pam realm'
 complete -c horcruxd -l allowed-hosts -x -d 'Extra Host header name to accept (repeatable)'
 complete -c horcruxd -l allowed-origins -x -d 'Extra Origin for cookie WebSockets (repeatable)'
+complete -c horcruxd -l libvirt-uri -x -a 'qemu:///system qemu:///session lxc:///system test:///default' -d 'Libvirt connection to watch (repeatable)'
+complete -c horcruxd -l vm-interval -x -d 'VM sampling period (seconds)'

@@ -174,6 +174,27 @@ clear_grants(struct identity *id)
 	id->key_subset = 0;
 }
 
+int
+access_user_covers_role(struct access_cache *c, const char *user,
+    const char *role)
+{
+	struct identity	 tmp;
+	struct hx_grant	 g;
+	int		 yes;
+
+	memset(&tmp, 0, sizeof tmp);
+	if (!role_grant(c, role, NULL, 1, &g))
+		return -1;
+	if (user_grants(c, user, &tmp) != 0) {
+		access_release(&tmp);
+		return 0;
+	}
+	yes = (hx_rbac_effective(tmp.grants, tmp.ngrants, g.path) & g.privs) ==
+	    g.privs;
+	access_release(&tmp);
+	return yes;
+}
+
 void
 access_release(struct identity *id)
 {
@@ -360,9 +381,10 @@ access_resolve(struct access_cache *c, struct lws *wsi, int on_unix_socket,
 		goto ok;
 	}
 	if (cookie_value(wsi, ACCESS_COOKIE_NAME, buf, sizeof buf) == 0) {
-		if (token_identity(c, buf, ACCESS_COOKIE, id) != 0)
-			goto bad_token;
-		goto ok;
+		if (token_identity(c, buf, ACCESS_COOKIE, id) == 0)
+			goto ok;
+		access_release(id);
+		id->stale_cookie = 1;
 	}
 	if (on_unix_socket && local_trust(wsi)) {
 		hx_strlcpy(id->name, "root@local", sizeof id->name);

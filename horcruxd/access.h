@@ -10,8 +10,11 @@
  * Credentials, in order: local trust on the Unix socket (uid 0 or the
  * daemon's uid is the Administrator root@local), an API key (X-API-Key or
  * "Authorization: Bearer hx_..."), a session token (Authorization:
- * Bearer), the session cookie. A credential that is present but wrong is
- * a 401, never a silent fall-through to anonymous.
+ * Bearer), the session cookie. A key or token that is present but wrong
+ * is a 401, never a silent fall-through to anonymous. A dead cookie is
+ * the exception: the browser sends it unasked on every request, so it
+ * counts as no credential (and the caller clears it), or a revoked
+ * session would lock the browser out of the sign-in page itself.
  */
 #ifndef HORCRUXD_ACCESS_H
 #define HORCRUXD_ACCESS_H
@@ -47,6 +50,7 @@ struct identity {
 	struct hx_grant		*kgrants;	/* an API key's role subset */
 	size_t			 nkgrants;
 	int			 key_subset;
+	int			 stale_cookie;	/* a dead session cookie came */
 };
 
 struct access_cache;
@@ -97,6 +101,14 @@ int access_allowed_below(const struct identity *id, hx_privs priv,
     const char *path);
 /* {"/": [...], ...}: id's privileges per path, for GET /api/auth/me. */
 json_t *access_privileges_json(const struct identity *id);
+/*
+ * Does user (enabled, in the cache) hold every privilege role gives, at
+ * the role's scope? 1 yes, 0 no (or no such user), -1 no such role. An
+ * API key may only
+ * carry such roles, so it never names rights its owner lacks.
+ */
+int access_user_covers_role(struct access_cache *c, const char *user,
+    const char *role);
 /* Privileges of a role name (built-in or custom in the cache); 0 if none. */
 int access_role_privs(const struct access_cache *c, const char *name,
     hx_privs *privs);

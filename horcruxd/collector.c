@@ -17,7 +17,9 @@
 #include "hx-log.h"
 #include "hx-node.h"
 #include "hx-util.h"
+#include "hx-virt.h"
 #include "topic.h"
+#include "virt.h"
 
 struct collector {
 	pthread_t		 thread;
@@ -25,10 +27,70 @@ struct collector {
 	pthread_cond_t		 cv;
 	int			 stop;
 	uint64_t		 interval_ns;
+	uint64_t		 vm_interval_ns;
 	struct hx_node_sampler	*ns;
 	struct mailbox		*mb;
 	char			*last_error;
+	struct virt		*virt;
+	struct hx_virt_sampler	**vs;		/* one per connection */
+	size_t			 nvs;
 };
+
+/*
+ * One VM tick: a VmMetrics frame per active domain (coalesced per VM) and
+ * the inventory of every domain for GET /api/vms, from every connection
+ * that is up.
+ */
+static void
+sample_vms(struct collector *c)
+{
+	struct hx_vm_sample	*v;
+	virConnectPtr		 conn;
+	virDomainPtr		*doms;
+	json_t			*inv = json_array(), *e;
+	char			*err = NULL, key[320];
+	size_t			 i, k, n;
+	int			 nd, d;
+
+	for (i = 0; i < c->nvs; i++) {
+		if ((conn = virt_conn(c->virt, i)) == NULL)
+			continue;
+		if (hx_virt_sample(c->vs[i], conn, hx_mono_ns(), &v, &n,
+		    &err) != 0) {
+			log_debug("libvirt '%s': %s", virt_uri(c->virt, i),
+			    err);
+			free(err);
+			err = NULL;
+			n = 0;
+			v = NULL;
+		}
+		for (k = 0; k < n; k++) {
+			snprintf(key, sizeof key, "VmMetrics:%s", v[k].vm_id);
+			mailbox_post(c->mb, frame_new("VmMetrics",
+			    hx_event_vm_metrics(&v[k].m, v[k].timestamp_ms),
+			    TOPIC_VM_METRICS, key, v[k].vm_id));
+		}
+		hx_vm_samples_free(v, n);
+		if ((nd = virConnectListAllDomains(conn, &doms, 0)) >= 0) {
+			for (d = 0; d < nd; d++) {
+				if ((e = hx_virt_domain_summary_json(doms[d],
+				    &err)) != NULL) {
+					json_object_set_new(e, "container",
+					    json_boolean(virt_is_container(
+					    c->virt, i, virDomainGetName(
+					    doms[d]))));
+					json_array_append_new(inv, e);
+				}
+				free(err);
+				err = NULL;
+				virDomainFree(doms[d]);
+			}
+			free(doms);
+		}
+		virConnectClose(conn);
+	}
+	mailbox_post_inventory(c->mb, inv);
+}
 
 static void
 sample_and_post(struct collector *c)
@@ -77,7 +139,7 @@ collector_main(void *arg)
 	struct collector	*c = arg;
 	struct hx_node_metrics	 m;
 	char			*err = NULL;
-	uint64_t		 next, now;
+	uint64_t		 next, next_vm, now;
 
 	/* A baseline, so the first published sample already has rates. */
 	if (hx_node_sample(c->ns, hx_mono_ns(), &m, &err) == 0)
@@ -85,7 +147,20 @@ collector_main(void *arg)
 	else
 		free(err);
 	next = hx_mono_ns() + c->interval_ns;
-	while (!wait_until(c, next)) {
+	next_vm = hx_mono_ns();
+	for (;;) {
+		if (c->virt != NULL && next_vm < next) {
+			if (wait_until(c, next_vm))
+				break;
+			sample_vms(c);
+			now = hx_mono_ns();
+			next_vm += c->vm_interval_ns;
+			if (next_vm <= now)
+				next_vm = now + c->vm_interval_ns;
+			continue;
+		}
+		if (wait_until(c, next))
+			break;
 		sample_and_post(c);
 		now = hx_mono_ns();
 		next += c->interval_ns;
@@ -96,10 +171,12 @@ collector_main(void *arg)
 }
 
 struct collector *
-collector_start(const struct options *o, struct mailbox *mb, char **err)
+collector_start(const struct options *o, struct mailbox *mb,
+    struct virt *virt, char **err)
 {
 	struct collector	*c = xcalloc(1, sizeof *c);
 	pthread_condattr_t	 ca;
+	size_t			 i;
 	int			 r;
 
 	pthread_mutex_init(&c->mu, NULL);
@@ -110,6 +187,14 @@ collector_start(const struct options *o, struct mailbox *mb, char **err)
 	c->interval_ns = (uint64_t)(o->node_interval * 1e9);
 	c->mb = mb;
 	c->ns = hx_node_sampler_new("", o->disks, o->ndisks);
+	c->vm_interval_ns = (uint64_t)(o->vm_interval * 1e9);
+	c->virt = virt;
+	if (virt != NULL) {
+		c->nvs = virt_count(virt);
+		c->vs = xcalloc(c->nvs ? c->nvs : 1, sizeof *c->vs);
+		for (i = 0; i < c->nvs; i++)
+			c->vs[i] = hx_virt_sampler_new();
+	}
 	if ((r = pthread_create(&c->thread, NULL, collector_main, c)) != 0) {
 		*err = xasprintf("cannot start the collector thread: %s",
 		    strerror(r));
@@ -123,6 +208,8 @@ collector_start(const struct options *o, struct mailbox *mb, char **err)
 void
 collector_stop(struct collector *c)
 {
+	size_t	i;
+
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
@@ -131,6 +218,9 @@ collector_stop(struct collector *c)
 	pthread_mutex_unlock(&c->mu);
 	pthread_join(c->thread, NULL);
 	hx_node_sampler_free(c->ns);
+	for (i = 0; i < c->nvs; i++)
+		hx_virt_sampler_free(c->vs[i]);
+	free(c->vs);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 	free(c->last_error);

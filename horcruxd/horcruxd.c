@@ -30,6 +30,7 @@
 #include "mailbox.h"
 #include "options.h"
 #include "server.h"
+#include "virt.h"
 #include "worker.h"
 
 static struct server	 server;
@@ -218,7 +219,8 @@ main(int argc, char **argv)
 	struct options		 opts;
 	struct mailbox		*mb;
 	struct collector	*col;
-	struct worker		*worker;
+	struct worker		*worker, *vworker = NULL;
+	struct virt		*virt = NULL;
 	struct access_cache	*cache;
 	unsigned char		 key[ACCESS_JWT_KEY_LEN];
 	char			*db_path;
@@ -278,7 +280,7 @@ main(int argc, char **argv)
 
 	mb = mailbox_new();
 	cache = open_identities(&opts, key);
-	if ((worker = worker_start(db_path, key, opts.pam_service, mb,
+	if ((worker = worker_start(db_path, key, opts.pam_service, NULL, mb,
 	    &err)) == NULL)
 		die(1, "%s", err);
 	explicit_bzero(key, sizeof key);
@@ -286,11 +288,22 @@ main(int argc, char **argv)
 	server_set_identity(&server, cache, worker);
 	if (server_init(&server, &opts, mb, &err) != 0)
 		die(1, "%s", err);
+	/*
+	 * libvirt after the listeners, so a start-up failure is one line;
+	 * connections that fail now are retried in the background.
+	 */
+	if (opts.nlibvirt_uris > 0) {
+		if ((virt = virt_start(&opts, mb, &err)) == NULL ||
+		    (vworker = worker_start(NULL, NULL, NULL, virt, mb,
+		    &err)) == NULL)
+			die(1, "%s", err);
+	}
+	server_set_virt(&server, virt, vworker);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if ((col = collector_start(&opts, mb, &err)) == NULL)
+	if ((col = collector_start(&opts, mb, virt, &err)) == NULL)
 		die(1, "%s", err);
 
 	log_info("horcruxd %s ready (pid %ld)", HX_VERSION, (long)getpid());
@@ -298,6 +311,8 @@ main(int argc, char **argv)
 	server_run(&server);
 
 	collector_stop(col);
+	worker_stop(vworker);
+	virt_stop(virt);
 	worker_stop(worker);
 	server_release(&server);
 	access_cache_free(cache);

@@ -29,7 +29,9 @@
 #include "hx-auth.h"
 #include "hx-event.h"
 #include "hx-log.h"
+#include "hx-rbac.h"
 #include "job-identity.h"
+#include "job-vm.h"
 #include "server.h"
 
 #define URI_MAX		2048
@@ -43,6 +45,7 @@
 #define R_SELF		0x2	/* a session may act on its own :username */
 #define R_BODY		0x4	/* expects a JSON object body */
 #define R_ANYONE	0x8	/* any authenticated caller, no privilege */
+#define R_VIRT		0x10	/* the job runs on the libvirt worker */
 
 struct request {
 	struct server		*srv;
@@ -76,6 +79,7 @@ static int route_user(struct request *);
 static int route_keys(struct request *);
 static int route_roles(struct request *);
 static int route_acl(struct request *);
+static int route_vms(struct request *);
 
 #define UM	HX_PRIV_USER_MODIFY
 #define PM	HX_PRIV_PERMISSIONS_MODIFY
@@ -113,6 +117,11 @@ static const struct route routes[] = {
 	{ "PUT", "/api/acl", R_BODY, PM, "/access", NULL, job_acl_put },
 	{ "DELETE", "/api/acl", R_BODY, PM, "/access", NULL, job_acl_delete },
 	{ "GET", "/api/nodes/local", 0, SA, "/nodes", route_node_local, NULL },
+	{ "GET", "/api/vms", R_ANYONE, 0, NULL, route_vms, NULL },
+	{ "GET", "/api/vms/:id", R_VIRT, HX_PRIV_VM_AUDIT, "/vms/{id}", NULL,
+	  job_vm_show },
+	{ "POST", "/api/vms/:id/:action", R_VIRT, HX_PRIV_VM_POWER_MGMT,
+	  "/vms/{id}", NULL, job_vm_action },
 	{ "GET", "/api/ws", R_ANYONE, 0, NULL, route_ws_plain, NULL },
 };
 
@@ -326,16 +335,23 @@ route_me(struct request *r)
 	static const char *kinds[] = { "anonymous", "local", "api_key",
 	    "session", "session" };
 	const struct hx_store_user	*u = snapshot_user(r->srv, r->id.name);
-	json_t				*roles = json_array();
+	json_t				*roles = json_array(), *me;
 	size_t				 i;
 
 	if (r->id.kind == ACCESS_LOCAL)
 		json_array_append_new(roles, json_string("Administrator"));
 	for (i = 0; u != NULL && i < u->roles.n; i++)
 		json_array_append_new(roles, json_string(u->roles.v[i]));
-	return reply_json(r, 200, json_pack("{s:s,s:s,s:o,s:o}", "username",
-	    r->id.name, "auth", kinds[r->id.kind], "roles", roles,
-	    "privileges", access_privileges_json(&r->id)));
+	me = json_pack("{s:s,s:s,s:o,s:o}", "username", r->id.name, "auth",
+	    kinds[r->id.kind], "roles", roles, "privileges",
+	    access_privileges_json(&r->id));
+	/*
+	 * A page in a new tab has the cookie but not the CSRF token; only
+	 * same-origin script can read this answer (no CORS for others).
+	 */
+	if (r->id.kind == ACCESS_COOKIE)
+		json_object_set_new(me, "csrf_token", json_string(r->id.csrf));
+	return reply_json(r, 200, me);
 }
 
 static int
@@ -411,6 +427,29 @@ route_acl(struct request *r)
 		    s->acl.v[i].path, "role", s->acl.v[i].role, "user",
 		    s->acl.v[i].username, "propagate",
 		    s->acl.v[i].propagate));
+	return reply_json(r, 200, a);
+}
+
+/* The inventory, only the VMs the caller may audit. */
+static int
+route_vms(struct request *r)
+{
+	json_t		*a = json_array(), *e;
+	const char	*id;
+	char		*path;
+	size_t		 i;
+
+	if (r->srv->vms != NULL) {
+		json_array_foreach(r->srv->vms, i, e) {
+			if ((id = json_string_value(json_object_get(e,
+			    "id"))) == NULL)
+				continue;
+			path = hx_rbac_path_fill("/vms/{id}", id);
+			if (access_allowed(&r->id, HX_PRIV_VM_AUDIT, path))
+				json_array_append(a, e);
+			free(path);
+		}
+	}
 	return reply_json(r, 200, a);
 }
 
@@ -556,6 +595,38 @@ cors_headers(struct request *r)
 	return 0;
 }
 
+/*
+ * A key narrows its owner's rights: refuse roles whose privileges the
+ * owner does not hold at the role's scope (they would do nothing today
+ * and would widen the key silently if the owner were promoted). Returns
+ * 1 when it has answered the request.
+ */
+static int
+key_roles_refused(struct request *r)
+{
+	json_t		*roles = json_object_get(r->body, "roles"), *e;
+	const char	*name;
+	char		*msg;
+	size_t		 i;
+
+	if (!json_is_array(roles))
+		return 0;	/* absent, or the job's validation says why */
+	json_array_foreach(roles, i, e) {
+		/* Unknown names are the job's to refuse ("unknown role"). */
+		if ((name = json_string_value(e)) == NULL ||
+		    access_user_covers_role(r->srv->cache, r->params[0],
+		    name) != 0)
+			continue;
+		msg = xasprintf("'%.64s' gives rights '%.64s' does not hold: a "
+		    "key can only narrow its owner's rights", name,
+		    r->params[0]);
+		reply_error(r, 422, "VALIDATION_ERROR", msg);
+		free(msg);
+		return 1;
+	}
+	return 0;
+}
+
 /* --- dispatch ---------------------------------------------------------------- */
 
 /* Match path against pattern, filling params for ":name" segments. */
@@ -632,10 +703,11 @@ static int
 serve_static(struct request *r)
 {
 	char		 want[PATH_MAX], real[PATH_MAX], root[PATH_MAX];
+	unsigned char	 hdr[1024], *p;
 	const char	*rel = r->path;
 	struct stat	 st;
 	size_t		 rl;
-	int		 n;
+	int		 n, i;
 
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
 		return reply_error(r, 405, "METHOD_NOT_ALLOWED",
@@ -654,8 +726,23 @@ serve_static(struct request *r)
 	rl = strlen(root);
 	if (strncmp(real, root, rl) != 0 || real[rl] != '/')
 		return reply_error(r, 404, "NOT_FOUND", "no such file");
-	/* lws adds the security headers (CSP, nosniff, frame denial). */
-	n = lws_serve_http_file(r->wsi, real, mime_for(real), NULL, 0);
+	/*
+	 * lws adds the security headers (CSP, nosniff, frame denial); ours
+	 * (clearing a dead cookie, CORS) go along as its "other headers".
+	 */
+	p = hdr;
+	for (i = 0; i < r->c->nheaders; i++) {
+		if (lws_add_http_header_by_name(r->wsi,
+		    (const unsigned char *)r->c->hname[i],
+		    (const unsigned char *)r->c->hvalue[i],
+		    (int)strlen(r->c->hvalue[i]), &p, hdr + sizeof hdr)) {
+			clear_reply(r->c);
+			return -1;
+		}
+	}
+	clear_reply(r->c);
+	n = lws_serve_http_file(r->wsi, real, mime_for(real), (char *)hdr,
+	    (int)(p - hdr));
 	if (n < 0 || (n > 0 && lws_http_transaction_completed(r->wsi)))
 		return -1;
 	return 0;
@@ -706,11 +793,23 @@ submit_job(struct request *r, const struct route *rt)
 	join_query(r->wsi, q, sizeof q);
 	if (q[0] != '\0')
 		j->query = xstrdup(q);
+	if ((rt->flags & R_VIRT) && srv->vworker == NULL) {
+		job_free(j);
+		return reply_error(r, 503, "UNAVAILABLE", "no libvirt "
+		    "connection is configured");
+	}
+	if (rt->job == job_vm_show) {
+		struct frame *f = server_vm_latest(srv, r->params[0]);
+
+		if (f != NULL)
+			j->body = json_loadb(frame_text(f) + f->data_off,
+			    f->data_len, 0, NULL);
+	}
 	r->c->id = ++srv->next_conn_id;
 	j->conn_id = r->c->id;
 	TAILQ_INSERT_TAIL(&srv->pending, r->c, pending_entry);
 	r->c->pending = 1;
-	worker_submit(srv->worker, j);
+	worker_submit((rt->flags & R_VIRT) ? srv->vworker : srv->worker, j);
 	return 0;
 }
 
@@ -774,6 +873,9 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 		    "www-authenticate:", "Bearer");
 	if (r.id.kind == ACCESS_KEY)
 		key_used(srv, r.id.cred);
+	if (r.id.stale_cookie)
+		add_header(c, "set-cookie:", ACCESS_COOKIE_NAME "=; HttpOnly; "
+		    "SameSite=Strict; Path=/; Max-Age=0");
 
 	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0) {
 		ret = serve_static(&r);
@@ -796,9 +898,13 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 			    "Bearer");
 			goto out;
 		}
-		/* A cookie rides along on every request: demand the token. */
+		/*
+		 * A cookie rides along on every request: demand the token for
+		 * changes. Public routes change nothing of the session's (a
+		 * login replaces it), so they do not need it.
+		 */
 		if (r.id.kind == ACCESS_COOKIE && strcmp(r.method, "GET") != 0 &&
-		    !csrf_ok(&r)) {
+		    !(rt->flags & R_PUBLIC) && !csrf_ok(&r)) {
 			ret = reply_error(&r, 403, "FORBIDDEN", "missing or "
 			    "wrong X-CSRF-Token");
 			goto out;
@@ -809,11 +915,18 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 		 */
 		if (rt->priv != 0 && !((rt->flags & R_SELF) &&
 		    (r.id.kind == ACCESS_TOKEN || r.id.kind == ACCESS_COOKIE) &&
-		    strcmp(r.params[0], r.id.name) == 0) &&
-		    !access_allowed(&r.id, rt->priv, rt->acl_path)) {
-			ret = reply_error(&r, 403, "FORBIDDEN",
-			    "insufficient privileges");
-			goto out;
+		    strcmp(r.params[0], r.id.name) == 0)) {
+			/* "/vms/{id}" names the object the route acts on. */
+			char	*acl = hx_rbac_path_fill(rt->acl_path,
+				    r.params[0]);
+			int	 ok = access_allowed(&r.id, rt->priv, acl);
+
+			free(acl);
+			if (!ok) {
+				ret = reply_error(&r, 403, "FORBIDDEN",
+				    "insufficient privileges");
+				goto out;
+			}
 		}
 		if ((rt->flags & R_BODY) && !json_is_object(body)) {
 			ret = reply_error(&r, 400, "BAD_REQUEST", "this route "
@@ -839,6 +952,10 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 				    "retry-after:", ra);
 				goto out;
 			}
+		}
+		if (rt->job == job_key_create && key_roles_refused(&r)) {
+			ret = 0;
+			goto out;
 		}
 		ret = rt->job != NULL ? submit_job(&r, rt) : rt->handler(&r);
 		goto out;

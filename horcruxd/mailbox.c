@@ -39,6 +39,7 @@ mailbox_free(struct mailbox *mb, void (*free_job)(struct job *))
 	for (it = mb->head; it != NULL; it = next) {
 		next = it->next;
 		frame_unref(it->mail.frame);
+		json_decref(it->mail.inventory);
 		if (it->mail.job != NULL)
 			free_job(it->mail.job);
 		free(it);
@@ -56,12 +57,13 @@ mailbox_set_context(struct mailbox *mb, struct lws_context *ctx)
 }
 
 static void
-post(struct mailbox *mb, struct frame *f, struct job *j)
+post(struct mailbox *mb, struct frame *f, struct job *j, json_t *inv)
 {
 	struct item	*it = xmalloc(sizeof *it);
 
 	it->mail.frame = f;
 	it->mail.job = j;
+	it->mail.inventory = inv;
 	it->next = NULL;
 	pthread_mutex_lock(&mb->mu);
 	if (mb->tail != NULL)
@@ -77,13 +79,19 @@ post(struct mailbox *mb, struct frame *f, struct job *j)
 void
 mailbox_post(struct mailbox *mb, struct frame *f)
 {
-	post(mb, f, NULL);
+	post(mb, f, NULL, NULL);
 }
 
 void
 mailbox_post_job(struct mailbox *mb, struct job *j)
 {
-	post(mb, NULL, j);
+	post(mb, NULL, j, NULL);
+}
+
+void
+mailbox_post_inventory(struct mailbox *mb, json_t *vms)
+{
+	post(mb, NULL, NULL, vms);
 }
 
 void

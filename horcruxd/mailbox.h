@@ -11,16 +11,19 @@
 #ifndef HORCRUXD_MAILBOX_H
 #define HORCRUXD_MAILBOX_H
 
+#include <jansson.h>
+
 #include "frame.h"
 
 struct job;
 struct lws_context;
 struct mailbox;
 
-/* What mailbox_drain hands over: exactly one of frame and job is set. */
+/* What mailbox_drain hands over: exactly one member is set. */
 struct mail {
 	struct frame	*frame;
 	struct job	*job;
+	json_t		*inventory;	/* the VM list, from the collector */
 };
 
 struct mailbox *mailbox_new(void);
@@ -32,6 +35,8 @@ void mailbox_set_context(struct mailbox *mb, struct lws_context *ctx);
 void mailbox_post(struct mailbox *mb, struct frame *f);
 /* Hand a finished job (ownership) to the service thread. Any thread. */
 void mailbox_post_job(struct mailbox *mb, struct job *j);
+/* Hand the current VM inventory (a reference) to the service thread. */
+void mailbox_post_inventory(struct mailbox *mb, json_t *vms);
 /*
  * Service thread: call fn on every posted item in posting order; fn
  * receives ownership. A job still in the mailbox at mailbox_free is

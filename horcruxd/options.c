@@ -1,8 +1,8 @@
 /*
  * options.c - the horcruxd option table (DESIGN §6) and its typed view.
  *
- * Keys that later features own (libvirt_uri, vm_interval, tls_*,
- * allowed_*) join this table with the code that uses them, never before:
+ * Keys that later features own (tls_*) join this table with the code that
+ * uses them, never before:
  * an accepted key that does nothing would be a lie to the operator.
  */
 #include <stdlib.h>
@@ -66,6 +66,23 @@ check_word(const char *value, char **err)
 }
 
 static int
+check_uri(const char *value, char **err)
+{
+	const char	*p;
+
+	for (p = value; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			break;
+	}
+	if (*p != '\0' || strstr(value, ":") == NULL) {
+		*err = xasprintf("'%s' is not a libvirt URI such as "
+		    "qemu:///system", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 check_origin(const char *value, char **err)
 {
 	if ((strncmp(value, "http://", 7) != 0 &&
@@ -105,6 +122,10 @@ const struct hx_opt options_table[] = {
 	  "static files served at /", 0, check_abs_path },
 	{ "node_interval", 0, HX_OPT_SECONDS, "1", 0.1, 3600, NULL, "SECONDS",
 	  "host sampling period", 0, NULL },
+	{ "libvirt_uri", 0, HX_OPT_LIST, "qemu:///system", 0, 0, NULL, "URI",
+	  "libvirt connection to watch (repeatable)", 0, check_uri },
+	{ "vm_interval", 0, HX_OPT_SECONDS, "2", 0.1, 3600, NULL, "SECONDS",
+	  "VM sampling period", 0, NULL },
 	{ "disks", 0, HX_OPT_LIST, "/", 0, 0, NULL, "MOUNT",
 	  "mount point to report (repeatable)", 0, check_abs_path },
 	{ "heartbeat_interval", 0, HX_OPT_SECONDS, "30", 0.1, 3600, NULL,
@@ -191,6 +212,10 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->data_dir = hx_config_str(cfg, "data_dir");
 	o->web_root = hx_config_str(cfg, "web_root");
 	o->node_interval = hx_config_seconds(cfg, "node_interval");
+	o->vm_interval = hx_config_seconds(cfg, "vm_interval");
+	v = hx_config_get(cfg, "libvirt_uri");
+	o->libvirt_uris = (const char *const *)v->list;
+	o->nlibvirt_uris = v->nlist;
 	v = hx_config_get(cfg, "disks");
 	o->disks = (const char *const *)v->list;
 	o->ndisks = v->nlist;

@@ -29,6 +29,9 @@ struct options {
 	const char	 *data_dir;
 	const char	 *web_root;
 	double		  node_interval;
+	double		  vm_interval;
+	const char *const *libvirt_uris;
+	size_t		  nlibvirt_uris;
 	const char *const *disks;
 	size_t		  ndisks;
 	double		  heartbeat_interval;

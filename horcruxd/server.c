@@ -29,13 +29,62 @@ static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len);
 
+/*
+ * A new inventory: keep it for GET /api/vms, and forget the newest
+ * VmMetrics of every VM that is no longer active, so nobody is shown a
+ * stopped VM's last figures as if they were current.
+ */
+static void
+take_inventory(struct server *srv, json_t *vms)
+{
+	const char	*id, *state;
+	json_t		*e;
+	size_t		 i, k;
+	int		 active;
+
+	json_decref(srv->vms);
+	srv->vms = vms;
+	for (i = 0; i < srv->nvm_latest; ) {
+		active = 0;
+		json_array_foreach(vms, k, e) {
+			id = json_string_value(json_object_get(e, "id"));
+			state = json_string_value(json_object_get(e, "state"));
+			if (id != NULL && state != NULL && strcmp(id,
+			    srv->vm_latest[i]->vm_id) == 0 &&
+			    (strcmp(state, "running") == 0 ||
+			    strcmp(state, "paused") == 0))
+				active = 1;
+		}
+		if (active) {
+			i++;
+			continue;
+		}
+		frame_unref(srv->vm_latest[i]);
+		srv->vm_latest[i] = srv->vm_latest[--srv->nvm_latest];
+	}
+}
+
+struct frame *
+server_vm_latest(struct server *srv, const char *vm_id)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->nvm_latest; i++) {
+		if (strcmp(srv->vm_latest[i]->vm_id, vm_id) == 0)
+			return srv->vm_latest[i];
+	}
+	return NULL;
+}
+
 static void
 drain_one(const struct mail *m, void *arg)
 {
 	if (m->frame != NULL)
 		session_fanout(arg, m->frame);
-	else
+	else if (m->job != NULL)
 		http_job_done(arg, m->job);
+	else
+		take_inventory(arg, m->inventory);
 }
 
 /*
@@ -431,6 +480,13 @@ server_set_identity(struct server *srv, struct access_cache *cache,
 }
 
 void
+server_set_virt(struct server *srv, struct virt *virt, struct worker *vworker)
+{
+	srv->virt = virt;
+	srv->vworker = vworker;
+}
+
+void
 server_request_stop(struct server *srv)
 {
 	srv->stop_requested = 1;
@@ -463,6 +519,12 @@ server_release(struct server *srv)
 		frame_unref(srv->latest[t]);
 		srv->latest[t] = NULL;
 	}
+	while (srv->nvm_latest > 0)
+		frame_unref(srv->vm_latest[--srv->nvm_latest]);
+	free(srv->vm_latest);
+	srv->vm_latest = NULL;
+	json_decref(srv->vms);
+	srv->vms = NULL;
 	if (srv->opts != NULL)
 		unlink(srv->opts->socket_path);
 	http_release(srv);

@@ -114,11 +114,21 @@ struct server {
 	size_t			 nlimits;
 	struct key_seen		*keys_seen;	/* API key last_used, batched */
 	size_t			 nkeys_seen;
+	struct virt		*virt;		/* libvirt, or NULL */
+	struct worker		*vworker;	/* runs libvirt calls */
+	json_t			*vms;		/* inventory from the collector */
+	struct frame		**vm_latest;	/* newest VmMetrics per VM */
+	size_t			 nvm_latest;
 };
 
 /* Give the server its identity cache and worker (both owned by the caller). */
 void server_set_identity(struct server *srv, struct access_cache *cache,
     struct worker *worker);
+/* Give the server libvirt and the worker for its calls (caller owns). */
+void server_set_virt(struct server *srv, struct virt *virt,
+    struct worker *vworker);
+/* The newest VmMetrics frame of vm_id, or NULL. */
+struct frame *server_vm_latest(struct server *srv, const char *vm_id);
 /*
  * Create the lws context and both listeners. Returns 0, or -1 with *err
  * (caller frees) such as "cannot bind '127.0.0.1:8006': Address already

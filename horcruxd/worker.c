@@ -19,6 +19,7 @@ struct worker {
 	unsigned char		 key[ACCESS_JWT_KEY_LEN];
 	char			*pam_service;
 	struct mailbox		*mb;
+	struct virt		*virt;
 	struct hx_store		*store;
 	pthread_mutex_t		 ready_mu;
 	pthread_cond_t		 ready_cv;
@@ -91,7 +92,8 @@ worker_main(void *arg)
 	int			 r;
 
 	/* The connection is opened on the thread that uses it. */
-	r = hx_store_open(w->db_path, &w->store, &err);
+	r = w->db_path == NULL ? HX_STORE_OK : hx_store_open(w->db_path,
+	    &w->store, &err);
 	pthread_mutex_lock(&w->ready_mu);
 	w->ready = r == HX_STORE_OK ? 1 : -1;
 	w->open_err = err;
@@ -103,6 +105,7 @@ worker_main(void *arg)
 	env.store = w->store;
 	env.jwt_key = w->key;
 	env.pam_service = w->pam_service;
+	env.virt = w->virt;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		while (w->head == NULL && !w->stop)
@@ -119,7 +122,7 @@ worker_main(void *arg)
 
 		j->status = 200;
 		j->run(j, &env);
-		if (j->changed) {
+		if (j->changed && w->store != NULL) {
 			if (hx_store_snapshot(w->store, &j->snap, &err) !=
 			    HX_STORE_OK) {
 				log_error("cannot reload identities: %s", err);
@@ -136,7 +139,8 @@ worker_main(void *arg)
 
 struct worker *
 worker_start(const char *db_path, const unsigned char *jwt_key,
-    const char *pam_service, struct mailbox *mb, char **err)
+    const char *pam_service, struct virt *virt, struct mailbox *mb,
+    char **err)
 {
 	struct worker	*w = xcalloc(1, sizeof *w);
 	int		 r;
@@ -145,9 +149,11 @@ worker_start(const char *db_path, const unsigned char *jwt_key,
 	pthread_cond_init(&w->cv, NULL);
 	pthread_mutex_init(&w->ready_mu, NULL);
 	pthread_cond_init(&w->ready_cv, NULL);
-	w->db_path = xstrdup(db_path);
-	memcpy(w->key, jwt_key, sizeof w->key);
-	w->pam_service = xstrdup(pam_service);
+	w->db_path = db_path != NULL ? xstrdup(db_path) : NULL;
+	if (jwt_key != NULL)
+		memcpy(w->key, jwt_key, sizeof w->key);
+	w->pam_service = xstrdup(pam_service != NULL ? pam_service : "");
+	w->virt = virt;
 	w->mb = mb;
 	if ((r = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
 		*err = xasprintf("cannot start the worker thread: %s",

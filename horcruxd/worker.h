@@ -22,12 +22,14 @@
 
 struct worker;
 struct job;
+struct virt;
 
 /* What a job may use while it runs on the worker thread. */
 struct worker_env {
-	struct hx_store		*store;
+	struct hx_store		*store;		/* NULL on the libvirt worker */
 	const unsigned char	*jwt_key;	/* ACCESS_JWT_KEY_LEN bytes */
 	const char		*pam_service;
+	struct virt		*virt;		/* NULL on the identity worker */
 };
 
 typedef void (*job_fn)(struct job *, const struct worker_env *);
@@ -55,9 +57,13 @@ struct job {
 	struct job		*next_in_queue;	/* worker queue link */
 };
 
-/* Start the worker with its own connection to the database at db_path. */
+/*
+ * Start a worker: with db_path, its own connection to the identity
+ * database (the identity worker); with virt instead, the libvirt worker.
+ */
 struct worker *worker_start(const char *db_path, const unsigned char *jwt_key,
-    const char *pam_service, struct mailbox *mb, char **err);
+    const char *pam_service, struct virt *virt, struct mailbox *mb,
+    char **err);
 /* Queue j (ownership passes; it comes back through the mailbox). */
 void worker_submit(struct worker *w, struct job *j);
 /* Finish the job under way, drop the queue, join the thread. */

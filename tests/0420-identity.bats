@@ -350,3 +350,41 @@ PY
 	run curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: https://evil.example' "$URL/api/users"
 	assert_output 401
 }
+
+@test "an API key may only narrow its owner's rights" {
+	start_daemon
+	add_admin
+	sock POST /api/users '{"username":"vic","password":"vic-pass-1","roles":["VmUser"]}' >/dev/null
+	# Within the owner's rights: fine, also for an administrator's key.
+	assert_equal "$(status_of "$(sock POST /api/users/admin/api-keys '{"name":"ro","roles":["Auditor"]}')")" 201
+	assert_equal "$(status_of "$(sock POST /api/users/vic/api-keys '{"name":"own","roles":["VmUser"]}')")" 201
+	# Beyond them: refused, even by an administrator acting for the user.
+	out=$(sock POST /api/users/vic/api-keys '{"name":"wide","roles":["Administrator"]}')
+	assert_equal "$(status_of "$out")" 422
+	[[ "$(body_of "$out" | jq -r .message)" == *"a key can only narrow its owner's rights" ]]
+	out=$(sock POST /api/users/vic/api-keys '{"name":"x","roles":["NoSuchRole"]}')
+	assert_equal "$(status_of "$out")" 422
+	[[ "$(body_of "$out" | jq -r .message)" == *NoSuchRole* ]]
+}
+
+@test "a dead session cookie counts as none and is cleared; /me gives a cookie session its CSRF token" {
+	start_daemon
+	add_admin
+	jar=$BATS_TEST_TMPDIR/jar
+	curl -s -c "$jar" -o /dev/null -X POST "$URL/api/auth/login" -d '{"username":"admin","password":"admin-pass-1"}'
+	cookie=$(awk '$6 == "horcrux_session" {print $7}' "$jar")
+	out=$(tcp GET /api/auth/me "" -b "$jar")
+	assert_equal "$(status_of "$out")" 200
+	csrf=$(body_of "$out" | jq -r .csrf_token)
+	[ ${#csrf} -eq 64 ]
+	# A bearer session is not told the token: it needs none.
+	login admin admin-pass-1
+	assert_equal "$(body_of "$(tcp GET /api/auth/me "" -H "Authorization: Bearer $TOKEN")" | jq -r .csrf_token)" null
+	assert_equal "$(status_of "$(tcp POST /api/auth/logout "" -b "$jar" -H "X-CSRF-Token: $csrf")")" 204
+	# The dead cookie neither locks the page out nor the next login.
+	run curl -s -i -H "Cookie: horcrux_session=$cookie" "$URL/"
+	assert_line --regexp '^HTTP/1.1 200'
+	assert_line --regexp '^set-cookie: horcrux_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0'
+	out=$(tcp POST /api/auth/login '{"username":"admin","password":"admin-pass-1"}' -H "Cookie: horcrux_session=$cookie")
+	assert_equal "$(status_of "$out")" 200
+}

@@ -1,16 +1,26 @@
 /*
- * app.js - the Horcrux dashboard: one WebSocket to /api/ws, the
+ * app.js - the Horcrux dashboard: sign-in, one WebSocket to /api/ws, the
  * node:metrics and notifications topics, and a page that shows the newest
- * NodeMetrics sample (DESIGN.md section 3).
+ * NodeMetrics sample (DESIGN.md sections 3 to 5).
  *
- * It reconnects forever with a capped, jittered exponential backoff, and
- * tells a refused upgrade (the server wants credentials) apart from an
- * unreachable server by asking a public-shape REST route. Everything that
- * comes from the network reaches the DOM through textContent only; the
- * page builds its few repeated elements with createElement.
+ * The WebSocket reconnects with a capped, jittered exponential backoff. A
+ * refused upgrade is told apart from an unreachable server by asking a
+ * REST route behind the same authentication; when that says 401 the page
+ * stops retrying and shows a sign-in form. Signing in (POST
+ * /api/auth/login) makes the server set an HttpOnly session cookie that
+ * the browser sends with the upgrade and every request; the page keeps
+ * only the session's CSRF token (in sessionStorage, so per tab), sends it
+ * on every state-changing request, renews the session ten minutes before
+ * it expires and signs out with POST /api/auth/logout. The token in the
+ * login answer is never kept: script-readable storage is exactly what
+ * the HttpOnly cookie keeps it out of.
  *
- * It deliberately does not log in (user accounts come later), keep
- * history, draw charts, or load anything but this file and style.css.
+ * Everything that comes from the network reaches the DOM through
+ * textContent only; the page builds its few repeated elements with
+ * createElement.
+ *
+ * It deliberately does not keep history, draw charts, administer users,
+ * or load anything but this file and style.css.
  */
 'use strict';
 
@@ -19,19 +29,38 @@
 	var BACKOFF_MAX_MS = 5000;
 	var SILENCE_MS = 75000;		/* server Pings every 30 s */
 	var STALE_MS = 5000;		/* a sample older than this is stale */
+	var SESSION_MS = 2 * 3600 * 1000;	/* what a login grants */
+	var RENEW_BEFORE_MS = 10 * 60 * 1000;
+	var RENEW_GAP_MS = 30 * 1000;	/* at most one renewal per 30 s */
+	var STORE_KEY = 'horcrux.session';
 	var TOPICS = ['node:metrics', 'notifications'];
 	var DASH = '\u2014';
-	var SIGNIN_TEXT = 'Sign-in required: this server needs credentials; ' +
-	    'log-in arrives with user accounts.';
 
 	var ws = null;			/* the live socket, or null */
 	var generation = 0;		/* bumps on every connect attempt */
 	var attempt = 0;		/* failures since the last good session */
 	var retryTimer = null;
-	var retryAt = 0;
-	var lastMessageAt = 0;
+	var retryAt = 0;		/* mono() time of the next attempt */
+	var lastMessageAt = 0;		/* mono() time of the last frame */
 	var sampleAt = NaN;		/* ms since epoch of the newest sample */
 	var connState = 'connecting';
+	var noAccess = false;		/* node:metrics refused to this user */
+	var serverSkew = 0;		/* server clock minus ours, in ms */
+	var skewKnown = false;		/* serverSkew measured yet? */
+
+	/*
+	 * This tab's login session: { csrf_token, username, expires_at (the
+	 * server's RFC 3339 string), final (a renewal did not move
+	 * expires_at: the 12 h cap is reached) }, or null. Mirrored in
+	 * sessionStorage so a reload keeps it; it never holds the token.
+	 */
+	var session = null;
+	var renewing = false;
+	var renewedAt = -Infinity;	/* mono() time of the last attempt */
+	var signingIn = false;
+	var signingOut = false;
+	var justSignedIn = false;	/* no upgrade tried since the login */
+	var loginBlockedUntil = 0;	/* Date.now() time, after a 429 */
 
 	function $(id) {
 		return document.getElementById(id);
@@ -291,13 +320,24 @@
 		tick();
 	}
 
-	/* ---- status line and connection indicator ---- */
+
+	/* ---- status line, connection indicator, layout ---- */
 
 	function status(lv, msg) {
 		var s = $('status');
 
 		s.setAttribute('data-level', lv);
 		s.textContent = msg;
+	}
+
+	/* Which big blocks show: the form, the no-access notice, the panels. */
+	function layout() {
+		var signin = connState === 'signin';
+
+		$('signin').hidden = !signin;
+		$('noaccess').hidden = signin || !noAccess;
+		$('panels').hidden = signin || noAccess;
+		$('legend').hidden = signin || noAccess;
 	}
 
 	function setConn(state, detail) {
@@ -315,7 +355,21 @@
 		setText('conn-dot', state === 'connected' ? '\u25cf' : '\u25cb');
 		setText('conn-state', labels[state] || state);
 		setText('conn-detail', detail || '');
-		$('signin').hidden = state !== 'signin';
+		layout();
+	}
+
+	/* Forget every number on screen: they belong to whoever saw them. */
+	function resetView() {
+		renderNode({});
+	}
+
+	function setNoAccess(on) {
+		if (on === noAccess)
+			return;
+		noAccess = on;
+		if (on)
+			resetView();
+		layout();
 	}
 
 	function describeClose(ev) {
@@ -333,6 +387,389 @@
 		return s;
 	}
 
+	/* A clock for intervals: wall-clock jumps do not move it. */
+	function mono() {
+		return typeof performance === 'object' &&
+		    typeof performance.now === 'function' ?
+		    performance.now() : Date.now();
+	}
+
+	/* ---- the session: storage, REST calls, renewal ---- */
+
+	function saveSession() {
+		try {
+			if (session)
+				sessionStorage.setItem(STORE_KEY, JSON.stringify({
+				    csrf_token: session.csrf_token,
+				    username: session.username,
+				    expires_at: session.expires_at,
+				    final: session.final }));
+			else
+				sessionStorage.removeItem(STORE_KEY);
+		} catch (e) {
+			/* Storage off: the session lasts as long as the page. */
+		}
+	}
+
+	function loadSession() {
+		var s;
+
+		try {
+			s = JSON.parse(sessionStorage.getItem(STORE_KEY));
+		} catch (e) {
+			s = null;
+		}
+		if (!s || typeof s !== 'object' ||
+		    typeof s.csrf_token !== 'string' ||
+		    typeof s.username !== 'string' ||
+		    typeof s.expires_at !== 'string' ||
+		    !isNum(Date.parse(s.expires_at)))
+			return null;
+		s.final = s.final === true;
+		return s;
+	}
+
+	function clearSession() {
+		session = null;
+		renewing = false;
+		saveSession();
+	}
+
+	/*
+	 * When the session ends, on this browser's clock. expires_at is the
+	 * server's time; serverSkew carries it over, so a browser whose clock
+	 * is minutes or hours off still renews on time. A login answer gives
+	 * a first estimate (a login grants 2 h from the server's now); the
+	 * timestamps of WebSocket frames refine it.
+	 */
+	function sessionEnd() {
+		return Date.parse(session.expires_at) - serverSkew;
+	}
+
+	/* A login or renew answer this page can keep time by. */
+	function sessionReply(res) {
+		var d = res.data;
+
+		return res.status === 200 && d !== null && typeof d === 'object' &&
+		    typeof d.expires_at === 'string' &&
+		    isNum(Date.parse(d.expires_at)) &&
+		    typeof d.csrf_token === 'string' && d.csrf_token !== '';
+	}
+
+	/*
+	 * Adopt a login (prev null) or renew answer (sessionReply true). A renewal that did not
+	 * move expires_at forward means the absolute cap is reached: no more
+	 * renewals, the session just ends then.
+	 */
+	function adoptSession(d, prev) {
+		session = {
+			csrf_token: d.csrf_token,
+			username: typeof d.username === 'string' ? d.username :
+			    prev.username,
+			expires_at: d.expires_at,
+			final: prev !== null && Date.parse(d.expires_at) <=
+			    Date.parse(prev.expires_at)
+		};
+		saveSession();
+		showAccount(session.username, true);
+	}
+
+	/*
+	 * One REST call with the session cookie; JSON in and out. Resolves
+	 * with { status, data (parsed JSON or null), headers }; rejects only
+	 * when the server could not be reached. State-changing calls carry
+	 * the CSRF token, which the server demands whenever a cookie rides
+	 * along.
+	 */
+	function api(method, path, body) {
+		var headers = {}, init;
+
+		if (body !== undefined)
+			headers['Content-Type'] = 'application/json';
+		if (method !== 'GET' && session)
+			headers['X-CSRF-Token'] = session.csrf_token;
+		init = { method: method, headers: headers, cache: 'no-store',
+		    credentials: 'same-origin' };
+		if (body !== undefined)
+			init.body = JSON.stringify(body);
+		return fetch(path, init).then(function (r) {
+			return r.text().then(function (t) {
+				var data = null;
+
+				try {
+					data = t ? JSON.parse(t) : null;
+				} catch (e) {
+					data = null;
+				}
+				return { status: r.status, data: data,
+				    headers: r.headers };
+			});
+		});
+	}
+
+	function serverSays(res) {
+		return res.data && typeof res.data.message === 'string' &&
+		    res.data.message !== '' ? res.data.message :
+		    'HTTP ' + res.status;
+	}
+
+	function renew() {
+		var prev = session;
+
+		renewing = true;
+		renewedAt = mono();
+		api('POST', '/api/auth/renew').then(function (res) {
+			if (session !== prev)
+				return;		/* signed out meanwhile */
+			renewing = false;
+			if (sessionReply(res))
+				adoptSession(res.data, prev);
+			else
+				endSession('Your session could not be renewed (' +
+				    serverSays(res) + '); sign in again.');
+		}, function () {
+			if (session !== prev)
+				return;
+			/* The server is away: try again while time is left. */
+			renewing = false;
+		});
+	}
+
+	/*
+	 * The session is over for this page: revoke it if the server still
+	 * knows it (so its cookie goes too), then show the form.
+	 */
+	function endSession(msg) {
+		var had = session !== null;
+
+		stopLive();
+		if (had)
+			api('POST', '/api/auth/logout').then(function () {},
+			    function () {});
+		showSignin(msg, 'warning');
+	}
+
+	/* Four times a second: renew when due, end when over. */
+	function sessionTick() {
+		var now = Date.now(), end;
+
+		/* Until then a wrong clock could end a good session. */
+		if (session === null || renewing || signingOut || !skewKnown)
+			return;
+		end = sessionEnd();
+		if (now >= end)
+			endSession('Your session has ended; sign in again.');
+		else if (!session.final && now >= end - RENEW_BEFORE_MS &&
+		    mono() - renewedAt >= RENEW_GAP_MS)
+			renew();
+	}
+
+	/* ---- the header's account block ---- */
+
+	function showAccount(name, canSignOut) {
+		var a = $('account');
+
+		setText('account-name', name);
+		$('signout').hidden = !canSignOut;
+		if (session && session.username === name) {
+			a.setAttribute('data-expires', session.expires_at);
+			a.title = (session.final ? 'This session ends at ' :
+			    'This session renews itself; it now ends at ') +
+			    fmtClock(sessionEnd()).slice(0, 5);
+		} else {
+			a.removeAttribute('data-expires');
+			a.title = '';
+		}
+		a.hidden = false;
+	}
+
+	function hideAccount() {
+		$('account').hidden = true;
+		setText('account-name', '');
+	}
+
+	/* Who the live connection runs as: a login session or local trust. */
+	function fetchAccount(gen) {
+		api('GET', '/api/auth/me').then(function (res) {
+			var d = res.data;
+
+			if (gen !== generation || res.status !== 200 || !d ||
+			    typeof d.username !== 'string')
+				return;
+			if (d.auth === 'session') {
+				/* Another tab signed in as someone else. */
+				if (session && session.username !== d.username)
+					clearSession();
+				showAccount(d.username, true);
+			} else if (d.auth === 'local') {
+				showAccount(d.username, false);
+			}
+		}, function () {});
+	}
+
+	/* ---- the sign-in form ---- */
+
+	/* An error on the form: shown, and announced once. */
+	function setSigninError(msg) {
+		setText('signin-error', msg);
+		setText('signin-live', msg);
+		$('su-pass').removeAttribute('aria-invalid');
+	}
+
+	function setBusy(busy) {
+		var b = $('su-submit');
+
+		b.disabled = busy || Date.now() < loginBlockedUntil;
+		b.textContent = busy ? 'Signing in\u2026' : 'Sign in';
+		$('signin-form').setAttribute('aria-busy', busy ? 'true' :
+		    'false');
+	}
+
+	function focusForm() {
+		var f = $('su-user').value === '' ? $('su-user') : $('su-pass');
+
+		f.focus();
+		f.select();
+	}
+
+	/* Stop the live connection for good (no retry). */
+	function stopLive() {
+		var sock = ws;
+
+		generation++;
+		ws = null;
+		clearTimeout(retryTimer);
+		retryTimer = null;
+		if (sock)
+			sock.close(1000, 'signed out');
+	}
+
+	function showSignin(msg, lv) {
+		stopLive();
+		clearSession();
+		justSignedIn = false;
+		signingOut = false;
+		attempt = 0;
+		noAccess = false;
+		resetView();
+		hideAccount();
+		$('signout').disabled = false;
+		setConn('signin', '');
+		status(lv, msg);
+		setBusy(false);
+		focusForm();
+	}
+
+	function loginBlockedText() {
+		var left = Math.ceil((loginBlockedUntil - Date.now()) / 1000);
+
+		return 'Too many failed sign-ins, try again in ' +
+		    Math.max(left, 1) + ' s';
+	}
+
+	/* Counts a 429's wait down on the form, then lets it submit again. */
+	function loginTick() {
+		if (loginBlockedUntil === 0)
+			return;
+		if (Date.now() < loginBlockedUntil) {
+			setText('signin-error', loginBlockedText());
+			return;
+		}
+		loginBlockedUntil = 0;
+		setSigninError('');
+		setBusy(signingIn);
+	}
+
+	function signIn(ev) {
+		var user = $('su-user').value.trim();
+		var pass = $('su-pass').value;
+		var realm = $('su-realm').value;
+
+		ev.preventDefault();
+		if (signingIn || Date.now() < loginBlockedUntil)
+			return;
+		if (user === '' || pass === '') {
+			setSigninError('Enter a username and a password');
+			focusForm();
+			return;
+		}
+		signingIn = true;
+		setBusy(true);
+		setSigninError('');
+		api('POST', '/api/auth/login', { username: user,
+		    password: pass, realm: realm }).then(function (res) {
+			var d = res.data, wait;
+
+			signingIn = false;
+			if (sessionReply(res) && typeof d.username === 'string') {
+				$('su-pass').value = '';
+				serverSkew = Date.parse(d.expires_at) - SESSION_MS -
+				    Date.now();
+				skewKnown = true;
+				adoptSession(d, null);
+				justSignedIn = true;
+				attempt = 0;
+				setBusy(false);
+				status('info', 'Signed in as ' + session.username +
+				    '; connecting\u2026');
+				connect();
+				return;
+			}
+			if (res.status === 401) {
+				setSigninError('Invalid username or password');
+				$('su-pass').setAttribute('aria-invalid', 'true');
+			} else if (res.status === 429) {
+				wait = parseInt(res.headers.get('Retry-After'),
+				    10);
+				if (!isNum(wait) || wait < 1)
+					wait = 60;
+				loginBlockedUntil = Date.now() + wait * 1000;
+				setSigninError(loginBlockedText());
+			} else if (res.status === 200) {
+				setSigninError('The server\'s answer could not be ' +
+				    'read');
+			} else {
+				setSigninError(serverSays(res));
+			}
+			setBusy(false);
+			focusForm();
+		}, function () {
+			signingIn = false;
+			setSigninError('Cannot reach the server');
+			setBusy(false);
+			focusForm();
+		});
+	}
+
+	function signOut() {
+		if (signingOut || session === null && connState === 'signin')
+			return;
+		signingOut = true;
+		$('signout').disabled = true;
+		api('POST', '/api/auth/logout').then(function (res) {
+			/* 401: the session was over already; so are we. */
+			if (res.status === 204 || res.status === 200 ||
+			    res.status === 401) {
+				showSignin('Signed out.', 'info');
+				return;
+			}
+			failedSignOut(res.status === 403 && session === null ?
+			    'this tab did not sign in, so it holds no CSRF ' +
+			    'token; sign out where you signed in' :
+			    serverSays(res));
+		}, function () {
+			failedSignOut('cannot reach the server');
+		});
+	}
+
+	function failedSignOut(why) {
+		signingOut = false;
+		$('signout').disabled = false;
+		status('error', 'Sign-out failed: ' + why + '.');
+		if (ws === null && retryTimer === null)
+			connect();
+	}
+
 	/* ---- the connection ---- */
 
 	function backoffMs(n) {
@@ -346,7 +783,7 @@
 		var delay = backoffMs(attempt);
 
 		attempt++;
-		retryAt = Date.now() + delay;
+		retryAt = mono() + delay;
 		clearTimeout(retryTimer);
 		retryTimer = setTimeout(connect, delay);
 		setConn(state, '');
@@ -356,7 +793,7 @@
 	/*
 	 * The browser reports a refused upgrade (HTTP 401) only as a close
 	 * before open. Ask /api/nodes/local, which is behind the same
-	 * authentication, to learn why: 401 needs credentials, 403 lacks the
+	 * authentication, to learn why: 401 needs a sign-in, 403 lacks the
 	 * privilege, a network error means the server itself is away.
 	 */
 	function diagnose(gen) {
@@ -367,23 +804,22 @@
 			scheduleRetry(state);
 		};
 
-		if (typeof fetch !== 'function') {
-			done('reconnecting', 'Cannot open the live connection.',
-			    'error');
-			return;
-		}
-		fetch('/api/nodes/local', { cache: 'no-store',
-		    credentials: 'same-origin' }).then(function (r) {
-			if (r.status === 401)
-				done('signin', 'The live connection was refused: ' +
-				    'authentication required (HTTP 401).',
-				    'warning');
-			else if (r.status === 403)
-				done('forbidden', 'Forbidden: this account may ' +
-				    'not read node metrics.', 'error');
+		api('GET', '/api/nodes/local').then(function (res) {
+			if (gen !== generation)
+				return;
+			if (res.status === 401)
+				showSignin(justSignedIn ? 'Signed in, but the ' +
+				    'browser did not send the session cookie ' +
+				    'back (are cookies blocked for this site?).' :
+				    'Sign in to see live data (the server ' +
+				    'answered HTTP 401).', 'warning');
+			else if (res.status === 403)
+				done('forbidden', 'The server refused the live ' +
+				    'connection, and this account may not read ' +
+				    'node metrics (HTTP 403).', 'error');
 			else
 				done('reconnecting', 'The server refused the ' +
-				    'live connection (HTTP ' + r.status +
+				    'live connection (HTTP ' + res.status +
 				    ' on probe).', 'error');
 		}, function () {
 			done('reconnecting', 'The server is unreachable.',
@@ -414,6 +850,16 @@
 		if (!msg || typeof msg !== 'object')
 			return;
 		d = msg.data && typeof msg.data === 'object' ? msg.data : {};
+		/*
+		 * These are stamped when sent (a metric's stamp is its sample
+		 * time, which may be older): the server's clock, give or take
+		 * the network.
+		 */
+		if (['Notification', 'Subscribed', 'Ping', 'Error'].indexOf(
+		    msg.type) >= 0 && isNum(Date.parse(d.timestamp))) {
+			serverSkew = Date.parse(d.timestamp) - Date.now();
+			skewKnown = true;
+		}
 		switch (msg.type) {
 		case 'Notification':
 			status(['info', 'warning', 'error'].indexOf(d.level) >= 0 ?
@@ -428,16 +874,22 @@
 		case 'Subscribed':
 			attempt = 0;
 			topics = Array.isArray(d.topics) ? d.topics : [];
-			if (topics.indexOf('node:metrics') < 0)
-				status('warning', 'Not subscribed to node metrics.');
+			setNoAccess(topics.indexOf('node:metrics') < 0);
 			break;
 		case 'Error':
-			status('error', 'Error ' + text(d.code) + ': ' +
+			/* Refused now, or rights shrank mid-session. */
+			if (d.code === 'FORBIDDEN_TOPIC' &&
+			    d.topic === 'node:metrics')
+				setNoAccess(true);
+			/* A missing privilege is no fault of the system. */
+			status(d.code === 'FORBIDDEN_TOPIC' ? 'warning' : 'error',
+			    'Error ' + text(d.code) + ': ' +
 			    text(d.message) + (typeof d.topic === 'string' ?
 			    ' (' + d.topic + ')' : ''));
 			break;
 		case 'NodeMetrics':
-			renderNode(d);
+			if (!noAccess)
+				renderNode(d);
 			break;
 		default:
 			break;		/* Ping, and topics this page ignores */
@@ -451,8 +903,7 @@
 
 		clearTimeout(retryTimer);
 		retryTimer = null;
-		/* A sign-in notice stays up while we try again. */
-		if (connState === 'signin' || connState === 'forbidden')
+		if (connState === 'forbidden')
 			setConn(connState, 'trying again\u2026');
 		else
 			setConn('connecting', attempt > 0 ?
@@ -471,20 +922,24 @@
 			if (gen !== generation)
 				return;
 			opened = true;
-			lastMessageAt = Date.now();
+			justSignedIn = false;
+			lastMessageAt = mono();
 			setConn('connected', '');
 			status('info', 'Connected; waiting for the server.');
+			fetchAccount(gen);
 		};
 		sock.onmessage = function (ev) {
 			if (gen !== generation)
 				return;
-			lastMessageAt = Date.now();
+			lastMessageAt = mono();
 			handle(sock, ev.data);
 		};
 		sock.onclose = function (ev) {
 			if (gen !== generation)
 				return;
 			ws = null;
+			if (signingOut)
+				return;	/* the logout answer decides */
 			if (opened) {
 				status('warning', 'Connection closed (' +
 				    describeClose(ev) + ').');
@@ -495,7 +950,7 @@
 		};
 	}
 
-	/* Four times a second: sample age, retry countdown, silence check. */
+	/* Sample age, retry countdown, silence check. */
 	function tick() {
 		var now = Date.now(), age = now - sampleAt;
 		var stale = !isNum(age) || age > STALE_MS;
@@ -508,20 +963,24 @@
 		document.body.setAttribute('data-stale', stale ? 'true' :
 		    'false');
 		if (retryTimer !== null) {
-			wait = Math.max(0, retryAt - now) / 1000;
+			wait = Math.max(0, retryAt - mono()) / 1000;
 			setText('conn-detail', 'retry in ' + wait.toFixed(1) + ' s');
-			setText('signin-retry', 'Retrying in ' + wait.toFixed(1) +
-			    ' s (attempt ' + attempt + ').');
 		}
 		if (ws !== null && connState === 'connected' &&
-		    now - lastMessageAt > SILENCE_MS)
+		    mono() - lastMessageAt > SILENCE_MS)
 			drop('The server went silent; reconnecting.');
 	}
 
 	document.getElementById('cpu-total').appendChild(cpuBar.root);
 	document.getElementById('mem-bar').appendChild(memBar.root);
 	document.getElementById('swap-bar').appendChild(swapBar.root);
-	$('signin-text').textContent = SIGNIN_TEXT;
-	setInterval(tick, 250);
+	$('signin-form').addEventListener('submit', signIn);
+	$('signout').addEventListener('click', signOut);
+	session = loadSession();
+	setInterval(function () {
+		tick();
+		sessionTick();
+		loginTick();
+	}, 250);
 	connect();
 })();

@@ -15,6 +15,10 @@ bats test is a sequence of `run cdp.py ...` lines, each asserted on.
     eval EXPR              evaluate EXPR (promises awaited), print the value
     wait EXPR              poll EXPR every 100 ms until it is truthy, print it
     screenshot FILE        write a PNG of the viewport to FILE
+    type TEXT              insert TEXT into the focused element, as typing
+    key KEY...             press and release each key (Enter, Tab,
+                           Shift+Tab, Space, Escape) on the focused element
+    call METHOD [JSON]     send one raw CDP command, print its result
 
 --viewport sets the viewport for this invocation only (an emulation
 override ends with the session). Strings print as they are, anything else
@@ -174,6 +178,53 @@ async def cmd_screenshot(s, args):
     return "%s %d bytes" % (args.file, len(data))
 
 
+# name -> (key, code, windowsVirtualKeyCode, text)
+KEYS = {
+    "Enter": ("Enter", "Enter", 13, "\r"),
+    "Tab": ("Tab", "Tab", 9, ""),
+    "Space": (" ", "Space", 32, " "),
+    "Escape": ("Escape", "Escape", 27, ""),
+}
+SHIFT = 8
+
+
+async def cmd_type(s, args):
+    await s.call("Input.insertText", text=args.text)
+    return await s.evaluate("document.activeElement ? "
+                            "document.activeElement.id : ''")
+
+
+async def cmd_key(s, args):
+    for name in args.keys:
+        mods = 0
+        if name.startswith("Shift+"):
+            mods, name = SHIFT, name[len("Shift+"):]
+        if name not in KEYS:
+            raise Failure("unknown key '%s' (know: %s)" %
+                          (name, ", ".join(sorted(KEYS))))
+        key, code, vk, text = KEYS[name]
+        down = dict(key=key, code=code, windowsVirtualKeyCode=vk,
+                    nativeVirtualKeyCode=vk, modifiers=mods)
+        if text:
+            await s.call("Input.dispatchKeyEvent", type="keyDown",
+                         text=text, unmodifiedText=text, **down)
+        else:
+            await s.call("Input.dispatchKeyEvent", type="rawKeyDown",
+                         **down)
+        await s.call("Input.dispatchKeyEvent", type="keyUp", **down)
+    # The focused element afterwards, so a test can follow Tab.
+    return await s.evaluate("document.activeElement ? "
+                            "document.activeElement.id : ''")
+
+
+async def cmd_call(s, args):
+    try:
+        params = json.loads(args.params) if args.params else {}
+    except ValueError as e:
+        raise Failure("params are not JSON: %s" % e)
+    return await s.call(args.method, **params)
+
+
 async def run(args):
     if args.command == "ready":
         return await cmd_ready(args)
@@ -192,7 +243,8 @@ async def run(args):
             await s.evaluate("new Promise(r => requestAnimationFrame("
                              "() => requestAnimationFrame(r)))")
         handler = {"navigate": cmd_navigate, "eval": cmd_eval,
-                   "wait": cmd_wait, "screenshot": cmd_screenshot}
+                   "wait": cmd_wait, "screenshot": cmd_screenshot,
+                   "type": cmd_type, "key": cmd_key, "call": cmd_call}
         try:
             return await handler[args.command](s, args)
         finally:
@@ -221,6 +273,11 @@ def main():
     sub.add_parser("eval").add_argument("expr")
     sub.add_parser("wait").add_argument("expr")
     sub.add_parser("screenshot").add_argument("file")
+    sub.add_parser("type").add_argument("text")
+    sub.add_parser("key").add_argument("keys", nargs="+", metavar="KEY")
+    c = sub.add_parser("call")
+    c.add_argument("method")
+    c.add_argument("params", nargs="?")
     args = p.parse_args()
 
     try:

@@ -1,0 +1,555 @@
+/*
+ * virt.c - libvirt connections and the lifecycle event thread (see
+ * virt.h).
+ *
+ * State shared between threads (the connection pointers, the table of
+ * last known statuses, the actions awaiting their events) is guarded by
+ * one mutex, held only for table lookups and pointer swaps, never across
+ * a libvirt call.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/virterror.h>
+
+#include "frame.h"
+#include "hx-event.h"
+#include "hx-log.h"
+#include "hx-util.h"
+#include "hx-virt.h"
+#include "topic.h"
+#include "virt.h"
+
+#define RETRY_MIN_MS	500
+#define RETRY_MAX_MS	30000
+#define ACTION_TTL_MS	10000	/* an event this soon after our call is ours */
+
+struct known {
+	char	*name;
+	char	*state;		/* static word */
+	int	 container;
+};
+
+struct action {
+	char	*name;
+	char	*user;
+	int64_t	 at_ms;
+};
+
+struct conn_state {
+	struct virt	*v;
+	size_t		 index;
+	char		*uri;
+	int		 container_uri;
+	virConnectPtr	 conn;
+	int		 cb_id;		/* lifecycle callback, or -1 */
+	int		 lost;		/* closed under us: reopen */
+	int		 ever_up;
+	int64_t		 retry_at_ms;
+	int64_t		 retry_ms;
+	struct known	*known;
+	size_t		 nknown;
+};
+
+struct virt {
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	int			 stop;
+	int			 timer;		/* wakes the loop to stop/retry */
+	struct mailbox		*mb;
+	struct conn_state	*c;
+	size_t			 n;
+	struct action		*actions;
+	size_t			 nactions;
+};
+
+static void
+post_notification(struct virt *v, const char *level, const char *title,
+    const char *message)
+{
+	mailbox_post(v->mb, frame_new("Notification",
+	    hx_event_notification(level, title, message, hx_wall_ms()),
+	    TOPIC_NOTIFICATIONS, NULL, NULL));
+}
+
+static struct known *
+known_find(struct conn_state *cs, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cs->nknown; i++) {
+		if (strcmp(cs->known[i].name, name) == 0)
+			return &cs->known[i];
+	}
+	return NULL;
+}
+
+static struct known *
+known_add(struct conn_state *cs, const char *name)
+{
+	struct known	*k;
+
+	cs->known = xrealloc(cs->known, (cs->nknown + 1) * sizeof *cs->known);
+	k = &cs->known[cs->nknown++];
+	k->name = xstrdup(name);
+	k->state = NULL;
+	k->container = cs->container_uri;
+	return k;
+}
+
+static void
+known_remove(struct conn_state *cs, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cs->nknown; i++) {
+		if (strcmp(cs->known[i].name, name) == 0) {
+			free(cs->known[i].name);
+			cs->known[i] = cs->known[--cs->nknown];
+			return;
+		}
+	}
+}
+
+static void
+known_clear(struct conn_state *cs)
+{
+	size_t	i;
+
+	for (i = 0; i < cs->nknown; i++)
+		free(cs->known[i].name);
+	free(cs->known);
+	cs->known = NULL;
+	cs->nknown = 0;
+}
+
+/* Is dom a container? An lxc:// connection, or a domain of type lxc. */
+static int
+is_container(struct conn_state *cs, virDomainPtr dom)
+{
+	char	*xml;
+	int	 yes;
+
+	if (cs->container_uri)
+		return 1;
+	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL)
+		return 0;
+	yes = strncmp(xml, "<domain type='lxc'", 18) == 0;
+	free(xml);
+	return yes;
+}
+
+static const char *
+state_of(virDomainPtr dom)
+{
+	int	state, reason;
+
+	if (virDomainGetState(dom, &state, &reason, 0) != 0)
+		return "unknown";
+	return hx_virt_state_word(state);
+}
+
+/* Take the user who asked for an action on name, if recent. */
+static char *
+take_action_user(struct virt *v, const char *name)
+{
+	int64_t	 now = hx_wall_ms();
+	char	*user = NULL;
+	size_t	 i;
+
+	pthread_mutex_lock(&v->mu);
+	for (i = 0; i < v->nactions; i++) {
+		if (strcmp(v->actions[i].name, name) == 0 &&
+		    now - v->actions[i].at_ms < ACTION_TTL_MS) {
+			user = v->actions[i].user;
+			free(v->actions[i].name);
+			v->actions[i] = v->actions[--v->nactions];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&v->mu);
+	return user;
+}
+
+void
+virt_note_action(struct virt *v, const char *name, const char *user)
+{
+	int64_t	now = hx_wall_ms();
+	size_t	i;
+
+	pthread_mutex_lock(&v->mu);
+	/* Drop stale entries while we are here. */
+	for (i = 0; i < v->nactions; ) {
+		if (now - v->actions[i].at_ms >= ACTION_TTL_MS) {
+			free(v->actions[i].name);
+			free(v->actions[i].user);
+			v->actions[i] = v->actions[--v->nactions];
+		} else
+			i++;
+	}
+	v->actions = xrealloc(v->actions, (v->nactions + 1) *
+	    sizeof *v->actions);
+	v->actions[v->nactions].name = xstrdup(name);
+	v->actions[v->nactions].user = xstrdup(user);
+	v->actions[v->nactions].at_ms = now;
+	v->nactions++;
+	pthread_mutex_unlock(&v->mu);
+}
+
+/* Runs on the event thread. */
+static int
+on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+    void *opaque)
+{
+	struct conn_state	*cs = opaque;
+	struct virt		*v = cs->v;
+	const char		*name = virDomainGetName(dom);
+	const char		*now_state, *old;
+	struct known		*k;
+	char			*user;
+	json_t			*data;
+	int64_t			 ts = hx_wall_ms();
+
+	if (name == NULL)
+		return 0;
+	pthread_mutex_lock(&v->mu);
+	k = known_find(cs, name);
+	pthread_mutex_unlock(&v->mu);
+
+	if (event == VIR_DOMAIN_EVENT_DEFINED) {
+		if (k != NULL)
+			return 0;	/* an update of a known domain */
+		pthread_mutex_lock(&v->mu);
+		k = known_add(cs, name);
+		k->state = (char *)state_of(dom);
+		pthread_mutex_unlock(&v->mu);
+		k->container = is_container(cs, dom);
+		user = take_action_user(v, name);
+		mailbox_post(v->mb, frame_new("VmCreated",
+		    hx_event_vm_created(name, name, user, ts), TOPIC_VM_EVENTS,
+		    NULL, name));
+		free(user);
+		return 0;
+	}
+	if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
+		pthread_mutex_lock(&v->mu);
+		known_remove(cs, name);
+		pthread_mutex_unlock(&v->mu);
+		user = take_action_user(v, name);
+		mailbox_post(v->mb, frame_new("VmDeleted",
+		    hx_event_vm_deleted(name, name, user, ts), TOPIC_VM_EVENTS,
+		    NULL, name));
+		free(user);
+		return 0;
+	}
+	now_state = state_of(dom);
+	pthread_mutex_lock(&v->mu);
+	if (k == NULL)
+		k = known_add(cs, name);
+	old = k->state;
+	k->state = (char *)now_state;
+	pthread_mutex_unlock(&v->mu);
+	if (old != NULL && strcmp(old, now_state) == 0)
+		return 0;
+	user = take_action_user(v, name);
+	if (k->container)
+		data = hx_event_container_status_changed(name, old, now_state,
+		    ts);
+	else
+		data = hx_event_vm_status_changed(name, old, now_state, ts);
+	/* An addition to the seed's fields: who, when it was us. */
+	json_object_set_new(data, "user", user ? json_string(user) :
+	    json_null());
+	mailbox_post(v->mb, frame_new(k->container ? "ContainerStatusChanged" :
+	    "VmStatusChanged", data, TOPIC_VM_STATUS, NULL, name));
+	free(user);
+	return 0;
+}
+
+/* Runs on the event thread (libvirt calls it when the connection dies). */
+static void
+on_close(virConnectPtr conn, int reason, void *opaque)
+{
+	struct conn_state	*cs = opaque;
+
+	pthread_mutex_lock(&cs->v->mu);
+	cs->lost = 1;
+	pthread_mutex_unlock(&cs->v->mu);
+}
+
+/* Record every domain's state as the baseline for status changes. */
+static void
+learn_domains(struct conn_state *cs, virConnectPtr conn)
+{
+	virDomainPtr	*doms = NULL;
+	struct known	*k;
+	int		 n, i, container;
+	const char	*state;
+
+	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		state = state_of(doms[i]);
+		container = is_container(cs, doms[i]);
+		pthread_mutex_lock(&cs->v->mu);
+		if ((k = known_find(cs, virDomainGetName(doms[i]))) == NULL)
+			k = known_add(cs, virDomainGetName(doms[i]));
+		k->state = (char *)state;
+		k->container = container;
+		pthread_mutex_unlock(&cs->v->mu);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+}
+
+/* Try to open cs; on failure schedule the next try with backoff. */
+static void
+try_open(struct conn_state *cs)
+{
+	virConnectPtr	 conn;
+	const char	*why;
+	char		*msg;
+
+	if ((conn = virConnectOpen(cs->uri)) == NULL) {
+		why = virGetLastErrorMessage();
+		if (cs->retry_ms == RETRY_MIN_MS)
+			log_warn("cannot connect to libvirt '%s': %s", cs->uri,
+			    why);
+		cs->retry_at_ms = hx_wall_ms() + cs->retry_ms;
+		cs->retry_ms = cs->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
+		    cs->retry_ms * 2;
+		return;
+	}
+	cs->cb_id = virConnectDomainEventRegisterAny(conn, NULL,
+	    VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(
+	    on_lifecycle), cs, NULL);
+	if (cs->cb_id < 0)
+		log_warn("libvirt '%s': no lifecycle events: %s", cs->uri,
+		    virGetLastErrorMessage());
+	virConnectRegisterCloseCallback(conn, on_close, cs, NULL);
+	learn_domains(cs, conn);
+	pthread_mutex_lock(&cs->v->mu);
+	cs->conn = conn;
+	cs->lost = 0;
+	pthread_mutex_unlock(&cs->v->mu);
+	cs->retry_ms = RETRY_MIN_MS;
+	log_info("connected to libvirt '%s'", cs->uri);
+	if (cs->ever_up) {
+		msg = xasprintf("the libvirt connection '%s' is back", cs->uri);
+		post_notification(cs->v, "info", "libvirt connection restored",
+		    msg);
+		free(msg);
+	}
+	cs->ever_up = 1;
+}
+
+/* A connection closed under us: drop it and start retrying. */
+static void
+drop_conn(struct conn_state *cs)
+{
+	virConnectPtr	 conn;
+	char		*msg;
+
+	pthread_mutex_lock(&cs->v->mu);
+	conn = cs->conn;
+	cs->conn = NULL;
+	cs->lost = 0;
+	known_clear(cs);
+	pthread_mutex_unlock(&cs->v->mu);
+	if (conn == NULL)
+		return;
+	if (cs->cb_id >= 0)
+		virConnectDomainEventDeregisterAny(conn, cs->cb_id);
+	virConnectUnregisterCloseCallback(conn, on_close);
+	virConnectClose(conn);
+	cs->cb_id = -1;
+	log_warn("lost the libvirt connection '%s'; reconnecting", cs->uri);
+	msg = xasprintf("the libvirt connection '%s' was lost; reconnecting",
+	    cs->uri);
+	post_notification(cs->v, "warning", "libvirt connection lost", msg);
+	free(msg);
+	cs->retry_ms = RETRY_MIN_MS;
+	cs->retry_at_ms = hx_wall_ms() + RETRY_MIN_MS;
+}
+
+static void
+on_timer(int timer, void *opaque)
+{
+	/* Only wakes the loop: the thread looks at its flags after each run. */
+}
+
+static void *
+virt_main(void *arg)
+{
+	struct virt	*v = arg;
+	size_t		 i;
+	int		 stop, lost;
+
+	for (;;) {
+		pthread_mutex_lock(&v->mu);
+		stop = v->stop;
+		pthread_mutex_unlock(&v->mu);
+		if (stop)
+			break;
+		for (i = 0; i < v->n; i++) {
+			struct conn_state *cs = &v->c[i];
+
+			pthread_mutex_lock(&v->mu);
+			lost = cs->lost;
+			pthread_mutex_unlock(&v->mu);
+			if (lost)
+				drop_conn(cs);
+			else if (cs->conn == NULL &&
+			    hx_wall_ms() >= cs->retry_at_ms)
+				try_open(cs);
+		}
+		if (virEventRunDefaultImpl() < 0)
+			log_warn("libvirt event loop: %s",
+			    virGetLastErrorMessage());
+	}
+	return NULL;
+}
+
+static void
+quiet_errors(void *data, virErrorPtr e)
+{
+	/* Errors are read where they happen, with virGetLastError(). */
+}
+
+struct virt *
+virt_start(const struct options *o, struct mailbox *mb, char **err)
+{
+	struct virt	*v = xcalloc(1, sizeof *v);
+	size_t		 i;
+	int		 r;
+
+	pthread_mutex_init(&v->mu, NULL);
+	v->mb = mb;
+	/* libvirt's default handler prints every error to stderr. */
+	virSetErrorFunc(NULL, quiet_errors);
+	if (virEventRegisterDefaultImpl() < 0) {
+		*err = xasprintf("cannot start libvirt's event loop: %s",
+		    virGetLastErrorMessage());
+		free(v);
+		return NULL;
+	}
+	v->n = o->nlibvirt_uris;
+	v->c = xcalloc(v->n ? v->n : 1, sizeof *v->c);
+	for (i = 0; i < v->n; i++) {
+		v->c[i].v = v;
+		v->c[i].index = i;
+		v->c[i].uri = xstrdup(o->libvirt_uris[i]);
+		v->c[i].container_uri = strncmp(o->libvirt_uris[i], "lxc:", 4)
+		    == 0;
+		v->c[i].cb_id = -1;
+		v->c[i].retry_ms = RETRY_MIN_MS;
+		/* The first try happens here, so samples start at once. */
+		try_open(&v->c[i]);
+	}
+	/* A periodic wake-up: retries and stop requests are seen within it. */
+	v->timer = virEventAddTimeout(RETRY_MIN_MS, on_timer, v, NULL);
+	if ((r = pthread_create(&v->thread, NULL, virt_main, v)) != 0) {
+		*err = xasprintf("cannot start the libvirt thread: %s",
+		    strerror(r));
+		return NULL;
+	}
+	return v;
+}
+
+void
+virt_stop(struct virt *v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	pthread_mutex_lock(&v->mu);
+	v->stop = 1;
+	pthread_mutex_unlock(&v->mu);
+	/* A zero timeout wakes the loop's poll at once (PLATFORM-NOTES). */
+	virEventUpdateTimeout(v->timer, 0);
+	pthread_join(v->thread, NULL);
+	virEventRemoveTimeout(v->timer);
+	for (i = 0; i < v->n; i++) {
+		struct conn_state *cs = &v->c[i];
+
+		if (cs->conn != NULL) {
+			if (cs->cb_id >= 0)
+				virConnectDomainEventDeregisterAny(cs->conn,
+				    cs->cb_id);
+			virConnectUnregisterCloseCallback(cs->conn, on_close);
+			virConnectClose(cs->conn);
+		}
+		known_clear(cs);
+		free(cs->uri);
+	}
+	for (i = 0; i < v->nactions; i++) {
+		free(v->actions[i].name);
+		free(v->actions[i].user);
+	}
+	free(v->actions);
+	free(v->c);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+}
+
+size_t
+virt_count(const struct virt *v)
+{
+	return v->n;
+}
+
+const char *
+virt_uri(const struct virt *v, size_t i)
+{
+	return v->c[i].uri;
+}
+
+int
+virt_is_container(struct virt *v, size_t i, const char *name)
+{
+	struct known	*k;
+	int		 yes;
+
+	pthread_mutex_lock(&v->mu);
+	k = known_find(&v->c[i], name);
+	yes = k != NULL ? k->container : v->c[i].container_uri;
+	pthread_mutex_unlock(&v->mu);
+	return yes;
+}
+
+virConnectPtr
+virt_conn(struct virt *v, size_t i)
+{
+	virConnectPtr	conn;
+
+	pthread_mutex_lock(&v->mu);
+	conn = v->c[i].lost ? NULL : v->c[i].conn;
+	if (conn != NULL)
+		virConnectRef(conn);
+	pthread_mutex_unlock(&v->mu);
+	return conn;
+}
+
+virDomainPtr
+virt_domain(struct virt *v, const char *name, size_t *conn_index)
+{
+	virConnectPtr	conn;
+	virDomainPtr	dom;
+	size_t		i;
+
+	for (i = 0; i < v->n; i++) {
+		if ((conn = virt_conn(v, i)) == NULL)
+			continue;
+		dom = virDomainLookupByName(conn, name);
+		virConnectClose(conn);
+		if (dom != NULL) {
+			if (conn_index != NULL)
+				*conn_index = i;
+			return dom;
+		}
+	}
+	return NULL;
+}
