@@ -7,10 +7,12 @@
  * one mutex, held only for table lookups and pointer swaps, never across
  * a libvirt call.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libvirt/virterror.h>
 
@@ -30,6 +32,7 @@ struct known {
 	char	*name;
 	char	*state;		/* static word */
 	int	 container;
+	int	 migrating;	/* MigrationStarted sent, not completed */
 };
 
 struct action {
@@ -45,6 +48,8 @@ struct conn_state {
 	int		 container_uri;
 	virConnectPtr	 conn;
 	int		 cb_id;		/* lifecycle callback, or -1 */
+	int		 job_cb_id;	/* job completed, or -1 */
+	int		 mig_cb_id;	/* migration iteration, or -1 */
 	int		 lost;		/* closed under us: reopen */
 	int		 ever_up;
 	int64_t		 retry_at_ms;
@@ -268,6 +273,102 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	return 0;
 }
 
+static int
+param_ull(virTypedParameterPtr p, int n, const char *name,
+    unsigned long long *v)
+{
+	return virTypedParamsGetULLong(p, n, name, v) == 1;
+}
+
+/*
+ * Runs on the event thread: a job ended. A backup becomes BackupCompleted
+ * (size as libvirt counted it, duration as it measured it); an outgoing
+ * migration becomes MigrationCompleted.
+ */
+static void
+on_job_completed(virConnectPtr conn, virDomainPtr dom,
+    virTypedParameterPtr p, int n, void *opaque)
+{
+	struct conn_state	*cs = opaque;
+	const char		*name = virDomainGetName(dom);
+	unsigned long long	 elapsed = 0, bytes = 0;
+	int			 op = -1;
+	int64_t			 ts = hx_wall_ms();
+	int64_t			 size;
+	char			 id[320];
+	struct known		*k;
+
+	if (name == NULL ||
+	    virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_OPERATION, &op) != 1)
+		return;
+	param_ull(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed);
+	if (op == VIR_DOMAIN_JOB_OPERATION_BACKUP) {
+		size = -1;
+		if (param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &bytes) ||
+		    param_ull(p, n, VIR_DOMAIN_JOB_DISK_PROCESSED, &bytes))
+			size = (int64_t)bytes;
+		/* libvirt names no backup id: the VM and its end time do. */
+		snprintf(id, sizeof id, "%s-%lld", name, (long long)ts);
+		mailbox_post(cs->v->mb, frame_new("BackupCompleted",
+		    hx_event_backup_completed(name, id, size,
+		    (double)elapsed / 1000, ts), TOPIC_BACKUPS, NULL, name));
+	} else if (op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
+		pthread_mutex_lock(&cs->v->mu);
+		if ((k = known_find(cs, name)) != NULL)
+			k->migrating = 0;
+		pthread_mutex_unlock(&cs->v->mu);
+		mailbox_post(cs->v->mb, frame_new("MigrationCompleted",
+		    hx_event_migration_completed(name, NULL,
+		    (double)elapsed / 1000, ts), TOPIC_MIGRATIONS, NULL,
+		    name));
+	}
+}
+
+/*
+ * Runs on the event thread: a pre-copy migration finished an iteration.
+ * The first one announces MigrationStarted; each reports progress from
+ * the job's own statistics.
+ */
+static void
+on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
+    void *opaque)
+{
+	struct conn_state	*cs = opaque;
+	const char		*name = virDomainGetName(dom);
+	virTypedParameterPtr	 p = NULL;
+	unsigned long long	 total = 0, done = 0;
+	struct known		*k;
+	char			 host[256];
+	int			 n = 0, type, first = 0;
+	int64_t			 ts = hx_wall_ms();
+
+	if (name == NULL)
+		return;
+	pthread_mutex_lock(&cs->v->mu);
+	if ((k = known_find(cs, name)) != NULL && !k->migrating) {
+		k->migrating = 1;
+		first = 1;
+	}
+	pthread_mutex_unlock(&cs->v->mu);
+	if (first) {
+		if (gethostname(host, sizeof host) != 0)
+			host[0] = '\0';
+		host[sizeof host - 1] = '\0';
+		mailbox_post(cs->v->mb, frame_new("MigrationStarted",
+		    hx_event_migration_started(name, host[0] ? host : NULL,
+		    NULL, ts), TOPIC_MIGRATIONS, NULL, name));
+	}
+	if (virDomainGetJobStats(dom, &type, &p, &n, 0) != 0)
+		return;
+	param_ull(p, n, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
+	param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &done);
+	virTypedParamsFree(p, n);
+	mailbox_post(cs->v->mb, frame_new("MigrationProgress",
+	    hx_event_migration_progress(name, total ? 100.0 * (double)done /
+	    (double)total : NAN, done ? (int64_t)done : -1, total ?
+	    (int64_t)total : -1, ts), TOPIC_MIGRATIONS, NULL, name));
+}
+
 /* Runs on the event thread (libvirt calls it when the connection dies). */
 static void
 on_close(virConnectPtr conn, int reason, void *opaque)
@@ -277,6 +378,19 @@ on_close(virConnectPtr conn, int reason, void *opaque)
 	pthread_mutex_lock(&cs->v->mu);
 	cs->lost = 1;
 	pthread_mutex_unlock(&cs->v->mu);
+}
+
+static void
+deregister(struct conn_state *cs, virConnectPtr conn)
+{
+	int	*ids[] = { &cs->cb_id, &cs->job_cb_id, &cs->mig_cb_id };
+	size_t	 i;
+
+	for (i = 0; i < HX_ARRAY_SIZE(ids); i++) {
+		if (*ids[i] >= 0)
+			virConnectDomainEventDeregisterAny(conn, *ids[i]);
+		*ids[i] = -1;
+	}
 }
 
 /* Record every domain's state as the baseline for status changes. */
@@ -328,6 +442,14 @@ try_open(struct conn_state *cs)
 	if (cs->cb_id < 0)
 		log_warn("libvirt '%s': no lifecycle events: %s", cs->uri,
 		    virGetLastErrorMessage());
+	cs->job_cb_id = virConnectDomainEventRegisterAny(conn, NULL,
+	    VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(
+	    on_job_completed), cs, NULL);
+	cs->mig_cb_id = virConnectDomainEventRegisterAny(conn, NULL,
+	    VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION, VIR_DOMAIN_EVENT_CALLBACK(
+	    on_migration_iteration), cs, NULL);
+	/* The test driver has no jobs: a refused registration is no error. */
+	virResetLastError();
 	virConnectRegisterCloseCallback(conn, on_close, cs, NULL);
 	learn_domains(cs, conn);
 	pthread_mutex_lock(&cs->v->mu);
@@ -360,11 +482,9 @@ drop_conn(struct conn_state *cs)
 	pthread_mutex_unlock(&cs->v->mu);
 	if (conn == NULL)
 		return;
-	if (cs->cb_id >= 0)
-		virConnectDomainEventDeregisterAny(conn, cs->cb_id);
+	deregister(cs, conn);
 	virConnectUnregisterCloseCallback(conn, on_close);
 	virConnectClose(conn);
-	cs->cb_id = -1;
 	log_warn("lost the libvirt connection '%s'; reconnecting", cs->uri);
 	msg = xasprintf("the libvirt connection '%s' was lost; reconnecting",
 	    cs->uri);
@@ -444,6 +564,8 @@ virt_start(const struct options *o, struct mailbox *mb, char **err)
 		v->c[i].container_uri = strncmp(o->libvirt_uris[i], "lxc:", 4)
 		    == 0;
 		v->c[i].cb_id = -1;
+		v->c[i].job_cb_id = -1;
+		v->c[i].mig_cb_id = -1;
 		v->c[i].retry_ms = RETRY_MIN_MS;
 		/* The first try happens here, so samples start at once. */
 		try_open(&v->c[i]);
@@ -476,9 +598,7 @@ virt_stop(struct virt *v)
 		struct conn_state *cs = &v->c[i];
 
 		if (cs->conn != NULL) {
-			if (cs->cb_id >= 0)
-				virConnectDomainEventDeregisterAny(cs->conn,
-				    cs->cb_id);
+			deregister(cs, cs->conn);
 			virConnectUnregisterCloseCallback(cs->conn, on_close);
 			virConnectClose(cs->conn);
 		}

@@ -6,7 +6,10 @@
  *
  * The event thread runs libvirt's default event loop: domain lifecycle
  * events become VmStatusChanged / ContainerStatusChanged / VmCreated /
- * VmDeleted frames in the mailbox, whoever caused them (virsh included).
+ * VmDeleted frames in the mailbox, whoever caused them (virsh included);
+ * finished backup jobs become BackupCompleted, and outgoing migrations
+ * MigrationStarted / MigrationProgress (per pre-copy iteration) and
+ * MigrationCompleted.
  * A connection that drops is reopened with backoff, with a Notification
  * on loss and on recovery; everything else keeps working meanwhile.
  */
