@@ -199,6 +199,9 @@ collector_start(const struct options *o, struct mailbox *mb,
 		*err = xasprintf("cannot start the collector thread: %s",
 		    strerror(r));
 		hx_node_sampler_free(c->ns);
+		for (i = 0; i < c->nvs; i++)
+			hx_virt_sampler_free(c->vs[i]);
+		free(c->vs);
 		free(c);
 		return NULL;
 	}

@@ -11,6 +11,7 @@
 
 struct worker {
 	pthread_t		 thread;
+	int			 started;	/* thread is joinable */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	struct job		*head, *tail;
@@ -159,8 +160,8 @@ worker_start(const char *db_path, const unsigned char *jwt_key,
 		*err = xasprintf("cannot start the worker thread: %s",
 		    strerror(r));
 		w->ready = -1;
-		w->thread = 0;
 	} else {
+		w->started = 1;
 		pthread_mutex_lock(&w->ready_mu);
 		while (w->ready == 0)
 			pthread_cond_wait(&w->ready_cv, &w->ready_mu);
@@ -169,7 +170,7 @@ worker_start(const char *db_path, const unsigned char *jwt_key,
 			*err = w->open_err;
 			w->open_err = NULL;
 			pthread_join(w->thread, NULL);
-			w->thread = 0;
+			w->started = 0;
 		}
 	}
 	if (w->ready < 0) {
@@ -204,7 +205,7 @@ worker_stop(struct worker *w)
 	w->stop = 1;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	if (w->thread != 0)
+	if (w->started)
 		pthread_join(w->thread, NULL);
 	for (j = w->head; j != NULL; j = next) {
 		next = j->next_in_queue;
