@@ -253,3 +253,91 @@ cpu_pct() {
 mb() {
 	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
 }
+
+# Credentials for the benchmarks that need them (bench/auth, bench/rest).
+# The daemon lives in the scratch directory, so these never leave it.
+BENCH_USER='admin'
+BENCH_PASS='admin-pass-1'
+
+# hxd_call METHOD PATH JSON OUT VIA: one JSON request to horcruxd, VIA
+# "unix" (its socket: trusted as root or the daemon's uid) or "tcp"; the
+# body goes to OUT. Fails (with the status and body on stderr) unless the
+# answer is 2xx.
+hxd_call() {
+	local method=$1 path=$2 json=$3 out=$4 via=$5 code
+	local -a where
+	if [ "$via" = unix ]; then
+		where=(--unix-socket "$HXD_SOCK" "http://localhost$path")
+	else
+		where=("http://127.0.0.1:$HXD_PORT$path")
+	fi
+	code=$(curl -s -m 10 -o "$out" -w '%{http_code}' -X "$method" \
+	    -H 'Content-Type: application/json' -d "$json" "${where[@]}") ||
+	    code=000
+	case $code in
+	2??) return 0 ;;
+	esac
+	echo "$0: $method $path ($via) answered $code: $(head -c 300 \
+	    "$out" 2>/dev/null)" >&2
+	return 1
+}
+
+# hxd_make_admin: create BENCH_USER as an Administrator over the Unix
+# socket (the first user of the fresh data directory).
+hxd_make_admin() {
+	hxd_call POST /api/users "$(jq -cn --arg u "$BENCH_USER" \
+	    --arg p "$BENCH_PASS" \
+	    '{username: $u, password: $p, roles: ["Administrator"]}')" \
+	    "$BENCH_TMP/admin.json" unix
+}
+
+# hxd_login: log BENCH_USER in over TCP; sets HXD_JWT (the session token).
+# One Argon2id verification on the daemon's worker thread.
+hxd_login() {
+	hxd_call POST /api/auth/login "$(jq -cn --arg u "$BENCH_USER" \
+	    --arg p "$BENCH_PASS" '{username: $u, password: $p}')" \
+	    "$BENCH_TMP/login.json" tcp
+	# shellcheck disable=SC2034 # for the caller
+	HXD_JWT=$(jq -er .token "$BENCH_TMP/login.json")
+}
+
+# hxd_api_key NAME: make an API key for BENCH_USER (its own rights) over
+# the Unix socket; sets HXD_KEY (hx_...).
+hxd_api_key() {
+	hxd_call POST "/api/users/$BENCH_USER/api-keys" \
+	    "$(jq -cn --arg n "$1" '{name: $n}')" "$BENCH_TMP/key.json" unix
+	# shellcheck disable=SC2034 # for the caller
+	HXD_KEY=$(jq -er .token "$BENCH_TMP/key.json")
+}
+
+# http_code URL [CURL ARGS...]: the status of one GET (000: no answer).
+http_code() {
+	local url=$1
+	shift
+	curl -s -m 5 -o /dev/null -w '%{http_code}' "$@" "$url" 2>/dev/null ||
+	    true
+}
+
+# machine_busy SECS: percent of all CPUs busy (not idle or iowait) over
+# SECS, from /proc/stat. Taken before a benchmark starts anything, it
+# tells whether something else on the machine will be in the figures.
+machine_busy() {
+	local a b
+	a=$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $5+$6 }' /proc/stat)
+	sleep "$1"
+	b=$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $5+$6 }' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		busy = y[1] - x[1]; all = busy + y[2] - x[2]
+		printf "%.1f", (all > 0 ? busy / all * 100 : 0) }'
+}
+
+# quiet_check: set BUSY_PCT (machine_busy over 2 s) and print a warning
+# when the machine is not quiet (above 10% of all CPUs).
+quiet_check() {
+	BUSY_PCT=$(machine_busy 2)
+	if awk -v b="$BUSY_PCT" 'BEGIN { exit !(b > 10) }'; then
+		echo "warning: the machine was ${BUSY_PCT}% busy (all CPUs)" \
+		    "before this benchmark started anything: other work is" \
+		    "in these figures; repeat them on a quiet machine" >&2
+	fi
+}
