@@ -16,15 +16,34 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/sha.h>
 
 #include "access.h"
 #include "hx-auth.h"
 #include "hx-log.h"
 #include "hx-util.h"
 
+#define TOKEN_MEMO	64	/* verified tokens remembered */
+
+/*
+ * A token whose signature and claims were verified once: the same bytes
+ * again need only their digest compared and exp re-checked. Whether its
+ * session is still live is asked of the snapshot on every request, so
+ * logout and revocation take effect at once.
+ */
+struct token_memo {
+	unsigned char	 digest[SHA256_DIGEST_LENGTH];
+	char		 sub[ACCESS_USER_MAX];
+	char		 jti[72];
+	int64_t		 exp;
+	int		 used;
+};
+
 struct access_cache {
 	struct hx_store_snapshot	*snap;
 	unsigned char			 key[ACCESS_JWT_KEY_LEN];
+	struct token_memo		 memo[TOKEN_MEMO];
+	unsigned			 memo_next;
 };
 
 /* Local trust: every privilege on "/", propagated. */
@@ -286,18 +305,38 @@ session_identity(const struct access_cache *c, const char *jti,
 }
 
 static int
-token_identity(const struct access_cache *c, const char *token,
+token_identity(struct access_cache *c, const char *token,
     enum access_kind kind, struct identity *id)
 {
 	struct hx_jwt_claims	 cl;
+	struct token_memo	*m;
+	unsigned char		 d[SHA256_DIGEST_LENGTH];
 	char			*err = NULL;
+	int64_t			 now = time(NULL);
+	size_t			 i;
 	int			 r;
 
-	if (hx_jwt_verify(c->key, sizeof c->key, token, time(NULL), &cl,
-	    &err) != 0) {
+	SHA256((const unsigned char *)token, strlen(token), d);
+	for (i = 0; i < TOKEN_MEMO; i++) {
+		m = &c->memo[i];
+		if (m->used && memcmp(m->digest, d, sizeof d) == 0) {
+			if (m->exp <= now)
+				return -1;
+			return session_identity(c, m->jti, m->sub, kind, id);
+		}
+	}
+	if (hx_jwt_verify(c->key, sizeof c->key, token, now, &cl, &err) != 0) {
 		log_debug("session token refused: %s", err);
 		free(err);
 		return -1;
+	}
+	if (strlen(cl.sub) < sizeof m->sub && strlen(cl.jti) < sizeof m->jti) {
+		m = &c->memo[c->memo_next++ % TOKEN_MEMO];
+		memcpy(m->digest, d, sizeof d);
+		hx_strlcpy(m->sub, cl.sub, sizeof m->sub);
+		hx_strlcpy(m->jti, cl.jti, sizeof m->jti);
+		m->exp = cl.exp;
+		m->used = 1;
 	}
 	r = session_identity(c, cl.jti, cl.sub, kind, id);
 	hx_jwt_claims_release(&cl);
