@@ -199,10 +199,7 @@ BAD_MESSAGE"
 	c1=$!
 	"$WSC" --url "unix:$SOCK" --timeout 10 --send '{"topics":["node:metrics"]}' >"$out2" 3>&- &
 	c2=$!
-	for _ in $(seq 1 100); do
-		[ "$(curl -s "$URL/api/health" | jq .clients)" = 2 ] && break
-		sleep 0.05
-	done
+	wait_clients 2
 	assert_equal "$(curl -s "$URL/api/health" | jq .clients)" 2
 	kill -TERM "$HXD_PID"
 	rc=0; wait "$HXD_PID" || rc=$?

@@ -20,10 +20,7 @@ teardown() {
 			>/dev/null 3>&- &
 		pids+=($!)
 	done
-	for _ in $(seq 1 100); do
-		[ "$(curl -s "$URL/api/health" | jq .clients)" = 5 ] && break
-		sleep 0.05
-	done
+	wait_clients 5
 	# Let their buffers fill for a while.
 	sleep 1
 	out=$BATS_TEST_TMPDIR/out
@@ -58,16 +55,10 @@ teardown() {
 	assert_equal "$(curl -s "$URL/api/health" | jq .clients)" 0
 	"$WSC" --url "unix:$SOCK" --timeout 10 --send '{"topics":[]}' >/dev/null 3>&- &
 	c=$!
-	for _ in $(seq 1 100); do
-		[ "$(curl -s "$URL/api/health" | jq .clients)" = 1 ] && break
-		sleep 0.05
-	done
+	wait_clients 1
 	assert_equal "$(curl -s "$URL/api/health" | jq .clients)" 1
 	kill "$c"
 	wait "$c" || true
-	for _ in $(seq 1 100); do
-		[ "$(curl -s "$URL/api/health" | jq .clients)" = 0 ] && break
-		sleep 0.05
-	done
+	wait_clients 0
 	assert_equal "$(curl -s "$URL/api/health" | jq .clients)" 0
 }

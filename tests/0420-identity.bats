@@ -203,10 +203,7 @@ PY
 	"$WSC" --url "ws://127.0.0.1:$PORT/api/ws" --header "Authorization: Bearer $TOKEN" --timeout 20 \
 		--send '{"topics":["node:metrics"]}' >"$BATS_TEST_TMPDIR/ws2" 3>&- &
 	c2=$!
-	for _ in $(seq 1 100); do
-		[ "$(curl -s "$URL/api/health" | jq .clients)" = 2 ] && break
-		sleep 0.05
-	done
+	wait_clients 2
 	assert_equal "$(sock DELETE "/api/users/carol/api-keys/$kid" | tail -1)" 204
 	t0=$(date +%s.%N)
 	wait "$c1" || true

@@ -68,10 +68,7 @@ win-test stopped false"
 	"$WSC" --url "unix:$SOCK" --timeout 10 --until VmStatusChanged \
 		--send '{"topics":["vm:status"]}' >"$out" 3>&- &
 	c=$!
-	for _ in $(seq 1 100); do
-		grep -q Subscribed "$out" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_subscribed "$out"
 	r=$(sock POST /api/vms/web-2/suspend)
 	assert_equal "$(status_of "$r")" 200
 	assert_equal "$(body_of "$r" | jq -c .)" '{"vm_id":"web-2","action":"suspend","result":"done"}'
@@ -95,10 +92,7 @@ win-test stopped false"
 	"$WSC" --url "unix:$SOCK" --timeout 10 --until ContainerStatusChanged \
 		--send '{"topics":["vm:status"]}' >"$out" 3>&- &
 	c=$!
-	for _ in $(seq 1 100); do
-		grep -q Subscribed "$out" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_subscribed "$out"
 	assert_equal "$(status_of "$(sock POST /api/vms/metrics-1/start)")" 200
 	wait "$c"
 	assert_equal "$(jq -c 'select(.frame.type=="ContainerStatusChanged") | .frame.data | [.container_id,.old_status,.new_status]' "$out")" \
@@ -135,10 +129,7 @@ win-test stopped false"
 	"$WSC" --url "ws://127.0.0.1:$PORT/api/ws" --header "X-API-Key: $key" --timeout 6 \
 		--send '{"topics":["vm:status","vm:metrics","node:metrics"]}' >"$out" 3>&- &
 	c=$!
-	for _ in $(seq 1 100); do
-		grep -q Subscribed "$out" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_subscribed "$out"
 	assert_equal "$(status_of "$(sock POST /api/vms/web-2/stop)")" 200
 	assert_equal "$(status_of "$(api POST /api/vms/web-1/suspend)")" 200
 	wait "$c" || true

@@ -91,3 +91,25 @@ stop_daemon() {
 frames() {
 	jq -c --arg t "$2" 'select(.frame.type == $t) | .frame.data' "$1"
 }
+
+# wait_clients N: until /api/health counts N WebSocket clients (10 s).
+wait_clients() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(curl -s "$URL/api/health" | jq .clients)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "health never counted $1 clients" >&2
+	return 1
+}
+
+# wait_subscribed FILE: until the client writing FILE got Subscribed (5 s).
+wait_subscribed() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q '"type":"Subscribed"' "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "no Subscribed in $1" >&2
+	return 1
+}

@@ -1,0 +1,268 @@
+# A real qemu:///session libvirtd for the end-to-end tests (0520): an
+# unprivileged user's session daemon with one tiny TCG VM, and horcruxd
+# running as that same user so that qemu:///session names that daemon.
+# Load after helpers/common.
+#
+# Everything lives in one directory $QT under /tmp (mktemp -d, owned by
+# nobody): HOME and the XDG directories of the session, the VM's disk, a
+# copy of the programs and files horcruxd needs (the checkout may sit under
+# a directory nobody cannot enter, such as /root), and one data directory
+# per test. Processes are found through their pid files and through
+# XDG_RUNTIME_DIR=$QT/run in their environment, never by name, so nothing
+# else on the machine is touched.
+#
+# Variables set by qemu_session_setup (and exported for the tests):
+#   QT         the directory;  QVM  the domain's name
+
+QVM=hx-tcg
+QUSER=nobody
+QGROUP=nogroup
+
+# as_user CMD...: run CMD as the session's user with the session's
+# environment and nothing else.
+as_user() {
+	local -a cmd
+	as_user_argv
+	"${cmd[@]}" "$@"
+}
+
+# as_user_argv: the prefix of as_user into the caller's array `cmd`.
+# Started as `"${cmd[@]}" PROG &`, PROG itself is at $! (setpriv and env
+# exec); a function started with & would put a subshell there instead.
+as_user_argv() {
+	cmd=(setpriv --reuid="$QUSER" --regid="$QGROUP" --clear-groups
+		env -i HOME="$QT" XDG_RUNTIME_DIR="$QT/run"
+		XDG_CONFIG_HOME="$QT/cfg" XDG_CACHE_HOME="$QT/cache"
+		PATH=/usr/bin:/bin)
+}
+
+# vsh ARGS...: virsh on the session daemon (spawns it when none runs).
+vsh() {
+	as_user virsh -q -c qemu:///session "$@"
+}
+
+# pid_alive PID: true while PID exists and is not a zombie (our PID 1
+# may reap late; a daemonized libvirtd is its child, not ours).
+pid_alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ $st != Z* ]]
+}
+
+# wait_gone SECONDS PID...: poll until every PID is gone.
+wait_gone() {
+	local n=$(($1 * 20)) p alive
+	shift
+	while [ "$n" -gt 0 ]; do
+		alive=0
+		for p in "$@"; do
+			pid_alive "$p" && alive=1
+		done
+		[ "$alive" = 0 ] && return 0
+		sleep 0.05
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# qemu_session_skip_reason: prints why the session cannot run here, if so.
+qemu_session_skip_reason() {
+	local c out
+	if [ "$(id -u)" != 0 ]; then
+		echo "needs root to run libvirtd and horcruxd as '$QUSER' (setpriv)"
+		return
+	fi
+	for c in setpriv virsh /usr/sbin/libvirtd /usr/sbin/virtlogd \
+	    qemu-system-x86_64; do
+		if ! command -v "$c" >/dev/null; then
+			echo "$c is not installed (scripts/install-deps installs it)"
+			return
+		fi
+	done
+	if [ ! -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ]; then
+		echo "libvirt's QEMU driver is not installed (libvirt-daemon-driver-qemu)"
+		return
+	fi
+	if ! out=$(setpriv --reuid="$QUSER" --regid="$QGROUP" --clear-groups \
+	    qemu-system-x86_64 -version 2>&1); then
+		echo "qemu-system-x86_64 cannot run as '$QUSER': $out"
+		return
+	fi
+}
+
+# qemu_session_setup: the directory, the session daemon (spawned by the
+# first virsh) and the VM, defined and running.
+qemu_session_setup() {
+	QT=$(mktemp -d /tmp/hx-qemu.XXXXXX) || return 1
+	export QT QVM
+	chmod 755 "$QT"
+	mkdir -p "$QT/bin"
+	cp "$HXD" "$QT/bin/horcruxd"
+	cp "$HX_REPO/tests/lsan.supp" "$QT/bin/lsan.supp"
+	cp -r "$HX_REPO/share/web" "$QT/web"
+	truncate -s 64M "$QT/blank.raw"
+	cat >"$QT/$QVM.xml" <<-EOF
+	<domain type='qemu'>
+	  <name>$QVM</name>
+	  <memory unit='MiB'>96</memory>
+	  <vcpu>1</vcpu>
+	  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+	  <devices>
+	    <emulator>$(command -v qemu-system-x86_64)</emulator>
+	    <disk type='file' device='disk'>
+	      <driver name='qemu' type='raw'/>
+	      <source file='$QT/blank.raw'/>
+	      <target dev='vda' bus='virtio'/>
+	    </disk>
+	    <interface type='user'><model type='virtio'/></interface>
+	    <memballoon model='virtio'><stats period='2'/></memballoon>
+	  </devices>
+	</domain>
+	EOF
+	chown -R "$QUSER:$QGROUP" "$QT"
+	vsh define "$QT/$QVM.xml" >/dev/null || return 1
+	vm_running
+}
+
+# vm_running: make the VM run (start or resume it) and wait until it does.
+vm_running() {
+	local st i
+	for i in $(seq 1 100); do
+		st=$(vsh domstate "$QVM" 2>&1)
+		case "$st" in
+		running) return 0 ;;
+		"shut off" | crashed)
+			if ! vsh start "$QVM" >/dev/null; then
+				tail -5 "$QT/cache/libvirt/qemu/log/$QVM.log" >&2
+				return 1
+			fi ;;
+		paused) vsh resume "$QVM" >/dev/null ;;
+		esac
+		sleep 0.1
+	done
+	echo "$QVM is '$st', not running, after 10 s" >&2
+	return 1
+}
+
+# session_pids: every process of this session still alive: the pid files
+# of libvirtd, virtlogd and the VM, and anything whose environment names
+# our XDG_RUNTIME_DIR (a libvirtd that lost its pid file).
+session_pids() {
+	local f p
+	{
+		for f in "$QT/run/libvirt/libvirtd.pid" \
+		    "$QT/run/libvirt/virtlogd.pid" \
+		    "$QT/run/libvirt/qemu/run/$QVM.pid"; do
+			[ -r "$f" ] && cat "$f" && echo
+		done
+		for p in /proc/[0-9]*; do
+			tr '\0' '\n' 2>/dev/null <"$p/environ" |
+			    grep -qxF "XDG_RUNTIME_DIR=$QT/run" &&
+			    echo "${p#/proc/}"
+		done
+	} | grep -E '^[0-9]+$' | sort -u | while read -r p; do
+		pid_alive "$p" && echo "$p"
+	done
+}
+
+# qemu_session_teardown: the VM destroyed and undefined, every process of
+# the session ended (by pid), the directory removed. Safe after a partial
+# setup.
+qemu_session_teardown() {
+	local pids
+	[ -n "${QT:-}" ] && [ -d "$QT" ] || return 0
+	if [ -e "$QT/$QVM.xml" ]; then
+		vsh destroy "$QVM" >/dev/null 2>&1
+		vsh undefine "$QVM" >/dev/null 2>&1
+	fi
+	pids=$(session_pids)
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		kill -TERM $pids 2>/dev/null
+		# shellcheck disable=SC2086
+		if ! wait_gone 10 $pids; then
+			# shellcheck disable=SC2086
+			kill -KILL $pids 2>/dev/null
+			# shellcheck disable=SC2086
+			wait_gone 5 $pids
+		fi
+	fi
+	rm -rf "$QT"
+}
+
+# domstats FILE: the VM's `virsh domstats` (key=value lines) into FILE.
+domstats() {
+	vsh domstats "$QVM" | sed -n 's/^ *\([^=]*\)=\(.*\)$/\1=\2/p' >"$1"
+	[ -s "$1" ]
+}
+
+# stat_of FILE KEY: the value of KEY in a domstats FILE, or nothing.
+stat_of() {
+	sed -n "s/^$2=//p" "$1"
+}
+
+# start_session_daemon [ARGS...]: horcruxd as the session's user on
+# qemu:///session, with the variables of start_daemon (helpers/common),
+# so wait_ready and stop_daemon work unchanged. The sanitizer options of
+# tests/run go through env -i, the suppressions from our copy.
+start_session_daemon() {
+	DDIR=$QT/hx-$BATS_TEST_NUMBER
+	mkdir -p "$DDIR"
+	chown "$QUSER:$QGROUP" "$DDIR"
+	PORT=$(free_port)
+	SOCK=$DDIR/s.sock
+	HXD_LOG=$DDIR/horcruxd.log
+	URL=http://127.0.0.1:$PORT
+	local -a cmd
+	as_user_argv
+	"${cmd[@]}" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:halt_on_error=1}" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
+		LSAN_OPTIONS="suppressions=$QT/bin/lsan.supp:print_suppressions=0" \
+		"$QT/bin/horcruxd" -f --libvirt-uri qemu:///session \
+		--listen "127.0.0.1:$PORT" --socket "$SOCK" \
+		--data-dir "$DDIR/data" --web-root "$QT/web" \
+		--log-level info "$@" >"$HXD_LOG" 2>&1 3>&- &
+	HXD_PID=$!
+	wait_ready
+}
+
+# ws_start FILE TOPICS_JSON [SECONDS]: a WebSocket client as root@local
+# (uid 0 is trusted on the Unix socket) in the background, its frames in
+# FILE; waits for Subscribed. Sets WS_PID.
+ws_start() {
+	"$WSC" --url "unix:$SOCK" --timeout "${3:-30}" \
+		--send "{\"topics\":$2}" >"$1" 2>&1 3>&- &
+	WS_PID=$!
+	wait_frames "$1" '.frame.type == "Subscribed"' 1 5
+}
+
+ws_stop() {
+	[ -n "${WS_PID:-}" ] || return 0
+	kill "$WS_PID" 2>/dev/null
+	wait "$WS_PID" 2>/dev/null
+	WS_PID=
+}
+
+# JQ_MS: jq definitions; `ms` turns an RFC 3339 timestamp with
+# milliseconds into epoch milliseconds.
+JQ_MS='def ms: (.[0:19] + "Z" | fromdateiso8601) * 1000 + (.[20:23] | tonumber);'
+
+# frames_where FILE FILTER: the lines of FILE (hx-wsclient output) for
+# which FILTER is true, compact. Lines still being written are skipped.
+frames_where() {
+	jq -cR "$JQ_MS fromjson? | select($2)" "$1" 2>/dev/null
+}
+
+# wait_frames FILE FILTER N SECONDS: poll until N lines match FILTER.
+wait_frames() {
+	local n=$(($4 * 20))
+	while [ "$n" -gt 0 ]; do
+		[ "$(frames_where "$1" "$2" | wc -l)" -ge "$3" ] && return 0
+		sleep 0.05
+		n=$((n - 1))
+	done
+	echo "timed out after $4 s waiting for $3 frame(s) where $2 in $1:" >&2
+	tail -20 "$1" >&2
+	return 1
+}
