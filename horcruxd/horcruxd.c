@@ -175,21 +175,35 @@ open_identities(const struct options *o, const unsigned char *key)
 	char				*path, *err = NULL;
 	int				 yes = 0;
 
+	/* Everything is freed before die(): LeakSanitizer checks exits too. */
 	path = xasprintf("%s/horcrux.db", o->data_dir);
-	if (hx_store_open(path, &st, &err) != HX_STORE_OK)
-		die(1, "cannot open '%s': %s", path, err);
+	if (hx_store_open(path, &st, &err) != HX_STORE_OK) {
+		fprintf(stderr, "horcruxd: cannot open '%s': %s\n", path, err);
+		free(path);
+		free(err);
+		exit(1);
+	}
+	snap = NULL;
 	if (hx_store_snapshot(st, &snap, &err) != HX_STORE_OK ||
-	    hx_store_has_credentials(st, &yes, &err) != HX_STORE_OK)
-		die(1, "cannot read '%s': %s", path, err);
+	    hx_store_has_credentials(st, &yes, &err) != HX_STORE_OK) {
+		fprintf(stderr, "horcruxd: cannot read '%s': %s\n", path, err);
+		hx_store_close(st);
+		hx_store_snapshot_free(snap);
+		free(path);
+		free(err);
+		exit(1);
+	}
 	hx_store_close(st);
 	free(path);
-	if (!yes && !is_loopback(o->listen_host))
+	if (!yes && !is_loopback(o->listen_host)) {
+		hx_store_snapshot_free(snap);
 		die(1, "refusing to listen on '%s:%d': no user has a password "
 		    "or API key yet; create one over the Unix socket first, "
 		    "e.g. curl --unix-socket %s -X POST http://localhost/api/"
 		    "users -d '{\"username\":\"admin\",\"password\":\"...\","
 		    "\"roles\":[\"Administrator\"]}'", o->listen_host,
 		    o->listen_port, o->socket_path);
+	}
 	return access_cache_new(snap, key);
 }
 
