@@ -149,3 +149,34 @@ win-test stopped false"
 	run "$WSC" --url "unix:$SOCK" --until NodeMetrics --timeout 5 --send '{"topics":["node:metrics"]}'
 	assert_success
 }
+
+@test "a VM name with shell and HTML metacharacters and Unicode comes back intact" {
+	node=$BATS_TEST_TMPDIR/odd.xml
+	cat >"$node" <<'XML'
+<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+  <cpu><mode>fixed</mode><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>1</threads><active>2</active><mhz>2000</mhz><model>x86_64</model></cpu>
+  <memory>8388608</memory>
+  <domain type='test'>
+    <name>web &lt;b&gt;"1"; rm -rf é $(id)</name>
+    <memory unit='MiB'>256</memory>
+    <vcpu>1</vcpu>
+    <os><type>hvm</type></os>
+    <test:runstate>1</test:runstate>
+  </domain>
+</node>
+XML
+	start_daemon --libvirt-uri "test://$node" --vm-interval 0.3
+	wait_vms
+	name='web <b>"1"; rm -rf é $(id)'
+	assert_equal "$(body_of "$(sock GET /api/vms)" | jq -r '.[0].id')" "$name"
+	enc=$(jq -rn --arg n "$name" '$n|@uri')
+	out=$(sock GET "/api/vms/$enc")
+	assert_equal "$(status_of "$out")" 200
+	assert_equal "$(body_of "$out" | jq -r .name)" "$name"
+	# Escaped JSON on the wire: no raw markup.
+	run curl -s --unix-socket "$SOCK" http://localhost/api/vms
+	assert_output --partial '"web <b>\"1\"; rm -rf é $(id)"'
+	out=$(sock POST "/api/vms/$enc/suspend")
+	assert_equal "$(status_of "$out")" 200
+	assert_equal "$(body_of "$out" | jq -r .vm_id)" "$name"
+}
