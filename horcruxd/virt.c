@@ -224,13 +224,19 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	pthread_mutex_unlock(&v->mu);
 
 	if (event == VIR_DOMAIN_EVENT_DEFINED) {
+		const char	*st;
+		int		 container;
+
 		if (k != NULL)
 			return 0;	/* an update of a known domain */
+		/* libvirt calls first: the lock is never held across one. */
+		st = state_of(dom);
+		container = is_container(cs, dom);
 		pthread_mutex_lock(&v->mu);
 		k = known_add(cs, name);
-		k->state = (char *)state_of(dom);
+		k->state = (char *)st;
+		k->container = container;
 		pthread_mutex_unlock(&v->mu);
-		k->container = is_container(cs, dom);
 		user = take_action_user(v, name);
 		mailbox_post(v->mb, frame_new("VmCreated",
 		    hx_event_vm_created(name, name, user, ts), TOPIC_VM_EVENTS,
