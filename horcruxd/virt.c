@@ -33,6 +33,7 @@ struct known {
 	char	*state;		/* static word */
 	int	 container;
 	int	 migrating;	/* MigrationStarted sent, not completed */
+	int	 seen;		/* in the listing after a reconnection */
 };
 
 struct action {
@@ -101,6 +102,8 @@ known_add(struct conn_state *cs, const char *name)
 	k->name = xstrdup(name);
 	k->state = NULL;
 	k->container = cs->container_uri;
+	k->migrating = 0;
+	k->seen = 1;
 	return k;
 }
 
@@ -203,6 +206,26 @@ virt_note_action(struct virt *v, const char *name, const char *user)
 	pthread_mutex_unlock(&v->mu);
 }
 
+/* Post a VmStatusChanged or ContainerStatusChanged; user may be NULL. */
+static void
+post_status(struct virt *v, const char *name, int container,
+    const char *old, const char *now_state, const char *user)
+{
+	int64_t	 ts = hx_wall_ms();
+	json_t	*data;
+
+	if (container)
+		data = hx_event_container_status_changed(name, old, now_state,
+		    ts);
+	else
+		data = hx_event_vm_status_changed(name, old, now_state, ts);
+	/* An addition to the seed's fields: who, when it was us. */
+	json_object_set_new(data, "user", user ? json_string(user) :
+	    json_null());
+	mailbox_post(v->mb, frame_new(container ? "ContainerStatusChanged" :
+	    "VmStatusChanged", data, TOPIC_VM_STATUS, NULL, name));
+}
+
 /* Runs on the event thread. */
 static int
 on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
@@ -214,7 +237,6 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	const char		*now_state, *old;
 	struct known		*k;
 	char			*user;
-	json_t			*data;
 	int64_t			 ts = hx_wall_ms();
 
 	if (name == NULL)
@@ -265,16 +287,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	if (old != NULL && strcmp(old, now_state) == 0)
 		return 0;
 	user = take_action_user(v, name);
-	if (k->container)
-		data = hx_event_container_status_changed(name, old, now_state,
-		    ts);
-	else
-		data = hx_event_vm_status_changed(name, old, now_state, ts);
-	/* An addition to the seed's fields: who, when it was us. */
-	json_object_set_new(data, "user", user ? json_string(user) :
-	    json_null());
-	mailbox_post(v->mb, frame_new(k->container ? "ContainerStatusChanged" :
-	    "VmStatusChanged", data, TOPIC_VM_STATUS, NULL, name));
+	post_status(v, name, k->container, old, now_state, user);
 	free(user);
 	return 0;
 }
@@ -399,29 +412,69 @@ deregister(struct conn_state *cs, virConnectPtr conn)
 	}
 }
 
-/* Record every domain's state as the baseline for status changes. */
+/*
+ * Record every domain's state as the baseline for status changes. After
+ * a reconnection, compare with what was known before the loss and report
+ * what changed meanwhile: no event was there to tell us.
+ */
 static void
 learn_domains(struct conn_state *cs, virConnectPtr conn)
 {
+	struct virt	*v = cs->v;
 	virDomainPtr	*doms = NULL;
 	struct known	*k;
-	int		 n, i, container;
-	const char	*state;
+	const char	*state, *old, *name;
+	int		 n, i, container, fresh;
+	size_t		 j;
+	int64_t		 ts = hx_wall_ms();
+	char		*gone;
 
 	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0)
 		return;
+	pthread_mutex_lock(&v->mu);
+	for (j = 0; j < cs->nknown; j++)
+		cs->known[j].seen = 0;
+	pthread_mutex_unlock(&v->mu);
 	for (i = 0; i < n; i++) {
+		name = virDomainGetName(doms[i]);
 		state = state_of(doms[i]);
 		container = is_container(cs, doms[i]);
-		pthread_mutex_lock(&cs->v->mu);
-		if ((k = known_find(cs, virDomainGetName(doms[i]))) == NULL)
-			k = known_add(cs, virDomainGetName(doms[i]));
+		pthread_mutex_lock(&v->mu);
+		fresh = (k = known_find(cs, name)) == NULL;
+		if (fresh)
+			k = known_add(cs, name);
+		old = k->state;
 		k->state = (char *)state;
 		k->container = container;
-		pthread_mutex_unlock(&cs->v->mu);
+		k->seen = 1;
+		pthread_mutex_unlock(&v->mu);
+		if (cs->ever_up && fresh)
+			mailbox_post(v->mb, frame_new("VmCreated",
+			    hx_event_vm_created(name, name, NULL, ts),
+			    TOPIC_VM_EVENTS, NULL, name));
+		else if (cs->ever_up && old != NULL && strcmp(old, state) != 0)
+			post_status(v, name, container, old, state, NULL);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
+	/* Known before, not there now: undefined while we could not see. */
+	for (;;) {
+		gone = NULL;
+		pthread_mutex_lock(&v->mu);
+		for (j = 0; j < cs->nknown; j++) {
+			if (!cs->known[j].seen) {
+				gone = xstrdup(cs->known[j].name);
+				known_remove(cs, gone);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&v->mu);
+		if (gone == NULL)
+			break;
+		mailbox_post(v->mb, frame_new("VmDeleted", hx_event_vm_deleted(
+		    gone, gone, NULL, ts), TOPIC_VM_EVENTS, NULL, gone));
+		free(gone);
+	}
 }
 
 /* Try to open cs; on failure schedule the next try with backoff. */
@@ -484,7 +537,7 @@ drop_conn(struct conn_state *cs)
 	conn = cs->conn;
 	cs->conn = NULL;
 	cs->lost = 0;
-	known_clear(cs);
+	/* Known states stay: the reconnection reports what changed. */
 	pthread_mutex_unlock(&cs->v->mu);
 	if (conn == NULL)
 		return;

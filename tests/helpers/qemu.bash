@@ -5,14 +5,14 @@
 #
 # Everything lives in one directory $QT under /tmp (mktemp -d, owned by
 # nobody): HOME and the XDG directories of the session, the VM's disk, a
-# copy of the programs and files horcruxd needs (the checkout may sit under
-# a directory nobody cannot enter, such as /root), and one data directory
-# per test. Processes are found through their pid files and through
-# XDG_RUNTIME_DIR=$QT/run in their environment, never by name, so nothing
-# else on the machine is touched.
+# copy of horcruxd and its files when the checkout is out of that user's
+# reach, and one data directory and log per test. Processes are found
+# through their pid files and through $QT in their environment, never by
+# name, so nothing else on the machine is touched.
 #
 # Variables set by qemu_session_setup (and exported for the tests):
-#   QT         the directory;  QVM  the domain's name
+#   QT    the directory           QVM   the domain's name
+#   QHXD  the horcruxd to run     QWEB, QSUPP  its web root, LSan suppressions
 
 QVM=hx-tcg
 QUSER=nobody
@@ -79,7 +79,7 @@ qemu_session_skip_reason() {
 			return
 		fi
 	done
-	if [ ! -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ]; then
+	if ! compgen -G '/usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so' >/dev/null; then
 		echo "libvirt's QEMU driver is not installed (libvirt-daemon-driver-qemu)"
 		return
 	fi
@@ -96,10 +96,17 @@ qemu_session_setup() {
 	QT=$(mktemp -d /tmp/hx-qemu.XXXXXX) || return 1
 	export QT QVM
 	chmod 755 "$QT"
-	mkdir -p "$QT/bin"
-	cp "$HXD" "$QT/bin/horcruxd"
-	cp "$HX_REPO/tests/lsan.supp" "$QT/bin/lsan.supp"
-	cp -r "$HX_REPO/share/web" "$QT/web"
+	chown "$QUSER:$QGROUP" "$QT"
+	# horcruxd runs as $QUSER: when the checkout is out of its reach
+	# (under /root, say), it runs from copies.
+	QHXD=$HXD QWEB=$HX_REPO/share/web QSUPP=$HX_REPO/tests/lsan.supp
+	if ! as_user test -x "$QHXD" -a -r "$QWEB/index.html" -a -r "$QSUPP"; then
+		mkdir "$QT/bin"
+		cp "$QHXD" "$QSUPP" "$QT/bin/"
+		cp -r "$QWEB" "$QT/bin/web"
+		QHXD=$QT/bin/horcruxd QWEB=$QT/bin/web QSUPP=$QT/bin/lsan.supp
+	fi
+	export QHXD QWEB QSUPP
 	truncate -s 64M "$QT/blank.raw"
 	cat >"$QT/$QVM.xml" <<-EOF
 	<domain type='qemu'>
@@ -126,8 +133,8 @@ qemu_session_setup() {
 
 # vm_running: make the VM run (start or resume it) and wait until it does.
 vm_running() {
-	local st i
-	for i in $(seq 1 100); do
+	local st
+	for _ in $(seq 1 100); do
 		st=$(vsh domstate "$QVM" 2>&1)
 		case "$st" in
 		running) return 0 ;;
@@ -145,23 +152,30 @@ vm_running() {
 }
 
 # session_pids: every process of this session still alive: the pid files
-# of libvirtd, virtlogd and the VM, and anything whose environment names
-# our XDG_RUNTIME_DIR (a libvirtd that lost its pid file).
+# of libvirtd, virtlogd and the VM, and anything whose environment points
+# into $QT (a libvirtd that lost its pid file; a capabilities probe
+# `qemu-system-* -machine none` orphaned by a libvirtd killed mid-probe).
 session_pids() {
 	local f p
 	{
 		for f in "$QT/run/libvirt/libvirtd.pid" \
 		    "$QT/run/libvirt/virtlogd.pid" \
 		    "$QT/run/libvirt/qemu/run/$QVM.pid"; do
-			[ -r "$f" ] && cat "$f" && echo
+			if [ -r "$f" ]; then
+				cat "$f"
+				echo
+			fi
 		done
 		for p in /proc/[0-9]*; do
-			tr '\0' '\n' 2>/dev/null <"$p/environ" |
-			    grep -qxF "XDG_RUNTIME_DIR=$QT/run" &&
-			    echo "${p#/proc/}"
+			if tr '\0' '\n' 2>/dev/null <"$p/environ" |
+			    grep -qE "^[A-Z_]+=${QT//./\\.}(/|\$)"; then
+				echo "${p#/proc/}"
+			fi
 		done
 	} | grep -E '^[0-9]+$' | sort -u | while read -r p; do
-		pid_alive "$p" && echo "$p"
+		if pid_alive "$p"; then
+			echo "$p"
+		fi
 	done
 }
 
@@ -172,11 +186,13 @@ qemu_session_teardown() {
 	local pids
 	[ -n "${QT:-}" ] && [ -d "$QT" ] || return 0
 	if [ -e "$QT/$QVM.xml" ]; then
-		vsh destroy "$QVM" >/dev/null 2>&1
-		vsh undefine "$QVM" >/dev/null 2>&1
+		vsh destroy "$QVM" >/dev/null 2>&1 || true	# may be stopped
+		vsh undefine "$QVM" >/dev/null 2>&1 || true
 	fi
-	pids=$(session_pids)
-	if [ -n "$pids" ]; then
+	# Twice: a libvirtd ended mid-probe leaves its probe behind.
+	for _ in 1 2; do
+		pids=$(session_pids)
+		[ -n "$pids" ] || break
 		# shellcheck disable=SC2086
 		kill -TERM $pids 2>/dev/null
 		# shellcheck disable=SC2086
@@ -184,9 +200,10 @@ qemu_session_teardown() {
 			# shellcheck disable=SC2086
 			kill -KILL $pids 2>/dev/null
 			# shellcheck disable=SC2086
-			wait_gone 5 $pids
+			wait_gone 5 $pids ||
+			    echo "session processes still alive: $pids" >&2
 		fi
-	fi
+	done
 	rm -rf "$QT"
 }
 
@@ -203,8 +220,8 @@ stat_of() {
 
 # start_session_daemon [ARGS...]: horcruxd as the session's user on
 # qemu:///session, with the variables of start_daemon (helpers/common),
-# so wait_ready and stop_daemon work unchanged. The sanitizer options of
-# tests/run go through env -i, the suppressions from our copy.
+# so its wait_ready and check_sanitizers apply. The sanitizer options of
+# tests/run cross env -i; LSan reads suppressions from $QSUPP.
 start_session_daemon() {
 	DDIR=$QT/hx-$BATS_TEST_NUMBER
 	mkdir -p "$DDIR"
@@ -218,13 +235,36 @@ start_session_daemon() {
 	"${cmd[@]}" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:halt_on_error=1}" \
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
-		LSAN_OPTIONS="suppressions=$QT/bin/lsan.supp:print_suppressions=0" \
-		"$QT/bin/horcruxd" -f --libvirt-uri qemu:///session \
+		LSAN_OPTIONS="suppressions=$QSUPP:print_suppressions=0" \
+		"$QHXD" -f --libvirt-uri qemu:///session \
 		--listen "127.0.0.1:$PORT" --socket "$SOCK" \
-		--data-dir "$DDIR/data" --web-root "$QT/web" \
+		--data-dir "$DDIR/data" --web-root "$QWEB" \
 		--log-level info "$@" >"$HXD_LOG" 2>&1 3>&- &
 	HXD_PID=$!
 	wait_ready
+}
+
+# stop_session_daemon: stop_daemon (helpers/common) with a bounded wait:
+# SIGTERM, up to 20 s for the exit (the leak check included), else
+# SIGKILL and a failure. Fails unless the exit status is 0 and the log
+# has no sanitizer report.
+stop_session_daemon() {
+	[ -n "${HXD_PID:-}" ] || return 0
+	local rc=0
+	kill -TERM "$HXD_PID" 2>/dev/null
+	if ! wait_gone 20 "$HXD_PID"; then
+		echo "horcruxd still running 20 s after SIGTERM; killing it" >&2
+		kill -KILL "$HXD_PID" 2>/dev/null
+		rc=137
+	fi
+	wait "$HXD_PID" || rc=$?
+	HXD_PID=
+	check_sanitizers || return 1
+	if [ "$rc" -ne 0 ]; then
+		echo "horcruxd exited with status $rc" >&2
+		tail -20 "$HXD_LOG" >&2
+		return 1
+	fi
 }
 
 # ws_start FILE TOPICS_JSON [SECONDS]: a WebSocket client as root@local
