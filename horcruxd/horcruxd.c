@@ -292,8 +292,9 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	mb = mailbox_new();
+	/* Before anything is allocated: refusing to start is an exit(). */
 	cache = open_identities(&opts, key);
+	mb = mailbox_new();
 	if ((worker = worker_start(db_path, key, opts.pam_service, NULL, mb,
 	    &err)) == NULL)
 		die(1, "%s", err);
