@@ -21,6 +21,7 @@
 #define SESSION_RX_MAX		(64 * 1024)	/* one client message */
 #define CLOSE_GRACE_S		3		/* to flush a close, then kill */
 #define CLOSE_TRY_AGAIN_LATER	1013
+#define SESSION_WRITE_BURST	32		/* frames per WRITEABLE */
 
 static uint64_t
 secs_to_ns(double s)
@@ -341,35 +342,52 @@ next_frame(struct session *s)
 	return NULL;
 }
 
+/*
+ * Write what is queued: several frames per WRITEABLE while the socket
+ * takes them whole (lws_send_pipe_choked), so a burst of metric frames
+ * costs one poll round-trip per few dozen frames instead of one each;
+ * once the kernel buffer is full, lws holds the rest and we wait.
+ */
 static int
 session_writeable(struct session *s)
 {
 	unsigned char	 ping[LWS_PRE + 2];
 	struct frame	*f;
-	int		 n;
+	int		 n, burst;
 
-	if (s->send_ping) {
-		/*
-		 * Not an empty payload: lws 4.1 does not report a pong that
-		 * echoes an empty ping, and the pong is how we know the peer
-		 * is alive.
-		 */
-		s->send_ping = 0;
-		memcpy(ping + LWS_PRE, "hx", 2);
-		if (lws_write(s->wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0)
+	for (burst = 0; burst < SESSION_WRITE_BURST; burst++) {
+		if (burst > 0 && lws_send_pipe_choked(s->wsi))
+			break;
+		if (s->send_ping) {
+			/*
+			 * Not an empty payload: lws 4.1 does not report a
+			 * pong that echoes an empty ping, and the pong is how
+			 * we know the peer is alive.
+			 */
+			s->send_ping = 0;
+			memcpy(ping + LWS_PRE, "hx", 2);
+			if (lws_write(s->wsi, ping + LWS_PRE, 2,
+			    LWS_WRITE_PING) < 0)
+				return -1;
+			continue;
+		}
+		if ((f = next_frame(s)) != NULL) {
+			n = lws_write(s->wsi, f->buf + LWS_PRE, f->len,
+			    LWS_WRITE_TEXT);
+			frame_unref(f);
+			if (n < 0)
+				return -1;
+			s->frames_sent++;
+			continue;
+		}
+		if (s->close_code != 0) {
+			lws_close_reason(s->wsi,
+			    (enum lws_close_status)s->close_code,
+			    (unsigned char *)(uintptr_t)s->close_reason,
+			    strlen(s->close_reason));
 			return -1;
-	} else if ((f = next_frame(s)) != NULL) {
-		n = lws_write(s->wsi, f->buf + LWS_PRE, f->len,
-		    LWS_WRITE_TEXT);
-		frame_unref(f);
-		if (n < 0)
-			return -1;
-		s->frames_sent++;
-	} else if (s->close_code != 0) {
-		lws_close_reason(s->wsi, (enum lws_close_status)s->close_code,
-		    (unsigned char *)(uintptr_t)s->close_reason,
-		    strlen(s->close_reason));
-		return -1;
+		}
+		break;
 	}
 	if (s->send_ping || s->qlen > 0 || s->nslots > 0 || s->close_code)
 		want_write(s);
