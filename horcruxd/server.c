@@ -49,11 +49,12 @@ take_inventory(struct server *srv, json_t *vms)
 		json_array_foreach(vms, k, e) {
 			id = json_string_value(json_object_get(e, "id"));
 			state = json_string_value(json_object_get(e, "state"));
-			if (id != NULL && state != NULL && strcmp(id,
-			    srv->vm_latest[i]->vm_id) == 0 &&
-			    (strcmp(state, "running") == 0 ||
-			    strcmp(state, "paused") == 0))
-				active = 1;
+			if (id == NULL || strcmp(id,
+			    srv->vm_latest[i]->vm_id) != 0)
+				continue;
+			active = state != NULL && (strcmp(state, "running") ==
+			    0 || strcmp(state, "paused") == 0);
+			break;
 		}
 		if (active) {
 			i++;
