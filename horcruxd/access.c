@@ -91,11 +91,6 @@ access_cache_snapshot(const struct access_cache *c)
 	return c->snap;
 }
 
-const unsigned char *
-access_cache_key(const struct access_cache *c)
-{
-	return c->key;
-}
 
 static const struct hx_store_user *
 find_user(const struct hx_store_snapshot *s, const char *name)
@@ -109,7 +104,7 @@ find_user(const struct hx_store_snapshot *s, const char *name)
 	return NULL;
 }
 
-int
+static int
 access_role_privs(const struct access_cache *c, const char *name,
     hx_privs *privs)
 {
@@ -221,23 +216,6 @@ access_release(struct identity *id)
 	memset(id, 0, sizeof *id);
 }
 
-void
-access_copy(struct identity *dst, const struct identity *src)
-{
-	*dst = *src;
-	dst->grants = NULL;
-	dst->kgrants = NULL;
-	if (src->ngrants > 0) {
-		dst->grants = xmalloc(src->ngrants * sizeof *dst->grants);
-		memcpy(dst->grants, src->grants,
-		    src->ngrants * sizeof *dst->grants);
-	}
-	if (src->nkgrants > 0) {
-		dst->kgrants = xmalloc(src->nkgrants * sizeof *dst->kgrants);
-		memcpy(dst->kgrants, src->kgrants,
-		    src->nkgrants * sizeof *dst->kgrants);
-	}
-}
 
 /* Fill id for API key cred (a key id); -1 if it is not valid now. */
 static int

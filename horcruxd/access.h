@@ -72,8 +72,6 @@ struct hx_store_snapshot *access_cache_swap(struct access_cache *c,
 void access_cache_retire(struct hx_store_snapshot *old);
 const struct hx_store_snapshot *access_cache_snapshot(
     const struct access_cache *c);
-/* The signing key, for tests of the token path and the worker. */
-const unsigned char *access_cache_key(const struct access_cache *c);
 
 /*
  * Authenticate the peer of wsi from its headers (and the Unix socket's
@@ -90,8 +88,6 @@ int access_resolve(struct access_cache *c, struct lws *wsi,
  */
 int access_refresh(struct access_cache *c, struct identity *id);
 void access_release(struct identity *id);
-/* Copy src into dst (grants duplicated); release dst afterwards. */
-void access_copy(struct identity *dst, const struct identity *src);
 
 /* May id use all of priv on ACL path (e.g. "/nodes", "/vms/web-1")? */
 int access_allowed(const struct identity *id, hx_privs priv,
@@ -109,8 +105,5 @@ json_t *access_privileges_json(const struct identity *id);
  */
 int access_user_covers_role(struct access_cache *c, const char *user,
     const char *role);
-/* Privileges of a role name (built-in or custom in the cache); 0 if none. */
-int access_role_privs(const struct access_cache *c, const char *name,
-    hx_privs *privs);
 
 #endif

@@ -224,7 +224,7 @@ reply_json_to(struct lws *wsi, struct conn *c, int status, json_t *obj,
 
 	if (status == 204 || obj == NULL) {
 		json_decref(obj);
-		return reply_raw(wsi, c, status == 204 ? 204 : status,
+		return reply_raw(wsi, c, status,
 		    "application/json", NULL, 0, now);
 	}
 	body = json_dumps(obj, HX_JSON_FLAGS | JSON_ENCODE_ANY);

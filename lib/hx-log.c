@@ -52,11 +52,6 @@ hx_log_open(const char *ident, enum hx_log_level level, FILE *stream)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
 
-void
-hx_log_set_level(enum hx_log_level level)
-{
-	log_level = level;
-}
 
 int
 hx_log_enabled(enum hx_log_level level)

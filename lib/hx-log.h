@@ -27,7 +27,6 @@ const char *hx_log_level_name(enum hx_log_level level);
 
 /* Send lines of at most `level` to stream (NULL: syslog) as `ident`. */
 void hx_log_open(const char *ident, enum hx_log_level level, FILE *stream);
-void hx_log_set_level(enum hx_log_level level);
 int hx_log_enabled(enum hx_log_level level);
 
 void hx_log(enum hx_log_level level, const char *fmt, ...) HX_PRINTF(2, 3);
