@@ -18,7 +18,9 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
 
-PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto sqlite3 libvirt libxml-2.0
+PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0
+TOP_PKGS := ncursesw
+CLI_PKGS := readline
 
 WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wno-unused-parameter -Werror
@@ -38,6 +40,8 @@ endif
 
 LIB_SRC		:= $(wildcard lib/*.c)
 HXD_SRC		:= $(wildcard horcruxd/*.c)
+TOP_SRC		:= $(wildcard horcrux-top/*.c)
+CLI_SRC		:= $(wildcard horcrux-cli/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/test-*.c)
 TOOL_SRC	:= $(wildcard tests/tools/*.c)
 BENCH_SRC	:= $(wildcard bench/*.c)
@@ -45,8 +49,10 @@ BENCH_SRC	:= $(wildcard bench/*.c)
 O		:= $(B)/obj
 LIB_OBJ		:= $(LIB_SRC:%.c=$(O)/%.o)
 HXD_OBJ		:= $(HXD_SRC:%.c=$(O)/%.o)
+TOP_OBJ		:= $(TOP_SRC:%.c=$(O)/%.o)
+CLI_OBJ		:= $(CLI_SRC:%.c=$(O)/%.o)
 LIBHX		:= $(B)/libhorcrux.a
-PROGS		:= $(B)/horcruxd
+PROGS		:= $(B)/horcruxd $(if $(TOP_SRC),$(B)/horcrux-top) $(if $(CLI_SRC),$(B)/horcrux-cli)
 UNITS		:= $(UNIT_SRC:%.c=$(B)/%)
 TOOLS		:= $(TOOL_SRC:%.c=$(B)/%)
 BENCHES		:= $(BENCH_SRC:%.c=$(B)/%)
@@ -90,7 +96,7 @@ clean:
 
 else
 # --- the real build ---------------------------------------------------------
-PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) $(TOP_PKGS) $(CLI_PKGS))
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lpam -lpthread -lm $(SAN_LIBS)
 CFLAGS		:= $(BASE) $(OPT) $(WARN) $(PKG_CFLAGS) \
 		   -DHX_DATADIR='"$(PREFIX)/share/horcrux"' $(EXTRA_CFLAGS)
@@ -118,6 +124,14 @@ $(LIBHX): $(LIB_OBJ)
 $(B)/horcruxd: $(HXD_OBJ) $(LIBHX)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/horcrux-top: $(TOP_OBJ) $(LIBHX)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs $(TOP_PKGS))
+
+$(B)/horcrux-cli: $(CLI_OBJ) $(LIBHX)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs $(CLI_PKGS))
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

@@ -207,25 +207,6 @@ open_identities(const struct options *o, const unsigned char *key)
 	return access_cache_new(snap, key);
 }
 
-static void
-dump_options(void)
-{
-	char	flag[128];
-	size_t	i;
-
-	for (i = 0; i < options_count; i++) {
-		const struct hx_opt *o = &options_table[i];
-
-		if (o->flags & HX_OPT_HIDDEN)
-			continue;
-		hx_config_flag_name(o->name, flag, sizeof flag);
-		printf("%s\t%s\t%c\t%s\t%s\n", o->name, flag,
-		    o->short_flag ? o->short_flag : '-',
-		    (o->flags & HX_OPT_CLI_ONLY) ? "flag" : "key",
-		    o->dflt ? o->dflt : "");
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -260,7 +241,7 @@ main(int argc, char **argv)
 		exit(0);
 	}
 	if (opts.dump_options) {
-		dump_options();
+		hx_config_dump(options_table, options_count, stdout);
 		exit(0);
 	}
 	if (opts.dump_routes) {

@@ -425,3 +425,22 @@ hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
 		fprintf(f, "\n");
 	}
 }
+
+void
+hx_config_dump(const struct hx_opt *table, size_t n, FILE *f)
+{
+	char	flag[128];
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		const struct hx_opt *o = &table[i];
+
+		if (o->flags & HX_OPT_HIDDEN)
+			continue;
+		hx_config_flag_name(o->name, flag, sizeof flag);
+		fprintf(f, "%s\t%s\t%c\t%s\t%s\n", o->name, flag,
+		    o->short_flag ? o->short_flag : '-',
+		    (o->flags & HX_OPT_CLI_ONLY) ? "flag" : "key",
+		    o->dflt ? o->dflt : "");
+	}
+}

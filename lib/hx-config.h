@@ -97,6 +97,12 @@ double hx_config_seconds(const struct hx_config *cfg, const char *name);
 void hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
     const char *synopsis, FILE *f);
 
+/*
+ * One line per visible option for the docs test: key, --flag, short flag
+ * (or -), "flag" or "key", default, tab-separated.
+ */
+void hx_config_dump(const struct hx_opt *table, size_t n, FILE *f);
+
 /* "node_interval" -> "node-interval" into out. */
 void hx_config_flag_name(const char *key, char *out, size_t outlen);
 

@@ -258,3 +258,26 @@ hx_parse_ll(const char *s, long long min, long long max, long long *out)
 	*out = v;
 	return 0;
 }
+
+char *
+hx_fmt_bytes(double v, char *out, size_t outlen)
+{
+	static const char units[] = "BKMGTPE";
+	size_t u = 0;
+
+	if (!(v >= 0)) {
+		hx_strlcpy(out, "-", outlen);
+		return out;
+	}
+	while (v >= 1000 && u + 1 < sizeof(units) - 1) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, outlen, "%.0fB", v);
+	else if (v < 9.95)
+		snprintf(out, outlen, "%.1f%c", v, units[u]);
+	else
+		snprintf(out, outlen, "%.0f%c", v, units[u]);
+	return out;
+}

@@ -80,6 +80,13 @@ char *hx_read_file(const char *path, size_t max, size_t *lenp);
  */
 int hx_parse_ll(const char *s, long long min, long long max, long long *out);
 
+/*
+ * Human units as top and virsh print them: 1024-based, one decimal below
+ * 10 ("1.5G", "12M", "512K", "0B"), into out (at least 8 bytes). A NaN
+ * or negative value prints as "-". Returns out.
+ */
+char *hx_fmt_bytes(double v, char *out, size_t outlen);
+
 #include "banned.h"
 
 #endif
