@@ -1,0 +1,493 @@
+/*
+ * horcrux-top.c - the live console: options, the connection to horcruxd
+ * and the one loop that polls the terminal and the WebSocket.
+ *
+ * Single-threaded on purpose: poll() over the tty and one socket, redraw
+ * when data arrived (at most every -d seconds) or a key was pressed, sleep
+ * otherwise. The daemon going away is a state, not an error: the last data
+ * stays on screen, dimmed, while we reconnect with backoff. Only the very
+ * first connection failing is fatal, because then there is nothing to show.
+ *
+ * Exit codes: 0 normal, 1 cannot reach the daemon or a runtime error,
+ * 2 usage, 3 authentication required or refused, 4 forbidden.
+ */
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "batch.h"
+#include "hx-client.h"
+#include "hx-config.h"
+#include "hx-util.h"
+#include "model.h"
+#include "screen.h"
+
+#define BACKOFF_FIRST_MS	500
+#define BACKOFF_MAX_MS		5000
+#define CONNECT_TIMEOUT_MS	3000
+#define REQUEST_TIMEOUT_MS	10000
+
+static const char *const subscribe_msg =
+    "{\"topics\":[\"node:metrics\",\"vm:metrics\",\"vm:status\","
+    "\"vm:events\",\"alerts\",\"notifications\"]}";
+
+static const struct hx_opt options_table[] = {
+	{ "connect", 'c', HX_OPT_STRING, NULL, 0, 0, NULL, "URL",
+	  "server: unix:PATH, ws(s)://HOST:PORT or http(s)://HOST:PORT "
+	  "(default: $HORCRUX_SERVER, client.conf, the local socket)",
+	  HX_OPT_CLI_ONLY, NULL },
+	{ "api_key_file", 0, HX_OPT_STRING, NULL, 0, 0, NULL, "FILE",
+	  "read the API key from FILE (default: $HORCRUX_API_KEY, "
+	  "$HORCRUX_TOKEN, client.conf)", HX_OPT_CLI_ONLY, NULL },
+	{ "delay", 'd', HX_OPT_SECONDS, "1", 0.1, 3600, NULL, "SECS",
+	  "redraw at most every SECS seconds", HX_OPT_CLI_ONLY, NULL },
+	{ "batch", 'b', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "batch mode: plain text snapshots on stdout, no curses",
+	  HX_OPT_CLI_ONLY, NULL },
+	{ "iterations", 'n', HX_OPT_INT, "0", 0, 1000000000, NULL, "N",
+	  "exit after N updates (0: never)", HX_OPT_CLI_ONLY, NULL },
+	{ "json", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "batch mode with one JSON object per update", HX_OPT_CLI_ONLY, NULL },
+	{ "no_color", 'C', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "no colours (also when NO_COLOR is set)", HX_OPT_CLI_ONLY, NULL },
+	{ "ascii", 'U', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "ASCII only (automatic when the locale is not UTF-8)",
+	  HX_OPT_CLI_ONLY, NULL },
+	{ "help", 'h', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "show this help and exit", HX_OPT_CLI_ONLY, NULL },
+	{ "version", 'V', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "show the version and exit", HX_OPT_CLI_ONLY, NULL },
+	{ "dump_options", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "list the options for the docs test", HX_OPT_CLI_ONLY | HX_OPT_HIDDEN,
+	  NULL },
+};
+
+struct top {
+	struct hx_server	 srv;
+	struct hx_client_conf	 conf;
+	struct hx_cred		 cred;
+	struct hx_ws		*ws;
+	struct top_model	 m;
+	struct top_ui		 ui;
+	int			 batch, json;
+	long long		 iterations, updates;
+	int64_t			 delay_ms;
+	int64_t			 last_draw;
+	int			 dirty;
+	int64_t			 backoff_ms;
+	int			 curses;
+	int64_t			 detail_at;	/* last detail fetch */
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static int64_t
+now_ms(void)
+{
+	return (int64_t)(hx_mono_ns() / 1000000);
+}
+
+static void HX_PRINTF(2, 3) __attribute__((noreturn))
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	screen_end();
+	fputs("horcrux-top: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+/* Exit code for a refused upgrade or request. */
+static int
+code_for_status(int status)
+{
+	return status == 401 ? 3 : status == 403 ? 4 : 1;
+}
+
+/* The daemon's JSON error message, or the status line. Caller frees. */
+static char *
+error_message(const struct hx_http_resp *r)
+{
+	json_t *o = json_loads(r->body ? r->body : "", 0, NULL);
+	const char *msg = json_string_value(json_object_get(o, "message"));
+	char *s = msg != NULL ? xstrdup(msg) : xasprintf("HTTP %d", r->status);
+
+	json_decref(o);
+	return s;
+}
+
+/* GET the VM list into the model; quietly keeps the old one on failure. */
+static void
+fetch_vm_list(struct top *t)
+{
+	struct hx_http_resp r;
+	char *err = NULL;
+
+	if (hx_http_request(&t->srv, &t->cred, "GET", "/api/vms", NULL,
+	    REQUEST_TIMEOUT_MS, &r, &err) < 0) {
+		free(err);
+		return;
+	}
+	if (r.status == 200) {
+		json_t *list = json_loads(r.body, 0, NULL);
+
+		model_set_vm_list(&t->m, list);
+		json_decref(list);
+		t->dirty = 1;
+	}
+	t->m.need_vm_list = 0;
+	hx_http_resp_release(&r);
+}
+
+static void
+fetch_detail(struct top *t)
+{
+	struct hx_http_resp r;
+	char *err = NULL, *id, *path;
+
+	if (t->ui.detail_id == NULL)
+		return;
+	id = hx_url_escape(t->ui.detail_id);
+	path = xasprintf("/api/vms/%s", id);
+	free(id);
+	t->detail_at = now_ms();
+	if (hx_http_request(&t->srv, &t->cred, "GET", path, NULL,
+	    REQUEST_TIMEOUT_MS, &r, &err) == 0) {
+		if (r.status == 200) {
+			json_decref(t->ui.detail);
+			t->ui.detail = json_loads(r.body, 0, NULL);
+		}
+		hx_http_resp_release(&r);
+	}
+	free(err);
+	free(path);
+	t->dirty = 1;
+}
+
+static void
+run_action(struct top *t)
+{
+	struct hx_http_resp r;
+	char *err = NULL, *id = hx_url_escape(t->ui.action_vm), *path;
+
+	path = xasprintf("/api/vms/%s/%s", id, t->ui.action);
+	free(id);
+	if (hx_http_request(&t->srv, &t->cred, "POST", path, NULL,
+	    REQUEST_TIMEOUT_MS, &r, &err) < 0) {
+		snprintf(t->ui.message, sizeof(t->ui.message), "%s %s failed: %s",
+		    t->ui.action, t->ui.action_vm, err);
+		t->ui.message_bad = 1;
+		free(err);
+	} else {
+		int good = r.status >= 200 && r.status < 300;
+		char *msg = good ? NULL : error_message(&r);
+
+		snprintf(t->ui.message, sizeof(t->ui.message), "%s %s: %s",
+		    t->ui.action, t->ui.action_vm, good ? "done" : msg);
+		t->ui.message_bad = !good;
+		free(msg);
+		hx_http_resp_release(&r);
+	}
+	t->ui.message_until = now_ms() + 6000;
+	free(path);
+	t->ui.action = NULL;
+}
+
+/*
+ * Try to connect once. Returns 0, or -1 with *err and *status (HTTP status
+ * of a refused upgrade, else 0).
+ */
+static int
+connect_once(struct top *t, int *status, char **err)
+{
+	t->ws = hx_ws_connect(&t->srv, &t->cred, CONNECT_TIMEOUT_MS, status,
+	    err);
+	if (t->ws == NULL)
+		return -1;
+	if (hx_ws_send(t->ws, subscribe_msg, strlen(subscribe_msg), err) < 0) {
+		hx_ws_close(t->ws);
+		t->ws = NULL;
+		return -1;
+	}
+	t->ui.connected = 1;
+	t->backoff_ms = 0;
+	fetch_vm_list(t);
+	t->dirty = 1;
+	return 0;
+}
+
+static void
+schedule_retry(struct top *t, const char *why)
+{
+	int64_t jitter;
+
+	t->backoff_ms = t->backoff_ms == 0 ? BACKOFF_FIRST_MS :
+	    t->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    t->backoff_ms * 2;
+	/* ±20 % so a fleet of consoles does not reconnect in step. */
+	jitter = (int64_t)((double)t->backoff_ms * 0.4 *
+	    ((double)random() / RAND_MAX - 0.5));
+	t->ui.retry_at = now_ms() + t->backoff_ms + jitter;
+	t->ui.connected = 0;
+	snprintf(t->ui.message, sizeof(t->ui.message), "connection lost: %s",
+	    why);
+	t->ui.message_bad = 1;
+	t->ui.message_until = t->ui.retry_at + 1000;
+	t->dirty = 1;
+	if (t->batch)
+		fprintf(stderr, "horcrux-top: %s; reconnecting\n", why);
+}
+
+/* Read everything the socket has. Returns 1 when a NodeMetrics arrived. */
+static int
+read_ws(struct top *t)
+{
+	char *msg, *err = NULL;
+	size_t len;
+	int r, node = 0;
+
+	while ((r = hx_ws_read(t->ws, &msg, &len, &err)) == 1) {
+		int ch;
+
+		/* Paused: metrics wait; status and notes still count. */
+		if (t->ui.paused && !t->batch &&
+		    (strstr(msg, "\"type\":\"NodeMetrics\"") != NULL ||
+		    strstr(msg, "\"type\":\"VmMetrics\"") != NULL)) {
+			free(msg);
+			continue;
+		}
+		ch = model_apply(&t->m, msg, len, now_ms());
+		free(msg);
+		if (ch & TOP_CH_NODE)
+			node = 1;
+		if (ch != 0)
+			t->dirty = 1;
+	}
+	if (r < 0) {
+		hx_ws_close(t->ws);
+		t->ws = NULL;
+		schedule_retry(t, err);
+		free(err);
+	}
+	return node;
+}
+
+static void
+draw(struct top *t, int64_t now)
+{
+	screen_draw(&t->ui, now);
+	t->last_draw = now;
+	t->dirty = 0;
+}
+
+/* Batch mode: print on each NodeMetrics, at most every delay. */
+static int
+batch_update(struct top *t, int64_t now)
+{
+	/* 10 % slack: a 1 s sampler is not exactly 1000 ms apart. */
+	if (t->last_draw != 0 && now - t->last_draw < t->delay_ms * 9 / 10)
+		return 0;
+	if (t->json)
+		batch_print_json(&t->m, stdout);
+	else
+		batch_print_text(&t->m, stdout);
+	t->last_draw = now;
+	t->updates++;
+	return t->iterations > 0 && t->updates >= t->iterations;
+}
+
+static int
+loop(struct top *t)
+{
+	for (;;) {
+		struct pollfd pfd[2];
+		int64_t now = now_ms(), wake = now + 1000, next;
+		int nfd = 0, timeout, i, key, flags = 0;
+
+		if (got_signal)
+			return 0;
+		if (t->ws == NULL && now >= t->ui.retry_at) {
+			int status;
+			char *err = NULL;
+
+			if (connect_once(t, &status, &err) < 0) {
+				schedule_retry(t, err);
+				free(err);
+			}
+			continue;
+		}
+		if (t->ws == NULL && t->ui.retry_at < wake)
+			wake = t->ui.retry_at;
+		if (!t->batch && t->dirty) {
+			if (now - t->last_draw >= t->delay_ms) {
+				draw(t, now);
+				continue;
+			}
+			if (t->last_draw + t->delay_ms < wake)
+				wake = t->last_draw + t->delay_ms;
+		}
+		if (!t->batch && (next = screen_next_change(&t->ui, now)) != 0 &&
+		    next < wake)
+			wake = next + 1;
+		if (t->batch)
+			wake = t->ws == NULL ? t->ui.retry_at : now + 60000;
+
+		if (!t->batch) {
+			pfd[nfd].fd = STDIN_FILENO;
+			pfd[nfd++].events = POLLIN;
+		}
+		if (t->ws != NULL) {
+			pfd[nfd].fd = hx_ws_fd(t->ws);
+			pfd[nfd++].events = POLLIN;
+		}
+		timeout = wake > now ? (int)(wake - now) : 0;
+		if (poll(pfd, (nfds_t)nfd, timeout) < 0 && errno != EINTR)
+			die(1, "poll: %s", strerror(errno));
+		if (got_signal)
+			return 0;
+		now = now_ms();
+		for (i = 0; i < nfd; i++) {
+			if (pfd[i].fd == STDIN_FILENO) {
+				/* A dead tty: leave now, never spin on it. */
+				if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+					return 0;
+			} else if (pfd[i].revents != 0 && t->ws != NULL) {
+				int node = read_ws(t);
+
+				if (t->batch && node && batch_update(t, now))
+					return 0;
+			}
+		}
+		if (t->m.need_vm_list && t->ws != NULL)
+			fetch_vm_list(t);
+		if (t->batch)
+			continue;
+		if (t->ui.view == VIEW_DETAIL && t->ws != NULL &&
+		    now - t->detail_at >= 2000)
+			fetch_detail(t);
+		while ((key = getch()) != ERR)
+			flags |= screen_key(&t->ui, key);
+		if (flags & KEY_R_QUIT)
+			return 0;
+		if (flags & KEY_R_ACTION)
+			run_action(t);
+		if (flags & KEY_R_DETAIL) {
+			json_decref(t->ui.detail);
+			t->ui.detail = NULL;
+			fetch_detail(t);
+		}
+		if (flags & KEY_R_REPAINT)
+			clearok(curscr, TRUE);
+		if (flags != 0)
+			draw(t, now_ms());
+		else if (t->ui.retry_at > now || screen_next_change(&t->ui, now) ||
+		    now - t->last_draw >= 1000)
+			t->dirty = 1;	/* countdowns, flashes, data age */
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct hx_config cfg;
+	struct top t;
+	struct sigaction sa;
+	char *err = NULL;
+	int status, ascii;
+
+	setlocale(LC_ALL, "");
+	memset(&t, 0, sizeof(t));
+	hx_config_init(&cfg, options_table, HX_ARRAY_SIZE(options_table));
+	if (hx_config_parse_args(&cfg, argc, argv, &err) != 0) {
+		fprintf(stderr, "horcrux-top: %s\nTry 'horcrux-top --help'.\n",
+		    err);
+		exit(2);
+	}
+	if (hx_config_int(&cfg, "help")) {
+		hx_config_usage(options_table, HX_ARRAY_SIZE(options_table),
+		    "horcrux-top", "[options]", stdout);
+		printf("\nKeys: q quit, h help (inside). Credentials come from "
+		    "$HORCRUX_API_KEY,\n$HORCRUX_TOKEN or client.conf, never "
+		    "from the command line.\n");
+		exit(0);
+	}
+	if (hx_config_int(&cfg, "version")) {
+		printf("horcrux-top %s\n", HX_VERSION);
+		exit(0);
+	}
+	if (hx_config_int(&cfg, "dump_options")) {
+		hx_config_dump(options_table, HX_ARRAY_SIZE(options_table),
+		    stdout);
+		exit(0);
+	}
+	t.json = (int)hx_config_int(&cfg, "json");
+	t.batch = (int)hx_config_int(&cfg, "batch") || t.json;
+	t.iterations = hx_config_int(&cfg, "iterations");
+	t.delay_ms = (int64_t)(hx_config_seconds(&cfg, "delay") * 1000);
+	ascii = (int)hx_config_int(&cfg, "ascii") ||
+	    strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
+	if (hx_client_conf_load(&t.conf, hx_config_str(&cfg, "connect"),
+	    hx_config_str(&cfg, "api_key_file"), &err) < 0)
+		die(1, "%s", err);
+	if (hx_server_parse(t.conf.server, &t.srv, &err) < 0)
+		die(t.conf.server != NULL ? 2 : 1, "%s", err);
+	t.cred.api_key = t.conf.api_key;
+	t.cred.token = t.conf.token;
+	if (!t.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+		die(2, "the screen needs a terminal; use -b for batch output");
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	srandom((unsigned)(hx_mono_ns() ^ (uint64_t)getpid()));
+
+	model_init(&t.m);
+	t.ui.m = &t.m;
+	t.ui.sort = COL_CPU;
+	hx_strlcpy(t.ui.server, t.srv.display, sizeof(t.ui.server));
+
+	/* Nothing to show without a first connection: say why and stop. */
+	if (connect_once(&t, &status, &err) < 0)
+		die(code_for_status(status), "%s", err);
+	if (!t.batch) {
+		screen_init(&t.ui, (int)hx_config_int(&cfg, "no_color"), ascii);
+		t.curses = 1;
+	}
+	loop(&t);
+	if (t.curses)
+		screen_end();
+	if (got_signal && got_signal != SIGINT && !t.batch)
+		fprintf(stderr, "horcrux-top: %s\n", strsignal(got_signal));
+	hx_ws_close(t.ws);
+	screen_ui_release(&t.ui);
+	model_release(&t.m);
+	hx_server_release(&t.srv);
+	hx_client_conf_release(&t.conf);
+	hx_config_release(&cfg);
+	return 0;
+}

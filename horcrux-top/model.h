@@ -1,0 +1,116 @@
+/*
+ * model.h - what horcrux-top knows about the host and its VMs: the newest
+ * NodeMetrics, one row per VM or container, recent status events, the
+ * newest alert or notification. Fed with raw WebSocket messages and the
+ * REST VM list; read by the screen and the batch printers. No drawing and
+ * no I/O here.
+ */
+#ifndef TOP_MODEL_H
+#define TOP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* VM table columns, in screen order. */
+enum top_col {
+	COL_NAME,
+	COL_STATE,
+	COL_CPU,
+	COL_MEMPCT,
+	COL_MEM,
+	COL_DISK_RD,
+	COL_DISK_WR,
+	COL_NET_RX,
+	COL_NET_TX,
+	COL_COUNT
+};
+
+struct top_col_info {
+	const char	*title;
+	int		 width;
+	int		 numeric;	/* right-aligned, sorted descending first */
+	int		 bytes;		/* human units */
+};
+extern const struct top_col_info top_cols[COL_COUNT];
+
+#define TOP_VM_EVENTS	8
+
+struct top_vm {
+	char		*id;
+	char		*name;
+	char		 state[16];
+	int		 container;
+	int		 vcpus;		/* 0: unknown */
+	double		 v[COL_COUNT];	/* numeric columns; NAN when unknown */
+	int		 has_metrics;
+	int64_t		 flash_until;	/* monotonic ms: highlight the row */
+	struct {
+		int64_t	 wall_ms;
+		char	 text[48];	/* "running → paused by alice" */
+	} ev[TOP_VM_EVENTS];
+	int		 nev;		/* newest first */
+	int		 listed;	/* mark for the VM list refresh */
+};
+
+struct top_model {
+	json_t		*node;		/* data of the newest NodeMetrics, or NULL */
+	int64_t		 node_mono_ms;	/* when it arrived */
+	int64_t		 data_mono_ms;	/* newest data of any kind */
+	struct top_vm	*vms;
+	size_t		 nvms, avms;
+	char		 note[256];	/* newest alert or notification */
+	int		 note_level;	/* 0 info, 1 warning, 2 error */
+	char		 hidden[256];	/* "not shown: ..." (forbidden topics) */
+	char		 user[128];	/* from the Connected notification */
+	int		 need_vm_list;	/* a VM appeared or went: refetch */
+};
+
+/* What model_apply changed. */
+#define TOP_CH_NODE	0x1
+#define TOP_CH_VMS	0x2
+#define TOP_CH_NOTE	0x4
+#define TOP_CH_SUBSCRIBED 0x8
+
+void model_init(struct top_model *m);
+void model_release(struct top_model *m);
+
+/*
+ * Apply one WebSocket message (a JSON object {type, data}). now_ms is the
+ * monotonic clock, for flashes. Returns TOP_CH_* flags; an unparsable
+ * message changes nothing and returns 0.
+ */
+int model_apply(struct top_model *m, const char *msg, size_t len,
+    int64_t now_ms);
+
+/*
+ * Replace the VM set with the REST list (GET /api/vms: [{id, name, state,
+ * vcpus, memory_max_bytes, container}]); metrics already received are kept
+ * for VMs still present. Returns 0, or -1 if list is not an array.
+ */
+int model_set_vm_list(struct top_model *m, json_t *list);
+
+/* The VM with this id, or NULL. */
+struct top_vm *model_vm(struct top_model *m, const char *id);
+
+/* Counts for the header: running VMs and containers, and all of them. */
+void model_vm_counts(const struct top_model *m, int *running, int *total);
+
+/*
+ * Fill idx with the rows whose name contains filter (case-insensitive;
+ * NULL or "" for all), ordered by column col (descending for numbers,
+ * ascending for text, reversed by invert; ties by name). idx must hold
+ * m->nvms entries. Returns the number of rows.
+ */
+size_t model_view(const struct top_model *m, enum top_col col, int invert,
+    const char *filter, size_t *idx);
+
+/* Text of one cell for column col into out ("-" when unknown). */
+void model_cell(const struct top_vm *vm, enum top_col col, char *out,
+    size_t outlen);
+
+/* A number from the NodeMetrics data, or NAN when absent or null. */
+double model_node_num(const struct top_model *m, const char *key);
+
+#endif

@@ -1,0 +1,1004 @@
+/*
+ * screen.c - horcrux-top's drawing and keys (htop and virt-top are the
+ * references). One draw pass erases the window and repaints it from the
+ * model, then wnoutrefresh/doupdate let curses send only what changed, so
+ * an idle host costs a few bytes per frame. Levels have a colour and a
+ * glyph (| good, = moderate, # warning, ! critical) so monochrome terminals
+ * and NO_COLOR lose nothing. Text from the daemon (VM names, messages) is
+ * printed through put_text, which never lets a control character reach the
+ * terminal.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+#include "hx-util.h"
+#include "screen.h"
+
+enum {
+	PAIR_GOOD = 1,
+	PAIR_MODERATE,
+	PAIR_WARNING,
+	PAIR_CRITICAL,
+	PAIR_LABEL,
+	PAIR_TITLE,
+	PAIR_DIM,
+};
+
+static int use_color;
+static int ascii_only;
+static int stale;	/* disconnected: everything dim */
+
+static const char level_glyph[4] = { '|', '=', '#', '!' };
+static const char *level_name[4] = { "good", "moderate", "warning",
+    "critical" };
+
+static int
+level_of(double pct)
+{
+	if (!(pct >= 50))
+		return 0;
+	if (pct < 75)
+		return 1;
+	return pct < 90 ? 2 : 3;
+}
+
+static attr_t
+level_attr(int level)
+{
+	attr_t a = level == 3 ? A_BOLD : 0;
+
+	if (use_color)
+		a |= COLOR_PAIR(PAIR_GOOD + level);
+	return a;
+}
+
+static attr_t
+base_attr(void)
+{
+	return stale ? A_DIM : 0;
+}
+
+void
+screen_init(struct top_ui *ui, int no_color, int ascii)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	initscr();
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	use_color = !no_color && (nc == NULL || *nc == '\0') && has_colors();
+	if (use_color) {
+		start_color();
+		use_default_colors();
+		init_pair(PAIR_GOOD, COLOR_GREEN, -1);
+		init_pair(PAIR_MODERATE, COLOR_YELLOW, -1);
+		/* Orange where the terminal has it, else magenta. */
+		init_pair(PAIR_WARNING, COLORS >= 256 ? 208 : COLOR_MAGENTA, -1);
+		init_pair(PAIR_CRITICAL, COLOR_RED, -1);
+		init_pair(PAIR_LABEL, COLOR_CYAN, -1);
+		init_pair(PAIR_TITLE, COLOR_BLACK, COLOR_CYAN);
+		init_pair(PAIR_DIM, COLOR_BLUE, -1);
+	}
+	ascii_only = ascii;
+	ui->color = use_color;
+	ui->ascii = ascii;
+}
+
+void
+screen_end(void)
+{
+	if (!isendwin()) {
+		curs_set(1);
+		endwin();
+	}
+}
+
+/*
+ * Print s at (y, x) in exactly width columns (padded; cut with '~' when
+ * longer), right-aligned when right is set. Multibyte text is measured
+ * by wcwidth; control characters and, in ASCII mode, anything non-ASCII
+ * become '?'.
+ */
+static void
+put_text(int y, int x, int width, const char *s, int right)
+{
+	wchar_t wbuf[256];
+	int cols = 0, n = 0, i;
+	mbstate_t st;
+	const char *p = s;
+
+	if (width <= 0)
+		return;
+	memset(&st, 0, sizeof(st));
+	while (*p != '\0' && n < (int)HX_ARRAY_SIZE(wbuf) - 1) {
+		wchar_t wc;
+		size_t k = mbrtowc(&wc, p, strlen(p), &st);
+		int w;
+
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+			wc = L'?';
+			k = 1;
+			memset(&st, 0, sizeof(st));
+		}
+		p += k;
+		if ((ascii_only && wc > 0x7e) || wc < 0x20 || wc == 0x7f ||
+		    (wc >= 0x80 && wc < 0xa0))
+			wc = L'?';
+		w = wcwidth(wc);
+		if (w < 0) {
+			wc = L'?';
+			w = 1;
+		}
+		if (cols + w > width) {
+			/* Cut: the last column shows the cut. */
+			while (n > 0 && cols > width - 1)
+				cols -= wcwidth(wbuf[--n]);
+			wbuf[n++] = L'~';
+			cols++;
+			break;
+		}
+		wbuf[n++] = wc;
+		cols += w;
+	}
+	wbuf[n] = L'\0';
+	if (right) {
+		for (i = 0; i < width - cols; i++)
+			mvaddch(y, x + i, ' ');
+		mvaddwstr(y, x + width - cols, wbuf);
+	} else {
+		mvaddwstr(y, x, wbuf);
+		for (i = cols; i < width; i++)
+			mvaddch(y, x + i, ' ');
+	}
+}
+
+static void
+put_textf(int y, int x, int width, const char *fmt, ...) HX_PRINTF(4, 5);
+
+static void
+put_textf(int y, int x, int width, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put_text(y, x, width, buf, 0);
+}
+
+/*
+ * An htop meter: LABEL[|||||      text] in width columns, filled to pct
+ * with the level's glyph and colour; text sits at the right inside it.
+ */
+static void
+draw_bar(int y, int x, int width, const char *label, double pct,
+    const char *text)
+{
+	int lw = (int)strlen(label), inner = width - lw - 2, fill, tl, i;
+	int lvl = level_of(pct);
+
+	if (inner < 4)
+		return;
+	attrset(base_attr() | (use_color ? COLOR_PAIR(PAIR_LABEL) : 0));
+	mvaddstr(y, x, label);
+	attrset(base_attr() | A_BOLD);
+	mvaddch(y, x + lw, '[');
+	mvaddch(y, x + width - 1, ']');
+	fill = isnan(pct) ? 0 : (int)lround(fmin(pct, 100) / 100.0 * inner);
+	tl = (int)strlen(text);
+	if (tl > inner)
+		tl = inner;
+	for (i = 0; i < inner; i++) {
+		int in_text = i >= inner - tl;
+
+		if (in_text) {
+			attrset(base_attr() | A_BOLD);
+			mvaddch(y, x + lw + 1 + i,
+			    (chtype)(unsigned char)text[i - (inner - tl)]);
+		} else if (i < fill) {
+			attrset(base_attr() | level_attr(lvl));
+			mvaddch(y, x + lw + 1 + i, (chtype)level_glyph[lvl]);
+		} else {
+			attrset(base_attr());
+			mvaddch(y, x + lw + 1 + i, ' ');
+		}
+	}
+	attrset(A_NORMAL);
+}
+
+static void
+fmt_pct(double v, char *out, size_t n)
+{
+	if (isnan(v))
+		hx_strlcpy(out, "-", n);
+	else
+		snprintf(out, n, "%.1f%%", v);
+}
+
+static void
+fmt_uptime(double s, char *out, size_t n)
+{
+	long t = isnan(s) ? -1 : (long)s;
+
+	if (t < 0)
+		hx_strlcpy(out, "-", n);
+	else if (t >= 86400)
+		snprintf(out, n, "%ldd %02ld:%02ld:%02ld", t / 86400,
+		    t % 86400 / 3600, t % 3600 / 60, t % 60);
+	else
+		snprintf(out, n, "%02ld:%02ld:%02ld", t / 3600, t % 3600 / 60,
+		    t % 60);
+}
+
+static void
+draw_title(struct top_ui *ui, int64_t now, int cols)
+{
+	const char *host = ui->m->node ? json_string_value(json_object_get(
+	    ui->m->node, "hostname")) : NULL;
+	char conn[64], age[32], clock[16], left[400];
+
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (ui->connected)
+		snprintf(conn, sizeof(conn), "%s connected",
+		    ascii_only ? "*" : "\u25cf");
+	else if (ui->retry_at > now)
+		snprintf(conn, sizeof(conn), "%s reconnecting in %.0fs",
+		    ascii_only ? "o" : "\u25cb",
+		    ceil((double)(ui->retry_at - now) / 1000.0));
+	else
+		snprintf(conn, sizeof(conn), "%s connecting",
+		    ascii_only ? "o" : "\u25cb");
+	if (ui->m->data_mono_ms == 0)
+		hx_strlcpy(age, "no data yet", sizeof(age));
+	else
+		snprintf(age, sizeof(age), "data %.1fs ago",
+		    (double)(now - ui->m->data_mono_ms) / 1000.0);
+	localtime_r(&t, &tm);
+	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	snprintf(left, sizeof(left), " %s  %s  %s%s%s", host ? host : ui->server,
+	    conn, age, ui->paused ? "  PAUSED" : "",
+	    ui->m->user[0] ? "  " : "");
+	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
+	put_text(0, 0, cols, left, 0);
+	if (ui->m->user[0] && cols > (int)strlen(left) + 20)
+		put_text(0, (int)strlen(left) - 1, cols - (int)strlen(left) - 10,
+		    ui->m->user, 0);
+	if (cols > 40)
+		put_text(0, cols - 9, 9, clock, 1);
+	attrset(A_NORMAL);
+}
+
+/* Per-CPU bars, or a compact grid of one cell per CPU when there are many.
+ * Returns the rows used. */
+static int
+draw_cpus(struct top_ui *ui, int y, int cols)
+{
+	json_t *per = json_object_get(ui->m->node, "cpu_per_core");
+	size_t n = json_array_size(per), i;
+	int ncol = cols >= 160 ? 4 : cols >= 80 ? 2 : cols >= 50 ? 2 : 1;
+	int rows = (int)((n + (size_t)ncol - 1) / (size_t)ncol);
+	int w = cols / ncol;
+
+	if (n == 0)
+		return 0;
+	if (rows > 4) {
+		/* A grid: each CPU is its level glyph; a digit row would be
+		 * unreadable on 100+ CPUs and the total bar carries the sum. */
+		int per_line = cols - 6, used = 0;
+
+		for (i = 0; i < n; i++) {
+			double v = json_number_value(json_array_get(per, i));
+			int lvl = level_of(v);
+			int cy = y + (int)i / per_line, cx = 6 + (int)i % per_line;
+
+			if (i % (size_t)per_line == 0) {
+				attrset(base_attr() | (use_color ?
+				    COLOR_PAIR(PAIR_LABEL) : 0));
+				mvaddstr(cy, 0, i == 0 ? "CPUs " : "     ");
+				used++;
+			}
+			attrset(base_attr() | level_attr(lvl));
+			mvaddch(cy, cx, v < 5 ? '.' : (chtype)level_glyph[lvl]);
+		}
+		attrset(A_NORMAL);
+		return used;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *v = json_array_get(per, i);
+		double pct = json_is_number(v) ? json_number_value(v) : NAN;
+		char label[24], text[16];
+
+		snprintf(label, sizeof(label), "%3zu", i);
+		fmt_pct(pct, text, sizeof(text));
+		draw_bar(y + (int)i / ncol, (int)(i % (size_t)ncol) * w, w - 1,
+		    label, pct, text);
+	}
+	return rows;
+}
+
+/* The meters and the host figures; returns the rows used. */
+static int
+draw_meters(struct top_ui *ui, int y, int cols)
+{
+	struct top_model *m = ui->m;
+	json_t *disks = json_object_get(m->node, "disks"), *d, *la;
+	int lw = cols >= 70 ? cols / 2 : cols, ly = y, ry = y, rx;
+	char text[96], a[32], b[16], c[16];
+	int running, total;
+	size_t i;
+
+	fmt_pct(model_node_num(m, "cpu_usage"), text, sizeof(text));
+	draw_bar(ly++, 0, lw - 1, "CPU", model_node_num(m, "cpu_usage"), text);
+	fmt_pct(model_node_num(m, "memory_usage"), a, sizeof(a));
+	snprintf(text, sizeof(text), "%s %s/%s", a,
+	    hx_fmt_bytes(model_node_num(m, "memory_used_bytes"), b, sizeof(b)),
+	    hx_fmt_bytes(model_node_num(m, "memory_total_bytes"), c, sizeof(c)));
+	draw_bar(ly++, 0, lw - 1, "Mem", model_node_num(m, "memory_usage"),
+	    text);
+	fmt_pct(model_node_num(m, "swap_usage"), a, sizeof(a));
+	snprintf(text, sizeof(text), "%s %s/%s", a,
+	    hx_fmt_bytes(model_node_num(m, "swap_used_bytes"), b, sizeof(b)),
+	    hx_fmt_bytes(model_node_num(m, "swap_total_bytes"), c, sizeof(c)));
+	draw_bar(ly++, 0, lw - 1, "Swp", model_node_num(m, "swap_usage"), text);
+	json_array_foreach(disks, i, d) {
+		const char *mount = json_string_value(json_object_get(d, "mount"));
+		json_t *u = json_object_get(d, "usage");
+		double pct = json_is_number(u) ? json_number_value(u) : NAN;
+		char label[24];
+
+		if (mount == NULL || i >= 4)
+			break;
+		snprintf(label, sizeof(label), "%-3.12s", mount);
+		fmt_pct(pct, a, sizeof(a));
+		snprintf(text, sizeof(text), "%s %s/%s", a,
+		    hx_fmt_bytes(json_number_value(json_object_get(d,
+		    "used_bytes")), b, sizeof(b)),
+		    hx_fmt_bytes(json_number_value(json_object_get(d,
+		    "total_bytes")), c, sizeof(c)));
+		draw_bar(ly++, 0, lw - 1, label, pct, text);
+	}
+
+	/* Figures: beside the meters when wide, under them otherwise. */
+	rx = lw < cols ? lw + 1 : 0;
+	if (rx == 0)
+		ry = ly;
+	attrset(base_attr());
+	la = json_object_get(m->node, "load_average");
+	snprintf(text, sizeof(text), "Load average: %.2f %.2f %.2f",
+	    json_number_value(json_array_get(la, 0)),
+	    json_number_value(json_array_get(la, 1)),
+	    json_number_value(json_array_get(la, 2)));
+	put_text(ry++, rx, cols - rx, json_array_size(la) == 3 ? text :
+	    "Load average: -", 0);
+	fmt_uptime(model_node_num(m, "uptime_seconds"), a, sizeof(a));
+	put_textf(ry++, rx, cols - rx, "Uptime: %s   CPUs: %.0f", a,
+	    model_node_num(m, "cpu_cores"));
+	model_vm_counts(m, &running, &total);
+	put_textf(ry++, rx, cols - rx, "VMs: %d running / %d total", running,
+	    total);
+	put_textf(ry++, rx, cols - rx, "Disk: R %s/s  W %s/s",
+	    hx_fmt_bytes(model_node_num(m, "disk_read_bps"), a, sizeof(a)),
+	    hx_fmt_bytes(model_node_num(m, "disk_write_bps"), b, sizeof(b)));
+	put_textf(ry++, rx, cols - rx, "Net:  RX %s/s  TX %s/s",
+	    hx_fmt_bytes(model_node_num(m, "network_rx_bps"), a, sizeof(a)),
+	    hx_fmt_bytes(model_node_num(m, "network_tx_bps"), b, sizeof(b)));
+	attrset(A_NORMAL);
+	return (ry > ly ? ry : ly) - y;
+}
+
+/* Which columns fit in cols; returns how many (from the left) and sets the
+ * NAME width. */
+static int
+table_layout(int cols, int *name_w)
+{
+	int used = 1 + top_cols[COL_NAME].width, n = 1;
+
+	while (n < COL_COUNT && used + 1 + top_cols[n].width <= cols) {
+		used += 1 + top_cols[n].width;
+		n++;
+	}
+	/* Give what is left to the name, up to 32 columns. */
+	*name_w = top_cols[COL_NAME].width + (cols - used < 16 ? cols - used : 16);
+	return n;
+}
+
+static const struct top_vm *
+selected_vm(struct top_ui *ui, size_t *idx, size_t n, size_t *pos)
+{
+	size_t i;
+
+	for (i = 0; i < n && ui->sel_id != NULL; i++)
+		if (strcmp(ui->m->vms[idx[i]].id, ui->sel_id) == 0) {
+			*pos = i;
+			return &ui->m->vms[idx[i]];
+		}
+	*pos = 0;
+	if (n == 0)
+		return NULL;
+	free(ui->sel_id);
+	ui->sel_id = xstrdup(ui->m->vms[idx[0]].id);
+	return &ui->m->vms[idx[0]];
+}
+
+static attr_t
+state_attr(const char *state)
+{
+	if (!use_color)
+		return strcmp(state, "crashed") == 0 ? A_BOLD : 0;
+	if (strcmp(state, "running") == 0)
+		return COLOR_PAIR(PAIR_GOOD);
+	if (strcmp(state, "paused") == 0 || strcmp(state, "suspended") == 0)
+		return COLOR_PAIR(PAIR_MODERATE);
+	if (strcmp(state, "crashed") == 0)
+		return COLOR_PAIR(PAIR_CRITICAL) | A_BOLD;
+	return COLOR_PAIR(PAIR_DIM);
+}
+
+static void
+draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
+{
+	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos, i;
+	int name_w, ncols = table_layout(cols, &name_w), c, x;
+
+	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
+	selected_vm(ui, idx, n, &pos);
+
+	/* Header, the sort column marked by an arrow (and colour). */
+	attrset(A_REVERSE | A_BOLD);
+	mvhline(y, 0, ' ', cols);
+	for (c = 0, x = 1; c < ncols; c++) {
+		int w = c == COL_NAME ? name_w : top_cols[c].width;
+		char title[32];
+
+		snprintf(title, sizeof(title), "%s%s", top_cols[c].title,
+		    (int)ui->sort == c ? (ui->invert ?
+		    (ascii_only ? "^" : "\u25b2") : (ascii_only ? "v" :
+		    "\u25bc")) : "");
+		if ((int)ui->sort == c && use_color)
+			attrset(COLOR_PAIR(PAIR_TITLE) | A_BOLD);
+		put_text(y, x, w, title, top_cols[c].numeric);
+		attrset(A_REVERSE | A_BOLD);
+		x += w + 1;
+	}
+	attrset(A_NORMAL);
+	y++;
+	rows--;
+
+	if (rows <= 0)
+		goto out;
+	if (pos < ui->scroll)
+		ui->scroll = pos;
+	if (pos >= ui->scroll + (size_t)rows)
+		ui->scroll = pos - (size_t)rows + 1;
+	if (ui->scroll > 0 && ui->scroll + (size_t)rows > n)
+		ui->scroll = n > (size_t)rows ? n - (size_t)rows : 0;
+	if (n == 0) {
+		attrset(base_attr());
+		put_text(y, 1, cols - 1, ui->filter[0] ? "no VM matches the filter" :
+		    ui->m->nvms == 0 ? "no VMs (or none you may see)" : "", 0);
+	}
+	for (i = ui->scroll; i < n && (int)(i - ui->scroll) < rows; i++) {
+		const struct top_vm *vm = &ui->m->vms[idx[i]];
+		int row = y + (int)(i - ui->scroll), flash = vm->flash_until > now;
+		attr_t ra = base_attr() | (i == pos ? A_REVERSE : 0) |
+		    (flash ? A_BOLD : 0);
+
+		attrset(ra);
+		mvaddch(row, 0, flash ? '*' : ' ');
+		for (c = 0, x = 1; c < ncols; c++) {
+			int w = c == COL_NAME ? name_w : top_cols[c].width;
+			char cell[64];
+			attr_t ca = 0;
+
+			model_cell(vm, (enum top_col)c, cell, sizeof(cell));
+			if (c == COL_STATE)
+				ca = state_attr(vm->state);
+			else if (c == COL_CPU || c == COL_MEMPCT)
+				ca = isnan(vm->v[c]) ? 0 : level_attr(
+				    level_of(vm->v[c]));
+			attrset(ra | (i == pos ? 0 : ca));
+			put_text(row, x, w, cell, top_cols[c].numeric);
+			attrset(ra);
+			if (x + w < cols)
+				mvaddch(row, x + w, ' ');
+			x += w + 1;
+		}
+		if (x < cols)
+			mvhline(row, x, ' ', cols - x);
+	}
+out:
+	attrset(A_NORMAL);
+	free(idx);
+}
+
+static void
+draw_footer(struct top_ui *ui, int y, int cols)
+{
+	char buf[160];
+
+	if (ui->confirm != NULL) {
+		snprintf(buf, sizeof(buf), "%s VM '%s'? [y/N] ",
+		    strcmp(ui->confirm, "stop") == 0 ? "Force stop" :
+		    strcmp(ui->confirm, "start") == 0 ? "Start" : "Shut down",
+		    ui->action_vm);
+		attrset(A_BOLD | (use_color ? COLOR_PAIR(PAIR_WARNING) : 0));
+		put_text(y, 0, cols, buf, 0);
+	} else if (ui->editing_filter) {
+		snprintf(buf, sizeof(buf), "Filter: %s_   (Enter keep, Esc clear)",
+		    ui->filter);
+		attrset(A_BOLD);
+		put_text(y, 0, cols, buf, 0);
+	} else {
+		attrset(A_REVERSE);
+		put_text(y, 0, cols, ui->view == VIEW_TABLE ?
+		    "h Help  / Filter  P M N Sort  < > Column  I Invert  "
+		    "Enter Detail  S Start  T Shutdown  K Stop  Z Pause  q Quit" :
+		    "Esc Back  q Quit", 0);
+	}
+	attrset(A_NORMAL);
+}
+
+static void
+draw_note(struct top_ui *ui, int y, int cols, int64_t now)
+{
+	struct top_model *m = ui->m;
+	attr_t a = 0;
+	const char *text = m->note;
+
+	if (ui->message_until > now) {
+		text = ui->message;
+		a = ui->message_bad ? A_BOLD | (use_color ?
+		    COLOR_PAIR(PAIR_CRITICAL) : 0) : A_BOLD;
+	} else if (m->note_level > 0)
+		a = level_attr(m->note_level == 2 ? 3 : 2) | A_BOLD;
+	if (m->hidden[0] != '\0' && text[0] == '\0')
+		text = m->hidden;
+	attrset(base_attr() | a);
+	put_text(y, 0, cols, text, 0);
+	attrset(A_NORMAL);
+}
+
+static void
+draw_help(int rows, int cols)
+{
+	static const char *lines[] = {
+		"horcrux-top " HX_VERSION " - live view of a host and its VMs",
+		"",
+		"  q F10      quit                 h ? F1   this help",
+		"  Space      redraw now           Ctrl-L   repaint the screen",
+		"  Z          pause / resume       Esc      back",
+		"  Up Down PgUp PgDn Home End      move the selection",
+		"  Enter      VM detail view       /        filter by name",
+		"  P M N      sort by CPU%, MEM%, name",
+		"  < >        sort by the previous / next column",
+		"  I          invert the sort order",
+		"  S T K      start, shut down, force stop the selected VM",
+		"             (needs VmPowerMgmt; asks y/n first)",
+		"",
+		"Levels of bars and CPU%/MEM% cells (colour and glyph):",
+	};
+	int y = 0, i;
+
+	erase();
+	attrset(A_BOLD);
+	for (i = 0; i < (int)HX_ARRAY_SIZE(lines) && y < rows - 1; i++) {
+		put_text(y++, 1, cols - 1, lines[i], 0);
+		attrset(A_NORMAL);
+	}
+	for (i = 0; i < 4 && y < rows - 1; i++) {
+		static const char *range[4] = { "below 50%", "50 to 75%",
+		    "75 to 90%", "90% and above" };
+		char buf[64];
+
+		attrset(level_attr(i));
+		mvaddch(y, 3, (chtype)level_glyph[i]);
+		mvaddch(y, 4, (chtype)level_glyph[i]);
+		mvaddch(y, 5, (chtype)level_glyph[i]);
+		attrset(A_NORMAL);
+		snprintf(buf, sizeof(buf), "%-9s %s%s", level_name[i], range[i],
+		    use_color ? "" : " (no colour: the glyph tells)");
+		put_text(y++, 7, cols - 8, buf, 0);
+	}
+	if (y < rows - 1)
+		put_text(y++, 1, cols - 1, "A '*' before a row: its status just "
+		    "changed.", 0);
+}
+
+static void
+draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
+{
+	struct top_vm *vm = model_vm(ui->m, ui->detail_id);
+	json_t *d = ui->detail, *arr, *o;
+	char a[16], b[16];
+	int y = 1, i;
+	size_t k;
+
+	erase();
+	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
+	put_textf(0, 0, cols, " VM %s", vm ? vm->name : ui->detail_id);
+	attrset(A_NORMAL);
+	if (vm == NULL) {
+		put_text(y, 1, cols - 1, "this VM is gone", 0);
+		return;
+	}
+	put_textf(y++, 1, cols - 1, "State: %s%s   vCPUs: %s", vm->state,
+	    vm->container ? " (container)" : "",
+	    vm->vcpus ? (snprintf(a, sizeof(a), "%d", vm->vcpus), a) : "-");
+	if (d != NULL) {
+		json_t *mem = json_object_get(d, "memory_bytes");
+		json_t *max = json_object_get(d, "memory_max_bytes");
+
+		put_textf(y++, 1, cols - 1, "Memory: %s of %s max   Autostart: %s"
+		    "   Persistent: %s",
+		    hx_fmt_bytes(json_is_number(mem) ? json_number_value(mem) :
+		    NAN, a, sizeof(a)),
+		    hx_fmt_bytes(json_is_number(max) ? json_number_value(max) :
+		    NAN, b, sizeof(b)),
+		    json_is_true(json_object_get(d, "autostart")) ? "yes" : "no",
+		    json_is_true(json_object_get(d, "persistent")) ? "yes" : "no");
+		put_textf(y++, 1, cols - 1, "UUID: %s",
+		    json_string_value(json_object_get(d, "uuid")) ?
+		    json_string_value(json_object_get(d, "uuid")) : "-");
+	}
+	{
+		char cpu[16], memp[16], r[16], w[16], rx[16], tx[16];
+
+		model_cell(vm, COL_CPU, cpu, sizeof(cpu));
+		model_cell(vm, COL_MEMPCT, memp, sizeof(memp));
+		put_textf(y++, 1, cols - 1, "CPU: %s%%   Memory used: %s%% (%s)",
+		    cpu, memp, hx_fmt_bytes(vm->v[COL_MEM], a, sizeof(a)));
+		put_textf(y++, 1, cols - 1, "Disk: read %s/s  write %s/s   "
+		    "Network: rx %s/s  tx %s/s",
+		    hx_fmt_bytes(vm->v[COL_DISK_RD], r, sizeof(r)),
+		    hx_fmt_bytes(vm->v[COL_DISK_WR], w, sizeof(w)),
+		    hx_fmt_bytes(vm->v[COL_NET_RX], rx, sizeof(rx)),
+		    hx_fmt_bytes(vm->v[COL_NET_TX], tx, sizeof(tx)));
+	}
+	y++;
+	arr = json_object_get(d, "disks");
+	if (y < rows - 1) {
+		attrset(A_BOLD);
+		put_textf(y++, 1, cols - 1, "%-8s %-6s %10s %10s %10s %10s  %s",
+		    "DISK", "BUS", "READ", "WRITTEN", "READ/s", "WRITE/s",
+		    "SOURCE");
+		attrset(A_NORMAL);
+	}
+	json_array_foreach(arr, k, o) {
+		char c1[16], c2[16], c3[16], c4[16];
+
+		if (y >= rows - 1)
+			break;
+		put_textf(y++, 1, cols - 1, "%-8s %-6s %10s %10s %10s %10s  %s",
+		    json_string_value(json_object_get(o, "target")) ?: "-",
+		    json_string_value(json_object_get(o, "bus")) ?: "-",
+		    hx_fmt_bytes(json_is_number(json_object_get(o, "read_bytes")) ?
+		    json_number_value(json_object_get(o, "read_bytes")) : NAN,
+		    c1, sizeof(c1)),
+		    hx_fmt_bytes(json_is_number(json_object_get(o, "write_bytes")) ?
+		    json_number_value(json_object_get(o, "write_bytes")) : NAN,
+		    c2, sizeof(c2)),
+		    hx_fmt_bytes(json_is_number(json_object_get(o, "read_bps")) ?
+		    json_number_value(json_object_get(o, "read_bps")) : NAN,
+		    c3, sizeof(c3)),
+		    hx_fmt_bytes(json_is_number(json_object_get(o, "write_bps")) ?
+		    json_number_value(json_object_get(o, "write_bps")) : NAN,
+		    c4, sizeof(c4)),
+		    json_string_value(json_object_get(o, "source")) ?: "-");
+	}
+	arr = json_object_get(d, "nics");
+	if (y < rows - 1) {
+		attrset(A_BOLD);
+		put_textf(y++, 1, cols - 1, "%-8s %-17s %10s %10s %10s %10s",
+		    "NIC", "MAC", "RECEIVED", "SENT", "RX/s", "TX/s");
+		attrset(A_NORMAL);
+	}
+	json_array_foreach(arr, k, o) {
+		char c1[16], c2[16], c3[16], c4[16];
+
+		if (y >= rows - 1)
+			break;
+		put_textf(y++, 1, cols - 1, "%-8s %-17s %10s %10s %10s %10s",
+		    json_string_value(json_object_get(o, "target")) ?: "-",
+		    json_string_value(json_object_get(o, "mac")) ?: "-",
+		    hx_fmt_bytes(json_is_number(json_object_get(o, "rx_bytes")) ?
+		    json_number_value(json_object_get(o, "rx_bytes")) : NAN,
+		    c1, sizeof(c1)),
+		    hx_fmt_bytes(json_is_number(json_object_get(o, "tx_bytes")) ?
+		    json_number_value(json_object_get(o, "tx_bytes")) : NAN,
+		    c2, sizeof(c2)),
+		    hx_fmt_bytes(json_is_number(json_object_get(o, "rx_bps")) ?
+		    json_number_value(json_object_get(o, "rx_bps")) : NAN,
+		    c3, sizeof(c3)),
+		    hx_fmt_bytes(json_is_number(json_object_get(o, "tx_bps")) ?
+		    json_number_value(json_object_get(o, "tx_bps")) : NAN,
+		    c4, sizeof(c4)));
+	}
+	if (y < rows - 2) {
+		y++;
+		attrset(A_BOLD);
+		put_text(y++, 1, cols - 1, "Recent status events", 0);
+		attrset(A_NORMAL);
+	}
+	for (i = 0; i < vm->nev && y < rows - 1; i++) {
+		time_t t = (time_t)(vm->ev[i].wall_ms / 1000);
+		struct tm tm;
+		char when[16];
+
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		put_textf(y++, 1, cols - 1, "%s  %s", when, vm->ev[i].text);
+	}
+	if (vm->nev == 0 && y < rows - 1)
+		put_text(y, 1, cols - 1, "none since horcrux-top started", 0);
+	(void)now;
+}
+
+void
+screen_draw(struct top_ui *ui, int64_t now)
+{
+	int rows = LINES, cols = COLS, y;
+
+	stale = !ui->connected;
+	erase();
+	if (rows < TOP_MIN_ROWS || cols < TOP_MIN_COLS) {
+		char buf[96];
+
+		snprintf(buf, sizeof(buf), "terminal too small (%dx%d): need "
+		    "%dx%d", cols, rows, TOP_MIN_COLS, TOP_MIN_ROWS);
+		put_text(rows / 2, 0, cols, buf, 0);
+		goto out;
+	}
+	if (ui->view == VIEW_HELP) {
+		draw_help(rows - 1, cols);
+	} else if (ui->view == VIEW_DETAIL) {
+		draw_detail(ui, rows - 1, cols, now);
+	} else {
+		draw_title(ui, now, cols);
+		y = 1;
+		if (ui->m->node != NULL) {
+			y += draw_cpus(ui, y, cols);
+			y += draw_meters(ui, y, cols);
+		} else {
+			attrset(A_DIM);
+			put_text(y++, 1, cols - 1, ui->connected ?
+			    "waiting for the first NodeMetrics (node:metrics)" :
+			    "not connected", 0);
+			attrset(A_NORMAL);
+		}
+		draw_note(ui, y++, cols, now);
+		if (rows - 1 - y >= 2)
+			draw_table(ui, y, rows - 1 - y, cols, now);
+	}
+	draw_footer(ui, rows - 1, cols);
+out:
+	wnoutrefresh(stdscr);
+	doupdate();
+}
+
+int64_t
+screen_next_change(const struct top_ui *ui, int64_t now)
+{
+	int64_t next = 0;
+	size_t i;
+
+	for (i = 0; i < ui->m->nvms; i++) {
+		int64_t f = ui->m->vms[i].flash_until;
+
+		if (f > now && (next == 0 || f < next))
+			next = f;
+	}
+	if (ui->message_until > now && (next == 0 || ui->message_until < next))
+		next = ui->message_until;
+	return next;
+}
+
+/* Move the selection by delta rows (clamped) in the current view. */
+static void
+move_selection(struct top_ui *ui, long delta, int to_end)
+{
+	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
+	long p;
+
+	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
+	if (n > 0) {
+		selected_vm(ui, idx, n, &pos);
+		p = to_end < 0 ? 0 : to_end > 0 ? (long)n - 1 : (long)pos + delta;
+		if (p < 0)
+			p = 0;
+		if (p >= (long)n)
+			p = (long)n - 1;
+		free(ui->sel_id);
+		ui->sel_id = xstrdup(ui->m->vms[idx[p]].id);
+	}
+	free(idx);
+}
+
+static const struct top_vm *
+current_vm(struct top_ui *ui)
+{
+	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
+	const struct top_vm *vm;
+
+	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
+	vm = selected_vm(ui, idx, n, &pos);
+	free(idx);
+	return vm;
+}
+
+static int
+filter_key(struct top_ui *ui, int key)
+{
+	size_t n = strlen(ui->filter);
+
+	switch (key) {
+	case 27:		/* Esc: clear and leave */
+		ui->filter[0] = '\0';
+		/* FALLTHROUGH */
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->editing_filter = 0;
+		break;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		while (n > 0 && (ui->filter[n - 1] & 0xc0) == 0x80)
+			n--;	/* drop a whole UTF-8 character */
+		if (n > 0)
+			ui->filter[n - 1] = '\0';
+		break;
+	default:
+		if (key >= 0x20 && key < 0x100 && key != 0x7f &&
+		    n + 1 < sizeof(ui->filter)) {
+			ui->filter[n] = (char)key;
+			ui->filter[n + 1] = '\0';
+		}
+		break;
+	}
+	ui->scroll = 0;
+	return KEY_R_REDRAW;
+}
+
+int
+screen_key(struct top_ui *ui, int key)
+{
+	const struct top_vm *vm;
+	int page = LINES > 16 ? LINES - 14 : 1;
+
+	if (key == KEY_RESIZE)
+		return KEY_R_REDRAW;
+	if (ui->confirm != NULL) {
+		if (key == 'y' || key == 'Y') {
+			ui->action = ui->confirm;
+			ui->confirm = NULL;
+			return KEY_R_ACTION | KEY_R_REDRAW;
+		}
+		ui->confirm = NULL;
+		snprintf(ui->message, sizeof(ui->message), "cancelled");
+		ui->message_bad = 0;
+		ui->message_until = 0;
+		return KEY_R_REDRAW;
+	}
+	if (ui->editing_filter)
+		return filter_key(ui, key);
+	if (key == 'q' || key == KEY_F(10))
+		return KEY_R_QUIT;
+	if (key == 12)		/* Ctrl-L */
+		return KEY_R_REPAINT;
+	if (key == ' ')
+		return KEY_R_REDRAW;
+	if (key == 'Z' || key == 'z') {
+		ui->paused = !ui->paused;
+		return KEY_R_REDRAW;
+	}
+	if (ui->view != VIEW_TABLE) {
+		if (key == 27 || key == KEY_BACKSPACE || key == 'h' ||
+		    key == '?' || key == KEY_F(1) || key == '\n' || key == '\r' ||
+		    key == KEY_ENTER || key == KEY_LEFT) {
+			ui->view = VIEW_TABLE;
+			json_decref(ui->detail);
+			ui->detail = NULL;
+		}
+		return KEY_R_REDRAW;
+	}
+	switch (key) {
+	case 'h':
+	case '?':
+	case KEY_F(1):
+		ui->view = VIEW_HELP;
+		break;
+	case 'P':
+	case 'p':
+		ui->sort = COL_CPU;
+		break;
+	case 'M':
+	case 'm':
+		ui->sort = COL_MEMPCT;
+		break;
+	case 'N':
+	case 'n':
+		ui->sort = COL_NAME;
+		break;
+	case '<':
+	case ',':
+		ui->sort = ui->sort == 0 ? COL_COUNT - 1 : ui->sort - 1;
+		break;
+	case '>':
+	case '.':
+		ui->sort = (ui->sort + 1) % COL_COUNT;
+		break;
+	case 'I':
+	case 'i':
+		ui->invert = !ui->invert;
+		break;
+	case '/':
+		ui->editing_filter = 1;
+		break;
+	case KEY_UP:
+		move_selection(ui, -1, 0);
+		break;
+	case KEY_DOWN:
+		move_selection(ui, 1, 0);
+		break;
+	case KEY_PPAGE:
+		move_selection(ui, -page, 0);
+		break;
+	case KEY_NPAGE:
+		move_selection(ui, page, 0);
+		break;
+	case KEY_HOME:
+		move_selection(ui, 0, -1);
+		break;
+	case KEY_END:
+		move_selection(ui, 0, 1);
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if ((vm = current_vm(ui)) == NULL)
+			break;
+		free(ui->detail_id);
+		ui->detail_id = xstrdup(vm->id);
+		ui->view = VIEW_DETAIL;
+		return KEY_R_DETAIL | KEY_R_REDRAW;
+	case 'S':
+	case 'T':
+	case 'K':
+		if ((vm = current_vm(ui)) == NULL)
+			break;
+		ui->confirm = key == 'S' ? "start" : key == 'T' ? "shutdown" :
+		    "stop";
+		free(ui->action_vm);
+		ui->action_vm = xstrdup(vm->id);
+		break;
+	case 27:
+		if (ui->filter[0] != '\0')
+			ui->filter[0] = '\0';
+		break;
+	default:
+		return 0;
+	}
+	return KEY_R_REDRAW;
+}
+
+void
+screen_ui_release(struct top_ui *ui)
+{
+	free(ui->sel_id);
+	free(ui->detail_id);
+	free(ui->action_vm);
+	json_decref(ui->detail);
+}

@@ -1,0 +1,71 @@
+/*
+ * screen.h - horcrux-top's curses side: the view state, drawing, and the
+ * key handler. Drawing reads the model and never does I/O; keys return
+ * flags to the one loop in horcrux-top.c (htop's HANDLED/REDRAW/QUIT), which
+ * owns the connection and runs what a key asked for (power actions, the
+ * detail fetch).
+ */
+#ifndef TOP_SCREEN_H
+#define TOP_SCREEN_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "model.h"
+
+#define TOP_MIN_COLS	40
+#define TOP_MIN_ROWS	10
+
+enum top_view { VIEW_TABLE, VIEW_HELP, VIEW_DETAIL };
+
+/* What a key asked the loop to do. */
+#define KEY_R_REDRAW	0x1
+#define KEY_R_QUIT	0x2
+#define KEY_R_REPAINT	0x4	/* Ctrl-L: repaint every cell */
+#define KEY_R_ACTION	0x8	/* run ui->action on ui->action_vm */
+#define KEY_R_DETAIL	0x10	/* fetch the detail of ui->detail_id */
+
+struct top_ui {
+	struct top_model *m;
+	enum top_view	 view;
+	enum top_col	 sort;
+	int		 invert;
+	char		 filter[64];
+	int		 editing_filter;
+	char		*sel_id;	/* selected VM, followed across re-sorts */
+	size_t		 scroll;
+	char		*detail_id;
+	json_t		*detail;	/* GET /api/vms/:id, or NULL */
+	int		 paused;
+	int		 color, ascii;
+	/* power action being confirmed or requested */
+	const char	*confirm;	/* "start", "shutdown", "stop" or NULL */
+	const char	*action;
+	char		*action_vm;
+	/* connection, as the header shows it */
+	int		 connected;
+	int64_t		 retry_at;	/* monotonic ms of the next attempt */
+	char		 server[128];
+	char		 message[256];	/* the daemon's answer to an action */
+	int64_t		 message_until;
+	int		 message_bad;
+};
+
+/* Start curses; colour unless no_color, NO_COLOR or a monochrome tty. */
+void screen_init(struct top_ui *ui, int no_color, int ascii);
+void screen_end(void);
+
+/* Draw the current view; now is the monotonic clock in ms. */
+void screen_draw(struct top_ui *ui, int64_t now);
+
+/* Handle one key from getch(). Returns KEY_R_* flags. */
+int screen_key(struct top_ui *ui, int key);
+
+/* The earliest monotonic time something on screen changes by itself (a
+ * flash ending), or 0. */
+int64_t screen_next_change(const struct top_ui *ui, int64_t now);
+
+void screen_ui_release(struct top_ui *ui);
+
+#endif
