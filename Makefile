@@ -167,14 +167,20 @@ do-install:
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(B)/horcruxd $(DESTDIR)$(PREFIX)/sbin/horcruxd
+	install -m 755 $(B)/horcrux-top $(B)/horcrux-cli $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/horcrux-top.1 man/horcrux-cli.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	cp -R share/web/. $(DESTDIR)$(PREFIX)/share/horcrux/web/
 	install -m 644 man/horcrux.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/horcruxd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 644 completions/horcruxd.bash \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/horcruxd
-	install -m 644 completions/_horcruxd $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/
-	install -m 644 completions/horcruxd.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
+	for p in horcruxd horcrux-top horcrux-cli; do \
+		install -m 644 completions/$$p.bash \
+			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p && \
+		install -m 644 completions/_$$p $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/ && \
+		install -m 644 completions/$$p.fish \
+			$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ || exit 1; \
+	done
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 endif
