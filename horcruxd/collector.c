@@ -70,7 +70,7 @@ sample_vms(struct collector *c)
 			    hx_event_vm_metrics(&v[k].m, v[k].timestamp_ms),
 			    TOPIC_VM_METRICS, key, v[k].vm_id));
 		}
-		hx_vm_samples_free(v, n);
+		virt_keep_samples(c->virt, i, v, n);
 		if ((nd = virConnectListAllDomains(conn, &doms, 0)) >= 0) {
 			for (d = 0; d < nd; d++) {
 				if ((e = hx_virt_domain_summary_json(doms[d],

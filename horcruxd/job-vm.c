@@ -49,21 +49,31 @@ job_vm_show(struct job *j, const struct worker_env *env)
 {
 	virDomainPtr	 dom;
 	json_t		*doc;
-	char		*err = NULL;
+	struct hx_vm_sample *latest = NULL;
+	char		*err = NULL, uuid[VIR_UUID_STRING_BUFLEN];
+	int		 have_sample = 0;
 
 	if ((dom = virt_domain(env->virt, j->param[0], NULL)) == NULL) {
 		job_error(j, 404, "NOT_FOUND", "no such VM");
 		return;
 	}
-	if ((doc = hx_virt_domain_json(dom, NULL, &err)) == NULL) {
+	if (virDomainGetUUIDString(dom, uuid) == 0)
+		latest = virt_sample_dup(env->virt, uuid);
+	doc = hx_virt_domain_json(dom, latest, &err);
+	have_sample = latest != NULL;
+	hx_vm_samples_free(latest, 1);
+	if (doc == NULL) {
 		log_warn("cannot describe VM '%s': %s", j->param[0], err);
 		job_error(j, 404, "NOT_FOUND", "no such VM");
 		free(err);
 		virDomainFree(dom);
 		return;
 	}
-	/* The latest VmMetrics the service thread had, attached at submit. */
-	if (j->body != NULL)
+	/*
+	 * Metrics and device figures from one sample agree with each other;
+	 * without one, the latest VmMetrics the service thread had.
+	 */
+	if (j->body != NULL && !have_sample)
 		json_object_set(doc, "metrics", j->body);
 	j->reply = doc;
 	virDomainFree(dom);

@@ -287,6 +287,33 @@ hx_vm_samples_free(struct hx_vm_sample *v, size_t n)
 	free(v);
 }
 
+struct hx_vm_sample *
+hx_vm_sample_dup(const struct hx_vm_sample *s)
+{
+	struct hx_vm_sample	*d = xmalloc(sizeof *d);
+	size_t			 i;
+
+	*d = *s;
+	d->vm_id = s->vm_id ? xstrdup(s->vm_id) : NULL;
+	d->name = s->name ? xstrdup(s->name) : NULL;
+	d->uuid = s->uuid ? xstrdup(s->uuid) : NULL;
+	d->m.vm_id = d->vm_id;
+	d->m.name = d->name;
+	d->disks = xcalloc(s->ndisks + 1, sizeof *d->disks);
+	for (i = 0; i < s->ndisks; i++) {
+		d->disks[i] = s->disks[i];
+		d->disks[i].target = s->disks[i].target ?
+		    xstrdup(s->disks[i].target) : NULL;
+	}
+	d->nics = xcalloc(s->nnics + 1, sizeof *d->nics);
+	for (i = 0; i < s->nnics; i++) {
+		d->nics[i] = s->nics[i];
+		d->nics[i].target = s->nics[i].target ?
+		    xstrdup(s->nics[i].target) : NULL;
+	}
+	return d;
+}
+
 static int
 virt_prev_cmp(const void *a, const void *b)
 {
@@ -1064,7 +1091,47 @@ hx_virt_domain_summary_json(virDomainPtr dom, char **err)
 }
 
 static json_t *
-virt_disks_json(const struct virt_devs *d)
+virt_rate_json(double v)
+{
+	return isnan(v) ? json_null() : json_real(v);
+}
+
+/*
+ * A device's counters and rates from the latest sample (s NULL: the
+ * domain is not running), matched by target; null where unknown.
+ */
+static void
+virt_dev_figures(json_t *e, const struct hx_vm_sample *s, const char *target,
+    int disk)
+{
+	int64_t	 a = -1, b = -1;
+	double	 ra = NAN, rb = NAN;
+	size_t	 i;
+
+	for (i = 0; s != NULL && target != NULL && disk && i < s->ndisks; i++)
+		if (s->disks[i].target != NULL &&
+		    strcmp(s->disks[i].target, target) == 0) {
+			a = s->disks[i].rd_bytes;
+			b = s->disks[i].wr_bytes;
+			ra = s->disks[i].rd_bps;
+			rb = s->disks[i].wr_bps;
+		}
+	for (i = 0; s != NULL && target != NULL && !disk && i < s->nnics; i++)
+		if (s->nics[i].target != NULL &&
+		    strcmp(s->nics[i].target, target) == 0) {
+			a = s->nics[i].rx_bytes;
+			b = s->nics[i].tx_bytes;
+			ra = s->nics[i].rx_bps;
+			rb = s->nics[i].tx_bps;
+		}
+	json_object_set_new(e, disk ? "read_bytes" : "rx_bytes", virt_count(a));
+	json_object_set_new(e, disk ? "write_bytes" : "tx_bytes", virt_count(b));
+	json_object_set_new(e, disk ? "read_bps" : "rx_bps", virt_rate_json(ra));
+	json_object_set_new(e, disk ? "write_bps" : "tx_bps", virt_rate_json(rb));
+}
+
+static json_t *
+virt_disks_json(const struct virt_devs *d, const struct hx_vm_sample *s)
 {
 	const struct virt_disk_conf	*c;
 	json_t				*a, *e;
@@ -1078,13 +1145,14 @@ virt_disks_json(const struct virt_devs *d)
 		json_object_set_new(e, "source", virt_str(c->source));
 		json_object_set_new(e, "bus", virt_str(c->bus));
 		json_object_set_new(e, "device", virt_str(c->device));
+		virt_dev_figures(e, s, c->target, 1);
 		json_array_append_new(a, e);
 	}
 	return a;
 }
 
 static json_t *
-virt_nics_json(const struct virt_devs *d)
+virt_nics_json(const struct virt_devs *d, const struct hx_vm_sample *s)
 {
 	const struct virt_nic_conf	*c;
 	json_t				*a, *e;
@@ -1099,6 +1167,7 @@ virt_nics_json(const struct virt_devs *d)
 		json_object_set_new(e, "model", virt_str(c->model));
 		json_object_set_new(e, "type", virt_str(c->type));
 		json_object_set_new(e, "source", virt_str(c->source));
+		virt_dev_figures(e, s, c->target, 0);
 		json_array_append_new(a, e);
 	}
 	return a;
@@ -1145,12 +1214,14 @@ hx_virt_domain_json(virDomainPtr dom, const struct hx_vm_sample *latest,
 		json_object_set_new(o, "persistent", json_boolean(persistent));
 	else
 		json_object_set_new(o, "persistent", json_null());
-	json_object_set_new(o, "disks", virt_disks_json(&d));
-	json_object_set_new(o, "nics", virt_nics_json(&d));
+	/* A stopped domain's last sample is history, not its metrics. */
+	if (info.state == VIR_DOMAIN_SHUTOFF)
+		latest = NULL;
+	json_object_set_new(o, "disks", virt_disks_json(&d, latest));
+	json_object_set_new(o, "nics", virt_nics_json(&d, latest));
 	virt_devs_release(&d);
 
-	/* A stopped domain's last sample is history, not its metrics. */
-	if (latest != NULL && info.state != VIR_DOMAIN_SHUTOFF)
+	if (latest != NULL)
 		metrics = hx_event_vm_metrics(&latest->m, latest->timestamp_ms);
 	else
 		metrics = json_null();

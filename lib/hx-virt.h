@@ -94,6 +94,9 @@ int hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 /* Free n samples and the array; NULL is a no-op. */
 void hx_vm_samples_free(struct hx_vm_sample *v, size_t n);
 
+/* A deep copy of one sample; free it with hx_vm_samples_free(d, 1). */
+struct hx_vm_sample *hx_vm_sample_dup(const struct hx_vm_sample *s);
+
 /*
  * The DESIGN §3 status word of a virDomainState: running (also for
  * BLOCKED), paused, shutdown, stopped (SHUTOFF), crashed, suspended
@@ -104,8 +107,10 @@ const char *hx_virt_state_word(int state);
 /*
  * The document of GET /api/vms/:id: {id, name, uuid, state, vcpus,
  * memory_bytes (current allocation), memory_max_bytes, autostart,
- * persistent, disks:[{target, source, bus, device}], nics:[{target, mac,
- * model, type, source}], metrics}. Keys are always present; a value that
+ * persistent, disks:[{target, source, bus, device, read_bytes,
+ * write_bytes, read_bps, write_bps}], nics:[{target, mac, model, type,
+ * source, rx_bytes, tx_bytes, rx_bps, tx_bps}], metrics}; the devices'
+ * counters and rates come from latest, matched by target. Keys are always present; a value that
  * cannot be read, or a device attribute the XML lacks, is null. metrics
  * is the VmMetrics data of latest (which must be this domain's sample;
  * NULL, or a stopped domain, gives null). Returns a new object (caller

@@ -58,6 +58,15 @@ win-test stopped false"
 	assert_equal "$(jq -r '[.id, .state, .vcpus, (.disks|length), (.nics|length)] | join(" ")' <<<"$doc")" "db-1 running 4 2 2"
 	assert_equal "$(jq -r '.disks[0].target' <<<"$doc")" vda
 	jq -e '.metrics.vm_id == "db-1" and .metrics.cpu_usage >= 0 and .metrics.cpu_usage <= 100' <<<"$doc"
+	# Per-device figures come from the same sample as the totals.
+	assert_equal "$(jq '[.disks[].read_bytes] | add' <<<"$doc")" "$(jq '.metrics.disk_read' <<<"$doc")"
+	assert_equal "$(jq '[.disks[].write_bytes] | add' <<<"$doc")" "$(jq '.metrics.disk_write' <<<"$doc")"
+	assert_equal "$(jq '[.nics[].rx_bytes] | add' <<<"$doc")" "$(jq '.metrics.network_rx' <<<"$doc")"
+	assert_equal "$(jq '[.nics[].tx_bytes] | add' <<<"$doc")" "$(jq '.metrics.network_tx' <<<"$doc")"
+	jq -e '[.disks[].read_bps, .nics[].rx_bps] | all(type == "number" and . >= 0)' <<<"$doc"
+	# A stopped VM has no figures, not stale ones.
+	doc=$(body_of "$(sock GET /api/vms/backup-1)")
+	jq -e '[.disks[].read_bytes, .disks[].read_bps, .nics[].rx_bytes] | all(. == null)' <<<"$doc"
 	assert_equal "$(status_of "$(sock GET /api/vms/no-such-vm)")" 404
 }
 
