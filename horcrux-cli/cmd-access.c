@@ -1,0 +1,414 @@
+/*
+ * cmd-access.c - the access model beyond users: roles, privileges, ACL
+ * entries and API keys.
+ *
+ * Every command is one REST call except `role show` and `privilege list`,
+ * which read the role list (the API has no per-role route) and, for the
+ * privilege names, lib/hx-priv's table, the same one the daemon checks.
+ * An API key is printed once, with the daemon's warning on stderr.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hx-priv.h"
+
+/* --- roles and privileges ------------------------------------------------- */
+
+static void
+role_row(struct table *t, const json_t *r)
+{
+	char *privs = jjoin(r, "privileges", ",");
+
+	table_add(t, jstr(r, "name"), jstr(r, "scope"),
+	    json_is_true(json_object_get(r, "builtin")) ? "built-in" : "custom",
+	    privs);
+	free(privs);
+}
+
+int
+cmd_role_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct table	*t;
+	json_t		*list, *r;
+	size_t		 i;
+	int		 rc;
+
+	(void)e;
+	(void)a;
+	if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &list,
+	    "list the roles")) != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON)
+		out_json(list);
+	else {
+		t = table_new((const char *const[]){ "ROLE", "SCOPE", "TYPE",
+		    "PRIVILEGES", NULL });
+		json_array_foreach(list, i, r)
+			role_row(t, r);
+		table_print_free(cli, t);
+	}
+	json_decref(list);
+	return CLI_OK;
+}
+
+int
+cmd_role_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct kv	*kv;
+	json_t		*list, *r, *found = NULL;
+	size_t		 i;
+	char		*privs;
+	int		 rc;
+
+	(void)e;
+	if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &list,
+	    "show role '%s'", a->argv[0])) != CLI_OK)
+		return rc;
+	json_array_foreach(list, i, r) {
+		if (jstr(r, "name") != NULL &&
+		    strcmp(jstr(r, "name"), a->argv[0]) == 0)
+			found = r;
+	}
+	if (found == NULL) {
+		cli_error("cannot show role '%s': no such role", a->argv[0]);
+		rc = CLI_ERR;
+	} else if (cli->out == OUT_JSON)
+		out_json(found);
+	else {
+		kv = kv_new();
+		privs = jjoin(found, "privileges", " ");
+		kv_add(kv, "Role", "%s", jstr(found, "name"));
+		kv_add(kv, "Scope", "%s", jstr(found, "scope") ?
+		    jstr(found, "scope") : "-");
+		kv_add(kv, "Type", "%s", json_is_true(json_object_get(found,
+		    "builtin")) ? "built-in" : "custom");
+		kv_add(kv, "Privileges", "%s", privs);
+		free(privs);
+		kv_print_free(cli, kv);
+	}
+	json_decref(list);
+	return rc;
+}
+
+int
+cmd_role_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	json_t	*body, *privs = json_array(), *r;
+	int	 i, rc;
+
+	(void)e;
+	for (i = 1; i < a->argc; i++)
+		json_array_append_new(privs, json_string(a->argv[i]));
+	body = json_pack("{s:s,s:o}", "name", a->argv[0], "privileges", privs);
+	rc = cli_api(cli, "POST", "/api/roles", body, &r, "add role '%s'",
+	    a->argv[0]);
+	json_decref(body);
+	if (rc == CLI_OK) {
+		if (cli->out == OUT_JSON)
+			out_json(r);
+		else
+			printf("added role '%s'\n", a->argv[0]);
+	}
+	json_decref(r);
+	return rc;
+}
+
+int
+cmd_role_delete(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	char	*n = hx_url_escape(a->argv[0]), *p;
+	int	 rc;
+
+	(void)e;
+	p = xasprintf("/api/roles/%s", n);
+	free(n);
+	rc = cli_api(cli, "DELETE", p, NULL, NULL, "delete role '%s'",
+	    a->argv[0]);
+	free(p);
+	if (rc == CLI_OK && cli->out == OUT_TABLE)
+		printf("deleted role '%s'\n", a->argv[0]);
+	return rc;
+}
+
+int
+cmd_privilege_list(struct cli *cli, const struct cmd_entry *e,
+    struct cmd_args *a)
+{
+	struct table	*t = NULL;
+	json_t		*roles, *out = json_array(), *r, *p, *holders;
+	const char	*name;
+	size_t		 i, k;
+	int		 rc, bit;
+	char		*joined;
+
+	(void)e;
+	(void)a;
+	if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &roles,
+	    "list the privileges")) != CLI_OK) {
+		json_decref(out);
+		return rc;
+	}
+	for (bit = 0; bit < HX_PRIV_COUNT; bit++) {
+		name = hx_priv_name(1u << bit);
+		holders = json_array();
+		json_array_foreach(roles, i, r) {
+			json_array_foreach(json_object_get(r, "privileges"),
+			    k, p) {
+				if (json_is_string(p) && strcmp(name,
+				    json_string_value(p)) == 0)
+					json_array_append_new(holders,
+					    json_string(jstr(r, "name")));
+			}
+		}
+		json_array_append_new(out, json_pack("{s:s,s:o}", "name", name,
+		    "roles", holders));
+	}
+	if (cli->out == OUT_JSON)
+		out_json(out);
+	else {
+		t = table_new((const char *const[]){ "PRIVILEGE", "ROLES",
+		    NULL });
+		json_array_foreach(out, i, r) {
+			joined = jjoin(r, "roles", ",");
+			table_add(t, jstr(r, "name"), joined);
+			free(joined);
+		}
+		table_print_free(cli, t);
+	}
+	json_decref(out);
+	json_decref(roles);
+	return CLI_OK;
+}
+
+/* --- ACL ----------------------------------------------------------------- */
+
+/* PATH itself or below it ("/" holds everything). */
+static int
+under(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	if (strcmp(top, "/") == 0)
+		return 1;
+	return strncmp(path, top, n) == 0 && (path[n] == '\0' ||
+	    path[n] == '/');
+}
+
+int
+cmd_acl_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct table	*t;
+	json_t		*list, *sel, *x;
+	size_t		 i;
+	char		 b[16];
+	int		 rc;
+
+	(void)e;
+	if ((rc = cli_api(cli, "GET", "/api/acl", NULL, &list,
+	    "list the ACL")) != CLI_OK)
+		return rc;
+	sel = json_array();
+	json_array_foreach(list, i, x) {
+		if (a->argc == 0 || (jstr(x, "path") != NULL &&
+		    under(jstr(x, "path"), a->argv[0])))
+			json_array_append(sel, x);
+	}
+	if (cli->out == OUT_JSON)
+		out_json(sel);
+	else {
+		t = table_new((const char *const[]){ "PATH", "ROLE", "USER",
+		    "PROPAGATE", NULL });
+		json_array_foreach(sel, i, x)
+			table_add(t, jstr(x, "path"), jstr(x, "role"),
+			    jstr(x, "user"), jnum(x, "propagate", b, sizeof b));
+		table_print_free(cli, t);
+	}
+	json_decref(sel);
+	json_decref(list);
+	return CLI_OK;
+}
+
+int
+cmd_acl_grant(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	json_t	*body, *r;
+	int	 rc;
+
+	body = json_pack("{s:s,s:s,s:s,s:b}", "path", a->argv[0], "role",
+	    a->argv[1], "user", a->argv[2], "propagate",
+	    !cmd_flag_count(e, a, "no-propagate"));
+	rc = cli_api(cli, "PUT", "/api/acl", body, &r, "grant %s on %s to "
+	    "'%s'", a->argv[1], a->argv[0], a->argv[2]);
+	json_decref(body);
+	if (rc == CLI_OK) {
+		if (cli->out == OUT_JSON)
+			out_json(r);
+		else
+			printf("granted %s on %s to '%s'\n", a->argv[1],
+			    a->argv[0], a->argv[2]);
+	}
+	json_decref(r);
+	return rc;
+}
+
+int
+cmd_acl_revoke(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	json_t	*body;
+	int	 rc;
+
+	(void)e;
+	body = json_pack("{s:s,s:s,s:s}", "path", a->argv[0], "role",
+	    a->argv[1], "user", a->argv[2]);
+	rc = cli_api(cli, "DELETE", "/api/acl", body, NULL, "revoke %s on %s "
+	    "from '%s'", a->argv[1], a->argv[0], a->argv[2]);
+	json_decref(body);
+	if (rc == CLI_OK && cli->out == OUT_TABLE)
+		printf("revoked %s on %s from '%s'\n", a->argv[1], a->argv[0],
+		    a->argv[2]);
+	return rc;
+}
+
+/* --- API keys -------------------------------------------------------------- */
+
+/* /api/users/USER/api-keys[/KEY] for user (or me). Caller frees. */
+static char *
+keys_path(struct cli *cli, const char *user, const char *key, int *rc)
+{
+	char *u, *k, *p;
+
+	if (user == NULL && (user = cli_whoami(cli, rc)) == NULL)
+		return NULL;
+	u = hx_url_escape(user);
+	if (key != NULL) {
+		k = hx_url_escape(key);
+		p = xasprintf("/api/users/%s/api-keys/%s", u, k);
+		free(k);
+	} else
+		p = xasprintf("/api/users/%s/api-keys", u);
+	free(u);
+	return p;
+}
+
+int
+cmd_apikey_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct table	*t;
+	json_t		*list, *k;
+	size_t		 i;
+	char		*p, *roles;
+	int		 rc;
+
+	(void)e;
+	if ((p = keys_path(cli, a->argc ? a->argv[0] : NULL, NULL,
+	    &rc)) == NULL)
+		return rc;
+	rc = cli_api(cli, "GET", p, NULL, &list, "list the API keys of '%s'",
+	    a->argc ? a->argv[0] : cli->me);
+	free(p);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON)
+		out_json(list);
+	else {
+		t = table_new((const char *const[]){ "KEYID", "NAME", "ROLES",
+		    "EXPIRES", "CREATED", "LAST-USED", NULL });
+		json_array_foreach(list, i, k) {
+			roles = json_is_array(json_object_get(k, "roles")) ?
+			    jjoin(k, "roles", ",") : xstrdup("(all)");
+			table_add(t, jstr(k, "key_id"), jstr(k, "name"), roles,
+			    jstr(k, "expires_at") ? jstr(k, "expires_at") :
+			    "never", jstr(k, "created_at"),
+			    jstr(k, "last_used_at"));
+			free(roles);
+		}
+		table_print_free(cli, t);
+	}
+	json_decref(list);
+	return CLI_OK;
+}
+
+int
+cmd_apikey_create(struct cli *cli, const struct cmd_entry *e,
+    struct cmd_args *a)
+{
+	const char	*name = cmd_flag(e, a, "name");
+	const char	*days = cmd_flag(e, a, "expires");
+	const char	*user = a->argc ? a->argv[0] : NULL;
+	long long	 d = 0;
+	struct kv	*kv;
+	json_t		*body, *k;
+	char		*p, *roles;
+	int		 rc;
+
+	if (name == NULL)
+		return cli_usage(e, "'apikey create' needs --name NAME");
+	if (days != NULL && hx_parse_ll(days, 1, 3650, &d) != 0)
+		return cli_usage(e, "--expires: '%s' is not a number of days "
+		    "from 1 to 3650", days);
+	if ((p = keys_path(cli, user, NULL, &rc)) == NULL)
+		return rc;
+	if (user == NULL)
+		user = cli->me;
+	body = json_pack("{s:s}", "name", name);
+	if (days != NULL)
+		json_object_set_new(body, "expires_in_days", json_integer(d));
+	if (cmd_flag_count(e, a, "role") > 0) {
+		json_t	*r = json_array();
+		char	**v;
+
+		for (v = cmd_flag_all(e, a, "role"); *v != NULL; v++)
+			json_array_append_new(r, json_string(*v));
+		json_object_set_new(body, "roles", r);
+	}
+	rc = cli_api(cli, "POST", p, body, &k, "create an API key for '%s'",
+	    user);
+	free(p);
+	json_decref(body);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON)
+		out_json(k);
+	else {
+		kv = kv_new();
+		roles = json_is_array(json_object_get(k, "roles")) ?
+		    jjoin(k, "roles", ", ") : xstrdup("(all of the user's)");
+		kv_add(kv, "Key ID", "%s", jstr(k, "key_id"));
+		kv_add(kv, "User", "%s", jstr(k, "user"));
+		kv_add(kv, "Name", "%s", jstr(k, "name"));
+		kv_add(kv, "Roles", "%s", roles);
+		kv_add(kv, "Expires", "%s", jstr(k, "expires_at") ?
+		    jstr(k, "expires_at") : "never");
+		kv_add(kv, "Key", "%s", jstr(k, "token") ? jstr(k, "token") :
+		    "-");
+		kv_print_free(cli, kv);
+		free(roles);
+	}
+	cli_warning("%s", jstr(k, "warning") ? jstr(k, "warning") :
+	    "store this key now: it cannot be shown again");
+	json_decref(k);
+	return CLI_OK;
+}
+
+int
+cmd_apikey_revoke(struct cli *cli, const struct cmd_entry *e,
+    struct cmd_args *a)
+{
+	const char	*user = a->argc == 2 ? a->argv[0] : NULL;
+	const char	*key = a->argv[a->argc - 1];
+	char		*p;
+	int		 rc;
+
+	(void)e;
+	if ((p = keys_path(cli, user, key, &rc)) == NULL)
+		return rc;
+	if (user == NULL)
+		user = cli->me;
+	rc = cli_api(cli, "DELETE", p, NULL, NULL, "revoke API key '%s' of "
+	    "'%s'", key, user);
+	free(p);
+	if (rc == CLI_OK && cli->out == OUT_TABLE)
+		printf("revoked API key '%s' of '%s'\n", key, user);
+	return rc;
+}

@@ -1,0 +1,187 @@
+/*
+ * cmd-events.c - `events [TOPIC...]`: the WebSocket stream on stdout,
+ * like `virsh event --loop`, until Ctrl-C (or --count events).
+ *
+ * People get one line per event ("TIME Type key=value ..."); -o json
+ * prints each frame as the daemon sent it, one object per line, for jq.
+ * Pings and the Subscribed answer are not events and are not printed;
+ * refused topics are warnings. The server ending the stream (a revoked
+ * key, a stopped daemon) is an error: exit 1 with its reason, so a script
+ * watching events notices. Ctrl-C is the normal end: exit 0.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CONNECT_TIMEOUT_MS	5000
+
+/* Default: everything but the metric topics, which would drown the rest. */
+static const char *const default_topics[] = { "vm:status", "vm:events",
+	"backups", "migrations", "alerts", "notifications", NULL };
+
+static volatile sig_atomic_t events_stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	events_stop = 1;
+}
+
+/* "TIME Type k=v k=v" for people. */
+static void
+print_event(const char *type, json_t *data)
+{
+	const char	*k, *ts = jstr(data, "timestamp");
+	json_t		*v;
+	char		*s;
+
+	printf("%s %s", ts ? ts : "-", type);
+	json_object_foreach(data, k, v) {
+		if (strcmp(k, "timestamp") == 0)
+			continue;
+		if (json_is_string(v))
+			printf(" %s=%s", k, json_string_value(v));
+		else {
+			s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			printf(" %s=%s", k, s ? s : "?");
+			free(s);
+		}
+	}
+	putchar('\n');
+}
+
+/*
+ * Handle one frame. Returns 1 for an event that counts, 0 for none, or
+ * an exit code + 10 when the stream cannot go on.
+ */
+static int
+handle(struct cli *cli, const char *msg, int *granted)
+{
+	json_t		*f = json_loads(msg, 0, NULL), *data;
+	const char	*type;
+	int		 r = 0;
+
+	type = jstr(f, "type");
+	data = json_object_get(f, "data");
+	if (type == NULL)
+		goto out;
+	if (strcmp(type, "Ping") == 0)
+		goto out;
+	if (strcmp(type, "Subscribed") == 0) {
+		*granted = (int)json_array_size(json_object_get(data,
+		    "topics"));
+		if (*granted == 0) {
+			cli_error("cannot stream events: no topic allowed");
+			r = CLI_FORBIDDEN + 10;
+		}
+		goto out;
+	}
+	if (strcmp(type, "Error") == 0) {
+		cli_warning("%s%s%s", jstr(data, "topic") ? jstr(data,
+		    "topic") : "", jstr(data, "topic") ? ": " : "",
+		    jstr(data, "message") ? jstr(data, "message") :
+		    "error from the daemon");
+		goto out;
+	}
+	if (cli->out == OUT_JSON)
+		puts(msg);	/* the frame exactly as the daemon sent it */
+	else
+		print_event(type, data);
+	fflush(stdout);
+	r = 1;
+out:
+	json_decref(f);
+	return r;
+}
+
+int
+cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct sigaction	 sa, old_int, old_term;
+	struct hx_ws		*ws;
+	struct pollfd		 pfd;
+	const char		*count = cmd_flag(e, a, "count");
+	long long		 max = 0, seen = 0;
+	json_t			*topics = json_array(), *sub;
+	char			*text, *err = NULL, *msg;
+	size_t			 len, i;
+	int			 status = 0, rc = CLI_OK, r, granted = -1;
+
+	if (count != NULL && hx_parse_ll(count, 1, 1000000000, &max) != 0) {
+		json_decref(topics);
+		return cli_usage(e, "--count: '%s' is not a positive number",
+		    count);
+	}
+	if (a->argc == 0) {
+		for (i = 0; default_topics[i] != NULL; i++)
+			json_array_append_new(topics,
+			    json_string(default_topics[i]));
+	} else {
+		for (i = 0; i < (size_t)a->argc; i++)
+			json_array_append_new(topics,
+			    json_string(a->argv[i]));
+	}
+	sub = json_pack("{s:o}", "topics", topics);
+	text = json_dumps(sub, JSON_COMPACT);
+	json_decref(sub);
+
+	if ((ws = hx_ws_connect(&cli->srv, &cli->cred, CONNECT_TIMEOUT_MS,
+	    &status, &err)) == NULL) {
+		cli_error("cannot stream events: %s", err);
+		free(err);
+		free(text);
+		return status ? cli_code_for_status(status) : CLI_ERR;
+	}
+	if (hx_ws_send(ws, text, strlen(text), &err) < 0) {
+		cli_error("cannot subscribe: %s", err);
+		free(err);
+		free(text);
+		hx_ws_close(ws);
+		return CLI_ERR;
+	}
+	free(text);
+
+	events_stop = 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() wakes up */
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	while (!events_stop) {
+		pfd.fd = hx_ws_fd(ws);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			cli_error("cannot wait for events: %s",
+			    strerror(errno));
+			rc = CLI_ERR;
+			break;
+		}
+		while ((r = hx_ws_read(ws, &msg, &len, &err)) == 1) {
+			r = handle(cli, msg, &granted);
+			free(msg);
+			if (r >= 10) {
+				rc = r - 10;
+				goto done;
+			}
+			if (r == 1 && max > 0 && ++seen >= max)
+				goto done;
+		}
+		if (r < 0) {
+			cli_error("the event stream ended: %s", err);
+			free(err);
+			rc = CLI_ERR;
+			break;
+		}
+	}
+done:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	hx_ws_close(ws);
+	return rc;
+}

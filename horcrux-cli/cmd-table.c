@@ -1,0 +1,866 @@
+/*
+ * cmd-table.c - the command table and everything generated from it:
+ * name lookup with unique prefixes, flag and argument parsing, usage
+ * lines, help, and completion candidates (for the shell and __complete).
+ *
+ * tmux's cmd_entry is the model: each command is a row saying its name,
+ * positional synopsis and counts, what each position completes to, its
+ * flags and its exec function. Nothing outside this file spells a command
+ * name, so help, completion, the man page test and parsing cannot drift.
+ * This file does not talk to the daemon except through cli_api_quiet()
+ * for the live names of completion.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hx-priv.h"
+
+#define CMD_FLAGS_MAX	8
+
+const char *const cli_topics[] = { "node:metrics", "vm:metrics", "vm:status",
+	"vm:events", "backups", "migrations", "alerts", "notifications",
+	NULL };
+
+static const struct cmd_flag login_flags[] = {
+	{ "realm", "REALM", 0, C_REALM, "local (default) or pam" },
+	{ "password-stdin", NULL, 0, C_NONE,
+	  "read the password as one line of standard input" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag user_add_flags[] = {
+	{ "email", "EMAIL", 0, C_NONE, "the user's e-mail address" },
+	{ "realm", "REALM", 0, C_REALM, "local (default) or pam" },
+	{ "role", "ROLE", 1, C_ROLE, "a role, granted at its own scope" },
+	{ "disabled", NULL, 0, C_NONE, "create the account disabled" },
+	{ "password-stdin", NULL, 0, C_NONE,
+	  "read the password as one line of standard input" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag user_modify_flags[] = {
+	{ "email", "EMAIL", 0, C_NONE, "set the e-mail address ('' clears)" },
+	{ "role", "ROLE", 1, C_ROLE, "replace the roles with these" },
+	{ "no-roles", NULL, 0, C_NONE, "remove every role" },
+	{ "enable", NULL, 0, C_NONE, "enable the account" },
+	{ "disable", NULL, 0, C_NONE, "disable the account" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag passwd_flags[] = {
+	{ "password-stdin", NULL, 0, C_NONE, "read the password as one line "
+	  "of standard input (the current one first, on a line of its own, "
+	  "when changing your own without UserModify)" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag acl_grant_flags[] = {
+	{ "no-propagate", NULL, 0, C_NONE,
+	  "the grant applies to PATH only, not below it" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag apikey_create_flags[] = {
+	{ "name", "NAME", 0, C_NONE, "what the key is for (required)" },
+	{ "expires", "DAYS", 0, C_NONE, "expire after DAYS days (1 to 3650)" },
+	{ "role", "ROLE", 1, C_ROLE,
+	  "restrict the key to these of the user's roles" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag events_flags[] = {
+	{ "count", "N", 0, C_NONE, "exit after N events" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+/* The flag every command takes. */
+static const struct cmd_flag output_flag = { "output", "FORMAT", 0, C_OUTPUT,
+	"table or json" };
+
+#define LEAF(n, a, mi, ma, p0, p1, fl, fn, h) \
+	{ n, a, mi, ma, { p0, p1, C_NONE }, fl, NULL, fn, h, 0 }
+#define GROUP(n, s, h) \
+	{ n, NULL, 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, s, NULL, h, 0 }
+#define END { NULL, NULL, 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL, NULL, \
+	NULL, 0 }
+
+static const struct cmd_entry user_cmds[] = {
+	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_user_list,
+	    "list the users"),
+	LEAF("show", "NAME", 1, 1, C_USER, C_NONE, NULL, cmd_user_show,
+	    "show one user"),
+	LEAF("add", "NAME", 1, 1, C_NONE, C_NONE, user_add_flags,
+	    cmd_user_add, "create a user (the password is prompted for)"),
+	LEAF("modify", "NAME", 1, 1, C_USER, C_NONE, user_modify_flags,
+	    cmd_user_modify, "change a user's e-mail, roles or state"),
+	LEAF("delete", "NAME", 1, 1, C_USER, C_NONE, NULL, cmd_user_delete,
+	    "delete a user, their keys, sessions and ACL entries"),
+	LEAF("passwd", "[NAME]", 0, 1, C_USER, C_NONE, passwd_flags,
+	    cmd_user_passwd, "set a user's password (default: your own)"),
+	END
+};
+
+static const struct cmd_entry role_cmds[] = {
+	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_role_list,
+	    "list the built-in and custom roles"),
+	LEAF("show", "NAME", 1, 1, C_ROLE, C_NONE, NULL, cmd_role_show,
+	    "show one role's scope and privileges"),
+	LEAF("add", "NAME PRIV...", 2, -1, C_NONE, C_PRIV, NULL, cmd_role_add,
+	    "create a custom role with these privileges"),
+	LEAF("delete", "NAME", 1, 1, C_ROLE, C_NONE, NULL, cmd_role_delete,
+	    "delete a custom role"),
+	END
+};
+
+static const struct cmd_entry privilege_cmds[] = {
+	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_privilege_list,
+	    "list the privileges and the roles that hold each"),
+	END
+};
+
+static const struct cmd_entry acl_cmds[] = {
+	LEAF("list", "[PATH]", 0, 1, C_PATH, C_NONE, NULL, cmd_acl_list,
+	    "list the ACL entries (at PATH and below)"),
+	{ "grant", "PATH ROLE USER", 3, 3, { C_PATH, C_ROLE, C_USER },
+	  acl_grant_flags, NULL, cmd_acl_grant,
+	  "grant USER the ROLE on PATH (and below it)", 0 },
+	{ "revoke", "PATH ROLE USER", 3, 3, { C_PATH, C_ROLE, C_USER }, NULL,
+	  NULL, cmd_acl_revoke, "remove that ACL entry", 0 },
+	END
+};
+
+static const struct cmd_entry apikey_cmds[] = {
+	LEAF("list", "[USER]", 0, 1, C_USER, C_NONE, NULL, cmd_apikey_list,
+	    "list a user's API keys (default: yours)"),
+	LEAF("create", "[USER]", 0, 1, C_USER, C_NONE, apikey_create_flags,
+	    cmd_apikey_create, "create an API key; it is printed once"),
+	LEAF("revoke", "[USER] KEYID", 1, 2, C_USER_OR_KEY, C_KEY, NULL,
+	    cmd_apikey_revoke, "revoke an API key (live streams using it end)"),
+	END
+};
+
+static const struct cmd_entry vm_cmds[] = {
+	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_vm_list,
+	    "list the VMs you may see"),
+	LEAF("show", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_show,
+	    "show one VM: devices and latest metrics"),
+	LEAF("start", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_action,
+	    "start a stopped VM"),
+	LEAF("shutdown", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_action,
+	    "ask the guest to shut down"),
+	LEAF("stop", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_action,
+	    "power the VM off at once"),
+	LEAF("reboot", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_action,
+	    "ask the guest to reboot"),
+	LEAF("suspend", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_action,
+	    "pause a running VM"),
+	LEAF("resume", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_action,
+	    "resume a paused VM"),
+	END
+};
+
+static const struct cmd_entry node_cmds[] = {
+	LEAF("status", "", 0, 0, C_NONE, C_NONE, NULL, cmd_node_status,
+	    "the host's latest metrics"),
+	END
+};
+
+const struct cmd_entry cmd_table[] = {
+	LEAF("login", "[USER]", 0, 1, C_USER, C_NONE, login_flags, cmd_login,
+	    "log in and keep the session token in client.conf"),
+	LEAF("logout", "", 0, 0, C_NONE, C_NONE, NULL, cmd_logout,
+	    "end the session and forget its token"),
+	LEAF("whoami", "", 0, 0, C_NONE, C_NONE, NULL, cmd_whoami,
+	    "your identity, roles and effective privileges"),
+	GROUP("user", user_cmds, "users"),
+	GROUP("role", role_cmds, "roles"),
+	GROUP("privilege", privilege_cmds, "privileges"),
+	GROUP("acl", acl_cmds, "access control list entries"),
+	GROUP("apikey", apikey_cmds, "API keys"),
+	GROUP("vm", vm_cmds, "virtual machines and containers"),
+	GROUP("node", node_cmds, "the host"),
+	{ "events", "[TOPIC...]", 0, -1, { C_TOPIC, C_NONE, C_NONE },
+	  events_flags, NULL, cmd_events, "stream events until interrupted "
+	  "(default: every topic but the metrics)", 0 },
+	LEAF("help", "[COMMAND [SUBCOMMAND]]", 0, 2, C_COMMAND, C_COMMAND, NULL,
+	    cmd_help, "show help for every command or one"),
+	LEAF("version", "", 0, 0, C_NONE, C_NONE, NULL, cmd_version,
+	    "show the client's and the daemon's versions"),
+	{ "quit", "", 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL, cmd_quit,
+	  "leave the shell", CMD_SHELL },
+	{ "exit", "", 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL, cmd_quit,
+	  "leave the shell", CMD_SHELL },
+	END
+};
+
+/* Parents of the subcommand tables, for full names in messages. */
+static const struct cmd_entry *
+parent_of(const struct cmd_entry *e)
+{
+	const struct cmd_entry *g, *s;
+
+	for (g = cmd_table; g->name != NULL; g++) {
+		for (s = g->sub; s != NULL && s->name != NULL; s++) {
+			if (s == e)
+				return g;
+		}
+	}
+	return NULL;
+}
+
+const char *
+cmd_full_name(const struct cmd_entry *e)
+{
+	static char		 buf[64];
+	const struct cmd_entry	*p = parent_of(e);
+
+	if (p != NULL)
+		snprintf(buf, sizeof buf, "%s %s", p->name, e->name);
+	else
+		snprintf(buf, sizeof buf, "%s", e->name);
+	return buf;
+}
+
+void
+cmd_strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* --- lookup ----------------------------------------------------------------*/
+
+/*
+ * Find word in table: an exact name, else the one entry it is a prefix
+ * of. Returns the entry, or NULL with *nmatch (0: unknown, >1: ambiguous).
+ */
+static const struct cmd_entry *
+lookup(const struct cmd_entry *table, const char *word, int *nmatch)
+{
+	const struct cmd_entry	*e, *found = NULL;
+	size_t			 len = strlen(word);
+
+	*nmatch = 0;
+	for (e = table; e->name != NULL; e++) {
+		if (strcmp(e->name, word) == 0) {
+			*nmatch = 1;
+			return e;
+		}
+	}
+	if (len == 0)
+		return NULL;
+	for (e = table; e->name != NULL; e++) {
+		if ((e->opts & CMD_HIDDEN) == 0 &&
+		    strncmp(e->name, word, len) == 0) {
+			found = e;
+			(*nmatch)++;
+		}
+	}
+	return *nmatch == 1 ? found : NULL;
+}
+
+/* "login, logout": the names word is a prefix of. Caller frees. */
+static char *
+candidates(const struct cmd_entry *table, const char *word)
+{
+	struct hx_buf		 b;
+	const struct cmd_entry	*e;
+
+	hx_buf_init(&b, 0);
+	for (e = table; e->name != NULL; e++) {
+		if ((e->opts & CMD_HIDDEN) == 0 &&
+		    strncmp(e->name, word, strlen(word)) == 0)
+			hx_buf_addf(&b, "%s%s", b.len ? ", " : "", e->name);
+	}
+	return hx_buf_detach(&b, NULL);
+}
+
+/*
+ * Resolve words[0] (and words[1] for a group) to a leaf. Returns it and
+ * sets *used, or NULL after printing a usage error.
+ */
+static const struct cmd_entry *
+resolve(int argc, char **argv, int *used)
+{
+	const struct cmd_entry	*e, *s;
+	char			*c;
+	int			 n;
+
+	if ((e = lookup(cmd_table, argv[0], &n)) == NULL) {
+		c = candidates(cmd_table, argv[0]);
+		if (n > 1)
+			cli_error("ambiguous command '%s': could be %s",
+			    argv[0], c);
+		else
+			cli_error("unknown command '%s'; try 'help'", argv[0]);
+		free(c);
+		return NULL;
+	}
+	*used = 1;
+	if (e->sub == NULL)
+		return e;
+	if (argc < 2) {
+		c = candidates(e->sub, "");
+		cli_error("'%s' needs a subcommand: %s", e->name, c);
+		free(c);
+		return NULL;
+	}
+	if ((s = lookup(e->sub, argv[1], &n)) == NULL) {
+		c = candidates(e->sub, n > 1 ? argv[1] : "");
+		if (n > 1)
+			cli_error("ambiguous command '%s %s': could be %s",
+			    e->name, argv[1], c);
+		else
+			cli_error("unknown command '%s %s'; '%s' has %s",
+			    e->name, argv[1], e->name, c);
+		free(c);
+		return NULL;
+	}
+	*used = 2;
+	return s;
+}
+
+/* --- flags and arguments ---------------------------------------------------*/
+
+static int
+nflags(const struct cmd_entry *e)
+{
+	int n = 0;
+
+	while (e->flags != NULL && e->flags[n].name != NULL)
+		n++;
+	return n;
+}
+
+static int
+flag_index(const struct cmd_entry *e, const char *name)
+{
+	int i, n = nflags(e);
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(e->flags[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *
+cmd_flag(const struct cmd_entry *e, const struct cmd_args *a,
+    const char *name)
+{
+	int i = flag_index(e, name);
+
+	if (i < 0 || a->count[i] == 0)
+		return NULL;
+	return a->vals[i] != NULL ? a->vals[i][a->count[i] - 1] : "";
+}
+
+int
+cmd_flag_count(const struct cmd_entry *e, const struct cmd_args *a,
+    const char *name)
+{
+	int i = flag_index(e, name);
+
+	return i < 0 ? 0 : a->count[i];
+}
+
+char **
+cmd_flag_all(const struct cmd_entry *e, const struct cmd_args *a,
+    const char *name)
+{
+	static char	*none[] = { NULL };
+	int		 i = flag_index(e, name);
+
+	return i < 0 || a->vals[i] == NULL ? none : a->vals[i];
+}
+
+static void
+args_release(struct cmd_args *a)
+{
+	int i;
+
+	free(a->argv);
+	for (i = 0; i < CMD_FLAGS_MAX; i++)
+		free(a->vals[i]);
+}
+
+static int
+set_output(struct cli *cli, const struct cmd_entry *e, const char *v)
+{
+	if (strcmp(v, "table") == 0)
+		cli->out = OUT_TABLE;
+	else if (strcmp(v, "json") == 0)
+		cli->out = OUT_JSON;
+	else
+		return cli_usage(e, "unknown output format '%s': use table "
+		    "or json", v);
+	return CLI_OK;
+}
+
+/* Split argv into positionals and e's flags. Returns an exit code. */
+static int
+parse_args(struct cli *cli, const struct cmd_entry *e, int argc, char **argv,
+    struct cmd_args *a)
+{
+	int	 i, fi, nopts = 1;
+	char	*name, *val;
+
+	memset(a, 0, sizeof *a);
+	a->argv = xcalloc((size_t)argc + 1, sizeof *a->argv);
+	for (i = 0; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (!nopts || w[0] != '-' || w[1] == '\0') {
+			a->argv[a->argc++] = argv[i];
+			continue;
+		}
+		if (strcmp(w, "--") == 0) {
+			nopts = 0;
+			continue;
+		}
+		if (strcmp(w, "-o") == 0) {
+			if (i + 1 >= argc)
+				return cli_usage(e, "-o needs FORMAT");
+			if (set_output(cli, e, argv[++i]) != CLI_OK)
+				return CLI_USAGE;
+			continue;
+		}
+		if (w[1] != '-')
+			return cli_usage(e, "unknown option '%s'", w);
+		name = xstrdup(w + 2);
+		val = strchr(name, '=');
+		if (val != NULL)
+			*val++ = '\0';
+		if (strcmp(name, output_flag.name) == 0) {
+			if (val == NULL && i + 1 >= argc) {
+				free(name);
+				return cli_usage(e, "--output needs FORMAT");
+			}
+			fi = set_output(cli, e, val != NULL ? val : argv[++i]);
+			free(name);
+			if (fi != CLI_OK)
+				return fi;
+			continue;
+		}
+		if ((fi = flag_index(e, name)) < 0) {
+			free(name);
+			return cli_usage(e, "unknown option '%s'", w);
+		}
+		free(name);
+		if (a->count[fi] > 0 && !e->flags[fi].repeat)
+			return cli_usage(e, "--%s given twice", e->flags[fi].name);
+		if (e->flags[fi].arg == NULL) {
+			if (val != NULL)
+				return cli_usage(e, "--%s takes no value",
+				    e->flags[fi].name);
+			a->count[fi]++;
+			continue;
+		}
+		if (val != NULL)
+			val = (char *)strchr(w, '=') + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return cli_usage(e, "--%s needs %s", e->flags[fi].name,
+			    e->flags[fi].arg);
+		a->vals[fi] = xrealloc(a->vals[fi],
+		    ((size_t)a->count[fi] + 2) * sizeof(char *));
+		a->vals[fi][a->count[fi]++] = val;
+		a->vals[fi][a->count[fi]] = NULL;
+	}
+	if (a->argc < e->min)
+		return cli_usage(e, "'%s' needs %s", cmd_full_name(e),
+		    e->args);
+	if (e->max >= 0 && a->argc > e->max)
+		return cli_usage(e, "'%s': too many arguments",
+		    cmd_full_name(e));
+	return CLI_OK;
+}
+
+int
+cmd_run(struct cli *cli, int argc, char **argv)
+{
+	const struct cmd_entry	*e;
+	struct cmd_args		 a;
+	int			 used, rc;
+
+	if (argc == 0)
+		return CLI_OK;
+	if ((e = resolve(argc, argv, &used)) == NULL)
+		return CLI_USAGE;
+	cli->out = cli->output;
+	rc = parse_args(cli, e, argc - used, argv + used, &a);
+	if (rc == CLI_OK)
+		rc = e->exec(cli, e, &a);
+	args_release(&a);
+	return rc;
+}
+
+/* --- usage and help ------------------------------------------------------- */
+
+static void
+print_synopsis(const struct cmd_entry *e, FILE *f)
+{
+	int i, n = nflags(e);
+
+	fprintf(f, "%s", cmd_full_name(e));
+	if (e->args != NULL && *e->args != '\0')
+		fprintf(f, " %s", e->args);
+	for (i = 0; i < n; i++) {
+		if (e->flags[i].arg != NULL)
+			fprintf(f, " [--%s %s]%s", e->flags[i].name,
+			    e->flags[i].arg, e->flags[i].repeat ? "..." : "");
+		else
+			fprintf(f, " [--%s]", e->flags[i].name);
+	}
+}
+
+void
+cmd_print_usage(const struct cmd_entry *e, FILE *f)
+{
+	fputs("usage: horcrux-cli ", f);
+	print_synopsis(e, f);
+	fputc('\n', f);
+}
+
+static void
+help_entry(const struct cmd_entry *e, int verbose, FILE *f)
+{
+	int i, n = nflags(e);
+
+	fputs("  ", f);
+	print_synopsis(e, f);
+	fprintf(f, "\n      %s\n", e->help);
+	for (i = 0; verbose && i < n; i++) {
+		char spec[64];
+
+		snprintf(spec, sizeof spec, "--%s%s%s", e->flags[i].name,
+		    e->flags[i].arg ? " " : "", e->flags[i].arg ?
+		    e->flags[i].arg : "");
+		fprintf(f, "        %-20s %s\n", spec, e->flags[i].help);
+	}
+}
+
+/* Global options: parsed in horcrux-cli.c, listed here for help. */
+static const struct {
+	const char	*spec, *help;
+} global_help[] = {
+	{ "-c, --connect URL", "server: unix:PATH, http(s)://HOST:PORT or "
+	  "ws(s)://HOST:PORT" },
+	{ "--api-key-file FILE", "read the API key from FILE" },
+	{ "-o, --output FORMAT", "table (default) or json; also after any "
+	  "command" },
+	{ "-e", "stop at the first failing command of a script" },
+	{ "-h, --help", "show this help and exit" },
+	{ "-V, --version", "show the version and exit" },
+};
+
+void
+cmd_help_all(FILE *f)
+{
+	const struct cmd_entry	*e, *s;
+	size_t			 i;
+
+	fputs("usage: horcrux-cli [options] [COMMAND [ARGS...]]\n\n"
+	    "Administer horcruxd: users, roles, ACL, API keys, VMs, events.\n"
+	    "With no command it reads commands from standard input (an\n"
+	    "interactive shell on a terminal).\n\nOptions:\n", f);
+	for (i = 0; i < HX_ARRAY_SIZE(global_help); i++)
+		fprintf(f, "  %-22s %s\n", global_help[i].spec,
+		    global_help[i].help);
+	fputs("\nCommands (unique prefixes work: 'us li'):\n", f);
+	for (e = cmd_table; e->name != NULL; e++) {
+		if (e->opts & CMD_HIDDEN)
+			continue;
+		if (e->sub == NULL) {
+			help_entry(e, 0, f);
+			continue;
+		}
+		for (s = e->sub; s->name != NULL; s++)
+			help_entry(s, 0, f);
+	}
+	fputs("\nExit status: 0 ok, 1 daemon or network error, 2 usage, "
+	    "3 authentication\nrequired or refused, 4 forbidden. See "
+	    "horcrux-cli(1).\n", f);
+}
+
+int
+cmd_help(struct cli *cli, const struct cmd_entry *self, struct cmd_args *a)
+{
+	const struct cmd_entry	*e, *s;
+	int			 n;
+
+	if (a->argc == 0) {
+		cmd_help_all(stdout);
+		return CLI_OK;
+	}
+	if ((e = lookup(cmd_table, a->argv[0], &n)) == NULL)
+		return cli_usage(self, "%s command '%s'", n > 1 ? "ambiguous" :
+		    "no", a->argv[0]);
+	if (e->sub == NULL && a->argc > 1)
+		return cli_usage(self, "'%s' has no subcommands", e->name);
+	if (e->sub != NULL && a->argc > 1) {
+		if ((s = lookup(e->sub, a->argv[1], &n)) == NULL)
+			return cli_usage(self, "%s command '%s %s'", n > 1 ?
+			    "ambiguous" : "no", e->name, a->argv[1]);
+		e = s;
+	}
+	if (e->sub == NULL) {
+		fputs("usage:\n", stdout);
+		help_entry(e, 1, stdout);
+		return CLI_OK;
+	}
+	printf("%s: %s\n", e->name, e->help);
+	for (s = e->sub; s->name != NULL; s++)
+		help_entry(s, 1, stdout);
+	return CLI_OK;
+}
+
+/* --- completion ------------------------------------------------------------*/
+
+struct cands {
+	char		**v;
+	size_t		  n;
+	const char	 *prefix;
+};
+
+static void
+cand_add(struct cands *c, const char *word)
+{
+	size_t i;
+
+	if (word == NULL || strncmp(word, c->prefix, strlen(c->prefix)) != 0)
+		return;
+	for (i = 0; i < c->n; i++) {
+		if (strcmp(c->v[i], word) == 0)
+			return;
+	}
+	c->v = xrealloc(c->v, (c->n + 2) * sizeof *c->v);
+	c->v[c->n++] = xstrdup(word);
+	c->v[c->n] = NULL;
+}
+
+/* Add field key of every object of the array at path. */
+static void
+cand_live(struct cli *cli, struct cands *c, const char *path, const char *key)
+{
+	json_t	*a = cli_api_quiet(cli, path), *o;
+	size_t	 i;
+
+	json_array_foreach(a, i, o)
+		cand_add(c, jstr(o, key));
+	json_decref(a);
+}
+
+static void
+cand_keys(struct cli *cli, struct cands *c, const char *user)
+{
+	char	*u, *path;
+	int	 code;
+
+	if (user == NULL && (user = cli_whoami(cli, &code)) == NULL)
+		return;
+	u = hx_url_escape(user);
+	path = xasprintf("/api/users/%s/api-keys", u);
+	cand_live(cli, c, path, "key_id");
+	free(path);
+	free(u);
+}
+
+static void
+cand_table(struct cands *c, const struct cmd_entry *table)
+{
+	const struct cmd_entry *e;
+
+	for (e = table; e != NULL && e->name != NULL; e++) {
+		if ((e->opts & CMD_HIDDEN) == 0)
+			cand_add(c, e->name);
+	}
+}
+
+static void
+cand_kind(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
+    int npos)
+{
+	static const char *const paths[] = { "/", "/access", "/nodes",
+		"/storage", "/vms", NULL };
+	json_t	*a, *o;
+	size_t	 i;
+	int	 n;
+	char	*p;
+
+	switch (kind) {
+	case C_NONE:
+		break;
+	case C_USER:
+		cand_live(cli, c, "/api/users", "username");
+		break;
+	case C_ROLE:
+		cand_live(cli, c, "/api/roles", "name");
+		break;
+	case C_PRIV:
+		for (n = 0; n < HX_PRIV_COUNT; n++)
+			cand_add(c, hx_priv_name(1u << n));
+		break;
+	case C_VM:
+		cand_live(cli, c, "/api/vms", "id");
+		break;
+	case C_KEY:
+		cand_keys(cli, c, npos > 0 ? pos[npos - 1] : NULL);
+		break;
+	case C_USER_OR_KEY:
+		cand_live(cli, c, "/api/users", "username");
+		cand_keys(cli, c, NULL);
+		break;
+	case C_PATH:
+		for (i = 0; paths[i] != NULL; i++)
+			cand_add(c, paths[i]);
+		a = cli_api_quiet(cli, "/api/vms");
+		json_array_foreach(a, i, o) {
+			if (jstr(o, "id") == NULL)
+				continue;
+			p = xasprintf("/vms/%s", jstr(o, "id"));
+			cand_add(c, p);
+			free(p);
+		}
+		json_decref(a);
+		break;
+	case C_TOPIC:
+		for (i = 0; cli_topics[i] != NULL; i++)
+			cand_add(c, cli_topics[i]);
+		break;
+	case C_REALM:
+		cand_add(c, "local");
+		cand_add(c, "pam");
+		break;
+	case C_OUTPUT:
+		cand_add(c, "table");
+		cand_add(c, "json");
+		break;
+	case C_COMMAND:
+		if (npos == 0)
+			cand_table(c, cmd_table);
+		else {
+			const struct cmd_entry *e = lookup(cmd_table, pos[0],
+			    &n);
+
+			if (e != NULL)
+				cand_table(c, e->sub);
+		}
+		break;
+	}
+}
+
+/* Global flags that take a value, and whether a word is one. */
+static int
+global_takes_arg(const char *w)
+{
+	return strcmp(w, "-c") == 0 || strcmp(w, "--connect") == 0 ||
+	    strcmp(w, "--api-key-file") == 0 || strcmp(w, "-o") == 0 ||
+	    strcmp(w, "--output") == 0;
+}
+
+char **
+cmd_complete(struct cli *cli, int n, char **words)
+{
+	struct cands		 c = { NULL, 0, "" };
+	const struct cmd_entry	*e;
+	const char		*cur, *prev;
+	char			**pos;
+	int			 i = 0, npos = 0, m, fi, nopts = 1;
+
+	if (n < 1)
+		return xcalloc(1, sizeof(char *));
+	cur = words[n - 1];
+	c.prefix = cur;
+	/* Global flags before the command. */
+	while (i < n - 1 && words[i][0] == '-') {
+		if (global_takes_arg(words[i]) && i + 1 < n - 1)
+			i += 2;
+		else if (global_takes_arg(words[i])) {
+			if (strcmp(words[i], "-o") == 0 ||
+			    strcmp(words[i], "--output") == 0)
+				cand_kind(cli, &c, C_OUTPUT, NULL, 0);
+			goto out;
+		} else
+			i++;
+	}
+	if (i == n - 1) {
+		if (cur[0] == '-') {
+			static const char *const g[] = { "--connect",
+			    "--api-key-file", "--output", "--help",
+			    "--version", "-c", "-o", "-e", "-h", "-V", NULL };
+
+			for (m = 0; g[m] != NULL; m++)
+				cand_add(&c, g[m]);
+		} else
+			cand_table(&c, cmd_table);
+		goto out;
+	}
+	if ((e = lookup(cmd_table, words[i++], &m)) == NULL)
+		goto out;
+	if (e->sub != NULL) {
+		if (i == n - 1) {
+			cand_table(&c, e->sub);
+			goto out;
+		}
+		if ((e = lookup(e->sub, words[i++], &m)) == NULL)
+			goto out;
+	}
+	/* A leaf: find the positionals typed so far and a pending flag. */
+	pos = xcalloc((size_t)n + 1, sizeof *pos);
+	prev = NULL;
+	for (; i < n - 1; i++) {
+		const char *w = words[i];
+
+		prev = NULL;
+		if (nopts && strcmp(w, "--") == 0)
+			nopts = 0;
+		else if (nopts && w[0] == '-' && w[1] != '\0') {
+			if (strchr(w, '=') == NULL && i == n - 2)
+				prev = w;
+			else if (strchr(w, '=') == NULL && (strcmp(w, "-o") == 0 ||
+			    strcmp(w, "--output") == 0 || ((fi = flag_index(e,
+			    w + 2)) >= 0 && e->flags[fi].arg != NULL)))
+				i++;
+		} else
+			pos[npos++] = words[i];
+	}
+	if (prev != NULL && (strcmp(prev, "-o") == 0 ||
+	    strcmp(prev, "--output") == 0))
+		cand_kind(cli, &c, C_OUTPUT, NULL, 0);
+	else if (prev != NULL && prev[1] == '-' && (fi = flag_index(e,
+	    prev + 2)) >= 0 && e->flags[fi].arg != NULL)
+		cand_kind(cli, &c, e->flags[fi].cmpl, pos, npos);
+	else if (nopts && cur[0] == '-') {
+		for (fi = 0; fi < nflags(e); fi++) {
+			char *f = xasprintf("--%s", e->flags[fi].name);
+
+			cand_add(&c, f);
+			free(f);
+		}
+		cand_add(&c, "--output");
+	} else if (e->max < 0 || npos < e->max) {
+		enum cmpl kind = C_NONE;
+
+		if (npos < 3)
+			kind = e->pos[npos];
+		if (kind == C_NONE && e->max < 0) {
+			for (m = 2; m >= 0 && e->pos[m] == C_NONE; m--)
+				;
+			if (m >= 0)
+				kind = e->pos[m];
+		}
+		cand_kind(cli, &c, kind, pos, npos);
+	}
+	free(pos);
+out:
+	if (c.v == NULL)
+		c.v = xcalloc(1, sizeof(char *));
+	return c.v;
+}

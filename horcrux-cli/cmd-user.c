@@ -1,0 +1,278 @@
+/*
+ * cmd-user.c - the user commands: list, show, add, modify, delete, passwd.
+ *
+ * Each is one REST call (passwd may ask /api/auth/me first, to know whose
+ * password and whether the old one is needed). Passwords come from the
+ * terminal without echo, asked twice, or as one line of stdin with
+ * --password-stdin; never from the command line.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* /api/users/NAME[/suffix]. Caller frees. */
+static char *
+user_path(const char *name, const char *suffix)
+{
+	char *u = hx_url_escape(name), *p;
+
+	p = xasprintf("/api/users/%s%s", u, suffix);
+	free(u);
+	return p;
+}
+
+/* Print one user object (after add, modify, show). */
+static void
+print_user(struct cli *cli, const json_t *u)
+{
+	struct kv	*kv;
+	char		*roles, b[32];
+
+	if (cli->out == OUT_JSON) {
+		out_json(u);
+		return;
+	}
+	roles = jjoin(u, "roles", ", ");
+	kv = kv_new();
+	kv_add(kv, "User", "%s", jstr(u, "username"));
+	kv_add(kv, "Realm", "%s", jstr(u, "realm") ? jstr(u, "realm") : "-");
+	kv_add(kv, "E-mail", "%s", jstr(u, "email") ? jstr(u, "email") : "-");
+	kv_add(kv, "Enabled", "%s", jnum(u, "enabled", b, sizeof b));
+	kv_add(kv, "Roles", "%s", roles);
+	kv_add(kv, "Created", "%s", jstr(u, "created_at") ?
+	    jstr(u, "created_at") : "-");
+	kv_print_free(cli, kv);
+	free(roles);
+}
+
+int
+cmd_user_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct table	*t;
+	json_t		*list, *u;
+	size_t		 i;
+	char		*roles, b[16];
+	int		 rc;
+
+	(void)e;
+	(void)a;
+	if ((rc = cli_api(cli, "GET", "/api/users", NULL, &list,
+	    "list the users")) != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON)
+		out_json(list);
+	else {
+		t = table_new((const char *const[]){ "USER", "REALM", "ENABLED",
+		    "ROLES", "EMAIL", NULL });
+		json_array_foreach(list, i, u) {
+			roles = jjoin(u, "roles", ",");
+			table_add(t, jstr(u, "username"), jstr(u, "realm"),
+			    jnum(u, "enabled", b, sizeof b), roles,
+			    jstr(u, "email"));
+			free(roles);
+		}
+		table_print_free(cli, t);
+	}
+	json_decref(list);
+	return CLI_OK;
+}
+
+int
+cmd_user_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	char	*p = user_path(a->argv[0], "");
+	json_t	*u;
+	int	 rc;
+
+	(void)e;
+	rc = cli_api(cli, "GET", p, NULL, &u, "show user '%s'", a->argv[0]);
+	free(p);
+	if (rc == CLI_OK)
+		print_user(cli, u);
+	json_decref(u);
+	return rc;
+}
+
+/* A JSON array of the strings in v (NULL-terminated). */
+static json_t *
+strv_json(char **v)
+{
+	json_t *a = json_array();
+
+	for (; *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+int
+cmd_user_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	const char	*name = a->argv[0], *realm = cmd_flag(e, a, "realm");
+	const char	*email = cmd_flag(e, a, "email");
+	char		*pw, *label;
+	json_t		*body, *u;
+	int		 rc;
+
+	body = json_pack("{s:s}", "username", name);
+	if (realm != NULL)
+		json_object_set_new(body, "realm", json_string(realm));
+	if (email != NULL)
+		json_object_set_new(body, "email", json_string(email));
+	if (cmd_flag_count(e, a, "role") > 0)
+		json_object_set_new(body, "roles",
+		    strv_json(cmd_flag_all(e, a, "role")));
+	if (cmd_flag_count(e, a, "disabled"))
+		json_object_set_new(body, "enabled", json_false());
+	/* A pam user's password belongs to the system. */
+	if (realm == NULL || strcmp(realm, "pam") != 0) {
+		label = xasprintf("Password for %s: ", name);
+		pw = prompt_password(label, 1,
+		    cmd_flag_count(e, a, "password-stdin"));
+		free(label);
+		if (pw == NULL) {
+			json_decref(body);
+			return CLI_ERR;
+		}
+		json_object_set_new(body, "password", json_string(pw));
+		prompt_free(pw);
+	}
+	rc = cli_api(cli, "POST", "/api/users", body, &u, "add user '%s'",
+	    name);
+	json_decref(body);
+	if (rc == CLI_OK) {
+		if (cli->out == OUT_JSON)
+			out_json(u);
+		else
+			printf("added user '%s'\n", name);
+	}
+	json_decref(u);
+	return rc;
+}
+
+int
+cmd_user_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	const char	*email = cmd_flag(e, a, "email");
+	json_t		*body, *u;
+	char		*p;
+	int		 rc, roles = cmd_flag_count(e, a, "role");
+	int		 none = cmd_flag_count(e, a, "no-roles");
+	int		 en = cmd_flag_count(e, a, "enable");
+	int		 dis = cmd_flag_count(e, a, "disable");
+
+	if (roles > 0 && none)
+		return cli_usage(e, "--role and --no-roles contradict each "
+		    "other");
+	if (en && dis)
+		return cli_usage(e, "--enable and --disable contradict each "
+		    "other");
+	if (email == NULL && roles == 0 && !none && !en && !dis)
+		return cli_usage(e, "nothing to change: give --email, --role, "
+		    "--no-roles, --enable or --disable");
+	body = json_object();
+	if (email != NULL)
+		json_object_set_new(body, "email", json_string(email));
+	if (roles > 0 || none)
+		json_object_set_new(body, "roles",
+		    strv_json(cmd_flag_all(e, a, "role")));
+	if (en || dis)
+		json_object_set_new(body, "enabled", json_boolean(en));
+	p = user_path(a->argv[0], "");
+	rc = cli_api(cli, "PATCH", p, body, &u, "modify user '%s'",
+	    a->argv[0]);
+	free(p);
+	json_decref(body);
+	if (rc == CLI_OK) {
+		if (cli->out == OUT_JSON)
+			out_json(u);
+		else
+			printf("modified user '%s'\n", a->argv[0]);
+	}
+	json_decref(u);
+	return rc;
+}
+
+int
+cmd_user_delete(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	char	*p = user_path(a->argv[0], "");
+	int	 rc;
+
+	(void)e;
+	rc = cli_api(cli, "DELETE", p, NULL, NULL, "delete user '%s'",
+	    a->argv[0]);
+	free(p);
+	if (rc == CLI_OK && cli->out == OUT_TABLE)
+		printf("deleted user '%s'\n", a->argv[0]);
+	return rc;
+}
+
+/* Whether /api/auth/me grants priv on path (or on /). */
+static int
+me_has(const json_t *me, const char *path, const char *priv)
+{
+	const char *const	 paths[] = { path, "/" };
+	json_t			*privs = json_object_get(me, "privileges"), *p;
+	size_t			 i, k;
+
+	for (k = 0; k < 2; k++) {
+		json_array_foreach(json_object_get(privs, paths[k]), i, p) {
+			if (json_is_string(p) &&
+			    strcmp(json_string_value(p), priv) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int
+cmd_user_passwd(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	int		 from_stdin = cmd_flag_count(e, a, "password-stdin");
+	const char	*me_name, *name;
+	char		*old = NULL, *pw, *p, *label;
+	json_t		*me, *body;
+	int		 rc;
+
+	if ((rc = cli_api(cli, "GET", "/api/auth/me", NULL, &me,
+	    "find out who you are")) != CLI_OK)
+		return rc;
+	me_name = jstr(me, "username");
+	name = a->argc > 0 ? a->argv[0] : me_name;
+	if (name == NULL) {
+		json_decref(me);
+		cli_error("cannot change a password: no user given");
+		return CLI_USAGE;
+	}
+	/* Without UserModify one changes only one's own, with the old one. */
+	if (me_name != NULL && strcmp(name, me_name) == 0 &&
+	    !me_has(me, "/access", "UserModify") &&
+	    (old = prompt_password("Current password: ", 0,
+	    from_stdin)) == NULL) {
+		json_decref(me);
+		return CLI_ERR;
+	}
+	label = xasprintf("New password for %s: ", name);
+	pw = prompt_password(label, 1, from_stdin);
+	free(label);
+	if (pw == NULL) {
+		prompt_free(old);
+		json_decref(me);
+		return CLI_ERR;
+	}
+	body = json_pack("{s:s}", "password", pw);
+	if (old != NULL)
+		json_object_set_new(body, "old_password", json_string(old));
+	prompt_free(pw);
+	prompt_free(old);
+	p = user_path(name, "/password");
+	rc = cli_api(cli, "POST", p, body, NULL, "change the password of "
+	    "'%s'", name);
+	free(p);
+	json_decref(body);
+	if (rc == CLI_OK && cli->out == OUT_TABLE)
+		printf("changed the password of '%s'\n", name);
+	json_decref(me);
+	return rc;
+}

@@ -1,0 +1,218 @@
+/*
+ * cmd-vm.c - quick looks at the machines: vm list/show, the power actions,
+ * node status.
+ *
+ * These are views of what the daemon already holds (the inventory, a VM's
+ * document, the latest NodeMetrics); horcrux-top is the live view. The
+ * daemon filters by privilege, so a user sees only the VMs they may audit.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static char *
+vm_path(const char *id, const char *action)
+{
+	char *v = hx_url_escape(id), *p;
+
+	p = action ? xasprintf("/api/vms/%s/%s", v, action) :
+	    xasprintf("/api/vms/%s", v);
+	free(v);
+	return p;
+}
+
+/* A byte count field in human units ("4.0G"), "-" when absent. */
+static const char *
+jbytes(const json_t *o, const char *key, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_number(v))
+		return "-";
+	return hx_fmt_bytes(json_number_value(v), buf, len);
+}
+
+/* A percentage field ("12.5%"), "-" when absent. */
+static const char *
+jpct(const json_t *o, const char *key, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_number(v))
+		return "-";
+	snprintf(buf, len, "%.1f%%", json_number_value(v));
+	return buf;
+}
+
+int
+cmd_vm_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct table	*t;
+	json_t		*list, *v;
+	size_t		 i;
+	char		 b1[16], b2[16];
+	int		 rc;
+
+	(void)e;
+	(void)a;
+	if ((rc = cli_api(cli, "GET", "/api/vms", NULL, &list,
+	    "list the VMs")) != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON)
+		out_json(list);
+	else {
+		t = table_new((const char *const[]){ "ID", "NAME", "STATE",
+		    "VCPUS", "MEMORY", "TYPE", NULL });
+		json_array_foreach(list, i, v)
+			table_add(t, jstr(v, "id"), jstr(v, "name"),
+			    jstr(v, "state"), jnum(v, "vcpus", b1, sizeof b1),
+			    jbytes(v, "memory_max_bytes", b2, sizeof b2),
+			    json_is_true(json_object_get(v, "container")) ?
+			    "container" : "vm");
+		table_print_free(cli, t);
+	}
+	json_decref(list);
+	return CLI_OK;
+}
+
+int
+cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct table	*t;
+	struct kv	*kv;
+	json_t		*v, *m, *d;
+	size_t		 i;
+	char		*p = vm_path(a->argv[0], NULL), b1[16], b2[16];
+	int		 rc;
+
+	(void)e;
+	rc = cli_api(cli, "GET", p, NULL, &v, "show VM '%s'", a->argv[0]);
+	free(p);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON) {
+		out_json(v);
+		json_decref(v);
+		return CLI_OK;
+	}
+	m = json_object_get(v, "metrics");
+	kv = kv_new();
+	kv_add(kv, "ID", "%s", jstr(v, "id") ? jstr(v, "id") : "-");
+	kv_add(kv, "Name", "%s", jstr(v, "name") ? jstr(v, "name") : "-");
+	kv_add(kv, "UUID", "%s", jstr(v, "uuid") ? jstr(v, "uuid") : "-");
+	kv_add(kv, "State", "%s", jstr(v, "state") ? jstr(v, "state") : "-");
+	kv_add(kv, "vCPUs", "%s", jnum(v, "vcpus", b1, sizeof b1));
+	kv_add(kv, "Memory", "%s of %s", jbytes(v, "memory_bytes", b1,
+	    sizeof b1), jbytes(v, "memory_max_bytes", b2, sizeof b2));
+	kv_add(kv, "Autostart", "%s", jnum(v, "autostart", b1, sizeof b1));
+	kv_add(kv, "Persistent", "%s", jnum(v, "persistent", b1, sizeof b1));
+	kv_add(kv, "CPU", "%s", jpct(m, "cpu_usage", b1, sizeof b1));
+	kv_add(kv, "Memory used", "%s", jpct(m, "memory_usage", b1, sizeof b1));
+	kv_print_free(cli, kv);
+	if (json_array_size(json_object_get(v, "disks")) > 0) {
+		putchar('\n');
+		t = table_new((const char *const[]){ "DISK", "BUS", "SOURCE",
+		    NULL });
+		json_array_foreach(json_object_get(v, "disks"), i, d)
+			table_add(t, jstr(d, "target"), jstr(d, "bus"),
+			    jstr(d, "source"));
+		table_print_free(cli, t);
+	}
+	if (json_array_size(json_object_get(v, "nics")) > 0) {
+		putchar('\n');
+		t = table_new((const char *const[]){ "NIC", "MAC", "MODEL",
+		    "SOURCE", NULL });
+		json_array_foreach(json_object_get(v, "nics"), i, d)
+			table_add(t, jstr(d, "target"), jstr(d, "mac"),
+			    jstr(d, "model"), jstr(d, "source"));
+		table_print_free(cli, t);
+	}
+	json_decref(v);
+	return CLI_OK;
+}
+
+/* start, shutdown, stop, reboot, suspend, resume: the entry's own name. */
+int
+cmd_vm_action(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	char	*p = vm_path(a->argv[0], e->name);
+	json_t	*r;
+	int	 rc;
+
+	rc = cli_api(cli, "POST", p, NULL, &r, "%s VM '%s'", e->name,
+	    a->argv[0]);
+	free(p);
+	if (rc == CLI_OK) {
+		if (cli->out == OUT_JSON)
+			out_json(r);
+		else
+			printf("%s '%s': %s\n", e->name, a->argv[0],
+			    jstr(r, "result") ? jstr(r, "result") : "done");
+	}
+	json_decref(r);
+	return rc;
+}
+
+int
+cmd_node_status(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	struct table	*t;
+	struct kv	*kv;
+	json_t		*n, *d, *load;
+	size_t		 i;
+	double		 up;
+	char		 b1[16], b2[16], b3[16];
+	int		 rc;
+
+	(void)e;
+	(void)a;
+	if ((rc = cli_api(cli, "GET", "/api/nodes/local", NULL, &n,
+	    "read the node status")) != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON) {
+		out_json(n);
+		json_decref(n);
+		return CLI_OK;
+	}
+	kv = kv_new();
+	kv_add(kv, "Host", "%s", jstr(n, "hostname") ? jstr(n, "hostname") :
+	    "-");
+	up = json_number_value(json_object_get(n, "uptime_seconds"));
+	kv_add(kv, "Uptime", "%dd %02d:%02d", (int)(up / 86400),
+	    (int)fmod(up / 3600, 24), (int)fmod(up / 60, 60));
+	kv_add(kv, "CPU", "%s of %s cores", jpct(n, "cpu_usage", b1,
+	    sizeof b1), jnum(n, "cpu_cores", b2, sizeof b2));
+	load = json_object_get(n, "load_average");
+	kv_add(kv, "Load", "%.2f %.2f %.2f",
+	    json_number_value(json_array_get(load, 0)),
+	    json_number_value(json_array_get(load, 1)),
+	    json_number_value(json_array_get(load, 2)));
+	kv_add(kv, "Memory", "%s used of %s (%s)", jbytes(n,
+	    "memory_used_bytes", b1, sizeof b1), jbytes(n,
+	    "memory_total_bytes", b2, sizeof b2), jpct(n, "memory_usage", b3,
+	    sizeof b3));
+	kv_add(kv, "Swap", "%s", jpct(n, "swap_usage", b1, sizeof b1));
+	kv_add(kv, "Disk I/O", "%s/s read, %s/s written", jbytes(n,
+	    "disk_read_bps", b1, sizeof b1), jbytes(n, "disk_write_bps", b2,
+	    sizeof b2));
+	kv_add(kv, "Network", "%s/s in, %s/s out", jbytes(n,
+	    "network_rx_bps", b1, sizeof b1), jbytes(n, "network_tx_bps", b2,
+	    sizeof b2));
+	kv_add(kv, "Sampled", "%s", jstr(n, "timestamp") ?
+	    jstr(n, "timestamp") : "-");
+	kv_print_free(cli, kv);
+	if (json_array_size(json_object_get(n, "disks")) > 0) {
+		putchar('\n');
+		t = table_new((const char *const[]){ "MOUNT", "SIZE", "USED",
+		    "USE%", NULL });
+		json_array_foreach(json_object_get(n, "disks"), i, d)
+			table_add(t, jstr(d, "mount"), jbytes(d, "total_bytes",
+			    b1, sizeof b1), jbytes(d, "used_bytes", b2,
+			    sizeof b2), jpct(d, "usage", b3, sizeof b3));
+		table_print_free(cli, t);
+	}
+	json_decref(n);
+	return CLI_OK;
+}

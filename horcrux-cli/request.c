@@ -1,0 +1,148 @@
+/*
+ * request.c - the one door to the REST API: send a request with the
+ * session's credentials, decode the JSON answer, and turn a failure into
+ * one git-style line and an exit code.
+ *
+ * Every command goes through cli_api(), so every error reads the same way
+ * ("cannot delete user 'bob': user 'bob' not found") and maps to the same
+ * exit codes (401 -> 3, 403 -> 4, anything else -> 1). Completion uses the
+ * quiet variant: a missing name list must never print in the middle of a
+ * command line.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_code_for_status(int status)
+{
+	return status == 401 ? CLI_AUTH : status == 403 ? CLI_FORBIDDEN :
+	    CLI_ERR;
+}
+
+/* The daemon's message, or the status. Caller frees. */
+static char *
+daemon_message(const struct hx_http_resp *r)
+{
+	json_t		*o = json_loads(r->body ? r->body : "", 0, NULL);
+	const char	*msg = jstr(o, "message");
+	char		*s;
+
+	if (msg != NULL)
+		s = xstrdup(msg);
+	else
+		s = xasprintf("the daemon answered HTTP %d", r->status);
+	json_decref(o);
+	return s;
+}
+
+/* One request; 0 with *r filled, or -1 with *err. */
+static int
+request(struct cli *cli, const char *method, const char *path, json_t *body,
+    struct hx_http_resp *r, char **err)
+{
+	char	*text = NULL;
+	int	 rc;
+
+	if (body != NULL)
+		text = json_dumps(body, JSON_COMPACT);
+	rc = hx_http_request(&cli->srv, &cli->cred, method, path, text,
+	    CLI_TIMEOUT_MS, r, err);
+	free(text);
+	return rc;
+}
+
+int
+cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
+    json_t **out, const char *what, ...)
+{
+	struct hx_http_resp	 r;
+	json_error_t		 jerr;
+	va_list			 ap;
+	char			*err = NULL, *w, *msg;
+	json_t			*v = NULL;
+	int			 code;
+
+	if (out != NULL)
+		*out = NULL;
+	va_start(ap, what);
+	w = xvasprintf(what, ap);
+	va_end(ap);
+	if (request(cli, method, path, body, &r, &err) < 0) {
+		cli_error("cannot %s: %s", w, err);
+		free(err);
+		free(w);
+		return CLI_ERR;
+	}
+	if (r.status < 200 || r.status > 299) {
+		msg = daemon_message(&r);
+		cli_error("cannot %s: %s", w, msg);
+		free(msg);
+		code = cli_code_for_status(r.status);
+		goto out;
+	}
+	code = CLI_OK;
+	if (r.len > 0 && (v = json_loads(r.body, 0, &jerr)) == NULL) {
+		cli_error("cannot %s: the daemon's answer is not JSON: %s", w,
+		    jerr.text);
+		code = CLI_ERR;
+	}
+	if (out != NULL)
+		*out = v;
+	else
+		json_decref(v);
+out:
+	hx_http_resp_release(&r);
+	free(w);
+	return code;
+}
+
+json_t *
+cli_api_quiet(struct cli *cli, const char *path)
+{
+	struct hx_http_resp	 r;
+	char			*err = NULL;
+	json_t			*v = NULL;
+
+	if (cli->offline)
+		return NULL;
+	if (request(cli, "GET", path, NULL, &r, &err) < 0) {
+		free(err);
+		return NULL;
+	}
+	if (r.status == 200)
+		v = json_loads(r.body, 0, NULL);
+	hx_http_resp_release(&r);
+	return v;
+}
+
+const char *
+cli_whoami(struct cli *cli, int *code)
+{
+	json_t *me;
+
+	*code = CLI_OK;
+	if (cli->me != NULL)
+		return cli->me;
+	if ((*code = cli_api(cli, "GET", "/api/auth/me", NULL, &me,
+	    "find out who you are")) != CLI_OK)
+		return NULL;
+	if (jstr(me, "username") != NULL)
+		cli->me = xstrdup(jstr(me, "username"));
+	json_decref(me);
+	if (cli->me == NULL) {
+		cli_error("cannot find out who you are: no username in the "
+		    "answer");
+		*code = CLI_ERR;
+	}
+	return cli->me;
+}
+
+void
+cli_forget_identity(struct cli *cli)
+{
+	free(cli->me);
+	cli->me = NULL;
+}
