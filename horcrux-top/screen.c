@@ -506,9 +506,19 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
 			model_cell(vm, (enum top_col)c, cell, sizeof(cell));
 			if (c == COL_STATE)
 				ca = state_attr(vm->state);
-			else if (c == COL_CPU || c == COL_MEMPCT)
-				ca = isnan(vm->v[c]) ? 0 : level_attr(
-				    level_of(vm->v[c]));
+			else if ((c == COL_CPU || c == COL_MEMPCT) &&
+			    !isnan(vm->v[c])) {
+				int lvl = level_of(vm->v[c]);
+
+				ca = level_attr(lvl);
+				/* Without colour the level needs a glyph. */
+				if (!use_color && lvl > 0) {
+					size_t k = strlen(cell);
+
+					cell[k] = level_glyph[lvl];
+					cell[k + 1] = '\0';
+				}
+			}
 			attrset(ra | (i == pos ? 0 : ca));
 			put_text(row, x, w, cell, top_cols[c].numeric);
 			attrset(ra);
@@ -564,8 +574,6 @@ draw_note(struct top_ui *ui, int y, int cols, int64_t now)
 		    COLOR_PAIR(PAIR_CRITICAL) : 0) : A_BOLD;
 	} else if (m->note_level > 0)
 		a = level_attr(m->note_level == 2 ? 3 : 2) | A_BOLD;
-	if (m->hidden[0] != '\0' && text[0] == '\0')
-		text = m->hidden;
 	attrset(base_attr() | a);
 	put_text(y, 0, cols, text, 0);
 	attrset(A_NORMAL);
@@ -756,8 +764,11 @@ screen_draw(struct top_ui *ui, int64_t now)
 	if (rows < TOP_MIN_ROWS || cols < TOP_MIN_COLS) {
 		char buf[96];
 
-		snprintf(buf, sizeof(buf), "terminal too small (%dx%d): need "
-		    "%dx%d", cols, rows, TOP_MIN_COLS, TOP_MIN_ROWS);
+		snprintf(buf, sizeof(buf), "terminal too small (%dx%d)", cols,
+		    rows);
+		put_text(rows / 2 - 1, 0, cols, buf, 0);
+		snprintf(buf, sizeof(buf), "need %dx%d", TOP_MIN_COLS,
+		    TOP_MIN_ROWS);
 		put_text(rows / 2, 0, cols, buf, 0);
 		goto out;
 	}
@@ -776,6 +787,11 @@ screen_draw(struct top_ui *ui, int64_t now)
 			put_text(y++, 1, cols - 1, ui->connected ?
 			    "waiting for the first NodeMetrics (node:metrics)" :
 			    "not connected", 0);
+			attrset(A_NORMAL);
+		}
+		if (ui->m->hidden[0] != '\0') {
+			attrset(A_DIM);
+			put_text(y++, 0, cols, ui->m->hidden, 0);
 			attrset(A_NORMAL);
 		}
 		draw_note(ui, y++, cols, now);

@@ -1,0 +1,350 @@
+#!/usr/bin/env bats
+# horcrux-top against a real horcruxd on the demo node: the screen as a
+# person sees it in a 120x40 tmux (header bars against the NodeMetrics
+# sent at the same time, VM rows, sorting, filter, help, detail, power
+# actions, resize, NO_COLOR, the daemon restarting, quitting), batch and
+# JSON output, and the command line.
+
+load helpers/common
+load helpers/authz
+load helpers/top
+
+NODE="test://$HX_REPO/share/demo-node.xml"
+
+teardown() {
+	top_stop
+	stop_daemon
+}
+
+# The daemon on the demo node, with a first host sample and VM inventory.
+demo_daemon() {
+	start_daemon --libvirt-uri "$NODE" --vm-interval 0.5 "$@"
+	wait_sample
+	local i
+	for i in $(seq 1 100); do
+		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms | jq length)" = 10 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "horcrux-top: -h, -V, usage errors exit 2, an unreachable daemon exits 1" {
+	run "$TOP" -h
+	assert_success
+	assert_output --partial "usage: horcrux-top"
+	assert_output --partial "--batch"
+	run "$TOP" -V
+	assert_success
+	assert_output --regexp '^horcrux-top [0-9]+\.[0-9]+\.[0-9]+$'
+	run --separate-stderr "$TOP" --bogus
+	assert_equal "$status" 2
+	assert_equal "$stderr" "horcrux-top: unknown option '--bogus'
+Try 'horcrux-top --help'."
+	run --separate-stderr "$TOP" -d 0
+	assert_equal "$status" 2
+	run --separate-stderr "$TOP" -b -c "unix:$BATS_TEST_TMPDIR/nothing.sock"
+	assert_equal "$status" 1
+	assert_equal "$stderr" "horcrux-top: cannot connect to 'unix:$BATS_TEST_TMPDIR/nothing.sock': No such file or directory"
+	run --separate-stderr "$TOP" -b -c "ftp://example.org"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "horcrux-top: unsupported server 'ftp://example.org': use unix:PATH, http(s)://HOST:PORT or ws(s)://HOST:PORT"
+	HORCRUX_SERVER="unix:$BATS_TEST_TMPDIR/env.sock" run --separate-stderr "$TOP" -b
+	assert_equal "$status" 1
+	assert_output ""
+	assert_equal "$stderr" "horcrux-top: cannot connect to 'unix:$BATS_TEST_TMPDIR/env.sock': No such file or directory"
+}
+
+@test "horcrux-top: without a terminal it asks for -b; a refused key exits 3" {
+	demo_daemon
+	run --separate-stderr "$TOP" -c "unix:$SOCK" </dev/null
+	assert_equal "$status" 2
+	assert_equal "$stderr" "horcrux-top: the screen needs a terminal; use -b for batch output"
+	HORCRUX_API_KEY=hx_nokey_nosecret run --separate-stderr "$TOP" -b -n 1 -c "$URL"
+	assert_equal "$status" 3
+	assert_equal "${stderr%%: HTTP*}" "horcrux-top: '$URL' refused the WebSocket"
+}
+
+@test "batch: -b -n 3 prints three snapshots of the host and every VM, then exits 0" {
+	demo_daemon
+	run --separate-stderr "$TOP" -c "unix:$SOCK" -b -n 3 -d 0.1
+	assert_success
+	assert_equal "$(grep -c '^horcrux-top - ' <<<"$output")" 3
+	assert_equal "$(grep -c '^NAME  *STATE  *CPU%  *MEM%  *MEM  *DISK R/s  *DISK W/s  *NET RX/s  *NET TX/s$' <<<"$output")" 3
+	assert_equal "$(grep -c 'VMs 6 running / 10 total' <<<"$output")" 3
+	# Every domain once per snapshot, with its state.
+	assert_equal "$(grep -cE '^(backup-1|build-1|cache-1|ci-runner|db-1|dns-1|metrics-1|web-1|web-2|win-test) ' <<<"$output")" 30
+	assert_equal "$(grep -cE '^win-test +stopped +- +- +-' <<<"$output")" 3
+	assert_equal "$(grep -cE '^web-1 +running +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9.]+[KMG]' <<<"$output")" 3
+	# The host line carries the daemon's figures.
+	node=$(curl -s --unix-socket "$SOCK" http://localhost/api/nodes/local)
+	assert_equal "$(grep -c "^horcrux-top - $(jq -r .hostname <<<"$node") " <<<"$output")" 3
+	assert_equal "$(grep -cE "^CPUs( [0-9]+\.[0-9]%){$(jq .cpu_cores <<<"$node")}\$" <<<"$output")" 3
+}
+
+@test "batch: --json lines parse and carry the node and VM fields" {
+	demo_daemon
+	run --separate-stderr "$TOP" -c "unix:$SOCK" --json -n 2 -d 0.1
+	assert_success
+	assert_equal "$(wc -l <<<"$output")" 2
+	while IFS= read -r line; do
+		jq -e '(.node.cpu_usage | type) == "number" and (.node.cpu_per_core | length) == .node.cpu_cores
+			and (.node.hostname | type) == "string" and .timestamp == .node.timestamp
+			and (.vms | length) == 10 and (.vms | map(.id) == ["backup-1","build-1","cache-1","ci-runner","db-1","dns-1","metrics-1","web-1","web-2","win-test"])' <<<"$line"
+		jq -e '.vms[] | select(.id == "web-1") | .state == "running" and .vcpus == 2 and .cpu_usage >= 0 and .cpu_usage <= 100 and .memory_bytes > 0 and (.disk_read_bps|type) == "number"' <<<"$line"
+		jq -e '.vms[] | select(.id == "win-test") | .state == "stopped" and .cpu_usage == null and .memory_bytes == null' <<<"$line"
+		jq -e '.vms[] | select(.id == "dns-1") | .container == true' <<<"$line"
+	done <<<"$output"
+}
+
+@test "screen: header bars show the NodeMetrics the daemon sent at that moment" {
+	demo_daemon
+	"$WSC" --url "unix:$SOCK" --timeout 30 --send '{"topics":["node:metrics"]}' \
+		>"$BATS_TEST_TMPDIR/ws.out" 2>/dev/null &
+	wsc=$!
+	wait_subscribed "$BATS_TEST_TMPDIR/ws.out"
+	top_start -d 0.2
+	wait_pane 'Load average: [0-9]'
+	# Freeze the screen so what we read is one frame.
+	keys Z
+	wait_pane PAUSED
+	sleep 0.3
+	screen=$(pane)
+	kill "$wsc" 2>/dev/null || true
+	cpu=$(grep -oE '^CPU\[[^]]*\]' <<<"$screen" | grep -oE '[0-9]+\.[0-9]%' | tr -d %)
+	mem=$(grep -oE '^Mem\[[^]]*\]' <<<"$screen" | grep -oE '[0-9]+\.[0-9]%' | tr -d %)
+	load=$(grep -oE 'Load average: [0-9. ]+' <<<"$screen" | sed 's/Load average: //; s/ *$//')
+	core0=$(grep -oE '^ +0\[[^]]*\]' <<<"$screen" | grep -oE '[0-9]+\.[0-9]%' | tr -d %)
+	[ -n "$cpu" ] && [ -n "$mem" ] && [ -n "$load" ] && [ -n "$core0" ]
+	# One NodeMetrics frame must have all four figures as shown.
+	run jq -c --arg cpu "$cpu" --arg mem "$mem" --arg load "$load" --arg c0 "$core0" '
+		def f1: . * 10 | round / 10 | tostring | if test("\\.") then . else . + ".0" end;
+		def f2: . * 100 | round / 100 | tostring | if test("\\.") then (. + "0") | .[0:(index(".") + 3)] else . + ".00" end;
+		select(.frame.type == "NodeMetrics") | .frame.data |
+		select((.cpu_usage | f1) == $cpu and (.memory_usage | f1) == $mem
+		    and (.cpu_per_core[0] | f1) == $c0
+		    and ((.load_average | map(f2) | join(" ")) == $load)) | .timestamp' "$BATS_TEST_TMPDIR/ws.out"
+	assert_success
+	[ -n "$output" ] || { echo "no frame with CPU $cpu Mem $mem core0 $core0 load '$load'"; cat "$BATS_TEST_TMPDIR/ws.out" >&2; false; }
+	# The rest of the header: host, connection, counts, a bar per mount.
+	host=$(curl -s --unix-socket "$SOCK" http://localhost/api/nodes/local | jq -r .hostname)
+	grep -qE "^ $host  ● connected  data [0-9.]*s ago  PAUSED" <<<"$screen"
+	grep -qE 'VMs: 6 running / 10 total' <<<"$screen"
+	grep -qE '^/ +\[[|=#! ]*[0-9]+\.[0-9]% [0-9.]+[KMGT]/[0-9.]+[KMGT]\]' <<<"$screen"
+	grep -qE '^Swp\[' <<<"$screen"
+}
+
+@test "screen: VM rows, sorting by CPU, name, inverted, memory, and the column keys" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	wait_pane 'dns-1 +running +[0-9]+\.[0-9]'
+	# Default: CPU% descending, the arrow on CPU%; the container dns-1
+	# (busiest in the demo) first, stopped VMs (no CPU figure) last.
+	pane | grep -qE '^ NAME +STATE +CPU%▼ +MEM%'
+	assert_equal "$(table_names | head -1)" dns-1
+	assert_equal "$(table_names | tail -3 | sort | tr '\n' ' ')" "backup-1 metrics-1 win-test "
+	keys N
+	wait_pane '^ NAME▼'
+	assert_equal "$(table_names | tr '\n' ' ')" "backup-1 build-1 cache-1 ci-runner db-1 dns-1 metrics-1 web-1 web-2 win-test "
+	keys I
+	wait_pane '^ NAME▲'
+	assert_equal "$(table_names | tr '\n' ' ')" "win-test web-2 web-1 metrics-1 dns-1 db-1 ci-runner cache-1 build-1 backup-1 "
+	keys I M
+	wait_pane 'MEM%▼'
+	keys '>'
+	wait_pane ' MEM▼'
+	# db-1 and build-1 use 8 GiB each, the most.
+	assert_equal "$(table_names | head -2 | sort | tr '\n' ' ')" "build-1 db-1 "
+	keys '<' '<'
+	wait_pane 'CPU%▼'
+	keys P
+	wait_pane 'CPU%▼'
+	# A row carries the VM's figures: web-1 with 2.0G used.
+	pane | grep -qE '^ web-1 +running +[0-9]+\.[0-9] +50\.0 +2\.0G '
+}
+
+@test "screen: / filters by name, Esc clears; arrows and Enter open the detail view" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	keys / w e b
+	wait_pane '^Filter: web_'
+	keys Enter
+	wait_pane_gone '^Filter:'
+	assert_equal "$(table_names | sort | tr '\n' ' ')" "web-1 web-2 "
+	keys N Home Down Enter
+	wait_pane '^ VM web-2'
+	wait_pane '^ DISK +BUS +READ +WRITTEN'
+	# Per-disk and per-NIC figures and the VM's facts.
+	pane | grep -qE '^ State: running +vCPUs: 2'
+	pane | grep -qE '^ vda +virtio +[0-9.]+[KMGTP] +[0-9.]+[KMGTP] +[0-9.]+[BKMG] +[0-9.]+[BKMG] +/var/lib/libvirt/images/web-2.qcow2'
+	pane | grep -qE '^ testnet0 +52:54:00:[0-9a-f:]+ +[0-9.]+[KMGTP] +[0-9.]+[KMGTP]'
+	keys Escape
+	wait_pane '^ NAME'
+	keys / Escape
+	wait_pane 'win-test +stopped'
+	assert_equal "$(table_names | wc -l)" 10
+	keys / z z z Enter
+	wait_pane 'no VM matches the filter'
+}
+
+@test "screen: the help screen lists the keys and the level legend" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test'
+	keys h
+	wait_pane 'Levels of bars'
+	pane | grep -qE '^ +\|\|\| good +below 50%'
+	pane | grep -qE '^ +=== moderate +50 to 75%'
+	pane | grep -qE '^ +### warning +75 to 90%'
+	pane | grep -qE '^ +!!! critical +90% and above'
+	pane | grep -qE 'q F10      quit'
+	keys Escape
+	wait_pane '^ NAME'
+	keys F1
+	wait_pane 'Levels of bars'
+	keys q
+	wait_pane TOP-EXITED
+}
+
+@test "screen: power actions ask y/n naming the VM, show the daemon's answer, flash the row" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	keys / w e b - 2 Enter
+	wait_pane_gone '^Filter'
+	keys K
+	wait_pane "Force stop VM 'web-2'\\? \\[y/N\\]"
+	keys n
+	wait_pane_gone 'Force stop'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-2 | jq -r .state)" running
+	keys K
+	wait_pane "Force stop VM 'web-2'"
+	keys y
+	wait_pane '^stop web-2: done'
+	wait_pane '^ ?\*web-2 +stopped'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-2 | jq -r .state)" stopped
+	# Starting it again, and an action that cannot be done now.
+	keys S
+	wait_pane "Start VM 'web-2'"
+	keys y
+	wait_pane 'web-2 +running'
+	keys S y
+	wait_pane '^start web-2: .*(already|running)'
+}
+
+@test "screen: a user without VmPowerMgmt sees the daemon's refusal; forbidden topics are noted" {
+	demo_daemon
+	mkuser watcher '["Auditor"]'
+	key=$(mkkey watcher '{"name":"top"}')
+	mkuser vmonly '[]'
+	must 200 PUT /api/acl '{"path":"/vms/web-1","role":"VmUser","user":"vmonly"}' >/dev/null ||
+		must 201 PUT /api/acl '{"path":"/vms/web-1","role":"VmUser","user":"vmonly"}' >/dev/null
+	vkey=$(mkkey vmonly '{"name":"top"}')
+	TOP_ENV="HORCRUX_API_KEY=$key" top_start
+	wait_pane 'win-test +stopped'
+	keys / w e b - 1 Enter K y
+	wait_pane '^stop web-1: .*(forbidden|privilege|VmPowerMgmt)'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-1 | jq -r .state)" running
+	top_stop
+	# VmUser on web-1 only: one VM row, and no host figures.
+	TOP_ENV="HORCRUX_API_KEY=$vkey" top_start
+	wait_pane 'web-1 +running'
+	wait_pane 'not shown \(no privilege\): .*node:metrics'
+	assert_equal "$(table_names | tr '\n' ' ')" "web-1 "
+	pane | grep -qE 'waiting for the first NodeMetrics'
+}
+
+@test "screen: resize to 60x15 fits, below the minimum says so, and back to 120x40" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	tmux -L "$TMUX_L" resize-window -t top -x 60 -y 15
+	wait_pane '^ NAME +STATE +CPU%▼ +MEM% +MEM +DISK R/s *$'
+	pane | grep -qE '^CPU\['
+	[ "$(pane | wc -L)" -le 60 ]
+	tmux -L "$TMUX_L" resize-window -t top -x 30 -y 8
+	wait_pane 'terminal too small \(30x8\)'
+	pane | grep -qx 'need 40x10 *'
+	tmux -L "$TMUX_L" resize-window -t top -x 120 -y 40
+	wait_pane 'NET TX/s'
+	wait_pane 'win-test +stopped'
+	pane | grep -qE 'Load average:'
+}
+
+@test "screen: NO_COLOR has no colour attributes but keeps the level glyphs; colour otherwise" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	# Positive control: with colour the pane has colour SGR codes.
+	pane -e | grep -qE $'\e\\[[0-9;]*(3[0-7]|38;5;[0-9]+)m'
+	top_stop
+	TOP_ENV="NO_COLOR=1" top_start
+	wait_pane 'win-test +stopped'
+	wait_pane 'dns-1 +running +[0-9]+\.[0-9]'
+	! pane -e | grep -E $'\e\\[[0-9;]*(3[0-7]|4[0-7]|38;5;[0-9]+|48;5;[0-9]+)m'
+	# The busiest VM (dns-1 at ~100% of its vCPU) is marked critical.
+	pane | grep -qE '^ dns-1 +running +(9[0-9]|100)\.[0-9]!'
+	# Bars are drawn with level glyphs only.
+	pane | grep -qE '^CPU\[[|=#! ]+[0-9]+\.[0-9]%\]'
+	top_stop
+	top_start --no-color
+	wait_pane 'win-test +stopped'
+	! pane -e | grep -E $'\e\\[[0-9;]*(3[0-7]|4[0-7]|38;5;[0-9]+|48;5;[0-9]+)m'
+}
+
+@test "screen: ASCII mode (-U, or a non-UTF-8 locale) draws no UTF-8" {
+	demo_daemon
+	top_start -U
+	wait_pane 'win-test +stopped'
+	pane | grep -qE '^ .*  \* connected'
+	pane | grep -qE 'CPU%v'
+	! pane | grep -P '[^\x00-\x7f]'
+	top_stop
+	TOP_ENV="LC_ALL=C LANG=C" top_start
+	wait_pane 'win-test +stopped'
+	! pane | grep -P '[^\x00-\x7f]'
+}
+
+@test "screen: the daemon killed and restarted: reconnecting, dimmed data, then live again" {
+	demo_daemon
+	top_start
+	wait_pane '● connected'
+	wait_pane 'win-test +stopped'
+	kill -KILL "$HXD_PID"
+	wait "$HXD_PID" || true
+	HXD_PID=
+	wait_pane '○ reconnecting in [0-9]+s'
+	# The last data stays on screen.
+	pane | grep -qE 'win-test +stopped'
+	pane | grep -qE '^CPU\['
+	# The same socket comes back: picked up within seconds, no restart.
+	rm -f "$SOCK"
+	start_daemon --libvirt-uri "$NODE" --vm-interval 0.5
+	wait_pane '● connected  data [0-9.]+s ago' 12
+	wait_pane 'Connected: WebSocket connection established'
+	wait_pane 'data 0\.[0-9]s ago'
+	[ ! -e "$TOP_EXIT" ]
+}
+
+@test "screen: q restores the terminal and exits 0; SIGHUP ends it promptly" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test'
+	[ "$(tmux -L "$TMUX_L" display -p -t top '#{alternate_on}')" = 1 ]
+	keys q
+	wait_pane TOP-EXITED
+	assert_equal "$(cat "$TOP_EXIT")" 0
+	[ "$(tmux -L "$TMUX_L" display -p -t top '#{alternate_on}')" = 0 ]
+	[ "$(tmux -L "$TMUX_L" display -p -t top '#{cursor_flag}')" = 1 ]
+	top_stop
+	top_start
+	wait_pane 'win-test'
+	pid=$(tmux -L "$TMUX_L" list-panes -t top -F '#{pane_pid}')
+	toppid=$(pgrep -P "$pid" -f horcrux-top || pgrep -f "horcrux-top -c unix:$SOCK" | head -1)
+	[ -n "$toppid" ]
+	kill -HUP "$toppid"
+	for _ in $(seq 1 40); do kill -0 "$toppid" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$toppid" 2>/dev/null
+	wait_pane TOP-EXITED
+}

@@ -1,0 +1,75 @@
+# horcrux-top inside a detached tmux of a fixed size, as STYLE.md asks:
+# send keys, capture the pane, assert on what a person would see.
+# Each test gets its own tmux server (-L) so nothing leaks between tests.
+# Load after helpers/common.
+
+TOP=$HX_BUILD/horcrux-top
+
+# top_start [ARGS...]: run horcrux-top on $SOCK in a W x H (default
+# 120x40) tmux pane; its stderr goes to $TOP_ERR, its exit status to
+# $TOP_EXIT once it ends. Extra environment: TOP_ENV="NAME=value ...".
+top_start() {
+	TMUX_L=hx-top-$$-$BATS_TEST_NUMBER
+	TOP_ERR=$BATS_TEST_TMPDIR/top.err
+	TOP_EXIT=$BATS_TEST_TMPDIR/top.exit
+	rm -f "$TOP_EXIT"
+	local cmd
+	cmd=$(printf '%q ' env ${TOP_ENV:-} "$TOP" -c "unix:$SOCK" "$@")
+	tmux -L "$TMUX_L" -f /dev/null new-session -d -s top \
+		-x "${W:-120}" -y "${H:-40}" \
+		"$cmd 2>$(printf %q "$TOP_ERR"); echo \$? >$(printf %q "$TOP_EXIT"); echo TOP-EXITED; exec sleep 600"
+	tmux -L "$TMUX_L" set-option -t top remain-on-exit on >/dev/null
+}
+
+# top_stop: end the tmux server (and horcrux-top if still there), then
+# fail if horcrux-top's stderr holds a sanitizer report.
+top_stop() {
+	[ -n "${TMUX_L:-}" ] || return 0
+	tmux -L "$TMUX_L" kill-server 2>/dev/null || true
+	TMUX_L=
+	if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TOP_ERR" >&2; then
+		echo "sanitizer report from horcrux-top" >&2
+		return 1
+	fi
+}
+
+# pane [-e]: the visible pane as text (-e keeps the SGR attributes).
+pane() {
+	tmux -L "$TMUX_L" capture-pane -p "$@" -t top
+}
+
+# keys KEY...: tmux send-keys (names like Enter, Escape, Up, F1, C-l).
+keys() {
+	tmux -L "$TMUX_L" send-keys -t top "$@"
+}
+
+# wait_pane ERE [SECONDS]: until the pane matches ERE (default 10 s);
+# on failure shows the pane.
+wait_pane() {
+	local i n=$(( ${2:-10} * 20 ))
+	for ((i = 0; i < n; i++)); do
+		pane | grep -Eq -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "pane never matched /$1/:" >&2
+	pane >&2
+	return 1
+}
+
+# wait_pane_gone ERE [SECONDS]: until the pane no longer matches ERE.
+wait_pane_gone() {
+	local i n=$(( ${2:-10} * 20 ))
+	for ((i = 0; i < n; i++)); do
+		pane | grep -Eq -- "$1" || return 0
+		sleep 0.05
+	done
+	echo "pane still matches /$1/:" >&2
+	pane >&2
+	return 1
+}
+
+# table_names: the NAME column of the VM table, top to bottom.
+table_names() {
+	pane | awk '/^ NAME/{t=1; next} t && NF >= 2 && $1 !~ /^h$/ {print $1}' |
+		grep -v '^h$' | sed 's/^\*//'
+}
