@@ -348,3 +348,22 @@ Try 'horcrux-top --help'."
 	! kill -0 "$toppid" 2>/dev/null
 	wait_pane TOP-EXITED
 }
+
+@test "make run's script opens horcrux-top on the demo node; q stops the daemon too" {
+	TMUX_L=hx-top-$$-run
+	TOP_ERR=$BATS_TEST_TMPDIR/top.err
+	: >"$TOP_ERR"
+	port=$(free_port)
+	demo=$BATS_TEST_TMPDIR/demo
+	tmux -L "$TMUX_L" -f /dev/null new-session -d -s top -x 120 -y 40 \
+		"HORCRUX_DEMO_DIR=$demo HORCRUX_DEMO_LISTEN=127.0.0.1:$port $HX_REPO/scripts/run-demo $HX_BUILD; echo TOP-EXITED; exec sleep 600"
+	wait_pane '● connected' 20
+	wait_pane 'win-test +stopped'
+	wait_pane 'dns-1 +running'
+	curl -sf "http://127.0.0.1:$port/api/health" >/dev/null
+	keys q
+	wait_pane TOP-EXITED
+	pane | grep -qE "^horcruxd stopped \(log: $demo/horcruxd.log\)"
+	! curl -sf "http://127.0.0.1:$port/api/health" >/dev/null
+	! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$demo/horcruxd.log"
+}
