@@ -25,6 +25,34 @@ static const char *const default_topics[] = { "vm:status", "vm:events",
 
 static volatile sig_atomic_t events_stop;
 
+static int
+known_topic(const char *t)
+{
+	size_t i;
+
+	for (i = 0; cli_topics[i] != NULL; i++) {
+		if (strcmp(cli_topics[i], t) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A usage error naming the topics there are. */
+static int
+unknown_topic(const struct cmd_entry *e, const char *t)
+{
+	struct hx_buf	b;
+	size_t		i;
+	int		rc;
+
+	hx_buf_init(&b, 0);
+	for (i = 0; cli_topics[i] != NULL; i++)
+		hx_buf_addf(&b, "%s%s", i ? ", " : "", cli_topics[i]);
+	rc = cli_usage(e, "unknown topic '%s'; topics: %s", t, b.data);
+	hx_buf_release(&b);
+	return rc;
+}
+
 static void
 on_signal(int sig)
 {
@@ -122,9 +150,14 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 			json_array_append_new(topics,
 			    json_string(default_topics[i]));
 	} else {
-		for (i = 0; i < (size_t)a->argc; i++)
+		for (i = 0; i < (size_t)a->argc; i++) {
+			if (!known_topic(a->argv[i])) {
+				json_decref(topics);
+				return unknown_topic(e, a->argv[i]);
+			}
 			json_array_append_new(topics,
 			    json_string(a->argv[i]));
+		}
 	}
 	sub = json_pack("{s:o}", "topics", topics);
 	text = json_dumps(sub, JSON_COMPACT);
