@@ -19,6 +19,9 @@ DESTDIR	?=
 CC	?= cc
 
 PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0
+# The clients link only what they use: a console that starts fast loads
+# no libvirt, SQLite or Argon2.
+CLIENT_PKGS := jansson libssl libcrypto
 TOP_PKGS := ncursesw
 CLI_PKGS := readline
 
@@ -98,6 +101,7 @@ else
 # --- the real build ---------------------------------------------------------
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) $(TOP_PKGS) $(CLI_PKGS))
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lpam -lpthread -lm $(SAN_LIBS)
+CLIENT_LIBS	:= $(shell pkg-config --libs $(CLIENT_PKGS)) -lm $(SAN_LIBS)
 CFLAGS		:= $(BASE) $(OPT) $(WARN) $(PKG_CFLAGS) \
 		   -DHX_DATADIR='"$(PREFIX)/share/horcrux"' $(EXTRA_CFLAGS)
 LDFLAGS		:= $(OPT) $(EXTRA_LDFLAGS)
@@ -127,11 +131,11 @@ $(B)/horcruxd: $(HXD_OBJ) $(LIBHX)
 
 $(B)/horcrux-top: $(TOP_OBJ) $(LIBHX)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs $(TOP_PKGS))
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) $(shell pkg-config --libs $(TOP_PKGS))
 
 $(B)/horcrux-cli: $(CLI_OBJ) $(LIBHX)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs $(CLI_PKGS))
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) $(shell pkg-config --libs $(CLI_PKGS))
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

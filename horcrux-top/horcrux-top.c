@@ -88,6 +88,9 @@ struct top {
 	int64_t			 backoff_ms;
 	int			 curses;
 	int64_t			 detail_at;	/* last detail fetch */
+	int			 drew_node;	/* a NodeMetrics is on screen */
+	int			 subscribed;	/* the snapshot is on its way */
+	int64_t			 started;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -279,6 +282,8 @@ read_ws(struct top *t)
 		}
 		ch = model_apply(&t->m, msg, len, now_ms());
 		free(msg);
+		if (ch & TOP_CH_SUBSCRIBED)
+			t->subscribed = 1;
 		if (ch & TOP_CH_NODE)
 			node = 1;
 		if (ch != 0)
@@ -296,6 +301,7 @@ read_ws(struct top *t)
 static void
 draw(struct top *t, int64_t now)
 {
+	t->drew_node = t->m.node != NULL;
 	screen_draw(&t->ui, now);
 	t->last_draw = now;
 	t->dirty = 0;
@@ -339,8 +345,19 @@ loop(struct top *t)
 		}
 		if (t->ws == NULL && t->ui.retry_at < wake)
 			wake = t->ui.retry_at;
-		if (!t->batch && t->dirty) {
-			if (now - t->last_draw >= t->delay_ms) {
+		/*
+		 * Until the answer to our subscription (the snapshot follows it
+		 * in the same burst) there is nothing worth drawing; give it
+		 * 300 ms, then draw what there is.
+		 */
+		if (!t->batch && !t->drew_node && !t->subscribed &&
+		    now - t->started < 300) {
+			if (t->started + 300 < wake)
+				wake = t->started + 300;
+		} else if (!t->batch && t->dirty) {
+			/* The throttle never delays the first host figures. */
+			if (now - t->last_draw >= t->delay_ms ||
+			    (t->m.node != NULL && !t->drew_node)) {
 				draw(t, now);
 				continue;
 			}
@@ -472,6 +489,7 @@ main(int argc, char **argv)
 	hx_strlcpy(t.ui.server, t.srv.display, sizeof(t.ui.server));
 
 	/* Nothing to show without a first connection: say why and stop. */
+	t.started = now_ms();
 	if (connect_once(&t, &status, &err) < 0)
 		die(code_for_status(status), "%s", err);
 	if (!t.batch) {
