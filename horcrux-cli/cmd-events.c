@@ -75,7 +75,8 @@ print_event(const char *type, json_t *data)
 		if (json_is_string(v))
 			printf(" %s=%s", k, json_string_value(v));
 		else {
-			s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+			    JSON_REAL_PRECISION(15));
 			printf(" %s=%s", k, s ? s : "?");
 			free(s);
 		}
@@ -87,8 +88,14 @@ print_event(const char *type, json_t *data)
  * Handle one frame. Returns 1 for an event that counts, 0 for none, or
  * an exit code + 10 when the stream cannot go on.
  */
+struct stream {
+	int	requested;	/* topics asked for */
+	int	granted;	/* -1 until Subscribed */
+	int	refused;	/* Error frames naming a topic */
+};
+
 static int
-handle(struct cli *cli, const char *msg, int *granted)
+handle(struct cli *cli, const char *msg, struct stream *st)
 {
 	json_t		*f = json_loads(msg, 0, NULL), *data;
 	const char	*type;
@@ -101,12 +108,8 @@ handle(struct cli *cli, const char *msg, int *granted)
 	if (strcmp(type, "Ping") == 0)
 		goto out;
 	if (strcmp(type, "Subscribed") == 0) {
-		*granted = (int)json_array_size(json_object_get(data,
+		st->granted = (int)json_array_size(json_object_get(data,
 		    "topics"));
-		if (*granted == 0) {
-			cli_error("cannot stream events: no topic allowed");
-			r = CLI_FORBIDDEN + 10;
-		}
 		goto out;
 	}
 	if (strcmp(type, "Error") == 0) {
@@ -114,6 +117,13 @@ handle(struct cli *cli, const char *msg, int *granted)
 		    "topic") : "", jstr(data, "topic") ? ": " : "",
 		    jstr(data, "message") ? jstr(data, "message") :
 		    "error from the daemon");
+		if (jstr(data, "topic") != NULL)
+			st->refused++;
+		/* Every topic refused (the Errors follow Subscribed). */
+		if (st->granted == 0 && st->refused >= st->requested) {
+			cli_error("cannot stream events: no topic allowed");
+			r = CLI_FORBIDDEN + 10;
+		}
 		goto out;
 	}
 	if (cli->out == OUT_JSON)
@@ -138,7 +148,8 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	json_t			*topics = json_array(), *sub;
 	char			*text, *err = NULL, *msg;
 	size_t			 len, i;
-	int			 status = 0, rc = CLI_OK, r, granted = -1;
+	struct stream		 st = { 0, -1, 0 };
+	int			 status = 0, rc = CLI_OK, r;
 
 	if (count != NULL && hx_parse_ll(count, 1, 1000000000, &max) != 0) {
 		json_decref(topics);
@@ -159,6 +170,7 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 			    json_string(a->argv[i]));
 		}
 	}
+	st.requested = (int)json_array_size(topics);
 	sub = json_pack("{s:o}", "topics", topics);
 	text = json_dumps(sub, JSON_COMPACT);
 	json_decref(sub);
@@ -196,7 +208,7 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 			break;
 		}
 		while ((r = hx_ws_read(ws, &msg, &len, &err)) == 1) {
-			r = handle(cli, msg, &granted);
+			r = handle(cli, msg, &st);
 			free(msg);
 			if (r >= 10) {
 				rc = r - 10;
@@ -213,6 +225,9 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		}
 	}
 done:
+	/* The terminal echoed ^C: start the next prompt on a line of its own. */
+	if (events_stop && cli->interactive)
+		putchar('\n');
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	hx_ws_close(ws);

@@ -683,9 +683,32 @@ cand_table(struct cands *c, const struct cmd_entry *table)
 	}
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void cand_kind_unsorted(struct cli *, struct cands *, enum cmpl,
+    char **, int);
+
+/* Live names come in the daemon's order; people want them sorted. */
 static void
 cand_kind(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
     int npos)
+{
+	size_t first = c->n;
+
+	cand_kind_unsorted(cli, c, kind, pos, npos);
+	if (c->n - first > 1 && (kind == C_USER || kind == C_ROLE ||
+	    kind == C_VM || kind == C_KEY || kind == C_USER_OR_KEY ||
+	    kind == C_PATH))
+		qsort(c->v + first, c->n - first, sizeof *c->v, cmp_str);
+}
+
+static void
+cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind,
+    char **pos, int npos)
 {
 	static const char *const paths[] = { "/", "/access", "/nodes",
 		"/storage", "/vms", NULL };
