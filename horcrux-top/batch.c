@@ -30,6 +30,11 @@ batch_print_text(const struct top_model *m, FILE *f)
 	size_t *idx = xcalloc(m->nvms + 1, sizeof(*idx)), n, i;
 	int running, total, c;
 
+	if (node == NULL) {
+		/* An account without node:metrics: the VMs only. */
+		fputs("horcrux-top - no host figures\n", f);
+		goto vms;
+	}
 	fprintf(f, "horcrux-top - %s  %s\n", host ? host : "-", ts ? ts : "-");
 	fputs("CPU ", f);
 	pct(f, model_node_num(m, "cpu_usage"));
@@ -46,7 +51,9 @@ batch_print_text(const struct top_model *m, FILE *f)
 		    json_number_value(json_array_get(la, 0)),
 		    json_number_value(json_array_get(la, 1)),
 		    json_number_value(json_array_get(la, 2)));
-	fprintf(f, "  Uptime %.0fs\n", model_node_num(m, "uptime_seconds"));
+	if (!isnan(model_node_num(m, "uptime_seconds")))
+		fprintf(f, "  Uptime %.0fs", model_node_num(m, "uptime_seconds"));
+	fputc('\n', f);
 	per = json_object_get(node, "cpu_per_core");
 	fputs("CPUs", f);
 	for (i = 0; i < json_array_size(per); i++) {
@@ -76,6 +83,7 @@ batch_print_text(const struct top_model *m, FILE *f)
 	    "network_rx_bps"), a, sizeof(a)), hx_fmt_bytes(model_node_num(m,
 	    "network_tx_bps"), b, sizeof(b)));
 	fprintf(f, "  VMs %d running / %d total\n", running, total);
+vms:
 	if (m->hidden[0] != '\0')
 		fprintf(f, "%s\n", m->hidden);
 	fputc('\n', f);

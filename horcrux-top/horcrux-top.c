@@ -262,7 +262,10 @@ schedule_retry(struct top *t, const char *why)
 		fprintf(stderr, "horcrux-top: %s; reconnecting\n", why);
 }
 
-/* Read everything the socket has. Returns 1 when a NodeMetrics arrived. */
+/*
+ * Read everything the socket has. Returns 1 when an update arrived: a
+ * NodeMetrics, or VM figures for an account that may not see the host.
+ */
 static int
 read_ws(struct top *t)
 {
@@ -284,7 +287,7 @@ read_ws(struct top *t)
 		free(msg);
 		if (ch & TOP_CH_SUBSCRIBED)
 			t->subscribed = 1;
-		if (ch & TOP_CH_NODE)
+		if ((ch & TOP_CH_NODE) || (t->m.no_node && (ch & TOP_CH_VMS)))
 			node = 1;
 		if (ch != 0)
 			t->dirty = 1;

@@ -241,6 +241,8 @@ apply_error(struct top_model *m, json_t *data)
 			hx_strlcpy(m->hidden + n, ", ", sizeof(m->hidden) - n);
 		n = strlen(m->hidden);
 		hx_strlcpy(m->hidden + n, topic, sizeof(m->hidden) - n);
+		if (strcmp(topic, "node:metrics") == 0)
+			m->no_node = 1;
 		return TOP_CH_NOTE;
 	}
 	set_note(m, 2, "server error %s: %s", code ? code : "?",
@@ -318,6 +320,7 @@ model_apply(struct top_model *m, const char *msg, size_t len, int64_t now)
 		ch = TOP_CH_NOTE;
 	} else if (strcmp(type, "Subscribed") == 0) {
 		m->hidden[0] = '\0';
+		m->no_node = 0;
 		ch = TOP_CH_SUBSCRIBED;
 	} else if (strcmp(type, "Error") == 0) {
 		ch = apply_error(m, data);

@@ -65,6 +65,7 @@ struct top_model {
 	char		 hidden[256];	/* "not shown: ..." (forbidden topics) */
 	char		 user[128];	/* from the Connected notification */
 	int		 need_vm_list;	/* a VM appeared or went: refetch */
+	int		 no_node;	/* node:metrics refused: updates are VM ones */
 };
 
 /* What model_apply changed. */

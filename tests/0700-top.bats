@@ -353,10 +353,11 @@ Try 'horcrux-top --help'."
 	TMUX_L=hx-top-$$-run
 	TOP_ERR=$BATS_TEST_TMPDIR/top.err
 	: >"$TOP_ERR"
+	TOP_EXIT=$BATS_TEST_TMPDIR/top.exit
 	port=$(free_port)
 	demo=$BATS_TEST_TMPDIR/demo
 	tmux -L "$TMUX_L" -f /dev/null new-session -d -s top -x 120 -y 40 \
-		"HORCRUX_DEMO_DIR=$demo HORCRUX_DEMO_LISTEN=127.0.0.1:$port $HX_REPO/scripts/run-demo $HX_BUILD; echo TOP-EXITED; exec sleep 600"
+		"HORCRUX_DEMO_DIR=$demo HORCRUX_DEMO_LISTEN=127.0.0.1:$port $HX_REPO/scripts/run-demo $HX_BUILD; echo \$? >$BATS_TEST_TMPDIR/top.exit; echo TOP-EXITED; exec sleep 600"
 	wait_pane '● connected' 20
 	wait_pane 'win-test +stopped'
 	wait_pane 'dns-1 +running'
@@ -366,4 +367,92 @@ Try 'horcrux-top --help'."
 	pane | grep -qE "^horcruxd stopped \(log: $demo/horcruxd.log\)"
 	! curl -sf "http://127.0.0.1:$port/api/health" >/dev/null
 	! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$demo/horcruxd.log"
+}
+
+@test "screen: a 64-CPU host gets a compact grid; bar levels, glyphs and units follow the figures" {
+	# A stand-in daemon (tests/tools/fake-node.py): this machine has few
+	# CPUs, and the levels need chosen figures.
+	SOCK=$BATS_TEST_TMPDIR/fake.sock
+	"$PY" "$HX_REPO/tests/tools/fake-node.py" "$SOCK" 64 3>&- &
+	fake=$!
+	for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	top_start
+	wait_pane '^CPUs '
+	want=$(awk 'BEGIN { for (i = 0; i < 64; i++) { v = (i * 7) % 101;
+		printf "%s", v < 5 ? "." : v < 50 ? "|" : v < 75 ? "=" : v < 90 ? "#" : "!" } }')
+	assert_equal "$(pane | grep '^CPUs ' | cut -c7- | sed 's/ *$//')" "$want"
+	# The value is printed over the right end of the bar, as htop does.
+	pane | grep -qE '^CPU\[!{40,} *92\.5%\]'
+	pane | grep -qE '^Mem\[#{30,} *80\.0% 880G/1\.0T\]'
+	pane | grep -qE '^Swp\[={20,} *55\.0% 4\.4G/8\.0G\]'
+	pane | grep -qE '^/ +\[={20,} *60\.0% 600G/1\.0T\]'
+	pane | grep -qF 'Load average: 64.00 32.50 16.25'
+	pane | grep -qF 'Uptime: 1d 01:01:01   CPUs: 64'
+	pane | grep -qF 'Disk: R 1.0M/s  W 2.0M/s'
+	pane | grep -qF 'Net:  RX 119M/s  TX 60M/s'
+	pane | grep -qF 'no VMs (or none you may see)'
+	kill "$fake"
+}
+
+@test "connection: wss:// and https:// through a TLS proxy, verified against HORCRUX_CA_FILE" {
+	demo_daemon
+	cd "$BATS_TEST_TMPDIR"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+	p=$(free_port)
+	socat "OPENSSL-LISTEN:$p,bind=127.0.0.1,reuseaddr,fork,cert=cert.pem,key=key.pem,verify=0" \
+		"UNIX-CONNECT:$SOCK" 2>/dev/null 3>&- &
+	proxy=$!
+	for _ in $(seq 1 100); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.05; done
+	HORCRUX_CA_FILE=cert.pem run --separate-stderr "$TOP" -c "wss://localhost:$p" --json -n 1
+	assert_success
+	jq -e '(.vms | length) == 10 and (.node.cpu_usage | type) == "number"' <<<"$output"
+	HORCRUX_CA_FILE=cert.pem run --separate-stderr "$TOP" -c "https://localhost:$p/" -b -n 1
+	assert_success
+	assert_output --partial 'VMs 6 running / 10 total'
+	# The same server without its CA is refused, and says why.
+	run --separate-stderr "$TOP" -c "wss://localhost:$p" -b -n 1
+	assert_equal "$status" 1
+	assert_equal "$stderr" "horcrux-top: TLS with 'wss://localhost:$p' failed: self-signed certificate"
+	# A certificate for another name is refused too.
+	HORCRUX_CA_FILE=cert.pem run --separate-stderr "$TOP" -c "wss://127.0.0.1:$p" -b -n 1
+	assert_equal "$status" 1
+	assert_equal "$stderr" "horcrux-top: TLS with 'wss://127.0.0.1:$p' failed: IP address mismatch"
+	kill "$proxy"
+}
+
+@test "credentials: a session token, client.conf server and key, --api-key-file; the scope holds" {
+	demo_daemon
+	mkuser boss '["Administrator"]'
+	mkuser vmonly '[]'
+	must 200 PUT /api/acl '{"path":"/vms/web-1","role":"VmUser","user":"vmonly"}' >/dev/null ||
+		must 201 PUT /api/acl '{"path":"/vms/web-1","role":"VmUser","user":"vmonly"}' >/dev/null
+	token=$(login boss)
+	HORCRUX_TOKEN=$token run --separate-stderr "$TOP" -c "$URL" --json -n 1
+	assert_success
+	assert_equal "$(jq '.vms | length' <<<"$output")" 10
+	# client.conf names the server and a key of the VM-only user.
+	key=$(mkkey vmonly '{"name":"conf"}')
+	mkdir -p "$BATS_TEST_TMPDIR/xdg/horcrux"
+	printf 'server = %s\napi_key = %s\n' "ws://127.0.0.1:$PORT" "$key" >"$BATS_TEST_TMPDIR/xdg/horcrux/client.conf"
+	XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg run --separate-stderr "$TOP" --json -n 1
+	assert_success
+	# Without node:metrics an update is a VM update; only web-1 is there.
+	jq -e '.node == null and (.vms | map(.id)) == ["web-1"] and .vms[0].state == "running"' <<<"$output"
+	XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg run --separate-stderr "$TOP" -b -n 1
+	assert_success
+	assert_line 'not shown (no privilege): node:metrics'
+	assert_line --regexp '^web-1 +running '
+	refute_line --partial 'CPU -'
+	key2=$(mkkey boss '{"name":"file"}')
+	printf '%s\n' "$key2" >"$BATS_TEST_TMPDIR/key"
+	XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg run --separate-stderr "$TOP" --api-key-file "$BATS_TEST_TMPDIR/key" --json -n 1
+	assert_success
+	assert_equal "$(jq '.vms | length' <<<"$output")" 10
+	# A bad client.conf is a clear error.
+	printf 'sever = x\n' >"$BATS_TEST_TMPDIR/xdg/horcrux/client.conf"
+	XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg run --separate-stderr "$TOP" -b -n 1
+	assert_equal "$status" 1
+	assert_output ""
+	[[ $stderr == "horcrux-top: $BATS_TEST_TMPDIR/xdg/horcrux/client.conf:1: "*sever* ]]
 }

@@ -21,16 +21,37 @@ top_start() {
 	tmux -L "$TMUX_L" set-option -t top remain-on-exit on >/dev/null
 }
 
-# top_stop: end the tmux server (and horcrux-top if still there), then
-# fail if horcrux-top's stderr holds a sanitizer report.
+# top_stop: quit horcrux-top with q if it still runs (as a person would),
+# end the tmux server, make sure no horcrux-top of this test is left
+# (killing one that hangs, and failing), then fail if its stderr holds a
+# sanitizer report.
 top_stop() {
 	[ -n "${TMUX_L:-}" ] || return 0
+	local i left rc=0
+	if [ ! -e "$TOP_EXIT" ]; then
+		tmux -L "$TMUX_L" send-keys -t top q 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			[ -e "$TOP_EXIT" ] && break
+			sleep 0.05
+		done
+	fi
 	tmux -L "$TMUX_L" kill-server 2>/dev/null || true
 	TMUX_L=
+	for ((i = 0; i < 100; i++)); do
+		left=$(pgrep -f "^$TOP -c unix:$SOCK( |\$)" || true)
+		[ -z "$left" ] && break
+		sleep 0.05
+	done
+	if [ -n "$left" ]; then
+		echo "horcrux-top did not exit: $left" >&2
+		kill -KILL $left 2>/dev/null || true
+		rc=1
+	fi
 	if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TOP_ERR" >&2; then
 		echo "sanitizer report from horcrux-top" >&2
-		return 1
+		rc=1
 	fi
+	return $rc
 }
 
 # pane [-e]: the visible pane as text (-e keeps the SGR attributes).
