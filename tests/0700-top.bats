@@ -116,13 +116,13 @@ Try 'horcrux-top --help'."
 	core0=$(grep -oE '^ +0\[[^]]*\]' <<<"$screen" | grep -oE '[0-9]+\.[0-9]%' | tr -d %)
 	[ -n "$cpu" ] && [ -n "$mem" ] && [ -n "$load" ] && [ -n "$core0" ]
 	# One NodeMetrics frame must have all four figures as shown.
+	# (printf rounding of binary fractions: within half the last digit)
 	run jq -c --arg cpu "$cpu" --arg mem "$mem" --arg load "$load" --arg c0 "$core0" '
-		def f1: . * 10 | round / 10 | tostring | if test("\\.") then . else . + ".0" end;
-		def f2: . * 100 | round / 100 | tostring | if test("\\.") then (. + "0") | .[0:(index(".") + 3)] else . + ".00" end;
+		def near($shown; $digits): (($shown | tonumber) - .) | fabs <= 0.5 / $digits + 1e-9;
 		select(.frame.type == "NodeMetrics") | .frame.data |
-		select((.cpu_usage | f1) == $cpu and (.memory_usage | f1) == $mem
-		    and (.cpu_per_core[0] | f1) == $c0
-		    and ((.load_average | map(f2) | join(" ")) == $load)) | .timestamp' "$BATS_TEST_TMPDIR/ws.out"
+		select((.cpu_usage | near($cpu; 10)) and (.memory_usage | near($mem; 10))
+		    and (.cpu_per_core[0] | near($c0; 10))
+		    and ([.load_average, ($load | split(" "))] | transpose | all(.[1] as $s | .[0] | near($s; 100)))) | .timestamp' "$BATS_TEST_TMPDIR/ws.out"
 	assert_success
 	[ -n "$output" ] || { echo "no frame with CPU $cpu Mem $mem core0 $core0 load '$load'"; cat "$BATS_TEST_TMPDIR/ws.out" >&2; false; }
 	# The rest of the header: host, connection, counts, a bar per mount.
