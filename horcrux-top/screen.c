@@ -625,14 +625,73 @@ draw_help(int rows, int cols)
 		    "changed.", 0);
 }
 
+/* A number of o in human units, "-" when absent or null. */
+static const char *
+json_bytes(json_t *o, const char *key, char *out, size_t n)
+{
+	json_t *v = json_object_get(o, key);
+
+	return hx_fmt_bytes(json_is_number(v) ? json_number_value(v) : NAN,
+	    out, n);
+}
+
+/*
+ * The disks (disk set) or NICs of a VM document, a header and one row
+ * each with counters and rates; returns the next free row.
+ */
+static int
+draw_devices(int y, int rows, int cols, json_t *arr, int disk)
+{
+	static const char *keys[2][4] = {
+		{ "rx_bytes", "tx_bytes", "rx_bps", "tx_bps" },
+		{ "read_bytes", "write_bytes", "read_bps", "write_bps" },
+	};
+	char c[4][16];
+	json_t *o;
+	size_t k;
+	int i;
+
+	if (y >= rows - 1)
+		return y;
+	attrset(A_BOLD);
+	if (disk)
+		put_textf(y++, 1, cols - 1, "%-8s %-6s %10s %10s %10s %10s  %s",
+		    "DISK", "BUS", "READ", "WRITTEN", "READ/s", "WRITE/s",
+		    "SOURCE");
+	else
+		put_textf(y++, 1, cols - 1, "%-8s %-17s %10s %10s %10s %10s",
+		    "NIC", "MAC", "RECEIVED", "SENT", "RX/s", "TX/s");
+	attrset(A_NORMAL);
+	json_array_foreach(arr, k, o) {
+		const char *target = json_string_value(json_object_get(o,
+		    "target"));
+
+		if (y >= rows - 1)
+			break;
+		for (i = 0; i < 4; i++)
+			json_bytes(o, keys[disk][i], c[i], sizeof(c[i]));
+		if (disk)
+			put_textf(y++, 1, cols - 1,
+			    "%-8s %-6s %10s %10s %10s %10s  %s", target ?: "-",
+			    json_string_value(json_object_get(o, "bus")) ?: "-",
+			    c[0], c[1], c[2], c[3],
+			    json_string_value(json_object_get(o, "source")) ?: "-");
+		else
+			put_textf(y++, 1, cols - 1,
+			    "%-8s %-17s %10s %10s %10s %10s", target ?: "-",
+			    json_string_value(json_object_get(o, "mac")) ?: "-",
+			    c[0], c[1], c[2], c[3]);
+	}
+	return y;
+}
+
 static void
 draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 {
 	struct top_vm *vm = model_vm(ui->m, ui->detail_id);
-	json_t *d = ui->detail, *arr, *o;
+	json_t *d = ui->detail;
 	char a[16], b[16];
 	int y = 1, i;
-	size_t k;
 
 	erase();
 	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
@@ -646,15 +705,9 @@ draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 	    vm->container ? " (container)" : "",
 	    vm->vcpus ? (snprintf(a, sizeof(a), "%d", vm->vcpus), a) : "-");
 	if (d != NULL) {
-		json_t *mem = json_object_get(d, "memory_bytes");
-		json_t *max = json_object_get(d, "memory_max_bytes");
-
 		put_textf(y++, 1, cols - 1, "Memory: %s of %s max   Autostart: %s"
-		    "   Persistent: %s",
-		    hx_fmt_bytes(json_is_number(mem) ? json_number_value(mem) :
-		    NAN, a, sizeof(a)),
-		    hx_fmt_bytes(json_is_number(max) ? json_number_value(max) :
-		    NAN, b, sizeof(b)),
+		    "   Persistent: %s", json_bytes(d, "memory_bytes", a, sizeof(a)),
+		    json_bytes(d, "memory_max_bytes", b, sizeof(b)),
 		    json_is_true(json_object_get(d, "autostart")) ? "yes" : "no",
 		    json_is_true(json_object_get(d, "persistent")) ? "yes" : "no");
 		put_textf(y++, 1, cols - 1, "UUID: %s",
@@ -676,64 +729,8 @@ draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 		    hx_fmt_bytes(vm->v[COL_NET_TX], tx, sizeof(tx)));
 	}
 	y++;
-	arr = json_object_get(d, "disks");
-	if (y < rows - 1) {
-		attrset(A_BOLD);
-		put_textf(y++, 1, cols - 1, "%-8s %-6s %10s %10s %10s %10s  %s",
-		    "DISK", "BUS", "READ", "WRITTEN", "READ/s", "WRITE/s",
-		    "SOURCE");
-		attrset(A_NORMAL);
-	}
-	json_array_foreach(arr, k, o) {
-		char c1[16], c2[16], c3[16], c4[16];
-
-		if (y >= rows - 1)
-			break;
-		put_textf(y++, 1, cols - 1, "%-8s %-6s %10s %10s %10s %10s  %s",
-		    json_string_value(json_object_get(o, "target")) ?: "-",
-		    json_string_value(json_object_get(o, "bus")) ?: "-",
-		    hx_fmt_bytes(json_is_number(json_object_get(o, "read_bytes")) ?
-		    json_number_value(json_object_get(o, "read_bytes")) : NAN,
-		    c1, sizeof(c1)),
-		    hx_fmt_bytes(json_is_number(json_object_get(o, "write_bytes")) ?
-		    json_number_value(json_object_get(o, "write_bytes")) : NAN,
-		    c2, sizeof(c2)),
-		    hx_fmt_bytes(json_is_number(json_object_get(o, "read_bps")) ?
-		    json_number_value(json_object_get(o, "read_bps")) : NAN,
-		    c3, sizeof(c3)),
-		    hx_fmt_bytes(json_is_number(json_object_get(o, "write_bps")) ?
-		    json_number_value(json_object_get(o, "write_bps")) : NAN,
-		    c4, sizeof(c4)),
-		    json_string_value(json_object_get(o, "source")) ?: "-");
-	}
-	arr = json_object_get(d, "nics");
-	if (y < rows - 1) {
-		attrset(A_BOLD);
-		put_textf(y++, 1, cols - 1, "%-8s %-17s %10s %10s %10s %10s",
-		    "NIC", "MAC", "RECEIVED", "SENT", "RX/s", "TX/s");
-		attrset(A_NORMAL);
-	}
-	json_array_foreach(arr, k, o) {
-		char c1[16], c2[16], c3[16], c4[16];
-
-		if (y >= rows - 1)
-			break;
-		put_textf(y++, 1, cols - 1, "%-8s %-17s %10s %10s %10s %10s",
-		    json_string_value(json_object_get(o, "target")) ?: "-",
-		    json_string_value(json_object_get(o, "mac")) ?: "-",
-		    hx_fmt_bytes(json_is_number(json_object_get(o, "rx_bytes")) ?
-		    json_number_value(json_object_get(o, "rx_bytes")) : NAN,
-		    c1, sizeof(c1)),
-		    hx_fmt_bytes(json_is_number(json_object_get(o, "tx_bytes")) ?
-		    json_number_value(json_object_get(o, "tx_bytes")) : NAN,
-		    c2, sizeof(c2)),
-		    hx_fmt_bytes(json_is_number(json_object_get(o, "rx_bps")) ?
-		    json_number_value(json_object_get(o, "rx_bps")) : NAN,
-		    c3, sizeof(c3)),
-		    hx_fmt_bytes(json_is_number(json_object_get(o, "tx_bps")) ?
-		    json_number_value(json_object_get(o, "tx_bps")) : NAN,
-		    c4, sizeof(c4)));
-	}
+	y = draw_devices(y, rows, cols, json_object_get(d, "disks"), 1);
+	y = draw_devices(y, rows, cols, json_object_get(d, "nics"), 0);
 	if (y < rows - 2) {
 		y++;
 		attrset(A_BOLD);
