@@ -184,6 +184,18 @@ Try 'horcrux-top --help'."
 	keys / Escape
 	wait_pane 'win-test +stopped'
 	assert_equal "$(table_names | wc -l)" 10
+	# End and PgUp/PgDn move the selection; Ctrl-L and Space redraw.
+	keys N End Enter
+	wait_pane '^ VM win-test'
+	pane | grep -qE '^ State: stopped'
+	keys Escape PPage Enter
+	wait_pane '^ VM backup-1'
+	keys Escape NPage Enter
+	wait_pane '^ VM win-test'
+	keys Escape C-l
+	wait_pane '^ NAME'
+	keys Space
+	wait_pane 'win-test +stopped'
 	keys / z z z Enter
 	wait_pane 'no VM matches the filter'
 }
