@@ -13,6 +13,8 @@ NODE="test://$HX_REPO/share/demo-node.xml"
 
 teardown() {
 	top_stop
+	# Helpers a test started, even when it failed half-way.
+	[ -z "${EXTRA_PIDS:-}" ] || kill $EXTRA_PIDS 2>/dev/null || true
 	stop_daemon
 }
 
@@ -387,6 +389,7 @@ Try 'horcrux-top --help'."
 	SOCK=$BATS_TEST_TMPDIR/fake.sock
 	"$PY" "$HX_REPO/tests/tools/fake-node.py" "$SOCK" 64 3>&- &
 	fake=$!
+	EXTRA_PIDS=$fake
 	for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 	top_start
 	wait_pane '^CPUs '
@@ -415,6 +418,7 @@ Try 'horcrux-top --help'."
 	socat "OPENSSL-LISTEN:$p,bind=127.0.0.1,reuseaddr,fork,cert=cert.pem,key=key.pem,verify=0" \
 		"UNIX-CONNECT:$SOCK" 2>/dev/null 3>&- &
 	proxy=$!
+	EXTRA_PIDS=$proxy
 	for _ in $(seq 1 100); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.05; done
 	HORCRUX_CA_FILE=cert.pem run --separate-stderr "$TOP" -c "wss://localhost:$p" --json -n 1
 	assert_success
