@@ -101,8 +101,9 @@ Try 'horcrux-cli --help'."
 	[[ $stderr == "horcrux-cli: cannot add user 'bob': "*exist* ]] || { echo "$stderr"; false; }
 	run -1 --separate-stderr "$CLI" user add shorty --password-stdin <<<"short"
 	assert_equal "$stderr" "horcrux-cli: cannot add user 'shorty': a password must be 8 to 1024 bytes long"
-	# No terminal and no --password-stdin: say how.
-	run -1 --separate-stderr "$CLI" user add carol </dev/null
+	# No terminal (setsid: none even when the suite runs in one) and no
+	# --password-stdin: say how.
+	run -1 --separate-stderr setsid -w "$CLI" user add carol </dev/null
 	assert_equal "$stderr" "horcrux-cli: cannot ask for the password: no terminal; use --password-stdin"
 
 	needs user modify NAME
@@ -320,7 +321,7 @@ horcruxd 0.1.0 at unix:$SOCK"
 
 @test "login / logout / whoami: no args, valid, too many; token in client.conf 0600" {
 	# No USER and no terminal to ask on.
-	run -2 --separate-stderr "$CLI" login </dev/null
+	run -2 --separate-stderr setsid -w "$CLI" login </dev/null
 	[[ $stderr == *"'login' needs USER when there is no terminal"* ]]
 	too_many login alice x
 	run -3 --separate-stderr "$CLI" login alice --password-stdin <<<"wrong-password"
