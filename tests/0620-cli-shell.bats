@@ -8,6 +8,7 @@
 
 load helpers/common
 load helpers/cli
+load helpers/tmux
 
 setup_file() {
 	cli_start_daemon || return 1
@@ -19,33 +20,17 @@ teardown_file() {
 }
 
 setup() {
-	TM=(tmux -L "hxcli-$$-$BATS_TEST_NUMBER")
+	TMUX_L=hxcli-$$-$BATS_TEST_NUMBER
+	TMUX_S=cli
 }
 
 teardown() {
-	"${TM[@]}" kill-server 2>/dev/null || true
-}
-
-# pane: what a person sees now (tmux drops trailing blanks).
-pane() {
-	"${TM[@]}" capture-pane -p -t cli
-}
-
-# wait_pane REGEX: until the pane shows a line matching (5 s).
-wait_pane() {
-	local i
-	for i in $(seq 1 100); do
-		pane | grep -Eq -- "$1" && return 0
-		sleep 0.05
-	done
-	echo "pane never showed '$1':" >&2
-	pane >&2
-	return 1
+	tmux -L "$TMUX_L" kill-server 2>/dev/null || true
 }
 
 start_shell() {
 	rm -f "$BATS_TEST_TMPDIR/rc"
-	"${TM[@]}" new-session -d -s cli -x 150 -y 40 \
+	tmux -L "$TMUX_L" new-session -d -s cli -x 150 -y 40 \
 		"$CLI 2>$BATS_TEST_TMPDIR/err; echo \$? >$BATS_TEST_TMPDIR/rc; sleep 60"
 	wait_pane '^root@local@.+>$'
 }
@@ -64,25 +49,25 @@ wait_exit() {
 @test "shell: prompt, Tab completes a command, a subcommand and a username; Ctrl-D exits 0" {
 	start_shell
 	pane | grep -q "^horcrux-cli 0.1.0 on unix:$SOCK as root@local"
-	"${TM[@]}" send-keys -t cli 'us' Tab
+	keys 'us' Tab
 	wait_pane '> user$'
-	"${TM[@]}" send-keys -t cli 'sh' Tab
+	keys 'sh' Tab
 	wait_pane '> user show$'
-	"${TM[@]}" send-keys -t cli 'zeb' Tab
+	keys 'zeb' Tab
 	wait_pane '> user show zebediah$'
-	"${TM[@]}" send-keys -t cli Enter
+	keys Enter
 	wait_pane '^Roles: +Auditor$'
 	# A flag and a live role name after it.
-	"${TM[@]}" send-keys -t cli 'user modify zebediah --ro' Tab
+	keys 'user modify zebediah --ro' Tab
 	wait_pane '> user modify zebediah --role$'
-	"${TM[@]}" send-keys -t cli 'VmU' Tab
+	keys 'VmU' Tab
 	wait_pane '> user modify zebediah --role VmUser$'
 	# Ctrl-C abandons the line and gives a fresh prompt.
-	"${TM[@]}" send-keys -t cli C-c
+	keys C-c
 	wait_pane '^root@local@.+>$'
 	run -0 "$CLI" -o json user show zebediah
 	assert_equal "$(jq -c .roles <<<"$output")" '["Auditor"]'
-	"${TM[@]}" send-keys -t cli C-d
+	keys C-d
 	run -0 wait_exit
 	assert_output 0
 	run cat "$BATS_TEST_TMPDIR/err"
@@ -92,13 +77,13 @@ wait_exit() {
 @test "shell: history is recalled with Up and kept in XDG_STATE_HOME across runs" {
 	rm -f "$XDG_STATE_HOME/horcrux/history"
 	start_shell
-	"${TM[@]}" send-keys -t cli 'role show VmUser' Enter
+	keys 'role show VmUser' Enter
 	wait_pane '^Scope: +/vms$'
-	"${TM[@]}" send-keys -t cli 'privilege list' Enter
+	keys 'privilege list' Enter
 	wait_pane '^PoolAllocate +'
-	"${TM[@]}" send-keys -t cli Up Up
+	keys Up Up
 	wait_pane '> role show VmUser$'
-	"${TM[@]}" send-keys -t cli C-u 'quit' Enter
+	keys C-u 'quit' Enter
 	run -0 wait_exit
 	assert_output 0
 	run -0 cat "$XDG_STATE_HOME/horcrux/history"
@@ -107,29 +92,29 @@ privilege list
 quit"
 	assert_equal "$(stat -c %a "$XDG_STATE_HOME/horcrux")" 700
 	# A new shell remembers.
-	"${TM[@]}" kill-server
+	tmux -L "$TMUX_L" kill-server
 	start_shell
-	"${TM[@]}" send-keys -t cli Up Up
+	keys Up Up
 	wait_pane '> privilege list$'
-	"${TM[@]}" send-keys -t cli C-u 'exit' Enter
+	keys C-u 'exit' Enter
 	run -0 wait_exit
 	assert_output 0
 }
 
 @test "shell: errors do not end the session; events ends with Ctrl-C back at the prompt" {
 	start_shell
-	"${TM[@]}" send-keys -t cli 'user show nobody' Enter
+	keys 'user show nobody' Enter
 	wait_file_match "$BATS_TEST_TMPDIR/err" "^horcrux-cli: cannot show user 'nobody': no such user$"
-	"${TM[@]}" send-keys -t cli 'events vm:metrics' Enter
+	keys 'events vm:metrics' Enter
 	wait_pane ' VmMetrics vm_id='
-	"${TM[@]}" send-keys -t cli C-c
+	keys C-c
 	wait_pane '^root@local@.+>$'
 	# Numbers as the daemon wrote them (25.01, not 25.010000000000002).
 	run -0 pane
 	refute_output --regexp 'cpu_usage=[0-9]+\.[0-9]{5}'
-	"${TM[@]}" send-keys -t cli 'whoami' Enter
+	keys 'whoami' Enter
 	wait_pane '^User: +root@local$'
-	"${TM[@]}" send-keys -t cli C-d
+	keys C-d
 	run -0 wait_exit
 	assert_output 0
 }

@@ -3,7 +3,10 @@
 # Each test gets its own tmux server (-L) so nothing leaks between tests.
 # Load after helpers/common.
 
+load helpers/tmux
+
 TOP=$HX_BUILD/horcrux-top
+TMUX_S=top
 
 # top_start [ARGS...]: run horcrux-top on $SOCK in a W x H (default
 # 120x40) tmux pane; its stderr goes to $TOP_ERR, its exit status to
@@ -52,41 +55,6 @@ top_stop() {
 		rc=1
 	fi
 	return $rc
-}
-
-# pane [-e]: the visible pane as text (-e keeps the SGR attributes).
-pane() {
-	tmux -L "$TMUX_L" capture-pane -p "$@" -t top
-}
-
-# keys KEY...: tmux send-keys (names like Enter, Escape, Up, F1, C-l).
-keys() {
-	tmux -L "$TMUX_L" send-keys -t top "$@"
-}
-
-# wait_pane ERE [SECONDS]: until the pane matches ERE (default 10 s);
-# on failure shows the pane.
-wait_pane() {
-	local i n=$(( ${2:-10} * 20 ))
-	for ((i = 0; i < n; i++)); do
-		pane | grep -Eq -- "$1" && return 0
-		sleep 0.05
-	done
-	echo "pane never matched /$1/:" >&2
-	pane >&2
-	return 1
-}
-
-# wait_pane_gone ERE [SECONDS]: until the pane no longer matches ERE.
-wait_pane_gone() {
-	local i n=$(( ${2:-10} * 20 ))
-	for ((i = 0; i < n; i++)); do
-		pane | grep -Eq -- "$1" || return 0
-		sleep 0.05
-	done
-	echo "pane still matches /$1/:" >&2
-	pane >&2
-	return 1
 }
 
 # table_names: the NAME column of the VM table, top to bottom.
