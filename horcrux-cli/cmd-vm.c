@@ -46,6 +46,15 @@ jpct(const json_t *o, const char *key, char *buf, size_t len)
 	return buf;
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	const char *x = jstr(*(json_t *const *)a, "id");
+	const char *y = jstr(*(json_t *const *)b, "id");
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
 int
 cmd_vm_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
@@ -63,14 +72,22 @@ cmd_vm_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	if (cli->out == OUT_JSON)
 		out_json(list);
 	else {
+		/* People read a table in name order; the daemon's is its own. */
+		size_t n = json_array_size(list);
+		json_t **rows = xcalloc(n + 1, sizeof(*rows));
+
+		json_array_foreach(list, i, v)
+			rows[i] = v;
+		qsort(rows, n, sizeof(*rows), cmp_id);
 		t = table_new((const char *const[]){ "ID", "NAME", "STATE",
 		    "VCPUS", "MEMORY", "TYPE", NULL });
-		json_array_foreach(list, i, v)
+		for (i = 0; i < n && (v = rows[i]) != NULL; i++)
 			table_add(t, jstr(v, "id"), jstr(v, "name"),
 			    jstr(v, "state"), jnum(v, "vcpus", b1, sizeof b1),
 			    jbytes(v, "memory_max_bytes", b2, sizeof b2),
 			    json_is_true(json_object_get(v, "container")) ?
 			    "container" : "vm");
+		free(rows);
 		table_print_free(cli, t);
 	}
 	json_decref(list);
@@ -85,6 +102,7 @@ cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	json_t		*v, *m, *d;
 	size_t		 i;
 	char		*p = vm_path(a->argv[0], NULL), b1[16], b2[16];
+	char		 b3[16], b4[16];
 	int		 rc;
 
 	(void)e;
@@ -113,20 +131,29 @@ cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	kv_print_free(cli, kv);
 	if (json_array_size(json_object_get(v, "disks")) > 0) {
 		putchar('\n');
-		t = table_new((const char *const[]){ "DISK", "BUS", "SOURCE",
-		    NULL });
+		t = table_new((const char *const[]){ "DISK", "BUS", "READ",
+		    "WRITTEN", "READ/S", "WRITE/S", "SOURCE", NULL });
 		json_array_foreach(json_object_get(v, "disks"), i, d)
 			table_add(t, jstr(d, "target"), jstr(d, "bus"),
+			    jbytes(d, "read_bytes", b1, sizeof b1),
+			    jbytes(d, "write_bytes", b2, sizeof b2),
+			    jbytes(d, "read_bps", b3, sizeof b3),
+			    jbytes(d, "write_bps", b4, sizeof b4),
 			    jstr(d, "source"));
 		table_print_free(cli, t);
 	}
 	if (json_array_size(json_object_get(v, "nics")) > 0) {
 		putchar('\n');
 		t = table_new((const char *const[]){ "NIC", "MAC", "MODEL",
-		    "SOURCE", NULL });
+		    "RECEIVED", "SENT", "RX/S", "TX/S", "SOURCE", NULL });
 		json_array_foreach(json_object_get(v, "nics"), i, d)
 			table_add(t, jstr(d, "target"), jstr(d, "mac"),
-			    jstr(d, "model"), jstr(d, "source"));
+			    jstr(d, "model"),
+			    jbytes(d, "rx_bytes", b1, sizeof b1),
+			    jbytes(d, "tx_bytes", b2, sizeof b2),
+			    jbytes(d, "rx_bps", b3, sizeof b3),
+			    jbytes(d, "tx_bps", b4, sizeof b4),
+			    jstr(d, "source"));
 		table_print_free(cli, t);
 	}
 	json_decref(v);
