@@ -253,11 +253,16 @@ Try 'horcrux-cli --help'."
 	assert_line --regexp '^web-1 +web-1 +running +2 +4.0G +vm$'
 	assert_line --regexp '^dns-1 +dns-1 +running +1 +512M +container$'
 	assert_equal "${#lines[@]}" 11
+	# In name order.
+	assert_equal "$(printf '%s\n' "${lines[@]:1}" | awk '{print $1}' | tr '\n' ' ')" \
+		"backup-1 build-1 cache-1 ci-runner db-1 dns-1 metrics-1 web-1 web-2 win-test "
 	too_many vm list x
 	needs vm show VM
 	run -0 "$CLI" vm show db-1
 	assert_line --regexp '^vCPUs: +4$'
-	assert_line --regexp '^vda +virtio '
+	# Each disk and NIC with its counters and rates (db-1 runs).
+	assert_line --regexp '^vda +virtio +[0-9.]+[KMGTP] +[0-9.]+[KMGTP] +[0-9.]+[BKMG] +[0-9.]+[BKMG] +/var/lib/libvirt/images/db-1.qcow2$'
+	assert_line --regexp '^testnet1 +52:54:00:[0-9a-f:]+ +virtio +[0-9.]+[KMGTP] +[0-9.]+[KMGTP] +[0-9.]+[BKMG] +[0-9.]+[BKMG] +internal$'
 	too_many vm show db-1 x
 	run -1 --separate-stderr "$CLI" vm show no-such-vm
 	[[ $stderr == "horcrux-cli: cannot show VM 'no-such-vm': "* ]]
