@@ -194,6 +194,9 @@ void kv_print_free(struct cli *cli, struct kv *kv);
 /* Print v as the API gave it, indented JSON, then a newline. */
 void out_json(const json_t *v);
 
+/* Replace terminal control characters in s with '?', in place; returns s. */
+char *out_printable(char *s);
+
 /* A string field or NULL. */
 const char *jstr(const json_t *o, const char *key);
 /* The strings of an array field joined by sep; a new string, or "-". */

@@ -72,9 +72,11 @@ print_event(const char *type, json_t *data)
 	json_object_foreach(data, k, v) {
 		if (strcmp(k, "timestamp") == 0)
 			continue;
-		if (json_is_string(v))
-			printf(" %s=%s", k, json_string_value(v));
-		else {
+		if (json_is_string(v)) {
+			s = out_printable(xstrdup(json_string_value(v)));
+			printf(" %s=%s", k, s);
+			free(s);
+		} else {
 			s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
 			    JSON_REAL_PRECISION(15));
 			printf(" %s=%s", k, s ? s : "?");

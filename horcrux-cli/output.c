@@ -51,6 +51,28 @@ width(const char *s)
 	return w;
 }
 
+/*
+ * Make text from the daemon safe for a terminal, in place: C0 controls,
+ * DEL and the C1 controls (U+0080 to U+009F, which some terminals obey)
+ * become '?', so a VM or user name cannot move the cursor, retitle the
+ * window or hide itself. Returns s.
+ */
+char *
+out_printable(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*p++ = '?';
+			*p = '?';
+		}
+	}
+	return s;
+}
+
 struct table *
 table_new(const char *const *headers)
 {
@@ -79,7 +101,8 @@ table_add(struct table *t, ...)
 	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++) {
 		s = va_arg(ap, const char *);
-		t->cells[base + i] = xstrdup(s != NULL && *s != '\0' ? s : "-");
+		t->cells[base + i] = out_printable(xstrdup(s != NULL &&
+		    *s != '\0' ? s : "-"));
 	}
 	va_end(ap);
 }
@@ -132,7 +155,7 @@ kv_add(struct kv *kv, const char *key, const char *fmt, ...)
 	kv->vals = xrealloc(kv->vals, (kv->n + 1) * sizeof *kv->vals);
 	kv->keys[kv->n] = xasprintf("%s:", key);
 	va_start(ap, fmt);
-	kv->vals[kv->n] = xvasprintf(fmt, ap);
+	kv->vals[kv->n] = out_printable(xvasprintf(fmt, ap));
 	va_end(ap);
 	kv->n++;
 }

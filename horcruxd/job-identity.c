@@ -471,6 +471,23 @@ get_password(struct job *j, const char *field, const char **pw)
 	return 0;
 }
 
+
+/*
+ * An e-mail address as far as we check one: at most 254 bytes, an '@',
+ * and no spaces or control characters (it is shown on terminals).
+ */
+static int
+email_ok(const char *e)
+{
+	const unsigned char	*p;
+
+	if (strlen(e) > 254 || strchr(e, '@') == NULL)
+		return 0;
+	for (p = (const unsigned char *)e; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
 void
 job_user_add(struct job *j, const struct worker_env *env)
 {
@@ -497,8 +514,7 @@ job_user_add(struct job *j, const struct worker_env *env)
 		    "or 'pam'");
 		goto out;
 	}
-	if (email != NULL && (strlen(email) > 254 || strchr(email, '@') ==
-	    NULL)) {
+	if (email != NULL && !email_ok(email)) {
 		job_error(j, 422, "VALIDATION_ERROR", "email is not an "
 		    "address");
 		goto out;
@@ -560,8 +576,7 @@ job_user_update(struct job *j, const struct worker_env *env)
 		    "email, enabled or roles");
 		goto out;
 	}
-	if (email != NULL && *email != '\0' && (strlen(email) > 254 ||
-	    strchr(email, '@') == NULL)) {
+	if (email != NULL && *email != '\0' && !email_ok(email)) {
 		job_error(j, 422, "VALIDATION_ERROR", "email is not an "
 		    "address");
 		goto out;

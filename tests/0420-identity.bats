@@ -144,6 +144,12 @@ login() {
 	assert_equal "$(status_of "$(sock POST /api/users '{"username":"x","password":"password-1","bogus":1}')")" 422
 	assert_equal "$(status_of "$(sock POST /api/users '{"username":"a\r\nb","password":"password-1"}')")" 422
 	assert_equal "$(status_of "$(sock POST /api/users '{"username":"x","password":"password-1","roles":["Nope"]}')")" 422
+	# E-mail addresses: an '@', no spaces or control characters (shown on terminals).
+	assert_equal "$(status_of "$(sock POST /api/users '{"username":"x","password":"password-1","email":"nobody"}')")" 422
+	assert_equal "$(status_of "$(sock POST /api/users '{"username":"x","password":"password-1","email":"e\u001b]0;t\u0007@x.org"}')")" 422
+	assert_equal "$(status_of "$(sock POST /api/users '{"username":"x","password":"password-1","email":"a b@x.org"}')")" 422
+	assert_equal "$(status_of "$(sock POST /api/users '{"username":"mailok","password":"password-1","email":"ops+hx@example.org"}')")" 201
+	assert_equal "$(status_of "$(sock PATCH /api/users/mailok '{"email":"x\ty@z"}')")" 422
 	long=$($PY -c 'print("é" * 300)')
 	assert_equal "$(status_of "$(sock POST /api/users "{\"username\":\"$long\",\"password\":\"password-1\"}")")" 422
 	# Quotes and SQL metacharacters are just characters.
