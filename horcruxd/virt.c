@@ -159,6 +159,30 @@ state_of(virDomainPtr dom)
 	return hx_virt_state_word(state);
 }
 
+/*
+ * The state of dom after a lifecycle event, and whether it is gone: a
+ * domain libvirt no longer has, or a transient one that stopped (libvirt
+ * removes it next). That is how a VM leaves after migrating away, even
+ * with --undefinesource, and how a `virsh create`d one ends: libvirt
+ * sends no UNDEFINED event for either.
+ */
+static const char *
+state_after(virDomainPtr dom, int *gone)
+{
+	int	state, reason;
+
+	*gone = 0;
+	if (virDomainGetState(dom, &state, &reason, 0) != 0) {
+		if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
+			return "unknown";
+		*gone = 1;
+		return "stopped";
+	}
+	if (state == VIR_DOMAIN_SHUTOFF && virDomainIsPersistent(dom) == 0)
+		*gone = 1;
+	return hx_virt_state_word(state);
+}
+
 /* Take the user who asked for an action on name, if recent. */
 static char *
 take_action_user(struct virt *v, const char *name)
@@ -237,6 +261,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	const char		*now_state, *old;
 	struct known		*k;
 	char			*user;
+	int			 gone, container;
 	int64_t			 ts = hx_wall_ms();
 
 	if (name == NULL)
@@ -247,7 +272,6 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 
 	if (event == VIR_DOMAIN_EVENT_DEFINED) {
 		const char	*st;
-		int		 container;
 
 		if (k != NULL)
 			return 0;	/* an update of a known domain */
@@ -267,6 +291,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		return 0;
 	}
 	if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
+		if (k == NULL)
+			return 0;	/* reported gone already */
 		pthread_mutex_lock(&v->mu);
 		known_remove(cs, name);
 		pthread_mutex_unlock(&v->mu);
@@ -277,17 +303,30 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		free(user);
 		return 0;
 	}
-	now_state = state_of(dom);
+	now_state = state_after(dom, &gone);
 	pthread_mutex_lock(&v->mu);
+	if ((k = known_find(cs, name)) == NULL && gone) {
+		/* Never known, or reported gone already. */
+		pthread_mutex_unlock(&v->mu);
+		return 0;
+	}
 	if (k == NULL)
 		k = known_add(cs, name);
 	old = k->state;
 	k->state = (char *)now_state;
+	container = k->container;
+	if (gone)
+		known_remove(cs, name);
 	pthread_mutex_unlock(&v->mu);
-	if (old != NULL && strcmp(old, now_state) == 0)
+	if (old != NULL && strcmp(old, now_state) == 0 && !gone)
 		return 0;
 	user = take_action_user(v, name);
-	post_status(v, name, k->container, old, now_state, user);
+	if (old == NULL || strcmp(old, now_state) != 0)
+		post_status(v, name, container, old, now_state, user);
+	if (gone)
+		mailbox_post(v->mb, frame_new("VmDeleted",
+		    hx_event_vm_deleted(name, name, user, ts), TOPIC_VM_EVENTS,
+		    NULL, name));
 	free(user);
 	return 0;
 }
