@@ -41,6 +41,7 @@ struct known {
 	char	*state;		/* static word */
 	int	 container;
 	int	 seen;		/* in the listing after a reconnection */
+	int	 incoming;	/* its last event: started for a migration in */
 };
 
 /* An outgoing migration: MigrationStarted sent, MigrationCompleted not. */
@@ -125,6 +126,7 @@ known_add(struct conn_state *cs, const char *name)
 	k->state = NULL;
 	k->container = cs->container_uri;
 	k->seen = 1;
+	k->incoming = 0;
 	return k;
 }
 
@@ -336,6 +338,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	old = k->state;
 	k->state = (char *)now_state;
 	container = k->container;
+	k->incoming = event == VIR_DOMAIN_EVENT_STARTED &&
+	    detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED;
 	if (gone)
 		known_remove(cs, name);
 	pthread_mutex_unlock(&v->mu);
@@ -447,52 +451,35 @@ forget_host(struct conn_state *cs)
 }
 
 /*
- * Where dom is migrating to, if we watch it: another connection holding a
- * domain with dom's UUID that is paused for an incoming migration, and is
- * not dom itself seen through a second URI of the same libvirtd (only the
- * source has statistics of an outgoing migration; the target refuses
- * them). Returns that connection's node name (the caller frees it), or
- * NULL. libvirt tells the source nothing about its target, so nothing
- * else can be said.
+ * Where the VM called name is migrating to, if we watch it: another
+ * connection whose last event about it was "started" for an incoming
+ * migration, which libvirt sends on the target before the source starts
+ * to send (a second URI of the source's own libvirtd never has it).
+ * Returns that connection's node name (the caller frees it), or NULL.
+ * libvirt tells the source nothing about its target, and asking the
+ * target about its incoming domain can wait on the migration job (seen:
+ * virDomainGetJobStats there took 3.6 s), so the events decide.
  */
 static char *
-find_target(struct conn_state *cs, virDomainPtr dom)
+find_target(struct conn_state *cs, const char *name)
 {
 	struct virt		*v = cs->v;
 	struct conn_state	*o;
-	unsigned char		 uuid[VIR_UUID_BUFLEN];
-	virDomainPtr		 d;
-	virTypedParameterPtr	 p;
-	char			*target = NULL;
+	struct known		*k;
 	size_t			 i;
-	int			 state, reason, n, type, op, self;
+	int			 incoming;
 
-	if (v->n < 2 || virDomainGetUUID(dom, uuid) != 0)
-		return NULL;
-	for (i = 0; i < v->n && target == NULL; i++) {
+	for (i = 0; i < v->n; i++) {
 		o = &v->c[i];
-		if (o == cs || o->conn == NULL)
+		if (o == cs)
 			continue;
-		if ((d = virDomainLookupByUUID(o->conn, uuid)) == NULL)
-			continue;
-		if (virDomainGetState(d, &state, &reason, 0) == 0 &&
-		    state == VIR_DOMAIN_PAUSED &&
-		    reason == VIR_DOMAIN_PAUSED_MIGRATION) {
-			p = NULL;
-			n = 0;
-			op = -1;
-			self = virDomainGetJobStats(d, &type, &p, &n, 0) == 0 &&
-			    virTypedParamsGetInt(p, n,
-			    VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
-			    op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
-			virTypedParamsFree(p, n);
-			if (!self && conn_host(o) != NULL)
-				target = xstrdup(conn_host(o));
-		}
-		virDomainFree(d);
+		pthread_mutex_lock(&v->mu);
+		incoming = (k = known_find(o, name)) != NULL && k->incoming;
+		pthread_mutex_unlock(&v->mu);
+		if (incoming && conn_host(o) != NULL)
+			return xstrdup(conn_host(o));
 	}
-	virResetLastError();
-	return target;
+	return NULL;
 }
 
 enum {
@@ -618,7 +605,7 @@ on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
 	if ((m = mig_find(cs, name)) == NULL || m->ended_ms != 0) {
 		if (m != NULL)
 			mig_remove(cs, m);	/* an older one, ended */
-		m = mig_add(cs, name, find_target(cs, dom));
+		m = mig_add(cs, name, find_target(cs, name));
 		mailbox_post(cs->v->mb, frame_new("MigrationStarted",
 		    hx_event_migration_started(name, conn_host(cs),
 		    m->target, ts), TOPIC_MIGRATIONS, NULL, name));
