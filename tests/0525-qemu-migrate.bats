@@ -173,7 +173,7 @@ COMPLETED='.frame.type == "MigrationCompleted"'
 	start_session_daemon --vm-interval 0.25 \
 		--libvirt-uri "$SRC_URI" --libvirt-uri "$DST_URI"
 	ws=$BATS_TEST_TMPDIR/ws
-	ws_start "$ws" '["migrations"]' 60
+	ws_start "$ws" '["migrations","vm:metrics"]' 60
 	wait_inventory "[.[] | select(.id == \"$MVM\")] | length == 1" 10
 	migrate_start
 
@@ -258,6 +258,17 @@ COMPLETED='.frame.type == "MigrationCompleted"'
 	    (map(select(.type == "MigrationProgress"))[-1].ms) as $p |
 	    (.[-1].d.duration_seconds * 1000) as $d |
 	    $d > 0 and $d >= $p - $s - 50 and $d <= $wall' <<<"$m"
+
+	# Sampling went on meanwhile: the target's stats of its incoming VM
+	# wait for the migration unless asked not to, and would stall the
+	# collector and every call on that connection until the end.
+	t_first=$(jq -s 'map(select(.type == "MigrationProgress"))[0].ms' <<<"$m")
+	t_last=$(jq -s 'map(select(.type == "MigrationProgress"))[-1].ms' <<<"$m")
+	metrics=$(frames_where "$ws" ".frame.type == \"VmMetrics\" and
+	    (.frame.data.timestamp | ms) > $t_first and
+	    (.frame.data.timestamp | ms) < $t_last" | wc -l)
+	echo "VmMetrics during $((t_last - t_first)) ms of progress: $metrics" >&2
+	[ "$metrics" -ge $(((t_last - t_first) / 1000)) ]
 
 	# The VM left the source and runs on the target, listed once.
 	[ -z "$(at "$FROM" list --all --name)" ]
