@@ -5,9 +5,16 @@
  * State shared between threads (the connection pointers, the table of
  * last known statuses, the actions awaiting their events) is guarded by
  * one mutex, held only for table lookups and pointer swaps, never across
- * a libvirt call.
+ * a libvirt call. The outgoing migrations being followed are touched by
+ * the event thread alone and need no lock.
+ *
+ * A migration is seen from its source: libvirt's first MIGRATION_ITERATION
+ * event starts it, the job's statistics are then read every vm_interval
+ * (iteration events come only at the end of each pass over the guest's
+ * memory, and the first pass is nearly all of it), and the JOB_COMPLETED
+ * event of the outgoing migration ends it. A failed or cancelled migration
+ * sends no event: the polling sees the job gone and the VM still active.
  */
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +34,21 @@
 #define RETRY_MIN_MS	500
 #define RETRY_MAX_MS	30000
 #define ACTION_TTL_MS	10000	/* an event this soon after our call is ours */
+#define MIG_LINGER_MS	10000	/* an ended job's event may come this late */
 
 struct known {
 	char	*name;
 	char	*state;		/* static word */
 	int	 container;
-	int	 migrating;	/* MigrationStarted sent, not completed */
 	int	 seen;		/* in the listing after a reconnection */
+	int	 incoming;	/* its last event: started for a migration in */
+};
+
+/* An outgoing migration: MigrationStarted sent, MigrationCompleted not. */
+struct migration {
+	char	*name;
+	char	*target;	/* the target's node name, or NULL if unknown */
+	int64_t	 ended_ms;	/* 0 while the job runs, else when seen ended */
 };
 
 struct action {
@@ -60,6 +75,11 @@ struct conn_state {
 	/* The collector's newest samples, for GET /api/vms/:id (under mu). */
 	struct hx_vm_sample *samples;
 	size_t		 nsamples;
+	/* Event thread only; read lazily, forgotten with the connection. */
+	char		*host;		/* libvirt's name for its host */
+	int		 host_read;
+	struct migration *migs;
+	size_t		 nmigs;
 };
 
 struct virt {
@@ -72,6 +92,9 @@ struct virt {
 	size_t			 n;
 	struct action		*actions;
 	size_t			 nactions;
+	int			 poll_timer;	/* reads migration jobs */
+	int			 poll_ms;
+	int			 polling;
 };
 
 static void
@@ -105,8 +128,8 @@ known_add(struct conn_state *cs, const char *name)
 	k->name = xstrdup(name);
 	k->state = NULL;
 	k->container = cs->container_uri;
-	k->migrating = 0;
 	k->seen = 1;
+	k->incoming = 0;
 	return k;
 }
 
@@ -159,6 +182,30 @@ state_of(virDomainPtr dom)
 
 	if (virDomainGetState(dom, &state, &reason, 0) != 0)
 		return "unknown";
+	return hx_virt_state_word(state);
+}
+
+/*
+ * The state of dom after a lifecycle event, and whether it is gone: a
+ * domain libvirt no longer has, or a transient one that stopped (libvirt
+ * removes it next). That is how a VM leaves after migrating away, even
+ * with --undefinesource, and how a `virsh create`d one ends: libvirt
+ * sends no UNDEFINED event for either.
+ */
+static const char *
+state_after(virDomainPtr dom, int *gone)
+{
+	int	state, reason;
+
+	*gone = 0;
+	if (virDomainGetState(dom, &state, &reason, 0) != 0) {
+		if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
+			return "unknown";
+		*gone = 1;
+		return "stopped";
+	}
+	if (state == VIR_DOMAIN_SHUTOFF && virDomainIsPersistent(dom) == 0)
+		*gone = 1;
 	return hx_virt_state_word(state);
 }
 
@@ -240,6 +287,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	const char		*now_state, *old;
 	struct known		*k;
 	char			*user;
+	int			 gone, container;
 	int64_t			 ts = hx_wall_ms();
 
 	if (name == NULL)
@@ -250,7 +298,6 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 
 	if (event == VIR_DOMAIN_EVENT_DEFINED) {
 		const char	*st;
-		int		 container;
 
 		if (k != NULL)
 			return 0;	/* an update of a known domain */
@@ -270,6 +317,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		return 0;
 	}
 	if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
+		if (k == NULL)
+			return 0;	/* reported gone already */
 		pthread_mutex_lock(&v->mu);
 		known_remove(cs, name);
 		pthread_mutex_unlock(&v->mu);
@@ -280,17 +329,32 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		free(user);
 		return 0;
 	}
-	now_state = state_of(dom);
+	now_state = state_after(dom, &gone);
 	pthread_mutex_lock(&v->mu);
+	if ((k = known_find(cs, name)) == NULL && gone) {
+		/* Never known, or reported gone already. */
+		pthread_mutex_unlock(&v->mu);
+		return 0;
+	}
 	if (k == NULL)
 		k = known_add(cs, name);
 	old = k->state;
 	k->state = (char *)now_state;
+	container = k->container;
+	k->incoming = event == VIR_DOMAIN_EVENT_STARTED &&
+	    detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED;
+	if (gone)
+		known_remove(cs, name);
 	pthread_mutex_unlock(&v->mu);
-	if (old != NULL && strcmp(old, now_state) == 0)
+	if (old != NULL && strcmp(old, now_state) == 0 && !gone)
 		return 0;
 	user = take_action_user(v, name);
-	post_status(v, name, k->container, old, now_state, user);
+	if (old == NULL || strcmp(old, now_state) != 0)
+		post_status(v, name, container, old, now_state, user);
+	if (gone)
+		mailbox_post(v->mb, frame_new("VmDeleted",
+		    hx_event_vm_deleted(name, name, user, ts), TOPIC_VM_EVENTS,
+		    NULL, name));
 	free(user);
 	return 0;
 }
@@ -300,6 +364,182 @@ param_ull(virTypedParameterPtr p, int n, const char *name,
     unsigned long long *v)
 {
 	return virTypedParamsGetULLong(p, n, name, v) == 1;
+}
+
+static struct migration *
+mig_find(struct conn_state *cs, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cs->nmigs; i++) {
+		if (strcmp(cs->migs[i].name, name) == 0)
+			return &cs->migs[i];
+	}
+	return NULL;
+}
+
+/* Follow a migration of name to target (stolen; NULL if unknown). */
+static struct migration *
+mig_add(struct conn_state *cs, const char *name, char *target)
+{
+	struct migration	*m;
+
+	cs->migs = xrealloc(cs->migs, (cs->nmigs + 1) * sizeof *cs->migs);
+	m = &cs->migs[cs->nmigs++];
+	m->name = xstrdup(name);
+	m->target = target;
+	m->ended_ms = 0;
+	return m;
+}
+
+/* Forget m; the last entry moves into its place. */
+static void
+mig_remove(struct conn_state *cs, struct migration *m)
+{
+	free(m->name);
+	free(m->target);
+	*m = cs->migs[--cs->nmigs];
+}
+
+static void
+mig_clear(struct conn_state *cs)
+{
+	while (cs->nmigs > 0)
+		mig_remove(cs, &cs->migs[cs->nmigs - 1]);
+	free(cs->migs);
+	cs->migs = NULL;
+}
+
+static int
+mig_any(const struct virt *v)
+{
+	size_t	i;
+
+	for (i = 0; i < v->n; i++) {
+		if (v->c[i].nmigs > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Start the job statistics polling, if it is not running. */
+static void
+poll_arm(struct virt *v)
+{
+	if (v->polling)
+		return;
+	virEventUpdateTimeout(v->poll_timer, v->poll_ms);
+	v->polling = 1;
+}
+
+/* The node name of connection cs (virsh hostname), or NULL if unknown. */
+static const char *
+conn_host(struct conn_state *cs)
+{
+	if (!cs->host_read && cs->conn != NULL) {
+		cs->host_read = 1;
+		if ((cs->host = virConnectGetHostname(cs->conn)) == NULL)
+			virResetLastError();
+	}
+	return cs->host;
+}
+
+/* Forget the node name: the connection is gone. */
+static void
+forget_host(struct conn_state *cs)
+{
+	free(cs->host);
+	cs->host = NULL;
+	cs->host_read = 0;
+}
+
+/*
+ * Where the VM called name is migrating to, if we watch it: another
+ * connection whose last event about it was "started" for an incoming
+ * migration, which libvirt sends on the target before the source starts
+ * to send (a second URI of the source's own libvirtd never has it).
+ * Returns that connection's node name (the caller frees it), or NULL.
+ * libvirt tells the source nothing about its target, and asking the
+ * target about its incoming domain can wait on the migration job (seen:
+ * virDomainGetJobStats there took 3.6 s), so the events decide.
+ */
+static char *
+find_target(struct conn_state *cs, const char *name)
+{
+	struct virt		*v = cs->v;
+	struct conn_state	*o;
+	struct known		*k;
+	size_t			 i;
+	int			 incoming;
+
+	for (i = 0; i < v->n; i++) {
+		o = &v->c[i];
+		if (o == cs)
+			continue;
+		pthread_mutex_lock(&v->mu);
+		incoming = (k = known_find(o, name)) != NULL && k->incoming;
+		pthread_mutex_unlock(&v->mu);
+		if (incoming && conn_host(o) != NULL)
+			return xstrdup(conn_host(o));
+	}
+	return NULL;
+}
+
+enum {
+	JOB_UNKNOWN,	/* the statistics could not be read */
+	JOB_RUNNING,	/* an outgoing migration runs */
+	JOB_FINISHING,	/* it has moved the guest; libvirt is ending it */
+	JOB_GONE	/* no migration job (any more) */
+};
+
+/*
+ * Read the job statistics of dom and, while an outgoing migration runs
+ * and libvirt has figures for it, post a MigrationProgress. The figures
+ * are virsh's (domjobinfo, migrate --verbose): progress is the part of
+ * the data total that is no longer remaining, so transferred_bytes is
+ * total - remaining, not the bytes sent (zero pages cost almost none,
+ * pages dirtied again are sent again). Within one pass over the guest's
+ * memory it only grows; a new pass counts the pages the guest dirtied
+ * meanwhile as remaining again, so the added `iteration` (the pass, from
+ * 1) says why it fell back. Returns a JOB_* state.
+ */
+static int
+post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
+{
+	virTypedParameterPtr	 p = NULL;
+	unsigned long long	 total = 0, left = 0, pass = 0;
+	int			 n = 0, type, op = -1, figures, has_pass;
+	int64_t			 ts;
+	json_t			*data;
+
+	if (virDomainGetJobStats(dom, &type, &p, &n, 0) != 0) {
+		virResetLastError();
+		return JOB_UNKNOWN;
+	}
+	/* Stamped after the call: no older than the figures it carries. */
+	ts = hx_wall_ms();
+	if (virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+	    op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+		type = VIR_DOMAIN_JOB_NONE;	/* another job now */
+	figures = param_ull(p, n, VIR_DOMAIN_JOB_DATA_TOTAL, &total) &&
+	    param_ull(p, n, VIR_DOMAIN_JOB_DATA_REMAINING, &left) &&
+	    total > 0 && left <= total;
+	has_pass = param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION, &pass);
+	virTypedParamsFree(p, n);
+	if (type == VIR_DOMAIN_JOB_COMPLETED)
+		return JOB_FINISHING;
+	if (type != VIR_DOMAIN_JOB_BOUNDED && type != VIR_DOMAIN_JOB_UNBOUNDED)
+		return JOB_GONE;
+	if (!figures)
+		return JOB_RUNNING;
+	data = hx_event_migration_progress(name, 100.0 *
+	    (double)(total - left) / (double)total, (int64_t)(total - left),
+	    (int64_t)total, ts);
+	json_object_set_new(data, "iteration", has_pass ?
+	    json_integer((json_int_t)pass) : json_null());
+	mailbox_post(cs->v->mb, frame_new("MigrationProgress", data,
+	    TOPIC_MIGRATIONS, NULL, name));
+	return JOB_RUNNING;
 }
 
 /*
@@ -317,8 +557,8 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom,
 	int			 op = -1;
 	int64_t			 ts = hx_wall_ms();
 	int64_t			 size;
-	char			 id[320];
-	struct known		*k;
+	char			 id[320], *target;
+	struct migration	*m;
 
 	if (name == NULL ||
 	    virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_OPERATION, &op) != 1)
@@ -335,21 +575,24 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom,
 		    hx_event_backup_completed(name, id, size,
 		    (double)elapsed / 1000, ts), TOPIC_BACKUPS, NULL, name));
 	} else if (op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
-		pthread_mutex_lock(&cs->v->mu);
-		if ((k = known_find(cs, name)) != NULL)
-			k->migrating = 0;
-		pthread_mutex_unlock(&cs->v->mu);
+		target = NULL;
+		if ((m = mig_find(cs, name)) != NULL) {
+			target = m->target;
+			m->target = NULL;
+			mig_remove(cs, m);
+		}
 		mailbox_post(cs->v->mb, frame_new("MigrationCompleted",
-		    hx_event_migration_completed(name, NULL,
+		    hx_event_migration_completed(name, target,
 		    (double)elapsed / 1000, ts), TOPIC_MIGRATIONS, NULL,
 		    name));
+		free(target);
 	}
 }
 
 /*
- * Runs on the event thread: a pre-copy migration finished an iteration.
- * The first one announces MigrationStarted; each reports progress from
- * the job's own statistics.
+ * Runs on the event thread: a pre-copy migration started a pass over the
+ * guest's memory. The first pass announces MigrationStarted; each reports
+ * progress.
  */
 static void
 on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
@@ -357,38 +600,87 @@ on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
 {
 	struct conn_state	*cs = opaque;
 	const char		*name = virDomainGetName(dom);
-	virTypedParameterPtr	 p = NULL;
-	unsigned long long	 total = 0, done = 0;
-	struct known		*k;
-	char			 host[256];
-	int			 n = 0, type, first = 0;
+	struct migration	*m;
 	int64_t			 ts = hx_wall_ms();
 
 	if (name == NULL)
 		return;
-	pthread_mutex_lock(&cs->v->mu);
-	if ((k = known_find(cs, name)) != NULL && !k->migrating) {
-		k->migrating = 1;
-		first = 1;
-	}
-	pthread_mutex_unlock(&cs->v->mu);
-	if (first) {
-		if (gethostname(host, sizeof host) != 0)
-			host[0] = '\0';
-		host[sizeof host - 1] = '\0';
+	if ((m = mig_find(cs, name)) == NULL || m->ended_ms != 0) {
+		if (m != NULL)
+			mig_remove(cs, m);	/* an older one, ended */
+		m = mig_add(cs, name, find_target(cs, name));
 		mailbox_post(cs->v->mb, frame_new("MigrationStarted",
-		    hx_event_migration_started(name, host[0] ? host : NULL,
-		    NULL, ts), TOPIC_MIGRATIONS, NULL, name));
+		    hx_event_migration_started(name, conn_host(cs),
+		    m->target, ts), TOPIC_MIGRATIONS, NULL, name));
+		poll_arm(cs->v);
 	}
-	if (virDomainGetJobStats(dom, &type, &p, &n, 0) != 0)
-		return;
-	param_ull(p, n, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
-	param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &done);
-	virTypedParamsFree(p, n);
-	mailbox_post(cs->v->mb, frame_new("MigrationProgress",
-	    hx_event_migration_progress(name, total ? 100.0 * (double)done /
-	    (double)total : NAN, done ? (int64_t)done : -1, total ?
-	    (int64_t)total : -1, ts), TOPIC_MIGRATIONS, NULL, name));
+	post_progress(cs, dom, name);
+}
+
+/*
+ * Runs on the event thread, every vm_interval while migrations are
+ * followed: their progress, and the end of those that ended without
+ * their JOB_COMPLETED event.
+ */
+static void
+on_poll(int timer, void *opaque)
+{
+	struct virt		*v = opaque;
+	struct conn_state	*cs;
+	struct migration	*m;
+	virDomainPtr		 dom;
+	int64_t			 now = hx_wall_ms();
+	size_t			 i, j;
+	int			 job, active;
+
+	for (i = 0; i < v->n; i++) {
+		cs = &v->c[i];
+		for (j = 0; j < cs->nmigs; ) {
+			m = &cs->migs[j];
+			if (m->ended_ms != 0) {
+				/*
+				 * Kept a while for its JOB_COMPLETED (which
+				 * wants the target's name), if one comes.
+				 */
+				if (now - m->ended_ms >= MIG_LINGER_MS)
+					mig_remove(cs, m);
+				else
+					j++;
+				continue;
+			}
+			j++;
+			if (cs->conn == NULL)
+				continue;
+			dom = virDomainLookupByName(cs->conn, m->name);
+			if (dom != NULL)
+				job = post_progress(cs, dom, m->name);
+			else if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+				job = JOB_GONE;
+			else
+				job = JOB_UNKNOWN;
+			if (job == JOB_GONE) {
+				/*
+				 * Over. A VM still active here failed or was
+				 * cancelled, which libvirt sends no event for;
+				 * else it left and JOB_COMPLETED tells.
+				 */
+				active = dom != NULL &&
+				    virDomainIsActive(dom) == 1;
+				if (active)
+					log_info("the migration of '%s' from "
+					    "'%s' ended without completing",
+					    m->name, cs->uri);
+				m->ended_ms = now;
+			}
+			if (dom != NULL)
+				virDomainFree(dom);
+		}
+	}
+	virResetLastError();
+	if (!mig_any(v)) {
+		virEventUpdateTimeout(v->poll_timer, -1);
+		v->polling = 0;
+	}
 }
 
 /* Runs on the event thread (libvirt calls it when the connection dies). */
@@ -547,6 +839,9 @@ drop_conn(struct conn_state *cs)
 	deregister(cs, conn);
 	virConnectUnregisterCloseCallback(conn, on_close);
 	virConnectClose(conn);
+	/* Their events are lost with it: no end can be reported. */
+	mig_clear(cs);
+	forget_host(cs);
 	log_warn("lost the libvirt connection '%s'; reconnecting", cs->uri);
 	msg = xasprintf("the libvirt connection '%s' was lost; reconnecting",
 	    cs->uri);
@@ -617,6 +912,9 @@ virt_start(const struct options *o, struct mailbox *mb, char **err)
 		free(v);
 		return NULL;
 	}
+	/* Off until a migration starts; then its job is read every VM tick. */
+	v->poll_ms = (int)(o->vm_interval * 1000 + 0.5);
+	v->poll_timer = virEventAddTimeout(-1, on_poll, v, NULL);
 	v->n = o->nlibvirt_uris;
 	v->c = xcalloc(v->n ? v->n : 1, sizeof *v->c);
 	for (i = 0; i < v->n; i++) {
@@ -656,6 +954,8 @@ virt_stop(struct virt *v)
 	virEventUpdateTimeout(v->timer, 0);
 	pthread_join(v->thread, NULL);
 	virEventRemoveTimeout(v->timer);
+	if (v->poll_timer >= 0)
+		virEventRemoveTimeout(v->poll_timer);
 	for (i = 0; i < v->n; i++) {
 		struct conn_state *cs = &v->c[i];
 
@@ -666,6 +966,8 @@ virt_stop(struct virt *v)
 		}
 		known_clear(cs);
 		hx_vm_samples_free(cs->samples, cs->nsamples);
+		mig_clear(cs);
+		forget_host(cs);
 		free(cs->uri);
 	}
 	for (i = 0; i < v->nactions; i++) {

@@ -8,8 +8,8 @@
  * events become VmStatusChanged / ContainerStatusChanged / VmCreated /
  * VmDeleted frames in the mailbox, whoever caused them (virsh included);
  * finished backup jobs become BackupCompleted, and outgoing migrations
- * MigrationStarted / MigrationProgress (per pre-copy iteration) and
- * MigrationCompleted.
+ * MigrationStarted, MigrationProgress (their job statistics, read every
+ * vm_interval while they run) and MigrationCompleted.
  * A connection that drops is reopened with backoff, with a Notification
  * on loss and on recovery; everything else keeps working meanwhile.
  */

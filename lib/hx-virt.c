@@ -9,6 +9,12 @@
  * disk and NIC target named in its live XML. Drivers without bulk stats at
  * all get the same per-domain calls after virConnectListAllDomains.
  *
+ * The bulk call does not wait for a domain's job (NOWAIT): the target of
+ * an incoming migration allows none until the migration ends, and the
+ * caller, the collector thread, would wait that long with every VM of
+ * every connection unsampled. Counters that need the job (a disk's,
+ * while another job runs) are then missing from that sample: -1.
+ *
  * The domain XML is read with libxml2 rather than scanned with strstr:
  * libvirt copies <metadata> through verbatim, so any element name, comment
  * or CDATA can appear before <devices>, and a <disk> nests a <backingStore>
@@ -974,7 +980,8 @@ hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 	*out = NULL;
 	*n = 0;
 	count = virConnectGetAllDomainStats(conn, VIRT_GROUPS, &recs,
-	    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE |
+	    VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
 	if (count == -1) {
 		/* No bulk stats in this driver: list, then ask each domain. */
 		recs = NULL;

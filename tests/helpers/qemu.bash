@@ -1,16 +1,19 @@
-# A real qemu:///session libvirtd for the end-to-end tests (0520): an
-# unprivileged user's session daemon with one tiny TCG VM, and horcruxd
+# A real qemu:///session libvirtd for the end-to-end tests (0520, 0525):
+# an unprivileged user's session daemon with one tiny TCG VM, and horcruxd
 # running as that same user so that qemu:///session names that daemon.
 # Load after helpers/common.
 #
 # Everything lives in one directory $QT under /tmp (mktemp -d, owned by
 # nobody): HOME and the XDG directories of the session, the VM's disk, a
 # copy of horcruxd and its files when the checkout is out of that user's
-# reach, and one data directory and log per test. Processes are found
-# through their pid files and through $QT in their environment, never by
-# name, so nothing else on the machine is touched.
+# reach, and one data directory and log per test. A second session (a
+# second libvirtd of the same user, for migrations) lives in a directory
+# below $QT made by qemu_session_add; commands run in it with QS set to
+# that directory (`QS=$QT/dst vsh list`). Processes are found through
+# their pid files and through $QT in their environment, never by name,
+# so nothing else on the machine is touched.
 #
-# Variables set by qemu_session_setup (and exported for the tests):
+# Variables set by qemu_session_dir / qemu_session_setup (exported):
 #   QT    the directory           QVM   the domain's name
 #   QHXD  the horcruxd to run     QWEB, QSUPP  its web root, LSan suppressions
 
@@ -29,10 +32,12 @@ as_user() {
 # as_user_argv: the prefix of as_user into the caller's array `cmd`.
 # Started as `"${cmd[@]}" PROG &`, PROG itself is at $! (setpriv and env
 # exec); a function started with & would put a subshell there instead.
+# The session is the one in $QS if set, else the first one, $QT.
 as_user_argv() {
+	local s=${QS:-$QT}
 	cmd=(setpriv --reuid="$QUSER" --regid="$QGROUP" --clear-groups
-		env -i HOME="$QT" XDG_RUNTIME_DIR="$QT/run"
-		XDG_CONFIG_HOME="$QT/cfg" XDG_CACHE_HOME="$QT/cache"
+		env -i HOME="$s" XDG_RUNTIME_DIR="$s/run"
+		XDG_CONFIG_HOME="$s/cfg" XDG_CACHE_HOME="$s/cache"
 		PATH=/usr/bin:/bin)
 }
 
@@ -90,9 +95,9 @@ qemu_session_skip_reason() {
 	fi
 }
 
-# qemu_session_setup: the directory, the session daemon (spawned by the
-# first virsh) and the VM, defined and running.
-qemu_session_setup() {
+# qemu_session_dir: the directory and the horcruxd to run; no libvirtd
+# yet (the first virsh spawns it).
+qemu_session_dir() {
 	QT=$(mktemp -d /tmp/hx-qemu.XXXXXX) || return 1
 	export QT QVM
 	chmod 755 "$QT"
@@ -107,6 +112,34 @@ qemu_session_setup() {
 		QHXD=$QT/bin/horcruxd QWEB=$QT/bin/web QSUPP=$QT/bin/lsan.supp
 	fi
 	export QHXD QWEB QSUPP
+}
+
+# qemu_session_host_uuid DIR UUID: the session in DIR reports host UUID
+# UUID (libvirtd.conf host_uuid). libvirt refuses to migrate between two
+# daemons with the same host UUID, and one that cannot read the SMBIOS
+# UUID (as a user cannot) makes up a random one per start. Call before
+# the session's libvirtd starts.
+qemu_session_host_uuid() {
+	mkdir -p "$1/cfg/libvirt"
+	echo "host_uuid = \"$2\"" >"$1/cfg/libvirt/libvirtd.conf"
+	chown -R "$QUSER:$QGROUP" "$1/cfg"
+}
+
+# qemu_session_add NAME UUID: a second session in $QT/NAME (its own
+# HOME, XDG directories and libvirtd, host UUID UUID); prints the
+# directory. Its libvirtd starts with the first `QS=DIR vsh`.
+qemu_session_add() {
+	local d=$QT/$1
+	mkdir -p "$d/run" "$d/cache"
+	chown "$QUSER:$QGROUP" "$d" "$d/run" "$d/cache"
+	qemu_session_host_uuid "$d" "$2"
+	echo "$d"
+}
+
+# qemu_session_setup: the directory, the session daemon (spawned by the
+# first virsh) and the VM, defined and running.
+qemu_session_setup() {
+	qemu_session_dir || return 1
 	truncate -s 64M "$QT/blank.raw"
 	cat >"$QT/$QVM.xml" <<-EOF
 	<domain type='qemu'>
@@ -131,47 +164,48 @@ qemu_session_setup() {
 	vm_running
 }
 
-# vm_running: make the VM run (start or resume it) and wait until it does.
+# vm_running [VM]: make VM (default $QVM) run in the session (start or
+# resume it) and wait until it does.
 vm_running() {
-	local st
+	local vm=${1:-$QVM} st
 	for _ in $(seq 1 100); do
-		st=$(vsh domstate "$QVM" 2>&1)
+		st=$(vsh domstate "$vm" 2>&1)
 		case "$st" in
 		running) return 0 ;;
 		"shut off" | crashed)
-			if ! vsh start "$QVM" >/dev/null; then
-				tail -5 "$QT/cache/libvirt/qemu/log/$QVM.log" >&2
+			if ! vsh start "$vm" >/dev/null; then
+				tail -5 "${QS:-$QT}/cache/libvirt/qemu/log/$vm.log" >&2
 				return 1
 			fi ;;
-		paused) vsh resume "$QVM" >/dev/null ;;
+		paused) vsh resume "$vm" >/dev/null ;;
 		esac
 		sleep 0.1
 	done
-	echo "$QVM is '$st', not running, after 10 s" >&2
+	echo "$vm is '$st', not running, after 10 s" >&2
 	return 1
 }
 
-# session_pids: every process of this session still alive: the pid files
-# of libvirtd, virtlogd and the VM, and anything whose environment points
-# into $QT (a libvirtd that lost its pid file; a capabilities probe
-# `qemu-system-* -machine none` orphaned by a libvirtd killed mid-probe).
+# session_pids: every process of the sessions still alive: the pid files
+# of each session's libvirtd, virtlogd and VMs, and anything whose HOME
+# or XDG directories point into $QT (a libvirtd that lost its pid file; a
+# capabilities probe `qemu-system-* -machine none` orphaned by a libvirtd
+# killed mid-probe).
 session_pids() {
 	local f p
 	{
-		for f in "$QT/run/libvirt/libvirtd.pid" \
-		    "$QT/run/libvirt/virtlogd.pid" \
-		    "$QT/run/libvirt/qemu/run/$QVM.pid"; do
+		for f in "$QT"/run/libvirt/*.pid "$QT"/*/run/libvirt/*.pid \
+		    "$QT"/run/libvirt/qemu/run/*.pid \
+		    "$QT"/*/run/libvirt/qemu/run/*.pid; do
 			if [ -r "$f" ]; then
 				cat "$f"
 				echo
 			fi
 		done
-		for p in /proc/[0-9]*; do
-			if tr '\0' '\n' 2>/dev/null <"$p/environ" |
-			    grep -qE "^[A-Z_]+=${QT//./\\.}(/|\$)"; then
-				echo "${p#/proc/}"
-			fi
-		done
+		# One grep over every environment (NUL-separated entries): a
+		# process per pid is seconds on a busy machine. HOME and XDG_*
+		# only: the test's own commands carry QT and friends.
+		grep -lszE "^(HOME|XDG_[A-Z_]+)=${QT//./\\.}(/|\$)" /proc/[0-9]*/environ |
+		    sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p'
 	} | grep -E '^[0-9]+$' | sort -u | while read -r p; do
 		if pid_alive "$p"; then
 			echo "$p"
@@ -180,7 +214,7 @@ session_pids() {
 }
 
 # qemu_session_teardown: the VM destroyed and undefined, every process of
-# the session ended (by pid), the directory removed. Safe after a partial
+# the sessions ended (by pid), the directory removed. Safe after a partial
 # setup.
 qemu_session_teardown() {
 	local pids
@@ -219,10 +253,13 @@ stat_of() {
 }
 
 # start_session_daemon [ARGS...]: horcruxd as the session's user on
-# qemu:///session, with the variables of start_daemon (helpers/common),
-# so its wait_ready and check_sanitizers apply. The sanitizer options of
-# tests/run cross env -i; LSan reads suppressions from $QSUPP.
+# qemu:///session (unless ARGS name their own --libvirt-uri), with the
+# variables of start_daemon (helpers/common), so its wait_ready and
+# check_sanitizers apply. The sanitizer options of tests/run cross env -i;
+# LSan reads suppressions from $QSUPP. It runs in the first session, $QT.
 start_session_daemon() {
+	local -a uri=(--libvirt-uri qemu:///session)
+	[[ " $* " == *" --libvirt-uri "* ]] && uri=()
 	DDIR=$QT/hx-$BATS_TEST_NUMBER
 	mkdir -p "$DDIR"
 	chown "$QUSER:$QGROUP" "$DDIR"
@@ -231,12 +268,12 @@ start_session_daemon() {
 	HXD_LOG=$DDIR/horcruxd.log
 	URL=http://127.0.0.1:$PORT
 	local -a cmd
-	as_user_argv
+	QS= as_user_argv
 	"${cmd[@]}" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:halt_on_error=1}" \
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
 		LSAN_OPTIONS="suppressions=$QSUPP:print_suppressions=0" \
-		"$QHXD" -f --libvirt-uri qemu:///session \
+		"$QHXD" -f "${uri[@]}" \
 		--listen "127.0.0.1:$PORT" --socket "$SOCK" \
 		--data-dir "$DDIR/data" --web-root "$QWEB" \
 		--log-level info "$@" >"$HXD_LOG" 2>&1 3>&- &
