@@ -25,17 +25,24 @@
 
 #define SCRIPT_LINE_MAX	(64 * 1024)
 
+/* "horcrux-cli: PREFIXmessage" on stderr, after whatever stdout holds. */
+static void HX_PRINTF(2, 0)
+vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "horcrux-cli: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void
 cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs("horcrux-cli: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void
@@ -43,12 +50,9 @@ cli_warning(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs("horcrux-cli: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int
