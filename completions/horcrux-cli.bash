@@ -25,6 +25,11 @@ _horcrux_cli()
 		words=("${COMP_WORDS[@]:1:COMP_CWORD}")
 	fi
 	((${#words[@]} > 0)) || words=("")
+	# A key file is a file name: the shell knows those best.
+	if ((${#words[@]} > 1)) && [[ ${words[${#words[@]} - 2]} == --api-key-file ]]; then
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return 0
+	fi
 	mapfile -t cands < <("$prog" __complete "${words[@]}" 2>/dev/null)
 	# bash replaces only what follows the last word break (a ':' in
 	# "vm:st"): drop the part of each candidate it keeps.

@@ -8,4 +8,6 @@ function __horcrux_cli_complete
     $words[1] __complete $words[2..-1] "$cur" 2>/dev/null
 end
 
-complete -c horcrux-cli -f -a '(__horcrux_cli_complete)'
+complete -c horcrux-cli -f -n 'not string match -q -- --api-key-file (commandline -opc)[-1]' -a '(__horcrux_cli_complete)'
+# A key file is a file name.
+complete -c horcrux-cli -l api-key-file -r -F -d 'Read the API key from FILE'

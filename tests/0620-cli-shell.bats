@@ -158,6 +158,7 @@ json"
 }
 
 @test "bash completion: the function with COMP_WORDS offers commands, flags and live names" {
+	touch "$BATS_TEST_TMPDIR/my.key"
 	run -0 env PATH="$HX_BUILD:$PATH" bash -c '
 		source "$1"
 		complete -p horcrux-cli
@@ -169,7 +170,8 @@ json"
 		c horcrux-cli acl grant /vms/web-1 Vm
 		c horcrux-cli vm start web
 		COMP_LINE="horcrux-cli events vm:st" COMP_POINT=24 c horcrux-cli events vm : st
-	' _ "$HX_REPO/completions/horcrux-cli.bash"
+		cd "$2" && c horcrux-cli --api-key-file my
+	' _ "$HX_REPO/completions/horcrux-cli.bash" "$BATS_TEST_TMPDIR"
 	assert_line --index 0 "complete -F _horcrux_cli horcrux-cli"
 	assert_line --index 1 "login logout whoami user role privilege acl apikey vm node events help version quit exit"
 	assert_line --index 2 "list show add modify delete passwd"
@@ -179,6 +181,8 @@ json"
 	assert_line --index 6 "web-1 web-2"
 	# "vm:st" is three words to bash; it replaces only "st".
 	assert_line --index 7 "status"
+	# A key file completes as a file name.
+	assert_line --index 8 "my.key"
 }
 
 @test "fish completion loads and offers the same words" {
