@@ -163,7 +163,7 @@ $(B)/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
 	$(Q)$(CC) $(BASE) -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-		-o $@ $^ $(PKG_LIBS)
+		-o $@ $(filter %.c,$^) $(PKG_LIBS)
 
 do-install:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/horcrux/web \
