@@ -293,11 +293,23 @@ hx_vm_samples_free(struct hx_vm_sample *v, size_t n)
 	free(v);
 }
 
+static struct hx_vm_dev *
+virt_devs_dup(const struct hx_vm_dev *v, size_t n)
+{
+	struct hx_vm_dev	*d = xcalloc(n + 1, sizeof *d);
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		d[i] = v[i];
+		d[i].target = v[i].target ? xstrdup(v[i].target) : NULL;
+	}
+	return d;
+}
+
 struct hx_vm_sample *
 hx_vm_sample_dup(const struct hx_vm_sample *s)
 {
 	struct hx_vm_sample	*d = xmalloc(sizeof *d);
-	size_t			 i;
 
 	*d = *s;
 	d->vm_id = s->vm_id ? xstrdup(s->vm_id) : NULL;
@@ -305,18 +317,8 @@ hx_vm_sample_dup(const struct hx_vm_sample *s)
 	d->uuid = s->uuid ? xstrdup(s->uuid) : NULL;
 	d->m.vm_id = d->vm_id;
 	d->m.name = d->name;
-	d->disks = xcalloc(s->ndisks + 1, sizeof *d->disks);
-	for (i = 0; i < s->ndisks; i++) {
-		d->disks[i] = s->disks[i];
-		d->disks[i].target = s->disks[i].target ?
-		    xstrdup(s->disks[i].target) : NULL;
-	}
-	d->nics = xcalloc(s->nnics + 1, sizeof *d->nics);
-	for (i = 0; i < s->nnics; i++) {
-		d->nics[i] = s->nics[i];
-		d->nics[i].target = s->nics[i].target ?
-		    xstrdup(s->nics[i].target) : NULL;
-	}
+	d->disks = virt_devs_dup(s->disks, s->ndisks);
+	d->nics = virt_devs_dup(s->nics, s->nnics);
 	return d;
 }
 
@@ -595,55 +597,30 @@ virt_memory_stats(virDomainPtr dom, struct hx_virt_balloon *b)
  * daemon: never allocate more entries than there are parameters.
  */
 static int
-virt_bulk_disks(const virTypedParameter *p, int np, struct hx_vm_sample *v)
+virt_bulk_devs(const virTypedParameter *p, int np, const char *group,
+    const char *ka, const char *kb, struct hx_vm_dev **devs, size_t *n)
 {
-	struct hx_vm_disk	*d;
+	struct hx_vm_dev	*d;
 	const char		*name;
 	char			 key[64];
 	int64_t			 count, i;
 
-	if ((count = virt_param_int(p, np, "block.count")) < 0)
+	snprintf(key, sizeof key, "%s.count", group);
+	if ((count = virt_param_int(p, np, key)) < 0)
 		return 0;
 	if (count > np)
 		count = np;
-	v->disks = xcalloc((size_t)count, sizeof *v->disks);
+	*devs = xcalloc((size_t)count, sizeof **devs);
 	for (i = 0; i < count; i++) {
-		snprintf(key, sizeof key, "block.%lld.name", (long long)i);
+		snprintf(key, sizeof key, "%s.%lld.name", group, (long long)i);
 		if ((name = virt_param_str(p, np, key)) == NULL)
 			continue;
-		d = &v->disks[v->ndisks++];
+		d = &(*devs)[(*n)++];
 		d->target = xstrdup(name);
-		snprintf(key, sizeof key, "block.%lld.rd.bytes", (long long)i);
-		d->rd_bytes = virt_param_int(p, np, key);
-		snprintf(key, sizeof key, "block.%lld.wr.bytes", (long long)i);
-		d->wr_bytes = virt_param_int(p, np, key);
-	}
-	return 1;
-}
-
-static int
-virt_bulk_nics(const virTypedParameter *p, int np, struct hx_vm_sample *v)
-{
-	struct hx_vm_nic	*d;
-	const char		*name;
-	char			 key[64];
-	int64_t			 count, i;
-
-	if ((count = virt_param_int(p, np, "net.count")) < 0)
-		return 0;
-	if (count > np)
-		count = np;
-	v->nics = xcalloc((size_t)count, sizeof *v->nics);
-	for (i = 0; i < count; i++) {
-		snprintf(key, sizeof key, "net.%lld.name", (long long)i);
-		if ((name = virt_param_str(p, np, key)) == NULL)
-			continue;
-		d = &v->nics[v->nnics++];
-		d->target = xstrdup(name);
-		snprintf(key, sizeof key, "net.%lld.rx.bytes", (long long)i);
-		d->rx_bytes = virt_param_int(p, np, key);
-		snprintf(key, sizeof key, "net.%lld.tx.bytes", (long long)i);
-		d->tx_bytes = virt_param_int(p, np, key);
+		snprintf(key, sizeof key, "%s.%lld.%s", group, (long long)i, ka);
+		d->a = virt_param_int(p, np, key);
+		snprintf(key, sizeof key, "%s.%lld.%s", group, (long long)i, kb);
+		d->b = virt_param_int(p, np, key);
 	}
 	return 1;
 }
@@ -660,8 +637,7 @@ virt_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
 	virDomainBlockStatsStruct	 bs;
 	virDomainInterfaceStatsStruct	 is;
 	struct virt_devs		 d;
-	struct hx_vm_disk		*k;
-	struct hx_vm_nic		*c;
+	struct hx_vm_dev		*k, *c;
 	char				*err = NULL;
 	size_t				 i;
 
@@ -677,12 +653,12 @@ virt_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
 				continue;
 			k = &v->disks[v->ndisks++];
 			k->target = xstrdup(d.disks[i].target);
-			k->rd_bytes = k->wr_bytes = -1;
+			k->a = k->b = -1;
 			if (virDomainBlockStats(dom, k->target, &bs,
 			    sizeof bs) == 0) {
 				/* libvirt reports -1 for what it lacks. */
-				k->rd_bytes = bs.rd_bytes >= 0 ? bs.rd_bytes : -1;
-				k->wr_bytes = bs.wr_bytes >= 0 ? bs.wr_bytes : -1;
+				k->a = bs.rd_bytes >= 0 ? bs.rd_bytes : -1;
+				k->b = bs.wr_bytes >= 0 ? bs.wr_bytes : -1;
 			}
 		}
 		r->have_disks = 1;
@@ -694,11 +670,11 @@ virt_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
 				continue;
 			c = &v->nics[v->nnics++];
 			c->target = xstrdup(d.nics[i].target);
-			c->rx_bytes = c->tx_bytes = -1;
+			c->a = c->b = -1;
 			if (virDomainInterfaceStats(dom, c->target, &is,
 			    sizeof is) == 0) {
-				c->rx_bytes = is.rx_bytes >= 0 ? is.rx_bytes : -1;
-				c->tx_bytes = is.tx_bytes >= 0 ? is.tx_bytes : -1;
+				c->a = is.rx_bytes >= 0 ? is.rx_bytes : -1;
+				c->b = is.tx_bytes >= 0 ? is.tx_bytes : -1;
 			}
 		}
 		r->have_nics = 1;
@@ -753,8 +729,10 @@ virt_read_domain(virDomainPtr dom, const virTypedParameter *p, int np,
 	if (!have_balloon)
 		virt_memory_stats(dom, &r->bal);
 
-	r->have_disks = virt_bulk_disks(p, np, v);
-	r->have_nics = virt_bulk_nics(p, np, v);
+	r->have_disks = virt_bulk_devs(p, np, "block", "rd.bytes", "wr.bytes",
+	    &v->disks, &v->ndisks);
+	r->have_nics = virt_bulk_devs(p, np, "net", "rx.bytes", "tx.bytes",
+	    &v->nics, &v->nnics);
 	if (!r->have_disks || !r->have_nics)
 		virt_fallback_devices(dom, v, r);
 	return 0;
@@ -825,64 +803,38 @@ virt_sum(const struct hx_virt_ctr *v, size_t n, int b)
 	return sum;
 }
 
+/*
+ * Rates of one family of devices (a domain's disks or its NICs) against
+ * its baseline in prev (NULL: none), its next baseline into *next, and
+ * the family's totals: sums of the counters when the group was read
+ * (have), and of the rates.
+ */
 static void
-virt_apply_disks(struct hx_vm_sample *v, int have, struct virt_prev *prev,
-    uint64_t now_ns, struct virt_prev *next)
+virt_apply_family(struct hx_vm_dev *devs, size_t n, int have,
+    struct virt_family *prev, uint64_t now_ns, int64_t *sum_a,
+    int64_t *sum_b, double *bps_a, double *bps_b, struct virt_family *next)
 {
 	struct hx_virt_ctr	*cur;
 	double			*ea, *eb;
-	size_t			 i, n = v->ndisks;
+	size_t			 i;
 
 	cur = xcalloc(n, sizeof *cur);
 	ea = xcalloc(n, sizeof *ea);
 	eb = xcalloc(n, sizeof *eb);
 	for (i = 0; i < n; i++) {
-		cur[i].name = v->disks[i].target;
-		cur[i].a = v->disks[i].rd_bytes;
-		cur[i].b = v->disks[i].wr_bytes;
+		cur[i].name = devs[i].target;
+		cur[i].a = devs[i].a;
+		cur[i].b = devs[i].b;
 	}
-	virt_family_step(prev != NULL ? &prev->disks : NULL, have, cur, n,
-	    now_ns, ea, eb, &v->m.disk_read_bps, &v->m.disk_write_bps,
-	    &next->disks);
+	virt_family_step(prev, have, cur, n, now_ns, ea, eb, bps_a, bps_b,
+	    next);
 	for (i = 0; i < n; i++) {
-		v->disks[i].rd_bps = ea[i];
-		v->disks[i].wr_bps = eb[i];
+		devs[i].a_bps = ea[i];
+		devs[i].b_bps = eb[i];
 	}
 	if (have) {
-		v->m.disk_read = virt_sum(cur, n, 0);
-		v->m.disk_write = virt_sum(cur, n, 1);
-	}
-	free(cur);
-	free(ea);
-	free(eb);
-}
-
-static void
-virt_apply_nics(struct hx_vm_sample *v, int have, struct virt_prev *prev,
-    uint64_t now_ns, struct virt_prev *next)
-{
-	struct hx_virt_ctr	*cur;
-	double			*ea, *eb;
-	size_t			 i, n = v->nnics;
-
-	cur = xcalloc(n, sizeof *cur);
-	ea = xcalloc(n, sizeof *ea);
-	eb = xcalloc(n, sizeof *eb);
-	for (i = 0; i < n; i++) {
-		cur[i].name = v->nics[i].target;
-		cur[i].a = v->nics[i].rx_bytes;
-		cur[i].b = v->nics[i].tx_bytes;
-	}
-	virt_family_step(prev != NULL ? &prev->nics : NULL, have, cur, n,
-	    now_ns, ea, eb, &v->m.network_rx_bps, &v->m.network_tx_bps,
-	    &next->nics);
-	for (i = 0; i < n; i++) {
-		v->nics[i].rx_bps = ea[i];
-		v->nics[i].tx_bps = eb[i];
-	}
-	if (have) {
-		v->m.network_rx = virt_sum(cur, n, 0);
-		v->m.network_tx = virt_sum(cur, n, 1);
+		*sum_a = virt_sum(cur, n, 0);
+		*sum_b = virt_sum(cur, n, 1);
 	}
 	free(cur);
 	free(ea);
@@ -956,8 +908,12 @@ virt_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 		next->cpu_ns = prev->cpu_ns;
 		next->cpu_at = prev->cpu_at;
 	}
-	virt_apply_disks(v, r.have_disks, prev, now_ns, next);
-	virt_apply_nics(v, r.have_nics, prev, now_ns, next);
+	virt_apply_family(v->disks, v->ndisks, r.have_disks,
+	    prev != NULL ? &prev->disks : NULL, now_ns, &m->disk_read,
+	    &m->disk_write, &m->disk_read_bps, &m->disk_write_bps, &next->disks);
+	virt_apply_family(v->nics, v->nnics, r.have_nics,
+	    prev != NULL ? &prev->nics : NULL, now_ns, &m->network_rx,
+	    &m->network_tx, &m->network_rx_bps, &m->network_tx_bps, &next->nics);
 	return 0;
 }
 
@@ -1104,37 +1060,27 @@ virt_rate_json(double v)
 }
 
 /*
- * A device's counters and rates from the latest sample (s NULL: the
- * domain is not running), matched by target; null where unknown.
+ * The counters and rates of the device named target among devs (n of
+ * them; none when the domain is not running); null where unknown.
  */
 static void
-virt_dev_figures(json_t *e, const struct hx_vm_sample *s, const char *target,
-    int disk)
+virt_dev_figures(json_t *e, const struct hx_vm_dev *devs, size_t n,
+    const char *target, int disk)
 {
-	int64_t	 a = -1, b = -1;
-	double	 ra = NAN, rb = NAN;
-	size_t	 i;
+	const struct hx_vm_dev	*d = NULL;
+	size_t			 i;
 
-	for (i = 0; s != NULL && target != NULL && disk && i < s->ndisks; i++)
-		if (s->disks[i].target != NULL &&
-		    strcmp(s->disks[i].target, target) == 0) {
-			a = s->disks[i].rd_bytes;
-			b = s->disks[i].wr_bytes;
-			ra = s->disks[i].rd_bps;
-			rb = s->disks[i].wr_bps;
-		}
-	for (i = 0; s != NULL && target != NULL && !disk && i < s->nnics; i++)
-		if (s->nics[i].target != NULL &&
-		    strcmp(s->nics[i].target, target) == 0) {
-			a = s->nics[i].rx_bytes;
-			b = s->nics[i].tx_bytes;
-			ra = s->nics[i].rx_bps;
-			rb = s->nics[i].tx_bps;
-		}
-	json_object_set_new(e, disk ? "read_bytes" : "rx_bytes", virt_count(a));
-	json_object_set_new(e, disk ? "write_bytes" : "tx_bytes", virt_count(b));
-	json_object_set_new(e, disk ? "read_bps" : "rx_bps", virt_rate_json(ra));
-	json_object_set_new(e, disk ? "write_bps" : "tx_bps", virt_rate_json(rb));
+	for (i = 0; target != NULL && i < n && d == NULL; i++)
+		if (devs[i].target != NULL && strcmp(devs[i].target, target) == 0)
+			d = &devs[i];
+	json_object_set_new(e, disk ? "read_bytes" : "rx_bytes",
+	    virt_count(d != NULL ? d->a : -1));
+	json_object_set_new(e, disk ? "write_bytes" : "tx_bytes",
+	    virt_count(d != NULL ? d->b : -1));
+	json_object_set_new(e, disk ? "read_bps" : "rx_bps",
+	    virt_rate_json(d != NULL ? d->a_bps : NAN));
+	json_object_set_new(e, disk ? "write_bps" : "tx_bps",
+	    virt_rate_json(d != NULL ? d->b_bps : NAN));
 }
 
 static json_t *
@@ -1152,7 +1098,8 @@ virt_disks_json(const struct virt_devs *d, const struct hx_vm_sample *s)
 		json_object_set_new(e, "source", virt_str(c->source));
 		json_object_set_new(e, "bus", virt_str(c->bus));
 		json_object_set_new(e, "device", virt_str(c->device));
-		virt_dev_figures(e, s, c->target, 1);
+		virt_dev_figures(e, s ? s->disks : NULL, s ? s->ndisks : 0,
+		    c->target, 1);
 		json_array_append_new(a, e);
 	}
 	return a;
@@ -1174,7 +1121,8 @@ virt_nics_json(const struct virt_devs *d, const struct hx_vm_sample *s)
 		json_object_set_new(e, "model", virt_str(c->model));
 		json_object_set_new(e, "type", virt_str(c->type));
 		json_object_set_new(e, "source", virt_str(c->source));
-		virt_dev_figures(e, s, c->target, 0);
+		virt_dev_figures(e, s ? s->nics : NULL, s ? s->nnics : 0,
+		    c->target, 0);
 		json_array_append_new(a, e);
 	}
 	return a;

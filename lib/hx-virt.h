@@ -30,22 +30,17 @@
 
 #include "hx-event.h"
 
-/* One disk's cumulative counters (-1: unreadable) and rates (NaN). */
-struct hx_vm_disk {
-	char		*target;	/* "vda" */
-	int64_t		 rd_bytes;
-	int64_t		 wr_bytes;
-	double		 rd_bps;
-	double		 wr_bps;
-};
-
-/* One NIC's cumulative counters (-1: unreadable) and rates (NaN). */
-struct hx_vm_nic {
-	char		*target;	/* host-side device, "vnet0" */
-	int64_t		 rx_bytes;
-	int64_t		 tx_bytes;
-	double		 rx_bps;
-	double		 tx_bps;
+/*
+ * One disk or NIC: its cumulative byte counters (-1: unreadable) and
+ * their rates (NaN). a is read (disk) or received (NIC), b written or
+ * sent, as in struct hx_virt_ctr below.
+ */
+struct hx_vm_dev {
+	char		*target;	/* "vda", or the host-side "vnet0" */
+	int64_t		 a;
+	int64_t		 b;
+	double		 a_bps;
+	double		 b_bps;
 };
 
 /*
@@ -63,9 +58,9 @@ struct hx_vm_sample {
 	char			*name;
 	char			*uuid;
 	const char		*state;		/* static: hx_virt_state_word() */
-	struct hx_vm_disk	*disks;
+	struct hx_vm_dev	*disks;
 	size_t			 ndisks;
-	struct hx_vm_nic	*nics;
+	struct hx_vm_dev	*nics;
 	size_t			 nnics;
 };
 

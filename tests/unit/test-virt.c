@@ -331,10 +331,10 @@ test_default(void)
 	ok(a->m.disk_read >= 0 && a->m.disk_write >= 0 &&
 	    a->m.network_rx >= 0 && a->m.network_tx >= 0,
 	    "default: cumulative counters read (BlockStats, InterfaceStats)");
-	is_int(a->m.disk_read, a->disks[0].rd_bytes,
+	is_int(a->m.disk_read, a->disks[0].a,
 	    "default: disk_read sums the disks");
 	ok(isnan(a->m.disk_read_bps) && isnan(a->m.network_tx_bps) &&
-	    isnan(a->disks[0].rd_bps) && isnan(a->nics[0].rx_bps),
+	    isnan(a->disks[0].a_bps) && isnan(a->nics[0].a_bps),
 	    "default: first sample's rates are NaN");
 
 	sleep_ms(100);
@@ -351,9 +351,9 @@ test_default(void)
 	ok(rate_ok(a->m.network_rx_bps) && rate_ok(a->m.network_tx_bps),
 	    "default: network rates %.0f/%.0f >= 0", a->m.network_rx_bps,
 	    a->m.network_tx_bps);
-	ok(rate_ok(a->disks[0].rd_bps) && rate_ok(a->nics[0].tx_bps),
+	ok(rate_ok(a->disks[0].a_bps) && rate_ok(a->nics[0].b_bps),
 	    "default: per-device rates >= 0");
-	is_near(a->m.disk_read_bps, a->disks[0].rd_bps, 1e-6,
+	is_near(a->m.disk_read_bps, a->disks[0].a_bps, 1e-6,
 	    "default: family rate is the sum of the device rates");
 	ok(a->m.disk_read >= v1[0].m.disk_read &&
 	    a->m.disk_write >= v1[0].m.disk_write &&
@@ -584,8 +584,8 @@ test_node(const char *uri)
 		    "node: web-1 RSS from its balloon");
 		is_near(a->m.memory_usage, 25, 1e-9,
 		    "node: web-1 memory_usage");
-		is_int(a->m.disk_read, a->disks[0].rd_bytes +
-		    a->disks[1].rd_bytes, "node: disk_read sums both disks");
+		is_int(a->m.disk_read, a->disks[0].a +
+		    a->disks[1].a, "node: disk_read sums both disks");
 	}
 	hx_vm_samples_free(v, n);
 
@@ -646,7 +646,7 @@ test_node(const char *uri)
 	is_int(sample(s, c, &v, &n), 0, "node: sample after restart");
 	a = find(v, n, "web-1");
 	ok(a != NULL && a->ndisks > 0 && isnan(a->m.cpu_usage) &&
-	    isnan(a->m.network_rx_bps) && isnan(a->disks[0].rd_bps),
+	    isnan(a->m.network_rx_bps) && isnan(a->disks[0].a_bps),
 	    "node: a domain restarted between samples gets no rate");
 	hx_vm_samples_free(v, n);
 
