@@ -92,10 +92,11 @@ access_cache_snapshot(const struct access_cache *c)
 }
 
 
-static const struct hx_store_user *
-find_user(const struct hx_store_snapshot *s, const char *name)
+const struct hx_store_user *
+access_cache_user(const struct access_cache *c, const char *name)
 {
-	size_t	i;
+	const struct hx_store_snapshot	*s = c->snap;
+	size_t				 i;
 
 	for (i = 0; i < s->users.n; i++) {
 		if (strcmp(s->users.v[i].username, name) == 0)
@@ -158,7 +159,7 @@ user_grants(const struct access_cache *c, const char *name,
     struct identity *id)
 {
 	const struct hx_store_snapshot	*s = c->snap;
-	const struct hx_store_user	*u = find_user(s, name);
+	const struct hx_store_user	*u = access_cache_user(c, name);
 	struct hx_grant			 g;
 	size_t				 i;
 

@@ -72,6 +72,9 @@ struct hx_store_snapshot *access_cache_swap(struct access_cache *c,
 void access_cache_retire(struct hx_store_snapshot *old);
 const struct hx_store_snapshot *access_cache_snapshot(
     const struct access_cache *c);
+/* The user called name in the current snapshot, or NULL. */
+const struct hx_store_user *access_cache_user(const struct access_cache *c,
+    const char *name);
 
 /*
  * Authenticate the peer of wsi from its headers (and the Unix socket's

@@ -316,25 +316,13 @@ route_health(struct request *r)
 	    1e6) / 1e3, "clients", (json_int_t)srv->nsessions));
 }
 
-static const struct hx_store_user *
-snapshot_user(const struct server *srv, const char *name)
-{
-	const struct hx_store_snapshot	*s = access_cache_snapshot(srv->cache);
-	size_t				 i;
-
-	for (i = 0; i < s->users.n; i++) {
-		if (strcmp(s->users.v[i].username, name) == 0)
-			return &s->users.v[i];
-	}
-	return NULL;
-}
-
 static int
 route_me(struct request *r)
 {
 	static const char *kinds[] = { "anonymous", "local", "api_key",
 	    "session", "session" };
-	const struct hx_store_user	*u = snapshot_user(r->srv, r->id.name);
+	const struct hx_store_user	*u = access_cache_user(r->srv->cache,
+					    r->id.name);
 	json_t				*roles = json_array(), *me;
 	size_t				 i;
 
@@ -370,7 +358,7 @@ route_users(struct request *r)
 static int
 route_user(struct request *r)
 {
-	const struct hx_store_user	*u = snapshot_user(r->srv,
+	const struct hx_store_user	*u = access_cache_user(r->srv->cache,
 					    r->params[0]);
 
 	if (u == NULL)
@@ -386,7 +374,7 @@ route_keys(struct request *r)
 	json_t				*a;
 	size_t				 i;
 
-	if (snapshot_user(r->srv, r->params[0]) == NULL)
+	if (access_cache_user(r->srv->cache, r->params[0]) == NULL)
 		return reply_error(r, 404, "NOT_FOUND", "no such user");
 	a = json_array();
 	for (i = 0; i < s->keys.n; i++) {
