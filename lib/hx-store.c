@@ -2061,26 +2061,57 @@ hx_store_session_purge(struct hx_store *st, int64_t now, int64_t *purged,
 
 /* --- audit --------------------------------------------------------------- */
 
+/*
+ * v, or a copy cut to HX_STORE_AUDIT_FIELD_MAX bytes on a UTF-8 character
+ * boundary and ending in HX_STORE_AUDIT_CUT; *copy is what to free.
+ */
+static const char *
+audit_field(const char *v, char **copy)
+{
+	size_t	n, keep = HX_STORE_AUDIT_FIELD_MAX - strlen(HX_STORE_AUDIT_CUT);
+
+	*copy = NULL;
+	if (v == NULL || (n = strlen(v)) <= HX_STORE_AUDIT_FIELD_MAX)
+		return v;
+	while (keep > 0 && ((unsigned char)v[keep] & 0xc0) == 0x80)
+		keep--;
+	*copy = xmalloc(keep + strlen(HX_STORE_AUDIT_CUT) + 1);
+	memcpy(*copy, v, keep);
+	memcpy(*copy + keep, HX_STORE_AUDIT_CUT,
+	    strlen(HX_STORE_AUDIT_CUT) + 1);
+	return *copy;
+}
+
 int
 hx_store_audit_add(struct hx_store *st, int64_t ts, const char *actor,
     const char *action, const char *target, const char *detail,
     const char *remote, char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_AUDIT_INSERT];
-	int		 rc;
+	char		*cut[5];
+	int		 rc, i;
 
 	if (empty(actor) || empty(action))
 		return fail(err, HX_STORE_INVALID, "an audit record needs an "
 		    "actor and an action");
-	if ((rc = tx_begin(st, 1, err)) != HX_STORE_OK)
-		return rc;
-	if ((bi(s, 1, ts != 0 ? ts : hx_wall_ms()) | bt(s, 2, actor) |
-	    bt(s, 3, action) | bt(s, 4, target) | bt(s, 5, detail) |
-	    bt(s, 6, remote)) != SQLITE_OK)
-		rc = bind_fail(st, s, err);
-	else
-		rc = run(st, s, err);
-	return tx_end(st, rc, err);
+	/* The network chooses these: a 64 KiB username is stored cut. */
+	actor = audit_field(actor, &cut[0]);
+	action = audit_field(action, &cut[1]);
+	target = audit_field(target, &cut[2]);
+	detail = audit_field(detail, &cut[3]);
+	remote = audit_field(remote, &cut[4]);
+	if ((rc = tx_begin(st, 1, err)) == HX_STORE_OK) {
+		if ((bi(s, 1, ts != 0 ? ts : hx_wall_ms()) | bt(s, 2, actor) |
+		    bt(s, 3, action) | bt(s, 4, target) | bt(s, 5, detail) |
+		    bt(s, 6, remote)) != SQLITE_OK)
+			rc = bind_fail(st, s, err);
+		else
+			rc = run(st, s, err);
+		rc = tx_end(st, rc, err);
+	}
+	for (i = 0; i < 5; i++)
+		free(cut[i]);
+	return rc;
 }
 
 int

@@ -423,8 +423,12 @@ int hx_store_session_purge(struct hx_store *st, int64_t now, int64_t *purged,
 
 /*
  * Append an audit record. ts is epoch ms (0: now); actor and action are
- * required (INVALID if empty); target, detail and remote may be NULL.
+ * required (INVALID if empty); target, detail and remote may be NULL. A
+ * field over HX_STORE_AUDIT_FIELD_MAX bytes is stored cut to that many,
+ * on a character boundary, ending in HX_STORE_AUDIT_CUT.
  */
+#define HX_STORE_AUDIT_FIELD_MAX	256
+#define HX_STORE_AUDIT_CUT		"\xe2\x80\xa6"	/* U+2026 ... */
 int hx_store_audit_add(struct hx_store *st, int64_t ts, const char *actor,
     const char *action, const char *target, const char *detail,
     const char *remote, char **err);

@@ -975,6 +975,42 @@ test_credentials(void)
 	hx_store_close(st);
 }
 
+/* Fields chosen by the network are stored cut, on a character boundary. */
+static void
+test_audit_cap(struct hx_store *st)
+{
+	struct hx_store_audit_filter	f;
+	struct hx_store_audit_list	l;
+	char				big[70000], exact[257], *want;
+
+	memset(big, 'u', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	/* "\xc3\xa9" (e acute) straddles byte 253: cut before it. */
+	memcpy(big + 252, "\xc3\xa9", 2);
+	memset(exact, 'x', 256);
+	exact[256] = '\0';
+	is_int(hx_store_audit_add(st, 50000, big, "cap.test", big, big, exact,
+	    &err), HX_STORE_OK, "a 70 KB audit field is accepted");
+	memset(&f, 0, sizeof f);
+	f.action = "cap.test";
+	hx_store_audit_query(st, &f, &l, &err);
+	is_int(l.n, 1, "one capped record");
+	if (l.n == 1) {
+		want = xmalloc(253 + sizeof HX_STORE_AUDIT_CUT);
+		memset(want, 'u', 252);
+		memcpy(want + 252, HX_STORE_AUDIT_CUT, sizeof HX_STORE_AUDIT_CUT);
+		is_str(l.v[0].actor, want, "actor cut before a split character, "
+		    "marked");
+		is_str(l.v[0].target, want, "target cut");
+		is_str(l.v[0].detail, want, "detail cut");
+		is_str(l.v[0].remote, exact, "256 bytes are kept whole");
+		ok(strlen(l.v[0].actor) <= HX_STORE_AUDIT_FIELD_MAX,
+		    "at most 256 bytes");
+		free(want);
+	}
+	hx_store_audit_list_release(&l);
+}
+
 static void
 test_audit(struct hx_store *st)
 {
@@ -1067,6 +1103,7 @@ test_audit(struct hx_store *st)
 	    0, 1000 }, &l, &err);
 	is_int(l.n, 111, "the rest stay");
 	hx_store_audit_list_release(&l);
+	test_audit_cap(st);
 }
 
 static void
