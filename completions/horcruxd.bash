@@ -12,7 +12,8 @@ _horcruxd()
 		--listen --socket --data-dir --web-root --node-interval
 		--libvirt-uri --vm-interval
 		--disks --heartbeat-interval --subscription-timeout
-		--peer-timeout --max-clients --log-level --pam-service
+		--peer-timeout --max-clients --login-queue --login-threads
+		--audit-retention-days --log-level --pam-service
 		--allowed-hosts --allowed-origins"
 
 	COMPREPLY=()
@@ -47,7 +48,8 @@ _horcruxd()
 		;;
 	--listen | --node-interval | --heartbeat-interval | --vm-interval | \
 	    --libvirt-uri | \
-	    --subscription-timeout | --peer-timeout | --max-clients)
+	    --subscription-timeout | --peer-timeout | --max-clients | \
+	    --login-queue | --login-threads | --audit-retention-days)
 		# A value nobody can guess: offer nothing.
 		return 0
 		;;

@@ -27,11 +27,15 @@
 #include "hx-auth.h"
 #include "hx-config.h"
 #include "hx-log.h"
+#include "job-identity.h"
 #include "mailbox.h"
 #include "options.h"
 #include "server.h"
 #include "virt.h"
 #include "worker.h"
+
+/* The audit log is purged at start-up and then this often. */
+#define AUDIT_PURGE_MS	(3600 * 1000)
 
 static struct server	 server;
 
@@ -214,7 +218,7 @@ main(int argc, char **argv)
 	struct options		 opts;
 	struct mailbox		*mb;
 	struct collector	*col;
-	struct worker		*worker, *vworker = NULL;
+	struct worker		*worker, *lpool, *vworker = NULL;
 	struct virt		*virt = NULL;
 	struct access_cache	*cache;
 	unsigned char		 key[ACCESS_JWT_KEY_LEN];
@@ -280,8 +284,15 @@ main(int argc, char **argv)
 	    &err)) == NULL)
 		die(1, "%s", err);
 	explicit_bzero(key, sizeof key);
+	/* Password checks on their own pool; their writes on the worker. */
+	if ((lpool = worker_start_pool(db_path, opts.login_threads,
+	    opts.login_queue, opts.pam_service, worker, mb, &err)) == NULL)
+		die(1, "%s", err);
+	worker_every(worker, AUDIT_PURGE_MS, job_audit_purge,
+	    &opts.audit_retention_days);
 	memset(&server, 0, sizeof server);
 	server_set_identity(&server, cache, worker);
+	server.login_pool = lpool;
 	if (server_init(&server, &opts, mb, &err) != 0)
 		die(1, "%s", err);
 	/*
@@ -309,6 +320,8 @@ main(int argc, char **argv)
 	collector_stop(col);
 	worker_stop(vworker);
 	virt_stop(virt);
+	/* The pool hands jobs on to the worker: stop it first. */
+	worker_stop(lpool);
 	worker_stop(worker);
 	server_release(&server);
 	access_cache_free(cache);

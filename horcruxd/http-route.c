@@ -37,7 +37,7 @@
 #define URI_MAX		2048
 #define ROUTE_PARAMS	2
 #define BODY_MAX	(64 * 1024)
-#define LOGIN_FAILS	5		/* per user or address... */
+#define LOGIN_FAILS	5		/* checks per user or address... */
 #define LOGIN_WINDOW_MS	60000		/* ...in this long: 429 */
 #define LOGIN_LIMITS	4096		/* remembered users and addresses */
 
@@ -46,6 +46,11 @@
 #define R_BODY		0x4	/* expects a JSON object body */
 #define R_ANYONE	0x8	/* any authenticated caller, no privilege */
 #define R_VIRT		0x10	/* the job runs on the libvirt worker */
+#define R_JSON		0x20	/* the body must be application/json: 415 */
+#define R_ORIGIN	0x40	/* an Origin, if sent, must be ours: 403 */
+#define R_LIMIT		0x80	/* a password check: the login rate limit */
+#define R_POOL		0x100	/* the job starts on the login pool: 429 when
+				   it is full */
 
 struct request {
 	struct server		*srv;
@@ -87,8 +92,8 @@ static int route_vms(struct request *);
 
 static const struct route routes[] = {
 	{ "GET", "/api/health", R_PUBLIC, 0, NULL, route_health, NULL },
-	{ "POST", "/api/auth/login", R_PUBLIC | R_BODY, 0, NULL, NULL,
-	  job_login },
+	{ "POST", "/api/auth/login", R_PUBLIC | R_BODY | R_JSON | R_ORIGIN |
+	  R_LIMIT | R_POOL, 0, NULL, NULL, job_login },
 	{ "POST", "/api/auth/renew", R_ANYONE, 0, NULL, NULL, job_renew },
 	{ "POST", "/api/auth/logout", R_ANYONE, 0, NULL, NULL, job_logout },
 	{ "GET", "/api/auth/me", R_ANYONE, 0, NULL, route_me, NULL },
@@ -101,8 +106,8 @@ static const struct route routes[] = {
 	  job_user_update },
 	{ "DELETE", "/api/users/:username", 0, UM, "/access", NULL,
 	  job_user_delete },
-	{ "POST", "/api/users/:username/password", R_SELF | R_BODY, UM,
-	  "/access", NULL, job_user_password },
+	{ "POST", "/api/users/:username/password", R_SELF | R_BODY | R_LIMIT,
+	  UM, "/access", NULL, job_user_password },
 	{ "GET", "/api/users/:username/api-keys", R_SELF, UM, "/access",
 	  route_keys, NULL },
 	{ "POST", "/api/users/:username/api-keys", R_SELF | R_BODY, UM,
@@ -465,13 +470,37 @@ route_ws_plain(struct request *r)
 
 /* --- login rate limiting ---------------------------------------------------- */
 
+/*
+ * Every password check (a login, or the old password of a self change)
+ * takes a slot of its user and of its address when it is admitted, before
+ * it runs; a success gives the slots back, a failure keeps them for
+ * LOGIN_WINDOW_MS. So no more than LOGIN_FAILS checks per user or address
+ * are ever running or failed within the window, however many arrive at
+ * once.
+ */
+
+/* The newest slot of l, the one eviction compares. */
+static int64_t
+limit_newest(const struct login_limit *l)
+{
+	int64_t	newest = 0;
+	int	i;
+
+	for (i = 0; i < LOGIN_FAILS; i++) {
+		if (l->at[i] > newest)
+			newest = l->at[i];
+	}
+	return newest;
+}
+
 static struct login_limit *
 limit_find(struct server *srv, const char *key, int create)
 {
 	size_t	i, oldest = 0;
 
 	for (i = 0; i < srv->nlimits; i++) {
-		if (strcmp(srv->limits[i].key, key) == 0)
+		if (strncmp(srv->limits[i].key, key,
+		    sizeof srv->limits[i].key - 1) == 0)
 			return &srv->limits[i];
 	}
 	if (!create)
@@ -481,11 +510,10 @@ limit_find(struct server *srv, const char *key, int create)
 		    (srv->nlimits + 1) * sizeof *srv->limits);
 		i = srv->nlimits++;
 	} else {
-		/* Full: forget the entry whose newest failure is oldest. */
+		/* Full: forget the entry whose newest slot is oldest. */
 		for (i = 1; i < srv->nlimits; i++) {
-			if (srv->limits[i].fails[(srv->limits[i].n + 4) % 5] <
-			    srv->limits[oldest].fails[(srv->limits[oldest].n +
-			    4) % 5])
+			if (limit_newest(&srv->limits[i]) <
+			    limit_newest(&srv->limits[oldest]))
 				oldest = i;
 		}
 		i = oldest;
@@ -495,30 +523,86 @@ limit_find(struct server *srv, const char *key, int create)
 	return &srv->limits[i];
 }
 
-/* Seconds until key may try again, or 0 when it may now. */
+/* Seconds until key may try again, or 0 when a slot is free now. */
 static int64_t
 limit_wait(struct server *srv, const char *key)
 {
 	struct login_limit	*l = limit_find(srv, key, 0);
-	int64_t			 oldest, now = hx_wall_ms();
+	int64_t			 oldest = INT64_MAX, now = hx_wall_ms();
+	int			 i;
 
-	if (l == NULL || l->n < LOGIN_FAILS)
+	if (l == NULL)
 		return 0;
-	oldest = l->fails[l->n % LOGIN_FAILS];
-	if (now - oldest >= LOGIN_WINDOW_MS)
-		return 0;
+	for (i = 0; i < LOGIN_FAILS; i++) {
+		if (l->at[i] == 0 || now - l->at[i] >= LOGIN_WINDOW_MS)
+			return 0;
+		if (l->at[i] < oldest)
+			oldest = l->at[i];
+	}
 	return (LOGIN_WINDOW_MS - (now - oldest)) / 1000 + 1;
 }
 
+/* Take a free slot of key (limit_wait said there is one) at now. */
 static void
-limit_fail(struct server *srv, const char *key)
+limit_take(struct server *srv, const char *key, int64_t now)
 {
 	struct login_limit	*l = limit_find(srv, key, 1);
+	int			 i, pick = 0;
 
-	l->fails[l->n % LOGIN_FAILS] = hx_wall_ms();
-	l->n++;
-	if (l->n >= 2 * LOGIN_FAILS)
-		l->n = LOGIN_FAILS + l->n % LOGIN_FAILS;
+	for (i = 0; i < LOGIN_FAILS; i++) {
+		if (l->at[i] < l->at[pick])
+			pick = i;
+	}
+	l->at[pick] = now;
+}
+
+/* Give back the slot of key taken at ms (a success). */
+static void
+limit_give_back(struct server *srv, const char *key, int64_t ms)
+{
+	struct login_limit	*l = limit_find(srv, key, 0);
+	int			 i;
+
+	for (i = 0; l != NULL && i < LOGIN_FAILS; i++) {
+		if (l->at[i] == ms) {
+			l->at[i] = 0;
+			return;
+		}
+	}
+}
+
+/*
+ * Is this request a password check, and may it run now? A login checks
+ * the body's username; a password change checks the old password of
+ * :username unless the caller may modify users (then none is asked for).
+ * Fills user with the "u:NAME" slot to take ("" when no check), or
+ * answers 429 and returns 1.
+ */
+static int
+limited(struct request *r, const struct route *rt, char *user, size_t len)
+{
+	const char	*name;
+	char		 addr[192], ra[24];
+	int64_t		 wait;
+
+	user[0] = '\0';
+	if (rt->flags & R_PUBLIC)
+		name = json_string_value(json_object_get(r->body, "username"));
+	else if (access_allowed(&r->id, HX_PRIV_USER_MODIFY, "/access"))
+		return 0;
+	else
+		name = r->params[0];
+	snprintf(user, len, "u:%s", name != NULL ? name : "");
+	snprintf(addr, sizeof addr, "a:%s", r->remote);
+	if ((wait = limit_wait(r->srv, addr)) == 0)
+		wait = limit_wait(r->srv, user);
+	if (wait == 0)
+		return 0;
+	user[0] = '\0';
+	snprintf(ra, sizeof ra, "%lld", (long long)wait);
+	reply_error_with(r, 429, "RATE_LIMITED", "too many failed password "
+	    "checks; try again later", "retry-after:", ra);
+	return 1;
 }
 
 /*
@@ -581,6 +665,15 @@ cors_headers(struct request *r)
 		}
 	}
 	return 0;
+}
+
+/* No Origin (not a browser), or one allowed to use a cookie here. */
+static int
+origin_allowed(struct request *r)
+{
+	if (lws_hdr_total_length(r->wsi, WSI_TOKEN_ORIGIN) <= 0)
+		return 1;
+	return http_origin_ok(r->srv, r->wsi);
 }
 
 /*
@@ -760,13 +853,18 @@ join_query(struct lws *wsi, char *out, size_t outlen)
 	}
 }
 
-/* Hand the request to the worker; the reply comes in http_job_done. */
+/*
+ * Hand the request to the worker (or the login pool); the reply comes in
+ * http_job_done. limit_user is the "u:NAME" slot a password check takes
+ * with its address's, or "" when the request is no such check.
+ */
 static int
-submit_job(struct request *r, const struct route *rt)
+submit_job(struct request *r, const struct route *rt, const char *limit_user)
 {
 	struct server	*srv = r->srv;
 	struct job	*j = job_new(rt->job);
-	char		 q[URI_MAX];
+	char		 q[URI_MAX], addr[192];
+	int64_t		 now = hx_wall_ms();
 	int		 i;
 
 	hx_strlcpy(j->actor, r->id.name, sizeof j->actor);
@@ -793,11 +891,34 @@ submit_job(struct request *r, const struct route *rt)
 			j->body = json_loadb(frame_text(f) + f->data_off,
 			    f->data_len, 0, NULL);
 	}
+	if (limit_user[0] != '\0') {
+		j->limit_ms = now;
+		j->limit_user = xstrdup(limit_user);
+	}
 	r->c->id = ++srv->next_conn_id;
 	j->conn_id = r->c->id;
+	if ((rt->flags & R_POOL) && srv->login_pool != NULL) {
+		/* The pool holds a bounded number: beyond it, come back. */
+		if (worker_try_submit(srv->login_pool, j) != 0) {
+			job_free(j);
+			return reply_error_with(r, 429, "RATE_LIMITED",
+			    "too many logins in progress; try again later",
+			    "retry-after:", "1");
+		}
+	} else
+		worker_submit((rt->flags & R_VIRT) ? srv->vworker :
+		    srv->worker, j);
+	/*
+	 * The job may already have run, but its reply is drained on this
+	 * thread, after this: the slots are taken before they are given back.
+	 */
+	if (limit_user[0] != '\0') {
+		limit_take(srv, limit_user, now);
+		snprintf(addr, sizeof addr, "a:%s", r->remote);
+		limit_take(srv, addr, now);
+	}
 	TAILQ_INSERT_TAIL(&srv->pending, r->c, pending_entry);
 	r->c->pending = 1;
-	worker_submit((rt->flags & R_VIRT) ? srv->vworker : srv->worker, j);
 	return 0;
 }
 
@@ -819,10 +940,10 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 	const struct route	*rt;
 	const char		*allow = NULL, *why;
 	enum lws_token_indexes	 tok;
-	char			 uri[URI_MAX], host[256], key[192];
+	char			 uri[URI_MAX], host[256];
+	char			 limit_user[192];
 	size_t			 i;
 	int			 allow_public = 0, on_unix, ret;
-	int64_t			 wait;
 
 	memset(&r, 0, sizeof r);
 	r.srv = srv;
@@ -921,31 +1042,22 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 			    "needs a JSON object body");
 			goto out;
 		}
-		if (rt->job == job_login) {
-			snprintf(key, sizeof key, "a:%s", r.remote);
-			wait = limit_wait(srv, key);
-			snprintf(key, sizeof key, "u:%s", json_is_string(
-			    json_object_get(body, "username")) ?
-			    json_string_value(json_object_get(body,
-			    "username")) : "");
-			if (wait == 0)
-				wait = limit_wait(srv, key);
-			if (wait > 0) {
-				char	ra[24];
-
-				snprintf(ra, sizeof ra, "%lld",
-				    (long long)wait);
-				ret = reply_error_with(&r, 429, "RATE_LIMITED",
-				    "too many failed logins; try again later",
-				    "retry-after:", ra);
-				goto out;
-			}
+		if ((rt->flags & R_ORIGIN) && !origin_allowed(&r)) {
+			ret = reply_error(&r, 403, "FORBIDDEN", "this Origin "
+			    "may not sign in here");
+			goto out;
+		}
+		if ((rt->flags & R_LIMIT) && limited(&r, rt, limit_user,
+		    sizeof limit_user)) {
+			ret = 0;
+			goto out;
 		}
 		if (rt->job == job_key_create && key_roles_refused(&r)) {
 			ret = 0;
 			goto out;
 		}
-		ret = rt->job != NULL ? submit_job(&r, rt) : rt->handler(&r);
+		ret = rt->job != NULL ? submit_job(&r, rt, limit_user) :
+		    rt->handler(&r);
 		goto out;
 	}
 	if (!r.id.authenticated && !allow_public) {
@@ -1000,11 +1112,11 @@ http_job_done(struct server *srv, struct job *j)
 		session_refresh_all(srv);
 		access_cache_retire(old);
 	}
-	if (j->login_failed && j->login_user != NULL) {
-		snprintf(key, sizeof key, "u:%s", j->login_user);
-		limit_fail(srv, key);
+	/* A failed check keeps its slots; anything else gives them back. */
+	if (j->limit_ms != 0 && !j->login_failed) {
+		limit_give_back(srv, j->limit_user, j->limit_ms);
 		snprintf(key, sizeof key, "a:%s", j->remote ? j->remote : "");
-		limit_fail(srv, key);
+		limit_give_back(srv, key, j->limit_ms);
 	}
 	TAILQ_FOREACH(c, &srv->pending, pending_entry) {
 		if (c->id == j->conn_id)
@@ -1023,7 +1135,7 @@ http_job_done(struct server *srv, struct job *j)
 	job_free(j);
 }
 
-/* Does method + uri name a route that reads a body? */
+/* The flags of the body-reading route method + uri names, or 0. */
 static int
 body_route(const char *method, const char *uri)
 {
@@ -1034,9 +1146,27 @@ body_route(const char *method, const char *uri)
 		if ((routes[i].flags & R_BODY) &&
 		    strcmp(routes[i].method, method) == 0 &&
 		    route_match(routes[i].pattern, uri, &r))
-			return 1;
+			return routes[i].flags;
 	}
 	return 0;
+}
+
+/*
+ * Is the body declared JSON: "application/json", any case, parameters
+ * such as "; charset=utf-8" allowed? A form or text/plain body is what a
+ * cross-site page can send without asking (no CORS preflight).
+ */
+static int
+json_content_type(struct lws *wsi)
+{
+	static const char	 want[] = "application/json";
+	char			 ct[256];
+	size_t			 n = sizeof want - 1;
+
+	if (lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
+		return 0;
+	return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' ||
+	    ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
 /* Where the request has a body, read it (capped) before dispatching. */
@@ -1048,6 +1178,7 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	char			 cl[32], uri[URI_MAX];
 	long long		 len;
 	struct request		 r;
+	int			 flags;
 
 	c->wsi = wsi;
 	clear_reply(c);
@@ -1055,6 +1186,17 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	if (m == NULL || (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 &&
 	    strcmp(m, "PATCH") != 0 && strcmp(m, "DELETE") != 0))
 		return dispatch(srv, wsi, c, NULL);
+	flags = lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0 ? 0 :
+	    body_route(m, uri);
+	if ((flags & R_JSON) && !json_content_type(wsi)) {
+		/* Refused before its body is read: the connection ends. */
+		memset(&r, 0, sizeof r);
+		r.wsi = wsi;
+		r.c = c;
+		c->close_after = 1;
+		return reply_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE", "this "
+		    "route takes a body of Content-Type application/json");
+	}
 	if (lws_hdr_copy(wsi, cl, sizeof cl,
 	    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
 		/*
@@ -1062,8 +1204,7 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 		 * no body, answer it as bodiless and end the connection, so
 		 * stray bytes are never read as the next request.
 		 */
-		if (lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0 ||
-		    !body_route(m, uri)) {
+		if (flags == 0) {
 			c->close_after = 1;
 			return dispatch(srv, wsi, c, NULL);
 		}
@@ -1259,6 +1400,31 @@ http_host_ok(const struct server *srv, const char *host)
 			return 1;
 	}
 	return 0;
+}
+
+int
+http_origin_ok(const struct server *srv, struct lws *wsi)
+{
+	char		 origin[256], *hp, *colon;
+	long long	 port;
+	size_t		 i;
+
+	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		return 0;
+	for (i = 0; i < srv->opts->nallowed_origins; i++) {
+		if (strcmp(origin, srv->opts->allowed_origins[i]) == 0)
+			return 1;
+	}
+	if (strncmp(origin, "http://", 7) != 0)
+		return 0;
+	hp = origin + 7;
+	port = 80;
+	colon = strrchr(hp, ':');
+	if (colon != NULL && strchr(colon, ']') == NULL) {
+		if (hx_parse_ll(colon + 1, 1, 65535, &port) != 0)
+			return 0;
+	}
+	return port == srv->opts->listen_port && http_host_ok(srv, hp);
 }
 
 void

@@ -270,6 +270,11 @@ random_hex(size_t nbytes, char **out)
 	return 0;
 }
 
+/*
+ * A login runs in two steps. On the login pool (its own read connection):
+ * validate the body, read the user and check the password, the slow part.
+ * Then on the identity worker: write the session or the failure.
+ */
 void
 job_login(struct job *j, const struct worker_env *env)
 {
@@ -277,9 +282,7 @@ job_login(struct job *j, const struct worker_env *env)
 	    NULL };
 	struct hx_store_user	 u;
 	const char		*name, *pw, *realm;
-	char			*err = NULL, *jti = NULL, *csrf = NULL;
-	char			*token = NULL, *why = NULL;
-	int64_t			 now, exp;
+	char			*err = NULL;
 	int			 rc, ok = 0;
 
 	memset(&u, 0, sizeof u);
@@ -287,7 +290,6 @@ job_login(struct job *j, const struct worker_env *env)
 	    &name) != 0 || get_str(j, "password", 1, &pw) != 0 ||
 	    get_str(j, "realm", 0, &realm) != 0)
 		return;
-	j->login_user = xstrdup(name);
 	if (realm != NULL && strcmp(realm, "local") != 0 &&
 	    strcmp(realm, "pam") != 0) {
 		job_error(j, 422, "VALIDATION_ERROR", "realm must be 'local' "
@@ -301,7 +303,6 @@ job_login(struct job *j, const struct worker_env *env)
 		return;
 	}
 	free(err);
-	err = NULL;
 	/*
 	 * Every failure below costs one password check, whether or not the
 	 * user exists, so timing does not tell usernames apart.
@@ -315,7 +316,51 @@ job_login(struct job *j, const struct worker_env *env)
 		hx_password_burn(pw);
 	else
 		ok = hx_password_verify(u.password_hash, pw) == 1;
-	if (!ok) {
+	j->login_ok = ok;
+	if (ok && u.password_hash != NULL)
+		j->login_hash = xstrdup(u.password_hash);
+	j->then = job_login_finish;
+	hx_store_user_release(&u);
+}
+
+/* Is the user still the one whose password the pool checked? */
+static int
+login_still_valid(const struct job *j, const struct hx_store_user *u)
+{
+	if (!u->enabled)
+		return 0;
+	if (j->login_hash == NULL)
+		return strcmp(u->realm, "pam") == 0;
+	return u->password_hash != NULL && strcmp(u->realm, "local") == 0 &&
+	    strcmp(u->password_hash, j->login_hash) == 0;
+}
+
+void
+job_login_finish(struct job *j, const struct worker_env *env)
+{
+	struct hx_store_user	 u;
+	const char		*name;
+	char			*err = NULL, *jti = NULL, *csrf = NULL;
+	char			*token = NULL, *why = NULL;
+	int64_t			 now, exp;
+	int			 rc = HX_STORE_NOT_FOUND;
+
+	memset(&u, 0, sizeof u);
+	name = json_string_value(json_object_get(j->body, "username"));
+	/*
+	 * Between the check and now the password may have changed or the
+	 * user been disabled: then this login fails as a wrong one would.
+	 */
+	if (j->login_ok) {
+		rc = hx_store_user_get(env->store, name, &u, &err);
+		if (rc == HX_STORE_ERROR) {
+			job_store_error(j, rc, err);
+			goto out;
+		}
+		free(err);
+		err = NULL;
+	}
+	if (!j->login_ok || rc != HX_STORE_OK || !login_still_valid(j, &u)) {
 		audit(env, j, name, "login.failed", name, NULL);
 		j->login_failed = 1;
 		job_error(j, 401, "UNAUTHORIZED", "invalid username or "
@@ -651,6 +696,7 @@ job_user_password(struct job *j, const struct worker_env *env)
 		if (old == NULL || u.password_hash == NULL)
 			hx_password_burn(pw);
 		audit(env, j, j->actor, "password.failed", j->param[0], NULL);
+		j->login_failed = 1;
 		job_error(j, 403, "FORBIDDEN", "the old password is wrong");
 		goto out;
 	}
@@ -925,6 +971,23 @@ job_acl_delete(struct job *j, const struct worker_env *env)
 }
 
 /* --- audit --------------------------------------------------------------- */
+
+void
+job_audit_purge(const struct worker_env *env, void *arg)
+{
+	int64_t	 days = *(const int *)arg, n = 0;
+	char	*err = NULL;
+
+	if (hx_store_audit_purge(env->store, hx_wall_ms() - days * 86400000,
+	    &n, &err) != HX_STORE_OK) {
+		log_warn("cannot purge the audit log: %s", err);
+		free(err);
+		return;
+	}
+	if (n > 0)
+		log_info("purged %lld audit record(s) older than %lld days",
+		    (long long)n, (long long)days);
+}
 
 /* Decode %XX and '+' in place. */
 static void

@@ -10,7 +10,10 @@
 #include "hx-store.h"
 #include "worker.h"
 
+/* On the login pool: check the password; then job_login_finish. */
 void job_login(struct job *, const struct worker_env *);
+/* On the identity worker: the session, or the failure, written. */
+void job_login_finish(struct job *, const struct worker_env *);
 void job_renew(struct job *, const struct worker_env *);
 void job_logout(struct job *, const struct worker_env *);
 void job_user_add(struct job *, const struct worker_env *);
@@ -26,6 +29,11 @@ void job_role_delete(struct job *, const struct worker_env *);
 void job_acl_put(struct job *, const struct worker_env *);
 void job_acl_delete(struct job *, const struct worker_env *);
 void job_audit(struct job *, const struct worker_env *);
+/*
+ * A worker_every() call: delete audit records older than *(int *)arg
+ * days (audit_retention_days).
+ */
+void job_audit_purge(const struct worker_env *, void *arg);
 
 /* A user as the API shows it (never the hash). Caller json_decref()s. */
 json_t *job_user_json(const struct hx_store_user *u);

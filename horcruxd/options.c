@@ -137,6 +137,13 @@ const struct hx_opt options_table[] = {
 	  "drop a client silent for this long", 0, NULL },
 	{ "max_clients", 0, HX_OPT_INT, "4096", 1, 65536, NULL, "N",
 	  "most WebSocket clients at once", 0, NULL },
+	{ "login_queue", 0, HX_OPT_INT, "64", 1, 4096, NULL, "N",
+	  "most logins waiting or being checked at once (429 beyond)", 0,
+	  NULL },
+	{ "login_threads", 0, HX_OPT_INT, "2", 1, 64, NULL, "N",
+	  "threads that check login passwords (Argon2, PAM)", 0, NULL },
+	{ "audit_retention_days", 0, HX_OPT_INT, "90", 1, 36500, NULL, "DAYS",
+	  "delete audit records older than this", 0, NULL },
 	{ "log_level", 0, HX_OPT_CHOICE, "info", 0, 0, level_choices, "LEVEL",
 	  "error, warning, info or debug", 0, NULL },
 	{ "pam_service", 0, HX_OPT_STRING, "horcrux", 0, 0, NULL, "NAME",
@@ -225,6 +232,10 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->peer_timeout = hx_config_seconds(cfg, "peer_timeout");
 	o->log_level = (int)hx_config_int(cfg, "log_level");
 	o->max_clients = (int)hx_config_int(cfg, "max_clients");
+	o->login_queue = (int)hx_config_int(cfg, "login_queue");
+	o->login_threads = (int)hx_config_int(cfg, "login_threads");
+	o->audit_retention_days = (int)hx_config_int(cfg,
+	    "audit_retention_days");
 	o->pam_service = hx_config_str(cfg, "pam_service");
 	v = hx_config_get(cfg, "allowed_hosts");
 	o->allowed_hosts = (const char *const *)v->list;

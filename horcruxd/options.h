@@ -39,6 +39,9 @@ struct options {
 	double		  peer_timeout;
 	int		  log_level;
 	int		  max_clients;
+	int		  login_queue;
+	int		  login_threads;
+	int		  audit_retention_days;
 	const char	 *pam_service;
 	const char *const *allowed_hosts;
 	size_t		  nallowed_hosts;

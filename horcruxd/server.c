@@ -88,36 +88,6 @@ drain_one(const struct mail *m, void *arg)
 		take_inventory(arg, m->inventory);
 }
 
-/*
- * A cookie rides along cross-site: its upgrade needs an allowed Origin,
- * which is one listed in allowed_origins or this server itself (one of
- * our names, on our port).
- */
-static int
-origin_ok(struct server *srv, struct lws *wsi)
-{
-	char		 origin[256], *hp, *colon;
-	long long	 port;
-	size_t		 i;
-
-	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
-		return 0;
-	for (i = 0; i < srv->opts->nallowed_origins; i++) {
-		if (strcmp(origin, srv->opts->allowed_origins[i]) == 0)
-			return 1;
-	}
-	if (strncmp(origin, "http://", 7) != 0)
-		return 0;
-	hp = origin + 7;
-	port = 80;
-	colon = strrchr(hp, ':');
-	if (colon != NULL && strchr(colon, ']') == NULL) {
-		if (hx_parse_ll(colon + 1, 1, 65535, &port) != 0)
-			return 0;
-	}
-	return port == srv->opts->listen_port && http_host_ok(srv, hp);
-}
-
 static const struct lws_protocols protocols[] = {
 	{ "horcrux", callback, sizeof(struct conn), 4096, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
@@ -218,7 +188,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    "authentication required");
 			return -1;
 		}
-		if (id.kind == ACCESS_COOKIE && !origin_ok(srv, wsi)) {
+		if (id.kind == ACCESS_COOKIE && !http_origin_ok(srv, wsi)) {
 			access_release(&id);
 			http_refuse(wsi, 403, "FORBIDDEN", "this Origin may "
 			    "not open a session with a cookie");

@@ -79,11 +79,14 @@ struct key_seen {
 	int64_t		 written_ms;
 };
 
-/* Failed logins per user or address, for the 429 rule. */
+/*
+ * Password checks per user or address, for the 429 rule: a check holds a
+ * slot from its admission; a success gives it back, a failure keeps it
+ * for the window.
+ */
 struct login_limit {
 	char		 key[160];		/* "u:alice" or "a:10.0.0.1" */
-	int64_t		 fails[5];		/* epoch ms, a ring */
-	int		 n;
+	int64_t		 at[5];			/* epoch ms held; 0: free */
 };
 
 TAILQ_HEAD(session_list, session);
@@ -106,6 +109,7 @@ struct server {
 	int			 done;
 	struct access_cache	*cache;		/* identities, from the store */
 	struct worker		*worker;
+	struct worker		*login_pool;	/* password checks, bounded */
 	struct conn_list	 pending;	/* HTTP requests awaiting jobs */
 	uint64_t		 next_conn_id;
 	char			**hosts;	/* names a Host header may use */
@@ -169,6 +173,12 @@ void http_hosts_init(struct server *srv);
 void http_release(struct server *srv);
 /* Is host (a Host header value, port allowed) one of ours? */
 int http_host_ok(const struct server *srv, const char *host);
+/*
+ * Is the request's Origin one that may use a cookie here: listed in
+ * allowed_origins, or this server itself (one of our names, our port)?
+ * No Origin: 0.
+ */
+int http_origin_ok(const struct server *srv, struct lws *wsi);
 /* Answer a refused WebSocket upgrade with a JSON error and status. */
 void http_refuse(struct lws *wsi, int status, const char *code,
     const char *message);

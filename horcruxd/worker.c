@@ -1,30 +1,41 @@
 /*
  * worker.c - the worker thread and its job queue (see worker.h).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hx-log.h"
 #include "hx-util.h"
 #include "worker.h"
 
+#define WORKER_MAX_THREADS	64
+
 struct worker {
-	pthread_t		 thread;
-	int			 started;	/* thread is joinable */
+	pthread_t		 thread[WORKER_MAX_THREADS];
+	int			 nthreads;
+	int			 started;	/* threads that are joinable */
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
+	pthread_cond_t		 cv;		/* on CLOCK_MONOTONIC */
 	struct job		*head, *tail;
+	int			 held;		/* queued or running */
+	int			 max_jobs;	/* 0: no bound */
 	int			 stop;
 	char			*db_path;
 	unsigned char		 key[ACCESS_JWT_KEY_LEN];
 	char			*pam_service;
 	struct mailbox		*mb;
 	struct virt		*virt;
-	struct hx_store		*store;
+	struct worker		*next;		/* where `then` jobs go */
+	int64_t			 every_ms;	/* periodic call, 0: none */
+	void			(*every_fn)(const struct worker_env *, void *);
+	void			*every_arg;
 	pthread_mutex_t		 ready_mu;
 	pthread_cond_t		 ready_cv;
-	int			 ready;		/* 1 ok, -1 failed */
+	int			 nready;	/* threads that opened */
+	int			 nfailed;	/* threads that could not */
 	char			*open_err;
 };
 
@@ -50,7 +61,10 @@ job_free(struct job *j)
 	json_decref(j->reply);
 	free(j->set_cookie);
 	hx_store_snapshot_free(j->snap);
-	free(j->login_user);
+	free(j->limit_user);
+	if (j->login_hash != NULL)
+		explicit_bzero(j->login_hash, strlen(j->login_hash));
+	free(j->login_hash);
 	free(j);
 }
 
@@ -83,34 +97,81 @@ job_store_error(struct job *j, int rc, const char *err)
 	}
 }
 
+static void
+deadline_after(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+struct worker_thread {
+	struct worker	*w;
+	int		 first;		/* runs the periodic call */
+};
+
 static void *
 worker_main(void *arg)
 {
-	struct worker		*w = arg;
+	struct worker_thread	*t = arg;
+	struct worker		*w = t->w;
 	struct worker_env	 env;
+	struct hx_store		*store = NULL;
+	struct timespec		 due;
 	struct job		*j;
 	char			*err = NULL;
-	int			 r;
+	int			 r, first = t->first, due_set = 0;
 
+	free(t);
 	/* The connection is opened on the thread that uses it. */
 	r = w->db_path == NULL ? HX_STORE_OK : hx_store_open(w->db_path,
-	    &w->store, &err);
+	    &store, &err);
 	pthread_mutex_lock(&w->ready_mu);
-	w->ready = r == HX_STORE_OK ? 1 : -1;
-	w->open_err = err;
+	if (r == HX_STORE_OK)
+		w->nready++;
+	else if (w->nfailed++ == 0)
+		w->open_err = err;
+	else
+		free(err);
 	pthread_cond_signal(&w->ready_cv);
 	pthread_mutex_unlock(&w->ready_mu);
 	if (r != HX_STORE_OK)
 		return NULL;
 
-	env.store = w->store;
+	env.store = store;
 	env.jwt_key = w->key;
 	env.pam_service = w->pam_service;
 	env.virt = w->virt;
+	err = NULL;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (w->head == NULL && !w->stop) {
+			if (!first || w->every_fn == NULL) {
+				pthread_cond_wait(&w->cv, &w->mu);
+				continue;
+			}
+			if (!due_set) {
+				/* Due now: the first call is at start-up. */
+				clock_gettime(CLOCK_MONOTONIC, &due);
+				due_set = 1;
+			}
+			if (pthread_cond_timedwait(&w->cv, &w->mu, &due) ==
+			    ETIMEDOUT) {
+				void	(*fn)(const struct worker_env *,
+					    void *) = w->every_fn;
+				void	*fn_arg = w->every_arg;
+				int64_t	 period = w->every_ms;
+
+				pthread_mutex_unlock(&w->mu);
+				fn(&env, fn_arg);
+				deadline_after(&due, period);
+				pthread_mutex_lock(&w->mu);
+			}
+		}
 		if (w->stop) {
 			pthread_mutex_unlock(&w->mu);
 			break;
@@ -123,31 +184,47 @@ worker_main(void *arg)
 
 		j->status = 200;
 		j->run(j, &env);
-		if (j->changed && w->store != NULL) {
-			if (hx_store_snapshot(w->store, &j->snap, &err) !=
+		if (j->changed && store != NULL && j->then == NULL) {
+			if (hx_store_snapshot(store, &j->snap, &err) !=
 			    HX_STORE_OK) {
 				log_error("cannot reload identities: %s", err);
 				free(err);
 				err = NULL;
 			}
 		}
-		mailbox_post_job(w->mb, j);
+		pthread_mutex_lock(&w->mu);
+		w->held--;
+		pthread_mutex_unlock(&w->mu);
+		if (j->then != NULL && w->next != NULL) {
+			j->run = j->then;
+			j->then = NULL;
+			worker_submit(w->next, j);
+		} else
+			mailbox_post_job(w->mb, j);
 	}
-	hx_store_close(w->store);
-	w->store = NULL;
+	hx_store_close(store);
 	return NULL;
 }
 
-struct worker *
-worker_start(const char *db_path, const unsigned char *jwt_key,
-    const char *pam_service, struct virt *virt, struct mailbox *mb,
-    char **err)
+static struct worker *
+worker_new(const char *db_path, int nthreads, int max_jobs,
+    const unsigned char *jwt_key, const char *pam_service, struct virt *virt,
+    struct worker *next, struct mailbox *mb, char **err)
 {
-	struct worker	*w = xcalloc(1, sizeof *w);
-	int		 r;
+	struct worker		*w = xcalloc(1, sizeof *w);
+	struct worker_thread	*t;
+	pthread_condattr_t	 ca;
+	int			 i, r;
 
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > WORKER_MAX_THREADS)
+		nthreads = WORKER_MAX_THREADS;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&w->ready_mu, NULL);
 	pthread_cond_init(&w->ready_cv, NULL);
 	w->db_path = db_path != NULL ? xstrdup(db_path) : NULL;
@@ -155,42 +232,101 @@ worker_start(const char *db_path, const unsigned char *jwt_key,
 		memcpy(w->key, jwt_key, sizeof w->key);
 	w->pam_service = xstrdup(pam_service != NULL ? pam_service : "");
 	w->virt = virt;
+	w->max_jobs = max_jobs;
+	w->next = next;
 	w->mb = mb;
-	if ((r = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
-		*err = xasprintf("cannot start the worker thread: %s",
-		    strerror(r));
-		w->ready = -1;
-	} else {
-		w->started = 1;
-		pthread_mutex_lock(&w->ready_mu);
-		while (w->ready == 0)
-			pthread_cond_wait(&w->ready_cv, &w->ready_mu);
-		pthread_mutex_unlock(&w->ready_mu);
-		if (w->ready < 0) {
+	w->nthreads = nthreads;
+	for (i = 0; i < nthreads; i++) {
+		t = xcalloc(1, sizeof *t);
+		t->w = w;
+		t->first = i == 0;
+		if ((r = pthread_create(&w->thread[i], NULL, worker_main,
+		    t)) != 0) {
+			free(t);
+			*err = xasprintf("cannot start a worker thread: %s",
+			    strerror(r));
+			break;
+		}
+		w->started++;
+	}
+	/* Every thread says whether it could open its store connection. */
+	pthread_mutex_lock(&w->ready_mu);
+	while (w->nready + w->nfailed < w->started)
+		pthread_cond_wait(&w->ready_cv, &w->ready_mu);
+	pthread_mutex_unlock(&w->ready_mu);
+	if (w->nfailed > 0 || w->started < nthreads) {
+		if (w->nfailed > 0 && w->started == nthreads) {
 			*err = w->open_err;
 			w->open_err = NULL;
-			pthread_join(w->thread, NULL);
-			w->started = 0;
 		}
-	}
-	if (w->ready < 0) {
 		worker_stop(w);
 		return NULL;
 	}
 	return w;
 }
 
-void
-worker_submit(struct worker *w, struct job *j)
+struct worker *
+worker_start_pool(const char *db_path, int nthreads, int max_jobs,
+    const char *pam_service, struct worker *next, struct mailbox *mb,
+    char **err)
+{
+	return worker_new(db_path, nthreads, max_jobs, NULL, pam_service,
+	    NULL, next, mb, err);
+}
+
+struct worker *
+worker_start(const char *db_path, const unsigned char *jwt_key,
+    const char *pam_service, struct virt *virt, struct mailbox *mb,
+    char **err)
+{
+	return worker_new(db_path, 1, 0, jwt_key, pam_service, virt, NULL, mb,
+	    err);
+}
+
+static void
+enqueue(struct worker *w, struct job *j)
 {
 	j->next_in_queue = NULL;
-	pthread_mutex_lock(&w->mu);
 	if (w->tail != NULL)
 		w->tail->next_in_queue = j;
 	else
 		w->head = j;
 	w->tail = j;
+	w->held++;
 	pthread_cond_signal(&w->cv);
+}
+
+void
+worker_submit(struct worker *w, struct job *j)
+{
+	pthread_mutex_lock(&w->mu);
+	enqueue(w, j);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int
+worker_try_submit(struct worker *w, struct job *j)
+{
+	int	r = 0;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->max_jobs > 0 && w->held >= w->max_jobs)
+		r = -1;
+	else
+		enqueue(w, j);
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+void
+worker_every(struct worker *w, int64_t period_ms,
+    void (*fn)(const struct worker_env *, void *), void *arg)
+{
+	pthread_mutex_lock(&w->mu);
+	w->every_ms = period_ms;
+	w->every_fn = fn;
+	w->every_arg = arg;
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -198,15 +334,16 @@ void
 worker_stop(struct worker *w)
 {
 	struct job	*j, *next;
+	int		 i;
 
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
-	pthread_cond_signal(&w->cv);
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	if (w->started)
-		pthread_join(w->thread, NULL);
+	for (i = 0; i < w->started; i++)
+		pthread_join(w->thread[i], NULL);
 	for (j = w->head; j != NULL; j = next) {
 		next = j->next_in_queue;
 		job_free(j);

@@ -8,6 +8,13 @@
  * identity snapshot if anything changed, and posts the job back through
  * the mailbox. Jobs run one at a time, in order, so two changes can never
  * interleave.
+ *
+ * A pool is the same queue served by several threads, each with its own
+ * read connection to the store, and a bound on the jobs it holds: the
+ * login pool runs the password checks (Argon2, PAM) so that a flood of
+ * logins never stands between an administrator and the identity worker.
+ * A pool job that sets `then` is handed on to the pool's next worker
+ * (the identity worker, for the short write) instead of the mailbox.
  */
 #ifndef HORCRUXD_WORKER_H
 #define HORCRUXD_WORKER_H
@@ -52,8 +59,16 @@ struct job {
 	char			*set_cookie;	/* a Set-Cookie value, or NULL */
 	int			 changed;	/* identity data changed */
 	struct hx_store_snapshot *snap;		/* fresh snapshot when changed */
-	int			 login_failed;	/* for the rate limiter */
-	char			*login_user;
+	job_fn			 then;		/* pool: run this next on the
+						   next worker, if set */
+	/* Login rate limit (http-route.c): the reservation this job holds. */
+	int64_t			 limit_ms;	/* 0: none */
+	char			*limit_user;	/* "u:NAME" */
+	int			 login_failed;	/* a password check failed:
+						   the reservation stays */
+	/* Login pool to identity worker: what the check found. */
+	int			 login_ok;
+	char			*login_hash;	/* the hash checked, or NULL */
 	struct job		*next_in_queue;	/* worker queue link */
 };
 
@@ -64,8 +79,27 @@ struct job {
 struct worker *worker_start(const char *db_path, const unsigned char *jwt_key,
     const char *pam_service, struct virt *virt, struct mailbox *mb,
     char **err);
+/*
+ * Start a pool of nthreads threads, each with its own connection to
+ * db_path, holding at most max_jobs jobs (queued or running). A job that
+ * sets `then` goes on to next (not owned) when it has run.
+ */
+struct worker *worker_start_pool(const char *db_path, int nthreads,
+    int max_jobs, const char *pam_service, struct worker *next,
+    struct mailbox *mb, char **err);
 /* Queue j (ownership passes; it comes back through the mailbox). */
 void worker_submit(struct worker *w, struct job *j);
+/*
+ * Queue j unless w already holds its max_jobs: then -1, and j stays the
+ * caller's.
+ */
+int worker_try_submit(struct worker *w, struct job *j);
+/*
+ * Call fn(env, arg) on w's thread when it is next idle and then every
+ * period_ms (the first thread of a pool). Set it once, before jobs flow.
+ */
+void worker_every(struct worker *w, int64_t period_ms,
+    void (*fn)(const struct worker_env *, void *), void *arg);
 /* Finish the job under way, drop the queue, join the thread. */
 void worker_stop(struct worker *w);
 

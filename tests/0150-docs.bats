@@ -210,9 +210,9 @@ fish_hermetic() {
 	done
 }
 
-@test "bash: --log completes to --log-level, whose values are the levels" {
+@test "bash: --log- completes to --log-level, whose values are the levels" {
 	source "$BASHC"
-	bash_complete horcruxd --log
+	bash_complete horcruxd --log-
 	[ "${REPLY_WORDS[*]}" = --log-level ] ||
 		fail "got '${REPLY_WORDS[*]}'"
 	bash_complete horcruxd --log-level ""

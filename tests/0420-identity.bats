@@ -71,7 +71,7 @@ login() {
 	# Two of each (four failures: under the limit of five per address).
 	t() {
 		curl -s -o "$BATS_TEST_TMPDIR/$2" -w '%{time_total}' -X POST \
-			"$URL/api/auth/login" -d "$1"
+			"$URL/api/auth/login" -H 'Content-Type: application/json' -d "$1"
 	}
 	k1=$(t '{"username":"admin","password":"nope-nope"}' k1)
 	u1=$(t '{"username":"ghost","password":"nope-nope"}' u1)
@@ -90,7 +90,7 @@ login() {
 	for _ in 1 2 3 4 5; do
 		assert_equal "$(status_of "$(tcp POST /api/auth/login '{"username":"admin","password":"bad-bad-bad"}')")" 401
 	done
-	run curl -s -i -X POST "$URL/api/auth/login" -d '{"username":"admin","password":"admin-pass-1"}'
+	run curl -s -i -X POST "$URL/api/auth/login" -H 'Content-Type: application/json' -d '{"username":"admin","password":"admin-pass-1"}'
 	assert_line --regexp '^HTTP/1.1 429'
 	assert_line --regexp '^retry-after: [0-9]+'
 	assert_output --partial RATE_LIMITED
@@ -101,7 +101,7 @@ login() {
 	start_daemon
 	add_admin
 	jar=$BATS_TEST_TMPDIR/jar
-	run curl -s -i -c "$jar" -X POST "$URL/api/auth/login" -d '{"username":"admin","password":"admin-pass-1"}'
+	run curl -s -i -c "$jar" -X POST "$URL/api/auth/login" -H 'Content-Type: application/json' -d '{"username":"admin","password":"admin-pass-1"}'
 	assert_line --regexp '^set-cookie: horcrux_session=[^;]+; HttpOnly; SameSite=Strict; Path=/'
 	csrf=$(sed -n '/^{/p' <<<"$output" | jq -r .csrf_token)
 	cookie=$(awk '$6 == "horcrux_session" {print $7}' "$jar")
@@ -374,7 +374,7 @@ PY
 	start_daemon
 	add_admin
 	jar=$BATS_TEST_TMPDIR/jar
-	curl -s -c "$jar" -o /dev/null -X POST "$URL/api/auth/login" -d '{"username":"admin","password":"admin-pass-1"}'
+	curl -s -c "$jar" -o /dev/null -X POST "$URL/api/auth/login" -H 'Content-Type: application/json' -d '{"username":"admin","password":"admin-pass-1"}'
 	cookie=$(awk '$6 == "horcrux_session" {print $7}' "$jar")
 	out=$(tcp GET /api/auth/me "" -b "$jar")
 	assert_equal "$(status_of "$out")" 200
