@@ -1,7 +1,7 @@
 /*
- * worker.c - the worker thread and its job queue (see worker.h).
+ * worker.c - the worker thread and the login pool: job queues served by
+ * threads with their own store connections (see worker.h).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +109,31 @@ deadline_after(struct timespec *ts, int64_t ms)
 	}
 }
 
+static int
+is_due(const struct timespec *due)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > due->tv_sec || (now.tv_sec == due->tv_sec &&
+	    now.tv_nsec >= due->tv_nsec);
+}
+
+/* The periodic call, outside the lock (w->mu held on entry and exit). */
+static void
+run_every(struct worker *w, const struct worker_env *env,
+    struct timespec *due)
+{
+	void	(*fn)(const struct worker_env *, void *) = w->every_fn;
+	void	*arg = w->every_arg;
+	int64_t	 period = w->every_ms;
+
+	pthread_mutex_unlock(&w->mu);
+	fn(env, arg);
+	deadline_after(due, period);
+	pthread_mutex_lock(&w->mu);
+}
+
 struct worker_thread {
 	struct worker	*w;
 	int		 first;		/* runs the periodic call */
@@ -149,28 +174,26 @@ worker_main(void *arg)
 	err = NULL;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->stop) {
-			if (!first || w->every_fn == NULL) {
+		for (;;) {
+			if (w->stop)
+				break;
+			if (first && w->every_fn != NULL) {
+				if (!due_set) {
+					/* The first call is at start-up. */
+					clock_gettime(CLOCK_MONOTONIC, &due);
+					due_set = 1;
+				}
+				if (is_due(&due)) {
+					run_every(w, &env, &due);
+					continue;
+				}
+			}
+			if (w->head != NULL)
+				break;
+			if (first && w->every_fn != NULL)
+				pthread_cond_timedwait(&w->cv, &w->mu, &due);
+			else
 				pthread_cond_wait(&w->cv, &w->mu);
-				continue;
-			}
-			if (!due_set) {
-				/* Due now: the first call is at start-up. */
-				clock_gettime(CLOCK_MONOTONIC, &due);
-				due_set = 1;
-			}
-			if (pthread_cond_timedwait(&w->cv, &w->mu, &due) ==
-			    ETIMEDOUT) {
-				void	(*fn)(const struct worker_env *,
-					    void *) = w->every_fn;
-				void	*fn_arg = w->every_arg;
-				int64_t	 period = w->every_ms;
-
-				pthread_mutex_unlock(&w->mu);
-				fn(&env, fn_arg);
-				deadline_after(&due, period);
-				pthread_mutex_lock(&w->mu);
-			}
 		}
 		if (w->stop) {
 			pthread_mutex_unlock(&w->mu);
@@ -184,6 +207,13 @@ worker_main(void *arg)
 
 		j->status = 200;
 		j->run(j, &env);
+		/* No worker to hand the rest to: it runs here. */
+		while (j->then != NULL && w->next == NULL) {
+			j->run = j->then;
+			j->then = NULL;
+			j->status = 200;
+			j->run(j, &env);
+		}
 		if (j->changed && store != NULL && j->then == NULL) {
 			if (hx_store_snapshot(store, &j->snap, &err) !=
 			    HX_STORE_OK) {
@@ -195,7 +225,7 @@ worker_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		w->held--;
 		pthread_mutex_unlock(&w->mu);
-		if (j->then != NULL && w->next != NULL) {
+		if (j->then != NULL) {
 			j->run = j->then;
 			j->then = NULL;
 			worker_submit(w->next, j);
