@@ -1,7 +1,8 @@
 /*
  * job-identity.c - the identity changes that run on the worker thread:
  * login, renew, logout, users, passwords, API keys, roles, ACL entries,
- * and the audit log query.
+ * the audit log query and its purge. A login's password check runs first
+ * on the login pool (job_login), which only reads the store.
  *
  * The service thread has already authenticated the caller and checked the
  * route's privilege; a job validates its body, talks to the store, writes
