@@ -204,6 +204,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    "served at /api/ws only");
 			return -1;
 		}
+		if (lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+			http_refuse(wsi, 400, "BAD_REQUEST", "an upgrade "
+			    "carries no body: no Transfer-Encoding");
+			return -1;
+		}
 		on_unix = lws_get_vhost(wsi) == srv->vh_unix;
 		if (!on_unix && (lws_hdr_copy(wsi, uri, sizeof uri,
 		    WSI_TOKEN_HOST) <= 0 || !http_host_ok(srv, uri))) {
