@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -267,44 +270,121 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 }
 
-/* Try the TCP address ourselves, to report why it cannot be used. */
+/* Bind host:port once ourselves; 0, or an errno. */
 static int
-probe_tcp(const struct options *o, char **err)
+probe_bind(const struct sockaddr *sa, socklen_t salen)
 {
-	struct addrinfo	 hints, *res, *ai;
-	char		 port[16];
-	int		 fd, r, one = 1, saved = 0;
+	int	fd, r = 0, one = 1;
 
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, sa, salen) != 0)
+		r = errno;
+	close(fd);
+	return r;
+}
+
+static int
+addr_is_loopback(const struct listen_addr *la)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (la->family == AF_INET && inet_pton(AF_INET, la->host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (la->family == AF_INET6 && inet_pton(AF_INET6, la->host,
+	    &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+int
+server_listens_beyond_loopback(const struct server *srv)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->nladdrs; i++) {
+		if (!addr_is_loopback(&srv->laddrs[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The TCP listener binds exactly what listen names: a numeric address
+ * is one socket on that address (never the wildcard: lws, given an IPv4
+ * address on an IPv6-capable context, binds [::]), a host name is one
+ * socket per address it resolves to. An address of a name that this
+ * host cannot bind (no IPv6 here, say) is skipped with a warning if
+ * another one binds; every other failure is fatal, with its reason.
+ */
+int
+server_resolve_listen(struct server *srv, const struct options *o,
+    char **err)
+{
+	struct addrinfo		 hints, *res, *ai;
+	struct listen_addr	 la;
+	struct in6_addr		 a6;
+	char			 port[16];
+	size_t			 i;
+	int			 r, numeric, saved = 0;
+
+	numeric = inet_pton(AF_INET6, o->listen_host, &a6) == 1 ||
+	    inet_pton(AF_INET, o->listen_host, &a6) == 1;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	hints.ai_flags = AI_NUMERICSERV | (numeric ? AI_NUMERICHOST : 0);
 	snprintf(port, sizeof port, "%d", o->listen_port);
 	if ((r = getaddrinfo(o->listen_host, port, &hints, &res)) != 0) {
 		*err = xasprintf("cannot resolve listen address '%s': %s",
 		    o->listen_host, gai_strerror(r));
 		return -1;
 	}
-	r = -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    0)) == -1) {
-			saved = errno;
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
+		memset(&la, 0, sizeof la);
+		la.family = ai->ai_family;
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, la.host,
+		    sizeof la.host, NULL, 0, NI_NUMERICHOST) != 0)
+			continue;
+		for (i = 0; i < srv->nladdrs; i++) {
+			if (strcmp(srv->laddrs[i].host, la.host) == 0)
+				break;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			r = 0;
-		else
-			saved = errno;
-		close(fd);
-		if (r == 0)
-			break;
+		if (i < srv->nladdrs)
+			continue;
+		if ((r = probe_bind(ai->ai_addr, ai->ai_addrlen)) != 0) {
+			if (!numeric && (r == EADDRNOTAVAIL ||
+			    r == EAFNOSUPPORT)) {
+				log_warn("not listening on %s (from '%s'): "
+				    "%s", la.host, o->listen_host,
+				    strerror(r));
+				saved = r;
+				continue;
+			}
+			freeaddrinfo(res);
+			*err = numeric ? xasprintf("cannot bind '%s:%d': %s",
+			    o->listen_host, o->listen_port, strerror(r)) :
+			    xasprintf("cannot bind '%s:%d' (%s): %s",
+			    o->listen_host, o->listen_port, la.host,
+			    strerror(r));
+			return -1;
+		}
+		srv->laddrs = xrealloc(srv->laddrs, (srv->nladdrs + 1) *
+		    sizeof *srv->laddrs);
+		srv->laddrs[srv->nladdrs++] = la;
 	}
 	freeaddrinfo(res);
-	if (r != 0)
+	if (srv->nladdrs == 0) {
 		*err = xasprintf("cannot bind '%s:%d': %s", o->listen_host,
-		    o->listen_port, strerror(saved));
-	return r;
+		    o->listen_port, saved ? strerror(saved) :
+		    "no IPv4 or IPv6 address");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -400,7 +480,7 @@ prepare_socket(const char *path, char **err)
 
 static struct lws_vhost *
 make_vhost(struct server *srv, const char *name, const char *iface, int port,
-    int unix_sock)
+    int flags)
 {
 	struct lws_context_creation_info	info;
 
@@ -412,8 +492,7 @@ make_vhost(struct server *srv, const char *name, const char *iface, int port,
 	info.extensions = extensions;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
-	if (unix_sock)
-		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+	info.options |= (uint64_t)flags;
 	info.keepalive_timeout = 30;
 	info.timeout_secs = 30;
 	return lws_create_vhost(srv->ctx, &info);
@@ -424,7 +503,13 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
     char **err)
 {
 	struct lws_context_creation_info	info;
-	double					tick_s;
+	struct listen_addr			*la;
+	struct lws_vhost			*vh;
+	struct hx_buf				 where;
+	char					 name[32];
+	double					 tick_s;
+	size_t					 i;
+	int					 v6;
 
 	srv->opts = o;
 	srv->mb = mb;
@@ -433,7 +518,8 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	TAILQ_INIT(&srv->pending);
 	http_hosts_init(srv);
 
-	if (probe_tcp(o, err) != 0 || prepare_socket(o->socket_path, err) != 0)
+	if ((srv->nladdrs == 0 && server_resolve_listen(srv, o, err) != 0) ||
+	    prepare_socket(o->socket_path, err) != 0)
 		return -1;
 
 	lws_set_log_level(hx_log_enabled(HX_LOG_DEBUG) ? LLL_ERR | LLL_WARN :
@@ -446,15 +532,31 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 		*err = xstrdup("cannot create the libwebsockets context");
 		return -1;
 	}
-	if ((srv->vh_tcp = make_vhost(srv, "tcp", o->listen_host,
-	    o->listen_port, 0)) == NULL) {
-		*err = xasprintf("cannot bind '%s:%d'", o->listen_host,
-		    o->listen_port);
-		return -1;
+	hx_buf_init(&where, 4096);
+	/*
+	 * One vhost per address, its iface the numeric address. An IPv4
+	 * vhost must have IPv6 off: lws would otherwise parse the address
+	 * into the wrong half of a sockaddr_in6 and bind [::].
+	 */
+	for (i = 0; i < srv->nladdrs; i++) {
+		la = &srv->laddrs[i];
+		snprintf(name, sizeof name, "tcp%zu", i);
+		if ((vh = make_vhost(srv, name, la->host, o->listen_port,
+		    la->family == AF_INET ? LWS_SERVER_OPTION_DISABLE_IPV6 :
+		    0)) == NULL) {
+			*err = xasprintf("cannot bind '%s:%d'", la->host,
+			    o->listen_port);
+			hx_buf_release(&where);
+			return -1;
+		}
+		if (srv->vh_tcp == NULL)
+			srv->vh_tcp = vh;
+		hx_buf_addf(&where, "%s%s", i > 0 ? ", " : "", la->host);
 	}
 	if ((srv->vh_unix = make_vhost(srv, "unix", o->socket_path, 0,
-	    1)) == NULL) {
+	    LWS_SERVER_OPTION_UNIX_SOCK)) == NULL) {
 		*err = xasprintf("cannot create socket '%s'", o->socket_path);
+		hx_buf_release(&where);
 		return -1;
 	}
 	mailbox_set_context(mb, srv->ctx);
@@ -473,8 +575,15 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	srv->tick_us = (uint64_t)(tick_s * 1e6);
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick,
 	    (lws_usec_t)srv->tick_us);
-	log_info("listening on %s:%d and %s", o->listen_host, o->listen_port,
-	    o->socket_path);
+	v6 = strchr(o->listen_host, ':') != NULL;
+	if (strcmp(where.data, o->listen_host) == 0)
+		log_info("listening on %s%s%s:%d and %s", v6 ? "[" : "",
+		    o->listen_host, v6 ? "]" : "", o->listen_port,
+		    o->socket_path);
+	else
+		log_info("listening on %s:%d (%s) and %s", o->listen_host,
+		    o->listen_port, where.data, o->socket_path);
+	hx_buf_release(&where);
 	return 0;
 }
 
@@ -530,6 +639,9 @@ server_release(struct server *srv)
 		frame_unref(srv->vm_latest[--srv->nvm_latest]);
 	free(srv->vm_latest);
 	srv->vm_latest = NULL;
+	free(srv->laddrs);
+	srv->laddrs = NULL;
+	srv->nladdrs = 0;
 	json_decref(srv->vms);
 	srv->vms = NULL;
 	if (srv->opts != NULL)

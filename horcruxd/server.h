@@ -88,10 +88,18 @@ struct login_limit {
 
 TAILQ_HEAD(session_list, session);
 
+/* One address the TCP listener binds: listen's host resolved. */
+struct listen_addr {
+	char		 host[64];		/* numeric, no brackets */
+	int		 family;		/* AF_INET or AF_INET6 */
+};
+
 struct server {
 	const struct options	*opts;
 	struct lws_context	*ctx;
-	struct lws_vhost	*vh_tcp;
+	struct lws_vhost	*vh_tcp;	/* the first TCP listener */
+	struct listen_addr	*laddrs;	/* every address bound */
+	size_t			 nladdrs;
 	struct lws_vhost	*vh_unix;
 	struct mailbox		*mb;
 	struct session_list	 sessions;
@@ -129,6 +137,15 @@ void server_set_virt(struct server *srv, struct virt *virt,
     struct worker *vworker);
 /* The newest VmMetrics frame of vm_id, or NULL. */
 struct frame *server_vm_latest(struct server *srv, const char *vm_id);
+/*
+ * Resolve the listen host to the addresses to bind (a numeric address is
+ * itself; a name is every address it resolves to) and try each bind.
+ * Call before server_init. Returns 0, or -1 with *err (caller frees).
+ */
+int server_resolve_listen(struct server *srv, const struct options *opts,
+    char **err);
+/* Does any bound TCP address reach beyond loopback? */
+int server_listens_beyond_loopback(const struct server *srv);
 /*
  * Create the lws context and both listeners. Returns 0, or -1 with *err
  * (caller frees) such as "cannot bind '127.0.0.1:8006': Address already
