@@ -12,7 +12,10 @@ _horcruxd()
 		--listen --socket --data-dir --web-root --node-interval
 		--libvirt-uri --vm-interval
 		--disks --heartbeat-interval --subscription-timeout
-		--peer-timeout --max-clients --log-level --pam-service
+		--peer-timeout --max-clients --max-clients-per-user
+		--max-clients-per-address --reserved-unix-clients
+		--max-connections-per-address --request-timeout
+		--log-level --pam-service
 		--allowed-hosts --allowed-origins"
 
 	COMPREPLY=()
@@ -47,7 +50,10 @@ _horcruxd()
 		;;
 	--listen | --node-interval | --heartbeat-interval | --vm-interval | \
 	    --libvirt-uri | \
-	    --subscription-timeout | --peer-timeout | --max-clients)
+	    --subscription-timeout | --peer-timeout | --max-clients | \
+	    --max-clients-per-user | --max-clients-per-address | \
+	    --reserved-unix-clients | --max-connections-per-address | \
+	    --request-timeout)
 		# A value nobody can guess: offer nothing.
 		return 0
 		;;

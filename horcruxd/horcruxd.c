@@ -235,6 +235,8 @@ main(int argc, char **argv)
 	if (r < 0)
 		die(1, "%s", err);
 	options_from_config(&cfg, &opts);
+	if (options_check(&opts, &err) != 0)
+		die(1, "%s", err);
 
 	hx_log_open("horcruxd", (enum hx_log_level)opts.log_level,
 	    opts.foreground ? stderr : NULL);

@@ -8,6 +8,7 @@
  * and an operator deserves one clear line: "cannot bind '127.0.0.1:8006':
  * Address already in use".
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,6 +123,161 @@ origin_ok(struct server *srv, struct lws *wsi)
 	return port == srv->opts->listen_port && http_host_ok(srv, hp);
 }
 
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)sa;
+	struct in_addr			 a4;
+
+	buf[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    buf, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		memcpy(&a4, &s6->sin6_addr.s6_addr[12], sizeof a4);
+		inet_ntop(AF_INET, &a4, buf, (socklen_t)len);
+	} else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, buf, (socklen_t)len);
+}
+
+void
+server_peer_addr(struct server *srv, struct lws *wsi, char *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof ss;
+
+	buf[0] = '\0';
+	if (lws_get_vhost(wsi) == srv->vh_unix ||
+	    getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&ss,
+	    &sl) != 0)
+		return;
+	addr_text((struct sockaddr *)&ss, buf, len);
+}
+
+/*
+ * A TCP connection was accepted (fd, from sa): count it against its
+ * address and against what the descriptors allow, or refuse it (lws then
+ * closes it at once). The count ends when lws takes the descriptor out of
+ * its poll set (tcp_closed); a descriptor lws closed without ever polling
+ * it (a failed adoption) is settled when the kernel hands its number out
+ * again.
+ */
+static int
+tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
+{
+	char	 addr[64];
+	size_t	 i, freei = SIZE_MAX;
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return 0;
+	if (fd < 0 || (size_t)fd >= srv->nfd_peer)
+		return -1;
+	if (srv->fd_peer[fd] != 0) {
+		srv->peers[srv->fd_peer[fd] - 1].n--;
+		srv->fd_peer[fd] = 0;
+		srv->ntcp--;
+	}
+	addr_text(sa, addr, sizeof addr);
+	for (i = 0; i < srv->npeers; i++) {
+		if (srv->peers[i].n == 0) {
+			if (freei == SIZE_MAX)
+				freei = i;
+			continue;
+		}
+		if (strcmp(srv->peers[i].addr, addr) == 0)
+			break;
+	}
+	if (i < srv->npeers && srv->peers[i].n >=
+	    (unsigned)srv->opts->max_connections_per_address) {
+		log_debug("refusing a TCP connection from %s: %u open "
+		    "(max_connections_per_address)", addr, srv->peers[i].n);
+		return -1;
+	}
+	if (srv->ntcp >= srv->tcp_max) {
+		log_debug("refusing a TCP connection from %s: %u open, the "
+		    "most the descriptors allow", addr, srv->ntcp);
+		return -1;
+	}
+	if (i == srv->npeers) {
+		if (freei == SIZE_MAX) {
+			srv->peers = xrealloc(srv->peers, (srv->npeers + 1) *
+			    sizeof *srv->peers);
+			freei = srv->npeers++;
+		}
+		i = freei;
+		hx_strlcpy(srv->peers[i].addr, addr, sizeof srv->peers[i].addr);
+		srv->peers[i].n = 0;
+	}
+	srv->peers[i].n++;
+	srv->fd_peer[fd] = i + 1;
+	srv->ntcp++;
+	return 0;
+}
+
+static void
+tcp_closed(struct server *srv, int fd)
+{
+	if (fd < 0 || (size_t)fd >= srv->nfd_peer || srv->fd_peer[fd] == 0)
+		return;
+	srv->peers[srv->fd_peer[fd] - 1].n--;
+	srv->fd_peer[fd] = 0;
+	srv->ntcp--;
+}
+
+/*
+ * May this authenticated upgrade have a session? 0, or -1 with the
+ * refusal written: 503 when the daemon is full (TCP may not take the
+ * slots kept for the Unix socket), 429 when the user or the address
+ * already holds its share. root@local on the Unix socket is held to
+ * max_clients only.
+ */
+static int
+session_admit(struct server *srv, struct lws *wsi, const struct identity *id,
+    int on_unix)
+{
+	const struct options	*o = srv->opts;
+	struct session		*s;
+	char			 addr[64], msg[160];
+	unsigned		 tcp = 0, user = 0, peer = 0;
+
+	if (srv->stopping) {
+		http_refuse(wsi, 503, "UNAVAILABLE", "shutting down");
+		return -1;
+	}
+	if (!on_unix)
+		server_peer_addr(srv, wsi, addr, sizeof addr);
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		if (!s->on_unix)
+			tcp++;
+		if (strcmp(s->id.name, id->name) == 0)
+			user++;
+		if (!on_unix && !s->on_unix && strcmp(s->addr, addr) == 0)
+			peer++;
+	}
+	if (srv->nsessions >= (unsigned)o->max_clients || (!on_unix &&
+	    tcp >= (unsigned)(o->max_clients - o->reserved_unix_clients))) {
+		http_refuse(wsi, 503, "UNAVAILABLE", "too many clients");
+		return -1;
+	}
+	if (id->kind != ACCESS_LOCAL && user >=
+	    (unsigned)o->max_clients_per_user) {
+		snprintf(msg, sizeof msg, "too many WebSocket sessions for "
+		    "this user (max_clients_per_user is %d)",
+		    o->max_clients_per_user);
+		http_refuse(wsi, 429, "RATE_LIMITED", msg);
+		return -1;
+	}
+	if (!on_unix && peer >= (unsigned)o->max_clients_per_address) {
+		snprintf(msg, sizeof msg, "too many WebSocket sessions from "
+		    "this address (max_clients_per_address is %d)",
+		    o->max_clients_per_address);
+		http_refuse(wsi, 429, "RATE_LIMITED", msg);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "horcrux", callback, sizeof(struct conn), 4096, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
@@ -191,7 +348,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct identity	 id;
 	const char	*why = NULL;
 	char		 uri[256];
-	int		 on_unix;
+	int		 on_unix, r;
 
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -233,13 +390,17 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    "not open a session with a cookie");
 			return -1;
 		}
+		r = session_admit(srv, wsi, &id, on_unix);
 		access_release(&id);
-		if (srv->stopping || srv->nsessions >=
-		    (unsigned)srv->opts->max_clients) {
-			http_refuse(wsi, 503, "UNAVAILABLE", srv->stopping ?
-			    "shutting down" : "too many clients");
-			return -1;
-		}
+		return r;
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		if (user == NULL)
+			return 0;
+		return tcp_accepted(srv, (int)(intptr_t)in,
+		    (struct sockaddr *)&((struct lws_filter_network_conn_args *)
+		    user)->cli_addr);
+	case LWS_CALLBACK_DEL_POLL_FD:
+		tcp_closed(srv, ((struct lws_pollargs *)in)->fd);
 		return 0;
 	default:
 		break;
@@ -478,6 +639,43 @@ prepare_socket(const char *path, char **err)
 	return probe_unix(path, err);
 }
 
+/*
+ * Share out the descriptors (RLIMIT_NOFILE, raised to its hard limit at
+ * start): FD_RESERVE_OTHER stay outside lws for the sampler's /proc and
+ * statvfs reads, libvirt, SQLite and the log; of what lws may poll,
+ * FD_RESERVE_UNIX more are kept from TCP peers, so a flood of idle TCP
+ * connections can neither starve the sampler ("Too many open files")
+ * nor lock root@local out of the Unix socket.
+ */
+#define FD_RESERVE_OTHER	64
+#define FD_RESERVE_UNIX		32
+
+static void
+fd_budget(struct server *srv, struct lws_context_creation_info *info)
+{
+	struct rlimit	rl;
+	size_t		lim = 1024, lws_fds, fixed;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		lim = (size_t)rl.rlim_cur;
+	else if (rl.rlim_cur == RLIM_INFINITY)
+		lim = 65536;
+	lws_fds = lim > 2 * FD_RESERVE_OTHER ? lim - FD_RESERVE_OTHER :
+	    lim / 2;
+	/* The listeners and lws's own wake-up pipe come first. */
+	fixed = srv->nladdrs + 1 + 2;
+	if (lws_fds > fixed + 2 * FD_RESERVE_UNIX)
+		srv->tcp_max = (unsigned)(lws_fds - fixed - FD_RESERVE_UNIX);
+	else
+		srv->tcp_max = (unsigned)(lws_fds > fixed * 2 ?
+		    (lws_fds - fixed) / 2 : 1);
+	info->fd_limit_per_thread = (unsigned)lws_fds;
+	srv->nfd_peer = lim;
+	srv->fd_peer = xcalloc(lim, sizeof *srv->fd_peer);
+	log_debug("descriptors: %zu, lws may poll %zu, TCP peers %u", lim,
+	    lws_fds, srv->tcp_max);
+}
+
 static struct lws_vhost *
 make_vhost(struct server *srv, const char *name, const char *iface, int port,
     int flags)
@@ -493,7 +691,14 @@ make_vhost(struct server *srv, const char *name, const char *iface, int port,
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 	info.options |= (uint64_t)flags;
-	info.keepalive_timeout = 30;
+	/*
+	 * A connection must bring a complete request within request_timeout
+	 * (lws's idle-header timer, which runs from the first byte to the
+	 * last header and so also ends a request trickled in slowly), and
+	 * may sit idle between requests as long.
+	 */
+	info.timeout_secs_ah_idle = (unsigned)srv->opts->request_timeout;
+	info.keepalive_timeout = srv->opts->request_timeout;
 	info.timeout_secs = 30;
 	return lws_create_vhost(srv->ctx, &info);
 }
@@ -528,6 +733,7 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.user = srv;
 	info.max_http_header_data = 8192;
+	fd_budget(srv, &info);
 	if ((srv->ctx = lws_create_context(&info)) == NULL) {
 		*err = xstrdup("cannot create the libwebsockets context");
 		return -1;
@@ -642,6 +848,12 @@ server_release(struct server *srv)
 	free(srv->laddrs);
 	srv->laddrs = NULL;
 	srv->nladdrs = 0;
+	free(srv->peers);
+	srv->peers = NULL;
+	srv->npeers = 0;
+	free(srv->fd_peer);
+	srv->fd_peer = NULL;
+	srv->nfd_peer = 0;
 	json_decref(srv->vms);
 	srv->vms = NULL;
 	if (srv->opts != NULL)

@@ -44,6 +44,8 @@ struct session {
 	int			 close_code;	/* close after the queue drains */
 	const char		*close_reason;
 	uint64_t		 frames_sent;
+	int			 on_unix;
+	char			 addr[64];	/* TCP peer; "" on Unix */
 };
 
 #define CONN_MAX_HEADERS	6
@@ -88,6 +90,12 @@ struct login_limit {
 
 TAILQ_HEAD(session_list, session);
 
+/* Open TCP connections from one peer address. */
+struct peer_count {
+	char		 addr[64];
+	unsigned	 n;
+};
+
 /* One address the TCP listener binds: listen's host resolved. */
 struct listen_addr {
 	char		 host[64];		/* numeric, no brackets */
@@ -100,6 +108,12 @@ struct server {
 	struct lws_vhost	*vh_tcp;	/* the first TCP listener */
 	struct listen_addr	*laddrs;	/* every address bound */
 	size_t			 nladdrs;
+	struct peer_count	*peers;		/* TCP connections by address */
+	size_t			 npeers;
+	size_t			*fd_peer;	/* fd -> peers index + 1, or 0 */
+	size_t			 nfd_peer;
+	unsigned		 ntcp;		/* open TCP connections */
+	unsigned		 tcp_max;	/* what the descriptors allow */
 	struct lws_vhost	*vh_unix;
 	struct mailbox		*mb;
 	struct session_list	 sessions;
@@ -186,6 +200,12 @@ void http_hosts_init(struct server *srv);
 void http_release(struct server *srv);
 /* Is host (a Host header value, port allowed) one of ours? */
 int http_host_ok(const struct server *srv, const char *host);
+/*
+ * The peer's address of wsi as text ("10.0.0.1", "2001:db8::1"; an
+ * IPv4-mapped IPv6 address as IPv4), or "" on the Unix socket.
+ */
+void server_peer_addr(struct server *srv, struct lws *wsi, char *buf,
+    size_t len);
 /* Answer a refused WebSocket upgrade with a JSON error and status. */
 void http_refuse(struct lws *wsi, int status, const char *code,
     const char *message);

@@ -410,6 +410,8 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 	s->next_ping_ns = s->opened_ns +
 	    secs_to_ns(srv->opts->heartbeat_interval);
 	hx_buf_init(&s->rx, SESSION_RX_MAX);
+	s->on_unix = lws_get_vhost(wsi) == srv->vh_unix;
+	server_peer_addr(srv, wsi, s->addr, sizeof s->addr);
 	s->live = 1;
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->nsessions++;
