@@ -656,10 +656,9 @@ fd_budget(struct server *srv, struct lws_context_creation_info *info)
 	struct rlimit	rl;
 	size_t		lim = 1024, lws_fds, fixed;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		lim = (size_t)rl.rlim_cur;
-	else if (rl.rlim_cur == RLIM_INFINITY)
-		lim = 65536;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ?
+		    1048576 : (size_t)rl.rlim_cur;
 	lws_fds = lim > 2 * FD_RESERVE_OTHER ? lim - FD_RESERVE_OTHER :
 	    lim / 2;
 	/* The listeners and lws's own wake-up pipe come first. */

@@ -15,7 +15,6 @@ usage: rawws.py ADDR MODE [ARG] [--timeout S] [--deflate]
          flood N           send N malformed messages, reading nothing
                            for a second, then read everything
          big N             send one text message of N bytes
-         unmasked          send a topics message in an unmasked frame
   --deflate                negotiate permessage-deflate (exit 6 if the
                            server does not) and compress what is sent
 """
@@ -62,7 +61,7 @@ def connect(addr, deflate=False):
     return s, rest
 
 
-def send_frame(s, payload, opcode=1, deflate=False, masked=True):
+def send_frame(s, payload, opcode=1, deflate=False):
     if isinstance(payload, str):
         payload = payload.encode()
     b0 = 0x80 | opcode
@@ -71,17 +70,13 @@ def send_frame(s, payload, opcode=1, deflate=False, masked=True):
         c = zlib.compressobj(9, zlib.DEFLATED, -15)
         payload = (c.compress(payload) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
         b0 |= 0x40
-    m = 0x80 if masked else 0
     n = len(payload)
     if n < 126:
-        hdr = struct.pack("!BB", b0, m | n)
+        hdr = struct.pack("!BB", b0, 0x80 | n)
     elif n < 65536:
-        hdr = struct.pack("!BBH", b0, m | 126, n)
+        hdr = struct.pack("!BBH", b0, 0x80 | 126, n)
     else:
-        hdr = struct.pack("!BBQ", b0, m | 127, n)
-    if not masked:
-        s.sendall(hdr + payload)
-        return
+        hdr = struct.pack("!BBQ", b0, 0x80 | 127, n)
     mask = os.urandom(4)
     body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
     s.sendall(hdr + mask + body)
@@ -193,9 +188,6 @@ def main():
         n = int(args[2])
         body = '{"topics":["' + "x" * max(0, n - 15) + '"]}'
         send_frame(s, body[:n] if len(body) > n else body, deflate=deflate)
-    elif mode == "unmasked":
-        send_frame(s, json.dumps({"topics": ["notifications"]}),
-                   masked=False)
     else:
         raise SystemExit("unknown mode " + mode)
     read_all(r, deadline)
