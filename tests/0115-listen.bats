@@ -8,6 +8,7 @@
 load helpers/common
 
 setup() {
+	[ "$(id -u)" = 0 ] || skip "a network namespace of our own needs root"
 	DDIR=$BATS_TEST_TMPDIR/hx
 	SOCK=$DDIR/s.sock
 	HXD_LOG=$DDIR/horcruxd.log
