@@ -12,8 +12,11 @@ _horcruxd()
 		--listen --socket --data-dir --web-root --node-interval
 		--libvirt-uri --vm-interval
 		--disks --heartbeat-interval --subscription-timeout
-		--peer-timeout --max-clients --login-queue --login-threads
-		--audit-retention-days --log-level --pam-service
+		--peer-timeout --max-clients --max-clients-per-user
+		--max-clients-per-address --reserved-unix-clients
+		--max-connections-per-address --request-timeout
+		--login-queue --login-threads --audit-retention-days
+		--log-level --pam-service
 		--allowed-hosts --allowed-origins"
 
 	COMPREPLY=()
@@ -49,7 +52,10 @@ _horcruxd()
 	--listen | --node-interval | --heartbeat-interval | --vm-interval | \
 	    --libvirt-uri | \
 	    --subscription-timeout | --peer-timeout | --max-clients | \
-	    --login-queue | --login-threads | --audit-retention-days)
+	    --max-clients-per-user | --max-clients-per-address | \
+	    --reserved-unix-clients | --max-connections-per-address | \
+	    --request-timeout | --login-queue | --login-threads | \
+	    --audit-retention-days)
 		# A value nobody can guess: offer nothing.
 		return 0
 		;;

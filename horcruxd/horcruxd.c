@@ -19,9 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include "access.h"
 #include "collector.h"
 #include "hx-auth.h"
@@ -150,21 +147,6 @@ detach_stdio(int ready_fd)
 	(void)chdir("/");
 }
 
-static int
-is_loopback(const char *host)
-{
-	struct in_addr	a4;
-	struct in6_addr	a6;
-
-	if (strcmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
-}
-
 /*
  * Open the identity store once on this thread for the first snapshot (the
  * worker opens its own connection), and refuse to face a network while
@@ -172,7 +154,7 @@ is_loopback(const char *host)
  * port nobody can use but everybody can probe.
  */
 static struct access_cache *
-open_identities(const struct options *o, const unsigned char *key)
+open_identities(const struct options *o, const unsigned char *key, int wide)
 {
 	struct hx_store			*st;
 	struct hx_store_snapshot	*snap;
@@ -199,7 +181,7 @@ open_identities(const struct options *o, const unsigned char *key)
 	}
 	hx_store_close(st);
 	free(path);
-	if (!yes && !is_loopback(o->listen_host)) {
+	if (!yes && wide) {
 		hx_store_snapshot_free(snap);
 		die(1, "refusing to listen on '%s:%d': no user has a password "
 		    "or API key yet; create one over the Unix socket first, "
@@ -257,6 +239,8 @@ main(int argc, char **argv)
 	if (r < 0)
 		die(1, "%s", err);
 	options_from_config(&cfg, &opts);
+	if (options_check(&opts, &err) != 0)
+		die(1, "%s", err);
 
 	hx_log_open("horcruxd", (enum hx_log_level)opts.log_level,
 	    opts.foreground ? stderr : NULL);
@@ -277,8 +261,15 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	/* Before anything is allocated: refusing to start is an exit(). */
-	cache = open_identities(&opts, key);
+	/*
+	 * Before anything is allocated: refusing to start is an exit(). The
+	 * wide-listener rule is decided on the addresses listen resolves to.
+	 */
+	memset(&server, 0, sizeof server);
+	if (server_resolve_listen(&server, &opts, &err) != 0)
+		die(1, "%s", err);
+	cache = open_identities(&opts, key, server_listens_beyond_loopback(
+	    &server));
 	mb = mailbox_new();
 	if ((worker = worker_start(db_path, key, opts.pam_service, NULL, mb,
 	    &err)) == NULL)
@@ -290,7 +281,6 @@ main(int argc, char **argv)
 		die(1, "%s", err);
 	worker_every(worker, AUDIT_PURGE_MS, job_audit_purge,
 	    &opts.audit_retention_days);
-	memset(&server, 0, sizeof server);
 	server_set_identity(&server, cache, worker);
 	server.login_pool = lpool;
 	if (server_init(&server, &opts, mb, &err) != 0)

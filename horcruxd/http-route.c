@@ -278,7 +278,7 @@ http_refuse(struct lws *wsi, int status, const char *code,
 	} reasons[] = {
 		{ 400, "Bad Request" }, { 401, "Unauthorized" },
 		{ 403, "Forbidden" }, { 404, "Not Found" },
-		{ 503, "Service Unavailable" },
+		{ 429, "Too Many Requests" }, { 503, "Service Unavailable" },
 	};
 	unsigned char	 buf[LWS_PRE + 2048];
 	const char	*reason = "Error";
@@ -1183,6 +1183,24 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	c->wsi = wsi;
 	clear_reply(c);
 	c->close_after = 0;
+	/*
+	 * lws reads a body by Content-Length only and never decodes
+	 * chunked. A Transfer-Encoding beside a Content-Length, or on a
+	 * method that carries no body, leaves the two ends disagreeing on
+	 * where this request stops (request smuggling): RFC 7230 §3.3.3
+	 * says answer 400 and close.
+	 */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
+	    (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
+	    m == NULL || strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+	    strcmp(m, "DELETE") == 0 || strcmp(m, "OPTIONS") == 0)) {
+		memset(&r, 0, sizeof r);
+		r.wsi = wsi;
+		r.c = c;
+		c->close_after = 1;
+		return reply_error(&r, 400, "BAD_REQUEST", "Transfer-Encoding "
+		    "is not accepted with a Content-Length or on this method");
+	}
 	if (m == NULL || (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 &&
 	    strcmp(m, "PATCH") != 0 && strcmp(m, "DELETE") != 0))
 		return dispatch(srv, wsi, c, NULL);

@@ -144,6 +144,18 @@ const struct hx_opt options_table[] = {
 	  "threads that check login passwords (Argon2, PAM)", 0, NULL },
 	{ "audit_retention_days", 0, HX_OPT_INT, "90", 1, 36500, NULL, "DAYS",
 	  "delete audit records older than this", 0, NULL },
+	{ "max_clients_per_user", 0, HX_OPT_INT, "64", 1, 65536, NULL, "N",
+	  "most WebSocket clients of one user (root@local exempt)", 0, NULL },
+	{ "max_clients_per_address", 0, HX_OPT_INT, "64", 1, 65536, NULL,
+	  "N", "most WebSocket clients from one TCP address", 0, NULL },
+	{ "reserved_unix_clients", 0, HX_OPT_INT, "16", 0, 65535, NULL, "N",
+	  "WebSocket slots of max_clients only the Unix socket may use", 0,
+	  NULL },
+	{ "max_connections_per_address", 0, HX_OPT_INT, "128", 1, 65536,
+	  NULL, "N", "most open TCP connections from one address", 0, NULL },
+	{ "request_timeout", 0, HX_OPT_INT, "10", 1, 3600, NULL, "SECONDS",
+	  "close a TCP connection that sends no complete request by then",
+	  0, NULL },
 	{ "log_level", 0, HX_OPT_CHOICE, "info", 0, 0, level_choices, "LEVEL",
 	  "error, warning, info or debug", 0, NULL },
 	{ "pam_service", 0, HX_OPT_STRING, "horcrux", 0, 0, NULL, "NAME",
@@ -236,6 +248,15 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->login_threads = (int)hx_config_int(cfg, "login_threads");
 	o->audit_retention_days = (int)hx_config_int(cfg,
 	    "audit_retention_days");
+	o->max_clients_per_user = (int)hx_config_int(cfg,
+	    "max_clients_per_user");
+	o->max_clients_per_address = (int)hx_config_int(cfg,
+	    "max_clients_per_address");
+	o->reserved_unix_clients = (int)hx_config_int(cfg,
+	    "reserved_unix_clients");
+	o->max_connections_per_address = (int)hx_config_int(cfg,
+	    "max_connections_per_address");
+	o->request_timeout = (int)hx_config_int(cfg, "request_timeout");
 	o->pam_service = hx_config_str(cfg, "pam_service");
 	v = hx_config_get(cfg, "allowed_hosts");
 	o->allowed_hosts = (const char *const *)v->list;
@@ -243,4 +264,16 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	v = hx_config_get(cfg, "allowed_origins");
 	o->allowed_origins = (const char *const *)v->list;
 	o->nallowed_origins = v->nlist;
+}
+
+int
+options_check(const struct options *o, char **err)
+{
+	if (o->reserved_unix_clients >= o->max_clients) {
+		*err = xasprintf("reserved_unix_clients (%d) must be below "
+		    "max_clients (%d): TCP clients would get no slot",
+		    o->reserved_unix_clients, o->max_clients);
+		return -1;
+	}
+	return 0;
 }

@@ -42,6 +42,11 @@ struct options {
 	int		  login_queue;
 	int		  login_threads;
 	int		  audit_retention_days;
+	int		  max_clients_per_user;
+	int		  max_clients_per_address;
+	int		  reserved_unix_clients;
+	int		  max_connections_per_address;
+	int		  request_timeout;	/* seconds */
 	const char	 *pam_service;
 	const char *const *allowed_hosts;
 	size_t		  nallowed_hosts;
@@ -57,6 +62,12 @@ extern const size_t options_count;
  * Never fails: every value was validated when it was set.
  */
 void options_from_config(const struct hx_config *cfg, struct options *opts);
+
+/*
+ * Checks across options that no single value can make. Returns 0, or -1
+ * with *err (caller frees).
+ */
+int options_check(const struct options *opts, char **err);
 
 /* Split "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 with *err. */
 int options_split_listen(const char *value, char *host, size_t hostlen,

@@ -8,13 +8,18 @@
  * and an operator deserves one clear line: "cannot bind '127.0.0.1:8006':
  * Address already in use".
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,6 +93,161 @@ drain_one(const struct mail *m, void *arg)
 		take_inventory(arg, m->inventory);
 }
 
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)sa;
+	struct in_addr			 a4;
+
+	buf[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    buf, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		memcpy(&a4, &s6->sin6_addr.s6_addr[12], sizeof a4);
+		inet_ntop(AF_INET, &a4, buf, (socklen_t)len);
+	} else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, buf, (socklen_t)len);
+}
+
+void
+server_peer_addr(struct server *srv, struct lws *wsi, char *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof ss;
+
+	buf[0] = '\0';
+	if (lws_get_vhost(wsi) == srv->vh_unix ||
+	    getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&ss,
+	    &sl) != 0)
+		return;
+	addr_text((struct sockaddr *)&ss, buf, len);
+}
+
+/*
+ * A TCP connection was accepted (fd, from sa): count it against its
+ * address and against what the descriptors allow, or refuse it (lws then
+ * closes it at once). The count ends when lws takes the descriptor out of
+ * its poll set (tcp_closed); a descriptor lws closed without ever polling
+ * it (a failed adoption) is settled when the kernel hands its number out
+ * again.
+ */
+static int
+tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
+{
+	char	 addr[64];
+	size_t	 i, freei = SIZE_MAX;
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return 0;
+	if (fd < 0 || (size_t)fd >= srv->nfd_peer)
+		return -1;
+	if (srv->fd_peer[fd] != 0) {
+		srv->peers[srv->fd_peer[fd] - 1].n--;
+		srv->fd_peer[fd] = 0;
+		srv->ntcp--;
+	}
+	addr_text(sa, addr, sizeof addr);
+	for (i = 0; i < srv->npeers; i++) {
+		if (srv->peers[i].n == 0) {
+			if (freei == SIZE_MAX)
+				freei = i;
+			continue;
+		}
+		if (strcmp(srv->peers[i].addr, addr) == 0)
+			break;
+	}
+	if (i < srv->npeers && srv->peers[i].n >=
+	    (unsigned)srv->opts->max_connections_per_address) {
+		log_debug("refusing a TCP connection from %s: %u open "
+		    "(max_connections_per_address)", addr, srv->peers[i].n);
+		return -1;
+	}
+	if (srv->ntcp >= srv->tcp_max) {
+		log_debug("refusing a TCP connection from %s: %u open, the "
+		    "most the descriptors allow", addr, srv->ntcp);
+		return -1;
+	}
+	if (i == srv->npeers) {
+		if (freei == SIZE_MAX) {
+			srv->peers = xrealloc(srv->peers, (srv->npeers + 1) *
+			    sizeof *srv->peers);
+			freei = srv->npeers++;
+		}
+		i = freei;
+		hx_strlcpy(srv->peers[i].addr, addr, sizeof srv->peers[i].addr);
+		srv->peers[i].n = 0;
+	}
+	srv->peers[i].n++;
+	srv->fd_peer[fd] = i + 1;
+	srv->ntcp++;
+	return 0;
+}
+
+static void
+tcp_closed(struct server *srv, int fd)
+{
+	if (fd < 0 || (size_t)fd >= srv->nfd_peer || srv->fd_peer[fd] == 0)
+		return;
+	srv->peers[srv->fd_peer[fd] - 1].n--;
+	srv->fd_peer[fd] = 0;
+	srv->ntcp--;
+}
+
+/*
+ * May this authenticated upgrade have a session? 0, or -1 with the
+ * refusal written: 503 when the daemon is full (TCP may not take the
+ * slots kept for the Unix socket), 429 when the user or the address
+ * already holds its share. root@local on the Unix socket is held to
+ * max_clients only.
+ */
+static int
+session_admit(struct server *srv, struct lws *wsi, const struct identity *id,
+    int on_unix)
+{
+	const struct options	*o = srv->opts;
+	struct session		*s;
+	char			 addr[64], msg[160];
+	unsigned		 tcp = 0, user = 0, peer = 0;
+
+	if (srv->stopping) {
+		http_refuse(wsi, 503, "UNAVAILABLE", "shutting down");
+		return -1;
+	}
+	if (!on_unix)
+		server_peer_addr(srv, wsi, addr, sizeof addr);
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		if (!s->on_unix)
+			tcp++;
+		if (strcmp(s->id.name, id->name) == 0)
+			user++;
+		if (!on_unix && !s->on_unix && strcmp(s->addr, addr) == 0)
+			peer++;
+	}
+	if (srv->nsessions >= (unsigned)o->max_clients || (!on_unix &&
+	    tcp >= (unsigned)(o->max_clients - o->reserved_unix_clients))) {
+		http_refuse(wsi, 503, "UNAVAILABLE", "too many clients");
+		return -1;
+	}
+	if (id->kind != ACCESS_LOCAL && user >=
+	    (unsigned)o->max_clients_per_user) {
+		snprintf(msg, sizeof msg, "too many WebSocket sessions for "
+		    "this user (max_clients_per_user is %d)",
+		    o->max_clients_per_user);
+		http_refuse(wsi, 429, "RATE_LIMITED", msg);
+		return -1;
+	}
+	if (!on_unix && peer >= (unsigned)o->max_clients_per_address) {
+		snprintf(msg, sizeof msg, "too many WebSocket sessions from "
+		    "this address (max_clients_per_address is %d)",
+		    o->max_clients_per_address);
+		http_refuse(wsi, 429, "RATE_LIMITED", msg);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "horcrux", callback, sizeof(struct conn), 4096, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
@@ -158,7 +318,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct identity	 id;
 	const char	*why = NULL;
 	char		 uri[256];
-	int		 on_unix;
+	int		 on_unix, r;
 
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -172,6 +332,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		    strcmp(uri, "/api/ws") != 0) {
 			http_refuse(wsi, 404, "NOT_FOUND", "WebSocket is "
 			    "served at /api/ws only");
+			return -1;
+		}
+		if (lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+			http_refuse(wsi, 400, "BAD_REQUEST", "an upgrade "
+			    "carries no body: no Transfer-Encoding");
 			return -1;
 		}
 		on_unix = lws_get_vhost(wsi) == srv->vh_unix;
@@ -194,13 +360,17 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    "not open a session with a cookie");
 			return -1;
 		}
+		r = session_admit(srv, wsi, &id, on_unix);
 		access_release(&id);
-		if (srv->stopping || srv->nsessions >=
-		    (unsigned)srv->opts->max_clients) {
-			http_refuse(wsi, 503, "UNAVAILABLE", srv->stopping ?
-			    "shutting down" : "too many clients");
-			return -1;
-		}
+		return r;
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		if (user == NULL)
+			return 0;
+		return tcp_accepted(srv, (int)(intptr_t)in,
+		    (struct sockaddr *)&((struct lws_filter_network_conn_args *)
+		    user)->cli_addr);
+	case LWS_CALLBACK_DEL_POLL_FD:
+		tcp_closed(srv, ((struct lws_pollargs *)in)->fd);
 		return 0;
 	default:
 		break;
@@ -231,44 +401,121 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 }
 
-/* Try the TCP address ourselves, to report why it cannot be used. */
+/* Bind host:port once ourselves; 0, or an errno. */
 static int
-probe_tcp(const struct options *o, char **err)
+probe_bind(const struct sockaddr *sa, socklen_t salen)
 {
-	struct addrinfo	 hints, *res, *ai;
-	char		 port[16];
-	int		 fd, r, one = 1, saved = 0;
+	int	fd, r = 0, one = 1;
 
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, sa, salen) != 0)
+		r = errno;
+	close(fd);
+	return r;
+}
+
+static int
+addr_is_loopback(const struct listen_addr *la)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (la->family == AF_INET && inet_pton(AF_INET, la->host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (la->family == AF_INET6 && inet_pton(AF_INET6, la->host,
+	    &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+int
+server_listens_beyond_loopback(const struct server *srv)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->nladdrs; i++) {
+		if (!addr_is_loopback(&srv->laddrs[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The TCP listener binds exactly what listen names: a numeric address
+ * is one socket on that address (never the wildcard: lws, given an IPv4
+ * address on an IPv6-capable context, binds [::]), a host name is one
+ * socket per address it resolves to. An address of a name that this
+ * host cannot bind (no IPv6 here, say) is skipped with a warning if
+ * another one binds; every other failure is fatal, with its reason.
+ */
+int
+server_resolve_listen(struct server *srv, const struct options *o,
+    char **err)
+{
+	struct addrinfo		 hints, *res, *ai;
+	struct listen_addr	 la;
+	struct in6_addr		 a6;
+	char			 port[16];
+	size_t			 i;
+	int			 r, numeric, saved = 0;
+
+	numeric = inet_pton(AF_INET6, o->listen_host, &a6) == 1 ||
+	    inet_pton(AF_INET, o->listen_host, &a6) == 1;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	hints.ai_flags = AI_NUMERICSERV | (numeric ? AI_NUMERICHOST : 0);
 	snprintf(port, sizeof port, "%d", o->listen_port);
 	if ((r = getaddrinfo(o->listen_host, port, &hints, &res)) != 0) {
 		*err = xasprintf("cannot resolve listen address '%s': %s",
 		    o->listen_host, gai_strerror(r));
 		return -1;
 	}
-	r = -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    0)) == -1) {
-			saved = errno;
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
+		memset(&la, 0, sizeof la);
+		la.family = ai->ai_family;
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, la.host,
+		    sizeof la.host, NULL, 0, NI_NUMERICHOST) != 0)
+			continue;
+		for (i = 0; i < srv->nladdrs; i++) {
+			if (strcmp(srv->laddrs[i].host, la.host) == 0)
+				break;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			r = 0;
-		else
-			saved = errno;
-		close(fd);
-		if (r == 0)
-			break;
+		if (i < srv->nladdrs)
+			continue;
+		if ((r = probe_bind(ai->ai_addr, ai->ai_addrlen)) != 0) {
+			if (!numeric && (r == EADDRNOTAVAIL ||
+			    r == EAFNOSUPPORT)) {
+				log_warn("not listening on %s (from '%s'): "
+				    "%s", la.host, o->listen_host,
+				    strerror(r));
+				saved = r;
+				continue;
+			}
+			freeaddrinfo(res);
+			*err = numeric ? xasprintf("cannot bind '%s:%d': %s",
+			    o->listen_host, o->listen_port, strerror(r)) :
+			    xasprintf("cannot bind '%s:%d' (%s): %s",
+			    o->listen_host, o->listen_port, la.host,
+			    strerror(r));
+			return -1;
+		}
+		srv->laddrs = xrealloc(srv->laddrs, (srv->nladdrs + 1) *
+		    sizeof *srv->laddrs);
+		srv->laddrs[srv->nladdrs++] = la;
 	}
 	freeaddrinfo(res);
-	if (r != 0)
+	if (srv->nladdrs == 0) {
 		*err = xasprintf("cannot bind '%s:%d': %s", o->listen_host,
-		    o->listen_port, strerror(saved));
-	return r;
+		    o->listen_port, saved ? strerror(saved) :
+		    "no IPv4 or IPv6 address");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -362,9 +609,45 @@ prepare_socket(const char *path, char **err)
 	return probe_unix(path, err);
 }
 
+/*
+ * Share out the descriptors (RLIMIT_NOFILE, raised to its hard limit at
+ * start): FD_RESERVE_OTHER stay outside lws for the sampler's /proc and
+ * statvfs reads, libvirt, SQLite and the log; of what lws may poll,
+ * FD_RESERVE_UNIX more are kept from TCP peers, so a flood of idle TCP
+ * connections can neither starve the sampler ("Too many open files")
+ * nor lock root@local out of the Unix socket.
+ */
+#define FD_RESERVE_OTHER	64
+#define FD_RESERVE_UNIX		32
+
+static void
+fd_budget(struct server *srv, struct lws_context_creation_info *info)
+{
+	struct rlimit	rl;
+	size_t		lim = 1024, lws_fds, fixed;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ?
+		    1048576 : (size_t)rl.rlim_cur;
+	lws_fds = lim > 2 * FD_RESERVE_OTHER ? lim - FD_RESERVE_OTHER :
+	    lim / 2;
+	/* The listeners and lws's own wake-up pipe come first. */
+	fixed = srv->nladdrs + 1 + 2;
+	if (lws_fds > fixed + 2 * FD_RESERVE_UNIX)
+		srv->tcp_max = (unsigned)(lws_fds - fixed - FD_RESERVE_UNIX);
+	else
+		srv->tcp_max = (unsigned)(lws_fds > fixed * 2 ?
+		    (lws_fds - fixed) / 2 : 1);
+	info->fd_limit_per_thread = (unsigned)lws_fds;
+	srv->nfd_peer = lim;
+	srv->fd_peer = xcalloc(lim, sizeof *srv->fd_peer);
+	log_debug("descriptors: %zu, lws may poll %zu, TCP peers %u", lim,
+	    lws_fds, srv->tcp_max);
+}
+
 static struct lws_vhost *
 make_vhost(struct server *srv, const char *name, const char *iface, int port,
-    int unix_sock)
+    int flags)
 {
 	struct lws_context_creation_info	info;
 
@@ -376,9 +659,15 @@ make_vhost(struct server *srv, const char *name, const char *iface, int port,
 	info.extensions = extensions;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
-	if (unix_sock)
-		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
-	info.keepalive_timeout = 30;
+	info.options |= (uint64_t)flags;
+	/*
+	 * A connection must bring a complete request within request_timeout
+	 * (lws's idle-header timer, which runs from the first byte to the
+	 * last header and so also ends a request trickled in slowly), and
+	 * may sit idle between requests as long.
+	 */
+	info.timeout_secs_ah_idle = (unsigned)srv->opts->request_timeout;
+	info.keepalive_timeout = srv->opts->request_timeout;
 	info.timeout_secs = 30;
 	return lws_create_vhost(srv->ctx, &info);
 }
@@ -388,7 +677,13 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
     char **err)
 {
 	struct lws_context_creation_info	info;
-	double					tick_s;
+	struct listen_addr			*la;
+	struct lws_vhost			*vh;
+	struct hx_buf				 where;
+	char					 name[32];
+	double					 tick_s;
+	size_t					 i;
+	int					 v6;
 
 	srv->opts = o;
 	srv->mb = mb;
@@ -397,7 +692,8 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	TAILQ_INIT(&srv->pending);
 	http_hosts_init(srv);
 
-	if (probe_tcp(o, err) != 0 || prepare_socket(o->socket_path, err) != 0)
+	if ((srv->nladdrs == 0 && server_resolve_listen(srv, o, err) != 0) ||
+	    prepare_socket(o->socket_path, err) != 0)
 		return -1;
 
 	lws_set_log_level(hx_log_enabled(HX_LOG_DEBUG) ? LLL_ERR | LLL_WARN :
@@ -406,19 +702,36 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.user = srv;
 	info.max_http_header_data = 8192;
+	fd_budget(srv, &info);
 	if ((srv->ctx = lws_create_context(&info)) == NULL) {
 		*err = xstrdup("cannot create the libwebsockets context");
 		return -1;
 	}
-	if ((srv->vh_tcp = make_vhost(srv, "tcp", o->listen_host,
-	    o->listen_port, 0)) == NULL) {
-		*err = xasprintf("cannot bind '%s:%d'", o->listen_host,
-		    o->listen_port);
-		return -1;
+	hx_buf_init(&where, 4096);
+	/*
+	 * One vhost per address, its iface the numeric address. An IPv4
+	 * vhost must have IPv6 off: lws would otherwise parse the address
+	 * into the wrong half of a sockaddr_in6 and bind [::].
+	 */
+	for (i = 0; i < srv->nladdrs; i++) {
+		la = &srv->laddrs[i];
+		snprintf(name, sizeof name, "tcp%zu", i);
+		if ((vh = make_vhost(srv, name, la->host, o->listen_port,
+		    la->family == AF_INET ? LWS_SERVER_OPTION_DISABLE_IPV6 :
+		    0)) == NULL) {
+			*err = xasprintf("cannot bind '%s:%d'", la->host,
+			    o->listen_port);
+			hx_buf_release(&where);
+			return -1;
+		}
+		if (srv->vh_tcp == NULL)
+			srv->vh_tcp = vh;
+		hx_buf_addf(&where, "%s%s", i > 0 ? ", " : "", la->host);
 	}
 	if ((srv->vh_unix = make_vhost(srv, "unix", o->socket_path, 0,
-	    1)) == NULL) {
+	    LWS_SERVER_OPTION_UNIX_SOCK)) == NULL) {
 		*err = xasprintf("cannot create socket '%s'", o->socket_path);
+		hx_buf_release(&where);
 		return -1;
 	}
 	mailbox_set_context(mb, srv->ctx);
@@ -437,8 +750,15 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	srv->tick_us = (uint64_t)(tick_s * 1e6);
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick,
 	    (lws_usec_t)srv->tick_us);
-	log_info("listening on %s:%d and %s", o->listen_host, o->listen_port,
-	    o->socket_path);
+	v6 = strchr(o->listen_host, ':') != NULL;
+	if (strcmp(where.data, o->listen_host) == 0)
+		log_info("listening on %s%s%s:%d and %s", v6 ? "[" : "",
+		    o->listen_host, v6 ? "]" : "", o->listen_port,
+		    o->socket_path);
+	else
+		log_info("listening on %s:%d (%s) and %s", o->listen_host,
+		    o->listen_port, where.data, o->socket_path);
+	hx_buf_release(&where);
 	return 0;
 }
 
@@ -494,6 +814,15 @@ server_release(struct server *srv)
 		frame_unref(srv->vm_latest[--srv->nvm_latest]);
 	free(srv->vm_latest);
 	srv->vm_latest = NULL;
+	free(srv->laddrs);
+	srv->laddrs = NULL;
+	srv->nladdrs = 0;
+	free(srv->peers);
+	srv->peers = NULL;
+	srv->npeers = 0;
+	free(srv->fd_peer);
+	srv->fd_peer = NULL;
+	srv->nfd_peer = 0;
 	json_decref(srv->vms);
 	srv->vms = NULL;
 	if (srv->opts != NULL)

@@ -44,6 +44,8 @@ struct session {
 	int			 close_code;	/* close after the queue drains */
 	const char		*close_reason;
 	uint64_t		 frames_sent;
+	int			 on_unix;
+	char			 addr[64];	/* TCP peer; "" on Unix */
 };
 
 #define CONN_MAX_HEADERS	6
@@ -91,10 +93,30 @@ struct login_limit {
 
 TAILQ_HEAD(session_list, session);
 
+/* Open TCP connections from one peer address. */
+struct peer_count {
+	char		 addr[64];
+	unsigned	 n;
+};
+
+/* One address the TCP listener binds: listen's host resolved. */
+struct listen_addr {
+	char		 host[64];		/* numeric, no brackets */
+	int		 family;		/* AF_INET or AF_INET6 */
+};
+
 struct server {
 	const struct options	*opts;
 	struct lws_context	*ctx;
-	struct lws_vhost	*vh_tcp;
+	struct lws_vhost	*vh_tcp;	/* the first TCP listener */
+	struct listen_addr	*laddrs;	/* every address bound */
+	size_t			 nladdrs;
+	struct peer_count	*peers;		/* TCP connections by address */
+	size_t			 npeers;
+	size_t			*fd_peer;	/* fd -> peers index + 1, or 0 */
+	size_t			 nfd_peer;
+	unsigned		 ntcp;		/* open TCP connections */
+	unsigned		 tcp_max;	/* what the descriptors allow */
 	struct lws_vhost	*vh_unix;
 	struct mailbox		*mb;
 	struct session_list	 sessions;
@@ -133,6 +155,15 @@ void server_set_virt(struct server *srv, struct virt *virt,
     struct worker *vworker);
 /* The newest VmMetrics frame of vm_id, or NULL. */
 struct frame *server_vm_latest(struct server *srv, const char *vm_id);
+/*
+ * Resolve the listen host to the addresses to bind (a numeric address is
+ * itself; a name is every address it resolves to) and try each bind.
+ * Call before server_init. Returns 0, or -1 with *err (caller frees).
+ */
+int server_resolve_listen(struct server *srv, const struct options *opts,
+    char **err);
+/* Does any bound TCP address reach beyond loopback? */
+int server_listens_beyond_loopback(const struct server *srv);
 /*
  * Create the lws context and both listeners. Returns 0, or -1 with *err
  * (caller frees) such as "cannot bind '127.0.0.1:8006': Address already
@@ -179,6 +210,12 @@ int http_host_ok(const struct server *srv, const char *host);
  * No Origin: 0.
  */
 int http_origin_ok(const struct server *srv, struct lws *wsi);
+/*
+ * The peer's address of wsi as text ("10.0.0.1", "2001:db8::1"; an
+ * IPv4-mapped IPv6 address as IPv4), or "" on the Unix socket.
+ */
+void server_peer_addr(struct server *srv, struct lws *wsi, char *buf,
+    size_t len);
 /* Answer a refused WebSocket upgrade with a JSON error and status. */
 void http_refuse(struct lws *wsi, int status, const char *code,
     const char *message);

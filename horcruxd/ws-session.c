@@ -410,6 +410,8 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 	s->next_ping_ns = s->opened_ns +
 	    secs_to_ns(srv->opts->heartbeat_interval);
 	hx_buf_init(&s->rx, SESSION_RX_MAX);
+	s->on_unix = lws_get_vhost(wsi) == srv->vh_unix;
+	server_peer_addr(srv, wsi, s->addr, sizeof s->addr);
 	s->live = 1;
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->nsessions++;
@@ -531,13 +533,21 @@ session_callback(struct server *srv, struct lws *wsi,
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		s->last_rx_ns = hx_mono_ns();
+		if (s->close_code != 0)
+			return 0;	/* closing: what comes now is moot */
 		if (hx_buf_add(&s->rx, in, len) != 0) {
-			static const char why[] = "message over 64 KiB";
-
-			lws_close_reason(wsi,
-			    LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-			    (unsigned char *)(uintptr_t)why, sizeof why - 1);
-			return -1;
+			/*
+			 * Not a -1 here: with permessage-deflate lws calls
+			 * us again and again from its inflate loop and drops
+			 * that return, so the peer would get neither a close
+			 * nor a reply. The close goes out as our own write,
+			 * which does not depend on how the message arrived.
+			 */
+			hx_buf_release(&s->rx);
+			hx_buf_init(&s->rx, SESSION_RX_MAX);
+			session_close(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+			    "message over 64 KiB");
+			return 0;
 		}
 		if (!lws_is_final_fragment(wsi) ||
 		    lws_remaining_packet_payload(wsi) > 0)

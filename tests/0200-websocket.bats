@@ -144,6 +144,26 @@ BAD_MESSAGE"
 	refute_output --partial '"op": "close"'
 }
 
+@test "with permessage-deflate the 64 KiB limit holds on the inflated size: 1009" {
+	start_daemon
+	# 70,000 bytes that compress to a few hundred: closed with 1009 all
+	# the same, and promptly.
+	run $RAWWS "unix:$SOCK" big 70000 --deflate --timeout 5
+	assert_success
+	assert_equal "$(jq -r 'select(.op=="close") | .code' <<<"$output")" "1009"
+	assert_equal "$(jq -r 'select(.op=="close") | .reason' <<<"$output")" "message over 64 KiB"
+	# Just over the limit inflated, still 1009.
+	run $RAWWS "unix:$SOCK" big 65537 --deflate --timeout 5
+	assert_equal "$(jq -r 'select(.op=="close") | .code' <<<"$output")" "1009"
+	# Just under it: answered, compressed, and the connection stays.
+	run $RAWWS "unix:$SOCK" big 61440 --deflate --timeout 2
+	assert_equal "$(jq -r 'select(.data.type=="Error") | .data.data.code' <<<"$output")" "UNKNOWN_TOPIC"
+	refute_output --partial '"op": "close"'
+	# The daemon carries on.
+	run "$WSC" --url "unix:$SOCK" --deflate --count 1 --timeout 5
+	assert_success
+}
+
 @test "heartbeat: JSON Ping events and WebSocket ping frames; a silent peer is dropped" {
 	start_daemon --heartbeat-interval 0.5 --peer-timeout 2
 	out=$BATS_TEST_TMPDIR/out

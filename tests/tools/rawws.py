@@ -9,12 +9,14 @@ message. Prints one JSON line per frame received:
    "code": close_code}
 and ends when the server closes or the timeout passes.
 
-usage: rawws.py ADDR MODE [ARG] [--timeout S]
+usage: rawws.py ADDR MODE [ARG] [--timeout S] [--deflate]
   ADDR   unix:/path/sock or HOST:PORT
   MODE   silent            subscribe to node:metrics, then never reply
          flood N           send N malformed messages, reading nothing
                            for a second, then read everything
          big N             send one text message of N bytes
+  --deflate                negotiate permessage-deflate (exit 6 if the
+                           server does not) and compress what is sent
 """
 import base64
 import json
@@ -23,9 +25,10 @@ import socket
 import struct
 import sys
 import time
+import zlib
 
 
-def connect(addr):
+def connect(addr, deflate=False):
     if addr.startswith("unix:"):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(addr[5:])
@@ -38,7 +41,9 @@ def connect(addr):
     s.sendall((
         "GET /api/ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n" % (host, key)).encode())
+        "Sec-WebSocket-Version: 13\r\n%s\r\n" % (host, key,
+            "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+            if deflate else "")).encode())
     buf = b""
     while b"\r\n\r\n" not in buf:
         chunk = s.recv(4096)
@@ -50,22 +55,31 @@ def connect(addr):
     if " 101 " not in status + " ":
         print(json.dumps({"error": "upgrade", "status": status}))
         sys.exit(5)
+    if deflate and b"permessage-deflate" not in head.lower():
+        print(json.dumps({"error": "deflate not negotiated"}))
+        sys.exit(6)
     return s, rest
 
 
-def send_frame(s, payload, opcode=1):
+def send_frame(s, payload, opcode=1, deflate=False):
     if isinstance(payload, str):
         payload = payload.encode()
-    mask = os.urandom(4)
+    b0 = 0x80 | opcode
+    if deflate:
+        # RFC 7692: raw deflate, the final empty block's tail removed.
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        payload = (c.compress(payload) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+        b0 |= 0x40
     n = len(payload)
     if n < 126:
-        hdr = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+        hdr = struct.pack("!BB", b0, 0x80 | n)
     elif n < 65536:
-        hdr = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+        hdr = struct.pack("!BBH", b0, 0x80 | 126, n)
     else:
-        hdr = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    s.sendall(hdr + mask + masked)
+        hdr = struct.pack("!BBQ", b0, 0x80 | 127, n)
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    s.sendall(hdr + mask + body)
 
 
 class Reader:
@@ -106,6 +120,11 @@ class Reader:
             return None
         payload = self.buf[off:off + n]
         self.buf = self.buf[off + n:]
+        if b0 & 0x40:
+            # The server keeps its context between messages.
+            if not hasattr(self, "inflater"):
+                self.inflater = zlib.decompressobj(-15)
+            payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
         return b0 & 0x0F, payload
 
 
@@ -143,8 +162,11 @@ def main():
         i = args.index("--timeout")
         timeout = float(args[i + 1])
         del args[i:i + 2]
+    deflate = "--deflate" in args
+    if deflate:
+        args.remove("--deflate")
     addr, mode = args[0], args[1]
-    s, rest = connect(addr)
+    s, rest = connect(addr, deflate)
     r = Reader(s, rest)
     deadline = time.time() + timeout
     if mode == "silent":
@@ -165,7 +187,7 @@ def main():
     elif mode == "big":
         n = int(args[2])
         body = '{"topics":["' + "x" * max(0, n - 15) + '"]}'
-        send_frame(s, body[:n] if len(body) > n else body)
+        send_frame(s, body[:n] if len(body) > n else body, deflate=deflate)
     else:
         raise SystemExit("unknown mode " + mode)
     read_all(r, deadline)
