@@ -153,17 +153,21 @@ add_grant(struct hx_grant **v, size_t *n, const struct hx_grant *g)
 	(*v)[(*n)++] = *g;
 }
 
-/* The user's grants: roles at their scopes plus the user's ACL entries. */
+/*
+ * The user's grants: roles at their scopes plus the user's ACL entries.
+ * A disabled user has none, unless even_disabled (what they would have
+ * once enabled again).
+ */
 static int
-user_grants(const struct access_cache *c, const char *name,
-    struct identity *id)
+user_grants_of(const struct access_cache *c, const char *name,
+    struct identity *id, int even_disabled)
 {
 	const struct hx_store_snapshot	*s = c->snap;
 	const struct hx_store_user	*u = access_cache_user(c, name);
 	struct hx_grant			 g;
 	size_t				 i;
 
-	if (u == NULL || !u->enabled)
+	if (u == NULL || (!u->enabled && !even_disabled))
 		return -1;
 	for (i = 0; i < u->roles.n; i++) {
 		if (role_grant(c, u->roles.v[i], NULL, 1, &g))
@@ -177,6 +181,13 @@ user_grants(const struct access_cache *c, const char *name,
 			add_grant(&id->grants, &id->ngrants, &g);
 	}
 	return 0;
+}
+
+static int
+user_grants(const struct access_cache *c, const char *name,
+    struct identity *id)
+{
+	return user_grants_of(c, name, id, 0);
 }
 
 static void
@@ -206,6 +217,35 @@ access_user_covers_role(struct access_cache *c, const char *user,
 	}
 	yes = (hx_rbac_effective(tmp.grants, tmp.ngrants, g.path) & g.privs) ==
 	    g.privs;
+	access_release(&tmp);
+	return yes;
+}
+
+int
+access_covers_role(const struct access_cache *c, const struct identity *id,
+    const char *role, const char *path)
+{
+	struct hx_grant	g;
+
+	if (!role_grant(c, role, path, 1, &g))
+		return -1;
+	return access_allowed(id, g.privs, g.path);
+}
+
+int
+access_covers_user(const struct access_cache *c, const struct identity *id,
+    const char *user)
+{
+	struct identity	 tmp;
+	size_t		 i;
+	int		 yes = 1;
+
+	memset(&tmp, 0, sizeof tmp);
+	if (user_grants_of(c, user, &tmp, 1) == 0) {
+		for (i = 0; yes && i < tmp.ngrants; i++)
+			yes = access_allowed(id, tmp.grants[i].privs,
+			    tmp.grants[i].path);
+	}
 	access_release(&tmp);
 	return yes;
 }

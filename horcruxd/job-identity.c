@@ -488,6 +488,65 @@ email_ok(const char *e)
 			return 0;
 	return 1;
 }
+
+static int
+strv_contains(char *const *v, const char *s)
+{
+	for (; v != NULL && *v != NULL; v++) {
+		if (strcmp(*v, s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Proxmox's rule for a user's roles: adding or taking one away needs
+ * PermissionsModify on /access, and the role's privileges held by the
+ * caller at its scope (j->grantable, worked out by the service thread),
+ * so nobody hands out rights they lack or strips them from a stronger
+ * user. Roles that exist nowhere are left for the store to refuse.
+ * Returns 0, or -1 with the 403 reply set.
+ */
+static int
+role_change_ok(struct job *j, const struct worker_env *env,
+    char *const *before, char *const *after)
+{
+	struct hx_store_role	 role;
+	char *const		*lists[2] = { after, before };
+	char *const		*other[2] = { before, after };
+	const char		*name;
+	char			*msg;
+	size_t			 k, i;
+	int			 known;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; lists[k] != NULL && lists[k][i] != NULL; i++) {
+			name = lists[k][i];
+			if (strv_contains(other[k], name))
+				continue;	/* kept, not changed */
+			memset(&role, 0, sizeof role);
+			known = hx_rbac_builtin(name) != NULL ||
+			    hx_store_role_get(env->store, name, &role,
+			    NULL) == HX_STORE_OK;
+			hx_store_role_release(&role);
+			if (!known)
+				continue;
+			if (!j->may_modify_perms)
+				msg = xasprintf("changing roles needs "
+				    "PermissionsModify on /access");
+			else if (!strv_contains(j->grantable.v, name))
+				msg = xasprintf("role '%.64s' gives rights you "
+				    "do not hold", name);
+			else
+				continue;
+			job_error(j, 403, "FORBIDDEN", msg);
+			free(msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void
 job_user_add(struct job *j, const struct worker_env *env)
 {
@@ -507,6 +566,8 @@ job_user_add(struct job *j, const struct worker_env *env)
 		job_error(j, 422, "VALIDATION_ERROR", err);
 		goto out;
 	}
+	if (role_change_ok(j, env, NULL, roles) != 0)
+		goto out;
 	if (realm == NULL)
 		realm = "local";
 	if (strcmp(realm, "local") != 0 && strcmp(realm, "pam") != 0) {
@@ -563,6 +624,7 @@ job_user_update(struct job *j, const struct worker_env *env)
 	static const char *const fields[] = { "email", "enabled", "roles",
 	    NULL };
 	struct hx_store_user_change	 ch = { NULL, -1, NULL };
+	struct hx_store_user		 cur;
 	const char			*email;
 	char				**roles = NULL, *err = NULL;
 	json_t				*en;
@@ -589,6 +651,18 @@ job_user_update(struct job *j, const struct worker_env *env)
 			goto out;
 		}
 		ch.enabled = json_is_true(en);
+	}
+	if (roles != NULL) {
+		memset(&cur, 0, sizeof cur);
+		if ((rc = hx_store_user_get(env->store, j->param[0], &cur,
+		    &err)) != HX_STORE_OK) {
+			job_store_error(j, rc, err);
+			goto out;
+		}
+		rc = role_change_ok(j, env, cur.roles.v, roles);
+		hx_store_user_release(&cur);
+		if (rc != 0)
+			goto out;
 	}
 	ch.roles = (const char *const *)roles;
 	if ((rc = hx_store_user_update(env->store, j->param[0], &ch, &err)) !=

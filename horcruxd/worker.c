@@ -51,6 +51,7 @@ job_free(struct job *j)
 	free(j->set_cookie);
 	hx_store_snapshot_free(j->snap);
 	free(j->login_user);
+	hx_store_strv_release(&j->grantable);
 	free(j);
 }
 

@@ -42,6 +42,8 @@ struct job {
 	enum access_kind	 actor_kind;
 	char			 actor_cred[72];	/* key id or jti */
 	int			 may_modify_users;	/* UserModify on /access */
+	int			 may_modify_perms;	/* PermissionsModify there */
+	struct hx_store_strv	 grantable;	/* roles the actor may grant */
 	char			*remote;	/* peer address, or NULL */
 	json_t			*body;		/* parsed request body, or NULL */
 	char			*param[2];	/* route parameters */
