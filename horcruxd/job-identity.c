@@ -24,8 +24,6 @@
 
 #define SESSION_LIFETIME	(2 * 3600)	/* sliding */
 #define SESSION_ABSOLUTE	(12 * 3600)	/* from login */
-#define USERNAME_MAX_CHARS	64
-#define KEY_NAME_MAX		64
 #define KEY_DAYS_MAX		3650
 
 static json_t *
@@ -170,39 +168,6 @@ bad:
 	job_error(j, 422, "VALIDATION_ERROR", msg);
 	free(msg);
 	return -1;
-}
-
-/*
- * Usernames: 1 to 64 characters of printable UTF-8 (jansson has already
- * checked the encoding), no '/' (they sit in URL paths) and no control
- * characters. Quotes and SQL metacharacters are fine: nothing is ever
- * interpolated.
- */
-int
-job_username_ok(const char *name, char **why)
-{
-	const unsigned char	*p;
-	size_t			 chars = 0;
-
-	if (*name == '\0') {
-		*why = xstrdup("username must not be empty");
-		return -1;
-	}
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\') {
-			*why = xstrdup("username must not contain control "
-			    "characters, '/' or '\\'");
-			return -1;
-		}
-		if ((*p & 0xc0) != 0x80)
-			chars++;
-	}
-	if (chars > USERNAME_MAX_CHARS) {
-		*why = xasprintf("username is longer than %d characters",
-		    USERNAME_MAX_CHARS);
-		return -1;
-	}
-	return 0;
 }
 
 /* --- PAM ----------------------------------------------------------------- */
@@ -562,7 +527,7 @@ job_user_add(struct job *j, const struct worker_env *env)
 	    get_str(j, "realm", 0, &realm) != 0 ||
 	    get_strv(j, "roles", &roles) != 0)
 		return;
-	if (job_username_ok(name, &err) != 0) {
+	if (hx_rbac_name_ok("username", name, &err) != 0) {
 		job_error(j, 422, "VALIDATION_ERROR", err);
 		goto out;
 	}
@@ -767,9 +732,8 @@ job_key_create(struct job *j, const struct worker_env *env)
 	if (only_fields(j, fields) != 0 || get_str(j, "name", 1, &name) != 0 ||
 	    get_strv(j, "roles", &roles) != 0)
 		return;
-	if (*name == '\0' || strlen(name) > KEY_NAME_MAX) {
-		job_error(j, 422, "VALIDATION_ERROR", "'name' must be 1 to 64 "
-		    "bytes");
+	if (hx_rbac_name_ok("key name", name, &err) != 0) {
+		job_error(j, 422, "VALIDATION_ERROR", err);
 		goto out;
 	}
 	if ((days = json_object_get(j->body, "expires_in_days")) != NULL &&

@@ -34,7 +34,5 @@ json_t *job_key_json(const struct hx_store_key *k);
 /* A role: name, privilege names, builtin, scope. */
 json_t *job_role_json(const char *name, hx_privs privs, int builtin,
     const char *scope);
-/* Check a username's shape; -1 with *why (caller frees). */
-int job_username_ok(const char *name, char **why);
 
 #endif
