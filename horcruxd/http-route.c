@@ -77,6 +77,7 @@ static int route_ws_plain(struct request *);
 static int route_users(struct request *);
 static int route_user(struct request *);
 static int route_keys(struct request *);
+static int route_sessions(struct request *);
 static int route_roles(struct request *);
 static int route_acl(struct request *);
 static int route_vms(struct request *);
@@ -103,6 +104,12 @@ static const struct route routes[] = {
 	  job_user_delete },
 	{ "POST", "/api/users/:username/password", R_SELF | R_BODY, UM,
 	  "/access", NULL, job_user_password },
+	{ "GET", "/api/users/:username/sessions", R_SELF, UM, "/access",
+	  route_sessions, NULL },
+	{ "DELETE", "/api/users/:username/sessions", R_SELF, UM, "/access",
+	  NULL, job_sessions_revoke },
+	{ "DELETE", "/api/users/:username/sessions/:session_id", R_SELF, UM,
+	  "/access", NULL, job_session_revoke },
 	{ "GET", "/api/users/:username/api-keys", R_SELF, UM, "/access",
 	  route_keys, NULL },
 	{ "POST", "/api/users/:username/api-keys", R_SELF | R_BODY, UM,
@@ -380,6 +387,32 @@ route_keys(struct request *r)
 	for (i = 0; i < s->keys.n; i++) {
 		if (strcmp(s->keys.v[i].username, r->params[0]) == 0)
 			json_array_append_new(a, job_key_json(&s->keys.v[i]));
+	}
+	return reply_json(r, 200, a);
+}
+
+/* A user's live login sessions (ids, times, peers; never a token). */
+static int
+route_sessions(struct request *r)
+{
+	const struct hx_store_snapshot	*s =
+	    access_cache_snapshot(r->srv->cache);
+	const struct hx_store_session	*se;
+	const char			*cur = NULL;
+	time_t				 now = time(NULL);
+	json_t				*a;
+	size_t				 i;
+
+	if (access_cache_user(r->srv->cache, r->params[0]) == NULL)
+		return reply_error(r, 404, "NOT_FOUND", "no such user");
+	if (r->id.kind == ACCESS_TOKEN || r->id.kind == ACCESS_COOKIE)
+		cur = r->id.cred;
+	a = json_array();
+	for (i = 0; i < s->sessions.n; i++) {
+		se = &s->sessions.v[i];
+		if (strcmp(se->username, r->params[0]) == 0 &&
+		    se->expires > now && se->absolute_expires > now)
+			json_array_append_new(a, job_session_json(se, cur));
 	}
 	return reply_json(r, 200, a);
 }

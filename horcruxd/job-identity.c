@@ -235,6 +235,87 @@ random_hex(size_t nbytes, char **out)
 	return 0;
 }
 
+/*
+ * Start a login session of u that ends by abs_exp at the latest: the
+ * reply {token, csrf_token, username, roles, expires_at} with status 200
+ * and the session cookie. Returns 0, or -1 with the error reply set.
+ */
+static int
+start_session(struct job *j, const struct worker_env *env,
+    const struct hx_store_user *u, int64_t now, int64_t abs_exp)
+{
+	char	*jti = NULL, *csrf = NULL, *token = NULL, *err = NULL;
+	int64_t	 exp = now + SESSION_LIFETIME;
+	int	 rc, ret = -1;
+
+	if (exp > abs_exp)
+		exp = abs_exp;
+	if (random_hex(16, &jti) != 0 || random_hex(32, &csrf) != 0) {
+		job_error(j, 500, "INTERNAL", "internal error");
+		goto out;
+	}
+	rc = hx_store_session_add(env->store, jti, u->username, exp, abs_exp,
+	    csrf, j->remote, &err);
+	if (rc != HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		goto out;
+	}
+	if (hx_jwt_issue(env->jwt_key, ACCESS_JWT_KEY_LEN, u->username, jti,
+	    now, exp, &token, &err) != 0) {
+		log_error("cannot issue a session token: %s", err);
+		job_error(j, 500, "INTERNAL", "internal error");
+		goto out;
+	}
+	j->changed = 1;
+	j->status = 200;
+	json_decref(j->reply);
+	j->reply = json_pack("{s:s,s:s,s:s,s:o,s:o}", "token", token,
+	    "csrf_token", csrf, "username", u->username, "roles",
+	    strv_json(&u->roles), "expires_at", time_or_null(exp));
+	free(j->set_cookie);
+	j->set_cookie = session_cookie(token, exp - now);
+	ret = 0;
+out:
+	free(err);
+	free(jti);
+	free(csrf);
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	return ret;
+}
+
+/*
+ * End every login session of user (their WebSockets close when the new
+ * snapshot reaches the service thread) and audit it with why. Returns how
+ * many there were, or -1 (logged) if the store failed.
+ */
+static int
+revoke_sessions(struct job *j, const struct worker_env *env,
+    const char *user, const char *why)
+{
+	struct hx_store_strv	 jtis = { NULL, 0 };
+	char			*err = NULL, *detail;
+	int			 n;
+
+	if (hx_store_session_delete_user(env->store, user, &jtis, &err) !=
+	    HX_STORE_OK) {
+		log_error("cannot end the sessions of a user: %s", err);
+		free(err);
+		return -1;
+	}
+	n = (int)jtis.n;
+	hx_store_strv_release(&jtis);
+	if (n > 0) {
+		detail = xasprintf("%s: %d session%s", why, n, n == 1 ? "" :
+		    "s");
+		audit(env, j, j->actor, "session.revoke", user, detail);
+		free(detail);
+		j->changed = 1;
+	}
+	return n;
+}
+
 void
 job_login(struct job *j, const struct worker_env *env)
 {
@@ -242,9 +323,8 @@ job_login(struct job *j, const struct worker_env *env)
 	    NULL };
 	struct hx_store_user	 u;
 	const char		*name, *pw, *realm;
-	char			*err = NULL, *jti = NULL, *csrf = NULL;
-	char			*token = NULL, *why = NULL;
-	int64_t			 now, exp;
+	char			*err = NULL;
+	int64_t			 now;
 	int			 rc, ok = 0;
 
 	memset(&u, 0, sizeof u);
@@ -289,7 +369,6 @@ job_login(struct job *j, const struct worker_env *env)
 	}
 
 	now = time(NULL);
-	exp = now + SESSION_LIFETIME;
 	/* Logins are rare and already slow: sweep dead sessions here. */
 	if (hx_store_session_purge(env->store, now, NULL, &err) !=
 	    HX_STORE_OK) {
@@ -297,37 +376,11 @@ job_login(struct job *j, const struct worker_env *env)
 		free(err);
 		err = NULL;
 	}
-	if (random_hex(16, &jti) != 0 || random_hex(32, &csrf) != 0) {
-		job_error(j, 500, "INTERNAL", "internal error");
+	if (start_session(j, env, &u, now, now + SESSION_ABSOLUTE) != 0)
 		goto out;
-	}
-	rc = hx_store_session_add(env->store, jti, name, exp,
-	    now + SESSION_ABSOLUTE, csrf, j->remote, &err);
-	if (rc != HX_STORE_OK) {
-		job_store_error(j, rc, err);
-		goto out;
-	}
-	if (hx_jwt_issue(env->jwt_key, ACCESS_JWT_KEY_LEN, name, jti, now, exp,
-	    &token, &why) != 0) {
-		log_error("cannot issue a session token: %s", why);
-		job_error(j, 500, "INTERNAL", "internal error");
-		goto out;
-	}
 	audit(env, j, name, "login", name, u.realm);
-	j->changed = 1;
-	j->status = 200;
-	j->reply = json_pack("{s:s,s:s,s:s,s:o,s:o}", "token", token,
-	    "csrf_token", csrf, "username", name, "roles", strv_json(&u.roles),
-	    "expires_at", time_or_null(exp));
-	j->set_cookie = session_cookie(token, SESSION_LIFETIME);
 out:
 	free(err);
-	free(why);
-	free(jti);
-	free(csrf);
-	if (token != NULL)
-		explicit_bzero(token, strlen(token));
-	free(token);
 	hx_store_user_release(&u);
 }
 
@@ -637,6 +690,9 @@ job_user_update(struct job *j, const struct worker_env *env)
 	}
 	audit(env, j, j->actor, "user.modify", j->param[0], NULL);
 	j->changed = 1;
+	/* Disabled ends every session: enabling again revives none. */
+	if (ch.enabled == 0)
+		revoke_sessions(j, env, j->param[0], "disabled");
 	reply_user(j, env, j->param[0], 200);
 out:
 	free(roles);
@@ -666,14 +722,21 @@ job_user_password(struct job *j, const struct worker_env *env)
 	static const char *const fields[] = { "password", "old_password",
 	    NULL };
 	struct hx_store_user	 u;
+	struct hx_store_session	 self;
 	const char		*pw, *old;
 	char			*phc = NULL, *err = NULL;
 	int			 rc;
 
 	memset(&u, 0, sizeof u);
+	memset(&self, 0, sizeof self);
 	if (only_fields(j, fields) != 0 || get_password(j, "password",
 	    &pw) != 0 || get_str(j, "old_password", 0, &old) != 0)
 		return;
+	if ((j->actor_kind == ACCESS_TOKEN || j->actor_kind ==
+	    ACCESS_COOKIE) && strcmp(j->actor, j->param[0]) == 0 &&
+	    hx_store_session_get(env->store, j->actor_cred, &self,
+	    NULL) != HX_STORE_OK)
+		hx_store_session_release(&self);
 	if ((rc = hx_store_user_get(env->store, j->param[0], &u, &err)) !=
 	    HX_STORE_OK) {
 		job_store_error(j, rc, err);
@@ -706,10 +769,99 @@ job_user_password(struct job *j, const struct worker_env *env)
 	audit(env, j, j->actor, "password.change", j->param[0], NULL);
 	j->changed = 1;
 	j->status = 204;
+	/*
+	 * Whoever knew the old password may hold a session: end them all.
+	 * A session changing its own password gets a fresh one in the reply,
+	 * with the old one's absolute end, so the change does not log it out.
+	 */
+	revoke_sessions(j, env, j->param[0], "password changed");
+	if (self.jti != NULL)
+		start_session(j, env, &u, time(NULL), self.absolute_expires);
 out:
 	free(phc);
 	free(err);
 	hx_store_user_release(&u);
+	hx_store_session_release(&self);
+}
+
+/* --- sessions of a user ------------------------------------------------- */
+
+json_t *
+job_session_json(const struct hx_store_session *se, const char *current_jti)
+{
+	char	id[HX_SESSION_ID_LEN + 1];
+
+	hx_session_public_id(se->jti, id);
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b}", "id", id,
+	    "user", se->username, "created_at", time_or_null(se->created),
+	    "expires_at", time_or_null(se->expires), "absolute_expires_at",
+	    time_or_null(se->absolute_expires), "last_renewed_at",
+	    se->last_seen > se->created ? time_or_null(se->last_seen) :
+	    json_null(), "remote", se->remote != NULL ?
+	    json_string(se->remote) : json_null(), "current",
+	    current_jti != NULL && strcmp(se->jti, current_jti) == 0);
+}
+
+void
+job_sessions_revoke(struct job *j, const struct worker_env *env)
+{
+	struct hx_store_user	 u;
+	char			*err = NULL;
+	int			 rc;
+
+	memset(&u, 0, sizeof u);
+	if ((rc = hx_store_user_get(env->store, j->param[0], &u, &err)) !=
+	    HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		free(err);
+		return;
+	}
+	hx_store_user_release(&u);
+	if (revoke_sessions(j, env, j->param[0], "signed out everywhere") <
+	    0) {
+		job_error(j, 500, "INTERNAL", "internal error");
+		return;
+	}
+	j->status = 204;
+}
+
+void
+job_session_revoke(struct job *j, const struct worker_env *env)
+{
+	struct hx_store_session_list	 l;
+	char				 id[HX_SESSION_ID_LEN + 1], *err = NULL;
+	char				*detail;
+	size_t				 i;
+	int				 rc;
+
+	if ((rc = hx_store_session_list(env->store, j->param[0], &l,
+	    &err)) != HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		free(err);
+		return;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (hx_session_public_id(l.v[i].jti, id) == 0 &&
+		    strcmp(id, j->param[1]) == 0)
+			break;
+	}
+	if (i == l.n) {
+		job_error(j, 404, "NOT_FOUND", "no such session");
+		goto out;
+	}
+	if ((rc = hx_store_session_delete(env->store, l.v[i].jti, &err)) !=
+	    HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		goto out;
+	}
+	detail = xasprintf("session %s", id);
+	audit(env, j, j->actor, "session.revoke", j->param[0], detail);
+	free(detail);
+	j->changed = 1;
+	j->status = 204;
+out:
+	free(err);
+	hx_store_session_list_release(&l);
 }
 
 /* --- API keys ------------------------------------------------------------ */

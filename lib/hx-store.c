@@ -185,6 +185,7 @@ enum stmt_id {
 	S_SESSION_INSERT,
 	S_SESSION_GET,
 	S_SESSION_LIST_ALL,
+	S_SESSION_LIST_USER,
 	S_SESSION_EXTEND,
 	S_SESSION_DELETE,
 	S_SESSION_DELETE_USER,
@@ -269,6 +270,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " WHERE s.jti = ?1",
 	[S_SESSION_LIST_ALL] = "SELECT " SESSION_COLS SESSION_FROM
 	    " ORDER BY s.jti",
+	[S_SESSION_LIST_USER] = "SELECT " SESSION_COLS SESSION_FROM
+	    " WHERE s.user_id = ?1 ORDER BY s.jti",
 	[S_SESSION_EXTEND] = "UPDATE sessions SET expires = ?2, last_seen = ?3"
 	    " WHERE jti = ?1",
 	[S_SESSION_DELETE] = "DELETE FROM sessions WHERE jti = ?1",
@@ -1923,6 +1926,28 @@ hx_store_session_get(struct hx_store *st, const char *jti,
 	*out = l.v[0];
 	free(l.v);
 	return HX_STORE_OK;
+}
+
+int
+hx_store_session_list(struct hx_store *st, const char *username,
+    struct hx_store_session_list *out, char **err)
+{
+	sqlite3_stmt	*s = st->stmt[S_SESSION_LIST_USER];
+	int64_t		 uid;
+	int		 rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = tx_begin(st, 0, err)) != HX_STORE_OK)
+		return rc;
+	if ((rc = user_need(st, username, &uid, NULL, err)) == HX_STORE_OK) {
+		if (bi(s, 1, uid) != SQLITE_OK)
+			rc = bind_fail(st, s, err);
+		else
+			rc = load_sessions(st, s, out, err);
+	}
+	if ((rc = tx_end(st, rc, err)) != HX_STORE_OK)
+		hx_store_session_list_release(out);
+	return rc;
 }
 
 void

@@ -394,6 +394,13 @@ void hx_store_session_release(struct hx_store_session *s);
 void hx_store_session_list_release(struct hx_store_session_list *l);
 
 /*
+ * Fill *out with username's sessions (live or expired but not yet
+ * purged), by jti. NOT_FOUND if the user is absent.
+ */
+int hx_store_session_list(struct hx_store *st, const char *username,
+    struct hx_store_session_list *out, char **err);
+
+/*
  * Move the session's expiry to expires and last_seen to now. NOT_FOUND if
  * absent; INVALID if expires is past its absolute_expires (unchanged).
  */

@@ -100,7 +100,8 @@ unset _p
 # or nobody (no such user); for :id the VM itself (web-1 and web-2 run on
 # the demo node, web-10 does not exist; only web-1 is in the ACL-scoped
 # user's reach, and web-10 must not count as below it). :key_id, :name and
-# :action are never existing ones, so an allowed request changes nothing.
+# :action and :session_id are never existing ones, so an allowed request
+# changes nothing (ending all sessions is asked of nobody, for that reason).
 # BODY "-" is none. ACCESS+cover: acting on another user's credentials (a
 # password, a key that carries their rights) also needs every privilege
 # that user holds, where they hold it (Proxmox's rule: nobody hands out
@@ -118,6 +119,9 @@ GET    /api/users/:username                  SysAudit@/access           self own
 PATCH  /api/users/:username                  UserModify@/access         -    own,other  {}
 DELETE /api/users/:username                  UserModify@/access         -    nobody     -
 POST   /api/users/:username/password         UserModify@/access+cover   self own,other  {}
+GET    /api/users/:username/sessions         UserModify@/access         self own,other  -
+DELETE /api/users/:username/sessions         UserModify@/access         self nobody     -
+DELETE /api/users/:username/sessions/:session_id UserModify@/access     self own,other  -
 GET    /api/users/:username/api-keys         UserModify@/access         self own,other  -
 POST   /api/users/:username/api-keys         UserModify@/access+cover   self own,other  {"name":""}
 DELETE /api/users/:username/api-keys/:key_id UserModify@/access         self own,other  -
@@ -288,6 +292,7 @@ check_row() {
 			path=${pattern/:username/$target}
 			path=${path/:id/$target}
 			path=${path/:key_id/0000000000000000}
+			path=${path/:session_id/0000000000000000}
 			path=${path/:name/no-such-role}
 			path=${path/:action/no-such-action}
 			expect "$id" "${access/:id/$target}" "$self" "$target"
