@@ -13,7 +13,7 @@ _horcruxd()
 		--libvirt-uri --vm-interval
 		--disks --heartbeat-interval --subscription-timeout
 		--peer-timeout --max-clients --log-level --pam-service
-		--allowed-hosts --allowed-origins"
+		--max-api-keys-per-user --allowed-hosts --allowed-origins"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -47,7 +47,8 @@ _horcruxd()
 		;;
 	--listen | --node-interval | --heartbeat-interval | --vm-interval | \
 	    --libvirt-uri | \
-	    --subscription-timeout | --peer-timeout | --max-clients)
+	    --subscription-timeout | --peer-timeout | --max-clients | \
+	    --max-api-keys-per-user)
 		# A value nobody can guess: offer nothing.
 		return 0
 		;;

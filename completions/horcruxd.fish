@@ -21,6 +21,7 @@ complete -c horcruxd -l peer-timeout -x -d 'Drop a client silent for this long (
 complete -c horcruxd -l max-clients -x -d 'Most WebSocket clients at once'
 complete -c horcruxd -l log-level -x -a 'error warning info debug' -d 'Most detailed messages to log'
 complete -c horcruxd -l pam-service -x -d 'PAM service for the pam realm'
+complete -c horcruxd -l max-api-keys-per-user -x -d 'Most API keys one user may hold'
 complete -c horcruxd -l allowed-hosts -x -d 'Extra Host header name to accept (repeatable)'
 complete -c horcruxd -l allowed-origins -x -d 'Extra Origin for cookie WebSockets (repeatable)'
 complete -c horcruxd -l libvirt-uri -x -a 'qemu:///system qemu:///session lxc:///system test:///default' -d 'Libvirt connection to watch (repeatable)'

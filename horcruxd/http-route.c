@@ -908,6 +908,7 @@ submit_job(struct request *r, const struct route *rt)
 	    HX_PRIV_PERMISSIONS_MODIFY, "/access");
 	if (rt->job == job_user_add || rt->job == job_user_update)
 		grantable_roles(srv, &r->id, &j->grantable);
+	j->max_keys = srv->opts->max_api_keys_per_user;
 	j->remote = xstrdup(r->remote);
 	j->body = json_incref(r->body);
 	for (i = 0; i < ROUTE_PARAMS; i++)

@@ -874,6 +874,7 @@ job_key_create(struct job *j, const struct worker_env *env)
 	struct hx_store_key	 k;
 	const char		*name;
 	char			**roles = NULL, *token = NULL, *err = NULL;
+	int64_t			 n;
 	char			 keyid[HX_APIKEY_ID_LEN + 1];
 	char			 hash[HX_APIKEY_HASH_LEN + 1];
 	json_t			*days;
@@ -898,6 +899,24 @@ job_key_create(struct job *j, const struct worker_env *env)
 			goto out;
 		}
 		expires = time(NULL) + json_integer_value(days) * 86400;
+	}
+	/*
+	 * A cap, so one account cannot grow the identity snapshot every
+	 * request is checked against without bound. This worker is the only
+	 * writer: the count cannot change before the insert.
+	 */
+	if ((rc = hx_store_key_count(env->store, j->param[0], &n, &err)) !=
+	    HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		goto out;
+	}
+	if (j->max_keys > 0 && n >= j->max_keys) {
+		free(err);
+		err = xasprintf("'%.64s' already has %lld API keys, the most "
+		    "allowed (max_api_keys_per_user); revoke one first",
+		    j->param[0], (long long)n);
+		job_error(j, 409, "CONFLICT", err);
+		goto out;
 	}
 	if (hx_apikey_new(&token, keyid, hash, &err) != 0) {
 		log_error("cannot make an API key: %s", err);

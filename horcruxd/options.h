@@ -40,6 +40,7 @@ struct options {
 	int		  log_level;
 	int		  max_clients;
 	const char	 *pam_service;
+	int		  max_api_keys_per_user;
 	const char *const *allowed_hosts;
 	size_t		  nallowed_hosts;
 	const char *const *allowed_origins;

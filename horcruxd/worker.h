@@ -44,6 +44,7 @@ struct job {
 	int			 may_modify_users;	/* UserModify on /access */
 	int			 may_modify_perms;	/* PermissionsModify there */
 	struct hx_store_strv	 grantable;	/* roles the actor may grant */
+	int			 max_keys;	/* max_api_keys_per_user */
 	char			*remote;	/* peer address, or NULL */
 	json_t			*body;		/* parsed request body, or NULL */
 	char			*param[2];	/* route parameters */

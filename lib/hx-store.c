@@ -178,6 +178,7 @@ enum stmt_id {
 	S_KEY_GET,
 	S_KEY_LIST_USER,
 	S_KEY_LIST_ALL,
+	S_KEY_COUNT_USER,
 	S_KEY_DELETE,
 	S_KEY_TOUCH,
 
@@ -257,6 +258,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_KEY_LIST_USER] = "SELECT " KEY_COLS KEY_FROM
 	    " WHERE k.user_id = ?1 ORDER BY k.keyid",
 	[S_KEY_LIST_ALL] = "SELECT " KEY_COLS KEY_FROM " ORDER BY k.keyid",
+	[S_KEY_COUNT_USER] = "SELECT count(*) FROM api_keys WHERE user_id = ?1",
 	[S_KEY_DELETE] = "DELETE FROM api_keys WHERE keyid = ?1"
 	    " AND (?2 IS NULL OR user_id = ?2)",
 	[S_KEY_TOUCH] = "UPDATE api_keys SET last_used = ?2 WHERE keyid = ?1",
@@ -1761,6 +1763,22 @@ hx_store_key_list(struct hx_store *st, const char *username,
 	if (rc != HX_STORE_OK)
 		hx_store_key_list_release(out);
 	return rc;
+}
+
+int
+hx_store_key_count(struct hx_store *st, const char *username, int64_t *n,
+    char **err)
+{
+	sqlite3_stmt	*s = st->stmt[S_KEY_COUNT_USER];
+	int64_t		 uid;
+	int		 rc;
+
+	*n = 0;
+	if ((rc = user_need(st, username, &uid, NULL, err)) != HX_STORE_OK)
+		return rc;
+	if (bi(s, 1, uid) != SQLITE_OK)
+		return bind_fail(st, s, err);
+	return query_int(st, s, n, err);
 }
 
 void

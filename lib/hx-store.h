@@ -363,6 +363,10 @@ int hx_store_key_list(struct hx_store *st, const char *username,
     struct hx_store_key_list *out, char **err);
 void hx_store_key_list_release(struct hx_store_key_list *l);
 
+/* *n = how many keys username holds. NOT_FOUND if the user is absent. */
+int hx_store_key_count(struct hx_store *st, const char *username,
+    int64_t *n, char **err);
+
 /*
  * Delete the key keyid of username (of any owner when username is NULL,
  * for administrators). NOT_FOUND if absent or owned by someone else.

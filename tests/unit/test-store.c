@@ -693,6 +693,17 @@ test_keys(struct hx_store *st)
 	is_str(err, "API key 'nope' not found", "message");
 	clr();
 
+	{
+		int64_t	n = -1;
+
+		is_int(hx_store_key_count(st, "frank", &n, &err), HX_STORE_OK,
+		    "count keys");
+		is_int((int)n, 2, "frank holds two keys");
+		is_int(hx_store_key_count(st, "ghost", &n, &err),
+		    HX_STORE_NOT_FOUND, "count for an unknown user");
+		clr();
+	}
+
 	is_int(hx_store_key_touch(st, "k1", 1234567, &err), HX_STORE_OK,
 	    "touch");
 	hx_store_key_get(st, "k1", &k, &err);
