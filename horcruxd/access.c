@@ -2,8 +2,9 @@
  * access.c - authentication from the identity cache, and the privilege
  * question (see access.h).
  *
- * Lookups are linear scans of the snapshot's sorted arrays: an install has
- * tens of users and keys, and a scan of those costs less than the HMAC
+ * API keys and sessions, which can number thousands, are found by a
+ * binary search of the snapshot's sorted arrays; users, roles and ACL
+ * entries (tens on an install) by a scan, which costs less than the HMAC
  * that precedes it. API key "last used" times are written by the worker
  * at most once a minute per key (http-route.c), never per request.
  */
@@ -87,6 +88,12 @@ access_cache_retire(struct hx_store_snapshot *old)
 
 const struct hx_store_snapshot *
 access_cache_snapshot(const struct access_cache *c)
+{
+	return c->snap;
+}
+
+struct hx_store_snapshot *
+access_cache_edit(struct access_cache *c)
 {
 	return c->snap;
 }
@@ -264,16 +271,10 @@ key_identity(const struct access_cache *c, const char *keyid,
     const char *hash, struct identity *id)
 {
 	const struct hx_store_snapshot	*s = c->snap;
-	const struct hx_store_key	*k = NULL;
+	const struct hx_store_key	*k = hx_store_snapshot_key(s, keyid);
 	struct hx_grant			 g;
 	size_t				 i;
 
-	for (i = 0; i < s->keys.n; i++) {
-		if (strcmp(s->keys.v[i].keyid, keyid) == 0) {
-			k = &s->keys.v[i];
-			break;
-		}
-	}
 	if (k == NULL || !k->user_enabled ||
 	    (k->expires != 0 && k->expires <= time(NULL)))
 		return -1;
@@ -300,16 +301,10 @@ session_identity(const struct access_cache *c, const char *jti,
     const char *sub, enum access_kind kind, struct identity *id)
 {
 	const struct hx_store_snapshot	*s = c->snap;
-	const struct hx_store_session	*se = NULL;
+	const struct hx_store_session	*se = hx_store_snapshot_session(s,
+					    jti);
 	time_t				 now = time(NULL);
-	size_t				 i;
 
-	for (i = 0; i < s->sessions.n; i++) {
-		if (strcmp(s->sessions.v[i].jti, jti) == 0) {
-			se = &s->sessions.v[i];
-			break;
-		}
-	}
 	if (se == NULL || !se->user_enabled || se->expires <= now ||
 	    se->absolute_expires <= now ||
 	    (sub != NULL && strcmp(se->username, sub) != 0))

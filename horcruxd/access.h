@@ -72,6 +72,12 @@ struct hx_store_snapshot *access_cache_swap(struct access_cache *c,
 void access_cache_retire(struct hx_store_snapshot *old);
 const struct hx_store_snapshot *access_cache_snapshot(
     const struct access_cache *c);
+/*
+ * The snapshot, to change in place (service thread only): keys and
+ * sessions, never users, roles or ACL entries, whose strings live
+ * identities borrow. Re-check live identities after a removal.
+ */
+struct hx_store_snapshot *access_cache_edit(struct access_cache *c);
 /* The user called name in the current snapshot, or NULL. */
 const struct hx_store_user *access_cache_user(const struct access_cache *c,
     const char *name);

@@ -1137,6 +1137,10 @@ http_job_done(struct server *srv, struct job *j)
 		j->snap = NULL;
 		session_refresh_all(srv);
 		access_cache_retire(old);
+	} else if (j->deltas != NULL) {
+		/* One key or session: changed in place, no reload. */
+		if (job_delta_apply(j, access_cache_edit(srv->cache)))
+			session_refresh_all(srv);
 	}
 	if (j->login_failed && j->login_user != NULL) {
 		snprintf(key, sizeof key, "u:%s", j->login_user);

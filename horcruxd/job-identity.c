@@ -244,10 +244,13 @@ static int
 start_session(struct job *j, const struct worker_env *env,
     const struct hx_store_user *u, int64_t now, int64_t abs_exp)
 {
-	char	*jti = NULL, *csrf = NULL, *token = NULL, *err = NULL;
-	int64_t	 exp = now + SESSION_LIFETIME;
-	int	 rc, ret = -1;
+	struct hx_store_session	 se;
+	char			*jti = NULL, *csrf = NULL, *token = NULL;
+	char			*err = NULL;
+	int64_t			 exp = now + SESSION_LIFETIME;
+	int			 rc, ret = -1;
 
+	memset(&se, 0, sizeof se);
 	if (exp > abs_exp)
 		exp = abs_exp;
 	if (random_hex(16, &jti) != 0 || random_hex(32, &csrf) != 0) {
@@ -266,7 +269,11 @@ start_session(struct job *j, const struct worker_env *env,
 		job_error(j, 500, "INTERNAL", "internal error");
 		goto out;
 	}
-	j->changed = 1;
+	if (hx_store_session_get(env->store, jti, &se, NULL) == HX_STORE_OK)
+		job_delta_session_put(j, &se);
+	else
+		j->changed = 1;	/* cannot happen; reload everything */
+	hx_store_session_release(&se);
 	j->status = 200;
 	json_decref(j->reply);
 	j->reply = json_pack("{s:s,s:s,s:s,s:o,s:o}", "token", token,
@@ -296,6 +303,7 @@ revoke_sessions(struct job *j, const struct worker_env *env,
 {
 	struct hx_store_strv	 jtis = { NULL, 0 };
 	char			*err = NULL, *detail;
+	size_t			 i;
 	int			 n;
 
 	if (hx_store_session_delete_user(env->store, user, &jtis, &err) !=
@@ -305,13 +313,14 @@ revoke_sessions(struct job *j, const struct worker_env *env,
 		return -1;
 	}
 	n = (int)jtis.n;
+	for (i = 0; i < jtis.n; i++)
+		job_delta_session_drop(j, jtis.v[i]);
 	hx_store_strv_release(&jtis);
 	if (n > 0) {
 		detail = xasprintf("%s: %d session%s", why, n, n == 1 ? "" :
 		    "s");
 		audit(env, j, j->actor, "session.revoke", user, detail);
 		free(detail);
-		j->changed = 1;
 	}
 	return n;
 }
@@ -375,7 +384,8 @@ job_login(struct job *j, const struct worker_env *env)
 		log_warn("cannot purge expired sessions: %s", err);
 		free(err);
 		err = NULL;
-	}
+	} else
+		job_delta_session_purge(j, now);
 	if (start_session(j, env, &u, now, now + SESSION_ABSOLUTE) != 0)
 		goto out;
 	audit(env, j, name, "login", name, u.realm);
@@ -419,11 +429,13 @@ job_renew(struct job *j, const struct worker_env *env)
 		job_error(j, 500, "INTERNAL", "internal error");
 		goto out;
 	}
-	j->changed = 1;
 	j->reply = json_pack("{s:s,s:s,s:s,s:o}", "token", token,
 	    "csrf_token", s.csrf_token, "username", s.username, "expires_at",
 	    time_or_null(exp));
 	j->set_cookie = session_cookie(token, exp - now);
+	s.expires = exp;
+	s.last_seen = now;
+	job_delta_session_put(j, &s);
 out:
 	free(err);
 	free(token);
@@ -449,7 +461,7 @@ job_logout(struct job *j, const struct worker_env *env)
 	}
 	free(err);
 	audit(env, j, j->actor, "logout", j->actor, NULL);
-	j->changed = 1;
+	job_delta_session_drop(j, j->actor_cred);
 	j->status = 204;
 	j->set_cookie = session_cookie("", 0);
 }
@@ -767,7 +779,6 @@ job_user_password(struct job *j, const struct worker_env *env)
 		goto out;
 	}
 	audit(env, j, j->actor, "password.change", j->param[0], NULL);
-	j->changed = 1;
 	j->status = 204;
 	/*
 	 * Whoever knew the old password may hold a session: end them all.
@@ -857,7 +868,7 @@ job_session_revoke(struct job *j, const struct worker_env *env)
 	detail = xasprintf("session %s", id);
 	audit(env, j, j->actor, "session.revoke", j->param[0], detail);
 	free(detail);
-	j->changed = 1;
+	job_delta_session_drop(j, l.v[i].jti);
 	j->status = 204;
 out:
 	free(err);
@@ -932,12 +943,12 @@ job_key_create(struct job *j, const struct worker_env *env)
 		goto out;
 	}
 	audit(env, j, j->actor, "apikey.create", j->param[0], keyid);
-	j->changed = 1;
 	j->status = 201;
 	j->reply = job_key_json(&k);
 	json_object_set_new(j->reply, "token", json_string(token));
 	json_object_set_new(j->reply, "warning", json_string("store this key "
 	    "now: it cannot be shown again"));
+	job_delta_key_put(j, &k);
 out:
 	if (token != NULL)
 		explicit_bzero(token, strlen(token));
@@ -960,18 +971,22 @@ job_key_delete(struct job *j, const struct worker_env *env)
 		return;
 	}
 	audit(env, j, j->actor, "apikey.revoke", j->param[0], j->param[1]);
-	j->changed = 1;
+	job_delta_key_drop(j, j->param[1]);
 	j->status = 204;
 }
 
 void
 job_key_touch(struct job *j, const struct worker_env *env)
 {
-	char	*err = NULL;
+	struct hx_store_key	 k;
+	char			*err = NULL;
 
+	memset(&k, 0, sizeof k);
 	if (hx_store_key_touch(env->store, j->actor_cred, time(NULL), &err) ==
-	    HX_STORE_OK)
-		j->changed = 1;
+	    HX_STORE_OK && hx_store_key_get(env->store, j->actor_cred, &k,
+	    &err) == HX_STORE_OK)
+		job_delta_key_put(j, &k);
+	hx_store_key_release(&k);
 	free(err);
 }
 

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2244,6 +2245,155 @@ hx_store_snapshot(struct hx_store *st, struct hx_store_snapshot **out,
 	}
 	*out = snap;
 	return HX_STORE_OK;
+}
+
+/*
+ * Where key belongs in v[0..n), elements of size bytes sorted by the
+ * string at offset off (strcmp, as SQLite's BINARY collation orders
+ * them): the first index whose string is not below key. *found says
+ * whether that element's string is key itself.
+ */
+static size_t
+snapshot_find(const void *v, size_t n, size_t size, size_t off,
+    const char *key, int *found)
+{
+	const char	*base = v;
+	size_t		 lo = 0, hi = n, mid;
+	int		 c;
+
+	*found = 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(*(char *const *)(const void *)(base + mid * size +
+		    off), key);
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct hx_store_key *
+hx_store_snapshot_key(const struct hx_store_snapshot *snap, const char *keyid)
+{
+	size_t	i;
+	int	found;
+
+	i = snapshot_find(snap->keys.v, snap->keys.n, sizeof *snap->keys.v,
+	    offsetof(struct hx_store_key, keyid), keyid, &found);
+	return found ? &snap->keys.v[i] : NULL;
+}
+
+const struct hx_store_session *
+hx_store_snapshot_session(const struct hx_store_snapshot *snap,
+    const char *jti)
+{
+	size_t	i;
+	int	found;
+
+	i = snapshot_find(snap->sessions.v, snap->sessions.n,
+	    sizeof *snap->sessions.v, offsetof(struct hx_store_session, jti),
+	    jti, &found);
+	return found ? &snap->sessions.v[i] : NULL;
+}
+
+void
+hx_store_snapshot_key_put(struct hx_store_snapshot *snap,
+    struct hx_store_key *k)
+{
+	struct hx_store_key_list	*l = &snap->keys;
+	size_t				 i;
+	int				 found;
+
+	i = snapshot_find(l->v, l->n, sizeof *l->v,
+	    offsetof(struct hx_store_key, keyid), k->keyid, &found);
+	if (found)
+		hx_store_key_release(&l->v[i]);
+	else {
+		l->v = grow(l->v, l->n, sizeof *l->v);
+		memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
+		l->n++;
+	}
+	l->v[i] = *k;
+	memset(k, 0, sizeof *k);
+}
+
+int
+hx_store_snapshot_key_drop(struct hx_store_snapshot *snap, const char *keyid)
+{
+	struct hx_store_key_list	*l = &snap->keys;
+	size_t				 i;
+	int				 found;
+
+	i = snapshot_find(l->v, l->n, sizeof *l->v,
+	    offsetof(struct hx_store_key, keyid), keyid, &found);
+	if (!found)
+		return -1;
+	hx_store_key_release(&l->v[i]);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+	l->n--;
+	return 0;
+}
+
+void
+hx_store_snapshot_session_put(struct hx_store_snapshot *snap,
+    struct hx_store_session *se)
+{
+	struct hx_store_session_list	*l = &snap->sessions;
+	size_t				 i;
+	int				 found;
+
+	i = snapshot_find(l->v, l->n, sizeof *l->v,
+	    offsetof(struct hx_store_session, jti), se->jti, &found);
+	if (found)
+		hx_store_session_release(&l->v[i]);
+	else {
+		l->v = grow(l->v, l->n, sizeof *l->v);
+		memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
+		l->n++;
+	}
+	l->v[i] = *se;
+	memset(se, 0, sizeof *se);
+}
+
+int
+hx_store_snapshot_session_drop(struct hx_store_snapshot *snap,
+    const char *jti)
+{
+	struct hx_store_session_list	*l = &snap->sessions;
+	size_t				 i;
+	int				 found;
+
+	i = snapshot_find(l->v, l->n, sizeof *l->v,
+	    offsetof(struct hx_store_session, jti), jti, &found);
+	if (!found)
+		return -1;
+	hx_store_session_release(&l->v[i]);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+	l->n--;
+	return 0;
+}
+
+size_t
+hx_store_snapshot_session_purge(struct hx_store_snapshot *snap, int64_t now)
+{
+	struct hx_store_session_list	*l = &snap->sessions;
+	size_t				 i, o = 0, gone;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].expires <= now || l->v[i].absolute_expires <= now)
+			hx_store_session_release(&l->v[i]);
+		else
+			l->v[o++] = l->v[i];
+	}
+	gone = l->n - o;
+	l->n = o;
+	return gone;
 }
 
 void

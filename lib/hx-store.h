@@ -462,6 +462,40 @@ int hx_store_snapshot(struct hx_store *st, struct hx_store_snapshot **out,
 /* Free a snapshot; NULL is a no-op. */
 void hx_store_snapshot_free(struct hx_store_snapshot *snap);
 
+/*
+ * The key with keyid, or the session with jti, in snap (a binary search:
+ * the lists are sorted), or NULL. Borrowed from snap.
+ */
+const struct hx_store_key *hx_store_snapshot_key(
+    const struct hx_store_snapshot *snap, const char *keyid);
+const struct hx_store_session *hx_store_snapshot_session(
+    const struct hx_store_snapshot *snap, const char *jti);
+
+/*
+ * Incremental updates of a snapshot, for the frequent changes that touch
+ * one row: an API key or a login session made, used, renewed or ended.
+ * Each keeps its list's order (by keyid, by jti) with a binary search and
+ * one move of the tail, where reloading every table (hx_store_snapshot)
+ * costs time in proportion to all the keys and sessions there are. A
+ * change to users, roles or ACL entries still needs a fresh snapshot:
+ * keys and sessions carry their owner's enabled flag.
+ *
+ * _put inserts the record, or replaces the one with the same keyid or
+ * jti; its strings pass to snap and *k / *se is left empty. _drop removes
+ * one: 0, or -1 if it was not there. _session_purge removes the sessions
+ * hx_store_session_purge(now) deletes and returns how many.
+ */
+void hx_store_snapshot_key_put(struct hx_store_snapshot *snap,
+    struct hx_store_key *k);
+int hx_store_snapshot_key_drop(struct hx_store_snapshot *snap,
+    const char *keyid);
+void hx_store_snapshot_session_put(struct hx_store_snapshot *snap,
+    struct hx_store_session *se);
+int hx_store_snapshot_session_drop(struct hx_store_snapshot *snap,
+    const char *jti);
+size_t hx_store_snapshot_session_purge(struct hx_store_snapshot *snap,
+    int64_t now);
+
 /* Free every string of sv and empty it; safe on an empty list. */
 void hx_store_strv_release(struct hx_store_strv *sv);
 
