@@ -16,9 +16,11 @@
  * and compare the hashes), know what the privileges of the built-in roles
  * are (only their names, which are reserved and never stored), validate
  * the shape of usernames, e-mail addresses or ACL paths beyond what keeps
- * the data consistent, or print anything. The service thread never calls
- * it: it authenticates from a snapshot (hx_store_snapshot) loaded by a
- * worker.
+ * the data consistent, or print anything. The service thread never
+ * touches the database: it authenticates from a snapshot
+ * (hx_store_snapshot) loaded by a worker, and only looks things up in it
+ * or applies a worker's one-key or one-session changes to it in memory
+ * (hx_store_snapshot_key_put and friends, at the end).
  *
  * Conventions for every function below:
  * - The return value is one of enum hx_store_rc. On anything but
