@@ -16,7 +16,7 @@ _horcruxd()
 		--max-clients-per-address --reserved-unix-clients
 		--max-connections-per-address --request-timeout
 		--login-queue --login-threads --audit-retention-days
-		--log-level --pam-service
+		--log-level --pam-service --max-api-keys-per-user
 		--allowed-hosts --allowed-origins"
 
 	COMPREPLY=()
@@ -55,7 +55,7 @@ _horcruxd()
 	    --max-clients-per-user | --max-clients-per-address | \
 	    --reserved-unix-clients | --max-connections-per-address | \
 	    --request-timeout | --login-queue | --login-threads | \
-	    --audit-retention-days)
+	    --audit-retention-days | --max-api-keys-per-user)
 		# A value nobody can guess: offer nothing.
 		return 0
 		;;

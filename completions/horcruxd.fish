@@ -29,6 +29,7 @@ complete -c horcruxd -l max-connections-per-address -x -d 'Most open TCP connect
 complete -c horcruxd -l request-timeout -x -d 'Close a connection with no complete request by then (seconds)'
 complete -c horcruxd -l log-level -x -a 'error warning info debug' -d 'Most detailed messages to log'
 complete -c horcruxd -l pam-service -x -d 'PAM service for the pam realm'
+complete -c horcruxd -l max-api-keys-per-user -x -d 'Most API keys one user may hold'
 complete -c horcruxd -l allowed-hosts -x -d 'Extra Host header name to accept (repeatable)'
 complete -c horcruxd -l allowed-origins -x -d 'Extra Origin for cookie WebSockets (repeatable)'
 complete -c horcruxd -l libvirt-uri -x -a 'qemu:///system qemu:///session lxc:///system test:///default' -d 'Libvirt connection to watch (repeatable)'

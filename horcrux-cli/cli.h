@@ -249,6 +249,8 @@ CMD_EXEC(cmd_user_add);
 CMD_EXEC(cmd_user_modify);
 CMD_EXEC(cmd_user_delete);
 CMD_EXEC(cmd_user_passwd);
+CMD_EXEC(cmd_user_sessions);
+CMD_EXEC(cmd_user_logout);
 CMD_EXEC(cmd_role_list);
 CMD_EXEC(cmd_role_show);
 CMD_EXEC(cmd_role_add);

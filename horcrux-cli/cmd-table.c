@@ -99,6 +99,11 @@ static const struct cmd_entry user_cmds[] = {
 	    "delete a user, their keys, sessions and ACL entries"),
 	LEAF("passwd", "[NAME]", 0, 1, C_USER, C_NONE, passwd_flags,
 	    cmd_user_passwd, "set a user's password (default: your own)"),
+	LEAF("sessions", "[NAME]", 0, 1, C_USER, C_NONE, NULL,
+	    cmd_user_sessions, "list a user's login sessions (default: "
+	    "yours)"),
+	LEAF("logout", "NAME [ID]", 1, 2, C_USER, C_NONE, NULL,
+	    cmd_user_logout, "end a user's login sessions, or the one ID"),
 	END
 };
 

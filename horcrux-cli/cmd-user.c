@@ -1,5 +1,6 @@
 /*
- * cmd-user.c - the user commands: list, show, add, modify, delete, passwd.
+ * cmd-user.c - the user commands: list, show, add, modify, delete, passwd,
+ * and a user's login sessions (sessions, logout).
  *
  * Each is one REST call (passwd may ask /api/auth/me first, to know whose
  * password and whether the old one is needed). Passwords come from the
@@ -230,9 +231,9 @@ int
 cmd_user_passwd(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
 	int		 from_stdin = cmd_flag_count(e, a, "password-stdin");
-	const char	*me_name, *name;
-	char		*old = NULL, *pw, *p, *label;
-	json_t		*me, *body;
+	const char	*me_name, *name, *tok, *env;
+	char		*old = NULL, *pw, *p, *label, *err = NULL;
+	json_t		*me, *body, *r = NULL;
 	int		 rc;
 
 	if ((rc = cli_api(cli, "GET", "/api/auth/me", NULL, &me,
@@ -267,12 +268,105 @@ cmd_user_passwd(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	prompt_free(pw);
 	prompt_free(old);
 	p = user_path(name, "/password");
-	rc = cli_api(cli, "POST", p, body, NULL, "change the password of "
+	rc = cli_api(cli, "POST", p, body, &r, "change the password of "
 	    "'%s'", name);
 	free(p);
 	json_decref(body);
+	/*
+	 * A change ends every session of the user; one's own comes back
+	 * renewed. Keep using it when it was the token in client.conf (not
+	 * one from $HORCRUX_TOKEN, which wins over the file).
+	 */
+	env = getenv("HORCRUX_TOKEN");
+	if (rc == CLI_OK && (tok = jstr(r, "token")) != NULL &&
+	    (env == NULL || *env == '\0') && cli->cred.token != NULL &&
+	    cli->cred.token == cli->conf.token) {
+		if (hx_client_conf_set(cli->conf.conf_path, "token", tok,
+		    &err) != 0) {
+			cli_warning("cannot store the renewed session token: "
+			    "%s", err);
+			free(err);
+		} else {
+			free(cli->conf.token);
+			cli->conf.token = xstrdup(tok);
+			cli->cred.token = cli->conf.token;
+		}
+	}
+	json_decref(r);
 	if (rc == CLI_OK && cli->out == OUT_TABLE)
 		printf("changed the password of '%s'\n", name);
 	json_decref(me);
+	return rc;
+}
+
+int
+cmd_user_sessions(struct cli *cli, const struct cmd_entry *e,
+    struct cmd_args *a)
+{
+	struct table	*t;
+	const char	*name;
+	json_t		*list, *se;
+	size_t		 i;
+	char		*p;
+	int		 rc, code;
+
+	(void)e;
+	if ((name = a->argc > 0 ? a->argv[0] : cli_whoami(cli, &code)) ==
+	    NULL)
+		return code;
+	p = user_path(name, "/sessions");
+	rc = cli_api(cli, "GET", p, NULL, &list, "list the sessions of '%s'",
+	    name);
+	free(p);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON)
+		out_json(list);
+	else {
+		t = table_new((const char *const[]){ "ID", "CURRENT",
+		    "STARTED", "EXPIRES", "RENEWED", "FROM", NULL });
+		json_array_foreach(list, i, se) {
+			table_add(t, jstr(se, "id"), json_is_true(
+			    json_object_get(se, "current")) ? "yes" : "no",
+			    jstr(se, "created_at"), jstr(se, "expires_at"),
+			    jstr(se, "last_renewed_at"), jstr(se, "remote"));
+		}
+		table_print_free(cli, t);
+	}
+	json_decref(list);
+	return CLI_OK;
+}
+
+int
+cmd_user_logout(struct cli *cli, const struct cmd_entry *e,
+    struct cmd_args *a)
+{
+	const char	*name = a->argv[0], *id = a->argc > 1 ? a->argv[1] : NULL;
+	char		*p, *suffix;
+	int		 rc;
+
+	(void)e;
+	if (id != NULL) {
+		suffix = hx_url_escape(id);
+		p = xasprintf("/sessions/%s", suffix);
+		free(suffix);
+		suffix = p;
+	} else
+		suffix = xstrdup("/sessions");
+	p = user_path(name, suffix);
+	free(suffix);
+	if (id != NULL)
+		rc = cli_api(cli, "DELETE", p, NULL, NULL, "end session '%s' "
+		    "of '%s'", id, name);
+	else
+		rc = cli_api(cli, "DELETE", p, NULL, NULL, "end the sessions "
+		    "of '%s'", name);
+	free(p);
+	if (rc == CLI_OK && cli->out == OUT_TABLE) {
+		if (id != NULL)
+			printf("ended session '%s' of '%s'\n", id, name);
+		else
+			printf("ended every session of '%s'\n", name);
+	}
 	return rc;
 }

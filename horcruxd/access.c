@@ -2,8 +2,9 @@
  * access.c - authentication from the identity cache, and the privilege
  * question (see access.h).
  *
- * Lookups are linear scans of the snapshot's sorted arrays: an install has
- * tens of users and keys, and a scan of those costs less than the HMAC
+ * API keys and sessions, which can number thousands, are found by a
+ * binary search of the snapshot's sorted arrays; users, roles and ACL
+ * entries (tens on an install) by a scan, which costs less than the HMAC
  * that precedes it. API key "last used" times are written by the worker
  * at most once a minute per key (http-route.c), never per request.
  */
@@ -91,6 +92,12 @@ access_cache_snapshot(const struct access_cache *c)
 	return c->snap;
 }
 
+struct hx_store_snapshot *
+access_cache_edit(struct access_cache *c)
+{
+	return c->snap;
+}
+
 
 const struct hx_store_user *
 access_cache_user(const struct access_cache *c, const char *name)
@@ -153,17 +160,21 @@ add_grant(struct hx_grant **v, size_t *n, const struct hx_grant *g)
 	(*v)[(*n)++] = *g;
 }
 
-/* The user's grants: roles at their scopes plus the user's ACL entries. */
+/*
+ * The user's grants: roles at their scopes plus the user's ACL entries.
+ * A disabled user has none, unless even_disabled (what they would have
+ * once enabled again).
+ */
 static int
-user_grants(const struct access_cache *c, const char *name,
-    struct identity *id)
+user_grants_of(const struct access_cache *c, const char *name,
+    struct identity *id, int even_disabled)
 {
 	const struct hx_store_snapshot	*s = c->snap;
 	const struct hx_store_user	*u = access_cache_user(c, name);
 	struct hx_grant			 g;
 	size_t				 i;
 
-	if (u == NULL || !u->enabled)
+	if (u == NULL || (!u->enabled && !even_disabled))
 		return -1;
 	for (i = 0; i < u->roles.n; i++) {
 		if (role_grant(c, u->roles.v[i], NULL, 1, &g))
@@ -177,6 +188,13 @@ user_grants(const struct access_cache *c, const char *name,
 			add_grant(&id->grants, &id->ngrants, &g);
 	}
 	return 0;
+}
+
+static int
+user_grants(const struct access_cache *c, const char *name,
+    struct identity *id)
+{
+	return user_grants_of(c, name, id, 0);
 }
 
 static void
@@ -210,6 +228,35 @@ access_user_covers_role(struct access_cache *c, const char *user,
 	return yes;
 }
 
+int
+access_covers_role(const struct access_cache *c, const struct identity *id,
+    const char *role, const char *path)
+{
+	struct hx_grant	g;
+
+	if (!role_grant(c, role, path, 1, &g))
+		return -1;
+	return access_allowed(id, g.privs, g.path);
+}
+
+int
+access_covers_user(const struct access_cache *c, const struct identity *id,
+    const char *user)
+{
+	struct identity	 tmp;
+	size_t		 i;
+	int		 yes = 1;
+
+	memset(&tmp, 0, sizeof tmp);
+	if (user_grants_of(c, user, &tmp, 1) == 0) {
+		for (i = 0; yes && i < tmp.ngrants; i++)
+			yes = access_allowed(id, tmp.grants[i].privs,
+			    tmp.grants[i].path);
+	}
+	access_release(&tmp);
+	return yes;
+}
+
 void
 access_release(struct identity *id)
 {
@@ -224,16 +271,10 @@ key_identity(const struct access_cache *c, const char *keyid,
     const char *hash, struct identity *id)
 {
 	const struct hx_store_snapshot	*s = c->snap;
-	const struct hx_store_key	*k = NULL;
+	const struct hx_store_key	*k = hx_store_snapshot_key(s, keyid);
 	struct hx_grant			 g;
 	size_t				 i;
 
-	for (i = 0; i < s->keys.n; i++) {
-		if (strcmp(s->keys.v[i].keyid, keyid) == 0) {
-			k = &s->keys.v[i];
-			break;
-		}
-	}
 	if (k == NULL || !k->user_enabled ||
 	    (k->expires != 0 && k->expires <= time(NULL)))
 		return -1;
@@ -260,16 +301,10 @@ session_identity(const struct access_cache *c, const char *jti,
     const char *sub, enum access_kind kind, struct identity *id)
 {
 	const struct hx_store_snapshot	*s = c->snap;
-	const struct hx_store_session	*se = NULL;
+	const struct hx_store_session	*se = hx_store_snapshot_session(s,
+					    jti);
 	time_t				 now = time(NULL);
-	size_t				 i;
 
-	for (i = 0; i < s->sessions.n; i++) {
-		if (strcmp(s->sessions.v[i].jti, jti) == 0) {
-			se = &s->sessions.v[i];
-			break;
-		}
-	}
 	if (se == NULL || !se->user_enabled || se->expires <= now ||
 	    se->absolute_expires <= now ||
 	    (sub != NULL && strcmp(se->username, sub) != 0))

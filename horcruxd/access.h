@@ -72,6 +72,12 @@ struct hx_store_snapshot *access_cache_swap(struct access_cache *c,
 void access_cache_retire(struct hx_store_snapshot *old);
 const struct hx_store_snapshot *access_cache_snapshot(
     const struct access_cache *c);
+/*
+ * The snapshot, to change in place (service thread only): keys and
+ * sessions, never users, roles or ACL entries, whose strings live
+ * identities borrow. Re-check live identities after a removal.
+ */
+struct hx_store_snapshot *access_cache_edit(struct access_cache *c);
 /* The user called name in the current snapshot, or NULL. */
 const struct hx_store_user *access_cache_user(const struct access_cache *c,
     const char *name);
@@ -108,5 +114,22 @@ json_t *access_privileges_json(const struct identity *id);
  */
 int access_user_covers_role(struct access_cache *c, const char *user,
     const char *role);
+/*
+ * Proxmox's rule for granting: does id hold every privilege role gives,
+ * at path (NULL: the role's own scope)? With an API key these are the
+ * key's effective rights (key and user), so a narrowed key cannot hand
+ * out more than it may use. 1 yes, 0 no, -1 no such role.
+ */
+int access_covers_role(const struct access_cache *c,
+    const struct identity *id, const char *role, const char *path);
+/*
+ * Does id hold every privilege user holds (each of their roles at its
+ * scope, each ACL entry at its path), even while user is disabled? For
+ * acting on another account's credentials (a password reset, a key for
+ * them): who may become a user must already have the user's rights.
+ * 1 yes (also when there is no such user: nothing to hold), 0 no.
+ */
+int access_covers_user(const struct access_cache *c,
+    const struct identity *id, const char *user);
 
 #endif

@@ -148,6 +148,44 @@ detach_stdio(int ready_fd)
 }
 
 /*
+ * Names made before DESIGN §5's one rule (hx_rbac_name_ok) keep working,
+ * but an operator should rename them: "..", for one, can never be
+ * addressed in a URL. One warning per name, at start-up only.
+ */
+static void
+warn_bad_names(const struct hx_store_snapshot *snap)
+{
+	char	*why;
+	size_t	 i;
+
+	for (i = 0; i < snap->users.n; i++) {
+		why = NULL;
+		if (hx_rbac_name_ok("username", snap->users.v[i].username,
+		    &why) != 0)
+			log_warn("existing user breaks the naming rule (%s); "
+			    "it keeps working, but rename it", why);
+		free(why);
+	}
+	for (i = 0; i < snap->roles.n; i++) {
+		why = NULL;
+		if (hx_rbac_name_ok("role name", snap->roles.v[i].name,
+		    &why) != 0)
+			log_warn("existing role breaks the naming rule (%s); "
+			    "it keeps working, but replace it", why);
+		free(why);
+	}
+	for (i = 0; i < snap->keys.n; i++) {
+		why = NULL;
+		if (snap->keys.v[i].name[0] != '\0' && hx_rbac_name_ok(
+		    "key name", snap->keys.v[i].name, &why) != 0)
+			log_warn("existing API key %s breaks the naming rule "
+			    "(%s); it keeps working", snap->keys.v[i].keyid,
+			    why);
+		free(why);
+	}
+}
+
+/*
  * Open the identity store once on this thread for the first snapshot (the
  * worker opens its own connection), and refuse to face a network while
  * nobody could log in: an open port with only local trust behind it is a
@@ -181,6 +219,7 @@ open_identities(const struct options *o, const unsigned char *key, int wide)
 	}
 	hx_store_close(st);
 	free(path);
+	warn_bad_names(snap);
 	if (!yes && wide) {
 		hx_store_snapshot_free(snap);
 		die(1, "refusing to listen on '%s:%d': no user has a password "

@@ -82,6 +82,7 @@ static int route_ws_plain(struct request *);
 static int route_users(struct request *);
 static int route_user(struct request *);
 static int route_keys(struct request *);
+static int route_sessions(struct request *);
 static int route_roles(struct request *);
 static int route_acl(struct request *);
 static int route_vms(struct request *);
@@ -108,6 +109,12 @@ static const struct route routes[] = {
 	  job_user_delete },
 	{ "POST", "/api/users/:username/password", R_SELF | R_BODY | R_LIMIT,
 	  UM, "/access", NULL, job_user_password },
+	{ "GET", "/api/users/:username/sessions", R_SELF, UM, "/access",
+	  route_sessions, NULL },
+	{ "DELETE", "/api/users/:username/sessions", R_SELF, UM, "/access",
+	  NULL, job_sessions_revoke },
+	{ "DELETE", "/api/users/:username/sessions/:session_id", R_SELF, UM,
+	  "/access", NULL, job_session_revoke },
 	{ "GET", "/api/users/:username/api-keys", R_SELF, UM, "/access",
 	  route_keys, NULL },
 	{ "POST", "/api/users/:username/api-keys", R_SELF | R_BODY, UM,
@@ -385,6 +392,32 @@ route_keys(struct request *r)
 	for (i = 0; i < s->keys.n; i++) {
 		if (strcmp(s->keys.v[i].username, r->params[0]) == 0)
 			json_array_append_new(a, job_key_json(&s->keys.v[i]));
+	}
+	return reply_json(r, 200, a);
+}
+
+/* A user's live login sessions (ids, times, peers; never a token). */
+static int
+route_sessions(struct request *r)
+{
+	const struct hx_store_snapshot	*s =
+	    access_cache_snapshot(r->srv->cache);
+	const struct hx_store_session	*se;
+	const char			*cur = NULL;
+	time_t				 now = time(NULL);
+	json_t				*a;
+	size_t				 i;
+
+	if (access_cache_user(r->srv->cache, r->params[0]) == NULL)
+		return reply_error(r, 404, "NOT_FOUND", "no such user");
+	if (r->id.kind == ACCESS_TOKEN || r->id.kind == ACCESS_COOKIE)
+		cur = r->id.cred;
+	a = json_array();
+	for (i = 0; i < s->sessions.n; i++) {
+		se = &s->sessions.v[i];
+		if (strcmp(se->username, r->params[0]) == 0 &&
+		    se->expires > now && se->absolute_expires > now)
+			json_array_append_new(a, job_session_json(se, cur));
 	}
 	return reply_json(r, 200, a);
 }
@@ -676,36 +709,133 @@ origin_allowed(struct request *r)
 	return http_origin_ok(r->srv, r->wsi);
 }
 
+/* Is the caller a login session of user (whose rights are user's own)? */
+static int
+is_self_session(const struct request *r, const char *user)
+{
+	return (r->id.kind == ACCESS_TOKEN || r->id.kind == ACCESS_COOKIE) &&
+	    user != NULL && strcmp(r->id.name, user) == 0;
+}
+
+/* Answer 403 with msg (freed here); returns 1, "answered". */
+static int
+refuse_grant(struct request *r, char *msg)
+{
+	reply_error(r, 403, "FORBIDDEN", msg);
+	free(msg);
+	return 1;
+}
+
 /*
  * A key narrows its owner's rights: refuse roles whose privileges the
  * owner does not hold at the role's scope (they would do nothing today
- * and would widen the key silently if the owner were promoted). Returns
+ * and would widen the key silently if the owner were promoted). And
+ * nobody hands out rights they lack: unless the caller is the owner's own
+ * login session, the caller (with a key: what that key may do) must hold
+ * every privilege the new key would carry, each role of its subset at the
+ * role's scope, or without a subset everything the owner holds. Returns
  * 1 when it has answered the request.
  */
 static int
 key_roles_refused(struct request *r)
 {
 	json_t		*roles = json_object_get(r->body, "roles"), *e;
-	const char	*name;
+	const char	*name, *owner = r->params[0];
 	char		*msg;
 	size_t		 i;
+	int		 self = is_self_session(r, owner);
 
+	if (roles == NULL || json_is_null(roles)) {
+		if (!self && !access_covers_user(r->srv->cache, &r->id, owner))
+			return refuse_grant(r, xasprintf("a key of '%.64s' "
+			    "would carry rights you do not hold", owner));
+		return 0;
+	}
 	if (!json_is_array(roles))
-		return 0;	/* absent, or the job's validation says why */
+		return 0;	/* the job's validation says why */
 	json_array_foreach(roles, i, e) {
 		/* Unknown names are the job's to refuse ("unknown role"). */
-		if ((name = json_string_value(e)) == NULL ||
-		    access_user_covers_role(r->srv->cache, r->params[0],
-		    name) != 0)
+		if ((name = json_string_value(e)) == NULL)
 			continue;
-		msg = xasprintf("'%.64s' gives rights '%.64s' does not hold: a "
-		    "key can only narrow its owner's rights", name,
-		    r->params[0]);
-		reply_error(r, 422, "VALIDATION_ERROR", msg);
-		free(msg);
-		return 1;
+		if (access_user_covers_role(r->srv->cache, owner, name) == 0) {
+			msg = xasprintf("'%.64s' gives rights '%.64s' does "
+			    "not hold: a key can only narrow its owner's "
+			    "rights", name, owner);
+			reply_error(r, 422, "VALIDATION_ERROR", msg);
+			free(msg);
+			return 1;
+		}
+		if (!self && access_covers_role(r->srv->cache, &r->id, name,
+		    NULL) == 0)
+			return refuse_grant(r, xasprintf("role '%.64s' gives "
+			    "rights you do not hold", name));
 	}
 	return 0;
+}
+
+/*
+ * An ACL entry hands out its role at its path: the caller must hold every
+ * privilege of the role there (Proxmox's rule), to grant it or to take it
+ * away. Unknown roles and bad paths are the job's to refuse. Returns 1
+ * when it has answered the request.
+ */
+static int
+acl_role_refused(struct request *r)
+{
+	const char	*path = json_string_value(json_object_get(r->body,
+			    "path"));
+	const char	*role = json_string_value(json_object_get(r->body,
+			    "role"));
+
+	if (path == NULL || role == NULL || hx_rbac_path_ok(path, NULL) != 0)
+		return 0;
+	if (access_covers_role(r->srv->cache, &r->id, role, path) == 0)
+		return refuse_grant(r, xasprintf("role '%.64s' gives rights "
+		    "you do not hold on '%.255s'", role, path));
+	return 0;
+}
+
+/*
+ * Setting another user's password makes the caller able to become that
+ * user: it needs every right that user holds. Returns 1 when answered.
+ */
+static int
+password_reset_refused(struct request *r)
+{
+	if (is_self_session(r, r->params[0]) ||
+	    access_covers_user(r->srv->cache, &r->id, r->params[0]))
+		return 0;
+	return refuse_grant(r, xasprintf("'%.64s' holds rights you do not "
+	    "hold", r->params[0]));
+}
+
+/*
+ * The roles (built-in and custom) whose privileges id holds at each
+ * role's scope: the ones it may give or take away in a user's roles. The
+ * job checks the change against this list on the worker, where the
+ * user's current roles are read.
+ */
+static void
+grantable_roles(struct server *srv, const struct identity *id,
+    struct hx_store_strv *out)
+{
+	const struct hx_store_snapshot	*s = access_cache_snapshot(srv->cache);
+	const struct hx_role_def	*def;
+	const char			*name;
+	size_t				 i, n;
+
+	n = s->roles.n;
+	for (i = 0; hx_rbac_builtin_at(i) != NULL; i++)
+		n++;
+	out->v = xcalloc(n + 1, sizeof *out->v);
+	out->n = 0;
+	for (i = 0; i < n; i++) {
+		def = hx_rbac_builtin_at(i);
+		name = def != NULL ? def->name : s->roles.v[i -
+		    (n - s->roles.n)].name;
+		if (access_covers_role(srv->cache, id, name, NULL) == 1)
+			out->v[out->n++] = xstrdup(name);
+	}
 }
 
 /* --- dispatch ---------------------------------------------------------------- */
@@ -872,6 +1002,11 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 	hx_strlcpy(j->actor_cred, r->id.cred, sizeof j->actor_cred);
 	j->may_modify_users = access_allowed(&r->id, HX_PRIV_USER_MODIFY,
 	    "/access");
+	j->may_modify_perms = access_allowed(&r->id,
+	    HX_PRIV_PERMISSIONS_MODIFY, "/access");
+	if (rt->job == job_user_add || rt->job == job_user_update)
+		grantable_roles(srv, &r->id, &j->grantable);
+	j->max_keys = srv->opts->max_api_keys_per_user;
 	j->remote = xstrdup(r->remote);
 	j->body = json_incref(r->body);
 	for (i = 0; i < ROUTE_PARAMS; i++)
@@ -1052,7 +1187,10 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 			ret = 0;
 			goto out;
 		}
-		if (rt->job == job_key_create && key_roles_refused(&r)) {
+		if ((rt->job == job_key_create && key_roles_refused(&r)) ||
+		    ((rt->job == job_acl_put || rt->job == job_acl_delete) &&
+		    acl_role_refused(&r)) || (rt->job == job_user_password &&
+		    password_reset_refused(&r))) {
 			ret = 0;
 			goto out;
 		}
@@ -1111,6 +1249,10 @@ http_job_done(struct server *srv, struct job *j)
 		j->snap = NULL;
 		session_refresh_all(srv);
 		access_cache_retire(old);
+	} else if (j->deltas != NULL) {
+		/* One key or session: changed in place, no reload. */
+		if (job_delta_apply(j, access_cache_edit(srv->cache)))
+			session_refresh_all(srv);
 	}
 	/* A failed check keeps its slots; anything else gives them back. */
 	if (j->limit_ms != 0 && !j->login_failed) {

@@ -25,8 +25,6 @@
 
 #define SESSION_LIFETIME	(2 * 3600)	/* sliding */
 #define SESSION_ABSOLUTE	(12 * 3600)	/* from login */
-#define USERNAME_MAX_CHARS	64
-#define KEY_NAME_MAX		64
 #define KEY_DAYS_MAX		3650
 
 static json_t *
@@ -173,39 +171,6 @@ bad:
 	return -1;
 }
 
-/*
- * Usernames: 1 to 64 characters of printable UTF-8 (jansson has already
- * checked the encoding), no '/' (they sit in URL paths) and no control
- * characters. Quotes and SQL metacharacters are fine: nothing is ever
- * interpolated.
- */
-int
-job_username_ok(const char *name, char **why)
-{
-	const unsigned char	*p;
-	size_t			 chars = 0;
-
-	if (*name == '\0') {
-		*why = xstrdup("username must not be empty");
-		return -1;
-	}
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\') {
-			*why = xstrdup("username must not contain control "
-			    "characters, '/' or '\\'");
-			return -1;
-		}
-		if ((*p & 0xc0) != 0x80)
-			chars++;
-	}
-	if (chars > USERNAME_MAX_CHARS) {
-		*why = xasprintf("username is longer than %d characters",
-		    USERNAME_MAX_CHARS);
-		return -1;
-	}
-	return 0;
-}
-
 /* --- PAM ----------------------------------------------------------------- */
 
 struct pam_answer {
@@ -269,6 +234,96 @@ random_hex(size_t nbytes, char **out)
 	*out = hx_hex_encode(buf, nbytes);
 	explicit_bzero(buf, sizeof buf);
 	return 0;
+}
+
+/*
+ * Start a login session of u that ends by abs_exp at the latest: the
+ * reply {token, csrf_token, username, roles, expires_at} with status 200
+ * and the session cookie. Returns 0, or -1 with the error reply set.
+ */
+static int
+start_session(struct job *j, const struct worker_env *env,
+    const struct hx_store_user *u, int64_t now, int64_t abs_exp)
+{
+	struct hx_store_session	 se;
+	char			*jti = NULL, *csrf = NULL, *token = NULL;
+	char			*err = NULL;
+	int64_t			 exp = now + SESSION_LIFETIME;
+	int			 rc, ret = -1;
+
+	memset(&se, 0, sizeof se);
+	if (exp > abs_exp)
+		exp = abs_exp;
+	if (random_hex(16, &jti) != 0 || random_hex(32, &csrf) != 0) {
+		job_error(j, 500, "INTERNAL", "internal error");
+		goto out;
+	}
+	rc = hx_store_session_add(env->store, jti, u->username, exp, abs_exp,
+	    csrf, j->remote, &err);
+	if (rc != HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		goto out;
+	}
+	if (hx_jwt_issue(env->jwt_key, ACCESS_JWT_KEY_LEN, u->username, jti,
+	    now, exp, &token, &err) != 0) {
+		log_error("cannot issue a session token: %s", err);
+		job_error(j, 500, "INTERNAL", "internal error");
+		goto out;
+	}
+	if (hx_store_session_get(env->store, jti, &se, NULL) == HX_STORE_OK)
+		job_delta_session_put(j, &se);
+	else
+		j->changed = 1;	/* cannot happen; reload everything */
+	hx_store_session_release(&se);
+	j->status = 200;
+	json_decref(j->reply);
+	j->reply = json_pack("{s:s,s:s,s:s,s:o,s:o}", "token", token,
+	    "csrf_token", csrf, "username", u->username, "roles",
+	    strv_json(&u->roles), "expires_at", time_or_null(exp));
+	free(j->set_cookie);
+	j->set_cookie = session_cookie(token, exp - now);
+	ret = 0;
+out:
+	free(err);
+	free(jti);
+	free(csrf);
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	return ret;
+}
+
+/*
+ * End every login session of user (their WebSockets close when the new
+ * snapshot reaches the service thread) and audit it with why. Returns how
+ * many there were, or -1 (logged) if the store failed.
+ */
+static int
+revoke_sessions(struct job *j, const struct worker_env *env,
+    const char *user, const char *why)
+{
+	struct hx_store_strv	 jtis = { NULL, 0 };
+	char			*err = NULL, *detail;
+	size_t			 i;
+	int			 n;
+
+	if (hx_store_session_delete_user(env->store, user, &jtis, &err) !=
+	    HX_STORE_OK) {
+		log_error("cannot end the sessions of a user: %s", err);
+		free(err);
+		return -1;
+	}
+	n = (int)jtis.n;
+	for (i = 0; i < jtis.n; i++)
+		job_delta_session_drop(j, jtis.v[i]);
+	hx_store_strv_release(&jtis);
+	if (n > 0) {
+		detail = xasprintf("%s: %d session%s", why, n, n == 1 ? "" :
+		    "s");
+		audit(env, j, j->actor, "session.revoke", user, detail);
+		free(detail);
+	}
+	return n;
 }
 
 /*
@@ -341,9 +396,8 @@ job_login_finish(struct job *j, const struct worker_env *env)
 {
 	struct hx_store_user	 u;
 	const char		*name;
-	char			*err = NULL, *jti = NULL, *csrf = NULL;
-	char			*token = NULL, *why = NULL;
-	int64_t			 now, exp;
+	char			*err = NULL;
+	int64_t			 now;
 	int			 rc = HX_STORE_NOT_FOUND;
 
 	memset(&u, 0, sizeof u);
@@ -370,45 +424,19 @@ job_login_finish(struct job *j, const struct worker_env *env)
 	}
 
 	now = time(NULL);
-	exp = now + SESSION_LIFETIME;
 	/* Logins are rare and already slow: sweep dead sessions here. */
 	if (hx_store_session_purge(env->store, now, NULL, &err) !=
 	    HX_STORE_OK) {
 		log_warn("cannot purge expired sessions: %s", err);
 		free(err);
 		err = NULL;
-	}
-	if (random_hex(16, &jti) != 0 || random_hex(32, &csrf) != 0) {
-		job_error(j, 500, "INTERNAL", "internal error");
+	} else
+		job_delta_session_purge(j, now);
+	if (start_session(j, env, &u, now, now + SESSION_ABSOLUTE) != 0)
 		goto out;
-	}
-	rc = hx_store_session_add(env->store, jti, name, exp,
-	    now + SESSION_ABSOLUTE, csrf, j->remote, &err);
-	if (rc != HX_STORE_OK) {
-		job_store_error(j, rc, err);
-		goto out;
-	}
-	if (hx_jwt_issue(env->jwt_key, ACCESS_JWT_KEY_LEN, name, jti, now, exp,
-	    &token, &why) != 0) {
-		log_error("cannot issue a session token: %s", why);
-		job_error(j, 500, "INTERNAL", "internal error");
-		goto out;
-	}
 	audit(env, j, name, "login", name, u.realm);
-	j->changed = 1;
-	j->status = 200;
-	j->reply = json_pack("{s:s,s:s,s:s,s:o,s:o}", "token", token,
-	    "csrf_token", csrf, "username", name, "roles", strv_json(&u.roles),
-	    "expires_at", time_or_null(exp));
-	j->set_cookie = session_cookie(token, SESSION_LIFETIME);
 out:
 	free(err);
-	free(why);
-	free(jti);
-	free(csrf);
-	if (token != NULL)
-		explicit_bzero(token, strlen(token));
-	free(token);
 	hx_store_user_release(&u);
 }
 
@@ -447,11 +475,13 @@ job_renew(struct job *j, const struct worker_env *env)
 		job_error(j, 500, "INTERNAL", "internal error");
 		goto out;
 	}
-	j->changed = 1;
 	j->reply = json_pack("{s:s,s:s,s:s,s:o}", "token", token,
 	    "csrf_token", s.csrf_token, "username", s.username, "expires_at",
 	    time_or_null(exp));
 	j->set_cookie = session_cookie(token, exp - now);
+	s.expires = exp;
+	s.last_seen = now;
+	job_delta_session_put(j, &s);
 out:
 	free(err);
 	free(token);
@@ -477,7 +507,7 @@ job_logout(struct job *j, const struct worker_env *env)
 	}
 	free(err);
 	audit(env, j, j->actor, "logout", j->actor, NULL);
-	j->changed = 1;
+	job_delta_session_drop(j, j->actor_cred);
 	j->status = 204;
 	j->set_cookie = session_cookie("", 0);
 }
@@ -534,6 +564,65 @@ email_ok(const char *e)
 			return 0;
 	return 1;
 }
+
+static int
+strv_contains(char *const *v, const char *s)
+{
+	for (; v != NULL && *v != NULL; v++) {
+		if (strcmp(*v, s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Proxmox's rule for a user's roles: adding or taking one away needs
+ * PermissionsModify on /access, and the role's privileges held by the
+ * caller at its scope (j->grantable, worked out by the service thread),
+ * so nobody hands out rights they lack or strips them from a stronger
+ * user. Roles that exist nowhere are left for the store to refuse.
+ * Returns 0, or -1 with the 403 reply set.
+ */
+static int
+role_change_ok(struct job *j, const struct worker_env *env,
+    char *const *before, char *const *after)
+{
+	struct hx_store_role	 role;
+	char *const		*lists[2] = { after, before };
+	char *const		*other[2] = { before, after };
+	const char		*name;
+	char			*msg;
+	size_t			 k, i;
+	int			 known;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; lists[k] != NULL && lists[k][i] != NULL; i++) {
+			name = lists[k][i];
+			if (strv_contains(other[k], name))
+				continue;	/* kept, not changed */
+			memset(&role, 0, sizeof role);
+			known = hx_rbac_builtin(name) != NULL ||
+			    hx_store_role_get(env->store, name, &role,
+			    NULL) == HX_STORE_OK;
+			hx_store_role_release(&role);
+			if (!known)
+				continue;
+			if (!j->may_modify_perms)
+				msg = xasprintf("changing roles needs "
+				    "PermissionsModify on /access");
+			else if (!strv_contains(j->grantable.v, name))
+				msg = xasprintf("role '%.64s' gives rights you "
+				    "do not hold", name);
+			else
+				continue;
+			job_error(j, 403, "FORBIDDEN", msg);
+			free(msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void
 job_user_add(struct job *j, const struct worker_env *env)
 {
@@ -549,10 +638,12 @@ job_user_add(struct job *j, const struct worker_env *env)
 	    get_str(j, "realm", 0, &realm) != 0 ||
 	    get_strv(j, "roles", &roles) != 0)
 		return;
-	if (job_username_ok(name, &err) != 0) {
+	if (hx_rbac_name_ok("username", name, &err) != 0) {
 		job_error(j, 422, "VALIDATION_ERROR", err);
 		goto out;
 	}
+	if (role_change_ok(j, env, NULL, roles) != 0)
+		goto out;
 	if (realm == NULL)
 		realm = "local";
 	if (strcmp(realm, "local") != 0 && strcmp(realm, "pam") != 0) {
@@ -609,6 +700,7 @@ job_user_update(struct job *j, const struct worker_env *env)
 	static const char *const fields[] = { "email", "enabled", "roles",
 	    NULL };
 	struct hx_store_user_change	 ch = { NULL, -1, NULL };
+	struct hx_store_user		 cur;
 	const char			*email;
 	char				**roles = NULL, *err = NULL;
 	json_t				*en;
@@ -636,6 +728,18 @@ job_user_update(struct job *j, const struct worker_env *env)
 		}
 		ch.enabled = json_is_true(en);
 	}
+	if (roles != NULL) {
+		memset(&cur, 0, sizeof cur);
+		if ((rc = hx_store_user_get(env->store, j->param[0], &cur,
+		    &err)) != HX_STORE_OK) {
+			job_store_error(j, rc, err);
+			goto out;
+		}
+		rc = role_change_ok(j, env, cur.roles.v, roles);
+		hx_store_user_release(&cur);
+		if (rc != 0)
+			goto out;
+	}
 	ch.roles = (const char *const *)roles;
 	if ((rc = hx_store_user_update(env->store, j->param[0], &ch, &err)) !=
 	    HX_STORE_OK) {
@@ -644,6 +748,9 @@ job_user_update(struct job *j, const struct worker_env *env)
 	}
 	audit(env, j, j->actor, "user.modify", j->param[0], NULL);
 	j->changed = 1;
+	/* Disabled ends every session: enabling again revives none. */
+	if (ch.enabled == 0)
+		revoke_sessions(j, env, j->param[0], "disabled");
 	reply_user(j, env, j->param[0], 200);
 out:
 	free(roles);
@@ -673,14 +780,21 @@ job_user_password(struct job *j, const struct worker_env *env)
 	static const char *const fields[] = { "password", "old_password",
 	    NULL };
 	struct hx_store_user	 u;
+	struct hx_store_session	 self;
 	const char		*pw, *old;
 	char			*phc = NULL, *err = NULL;
 	int			 rc;
 
 	memset(&u, 0, sizeof u);
+	memset(&self, 0, sizeof self);
 	if (only_fields(j, fields) != 0 || get_password(j, "password",
 	    &pw) != 0 || get_str(j, "old_password", 0, &old) != 0)
 		return;
+	if ((j->actor_kind == ACCESS_TOKEN || j->actor_kind ==
+	    ACCESS_COOKIE) && strcmp(j->actor, j->param[0]) == 0 &&
+	    hx_store_session_get(env->store, j->actor_cred, &self,
+	    NULL) != HX_STORE_OK)
+		hx_store_session_release(&self);
 	if ((rc = hx_store_user_get(env->store, j->param[0], &u, &err)) !=
 	    HX_STORE_OK) {
 		job_store_error(j, rc, err);
@@ -712,12 +826,100 @@ job_user_password(struct job *j, const struct worker_env *env)
 		goto out;
 	}
 	audit(env, j, j->actor, "password.change", j->param[0], NULL);
-	j->changed = 1;
 	j->status = 204;
+	/*
+	 * Whoever knew the old password may hold a session: end them all.
+	 * A session changing its own password gets a fresh one in the reply,
+	 * with the old one's absolute end, so the change does not log it out.
+	 */
+	revoke_sessions(j, env, j->param[0], "password changed");
+	if (self.jti != NULL)
+		start_session(j, env, &u, time(NULL), self.absolute_expires);
 out:
 	free(phc);
 	free(err);
 	hx_store_user_release(&u);
+	hx_store_session_release(&self);
+}
+
+/* --- sessions of a user ------------------------------------------------- */
+
+json_t *
+job_session_json(const struct hx_store_session *se, const char *current_jti)
+{
+	char	id[HX_SESSION_ID_LEN + 1];
+
+	hx_session_public_id(se->jti, id);
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b}", "id", id,
+	    "user", se->username, "created_at", time_or_null(se->created),
+	    "expires_at", time_or_null(se->expires), "absolute_expires_at",
+	    time_or_null(se->absolute_expires), "last_renewed_at",
+	    se->last_seen > se->created ? time_or_null(se->last_seen) :
+	    json_null(), "remote", se->remote != NULL ?
+	    json_string(se->remote) : json_null(), "current",
+	    current_jti != NULL && strcmp(se->jti, current_jti) == 0);
+}
+
+void
+job_sessions_revoke(struct job *j, const struct worker_env *env)
+{
+	struct hx_store_user	 u;
+	char			*err = NULL;
+	int			 rc;
+
+	memset(&u, 0, sizeof u);
+	if ((rc = hx_store_user_get(env->store, j->param[0], &u, &err)) !=
+	    HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		free(err);
+		return;
+	}
+	hx_store_user_release(&u);
+	if (revoke_sessions(j, env, j->param[0], "signed out everywhere") <
+	    0) {
+		job_error(j, 500, "INTERNAL", "internal error");
+		return;
+	}
+	j->status = 204;
+}
+
+void
+job_session_revoke(struct job *j, const struct worker_env *env)
+{
+	struct hx_store_session_list	 l;
+	char				 id[HX_SESSION_ID_LEN + 1], *err = NULL;
+	char				*detail;
+	size_t				 i;
+	int				 rc;
+
+	if ((rc = hx_store_session_list(env->store, j->param[0], &l,
+	    &err)) != HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		free(err);
+		return;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (hx_session_public_id(l.v[i].jti, id) == 0 &&
+		    strcmp(id, j->param[1]) == 0)
+			break;
+	}
+	if (i == l.n) {
+		job_error(j, 404, "NOT_FOUND", "no such session");
+		goto out;
+	}
+	if ((rc = hx_store_session_delete(env->store, l.v[i].jti, &err)) !=
+	    HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		goto out;
+	}
+	detail = xasprintf("session %s", id);
+	audit(env, j, j->actor, "session.revoke", j->param[0], detail);
+	free(detail);
+	job_delta_session_drop(j, l.v[i].jti);
+	j->status = 204;
+out:
+	free(err);
+	hx_store_session_list_release(&l);
 }
 
 /* --- API keys ------------------------------------------------------------ */
@@ -730,6 +932,7 @@ job_key_create(struct job *j, const struct worker_env *env)
 	struct hx_store_key	 k;
 	const char		*name;
 	char			**roles = NULL, *token = NULL, *err = NULL;
+	int64_t			 n;
 	char			 keyid[HX_APIKEY_ID_LEN + 1];
 	char			 hash[HX_APIKEY_HASH_LEN + 1];
 	json_t			*days;
@@ -740,9 +943,8 @@ job_key_create(struct job *j, const struct worker_env *env)
 	if (only_fields(j, fields) != 0 || get_str(j, "name", 1, &name) != 0 ||
 	    get_strv(j, "roles", &roles) != 0)
 		return;
-	if (*name == '\0' || strlen(name) > KEY_NAME_MAX) {
-		job_error(j, 422, "VALIDATION_ERROR", "'name' must be 1 to 64 "
-		    "bytes");
+	if (hx_rbac_name_ok("key name", name, &err) != 0) {
+		job_error(j, 422, "VALIDATION_ERROR", err);
 		goto out;
 	}
 	if ((days = json_object_get(j->body, "expires_in_days")) != NULL &&
@@ -755,6 +957,24 @@ job_key_create(struct job *j, const struct worker_env *env)
 			goto out;
 		}
 		expires = time(NULL) + json_integer_value(days) * 86400;
+	}
+	/*
+	 * A cap, so one account cannot grow the identity snapshot every
+	 * request is checked against without bound. This worker is the only
+	 * writer: the count cannot change before the insert.
+	 */
+	if ((rc = hx_store_key_count(env->store, j->param[0], &n, &err)) !=
+	    HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		goto out;
+	}
+	if (j->max_keys > 0 && n >= j->max_keys) {
+		free(err);
+		err = xasprintf("'%.64s' already has %lld API keys, the most "
+		    "allowed (max_api_keys_per_user); revoke one first",
+		    j->param[0], (long long)n);
+		job_error(j, 409, "CONFLICT", err);
+		goto out;
 	}
 	if (hx_apikey_new(&token, keyid, hash, &err) != 0) {
 		log_error("cannot make an API key: %s", err);
@@ -770,12 +990,12 @@ job_key_create(struct job *j, const struct worker_env *env)
 		goto out;
 	}
 	audit(env, j, j->actor, "apikey.create", j->param[0], keyid);
-	j->changed = 1;
 	j->status = 201;
 	j->reply = job_key_json(&k);
 	json_object_set_new(j->reply, "token", json_string(token));
 	json_object_set_new(j->reply, "warning", json_string("store this key "
 	    "now: it cannot be shown again"));
+	job_delta_key_put(j, &k);
 out:
 	if (token != NULL)
 		explicit_bzero(token, strlen(token));
@@ -798,18 +1018,22 @@ job_key_delete(struct job *j, const struct worker_env *env)
 		return;
 	}
 	audit(env, j, j->actor, "apikey.revoke", j->param[0], j->param[1]);
-	j->changed = 1;
+	job_delta_key_drop(j, j->param[1]);
 	j->status = 204;
 }
 
 void
 job_key_touch(struct job *j, const struct worker_env *env)
 {
-	char	*err = NULL;
+	struct hx_store_key	 k;
+	char			*err = NULL;
 
+	memset(&k, 0, sizeof k);
 	if (hx_store_key_touch(env->store, j->actor_cred, time(NULL), &err) ==
-	    HX_STORE_OK)
-		j->changed = 1;
+	    HX_STORE_OK && hx_store_key_get(env->store, j->actor_cred, &k,
+	    &err) == HX_STORE_OK)
+		job_delta_key_put(j, &k);
+	hx_store_key_release(&k);
 	free(err);
 }
 

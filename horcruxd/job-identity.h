@@ -20,6 +20,9 @@ void job_user_add(struct job *, const struct worker_env *);
 void job_user_update(struct job *, const struct worker_env *);
 void job_user_delete(struct job *, const struct worker_env *);
 void job_user_password(struct job *, const struct worker_env *);
+/* DELETE /api/users/:username/sessions[/:id]: end all, or one by id. */
+void job_sessions_revoke(struct job *, const struct worker_env *);
+void job_session_revoke(struct job *, const struct worker_env *);
 void job_key_create(struct job *, const struct worker_env *);
 void job_key_delete(struct job *, const struct worker_env *);
 /* Record that the key actor_cred was used now (no reply). */
@@ -39,10 +42,14 @@ void job_audit_purge(const struct worker_env *, void *arg);
 json_t *job_user_json(const struct hx_store_user *u);
 /* An API key as the API shows it (never the secret or its hash). */
 json_t *job_key_json(const struct hx_store_key *k);
+/*
+ * A login session as the API shows it: its public id (never the jti or
+ * a token), times, peer, and whether it is current_jti (may be NULL).
+ */
+json_t *job_session_json(const struct hx_store_session *se,
+    const char *current_jti);
 /* A role: name, privilege names, builtin, scope. */
 json_t *job_role_json(const char *name, hx_privs privs, int builtin,
     const char *scope);
-/* Check a username's shape; -1 with *why (caller frees). */
-int job_username_ok(const char *name, char **why);
 
 #endif

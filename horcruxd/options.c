@@ -160,6 +160,8 @@ const struct hx_opt options_table[] = {
 	  "error, warning, info or debug", 0, NULL },
 	{ "pam_service", 0, HX_OPT_STRING, "horcrux", 0, 0, NULL, "NAME",
 	  "PAM service for the pam realm", 0, check_word },
+	{ "max_api_keys_per_user", 0, HX_OPT_INT, "100", 1, 100000, NULL, "N",
+	  "most API keys one user may hold", 0, NULL },
 	{ "allowed_hosts", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "HOST",
 	  "extra Host header name to accept (repeatable)", 0, check_word },
 	{ "allowed_origins", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "ORIGIN",
@@ -258,6 +260,8 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	    "max_connections_per_address");
 	o->request_timeout = (int)hx_config_int(cfg, "request_timeout");
 	o->pam_service = hx_config_str(cfg, "pam_service");
+	o->max_api_keys_per_user = (int)hx_config_int(cfg,
+	    "max_api_keys_per_user");
 	v = hx_config_get(cfg, "allowed_hosts");
 	o->allowed_hosts = (const char *const *)v->list;
 	o->nallowed_hosts = v->nlist;

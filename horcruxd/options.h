@@ -48,6 +48,7 @@ struct options {
 	int		  max_connections_per_address;
 	int		  request_timeout;	/* seconds */
 	const char	 *pam_service;
+	int		  max_api_keys_per_user;
 	const char *const *allowed_hosts;
 	size_t		  nallowed_hosts;
 	const char *const *allowed_origins;

@@ -48,11 +48,106 @@ job_new(job_fn run)
 	return j;
 }
 
+static void
+delta_free_all(struct job *j)
+{
+	struct job_delta	*d, *next;
+
+	for (d = j->deltas; d != NULL; d = next) {
+		next = d->next;
+		hx_store_key_release(&d->key);
+		hx_store_session_release(&d->session);
+		free(d->id);
+		free(d);
+	}
+	j->deltas = NULL;
+}
+
+static struct job_delta *
+delta_add(struct job *j, enum job_delta_op op)
+{
+	struct job_delta	*d = xcalloc(1, sizeof *d), **tail;
+
+	d->op = op;
+	for (tail = &j->deltas; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = d;
+	return d;
+}
+
+void
+job_delta_key_put(struct job *j, struct hx_store_key *k)
+{
+	struct job_delta	*d = delta_add(j, JOB_DELTA_KEY_PUT);
+
+	d->key = *k;
+	memset(k, 0, sizeof *k);
+}
+
+void
+job_delta_key_drop(struct job *j, const char *keyid)
+{
+	delta_add(j, JOB_DELTA_KEY_DROP)->id = xstrdup(keyid);
+}
+
+void
+job_delta_session_put(struct job *j, struct hx_store_session *se)
+{
+	struct job_delta	*d = delta_add(j, JOB_DELTA_SESSION_PUT);
+
+	d->session = *se;
+	memset(se, 0, sizeof *se);
+}
+
+void
+job_delta_session_drop(struct job *j, const char *jti)
+{
+	delta_add(j, JOB_DELTA_SESSION_DROP)->id = xstrdup(jti);
+}
+
+void
+job_delta_session_purge(struct job *j, int64_t now)
+{
+	delta_add(j, JOB_DELTA_SESSION_PURGE)->now = now;
+}
+
+int
+job_delta_apply(struct job *j, struct hx_store_snapshot *snap)
+{
+	struct job_delta	*d;
+	int			 removed = 0;
+
+	for (d = j->deltas; d != NULL; d = d->next) {
+		switch (d->op) {
+		case JOB_DELTA_KEY_PUT:
+			hx_store_snapshot_key_put(snap, &d->key);
+			break;
+		case JOB_DELTA_KEY_DROP:
+			removed |= hx_store_snapshot_key_drop(snap, d->id) == 0;
+			break;
+		case JOB_DELTA_SESSION_PUT:
+			hx_store_snapshot_session_put(snap, &d->session);
+			break;
+		case JOB_DELTA_SESSION_DROP:
+			removed |= hx_store_snapshot_session_drop(snap,
+			    d->id) == 0;
+			break;
+		case JOB_DELTA_SESSION_PURGE:
+			removed |= hx_store_snapshot_session_purge(snap,
+			    d->now) > 0;
+			break;
+		}
+	}
+	delta_free_all(j);
+	return removed;
+}
+
 void
 job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
+	delta_free_all(j);
 	free(j->remote);
 	json_decref(j->body);
 	free(j->param[0]);
@@ -65,6 +160,7 @@ job_free(struct job *j)
 	if (j->login_hash != NULL)
 		explicit_bzero(j->login_hash, strlen(j->login_hash));
 	free(j->login_hash);
+	hx_store_strv_release(&j->grantable);
 	free(j);
 }
 
@@ -215,6 +311,8 @@ worker_main(void *arg)
 			j->run(j, &env);
 		}
 		if (j->changed && store != NULL && j->then == NULL) {
+			/* The new snapshot holds every change: no deltas. */
+			delta_free_all(j);
 			if (hx_store_snapshot(store, &j->snap, &err) !=
 			    HX_STORE_OK) {
 				log_error("cannot reload identities: %s", err);

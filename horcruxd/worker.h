@@ -5,16 +5,20 @@
  * The service thread authenticates and authorizes a request, fills a job
  * (what to do, who asks, the parsed body) and submits it; the worker runs
  * it against its own store connection, fills the reply, loads a fresh
- * identity snapshot if anything changed, and posts the job back through
- * the mailbox. Jobs run one at a time, in order, so two changes can never
- * interleave.
+ * identity snapshot if users, roles or ACL changed (a change to one key
+ * or session travels as a delta instead), and posts the job back through
+ * the mailbox. Jobs run one at a time, in order, and come back in that
+ * order, so two changes can never interleave and deltas always apply to
+ * the snapshot they follow.
  *
  * A pool is the same queue served by several threads, each with its own
  * read connection to the store, and a bound on the jobs it holds: the
  * login pool runs the password checks (Argon2, PAM) so that a flood of
  * logins never stands between an administrator and the identity worker.
  * A pool job that sets `then` is handed on to the pool's next worker
- * (the identity worker, for the short write) instead of the mailbox.
+ * (the identity worker, for the short write) instead of the mailbox; a
+ * pool thread itself never writes, so it never makes a delta or a
+ * snapshot, and the identity worker's order is the only one that counts.
  */
 #ifndef HORCRUXD_WORKER_H
 #define HORCRUXD_WORKER_H
@@ -41,6 +45,29 @@ struct worker_env {
 
 typedef void (*job_fn)(struct job *, const struct worker_env *);
 
+/*
+ * One change to apply to the service thread's snapshot in place (see
+ * hx_store_snapshot_key_put and friends), for jobs that change one key or
+ * session: cheaper than a whole new snapshot, whose load grows with every
+ * key and session there is.
+ */
+enum job_delta_op {
+	JOB_DELTA_KEY_PUT,
+	JOB_DELTA_KEY_DROP,
+	JOB_DELTA_SESSION_PUT,
+	JOB_DELTA_SESSION_DROP,
+	JOB_DELTA_SESSION_PURGE
+};
+
+struct job_delta {
+	enum job_delta_op	 op;
+	struct hx_store_key	 key;		/* KEY_PUT */
+	struct hx_store_session	 session;	/* SESSION_PUT */
+	char			*id;		/* keyid or jti for _DROP */
+	int64_t			 now;		/* SESSION_PURGE */
+	struct job_delta	*next;
+};
+
 struct job {
 	/* Filled by the service thread. */
 	job_fn			 run;
@@ -49,6 +76,9 @@ struct job {
 	enum access_kind	 actor_kind;
 	char			 actor_cred[72];	/* key id or jti */
 	int			 may_modify_users;	/* UserModify on /access */
+	int			 may_modify_perms;	/* PermissionsModify there */
+	struct hx_store_strv	 grantable;	/* roles the actor may grant */
+	int			 max_keys;	/* max_api_keys_per_user */
 	char			*remote;	/* peer address, or NULL */
 	json_t			*body;		/* parsed request body, or NULL */
 	char			*param[2];	/* route parameters */
@@ -57,7 +87,8 @@ struct job {
 	int			 status;
 	json_t			*reply;
 	char			*set_cookie;	/* a Set-Cookie value, or NULL */
-	int			 changed;	/* identity data changed */
+	int			 changed;	/* users, roles or ACL changed */
+	struct job_delta	*deltas;	/* else: keys and sessions, in order */
 	struct hx_store_snapshot *snap;		/* fresh snapshot when changed */
 	job_fn			 then;		/* pool: run this next on the
 						   next worker, if set */
@@ -106,6 +137,23 @@ void worker_stop(struct worker *w);
 /* A new job that will call run. */
 struct job *job_new(job_fn run);
 void job_free(struct job *j);
+/*
+ * Record one key or session change for the service thread's snapshot, in
+ * the order made (a _put takes over the record's strings and empties it).
+ * A job that also sets changed gets a whole new snapshot instead.
+ */
+void job_delta_key_put(struct job *j, struct hx_store_key *k);
+void job_delta_key_drop(struct job *j, const char *keyid);
+void job_delta_session_put(struct job *j, struct hx_store_session *se);
+void job_delta_session_drop(struct job *j, const char *jti);
+void job_delta_session_purge(struct job *j, int64_t now);
+/*
+ * Apply j's deltas to snap (the service thread's, on that thread).
+ * Returns 1 if something was removed (live sessions must be re-checked),
+ * else 0.
+ */
+int job_delta_apply(struct job *j, struct hx_store_snapshot *snap);
+
 /* Set the reply to {"error": code, "message": message} with status. */
 void job_error(struct job *j, int status, const char *code,
     const char *message);

@@ -316,6 +316,23 @@ apikey_hash(const char *secret, char hash_hex[HX_APIKEY_HASH_LEN + 1])
 }
 
 int
+hx_session_public_id(const char *jti, char out[HX_SESSION_ID_LEN + 1])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	char		*hex;
+
+	out[0] = '\0';
+	if (EVP_Digest(jti, strlen(jti), md, &mdlen, EVP_sha256(), NULL) !=
+	    1 || mdlen < HX_SESSION_ID_LEN / 2)
+		return -1;
+	hex = hx_hex_encode(md, HX_SESSION_ID_LEN / 2);
+	memcpy(out, hex, HX_SESSION_ID_LEN + 1);
+	free(hex);
+	return 0;
+}
+
+int
 hx_apikey_new(char **token, char keyid[HX_APIKEY_ID_LEN + 1],
     char hash_hex[HX_APIKEY_HASH_LEN + 1], char **err)
 {

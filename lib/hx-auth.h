@@ -120,6 +120,16 @@ int hx_apikey_parse(const char *token, char keyid[HX_APIKEY_ID_LEN + 1],
 int hx_apikey_matches(const char *hash_hex_computed,
     const char *hash_hex_stored);
 
+#define HX_SESSION_ID_LEN	16	/* lowercase hex */
+
+/*
+ * The public id of a login session: 16 hex characters of SHA-256 over its
+ * jti. Listings and DELETE /api/users/:username/sessions/:id use it, so
+ * the jti, which a forged token would also need, is never shown. Returns
+ * 0, or -1 (out set to "") if hashing fails.
+ */
+int hx_session_public_id(const char *jti, char out[HX_SESSION_ID_LEN + 1]);
+
 /* The claims of a verified session token. */
 struct hx_jwt_claims {
 	char	*sub;	/* user, e.g. "alice@local" */

@@ -162,32 +162,43 @@ hx_rbac_builtin_at(size_t i)
 }
 
 int
-hx_rbac_role_name_ok(const char *name, char **err)
+hx_rbac_name_ok(const char *what, const char *name, char **err)
 {
 	size_t	i, len;
 	char	c;
 
 	if (name == NULL || *name == '\0')
-		return fail(err, "invalid role name: empty");
+		return fail(err, "invalid %s: empty", what);
 	len = strlen(name);
-	if (len > HX_RBAC_ROLE_NAME_MAX) {
-		return fail_subject(err, "role name", name,
-		    "longer than 64 bytes");
-	}
+	if (len > HX_RBAC_NAME_MAX)
+		return fail_subject(err, what, name, "longer than 64 characters");
 	for (i = 0; i < len; i++) {
 		c = name[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')
 			continue;
-		return fail_subject(err, "role name", name,
-		    "only letters, digits, '_', '.' and '-' are allowed");
+		return fail_subject(err, what, name, "only letters, digits, "
+		    "'_', '.' and '-' are allowed");
 	}
-	/* They would be taken as path steps in /api/roles/{name}. */
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-		return fail_subject(err, "role name", name,
-		    "'.' and '..' are reserved");
-	}
+	/*
+	 * "." and ".." are folded away by lws before routing, so such a name
+	 * could never be addressed in a URL; a leading '-' reads as an
+	 * option on a command line.
+	 */
+	if (name[0] == '.' || name[0] == '-')
+		return fail_subject(err, what, name, "must not start with "
+		    "'.' or '-'");
+	/* root@local is local trust; nothing else may look like it. */
+	if (strcasecmp(name, "root") == 0)
+		return fail_subject(err, what, name, "'root' is reserved for "
+		    "local trust");
 	return 0;
+}
+
+int
+hx_rbac_role_name_ok(const char *name, char **err)
+{
+	return hx_rbac_name_ok("role name", name, err);
 }
 
 int

@@ -23,7 +23,8 @@
 
 #include "hx-priv.h"
 
-#define HX_RBAC_ROLE_NAME_MAX	64	/* bytes */
+#define HX_RBAC_NAME_MAX	64	/* bytes (ASCII only) */
+#define HX_RBAC_ROLE_NAME_MAX	HX_RBAC_NAME_MAX
 #define HX_RBAC_SEGMENT_MAX	255	/* bytes in one path segment */
 
 /*
@@ -67,10 +68,15 @@ const struct hx_role_def *hx_rbac_builtin(const char *name);
 const struct hx_role_def *hx_rbac_builtin_at(size_t i);
 
 /*
- * Check a role name's syntax: 1 to 64 bytes of [A-Za-z0-9_.-], not "."
- * or "..". Returns 0, or -1 with *err set to a message the caller frees
- * (err may be NULL; on success *err is left alone).
+ * The one rule for names (usernames, role names, API key names; DESIGN
+ * §5): 1 to 64 of [A-Za-z0-9_.-], not starting with '.' or '-' (so never
+ * "." or "..", which cannot be addressed in a URL), and not "root" in any
+ * case (reserved for local trust). what names the field in the message
+ * ("username"). Returns 0, or -1 with *err set to a message the caller
+ * frees (err may be NULL; on success *err is left alone).
  */
+int hx_rbac_name_ok(const char *what, const char *name, char **err);
+/* hx_rbac_name_ok for a role name. */
 int hx_rbac_role_name_ok(const char *name, char **err);
 /*
  * As hx_rbac_role_name_ok, and also refuse a name equal to a built-in

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,7 @@ enum stmt_id {
 	S_KEY_GET,
 	S_KEY_LIST_USER,
 	S_KEY_LIST_ALL,
+	S_KEY_COUNT_USER,
 	S_KEY_DELETE,
 	S_KEY_TOUCH,
 
@@ -185,6 +187,7 @@ enum stmt_id {
 	S_SESSION_INSERT,
 	S_SESSION_GET,
 	S_SESSION_LIST_ALL,
+	S_SESSION_LIST_USER,
 	S_SESSION_EXTEND,
 	S_SESSION_DELETE,
 	S_SESSION_DELETE_USER,
@@ -256,6 +259,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_KEY_LIST_USER] = "SELECT " KEY_COLS KEY_FROM
 	    " WHERE k.user_id = ?1 ORDER BY k.keyid",
 	[S_KEY_LIST_ALL] = "SELECT " KEY_COLS KEY_FROM " ORDER BY k.keyid",
+	[S_KEY_COUNT_USER] = "SELECT count(*) FROM api_keys WHERE user_id = ?1",
 	[S_KEY_DELETE] = "DELETE FROM api_keys WHERE keyid = ?1"
 	    " AND (?2 IS NULL OR user_id = ?2)",
 	[S_KEY_TOUCH] = "UPDATE api_keys SET last_used = ?2 WHERE keyid = ?1",
@@ -269,6 +273,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " WHERE s.jti = ?1",
 	[S_SESSION_LIST_ALL] = "SELECT " SESSION_COLS SESSION_FROM
 	    " ORDER BY s.jti",
+	[S_SESSION_LIST_USER] = "SELECT " SESSION_COLS SESSION_FROM
+	    " WHERE s.user_id = ?1 ORDER BY s.jti",
 	[S_SESSION_EXTEND] = "UPDATE sessions SET expires = ?2, last_seen = ?3"
 	    " WHERE jti = ?1",
 	[S_SESSION_DELETE] = "DELETE FROM sessions WHERE jti = ?1",
@@ -1760,6 +1766,22 @@ hx_store_key_list(struct hx_store *st, const char *username,
 	return rc;
 }
 
+int
+hx_store_key_count(struct hx_store *st, const char *username, int64_t *n,
+    char **err)
+{
+	sqlite3_stmt	*s = st->stmt[S_KEY_COUNT_USER];
+	int64_t		 uid;
+	int		 rc;
+
+	*n = 0;
+	if ((rc = user_need(st, username, &uid, NULL, err)) != HX_STORE_OK)
+		return rc;
+	if (bi(s, 1, uid) != SQLITE_OK)
+		return bind_fail(st, s, err);
+	return query_int(st, s, n, err);
+}
+
 void
 hx_store_key_list_release(struct hx_store_key_list *l)
 {
@@ -1923,6 +1945,28 @@ hx_store_session_get(struct hx_store *st, const char *jti,
 	*out = l.v[0];
 	free(l.v);
 	return HX_STORE_OK;
+}
+
+int
+hx_store_session_list(struct hx_store *st, const char *username,
+    struct hx_store_session_list *out, char **err)
+{
+	sqlite3_stmt	*s = st->stmt[S_SESSION_LIST_USER];
+	int64_t		 uid;
+	int		 rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = tx_begin(st, 0, err)) != HX_STORE_OK)
+		return rc;
+	if ((rc = user_need(st, username, &uid, NULL, err)) == HX_STORE_OK) {
+		if (bi(s, 1, uid) != SQLITE_OK)
+			rc = bind_fail(st, s, err);
+		else
+			rc = load_sessions(st, s, out, err);
+	}
+	if ((rc = tx_end(st, rc, err)) != HX_STORE_OK)
+		hx_store_session_list_release(out);
+	return rc;
 }
 
 void
@@ -2232,6 +2276,155 @@ hx_store_snapshot(struct hx_store *st, struct hx_store_snapshot **out,
 	}
 	*out = snap;
 	return HX_STORE_OK;
+}
+
+/*
+ * Where key belongs in v[0..n), elements of size bytes sorted by the
+ * string at offset off (strcmp, as SQLite's BINARY collation orders
+ * them): the first index whose string is not below key. *found says
+ * whether that element's string is key itself.
+ */
+static size_t
+snapshot_find(const void *v, size_t n, size_t size, size_t off,
+    const char *key, int *found)
+{
+	const char	*base = v;
+	size_t		 lo = 0, hi = n, mid;
+	int		 c;
+
+	*found = 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(*(char *const *)(const void *)(base + mid * size +
+		    off), key);
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct hx_store_key *
+hx_store_snapshot_key(const struct hx_store_snapshot *snap, const char *keyid)
+{
+	size_t	i;
+	int	found;
+
+	i = snapshot_find(snap->keys.v, snap->keys.n, sizeof *snap->keys.v,
+	    offsetof(struct hx_store_key, keyid), keyid, &found);
+	return found ? &snap->keys.v[i] : NULL;
+}
+
+const struct hx_store_session *
+hx_store_snapshot_session(const struct hx_store_snapshot *snap,
+    const char *jti)
+{
+	size_t	i;
+	int	found;
+
+	i = snapshot_find(snap->sessions.v, snap->sessions.n,
+	    sizeof *snap->sessions.v, offsetof(struct hx_store_session, jti),
+	    jti, &found);
+	return found ? &snap->sessions.v[i] : NULL;
+}
+
+void
+hx_store_snapshot_key_put(struct hx_store_snapshot *snap,
+    struct hx_store_key *k)
+{
+	struct hx_store_key_list	*l = &snap->keys;
+	size_t				 i;
+	int				 found;
+
+	i = snapshot_find(l->v, l->n, sizeof *l->v,
+	    offsetof(struct hx_store_key, keyid), k->keyid, &found);
+	if (found)
+		hx_store_key_release(&l->v[i]);
+	else {
+		l->v = grow(l->v, l->n, sizeof *l->v);
+		memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
+		l->n++;
+	}
+	l->v[i] = *k;
+	memset(k, 0, sizeof *k);
+}
+
+int
+hx_store_snapshot_key_drop(struct hx_store_snapshot *snap, const char *keyid)
+{
+	struct hx_store_key_list	*l = &snap->keys;
+	size_t				 i;
+	int				 found;
+
+	i = snapshot_find(l->v, l->n, sizeof *l->v,
+	    offsetof(struct hx_store_key, keyid), keyid, &found);
+	if (!found)
+		return -1;
+	hx_store_key_release(&l->v[i]);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+	l->n--;
+	return 0;
+}
+
+void
+hx_store_snapshot_session_put(struct hx_store_snapshot *snap,
+    struct hx_store_session *se)
+{
+	struct hx_store_session_list	*l = &snap->sessions;
+	size_t				 i;
+	int				 found;
+
+	i = snapshot_find(l->v, l->n, sizeof *l->v,
+	    offsetof(struct hx_store_session, jti), se->jti, &found);
+	if (found)
+		hx_store_session_release(&l->v[i]);
+	else {
+		l->v = grow(l->v, l->n, sizeof *l->v);
+		memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
+		l->n++;
+	}
+	l->v[i] = *se;
+	memset(se, 0, sizeof *se);
+}
+
+int
+hx_store_snapshot_session_drop(struct hx_store_snapshot *snap,
+    const char *jti)
+{
+	struct hx_store_session_list	*l = &snap->sessions;
+	size_t				 i;
+	int				 found;
+
+	i = snapshot_find(l->v, l->n, sizeof *l->v,
+	    offsetof(struct hx_store_session, jti), jti, &found);
+	if (!found)
+		return -1;
+	hx_store_session_release(&l->v[i]);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+	l->n--;
+	return 0;
+}
+
+size_t
+hx_store_snapshot_session_purge(struct hx_store_snapshot *snap, int64_t now)
+{
+	struct hx_store_session_list	*l = &snap->sessions;
+	size_t				 i, o = 0, gone;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].expires <= now || l->v[i].absolute_expires <= now)
+			hx_store_session_release(&l->v[i]);
+		else
+			l->v[o++] = l->v[i];
+	}
+	gone = l->n - o;
+	l->n = o;
+	return gone;
 }
 
 void

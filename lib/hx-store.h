@@ -16,9 +16,11 @@
  * and compare the hashes), know what the privileges of the built-in roles
  * are (only their names, which are reserved and never stored), validate
  * the shape of usernames, e-mail addresses or ACL paths beyond what keeps
- * the data consistent, or print anything. The service thread never calls
- * it: it authenticates from a snapshot (hx_store_snapshot) loaded by a
- * worker.
+ * the data consistent, or print anything. The service thread never
+ * touches the database: it authenticates from a snapshot
+ * (hx_store_snapshot) loaded by a worker, and only looks things up in it
+ * or applies a worker's one-key or one-session changes to it in memory
+ * (hx_store_snapshot_key_put and friends, at the end).
  *
  * Conventions for every function below:
  * - The return value is one of enum hx_store_rc. On anything but
@@ -363,6 +365,10 @@ int hx_store_key_list(struct hx_store *st, const char *username,
     struct hx_store_key_list *out, char **err);
 void hx_store_key_list_release(struct hx_store_key_list *l);
 
+/* *n = how many keys username holds. NOT_FOUND if the user is absent. */
+int hx_store_key_count(struct hx_store *st, const char *username,
+    int64_t *n, char **err);
+
 /*
  * Delete the key keyid of username (of any owner when username is NULL,
  * for administrators). NOT_FOUND if absent or owned by someone else.
@@ -392,6 +398,13 @@ int hx_store_session_get(struct hx_store *st, const char *jti,
     struct hx_store_session *out, char **err);
 void hx_store_session_release(struct hx_store_session *s);
 void hx_store_session_list_release(struct hx_store_session_list *l);
+
+/*
+ * Fill *out with username's sessions (live or expired but not yet
+ * purged), by jti. NOT_FOUND if the user is absent.
+ */
+int hx_store_session_list(struct hx_store *st, const char *username,
+    struct hx_store_session_list *out, char **err);
 
 /*
  * Move the session's expiry to expires and last_seen to now. NOT_FOUND if
@@ -454,6 +467,40 @@ int hx_store_snapshot(struct hx_store *st, struct hx_store_snapshot **out,
     char **err);
 /* Free a snapshot; NULL is a no-op. */
 void hx_store_snapshot_free(struct hx_store_snapshot *snap);
+
+/*
+ * The key with keyid, or the session with jti, in snap (a binary search:
+ * the lists are sorted), or NULL. Borrowed from snap.
+ */
+const struct hx_store_key *hx_store_snapshot_key(
+    const struct hx_store_snapshot *snap, const char *keyid);
+const struct hx_store_session *hx_store_snapshot_session(
+    const struct hx_store_snapshot *snap, const char *jti);
+
+/*
+ * Incremental updates of a snapshot, for the frequent changes that touch
+ * one row: an API key or a login session made, used, renewed or ended.
+ * Each keeps its list's order (by keyid, by jti) with a binary search and
+ * one move of the tail, where reloading every table (hx_store_snapshot)
+ * costs time in proportion to all the keys and sessions there are. A
+ * change to users, roles or ACL entries still needs a fresh snapshot:
+ * keys and sessions carry their owner's enabled flag.
+ *
+ * _put inserts the record, or replaces the one with the same keyid or
+ * jti; its strings pass to snap and *k / *se is left empty. _drop removes
+ * one: 0, or -1 if it was not there. _session_purge removes the sessions
+ * hx_store_session_purge(now) deletes and returns how many.
+ */
+void hx_store_snapshot_key_put(struct hx_store_snapshot *snap,
+    struct hx_store_key *k);
+int hx_store_snapshot_key_drop(struct hx_store_snapshot *snap,
+    const char *keyid);
+void hx_store_snapshot_session_put(struct hx_store_snapshot *snap,
+    struct hx_store_session *se);
+int hx_store_snapshot_session_drop(struct hx_store_snapshot *snap,
+    const char *jti);
+size_t hx_store_snapshot_session_purge(struct hx_store_snapshot *snap,
+    int64_t now);
 
 /* Free every string of sv and empty it; safe on an empty list. */
 void hx_store_strv_release(struct hx_store_strv *sv);

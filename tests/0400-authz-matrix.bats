@@ -39,6 +39,14 @@ declare -gA ROLE_PRIVS=(
 # /vms, StorageAdmin at /storage); KEYGRANTS are a restricted API key's
 # roles, and such a key may do what both the user and the key may.
 IDENTS="anon root admin vmadmin vmuser storadmin auditor watcher scoped admkey vmukey"
+# One custom role per privilege, "Only-PRIV", each held by a session
+# "p_PRIV" (user u-p-PRIV) at "/": the matrix row of each shows that a
+# privilege opens exactly its own routes and nothing else.
+SINGLE_IDENTS=""
+for _p in $PRIVILEGES; do
+	SINGLE_IDENTS+="p_$_p "
+done
+IDENTS+=" $SINGLE_IDENTS"
 declare -gA ID_KIND=(
 	[anon]=anon [root]=local [admin]=session [vmadmin]=session
 	[vmuser]=session [storadmin]=session [auditor]=session
@@ -66,6 +74,20 @@ declare -gA ID_GRANTS=(
 declare -gA ID_KEYGRANTS=(
 	[admkey]="Auditor@/:1"
 )
+for _p in $PRIVILEGES; do
+	ROLE_PRIVS[Only-$_p]=$_p
+	ID_KIND[p_$_p]=session
+	ID_USER[p_$_p]=u-p-$_p
+	ID_GRANTS[p_$_p]="Only-$_p@/:1"
+done
+# What each user a route acts on holds: the users behind the identities,
+# and u-victim, the "other" of the :username routes.
+declare -gA USER_GRANTS=([u-victim]="VmUser@/vms:1")
+for _p in $IDENTS; do
+	[ -z "${ID_USER[$_p]}" ] || [ -n "${USER_GRANTS[${ID_USER[$_p]}]:-}" ] ||
+	    USER_GRANTS[${ID_USER[$_p]}]=${ID_GRANTS[$_p]}
+done
+unset _p
 
 # Every route: METHOD PATTERN ACCESS SELF TARGETS BODY. ACCESS is public,
 # anyone, or PRIV@PATH (DESIGN §4: audit needs SysAudit on /access; users,
@@ -78,8 +100,12 @@ declare -gA ID_KEYGRANTS=(
 # or nobody (no such user); for :id the VM itself (web-1 and web-2 run on
 # the demo node, web-10 does not exist; only web-1 is in the ACL-scoped
 # user's reach, and web-10 must not count as below it). :key_id, :name and
-# :action are never existing ones, so an allowed request changes nothing.
-# BODY "-" is none.
+# :action and :session_id are never existing ones, so an allowed request
+# changes nothing (ending all sessions is asked of nobody, for that reason).
+# BODY "-" is none. ACCESS+cover: acting on another user's credentials (a
+# password, a key that carries their rights) also needs every privilege
+# that user holds, where they hold it (Proxmox's rule: nobody hands out
+# rights they lack); a session acting on itself is exempt.
 ROUTE_TABLE='
 GET    /api/health                           public                     -    -          -
 POST   /api/auth/login                       public                     -    -          {}
@@ -92,9 +118,12 @@ POST   /api/users                            UserModify@/access         -    -  
 GET    /api/users/:username                  SysAudit@/access           self own,other  -
 PATCH  /api/users/:username                  UserModify@/access         -    own,other  {}
 DELETE /api/users/:username                  UserModify@/access         -    nobody     -
-POST   /api/users/:username/password         UserModify@/access         self own,other  {}
+POST   /api/users/:username/password         UserModify@/access+cover   self own,other  {}
+GET    /api/users/:username/sessions         UserModify@/access         self own,other  -
+DELETE /api/users/:username/sessions         UserModify@/access         self nobody     -
+DELETE /api/users/:username/sessions/:session_id UserModify@/access     self own,other  -
 GET    /api/users/:username/api-keys         UserModify@/access         self own,other  -
-POST   /api/users/:username/api-keys         UserModify@/access         self own,other  {"name":""}
+POST   /api/users/:username/api-keys         UserModify@/access+cover   self own,other  {"name":""}
 DELETE /api/users/:username/api-keys/:key_id UserModify@/access         self own,other  -
 GET    /api/roles                            anyone                     -    -          -
 POST   /api/roles                            PermissionsModify@/access  -    -          {}
@@ -183,17 +212,36 @@ has_priv_below() {
 	return 1
 }
 
+# covers ID USER: does ID hold every privilege USER holds, where USER
+# holds it? (A user with no grants, or none known, is covered.)
+covers() {
+	local g role gpath p
+	for g in ${USER_GRANTS[$2]:-}; do
+		role=${g%%@*}
+		gpath=${g#*@}
+		gpath=${gpath%:*}
+		for p in ${ROLE_PRIVS[$role]}; do
+			has_priv "$1" "$p" "$gpath" || return 1
+		done
+	done
+}
+
 # expect ID ACCESS SELF TARGET: sets WANT to allowed, 401 or 403.
 expect() {
-	if [ "$2" = public ]; then
+	local access=${2%+cover}
+	if [ "$access" = public ]; then
 		WANT=allowed
 	elif [ "${ID_KIND[$1]}" = anon ]; then
 		WANT=401
-	elif [ "$2" = anyone ] || has_priv "$1" "${2%@*}" "${2#*@}"; then
-		WANT=allowed
 	elif [ "$3" = self ] && [ "${ID_KIND[$1]}" = session ] &&
 	    [ "$4" = "${ID_USER[$1]}" ]; then
 		WANT=allowed
+	elif [ "$access" = anyone ] ||
+	    has_priv "$1" "${access%@*}" "${access#*@}"; then
+		WANT=allowed
+		if [ "$access" != "$2" ] && ! covers "$1" "$4"; then
+			WANT=403
+		fi
 	else
 		WANT=403
 	fi
@@ -244,6 +292,7 @@ check_row() {
 			path=${pattern/:username/$target}
 			path=${path/:id/$target}
 			path=${path/:key_id/0000000000000000}
+			path=${path/:session_id/0000000000000000}
 			path=${path/:name/no-such-role}
 			path=${path/:action/no-such-action}
 			expect "$id" "${access/:id/$target}" "$self" "$target"
@@ -292,6 +341,10 @@ setup_file() {
 	    return 1
 	must 201 POST /api/roles '{"name":"Watcher","privileges":["SysAudit"]}' \
 	    >/dev/null || return 1
+	for t in $PRIVILEGES; do
+		must 201 POST /api/roles "{\"name\":\"Only-$t\",\"privileges\":[\"$t\"]}" \
+		    >/dev/null && mkuser "u-p-$t" "[\"Only-$t\"]" || return 1
+	done
 	mkuser u-admin '["Administrator"]' &&
 	    mkuser u-vmadmin '["VmAdmin"]' &&
 	    mkuser u-vmuser '["VmUser"]' &&
@@ -442,6 +495,32 @@ teardown_file() {
 
 @test "matrix: no roles, VmUser by ACL on /vms/web-1 only (session)" {
 	check_row scoped
+}
+
+@test "matrix: custom roles of one privilege each (sessions)" {
+	local id bad=0
+	for id in $SINGLE_IDENTS; do
+		check_row "$id" || bad=$((bad + 1))
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "the expectation for single privileges and for acting on others' credentials" {
+	expect p_UserModify UserModify@/access - ""
+	assert_equal "$WANT" allowed
+	expect p_PermissionsModify UserModify@/access - ""
+	assert_equal "$WANT" 403
+	# A password or key for u-victim (VmUser on /vms) needs their rights.
+	expect p_UserModify UserModify@/access+cover self u-victim
+	assert_equal "$WANT" 403
+	expect p_UserModify UserModify@/access+cover self u-p-UserModify
+	assert_equal "$WANT" allowed
+	expect admin UserModify@/access+cover self u-victim
+	assert_equal "$WANT" allowed
+	expect p_VmAudit VmAudit@/vms/web-2 - web-2
+	assert_equal "$WANT" allowed
+	expect p_VmAudit VmPowerMgmt@/vms/web-2 - web-2
+	assert_equal "$WANT" 403
 }
 
 @test "matrix: Administrator's API key restricted to Auditor" {
@@ -630,4 +709,107 @@ ws_frames() {
 	# Nothing was made: the user's key list has no key called "wide".
 	run curl -s -H "Authorization: Bearer $TOK_vmuser" "$URL/api/users/u-vmuser/api-keys"
 	refute_output --partial '"name":"wide"'
+}
+
+# --- granting roles: Proxmox's rule -------------------------------------------
+# Changing roles (a user's, an ACL entry's) needs PermissionsModify on
+# /access, and nobody may hand out, or take away, a role carrying rights
+# they do not hold where it applies. An API key is held to what it may do
+# itself, never to its owner's full rights.
+
+# as ID METHOD PATH [BODY]: a request as the session or key of ID; prints
+# the body, then the status on a line of its own.
+as() {
+	local id=$1 args
+	auth_args "$id" "$2 $3"
+	args=(-s -w '\n%{http_code}' -X "$2" "${AUTH[@]}")
+	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' \
+	    --data-binary "$4")
+	curl "${args[@]}" "$BASE$3"
+}
+
+@test "grant: UserModify alone cannot give its own user Administrator" {
+	run as p_UserModify PATCH /api/users/u-p-UserModify '{"roles":["Administrator"]}'
+	assert_equal "${lines[-1]}" 403
+	assert_equal "$(jq -r .error <<<"${lines[0]}")" FORBIDDEN
+	run as p_UserModify POST /api/users '{"username":"esc-um","password":"password-123","roles":["Administrator"]}'
+	assert_equal "${lines[-1]}" 403
+	# Nothing changed: the roles are as before, no user was made.
+	assert_equal "$(must 200 GET /api/users/u-p-UserModify | jq -c .roles)" '["Only-UserModify"]'
+	must 404 GET /api/users/esc-um >/dev/null
+	# A password reset of a stronger user would let it become them.
+	run as p_UserModify POST /api/users/u-admin/password '{"password":"taken-over-1"}'
+	assert_equal "${lines[-1]}" 403
+	# Roles are left alone: other changes still work with UserModify.
+	run as p_UserModify PATCH /api/users/u-victim '{"email":"victim@example.org"}'
+	assert_equal "${lines[-1]}" 200
+}
+
+@test "grant: a key narrowed to a UserModify role cannot escape its narrowing" {
+	local key
+	key=$(mkkey u-admin '{"name":"um-only","roles":["Only-UserModify"]}')
+	run curl -s -w '\n%{http_code}' -X POST -H "X-API-Key: $key" \
+	    -H 'Content-Type: application/json' --data-binary \
+	    '{"username":"esc-key","password":"password-123","roles":["Administrator"]}' \
+	    "$URL/api/users"
+	assert_equal "${lines[-1]}" 403
+	must 404 GET /api/users/esc-key >/dev/null
+	# Nor mint an unrestricted key of its Administrator owner.
+	run curl -s -w '\n%{http_code}' -X POST -H "X-API-Key: $key" \
+	    -H 'Content-Type: application/json' --data-binary '{"name":"wide"}' \
+	    "$URL/api/users/u-admin/api-keys"
+	assert_equal "${lines[-1]}" 403
+	# Nor reset its owner's password.
+	run curl -s -w '\n%{http_code}' -X POST -H "X-API-Key: $key" \
+	    -H 'Content-Type: application/json' --data-binary '{"password":"taken-over-1"}' \
+	    "$URL/api/users/u-admin/password"
+	assert_equal "${lines[-1]}" 403
+	# What it may do, it does: a user without roles.
+	run curl -s -w '\n%{http_code}' -X POST -H "X-API-Key: $key" \
+	    -H 'Content-Type: application/json' --data-binary \
+	    '{"username":"plain-by-key","password":"password-123"}' "$URL/api/users"
+	assert_equal "${lines[-1]}" 201
+}
+
+@test "grant: PermissionsModify grants only roles whose rights the granter holds" {
+	local tok
+	must 201 POST /api/roles '{"name":"Delegator","privileges":["UserModify","PermissionsModify","VmPowerMgmt","VmConsole","VmAudit"]}' >/dev/null
+	mkuser u-delegator '["Delegator"]'
+	mkuser u-plain '[]'
+	tok=$(login u-delegator)
+	export TOK_delegator=$tok
+	ID_KIND[delegator]=session
+	# ACL: VmUser's rights it holds on /vms/web-2; VmAdmin's it does not.
+	run as delegator PUT /api/acl '{"path":"/vms/web-2","role":"VmUser","user":"u-plain"}'
+	assert_equal "${lines[-1]}" 200
+	run as delegator PUT /api/acl '{"path":"/vms/web-2","role":"VmAdmin","user":"u-plain"}'
+	assert_equal "${lines[-1]}" 403
+	run as delegator PUT /api/acl '{"path":"/","role":"Administrator","user":"u-delegator"}'
+	assert_equal "${lines[-1]}" 403
+	run as delegator DELETE /api/acl '{"path":"/vms/web-2","role":"VmUser","user":"u-plain"}'
+	assert_equal "${lines[-1]}" 204
+	# A user's roles: give and take VmUser; never Administrator or Auditor.
+	run as delegator PATCH /api/users/u-plain '{"roles":["VmUser"]}'
+	assert_equal "${lines[-1]}" 200
+	assert_equal "$(jq -c .roles <<<"${lines[0]}")" '["VmUser"]'
+	run as delegator PATCH /api/users/u-plain '{"roles":["VmUser","Auditor"]}'
+	assert_equal "${lines[-1]}" 403
+	run as delegator PATCH /api/users/u-delegator '{"roles":["Delegator","Administrator"]}'
+	assert_equal "${lines[-1]}" 403
+	run as delegator PATCH /api/users/u-plain '{"roles":[]}'
+	assert_equal "${lines[-1]}" 200
+	# Taking away what it does not hold is refused too.
+	run as delegator PATCH /api/users/u-auditor '{"roles":[]}'
+	assert_equal "${lines[-1]}" 403
+	run as delegator POST /api/users '{"username":"by-delegator","password":"password-123","roles":["VmUser"]}'
+	assert_equal "${lines[-1]}" 201
+	run as delegator POST /api/users '{"username":"admin-by-delegator","password":"password-123","roles":["Administrator"]}'
+	assert_equal "${lines[-1]}" 403
+	# PermissionsModify alone: the ACL of roles it holds nothing of is shut.
+	run as p_PermissionsModify PUT /api/acl '{"path":"/vms/web-2","role":"VmUser","user":"u-plain"}'
+	assert_equal "${lines[-1]}" 403
+	# The state is what the allowed calls left.
+	assert_equal "$(must 200 GET /api/users/u-plain | jq -c .roles)" '[]'
+	assert_equal "$(must 200 GET /api/acl | jq '[.[] | select(.user == "u-plain")] | length')" 0
+	assert_equal "$(must 200 GET /api/users/u-auditor | jq -c .roles)" '["Auditor"]'
 }

@@ -152,14 +152,12 @@ login() {
 	assert_equal "$(status_of "$(sock PATCH /api/users/mailok '{"email":"x\ty@z"}')")" 422
 	long=$($PY -c 'print("é" * 300)')
 	assert_equal "$(status_of "$(sock POST /api/users "{\"username\":\"$long\",\"password\":\"password-1\"}")")" 422
-	# Quotes and SQL metacharacters are just characters.
+	# Quotes and SQL metacharacters are outside the naming rule, and
+	# harmless: the table is still there.
 	weird="o'brien\"; DROP TABLE users; --"
 	body=$(jq -cn --arg u "$weird" '{username:$u,password:"password-1"}')
-	assert_equal "$(status_of "$(sock POST /api/users "$body")")" 201
-	enc=$(jq -rn --arg u "$weird" '$u|@uri')
-	out=$(sock GET "/api/users/$enc")
-	assert_equal "$(status_of "$out")" 200
-	assert_equal "$(body_of "$out" | jq -r .username)" "$weird"
+	assert_equal "$(status_of "$(sock POST /api/users "$body")")" 422
+	assert_equal "$(status_of "$(sock GET /api/users/mailok)")" 200
 	# Listings never carry a hash.
 	run sock GET /api/users
 	refute_output --partial argon2
@@ -168,6 +166,65 @@ login() {
 	out=$(sock DELETE /api/users/admin)
 	assert_equal "$(status_of "$out")" 409
 	assert_equal "$(body_of "$out" | jq -r .message)" "cannot remove the last Administrator"
+}
+
+@test "names: one rule for users, roles and keys; bad names get 422 naming the field" {
+	local n out long64 long65
+	start_daemon
+	add_admin
+	long64=$(printf 'a%.0s' $(seq 1 64))
+	long65=${long64}b
+	for n in . .. .x -x root ROOT "$long65" "a b" "é" "a@b" "a/b" ""; do
+		out=$(sock POST /api/users "$(jq -cn --arg u "$n" '{username:$u,password:"password-1"}')")
+		assert_equal "$(status_of "$out")" 422
+		assert_equal "$(body_of "$out" | jq -r .error)" VALIDATION_ERROR
+		[[ $(body_of "$out" | jq -r .message) == *username* ]]
+		out=$(sock POST /api/roles "$(jq -cn --arg u "$n" '{name:$u,privileges:["VmAudit"]}')")
+		assert_equal "$(status_of "$out")" 422
+		[[ $(body_of "$out" | jq -r .message) == *"role name"* ]]
+		out=$(sock POST /api/users/admin/api-keys "$(jq -cn --arg u "$n" '{name:$u}')")
+		assert_equal "$(status_of "$out")" 422
+		[[ $(body_of "$out" | jq -r .message) == *"key name"* ]]
+	done
+	run sock GET /api/users
+	assert_equal "$(body_of "$output" | jq -c '[.[].username]')" '["admin"]'
+	for n in a Z9 "A.b_c-1" "x.." "$long64"; do
+		out=$(sock POST /api/users "$(jq -cn --arg u "$n" '{username:$u,password:"password-1"}')")
+		assert_equal "$(status_of "$out")" 201
+		out=$(sock POST /api/roles "$(jq -cn --arg u "$n" '{name:$u,privileges:["VmAudit"]}')")
+		assert_equal "$(status_of "$out")" 201
+		out=$(sock POST /api/users/admin/api-keys "$(jq -cn --arg u "$n" '{name:$u}')")
+		assert_equal "$(status_of "$out")" 201
+	done
+	# Each valid name can be addressed, as the dot names could not.
+	assert_equal "$(status_of "$(sock DELETE /api/users/x..)")" 204
+}
+
+@test "names: rows made before the rule keep working and are reported at start-up" {
+	local hash
+	start_daemon
+	add_admin
+	stop_daemon
+	# An older horcruxd let these in; write them as it would have.
+	hash=$(sqlite3 "$DDIR/data/horcrux.db" "SELECT password_hash FROM users WHERE username = 'admin'")
+	sqlite3 "$DDIR/data/horcrux.db" "
+	    INSERT INTO users (username, realm, enabled, password_hash, created)
+	        VALUES ('-old', 'local', 1, '$hash', 0), ('..', 'local', 1, NULL, 0);
+	    INSERT INTO roles (name, privs, builtin) VALUES ('.hidden', 128, 0);
+	    INSERT INTO user_roles (user_id, role)
+	        SELECT id, '.hidden' FROM users WHERE username = '-old';"
+	start_daemon
+	run grep -c 'breaks the naming rule' "$HXD_LOG"
+	assert_output 3
+	grep -q "existing user breaks the naming rule (invalid username '-old'" "$HXD_LOG"
+	grep -q "existing user breaks the naming rule (invalid username '..'" "$HXD_LOG"
+	grep -q "existing role breaks the naming rule (invalid role name '.hidden'" "$HXD_LOG"
+	# Still working: '-old' logs in and holds its role's privilege.
+	login -old admin-pass-1
+	out=$(tcp GET /api/auth/me "" -H "Authorization: Bearer $TOKEN")
+	assert_equal "$(status_of "$out")" 200
+	assert_equal "$(body_of "$out" | jq -c '.privileges["/vms"]')" '["VmAudit"]'
+	assert_equal "$(status_of "$(sock PATCH /api/users/-old '{"enabled":false}')")" 200
 }
 
 @test "bodies: 1 MiB and missing lengths get 413 without a hang, empty PATCH is answered" {

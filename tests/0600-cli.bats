@@ -58,7 +58,7 @@ Try 'horcrux-cli --help'."
 	run -2 --separate-stderr "$CLI" frob
 	assert_equal "$stderr" "horcrux-cli: unknown command 'frob'; try 'help'"
 	run -2 --separate-stderr "$CLI" user frob
-	assert_equal "$stderr" "horcrux-cli: unknown command 'user frob'; 'user' has list, show, add, modify, delete, passwd"
+	assert_equal "$stderr" "horcrux-cli: unknown command 'user frob'; 'user' has list, show, add, modify, delete, passwd, sessions, logout"
 }
 
 @test "groups without a subcommand are usage errors naming the subcommands" {
@@ -147,6 +147,43 @@ Try 'horcrux-cli --help'."
 		-d '{"username":"dave","password":"dave-newer-pass-2"}' http://localhost/api/auth/login
 	assert_output 200
 	too_many user passwd dave x --password-stdin
+}
+
+@test "user sessions / logout: no args, valid, too many; a self passwd keeps the stored session" {
+	local t1 t2 id
+	cli_mkuser erin
+	for v in t1 t2; do
+		printf -v "$v" '%s' "$(curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+			-d '{"username":"erin","password":"pw-erin-123"}' http://localhost/api/auth/login | jq -r .token)"
+	done
+	# root@local has no sessions of its own: no NAME is the daemon's error.
+	run -1 --separate-stderr "$CLI" user sessions
+	[[ $stderr == "horcrux-cli: cannot list the sessions of 'root@local': "* ]]
+	run -0 "$CLI" user sessions erin
+	assert_line --index 0 --regexp '^ID +CURRENT +STARTED +EXPIRES +RENEWED +FROM$'
+	assert_equal "$(grep -cE '^[0-9a-f]{16} +no ' <<<"$output")" 2
+	HORCRUX_TOKEN=$t1 run -0 "$CLI" user sessions
+	assert_equal "$(grep -cE '^[0-9a-f]{16} +yes ' <<<"$output")" 1
+	too_many user sessions erin x
+	needs user logout NAME
+	too_many user logout erin x y
+	id=$(HORCRUX_TOKEN=$t1 "$CLI" -o json user sessions | jq -r '.[] | select(.current | not) | .id')
+	run -0 "$CLI" user logout erin "$id"
+	assert_output "ended session '$id' of 'erin'"
+	HORCRUX_TOKEN=$t2 run -3 "$CLI" whoami
+	HORCRUX_TOKEN=$t1 run -0 "$CLI" whoami
+	run -1 --separate-stderr "$CLI" user logout erin "$id"
+	assert_equal "$stderr" "horcrux-cli: cannot end session '$id' of 'erin': no such session"
+	run -0 "$CLI" user logout erin
+	assert_output "ended every session of 'erin'"
+	HORCRUX_TOKEN=$t1 run -3 "$CLI" whoami
+	# A self passwd from a stored session ends the others, keeps this one.
+	run -0 "$CLI" login erin --password-stdin <<<"pw-erin-123"
+	run -0 "$CLI" user passwd --password-stdin <<<$'pw-erin-123\npw-erin-456'
+	assert_output "changed the password of 'erin'"
+	run -0 "$CLI" whoami
+	assert_line --regexp '^User: +erin$'
+	run -0 "$CLI" logout
 }
 
 @test "role list / show / add / delete: no args, valid, too many" {

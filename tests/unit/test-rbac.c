@@ -459,6 +459,36 @@ names(void)
 	    "Admin is a fine new name");
 	is_int(hx_rbac_role_name_new_ok("a b", NULL), -1,
 	    "new name syntax checked too");
+
+	/* DESIGN §5's one rule, for users, roles and keys alike. */
+	is_int(hx_rbac_name_ok("username", "x..", NULL), 0,
+	    "dots after the first character");
+	is_int(hx_rbac_name_ok("username", "a.b-c_9", NULL), 0,
+	    "every allowed character");
+	is_int(hx_rbac_name_ok("username", ".", NULL), -1, "'.'");
+	is_int(hx_rbac_name_ok("username", ".x", NULL), -1, "leading '.'");
+	err = NULL;
+	is_int(hx_rbac_name_ok("username", "-x", &err), -1, "leading '-'");
+	is_str(err, "invalid username '-x': must not start with '.' or '-'",
+	    "... message names the field");
+	free(err);
+	err = NULL;
+	is_int(hx_rbac_name_ok("key name", "Root", &err), -1,
+	    "'root' in any case is reserved");
+	is_str(err, "invalid key name 'Root': 'root' is reserved for local "
+	    "trust", "... message");
+	free(err);
+	is_int(hx_rbac_name_ok("username", "rooter", NULL), 0,
+	    "only 'root' itself is reserved");
+	is_int(hx_rbac_name_ok("username", "a@b", NULL), -1, "'@'");
+	is_int(hx_rbac_name_ok("username", "a\x01", NULL), -1,
+	    "control character");
+	err = NULL;
+	is_int(hx_rbac_name_ok("username", "a\x1b[31m", &err), -1,
+	    "escape sequence");
+	is_str(err, "invalid username 'a\\x1b[31m': only letters, digits, "
+	    "'_', '.' and '-' are allowed", "... quoted in the message");
+	free(err);
 }
 
 static void

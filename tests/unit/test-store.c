@@ -693,6 +693,17 @@ test_keys(struct hx_store *st)
 	is_str(err, "API key 'nope' not found", "message");
 	clr();
 
+	{
+		int64_t	n = -1;
+
+		is_int(hx_store_key_count(st, "frank", &n, &err), HX_STORE_OK,
+		    "count keys");
+		is_int((int)n, 2, "frank holds two keys");
+		is_int(hx_store_key_count(st, "ghost", &n, &err),
+		    HX_STORE_NOT_FOUND, "count for an unknown user");
+		clr();
+	}
+
 	is_int(hx_store_key_touch(st, "k1", 1234567, &err), HX_STORE_OK,
 	    "touch");
 	hx_store_key_get(st, "k1", &k, &err);
@@ -1168,6 +1179,105 @@ test_snapshot(struct hx_store *st)
 	hx_store_snapshot_free(NULL);
 }
 
+/* Do two snapshots hold the same keys and sessions, field by field? */
+static int
+same_keys_sessions(const struct hx_store_snapshot *a,
+    const struct hx_store_snapshot *b)
+{
+	size_t	i;
+
+	if (a->keys.n != b->keys.n || a->sessions.n != b->sessions.n)
+		return 0;
+	for (i = 0; i < a->keys.n; i++) {
+		if (strcmp(a->keys.v[i].keyid, b->keys.v[i].keyid) != 0 ||
+		    strcmp(a->keys.v[i].username, b->keys.v[i].username) != 0 ||
+		    strcmp(a->keys.v[i].hash, b->keys.v[i].hash) != 0 ||
+		    a->keys.v[i].last_used != b->keys.v[i].last_used ||
+		    a->keys.v[i].restricted != b->keys.v[i].restricted)
+			return 0;
+	}
+	for (i = 0; i < a->sessions.n; i++) {
+		if (strcmp(a->sessions.v[i].jti, b->sessions.v[i].jti) != 0 ||
+		    a->sessions.v[i].expires != b->sessions.v[i].expires ||
+		    a->sessions.v[i].last_seen != b->sessions.v[i].last_seen)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The daemon changes its snapshot in place for one key or session; the
+ * result must be what a reload from the database gives.
+ */
+static void
+test_snapshot_deltas(struct hx_store *st)
+{
+	struct hx_store_snapshot	*snap = NULL, *fresh = NULL;
+	struct hx_store_key		 k;
+	struct hx_store_session		 se;
+	const char *const		 add[] = { "kzz", "k0a", "km", NULL };
+	const char *const		 jtis[] = { "jz", "ja", "jm", NULL };
+	size_t				 i, before;
+
+	if (hx_store_snapshot(st, &snap, &err) != HX_STORE_OK) {
+		ok(0, "snapshot for deltas: %s", err);
+		clr();
+		return;
+	}
+	before = snap->keys.n;
+	for (i = 0; add[i] != NULL; i++) {
+		hx_store_key_add(st, add[i], "alice", add[i], HASH_A, NULL, 0,
+		    &err);
+		memset(&k, 0, sizeof k);
+		is_int(hx_store_key_get(st, add[i], &k, &err), HX_STORE_OK,
+		    "get the new key");
+		hx_store_snapshot_key_put(snap, &k);
+		ok(k.keyid == NULL, "put takes the record over");
+		hx_store_key_release(&k);
+	}
+	is_int((int)snap->keys.n, (int)before + 3, "three keys put");
+	for (i = 1; i < snap->keys.n; i++) {
+		if (strcmp(snap->keys.v[i - 1].keyid, snap->keys.v[i].keyid) >=
+		    0)
+			break;
+	}
+	is_int((int)i, (int)snap->keys.n, "keys stay sorted by keyid");
+	/* A used key: the same keyid put again replaces it. */
+	hx_store_key_touch(st, "km", 4242, &err);
+	hx_store_key_get(st, "km", &k, &err);
+	hx_store_snapshot_key_put(snap, &k);
+	is_int((int)snap->keys.n, (int)before + 3, "a put of a known key "
+	    "replaces it");
+	hx_store_key_delete(st, NULL, "kzz", &err);
+	is_int(hx_store_snapshot_key_drop(snap, "kzz"), 0, "drop a key");
+	is_int(hx_store_snapshot_key_drop(snap, "kzz"), -1,
+	    "drop an absent key");
+	for (i = 0; jtis[i] != NULL; i++) {
+		hx_store_session_add(st, jtis[i], "alice", 100 + (int64_t)i,
+		    900, "tok", "::1", &err);
+		memset(&se, 0, sizeof se);
+		hx_store_session_get(st, jtis[i], &se, &err);
+		hx_store_snapshot_session_put(snap, &se);
+	}
+	hx_store_session_delete(st, "jm", &err);
+	is_int(hx_store_snapshot_session_drop(snap, "jm"), 0, "drop a session");
+	is_int(hx_store_snapshot_session_drop(snap, "nope"), -1,
+	    "drop an absent session");
+	/* "jz" ends at 100: purged at 100, with nothing else. */
+	hx_store_session_purge(st, 100, NULL, &err);
+	is_int((int)hx_store_snapshot_session_purge(snap, 100), 1,
+	    "purge removes the expired session");
+	clr();
+	if (hx_store_snapshot(st, &fresh, &err) != HX_STORE_OK) {
+		ok(0, "fresh snapshot: %s", err);
+		clr();
+	} else
+		ok(same_keys_sessions(snap, fresh), "the changed snapshot is "
+		    "what a reload gives");
+	hx_store_snapshot_free(fresh);
+	hx_store_snapshot_free(snap);
+}
+
 /* A second connection on the same file, as the daemon's reader. */
 static void
 test_two_connections(const char *path, struct hx_store *st)
@@ -1265,6 +1375,7 @@ main(void)
 	test_last_admin(st);
 	test_audit(st);
 	test_snapshot(st);
+	test_snapshot_deltas(st);
 	test_two_connections(path, st);
 	test_concurrent_writers(path, st);
 	test_credentials();
