@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -217,6 +218,21 @@ access_release(struct identity *id)
 	memset(id, 0, sizeof *id);
 }
 
+
+/* id->who: user@realm; local trust is root@local. */
+static void
+set_who(const struct access_cache *c, struct identity *id)
+{
+	const struct hx_store_user	*u;
+
+	if (id->kind == ACCESS_LOCAL) {
+		hx_strlcpy(id->who, id->name, sizeof id->who);
+		return;
+	}
+	u = access_cache_user(c, id->name);
+	snprintf(id->who, sizeof id->who, "%s@%s", id->name,
+	    u != NULL && u->realm != NULL ? u->realm : "local");
+}
 
 /* Fill id for API key cred (a key id); -1 if it is not valid now. */
 static int
@@ -427,6 +443,7 @@ bad_token:
 	return -1;
 ok:
 	id->authenticated = 1;
+	set_who(c, id);
 	explicit_bzero(buf, sizeof buf);
 	return 0;
 }
@@ -445,6 +462,7 @@ access_refresh(struct access_cache *c, struct identity *id)
 		return -1;
 	}
 	fresh.authenticated = 1;
+	set_who(c, &fresh);
 	access_release(id);
 	*id = fresh;
 	return 0;

@@ -305,15 +305,23 @@ http_refuse(struct lws *wsi, int status, const char *code,
 
 /* --- read routes, answered from memory ------------------------------------- */
 
+/*
+ * Public: whether the daemon is up. How many clients it has is load
+ * information about other people: only an authenticated caller gets it.
+ */
 static int
 route_health(struct request *r)
 {
 	struct server	*srv = r->srv;
+	json_t		*h;
 
-	return reply_json(r, 200, json_pack("{s:s,s:s,s:f,s:i}",
-	    "status", "ok", "version", HX_VERSION,
+	h = json_pack("{s:s,s:s,s:f}", "status", "ok", "version", HX_VERSION,
 	    "uptime_seconds", round((double)(hx_mono_ns() - srv->start_ns) /
-	    1e6) / 1e3, "clients", (json_int_t)srv->nsessions));
+	    1e6) / 1e3);
+	if (r->id.authenticated)
+		json_object_set_new(h, "clients",
+		    json_integer((json_int_t)srv->nsessions));
+	return reply_json(r, 200, h);
 }
 
 static int
@@ -770,6 +778,7 @@ submit_job(struct request *r, const struct route *rt)
 	int		 i;
 
 	hx_strlcpy(j->actor, r->id.name, sizeof j->actor);
+	hx_strlcpy(j->actor_who, r->id.who, sizeof j->actor_who);
 	j->actor_kind = r->id.kind;
 	hx_strlcpy(j->actor_cred, r->id.cred, sizeof j->actor_cred);
 	j->may_modify_users = access_allowed(&r->id, HX_PRIV_USER_MODIFY,

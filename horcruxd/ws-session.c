@@ -90,7 +90,7 @@ session_send(struct session *s, struct frame *f)
 	}
 	if (s->qlen == SESSION_QUEUE_MAX) {
 		log_warn("closing session of %s: %d events unsent, the client "
-		    "is not reading", s->id.name, SESSION_QUEUE_MAX);
+		    "is not reading", s->id.who, SESSION_QUEUE_MAX);
 		drop_queues(s);
 		session_close(s, CLOSE_TRY_AGAIN_LATER, "too slow");
 		return;
@@ -148,6 +148,24 @@ may_see_frame(struct session *s, const struct frame *f)
 	return 1;
 }
 
+/* f itself, or its lesser variant when s may not see its private fields. */
+static struct frame *
+frame_for(const struct session *s, struct frame *f)
+{
+	int	b;
+
+	if (f->lesser == NULL)
+		return f;
+	if (f->owner != NULL && strcmp(f->owner, s->id.who) == 0)
+		return f;
+	for (b = 0; b < HX_PRIV_COUNT; b++) {
+		if ((f->full_privs & (1u << b)) &&
+		    access_allowed(&s->id, 1u << b, f->full_path))
+			return f;
+	}
+	return f->lesser;
+}
+
 /* Keep f as the newest metric frame of its VM (for snapshots, REST). */
 static void
 vm_latest_put(struct server *srv, struct frame *f)
@@ -180,7 +198,7 @@ session_fanout(struct server *srv, struct frame *f)
 		vm_latest_put(srv, f);
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
 		if (may_see_frame(s, f))
-			session_send(s, f);
+			session_send(s, frame_for(s, f));
 	}
 	frame_unref(f);
 }
@@ -413,11 +431,11 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 	s->live = 1;
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->nsessions++;
-	log_debug("websocket session opened for %s (%u open)", s->id.name,
+	log_debug("websocket session opened for %s (%u open)", s->id.who,
 	    srv->nsessions);
 
 	msg = xasprintf("WebSocket connection established for user %s",
-	    s->id.name);
+	    s->id.who);
 	send_one(s, "Notification", hx_event_notification("info",
 	    "Connected", msg, hx_wall_ms()));
 	free(msg);
@@ -452,14 +470,16 @@ session_refresh_all(struct server *srv)
 		if (s->close_code != 0)
 			continue;
 		if (access_refresh(srv->cache, &s->id) != 0) {
-			char	name[ACCESS_USER_MAX];
+			char	name[ACCESS_USER_MAX], who[ACCESS_WHO_MAX];
 
 			log_info("closing session of %s: its credentials were "
-			    "revoked", s->id.name);
+			    "revoked", s->id.who);
 			/* Its grants point into the snapshot being retired. */
 			hx_strlcpy(name, s->id.name, sizeof name);
+			hx_strlcpy(who, s->id.who, sizeof who);
 			access_release(&s->id);
 			hx_strlcpy(s->id.name, name, sizeof s->id.name);
+			hx_strlcpy(s->id.who, who, sizeof s->id.who);
 			drop_queues(s);
 			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			    "credentials revoked");
@@ -496,7 +516,7 @@ session_tick(struct server *srv, uint64_t now_ns)
 		}
 		if (now_ns - s->last_rx_ns >= secs_to_ns(o->peer_timeout)) {
 			log_info("dropping silent websocket peer %s",
-			    s->id.name);
+			    s->id.who);
 			drop_queues(s);
 			session_close(s, LWS_CLOSE_STATUS_GOINGAWAY,
 			    "peer silent");
