@@ -471,6 +471,33 @@ route_ws_plain(struct request *r)
 	    "this endpoint speaks WebSocket only", "upgrade:", "websocket");
 }
 
+/*
+ * The VM a route's :id names: a VM name, or else a VM's UUID, so that a
+ * VM whose name cannot travel in a URL (lws folds "." and ".." segments)
+ * is still addressable. Returns the VM's name (borrowed from the
+ * inventory, valid for this request) or id itself when nothing matches.
+ */
+static const char *
+vm_resolve(struct server *srv, const char *id)
+{
+	json_t		*e;
+	const char	*name, *uuid, *found = NULL;
+	size_t		 i;
+
+	if (srv->vms == NULL)
+		return id;
+	json_array_foreach(srv->vms, i, e) {
+		name = json_string_value(json_object_get(e, "id"));
+		uuid = json_string_value(json_object_get(e, "uuid"));
+		if (name != NULL && strcmp(name, id) == 0)
+			return id;
+		if (found == NULL && uuid != NULL && name != NULL &&
+		    strcasecmp(uuid, id) == 0)
+			found = name;
+	}
+	return found != NULL ? found : id;
+}
+
 /* --- login rate limiting ---------------------------------------------------- */
 
 static struct login_limit *
@@ -889,6 +916,8 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 			allow_public |= rt->flags & R_PUBLIC;
 			continue;
 		}
+		if ((rt->flags & R_VIRT) && r.params[0] != NULL)
+			r.params[0] = vm_resolve(srv, r.params[0]);
 		if (!(rt->flags & R_PUBLIC) && !r.id.authenticated) {
 			ret = reply_error_with(&r, 401, "UNAUTHORIZED",
 			    "authentication required", "www-authenticate:",

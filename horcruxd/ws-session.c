@@ -133,7 +133,8 @@ send_error(struct session *s, const char *code, const char *message,
 static int
 may_see_frame(struct session *s, const struct frame *f)
 {
-	char	path[512];
+	char	*path;
+	int	 yes;
 
 	if (s->close_code != 0)
 		return 0;
@@ -142,8 +143,11 @@ may_see_frame(struct session *s, const struct frame *f)
 	if (!(s->topics & (1u << f->topic)))
 		return 0;
 	if (topics[f->topic].per_vm && f->vm_id != NULL) {
-		snprintf(path, sizeof path, "/vms/%s", f->vm_id);
-		return access_allowed(&s->id, HX_PRIV_VM_AUDIT, path);
+		/* Escaped: every name has its path, "..", "a\tb" too. */
+		path = hx_rbac_path_fill("/vms/{id}", f->vm_id);
+		yes = access_allowed(&s->id, HX_PRIV_VM_AUDIT, path);
+		free(path);
+		return yes;
 	}
 	return 1;
 }
