@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http-parse.h"
 #include "hx-auth.h"
 #include "hx-event.h"
 #include "hx-log.h"
@@ -656,31 +657,8 @@ key_roles_refused(struct request *r)
 static int
 route_match(const char *pattern, const char *path, struct request *r)
 {
-	const char	*pp = pattern, *sp = path;
-	char		*out = r->pbuf;
-	size_t		 room = sizeof r->pbuf, n;
-	int		 np = 0;
-
-	while (*pp != '\0' && *sp != '\0') {
-		if (*pp == ':') {
-			n = strcspn(sp, "/");
-			if (n == 0 || n + 1 > room || np == ROUTE_PARAMS)
-				return 0;
-			memcpy(out, sp, n);
-			out[n] = '\0';
-			r->params[np++] = out;
-			out += n + 1;
-			room -= n + 1;
-			sp += n;
-			pp += strcspn(pp, "/");
-			continue;
-		}
-		if (*pp != *sp)
-			return 0;
-		pp++;
-		sp++;
-	}
-	return *pp == '\0' && *sp == '\0';
+	return http_route_match(pattern, path, r->pbuf, sizeof r->pbuf,
+	    r->params, ROUTE_PARAMS);
 }
 
 static const char *
@@ -1127,14 +1105,12 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 static int
 finish_body(struct server *srv, struct lws *wsi, struct conn *c)
 {
-	json_error_t	 e;
 	json_t		*body;
 	struct request	 r;
 	int		 ret;
 
 	c->reading_body = 0;
-	body = json_loadb(c->req.data ? c->req.data : "", c->req.len,
-	    JSON_REJECT_DUPLICATES, &e);
+	body = http_body_parse(c->req.data, c->req.len);
 	hx_buf_release(&c->req);
 	if (body == NULL) {
 		memset(&r, 0, sizeof r);
@@ -1277,21 +1253,11 @@ int
 http_host_ok(const struct server *srv, const char *host)
 {
 	char	 name[256];
-	char	*end;
 	size_t	 i;
 
 	/* "[::1]:8006", "example:8006", "example" */
-	if (host[0] == '[') {
-		if ((end = strchr(host, ']')) == NULL ||
-		    (size_t)(end - host) >= sizeof name)
-			return 0;
-		memcpy(name, host + 1, (size_t)(end - host - 1));
-		name[end - host - 1] = '\0';
-	} else {
-		hx_strlcpy(name, host, sizeof name);
-		if ((end = strrchr(name, ':')) != NULL)
-			*end = '\0';
-	}
+	if (http_host_name(host, name, sizeof name) != 0)
+		return 0;
 	for (i = 0; i < srv->nhosts; i++) {
 		if (strcasecmp(srv->hosts[i], name) == 0)
 			return 1;

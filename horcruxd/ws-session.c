@@ -16,6 +16,7 @@
 #include "hx-event.h"
 #include "hx-log.h"
 #include "server.h"
+#include "ws-parse.h"
 
 #define SESSION_QUEUE_MAX	1024		/* discrete frames per session */
 #define SESSION_RX_MAX		(64 * 1024)	/* one client message */
@@ -296,50 +297,26 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 	}
 }
 
-static int
-all_strings(json_t *list)
-{
-	json_t	*v;
-	size_t	 i;
-
-	if (!json_is_array(list))
-		return 0;
-	json_array_foreach(list, i, v) {
-		if (!json_is_string(v))
-			return 0;
-	}
-	return 1;
-}
-
 static void
 handle_message(struct server *srv, struct session *s, const char *text,
     size_t len)
 {
-	json_error_t	 jerr;
-	json_t		*msg, *topics_v, *unsub;
+	json_t	*list;
+	char	*why;
 
-	msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (msg == NULL || !json_is_object(msg)) {
-		char *why = msg == NULL ? xasprintf("malformed JSON: %s",
-		    jerr.text) : xstrdup("a message must be a JSON object");
-
+	switch (ws_parse_message(text, len, &list, &why)) {
+	case WS_MSG_TOPICS:
+		handle_topics(srv, s, list, 1);
+		break;
+	case WS_MSG_UNSUBSCRIBE:
+		handle_topics(srv, s, list, 0);
+		break;
+	case WS_MSG_BAD:
 		send_error(s, "BAD_MESSAGE", why, NULL);
-		free(why);
-		json_decref(msg);
-		return;
+		break;
 	}
-	topics_v = json_object_get(msg, "topics");
-	unsub = json_object_get(msg, "unsubscribe");
-	if (topics_v != NULL && unsub == NULL && json_object_size(msg) == 1 &&
-	    all_strings(topics_v))
-		handle_topics(srv, s, topics_v, 1);
-	else if (unsub != NULL && topics_v == NULL &&
-	    json_object_size(msg) == 1 && all_strings(unsub))
-		handle_topics(srv, s, unsub, 0);
-	else
-		send_error(s, "BAD_MESSAGE", "expected {\"topics\":[...]} or "
-		    "{\"unsubscribe\":[...]}", NULL);
-	json_decref(msg);
+	json_decref(list);
+	free(why);
 }
 
 /* Pop the next frame to write: discrete events first, then metrics. */
