@@ -158,12 +158,15 @@ FUZZERS		:= $(FUZZ_SRC:tests/fuzz/%.c=$(B)/%)
 build-fuzz: $(FUZZERS)
 
 # libFuzzer links its own main: build each target straight from the
-# sources, with the fuzzer and sanitizers, and no libhorcrux.a.
+# sources, with the fuzzer and sanitizers, and no libhorcrux.a. The
+# daemon's targets add the lws-free parts of horcruxd/ they drive.
+$(B)/fuzz-http: horcruxd/http-parse.c
+$(B)/fuzz-ws: horcruxd/ws-parse.c horcruxd/topic.c
 $(B)/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
-	$(Q)$(CC) $(BASE) -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-		-o $@ $(filter %.c,$^) $(PKG_LIBS)
+	$(Q)$(CC) $(BASE) -Ihorcruxd -O1 -fsanitize=fuzzer,address,undefined \
+		$(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
 
 do-install:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/horcrux/web \

@@ -194,7 +194,10 @@ void kv_print_free(struct cli *cli, struct kv *kv);
 /* Print v as the API gave it, indented JSON, then a newline. */
 void out_json(const json_t *v);
 
-/* Replace terminal control characters in s with '?', in place; returns s. */
+/*
+ * Replace terminal control and bidi characters in s with '?', in place
+ * (hx_term_safe); returns s.
+ */
 char *out_printable(char *s);
 
 /* A string field or NULL. */

@@ -77,9 +77,13 @@ print_event(const char *type, json_t *data)
 			printf(" %s=%s", k, s);
 			free(s);
 		} else {
+			char *safe;
+
 			s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
 			    JSON_REAL_PRECISION(15));
-			printf(" %s=%s", k, s ? s : "?");
+			safe = s != NULL ? hx_json_term_safe(s) : NULL;
+			printf(" %s=%s", k, safe ? safe : "?");
+			free(safe);
 			free(s);
 		}
 	}

@@ -53,24 +53,15 @@ width(const char *s)
 
 /*
  * Make text from the daemon safe for a terminal, in place: C0 controls,
- * DEL and the C1 controls (U+0080 to U+009F, which some terminals obey)
- * become '?', so a VM or user name cannot move the cursor, retitle the
- * window or hide itself. Returns s.
+ * DEL, the C1 controls and the bidi controls each become one '?' (the
+ * rule is hx_term_safe's, shared with horcrux-top), so a VM or user name
+ * cannot move the cursor, retitle the window, read backwards or hide
+ * itself. Returns s.
  */
 char *
 out_printable(char *s)
 {
-	unsigned char *p = (unsigned char *)s;
-
-	for (; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			*p++ = '?';
-			*p = '?';
-		}
-	}
-	return s;
+	return hx_term_safe(s);
 }
 
 struct table *
@@ -186,10 +177,17 @@ out_json(const json_t *v)
 {
 	/* 15 digits: 49.99 stays 49.99, as the daemon wrote it. */
 	char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-	    JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	    JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)), *safe;
 
+	/*
+	 * jansson escapes C0 only; DEL, C1 and bidi controls are escaped
+	 * too (the same strings to a parser, inert on a terminal). Other
+	 * non-ASCII stays readable, so no JSON_ENSURE_ASCII.
+	 */
 	if (s != NULL) {
-		puts(s);
+		safe = hx_json_term_safe(s);
+		puts(safe);
+		free(safe);
 		free(s);
 	}
 }

@@ -31,7 +31,7 @@ daemon_message(const struct hx_http_resp *r)
 	char		*s;
 
 	if (msg != NULL)
-		s = xstrdup(msg);
+		s = hx_term_safe(xstrdup(msg));
 	else
 		s = xasprintf("the daemon answered HTTP %d", r->status);
 	json_decref(o);

@@ -98,13 +98,10 @@ vms:
 
 		for (c = 0; c < COL_COUNT; c++) {
 			char cell[256];
-			char *p;
 
 			model_cell(vm, (enum top_col)c, cell, sizeof(cell));
 			/* One row per VM whatever its name holds. */
-			for (p = cell; *p != '\0'; p++)
-				if ((unsigned char)*p < 0x20 || *p == 0x7f)
-					*p = '?';
+			hx_term_safe(cell);
 			fprintf(f, c == COL_NAME ? "%-*s" : top_cols[c].numeric ?
 			    " %*s" : " %-*s", top_cols[c].width, cell);
 		}
@@ -160,7 +157,11 @@ batch_print_json(const struct top_model *m, FILE *f)
 	json_object_set_new(o, "vms", vms);
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	if (s != NULL) {
-		fprintf(f, "%s\n", s);
+		/* C1 and bidi controls as \uXXXX: inert on a terminal. */
+		char *safe = hx_json_term_safe(s);
+
+		fprintf(f, "%s\n", safe);
+		free(safe);
 		free(s);
 	}
 	fflush(f);

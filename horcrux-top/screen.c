@@ -106,8 +106,8 @@ screen_end(void)
 /*
  * Print s at (y, x) in exactly width columns (padded; cut with '~' when
  * longer), right-aligned when right is set. Multibyte text is measured
- * by wcwidth; control characters and, in ASCII mode, anything non-ASCII
- * become '?'.
+ * by wcwidth; control and bidi characters (hx_cp_unsafe) and, in ASCII
+ * mode, anything non-ASCII become '?'.
  */
 static void
 put_text(int y, int x, int width, const char *s, int right)
@@ -131,8 +131,7 @@ put_text(int y, int x, int width, const char *s, int right)
 			memset(&st, 0, sizeof(st));
 		}
 		p += k;
-		if ((ascii_only && wc > 0x7e) || wc < 0x20 || wc == 0x7f ||
-		    (wc >= 0x80 && wc < 0xa0))
+		if ((ascii_only && wc > 0x7e) || hx_cp_unsafe((uint32_t)wc))
 			wc = L'?';
 		w = wcwidth(wc);
 		if (w < 0) {

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -265,6 +266,21 @@ access_release(struct identity *id)
 }
 
 
+/* id->who: user@realm; local trust is root@local. */
+static void
+set_who(const struct access_cache *c, struct identity *id)
+{
+	const struct hx_store_user	*u;
+
+	if (id->kind == ACCESS_LOCAL) {
+		hx_strlcpy(id->who, id->name, sizeof id->who);
+		return;
+	}
+	u = access_cache_user(c, id->name);
+	snprintf(id->who, sizeof id->who, "%s@%s", id->name,
+	    u != NULL && u->realm != NULL ? u->realm : "local");
+}
+
 /* Fill id for API key cred (a key id); -1 if it is not valid now. */
 static int
 key_identity(const struct access_cache *c, const char *keyid,
@@ -462,6 +478,7 @@ bad_token:
 	return -1;
 ok:
 	id->authenticated = 1;
+	set_who(c, id);
 	explicit_bzero(buf, sizeof buf);
 	return 0;
 }
@@ -480,6 +497,7 @@ access_refresh(struct access_cache *c, struct identity *id)
 		return -1;
 	}
 	fresh.authenticated = 1;
+	set_who(c, &fresh);
 	access_release(id);
 	*id = fresh;
 	return 0;

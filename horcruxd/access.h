@@ -30,6 +30,7 @@ struct lws;
 #define ACCESS_COOKIE_NAME	"horcrux_session"
 #define ACCESS_JWT_KEY_LEN	32
 #define ACCESS_USER_MAX		128
+#define ACCESS_WHO_MAX		(ACCESS_USER_MAX + 16)
 
 enum access_kind {
 	ACCESS_ANONYMOUS,
@@ -41,6 +42,11 @@ enum access_kind {
 
 struct identity {
 	char			 name[ACCESS_USER_MAX];	/* "" when anonymous */
+	/*
+	 * How the identity is shown (audit, events, logs): user@realm, so
+	 * local trust (root@local) never reads like a database user.
+	 */
+	char			 who[ACCESS_WHO_MAX];
 	int			 authenticated;
 	enum access_kind	 kind;
 	char			 cred[72];	/* key id or session jti */

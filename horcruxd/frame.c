@@ -31,6 +31,18 @@ frame_new(const char *type, json_t *data, int topic, const char *key,
 	return f;
 }
 
+void
+frame_set_lesser(struct frame *f, struct frame *lesser, const char *owner,
+    hx_privs privs, const char *path)
+{
+	frame_unref(f->lesser);
+	free(f->owner);
+	f->lesser = lesser;
+	f->owner = owner != NULL ? xstrdup(owner) : NULL;
+	f->full_privs = privs;
+	f->full_path = path;
+}
+
 struct frame *
 frame_ref(struct frame *f)
 {
@@ -43,6 +55,8 @@ frame_unref(struct frame *f)
 {
 	if (f == NULL || --f->refs > 0)
 		return;
+	frame_unref(f->lesser);
+	free(f->owner);
 	free(f->key);
 	free(f->vm_id);
 	free(f->buf);

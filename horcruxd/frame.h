@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "hx-priv.h"
+
 struct frame {
 	unsigned	 refs;
 	int		 topic;		/* index in the topic table, or -1 */
@@ -22,6 +24,16 @@ struct frame {
 	size_t		 data_off;	/* span of the "data" object */
 	size_t		 data_len;
 	unsigned char	*buf;		/* LWS_PRE headroom + text + NUL */
+	/*
+	 * A frame with private fields (who acted, a libvirt URI) goes only
+	 * to its owner (user@realm) or to holders of any of full_privs at
+	 * full_path; every other receiver gets lesser, the same event
+	 * without them. Both are serialized once, as every frame is.
+	 */
+	struct frame	*lesser;	/* NULL: one frame for everyone */
+	char		*owner;		/* user@realm, or NULL */
+	hx_privs	 full_privs;
+	const char	*full_path;	/* static */
 };
 
 /*
@@ -32,6 +44,13 @@ struct frame {
  */
 struct frame *frame_new(const char *type, json_t *data, int topic,
     const char *key, const char *vm_id);
+/*
+ * Make f private: lesser (its reference taken) is what a receiver gets
+ * who is not owner (may be NULL) and holds none of privs at path (a
+ * static string).
+ */
+void frame_set_lesser(struct frame *f, struct frame *lesser,
+    const char *owner, hx_privs privs, const char *path);
 struct frame *frame_ref(struct frame *f);
 /* Drop a reference; the last one frees. frame_unref(NULL) is a no-op. */
 void frame_unref(struct frame *f);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,52 @@ prepare_data_dir(const char *dir)
 	if (access(dir, W_OK | X_OK) != 0)
 		die(1, "cannot write to data directory '%s': %s", dir,
 		    strerror(errno));
+}
+
+/*
+ * Loose modes on the state: what others may write (the directory, where
+ * jwt.key and the database could be swapped, or the database itself) is
+ * refused; what others may only read is warned about. The database holds
+ * password hashes, not secrets that sign anything, so reading it is an
+ * offline-guessing risk, not a takeover. jwt.key has its own stricter
+ * rule in hx_secret_load_or_create(). A missing file is fine (first
+ * start creates it 0600).
+ */
+static void
+check_state_modes(const char *dir)
+{
+	static const struct {
+		const char	*name;	/* NULL: the directory itself */
+		const char	*what;
+	} state[] = {
+		{ NULL, "data directory" },
+		{ "horcrux.db", "identity database" },
+		{ "horcrux.db-wal", "identity database journal" },
+		{ "horcrux.db-shm", "identity database index" },
+	};
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	unsigned	 mode;
+	size_t		 i;
+
+	for (i = 0; i < HX_ARRAY_SIZE(state); i++) {
+		if (state[i].name == NULL)
+			hx_strlcpy(path, dir, sizeof path);
+		else
+			snprintf(path, sizeof path, "%s/%s", dir,
+			    state[i].name);
+		if (lstat(path, &st) != 0)
+			continue;
+		mode = (unsigned)(st.st_mode & 07777);
+		if (st.st_mode & (S_IWGRP | S_IWOTH))
+			die(1, "%s '%s' is writable by group or others "
+			    "(mode %04o); make it %s", state[i].what, path,
+			    mode, state[i].name == NULL ? "0700" : "0600");
+		if (st.st_mode & (S_IRWXG | S_IRWXO))
+			log_warn("%s '%s' is accessible by group or others "
+			    "(mode %04o); %s is advised", state[i].what, path,
+			    mode, state[i].name == NULL ? "0700" : "0600");
+	}
 }
 
 /* Every client holds a descriptor: allow as many as the hard limit. */
@@ -284,6 +331,7 @@ main(int argc, char **argv)
 	hx_log_open("horcruxd", (enum hx_log_level)opts.log_level,
 	    opts.foreground ? stderr : NULL);
 	prepare_data_dir(opts.data_dir);
+	check_state_modes(opts.data_dir);
 	db_path = xasprintf("%s/horcrux.db", opts.data_dir);
 	{
 		char *kp = xasprintf("%s/jwt.key", opts.data_dir);

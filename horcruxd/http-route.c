@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http-parse.h"
 #include "hx-auth.h"
 #include "hx-event.h"
 #include "hx-log.h"
@@ -317,15 +318,23 @@ http_refuse(struct lws *wsi, int status, const char *code,
 
 /* --- read routes, answered from memory ------------------------------------- */
 
+/*
+ * Public: whether the daemon is up. How many clients it has is load
+ * information about other people: only an authenticated caller gets it.
+ */
 static int
 route_health(struct request *r)
 {
 	struct server	*srv = r->srv;
+	json_t		*h;
 
-	return reply_json(r, 200, json_pack("{s:s,s:s,s:f,s:i}",
-	    "status", "ok", "version", HX_VERSION,
+	h = json_pack("{s:s,s:s,s:f}", "status", "ok", "version", HX_VERSION,
 	    "uptime_seconds", round((double)(hx_mono_ns() - srv->start_ns) /
-	    1e6) / 1e3, "clients", (json_int_t)srv->nsessions));
+	    1e6) / 1e3);
+	if (r->id.authenticated)
+		json_object_set_new(h, "clients",
+		    json_integer((json_int_t)srv->nsessions));
+	return reply_json(r, 200, h);
 }
 
 static int
@@ -499,6 +508,33 @@ route_ws_plain(struct request *r)
 {
 	return reply_error_with(r, 426, "UPGRADE_REQUIRED",
 	    "this endpoint speaks WebSocket only", "upgrade:", "websocket");
+}
+
+/*
+ * The VM a route's :id names: a VM name, or else a VM's UUID, so that a
+ * VM whose name cannot travel in a URL (lws folds "." and ".." segments)
+ * is still addressable. Returns the VM's name (borrowed from the
+ * inventory, valid for this request) or id itself when nothing matches.
+ */
+static const char *
+vm_resolve(struct server *srv, const char *id)
+{
+	json_t		*e;
+	const char	*name, *uuid, *found = NULL;
+	size_t		 i;
+
+	if (srv->vms == NULL)
+		return id;
+	json_array_foreach(srv->vms, i, e) {
+		name = json_string_value(json_object_get(e, "id"));
+		uuid = json_string_value(json_object_get(e, "uuid"));
+		if (name != NULL && strcmp(name, id) == 0)
+			return id;
+		if (found == NULL && uuid != NULL && name != NULL &&
+		    strcasecmp(uuid, id) == 0)
+			found = name;
+	}
+	return found != NULL ? found : id;
 }
 
 /* --- login rate limiting ---------------------------------------------------- */
@@ -844,31 +880,8 @@ grantable_roles(struct server *srv, const struct identity *id,
 static int
 route_match(const char *pattern, const char *path, struct request *r)
 {
-	const char	*pp = pattern, *sp = path;
-	char		*out = r->pbuf;
-	size_t		 room = sizeof r->pbuf, n;
-	int		 np = 0;
-
-	while (*pp != '\0' && *sp != '\0') {
-		if (*pp == ':') {
-			n = strcspn(sp, "/");
-			if (n == 0 || n + 1 > room || np == ROUTE_PARAMS)
-				return 0;
-			memcpy(out, sp, n);
-			out[n] = '\0';
-			r->params[np++] = out;
-			out += n + 1;
-			room -= n + 1;
-			sp += n;
-			pp += strcspn(pp, "/");
-			continue;
-		}
-		if (*pp != *sp)
-			return 0;
-		pp++;
-		sp++;
-	}
-	return *pp == '\0' && *sp == '\0';
+	return http_route_match(pattern, path, r->pbuf, sizeof r->pbuf,
+	    r->params, ROUTE_PARAMS);
 }
 
 static const char *
@@ -998,6 +1011,7 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 	int		 i;
 
 	hx_strlcpy(j->actor, r->id.name, sizeof j->actor);
+	hx_strlcpy(j->actor_who, r->id.who, sizeof j->actor_who);
 	j->actor_kind = r->id.kind;
 	hx_strlcpy(j->actor_cred, r->id.cred, sizeof j->actor_cred);
 	j->may_modify_users = access_allowed(&r->id, HX_PRIV_USER_MODIFY,
@@ -1136,6 +1150,8 @@ dispatch(struct server *srv, struct lws *wsi, struct conn *c, json_t *body)
 			allow_public |= rt->flags & R_PUBLIC;
 			continue;
 		}
+		if ((rt->flags & R_VIRT) && r.params[0] != NULL)
+			r.params[0] = vm_resolve(srv, r.params[0]);
 		if (!(rt->flags & R_PUBLIC) && !r.id.authenticated) {
 			ret = reply_error_with(&r, 401, "UNAUTHORIZED",
 			    "authentication required", "www-authenticate:",
@@ -1390,14 +1406,12 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 static int
 finish_body(struct server *srv, struct lws *wsi, struct conn *c)
 {
-	json_error_t	 e;
 	json_t		*body;
 	struct request	 r;
 	int		 ret;
 
 	c->reading_body = 0;
-	body = json_loadb(c->req.data ? c->req.data : "", c->req.len,
-	    JSON_REJECT_DUPLICATES, &e);
+	body = http_body_parse(c->req.data, c->req.len);
 	hx_buf_release(&c->req);
 	if (body == NULL) {
 		memset(&r, 0, sizeof r);
@@ -1540,21 +1554,11 @@ int
 http_host_ok(const struct server *srv, const char *host)
 {
 	char	 name[256];
-	char	*end;
 	size_t	 i;
 
 	/* "[::1]:8006", "example:8006", "example" */
-	if (host[0] == '[') {
-		if ((end = strchr(host, ']')) == NULL ||
-		    (size_t)(end - host) >= sizeof name)
-			return 0;
-		memcpy(name, host + 1, (size_t)(end - host - 1));
-		name[end - host - 1] = '\0';
-	} else {
-		hx_strlcpy(name, host, sizeof name);
-		if ((end = strrchr(name, ':')) != NULL)
-			*end = '\0';
-	}
+	if (http_host_name(host, name, sizeof name) != 0)
+		return 0;
 	for (i = 0; i < srv->nhosts; i++) {
 		if (strcasecmp(srv->hosts[i], name) == 0)
 			return 1;

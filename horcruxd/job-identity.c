@@ -68,12 +68,49 @@ job_key_json(const struct hx_store_key *k)
 	    "last_used_at", time_or_null(k->last_used));
 }
 
+/*
+ * name as user@realm into out, the realm read from the store ("local"
+ * when the user is gone or unknown, e.g. a failed login's name).
+ */
+static const char *
+qualify(const struct worker_env *env, const char *name, char *out,
+    size_t outlen)
+{
+	struct hx_store_user	 u;
+	char			*err = NULL;
+
+	memset(&u, 0, sizeof u);
+	if (hx_store_user_get(env->store, name, &u, &err) == HX_STORE_OK)
+		snprintf(out, outlen, "%s@%s", name, u.realm);
+	else
+		snprintf(out, outlen, "%s@local", name);
+	hx_store_user_release(&u);
+	free(err);
+	return out;
+}
+
+/*
+ * Identities go into the audit log as user@realm, so the local-trust
+ * administrator (root@local) never reads like a database user; so does
+ * the target of every action on a user (everything but roles).
+ */
 static void
 audit(const struct worker_env *env, struct job *j, const char *actor,
     const char *action, const char *target, const char *detail)
 {
+	char	 wa[ACCESS_WHO_MAX], wt[ACCESS_WHO_MAX];
 	char	*err = NULL;
 
+	if (actor == j->actor && j->actor_who[0] != '\0')
+		actor = j->actor_who;
+	else
+		actor = qualify(env, actor, wa, sizeof wa);
+	if (target != NULL && strncmp(action, "role.", 5) != 0) {
+		if (target == j->actor && j->actor_who[0] != '\0')
+			target = j->actor_who;
+		else
+			target = qualify(env, target, wt, sizeof wt);
+	}
 	if (hx_store_audit_add(env->store, 0, actor, action, target, detail,
 	    j->remote, &err) != HX_STORE_OK) {
 		log_error("cannot write the audit log: %s", err);

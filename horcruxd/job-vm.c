@@ -133,7 +133,7 @@ job_vm_action(struct job *j, const struct worker_env *env)
 		virDomainFree(dom);
 		return;
 	}
-	virt_note_action(env->virt, j->param[0], j->actor);
+	virt_note_action(env->virt, j->param[0], j->actor_who);
 	if (strcmp(a, "start") == 0)
 		r = virDomainCreate(dom);
 	else if (strcmp(a, "shutdown") == 0)
@@ -149,7 +149,7 @@ job_vm_action(struct job *j, const struct worker_env *env)
 	if (r != 0)
 		libvirt_error(j, a);
 	else {
-		log_info("%s: %s '%s'", j->actor, a, j->param[0]);
+		log_info("%s: %s '%s'", j->actor_who, a, j->param[0]);
 		j->reply = json_pack("{s:s,s:s,s:s}", "vm_id", j->param[0],
 		    "action", a, "result", "done");
 	}

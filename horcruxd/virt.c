@@ -97,13 +97,49 @@ struct virt {
 	int			 polling;
 };
 
+/*
+ * A notification whose message names the libvirt URI (host configuration,
+ * maybe a remote host and user): only SysAudit holders on /nodes read it;
+ * every other subscriber gets public_message instead.
+ */
 static void
 post_notification(struct virt *v, const char *level, const char *title,
-    const char *message)
+    const char *message, const char *public_message)
 {
-	mailbox_post(v->mb, frame_new("Notification",
-	    hx_event_notification(level, title, message, hx_wall_ms()),
-	    TOPIC_NOTIFICATIONS, NULL, NULL));
+	int64_t		 ts = hx_wall_ms();
+	struct frame	*f;
+
+	f = frame_new("Notification", hx_event_notification(level, title,
+	    message, ts), TOPIC_NOTIFICATIONS, NULL, NULL);
+	frame_set_lesser(f, frame_new("Notification", hx_event_notification(
+	    level, title, public_message, ts), TOPIC_NOTIFICATIONS, NULL,
+	    NULL), NULL, HX_PRIV_SYS_AUDIT, "/nodes");
+	mailbox_post(v->mb, f);
+}
+
+/*
+ * Post an event whose "user" names who acted (user@realm, or NULL). The
+ * name is for that user and for those who may read identities anyway
+ * (SysAudit or UserModify on /access); every other subscriber with
+ * VmAudit gets the same event with "user": null.
+ */
+static void
+post_with_user(struct virt *v, const char *type, json_t *data, int topic,
+    const char *vm, const char *user)
+{
+	struct frame	*f;
+	json_t		*anon;
+
+	if (user == NULL) {
+		mailbox_post(v->mb, frame_new(type, data, topic, NULL, vm));
+		return;
+	}
+	anon = json_deep_copy(data);
+	json_object_set_new(anon, "user", json_null());
+	f = frame_new(type, data, topic, NULL, vm);
+	frame_set_lesser(f, frame_new(type, anon, topic, NULL, vm), user,
+	    HX_PRIV_SYS_AUDIT | HX_PRIV_USER_MODIFY, "/access");
+	mailbox_post(v->mb, f);
 }
 
 static struct known *
@@ -272,8 +308,8 @@ post_status(struct virt *v, const char *name, int container,
 	/* An addition to the seed's fields: who, when it was us. */
 	json_object_set_new(data, "user", user ? json_string(user) :
 	    json_null());
-	mailbox_post(v->mb, frame_new(container ? "ContainerStatusChanged" :
-	    "VmStatusChanged", data, TOPIC_VM_STATUS, NULL, name));
+	post_with_user(v, container ? "ContainerStatusChanged" :
+	    "VmStatusChanged", data, TOPIC_VM_STATUS, name, user);
 }
 
 /* Runs on the event thread. */
@@ -310,9 +346,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		k->container = container;
 		pthread_mutex_unlock(&v->mu);
 		user = take_action_user(v, name);
-		mailbox_post(v->mb, frame_new("VmCreated",
-		    hx_event_vm_created(name, name, user, ts), TOPIC_VM_EVENTS,
-		    NULL, name));
+		post_with_user(v, "VmCreated", hx_event_vm_created(name, name,
+		    user, ts), TOPIC_VM_EVENTS, name, user);
 		free(user);
 		return 0;
 	}
@@ -323,9 +358,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		known_remove(cs, name);
 		pthread_mutex_unlock(&v->mu);
 		user = take_action_user(v, name);
-		mailbox_post(v->mb, frame_new("VmDeleted",
-		    hx_event_vm_deleted(name, name, user, ts), TOPIC_VM_EVENTS,
-		    NULL, name));
+		post_with_user(v, "VmDeleted", hx_event_vm_deleted(name, name,
+		    user, ts), TOPIC_VM_EVENTS, name, user);
 		free(user);
 		return 0;
 	}
@@ -352,9 +386,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	if (old == NULL || strcmp(old, now_state) != 0)
 		post_status(v, name, container, old, now_state, user);
 	if (gone)
-		mailbox_post(v->mb, frame_new("VmDeleted",
-		    hx_event_vm_deleted(name, name, user, ts), TOPIC_VM_EVENTS,
-		    NULL, name));
+		post_with_user(v, "VmDeleted", hx_event_vm_deleted(name, name,
+		    user, ts), TOPIC_VM_EVENTS, name, user);
 	free(user);
 	return 0;
 }
@@ -815,7 +848,7 @@ try_open(struct conn_state *cs)
 	if (cs->ever_up) {
 		msg = xasprintf("the libvirt connection '%s' is back", cs->uri);
 		post_notification(cs->v, "info", "libvirt connection restored",
-		    msg);
+		    msg, "a libvirt connection is back");
 		free(msg);
 	}
 	cs->ever_up = 1;
@@ -845,7 +878,8 @@ drop_conn(struct conn_state *cs)
 	log_warn("lost the libvirt connection '%s'; reconnecting", cs->uri);
 	msg = xasprintf("the libvirt connection '%s' was lost; reconnecting",
 	    cs->uri);
-	post_notification(cs->v, "warning", "libvirt connection lost", msg);
+	post_notification(cs->v, "warning", "libvirt connection lost", msg,
+	    "a libvirt connection was lost; reconnecting");
 	free(msg);
 	cs->retry_ms = RETRY_MIN_MS;
 	cs->retry_at_ms = hx_wall_ms() + RETRY_MIN_MS;

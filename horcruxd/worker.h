@@ -73,6 +73,7 @@ struct job {
 	job_fn			 run;
 	uint64_t		 conn_id;	/* the HTTP request waiting */
 	char			 actor[ACCESS_USER_MAX];
+	char			 actor_who[ACCESS_WHO_MAX];	/* user@realm */
 	enum access_kind	 actor_kind;
 	char			 actor_cred[72];	/* key id or jti */
 	int			 may_modify_users;	/* UserModify on /access */

@@ -16,6 +16,7 @@
 #include "hx-event.h"
 #include "hx-log.h"
 #include "server.h"
+#include "ws-parse.h"
 
 #define SESSION_QUEUE_MAX	1024		/* discrete frames per session */
 #define SESSION_RX_MAX		(64 * 1024)	/* one client message */
@@ -90,7 +91,7 @@ session_send(struct session *s, struct frame *f)
 	}
 	if (s->qlen == SESSION_QUEUE_MAX) {
 		log_warn("closing session of %s: %d events unsent, the client "
-		    "is not reading", s->id.name, SESSION_QUEUE_MAX);
+		    "is not reading", s->id.who, SESSION_QUEUE_MAX);
 		drop_queues(s);
 		session_close(s, CLOSE_TRY_AGAIN_LATER, "too slow");
 		return;
@@ -133,7 +134,8 @@ send_error(struct session *s, const char *code, const char *message,
 static int
 may_see_frame(struct session *s, const struct frame *f)
 {
-	char	path[512];
+	char	*path;
+	int	 yes;
 
 	if (s->close_code != 0)
 		return 0;
@@ -142,10 +144,31 @@ may_see_frame(struct session *s, const struct frame *f)
 	if (!(s->topics & (1u << f->topic)))
 		return 0;
 	if (topics[f->topic].per_vm && f->vm_id != NULL) {
-		snprintf(path, sizeof path, "/vms/%s", f->vm_id);
-		return access_allowed(&s->id, HX_PRIV_VM_AUDIT, path);
+		/* Escaped: every name has its path, "..", "a\tb" too. */
+		path = hx_rbac_path_fill("/vms/{id}", f->vm_id);
+		yes = access_allowed(&s->id, HX_PRIV_VM_AUDIT, path);
+		free(path);
+		return yes;
 	}
 	return 1;
+}
+
+/* f itself, or its lesser variant when s may not see its private fields. */
+static struct frame *
+frame_for(const struct session *s, struct frame *f)
+{
+	int	b;
+
+	if (f->lesser == NULL)
+		return f;
+	if (f->owner != NULL && strcmp(f->owner, s->id.who) == 0)
+		return f;
+	for (b = 0; b < HX_PRIV_COUNT; b++) {
+		if ((f->full_privs & (1u << b)) &&
+		    access_allowed(&s->id, 1u << b, f->full_path))
+			return f;
+	}
+	return f->lesser;
 }
 
 /* Keep f as the newest metric frame of its VM (for snapshots, REST). */
@@ -180,7 +203,7 @@ session_fanout(struct server *srv, struct frame *f)
 		vm_latest_put(srv, f);
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
 		if (may_see_frame(s, f))
-			session_send(s, f);
+			session_send(s, frame_for(s, f));
 	}
 	frame_unref(f);
 }
@@ -274,50 +297,26 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 	}
 }
 
-static int
-all_strings(json_t *list)
-{
-	json_t	*v;
-	size_t	 i;
-
-	if (!json_is_array(list))
-		return 0;
-	json_array_foreach(list, i, v) {
-		if (!json_is_string(v))
-			return 0;
-	}
-	return 1;
-}
-
 static void
 handle_message(struct server *srv, struct session *s, const char *text,
     size_t len)
 {
-	json_error_t	 jerr;
-	json_t		*msg, *topics_v, *unsub;
+	json_t	*list;
+	char	*why;
 
-	msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (msg == NULL || !json_is_object(msg)) {
-		char *why = msg == NULL ? xasprintf("malformed JSON: %s",
-		    jerr.text) : xstrdup("a message must be a JSON object");
-
+	switch (ws_parse_message(text, len, &list, &why)) {
+	case WS_MSG_TOPICS:
+		handle_topics(srv, s, list, 1);
+		break;
+	case WS_MSG_UNSUBSCRIBE:
+		handle_topics(srv, s, list, 0);
+		break;
+	case WS_MSG_BAD:
 		send_error(s, "BAD_MESSAGE", why, NULL);
-		free(why);
-		json_decref(msg);
-		return;
+		break;
 	}
-	topics_v = json_object_get(msg, "topics");
-	unsub = json_object_get(msg, "unsubscribe");
-	if (topics_v != NULL && unsub == NULL && json_object_size(msg) == 1 &&
-	    all_strings(topics_v))
-		handle_topics(srv, s, topics_v, 1);
-	else if (unsub != NULL && topics_v == NULL &&
-	    json_object_size(msg) == 1 && all_strings(unsub))
-		handle_topics(srv, s, unsub, 0);
-	else
-		send_error(s, "BAD_MESSAGE", "expected {\"topics\":[...]} or "
-		    "{\"unsubscribe\":[...]}", NULL);
-	json_decref(msg);
+	json_decref(list);
+	free(why);
 }
 
 /* Pop the next frame to write: discrete events first, then metrics. */
@@ -415,11 +414,11 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 	s->live = 1;
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->nsessions++;
-	log_debug("websocket session opened for %s (%u open)", s->id.name,
+	log_debug("websocket session opened for %s (%u open)", s->id.who,
 	    srv->nsessions);
 
 	msg = xasprintf("WebSocket connection established for user %s",
-	    s->id.name);
+	    s->id.who);
 	send_one(s, "Notification", hx_event_notification("info",
 	    "Connected", msg, hx_wall_ms()));
 	free(msg);
@@ -454,14 +453,16 @@ session_refresh_all(struct server *srv)
 		if (s->close_code != 0)
 			continue;
 		if (access_refresh(srv->cache, &s->id) != 0) {
-			char	name[ACCESS_USER_MAX];
+			char	name[ACCESS_USER_MAX], who[ACCESS_WHO_MAX];
 
 			log_info("closing session of %s: its credentials were "
-			    "revoked", s->id.name);
+			    "revoked", s->id.who);
 			/* Its grants point into the snapshot being retired. */
 			hx_strlcpy(name, s->id.name, sizeof name);
+			hx_strlcpy(who, s->id.who, sizeof who);
 			access_release(&s->id);
 			hx_strlcpy(s->id.name, name, sizeof s->id.name);
+			hx_strlcpy(s->id.who, who, sizeof s->id.who);
 			drop_queues(s);
 			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			    "credentials revoked");
@@ -498,7 +499,7 @@ session_tick(struct server *srv, uint64_t now_ns)
 		}
 		if (now_ns - s->last_rx_ns >= secs_to_ns(o->peer_timeout)) {
 			log_info("dropping silent websocket peer %s",
-			    s->id.name);
+			    s->id.who);
 			drop_queues(s);
 			session_close(s, LWS_CLOSE_STATUS_GOINGAWAY,
 			    "peer silent");

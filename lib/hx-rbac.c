@@ -289,7 +289,7 @@ hx_rbac_path_ok(const char *path, char **err)
 		}
 		if (len > HX_RBAC_SEGMENT_MAX) {
 			return fail_subject(err, "ACL path", path,
-			    "segment longer than 255 bytes");
+			    "segment too long");
 		}
 		/* A multi-byte character never holds '/', so k stays in. */
 		for (i = 0; i < len; i += k) {
@@ -323,12 +323,43 @@ char *
 hx_rbac_path_fill(const char *tmpl, const char *param)
 {
 	const char	*open, *close;
+	struct hx_buf	 b;
+	uint32_t	 cp;
+	size_t		 i, k, j;
 
 	if ((open = strchr(tmpl, '{')) == NULL ||
 	    (close = strchr(open, '}')) == NULL)
 		return xstrdup(tmpl);
-	return xasprintf("%.*s%s%s", (int)(open - tmpl), tmpl,
-	    param != NULL ? param : "", close + 1);
+	if (param == NULL)
+		param = "";
+	hx_buf_init(&b, 0);
+	hx_buf_add(&b, tmpl, (size_t)(open - tmpl));
+	if (strcmp(param, ".") == 0 || strcmp(param, "..") == 0) {
+		for (i = 0; param[i] != '\0'; i++)
+			hx_buf_add(&b, "%2E", 3);
+		param = "";
+	}
+	for (i = 0; param[i] != '\0'; i += k) {
+		k = utf8_printable(param + i);
+		cp = 0;
+		for (j = 0; j < k; j++)
+			cp = j == 0 ? (uint32_t)(unsigned char)param[i] &
+			    (k == 1 ? 0x7f : k == 2 ? 0x1f : k == 3 ? 0x0f :
+			    0x07) : (cp << 6) | ((unsigned char)param[i + j] &
+			    0x3f);
+		if (k != 0 && param[i] != '%' && param[i] != '/' &&
+		    !hx_cp_unsafe(cp)) {
+			hx_buf_add(&b, param + i, k);
+			continue;
+		}
+		/* Every byte of an unsafe character, or the one bad byte. */
+		for (j = 0; j < (k != 0 ? k : 1); j++)
+			hx_buf_addf(&b, "%%%02X", (unsigned char)param[i + j]);
+		if (k == 0)
+			k = 1;
+	}
+	hx_buf_add(&b, close + 1, strlen(close + 1));
+	return hx_buf_detach(&b, NULL);
 }
 
 struct hx_grant

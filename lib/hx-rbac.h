@@ -25,7 +25,7 @@
 
 #define HX_RBAC_NAME_MAX	64	/* bytes (ASCII only) */
 #define HX_RBAC_ROLE_NAME_MAX	HX_RBAC_NAME_MAX
-#define HX_RBAC_SEGMENT_MAX	255	/* bytes in one path segment */
+#define HX_RBAC_SEGMENT_MAX	16384	/* bytes in one path segment */
 
 /*
  * A role: a name, its privileges, and the path where it applies when
@@ -95,18 +95,21 @@ int hx_rbac_privs_parse(const char *const *names, size_t n, hx_privs *out,
 /*
  * Check an ACL path: "/", "/access", or "/vms", "/nodes", "/storage" with
  * at most one more segment. No trailing '/', no empty, "." or ".."
- * segment; a segment is up to 255 bytes of printable UTF-8 (spaces and
- * non-ASCII allowed, control characters not). Returns 0, or -1 with *err
+ * segment; a segment is up to HX_RBAC_SEGMENT_MAX bytes of printable
+ * UTF-8 (spaces and non-ASCII allowed, control characters not). Returns 0, or -1 with *err
  * set to a message the caller frees (err may be NULL).
  */
 int hx_rbac_path_ok(const char *path, char **err);
 
 /*
- * Replace the first "{...}" in tmpl with param: "/vms/{id}" and "web 1"
- * give "/vms/web 1". A template without a placeholder is copied; a NULL
- * param counts as "". param is not checked: one holding '/' or ".." makes
- * a path that hx_rbac_path_ok rejects and evaluation therefore denies.
- * Returns a new string the caller frees; never NULL.
+ * Replace the first "{...}" in tmpl with param, escaped into one valid
+ * segment: "/vms/{id}" and "web 1" give "/vms/web 1". Every byte that is
+ * not printable UTF-8 (control and C1 characters, bidi controls, invalid
+ * UTF-8), and '%' and '/', is written %XX (uppercase hex); a param of
+ * "." or ".." has its dots written %2E. So any VM name libvirt lists has
+ * exactly one ACL path, and no two names share one. A template without a
+ * placeholder is copied; a NULL param counts as "". Returns a new string
+ * the caller frees; never NULL.
  */
 char *hx_rbac_path_fill(const char *tmpl, const char *param);
 

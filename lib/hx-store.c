@@ -286,7 +286,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_AUDIT_INSERT] = "INSERT INTO audit (ts, actor, action, target,"
 	    " detail, remote) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_AUDIT_QUERY] = "SELECT " AUDIT_COLS " FROM audit"
-	    " WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)"
+	    " WHERE (?1 IS NULL OR actor = ?1 OR (instr(?1, '@') = 0 AND"
+	    " substr(actor, 1, length(?1) + 1) = ?1 || '@'))"
+	    " AND (?2 IS NULL OR action = ?2)"
 	    " AND ts >= ?3 ORDER BY ts DESC, id DESC LIMIT ?4",
 	[S_AUDIT_PURGE] = "DELETE FROM audit WHERE ts < ?1",
 };

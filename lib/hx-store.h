@@ -150,7 +150,7 @@ struct hx_store_session_list {
 struct hx_store_audit {
 	int64_t	 id;
 	int64_t	 ts;		/* epoch milliseconds */
-	char	*actor;		/* "alice", "root@local" */
+	char	*actor;		/* "alice@local", "root@local" (older: "alice") */
 	char	*action;	/* "user.add" */
 	char	*target;	/* may be NULL */
 	char	*detail;	/* may be NULL */
@@ -164,7 +164,7 @@ struct hx_store_audit_list {
 
 /* What hx_store_audit_query selects; zero it for "the newest 100". */
 struct hx_store_audit_filter {
-	const char	*actor;		/* NULL: any */
+	const char	*actor;		/* NULL: any; "alice": any realm */
 	const char	*action;	/* NULL: any */
 	int64_t		 since;		/* epoch ms, inclusive */
 	int		 limit;		/* <= 0: 100; max 1000 */

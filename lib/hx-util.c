@@ -281,3 +281,98 @@ hx_fmt_bytes(double v, char *out, size_t outlen)
 		snprintf(out, outlen, "%.0f%c", v, units[u]);
 	return out;
 }
+
+/* --- terminal safety ------------------------------------------------------- */
+
+int
+hx_cp_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+	    cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * Decode one UTF-8 sequence at s: its length with *cp, or 0 when s does
+ * not start a valid (shortest-form, non-surrogate) sequence.
+ */
+static size_t
+utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	size_t		n, i;
+	uint32_t	c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;	/* also stops at the NUL */
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 ||
+	    c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+char *
+hx_term_safe(char *s)
+{
+	unsigned char	*r = (unsigned char *)s, *w = r;
+	uint32_t	 cp;
+	size_t		 n;
+
+	while (*r != '\0') {
+		if ((n = utf8_decode(r, &cp)) == 0) {
+			*w++ = *r++;
+			continue;
+		}
+		if (hx_cp_unsafe(cp)) {
+			*w++ = '?';
+			r += n;
+			continue;
+		}
+		memmove(w, r, n);
+		w += n;
+		r += n;
+	}
+	*w = '\0';
+	return s;
+}
+
+char *
+hx_json_term_safe(const char *json)
+{
+	const unsigned char	*r = (const unsigned char *)json;
+	struct hx_buf		 b;
+	uint32_t		 cp;
+	size_t			 n;
+
+	hx_buf_init(&b, 0);
+	while (*r != '\0') {
+		if ((n = utf8_decode(r, &cp)) == 0)
+			n = 1;
+		else if (hx_cp_unsafe(cp) && cp >= 0x20) {
+			hx_buf_addf(&b, "\\u%04x", (unsigned)cp);
+			r += n;
+			continue;
+		}
+		hx_buf_add(&b, r, n);
+		r += n;
+	}
+	return hx_buf_detach(&b, NULL);
+}

@@ -36,6 +36,29 @@ char *xvasprintf(const char *fmt, va_list ap) HX_PRINTF(1, 0);
  */
 size_t hx_strlcpy(char *dst, const char *src, size_t dstsize);
 
+/*
+ * Terminal safety for text that came from elsewhere (a VM name, a user
+ * name, a daemon message). A code point is unsafe on a terminal when it
+ * is a C0 control, DEL, a C1 control (U+0080-U+009F, which some
+ * terminals obey as escape sequences) or a bidirectional control
+ * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which can
+ * make a name read backwards or hide what follows it.
+ */
+int hx_cp_unsafe(uint32_t cp);
+/*
+ * Replace each unsafe code point of UTF-8 s with one '?', in place (the
+ * text can only shrink). Bytes that are not valid UTF-8 are left for the
+ * terminal's own replacement. Returns s.
+ */
+char *hx_term_safe(char *s);
+/*
+ * A copy of JSON text (as json_dumps writes it, C0 already escaped) with
+ * DEL, C1 and bidi controls written as \uXXXX escapes, so JSON output
+ * stays inert on a terminal and decodes to the same strings. Every other
+ * character, non-ASCII included, stays as it is. The caller frees.
+ */
+char *hx_json_term_safe(const char *json);
+
 /* A growable buffer. data is always NUL-terminated (not counted in len). */
 struct hx_buf {
 	char	*data;

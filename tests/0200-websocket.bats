@@ -220,7 +220,7 @@ BAD_MESSAGE"
 	"$WSC" --url "unix:$SOCK" --timeout 10 --send '{"topics":["node:metrics"]}' >"$out2" 3>&- &
 	c2=$!
 	wait_clients 2
-	assert_equal "$(curl -s "$URL/api/health" | jq .clients)" 2
+	assert_equal "$(health_clients)" 2
 	kill -TERM "$HXD_PID"
 	rc=0; wait "$HXD_PID" || rc=$?
 	HXD_PID=

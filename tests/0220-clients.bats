@@ -52,13 +52,13 @@ teardown() {
 
 @test "health counts connected WebSocket clients" {
 	start_daemon
-	assert_equal "$(curl -s "$URL/api/health" | jq .clients)" 0
+	assert_equal "$(health_clients)" 0
 	"$WSC" --url "unix:$SOCK" --timeout 10 --send '{"topics":[]}' >/dev/null 3>&- &
 	c=$!
 	wait_clients 1
-	assert_equal "$(curl -s "$URL/api/health" | jq .clients)" 1
+	assert_equal "$(health_clients)" 1
 	kill "$c"
 	wait "$c" || true
 	wait_clients 0
-	assert_equal "$(curl -s "$URL/api/health" | jq .clients)" 0
+	assert_equal "$(health_clients)" 0
 }

@@ -389,10 +389,10 @@ PY
 	out=$(tcp GET '/api/audit?user=admin' "" -H "Authorization: Bearer $TOKEN")
 	assert_equal "$(status_of "$out")" 200
 	assert_equal "$(body_of "$out" | jq -r '[.[].action] | join(",")')" "user.add,login"
-	assert_equal "$(body_of "$out" | jq -r '.[0].target')" erin
+	assert_equal "$(body_of "$out" | jq -r '.[0].target')" erin@local
 	out=$(sock GET '/api/audit?action=user.add&limit=1')
 	assert_equal "$(body_of "$out" | jq 'length')" 1
-	assert_equal "$(body_of "$out" | jq -r '.[0] | .actor + " " + .target')" "admin erin"
+	assert_equal "$(body_of "$out" | jq -r '.[0] | .actor + " " + .target')" "admin@local erin@local"
 	assert_equal "$(status_of "$(sock GET '/api/audit?limit=0')")" 400
 }
 

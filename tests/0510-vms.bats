@@ -146,7 +146,7 @@ win-test stopped false"
 	assert_equal "$(jq -r 'select(.frame.type=="Error") | .frame.data.code + " " + .frame.data.topic' "$out")" "FORBIDDEN_TOPIC node:metrics"
 	# Only web-1's events and metrics, and the suspend names vera.
 	assert_equal "$(jq -r 'select(.frame.data.vm_id) | .frame.data.vm_id' "$out" | sort -u)" web-1
-	assert_equal "$(jq -c 'select(.frame.type=="VmStatusChanged") | .frame.data | [.new_status,.user]' "$out")" '["paused","vera"]'
+	assert_equal "$(jq -c 'select(.frame.type=="VmStatusChanged") | .frame.data | [.new_status,.user]' "$out")" '["paused","vera@local"]'
 }
 
 @test "a libvirt URI that cannot be reached does not stop the daemon" {

@@ -25,6 +25,10 @@ setup() {
 
 teardown() {
 	ws_stop
+	if [ -n "${VWS_PID:-}" ]; then
+		kill "$VWS_PID" 2>/dev/null || true
+		wait "$VWS_PID" 2>/dev/null || true
+	fi
 	stop_session_daemon
 }
 
@@ -87,6 +91,17 @@ between() {
 	ws=$BATS_TEST_TMPDIR/ws
 	ws_start "$ws" '["notifications","vm:metrics"]' 60
 	wait_frames "$ws" ".frame.type == \"VmMetrics\" and .frame.data.vm_id == \"$QVM\"" 1 10
+	# A VmUser without SysAudit: notified too, but not told the URI.
+	curl -sf --unix-socket "$SOCK" -X POST http://localhost/api/users \
+		-H 'Content-Type: application/json' \
+		-d '{"username":"vic","password":"vic-pass-123","roles":["VmUser"]}' >/dev/null
+	key=$(curl -sf --unix-socket "$SOCK" -X POST http://localhost/api/users/vic/api-keys \
+		-H 'Content-Type: application/json' -d '{"name":"k"}' | jq -r .token)
+	vws=$BATS_TEST_TMPDIR/vws
+	"$WSC" --url "ws://127.0.0.1:$PORT/api/ws" --header "X-API-Key: $key" --timeout 60 \
+		--send '{"topics":["notifications"]}' >"$vws" 2>&1 3>&- &
+	VWS_PID=$!
+	wait_frames "$vws" '.frame.type == "Subscribed"' 1 5
 
 	old=$(cat "$QT/run/libvirt/libvirtd.pid")
 	pid_alive "$old"
@@ -111,6 +126,19 @@ between() {
 	pid_alive "$new"
 	assert_equal "$(vsh domstate "$QVM")" running
 	grep -q "lost the libvirt connection 'qemu:///session'" "$HXD_LOG"
+	# The URI is host configuration: root (SysAudit) reads it, vic not.
+	assert_equal "$(frames_where "$ws" "$lost" | head -1 | jq -r .frame.data.message)" \
+		"the libvirt connection 'qemu:///session' was lost; reconnecting"
+	wait_frames "$vws" "$back" 1 10
+	assert_equal "$(frames_where "$vws" "$lost" | head -1 | jq -r .frame.data.message)" \
+		"a libvirt connection was lost; reconnecting"
+	assert_equal "$(frames_where "$vws" "$back" | head -1 | jq -r .frame.data.message)" \
+		"a libvirt connection is back"
+	run grep -c 'qemu:///session' "$vws"
+	assert_output 0
+	kill "$VWS_PID" 2>/dev/null || true
+	wait "$VWS_PID" 2>/dev/null || true
+	VWS_PID=
 }
 
 @test "virsh suspend, resume and destroy behind horcruxd's back arrive as VmStatusChanged with user null" {

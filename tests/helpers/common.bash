@@ -92,11 +92,17 @@ frames() {
 	jq -c --arg t "$2" 'select(.frame.type == $t) | .frame.data' "$1"
 }
 
+# health_clients: the WebSocket client count of /api/health, which only
+# an authenticated caller gets (here root@local on the Unix socket).
+health_clients() {
+	curl -s --unix-socket "$SOCK" http://localhost/api/health | jq .clients
+}
+
 # wait_clients N: until /api/health counts N WebSocket clients (10 s).
 wait_clients() {
 	local i
 	for i in $(seq 1 200); do
-		[ "$(curl -s "$URL/api/health" | jq .clients)" = "$1" ] && return 0
+		[ "$(health_clients)" = "$1" ] && return 0
 		sleep 0.05
 	done
 	echo "health never counted $1 clients" >&2

@@ -223,11 +223,50 @@ test_frames(void)
 	ok(f.fin && f.opcode == 0, "continuation ends the message");
 }
 
+/* What the clients print of the daemon's text (lib/hx-util). */
+static void
+test_term_safe(void)
+{
+	static const struct {
+		const char	*in, *text, *json;
+	} cases[] = {
+		{ "plain caf\xc3\xa9", "plain caf\xc3\xa9",
+		  "plain caf\xc3\xa9" },
+		{ "a\x1b[2Jb\x7f", "a?[2Jb?", "a\x1b[2Jb\\u007f" },
+		{ "csi\xc2\x9b" "31m nel\xc2\x85", "csi?31m nel?",
+		  "csi\\u009b" "31m nel\\u0085" },
+		{ "rlo\xe2\x80\xaetxt.exe", "rlo?txt.exe",
+		  "rlo\\u202etxt.exe" },
+		{ "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c\xe2\x81\xa6\xe2\x81\xa9",
+		  "?????", "\\u200e\\u200f\\u061c\\u2066\\u2069" },
+		{ "\xe2\x80\xaa\xe2\x80\xad", "??", "\\u202a\\u202d" },
+		/* Not controls: U+2067's neighbours, U+00A0, bad bytes. */
+		{ "\xe2\x81\xa5\xe2\x81\xaa\xc2\xa0\xff\xc2",
+		  "\xe2\x81\xa5\xe2\x81\xaa\xc2\xa0\xff\xc2",
+		  "\xe2\x81\xa5\xe2\x81\xaa\xc2\xa0\xff\xc2" },
+	};
+	size_t	 i;
+	char	*s;
+
+	for (i = 0; i < HX_ARRAY_SIZE(cases); i++) {
+		s = xstrdup(cases[i].in);
+		is_str(hx_term_safe(s), cases[i].text, "terminal text");
+		free(s);
+		s = hx_json_term_safe(cases[i].in);
+		is_str(s, cases[i].json, "JSON escapes");
+		free(s);
+	}
+	ok(hx_cp_unsafe(0x202e) && hx_cp_unsafe(0x9b) && hx_cp_unsafe(0) &&
+	    !hx_cp_unsafe(0xa0) && !hx_cp_unsafe(0x2065) &&
+	    !hx_cp_unsafe(0x202f), "hx_cp_unsafe's edges");
+}
+
 int
 main(void)
 {
 	test_servers();
 	test_conf();
 	test_frames();
+	test_term_safe();
 	return done_testing();
 }

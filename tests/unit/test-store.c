@@ -1022,6 +1022,46 @@ test_audit_cap(struct hx_store *st)
 	hx_store_audit_list_release(&l);
 }
 
+/* The audit filter: a bare name finds its user@realm rows, only them. */
+static void
+test_audit_realms(void)
+{
+	struct hx_store_audit_filter	 f;
+	struct hx_store_audit_list	 l;
+	struct hx_store			*st = NULL;
+	char				*p;
+
+	p = path_of("audit-realms.db");
+	hx_store_open(p, &st, &err);
+	clr();
+	free(p);
+	if (st == NULL) {
+		ok(0, "open audit-realms.db");
+		return;
+	}
+	hx_store_audit_add(st, 500, "carol@pam", "login", NULL, NULL, NULL,
+	    &err);
+	hx_store_audit_add(st, 500, "carolx@local", "login", NULL, NULL, NULL,
+	    &err);
+	hx_store_audit_add(st, 500, "carol_y@local", "login", NULL, NULL, NULL,
+	    &err);
+	memset(&f, 0, sizeof f);
+	f.actor = "carol";
+	hx_store_audit_query(st, &f, &l, &err);
+	ok(l.n == 1 && strcmp(l.v[0].actor, "carol@pam") == 0,
+	    "a bare name matches user@realm of any realm");
+	hx_store_audit_list_release(&l);
+	f.actor = "carol@local";
+	hx_store_audit_query(st, &f, &l, &err);
+	is_int(l.n, 0, "user@realm matches that realm only");
+	hx_store_audit_list_release(&l);
+	f.actor = "carol_";
+	hx_store_audit_query(st, &f, &l, &err);
+	is_int(l.n, 0, "'_' is no wildcard");
+	hx_store_audit_list_release(&l);
+	hx_store_close(st);
+}
+
 static void
 test_audit(struct hx_store *st)
 {
@@ -1379,6 +1419,7 @@ main(void)
 	test_two_connections(path, st);
 	test_concurrent_writers(path, st);
 	test_credentials();
+	test_audit_realms();
 
 	db = hx_store_handle(st);
 	is_str(sql_str(db, "PRAGMA integrity_check"), "ok", "integrity_check");
