@@ -69,24 +69,25 @@ job_key_json(const struct hx_store_key *k)
 }
 
 /*
- * name as user@realm into out, the realm read from the store ("local"
- * when the user is gone or unknown, e.g. a failed login's name).
+ * name as user@realm, the realm read from the store ("local" when the
+ * user is gone or unknown, e.g. a failed login's name). Whole, however
+ * long: the store cuts audit fields itself, and marks the cut. The caller
+ * frees it.
  */
-static const char *
-qualify(const struct worker_env *env, const char *name, char *out,
-    size_t outlen)
+static char *
+qualify(const struct worker_env *env, const char *name)
 {
 	struct hx_store_user	 u;
-	char			*err = NULL;
+	char			*err = NULL, *who;
 
 	memset(&u, 0, sizeof u);
 	if (hx_store_user_get(env->store, name, &u, &err) == HX_STORE_OK)
-		snprintf(out, outlen, "%s@%s", name, u.realm);
+		who = xasprintf("%s@%s", name, u.realm);
 	else
-		snprintf(out, outlen, "%s@local", name);
+		who = xasprintf("%s@local", name);
 	hx_store_user_release(&u);
 	free(err);
-	return out;
+	return who;
 }
 
 /*
@@ -98,24 +99,25 @@ static void
 audit(const struct worker_env *env, struct job *j, const char *actor,
     const char *action, const char *target, const char *detail)
 {
-	char	 wa[ACCESS_WHO_MAX], wt[ACCESS_WHO_MAX];
-	char	*err = NULL;
+	char	*qa = NULL, *qt = NULL, *err = NULL;
 
 	if (actor == j->actor && j->actor_who[0] != '\0')
 		actor = j->actor_who;
 	else
-		actor = qualify(env, actor, wa, sizeof wa);
+		actor = qa = qualify(env, actor);
 	if (target != NULL && strncmp(action, "role.", 5) != 0) {
 		if (target == j->actor && j->actor_who[0] != '\0')
 			target = j->actor_who;
 		else
-			target = qualify(env, target, wt, sizeof wt);
+			target = qt = qualify(env, target);
 	}
 	if (hx_store_audit_add(env->store, 0, actor, action, target, detail,
 	    j->remote, &err) != HX_STORE_OK) {
 		log_error("cannot write the audit log: %s", err);
 		free(err);
 	}
+	free(qa);
+	free(qt);
 }
 
 /* --- body helpers ---------------------------------------------------------- */

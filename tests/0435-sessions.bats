@@ -87,7 +87,7 @@ closed() {
 	assert_equal "$(me "$td")" 200
 	out=$(sock GET '/api/audit?action=session.revoke')
 	assert_equal "$(body_of "$out" | jq -r '.[0] | [.actor, .target, .detail] | join("|")')" \
-		"root@local|carol|password changed: 2 sessions"
+		"root@local|carol@local|password changed: 2 sessions"
 	# The new password works; the old one does not.
 	login carol carol-pass-2 >/dev/null
 	run login carol carol-pass-1
@@ -134,7 +134,7 @@ closed() {
 	assert_equal "$(body_of "$out")" '[]'
 	out=$(sock GET '/api/audit?action=session.revoke')
 	assert_equal "$(body_of "$out" | jq -r '.[0] | [.target, .detail] | join("|")')" \
-		"carol|disabled: 1 session"
+		"carol@local|disabled: 1 session"
 	login carol carol-pass-1 >/dev/null
 }
 
@@ -176,5 +176,5 @@ closed() {
 	assert_equal "$(me "$td")" 200
 	out=$(sock GET '/api/audit?action=session.revoke')
 	assert_equal "$(body_of "$out" | jq -r '[.[] | .actor + "|" + .detail] | join(",")')" \
-		"root@local|signed out everywhere: 1 session,carol|session $other"
+		"root@local|signed out everywhere: 1 session,carol@local|session $other"
 }
