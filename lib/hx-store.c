@@ -816,6 +816,21 @@ user_need(struct hx_store *st, const char *username, int64_t *id,
 	return rc;
 }
 
+/* Bind username's id as ?1 of s: user_need's codes, or a bind failure. */
+static int
+bind_user(struct hx_store *st, sqlite3_stmt *s, const char *username,
+    char **err)
+{
+	int64_t	uid;
+	int	rc;
+
+	if ((rc = user_need(st, username, &uid, NULL, err)) != HX_STORE_OK)
+		return rc;
+	if (bi(s, 1, uid) != SQLITE_OK)
+		return bind_fail(st, s, err);
+	return HX_STORE_OK;
+}
+
 /* OK if role is built in or a stored custom role, else INVALID. */
 static int
 role_known(struct hx_store *st, const char *role, char **err)
@@ -1518,18 +1533,13 @@ hx_store_acl_list_user(struct hx_store *st, const char *username,
     struct hx_store_acl_list *out, char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_ACL_LIST_USER];
-	int64_t		 uid;
 	int		 rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = tx_begin(st, 0, err)) != HX_STORE_OK)
 		return rc;
-	if ((rc = user_need(st, username, &uid, NULL, err)) == HX_STORE_OK) {
-		if (bi(s, 1, uid) != SQLITE_OK)
-			rc = bind_fail(st, s, err);
-		else
-			rc = load_acl(st, s, out, err);
-	}
+	if ((rc = bind_user(st, s, username, err)) == HX_STORE_OK)
+		rc = load_acl(st, s, out, err);
 	rc = tx_end(st, rc, err);
 	if (rc != HX_STORE_OK)
 		hx_store_acl_list_release(out);
@@ -1750,18 +1760,13 @@ hx_store_key_list(struct hx_store *st, const char *username,
     struct hx_store_key_list *out, char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_KEY_LIST_USER];
-	int64_t		 uid;
 	int		 rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = tx_begin(st, 0, err)) != HX_STORE_OK)
 		return rc;
-	if ((rc = user_need(st, username, &uid, NULL, err)) == HX_STORE_OK) {
-		if (bi(s, 1, uid) != SQLITE_OK)
-			rc = bind_fail(st, s, err);
-		else
-			rc = load_keys(st, s, out, err);
-	}
+	if ((rc = bind_user(st, s, username, err)) == HX_STORE_OK)
+		rc = load_keys(st, s, out, err);
 	rc = tx_end(st, rc, err);
 	if (rc != HX_STORE_OK)
 		hx_store_key_list_release(out);
@@ -1773,14 +1778,11 @@ hx_store_key_count(struct hx_store *st, const char *username, int64_t *n,
     char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_KEY_COUNT_USER];
-	int64_t		 uid;
 	int		 rc;
 
 	*n = 0;
-	if ((rc = user_need(st, username, &uid, NULL, err)) != HX_STORE_OK)
+	if ((rc = bind_user(st, s, username, err)) != HX_STORE_OK)
 		return rc;
-	if (bi(s, 1, uid) != SQLITE_OK)
-		return bind_fail(st, s, err);
 	return query_int(st, s, n, err);
 }
 
@@ -1954,18 +1956,13 @@ hx_store_session_list(struct hx_store *st, const char *username,
     struct hx_store_session_list *out, char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_SESSION_LIST_USER];
-	int64_t		 uid;
 	int		 rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = tx_begin(st, 0, err)) != HX_STORE_OK)
 		return rc;
-	if ((rc = user_need(st, username, &uid, NULL, err)) == HX_STORE_OK) {
-		if (bi(s, 1, uid) != SQLITE_OK)
-			rc = bind_fail(st, s, err);
-		else
-			rc = load_sessions(st, s, out, err);
-	}
+	if ((rc = bind_user(st, s, username, err)) == HX_STORE_OK)
+		rc = load_sessions(st, s, out, err);
 	if ((rc = tx_end(st, rc, err)) != HX_STORE_OK)
 		hx_store_session_list_release(out);
 	return rc;
@@ -2051,13 +2048,10 @@ session_delete_user_tx(struct hx_store *st, const char *username,
 {
 	sqlite3_stmt		*s = st->stmt[S_SESSION_DELETE_USER];
 	const unsigned char	*t;
-	int64_t			 uid;
 	int			 rc;
 
-	if ((rc = user_need(st, username, &uid, NULL, err)) != HX_STORE_OK)
+	if ((rc = bind_user(st, s, username, err)) != HX_STORE_OK)
 		return rc;
-	if (bi(s, 1, uid) != SQLITE_OK)
-		return bind_fail(st, s, err);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((t = sqlite3_column_text(s, 0)) != NULL)
 			strv_push(jtis, (const char *)t);
