@@ -1,13 +1,24 @@
 # Requests to a running horcruxd (started by common.bash's start_daemon)
 # and the libvirt test-driver node the VM tests start it on. Load it after
-# helpers/common. It starts nothing itself.
+# helpers/common. It starts nothing itself. A file whose daemon may stall
+# under load sets HX_CURL_MAX_TIME (seconds) so no request hangs the test.
 
 # sock METHOD PATH [JSON]: a request over the Unix socket (root@local);
 # prints the body, then the status code on a line of its own.
 sock() {
-	curl -s --unix-socket "$SOCK" -X "$1" "http://localhost$2" \
+	curl -s ${HX_CURL_MAX_TIME:+--max-time "$HX_CURL_MAX_TIME"} \
+		--unix-socket "$SOCK" -X "$1" "http://localhost$2" \
 		-H 'Content-Type: application/json' ${3:+-d "$3"} \
 		-w '\n%{http_code}'
+}
+
+# tcp METHOD PATH [JSON] [CURL ARGS...]: the same over TCP to $URL.
+tcp() {
+	local m=$1 p=$2 d=${3:-}
+	shift 3 2>/dev/null || shift $#
+	curl -s ${HX_CURL_MAX_TIME:+--max-time "$HX_CURL_MAX_TIME"} \
+		-X "$m" "$URL$p" -H 'Content-Type: application/json' \
+		${d:+-d "$d"} -w '\n%{http_code}' "$@"
 }
 
 # status_of OUT, body_of OUT: the two parts of what sock printed.
