@@ -170,6 +170,15 @@ int cli_code_for_status(int status);
  */
 const char *cli_whoami(struct cli *cli, int *code);
 
+/*
+ * The REST path /api/users/USER[/what[/ID]], USER and ID URL-escaped;
+ * user NULL means the caller (cli_whoami; cli is used for nothing else).
+ * Returns it (caller frees), or NULL after printing why (*code set);
+ * *code is CLI_OK otherwise.
+ */
+char *cli_user_path(struct cli *cli, const char *user, const char *what,
+    const char *id, int *code);
+
 /* Forget the cached identity (after login or logout). */
 void cli_forget_identity(struct cli *cli);
 

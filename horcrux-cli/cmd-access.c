@@ -272,25 +272,6 @@ cmd_acl_revoke(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 
 /* --- API keys -------------------------------------------------------------- */
 
-/* /api/users/USER/api-keys[/KEY] for user (or me). Caller frees. */
-static char *
-keys_path(struct cli *cli, const char *user, const char *key, int *rc)
-{
-	char *u, *k, *p;
-
-	if (user == NULL && (user = cli_whoami(cli, rc)) == NULL)
-		return NULL;
-	u = hx_url_escape(user);
-	if (key != NULL) {
-		k = hx_url_escape(key);
-		p = xasprintf("/api/users/%s/api-keys/%s", u, k);
-		free(k);
-	} else
-		p = xasprintf("/api/users/%s/api-keys", u);
-	free(u);
-	return p;
-}
-
 int
 cmd_apikey_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
@@ -301,8 +282,8 @@ cmd_apikey_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	int		 rc;
 
 	(void)e;
-	if ((p = keys_path(cli, a->argc ? a->argv[0] : NULL, NULL,
-	    &rc)) == NULL)
+	if ((p = cli_user_path(cli, a->argc ? a->argv[0] : NULL, "api-keys",
+	    NULL, &rc)) == NULL)
 		return rc;
 	rc = cli_api(cli, "GET", p, NULL, &list, "list the API keys of '%s'",
 	    a->argc ? a->argv[0] : cli->me);
@@ -347,7 +328,7 @@ cmd_apikey_create(struct cli *cli, const struct cmd_entry *e,
 	if (days != NULL && hx_parse_ll(days, 1, 3650, &d) != 0)
 		return cli_usage(e, "--expires: '%s' is not a number of days "
 		    "from 1 to 3650", days);
-	if ((p = keys_path(cli, user, NULL, &rc)) == NULL)
+	if ((p = cli_user_path(cli, user, "api-keys", NULL, &rc)) == NULL)
 		return rc;
 	if (user == NULL)
 		user = cli->me;
@@ -401,7 +382,7 @@ cmd_apikey_revoke(struct cli *cli, const struct cmd_entry *e,
 	int		 rc;
 
 	(void)e;
-	if ((p = keys_path(cli, user, key, &rc)) == NULL)
+	if ((p = cli_user_path(cli, user, "api-keys", key, &rc)) == NULL)
 		return rc;
 	if (user == NULL)
 		user = cli->me;

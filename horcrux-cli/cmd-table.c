@@ -665,16 +665,14 @@ cand_live(struct cli *cli, struct cands *c, const char *path, const char *key)
 static void
 cand_keys(struct cli *cli, struct cands *c, const char *user)
 {
-	char	*u, *path;
+	char	*path;
 	int	 code;
 
-	if (user == NULL && (user = cli_whoami(cli, &code)) == NULL)
+	if ((path = cli_user_path(cli, user, "api-keys", NULL,
+	    &code)) == NULL)
 		return;
-	u = hx_url_escape(user);
-	path = xasprintf("/api/users/%s/api-keys", u);
 	cand_live(cli, c, path, "key_id");
 	free(path);
-	free(u);
 }
 
 static void

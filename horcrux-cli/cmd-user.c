@@ -12,15 +12,13 @@
 
 #include "cli.h"
 
-/* /api/users/NAME[/suffix]. Caller frees. */
+/* /api/users/NAME[/what[/ID]] of a named user. Caller frees. */
 static char *
-user_path(const char *name, const char *suffix)
+user_path(const char *name, const char *what, const char *id)
 {
-	char *u = hx_url_escape(name), *p;
+	int	code;
 
-	p = xasprintf("/api/users/%s%s", u, suffix);
-	free(u);
-	return p;
+	return cli_user_path(NULL, name, what, id, &code);
 }
 
 /* Print one user object (after add, modify, show). */
@@ -82,7 +80,7 @@ cmd_user_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_user_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	char	*p = user_path(a->argv[0], "");
+	char	*p = user_path(a->argv[0], NULL, NULL);
 	json_t	*u;
 	int	 rc;
 
@@ -179,7 +177,7 @@ cmd_user_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		    strv_json(cmd_flag_all(e, a, "role")));
 	if (en || dis)
 		json_object_set_new(body, "enabled", json_boolean(en));
-	p = user_path(a->argv[0], "");
+	p = user_path(a->argv[0], NULL, NULL);
 	rc = cli_api(cli, "PATCH", p, body, &u, "modify user '%s'",
 	    a->argv[0]);
 	free(p);
@@ -197,7 +195,7 @@ cmd_user_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_user_delete(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	char	*p = user_path(a->argv[0], "");
+	char	*p = user_path(a->argv[0], NULL, NULL);
 	int	 rc;
 
 	(void)e;
@@ -267,7 +265,7 @@ cmd_user_passwd(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		json_object_set_new(body, "old_password", json_string(old));
 	prompt_free(pw);
 	prompt_free(old);
-	p = user_path(name, "/password");
+	p = user_path(name, "password", NULL);
 	rc = cli_api(cli, "POST", p, body, &r, "change the password of "
 	    "'%s'", name);
 	free(p);
@@ -314,7 +312,7 @@ cmd_user_sessions(struct cli *cli, const struct cmd_entry *e,
 	if ((name = a->argc > 0 ? a->argv[0] : cli_whoami(cli, &code)) ==
 	    NULL)
 		return code;
-	p = user_path(name, "/sessions");
+	p = user_path(name, "sessions", NULL);
 	rc = cli_api(cli, "GET", p, NULL, &list, "list the sessions of '%s'",
 	    name);
 	free(p);
@@ -342,19 +340,11 @@ cmd_user_logout(struct cli *cli, const struct cmd_entry *e,
     struct cmd_args *a)
 {
 	const char	*name = a->argv[0], *id = a->argc > 1 ? a->argv[1] : NULL;
-	char		*p, *suffix;
+	char		*p;
 	int		 rc;
 
 	(void)e;
-	if (id != NULL) {
-		suffix = hx_url_escape(id);
-		p = xasprintf("/sessions/%s", suffix);
-		free(suffix);
-		suffix = p;
-	} else
-		suffix = xstrdup("/sessions");
-	p = user_path(name, suffix);
-	free(suffix);
+	p = user_path(name, "sessions", id);
 	if (id != NULL)
 		rc = cli_api(cli, "DELETE", p, NULL, NULL, "end session '%s' "
 		    "of '%s'", id, name);

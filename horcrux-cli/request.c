@@ -140,6 +140,29 @@ cli_whoami(struct cli *cli, int *code)
 	return cli->me;
 }
 
+char *
+cli_user_path(struct cli *cli, const char *user, const char *what,
+    const char *id, int *code)
+{
+	char	*u, *i, *p;
+
+	*code = CLI_OK;
+	if (user == NULL && (user = cli_whoami(cli, code)) == NULL)
+		return NULL;
+	u = hx_url_escape(user);
+	if (what == NULL)
+		p = xasprintf("/api/users/%s", u);
+	else if (id == NULL)
+		p = xasprintf("/api/users/%s/%s", u, what);
+	else {
+		i = hx_url_escape(id);
+		p = xasprintf("/api/users/%s/%s/%s", u, what, i);
+		free(i);
+	}
+	free(u);
+	return p;
+}
+
 void
 cli_forget_identity(struct cli *cli)
 {

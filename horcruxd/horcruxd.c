@@ -195,6 +195,23 @@ detach_stdio(int ready_fd)
 }
 
 /*
+ * Warn once if name, a what ("username", "role name", "key name"), breaks
+ * the naming rule: "existing <thing> breaks the naming rule (why); it
+ * keeps working<advice>".
+ */
+static void
+warn_bad_name(const char *what, const char *name, const char *thing,
+    const char *advice)
+{
+	char	*why = NULL;
+
+	if (hx_rbac_name_ok(what, name, &why) != 0)
+		log_warn("existing %s breaks the naming rule (%s); it keeps "
+		    "working%s", thing, why, advice);
+	free(why);
+}
+
+/*
  * Names made before DESIGN §5's one rule (hx_rbac_name_ok) keep working,
  * but an operator should rename them: "..", for one, can never be
  * addressed in a URL. One warning per name, at start-up only.
@@ -202,33 +219,21 @@ detach_stdio(int ready_fd)
 static void
 warn_bad_names(const struct hx_store_snapshot *snap)
 {
-	char	*why;
+	char	*thing;
 	size_t	 i;
 
-	for (i = 0; i < snap->users.n; i++) {
-		why = NULL;
-		if (hx_rbac_name_ok("username", snap->users.v[i].username,
-		    &why) != 0)
-			log_warn("existing user breaks the naming rule (%s); "
-			    "it keeps working, but rename it", why);
-		free(why);
-	}
-	for (i = 0; i < snap->roles.n; i++) {
-		why = NULL;
-		if (hx_rbac_name_ok("role name", snap->roles.v[i].name,
-		    &why) != 0)
-			log_warn("existing role breaks the naming rule (%s); "
-			    "it keeps working, but replace it", why);
-		free(why);
-	}
+	for (i = 0; i < snap->users.n; i++)
+		warn_bad_name("username", snap->users.v[i].username, "user",
+		    ", but rename it");
+	for (i = 0; i < snap->roles.n; i++)
+		warn_bad_name("role name", snap->roles.v[i].name, "role",
+		    ", but replace it");
 	for (i = 0; i < snap->keys.n; i++) {
-		why = NULL;
-		if (snap->keys.v[i].name[0] != '\0' && hx_rbac_name_ok(
-		    "key name", snap->keys.v[i].name, &why) != 0)
-			log_warn("existing API key %s breaks the naming rule "
-			    "(%s); it keeps working", snap->keys.v[i].keyid,
-			    why);
-		free(why);
+		if (snap->keys.v[i].name[0] == '\0')
+			continue;
+		thing = xasprintf("API key %s", snap->keys.v[i].keyid);
+		warn_bad_name("key name", snap->keys.v[i].name, thing, "");
+		free(thing);
 	}
 }
 

@@ -1327,6 +1327,26 @@ json_content_type(struct lws *wsi)
 	    ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
+/*
+ * Answer an error before any route runs: the request was refused on its
+ * headers or its body could not be used. end_conn ends the connection after
+ * the reply, where unread body bytes would otherwise be taken for the
+ * next request.
+ */
+static int
+reply_early(struct lws *wsi, struct conn *c, int end_conn, int status,
+    const char *code, const char *message)
+{
+	struct request	r;
+
+	memset(&r, 0, sizeof r);
+	r.wsi = wsi;
+	r.c = c;
+	if (end_conn)
+		c->close_after = 1;
+	return reply_error(&r, status, code, message);
+}
+
 /* Where the request has a body, read it (capped) before dispatching. */
 static int
 start_request(struct server *srv, struct lws *wsi, struct conn *c)
@@ -1335,7 +1355,6 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	const char		*m = request_method(wsi, &tok);
 	char			 cl[32], uri[URI_MAX];
 	long long		 len;
-	struct request		 r;
 	int			 flags;
 
 	c->wsi = wsi;
@@ -1352,12 +1371,9 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	    (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
 	    m == NULL || strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
 	    strcmp(m, "DELETE") == 0 || strcmp(m, "OPTIONS") == 0)) {
-		memset(&r, 0, sizeof r);
-		r.wsi = wsi;
-		r.c = c;
-		c->close_after = 1;
-		return reply_error(&r, 400, "BAD_REQUEST", "Transfer-Encoding "
-		    "is not accepted with a Content-Length or on this method");
+		return reply_early(wsi, c, 1, 400, "BAD_REQUEST",
+		    "Transfer-Encoding is not accepted with a Content-Length "
+		    "or on this method");
 	}
 	if (m == NULL || (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 &&
 	    strcmp(m, "PATCH") != 0 && strcmp(m, "DELETE") != 0))
@@ -1366,12 +1382,9 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	    body_route(m, uri);
 	if ((flags & R_JSON) && !json_content_type(wsi)) {
 		/* Refused before its body is read: the connection ends. */
-		memset(&r, 0, sizeof r);
-		r.wsi = wsi;
-		r.c = c;
-		c->close_after = 1;
-		return reply_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE", "this "
-		    "route takes a body of Content-Type application/json");
+		return reply_early(wsi, c, 1, 415, "UNSUPPORTED_MEDIA_TYPE",
+		    "this route takes a body of Content-Type "
+		    "application/json");
 	}
 	if (lws_hdr_copy(wsi, cl, sizeof cl,
 	    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
@@ -1389,12 +1402,8 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 		len = -1;
 	if (len < 0 || len > BODY_MAX) {
 		/* Nothing of the body is read: the connection must end. */
-		memset(&r, 0, sizeof r);
-		r.wsi = wsi;
-		r.c = c;
-		c->close_after = 1;
-		return reply_error(&r, 413, "TOO_LARGE", "a request body "
-		    "needs a Content-Length of at most 65536 bytes");
+		return reply_early(wsi, c, 1, 413, "TOO_LARGE", "a request "
+		    "body needs a Content-Length of at most 65536 bytes");
 	}
 	if (len == 0)
 		return dispatch(srv, wsi, c, NULL);
@@ -1406,19 +1415,15 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 static int
 finish_body(struct server *srv, struct lws *wsi, struct conn *c)
 {
-	json_t		*body;
-	struct request	 r;
-	int		 ret;
+	json_t	*body;
+	int	 ret;
 
 	c->reading_body = 0;
 	body = http_body_parse(c->req.data, c->req.len);
 	hx_buf_release(&c->req);
 	if (body == NULL) {
-		memset(&r, 0, sizeof r);
-		r.wsi = wsi;
-		r.c = c;
-		return reply_error(&r, 400, "BAD_REQUEST", "the body is not "
-		    "valid JSON");
+		return reply_early(wsi, c, 0, 400, "BAD_REQUEST", "the body "
+		    "is not valid JSON");
 	}
 	ret = dispatch(srv, wsi, c, body);
 	json_decref(body);
@@ -1439,16 +1444,10 @@ http_callback(struct server *srv, struct lws *wsi,
 		if (!c->reading_body)
 			return 0;
 		if (hx_buf_add(&c->req, in, len) != 0) {
-			struct request	r;
-
-			memset(&r, 0, sizeof r);
-			r.wsi = wsi;
-			r.c = c;
 			c->reading_body = 0;
-			c->close_after = 1;
 			hx_buf_release(&c->req);
-			return reply_error(&r, 413, "TOO_LARGE", "the request "
-			    "body is over 65536 bytes");
+			return reply_early(wsi, c, 1, 413, "TOO_LARGE",
+			    "the request body is over 65536 bytes");
 		}
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:

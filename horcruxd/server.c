@@ -125,6 +125,17 @@ server_peer_addr(struct server *srv, struct lws *wsi, char *buf, size_t len)
 	addr_text((struct sockaddr *)&ss, buf, len);
 }
 
+/* The TCP connection on fd ended: its address holds one fewer. */
+static void
+tcp_closed(struct server *srv, int fd)
+{
+	if (fd < 0 || (size_t)fd >= srv->nfd_peer || srv->fd_peer[fd] == 0)
+		return;
+	srv->peers[srv->fd_peer[fd] - 1].n--;
+	srv->fd_peer[fd] = 0;
+	srv->ntcp--;
+}
+
 /*
  * A TCP connection was accepted (fd, from sa): count it against its
  * address and against what the descriptors allow, or refuse it (lws then
@@ -143,11 +154,7 @@ tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
 		return 0;
 	if (fd < 0 || (size_t)fd >= srv->nfd_peer)
 		return -1;
-	if (srv->fd_peer[fd] != 0) {
-		srv->peers[srv->fd_peer[fd] - 1].n--;
-		srv->fd_peer[fd] = 0;
-		srv->ntcp--;
-	}
+	tcp_closed(srv, fd);	/* a number lws reused without a close */
 	addr_text(sa, addr, sizeof addr);
 	for (i = 0; i < srv->npeers; i++) {
 		if (srv->peers[i].n == 0) {
@@ -183,16 +190,6 @@ tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
 	srv->fd_peer[fd] = i + 1;
 	srv->ntcp++;
 	return 0;
-}
-
-static void
-tcp_closed(struct server *srv, int fd)
-{
-	if (fd < 0 || (size_t)fd >= srv->nfd_peer || srv->fd_peer[fd] == 0)
-		return;
-	srv->peers[srv->fd_peer[fd] - 1].n--;
-	srv->fd_peer[fd] = 0;
-	srv->ntcp--;
 }
 
 /*

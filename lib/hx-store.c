@@ -816,6 +816,21 @@ user_need(struct hx_store *st, const char *username, int64_t *id,
 	return rc;
 }
 
+/* Bind username's id as ?1 of s: user_need's codes, or a bind failure. */
+static int
+bind_user(struct hx_store *st, sqlite3_stmt *s, const char *username,
+    char **err)
+{
+	int64_t	uid;
+	int	rc;
+
+	if ((rc = user_need(st, username, &uid, NULL, err)) != HX_STORE_OK)
+		return rc;
+	if (bi(s, 1, uid) != SQLITE_OK)
+		return bind_fail(st, s, err);
+	return HX_STORE_OK;
+}
+
 /* OK if role is built in or a stored custom role, else INVALID. */
 static int
 role_known(struct hx_store *st, const char *role, char **err)
@@ -1518,18 +1533,13 @@ hx_store_acl_list_user(struct hx_store *st, const char *username,
     struct hx_store_acl_list *out, char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_ACL_LIST_USER];
-	int64_t		 uid;
 	int		 rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = tx_begin(st, 0, err)) != HX_STORE_OK)
 		return rc;
-	if ((rc = user_need(st, username, &uid, NULL, err)) == HX_STORE_OK) {
-		if (bi(s, 1, uid) != SQLITE_OK)
-			rc = bind_fail(st, s, err);
-		else
-			rc = load_acl(st, s, out, err);
-	}
+	if ((rc = bind_user(st, s, username, err)) == HX_STORE_OK)
+		rc = load_acl(st, s, out, err);
 	rc = tx_end(st, rc, err);
 	if (rc != HX_STORE_OK)
 		hx_store_acl_list_release(out);
@@ -1750,18 +1760,13 @@ hx_store_key_list(struct hx_store *st, const char *username,
     struct hx_store_key_list *out, char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_KEY_LIST_USER];
-	int64_t		 uid;
 	int		 rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = tx_begin(st, 0, err)) != HX_STORE_OK)
 		return rc;
-	if ((rc = user_need(st, username, &uid, NULL, err)) == HX_STORE_OK) {
-		if (bi(s, 1, uid) != SQLITE_OK)
-			rc = bind_fail(st, s, err);
-		else
-			rc = load_keys(st, s, out, err);
-	}
+	if ((rc = bind_user(st, s, username, err)) == HX_STORE_OK)
+		rc = load_keys(st, s, out, err);
 	rc = tx_end(st, rc, err);
 	if (rc != HX_STORE_OK)
 		hx_store_key_list_release(out);
@@ -1773,14 +1778,11 @@ hx_store_key_count(struct hx_store *st, const char *username, int64_t *n,
     char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_KEY_COUNT_USER];
-	int64_t		 uid;
 	int		 rc;
 
 	*n = 0;
-	if ((rc = user_need(st, username, &uid, NULL, err)) != HX_STORE_OK)
+	if ((rc = bind_user(st, s, username, err)) != HX_STORE_OK)
 		return rc;
-	if (bi(s, 1, uid) != SQLITE_OK)
-		return bind_fail(st, s, err);
 	return query_int(st, s, n, err);
 }
 
@@ -1954,18 +1956,13 @@ hx_store_session_list(struct hx_store *st, const char *username,
     struct hx_store_session_list *out, char **err)
 {
 	sqlite3_stmt	*s = st->stmt[S_SESSION_LIST_USER];
-	int64_t		 uid;
 	int		 rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = tx_begin(st, 0, err)) != HX_STORE_OK)
 		return rc;
-	if ((rc = user_need(st, username, &uid, NULL, err)) == HX_STORE_OK) {
-		if (bi(s, 1, uid) != SQLITE_OK)
-			rc = bind_fail(st, s, err);
-		else
-			rc = load_sessions(st, s, out, err);
-	}
+	if ((rc = bind_user(st, s, username, err)) == HX_STORE_OK)
+		rc = load_sessions(st, s, out, err);
 	if ((rc = tx_end(st, rc, err)) != HX_STORE_OK)
 		hx_store_session_list_release(out);
 	return rc;
@@ -2051,13 +2048,10 @@ session_delete_user_tx(struct hx_store *st, const char *username,
 {
 	sqlite3_stmt		*s = st->stmt[S_SESSION_DELETE_USER];
 	const unsigned char	*t;
-	int64_t			 uid;
 	int			 rc;
 
-	if ((rc = user_need(st, username, &uid, NULL, err)) != HX_STORE_OK)
+	if ((rc = bind_user(st, s, username, err)) != HX_STORE_OK)
 		return rc;
-	if (bi(s, 1, uid) != SQLITE_OK)
-		return bind_fail(st, s, err);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((t = sqlite3_column_text(s, 0)) != NULL)
 			strv_push(jtis, (const char *)t);
@@ -2335,81 +2329,116 @@ hx_store_snapshot_session(const struct hx_store_snapshot *snap,
 	return found ? &snap->sessions.v[i] : NULL;
 }
 
+/*
+ * One of the snapshot's sorted arrays seen without its element type:
+ * the size of an element, the offset of its key string, and how to
+ * release an element's strings. Keys and sessions share the code below.
+ */
+struct sorted_kind {
+	size_t	  size;
+	size_t	  off;
+	void	(*release)(void *);
+};
+
+static void
+key_release_any(void *p)
+{
+	hx_store_key_release(p);
+}
+
+static void
+session_release_any(void *p)
+{
+	hx_store_session_release(p);
+}
+
+static const struct sorted_kind key_kind = {
+	sizeof (struct hx_store_key), offsetof(struct hx_store_key, keyid),
+	key_release_any
+};
+static const struct sorted_kind session_kind = {
+	sizeof (struct hx_store_session),
+	offsetof(struct hx_store_session, jti), session_release_any
+};
+
+/*
+ * Move *elem into the sorted array v of *n elements, replacing (and
+ * releasing) the one with the same key or inserting it in order; *elem
+ * is zeroed. Returns the array, which may have moved.
+ */
+static void *
+sorted_put(void *v, size_t *n, const struct sorted_kind *kind, void *elem)
+{
+	const char	*key;
+	char		*base;
+	size_t		 i;
+	int		 found;
+
+	key = *(char *const *)(const void *)((const char *)elem + kind->off);
+	i = snapshot_find(v, *n, kind->size, kind->off, key, &found);
+	if (found)
+		kind->release((char *)v + i * kind->size);
+	else {
+		v = grow(v, *n, kind->size);
+		base = v;
+		memmove(base + (i + 1) * kind->size, base + i * kind->size,
+		    (*n - i) * kind->size);
+		(*n)++;
+	}
+	memcpy((char *)v + i * kind->size, elem, kind->size);
+	memset(elem, 0, kind->size);
+	return v;
+}
+
+/*
+ * Release and remove the element whose key is key from the sorted
+ * array v of *n elements. Returns 0, or -1 when there is none.
+ */
+static int
+sorted_drop(void *v, size_t *n, const struct sorted_kind *kind,
+    const char *key)
+{
+	char	*base = v;
+	size_t	 i;
+	int	 found;
+
+	i = snapshot_find(v, *n, kind->size, kind->off, key, &found);
+	if (!found)
+		return -1;
+	kind->release(base + i * kind->size);
+	memmove(base + i * kind->size, base + (i + 1) * kind->size,
+	    (*n - i - 1) * kind->size);
+	(*n)--;
+	return 0;
+}
+
 void
 hx_store_snapshot_key_put(struct hx_store_snapshot *snap,
     struct hx_store_key *k)
 {
-	struct hx_store_key_list	*l = &snap->keys;
-	size_t				 i;
-	int				 found;
-
-	i = snapshot_find(l->v, l->n, sizeof *l->v,
-	    offsetof(struct hx_store_key, keyid), k->keyid, &found);
-	if (found)
-		hx_store_key_release(&l->v[i]);
-	else {
-		l->v = grow(l->v, l->n, sizeof *l->v);
-		memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
-		l->n++;
-	}
-	l->v[i] = *k;
-	memset(k, 0, sizeof *k);
+	snap->keys.v = sorted_put(snap->keys.v, &snap->keys.n, &key_kind, k);
 }
 
 int
 hx_store_snapshot_key_drop(struct hx_store_snapshot *snap, const char *keyid)
 {
-	struct hx_store_key_list	*l = &snap->keys;
-	size_t				 i;
-	int				 found;
-
-	i = snapshot_find(l->v, l->n, sizeof *l->v,
-	    offsetof(struct hx_store_key, keyid), keyid, &found);
-	if (!found)
-		return -1;
-	hx_store_key_release(&l->v[i]);
-	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
-	l->n--;
-	return 0;
+	return sorted_drop(snap->keys.v, &snap->keys.n, &key_kind, keyid);
 }
 
 void
 hx_store_snapshot_session_put(struct hx_store_snapshot *snap,
     struct hx_store_session *se)
 {
-	struct hx_store_session_list	*l = &snap->sessions;
-	size_t				 i;
-	int				 found;
-
-	i = snapshot_find(l->v, l->n, sizeof *l->v,
-	    offsetof(struct hx_store_session, jti), se->jti, &found);
-	if (found)
-		hx_store_session_release(&l->v[i]);
-	else {
-		l->v = grow(l->v, l->n, sizeof *l->v);
-		memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
-		l->n++;
-	}
-	l->v[i] = *se;
-	memset(se, 0, sizeof *se);
+	snap->sessions.v = sorted_put(snap->sessions.v, &snap->sessions.n,
+	    &session_kind, se);
 }
 
 int
 hx_store_snapshot_session_drop(struct hx_store_snapshot *snap,
     const char *jti)
 {
-	struct hx_store_session_list	*l = &snap->sessions;
-	size_t				 i;
-	int				 found;
-
-	i = snapshot_find(l->v, l->n, sizeof *l->v,
-	    offsetof(struct hx_store_session, jti), jti, &found);
-	if (!found)
-		return -1;
-	hx_store_session_release(&l->v[i]);
-	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
-	l->n--;
-	return 0;
+	return sorted_drop(snap->sessions.v, &snap->sessions.n,
+	    &session_kind, jti);
 }
 
 size_t

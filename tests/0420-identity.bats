@@ -4,6 +4,7 @@
 # sessions, persistence across restarts and crashes, PAM, the audit log.
 
 load helpers/common
+load helpers/api
 
 teardown() {
 	stop_daemon
@@ -11,24 +12,6 @@ teardown() {
 		userdel -r "$PAM_USER" 2>/dev/null || true
 	fi
 }
-
-# sock METHOD PATH [JSON]: a request over the Unix socket (root@local).
-sock() {
-	curl -s --unix-socket "$SOCK" -X "$1" "http://localhost$2" \
-		-H 'Content-Type: application/json' ${3:+-d "$3"} \
-		-w '\n%{http_code}'
-}
-
-# tcp METHOD PATH [JSON] [CURL ARGS...]
-tcp() {
-	local m=$1 p=$2 d=${3:-}
-	shift 3 2>/dev/null || shift $#
-	curl -s -X "$m" "$URL$p" -H 'Content-Type: application/json' \
-		${d:+-d "$d"} -w '\n%{http_code}' "$@"
-}
-
-status_of() { tail -1 <<<"$1"; }
-body_of() { sed '$d' <<<"$1"; }
 
 add_admin() {
 	out=$(sock POST /api/users '{"username":"admin","password":"admin-pass-1","roles":["Administrator"]}')

@@ -6,6 +6,10 @@
 # and purged.
 
 load helpers/common
+load helpers/api
+
+# A burst may stall the daemon: no request waits more than this.
+HX_CURL_MAX_TIME=30
 
 BURST="$PY $HX_REPO/tests/tools/login-burst.py"
 
@@ -21,24 +25,6 @@ teardown() {
 		rm -f "/etc/pam.d/$PAM_SERVICE"
 	fi
 }
-
-# sock METHOD PATH [JSON]: a request over the Unix socket (root@local).
-sock() {
-	curl -s --max-time 30 --unix-socket "$SOCK" -X "$1" "http://localhost$2" \
-		-H 'Content-Type: application/json' ${3:+-d "$3"} \
-		-w '\n%{http_code}'
-}
-
-# tcp METHOD PATH [JSON] [CURL ARGS...]
-tcp() {
-	local m=$1 p=$2 d=${3:-}
-	shift 3 2>/dev/null || shift $#
-	curl -s --max-time 30 -X "$m" "$URL$p" -H 'Content-Type: application/json' \
-		${d:+-d "$d"} -w '\n%{http_code}' "$@"
-}
-
-status_of() { tail -1 <<<"$1"; }
-body_of() { sed '$d' <<<"$1"; }
 
 add_user() {
 	out=$(sock POST /api/users "{\"username\":\"$1\",\"password\":\"$2\",\"roles\":${3:-[]}}")

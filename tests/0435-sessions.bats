@@ -6,6 +6,7 @@
 # WebSockets (1008) and is written to the audit log.
 
 load helpers/common
+load helpers/api
 
 setup() {
 	start_daemon
@@ -16,19 +17,8 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in ${WS_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	kill_clients ${WS_PIDS:-}
 	stop_daemon
-}
-
-# sock METHOD PATH [JSON]: a request over the Unix socket (root@local).
-sock() {
-	curl -s --unix-socket "$SOCK" -X "$1" "http://localhost$2" \
-		-H 'Content-Type: application/json' ${3:+-d "$3"} \
-		-w '\n%{http_code}'
 }
 
 # as TOKEN METHOD PATH [JSON]: a request with a session token over TCP.
@@ -38,8 +28,6 @@ as() {
 		-w '\n%{http_code}'
 }
 
-status_of() { tail -1 <<<"$1"; }
-body_of() { sed '$d' <<<"$1"; }
 
 # login NAME PASSWORD: prints a new session token.
 login() {

@@ -4,19 +4,11 @@
 # bound. The cap is a config key with a checked range.
 
 load helpers/common
+load helpers/api
 
 teardown() {
 	stop_daemon
 }
-
-sock() {
-	curl -s --unix-socket "$SOCK" -X "$1" "http://localhost$2" \
-		-H 'Content-Type: application/json' ${3:+-d "$3"} \
-		-w '\n%{http_code}'
-}
-
-status_of() { tail -1 <<<"$1"; }
-body_of() { sed '$d' <<<"$1"; }
 
 @test "a user holds at most max_api_keys_per_user keys: 409 beyond, room again after a revoke" {
 	local i out kid

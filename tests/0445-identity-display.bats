@@ -6,32 +6,13 @@
 # authenticated caller.
 
 load helpers/common
+load helpers/api
 
 NODE="test://$HX_REPO/share/demo-node.xml"
 
 teardown() {
-	local p
-	for p in ${WS_PIDS[@]+"${WS_PIDS[@]}"}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	kill_clients ${WS_PIDS[@]+"${WS_PIDS[@]}"}
 	stop_daemon
-}
-
-sock() {
-	curl -s --unix-socket "$SOCK" -X "$1" "http://localhost$2" \
-		-H 'Content-Type: application/json' ${3:+-d "$3"} -w '\n%{http_code}'
-}
-status_of() { tail -1 <<<"$1"; }
-body_of() { sed '$d' <<<"$1"; }
-
-wait_vms() {
-	local i
-	for i in $(seq 1 100); do
-		[ "$(body_of "$(sock GET /api/vms)" | jq length)" -gt 0 ] && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 # new_user NAME ROLES_JSON: a user with an API key; sets KEY.

@@ -4,28 +4,12 @@
 # VmMetrics, per-VM access for an ACL-scoped user, containers.
 
 load helpers/common
+load helpers/api
 
 NODE="test://$HX_REPO/share/demo-node.xml"
 
 teardown() {
 	stop_daemon
-}
-
-sock() {
-	curl -s --unix-socket "$SOCK" -X "$1" "http://localhost$2" \
-		-H 'Content-Type: application/json' ${3:+-d "$3"} -w '\n%{http_code}'
-}
-status_of() { tail -1 <<<"$1"; }
-body_of() { sed '$d' <<<"$1"; }
-
-# Wait until the collector has posted its first inventory.
-wait_vms() {
-	local i
-	for i in $(seq 1 100); do
-		[ "$(body_of "$(sock GET /api/vms)" | jq length)" -gt 0 ] && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 @test "GET /api/vms lists every domain of the node with its state" {
@@ -161,19 +145,7 @@ win-test stopped false"
 
 @test "a VM name with shell and HTML metacharacters and Unicode comes back intact" {
 	node=$BATS_TEST_TMPDIR/odd.xml
-	cat >"$node" <<'XML'
-<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-  <cpu><mode>fixed</mode><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>1</threads><active>2</active><mhz>2000</mhz><model>x86_64</model></cpu>
-  <memory>8388608</memory>
-  <domain type='test'>
-    <name>web &lt;b&gt;"1"; rm -rf é $(id)</name>
-    <memory unit='MiB'>256</memory>
-    <vcpu>1</vcpu>
-    <os><type>hvm</type></os>
-    <test:runstate>1</test:runstate>
-  </domain>
-</node>
-XML
+	one_vm_node "$node" 'web &lt;b&gt;"1"; rm -rf é $(id)'
 	start_daemon --libvirt-uri "test://$node" --vm-interval 0.3
 	wait_vms
 	name='web <b>"1"; rm -rf é $(id)'

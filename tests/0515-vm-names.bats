@@ -5,18 +5,12 @@
 # in a URL is addressed by its UUID.
 
 load helpers/common
+load helpers/api
 
 teardown() {
-	[ -z "${WS_PID:-}" ] || { kill "$WS_PID" 2>/dev/null; wait "$WS_PID" 2>/dev/null; } || true
+	kill_clients ${WS_PID:-}
 	stop_daemon
 }
-
-sock() {
-	curl -s --unix-socket "$SOCK" -X "$1" "http://localhost$2" \
-		-H 'Content-Type: application/json' ${3:+-d "$3"} -w '\n%{http_code}'
-}
-status_of() { tail -1 <<<"$1"; }
-body_of() { sed '$d' <<<"$1"; }
 
 LONG=$(printf 'L%.0s' $(seq 1 300))
 # The names as JSON strings, sorted as jq sorts them.
@@ -40,12 +34,7 @@ odd_node() {
 start_odd() {
 	odd_node "$BATS_TEST_TMPDIR/odd.xml"
 	start_daemon --libvirt-uri "test://$BATS_TEST_TMPDIR/odd.xml" --vm-interval 0.3
-	local i
-	for i in $(seq 1 100); do
-		[ "$(body_of "$(sock GET /api/vms)" | jq length)" -gt 0 ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_vms
 }
 
 uuid_of() { printf '00000000-0000-0000-0000-00000000000%d' "$1"; }

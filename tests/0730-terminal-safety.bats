@@ -6,6 +6,7 @@
 # (-o json, --json) escapes them as \uXXXX, decoding to the same text.
 
 load helpers/common
+load helpers/api
 load helpers/top
 
 CLI=$HX_BUILD/horcrux-cli
@@ -19,26 +20,10 @@ teardown() {
 
 start_bidi() {
 	node=$BATS_TEST_TMPDIR/bidi.xml
-	cat >"$node" <<'XML'
-<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-  <cpu><mode>fixed</mode><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>1</threads><active>2</active><mhz>2000</mhz><model>x86_64</model></cpu>
-  <memory>8388608</memory>
-  <domain type='test'>
-    <name>vm-&#x202E;txt&#x9B;2J&#x200F;</name>
-    <memory unit='MiB'>256</memory>
-    <vcpu>1</vcpu>
-    <os><type>hvm</type></os>
-    <test:runstate>1</test:runstate>
-  </domain>
-</node>
-XML
+	one_vm_node "$node" 'vm-&#x202E;txt&#x9B;2J&#x200F;'
 	start_daemon --libvirt-uri "test://$node" --vm-interval 0.3
 	wait_sample
-	local i
-	for i in $(seq 1 100); do
-		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms | jq length)" = 1 ] && break
-		sleep 0.05
-	done
+	wait_vms
 	export HOME=$BATS_TEST_TMPDIR/home XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
 	mkdir -p "$HOME"
 	export HORCRUX_SERVER="unix:$SOCK"

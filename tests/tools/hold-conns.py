@@ -41,6 +41,16 @@ def connect(addr, source):
     return s, addr
 
 
+def recv_some(s, timeout):
+    """Up to 4 KiB from s within timeout seconds; b"" on its end, a reset
+    or the timeout."""
+    s.settimeout(timeout)
+    try:
+        return s.recv(4096)
+    except (socket.timeout, ConnectionResetError):
+        return b""
+
+
 def upgrade(s, host, headers):
     key = base64.b64encode(os.urandom(16)).decode()
     req = ("GET /api/ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
@@ -51,11 +61,7 @@ def upgrade(s, host, headers):
     s.sendall((req + "\r\n").encode())
     buf, deadline = b"", time.time() + 10
     while b"\r\n\r\n" not in buf and time.time() < deadline:
-        s.settimeout(max(0.01, deadline - time.time()))
-        try:
-            chunk = s.recv(4096)
-        except (socket.timeout, ConnectionResetError):
-            break
+        chunk = recv_some(s, max(0.01, deadline - time.time()))
         if not chunk:
             break
         buf += chunk
@@ -72,11 +78,7 @@ def upgrade(s, host, headers):
                 break
             except ValueError:
                 pass
-            s.settimeout(2)
-            try:
-                chunk = s.recv(4096)
-            except (socket.timeout, ConnectionResetError):
-                break
+            chunk = recv_some(s, 2)
             if not chunk:
                 break
             rest += chunk
