@@ -301,7 +301,14 @@ COMPLETED='.frame.type == "MigrationCompleted"'
 		echo "the migration was not aborted" >&2
 		return 1
 	fi
-	grep -q 'canceled by client' "$MIG_OUT"
+	# virsh says why as it saw it: the job cancelled, or, when the abort
+	# wins the race with its own write, the broken stream. Either way
+	# the migration failed and the VM runs on here, which is what counts.
+	if ! grep -qE 'canceled by client|operation aborted|Broken pipe|Unable to write to socket' "$MIG_OUT"; then
+		echo "virsh migrate failed for another reason:" >&2
+		cat "$MIG_OUT" >&2
+		return 1
+	fi
 	assert_equal "$(at "$FROM" domstate "$MVM")" running
 	t_abort=$(date +%s%3N)
 	# horcruxd notices the job gone at its next look.
