@@ -192,13 +192,15 @@ void session_close(struct session *s, int code, const char *reason);
 /* Re-check every live session after the identity cache changed. */
 void session_refresh_all(struct server *srv);
 
-/* http-route.c */
+/* http-reply.c */
 int http_callback(struct server *srv, struct lws *wsi,
     enum lws_callback_reasons reason, struct conn *c, void *in, size_t len);
+/* http-route.c */
 /* A worker job came back: answer its request, apply its snapshot. */
 void http_job_done(struct server *srv, struct job *j);
 /* Print the route table: method, pattern, access, [self]; for tests. */
 void http_dump_routes(FILE *f);
+/* http-guard.c */
 /* Work out which Host header values are ours (DNS rebinding defence). */
 void http_hosts_init(struct server *srv);
 void http_release(struct server *srv);
@@ -210,13 +212,14 @@ int http_host_ok(const struct server *srv, const char *host);
  * No Origin: 0.
  */
 int http_origin_ok(const struct server *srv, struct lws *wsi);
+/* server.c */
 /*
  * The peer's address of wsi as text ("10.0.0.1", "2001:db8::1"; an
  * IPv4-mapped IPv6 address as IPv4), or "" on the Unix socket.
  */
 void server_peer_addr(struct server *srv, struct lws *wsi, char *buf,
     size_t len);
-/* Answer a refused WebSocket upgrade with a JSON error and status. */
+/* http-reply.c: answer a refused WebSocket upgrade with a JSON error. */
 void http_refuse(struct lws *wsi, int status, const char *code,
     const char *message);
 
