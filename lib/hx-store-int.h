@@ -159,6 +159,12 @@ int store_rows_done(struct hx_store *, sqlite3_stmt *, int, char **);
 int store_tx_begin(struct hx_store *, int write, char **);
 /* Commit if rc is OK (an error then becomes rc), else roll back. */
 int store_tx_end(struct hx_store *, int rc, char **);
+/*
+ * Run s, a DELETE whose one parameter is the time t, in a write
+ * transaction; how many rows went into *purged (if given; 0 on failure).
+ */
+int store_purge(struct hx_store *, sqlite3_stmt *s, int64_t t,
+    int64_t *purged, char **);
 
 /* --- users (hx-store-user.c) --------------------------------------------- */
 

@@ -243,18 +243,5 @@ int
 hx_store_session_purge(struct hx_store *st, int64_t now, int64_t *purged,
     char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_SESSION_PURGE];
-	int64_t		 n = 0;
-	int		 rc;
-
-	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
-		return rc;
-	if (bi(s, 1, now) != SQLITE_OK)
-		rc = store_bind_fail(st, s, err);
-	else if ((rc = store_run(st, s, err)) == HX_STORE_OK)
-		n = changes(st);
-	rc = store_tx_end(st, rc, err);
-	if (purged != NULL)
-		*purged = rc == HX_STORE_OK ? n : 0;
-	return rc;
+	return store_purge(st, st->stmt[S_SESSION_PURGE], now, purged, err);
 }

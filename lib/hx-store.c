@@ -399,6 +399,25 @@ store_tx_end(struct hx_store *st, int rc, char **err)
 	return rc;
 }
 
+int
+store_purge(struct hx_store *st, sqlite3_stmt *s, int64_t t, int64_t *purged,
+    char **err)
+{
+	int64_t	n = 0;
+	int	rc;
+
+	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
+		return rc;
+	if (bi(s, 1, t) != SQLITE_OK)
+		rc = store_bind_fail(st, s, err);
+	else if ((rc = store_run(st, s, err)) == HX_STORE_OK)
+		n = changes(st);
+	rc = store_tx_end(st, rc, err);
+	if (purged != NULL)
+		*purged = rc == HX_STORE_OK ? n : 0;
+	return rc;
+}
+
 /* --- open and close ------------------------------------------------------ */
 
 /*
