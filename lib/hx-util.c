@@ -337,8 +337,13 @@ hx_term_safe(char *s)
 	size_t		 n;
 
 	while (*r != '\0') {
+		/*
+		 * A byte that is not UTF-8 is a C1 control to a terminal in
+		 * an 8-bit charset (0x9b is CSI there): '?' as well.
+		 */
 		if ((n = utf8_decode(r, &cp)) == 0) {
-			*w++ = *r++;
+			*w++ = '?';
+			r++;
 			continue;
 		}
 		if (hx_cp_unsafe(cp)) {

@@ -46,9 +46,9 @@ size_t hx_strlcpy(char *dst, const char *src, size_t dstsize);
  */
 int hx_cp_unsafe(uint32_t cp);
 /*
- * Replace each unsafe code point of UTF-8 s with one '?', in place (the
- * text can only shrink). Bytes that are not valid UTF-8 are left for the
- * terminal's own replacement. Returns s.
+ * Replace each unsafe code point of UTF-8 s, and each byte that is not
+ * valid UTF-8, with one '?', in place (the text can only shrink).
+ * Returns s.
  */
 char *hx_term_safe(char *s);
 /*
