@@ -57,6 +57,7 @@ frame_unref(struct frame *f)
 		return;
 	frame_unref(f->lesser);
 	free(f->owner);
+	free(f->acl_path);
 	free(f->key);
 	free(f->vm_id);
 	free(f->buf);

@@ -30,6 +30,9 @@ struct frame {
 	 * full_path; every other receiver gets lesser, the same event
 	 * without them. Both are serialized once, as every frame is.
 	 */
+	char		*acl_path;	/* per-VM: "/vms/{escaped id}", made
+					   once, on first need (service
+					   thread only) */
 	struct frame	*lesser;	/* NULL: one frame for everyone */
 	char		*owner;		/* user@realm, or NULL */
 	hx_privs	 full_privs;
