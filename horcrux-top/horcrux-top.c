@@ -30,6 +30,7 @@
 #include "hx-client.h"
 #include "hx-config.h"
 #include "hx-util.h"
+#include "keys.h"
 #include "model.h"
 #include "screen.h"
 
@@ -71,6 +72,9 @@ static const struct hx_opt options_table[] = {
 	{ "dump_options", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
 	  "list the options for the docs test", HX_OPT_CLI_ONLY | HX_OPT_HIDDEN,
 	  NULL },
+	{ "dump_keys", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "list the key bindings for the docs test",
+	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 };
 
 struct top {
@@ -407,7 +411,7 @@ loop(struct top *t)
 		    now - t->detail_at >= 2000)
 			fetch_detail(t);
 		while ((key = getch()) != ERR)
-			flags |= screen_key(&t->ui, key);
+			flags |= keys_handle(&t->ui, key);
 		if (flags & KEY_R_QUIT)
 			return 0;
 		if (flags & KEY_R_ACTION)
@@ -459,6 +463,10 @@ main(int argc, char **argv)
 	if (hx_config_int(&cfg, "dump_options")) {
 		hx_config_dump(options_table, HX_ARRAY_SIZE(options_table),
 		    stdout);
+		exit(0);
+	}
+	if (hx_config_int(&cfg, "dump_keys")) {
+		keys_dump(stdout);
 		exit(0);
 	}
 	t.json = (int)hx_config_int(&cfg, "json");

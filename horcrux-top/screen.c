@@ -17,6 +17,7 @@
 #include <wchar.h>
 
 #include "hx-util.h"
+#include "keys.h"
 #include "screen.h"
 
 enum {
@@ -414,8 +415,9 @@ table_layout(int cols, int *name_w)
 	return n;
 }
 
-static const struct top_vm *
-selected_vm(struct top_ui *ui, size_t *idx, size_t n, size_t *pos)
+const struct top_vm *
+screen_selected_vm(struct top_ui *ui, const size_t *idx, size_t n,
+    size_t *pos)
 {
 	size_t i;
 
@@ -453,7 +455,7 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
 	int name_w, ncols = table_layout(cols, &name_w), c, x;
 
 	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
-	selected_vm(ui, idx, n, &pos);
+	screen_selected_vm(ui, idx, n, &pos);
 
 	/* Header, the sort column marked by an arrow (and colour). */
 	attrset(A_REVERSE | A_BOLD);
@@ -578,33 +580,35 @@ draw_note(struct top_ui *ui, int y, int cols, int64_t now)
 	attrset(A_NORMAL);
 }
 
+/* The help screen: the key table, then the level legend. */
 static void
 draw_help(int rows, int cols)
 {
-	static const char *lines[] = {
-		"horcrux-top " HX_VERSION " - live view of a host and its VMs",
-		"",
-		"  q F10      quit                 h ? F1   this help",
-		"  Space      redraw now           Ctrl-L   repaint the screen",
-		"  Z          pause / resume       Esc      back",
-		"  Up Down PgUp PgDn Home End      move the selection",
-		"  Enter      VM detail view       /        filter by name",
-		"  P M N      sort by CPU%, MEM%, name",
-		"  < >        sort by the previous / next column",
-		"  I          invert the sort order",
-		"  S T K      start, shut down, force stop the selected VM",
-		"             (needs VmPowerMgmt; asks y/n first)",
-		"",
-		"Levels of bars and CPU%/MEM% cells (colour and glyph):",
-	};
 	int y = 0, i;
+	size_t k;
 
 	erase();
 	attrset(A_BOLD);
-	for (i = 0; i < (int)HX_ARRAY_SIZE(lines) && y < rows - 1; i++) {
-		put_text(y++, 1, cols - 1, lines[i], 0);
-		attrset(A_NORMAL);
+	put_text(y++, 1, cols - 1, "horcrux-top " HX_VERSION
+	    " - live view of a host and its VMs", 0);
+	attrset(A_NORMAL);
+	y++;
+	for (k = 0; k < top_nkeys && y < rows - 1; k++) {
+		const struct top_key *b = &top_keys[k];
+
+		/* A long name pushes its text right rather than under it. */
+		if (strlen(b->name) <= 10)
+			put_textf(y++, 1, cols - 1, "  %-10s %s", b->name,
+			    b->help);
+		else
+			put_textf(y++, 1, cols - 1, "  %s      %s", b->name,
+			    b->help);
 	}
+	if (y < rows - 1)
+		y++;
+	if (y < rows - 1)
+		put_text(y++, 1, cols - 1,
+		    "Levels of bars and CPU%/MEM% cells (colour and glyph):", 0);
 	for (i = 0; i < 4 && y < rows - 1; i++) {
 		static const char *range[4] = { "below 50%", "50 to 75%",
 		    "75 to 90%", "90% and above" };
@@ -815,195 +819,6 @@ screen_next_change(const struct top_ui *ui, int64_t now)
 	if (ui->message_until > now && (next == 0 || ui->message_until < next))
 		next = ui->message_until;
 	return next;
-}
-
-/* Move the selection by delta rows (clamped) in the current view. */
-static void
-move_selection(struct top_ui *ui, long delta, int to_end)
-{
-	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
-	long p;
-
-	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
-	if (n > 0) {
-		selected_vm(ui, idx, n, &pos);
-		p = to_end < 0 ? 0 : to_end > 0 ? (long)n - 1 : (long)pos + delta;
-		if (p < 0)
-			p = 0;
-		if (p >= (long)n)
-			p = (long)n - 1;
-		free(ui->sel_id);
-		ui->sel_id = xstrdup(ui->m->vms[idx[p]].id);
-	}
-	free(idx);
-}
-
-static const struct top_vm *
-current_vm(struct top_ui *ui)
-{
-	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
-	const struct top_vm *vm;
-
-	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
-	vm = selected_vm(ui, idx, n, &pos);
-	free(idx);
-	return vm;
-}
-
-static int
-filter_key(struct top_ui *ui, int key)
-{
-	size_t n = strlen(ui->filter);
-
-	switch (key) {
-	case 27:		/* Esc: clear and leave */
-		ui->filter[0] = '\0';
-		/* FALLTHROUGH */
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		ui->editing_filter = 0;
-		break;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
-		while (n > 0 && (ui->filter[n - 1] & 0xc0) == 0x80)
-			n--;	/* drop a whole UTF-8 character */
-		if (n > 0)
-			ui->filter[n - 1] = '\0';
-		break;
-	default:
-		if (key >= 0x20 && key < 0x100 && key != 0x7f &&
-		    n + 1 < sizeof(ui->filter)) {
-			ui->filter[n] = (char)key;
-			ui->filter[n + 1] = '\0';
-		}
-		break;
-	}
-	ui->scroll = 0;
-	return KEY_R_REDRAW;
-}
-
-int
-screen_key(struct top_ui *ui, int key)
-{
-	const struct top_vm *vm;
-	int page = LINES > 16 ? LINES - 14 : 1;
-
-	if (key == KEY_RESIZE)
-		return KEY_R_REDRAW;
-	if (ui->confirm != NULL) {
-		if (key == 'y' || key == 'Y') {
-			ui->action = ui->confirm;
-			ui->confirm = NULL;
-			return KEY_R_ACTION | KEY_R_REDRAW;
-		}
-		ui->confirm = NULL;
-		snprintf(ui->message, sizeof(ui->message), "cancelled");
-		ui->message_bad = 0;
-		ui->message_until = 0;
-		return KEY_R_REDRAW;
-	}
-	if (ui->editing_filter)
-		return filter_key(ui, key);
-	if (key == 'q' || key == KEY_F(10))
-		return KEY_R_QUIT;
-	if (key == 12)		/* Ctrl-L */
-		return KEY_R_REPAINT;
-	if (key == ' ')
-		return KEY_R_REDRAW;
-	if (key == 'Z' || key == 'z') {
-		ui->paused = !ui->paused;
-		return KEY_R_REDRAW;
-	}
-	if (ui->view != VIEW_TABLE) {
-		if (key == 27 || key == KEY_BACKSPACE || key == 'h' ||
-		    key == '?' || key == KEY_F(1) || key == '\n' || key == '\r' ||
-		    key == KEY_ENTER || key == KEY_LEFT) {
-			ui->view = VIEW_TABLE;
-			json_decref(ui->detail);
-			ui->detail = NULL;
-		}
-		return KEY_R_REDRAW;
-	}
-	switch (key) {
-	case 'h':
-	case '?':
-	case KEY_F(1):
-		ui->view = VIEW_HELP;
-		break;
-	case 'P':
-	case 'p':
-		ui->sort = COL_CPU;
-		break;
-	case 'M':
-	case 'm':
-		ui->sort = COL_MEMPCT;
-		break;
-	case 'N':
-	case 'n':
-		ui->sort = COL_NAME;
-		break;
-	case '<':
-	case ',':
-		ui->sort = ui->sort == 0 ? COL_COUNT - 1 : ui->sort - 1;
-		break;
-	case '>':
-	case '.':
-		ui->sort = (ui->sort + 1) % COL_COUNT;
-		break;
-	case 'I':
-	case 'i':
-		ui->invert = !ui->invert;
-		break;
-	case '/':
-		ui->editing_filter = 1;
-		break;
-	case KEY_UP:
-		move_selection(ui, -1, 0);
-		break;
-	case KEY_DOWN:
-		move_selection(ui, 1, 0);
-		break;
-	case KEY_PPAGE:
-		move_selection(ui, -page, 0);
-		break;
-	case KEY_NPAGE:
-		move_selection(ui, page, 0);
-		break;
-	case KEY_HOME:
-		move_selection(ui, 0, -1);
-		break;
-	case KEY_END:
-		move_selection(ui, 0, 1);
-		break;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		if ((vm = current_vm(ui)) == NULL)
-			break;
-		free(ui->detail_id);
-		ui->detail_id = xstrdup(vm->id);
-		ui->view = VIEW_DETAIL;
-		return KEY_R_DETAIL | KEY_R_REDRAW;
-	case 'S':
-	case 'T':
-	case 'K':
-		if ((vm = current_vm(ui)) == NULL)
-			break;
-		ui->confirm = key == 'S' ? "start" : key == 'T' ? "shutdown" :
-		    "stop";
-		free(ui->action_vm);
-		ui->action_vm = xstrdup(vm->id);
-		break;
-	case 27:
-		if (ui->filter[0] != '\0')
-			ui->filter[0] = '\0';
-		break;
-	default:
-		return 0;
-	}
-	return KEY_R_REDRAW;
 }
 
 void

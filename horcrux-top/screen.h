@@ -1,7 +1,7 @@
 /*
- * screen.h - horcrux-top's curses side: the view state, drawing, and the
- * key handler. Drawing reads the model and never does I/O; keys return
- * flags to the one loop in horcrux-top.c (htop's HANDLED/REDRAW/QUIT), which
+ * screen.h - horcrux-top's curses side: the view state and drawing.
+ * Drawing reads the model and never does I/O; keys (keys.c) return flags
+ * to the one loop in horcrux-top.c (htop's HANDLED/REDRAW/QUIT), which
  * owns the connection and runs what a key asked for (power actions, the
  * detail fetch).
  */
@@ -59,8 +59,12 @@ void screen_end(void);
 /* Draw the current view; now is the monotonic clock in ms. */
 void screen_draw(struct top_ui *ui, int64_t now);
 
-/* Handle one key from getch(). Returns KEY_R_* flags. */
-int screen_key(struct top_ui *ui, int key);
+/*
+ * The selected VM among the n rows of idx (a model_view), its row in *pos;
+ * selects the first row when the selection is gone. NULL when n is 0.
+ */
+const struct top_vm *screen_selected_vm(struct top_ui *ui, const size_t *idx,
+    size_t n, size_t *pos);
 
 /* The earliest monotonic time something on screen changes by itself (a
  * flash ending), or 0. */

@@ -213,6 +213,11 @@ Try 'horcrux-top --help'."
 	pane | grep -qE '^ +### warning +75 to 90%'
 	pane | grep -qE '^ +!!! critical +90% and above'
 	pane | grep -qE 'q F10      quit'
+	# The help is drawn from the key table: every binding with its text.
+	while IFS=$'\t' read -r name views help; do
+		pane | grep -F -- "$help" | grep -qF -- "  $name  " ||
+			{ echo "help screen lacks '$name' ($help)"; pane; false; }
+	done < <("$TOP" --dump-keys)
 	keys Escape
 	wait_pane '^ NAME'
 	keys F1
