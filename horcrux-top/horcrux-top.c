@@ -308,7 +308,7 @@ read_ws(struct top *t)
 static void
 draw(struct top *t, int64_t now)
 {
-	t->drew_node = t->m.node != NULL;
+	t->drew_node = t->m.has_node;
 	screen_draw(&t->ui, now);
 	t->last_draw = now;
 	t->dirty = 0;
@@ -364,7 +364,7 @@ loop(struct top *t)
 		} else if (!t->batch && t->dirty) {
 			/* The throttle never delays the first host figures. */
 			if (now - t->last_draw >= t->delay_ms ||
-			    (t->m.node != NULL && !t->drew_node)) {
+			    (t->m.has_node && !t->drew_node)) {
 				draw(t, now);
 				continue;
 			}

@@ -49,7 +49,8 @@ model_release(struct top_model *m)
 {
 	size_t i;
 
-	json_decref(m->node);
+	hx_node_metrics_release(&m->node);
+	json_decref(m->node_data);
 	for (i = 0; i < m->nvms; i++) {
 		free(m->vms[i].id);
 		free(m->vms[i].name);
@@ -120,25 +121,97 @@ str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* "2025-10-12T10:30:45.123Z" as ms since the epoch, or -1. */
+static int64_t
+ts_ms(const char *ts)
+{
+	struct tm tm = { 0 };
+	int msec = 0;
+
+	if (ts == NULL || sscanf(ts, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &msec) < 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + msec;
+}
+
+static uint64_t
+u64(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) && json_integer_value(v) >= 0 ?
+	    (uint64_t)json_integer_value(v) : 0;
+}
+
+/*
+ * NodeMetrics data into the sampler's struct (released first). Until
+ * lib/hx-proto.h's hx_node_metrics_decode: the same rules (a missing or
+ * null number is NaN, bytes 0, the CPU count the array's length, a mount
+ * with no figure not ok).
+ */
+static void
+node_decode(json_t *d, struct hx_node_metrics *o)
+{
+	json_t *per = json_object_get(d, "cpu_per_core");
+	json_t *disks = json_object_get(d, "disks");
+	json_t *la = json_object_get(d, "load_average"), *v;
+	size_t i;
+
+	hx_node_metrics_release(o);
+	o->timestamp_ms = ts_ms(str(d, "timestamp"));
+	hx_strlcpy(o->hostname, str(d, "hostname") ? str(d, "hostname") : "",
+	    sizeof(o->hostname));
+	o->cpu_usage = num(d, "cpu_usage");
+	o->cpu_cores = (int)json_array_size(per);
+	if (o->cpu_cores > 0)
+		o->cpu_per_core = xcalloc((size_t)o->cpu_cores, sizeof(double));
+	json_array_foreach(per, i, v)
+		o->cpu_per_core[i] = json_is_number(v) ?
+		    json_number_value(v) : NAN;
+	o->memory_usage = num(d, "memory_usage");
+	o->memory_total_bytes = u64(d, "memory_total_bytes");
+	o->memory_used_bytes = u64(d, "memory_used_bytes");
+	o->memory_available_bytes = u64(d, "memory_available_bytes");
+	o->swap_usage = num(d, "swap_usage");
+	o->swap_total_bytes = u64(d, "swap_total_bytes");
+	o->swap_used_bytes = u64(d, "swap_used_bytes");
+	for (i = 0; i < 3; i++) {
+		v = json_array_get(la, i);
+		o->load_average[i] = json_is_number(v) ?
+		    json_number_value(v) : NAN;
+	}
+	o->uptime_seconds = num(d, "uptime_seconds");
+	o->ndisks = json_array_size(disks);
+	if (o->ndisks > 0)
+		o->disks = xcalloc(o->ndisks, sizeof(*o->disks));
+	json_array_foreach(disks, i, v) {
+		struct hx_node_disk *k = &o->disks[i];
+
+		k->mount = str(v, "mount") ? xstrdup(str(v, "mount")) : NULL;
+		k->usage = num(v, "usage");
+		k->total_bytes = u64(v, "total_bytes");
+		k->used_bytes = u64(v, "used_bytes");
+		k->avail_bytes = u64(v, "available_bytes");
+		k->ok = !isnan(k->usage) || k->total_bytes || k->used_bytes;
+	}
+	o->disk_usage = num(d, "disk_usage");
+	o->disk_read_bps = num(d, "disk_read_bps");
+	o->disk_write_bps = num(d, "disk_write_bps");
+	o->network_rx_bps = num(d, "network_rx_bps");
+	o->network_tx_bps = num(d, "network_tx_bps");
+}
+
 static void
 vm_event(struct top_vm *vm, json_t *data, const char *text)
 {
-	const char *ts = str(data, "timestamp");
-	int64_t ms = hx_wall_ms();
+	int64_t ms = ts_ms(str(data, "timestamp"));
 
-	if (ts != NULL) {
-		/* "2025-10-12T10:30:45.123Z": keep the daemon's time of day. */
-		struct tm tm = { 0 };
-		int msec = 0;
-
-		if (sscanf(ts, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
-		    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-		    &msec) >= 6) {
-			tm.tm_year -= 1900;
-			tm.tm_mon -= 1;
-			ms = (int64_t)timegm(&tm) * 1000 + msec;
-		}
-	}
+	/* The daemon's time of day, else ours. */
+	if (ms < 0)
+		ms = hx_wall_ms();
 	memmove(&vm->ev[1], &vm->ev[0], (TOP_VM_EVENTS - 1) * sizeof(vm->ev[0]));
 	vm->ev[0].wall_ms = ms;
 	hx_strlcpy(vm->ev[0].text, text, sizeof(vm->ev[0].text));
@@ -264,8 +337,10 @@ model_apply(struct top_model *m, const char *msg, size_t len, int64_t now)
 	if (type == NULL || !json_is_object(data))
 		goto out;
 	if (strcmp(type, "NodeMetrics") == 0) {
-		json_decref(m->node);
-		m->node = json_incref(data);
+		node_decode(data, &m->node);
+		json_decref(m->node_data);
+		m->node_data = json_incref(data);
+		m->has_node = 1;
 		m->node_mono_ms = now;
 		ch = TOP_CH_NODE;
 	} else if (strcmp(type, "VmMetrics") == 0) {
@@ -450,5 +525,5 @@ model_cell(const struct top_vm *vm, enum top_col col, char *out,
 double
 model_node_num(const struct top_model *m, const char *key)
 {
-	return m->node != NULL ? num(m->node, key) : NAN;
+	return m->has_node ? num(m->node_data, key) : NAN;
 }

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "hx-node.h"
+
 /* VM table columns, in screen order. */
 enum top_col {
 	COL_NAME,
@@ -55,7 +57,9 @@ struct top_vm {
 };
 
 struct top_model {
-	json_t		*node;		/* data of the newest NodeMetrics, or NULL */
+	struct hx_node_metrics node;	/* the newest NodeMetrics */
+	int		 has_node;	/* node holds one */
+	json_t		*node_data;	/* its data object (model_node_num) */
 	int64_t		 node_mono_ms;	/* when it arrived */
 	int64_t		 data_mono_ms;	/* newest data of any kind */
 	struct top_vm	*vms;
@@ -111,7 +115,8 @@ size_t model_view(const struct top_model *m, enum top_col col, int invert,
 void model_cell(const struct top_vm *vm, enum top_col col, char *out,
     size_t outlen);
 
-/* A number from the NodeMetrics data, or NAN when absent or null. */
+/* A number field of the newest NodeMetrics by its protocol name, or NAN
+ * when absent or null. */
 double model_node_num(const struct top_model *m, const char *key);
 
 #endif

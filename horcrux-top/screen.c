@@ -18,6 +18,7 @@
 
 #include "hx-util.h"
 #include "keys.h"
+#include "meter.h"
 #include "screen.h"
 
 enum {
@@ -218,34 +219,10 @@ draw_bar(int y, int x, int width, const char *label, double pct,
 }
 
 static void
-fmt_pct(double v, char *out, size_t n)
-{
-	if (isnan(v))
-		hx_strlcpy(out, "-", n);
-	else
-		snprintf(out, n, "%.1f%%", v);
-}
-
-static void
-fmt_uptime(double s, char *out, size_t n)
-{
-	long t = isnan(s) ? -1 : (long)s;
-
-	if (t < 0)
-		hx_strlcpy(out, "-", n);
-	else if (t >= 86400)
-		snprintf(out, n, "%ldd %02ld:%02ld:%02ld", t / 86400,
-		    t % 86400 / 3600, t % 3600 / 60, t % 60);
-	else
-		snprintf(out, n, "%02ld:%02ld:%02ld", t / 3600, t % 3600 / 60,
-		    t % 60);
-}
-
-static void
 draw_title(struct top_ui *ui, int64_t now, int cols)
 {
-	const char *host = ui->m->node ? json_string_value(json_object_get(
-	    ui->m->node, "hostname")) : NULL;
+	const char *host = ui->m->has_node && ui->m->node.hostname[0] ?
+	    ui->m->node.hostname : NULL;
 	char conn[64], age[32], clock[16], left[400];
 
 	time_t t = time(NULL);
@@ -281,122 +258,82 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 	attrset(A_NORMAL);
 }
 
-/* Per-CPU bars, or a compact grid of one cell per CPU when there are many.
- * Returns the rows used. */
-static int
-draw_cpus(struct top_ui *ui, int y, int cols)
+void
+screen_bar(int y, int x, int width, const char *label, double pct,
+    const char *text)
 {
-	json_t *per = json_object_get(ui->m->node, "cpu_per_core");
-	size_t n = json_array_size(per), i;
-	int ncol = cols >= 160 ? 4 : cols >= 80 ? 2 : cols >= 50 ? 2 : 1;
-	int rows = (int)((n + (size_t)ncol - 1) / (size_t)ncol);
-	int w = cols / ncol;
-
-	if (n == 0)
-		return 0;
-	if (rows > 4) {
-		/* A grid: each CPU is its level glyph; a digit row would be
-		 * unreadable on 100+ CPUs and the total bar carries the sum. */
-		int per_line = cols - 6, used = 0;
-
-		for (i = 0; i < n; i++) {
-			double v = json_number_value(json_array_get(per, i));
-			int lvl = level_of(v);
-			int cy = y + (int)i / per_line, cx = 6 + (int)i % per_line;
-
-			if (i % (size_t)per_line == 0) {
-				attrset(base_attr() | (use_color ?
-				    COLOR_PAIR(PAIR_LABEL) : 0));
-				mvaddstr(cy, 0, i == 0 ? "CPUs " : "     ");
-				used++;
-			}
-			attrset(base_attr() | level_attr(lvl));
-			mvaddch(cy, cx, v < 5 ? '.' : (chtype)level_glyph[lvl]);
-		}
-		attrset(A_NORMAL);
-		return used;
-	}
-	for (i = 0; i < n; i++) {
-		json_t *v = json_array_get(per, i);
-		double pct = json_is_number(v) ? json_number_value(v) : NAN;
-		char label[24], text[16];
-
-		snprintf(label, sizeof(label), "%3zu", i);
-		fmt_pct(pct, text, sizeof(text));
-		draw_bar(y + (int)i / ncol, (int)(i % (size_t)ncol) * w, w - 1,
-		    label, pct, text);
-	}
-	return rows;
+	draw_bar(y, x, width, label, pct, text);
 }
 
-/* The meters and the host figures; returns the rows used. */
+void
+screen_text(int y, int x, int width, const char *s)
+{
+	attrset(base_attr());
+	put_text(y, x, width, s, 0);
+	attrset(A_NORMAL);
+}
+
+void
+screen_textf(int y, int x, int width, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	screen_text(y, x, width, buf);
+}
+
+void
+screen_label(int y, int x, const char *s)
+{
+	attrset(base_attr() | (use_color ? COLOR_PAIR(PAIR_LABEL) : 0));
+	mvaddstr(y, x, s);
+	attrset(A_NORMAL);
+}
+
+void
+screen_level_cell(int y, int x, double pct)
+{
+	int lvl = level_of(pct);
+
+	attrset(base_attr() | level_attr(lvl));
+	mvaddch(y, x, !(pct >= 5) ? '.' : (chtype)level_glyph[lvl]);
+	attrset(A_NORMAL);
+}
+
+/*
+ * The header's meters (meter.c): the CPUs across the whole width, then
+ * the bars on the left and the figures on the right when the terminal is
+ * wide, the figures under the bars otherwise.
+ */
+static const enum top_meter_id header_left[] = {
+	METER_CPU, METER_MEM, METER_SWAP, METER_MOUNTS,
+};
+static const enum top_meter_id header_right[] = {
+	METER_LOAD, METER_UPTIME, METER_VMS, METER_DISK, METER_NET,
+};
+
+/* Draw the header meters from row y; returns the rows used. */
 static int
 draw_meters(struct top_ui *ui, int y, int cols)
 {
-	struct top_model *m = ui->m;
-	json_t *disks = json_object_get(m->node, "disks"), *d, *la;
-	int lw = cols >= 70 ? cols / 2 : cols, ly = y, ry = y, rx;
-	char text[96], a[32], b[16], c[16];
-	int running, total;
+	const struct top_model *m = ui->m;
+	int lw, ly, ry, rx, y0 = y;
 	size_t i;
 
-	fmt_pct(model_node_num(m, "cpu_usage"), text, sizeof(text));
-	draw_bar(ly++, 0, lw - 1, "CPU", model_node_num(m, "cpu_usage"), text);
-	fmt_pct(model_node_num(m, "memory_usage"), a, sizeof(a));
-	snprintf(text, sizeof(text), "%s %s/%s", a,
-	    hx_fmt_bytes(model_node_num(m, "memory_used_bytes"), b, sizeof(b)),
-	    hx_fmt_bytes(model_node_num(m, "memory_total_bytes"), c, sizeof(c)));
-	draw_bar(ly++, 0, lw - 1, "Mem", model_node_num(m, "memory_usage"),
-	    text);
-	fmt_pct(model_node_num(m, "swap_usage"), a, sizeof(a));
-	snprintf(text, sizeof(text), "%s %s/%s", a,
-	    hx_fmt_bytes(model_node_num(m, "swap_used_bytes"), b, sizeof(b)),
-	    hx_fmt_bytes(model_node_num(m, "swap_total_bytes"), c, sizeof(c)));
-	draw_bar(ly++, 0, lw - 1, "Swp", model_node_num(m, "swap_usage"), text);
-	json_array_foreach(disks, i, d) {
-		const char *mount = json_string_value(json_object_get(d, "mount"));
-		json_t *u = json_object_get(d, "usage");
-		double pct = json_is_number(u) ? json_number_value(u) : NAN;
-		char label[24];
-
-		if (mount == NULL || i >= 4)
-			break;
-		snprintf(label, sizeof(label), "%-3.12s", mount);
-		fmt_pct(pct, a, sizeof(a));
-		snprintf(text, sizeof(text), "%s %s/%s", a,
-		    hx_fmt_bytes(json_number_value(json_object_get(d,
-		    "used_bytes")), b, sizeof(b)),
-		    hx_fmt_bytes(json_number_value(json_object_get(d,
-		    "total_bytes")), c, sizeof(c)));
-		draw_bar(ly++, 0, lw - 1, label, pct, text);
-	}
-
-	/* Figures: beside the meters when wide, under them otherwise. */
+	y += top_meters[METER_CPUS].draw(m, y, 0, cols);
+	lw = cols >= 70 ? cols / 2 : cols;
+	ly = ry = y;
+	for (i = 0; i < HX_ARRAY_SIZE(header_left); i++)
+		ly += top_meters[header_left[i]].draw(m, ly, 0, lw - 1);
 	rx = lw < cols ? lw + 1 : 0;
 	if (rx == 0)
 		ry = ly;
-	attrset(base_attr());
-	la = json_object_get(m->node, "load_average");
-	snprintf(text, sizeof(text), "Load average: %.2f %.2f %.2f",
-	    json_number_value(json_array_get(la, 0)),
-	    json_number_value(json_array_get(la, 1)),
-	    json_number_value(json_array_get(la, 2)));
-	put_text(ry++, rx, cols - rx, json_array_size(la) == 3 ? text :
-	    "Load average: -", 0);
-	fmt_uptime(model_node_num(m, "uptime_seconds"), a, sizeof(a));
-	put_textf(ry++, rx, cols - rx, "Uptime: %s   CPUs: %.0f", a,
-	    model_node_num(m, "cpu_cores"));
-	model_vm_counts(m, &running, &total);
-	put_textf(ry++, rx, cols - rx, "VMs: %d running / %d total", running,
-	    total);
-	put_textf(ry++, rx, cols - rx, "Disk: R %s/s  W %s/s",
-	    hx_fmt_bytes(model_node_num(m, "disk_read_bps"), a, sizeof(a)),
-	    hx_fmt_bytes(model_node_num(m, "disk_write_bps"), b, sizeof(b)));
-	put_textf(ry++, rx, cols - rx, "Net:  RX %s/s  TX %s/s",
-	    hx_fmt_bytes(model_node_num(m, "network_rx_bps"), a, sizeof(a)),
-	    hx_fmt_bytes(model_node_num(m, "network_tx_bps"), b, sizeof(b)));
-	attrset(A_NORMAL);
-	return (ry > ly ? ry : ly) - y;
+	for (i = 0; i < HX_ARRAY_SIZE(header_right); i++)
+		ry += top_meters[header_right[i]].draw(m, ry, rx, cols - rx);
+	return (ry > ly ? ry : ly) - y0;
 }
 
 /* Which columns fit in cols; returns how many (from the left) and sets the
@@ -779,8 +716,7 @@ screen_draw(struct top_ui *ui, int64_t now)
 	} else {
 		draw_title(ui, now, cols);
 		y = 1;
-		if (ui->m->node != NULL) {
-			y += draw_cpus(ui, y, cols);
+		if (ui->m->has_node) {
 			y += draw_meters(ui, y, cols);
 		} else {
 			attrset(A_DIM);

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "hx-util.h"
 #include "model.h"
 
 #define TOP_MIN_COLS	40
@@ -71,5 +72,21 @@ const struct top_vm *screen_selected_vm(struct top_ui *ui, const size_t *idx,
 int64_t screen_next_change(const struct top_ui *ui, int64_t now);
 
 void screen_ui_release(struct top_ui *ui);
+
+/*
+ * Drawing primitives for the meter classes (meter.c), in the screen's
+ * current look (colour or not, dimmed while disconnected).
+ */
+/* An htop bar: LABEL[|||||   text] in width columns, filled to pct. */
+void screen_bar(int y, int x, int width, const char *label, double pct,
+    const char *text);
+/* Text in exactly width columns, never a control character. */
+void screen_text(int y, int x, int width, const char *s);
+void screen_textf(int y, int x, int width, const char *fmt, ...)
+    HX_PRINTF(4, 5);
+/* A label in the label colour. */
+void screen_label(int y, int x, const char *s);
+/* One cell of the CPU grid: the level glyph of pct ('.' below 5%). */
+void screen_level_cell(int y, int x, double pct);
 
 #endif
