@@ -161,7 +161,7 @@ build-fuzz: $(FUZZERS)
 # sources, with the fuzzer and sanitizers, and no libhorcrux.a. The
 # daemon's targets add the lws-free parts of horcruxd/ they drive.
 $(B)/fuzz-http: horcruxd/http-parse.c
-$(B)/fuzz-ws: horcruxd/ws-parse.c horcruxd/topic.c
+$(B)/fuzz-ws: horcruxd/ws-parse.c
 $(B)/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"

@@ -18,7 +18,7 @@
 #include "hx-node.h"
 #include "hx-util.h"
 #include "hx-virt.h"
-#include "topic.h"
+#include "hx-proto.h"
 #include "virt.h"
 
 struct collector {
@@ -68,7 +68,7 @@ sample_vms(struct collector *c)
 			snprintf(key, sizeof key, "VmMetrics:%s", v[k].vm_id);
 			mailbox_post(c->mb, frame_new("VmMetrics",
 			    hx_event_vm_metrics(&v[k].m, v[k].timestamp_ms),
-			    TOPIC_VM_METRICS, key, v[k].vm_id));
+			    HX_TOPIC_VM_METRICS, key, v[k].vm_id));
 		}
 		virt_keep_samples(c->virt, i, v, n);
 		if ((nd = virConnectListAllDomains(conn, &doms, 0)) >= 0) {
@@ -111,7 +111,7 @@ sample_and_post(struct collector *c)
 		c->last_error = NULL;
 	}
 	mailbox_post(c->mb, frame_new("NodeMetrics", hx_event_node_metrics(&m),
-	    TOPIC_NODE_METRICS, "NodeMetrics", NULL));
+	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL));
 	hx_node_metrics_release(&m);
 }
 

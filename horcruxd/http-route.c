@@ -266,7 +266,7 @@ route_vms(struct request *r)
 static int
 route_node_local(struct request *r)
 {
-	struct frame	*f = r->srv->latest[TOPIC_NODE_METRICS];
+	struct frame	*f = r->srv->latest[HX_TOPIC_NODE_METRICS];
 	char		*body;
 
 	if (f == NULL)

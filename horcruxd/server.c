@@ -803,7 +803,7 @@ server_release(struct server *srv)
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;
 	}
-	for (t = 0; t < TOPIC_COUNT; t++) {
+	for (t = 0; t < HX_TOPIC_COUNT; t++) {
 		frame_unref(srv->latest[t]);
 		srv->latest[t] = NULL;
 	}

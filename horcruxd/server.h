@@ -22,7 +22,7 @@
 #include "hx-util.h"
 #include "mailbox.h"
 #include "options.h"
-#include "topic.h"
+#include "hx-proto.h"
 
 /* A WebSocket session (DESIGN §3), embedded in struct conn. */
 struct session {
@@ -121,7 +121,7 @@ struct server {
 	struct mailbox		*mb;
 	struct session_list	 sessions;
 	unsigned		 nsessions;
-	struct frame		*latest[TOPIC_COUNT];	/* snapshots */
+	struct frame		*latest[HX_TOPIC_COUNT];	/* snapshots */
 	uint64_t		 start_ns;
 	lws_sorted_usec_list_t	 tick;
 	uint64_t		 tick_us;

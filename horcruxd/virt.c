@@ -28,7 +28,7 @@
 #include "hx-log.h"
 #include "hx-util.h"
 #include "hx-virt.h"
-#include "topic.h"
+#include "hx-proto.h"
 #include "virt.h"
 
 #define RETRY_MIN_MS	500
@@ -110,9 +110,9 @@ post_notification(struct virt *v, const char *level, const char *title,
 	struct frame	*f;
 
 	f = frame_new("Notification", hx_event_notification(level, title,
-	    message, ts), TOPIC_NOTIFICATIONS, NULL, NULL);
+	    message, ts), HX_TOPIC_NOTIFICATIONS, NULL, NULL);
 	frame_set_lesser(f, frame_new("Notification", hx_event_notification(
-	    level, title, public_message, ts), TOPIC_NOTIFICATIONS, NULL,
+	    level, title, public_message, ts), HX_TOPIC_NOTIFICATIONS, NULL,
 	    NULL), NULL, HX_PRIV_SYS_AUDIT, "/nodes");
 	mailbox_post(v->mb, f);
 }
@@ -309,7 +309,7 @@ post_status(struct virt *v, const char *name, int container,
 	json_object_set_new(data, "user", user ? json_string(user) :
 	    json_null());
 	post_with_user(v, container ? "ContainerStatusChanged" :
-	    "VmStatusChanged", data, TOPIC_VM_STATUS, name, user);
+	    "VmStatusChanged", data, HX_TOPIC_VM_STATUS, name, user);
 }
 
 /* Runs on the event thread. */
@@ -347,7 +347,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		pthread_mutex_unlock(&v->mu);
 		user = take_action_user(v, name);
 		post_with_user(v, "VmCreated", hx_event_vm_created(name, name,
-		    user, ts), TOPIC_VM_EVENTS, name, user);
+		    user, ts), HX_TOPIC_VM_EVENTS, name, user);
 		free(user);
 		return 0;
 	}
@@ -359,7 +359,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		pthread_mutex_unlock(&v->mu);
 		user = take_action_user(v, name);
 		post_with_user(v, "VmDeleted", hx_event_vm_deleted(name, name,
-		    user, ts), TOPIC_VM_EVENTS, name, user);
+		    user, ts), HX_TOPIC_VM_EVENTS, name, user);
 		free(user);
 		return 0;
 	}
@@ -387,7 +387,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		post_status(v, name, container, old, now_state, user);
 	if (gone)
 		post_with_user(v, "VmDeleted", hx_event_vm_deleted(name, name,
-		    user, ts), TOPIC_VM_EVENTS, name, user);
+		    user, ts), HX_TOPIC_VM_EVENTS, name, user);
 	free(user);
 	return 0;
 }
@@ -571,7 +571,7 @@ post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
 	json_object_set_new(data, "iteration", has_pass ?
 	    json_integer((json_int_t)pass) : json_null());
 	mailbox_post(cs->v->mb, frame_new("MigrationProgress", data,
-	    TOPIC_MIGRATIONS, NULL, name));
+	    HX_TOPIC_MIGRATIONS, NULL, name));
 	return JOB_RUNNING;
 }
 
@@ -606,7 +606,7 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom,
 		snprintf(id, sizeof id, "%s-%lld", name, (long long)ts);
 		mailbox_post(cs->v->mb, frame_new("BackupCompleted",
 		    hx_event_backup_completed(name, id, size,
-		    (double)elapsed / 1000, ts), TOPIC_BACKUPS, NULL, name));
+		    (double)elapsed / 1000, ts), HX_TOPIC_BACKUPS, NULL, name));
 	} else if (op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
 		target = NULL;
 		if ((m = mig_find(cs, name)) != NULL) {
@@ -616,7 +616,7 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom,
 		}
 		mailbox_post(cs->v->mb, frame_new("MigrationCompleted",
 		    hx_event_migration_completed(name, target,
-		    (double)elapsed / 1000, ts), TOPIC_MIGRATIONS, NULL,
+		    (double)elapsed / 1000, ts), HX_TOPIC_MIGRATIONS, NULL,
 		    name));
 		free(target);
 	}
@@ -644,7 +644,7 @@ on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
 		m = mig_add(cs, name, find_target(cs, name));
 		mailbox_post(cs->v->mb, frame_new("MigrationStarted",
 		    hx_event_migration_started(name, conn_host(cs),
-		    m->target, ts), TOPIC_MIGRATIONS, NULL, name));
+		    m->target, ts), HX_TOPIC_MIGRATIONS, NULL, name));
 		poll_arm(cs->v);
 	}
 	post_progress(cs, dom, name);
@@ -779,7 +779,7 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		if (cs->ever_up && fresh)
 			mailbox_post(v->mb, frame_new("VmCreated",
 			    hx_event_vm_created(name, name, NULL, ts),
-			    TOPIC_VM_EVENTS, NULL, name));
+			    HX_TOPIC_VM_EVENTS, NULL, name));
 		else if (cs->ever_up && old != NULL && strcmp(old, state) != 0)
 			post_status(v, name, container, old, state, NULL);
 		virDomainFree(doms[i]);
@@ -800,7 +800,7 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		if (gone == NULL)
 			break;
 		mailbox_post(v->mb, frame_new("VmDeleted", hx_event_vm_deleted(
-		    gone, gone, NULL, ts), TOPIC_VM_EVENTS, NULL, gone));
+		    gone, gone, NULL, ts), HX_TOPIC_VM_EVENTS, NULL, gone));
 		free(gone);
 	}
 }

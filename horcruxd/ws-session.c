@@ -141,7 +141,7 @@ may_see_frame(struct session *s, struct frame *f)
 		return 1;
 	if (!(s->topics & (1u << f->topic)))
 		return 0;
-	if (topics[f->topic].per_vm && f->vm_id != NULL) {
+	if (hx_topics[f->topic].per_vm && f->vm_id != NULL) {
 		/*
 		 * Escaped: every name has its path, "..", "a\tb" too. Made
 		 * once per frame, not once per session it is offered to.
@@ -194,11 +194,11 @@ session_fanout(struct server *srv, struct frame *f)
 {
 	struct session	*s;
 
-	if (f->topic >= 0 && topics[f->topic].metric &&
-	    !topics[f->topic].per_vm) {
+	if (f->topic >= 0 && hx_topics[f->topic].metric &&
+	    !hx_topics[f->topic].per_vm) {
 		frame_unref(srv->latest[f->topic]);
 		srv->latest[f->topic] = frame_ref(f);
-	} else if (f->topic >= 0 && topics[f->topic].metric &&
+	} else if (f->topic >= 0 && hx_topics[f->topic].metric &&
 	    f->vm_id != NULL)
 		vm_latest_put(srv, f);
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
@@ -212,15 +212,15 @@ session_fanout(struct server *srv, struct frame *f)
 static int
 may_subscribe(const struct session *s, int t)
 {
-	if (topics[t].priv == 0)
+	if (hx_topics[t].priv == 0)
 		return s->id.authenticated;
 	/* Per-VM topics are visible to whoever may audit some VM. */
-	if (topics[t].per_vm ? access_allowed_below(&s->id, topics[t].priv,
-	    topics[t].path) : access_allowed(&s->id, topics[t].priv,
-	    topics[t].path))
+	if (hx_topics[t].per_vm ? access_allowed_below(&s->id, hx_topics[t].priv,
+	    hx_topics[t].path) : access_allowed(&s->id, hx_topics[t].priv,
+	    hx_topics[t].path))
 		return 1;
-	return topics[t].alt_priv != 0 && access_allowed_below(&s->id,
-	    topics[t].alt_priv, topics[t].alt_path);
+	return hx_topics[t].alt_priv != 0 && access_allowed_below(&s->id,
+	    hx_topics[t].alt_priv, hx_topics[t].alt_path);
 }
 
 /*
@@ -242,7 +242,7 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 	errors = json_array();
 	json_array_foreach(list, i, v) {
 		name = json_string_value(v);
-		if ((t = topic_find(name)) < 0) {
+		if ((t = hx_topic_find(name)) < 0) {
 			json_array_append_new(errors, json_pack("{s:s,s:s}",
 			    "code", "UNKNOWN_TOPIC", "topic", name));
 		} else if (!replace) {
@@ -260,10 +260,10 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 		s->subscribed = 1;
 
 	granted = json_array();
-	for (t = 0; t < TOPIC_COUNT; t++) {
+	for (t = 0; t < HX_TOPIC_COUNT; t++) {
 		if (set & (1u << t))
 			json_array_append_new(granted,
-			    json_string(topics[t].name));
+			    json_string(hx_topics[t].name));
 	}
 	send_one(s, "Subscribed", hx_event_subscribed(granted, hx_wall_ms()));
 	json_decref(granted);
@@ -284,12 +284,12 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 	json_decref(errors);
 
 	/* A new client draws at once: the latest sample of each new metric. */
-	for (t = 0; t < TOPIC_COUNT; t++) {
+	for (t = 0; t < HX_TOPIC_COUNT; t++) {
 		if ((added & (1u << t)) && srv->latest[t] != NULL)
 			session_send(s, srv->latest[t]);
 	}
 	/* ...and the latest VmMetrics of every VM it may see. */
-	if (added & (1u << TOPIC_VM_METRICS)) {
+	if (added & (1u << HX_TOPIC_VM_METRICS)) {
 		for (i = 0; i < srv->nvm_latest; i++) {
 			if (may_see_frame(s, srv->vm_latest[i]))
 				session_send(s, srv->vm_latest[i]);
@@ -469,11 +469,11 @@ session_refresh_all(struct server *srv)
 			continue;
 		}
 		/* Rights may have shrunk: drop topics no longer allowed. */
-		for (t = 0; t < TOPIC_COUNT; t++) {
+		for (t = 0; t < HX_TOPIC_COUNT; t++) {
 			if ((s->topics & (1u << t)) && !may_subscribe(s, t)) {
 				s->topics &= ~(1u << t);
 				send_error(s, "FORBIDDEN_TOPIC", "no privilege "
-				    "for this topic any more", topics[t].name);
+				    "for this topic any more", hx_topics[t].name);
 			}
 		}
 	}

@@ -1,7 +1,7 @@
 /*
  * fuzz-ws.c - libFuzzer target for the WebSocket message handler's parse
  * step (horcruxd/ws-parse.c) and the topic lookups the session makes on
- * its result (horcruxd/topic.c): arbitrary bytes as one client message.
+ * its result (lib/hx-proto.c): arbitrary bytes as one client message.
  * Contract checks: a BAD verdict carries a reason and no list; a
  * subscription carries a list of strings only; every name the topic
  * table finds is that topic's own name.
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "hx-util.h"
-#include "topic.h"
+#include "hx-proto.h"
 #include "ws-parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,8 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_array_foreach(list, i, v) {
 			if ((name = json_string_value(v)) == NULL)
 				abort();
-			if ((t = topic_find(name)) >= 0 &&
-			    (t >= TOPIC_COUNT || strcmp(topics[t].name, name)))
+			if ((t = hx_topic_find(name)) >= 0 &&
+			    (t >= HX_TOPIC_COUNT || strcmp(hx_topics[t].name, name)))
 				abort();
 		}
 	}
