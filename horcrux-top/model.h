@@ -59,7 +59,7 @@ struct top_vm {
 struct top_model {
 	struct hx_node_metrics node;	/* the newest NodeMetrics */
 	int		 has_node;	/* node holds one */
-	json_t		*node_data;	/* its data object (model_node_num) */
+	int		 hold_metrics;	/* paused: metric events change nothing */
 	int64_t		 node_mono_ms;	/* when it arrived */
 	int64_t		 data_mono_ms;	/* newest data of any kind */
 	struct top_vm	*vms;
@@ -115,8 +115,11 @@ size_t model_view(const struct top_model *m, enum top_col col, int invert,
 void model_cell(const struct top_vm *vm, enum top_col col, char *out,
     size_t outlen);
 
-/* A number field of the newest NodeMetrics by its protocol name, or NAN
- * when absent or null. */
+/*
+ * A number field of the newest NodeMetrics by its protocol name (lib/
+ * hx-proto's field table), or NAN when there is none, it is not a number
+ * field, or it was null (byte counts decode a null as 0).
+ */
 double model_node_num(const struct top_model *m, const char *key);
 
 #endif
