@@ -26,7 +26,8 @@ struct top_key {
 	const char	*name;		/* as the help and man page show it */
 	const char	*help;		/* one line for the help screen */
 	int		 views;		/* KV_* */
-	int		 codes[TOP_KEY_CODES];	/* getch() values, 0-terminated */
+	/* getch() values, 0-terminated */
+	int		 codes[TOP_KEY_CODES];
 	/* Returns KEY_R_* flags for the one loop in horcrux-top.c. */
 	int		(*fn)(struct top_ui *ui, int key);
 };

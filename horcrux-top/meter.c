@@ -201,7 +201,8 @@ mounts_draw(const struct top_model *m, int y, int x, int w)
 			break;
 		snprintf(label, sizeof(label), "%-3.12s", d->mount);
 		mount_usage(d, text, sizeof(text));
-		screen_bar(y + (int)i, x, w, label, d->ok ? d->usage : NAN, text);
+		screen_bar(y + (int)i, x, w, label, d->ok ? d->usage : NAN,
+		    text);
 	}
 	return (int)i;
 }

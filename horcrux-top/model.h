@@ -57,7 +57,8 @@ struct top_vm {
 };
 
 struct top_model {
-	struct hx_node_metrics node;	/* the newest NodeMetrics */
+	/* The newest NodeMetrics, decoded. */
+	struct hx_node_metrics node;
 	int		 has_node;	/* node holds one */
 	int		 hold_metrics;	/* paused: metric events change nothing */
 	int64_t		 node_mono_ms;	/* when it arrived */
