@@ -234,9 +234,7 @@ apply_status(struct top_model *m, enum hx_event_type type, json_t *data,
 	if (hx_proto_decode(type, data, &ev, &ts) < 0 || ev.id == NULL ||
 	    ev.new_status == NULL)
 		return 0;
-	/* Not a field of the protocol's status events: shown if a sender
-	 * adds who did it, as VmCreated has. */
-	user = str(data, "user");
+	user = ev.user;
 	vm = vm_get(m, ev.id, NULL);
 	vm->container = type == HX_EV_CONTAINER_STATUS_CHANGED;
 	hx_strlcpy(vm->state, ev.new_status, sizeof(vm->state));

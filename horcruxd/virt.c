@@ -299,12 +299,10 @@ post_status(struct virt *v, const char *name, int container,
 
 	if (container)
 		data = hx_event_container_status_changed(name, old, now_state,
-		    ts);
+		    user, ts);
 	else
-		data = hx_event_vm_status_changed(name, old, now_state, ts);
-	/* An addition to the seed's fields: who, when it was us. */
-	json_object_set_new(data, "user", user ? json_string(user) :
-	    json_null());
+		data = hx_event_vm_status_changed(name, old, now_state, user,
+		    ts);
 	post_with_user(v, container ? "ContainerStatusChanged" :
 	    "VmStatusChanged", data, HX_TOPIC_VM_STATUS, name, user);
 }
