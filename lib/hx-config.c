@@ -447,30 +447,6 @@ hx_config_seconds(const struct hx_config *cfg, const char *name)
 }
 
 void
-hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
-    const char *synopsis, FILE *f)
-{
-	char	spec[192], left[200];
-	size_t	i;
-
-	fprintf(f, "usage: %s %s\n\n", prog, synopsis);
-	for (i = 0; i < n; i++) {
-		const struct hx_opt *o = &table[i];
-
-		if (o->flags & HX_OPT_HIDDEN)
-			continue;
-		/* Long-only flags line up with the long half of "-c, --x". */
-		hx_config_spec(o, spec, sizeof spec);
-		snprintf(left, sizeof left, "%s%s", o->short_flag ? "" : "    ",
-		    spec);
-		fprintf(f, "  %-30s %s", left, o->help);
-		if (o->dflt != NULL && o->type != HX_OPT_BOOL)
-			fprintf(f, " (default: %s)", o->dflt);
-		fprintf(f, "\n");
-	}
-}
-
-void
 hx_config_spec(const struct hx_opt *o, char *out, size_t outlen)
 {
 	char		 flag[128];
@@ -488,10 +464,16 @@ hx_config_spec(const struct hx_opt *o, char *out, size_t outlen)
 		snprintf(out, outlen, "--%s%s%s", flag, *arg ? " " : "", arg);
 }
 
-void
-hx_config_help(const struct hx_opt *table, size_t n, int width, FILE *f)
+/*
+ * "  SPEC HELP (default: X)" for each visible option, SPEC padded to
+ * width; with indent, a long-only flag lines up with the long half of
+ * "-c, --connect".
+ */
+static void
+help_lines(const struct hx_opt *table, size_t n, int width, int indent,
+    FILE *f)
 {
-	char	spec[192];
+	char	spec[192], left[200];
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
@@ -500,11 +482,27 @@ hx_config_help(const struct hx_opt *table, size_t n, int width, FILE *f)
 		if (o->flags & HX_OPT_HIDDEN)
 			continue;
 		hx_config_spec(o, spec, sizeof spec);
-		fprintf(f, "  %-*s %s", width, spec, o->help);
+		snprintf(left, sizeof left, "%s%s",
+		    indent && !o->short_flag ? "    " : "", spec);
+		fprintf(f, "  %-*s %s", width, left, o->help);
 		if (o->dflt != NULL && o->type != HX_OPT_BOOL)
 			fprintf(f, " (default: %s)", o->dflt);
 		fprintf(f, "\n");
 	}
+}
+
+void
+hx_config_help(const struct hx_opt *table, size_t n, int width, FILE *f)
+{
+	help_lines(table, n, width, 0, f);
+}
+
+void
+hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
+    const char *synopsis, FILE *f)
+{
+	fprintf(f, "usage: %s %s\n\n", prog, synopsis);
+	help_lines(table, n, 30, 1, f);
 }
 
 void

@@ -8,6 +8,10 @@
  * repeatable keys, range and choice checks, a custom check per option, and
  * a generated help text. Errors name the key, the file and line or the
  * flag, and the reason. Nothing here prints or exits.
+ *
+ * A program whose options come before command words (horcrux-cli) parses
+ * with hx_config_parse_argv, which stops at the first word and says what
+ * stopped it, so the program can keep messages of its own.
  */
 #ifndef HX_CONFIG_H
 #define HX_CONFIG_H
