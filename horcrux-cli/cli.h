@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "hx-client.h"
+#include "hx-config.h"
 #include "hx-util.h"
 
 /* Exit codes: interface, documented in horcrux-cli(1). */
@@ -135,6 +136,22 @@ char **cmd_flag_all(const struct cmd_entry *e, const struct cmd_args *a,
 
 /* The full name of e ("user add") for messages; a static string. */
 const char *cmd_full_name(const struct cmd_entry *e);
+
+/* --- options.c ----------------------------------------------------------- */
+
+/* The global options (-c, --api-key-file, -o, -e, -h, -V), one table. */
+extern const struct hx_opt cli_options_table[];
+extern const size_t cli_options_count;
+
+/*
+ * Parse the global options at argv[start..] into cli. Returns the index of
+ * the first word after them, or -1 with *code set: the usage error's exit
+ * code having said why, or 0 after --help, --version or --dump-options.
+ * With quiet set (completion) nothing is printed, a wrong option is
+ * skipped and only a missing value stops, returning -1 with *code 0.
+ */
+int cli_options_parse(struct cli *cli, int argc, char **argv, int start,
+    int quiet, int *code);
 
 /* --- horcrux-cli.c: messages -------------------------------------------- */
 

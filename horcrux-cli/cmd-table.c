@@ -394,17 +394,28 @@ args_release(struct cmd_args *a)
 		free(a->vals[i]);
 }
 
+/* The output formats: the global -o's choices, in enum cli_output order. */
+static const char *const *
+output_choices(void)
+{
+	return hx_config_lookup(cli_options_table, cli_options_count,
+	    "--output")->choices;
+}
+
 static int
 set_output(struct cli *cli, const struct cmd_entry *e, const char *v)
 {
-	if (strcmp(v, "table") == 0)
-		cli->out = OUT_TABLE;
-	else if (strcmp(v, "json") == 0)
-		cli->out = OUT_JSON;
-	else
-		return cli_usage(e, "unknown output format '%s': use table "
-		    "or json", v);
-	return CLI_OK;
+	const char *const	*f = output_choices();
+	int			 i;
+
+	for (i = 0; f[i] != NULL; i++) {
+		if (strcmp(v, f[i]) == 0) {
+			cli->out = (enum cli_output)i;
+			return CLI_OK;
+		}
+	}
+	return cli_usage(e, "unknown output format '%s': use table or json",
+	    v);
 }
 
 /* Split argv into positionals and e's flags. Returns an exit code. */
@@ -551,33 +562,17 @@ help_entry(const struct cmd_entry *e, int verbose, FILE *f)
 	}
 }
 
-/* Global options: parsed in horcrux-cli.c, listed here for help. */
-static const struct {
-	const char	*spec, *help;
-} global_help[] = {
-	{ "-c, --connect URL", "server: unix:PATH, http(s)://HOST:PORT or "
-	  "ws(s)://HOST:PORT" },
-	{ "--api-key-file FILE", "read the API key from FILE" },
-	{ "-o, --output FORMAT", "table (default) or json; also after any "
-	  "command" },
-	{ "-e", "stop at the first failing command of a script" },
-	{ "-h, --help", "show this help and exit" },
-	{ "-V, --version", "show the version and exit" },
-};
-
 void
 cmd_help_all(FILE *f)
 {
 	const struct cmd_entry	*e, *s;
-	size_t			 i;
 
 	fputs("usage: horcrux-cli [options] [COMMAND [ARGS...]]\n\n"
 	    "Administer horcruxd: users, roles, ACL, API keys, VMs, events.\n"
 	    "With no command it reads commands from standard input (an\n"
 	    "interactive shell on a terminal).\n\nOptions:\n", f);
-	for (i = 0; i < HX_ARRAY_SIZE(global_help); i++)
-		fprintf(f, "  %-22s %s\n", global_help[i].spec,
-		    global_help[i].help);
+	/* The global options: options.c's table. */
+	hx_config_help(cli_options_table, cli_options_count, 22, f);
 	fputs("\nCommands (unique prefixes work: 'us li'):\n", f);
 	for (e = cmd_table; e->name != NULL; e++) {
 		if (e->opts & CMD_HIDDEN)
@@ -715,10 +710,11 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind,
 {
 	static const char *const paths[] = { "/", "/access", "/nodes",
 		"/storage", "/vms", NULL };
-	json_t	*a, *o;
-	size_t	 i;
-	int	 n;
-	char	*p;
+	const char *const	*f;
+	json_t			*a, *o;
+	size_t			 i;
+	int			 n;
+	char			*p;
 
 	switch (kind) {
 	case C_NONE:
@@ -765,8 +761,8 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind,
 		cand_add(c, "pam");
 		break;
 	case C_OUTPUT:
-		cand_add(c, "table");
-		cand_add(c, "json");
+		for (f = output_choices(); *f != NULL; f++)
+			cand_add(c, *f);
 		break;
 	case C_COMMAND:
 		if (npos == 0)
@@ -782,13 +778,39 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind,
 	}
 }
 
-/* Global flags that take a value, and whether a word is one. */
-static int
+/* The global option w names if it takes a value (-c, --output), or NULL. */
+static const struct hx_opt *
 global_takes_arg(const char *w)
 {
-	return strcmp(w, "-c") == 0 || strcmp(w, "--connect") == 0 ||
-	    strcmp(w, "--api-key-file") == 0 || strcmp(w, "-o") == 0 ||
-	    strcmp(w, "--output") == 0;
+	const struct hx_opt *o = hx_config_lookup(cli_options_table,
+	    cli_options_count, w);
+
+	return o != NULL && o->type != HX_OPT_BOOL ? o : NULL;
+}
+
+/* Every visible global option's spellings: the long ones, then -x. */
+static void
+cand_globals(struct cands *c)
+{
+	const struct hx_opt	*o;
+	char			 w[128];
+	size_t			 i;
+
+	for (i = 0; i < cli_options_count; i++) {
+		o = &cli_options_table[i];
+		if ((o->flags & (HX_OPT_HIDDEN | HX_OPT_SHORT_ONLY)) == 0) {
+			w[0] = w[1] = '-';
+			hx_config_flag_name(o->name, w + 2, sizeof w - 2);
+			cand_add(c, w);
+		}
+	}
+	for (i = 0; i < cli_options_count; i++) {
+		o = &cli_options_table[i];
+		if ((o->flags & HX_OPT_HIDDEN) == 0 && o->short_flag != 0) {
+			snprintf(w, sizeof w, "-%c", o->short_flag);
+			cand_add(c, w);
+		}
+	}
 }
 
 char **
@@ -796,6 +818,7 @@ cmd_complete(struct cli *cli, int n, char **words)
 {
 	struct cands		 c = { NULL, 0, "" };
 	const struct cmd_entry	*e;
+	const struct hx_opt	*o;
 	const char		*cur, *prev;
 	char			**pos;
 	int			 i = 0, npos = 0, m, fi, nopts = 1;
@@ -808,23 +831,17 @@ cmd_complete(struct cli *cli, int n, char **words)
 	while (i < n - 1 && words[i][0] == '-') {
 		if (global_takes_arg(words[i]) && i + 1 < n - 1)
 			i += 2;
-		else if (global_takes_arg(words[i])) {
-			if (strcmp(words[i], "-o") == 0 ||
-			    strcmp(words[i], "--output") == 0)
+		else if ((o = global_takes_arg(words[i])) != NULL) {
+			if (o->type == HX_OPT_CHOICE)
 				cand_kind(cli, &c, C_OUTPUT, NULL, 0);
 			goto out;
 		} else
 			i++;
 	}
 	if (i == n - 1) {
-		if (cur[0] == '-') {
-			static const char *const g[] = { "--connect",
-			    "--api-key-file", "--output", "--help",
-			    "--version", "-c", "-o", "-e", "-h", "-V", NULL };
-
-			for (m = 0; g[m] != NULL; m++)
-				cand_add(&c, g[m]);
-		} else
+		if (cur[0] == '-')
+			cand_globals(&c);
+		else
 			cand_table(&c, cmd_table);
 		goto out;
 	}

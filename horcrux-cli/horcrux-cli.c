@@ -1,7 +1,8 @@
 /*
- * horcrux-cli.c - the administrator's tool: global options, the connection
- * settings, and the one runner that serves one-shot arguments, scripts on
+ * horcrux-cli.c - the administrator's tool: the connection settings, the
+ * messages, and the one runner that serves one-shot arguments, scripts on
  * standard input and the interactive shell (the sqlite shell's shape).
+ * The global options are options.c's table.
  *
  * A command never exits the process: it returns an exit code, so the same
  * code path runs `horcrux-cli user list`, a line of a piped script and a
@@ -68,95 +69,6 @@ cli_usage(const struct cmd_entry *e, const char *fmt, ...)
 	fputc('\n', stderr);
 	cmd_print_usage(e, stderr);
 	return CLI_USAGE;
-}
-
-static int HX_PRINTF(1, 2)
-main_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("horcrux-cli: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'horcrux-cli --help'.\n", stderr);
-	return CLI_USAGE;
-}
-
-/* The value of a global option at argv[*i] (--opt=V or --opt V). */
-static const char *
-opt_value(int argc, char **argv, int *i, const char *eq)
-{
-	if (eq != NULL)
-		return eq + 1;
-	if (*i + 1 >= argc)
-		return NULL;
-	return argv[++*i];
-}
-
-/*
- * Parse the global options at the front of argv. Returns the index of the
- * first word after them, or -1 with *code set (0 for --help/--version).
- * With quiet set (completion) nothing is printed and unknown words stop.
- */
-static int
-parse_globals(struct cli *cli, int argc, char **argv, int start, int quiet,
-    int *code)
-{
-	int		 i;
-	const char	*v, *eq;
-	char		 name[32];
-
-	for (i = start; i < argc && argv[i][0] == '-' && argv[i][1] != '\0';
-	    i++) {
-		const char *w = argv[i];
-
-		if (strcmp(w, "--") == 0)
-			return i + 1;
-		eq = strncmp(w, "--", 2) == 0 ? strchr(w, '=') : NULL;
-		snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - w) :
-		    (int)strlen(w), w);
-		if (strcmp(name, "-c") == 0 || strcmp(name, "--connect") == 0 ||
-		    strcmp(name, "--api-key-file") == 0 ||
-		    strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
-			if ((v = opt_value(argc, argv, &i, eq)) == NULL) {
-				*code = quiet ? 0 : main_usage("option '%s' "
-				    "needs a value", name);
-				return -1;
-			}
-			if (name[1] == 'c' || name[2] == 'c') {
-				free(cli->server_flag);
-				cli->server_flag = xstrdup(v);
-			} else if (name[2] == 'a') {
-				free(cli->key_file_flag);
-				cli->key_file_flag = xstrdup(v);
-			} else if (strcmp(v, "table") == 0)
-				cli->output = OUT_TABLE;
-			else if (strcmp(v, "json") == 0)
-				cli->output = OUT_JSON;
-			else if (!quiet) {
-				*code = main_usage("unknown output format '%s': "
-				    "use table or json", v);
-				return -1;
-			}
-		} else if (strcmp(w, "-e") == 0)
-			cli->bail = 1;
-		else if (quiet)
-			continue;
-		else if (strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0) {
-			cmd_help_all(stdout);
-			*code = 0;
-			return -1;
-		} else if (strcmp(w, "-V") == 0 || strcmp(w, "--version") == 0) {
-			printf("horcrux-cli %s\n", HX_VERSION);
-			*code = 0;
-			return -1;
-		} else {
-			*code = main_usage("unknown option '%s'", w);
-			return -1;
-		}
-	}
-	return i;
 }
 
 /* Resolve the server and credentials. Returns an exit code. */
@@ -256,7 +168,7 @@ complete_main(struct cli *cli, int argc, char **argv)
 	if (argc == 0)
 		return 0;
 	/* -c and --api-key-file typed on the line choose the daemon. */
-	parse_globals(cli, argc - 1, argv, 0, 1, &code);
+	cli_options_parse(cli, argc - 1, argv, 0, 1, &code);
 	if (connect_conf(cli, 1) != CLI_OK)
 		cli->offline = 1;
 	c = cmd_complete(cli, argc, argv);
@@ -280,7 +192,7 @@ main(int argc, char **argv)
 		code = complete_main(&cli, argc - 2, argv + 2);
 		goto out;
 	}
-	if ((i = parse_globals(&cli, argc, argv, 1, 0, &code)) < 0)
+	if ((i = cli_options_parse(&cli, argc, argv, 1, 0, &code)) < 0)
 		goto out;
 	if ((code = connect_conf(&cli, 0)) != CLI_OK)
 		goto out;

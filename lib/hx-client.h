@@ -9,6 +9,11 @@
  * https/wss; a WebSocket switches to non-blocking reads after the handshake
  * so a client can poll() it beside its terminal. Nothing here prints or
  * exits, and nothing here retries: reconnection policy is the caller's.
+ *
+ * Implemented by concern: hx-client.c (server strings, client.conf and
+ * credentials), hx-client-sock.c (the transport, TLS included),
+ * hx-client-http.c (one-shot requests) and hx-client-ws.c (the WebSocket
+ * client); what they share is in hx-client-int.h.
  */
 #ifndef HX_CLIENT_H
 #define HX_CLIENT_H

@@ -59,7 +59,7 @@ set_value(const struct hx_opt *o, struct hx_opt_value *v, const char *value,
 	switch (o->type) {
 	case HX_OPT_STRING:
 	case HX_OPT_LIST:
-		if (*value == '\0') {
+		if (*value == '\0' && !(o->flags & HX_OPT_EMPTY_OK)) {
 			*err = xstrdup("empty value");
 			return -1;
 		}
@@ -187,6 +187,8 @@ find_long(const struct hx_config *cfg, const char *flag, size_t len)
 	size_t	i;
 
 	for (i = 0; i < cfg->n; i++) {
+		if (cfg->table[i].flags & HX_OPT_SHORT_ONLY)
+			continue;
 		hx_config_flag_name(cfg->table[i].name, name, sizeof name);
 		if (strlen(name) == len && strncmp(name, flag, len) == 0)
 			return (ssize_t)i;
@@ -210,15 +212,40 @@ int
 hx_config_parse_args(struct hx_config *cfg, int argc, char **argv,
     char **err)
 {
+	struct hx_args_result	r;
+
+	return hx_config_parse_argv(cfg, argc, argv, 1, 0, &r, err) < 0 ?
+	    -1 : 0;
+}
+
+/* Fill *r for a stop at argv[i] and return rc. */
+static int
+args_stop(struct hx_args_result *r, enum hx_args_stop stop, int next,
+    const char *word, const struct hx_opt *o, int rc)
+{
+	r->stop = stop;
+	r->next = next;
+	r->word = word;
+	r->opt = o;
+	return rc;
+}
+
+int
+hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv,
+    int start, int how, struct hx_args_result *r, char **err)
+{
 	const struct hx_opt	*o;
 	const char		*arg, *value, *eq;
 	char			 shown[160], *why = NULL;
 	ssize_t			 k;
 	int			 i;
 
-	for (i = 1; i < argc; i++) {
+	memset(r, 0, sizeof *r);
+	for (i = start; i < argc; i++) {
 		arg = argv[i];
 		value = NULL;
+		if ((how & HX_ARGS_WORDS) && strcmp(arg, "--") == 0)
+			return args_stop(r, HX_ARGS_END, i + 1, NULL, NULL, 0);
 		if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
 			eq = strchr(arg + 2, '=');
 			k = find_long(cfg, arg + 2,
@@ -233,31 +260,37 @@ hx_config_parse_args(struct hx_config *cfg, int argc, char **argv,
 		} else if (arg[0] == '-' && arg[1] != '\0') {
 			/* -n5 style: a short flag glued to its value. */
 			k = find_short(cfg, arg[1]);
-			if (k >= 0 && cfg->table[k].type != HX_OPT_BOOL)
+			if (k >= 0 && cfg->table[k].type != HX_OPT_BOOL &&
+			    !(how & HX_ARGS_SPLIT))
 				value = arg + 2;
 			else
 				k = -1;
 			snprintf(shown, sizeof shown, "-%c", arg[1]);
-		} else {
+		} else if (how & HX_ARGS_WORDS)
+			return args_stop(r, HX_ARGS_END, i, NULL, NULL, 0);
+		else {
 			*err = xasprintf("unexpected argument '%s'", arg);
-			return -1;
+			return args_stop(r, HX_ARGS_UNEXPECTED, i + 1, arg, NULL,
+			    -1);
 		}
 		if (k < 0) {
 			*err = xasprintf("unknown option '%s'", shown);
-			return -1;
+			return args_stop(r, HX_ARGS_UNKNOWN, i + 1, arg, NULL, -1);
 		}
 		o = &cfg->table[k];
 		if (o->type == HX_OPT_BOOL) {
 			if (value != NULL) {
 				*err = xasprintf("%s takes no value", shown);
-				return -1;
+				return args_stop(r, HX_ARGS_NO_VALUE, i + 1, arg,
+				    o, -1);
 			}
 			value = "yes";
 		} else if (value == NULL) {
 			if (i + 1 >= argc) {
 				*err = xasprintf("%s needs a value (%s)", shown,
 				    o->arg ? o->arg : "VALUE");
-				return -1;
+				return args_stop(r, HX_ARGS_NEEDS_VALUE, i + 1,
+				    arg, o, -1);
 			}
 			value = argv[++i];
 		}
@@ -265,10 +298,26 @@ hx_config_parse_args(struct hx_config *cfg, int argc, char **argv,
 		    &why) != 0) {
 			*err = xasprintf("%s: %s", shown, why);
 			free(why);
-			return -1;
+			r->value = value;
+			return args_stop(r, HX_ARGS_BAD_VALUE, i + 1, arg, o, -1);
 		}
+		if (o->flags & HX_OPT_STOP)
+			return args_stop(r, HX_ARGS_STOPPED, i + 1, arg, o, 1);
 	}
-	return 0;
+	return args_stop(r, HX_ARGS_END, i, NULL, NULL, 0);
+}
+
+const struct hx_opt *
+hx_config_lookup(const struct hx_opt *table, size_t n, const char *word)
+{
+	struct hx_config	cfg = { table, n, NULL };
+	ssize_t			k = -1;
+
+	if (strncmp(word, "--", 2) == 0 && word[2] != '\0')
+		k = find_long(&cfg, word + 2, strlen(word + 2));
+	else if (word[0] == '-' && word[1] != '\0' && word[2] == '\0')
+		k = find_short(&cfg, word[1]);
+	return k >= 0 ? &table[k] : NULL;
 }
 
 static char *
@@ -398,32 +447,62 @@ hx_config_seconds(const struct hx_config *cfg, const char *name)
 }
 
 void
-hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
-    const char *synopsis, FILE *f)
+hx_config_spec(const struct hx_opt *o, char *out, size_t outlen)
 {
-	char	flag[128], left[192];
+	char		 flag[128];
+	const char	*arg = o->type == HX_OPT_BOOL || o->arg == NULL ? "" :
+			    o->arg;
+
+	hx_config_flag_name(o->name, flag, sizeof flag);
+	if (o->flags & HX_OPT_SHORT_ONLY)
+		snprintf(out, outlen, "-%c%s%s", o->short_flag,
+		    *arg ? " " : "", arg);
+	else if (o->short_flag)
+		snprintf(out, outlen, "-%c, --%s%s%s", o->short_flag, flag,
+		    *arg ? " " : "", arg);
+	else
+		snprintf(out, outlen, "--%s%s%s", flag, *arg ? " " : "", arg);
+}
+
+/*
+ * "  SPEC HELP (default: X)" for each visible option, SPEC padded to
+ * width; with indent, a long-only flag lines up with the long half of
+ * "-c, --connect".
+ */
+static void
+help_lines(const struct hx_opt *table, size_t n, int width, int indent,
+    FILE *f)
+{
+	char	spec[192], left[200];
 	size_t	i;
 
-	fprintf(f, "usage: %s %s\n\n", prog, synopsis);
 	for (i = 0; i < n; i++) {
 		const struct hx_opt *o = &table[i];
 
 		if (o->flags & HX_OPT_HIDDEN)
 			continue;
-		hx_config_flag_name(o->name, flag, sizeof flag);
-		if (o->short_flag)
-			snprintf(left, sizeof left, "-%c, --%s%s%s",
-			    o->short_flag, flag, o->type == HX_OPT_BOOL ?
-			    "" : " ", o->type == HX_OPT_BOOL ? "" : o->arg);
-		else
-			snprintf(left, sizeof left, "    --%s%s%s", flag,
-			    o->type == HX_OPT_BOOL ? "" : " ",
-			    o->type == HX_OPT_BOOL ? "" : o->arg);
-		fprintf(f, "  %-30s %s", left, o->help);
+		hx_config_spec(o, spec, sizeof spec);
+		snprintf(left, sizeof left, "%s%s",
+		    indent && !o->short_flag ? "    " : "", spec);
+		fprintf(f, "  %-*s %s", width, left, o->help);
 		if (o->dflt != NULL && o->type != HX_OPT_BOOL)
 			fprintf(f, " (default: %s)", o->dflt);
 		fprintf(f, "\n");
 	}
+}
+
+void
+hx_config_help(const struct hx_opt *table, size_t n, int width, FILE *f)
+{
+	help_lines(table, n, width, 0, f);
+}
+
+void
+hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
+    const char *synopsis, FILE *f)
+{
+	fprintf(f, "usage: %s %s\n\n", prog, synopsis);
+	help_lines(table, n, 30, 1, f);
 }
 
 void
@@ -437,7 +516,10 @@ hx_config_dump(const struct hx_opt *table, size_t n, FILE *f)
 
 		if (o->flags & HX_OPT_HIDDEN)
 			continue;
-		hx_config_flag_name(o->name, flag, sizeof flag);
+		if (o->flags & HX_OPT_SHORT_ONLY)
+			hx_strlcpy(flag, "-", sizeof flag);
+		else
+			hx_config_flag_name(o->name, flag, sizeof flag);
 		fprintf(f, "%s\t%s\t%c\t%s\t%s\n", o->name, flag,
 		    o->short_flag ? o->short_flag : '-',
 		    (o->flags & HX_OPT_CLI_ONLY) ? "flag" : "key",

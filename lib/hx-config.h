@@ -8,6 +8,10 @@
  * repeatable keys, range and choice checks, a custom check per option, and
  * a generated help text. Errors name the key, the file and line or the
  * flag, and the reason. Nothing here prints or exits.
+ *
+ * A program whose options come before command words (horcrux-cli) parses
+ * with hx_config_parse_argv, which stops at the first word and says what
+ * stopped it, so the program can keep messages of its own.
  */
 #ifndef HX_CONFIG_H
 #define HX_CONFIG_H
@@ -26,6 +30,9 @@ enum hx_opt_type {
 
 #define HX_OPT_CLI_ONLY	0x1	/* a flag only (-c, -f, -h, -V), not a file key */
 #define HX_OPT_HIDDEN	0x2	/* accepted, not in --help */
+#define HX_OPT_SHORT_ONLY 0x4	/* spelled -e alone: name is only the key */
+#define HX_OPT_EMPTY_OK	0x8	/* STRING: "" is a value (the program judges it) */
+#define HX_OPT_STOP	0x10	/* argv: parsing stops after it (--help) */
 
 struct hx_opt {
 	const char		 *name;		/* file key: "node_interval" */
@@ -71,6 +78,50 @@ void hx_config_release(struct hx_config *cfg);
 int hx_config_parse_args(struct hx_config *cfg, int argc, char **argv,
     char **err);
 
+/* How hx_config_parse_argv reads argv (or'ed). */
+#define HX_ARGS_WORDS	0x1	/* the first non-option word ends the options;
+				   so does "--", which is skipped */
+#define HX_ARGS_SPLIT	0x2	/* a short flag's value is the next word,
+				   never glued to it (-n5 is unknown) */
+
+/* What stopped hx_config_parse_argv. */
+enum hx_args_stop {
+	HX_ARGS_END,		/* argv ran out, or a word (HX_ARGS_WORDS) */
+	HX_ARGS_STOPPED,	/* an HX_OPT_STOP option: see opt */
+	HX_ARGS_UNKNOWN,	/* no such option (word) */
+	HX_ARGS_NEEDS_VALUE,	/* the option's value is missing */
+	HX_ARGS_NO_VALUE,	/* a value (--help=x) for a BOOL */
+	HX_ARGS_BAD_VALUE,	/* the option refused value */
+	HX_ARGS_UNEXPECTED	/* a positional word without HX_ARGS_WORDS */
+};
+
+struct hx_args_result {
+	enum hx_args_stop	 stop;
+	int			 next;	/* first word not read */
+	const char		*word;	/* the word that stopped it, or NULL */
+	const struct hx_opt	*opt;	/* its option, when it has one */
+	const char		*value;	/* HX_ARGS_BAD_VALUE: the value */
+};
+
+/*
+ * The general form of hx_config_parse_args: parse argv[start..] as how
+ * says, and say in *r what stopped it and where, so a program with its
+ * own wording can report a failure its way, or skip the word and go on
+ * from r->next (a completer does). Returns 0 at the end of the options,
+ * 1 after an HX_OPT_STOP option, -1 on a failure with *err (caller frees)
+ * worded as hx_config_parse_args words it. The pointers in *r point into
+ * argv and the table.
+ */
+int hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv,
+    int start, int how, struct hx_args_result *r, char **err);
+
+/*
+ * The option that word names exactly ("-c" or "--connect", no "=value"),
+ * or NULL.
+ */
+const struct hx_opt *hx_config_lookup(const struct hx_opt *table, size_t n,
+    const char *word);
+
 /*
  * Read a `key = value` file. Values set by a flag are kept (flags win);
  * a LIST key given by flag ignores the file's entries. Returns 0, or -1
@@ -98,8 +149,22 @@ void hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
     const char *synopsis, FILE *f);
 
 /*
- * One line per visible option for the docs test: key, --flag, short flag
- * (or -), "flag" or "key", default, tab-separated.
+ * How an option is spelled in help, into out: "-c, --connect URL",
+ * "--api-key-file FILE", "-e", "-h, --help".
+ */
+void hx_config_spec(const struct hx_opt *o, char *out, size_t outlen);
+
+/*
+ * The visible options of table as help lines, "  SPEC HELP", SPEC padded
+ * to width; a default is added as in hx_config_usage.
+ */
+void hx_config_help(const struct hx_opt *table, size_t n, int width,
+    FILE *f);
+
+/*
+ * One line per visible option for the docs test: key, --flag (or - for
+ * HX_OPT_SHORT_ONLY), short flag (or -), "flag" or "key", default,
+ * tab-separated.
  */
 void hx_config_dump(const struct hx_opt *table, size_t n, FILE *f);
 

@@ -25,6 +25,9 @@
  * trusted (first sample, a restarted domain, a counter that went
  * backwards, a device that came or went), which all give NaN or -1 rather
  * than a guess. It keeps no thread and takes no lock.
+ *
+ * Its private helpers carry the vs_ prefix (the virt sampler's):
+ * horcruxd/virt.c exports virt_*, and one name should mean one thing.
  */
 #include <limits.h>
 #include <math.h>
@@ -44,7 +47,7 @@
 	VIR_DOMAIN_STATS_BLOCK | VIR_DOMAIN_STATS_INTERFACE)
 
 /* One family of device counters as last read, for the next sample. */
-struct virt_family {
+struct vs_family {
 	struct hx_virt_ctr	*v;		/* names owned */
 	size_t			 n;
 	uint64_t		 at;		/* monotonic ns when read */
@@ -52,22 +55,22 @@ struct virt_family {
 };
 
 /* What a domain's previous sample left behind. */
-struct virt_prev {
+struct vs_prev {
 	char			 uuid[VIR_UUID_STRING_BUFLEN];
 	unsigned int		 id;		/* changes when it restarts */
 	int64_t			 cpu_ns;	/* -1: no baseline */
 	uint64_t		 cpu_at;
-	struct virt_family	 disks;
-	struct virt_family	 nics;
+	struct vs_family	 disks;
+	struct vs_family	 nics;
 };
 
 struct hx_virt_sampler {
-	struct virt_prev	*prev;		/* sorted by uuid */
+	struct vs_prev		*prev;		/* sorted by uuid */
 	size_t			 nprev;
 };
 
 /* Devices from a domain's XML, every field NULL when absent. */
-struct virt_disk_conf {
+struct vs_disk_conf {
 	char	*target;
 	char	*source;
 	char	*bus;
@@ -75,7 +78,7 @@ struct virt_disk_conf {
 	int	 has_source;	/* an empty CD-ROM has none */
 };
 
-struct virt_nic_conf {
+struct vs_nic_conf {
 	char	*target;
 	char	*mac;
 	char	*model;
@@ -83,15 +86,15 @@ struct virt_nic_conf {
 	char	*source;
 };
 
-struct virt_devs {
-	struct virt_disk_conf	*disks;
+struct vs_devs {
+	struct vs_disk_conf	*disks;
 	size_t			 ndisks;
-	struct virt_nic_conf	*nics;
+	struct vs_nic_conf	*nics;
 	size_t			 nnics;
 };
 
 /* One domain's readings before any baseline is applied. */
-struct virt_reading {
+struct vs_reading {
 	int			 state;
 	int64_t			 cpu_ns;
 	int64_t			 vcpus;
@@ -124,7 +127,7 @@ hx_virt_cpu_usage(uint64_t prev_ns, uint64_t cur_ns, uint64_t vcpus,
 }
 
 static const struct hx_virt_ctr *
-virt_ctr_find(const struct hx_virt_ctr *v, size_t n, const char *name)
+vs_ctr_find(const struct hx_virt_ctr *v, size_t n, const char *name)
 {
 	size_t	i;
 
@@ -150,7 +153,7 @@ hx_virt_ctrs_rate(const struct hx_virt_ctr *prev, size_t nprev,
 		ra = rb = NAN;
 		p = NULL;
 		if (cur[i].name != NULL)
-			p = virt_ctr_find(prev, nprev, cur[i].name);
+			p = vs_ctr_find(prev, nprev, cur[i].name);
 		if (p != NULL) {
 			if (p->a >= 0 && cur[i].a >= 0 && cur[i].a < p->a)
 				back_a = 1;
@@ -178,7 +181,7 @@ hx_virt_ctrs_rate(const struct hx_virt_ctr *prev, size_t nprev,
 
 /* KiB as libvirt reports memory, to bytes; -1 stays -1, overflow too. */
 static int64_t
-virt_kib(int64_t kib)
+vs_kib(int64_t kib)
 {
 	if (kib < 0 || kib > INT64_MAX / 1024)
 		return -1;
@@ -189,11 +192,11 @@ int64_t
 hx_virt_memory_used(const struct hx_virt_balloon *b)
 {
 	if (b->rss >= 0)
-		return virt_kib(b->rss);
+		return vs_kib(b->rss);
 	if (b->current >= 0 && b->unused >= 0 && b->unused <= b->current)
-		return virt_kib(b->current - b->unused);
+		return vs_kib(b->current - b->unused);
 	if (b->available >= 0 && b->usable >= 0 && b->usable <= b->available)
-		return virt_kib(b->available - b->usable);
+		return vs_kib(b->available - b->usable);
 	return -1;
 }
 
@@ -231,11 +234,11 @@ hx_virt_sampler_new(void)
 }
 
 static void
-virt_family_release(struct virt_family *f)
+vs_family_release(struct vs_family *f)
 {
 	size_t	i;
 
-	/* The baseline's names are its own copies (see virt_family_set). */
+	/* The baseline's names are its own copies (see vs_family_set). */
 	for (i = 0; i < f->n; i++)
 		free((char *)f->v[i].name);
 	free(f->v);
@@ -243,13 +246,13 @@ virt_family_release(struct virt_family *f)
 }
 
 static void
-virt_prevs_free(struct virt_prev *v, size_t n)
+vs_prevs_free(struct vs_prev *v, size_t n)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		virt_family_release(&v[i].disks);
-		virt_family_release(&v[i].nics);
+		vs_family_release(&v[i].disks);
+		vs_family_release(&v[i].nics);
 	}
 	free(v);
 }
@@ -259,13 +262,13 @@ hx_virt_sampler_free(struct hx_virt_sampler *s)
 {
 	if (s == NULL)
 		return;
-	virt_prevs_free(s->prev, s->nprev);
+	vs_prevs_free(s->prev, s->nprev);
 	free(s);
 }
 
 /* Free what one sample holds, not the sample itself. */
 static void
-virt_sample_release(struct hx_vm_sample *v)
+vs_sample_release(struct hx_vm_sample *v)
 {
 	size_t	i;
 
@@ -289,12 +292,12 @@ hx_vm_samples_free(struct hx_vm_sample *v, size_t n)
 	if (v == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		virt_sample_release(&v[i]);
+		vs_sample_release(&v[i]);
 	free(v);
 }
 
 static struct hx_vm_dev *
-virt_devs_dup(const struct hx_vm_dev *v, size_t n)
+vs_devs_dup(const struct hx_vm_dev *v, size_t n)
 {
 	struct hx_vm_dev	*d = xcalloc(n + 1, sizeof *d);
 	size_t			 i;
@@ -317,35 +320,35 @@ hx_vm_sample_dup(const struct hx_vm_sample *s)
 	d->uuid = s->uuid ? xstrdup(s->uuid) : NULL;
 	d->m.vm_id = d->vm_id;
 	d->m.name = d->name;
-	d->disks = virt_devs_dup(s->disks, s->ndisks);
-	d->nics = virt_devs_dup(s->nics, s->nnics);
+	d->disks = vs_devs_dup(s->disks, s->ndisks);
+	d->nics = vs_devs_dup(s->nics, s->nnics);
 	return d;
 }
 
 static int
-virt_prev_cmp(const void *a, const void *b)
+vs_prev_cmp(const void *a, const void *b)
 {
-	const struct virt_prev	*x = a, *y = b;
+	const struct vs_prev	*x = a, *y = b;
 
 	return strcmp(x->uuid, y->uuid);
 }
 
-static struct virt_prev *
-virt_prev_find(struct hx_virt_sampler *s, const char *uuid)
+static struct vs_prev *
+vs_prev_find(struct hx_virt_sampler *s, const char *uuid)
 {
-	struct virt_prev	key;
+	struct vs_prev		key;
 
 	if (s->nprev == 0)
 		return NULL;
 	hx_strlcpy(key.uuid, uuid, sizeof key.uuid);
 	return bsearch(&key, s->prev, s->nprev, sizeof *s->prev,
-	    virt_prev_cmp);
+	    vs_prev_cmp);
 }
 
 /* ---- typed parameters of a bulk stats record -------------------------- */
 
 static const virTypedParameter *
-virt_param(const virTypedParameter *p, int n, const char *field)
+vs_param(const virTypedParameter *p, int n, const char *field)
 {
 	int	i;
 
@@ -358,11 +361,11 @@ virt_param(const virTypedParameter *p, int n, const char *field)
 
 /* A non-negative integer parameter of any width, or -1. */
 static int64_t
-virt_param_int(const virTypedParameter *p, int n, const char *field)
+vs_param_int(const virTypedParameter *p, int n, const char *field)
 {
 	const virTypedParameter	*t;
 
-	if ((t = virt_param(p, n, field)) == NULL)
+	if ((t = vs_param(p, n, field)) == NULL)
 		return -1;
 	switch (t->type) {
 	case VIR_TYPED_PARAM_INT:
@@ -379,18 +382,18 @@ virt_param_int(const virTypedParameter *p, int n, const char *field)
 }
 
 static const char *
-virt_param_str(const virTypedParameter *p, int n, const char *field)
+vs_param_str(const virTypedParameter *p, int n, const char *field)
 {
 	const virTypedParameter	*t;
 
-	if ((t = virt_param(p, n, field)) == NULL ||
+	if ((t = vs_param(p, n, field)) == NULL ||
 	    t->type != VIR_TYPED_PARAM_STRING)
 		return NULL;
 	return t->value.s;
 }
 
 static int64_t
-virt_ull(unsigned long long v)
+vs_ull(unsigned long long v)
 {
 	return v <= INT64_MAX ? (int64_t)v : -1;
 }
@@ -398,7 +401,7 @@ virt_ull(unsigned long long v)
 /* ---- the domain XML --------------------------------------------------- */
 
 static void
-virt_devs_release(struct virt_devs *d)
+vs_devs_release(struct vs_devs *d)
 {
 	size_t	i;
 
@@ -421,7 +424,7 @@ virt_devs_release(struct virt_devs *d)
 }
 
 static int
-virt_is(xmlNodePtr n, const char *name)
+vs_is(xmlNodePtr n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE &&
 	    strcmp((const char *)n->name, name) == 0;
@@ -429,14 +432,14 @@ virt_is(xmlNodePtr n, const char *name)
 
 /* The first child element called name, or NULL. */
 static xmlNodePtr
-virt_child(xmlNodePtr parent, const char *name)
+vs_child(xmlNodePtr parent, const char *name)
 {
 	xmlNodePtr	n;
 
 	if (parent == NULL)
 		return NULL;
 	for (n = parent->children; n != NULL; n = n->next) {
-		if (virt_is(n, name))
+		if (vs_is(n, name))
 			return n;
 	}
 	return NULL;
@@ -444,7 +447,7 @@ virt_child(xmlNodePtr parent, const char *name)
 
 /* An attribute's value (caller frees), or NULL when n or it is absent. */
 static char *
-virt_attr(xmlNodePtr n, const char *name)
+vs_attr(xmlNodePtr n, const char *name)
 {
 	xmlChar	*v;
 	char	*s;
@@ -459,19 +462,19 @@ virt_attr(xmlNodePtr n, const char *name)
 
 /* The first of names that n carries, or NULL. */
 static char *
-virt_attr_any(xmlNodePtr n, const char *const *names)
+vs_attr_any(xmlNodePtr n, const char *const *names)
 {
 	char	*s;
 
 	for (; *names != NULL; names++) {
-		if ((s = virt_attr(n, *names)) != NULL)
+		if ((s = vs_attr(n, *names)) != NULL)
 			return s;
 	}
 	return NULL;
 }
 
 static void
-virt_disk_conf(xmlNodePtr disk, struct virt_disk_conf *c)
+vs_disk_conf(xmlNodePtr disk, struct vs_disk_conf *c)
 {
 	static const char *const	 attrs[] = {
 		"file", "dev", "dir", "path", "name", NULL
@@ -479,17 +482,17 @@ virt_disk_conf(xmlNodePtr disk, struct virt_disk_conf *c)
 	xmlNodePtr			 src, tgt;
 	char				*pool, *vol;
 
-	tgt = virt_child(disk, "target");
-	c->target = virt_attr(tgt, "dev");
-	c->bus = virt_attr(tgt, "bus");
-	c->device = virt_attr(disk, "device");
-	if ((src = virt_child(disk, "source")) == NULL)
+	tgt = vs_child(disk, "target");
+	c->target = vs_attr(tgt, "dev");
+	c->bus = vs_attr(tgt, "bus");
+	c->device = vs_attr(disk, "device");
+	if ((src = vs_child(disk, "source")) == NULL)
 		return;
 	c->has_source = 1;
-	if ((c->source = virt_attr_any(src, attrs)) != NULL)
+	if ((c->source = vs_attr_any(src, attrs)) != NULL)
 		return;
-	pool = virt_attr(src, "pool");
-	vol = virt_attr(src, "volume");
+	pool = vs_attr(src, "pool");
+	vol = vs_attr(src, "volume");
 	if (pool != NULL && vol != NULL)
 		c->source = xasprintf("%s/%s", pool, vol);
 	free(pool);
@@ -497,25 +500,25 @@ virt_disk_conf(xmlNodePtr disk, struct virt_disk_conf *c)
 }
 
 static void
-virt_nic_conf(xmlNodePtr nic, struct virt_nic_conf *c)
+vs_nic_conf(xmlNodePtr nic, struct vs_nic_conf *c)
 {
 	static const char *const	attrs[] = {
 		"network", "bridge", "dev", "path", NULL
 	};
 
-	c->type = virt_attr(nic, "type");
-	c->mac = virt_attr(virt_child(nic, "mac"), "address");
-	c->model = virt_attr(virt_child(nic, "model"), "type");
-	c->target = virt_attr(virt_child(nic, "target"), "dev");
-	c->source = virt_attr_any(virt_child(nic, "source"), attrs);
+	c->type = vs_attr(nic, "type");
+	c->mac = vs_attr(vs_child(nic, "mac"), "address");
+	c->model = vs_attr(vs_child(nic, "model"), "type");
+	c->target = vs_attr(vs_child(nic, "target"), "dev");
+	c->source = vs_attr_any(vs_child(nic, "source"), attrs);
 }
 
 /*
- * Read dom's live XML into *d (released with virt_devs_release). Returns
+ * Read dom's live XML into *d (released with vs_devs_release). Returns
  * 0, or -1 with *err set (caller frees).
  */
 static int
-virt_devs_read(virDomainPtr dom, struct virt_devs *d, char **err)
+vs_devs_read(virDomainPtr dom, struct vs_devs *d, char **err)
 {
 	xmlDocPtr	 doc;
 	xmlNodePtr	 root, devs, n;
@@ -541,21 +544,21 @@ virt_devs_read(virDomainPtr dom, struct virt_devs *d, char **err)
 	}
 	root = xmlDocGetRootElement(doc);
 	devs = NULL;
-	if (root != NULL && virt_is(root, "domain"))
-		devs = virt_child(root, "devices");
+	if (root != NULL && vs_is(root, "domain"))
+		devs = vs_child(root, "devices");
 	for (n = devs != NULL ? devs->children : NULL; n != NULL; n = n->next) {
-		if (virt_is(n, "disk"))
+		if (vs_is(n, "disk"))
 			nd++;
-		else if (virt_is(n, "interface"))
+		else if (vs_is(n, "interface"))
 			nn++;
 	}
 	d->disks = xcalloc(nd, sizeof *d->disks);
 	d->nics = xcalloc(nn, sizeof *d->nics);
 	for (n = devs != NULL ? devs->children : NULL; n != NULL; n = n->next) {
-		if (virt_is(n, "disk"))
-			virt_disk_conf(n, &d->disks[d->ndisks++]);
-		else if (virt_is(n, "interface"))
-			virt_nic_conf(n, &d->nics[d->nnics++]);
+		if (vs_is(n, "disk"))
+			vs_disk_conf(n, &d->disks[d->ndisks++]);
+		else if (vs_is(n, "interface"))
+			vs_nic_conf(n, &d->nics[d->nnics++]);
 	}
 	xmlFreeDoc(doc);
 	return 0;
@@ -564,7 +567,7 @@ virt_devs_read(virDomainPtr dom, struct virt_devs *d, char **err)
 /* ---- one domain's readings -------------------------------------------- */
 
 static void
-virt_memory_stats(virDomainPtr dom, struct hx_virt_balloon *b)
+vs_memory_stats(virDomainPtr dom, struct hx_virt_balloon *b)
 {
 	virDomainMemoryStatStruct	ms[VIR_DOMAIN_MEMORY_STAT_NR];
 	int				i, n;
@@ -573,19 +576,19 @@ virt_memory_stats(virDomainPtr dom, struct hx_virt_balloon *b)
 	for (i = 0; i < n; i++) {
 		switch (ms[i].tag) {
 		case VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON:
-			b->current = virt_ull(ms[i].val);
+			b->current = vs_ull(ms[i].val);
 			break;
 		case VIR_DOMAIN_MEMORY_STAT_RSS:
-			b->rss = virt_ull(ms[i].val);
+			b->rss = vs_ull(ms[i].val);
 			break;
 		case VIR_DOMAIN_MEMORY_STAT_UNUSED:
-			b->unused = virt_ull(ms[i].val);
+			b->unused = vs_ull(ms[i].val);
 			break;
 		case VIR_DOMAIN_MEMORY_STAT_AVAILABLE:
-			b->available = virt_ull(ms[i].val);
+			b->available = vs_ull(ms[i].val);
 			break;
 		case VIR_DOMAIN_MEMORY_STAT_USABLE:
-			b->usable = virt_ull(ms[i].val);
+			b->usable = vs_ull(ms[i].val);
 			break;
 		}
 	}
@@ -597,7 +600,7 @@ virt_memory_stats(virDomainPtr dom, struct hx_virt_balloon *b)
  * daemon: never allocate more entries than there are parameters.
  */
 static int
-virt_bulk_devs(const virTypedParameter *p, int np, const char *group,
+vs_bulk_devs(const virTypedParameter *p, int np, const char *group,
     const char *ka, const char *kb, struct hx_vm_dev **devs, size_t *n)
 {
 	struct hx_vm_dev	*d;
@@ -606,21 +609,21 @@ virt_bulk_devs(const virTypedParameter *p, int np, const char *group,
 	int64_t			 count, i;
 
 	snprintf(key, sizeof key, "%s.count", group);
-	if ((count = virt_param_int(p, np, key)) < 0)
+	if ((count = vs_param_int(p, np, key)) < 0)
 		return 0;
 	if (count > np)
 		count = np;
 	*devs = xcalloc((size_t)count, sizeof **devs);
 	for (i = 0; i < count; i++) {
 		snprintf(key, sizeof key, "%s.%lld.name", group, (long long)i);
-		if ((name = virt_param_str(p, np, key)) == NULL)
+		if ((name = vs_param_str(p, np, key)) == NULL)
 			continue;
 		d = &(*devs)[(*n)++];
 		d->target = xstrdup(name);
 		snprintf(key, sizeof key, "%s.%lld.%s", group, (long long)i, ka);
-		d->a = virt_param_int(p, np, key);
+		d->a = vs_param_int(p, np, key);
 		snprintf(key, sizeof key, "%s.%lld.%s", group, (long long)i, kb);
-		d->b = virt_param_int(p, np, key);
+		d->b = vs_param_int(p, np, key);
 	}
 	return 1;
 }
@@ -631,17 +634,17 @@ virt_bulk_devs(const virTypedParameter *p, int np, const char *group,
  * XML. A device whose call fails is listed with -1 counters.
  */
 static void
-virt_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
-    struct virt_reading *r)
+vs_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
+    struct vs_reading *r)
 {
 	virDomainBlockStatsStruct	 bs;
 	virDomainInterfaceStatsStruct	 is;
-	struct virt_devs		 d;
+	struct vs_devs			 d;
 	struct hx_vm_dev		*k, *c;
 	char				*err = NULL;
 	size_t				 i;
 
-	if (virt_devs_read(dom, &d, &err) == -1) {
+	if (vs_devs_read(dom, &d, &err) == -1) {
 		/* Both groups stay unread; the baselines wait. */
 		free(err);
 		return;
@@ -679,7 +682,7 @@ virt_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
 		}
 		r->have_nics = 1;
 	}
-	virt_devs_release(&d);
+	vs_devs_release(&d);
 }
 
 /*
@@ -689,23 +692,23 @@ virt_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
  * (it stopped or vanished since it was listed).
  */
 static int
-virt_read_domain(virDomainPtr dom, const virTypedParameter *p, int np,
-    struct hx_vm_sample *v, struct virt_reading *r)
+vs_read_domain(virDomainPtr dom, const virTypedParameter *p, int np,
+    struct hx_vm_sample *v, struct vs_reading *r)
 {
 	virDomainInfo	info;
 	int		state, have_balloon;
 
-	r->cpu_ns = virt_param_int(p, np, "cpu.time");
-	r->vcpus = virt_param_int(p, np, "vcpu.current");
-	r->bal.current = virt_param_int(p, np, "balloon.current");
-	r->bal.maximum = virt_param_int(p, np, "balloon.maximum");
-	r->bal.rss = virt_param_int(p, np, "balloon.rss");
-	r->bal.unused = virt_param_int(p, np, "balloon.unused");
-	r->bal.available = virt_param_int(p, np, "balloon.available");
-	r->bal.usable = virt_param_int(p, np, "balloon.usable");
+	r->cpu_ns = vs_param_int(p, np, "cpu.time");
+	r->vcpus = vs_param_int(p, np, "vcpu.current");
+	r->bal.current = vs_param_int(p, np, "balloon.current");
+	r->bal.maximum = vs_param_int(p, np, "balloon.maximum");
+	r->bal.rss = vs_param_int(p, np, "balloon.rss");
+	r->bal.unused = vs_param_int(p, np, "balloon.unused");
+	r->bal.available = vs_param_int(p, np, "balloon.available");
+	r->bal.usable = vs_param_int(p, np, "balloon.usable");
 	have_balloon = r->bal.current >= 0 || r->bal.maximum >= 0;
 
-	if ((r->state = (int)virt_param_int(p, np, "state.state")) < 0) {
+	if ((r->state = (int)vs_param_int(p, np, "state.state")) < 0) {
 		if (virDomainGetState(dom, &state, NULL, 0) == -1)
 			return -1;
 		r->state = state;
@@ -716,25 +719,25 @@ virt_read_domain(virDomainPtr dom, const virTypedParameter *p, int np,
 	if (r->cpu_ns < 0 || r->vcpus < 0 || !have_balloon) {
 		if (virDomainGetInfo(dom, &info) == 0) {
 			if (r->cpu_ns < 0)
-				r->cpu_ns = virt_ull(info.cpuTime);
+				r->cpu_ns = vs_ull(info.cpuTime);
 			if (r->vcpus < 0)
 				r->vcpus = info.nrVirtCpu;
 			if (!have_balloon) {
-				r->bal.current = virt_ull(info.memory);
-				r->bal.maximum = virt_ull(info.maxMem);
+				r->bal.current = vs_ull(info.memory);
+				r->bal.maximum = vs_ull(info.maxMem);
 			}
 		} else if (virDomainIsActive(dom) != 1)
 			return -1;
 	}
 	if (!have_balloon)
-		virt_memory_stats(dom, &r->bal);
+		vs_memory_stats(dom, &r->bal);
 
-	r->have_disks = virt_bulk_devs(p, np, "block", "rd.bytes", "wr.bytes",
+	r->have_disks = vs_bulk_devs(p, np, "block", "rd.bytes", "wr.bytes",
 	    &v->disks, &v->ndisks);
-	r->have_nics = virt_bulk_devs(p, np, "net", "rx.bytes", "tx.bytes",
+	r->have_nics = vs_bulk_devs(p, np, "net", "rx.bytes", "tx.bytes",
 	    &v->nics, &v->nnics);
 	if (!r->have_disks || !r->have_nics)
-		virt_fallback_devices(dom, v, r);
+		vs_fallback_devices(dom, v, r);
 	return 0;
 }
 
@@ -742,7 +745,7 @@ virt_read_domain(virDomainPtr dom, const virTypedParameter *p, int np,
 
 /* Make f the baseline of cur (n entries), read at now_ns. */
 static void
-virt_family_set(struct virt_family *f, const struct hx_virt_ctr *cur,
+vs_family_set(struct vs_family *f, const struct hx_virt_ctr *cur,
     size_t n, uint64_t now_ns)
 {
 	size_t	i;
@@ -764,10 +767,10 @@ virt_family_set(struct virt_family *f, const struct hx_virt_ctr *cur,
  * any) moves to *next untouched, so the next rate spans both intervals.
  */
 static void
-virt_family_step(struct virt_family *prev, int have,
+vs_family_step(struct vs_family *prev, int have,
     const struct hx_virt_ctr *cur, size_t n, uint64_t now_ns,
     double *each_a, double *each_b, double *sum_a, double *sum_b,
-    struct virt_family *next)
+    struct vs_family *next)
 {
 	size_t	i;
 
@@ -784,12 +787,12 @@ virt_family_step(struct virt_family *prev, int have,
 	if (prev != NULL && prev->valid && now_ns > prev->at)
 		hx_virt_ctrs_rate(prev->v, prev->n, cur, n, now_ns - prev->at,
 		    each_a, each_b, sum_a, sum_b);
-	virt_family_set(next, cur, n, now_ns);
+	vs_family_set(next, cur, n, now_ns);
 }
 
 /* Sum of the known counters, or -1 when none is known. */
 static int64_t
-virt_sum(const struct hx_virt_ctr *v, size_t n, int b)
+vs_sum(const struct hx_virt_ctr *v, size_t n, int b)
 {
 	int64_t	sum = -1, x;
 	size_t	i;
@@ -810,9 +813,9 @@ virt_sum(const struct hx_virt_ctr *v, size_t n, int b)
  * (have), and of the rates.
  */
 static void
-virt_apply_family(struct hx_vm_dev *devs, size_t n, int have,
-    struct virt_family *prev, uint64_t now_ns, int64_t *sum_a,
-    int64_t *sum_b, double *bps_a, double *bps_b, struct virt_family *next)
+vs_apply_family(struct hx_vm_dev *devs, size_t n, int have,
+    struct vs_family *prev, uint64_t now_ns, int64_t *sum_a,
+    int64_t *sum_b, double *bps_a, double *bps_b, struct vs_family *next)
 {
 	struct hx_virt_ctr	*cur;
 	double			*ea, *eb;
@@ -826,15 +829,15 @@ virt_apply_family(struct hx_vm_dev *devs, size_t n, int have,
 		cur[i].a = devs[i].a;
 		cur[i].b = devs[i].b;
 	}
-	virt_family_step(prev, have, cur, n, now_ns, ea, eb, bps_a, bps_b,
+	vs_family_step(prev, have, cur, n, now_ns, ea, eb, bps_a, bps_b,
 	    next);
 	for (i = 0; i < n; i++) {
 		devs[i].a_bps = ea[i];
 		devs[i].b_bps = eb[i];
 	}
 	if (have) {
-		*sum_a = virt_sum(cur, n, 0);
-		*sum_b = virt_sum(cur, n, 1);
+		*sum_a = vs_sum(cur, n, 0);
+		*sum_b = vs_sum(cur, n, 1);
 	}
 	free(cur);
 	free(ea);
@@ -846,12 +849,12 @@ virt_apply_family(struct hx_vm_dev *devs, size_t n, int have,
  * or -1 (nothing to free) when the domain is to be left out.
  */
 static int
-virt_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
+vs_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
     const virTypedParameter *p, int np, uint64_t now_ns, int64_t wall_ms,
-    struct hx_vm_sample *v, struct virt_prev *next)
+    struct hx_vm_sample *v, struct vs_prev *next)
 {
-	struct virt_reading	 r;
-	struct virt_prev	*prev;
+	struct vs_reading	 r;
+	struct vs_prev		*prev;
 	struct hx_vm_metrics	*m = &v->m;
 	char			 uuid[VIR_UUID_STRING_BUFLEN];
 	const char		*name;
@@ -863,8 +866,8 @@ virt_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 	if ((name = virDomainGetName(dom)) == NULL ||
 	    virDomainGetUUIDString(dom, uuid) == -1)
 		return -1;
-	if (virt_read_domain(dom, p, np, v, &r) == -1) {
-		virt_sample_release(v);
+	if (vs_read_domain(dom, p, np, v, &r) == -1) {
+		vs_sample_release(v);
 		return -1;
 	}
 
@@ -882,7 +885,7 @@ virt_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 	m->vcpus = r.vcpus;
 
 	used = hx_virt_memory_used(&r.bal);
-	max = virt_kib(r.bal.maximum);
+	max = vs_kib(r.bal.maximum);
 	m->memory_bytes = used;
 	m->memory_max_bytes = max;
 	if (used >= 0 && max > 0)
@@ -891,7 +894,7 @@ virt_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 	/* A new id means the domain was restarted: its counters were too. */
 	hx_strlcpy(next->uuid, uuid, sizeof next->uuid);
 	next->id = virDomainGetID(dom);
-	prev = virt_prev_find(s, uuid);
+	prev = vs_prev_find(s, uuid);
 	if (prev != NULL && prev->id != next->id)
 		prev = NULL;
 
@@ -908,10 +911,10 @@ virt_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 		next->cpu_ns = prev->cpu_ns;
 		next->cpu_at = prev->cpu_at;
 	}
-	virt_apply_family(v->disks, v->ndisks, r.have_disks,
+	vs_apply_family(v->disks, v->ndisks, r.have_disks,
 	    prev != NULL ? &prev->disks : NULL, now_ns, &m->disk_read,
 	    &m->disk_write, &m->disk_read_bps, &m->disk_write_bps, &next->disks);
-	virt_apply_family(v->nics, v->nnics, r.have_nics,
+	vs_apply_family(v->nics, v->nnics, r.have_nics,
 	    prev != NULL ? &prev->nics : NULL, now_ns, &m->network_rx,
 	    &m->network_tx, &m->network_rx_bps, &m->network_tx_bps, &next->nics);
 	return 0;
@@ -926,7 +929,7 @@ hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 	virDomainStatsRecordPtr	*recs = NULL;
 	virDomainPtr		*doms = NULL;
 	struct hx_vm_sample	*v;
-	struct virt_prev	*next;
+	struct vs_prev		*next;
 	virDomainPtr		 dom;
 	const virTypedParameter	*p;
 	int64_t			 wall_ms;
@@ -963,7 +966,7 @@ hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 			p = NULL;
 			np = 0;
 		}
-		if (virt_sample_domain(s, dom, p, np, now_ns, wall_ms, &v[k],
+		if (vs_sample_domain(s, dom, p, np, now_ns, wall_ms, &v[k],
 		    &next[k]) == 0)
 			k++;
 	}
@@ -976,8 +979,8 @@ hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 	}
 
 	/* Domains no longer active lose their baselines here. */
-	qsort(next, k, sizeof *next, virt_prev_cmp);
-	virt_prevs_free(s->prev, s->nprev);
+	qsort(next, k, sizeof *next, vs_prev_cmp);
+	vs_prevs_free(s->prev, s->nprev);
 	s->prev = next;
 	s->nprev = k;
 
@@ -994,7 +997,7 @@ hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 
 /* A JSON string, or null for NULL (or text jansson refuses as UTF-8). */
 static json_t *
-virt_str(const char *s)
+vs_str(const char *s)
 {
 	json_t	*j;
 
@@ -1004,7 +1007,7 @@ virt_str(const char *s)
 }
 
 static json_t *
-virt_count(int64_t v)
+vs_count(int64_t v)
 {
 	return v >= 0 ? json_integer((json_int_t)v) : json_null();
 }
@@ -1014,7 +1017,7 @@ virt_count(int64_t v)
  * Returns 0 or -1.
  */
 static int
-virt_identify(virDomainPtr dom, const char **name, char *uuid,
+vs_identify(virDomainPtr dom, const char **name, char *uuid,
     virDomainInfo *info, char **err)
 {
 	if ((*name = virDomainGetName(dom)) == NULL ||
@@ -1039,22 +1042,22 @@ hx_virt_domain_summary_json(virDomainPtr dom, char **err)
 	const char	*name;
 	json_t		*o;
 
-	if (virt_identify(dom, &name, uuid, &info, err) == -1)
+	if (vs_identify(dom, &name, uuid, &info, err) == -1)
 		return NULL;
 	o = json_object();
-	json_object_set_new(o, "id", virt_str(name));
-	json_object_set_new(o, "name", virt_str(name));
-	json_object_set_new(o, "uuid", virt_str(uuid));
+	json_object_set_new(o, "id", vs_str(name));
+	json_object_set_new(o, "name", vs_str(name));
+	json_object_set_new(o, "uuid", vs_str(uuid));
 	json_object_set_new(o, "state", json_string(
 	    hx_virt_state_word(info.state)));
 	json_object_set_new(o, "vcpus", json_integer(info.nrVirtCpu));
 	json_object_set_new(o, "memory_max_bytes",
-	    virt_count(virt_kib(virt_ull(info.maxMem))));
+	    vs_count(vs_kib(vs_ull(info.maxMem))));
 	return o;
 }
 
 static json_t *
-virt_rate_json(double v)
+vs_rate_json(double v)
 {
 	return isnan(v) ? json_null() : json_real(v);
 }
@@ -1064,7 +1067,7 @@ virt_rate_json(double v)
  * them; none when the domain is not running); null where unknown.
  */
 static void
-virt_dev_figures(json_t *e, const struct hx_vm_dev *devs, size_t n,
+vs_dev_figures(json_t *e, const struct hx_vm_dev *devs, size_t n,
     const char *target, int disk)
 {
 	const struct hx_vm_dev	*d = NULL;
@@ -1074,19 +1077,19 @@ virt_dev_figures(json_t *e, const struct hx_vm_dev *devs, size_t n,
 		if (devs[i].target != NULL && strcmp(devs[i].target, target) == 0)
 			d = &devs[i];
 	json_object_set_new(e, disk ? "read_bytes" : "rx_bytes",
-	    virt_count(d != NULL ? d->a : -1));
+	    vs_count(d != NULL ? d->a : -1));
 	json_object_set_new(e, disk ? "write_bytes" : "tx_bytes",
-	    virt_count(d != NULL ? d->b : -1));
+	    vs_count(d != NULL ? d->b : -1));
 	json_object_set_new(e, disk ? "read_bps" : "rx_bps",
-	    virt_rate_json(d != NULL ? d->a_bps : NAN));
+	    vs_rate_json(d != NULL ? d->a_bps : NAN));
 	json_object_set_new(e, disk ? "write_bps" : "tx_bps",
-	    virt_rate_json(d != NULL ? d->b_bps : NAN));
+	    vs_rate_json(d != NULL ? d->b_bps : NAN));
 }
 
 static json_t *
-virt_disks_json(const struct virt_devs *d, const struct hx_vm_sample *s)
+vs_disks_json(const struct vs_devs *d, const struct hx_vm_sample *s)
 {
-	const struct virt_disk_conf	*c;
+	const struct vs_disk_conf	*c;
 	json_t				*a, *e;
 	size_t				 i;
 
@@ -1094,11 +1097,11 @@ virt_disks_json(const struct virt_devs *d, const struct hx_vm_sample *s)
 	for (i = 0; i < d->ndisks; i++) {
 		c = &d->disks[i];
 		e = json_object();
-		json_object_set_new(e, "target", virt_str(c->target));
-		json_object_set_new(e, "source", virt_str(c->source));
-		json_object_set_new(e, "bus", virt_str(c->bus));
-		json_object_set_new(e, "device", virt_str(c->device));
-		virt_dev_figures(e, s ? s->disks : NULL, s ? s->ndisks : 0,
+		json_object_set_new(e, "target", vs_str(c->target));
+		json_object_set_new(e, "source", vs_str(c->source));
+		json_object_set_new(e, "bus", vs_str(c->bus));
+		json_object_set_new(e, "device", vs_str(c->device));
+		vs_dev_figures(e, s ? s->disks : NULL, s ? s->ndisks : 0,
 		    c->target, 1);
 		json_array_append_new(a, e);
 	}
@@ -1106,9 +1109,9 @@ virt_disks_json(const struct virt_devs *d, const struct hx_vm_sample *s)
 }
 
 static json_t *
-virt_nics_json(const struct virt_devs *d, const struct hx_vm_sample *s)
+vs_nics_json(const struct vs_devs *d, const struct hx_vm_sample *s)
 {
-	const struct virt_nic_conf	*c;
+	const struct vs_nic_conf	*c;
 	json_t				*a, *e;
 	size_t				 i;
 
@@ -1116,12 +1119,12 @@ virt_nics_json(const struct virt_devs *d, const struct hx_vm_sample *s)
 	for (i = 0; i < d->nnics; i++) {
 		c = &d->nics[i];
 		e = json_object();
-		json_object_set_new(e, "target", virt_str(c->target));
-		json_object_set_new(e, "mac", virt_str(c->mac));
-		json_object_set_new(e, "model", virt_str(c->model));
-		json_object_set_new(e, "type", virt_str(c->type));
-		json_object_set_new(e, "source", virt_str(c->source));
-		virt_dev_figures(e, s ? s->nics : NULL, s ? s->nnics : 0,
+		json_object_set_new(e, "target", vs_str(c->target));
+		json_object_set_new(e, "mac", vs_str(c->mac));
+		json_object_set_new(e, "model", vs_str(c->model));
+		json_object_set_new(e, "type", vs_str(c->type));
+		json_object_set_new(e, "source", vs_str(c->source));
+		vs_dev_figures(e, s ? s->nics : NULL, s ? s->nnics : 0,
 		    c->target, 0);
 		json_array_append_new(a, e);
 	}
@@ -1133,13 +1136,13 @@ hx_virt_domain_json(virDomainPtr dom, const struct hx_vm_sample *latest,
     char **err)
 {
 	virDomainInfo	 info;
-	struct virt_devs d;
+	struct vs_devs d;
 	char		 uuid[VIR_UUID_STRING_BUFLEN];
 	const char	*name;
 	json_t		*o, *metrics;
 	int		 autostart, persistent;
 
-	if (virt_identify(dom, &name, uuid, &info, err) == -1)
+	if (vs_identify(dom, &name, uuid, &info, err) == -1)
 		return NULL;
 	if (latest != NULL &&
 	    (latest->uuid == NULL || strcmp(latest->uuid, uuid) != 0)) {
@@ -1147,20 +1150,20 @@ hx_virt_domain_json(virDomainPtr dom, const struct hx_vm_sample *latest,
 		    "given is of another domain", name);
 		return NULL;
 	}
-	if (virt_devs_read(dom, &d, err) == -1)
+	if (vs_devs_read(dom, &d, err) == -1)
 		return NULL;
 
 	o = json_object();
-	json_object_set_new(o, "id", virt_str(name));
-	json_object_set_new(o, "name", virt_str(name));
-	json_object_set_new(o, "uuid", virt_str(uuid));
+	json_object_set_new(o, "id", vs_str(name));
+	json_object_set_new(o, "name", vs_str(name));
+	json_object_set_new(o, "uuid", vs_str(uuid));
 	json_object_set_new(o, "state", json_string(
 	    hx_virt_state_word(info.state)));
 	json_object_set_new(o, "vcpus", json_integer(info.nrVirtCpu));
 	json_object_set_new(o, "memory_bytes",
-	    virt_count(virt_kib(virt_ull(info.memory))));
+	    vs_count(vs_kib(vs_ull(info.memory))));
 	json_object_set_new(o, "memory_max_bytes",
-	    virt_count(virt_kib(virt_ull(info.maxMem))));
+	    vs_count(vs_kib(vs_ull(info.maxMem))));
 	if (virDomainGetAutostart(dom, &autostart) == 0)
 		json_object_set_new(o, "autostart", json_boolean(autostart));
 	else
@@ -1172,9 +1175,9 @@ hx_virt_domain_json(virDomainPtr dom, const struct hx_vm_sample *latest,
 	/* A stopped domain's last sample is history, not its metrics. */
 	if (info.state == VIR_DOMAIN_SHUTOFF)
 		latest = NULL;
-	json_object_set_new(o, "disks", virt_disks_json(&d, latest));
-	json_object_set_new(o, "nics", virt_nics_json(&d, latest));
-	virt_devs_release(&d);
+	json_object_set_new(o, "disks", vs_disks_json(&d, latest));
+	json_object_set_new(o, "nics", vs_nics_json(&d, latest));
+	vs_devs_release(&d);
 
 	if (latest != NULL)
 		metrics = hx_event_vm_metrics(&latest->m, latest->timestamp_ms);

@@ -483,7 +483,20 @@ EOF
 			done
 		done
 	done
-	for f in --connect --api-key-file --output -e --help --version "EXIT STATUS" EXAMPLES ENVIRONMENT HORCRUX_API_KEY XDG_STATE_HOME; do
+	# The global options, from their table: every spelling is an item of
+	# the page's option list and a line of --help.
+	local key flag short kind dflt spell=()
+	while IFS=$'\t' read -r key flag short kind dflt; do
+		[ "$flag" = - ] || spell+=("--$flag")
+		[ "$short" = - ] || spell+=("-$short")
+	done < <("$CLI" --dump-options)
+	# Fewer means --dump-options broke, not that all is well.
+	[ "${#spell[@]}" -ge 10 ] || { echo "--dump-options: ${spell[*]}"; return 1; }
+	for f in "${spell[@]}"; do
+		grep -qE -- "^     (-[a-zA-Z]( [a-z]+)?, )?$f( |,|$)" <<<"$man" || { echo "'$f' not an option of horcrux-cli.1"; return 1; }
+		grep -qE -- "^  (-[a-zA-Z], )?$f( |,|$)" <<<"$help" || { echo "'$f' not in --help"; return 1; }
+	done
+	for f in "EXIT STATUS" EXAMPLES ENVIRONMENT HORCRUX_API_KEY XDG_STATE_HOME; do
 		grep -qe "$f" <<<"$man" || { echo "'$f' not in horcrux-cli.1"; return 1; }
 	done
 }

@@ -2,6 +2,7 @@
  * test-config.c - the table-driven option parser: defaults, flags, files,
  * precedence, lists and every kind of bad value.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,174 @@ static const struct hx_opt table[] = {
 	{ "even", 0, HX_OPT_STRING, NULL, 0, 0, NULL, "S", "even", 0,
 	  check_even },
 };
+
+/* A program's global options before its command words (horcrux-cli's). */
+static const char *formats[] = { "table", "json", NULL };
+static const struct hx_opt gtable[] = {
+	{ .name = "connect", .short_flag = 'c', .type = HX_OPT_STRING,
+	  .arg = "URL", .help = "server", .flags = HX_OPT_EMPTY_OK },
+	{ .name = "output", .short_flag = 'o', .type = HX_OPT_CHOICE,
+	  .choices = formats, .arg = "FORMAT", .help = "format" },
+	{ .name = "bail", .short_flag = 'e', .type = HX_OPT_BOOL,
+	  .help = "stop early", .flags = HX_OPT_SHORT_ONLY },
+	{ .name = "help", .short_flag = 'h', .type = HX_OPT_BOOL,
+	  .help = "help", .flags = HX_OPT_STOP },
+	{ .name = "key_file", .type = HX_OPT_STRING, .arg = "FILE",
+	  .help = "key", .dflt = "k" },
+	{ .name = "secret", .type = HX_OPT_BOOL, .help = "hidden",
+	  .flags = HX_OPT_HIDDEN },
+};
+
+/* Parse words (NULL-terminated) from index 0 with how; the result in *r. */
+static int
+gparse(struct hx_config *cfg, int how, struct hx_args_result *r,
+    char **err, char **words)
+{
+	int	n = 0;
+
+	hx_config_release(cfg);
+	hx_config_init(cfg, gtable, HX_ARRAY_SIZE(gtable));
+	free(*err);
+	*err = NULL;
+	while (words[n] != NULL)
+		n++;
+	return hx_config_parse_argv(cfg, n, words, 0, how, r, err);
+}
+
+/* What f wrote, as a string the caller frees. */
+static char *
+captured(FILE *f)
+{
+	long	 n = ftell(f);
+	char	*s = xcalloc(1, (size_t)n + 1);
+
+	rewind(f);
+	if (fread(s, 1, (size_t)n, f) != (size_t)n)
+		s[0] = '\0';
+	fclose(f);
+	return s;
+}
+
+static void
+test_argv(void)
+{
+	struct hx_config	 cfg = { 0 };
+	struct hx_args_result	 r;
+	const struct hx_opt	*o;
+	char			*err = NULL, spec[64], *text;
+	FILE			*f;
+	int			 w = HX_ARGS_WORDS | HX_ARGS_SPLIT;
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "-c", "unix:/s", "-e",
+	    "user", "list", NULL }), 0, "argv: options, then words");
+	is_int(r.next, 3, "argv: stops at the first word");
+	is_int(r.stop, HX_ARGS_END, "argv: a word is the end");
+	is_str(hx_config_str(&cfg, "connect"), "unix:/s", "argv: -c's value");
+	is_int(hx_config_int(&cfg, "bail"), 1, "argv: short-only -e is set");
+	is_int(gparse(&cfg, 0, &r, &err, (char *[]){ "-e", "user", NULL }),
+	    -1, "argv: a word without HX_ARGS_WORDS is an error");
+	is_int(r.stop, HX_ARGS_UNEXPECTED, "argv: ... said as unexpected");
+	is_str(err, "unexpected argument 'user'", "argv: ... its message");
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "-e", "--", "-h",
+	    NULL }), 0, "argv: -- ends the options");
+	is_int(r.next, 2, "argv: ... and is skipped");
+	is_int(hx_config_get(&cfg, "help")->source, HX_SRC_DEFAULT,
+	    "argv: ... what follows is not read");
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "-", NULL }), 0,
+	    "argv: a lone - is a word");
+	is_int(r.next, 0, "argv: ... where the options end");
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "-o", "json", "--help",
+	    "--frob", NULL }), 1, "argv: a STOP option returns 1");
+	is_int(r.stop, HX_ARGS_STOPPED, "argv: ... said as stopped");
+	ok(r.opt == &gtable[3], "argv: ... naming the option");
+	is_int(r.next, 3, "argv: ... the next word unread");
+	is_int(hx_config_int(&cfg, "output"), 1, "argv: choice before it");
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "--bail", NULL }), -1,
+	    "argv: a short-only option has no long spelling");
+	is_int(r.stop, HX_ARGS_UNKNOWN, "argv: ... it is unknown");
+	is_str(r.word, "--bail", "argv: ... the word is given back");
+	is_str(err, "unknown option '--bail'", "argv: ... the message");
+	is_int(r.next, 1, "argv: ... next is after it");
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "-cunix:/s", NULL }),
+	    -1, "argv: HX_ARGS_SPLIT: no glued value");
+	is_str(r.word, "-cunix:/s", "argv: ... the whole word is given back");
+	is_int(gparse(&cfg, HX_ARGS_WORDS, &r, &err, (char *[]){ "-cunix:/s",
+	    NULL }), 0, "argv: without it a glued value is read");
+	is_str(hx_config_str(&cfg, "connect"), "unix:/s",
+	    "argv: ... as the value");
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "-o", NULL }), -1,
+	    "argv: a missing value");
+	is_int(r.stop, HX_ARGS_NEEDS_VALUE, "argv: ... said as needing one");
+	ok(r.opt == &gtable[1], "argv: ... naming the option");
+	is_str(err, "-o needs a value (FORMAT)", "argv: ... the message");
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "-o", "yaml", "-e",
+	    NULL }), -1, "argv: a bad value");
+	is_int(r.stop, HX_ARGS_BAD_VALUE, "argv: ... said as bad");
+	is_str(r.value, "yaml", "argv: ... the value is given back");
+	is_int(r.next, 2, "argv: ... next is after the value");
+	is_str(err, "-o: 'yaml' is not one of: table, json",
+	    "argv: ... the message");
+	is_int(hx_config_parse_argv(&cfg, 3, (char *[]){ "-o", "yaml", "-e",
+	    NULL }, r.next, w, &r, &err), 0,
+	    "argv: a caller may go on from next");
+	is_int(hx_config_int(&cfg, "bail"), 1, "argv: ... and read the rest");
+	free(err);
+	err = NULL;
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "--help=x", NULL }), -1,
+	    "argv: a value for a bool");
+	is_int(r.stop, HX_ARGS_NO_VALUE, "argv: ... said as taking none");
+
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "--connect=", NULL }), 0,
+	    "argv: HX_OPT_EMPTY_OK takes an empty value");
+	is_str(hx_config_str(&cfg, "connect"), "", "argv: ... as the value");
+	is_int(gparse(&cfg, w, &r, &err, (char *[]){ "--key-file=", NULL }),
+	    -1, "argv: without it an empty value is refused");
+	is_str(err, "--key-file: empty value", "argv: ... the message");
+
+	ok(hx_config_lookup(gtable, HX_ARRAY_SIZE(gtable), "-c") ==
+	    &gtable[0], "lookup: a short flag");
+	ok(hx_config_lookup(gtable, HX_ARRAY_SIZE(gtable), "--key-file") ==
+	    &gtable[4], "lookup: a long flag");
+	o = hx_config_lookup(gtable, HX_ARRAY_SIZE(gtable), "--connect=x");
+	ok(o == NULL, "lookup: not with a value");
+	o = hx_config_lookup(gtable, HX_ARRAY_SIZE(gtable), "--bail");
+	ok(o == NULL, "lookup: not a short-only option's long form");
+	ok(hx_config_lookup(gtable, HX_ARRAY_SIZE(gtable), "-e") ==
+	    &gtable[2], "lookup: a short-only option");
+
+	hx_config_spec(&gtable[0], spec, sizeof spec);
+	is_str(spec, "-c, --connect URL", "spec: short and long with value");
+	hx_config_spec(&gtable[2], spec, sizeof spec);
+	is_str(spec, "-e", "spec: short-only bool");
+	hx_config_spec(&gtable[4], spec, sizeof spec);
+	is_str(spec, "--key-file FILE", "spec: long only");
+
+	f = tmpfile();
+	hx_config_help(gtable, HX_ARRAY_SIZE(gtable), 20, f);
+	text = captured(f);
+	is_str(text, "  -c, --connect URL    server\n"
+	    "  -o, --output FORMAT  format\n"
+	    "  -e                   stop early\n"
+	    "  -h, --help           help\n"
+	    "  --key-file FILE      key (default: k)\n",
+	    "help: padded specs, defaults, hidden left out");
+	free(text);
+	f = tmpfile();
+	hx_config_dump(gtable, HX_ARRAY_SIZE(gtable), f);
+	text = captured(f);
+	ok(strstr(text, "bail\t-\te\tkey\t\n") != NULL,
+	    "dump: a short-only option has no long flag");
+	free(text);
+	free(err);
+	hx_config_release(&cfg);
+}
 
 static int
 parse(struct hx_config *cfg, char **err, int argc, ...)
@@ -208,5 +377,6 @@ main(void)
 	free(err);
 	hx_config_release(&cfg);
 	hx_config_release(&cfg);
+	test_argv();
 	return done_testing();
 }
