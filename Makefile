@@ -152,6 +152,18 @@ $(B)/tests/tools/%: $(O)/tests/tools/%.o $(LIBHX)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# hx-test-tool drives pure modules of the programs: it links their
+# objects (those that need no running lws context or curses) beside
+# libhorcrux, and sees their private headers.
+TESTTOOL_OBJ	:= $(O)/horcruxd/http-parse.o $(O)/horcruxd/access.o \
+		   $(O)/horcrux-top/model.o
+$(O)/tests/tools/hx-test-tool.o: CFLAGS += -Ihorcruxd -Ihorcrux-top
+$(B)/tests/tools/hx-test-tool: $(O)/tests/tools/hx-test-tool.o \
+    $(TESTTOOL_OBJ) $(LIBHX)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/bench/%: $(O)/bench/%.o $(LIBHX)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
