@@ -481,7 +481,7 @@ top_print_vm(struct top_model *m, const char *id)
 	    vm->container, vm->vcpus, vm->has_metrics,
 	    (long long)vm->flash_until, vm->nev);
 	for (i = 0; i < vm->nev; i++)
-		printf("  event %s\n", vm->ev[i].text);
+		printf("event: %s\n", vm->ev[i].text);
 }
 
 static void
