@@ -5,6 +5,7 @@
 #   make run        build, start horcruxd on the demo defaults (data under ./run)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench      benchmarks (bench/README.md); make fuzz: the parser fuzzers
+#   make format     rewrite the C sources in the written style (.clang-format)
 #   make clean
 #   V=1 shows full compiler command lines
 #
@@ -60,7 +61,7 @@ UNITS		:= $(UNIT_SRC:%.c=$(B)/%)
 TOOLS		:= $(TOOL_SRC:%.c=$(B)/%)
 BENCHES		:= $(BENCH_SRC:%.c=$(B)/%)
 
-.PHONY: all check run install bench fuzz clean build build-tests build-fuzz do-install
+.PHONY: all check run install bench fuzz format clean build build-tests build-fuzz do-install
 .SECONDARY:
 
 ifneq ($(HX_DEPS),ok)
@@ -208,3 +209,7 @@ do-install:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 endif
+
+# Not a build step: clang-format is no build dependency.
+format:
+	@scripts/format
