@@ -329,6 +329,19 @@ EOF
 	assert_output $'allowed bob VmAudit /vms/web-2 -> no\nallowed bob VmAudit /vms/web-2 -> yes'
 }
 
+@test "access: the store lives in TMPDIR and is gone afterwards" {
+	mkdir "$BATS_TEST_TMPDIR/t"
+	TMPDIR=$BATS_TEST_TMPDIR/t run "$TT" access <<<$'user a Auditor\nallowed a SysAudit /'
+	assert_success
+	assert_output "allowed a SysAudit / -> yes"
+	run ls -A "$BATS_TEST_TMPDIR/t"
+	assert_output ""
+	TMPDIR=$BATS_TEST_TMPDIR/t run "$TT" access <<<'user a NoSuchRole'
+	assert_failure 1
+	run ls -A "$BATS_TEST_TMPDIR/t"
+	assert_output ""
+}
+
 @test "access: bad fixture and question lines fail with their line number" {
 	run --separate-stderr "$TT" access <<<'user a NoSuchRole'
 	assert_failure 1

@@ -11,13 +11,14 @@
  *					views
  *
  * Each subcommand's input and output is described above its function.
- * Exit codes: 0 done (route-match: matched), 1 a bad fixture or script
- * line, or no match, 2 usage.
+ * Exit codes: 0 done, 1 no match or a refused Host (route-match,
+ * host-name) or a bad fixture or script line, 2 usage.
  *
- * It deliberately does not fake libwebsockets or curses: only modules
- * that answer from memory are driven, with the daemon's own sizes (the
- * route buffer, the parameter count) so a test sees what a request sees.
- * It is not installed.
+ * It deliberately does not fake libwebsockets or curses: only functions
+ * that answer from memory are called (access.o is linked whole, but
+ * access_resolve, which reads lws headers, never runs), with the daemon's
+ * own sizes (the route buffer, the parameter count) so a test sees what
+ * a request sees. It is not installed.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -182,8 +182,8 @@ cmd_host_name(int argc, char **argv)
  * answers "unauthenticated".
  */
 struct access_run {
-	char			 dir[64];
-	char			 db[128];
+	char			 dir[1024];
+	char			 db[1100];
 	struct hx_store		*st;
 	struct access_cache	*cache;
 	int			 dirty;
@@ -193,7 +193,7 @@ static void
 access_cleanup(struct access_run *a)
 {
 	static const char	*const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char			 p[160];
+	char			 p[1200];
 	size_t			 i;
 
 	access_cache_free(a->cache);
@@ -375,8 +375,13 @@ cmd_access(int argc, char **argv)
 	if (argc != 1)
 		usage();
 	memset(&a, 0, sizeof a);
-	snprintf(a.dir, sizeof a.dir, "%s/hx-test-tool.XXXXXX",
-	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 32 ? tmp : "/tmp");
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if ((size_t)snprintf(a.dir, sizeof a.dir, "%s/hx-test-tool.XXXXXX",
+	    tmp) >= sizeof a.dir) {
+		fprintf(stderr, "%s: TMPDIR is too long\n", progname);
+		return 1;
+	}
 	if (mkdtemp(a.dir) == NULL) {
 		fprintf(stderr, "%s: cannot create '%s': %s\n", progname,
 		    a.dir, strerror(errno));
