@@ -494,8 +494,8 @@ top() {
 }
 
 @test "top: NodeMetrics, notifications and refused topics" {
-	top '{"type":"NodeMetrics","data":{"cpu_usage":33.5,"load_1":null}}' \
-		"node cpu_usage" "node load_1" "node nothing" \
+	top '{"type":"NodeMetrics","data":{"cpu_usage":33.5,"memory_usage":null}}' \
+		"node cpu_usage" "node memory_usage" "node nothing" \
 		'{"type":"Notification","data":{"title":"Connected","message":"live updates for user alice@pam","level":"info"}}' \
 		'{"type":"Error","data":{"code":"FORBIDDEN_TOPIC","topic":"node:metrics"}}' \
 		'{"type":"Error","data":{"code":"UNKNOWN_TOPIC","topic":"vm:x"}}' \
@@ -505,7 +505,7 @@ top() {
 	assert_success
 	assert_line --index 0 "changed: node"
 	assert_line --index 1 "node cpu_usage: 33.5"
-	assert_line --index 2 "node load_1: unknown"
+	assert_line --index 2 "node memory_usage: unknown"
 	assert_line --index 3 "node nothing: unknown"
 	assert_line --index 7 "note 0: Connected: live updates for user alice@pam"
 	assert_line --index 8 "hidden: not shown (no privilege): node:metrics, vm:x"
@@ -515,4 +515,22 @@ top() {
 	assert_line --index 13 "note 2: ALERT hot on web: cpu"
 	assert_line --index 14 "hidden: "
 	assert_line --index 16 "need_vm_list 0 no_node 0"
+}
+
+@test "top: held (paused), metrics change nothing while status events still count" {
+	top "$LIST" "$(vmm u1 10 40 3 1 4 2 3)" "hold 1" \
+		"$(vmm u1 99 40 3 1 4 2 3)" \
+		'{"type":"NodeMetrics","data":{"cpu_usage":50}}' \
+		'{"type":"VmStatusChanged","data":{"vm_id":"u2","old_status":"paused","new_status":"running"}}' \
+		"view name filter=a" "node cpu_usage" "hold 0" \
+		"$(vmm u1 99 40 3 1 4 2 3)" "view name filter=alpha"
+	assert_success
+	assert_line --index 2 "changed: nothing"
+	assert_line --index 3 "changed: nothing"
+	assert_line --index 4 "changed: vms"
+	assert_line --index 6 "  alpha running 10.0 40.0 3.0M 1B 4B 2B 3B"
+	assert_line --index 7 "  bravo running - - - - - - -"
+	assert_line --index 10 "node cpu_usage: unknown"
+	assert_line --index 11 "changed: vms"
+	assert_line --index 13 "  alpha running 99.0 40.0 3.0M 1B 4B 2B 3B"
 }

@@ -505,6 +505,7 @@ top_print_changes(int ch)
  * nothing). The others:
  *
  *	now MS			the monotonic clock for what follows (0)
+ *	hold 1|0		hold_metrics (the paused screen) on or off
  *	list JSON		model_set_vm_list: "list: ok" or "list: refused"
  *	view COL [invert] [filter=TEXT]
  *				"view COL: ROWS of VMS", then each row's
@@ -553,6 +554,8 @@ cmd_top_model(int argc, char **argv)
 			continue;
 		if (strcmp(w[0], "now") == 0 && n == 2)
 			now = strtoll(w[1], NULL, 10);
+		else if (strcmp(w[0], "hold") == 0 && n == 2)
+			m.hold_metrics = strcmp(w[1], "1") == 0;
 		else if (strcmp(w[0], "view") == 0 && n >= 2)
 			top_print_view(&m, w, n, lineno, &rc);
 		else if (strcmp(w[0], "vm") == 0 && n == 2)
