@@ -534,3 +534,89 @@ top() {
 	assert_line --index 11 "changed: vms"
 	assert_line --index 13 "  alpha running 99.0 40.0 3.0M 1B 4B 2B 3B"
 }
+
+# --- coalescing (horcruxd/outq.c) ----------------------------------------
+
+@test "coalesce: a newer metric replaces an unsent one of its key, in the first key's place" {
+	run "$TT" coalesce <<-'EOF2'
+	push NodeMetrics node n1
+	push VmMetrics vm:a a1
+	push VmMetrics vm:b b1
+	push NodeMetrics node n2
+	push VmMetrics vm:a a2
+	drain
+	EOF2
+	assert_success
+	assert_output "$(printf 'queued\n%.0s' 1 2 3 4 5)
+NodeMetrics n2
+VmMetrics a2
+VmMetrics b1
+empty"
+}
+
+@test "coalesce: discrete events keep their order, go before metrics, and are never merged" {
+	run "$TT" coalesce <<-'EOF2'
+	push NodeMetrics node n1
+	push VmStatusChanged - s1
+	push VmStatusChanged - s2
+	pop
+	push VmStatusChanged - s3
+	drain
+	EOF2
+	assert_success
+	assert_output "queued
+queued
+queued
+VmStatusChanged s1
+queued
+VmStatusChanged s2
+VmStatusChanged s3
+NodeMetrics n1
+empty"
+}
+
+@test "coalesce: the FIFO refuses past its bound, metrics still coalesce, popping makes room" {
+	run "$TT" coalesce 2 <<-'EOF2'
+	push Error - e1
+	push Error - e2
+	push Error - e3
+	push Ping ping p1
+	push Ping ping p2
+	pop
+	push Error - e4
+	drain
+	EOF2
+	assert_success
+	assert_output "queued
+queued
+full
+queued
+queued
+Error e1
+queued
+Error e2
+Error e4
+Ping p2
+empty"
+}
+
+@test "coalesce: clear drops everything and the queue stays usable; bad lines are errors" {
+	run "$TT" coalesce <<-'EOF2'
+	push Error - e1
+	push NodeMetrics node n1
+	clear
+	pop
+	push Error - e2
+	pop
+	EOF2
+	assert_success
+	assert_output "queued
+queued
+empty
+queued
+Error e2"
+	run "$TT" coalesce <<<"push Error"
+	assert_failure 1
+	run "$TT" coalesce many
+	assert_failure 2
+}

@@ -9,6 +9,8 @@
  *					over a store built from a fixture
  *	top-model			horcrux-top/model.c: messages, VM list,
  *					views
+ *	coalesce [MAX]			horcruxd/outq.c: a session's coalescing
+ *					slots and bounded FIFO
  *
  * Each subcommand's input and output is described above its function.
  * Exit codes: 0 done, 1 no match or a refused Host (route-match,
@@ -38,6 +40,7 @@
 #include "hx-store.h"
 #include "hx-util.h"
 #include "model.h"
+#include "outq.h"
 
 #define WORDS_MAX	8
 
@@ -585,6 +588,78 @@ cmd_top_model(int argc, char **argv)
 	return rc;
 }
 
+/* --- coalesce ------------------------------------------------------------ */
+
+/*
+ * coalesce [MAX] < SCRIPT: an outq of MAX discrete frames (default 1024).
+ * Lines: "push TYPE KEY|- LABEL" queues an event {"type":TYPE,"data":
+ * {"label":LABEL}} with a coalescing key ("-": none) and prints "queued"
+ * or "full"; "pop" prints the next frame as "TYPE LABEL" or "empty";
+ * "drain" pops until empty; "clear" drops everything. Frames still queued
+ * at the end are released, so ASan sees a lost or doubled reference.
+ */
+static void
+coalesce_pop(struct outq *o, int all)
+{
+	struct frame	*f;
+	json_t		*j;
+
+	do {
+		if ((f = outq_pop(o)) == NULL) {
+			printf("empty\n");
+			return;
+		}
+		j = json_loads(frame_text(f), 0, NULL);
+		printf("%s %s\n", json_string_value(json_object_get(j, "type")),
+		    json_string_value(json_object_get(json_object_get(j,
+		    "data"), "label")));
+		json_decref(j);
+		frame_unref(f);
+	} while (all);
+}
+
+static int
+cmd_coalesce(int argc, char **argv)
+{
+	struct outq	 o;
+	struct frame	*f;
+	char		*line = NULL, *w[WORDS_MAX];
+	size_t		 cap = 0;
+	long long	 max = 1024;
+	int		 n, lineno = 0, rc = 0;
+
+	if (argc > 2 || (argc == 2 && hx_parse_ll(argv[1], 0, 1 << 20,
+	    &max) != 0))
+		usage();
+	outq_init(&o, (size_t)max);
+	while (rc == 0 && getline(&line, &cap, stdin) != -1) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		n = split_words(line, w, WORDS_MAX);
+		if (n == 0 || w[0][0] == '#')
+			continue;
+		if (strcmp(w[0], "push") == 0 && n == 4) {
+			f = frame_new(w[1], json_pack("{ss}", "label", w[3]),
+			    -1, strcmp(w[2], "-") == 0 ? NULL : w[2], NULL);
+			printf("%s\n", outq_push(&o, f) == 0 ? "queued" :
+			    "full");
+			frame_unref(f);
+		} else if (strcmp(w[0], "pop") == 0 && n == 1)
+			coalesce_pop(&o, 0);
+		else if (strcmp(w[0], "drain") == 0 && n == 1)
+			coalesce_pop(&o, 1);
+		else if (strcmp(w[0], "clear") == 0 && n == 1)
+			outq_clear(&o);
+		else {
+			line_error(lineno, "unknown or malformed line");
+			rc = 1;
+		}
+	}
+	free(line);
+	outq_release(&o);
+	return rc;
+}
+
 /* --- the table ----------------------------------------------------------- */
 
 static const struct tool_cmd cmds[] = {
@@ -592,6 +667,7 @@ static const struct tool_cmd cmds[] = {
 	{ "host-name", "HOST", cmd_host_name },
 	{ "access", "< FIXTURE-AND-QUESTIONS", cmd_access },
 	{ "top-model", "< SCRIPT", cmd_top_model },
+	{ "coalesce", "[MAX] < SCRIPT", cmd_coalesce },
 };
 
 static void
