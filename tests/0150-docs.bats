@@ -4,7 +4,10 @@
 # horcruxd(8), a key entry in horcrux.conf(5) (with the same default and
 # range the daemon enforces), and be offered by the bash, zsh and fish
 # completions; the completions must load and behave; both pages must
-# render without a single groff warning.
+# render without a single groff warning. The WebSocket protocol too:
+# `horcruxd --dump-protocol` (lib/hx-proto.c's table) against the topic
+# list of horcruxd(8), the topic names in every page, and the NodeMetrics
+# and VmMetrics fields horcrux.conf(5) explains.
 #
 # Self-contained on purpose (no helpers/common): it starts no daemon.
 
