@@ -137,10 +137,15 @@ $(B)/horcrux-cli: $(CLI_OBJ) $(LIBHX)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) $(shell pkg-config --libs $(CLI_PKGS))
 
+# A unit test of a daemon module links the lws-free horcruxd/ objects it
+# drives, named here, before libhorcrux.a.
+$(B)/tests/unit/test-snapshot: $(addprefix $(O)/horcruxd/,snapshot.o frame.o)
+$(O)/tests/unit/test-snapshot.o: CFLAGS += -Ihorcruxd
+
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIBHX),$^) $(LIBHX) $(PKG_LIBS)
 
 $(B)/tests/tools/%: $(O)/tests/tools/%.o $(LIBHX)
 	@mkdir -p $(@D)

@@ -1,7 +1,8 @@
 /*
  * batch.c - the batch printers. The text form follows the screen's order
- * (host, meters, VM table by CPU) with the same units; the JSON form keeps
- * the daemon's field names and writes null for what is unknown.
+ * (host, the meter classes' text, VM table by CPU) with the same units;
+ * the JSON form writes the NodeMetrics with the protocol's own encoder
+ * (the daemon's field names) and null for what is unknown.
  */
 #include <math.h>
 #include <stdio.h>
@@ -9,80 +10,68 @@
 #include <string.h>
 
 #include "batch.h"
+#include "hx-event.h"
 #include "hx-util.h"
+#include "meter.h"
+
+/*
+ * The meter classes (meter.c) on the text form's lines, in order; two
+ * spaces between meters, a meter with nothing to say left out.
+ */
+#define BATCH_LINE_METERS	6
+
+static const enum top_meter_id batch_lines[][BATCH_LINE_METERS] = {
+	{ METER_CPU, METER_MEM, METER_SWAP, METER_LOAD, METER_UPTIME,
+	  METER_COUNT },
+	{ METER_CPUS, METER_COUNT },
+	{ METER_MOUNTS, METER_COUNT },
+	{ METER_DISK, METER_NET, METER_VMS, METER_COUNT },
+};
 
 static void
-pct(FILE *f, double v)
+print_meters(const struct top_model *m, FILE *f)
 {
-	if (isnan(v))
-		fputs("-", f);
-	else
-		fprintf(f, "%.1f%%", v);
+	struct hx_buf b;
+	size_t l, i;
+
+	hx_buf_init(&b, 0);
+	for (l = 0; l < HX_ARRAY_SIZE(batch_lines); l++) {
+		hx_buf_reset(&b);
+		for (i = 0; batch_lines[l][i] != METER_COUNT; i++) {
+			size_t mark = b.len;
+
+			if (b.len > 0)
+				hx_buf_add(&b, "  ", 2);
+			if (!top_meters[batch_lines[l][i]].text(m, &b) &&
+			    b.data != NULL) {
+				b.len = mark;
+				b.data[mark] = '\0';
+			}
+		}
+		if (b.len > 0)
+			fprintf(f, "%s\n", b.data);
+	}
+	hx_buf_release(&b);
 }
 
 void
 batch_print_text(const struct top_model *m, FILE *f)
 {
-	json_t *node = m->node, *la, *per, *disks, *d;
-	const char *host = json_string_value(json_object_get(node, "hostname"));
-	const char *ts = json_string_value(json_object_get(node, "timestamp"));
-	char a[16], b[16];
+	char ts[32];
 	size_t *idx = xcalloc(m->nvms + 1, sizeof(*idx)), n, i;
-	int running, total, c;
+	int c;
 
-	if (node == NULL) {
+	if (!m->has_node) {
 		/* An account without node:metrics: the VMs only. */
 		fputs("horcrux-top - no host figures\n", f);
 		goto vms;
 	}
-	fprintf(f, "horcrux-top - %s  %s\n", host ? host : "-", ts ? ts : "-");
-	fputs("CPU ", f);
-	pct(f, model_node_num(m, "cpu_usage"));
-	fputs("  Mem ", f);
-	pct(f, model_node_num(m, "memory_usage"));
-	fprintf(f, " %s/%s", hx_fmt_bytes(model_node_num(m, "memory_used_bytes"),
-	    a, sizeof(a)), hx_fmt_bytes(model_node_num(m, "memory_total_bytes"),
-	    b, sizeof(b)));
-	fputs("  Swap ", f);
-	pct(f, model_node_num(m, "swap_usage"));
-	la = json_object_get(node, "load_average");
-	if (json_array_size(la) == 3)
-		fprintf(f, "  Load %.2f %.2f %.2f",
-		    json_number_value(json_array_get(la, 0)),
-		    json_number_value(json_array_get(la, 1)),
-		    json_number_value(json_array_get(la, 2)));
-	if (!isnan(model_node_num(m, "uptime_seconds")))
-		fprintf(f, "  Uptime %.0fs", model_node_num(m, "uptime_seconds"));
-	fputc('\n', f);
-	per = json_object_get(node, "cpu_per_core");
-	fputs("CPUs", f);
-	for (i = 0; i < json_array_size(per); i++) {
-		fputc(' ', f);
-		pct(f, json_is_number(json_array_get(per, i)) ?
-		    json_number_value(json_array_get(per, i)) : NAN);
-	}
-	fputc('\n', f);
-	disks = json_object_get(node, "disks");
-	json_array_foreach(disks, i, d) {
-		json_t *u = json_object_get(d, "usage");
-
-		fprintf(f, "Mount %s ", json_string_value(json_object_get(d,
-		    "mount")) ? json_string_value(json_object_get(d, "mount")) :
-		    "-");
-		pct(f, json_is_number(u) ? json_number_value(u) : NAN);
-		fprintf(f, " %s/%s\n", hx_fmt_bytes(json_number_value(
-		    json_object_get(d, "used_bytes")), a, sizeof(a)),
-		    hx_fmt_bytes(json_number_value(json_object_get(d,
-		    "total_bytes")), b, sizeof(b)));
-	}
-	model_vm_counts(m, &running, &total);
-	fprintf(f, "Disk R %s/s W %s/s", hx_fmt_bytes(model_node_num(m,
-	    "disk_read_bps"), a, sizeof(a)), hx_fmt_bytes(model_node_num(m,
-	    "disk_write_bps"), b, sizeof(b)));
-	fprintf(f, "  Net RX %s/s TX %s/s", hx_fmt_bytes(model_node_num(m,
-	    "network_rx_bps"), a, sizeof(a)), hx_fmt_bytes(model_node_num(m,
-	    "network_tx_bps"), b, sizeof(b)));
-	fprintf(f, "  VMs %d running / %d total\n", running, total);
+	if (m->node.timestamp_ms < 0 ||
+	    hx_rfc3339_ms(m->node.timestamp_ms, ts, sizeof(ts)) != 0)
+		hx_strlcpy(ts, "-", sizeof(ts));
+	fprintf(f, "horcrux-top - %s  %s\n", m->node.hostname[0] ?
+	    m->node.hostname : "-", ts);
+	print_meters(m, f);
 vms:
 	if (m->hidden[0] != '\0')
 		fprintf(f, "%s\n", m->hidden);
@@ -122,12 +111,14 @@ void
 batch_print_json(const struct top_model *m, FILE *f)
 {
 	json_t *o = json_object(), *vms = json_array();
-	json_t *ts = json_object_get(m->node, "timestamp");
+	json_t *node = m->has_node ? hx_event_node_metrics(&m->node) : NULL;
+	json_t *ts = json_object_get(node, "timestamp");
 	size_t *idx = xcalloc(m->nvms + 1, sizeof(*idx)), n, i;
 	char *s;
 
+	/* The node as the protocol writes it, from the decoded figures. */
 	json_object_set(o, "timestamp", ts != NULL ? ts : json_null());
-	json_object_set(o, "node", m->node != NULL ? m->node : json_null());
+	json_object_set_new(o, "node", node != NULL ? node : json_null());
 	n = model_view(m, COL_NAME, 0, NULL, idx);
 	for (i = 0; i < n; i++) {
 		const struct top_vm *vm = &m->vms[idx[i]];

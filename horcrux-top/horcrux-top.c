@@ -29,7 +29,9 @@
 #include "batch.h"
 #include "hx-client.h"
 #include "hx-config.h"
+#include "hx-proto.h"
 #include "hx-util.h"
+#include "keys.h"
 #include "model.h"
 #include "screen.h"
 
@@ -38,9 +40,11 @@
 #define CONNECT_TIMEOUT_MS	3000
 #define REQUEST_TIMEOUT_MS	10000
 
-static const char *const subscribe_msg =
-    "{\"topics\":[\"node:metrics\",\"vm:metrics\",\"vm:status\","
-    "\"vm:events\",\"alerts\",\"notifications\"]}";
+/* What the screen shows; names come from lib/hx-proto's topic table. */
+static const enum hx_topic_id top_topics[] = {
+	HX_TOPIC_NODE_METRICS, HX_TOPIC_VM_METRICS, HX_TOPIC_VM_STATUS,
+	HX_TOPIC_VM_EVENTS, HX_TOPIC_ALERTS, HX_TOPIC_NOTIFICATIONS,
+};
 
 static const struct hx_opt options_table[] = {
 	{ "connect", 'c', HX_OPT_STRING, NULL, 0, 0, NULL, "URL",
@@ -71,6 +75,9 @@ static const struct hx_opt options_table[] = {
 	{ "dump_options", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
 	  "list the options for the docs test", HX_OPT_CLI_ONLY | HX_OPT_HIDDEN,
 	  NULL },
+	{ "dump_keys", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "list the key bindings for the docs test",
+	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 };
 
 struct top {
@@ -217,6 +224,30 @@ run_action(struct top *t)
 	t->ui.action = NULL;
 }
 
+/* {"topics":[...]}: subscribe to top_topics. Returns 0, or -1 with *err. */
+static int
+send_subscribe(struct top *t, char **err)
+{
+	json_t *msg = json_object(), *names = json_array();
+	char *text;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < HX_ARRAY_SIZE(top_topics); i++)
+		json_array_append_new(names,
+		    json_string(hx_topics[top_topics[i]].name));
+	json_object_set_new(msg, "topics", names);
+	text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (text == NULL) {
+		*err = xstrdup("cannot encode the subscription");
+		return -1;
+	}
+	rc = hx_ws_send(t->ws, text, strlen(text), err);
+	free(text);
+	return rc;
+}
+
 /*
  * Try to connect once. Returns 0, or -1 with *err and *status (HTTP status
  * of a refused upgrade, else 0).
@@ -228,7 +259,7 @@ connect_once(struct top *t, int *status, char **err)
 	    err);
 	if (t->ws == NULL)
 		return -1;
-	if (hx_ws_send(t->ws, subscribe_msg, strlen(subscribe_msg), err) < 0) {
+	if (send_subscribe(t, err) < 0) {
 		hx_ws_close(t->ws);
 		t->ws = NULL;
 		return -1;
@@ -277,12 +308,7 @@ read_ws(struct top *t)
 		int ch;
 
 		/* Paused: metrics wait; status and notes still count. */
-		if (t->ui.paused && !t->batch &&
-		    (strstr(msg, "\"type\":\"NodeMetrics\"") != NULL ||
-		    strstr(msg, "\"type\":\"VmMetrics\"") != NULL)) {
-			free(msg);
-			continue;
-		}
+		t->m.hold_metrics = t->ui.paused && !t->batch;
 		ch = model_apply(&t->m, msg, len, now_ms());
 		free(msg);
 		if (ch & TOP_CH_SUBSCRIBED)
@@ -304,7 +330,7 @@ read_ws(struct top *t)
 static void
 draw(struct top *t, int64_t now)
 {
-	t->drew_node = t->m.node != NULL;
+	t->drew_node = t->m.has_node;
 	screen_draw(&t->ui, now);
 	t->last_draw = now;
 	t->dirty = 0;
@@ -360,7 +386,7 @@ loop(struct top *t)
 		} else if (!t->batch && t->dirty) {
 			/* The throttle never delays the first host figures. */
 			if (now - t->last_draw >= t->delay_ms ||
-			    (t->m.node != NULL && !t->drew_node)) {
+			    (t->m.has_node && !t->drew_node)) {
 				draw(t, now);
 				continue;
 			}
@@ -407,7 +433,7 @@ loop(struct top *t)
 		    now - t->detail_at >= 2000)
 			fetch_detail(t);
 		while ((key = getch()) != ERR)
-			flags |= screen_key(&t->ui, key);
+			flags |= keys_handle(&t->ui, key);
 		if (flags & KEY_R_QUIT)
 			return 0;
 		if (flags & KEY_R_ACTION)
@@ -459,6 +485,10 @@ main(int argc, char **argv)
 	if (hx_config_int(&cfg, "dump_options")) {
 		hx_config_dump(options_table, HX_ARRAY_SIZE(options_table),
 		    stdout);
+		exit(0);
+	}
+	if (hx_config_int(&cfg, "dump_keys")) {
+		keys_dump(stdout);
 		exit(0);
 	}
 	t.json = (int)hx_config_int(&cfg, "json");

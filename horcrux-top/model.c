@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "hx-proto.h"
 #include "hx-util.h"
 #include "model.h"
 
@@ -49,7 +49,7 @@ model_release(struct top_model *m)
 {
 	size_t i;
 
-	json_decref(m->node);
+	hx_node_metrics_release(&m->node);
 	for (i = 0; i < m->nvms; i++) {
 		free(m->vms[i].id);
 		free(m->vms[i].name);
@@ -106,6 +106,7 @@ vm_remove(struct top_model *m, struct top_vm *vm)
 	m->nvms--;
 }
 
+/* The REST VM list's fields (GET /api/vms is not a WebSocket event). */
 static double
 num(json_t *o, const char *key)
 {
@@ -120,84 +121,15 @@ str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* Record text as vm's newest event, at the daemon's time ts_ms (else ours). */
 static void
-vm_event(struct top_vm *vm, json_t *data, const char *text)
+vm_event(struct top_vm *vm, int64_t ts_ms, const char *text)
 {
-	const char *ts = str(data, "timestamp");
-	int64_t ms = hx_wall_ms();
-
-	if (ts != NULL) {
-		/* "2025-10-12T10:30:45.123Z": keep the daemon's time of day. */
-		struct tm tm = { 0 };
-		int msec = 0;
-
-		if (sscanf(ts, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
-		    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-		    &msec) >= 6) {
-			tm.tm_year -= 1900;
-			tm.tm_mon -= 1;
-			ms = (int64_t)timegm(&tm) * 1000 + msec;
-		}
-	}
 	memmove(&vm->ev[1], &vm->ev[0], (TOP_VM_EVENTS - 1) * sizeof(vm->ev[0]));
-	vm->ev[0].wall_ms = ms;
+	vm->ev[0].wall_ms = ts_ms >= 0 ? ts_ms : hx_wall_ms();
 	hx_strlcpy(vm->ev[0].text, text, sizeof(vm->ev[0].text));
 	if (vm->nev < TOP_VM_EVENTS)
 		vm->nev++;
-}
-
-static int
-apply_status(struct top_model *m, json_t *data, int container, int64_t now)
-{
-	const char *id = str(data, container ? "container_id" : "vm_id");
-	const char *to = str(data, "new_status"), *from = str(data, "old_status");
-	const char *user = str(data, "user");
-	struct top_vm *vm;
-	char text[96];
-
-	if (id == NULL || to == NULL)
-		return 0;
-	vm = vm_get(m, id, NULL);
-	vm->container = container;
-	hx_strlcpy(vm->state, to, sizeof(vm->state));
-	vm->flash_until = now + FLASH_MS;
-	if (strcmp(to, "running") != 0 && strcmp(to, "paused") != 0)
-		vm_clear_metrics(vm);	/* a stopped VM reports nothing */
-	snprintf(text, sizeof(text), "%s -> %s%s%s", from ? from : "?", to,
-	    user ? " by " : "", user ? user : "");
-	vm_event(vm, data, text);
-	return TOP_CH_VMS;
-}
-
-static int
-apply_vm_metrics(struct top_model *m, json_t *data)
-{
-	const char *id = str(data, "vm_id");
-	struct top_vm *vm;
-	double vcpus, max, used;
-
-	if (id == NULL)
-		return 0;
-	vm = vm_get(m, id, str(data, "name"));
-	vm->has_metrics = 1;
-	vm->v[COL_CPU] = num(data, "cpu_usage");
-	vm->v[COL_MEMPCT] = num(data, "memory_usage");
-	used = num(data, "memory_bytes");
-	max = num(data, "memory_max_bytes");
-	vm->v[COL_MEM] = used;
-	if (isnan(vm->v[COL_MEMPCT]) && used >= 0 && max > 0)
-		vm->v[COL_MEMPCT] = 100.0 * used / max;
-	vm->v[COL_DISK_RD] = num(data, "disk_read_bps");
-	vm->v[COL_DISK_WR] = num(data, "disk_write_bps");
-	vm->v[COL_NET_RX] = num(data, "network_rx_bps");
-	vm->v[COL_NET_TX] = num(data, "network_tx_bps");
-	vcpus = num(data, "vcpus");
-	if (vcpus >= 1)
-		vm->vcpus = (int)vcpus;
-	/* Metrics come only for a live domain. */
-	if (strcmp(vm->state, "unknown") == 0)
-		hx_strlcpy(vm->state, "running", sizeof(vm->state));
-	return TOP_CH_VMS;
 }
 
 static void
@@ -225,106 +157,237 @@ level_of(const char *s)
 	return strcmp(s, "warning") == 0 ? 1 : 0;
 }
 
-static int
-apply_error(struct top_model *m, json_t *data)
+/* A decoded count (-1: unknown) as a column value. */
+static double
+count(int64_t v)
 {
-	const char *code = str(data, "code"), *topic = str(data, "topic");
+	return v >= 0 ? (double)v : NAN;
+}
+
+/*
+ * One handler per event type horcrux-top shows, called with the event's
+ * data object (always an object). Each decodes it with lib/hx-proto's
+ * field table and returns TOP_CH_* flags.
+ */
+typedef int (*apply_fn)(struct top_model *m, enum hx_event_type type,
+    json_t *data, int64_t now);
+
+static int
+apply_node(struct top_model *m, enum hx_event_type type, json_t *data,
+    int64_t now)
+{
+	struct hx_node_metrics nm;
+
+	(void)type;
+	if (hx_node_metrics_decode(data, &nm) < 0)
+		return 0;
+	hx_node_metrics_release(&m->node);
+	m->node = nm;
+	m->has_node = 1;
+	m->node_mono_ms = now;
+	return TOP_CH_NODE;
+}
+
+static int
+apply_vm_metrics(struct top_model *m, enum hx_event_type type, json_t *data,
+    int64_t now)
+{
+	struct hx_vm_metrics vmm;
+	struct top_vm *vm;
+	double used, max;
+
+	(void)type;
+	(void)now;
+	if (hx_vm_metrics_decode(data, &vmm) < 0 || vmm.vm_id == NULL)
+		return 0;
+	vm = vm_get(m, vmm.vm_id, vmm.name);
+	vm->has_metrics = 1;
+	vm->v[COL_CPU] = vmm.cpu_usage;
+	vm->v[COL_MEMPCT] = vmm.memory_usage;
+	used = count(vmm.memory_bytes);
+	max = count(vmm.memory_max_bytes);
+	vm->v[COL_MEM] = used;
+	if (isnan(vm->v[COL_MEMPCT]) && used >= 0 && max > 0)
+		vm->v[COL_MEMPCT] = 100.0 * used / max;
+	vm->v[COL_DISK_RD] = vmm.disk_read_bps;
+	vm->v[COL_DISK_WR] = vmm.disk_write_bps;
+	vm->v[COL_NET_RX] = vmm.network_rx_bps;
+	vm->v[COL_NET_TX] = vmm.network_tx_bps;
+	if (vmm.vcpus >= 1)
+		vm->vcpus = (int)vmm.vcpus;
+	/* Metrics come only for a live domain. */
+	if (strcmp(vm->state, "unknown") == 0)
+		hx_strlcpy(vm->state, "running", sizeof(vm->state));
+	return TOP_CH_VMS;
+}
+
+static int
+apply_status(struct top_model *m, enum hx_event_type type, json_t *data,
+    int64_t now)
+{
+	struct hx_ev_status ev;
+	struct top_vm *vm;
+	const char *user;
+	int64_t ts;
+	char text[96];
+
+	if (hx_proto_decode(type, data, &ev, &ts) < 0 || ev.id == NULL ||
+	    ev.new_status == NULL)
+		return 0;
+	user = ev.user;
+	vm = vm_get(m, ev.id, NULL);
+	vm->container = type == HX_EV_CONTAINER_STATUS_CHANGED;
+	hx_strlcpy(vm->state, ev.new_status, sizeof(vm->state));
+	vm->flash_until = now + FLASH_MS;
+	if (strcmp(ev.new_status, "running") != 0 &&
+	    strcmp(ev.new_status, "paused") != 0)
+		vm_clear_metrics(vm);	/* a stopped VM reports nothing */
+	snprintf(text, sizeof(text), "%s -> %s%s%s",
+	    ev.old_status ? ev.old_status : "?", ev.new_status,
+	    user ? " by " : "", user ? user : "");
+	vm_event(vm, ts, text);
+	return TOP_CH_VMS;
+}
+
+static int
+apply_lifecycle(struct top_model *m, enum hx_event_type type, json_t *data,
+    int64_t now)
+{
+	int created = type == HX_EV_VM_CREATED;
+	struct hx_ev_lifecycle ev;
+	struct top_vm *vm;
+	int64_t ts;
+
+	if (hx_proto_decode(type, data, &ev, &ts) < 0 || ev.vm_id == NULL)
+		return 0;
+	vm = model_vm(m, ev.vm_id);
+	if (created && vm == NULL)
+		vm = vm_add(m, ev.vm_id, ev.name);
+	if (created) {
+		vm->flash_until = now + FLASH_MS;
+		vm_event(vm, ts, ev.user ? "defined by" : "defined");
+	} else if (vm != NULL)
+		vm_remove(m, vm);
+	set_note(m, 0, "VM %s %s%s%s", ev.name ? ev.name : ev.vm_id,
+	    created ? "defined" : "undefined", ev.user ? " by " : "",
+	    ev.user ? ev.user : "");
+	m->need_vm_list = 1;
+	return TOP_CH_VMS | TOP_CH_NOTE;
+}
+
+static int
+apply_notification(struct top_model *m, enum hx_event_type type,
+    json_t *data, int64_t now)
+{
+	struct hx_ev_notification ev;
+	const char *u;
+
+	(void)now;
+	if (hx_proto_decode(type, data, &ev, NULL) < 0)
+		return 0;
+	if (ev.title != NULL && strcmp(ev.title, "Connected") == 0 &&
+	    ev.message != NULL && (u = strstr(ev.message, "for user ")) != NULL)
+		hx_strlcpy(m->user, u + 9, sizeof(m->user));
+	set_note(m, level_of(ev.level), "%s: %s",
+	    ev.title ? ev.title : "notice", ev.message ? ev.message : "");
+	return TOP_CH_NOTE;
+}
+
+static int
+apply_alert(struct top_model *m, enum hx_event_type type, json_t *data,
+    int64_t now)
+{
+	struct hx_ev_alert ev;
+
+	(void)now;
+	if (hx_proto_decode(type, data, &ev, NULL) < 0)
+		return 0;
+	if (type == HX_EV_ALERT_TRIGGERED)
+		set_note(m, level_of(ev.severity) ? 2 : 1,
+		    "ALERT %s on %s: %s", ev.rule_name ? ev.rule_name : "?",
+		    ev.target ? ev.target : "?", ev.message ? ev.message : "");
+	else
+		set_note(m, 0, "resolved: %s on %s",
+		    ev.rule_name ? ev.rule_name : "?",
+		    ev.target ? ev.target : "?");
+	return TOP_CH_NOTE;
+}
+
+static int
+apply_subscribed(struct top_model *m, enum hx_event_type type, json_t *data,
+    int64_t now)
+{
+	(void)type;
+	(void)data;
+	(void)now;
+	m->hidden[0] = '\0';
+	m->no_node = 0;
+	return TOP_CH_SUBSCRIBED;
+}
+
+static int
+apply_error(struct top_model *m, enum hx_event_type type, json_t *data,
+    int64_t now)
+{
+	struct hx_ev_error ev;
 	size_t n = strlen(m->hidden);
 
-	if (code != NULL && topic != NULL &&
-	    (strcmp(code, "FORBIDDEN_TOPIC") == 0 ||
-	    strcmp(code, "UNKNOWN_TOPIC") == 0)) {
+	(void)now;
+	if (hx_proto_decode(type, data, &ev, NULL) < 0)
+		return 0;
+	if (ev.code != NULL && ev.topic != NULL &&
+	    (strcmp(ev.code, "FORBIDDEN_TOPIC") == 0 ||
+	    strcmp(ev.code, "UNKNOWN_TOPIC") == 0)) {
 		if (n == 0)
 			hx_strlcpy(m->hidden, "not shown (no privilege): ",
 			    sizeof(m->hidden));
 		else
 			hx_strlcpy(m->hidden + n, ", ", sizeof(m->hidden) - n);
 		n = strlen(m->hidden);
-		hx_strlcpy(m->hidden + n, topic, sizeof(m->hidden) - n);
-		if (strcmp(topic, "node:metrics") == 0)
+		hx_strlcpy(m->hidden + n, ev.topic, sizeof(m->hidden) - n);
+		if (hx_topic_find(ev.topic) == HX_TOPIC_NODE_METRICS)
 			m->no_node = 1;
 		return TOP_CH_NOTE;
 	}
-	set_note(m, 2, "server error %s: %s", code ? code : "?",
-	    str(data, "message") ? str(data, "message") : "");
+	set_note(m, 2, "server error %s: %s", ev.code ? ev.code : "?",
+	    ev.message ? ev.message : "");
 	return TOP_CH_NOTE;
 }
+
+/* Event types with no handler (pings, backups, migrations) change nothing. */
+static const apply_fn appliers[HX_EV_COUNT] = {
+	[HX_EV_NODE_METRICS] = apply_node,
+	[HX_EV_VM_METRICS] = apply_vm_metrics,
+	[HX_EV_VM_STATUS_CHANGED] = apply_status,
+	[HX_EV_CONTAINER_STATUS_CHANGED] = apply_status,
+	[HX_EV_VM_CREATED] = apply_lifecycle,
+	[HX_EV_VM_DELETED] = apply_lifecycle,
+	[HX_EV_ALERT_TRIGGERED] = apply_alert,
+	[HX_EV_ALERT_RESOLVED] = apply_alert,
+	[HX_EV_NOTIFICATION] = apply_notification,
+	[HX_EV_SUBSCRIBED] = apply_subscribed,
+	[HX_EV_ERROR] = apply_error,
+};
 
 int
 model_apply(struct top_model *m, const char *msg, size_t len, int64_t now)
 {
 	json_t *root = json_loadb(msg, len, 0, NULL), *data;
 	const char *type;
-	int ch = 0;
+	int t, ch = 0;
 
 	if (root == NULL)
 		return 0;
-	type = str(root, "type");
+	type = json_string_value(json_object_get(root, "type"));
 	data = json_object_get(root, "data");
-	if (type == NULL || !json_is_object(data))
+	if (type == NULL || !json_is_object(data) ||
+	    (t = hx_event_type_find(type)) < 0 || appliers[t] == NULL)
 		goto out;
-	if (strcmp(type, "NodeMetrics") == 0) {
-		json_decref(m->node);
-		m->node = json_incref(data);
-		m->node_mono_ms = now;
-		ch = TOP_CH_NODE;
-	} else if (strcmp(type, "VmMetrics") == 0) {
-		ch = apply_vm_metrics(m, data);
-	} else if (strcmp(type, "VmStatusChanged") == 0) {
-		ch = apply_status(m, data, 0, now);
-	} else if (strcmp(type, "ContainerStatusChanged") == 0) {
-		ch = apply_status(m, data, 1, now);
-	} else if (strcmp(type, "VmCreated") == 0 ||
-	    strcmp(type, "VmDeleted") == 0) {
-		int created = type[2] == 'C';
-		const char *id = str(data, "vm_id"), *name = str(data, "name");
-		const char *user = str(data, "user");
-
-		if (id != NULL) {
-			struct top_vm *vm = model_vm(m, id);
-
-			if (created && vm == NULL)
-				vm = vm_add(m, id, name);
-			if (created) {
-				vm->flash_until = now + FLASH_MS;
-				vm_event(vm, data, user ? "defined by" : "defined");
-			} else if (vm != NULL)
-				vm_remove(m, vm);
-			set_note(m, 0, "VM %s %s%s%s", name ? name : id,
-			    created ? "defined" : "undefined",
-			    user ? " by " : "", user ? user : "");
-			m->need_vm_list = 1;
-			ch = TOP_CH_VMS | TOP_CH_NOTE;
-		}
-	} else if (strcmp(type, "Notification") == 0) {
-		const char *title = str(data, "title"), *text = str(data, "message");
-		const char *u;
-
-		if (title != NULL && strcmp(title, "Connected") == 0 &&
-		    text != NULL && (u = strstr(text, "for user ")) != NULL)
-			hx_strlcpy(m->user, u + 9, sizeof(m->user));
-		set_note(m, level_of(str(data, "level")), "%s: %s",
-		    title ? title : "notice", text ? text : "");
-		ch = TOP_CH_NOTE;
-	} else if (strcmp(type, "AlertTriggered") == 0) {
-		set_note(m, level_of(str(data, "severity")) ? 2 : 1,
-		    "ALERT %s on %s: %s", str(data, "rule_name") ?
-		    str(data, "rule_name") : "?", str(data, "target") ?
-		    str(data, "target") : "?", str(data, "message") ?
-		    str(data, "message") : "");
-		ch = TOP_CH_NOTE;
-	} else if (strcmp(type, "AlertResolved") == 0) {
-		set_note(m, 0, "resolved: %s on %s", str(data, "rule_name") ?
-		    str(data, "rule_name") : "?", str(data, "target") ?
-		    str(data, "target") : "?");
-		ch = TOP_CH_NOTE;
-	} else if (strcmp(type, "Subscribed") == 0) {
-		m->hidden[0] = '\0';
-		m->no_node = 0;
-		ch = TOP_CH_SUBSCRIBED;
-	} else if (strcmp(type, "Error") == 0) {
-		ch = apply_error(m, data);
-	}
+	/* Paused: metrics wait; status and notes still count. */
+	if (m->hold_metrics && hx_events[t].topic >= 0 &&
+	    hx_topics[hx_events[t].topic].metric)
+		goto out;
+	ch = appliers[t](m, (enum hx_event_type)t, data, now);
 	if (ch & (TOP_CH_NODE | TOP_CH_VMS))
 		m->data_mono_ms = now;
 out:
@@ -450,5 +513,25 @@ model_cell(const struct top_vm *vm, enum top_col col, char *out,
 double
 model_node_num(const struct top_model *m, const char *key)
 {
-	return m->node != NULL ? num(m->node, key) : NAN;
+	const struct hx_event_info *e = &hx_events[HX_EV_NODE_METRICS];
+	const char *base = (const char *)&m->node;
+	size_t i;
+
+	for (i = 0; m->has_node && i < e->nfields; i++) {
+		const struct hx_field *f = &e->fields[i];
+
+		if (strcmp(f->name, key) != 0)
+			continue;
+		switch (f->ctype) {
+		case HX_C_DOUBLE:
+			return *(const double *)(base + f->off);
+		case HX_C_U64:
+			return (double)*(const uint64_t *)(base + f->off);
+		case HX_C_INT:
+			return *(const int *)(base + f->off);
+		default:
+			return NAN;	/* not a number */
+		}
+	}
+	return NAN;
 }

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "hx-node.h"
+
 /* VM table columns, in screen order. */
 enum top_col {
 	COL_NAME,
@@ -55,7 +57,10 @@ struct top_vm {
 };
 
 struct top_model {
-	json_t		*node;		/* data of the newest NodeMetrics, or NULL */
+	/* The newest NodeMetrics, decoded. */
+	struct hx_node_metrics node;
+	int		 has_node;	/* node holds one */
+	int		 hold_metrics;	/* paused: metric events change nothing */
 	int64_t		 node_mono_ms;	/* when it arrived */
 	int64_t		 data_mono_ms;	/* newest data of any kind */
 	struct top_vm	*vms;
@@ -111,7 +116,11 @@ size_t model_view(const struct top_model *m, enum top_col col, int invert,
 void model_cell(const struct top_vm *vm, enum top_col col, char *out,
     size_t outlen);
 
-/* A number from the NodeMetrics data, or NAN when absent or null. */
+/*
+ * A number field of the newest NodeMetrics by its protocol name (lib/
+ * hx-proto's field table), or NAN when there is none, it is not a number
+ * field, or it was null (byte counts decode a null as 0).
+ */
 double model_node_num(const struct top_model *m, const char *key);
 
 #endif

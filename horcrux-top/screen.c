@@ -17,6 +17,8 @@
 #include <wchar.h>
 
 #include "hx-util.h"
+#include "keys.h"
+#include "meter.h"
 #include "screen.h"
 
 enum {
@@ -217,34 +219,10 @@ draw_bar(int y, int x, int width, const char *label, double pct,
 }
 
 static void
-fmt_pct(double v, char *out, size_t n)
-{
-	if (isnan(v))
-		hx_strlcpy(out, "-", n);
-	else
-		snprintf(out, n, "%.1f%%", v);
-}
-
-static void
-fmt_uptime(double s, char *out, size_t n)
-{
-	long t = isnan(s) ? -1 : (long)s;
-
-	if (t < 0)
-		hx_strlcpy(out, "-", n);
-	else if (t >= 86400)
-		snprintf(out, n, "%ldd %02ld:%02ld:%02ld", t / 86400,
-		    t % 86400 / 3600, t % 3600 / 60, t % 60);
-	else
-		snprintf(out, n, "%02ld:%02ld:%02ld", t / 3600, t % 3600 / 60,
-		    t % 60);
-}
-
-static void
 draw_title(struct top_ui *ui, int64_t now, int cols)
 {
-	const char *host = ui->m->node ? json_string_value(json_object_get(
-	    ui->m->node, "hostname")) : NULL;
+	const char *host = ui->m->has_node && ui->m->node.hostname[0] ?
+	    ui->m->node.hostname : NULL;
 	char conn[64], age[32], clock[16], left[400];
 
 	time_t t = time(NULL);
@@ -280,122 +258,82 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 	attrset(A_NORMAL);
 }
 
-/* Per-CPU bars, or a compact grid of one cell per CPU when there are many.
- * Returns the rows used. */
-static int
-draw_cpus(struct top_ui *ui, int y, int cols)
+void
+screen_bar(int y, int x, int width, const char *label, double pct,
+    const char *text)
 {
-	json_t *per = json_object_get(ui->m->node, "cpu_per_core");
-	size_t n = json_array_size(per), i;
-	int ncol = cols >= 160 ? 4 : cols >= 80 ? 2 : cols >= 50 ? 2 : 1;
-	int rows = (int)((n + (size_t)ncol - 1) / (size_t)ncol);
-	int w = cols / ncol;
-
-	if (n == 0)
-		return 0;
-	if (rows > 4) {
-		/* A grid: each CPU is its level glyph; a digit row would be
-		 * unreadable on 100+ CPUs and the total bar carries the sum. */
-		int per_line = cols - 6, used = 0;
-
-		for (i = 0; i < n; i++) {
-			double v = json_number_value(json_array_get(per, i));
-			int lvl = level_of(v);
-			int cy = y + (int)i / per_line, cx = 6 + (int)i % per_line;
-
-			if (i % (size_t)per_line == 0) {
-				attrset(base_attr() | (use_color ?
-				    COLOR_PAIR(PAIR_LABEL) : 0));
-				mvaddstr(cy, 0, i == 0 ? "CPUs " : "     ");
-				used++;
-			}
-			attrset(base_attr() | level_attr(lvl));
-			mvaddch(cy, cx, v < 5 ? '.' : (chtype)level_glyph[lvl]);
-		}
-		attrset(A_NORMAL);
-		return used;
-	}
-	for (i = 0; i < n; i++) {
-		json_t *v = json_array_get(per, i);
-		double pct = json_is_number(v) ? json_number_value(v) : NAN;
-		char label[24], text[16];
-
-		snprintf(label, sizeof(label), "%3zu", i);
-		fmt_pct(pct, text, sizeof(text));
-		draw_bar(y + (int)i / ncol, (int)(i % (size_t)ncol) * w, w - 1,
-		    label, pct, text);
-	}
-	return rows;
+	draw_bar(y, x, width, label, pct, text);
 }
 
-/* The meters and the host figures; returns the rows used. */
+void
+screen_text(int y, int x, int width, const char *s)
+{
+	attrset(base_attr());
+	put_text(y, x, width, s, 0);
+	attrset(A_NORMAL);
+}
+
+void
+screen_textf(int y, int x, int width, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	screen_text(y, x, width, buf);
+}
+
+void
+screen_label(int y, int x, const char *s)
+{
+	attrset(base_attr() | (use_color ? COLOR_PAIR(PAIR_LABEL) : 0));
+	mvaddstr(y, x, s);
+	attrset(A_NORMAL);
+}
+
+void
+screen_level_cell(int y, int x, double pct)
+{
+	int lvl = level_of(pct);
+
+	attrset(base_attr() | level_attr(lvl));
+	mvaddch(y, x, !(pct >= 5) ? '.' : (chtype)level_glyph[lvl]);
+	attrset(A_NORMAL);
+}
+
+/*
+ * The header's meters (meter.c): the CPUs across the whole width, then
+ * the bars on the left and the figures on the right when the terminal is
+ * wide, the figures under the bars otherwise.
+ */
+static const enum top_meter_id header_left[] = {
+	METER_CPU, METER_MEM, METER_SWAP, METER_MOUNTS,
+};
+static const enum top_meter_id header_right[] = {
+	METER_LOAD, METER_UPTIME, METER_VMS, METER_DISK, METER_NET,
+};
+
+/* Draw the header meters from row y; returns the rows used. */
 static int
 draw_meters(struct top_ui *ui, int y, int cols)
 {
-	struct top_model *m = ui->m;
-	json_t *disks = json_object_get(m->node, "disks"), *d, *la;
-	int lw = cols >= 70 ? cols / 2 : cols, ly = y, ry = y, rx;
-	char text[96], a[32], b[16], c[16];
-	int running, total;
+	const struct top_model *m = ui->m;
+	int lw, ly, ry, rx, y0 = y;
 	size_t i;
 
-	fmt_pct(model_node_num(m, "cpu_usage"), text, sizeof(text));
-	draw_bar(ly++, 0, lw - 1, "CPU", model_node_num(m, "cpu_usage"), text);
-	fmt_pct(model_node_num(m, "memory_usage"), a, sizeof(a));
-	snprintf(text, sizeof(text), "%s %s/%s", a,
-	    hx_fmt_bytes(model_node_num(m, "memory_used_bytes"), b, sizeof(b)),
-	    hx_fmt_bytes(model_node_num(m, "memory_total_bytes"), c, sizeof(c)));
-	draw_bar(ly++, 0, lw - 1, "Mem", model_node_num(m, "memory_usage"),
-	    text);
-	fmt_pct(model_node_num(m, "swap_usage"), a, sizeof(a));
-	snprintf(text, sizeof(text), "%s %s/%s", a,
-	    hx_fmt_bytes(model_node_num(m, "swap_used_bytes"), b, sizeof(b)),
-	    hx_fmt_bytes(model_node_num(m, "swap_total_bytes"), c, sizeof(c)));
-	draw_bar(ly++, 0, lw - 1, "Swp", model_node_num(m, "swap_usage"), text);
-	json_array_foreach(disks, i, d) {
-		const char *mount = json_string_value(json_object_get(d, "mount"));
-		json_t *u = json_object_get(d, "usage");
-		double pct = json_is_number(u) ? json_number_value(u) : NAN;
-		char label[24];
-
-		if (mount == NULL || i >= 4)
-			break;
-		snprintf(label, sizeof(label), "%-3.12s", mount);
-		fmt_pct(pct, a, sizeof(a));
-		snprintf(text, sizeof(text), "%s %s/%s", a,
-		    hx_fmt_bytes(json_number_value(json_object_get(d,
-		    "used_bytes")), b, sizeof(b)),
-		    hx_fmt_bytes(json_number_value(json_object_get(d,
-		    "total_bytes")), c, sizeof(c)));
-		draw_bar(ly++, 0, lw - 1, label, pct, text);
-	}
-
-	/* Figures: beside the meters when wide, under them otherwise. */
+	y += top_meters[METER_CPUS].draw(m, y, 0, cols);
+	lw = cols >= 70 ? cols / 2 : cols;
+	ly = ry = y;
+	for (i = 0; i < HX_ARRAY_SIZE(header_left); i++)
+		ly += top_meters[header_left[i]].draw(m, ly, 0, lw - 1);
 	rx = lw < cols ? lw + 1 : 0;
 	if (rx == 0)
 		ry = ly;
-	attrset(base_attr());
-	la = json_object_get(m->node, "load_average");
-	snprintf(text, sizeof(text), "Load average: %.2f %.2f %.2f",
-	    json_number_value(json_array_get(la, 0)),
-	    json_number_value(json_array_get(la, 1)),
-	    json_number_value(json_array_get(la, 2)));
-	put_text(ry++, rx, cols - rx, json_array_size(la) == 3 ? text :
-	    "Load average: -", 0);
-	fmt_uptime(model_node_num(m, "uptime_seconds"), a, sizeof(a));
-	put_textf(ry++, rx, cols - rx, "Uptime: %s   CPUs: %.0f", a,
-	    model_node_num(m, "cpu_cores"));
-	model_vm_counts(m, &running, &total);
-	put_textf(ry++, rx, cols - rx, "VMs: %d running / %d total", running,
-	    total);
-	put_textf(ry++, rx, cols - rx, "Disk: R %s/s  W %s/s",
-	    hx_fmt_bytes(model_node_num(m, "disk_read_bps"), a, sizeof(a)),
-	    hx_fmt_bytes(model_node_num(m, "disk_write_bps"), b, sizeof(b)));
-	put_textf(ry++, rx, cols - rx, "Net:  RX %s/s  TX %s/s",
-	    hx_fmt_bytes(model_node_num(m, "network_rx_bps"), a, sizeof(a)),
-	    hx_fmt_bytes(model_node_num(m, "network_tx_bps"), b, sizeof(b)));
-	attrset(A_NORMAL);
-	return (ry > ly ? ry : ly) - y;
+	for (i = 0; i < HX_ARRAY_SIZE(header_right); i++)
+		ry += top_meters[header_right[i]].draw(m, ry, rx, cols - rx);
+	return (ry > ly ? ry : ly) - y0;
 }
 
 /* Which columns fit in cols; returns how many (from the left) and sets the
@@ -414,8 +352,9 @@ table_layout(int cols, int *name_w)
 	return n;
 }
 
-static const struct top_vm *
-selected_vm(struct top_ui *ui, size_t *idx, size_t n, size_t *pos)
+const struct top_vm *
+screen_selected_vm(struct top_ui *ui, const size_t *idx, size_t n,
+    size_t *pos)
 {
 	size_t i;
 
@@ -453,7 +392,7 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
 	int name_w, ncols = table_layout(cols, &name_w), c, x;
 
 	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
-	selected_vm(ui, idx, n, &pos);
+	screen_selected_vm(ui, idx, n, &pos);
 
 	/* Header, the sort column marked by an arrow (and colour). */
 	attrset(A_REVERSE | A_BOLD);
@@ -578,33 +517,35 @@ draw_note(struct top_ui *ui, int y, int cols, int64_t now)
 	attrset(A_NORMAL);
 }
 
+/* The help screen: the key table, then the level legend. */
 static void
 draw_help(int rows, int cols)
 {
-	static const char *lines[] = {
-		"horcrux-top " HX_VERSION " - live view of a host and its VMs",
-		"",
-		"  q F10      quit                 h ? F1   this help",
-		"  Space      redraw now           Ctrl-L   repaint the screen",
-		"  Z          pause / resume       Esc      back",
-		"  Up Down PgUp PgDn Home End      move the selection",
-		"  Enter      VM detail view       /        filter by name",
-		"  P M N      sort by CPU%, MEM%, name",
-		"  < >        sort by the previous / next column",
-		"  I          invert the sort order",
-		"  S T K      start, shut down, force stop the selected VM",
-		"             (needs VmPowerMgmt; asks y/n first)",
-		"",
-		"Levels of bars and CPU%/MEM% cells (colour and glyph):",
-	};
 	int y = 0, i;
+	size_t k;
 
 	erase();
 	attrset(A_BOLD);
-	for (i = 0; i < (int)HX_ARRAY_SIZE(lines) && y < rows - 1; i++) {
-		put_text(y++, 1, cols - 1, lines[i], 0);
-		attrset(A_NORMAL);
+	put_text(y++, 1, cols - 1, "horcrux-top " HX_VERSION
+	    " - live view of a host and its VMs", 0);
+	attrset(A_NORMAL);
+	y++;
+	for (k = 0; k < top_nkeys && y < rows - 1; k++) {
+		const struct top_key *b = &top_keys[k];
+
+		/* A long name pushes its text right rather than under it. */
+		if (strlen(b->name) <= 10)
+			put_textf(y++, 1, cols - 1, "  %-10s %s", b->name,
+			    b->help);
+		else
+			put_textf(y++, 1, cols - 1, "  %s      %s", b->name,
+			    b->help);
 	}
+	if (y < rows - 1)
+		y++;
+	if (y < rows - 1)
+		put_text(y++, 1, cols - 1,
+		    "Levels of bars and CPU%/MEM% cells (colour and glyph):", 0);
 	for (i = 0; i < 4 && y < rows - 1; i++) {
 		static const char *range[4] = { "below 50%", "50 to 75%",
 		    "75 to 90%", "90% and above" };
@@ -775,8 +716,7 @@ screen_draw(struct top_ui *ui, int64_t now)
 	} else {
 		draw_title(ui, now, cols);
 		y = 1;
-		if (ui->m->node != NULL) {
-			y += draw_cpus(ui, y, cols);
+		if (ui->m->has_node) {
 			y += draw_meters(ui, y, cols);
 		} else {
 			attrset(A_DIM);
@@ -815,195 +755,6 @@ screen_next_change(const struct top_ui *ui, int64_t now)
 	if (ui->message_until > now && (next == 0 || ui->message_until < next))
 		next = ui->message_until;
 	return next;
-}
-
-/* Move the selection by delta rows (clamped) in the current view. */
-static void
-move_selection(struct top_ui *ui, long delta, int to_end)
-{
-	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
-	long p;
-
-	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
-	if (n > 0) {
-		selected_vm(ui, idx, n, &pos);
-		p = to_end < 0 ? 0 : to_end > 0 ? (long)n - 1 : (long)pos + delta;
-		if (p < 0)
-			p = 0;
-		if (p >= (long)n)
-			p = (long)n - 1;
-		free(ui->sel_id);
-		ui->sel_id = xstrdup(ui->m->vms[idx[p]].id);
-	}
-	free(idx);
-}
-
-static const struct top_vm *
-current_vm(struct top_ui *ui)
-{
-	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
-	const struct top_vm *vm;
-
-	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
-	vm = selected_vm(ui, idx, n, &pos);
-	free(idx);
-	return vm;
-}
-
-static int
-filter_key(struct top_ui *ui, int key)
-{
-	size_t n = strlen(ui->filter);
-
-	switch (key) {
-	case 27:		/* Esc: clear and leave */
-		ui->filter[0] = '\0';
-		/* FALLTHROUGH */
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		ui->editing_filter = 0;
-		break;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
-		while (n > 0 && (ui->filter[n - 1] & 0xc0) == 0x80)
-			n--;	/* drop a whole UTF-8 character */
-		if (n > 0)
-			ui->filter[n - 1] = '\0';
-		break;
-	default:
-		if (key >= 0x20 && key < 0x100 && key != 0x7f &&
-		    n + 1 < sizeof(ui->filter)) {
-			ui->filter[n] = (char)key;
-			ui->filter[n + 1] = '\0';
-		}
-		break;
-	}
-	ui->scroll = 0;
-	return KEY_R_REDRAW;
-}
-
-int
-screen_key(struct top_ui *ui, int key)
-{
-	const struct top_vm *vm;
-	int page = LINES > 16 ? LINES - 14 : 1;
-
-	if (key == KEY_RESIZE)
-		return KEY_R_REDRAW;
-	if (ui->confirm != NULL) {
-		if (key == 'y' || key == 'Y') {
-			ui->action = ui->confirm;
-			ui->confirm = NULL;
-			return KEY_R_ACTION | KEY_R_REDRAW;
-		}
-		ui->confirm = NULL;
-		snprintf(ui->message, sizeof(ui->message), "cancelled");
-		ui->message_bad = 0;
-		ui->message_until = 0;
-		return KEY_R_REDRAW;
-	}
-	if (ui->editing_filter)
-		return filter_key(ui, key);
-	if (key == 'q' || key == KEY_F(10))
-		return KEY_R_QUIT;
-	if (key == 12)		/* Ctrl-L */
-		return KEY_R_REPAINT;
-	if (key == ' ')
-		return KEY_R_REDRAW;
-	if (key == 'Z' || key == 'z') {
-		ui->paused = !ui->paused;
-		return KEY_R_REDRAW;
-	}
-	if (ui->view != VIEW_TABLE) {
-		if (key == 27 || key == KEY_BACKSPACE || key == 'h' ||
-		    key == '?' || key == KEY_F(1) || key == '\n' || key == '\r' ||
-		    key == KEY_ENTER || key == KEY_LEFT) {
-			ui->view = VIEW_TABLE;
-			json_decref(ui->detail);
-			ui->detail = NULL;
-		}
-		return KEY_R_REDRAW;
-	}
-	switch (key) {
-	case 'h':
-	case '?':
-	case KEY_F(1):
-		ui->view = VIEW_HELP;
-		break;
-	case 'P':
-	case 'p':
-		ui->sort = COL_CPU;
-		break;
-	case 'M':
-	case 'm':
-		ui->sort = COL_MEMPCT;
-		break;
-	case 'N':
-	case 'n':
-		ui->sort = COL_NAME;
-		break;
-	case '<':
-	case ',':
-		ui->sort = ui->sort == 0 ? COL_COUNT - 1 : ui->sort - 1;
-		break;
-	case '>':
-	case '.':
-		ui->sort = (ui->sort + 1) % COL_COUNT;
-		break;
-	case 'I':
-	case 'i':
-		ui->invert = !ui->invert;
-		break;
-	case '/':
-		ui->editing_filter = 1;
-		break;
-	case KEY_UP:
-		move_selection(ui, -1, 0);
-		break;
-	case KEY_DOWN:
-		move_selection(ui, 1, 0);
-		break;
-	case KEY_PPAGE:
-		move_selection(ui, -page, 0);
-		break;
-	case KEY_NPAGE:
-		move_selection(ui, page, 0);
-		break;
-	case KEY_HOME:
-		move_selection(ui, 0, -1);
-		break;
-	case KEY_END:
-		move_selection(ui, 0, 1);
-		break;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		if ((vm = current_vm(ui)) == NULL)
-			break;
-		free(ui->detail_id);
-		ui->detail_id = xstrdup(vm->id);
-		ui->view = VIEW_DETAIL;
-		return KEY_R_DETAIL | KEY_R_REDRAW;
-	case 'S':
-	case 'T':
-	case 'K':
-		if ((vm = current_vm(ui)) == NULL)
-			break;
-		ui->confirm = key == 'S' ? "start" : key == 'T' ? "shutdown" :
-		    "stop";
-		free(ui->action_vm);
-		ui->action_vm = xstrdup(vm->id);
-		break;
-	case 27:
-		if (ui->filter[0] != '\0')
-			ui->filter[0] = '\0';
-		break;
-	default:
-		return 0;
-	}
-	return KEY_R_REDRAW;
 }
 
 void

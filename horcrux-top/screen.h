@@ -1,7 +1,7 @@
 /*
- * screen.h - horcrux-top's curses side: the view state, drawing, and the
- * key handler. Drawing reads the model and never does I/O; keys return
- * flags to the one loop in horcrux-top.c (htop's HANDLED/REDRAW/QUIT), which
+ * screen.h - horcrux-top's curses side: the view state and drawing.
+ * Drawing reads the model and never does I/O; keys (keys.c) return flags
+ * to the one loop in horcrux-top.c (htop's HANDLED/REDRAW/QUIT), which
  * owns the connection and runs what a key asked for (power actions, the
  * detail fetch).
  */
@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "hx-util.h"
 #include "model.h"
 
 #define TOP_MIN_COLS	40
@@ -59,13 +60,33 @@ void screen_end(void);
 /* Draw the current view; now is the monotonic clock in ms. */
 void screen_draw(struct top_ui *ui, int64_t now);
 
-/* Handle one key from getch(). Returns KEY_R_* flags. */
-int screen_key(struct top_ui *ui, int key);
+/*
+ * The selected VM among the n rows of idx (a model_view), its row in *pos;
+ * selects the first row when the selection is gone. NULL when n is 0.
+ */
+const struct top_vm *screen_selected_vm(struct top_ui *ui, const size_t *idx,
+    size_t n, size_t *pos);
 
 /* The earliest monotonic time something on screen changes by itself (a
  * flash ending), or 0. */
 int64_t screen_next_change(const struct top_ui *ui, int64_t now);
 
 void screen_ui_release(struct top_ui *ui);
+
+/*
+ * Drawing primitives for the meter classes (meter.c), in the screen's
+ * current look (colour or not, dimmed while disconnected).
+ */
+/* An htop bar: LABEL[|||||   text] in width columns, filled to pct. */
+void screen_bar(int y, int x, int width, const char *label, double pct,
+    const char *text);
+/* Text in exactly width columns, never a control character. */
+void screen_text(int y, int x, int width, const char *s);
+void screen_textf(int y, int x, int width, const char *fmt, ...)
+    HX_PRINTF(4, 5);
+/* A label in the label colour. */
+void screen_label(int y, int x, const char *s);
+/* One cell of the CPU grid: the level glyph of pct ('.' below 5%). */
+void screen_level_cell(int y, int x, double pct);
 
 #endif

@@ -37,9 +37,11 @@ struct collector {
 };
 
 /*
- * One VM tick: a VmMetrics frame per active domain (coalesced per VM) and
- * the inventory of every domain for GET /api/vms, from every connection
- * that is up.
+ * One VM tick: a VmMetrics frame per active domain (coalesced per VM),
+ * posted with the sample it was made of for the service thread's
+ * snapshot (GET /api/vms/:id shows its per-device figures), and the
+ * inventory of every domain for GET /api/vms, from every connection that
+ * is up.
  */
 static void
 sample_vms(struct collector *c)
@@ -66,11 +68,12 @@ sample_vms(struct collector *c)
 		}
 		for (k = 0; k < n; k++) {
 			snprintf(key, sizeof key, "VmMetrics:%s", v[k].vm_id);
-			mailbox_post(c->mb, frame_new("VmMetrics",
+			mailbox_post_vm(c->mb, frame_new("VmMetrics",
 			    hx_event_vm_metrics(&v[k].m, v[k].timestamp_ms),
-			    HX_TOPIC_VM_METRICS, key, v[k].vm_id));
+			    HX_TOPIC_VM_METRICS, key, v[k].vm_id),
+			    hx_vm_sample_dup(&v[k]));
 		}
-		virt_keep_samples(c->virt, i, v, n);
+		hx_vm_samples_free(v, n);
 		if ((nd = virConnectListAllDomains(conn, &doms, 0)) >= 0) {
 			for (d = 0; d < nd; d++) {
 				if ((e = hx_virt_domain_summary_json(doms[d],

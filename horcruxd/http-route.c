@@ -17,7 +17,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "http-guard.h"
@@ -282,13 +281,13 @@ route_acl(struct request *r)
 static int
 route_vms(struct request *r)
 {
-	json_t		*a = json_array(), *e;
+	json_t		*a = json_array(), *inv, *e;
 	const char	*id;
 	char		*path;
 	size_t		 i;
 
-	if (r->srv->vms != NULL) {
-		json_array_foreach(r->srv->vms, i, e) {
+	if ((inv = snapshot_inventory(r->srv->snap)) != NULL) {
+		json_array_foreach(inv, i, e) {
 			if ((id = json_string_value(json_object_get(e,
 			    "id"))) == NULL)
 				continue;
@@ -304,7 +303,7 @@ route_vms(struct request *r)
 static int
 route_node_local(struct request *r)
 {
-	struct frame	*f = r->srv->latest[HX_TOPIC_NODE_METRICS];
+	struct frame	*f = snapshot_latest(r->srv->snap, HX_TOPIC_NODE_METRICS);
 	char		*body;
 
 	if (f == NULL)
@@ -321,33 +320,6 @@ route_ws_plain(struct request *r)
 {
 	return http_reply_error_with(r, 426, "UPGRADE_REQUIRED",
 	    "this endpoint speaks WebSocket only", "upgrade:", "websocket");
-}
-
-/*
- * The VM a route's :id names: a VM name, or else a VM's UUID, so that a
- * VM whose name cannot travel in a URL (lws folds "." and ".." segments)
- * is still addressable. Returns the VM's name (borrowed from the
- * inventory, valid for this request) or id itself when nothing matches.
- */
-static const char *
-vm_resolve(struct server *srv, const char *id)
-{
-	json_t		*e;
-	const char	*name, *uuid, *found = NULL;
-	size_t		 i;
-
-	if (srv->vms == NULL)
-		return id;
-	json_array_foreach(srv->vms, i, e) {
-		name = json_string_value(json_object_get(e, "id"));
-		uuid = json_string_value(json_object_get(e, "uuid"));
-		if (name != NULL && strcmp(name, id) == 0)
-			return id;
-		if (found == NULL && uuid != NULL && name != NULL &&
-		    strcasecmp(uuid, id) == 0)
-			found = name;
-	}
-	return found != NULL ? found : id;
 }
 
 /* --- dispatch ---------------------------------------------------------------- */
@@ -422,11 +394,12 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 		    "connection is configured");
 	}
 	if (rt->job == job_vm_show) {
-		struct frame *f = server_vm_latest(srv, r->params[0]);
+		/* The worker may not read the snapshot: it gets a copy. */
+		const struct snapshot_vm *vm = snapshot_vm_find(srv->snap,
+		    r->params[0]);
 
-		if (f != NULL)
-			j->body = json_loadb(frame_text(f) + f->data_off,
-			    f->data_len, 0, NULL);
+		if (vm != NULL)
+			j->vm_sample = hx_vm_sample_dup(vm->sample);
 	}
 	if (limit_user[0] != '\0') {
 		j->limit_ms = now;
@@ -529,7 +502,8 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 			continue;
 		}
 		if ((rt->flags & R_VIRT) && r.params[0] != NULL)
-			r.params[0] = vm_resolve(srv, r.params[0]);
+			r.params[0] = snapshot_vm_resolve(srv->snap,
+			    r.params[0]);
 		if (!(rt->flags & R_PUBLIC) && !r.id.authenticated) {
 			ret = http_reply_error_with(&r, 401, "UNAUTHORIZED",
 			    "authentication required", "www-authenticate:",

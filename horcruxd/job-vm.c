@@ -44,24 +44,28 @@ libvirt_error(struct job *j, const char *what)
 	job_error(j, 500, "INTERNAL", "the hypervisor refused the request");
 }
 
+/*
+ * The document, with the per-device figures and metrics of the sample
+ * the service thread's snapshot held when the request came (one sample,
+ * so they agree with each other), if it is still this VM's: the name may
+ * have passed to another domain since.
+ */
 void
 job_vm_show(struct job *j, const struct worker_env *env)
 {
 	virDomainPtr	 dom;
 	json_t		*doc;
-	struct hx_vm_sample *latest = NULL;
+	const struct hx_vm_sample *latest = j->vm_sample;
 	char		*err = NULL, uuid[VIR_UUID_STRING_BUFLEN];
-	int		 have_sample = 0;
 
 	if ((dom = virt_domain(env->virt, j->param[0], NULL)) == NULL) {
 		job_error(j, 404, "NOT_FOUND", "no such VM");
 		return;
 	}
-	if (virDomainGetUUIDString(dom, uuid) == 0)
-		latest = virt_sample_dup(env->virt, uuid);
+	if (latest != NULL && (virDomainGetUUIDString(dom, uuid) != 0 ||
+	    latest->uuid == NULL || strcmp(latest->uuid, uuid) != 0))
+		latest = NULL;
 	doc = hx_virt_domain_json(dom, latest, &err);
-	have_sample = latest != NULL;
-	hx_vm_samples_free(latest, 1);
 	if (doc == NULL) {
 		log_warn("cannot describe VM '%s': %s", j->param[0], err);
 		job_error(j, 404, "NOT_FOUND", "no such VM");
@@ -69,12 +73,6 @@ job_vm_show(struct job *j, const struct worker_env *env)
 		virDomainFree(dom);
 		return;
 	}
-	/*
-	 * Metrics and device figures from one sample agree with each other;
-	 * without one, the latest VmMetrics the service thread had.
-	 */
-	if (j->body != NULL && !have_sample)
-		json_object_set(doc, "metrics", j->body);
 	j->reply = doc;
 	virDomainFree(dom);
 }

@@ -7,6 +7,7 @@
 #include <libwebsockets.h>
 
 #include "hx-util.h"
+#include "hx-virt.h"
 #include "mailbox.h"
 
 struct item {
@@ -39,6 +40,7 @@ mailbox_free(struct mailbox *mb, void (*free_job)(struct job *))
 	for (it = mb->head; it != NULL; it = next) {
 		next = it->next;
 		frame_unref(it->mail.frame);
+		hx_vm_samples_free(it->mail.vm, 1);
 		json_decref(it->mail.inventory);
 		if (it->mail.job != NULL)
 			free_job(it->mail.job);
@@ -57,11 +59,13 @@ mailbox_set_context(struct mailbox *mb, struct lws_context *ctx)
 }
 
 static void
-post(struct mailbox *mb, struct frame *f, struct job *j, json_t *inv)
+post(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm,
+    struct job *j, json_t *inv)
 {
 	struct item	*it = xmalloc(sizeof *it);
 
 	it->mail.frame = f;
+	it->mail.vm = vm;
 	it->mail.job = j;
 	it->mail.inventory = inv;
 	it->next = NULL;
@@ -79,23 +83,29 @@ post(struct mailbox *mb, struct frame *f, struct job *j, json_t *inv)
 void
 mailbox_post(struct mailbox *mb, struct frame *f)
 {
-	post(mb, f, NULL, NULL);
+	post(mb, f, NULL, NULL, NULL);
+}
+
+void
+mailbox_post_vm(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm)
+{
+	post(mb, f, vm, NULL, NULL);
 }
 
 void
 mailbox_post_job(struct mailbox *mb, struct job *j)
 {
-	post(mb, NULL, j, NULL);
+	post(mb, NULL, NULL, j, NULL);
 }
 
 void
 mailbox_post_inventory(struct mailbox *mb, json_t *vms)
 {
-	post(mb, NULL, NULL, vms);
+	post(mb, NULL, NULL, NULL, vms);
 }
 
 void
-mailbox_drain(struct mailbox *mb, void (*fn)(const struct mail *, void *),
+mailbox_drain(struct mailbox *mb, void (*fn)(struct mail *, void *),
     void *arg)
 {
 	struct item	*it, *next;

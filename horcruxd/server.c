@@ -35,62 +35,22 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len);
 
 /*
- * A new inventory: keep it for GET /api/vms, and forget the newest
- * VmMetrics of every VM that is no longer active, so nobody is shown a
- * stopped VM's last figures as if they were current.
+ * One drained item: a job's reply goes to its request; the snapshot keeps
+ * what it needs of everything else before the frame goes out to the
+ * sessions, so a session that subscribes later gets the same newest.
  */
 static void
-take_inventory(struct server *srv, json_t *vms)
+drain_one(struct mail *m, void *arg)
 {
-	const char	*id, *state;
-	json_t		*e;
-	size_t		 i, k;
-	int		 active;
+	struct server	*srv = arg;
 
-	json_decref(srv->vms);
-	srv->vms = vms;
-	for (i = 0; i < srv->nvm_latest; ) {
-		active = 0;
-		json_array_foreach(vms, k, e) {
-			id = json_string_value(json_object_get(e, "id"));
-			state = json_string_value(json_object_get(e, "state"));
-			if (id == NULL || strcmp(id,
-			    srv->vm_latest[i]->vm_id) != 0)
-				continue;
-			active = state != NULL && (strcmp(state, "running") ==
-			    0 || strcmp(state, "paused") == 0);
-			break;
-		}
-		if (active) {
-			i++;
-			continue;
-		}
-		frame_unref(srv->vm_latest[i]);
-		srv->vm_latest[i] = srv->vm_latest[--srv->nvm_latest];
+	if (m->job != NULL) {
+		http_job_done(srv, m->job);
+		return;
 	}
-}
-
-struct frame *
-server_vm_latest(struct server *srv, const char *vm_id)
-{
-	size_t	i;
-
-	for (i = 0; i < srv->nvm_latest; i++) {
-		if (strcmp(srv->vm_latest[i]->vm_id, vm_id) == 0)
-			return srv->vm_latest[i];
-	}
-	return NULL;
-}
-
-static void
-drain_one(const struct mail *m, void *arg)
-{
+	snapshot_update(srv->snap, m);
 	if (m->frame != NULL)
-		session_fanout(arg, m->frame);
-	else if (m->job != NULL)
-		http_job_done(arg, m->job);
-	else
-		take_inventory(arg, m->inventory);
+		session_fanout(srv, m->frame);
 }
 
 static void
@@ -685,6 +645,7 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	srv->opts = o;
 	srv->mb = mb;
 	srv->start_ns = hx_mono_ns();
+	srv->snap = snapshot_new();
 	TAILQ_INIT(&srv->sessions);
 	TAILQ_INIT(&srv->pending);
 	http_hosts_init(srv);
@@ -796,21 +757,13 @@ server_run(struct server *srv)
 void
 server_release(struct server *srv)
 {
-	int	t;
-
 	if (srv->ctx != NULL) {
 		mailbox_set_context(srv->mb, NULL);
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;
 	}
-	for (t = 0; t < HX_TOPIC_COUNT; t++) {
-		frame_unref(srv->latest[t]);
-		srv->latest[t] = NULL;
-	}
-	while (srv->nvm_latest > 0)
-		frame_unref(srv->vm_latest[--srv->nvm_latest]);
-	free(srv->vm_latest);
-	srv->vm_latest = NULL;
+	snapshot_free(srv->snap);
+	srv->snap = NULL;
 	free(srv->laddrs);
 	srv->laddrs = NULL;
 	srv->nladdrs = 0;
@@ -820,8 +773,6 @@ server_release(struct server *srv)
 	free(srv->fd_peer);
 	srv->fd_peer = NULL;
 	srv->nfd_peer = 0;
-	json_decref(srv->vms);
-	srv->vms = NULL;
 	if (srv->opts != NULL)
 		unlink(srv->opts->socket_path);
 	http_release(srv);

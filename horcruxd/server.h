@@ -2,9 +2,10 @@
  * server.h - the service thread's state and the lws glue.
  *
  * One struct server owns the lws context, both listeners (TCP and the Unix
- * socket), the list of WebSocket sessions, the latest snapshot per metric
- * topic and the shutdown state. Only the service thread touches it, except
- * stop_requested (a signal handler) and the mailbox (its own lock).
+ * socket), the list of WebSocket sessions and the shutdown state; the
+ * latest metrics and inventory are its snapshot's (snapshot.h). Only the
+ * service thread touches it, except stop_requested (a signal handler) and
+ * the mailbox (its own lock).
  */
 #ifndef HORCRUXD_SERVER_H
 #define HORCRUXD_SERVER_H
@@ -22,6 +23,7 @@
 #include "hx-util.h"
 #include "mailbox.h"
 #include "options.h"
+#include "snapshot.h"
 #include "hx-proto.h"
 
 /* A WebSocket session (DESIGN §3), embedded in struct conn. */
@@ -121,7 +123,7 @@ struct server {
 	struct mailbox		*mb;
 	struct session_list	 sessions;
 	unsigned		 nsessions;
-	struct frame		*latest[HX_TOPIC_COUNT];	/* snapshots */
+	struct snapshot		*snap;		/* the latest state */
 	uint64_t		 start_ns;
 	lws_sorted_usec_list_t	 tick;
 	uint64_t		 tick_us;
@@ -142,9 +144,6 @@ struct server {
 	size_t			 nkeys_seen;
 	struct virt		*virt;		/* libvirt, or NULL */
 	struct worker		*vworker;	/* runs libvirt calls */
-	json_t			*vms;		/* inventory from the collector */
-	struct frame		**vm_latest;	/* newest VmMetrics per VM */
-	size_t			 nvm_latest;
 };
 
 /* Give the server its identity cache and worker (both owned by the caller). */
@@ -153,8 +152,6 @@ void server_set_identity(struct server *srv, struct access_cache *cache,
 /* Give the server libvirt and the worker for its calls (caller owns). */
 void server_set_virt(struct server *srv, struct virt *virt,
     struct worker *vworker);
-/* The newest VmMetrics frame of vm_id, or NULL. */
-struct frame *server_vm_latest(struct server *srv, const char *vm_id);
 /*
  * Resolve the listen host to the addresses to bind (a numeric address is
  * itself; a name is every address it resolves to) and try each bind.
@@ -180,7 +177,7 @@ void server_request_stop(struct server *srv);
 /* ws-session.c */
 int session_callback(struct server *srv, struct lws *wsi,
     enum lws_callback_reasons reason, struct conn *c, void *in, size_t len);
-/* Deliver a drained frame to every session that may see it. */
+/* Deliver a drained frame (its reference) to every session allowed it. */
 void session_fanout(struct server *srv, struct frame *f);
 /* Periodic checks: heartbeats, subscription and silence timeouts. */
 void session_tick(struct server *srv, uint64_t now_ns);

@@ -72,9 +72,6 @@ struct conn_state {
 	int64_t		 retry_ms;
 	struct known	*known;
 	size_t		 nknown;
-	/* The collector's newest samples, for GET /api/vms/:id (under mu). */
-	struct hx_vm_sample *samples;
-	size_t		 nsamples;
 	/* Event thread only; read lazily, forgotten with the connection. */
 	char		*host;		/* libvirt's name for its host */
 	int		 host_read;
@@ -302,12 +299,10 @@ post_status(struct virt *v, const char *name, int container,
 
 	if (container)
 		data = hx_event_container_status_changed(name, old, now_state,
-		    ts);
+		    user, ts);
 	else
-		data = hx_event_vm_status_changed(name, old, now_state, ts);
-	/* An addition to the seed's fields: who, when it was us. */
-	json_object_set_new(data, "user", user ? json_string(user) :
-	    json_null());
+		data = hx_event_vm_status_changed(name, old, now_state, user,
+		    ts);
 	post_with_user(v, container ? "ContainerStatusChanged" :
 	    "VmStatusChanged", data, HX_TOPIC_VM_STATUS, name, user);
 }
@@ -999,7 +994,6 @@ virt_stop(struct virt *v)
 			virConnectClose(cs->conn);
 		}
 		known_clear(cs);
-		hx_vm_samples_free(cs->samples, cs->nsamples);
 		mig_clear(cs);
 		forget_host(cs);
 		free(cs->uri);
@@ -1071,35 +1065,4 @@ virt_domain(struct virt *v, const char *name, size_t *conn_index)
 		}
 	}
 	return NULL;
-}
-
-void
-virt_keep_samples(struct virt *v, size_t i, struct hx_vm_sample *s, size_t n)
-{
-	struct hx_vm_sample	*old;
-	size_t			 nold;
-
-	pthread_mutex_lock(&v->mu);
-	old = v->c[i].samples;
-	nold = v->c[i].nsamples;
-	v->c[i].samples = s;
-	v->c[i].nsamples = n;
-	pthread_mutex_unlock(&v->mu);
-	hx_vm_samples_free(old, nold);
-}
-
-struct hx_vm_sample *
-virt_sample_dup(struct virt *v, const char *uuid)
-{
-	struct hx_vm_sample	*d = NULL;
-	size_t			 i, k;
-
-	pthread_mutex_lock(&v->mu);
-	for (i = 0; i < v->n && d == NULL; i++)
-		for (k = 0; k < v->c[i].nsamples && d == NULL; k++)
-			if (v->c[i].samples[k].uuid != NULL &&
-			    strcmp(v->c[i].samples[k].uuid, uuid) == 0)
-				d = hx_vm_sample_dup(&v->c[i].samples[k]);
-	pthread_mutex_unlock(&v->mu);
-	return d;
 }

@@ -20,7 +20,6 @@
 
 #include <libvirt/libvirt.h>
 
-#include "hx-virt.h"
 #include "mailbox.h"
 #include "options.h"
 
@@ -54,17 +53,6 @@ int virt_is_container(struct virt *v, size_t i, const char *name);
  * Remember that user is about to act on domain name, so the lifecycle
  * event it causes (within a few seconds) names them.
  */
-/*
- * Keep connection i's newest samples (the collector hands them over; the
- * previous set is freed) so the detail route can show per-device figures.
- */
-void virt_keep_samples(struct virt *v, size_t i, struct hx_vm_sample *s,
-    size_t n);
-
-/* A copy of the newest sample of the domain with this UUID, or NULL.
- * The caller frees it with hx_vm_samples_free(s, 1). */
-struct hx_vm_sample *virt_sample_dup(struct virt *v, const char *uuid);
-
 void virt_note_action(struct virt *v, const char *name, const char *user);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "hx-log.h"
 #include "hx-util.h"
+#include "hx-virt.h"
 #include "worker.h"
 
 #define WORKER_MAX_THREADS	64
@@ -153,6 +154,7 @@ job_free(struct job *j)
 	free(j->param[0]);
 	free(j->param[1]);
 	free(j->query);
+	hx_vm_samples_free(j->vm_sample, 1);
 	json_decref(j->reply);
 	free(j->set_cookie);
 	hx_store_snapshot_free(j->snap);

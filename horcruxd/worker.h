@@ -31,6 +31,7 @@
 #include "hx-store.h"
 #include "mailbox.h"
 
+struct hx_vm_sample;
 struct worker;
 struct job;
 struct virt;
@@ -84,6 +85,8 @@ struct job {
 	json_t			*body;		/* parsed request body, or NULL */
 	char			*param[2];	/* route parameters */
 	char			*query;		/* raw query string, or NULL */
+	struct hx_vm_sample	*vm_sample;	/* the snapshot's newest sample
+						   of the VM named, or NULL */
 	/* Filled by the worker. */
 	int			 status;
 	json_t			*reply;

@@ -171,36 +171,11 @@ frame_for(const struct session *s, struct frame *f)
 	return f->lesser;
 }
 
-/* Keep f as the newest metric frame of its VM (for snapshots, REST). */
-static void
-vm_latest_put(struct server *srv, struct frame *f)
-{
-	size_t	i;
-
-	for (i = 0; i < srv->nvm_latest; i++) {
-		if (strcmp(srv->vm_latest[i]->vm_id, f->vm_id) == 0) {
-			frame_unref(srv->vm_latest[i]);
-			srv->vm_latest[i] = frame_ref(f);
-			return;
-		}
-	}
-	srv->vm_latest = xrealloc(srv->vm_latest, (srv->nvm_latest + 1) *
-	    sizeof *srv->vm_latest);
-	srv->vm_latest[srv->nvm_latest++] = frame_ref(f);
-}
-
 void
 session_fanout(struct server *srv, struct frame *f)
 {
 	struct session	*s;
 
-	if (f->topic >= 0 && hx_topics[f->topic].metric &&
-	    !hx_topics[f->topic].per_vm) {
-		frame_unref(srv->latest[f->topic]);
-		srv->latest[f->topic] = frame_ref(f);
-	} else if (f->topic >= 0 && hx_topics[f->topic].metric &&
-	    f->vm_id != NULL)
-		vm_latest_put(srv, f);
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
 		if (may_see_frame(s, f))
 			session_send(s, frame_for(s, f));
@@ -232,6 +207,8 @@ static void
 handle_topics(struct server *srv, struct session *s, json_t *list,
     int replace)
 {
+	const struct snapshot_vm *vm;
+	struct frame	*f;
 	json_t		*granted, *v;
 	json_t		*errors;
 	const char	*name;
@@ -285,14 +262,15 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 
 	/* A new client draws at once: the latest sample of each new metric. */
 	for (t = 0; t < HX_TOPIC_COUNT; t++) {
-		if ((added & (1u << t)) && srv->latest[t] != NULL)
-			session_send(s, srv->latest[t]);
+		if ((added & (1u << t)) &&
+		    (f = snapshot_latest(srv->snap, t)) != NULL)
+			session_send(s, f);
 	}
 	/* ...and the latest VmMetrics of every VM it may see. */
 	if (added & (1u << HX_TOPIC_VM_METRICS)) {
-		for (i = 0; i < srv->nvm_latest; i++) {
-			if (may_see_frame(s, srv->vm_latest[i]))
-				session_send(s, srv->vm_latest[i]);
+		for (i = 0; (vm = snapshot_vm_at(srv->snap, i)) != NULL; i++) {
+			if (may_see_frame(s, vm->frame))
+				session_send(s, vm->frame);
 		}
 	}
 }

@@ -51,18 +51,20 @@ hx_event_vm_metrics(const struct hx_vm_metrics *m, int64_t ts_ms)
 
 json_t *
 hx_event_vm_status_changed(const char *vm_id, const char *old_status,
-    const char *new_status, int64_t ts_ms)
+    const char *new_status, const char *user, int64_t ts_ms)
 {
-	struct hx_ev_status	e = { vm_id, old_status, new_status };
+	struct hx_ev_status	e = { vm_id, old_status, new_status, user };
 
 	return hx_proto_encode(HX_EV_VM_STATUS_CHANGED, &e, ts_ms);
 }
 
 json_t *
 hx_event_container_status_changed(const char *container_id,
-    const char *old_status, const char *new_status, int64_t ts_ms)
+    const char *old_status, const char *new_status, const char *user,
+    int64_t ts_ms)
 {
-	struct hx_ev_status	e = { container_id, old_status, new_status };
+	struct hx_ev_status	e = { container_id, old_status, new_status,
+	    user };
 
 	return hx_proto_encode(HX_EV_CONTAINER_STATUS_CHANGED, &e, ts_ms);
 }

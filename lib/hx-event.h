@@ -44,10 +44,12 @@ json_t *hx_event_stamp(json_t *data, int64_t ts_ms);
 
 json_t *hx_event_node_metrics(const struct hx_node_metrics *m);
 json_t *hx_event_vm_metrics(const struct hx_vm_metrics *m, int64_t ts_ms);
+/* user may be NULL (the change did not come through our API). */
 json_t *hx_event_vm_status_changed(const char *vm_id, const char *old_status,
-    const char *new_status, int64_t ts_ms);
+    const char *new_status, const char *user, int64_t ts_ms);
 json_t *hx_event_container_status_changed(const char *container_id,
-    const char *old_status, const char *new_status, int64_t ts_ms);
+    const char *old_status, const char *new_status, const char *user,
+    int64_t ts_ms);
 /* user may be NULL (the change did not come through our API). */
 json_t *hx_event_vm_created(const char *vm_id, const char *name,
     const char *user, int64_t ts_ms);

@@ -194,16 +194,21 @@ static const struct hx_field vm_fields[] = {
 	  .doc = "over the last interval" },
 };
 
+/* "user" is an addition to the seed's fields: who, when it was us. */
 static const struct hx_field vm_status_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_status, id), .flags = HX_F_KEY },
 	{ "old_status", HX_C_STR, F(hx_ev_status, old_status) },
 	{ "new_status", HX_C_STR, F(hx_ev_status, new_status) },
+	{ "user", HX_C_STR, F(hx_ev_status, user),
+	  .doc = "who did it through our API, or null" },
 };
 
 static const struct hx_field container_status_fields[] = {
 	{ "container_id", HX_C_STR, F(hx_ev_status, id), .flags = HX_F_KEY },
 	{ "old_status", HX_C_STR, F(hx_ev_status, old_status) },
 	{ "new_status", HX_C_STR, F(hx_ev_status, new_status) },
+	{ "user", HX_C_STR, F(hx_ev_status, user),
+	  .doc = "who did it through our API, or null" },
 };
 
 static const struct hx_field lifecycle_fields[] = {

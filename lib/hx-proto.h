@@ -144,6 +144,7 @@ struct hx_ev_status {			/* VmStatusChanged, Container... */
 	const char	*id;		/* vm_id or container_id */
 	const char	*old_status;
 	const char	*new_status;
+	const char	*user;		/* who, through our API; NULL: not us */
 };
 
 struct hx_ev_lifecycle {		/* VmCreated, VmDeleted */

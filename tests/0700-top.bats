@@ -213,6 +213,11 @@ Try 'horcrux-top --help'."
 	pane | grep -qE '^ +### warning +75 to 90%'
 	pane | grep -qE '^ +!!! critical +90% and above'
 	pane | grep -qE 'q F10      quit'
+	# The help is drawn from the key table: every binding with its text.
+	while IFS=$'\t' read -r name views help; do
+		pane | grep -F -- "$help" | grep -qF -- "  $name  " ||
+			{ echo "help screen lacks '$name' ($help)"; pane; false; }
+	done < <("$TOP" --dump-keys)
 	keys Escape
 	wait_pane '^ NAME'
 	keys F1
@@ -406,6 +411,14 @@ Try 'horcrux-top --help'."
 	pane | grep -qF 'Disk: R 1.0M/s  W 2.0M/s'
 	pane | grep -qF 'Net:  RX 119M/s  TX 60M/s'
 	pane | grep -qF 'no VMs (or none you may see)'
+	# Batch text: the same meter classes on their lines, exactly.
+	run --separate-stderr "$TOP" -c "unix:$SOCK" -b -n 1
+	assert_success
+	assert_line --index 0 --regexp '^horcrux-top - bighost  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z$'
+	assert_line --index 1 'CPU 92.5%  Mem 80.0% 880G/1.0T  Swap 55.0%  Load 64.00 32.50 16.25  Uptime 90061s'
+	assert_line --index 2 "CPUs$(awk 'BEGIN { for (i = 0; i < 64; i++) printf " %.1f%%", (i * 7) % 101 }')"
+	assert_line --index 3 'Mount / 60.0% 600G/1.0T'
+	assert_line --index 4 'Disk R 1.0M/s W 2.0M/s  Net RX 119M/s TX 60M/s  VMs 0 running / 0 total'
 	kill "$fake"
 }
 

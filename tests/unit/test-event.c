@@ -173,9 +173,9 @@ main(void)
 } while (0)
 
 	SIMPLE("VmStatusChanged", hx_event_vm_status_changed("vm-1", "stopped",
-	    "running", 1), "new_status", "running");
+	    "running", NULL, 1), "new_status", "running");
 	SIMPLE("ContainerStatusChanged", hx_event_container_status_changed(
-	    "ct-1", "running", "stopped", 1), "container_id", "ct-1");
+	    "ct-1", "running", "stopped", "bob@pam", 1), "container_id", "ct-1");
 	SIMPLE("VmCreated", hx_event_vm_created("vm-1", "web", "alice@local",
 	    1), "user", "alice@local");
 	SIMPLE("VmDeleted", hx_event_vm_deleted("vm-1", "web", NULL, 1),

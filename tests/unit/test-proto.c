@@ -178,20 +178,24 @@ test_discrete(void)
 	json_t			*j, *topics;
 	int64_t			 ts;
 
-	j = wire(hx_event_vm_status_changed("u1", "running", "paused", 5));
+	j = wire(hx_event_vm_status_changed("u1", "running", "paused",
+	    "alice@local", 5));
 	is_int(hx_proto_decode(HX_EV_VM_STATUS_CHANGED, j, &st, &ts), 0,
 	    "status decodes");
 	ok(strcmp(st.id, "u1") == 0 && strcmp(st.old_status, "running") == 0 &&
-	    strcmp(st.new_status, "paused") == 0 && ts == 5,
-	    "status fields and timestamp");
+	    strcmp(st.new_status, "paused") == 0 && ts == 5 &&
+	    strcmp(st.user, "alice@local") == 0,
+	    "status fields, who and timestamp");
 	json_decref(j);
 
-	j = wire(hx_event_container_status_changed("c1", NULL, "running", 0));
+	j = wire(hx_event_container_status_changed("c1", NULL, "running",
+	    NULL, 0));
 	ok(json_object_get(j, "container_id") != NULL &&
 	    json_object_get(j, "vm_id") == NULL, "containers use container_id");
 	hx_proto_decode(HX_EV_CONTAINER_STATUS_CHANGED, j, &st, NULL);
-	ok(strcmp(st.id, "c1") == 0 && st.old_status == NULL,
-	    "a null status decodes to NULL");
+	ok(strcmp(st.id, "c1") == 0 && st.old_status == NULL &&
+	    st.user == NULL && json_is_null(json_object_get(j, "user")),
+	    "a null status or user decodes to NULL");
 	json_decref(j);
 
 	j = wire(hx_event_vm_created("u2", "db", NULL, 0));

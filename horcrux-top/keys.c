@@ -1,0 +1,353 @@
+/*
+ * keys.c - the key binding table and the handlers it names (htop's shape:
+ * a handler changes the view state and returns flags; the loop in
+ * horcrux-top.c redraws, quits or runs what was asked). Handlers never
+ * draw and never do I/O. Two modes take keys before the table: the y/n
+ * question of a power action and the filter being typed.
+ */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hx-util.h"
+#include "keys.h"
+
+/* The selected VM of the current view (following it across re-sorts). */
+static const struct top_vm *
+current_vm(struct top_ui *ui)
+{
+	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
+	const struct top_vm *vm;
+
+	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
+	vm = screen_selected_vm(ui, idx, n, &pos);
+	free(idx);
+	return vm;
+}
+
+/* Move the selection by delta rows (clamped), or to an end (to_end). */
+static void
+move_selection(struct top_ui *ui, long delta, int to_end)
+{
+	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
+	long p;
+
+	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
+	if (n > 0) {
+		screen_selected_vm(ui, idx, n, &pos);
+		p = to_end < 0 ? 0 : to_end > 0 ? (long)n - 1 : (long)pos + delta;
+		if (p < 0)
+			p = 0;
+		if (p >= (long)n)
+			p = (long)n - 1;
+		free(ui->sel_id);
+		ui->sel_id = xstrdup(ui->m->vms[idx[p]].id);
+	}
+	free(idx);
+}
+
+static int
+key_quit(struct top_ui *ui, int key)
+{
+	(void)ui;
+	(void)key;
+	return KEY_R_QUIT;
+}
+
+static int
+key_repaint(struct top_ui *ui, int key)
+{
+	(void)ui;
+	(void)key;
+	return KEY_R_REPAINT;
+}
+
+static int
+key_redraw(struct top_ui *ui, int key)
+{
+	(void)ui;
+	(void)key;
+	return KEY_R_REDRAW;
+}
+
+static int
+key_pause(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->paused = !ui->paused;
+	return KEY_R_REDRAW;
+}
+
+static int
+key_back(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->view = VIEW_TABLE;
+	json_decref(ui->detail);
+	ui->detail = NULL;
+	return KEY_R_REDRAW;
+}
+
+static int
+key_help(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->view = VIEW_HELP;
+	return KEY_R_REDRAW;
+}
+
+static int
+key_move(struct top_ui *ui, int key)
+{
+	long page = LINES > 16 ? LINES - 14 : 1;
+
+	switch (key) {
+	case KEY_UP:
+		move_selection(ui, -1, 0);
+		break;
+	case KEY_DOWN:
+		move_selection(ui, 1, 0);
+		break;
+	case KEY_PPAGE:
+		move_selection(ui, -page, 0);
+		break;
+	case KEY_NPAGE:
+		move_selection(ui, page, 0);
+		break;
+	case KEY_HOME:
+		move_selection(ui, 0, -1);
+		break;
+	default:		/* KEY_END */
+		move_selection(ui, 0, 1);
+		break;
+	}
+	return KEY_R_REDRAW;
+}
+
+static int
+key_detail(struct top_ui *ui, int key)
+{
+	const struct top_vm *vm = current_vm(ui);
+
+	(void)key;
+	if (vm == NULL)
+		return KEY_R_REDRAW;
+	free(ui->detail_id);
+	ui->detail_id = xstrdup(vm->id);
+	ui->view = VIEW_DETAIL;
+	return KEY_R_DETAIL | KEY_R_REDRAW;
+}
+
+static int
+key_filter(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->editing_filter = 1;
+	return KEY_R_REDRAW;
+}
+
+static int
+key_clear_filter(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->filter[0] = '\0';
+	return KEY_R_REDRAW;
+}
+
+static int
+key_sort(struct top_ui *ui, int key)
+{
+	switch (key) {
+	case 'P':
+	case 'p':
+		ui->sort = COL_CPU;
+		break;
+	case 'M':
+	case 'm':
+		ui->sort = COL_MEMPCT;
+		break;
+	default:		/* N n */
+		ui->sort = COL_NAME;
+		break;
+	}
+	return KEY_R_REDRAW;
+}
+
+static int
+key_column(struct top_ui *ui, int key)
+{
+	if (key == '<' || key == ',')
+		ui->sort = ui->sort == 0 ? COL_COUNT - 1 : ui->sort - 1;
+	else
+		ui->sort = (ui->sort + 1) % COL_COUNT;
+	return KEY_R_REDRAW;
+}
+
+static int
+key_invert(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->invert = !ui->invert;
+	return KEY_R_REDRAW;
+}
+
+/* Ask first: the loop runs the action only after a 'y'. */
+static int
+key_power(struct top_ui *ui, int key)
+{
+	const struct top_vm *vm = current_vm(ui);
+
+	if (vm == NULL)
+		return KEY_R_REDRAW;
+	ui->confirm = key == 'S' ? "start" : key == 'T' ? "shutdown" : "stop";
+	free(ui->action_vm);
+	ui->action_vm = xstrdup(vm->id);
+	return KEY_R_REDRAW;
+}
+
+/*
+ * First match wins. The bindings of every view come first; a view's own
+ * bindings may reuse a key another view binds (h, Enter, Esc).
+ */
+const struct top_key top_keys[] = {
+	{ .name = "q F10", .help = "quit", .views = KV_ALL,
+	  .codes = { 'q', KEY_F(10) }, .fn = key_quit },
+	{ .name = "h ? F1", .help = "this help", .views = KV_TABLE,
+	  .codes = { 'h', '?', KEY_F(1) }, .fn = key_help },
+	{ .name = "Space", .help = "redraw now", .views = KV_ALL,
+	  .codes = { ' ' }, .fn = key_redraw },
+	{ .name = "Ctrl-L", .help = "repaint the screen", .views = KV_ALL,
+	  .codes = { 12 }, .fn = key_repaint },
+	{ .name = "Z", .help = "pause / resume", .views = KV_ALL,
+	  .codes = { 'Z', 'z' }, .fn = key_pause },
+	{ .name = "Esc", .help = "back (also h, Enter, Left, Backspace)",
+	  .views = KV_OTHER,
+	  .codes = { 27, KEY_BACKSPACE, 'h', '?', KEY_F(1), '\n', '\r',
+	      KEY_ENTER, KEY_LEFT }, .fn = key_back },
+	{ .name = "Up Down PgUp PgDn Home End", .help = "move the selection",
+	  .views = KV_TABLE,
+	  .codes = { KEY_UP, KEY_DOWN, KEY_PPAGE, KEY_NPAGE, KEY_HOME,
+	      KEY_END }, .fn = key_move },
+	{ .name = "Enter", .help = "VM detail view", .views = KV_TABLE,
+	  .codes = { '\n', '\r', KEY_ENTER }, .fn = key_detail },
+	{ .name = "/", .help = "filter by name", .views = KV_TABLE,
+	  .codes = { '/' }, .fn = key_filter },
+	{ .name = "Esc", .help = "clear the filter", .views = KV_TABLE,
+	  .codes = { 27 }, .fn = key_clear_filter },
+	{ .name = "P M N", .help = "sort by CPU%, MEM%, name",
+	  .views = KV_TABLE,
+	  .codes = { 'P', 'p', 'M', 'm', 'N', 'n' }, .fn = key_sort },
+	{ .name = "< >", .help = "sort by the previous / next column",
+	  .views = KV_TABLE,
+	  .codes = { '<', ',', '>', '.' }, .fn = key_column },
+	{ .name = "I", .help = "invert the sort order", .views = KV_TABLE,
+	  .codes = { 'I', 'i' }, .fn = key_invert },
+	{ .name = "S T K",
+	  .help = "start, shut down, force stop the selected VM "
+	      "(needs VmPowerMgmt; asks y/n first)",
+	  .views = KV_TABLE, .codes = { 'S', 'T', 'K' }, .fn = key_power },
+};
+const size_t top_nkeys = HX_ARRAY_SIZE(top_keys);
+
+static int
+filter_key(struct top_ui *ui, int key)
+{
+	size_t n = strlen(ui->filter);
+
+	switch (key) {
+	case 27:		/* Esc: clear and leave */
+		ui->filter[0] = '\0';
+		/* FALLTHROUGH */
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->editing_filter = 0;
+		break;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		while (n > 0 && (ui->filter[n - 1] & 0xc0) == 0x80)
+			n--;	/* drop a whole UTF-8 character */
+		if (n > 0)
+			ui->filter[n - 1] = '\0';
+		break;
+	default:
+		if (key >= 0x20 && key < 0x100 && key != 0x7f &&
+		    n + 1 < sizeof(ui->filter)) {
+			ui->filter[n] = (char)key;
+			ui->filter[n + 1] = '\0';
+		}
+		break;
+	}
+	ui->scroll = 0;
+	return KEY_R_REDRAW;
+}
+
+static int
+confirm_key(struct top_ui *ui, int key)
+{
+	if (key == 'y' || key == 'Y') {
+		ui->action = ui->confirm;
+		ui->confirm = NULL;
+		return KEY_R_ACTION | KEY_R_REDRAW;
+	}
+	ui->confirm = NULL;
+	snprintf(ui->message, sizeof(ui->message), "cancelled");
+	ui->message_bad = 0;
+	ui->message_until = 0;
+	return KEY_R_REDRAW;
+}
+
+static int
+binds(const struct top_key *k, int key)
+{
+	int i;
+
+	for (i = 0; i < TOP_KEY_CODES && k->codes[i] != 0; i++)
+		if (k->codes[i] == key)
+			return 1;
+	return 0;
+}
+
+int
+keys_handle(struct top_ui *ui, int key)
+{
+	size_t i;
+
+	if (key == KEY_RESIZE)	/* not a key a person presses */
+		return KEY_R_REDRAW;
+	if (ui->confirm != NULL)
+		return confirm_key(ui, key);
+	if (ui->editing_filter)
+		return filter_key(ui, key);
+	for (i = 0; i < top_nkeys; i++)
+		if ((top_keys[i].views & (1 << ui->view)) &&
+		    binds(&top_keys[i], key))
+			return top_keys[i].fn(ui, key);
+	/* Outside the table any key redraws; the table ignores it. */
+	return ui->view != VIEW_TABLE ? KEY_R_REDRAW : 0;
+}
+
+void
+keys_dump(FILE *f)
+{
+	static const char *view_names[] = {
+		[VIEW_TABLE] = "table",
+		[VIEW_HELP] = "help",
+		[VIEW_DETAIL] = "detail",
+	};
+	size_t i, v;
+
+	for (i = 0; i < top_nkeys; i++) {
+		const char *sep = "";
+
+		fprintf(f, "%s\t", top_keys[i].name);
+		for (v = 0; v < HX_ARRAY_SIZE(view_names); v++)
+			if (top_keys[i].views & (1 << v)) {
+				fprintf(f, "%s%s", sep, view_names[v]);
+				sep = ",";
+			}
+		fprintf(f, "\t%s\n", top_keys[i].help);
+	}
+}
