@@ -157,7 +157,7 @@ static const struct hx_field node_fields[] = {
 
 static const struct hx_field vm_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_vm_metrics, vm_id), .flags = HX_F_KEY,
-	  .doc = "the domain's UUID" },
+	  .doc = "the domain's name, as in /vms/{vm}" },
 	{ "cpu_usage", HX_C_DOUBLE, F(hx_vm_metrics, cpu_usage),
 	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
 	  .doc = "of the VM's vCPUs" },
