@@ -241,6 +241,8 @@ static const struct hx_field migration_progress_fields[] = {
 	  F(hx_ev_migration, transferred_bytes), .unit = "bytes" },
 	{ "total_bytes", HX_C_I64, F(hx_ev_migration, total_bytes),
 	  .unit = "bytes" },
+	{ "iteration", HX_C_I64, F(hx_ev_migration, iteration),
+	  .doc = "the pass over the guest's memory, from 1" },
 };
 
 static const struct hx_field migration_completed_fields[] = {
@@ -618,6 +620,7 @@ decode_defaults(enum hx_event_type type, void *ev)
 		mg = ev;
 		mg->progress = mg->duration_seconds = NAN;
 		mg->transferred_bytes = mg->total_bytes = -1;
+		mg->iteration = -1;
 		break;
 	case HX_EV_ALERT_TRIGGERED:
 	case HX_EV_ALERT_RESOLVED:
