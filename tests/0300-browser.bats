@@ -634,6 +634,10 @@ expire_in_and_reload() {
 	assert_output '{"Content-Type":"application/json"}'
 
 	# 429: the wait from Retry-After, counted down; no submitting till then.
+	# The page's clock stands still until the test moves it, so every
+	# figure below is exact however long each step takes.
+	js "window.__hxFreezeClock() > 0"
+	assert_output "true"
 	js "window.__hxStub('/api/auth/login', { status: 429,
 	    headers: { 'Retry-After': '3' }, body: { error: 'RATE_LIMITED',
 	    message: 'too many failed logins; try again later' } }); 'armed'"
@@ -646,13 +650,19 @@ expire_in_and_reload() {
 	assert_output "true"
 	run cdp key Enter
 	assert_success
+	js "window.__hxAdvanceClock(1000) > 0"
+	assert_output "true"
 	run cdp wait "document.getElementById('signin-error').textContent
 	    === 'Too many failed sign-ins, try again in 2 s'"
 	assert_success
+	js "document.getElementById('su-submit').disabled"
+	assert_output "true"
 	# Screen readers heard it once; the ticking is for the eyes.
 	js "document.getElementById('signin-live').textContent"
 	assert_output "Too many failed sign-ins, try again in 3 s"
-	run cdp --timeout 5 wait "!document.getElementById('su-submit')
+	js "window.__hxAdvanceClock(2000) > 0"
+	assert_output "true"
+	run cdp wait "!document.getElementById('su-submit')
 	    .disabled && document.getElementById('signin-error')
 	    .textContent === '' && 'cleared'"
 	assert_success
