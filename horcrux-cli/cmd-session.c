@@ -2,8 +2,9 @@
  * cmd-session.c - who you are to the daemon: login, logout, whoami, and
  * the small commands around a session (version, quit).
  *
- * login stores the session token in client.conf (0600, written atomically
- * by hx_client_conf_set) so later commands and other clients use it; the
+ * login stores the session token and the server it belongs to in
+ * client.conf (0600, one atomic write by hx_client_conf_set_session) so
+ * later commands and other clients use both without -c; the
  * password is read without echo and never appears on the command line.
  */
 #include <stdlib.h>
@@ -16,7 +17,7 @@ cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
 	struct hx_cred	 none = { NULL, NULL }, saved = cli->cred;
 	const char	*realm = cmd_flag(e, a, "realm"), *tok;
-	char		*user, *pw, *err = NULL, *roles;
+	char		*user, *pw, *err = NULL, *roles, *server = NULL;
 	json_t		*body, *r;
 	int		 rc;
 
@@ -47,8 +48,8 @@ cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	if ((tok = jstr(r, "token")) == NULL) {
 		cli_error("cannot log in as '%s': no token in the answer", user);
 		rc = CLI_ERR;
-	} else if (hx_client_conf_set(cli->conf.conf_path, "token", tok,
-	    &err) != 0) {
+	} else if ((server = hx_client_conf_set_session(cli->conf.conf_path,
+	    cli->conf.server, tok, &err)) == NULL) {
 		cli_error("cannot store the session token: %s", err);
 		free(err);
 		rc = CLI_ERR;
@@ -69,13 +70,15 @@ cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		} else {
 			roles = jjoin(r, "roles", ", ");
 			printf("logged in as %s (roles: %s) until %s; token "
-			    "stored in %s\n", jstr(r, "username"), roles,
-			    jstr(r, "expires_at") ? jstr(r, "expires_at") : "-",
+			    "and server '%s' stored in %s\n",
+			    jstr(r, "username"), roles, jstr(r, "expires_at") ?
+			    jstr(r, "expires_at") : "-", server,
 			    cli->conf.conf_path);
 			free(roles);
 		}
 	}
 	json_decref(r);
+	free(server);
 	free(user);
 	return rc;
 }

@@ -171,7 +171,7 @@ static const struct cmd_entry node_cmds[] = {
 
 const struct cmd_entry cmd_table[] = {
 	LEAF("login", "[USER]", 0, 1, C_USER, C_NONE, login_flags, cmd_login,
-	    "log in and keep the session token in client.conf"),
+	    "log in; keep the token and server in client.conf"),
 	LEAF("logout", "", 0, 0, C_NONE, C_NONE, NULL, cmd_logout,
 	    "end the session and forget its token"),
 	LEAF("whoami", "", 0, 0, C_NONE, C_NONE, NULL, cmd_whoami,

@@ -71,7 +71,10 @@ cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
 	w = xvasprintf(what, ap);
 	va_end(ap);
 	if (request(cli, method, path, body, &r, &err) < 0) {
-		cli_error("cannot %s: %s", w, err);
+		/* Unreachable: say where that server came from. */
+		msg = hx_client_server_origin(&cli->conf);
+		cli_error("cannot %s: %s%s", w, err, msg);
+		free(msg);
 		free(err);
 		free(w);
 		return CLI_ERR;

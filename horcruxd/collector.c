@@ -5,6 +5,11 @@
  * not drift by the time a sample takes; a tick that is late (the machine
  * was suspended, the thread starved) is skipped rather than bunched up.
  * A failing sample is logged once per distinct message, not every second.
+ *
+ * The first host sample is made before the daemon serves anything: its
+ * baseline is read when the collector is made, early in start-up, and the
+ * sample itself just before the thread starts, so GET /api/nodes/local
+ * answers from the first request on (a sample needs two /proc readings).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +26,13 @@
 #include "hx-proto.h"
 #include "virt.h"
 
+/*
+ * The least time between the baseline and the first sample: below it a
+ * CPU percentage rests on a handful of clock ticks. Start-up usually takes
+ * longer than this anyway, so the wait is rarely more than nothing.
+ */
+#define COLLECTOR_FIRST_SPAN_NS	(200ULL * 1000 * 1000)
+
 struct collector {
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
@@ -29,6 +41,8 @@ struct collector {
 	uint64_t		 interval_ns;
 	uint64_t		 vm_interval_ns;
 	struct hx_node_sampler	*ns;
+	uint64_t		 baseline_ns;	/* when the first reading was taken */
+	uint64_t		 first_ns;	/* when the first sample was posted */
 	struct mailbox		*mb;
 	char			*last_error;
 	struct virt		*virt;
@@ -140,16 +154,9 @@ static void *
 collector_main(void *arg)
 {
 	struct collector	*c = arg;
-	struct hx_node_metrics	 m;
-	char			*err = NULL;
 	uint64_t		 next, next_vm, now;
 
-	/* A baseline, so the first published sample already has rates. */
-	if (hx_node_sample(c->ns, hx_mono_ns(), &m, &err) == 0)
-		hx_node_metrics_release(&m);
-	else
-		free(err);
-	next = hx_mono_ns() + c->interval_ns;
+	next = c->first_ns + c->interval_ns;
 	next_vm = hx_mono_ns();
 	for (;;) {
 		if (c->virt != NULL && next_vm < next) {
@@ -174,13 +181,12 @@ collector_main(void *arg)
 }
 
 struct collector *
-collector_start(const struct options *o, struct mailbox *mb,
-    struct virt *virt, char **err)
+collector_new(const struct options *o)
 {
 	struct collector	*c = xcalloc(1, sizeof *c);
+	struct hx_node_metrics	 m;
 	pthread_condattr_t	 ca;
-	size_t			 i;
-	int			 r;
+	char			*err = NULL;
 
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -188,41 +194,22 @@ collector_start(const struct options *o, struct mailbox *mb,
 	pthread_cond_init(&c->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	c->interval_ns = (uint64_t)(o->node_interval * 1e9);
-	c->mb = mb;
-	c->ns = hx_node_sampler_new("", o->disks, o->ndisks);
 	c->vm_interval_ns = (uint64_t)(o->vm_interval * 1e9);
-	c->virt = virt;
-	if (virt != NULL) {
-		c->nvs = virt_count(virt);
-		c->vs = xcalloc(c->nvs ? c->nvs : 1, sizeof *c->vs);
-		for (i = 0; i < c->nvs; i++)
-			c->vs[i] = hx_virt_sampler_new();
-	}
-	if ((r = pthread_create(&c->thread, NULL, collector_main, c)) != 0) {
-		*err = xasprintf("cannot start the collector thread: %s",
-		    strerror(r));
-		hx_node_sampler_free(c->ns);
-		for (i = 0; i < c->nvs; i++)
-			hx_virt_sampler_free(c->vs[i]);
-		free(c->vs);
-		free(c);
-		return NULL;
-	}
+	c->ns = hx_node_sampler_new("", o->disks, o->ndisks);
+	/* The baseline: its figures have no rates yet and are not posted. */
+	c->baseline_ns = hx_mono_ns();
+	if (hx_node_sample(c->ns, c->baseline_ns, &m, &err) == 0)
+		hx_node_metrics_release(&m);
+	else
+		free(err);
 	return c;
 }
 
-void
-collector_stop(struct collector *c)
+static void
+collector_free(struct collector *c)
 {
 	size_t	i;
 
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = 1;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
 	hx_node_sampler_free(c->ns);
 	for (i = 0; i < c->nvs; i++)
 		hx_virt_sampler_free(c->vs[i]);
@@ -231,4 +218,53 @@ collector_stop(struct collector *c)
 	pthread_mutex_destroy(&c->mu);
 	free(c->last_error);
 	free(c);
+}
+
+int
+collector_start(struct collector *c, struct mailbox *mb, struct virt *virt,
+    char **err)
+{
+	struct timespec	ts;
+	uint64_t	span, now;
+	size_t		i;
+	int		r;
+
+	c->mb = mb;
+	c->virt = virt;
+	if (virt != NULL) {
+		c->nvs = virt_count(virt);
+		c->vs = xcalloc(c->nvs ? c->nvs : 1, sizeof *c->vs);
+		for (i = 0; i < c->nvs; i++)
+			c->vs[i] = hx_virt_sampler_new();
+	}
+	span = c->interval_ns < COLLECTOR_FIRST_SPAN_NS ? c->interval_ns :
+	    COLLECTOR_FIRST_SPAN_NS;
+	while ((now = hx_mono_ns()) < c->baseline_ns + span) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(c->baseline_ns + span - now);
+		nanosleep(&ts, NULL);
+	}
+	/* In the mailbox before the service thread first drains it. */
+	sample_and_post(c);
+	c->first_ns = hx_mono_ns();
+	if ((r = pthread_create(&c->thread, NULL, collector_main, c)) != 0) {
+		*err = xasprintf("cannot start the collector thread: %s",
+		    strerror(r));
+		collector_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void
+collector_stop(struct collector *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	collector_free(c);
 }

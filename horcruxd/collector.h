@@ -17,12 +17,20 @@ struct collector;
 struct virt;
 
 /*
- * Start the thread: host samples every node_interval and, when virt is
- * not NULL, VM samples and the VM inventory every vm_interval. Returns
- * NULL with *err if it cannot be created.
+ * Make the collector and take the host's baseline reading (/proc), early
+ * in start-up. Never returns NULL; collector_start or collector_stop
+ * frees it.
  */
-struct collector *collector_start(const struct options *opts,
-    struct mailbox *mb, struct virt *virt, char **err);
+struct collector *collector_new(const struct options *opts);
+/*
+ * Post the first host sample to mb (at least a moment after the baseline,
+ * waiting if start-up was quicker), then start the thread: host samples
+ * every node_interval and, when virt is not NULL, VM samples and the VM
+ * inventory every vm_interval. Returns 0, or -1 with *err (caller frees)
+ * if the thread cannot be created; c is freed then.
+ */
+int collector_start(struct collector *c, struct mailbox *mb,
+    struct virt *virt, char **err);
 /* Stop and join the thread, then free it. NULL is a no-op. */
 void collector_stop(struct collector *c);
 

@@ -358,6 +358,8 @@ main(int argc, char **argv)
 	raise_fd_limit();
 	if (!opts.foreground)
 		ready_fd = daemonize();
+	/* The first /proc reading now, so a sample exists once ready. */
+	col = collector_new(&opts);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
@@ -402,7 +404,7 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if ((col = collector_start(&opts, mb, virt, &err)) == NULL)
+	if (collector_start(col, mb, virt, &err) != 0)
 		die(1, "%s", err);
 
 	log_info("horcruxd %s ready (pid %ld)", HX_VERSION, (long)getpid());

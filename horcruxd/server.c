@@ -746,6 +746,11 @@ server_request_stop(struct server *srv)
 void
 server_run(struct server *srv)
 {
+	/*
+	 * What start-up posted (the first host sample) reaches the snapshot
+	 * before the first request is read: ready means it can be served.
+	 */
+	mailbox_drain(srv->mb, drain_one, srv);
 	while (!srv->done) {
 		if (lws_service(srv->ctx, 0) < 0)
 			break;

@@ -210,14 +210,19 @@ hx_client_conf_load(struct hx_client_conf *c, const char *server_flag,
 	if (rc < 0)
 		goto fail;
 
-	if (server_flag != NULL)
+	if (server_flag != NULL) {
 		c->server = xstrdup(server_flag);
-	else if ((v = client_env("HORCRUX_SERVER")) != NULL)
+		c->server_from = HX_SERVER_FROM_FLAG;
+	} else if ((v = client_env("HORCRUX_SERVER")) != NULL) {
 		c->server = xstrdup(v);
-	else if ((v = hx_config_str(&cfg, "server")) != NULL)
+		c->server_from = HX_SERVER_FROM_ENV;
+	} else if ((v = hx_config_str(&cfg, "server")) != NULL) {
 		c->server = xstrdup(v);
-	else
+		c->server_from = HX_SERVER_FROM_CONF;
+	} else {
 		c->server = xstrdup("unix:" HX_CLIENT_DEFAULT_SOCKET);
+		c->server_from = HX_SERVER_FROM_DEFAULT;
+	}
 
 	if (api_key_file != NULL) {
 		if ((c->api_key = read_first_line(api_key_file, err)) == NULL)
@@ -268,18 +273,25 @@ mkdir_parents(const char *path, char **err)
 	return 0;
 }
 
-int
-hx_client_conf_set(const char *path, const char *key, const char *value,
-    char **err)
+/*
+ * Set each keys[i] to values[i] (NULL: remove it) in client.conf, keeping
+ * every other line, in one atomic write.
+ */
+static int
+conf_edit(const char *path, const char *const *keys,
+    const char *const *values, size_t n, char **err)
 {
 	struct hx_buf out;
 	char *old, *line, *next, *tmp;
-	size_t klen = strlen(key), len;
-	int fd, rc = -1;
+	size_t i, klen, len;
+	int fd, rc = -1, drop;
 
-	if (value != NULL && strpbrk(value, "\r\n") != NULL) {
-		*err = xasprintf("cannot store %s: it contains a newline", key);
-		return -1;
+	for (i = 0; i < n; i++) {
+		if (values[i] != NULL && strpbrk(values[i], "\r\n") != NULL) {
+			*err = xasprintf("cannot store %s: it contains a "
+			    "newline", keys[i]);
+			return -1;
+		}
 	}
 	if (mkdir_parents(path, err) < 0)
 		return -1;
@@ -295,13 +307,19 @@ hx_client_conf_set(const char *path, const char *key, const char *value,
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		if (strncmp(k, key, klen) == 0 &&
-		    (k[klen] == '=' || k[klen] == ' ' || k[klen] == '\t'))
-			continue;
-		hx_buf_addf(&out, "%s\n", line);
+		for (i = 0, drop = 0; i < n && !drop; i++) {
+			klen = strlen(keys[i]);
+			drop = strncmp(k, keys[i], klen) == 0 &&
+			    (k[klen] == '=' || k[klen] == ' ' ||
+			    k[klen] == '\t');
+		}
+		if (!drop)
+			hx_buf_addf(&out, "%s\n", line);
 	}
-	if (value != NULL)
-		hx_buf_addf(&out, "%s = %s\n", key, value);
+	for (i = 0; i < n; i++) {
+		if (values[i] != NULL)
+			hx_buf_addf(&out, "%s = %s\n", keys[i], values[i]);
+	}
 	free(old);
 
 	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
@@ -327,4 +345,57 @@ out:
 	free(tmp);
 	hx_buf_release(&out);
 	return rc;
+}
+
+int
+hx_client_conf_set(const char *path, const char *key, const char *value,
+    char **err)
+{
+	return conf_edit(path, &key, &value, 1, err);
+}
+
+char *
+hx_client_conf_set_session(const char *path, const char *server,
+    const char *token, char **err)
+{
+	static const char *const keys[] = { "server", "token" };
+	const char	*values[2], *rel;
+	char		*abs, *cwd;
+
+	if (strncmp(server, "unix:", 5) == 0 && server[5] != '/') {
+		for (rel = server + 5; strncmp(rel, "./", 2) == 0; rel += 2)
+			;
+		if ((cwd = getcwd(NULL, 0)) == NULL) {
+			*err = xasprintf("cannot store the server '%s': the "
+			    "working directory: %s", server, strerror(errno));
+			return NULL;
+		}
+		abs = xasprintf("unix:%s/%s", cwd, rel);
+		free(cwd);
+	} else
+		abs = xstrdup(server);
+	values[0] = abs;
+	values[1] = token;
+	if (conf_edit(path, keys, values, 2, err) != 0) {
+		free(abs);
+		return NULL;
+	}
+	return abs;
+}
+
+char *
+hx_client_server_origin(const struct hx_client_conf *c)
+{
+	switch (c->server_from) {
+	case HX_SERVER_FROM_FLAG:
+		break;
+	case HX_SERVER_FROM_ENV:
+		return xstrdup(" (server from $HORCRUX_SERVER)");
+	case HX_SERVER_FROM_CONF:
+		return xasprintf(" (server from %s)", c->conf_path);
+	case HX_SERVER_FROM_DEFAULT:
+		return xasprintf(" (the default server; choose one with -c, "
+		    "$HORCRUX_SERVER or `server` in %s)", c->conf_path);
+	}
+	return xstrdup("");
 }

@@ -40,9 +40,18 @@ struct hx_server {
 int hx_server_parse(const char *s, struct hx_server *srv, char **err);
 void hx_server_release(struct hx_server *srv);
 
+/* Where the server string came from, for messages. */
+enum hx_server_from {
+	HX_SERVER_FROM_DEFAULT,		/* unix:HX_CLIENT_DEFAULT_SOCKET */
+	HX_SERVER_FROM_FLAG,		/* -c */
+	HX_SERVER_FROM_ENV,		/* $HORCRUX_SERVER */
+	HX_SERVER_FROM_CONF,		/* client.conf `server` */
+};
+
 /* Where the client's settings came from; the caller owns every string. */
 struct hx_client_conf {
 	char	*server;	/* resolved server string, never NULL after load */
+	enum hx_server_from server_from;
 	char	*api_key;	/* or NULL */
 	char	*token;		/* session token (horcrux-cli login), or NULL */
 	char	*conf_path;	/* client.conf that was (or would be) read */
@@ -70,6 +79,24 @@ void hx_client_conf_release(struct hx_client_conf *c);
  */
 int hx_client_conf_set(const char *path, const char *key, const char *value,
     char **err);
+
+/*
+ * Store a session in client.conf in one atomic write: `token` and the
+ * `server` it belongs to, so later commands reach the same daemon without
+ * -c. A relative unix:PATH is stored absolute (against the working
+ * directory), so it holds from anywhere. Returns the stored server string
+ * (caller frees), or NULL with *err.
+ */
+char *hx_client_conf_set_session(const char *path, const char *server,
+    const char *token, char **err);
+
+/*
+ * Where c's server came from, as a message's tail: "" for -c (the user
+ * just typed it), else " (server from $HORCRUX_SERVER)", " (server from
+ * PATH)" or " (the default server; choose one with -c, $HORCRUX_SERVER or
+ * `server` in PATH)". Caller frees.
+ */
+char *hx_client_server_origin(const struct hx_client_conf *c);
 
 /* Credentials for one request: at most one of them is sent. */
 struct hx_cred {

@@ -465,9 +465,56 @@ hx_config_spec(const struct hx_opt *o, char *out, size_t outlen)
 }
 
 /*
+ * Write text from column col, wrapped at HX_HELP_COLUMNS: a line that
+ * would go past it continues on the next, indented to col. Words are
+ * split at spaces; "(default: X)" is one word, so it never breaks. A
+ * single word longer than the room is written whole.
+ */
+static void
+help_wrap(const char *help, const char *dflt, int col, FILE *f)
+{
+	char	*text, *w, *next, *dw = NULL;
+	int	 at = col, len, first = 1;
+
+	text = xstrdup(help);
+	if (dflt != NULL)
+		dw = xasprintf("(default: %s)", dflt);
+	for (w = text; w != NULL; w = next) {
+		w += strspn(w, " ");
+		if (*w == '\0') {
+			if (dw == NULL)
+				break;
+			w = dw;
+			next = NULL;
+		} else if ((next = strchr(w, ' ')) != NULL)
+			*next++ = '\0';
+		else
+			next = w + strlen(w);
+		len = (int)strlen(w);
+		if (!first && at + 1 + len > HX_HELP_COLUMNS) {
+			fprintf(f, "\n%*s", col, "");
+			at = col;
+		} else if (!first) {
+			fputc(' ', f);
+			at++;
+		}
+		fputs(w, f);
+		at += len;
+		first = 0;
+		if (w == dw)
+			break;
+	}
+	fputc('\n', f);
+	free(dw);
+	free(text);
+}
+
+/*
  * "  SPEC HELP (default: X)" for each visible option, SPEC padded to
  * width; with indent, a long-only flag lines up with the long half of
- * "-c, --connect".
+ * "-c, --connect". A SPEC wider than width has its help on the next
+ * line, in the same column as the others; help wraps within
+ * HX_HELP_COLUMNS.
  */
 static void
 help_lines(const struct hx_opt *table, size_t n, int width, int indent,
@@ -484,10 +531,12 @@ help_lines(const struct hx_opt *table, size_t n, int width, int indent,
 		hx_config_spec(o, spec, sizeof spec);
 		snprintf(left, sizeof left, "%s%s",
 		    indent && !o->short_flag ? "    " : "", spec);
-		fprintf(f, "  %-*s %s", width, left, o->help);
-		if (o->dflt != NULL && o->type != HX_OPT_BOOL)
-			fprintf(f, " (default: %s)", o->dflt);
-		fprintf(f, "\n");
+		if ((int)strlen(left) > width)
+			fprintf(f, "  %s\n%*s", left, width + 3, "");
+		else
+			fprintf(f, "  %-*s ", width, left);
+		help_wrap(o->help, o->dflt != NULL && o->type != HX_OPT_BOOL ?
+		    o->dflt : NULL, width + 3, f);
 	}
 }
 

@@ -144,7 +144,14 @@ const char *hx_config_str(const struct hx_config *cfg, const char *name);
 long long hx_config_int(const struct hx_config *cfg, const char *name);
 double hx_config_seconds(const struct hx_config *cfg, const char *name);
 
-/* Write the generated --help text for table to f. */
+/* The width --help keeps within (a long word excepted). */
+#define HX_HELP_COLUMNS	80
+
+/*
+ * Write the generated --help text for table to f: "usage: PROG SYNOPSIS",
+ * then an option a line (or more: help wraps within HX_HELP_COLUMNS,
+ * continuing in the help column).
+ */
 void hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
     const char *synopsis, FILE *f);
 
@@ -156,7 +163,8 @@ void hx_config_spec(const struct hx_opt *o, char *out, size_t outlen);
 
 /*
  * The visible options of table as help lines, "  SPEC HELP", SPEC padded
- * to width; a default is added as in hx_config_usage.
+ * to width (a longer SPEC has its HELP on the next line, in the same
+ * column); a default is added and HELP wrapped as in hx_config_usage.
  */
 void hx_config_help(const struct hx_opt *table, size_t n, int width,
     FILE *f);

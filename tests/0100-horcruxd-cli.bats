@@ -21,6 +21,33 @@ teardown() {
 	assert_line --partial "--heartbeat-interval"
 }
 
+@test "--help keeps within 80 columns, every help in one column" {
+	run -0 "$HXD" --help
+	local i line n=0
+	for i in "${!lines[@]}"; do
+		line=${lines[i]}
+		((${#line} <= 80)) || fail "longer than 80 columns: '$line'"
+		if [[ $line == usage:* || $line == Every* ]]; then
+			continue
+		elif [[ $line =~ ^\ {2,6}- ]]; then
+			# An option: its help starts in column 34, or on the
+			# next line in that column when the spec is too wide.
+			n=$((n + 1))
+			[[ ${line:0:33} == *" " && ${line:33:1} =~ [^\ ] ]] ||
+				[[ $line =~ ^\ +-[-a-z]+(\ [A-Z:]+)?$ &&
+				${lines[i + 1]} =~ ^\ {33}[^\ ] ]] ||
+				fail "help not in column 34: '$line'"
+		else
+			# A continuation: the same column.
+			[[ $line =~ ^\ {33}[^\ ] ]] ||
+				fail "continuation not in column 34: '$line'"
+		fi
+	done
+	((n >= 20)) || fail "only $n option lines"
+	assert_line "      --listen HOST:PORT         TCP address for HTTP and WebSocket"
+	assert_line "                                 (default: 127.0.0.1:8006)"
+}
+
 @test "-V and --version print the version" {
 	run "$HXD" -V
 	assert_success

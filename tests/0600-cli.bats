@@ -369,7 +369,7 @@ horcruxd 0.1.0 at unix:$SOCK"
 	run -3 --separate-stderr "$CLI" login alice --password-stdin <<<"wrong-password"
 	assert_equal "$stderr" "horcrux-cli: cannot log in as 'alice': invalid username or password"
 	run -0 "$CLI" login alice --password-stdin <<<"pw-alice-123"
-	assert_output --regexp "^logged in as alice \(roles: Auditor\) until .*; token stored in $XDG_CONFIG_HOME/horcrux/client.conf$"
+	assert_output --regexp "^logged in as alice \(roles: Auditor\) until .*; token and server 'unix:$SOCK' stored in $XDG_CONFIG_HOME/horcrux/client.conf$"
 	assert_equal "$(stat -c %a "$XDG_CONFIG_HOME/horcrux/client.conf")" 600
 	grep -q '^token = ey' "$XDG_CONFIG_HOME/horcrux/client.conf"
 	run -0 "$CLI" whoami
@@ -389,6 +389,33 @@ horcruxd 0.1.0 at unix:$SOCK"
 	[[ $stderr == "horcrux-cli: cannot log out: there is no session"* ]]
 	run -0 "$CLI" whoami
 	assert_line --regexp '^User: +root@local$'
+}
+
+@test "login stores the server with the token: later commands need no -c; unreachable names where the server came from" {
+	local conf=$BATS_TEST_TMPDIR/cfg/horcrux/client.conf
+	export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/cfg
+	unset HORCRUX_SERVER
+	# A relative socket path, as `make run` prints it, is stored absolute.
+	cd "$(dirname "$SOCK")"
+	run -0 "$CLI" -c "unix:./$(basename "$SOCK")" login alice --password-stdin <<<"pw-alice-123"
+	assert_output --regexp "; token and server 'unix:$SOCK' stored in $conf$"
+	grep -qx "server = unix:$SOCK" "$conf"
+	cd /
+	run -0 "$CLI" whoami
+	assert_line --regexp '^User: +alice$'
+	assert_line --regexp '^Authenticated by: +session$'
+	run -0 "$CLI" logout
+	grep -qx "server = unix:$SOCK" "$conf"
+	# Unreachable: the message says where the server came from.
+	printf 'server = unix:%s\n' "$BATS_TEST_TMPDIR/none.sock" >"$conf"
+	run -1 --separate-stderr "$CLI" whoami
+	assert_equal "$stderr" "horcrux-cli: cannot find out who you are: cannot connect to 'unix:$BATS_TEST_TMPDIR/none.sock': No such file or directory (server from $conf)"
+	HORCRUX_SERVER="unix:$BATS_TEST_TMPDIR/gone.sock" run -1 --separate-stderr "$CLI" whoami
+	assert_equal "$stderr" "horcrux-cli: cannot find out who you are: cannot connect to 'unix:$BATS_TEST_TMPDIR/gone.sock': No such file or directory (server from \$HORCRUX_SERVER)"
+	rm "$conf"
+	run -1 --separate-stderr "$CLI" whoami
+	[[ $stderr == "horcrux-cli: cannot find out who you are: cannot connect to 'unix:/run/horcrux/horcruxd.sock': "*" (the default server; choose one with -c, \$HORCRUX_SERVER or \`server\` in $conf)" ]] ||
+		fail "$stderr"
 }
 
 @test "exit codes: 1 when the daemon is unreachable" {

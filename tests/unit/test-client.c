@@ -122,6 +122,64 @@ test_conf(void)
 	text = hx_read_file(path, 4096, NULL);
 	is_str(text, "server = ws://a:1\n", "unset removes the key");
 	free(text);
+
+	/* login's write: server and token together, a relative socket made
+	 * absolute, other keys kept. */
+	{
+		char *cwd = getcwd(NULL, 0), *want, *got, *origin;
+
+		is_int(hx_client_conf_set(path, "api_key", "hx_kept", &err), 0,
+		    "conf set api_key");
+		got = hx_client_conf_set_session(path, "unix:./run/s.sock",
+		    "tok3", &err);
+		want = xasprintf("unix:%s/run/s.sock", cwd);
+		is_str(got, want, "session: a relative socket stored absolute");
+		free(want);
+		text = hx_read_file(path, 4096, NULL);
+		want = xasprintf("api_key = hx_kept\nserver = unix:%s/run/"
+		    "s.sock\ntoken = tok3\n", cwd);
+		is_str(text, want, "session: server and token replaced, the "
+		    "rest kept");
+		free(want);
+		free(text);
+		free(got);
+		got = hx_client_conf_set_session(path, "wss://h:8006", "tok4",
+		    &err);
+		is_str(got, "wss://h:8006", "session: a URL stored as given");
+		free(got);
+
+		is_int(hx_client_conf_load(&c, NULL, NULL, &err), 0,
+		    "conf loads after a session");
+		ok(c.server_from == HX_SERVER_FROM_CONF, "server from conf");
+		origin = hx_client_server_origin(&c);
+		want = xasprintf(" (server from %s)", path);
+		is_str(origin, want, "origin names client.conf");
+		free(want);
+		free(origin);
+		hx_client_conf_release(&c);
+		setenv("HORCRUX_SERVER", "http://b:2", 1);
+		is_int(hx_client_conf_load(&c, NULL, NULL, &err), 0, "env");
+		origin = hx_client_server_origin(&c);
+		is_str(origin, " (server from $HORCRUX_SERVER)",
+		    "origin names the variable");
+		free(origin);
+		hx_client_conf_release(&c);
+		is_int(hx_client_conf_load(&c, "unix:/y", NULL, &err), 0, "-c");
+		origin = hx_client_server_origin(&c);
+		is_str(origin, "", "no origin for -c: it was just typed");
+		free(origin);
+		hx_client_conf_release(&c);
+		unsetenv("HORCRUX_SERVER");
+		unlink(path);
+		is_int(hx_client_conf_load(&c, NULL, NULL, &err), 0, "none");
+		origin = hx_client_server_origin(&c);
+		ok(c.server_from == HX_SERVER_FROM_DEFAULT &&
+		    strncmp(origin, " (the default server;", 21) == 0,
+		    "origin says the default: %s", origin);
+		free(origin);
+		hx_client_conf_release(&c);
+		free(cwd);
+	}
 	ok(hx_client_conf_set(path, "token", "a\nserver = evil", &err) == -1,
 	    "a value with a newline is refused: %s", err ? err : "");
 	free(err);

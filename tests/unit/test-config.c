@@ -200,6 +200,31 @@ test_argv(void)
 	    "  --key-file FILE      key (default: k)\n",
 	    "help: padded specs, defaults, hidden left out");
 	free(text);
+	{
+		static const struct hx_opt wtable[] = {
+			{ .name = "max_connections_per_address",
+			  .type = HX_OPT_INT, .arg = "N", .help = "most",
+			  .dflt = "128" },
+			{ .name = "socket", .type = HX_OPT_STRING,
+			  .arg = "PATH", .help = "Unix socket (local trust "
+			  "for uid 0 and our uid)",
+			  .dflt = "/run/horcrux/horcruxd.sock" },
+		};
+
+		f = tmpfile();
+		hx_config_usage(wtable, HX_ARRAY_SIZE(wtable), "p", "[o]", f);
+		text = captured(f);
+		is_str(text, "usage: p [o]\n\n"
+		    "      --max-connections-per-address N\n"
+		    "                                 most (default: 128)\n"
+		    "      --socket PATH              Unix socket (local "
+		    "trust for uid 0 and our uid)\n"
+		    "                                 "
+		    "(default: /run/horcrux/horcruxd.sock)\n",
+		    "help: a long spec puts its help below, in the column; "
+		    "help wraps at 80 with the default whole");
+		free(text);
+	}
 	f = tmpfile();
 	hx_config_dump(gtable, HX_ARRAY_SIZE(gtable), f);
 	text = captured(f);
