@@ -179,7 +179,11 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 
 	if ((ws = hx_ws_connect(&cli->srv, &cli->cred, CONNECT_TIMEOUT_MS,
 	    &status, &err)) == NULL) {
-		cli_error("cannot stream events: %s", err);
+		/* Unreachable (no status): say where that server came from. */
+		msg = status ? xstrdup("") :
+		    hx_client_server_origin(&cli->conf);
+		cli_error("cannot stream events: %s%s", err, msg);
+		free(msg);
 		free(err);
 		free(text);
 		return status ? cli_code_for_status(status) : CLI_ERR;

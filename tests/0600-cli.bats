@@ -412,6 +412,8 @@ horcruxd 0.1.0 at unix:$SOCK"
 	assert_equal "$stderr" "horcrux-cli: cannot find out who you are: cannot connect to 'unix:$BATS_TEST_TMPDIR/none.sock': No such file or directory (server from $conf)"
 	HORCRUX_SERVER="unix:$BATS_TEST_TMPDIR/gone.sock" run -1 --separate-stderr "$CLI" whoami
 	assert_equal "$stderr" "horcrux-cli: cannot find out who you are: cannot connect to 'unix:$BATS_TEST_TMPDIR/gone.sock': No such file or directory (server from \$HORCRUX_SERVER)"
+	HORCRUX_SERVER="unix:$BATS_TEST_TMPDIR/gone.sock" run -1 --separate-stderr "$CLI" events
+	assert_equal "$stderr" "horcrux-cli: cannot stream events: cannot connect to 'unix:$BATS_TEST_TMPDIR/gone.sock': No such file or directory (server from \$HORCRUX_SERVER)"
 	rm "$conf"
 	run -1 --separate-stderr "$CLI" whoami
 	[[ $stderr == "horcrux-cli: cannot find out who you are: cannot connect to 'unix:/run/horcrux/horcruxd.sock': "*" (the default server; choose one with -c, \$HORCRUX_SERVER or \`server\` in $conf)" ]] ||
