@@ -107,10 +107,13 @@ static const struct {
 	unsigned	prefix;		/* number of '1's before the '0' */
 	unsigned	bits;
 } dod_bucket[] = {
-	{ 1, 7 },
-	{ 2, 12 },
-	{ 3, 20 },
+	{ 1, 4 },	/* a collector's jitter of a few ms */
+	{ 2, 8 },
+	{ 3, 14 },	/* 1 s steps, from the first delta */
+	{ 4, 24 },
 };
+
+#define DOD_RAW	(HX_ARRAY_SIZE(dod_bucket) + 1)	/* '1's before 64 bits */
 
 /* --- encoder ------------------------------------------------------------- */
 
@@ -153,7 +156,7 @@ put_dod(struct hx_gorilla_enc *e, uint64_t dod)
 			return;
 		}
 	}
-	put(e, 0xf, 4);
+	put(e, (1ULL << DOD_RAW) - 1, DOD_RAW);
 	put(e, dod, 64);
 }
 
@@ -233,13 +236,13 @@ get_dod(struct hx_gorilla_dec *d, uint64_t *dod)
 	unsigned	ones;
 	uint64_t	u;
 
-	if (get_prefix(d, 4, &ones) != 0)
+	if (get_prefix(d, DOD_RAW, &ones) != 0)
 		return -1;
 	if (ones == 0) {
 		*dod = 0;
 		return 0;
 	}
-	if (ones == 4)
+	if (ones == DOD_RAW)
 		return get(d, 64, dod);
 	if (get(d, dod_bucket[ones - 1].bits, &u) != 0)
 		return -1;

@@ -2,7 +2,8 @@
  * hx-gorilla.h - the block codec of the metrics history: timestamps as
  * delta-of-delta, values XORed against the previous one, in a bit stream
  * (the scheme of Facebook's Gorilla paper, with buckets sized for
- * milliseconds).
+ * milliseconds: the smallest holds the few ms a collector's samples
+ * jitter by, so a steady 1 s series costs 6 bits of time per point).
  *
  * A block holds points of one series in the order they were added; each
  * point is a timestamp (int64 milliseconds) and k doubles (1 for raw
@@ -14,11 +15,12 @@
  *   point 0:   t as 64 bits, then each value's 64 bits.
  *   point i>0: dod = (t_i - t_i-1) - (t_i-1 - t_i-2), the first delta
  *              taken against 0, in two's complement modulo 2^64:
- *                '0'                 dod = 0
- *                '10'   + 7 bits     -64 .. 63
- *                '110'  + 12 bits    -2048 .. 2047
- *                '1110' + 20 bits    -524288 .. 524287
- *                '1111' + 64 bits    anything
+ *                '0'                  dod = 0
+ *                '10'    + 4 bits     -8 .. 7
+ *                '110'   + 8 bits     -128 .. 127
+ *                '1110'  + 14 bits    -8192 .. 8191
+ *                '11110' + 24 bits    -8388608 .. 8388607
+ *                '11111' + 64 bits    anything
  *              then per value x = bits(v) ^ bits(previous v):
  *                '0'                 x = 0 (the same bits)
  *                '10' + m bits       x fits the previous window of

@@ -123,20 +123,25 @@ test_timestamps(void)
 		ts[i] = 1760000000000LL + i * 1000LL;
 	size = round_trip(120, 1);
 	ok(size > 0, "regular 1 s round trip");
-	/* 128 bits for point 0, 16 for point 1, 2 each after. */
-	is_int(size, (128 + 3 + 12 + 1 + 118 * 2 + 7) / 8,
+	/* 128 bits for point 0, 19 for point 1, 2 each after. */
+	is_int(size, (128 + 4 + 14 + 1 + 118 * 2 + 7) / 8,
 	    "regular 1 s: 2 bits per point after the first two");
 
 	/* Jittered by a few ms, as a collector's absolute deadlines are. */
 	for (i = 0; i < MAXN; i++)
 		ts[i] = 1760000000000LL + i * 1000LL +
-		    (int64_t)(rnd() % 9) - 4;
-	ok(round_trip(MAXN, 1) > 0, "jittered round trip");
+		    (int64_t)(rnd() % 4) - 2;
+	fill_values(MAXN, 1.0);
+	size = round_trip(MAXN, 1);
+	ok(size > 0 && size <= (128 + 19 + (MAXN - 2) * 7 + 7) / 8,
+	    "jitter of -2 .. 1 ms (dod -6 .. 6) round trips at 7 bits a point (%ld bytes)",
+	    size);
 
 	/* Each bucket's edges and beyond: big jumps both ways. */
 	{
-		static const int64_t steps[] = { 63, 64, -64, -65, 2047, 2048,
-		    -2048, -2049, 524287, 524288, -524288, -524289,
+		static const int64_t steps[] = { 7, 8, -8, -9, 127, 128, -128,
+		    -129, 8191, 8192, -8192, -8193, 8388607, 8388608,
+		    -8388608, -8388609,
 		    86400000LL * 365, -86400000LL * 365, INT64_MAX / 4,
 		    INT64_MIN / 4, 1, 0, 0, 7 };
 		int64_t	t = 0, d = 0;
@@ -186,7 +191,7 @@ test_values(void)
 	/* Equal values: 1 bit each. */
 	fill_values(1000, 37.5);
 	size = round_trip(1000, 1);
-	ok(size > 0 && size <= (128 + 3 + 12 + 1 + 998 * 2 + 7) / 8,
+	ok(size > 0 && size <= (128 + 4 + 14 + 1 + 998 * 2 + 7) / 8,
 	    "equal values round trip at 2 bits a point (%ld bytes)", size);
 
 	/* NaN (unknown), with its payload and sign; infinities; -0.0. */
@@ -262,10 +267,10 @@ test_damage(void)
 
 /*
  * The layout pinned by hand. Point 0: t 1000 and 1.0, 64 bits each.
- * Point 1: t 3000 (dod 2000: '110' + 0x7d0 in 12 bits), 1.0 again ('0'):
- * 0xcfa0. Point 2: t 5000 (dod 0: '0'), 3.0 (x = 0x7ff8000000000000:
- * '11', lead 1 in 5 bits, m - 1 = 11 in 6 bits, twelve '1's), padded:
- * 0x612fffc0.
+ * Point 1: t 3000 (dod 2000: '1110' + 0x7d0 in 14 bits), 1.0 again
+ * ('0'). Point 2: t 5000 (dod 0: '0'), 3.0 (x = 0x7ff8000000000000:
+ * '11', lead 1 in 5 bits, m - 1 = 11 in 6 bits, twelve '1's). The 45
+ * bits, padded with 3 zeros: 0xe1f40c25fff8.
  */
 static void
 test_layout(void)
@@ -285,7 +290,7 @@ test_layout(void)
 	for (i = 0; i < e.len && 2 * i + 2 < sizeof hex; i++)
 		snprintf(hex + 2 * i, 3, "%02x", e.data[i]);
 	is_str(hex, "00000000000003e83ff0000000000000"
-	    "cfa0612fffc0", "the bits of a three-point block");
+	    "e1f40c25fff8", "the bits of a three-point block");
 	hx_gorilla_enc_release(&e);
 }
 
