@@ -39,6 +39,7 @@
 #include "hx-util.h"
 
 #define BUSY_TIMEOUT_MS	5000
+#define CACHE_KIB	"16384"
 #define HOUR_MS		3600000LL
 #define DAY_MS		(24 * HOUR_MS)
 
@@ -766,7 +767,15 @@ configure(struct hx_tsdb *db, char **err)
 	if (strcmp(buf, "wal") != 0)
 		return fail(err, HX_TSDB_ERROR, "database error: cannot use "
 		    "WAL (journal mode is '%s')", buf);
-	return run_once(db, "PRAGMA synchronous = NORMAL", NULL, 0, err);
+	if ((rc = run_once(db, "PRAGMA synchronous = NORMAL", NULL, 0,
+	    err)) != HX_TSDB_OK)
+		return rc;
+	/*
+	 * Queries read whole blocks of many series: keep CACHE_KIB of pages
+	 * per connection (SQLite's default is 2 MiB) instead of asking the
+	 * kernel for them again and again.
+	 */
+	return run_once(db, "PRAGMA cache_size = -" CACHE_KIB, NULL, 0, err);
 }
 
 static int
