@@ -48,7 +48,8 @@
 /*
  * blocks.open is 1 while the writer may still rewrite the row: expiry
  * and the byte cap only delete closed blocks. ds_minute and ds_hour are
- * the downsampling marks: every bucket before them has been built.
+ * the downsampling marks: every bucket before them has been built
+ * (INT64_MIN: none yet).
  */
 static const char *const migration_1[] = {
 	"CREATE TABLE series ("
@@ -56,8 +57,8 @@ static const char *const migration_1[] = {
 	" name TEXT NOT NULL UNIQUE,"
 	" unit TEXT NOT NULL DEFAULT '',"
 	" kind TEXT NOT NULL DEFAULT '',"
-	" ds_minute INTEGER NOT NULL DEFAULT 0,"
-	" ds_hour INTEGER NOT NULL DEFAULT 0)",
+	" ds_minute INTEGER NOT NULL,"
+	" ds_hour INTEGER NOT NULL)",
 
 	"CREATE TABLE blocks ("
 	" id INTEGER PRIMARY KEY,"
@@ -109,8 +110,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_ROLLBACK] = "ROLLBACK",
 	/* A read that starts the read transaction's snapshot. */
 	[S_PIN] = "SELECT count(*) FROM (SELECT 1 FROM series LIMIT 1)",
-	[S_SERIES_INSERT] = "INSERT INTO series (name, unit, kind)"
-	    " VALUES (?1, ?2, ?3)",
+	[S_SERIES_INSERT] = "INSERT INTO series (name, unit, kind, ds_minute,"
+	    " ds_hour) VALUES (?1, ?2, ?3, ?4, ?4)",
 	[S_SERIES_ALL] = "SELECT id, name, unit, kind, ds_minute, ds_hour"
 	    " FROM series ORDER BY id",
 	[S_SERIES_MARKS] = "UPDATE series SET ds_minute = ?2, ds_hour = ?3"
@@ -153,7 +154,8 @@ struct tier_state {
 	struct mblock	*blk;		/* oldest first; the last may be open */
 	size_t		 n;
 	int64_t		 last_t;	/* INT64_MIN: no point yet */
-	int64_t		 mark;		/* MINUTE, HOUR: buckets before done */
+	int64_t		 mark;		/* MINUTE, HOUR: buckets before done;
+					   INT64_MIN: none yet */
 };
 
 struct tseries {
@@ -338,8 +340,10 @@ mem_add(struct mem *m, int64_t id, const char *name, const char *unit,
 	s->name = xstrdup(name);
 	s->unit = xstrdup(unit != NULL ? unit : "");
 	s->kind = xstrdup(kind != NULL ? kind : "");
-	for (t = 0; t < HX_TSDB_TIERS; t++)
+	for (t = 0; t < HX_TSDB_TIERS; t++) {
 		s->tier[t].last_t = INT64_MIN;
+		s->tier[t].mark = INT64_MIN;
+	}
 	if (m->n == m->alloc) {
 		m->alloc = m->alloc ? 2 * m->alloc : 64;
 		m->s = xrealloc(m->s, m->alloc * sizeof *m->s);
@@ -398,12 +402,15 @@ tier_k(int tier)
 	return tier == HX_TSDB_RAW ? 1 : 4;	/* min, avg, max, n */
 }
 
+/* t down to a multiple of b; INT64_MIN when that is below INT64_MIN. */
 static int64_t
 floor_to(int64_t t, int64_t b)
 {
 	int64_t	r = t % b;
 
-	return r < 0 ? t - r - b : t - r;
+	if (r >= 0)
+		return t - r;
+	return t - r < INT64_MIN + b ? INT64_MIN : t - r - b;
 }
 
 static int64_t
@@ -412,6 +419,24 @@ tier_span(struct hx_tsdb *db, int tier)
 	if (tier == HX_TSDB_RAW)
 		return db->cfg.block_span_ms;
 	return (int64_t)db->cfg.block_points * hx_tsdb_bucket_ms(tier);
+}
+
+/*
+ * Has a block that started at start reached span by t? In unsigned
+ * arithmetic: timestamps are whatever the caller gave, and a signed
+ * difference of two far-apart ones would overflow.
+ */
+static int
+spanned(int64_t start, int64_t t, int64_t span)
+{
+	return t > start && (uint64_t)t - (uint64_t)start >= (uint64_t)span;
+}
+
+/* now - age, saturating at INT64_MIN. */
+static int64_t
+minus(int64_t now, int64_t age)
+{
+	return now < INT64_MIN + age ? INT64_MIN : now - age;
 }
 
 /* Append one point to a tier's open block. Call with the lock held. */
@@ -424,7 +449,7 @@ append(struct hx_tsdb *db, struct tseries *s, int tier, int64_t t,
 
 	if (b != NULL && !b->closed &&
 	    (b->enc.count >= db->cfg.block_points ||
-	    t - b->t_start >= tier_span(db, tier))) {
+	    spanned(b->t_start, t, tier_span(db, tier)))) {
 		b->closed = 1;
 		b->dirty = 1;
 	}
@@ -650,11 +675,15 @@ walk(struct hx_tsdb *db, struct snap *sn, int tier, int64_t from, int64_t to,
 	struct agg	 a;
 	int64_t		 built_to = to, bk, lo, hi;
 	size_t		 i;
-	int		 rc = 0, r = SQLITE_DONE;
+	int		 rc = 0, r = SQLITE_DONE, built = 1;
 
-	if (tier != HX_TSDB_RAW && sn->mark[tier] - 1 < built_to)
-		built_to = sn->mark[tier] - 1;
-	if (from <= built_to) {
+	if (tier != HX_TSDB_RAW) {
+		if (sn->mark[tier] == INT64_MIN)
+			built = 0;
+		else if (sn->mark[tier] - 1 < built_to)
+			built_to = sn->mark[tier] - 1;
+	}
+	if (built && from <= built_to) {
 		sqlite3_bind_int64(s, 1, sn->id);
 		sqlite3_bind_int(s, 2, tier);
 		sqlite3_bind_int64(s, 3, from);
@@ -681,8 +710,11 @@ walk(struct hx_tsdb *db, struct snap *sn, int tier, int64_t from, int64_t to,
 		return 0;
 	bk = hx_tsdb_bucket_ms(tier);
 	lo = floor_to(from, bk);
-	if (lo < from)
+	if (lo < from) {
+		if (lo > INT64_MAX - bk)
+			return 0;
 		lo += bk;
+	}
 	if (lo < sn->mark[tier])
 		lo = sn->mark[tier];
 	hi = floor_to(to, bk);
@@ -1018,6 +1050,7 @@ hx_tsdb_series(struct hx_tsdb *db, const char *name, const char *unit,
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, unit != NULL ? unit : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, kind != NULL ? kind : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, INT64_MIN);
 	if ((rc = run(db, s, err)) != HX_TSDB_OK)
 		return rc;
 	*id = sqlite3_last_insert_rowid(db->db);
@@ -1194,9 +1227,9 @@ hx_tsdb_downsample(struct hx_tsdb *db, int64_t now_ms, char **err)
 			end = floor_to(now_ms, hx_tsdb_bucket_ms(tier));
 			if (s->tier[tier].mark >= end)
 				continue;
-			/* Nothing finer at all yet: just move the mark. */
-			if (s->tier[tier - 1].last_t == INT64_MIN &&
-			    s->tier[tier - 1].n == 0) {
+			/* Nothing finer (since the mark): just move it. */
+			if (s->tier[tier - 1].last_t == INT64_MIN ||
+			    s->tier[tier - 1].last_t < s->tier[tier].mark) {
 				s->tier[tier].mark = end;
 				s->marks_dirty = 1;
 				continue;
@@ -1248,8 +1281,8 @@ hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
 			if (s->tier[t].n == 0)
 				continue;
 			b = &s->tier[t].blk[s->tier[t].n - 1];
-			if (!b->closed && now_ms - b->t_start >=
-			    tier_span(db, t)) {
+			if (!b->closed && spanned(b->t_start, now_ms,
+			    tier_span(db, t))) {
 				b->closed = 1;
 				b->dirty = 1;
 			}
@@ -1261,7 +1294,7 @@ hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
 		return rc;
 	q = db->stmt[S_EXPIRE_AGE];
 	for (t = 0; rc == HX_TSDB_OK && t < HX_TSDB_TIERS; t++) {
-		cut = now_ms - db->cfg.retention_ms[t];
+		cut = minus(now_ms, db->cfg.retention_ms[t]);
 		sqlite3_bind_int(q, 1, t);
 		sqlite3_bind_int64(q, 2, cut);
 		if ((rc = run(db, q, err)) == HX_TSDB_OK)

@@ -289,6 +289,50 @@ out:
 	free(path);
 }
 
+/*
+ * Timestamps anywhere in int64: nothing overflows (UBSan would abort),
+ * every point comes back, buckets are where floor division puts them.
+ */
+static void
+test_extremes(void)
+{
+	static const int64_t	 ts[] = { INT64_MIN + 1, -5000000000000000000LL,
+	    -1, 0, 59999, 5000000000000000000LL, INT64_MAX - 1, INT64_MAX };
+	struct hx_tsdb_config	 cfg = { .block_points = 3 };
+	struct hx_tsdb		*db;
+	struct pts		 c = { 0 };
+	char			*path = new_path();
+	int64_t			 id, del;
+	size_t			 i;
+	int			 bad = 0;
+
+	db = open_db(path, &cfg);
+	hx_tsdb_series(db, "x", "", "", &id, &err);
+	for (i = 0; i < HX_ARRAY_SIZE(ts); i++) {
+		clr();
+		bad += hx_tsdb_add(db, id, ts[i], (double)i, &err) != 0;
+	}
+	ok(bad == 0, "points from INT64_MIN + 1 to INT64_MAX are taken");
+	hx_tsdb_flush(db, &err);
+	query(db, "x", HX_TSDB_RAW, INT64_MIN, INT64_MAX, &c);
+	for (i = 0; i < HX_ARRAY_SIZE(ts) && c.n == HX_ARRAY_SIZE(ts); i++)
+		bad += c.p[i].t != ts[i] || c.p[i].v != (double)i;
+	ok(c.n == HX_ARRAY_SIZE(ts) && bad == 0, "and read back (%zu)", c.n);
+	query(db, "x", HX_TSDB_MINUTE, INT64_MIN, INT64_MAX, &c);
+	ok(c.n == 6 && c.p[2].t == -60000 && c.p[3].t == 0 && c.p[3].n == 2,
+	    "minutes: -1 in the minute at -60000, 0 and 59999 in the one at "
+	    "0 (%zu)", c.n);
+	is_int(hx_tsdb_downsample(db, INT64_MIN, &err), HX_TSDB_OK,
+	    "downsample at INT64_MIN");
+	is_int(hx_tsdb_expire(db, INT64_MIN, &del, &err), HX_TSDB_OK,
+	    "expire at INT64_MIN");
+	is_int(hx_tsdb_expire(db, INT64_MAX, &del, &err), HX_TSDB_OK,
+	    "expire at INT64_MAX");
+	hx_tsdb_close(db);
+	free(c.p);
+	free(path);
+}
+
 /* How many raw points the series of the tier tests has. */
 static long	npoints;
 
@@ -832,6 +876,7 @@ main(void)
 	test_open();
 	test_blocks();
 	test_tiers();
+	test_extremes();
 	test_retention();
 	test_glob();
 	test_reader();
