@@ -168,6 +168,8 @@ int hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
 /*
  * Call cb for every point of series name in tier with from_ms <= t <=
  * to_ms, oldest first, flushed or not. NOT_FOUND for an unknown series.
+ * The walk holds a read transaction and a statement of db open: cb must
+ * not call into db (another handle is fine).
  */
 int hx_tsdb_query(struct hx_tsdb *db, const char *name,
     enum hx_tsdb_tier tier, int64_t from_ms, int64_t to_ms,
