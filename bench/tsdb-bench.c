@@ -2,7 +2,7 @@
  * tsdb-bench.c - the history engine's micro-benchmark (bench/tsdb runs
  * it; see bench/README.md).
  *
- *   tsdb-bench DIR [HOURS [VMS]]
+ *   tsdb-bench DIR [HOURS [VMS [OPENMETRICS]]]
  *
  * Feeds lib/hx-tsdb with what horcruxd would give it over HOURS (default
  * 1) of simulated time: one host at 1 s (its DESIGN §8 series, four
@@ -12,6 +12,12 @@
  * growing by whole amounts; rates in whole bytes/s, often 0; constants).
  * Every simulated minute it downsamples and flushes, as the history
  * thread will. Then it measures queries.
+ *
+ * With OPENMETRICS, it also writes every raw sample, read back through
+ * hx_tsdb_query, as OpenMetrics text (one family `hx`, the series name in
+ * label `s`, exact values, ms timestamps) for `promtool tsdb
+ * create-blocks-from openmetrics`: Prometheus' bytes on the very same
+ * samples.
  *
  * Prints a table, then one JSON line. All randomness comes from a fixed
  * seed, so two runs store the same bytes. Exit 0, or 1 on any engine
@@ -150,6 +156,21 @@ dcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct om {
+	FILE		*f;
+	const char	*name;
+};
+
+static int
+om_cb(const struct hx_tsdb_point *p, void *arg)
+{
+	struct om	*o = arg;
+
+	fprintf(o->f, "hx{s=\"%s\"} %.17g %lld.%03lld\n", o->name, p->v,
+	    (long long)(p->t / 1000), (long long)(p->t % 1000));
+	return 0;
+}
+
 static int
 count_cb(const struct hx_tsdb_point *p, void *arg)
 {
@@ -198,8 +219,9 @@ main(int argc, char **argv)
 	size_t			 i, j;
 	int			 k, c;
 
-	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: tsdb-bench DIR [HOURS [VMS]]\n");
+	if (argc < 2 || argc > 5) {
+		fprintf(stderr, "usage: tsdb-bench DIR [HOURS [VMS "
+		    "[OPENMETRICS]]]\n");
 		return 2;
 	}
 	if (argc > 2)
@@ -360,6 +382,30 @@ main(int argc, char **argv)
 	pct(tq, 50, &hp50, &hp99);
 	pct(fl, (int)nfl, &p50, &p99);
 
+	if (argc > 4) {
+		struct om	o;
+
+		if ((o.f = fopen(argv[4], "w")) == NULL) {
+			perror(argv[4]);
+			return 1;
+		}
+		fprintf(o.f, "# TYPE hx gauge\n");
+		vms.n = 0;
+		hx_tsdb_list(db, NULL, name_cb, &vms, &err);
+		for (i = 0; i < vms.n; i++) {
+			o.name = vms.names[i];
+			if (hx_tsdb_query(db, vms.names[i], HX_TSDB_RAW,
+			    INT64_MIN, INT64_MAX, om_cb, &o, &err) != 0)
+				die("export", err);
+			free(vms.names[i]);
+		}
+		fprintf(o.f, "# EOF\n");
+		if (fclose(o.f) != 0) {
+			perror(argv[4]);
+			return 1;
+		}
+	}
+
 	printf("history engine: %zu series (1 host at 1 s, %ld VMs at 2 s), "
 	    "%ld h simulated, %lld samples\n\n", nser, nvm, hours,
 	    (long long)samples);
@@ -372,6 +418,12 @@ main(int argc, char **argv)
 	printf("%-28s %12lld %12lld %8.3f\n", "all raw blocks",
 	    (long long)st.points[0], (long long)st.bytes[0],
 	    (double)st.bytes[0] / st.points[0]);
+	printf("%-28s %12lld %12lld %8.3f\n", "1-minute blocks (per raw)",
+	    (long long)st.points[1], (long long)st.bytes[1],
+	    (double)st.bytes[1] / st.points[0]);
+	printf("%-28s %12lld %12lld %8.3f\n", "1-hour blocks (per raw)",
+	    (long long)st.points[2], (long long)st.bytes[2],
+	    (double)st.bytes[2] / st.points[0]);
 	printf("%-28s %12lld %12lld %8.3f\n", "whole file (all tiers)",
 	    (long long)st.points[0], (long long)st.file_bytes,
 	    (double)st.file_bytes / st.points[0]);
@@ -388,9 +440,11 @@ main(int argc, char **argv)
 	printf("%-36s %10.2f / %.2f ms (p50/p99)\n",
 	    "query all at 1 h, vm:*:cpu_usage", hp50, hp99);
 	printf("\n{\"series\":%zu,\"vms\":%ld,\"hours\":%ld,\"samples\":%lld,"
-	    "\"raw_bytes_per_sample\":%.3f,\"file_bytes_per_sample\":%.3f,"
+	    "\"raw_bytes_per_sample\":%.3f,\"minute_bytes\":%lld,"
+	    "\"hour_bytes\":%lld,\"file_bytes_per_sample\":%.3f,"
 	    "\"by_kind\":{", nser, nvm, hours, (long long)samples,
-	    (double)st.bytes[0] / st.points[0],
+	    (double)st.bytes[0] / st.points[0], (long long)st.bytes[1],
+	    (long long)st.bytes[2],
 	    (double)st.file_bytes / st.points[0]);
 	for (c = 0; c < C__N; c++)
 		printf("%s\"%s\":%.3f", c ? "," : "", cat_key[c],
