@@ -679,6 +679,7 @@ test_reader(void)
 {
 	struct hx_tsdb_config	 cfg = { .block_points = 7 };
 	struct reader_ctx	 x = { 0 };
+	struct hx_buf		 b;
 	struct hx_tsdb		*db;
 	pthread_t		 th;
 	char			*path = new_path();
@@ -704,6 +705,23 @@ test_reader(void)
 	pthread_join(th, NULL);
 	ok(x.queries >= 29 && x.bad == 0, "%d queries beside flushes: every "
 	    "answer a whole prefix (%d bad)", x.queries, x.bad);
+	/* The reader lists the writer's series, the new ones too. */
+	hx_tsdb_series(db, "vm:a:cpu_usage", "percent", "gauge", &id, &err);
+	hx_buf_init(&b, 0);
+	hx_tsdb_list(x.r, NULL, list_cb, &b, &err);
+	is_str(b.data, "s vm:a:cpu_usage", "a reader lists every series, "
+	    "one just made too");
+	hx_buf_release(&b);
+	clr();
+	is_int(hx_tsdb_add(x.r, id, T0, 1.0, &err), HX_TSDB_INVALID,
+	    "a reader cannot add");
+	clr();
+	is_int(hx_tsdb_flush(x.r, &err), HX_TSDB_INVALID,
+	    "nor flush");
+	clr();
+	is_int(hx_tsdb_series(x.r, "x", NULL, NULL, &id, &err),
+	    HX_TSDB_INVALID, "nor make series");
+	clr();
 	hx_tsdb_close(x.r);
 	hx_tsdb_close(db);
 	free(path);
