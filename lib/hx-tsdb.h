@@ -196,7 +196,10 @@ int hx_tsdb_glob_match(const char *pattern, const char *name);
 int hx_tsdb_list(struct hx_tsdb *db, const char *pattern,
     hx_tsdb_series_cb cb, void *arg, char **err);
 
-/* Counts of what is in the database (not the unflushed points). */
+/*
+ * Counts of what is in the database (not the unflushed points). It reads
+ * every block's row: for tests and benchmarks, not for a timer.
+ */
 int hx_tsdb_stats(struct hx_tsdb *db, struct hx_tsdb_stats *st, char **err);
 
 /* The handle's SQLite connection, for tests and maintenance only. */

@@ -539,6 +539,9 @@ test_retention(void)
 	    "minute blocks go too, the open one stays");
 	query(db, "s", HX_TSDB_RAW, 0, INT64_MAX, &c);
 	ok(same_raw(&c, 170, 10, 10000), "the open raw block still reads");
+	is_str(sql_str(hx_tsdb_sqlite(db), "SELECT (SELECT bytes FROM usage) ="
+	    " (SELECT sum(nbytes) FROM blocks)"), "1", "the kept byte total "
+	    "matches the blocks after inserts, updates and deletes");
 	query(db, "s", HX_TSDB_MINUTE, 0, INT64_MAX, &c);
 	ok(check_buckets(&c, MIN, 20, 10, 0), "and the open minute block");
 	hx_tsdb_close(db);
