@@ -17,6 +17,10 @@
  * is either still unflushed in the copy or committed in the view, never
  * both (a row the copy also holds, by id, is skipped) nor neither.
  *
+ * This file: the schema, opening, the series and blocks in memory, and
+ * everything the writer does (add, flush, downsample, expire).
+ * hx-tsdb-read.c has the snapshots, walks and queries.
+ *
  * What it does not do: name series, decide when to flush or downsample
  * (the daemon's history thread does, on its own clock), or print.
  */
@@ -32,11 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "hx-gorilla.h"
-#include "hx-tsdb.h"
-#include "hx-util.h"
+#include "hx-tsdb-int.h"
 
 #define BUSY_TIMEOUT_MS	5000
 #define CACHE_KIB	"16384"
@@ -99,28 +99,6 @@ static const char *const *const migrations[] = {
 
 #define SCHEMA_VERSION	((int)HX_ARRAY_SIZE(migrations))
 
-enum stmt {
-	S_BEGIN,
-	S_BEGIN_WRITE,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_PIN,
-	S_SERIES_INSERT,
-	S_SERIES_ALL,
-	S_SERIES_MARKS,
-	S_LAST_T,
-	S_OPEN_BLOCKS,
-	S_BLOCK_INSERT,
-	S_BLOCK_UPDATE,
-	S_BLOCK_RANGE,
-	S_EXPIRE_AGE,
-	S_TOTAL_BYTES,
-	S_CAP_CANDIDATES,
-	S_BLOCK_DELETE,
-	S_STATS,
-	S__COUNT
-};
-
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN",
 	[S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
@@ -160,57 +138,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " FROM blocks GROUP BY tier",
 };
 
-/* --- memory -------------------------------------------------------------- */
-
-struct mblock {
-	int64_t			rowid;	/* 0: not in the database yet */
-	int64_t			newid;	/* the row a flush in progress made */
-	int64_t			t_start;
-	int64_t			t_end;
-	int			closed;
-	int			dirty;
-	struct hx_gorilla_enc	enc;
-};
-
-struct tier_state {
-	struct mblock	*blk;		/* oldest first; the last may be open */
-	size_t		 n;
-	int64_t		 last_t;	/* INT64_MIN: no point yet */
-	int64_t		 mark;		/* MINUTE, HOUR: buckets before done;
-					   INT64_MIN: none yet */
-};
-
-struct tseries {
-	int64_t			id;
-	char			*name;
-	char			*unit;
-	char			*kind;
-	int			 marks_dirty;
-	struct tier_state	 tier[HX_TSDB_TIERS];
-};
-
-struct mem {
-	pthread_mutex_t	  lock;
-	struct tseries	**s;		/* sorted by id */
-	size_t		  n;
-	size_t		  alloc;
-	size_t		 *hash;		/* index + 1; 0: empty slot */
-	size_t		  hsize;	/* a power of two */
-};
-
-struct hx_tsdb {
-	sqlite3			*db;
-	sqlite3_stmt		*stmt[S__COUNT];
-	char			*path;
-	struct hx_tsdb_config	 cfg;
-	struct mem		*mem;
-	int			 writer;
-};
-
 /* --- messages ------------------------------------------------------------ */
 
-static int HX_PRINTF(3, 4)
-fail(char **err, int rc, const char *fmt, ...)
+int
+tsdb_fail(char **err, int rc, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -223,55 +154,55 @@ fail(char **err, int rc, const char *fmt, ...)
 }
 
 /* SQLite's failure as ours: a full database is told apart. */
-static int
-db_fail(struct hx_tsdb *db, char **err)
+int
+tsdb_db_fail(struct hx_tsdb *db, char **err)
 {
 	if ((sqlite3_extended_errcode(db->db) & 0xff) == SQLITE_FULL)
-		return fail(err, HX_TSDB_FULL, "cannot write '%s': %s",
+		return tsdb_fail(err, HX_TSDB_FULL, "cannot write '%s': %s",
 		    db->path, sqlite3_errmsg(db->db));
-	return fail(err, HX_TSDB_ERROR, "database error: %s",
+	return tsdb_fail(err, HX_TSDB_ERROR, "database error: %s",
 	    sqlite3_errmsg(db->db));
 }
 
 /* --- statement helpers --------------------------------------------------- */
 
-static void
-done(sqlite3_stmt *s)
+void
+tsdb_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 }
 
 /* Step a statement to its end; OK or the failure. Resets it. */
-static int
-run(struct hx_tsdb *db, sqlite3_stmt *s, char **err)
+int
+tsdb_run(struct hx_tsdb *db, sqlite3_stmt *s, char **err)
 {
 	int	rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		;
-	rc = rc == SQLITE_DONE ? HX_TSDB_OK : db_fail(db, err);
-	done(s);
+	rc = rc == SQLITE_DONE ? HX_TSDB_OK : tsdb_db_fail(db, err);
+	tsdb_done(s);
 	return rc;
 }
 
 /* Commit if rc is OK (a failure then becomes rc), else roll back. */
-static int
-tx_end(struct hx_tsdb *db, int rc, char **err)
+int
+tsdb_tx_end(struct hx_tsdb *db, int rc, char **err)
 {
 	if (rc == HX_TSDB_OK) {
-		if ((rc = run(db, db->stmt[S_COMMIT], err)) == HX_TSDB_OK)
+		if ((rc = tsdb_run(db, db->stmt[S_COMMIT], err)) == HX_TSDB_OK)
 			return rc;
 	}
 	/* SQLite may already have rolled back (full disk, I/O error). */
 	if (!sqlite3_get_autocommit(db->db))
-		run(db, db->stmt[S_ROLLBACK], NULL);
+		tsdb_run(db, db->stmt[S_ROLLBACK], NULL);
 	return rc;
 }
 
 /* Prepare, run and finalize one statement (set-up only). */
-static int
-run_once(struct hx_tsdb *db, const char *sql, char *res, size_t reslen,
+int
+tsdb_run_once(struct hx_tsdb *db, const char *sql, char *res, size_t reslen,
     char **err)
 {
 	sqlite3_stmt		*s;
@@ -281,13 +212,13 @@ run_once(struct hx_tsdb *db, const char *sql, char *res, size_t reslen,
 	if (res != NULL)
 		*res = '\0';
 	if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, err);
+		return tsdb_db_fail(db, err);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (res != NULL && *res == '\0' &&
 		    (t = sqlite3_column_text(s, 0)) != NULL)
 			hx_strlcpy(res, (const char *)t, reslen);
 	}
-	rc = rc == SQLITE_DONE ? HX_TSDB_OK : db_fail(db, err);
+	rc = rc == SQLITE_DONE ? HX_TSDB_OK : tsdb_db_fail(db, err);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -315,8 +246,8 @@ hash_put(struct mem *m, size_t idx)
 	m->hash[i] = idx + 1;
 }
 
-static struct tseries *
-find_name(struct mem *m, const char *name)
+struct tseries *
+tsdb_find_name(struct mem *m, const char *name)
 {
 	size_t	i, v;
 
@@ -418,15 +349,15 @@ hx_tsdb_bucket_ms(enum hx_tsdb_tier tier)
 	    HOUR_MS : 0;
 }
 
-static unsigned
-tier_k(int tier)
+unsigned
+tsdb_tier_k(int tier)
 {
 	return tier == HX_TSDB_RAW ? 1 : 4;	/* min, avg, max, n */
 }
 
 /* t down to a multiple of b; INT64_MIN when that is below INT64_MIN. */
-static int64_t
-floor_to(int64_t t, int64_t b)
+int64_t
+tsdb_floor(int64_t t, int64_t b)
 {
 	int64_t	r = t % b;
 
@@ -479,283 +410,13 @@ append(struct hx_tsdb *db, struct tseries *s, int tier, int64_t t,
 		ts->blk = xrealloc(ts->blk, (ts->n + 1) * sizeof *ts->blk);
 		b = &ts->blk[ts->n++];
 		memset(b, 0, sizeof *b);
-		hx_gorilla_enc_init(&b->enc, tier_k(tier));
+		hx_gorilla_enc_init(&b->enc, tsdb_tier_k(tier));
 		b->t_start = t;
 	}
 	hx_gorilla_enc_add(&b->enc, t, v);
 	b->t_end = t;
 	b->dirty = 1;
 	ts->last_t = t;
-}
-
-/* --- snapshots and walks ------------------------------------------------- */
-
-struct sblock {
-	int64_t		 rowid;
-	uint32_t	 count;
-	uint8_t		*data;
-	size_t		 len;
-};
-
-struct snap {
-	int64_t		 id;
-	int64_t		 mark[HX_TSDB_TIERS];
-	struct sblock	*b[HX_TSDB_TIERS];
-	size_t		 n[HX_TSDB_TIERS];
-	int		 in_tx;
-};
-
-static void
-snap_release(struct hx_tsdb *db, struct snap *sn)
-{
-	size_t	i;
-	int	t;
-
-	for (t = 0; t < HX_TSDB_TIERS; t++) {
-		for (i = 0; i < sn->n[t]; i++)
-			free(sn->b[t][i].data);
-		free(sn->b[t]);
-	}
-	if (sn->in_tx)
-		tx_end(db, HX_TSDB_OK, NULL);
-	memset(sn, 0, sizeof *sn);
-}
-
-/* Copy s's unflushed blocks. Call with the lock held (or as the writer). */
-static void
-snap_copy(struct snap *sn, struct tseries *s)
-{
-	struct mblock	*mb;
-	struct sblock	*b;
-	size_t		 i;
-	int		 t;
-
-	sn->id = s->id;
-	for (t = 0; t < HX_TSDB_TIERS; t++) {
-		sn->mark[t] = s->tier[t].mark;
-		sn->n[t] = s->tier[t].n;
-		sn->b[t] = xcalloc(sn->n[t] ? sn->n[t] : 1, sizeof *sn->b[t]);
-		for (i = 0; i < sn->n[t]; i++) {
-			mb = &s->tier[t].blk[i];
-			b = &sn->b[t][i];
-			b->rowid = mb->rowid;
-			b->count = mb->enc.count;
-			b->len = mb->enc.len;
-			b->data = xmalloc(b->len ? b->len : 1);
-			if (b->len > 0)
-				memcpy(b->data, mb->enc.data, b->len);
-		}
-	}
-}
-
-/*
- * The snapshot of series name (by_name) or s for a walk: a read
- * transaction pinned and the unflushed blocks copied, both under the
- * lock. NOT_FOUND when there is no such series.
- */
-static int
-snap_take(struct hx_tsdb *db, const char *name, struct tseries *s,
-    struct snap *sn, char **err)
-{
-	int	rc;
-
-	memset(sn, 0, sizeof *sn);
-	pthread_mutex_lock(&db->mem->lock);
-	if (s == NULL && (s = find_name(db->mem, name)) == NULL) {
-		pthread_mutex_unlock(&db->mem->lock);
-		return fail(err, HX_TSDB_NOT_FOUND, "no series '%s'", name);
-	}
-	if ((rc = run(db, db->stmt[S_BEGIN], err)) == HX_TSDB_OK) {
-		sn->in_tx = 1;
-		rc = run(db, db->stmt[S_PIN], err);
-	}
-	if (rc == HX_TSDB_OK)
-		snap_copy(sn, s);
-	pthread_mutex_unlock(&db->mem->lock);
-	if (rc != HX_TSDB_OK)
-		snap_release(db, sn);
-	return rc;
-}
-
-/* Accumulates finer points into buckets of one aggregated tier. */
-struct agg {
-	int64_t			 bucket;
-	int64_t			 cur;
-	int			 have;
-	double			 sum, min, max;
-	uint64_t		 n;
-	hx_tsdb_point_cb	 cb;
-	void			*arg;
-	int			 stopped;
-};
-
-static int
-agg_emit(struct agg *a)
-{
-	struct hx_tsdb_point	p;
-
-	if (!a->have)
-		return 0;
-	a->have = 0;
-	p.t = a->cur;
-	p.n = a->n > UINT32_MAX ? UINT32_MAX : (uint32_t)a->n;
-	p.v = a->n > 0 ? a->sum / (double)a->n : NAN;
-	p.min = a->n > 0 ? a->min : NAN;
-	p.max = a->n > 0 ? a->max : NAN;
-	if (a->cb(&p, a->arg) != 0)
-		a->stopped = 1;
-	return a->stopped;
-}
-
-static int
-agg_add(const struct hx_tsdb_point *p, void *arg)
-{
-	struct agg	*a = arg;
-	int64_t		 b = floor_to(p->t, a->bucket);
-
-	if (a->have && b != a->cur && agg_emit(a))
-		return 1;
-	if (!a->have) {
-		a->have = 1;
-		a->cur = b;
-		a->sum = 0;
-		a->n = 0;
-		a->min = a->max = NAN;
-	}
-	if (p->n > 0) {
-		a->sum += p->v * (double)p->n;
-		if (a->n == 0 || p->min < a->min)
-			a->min = p->min;
-		if (a->n == 0 || p->max > a->max)
-			a->max = p->max;
-		a->n += p->n;
-	}
-	return 0;
-}
-
-/*
- * Decode one block and call cb for its points in [from, to]. Returns 0,
- * 1 when cb stopped the walk, or an error.
- */
-static int
-walk_block(int tier, const void *data, size_t len, uint32_t count,
-    int64_t from, int64_t to, hx_tsdb_point_cb cb, void *arg,
-    int64_t sid, char **err)
-{
-	struct hx_gorilla_dec	d;
-	struct hx_tsdb_point	p;
-	double			v[HX_GORILLA_MAXK];
-	int			r;
-
-	hx_gorilla_dec_init(&d, data, len, count, tier_k(tier));
-	while ((r = hx_gorilla_dec_next(&d, &p.t, v)) == 1) {
-		if (p.t < from)
-			continue;
-		if (p.t > to)
-			return 0;
-		if (tier == HX_TSDB_RAW) {
-			p.v = p.min = p.max = v[0];
-			p.n = isnan(v[0]) ? 0 : 1;
-		} else {
-			p.min = v[0];
-			p.v = v[1];
-			p.max = v[2];
-			p.n = v[3] >= 0 && v[3] <= UINT32_MAX ?
-			    (uint32_t)v[3] : 0;
-		}
-		if (cb(&p, arg) != 0)
-			return 1;
-	}
-	if (r < 0)
-		return fail(err, HX_TSDB_ERROR, "database error: a block of "
-		    "series %lld (tier %d) is damaged", (long long)sid, tier);
-	return 0;
-}
-
-static int
-in_snap(const struct snap *sn, int tier, int64_t rowid)
-{
-	size_t	i;
-
-	for (i = 0; i < sn->n[tier]; i++)
-		if (sn->b[tier][i].rowid == rowid)
-			return 1;
-	return 0;
-}
-
-/*
- * Call cb for the points of tier in [from, to] of the snapshot's series,
- * oldest first: the stored blocks, the unflushed ones, then (aggregated
- * tiers) the buckets from the mark on, built from the finer tier. Returns
- * 0, 1 when cb stopped, or an error.
- */
-static int
-walk(struct hx_tsdb *db, struct snap *sn, int tier, int64_t from, int64_t to,
-    hx_tsdb_point_cb cb, void *arg, char **err)
-{
-	sqlite3_stmt	*s = db->stmt[S_BLOCK_RANGE];
-	struct agg	 a;
-	int64_t		 built_to = to, bk, lo, hi;
-	size_t		 i;
-	int		 rc = 0, r = SQLITE_DONE, built = 1;
-
-	if (tier != HX_TSDB_RAW) {
-		if (sn->mark[tier] == INT64_MIN)
-			built = 0;
-		else if (sn->mark[tier] - 1 < built_to)
-			built_to = sn->mark[tier] - 1;
-	}
-	if (built && from <= built_to) {
-		sqlite3_bind_int64(s, 1, sn->id);
-		sqlite3_bind_int(s, 2, tier);
-		sqlite3_bind_int64(s, 3, from);
-		sqlite3_bind_int64(s, 4, built_to);
-		while (rc == 0 && (r = sqlite3_step(s)) == SQLITE_ROW) {
-			if (in_snap(sn, tier, sqlite3_column_int64(s, 0)))
-				continue;
-			rc = walk_block(tier, sqlite3_column_blob(s, 2),
-			    (size_t)sqlite3_column_bytes(s, 2),
-			    (uint32_t)sqlite3_column_int64(s, 1), from,
-			    built_to, cb, arg, sn->id, err);
-		}
-		if (rc == 0 && r != SQLITE_DONE)
-			rc = db_fail(db, err);
-		done(s);
-		for (i = 0; rc == 0 && i < sn->n[tier]; i++)
-			rc = walk_block(tier, sn->b[tier][i].data,
-			    sn->b[tier][i].len, sn->b[tier][i].count, from,
-			    built_to, cb, arg, sn->id, err);
-		if (rc != 0)
-			return rc;
-	}
-	if (tier == HX_TSDB_RAW || to < sn->mark[tier])
-		return 0;
-	bk = hx_tsdb_bucket_ms(tier);
-	lo = floor_to(from, bk);
-	if (lo < from) {
-		if (lo > INT64_MAX - bk)
-			return 0;
-		lo += bk;
-	}
-	if (lo < sn->mark[tier])
-		lo = sn->mark[tier];
-	hi = floor_to(to, bk);
-	if (hi > INT64_MAX - bk)
-		hi = INT64_MAX;
-	else
-		hi += bk - 1;
-	if (lo > hi)
-		return 0;
-	memset(&a, 0, sizeof a);
-	a.bucket = bk;
-	a.cb = cb;
-	a.arg = arg;
-	rc = walk(db, sn, tier - 1, lo, hi, agg_add, &a, err);
-	if (rc < 0)
-		return rc;
-	if (a.stopped)
-		return 1;
-	return agg_emit(&a);
 }
 
 /* --- open and close ------------------------------------------------------ */
@@ -768,25 +429,25 @@ migrate(struct hx_tsdb *db, char **err)
 	const char *const	*step;
 	int			 rc, v;
 
-	if ((rc = run_once(db, "BEGIN IMMEDIATE", NULL, 0, err)) != HX_TSDB_OK)
+	if ((rc = tsdb_run_once(db, "BEGIN IMMEDIATE", NULL, 0, err)) != HX_TSDB_OK)
 		return rc;
-	if ((rc = run_once(db, "PRAGMA user_version", buf, sizeof buf,
+	if ((rc = tsdb_run_once(db, "PRAGMA user_version", buf, sizeof buf,
 	    err)) != HX_TSDB_OK)
 		goto out;
 	if (hx_parse_ll(buf, INT_MIN, INT_MAX, &ver) != 0 || ver < 0) {
-		rc = fail(err, HX_TSDB_ERROR, "database schema version %s is "
+		rc = tsdb_fail(err, HX_TSDB_ERROR, "database schema version %s is "
 		    "not valid", buf);
 		goto out;
 	}
 	if (ver > SCHEMA_VERSION) {
-		rc = fail(err, HX_TSDB_ERROR, "database schema version %lld "
+		rc = tsdb_fail(err, HX_TSDB_ERROR, "database schema version %lld "
 		    "is newer than this horcruxd supports (%d)", ver,
 		    SCHEMA_VERSION);
 		goto out;
 	}
 	for (v = (int)ver; v < SCHEMA_VERSION; v++) {
 		for (step = migrations[v]; *step != NULL; step++) {
-			if ((rc = run_once(db, *step, NULL, 0, err)) !=
+			if ((rc = tsdb_run_once(db, *step, NULL, 0, err)) !=
 			    HX_TSDB_OK)
 				goto out;
 		}
@@ -794,13 +455,13 @@ migrate(struct hx_tsdb *db, char **err)
 	if (ver < SCHEMA_VERSION) {
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    SCHEMA_VERSION);
-		if ((rc = run_once(db, sql, NULL, 0, err)) != HX_TSDB_OK)
+		if ((rc = tsdb_run_once(db, sql, NULL, 0, err)) != HX_TSDB_OK)
 			goto out;
 	}
-	rc = run_once(db, "COMMIT", NULL, 0, err);
+	rc = tsdb_run_once(db, "COMMIT", NULL, 0, err);
 out:
 	if (rc != HX_TSDB_OK && !sqlite3_get_autocommit(db->db))
-		run_once(db, "ROLLBACK", NULL, 0, NULL);
+		tsdb_run_once(db, "ROLLBACK", NULL, 0, NULL);
 	return rc;
 }
 
@@ -815,13 +476,13 @@ configure(struct hx_tsdb *db, char **err)
 	sqlite3_busy_timeout(db->db, BUSY_TIMEOUT_MS);
 	sqlite3_db_config(db->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(db->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	if ((rc = run_once(db, "PRAGMA journal_mode = WAL", buf, sizeof buf,
+	if ((rc = tsdb_run_once(db, "PRAGMA journal_mode = WAL", buf, sizeof buf,
 	    err)) != HX_TSDB_OK)
 		return rc;
 	if (strcmp(buf, "wal") != 0)
-		return fail(err, HX_TSDB_ERROR, "database error: cannot use "
+		return tsdb_fail(err, HX_TSDB_ERROR, "database error: cannot use "
 		    "WAL (journal mode is '%s')", buf);
-	if ((rc = run_once(db, "PRAGMA synchronous = NORMAL", NULL, 0,
+	if ((rc = tsdb_run_once(db, "PRAGMA synchronous = NORMAL", NULL, 0,
 	    err)) != HX_TSDB_OK)
 		return rc;
 	/*
@@ -829,7 +490,7 @@ configure(struct hx_tsdb *db, char **err)
 	 * per connection (SQLite's default is 2 MiB) instead of asking the
 	 * kernel for them again and again.
 	 */
-	return run_once(db, "PRAGMA cache_size = -" CACHE_KIB, NULL, 0, err);
+	return tsdb_run_once(db, "PRAGMA cache_size = -" CACHE_KIB, NULL, 0, err);
 }
 
 static int
@@ -843,16 +504,16 @@ connect_db(struct hx_tsdb *db, char **err)
 		if (fchmod(fd, 0600) != 0) {
 			e = errno;
 			close(fd);
-			return fail(err, HX_TSDB_ERROR, "cannot set the mode "
+			return tsdb_fail(err, HX_TSDB_ERROR, "cannot set the mode "
 			    "of '%s': %s", db->path, strerror(e));
 		}
 		close(fd);
 	} else if (errno != EEXIST)
-		return fail(err, HX_TSDB_ERROR, "cannot create '%s': %s",
+		return tsdb_fail(err, HX_TSDB_ERROR, "cannot create '%s': %s",
 		    db->path, strerror(errno));
 	if (sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		return fail(err, HX_TSDB_ERROR, "database error: cannot open "
+		return tsdb_fail(err, HX_TSDB_ERROR, "database error: cannot open "
 		    "'%s': %s", db->path, db->db != NULL ?
 		    sqlite3_errmsg(db->db) : "out of memory");
 	if ((rc = configure(db, err)) != HX_TSDB_OK ||
@@ -862,7 +523,7 @@ connect_db(struct hx_tsdb *db, char **err)
 		if (sqlite3_prepare_v3(db->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &db->stmt[i], NULL) !=
 		    SQLITE_OK)
-			return fail(err, HX_TSDB_ERROR, "database error: "
+			return tsdb_fail(err, HX_TSDB_ERROR, "database error: "
 			    "statement %d: %s", i, sqlite3_errmsg(db->db));
 	}
 	return HX_TSDB_OK;
@@ -897,9 +558,9 @@ load(struct hx_tsdb *db, char **err)
 		s->tier[HX_TSDB_MINUTE].mark = sqlite3_column_int64(q, 4);
 		s->tier[HX_TSDB_HOUR].mark = sqlite3_column_int64(q, 5);
 	}
-	done(q);
+	tsdb_done(q);
 	if (rc != SQLITE_DONE)
-		return db_fail(db, err);
+		return tsdb_db_fail(db, err);
 
 	/* The last point of each series and tier: one index search each. */
 	q = db->stmt[S_LAST_T];
@@ -911,9 +572,9 @@ load(struct hx_tsdb *db, char **err)
 			if ((rc = sqlite3_step(q)) == SQLITE_ROW)
 				s->tier[tier].last_t =
 				    sqlite3_column_int64(q, 0);
-			done(q);
+			tsdb_done(q);
 			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-				return db_fail(db, err);
+				return tsdb_db_fail(db, err);
 		}
 	}
 
@@ -932,24 +593,24 @@ load(struct hx_tsdb *db, char **err)
 		memset(b, 0, sizeof *b);
 		b->rowid = sqlite3_column_int64(q, 0);
 		b->t_start = sqlite3_column_int64(q, 3);
-		hx_gorilla_enc_init(&b->enc, tier_k(tier));
+		hx_gorilla_enc_init(&b->enc, tsdb_tier_k(tier));
 		hx_gorilla_dec_init(&d, sqlite3_column_blob(q, 5),
 		    (size_t)sqlite3_column_bytes(q, 5),
-		    (uint32_t)sqlite3_column_int64(q, 4), tier_k(tier));
+		    (uint32_t)sqlite3_column_int64(q, 4), tsdb_tier_k(tier));
 		while ((r = hx_gorilla_dec_next(&d, &t, v)) == 1) {
 			hx_gorilla_enc_add(&b->enc, t, v);
 			b->t_end = t;
 		}
 		if (r < 0 || b->enc.count == 0) {
-			done(q);
-			return fail(err, HX_TSDB_ERROR, "database error: the "
+			tsdb_done(q);
+			return tsdb_fail(err, HX_TSDB_ERROR, "database error: the "
 			    "open block %lld of series '%s' is damaged",
 			    (long long)b->rowid, s->name);
 		}
 	}
-	done(q);
+	tsdb_done(q);
 	if (rc != SQLITE_DONE)
-		return db_fail(db, err);
+		return tsdb_db_fail(db, err);
 	return HX_TSDB_OK;
 }
 
@@ -985,7 +646,7 @@ hx_tsdb_open(const char *path, const struct hx_tsdb_config *cfg,
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
-		return fail(err, HX_TSDB_INVALID, "no database path");
+		return tsdb_fail(err, HX_TSDB_INVALID, "no database path");
 	db = xcalloc(1, sizeof *db);
 	db->path = xstrdup(path);
 	db->writer = 1;
@@ -1009,7 +670,7 @@ hx_tsdb_open_reader(struct hx_tsdb *w, struct hx_tsdb **out, char **err)
 
 	*out = NULL;
 	if (!w->writer)
-		return fail(err, HX_TSDB_INVALID, "a reader needs the writer");
+		return tsdb_fail(err, HX_TSDB_INVALID, "a reader needs the writer");
 	db = xcalloc(1, sizeof *db);
 	db->path = xstrdup(w->path);
 	db->cfg = w->cfg;
@@ -1046,8 +707,8 @@ hx_tsdb_sqlite(struct hx_tsdb *db)
 
 /* --- writing ------------------------------------------------------------- */
 
-static int
-name_valid(const char *s)
+int
+tsdb_name_valid(const char *s)
 {
 	size_t	n = 0;
 
@@ -1068,10 +729,10 @@ hx_tsdb_series(struct hx_tsdb *db, const char *name, const char *unit,
 	int		 rc;
 
 	if (!db->writer)
-		return fail(err, HX_TSDB_INVALID, "a reader cannot add series");
-	if (!name_valid(name))
-		return fail(err, HX_TSDB_INVALID, "invalid series name");
-	if ((ts = find_name(db->mem, name)) != NULL) {
+		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot add series");
+	if (!tsdb_name_valid(name))
+		return tsdb_fail(err, HX_TSDB_INVALID, "invalid series name");
+	if ((ts = tsdb_find_name(db->mem, name)) != NULL) {
 		*id = ts->id;
 		return HX_TSDB_OK;
 	}
@@ -1079,7 +740,7 @@ hx_tsdb_series(struct hx_tsdb *db, const char *name, const char *unit,
 	sqlite3_bind_text(s, 2, unit != NULL ? unit : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, kind != NULL ? kind : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, INT64_MIN);
-	if ((rc = run(db, s, err)) != HX_TSDB_OK)
+	if ((rc = tsdb_run(db, s, err)) != HX_TSDB_OK)
 		return rc;
 	*id = sqlite3_last_insert_rowid(db->db);
 	pthread_mutex_lock(&db->mem->lock);
@@ -1094,16 +755,16 @@ hx_tsdb_add(struct hx_tsdb *db, int64_t id, int64_t t, double v, char **err)
 	struct tseries	*s;
 
 	if (!db->writer)
-		return fail(err, HX_TSDB_INVALID, "a reader cannot add points");
+		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot add points");
 	if ((s = find_id(db->mem, id)) == NULL)
-		return fail(err, HX_TSDB_NOT_FOUND, "no series %lld",
+		return tsdb_fail(err, HX_TSDB_NOT_FOUND, "no series %lld",
 		    (long long)id);
 	if (t <= s->tier[HX_TSDB_RAW].last_t)
-		return fail(err, HX_TSDB_INVALID, "point at %lld of series "
+		return tsdb_fail(err, HX_TSDB_INVALID, "point at %lld of series "
 		    "'%s' is not after its last one (%lld)", (long long)t,
 		    s->name, (long long)s->tier[HX_TSDB_RAW].last_t);
 	if (t < s->tier[HX_TSDB_MINUTE].mark)
-		return fail(err, HX_TSDB_INVALID, "point at %lld of series "
+		return tsdb_fail(err, HX_TSDB_INVALID, "point at %lld of series "
 		    "'%s' is in a minute already downsampled", (long long)t,
 		    s->name);
 	pthread_mutex_lock(&db->mem->lock);
@@ -1127,7 +788,7 @@ write_block(struct hx_tsdb *db, struct tseries *s, int tier, struct mblock *b,
 		sqlite3_bind_int(q, 4, !b->closed);
 		sqlite3_bind_blob(q, 5, b->enc.data, (int)b->enc.len,
 		    SQLITE_STATIC);
-		if ((rc = run(db, q, err)) != HX_TSDB_OK)
+		if ((rc = tsdb_run(db, q, err)) != HX_TSDB_OK)
 			return rc;
 		if (sqlite3_changes(db->db) > 0)
 			return HX_TSDB_OK;
@@ -1141,7 +802,7 @@ write_block(struct hx_tsdb *db, struct tseries *s, int tier, struct mblock *b,
 	sqlite3_bind_int64(q, 5, b->enc.count);
 	sqlite3_bind_int(q, 6, !b->closed);
 	sqlite3_bind_blob(q, 7, b->enc.data, (int)b->enc.len, SQLITE_STATIC);
-	if ((rc = run(db, q, err)) != HX_TSDB_OK)
+	if ((rc = tsdb_run(db, q, err)) != HX_TSDB_OK)
 		return rc;
 	b->newid = sqlite3_last_insert_rowid(db->db);
 	return HX_TSDB_OK;
@@ -1189,8 +850,8 @@ hx_tsdb_flush(struct hx_tsdb *db, char **err)
 	int		 rc, t;
 
 	if (!db->writer)
-		return fail(err, HX_TSDB_INVALID, "a reader cannot flush");
-	if ((rc = run(db, db->stmt[S_BEGIN_WRITE], err)) != HX_TSDB_OK)
+		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot flush");
+	if ((rc = tsdb_run(db, db->stmt[S_BEGIN_WRITE], err)) != HX_TSDB_OK)
 		return rc;
 	for (i = 0; rc == HX_TSDB_OK && i < db->mem->n; i++) {
 		s = db->mem->s[i];
@@ -1204,12 +865,12 @@ hx_tsdb_flush(struct hx_tsdb *db, char **err)
 			sqlite3_bind_int64(q, 2,
 			    s->tier[HX_TSDB_MINUTE].mark);
 			sqlite3_bind_int64(q, 3, s->tier[HX_TSDB_HOUR].mark);
-			rc = run(db, q, err);
+			rc = tsdb_run(db, q, err);
 		}
 	}
 	/* Commit and settle under the lock: readers see before or after. */
 	pthread_mutex_lock(&db->mem->lock);
-	rc = tx_end(db, rc, err);
+	rc = tsdb_tx_end(db, rc, err);
 	flush_settle(db, rc == HX_TSDB_OK);
 	pthread_mutex_unlock(&db->mem->lock);
 	return rc;
@@ -1248,11 +909,11 @@ hx_tsdb_downsample(struct hx_tsdb *db, int64_t now_ms, char **err)
 	int		 rc = HX_TSDB_OK, tier;
 
 	if (!db->writer)
-		return fail(err, HX_TSDB_INVALID, "a reader cannot downsample");
+		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot downsample");
 	for (i = 0; rc == HX_TSDB_OK && i < db->mem->n; i++) {
 		s = db->mem->s[i];
 		for (tier = HX_TSDB_MINUTE; tier < HX_TSDB_TIERS; tier++) {
-			end = floor_to(now_ms, hx_tsdb_bucket_ms(tier));
+			end = tsdb_floor(now_ms, hx_tsdb_bucket_ms(tier));
 			if (s->tier[tier].mark >= end)
 				continue;
 			/* Nothing finer (since the mark): just move it. */
@@ -1262,7 +923,7 @@ hx_tsdb_downsample(struct hx_tsdb *db, int64_t now_ms, char **err)
 				s->marks_dirty = 1;
 				continue;
 			}
-			if ((rc = snap_take(db, NULL, s, &sn, err)) !=
+			if ((rc = tsdb_snap_take(db, NULL, s, &sn, err)) !=
 			    HX_TSDB_OK)
 				break;
 			c.db = db;
@@ -1270,9 +931,9 @@ hx_tsdb_downsample(struct hx_tsdb *db, int64_t now_ms, char **err)
 			c.tier = tier;
 			/* The built part only: from the mark to the end. */
 			sn.mark[tier] = s->tier[tier].mark;
-			rc = walk(db, &sn, tier, s->tier[tier].mark, end - 1,
+			rc = tsdb_walk(db, &sn, tier, s->tier[tier].mark, end - 1,
 			    ds_append, &c, err);
-			snap_release(db, &sn);
+			tsdb_snap_release(db, &sn);
 			if (rc < 0)
 				break;
 			rc = HX_TSDB_OK;
@@ -1299,7 +960,7 @@ hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
 	if (deleted != NULL)
 		*deleted = 0;
 	if (!db->writer)
-		return fail(err, HX_TSDB_INVALID, "a reader cannot expire");
+		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot expire");
 
 	/* A series that stopped (a VM gone) must not keep a block open. */
 	pthread_mutex_lock(&db->mem->lock);
@@ -1318,14 +979,14 @@ hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
 	}
 	pthread_mutex_unlock(&db->mem->lock);
 
-	if ((rc = run(db, db->stmt[S_BEGIN_WRITE], err)) != HX_TSDB_OK)
+	if ((rc = tsdb_run(db, db->stmt[S_BEGIN_WRITE], err)) != HX_TSDB_OK)
 		return rc;
 	q = db->stmt[S_EXPIRE_AGE];
 	for (t = 0; rc == HX_TSDB_OK && t < HX_TSDB_TIERS; t++) {
 		cut = minus(now_ms, db->cfg.retention_ms[t]);
 		sqlite3_bind_int(q, 1, t);
 		sqlite3_bind_int64(q, 2, cut);
-		if ((rc = run(db, q, err)) == HX_TSDB_OK)
+		if ((rc = tsdb_run(db, q, err)) == HX_TSDB_OK)
 			n += sqlite3_changes(db->db);
 	}
 	if (rc == HX_TSDB_OK && db->cfg.max_bytes > 0) {
@@ -1333,8 +994,8 @@ hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
 		if ((r = sqlite3_step(q)) == SQLITE_ROW)
 			total = sqlite3_column_int64(q, 0);
 		else
-			rc = db_fail(db, err);
-		done(q);
+			rc = tsdb_db_fail(db, err);
+		tsdb_done(q);
 		/* Oldest first, finest tier first, until under the cap. */
 		q = db->stmt[S_CAP_CANDIDATES];
 		while (rc == HX_TSDB_OK && total > db->cfg.max_bytes &&
@@ -1348,174 +1009,18 @@ hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
 		}
 		if (rc == HX_TSDB_OK && total > db->cfg.max_bytes &&
 		    r != SQLITE_DONE)
-			rc = db_fail(db, err);
-		done(q);
+			rc = tsdb_db_fail(db, err);
+		tsdb_done(q);
 		q = db->stmt[S_BLOCK_DELETE];
 		for (i = 0; rc == HX_TSDB_OK && i < nids; i++) {
 			sqlite3_bind_int64(q, 1, ids[i]);
-			if ((rc = run(db, q, err)) == HX_TSDB_OK)
+			if ((rc = tsdb_run(db, q, err)) == HX_TSDB_OK)
 				n += sqlite3_changes(db->db);
 		}
 		free(ids);
 	}
-	rc = tx_end(db, rc, err);
+	rc = tsdb_tx_end(db, rc, err);
 	if (deleted != NULL && rc == HX_TSDB_OK)
 		*deleted = n;
 	return rc;
-}
-
-/* --- reading ------------------------------------------------------------- */
-
-int
-hx_tsdb_query(struct hx_tsdb *db, const char *name, enum hx_tsdb_tier tier,
-    int64_t from_ms, int64_t to_ms, hx_tsdb_point_cb cb, void *arg,
-    char **err)
-{
-	struct snap	sn;
-	int		rc;
-
-	if ((int)tier < 0 || tier >= HX_TSDB_TIERS)
-		return fail(err, HX_TSDB_INVALID, "no tier %d", (int)tier);
-	if (name == NULL)
-		return fail(err, HX_TSDB_INVALID, "no series name");
-	if (from_ms > to_ms)
-		return HX_TSDB_OK;
-	if ((rc = snap_take(db, name, NULL, &sn, err)) != HX_TSDB_OK)
-		return rc;
-	rc = walk(db, &sn, tier, from_ms, to_ms, cb, arg, err);
-	snap_release(db, &sn);
-	return rc < 0 ? rc : HX_TSDB_OK;
-}
-
-/* One part of a glob against one part of a name; '*' within the part. */
-static int
-part_match(const char *p, size_t pn, const char *s, size_t sn)
-{
-	size_t	pi = 0, si = 0, star = SIZE_MAX, mark = 0;
-
-	while (si < sn) {
-		if (pi < pn && p[pi] == '*') {
-			star = pi++;
-			mark = si;
-		} else if (pi < pn && p[pi] == s[si]) {
-			pi++;
-			si++;
-		} else if (star != SIZE_MAX) {
-			pi = star + 1;
-			si = ++mark;
-		} else
-			return 0;
-	}
-	while (pi < pn && p[pi] == '*')
-		pi++;
-	return pi == pn;
-}
-
-int
-hx_tsdb_glob_valid(const char *pattern)
-{
-	return name_valid(pattern);
-}
-
-int
-hx_tsdb_glob_match(const char *p, const char *s)
-{
-	const char	*pe, *se;
-
-	for (;;) {
-		pe = strchr(p, ':');
-		se = strchr(s, ':');
-		if ((pe == NULL) != (se == NULL))
-			return 0;
-		if (pe == NULL)
-			return part_match(p, strlen(p), s, strlen(s));
-		if (!part_match(p, (size_t)(pe - p), s, (size_t)(se - s)))
-			return 0;
-		p = pe + 1;
-		s = se + 1;
-	}
-}
-
-static int
-info_cmp(const void *a, const void *b)
-{
-	const struct hx_tsdb_series_info	*x = a, *y = b;
-
-	return strcmp(x->name, y->name);
-}
-
-int
-hx_tsdb_list(struct hx_tsdb *db, const char *pattern, hx_tsdb_series_cb cb,
-    void *arg, char **err)
-{
-	struct hx_tsdb_series_info	*v = NULL;
-	struct tseries			*s;
-	size_t				 i, n = 0;
-
-	if (pattern != NULL && !hx_tsdb_glob_valid(pattern))
-		return fail(err, HX_TSDB_INVALID, "invalid series pattern");
-	/* Copies, so cb runs without the lock and may call us again. */
-	pthread_mutex_lock(&db->mem->lock);
-	v = xcalloc(db->mem->n ? db->mem->n : 1, sizeof *v);
-	for (i = 0; i < db->mem->n; i++) {
-		s = db->mem->s[i];
-		if (pattern != NULL && !hx_tsdb_glob_match(pattern, s->name))
-			continue;
-		v[n].id = s->id;
-		v[n].name = xstrdup(s->name);
-		v[n].unit = xstrdup(s->unit);
-		v[n].kind = xstrdup(s->kind);
-		n++;
-	}
-	pthread_mutex_unlock(&db->mem->lock);
-	qsort(v, n, sizeof *v, info_cmp);
-	for (i = 0; i < n; i++)
-		if (cb(&v[i], arg) != 0)
-			break;
-	for (i = 0; i < n; i++) {
-		free((char *)v[i].name);
-		free((char *)v[i].unit);
-		free((char *)v[i].kind);
-	}
-	free(v);
-	return HX_TSDB_OK;
-}
-
-int
-hx_tsdb_stats(struct hx_tsdb *db, struct hx_tsdb_stats *st, char **err)
-{
-	sqlite3_stmt	*q = db->stmt[S_STATS];
-	char		 buf[32];
-	long long	 pages, freep, psize;
-	int		 rc, t;
-
-	memset(st, 0, sizeof *st);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		t = sqlite3_column_int(q, 0);
-		if (t < 0 || t >= HX_TSDB_TIERS)
-			continue;
-		st->blocks[t] = sqlite3_column_int64(q, 1);
-		st->bytes[t] = sqlite3_column_int64(q, 2);
-		st->points[t] = sqlite3_column_int64(q, 3);
-	}
-	done(q);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, err);
-	if ((rc = run_once(db, "PRAGMA page_count", buf, sizeof buf,
-	    err)) != HX_TSDB_OK || hx_parse_ll(buf, 0, LLONG_MAX, &pages) != 0)
-		return rc != HX_TSDB_OK ? rc : fail(err, HX_TSDB_ERROR,
-		    "database error: page_count '%s'", buf);
-	if ((rc = run_once(db, "PRAGMA freelist_count", buf, sizeof buf,
-	    err)) != HX_TSDB_OK || hx_parse_ll(buf, 0, LLONG_MAX, &freep) != 0)
-		return rc != HX_TSDB_OK ? rc : fail(err, HX_TSDB_ERROR,
-		    "database error: freelist_count '%s'", buf);
-	if ((rc = run_once(db, "PRAGMA page_size", buf, sizeof buf,
-	    err)) != HX_TSDB_OK || hx_parse_ll(buf, 1, LLONG_MAX, &psize) != 0)
-		return rc != HX_TSDB_OK ? rc : fail(err, HX_TSDB_ERROR,
-		    "database error: page_size '%s'", buf);
-	st->file_bytes = (pages - freep) * psize;
-	pthread_mutex_lock(&db->mem->lock);
-	st->series = (int64_t)db->mem->n;
-	pthread_mutex_unlock(&db->mem->lock);
-	return HX_TSDB_OK;
 }
