@@ -40,6 +40,7 @@ enum stmt {
 	S__COUNT
 };
 
+/* A block the database lacks in its latest form (see hx-tsdb.c). */
 struct mblock {
 	int64_t			rowid;	/* 0: not in the database yet */
 	int64_t			newid;	/* the row a flush in progress made */
@@ -67,6 +68,7 @@ struct tseries {
 	struct tier_state	 tier[HX_TSDB_TIERS];
 };
 
+/* The writer's series, shared with its readers under lock. */
 struct mem {
 	pthread_mutex_t	  lock;
 	struct tseries	**s;		/* sorted by id */
@@ -85,6 +87,7 @@ struct hx_tsdb {
 	int			 writer;
 };
 
+/* A snapshot's copy of one unflushed block. */
 struct sblock {
 	int64_t		 rowid;
 	uint32_t	 count;
@@ -92,6 +95,7 @@ struct sblock {
 	size_t		 len;
 };
 
+/* One series as a query sees it: marks and unflushed blocks per tier. */
 struct snap {
 	int64_t		 id;
 	int64_t		 mark[HX_TSDB_TIERS];
