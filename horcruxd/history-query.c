@@ -481,7 +481,8 @@ reply_csv(struct job *j, const struct hq_list *l)
 			hx_buf_add(&b, ",", 1);
 			if (pos[i] < l->v[i].np && l->v[i].t[pos[i]] == ts[k]) {
 				if (isfinite(l->v[i].v[pos[i]])) {
-					snprintf(cell, sizeof cell, "%.17g",
+					/* The precision of the JSON reply. */
+					snprintf(cell, sizeof cell, "%.10g",
 					    l->v[i].v[pos[i]]);
 					hx_buf_add(&b, cell, strlen(cell));
 				}
