@@ -35,6 +35,8 @@
 
 /* Samples waiting for the history thread at most: beyond, dropped. */
 #define HISTORY_QUEUE_MAX	4096
+/* Queries waiting or running at most: beyond, the caller gets 429. */
+#define HISTORY_QUERIES_MAX	64
 
 struct hitem {
 	struct hx_node_metrics	*node;
@@ -54,6 +56,7 @@ struct history {
 	uint64_t		 dropped;	/* samples the full queue lost */
 	int			 stop;
 	struct job		*qhead, *qtail;
+	int			 nqueries;	/* queued or running */
 	struct hx_tsdb		*w;		/* history thread only */
 	struct hx_tsdb		*r;		/* query thread only */
 	struct mailbox		*mb;
@@ -400,15 +403,23 @@ history_qmain(void *arg)
 			h->qtail = NULL;
 		pthread_mutex_unlock(&h->mu);
 		j->run(j, &env);
+		pthread_mutex_lock(&h->mu);
+		h->nqueries--;
+		pthread_mutex_unlock(&h->mu);
 		mailbox_post_job(h->mb, j);
 	}
 	return NULL;
 }
 
-void
+int
 history_queue_job(struct history *h, struct job *j)
 {
 	pthread_mutex_lock(&h->mu);
+	if (h->nqueries >= HISTORY_QUERIES_MAX) {
+		pthread_mutex_unlock(&h->mu);
+		return -1;
+	}
+	h->nqueries++;
 	j->next_in_queue = NULL;
 	if (h->qtail != NULL)
 		h->qtail->next_in_queue = j;
@@ -417,14 +428,15 @@ history_queue_job(struct history *h, struct job *j)
 	h->qtail = j;
 	pthread_cond_signal(&h->qcv);
 	pthread_mutex_unlock(&h->mu);
+	return 0;
 }
 
-void
+int
 history_submit(struct history *h, struct job *j, const struct identity *id,
     const struct snapshot *snap)
 {
 	history_req_attach(j, id, snap, &h->lim);
-	history_queue_job(h, j);
+	return history_queue_job(h, j);
 }
 
 /* --- start and stop ------------------------------------------------------ */

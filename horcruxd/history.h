@@ -64,9 +64,10 @@ void history_post_vm(struct history *h, struct hx_vm_sample *v);
  * Service thread: fill j's request context for a history or series query
  * by id (what it may read: SysAudit on /nodes, VmAudit per VM of the
  * inventory in snap, the VMs' current names) and queue j on the query
- * thread; the reply comes back through the mailbox.
+ * thread; the reply comes back through the mailbox. Returns 0, or -1
+ * when 64 queries are already waiting or running: j stays the caller's.
  */
-void history_submit(struct history *h, struct job *j,
+int history_submit(struct history *h, struct job *j,
     const struct identity *id, const struct snapshot *snap);
 
 /* What a query needs to know of the configuration. */
@@ -84,8 +85,8 @@ struct history_limits {
 void history_req_attach(struct job *j, const struct identity *id,
     const struct snapshot *snap, const struct history_limits *lim);
 
-/* Queue j on the query thread (history-query.c's history_submit). */
-void history_queue_job(struct history *h, struct job *j);
+/* Queue j on the query thread; -1 when it holds its most (see above). */
+int history_queue_job(struct history *h, struct job *j);
 
 /* The query jobs (route table markers; they run on the query thread). */
 void job_history(struct job *j, const struct worker_env *env);

@@ -418,9 +418,15 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 	}
 	r->c->id = ++srv->next_conn_id;
 	j->conn_id = r->c->id;
-	if (rt->flags & R_HISTORY)
-		history_submit(srv->history, j, &r->id, srv->snap);
-	else if ((rt->flags & R_POOL) && srv->login_pool != NULL) {
+	if (rt->flags & R_HISTORY) {
+		/* A bounded queue: beyond it, come back. */
+		if (history_submit(srv->history, j, &r->id, srv->snap) != 0) {
+			job_free(j);
+			return http_reply_error_with(r, 429, "RATE_LIMITED",
+			    "too many history queries in progress; try again "
+			    "later", "retry-after:", "1");
+		}
+	} else if ((rt->flags & R_POOL) && srv->login_pool != NULL) {
 		/* The pool holds a bounded number: beyond it, come back. */
 		if (worker_try_submit(srv->login_pool, j) != 0) {
 			job_free(j);
