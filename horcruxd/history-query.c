@@ -69,6 +69,9 @@ struct hq_series {
 struct hq_list {
 	struct hq_series	*v;
 	size_t			 n, cap;
+	int			 dedupe;	/* a later item: skip names
+						   already listed (one list
+						   call never repeats one) */
 };
 
 static void
@@ -160,7 +163,7 @@ list_push(struct hq_list *l, char *name, const struct hx_tsdb_series_info *s,
 {
 	struct hq_series	*e;
 
-	if (list_has(l, s->name)) {
+	if (l->dedupe && list_has(l, s->name)) {
 		free(name);
 		return;
 	}
@@ -602,6 +605,7 @@ job_history(struct job *j, const struct worker_env *env)
 			    "a glob starting node: or vm:NAME:");
 			goto out;
 		}
+		l.dedupe = 1;
 	}
 	if (l.n == 0) {
 		job_error(j, 404, "NOT_FOUND", "no such series");
@@ -658,12 +662,12 @@ job_history_series(struct job *j, const struct worker_env *env)
 {
 	const struct hq	*q = j->ctx;
 	struct hq_list	 l;
+	struct resolve	 rs = { q, &l, NULL };
 	json_t		*a = json_array();
 	size_t		 i;
 	char		*err = NULL;
 
 	memset(&l, 0, sizeof l);
-	struct resolve	 rs = { q, &l, NULL };
 
 	if (hx_tsdb_list(env->tsdb, NULL, resolve_cb, &rs, &err) !=
 	    HX_TSDB_OK) {

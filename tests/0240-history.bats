@@ -184,6 +184,10 @@ print(len(rows) - 1)
 	assert_equal "$(body_of "$out" | jq -c '[.series[].name]')" \
 		'["vm:web-1:cpu_usage","vm:web-2:cpu_usage"]'
 	body_of "$out" | jq -e '.series[0].step == 0.3'
+	# A series named twice (by name and by a glob) comes once.
+	out=$(hist "series=node:cpu_usage,node:*,vm:web-1:cpu_usage,vm:*:cpu_usage&from=-5m")
+	body_of "$out" | jq -e '[.series[].name] | (unique | length) == length and
+		(map(select(. == "node:cpu_usage" or . == "vm:web-1:cpu_usage")) | length) == 2'
 	# Every VM that is sampled, and no other.
 	active=$(body_of "$(sock GET /api/vms)" | jq -c '[.[] | select(.state == "running" or .state == "paused" or .state == "blocked") | .id] | sort')
 	got=$(body_of "$(hist "series=vm:*:memory_max_bytes&from=-5m")" |
