@@ -377,7 +377,7 @@ horcruxd 0.1.0 at unix:$SOCK"
 	assert_line --regexp '^Authenticated by: +session$'
 	# An Auditor may look but not touch: 403 is exit 4.
 	run -4 --separate-stderr "$CLI" user add eve --password-stdin <<<"eve-password-1"
-	assert_equal "$stderr" "horcrux-cli: cannot add user 'eve': insufficient privileges"
+	assert_equal "$stderr" "horcrux-cli: cannot add user 'eve': insufficient privileges: UserModify on /access needed"
 	too_many logout x
 	tok=$(sed -n 's/^token = //p' "$XDG_CONFIG_HOME/horcrux/client.conf")
 	run -0 "$CLI" logout
