@@ -243,22 +243,30 @@ route_sessions(struct request *r)
 	const struct hx_store_snapshot	*s =
 	    access_cache_snapshot(r->srv->cache);
 	const struct hx_store_session	*se;
+	const struct hx_store_user	*u = access_cache_user(r->srv->cache,
+					    r->params[0]);
 	const char			*cur = NULL;
 	time_t				 now = time(NULL);
-	json_t				*a;
+	json_t				*a, *o;
+	char				*who;
 	size_t				 i;
 
-	if (access_cache_user(r->srv->cache, r->params[0]) == NULL)
+	if (u == NULL)
 		return http_reply_error(r, 404, "NOT_FOUND", "no such user");
+	who = xasprintf("%s@%s", u->username, u->realm);
 	if (r->id.kind == ACCESS_TOKEN || r->id.kind == ACCESS_COOKIE)
 		cur = r->id.cred;
 	a = json_array();
 	for (i = 0; i < s->sessions.n; i++) {
 		se = &s->sessions.v[i];
 		if (strcmp(se->username, r->params[0]) == 0 &&
-		    se->expires > now && se->absolute_expires > now)
-			json_array_append_new(a, job_session_json(se, cur));
+		    se->expires > now && se->absolute_expires > now) {
+			o = job_session_json(se, cur);
+			json_object_set_new(o, "userid", json_string(who));
+			json_array_append_new(a, o);
+		}
 	}
+	free(who);
 	return http_reply_json(r, 200, a);
 }
 

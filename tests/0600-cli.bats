@@ -50,7 +50,7 @@ Try 'horcrux-cli --help'."
 
 @test "prefixes: unique ones run, ambiguous and unknown ones are usage errors" {
 	run -0 "$CLI" us li
-	assert_line --regexp '^alice +local +yes +Auditor +alice@example.org$'
+	assert_line --regexp '^alice@local +yes +Auditor +alice@example.org$'
 	run -2 --separate-stderr "$CLI" l
 	assert_equal "$stderr" "horcrux-cli: ambiguous command 'l': could be login, logout"
 	run -2 --separate-stderr "$CLI" vm s web-1
@@ -58,7 +58,7 @@ Try 'horcrux-cli --help'."
 	run -2 --separate-stderr "$CLI" frob
 	assert_equal "$stderr" "horcrux-cli: unknown command 'frob'; try 'help'"
 	run -2 --separate-stderr "$CLI" user frob
-	assert_equal "$stderr" "horcrux-cli: unknown command 'user frob'; 'user' has list, show, add, modify, delete, passwd, sessions, logout"
+	assert_equal "$stderr" "horcrux-cli: unknown command 'user frob'; 'user' has list, show, add, modify, delete, passwd, sessions, logout, permissions"
 }
 
 @test "groups without a subcommand are usage errors naming the subcommands" {
@@ -81,7 +81,7 @@ Try 'horcrux-cli --help'."
 
 @test "user list / show: no args, valid, too many" {
 	run -0 "$CLI" user list
-	assert_line --index 0 --regexp '^USER +REALM +ENABLED +ROLES +EMAIL$'
+	assert_line --index 0 --regexp '^USER +ENABLED +ROLES +EMAIL$'
 	too_many user list x
 	needs user show NAME
 	run -0 "$CLI" user show alice
@@ -237,9 +237,9 @@ Try 'horcrux-cli --help'."
 	too_many acl grant /vms/web-1 VmUser alice x
 	run -0 "$CLI" acl list /vms/web-1
 	assert_equal "${#lines[@]}" 2
-	assert_line --index 1 --regexp '^/vms/web-1 +VmUser +alice +yes$'
+	assert_line --index 1 --regexp '^/vms/web-1 +VmUser +alice@local +yes$'
 	run -0 "$CLI" acl list /vms
-	assert_line --regexp '^/vms +VmAdmin +alice +no$'
+	assert_line --regexp '^/vms +VmAdmin +alice@local +no$'
 	run -0 "$CLI" acl list /access
 	assert_equal "${#lines[@]}" 1
 	run -1 --separate-stderr "$CLI" acl grant /nowhere VmUser alice
@@ -345,7 +345,7 @@ Try 'horcrux-cli --help'."
 	assert_line --partial "acl grant PATH ROLE USER [--no-propagate]"
 	run -0 "$CLI" help apikey create
 	assert_line --partial "--expires DAYS"
-	assert_line --partial "apikey create [USER] [--name NAME]"
+	assert_line --partial "apikey create [USER] --name NAME [--expires DAYS]"
 	run -0 "$CLI" help us
 	assert_line "user: users"
 	too_many help user add x
