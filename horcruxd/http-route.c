@@ -130,9 +130,9 @@ route_me(struct request *r)
 		json_array_append_new(roles, json_string("Administrator"));
 	for (i = 0; u != NULL && i < u->roles.n; i++)
 		json_array_append_new(roles, json_string(u->roles.v[i]));
-	me = json_pack("{s:s,s:s,s:o,s:o}", "username", r->id.name, "auth",
-	    kinds[r->id.kind], "roles", roles, "privileges",
-	    access_privileges_json(&r->id));
+	me = json_pack("{s:s,s:s,s:s,s:o,s:o}", "username", r->id.name,
+	    "userid", r->id.who, "auth", kinds[r->id.kind], "roles", roles,
+	    "privileges", access_privileges_json(&r->id));
 	/*
 	 * A page in a new tab has the cookie but not the CSRF token; only
 	 * same-origin script can read this answer (no CORS for others).

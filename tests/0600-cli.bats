@@ -182,7 +182,7 @@ Try 'horcrux-cli --help'."
 	run -0 "$CLI" user passwd --password-stdin <<<$'pw-erin-123\npw-erin-456'
 	assert_output "changed the password of 'erin'"
 	run -0 "$CLI" whoami
-	assert_line --regexp '^User: +erin$'
+	assert_line --regexp '^User: +erin@local$'
 	run -0 "$CLI" logout
 }
 
@@ -427,7 +427,7 @@ usage: horcrux-cli apikey create [USER] --name NAME [--expires DAYS] [--role ROL
 	too_many apikey create alice x --name k
 	# The key works, and is never shown again.
 	HORCRUX_API_KEY=$key run -0 "$CLI" whoami
-	assert_line --regexp '^User: +alice$'
+	assert_line --regexp '^User: +alice@local$'
 	run -0 "$CLI" -o json apikey list alice
 	assert_equal "$(jq -r '.[0].key_id' <<<"$output")" "$kid"
 	[[ $output != *"$key"* ]]
@@ -528,7 +528,7 @@ horcruxd 0.1.0 at unix:$SOCK"
 	assert_equal "$(stat -c %a "$XDG_CONFIG_HOME/horcrux/client.conf")" 600
 	grep -q '^token = ey' "$XDG_CONFIG_HOME/horcrux/client.conf"
 	run -0 "$CLI" whoami
-	assert_line --regexp '^User: +alice$'
+	assert_line --regexp '^User: +alice@local$'
 	assert_line --regexp '^Authenticated by: +session$'
 	# An Auditor may look but not touch: 403 is exit 4.
 	run -4 --separate-stderr "$CLI" user add eve --password-stdin <<<"eve-password-1"

@@ -31,7 +31,7 @@ teardown() {
 	# The new administrator takes over: log in, work without root.
 	run -0 "$CLI" login u-Administrator --password-stdin <<<"pw-u-Administrator-123"
 	run -0 "$CLI" whoami
-	assert_line --regexp '^User: +u-Administrator$'
+	assert_line --regexp '^User: +u-Administrator@local$'
 	run -0 "$CLI" -c "$URL" user modify u-Auditor --disable
 	# Each role sees what it should: a StorageAdmin no VMs, VmUser all ten.
 	tok_s=$(curl -s "$URL/api/auth/login" -H 'Content-Type: application/json' \
