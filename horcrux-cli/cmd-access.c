@@ -535,7 +535,7 @@ cmd_apikey_revoke(struct cli *cli, const struct cmd_entry *e,
 	return rc;
 }
 
-/* --- audit ------------------------------------------------------------------ */
+/* --- audit ---------------------------------------------------------------- */
 
 /*
  * --since as epoch milliseconds: RFC 3339, epoch milliseconds, or an age

@@ -77,7 +77,8 @@ static const struct cmd_flag role_modify_flags[] = {
 };
 
 static const struct cmd_flag session_list_flags[] = {
-	{ "all", NULL, 0, C_NONE, "every user's sessions (needs UserModify)" },
+	{ "all", NULL, 0, C_NONE,
+	  "every user's sessions (SysAudit, UserModify)" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 

@@ -49,7 +49,7 @@ print_user(struct cli *cli, const json_t *u)
 	kv_add(kv, "Roles", "%s", roles);
 	kv_add(kv, "Created", "%s", jstr(u, "created_at") ?
 	    jstr(u, "created_at") : "-");
-	/* The ACL entries naming the user: "PATH ROLE[ (no propagate)], ...". */
+	/* The ACL entries naming the user: "PATH ROLE, ...". */
 	hx_buf_init(&acl, 0);
 	json_array_foreach(json_object_get(u, "acl"), i, x)
 		hx_buf_addf(&acl, "%s%s %s%s", i > 0 ? ", " : "",

@@ -560,7 +560,7 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 			int	 ok = access_allowed(&r.id, rt->priv, acl);
 
 			if (!ok) {
-				/* Which privilege, and where, as the page says. */
+				/* Which privilege, and where. */
 				msg = xasprintf("insufficient privileges: %s "
 				    "on %.255s needed", hx_priv_name(rt->priv),
 				    acl);
