@@ -5,6 +5,7 @@
 #   make run        build, start horcruxd on the demo defaults (data under ./run)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench      benchmarks (bench/README.md); make fuzz: the parser fuzzers
+#   make format     rewrite the C sources in the written style (.clang-format)
 #   make clean
 #   V=1 shows full compiler command lines
 #
@@ -60,7 +61,7 @@ UNITS		:= $(UNIT_SRC:%.c=$(B)/%)
 TOOLS		:= $(TOOL_SRC:%.c=$(B)/%)
 BENCHES		:= $(BENCH_SRC:%.c=$(B)/%)
 
-.PHONY: all check run install bench fuzz clean build build-tests build-fuzz do-install
+.PHONY: all check run install bench fuzz format clean build build-tests build-fuzz do-install
 .SECONDARY:
 
 ifneq ($(HX_DEPS),ok)
@@ -152,6 +153,19 @@ $(B)/tests/tools/%: $(O)/tests/tools/%.o $(LIBHX)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# hx-test-tool drives pure modules of the programs: it links their
+# objects (those that need no running lws context or curses) beside
+# libhorcrux, and sees their private headers.
+TESTTOOL_OBJ	:= $(O)/horcruxd/http-parse.o $(O)/horcruxd/access.o \
+		   $(O)/horcruxd/outq.o $(O)/horcruxd/frame.o \
+		   $(O)/horcrux-top/model.o
+$(O)/tests/tools/hx-test-tool.o: CFLAGS += -Ihorcruxd -Ihorcrux-top
+$(B)/tests/tools/hx-test-tool: $(O)/tests/tools/hx-test-tool.o \
+    $(TESTTOOL_OBJ) $(LIBHX)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/bench/%: $(O)/bench/%.o $(LIBHX)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
@@ -196,3 +210,7 @@ do-install:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 endif
+
+# Not a build step: clang-format is no build dependency.
+format:
+	@scripts/format

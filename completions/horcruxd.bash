@@ -9,6 +9,7 @@ _horcruxd()
 	local cur prev i
 	local prefix=""
 	local opts="-c --config -f --foreground -h --help -V --version
+		--dump-protocol
 		--listen --socket --data-dir --web-root --node-interval
 		--libvirt-uri --vm-interval
 		--disks --heartbeat-interval --subscription-timeout

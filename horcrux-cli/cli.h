@@ -316,7 +316,4 @@ CMD_EXEC(cmd_vm_action);
 CMD_EXEC(cmd_node_status);
 CMD_EXEC(cmd_events);
 
-/* The topics `events` offers and subscribes to by default (NULL-ended). */
-extern const char *const cli_topics[];
-
 #endif

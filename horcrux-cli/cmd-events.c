@@ -16,38 +16,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hx-proto.h"
 
 #define CONNECT_TIMEOUT_MS	5000
 
-/* Default: everything but the metric topics, which would drown the rest. */
-static const char *const default_topics[] = { "vm:status", "vm:events",
-	"backups", "migrations", "alerts", "notifications", NULL };
-
 static volatile sig_atomic_t events_stop;
 
-static int
-known_topic(const char *t)
-{
-	size_t i;
-
-	for (i = 0; cli_topics[i] != NULL; i++) {
-		if (strcmp(cli_topics[i], t) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* A usage error naming the topics there are. */
+/* A usage error naming the topics there are (hx_topics, in its order). */
 static int
 unknown_topic(const struct cmd_entry *e, const char *t)
 {
 	struct hx_buf	b;
-	size_t		i;
-	int		rc;
+	int		i, rc;
 
 	hx_buf_init(&b, 0);
-	for (i = 0; cli_topics[i] != NULL; i++)
-		hx_buf_addf(&b, "%s%s", i ? ", " : "", cli_topics[i]);
+	for (i = 0; i < HX_TOPIC_COUNT; i++)
+		hx_buf_addf(&b, "%s%s", i ? ", " : "", hx_topics[i].name);
 	rc = cli_usage(e, "unknown topic '%s'; topics: %s", t, b.data);
 	hx_buf_release(&b);
 	return rc;
@@ -103,27 +87,34 @@ struct stream {
 static int
 handle(struct cli *cli, const char *msg, struct stream *st)
 {
-	json_t		*f = json_loads(msg, 0, NULL), *data;
-	const char	*type;
-	int		 r = 0;
+	json_t			*f = json_loads(msg, 0, NULL), *data;
+	const char		*type;
+	struct hx_ev_subscribed	 sub;
+	struct hx_ev_error	 er;
+	int			 r = 0;
 
 	type = jstr(f, "type");
 	data = json_object_get(f, "data");
 	if (type == NULL)
 		goto out;
-	if (strcmp(type, "Ping") == 0)
+	/*
+	 * The three control events are the stream's own business; every
+	 * other type, known to hx_events or newer than this client, is an
+	 * event and printed as it came.
+	 */
+	switch (hx_event_type_find(type)) {
+	case HX_EV_PING:
 		goto out;
-	if (strcmp(type, "Subscribed") == 0) {
-		st->granted = (int)json_array_size(json_object_get(data,
-		    "topics"));
+	case HX_EV_SUBSCRIBED:
+		hx_proto_decode(HX_EV_SUBSCRIBED, data, &sub, NULL);
+		st->granted = (int)json_array_size(sub.topics);
 		goto out;
-	}
-	if (strcmp(type, "Error") == 0) {
-		cli_warning("%s%s%s", jstr(data, "topic") ? jstr(data,
-		    "topic") : "", jstr(data, "topic") ? ": " : "",
-		    jstr(data, "message") ? jstr(data, "message") :
+	case HX_EV_ERROR:
+		hx_proto_decode(HX_EV_ERROR, data, &er, NULL);
+		cli_warning("%s%s%s", er.topic ? er.topic : "",
+		    er.topic ? ": " : "", er.message ? er.message :
 		    "error from the daemon");
-		if (jstr(data, "topic") != NULL)
+		if (er.topic != NULL)
 			st->refused++;
 		/* Every topic refused (the Errors follow Subscribed). */
 		if (st->granted == 0 && st->refused >= st->requested) {
@@ -131,6 +122,8 @@ handle(struct cli *cli, const char *msg, struct stream *st)
 			r = CLI_FORBIDDEN + 10;
 		}
 		goto out;
+	default:
+		break;
 	}
 	if (cli->out == OUT_JSON)
 		puts(msg);	/* the frame exactly as the daemon sent it */
@@ -163,12 +156,15 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		    count);
 	}
 	if (a->argc == 0) {
-		for (i = 0; default_topics[i] != NULL; i++)
-			json_array_append_new(topics,
-			    json_string(default_topics[i]));
+		/* Every topic but the metrics, which would drown the rest. */
+		for (i = 0; i < (size_t)HX_TOPIC_COUNT; i++) {
+			if (!hx_topics[i].metric)
+				json_array_append_new(topics,
+				    json_string(hx_topics[i].name));
+		}
 	} else {
 		for (i = 0; i < (size_t)a->argc; i++) {
-			if (!known_topic(a->argv[i])) {
+			if (hx_topic_find(a->argv[i]) < 0) {
 				json_decref(topics);
 				return unknown_topic(e, a->argv[i]);
 			}

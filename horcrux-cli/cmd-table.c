@@ -16,12 +16,9 @@
 
 #include "cli.h"
 #include "hx-priv.h"
+#include "hx-proto.h"
 
 #define CMD_FLAGS_MAX	8
-
-const char *const cli_topics[] = { "node:metrics", "vm:metrics", "vm:status",
-	"vm:events", "backups", "migrations", "alerts", "notifications",
-	NULL };
 
 static const struct cmd_flag login_flags[] = {
 	{ "realm", "REALM", 0, C_REALM, "local (default) or pam" },
@@ -803,8 +800,8 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind,
 		json_decref(a);
 		break;
 	case C_TOPIC:
-		for (i = 0; cli_topics[i] != NULL; i++)
-			cand_add(c, cli_topics[i]);
+		for (i = 0; i < (size_t)HX_TOPIC_COUNT; i++)
+			cand_add(c, hx_topics[i].name);
 		break;
 	case C_REALM:
 		cand_add(c, "local");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hx-proto.h"
 
 static char *
 vm_path(const char *id, const char *action)
@@ -34,16 +35,35 @@ jbytes(const json_t *o, const char *key, char *buf, size_t len)
 	return hx_fmt_bytes(json_number_value(v), buf, len);
 }
 
-/* A percentage field ("12.5%"), "-" when absent. */
-static const char *
-jpct(const json_t *o, const char *key, char *buf, size_t len)
-{
-	json_t *v = json_object_get(o, key);
+/*
+ * The metrics come decoded (hx_node_metrics_decode, hx_vm_metrics_decode):
+ * a number the daemon sent as null, or not at all, is NaN and shows "-".
+ */
 
-	if (!json_is_number(v))
+/* A percentage ("12.5%"), "-" when unknown. */
+static const char *
+fpct(double v, char *buf, size_t len)
+{
+	if (isnan(v))
 		return "-";
-	snprintf(buf, len, "%.1f%%", json_number_value(v));
+	snprintf(buf, len, "%.1f%%", v);
 	return buf;
+}
+
+/* Bytes or a rate in human units, "-" when unknown (or unread: !ok). */
+static const char *
+fbytes(double v, int ok, char *buf, size_t len)
+{
+	if (!ok || isnan(v))
+		return "-";
+	return hx_fmt_bytes(v, buf, len);
+}
+
+/* A figure printed as a plain number: unknown is 0, as it always was. */
+static double
+or_zero(double v)
+{
+	return isnan(v) ? 0 : v;
 }
 
 static int
@@ -97,13 +117,14 @@ cmd_vm_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	struct kv	*kv;
-	json_t		*v, *m, *d;
-	size_t		 i;
-	char		*p = vm_path(a->argv[0], NULL), b1[16], b2[16];
-	char		 b3[16], b4[16];
-	int		 rc;
+	struct table		*t;
+	struct kv		*kv;
+	struct hx_vm_metrics	 m;
+	json_t			*v, *d;
+	size_t			 i;
+	char			*p = vm_path(a->argv[0], NULL), b1[16], b2[16];
+	char			 b3[16], b4[16];
+	int			 rc;
 
 	(void)e;
 	rc = cli_api(cli, "GET", p, NULL, &v, "show VM '%s'", a->argv[0]);
@@ -115,7 +136,9 @@ cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		json_decref(v);
 		return CLI_OK;
 	}
-	m = json_object_get(v, "metrics");
+	/* The VM's latest VmMetrics, when the daemon has one. */
+	if (hx_vm_metrics_decode(json_object_get(v, "metrics"), &m) != 0)
+		m.cpu_usage = m.memory_usage = NAN;
 	kv = kv_new();
 	kv_add(kv, "ID", "%s", jstr(v, "id") ? jstr(v, "id") : "-");
 	kv_add(kv, "Name", "%s", jstr(v, "name") ? jstr(v, "name") : "-");
@@ -126,8 +149,8 @@ cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	    sizeof b1), jbytes(v, "memory_max_bytes", b2, sizeof b2));
 	kv_add(kv, "Autostart", "%s", jnum(v, "autostart", b1, sizeof b1));
 	kv_add(kv, "Persistent", "%s", jnum(v, "persistent", b1, sizeof b1));
-	kv_add(kv, "CPU", "%s", jpct(m, "cpu_usage", b1, sizeof b1));
-	kv_add(kv, "Memory used", "%s", jpct(m, "memory_usage", b1, sizeof b1));
+	kv_add(kv, "CPU", "%s", fpct(m.cpu_usage, b1, sizeof b1));
+	kv_add(kv, "Memory used", "%s", fpct(m.memory_usage, b1, sizeof b1));
 	kv_print_free(cli, kv);
 	if (json_array_size(json_object_get(v, "disks")) > 0) {
 		putchar('\n');
@@ -185,13 +208,15 @@ cmd_vm_action(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_node_status(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	struct kv	*kv;
-	json_t		*n, *d, *load;
-	size_t		 i;
-	double		 up;
-	char		 b1[16], b2[16], b3[16];
-	int		 rc;
+	struct table		*t;
+	struct kv		*kv;
+	struct hx_node_metrics	 m;
+	struct hx_node_disk	*d;
+	json_t			*n;
+	size_t			 i;
+	double			 up;
+	char			 b1[16], b2[16], b3[16], ts[40];
+	int			 rc;
 
 	(void)e;
 	(void)a;
@@ -203,43 +228,46 @@ cmd_node_status(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		json_decref(n);
 		return CLI_OK;
 	}
+	hx_node_metrics_decode(n, &m);
 	kv = kv_new();
-	kv_add(kv, "Host", "%s", jstr(n, "hostname") ? jstr(n, "hostname") :
-	    "-");
-	up = json_number_value(json_object_get(n, "uptime_seconds"));
+	kv_add(kv, "Host", "%s", m.hostname[0] ? m.hostname : "-");
+	up = or_zero(m.uptime_seconds);
 	kv_add(kv, "Uptime", "%dd %02d:%02d", (int)(up / 86400),
 	    (int)fmod(up / 3600, 24), (int)fmod(up / 60, 60));
-	kv_add(kv, "CPU", "%s of %s cores", jpct(n, "cpu_usage", b1,
-	    sizeof b1), jnum(n, "cpu_cores", b2, sizeof b2));
-	load = json_object_get(n, "load_average");
-	kv_add(kv, "Load", "%.2f %.2f %.2f",
-	    json_number_value(json_array_get(load, 0)),
-	    json_number_value(json_array_get(load, 1)),
-	    json_number_value(json_array_get(load, 2)));
-	kv_add(kv, "Memory", "%s used of %s (%s)", jbytes(n,
-	    "memory_used_bytes", b1, sizeof b1), jbytes(n,
-	    "memory_total_bytes", b2, sizeof b2), jpct(n, "memory_usage", b3,
-	    sizeof b3));
-	kv_add(kv, "Swap", "%s", jpct(n, "swap_usage", b1, sizeof b1));
-	kv_add(kv, "Disk I/O", "%s/s read, %s/s written", jbytes(n,
-	    "disk_read_bps", b1, sizeof b1), jbytes(n, "disk_write_bps", b2,
-	    sizeof b2));
-	kv_add(kv, "Network", "%s/s in, %s/s out", jbytes(n,
-	    "network_rx_bps", b1, sizeof b1), jbytes(n, "network_tx_bps", b2,
-	    sizeof b2));
-	kv_add(kv, "Sampled", "%s", jstr(n, "timestamp") ?
-	    jstr(n, "timestamp") : "-");
+	snprintf(b2, sizeof b2, "%d", m.cpu_cores);
+	kv_add(kv, "CPU", "%s of %s cores", fpct(m.cpu_usage, b1, sizeof b1),
+	    b2);
+	kv_add(kv, "Load", "%.2f %.2f %.2f", or_zero(m.load_average[0]),
+	    or_zero(m.load_average[1]), or_zero(m.load_average[2]));
+	kv_add(kv, "Memory", "%s used of %s (%s)",
+	    fbytes((double)m.memory_used_bytes, 1, b1, sizeof b1),
+	    fbytes((double)m.memory_total_bytes, 1, b2, sizeof b2),
+	    fpct(m.memory_usage, b3, sizeof b3));
+	kv_add(kv, "Swap", "%s", fpct(m.swap_usage, b1, sizeof b1));
+	kv_add(kv, "Disk I/O", "%s/s read, %s/s written",
+	    fbytes(m.disk_read_bps, 1, b1, sizeof b1),
+	    fbytes(m.disk_write_bps, 1, b2, sizeof b2));
+	kv_add(kv, "Network", "%s/s in, %s/s out",
+	    fbytes(m.network_rx_bps, 1, b1, sizeof b1),
+	    fbytes(m.network_tx_bps, 1, b2, sizeof b2));
+	if (m.timestamp_ms < 0 || hx_rfc3339_ms(m.timestamp_ms, ts,
+	    sizeof ts) != 0)
+		hx_strlcpy(ts, "-", sizeof ts);
+	kv_add(kv, "Sampled", "%s", ts);
 	kv_print_free(cli, kv);
-	if (json_array_size(json_object_get(n, "disks")) > 0) {
+	if (m.ndisks > 0) {
 		putchar('\n');
 		t = table_new((const char *const[]){ "MOUNT", "SIZE", "USED",
 		    "USE%", NULL });
-		json_array_foreach(json_object_get(n, "disks"), i, d)
-			table_add(t, jstr(d, "mount"), jbytes(d, "total_bytes",
-			    b1, sizeof b1), jbytes(d, "used_bytes", b2,
-			    sizeof b2), jpct(d, "usage", b3, sizeof b3));
+		for (i = 0; i < m.ndisks; i++) {
+			d = &m.disks[i];
+			table_add(t, d->mount, fbytes((double)d->total_bytes,
+			    d->ok, b1, sizeof b1), fbytes((double)d->used_bytes,
+			    d->ok, b2, sizeof b2), fpct(d->usage, b3, sizeof b3));
+		}
 		table_print_free(cli, t);
 	}
+	hx_node_metrics_release(&m);
 	json_decref(n);
 	return CLI_OK;
 }

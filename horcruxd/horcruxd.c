@@ -25,6 +25,7 @@
 #include "hx-auth.h"
 #include "hx-config.h"
 #include "hx-log.h"
+#include "hx-proto.h"
 #include "job-identity.h"
 #include "mailbox.h"
 #include "options.h"
@@ -323,6 +324,15 @@ main(int argc, char **argv)
 	}
 	if (opts.dump_routes) {
 		http_dump_routes(stdout);
+		exit(0);
+	}
+	if (opts.dump_protocol) {
+		/* The bytes GET /api/protocol answers, and a newline. */
+		json_t *d = hx_proto_describe();
+
+		json_dumpf(d, stdout, HX_JSON_FLAGS);
+		putchar('\n');
+		json_decref(d);
 		exit(0);
 	}
 	r = hx_config_load_file(&cfg, opts.config_file, opts.config_given,

@@ -52,12 +52,15 @@ write_headers(struct lws *wsi, struct conn *c)
 	static const unsigned char nostore[] = "no-store";
 	unsigned char	 hdr[LWS_PRE + 2048];
 	unsigned char	*p = hdr + LWS_PRE, *end = hdr + sizeof hdr;
-	int		 i;
+	int		 i, cached = 0;
 
+	/* Replies hold live data: no-store, unless the route says otherwise. */
+	for (i = 0; i < c->nheaders; i++)
+		cached |= strcmp(c->hname[i], "cache-control:") == 0;
 	if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->ctype,
-	    c->body_len, &p, end) || lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"cache-control:", nostore,
-	    sizeof nostore - 1, &p, end))
+	    c->body_len, &p, end) || (!cached && lws_add_http_header_by_name(
+	    wsi, (const unsigned char *)"cache-control:", nostore,
+	    sizeof nostore - 1, &p, end)))
 		return -1;
 	for (i = 0; i < c->nheaders; i++) {
 		if (lws_add_http_header_by_name(wsi,

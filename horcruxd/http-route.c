@@ -23,12 +23,14 @@
 #include "http-parse.h"
 #include "http-reply.h"
 #include "http-static.h"
+#include "hx-proto.h"
 #include "hx-rbac.h"
 #include "job-identity.h"
 #include "job-vm.h"
 #include "server.h"
 
 static int route_health(struct request *);
+static int route_protocol(struct request *);
 static int route_me(struct request *);
 static int route_node_local(struct request *);
 static int route_ws_plain(struct request *);
@@ -47,6 +49,7 @@ static int route_vms(struct request *);
 
 static const struct route routes[] = {
 	{ "GET", "/api/health", R_PUBLIC, 0, NULL, route_health, NULL },
+	{ "GET", "/api/protocol", R_PUBLIC, 0, NULL, route_protocol, NULL },
 	{ "POST", "/api/auth/login", R_PUBLIC | R_BODY | R_JSON | R_ORIGIN |
 	  R_LIMIT | R_POOL, 0, NULL, NULL, job_login },
 	{ "POST", "/api/auth/renew", R_ANYONE, 0, NULL, NULL, job_renew },
@@ -114,6 +117,41 @@ route_health(struct request *r)
 		json_object_set_new(h, "clients",
 		    json_integer((json_int_t)srv->nsessions));
 	return http_reply_json(r, 200, h);
+}
+
+/*
+ * Public: the WebSocket contract (hx_proto_describe), the same bytes as
+ * `horcruxd --dump-protocol`. It holds no data, like the static page,
+ * which reads its topics here. It changes only with the program, so a
+ * browser may keep it: a strong ETag of the bytes, revalidated on every
+ * use (no-cache), answers 304 while the daemon is the same build.
+ */
+static int
+route_protocol(struct request *r)
+{
+	json_t		*d = hx_proto_describe();
+	char		*body = json_dumps(d, HX_JSON_FLAGS), etag[24], inm[256];
+	uint64_t	 h = 14695981039346656037ULL;	/* FNV-1a, 64 bits */
+	size_t		 i, len;
+
+	json_decref(d);
+	if (body == NULL)
+		return http_reply_error(r, 500, "INTERNAL", "out of memory");
+	len = strlen(body);
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)body[i]) * 1099511628211ULL;
+	snprintf(etag, sizeof etag, "\"%016llx\"", (unsigned long long)h);
+	http_reply_add_header(r->c, "etag:", etag);
+	http_reply_add_header(r->c, "cache-control:", "no-cache");
+	if (lws_hdr_copy(r->wsi, inm, sizeof inm,
+	    WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 && (strstr(inm, etag) != NULL ||
+	    strcmp(inm, "*") == 0)) {
+		free(body);
+		return http_reply_raw(r->wsi, r->c, 304, "application/json",
+		    NULL, 0, 1);
+	}
+	return http_reply_raw(r->wsi, r->c, 200, "application/json", body,
+	    len, 1);
 }
 
 static int

@@ -111,6 +111,9 @@ const struct hx_opt options_table[] = {
 	{ "dump_routes", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
 	  "print the route table (method, pattern, access) and exit",
 	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
+	{ "dump_protocol", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "print the WebSocket protocol (topics, events, fields) as JSON "
+	  "and exit", HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 	{ "listen", 0, HX_OPT_STRING, "127.0.0.1:8006", 0, 0, NULL,
 	  "HOST:PORT", "TCP address for HTTP and WebSocket", 0, check_listen },
 	{ "socket", 0, HX_OPT_STRING, "/run/horcrux/horcruxd.sock", 0, 0,
@@ -225,6 +228,7 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->version = (int)hx_config_int(cfg, "version");
 	o->dump_options = (int)hx_config_int(cfg, "dump_options");
 	o->dump_routes = (int)hx_config_int(cfg, "dump_routes");
+	o->dump_protocol = (int)hx_config_int(cfg, "dump_protocol");
 	/* Validated by check_listen when set. */
 	if (options_split_listen(hx_config_str(cfg, "listen"), o->listen_host,
 	    sizeof o->listen_host, &o->listen_port, &err) != 0)

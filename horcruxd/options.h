@@ -23,6 +23,7 @@ struct options {
 	int		  version;
 	int		  dump_options;
 	int		  dump_routes;
+	int		  dump_protocol;
 	char		  listen_host[256];
 	int		  listen_port;
 	const char	 *socket_path;

@@ -23,6 +23,7 @@
 #include "hx-util.h"
 #include "mailbox.h"
 #include "options.h"
+#include "outq.h"
 #include "snapshot.h"
 #include "hx-proto.h"
 
@@ -38,10 +39,7 @@ struct session {
 	uint64_t		 last_rx_ns;
 	uint64_t		 next_ping_ns;
 	struct hx_buf		 rx;		/* fragments of one message */
-	struct frame		**q;		/* discrete frames, a ring */
-	size_t			 qhead, qlen, qcap;
-	struct frame		**slots;	/* coalesced metric frames */
-	size_t			 nslots, slotcap;
+	struct outq		 out;		/* frames waiting to be written */
 	int			 send_ping;	/* a WebSocket ping frame is due */
 	int			 close_code;	/* close after the queue drains */
 	const char		*close_reason;

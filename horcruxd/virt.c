@@ -562,9 +562,7 @@ post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
 		return JOB_RUNNING;
 	data = hx_event_migration_progress(name, 100.0 *
 	    (double)(total - left) / (double)total, (int64_t)(total - left),
-	    (int64_t)total, ts);
-	json_object_set_new(data, "iteration", has_pass ?
-	    json_integer((json_int_t)pass) : json_null());
+	    (int64_t)total, has_pass ? (int64_t)pass : -1, ts);
 	mailbox_post(cs->v->mb, frame_new("MigrationProgress", data,
 	    HX_TOPIC_MIGRATIONS, NULL, name));
 	return JOB_RUNNING;

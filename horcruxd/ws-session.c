@@ -2,11 +2,11 @@
  * ws-session.c - WebSocket sessions: subscriptions, fan-out, heartbeats
  * and the protocol rules of DESIGN §3.
  *
- * Each session has two outgoing queues. Metric frames (NodeMetrics,
- * VmMetrics, Ping) sit in coalescing slots keyed by type and id, so a slow
- * reader always gets the newest value and never a backlog; everything else
- * goes through a bounded FIFO, and a session that overflows it is closed
- * with 1013. Frames are shared, never copied. One frame is written per
+ * Each session's outgoing frames wait in an outq (outq.c): metric frames
+ * (NodeMetrics, VmMetrics, Ping) in coalescing slots keyed by type and
+ * id, so a slow reader always gets the newest value and never a backlog;
+ * everything else in a bounded FIFO, and a session that overflows it is
+ * closed with 1013. Frames are shared, never copied. One frame is written per
  * SERVER_WRITEABLE, the lws rule, and only when lws says the socket can
  * take it, so one stalled client never delays another.
  */
@@ -15,6 +15,7 @@
 
 #include "hx-event.h"
 #include "hx-log.h"
+#include "outq.h"
 #include "server.h"
 #include "ws-parse.h"
 
@@ -51,65 +52,18 @@ session_close(struct session *s, int code, const char *reason)
 	want_write(s);
 }
 
-static void
-drop_queues(struct session *s)
-{
-	size_t	i;
-
-	for (i = 0; i < s->qlen; i++)
-		frame_unref(s->q[(s->qhead + i) % s->qcap]);
-	s->qlen = s->qhead = 0;
-	for (i = 0; i < s->nslots; i++)
-		frame_unref(s->slots[i]);
-	s->nslots = 0;
-}
-
 void
 session_send(struct session *s, struct frame *f)
 {
-	size_t	i;
-
 	if (!s->live || s->close_code != 0)
 		return;
-	if (f->key != NULL) {
-		for (i = 0; i < s->nslots; i++) {
-			if (strcmp(s->slots[i]->key, f->key) == 0) {
-				frame_unref(s->slots[i]);
-				s->slots[i] = frame_ref(f);
-				want_write(s);
-				return;
-			}
-		}
-		if (s->nslots == s->slotcap) {
-			s->slotcap = s->slotcap ? s->slotcap * 2 : 4;
-			s->slots = xrealloc(s->slots,
-			    s->slotcap * sizeof *s->slots);
-		}
-		s->slots[s->nslots++] = frame_ref(f);
-		want_write(s);
-		return;
-	}
-	if (s->qlen == SESSION_QUEUE_MAX) {
+	if (outq_push(&s->out, f) < 0) {
 		log_warn("closing session of %s: %d events unsent, the client "
 		    "is not reading", s->id.who, SESSION_QUEUE_MAX);
-		drop_queues(s);
+		outq_clear(&s->out);
 		session_close(s, CLOSE_TRY_AGAIN_LATER, "too slow");
 		return;
 	}
-	if (s->qlen == s->qcap) {
-		/* Grow the ring and unwrap it at the same time. */
-		size_t		 ncap = s->qcap ? s->qcap * 2 : 16;
-		struct frame	**nq = xmalloc(ncap * sizeof *nq);
-
-		for (i = 0; i < s->qlen; i++)
-			nq[i] = s->q[(s->qhead + i) % s->qcap];
-		free(s->q);
-		s->q = nq;
-		s->qcap = ncap;
-		s->qhead = 0;
-	}
-	s->q[(s->qhead + s->qlen) % s->qcap] = frame_ref(f);
-	s->qlen++;
 	want_write(s);
 }
 
@@ -297,28 +251,6 @@ handle_message(struct server *srv, struct session *s, const char *text,
 	free(why);
 }
 
-/* Pop the next frame to write: discrete events first, then metrics. */
-static struct frame *
-next_frame(struct session *s)
-{
-	struct frame	*f;
-
-	if (s->qlen > 0) {
-		f = s->q[s->qhead];
-		s->qhead = (s->qhead + 1) % s->qcap;
-		s->qlen--;
-		return f;
-	}
-	if (s->nslots > 0) {
-		f = s->slots[0];
-		memmove(s->slots, s->slots + 1,
-		    (s->nslots - 1) * sizeof *s->slots);
-		s->nslots--;
-		return f;
-	}
-	return NULL;
-}
-
 /*
  * Write what is queued: several frames per WRITEABLE while the socket
  * takes them whole (lws_send_pipe_choked), so a burst of metric frames
@@ -348,7 +280,7 @@ session_writeable(struct session *s)
 				return -1;
 			continue;
 		}
-		if ((f = next_frame(s)) != NULL) {
+		if ((f = outq_pop(&s->out)) != NULL) {
 			n = lws_write(s->wsi, f->buf + LWS_PRE, f->len,
 			    LWS_WRITE_TEXT);
 			frame_unref(f);
@@ -366,7 +298,7 @@ session_writeable(struct session *s)
 		}
 		break;
 	}
-	if (s->send_ping || s->qlen > 0 || s->nslots > 0 || s->close_code)
+	if (s->send_ping || !outq_empty(&s->out) || s->close_code)
 		want_write(s);
 	return 0;
 }
@@ -387,6 +319,7 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 	s->next_ping_ns = s->opened_ns +
 	    secs_to_ns(srv->opts->heartbeat_interval);
 	hx_buf_init(&s->rx, SESSION_RX_MAX);
+	outq_init(&s->out, SESSION_QUEUE_MAX);
 	s->on_unix = lws_get_vhost(wsi) == srv->vh_unix;
 	server_peer_addr(srv, wsi, s->addr, sizeof s->addr);
 	s->live = 1;
@@ -412,9 +345,7 @@ session_closed(struct server *srv, struct session *s)
 	s->live = 0;
 	TAILQ_REMOVE(&srv->sessions, s, entry);
 	srv->nsessions--;
-	drop_queues(s);
-	free(s->q);
-	free(s->slots);
+	outq_release(&s->out);
 	hx_buf_release(&s->rx);
 	access_release(&s->id);
 	log_debug("websocket session closed for %s (%u open)", s->id.name,
@@ -441,7 +372,7 @@ session_refresh_all(struct server *srv)
 			access_release(&s->id);
 			hx_strlcpy(s->id.name, name, sizeof s->id.name);
 			hx_strlcpy(s->id.who, who, sizeof s->id.who);
-			drop_queues(s);
+			outq_clear(&s->out);
 			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			    "credentials revoked");
 			continue;
@@ -478,7 +409,7 @@ session_tick(struct server *srv, uint64_t now_ns)
 		if (now_ns - s->last_rx_ns >= secs_to_ns(o->peer_timeout)) {
 			log_info("dropping silent websocket peer %s",
 			    s->id.who);
-			drop_queues(s);
+			outq_clear(&s->out);
 			session_close(s, LWS_CLOSE_STATUS_GOINGAWAY,
 			    "peer silent");
 			continue;

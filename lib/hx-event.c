@@ -109,11 +109,12 @@ hx_event_migration_started(const char *vm_id, const char *source_node,
 
 json_t *
 hx_event_migration_progress(const char *vm_id, double progress,
-    int64_t transferred_bytes, int64_t total_bytes, int64_t ts_ms)
+    int64_t transferred_bytes, int64_t total_bytes, int64_t iteration,
+    int64_t ts_ms)
 {
 	struct hx_ev_migration	e = { .vm_id = vm_id, .progress = progress,
 	    .transferred_bytes = transferred_bytes,
-	    .total_bytes = total_bytes };
+	    .total_bytes = total_bytes, .iteration = iteration };
 
 	return hx_proto_encode(HX_EV_MIGRATION_PROGRESS, &e, ts_ms);
 }

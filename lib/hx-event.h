@@ -59,8 +59,10 @@ json_t *hx_event_backup_completed(const char *vm_id, const char *backup_id,
     int64_t size_bytes, double duration_seconds, int64_t ts_ms);
 json_t *hx_event_migration_started(const char *vm_id, const char *source_node,
     const char *target_node, int64_t ts_ms);
+/* iteration: the pass, from 1, or -1 when unknown. */
 json_t *hx_event_migration_progress(const char *vm_id, double progress,
-    int64_t transferred_bytes, int64_t total_bytes, int64_t ts_ms);
+    int64_t transferred_bytes, int64_t total_bytes, int64_t iteration,
+    int64_t ts_ms);
 json_t *hx_event_migration_completed(const char *vm_id,
     const char *target_node, double duration_seconds, int64_t ts_ms);
 json_t *hx_event_alert_triggered(const char *alert_id, const char *rule_name,

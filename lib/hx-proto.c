@@ -157,7 +157,7 @@ static const struct hx_field node_fields[] = {
 
 static const struct hx_field vm_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_vm_metrics, vm_id), .flags = HX_F_KEY,
-	  .doc = "the domain's UUID" },
+	  .doc = "the domain's name, as in /vms/{vm}" },
 	{ "cpu_usage", HX_C_DOUBLE, F(hx_vm_metrics, cpu_usage),
 	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
 	  .doc = "of the VM's vCPUs" },
@@ -241,6 +241,8 @@ static const struct hx_field migration_progress_fields[] = {
 	  F(hx_ev_migration, transferred_bytes), .unit = "bytes" },
 	{ "total_bytes", HX_C_I64, F(hx_ev_migration, total_bytes),
 	  .unit = "bytes" },
+	{ "iteration", HX_C_I64, F(hx_ev_migration, iteration),
+	  .doc = "the pass over the guest's memory, from 1" },
 };
 
 static const struct hx_field migration_completed_fields[] = {
@@ -618,6 +620,7 @@ decode_defaults(enum hx_event_type type, void *ev)
 		mg = ev;
 		mg->progress = mg->duration_seconds = NAN;
 		mg->transferred_bytes = mg->total_bytes = -1;
+		mg->iteration = -1;
 		break;
 	case HX_EV_ALERT_TRIGGERED:
 	case HX_EV_ALERT_RESOLVED:

@@ -167,6 +167,7 @@ struct hx_ev_migration {		/* the three migration events */
 	double		 progress;	/* percent */
 	int64_t		 transferred_bytes;
 	int64_t		 total_bytes;
+	int64_t		 iteration;	/* the pass, from 1; -1: unknown */
 	double		 duration_seconds;
 };
 

@@ -46,6 +46,43 @@ teardown() {
 	assert_output 426
 }
 
+@test "GET /api/protocol is public: the --dump-protocol JSON, cacheable by ETag" {
+	local dump etag
+	run --separate-stderr "$HXD" --dump-protocol
+	assert_success
+	dump=$output
+	# The table, not an empty shell: every topic and event is there.
+	assert_equal "$(jq -c '[.topics[].name]' <<<"$dump")" \
+	    '["node:metrics","vm:metrics","vm:status","vm:events","backups","migrations","alerts","notifications"]'
+	jq -e '[.events[].type] | index("NodeMetrics") and index("Ping")' <<<"$dump"
+	# Anonymous over TCP: 200, the same JSON, a strong ETag, revalidated.
+	run curl -s -D "$BATS_TEST_TMPDIR/h" -w '\n%{http_code}' "$URL/api/protocol"
+	assert_line --index 1 200
+	assert_equal "$(jq -S . <<<"${lines[0]}")" "$(jq -S . <<<"$dump")"
+	run tr -d '\r' <"$BATS_TEST_TMPDIR/h"
+	assert_line --regexp '^content-type: application/json'
+	assert_line 'cache-control: no-cache'
+	refute_line --partial 'no-store'
+	assert_line --regexp '^etag: "[0-9a-f]{16}"$'
+	etag=$(sed -n 's/^etag: //p' <<<"$output")
+	# The same ETag on the Unix socket; a match answers 304, empty.
+	run curl -s -D - -o /dev/null --unix-socket "$SOCK" http://localhost/api/protocol
+	assert_line --partial "etag: $etag"
+	run curl -s -w '%{http_code} %{size_download}' -H "If-None-Match: $etag" "$URL/api/protocol"
+	assert_output "304 0"
+	run curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "0000000000000000"' "$URL/api/protocol"
+	assert_output 200
+	# Other replies still say no-store.
+	run curl -s -D - -o /dev/null "$URL/api/health"
+	assert_line --partial 'cache-control: no-store'
+	# A wrong method is 405 for anyone, with Allow; a foreign Host is 400.
+	run curl -s -i -X POST "$URL/api/protocol"
+	assert_line --partial "405"
+	assert_line --regexp '^allow: GET'
+	run curl -s -o /dev/null -w '%{http_code}' -H 'Host: evil.example' "$URL/api/protocol"
+	assert_output 400
+}
+
 @test "the web root is served at / with security headers" {
 	run curl -s -i "$URL/"
 	assert_line --regexp '^HTTP/1.1 200'

@@ -4,7 +4,10 @@
 # horcruxd(8), a key entry in horcrux.conf(5) (with the same default and
 # range the daemon enforces), and be offered by the bash, zsh and fish
 # completions; the completions must load and behave; both pages must
-# render without a single groff warning.
+# render without a single groff warning. The WebSocket protocol too:
+# `horcruxd --dump-protocol` (lib/hx-proto.c's table) against the topic
+# list of horcruxd(8), the topic names in every page, and the NodeMetrics
+# and VmMetrics fields horcrux.conf(5) explains.
 #
 # Self-contained on purpose (no helpers/common): it starts no daemon.
 
@@ -281,4 +284,124 @@ fish_hermetic() {
 	[ "$(printf '%s\n' "${lines[@]%%$'\t'*}" | sort | tr '\n' ' ')" = \
 	    "$(log_levels | tr ' ' '\n' | sort | tr '\n' ' ')" ] ||
 		fail "fish: levels offered:" "$output"
+}
+
+# --- the WebSocket protocol against the pages --------------------------------
+# `horcruxd --dump-protocol` is lib/hx-proto.c's table, the one the daemon
+# and the clients encode and decode with; the pages must follow it.
+
+MANS=("$MAN8" "$MAN5" "$REPO/man/horcrux-cli.1" "$REPO/man/horcrux-top.1")
+
+# The protocol as JSON in PROTO.
+load_protocol() {
+	PROTO=$("$HXD" --dump-protocol) || fail "--dump-protocol failed"
+	(($(jq '.topics | length' <<<"$PROTO") >= 8)) ||
+		fail "--dump-protocol lists too few topics:" "$PROTO"
+}
+
+# Lines of the page's source from ".Sh $2" to the next .Sh.
+section() {
+	awk -v want=".Sh $2" '
+		$0 == want { on = 1; next }
+		on && /^\.Sh / { exit }
+		on { print }
+	' "$1"
+}
+
+# The names in the ".It Li a , b" tags of the source on stdin, one a line.
+tag_names() {
+	sed -n 's/^\.It Li //p' | tr ',' '\n' | sed 's/^ *//; s/ *$//' |
+		grep -v '^$' | sort -u
+}
+
+# Does the source on stdin hold $1 as a whole word?
+has_word() {
+	grep -Eq "(^|[^A-Za-z0-9_])$1([^A-Za-z0-9_]|\$)"
+}
+
+@test "--dump-protocol prints the table and exits 0" {
+	run --separate-stderr "$HXD" --dump-protocol
+	[ "$status" -eq 0 ] && [ -z "$stderr" ] || fail "exit $status" "$stderr"
+	jq -e '.topics[0].name == "node:metrics" and
+	    (.events | map(.type) | index("VmMetrics") != null)' \
+	    <<<"$output" >/dev/null || fail "not the protocol:" "$output"
+}
+
+@test "horcruxd(8) lists exactly the table's topics, each with its events" {
+	local list want got t
+	load_protocol
+	# The topic list of WEBSOCKET PROTOCOL: tag, then its events line.
+	list=$(section "$MAN8" "WEBSOCKET PROTOCOL" | awk '
+		/^The topics, their events/ { on = 1 }
+		on && /^\.El/ { exit }
+		on && /^\.It Li / { tag = $3; getline; print tag, $0 }')
+	want=$(jq -r '.topics[].name' <<<"$PROTO" | sort)
+	got=$(awk '{ print $1 }' <<<"$list" | sort)
+	[ "$got" = "$want" ] ||
+		fail "horcruxd.8 topics:" "$got" "the table's:" "$want"
+	for t in $want; do
+		want=$(jq -r --arg t "$t" \
+		    '.events[] | select(.topic == $t) | .type' <<<"$PROTO" | sort)
+		got=$(awk -v t="$t" '$1 == t' <<<"$list" |
+		    sed 's/^[^ ]* \.Li //; s/ ;$//' | tr ',' '\n' |
+		    tr -d ' ' | grep -v '^$' | sort)
+		[ "$got" = "$want" ] ||
+			fail "horcruxd.8: $t lists events '$got'," \
+			    "the table '$want'"
+	done
+}
+
+@test "the pages name no topic the table lacks; horcrux-cli(1) lists them all" {
+	local p w want got bad=()
+	load_protocol
+	want=$(jq -r '.topics[].name' <<<"$PROTO" | sort)
+	# A "word:word" not inside a URL or a host:port is a topic name.
+	for p in "${MANS[@]}"; do
+		for w in $(grep -Eo '(^|[^/:A-Za-z0-9_])[a-z]+:[a-z]+([^:/A-Za-z0-9_]|$)' \
+		    "$p" | grep -Eo '[a-z]+:[a-z]+' | grep -vx 'host:port' |
+		    sort -u); do
+			grep -qx "$w" <<<"$want" ||
+				bad+=("$(basename "$p"): '$w' is no topic")
+		done
+	done
+	# The events command's "Topics:" list.
+	got=$(awk '/^Topics:$/ { on = 1; next }
+		on && /^\.Cm / { print; next }
+		on { exit }' "$REPO/man/horcrux-cli.1" |
+		sed 's/^\.Cm //; s/ ;$//' | tr ',' '\n' | tr -d ' ' |
+		grep -v '^$' | sort)
+	[ "$got" = "$want" ] ||
+		bad+=("horcrux-cli.1: events lists '$(paste -sd' ' <<<"$got")'")
+	if [ "${#bad[@]}" -ne 0 ]; then
+		fail "${bad[@]}"
+	fi
+}
+
+@test "horcrux.conf(5) explains every NodeMetrics and VmMetrics field, and no other" {
+	local ev sec f src tags want bad=()
+	load_protocol
+	for ev in "NodeMetrics:NODE METRICS" "VmMetrics:VM METRICS"; do
+		sec=${ev#*:}
+		ev=${ev%%:*}
+		src=$(section "$MAN5" "$sec")
+		[ -n "$src" ] || { bad+=("horcrux.conf.5: no $sec"); continue; }
+		# Fields of the event and of its arrays of objects (disks).
+		want=$(jq -r --arg e "$ev" '.events[] | select(.type == $e) |
+		    .fields[] | .name, (.fields[]?.name)' <<<"$PROTO" | sort -u)
+		(($(wc -l <<<"$want") >= 10)) ||
+			bad+=("$ev: only $(wc -l <<<"$want") fields dumped")
+		for f in $want; do
+			has_word "$f" <<<"$src" ||
+				bad+=("horcrux.conf.5 $sec: no '$f'")
+		done
+		# Every tag is a field (or the timestamp every event has).
+		tags=$(tag_names <<<"$src")
+		for f in $tags; do
+			[ "$f" = timestamp ] || grep -qx "$f" <<<"$want" ||
+				bad+=("horcrux.conf.5 $sec: '$f' is no $ev field")
+		done
+	done
+	if [ "${#bad[@]}" -ne 0 ]; then
+		fail "${bad[@]}"
+	fi
 }

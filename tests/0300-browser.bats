@@ -330,7 +330,7 @@ expire_in_and_reload() {
 	assert_output "signin,su-pass,false,viewer,true,Invalid username or password"
 	js "JSON.stringify(window.__hx.fetches.map(f => [f.method, f.url,
 	    f.status]))"
-	assert_output '[["GET","/api/nodes/local",401],["POST","/api/auth/login",401]]'
+	assert_output '[["GET","/api/protocol",200],["GET","/api/nodes/local",401],["POST","/api/auth/login",401]]'
 	# Nothing retried behind the form: one upgrade attempt in all.
 	js "window.__hx.ws.length"
 	assert_output "1"
@@ -634,6 +634,10 @@ expire_in_and_reload() {
 	assert_output '{"Content-Type":"application/json"}'
 
 	# 429: the wait from Retry-After, counted down; no submitting till then.
+	# The page's clock stands still until the test moves it, so every
+	# figure below is exact however long each step takes.
+	js "window.__hxFreezeClock() > 0"
+	assert_output "true"
 	js "window.__hxStub('/api/auth/login', { status: 429,
 	    headers: { 'Retry-After': '3' }, body: { error: 'RATE_LIMITED',
 	    message: 'too many failed logins; try again later' } }); 'armed'"
@@ -646,13 +650,19 @@ expire_in_and_reload() {
 	assert_output "true"
 	run cdp key Enter
 	assert_success
+	js "window.__hxAdvanceClock(1000) > 0"
+	assert_output "true"
 	run cdp wait "document.getElementById('signin-error').textContent
 	    === 'Too many failed sign-ins, try again in 2 s'"
 	assert_success
+	js "document.getElementById('su-submit').disabled"
+	assert_output "true"
 	# Screen readers heard it once; the ticking is for the eyes.
 	js "document.getElementById('signin-live').textContent"
 	assert_output "Too many failed sign-ins, try again in 3 s"
-	run cdp --timeout 5 wait "!document.getElementById('su-submit')
+	js "window.__hxAdvanceClock(2000) > 0"
+	assert_output "true"
+	run cdp wait "!document.getElementById('su-submit')
 	    .disabled && document.getElementById('signin-error')
 	    .textContent === '' && 'cleared'"
 	assert_success
@@ -678,9 +688,13 @@ expire_in_and_reload() {
 	run cdp wait "document.getElementById('sample-time').dateTime"
 	assert_success
 
-	# The subscription the page sends after the welcome.
+	# The subscription the page sends after the welcome: the topics of
+	# what it renders, as the daemon's protocol (read once) names them.
 	js "JSON.stringify(window.__hxSent)"
 	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\"]}"]'
+	js "JSON.stringify(window.__hx.fetches.filter(f =>
+	    f.url === '/api/protocol').map(f => f.status))"
+	assert_output '[200]'
 
 	# Strings from the server are text, never markup.
 	js "document.getElementById('hostname').textContent"
@@ -711,6 +725,51 @@ expire_in_and_reload() {
 	    b.querySelector('.bar-level').textContent).join(',')"
 	assert_output "good:good,unknown:no data,warning:warning,moderate:moderate"
 
+	js "JSON.stringify([window.__hx.csp, window.__hx.errors])"
+	assert_output '[[],[]]'
+}
+
+@test "dashboard: the topics it asks for are the daemon's, from GET /api/protocol" {
+	local stub="$BATS_TEST_TMPDIR/protocol-stub.js" proto
+	local injects=(--inject "$ROOT/tests/browser/fake-fetch.js" --inject
+	    "$stub" --inject "$ROOT/tests/browser/fake-ws.js")
+	# The page names the events it renders; the daemon names their
+	# topics. One whose NodeMetrics came on "host:metrics", with a topic
+	# the page renders nothing of, is asked for exactly what it names.
+	proto=$("$HXD" --dump-protocol | jq -c '
+	    (.topics[] | select(.name == "node:metrics") | .name) |= "host:metrics" |
+	    (.events[] | select(.topic == "node:metrics") | .topic) |= "host:metrics" |
+	    .topics += [{name: "extra:topic", privilege: null, path: "/"}]')
+	printf 'window.__hxStub("/api/protocol", { status: 200, body: %s });\n' \
+	    "$proto" >"$stub"
+	run cdp navigate "http://127.0.0.1:$HX_PORT/" "${injects[@]}"
+	assert_success
+	run cdp wait "document.getElementById('sample-time').dateTime"
+	assert_success
+	js "JSON.stringify(window.__hxSent)"
+	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\"]}"]'
+	# Its NodeMetrics topic granted: the sample is drawn.
+	js "[window.__hxStubbed, document.getElementById('noaccess').hidden,
+	    document.getElementById('hostname').textContent].join()"
+	assert_output "1,true,<img src=x id=pwned>"
+
+	# A protocol that cannot be read is not kept: a 500 at start, then
+	# no answer at the welcome (the page gives that connection up), then
+	# the daemon's own on the next connection.
+	cat >"$stub" <<-'EOF'
+		window.__hxStub('/api/protocol', { status: 500,
+		    body: { error: 'INTERNAL', message: 'try later' } });
+		window.__hxStub('/api/protocol', { reject: true });
+	EOF
+	run cdp navigate "http://127.0.0.1:$HX_PORT/" "${injects[@]}"
+	assert_success
+	run cdp wait "window.__hxSent.length > 0 && window.__hxSent.join()"
+	assert_success
+	assert_output '{"topics":["node:metrics","notifications"]}'
+	js "[window.__hxStubbed, window.__hxSent.length,
+	    window.__hx.fetches.filter(f => f.url === '/api/protocol')
+	    .map(f => f.status).join()].join(' ')"
+	assert_output "2 1 200"
 	js "JSON.stringify([window.__hx.csp, window.__hx.errors])"
 	assert_output '[[],[]]'
 }

@@ -108,6 +108,7 @@ unset _p
 # rights they lack); a session acting on itself is exempt.
 ROUTE_TABLE='
 GET    /api/health                           public                     -    -          -
+GET    /api/protocol                         public                     -    -          -
 POST   /api/auth/login                       public                     -    -          {}
 POST   /api/auth/renew                       anyone                     -    -          -
 POST   /api/auth/logout                      anyone                     -    -          -
@@ -140,14 +141,19 @@ POST   /api/vms/:id/:action                  VmPowerMgmt@/vms/:id       -    web
 GET    /api/ws                               anyone                     -    -          -
 '
 
-# WebSocket topics (DESIGN §3): who may subscribe. PRIV@PATH+ means on
-# PATH or anywhere below it (per-VM topics); alternatives are split by |.
-TOPIC_TABLE='
-node:metrics   SysAudit@/nodes
-vm:status      VmAudit@/vms+
-alerts         SysAudit@/nodes|VmAudit@/vms+
-notifications  anyone
-'
+# WebSocket topics: who may subscribe, one "TOPIC SPEC" line each. The
+# topics and their privilege and path come from the daemon's own table
+# (`horcruxd --dump-protocol`, lib/hx-proto.c); what a SPEC means for an
+# identity (the rule below, topic_allowed) is DESIGN §5's, written here.
+# PRIV@PATH+ means on PATH or anywhere below it (per-VM topics, and a
+# topic's alternative, such as alerts about VMs); alternatives are split
+# by |; a topic without a privilege is open to anyone authenticated.
+TOPIC_TABLE=$("$HXD" --dump-protocol | jq -r '.topics[] |
+    [.name, ([if .privilege == null then "anyone"
+    else .privilege + "@" + .path + (if .per_vm then "+" else "" end) end,
+    if .alt_privilege == null then empty
+    else .alt_privilege + "@" + .alt_path + "+" end] | join("|"))] |
+    join(" ")')
 
 # --- evaluating it ----------------------------------------------------------
 
@@ -664,6 +670,20 @@ ws_frames() {
 		printf '%s\n' "${bad[@]}"
 		return 1
 	fi
+}
+
+@test "WebSocket topics: the daemon's table says what DESIGN §3 says" {
+	# The dump is read, not trusted: DESIGN §3's "who sees it" column for
+	# the topics whose rule differs, and every topic has a rule.
+	local n
+	n=$(grep -c . <<<"$TOPIC_TABLE")
+	[ "$n" -eq 8 ] || { echo "$TOPIC_TABLE"; false; }
+	assert_equal "$(grep -c '^[a-z:]* [A-Za-z@/+|]*$' <<<"$TOPIC_TABLE")" "$n"
+	grep -qx 'node:metrics SysAudit@/nodes' <<<"$TOPIC_TABLE"
+	grep -qx 'vm:metrics VmAudit@/vms+' <<<"$TOPIC_TABLE"
+	grep -qx 'vm:status VmAudit@/vms+' <<<"$TOPIC_TABLE"
+	grep -qx 'alerts SysAudit@/nodes|VmAudit@/vms+' <<<"$TOPIC_TABLE"
+	grep -qx 'notifications anyone' <<<"$TOPIC_TABLE"
 }
 
 @test "WebSocket topics: the table says what the design says for a few" {

@@ -1,7 +1,9 @@
 /*
  * app.js - the Horcrux dashboard: sign-in, one WebSocket to /api/ws, the
- * node:metrics and notifications topics, and a page that shows the newest
- * NodeMetrics sample (DESIGN.md sections 3 to 5).
+ * topics of the events it renders (NodeMetrics, Notification), and a page
+ * that shows the newest NodeMetrics sample (DESIGN.md sections 3 to 5).
+ * The topic names come from the daemon (GET /api/protocol, read once):
+ * the page names the event types it wants, never a copy of the topics.
  *
  * The WebSocket reconnects with a capped, jittered exponential backoff. A
  * refused upgrade is told apart from an unreachable server by asking a
@@ -33,7 +35,8 @@
 	var RENEW_BEFORE_MS = 10 * 60 * 1000;
 	var RENEW_GAP_MS = 30 * 1000;	/* at most one renewal per 30 s */
 	var STORE_KEY = 'horcrux.session';
-	var TOPICS = ['node:metrics', 'notifications'];
+	/* The events this page renders: it subscribes to their topics. */
+	var RENDERS = ['NodeMetrics', 'Notification'];
 	var DASH = '\u2014';
 
 	var ws = null;			/* the live socket, or null */
@@ -44,7 +47,9 @@
 	var lastMessageAt = 0;		/* mono() time of the last frame */
 	var sampleAt = NaN;		/* ms since epoch of the newest sample */
 	var connState = 'connecting';
-	var noAccess = false;		/* node:metrics refused to this user */
+	var noAccess = false;		/* NodeMetrics' topic refused to us */
+	var protocol = null;		/* promise of the topics to ask for */
+	var nodeTopic = null;		/* the topic NodeMetrics comes on */
 	var serverSkew = 0;		/* server clock minus ours, in ms */
 	var skewKnown = false;		/* serverSkew measured yet? */
 
@@ -827,6 +832,61 @@
 		});
 	}
 
+	/*
+	 * The topics of the events in RENDERS, from the daemon's protocol:
+	 * each event's topic, if the daemon has that topic. Fetched once and
+	 * kept (the daemon marks it cacheable by ETag); a failure is
+	 * forgotten, so the next connection asks again.
+	 */
+	function loadProtocol() {
+		if (protocol !== null)
+			return protocol;
+		protocol = fetch('/api/protocol', { credentials: 'same-origin' })
+		    .then(function (r) {
+			if (!r.ok)
+				throw new Error('HTTP ' + r.status);
+			return r.json();
+		}).then(function (p) {
+			var names = [], topics = [];
+
+			if (!p || !Array.isArray(p.topics) ||
+			    !Array.isArray(p.events))
+				throw new Error('not a protocol description');
+			p.topics.forEach(function (t) {
+				if (t && typeof t.name === 'string')
+					names.push(t.name);
+			});
+			RENDERS.forEach(function (type) {
+				p.events.forEach(function (e) {
+					if (!e || e.type !== type ||
+					    names.indexOf(e.topic) < 0)
+						return;
+					if (topics.indexOf(e.topic) < 0)
+						topics.push(e.topic);
+					if (type === 'NodeMetrics')
+						nodeTopic = e.topic;
+				});
+			});
+			return topics;
+		});
+		protocol.then(null, function () {
+			protocol = null;
+		});
+		return protocol;
+	}
+
+	/* After the welcome: ask for the topics, once the protocol is known. */
+	function subscribe(sock) {
+		loadProtocol().then(function (topics) {
+			if (sock === ws)
+				sock.send(JSON.stringify({ topics: topics }));
+		}, function (e) {
+			if (sock === ws)
+				drop('Cannot read the server\'s protocol (' +
+				    e.message + '); reconnecting.');
+		});
+	}
+
 	function drop(msg) {
 		var sock = ws;
 
@@ -868,18 +928,19 @@
 			/* The first one is the welcome: subscribe now. */
 			if (!sock.hxSubscribed) {
 				sock.hxSubscribed = true;
-				sock.send(JSON.stringify({ topics: TOPICS }));
+				subscribe(sock);
 			}
 			break;
 		case 'Subscribed':
 			attempt = 0;
 			topics = Array.isArray(d.topics) ? d.topics : [];
-			setNoAccess(topics.indexOf('node:metrics') < 0);
+			setNoAccess(nodeTopic === null ||
+			    topics.indexOf(nodeTopic) < 0);
 			break;
 		case 'Error':
 			/* Refused now, or rights shrank mid-session. */
 			if (d.code === 'FORBIDDEN_TOPIC' &&
-			    d.topic === 'node:metrics')
+			    d.topic === nodeTopic)
 				setNoAccess(true);
 			/* A missing privilege is no fault of the system. */
 			status(d.code === 'FORBIDDEN_TOPIC' ? 'warning' : 'error',
@@ -977,6 +1038,7 @@
 	$('signin-form').addEventListener('submit', signIn);
 	$('signout').addEventListener('click', signOut);
 	session = loadSession();
+	loadProtocol();
 	setInterval(function () {
 		tick();
 		sessionTick();

@@ -185,7 +185,7 @@ main(void)
 	SIMPLE("MigrationStarted", hx_event_migration_started("vm-1", "a", "b",
 	    1), "target_node", "b");
 	SIMPLE("MigrationProgress", hx_event_migration_progress("vm-1", 50, 5,
-	    10, 1), "vm_id", "vm-1");
+	    10, 2, 1), "vm_id", "vm-1");
 	SIMPLE("MigrationCompleted", hx_event_migration_completed("vm-1", "b",
 	    2, 1), "target_node", "b");
 	SIMPLE("AlertTriggered", hx_event_alert_triggered("a1", "cpu",

@@ -204,10 +204,11 @@ test_discrete(void)
 	    json_is_null(json_object_get(j, "user")), "user null, not missing");
 	json_decref(j);
 
-	j = wire(hx_event_migration_progress("u3", 42.424, 10, -1, 0));
+	j = wire(hx_event_migration_progress("u3", 42.424, 10, -1, 3, 0));
 	hx_proto_decode(HX_EV_MIGRATION_PROGRESS, j, &mg, NULL);
 	ok(fabs(mg.progress - 42.42) < 1e-9 && mg.transferred_bytes == 10 &&
-	    mg.total_bytes == -1 && isnan(mg.duration_seconds) &&
+	    mg.total_bytes == -1 && mg.iteration == 3 &&
+	    isnan(mg.duration_seconds) &&
 	    mg.target_node == NULL, "progress; fields of other events unknown");
 	ok(json_object_get(j, "target_node") == NULL,
 	    "MigrationProgress has no target_node");
