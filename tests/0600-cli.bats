@@ -557,7 +557,7 @@ horcruxd 0.1.0 at unix:$SOCK"
 	grep -qx "server = unix:$SOCK" "$conf"
 	cd /
 	run -0 "$CLI" whoami
-	assert_line --regexp '^User: +alice$'
+	assert_line --regexp '^User: +alice@local$'
 	assert_line --regexp '^Authenticated by: +session$'
 	run -0 "$CLI" logout
 	grep -qx "server = unix:$SOCK" "$conf"
