@@ -66,6 +66,25 @@ Try 'horcrux-top --help'."
 	assert_equal "${stderr%%: HTTP*}" "horcrux-top: '$URL' refused the WebSocket"
 }
 
+@test "credentials revoked while connected: not authorized, exit 3, no reconnect loop" {
+	demo_daemon
+	mkuser doomed '["Auditor"]'
+	key=$(mkkey doomed '{"name":"top"}')
+	TOP_ENV="HORCRUX_API_KEY=$key" top_start
+	wait_pane 'win-test +stopped'
+	# The user goes, and its key with it: the stream ends, the next
+	# upgrade is a 401, and that is final.
+	must 204 DELETE /api/users/doomed >/dev/null
+	wait_pane TOP-EXITED
+	assert_equal "$(cat "$TOP_EXIT")" 3
+	run cat "$TOP_ERR"
+	assert_output --regexp "^horcrux-top: 'unix:.*' refused the WebSocket: HTTP 401.*: not authorized: log in again \\(horcrux-cli login\\) or set HORCRUX_API_KEY\$"
+	# At start too, in the same words.
+	HORCRUX_API_KEY=$key run --separate-stderr "$TOP" -b -n 1 -c "unix:$SOCK"
+	assert_equal "$status" 3
+	[[ $stderr == "horcrux-top: 'unix:$SOCK' refused the WebSocket: HTTP 401"*": not authorized: log in again (horcrux-cli login) or set HORCRUX_API_KEY" ]]
+}
+
 @test "batch: -b -n 3 prints three snapshots of the host and every VM, then exits 0" {
 	demo_daemon
 	run --separate-stderr "$TOP" -c "unix:$SOCK" -b -n 3 -d 0.1
