@@ -451,8 +451,11 @@ loop(struct top *t)
 			flags |= keys_handle(&t->ui, key);
 		if (flags & KEY_R_QUIT)
 			return 0;
-		if (flags & KEY_R_ACTION)
+		if (flags & KEY_R_ACTION) {
 			run_action(t);
+			if (t->ui.view == VIEW_DETAIL)
+				fetch_detail(t);
+		}
 		if (flags & KEY_R_DETAIL) {
 			json_decref(t->ui.detail);
 			t->ui.detail = NULL;

@@ -192,15 +192,67 @@ key_invert(struct top_ui *ui, int key)
 	return KEY_R_REDRAW;
 }
 
-/* Ask first: the loop runs the action only after a 'y'. */
+/*
+ * The power actions the daemon accepts (horcruxd/job-vm.c), the states it
+ * accepts them from, and how the question names them.
+ */
+static const struct top_power {
+	int		 key;
+	const char	*action;
+	const char	*verb;		/* "Force stop VM 'x'?" */
+	const char	*from;		/* states, space-separated */
+} top_power[] = {
+	{ 'S', "start", "start", "stopped crashed" },
+	{ 'T', "shutdown", "shut down", "running" },
+	{ 'R', "reboot", "reboot", "running" },
+	{ 'U', "suspend", "suspend", "running" },
+	{ 'U', "resume", "resume", "paused" },
+	{ 'K', "stop", "force stop", "running paused shutdown suspended" },
+};
+
+static int
+state_in(const char *state, const char *list)
+{
+	size_t n = strlen(state);
+	const char *p = list;
+
+	while ((p = strstr(p, state)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/*
+ * Ask first: the loop runs the action only after a 'y'. The VM is the
+ * selected row, or the one the detail view shows. U suspends a running
+ * VM and resumes a paused one. When the VM's state is not one the daemon
+ * accepts the action from, the question says so first.
+ */
 static int
 key_power(struct top_ui *ui, int key)
 {
-	const struct top_vm *vm = current_vm(ui);
+	const struct top_vm *vm = ui->view == VIEW_DETAIL ?
+	    model_vm(ui->m, ui->detail_id) : current_vm(ui);
+	const struct top_power *p = NULL;
+	size_t i;
 
 	if (vm == NULL)
 		return KEY_R_REDRAW;
-	ui->confirm = key == 'S' ? "start" : key == 'T' ? "shutdown" : "stop";
+	for (i = 0; i < HX_ARRAY_SIZE(top_power); i++)
+		if (top_power[i].key == key && (p == NULL ||
+		    state_in(vm->state, top_power[i].from)))
+			p = &top_power[i];
+	if (state_in(vm->state, p->from))
+		snprintf(ui->question, sizeof(ui->question),
+		    "%c%s VM '%s'? [y/N] ", p->verb[0] - 'a' + 'A',
+		    p->verb + 1, vm->name);
+	else
+		snprintf(ui->question, sizeof(ui->question),
+		    "VM '%s' is %s: %s it anyway? [y/N] ", vm->name,
+		    vm->state, p->verb);
+	ui->confirm = p->action;
 	free(ui->action_vm);
 	ui->action_vm = xstrdup(vm->id);
 	return KEY_R_REDRAW;
@@ -212,41 +264,62 @@ key_power(struct top_ui *ui, int key)
  */
 const struct top_key top_keys[] = {
 	{ .name = "q F10", .help = "quit", .views = KV_ALL,
-	  .codes = { 'q', KEY_F(10) }, .fn = key_quit },
+	  .codes = { 'q', KEY_F(10) }, .fn = key_quit,
+	  .bar = "q Quit", .group = KG_QUIT, .rank = 0 },
 	{ .name = "h ? F1", .help = "this help", .views = KV_TABLE,
-	  .codes = { 'h', '?', KEY_F(1) }, .fn = key_help },
+	  .codes = { 'h', '?', KEY_F(1) }, .fn = key_help,
+	  .bar = "h Help", .group = KG_VIEW, .rank = 0 },
+	{ .name = "Esc", .help = "back (also h, Enter, Left, Backspace)",
+	  .views = KV_OTHER,
+	  .codes = { 27, KEY_BACKSPACE, 'h', '?', KEY_F(1), '\n', '\r',
+	      KEY_ENTER, KEY_LEFT }, .fn = key_back,
+	  .bar = "Esc Back", .group = KG_VIEW, .rank = 0 },
 	{ .name = "Space", .help = "redraw now", .views = KV_ALL,
 	  .codes = { ' ' }, .fn = key_redraw },
 	{ .name = "Ctrl-L", .help = "repaint the screen", .views = KV_ALL,
 	  .codes = { 12 }, .fn = key_repaint },
-	{ .name = "Z", .help = "pause / resume", .views = KV_ALL,
-	  .codes = { 'Z', 'z' }, .fn = key_pause },
-	{ .name = "Esc", .help = "back (also h, Enter, Left, Backspace)",
-	  .views = KV_OTHER,
-	  .codes = { 27, KEY_BACKSPACE, 'h', '?', KEY_F(1), '\n', '\r',
-	      KEY_ENTER, KEY_LEFT }, .fn = key_back },
+	{ .name = "Z", .help = "pause / resume the display (not the VM)",
+	  .views = KV_ALL, .codes = { 'Z', 'z' }, .fn = key_pause,
+	  .bar = "Z Freeze", .group = KG_VIEW, .rank = 3 },
 	{ .name = "Up Down PgUp PgDn Home End", .help = "move the selection",
 	  .views = KV_TABLE,
 	  .codes = { KEY_UP, KEY_DOWN, KEY_PPAGE, KEY_NPAGE, KEY_HOME,
 	      KEY_END }, .fn = key_move },
 	{ .name = "Enter", .help = "VM detail view", .views = KV_TABLE,
-	  .codes = { '\n', '\r', KEY_ENTER }, .fn = key_detail },
+	  .codes = { '\n', '\r', KEY_ENTER }, .fn = key_detail,
+	  .bar = "Enter Detail", .group = KG_VIEW, .rank = 4 },
 	{ .name = "/", .help = "filter by name", .views = KV_TABLE,
-	  .codes = { '/' }, .fn = key_filter },
+	  .codes = { '/' }, .fn = key_filter,
+	  .bar = "/ Filter", .group = KG_VIEW, .rank = 2 },
 	{ .name = "Esc", .help = "clear the filter", .views = KV_TABLE,
 	  .codes = { 27 }, .fn = key_clear_filter },
 	{ .name = "P M N", .help = "sort by CPU%, MEM%, name",
 	  .views = KV_TABLE,
-	  .codes = { 'P', 'p', 'M', 'm', 'N', 'n' }, .fn = key_sort },
+	  .codes = { 'P', 'p', 'M', 'm', 'N', 'n' }, .fn = key_sort,
+	  .bar = "P M N Sort", .group = KG_VIEW, .rank = 3 },
 	{ .name = "< >", .help = "sort by the previous / next column",
 	  .views = KV_TABLE,
-	  .codes = { '<', ',', '>', '.' }, .fn = key_column },
+	  .codes = { '<', ',', '>', '.' }, .fn = key_column,
+	  .bar = "< > Column", .group = KG_VIEW, .rank = 5 },
 	{ .name = "I", .help = "invert the sort order", .views = KV_TABLE,
-	  .codes = { 'I', 'i' }, .fn = key_invert },
-	{ .name = "S T K",
-	  .help = "start, shut down, force stop the selected VM "
-	      "(needs VmPowerMgmt; asks y/n first)",
-	  .views = KV_TABLE, .codes = { 'S', 'T', 'K' }, .fn = key_power },
+	  .codes = { 'I', 'i' }, .fn = key_invert,
+	  .bar = "I Invert", .group = KG_VIEW, .rank = 5 },
+	{ .name = "S", .help = "start the VM (asks y/n first; the power "
+	      "keys need VmPowerMgmt)", .views = KV_TABLE | KV_DETAIL,
+	  .codes = { 'S' }, .fn = key_power,
+	  .bar = "S Start", .group = KG_VM, .rank = 1 },
+	{ .name = "T", .help = "shut the VM down (ACPI)",
+	  .views = KV_TABLE | KV_DETAIL, .codes = { 'T' }, .fn = key_power,
+	  .bar = "T Shutdown", .group = KG_VM, .rank = 1 },
+	{ .name = "R", .help = "reboot the VM",
+	  .views = KV_TABLE | KV_DETAIL, .codes = { 'R' }, .fn = key_power,
+	  .bar = "R Reboot", .group = KG_VM, .rank = 3 },
+	{ .name = "U", .help = "suspend the VM, or resume it when paused",
+	  .views = KV_TABLE | KV_DETAIL, .codes = { 'U' }, .fn = key_power,
+	  .bar = "U Suspend/Resume", .group = KG_VM, .rank = 2 },
+	{ .name = "K", .help = "force stop the VM (power off)",
+	  .views = KV_TABLE | KV_DETAIL, .codes = { 'K' }, .fn = key_power,
+	  .bar = "K Stop", .group = KG_VM, .rank = 1 },
 };
 const size_t top_nkeys = HX_ARRAY_SIZE(top_keys);
 
@@ -327,6 +400,44 @@ keys_handle(struct top_ui *ui, int key)
 			return top_keys[i].fn(ui, key);
 	/* Outside the table any key redraws; the table ignores it. */
 	return ui->view != VIEW_TABLE ? KEY_R_REDRAW : 0;
+}
+
+/* The bar with every label of rank <= cut; returns its length. */
+static size_t
+bar_text(const struct top_ui *ui, int cut, char *out, size_t outlen)
+{
+	size_t len = 0, i;
+	int g, first, in_group;
+
+	out[0] = '\0';
+	for (g = KG_VIEW, first = 1; g <= KG_QUIT; g++) {
+		for (i = 0, in_group = 0; i < top_nkeys; i++) {
+			const struct top_key *k = &top_keys[i];
+
+			if (k->bar == NULL || k->group != g || k->rank > cut ||
+			    !(k->views & (1 << ui->view)))
+				continue;
+			len += (size_t)snprintf(out + len, outlen - len, "%s%s%s",
+			    first ? "" : in_group ? "  " : "  | ",
+			    !in_group && g == KG_VM ? "VM: " : "", k->bar);
+			if (len >= outlen)
+				return len;
+			first = 0;
+			in_group = 1;
+		}
+	}
+	return len;
+}
+
+void
+keys_bar(const struct top_ui *ui, int cols, char *out, size_t outlen)
+{
+	int cut;
+
+	for (cut = 9; cut > 0; cut--)
+		if (bar_text(ui, cut, out, outlen) <= (size_t)cols)
+			return;
+	bar_text(ui, 0, out, outlen);
 }
 
 void

@@ -475,26 +475,20 @@ out:
 static void
 draw_footer(struct top_ui *ui, int y, int cols)
 {
-	char buf[160];
+	char buf[256];
 
 	if (ui->confirm != NULL) {
-		snprintf(buf, sizeof(buf), "%s VM '%s'? [y/N] ",
-		    strcmp(ui->confirm, "stop") == 0 ? "Force stop" :
-		    strcmp(ui->confirm, "start") == 0 ? "Start" : "Shut down",
-		    ui->action_vm);
 		attrset(A_BOLD | (use_color ? COLOR_PAIR(PAIR_WARNING) : 0));
-		put_text(y, 0, cols, buf, 0);
+		put_text(y, 0, cols, ui->question, 0);
 	} else if (ui->editing_filter) {
 		snprintf(buf, sizeof(buf), "Filter: %s_   (Enter keep, Esc clear)",
 		    ui->filter);
 		attrset(A_BOLD);
 		put_text(y, 0, cols, buf, 0);
 	} else {
+		keys_bar(ui, cols, buf, sizeof(buf));
 		attrset(A_REVERSE);
-		put_text(y, 0, cols, ui->view == VIEW_TABLE ?
-		    "h Help  / Filter  P M N Sort  < > Column  I Invert  "
-		    "Enter Detail  S Start  T Shutdown  K Stop  Z Pause  q Quit" :
-		    "Esc Back  q Quit", 0);
+		put_text(y, 0, cols, buf, 0);
 	}
 	attrset(A_NORMAL);
 }
@@ -712,7 +706,10 @@ screen_draw(struct top_ui *ui, int64_t now)
 	if (ui->view == VIEW_HELP) {
 		draw_help(rows - 1, cols);
 	} else if (ui->view == VIEW_DETAIL) {
-		draw_detail(ui, rows - 1, cols, now);
+		draw_detail(ui, rows - 2, cols, now);
+		/* The answer to a power key pressed here. */
+		if (ui->message_until > now)
+			draw_note(ui, rows - 2, cols, now);
 	} else {
 		draw_title(ui, now, cols);
 		y = 1;

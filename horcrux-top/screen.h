@@ -41,8 +41,9 @@ struct top_ui {
 	int		 paused;
 	int		 color, ascii;
 	/* power action being confirmed or requested */
-	const char	*confirm;	/* "start", "shutdown", "stop" or NULL */
-	const char	*action;
+	const char	*confirm;	/* an action being asked about, or NULL */
+	char		 question[256];	/* the y/N question, VM named */
+	const char	*action;	/* "start", "shutdown", ... to run */
 	char		*action_vm;
 	/* connection, as the header shows it */
 	int		 connected;

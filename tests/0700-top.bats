@@ -271,6 +271,58 @@ Try 'horcrux-top --help'."
 	wait_pane '^start web-2: .*(already|running)'
 }
 
+@test "screen: U suspends and resumes, R reboots, K on a stopped VM says so first; power keys work in the detail view" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	# The key bar: view keys, then the VM actions as a group, then quit.
+	wait_pane '^h Help  Z Freeze  / Filter  P M N Sort  \| VM: S Start  T Shutdown  R Reboot  U Suspend/Resume  K Stop  \| q Quit'
+	keys / w e b - 2 Enter
+	wait_pane_gone '^Filter'
+	keys U
+	wait_pane "^Suspend VM 'web-2'\\? \\[y/N\\]"
+	keys y
+	wait_pane '^suspend web-2: done'
+	wait_pane 'web-2 +paused'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-2 | jq -r .state)" paused
+	keys U
+	wait_pane "^Resume VM 'web-2'\\? \\[y/N\\]"
+	keys y
+	wait_pane 'web-2 +running'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-2 | jq -r .state)" running
+	# In the detail view the same keys act on the VM shown.
+	keys Enter
+	wait_pane '^ VM web-2'
+	wait_pane '^Esc Back  Z Freeze  \| VM: S Start  T Shutdown  R Reboot  U Suspend/Resume  K Stop  \| q Quit'
+	keys R
+	wait_pane "^Reboot VM 'web-2'\\? \\[y/N\\]"
+	keys y
+	wait_pane '^reboot web-2: done'
+	keys K
+	wait_pane "^Force stop VM 'web-2'\\? \\[y/N\\]"
+	keys y
+	wait_pane '^stop web-2: done'
+	wait_pane '^ State: stopped'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-2 | jq -r .state)" stopped
+	# K again: the question says the VM is stopped before asking.
+	keys K
+	wait_pane "^VM 'web-2' is stopped: force stop it anyway\\? \\[y/N\\]"
+	keys n
+	wait_pane_gone 'anyway'
+	keys S y
+	wait_pane '^ State: running'
+}
+
+@test "screen: at 80x24 the key bar fits and keeps K and q" {
+	demo_daemon
+	W=80 H=24 top_start
+	wait_pane 'win-test +stopped'
+	bar=$(pane | tail -1)
+	[[ $bar == "h Help"* ]] || { echo "bar: $bar"; false; }
+	[[ $bar == *"| VM: S Start  T Shutdown  "*"K Stop  | q Quit"* ]] || { echo "bar: $bar"; false; }
+	[ "$(pane | wc -L)" -le 80 ]
+}
+
 @test "screen: a user without VmPowerMgmt sees the daemon's refusal; forbidden topics are noted" {
 	demo_daemon
 	mkuser watcher '["Auditor"]'
