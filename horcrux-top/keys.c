@@ -184,6 +184,18 @@ key_column(struct top_ui *ui, int key)
 	return KEY_R_REDRAW;
 }
 
+/* Left and Right: scroll the columns after NAME (the draw clamps). */
+static int
+key_hscroll(struct top_ui *ui, int key)
+{
+	ui->hcol += key == KEY_LEFT ? -1 : 1;
+	if (ui->hcol < 0)
+		ui->hcol = 0;
+	if (ui->hcol > COL_COUNT - 2)
+		ui->hcol = COL_COUNT - 2;
+	return KEY_R_REDRAW;
+}
+
 static int
 key_invert(struct top_ui *ui, int key)
 {
@@ -301,6 +313,10 @@ const struct top_key top_keys[] = {
 	  .views = KV_TABLE,
 	  .codes = { '<', ',', '>', '.' }, .fn = key_column,
 	  .bar = "< > Column", .group = KG_VIEW, .rank = 5 },
+	{ .name = "Left Right", .help = "scroll the columns after NAME "
+	      "(the header shows < > where columns are off the screen)",
+	  .views = KV_TABLE, .codes = { KEY_LEFT, KEY_RIGHT },
+	  .fn = key_hscroll },
 	{ .name = "I", .help = "invert the sort order", .views = KV_TABLE,
 	  .codes = { 'I', 'i' }, .fn = key_invert,
 	  .bar = "I Invert", .group = KG_VIEW, .rank = 5 },

@@ -36,6 +36,7 @@ struct top_ui {
 	int		 editing_filter;
 	char		*sel_id;	/* selected VM, followed across re-sorts */
 	size_t		 scroll;
+	int		 hcol;		/* columns after NAME scrolled off */
 	char		*detail_id;
 	json_t		*detail;	/* GET /api/vms/:id, or NULL */
 	int		 paused;

@@ -321,6 +321,31 @@ Try 'horcrux-top --help'."
 	[[ $bar == "h Help"* ]] || { echo "bar: $bar"; false; }
 	[[ $bar == *"| VM: S Start  T Shutdown  "*"K Stop  | q Quit"* ]] || { echo "bar: $bar"; false; }
 	[ "$(pane | wc -L)" -le 80 ]
+	# NET TX/s does not fit: the header says so, Right scrolls to it.
+	pane | grep -qE '^ NAME +STATE +CPU%▼ +MEM% +MEM +DISK R/s +DISK W/s +NET RX/s ?›$'
+	! pane | grep -q 'NET TX/s'
+	keys Right
+	wait_pane '^ NAME +‹ ?CPU%▼ +MEM% +MEM +DISK R/s +DISK W/s +NET RX/s +NET TX/s$'
+	pane | grep -qE '^ web-1 +[0-9]+\.[0-9]'
+	# Further right stops at the last column; Left comes back.
+	keys Right Right
+	wait_pane 'NET TX/s$'
+	keys Left Left Left
+	wait_pane '^ NAME +STATE +CPU%▼'
+}
+
+@test "screen: at 60x16 the meters shrink so that at least five VM rows show" {
+	demo_daemon
+	W=60 H=16 top_start
+	wait_pane 'dns-1 +running +[0-9]'
+	wait_pane '^CPU\['
+	(($(table_names | wc -l) >= 5)) || { pane; false; }
+	pane | grep -qE 'Load average: [0-9]'
+	[ "$(pane | wc -L)" -le 60 ]
+	# Taller, the full layout comes back.
+	tmux -L "$TMUX_L" resize-window -t top -x 60 -y 30
+	wait_pane '^Net: '
+	(($(table_names | wc -l) >= 5))
 }
 
 @test "screen: a user without VmPowerMgmt sees the daemon's refusal; forbidden topics are noted" {
@@ -350,7 +375,7 @@ Try 'horcrux-top --help'."
 	top_start
 	wait_pane 'win-test +stopped'
 	tmux -L "$TMUX_L" resize-window -t top -x 60 -y 15
-	wait_pane '^ NAME +STATE +CPU%▼ +MEM% +MEM +DISK R/s *$'
+	wait_pane '^ NAME +STATE +CPU%▼ +MEM% +MEM +DISK R/s ?›$'
 	pane | grep -qE '^CPU\['
 	[ "$(pane | wc -L)" -le 60 ]
 	tmux -L "$TMUX_L" resize-window -t top -x 30 -y 8
