@@ -224,7 +224,7 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 {
 	const char *host = ui->m->has_node && ui->m->node.hostname[0] ?
 	    ui->m->node.hostname : NULL;
-	char conn[64], age[32], clock[16], left[400];
+	char conn[64], age[32], clock[16], left[1024], filter[120];
 
 	time_t t = time(NULL);
 	struct tm tm;
@@ -246,9 +246,19 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 		    (double)(now - ui->m->data_mono_ms) / 1000.0);
 	localtime_r(&t, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	snprintf(left, sizeof(left), " %s  %s  %s%s%s", host ? host : ui->server,
-	    conn, age, ui->paused ? "  PAUSED" : "",
-	    ui->m->user[0] ? "  " : "");
+	filter[0] = '\0';
+	if (ui->filter[0] != '\0' && !ui->editing_filter) {
+		size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx));
+		size_t n = model_view(ui->m, ui->sort, ui->invert, ui->filter,
+		    idx);
+
+		snprintf(filter, sizeof(filter), "  filter '%s': %zu of %zu",
+		    ui->filter, n, ui->m->nvms);
+		free(idx);
+	}
+	snprintf(left, sizeof(left), " %s  %s  %s%s%s%s",
+	    host ? host : ui->server, conn, age, ui->paused ? "  PAUSED" : "",
+	    filter, ui->m->user[0] ? "  " : "");
 	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
 	put_text(0, 0, cols, left, 0);
 	if (ui->m->user[0] && cols > (int)strlen(left) + 20)
@@ -561,8 +571,9 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
 				int lvl = level_of(vm->v[c]);
 
 				ca = level_attr(lvl);
-				/* Without colour the level needs a glyph. */
-				if (!use_color && lvl > 0) {
+				/* The glyph too, as on the bars: colour alone
+				 * is lost on some terminals and eyes. */
+				if (lvl > 0) {
 					size_t len = strlen(cell);
 
 					cell[len] = level_glyph[lvl];

@@ -181,7 +181,7 @@ Try 'horcrux-top --help'."
 	keys P
 	wait_pane 'CPU%▼'
 	# A row carries the VM's figures: web-1 with 2.0G used.
-	pane | grep -qE '^ web-1 +running +[0-9]+\.[0-9] +50\.0 +2\.0G '
+	pane | grep -qE '^ web-1 +running +[0-9]+\.[0-9][|=#!]? +50\.0= +2\.0G '
 }
 
 @test "screen: / filters by name, Esc clears; arrows and Enter open the detail view" {
@@ -193,6 +193,8 @@ Try 'horcrux-top --help'."
 	keys Enter
 	wait_pane_gone '^Filter:'
 	assert_equal "$(table_names | sort | tr '\n' ' ')" "web-1 web-2 "
+	# The filter kept is in the header, with its match count.
+	pane | grep -qE "^ .* connected .*  filter 'web': 2 of 10  "
 	keys N Home Down Enter
 	wait_pane '^ VM web-2'
 	wait_pane '^ DISK +BUS +READ +WRITTEN'
@@ -219,6 +221,10 @@ Try 'horcrux-top --help'."
 	wait_pane 'win-test +stopped'
 	keys / z z z Enter
 	wait_pane 'no VM matches the filter'
+	pane | grep -qF "filter 'zzz': 0 of 10"
+	keys Escape
+	wait_pane_gone "filter '"
+
 }
 
 @test "screen: the help screen lists the keys and the level legend" {
@@ -393,6 +399,9 @@ Try 'horcrux-top --help'."
 	wait_pane 'win-test +stopped'
 	# Positive control: with colour the pane has colour SGR codes.
 	pane -e | grep -qE $'\e\\[[0-9;]*(3[0-7]|38;5;[0-9]+)m'
+	# The cells carry the level's glyph in colour mode too.
+	wait_pane '^ dns-1 +running +(9[0-9]|100)\.[0-9]!'
+	pane | grep -qE '^ web-1 +running +[0-9.]+[|=#!]? +50\.0= '
 	top_stop
 	TOP_ENV="NO_COLOR=1" top_start
 	wait_pane 'win-test +stopped'
@@ -402,6 +411,8 @@ Try 'horcrux-top --help'."
 	pane | grep -qE '^ dns-1 +running +(9[0-9]|100)\.[0-9]!'
 	# Bars are drawn with level glyphs only.
 	pane | grep -qE '^CPU\[[|=#! ]+[0-9]+\.[0-9]%\]'
+	# MEM% 50.0 is moderate: '=' after it.
+	pane | grep -qE '^ web-1 +running +[0-9.]+[|=#!]? +50\.0= '
 	top_stop
 	top_start --no-color
 	wait_pane 'win-test +stopped'
