@@ -269,9 +269,13 @@ uptime_draw(const struct top_model *m, int y, int x, int w)
 static int
 uptime_text(const struct top_model *m, struct hx_buf *b)
 {
+	char up[32];
+
 	if (isnan(m->node.uptime_seconds))
 		return 0;
-	hx_buf_addf(b, "Uptime %.0fs", m->node.uptime_seconds);
+	/* As the screen writes it. */
+	fmt_uptime(m->node.uptime_seconds, up, sizeof(up));
+	hx_buf_addf(b, "Uptime %s", up);
 	return 1;
 }
 

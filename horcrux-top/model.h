@@ -67,6 +67,7 @@ struct top_model {
 	size_t		 nvms, avms;
 	char		 note[256];	/* newest alert or notification */
 	int		 note_level;	/* 0 info, 1 warning, 2 error */
+	int64_t		 note_until;	/* monotonic ms it goes (0: stays) */
 	char		 hidden[256];	/* "not shown: ..." (forbidden topics) */
 	char		 user[128];	/* from the Connected notification */
 	int		 need_vm_list;	/* a VM appeared or went: refetch */

@@ -627,13 +627,14 @@ draw_note(struct top_ui *ui, int y, int cols, int64_t now,
 {
 	struct top_model *m = ui->m;
 	attr_t a = 0;
-	const char *text = m->note[0] != '\0' ? m->note : fallback;
+	const char *text = m->note[0] != '\0' &&
+	    (m->note_until == 0 || m->note_until > now) ? m->note : fallback;
 
 	if (ui->message_until > now) {
 		text = ui->message;
 		a = ui->message_bad ? A_BOLD | (use_color ?
 		    COLOR_PAIR(PAIR_CRITICAL) : 0) : A_BOLD;
-	} else if (m->note_level > 0)
+	} else if (text == m->note && m->note_level > 0)
 		a = level_attr(m->note_level == 2 ? 3 : 2) | A_BOLD;
 	attrset(base_attr() | a);
 	put_text(y, 0, cols, text, 0);
@@ -777,12 +778,22 @@ draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 		    json_string_value(json_object_get(d, "uuid")) ?
 		    json_string_value(json_object_get(d, "uuid")) : "-");
 	}
-	{
+	if (strcmp(vm->state, "running") != 0 &&
+	    strcmp(vm->state, "paused") != 0) {
+		/* No figures to show: say why rather than a row of '-'. */
+		put_textf(y++, 1, cols - 1, "CPU, memory, disk and network: "
+		    "none, the VM is %s", vm->state);
+	} else {
 		char cpu[16], memp[16], r[16], w[16], rx[16], tx[16];
 
 		model_cell(vm, COL_CPU, cpu, sizeof(cpu));
 		model_cell(vm, COL_MEMPCT, memp, sizeof(memp));
-		put_textf(y++, 1, cols - 1, "CPU: %s%%   Memory used: %s%% (%s)",
+		/* A paused VM has memory but runs no CPU. */
+		if (isnan(vm->v[COL_CPU]) && strcmp(vm->state, "running") != 0)
+			hx_strlcpy(cpu, vm->state, sizeof(cpu));
+		else if (strlen(cpu) + 1 < sizeof(cpu))
+			memcpy(cpu + strlen(cpu), "%", 2);
+		put_textf(y++, 1, cols - 1, "CPU: %s   Memory used: %s%% (%s)",
 		    cpu, memp, hx_fmt_bytes(vm->v[COL_MEM], a, sizeof(a)));
 		put_textf(y++, 1, cols - 1, "Disk: read %s/s  write %s/s   "
 		    "Network: rx %s/s  tx %s/s",
@@ -854,7 +865,8 @@ screen_draw(struct top_ui *ui, int64_t now)
 			int budget = rows - y - (ui->m->hidden[0] ? 1 : 0) - 8;
 
 			y += draw_meters(ui, y, cols, budget > 1 ? budget : 1);
-		} else {
+		} else if (!ui->m->no_node) {
+			/* (without node:metrics the line below says why) */
 			attrset(A_DIM);
 			put_text(y++, 1, cols - 1, ui->connected ?
 			    "waiting for the first NodeMetrics (node:metrics)" :
@@ -891,6 +903,8 @@ screen_next_change(const struct top_ui *ui, int64_t now)
 	}
 	if (ui->message_until > now && (next == 0 || ui->message_until < next))
 		next = ui->message_until;
+	if (ui->m->note_until > now && (next == 0 || ui->m->note_until < next))
+		next = ui->m->note_until;
 	return next;
 }
 

@@ -114,6 +114,7 @@ Try 'horcrux-top --help'."
 		jq -e '.vms[] | select(.id == "web-1") | .state == "running" and .vcpus == 2 and .cpu_usage >= 0 and .cpu_usage <= 100 and .memory_bytes > 0 and (.disk_read_bps|type) == "number"' <<<"$line"
 		jq -e '.vms[] | select(.id == "win-test") | .state == "stopped" and .cpu_usage == null and .memory_bytes == null' <<<"$line"
 		jq -e '.vms[] | select(.id == "dns-1") | .container == true' <<<"$line"
+		jq -e '.vms[] | select(.id == "cache-1") | .state == "paused" and .cpu_usage == null and .memory_bytes > 0' <<<"$line"
 	done <<<"$output"
 }
 
@@ -160,10 +161,11 @@ Try 'horcrux-top --help'."
 	wait_pane 'win-test +stopped'
 	wait_pane 'dns-1 +running +[0-9]+\.[0-9]'
 	# Default: CPU% descending, the arrow on CPU%; the container dns-1
-	# (busiest in the demo) first, stopped VMs (no CPU figure) last.
+	# (busiest in the demo) first, VMs not running (no CPU figure: the
+	# three stopped ones and the paused cache-1) last.
 	pane | grep -qE '^ NAME +STATE +CPU%▼ +MEM%'
 	assert_equal "$(table_names | head -1)" dns-1
-	assert_equal "$(table_names | tail -3 | sort | tr '\n' ' ')" "backup-1 metrics-1 win-test "
+	assert_equal "$(table_names | tail -4 | sort | tr '\n' ' ')" "backup-1 cache-1 metrics-1 win-test "
 	keys N
 	wait_pane '^ NAME▼'
 	assert_equal "$(table_names | tr '\n' ' ')" "backup-1 build-1 cache-1 ci-runner db-1 dns-1 metrics-1 web-1 web-2 win-test "
@@ -182,6 +184,8 @@ Try 'horcrux-top --help'."
 	wait_pane 'CPU%▼'
 	# A row carries the VM's figures: web-1 with 2.0G used.
 	pane | grep -qE '^ web-1 +running +[0-9]+\.[0-9][|=#!]? +50\.0= +2\.0G '
+	# A paused VM runs no CPU: no figure, whatever the counters said.
+	pane | grep -qE '^ cache-1 +paused +- +50\.0= +4\.0G '
 }
 
 @test "screen: / filters by name, Esc clears; arrows and Enter open the detail view" {
@@ -211,6 +215,8 @@ Try 'horcrux-top --help'."
 	keys N End Enter
 	wait_pane '^ VM win-test'
 	pane | grep -qE '^ State: stopped'
+	wait_pane '^ CPU, memory, disk and network: none, the VM is stopped'
+	! pane | grep -qE 'CPU: -|read -/s'
 	keys Escape PPage Enter
 	wait_pane '^ VM backup-1'
 	keys Escape NPage Enter
@@ -330,6 +336,8 @@ Try 'horcrux-top --help'."
 	# NET TX/s does not fit: the header says so, Right scrolls to it.
 	pane | grep -qE '^ NAME +STATE +CPU%▼ +MEM% +MEM +DISK R/s +DISK W/s +NET RX/s ?›$'
 	! pane | grep -q 'NET TX/s'
+	# The status line names them once the greeting has gone.
+	wait_pane '^columns off the screen: NET TX/s \(← → scroll\)'
 	keys Right
 	wait_pane '^ NAME +‹ ?CPU%▼ +MEM% +MEM +DISK R/s +DISK W/s +NET RX/s +NET TX/s$'
 	pane | grep -qE '^ web-1 +[0-9]+\.[0-9]'
@@ -373,7 +381,8 @@ Try 'horcrux-top --help'."
 	wait_pane 'web-1 +running'
 	wait_pane 'not shown \(no privilege\): .*node:metrics'
 	assert_equal "$(table_names | tr '\n' ' ')" "web-1 "
-	pane | grep -qE 'waiting for the first NodeMetrics'
+	# One clear line, not a wait that never ends beside it.
+	! pane | grep -q 'waiting for the first NodeMetrics'
 }
 
 @test "screen: resize to 60x15 fits, below the minimum says so, and back to 120x40" {
@@ -450,6 +459,8 @@ Try 'horcrux-top --help'."
 	wait_pane '● connected  data [0-9.]+s ago' 12
 	wait_pane 'Connected: WebSocket connection established'
 	wait_pane 'data 0\.[0-9]s ago'
+	# The greeting is shown for a moment, not for good.
+	wait_pane_gone 'Connected: WebSocket' 8
 	[ ! -e "$TOP_EXIT" ]
 }
 
@@ -522,7 +533,7 @@ Try 'horcrux-top --help'."
 	run --separate-stderr "$TOP" -c "unix:$SOCK" -b -n 1
 	assert_success
 	assert_line --index 0 --regexp '^horcrux-top - bighost  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z$'
-	assert_line --index 1 'CPU 92.5%  Mem 80.0% 880G/1.0T  Swap 55.0%  Load 64.00 32.50 16.25  Uptime 90061s'
+	assert_line --index 1 'CPU 92.5%  Mem 80.0% 880G/1.0T  Swap 55.0%  Load 64.00 32.50 16.25  Uptime 1d 01:01:01'
 	assert_line --index 2 "CPUs$(awk 'BEGIN { for (i = 0; i < 64; i++) printf " %.1f%%", (i * 7) % 101 }')"
 	assert_line --index 3 'Mount / 60.0% 600G/1.0T'
 	assert_line --index 4 'Disk R 1.0M/s W 2.0M/s  Net RX 119M/s TX 60M/s  VMs 0 running / 0 total'
