@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hx-util.h"
 #include "keys.h"
@@ -144,6 +145,54 @@ key_filter(struct top_ui *ui, int key)
 {
 	(void)key;
 	ui->editing_filter = 1;
+	return KEY_R_REDRAW;
+}
+
+/*
+ * Select the next VM, in the table's order from the selected one (after
+ * it when next is set), whose name holds ui->search (case-insensitive).
+ * Leaves the selection where it was when none does.
+ */
+static void
+search_select(struct top_ui *ui, int next)
+{
+	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos, i;
+
+	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
+	ui->search_missed = 1;
+	if (n > 0 && ui->search[0] != '\0') {
+		screen_selected_vm(ui, idx, n, &pos);
+		for (i = next ? 1 : 0; i <= n; i++) {
+			const struct top_vm *vm = &ui->m->vms[idx[(pos + i) % n]];
+
+			if (strcasestr(vm->name, ui->search) != NULL) {
+				free(ui->sel_id);
+				ui->sel_id = xstrdup(vm->id);
+				ui->search_missed = 0;
+				break;
+			}
+		}
+	}
+	free(idx);
+}
+
+/* F3 as in htop: type to jump to a name; F3 again for the next match. */
+static int
+key_search(struct top_ui *ui, int key)
+{
+	(void)key;
+	if (ui->editing_search || ui->search[0] != '\0')
+		search_select(ui, 1);
+	ui->editing_search = 1;
+	return KEY_R_REDRAW;
+}
+
+/* F6 as in htop: choose the sort column with Left/Right, Enter. */
+static int
+key_sort_pick(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->picking_sort = 1;
 	return KEY_R_REDRAW;
 }
 
@@ -300,9 +349,14 @@ const struct top_key top_keys[] = {
 	{ .name = "Enter", .help = "VM detail view", .views = KV_TABLE,
 	  .codes = { '\n', '\r', KEY_ENTER }, .fn = key_detail,
 	  .bar = "Enter Detail", .group = KG_VIEW, .rank = 4 },
-	{ .name = "/", .help = "filter by name", .views = KV_TABLE,
-	  .codes = { '/' }, .fn = key_filter,
+	{ .name = "/ F4", .help = "filter by name", .views = KV_TABLE,
+	  .codes = { '/', KEY_F(4) }, .fn = key_filter,
 	  .bar = "/ Filter", .group = KG_VIEW, .rank = 2 },
+	{ .name = "F3", .help = "search: jump to the next name holding "
+	      "the text (F3 again: the next one)", .views = KV_TABLE,
+	  .codes = { KEY_F(3) }, .fn = key_search },
+	{ .name = "F6", .help = "choose the sort column (Left Right, Enter)",
+	  .views = KV_TABLE, .codes = { KEY_F(6) }, .fn = key_sort_pick },
 	{ .name = "Esc", .help = "clear the filter", .views = KV_TABLE,
 	  .codes = { 27 }, .fn = key_clear_filter },
 	{ .name = "P M N", .help = "sort by CPU%, MEM%, name",
@@ -374,6 +428,64 @@ filter_key(struct top_ui *ui, int key)
 }
 
 static int
+search_key(struct top_ui *ui, int key)
+{
+	size_t n = strlen(ui->search);
+
+	switch (key) {
+	case 27:
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->editing_search = 0;
+		return KEY_R_REDRAW;
+	case KEY_F(3):
+		search_select(ui, 1);
+		return KEY_R_REDRAW;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		while (n > 0 && (ui->search[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0)
+			ui->search[n - 1] = '\0';
+		break;
+	default:
+		if (key >= 0x20 && key < 0x100 && key != 0x7f &&
+		    n + 1 < sizeof(ui->search)) {
+			ui->search[n] = (char)key;
+			ui->search[n + 1] = '\0';
+		}
+		break;
+	}
+	search_select(ui, 0);
+	return KEY_R_REDRAW;
+}
+
+static int
+sort_pick_key(struct top_ui *ui, int key)
+{
+	switch (key) {
+	case KEY_LEFT:
+		ui->sort = ui->sort == 0 ? COL_COUNT - 1 : ui->sort - 1;
+		break;
+	case KEY_RIGHT:
+		ui->sort = (ui->sort + 1) % COL_COUNT;
+		break;
+	case 'I':
+	case 'i':
+		ui->invert = !ui->invert;
+		break;
+	case 'q':
+		return KEY_R_QUIT;
+	default:		/* Enter, Esc, F6: done */
+		ui->picking_sort = 0;
+		break;
+	}
+	return KEY_R_REDRAW;
+}
+
+static int
 confirm_key(struct top_ui *ui, int key)
 {
 	if (key == 'y' || key == 'Y') {
@@ -410,6 +522,10 @@ keys_handle(struct top_ui *ui, int key)
 		return confirm_key(ui, key);
 	if (ui->editing_filter)
 		return filter_key(ui, key);
+	if (ui->editing_search)
+		return search_key(ui, key);
+	if (ui->picking_sort)
+		return sort_pick_key(ui, key);
 	for (i = 0; i < top_nkeys; i++)
 		if ((top_keys[i].views & (1 << ui->view)) &&
 		    binds(&top_keys[i], key))

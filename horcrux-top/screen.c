@@ -603,6 +603,25 @@ draw_footer(struct top_ui *ui, int y, int cols)
 	if (ui->confirm != NULL) {
 		attrset(A_BOLD | (use_color ? COLOR_PAIR(PAIR_WARNING) : 0));
 		put_text(y, 0, cols, ui->question, 0);
+	} else if (ui->editing_search) {
+		snprintf(buf, sizeof(buf), "Search: %s_   %s(F3 next, Enter "
+		    "done)", ui->search, ui->search_missed && ui->search[0] ?
+		    "not found  " : "");
+		attrset(A_BOLD);
+		put_text(y, 0, cols, buf, 0);
+	} else if (ui->picking_sort) {
+		size_t len = 0;
+		int c;
+
+		len = (size_t)snprintf(buf, sizeof(buf), "Sort by:");
+		for (c = 0; c < COL_COUNT && len < sizeof(buf); c++)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    (int)ui->sort == c ? " [%s]" : " %s", top_cols[c].title);
+		if (len < sizeof(buf))
+			snprintf(buf + len, sizeof(buf) - len,
+			    "   (Left Right, I invert, Enter done)");
+		attrset(A_BOLD);
+		put_text(y, 0, cols, buf, 0);
 	} else if (ui->editing_filter) {
 		snprintf(buf, sizeof(buf), "Filter: %s_   (Enter keep, Esc clear)",
 		    ui->filter);
@@ -658,7 +677,7 @@ draw_help(int rows, int cols)
 		const struct top_key *b = &top_keys[k];
 
 		/* A long name pushes its text right rather than under it. */
-		if (strlen(b->name) <= 10)
+		if (strlen(b->name) < 10)
 			put_textf(y++, 1, cols - 1, "  %-10s %s", b->name,
 			    b->help);
 		else

@@ -34,6 +34,10 @@ struct top_ui {
 	int		 invert;
 	char		 filter[64];
 	int		 editing_filter;
+	char		 search[64];	/* F3: jump to names holding this */
+	int		 editing_search;
+	int		 search_missed;	/* no name holds it */
+	int		 picking_sort;	/* F6: choosing the sort column */
 	char		*sel_id;	/* selected VM, followed across re-sorts */
 	size_t		 scroll;
 	int		 hcol;		/* columns after NAME scrolled off */

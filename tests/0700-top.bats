@@ -233,6 +233,48 @@ Try 'horcrux-top --help'."
 
 }
 
+@test "screen: htop's F keys: F3 searches, F4 filters, F6 picks the sort column, F10 quits" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	keys N
+	wait_pane '^ NAME▼'
+	# F3: typing jumps to the first name holding the text; F3 again to
+	# the next; the table stays whole.
+	keys F3 w e b
+	wait_pane '^Search: web_ +\(F3 next'
+	assert_equal "$(table_names | grep -vc '^Search:')" 10
+	keys Enter
+	wait_pane_gone '^Search:'
+	keys Enter
+	wait_pane '^ VM web-1'
+	keys Escape
+	wait_pane '^ NAME'
+	keys F3 Enter Enter
+	wait_pane '^ VM web-2'
+	keys Escape F3 BSpace BSpace BSpace x y z
+	wait_pane '^Search: xyz_ +not found'
+	keys Escape
+	# F4: the filter, as /.
+	keys F4 d b
+	wait_pane '^Filter: db_'
+	keys Enter
+	wait_pane "filter 'db': 1 of 10"
+	assert_equal "$(table_names | tr '\n' ' ')" "db-1 "
+	keys Escape
+	# F6: the sort column from a list.
+	keys F6
+	wait_pane '^Sort by: \[NAME\] STATE CPU%'
+	keys Right Right
+	wait_pane '^Sort by: NAME STATE \[CPU%\]'
+	keys Enter
+	wait_pane_gone '^Sort by'
+	pane | grep -qE '^ NAME +STATE +CPU%▼'
+	keys F10
+	wait_pane TOP-EXITED
+	assert_equal "$(cat "$TOP_EXIT")" 0
+}
+
 @test "screen: the help screen lists the keys and the level legend" {
 	demo_daemon
 	top_start
