@@ -26,6 +26,7 @@ static const enum top_meter_id batch_lines[][BATCH_LINE_METERS] = {
 	{ METER_CPUS, METER_COUNT },
 	{ METER_MOUNTS, METER_COUNT },
 	{ METER_DISK, METER_NET, METER_VMS, METER_COUNT },
+	{ METER_CPU_SPLIT, METER_COUNT },
 };
 
 static void

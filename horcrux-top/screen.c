@@ -323,7 +323,7 @@ static const enum top_meter_id header_left[] = {
 	METER_CPU, METER_MEM, METER_SWAP, METER_MOUNTS,
 };
 static const enum top_meter_id header_right[] = {
-	METER_LOAD, METER_UPTIME, METER_VMS, METER_DISK, METER_NET,
+	METER_CPU_SPLIT, METER_LOAD, METER_UPTIME, METER_VMS, METER_DISK, METER_NET,
 };
 
 /* Blank rows y .. y + n - 1. */

@@ -226,10 +226,18 @@ node_sample_cpu(struct hx_node_sampler *s, struct hx_proc_stat *st,
 	out->cpu_cores = (int)st->ncpus;
 	out->cpu_per_core = xcalloc(st->ncpus, sizeof *out->cpu_per_core);
 	out->cpu_usage = NAN;
+	out->cpu_user = out->cpu_system = out->cpu_iowait = out->cpu_steal = NAN;
 	for (i = 0; i < st->ncpus; i++)
 		out->cpu_per_core[i] = NAN;
 	if (s->have_stat) {
+		struct hx_proc_cpu_split sp;
+
 		out->cpu_usage = hx_proc_cpu_usage(&prev->total, &st->total);
+		hx_proc_cpu_split(&prev->total, &st->total, &sp);
+		out->cpu_user = sp.user;
+		out->cpu_system = sp.system;
+		out->cpu_iowait = sp.iowait;
+		out->cpu_steal = sp.steal;
 		/* Both lists are sorted by id: walk them together. */
 		for (i = 0; i < st->ncpus; i++) {
 			while (j < prev->ncpus &&

@@ -29,6 +29,12 @@ struct hx_node_metrics {
 	int64_t			 timestamp_ms;	/* wall clock when sampled */
 	char			 hostname[256];
 	double			 cpu_usage;	/* percent of all CPUs */
+	/* cpu_usage split (hx_proc_cpu_split): user + system + steal is it,
+	 * iowait is idle time waiting for I/O */
+	double			 cpu_user;
+	double			 cpu_system;
+	double			 cpu_iowait;
+	double			 cpu_steal;
 	int			 cpu_cores;	/* CPUs listed in /proc/stat */
 	double			*cpu_per_core;	/* cpu_cores entries */
 	double			 memory_usage;	/* (total - available) / total */

@@ -383,6 +383,32 @@ hx_proc_cpu_usage(const struct hx_proc_cpu *prev,
 	return busy / (busy + idle) * 100.0;
 }
 
+int
+hx_proc_cpu_split(const struct hx_proc_cpu *prev,
+    const struct hx_proc_cpu *cur, struct hx_proc_cpu_split *out)
+{
+	double	busy, all;
+
+	out->user = out->system = out->iowait = out->steal = NAN;
+	busy = hx_proc_cpu_usage(prev, cur);
+	if (isnan(busy))
+		return -1;
+	/* The counters checked above cannot have gone backwards. */
+	all = (double)(cur->user - prev->user) + (double)(cur->nice -
+	    prev->nice) + (double)(cur->system - prev->system) +
+	    (double)(cur->irq - prev->irq) + (double)(cur->softirq -
+	    prev->softirq) + (double)(cur->steal - prev->steal) +
+	    (double)(cur->idle + cur->iowait - prev->idle - prev->iowait);
+	out->user = (double)(cur->user - prev->user + cur->nice - prev->nice) /
+	    all * 100.0;
+	out->system = (double)(cur->system - prev->system + cur->irq -
+	    prev->irq + cur->softirq - prev->softirq) / all * 100.0;
+	out->steal = (double)(cur->steal - prev->steal) / all * 100.0;
+	if (cur->iowait >= prev->iowait)
+		out->iowait = (double)(cur->iowait - prev->iowait) / all * 100.0;
+	return 0;
+}
+
 /* The meminfo fields we use; the table drives parsing and the checks. */
 static const struct {
 	const char	*key;

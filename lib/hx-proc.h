@@ -69,6 +69,23 @@ void hx_proc_stat_release(struct hx_proc_stat *st);
 double hx_proc_cpu_usage(const struct hx_proc_cpu *prev,
     const struct hx_proc_cpu *cur);
 
+/*
+ * Where the CPU time between two readings went, each in percent of all
+ * ticks: user (user and nice; guest is inside them), system (system, irq
+ * and softirq), iowait and steal. user + system + steal is
+ * hx_proc_cpu_usage. Returns 0, or -1 with all four NaN on the same
+ * conditions as hx_proc_cpu_usage; iowait alone going backwards (proc(5))
+ * leaves only iowait NaN.
+ */
+struct hx_proc_cpu_split {
+	double	user;
+	double	system;
+	double	iowait;
+	double	steal;
+};
+int hx_proc_cpu_split(const struct hx_proc_cpu *prev,
+    const struct hx_proc_cpu *cur, struct hx_proc_cpu_split *out);
+
 /* /proc/meminfo, converted from kB (KiB) to bytes. */
 struct hx_proc_meminfo {
 	uint64_t	total;

@@ -58,6 +58,13 @@ collect() {
 		(if ([.cpu_per_core[] | select(type != "number" or . < 0 or . > 100)] | length) == 0
 		 then empty else "cpu_per_core out of 0..100" end),
 		(if .cpu_usage >= 0 and .cpu_usage <= 100 then empty else "cpu_usage range" end),
+		t("cpu_user"; "number"), t("cpu_system"; "number"),
+		t("cpu_iowait"; "number"), t("cpu_steal"; "number"),
+		(if [.cpu_user, .cpu_system, .cpu_iowait, .cpu_steal] | all(. >= 0 and . <= 100)
+		 then empty else "cpu split out of 0..100" end),
+		# user + system + steal is the usage (each rounded to 2 places)
+		(if ((.cpu_user + .cpu_system + .cpu_steal) - .cpu_usage | fabs) <= 0.02
+		 then empty else "cpu_user + cpu_system + cpu_steal is not cpu_usage" end),
 		(.disks[] | if (.mount|type) == "string" and (.usage|type) == "number"
 		   and (.total_bytes|type) == "number" and (.used_bytes|type) == "number"
 		   then empty else "bad disk entry \(.)" end)' <<<"$data"

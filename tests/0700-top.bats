@@ -567,6 +567,7 @@ Try 'horcrux-top --help'."
 	pane | grep -qE '^Swp\[={20,} *55\.0% 4\.4G/8\.0G\]'
 	pane | grep -qE '^/ +\[={20,} *60\.0% 600G/1\.0T\]'
 	pane | grep -qF 'Load average: 64.00 32.50 16.25'
+	pane | grep -qF 'CPU: usr 60.0%  sys 27.5%  wait 5.0%  steal 5.0%'
 	pane | grep -qF 'Uptime: 1d 01:01:01   CPUs: 64'
 	pane | grep -qF 'Disk: R 1.0M/s  W 2.0M/s'
 	pane | grep -qF 'Net:  RX 119M/s  TX 60M/s'
@@ -579,6 +580,7 @@ Try 'horcrux-top --help'."
 	assert_line --index 2 "CPUs$(awk 'BEGIN { for (i = 0; i < 64; i++) printf " %.1f%%", (i * 7) % 101 }')"
 	assert_line --index 3 'Mount / 60.0% 600G/1.0T'
 	assert_line --index 4 'Disk R 1.0M/s W 2.0M/s  Net RX 119M/s TX 60M/s  VMs 0 running / 0 total'
+	assert_line --index 5 'CPU usr 60.0% sys 27.5% wait 5.0% steal 5.0%'
 	kill "$fake"
 }
 

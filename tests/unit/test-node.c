@@ -200,6 +200,8 @@ test_sequence(void)
 	gethostname(host, sizeof host - 1);
 	is_str(m.hostname, host, "t0: hostname");
 	ok(isnan(m.cpu_usage), "t0: cpu_usage NaN on the first sample");
+	ok(isnan(m.cpu_user) && isnan(m.cpu_system) && isnan(m.cpu_iowait) &&
+	    isnan(m.cpu_steal), "t0: the cpu split NaN on the first sample");
 	is_int(m.cpu_cores, 3, "t0: 3 cpus");
 	ok(isnan(m.cpu_per_core[0]) && isnan(m.cpu_per_core[1]) &&
 	    isnan(m.cpu_per_core[2]), "t0: per-core NaN on the first sample");
@@ -266,6 +268,12 @@ test_sequence(void)
 	 * (guest 100 is inside user); idle 400 + iowait 100 = 500.
 	 */
 	is_near(m.cpu_usage, 50.0, 1e-9, "t1: cpu 50%%");
+	/* Of the 1000 ticks: user 300, system 100 + irq 20 + softirq 30,
+	 * iowait 100, steal 50. */
+	is_near(m.cpu_user, 30.0, 1e-9, "t1: cpu_user 30%%");
+	is_near(m.cpu_system, 15.0, 1e-9, "t1: cpu_system 15%%");
+	is_near(m.cpu_iowait, 10.0, 1e-9, "t1: cpu_iowait 10%%");
+	is_near(m.cpu_steal, 5.0, 1e-9, "t1: cpu_steal 5%%");
 	is_int(m.cpu_cores, 3, "t1: 3 cpus (cpu1 went, cpu3 came)");
 	/* cpu0: user 40 + nice 20 busy, idle 140. */
 	is_near(m.cpu_per_core[0], 30.0, 1e-9, "t1: cpu0 30%%");

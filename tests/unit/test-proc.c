@@ -220,6 +220,7 @@ static void
 test_cpu_usage(void)
 {
 	struct hx_proc_cpu	a, b;
+	struct hx_proc_cpu_split sp;
 
 	memset(&a, 0, sizeof a);
 	a.user = 100;
@@ -241,6 +242,18 @@ test_cpu_usage(void)
 	b.iowait += 10;
 	is_near(hx_proc_cpu_usage(&a, &b), 40.0, 1e-9, "cpu usage: 40%%");
 	ok(isnan(hx_proc_cpu_usage(&a, &a)), "cpu usage: no tick is NaN");
+	/* The split of the same 100 ticks. */
+	is_int(hx_proc_cpu_split(&a, &b, &sp), 0, "cpu split: computed");
+	is_near(sp.user, 20.0, 1e-9, "cpu split: user 20%% (user + nice)");
+	is_near(sp.system, 15.0, 1e-9,
+	    "cpu split: system 15%% (system + irq + softirq)");
+	is_near(sp.iowait, 10.0, 1e-9, "cpu split: iowait 10%%");
+	is_near(sp.steal, 5.0, 1e-9, "cpu split: steal 5%%");
+	is_near(sp.user + sp.system + sp.steal, hx_proc_cpu_usage(&a, &b),
+	    1e-9, "cpu split: user + system + steal is the usage");
+	ok(hx_proc_cpu_split(&a, &a, &sp) == -1 && isnan(sp.user) &&
+	    isnan(sp.system) && isnan(sp.iowait) && isnan(sp.steal),
+	    "cpu split: no tick is -1 and all NaN");
 
 	/* proc(5): iowait may drop; idle+iowait still rose by 50. */
 	b = a;
@@ -249,6 +262,9 @@ test_cpu_usage(void)
 	b.iowait -= 10;
 	is_near(hx_proc_cpu_usage(&a, &b), 10.0 / 60.0 * 100.0, 1e-9,
 	    "cpu usage: iowait dropping alone is not a reset");
+	ok(hx_proc_cpu_split(&a, &b, &sp) == 0 && isnan(sp.iowait) &&
+	    fabs(sp.user - 10.0 / 60.0 * 100.0) < 1e-9,
+	    "cpu split: iowait dropping leaves iowait alone NaN");
 	b.idle -= 60;
 	ok(isnan(hx_proc_cpu_usage(&a, &b)),
 	    "cpu usage: idle+iowait dropping is a reset (NaN)");
