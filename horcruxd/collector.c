@@ -195,7 +195,18 @@ collector_new(const struct options *o)
 	pthread_condattr_destroy(&ca);
 	c->interval_ns = (uint64_t)(o->node_interval * 1e9);
 	c->vm_interval_ns = (uint64_t)(o->vm_interval * 1e9);
-	c->ns = hx_node_sampler_new("", o->disks, o->ndisks);
+	if (o->ndisks > 0)
+		c->ns = hx_node_sampler_new("", o->disks, o->ndisks);
+	else {
+		/* disks = auto: what is mounted now. */
+		size_t n, k;
+		char **mounts = hx_node_real_mounts("", &n);
+
+		c->ns = hx_node_sampler_new("", (const char *const *)mounts, n);
+		for (k = 0; k < n; k++)
+			free(mounts[k]);
+		free(mounts);
+	}
 	/* The baseline: its figures have no rates yet and are not posted. */
 	c->baseline_ns = hx_mono_ns();
 	if (hx_node_sample(c->ns, c->baseline_ns, &m, &err) == 0)

@@ -84,6 +84,33 @@ node_ctrs_release(struct node_ctrs *c)
 	memset(c, 0, sizeof *c);
 }
 
+char **
+hx_node_real_mounts(const char *root, size_t *n)
+{
+	char	*path = xasprintf("%s/proc/self/mounts", root), *text, **m;
+	size_t	 all = 0, i, k = 0;
+
+	text = hx_read_file(path, NODE_FILE_MAX, NULL);
+	free(path);
+	m = text != NULL ? hx_proc_real_mounts(text, &all) : NULL;
+	free(text);
+	for (i = 0; i < all; i++) {
+		struct statvfs sv;
+
+		if (statvfs(m[i], &sv) == 0 && sv.f_blocks == 0)
+			free(m[i]);
+		else
+			m[k++] = m[i];
+	}
+	if (k == 0) {
+		free(m);
+		m = xcalloc(1, sizeof *m);
+		m[k++] = xstrdup("/");
+	}
+	*n = k;
+	return m;
+}
+
 void
 hx_node_sampler_free(struct hx_node_sampler *s)
 {

@@ -67,6 +67,16 @@ struct hx_node_sampler *hx_node_sampler_new(const char *root,
 void hx_node_sampler_free(struct hx_node_sampler *s);
 
 /*
+ * Every real file system mounted now under root ("" for the live
+ * system), for a sampler's mounts: those of ROOT/proc/self/mounts that
+ * hx_proc_real_mounts keeps, less the ones statvfs says have no blocks
+ * (df's "dummy" rule); "/" alone when the list cannot be read or is
+ * empty. Returns the array, its length in *n; the caller frees each
+ * string and the array.
+ */
+char **hx_node_real_mounts(const char *root, size_t *n);
+
+/*
  * Take one sample at monotonic time now_ns (hx_mono_ns()). Fills *out,
  * which the caller releases with hx_node_metrics_release. Returns 0, or -1
  * with *err (caller frees) when a file every sample needs (/proc/stat,

@@ -137,7 +137,7 @@ static void
 make_root(void)
 {
 	static const char	*dirs[] = {
-		"proc", "proc/net", "sys", "sys/block",
+		"proc", "proc/net", "proc/self", "sys", "sys/block",
 		"sys/block/sda", "sys/block/sda/device",
 		"sys/block/sdb", "sys/block/sdb/device",
 		"sys/block/vda", "sys/block/vda/device",
@@ -440,12 +440,38 @@ test_oversized(void)
 	hx_node_sampler_free(s);
 }
 
+static void
+test_real_mounts(void)
+{
+	char	**m;
+	size_t	  n, i;
+
+	root_write("proc/self/mounts", "proc /proc proc rw 0 0\n"
+	    "/dev/sdb1 /tmp xfs rw 0 0\n"
+	    "tmpfs /run tmpfs rw 0 0\n"
+	    "/dev/sda1 / ext4 rw 0 0\n");
+	m = hx_node_real_mounts(root, &n);
+	is_int(n, 2, "real mounts: two from ROOT/proc/self/mounts");
+	is_str(n > 0 ? m[0] : NULL, "/", "real mounts: / first");
+	is_str(n > 1 ? m[1] : NULL, "/tmp", "real mounts: then /tmp");
+	for (i = 0; i < n; i++)
+		free(m[i]);
+	free(m);
+	root_remove("proc/self/mounts");
+	m = hx_node_real_mounts(root, &n);
+	ok(n == 1 && strcmp(m[0], "/") == 0,
+	    "real mounts: / alone when the list cannot be read");
+	free(m[0]);
+	free(m);
+}
+
 int
 main(void)
 {
 	make_root();
 	test_sequence();
 	test_oversized();
+	test_real_mounts();
 	remove_root();
 	return done_testing();
 }

@@ -217,6 +217,40 @@ test_stat_edges(void)
 }
 
 static void
+test_real_mounts(void)
+{
+	const char *text =
+	    "proc /proc proc rw,relatime 0 0\n"
+	    "sysfs /sys sysfs rw 0 0\n"
+	    "/dev/sda2 /boot ext4 rw 0 0\n"
+	    "/dev/sda1 / ext4 rw,relatime 0 0\n"
+	    "tmpfs /run tmpfs rw 0 0\n"
+	    "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n"
+	    "overlay /var/lib/docker/x/merged overlay rw 0 0\n"
+	    "/dev/loop3 /snap/core/1 squashfs ro 0 0\n"
+	    "/dev/sdb1 /srv/my\\040data xfs rw 0 0\n"
+	    "/dev/sda1 /mnt/bind ext4 rw 0 0\n"
+	    "garbage\n"
+	    "server:/export /net/home nfs4 rw 0 0";
+	char **m;
+	size_t n, i;
+
+	m = hx_proc_real_mounts(text, &n);
+	is_int(n, 4, "real mounts: four (pseudo types, a bind mount and "
+	    "a bad line left out)");
+	is_str(n > 0 ? m[0] : NULL, "/", "real mounts: / first");
+	is_str(n > 1 ? m[1] : NULL, "/boot", "real mounts: then mount order");
+	is_str(n > 2 ? m[2] : NULL, "/srv/my data",
+	    "real mounts: \\040 decoded to a space");
+	is_str(n > 3 ? m[3] : NULL, "/net/home", "real mounts: NFS is real");
+	for (i = 0; i < n; i++)
+		free(m[i]);
+	free(m);
+	m = hx_proc_real_mounts("proc /proc proc rw 0 0\n", &n);
+	ok(m == NULL && n == 0, "real mounts: none is NULL and 0");
+}
+
+static void
 test_cpu_usage(void)
 {
 	struct hx_proc_cpu	a, b;
@@ -719,6 +753,7 @@ main(void)
 	test_stat();
 	test_stat_edges();
 	test_cpu_usage();
+	test_real_mounts();
 	test_meminfo();
 	test_loadavg_uptime();
 	test_diskstats();
