@@ -48,7 +48,8 @@ _horcruxd()
 		;;
 	--disks)
 		compopt -o filenames 2>/dev/null || :
-		mapfile -t COMPREPLY < <(compgen -W auto -- "$cur"; compgen -d -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W auto -- "$cur" || :
+		    compgen -d -- "$cur")
 		;;
 	--log-level)
 		mapfile -t COMPREPLY < <(compgen -W "error warning info debug" \
