@@ -70,8 +70,9 @@ batch_print_text(const struct top_model *m, FILE *f)
 	if (m->node.timestamp_ms < 0 ||
 	    hx_rfc3339_ms(m->node.timestamp_ms, ts, sizeof(ts)) != 0)
 		hx_strlcpy(ts, "-", sizeof(ts));
-	fprintf(f, "horcrux-top - %s  %s\n", m->node.hostname[0] ?
-	    m->node.hostname : "-", ts);
+	fprintf(f, "horcrux-top - %s  %s%s\n", m->node.hostname[0] ?
+	    m->node.hostname : "-", ts, model_demo(m) ?
+	    "  DEMO: test-driver VMs, this host's meters" : "");
 	print_meters(m, f);
 vms:
 	if (m->hidden[0] != '\0')

@@ -445,6 +445,12 @@ model_set_vm_list(struct top_model *m, json_t *list)
 	return 0;
 }
 
+int
+model_demo(const struct top_model *m)
+{
+	return m->has_node && strcmp(m->node.libvirt_driver, "test") == 0;
+}
+
 void
 model_vm_counts(const struct top_model *m, int *running, int *total)
 {

@@ -101,6 +101,12 @@ int model_set_vm_list(struct top_model *m, json_t *list);
 /* The VM with this id, or NULL. */
 struct top_vm *model_vm(struct top_model *m, const char *id);
 
+/*
+ * Whether the daemon's VMs come from libvirt's test driver (NodeMetrics
+ * libvirt_driver "test"): the demo's VMs beside the real host's meters.
+ */
+int model_demo(const struct top_model *m);
+
 /* Counts for the header: running VMs and containers, and all of them. */
 void model_vm_counts(const struct top_model *m, int *running, int *total);
 

@@ -256,9 +256,10 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 		    ui->filter, n, ui->m->nvms);
 		free(idx);
 	}
-	snprintf(left, sizeof(left), " %s  %s  %s%s%s%s",
+	snprintf(left, sizeof(left), " %s  %s  %s%s%s%s%s",
 	    host ? host : ui->server, conn, age, ui->paused ? "  PAUSED" : "",
-	    filter, ui->m->user[0] ? "  " : "");
+	    filter, model_demo(ui->m) ? "  DEMO: test-driver VMs, this "
+	    "host's meters" : "", ui->m->user[0] ? "  " : "");
 	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
 	put_text(0, 0, cols, left, 0);
 	if (ui->m->user[0] && cols > (int)strlen(left) + 20)

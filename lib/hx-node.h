@@ -53,6 +53,11 @@ struct hx_node_metrics {
 	double			 disk_write_bps;
 	double			 network_rx_bps; /* every interface but lo */
 	double			 network_tx_bps;
+	/* The libvirt driver of the daemon's first connection ("qemu",
+	 * "test", ...; "" without one): the sampler leaves it empty, the
+	 * daemon fills it. "test" says the VMs are the demo's, not this
+	 * host's. */
+	char			 libvirt_driver[16];
 };
 
 struct hx_node_sampler;

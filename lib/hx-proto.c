@@ -104,6 +104,10 @@ static const struct hx_field node_fields[] = {
 	{ "cpu_usage", HX_C_DOUBLE, F(hx_node_metrics, cpu_usage),
 	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
 	  .doc = "busy time of all CPUs" },
+	{ "libvirt_driver", HX_C_STRBUF, F(hx_node_metrics, libvirt_driver),
+	  .size = sizeof ((struct hx_node_metrics *)0)->libvirt_driver,
+	  .doc = "the scheme of the first libvirt URI (test: the demo's "
+	      "VMs, not this host's)" },
 	{ "cpu_user", HX_C_DOUBLE, F(hx_node_metrics, cpu_user),
 	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
 	  .doc = "user and nice time of all CPUs" },

@@ -58,6 +58,7 @@ collect() {
 		(if ([.cpu_per_core[] | select(type != "number" or . < 0 or . > 100)] | length) == 0
 		 then empty else "cpu_per_core out of 0..100" end),
 		(if .cpu_usage >= 0 and .cpu_usage <= 100 then empty else "cpu_usage range" end),
+		t("libvirt_driver"; "string"),
 		t("cpu_user"; "number"), t("cpu_system"; "number"),
 		t("cpu_iowait"; "number"), t("cpu_steal"; "number"),
 		(if [.cpu_user, .cpu_system, .cpu_iowait, .cpu_steal] | all(. >= 0 and . <= 100)

@@ -98,7 +98,8 @@ Try 'horcrux-top --help'."
 	assert_equal "$(grep -cE '^web-1 +running +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9.]+[KMG]' <<<"$output")" 3
 	# The host line carries the daemon's figures.
 	node=$(curl -s --unix-socket "$SOCK" http://localhost/api/nodes/local)
-	assert_equal "$(grep -c "^horcrux-top - $(jq -r .hostname <<<"$node") " <<<"$output")" 3
+	assert_equal "$(grep -c "^horcrux-top - $(jq -r .hostname <<<"$node") .*  DEMO: test-driver VMs, this host's meters\$" <<<"$output")" 3
+	assert_equal "$(jq -r .libvirt_driver <<<"$node")" test
 	assert_equal "$(grep -cE "^CPUs( [0-9]+\.[0-9]%){$(jq .cpu_cores <<<"$node")}\$" <<<"$output")" 3
 }
 
@@ -151,6 +152,8 @@ Try 'horcrux-top --help'."
 	host=$(curl -s --unix-socket "$SOCK" http://localhost/api/nodes/local | jq -r .hostname)
 	grep -qE "^ $host  ● connected  data [0-9.]*s ago  PAUSED" <<<"$screen"
 	grep -qE 'VMs: 6 running / 10 total' <<<"$screen"
+	# The demo's VMs are the test driver's: the header says so.
+	grep -qE "^ $host  ● connected .*  DEMO: test-driver VMs, this host's meters" <<<"$screen"
 	grep -qE '^/ +\[[|=#! ]*[0-9]+\.[0-9]% [0-9.]+[KMGT]/[0-9.]+[KMGT]\]' <<<"$screen"
 	grep -qE '^Swp\[' <<<"$screen"
 }
