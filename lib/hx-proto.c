@@ -176,7 +176,7 @@ static const struct hx_field vm_fields[] = {
 	  .doc = "the domain's name, as in /vms/{vm}" },
 	{ "cpu_usage", HX_C_DOUBLE, F(hx_vm_metrics, cpu_usage),
 	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "of the VM's vCPUs" },
+	  .doc = "of the VM's vCPUs; null unless running" },
 	{ "memory_usage", HX_C_DOUBLE, F(hx_vm_metrics, memory_usage),
 	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
 	  .doc = "guest memory in use" },
