@@ -277,6 +277,8 @@ state_in(const char *state, const char *list)
 	size_t n = strlen(state);
 	const char *p = list;
 
+	if (n == 0)
+		return 0;
 	while ((p = strstr(p, state)) != NULL) {
 		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
 			return 1;
