@@ -18,13 +18,22 @@ teardown() {
 	stop_daemon
 }
 
-# The daemon on the demo node, with a first host sample and VM inventory.
+# The daemon on the demo node, with a first host sample, the VM inventory
+# and VM figures with rates (a VM's CPU needs two VM samples; the host's
+# first sample is there before the daemon is ready, so without this wait
+# a first snapshot could show the VMs without their CPU).
 demo_daemon() {
 	start_daemon --libvirt-uri "$NODE" --vm-interval 0.5 "$@"
 	wait_sample
 	local i
 	for i in $(seq 1 100); do
-		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms | jq length)" = 10 ] && return 0
+		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms | jq length)" = 10 ] && break
+		sleep 0.05
+	done
+	[ "$i" -lt 100 ] || return 1
+	for i in $(seq 1 100); do
+		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-1 |
+			jq -r '.metrics.cpu_usage | type')" = number ] && return 0
 		sleep 0.05
 	done
 	return 1
