@@ -25,12 +25,13 @@ teardown() {
 demo_daemon() {
 	start_daemon --libvirt-uri "$NODE" --vm-interval 0.5 "$@"
 	wait_sample
-	local i
+	local i listed=
 	for i in $(seq 1 100); do
-		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms | jq length)" = 10 ] && break
+		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms | jq length)" = 10 ] &&
+			{ listed=1; break; }
 		sleep 0.05
 	done
-	[ "$i" -lt 100 ] || return 1
+	[ -n "$listed" ] || return 1
 	for i in $(seq 1 100); do
 		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-1 |
 			jq -r '.metrics.cpu_usage | type')" = number ] && return 0
