@@ -123,13 +123,15 @@ str(json_t *o, const char *key)
 }
 
 /*
- * A VM that is not running uses no CPU, whatever a counter said (the
- * test driver's clock runs on for a paused domain): no CPU figure.
+ * A VM that is not running (or blocked, waiting on I/O while active) uses
+ * no CPU, whatever a counter said (the test driver's clock runs on for a
+ * paused domain): no CPU figure.
  */
 static void
 vm_settle(struct top_vm *vm)
 {
-	if (strcmp(vm->state, "running") != 0)
+	if (strcmp(vm->state, "running") != 0 &&
+	    strcmp(vm->state, "blocked") != 0)
 		vm->v[COL_CPU] = NAN;
 }
 
