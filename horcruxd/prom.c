@@ -37,7 +37,7 @@ static const struct prom_special {
 struct family {
 	char		 name[128];
 	const char	*type;		/* "gauge" or "counter" */
-	double		 scale;
+	double		 div;		/* the source is in 1/div units */
 	char		 help[256];
 	int		 started;
 };
@@ -88,13 +88,13 @@ family_of(struct family *fam, const char *prefix, const char *ev,
 	const char	*note = "";
 	size_t		 n = strlen(base);
 
-	fam->scale = 1;
+	fam->div = 1;
 	fam->started = 0;
 	fam->type = (f->flags & HX_F_COUNTER) ? "counter" : "gauge";
 	if (strcmp(unit, "percent") == 0) {
 		snprintf(fam->name, sizeof fam->name, "%s%s_ratio%s", prefix,
 		    base, counter);
-		fam->scale = 0.01;
+		fam->div = 100;
 		note = ", as a ratio (percent / 100)";
 	} else if (strcmp(unit, "bytes/s") == 0) {
 		if (ends_with(base, "_bps"))
@@ -140,7 +140,7 @@ emit_double(struct hx_buf *b, struct family *fam, const char *labels,
 
 	if (!isfinite(v))
 		return 0;	/* null in the event: no sample */
-	prom_number(v * fam->scale, num, sizeof num);
+	prom_number(v / fam->div, num, sizeof num);
 	return emit(b, fam, labels, num);
 }
 
@@ -164,13 +164,13 @@ emit_field(struct hx_buf *b, struct family *fam, const struct hx_field *f,
 		memcpy(&i, at, sizeof i);
 		if (i < 0)
 			return 0;
-		if (fam->scale != 1)
+		if (fam->div != 1)
 			return emit_double(b, fam, labels, (double)i);
 		snprintf(num, sizeof num, "%" PRId64, i);
 		return emit(b, fam, labels, num);
 	case HX_C_U64:
 		memcpy(&u, at, sizeof u);
-		if (fam->scale != 1)
+		if (fam->div != 1)
 			return emit_double(b, fam, labels, (double)u);
 		snprintf(num, sizeof num, "%" PRIu64, u);
 		return emit(b, fam, labels, num);
