@@ -66,9 +66,16 @@ ends_with(const char *s, const char *suffix)
 static int
 add_help(struct hx_buf *b, const char *s)
 {
+	int	r;
+
 	for (; *s != '\0'; s++) {
-		if ((*s == '\\' ? hx_buf_add(b, "\\\\", 2) : *s == '\n' ?
-		    hx_buf_add(b, "\\n", 2) : hx_buf_add(b, s, 1)) != 0)
+		if (*s == '\\')
+			r = hx_buf_add(b, "\\\\", 2);
+		else if (*s == '\n')
+			r = hx_buf_add(b, "\\n", 2);
+		else
+			r = hx_buf_add(b, s, 1);
+		if (r != 0)
 			return -1;
 	}
 	return 0;
@@ -364,6 +371,7 @@ render_vms(struct hx_buf *b, const struct prom_input *in)
 		hx_strlcpy(fam.name, dev_families[k].name, sizeof fam.name);
 		hx_strlcpy(fam.help, dev_families[k].help, sizeof fam.help);
 		fam.type = "counter";
+		fam.div = 1;
 		for (i = 0; i < in->nvms && r == 0; i++) {
 			s = in->vms[i];
 			if (lab[i].data == NULL)
@@ -393,6 +401,7 @@ render_vms(struct hx_buf *b, const struct prom_input *in)
 	hx_strlcpy(fam.help, "1 for the state the VM is in, 0 for the others",
 	    sizeof fam.help);
 	fam.type = "gauge";
+	fam.div = 1;
 	ns = vm_states(states, HX_ARRAY_SIZE(states));
 	json_array_foreach(in->inventory, i, e) {
 		if (r != 0)
