@@ -42,9 +42,14 @@ _horcruxd()
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;
-	--data-dir | --web-root | --disks)
+	--data-dir | --web-root)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		;;
+	--disks)
+		compopt -o filenames 2>/dev/null || :
+		mapfile -t COMPREPLY < <(compgen -W auto -- "$cur" || :
+		    compgen -d -- "$cur")
 		;;
 	--log-level)
 		mapfile -t COMPREPLY < <(compgen -W "error warning info debug" \

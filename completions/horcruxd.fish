@@ -15,7 +15,7 @@ complete -c horcruxd -l socket -r -F -d 'Unix socket (local trust for uid 0 and 
 complete -c horcruxd -l data-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'State directory'
 complete -c horcruxd -l web-root -x -a '(__fish_complete_directories (commandline -ct))' -d 'Static files served at /'
 complete -c horcruxd -l node-interval -x -d 'Host sampling period (seconds)'
-complete -c horcruxd -l disks -x -a '(__fish_complete_directories (commandline -ct))' -d 'Mount point to report (repeatable)'
+complete -c horcruxd -l disks -x -a 'auto (__fish_complete_directories (commandline -ct))' -d 'Mount point to report, or auto (repeatable)'
 complete -c horcruxd -l heartbeat-interval -x -d 'Ping event and WebSocket ping period (seconds)'
 complete -c horcruxd -l subscription-timeout -x -d 'Close a client that has not subscribed by then (seconds)'
 complete -c horcruxd -l peer-timeout -x -d 'Drop a client silent for this long (seconds)'

@@ -125,11 +125,13 @@ POST   /api/users/:username/password         UserModify@/access+cover   self own
 GET    /api/users/:username/sessions         UserModify@/access         self own,other  -
 DELETE /api/users/:username/sessions         UserModify@/access         self nobody     -
 DELETE /api/users/:username/sessions/:session_id UserModify@/access     self own,other  -
+GET    /api/users/:username/permissions      SysAudit@/access           self own,other  -
 GET    /api/users/:username/api-keys         UserModify@/access         self own,other  -
 POST   /api/users/:username/api-keys         UserModify@/access+cover   self own,other  {"name":""}
 DELETE /api/users/:username/api-keys/:key_id UserModify@/access         self own,other  -
 GET    /api/roles                            anyone                     -    -          -
 POST   /api/roles                            PermissionsModify@/access  -    -          {}
+PUT    /api/roles/:name                      PermissionsModify@/access  -    -          {}
 DELETE /api/roles/:name                      PermissionsModify@/access  -    -          -
 GET    /api/acl                              SysAudit@/access           -    -          -
 PUT    /api/acl                              PermissionsModify@/access  -    -          {}
