@@ -18,7 +18,7 @@ _horcruxd()
 		--max-connections-per-address --request-timeout
 		--login-queue --login-threads --audit-retention-days
 		--log-level --pam-service --max-api-keys-per-user
-		--allowed-hosts --allowed-origins"
+		--allowed-hosts --allowed-origins --metrics-public"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}

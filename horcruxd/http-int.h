@@ -25,6 +25,7 @@
 #define R_LIMIT		0x80	/* a password check: the login rate limit */
 #define R_POOL		0x100	/* the job starts on the login pool: 429 when
 				   it is full */
+#define R_OPT_PUBLIC	0x200	/* public when metrics_public is set */
 
 struct request {
 	struct server		*srv;

@@ -27,6 +27,7 @@
 #include "hx-rbac.h"
 #include "job-identity.h"
 #include "job-vm.h"
+#include "prom.h"
 #include "server.h"
 
 static int route_health(struct request *);
@@ -42,6 +43,7 @@ static int route_roles(struct request *);
 static int route_acl(struct request *);
 static int route_permissions(struct request *);
 static int route_vms(struct request *);
+static int route_metrics(struct request *);
 
 #define UM	HX_PRIV_USER_MODIFY
 #define PM	HX_PRIV_PERMISSIONS_MODIFY
@@ -96,6 +98,9 @@ static const struct route routes[] = {
 	{ "POST", "/api/vms/:id/:action", R_VIRT, HX_PRIV_VM_POWER_MGMT,
 	  "/vms/{id}", NULL, job_vm_action },
 	{ "GET", "/api/ws", R_ANYONE, 0, NULL, route_ws_plain, NULL },
+	/* Filtered per series: SysAudit on /nodes, VmAudit per VM. */
+	{ "GET", "/metrics", R_ANYONE | R_OPT_PUBLIC, 0, NULL, route_metrics,
+	  NULL },
 };
 
 /* --- read routes, answered from memory ------------------------------------- */
@@ -379,6 +384,79 @@ route_node_local(struct request *r)
 }
 
 static int
+metrics_vm_visible(const char *vm_id, void *arg)
+{
+	struct request	*r = arg;
+	char		*path = hx_rbac_path_fill("/vms/{id}", vm_id);
+	int		 ok = access_allowed(&r->id, HX_PRIV_VM_AUDIT, path);
+
+	free(path);
+	return ok;
+}
+
+/*
+ * The Prometheus exposition (prom.c) of the snapshot: no sampling on a
+ * scrape. A caller sees the node and the daemon's own series with
+ * SysAudit on /nodes and a VM's with VmAudit on it; with metrics_public
+ * everyone sees everything. The node's figures are decoded from the
+ * newest NodeMetrics frame, the one typed copy of them the snapshot has.
+ */
+static int
+route_metrics(struct request *r)
+{
+	struct server			 *srv = r->srv;
+	struct frame			 *f;
+	struct hx_node_metrics		  nm;
+	struct prom_input		  in;
+	struct prom_self		  self;
+	const struct snapshot_vm	 *v;
+	const struct hx_vm_sample	**vms;
+	struct session			 *s;
+	struct hx_buf			  b;
+	json_t				 *data = NULL;
+	char				 *body;
+	size_t				  i, len;
+	int				  all = srv->opts->metrics_public, node;
+
+	memset(&in, 0, sizeof in);
+	memset(&nm, 0, sizeof nm);
+	node = all || access_allowed(&r->id, SA, "/nodes");
+	f = snapshot_latest(srv->snap, HX_TOPIC_NODE_METRICS);
+	if (node && f != NULL && (data = json_loadb(frame_text(f) +
+	    f->data_off, f->data_len, 0, NULL)) != NULL &&
+	    hx_node_metrics_decode(data, &nm) == 0)
+		in.node = &nm;
+	vms = xcalloc(snapshot_vm_count(srv->snap) + 1, sizeof *vms);
+	for (i = 0; (v = snapshot_vm_at(srv->snap, i)) != NULL; i++)
+		vms[in.nvms++] = v->sample;
+	in.vms = vms;
+	in.inventory = snapshot_inventory(srv->snap);
+	if (!all) {
+		in.vm_visible = metrics_vm_visible;
+		in.arg = r;
+	}
+	if (node) {
+		self.sessions = srv->nsessions;
+		self.frames_sent = srv->ws_frames_sent;
+		self.frames_coalesced = srv->ws_frames_coalesced;
+		self.sessions_closed_slow = srv->ws_closed_slow;
+		TAILQ_FOREACH(s, &srv->sessions, entry) {
+			self.frames_sent += s->frames_sent;
+			self.frames_coalesced += s->out.coalesced;
+		}
+		in.self = &self;
+	}
+	hx_buf_init(&b, 0);
+	prom_render(&b, &in);
+	hx_node_metrics_release(&nm);
+	json_decref(data);
+	free(vms);
+	body = hx_buf_detach(&b, &len);
+	return http_reply_raw(r->wsi, r->c, 200,
+	    "text/plain; version=0.0.4; charset=utf-8", body, len, 1);
+}
+
+static int
 route_ws_plain(struct request *r)
 {
 	return http_reply_error_with(r, 426, "UPGRADE_REQUIRED",
@@ -549,7 +627,8 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		http_reply_add_header(c, "set-cookie:", ACCESS_COOKIE_NAME
 		    "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 
-	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0) {
+	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0 &&
+	    strcmp(uri, "/metrics") != 0) {
 		ret = http_static_serve(&r);
 		goto out;
 	}
@@ -567,7 +646,8 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		if ((rt->flags & R_VIRT) && r.params[0] != NULL)
 			r.params[0] = snapshot_vm_resolve(srv->snap,
 			    r.params[0]);
-		if (!(rt->flags & R_PUBLIC) && !r.id.authenticated) {
+		if (!(rt->flags & R_PUBLIC) && !((rt->flags & R_OPT_PUBLIC) &&
+		    srv->opts->metrics_public) && !r.id.authenticated) {
 			ret = http_reply_error_with(&r, 401, "UNAUTHORIZED",
 			    "authentication required", "www-authenticate:",
 			    "Bearer");
@@ -656,7 +736,7 @@ out:
 }
 
 void
-http_dump_routes(FILE *f)
+http_dump_routes(FILE *f, const struct options *o)
 {
 	const struct route	*rt;
 	size_t			 i;
@@ -665,7 +745,8 @@ http_dump_routes(FILE *f)
 	for (i = 0; i < HX_ARRAY_SIZE(routes); i++) {
 		rt = &routes[i];
 		fprintf(f, "%s\t%s\t", rt->method, rt->pattern);
-		if (rt->flags & R_PUBLIC)
+		if ((rt->flags & R_PUBLIC) || ((rt->flags & R_OPT_PUBLIC) &&
+		    o->metrics_public))
 			fprintf(f, "public");
 		else if (rt->flags & R_ANYONE)
 			fprintf(f, "anyone");

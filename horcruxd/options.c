@@ -179,6 +179,8 @@ const struct hx_opt options_table[] = {
 	{ "allowed_origins", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "ORIGIN",
 	  "extra Origin for cookie WebSockets and CORS (repeatable)", 0,
 	  check_origin },
+	{ "metrics_public", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "serve GET /metrics, every series, without credentials", 0, NULL },
 };
 const size_t options_count = HX_ARRAY_SIZE(options_table);
 
@@ -284,6 +286,7 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	v = hx_config_get(cfg, "allowed_origins");
 	o->allowed_origins = (const char *const *)v->list;
 	o->nallowed_origins = v->nlist;
+	o->metrics_public = (int)hx_config_int(cfg, "metrics_public");
 }
 
 int

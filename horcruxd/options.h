@@ -54,6 +54,7 @@ struct options {
 	size_t		  nallowed_hosts;
 	const char *const *allowed_origins;
 	size_t		  nallowed_origins;
+	int		  metrics_public;	/* GET /metrics without login */
 };
 
 extern const struct hx_opt options_table[];

@@ -574,6 +574,29 @@ VmMetrics b1
 empty"
 }
 
+@test "coalesce: the frames a newer one replaced are counted, a pop or a new key is not" {
+	run "$TT" coalesce <<-'EOF2'
+	coalesced
+	push NodeMetrics node n1
+	push VmMetrics vm:a a1
+	coalesced
+	push NodeMetrics node n2
+	push NodeMetrics node n3
+	coalesced
+	drain
+	push NodeMetrics node n4
+	push VmStatusChanged - s1
+	push VmStatusChanged - s2
+	coalesced
+	drain
+	EOF2
+	assert_success
+	assert_line --index 0 "coalesced 0"
+	assert_line --index 3 "coalesced 0"
+	assert_line --index 6 "coalesced 2"
+	assert_line --index 13 "coalesced 2"
+}
+
 @test "coalesce: discrete events keep their order, go before metrics, and are never merged" {
 	run "$TT" coalesce <<-'EOF2'
 	push NodeMetrics node n1

@@ -94,7 +94,9 @@ unset _p
 # roles and ACL need UserModify / PermissionsModify on /access, reading
 # them SysAudit there; node metrics SysAudit on /nodes; a VM VmAudit on
 # /vms/{vm}, its power actions VmPowerMgmt there; the VM list is filtered
-# per VM and the topic subscription decides what a WebSocket sees). SELF
+# per VM and the topic subscription decides what a WebSocket sees; so is
+# GET /metrics, series by series, and metrics_public makes it public:
+# the test after the matrix). SELF
 # marks the routes a session may call on its own name. TARGETS are the
 # cases: for :username own (the caller's name), other (another live user)
 # or nobody (no such user); for :id the VM itself (web-1 and web-2 run on
@@ -139,6 +141,7 @@ GET    /api/vms                              anyone                     -    -  
 GET    /api/vms/:id                          VmAudit@/vms/:id           -    web-1,web-2,web-10  -
 POST   /api/vms/:id/:action                  VmPowerMgmt@/vms/:id       -    web-1,web-2,web-10  -
 GET    /api/ws                               anyone                     -    -          -
+GET    /metrics                              anyone                     -    -          -
 '
 
 # WebSocket topics: who may subscribe, one "TOPIC SPEC" line each. The
@@ -422,6 +425,23 @@ teardown_file() {
 		printf '%s\n' "${bad[@]}"
 		return 1
 	fi
+}
+
+@test "metrics_public makes GET /metrics public, and no other route" {
+	local plain public
+	run --separate-stderr "$HXD" --dump-routes
+	assert_success
+	plain=$output
+	run --separate-stderr "$HXD" --metrics-public --dump-routes
+	assert_success
+	public=$output
+	assert_equal "$(grep -P '^GET\t/metrics\t' <<<"$plain")" $'GET\t/metrics\tanyone'
+	assert_equal "$(grep -P '^GET\t/metrics\t' <<<"$public")" $'GET\t/metrics\tpublic'
+	assert_equal "$(grep -vP '^GET\t/metrics\t' <<<"$public")" \
+	    "$(grep -vP '^GET\t/metrics\t' <<<"$plain")"
+	# And the daemon does as it prints: anonymous gets 401 here (the
+	# matrix's daemon has it off); 0250 scrapes a metrics_public one.
+	assert_equal "$(code "$URL/metrics")" 401
 }
 
 @test "the expectation table evaluates the design's rules as written" {
