@@ -142,6 +142,8 @@ $(B)/horcrux-cli: $(CLI_OBJ) $(LIBHX)
 # drives, named here, before libhorcrux.a.
 $(B)/tests/unit/test-snapshot: $(addprefix $(O)/horcruxd/,snapshot.o frame.o)
 $(O)/tests/unit/test-snapshot.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-prom: $(O)/horcruxd/prom.o
+$(O)/tests/unit/test-prom.o: CFLAGS += -Ihorcruxd
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

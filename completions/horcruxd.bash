@@ -18,7 +18,7 @@ _horcruxd()
 		--max-connections-per-address --request-timeout
 		--login-queue --login-threads --audit-retention-days
 		--log-level --pam-service --max-api-keys-per-user
-		--allowed-hosts --allowed-origins
+		--allowed-hosts --allowed-origins --metrics-public
 		--history --history-raw-retention --history-minute-retention
 		--history-hour-retention --history-max-bytes --history-flush"
 
@@ -44,12 +44,17 @@ _horcruxd()
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;
-	--data-dir | --web-root | --disks)
+	--data-dir | --web-root)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		;;
 	--history)
 		mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur")
+		;;
+	--disks)
+		compopt -o filenames 2>/dev/null || :
+		mapfile -t COMPREPLY < <(compgen -W auto -- "$cur" || :
+		    compgen -d -- "$cur")
 		;;
 	--log-level)
 		mapfile -t COMPREPLY < <(compgen -W "error warning info debug" \

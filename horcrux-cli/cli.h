@@ -70,10 +70,13 @@ struct cmd_entry;
 struct cmd_flag {
 	const char	*name;		/* without the dashes */
 	const char	*arg;		/* metavar, or NULL for a switch */
-	int		 repeat;	/* may be given more than once */
+	int		 fflags;	/* F_REPEAT, F_REQUIRED */
 	enum cmpl	 cmpl;		/* what its argument completes to */
 	const char	*help;
 };
+
+#define F_REPEAT	0x1	/* may be given more than once */
+#define F_REQUIRED	0x2	/* must be given: no brackets in the usage */
 
 /* One parsed command line. */
 struct cmd_args {
@@ -196,6 +199,17 @@ const char *cli_whoami(struct cli *cli, int *code);
 char *cli_user_path(struct cli *cli, const char *user, const char *what,
     const char *id, int *code);
 
+/* The identity of local trust on the Unix socket: no stored user. */
+#define CLI_LOCAL_TRUST	"root@local"
+
+/*
+ * When the caller (as cached by cli_whoami) is local trust, which owns no
+ * keys or sessions: print "cannot WHAT: root@local, the Unix socket's
+ * local trust, WHY", set *code and return 1. Otherwise return 0.
+ */
+int cli_local_trust_refused(struct cli *cli, const char *what,
+    const char *why, int *code);
+
 /* Forget the cached identity (after login or logout). */
 void cli_forget_identity(struct cli *cli);
 
@@ -280,9 +294,13 @@ CMD_EXEC(cmd_user_delete);
 CMD_EXEC(cmd_user_passwd);
 CMD_EXEC(cmd_user_sessions);
 CMD_EXEC(cmd_user_logout);
+CMD_EXEC(cmd_user_permissions);
+CMD_EXEC(cmd_session_list);
+CMD_EXEC(cmd_session_revoke);
 CMD_EXEC(cmd_role_list);
 CMD_EXEC(cmd_role_show);
 CMD_EXEC(cmd_role_add);
+CMD_EXEC(cmd_role_modify);
 CMD_EXEC(cmd_role_delete);
 CMD_EXEC(cmd_privilege_list);
 CMD_EXEC(cmd_acl_list);
@@ -291,6 +309,7 @@ CMD_EXEC(cmd_acl_revoke);
 CMD_EXEC(cmd_apikey_list);
 CMD_EXEC(cmd_apikey_create);
 CMD_EXEC(cmd_apikey_revoke);
+CMD_EXEC(cmd_audit);
 CMD_EXEC(cmd_vm_list);
 CMD_EXEC(cmd_vm_show);
 CMD_EXEC(cmd_vm_action);

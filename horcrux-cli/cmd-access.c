@@ -2,13 +2,21 @@
  * cmd-access.c - the access model beyond users: roles, privileges, ACL
  * entries and API keys.
  *
- * Every command is one REST call except `role show` and `privilege list`,
- * which read the role list (the API has no per-role route) and, for the
- * privilege names, lib/hx-priv's table, the same one the daemon checks.
- * An API key is printed once, with the daemon's warning on stderr.
+ * Every command is one REST call except `role show`, `role modify
+ * --append` and `privilege list`, which read the role list (the API has no
+ * per-role GET) and, for the privilege names, lib/hx-priv's table, the
+ * same one the daemon checks; privilege words are matched to it in any
+ * case, with the closest name suggested for a typo. An API key is printed
+ * once, with the daemon's warning on stderr. `audit` reads the audit log
+ * with the API's filters.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "hx-proto.h"
 
 #include "cli.h"
 #include "hx-priv.h"
@@ -91,15 +99,87 @@ cmd_role_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	return rc;
 }
 
+/* Edit distance of a and b ignoring case (short words: a row at a time). */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, k, prev, cur, *row;
+
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	row = xcalloc(lb + 1, sizeof *row);
+	for (k = 0; k <= lb; k++)
+		row[k] = k;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (k = 1; k <= lb; k++) {
+			cur = row[k];
+			row[k] = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[k - 1]));
+			if (cur + 1 < row[k])
+				row[k] = cur + 1;
+			if (row[k - 1] + 1 < row[k])
+				row[k] = row[k - 1] + 1;
+			prev = cur;
+		}
+	}
+	k = row[lb];
+	free(row);
+	return k;
+}
+
+/*
+ * The privilege names of words as hx-priv spells them, in a JSON array:
+ * "vmaudit" is VmAudit. A word that is no name in any case but close to
+ * one is refused here, naming it; others go to the daemon as typed, for
+ * its own "unknown privilege". Returns CLI_OK, or CLI_ERR after saying
+ * why ("cannot WHAT: ...").
+ */
+static int
+privs_json(char **words, int n, const char *what, json_t **out)
+{
+	const char	*name, *best;
+	size_t		 d, bestd;
+	int		 i, b;
+
+	*out = json_array();
+	for (i = 0; i < n; i++) {
+		best = NULL;
+		bestd = (size_t)-1;
+		for (b = 0; b < HX_PRIV_COUNT; b++) {
+			name = hx_priv_name(1u << b);
+			if ((d = distance(words[i], name)) < bestd) {
+				bestd = d;
+				best = name;
+			}
+		}
+		if (bestd == 0)
+			json_array_append_new(*out, json_string(best));
+		else if (bestd <= 1 + strlen(best) / 4) {
+			cli_error("cannot %s: unknown privilege '%s'; did you "
+			    "mean '%s'?", what, words[i], best);
+			json_decref(*out);
+			*out = NULL;
+			return CLI_ERR;
+		} else
+			json_array_append_new(*out, json_string(words[i]));
+	}
+	return CLI_OK;
+}
+
 int
 cmd_role_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	json_t	*body, *privs = json_array(), *r;
-	int	 i, rc;
+	json_t	*body, *privs, *r;
+	char	*what = xasprintf("add role '%s'", a->argv[0]);
+	int	 rc;
 
 	(void)e;
-	for (i = 1; i < a->argc; i++)
-		json_array_append_new(privs, json_string(a->argv[i]));
+	rc = privs_json(a->argv + 1, a->argc - 1, what, &privs);
+	free(what);
+	if (rc != CLI_OK)
+		return rc;
 	body = json_pack("{s:s,s:o}", "name", a->argv[0], "privileges", privs);
 	rc = cli_api(cli, "POST", "/api/roles", body, &r, "add role '%s'",
 	    a->argv[0]);
@@ -109,6 +189,54 @@ cmd_role_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 			out_json(r);
 		else
 			printf("added role '%s'\n", a->argv[0]);
+	}
+	json_decref(r);
+	return rc;
+}
+
+int
+cmd_role_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	json_t	*body, *privs, *list = NULL, *r, *p;
+	char	*what = xasprintf("modify role '%s'", a->argv[0]), *n, *path;
+	size_t	 i, k;
+	int	 rc;
+
+	rc = privs_json(a->argv + 1, a->argc - 1, what, &privs);
+	if (rc == CLI_OK && cmd_flag_count(e, a, "append")) {
+		/* The role's own, then the new ones (the daemon dedups). */
+		if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &list,
+		    "%s", what)) != CLI_OK)
+			json_decref(privs);
+		json_array_foreach(list, i, r) {
+			if (jstr(r, "name") == NULL ||
+			    strcmp(jstr(r, "name"), a->argv[0]) != 0)
+				continue;
+			json_array_foreach(json_object_get(r, "privileges"),
+			    k, p)
+				json_array_append(privs, p);
+		}
+		json_decref(list);
+	}
+	free(what);
+	if (rc != CLI_OK)
+		return rc;
+	n = hx_url_escape(a->argv[0]);
+	path = xasprintf("/api/roles/%s", n);
+	free(n);
+	body = json_pack("{s:o}", "privileges", privs);
+	rc = cli_api(cli, "PUT", path, body, &r, "modify role '%s'",
+	    a->argv[0]);
+	free(path);
+	json_decref(body);
+	if (rc == CLI_OK) {
+		if (cli->out == OUT_JSON)
+			out_json(r);
+		else {
+			n = jjoin(r, "privileges", " ");
+			printf("modified role '%s': %s\n", a->argv[0], n);
+			free(n);
+		}
 	}
 	json_decref(r);
 	return rc;
@@ -221,6 +349,7 @@ cmd_acl_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		    "PROPAGATE", NULL });
 		json_array_foreach(sel, i, x)
 			table_add(t, jstr(x, "path"), jstr(x, "role"),
+			    jstr(x, "userid") ? jstr(x, "userid") :
 			    jstr(x, "user"), jnum(x, "propagate", b, sizeof b));
 		table_print_free(cli, t);
 	}
@@ -285,6 +414,13 @@ cmd_apikey_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	if ((p = cli_user_path(cli, a->argc ? a->argv[0] : NULL, "api-keys",
 	    NULL, &rc)) == NULL)
 		return rc;
+	if (a->argc == 0 && cli_local_trust_refused(cli, "list the API keys "
+	    "of 'root@local'", "has no API keys: keys belong to users; make "
+	    "one with 'horcrux-cli user add NAME --role ROLE', then "
+	    "'horcrux-cli apikey create NAME --name KEYNAME'", &rc)) {
+		free(p);
+		return rc;
+	}
 	rc = cli_api(cli, "GET", p, NULL, &list, "list the API keys of '%s'",
 	    a->argc ? a->argv[0] : cli->me);
 	free(p);
@@ -323,13 +459,18 @@ cmd_apikey_create(struct cli *cli, const struct cmd_entry *e,
 	char		*p, *roles;
 	int		 rc;
 
-	if (name == NULL)
-		return cli_usage(e, "'apikey create' needs --name NAME");
 	if (days != NULL && hx_parse_ll(days, 1, 3650, &d) != 0)
 		return cli_usage(e, "--expires: '%s' is not a number of days "
 		    "from 1 to 3650", days);
 	if ((p = cli_user_path(cli, user, "api-keys", NULL, &rc)) == NULL)
 		return rc;
+	if (user == NULL && cli_local_trust_refused(cli, "create an API key "
+	    "for 'root@local'", "can have no API keys: keys belong to users; "
+	    "make one with 'horcrux-cli user add NAME --role ROLE', then "
+	    "'horcrux-cli apikey create NAME --name KEYNAME'", &rc)) {
+		free(p);
+		return rc;
+	}
 	if (user == NULL)
 		user = cli->me;
 	body = json_pack("{s:s}", "name", name);
@@ -392,4 +533,93 @@ cmd_apikey_revoke(struct cli *cli, const struct cmd_entry *e,
 	if (rc == CLI_OK && cli->out == OUT_TABLE)
 		printf("revoked API key '%s' of '%s'\n", key, user);
 	return rc;
+}
+
+/* --- audit ---------------------------------------------------------------- */
+
+/*
+ * --since as epoch milliseconds: RFC 3339, epoch milliseconds, or an age
+ * ("90s", "30m", "12h", "7d") before now. -1 when it is none of them.
+ */
+static int64_t
+since_ms(const char *v)
+{
+	static const struct {
+		char		u;
+		int64_t		ms;
+	} units[] = { { 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 },
+	    { 'd', 86400000 } };
+	long long	 n;
+	size_t		 len = strlen(v), i;
+	char		*num;
+
+	if (hx_parse_ll(v, 0, INT64_MAX / 2, &n) == 0)
+		return n;
+	for (i = 0; len > 1 && i < HX_ARRAY_SIZE(units); i++) {
+		if (v[len - 1] != units[i].u)
+			continue;
+		num = xstrndup(v, len - 1);
+		if (hx_parse_ll(num, 0, 36500LL * 86400, &n) != 0)
+			n = -1;
+		free(num);
+		return n < 0 ? -1 : hx_wall_ms() - n * units[i].ms;
+	}
+	return hx_parse_rfc3339_ms(v);
+}
+
+int
+cmd_audit(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
+{
+	static const char *const filters[] = { "user", "action", NULL };
+	const char	*since = cmd_flag(e, a, "since");
+	const char	*limit = cmd_flag(e, a, "limit");
+	struct hx_buf	 q;
+	struct table	*t;
+	long long	 n;
+	int64_t		 ms;
+	json_t		*list, *x;
+	size_t		 i;
+	char		*v;
+	int		 rc;
+
+	(void)a;
+	if (limit != NULL && hx_parse_ll(limit, 1, 1000, &n) != 0)
+		return cli_usage(e, "--limit: '%s' is not a number from 1 to "
+		    "1000", limit);
+	if (since != NULL && (ms = since_ms(since)) < 0)
+		return cli_usage(e, "--since: '%s' is no time: give RFC 3339, "
+		    "epoch milliseconds or an age such as 30m", since);
+	hx_buf_init(&q, 0);
+	hx_buf_add(&q, "/api/audit", 10);
+	for (i = 0; filters[i] != NULL; i++) {
+		if (cmd_flag(e, a, filters[i]) == NULL)
+			continue;
+		v = hx_url_escape(cmd_flag(e, a, filters[i]));
+		hx_buf_addf(&q, "%c%s=%s", q.len > 10 ? '&' : '?', filters[i],
+		    v);
+		free(v);
+	}
+	if (since != NULL)
+		hx_buf_addf(&q, "%csince=%lld", q.len > 10 ? '&' : '?',
+		    (long long)ms);
+	if (limit != NULL)
+		hx_buf_addf(&q, "%climit=%lld", q.len > 10 ? '&' : '?', n);
+	v = hx_buf_detach(&q, NULL);
+	rc = cli_api(cli, "GET", v, NULL, &list, "read the audit log");
+	free(v);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON)
+		out_json(list);
+	else {
+		t = table_new((const char *const[]){ "TIME", "ACTOR", "ACTION",
+		    "TARGET", "DETAIL", "FROM", NULL });
+		json_array_foreach(list, i, x)
+			table_add(t, jstr(x, "timestamp"), jstr(x, "actor"),
+			    jstr(x, "action"), jstr(x, "target"),
+			    jstr(x, "detail"), jstr(x, "remote"));
+		table_print_free(cli, t);
+	}
+	json_decref(list);
+	return CLI_OK;
 }

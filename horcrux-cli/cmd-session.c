@@ -146,8 +146,9 @@ cmd_whoami(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	}
 	kv = kv_new();
 	roles = jjoin(me, "roles", ", ");
-	kv_add(kv, "User", "%s", jstr(me, "username") ? jstr(me, "username") :
-	    "-");
+	/* user@realm, as every identity is shown. */
+	kv_add(kv, "User", "%s", jstr(me, "userid") ? jstr(me, "userid") :
+	    jstr(me, "username") ? jstr(me, "username") : "-");
 	kv_add(kv, "Authenticated by", "%s", jstr(me, "auth") ?
 	    jstr(me, "auth") : "-");
 	kv_add(kv, "Roles", "%s", roles);

@@ -60,10 +60,33 @@ static const struct cmd_flag acl_grant_flags[] = {
 };
 
 static const struct cmd_flag apikey_create_flags[] = {
-	{ "name", "NAME", 0, C_NONE, "what the key is for (required)" },
+	{ "name", "NAME", F_REQUIRED, C_NONE, "what the key is for" },
 	{ "expires", "DAYS", 0, C_NONE, "expire after DAYS days (1 to 3650)" },
 	{ "role", "ROLE", 1, C_ROLE,
 	  "restrict the key to these of the user's roles" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag role_modify_flags[] = {
+	{ "append", NULL, 0, C_NONE,
+	  "add the privileges to the role's instead of replacing them" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag session_list_flags[] = {
+	{ "all", NULL, 0, C_NONE,
+	  "every user's sessions (SysAudit, UserModify)" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag audit_flags[] = {
+	{ "user", "USER", 0, C_USER, "by this actor (a bare name: any realm)" },
+	{ "action", "ACTION", 0, C_NONE, "this action only (login, user.add, "
+	  "...)" },
+	{ "since", "TIME", 0, C_NONE, "from TIME on: RFC 3339, epoch "
+	  "milliseconds, or an age such as 30m, 12h, 7d" },
+	{ "limit", "N", 0, C_NONE, "at most N records, newest first (1 to "
+	  "1000; default 100)" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
@@ -101,6 +124,9 @@ static const struct cmd_entry user_cmds[] = {
 	    "yours)"),
 	LEAF("logout", "NAME [ID]", 1, 2, C_USER, C_NONE, NULL,
 	    cmd_user_logout, "end a user's login sessions, or the one ID"),
+	LEAF("permissions", "NAME [PATH]", 1, 2, C_USER, C_PATH, NULL,
+	    cmd_user_permissions, "a user's effective privileges per path, "
+	    "or on PATH"),
 	END
 };
 
@@ -111,6 +137,9 @@ static const struct cmd_entry role_cmds[] = {
 	    "show one role's scope and privileges"),
 	LEAF("add", "NAME PRIV...", 2, -1, C_NONE, C_PRIV, NULL, cmd_role_add,
 	    "create a custom role with these privileges"),
+	LEAF("modify", "NAME PRIV...", 2, -1, C_ROLE, C_PRIV,
+	    role_modify_flags, cmd_role_modify, "set a custom role's "
+	    "privileges; whoever holds it has them at once"),
 	LEAF("delete", "NAME", 1, 1, C_ROLE, C_NONE, NULL, cmd_role_delete,
 	    "delete a custom role"),
 	END
@@ -140,6 +169,14 @@ static const struct cmd_entry apikey_cmds[] = {
 	    cmd_apikey_create, "create an API key; it is printed once"),
 	LEAF("revoke", "[USER] KEYID", 1, 2, C_USER_OR_KEY, C_KEY, NULL,
 	    cmd_apikey_revoke, "revoke an API key (live streams using it end)"),
+	END
+};
+
+static const struct cmd_entry session_cmds[] = {
+	LEAF("list", "[USER]", 0, 1, C_USER, C_NONE, session_list_flags,
+	    cmd_session_list, "list login sessions: yours, USER's or --all"),
+	LEAF("revoke", "[USER] ID", 1, 2, C_USER, C_NONE, NULL,
+	    cmd_session_revoke, "end one login session (default: yours)"),
 	END
 };
 
@@ -181,6 +218,9 @@ const struct cmd_entry cmd_table[] = {
 	GROUP("privilege", privilege_cmds, "privileges"),
 	GROUP("acl", acl_cmds, "access control list entries"),
 	GROUP("apikey", apikey_cmds, "API keys"),
+	GROUP("session", session_cmds, "login sessions"),
+	LEAF("audit", "", 0, 0, C_NONE, C_NONE, audit_flags, cmd_audit,
+	    "the audit log of logins and identity changes, newest first"),
 	GROUP("vm", vm_cmds, "virtual machines and containers"),
 	GROUP("node", node_cmds, "the host"),
 	{ "events", "[TOPIC...]", 0, -1, { C_TOPIC, C_NONE, C_NONE },
@@ -465,7 +505,7 @@ parse_args(struct cli *cli, const struct cmd_entry *e, int argc, char **argv,
 			return cli_usage(e, "unknown option '%s'", w);
 		}
 		free(name);
-		if (a->count[fi] > 0 && !e->flags[fi].repeat)
+		if (a->count[fi] > 0 && !(e->flags[fi].fflags & F_REPEAT))
 			return cli_usage(e, "--%s given twice", e->flags[fi].name);
 		if (e->flags[fi].arg == NULL) {
 			if (val != NULL)
@@ -489,6 +529,12 @@ parse_args(struct cli *cli, const struct cmd_entry *e, int argc, char **argv,
 	if (a->argc < e->min)
 		return cli_usage(e, "'%s' needs %s", cmd_full_name(e),
 		    e->args);
+	for (fi = 0; fi < nflags(e); fi++) {
+		if ((e->flags[fi].fflags & F_REQUIRED) && a->count[fi] == 0)
+			return cli_usage(e, "'%s' needs --%s %s",
+			    cmd_full_name(e), e->flags[fi].name,
+			    e->flags[fi].arg);
+	}
 	if (e->max >= 0 && a->argc > e->max)
 		return cli_usage(e, "'%s': too many arguments",
 		    cmd_full_name(e));
@@ -525,9 +571,13 @@ print_synopsis(const struct cmd_entry *e, FILE *f)
 	if (e->args != NULL && *e->args != '\0')
 		fprintf(f, " %s", e->args);
 	for (i = 0; i < n; i++) {
-		if (e->flags[i].arg != NULL)
+		if (e->flags[i].fflags & F_REQUIRED)
+			fprintf(f, " --%s %s", e->flags[i].name,
+			    e->flags[i].arg);
+		else if (e->flags[i].arg != NULL)
 			fprintf(f, " [--%s %s]%s", e->flags[i].name,
-			    e->flags[i].arg, e->flags[i].repeat ? "..." : "");
+			    e->flags[i].arg, (e->flags[i].fflags & F_REPEAT) ?
+			    "..." : "");
 		else
 			fprintf(f, " [--%s]", e->flags[i].name);
 	}

@@ -1,6 +1,7 @@
 /*
  * cmd-user.c - the user commands: list, show, add, modify, delete, passwd,
- * and a user's login sessions (sessions, logout).
+ * permissions, and login sessions (user sessions, user logout, session
+ * list, session revoke).
  *
  * Each is one REST call (passwd may ask /api/auth/me first, to know whose
  * password and whether the old one is needed). Passwords come from the
@@ -11,6 +12,9 @@
 #include <string.h>
 
 #include "cli.h"
+
+#define NO_SESSIONS	"logs in with no session: name a user, or list " \
+	"every user's with 'session list --all'"
 
 /* /api/users/NAME[/what[/ID]] of a named user. Caller frees. */
 static char *
@@ -26,6 +30,9 @@ static void
 print_user(struct cli *cli, const json_t *u)
 {
 	struct kv	*kv;
+	struct hx_buf	 acl;
+	json_t		*x;
+	size_t		 i;
 	char		*roles, b[32];
 
 	if (cli->out == OUT_JSON) {
@@ -34,13 +41,22 @@ print_user(struct cli *cli, const json_t *u)
 	}
 	roles = jjoin(u, "roles", ", ");
 	kv = kv_new();
-	kv_add(kv, "User", "%s", jstr(u, "username"));
+	kv_add(kv, "User", "%s@%s", jstr(u, "username"), jstr(u, "realm") ?
+	    jstr(u, "realm") : "local");
 	kv_add(kv, "Realm", "%s", jstr(u, "realm") ? jstr(u, "realm") : "-");
 	kv_add(kv, "E-mail", "%s", jstr(u, "email") ? jstr(u, "email") : "-");
 	kv_add(kv, "Enabled", "%s", jnum(u, "enabled", b, sizeof b));
 	kv_add(kv, "Roles", "%s", roles);
 	kv_add(kv, "Created", "%s", jstr(u, "created_at") ?
 	    jstr(u, "created_at") : "-");
+	/* The ACL entries naming the user: "PATH ROLE, ...". */
+	hx_buf_init(&acl, 0);
+	json_array_foreach(json_object_get(u, "acl"), i, x)
+		hx_buf_addf(&acl, "%s%s %s%s", i > 0 ? ", " : "",
+		    jstr(x, "path"), jstr(x, "role"), json_is_false(
+		    json_object_get(x, "propagate")) ? " (no propagate)" : "");
+	kv_add(kv, "ACL", "%s", acl.len > 0 ? acl.data : "-");
+	hx_buf_release(&acl);
 	kv_print_free(cli, kv);
 	free(roles);
 }
@@ -51,7 +67,7 @@ cmd_user_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	struct table	*t;
 	json_t		*list, *u;
 	size_t		 i;
-	char		*roles, b[16];
+	char		*roles, *who, b[16];
 	int		 rc;
 
 	(void)e;
@@ -62,13 +78,15 @@ cmd_user_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	if (cli->out == OUT_JSON)
 		out_json(list);
 	else {
-		t = table_new((const char *const[]){ "USER", "REALM", "ENABLED",
+		t = table_new((const char *const[]){ "USER", "ENABLED",
 		    "ROLES", "EMAIL", NULL });
 		json_array_foreach(list, i, u) {
 			roles = jjoin(u, "roles", ",");
-			table_add(t, jstr(u, "username"), jstr(u, "realm"),
-			    jnum(u, "enabled", b, sizeof b), roles,
-			    jstr(u, "email"));
+			who = xasprintf("%s@%s", jstr(u, "username"),
+			    jstr(u, "realm") ? jstr(u, "realm") : "local");
+			table_add(t, who, jnum(u, "enabled", b, sizeof b),
+			    roles, jstr(u, "email"));
+			free(who);
 			free(roles);
 		}
 		table_print_free(cli, t);
@@ -312,6 +330,9 @@ cmd_user_sessions(struct cli *cli, const struct cmd_entry *e,
 	if ((name = a->argc > 0 ? a->argv[0] : cli_whoami(cli, &code)) ==
 	    NULL)
 		return code;
+	if (a->argc == 0 && cli_local_trust_refused(cli, "list the sessions "
+	    "of 'root@local'", NO_SESSIONS, &code))
+		return code;
 	p = user_path(name, "sessions", NULL);
 	rc = cli_api(cli, "GET", p, NULL, &list, "list the sessions of '%s'",
 	    name);
@@ -358,5 +379,139 @@ cmd_user_logout(struct cli *cli, const struct cmd_entry *e,
 		else
 			printf("ended every session of '%s'\n", name);
 	}
+	return rc;
+}
+
+int
+cmd_user_permissions(struct cli *cli, const struct cmd_entry *e,
+    struct cmd_args *a)
+{
+	struct table	*t;
+	const char	*path;
+	json_t		*o, *v;
+	char		*p, *q, *names;
+	int		 rc;
+
+	(void)e;
+	p = user_path(a->argv[0], "permissions", NULL);
+	if (a->argc > 1) {
+		q = hx_url_escape(a->argv[1]);
+		names = xasprintf("%s?path=%s", p, q);
+		free(q);
+		free(p);
+		p = names;
+	}
+	rc = cli_api(cli, "GET", p, NULL, &o, "show the permissions of '%s'",
+	    a->argv[0]);
+	free(p);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli->out == OUT_JSON)
+		out_json(o);
+	else {
+		t = table_new((const char *const[]){ "PATH", "PRIVILEGES",
+		    NULL });
+		json_object_foreach(o, path, v) {
+			names = jjoin(o, path, ",");
+			table_add(t, path, names);
+			free(names);
+		}
+		table_print_free(cli, t);
+	}
+	json_decref(o);
+	return CLI_OK;
+}
+
+/* --- session list / revoke ----------------------------------------------- */
+
+/* Add the live sessions of name to all; CLI_OK or the failure's code. */
+static int
+sessions_of(struct cli *cli, const char *name, json_t *all)
+{
+	json_t	*list;
+	char	*p = user_path(name, "sessions", NULL);
+	int	 rc;
+
+	rc = cli_api(cli, "GET", p, NULL, &list, "list the sessions of '%s'",
+	    name);
+	free(p);
+	if (rc == CLI_OK)
+		json_array_extend(all, list);
+	json_decref(list);
+	return rc;
+}
+
+int
+cmd_session_list(struct cli *cli, const struct cmd_entry *e,
+    struct cmd_args *a)
+{
+	struct table	*t;
+	const char	*name = a->argc > 0 ? a->argv[0] : NULL;
+	json_t		*all, *users, *u, *se;
+	size_t		 i;
+	int		 rc = CLI_OK;
+
+	if (name != NULL && cmd_flag_count(e, a, "all"))
+		return cli_usage(e, "USER and --all contradict each other");
+	all = json_array();
+	if (cmd_flag_count(e, a, "all")) {
+		if ((rc = cli_api(cli, "GET", "/api/users", NULL, &users,
+		    "list the sessions of every user")) == CLI_OK) {
+			json_array_foreach(users, i, u) {
+				if (jstr(u, "username") != NULL && (rc =
+				    sessions_of(cli, jstr(u, "username"),
+				    all)) != CLI_OK)
+					break;
+			}
+			json_decref(users);
+		}
+	} else if (name == NULL && (name = cli_whoami(cli, &rc)) != NULL &&
+	    cli_local_trust_refused(cli, "list the sessions of 'root@local'",
+	    NO_SESSIONS, &rc))
+		name = NULL;
+	if (rc == CLI_OK && name != NULL)
+		rc = sessions_of(cli, name, all);
+	if (rc != CLI_OK) {
+		json_decref(all);
+		return rc;
+	}
+	if (cli->out == OUT_JSON)
+		out_json(all);
+	else {
+		t = table_new((const char *const[]){ "USER", "ID", "CURRENT",
+		    "STARTED", "EXPIRES", "FROM", NULL });
+		json_array_foreach(all, i, se) {
+			table_add(t, jstr(se, "userid") ? jstr(se, "userid") :
+			    jstr(se, "user"), jstr(se, "id"),
+			    json_is_true(json_object_get(se, "current")) ?
+			    "yes" : "no", jstr(se, "created_at"),
+			    jstr(se, "expires_at"), jstr(se, "remote"));
+		}
+		table_print_free(cli, t);
+	}
+	json_decref(all);
+	return CLI_OK;
+}
+
+int
+cmd_session_revoke(struct cli *cli, const struct cmd_entry *e,
+    struct cmd_args *a)
+{
+	const char	*name = a->argc > 1 ? a->argv[0] : NULL;
+	const char	*id = a->argv[a->argc - 1];
+	char		*p;
+	int		 rc;
+
+	(void)e;
+	if (name == NULL && ((name = cli_whoami(cli, &rc)) == NULL ||
+	    cli_local_trust_refused(cli, "end a session of 'root@local'",
+	    NO_SESSIONS, &rc)))
+		return rc;
+	p = user_path(name, "sessions", id);
+	rc = cli_api(cli, "DELETE", p, NULL, NULL, "end session '%s' of '%s'",
+	    id, name);
+	free(p);
+	if (rc == CLI_OK && cli->out == OUT_TABLE)
+		printf("ended session '%s' of '%s'\n", id, name);
 	return rc;
 }

@@ -172,3 +172,15 @@ cli_forget_identity(struct cli *cli)
 	free(cli->me);
 	cli->me = NULL;
 }
+
+int
+cli_local_trust_refused(struct cli *cli, const char *what, const char *why,
+    int *code)
+{
+	if (cli->me == NULL || strcmp(cli->me, CLI_LOCAL_TRUST) != 0)
+		return 0;
+	cli_error("cannot %s: %s, the Unix socket's local trust, %s", what,
+	    CLI_LOCAL_TRUST, why);
+	*code = CLI_ERR;
+	return 1;
+}

@@ -26,6 +26,7 @@ static const enum top_meter_id batch_lines[][BATCH_LINE_METERS] = {
 	{ METER_CPUS, METER_COUNT },
 	{ METER_MOUNTS, METER_COUNT },
 	{ METER_DISK, METER_NET, METER_VMS, METER_COUNT },
+	{ METER_CPU_SPLIT, METER_COUNT },
 };
 
 static void
@@ -69,8 +70,9 @@ batch_print_text(const struct top_model *m, FILE *f)
 	if (m->node.timestamp_ms < 0 ||
 	    hx_rfc3339_ms(m->node.timestamp_ms, ts, sizeof(ts)) != 0)
 		hx_strlcpy(ts, "-", sizeof(ts));
-	fprintf(f, "horcrux-top - %s  %s\n", m->node.hostname[0] ?
-	    m->node.hostname : "-", ts);
+	fprintf(f, "horcrux-top - %s  %s%s\n", m->node.hostname[0] ?
+	    m->node.hostname : "-", ts, model_demo(m) ?
+	    "  DEMO: test-driver VMs, this host's meters" : "");
 	print_meters(m, f);
 vms:
 	if (m->hidden[0] != '\0')

@@ -135,6 +135,18 @@ code_for_status(int status)
 	return status == 401 ? 3 : status == 403 ? 4 : 1;
 }
 
+/*
+ * A refused upgrade is final: the credentials will not get better by
+ * retrying (a revoked or expired key, a token past its end). Say what to
+ * do and exit as horcrux-cli does (3, or 4 when forbidden).
+ */
+static void __attribute__((noreturn))
+die_refused(int status, const char *err)
+{
+	die(code_for_status(status), "%s: not authorized: log in again "
+	    "(horcrux-cli login) or set HORCRUX_API_KEY", err);
+}
+
 /* The daemon's JSON error message, or the status line. Caller frees. */
 static char *
 error_message(const struct hx_http_resp *r)
@@ -255,6 +267,7 @@ send_subscribe(struct top *t, char **err)
 static int
 connect_once(struct top *t, int *status, char **err)
 {
+	*status = 0;
 	t->ws = hx_ws_connect(&t->srv, &t->cred, CONNECT_TIMEOUT_MS, status,
 	    err);
 	if (t->ws == NULL)
@@ -367,6 +380,8 @@ loop(struct top *t)
 			char *err = NULL;
 
 			if (connect_once(t, &status, &err) < 0) {
+				if (status == 401 || status == 403)
+					die_refused(status, err);
 				schedule_retry(t, err);
 				free(err);
 			}
@@ -436,8 +451,11 @@ loop(struct top *t)
 			flags |= keys_handle(&t->ui, key);
 		if (flags & KEY_R_QUIT)
 			return 0;
-		if (flags & KEY_R_ACTION)
+		if (flags & KEY_R_ACTION) {
 			run_action(t);
+			if (t->ui.view == VIEW_DETAIL)
+				fetch_detail(t);
+		}
 		if (flags & KEY_R_DETAIL) {
 			json_decref(t->ui.detail);
 			t->ui.detail = NULL;
@@ -523,8 +541,11 @@ main(int argc, char **argv)
 
 	/* Nothing to show without a first connection: say why and stop. */
 	t.started = now_ms();
-	if (connect_once(&t, &status, &err) < 0)
-		die(code_for_status(status), "%s", err);
+	if (connect_once(&t, &status, &err) < 0) {
+		if (status == 401 || status == 403)
+			die_refused(status, err);
+		die(1, "%s", err);
+	}
 	if (!t.batch) {
 		screen_init(&t.ui, (int)hx_config_int(&cfg, "no_color"), ascii);
 		t.curses = 1;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hx-util.h"
 #include "keys.h"
@@ -147,6 +148,54 @@ key_filter(struct top_ui *ui, int key)
 	return KEY_R_REDRAW;
 }
 
+/*
+ * Select the next VM, in the table's order from the selected one (after
+ * it when next is set), whose name holds ui->search (case-insensitive).
+ * Leaves the selection where it was when none does.
+ */
+static void
+search_select(struct top_ui *ui, int next)
+{
+	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos, i;
+
+	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
+	ui->search_missed = 1;
+	if (n > 0 && ui->search[0] != '\0') {
+		screen_selected_vm(ui, idx, n, &pos);
+		for (i = next ? 1 : 0; i <= n; i++) {
+			const struct top_vm *vm = &ui->m->vms[idx[(pos + i) % n]];
+
+			if (strcasestr(vm->name, ui->search) != NULL) {
+				free(ui->sel_id);
+				ui->sel_id = xstrdup(vm->id);
+				ui->search_missed = 0;
+				break;
+			}
+		}
+	}
+	free(idx);
+}
+
+/* F3 as in htop: type to jump to a name; F3 again for the next match. */
+static int
+key_search(struct top_ui *ui, int key)
+{
+	(void)key;
+	if (ui->editing_search || ui->search[0] != '\0')
+		search_select(ui, 1);
+	ui->editing_search = 1;
+	return KEY_R_REDRAW;
+}
+
+/* F6 as in htop: choose the sort column with Left/Right, Enter. */
+static int
+key_sort_pick(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->picking_sort = 1;
+	return KEY_R_REDRAW;
+}
+
 static int
 key_clear_filter(struct top_ui *ui, int key)
 {
@@ -184,6 +233,18 @@ key_column(struct top_ui *ui, int key)
 	return KEY_R_REDRAW;
 }
 
+/* Left and Right: scroll the columns after NAME (the draw clamps). */
+static int
+key_hscroll(struct top_ui *ui, int key)
+{
+	ui->hcol += key == KEY_LEFT ? -1 : 1;
+	if (ui->hcol < 0)
+		ui->hcol = 0;
+	if (ui->hcol > COL_COUNT - 2)
+		ui->hcol = COL_COUNT - 2;
+	return KEY_R_REDRAW;
+}
+
 static int
 key_invert(struct top_ui *ui, int key)
 {
@@ -192,15 +253,69 @@ key_invert(struct top_ui *ui, int key)
 	return KEY_R_REDRAW;
 }
 
-/* Ask first: the loop runs the action only after a 'y'. */
+/*
+ * The power actions the daemon accepts (horcruxd/job-vm.c), the states it
+ * accepts them from, and how the question names them.
+ */
+static const struct top_power {
+	int		 key;
+	const char	*action;
+	const char	*verb;		/* "Force stop VM 'x'?" */
+	const char	*from;		/* states, space-separated */
+} top_power[] = {
+	{ 'S', "start", "start", "stopped crashed" },
+	{ 'T', "shutdown", "shut down", "running" },
+	{ 'R', "reboot", "reboot", "running" },
+	{ 'U', "suspend", "suspend", "running" },
+	{ 'U', "resume", "resume", "paused" },
+	{ 'K', "stop", "force stop", "running paused shutdown suspended" },
+};
+
+static int
+state_in(const char *state, const char *list)
+{
+	size_t n = strlen(state);
+	const char *p = list;
+
+	if (n == 0)
+		return 0;
+	while ((p = strstr(p, state)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/*
+ * Ask first: the loop runs the action only after a 'y'. The VM is the
+ * selected row, or the one the detail view shows. U suspends a running
+ * VM and resumes a paused one. When the VM's state is not one the daemon
+ * accepts the action from, the question says so first.
+ */
 static int
 key_power(struct top_ui *ui, int key)
 {
-	const struct top_vm *vm = current_vm(ui);
+	const struct top_vm *vm = ui->view == VIEW_DETAIL ?
+	    model_vm(ui->m, ui->detail_id) : current_vm(ui);
+	const struct top_power *p = NULL;
+	size_t i;
 
 	if (vm == NULL)
 		return KEY_R_REDRAW;
-	ui->confirm = key == 'S' ? "start" : key == 'T' ? "shutdown" : "stop";
+	for (i = 0; i < HX_ARRAY_SIZE(top_power); i++)
+		if (top_power[i].key == key && (p == NULL ||
+		    state_in(vm->state, top_power[i].from)))
+			p = &top_power[i];
+	if (state_in(vm->state, p->from))
+		snprintf(ui->question, sizeof(ui->question),
+		    "%c%s VM '%s'? [y/N] ", p->verb[0] - 'a' + 'A',
+		    p->verb + 1, vm->name);
+	else
+		snprintf(ui->question, sizeof(ui->question),
+		    "VM '%s' is %s: %s it anyway? [y/N] ", vm->name,
+		    vm->state, p->verb);
+	ui->confirm = p->action;
 	free(ui->action_vm);
 	ui->action_vm = xstrdup(vm->id);
 	return KEY_R_REDRAW;
@@ -212,41 +327,71 @@ key_power(struct top_ui *ui, int key)
  */
 const struct top_key top_keys[] = {
 	{ .name = "q F10", .help = "quit", .views = KV_ALL,
-	  .codes = { 'q', KEY_F(10) }, .fn = key_quit },
+	  .codes = { 'q', KEY_F(10) }, .fn = key_quit,
+	  .bar = "q Quit", .group = KG_QUIT, .rank = 0 },
 	{ .name = "h ? F1", .help = "this help", .views = KV_TABLE,
-	  .codes = { 'h', '?', KEY_F(1) }, .fn = key_help },
+	  .codes = { 'h', '?', KEY_F(1) }, .fn = key_help,
+	  .bar = "h Help", .group = KG_VIEW, .rank = 0 },
+	{ .name = "Esc", .help = "back (also h, Enter, Left, Backspace)",
+	  .views = KV_OTHER,
+	  .codes = { 27, KEY_BACKSPACE, 'h', '?', KEY_F(1), '\n', '\r',
+	      KEY_ENTER, KEY_LEFT }, .fn = key_back,
+	  .bar = "Esc Back", .group = KG_VIEW, .rank = 0 },
 	{ .name = "Space", .help = "redraw now", .views = KV_ALL,
 	  .codes = { ' ' }, .fn = key_redraw },
 	{ .name = "Ctrl-L", .help = "repaint the screen", .views = KV_ALL,
 	  .codes = { 12 }, .fn = key_repaint },
-	{ .name = "Z", .help = "pause / resume", .views = KV_ALL,
-	  .codes = { 'Z', 'z' }, .fn = key_pause },
-	{ .name = "Esc", .help = "back (also h, Enter, Left, Backspace)",
-	  .views = KV_OTHER,
-	  .codes = { 27, KEY_BACKSPACE, 'h', '?', KEY_F(1), '\n', '\r',
-	      KEY_ENTER, KEY_LEFT }, .fn = key_back },
+	{ .name = "Z", .help = "pause / resume the display (not the VM)",
+	  .views = KV_ALL, .codes = { 'Z', 'z' }, .fn = key_pause,
+	  .bar = "Z Freeze", .group = KG_VIEW, .rank = 3 },
 	{ .name = "Up Down PgUp PgDn Home End", .help = "move the selection",
 	  .views = KV_TABLE,
 	  .codes = { KEY_UP, KEY_DOWN, KEY_PPAGE, KEY_NPAGE, KEY_HOME,
 	      KEY_END }, .fn = key_move },
 	{ .name = "Enter", .help = "VM detail view", .views = KV_TABLE,
-	  .codes = { '\n', '\r', KEY_ENTER }, .fn = key_detail },
-	{ .name = "/", .help = "filter by name", .views = KV_TABLE,
-	  .codes = { '/' }, .fn = key_filter },
+	  .codes = { '\n', '\r', KEY_ENTER }, .fn = key_detail,
+	  .bar = "Enter Detail", .group = KG_VIEW, .rank = 4 },
+	{ .name = "/ F4", .help = "filter by name", .views = KV_TABLE,
+	  .codes = { '/', KEY_F(4) }, .fn = key_filter,
+	  .bar = "/ Filter", .group = KG_VIEW, .rank = 2 },
+	{ .name = "F3", .help = "search: jump to the next name holding "
+	      "the text (F3 again: the next one)", .views = KV_TABLE,
+	  .codes = { KEY_F(3) }, .fn = key_search },
+	{ .name = "F6", .help = "choose the sort column (Left Right, Enter)",
+	  .views = KV_TABLE, .codes = { KEY_F(6) }, .fn = key_sort_pick },
 	{ .name = "Esc", .help = "clear the filter", .views = KV_TABLE,
 	  .codes = { 27 }, .fn = key_clear_filter },
 	{ .name = "P M N", .help = "sort by CPU%, MEM%, name",
 	  .views = KV_TABLE,
-	  .codes = { 'P', 'p', 'M', 'm', 'N', 'n' }, .fn = key_sort },
+	  .codes = { 'P', 'p', 'M', 'm', 'N', 'n' }, .fn = key_sort,
+	  .bar = "P M N Sort", .group = KG_VIEW, .rank = 3 },
 	{ .name = "< >", .help = "sort by the previous / next column",
 	  .views = KV_TABLE,
-	  .codes = { '<', ',', '>', '.' }, .fn = key_column },
+	  .codes = { '<', ',', '>', '.' }, .fn = key_column,
+	  .bar = "< > Column", .group = KG_VIEW, .rank = 5 },
+	{ .name = "Left Right", .help = "scroll the columns after NAME "
+	      "(the header shows < > where columns are off the screen)",
+	  .views = KV_TABLE, .codes = { KEY_LEFT, KEY_RIGHT },
+	  .fn = key_hscroll },
 	{ .name = "I", .help = "invert the sort order", .views = KV_TABLE,
-	  .codes = { 'I', 'i' }, .fn = key_invert },
-	{ .name = "S T K",
-	  .help = "start, shut down, force stop the selected VM "
-	      "(needs VmPowerMgmt; asks y/n first)",
-	  .views = KV_TABLE, .codes = { 'S', 'T', 'K' }, .fn = key_power },
+	  .codes = { 'I', 'i' }, .fn = key_invert,
+	  .bar = "I Invert", .group = KG_VIEW, .rank = 5 },
+	{ .name = "S", .help = "start the VM (asks y/n first; the power "
+	      "keys need VmPowerMgmt)", .views = KV_TABLE | KV_DETAIL,
+	  .codes = { 'S' }, .fn = key_power,
+	  .bar = "S Start", .group = KG_VM, .rank = 1 },
+	{ .name = "T", .help = "shut the VM down (ACPI)",
+	  .views = KV_TABLE | KV_DETAIL, .codes = { 'T' }, .fn = key_power,
+	  .bar = "T Shutdown", .group = KG_VM, .rank = 1 },
+	{ .name = "R", .help = "reboot the VM",
+	  .views = KV_TABLE | KV_DETAIL, .codes = { 'R' }, .fn = key_power,
+	  .bar = "R Reboot", .group = KG_VM, .rank = 3 },
+	{ .name = "U", .help = "suspend the VM, or resume it when paused",
+	  .views = KV_TABLE | KV_DETAIL, .codes = { 'U' }, .fn = key_power,
+	  .bar = "U Suspend/Resume", .group = KG_VM, .rank = 2 },
+	{ .name = "K", .help = "force stop the VM (power off)",
+	  .views = KV_TABLE | KV_DETAIL, .codes = { 'K' }, .fn = key_power,
+	  .bar = "K Stop", .group = KG_VM, .rank = 1 },
 };
 const size_t top_nkeys = HX_ARRAY_SIZE(top_keys);
 
@@ -281,6 +426,64 @@ filter_key(struct top_ui *ui, int key)
 		break;
 	}
 	ui->scroll = 0;
+	return KEY_R_REDRAW;
+}
+
+static int
+search_key(struct top_ui *ui, int key)
+{
+	size_t n = strlen(ui->search);
+
+	switch (key) {
+	case 27:
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->editing_search = 0;
+		return KEY_R_REDRAW;
+	case KEY_F(3):
+		search_select(ui, 1);
+		return KEY_R_REDRAW;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		while (n > 0 && (ui->search[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0)
+			ui->search[n - 1] = '\0';
+		break;
+	default:
+		if (key >= 0x20 && key < 0x100 && key != 0x7f &&
+		    n + 1 < sizeof(ui->search)) {
+			ui->search[n] = (char)key;
+			ui->search[n + 1] = '\0';
+		}
+		break;
+	}
+	search_select(ui, 0);
+	return KEY_R_REDRAW;
+}
+
+static int
+sort_pick_key(struct top_ui *ui, int key)
+{
+	switch (key) {
+	case KEY_LEFT:
+		ui->sort = ui->sort == 0 ? COL_COUNT - 1 : ui->sort - 1;
+		break;
+	case KEY_RIGHT:
+		ui->sort = (ui->sort + 1) % COL_COUNT;
+		break;
+	case 'I':
+	case 'i':
+		ui->invert = !ui->invert;
+		break;
+	case 'q':
+		return KEY_R_QUIT;
+	default:		/* Enter, Esc, F6: done */
+		ui->picking_sort = 0;
+		break;
+	}
 	return KEY_R_REDRAW;
 }
 
@@ -321,12 +524,54 @@ keys_handle(struct top_ui *ui, int key)
 		return confirm_key(ui, key);
 	if (ui->editing_filter)
 		return filter_key(ui, key);
+	if (ui->editing_search)
+		return search_key(ui, key);
+	if (ui->picking_sort)
+		return sort_pick_key(ui, key);
 	for (i = 0; i < top_nkeys; i++)
 		if ((top_keys[i].views & (1 << ui->view)) &&
 		    binds(&top_keys[i], key))
 			return top_keys[i].fn(ui, key);
 	/* Outside the table any key redraws; the table ignores it. */
 	return ui->view != VIEW_TABLE ? KEY_R_REDRAW : 0;
+}
+
+/* The bar with every label of rank <= cut; returns its length. */
+static size_t
+bar_text(const struct top_ui *ui, int cut, char *out, size_t outlen)
+{
+	size_t len = 0, i;
+	int g, first, in_group;
+
+	out[0] = '\0';
+	for (g = KG_VIEW, first = 1; g <= KG_QUIT; g++) {
+		for (i = 0, in_group = 0; i < top_nkeys; i++) {
+			const struct top_key *k = &top_keys[i];
+
+			if (k->bar == NULL || k->group != g || k->rank > cut ||
+			    !(k->views & (1 << ui->view)))
+				continue;
+			len += (size_t)snprintf(out + len, outlen - len, "%s%s%s",
+			    first ? "" : in_group ? "  " : "  | ",
+			    !in_group && g == KG_VM ? "VM: " : "", k->bar);
+			if (len >= outlen)
+				return len;
+			first = 0;
+			in_group = 1;
+		}
+	}
+	return len;
+}
+
+void
+keys_bar(const struct top_ui *ui, int cols, char *out, size_t outlen)
+{
+	int cut;
+
+	for (cut = 9; cut > 0; cut--)
+		if (bar_text(ui, cut, out, outlen) <= (size_t)cols)
+			return;
+	bar_text(ui, 0, out, outlen);
 }
 
 void

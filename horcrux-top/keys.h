@@ -22,10 +22,18 @@
 
 #define TOP_KEY_CODES	10
 
+/* Groups of the key bar, in its order: view keys, VM actions, quit. */
+enum top_key_group { KG_NONE, KG_VIEW, KG_VM, KG_QUIT };
+
 struct top_key {
 	const char	*name;		/* as the help and man page show it */
 	const char	*help;		/* one line for the help screen */
 	int		 views;		/* KV_* */
+	/* The key bar: label ("h Help"; NULL: not on it), group, and rank
+	 * (0 always shown; higher ranks go first when the width is short). */
+	const char	*bar;
+	int		 group;		/* enum top_key_group */
+	int		 rank;
 	/* getch() values, 0-terminated */
 	int		 codes[TOP_KEY_CODES];
 	/* Returns KEY_R_* flags for the one loop in horcrux-top.c. */
@@ -41,6 +49,13 @@ extern const size_t top_nkeys;
  * code. Returns KEY_R_* flags (0: a key the table view does not know).
  */
 int keys_handle(struct top_ui *ui, int key);
+
+/*
+ * The key bar of the current view for cols columns into out: the
+ * bindings' labels by group ("VM:" before the actions), dropping the
+ * highest ranks until it fits; rank 0 (help, quit) always stays.
+ */
+void keys_bar(const struct top_ui *ui, int cols, char *out, size_t outlen);
 
 /* The table for the docs test: "name<TAB>views<TAB>help" per binding. */
 void keys_dump(FILE *f);

@@ -132,6 +132,47 @@ cpu_text(const struct top_model *m, struct hx_buf *b)
 	return 1;
 }
 
+/* "usr 5.0%  sys 3.0%  wait 0.5%  steal 0.0%"; 0 when none is known. */
+static int
+cpu_split(const struct hx_node_metrics *nm, const char *sep, char *out,
+    size_t n)
+{
+	char u[16], s[16], w[16], st[16];
+
+	if (isnan(nm->cpu_user) && isnan(nm->cpu_system) &&
+	    isnan(nm->cpu_iowait) && isnan(nm->cpu_steal))
+		return 0;
+	fmt_pct(nm->cpu_user, u, sizeof(u));
+	fmt_pct(nm->cpu_system, s, sizeof(s));
+	fmt_pct(nm->cpu_iowait, w, sizeof(w));
+	fmt_pct(nm->cpu_steal, st, sizeof(st));
+	snprintf(out, n, "usr %s%ssys %s%swait %s%ssteal %s", u, sep, s, sep,
+	    w, sep, st);
+	return 1;
+}
+
+static int
+cpu_split_draw(const struct top_model *m, int y, int x, int w)
+{
+	char text[96];
+
+	if (!cpu_split(&m->node, "  ", text, sizeof(text)))
+		hx_strlcpy(text, "-", sizeof(text));
+	screen_textf(y, x, w, "CPU: %s", text);
+	return 1;
+}
+
+static int
+cpu_split_text(const struct top_model *m, struct hx_buf *b)
+{
+	char text[96];
+
+	if (!cpu_split(&m->node, " ", text, sizeof(text)))
+		return 0;
+	hx_buf_addf(b, "CPU %s", text);
+	return 1;
+}
+
 static int
 mem_draw(const struct top_model *m, int y, int x, int w)
 {
@@ -269,9 +310,13 @@ uptime_draw(const struct top_model *m, int y, int x, int w)
 static int
 uptime_text(const struct top_model *m, struct hx_buf *b)
 {
+	char up[32];
+
 	if (isnan(m->node.uptime_seconds))
 		return 0;
-	hx_buf_addf(b, "Uptime %.0fs", m->node.uptime_seconds);
+	/* As the screen writes it. */
+	fmt_uptime(m->node.uptime_seconds, up, sizeof(up));
+	hx_buf_addf(b, "Uptime %s", up);
 	return 1;
 }
 
@@ -343,6 +388,8 @@ const struct top_meter_class top_meters[METER_COUNT] = {
 	[METER_CPUS] = { .name = "CPUs", .draw = cpus_draw,
 	    .text = cpus_text },
 	[METER_CPU] = { .name = "CPU", .draw = cpu_draw, .text = cpu_text },
+	[METER_CPU_SPLIT] = { .name = "CPU split", .draw = cpu_split_draw,
+	    .text = cpu_split_text },
 	[METER_MEM] = { .name = "Mem", .draw = mem_draw, .text = mem_text },
 	[METER_SWAP] = { .name = "Swap", .draw = swap_draw,
 	    .text = swap_text },

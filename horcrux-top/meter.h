@@ -15,6 +15,7 @@
 enum top_meter_id {
 	METER_CPUS,		/* a bar per CPU, or a grid of level cells */
 	METER_CPU,
+	METER_CPU_SPLIT,	/* user, system, iowait, steal */
 	METER_MEM,
 	METER_SWAP,
 	METER_MOUNTS,		/* a bar per watched mount */

@@ -27,6 +27,7 @@ const struct top_col_info top_cols[COL_COUNT] = {
 };
 
 #define FLASH_MS	2000
+#define HELLO_MS	5000	/* how long "Connected: ..." shows */
 
 void
 model_init(struct top_model *m)
@@ -121,6 +122,19 @@ str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/*
+ * A VM that is not running (or blocked, waiting on I/O while active) uses
+ * no CPU, whatever a counter said (the test driver's clock runs on for a
+ * paused domain): no CPU figure.
+ */
+static void
+vm_settle(struct top_vm *vm)
+{
+	if (strcmp(vm->state, "running") != 0 &&
+	    strcmp(vm->state, "blocked") != 0)
+		vm->v[COL_CPU] = NAN;
+}
+
 /* Record text as vm's newest event, at the daemon's time ts_ms (else ours). */
 static void
 vm_event(struct top_vm *vm, int64_t ts_ms, const char *text)
@@ -141,6 +155,7 @@ set_note(struct top_model *m, int level, const char *fmt, ...)
 {
 	va_list ap;
 
+	m->note_until = 0;
 	va_start(ap, fmt);
 	vsnprintf(m->note, sizeof(m->note), fmt, ap);
 	va_end(ap);
@@ -218,6 +233,7 @@ apply_vm_metrics(struct top_model *m, enum hx_event_type type, json_t *data,
 	/* Metrics come only for a live domain. */
 	if (strcmp(vm->state, "unknown") == 0)
 		hx_strlcpy(vm->state, "running", sizeof(vm->state));
+	vm_settle(vm);
 	return TOP_CH_VMS;
 }
 
@@ -242,6 +258,7 @@ apply_status(struct top_model *m, enum hx_event_type type, json_t *data,
 	if (strcmp(ev.new_status, "running") != 0 &&
 	    strcmp(ev.new_status, "paused") != 0)
 		vm_clear_metrics(vm);	/* a stopped VM reports nothing */
+	vm_settle(vm);
 	snprintf(text, sizeof(text), "%s -> %s%s%s",
 	    ev.old_status ? ev.old_status : "?", ev.new_status,
 	    user ? " by " : "", user ? user : "");
@@ -282,7 +299,6 @@ apply_notification(struct top_model *m, enum hx_event_type type,
 	struct hx_ev_notification ev;
 	const char *u;
 
-	(void)now;
 	if (hx_proto_decode(type, data, &ev, NULL) < 0)
 		return 0;
 	if (ev.title != NULL && strcmp(ev.title, "Connected") == 0 &&
@@ -290,6 +306,9 @@ apply_notification(struct top_model *m, enum hx_event_type type,
 		hx_strlcpy(m->user, u + 9, sizeof(m->user));
 	set_note(m, level_of(ev.level), "%s: %s",
 	    ev.title ? ev.title : "notice", ev.message ? ev.message : "");
+	/* The greeting is news for a moment, not a standing message. */
+	if (ev.title != NULL && strcmp(ev.title, "Connected") == 0)
+		m->note_until = now + HELLO_MS;
 	return TOP_CH_NOTE;
 }
 
@@ -417,6 +436,7 @@ model_set_vm_list(struct top_model *m, json_t *list)
 		vm->container = json_is_true(json_object_get(o, "container"));
 		if (state != NULL)
 			hx_strlcpy(vm->state, state, sizeof(vm->state));
+		vm_settle(vm);
 		if ((v = num(o, "vcpus")) >= 1)
 			vm->vcpus = (int)v;
 	}
@@ -425,6 +445,12 @@ model_set_vm_list(struct top_model *m, json_t *list)
 			vm_remove(m, &m->vms[i]);
 	m->need_vm_list = 0;
 	return 0;
+}
+
+int
+model_demo(const struct top_model *m)
+{
+	return m->has_node && strcmp(m->node.libvirt_driver, "test") == 0;
 }
 
 void

@@ -67,6 +67,7 @@ struct top_model {
 	size_t		 nvms, avms;
 	char		 note[256];	/* newest alert or notification */
 	int		 note_level;	/* 0 info, 1 warning, 2 error */
+	int64_t		 note_until;	/* monotonic ms it goes (0: stays) */
 	char		 hidden[256];	/* "not shown: ..." (forbidden topics) */
 	char		 user[128];	/* from the Connected notification */
 	int		 need_vm_list;	/* a VM appeared or went: refetch */
@@ -99,6 +100,12 @@ int model_set_vm_list(struct top_model *m, json_t *list);
 
 /* The VM with this id, or NULL. */
 struct top_vm *model_vm(struct top_model *m, const char *id);
+
+/*
+ * Whether the daemon's VMs come from libvirt's test driver (NodeMetrics
+ * libvirt_driver "test"): the demo's VMs beside the real host's meters.
+ */
+int model_demo(const struct top_model *m);
 
 /* Counts for the header: running VMs and containers, and all of them. */
 void model_vm_counts(const struct top_model *m, int *running, int *total);

@@ -9,6 +9,7 @@
  * terminal.
  */
 #include <curses.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,7 +224,7 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 {
 	const char *host = ui->m->has_node && ui->m->node.hostname[0] ?
 	    ui->m->node.hostname : NULL;
-	char conn[64], age[32], clock[16], left[400];
+	char conn[64], age[32], clock[16], left[1024], filter[120];
 
 	time_t t = time(NULL);
 	struct tm tm;
@@ -245,9 +246,20 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 		    (double)(now - ui->m->data_mono_ms) / 1000.0);
 	localtime_r(&t, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	snprintf(left, sizeof(left), " %s  %s  %s%s%s", host ? host : ui->server,
-	    conn, age, ui->paused ? "  PAUSED" : "",
-	    ui->m->user[0] ? "  " : "");
+	filter[0] = '\0';
+	if (ui->filter[0] != '\0' && !ui->editing_filter) {
+		size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx));
+		size_t n = model_view(ui->m, ui->sort, ui->invert, ui->filter,
+		    idx);
+
+		snprintf(filter, sizeof(filter), "  filter '%s': %zu of %zu",
+		    ui->filter, n, ui->m->nvms);
+		free(idx);
+	}
+	snprintf(left, sizeof(left), " %s  %s  %s%s%s%s%s",
+	    host ? host : ui->server, conn, age, ui->paused ? "  PAUSED" : "",
+	    filter, model_demo(ui->m) ? "  DEMO: test-driver VMs, this "
+	    "host's meters" : "", ui->m->user[0] ? "  " : "");
 	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
 	put_text(0, 0, cols, left, 0);
 	if (ui->m->user[0] && cols > (int)strlen(left) + 20)
@@ -312,44 +324,141 @@ static const enum top_meter_id header_left[] = {
 	METER_CPU, METER_MEM, METER_SWAP, METER_MOUNTS,
 };
 static const enum top_meter_id header_right[] = {
-	METER_LOAD, METER_UPTIME, METER_VMS, METER_DISK, METER_NET,
+	METER_CPU_SPLIT, METER_LOAD, METER_UPTIME, METER_VMS, METER_DISK, METER_NET,
 };
 
-/* Draw the header meters from row y; returns the rows used. */
-static int
-draw_meters(struct top_ui *ui, int y, int cols)
+/* Blank rows y .. y + n - 1. */
+static void
+clear_rows(int y, int n)
 {
-	const struct top_model *m = ui->m;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		move(y + i, 0);
+		clrtoeol();
+	}
+}
+
+/*
+ * One layout of the header meters from row y: the CPUs (unless cpus is
+ * 0), then the bars and the figures side by side (side) or the figures
+ * under the bars. A meter that would start at or below row limit is left
+ * out. Returns the rows used.
+ */
+static int
+meters_layout(const struct top_model *m, int y, int cols, int side,
+    int cpus, int limit)
+{
 	int lw, ly, ry, rx, y0 = y;
 	size_t i;
 
-	y += top_meters[METER_CPUS].draw(m, y, 0, cols);
-	lw = cols >= 70 ? cols / 2 : cols;
+	if (cpus)
+		y += top_meters[METER_CPUS].draw(m, y, 0, cols);
+	lw = side ? cols / 2 : cols;
 	ly = ry = y;
-	for (i = 0; i < HX_ARRAY_SIZE(header_left); i++)
+	for (i = 0; i < HX_ARRAY_SIZE(header_left) && ly < limit; i++)
 		ly += top_meters[header_left[i]].draw(m, ly, 0, lw - 1);
-	rx = lw < cols ? lw + 1 : 0;
-	if (rx == 0)
+	rx = side ? lw + 1 : 0;
+	if (!side)
 		ry = ly;
-	for (i = 0; i < HX_ARRAY_SIZE(header_right); i++)
+	for (i = 0; i < HX_ARRAY_SIZE(header_right) && ry < limit; i++)
 		ry += top_meters[header_right[i]].draw(m, ry, rx, cols - rx);
+	if (ly > limit)
+		ly = limit;
+	if (ry > limit)
+		ry = limit;
 	return (ry > ly ? ry : ly) - y0;
 }
 
-/* Which columns fit in cols; returns how many (from the left) and sets the
- * NAME width. */
+/*
+ * Draw the header meters from row y in at most budget rows (so the VM
+ * table keeps its rows); returns the rows used. The wide layout first;
+ * when it is too tall, the figures beside the bars even on a narrow
+ * terminal, then without the per-CPU bars, then cut at the budget.
+ */
 static int
-table_layout(int cols, int *name_w)
+draw_meters(struct top_ui *ui, int y, int cols, int budget)
 {
-	int used = 1 + top_cols[COL_NAME].width, n = 1;
+	const struct top_model *m = ui->m;
+	int used, side = cols >= 70;
 
-	while (n < COL_COUNT && used + 1 + top_cols[n].width <= cols) {
-		used += 1 + top_cols[n].width;
-		n++;
+	used = meters_layout(m, y, cols, side, 1, INT_MAX);
+	if (used <= budget)
+		return used;
+	clear_rows(y, used);
+	if (!side && cols >= 50) {
+		used = meters_layout(m, y, cols, 1, 1, INT_MAX);
+		if (used <= budget)
+			return used;
+		clear_rows(y, used);
+		side = 1;
 	}
-	/* Give what is left to the name, up to 32 columns. */
-	*name_w = top_cols[COL_NAME].width + (cols - used < 16 ? cols - used : 16);
+	used = meters_layout(m, y, cols, side, 0, y + budget);
+	if (used > budget) {
+		clear_rows(y + budget, used - budget);
+		used = budget;
+	}
+	return used;
+}
+
+/*
+ * The table columns that fit cols when the first hcol columns after NAME
+ * are scrolled off (NAME always stays): their ids into shown, the NAME
+ * width into *name_w; returns how many. *hcol is clamped so that
+ * scrolling right stops once the last column shows.
+ */
+static int
+table_layout(int cols, int *hcol, int *name_w, enum top_col *shown)
+{
+	int used, n, c, need, left;
+
+	/* The fewest scrolled columns that show the last one. */
+	for (need = 0, used = 1 + top_cols[COL_NAME].width, c = COL_COUNT - 1;
+	    c > COL_NAME && used + 1 + top_cols[c].width <= cols; c--)
+		used += 1 + top_cols[c].width;
+	need = c;	/* columns 1..c do not fit beside the rest */
+	if (*hcol > need)
+		*hcol = need;
+	if (*hcol < 0)
+		*hcol = 0;
+	shown[0] = COL_NAME;
+	used = 1 + top_cols[COL_NAME].width;
+	n = 1;
+	for (c = 1 + *hcol; c < COL_COUNT &&
+	    used + 1 + top_cols[c].width <= cols; c++) {
+		used += 1 + top_cols[c].width;
+		shown[n++] = (enum top_col)c;
+	}
+	/* Give what is left to the name, up to 16 more columns, but for
+	 * the column of the '>' when columns are cut on the right. */
+	left = cols - used - (c < COL_COUNT ? 1 : 0);
+	*name_w = top_cols[COL_NAME].width + (left < 0 ? 0 : left < 16 ?
+	    left : 16);
 	return n;
+}
+
+/*
+ * "hidden: NET RX/s, NET TX/s (Left/Right scroll)" for the columns of
+ * shown's layout that are off the screen, or "" when none is.
+ */
+static void
+hidden_columns(const enum top_col *shown, int n, char *out, size_t outlen)
+{
+	size_t len = 0;
+	int c, k, on;
+
+	out[0] = '\0';
+	for (c = 1; c < COL_COUNT; c++) {
+		for (k = 0, on = 0; k < n; k++)
+			on |= shown[k] == (enum top_col)c;
+		if (!on && len < outlen)
+			len += (size_t)snprintf(out + len, outlen - len, "%s%s",
+			    len == 0 ? "columns off the screen: " : ", ",
+			    top_cols[c].title);
+	}
+	if (len > 0 && len < outlen)
+		snprintf(out + len, outlen - len, " (%s scroll)",
+		    ascii_only ? "Left/Right" : "\u2190 \u2192");
 }
 
 const struct top_vm *
@@ -385,11 +494,17 @@ state_attr(const char *state)
 	return COLOR_PAIR(PAIR_DIM);
 }
 
+/*
+ * The VM table from row y in rows rows: the ncols columns of shown
+ * (table_layout), a '<' or '>' in the header where columns are scrolled
+ * off to the left or cut on the right.
+ */
 static void
-draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
+draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
+    const enum top_col *shown, int ncols, int name_w)
 {
 	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos, i;
-	int name_w, ncols = table_layout(cols, &name_w), c, x;
+	int k, c, x;
 
 	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
 	screen_selected_vm(ui, idx, n, &pos);
@@ -397,10 +512,11 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
 	/* Header, the sort column marked by an arrow (and colour). */
 	attrset(A_REVERSE | A_BOLD);
 	mvhline(y, 0, ' ', cols);
-	for (c = 0, x = 1; c < ncols; c++) {
-		int w = c == COL_NAME ? name_w : top_cols[c].width;
+	for (k = 0, x = 1; k < ncols; k++) {
+		int w = k == 0 ? name_w : top_cols[shown[k]].width;
 		char title[32];
 
+		c = (int)shown[k];
 		snprintf(title, sizeof(title), "%s%s", top_cols[c].title,
 		    (int)ui->sort == c ? (ui->invert ?
 		    (ascii_only ? "^" : "\u25b2") : (ascii_only ? "v" :
@@ -411,6 +527,12 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
 		attrset(A_REVERSE | A_BOLD);
 		x += w + 1;
 	}
+	/* Where columns are off the screen. */
+	if (ncols > 1 && shown[1] != COL_NAME + 1)
+		mvaddstr(y, 1 + name_w, ascii_only ? "<" : "\u2039");
+	if (shown[ncols - 1] != COL_COUNT - 1)
+		mvaddstr(y, x - 1 < cols - 1 ? x - 1 : cols - 1,
+		    ascii_only ? ">" : "\u203a");
 	attrset(A_NORMAL);
 	y++;
 	rows--;
@@ -436,11 +558,12 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
 
 		attrset(ra);
 		mvaddch(row, 0, flash ? '*' : ' ');
-		for (c = 0, x = 1; c < ncols; c++) {
-			int w = c == COL_NAME ? name_w : top_cols[c].width;
+		for (k = 0, x = 1; k < ncols; k++) {
+			int w = k == 0 ? name_w : top_cols[shown[k]].width;
 			char cell[64];
 			attr_t ca = 0;
 
+			c = (int)shown[k];
 			model_cell(vm, (enum top_col)c, cell, sizeof(cell));
 			if (c == COL_STATE)
 				ca = state_attr(vm->state);
@@ -449,12 +572,13 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now)
 				int lvl = level_of(vm->v[c]);
 
 				ca = level_attr(lvl);
-				/* Without colour the level needs a glyph. */
-				if (!use_color && lvl > 0) {
-					size_t k = strlen(cell);
+				/* The glyph too, as on the bars: colour alone
+				 * is lost on some terminals and eyes. */
+				if (lvl > 0) {
+					size_t len = strlen(cell);
 
-					cell[k] = level_glyph[lvl];
-					cell[k + 1] = '\0';
+					cell[len] = level_glyph[lvl];
+					cell[len + 1] = '\0';
 				}
 			}
 			attrset(ra | (i == pos ? 0 : ca));
@@ -475,14 +599,29 @@ out:
 static void
 draw_footer(struct top_ui *ui, int y, int cols)
 {
-	char buf[160];
+	char buf[256];
 
 	if (ui->confirm != NULL) {
-		snprintf(buf, sizeof(buf), "%s VM '%s'? [y/N] ",
-		    strcmp(ui->confirm, "stop") == 0 ? "Force stop" :
-		    strcmp(ui->confirm, "start") == 0 ? "Start" : "Shut down",
-		    ui->action_vm);
 		attrset(A_BOLD | (use_color ? COLOR_PAIR(PAIR_WARNING) : 0));
+		put_text(y, 0, cols, ui->question, 0);
+	} else if (ui->editing_search) {
+		snprintf(buf, sizeof(buf), "Search: %s_   %s(F3 next, Enter "
+		    "done)", ui->search, ui->search_missed && ui->search[0] ?
+		    "not found  " : "");
+		attrset(A_BOLD);
+		put_text(y, 0, cols, buf, 0);
+	} else if (ui->picking_sort) {
+		size_t len = 0;
+		int c;
+
+		len = (size_t)snprintf(buf, sizeof(buf), "Sort by:");
+		for (c = 0; c < COL_COUNT && len < sizeof(buf); c++)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    (int)ui->sort == c ? " [%s]" : " %s", top_cols[c].title);
+		if (len < sizeof(buf))
+			snprintf(buf + len, sizeof(buf) - len,
+			    "   (Left Right, I invert, Enter done)");
+		attrset(A_BOLD);
 		put_text(y, 0, cols, buf, 0);
 	} else if (ui->editing_filter) {
 		snprintf(buf, sizeof(buf), "Filter: %s_   (Enter keep, Esc clear)",
@@ -490,27 +629,32 @@ draw_footer(struct top_ui *ui, int y, int cols)
 		attrset(A_BOLD);
 		put_text(y, 0, cols, buf, 0);
 	} else {
+		keys_bar(ui, cols, buf, sizeof(buf));
 		attrset(A_REVERSE);
-		put_text(y, 0, cols, ui->view == VIEW_TABLE ?
-		    "h Help  / Filter  P M N Sort  < > Column  I Invert  "
-		    "Enter Detail  S Start  T Shutdown  K Stop  Z Pause  q Quit" :
-		    "Esc Back  q Quit", 0);
+		put_text(y, 0, cols, buf, 0);
 	}
 	attrset(A_NORMAL);
 }
 
+/*
+ * The status line: the answer to an action while it is fresh, else the
+ * newest alert or notification, else fallback (the columns off the
+ * screen).
+ */
 static void
-draw_note(struct top_ui *ui, int y, int cols, int64_t now)
+draw_note(struct top_ui *ui, int y, int cols, int64_t now,
+    const char *fallback)
 {
 	struct top_model *m = ui->m;
 	attr_t a = 0;
-	const char *text = m->note;
+	const char *text = m->note[0] != '\0' &&
+	    (m->note_until == 0 || m->note_until > now) ? m->note : fallback;
 
 	if (ui->message_until > now) {
 		text = ui->message;
 		a = ui->message_bad ? A_BOLD | (use_color ?
 		    COLOR_PAIR(PAIR_CRITICAL) : 0) : A_BOLD;
-	} else if (m->note_level > 0)
+	} else if (text == m->note && m->note_level > 0)
 		a = level_attr(m->note_level == 2 ? 3 : 2) | A_BOLD;
 	attrset(base_attr() | a);
 	put_text(y, 0, cols, text, 0);
@@ -534,7 +678,7 @@ draw_help(int rows, int cols)
 		const struct top_key *b = &top_keys[k];
 
 		/* A long name pushes its text right rather than under it. */
-		if (strlen(b->name) <= 10)
+		if (strlen(b->name) < 10)
 			put_textf(y++, 1, cols - 1, "  %-10s %s", b->name,
 			    b->help);
 		else
@@ -654,12 +798,22 @@ draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 		    json_string_value(json_object_get(d, "uuid")) ?
 		    json_string_value(json_object_get(d, "uuid")) : "-");
 	}
-	{
+	if (strcmp(vm->state, "running") != 0 &&
+	    strcmp(vm->state, "paused") != 0) {
+		/* No figures to show: say why rather than a row of '-'. */
+		put_textf(y++, 1, cols - 1, "CPU, memory, disk and network: "
+		    "none, the VM is %s", vm->state);
+	} else {
 		char cpu[16], memp[16], r[16], w[16], rx[16], tx[16];
 
 		model_cell(vm, COL_CPU, cpu, sizeof(cpu));
 		model_cell(vm, COL_MEMPCT, memp, sizeof(memp));
-		put_textf(y++, 1, cols - 1, "CPU: %s%%   Memory used: %s%% (%s)",
+		/* A paused VM has memory but runs no CPU. */
+		if (isnan(vm->v[COL_CPU]) && strcmp(vm->state, "running") != 0)
+			hx_strlcpy(cpu, vm->state, sizeof(cpu));
+		else if (strlen(cpu) + 1 < sizeof(cpu))
+			memcpy(cpu + strlen(cpu), "%", 2);
+		put_textf(y++, 1, cols - 1, "CPU: %s   Memory used: %s%% (%s)",
 		    cpu, memp, hx_fmt_bytes(vm->v[COL_MEM], a, sizeof(a)));
 		put_textf(y++, 1, cols - 1, "Disk: read %s/s  write %s/s   "
 		    "Network: rx %s/s  tx %s/s",
@@ -712,13 +866,27 @@ screen_draw(struct top_ui *ui, int64_t now)
 	if (ui->view == VIEW_HELP) {
 		draw_help(rows - 1, cols);
 	} else if (ui->view == VIEW_DETAIL) {
-		draw_detail(ui, rows - 1, cols, now);
+		draw_detail(ui, rows - 2, cols, now);
+		/* The answer to a power key pressed here. */
+		if (ui->message_until > now)
+			draw_note(ui, rows - 2, cols, now, "");
 	} else {
+		enum top_col shown[COL_COUNT];
+		int ncols, name_w;
+		char off[160];
+
+		ncols = table_layout(cols, &ui->hcol, &name_w, shown);
+		hidden_columns(shown, ncols, off, sizeof(off));
 		draw_title(ui, now, cols);
 		y = 1;
 		if (ui->m->has_node) {
-			y += draw_meters(ui, y, cols);
-		} else {
+			/* Keep five VM rows: below the meters come the note,
+			 * the table's header, five rows and the key bar. */
+			int budget = rows - y - (ui->m->hidden[0] ? 1 : 0) - 8;
+
+			y += draw_meters(ui, y, cols, budget > 1 ? budget : 1);
+		} else if (!ui->m->no_node) {
+			/* (without node:metrics the line below says why) */
 			attrset(A_DIM);
 			put_text(y++, 1, cols - 1, ui->connected ?
 			    "waiting for the first NodeMetrics (node:metrics)" :
@@ -730,9 +898,10 @@ screen_draw(struct top_ui *ui, int64_t now)
 			put_text(y++, 0, cols, ui->m->hidden, 0);
 			attrset(A_NORMAL);
 		}
-		draw_note(ui, y++, cols, now);
+		draw_note(ui, y++, cols, now, off);
 		if (rows - 1 - y >= 2)
-			draw_table(ui, y, rows - 1 - y, cols, now);
+			draw_table(ui, y, rows - 1 - y, cols, now, shown, ncols,
+			    name_w);
 	}
 	draw_footer(ui, rows - 1, cols);
 out:
@@ -754,6 +923,8 @@ screen_next_change(const struct top_ui *ui, int64_t now)
 	}
 	if (ui->message_until > now && (next == 0 || ui->message_until < next))
 		next = ui->message_until;
+	if (ui->m->note_until > now && (next == 0 || ui->m->note_until < next))
+		next = ui->m->note_until;
 	return next;
 }
 

@@ -34,15 +34,21 @@ struct top_ui {
 	int		 invert;
 	char		 filter[64];
 	int		 editing_filter;
+	char		 search[64];	/* F3: jump to names holding this */
+	int		 editing_search;
+	int		 search_missed;	/* no name holds it */
+	int		 picking_sort;	/* F6: choosing the sort column */
 	char		*sel_id;	/* selected VM, followed across re-sorts */
 	size_t		 scroll;
+	int		 hcol;		/* columns after NAME scrolled off */
 	char		*detail_id;
 	json_t		*detail;	/* GET /api/vms/:id, or NULL */
 	int		 paused;
 	int		 color, ascii;
 	/* power action being confirmed or requested */
-	const char	*confirm;	/* "start", "shutdown", "stop" or NULL */
-	const char	*action;
+	const char	*confirm;	/* an action being asked about, or NULL */
+	char		 question[256];	/* the y/N question, VM named */
+	const char	*action;	/* "start", "shutdown", ... to run */
 	char		*action_vm;
 	/* connection, as the header shows it */
 	int		 connected;

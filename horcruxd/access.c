@@ -537,13 +537,45 @@ access_allowed_below(const struct identity *id, hx_privs priv,
 	    key_of(id, &k), path, priv);
 }
 
+static const char *const top_paths[] = { "/access", "/nodes", "/vms",
+    "/storage" };
+
 json_t *
 access_privileges_json(const struct identity *id)
 {
-	static const char *const paths[] = { "/access", "/nodes", "/vms",
-	    "/storage" };
 	struct hx_rbac_key	 k;
 
 	return hx_rbac_privileges_json_key(id->grants, id->ngrants,
-	    key_of(id, &k), paths, HX_ARRAY_SIZE(paths));
+	    key_of(id, &k), top_paths, HX_ARRAY_SIZE(top_paths));
+}
+
+json_t *
+access_user_privileges_json(const struct access_cache *c, const char *user,
+    const char *path)
+{
+	struct identity	 tmp;
+	json_t		*o, *names;
+	hx_privs	 p;
+	int		 b;
+
+	if (access_cache_user(c, user) == NULL)
+		return NULL;
+	memset(&tmp, 0, sizeof tmp);
+	(void)user_grants(c, user, &tmp);	/* disabled: none */
+	if (path == NULL)
+		o = hx_rbac_privileges_json(tmp.grants, tmp.ngrants,
+		    top_paths, HX_ARRAY_SIZE(top_paths));
+	else {
+		p = hx_rbac_effective(tmp.grants, tmp.ngrants, path);
+		names = json_array();
+		for (b = 0; b < HX_PRIV_COUNT; b++) {
+			if (p & (1u << b))
+				json_array_append_new(names,
+				    json_string(hx_priv_name(1u << b)));
+		}
+		o = json_object();
+		json_object_set_new(o, path, names);
+	}
+	access_release(&tmp);
+	return o;
 }

@@ -113,6 +113,14 @@ int access_allowed_below(const struct identity *id, hx_privs priv,
 /* {"/": [...], ...}: id's privileges per path, for GET /api/auth/me. */
 json_t *access_privileges_json(const struct identity *id);
 /*
+ * user's effective privileges per path, in the shape of
+ * access_privileges_json, or for path alone when path is not NULL (a
+ * valid ACL path). A disabled user holds none. Returns a new object the
+ * caller json_decref()s, or NULL when there is no such user.
+ */
+json_t *access_user_privileges_json(const struct access_cache *c,
+    const char *user, const char *path);
+/*
  * Does user (enabled, in the cache) hold every privilege role gives, at
  * the role's scope? 1 yes, 0 no (or no such user), -1 no such role. An
  * API key may only

@@ -50,6 +50,7 @@ struct collector {
 	struct hx_virt_sampler	**vs;		/* one per connection */
 	size_t			 nvs;
 	struct history		*history;	/* NULL: history is off */
+	char			 driver[16];	/* NodeMetrics libvirt_driver */
 };
 
 /*
@@ -132,6 +133,7 @@ sample_and_post(struct collector *c)
 		free(c->last_error);
 		c->last_error = NULL;
 	}
+	hx_strlcpy(m.libvirt_driver, c->driver, sizeof m.libvirt_driver);
 	mailbox_post(c->mb, frame_new("NodeMetrics", hx_event_node_metrics(&m),
 	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL));
 	/* The history takes what m holds: no copy. */
@@ -202,7 +204,22 @@ collector_new(const struct options *o)
 	pthread_condattr_destroy(&ca);
 	c->interval_ns = (uint64_t)(o->node_interval * 1e9);
 	c->vm_interval_ns = (uint64_t)(o->vm_interval * 1e9);
-	c->ns = hx_node_sampler_new("", o->disks, o->ndisks);
+	/* "test" of test:///default, "qemu" of qemu+ssh://h/system. */
+	if (o->nlibvirt_uris > 0)
+		snprintf(c->driver, sizeof c->driver, "%.*s",
+		    (int)strcspn(o->libvirt_uris[0], ":+"), o->libvirt_uris[0]);
+	if (o->ndisks > 0)
+		c->ns = hx_node_sampler_new("", o->disks, o->ndisks);
+	else {
+		/* disks = auto: what is mounted now. */
+		size_t n, k;
+		char **mounts = hx_node_real_mounts("", &n);
+
+		c->ns = hx_node_sampler_new("", (const char *const *)mounts, n);
+		for (k = 0; k < n; k++)
+			free(mounts[k]);
+		free(mounts);
+	}
 	/* The baseline: its figures have no rates yet and are not posted. */
 	c->baseline_ns = hx_mono_ns();
 	if (hx_node_sample(c->ns, c->baseline_ns, &m, &err) == 0)

@@ -325,7 +325,7 @@ main(int argc, char **argv)
 		exit(0);
 	}
 	if (opts.dump_routes) {
-		http_dump_routes(stdout);
+		http_dump_routes(stdout, &opts);
 		exit(0);
 	}
 	if (opts.dump_protocol) {

@@ -341,6 +341,31 @@ http_guard_acl_role_refused(struct request *r)
 }
 
 /*
+ * A custom role's new privileges reach everyone who holds it, at "/" when
+ * given directly: changing them needs every privilege of the role, before
+ * and after, at "/" (nobody hands out, or takes away, rights they lack).
+ * Unknown names and bad bodies are the job's to refuse. Returns 1 when
+ * it has answered the request.
+ */
+int
+http_guard_role_privs_refused(struct request *r)
+{
+	json_t		*privs = json_object_get(r->body, "privileges"), *e;
+	hx_privs	 bits = 0;
+	size_t		 i;
+
+	json_array_foreach(privs, i, e) {
+		if (json_is_string(e))
+			bits |= hx_priv_from_name(json_string_value(e));
+	}
+	if (!access_allowed(&r->id, bits, "/") ||
+	    access_covers_role(r->srv->cache, &r->id, r->params[0], "/") == 0)
+		return refuse_grant(r, xasprintf("role '%.64s' would give or "
+		    "take rights you do not hold", r->params[0]));
+	return 0;
+}
+
+/*
  * Setting another user's password makes the caller able to become that
  * user: it needs every right that user holds. Returns 1 when answered.
  */

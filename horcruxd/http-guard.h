@@ -29,13 +29,14 @@ int http_guard_origin_allowed(struct request *r);
 /* Does the X-CSRF-Token header carry r's session token? */
 int http_guard_csrf_ok(struct request *r);
 /*
- * The grant checks of three jobs (API key roles, ACL entries, another
- * user's password): each answers 403 or 422 itself and returns 1, or
- * returns 0 when the request may go on.
+ * The grant checks of four jobs (API key roles, ACL entries, another
+ * user's password, a custom role's privileges): each answers 403 or 422
+ * itself and returns 1, or returns 0 when the request may go on.
  */
 int http_guard_key_roles_refused(struct request *r);
 int http_guard_acl_role_refused(struct request *r);
 int http_guard_password_reset_refused(struct request *r);
+int http_guard_role_privs_refused(struct request *r);
 /*
  * The roles id may give or take away in a user's roles, into out (its
  * strings and array are the caller's to free, as a job's grantable).

@@ -25,7 +25,8 @@
 #define R_LIMIT		0x80	/* a password check: the login rate limit */
 #define R_POOL		0x100	/* the job starts on the login pool: 429 when
 				   it is full */
-#define R_HISTORY	0x200	/* the job runs on the history's query
+#define R_OPT_PUBLIC	0x200	/* public when metrics_public is set */
+#define R_HISTORY	0x400	/* the job runs on the history's query
 				   thread: 503 when history is off */
 
 struct request {

@@ -28,6 +28,7 @@
 #include "hx-rbac.h"
 #include "job-identity.h"
 #include "job-vm.h"
+#include "prom.h"
 #include "server.h"
 
 static int route_health(struct request *);
@@ -41,7 +42,9 @@ static int route_keys(struct request *);
 static int route_sessions(struct request *);
 static int route_roles(struct request *);
 static int route_acl(struct request *);
+static int route_permissions(struct request *);
 static int route_vms(struct request *);
+static int route_metrics(struct request *);
 
 #define UM	HX_PRIV_USER_MODIFY
 #define PM	HX_PRIV_PERMISSIONS_MODIFY
@@ -72,6 +75,8 @@ static const struct route routes[] = {
 	  NULL, job_sessions_revoke },
 	{ "DELETE", "/api/users/:username/sessions/:session_id", R_SELF, UM,
 	  "/access", NULL, job_session_revoke },
+	{ "GET", "/api/users/:username/permissions", R_SELF, SA, "/access",
+	  route_permissions, NULL },
 	{ "GET", "/api/users/:username/api-keys", R_SELF, UM, "/access",
 	  route_keys, NULL },
 	{ "POST", "/api/users/:username/api-keys", R_SELF | R_BODY, UM,
@@ -80,6 +85,8 @@ static const struct route routes[] = {
 	  "/access", NULL, job_key_delete },
 	{ "GET", "/api/roles", R_ANYONE, 0, NULL, route_roles, NULL },
 	{ "POST", "/api/roles", R_BODY, PM, "/access", NULL, job_role_add },
+	{ "PUT", "/api/roles/:name", R_BODY, PM, "/access", NULL,
+	  job_role_update },
 	{ "DELETE", "/api/roles/:name", 0, PM, "/access", NULL,
 	  job_role_delete },
 	{ "GET", "/api/acl", 0, SA, "/access", route_acl, NULL },
@@ -97,6 +104,8 @@ static const struct route routes[] = {
 	  job_history },
 	{ "GET", "/api/metrics/series", R_ANYONE | R_HISTORY, 0, NULL, NULL,
 	  job_history_series },
+	{ "GET", "/metrics", R_ANYONE | R_OPT_PUBLIC, 0, NULL, route_metrics,
+	  NULL },
 };
 
 /* --- read routes, answered from memory ------------------------------------- */
@@ -169,9 +178,9 @@ route_me(struct request *r)
 		json_array_append_new(roles, json_string("Administrator"));
 	for (i = 0; u != NULL && i < u->roles.n; i++)
 		json_array_append_new(roles, json_string(u->roles.v[i]));
-	me = json_pack("{s:s,s:s,s:o,s:o}", "username", r->id.name, "auth",
-	    kinds[r->id.kind], "roles", roles, "privileges",
-	    access_privileges_json(&r->id));
+	me = json_pack("{s:s,s:s,s:s,s:o,s:o}", "username", r->id.name,
+	    "userid", r->id.who, "auth", kinds[r->id.kind], "roles", roles,
+	    "privileges", access_privileges_json(&r->id));
 	/*
 	 * A page in a new tab has the cookie but not the CSRF token; only
 	 * same-origin script can read this answer (no CORS for others).
@@ -194,15 +203,67 @@ route_users(struct request *r)
 	return http_reply_json(r, 200, a);
 }
 
+/* One ACL entry, its user written user@realm as everywhere it is shown. */
+static json_t *
+acl_json(const struct access_cache *c, const struct hx_store_acl *a)
+{
+	const struct hx_store_user	*u = access_cache_user(c, a->username);
+	char				*who = xasprintf("%s@%s", a->username,
+					    u != NULL ? u->realm : "local");
+	json_t				*o;
+
+	o = json_pack("{s:s,s:s,s:s,s:s,s:b}", "path", a->path, "role",
+	    a->role, "user", a->username, "userid", who, "propagate",
+	    a->propagate);
+	free(who);
+	return o;
+}
+
+/* One user, with the ACL entries that name them. */
 static int
 route_user(struct request *r)
 {
+	const struct hx_store_snapshot	*s =
+	    access_cache_snapshot(r->srv->cache);
 	const struct hx_store_user	*u = access_cache_user(r->srv->cache,
 					    r->params[0]);
+	json_t				*o, *a;
+	size_t				 i;
 
 	if (u == NULL)
 		return http_reply_error(r, 404, "NOT_FOUND", "no such user");
-	return http_reply_json(r, 200, job_user_json(u));
+	o = job_user_json(u);
+	a = json_array();
+	for (i = 0; i < s->acl.n; i++) {
+		if (strcmp(s->acl.v[i].username, u->username) == 0)
+			json_array_append_new(a, acl_json(r->srv->cache,
+			    &s->acl.v[i]));
+	}
+	json_object_set_new(o, "acl", a);
+	return http_reply_json(r, 200, o);
+}
+
+/*
+ * A user's effective privileges per path, as GET /api/auth/me gives the
+ * caller's: {"/": [...], ...}; with ?path=P, for P alone (P need hold no
+ * grant: "/vms/web-1" inherits from "/vms"). A disabled user holds none.
+ */
+static int
+route_permissions(struct request *r)
+{
+	char		 buf[1024];
+	const char	*path;
+	json_t		*o;
+
+	/* lws hands the argument over URL-decoded. */
+	path = lws_get_urlarg_by_name(r->wsi, "path=", buf, sizeof buf);
+	if (path != NULL && hx_rbac_path_ok(path, NULL) != 0)
+		return http_reply_error(r, 422, "VALIDATION_ERROR", "'path' "
+		    "is not an ACL path");
+	o = access_user_privileges_json(r->srv->cache, r->params[0], path);
+	if (o == NULL)
+		return http_reply_error(r, 404, "NOT_FOUND", "no such user");
+	return http_reply_json(r, 200, o);
 }
 
 static int
@@ -230,22 +291,30 @@ route_sessions(struct request *r)
 	const struct hx_store_snapshot	*s =
 	    access_cache_snapshot(r->srv->cache);
 	const struct hx_store_session	*se;
+	const struct hx_store_user	*u = access_cache_user(r->srv->cache,
+					    r->params[0]);
 	const char			*cur = NULL;
 	time_t				 now = time(NULL);
-	json_t				*a;
+	json_t				*a, *o;
+	char				*who;
 	size_t				 i;
 
-	if (access_cache_user(r->srv->cache, r->params[0]) == NULL)
+	if (u == NULL)
 		return http_reply_error(r, 404, "NOT_FOUND", "no such user");
+	who = xasprintf("%s@%s", u->username, u->realm);
 	if (r->id.kind == ACCESS_TOKEN || r->id.kind == ACCESS_COOKIE)
 		cur = r->id.cred;
 	a = json_array();
 	for (i = 0; i < s->sessions.n; i++) {
 		se = &s->sessions.v[i];
 		if (strcmp(se->username, r->params[0]) == 0 &&
-		    se->expires > now && se->absolute_expires > now)
-			json_array_append_new(a, job_session_json(se, cur));
+		    se->expires > now && se->absolute_expires > now) {
+			o = job_session_json(se, cur);
+			json_object_set_new(o, "userid", json_string(who));
+			json_array_append_new(a, o);
+		}
 	}
+	free(who);
 	return http_reply_json(r, 200, a);
 }
 
@@ -276,10 +345,8 @@ route_acl(struct request *r)
 	size_t				 i;
 
 	for (i = 0; i < s->acl.n; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:b}", "path",
-		    s->acl.v[i].path, "role", s->acl.v[i].role, "user",
-		    s->acl.v[i].username, "propagate",
-		    s->acl.v[i].propagate));
+		json_array_append_new(a, acl_json(r->srv->cache,
+		    &s->acl.v[i]));
 	return http_reply_json(r, 200, a);
 }
 
@@ -319,6 +386,79 @@ route_node_local(struct request *r)
 	body = xstrndup(frame_text(f) + f->data_off, f->data_len);
 	return http_reply_raw(r->wsi, r->c, 200, "application/json", body,
 	    f->data_len, 1);
+}
+
+static int
+metrics_vm_visible(const char *vm_id, void *arg)
+{
+	struct request	*r = arg;
+	char		*path = hx_rbac_path_fill("/vms/{id}", vm_id);
+	int		 ok = access_allowed(&r->id, HX_PRIV_VM_AUDIT, path);
+
+	free(path);
+	return ok;
+}
+
+/*
+ * The Prometheus exposition (prom.c) of the snapshot: no sampling on a
+ * scrape. A caller sees the node and the daemon's own series with
+ * SysAudit on /nodes and a VM's with VmAudit on it; with metrics_public
+ * everyone sees everything. The node's figures are decoded from the
+ * newest NodeMetrics frame, the one typed copy of them the snapshot has.
+ */
+static int
+route_metrics(struct request *r)
+{
+	struct server			 *srv = r->srv;
+	struct frame			 *f;
+	struct hx_node_metrics		  nm;
+	struct prom_input		  in;
+	struct prom_self		  self;
+	const struct snapshot_vm	 *v;
+	const struct hx_vm_sample	**vms;
+	struct session			 *s;
+	struct hx_buf			  b;
+	json_t				 *data = NULL;
+	char				 *body;
+	size_t				  i, len;
+	int				  all = srv->opts->metrics_public, node;
+
+	memset(&in, 0, sizeof in);
+	memset(&nm, 0, sizeof nm);
+	node = all || access_allowed(&r->id, SA, "/nodes");
+	f = snapshot_latest(srv->snap, HX_TOPIC_NODE_METRICS);
+	if (node && f != NULL && (data = json_loadb(frame_text(f) +
+	    f->data_off, f->data_len, 0, NULL)) != NULL &&
+	    hx_node_metrics_decode(data, &nm) == 0)
+		in.node = &nm;
+	vms = xcalloc(snapshot_vm_count(srv->snap) + 1, sizeof *vms);
+	for (i = 0; (v = snapshot_vm_at(srv->snap, i)) != NULL; i++)
+		vms[in.nvms++] = v->sample;
+	in.vms = vms;
+	in.inventory = snapshot_inventory(srv->snap);
+	if (!all) {
+		in.vm_visible = metrics_vm_visible;
+		in.arg = r;
+	}
+	if (node) {
+		self.sessions = srv->nsessions;
+		self.frames_sent = srv->ws_frames_sent;
+		self.frames_coalesced = srv->ws_frames_coalesced;
+		self.sessions_closed_slow = srv->ws_closed_slow;
+		TAILQ_FOREACH(s, &srv->sessions, entry) {
+			self.frames_sent += s->frames_sent;
+			self.frames_coalesced += s->out.coalesced;
+		}
+		in.self = &self;
+	}
+	hx_buf_init(&b, 0);
+	prom_render(&b, &in);
+	hx_node_metrics_release(&nm);
+	json_decref(data);
+	free(vms);
+	body = hx_buf_detach(&b, &len);
+	return http_reply_raw(r->wsi, r->c, 200,
+	    "text/plain; version=0.0.4; charset=utf-8", body, len, 1);
 }
 
 static int
@@ -505,7 +645,8 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		http_reply_add_header(c, "set-cookie:", ACCESS_COOKIE_NAME
 		    "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 
-	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0) {
+	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0 &&
+	    strcmp(uri, "/metrics") != 0) {
 		ret = http_static_serve(&r);
 		goto out;
 	}
@@ -523,7 +664,8 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		if ((rt->flags & R_VIRT) && r.params[0] != NULL)
 			r.params[0] = snapshot_vm_resolve(srv->snap,
 			    r.params[0]);
-		if (!(rt->flags & R_PUBLIC) && !r.id.authenticated) {
+		if (!(rt->flags & R_PUBLIC) && !((rt->flags & R_OPT_PUBLIC) &&
+		    srv->opts->metrics_public) && !r.id.authenticated) {
 			ret = http_reply_error_with(&r, 401, "UNAUTHORIZED",
 			    "authentication required", "www-authenticate:",
 			    "Bearer");
@@ -550,15 +692,21 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		    strcmp(r.params[0], r.id.name) == 0)) {
 			/* "/vms/{id}" names the object the route acts on. */
 			char	*acl = hx_rbac_path_fill(rt->acl_path,
-				    r.params[0]);
+				    r.params[0]), *msg;
 			int	 ok = access_allowed(&r.id, rt->priv, acl);
 
-			free(acl);
 			if (!ok) {
+				/* Which privilege, and where. */
+				msg = xasprintf("insufficient privileges: %s "
+				    "on %.255s needed", hx_priv_name(rt->priv),
+				    acl);
 				ret = http_reply_error(&r, 403, "FORBIDDEN",
-				    "insufficient privileges");
+				    msg);
+				free(msg);
+				free(acl);
 				goto out;
 			}
+			free(acl);
 		}
 		if ((rt->flags & R_BODY) && !json_is_object(body)) {
 			ret = http_reply_error(&r, 400, "BAD_REQUEST",
@@ -580,7 +728,9 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		    ((rt->job == job_acl_put || rt->job == job_acl_delete) &&
 		    http_guard_acl_role_refused(&r)) ||
 		    (rt->job == job_user_password &&
-		    http_guard_password_reset_refused(&r))) {
+		    http_guard_password_reset_refused(&r)) ||
+		    (rt->job == job_role_update &&
+		    http_guard_role_privs_refused(&r))) {
 			ret = 0;
 			goto out;
 		}
@@ -604,7 +754,7 @@ out:
 }
 
 void
-http_dump_routes(FILE *f)
+http_dump_routes(FILE *f, const struct options *o)
 {
 	const struct route	*rt;
 	size_t			 i;
@@ -613,7 +763,8 @@ http_dump_routes(FILE *f)
 	for (i = 0; i < HX_ARRAY_SIZE(routes); i++) {
 		rt = &routes[i];
 		fprintf(f, "%s\t%s\t", rt->method, rt->pattern);
-		if (rt->flags & R_PUBLIC)
+		if ((rt->flags & R_PUBLIC) || ((rt->flags & R_OPT_PUBLIC) &&
+		    o->metrics_public))
 			fprintf(f, "public");
 		else if (rt->flags & R_ANYONE)
 			fprintf(f, "anyone");

@@ -176,6 +176,50 @@ out:
 	free(err);
 }
 
+/*
+ * Replace a custom role's privileges, even while users, ACL entries or
+ * keys hold it: the reloaded snapshot gives every live session the new
+ * rights at once. Whether the caller may hand them out was checked on the
+ * service thread (http_guard_role_privs_refused).
+ */
+void
+job_role_update(struct job *j, const struct worker_env *env)
+{
+	static const char *const fields[] = { "privileges", NULL };
+	char		**privs = NULL, *err = NULL;
+	hx_privs	 bits = 0;
+	size_t		 n = 0;
+	int		 rc;
+
+	if (job_only_fields(j, fields) != 0 || job_get_strv(j, "privileges",
+	    &privs) != 0)
+		return;
+	if (hx_rbac_builtin(j->param[0]) != NULL) {
+		job_error(j, 409, "CONFLICT", "built-in roles cannot be "
+		    "modified");
+		goto out;
+	}
+	while (privs != NULL && privs[n] != NULL)
+		n++;
+	if (privs == NULL || n == 0 || hx_rbac_privs_parse(
+	    (const char *const *)privs, n, &bits, &err) != 0) {
+		job_error(j, 422, "VALIDATION_ERROR", err ? err :
+		    "'privileges' must list at least one privilege");
+		goto out;
+	}
+	if ((rc = hx_store_role_update(env->store, j->param[0], bits, &err)) !=
+	    HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		goto out;
+	}
+	identity_audit(env, j, j->actor, "role.modify", j->param[0], NULL);
+	j->changed = 1;
+	j->reply = job_role_json(j->param[0], bits, 0, "/");
+out:
+	free(privs);
+	free(err);
+}
+
 void
 job_role_delete(struct job *j, const struct worker_env *env)
 {

@@ -28,6 +28,7 @@ void job_key_delete(struct job *, const struct worker_env *);
 /* Record that the key actor_cred was used now (no reply). */
 void job_key_touch(struct job *, const struct worker_env *);
 void job_role_add(struct job *, const struct worker_env *);
+void job_role_update(struct job *, const struct worker_env *);
 void job_role_delete(struct job *, const struct worker_env *);
 void job_acl_put(struct job *, const struct worker_env *);
 void job_acl_delete(struct job *, const struct worker_env *);

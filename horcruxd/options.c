@@ -38,6 +38,15 @@ check_abs_path(const char *value, char **err)
 	return 0;
 }
 
+/* A mount point, or "auto": every real file system mounted at start. */
+static int
+check_mount(const char *value, char **err)
+{
+	if (strcmp(value, "auto") == 0)
+		return 0;
+	return check_abs_path(value, err);
+}
+
 static int
 check_socket_path(const char *value, char **err)
 {
@@ -206,8 +215,8 @@ const struct hx_opt options_table[] = {
 	  "libvirt connection to watch (repeatable)", 0, check_uri },
 	{ "vm_interval", 0, HX_OPT_SECONDS, "2", 0.1, 3600, NULL, "SECONDS",
 	  "VM sampling period", 0, NULL },
-	{ "disks", 0, HX_OPT_LIST, "/", 0, 0, NULL, "MOUNT",
-	  "mount point to report (repeatable)", 0, check_abs_path },
+	{ "disks", 0, HX_OPT_LIST, "auto", 0, 0, NULL, "MOUNT",
+	  "mount point to report, or auto (repeatable)", 0, check_mount },
 	{ "heartbeat_interval", 0, HX_OPT_SECONDS, "30", 0.1, 3600, NULL,
 	  "SECONDS", "Ping event and WebSocket ping period", 0, NULL },
 	{ "subscription_timeout", 0, HX_OPT_SECONDS, "10", 0.1, 3600, NULL,
@@ -263,6 +272,8 @@ const struct hx_opt options_table[] = {
 	{ "history_flush", 0, HX_OPT_SECONDS, "60", 0.1, 3600, NULL,
 	  "SECONDS", "write the history to disk this often (a crash loses "
 	  "at most this much)", 0, NULL },
+	{ "metrics_public", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	  "serve GET /metrics, every series, without credentials", 0, NULL },
 };
 const size_t options_count = HX_ARRAY_SIZE(options_table);
 
@@ -337,6 +348,9 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	v = hx_config_get(cfg, "disks");
 	o->disks = (const char *const *)v->list;
 	o->ndisks = v->nlist;
+	/* "auto" alone: none named, the collector finds them (hx-node.h). */
+	if (o->ndisks == 1 && strcmp(o->disks[0], "auto") == 0)
+		o->ndisks = 0;
 	o->heartbeat_interval = hx_config_seconds(cfg, "heartbeat_interval");
 	o->subscription_timeout = hx_config_seconds(cfg,
 	    "subscription_timeout");
@@ -376,11 +390,20 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	(void)options_parse_bytes(hx_config_str(cfg, "history_max_bytes"),
 	    &o->history_max_bytes);
 	o->history_flush = hx_config_seconds(cfg, "history_flush");
+	o->metrics_public = (int)hx_config_int(cfg, "metrics_public");
 }
 
 int
 options_check(const struct options *o, char **err)
 {
+	size_t i;
+
+	for (i = 0; i < o->ndisks; i++)
+		if (strcmp(o->disks[i], "auto") == 0) {
+			*err = xstrdup("disks: 'auto' stands alone, not beside "
+			    "mount points");
+			return -1;
+		}
 	if (o->reserved_unix_clients >= o->max_clients) {
 		*err = xasprintf("reserved_unix_clients (%d) must be below "
 		    "max_clients (%d): TCP clients would get no slot",

@@ -61,6 +61,7 @@ struct options {
 	int64_t		  history_hour_retention_ms;
 	int64_t		  history_max_bytes;	/* 0: no cap */
 	double		  history_flush;	/* seconds */
+	int		  metrics_public;	/* GET /metrics without login */
 };
 
 extern const struct hx_opt options_table[];

@@ -23,6 +23,7 @@ push_slot(struct outq *o, struct frame *f)
 		if (strcmp(o->slots[i]->key, f->key) == 0) {
 			frame_unref(o->slots[i]);
 			o->slots[i] = frame_ref(f);
+			o->coalesced++;
 			return;
 		}
 	}

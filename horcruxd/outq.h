@@ -13,6 +13,7 @@
 #define HORCRUXD_OUTQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "frame.h"
 
@@ -23,6 +24,7 @@ struct outq {
 					   first */
 	size_t		  nslots, slotcap;
 	size_t		  max;		/* discrete frames at most */
+	uint64_t	  coalesced;	/* slot frames replaced unsent */
 };
 
 void outq_init(struct outq *o, size_t max);

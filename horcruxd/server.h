@@ -44,6 +44,7 @@ struct session {
 	int			 close_code;	/* close after the queue drains */
 	const char		*close_reason;
 	uint64_t		 frames_sent;
+	int			 closed_slow;	/* closed as "too slow" */
 	int			 on_unix;
 	char			 addr[64];	/* TCP peer; "" on Unix */
 };
@@ -122,6 +123,10 @@ struct server {
 	struct session_list	 sessions;
 	unsigned		 nsessions;
 	struct snapshot		*snap;		/* the latest state */
+	/* What closed sessions counted (GET /metrics adds the open ones'). */
+	uint64_t		 ws_frames_sent;
+	uint64_t		 ws_frames_coalesced;
+	uint64_t		 ws_closed_slow;
 	uint64_t		 start_ns;
 	lws_sorted_usec_list_t	 tick;
 	uint64_t		 tick_us;
@@ -194,8 +199,11 @@ int http_callback(struct server *srv, struct lws *wsi,
 /* http-route.c */
 /* A worker job came back: answer its request, apply its snapshot. */
 void http_job_done(struct server *srv, struct job *j);
-/* Print the route table: method, pattern, access, [self]; for tests. */
-void http_dump_routes(FILE *f);
+/*
+ * Print the route table: method, pattern, access, [self]; for tests. A
+ * route o makes public (metrics_public) is printed public.
+ */
+void http_dump_routes(FILE *f, const struct options *o);
 /* http-guard.c */
 /* Work out which Host header values are ours (DNS rebinding defence). */
 void http_hosts_init(struct server *srv);

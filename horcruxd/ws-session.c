@@ -61,6 +61,7 @@ session_send(struct session *s, struct frame *f)
 		log_warn("closing session of %s: %d events unsent, the client "
 		    "is not reading", s->id.who, SESSION_QUEUE_MAX);
 		outq_clear(&s->out);
+		s->closed_slow = 1;
 		session_close(s, CLOSE_TRY_AGAIN_LATER, "too slow");
 		return;
 	}
@@ -345,6 +346,9 @@ session_closed(struct server *srv, struct session *s)
 	s->live = 0;
 	TAILQ_REMOVE(&srv->sessions, s, entry);
 	srv->nsessions--;
+	srv->ws_frames_sent += s->frames_sent;
+	srv->ws_frames_coalesced += s->out.coalesced;
+	srv->ws_closed_slow += (uint64_t)s->closed_slow;
 	outq_release(&s->out);
 	hx_buf_release(&s->rx);
 	access_release(&s->id);

@@ -84,6 +84,33 @@ node_ctrs_release(struct node_ctrs *c)
 	memset(c, 0, sizeof *c);
 }
 
+char **
+hx_node_real_mounts(const char *root, size_t *n)
+{
+	char	*path = xasprintf("%s/proc/self/mounts", root), *text, **m;
+	size_t	 all = 0, i, k = 0;
+
+	text = hx_read_file(path, NODE_FILE_MAX, NULL);
+	free(path);
+	m = text != NULL ? hx_proc_real_mounts(text, &all) : NULL;
+	free(text);
+	for (i = 0; i < all; i++) {
+		struct statvfs sv;
+
+		if (statvfs(m[i], &sv) == 0 && sv.f_blocks == 0)
+			free(m[i]);
+		else
+			m[k++] = m[i];
+	}
+	if (k == 0) {
+		free(m);
+		m = xcalloc(1, sizeof *m);
+		m[k++] = xstrdup("/");
+	}
+	*n = k;
+	return m;
+}
+
 void
 hx_node_sampler_free(struct hx_node_sampler *s)
 {
@@ -226,10 +253,18 @@ node_sample_cpu(struct hx_node_sampler *s, struct hx_proc_stat *st,
 	out->cpu_cores = (int)st->ncpus;
 	out->cpu_per_core = xcalloc(st->ncpus, sizeof *out->cpu_per_core);
 	out->cpu_usage = NAN;
+	out->cpu_user = out->cpu_system = out->cpu_iowait = out->cpu_steal = NAN;
 	for (i = 0; i < st->ncpus; i++)
 		out->cpu_per_core[i] = NAN;
 	if (s->have_stat) {
+		struct hx_proc_cpu_split sp;
+
 		out->cpu_usage = hx_proc_cpu_usage(&prev->total, &st->total);
+		hx_proc_cpu_split(&prev->total, &st->total, &sp);
+		out->cpu_user = sp.user;
+		out->cpu_system = sp.system;
+		out->cpu_iowait = sp.iowait;
+		out->cpu_steal = sp.steal;
 		/* Both lists are sorted by id: walk them together. */
 		for (i = 0; i < st->ncpus; i++) {
 			while (j < prev->ncpus &&

@@ -29,6 +29,12 @@ struct hx_node_metrics {
 	int64_t			 timestamp_ms;	/* wall clock when sampled */
 	char			 hostname[256];
 	double			 cpu_usage;	/* percent of all CPUs */
+	/* cpu_usage split (hx_proc_cpu_split): user + system + steal is it,
+	 * iowait is idle time waiting for I/O */
+	double			 cpu_user;
+	double			 cpu_system;
+	double			 cpu_iowait;
+	double			 cpu_steal;
 	int			 cpu_cores;	/* CPUs listed in /proc/stat */
 	double			*cpu_per_core;	/* cpu_cores entries */
 	double			 memory_usage;	/* (total - available) / total */
@@ -47,6 +53,11 @@ struct hx_node_metrics {
 	double			 disk_write_bps;
 	double			 network_rx_bps; /* every interface but lo */
 	double			 network_tx_bps;
+	/* The libvirt driver of the daemon's first connection ("qemu",
+	 * "test", ...; "" without one): the sampler leaves it empty, the
+	 * daemon fills it. "test" says the VMs are the demo's, not this
+	 * host's. */
+	char			 libvirt_driver[16];
 };
 
 struct hx_node_sampler;
@@ -59,6 +70,16 @@ struct hx_node_sampler;
 struct hx_node_sampler *hx_node_sampler_new(const char *root,
     const char *const *mounts, size_t nmounts);
 void hx_node_sampler_free(struct hx_node_sampler *s);
+
+/*
+ * Every real file system mounted now under root ("" for the live
+ * system), for a sampler's mounts: those of ROOT/proc/self/mounts that
+ * hx_proc_real_mounts keeps, less the ones statvfs says have no blocks
+ * (df's "dummy" rule); "/" alone when the list cannot be read or is
+ * empty. Returns the array, its length in *n; the caller frees each
+ * string and the array.
+ */
+char **hx_node_real_mounts(const char *root, size_t *n);
 
 /*
  * Take one sample at monotonic time now_ns (hx_mono_ns()). Fills *out,

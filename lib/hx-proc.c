@@ -383,6 +383,114 @@ hx_proc_cpu_usage(const struct hx_proc_cpu *prev,
 	return busy / (busy + idle) * 100.0;
 }
 
+int
+hx_proc_cpu_split(const struct hx_proc_cpu *prev,
+    const struct hx_proc_cpu *cur, struct hx_proc_cpu_split *out)
+{
+	double	busy, all;
+
+	out->user = out->system = out->iowait = out->steal = NAN;
+	busy = hx_proc_cpu_usage(prev, cur);
+	if (isnan(busy))
+		return -1;
+	/* The counters checked above cannot have gone backwards. */
+	all = (double)(cur->user - prev->user) + (double)(cur->nice -
+	    prev->nice) + (double)(cur->system - prev->system) +
+	    (double)(cur->irq - prev->irq) + (double)(cur->softirq -
+	    prev->softirq) + (double)(cur->steal - prev->steal) +
+	    (double)(cur->idle + cur->iowait - prev->idle - prev->iowait);
+	out->user = (double)(cur->user - prev->user + cur->nice - prev->nice) /
+	    all * 100.0;
+	out->system = (double)(cur->system - prev->system + cur->irq -
+	    prev->irq + cur->softirq - prev->softirq) / all * 100.0;
+	out->steal = (double)(cur->steal - prev->steal) / all * 100.0;
+	if (cur->iowait >= prev->iowait)
+		out->iowait = (double)(cur->iowait - prev->iowait) / all * 100.0;
+	return 0;
+}
+
+/* File system types that hold no disk space of their own. */
+static const char *const pseudo_fs[] = {
+	"autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs",
+	"debugfs", "devpts", "devtmpfs", "efivarfs", "fusectl", "hugetlbfs",
+	"mqueue", "nsfs", "overlay", "proc", "pstore", "ramfs", "rpc_pipefs",
+	"securityfs", "selinuxfs", "squashfs", "sysfs", "tmpfs", "tracefs",
+	"fuse.gvfsd-fuse", "fuse.portal", "fuse.lxcfs", "nfsd", "rootfs",
+};
+
+/* Decode the octal escapes of a mounts field in place. */
+static void
+mounts_unescape(char *s)
+{
+	char	*w = s;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+			    (s[3] - '0'));
+			s += 3;
+		} else
+			*w++ = *s;
+	}
+	*w = '\0';
+}
+
+char **
+hx_proc_real_mounts(const char *text, size_t *n)
+{
+	char	**out = NULL, **src = NULL, *copy = xstrdup(text), *line, *next;
+	size_t	  i, k;
+
+	*n = 0;
+	for (line = copy; line != NULL && *line != '\0'; line = next) {
+		char *f[3], *p = line;
+		int nf, skip = 0;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		for (nf = 0; nf < 3; nf++) {
+			while (*p == ' ')
+				p++;
+			if (*p == '\0')
+				break;
+			f[nf] = p;
+			p += strcspn(p, " ");
+			if (*p != '\0')
+				*p++ = '\0';
+		}
+		if (nf < 3 || f[1][0] != '/')
+			continue;
+		for (k = 0; k < HX_ARRAY_SIZE(pseudo_fs); k++)
+			skip |= strcmp(f[2], pseudo_fs[k]) == 0;
+		for (k = 0; k < *n && !skip; k++)
+			skip = strcmp(src[k], f[0]) == 0;
+		if (skip)
+			continue;
+		mounts_unescape(f[1]);
+		out = xrealloc(out, (*n + 1) * sizeof *out);
+		src = xrealloc(src, (*n + 1) * sizeof *src);
+		out[*n] = xstrdup(f[1]);
+		src[*n] = xstrdup(f[0]);
+		(*n)++;
+	}
+	/* "/" first, the rest in mount order. */
+	for (i = 1; i < *n; i++)
+		if (strcmp(out[i], "/") == 0) {
+			char *root = out[i];
+
+			memmove(&out[1], &out[0], i * sizeof *out);
+			out[0] = root;
+			break;
+		}
+	for (i = 0; i < *n; i++)
+		free(src[i]);
+	free(src);
+	free(copy);
+	return out;
+}
+
 /* The meminfo fields we use; the table drives parsing and the checks. */
 static const struct {
 	const char	*key;

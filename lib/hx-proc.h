@@ -69,6 +69,35 @@ void hx_proc_stat_release(struct hx_proc_stat *st);
 double hx_proc_cpu_usage(const struct hx_proc_cpu *prev,
     const struct hx_proc_cpu *cur);
 
+/*
+ * Where the CPU time between two readings went, each in percent of all
+ * ticks: user (user and nice; guest is inside them), system (system, irq
+ * and softirq), iowait and steal. user + system + steal is
+ * hx_proc_cpu_usage. Returns 0, or -1 with all four NaN on the same
+ * conditions as hx_proc_cpu_usage; iowait alone going backwards (proc(5))
+ * leaves only iowait NaN.
+ */
+struct hx_proc_cpu_split {
+	double	user;
+	double	system;
+	double	iowait;
+	double	steal;
+};
+int hx_proc_cpu_split(const struct hx_proc_cpu *prev,
+    const struct hx_proc_cpu *cur, struct hx_proc_cpu_split *out);
+
+/*
+ * The mount points of the real file systems in a /proc/self/mounts text,
+ * as df lists them with -x for every pseudo type: proc, sysfs, devtmpfs,
+ * devpts, tmpfs, ramfs, cgroup and cgroup2, the kernel's other virtual
+ * file systems, overlay and squashfs (a container's or a snap's image)
+ * are left out, and so is a second mount of a source already listed (a
+ * bind mount). Octal escapes (\040 for a space) are decoded; "/" comes
+ * first. Malformed lines are skipped. Returns the array (NULL when
+ * empty) and its length in *n; the caller frees each string and the array.
+ */
+char **hx_proc_real_mounts(const char *text, size_t *n);
+
 /* /proc/meminfo, converted from kB (KiB) to bytes. */
 struct hx_proc_meminfo {
 	uint64_t	total;

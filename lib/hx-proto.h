@@ -95,6 +95,7 @@ enum hx_ctype {
 #define HX_F_SERIES	0x1	/* a number kept as a history series */
 #define HX_F_OMIT_NULL	0x2	/* left out rather than written as null */
 #define HX_F_KEY	0x4	/* identifies the subject (vm_id, ...) */
+#define HX_F_COUNTER	0x8	/* a SERIES that only grows (until a reset) */
 
 struct hx_array;
 

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hx-sqlite.h"
 #include "hx-store-int.h"
 
 #define BUSY_TIMEOUT_MS	5000
@@ -420,77 +421,14 @@ store_purge(struct hx_store *st, sqlite3_stmt *s, int64_t t, int64_t *purged,
 
 /* --- open and close ------------------------------------------------------ */
 
-/*
- * Prepare, step and finalize one statement outside the cache (set-up and
- * migrations). The first column of the first row goes to res, if given.
- */
+/* One set-up statement (hx_sqlite_exec) with the store's error codes. */
 static int
 run_once(struct hx_store *st, const char *sql, char *res, size_t reslen,
     char **err)
 {
-	sqlite3_stmt		*s;
-	const unsigned char	*t;
-	int			 rc;
-
-	if (res != NULL)
-		*res = '\0';
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (hx_sqlite_exec(st->db, sql, res, reslen) != SQLITE_OK)
 		return store_db_fail(st, err);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (res != NULL && *res == '\0' &&
-		    (t = sqlite3_column_text(s, 0)) != NULL)
-			hx_strlcpy(res, (const char *)t, reslen);
-	}
-	rc = rc == SQLITE_DONE ? HX_STORE_OK : store_db_fail(st, err);
-	sqlite3_finalize(s);
-	return rc;
-}
-
-static int
-migrate(struct hx_store *st, char **err)
-{
-	char			 buf[32], sql[64];
-	long long		 ver;
-	const char *const	*step;
-	int			 rc, v;
-
-	/* IMMEDIATE: a second connection opening now waits, then sees ours. */
-	if ((rc = run_once(st, "BEGIN IMMEDIATE", NULL, 0, err)) != HX_STORE_OK)
-		return rc;
-	if ((rc = run_once(st, "PRAGMA user_version", buf, sizeof buf,
-	    err)) != HX_STORE_OK)
-		goto out;
-	if (hx_parse_ll(buf, INT_MIN, INT_MAX, &ver) != 0 || ver < 0) {
-		rc = store_fail(err, HX_STORE_ERROR,
-		    "database schema version %s is "
-		    "not valid", buf);
-		goto out;
-	}
-	if (ver > SCHEMA_VERSION) {
-		rc = store_fail(err, HX_STORE_ERROR,
-		    "database schema version %lld "
-		    "is newer than this horcruxd supports (%d)", ver,
-		    SCHEMA_VERSION);
-		goto out;
-	}
-	for (v = (int)ver; v < SCHEMA_VERSION; v++) {
-		for (step = migrations[v]; *step != NULL; step++) {
-			if ((rc = run_once(st, *step, NULL, 0, err)) !=
-			    HX_STORE_OK)
-				goto out;
-		}
-	}
-	if (ver < SCHEMA_VERSION) {
-		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
-		    SCHEMA_VERSION);
-		if ((rc = run_once(st, sql, NULL, 0, err)) != HX_STORE_OK)
-			goto out;
-	}
-	rc = run_once(st, "COMMIT", NULL, 0, err);
-out:
-	if (rc != HX_STORE_OK && !sqlite3_get_autocommit(st->db))
-		run_once(st, "ROLLBACK", NULL, 0, NULL);
-	return rc;
+	return HX_STORE_OK;
 }
 
 /* Per-connection settings of DESIGN §2, each checked by reading it back. */
@@ -500,12 +438,9 @@ configure(struct hx_store *st, char **err)
 	char	buf[32];
 	int	rc;
 
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	/* No writable_schema tricks, no SQL functions from the schema. */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-
+	if (hx_sqlite_configure(st->db, BUSY_TIMEOUT_MS, "FULL", NULL,
+	    err) != SQLITE_OK)
+		return HX_STORE_ERROR;
 	if ((rc = run_once(st, "PRAGMA foreign_keys = ON", NULL, 0,
 	    err)) != HX_STORE_OK ||
 	    (rc = run_once(st, "PRAGMA foreign_keys", buf, sizeof buf,
@@ -515,14 +450,14 @@ configure(struct hx_store *st, char **err)
 		return store_fail(err, HX_STORE_ERROR,
 		    "database error: this SQLite "
 		    "does not enforce foreign keys");
-	if ((rc = run_once(st, "PRAGMA journal_mode = WAL", buf, sizeof buf,
-	    err)) != HX_STORE_OK)
-		return rc;
-	if (strcmp(buf, "wal") != 0)
-		return store_fail(err, HX_STORE_ERROR,
-		    "database error: cannot use "
-		    "WAL (journal mode is '%s')", buf);
-	return run_once(st, "PRAGMA synchronous = FULL", NULL, 0, err);
+	return HX_STORE_OK;
+}
+
+static int
+migrate(struct hx_store *st, char **err)
+{
+	return hx_sqlite_migrate(st->db, migrations, SCHEMA_VERSION, err) ==
+	    SQLITE_OK ? HX_STORE_OK : HX_STORE_ERROR;
 }
 
 int

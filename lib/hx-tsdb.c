@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hx-sqlite.h"
 #include "hx-tsdb-int.h"
 
 #define BUSY_TIMEOUT_MS	5000
@@ -200,27 +201,14 @@ tsdb_tx_end(struct hx_tsdb *db, int rc, char **err)
 	return rc;
 }
 
-/* Prepare, run and finalize one statement (set-up only). */
+/* One set-up statement (hx_sqlite_exec) with the engine's error codes. */
 int
 tsdb_run_once(struct hx_tsdb *db, const char *sql, char *res, size_t reslen,
     char **err)
 {
-	sqlite3_stmt		*s;
-	const unsigned char	*t;
-	int			 rc;
-
-	if (res != NULL)
-		*res = '\0';
-	if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (hx_sqlite_exec(db->db, sql, res, reslen) != SQLITE_OK)
 		return tsdb_db_fail(db, err);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (res != NULL && *res == '\0' &&
-		    (t = sqlite3_column_text(s, 0)) != NULL)
-			hx_strlcpy(res, (const char *)t, reslen);
-	}
-	rc = rc == SQLITE_DONE ? HX_TSDB_OK : tsdb_db_fail(db, err);
-	sqlite3_finalize(s);
-	return rc;
+	return HX_TSDB_OK;
 }
 
 /* --- series in memory ---------------------------------------------------- */
@@ -421,76 +409,37 @@ append(struct hx_tsdb *db, struct tseries *s, int tier, int64_t t,
 
 /* --- open and close ------------------------------------------------------ */
 
+/* SQLite's code from set-up as ours: a full disk is told apart. */
+static int
+setup_rc(int rc)
+{
+	if (rc == SQLITE_OK)
+		return HX_TSDB_OK;
+	return (rc & 0xff) == SQLITE_FULL ? HX_TSDB_FULL : HX_TSDB_ERROR;
+}
+
 static int
 migrate(struct hx_tsdb *db, char **err)
 {
-	char			 buf[32], sql[64];
-	long long		 ver;
-	const char *const	*step;
-	int			 rc, v;
-
-	if ((rc = tsdb_run_once(db, "BEGIN IMMEDIATE", NULL, 0, err)) != HX_TSDB_OK)
-		return rc;
-	if ((rc = tsdb_run_once(db, "PRAGMA user_version", buf, sizeof buf,
-	    err)) != HX_TSDB_OK)
-		goto out;
-	if (hx_parse_ll(buf, INT_MIN, INT_MAX, &ver) != 0 || ver < 0) {
-		rc = tsdb_fail(err, HX_TSDB_ERROR, "database schema version %s is "
-		    "not valid", buf);
-		goto out;
-	}
-	if (ver > SCHEMA_VERSION) {
-		rc = tsdb_fail(err, HX_TSDB_ERROR, "database schema version %lld "
-		    "is newer than this horcruxd supports (%d)", ver,
-		    SCHEMA_VERSION);
-		goto out;
-	}
-	for (v = (int)ver; v < SCHEMA_VERSION; v++) {
-		for (step = migrations[v]; *step != NULL; step++) {
-			if ((rc = tsdb_run_once(db, *step, NULL, 0, err)) !=
-			    HX_TSDB_OK)
-				goto out;
-		}
-	}
-	if (ver < SCHEMA_VERSION) {
-		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
-		    SCHEMA_VERSION);
-		if ((rc = tsdb_run_once(db, sql, NULL, 0, err)) != HX_TSDB_OK)
-			goto out;
-	}
-	rc = tsdb_run_once(db, "COMMIT", NULL, 0, err);
-out:
-	if (rc != HX_TSDB_OK && !sqlite3_get_autocommit(db->db))
-		tsdb_run_once(db, "ROLLBACK", NULL, 0, NULL);
-	return rc;
+	return setup_rc(hx_sqlite_migrate(db->db, migrations, SCHEMA_VERSION,
+	    err));
 }
 
-/* DESIGN §8's settings: WAL, synchronous=NORMAL; checked by reading back. */
+/*
+ * DESIGN §8's settings: WAL, synchronous=NORMAL. Queries read whole
+ * blocks of many series: keep CACHE_KIB of pages per connection
+ * (SQLite's default is 2 MiB) instead of asking the kernel for them
+ * again and again.
+ */
 static int
 configure(struct hx_tsdb *db, char **err)
 {
-	char	buf[32];
-	int	rc;
+	static const char *const extra[] = {
+		"PRAGMA cache_size = -" CACHE_KIB, NULL
+	};
 
-	sqlite3_extended_result_codes(db->db, 1);
-	sqlite3_busy_timeout(db->db, BUSY_TIMEOUT_MS);
-	sqlite3_db_config(db->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(db->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	if ((rc = tsdb_run_once(db, "PRAGMA journal_mode = WAL", buf, sizeof buf,
-	    err)) != HX_TSDB_OK)
-		return rc;
-	if (strcmp(buf, "wal") != 0)
-		return tsdb_fail(err, HX_TSDB_ERROR, "database error: cannot use "
-		    "WAL (journal mode is '%s')", buf);
-	if ((rc = tsdb_run_once(db, "PRAGMA synchronous = NORMAL", NULL, 0,
-	    err)) != HX_TSDB_OK)
-		return rc;
-	/*
-	 * Queries read whole blocks of many series: keep CACHE_KIB of pages
-	 * per connection (SQLite's default is 2 MiB) instead of asking the
-	 * kernel for them again and again.
-	 */
-	return tsdb_run_once(db, "PRAGMA cache_size = -" CACHE_KIB, NULL, 0, err);
+	return setup_rc(hx_sqlite_configure(db->db, BUSY_TIMEOUT_MS, "NORMAL",
+	    extra, err));
 }
 
 static int

@@ -900,8 +900,11 @@ vs_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 
 	next->cpu_ns = -1;
 	if (r.cpu_ns >= 0) {
+		/* Only a running (or blocked) VM uses CPU: a paused one's
+		 * counter may still move (the test driver's clock does). */
 		if (prev != NULL && prev->cpu_ns >= 0 && now_ns > prev->cpu_at &&
-		    r.vcpus > 0)
+		    r.vcpus > 0 && (r.state == VIR_DOMAIN_RUNNING ||
+		    r.state == VIR_DOMAIN_BLOCKED))
 			m->cpu_usage = hx_virt_cpu_usage((uint64_t)prev->cpu_ns,
 			    (uint64_t)r.cpu_ns, (uint64_t)r.vcpus,
 			    now_ns - prev->cpu_at);

@@ -358,6 +358,10 @@ EOF
 
 # Four VMs whose order differs in every column, and none by name.
 LIST='list [{"id":"u1","name":"alpha","state":"running","vcpus":2},{"id":"u2","name":"bravo","state":"paused"},{"id":"u3","name":"charlie","state":"crashed"},{"id":"u4","name":"delta","state":"blocked"}]'
+# The same four, all running: every one of them has a CPU figure.
+RUNLIST=${LIST//\"paused\"/\"running\"}
+RUNLIST=${RUNLIST//\"crashed\"/\"running\"}
+RUNLIST=${RUNLIST//\"blocked\"/\"running\"}
 MIB=1048576
 vmm() {
 	# vmm ID CPU MEMPCT MEM_MIB RD WR RX TX: one VmMetrics message.
@@ -384,24 +388,40 @@ top() {
 		net_rx:"delta bravo alpha charlie" \
 		net_tx:"charlie alpha delta bravo"; do
 		want=${col#*:} col=${col%%:*}
-		top "$LIST" "$METRICS" "view $col"
+		# CPU is shown for running VMs only (see below).
+		if [ "$col" = cpu ]; then
+			top "$RUNLIST" "$METRICS" "view $col"
+		else
+			top "$LIST" "$METRICS" "view $col"
+		fi
 		assert_success
 		assert_line "view $col: 4 of 4"
 		assert_equal "$col: $(view_names)" "$col: $want"
 	done
 }
 
+@test "top: a VM that is neither running nor blocked shows no CPU, and sorts as unknown" {
+	top "$LIST" "$METRICS" "view cpu" "vm u2" "vm u3"
+	assert_success
+	assert_line "view cpu: 4 of 4"
+	assert_line --partial "  alpha running 10.0 "
+	assert_line --partial "  delta blocked 20.0 "
+	assert_line --partial "  bravo paused - "
+	assert_line --partial "  charlie crashed - "
+	assert_equal "$(view_names)" "delta alpha bravo charlie"
+}
+
 @test "top: invert reverses the order, unknown values stay last" {
-	top "$LIST" "$METRICS" "view cpu invert" "view name invert"
+	top "$RUNLIST" "$METRICS" "view cpu invert" "view name invert"
 	assert_success
 	assert_equal "$(view_names)" "alpha delta charlie bravo delta charlie bravo alpha"
-	top "$LIST" "$(vmm u1 10 40 3 1 4 2 3; vmm u2 40 10 4 2 1 3 1)" \
+	top "$RUNLIST" "$(vmm u1 10 40 3 1 4 2 3; vmm u2 40 10 4 2 1 3 1)" \
 		"view cpu" "view cpu invert"
 	assert_equal "$(view_names)" "bravo alpha charlie delta alpha bravo delta charlie"
 }
 
 @test "top: the filter keeps names containing it, ignoring case, in the view's order" {
-	top "$LIST" "$METRICS" "view cpu filter=L" "view name filter=RAV" \
+	top "$RUNLIST" "$METRICS" "view cpu filter=L" "view name filter=RAV" \
 		"view name filter=zz"
 	assert_success
 	assert_line "view cpu: 3 of 4"
@@ -465,7 +485,7 @@ top() {
 }
 
 @test "top: the VM list keeps metrics of VMs still present and refuses a non-array" {
-	top "$LIST" "$METRICS" \
+	top "$RUNLIST" "$METRICS" \
 		'list [{"id":"u3","name":"charlie","state":"running"}]' \
 		"view name" 'list {"id":"u1"}' "view name"
 	assert_success
@@ -552,6 +572,29 @@ NodeMetrics n2
 VmMetrics a2
 VmMetrics b1
 empty"
+}
+
+@test "coalesce: the frames a newer one replaced are counted, a pop or a new key is not" {
+	run "$TT" coalesce <<-'EOF2'
+	coalesced
+	push NodeMetrics node n1
+	push VmMetrics vm:a a1
+	coalesced
+	push NodeMetrics node n2
+	push NodeMetrics node n3
+	coalesced
+	drain
+	push NodeMetrics node n4
+	push VmStatusChanged - s1
+	push VmStatusChanged - s2
+	coalesced
+	drain
+	EOF2
+	assert_success
+	assert_line --index 0 "coalesced 0"
+	assert_line --index 3 "coalesced 0"
+	assert_line --index 6 "coalesced 2"
+	assert_line --index 13 "coalesced 2"
 }
 
 @test "coalesce: discrete events keep their order, go before metrics, and are never merged" {

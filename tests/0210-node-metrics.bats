@@ -58,6 +58,14 @@ collect() {
 		(if ([.cpu_per_core[] | select(type != "number" or . < 0 or . > 100)] | length) == 0
 		 then empty else "cpu_per_core out of 0..100" end),
 		(if .cpu_usage >= 0 and .cpu_usage <= 100 then empty else "cpu_usage range" end),
+		t("libvirt_driver"; "string"),
+		t("cpu_user"; "number"), t("cpu_system"; "number"),
+		t("cpu_iowait"; "number"), t("cpu_steal"; "number"),
+		(if [.cpu_user, .cpu_system, .cpu_iowait, .cpu_steal] | all(. >= 0 and . <= 100)
+		 then empty else "cpu split out of 0..100" end),
+		# user + system + steal is the usage (each rounded to 2 places)
+		(if ((.cpu_user + .cpu_system + .cpu_steal) - .cpu_usage | fabs) <= 0.02
+		 then empty else "cpu_user + cpu_system + cpu_steal is not cpu_usage" end),
 		(.disks[] | if (.mount|type) == "string" and (.usage|type) == "number"
 		   and (.total_bytes|type) == "number" and (.used_bytes|type) == "number"
 		   then empty else "bad disk entry \(.)" end)' <<<"$data"
@@ -117,6 +125,30 @@ collect() {
 	# A mount that cannot be read is reported as unknown, not as 0.
 	assert_equal "$(jq -c '.disks[2] | [.usage, .total_bytes]' <<<"$data")" '[null,null]'
 	jq -e '.disk_usage == ([.disks[].usage | select(. != null)] | max)' <<<"$data"
+}
+
+@test "disks: by default every real mounted file system, / first, no pseudo ones; 'auto' stands alone" {
+	start_daemon --node-interval 0.3
+	wait_sample
+	collect 1
+	data=$(tail -1 "$BATS_TEST_TMPDIR/nm" | jq -c .frame.data)
+	# What /proc/self/mounts holds, less the pseudo types, repeated
+	# sources and file systems without blocks (df's rule).
+	want=$(awk '$2 ~ /^\// && $3 !~ /^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|efivarfs|fusectl|hugetlbfs|mqueue|nsfs|overlay|proc|pstore|ramfs|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tmpfs|tracefs|fuse\.gvfsd-fuse|fuse\.portal|fuse\.lxcfs|nfsd|rootfs)$/ && !seen[$1]++ { print $2 }' /proc/self/mounts |
+		while read -r m; do
+			m=$(printf '%b' "${m//\\0/\\0}")
+			[ "$(stat -f -c %b "$m" 2>/dev/null || echo 1)" = 0 ] || printf '%s\n' "$m"
+		done | sort)
+	[ -n "$want" ]
+	assert_equal "$(jq -r '.disks[].mount' <<<"$data" | sort)" "$want"
+	assert_equal "$(jq -r '.disks[0].mount' <<<"$data")" /
+	# Never a pseudo file system, whatever this machine mounts.
+	run jq -r '.disks[].mount | select(. == "/proc" or . == "/sys" or . == "/dev" or startswith("/sys/fs/cgroup") or . == "/run" or . == "/dev/shm")' <<<"$data"
+	assert_output ""
+	stop_daemon
+	run "$HXD" --disks auto --disks / --foreground --data-dir "$BATS_TEST_TMPDIR/x"
+	assert_equal "$status" 1
+	assert_output --partial "disks: 'auto' stands alone, not beside mount points"
 }
 
 @test "rates are numbers, and loopback traffic is not counted as network" {

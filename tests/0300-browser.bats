@@ -196,6 +196,29 @@ expire_in_and_reload() {
 	assert_success
 }
 
+@test "the welcome is on the status line for 5 s of the page's clock, then the line is free" {
+	start_relay
+	run cdp navigate "http://127.0.0.1:$RELAY_PORT/" \
+	    --inject "$ROOT/tests/browser/frozen-clock.js"
+	assert_success
+	run cdp wait "document.getElementById('status').textContent
+	    .startsWith('Connected: ') && document.getElementById('status')
+	    .dataset.level"
+	assert_success
+	assert_output "info"
+	# The page's clock stands still: only the test moves it on.
+	js "window.__hxAdvanceClock(4900) > 0 &&
+	    document.getElementById('status').textContent"
+	assert_output --regexp "^Connected: WebSocket connection established for user root@local"
+	js "window.__hxAdvanceClock(200) > 0"
+	assert_output "true"
+	run cdp wait "document.getElementById('status').textContent === '' &&
+	    'cleared'"
+	assert_success
+	js "JSON.stringify([window.__hx.csp, window.__hx.errors])"
+	assert_output '[[],[]]'
+}
+
 @test "dashboard through the trusted relay shows live host metrics" {
 	local memtotal cores first
 	start_relay
@@ -229,6 +252,8 @@ expire_in_and_reload() {
 	js "document.body.innerText.replace(/\u202f/g, '')"
 	assert_output --partial "($memtotal bytes)"
 	assert_output --partial "$(hostname)"
+	# The welcome was on the status line (for a while: see below).
+	js "window.__hx.statuses.join('\\n')"
 	assert_output --partial "Connected: WebSocket connection established for user"
 
 	# One bar per core of /proc/stat, one per mount the daemon reports.
@@ -350,8 +375,9 @@ expire_in_and_reload() {
 	memtotal=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024))
 	js "document.body.innerText.replace(/\u202f/g, '')"
 	assert_output --partial "($memtotal bytes)"
-	assert_output --partial "Connected: WebSocket connection established for user viewer"
 	refute_output --partial "Sign in"
+	js "window.__hx.statuses.join('\\n')"
+	assert_output --partial "Connected: WebSocket connection established for user viewer"
 	run cdp wait "document.getElementById('account-name').textContent"
 	assert_success
 	assert_output "viewer"

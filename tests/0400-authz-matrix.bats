@@ -94,7 +94,9 @@ unset _p
 # roles and ACL need UserModify / PermissionsModify on /access, reading
 # them SysAudit there; node metrics SysAudit on /nodes; a VM VmAudit on
 # /vms/{vm}, its power actions VmPowerMgmt there; the VM list is filtered
-# per VM and the topic subscription decides what a WebSocket sees). SELF
+# per VM and the topic subscription decides what a WebSocket sees; so is
+# GET /metrics, series by series, and metrics_public makes it public:
+# the test after the matrix). SELF
 # marks the routes a session may call on its own name. TARGETS are the
 # cases: for :username own (the caller's name), other (another live user)
 # or nobody (no such user); for :id the VM itself (web-1 and web-2 run on
@@ -123,11 +125,13 @@ POST   /api/users/:username/password         UserModify@/access+cover   self own
 GET    /api/users/:username/sessions         UserModify@/access         self own,other  -
 DELETE /api/users/:username/sessions         UserModify@/access         self nobody     -
 DELETE /api/users/:username/sessions/:session_id UserModify@/access     self own,other  -
+GET    /api/users/:username/permissions      SysAudit@/access           self own,other  -
 GET    /api/users/:username/api-keys         UserModify@/access         self own,other  -
 POST   /api/users/:username/api-keys         UserModify@/access+cover   self own,other  {"name":""}
 DELETE /api/users/:username/api-keys/:key_id UserModify@/access         self own,other  -
 GET    /api/roles                            anyone                     -    -          -
 POST   /api/roles                            PermissionsModify@/access  -    -          {}
+PUT    /api/roles/:name                      PermissionsModify@/access  -    -          {}
 DELETE /api/roles/:name                      PermissionsModify@/access  -    -          -
 GET    /api/acl                              SysAudit@/access           -    -          -
 PUT    /api/acl                              PermissionsModify@/access  -    -          {}
@@ -139,6 +143,7 @@ POST   /api/vms/:id/:action                  VmPowerMgmt@/vms/:id       -    web
 GET    /api/ws                               anyone                     -    -          -
 GET    /api/metrics/history                  anyone                     -    -          -
 GET    /api/metrics/series                   anyone                     -    -          -
+GET    /metrics                              anyone                     -    -          -
 '
 
 # WebSocket topics: who may subscribe, one "TOPIC SPEC" line each. The
@@ -422,6 +427,23 @@ teardown_file() {
 		printf '%s\n' "${bad[@]}"
 		return 1
 	fi
+}
+
+@test "metrics_public makes GET /metrics public, and no other route" {
+	local plain public
+	run --separate-stderr "$HXD" --dump-routes
+	assert_success
+	plain=$output
+	run --separate-stderr "$HXD" --metrics-public --dump-routes
+	assert_success
+	public=$output
+	assert_equal "$(grep -P '^GET\t/metrics\t' <<<"$plain")" $'GET\t/metrics\tanyone'
+	assert_equal "$(grep -P '^GET\t/metrics\t' <<<"$public")" $'GET\t/metrics\tpublic'
+	assert_equal "$(grep -vP '^GET\t/metrics\t' <<<"$public")" \
+	    "$(grep -vP '^GET\t/metrics\t' <<<"$plain")"
+	# And the daemon does as it prints: anonymous gets 401 here (the
+	# matrix's daemon has it off); 0250 scrapes a metrics_public one.
+	assert_equal "$(code "$URL/metrics")" 401
 }
 
 @test "the expectation table evaluates the design's rules as written" {

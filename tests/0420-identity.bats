@@ -208,6 +208,11 @@ login() {
 	assert_equal "$(status_of "$out")" 200
 	assert_equal "$(body_of "$out" | jq -c '.privileges["/vms"]')" '["VmAudit"]'
 	assert_equal "$(status_of "$(sock PATCH /api/users/-old '{"enabled":false}')")" 200
+	# Listed, their permissions read, and deleted: only new names obey the rule.
+	assert_equal "$(body_of "$(sock GET /api/users)" | jq -c '[.[].username] | sort')" '["-old","..","admin"]'
+	assert_equal "$(status_of "$(sock GET /api/users/-old/permissions)")" 200
+	assert_equal "$(status_of "$(sock DELETE /api/users/-old)")" 204
+	assert_equal "$(status_of "$(sock POST /api/users '{"username":"-old","password":"password-1"}')")" 422
 }
 
 @test "bodies: 1 MiB and missing lengths get 413 without a hang, empty PATCH is answered" {

@@ -101,6 +101,9 @@ win-test stopped false"
 	web1=$(grep '"VmMetrics"' <<<"$output" | jq -c 'select(.frame.data.vm_id=="web-1") | .frame.data' | tail -1)
 	echo "web-1: $web1" >&2
 	jq -e '(.vcpus == 2) and (.memory_max_bytes == 4294967296) and (.disk_read >= 0)' <<<"$web1"
+	# Paused cache-1 runs no CPU, though the test driver's clock runs on.
+	cache1=$(grep '"VmMetrics"' <<<"$output" | jq -c 'select(.frame.data.vm_id=="cache-1") | .frame.data' | tail -1)
+	jq -e '.cpu_usage == null and .memory_bytes > 0' <<<"$cache1"
 	assert_equal "$(status_of "$(sock POST /api/vms/web-1/stop)")" 200
 	sleep 0.7
 	run "$WSC" --url "unix:$SOCK" --timeout 2 --send '{"topics":["vm:metrics"]}'

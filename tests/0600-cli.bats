@@ -50,7 +50,7 @@ Try 'horcrux-cli --help'."
 
 @test "prefixes: unique ones run, ambiguous and unknown ones are usage errors" {
 	run -0 "$CLI" us li
-	assert_line --regexp '^alice +local +yes +Auditor +alice@example.org$'
+	assert_line --regexp '^alice@local +yes +Auditor +alice@example.org$'
 	run -2 --separate-stderr "$CLI" l
 	assert_equal "$stderr" "horcrux-cli: ambiguous command 'l': could be login, logout"
 	run -2 --separate-stderr "$CLI" vm s web-1
@@ -58,7 +58,7 @@ Try 'horcrux-cli --help'."
 	run -2 --separate-stderr "$CLI" frob
 	assert_equal "$stderr" "horcrux-cli: unknown command 'frob'; try 'help'"
 	run -2 --separate-stderr "$CLI" user frob
-	assert_equal "$stderr" "horcrux-cli: unknown command 'user frob'; 'user' has list, show, add, modify, delete, passwd, sessions, logout"
+	assert_equal "$stderr" "horcrux-cli: unknown command 'user frob'; 'user' has list, show, add, modify, delete, passwd, sessions, logout, permissions"
 }
 
 @test "groups without a subcommand are usage errors naming the subcommands" {
@@ -81,7 +81,7 @@ Try 'horcrux-cli --help'."
 
 @test "user list / show: no args, valid, too many" {
 	run -0 "$CLI" user list
-	assert_line --index 0 --regexp '^USER +REALM +ENABLED +ROLES +EMAIL$'
+	assert_line --index 0 --regexp '^USER +ENABLED +ROLES +EMAIL$'
 	too_many user list x
 	needs user show NAME
 	run -0 "$CLI" user show alice
@@ -182,7 +182,7 @@ Try 'horcrux-cli --help'."
 	run -0 "$CLI" user passwd --password-stdin <<<$'pw-erin-123\npw-erin-456'
 	assert_output "changed the password of 'erin'"
 	run -0 "$CLI" whoami
-	assert_line --regexp '^User: +erin$'
+	assert_line --regexp '^User: +erin@local$'
 	run -0 "$CLI" logout
 }
 
@@ -216,6 +216,161 @@ Try 'horcrux-cli --help'."
 	assert_output "deleted role 'Operator'"
 }
 
+@test "role modify: no args, valid, too many; a role in use changes for its live sessions" {
+	local tok
+	needs role modify "NAME PRIV..."
+	run -2 --separate-stderr "$CLI" role modify Watcher
+	[[ $stderr == *"needs NAME PRIV..."* ]]
+	cli_mkuser wanda
+	run -0 "$CLI" role add Watcher vmaudit
+	run -0 "$CLI" acl grant /nodes Watcher wanda
+	tok=$(curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+		-d '{"username":"wanda","password":"pw-wanda-123"}' http://localhost/api/auth/login | jq -r .token)
+	HORCRUX_TOKEN=$tok run -4 --separate-stderr "$CLI" node status
+	assert_equal "$stderr" "horcrux-cli: cannot read the node status: insufficient privileges: SysAudit on /nodes needed"
+	# Any case is the privilege; the role is held, and changes at once.
+	run -0 "$CLI" role modify Watcher SYSAUDIT --append
+	assert_output "modified role 'Watcher': VmAudit SysAudit"
+	wait_sample
+	HORCRUX_TOKEN=$tok run -0 "$CLI" node status
+	run -0 "$CLI" role modify Watcher VmAudit
+	assert_output "modified role 'Watcher': VmAudit"
+	HORCRUX_TOKEN=$tok run -4 "$CLI" node status
+	# PRIV... takes any number: an unknown flag is the usage error.
+	run -2 --separate-stderr "$CLI" role modify Watcher VmAudit --frob
+	[[ $stderr == *"unknown option '--frob'"* ]]
+	run -1 --separate-stderr "$CLI" role modify VmUser VmAudit
+	assert_equal "$stderr" "horcrux-cli: cannot modify role 'VmUser': built-in roles cannot be modified"
+	run -1 --separate-stderr "$CLI" role modify Nope VmAudit
+	assert_equal "$stderr" "horcrux-cli: cannot modify role 'Nope': role 'Nope' not found"
+	# A near miss names the closest privilege; it is never sent.
+	run -1 --separate-stderr "$CLI" role modify Watcher VmAudt
+	assert_equal "$stderr" "horcrux-cli: cannot modify role 'Watcher': unknown privilege 'VmAudt'; did you mean 'VmAudit'?"
+	run -1 --separate-stderr "$CLI" role add Typo vmpowermgnt
+	assert_equal "$stderr" "horcrux-cli: cannot add role 'Typo': unknown privilege 'vmpowermgnt'; did you mean 'VmPowerMgmt'?"
+	run -0 "$CLI" -o json role show Watcher
+	assert_equal "$(jq -c .privileges <<<"$output")" '["VmAudit"]'
+	run -0 "$CLI" -o json audit --action role.modify --limit 1
+	assert_equal "$(jq -c '[.[] | [.actor, .action, .target]]' <<<"$output")" '[["root@local","role.modify","Watcher"]]'
+	run -0 "$CLI" user delete wanda
+	run -0 "$CLI" role delete Watcher
+}
+
+@test "user permissions: no args, valid, too many; a path inherits; user show lists ACL entries" {
+	cli_mkuser pat --role Auditor
+	run -0 "$CLI" acl grant /vms/web-1 VmUser pat
+	run -0 "$CLI" acl grant /vms VmAdmin pat --no-propagate
+	needs user permissions "NAME [PATH]"
+	run -0 "$CLI" user permissions pat
+	assert_line --index 0 --regexp '^PATH +PRIVILEGES$'
+	assert_line --regexp '^/ +VmAudit,DatastoreAudit,SysAudit$'
+	assert_line --regexp '^/vms +VmAllocate,VmConfig,VmPowerMgmt,VmMigrate,VmSnapshot,VmBackup,VmConsole,VmAudit$'
+	assert_line --regexp '^/vms/web-1 +VmPowerMgmt,VmConsole,VmAudit$'
+	# web-2 holds no entry: /vms does not propagate, so / decides.
+	run -0 "$CLI" user permissions pat /vms/web-2
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 1 --regexp '^/vms/web-2 +VmAudit,DatastoreAudit,SysAudit$'
+	run -0 "$CLI" -o json user permissions pat /vms/web-1
+	assert_equal "$(jq -c . <<<"$output")" '{"/vms/web-1":["VmPowerMgmt","VmConsole","VmAudit"]}'
+	too_many user permissions pat / x
+	run -1 --separate-stderr "$CLI" user permissions pat /nowhere
+	assert_equal "$stderr" "horcrux-cli: cannot show the permissions of 'pat': 'path' is not an ACL path"
+	run -1 --separate-stderr "$CLI" user permissions nobody
+	assert_equal "$stderr" "horcrux-cli: cannot show the permissions of 'nobody': no such user"
+	# A session sees its own; another's needs SysAudit on /access.
+	cli_mkuser quinn --role VmUser
+	tok=$(curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+		-d '{"username":"quinn","password":"pw-quinn-123"}' http://localhost/api/auth/login | jq -r .token)
+	HORCRUX_TOKEN=$tok run -0 "$CLI" user permissions quinn /vms/db-1
+	assert_line --index 1 --regexp '^/vms/db-1 +VmPowerMgmt,VmConsole,VmAudit$'
+	HORCRUX_TOKEN=$tok run -4 --separate-stderr "$CLI" user permissions pat
+	assert_equal "$stderr" "horcrux-cli: cannot show the permissions of 'pat': insufficient privileges: SysAudit on /access needed"
+	run -0 "$CLI" user show pat
+	assert_line --regexp '^User: +pat@local$'
+	assert_line --regexp '^ACL: +/vms VmAdmin \(no propagate\), /vms/web-1 VmUser$'
+	run -0 "$CLI" -o json user show pat
+	assert_equal "$(jq -c '[.acl[] | [.path, .role, .userid, .propagate]]' <<<"$output")" \
+		'[["/vms","VmAdmin","pat@local",false],["/vms/web-1","VmUser","pat@local",true]]'
+	run -0 "$CLI" user show quinn
+	assert_line --regexp '^ACL: +-$'
+	run -0 "$CLI" user delete pat
+	run -0 "$CLI" user delete quinn
+}
+
+@test "session list / revoke: no args, valid, too many; --all; root@local has none and says so" {
+	local t1 t2 id
+	cli_mkuser sid
+	cli_mkuser tess
+	t1=$(curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+		-d '{"username":"sid","password":"pw-sid-123"}' http://localhost/api/auth/login | jq -r .token)
+	t2=$(curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+		-d '{"username":"tess","password":"pw-tess-123"}' http://localhost/api/auth/login | jq -r .token)
+	run -1 --separate-stderr "$CLI" session list
+	assert_equal "$stderr" "horcrux-cli: cannot list the sessions of 'root@local': root@local, the Unix socket's local trust, logs in with no session: name a user, or list every user's with 'session list --all'"
+	HORCRUX_TOKEN=$t1 run -0 "$CLI" session list
+	assert_line --index 0 --regexp '^USER +ID +CURRENT +STARTED +EXPIRES +FROM$'
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 1 --regexp '^sid@local +[0-9a-f]{16} +yes '
+	run -0 "$CLI" session list tess
+	assert_line --index 1 --regexp '^tess@local +[0-9a-f]{16} +no '
+	run -0 "$CLI" session list --all
+	[ "$(grep -c '^sid@local ' <<<"$output")" -ge 1 ]
+	[ "$(grep -c '^tess@local ' <<<"$output")" -ge 1 ]
+	# A user without UserModify sees their own, not everyone's.
+	HORCRUX_TOKEN=$t1 run -4 --separate-stderr "$CLI" session list --all
+	too_many session list tess x
+	run -2 --separate-stderr "$CLI" session list tess --all
+	[[ $stderr == *"USER and --all contradict each other"* ]]
+	needs session revoke "[USER] ID"
+	too_many session revoke tess x y
+	id=$("$CLI" -o json session list tess | jq -r '.[0].id')
+	run -0 "$CLI" session revoke tess "$id"
+	assert_output "ended session '$id' of 'tess'"
+	HORCRUX_TOKEN=$t2 run -3 "$CLI" whoami
+	# One's own, by id alone.
+	id=$(HORCRUX_TOKEN=$t1 "$CLI" -o json session list | jq -r '.[0].id')
+	HORCRUX_TOKEN=$t1 run -0 "$CLI" session revoke "$id"
+	assert_output "ended session '$id' of 'sid'"
+	HORCRUX_TOKEN=$t1 run -3 "$CLI" whoami
+	run -1 --separate-stderr "$CLI" session revoke "$id"
+	[[ $stderr == "horcrux-cli: cannot end a session of 'root@local': root@local, the Unix socket's local trust, "* ]]
+	run -0 "$CLI" user delete sid
+	run -0 "$CLI" user delete tess
+}
+
+@test "audit: valid with the API's filters, too many, bad --since and --limit" {
+	cli_mkuser audra
+	curl -s -o /dev/null --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+		-d '{"username":"audra","password":"wrong-password"}' http://localhost/api/auth/login
+	run -0 "$CLI" audit
+	assert_line --index 0 --regexp '^TIME +ACTOR +ACTION +TARGET +DETAIL +FROM$'
+	assert_line --regexp '^[0-9T:.-]+Z +root@local +user\.add +audra@local +local +unix$'
+	run -0 "$CLI" audit --user audra --action login.failed --since 10m --limit 5
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 1 --regexp '^[0-9T:.-]+Z +audra@local +login\.failed +audra@local '
+	run -0 "$CLI" -o json audit --since "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+	assert_equal "$output" "[]"
+	run -0 "$CLI" -o json audit --limit 1
+	assert_equal "$(jq length <<<"$output")" 1
+	too_many audit x
+	run -2 --separate-stderr "$CLI" audit --since yesterday
+	[[ $stderr == *"--since: 'yesterday' is no time"* ]]
+	run -2 --separate-stderr "$CLI" audit --limit 0
+	[[ $stderr == *"--limit: '0' is not a number from 1 to 1000"* ]]
+	run -0 "$CLI" user delete audra
+}
+
+@test "root@local's API keys: none, and how to make a user that has some" {
+	run -1 --separate-stderr "$CLI" apikey list
+	assert_equal "$stderr" "horcrux-cli: cannot list the API keys of 'root@local': root@local, the Unix socket's local trust, has no API keys: keys belong to users; make one with 'horcrux-cli user add NAME --role ROLE', then 'horcrux-cli apikey create NAME --name KEYNAME'"
+	run -1 --separate-stderr "$CLI" apikey create --name k
+	[[ $stderr == "horcrux-cli: cannot create an API key for 'root@local': root@local, the Unix socket's local trust, can have no API keys: "* ]]
+	# --name is required, and the usage says so.
+	run -2 --separate-stderr "$CLI" apikey create alice
+	assert_equal "$stderr" "horcrux-cli: 'apikey create' needs --name NAME
+usage: horcrux-cli apikey create [USER] --name NAME [--expires DAYS] [--role ROLE]..."
+}
+
 @test "privilege list: valid, too many; every privilege with its roles" {
 	run -0 "$CLI" privilege list
 	assert_equal "${#lines[@]}" 16
@@ -237,9 +392,9 @@ Try 'horcrux-cli --help'."
 	too_many acl grant /vms/web-1 VmUser alice x
 	run -0 "$CLI" acl list /vms/web-1
 	assert_equal "${#lines[@]}" 2
-	assert_line --index 1 --regexp '^/vms/web-1 +VmUser +alice +yes$'
+	assert_line --index 1 --regexp '^/vms/web-1 +VmUser +alice@local +yes$'
 	run -0 "$CLI" acl list /vms
-	assert_line --regexp '^/vms +VmAdmin +alice +no$'
+	assert_line --regexp '^/vms +VmAdmin +alice@local +no$'
 	run -0 "$CLI" acl list /access
 	assert_equal "${#lines[@]}" 1
 	run -1 --separate-stderr "$CLI" acl grant /nowhere VmUser alice
@@ -272,7 +427,7 @@ Try 'horcrux-cli --help'."
 	too_many apikey create alice x --name k
 	# The key works, and is never shown again.
 	HORCRUX_API_KEY=$key run -0 "$CLI" whoami
-	assert_line --regexp '^User: +alice$'
+	assert_line --regexp '^User: +alice@local$'
 	run -0 "$CLI" -o json apikey list alice
 	assert_equal "$(jq -r '.[0].key_id' <<<"$output")" "$kid"
 	[[ $output != *"$key"* ]]
@@ -345,7 +500,7 @@ Try 'horcrux-cli --help'."
 	assert_line --partial "acl grant PATH ROLE USER [--no-propagate]"
 	run -0 "$CLI" help apikey create
 	assert_line --partial "--expires DAYS"
-	assert_line --partial "apikey create [USER] [--name NAME]"
+	assert_line --partial "apikey create [USER] --name NAME [--expires DAYS]"
 	run -0 "$CLI" help us
 	assert_line "user: users"
 	too_many help user add x
@@ -373,11 +528,11 @@ horcruxd 0.1.0 at unix:$SOCK"
 	assert_equal "$(stat -c %a "$XDG_CONFIG_HOME/horcrux/client.conf")" 600
 	grep -q '^token = ey' "$XDG_CONFIG_HOME/horcrux/client.conf"
 	run -0 "$CLI" whoami
-	assert_line --regexp '^User: +alice$'
+	assert_line --regexp '^User: +alice@local$'
 	assert_line --regexp '^Authenticated by: +session$'
 	# An Auditor may look but not touch: 403 is exit 4.
 	run -4 --separate-stderr "$CLI" user add eve --password-stdin <<<"eve-password-1"
-	assert_equal "$stderr" "horcrux-cli: cannot add user 'eve': insufficient privileges"
+	assert_equal "$stderr" "horcrux-cli: cannot add user 'eve': insufficient privileges: UserModify on /access needed"
 	too_many logout x
 	tok=$(sed -n 's/^token = //p' "$XDG_CONFIG_HOME/horcrux/client.conf")
 	run -0 "$CLI" logout
@@ -402,7 +557,7 @@ horcruxd 0.1.0 at unix:$SOCK"
 	grep -qx "server = unix:$SOCK" "$conf"
 	cd /
 	run -0 "$CLI" whoami
-	assert_line --regexp '^User: +alice$'
+	assert_line --regexp '^User: +alice@local$'
 	assert_line --regexp '^Authenticated by: +session$'
 	run -0 "$CLI" logout
 	grep -qx "server = unix:$SOCK" "$conf"

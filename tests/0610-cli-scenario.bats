@@ -31,7 +31,7 @@ teardown() {
 	# The new administrator takes over: log in, work without root.
 	run -0 "$CLI" login u-Administrator --password-stdin <<<"pw-u-Administrator-123"
 	run -0 "$CLI" whoami
-	assert_line --regexp '^User: +u-Administrator$'
+	assert_line --regexp '^User: +u-Administrator@local$'
 	run -0 "$CLI" -c "$URL" user modify u-Auditor --disable
 	# Each role sees what it should: a StorageAdmin no VMs, VmUser all ten.
 	tok_s=$(curl -s "$URL/api/auth/login" -H 'Content-Type: application/json' \
@@ -39,7 +39,7 @@ teardown() {
 	HORCRUX_TOKEN=$tok_s run -0 "$CLI" -o json vm list
 	assert_equal "$(jq length <<<"$output")" 0
 	HORCRUX_TOKEN=$tok_s run -4 --separate-stderr "$CLI" user list
-	assert_equal "$stderr" "horcrux-cli: cannot list the users: insufficient privileges"
+	assert_equal "$stderr" "horcrux-cli: cannot list the users: insufficient privileges: SysAudit on /access needed"
 	run -0 "$CLI" logout
 }
 
@@ -78,7 +78,7 @@ web-1 running null"
 	# The key's owner uses it to power web-1: allowed by the ACL.
 	HORCRUX_API_KEY=$key run -0 "$CLI" vm reboot web-1
 	HORCRUX_API_KEY=$key run -4 --separate-stderr "$CLI" vm reboot web-2
-	assert_equal "$stderr" "horcrux-cli: cannot reboot VM 'web-2': insufficient privileges"
+	assert_equal "$stderr" "horcrux-cli: cannot reboot VM 'web-2': insufficient privileges: VmPowerMgmt on /vms/web-2 needed"
 
 	# Revoke it: the live stream ends at once, exit 1 with the reason.
 	run -0 "$CLI" apikey revoke webop "$kid"

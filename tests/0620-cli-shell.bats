@@ -143,6 +143,19 @@ SysAudit"
 --expires
 --role
 --output"
+	run -0 "$CLI" __complete audit --
+	assert_output "--user
+--action
+--since
+--limit
+--output"
+	run -0 "$CLI" __complete role modify R VmAudit Sys
+	assert_output "SysModify
+SysAudit"
+	run -0 "$CLI" __complete user permissions zebediah /acc
+	assert_output "/access"
+	run -0 "$CLI" __complete session list ze
+	assert_output zebediah
 	run -0 "$CLI" __complete vm list -o ''
 	assert_output "table
 json"
@@ -173,8 +186,8 @@ json"
 		cd "$2" && c horcrux-cli --api-key-file my
 	' _ "$HX_REPO/completions/horcrux-cli.bash" "$BATS_TEST_TMPDIR"
 	assert_line --index 0 "complete -F _horcrux_cli horcrux-cli"
-	assert_line --index 1 "login logout whoami user role privilege acl apikey vm node events help version quit exit"
-	assert_line --index 2 "list show add modify delete passwd sessions logout"
+	assert_line --index 1 "login logout whoami user role privilege acl apikey session audit vm node events help version quit exit"
+	assert_line --index 2 "list show add modify delete passwd sessions logout permissions"
 	assert_line --index 3 "zebediah"
 	assert_line --index 4 "--realm --role"
 	assert_line --index 5 "VmAdmin VmUser"

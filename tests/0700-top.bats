@@ -18,13 +18,23 @@ teardown() {
 	stop_daemon
 }
 
-# The daemon on the demo node, with a first host sample and VM inventory.
+# The daemon on the demo node, with a first host sample, the VM inventory
+# and VM figures with rates (a VM's CPU needs two VM samples; the host's
+# first sample is there before the daemon is ready, so without this wait
+# a first snapshot could show the VMs without their CPU).
 demo_daemon() {
 	start_daemon --libvirt-uri "$NODE" --vm-interval 0.5 "$@"
 	wait_sample
-	local i
+	local i listed=
 	for i in $(seq 1 100); do
-		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms | jq length)" = 10 ] && return 0
+		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms | jq length)" = 10 ] &&
+			{ listed=1; break; }
+		sleep 0.05
+	done
+	[ -n "$listed" ] || return 1
+	for i in $(seq 1 100); do
+		[ "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-1 |
+			jq -r '.metrics.cpu_usage | type')" = number ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -66,6 +76,25 @@ Try 'horcrux-top --help'."
 	assert_equal "${stderr%%: HTTP*}" "horcrux-top: '$URL' refused the WebSocket"
 }
 
+@test "credentials revoked while connected: not authorized, exit 3, no reconnect loop" {
+	demo_daemon
+	mkuser doomed '["Auditor"]'
+	key=$(mkkey doomed '{"name":"top"}')
+	TOP_ENV="HORCRUX_API_KEY=$key" top_start
+	wait_pane 'win-test +stopped'
+	# The user goes, and its key with it: the stream ends, the next
+	# upgrade is a 401, and that is final.
+	must 204 DELETE /api/users/doomed >/dev/null
+	wait_pane TOP-EXITED
+	assert_equal "$(cat "$TOP_EXIT")" 3
+	run cat "$TOP_ERR"
+	assert_output --regexp "^horcrux-top: 'unix:.*' refused the WebSocket: HTTP 401.*: not authorized: log in again \\(horcrux-cli login\\) or set HORCRUX_API_KEY\$"
+	# At start too, in the same words.
+	HORCRUX_API_KEY=$key run --separate-stderr "$TOP" -b -n 1 -c "unix:$SOCK"
+	assert_equal "$status" 3
+	[[ $stderr == "horcrux-top: 'unix:$SOCK' refused the WebSocket: HTTP 401"*": not authorized: log in again (horcrux-cli login) or set HORCRUX_API_KEY" ]]
+}
+
 @test "batch: -b -n 3 prints three snapshots of the host and every VM, then exits 0" {
 	demo_daemon
 	run --separate-stderr "$TOP" -c "unix:$SOCK" -b -n 3 -d 0.1
@@ -79,7 +108,8 @@ Try 'horcrux-top --help'."
 	assert_equal "$(grep -cE '^web-1 +running +[0-9]+\.[0-9] +[0-9]+\.[0-9] +[0-9.]+[KMG]' <<<"$output")" 3
 	# The host line carries the daemon's figures.
 	node=$(curl -s --unix-socket "$SOCK" http://localhost/api/nodes/local)
-	assert_equal "$(grep -c "^horcrux-top - $(jq -r .hostname <<<"$node") " <<<"$output")" 3
+	assert_equal "$(grep -c "^horcrux-top - $(jq -r .hostname <<<"$node") .*  DEMO: test-driver VMs, this host's meters\$" <<<"$output")" 3
+	assert_equal "$(jq -r .libvirt_driver <<<"$node")" test
 	assert_equal "$(grep -cE "^CPUs( [0-9]+\.[0-9]%){$(jq .cpu_cores <<<"$node")}\$" <<<"$output")" 3
 }
 
@@ -95,6 +125,7 @@ Try 'horcrux-top --help'."
 		jq -e '.vms[] | select(.id == "web-1") | .state == "running" and .vcpus == 2 and .cpu_usage >= 0 and .cpu_usage <= 100 and .memory_bytes > 0 and (.disk_read_bps|type) == "number"' <<<"$line"
 		jq -e '.vms[] | select(.id == "win-test") | .state == "stopped" and .cpu_usage == null and .memory_bytes == null' <<<"$line"
 		jq -e '.vms[] | select(.id == "dns-1") | .container == true' <<<"$line"
+		jq -e '.vms[] | select(.id == "cache-1") | .state == "paused" and .cpu_usage == null and .memory_bytes > 0' <<<"$line"
 	done <<<"$output"
 }
 
@@ -131,6 +162,8 @@ Try 'horcrux-top --help'."
 	host=$(curl -s --unix-socket "$SOCK" http://localhost/api/nodes/local | jq -r .hostname)
 	grep -qE "^ $host  ● connected  data [0-9.]*s ago  PAUSED" <<<"$screen"
 	grep -qE 'VMs: 6 running / 10 total' <<<"$screen"
+	# The demo's VMs are the test driver's: the header says so.
+	grep -qE "^ $host  ● connected .*  DEMO: test-driver VMs, this host's meters" <<<"$screen"
 	grep -qE '^/ +\[[|=#! ]*[0-9]+\.[0-9]% [0-9.]+[KMGT]/[0-9.]+[KMGT]\]' <<<"$screen"
 	grep -qE '^Swp\[' <<<"$screen"
 }
@@ -141,10 +174,11 @@ Try 'horcrux-top --help'."
 	wait_pane 'win-test +stopped'
 	wait_pane 'dns-1 +running +[0-9]+\.[0-9]'
 	# Default: CPU% descending, the arrow on CPU%; the container dns-1
-	# (busiest in the demo) first, stopped VMs (no CPU figure) last.
+	# (busiest in the demo) first, VMs not running (no CPU figure: the
+	# three stopped ones and the paused cache-1) last.
 	pane | grep -qE '^ NAME +STATE +CPU%▼ +MEM%'
 	assert_equal "$(table_names | head -1)" dns-1
-	assert_equal "$(table_names | tail -3 | sort | tr '\n' ' ')" "backup-1 metrics-1 win-test "
+	assert_equal "$(table_names | tail -4 | sort | tr '\n' ' ')" "backup-1 cache-1 metrics-1 win-test "
 	keys N
 	wait_pane '^ NAME▼'
 	assert_equal "$(table_names | tr '\n' ' ')" "backup-1 build-1 cache-1 ci-runner db-1 dns-1 metrics-1 web-1 web-2 win-test "
@@ -162,7 +196,9 @@ Try 'horcrux-top --help'."
 	keys P
 	wait_pane 'CPU%▼'
 	# A row carries the VM's figures: web-1 with 2.0G used.
-	pane | grep -qE '^ web-1 +running +[0-9]+\.[0-9] +50\.0 +2\.0G '
+	pane | grep -qE '^ web-1 +running +[0-9]+\.[0-9][|=#!]? +50\.0= +2\.0G '
+	# A paused VM runs no CPU: no figure, whatever the counters said.
+	pane | grep -qE '^ cache-1 +paused +- +50\.0= +4\.0G '
 }
 
 @test "screen: / filters by name, Esc clears; arrows and Enter open the detail view" {
@@ -174,6 +210,8 @@ Try 'horcrux-top --help'."
 	keys Enter
 	wait_pane_gone '^Filter:'
 	assert_equal "$(table_names | sort | tr '\n' ' ')" "web-1 web-2 "
+	# The filter kept is in the header, with its match count.
+	pane | grep -qE "^ .* connected .*  filter 'web': 2 of 10  "
 	keys N Home Down Enter
 	wait_pane '^ VM web-2'
 	wait_pane '^ DISK +BUS +READ +WRITTEN'
@@ -190,6 +228,8 @@ Try 'horcrux-top --help'."
 	keys N End Enter
 	wait_pane '^ VM win-test'
 	pane | grep -qE '^ State: stopped'
+	wait_pane '^ CPU, memory, disk and network: none, the VM is stopped'
+	! pane | grep -qE 'CPU: -|read -/s'
 	keys Escape PPage Enter
 	wait_pane '^ VM backup-1'
 	keys Escape NPage Enter
@@ -200,6 +240,52 @@ Try 'horcrux-top --help'."
 	wait_pane 'win-test +stopped'
 	keys / z z z Enter
 	wait_pane 'no VM matches the filter'
+	pane | grep -qF "filter 'zzz': 0 of 10"
+	keys Escape
+	wait_pane_gone "filter '"
+
+}
+
+@test "screen: htop's F keys: F3 searches, F4 filters, F6 picks the sort column, F10 quits" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	keys N
+	wait_pane '^ NAME▼'
+	# F3: typing jumps to the first name holding the text; F3 again to
+	# the next; the table stays whole.
+	keys F3 w e b
+	wait_pane '^Search: web_ +\(F3 next'
+	assert_equal "$(table_names | grep -vc '^Search:')" 10
+	keys Enter
+	wait_pane_gone '^Search:'
+	keys Enter
+	wait_pane '^ VM web-1'
+	keys Escape
+	wait_pane '^ NAME'
+	keys F3 Enter Enter
+	wait_pane '^ VM web-2'
+	keys Escape F3 BSpace BSpace BSpace x y z
+	wait_pane '^Search: xyz_ +not found'
+	keys Escape
+	# F4: the filter, as /.
+	keys F4 d b
+	wait_pane '^Filter: db_'
+	keys Enter
+	wait_pane "filter 'db': 1 of 10"
+	assert_equal "$(table_names | tr '\n' ' ')" "db-1 "
+	keys Escape
+	# F6: the sort column from a list.
+	keys F6
+	wait_pane '^Sort by: \[NAME\] STATE CPU%'
+	keys Right Right
+	wait_pane '^Sort by: NAME STATE \[CPU%\]'
+	keys Enter
+	wait_pane_gone '^Sort by'
+	pane | grep -qE '^ NAME +STATE +CPU%▼'
+	keys F10
+	wait_pane TOP-EXITED
+	assert_equal "$(cat "$TOP_EXIT")" 0
 }
 
 @test "screen: the help screen lists the keys and the level legend" {
@@ -252,6 +338,85 @@ Try 'horcrux-top --help'."
 	wait_pane '^start web-2: .*(already|running)'
 }
 
+@test "screen: U suspends and resumes, R reboots, K on a stopped VM says so first; power keys work in the detail view" {
+	demo_daemon
+	top_start
+	wait_pane 'win-test +stopped'
+	# The key bar: view keys, then the VM actions as a group, then quit.
+	wait_pane '^h Help  Z Freeze  / Filter  P M N Sort  \| VM: S Start  T Shutdown  R Reboot  U Suspend/Resume  K Stop  \| q Quit'
+	keys / w e b - 2 Enter
+	wait_pane_gone '^Filter'
+	keys U
+	wait_pane "^Suspend VM 'web-2'\\? \\[y/N\\]"
+	keys y
+	wait_pane '^suspend web-2: done'
+	wait_pane 'web-2 +paused'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-2 | jq -r .state)" paused
+	keys U
+	wait_pane "^Resume VM 'web-2'\\? \\[y/N\\]"
+	keys y
+	wait_pane 'web-2 +running'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-2 | jq -r .state)" running
+	# In the detail view the same keys act on the VM shown.
+	keys Enter
+	wait_pane '^ VM web-2'
+	wait_pane '^Esc Back  Z Freeze  \| VM: S Start  T Shutdown  R Reboot  U Suspend/Resume  K Stop  \| q Quit'
+	keys R
+	wait_pane "^Reboot VM 'web-2'\\? \\[y/N\\]"
+	keys y
+	wait_pane '^reboot web-2: done'
+	keys K
+	wait_pane "^Force stop VM 'web-2'\\? \\[y/N\\]"
+	keys y
+	wait_pane '^stop web-2: done'
+	wait_pane '^ State: stopped'
+	assert_equal "$(curl -s --unix-socket "$SOCK" http://localhost/api/vms/web-2 | jq -r .state)" stopped
+	# K again: the question says the VM is stopped before asking.
+	keys K
+	wait_pane "^VM 'web-2' is stopped: force stop it anyway\\? \\[y/N\\]"
+	keys n
+	wait_pane_gone 'anyway'
+	keys S y
+	wait_pane '^ State: running'
+}
+
+@test "screen: at 80x24 the key bar fits and keeps K and q" {
+	demo_daemon
+	W=80 H=24 top_start
+	wait_pane 'win-test +stopped'
+	bar=$(pane | tail -1)
+	[[ $bar == "h Help"* ]] || { echo "bar: $bar"; false; }
+	[[ $bar == *"| VM: S Start  T Shutdown  "*"K Stop  | q Quit"* ]] || { echo "bar: $bar"; false; }
+	[ "$(pane | wc -L)" -le 80 ]
+	# NET TX/s does not fit: the header says so, Right scrolls to it.
+	pane | grep -qE '^ NAME +STATE +CPU%▼ +MEM% +MEM +DISK R/s +DISK W/s +NET RX/s ?›$'
+	! pane | grep -q 'NET TX/s'
+	# The status line names them once the greeting has gone.
+	wait_pane '^columns off the screen: NET TX/s \(← → scroll\)'
+	keys Right
+	wait_pane '^ NAME +‹ ?CPU%▼ +MEM% +MEM +DISK R/s +DISK W/s +NET RX/s +NET TX/s$'
+	pane | grep -qE '^ web-1 +[0-9]+\.[0-9]'
+	# Further right stops at the last column; Left comes back.
+	keys Right Right
+	wait_pane 'NET TX/s$'
+	keys Left Left Left
+	wait_pane '^ NAME +STATE +CPU%▼'
+}
+
+@test "screen: at 60x16 the meters shrink so that at least five VM rows show" {
+	demo_daemon
+	W=60 H=16 top_start
+	wait_pane 'dns-1 +running +[0-9]'
+	wait_pane '^CPU\['
+	(($(table_names | wc -l) >= 5)) || { pane; false; }
+	pane | grep -qE 'Load average: [0-9]'
+	[ "$(pane | wc -L)" -le 60 ]
+	# Taller, the full layout comes back.
+	tmux -L "$TMUX_L" resize-window -t top -x 60 -y 30
+	wait_pane '^Net: '
+	(($(table_names | wc -l) >= 5))
+}
+
 @test "screen: a user without VmPowerMgmt sees the daemon's refusal; forbidden topics are noted" {
 	demo_daemon
 	mkuser watcher '["Auditor"]'
@@ -271,7 +436,8 @@ Try 'horcrux-top --help'."
 	wait_pane 'web-1 +running'
 	wait_pane 'not shown \(no privilege\): .*node:metrics'
 	assert_equal "$(table_names | tr '\n' ' ')" "web-1 "
-	pane | grep -qE 'waiting for the first NodeMetrics'
+	# One clear line, not a wait that never ends beside it.
+	! pane | grep -q 'waiting for the first NodeMetrics'
 }
 
 @test "screen: resize to 60x15 fits, below the minimum says so, and back to 120x40" {
@@ -279,7 +445,7 @@ Try 'horcrux-top --help'."
 	top_start
 	wait_pane 'win-test +stopped'
 	tmux -L "$TMUX_L" resize-window -t top -x 60 -y 15
-	wait_pane '^ NAME +STATE +CPU%▼ +MEM% +MEM +DISK R/s *$'
+	wait_pane '^ NAME +STATE +CPU%▼ +MEM% +MEM +DISK R/s ?›$'
 	pane | grep -qE '^CPU\['
 	[ "$(pane | wc -L)" -le 60 ]
 	tmux -L "$TMUX_L" resize-window -t top -x 30 -y 8
@@ -297,6 +463,9 @@ Try 'horcrux-top --help'."
 	wait_pane 'win-test +stopped'
 	# Positive control: with colour the pane has colour SGR codes.
 	pane -e | grep -qE $'\e\\[[0-9;]*(3[0-7]|38;5;[0-9]+)m'
+	# The cells carry the level's glyph in colour mode too.
+	wait_pane '^ dns-1 +running +(9[0-9]|100)\.[0-9]!'
+	pane | grep -qE '^ web-1 +running +[0-9.]+[|=#!]? +50\.0= '
 	top_stop
 	TOP_ENV="NO_COLOR=1" top_start
 	wait_pane 'win-test +stopped'
@@ -306,6 +475,8 @@ Try 'horcrux-top --help'."
 	pane | grep -qE '^ dns-1 +running +(9[0-9]|100)\.[0-9]!'
 	# Bars are drawn with level glyphs only.
 	pane | grep -qE '^CPU\[[|=#! ]+[0-9]+\.[0-9]%\]'
+	# MEM% 50.0 is moderate: '=' after it.
+	pane | grep -qE '^ web-1 +running +[0-9.]+[|=#!]? +50\.0= '
 	top_stop
 	top_start --no-color
 	wait_pane 'win-test +stopped'
@@ -343,6 +514,8 @@ Try 'horcrux-top --help'."
 	wait_pane '● connected  data [0-9.]+s ago' 12
 	wait_pane 'Connected: WebSocket connection established'
 	wait_pane 'data 0\.[0-9]s ago'
+	# The greeting is shown for a moment, not for good.
+	wait_pane_gone 'Connected: WebSocket' 8
 	[ ! -e "$TOP_EXIT" ]
 }
 
@@ -407,6 +580,7 @@ Try 'horcrux-top --help'."
 	pane | grep -qE '^Swp\[={20,} *55\.0% 4\.4G/8\.0G\]'
 	pane | grep -qE '^/ +\[={20,} *60\.0% 600G/1\.0T\]'
 	pane | grep -qF 'Load average: 64.00 32.50 16.25'
+	pane | grep -qF 'CPU: usr 60.0%  sys 27.5%  wait 5.0%  steal 5.0%'
 	pane | grep -qF 'Uptime: 1d 01:01:01   CPUs: 64'
 	pane | grep -qF 'Disk: R 1.0M/s  W 2.0M/s'
 	pane | grep -qF 'Net:  RX 119M/s  TX 60M/s'
@@ -415,10 +589,11 @@ Try 'horcrux-top --help'."
 	run --separate-stderr "$TOP" -c "unix:$SOCK" -b -n 1
 	assert_success
 	assert_line --index 0 --regexp '^horcrux-top - bighost  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z$'
-	assert_line --index 1 'CPU 92.5%  Mem 80.0% 880G/1.0T  Swap 55.0%  Load 64.00 32.50 16.25  Uptime 90061s'
+	assert_line --index 1 'CPU 92.5%  Mem 80.0% 880G/1.0T  Swap 55.0%  Load 64.00 32.50 16.25  Uptime 1d 01:01:01'
 	assert_line --index 2 "CPUs$(awk 'BEGIN { for (i = 0; i < 64; i++) printf " %.1f%%", (i * 7) % 101 }')"
 	assert_line --index 3 'Mount / 60.0% 600G/1.0T'
 	assert_line --index 4 'Disk R 1.0M/s W 2.0M/s  Net RX 119M/s TX 60M/s  VMs 0 running / 0 total'
+	assert_line --index 5 'CPU usr 60.0% sys 27.5% wait 5.0% steal 5.0%'
 	kill "$fake"
 }
 

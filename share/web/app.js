@@ -37,6 +37,8 @@
 	var STORE_KEY = 'horcrux.session';
 	/* The events this page renders: it subscribes to their topics. */
 	var RENDERS = ['NodeMetrics', 'Notification'];
+	var BRIEF_MS = 5000;		/* an info notification's time on screen */
+	var statusUntil = 0;
 	var DASH = '\u2014';
 
 	var ws = null;			/* the live socket, or null */
@@ -328,11 +330,17 @@
 
 	/* ---- status line, connection indicator, layout ---- */
 
-	function status(lv, msg) {
+	/*
+	 * The status line. brief: an info message that leaves after
+	 * BRIEF_MS (tick() clears it), so the welcome does not hold the
+	 * line for good; warnings and errors stay until replaced.
+	 */
+	function status(lv, msg, brief) {
 		var s = $('status');
 
 		s.setAttribute('data-level', lv);
 		s.textContent = msg;
+		statusUntil = brief ? Date.now() + BRIEF_MS : 0;
 	}
 
 	/* Which big blocks show: the form, the no-access notice, the panels. */
@@ -899,7 +907,7 @@
 	}
 
 	function handle(sock, raw) {
-		var msg, d, topics;
+		var msg, d, topics, lv;
 
 		try {
 			msg = JSON.parse(raw);
@@ -922,9 +930,10 @@
 		}
 		switch (msg.type) {
 		case 'Notification':
-			status(['info', 'warning', 'error'].indexOf(d.level) >= 0 ?
-			    d.level : 'info', (typeof d.title === 'string' ?
-			    d.title + ': ' : '') + text(d.message));
+			lv = ['info', 'warning', 'error'].indexOf(d.level) >= 0 ?
+			    d.level : 'info';
+			status(lv, (typeof d.title === 'string' ?
+			    d.title + ': ' : '') + text(d.message), lv === 'info');
 			/* The first one is the welcome: subscribe now. */
 			if (!sock.hxSubscribed) {
 				sock.hxSubscribed = true;
@@ -1017,6 +1026,8 @@
 		var stale = !isNum(age) || age > STALE_MS;
 		var wait;
 
+		if (statusUntil !== 0 && now >= statusUntil)
+			status('info', '');
 		setText('sample-age', isNum(age) ? fmtAge(age) +
 		    (stale ? ' (stale)' : '') : DASH);
 		$('sample-age').setAttribute('data-stale', stale ? 'true' :

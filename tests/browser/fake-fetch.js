@@ -16,11 +16,6 @@
  *
  * Replies can also be queued before the page's own script runs: inject a
  * file that calls __hxStub after this one.
- *
- * The page's wall clock can be stopped too, so a countdown shows what the
- * test expects however slowly the machine runs: window.__hxFreezeClock()
- * stops Date.now() where it is, window.__hxAdvanceClock(ms) moves it on.
- * Timers still fire in real time; they just read the stopped clock.
  */
 (function () {
 	var queues = {};
@@ -32,18 +27,6 @@
 	window.__hxHeaders = [];
 	window.__hxStub = function (path, reply) {
 		(queues[path] = queues[path] || []).push(reply);
-	};
-	window.__hxFreezeClock = function () {
-		var at = Date.now();
-
-		Date.now = function () {
-			return at;
-		};
-		window.__hxAdvanceClock = function (ms) {
-			at += ms;
-			return at;
-		};
-		return at;
 	};
 	window.__hxRelease = function () {
 		var n = held.length;

@@ -16,6 +16,7 @@ def ts():
 def node():
     per = [float((i * 7) % 101) for i in range(cores)]
     return {"hostname": "bighost", "cpu_usage": 92.5, "memory_usage": 80.0,
+            "cpu_user": 60.0, "cpu_system": 27.5, "cpu_iowait": 5.0, "cpu_steal": 5.0,
             "disk_usage": 60.0, "load_average": [64.0, 32.5, 16.25],
             "cpu_cores": cores, "cpu_per_core": per,
             "memory_total_bytes": 1 << 40, "memory_used_bytes": 880 << 30,

@@ -595,7 +595,8 @@ cmd_top_model(int argc, char **argv)
  * Lines: "push TYPE KEY|- LABEL" queues an event {"type":TYPE,"data":
  * {"label":LABEL}} with a coalescing key ("-": none) and prints "queued"
  * or "full"; "pop" prints the next frame as "TYPE LABEL" or "empty";
- * "drain" pops until empty; "clear" drops everything. Frames still queued
+ * "drain" pops until empty; "clear" drops everything; "coalesced" prints
+ * how many frames a newer one replaced unsent (GET /metrics' count). Frames still queued
  * at the end are released, so ASan sees a lost or doubled reference.
  */
 static void
@@ -650,6 +651,9 @@ cmd_coalesce(int argc, char **argv)
 			coalesce_pop(&o, 1);
 		else if (strcmp(w[0], "clear") == 0 && n == 1)
 			outq_clear(&o);
+		else if (strcmp(w[0], "coalesced") == 0 && n == 1)
+			printf("coalesced %llu\n",
+			    (unsigned long long)o.coalesced);
 		else {
 			line_error(lineno, "unknown or malformed line");
 			rc = 1;

@@ -137,7 +137,7 @@ static void
 make_root(void)
 {
 	static const char	*dirs[] = {
-		"proc", "proc/net", "sys", "sys/block",
+		"proc", "proc/net", "proc/self", "sys", "sys/block",
 		"sys/block/sda", "sys/block/sda/device",
 		"sys/block/sdb", "sys/block/sdb/device",
 		"sys/block/vda", "sys/block/vda/device",
@@ -200,6 +200,8 @@ test_sequence(void)
 	gethostname(host, sizeof host - 1);
 	is_str(m.hostname, host, "t0: hostname");
 	ok(isnan(m.cpu_usage), "t0: cpu_usage NaN on the first sample");
+	ok(isnan(m.cpu_user) && isnan(m.cpu_system) && isnan(m.cpu_iowait) &&
+	    isnan(m.cpu_steal), "t0: the cpu split NaN on the first sample");
 	is_int(m.cpu_cores, 3, "t0: 3 cpus");
 	ok(isnan(m.cpu_per_core[0]) && isnan(m.cpu_per_core[1]) &&
 	    isnan(m.cpu_per_core[2]), "t0: per-core NaN on the first sample");
@@ -266,6 +268,12 @@ test_sequence(void)
 	 * (guest 100 is inside user); idle 400 + iowait 100 = 500.
 	 */
 	is_near(m.cpu_usage, 50.0, 1e-9, "t1: cpu 50%%");
+	/* Of the 1000 ticks: user 300, system 100 + irq 20 + softirq 30,
+	 * iowait 100, steal 50. */
+	is_near(m.cpu_user, 30.0, 1e-9, "t1: cpu_user 30%%");
+	is_near(m.cpu_system, 15.0, 1e-9, "t1: cpu_system 15%%");
+	is_near(m.cpu_iowait, 10.0, 1e-9, "t1: cpu_iowait 10%%");
+	is_near(m.cpu_steal, 5.0, 1e-9, "t1: cpu_steal 5%%");
 	is_int(m.cpu_cores, 3, "t1: 3 cpus (cpu1 went, cpu3 came)");
 	/* cpu0: user 40 + nice 20 busy, idle 140. */
 	is_near(m.cpu_per_core[0], 30.0, 1e-9, "t1: cpu0 30%%");
@@ -432,12 +440,38 @@ test_oversized(void)
 	hx_node_sampler_free(s);
 }
 
+static void
+test_real_mounts(void)
+{
+	char	**m;
+	size_t	  n, i;
+
+	root_write("proc/self/mounts", "proc /proc proc rw 0 0\n"
+	    "/dev/sdb1 /tmp xfs rw 0 0\n"
+	    "tmpfs /run tmpfs rw 0 0\n"
+	    "/dev/sda1 / ext4 rw 0 0\n");
+	m = hx_node_real_mounts(root, &n);
+	is_int(n, 2, "real mounts: two from ROOT/proc/self/mounts");
+	is_str(n > 0 ? m[0] : NULL, "/", "real mounts: / first");
+	is_str(n > 1 ? m[1] : NULL, "/tmp", "real mounts: then /tmp");
+	for (i = 0; i < n; i++)
+		free(m[i]);
+	free(m);
+	root_remove("proc/self/mounts");
+	m = hx_node_real_mounts(root, &n);
+	ok(n == 1 && strcmp(m[0], "/") == 0,
+	    "real mounts: / alone when the list cannot be read");
+	free(m[0]);
+	free(m);
+}
+
 int
 main(void)
 {
 	make_root();
 	test_sequence();
 	test_oversized();
+	test_real_mounts();
 	remove_root();
 	return done_testing();
 }

@@ -217,9 +217,44 @@ test_stat_edges(void)
 }
 
 static void
+test_real_mounts(void)
+{
+	const char *text =
+	    "proc /proc proc rw,relatime 0 0\n"
+	    "sysfs /sys sysfs rw 0 0\n"
+	    "/dev/sda2 /boot ext4 rw 0 0\n"
+	    "/dev/sda1 / ext4 rw,relatime 0 0\n"
+	    "tmpfs /run tmpfs rw 0 0\n"
+	    "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n"
+	    "overlay /var/lib/docker/x/merged overlay rw 0 0\n"
+	    "/dev/loop3 /snap/core/1 squashfs ro 0 0\n"
+	    "/dev/sdb1 /srv/my\\040data xfs rw 0 0\n"
+	    "/dev/sda1 /mnt/bind ext4 rw 0 0\n"
+	    "garbage\n"
+	    "server:/export /net/home nfs4 rw 0 0";
+	char **m;
+	size_t n, i;
+
+	m = hx_proc_real_mounts(text, &n);
+	is_int(n, 4, "real mounts: four (pseudo types, a bind mount and "
+	    "a bad line left out)");
+	is_str(n > 0 ? m[0] : NULL, "/", "real mounts: / first");
+	is_str(n > 1 ? m[1] : NULL, "/boot", "real mounts: then mount order");
+	is_str(n > 2 ? m[2] : NULL, "/srv/my data",
+	    "real mounts: \\040 decoded to a space");
+	is_str(n > 3 ? m[3] : NULL, "/net/home", "real mounts: NFS is real");
+	for (i = 0; i < n; i++)
+		free(m[i]);
+	free(m);
+	m = hx_proc_real_mounts("proc /proc proc rw 0 0\n", &n);
+	ok(m == NULL && n == 0, "real mounts: none is NULL and 0");
+}
+
+static void
 test_cpu_usage(void)
 {
 	struct hx_proc_cpu	a, b;
+	struct hx_proc_cpu_split sp;
 
 	memset(&a, 0, sizeof a);
 	a.user = 100;
@@ -241,6 +276,18 @@ test_cpu_usage(void)
 	b.iowait += 10;
 	is_near(hx_proc_cpu_usage(&a, &b), 40.0, 1e-9, "cpu usage: 40%%");
 	ok(isnan(hx_proc_cpu_usage(&a, &a)), "cpu usage: no tick is NaN");
+	/* The split of the same 100 ticks. */
+	is_int(hx_proc_cpu_split(&a, &b, &sp), 0, "cpu split: computed");
+	is_near(sp.user, 20.0, 1e-9, "cpu split: user 20%% (user + nice)");
+	is_near(sp.system, 15.0, 1e-9,
+	    "cpu split: system 15%% (system + irq + softirq)");
+	is_near(sp.iowait, 10.0, 1e-9, "cpu split: iowait 10%%");
+	is_near(sp.steal, 5.0, 1e-9, "cpu split: steal 5%%");
+	is_near(sp.user + sp.system + sp.steal, hx_proc_cpu_usage(&a, &b),
+	    1e-9, "cpu split: user + system + steal is the usage");
+	ok(hx_proc_cpu_split(&a, &a, &sp) == -1 && isnan(sp.user) &&
+	    isnan(sp.system) && isnan(sp.iowait) && isnan(sp.steal),
+	    "cpu split: no tick is -1 and all NaN");
 
 	/* proc(5): iowait may drop; idle+iowait still rose by 50. */
 	b = a;
@@ -249,6 +296,9 @@ test_cpu_usage(void)
 	b.iowait -= 10;
 	is_near(hx_proc_cpu_usage(&a, &b), 10.0 / 60.0 * 100.0, 1e-9,
 	    "cpu usage: iowait dropping alone is not a reset");
+	ok(hx_proc_cpu_split(&a, &b, &sp) == 0 && isnan(sp.iowait) &&
+	    fabs(sp.user - 10.0 / 60.0 * 100.0) < 1e-9,
+	    "cpu split: iowait dropping leaves iowait alone NaN");
 	b.idle -= 60;
 	ok(isnan(hx_proc_cpu_usage(&a, &b)),
 	    "cpu usage: idle+iowait dropping is a reset (NaN)");
@@ -703,6 +753,7 @@ main(void)
 	test_stat();
 	test_stat_edges();
 	test_cpu_usage();
+	test_real_mounts();
 	test_meminfo();
 	test_loadavg_uptime();
 	test_diskstats();
