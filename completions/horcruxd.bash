@@ -18,7 +18,9 @@ _horcruxd()
 		--max-connections-per-address --request-timeout
 		--login-queue --login-threads --audit-retention-days
 		--log-level --pam-service --max-api-keys-per-user
-		--allowed-hosts --allowed-origins --metrics-public"
+		--allowed-hosts --allowed-origins --metrics-public
+		--history --history-raw-retention --history-minute-retention
+		--history-hour-retention --history-max-bytes --history-flush"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -46,6 +48,9 @@ _horcruxd()
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		;;
+	--history)
+		mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur")
+		;;
 	--disks)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -W auto -- "$cur" || :
@@ -61,7 +66,9 @@ _horcruxd()
 	    --max-clients-per-user | --max-clients-per-address | \
 	    --reserved-unix-clients | --max-connections-per-address | \
 	    --request-timeout | --login-queue | --login-threads | \
-	    --audit-retention-days | --max-api-keys-per-user)
+	    --audit-retention-days | --max-api-keys-per-user | \
+	    --history-raw-retention | --history-minute-retention | \
+	    --history-hour-retention | --history-max-bytes | --history-flush)
 		# A value nobody can guess: offer nothing.
 		return 0
 		;;

@@ -24,6 +24,7 @@
 #include "hx-util.h"
 #include "hx-virt.h"
 #include "hx-proto.h"
+#include "history.h"
 #include "virt.h"
 
 /*
@@ -48,6 +49,7 @@ struct collector {
 	struct virt		*virt;
 	struct hx_virt_sampler	**vs;		/* one per connection */
 	size_t			 nvs;
+	struct history		*history;	/* NULL: history is off */
 	char			 driver[16];	/* NodeMetrics libvirt_driver */
 };
 
@@ -87,6 +89,9 @@ sample_vms(struct collector *c)
 			    hx_event_vm_metrics(&v[k].m, v[k].timestamp_ms),
 			    HX_TOPIC_VM_METRICS, key, v[k].vm_id),
 			    hx_vm_sample_dup(&v[k]));
+			if (c->history != NULL)
+				history_post_vm(c->history,
+				    hx_vm_sample_dup(&v[k]));
 		}
 		hx_vm_samples_free(v, n);
 		if ((nd = virConnectListAllDomains(conn, &doms, 0)) >= 0) {
@@ -131,6 +136,8 @@ sample_and_post(struct collector *c)
 	hx_strlcpy(m.libvirt_driver, c->driver, sizeof m.libvirt_driver);
 	mailbox_post(c->mb, frame_new("NodeMetrics", hx_event_node_metrics(&m),
 	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL));
+	/* The history takes what m holds: no copy. */
+	history_post_node(c->history, &m);
 	hx_node_metrics_release(&m);
 }
 
@@ -271,6 +278,12 @@ collector_start(struct collector *c, struct mailbox *mb, struct virt *virt,
 		return -1;
 	}
 	return 0;
+}
+
+void
+collector_set_history(struct collector *c, struct history *h)
+{
+	c->history = h;
 }
 
 void

@@ -31,6 +31,12 @@ struct collector *collector_new(const struct options *opts);
  */
 int collector_start(struct collector *c, struct mailbox *mb,
     struct virt *virt, char **err);
+struct history;
+/*
+ * Also hand every host and VM sample to the history (before
+ * collector_start; NULL: no history).
+ */
+void collector_set_history(struct collector *c, struct history *h);
 /* Stop and join the thread, then free it. NULL is a no-op. */
 void collector_stop(struct collector *c);
 

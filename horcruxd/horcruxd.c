@@ -22,6 +22,7 @@
 
 #include "access.h"
 #include "collector.h"
+#include "history.h"
 #include "hx-auth.h"
 #include "hx-config.h"
 #include "hx-log.h"
@@ -292,6 +293,7 @@ main(int argc, char **argv)
 	struct options		 opts;
 	struct mailbox		*mb;
 	struct collector	*col;
+	struct history		*history = NULL;
 	struct worker		*worker, *lpool, *vworker = NULL;
 	struct virt		*virt = NULL;
 	struct access_cache	*cache;
@@ -400,6 +402,12 @@ main(int argc, char **argv)
 			die(1, "%s", err);
 	}
 	server_set_virt(&server, virt, vworker);
+	if (opts.history) {
+		if ((history = history_start(&opts, mb, &err)) == NULL)
+			die(1, "%s", err);
+		server.history = history;
+		collector_set_history(col, history);
+	}
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -412,6 +420,9 @@ main(int argc, char **argv)
 	server_run(&server);
 
 	collector_stop(col);
+	/* After the collector: nothing posts to it any more; it flushes. */
+	history_stop(history);
+	server.history = NULL;
 	worker_stop(vworker);
 	virt_stop(virt);
 	/* The pool hands jobs on to the worker: stop it first. */

@@ -26,6 +26,8 @@
 #define R_POOL		0x100	/* the job starts on the login pool: 429 when
 				   it is full */
 #define R_OPT_PUBLIC	0x200	/* public when metrics_public is set */
+#define R_HISTORY	0x400	/* the job runs on the history's query
+				   thread: 503 when history is off */
 
 struct request {
 	struct server		*srv;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "history.h"
 #include "http-guard.h"
 #include "http-parse.h"
 #include "http-reply.h"
@@ -99,6 +100,10 @@ static const struct route routes[] = {
 	  "/vms/{id}", NULL, job_vm_action },
 	{ "GET", "/api/ws", R_ANYONE, 0, NULL, route_ws_plain, NULL },
 	/* Filtered per series: SysAudit on /nodes, VmAudit per VM. */
+	{ "GET", "/api/metrics/history", R_ANYONE | R_HISTORY, 0, NULL, NULL,
+	  job_history },
+	{ "GET", "/api/metrics/series", R_ANYONE | R_HISTORY, 0, NULL, NULL,
+	  job_history_series },
 	{ "GET", "/metrics", R_ANYONE | R_OPT_PUBLIC, 0, NULL, route_metrics,
 	  NULL },
 };
@@ -534,6 +539,11 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 		return http_reply_error(r, 503, "UNAVAILABLE", "no libvirt "
 		    "connection is configured");
 	}
+	if ((rt->flags & R_HISTORY) && srv->history == NULL) {
+		job_free(j);
+		return http_reply_error(r, 503, "UNAVAILABLE", "the metrics "
+		    "history is off (history = off)");
+	}
 	if (rt->job == job_vm_show) {
 		/* The worker may not read the snapshot: it gets a copy. */
 		const struct snapshot_vm *vm = snapshot_vm_find(srv->snap,
@@ -548,7 +558,15 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 	}
 	r->c->id = ++srv->next_conn_id;
 	j->conn_id = r->c->id;
-	if ((rt->flags & R_POOL) && srv->login_pool != NULL) {
+	if (rt->flags & R_HISTORY) {
+		/* A bounded queue: beyond it, come back. */
+		if (history_submit(srv->history, j, &r->id, srv->snap) != 0) {
+			job_free(j);
+			return http_reply_error_with(r, 429, "RATE_LIMITED",
+			    "too many history queries in progress; try again "
+			    "later", "retry-after:", "1");
+		}
+	} else if ((rt->flags & R_POOL) && srv->login_pool != NULL) {
 		/* The pool holds a bounded number: beyond it, come back. */
 		if (worker_try_submit(srv->login_pool, j) != 0) {
 			job_free(j);
@@ -795,7 +813,12 @@ http_job_done(struct server *srv, struct job *j)
 			http_reply_add_header(c, "set-cookie:", j->set_cookie);
 		if (j->status == 429)
 			http_reply_add_header(c, "retry-after:", "60");
-		http_reply_json_to(c->wsi, c, j->status, j->reply, 0);
+		if (j->raw != NULL) {
+			http_reply_raw(c->wsi, c, j->status, j->raw_type,
+			    j->raw, j->raw_len, 0);
+			j->raw = NULL;
+		} else
+			http_reply_json_to(c->wsi, c, j->status, j->reply, 0);
 		j->reply = NULL;
 	}
 	job_free(j);

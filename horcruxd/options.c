@@ -105,6 +105,83 @@ check_origin(const char *value, char **err)
 	return 0;
 }
 
+static const char *onoff_choices[] = { "off", "on", NULL };
+
+/* N with a unit: s, m, h, d, w or y (365 d); into *ms. */
+int
+options_parse_duration(const char *value, int64_t *ms)
+{
+	static const struct { char u; double ms; } units[] = {
+		{ 's', 1e3 }, { 'm', 60e3 }, { 'h', 3600e3 },
+		{ 'd', 86400e3 }, { 'w', 7 * 86400e3 }, { 'y', 365 * 86400e3 }
+	};
+	char	*end;
+	double	 v;
+	size_t	 i;
+
+	if (value[0] < '0' || value[0] > '9')
+		return -1;
+	v = strtod(value, &end);
+	for (i = 0; i < HX_ARRAY_SIZE(units); i++) {
+		if (end[0] == units[i].u && end[1] == '\0' && v > 0 &&
+		    v * units[i].ms < 1e15) {
+			*ms = (int64_t)(v * units[i].ms);
+			return *ms > 0 ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+/* N bytes, or with K, M, G or T (powers of 1024); 0 is allowed. */
+int
+options_parse_bytes(const char *value, int64_t *bytes)
+{
+	static const char	*units = "KMGT";
+	const char		*u;
+	char			*end;
+	double			 v, mul = 1;
+
+	if (value[0] < '0' || value[0] > '9')
+		return -1;
+	v = strtod(value, &end);
+	if (*end != '\0') {
+		if ((u = strchr(units, *end)) == NULL || end[1] != '\0')
+			return -1;
+		for (; u >= units; u--)
+			mul *= 1024;
+	}
+	if (v * mul >= 9e18)
+		return -1;
+	*bytes = (int64_t)(v * mul);
+	return 0;
+}
+
+static int
+check_duration(const char *value, char **err)
+{
+	int64_t	ms;
+
+	if (options_parse_duration(value, &ms) != 0) {
+		*err = xasprintf("'%s' is not a duration such as 90s, 48h, "
+		    "30d or 2y", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_bytes(const char *value, char **err)
+{
+	int64_t	b;
+
+	if (options_parse_bytes(value, &b) != 0) {
+		*err = xasprintf("'%s' is not a size such as 0, 500M or 2G",
+		    value);
+		return -1;
+	}
+	return 0;
+}
+
 const struct hx_opt options_table[] = {
 	{ "config", 'c', HX_OPT_STRING, HORCRUXD_CONFIG_FILE, 0, 0, NULL,
 	  "FILE", "read settings from FILE", HX_OPT_CLI_ONLY, NULL },
@@ -179,6 +256,22 @@ const struct hx_opt options_table[] = {
 	{ "allowed_origins", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "ORIGIN",
 	  "extra Origin for cookie WebSockets and CORS (repeatable)", 0,
 	  check_origin },
+	{ "history", 0, HX_OPT_CHOICE, "on", 0, 0, onoff_choices, "on|off",
+	  "keep the metrics history in DATA_DIR/metrics.db", 0, NULL },
+	{ "history_raw_retention", 0, HX_OPT_STRING, "48h", 0, 0, NULL,
+	  "DURATION", "keep raw samples this long", 0, check_duration },
+	{ "history_minute_retention", 0, HX_OPT_STRING, "30d", 0, 0, NULL,
+	  "DURATION", "keep 1-minute min/avg/max this long", 0,
+	  check_duration },
+	{ "history_hour_retention", 0, HX_OPT_STRING, "2y", 0, 0, NULL,
+	  "DURATION", "keep 1-hour min/avg/max this long", 0,
+	  check_duration },
+	{ "history_max_bytes", 0, HX_OPT_STRING, "0", 0, 0, NULL, "SIZE",
+	  "cap on the history's stored blocks, oldest dropped first "
+	  "(0: none)", 0, check_bytes },
+	{ "history_flush", 0, HX_OPT_SECONDS, "60", 0.1, 3600, NULL,
+	  "SECONDS", "write the history to disk this often (a crash loses "
+	  "at most this much)", 0, NULL },
 	{ "metrics_public", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
 	  "serve GET /metrics, every series, without credentials", 0, NULL },
 };
@@ -286,6 +379,17 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	v = hx_config_get(cfg, "allowed_origins");
 	o->allowed_origins = (const char *const *)v->list;
 	o->nallowed_origins = v->nlist;
+	o->history = (int)hx_config_int(cfg, "history");
+	/* Validated by their checks when set. */
+	(void)options_parse_duration(hx_config_str(cfg,
+	    "history_raw_retention"), &o->history_raw_retention_ms);
+	(void)options_parse_duration(hx_config_str(cfg,
+	    "history_minute_retention"), &o->history_minute_retention_ms);
+	(void)options_parse_duration(hx_config_str(cfg,
+	    "history_hour_retention"), &o->history_hour_retention_ms);
+	(void)options_parse_bytes(hx_config_str(cfg, "history_max_bytes"),
+	    &o->history_max_bytes);
+	o->history_flush = hx_config_seconds(cfg, "history_flush");
 	o->metrics_public = (int)hx_config_int(cfg, "metrics_public");
 }
 

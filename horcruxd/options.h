@@ -10,6 +10,7 @@
 #define HORCRUXD_OPTIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hx-config.h"
 
@@ -54,6 +55,12 @@ struct options {
 	size_t		  nallowed_hosts;
 	const char *const *allowed_origins;
 	size_t		  nallowed_origins;
+	int		  history;		/* 0 off, 1 on */
+	int64_t		  history_raw_retention_ms;
+	int64_t		  history_minute_retention_ms;
+	int64_t		  history_hour_retention_ms;
+	int64_t		  history_max_bytes;	/* 0: no cap */
+	double		  history_flush;	/* seconds */
 	int		  metrics_public;	/* GET /metrics without login */
 };
 
@@ -71,6 +78,11 @@ void options_from_config(const struct hx_config *cfg, struct options *opts);
  * with *err (caller frees).
  */
 int options_check(const struct options *opts, char **err);
+
+/* "48h", "30d", "2y" (s m h d w y) into *ms. Returns 0, or -1. */
+int options_parse_duration(const char *value, int64_t *ms);
+/* "0", "500M", "2G" (K M G T: powers of 1024) into *bytes. 0 or -1. */
+int options_parse_bytes(const char *value, int64_t *bytes);
 
 /* Split "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 with *err. */
 int options_split_listen(const char *value, char *host, size_t hostlen,

@@ -147,6 +147,7 @@ struct server {
 	size_t			 nkeys_seen;
 	struct virt		*virt;		/* libvirt, or NULL */
 	struct worker		*vworker;	/* runs libvirt calls */
+	struct history		*history;	/* metrics history, or NULL */
 };
 
 /* Give the server its identity cache and worker (both owned by the caller). */

@@ -155,6 +155,9 @@ job_free(struct job *j)
 	free(j->param[1]);
 	free(j->query);
 	hx_vm_samples_free(j->vm_sample, 1);
+	if (j->ctx_free != NULL)
+		j->ctx_free(j->ctx);
+	free(j->raw);
 	json_decref(j->reply);
 	free(j->set_cookie);
 	hx_store_snapshot_free(j->snap);
@@ -269,6 +272,7 @@ worker_main(void *arg)
 	env.jwt_key = w->key;
 	env.pam_service = w->pam_service;
 	env.virt = w->virt;
+	env.tsdb = NULL;
 	err = NULL;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);

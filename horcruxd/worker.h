@@ -31,6 +31,7 @@
 #include "hx-store.h"
 #include "mailbox.h"
 
+struct hx_tsdb;
 struct hx_vm_sample;
 struct worker;
 struct job;
@@ -42,6 +43,8 @@ struct worker_env {
 	const unsigned char	*jwt_key;	/* ACCESS_JWT_KEY_LEN bytes */
 	const char		*pam_service;
 	struct virt		*virt;		/* NULL on the identity worker */
+	struct hx_tsdb		*tsdb;		/* the history's query thread:
+						   its reader; else NULL */
 };
 
 typedef void (*job_fn)(struct job *, const struct worker_env *);
@@ -87,9 +90,15 @@ struct job {
 	char			*query;		/* raw query string, or NULL */
 	struct hx_vm_sample	*vm_sample;	/* the snapshot's newest sample
 						   of the VM named, or NULL */
+	void			*ctx;		/* the job's own request data */
+	void			(*ctx_free)(void *);	/* frees ctx */
 	/* Filled by the worker. */
 	int			 status;
 	json_t			*reply;
+	char			*raw;		/* a non-JSON reply body, or
+						   NULL (then reply is used) */
+	size_t			 raw_len;
+	const char		*raw_type;	/* its content type (static) */
 	char			*set_cookie;	/* a Set-Cookie value, or NULL */
 	int			 changed;	/* users, roles or ACL changed */
 	struct job_delta	*deltas;	/* else: keys and sessions, in order */

@@ -141,6 +141,8 @@ GET    /api/vms                              anyone                     -    -  
 GET    /api/vms/:id                          VmAudit@/vms/:id           -    web-1,web-2,web-10  -
 POST   /api/vms/:id/:action                  VmPowerMgmt@/vms/:id       -    web-1,web-2,web-10  -
 GET    /api/ws                               anyone                     -    -          -
+GET    /api/metrics/history                  anyone                     -    -          -
+GET    /api/metrics/series                   anyone                     -    -          -
 GET    /metrics                              anyone                     -    -          -
 '
 

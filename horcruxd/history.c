@@ -1,0 +1,538 @@
+/*
+ * history.c - the history thread and the query thread (see history.h).
+ *
+ * The history thread owns the writer handle of metrics.db. It wakes when
+ * samples arrive and at each flush deadline (absolute, on the monotonic
+ * clock, so the cadence does not drift); it adds every sample's points
+ * as they come (memory only), and at the deadline downsamples, flushes
+ * and expires, each one transaction. Downsampling stops a little behind
+ * the newest sample (two VM intervals and a margin): a VM sample stamped
+ * a moment before the host's may arrive after it, and a sample inside a
+ * minute already built would be refused.
+ *
+ * The query thread owns a reader handle (opened here, used only there)
+ * and runs the API's jobs one at a time, in order; replies go back
+ * through the mailbox as every worker's do. This file does not parse
+ * requests or write replies: history-query.c does.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "frame.h"
+#include "history.h"
+#include "hx-event.h"
+#include "hx-log.h"
+#include "hx-proto.h"
+#include "hx-tsdb.h"
+#include "hx-util.h"
+#include "hx-virt.h"
+#include "mailbox.h"
+#include "worker.h"
+
+/* Samples waiting for the history thread at most: beyond, dropped. */
+#define HISTORY_QUEUE_MAX	4096
+/* Queries waiting or running at most: beyond, the caller gets 429. */
+#define HISTORY_QUERIES_MAX	64
+
+struct hitem {
+	struct hx_node_metrics	*node;
+	struct hx_vm_sample	*vm;
+	struct hitem		*next;
+};
+
+struct history {
+	pthread_t		 thread;
+	pthread_t		 qthread;
+	int			 qstarted;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;		/* samples, stop */
+	pthread_cond_t		 qcv;		/* queries, stop */
+	struct hitem		*head, *tail;
+	size_t			 n;
+	uint64_t		 dropped;	/* samples the full queue lost */
+	int			 stop;
+	struct job		*qhead, *qtail;
+	int			 nqueries;	/* queued or running */
+	struct hx_tsdb		*w;		/* history thread only */
+	struct hx_tsdb		*r;		/* query thread only */
+	struct mailbox		*mb;
+	uint64_t		 flush_ns;
+	int64_t			 lag_ms;	/* downsample this far behind */
+	int			 full;		/* stopped by a full disk */
+	struct history_limits	 lim;
+	char			*path;
+};
+
+/* --- samples to points ----------------------------------------------------- */
+
+static const char *
+series_kind(const struct hx_field *f)
+{
+	if (f->unit != NULL && strcmp(f->unit, "bytes/s") == 0)
+		return "rate";
+	if (f->doc != NULL && strcmp(f->doc, "cumulative") == 0)
+		return "counter";
+	return "gauge";
+}
+
+/* The value of a scalar field at base, NaN when it is null or unknown. */
+static double
+field_value(const struct hx_field *f, const char *base)
+{
+	int64_t	i;
+
+	switch (f->ctype) {
+	case HX_C_DOUBLE:
+		return *(const double *)(const void *)(base + f->off);
+	case HX_C_U64:
+		return (double)*(const uint64_t *)(const void *)(base + f->off);
+	case HX_C_I64:
+		i = *(const int64_t *)(const void *)(base + f->off);
+		return i < 0 ? NAN : (double)i;
+	case HX_C_INT:
+		return (double)*(const int *)(const void *)(base + f->off);
+	default:
+		return NAN;
+	}
+}
+
+static int	history_add(struct history *, const char *, const char *,
+		    const char *, int64_t, double);
+
+/*
+ * Every HX_F_SERIES field of fields[] at base as prefix:NAME (arrays of
+ * numbers as prefix:NAME:N, load averages as :1, :5, :15; the disks as
+ * prefix:disk:MOUNT:NAME).
+ */
+static void
+add_fields(struct history *h, const char *prefix,
+    const struct hx_field *fields, size_t nfields, const char *base,
+    int64_t t)
+{
+	static const char	*load[] = { "1", "5", "15" };
+	const struct hx_field	*f;
+	const struct hx_array	*a;
+	const char		*el, *mount;
+	char			 name[HX_TSDB_NAME_MAX + 1], sub[300];
+	double			*d;
+	size_t			 i, k, cnt;
+	int			 ok;
+
+	for (i = 0; i < nfields; i++) {
+		f = &fields[i];
+		if (f->ctype == HX_C_ARRAY) {
+			/* The one array of numbers named by DESIGN §8. */
+			if (strcmp(f->name, "disks") != 0)
+				continue;
+			a = f->array;
+			el = *(const char *const *)(const void *)(base +
+			    f->off);
+			cnt = *(const size_t *)(const void *)(base +
+			    a->count_off);
+			for (k = 0; k < cnt; k++, el += a->elem_size) {
+				mount = *(const char *const *)(const void *)(
+				    el + a->fields[0].off);
+				ok = a->ok_off == 0 || *(const int *)(
+				    const void *)(el + a->ok_off);
+				if (mount == NULL)
+					continue;
+				snprintf(sub, sizeof sub, "%s:disk:%s", prefix,
+				    mount);
+				if (ok)
+					add_fields(h, sub, a->fields + 1,
+					    a->nfields - 1, el, t);
+			}
+			continue;
+		}
+		if (!(f->flags & HX_F_SERIES))
+			continue;
+		if (f->ctype == HX_C_DOUBLES) {
+			d = (double *)(void *)(uintptr_t)(base + f->off);
+			for (k = 0; k < f->size; k++) {
+				if (f->size == 3)
+					snprintf(name, sizeof name, "%s:%s:%s",
+					    prefix, f->name, load[k]);
+				else
+					snprintf(name, sizeof name, "%s:%s:%zu",
+					    prefix, f->name, k);
+				history_add(h, name, f->unit, series_kind(f), t,
+				    d[k]);
+			}
+		} else if (f->ctype == HX_C_DARRAY) {
+			d = *(double *const *)(const void *)(base + f->off);
+			cnt = (size_t)*(const int *)(const void *)(base +
+			    f->count_off);
+			for (k = 0; d != NULL && k < cnt; k++) {
+				snprintf(name, sizeof name, "%s:%s:%zu", prefix,
+				    f->name, k);
+				history_add(h, name, f->unit, series_kind(f), t,
+				    d[k]);
+			}
+		} else {
+			snprintf(name, sizeof name, "%s:%s", prefix, f->name);
+			history_add(h, name, f->unit, series_kind(f), t,
+			    field_value(f, base));
+		}
+	}
+}
+
+static int
+history_add(struct history *h, const char *name, const char *unit,
+    const char *kind, int64_t t, double v)
+{
+	int64_t	 id;
+	char	*err = NULL;
+	int	 rc;
+
+	if ((rc = hx_tsdb_series(h->w, name, unit, kind, &id, &err)) ==
+	    HX_TSDB_OK)
+		rc = hx_tsdb_add(h->w, id, t, v, &err);
+	/* A point out of order (the clock went back) is only skipped. */
+	if (rc != HX_TSDB_OK && rc != HX_TSDB_INVALID)
+		log_debug("history: '%s': %s", name, err);
+	free(err);
+	return rc;
+}
+
+static void
+add_item(struct history *h, struct hitem *it)
+{
+	const struct hx_event_info	*node = &hx_events[HX_EV_NODE_METRICS];
+	const struct hx_event_info	*vm = &hx_events[HX_EV_VM_METRICS];
+	char				 prefix[128];
+
+	if (it->node != NULL)
+		add_fields(h, "node", node->fields, node->nfields,
+		    (const char *)it->node, it->node->timestamp_ms);
+	if (it->vm != NULL && it->vm->uuid != NULL) {
+		snprintf(prefix, sizeof prefix, "vm:%s", it->vm->uuid);
+		add_fields(h, prefix, vm->fields, vm->nfields,
+		    (const char *)&it->vm->m, it->vm->timestamp_ms);
+	}
+}
+
+static void
+item_free(struct hitem *it)
+{
+	if (it->node != NULL) {
+		hx_node_metrics_release(it->node);
+		free(it->node);
+	}
+	hx_vm_samples_free(it->vm, 1);
+	free(it);
+}
+
+/* --- the history thread -------------------------------------------------- */
+
+/* A full disk: say so once, in the log and to every client. */
+static void
+history_full(struct history *h, const char *what, const char *err)
+{
+	int64_t		ts = hx_wall_ms();
+	char		*msg;
+
+	h->full = 1;
+	log_error("history stopped: cannot %s '%s': %s", what, h->path, err);
+	msg = xasprintf("The metrics history stopped: its disk is full "
+	    "(%s). Live metrics go on; what was recorded stays readable.",
+	    err);
+	mailbox_post(h->mb, frame_new("Notification", hx_event_notification(
+	    "error", "History stopped", msg, ts), HX_TOPIC_NOTIFICATIONS,
+	    NULL, NULL));
+	free(msg);
+}
+
+/* Downsample, flush and expire; a full disk stops history. */
+static void
+history_flush(struct history *h, int final)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	if (h->full)
+		return;
+	if (!final && (rc = hx_tsdb_downsample(h->w, hx_wall_ms() -
+	    h->lag_ms, &err)) != HX_TSDB_OK) {
+		if (rc == HX_TSDB_FULL) {
+			history_full(h, "downsample", err);
+			free(err);
+			return;
+		}
+		log_error("history: cannot downsample: %s", err);
+		free(err);
+		err = NULL;
+	}
+	if ((rc = hx_tsdb_flush(h->w, &err)) != HX_TSDB_OK) {
+		if (rc == HX_TSDB_FULL)
+			history_full(h, "write", err);
+		else
+			log_error("history: cannot write '%s': %s", h->path,
+			    err);
+		free(err);
+		return;
+	}
+	log_debug("history flushed");
+	if (final)
+		return;
+	if ((rc = hx_tsdb_expire(h->w, hx_wall_ms(), NULL, &err)) !=
+	    HX_TSDB_OK) {
+		if (rc == HX_TSDB_FULL)
+			history_full(h, "expire in", err);
+		else
+			log_error("history: cannot expire: %s", err);
+		free(err);
+	}
+}
+
+static void *
+history_main(void *arg)
+{
+	struct history	*h = arg;
+	struct hitem	*list, *it, *next;
+	struct timespec	 ts;
+	uint64_t	 due = hx_mono_ns() + h->flush_ns, now;
+	int		 stop, logged_drop = 0;
+
+	for (;;) {
+		ts.tv_sec = (time_t)(due / 1000000000ULL);
+		ts.tv_nsec = (long)(due % 1000000000ULL);
+		pthread_mutex_lock(&h->mu);
+		while (!h->stop && h->head == NULL &&
+		    pthread_cond_timedwait(&h->cv, &h->mu, &ts) != ETIMEDOUT)
+			;
+		list = h->head;
+		h->head = h->tail = NULL;
+		h->n = 0;
+		stop = h->stop;
+		if (h->dropped > 0 && !logged_drop) {
+			log_warn("history: %llu sample(s) dropped: the "
+			    "history thread is behind",
+			    (unsigned long long)h->dropped);
+			logged_drop = 1;
+		}
+		pthread_mutex_unlock(&h->mu);
+		for (it = list; it != NULL; it = next) {
+			next = it->next;
+			if (!h->full)
+				add_item(h, it);
+			item_free(it);
+		}
+		if (stop)
+			break;
+		if ((now = hx_mono_ns()) >= due) {
+			history_flush(h, 0);
+			due += h->flush_ns;
+			if (due <= now)
+				due = now + h->flush_ns;
+		}
+	}
+	history_flush(h, 1);
+	return NULL;
+}
+
+static void
+history_post(struct history *h, struct hitem *it)
+{
+	pthread_mutex_lock(&h->mu);
+	if (h->n >= HISTORY_QUEUE_MAX || h->stop) {
+		h->dropped++;
+		pthread_mutex_unlock(&h->mu);
+		item_free(it);
+		return;
+	}
+	if (h->tail != NULL)
+		h->tail->next = it;
+	else
+		h->head = it;
+	h->tail = it;
+	h->n++;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
+history_post_node(struct history *h, struct hx_node_metrics *m)
+{
+	struct hitem	*it;
+
+	if (h == NULL)
+		return;
+	it = xcalloc(1, sizeof *it);
+	it->node = xmalloc(sizeof *it->node);
+	*it->node = *m;
+	memset(m, 0, sizeof *m);
+	history_post(h, it);
+}
+
+void
+history_post_vm(struct history *h, struct hx_vm_sample *v)
+{
+	struct hitem	*it;
+
+	if (h == NULL) {
+		hx_vm_samples_free(v, 1);
+		return;
+	}
+	it = xcalloc(1, sizeof *it);
+	it->vm = v;
+	history_post(h, it);
+}
+
+/* --- the query thread ---------------------------------------------------- */
+
+static void *
+history_qmain(void *arg)
+{
+	struct history		*h = arg;
+	struct worker_env	 env;
+	struct job		*j;
+
+	memset(&env, 0, sizeof env);
+	env.tsdb = h->r;
+	for (;;) {
+		pthread_mutex_lock(&h->mu);
+		while (!h->stop && h->qhead == NULL)
+			pthread_cond_wait(&h->qcv, &h->mu);
+		if (h->stop) {
+			pthread_mutex_unlock(&h->mu);
+			break;
+		}
+		j = h->qhead;
+		if ((h->qhead = j->next_in_queue) == NULL)
+			h->qtail = NULL;
+		pthread_mutex_unlock(&h->mu);
+		j->run(j, &env);
+		pthread_mutex_lock(&h->mu);
+		h->nqueries--;
+		pthread_mutex_unlock(&h->mu);
+		mailbox_post_job(h->mb, j);
+	}
+	return NULL;
+}
+
+int
+history_queue_job(struct history *h, struct job *j)
+{
+	pthread_mutex_lock(&h->mu);
+	if (h->nqueries >= HISTORY_QUERIES_MAX) {
+		pthread_mutex_unlock(&h->mu);
+		return -1;
+	}
+	h->nqueries++;
+	j->next_in_queue = NULL;
+	if (h->qtail != NULL)
+		h->qtail->next_in_queue = j;
+	else
+		h->qhead = j;
+	h->qtail = j;
+	pthread_cond_signal(&h->qcv);
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+int
+history_submit(struct history *h, struct job *j, const struct identity *id,
+    const struct snapshot *snap)
+{
+	history_req_attach(j, id, snap, &h->lim);
+	return history_queue_job(h, j);
+}
+
+/* --- start and stop ------------------------------------------------------ */
+
+struct history *
+history_start(const struct options *o, struct mailbox *mb, char **err)
+{
+	struct history		*h = xcalloc(1, sizeof *h);
+	struct hx_tsdb_config	 cfg;
+	pthread_condattr_t	 ca;
+	double			 iv;
+	int			 r;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.retention_ms[HX_TSDB_RAW] = o->history_raw_retention_ms;
+	cfg.retention_ms[HX_TSDB_MINUTE] = o->history_minute_retention_ms;
+	cfg.retention_ms[HX_TSDB_HOUR] = o->history_hour_retention_ms;
+	cfg.max_bytes = o->history_max_bytes;
+	h->path = xasprintf("%s/metrics.db", o->data_dir);
+	h->mb = mb;
+	h->flush_ns = (uint64_t)(o->history_flush * 1e9);
+	iv = o->vm_interval > o->node_interval ? o->vm_interval :
+	    o->node_interval;
+	h->lag_ms = (int64_t)(iv * 2e3) + 5000;
+	h->lim.node_ms = (int64_t)(o->node_interval * 1e3);
+	h->lim.vm_ms = (int64_t)(o->vm_interval * 1e3);
+	if (h->lim.node_ms < 1)
+		h->lim.node_ms = 1;
+	if (h->lim.vm_ms < 1)
+		h->lim.vm_ms = 1;
+	memcpy(h->lim.keep_ms, cfg.retention_ms, sizeof h->lim.keep_ms);
+	if (hx_tsdb_open(h->path, &cfg, &h->w, err) != HX_TSDB_OK ||
+	    hx_tsdb_open_reader(h->w, &h->r, err) != HX_TSDB_OK) {
+		char *e = *err;
+
+		*err = xasprintf("cannot open '%s': %s", h->path, e);
+		free(e);
+		hx_tsdb_close(h->r);
+		hx_tsdb_close(h->w);
+		free(h->path);
+		free(h);
+		return NULL;
+	}
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&h->qcv, NULL);
+	if ((r = pthread_create(&h->qthread, NULL, history_qmain, h)) != 0 ||
+	    (h->qstarted = 1, r = pthread_create(&h->thread, NULL,
+	    history_main, h)) != 0) {
+		*err = xasprintf("cannot start the history thread: %s",
+		    strerror(r));
+		if (h->qstarted) {
+			pthread_mutex_lock(&h->mu);
+			h->stop = 1;
+			pthread_cond_signal(&h->qcv);
+			pthread_mutex_unlock(&h->mu);
+			pthread_join(h->qthread, NULL);
+		}
+		hx_tsdb_close(h->r);
+		hx_tsdb_close(h->w);
+		free(h->path);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+history_stop(struct history *h)
+{
+	struct job	*j, *next;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stop = 1;
+	pthread_cond_signal(&h->cv);
+	pthread_cond_signal(&h->qcv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->qthread, NULL);
+	pthread_join(h->thread, NULL);
+	for (j = h->qhead; j != NULL; j = next) {
+		next = j->next_in_queue;
+		job_free(j);
+	}
+	hx_tsdb_close(h->r);
+	hx_tsdb_close(h->w);
+	pthread_cond_destroy(&h->cv);
+	pthread_cond_destroy(&h->qcv);
+	pthread_mutex_destroy(&h->mu);
+	free(h->path);
+	free(h);
+}
