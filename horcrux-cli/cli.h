@@ -22,16 +22,19 @@
 #include "hx-util.h"
 
 /* Exit codes: interface, documented in horcrux-cli(1). */
-#define CLI_OK		0
-#define CLI_ERR		1	/* the daemon or the network */
-#define CLI_USAGE	2
-#define CLI_AUTH	3	/* authentication required or refused (401) */
-#define CLI_FORBIDDEN	4	/* 403 */
-#define CLI_QUIT	100	/* quit/exit: leave the shell (never an exit code) */
+#define CLI_OK 0
+#define CLI_ERR 1 /* the daemon or the network */
+#define CLI_USAGE 2
+#define CLI_AUTH 3 /* authentication required or refused (401) */
+#define CLI_FORBIDDEN 4 /* 403 */
+#define CLI_QUIT 100 /* quit/exit: leave the shell (never an exit code) */
 
-#define CLI_TIMEOUT_MS	15000
+#define CLI_TIMEOUT_MS 15000
 
-enum cli_output { OUT_TABLE, OUT_JSON };
+enum cli_output {
+	OUT_TABLE,
+	OUT_JSON
+};
 
 /* What a word may complete to: static words or names from the daemon. */
 enum cmpl {
@@ -40,67 +43,66 @@ enum cmpl {
 	C_ROLE,
 	C_PRIV,
 	C_VM,
-	C_KEY,		/* key ids of the previous positional user, or mine */
+	C_KEY, /* key ids of the previous positional user, or mine */
 	C_USER_OR_KEY,
-	C_PATH,		/* ACL paths, with /vms/<vm> for every VM */
+	C_PATH, /* ACL paths, with /vms/<vm> for every VM */
 	C_TOPIC,
 	C_REALM,
 	C_OUTPUT,
-	C_COMMAND	/* command names (help) */
+	C_COMMAND /* command names (help) */
 };
 
 struct cli {
-	struct hx_client_conf	 conf;
-	struct hx_server	 srv;
-	struct hx_cred		 cred;
-	char			*server_flag;
-	char			*key_file_flag;
-	enum cli_output		 output;	/* the session default (-o) */
-	enum cli_output		 out;		/* this command's */
-	int			 bail;		/* -e */
-	int			 color;
-	int			 interactive;	/* in the readline shell */
-	char			*me;		/* cached /api/auth/me username */
-	int			 offline;	/* no usable server (completion) */
+	struct hx_client_conf conf;
+	struct hx_server      srv;
+	struct hx_cred	      cred;
+	char		     *server_flag;
+	char		     *key_file_flag;
+	enum cli_output	      output; /* the session default (-o) */
+	enum cli_output	      out; /* this command's */
+	int		      bail; /* -e */
+	int		      color;
+	int		      interactive; /* in the readline shell */
+	char		     *me; /* cached /api/auth/me username */
+	int		      offline; /* no usable server (completion) */
 };
 
 struct cmd_entry;
 
 /* A flag of one command: --name or --name ARG (or --name=ARG). */
 struct cmd_flag {
-	const char	*name;		/* without the dashes */
-	const char	*arg;		/* metavar, or NULL for a switch */
-	int		 fflags;	/* F_REPEAT, F_REQUIRED */
-	enum cmpl	 cmpl;		/* what its argument completes to */
-	const char	*help;
+	const char *name; /* without the dashes */
+	const char *arg; /* metavar, or NULL for a switch */
+	int	    fflags; /* F_REPEAT, F_REQUIRED */
+	enum cmpl   cmpl; /* what its argument completes to */
+	const char *help;
 };
 
-#define F_REPEAT	0x1	/* may be given more than once */
-#define F_REQUIRED	0x2	/* must be given: no brackets in the usage */
+#define F_REPEAT 0x1 /* may be given more than once */
+#define F_REQUIRED 0x2 /* must be given: no brackets in the usage */
 
 /* One parsed command line. */
 struct cmd_args {
-	int		  argc;		/* positional arguments */
-	char		**argv;
+	int    argc; /* positional arguments */
+	char **argv;
 	/* Per flag of the entry, in table order: how often, last value. */
-	int		  count[8];
-	char		**vals[8];	/* every value (repeatable flags) */
+	int    count[8];
+	char **vals[8]; /* every value (repeatable flags) */
 };
 
-#define CMD_HIDDEN	0x1	/* not in help or completion */
-#define CMD_SHELL	0x2	/* meaningful in the shell (quit, exit) */
+#define CMD_HIDDEN 0x1 /* not in help or completion */
+#define CMD_SHELL 0x2 /* meaningful in the shell (quit, exit) */
 
 struct cmd_entry {
-	const char		*name;
-	const char		*args;		/* positional synopsis */
-	int			 min, max;	/* positional counts; max -1: any */
-	enum cmpl		 pos[3];	/* per position; the last repeats */
-	const struct cmd_flag	*flags;		/* NULL-name terminated, or NULL */
-	const struct cmd_entry	*sub;		/* subcommands, or NULL */
-	int			(*exec)(struct cli *, const struct cmd_entry *,
-				    struct cmd_args *);
-	const char		*help;
-	int			 opts;
+	const char	       *name;
+	const char	       *args; /* positional synopsis */
+	int			min, max; /* positional counts; max -1: any */
+	enum cmpl		pos[3]; /* per position; the last repeats */
+	const struct cmd_flag  *flags; /* NULL-name terminated, or NULL */
+	const struct cmd_entry *sub; /* subcommands, or NULL */
+	int (*exec)(struct cli *, const struct cmd_entry *, struct cmd_args *);
+	const char *help;
+	int	    opts;
 };
 
 /* --- cmd-table.c --------------------------------------------------------- */
@@ -120,7 +122,7 @@ int cmd_run(struct cli *cli, int argc, char **argv);
  * terminated array the caller frees with cmd_strv_free().
  */
 char **cmd_complete(struct cli *cli, int n, char **words);
-void cmd_strv_free(char **v);
+void   cmd_strv_free(char **v);
 
 /* Print the whole help (--help, bare `help`) to f. */
 void cmd_help_all(FILE *f);
@@ -131,8 +133,8 @@ void cmd_print_usage(const struct cmd_entry *e, FILE *f);
 /* The flag's value (last given) or NULL; its count. */
 const char *cmd_flag(const struct cmd_entry *e, const struct cmd_args *a,
     const char *name);
-int cmd_flag_count(const struct cmd_entry *e, const struct cmd_args *a,
-    const char *name);
+int	    cmd_flag_count(const struct cmd_entry *e, const struct cmd_args *a,
+	    const char *name);
 /* Every value of a repeatable flag, NULL-terminated (may be empty). */
 char **cmd_flag_all(const struct cmd_entry *e, const struct cmd_args *a,
     const char *name);
@@ -144,7 +146,7 @@ const char *cmd_full_name(const struct cmd_entry *e);
 
 /* The global options (-c, --api-key-file, -o, -e, -h, -V), one table. */
 extern const struct hx_opt cli_options_table[];
-extern const size_t cli_options_count;
+extern const size_t	   cli_options_count;
 
 /*
  * Parse the global options at argv[start..] into cli. Returns the index of
@@ -163,8 +165,7 @@ void cli_error(const char *fmt, ...) HX_PRINTF(1, 2);
 /* "horcrux-cli: warning: MESSAGE" on stderr. */
 void cli_warning(const char *fmt, ...) HX_PRINTF(1, 2);
 /* A usage error for e: the reason, then its usage line. Returns CLI_USAGE. */
-int cli_usage(const struct cmd_entry *e, const char *fmt, ...)
-    HX_PRINTF(2, 3);
+int cli_usage(const struct cmd_entry *e, const char *fmt, ...) HX_PRINTF(2, 3);
 
 /* --- request.c ----------------------------------------------------------- */
 
@@ -175,8 +176,8 @@ int cli_usage(const struct cmd_entry *e, const char *fmt, ...)
  * the exit code for the failure (1, 3 or 4). body may be NULL; it is not
  * consumed.
  */
-int cli_api(struct cli *cli, const char *method, const char *path,
-    json_t *body, json_t **out, const char *what, ...) HX_PRINTF(6, 7);
+int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
+    json_t **out, const char *what, ...) HX_PRINTF(6, 7);
 
 /* Like cli_api but silent on failure (for completion). */
 json_t *cli_api_quiet(struct cli *cli, const char *path);
@@ -200,15 +201,15 @@ char *cli_user_path(struct cli *cli, const char *user, const char *what,
     const char *id, int *code);
 
 /* The identity of local trust on the Unix socket: no stored user. */
-#define CLI_LOCAL_TRUST	"root@local"
+#define CLI_LOCAL_TRUST "root@local"
 
 /*
  * When the caller (as cached by cli_whoami) is local trust, which owns no
  * keys or sessions: print "cannot WHAT: root@local, the Unix socket's
  * local trust, WHY", set *code and return 1. Otherwise return 0.
  */
-int cli_local_trust_refused(struct cli *cli, const char *what,
-    const char *why, int *code);
+int cli_local_trust_refused(struct cli *cli, const char *what, const char *why,
+    int *code);
 
 /* Forget the cached identity (after login or logout). */
 void cli_forget_identity(struct cli *cli);
@@ -227,7 +228,7 @@ void table_print_free(struct cli *cli, struct table *t);
 /* "Key:   value" lines, aligned on the longest key. */
 struct kv;
 struct kv *kv_new(void);
-void kv_add(struct kv *kv, const char *key, const char *fmt, ...)
+void	   kv_add(struct kv *kv, const char *key, const char *fmt, ...)
     HX_PRINTF(3, 4);
 void kv_print_free(struct cli *cli, struct kv *kv);
 
@@ -258,7 +259,7 @@ const char *jnum(const json_t *o, const char *key, char *buf, size_t len);
 char *prompt_password(const char *label, int confirm, int from_stdin);
 /* A line typed with echo on the terminal; NULL when there is none. */
 char *prompt_line(const char *label);
-void prompt_free(char *pw);
+void  prompt_free(char *pw);
 
 /* --- shell.c ------------------------------------------------------------- */
 
@@ -277,8 +278,8 @@ char **shell_split(const char *line, int *argc, const char **err);
 
 /* --- cmd-*.c: the command implementations -------------------------------- */
 
-#define CMD_EXEC(name) int name(struct cli *, const struct cmd_entry *, \
-    struct cmd_args *)
+#define CMD_EXEC(name) \
+	int name(struct cli *, const struct cmd_entry *, struct cmd_args *)
 
 CMD_EXEC(cmd_login);
 CMD_EXEC(cmd_logout);

@@ -37,15 +37,15 @@ role_row(struct table *t, const json_t *r)
 int
 cmd_role_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	json_t		*list, *r;
-	size_t		 i;
-	int		 rc;
+	struct table *t;
+	json_t	     *list, *r;
+	size_t	      i;
+	int	      rc;
 
 	(void)e;
 	(void)a;
 	if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &list,
-	    "list the roles")) != CLI_OK)
+		 "list the roles")) != CLI_OK)
 		return rc;
 	if (cli->out == OUT_JSON)
 		out_json(list);
@@ -63,15 +63,15 @@ cmd_role_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_role_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct kv	*kv;
-	json_t		*list, *r, *found = NULL;
-	size_t		 i;
-	char		*privs;
-	int		 rc;
+	struct kv *kv;
+	json_t	  *list, *r, *found = NULL;
+	size_t	   i;
+	char	  *privs;
+	int	   rc;
 
 	(void)e;
 	if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &list,
-	    "show role '%s'", a->argv[0])) != CLI_OK)
+		 "show role '%s'", a->argv[0])) != CLI_OK)
 		return rc;
 	json_array_foreach(list, i, r) {
 		if (jstr(r, "name") != NULL &&
@@ -87,10 +87,12 @@ cmd_role_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		kv = kv_new();
 		privs = jjoin(found, "privileges", " ");
 		kv_add(kv, "Role", "%s", jstr(found, "name"));
-		kv_add(kv, "Scope", "%s", jstr(found, "scope") ?
-		    jstr(found, "scope") : "-");
-		kv_add(kv, "Type", "%s", json_is_true(json_object_get(found,
-		    "builtin")) ? "built-in" : "custom");
+		kv_add(kv, "Scope", "%s",
+		    jstr(found, "scope") ? jstr(found, "scope") : "-");
+		kv_add(kv, "Type", "%s",
+		    json_is_true(json_object_get(found, "builtin")) ?
+			"built-in" :
+			"custom");
 		kv_add(kv, "Privileges", "%s", privs);
 		free(privs);
 		kv_print_free(cli, kv);
@@ -103,7 +105,7 @@ cmd_role_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 static size_t
 distance(const char *a, const char *b)
 {
-	size_t	la = strlen(a), lb = strlen(b), i, k, prev, cur, *row;
+	size_t la = strlen(a), lb = strlen(b), i, k, prev, cur, *row;
 
 	if (la > 64 || lb > 64)
 		return (size_t)-1;
@@ -115,8 +117,9 @@ distance(const char *a, const char *b)
 		row[0] = i;
 		for (k = 1; k <= lb; k++) {
 			cur = row[k];
-			row[k] = prev + (tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[k - 1]));
+			row[k] = prev +
+			    (tolower((unsigned char)a[i - 1]) !=
+				tolower((unsigned char)b[k - 1]));
 			if (cur + 1 < row[k])
 				row[k] = cur + 1;
 			if (row[k - 1] + 1 < row[k])
@@ -139,9 +142,9 @@ distance(const char *a, const char *b)
 static int
 privs_json(char **words, int n, const char *what, json_t **out)
 {
-	const char	*name, *best;
-	size_t		 d, bestd;
-	int		 i, b;
+	const char *name, *best;
+	size_t	    d, bestd;
+	int	    i, b;
 
 	*out = json_array();
 	for (i = 0; i < n; i++) {
@@ -158,7 +161,8 @@ privs_json(char **words, int n, const char *what, json_t **out)
 			json_array_append_new(*out, json_string(best));
 		else if (bestd <= 1 + strlen(best) / 4) {
 			cli_error("cannot %s: unknown privilege '%s'; did you "
-			    "mean '%s'?", what, words[i], best);
+				  "mean '%s'?",
+			    what, words[i], best);
 			json_decref(*out);
 			*out = NULL;
 			return CLI_ERR;
@@ -171,9 +175,9 @@ privs_json(char **words, int n, const char *what, json_t **out)
 int
 cmd_role_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	json_t	*body, *privs, *r;
-	char	*what = xasprintf("add role '%s'", a->argv[0]);
-	int	 rc;
+	json_t *body, *privs, *r;
+	char   *what = xasprintf("add role '%s'", a->argv[0]);
+	int	rc;
 
 	(void)e;
 	rc = privs_json(a->argv + 1, a->argc - 1, what, &privs);
@@ -197,23 +201,23 @@ cmd_role_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_role_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	json_t	*body, *privs, *list = NULL, *r, *p;
-	char	*what = xasprintf("modify role '%s'", a->argv[0]), *n, *path;
-	size_t	 i, k;
-	int	 rc;
+	json_t *body, *privs, *list = NULL, *r, *p;
+	char   *what = xasprintf("modify role '%s'", a->argv[0]), *n, *path;
+	size_t	i, k;
+	int	rc;
 
 	rc = privs_json(a->argv + 1, a->argc - 1, what, &privs);
 	if (rc == CLI_OK && cmd_flag_count(e, a, "append")) {
 		/* The role's own, then the new ones (the daemon dedups). */
-		if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &list,
-		    "%s", what)) != CLI_OK)
+		if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &list, "%s",
+			 what)) != CLI_OK)
 			json_decref(privs);
 		json_array_foreach(list, i, r) {
 			if (jstr(r, "name") == NULL ||
 			    strcmp(jstr(r, "name"), a->argv[0]) != 0)
 				continue;
-			json_array_foreach(json_object_get(r, "privileges"),
-			    k, p)
+			json_array_foreach(json_object_get(r, "privileges"), k,
+			    p)
 				json_array_append(privs, p);
 		}
 		json_decref(list);
@@ -245,8 +249,8 @@ cmd_role_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_role_delete(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	char	*n = hx_url_escape(a->argv[0]), *p;
-	int	 rc;
+	char *n = hx_url_escape(a->argv[0]), *p;
+	int   rc;
 
 	(void)e;
 	p = xasprintf("/api/roles/%s", n);
@@ -263,17 +267,17 @@ int
 cmd_privilege_list(struct cli *cli, const struct cmd_entry *e,
     struct cmd_args *a)
 {
-	struct table	*t = NULL;
-	json_t		*roles, *out = json_array(), *r, *p, *holders;
-	const char	*name;
-	size_t		 i, k;
-	int		 rc, bit;
-	char		*joined;
+	struct table *t = NULL;
+	json_t	     *roles, *out = json_array(), *r, *p, *holders;
+	const char   *name;
+	size_t	      i, k;
+	int	      rc, bit;
+	char	     *joined;
 
 	(void)e;
 	(void)a;
 	if ((rc = cli_api(cli, "GET", "/api/roles", NULL, &roles,
-	    "list the privileges")) != CLI_OK) {
+		 "list the privileges")) != CLI_OK) {
 		json_decref(out);
 		return rc;
 	}
@@ -281,22 +285,22 @@ cmd_privilege_list(struct cli *cli, const struct cmd_entry *e,
 		name = hx_priv_name(1u << bit);
 		holders = json_array();
 		json_array_foreach(roles, i, r) {
-			json_array_foreach(json_object_get(r, "privileges"),
-			    k, p) {
-				if (json_is_string(p) && strcmp(name,
-				    json_string_value(p)) == 0)
+			json_array_foreach(json_object_get(r, "privileges"), k,
+			    p) {
+				if (json_is_string(p) &&
+				    strcmp(name, json_string_value(p)) == 0)
 					json_array_append_new(holders,
 					    json_string(jstr(r, "name")));
 			}
 		}
-		json_array_append_new(out, json_pack("{s:s,s:o}", "name", name,
-		    "roles", holders));
+		json_array_append_new(out,
+		    json_pack("{s:s,s:o}", "name", name, "roles", holders));
 	}
 	if (cli->out == OUT_JSON)
 		out_json(out);
 	else {
-		t = table_new((const char *const[]){ "PRIVILEGE", "ROLES",
-		    NULL });
+		t = table_new(
+		    (const char *const[]){ "PRIVILEGE", "ROLES", NULL });
 		json_array_foreach(out, i, r) {
 			joined = jjoin(r, "roles", ",");
 			table_add(t, jstr(r, "name"), joined);
@@ -319,27 +323,28 @@ under(const char *path, const char *top)
 
 	if (strcmp(top, "/") == 0)
 		return 1;
-	return strncmp(path, top, n) == 0 && (path[n] == '\0' ||
-	    path[n] == '/');
+	return strncmp(path, top, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
 }
 
 int
 cmd_acl_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	json_t		*list, *sel, *x;
-	size_t		 i;
-	char		 b[16];
-	int		 rc;
+	struct table *t;
+	json_t	     *list, *sel, *x;
+	size_t	      i;
+	char	      b[16];
+	int	      rc;
 
 	(void)e;
 	if ((rc = cli_api(cli, "GET", "/api/acl", NULL, &list,
-	    "list the ACL")) != CLI_OK)
+		 "list the ACL")) != CLI_OK)
 		return rc;
 	sel = json_array();
 	json_array_foreach(list, i, x) {
-		if (a->argc == 0 || (jstr(x, "path") != NULL &&
-		    under(jstr(x, "path"), a->argv[0])))
+		if (a->argc == 0 ||
+		    (jstr(x, "path") != NULL &&
+			under(jstr(x, "path"), a->argv[0])))
 			json_array_append(sel, x);
 	}
 	if (cli->out == OUT_JSON)
@@ -350,7 +355,8 @@ cmd_acl_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		json_array_foreach(sel, i, x)
 			table_add(t, jstr(x, "path"), jstr(x, "role"),
 			    jstr(x, "userid") ? jstr(x, "userid") :
-			    jstr(x, "user"), jnum(x, "propagate", b, sizeof b));
+						jstr(x, "user"),
+			    jnum(x, "propagate", b, sizeof b));
 		table_print_free(cli, t);
 	}
 	json_decref(sel);
@@ -361,14 +367,16 @@ cmd_acl_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_acl_grant(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	json_t	*body, *r;
-	int	 rc;
+	json_t *body, *r;
+	int	rc;
 
 	body = json_pack("{s:s,s:s,s:s,s:b}", "path", a->argv[0], "role",
 	    a->argv[1], "user", a->argv[2], "propagate",
 	    !cmd_flag_count(e, a, "no-propagate"));
-	rc = cli_api(cli, "PUT", "/api/acl", body, &r, "grant %s on %s to "
-	    "'%s'", a->argv[1], a->argv[0], a->argv[2]);
+	rc = cli_api(cli, "PUT", "/api/acl", body, &r,
+	    "grant %s on %s to "
+	    "'%s'",
+	    a->argv[1], a->argv[0], a->argv[2]);
 	json_decref(body);
 	if (rc == CLI_OK) {
 		if (cli->out == OUT_JSON)
@@ -384,14 +392,16 @@ cmd_acl_grant(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_acl_revoke(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	json_t	*body;
-	int	 rc;
+	json_t *body;
+	int	rc;
 
 	(void)e;
 	body = json_pack("{s:s,s:s,s:s}", "path", a->argv[0], "role",
 	    a->argv[1], "user", a->argv[2]);
-	rc = cli_api(cli, "DELETE", "/api/acl", body, NULL, "revoke %s on %s "
-	    "from '%s'", a->argv[1], a->argv[0], a->argv[2]);
+	rc = cli_api(cli, "DELETE", "/api/acl", body, NULL,
+	    "revoke %s on %s "
+	    "from '%s'",
+	    a->argv[1], a->argv[0], a->argv[2]);
 	json_decref(body);
 	if (rc == CLI_OK && cli->out == OUT_TABLE)
 		printf("revoked %s on %s from '%s'\n", a->argv[1], a->argv[0],
@@ -404,20 +414,24 @@ cmd_acl_revoke(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_apikey_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	json_t		*list, *k;
-	size_t		 i;
-	char		*p, *roles;
-	int		 rc;
+	struct table *t;
+	json_t	     *list, *k;
+	size_t	      i;
+	char	     *p, *roles;
+	int	      rc;
 
 	(void)e;
 	if ((p = cli_user_path(cli, a->argc ? a->argv[0] : NULL, "api-keys",
-	    NULL, &rc)) == NULL)
+		 NULL, &rc)) == NULL)
 		return rc;
-	if (a->argc == 0 && cli_local_trust_refused(cli, "list the API keys "
-	    "of 'root@local'", "has no API keys: keys belong to users; make "
-	    "one with 'horcrux-cli user add NAME --role ROLE', then "
-	    "'horcrux-cli apikey create NAME --name KEYNAME'", &rc)) {
+	if (a->argc == 0 &&
+	    cli_local_trust_refused(cli,
+		"list the API keys "
+		"of 'root@local'",
+		"has no API keys: keys belong to users; make "
+		"one with 'horcrux-cli user add NAME --role ROLE', then "
+		"'horcrux-cli apikey create NAME --name KEYNAME'",
+		&rc)) {
 		free(p);
 		return rc;
 	}
@@ -433,11 +447,12 @@ cmd_apikey_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		    "EXPIRES", "CREATED", "LAST-USED", NULL });
 		json_array_foreach(list, i, k) {
 			roles = json_is_array(json_object_get(k, "roles")) ?
-			    jjoin(k, "roles", ",") : xstrdup("(all)");
+			    jjoin(k, "roles", ",") :
+			    xstrdup("(all)");
 			table_add(t, jstr(k, "key_id"), jstr(k, "name"), roles,
 			    jstr(k, "expires_at") ? jstr(k, "expires_at") :
-			    "never", jstr(k, "created_at"),
-			    jstr(k, "last_used_at"));
+						    "never",
+			    jstr(k, "created_at"), jstr(k, "last_used_at"));
 			free(roles);
 		}
 		table_print_free(cli, t);
@@ -450,24 +465,30 @@ int
 cmd_apikey_create(struct cli *cli, const struct cmd_entry *e,
     struct cmd_args *a)
 {
-	const char	*name = cmd_flag(e, a, "name");
-	const char	*days = cmd_flag(e, a, "expires");
-	const char	*user = a->argc ? a->argv[0] : NULL;
-	long long	 d = 0;
-	struct kv	*kv;
-	json_t		*body, *k;
-	char		*p, *roles;
-	int		 rc;
+	const char *name = cmd_flag(e, a, "name");
+	const char *days = cmd_flag(e, a, "expires");
+	const char *user = a->argc ? a->argv[0] : NULL;
+	long long   d = 0;
+	struct kv  *kv;
+	json_t	   *body, *k;
+	char	   *p, *roles;
+	int	    rc;
 
 	if (days != NULL && hx_parse_ll(days, 1, 3650, &d) != 0)
-		return cli_usage(e, "--expires: '%s' is not a number of days "
-		    "from 1 to 3650", days);
+		return cli_usage(e,
+		    "--expires: '%s' is not a number of days "
+		    "from 1 to 3650",
+		    days);
 	if ((p = cli_user_path(cli, user, "api-keys", NULL, &rc)) == NULL)
 		return rc;
-	if (user == NULL && cli_local_trust_refused(cli, "create an API key "
-	    "for 'root@local'", "can have no API keys: keys belong to users; "
-	    "make one with 'horcrux-cli user add NAME --role ROLE', then "
-	    "'horcrux-cli apikey create NAME --name KEYNAME'", &rc)) {
+	if (user == NULL &&
+	    cli_local_trust_refused(cli,
+		"create an API key "
+		"for 'root@local'",
+		"can have no API keys: keys belong to users; "
+		"make one with 'horcrux-cli user add NAME --role ROLE', then "
+		"'horcrux-cli apikey create NAME --name KEYNAME'",
+		&rc)) {
 		free(p);
 		return rc;
 	}
@@ -477,8 +498,8 @@ cmd_apikey_create(struct cli *cli, const struct cmd_entry *e,
 	if (days != NULL)
 		json_object_set_new(body, "expires_in_days", json_integer(d));
 	if (cmd_flag_count(e, a, "role") > 0) {
-		json_t	*r = json_array();
-		char	**v;
+		json_t *r = json_array();
+		char  **v;
 
 		for (v = cmd_flag_all(e, a, "role"); *v != NULL; v++)
 			json_array_append_new(r, json_string(*v));
@@ -495,20 +516,23 @@ cmd_apikey_create(struct cli *cli, const struct cmd_entry *e,
 	else {
 		kv = kv_new();
 		roles = json_is_array(json_object_get(k, "roles")) ?
-		    jjoin(k, "roles", ", ") : xstrdup("(all of the user's)");
+		    jjoin(k, "roles", ", ") :
+		    xstrdup("(all of the user's)");
 		kv_add(kv, "Key ID", "%s", jstr(k, "key_id"));
 		kv_add(kv, "User", "%s", jstr(k, "user"));
 		kv_add(kv, "Name", "%s", jstr(k, "name"));
 		kv_add(kv, "Roles", "%s", roles);
-		kv_add(kv, "Expires", "%s", jstr(k, "expires_at") ?
-		    jstr(k, "expires_at") : "never");
-		kv_add(kv, "Key", "%s", jstr(k, "token") ? jstr(k, "token") :
-		    "-");
+		kv_add(kv, "Expires", "%s",
+		    jstr(k, "expires_at") ? jstr(k, "expires_at") : "never");
+		kv_add(kv, "Key", "%s",
+		    jstr(k, "token") ? jstr(k, "token") : "-");
 		kv_print_free(cli, kv);
 		free(roles);
 	}
-	cli_warning("%s", jstr(k, "warning") ? jstr(k, "warning") :
-	    "store this key now: it cannot be shown again");
+	cli_warning("%s",
+	    jstr(k, "warning") ?
+		jstr(k, "warning") :
+		"store this key now: it cannot be shown again");
 	json_decref(k);
 	return CLI_OK;
 }
@@ -517,18 +541,20 @@ int
 cmd_apikey_revoke(struct cli *cli, const struct cmd_entry *e,
     struct cmd_args *a)
 {
-	const char	*user = a->argc == 2 ? a->argv[0] : NULL;
-	const char	*key = a->argv[a->argc - 1];
-	char		*p;
-	int		 rc;
+	const char *user = a->argc == 2 ? a->argv[0] : NULL;
+	const char *key = a->argv[a->argc - 1];
+	char	   *p;
+	int	    rc;
 
 	(void)e;
 	if ((p = cli_user_path(cli, user, "api-keys", key, &rc)) == NULL)
 		return rc;
 	if (user == NULL)
 		user = cli->me;
-	rc = cli_api(cli, "DELETE", p, NULL, NULL, "revoke API key '%s' of "
-	    "'%s'", key, user);
+	rc = cli_api(cli, "DELETE", p, NULL, NULL,
+	    "revoke API key '%s' of "
+	    "'%s'",
+	    key, user);
 	free(p);
 	if (rc == CLI_OK && cli->out == OUT_TABLE)
 		printf("revoked API key '%s' of '%s'\n", key, user);
@@ -545,13 +571,13 @@ static int64_t
 since_ms(const char *v)
 {
 	static const struct {
-		char		u;
-		int64_t		ms;
+		char	u;
+		int64_t ms;
 	} units[] = { { 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 },
-	    { 'd', 86400000 } };
-	long long	 n;
-	size_t		 len = strlen(v), i;
-	char		*num;
+		{ 'd', 86400000 } };
+	long long n;
+	size_t	  len = strlen(v), i;
+	char	 *num;
 
 	if (hx_parse_ll(v, 0, INT64_MAX / 2, &n) == 0)
 		return n;
@@ -571,24 +597,28 @@ int
 cmd_audit(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
 	static const char *const filters[] = { "user", "action", NULL };
-	const char	*since = cmd_flag(e, a, "since");
-	const char	*limit = cmd_flag(e, a, "limit");
-	struct hx_buf	 q;
-	struct table	*t;
-	long long	 n;
-	int64_t		 ms;
-	json_t		*list, *x;
-	size_t		 i;
-	char		*v;
-	int		 rc;
+	const char		*since = cmd_flag(e, a, "since");
+	const char		*limit = cmd_flag(e, a, "limit");
+	struct hx_buf		 q;
+	struct table		*t;
+	long long		 n;
+	int64_t			 ms;
+	json_t			*list, *x;
+	size_t			 i;
+	char			*v;
+	int			 rc;
 
 	(void)a;
 	if (limit != NULL && hx_parse_ll(limit, 1, 1000, &n) != 0)
-		return cli_usage(e, "--limit: '%s' is not a number from 1 to "
-		    "1000", limit);
+		return cli_usage(e,
+		    "--limit: '%s' is not a number from 1 to "
+		    "1000",
+		    limit);
 	if (since != NULL && (ms = since_ms(since)) < 0)
-		return cli_usage(e, "--since: '%s' is no time: give RFC 3339, "
-		    "epoch milliseconds or an age such as 30m", since);
+		return cli_usage(e,
+		    "--since: '%s' is no time: give RFC 3339, "
+		    "epoch milliseconds or an age such as 30m",
+		    since);
 	hx_buf_init(&q, 0);
 	hx_buf_add(&q, "/api/audit", 10);
 	for (i = 0; filters[i] != NULL; i++) {

@@ -18,7 +18,7 @@
 #include "cli.h"
 #include "hx-proto.h"
 
-#define CONNECT_TIMEOUT_MS	5000
+#define CONNECT_TIMEOUT_MS 5000
 
 static volatile sig_atomic_t events_stop;
 
@@ -26,8 +26,8 @@ static volatile sig_atomic_t events_stop;
 static int
 unknown_topic(const struct cmd_entry *e, const char *t)
 {
-	struct hx_buf	b;
-	int		i, rc;
+	struct hx_buf b;
+	int	      i, rc;
 
 	hx_buf_init(&b, 0);
 	for (i = 0; i < HX_TOPIC_COUNT; i++)
@@ -48,9 +48,9 @@ on_signal(int sig)
 static void
 print_event(const char *type, json_t *data)
 {
-	const char	*k, *ts = jstr(data, "timestamp");
-	json_t		*v;
-	char		*s;
+	const char *k, *ts = jstr(data, "timestamp");
+	json_t	   *v;
+	char	   *s;
 
 	printf("%s %s", ts ? ts : "-", type);
 	json_object_foreach(data, k, v) {
@@ -63,8 +63,9 @@ print_event(const char *type, json_t *data)
 		} else {
 			char *safe;
 
-			s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-			    JSON_REAL_PRECISION(15));
+			s = json_dumps(v,
+			    JSON_COMPACT | JSON_ENCODE_ANY |
+				JSON_REAL_PRECISION(15));
 			safe = s != NULL ? hx_json_term_safe(s) : NULL;
 			printf(" %s=%s", k, safe ? safe : "?");
 			free(safe);
@@ -79,19 +80,19 @@ print_event(const char *type, json_t *data)
  * an exit code + 10 when the stream cannot go on.
  */
 struct stream {
-	int	requested;	/* topics asked for */
-	int	granted;	/* -1 until Subscribed */
-	int	refused;	/* Error frames naming a topic */
+	int requested; /* topics asked for */
+	int granted; /* -1 until Subscribed */
+	int refused; /* Error frames naming a topic */
 };
 
 static int
 handle(struct cli *cli, const char *msg, struct stream *st)
 {
-	json_t			*f = json_loads(msg, 0, NULL), *data;
-	const char		*type;
-	struct hx_ev_subscribed	 sub;
-	struct hx_ev_error	 er;
-	int			 r = 0;
+	json_t		       *f = json_loads(msg, 0, NULL), *data;
+	const char	       *type;
+	struct hx_ev_subscribed sub;
+	struct hx_ev_error	er;
+	int			r = 0;
 
 	type = jstr(f, "type");
 	data = json_object_get(f, "data");
@@ -112,8 +113,8 @@ handle(struct cli *cli, const char *msg, struct stream *st)
 	case HX_EV_ERROR:
 		hx_proto_decode(HX_EV_ERROR, data, &er, NULL);
 		cli_warning("%s%s%s", er.topic ? er.topic : "",
-		    er.topic ? ": " : "", er.message ? er.message :
-		    "error from the daemon");
+		    er.topic ? ": " : "",
+		    er.message ? er.message : "error from the daemon");
 		if (er.topic != NULL)
 			st->refused++;
 		/* Every topic refused (the Errors follow Subscribed). */
@@ -126,7 +127,7 @@ handle(struct cli *cli, const char *msg, struct stream *st)
 		break;
 	}
 	if (cli->out == OUT_JSON)
-		puts(msg);	/* the frame exactly as the daemon sent it */
+		puts(msg); /* the frame exactly as the daemon sent it */
 	else
 		print_event(type, data);
 	fflush(stdout);
@@ -139,16 +140,16 @@ out:
 int
 cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct sigaction	 sa, old_int, old_term;
-	struct hx_ws		*ws;
-	struct pollfd		 pfd;
-	const char		*count = cmd_flag(e, a, "count");
-	long long		 max = 0, seen = 0;
-	json_t			*topics = json_array(), *sub;
-	char			*text, *err = NULL, *msg;
-	size_t			 len, i;
-	struct stream		 st = { 0, -1, 0 };
-	int			 status = 0, rc = CLI_OK, r;
+	struct sigaction sa, old_int, old_term;
+	struct hx_ws	*ws;
+	struct pollfd	 pfd;
+	const char	*count = cmd_flag(e, a, "count");
+	long long	 max = 0, seen = 0;
+	json_t		*topics = json_array(), *sub;
+	char		*text, *err = NULL, *msg;
+	size_t		 len, i;
+	struct stream	 st = { 0, -1, 0 };
+	int		 status = 0, rc = CLI_OK, r;
 
 	if (count != NULL && hx_parse_ll(count, 1, 1000000000, &max) != 0) {
 		json_decref(topics);
@@ -168,8 +169,7 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 				json_decref(topics);
 				return unknown_topic(e, a->argv[i]);
 			}
-			json_array_append_new(topics,
-			    json_string(a->argv[i]));
+			json_array_append_new(topics, json_string(a->argv[i]));
 		}
 	}
 	st.requested = (int)json_array_size(topics);
@@ -178,10 +178,10 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	json_decref(sub);
 
 	if ((ws = hx_ws_connect(&cli->srv, &cli->cred, CONNECT_TIMEOUT_MS,
-	    &status, &err)) == NULL) {
+		 &status, &err)) == NULL) {
 		/* Unreachable (no status): say where that server came from. */
 		msg = status ? xstrdup("") :
-		    hx_client_server_origin(&cli->conf);
+			       hx_client_server_origin(&cli->conf);
 		cli_error("cannot stream events: %s%s", err, msg);
 		free(msg);
 		free(err);
@@ -199,7 +199,7 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 
 	events_stop = 0;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() wakes up */
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll() wakes up */
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	while (!events_stop) {

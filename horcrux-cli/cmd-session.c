@@ -15,19 +15,20 @@
 int
 cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct hx_cred	 none = { NULL, NULL }, saved = cli->cred;
-	const char	*realm = cmd_flag(e, a, "realm"), *tok;
-	char		*user, *pw, *err = NULL, *roles, *server = NULL;
-	json_t		*body, *r;
-	int		 rc;
+	struct hx_cred none = { NULL, NULL }, saved = cli->cred;
+	const char    *realm = cmd_flag(e, a, "realm"), *tok;
+	char	      *user, *pw, *err = NULL, *roles, *server = NULL;
+	json_t	      *body, *r;
+	int	       rc;
 
 	if (a->argc > 0)
 		user = xstrdup(a->argv[0]);
 	else if ((user = prompt_line("Username: ")) == NULL)
-		return cli_usage(e, "'login' needs USER when there is no "
+		return cli_usage(e,
+		    "'login' needs USER when there is no "
 		    "terminal to ask on");
 	if ((pw = prompt_password("Password: ", 0,
-	    cmd_flag_count(e, a, "password-stdin"))) == NULL) {
+		 cmd_flag_count(e, a, "password-stdin"))) == NULL) {
 		free(user);
 		return CLI_ERR;
 	}
@@ -37,8 +38,8 @@ cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		json_object_set_new(body, "realm", json_string(realm));
 	/* Log in afresh: a stale token must not stand in the way. */
 	cli->cred = none;
-	rc = cli_api(cli, "POST", "/api/auth/login", body, &r,
-	    "log in as '%s'", user);
+	rc = cli_api(cli, "POST", "/api/auth/login", body, &r, "log in as '%s'",
+	    user);
 	cli->cred = saved;
 	json_decref(body);
 	if (rc != CLI_OK) {
@@ -46,17 +47,18 @@ cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		return rc;
 	}
 	if ((tok = jstr(r, "token")) == NULL) {
-		cli_error("cannot log in as '%s': no token in the answer", user);
+		cli_error("cannot log in as '%s': no token in the answer",
+		    user);
 		rc = CLI_ERR;
 	} else if ((server = hx_client_conf_set_session(cli->conf.conf_path,
-	    cli->conf.server, tok, &err)) == NULL) {
+			cli->conf.server, tok, &err)) == NULL) {
 		cli_error("cannot store the session token: %s", err);
 		free(err);
 		rc = CLI_ERR;
 	} else {
 		if (cli->conf.api_key != NULL)
 			cli_warning("an API key is configured; other commands "
-			    "use it before the stored session token");
+				    "use it before the stored session token");
 		/* This session speaks as the new user from now on. */
 		free(cli->conf.token);
 		cli->conf.token = xstrdup(tok);
@@ -70,10 +72,10 @@ cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		} else {
 			roles = jjoin(r, "roles", ", ");
 			printf("logged in as %s (roles: %s) until %s; token "
-			    "and server '%s' stored in %s\n",
-			    jstr(r, "username"), roles, jstr(r, "expires_at") ?
-			    jstr(r, "expires_at") : "-", server,
-			    cli->conf.conf_path);
+			       "and server '%s' stored in %s\n",
+			    jstr(r, "username"), roles,
+			    jstr(r, "expires_at") ? jstr(r, "expires_at") : "-",
+			    server, cli->conf.conf_path);
 			free(roles);
 		}
 	}
@@ -86,14 +88,14 @@ cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_logout(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	char	*err = NULL;
-	int	 rc = CLI_OK;
+	char *err = NULL;
+	int   rc = CLI_OK;
 
 	(void)e;
 	(void)a;
 	if (cli->cred.token == NULL && cli->conf.token == NULL) {
 		cli_error("cannot log out: there is no session (no token "
-		    "stored or in $HORCRUX_TOKEN)");
+			  "stored or in $HORCRUX_TOKEN)");
 		return CLI_ERR;
 	}
 	if (cli->cred.token != NULL) {
@@ -107,8 +109,7 @@ cmd_logout(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		if (rc == CLI_AUTH)
 			rc = CLI_OK;
 	}
-	if (hx_client_conf_set(cli->conf.conf_path, "token", NULL,
-	    &err) != 0) {
+	if (hx_client_conf_set(cli->conf.conf_path, "token", NULL, &err) != 0) {
 		cli_error("cannot remove the token from %s: %s",
 		    cli->conf.conf_path, err);
 		free(err);
@@ -127,17 +128,17 @@ cmd_logout(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_whoami(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	struct kv	*kv;
-	const char	*path;
-	json_t		*me, *privs, *list;
-	char		*roles, *p;
-	int		 rc;
+	struct table *t;
+	struct kv    *kv;
+	const char   *path;
+	json_t	     *me, *privs, *list;
+	char	     *roles, *p;
+	int	      rc;
 
 	(void)e;
 	(void)a;
 	if ((rc = cli_api(cli, "GET", "/api/auth/me", NULL, &me,
-	    "find out who you are")) != CLI_OK)
+		 "find out who you are")) != CLI_OK)
 		return rc;
 	if (cli->out == OUT_JSON) {
 		out_json(me);
@@ -147,18 +148,20 @@ cmd_whoami(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	kv = kv_new();
 	roles = jjoin(me, "roles", ", ");
 	/* user@realm, as every identity is shown. */
-	kv_add(kv, "User", "%s", jstr(me, "userid") ? jstr(me, "userid") :
-	    jstr(me, "username") ? jstr(me, "username") : "-");
-	kv_add(kv, "Authenticated by", "%s", jstr(me, "auth") ?
-	    jstr(me, "auth") : "-");
+	kv_add(kv, "User", "%s",
+	    jstr(me, "userid")	     ? jstr(me, "userid") :
+		jstr(me, "username") ? jstr(me, "username") :
+				       "-");
+	kv_add(kv, "Authenticated by", "%s",
+	    jstr(me, "auth") ? jstr(me, "auth") : "-");
 	kv_add(kv, "Roles", "%s", roles);
 	free(roles);
 	kv_print_free(cli, kv);
 	privs = json_object_get(me, "privileges");
 	if (json_object_size(privs) > 0) {
 		putchar('\n');
-		t = table_new((const char *const[]){ "PATH", "PRIVILEGES",
-		    NULL });
+		t = table_new(
+		    (const char *const[]){ "PATH", "PRIVILEGES", NULL });
 		json_object_foreach(privs, path, list) {
 			json_t *o = json_pack("{s:O}", "p", list);
 
@@ -176,8 +179,8 @@ cmd_whoami(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_version(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	json_t	*h;
-	int	 rc;
+	json_t *h;
+	int	rc;
 
 	(void)e;
 	(void)a;
@@ -192,8 +195,9 @@ cmd_version(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	} else {
 		printf("horcrux-cli %s\n", HX_VERSION);
 		if (rc == CLI_OK)
-			printf("horcruxd %s at %s\n", jstr(h, "version") ?
-			    jstr(h, "version") : "?", cli->srv.display);
+			printf("horcruxd %s at %s\n",
+			    jstr(h, "version") ? jstr(h, "version") : "?",
+			    cli->srv.display);
 	}
 	json_decref(h);
 	return rc;

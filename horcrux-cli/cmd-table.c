@@ -18,14 +18,13 @@
 #include "hx-priv.h"
 #include "hx-proto.h"
 
-#define CMD_FLAGS_MAX	8
+#define CMD_FLAGS_MAX 8
 
-static const struct cmd_flag login_flags[] = {
-	{ "realm", "REALM", 0, C_REALM, "local (default) or pam" },
+static const struct cmd_flag login_flags[] = { { "realm", "REALM", 0, C_REALM,
+						   "local (default) or pam" },
 	{ "password-stdin", NULL, 0, C_NONE,
-	  "read the password as one line of standard input" },
-	{ NULL, NULL, 0, C_NONE, NULL }
-};
+	    "read the password as one line of standard input" },
+	{ NULL, NULL, 0, C_NONE, NULL } };
 
 static const struct cmd_flag user_add_flags[] = {
 	{ "email", "EMAIL", 0, C_NONE, "the user's e-mail address" },
@@ -33,7 +32,7 @@ static const struct cmd_flag user_add_flags[] = {
 	{ "role", "ROLE", 1, C_ROLE, "a role, granted at its own scope" },
 	{ "disabled", NULL, 0, C_NONE, "create the account disabled" },
 	{ "password-stdin", NULL, 0, C_NONE,
-	  "read the password as one line of standard input" },
+	    "read the password as one line of standard input" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
@@ -47,15 +46,16 @@ static const struct cmd_flag user_modify_flags[] = {
 };
 
 static const struct cmd_flag passwd_flags[] = {
-	{ "password-stdin", NULL, 0, C_NONE, "read the password as one line "
-	  "of standard input (the current one first, on a line of its own, "
-	  "when changing your own without UserModify)" },
+	{ "password-stdin", NULL, 0, C_NONE,
+	    "read the password as one line "
+	    "of standard input (the current one first, on a line of its own, "
+	    "when changing your own without UserModify)" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
 static const struct cmd_flag acl_grant_flags[] = {
 	{ "no-propagate", NULL, 0, C_NONE,
-	  "the grant applies to PATH only, not below it" },
+	    "the grant applies to PATH only, not below it" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
@@ -63,56 +63,65 @@ static const struct cmd_flag apikey_create_flags[] = {
 	{ "name", "NAME", F_REQUIRED, C_NONE, "what the key is for" },
 	{ "expires", "DAYS", 0, C_NONE, "expire after DAYS days (1 to 3650)" },
 	{ "role", "ROLE", 1, C_ROLE,
-	  "restrict the key to these of the user's roles" },
+	    "restrict the key to these of the user's roles" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
 static const struct cmd_flag role_modify_flags[] = {
 	{ "append", NULL, 0, C_NONE,
-	  "add the privileges to the role's instead of replacing them" },
+	    "add the privileges to the role's instead of replacing them" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
 static const struct cmd_flag session_list_flags[] = {
 	{ "all", NULL, 0, C_NONE,
-	  "every user's sessions (SysAudit, UserModify)" },
+	    "every user's sessions (SysAudit, UserModify)" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
 static const struct cmd_flag audit_flags[] = {
 	{ "user", "USER", 0, C_USER, "by this actor (a bare name: any realm)" },
-	{ "action", "ACTION", 0, C_NONE, "this action only (login, user.add, "
-	  "...)" },
-	{ "since", "TIME", 0, C_NONE, "from TIME on: RFC 3339, epoch "
-	  "milliseconds, or an age such as 30m, 12h, 7d" },
-	{ "limit", "N", 0, C_NONE, "at most N records, newest first (1 to "
-	  "1000; default 100)" },
+	{ "action", "ACTION", 0, C_NONE,
+	    "this action only (login, user.add, "
+	    "...)" },
+	{ "since", "TIME", 0, C_NONE,
+	    "from TIME on: RFC 3339, epoch "
+	    "milliseconds, or an age such as 30m, 12h, 7d" },
+	{ "limit", "N", 0, C_NONE,
+	    "at most N records, newest first (1 to "
+	    "1000; default 100)" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
-static const struct cmd_flag events_flags[] = {
-	{ "count", "N", 0, C_NONE, "exit after N events" },
-	{ NULL, NULL, 0, C_NONE, NULL }
-};
+static const struct cmd_flag events_flags[] = { { "count", "N", 0, C_NONE,
+						    "exit after N events" },
+	{ NULL, NULL, 0, C_NONE, NULL } };
 
 /* The flag every command takes. */
 static const struct cmd_flag output_flag = { "output", "FORMAT", 0, C_OUTPUT,
 	"table or json" };
 
 #define LEAF(n, a, mi, ma, p0, p1, fl, fn, h) \
-	{ n, a, mi, ma, { p0, p1, C_NONE }, fl, NULL, fn, h, 0 }
+	{ \
+		n, a, mi, ma, { p0, p1, C_NONE }, fl, NULL, fn, h, 0 \
+	}
 #define GROUP(n, s, h) \
-	{ n, NULL, 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, s, NULL, h, 0 }
-#define END { NULL, NULL, 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL, NULL, \
-	NULL, 0 }
+	{ \
+		n, NULL, 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, s, NULL, h, 0 \
+	}
+#define END \
+	{ \
+		NULL, NULL, 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL, \
+		    NULL, NULL, 0 \
+	}
 
-static const struct cmd_entry user_cmds[] = {
-	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_user_list,
-	    "list the users"),
+static const struct cmd_entry user_cmds[] = { LEAF("list", "", 0, 0, C_NONE,
+						  C_NONE, NULL, cmd_user_list,
+						  "list the users"),
 	LEAF("show", "NAME", 1, 1, C_USER, C_NONE, NULL, cmd_user_show,
 	    "show one user"),
-	LEAF("add", "NAME", 1, 1, C_NONE, C_NONE, user_add_flags,
-	    cmd_user_add, "create a user (the password is prompted for)"),
+	LEAF("add", "NAME", 1, 1, C_NONE, C_NONE, user_add_flags, cmd_user_add,
+	    "create a user (the password is prompted for)"),
 	LEAF("modify", "NAME", 1, 1, C_USER, C_NONE, user_modify_flags,
 	    cmd_user_modify, "change a user's e-mail, roles or state"),
 	LEAF("delete", "NAME", 1, 1, C_USER, C_NONE, NULL, cmd_user_delete,
@@ -120,15 +129,16 @@ static const struct cmd_entry user_cmds[] = {
 	LEAF("passwd", "[NAME]", 0, 1, C_USER, C_NONE, passwd_flags,
 	    cmd_user_passwd, "set a user's password (default: your own)"),
 	LEAF("sessions", "[NAME]", 0, 1, C_USER, C_NONE, NULL,
-	    cmd_user_sessions, "list a user's login sessions (default: "
+	    cmd_user_sessions,
+	    "list a user's login sessions (default: "
 	    "yours)"),
-	LEAF("logout", "NAME [ID]", 1, 2, C_USER, C_NONE, NULL,
-	    cmd_user_logout, "end a user's login sessions, or the one ID"),
+	LEAF("logout", "NAME [ID]", 1, 2, C_USER, C_NONE, NULL, cmd_user_logout,
+	    "end a user's login sessions, or the one ID"),
 	LEAF("permissions", "NAME [PATH]", 1, 2, C_USER, C_PATH, NULL,
-	    cmd_user_permissions, "a user's effective privileges per path, "
+	    cmd_user_permissions,
+	    "a user's effective privileges per path, "
 	    "or on PATH"),
-	END
-};
+	END };
 
 static const struct cmd_entry role_cmds[] = {
 	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_role_list,
@@ -137,8 +147,9 @@ static const struct cmd_entry role_cmds[] = {
 	    "show one role's scope and privileges"),
 	LEAF("add", "NAME PRIV...", 2, -1, C_NONE, C_PRIV, NULL, cmd_role_add,
 	    "create a custom role with these privileges"),
-	LEAF("modify", "NAME PRIV...", 2, -1, C_ROLE, C_PRIV,
-	    role_modify_flags, cmd_role_modify, "set a custom role's "
+	LEAF("modify", "NAME PRIV...", 2, -1, C_ROLE, C_PRIV, role_modify_flags,
+	    cmd_role_modify,
+	    "set a custom role's "
 	    "privileges; whoever holds it has them at once"),
 	LEAF("delete", "NAME", 1, 1, C_ROLE, C_NONE, NULL, cmd_role_delete,
 	    "delete a custom role"),
@@ -155,10 +166,10 @@ static const struct cmd_entry acl_cmds[] = {
 	LEAF("list", "[PATH]", 0, 1, C_PATH, C_NONE, NULL, cmd_acl_list,
 	    "list the ACL entries (at PATH and below)"),
 	{ "grant", "PATH ROLE USER", 3, 3, { C_PATH, C_ROLE, C_USER },
-	  acl_grant_flags, NULL, cmd_acl_grant,
-	  "grant USER the ROLE on PATH (and below it)", 0 },
+	    acl_grant_flags, NULL, cmd_acl_grant,
+	    "grant USER the ROLE on PATH (and below it)", 0 },
 	{ "revoke", "PATH ROLE USER", 3, 3, { C_PATH, C_ROLE, C_USER }, NULL,
-	  NULL, cmd_acl_revoke, "remove that ACL entry", 0 },
+	    NULL, cmd_acl_revoke, "remove that ACL entry", 0 },
 	END
 };
 
@@ -180,9 +191,9 @@ static const struct cmd_entry session_cmds[] = {
 	END
 };
 
-static const struct cmd_entry vm_cmds[] = {
-	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_vm_list,
-	    "list the VMs you may see"),
+static const struct cmd_entry vm_cmds[] = { LEAF("list", "", 0, 0, C_NONE,
+						C_NONE, NULL, cmd_vm_list,
+						"list the VMs you may see"),
 	LEAF("show", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_show,
 	    "show one VM: devices and latest metrics"),
 	LEAF("start", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_action,
@@ -197,14 +208,12 @@ static const struct cmd_entry vm_cmds[] = {
 	    "pause a running VM"),
 	LEAF("resume", "VM", 1, 1, C_VM, C_NONE, NULL, cmd_vm_action,
 	    "resume a paused VM"),
-	END
-};
+	END };
 
-static const struct cmd_entry node_cmds[] = {
-	LEAF("status", "", 0, 0, C_NONE, C_NONE, NULL, cmd_node_status,
-	    "the host's latest metrics"),
-	END
-};
+static const struct cmd_entry node_cmds[] = { LEAF("status", "", 0, 0, C_NONE,
+						  C_NONE, NULL, cmd_node_status,
+						  "the host's latest metrics"),
+	END };
 
 const struct cmd_entry cmd_table[] = {
 	LEAF("login", "[USER]", 0, 1, C_USER, C_NONE, login_flags, cmd_login,
@@ -213,8 +222,7 @@ const struct cmd_entry cmd_table[] = {
 	    "end the session and forget its token"),
 	LEAF("whoami", "", 0, 0, C_NONE, C_NONE, NULL, cmd_whoami,
 	    "your identity, roles and effective privileges"),
-	GROUP("user", user_cmds, "users"),
-	GROUP("role", role_cmds, "roles"),
+	GROUP("user", user_cmds, "users"), GROUP("role", role_cmds, "roles"),
 	GROUP("privilege", privilege_cmds, "privileges"),
 	GROUP("acl", acl_cmds, "access control list entries"),
 	GROUP("apikey", apikey_cmds, "API keys"),
@@ -224,16 +232,18 @@ const struct cmd_entry cmd_table[] = {
 	GROUP("vm", vm_cmds, "virtual machines and containers"),
 	GROUP("node", node_cmds, "the host"),
 	{ "events", "[TOPIC...]", 0, -1, { C_TOPIC, C_NONE, C_NONE },
-	  events_flags, NULL, cmd_events, "stream events until interrupted "
-	  "(default: every topic but the metrics)", 0 },
+	    events_flags, NULL, cmd_events,
+	    "stream events until interrupted "
+	    "(default: every topic but the metrics)",
+	    0 },
 	LEAF("help", "[COMMAND [SUBCOMMAND]]", 0, 2, C_COMMAND, C_COMMAND, NULL,
 	    cmd_help, "show help for every command or one"),
 	LEAF("version", "", 0, 0, C_NONE, C_NONE, NULL, cmd_version,
 	    "show the client's and the daemon's versions"),
 	{ "quit", "", 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL, cmd_quit,
-	  "leave the shell", CMD_SHELL },
+	    "leave the shell", CMD_SHELL },
 	{ "exit", "", 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL, cmd_quit,
-	  "leave the shell", CMD_SHELL },
+	    "leave the shell", CMD_SHELL },
 	END
 };
 
@@ -255,8 +265,8 @@ parent_of(const struct cmd_entry *e)
 const char *
 cmd_full_name(const struct cmd_entry *e)
 {
-	static char		 buf[64];
-	const struct cmd_entry	*p = parent_of(e);
+	static char		buf[64];
+	const struct cmd_entry *p = parent_of(e);
 
 	if (p != NULL)
 		snprintf(buf, sizeof buf, "%s %s", p->name, e->name);
@@ -284,8 +294,8 @@ cmd_strv_free(char **v)
 static const struct cmd_entry *
 lookup(const struct cmd_entry *table, const char *word, int *nmatch)
 {
-	const struct cmd_entry	*e, *found = NULL;
-	size_t			 len = strlen(word);
+	const struct cmd_entry *e, *found = NULL;
+	size_t			len = strlen(word);
 
 	*nmatch = 0;
 	for (e = table; e->name != NULL; e++) {
@@ -310,8 +320,8 @@ lookup(const struct cmd_entry *table, const char *word, int *nmatch)
 static char *
 candidates(const struct cmd_entry *table, const char *word)
 {
-	struct hx_buf		 b;
-	const struct cmd_entry	*e;
+	struct hx_buf		b;
+	const struct cmd_entry *e;
 
 	hx_buf_init(&b, 0);
 	for (e = table; e->name != NULL; e++) {
@@ -329,9 +339,9 @@ candidates(const struct cmd_entry *table, const char *word)
 static const struct cmd_entry *
 resolve(int argc, char **argv, int *used)
 {
-	const struct cmd_entry	*e, *s;
-	char			*c;
-	int			 n;
+	const struct cmd_entry *e, *s;
+	char		       *c;
+	int			n;
 
 	if ((e = lookup(cmd_table, argv[0], &n)) == NULL) {
 		c = candidates(cmd_table, argv[0]);
@@ -392,8 +402,7 @@ flag_index(const struct cmd_entry *e, const char *name)
 }
 
 const char *
-cmd_flag(const struct cmd_entry *e, const struct cmd_args *a,
-    const char *name)
+cmd_flag(const struct cmd_entry *e, const struct cmd_args *a, const char *name)
 {
 	int i = flag_index(e, name);
 
@@ -415,8 +424,8 @@ char **
 cmd_flag_all(const struct cmd_entry *e, const struct cmd_args *a,
     const char *name)
 {
-	static char	*none[] = { NULL };
-	int		 i = flag_index(e, name);
+	static char *none[] = { NULL };
+	int	     i = flag_index(e, name);
 
 	return i < 0 || a->vals[i] == NULL ? none : a->vals[i];
 }
@@ -436,14 +445,15 @@ static const char *const *
 output_choices(void)
 {
 	return hx_config_lookup(cli_options_table, cli_options_count,
-	    "--output")->choices;
+	    "--output")
+	    ->choices;
 }
 
 static int
 set_output(struct cli *cli, const struct cmd_entry *e, const char *v)
 {
-	const char *const	*f = output_choices();
-	int			 i;
+	const char *const *f = output_choices();
+	int		   i;
 
 	for (i = 0; f[i] != NULL; i++) {
 		if (strcmp(v, f[i]) == 0) {
@@ -451,8 +461,7 @@ set_output(struct cli *cli, const struct cmd_entry *e, const char *v)
 			return CLI_OK;
 		}
 	}
-	return cli_usage(e, "unknown output format '%s': use table or json",
-	    v);
+	return cli_usage(e, "unknown output format '%s': use table or json", v);
 }
 
 /* Split argv into positionals and e's flags. Returns an exit code. */
@@ -460,8 +469,8 @@ static int
 parse_args(struct cli *cli, const struct cmd_entry *e, int argc, char **argv,
     struct cmd_args *a)
 {
-	int	 i, fi, nopts = 1;
-	char	*name, *val;
+	int   i, fi, nopts = 1;
+	char *name, *val;
 
 	memset(a, 0, sizeof *a);
 	a->argv = xcalloc((size_t)argc + 1, sizeof *a->argv);
@@ -506,7 +515,8 @@ parse_args(struct cli *cli, const struct cmd_entry *e, int argc, char **argv,
 		}
 		free(name);
 		if (a->count[fi] > 0 && !(e->flags[fi].fflags & F_REPEAT))
-			return cli_usage(e, "--%s given twice", e->flags[fi].name);
+			return cli_usage(e, "--%s given twice",
+			    e->flags[fi].name);
 		if (e->flags[fi].arg == NULL) {
 			if (val != NULL)
 				return cli_usage(e, "--%s takes no value",
@@ -527,8 +537,7 @@ parse_args(struct cli *cli, const struct cmd_entry *e, int argc, char **argv,
 		a->vals[fi][a->count[fi]] = NULL;
 	}
 	if (a->argc < e->min)
-		return cli_usage(e, "'%s' needs %s", cmd_full_name(e),
-		    e->args);
+		return cli_usage(e, "'%s' needs %s", cmd_full_name(e), e->args);
 	for (fi = 0; fi < nflags(e); fi++) {
 		if ((e->flags[fi].fflags & F_REQUIRED) && a->count[fi] == 0)
 			return cli_usage(e, "'%s' needs --%s %s",
@@ -544,9 +553,9 @@ parse_args(struct cli *cli, const struct cmd_entry *e, int argc, char **argv,
 int
 cmd_run(struct cli *cli, int argc, char **argv)
 {
-	const struct cmd_entry	*e;
-	struct cmd_args		 a;
-	int			 used, rc;
+	const struct cmd_entry *e;
+	struct cmd_args		a;
+	int			used, rc;
 
 	if (argc == 0)
 		return CLI_OK;
@@ -576,8 +585,8 @@ print_synopsis(const struct cmd_entry *e, FILE *f)
 			    e->flags[i].arg);
 		else if (e->flags[i].arg != NULL)
 			fprintf(f, " [--%s %s]%s", e->flags[i].name,
-			    e->flags[i].arg, (e->flags[i].fflags & F_REPEAT) ?
-			    "..." : "");
+			    e->flags[i].arg,
+			    (e->flags[i].fflags & F_REPEAT) ? "..." : "");
 		else
 			fprintf(f, " [--%s]", e->flags[i].name);
 	}
@@ -603,8 +612,8 @@ help_entry(const struct cmd_entry *e, int verbose, FILE *f)
 		char spec[64];
 
 		snprintf(spec, sizeof spec, "--%s%s%s", e->flags[i].name,
-		    e->flags[i].arg ? " " : "", e->flags[i].arg ?
-		    e->flags[i].arg : "");
+		    e->flags[i].arg ? " " : "",
+		    e->flags[i].arg ? e->flags[i].arg : "");
 		fprintf(f, "        %-20s %s\n", spec, e->flags[i].help);
 	}
 }
@@ -612,12 +621,13 @@ help_entry(const struct cmd_entry *e, int verbose, FILE *f)
 void
 cmd_help_all(FILE *f)
 {
-	const struct cmd_entry	*e, *s;
+	const struct cmd_entry *e, *s;
 
 	fputs("usage: horcrux-cli [options] [COMMAND [ARGS...]]\n\n"
-	    "Administer horcruxd: users, roles, ACL, API keys, VMs, events.\n"
-	    "With no command it reads commands from standard input (an\n"
-	    "interactive shell on a terminal).\n\nOptions:\n", f);
+	      "Administer horcruxd: users, roles, ACL, API keys, VMs, events.\n"
+	      "With no command it reads commands from standard input (an\n"
+	      "interactive shell on a terminal).\n\nOptions:\n",
+	    f);
 	/* The global options: options.c's table. */
 	hx_config_help(cli_options_table, cli_options_count, 22, f);
 	fputs("\nCommands (unique prefixes work: 'us li'):\n", f);
@@ -632,29 +642,30 @@ cmd_help_all(FILE *f)
 			help_entry(s, 0, f);
 	}
 	fputs("\nExit status: 0 ok, 1 daemon or network error, 2 usage, "
-	    "3 authentication\nrequired or refused, 4 forbidden. See "
-	    "horcrux-cli(1).\n", f);
+	      "3 authentication\nrequired or refused, 4 forbidden. See "
+	      "horcrux-cli(1).\n",
+	    f);
 }
 
 int
 cmd_help(struct cli *cli, const struct cmd_entry *self, struct cmd_args *a)
 {
-	const struct cmd_entry	*e, *s;
-	int			 n;
+	const struct cmd_entry *e, *s;
+	int			n;
 
 	if (a->argc == 0) {
 		cmd_help_all(stdout);
 		return CLI_OK;
 	}
 	if ((e = lookup(cmd_table, a->argv[0], &n)) == NULL)
-		return cli_usage(self, "%s command '%s'", n > 1 ? "ambiguous" :
-		    "no", a->argv[0]);
+		return cli_usage(self, "%s command '%s'",
+		    n > 1 ? "ambiguous" : "no", a->argv[0]);
 	if (e->sub == NULL && a->argc > 1)
 		return cli_usage(self, "'%s' has no subcommands", e->name);
 	if (e->sub != NULL && a->argc > 1) {
 		if ((s = lookup(e->sub, a->argv[1], &n)) == NULL)
-			return cli_usage(self, "%s command '%s %s'", n > 1 ?
-			    "ambiguous" : "no", e->name, a->argv[1]);
+			return cli_usage(self, "%s command '%s %s'",
+			    n > 1 ? "ambiguous" : "no", e->name, a->argv[1]);
 		e = s;
 	}
 	if (e->sub == NULL) {
@@ -671,9 +682,9 @@ cmd_help(struct cli *cli, const struct cmd_entry *self, struct cmd_args *a)
 /* --- completion ------------------------------------------------------------*/
 
 struct cands {
-	char		**v;
-	size_t		  n;
-	const char	 *prefix;
+	char	  **v;
+	size_t	    n;
+	const char *prefix;
 };
 
 static void
@@ -696,8 +707,8 @@ cand_add(struct cands *c, const char *word)
 static void
 cand_live(struct cli *cli, struct cands *c, const char *path, const char *key)
 {
-	json_t	*a = cli_api_quiet(cli, path), *o;
-	size_t	 i;
+	json_t *a = cli_api_quiet(cli, path), *o;
+	size_t	i;
 
 	json_array_foreach(a, i, o)
 		cand_add(c, jstr(o, key));
@@ -707,11 +718,10 @@ cand_live(struct cli *cli, struct cands *c, const char *path, const char *key)
 static void
 cand_keys(struct cli *cli, struct cands *c, const char *user)
 {
-	char	*path;
-	int	 code;
+	char *path;
+	int   code;
 
-	if ((path = cli_user_path(cli, user, "api-keys", NULL,
-	    &code)) == NULL)
+	if ((path = cli_user_path(cli, user, "api-keys", NULL, &code)) == NULL)
 		return;
 	cand_live(cli, c, path, "key_id");
 	free(path);
@@ -734,8 +744,8 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void cand_kind_unsorted(struct cli *, struct cands *, enum cmpl,
-    char **, int);
+static void cand_kind_unsorted(struct cli *, struct cands *, enum cmpl, char **,
+    int);
 
 /* Live names come in the daemon's order; people want them sorted. */
 static void
@@ -745,15 +755,15 @@ cand_kind(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 	size_t first = c->n;
 
 	cand_kind_unsorted(cli, c, kind, pos, npos);
-	if (c->n - first > 1 && (kind == C_USER || kind == C_ROLE ||
-	    kind == C_VM || kind == C_KEY || kind == C_USER_OR_KEY ||
-	    kind == C_PATH))
+	if (c->n - first > 1 &&
+	    (kind == C_USER || kind == C_ROLE || kind == C_VM ||
+		kind == C_KEY || kind == C_USER_OR_KEY || kind == C_PATH))
 		qsort(c->v + first, c->n - first, sizeof *c->v, cmp_str);
 }
 
 static void
-cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind,
-    char **pos, int npos)
+cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
+    int npos)
 {
 	static const char *const paths[] = { "/", "/access", "/nodes",
 		"/storage", "/vms", NULL };
@@ -839,9 +849,9 @@ global_takes_arg(const char *w)
 static void
 cand_globals(struct cands *c)
 {
-	const struct hx_opt	*o;
-	char			 w[128];
-	size_t			 i;
+	const struct hx_opt *o;
+	char		     w[128];
+	size_t		     i;
 
 	for (i = 0; i < cli_options_count; i++) {
 		o = &cli_options_table[i];
@@ -863,12 +873,12 @@ cand_globals(struct cands *c)
 char **
 cmd_complete(struct cli *cli, int n, char **words)
 {
-	struct cands		 c = { NULL, 0, "" };
-	const struct cmd_entry	*e;
-	const struct hx_opt	*o;
-	const char		*cur, *prev;
-	char			**pos;
-	int			 i = 0, npos = 0, m, fi, nopts = 1;
+	struct cands		c = { NULL, 0, "" };
+	const struct cmd_entry *e;
+	const struct hx_opt    *o;
+	const char	       *cur, *prev;
+	char		      **pos;
+	int			i = 0, npos = 0, m, fi, nopts = 1;
 
 	if (n < 1)
 		return xcalloc(1, sizeof(char *));
@@ -914,18 +924,20 @@ cmd_complete(struct cli *cli, int n, char **words)
 		else if (nopts && w[0] == '-' && w[1] != '\0') {
 			if (strchr(w, '=') == NULL && i == n - 2)
 				prev = w;
-			else if (strchr(w, '=') == NULL && (strcmp(w, "-o") == 0 ||
-			    strcmp(w, "--output") == 0 || ((fi = flag_index(e,
-			    w + 2)) >= 0 && e->flags[fi].arg != NULL)))
+			else if (strchr(w, '=') == NULL &&
+			    (strcmp(w, "-o") == 0 ||
+				strcmp(w, "--output") == 0 ||
+				((fi = flag_index(e, w + 2)) >= 0 &&
+				    e->flags[fi].arg != NULL)))
 				i++;
 		} else
 			pos[npos++] = words[i];
 	}
-	if (prev != NULL && (strcmp(prev, "-o") == 0 ||
-	    strcmp(prev, "--output") == 0))
+	if (prev != NULL &&
+	    (strcmp(prev, "-o") == 0 || strcmp(prev, "--output") == 0))
 		cand_kind(cli, &c, C_OUTPUT, NULL, 0);
-	else if (prev != NULL && prev[1] == '-' && (fi = flag_index(e,
-	    prev + 2)) >= 0 && e->flags[fi].arg != NULL)
+	else if (prev != NULL && prev[1] == '-' &&
+	    (fi = flag_index(e, prev + 2)) >= 0 && e->flags[fi].arg != NULL)
 		cand_kind(cli, &c, e->flags[fi].cmpl, pos, npos);
 	else if (nopts && cur[0] == '-') {
 		for (fi = 0; fi < nflags(e); fi++) {

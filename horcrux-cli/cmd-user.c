@@ -13,14 +13,15 @@
 
 #include "cli.h"
 
-#define NO_SESSIONS	"logs in with no session: name a user, or list " \
+#define NO_SESSIONS \
+	"logs in with no session: name a user, or list " \
 	"every user's with 'session list --all'"
 
 /* /api/users/NAME[/what[/ID]] of a named user. Caller frees. */
 static char *
 user_path(const char *name, const char *what, const char *id)
 {
-	int	code;
+	int code;
 
 	return cli_user_path(NULL, name, what, id, &code);
 }
@@ -29,11 +30,11 @@ user_path(const char *name, const char *what, const char *id)
 static void
 print_user(struct cli *cli, const json_t *u)
 {
-	struct kv	*kv;
-	struct hx_buf	 acl;
-	json_t		*x;
-	size_t		 i;
-	char		*roles, b[32];
+	struct kv    *kv;
+	struct hx_buf acl;
+	json_t	     *x;
+	size_t	      i;
+	char	     *roles, b[32];
 
 	if (cli->out == OUT_JSON) {
 		out_json(u);
@@ -41,20 +42,22 @@ print_user(struct cli *cli, const json_t *u)
 	}
 	roles = jjoin(u, "roles", ", ");
 	kv = kv_new();
-	kv_add(kv, "User", "%s@%s", jstr(u, "username"), jstr(u, "realm") ?
-	    jstr(u, "realm") : "local");
+	kv_add(kv, "User", "%s@%s", jstr(u, "username"),
+	    jstr(u, "realm") ? jstr(u, "realm") : "local");
 	kv_add(kv, "Realm", "%s", jstr(u, "realm") ? jstr(u, "realm") : "-");
 	kv_add(kv, "E-mail", "%s", jstr(u, "email") ? jstr(u, "email") : "-");
 	kv_add(kv, "Enabled", "%s", jnum(u, "enabled", b, sizeof b));
 	kv_add(kv, "Roles", "%s", roles);
-	kv_add(kv, "Created", "%s", jstr(u, "created_at") ?
-	    jstr(u, "created_at") : "-");
+	kv_add(kv, "Created", "%s",
+	    jstr(u, "created_at") ? jstr(u, "created_at") : "-");
 	/* The ACL entries naming the user: "PATH ROLE, ...". */
 	hx_buf_init(&acl, 0);
 	json_array_foreach(json_object_get(u, "acl"), i, x)
 		hx_buf_addf(&acl, "%s%s %s%s", i > 0 ? ", " : "",
-		    jstr(x, "path"), jstr(x, "role"), json_is_false(
-		    json_object_get(x, "propagate")) ? " (no propagate)" : "");
+		    jstr(x, "path"), jstr(x, "role"),
+		    json_is_false(json_object_get(x, "propagate")) ?
+			" (no propagate)" :
+			"");
 	kv_add(kv, "ACL", "%s", acl.len > 0 ? acl.data : "-");
 	hx_buf_release(&acl);
 	kv_print_free(cli, kv);
@@ -64,22 +67,22 @@ print_user(struct cli *cli, const json_t *u)
 int
 cmd_user_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	json_t		*list, *u;
-	size_t		 i;
-	char		*roles, *who, b[16];
-	int		 rc;
+	struct table *t;
+	json_t	     *list, *u;
+	size_t	      i;
+	char	     *roles, *who, b[16];
+	int	      rc;
 
 	(void)e;
 	(void)a;
 	if ((rc = cli_api(cli, "GET", "/api/users", NULL, &list,
-	    "list the users")) != CLI_OK)
+		 "list the users")) != CLI_OK)
 		return rc;
 	if (cli->out == OUT_JSON)
 		out_json(list);
 	else {
-		t = table_new((const char *const[]){ "USER", "ENABLED",
-		    "ROLES", "EMAIL", NULL });
+		t = table_new((const char *const[]){ "USER", "ENABLED", "ROLES",
+		    "EMAIL", NULL });
 		json_array_foreach(list, i, u) {
 			roles = jjoin(u, "roles", ",");
 			who = xasprintf("%s@%s", jstr(u, "username"),
@@ -98,9 +101,9 @@ cmd_user_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_user_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	char	*p = user_path(a->argv[0], NULL, NULL);
-	json_t	*u;
-	int	 rc;
+	char   *p = user_path(a->argv[0], NULL, NULL);
+	json_t *u;
+	int	rc;
 
 	(void)e;
 	rc = cli_api(cli, "GET", p, NULL, &u, "show user '%s'", a->argv[0]);
@@ -125,11 +128,11 @@ strv_json(char **v)
 int
 cmd_user_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	const char	*name = a->argv[0], *realm = cmd_flag(e, a, "realm");
-	const char	*email = cmd_flag(e, a, "email");
-	char		*pw, *label;
-	json_t		*body, *u;
-	int		 rc;
+	const char *name = a->argv[0], *realm = cmd_flag(e, a, "realm");
+	const char *email = cmd_flag(e, a, "email");
+	char	   *pw, *label;
+	json_t	   *body, *u;
+	int	    rc;
 
 	body = json_pack("{s:s}", "username", name);
 	if (realm != NULL)
@@ -170,22 +173,25 @@ cmd_user_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_user_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	const char	*email = cmd_flag(e, a, "email");
-	json_t		*body, *u;
-	char		*p;
-	int		 rc, roles = cmd_flag_count(e, a, "role");
-	int		 none = cmd_flag_count(e, a, "no-roles");
-	int		 en = cmd_flag_count(e, a, "enable");
-	int		 dis = cmd_flag_count(e, a, "disable");
+	const char *email = cmd_flag(e, a, "email");
+	json_t	   *body, *u;
+	char	   *p;
+	int	    rc, roles = cmd_flag_count(e, a, "role");
+	int	    none = cmd_flag_count(e, a, "no-roles");
+	int	    en = cmd_flag_count(e, a, "enable");
+	int	    dis = cmd_flag_count(e, a, "disable");
 
 	if (roles > 0 && none)
-		return cli_usage(e, "--role and --no-roles contradict each "
+		return cli_usage(e,
+		    "--role and --no-roles contradict each "
 		    "other");
 	if (en && dis)
-		return cli_usage(e, "--enable and --disable contradict each "
+		return cli_usage(e,
+		    "--enable and --disable contradict each "
 		    "other");
 	if (email == NULL && roles == 0 && !none && !en && !dis)
-		return cli_usage(e, "nothing to change: give --email, --role, "
+		return cli_usage(e,
+		    "nothing to change: give --email, --role, "
 		    "--no-roles, --enable or --disable");
 	body = json_object();
 	if (email != NULL)
@@ -196,8 +202,7 @@ cmd_user_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	if (en || dis)
 		json_object_set_new(body, "enabled", json_boolean(en));
 	p = user_path(a->argv[0], NULL, NULL);
-	rc = cli_api(cli, "PATCH", p, body, &u, "modify user '%s'",
-	    a->argv[0]);
+	rc = cli_api(cli, "PATCH", p, body, &u, "modify user '%s'", a->argv[0]);
 	free(p);
 	json_decref(body);
 	if (rc == CLI_OK) {
@@ -213,8 +218,8 @@ cmd_user_modify(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_user_delete(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	char	*p = user_path(a->argv[0], NULL, NULL);
-	int	 rc;
+	char *p = user_path(a->argv[0], NULL, NULL);
+	int   rc;
 
 	(void)e;
 	rc = cli_api(cli, "DELETE", p, NULL, NULL, "delete user '%s'",
@@ -229,9 +234,9 @@ cmd_user_delete(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 static int
 me_has(const json_t *me, const char *path, const char *priv)
 {
-	const char *const	 paths[] = { path, "/" };
-	json_t			*privs = json_object_get(me, "privileges"), *p;
-	size_t			 i, k;
+	const char *const paths[] = { path, "/" };
+	json_t		 *privs = json_object_get(me, "privileges"), *p;
+	size_t		  i, k;
 
 	for (k = 0; k < 2; k++) {
 		json_array_foreach(json_object_get(privs, paths[k]), i, p) {
@@ -246,14 +251,14 @@ me_has(const json_t *me, const char *path, const char *priv)
 int
 cmd_user_passwd(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	int		 from_stdin = cmd_flag_count(e, a, "password-stdin");
-	const char	*me_name, *name, *tok, *env;
-	char		*old = NULL, *pw, *p, *label, *err = NULL;
-	json_t		*me, *body, *r = NULL;
-	int		 rc;
+	int	    from_stdin = cmd_flag_count(e, a, "password-stdin");
+	const char *me_name, *name, *tok, *env;
+	char	   *old = NULL, *pw, *p, *label, *err = NULL;
+	json_t	   *me, *body, *r = NULL;
+	int	    rc;
 
 	if ((rc = cli_api(cli, "GET", "/api/auth/me", NULL, &me,
-	    "find out who you are")) != CLI_OK)
+		 "find out who you are")) != CLI_OK)
 		return rc;
 	me_name = jstr(me, "username");
 	name = a->argc > 0 ? a->argv[0] : me_name;
@@ -265,8 +270,8 @@ cmd_user_passwd(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	/* Without UserModify one changes only one's own, with the old one. */
 	if (me_name != NULL && strcmp(name, me_name) == 0 &&
 	    !me_has(me, "/access", "UserModify") &&
-	    (old = prompt_password("Current password: ", 0,
-	    from_stdin)) == NULL) {
+	    (old = prompt_password("Current password: ", 0, from_stdin)) ==
+		NULL) {
 		json_decref(me);
 		return CLI_ERR;
 	}
@@ -284,8 +289,10 @@ cmd_user_passwd(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	prompt_free(pw);
 	prompt_free(old);
 	p = user_path(name, "password", NULL);
-	rc = cli_api(cli, "POST", p, body, &r, "change the password of "
-	    "'%s'", name);
+	rc = cli_api(cli, "POST", p, body, &r,
+	    "change the password of "
+	    "'%s'",
+	    name);
 	free(p);
 	json_decref(body);
 	/*
@@ -298,9 +305,10 @@ cmd_user_passwd(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	    (env == NULL || *env == '\0') && cli->cred.token != NULL &&
 	    cli->cred.token == cli->conf.token) {
 		if (hx_client_conf_set(cli->conf.conf_path, "token", tok,
-		    &err) != 0) {
+			&err) != 0) {
 			cli_warning("cannot store the renewed session token: "
-			    "%s", err);
+				    "%s",
+			    err);
 			free(err);
 		} else {
 			free(cli->conf.token);
@@ -319,19 +327,21 @@ int
 cmd_user_sessions(struct cli *cli, const struct cmd_entry *e,
     struct cmd_args *a)
 {
-	struct table	*t;
-	const char	*name;
-	json_t		*list, *se;
-	size_t		 i;
-	char		*p;
-	int		 rc, code;
+	struct table *t;
+	const char   *name;
+	json_t	     *list, *se;
+	size_t	      i;
+	char	     *p;
+	int	      rc, code;
 
 	(void)e;
-	if ((name = a->argc > 0 ? a->argv[0] : cli_whoami(cli, &code)) ==
-	    NULL)
+	if ((name = a->argc > 0 ? a->argv[0] : cli_whoami(cli, &code)) == NULL)
 		return code;
-	if (a->argc == 0 && cli_local_trust_refused(cli, "list the sessions "
-	    "of 'root@local'", NO_SESSIONS, &code))
+	if (a->argc == 0 &&
+	    cli_local_trust_refused(cli,
+		"list the sessions "
+		"of 'root@local'",
+		NO_SESSIONS, &code))
 		return code;
 	p = user_path(name, "sessions", NULL);
 	rc = cli_api(cli, "GET", p, NULL, &list, "list the sessions of '%s'",
@@ -342,11 +352,13 @@ cmd_user_sessions(struct cli *cli, const struct cmd_entry *e,
 	if (cli->out == OUT_JSON)
 		out_json(list);
 	else {
-		t = table_new((const char *const[]){ "ID", "CURRENT",
-		    "STARTED", "EXPIRES", "RENEWED", "FROM", NULL });
+		t = table_new((const char *const[]){ "ID", "CURRENT", "STARTED",
+		    "EXPIRES", "RENEWED", "FROM", NULL });
 		json_array_foreach(list, i, se) {
-			table_add(t, jstr(se, "id"), json_is_true(
-			    json_object_get(se, "current")) ? "yes" : "no",
+			table_add(t, jstr(se, "id"),
+			    json_is_true(json_object_get(se, "current")) ?
+				"yes" :
+				"no",
 			    jstr(se, "created_at"), jstr(se, "expires_at"),
 			    jstr(se, "last_renewed_at"), jstr(se, "remote"));
 		}
@@ -357,21 +369,24 @@ cmd_user_sessions(struct cli *cli, const struct cmd_entry *e,
 }
 
 int
-cmd_user_logout(struct cli *cli, const struct cmd_entry *e,
-    struct cmd_args *a)
+cmd_user_logout(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	const char	*name = a->argv[0], *id = a->argc > 1 ? a->argv[1] : NULL;
-	char		*p;
-	int		 rc;
+	const char *name = a->argv[0], *id = a->argc > 1 ? a->argv[1] : NULL;
+	char	   *p;
+	int	    rc;
 
 	(void)e;
 	p = user_path(name, "sessions", id);
 	if (id != NULL)
-		rc = cli_api(cli, "DELETE", p, NULL, NULL, "end session '%s' "
-		    "of '%s'", id, name);
+		rc = cli_api(cli, "DELETE", p, NULL, NULL,
+		    "end session '%s' "
+		    "of '%s'",
+		    id, name);
 	else
-		rc = cli_api(cli, "DELETE", p, NULL, NULL, "end the sessions "
-		    "of '%s'", name);
+		rc = cli_api(cli, "DELETE", p, NULL, NULL,
+		    "end the sessions "
+		    "of '%s'",
+		    name);
 	free(p);
 	if (rc == CLI_OK && cli->out == OUT_TABLE) {
 		if (id != NULL)
@@ -386,11 +401,11 @@ int
 cmd_user_permissions(struct cli *cli, const struct cmd_entry *e,
     struct cmd_args *a)
 {
-	struct table	*t;
-	const char	*path;
-	json_t		*o, *v;
-	char		*p, *q, *names;
-	int		 rc;
+	struct table *t;
+	const char   *path;
+	json_t	     *o, *v;
+	char	     *p, *q, *names;
+	int	      rc;
 
 	(void)e;
 	p = user_path(a->argv[0], "permissions", NULL);
@@ -409,8 +424,8 @@ cmd_user_permissions(struct cli *cli, const struct cmd_entry *e,
 	if (cli->out == OUT_JSON)
 		out_json(o);
 	else {
-		t = table_new((const char *const[]){ "PATH", "PRIVILEGES",
-		    NULL });
+		t = table_new(
+		    (const char *const[]){ "PATH", "PRIVILEGES", NULL });
 		json_object_foreach(o, path, v) {
 			names = jjoin(o, path, ",");
 			table_add(t, path, names);
@@ -428,9 +443,9 @@ cmd_user_permissions(struct cli *cli, const struct cmd_entry *e,
 static int
 sessions_of(struct cli *cli, const char *name, json_t *all)
 {
-	json_t	*list;
-	char	*p = user_path(name, "sessions", NULL);
-	int	 rc;
+	json_t *list;
+	char   *p = user_path(name, "sessions", NULL);
+	int	rc;
 
 	rc = cli_api(cli, "GET", p, NULL, &list, "list the sessions of '%s'",
 	    name);
@@ -442,32 +457,31 @@ sessions_of(struct cli *cli, const char *name, json_t *all)
 }
 
 int
-cmd_session_list(struct cli *cli, const struct cmd_entry *e,
-    struct cmd_args *a)
+cmd_session_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	const char	*name = a->argc > 0 ? a->argv[0] : NULL;
-	json_t		*all, *users, *u, *se;
-	size_t		 i;
-	int		 rc = CLI_OK;
+	struct table *t;
+	const char   *name = a->argc > 0 ? a->argv[0] : NULL;
+	json_t	     *all, *users, *u, *se;
+	size_t	      i;
+	int	      rc = CLI_OK;
 
 	if (name != NULL && cmd_flag_count(e, a, "all"))
 		return cli_usage(e, "USER and --all contradict each other");
 	all = json_array();
 	if (cmd_flag_count(e, a, "all")) {
 		if ((rc = cli_api(cli, "GET", "/api/users", NULL, &users,
-		    "list the sessions of every user")) == CLI_OK) {
+			 "list the sessions of every user")) == CLI_OK) {
 			json_array_foreach(users, i, u) {
-				if (jstr(u, "username") != NULL && (rc =
-				    sessions_of(cli, jstr(u, "username"),
-				    all)) != CLI_OK)
+				if (jstr(u, "username") != NULL &&
+				    (rc = sessions_of(cli, jstr(u, "username"),
+					 all)) != CLI_OK)
 					break;
 			}
 			json_decref(users);
 		}
 	} else if (name == NULL && (name = cli_whoami(cli, &rc)) != NULL &&
 	    cli_local_trust_refused(cli, "list the sessions of 'root@local'",
-	    NO_SESSIONS, &rc))
+		NO_SESSIONS, &rc))
 		name = NULL;
 	if (rc == CLI_OK && name != NULL)
 		rc = sessions_of(cli, name, all);
@@ -481,11 +495,15 @@ cmd_session_list(struct cli *cli, const struct cmd_entry *e,
 		t = table_new((const char *const[]){ "USER", "ID", "CURRENT",
 		    "STARTED", "EXPIRES", "FROM", NULL });
 		json_array_foreach(all, i, se) {
-			table_add(t, jstr(se, "userid") ? jstr(se, "userid") :
-			    jstr(se, "user"), jstr(se, "id"),
+			table_add(t,
+			    jstr(se, "userid") ? jstr(se, "userid") :
+						 jstr(se, "user"),
+			    jstr(se, "id"),
 			    json_is_true(json_object_get(se, "current")) ?
-			    "yes" : "no", jstr(se, "created_at"),
-			    jstr(se, "expires_at"), jstr(se, "remote"));
+				"yes" :
+				"no",
+			    jstr(se, "created_at"), jstr(se, "expires_at"),
+			    jstr(se, "remote"));
 		}
 		table_print_free(cli, t);
 	}
@@ -497,15 +515,16 @@ int
 cmd_session_revoke(struct cli *cli, const struct cmd_entry *e,
     struct cmd_args *a)
 {
-	const char	*name = a->argc > 1 ? a->argv[0] : NULL;
-	const char	*id = a->argv[a->argc - 1];
-	char		*p;
-	int		 rc;
+	const char *name = a->argc > 1 ? a->argv[0] : NULL;
+	const char *id = a->argv[a->argc - 1];
+	char	   *p;
+	int	    rc;
 
 	(void)e;
-	if (name == NULL && ((name = cli_whoami(cli, &rc)) == NULL ||
-	    cli_local_trust_refused(cli, "end a session of 'root@local'",
-	    NO_SESSIONS, &rc)))
+	if (name == NULL &&
+	    ((name = cli_whoami(cli, &rc)) == NULL ||
+		cli_local_trust_refused(cli, "end a session of 'root@local'",
+		    NO_SESSIONS, &rc)))
 		return rc;
 	p = user_path(name, "sessions", id);
 	rc = cli_api(cli, "DELETE", p, NULL, NULL, "end session '%s' of '%s'",

@@ -19,7 +19,7 @@ vm_path(const char *id, const char *action)
 	char *v = hx_url_escape(id), *p;
 
 	p = action ? xasprintf("/api/vms/%s/%s", v, action) :
-	    xasprintf("/api/vms/%s", v);
+		     xasprintf("/api/vms/%s", v);
 	free(v);
 	return p;
 }
@@ -78,22 +78,22 @@ cmp_id(const void *a, const void *b)
 int
 cmd_vm_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table	*t;
-	json_t		*list, *v;
-	size_t		 i;
-	char		 b1[16], b2[16];
-	int		 rc;
+	struct table *t;
+	json_t	     *list, *v;
+	size_t	      i;
+	char	      b1[16], b2[16];
+	int	      rc;
 
 	(void)e;
 	(void)a;
 	if ((rc = cli_api(cli, "GET", "/api/vms", NULL, &list,
-	    "list the VMs")) != CLI_OK)
+		 "list the VMs")) != CLI_OK)
 		return rc;
 	if (cli->out == OUT_JSON)
 		out_json(list);
 	else {
 		/* People read a table in name order; the daemon's is its own. */
-		size_t n = json_array_size(list);
+		size_t	 n = json_array_size(list);
 		json_t **rows = xcalloc(n + 1, sizeof(*rows));
 
 		json_array_foreach(list, i, v)
@@ -106,7 +106,8 @@ cmd_vm_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 			    jstr(v, "state"), jnum(v, "vcpus", b1, sizeof b1),
 			    jbytes(v, "memory_max_bytes", b2, sizeof b2),
 			    json_is_true(json_object_get(v, "container")) ?
-			    "container" : "vm");
+				"container" :
+				"vm");
 		free(rows);
 		table_print_free(cli, t);
 	}
@@ -117,14 +118,14 @@ cmd_vm_list(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table		*t;
-	struct kv		*kv;
-	struct hx_vm_metrics	 m;
-	json_t			*v, *d;
-	size_t			 i;
-	char			*p = vm_path(a->argv[0], NULL), b1[16], b2[16];
-	char			 b3[16], b4[16];
-	int			 rc;
+	struct table	    *t;
+	struct kv	    *kv;
+	struct hx_vm_metrics m;
+	json_t		    *v, *d;
+	size_t		     i;
+	char		    *p = vm_path(a->argv[0], NULL), b1[16], b2[16];
+	char		     b3[16], b4[16];
+	int		     rc;
 
 	(void)e;
 	rc = cli_api(cli, "GET", p, NULL, &v, "show VM '%s'", a->argv[0]);
@@ -145,8 +146,9 @@ cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	kv_add(kv, "UUID", "%s", jstr(v, "uuid") ? jstr(v, "uuid") : "-");
 	kv_add(kv, "State", "%s", jstr(v, "state") ? jstr(v, "state") : "-");
 	kv_add(kv, "vCPUs", "%s", jnum(v, "vcpus", b1, sizeof b1));
-	kv_add(kv, "Memory", "%s of %s", jbytes(v, "memory_bytes", b1,
-	    sizeof b1), jbytes(v, "memory_max_bytes", b2, sizeof b2));
+	kv_add(kv, "Memory", "%s of %s",
+	    jbytes(v, "memory_bytes", b1, sizeof b1),
+	    jbytes(v, "memory_max_bytes", b2, sizeof b2));
 	kv_add(kv, "Autostart", "%s", jnum(v, "autostart", b1, sizeof b1));
 	kv_add(kv, "Persistent", "%s", jnum(v, "persistent", b1, sizeof b1));
 	kv_add(kv, "CPU", "%s", fpct(m.cpu_usage, b1, sizeof b1));
@@ -187,9 +189,9 @@ cmd_vm_show(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_vm_action(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	char	*p = vm_path(a->argv[0], e->name);
-	json_t	*r;
-	int	 rc;
+	char   *p = vm_path(a->argv[0], e->name);
+	json_t *r;
+	int	rc;
 
 	rc = cli_api(cli, "POST", p, NULL, &r, "%s VM '%s'", e->name,
 	    a->argv[0]);
@@ -208,20 +210,20 @@ cmd_vm_action(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 int
 cmd_node_status(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
-	struct table		*t;
-	struct kv		*kv;
-	struct hx_node_metrics	 m;
-	struct hx_node_disk	*d;
-	json_t			*n;
-	size_t			 i;
-	double			 up;
-	char			 b1[16], b2[16], b3[16], ts[40];
-	int			 rc;
+	struct table	      *t;
+	struct kv	      *kv;
+	struct hx_node_metrics m;
+	struct hx_node_disk   *d;
+	json_t		      *n;
+	size_t		       i;
+	double		       up;
+	char		       b1[16], b2[16], b3[16], ts[40];
+	int		       rc;
 
 	(void)e;
 	(void)a;
 	if ((rc = cli_api(cli, "GET", "/api/nodes/local", NULL, &n,
-	    "read the node status")) != CLI_OK)
+		 "read the node status")) != CLI_OK)
 		return rc;
 	if (cli->out == OUT_JSON) {
 		out_json(n);
@@ -250,8 +252,8 @@ cmd_node_status(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	kv_add(kv, "Network", "%s/s in, %s/s out",
 	    fbytes(m.network_rx_bps, 1, b1, sizeof b1),
 	    fbytes(m.network_tx_bps, 1, b2, sizeof b2));
-	if (m.timestamp_ms < 0 || hx_rfc3339_ms(m.timestamp_ms, ts,
-	    sizeof ts) != 0)
+	if (m.timestamp_ms < 0 ||
+	    hx_rfc3339_ms(m.timestamp_ms, ts, sizeof ts) != 0)
 		hx_strlcpy(ts, "-", sizeof ts);
 	kv_add(kv, "Sampled", "%s", ts);
 	kv_print_free(cli, kv);
@@ -261,9 +263,11 @@ cmd_node_status(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		    "USE%", NULL });
 		for (i = 0; i < m.ndisks; i++) {
 			d = &m.disks[i];
-			table_add(t, d->mount, fbytes((double)d->total_bytes,
-			    d->ok, b1, sizeof b1), fbytes((double)d->used_bytes,
-			    d->ok, b2, sizeof b2), fpct(d->usage, b3, sizeof b3));
+			table_add(t, d->mount,
+			    fbytes((double)d->total_bytes, d->ok, b1,
+				sizeof b1),
+			    fbytes((double)d->used_bytes, d->ok, b2, sizeof b2),
+			    fpct(d->usage, b3, sizeof b3));
 		}
 		table_print_free(cli, t);
 	}

@@ -24,11 +24,11 @@
 
 #include "cli.h"
 
-#define SCRIPT_LINE_MAX	(64 * 1024)
+#define SCRIPT_LINE_MAX (64 * 1024)
 
 /* "horcrux-cli: PREFIXmessage" on stderr, after whatever stdout holds. */
 static void HX_PRINTF(2, 0)
-vmessage(const char *prefix, const char *fmt, va_list ap)
+    vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "horcrux-cli: %s", prefix);
@@ -78,7 +78,7 @@ connect_conf(struct cli *cli, int quiet)
 	char *err = NULL;
 
 	if (hx_client_conf_load(&cli->conf, cli->server_flag,
-	    cli->key_file_flag, &err) < 0) {
+		cli->key_file_flag, &err) < 0) {
 		if (!quiet)
 			cli_error("%s", err);
 		free(err);
@@ -99,11 +99,11 @@ connect_conf(struct cli *cli, int quiet)
 static int
 run_script(struct cli *cli)
 {
-	struct hx_buf	 b;
-	const char	*err;
-	char		 c, **words;
-	ssize_t		 n;
-	int		 last = CLI_OK, rc, argc, eof = 0, lineno = 0;
+	struct hx_buf b;
+	const char   *err;
+	char	      c, **words;
+	ssize_t	      n;
+	int	      last = CLI_OK, rc, argc, eof = 0, lineno = 0;
 
 	/*
 	 * Read byte by byte, not through stdio: --password-stdin reads the
@@ -162,8 +162,8 @@ cli_release(struct cli *cli)
 static int
 complete_main(struct cli *cli, int argc, char **argv)
 {
-	char	**c;
-	int	  i, code = 0;
+	char **c;
+	int    i, code = 0;
 
 	if (argc == 0)
 		return 0;
@@ -181,9 +181,9 @@ complete_main(struct cli *cli, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct cli	 cli;
-	const char	*nc;
-	int		 i, code = 0;
+	struct cli  cli;
+	const char *nc;
+	int	    i, code = 0;
 
 	setlocale(LC_ALL, "");
 	signal(SIGPIPE, SIG_IGN);

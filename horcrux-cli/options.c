@@ -22,34 +22,49 @@ static const char *const output_choices[] = { "table", "json", NULL };
 
 /* Order matters to help and completion; output_choices to enum cli_output. */
 const struct hx_opt cli_options_table[] = {
-	{ .name = "connect", .short_flag = 'c', .type = HX_OPT_STRING,
-	  .arg = "URL", .help = "server: unix:PATH, http(s)://HOST:PORT or "
-	  "ws(s)://HOST:PORT", .flags = HX_OPT_CLI_ONLY | HX_OPT_EMPTY_OK },
-	{ .name = "api_key_file", .type = HX_OPT_STRING, .arg = "FILE",
-	  .help = "read the API key from FILE",
-	  .flags = HX_OPT_CLI_ONLY | HX_OPT_EMPTY_OK },
-	{ .name = "output", .short_flag = 'o', .type = HX_OPT_CHOICE,
-	  .choices = output_choices, .arg = "FORMAT",
-	  .help = "table (default) or json; also after any command",
-	  .flags = HX_OPT_CLI_ONLY },
-	{ .name = "bail", .short_flag = 'e', .type = HX_OPT_BOOL,
-	  .help = "stop at the first failing command of a script",
-	  .flags = HX_OPT_CLI_ONLY | HX_OPT_SHORT_ONLY },
-	{ .name = "help", .short_flag = 'h', .type = HX_OPT_BOOL,
-	  .help = "show this help and exit",
-	  .flags = HX_OPT_CLI_ONLY | HX_OPT_STOP },
-	{ .name = "version", .short_flag = 'V', .type = HX_OPT_BOOL,
-	  .help = "show the version and exit",
-	  .flags = HX_OPT_CLI_ONLY | HX_OPT_STOP },
-	{ .name = "dump_options", .type = HX_OPT_BOOL,
-	  .help = "list the options for the docs test",
-	  .flags = HX_OPT_CLI_ONLY | HX_OPT_HIDDEN | HX_OPT_STOP },
+	{ .name = "connect",
+	    .short_flag = 'c',
+	    .type = HX_OPT_STRING,
+	    .arg = "URL",
+	    .help = "server: unix:PATH, http(s)://HOST:PORT or "
+		    "ws(s)://HOST:PORT",
+	    .flags = HX_OPT_CLI_ONLY | HX_OPT_EMPTY_OK },
+	{ .name = "api_key_file",
+	    .type = HX_OPT_STRING,
+	    .arg = "FILE",
+	    .help = "read the API key from FILE",
+	    .flags = HX_OPT_CLI_ONLY | HX_OPT_EMPTY_OK },
+	{ .name = "output",
+	    .short_flag = 'o',
+	    .type = HX_OPT_CHOICE,
+	    .choices = output_choices,
+	    .arg = "FORMAT",
+	    .help = "table (default) or json; also after any command",
+	    .flags = HX_OPT_CLI_ONLY },
+	{ .name = "bail",
+	    .short_flag = 'e',
+	    .type = HX_OPT_BOOL,
+	    .help = "stop at the first failing command of a script",
+	    .flags = HX_OPT_CLI_ONLY | HX_OPT_SHORT_ONLY },
+	{ .name = "help",
+	    .short_flag = 'h',
+	    .type = HX_OPT_BOOL,
+	    .help = "show this help and exit",
+	    .flags = HX_OPT_CLI_ONLY | HX_OPT_STOP },
+	{ .name = "version",
+	    .short_flag = 'V',
+	    .type = HX_OPT_BOOL,
+	    .help = "show the version and exit",
+	    .flags = HX_OPT_CLI_ONLY | HX_OPT_STOP },
+	{ .name = "dump_options",
+	    .type = HX_OPT_BOOL,
+	    .help = "list the options for the docs test",
+	    .flags = HX_OPT_CLI_ONLY | HX_OPT_HIDDEN | HX_OPT_STOP },
 };
 const size_t cli_options_count = HX_ARRAY_SIZE(cli_options_table);
 
 /* "horcrux-cli: MESSAGE" and the --help hint on stderr; CLI_USAGE. */
-static int HX_PRINTF(1, 2)
-main_usage(const char *fmt, ...)
+static int HX_PRINTF(1, 2) main_usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -70,7 +85,8 @@ options_fail(const struct hx_args_result *r)
 		return main_usage("option '%s' needs a value", r->word);
 	case HX_ARGS_BAD_VALUE:
 		return main_usage("unknown output format '%s': use table or "
-		    "json", r->value);
+				  "json",
+		    r->value);
 	default:
 		return main_usage("unknown option '%s'", r->word);
 	}
@@ -97,13 +113,13 @@ options_apply(struct cli *cli, const struct hx_config *cfg)
 }
 
 int
-cli_options_parse(struct cli *cli, int argc, char **argv, int start,
-    int quiet, int *code)
+cli_options_parse(struct cli *cli, int argc, char **argv, int start, int quiet,
+    int *code)
 {
-	struct hx_config	 cfg;
-	struct hx_args_result	 r;
-	char			*err = NULL;
-	int			 rc, i = start;
+	struct hx_config      cfg;
+	struct hx_args_result r;
+	char		     *err = NULL;
+	int		      rc, i = start;
 
 	hx_config_init(&cfg, cli_options_table, cli_options_count);
 	for (;;) {

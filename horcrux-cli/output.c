@@ -15,25 +15,25 @@
 #include "cli.h"
 
 struct table {
-	size_t	  ncols;
-	size_t	  nrows;
-	char	**cells;	/* nrows + 1 rows (header first) of ncols */
+	size_t ncols;
+	size_t nrows;
+	char **cells; /* nrows + 1 rows (header first) of ncols */
 };
 
 struct kv {
-	size_t	  n;
-	char	**keys;
-	char	**vals;
+	size_t n;
+	char **keys;
+	char **vals;
 };
 
 /* Display cells of a UTF-8 string; invalid bytes count one each. */
 static size_t
 width(const char *s)
 {
-	mbstate_t	st;
-	size_t		w = 0, n;
-	wchar_t		wc;
-	int		cw;
+	mbstate_t st;
+	size_t	  w = 0, n;
+	wchar_t	  wc;
+	int	  cw;
 
 	memset(&st, 0, sizeof st);
 	while (*s != '\0') {
@@ -67,8 +67,8 @@ out_printable(char *s)
 struct table *
 table_new(const char *const *headers)
 {
-	struct table	*t = xcalloc(1, sizeof *t);
-	size_t		 i;
+	struct table *t = xcalloc(1, sizeof *t);
+	size_t	      i;
 
 	while (headers[t->ncols] != NULL)
 		t->ncols++;
@@ -81,19 +81,19 @@ table_new(const char *const *headers)
 void
 table_add(struct table *t, ...)
 {
-	va_list		 ap;
-	const char	*s;
-	size_t		 i, base;
+	va_list	    ap;
+	const char *s;
+	size_t	    i, base;
 
 	t->nrows++;
-	t->cells = xrealloc(t->cells, (t->nrows + 1) * t->ncols *
-	    sizeof *t->cells);
+	t->cells = xrealloc(t->cells,
+	    (t->nrows + 1) * t->ncols * sizeof *t->cells);
 	base = t->nrows * t->ncols;
 	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++) {
 		s = va_arg(ap, const char *);
-		t->cells[base + i] = out_printable(xstrdup(s != NULL &&
-		    *s != '\0' ? s : "-"));
+		t->cells[base + i] = out_printable(
+		    xstrdup(s != NULL && *s != '\0' ? s : "-"));
 	}
 	va_end(ap);
 }
@@ -101,7 +101,7 @@ table_add(struct table *t, ...)
 void
 table_print_free(struct cli *cli, struct table *t)
 {
-	size_t	*w = xcalloc(t->ncols, sizeof *w), r, c, cw;
+	size_t *w = xcalloc(t->ncols, sizeof *w), r, c, cw;
 
 	for (r = 0; r <= t->nrows; r++) {
 		for (c = 0; c < t->ncols; c++) {
@@ -162,8 +162,8 @@ kv_print_free(struct cli *cli, struct kv *kv)
 			w = width(kv->keys[i]);
 	}
 	for (i = 0; i < kv->n; i++) {
-		printf("%s%*s %s\n", kv->keys[i],
-		    (int)(w - width(kv->keys[i])), "", kv->vals[i]);
+		printf("%s%*s %s\n", kv->keys[i], (int)(w - width(kv->keys[i])),
+		    "", kv->vals[i]);
 		free(kv->keys[i]);
 		free(kv->vals[i]);
 	}
@@ -176,8 +176,10 @@ void
 out_json(const json_t *v)
 {
 	/* 15 digits: 49.99 stays 49.99, as the daemon wrote it. */
-	char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-	    JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)), *safe;
+	char *s = json_dumps(v,
+		 JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+		     JSON_REAL_PRECISION(15)),
+	     *safe;
 
 	/*
 	 * jansson escapes C0 only; DEL, C1 and bidi controls are escaped
@@ -201,9 +203,9 @@ jstr(const json_t *o, const char *key)
 char *
 jjoin(const json_t *o, const char *key, const char *sep)
 {
-	struct hx_buf	 b;
-	json_t		*a = json_object_get(o, key), *e;
-	size_t		 i;
+	struct hx_buf b;
+	json_t	     *a = json_object_get(o, key), *e;
+	size_t	      i;
 
 	hx_buf_init(&b, 0);
 	json_array_foreach(a, i, e) {

@@ -20,15 +20,15 @@
 
 #include "cli.h"
 
-#define LINE_MAX_BYTES	1100	/* the daemon takes up to 1024 */
+#define LINE_MAX_BYTES 1100 /* the daemon takes up to 1024 */
 
 /* Read one line from fd (without the newline). NULL at EOF or error. */
 static char *
 read_line_fd(int fd)
 {
-	struct hx_buf	b;
-	char		c;
-	ssize_t		n;
+	struct hx_buf b;
+	char	      c;
+	ssize_t	      n;
 
 	hx_buf_init(&b, LINE_MAX_BYTES);
 	for (;;) {
@@ -61,9 +61,9 @@ read_line_fd(int fd)
 static char *
 ask_noecho(int tty, const char *label)
 {
-	struct termios	 old, raw;
-	sigset_t	 block, saved;
-	char		*s;
+	struct termios old, raw;
+	sigset_t       block, saved;
+	char	      *s;
 
 	if (tcgetattr(tty, &old) != 0)
 		return NULL;
@@ -88,21 +88,20 @@ ask_noecho(int tty, const char *label)
 char *
 prompt_password(const char *label, int confirm, int from_stdin)
 {
-	char	*pw, *again, *label2;
-	int	 tty;
+	char *pw, *again, *label2;
+	int   tty;
 
 	if (from_stdin) {
 		if ((pw = read_line_fd(STDIN_FILENO)) == NULL)
 			cli_error("cannot read the password: no line on "
-			    "standard input");
+				  "standard input");
 		return pw;
 	}
-	if ((tty = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0 ||
-	    !isatty(tty)) {
+	if ((tty = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0 || !isatty(tty)) {
 		if (tty >= 0)
 			close(tty);
 		cli_error("cannot ask for the password: no terminal; use "
-		    "--password-stdin");
+			  "--password-stdin");
 		return NULL;
 	}
 	pw = ask_noecho(tty, label);
@@ -132,8 +131,8 @@ prompt_password(const char *label, int confirm, int from_stdin)
 char *
 prompt_line(const char *label)
 {
-	char	*s;
-	int	 tty;
+	char *s;
+	int   tty;
 
 	if ((tty = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
 		return NULL;

@@ -18,17 +18,18 @@
 int
 cli_code_for_status(int status)
 {
-	return status == 401 ? CLI_AUTH : status == 403 ? CLI_FORBIDDEN :
-	    CLI_ERR;
+	return status == 401 ? CLI_AUTH :
+	    status == 403    ? CLI_FORBIDDEN :
+			       CLI_ERR;
 }
 
 /* The daemon's message, or the status. Caller frees. */
 static char *
 daemon_message(const struct hx_http_resp *r)
 {
-	json_t		*o = json_loads(r->body ? r->body : "", 0, NULL);
-	const char	*msg = jstr(o, "message");
-	char		*s;
+	json_t	   *o = json_loads(r->body ? r->body : "", 0, NULL);
+	const char *msg = jstr(o, "message");
+	char	   *s;
 
 	if (msg != NULL)
 		s = hx_term_safe(xstrdup(msg));
@@ -43,8 +44,8 @@ static int
 request(struct cli *cli, const char *method, const char *path, json_t *body,
     struct hx_http_resp *r, char **err)
 {
-	char	*text = NULL;
-	int	 rc;
+	char *text = NULL;
+	int   rc;
 
 	if (body != NULL)
 		text = json_dumps(body, JSON_COMPACT);
@@ -58,12 +59,12 @@ int
 cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
     json_t **out, const char *what, ...)
 {
-	struct hx_http_resp	 r;
-	json_error_t		 jerr;
-	va_list			 ap;
-	char			*err = NULL, *w, *msg;
-	json_t			*v = NULL;
-	int			 code;
+	struct hx_http_resp r;
+	json_error_t	    jerr;
+	va_list		    ap;
+	char		   *err = NULL, *w, *msg;
+	json_t		   *v = NULL;
+	int		    code;
 
 	if (out != NULL)
 		*out = NULL;
@@ -105,9 +106,9 @@ out:
 json_t *
 cli_api_quiet(struct cli *cli, const char *path)
 {
-	struct hx_http_resp	 r;
-	char			*err = NULL;
-	json_t			*v = NULL;
+	struct hx_http_resp r;
+	char		   *err = NULL;
+	json_t		   *v = NULL;
 
 	if (cli->offline)
 		return NULL;
@@ -130,14 +131,14 @@ cli_whoami(struct cli *cli, int *code)
 	if (cli->me != NULL)
 		return cli->me;
 	if ((*code = cli_api(cli, "GET", "/api/auth/me", NULL, &me,
-	    "find out who you are")) != CLI_OK)
+		 "find out who you are")) != CLI_OK)
 		return NULL;
 	if (jstr(me, "username") != NULL)
 		cli->me = xstrdup(jstr(me, "username"));
 	json_decref(me);
 	if (cli->me == NULL) {
 		cli_error("cannot find out who you are: no username in the "
-		    "answer");
+			  "answer");
 		*code = CLI_ERR;
 	}
 	return cli->me;
@@ -147,7 +148,7 @@ char *
 cli_user_path(struct cli *cli, const char *user, const char *what,
     const char *id, int *code)
 {
-	char	*u, *i, *p;
+	char *u, *i, *p;
 
 	*code = CLI_OK;
 	if (user == NULL && (user = cli_whoami(cli, code)) == NULL)

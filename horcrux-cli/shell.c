@@ -23,21 +23,21 @@
 
 #include "cli.h"
 
-#define HISTORY_MAX	1000
+#define HISTORY_MAX 1000
 
 /* readline's callbacks take no context: the shell's session lives here. */
-static struct cli	*shell_cli;
-static char		**shell_cands;
+static struct cli	    *shell_cli;
+static char		   **shell_cands;
 static volatile sig_atomic_t shell_sigint;
 
 char **
 shell_split(const char *line, int *argc, const char **err)
 {
-	char		**v = xcalloc(1, sizeof *v);
-	struct hx_buf	  w;
-	const char	 *p = line;
-	int		  n = 0, inword;
-	char		  q;
+	char	    **v = xcalloc(1, sizeof *v);
+	struct hx_buf w;
+	const char   *p = line;
+	int	      n = 0, inword;
+	char	      q;
 
 	for (;;) {
 		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
@@ -92,8 +92,8 @@ shell_split(const char *line, int *argc, const char **err)
 static char *
 history_path(void)
 {
-	const char	*state = getenv("XDG_STATE_HOME"), *home;
-	char		*dir, *path;
+	const char *state = getenv("XDG_STATE_HOME"), *home;
+	char	   *dir, *path;
 
 	if (state != NULL && *state == '/')
 		dir = xasprintf("%s/horcrux", state);
@@ -102,7 +102,7 @@ history_path(void)
 	else
 		return NULL;
 	/* mkdir -p, 0700: history may name users and keys. */
-	for (char *s = dir + 1; ; s++) {
+	for (char *s = dir + 1;; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 
@@ -138,9 +138,9 @@ generator(const char *text, int state)
 static char **
 complete_hook(const char *text, int start, int end)
 {
-	char		*before, **words, **all;
-	const char	*err;
-	int		 n = 0, i;
+	char	   *before, **words, **all;
+	const char *err;
+	int	    n = 0, i;
 
 	(void)end;
 	rl_attempted_completion_over = 1;
@@ -186,11 +186,11 @@ signal_hook(void)
 static char *
 make_prompt(struct cli *cli)
 {
-	char	 host[256];
-	json_t	*me;
+	char	host[256];
+	json_t *me;
 
-	if (cli->me == NULL && (me = cli_api_quiet(cli, "/api/auth/me")) !=
-	    NULL) {
+	if (cli->me == NULL &&
+	    (me = cli_api_quiet(cli, "/api/auth/me")) != NULL) {
 		if (jstr(me, "username") != NULL)
 			cli->me = xstrdup(jstr(me, "username"));
 		json_decref(me);
@@ -208,10 +208,10 @@ make_prompt(struct cli *cli)
 int
 shell_run(struct cli *cli)
 {
-	struct sigaction	 sa, old;
-	const char		*err;
-	char			*hist, *line, *prompt, **words;
-	int			 argc, rc;
+	struct sigaction sa, old;
+	const char	*err;
+	char		*hist, *line, *prompt, **words;
+	int		 argc, rc;
 
 	shell_cli = cli;
 	cli->interactive = 1;
@@ -232,7 +232,8 @@ shell_run(struct cli *cli)
 
 	prompt = make_prompt(cli);
 	printf("horcrux-cli %s on %s as %s. 'help' lists the commands, "
-	    "Ctrl-D leaves.\n", HX_VERSION, cli->srv.display,
+	       "Ctrl-D leaves.\n",
+	    HX_VERSION, cli->srv.display,
 	    cli->me != NULL ? cli->me : "nobody (try 'login')");
 	while ((line = readline(prompt)) != NULL) {
 		if ((words = shell_split(line, &argc, &err)) == NULL)

@@ -18,11 +18,11 @@
  * The meter classes (meter.c) on the text form's lines, in order; two
  * spaces between meters, a meter with nothing to say left out.
  */
-#define BATCH_LINE_METERS	6
+#define BATCH_LINE_METERS 6
 
 static const enum top_meter_id batch_lines[][BATCH_LINE_METERS] = {
 	{ METER_CPU, METER_MEM, METER_SWAP, METER_LOAD, METER_UPTIME,
-	  METER_COUNT },
+	    METER_COUNT },
 	{ METER_CPUS, METER_COUNT },
 	{ METER_MOUNTS, METER_COUNT },
 	{ METER_DISK, METER_NET, METER_VMS, METER_COUNT },
@@ -33,7 +33,7 @@ static void
 print_meters(const struct top_model *m, FILE *f)
 {
 	struct hx_buf b;
-	size_t l, i;
+	size_t	      l, i;
 
 	hx_buf_init(&b, 0);
 	for (l = 0; l < HX_ARRAY_SIZE(batch_lines); l++) {
@@ -58,9 +58,9 @@ print_meters(const struct top_model *m, FILE *f)
 void
 batch_print_text(const struct top_model *m, FILE *f)
 {
-	char ts[32];
+	char	ts[32];
 	size_t *idx = xcalloc(m->nvms + 1, sizeof(*idx)), n, i;
-	int c;
+	int	c;
 
 	if (!m->has_node) {
 		/* An account without node:metrics: the VMs only. */
@@ -70,9 +70,9 @@ batch_print_text(const struct top_model *m, FILE *f)
 	if (m->node.timestamp_ms < 0 ||
 	    hx_rfc3339_ms(m->node.timestamp_ms, ts, sizeof(ts)) != 0)
 		hx_strlcpy(ts, "-", sizeof(ts));
-	fprintf(f, "horcrux-top - %s  %s%s\n", m->node.hostname[0] ?
-	    m->node.hostname : "-", ts, model_demo(m) ?
-	    "  DEMO: test-driver VMs, this host's meters" : "");
+	fprintf(f, "horcrux-top - %s  %s%s\n",
+	    m->node.hostname[0] ? m->node.hostname : "-", ts,
+	    model_demo(m) ? "  DEMO: test-driver VMs, this host's meters" : "");
 	print_meters(m, f);
 vms:
 	if (m->hidden[0] != '\0')
@@ -80,8 +80,11 @@ vms:
 	fputc('\n', f);
 
 	for (c = 0; c < COL_COUNT; c++)
-		fprintf(f, c == COL_NAME ? "%-*s" : top_cols[c].numeric ?
-		    " %*s" : " %-*s", top_cols[c].width, top_cols[c].title);
+		fprintf(f,
+		    c == COL_NAME	    ? "%-*s" :
+			top_cols[c].numeric ? " %*s" :
+					      " %-*s",
+		    top_cols[c].width, top_cols[c].title);
 	fputc('\n', f);
 	n = model_view(m, COL_CPU, 0, NULL, idx);
 	for (i = 0; i < n; i++) {
@@ -93,8 +96,11 @@ vms:
 			model_cell(vm, (enum top_col)c, cell, sizeof(cell));
 			/* One row per VM whatever its name holds. */
 			hx_term_safe(cell);
-			fprintf(f, c == COL_NAME ? "%-*s" : top_cols[c].numeric ?
-			    " %*s" : " %-*s", top_cols[c].width, cell);
+			fprintf(f,
+			    c == COL_NAME	    ? "%-*s" :
+				top_cols[c].numeric ? " %*s" :
+						      " %-*s",
+			    top_cols[c].width, cell);
 		}
 		fputc('\n', f);
 	}
@@ -116,7 +122,7 @@ batch_print_json(const struct top_model *m, FILE *f)
 	json_t *node = m->has_node ? hx_event_node_metrics(&m->node) : NULL;
 	json_t *ts = json_object_get(node, "timestamp");
 	size_t *idx = xcalloc(m->nvms + 1, sizeof(*idx)), n, i;
-	char *s;
+	char   *s;
 
 	/* The node as the protocol writes it, from the decoded figures. */
 	json_object_set(o, "timestamp", ts != NULL ? ts : json_null());
@@ -124,15 +130,17 @@ batch_print_json(const struct top_model *m, FILE *f)
 	n = model_view(m, COL_NAME, 0, NULL, idx);
 	for (i = 0; i < n; i++) {
 		const struct top_vm *vm = &m->vms[idx[i]];
-		json_t *v = json_object();
+		json_t		    *v = json_object();
 
 		json_object_set_new(v, "id", json_string(vm->id));
 		json_object_set_new(v, "name", json_string(vm->name));
 		json_object_set_new(v, "state", json_string(vm->state));
-		json_object_set_new(v, "container", json_boolean(vm->container));
-		json_object_set_new(v, "vcpus", vm->vcpus ?
-		    json_integer(vm->vcpus) : json_null());
-		json_object_set_new(v, "cpu_usage", num_or_null(vm->v[COL_CPU]));
+		json_object_set_new(v, "container",
+		    json_boolean(vm->container));
+		json_object_set_new(v, "vcpus",
+		    vm->vcpus ? json_integer(vm->vcpus) : json_null());
+		json_object_set_new(v, "cpu_usage",
+		    num_or_null(vm->v[COL_CPU]));
 		json_object_set_new(v, "memory_usage",
 		    num_or_null(vm->v[COL_MEMPCT]));
 		json_object_set_new(v, "memory_bytes",

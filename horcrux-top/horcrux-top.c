@@ -35,69 +35,75 @@
 #include "model.h"
 #include "screen.h"
 
-#define BACKOFF_FIRST_MS	500
-#define BACKOFF_MAX_MS		5000
-#define CONNECT_TIMEOUT_MS	3000
-#define REQUEST_TIMEOUT_MS	10000
+#define BACKOFF_FIRST_MS 500
+#define BACKOFF_MAX_MS 5000
+#define CONNECT_TIMEOUT_MS 3000
+#define REQUEST_TIMEOUT_MS 10000
 
 /* What the screen shows; names come from lib/hx-proto's topic table. */
 static const enum hx_topic_id top_topics[] = {
-	HX_TOPIC_NODE_METRICS, HX_TOPIC_VM_METRICS, HX_TOPIC_VM_STATUS,
-	HX_TOPIC_VM_EVENTS, HX_TOPIC_ALERTS, HX_TOPIC_NOTIFICATIONS,
+	HX_TOPIC_NODE_METRICS,
+	HX_TOPIC_VM_METRICS,
+	HX_TOPIC_VM_STATUS,
+	HX_TOPIC_VM_EVENTS,
+	HX_TOPIC_ALERTS,
+	HX_TOPIC_NOTIFICATIONS,
 };
 
 static const struct hx_opt options_table[] = {
 	{ "connect", 'c', HX_OPT_STRING, NULL, 0, 0, NULL, "URL",
-	  "server: unix:PATH, ws(s)://HOST:PORT or http(s)://HOST:PORT "
-	  "(default: $HORCRUX_SERVER, client.conf, the local socket)",
-	  HX_OPT_CLI_ONLY, NULL },
+	    "server: unix:PATH, ws(s)://HOST:PORT or http(s)://HOST:PORT "
+	    "(default: $HORCRUX_SERVER, client.conf, the local socket)",
+	    HX_OPT_CLI_ONLY, NULL },
 	{ "api_key_file", 0, HX_OPT_STRING, NULL, 0, 0, NULL, "FILE",
-	  "read the API key from FILE (default: $HORCRUX_API_KEY, "
-	  "$HORCRUX_TOKEN, client.conf)", HX_OPT_CLI_ONLY, NULL },
+	    "read the API key from FILE (default: $HORCRUX_API_KEY, "
+	    "$HORCRUX_TOKEN, client.conf)",
+	    HX_OPT_CLI_ONLY, NULL },
 	{ "delay", 'd', HX_OPT_SECONDS, "1", 0.1, 3600, NULL, "SECS",
-	  "redraw at most every SECS seconds", HX_OPT_CLI_ONLY, NULL },
+	    "redraw at most every SECS seconds", HX_OPT_CLI_ONLY, NULL },
 	{ "batch", 'b', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "batch mode: plain text snapshots on stdout, no curses",
-	  HX_OPT_CLI_ONLY, NULL },
+	    "batch mode: plain text snapshots on stdout, no curses",
+	    HX_OPT_CLI_ONLY, NULL },
 	{ "iterations", 'n', HX_OPT_INT, "0", 0, 1000000000, NULL, "N",
-	  "exit after N updates (0: never)", HX_OPT_CLI_ONLY, NULL },
+	    "exit after N updates (0: never)", HX_OPT_CLI_ONLY, NULL },
 	{ "json", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "batch mode with one JSON object per update", HX_OPT_CLI_ONLY, NULL },
+	    "batch mode with one JSON object per update", HX_OPT_CLI_ONLY,
+	    NULL },
 	{ "no_color", 'C', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "no colours (also when NO_COLOR is set)", HX_OPT_CLI_ONLY, NULL },
+	    "no colours (also when NO_COLOR is set)", HX_OPT_CLI_ONLY, NULL },
 	{ "ascii", 'U', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "ASCII only (automatic when the locale is not UTF-8)",
-	  HX_OPT_CLI_ONLY, NULL },
+	    "ASCII only (automatic when the locale is not UTF-8)",
+	    HX_OPT_CLI_ONLY, NULL },
 	{ "help", 'h', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "show this help and exit", HX_OPT_CLI_ONLY, NULL },
+	    "show this help and exit", HX_OPT_CLI_ONLY, NULL },
 	{ "version", 'V', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "show the version and exit", HX_OPT_CLI_ONLY, NULL },
+	    "show the version and exit", HX_OPT_CLI_ONLY, NULL },
 	{ "dump_options", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "list the options for the docs test", HX_OPT_CLI_ONLY | HX_OPT_HIDDEN,
-	  NULL },
+	    "list the options for the docs test",
+	    HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 	{ "dump_keys", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "list the key bindings for the docs test",
-	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
+	    "list the key bindings for the docs test",
+	    HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 };
 
 struct top {
-	struct hx_server	 srv;
-	struct hx_client_conf	 conf;
-	struct hx_cred		 cred;
-	struct hx_ws		*ws;
-	struct top_model	 m;
-	struct top_ui		 ui;
-	int			 batch, json;
-	long long		 iterations, updates;
-	int64_t			 delay_ms;
-	int64_t			 last_draw;
-	int			 dirty;
-	int64_t			 backoff_ms;
-	int			 curses;
-	int64_t			 detail_at;	/* last detail fetch */
-	int			 drew_node;	/* a NodeMetrics is on screen */
-	int			 subscribed;	/* the snapshot is on its way */
-	int64_t			 started;
+	struct hx_server      srv;
+	struct hx_client_conf conf;
+	struct hx_cred	      cred;
+	struct hx_ws	     *ws;
+	struct top_model      m;
+	struct top_ui	      ui;
+	int		      batch, json;
+	long long	      iterations, updates;
+	int64_t		      delay_ms;
+	int64_t		      last_draw;
+	int		      dirty;
+	int64_t		      backoff_ms;
+	int		      curses;
+	int64_t		      detail_at; /* last detail fetch */
+	int		      drew_node; /* a NodeMetrics is on screen */
+	int		      subscribed; /* the snapshot is on its way */
+	int64_t		      started;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -140,18 +146,19 @@ code_for_status(int status)
  * retrying (a revoked or expired key, a token past its end). Say what to
  * do and exit as horcrux-cli does (3, or 4 when forbidden).
  */
-static void __attribute__((noreturn))
-die_refused(int status, const char *err)
+static void __attribute__((noreturn)) die_refused(int status, const char *err)
 {
-	die(code_for_status(status), "%s: not authorized: log in again "
-	    "(horcrux-cli login) or set HORCRUX_API_KEY", err);
+	die(code_for_status(status),
+	    "%s: not authorized: log in again "
+	    "(horcrux-cli login) or set HORCRUX_API_KEY",
+	    err);
 }
 
 /* The daemon's JSON error message, or the status line. Caller frees. */
 static char *
 error_message(const struct hx_http_resp *r)
 {
-	json_t *o = json_loads(r->body ? r->body : "", 0, NULL);
+	json_t	   *o = json_loads(r->body ? r->body : "", 0, NULL);
 	const char *msg = json_string_value(json_object_get(o, "message"));
 	char *s = msg != NULL ? xstrdup(msg) : xasprintf("HTTP %d", r->status);
 
@@ -164,10 +171,10 @@ static void
 fetch_vm_list(struct top *t)
 {
 	struct hx_http_resp r;
-	char *err = NULL;
+	char		   *err = NULL;
 
 	if (hx_http_request(&t->srv, &t->cred, "GET", "/api/vms", NULL,
-	    REQUEST_TIMEOUT_MS, &r, &err) < 0) {
+		REQUEST_TIMEOUT_MS, &r, &err) < 0) {
 		free(err);
 		return;
 	}
@@ -186,7 +193,7 @@ static void
 fetch_detail(struct top *t)
 {
 	struct hx_http_resp r;
-	char *err = NULL, *id, *path;
+	char		   *err = NULL, *id, *path;
 
 	if (t->ui.detail_id == NULL)
 		return;
@@ -195,7 +202,7 @@ fetch_detail(struct top *t)
 	free(id);
 	t->detail_at = now_ms();
 	if (hx_http_request(&t->srv, &t->cred, "GET", path, NULL,
-	    REQUEST_TIMEOUT_MS, &r, &err) == 0) {
+		REQUEST_TIMEOUT_MS, &r, &err) == 0) {
 		if (r.status == 200) {
 			json_decref(t->ui.detail);
 			t->ui.detail = json_loads(r.body, 0, NULL);
@@ -216,13 +223,13 @@ run_action(struct top *t)
 	path = xasprintf("/api/vms/%s/%s", id, t->ui.action);
 	free(id);
 	if (hx_http_request(&t->srv, &t->cred, "POST", path, NULL,
-	    REQUEST_TIMEOUT_MS, &r, &err) < 0) {
-		snprintf(t->ui.message, sizeof(t->ui.message), "%s %s failed: %s",
-		    t->ui.action, t->ui.action_vm, err);
+		REQUEST_TIMEOUT_MS, &r, &err) < 0) {
+		snprintf(t->ui.message, sizeof(t->ui.message),
+		    "%s %s failed: %s", t->ui.action, t->ui.action_vm, err);
 		t->ui.message_bad = 1;
 		free(err);
 	} else {
-		int good = r.status >= 200 && r.status < 300;
+		int   good = r.status >= 200 && r.status < 300;
 		char *msg = good ? NULL : error_message(&r);
 
 		snprintf(t->ui.message, sizeof(t->ui.message), "%s %s: %s",
@@ -241,9 +248,9 @@ static int
 send_subscribe(struct top *t, char **err)
 {
 	json_t *msg = json_object(), *names = json_array();
-	char *text;
-	size_t i;
-	int rc;
+	char   *text;
+	size_t	i;
+	int	rc;
 
 	for (i = 0; i < HX_ARRAY_SIZE(top_topics); i++)
 		json_array_append_new(names,
@@ -289,9 +296,9 @@ schedule_retry(struct top *t, const char *why)
 {
 	int64_t jitter;
 
-	t->backoff_ms = t->backoff_ms == 0 ? BACKOFF_FIRST_MS :
+	t->backoff_ms = t->backoff_ms == 0     ? BACKOFF_FIRST_MS :
 	    t->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    t->backoff_ms * 2;
+						 t->backoff_ms * 2;
 	/* ±20 % so a fleet of consoles does not reconnect in step. */
 	jitter = (int64_t)((double)t->backoff_ms * 0.4 *
 	    ((double)random() / RAND_MAX - 0.5));
@@ -313,9 +320,9 @@ schedule_retry(struct top *t, const char *why)
 static int
 read_ws(struct top *t)
 {
-	char *msg, *err = NULL;
+	char  *msg, *err = NULL;
 	size_t len;
-	int r, node = 0;
+	int    r, node = 0;
 
 	while ((r = hx_ws_read(t->ws, &msg, &len, &err)) == 1) {
 		int ch;
@@ -370,13 +377,13 @@ loop(struct top *t)
 {
 	for (;;) {
 		struct pollfd pfd[2];
-		int64_t now = now_ms(), wake = now + 1000, next;
-		int nfd = 0, timeout, i, key, flags = 0;
+		int64_t	      now = now_ms(), wake = now + 1000, next;
+		int	      nfd = 0, timeout, i, key, flags = 0;
 
 		if (got_signal)
 			return 0;
 		if (t->ws == NULL && now >= t->ui.retry_at) {
-			int status;
+			int   status;
 			char *err = NULL;
 
 			if (connect_once(t, &status, &err) < 0) {
@@ -408,7 +415,8 @@ loop(struct top *t)
 			if (t->last_draw + t->delay_ms < wake)
 				wake = t->last_draw + t->delay_ms;
 		}
-		if (!t->batch && (next = screen_next_change(&t->ui, now)) != 0 &&
+		if (!t->batch &&
+		    (next = screen_next_change(&t->ui, now)) != 0 &&
 		    next < wake)
 			wake = next + 1;
 		if (t->batch)
@@ -431,7 +439,8 @@ loop(struct top *t)
 		for (i = 0; i < nfd; i++) {
 			if (pfd[i].fd == STDIN_FILENO) {
 				/* A dead tty: leave now, never spin on it. */
-				if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+				if (pfd[i].revents &
+				    (POLLHUP | POLLERR | POLLNVAL))
 					return 0;
 			} else if (pfd[i].revents != 0 && t->ws != NULL) {
 				int node = read_ws(t);
@@ -465,9 +474,10 @@ loop(struct top *t)
 			clearok(curscr, TRUE);
 		if (flags != 0)
 			draw(t, now_ms());
-		else if (t->ui.retry_at > now || screen_next_change(&t->ui, now) ||
+		else if (t->ui.retry_at > now ||
+		    screen_next_change(&t->ui, now) ||
 		    now - t->last_draw >= 1000)
-			t->dirty = 1;	/* countdowns, flashes, data age */
+			t->dirty = 1; /* countdowns, flashes, data age */
 	}
 }
 
@@ -475,10 +485,10 @@ int
 main(int argc, char **argv)
 {
 	struct hx_config cfg;
-	struct top t;
+	struct top	 t;
 	struct sigaction sa;
-	char *err = NULL;
-	int status, ascii;
+	char		*err = NULL;
+	int		 status, ascii;
 
 	setlocale(LC_ALL, "");
 	memset(&t, 0, sizeof(t));
@@ -491,7 +501,8 @@ main(int argc, char **argv)
 	if (hx_config_int(&cfg, "help")) {
 		hx_config_usage(options_table, HX_ARRAY_SIZE(options_table),
 		    "horcrux-top", "[options]", stdout);
-		printf("\nKeys: q quit, h help (inside). Credentials come from "
+		printf(
+		    "\nKeys: q quit, h help (inside). Credentials come from "
 		    "$HORCRUX_API_KEY,\n$HORCRUX_TOKEN or client.conf, never "
 		    "from the command line.\n");
 		exit(0);
@@ -516,7 +527,7 @@ main(int argc, char **argv)
 	ascii = (int)hx_config_int(&cfg, "ascii") ||
 	    strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
 	if (hx_client_conf_load(&t.conf, hx_config_str(&cfg, "connect"),
-	    hx_config_str(&cfg, "api_key_file"), &err) < 0)
+		hx_config_str(&cfg, "api_key_file"), &err) < 0)
 		die(1, "%s", err);
 	if (hx_server_parse(t.conf.server, &t.srv, &err) < 0)
 		die(t.conf.server != NULL ? 2 : 1, "%s", err);

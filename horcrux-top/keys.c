@@ -32,12 +32,14 @@ static void
 move_selection(struct top_ui *ui, long delta, int to_end)
 {
 	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos;
-	long p;
+	long	p;
 
 	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
 	if (n > 0) {
 		screen_selected_vm(ui, idx, n, &pos);
-		p = to_end < 0 ? 0 : to_end > 0 ? (long)n - 1 : (long)pos + delta;
+		p = to_end < 0 ? 0 :
+		    to_end > 0 ? (long)n - 1 :
+				 (long)pos + delta;
 		if (p < 0)
 			p = 0;
 		if (p >= (long)n)
@@ -119,7 +121,7 @@ key_move(struct top_ui *ui, int key)
 	case KEY_HOME:
 		move_selection(ui, 0, -1);
 		break;
-	default:		/* KEY_END */
+	default: /* KEY_END */
 		move_selection(ui, 0, 1);
 		break;
 	}
@@ -163,7 +165,8 @@ search_select(struct top_ui *ui, int next)
 	if (n > 0 && ui->search[0] != '\0') {
 		screen_selected_vm(ui, idx, n, &pos);
 		for (i = next ? 1 : 0; i <= n; i++) {
-			const struct top_vm *vm = &ui->m->vms[idx[(pos + i) % n]];
+			const struct top_vm *vm =
+			    &ui->m->vms[idx[(pos + i) % n]];
 
 			if (strcasestr(vm->name, ui->search) != NULL) {
 				free(ui->sel_id);
@@ -216,7 +219,7 @@ key_sort(struct top_ui *ui, int key)
 	case 'm':
 		ui->sort = COL_MEMPCT;
 		break;
-	default:		/* N n */
+	default: /* N n */
 		ui->sort = COL_NAME;
 		break;
 	}
@@ -258,10 +261,10 @@ key_invert(struct top_ui *ui, int key)
  * accepts them from, and how the question names them.
  */
 static const struct top_power {
-	int		 key;
-	const char	*action;
-	const char	*verb;		/* "Force stop VM 'x'?" */
-	const char	*from;		/* states, space-separated */
+	int	    key;
+	const char *action;
+	const char *verb; /* "Force stop VM 'x'?" */
+	const char *from; /* states, space-separated */
 } top_power[] = {
 	{ 'S', "start", "start", "stopped crashed" },
 	{ 'T', "shutdown", "shut down", "running" },
@@ -274,13 +277,14 @@ static const struct top_power {
 static int
 state_in(const char *state, const char *list)
 {
-	size_t n = strlen(state);
+	size_t	    n = strlen(state);
 	const char *p = list;
 
 	if (n == 0)
 		return 0;
 	while ((p = strstr(p, state)) != NULL) {
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+		if ((p == list || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
 			return 1;
 		p += n;
 	}
@@ -296,25 +300,26 @@ state_in(const char *state, const char *list)
 static int
 key_power(struct top_ui *ui, int key)
 {
-	const struct top_vm *vm = ui->view == VIEW_DETAIL ?
-	    model_vm(ui->m, ui->detail_id) : current_vm(ui);
+	const struct top_vm    *vm = ui->view == VIEW_DETAIL ?
+	       model_vm(ui->m, ui->detail_id) :
+	       current_vm(ui);
 	const struct top_power *p = NULL;
-	size_t i;
+	size_t			i;
 
 	if (vm == NULL)
 		return KEY_R_REDRAW;
 	for (i = 0; i < HX_ARRAY_SIZE(top_power); i++)
-		if (top_power[i].key == key && (p == NULL ||
-		    state_in(vm->state, top_power[i].from)))
+		if (top_power[i].key == key &&
+		    (p == NULL || state_in(vm->state, top_power[i].from)))
 			p = &top_power[i];
 	if (state_in(vm->state, p->from))
 		snprintf(ui->question, sizeof(ui->question),
-		    "%c%s VM '%s'? [y/N] ", p->verb[0] - 'a' + 'A',
-		    p->verb + 1, vm->name);
+		    "%c%s VM '%s'? [y/N] ", p->verb[0] - 'a' + 'A', p->verb + 1,
+		    vm->name);
 	else
 		snprintf(ui->question, sizeof(ui->question),
-		    "VM '%s' is %s: %s it anyway? [y/N] ", vm->name,
-		    vm->state, p->verb);
+		    "VM '%s' is %s: %s it anyway? [y/N] ", vm->name, vm->state,
+		    p->verb);
 	ui->confirm = p->action;
 	free(ui->action_vm);
 	ui->action_vm = xstrdup(vm->id);
@@ -326,72 +331,158 @@ key_power(struct top_ui *ui, int key)
  * bindings may reuse a key another view binds (h, Enter, Esc).
  */
 const struct top_key top_keys[] = {
-	{ .name = "q F10", .help = "quit", .views = KV_ALL,
-	  .codes = { 'q', KEY_F(10) }, .fn = key_quit,
-	  .bar = "q Quit", .group = KG_QUIT, .rank = 0 },
-	{ .name = "h ? F1", .help = "this help", .views = KV_TABLE,
-	  .codes = { 'h', '?', KEY_F(1) }, .fn = key_help,
-	  .bar = "h Help", .group = KG_VIEW, .rank = 0 },
-	{ .name = "Esc", .help = "back (also h, Enter, Left, Backspace)",
-	  .views = KV_OTHER,
-	  .codes = { 27, KEY_BACKSPACE, 'h', '?', KEY_F(1), '\n', '\r',
-	      KEY_ENTER, KEY_LEFT }, .fn = key_back,
-	  .bar = "Esc Back", .group = KG_VIEW, .rank = 0 },
-	{ .name = "Space", .help = "redraw now", .views = KV_ALL,
-	  .codes = { ' ' }, .fn = key_redraw },
-	{ .name = "Ctrl-L", .help = "repaint the screen", .views = KV_ALL,
-	  .codes = { 12 }, .fn = key_repaint },
-	{ .name = "Z", .help = "pause / resume the display (not the VM)",
-	  .views = KV_ALL, .codes = { 'Z', 'z' }, .fn = key_pause,
-	  .bar = "Z Freeze", .group = KG_VIEW, .rank = 3 },
-	{ .name = "Up Down PgUp PgDn Home End", .help = "move the selection",
-	  .views = KV_TABLE,
-	  .codes = { KEY_UP, KEY_DOWN, KEY_PPAGE, KEY_NPAGE, KEY_HOME,
-	      KEY_END }, .fn = key_move },
-	{ .name = "Enter", .help = "VM detail view", .views = KV_TABLE,
-	  .codes = { '\n', '\r', KEY_ENTER }, .fn = key_detail,
-	  .bar = "Enter Detail", .group = KG_VIEW, .rank = 4 },
-	{ .name = "/ F4", .help = "filter by name", .views = KV_TABLE,
-	  .codes = { '/', KEY_F(4) }, .fn = key_filter,
-	  .bar = "/ Filter", .group = KG_VIEW, .rank = 2 },
-	{ .name = "F3", .help = "search: jump to the next name holding "
-	      "the text (F3 again: the next one)", .views = KV_TABLE,
-	  .codes = { KEY_F(3) }, .fn = key_search },
-	{ .name = "F6", .help = "choose the sort column (Left Right, Enter)",
-	  .views = KV_TABLE, .codes = { KEY_F(6) }, .fn = key_sort_pick },
-	{ .name = "Esc", .help = "clear the filter", .views = KV_TABLE,
-	  .codes = { 27 }, .fn = key_clear_filter },
-	{ .name = "P M N", .help = "sort by CPU%, MEM%, name",
-	  .views = KV_TABLE,
-	  .codes = { 'P', 'p', 'M', 'm', 'N', 'n' }, .fn = key_sort,
-	  .bar = "P M N Sort", .group = KG_VIEW, .rank = 3 },
-	{ .name = "< >", .help = "sort by the previous / next column",
-	  .views = KV_TABLE,
-	  .codes = { '<', ',', '>', '.' }, .fn = key_column,
-	  .bar = "< > Column", .group = KG_VIEW, .rank = 5 },
-	{ .name = "Left Right", .help = "scroll the columns after NAME "
-	      "(the header shows < > where columns are off the screen)",
-	  .views = KV_TABLE, .codes = { KEY_LEFT, KEY_RIGHT },
-	  .fn = key_hscroll },
-	{ .name = "I", .help = "invert the sort order", .views = KV_TABLE,
-	  .codes = { 'I', 'i' }, .fn = key_invert,
-	  .bar = "I Invert", .group = KG_VIEW, .rank = 5 },
-	{ .name = "S", .help = "start the VM (asks y/n first; the power "
-	      "keys need VmPowerMgmt)", .views = KV_TABLE | KV_DETAIL,
-	  .codes = { 'S' }, .fn = key_power,
-	  .bar = "S Start", .group = KG_VM, .rank = 1 },
-	{ .name = "T", .help = "shut the VM down (ACPI)",
-	  .views = KV_TABLE | KV_DETAIL, .codes = { 'T' }, .fn = key_power,
-	  .bar = "T Shutdown", .group = KG_VM, .rank = 1 },
-	{ .name = "R", .help = "reboot the VM",
-	  .views = KV_TABLE | KV_DETAIL, .codes = { 'R' }, .fn = key_power,
-	  .bar = "R Reboot", .group = KG_VM, .rank = 3 },
-	{ .name = "U", .help = "suspend the VM, or resume it when paused",
-	  .views = KV_TABLE | KV_DETAIL, .codes = { 'U' }, .fn = key_power,
-	  .bar = "U Suspend/Resume", .group = KG_VM, .rank = 2 },
-	{ .name = "K", .help = "force stop the VM (power off)",
-	  .views = KV_TABLE | KV_DETAIL, .codes = { 'K' }, .fn = key_power,
-	  .bar = "K Stop", .group = KG_VM, .rank = 1 },
+	{ .name = "q F10",
+	    .help = "quit",
+	    .views = KV_ALL,
+	    .codes = { 'q', KEY_F(10) },
+	    .fn = key_quit,
+	    .bar = "q Quit",
+	    .group = KG_QUIT,
+	    .rank = 0 },
+	{ .name = "h ? F1",
+	    .help = "this help",
+	    .views = KV_TABLE,
+	    .codes = { 'h', '?', KEY_F(1) },
+	    .fn = key_help,
+	    .bar = "h Help",
+	    .group = KG_VIEW,
+	    .rank = 0 },
+	{ .name = "Esc",
+	    .help = "back (also h, Enter, Left, Backspace)",
+	    .views = KV_OTHER,
+	    .codes = { 27, KEY_BACKSPACE, 'h', '?', KEY_F(1), '\n', '\r',
+		KEY_ENTER, KEY_LEFT },
+	    .fn = key_back,
+	    .bar = "Esc Back",
+	    .group = KG_VIEW,
+	    .rank = 0 },
+	{ .name = "Space",
+	    .help = "redraw now",
+	    .views = KV_ALL,
+	    .codes = { ' ' },
+	    .fn = key_redraw },
+	{ .name = "Ctrl-L",
+	    .help = "repaint the screen",
+	    .views = KV_ALL,
+	    .codes = { 12 },
+	    .fn = key_repaint },
+	{ .name = "Z",
+	    .help = "pause / resume the display (not the VM)",
+	    .views = KV_ALL,
+	    .codes = { 'Z', 'z' },
+	    .fn = key_pause,
+	    .bar = "Z Freeze",
+	    .group = KG_VIEW,
+	    .rank = 3 },
+	{ .name = "Up Down PgUp PgDn Home End",
+	    .help = "move the selection",
+	    .views = KV_TABLE,
+	    .codes = { KEY_UP, KEY_DOWN, KEY_PPAGE, KEY_NPAGE, KEY_HOME,
+		KEY_END },
+	    .fn = key_move },
+	{ .name = "Enter",
+	    .help = "VM detail view",
+	    .views = KV_TABLE,
+	    .codes = { '\n', '\r', KEY_ENTER },
+	    .fn = key_detail,
+	    .bar = "Enter Detail",
+	    .group = KG_VIEW,
+	    .rank = 4 },
+	{ .name = "/ F4",
+	    .help = "filter by name",
+	    .views = KV_TABLE,
+	    .codes = { '/', KEY_F(4) },
+	    .fn = key_filter,
+	    .bar = "/ Filter",
+	    .group = KG_VIEW,
+	    .rank = 2 },
+	{ .name = "F3",
+	    .help = "search: jump to the next name holding "
+		    "the text (F3 again: the next one)",
+	    .views = KV_TABLE,
+	    .codes = { KEY_F(3) },
+	    .fn = key_search },
+	{ .name = "F6",
+	    .help = "choose the sort column (Left Right, Enter)",
+	    .views = KV_TABLE,
+	    .codes = { KEY_F(6) },
+	    .fn = key_sort_pick },
+	{ .name = "Esc",
+	    .help = "clear the filter",
+	    .views = KV_TABLE,
+	    .codes = { 27 },
+	    .fn = key_clear_filter },
+	{ .name = "P M N",
+	    .help = "sort by CPU%, MEM%, name",
+	    .views = KV_TABLE,
+	    .codes = { 'P', 'p', 'M', 'm', 'N', 'n' },
+	    .fn = key_sort,
+	    .bar = "P M N Sort",
+	    .group = KG_VIEW,
+	    .rank = 3 },
+	{ .name = "< >",
+	    .help = "sort by the previous / next column",
+	    .views = KV_TABLE,
+	    .codes = { '<', ',', '>', '.' },
+	    .fn = key_column,
+	    .bar = "< > Column",
+	    .group = KG_VIEW,
+	    .rank = 5 },
+	{ .name = "Left Right",
+	    .help = "scroll the columns after NAME "
+		    "(the header shows < > where columns are off the screen)",
+	    .views = KV_TABLE,
+	    .codes = { KEY_LEFT, KEY_RIGHT },
+	    .fn = key_hscroll },
+	{ .name = "I",
+	    .help = "invert the sort order",
+	    .views = KV_TABLE,
+	    .codes = { 'I', 'i' },
+	    .fn = key_invert,
+	    .bar = "I Invert",
+	    .group = KG_VIEW,
+	    .rank = 5 },
+	{ .name = "S",
+	    .help = "start the VM (asks y/n first; the power "
+		    "keys need VmPowerMgmt)",
+	    .views = KV_TABLE | KV_DETAIL,
+	    .codes = { 'S' },
+	    .fn = key_power,
+	    .bar = "S Start",
+	    .group = KG_VM,
+	    .rank = 1 },
+	{ .name = "T",
+	    .help = "shut the VM down (ACPI)",
+	    .views = KV_TABLE | KV_DETAIL,
+	    .codes = { 'T' },
+	    .fn = key_power,
+	    .bar = "T Shutdown",
+	    .group = KG_VM,
+	    .rank = 1 },
+	{ .name = "R",
+	    .help = "reboot the VM",
+	    .views = KV_TABLE | KV_DETAIL,
+	    .codes = { 'R' },
+	    .fn = key_power,
+	    .bar = "R Reboot",
+	    .group = KG_VM,
+	    .rank = 3 },
+	{ .name = "U",
+	    .help = "suspend the VM, or resume it when paused",
+	    .views = KV_TABLE | KV_DETAIL,
+	    .codes = { 'U' },
+	    .fn = key_power,
+	    .bar = "U Suspend/Resume",
+	    .group = KG_VM,
+	    .rank = 2 },
+	{ .name = "K",
+	    .help = "force stop the VM (power off)",
+	    .views = KV_TABLE | KV_DETAIL,
+	    .codes = { 'K' },
+	    .fn = key_power,
+	    .bar = "K Stop",
+	    .group = KG_VM,
+	    .rank = 1 },
 };
 const size_t top_nkeys = HX_ARRAY_SIZE(top_keys);
 
@@ -401,7 +492,7 @@ filter_key(struct top_ui *ui, int key)
 	size_t n = strlen(ui->filter);
 
 	switch (key) {
-	case 27:		/* Esc: clear and leave */
+	case 27: /* Esc: clear and leave */
 		ui->filter[0] = '\0';
 		/* FALLTHROUGH */
 	case '\n':
@@ -413,7 +504,7 @@ filter_key(struct top_ui *ui, int key)
 	case 127:
 	case 8:
 		while (n > 0 && (ui->filter[n - 1] & 0xc0) == 0x80)
-			n--;	/* drop a whole UTF-8 character */
+			n--; /* drop a whole UTF-8 character */
 		if (n > 0)
 			ui->filter[n - 1] = '\0';
 		break;
@@ -480,7 +571,7 @@ sort_pick_key(struct top_ui *ui, int key)
 		break;
 	case 'q':
 		return KEY_R_QUIT;
-	default:		/* Enter, Esc, F6: done */
+	default: /* Enter, Esc, F6: done */
 		ui->picking_sort = 0;
 		break;
 	}
@@ -518,7 +609,7 @@ keys_handle(struct top_ui *ui, int key)
 {
 	size_t i;
 
-	if (key == KEY_RESIZE)	/* not a key a person presses */
+	if (key == KEY_RESIZE) /* not a key a person presses */
 		return KEY_R_REDRAW;
 	if (ui->confirm != NULL)
 		return confirm_key(ui, key);
@@ -541,7 +632,7 @@ static size_t
 bar_text(const struct top_ui *ui, int cut, char *out, size_t outlen)
 {
 	size_t len = 0, i;
-	int g, first, in_group;
+	int    g, first, in_group;
 
 	out[0] = '\0';
 	for (g = KG_VIEW, first = 1; g <= KG_QUIT; g++) {
@@ -551,8 +642,11 @@ bar_text(const struct top_ui *ui, int cut, char *out, size_t outlen)
 			if (k->bar == NULL || k->group != g || k->rank > cut ||
 			    !(k->views & (1 << ui->view)))
 				continue;
-			len += (size_t)snprintf(out + len, outlen - len, "%s%s%s",
-			    first ? "" : in_group ? "  " : "  | ",
+			len += (size_t)snprintf(out + len, outlen - len,
+			    "%s%s%s",
+			    first	 ? "" :
+				in_group ? "  " :
+					   "  | ",
 			    !in_group && g == KG_VM ? "VM: " : "", k->bar);
 			if (len >= outlen)
 				return len;

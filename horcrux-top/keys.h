@@ -14,34 +14,39 @@
 #include "screen.h"
 
 /* Views a binding works in (bits of enum top_view). */
-#define KV_TABLE	(1 << VIEW_TABLE)
-#define KV_HELP		(1 << VIEW_HELP)
-#define KV_DETAIL	(1 << VIEW_DETAIL)
-#define KV_OTHER	(KV_HELP | KV_DETAIL)
-#define KV_ALL		(KV_TABLE | KV_OTHER)
+#define KV_TABLE (1 << VIEW_TABLE)
+#define KV_HELP (1 << VIEW_HELP)
+#define KV_DETAIL (1 << VIEW_DETAIL)
+#define KV_OTHER (KV_HELP | KV_DETAIL)
+#define KV_ALL (KV_TABLE | KV_OTHER)
 
-#define TOP_KEY_CODES	10
+#define TOP_KEY_CODES 10
 
 /* Groups of the key bar, in its order: view keys, VM actions, quit. */
-enum top_key_group { KG_NONE, KG_VIEW, KG_VM, KG_QUIT };
+enum top_key_group {
+	KG_NONE,
+	KG_VIEW,
+	KG_VM,
+	KG_QUIT
+};
 
 struct top_key {
-	const char	*name;		/* as the help and man page show it */
-	const char	*help;		/* one line for the help screen */
-	int		 views;		/* KV_* */
+	const char *name; /* as the help and man page show it */
+	const char *help; /* one line for the help screen */
+	int	    views; /* KV_* */
 	/* The key bar: label ("h Help"; NULL: not on it), group, and rank
 	 * (0 always shown; higher ranks go first when the width is short). */
-	const char	*bar;
-	int		 group;		/* enum top_key_group */
-	int		 rank;
+	const char *bar;
+	int	    group; /* enum top_key_group */
+	int	    rank;
 	/* getch() values, 0-terminated */
-	int		 codes[TOP_KEY_CODES];
+	int codes[TOP_KEY_CODES];
 	/* Returns KEY_R_* flags for the one loop in horcrux-top.c. */
-	int		(*fn)(struct top_ui *ui, int key);
+	int (*fn)(struct top_ui *ui, int key);
 };
 
 extern const struct top_key top_keys[];
-extern const size_t top_nkeys;
+extern const size_t	    top_nkeys;
 
 /*
  * Handle one key from getch(): a confirmation or the filter being typed

@@ -63,7 +63,9 @@ cpus_draw(const struct top_model *m, int y, int x, int w)
 {
 	const struct hx_node_metrics *nm = &m->node;
 	size_t n = nm->cpu_per_core != NULL && nm->cpu_cores > 0 ?
-	    (size_t)nm->cpu_cores : 0, i;
+	    (size_t)nm->cpu_cores :
+	    0,
+	       i;
 	int ncol = w >= 160 ? 4 : w >= 50 ? 2 : 1;
 	int rows = (int)((n + (size_t)ncol - 1) / (size_t)ncol);
 	int cw = w / ncol;
@@ -102,7 +104,7 @@ static int
 cpus_text(const struct top_model *m, struct hx_buf *b)
 {
 	const struct hx_node_metrics *nm = &m->node;
-	int i;
+	int			      i;
 
 	hx_buf_addf(b, "CPUs");
 	for (i = 0; nm->cpu_per_core != NULL && i < nm->cpu_cores; i++) {
@@ -146,8 +148,8 @@ cpu_split(const struct hx_node_metrics *nm, const char *sep, char *out,
 	fmt_pct(nm->cpu_system, s, sizeof(s));
 	fmt_pct(nm->cpu_iowait, w, sizeof(w));
 	fmt_pct(nm->cpu_steal, st, sizeof(st));
-	snprintf(out, n, "usr %s%ssys %s%swait %s%ssteal %s", u, sep, s, sep,
-	    w, sep, st);
+	snprintf(out, n, "usr %s%ssys %s%swait %s%ssteal %s", u, sep, s, sep, w,
+	    sep, st);
 	return 1;
 }
 
@@ -177,7 +179,7 @@ static int
 mem_draw(const struct top_model *m, int y, int x, int w)
 {
 	const struct hx_node_metrics *nm = &m->node;
-	char text[96];
+	char			      text[96];
 
 	fmt_usage(nm->memory_usage, (double)nm->memory_used_bytes,
 	    (double)nm->memory_total_bytes, text, sizeof(text));
@@ -189,7 +191,7 @@ static int
 mem_text(const struct top_model *m, struct hx_buf *b)
 {
 	const struct hx_node_metrics *nm = &m->node;
-	char text[96];
+	char			      text[96];
 
 	fmt_usage(nm->memory_usage, (double)nm->memory_used_bytes,
 	    (double)nm->memory_total_bytes, text, sizeof(text));
@@ -201,7 +203,7 @@ static int
 swap_draw(const struct top_model *m, int y, int x, int w)
 {
 	const struct hx_node_metrics *nm = &m->node;
-	char text[96];
+	char			      text[96];
 
 	fmt_usage(nm->swap_usage, (double)nm->swap_used_bytes,
 	    (double)nm->swap_total_bytes, text, sizeof(text));
@@ -219,7 +221,7 @@ swap_text(const struct top_model *m, struct hx_buf *b)
 
 /* ---- mounts: a bar per mount (the first four on the screen) -------------- */
 
-#define MOUNTS_SHOWN	4
+#define MOUNTS_SHOWN 4
 
 static void
 mount_usage(const struct hx_node_disk *d, char *out, size_t n)
@@ -232,11 +234,11 @@ static int
 mounts_draw(const struct top_model *m, int y, int x, int w)
 {
 	const struct hx_node_metrics *nm = &m->node;
-	size_t i;
+	size_t			      i;
 
 	for (i = 0; i < nm->ndisks && i < MOUNTS_SHOWN; i++) {
 		const struct hx_node_disk *d = &nm->disks[i];
-		char label[24], text[96];
+		char			   label[24], text[96];
 
 		if (d->mount == NULL)
 			break;
@@ -252,7 +254,7 @@ static int
 mounts_text(const struct top_model *m, struct hx_buf *b)
 {
 	const struct hx_node_metrics *nm = &m->node;
-	size_t i;
+	size_t			      i;
 
 	for (i = 0; i < nm->ndisks; i++) {
 		char text[96];
@@ -385,22 +387,21 @@ net_text(const struct top_model *m, struct hx_buf *b)
 }
 
 const struct top_meter_class top_meters[METER_COUNT] = {
-	[METER_CPUS] = { .name = "CPUs", .draw = cpus_draw,
-	    .text = cpus_text },
+	[METER_CPUS] = { .name = "CPUs", .draw = cpus_draw, .text = cpus_text },
 	[METER_CPU] = { .name = "CPU", .draw = cpu_draw, .text = cpu_text },
-	[METER_CPU_SPLIT] = { .name = "CPU split", .draw = cpu_split_draw,
+	[METER_CPU_SPLIT] = { .name = "CPU split",
+	    .draw = cpu_split_draw,
 	    .text = cpu_split_text },
 	[METER_MEM] = { .name = "Mem", .draw = mem_draw, .text = mem_text },
-	[METER_SWAP] = { .name = "Swap", .draw = swap_draw,
-	    .text = swap_text },
-	[METER_MOUNTS] = { .name = "Mounts", .draw = mounts_draw,
+	[METER_SWAP] = { .name = "Swap", .draw = swap_draw, .text = swap_text },
+	[METER_MOUNTS] = { .name = "Mounts",
+	    .draw = mounts_draw,
 	    .text = mounts_text },
-	[METER_LOAD] = { .name = "Load", .draw = load_draw,
-	    .text = load_text },
-	[METER_UPTIME] = { .name = "Uptime", .draw = uptime_draw,
+	[METER_LOAD] = { .name = "Load", .draw = load_draw, .text = load_text },
+	[METER_UPTIME] = { .name = "Uptime",
+	    .draw = uptime_draw,
 	    .text = uptime_text },
 	[METER_VMS] = { .name = "VMs", .draw = vms_draw, .text = vms_text },
-	[METER_DISK] = { .name = "Disk", .draw = disk_draw,
-	    .text = disk_text },
+	[METER_DISK] = { .name = "Disk", .draw = disk_draw, .text = disk_text },
 	[METER_NET] = { .name = "Net", .draw = net_draw, .text = net_text },
 };

@@ -13,12 +13,12 @@
 #include "model.h"
 
 enum top_meter_id {
-	METER_CPUS,		/* a bar per CPU, or a grid of level cells */
+	METER_CPUS, /* a bar per CPU, or a grid of level cells */
 	METER_CPU,
-	METER_CPU_SPLIT,	/* user, system, iowait, steal */
+	METER_CPU_SPLIT, /* user, system, iowait, steal */
 	METER_MEM,
 	METER_SWAP,
-	METER_MOUNTS,		/* a bar per watched mount */
+	METER_MOUNTS, /* a bar per watched mount */
 	METER_LOAD,
 	METER_UPTIME,
 	METER_VMS,
@@ -28,17 +28,17 @@ enum top_meter_id {
 };
 
 struct top_meter_class {
-	const char	*name;
+	const char *name;
 	/*
 	 * Draw in w columns from row y, column x, with screen.c's
 	 * primitives. Returns the rows used. Only called with a NodeMetrics.
 	 */
-	int		(*draw)(const struct top_model *m, int y, int x, int w);
+	int (*draw)(const struct top_model *m, int y, int x, int w);
 	/*
 	 * Append this meter's batch text (no newline at the end) to b.
 	 * Returns 0 when it wrote nothing (an absent figure is left out).
 	 */
-	int		(*text)(const struct top_model *m, struct hx_buf *b);
+	int (*text)(const struct top_model *m, struct hx_buf *b);
 };
 
 extern const struct top_meter_class top_meters[METER_COUNT];

@@ -15,19 +15,19 @@
 #include "model.h"
 
 const struct top_col_info top_cols[COL_COUNT] = {
-	[COL_NAME]	= { "NAME", 16, 0, 0 },
-	[COL_STATE]	= { "STATE", 9, 0, 0 },
-	[COL_CPU]	= { "CPU%", 6, 1, 0 },
-	[COL_MEMPCT]	= { "MEM%", 6, 1, 0 },
-	[COL_MEM]	= { "MEM", 7, 1, 1 },
-	[COL_DISK_RD]	= { "DISK R/s", 9, 1, 1 },
-	[COL_DISK_WR]	= { "DISK W/s", 9, 1, 1 },
-	[COL_NET_RX]	= { "NET RX/s", 9, 1, 1 },
-	[COL_NET_TX]	= { "NET TX/s", 9, 1, 1 },
+	[COL_NAME] = { "NAME", 16, 0, 0 },
+	[COL_STATE] = { "STATE", 9, 0, 0 },
+	[COL_CPU] = { "CPU%", 6, 1, 0 },
+	[COL_MEMPCT] = { "MEM%", 6, 1, 0 },
+	[COL_MEM] = { "MEM", 7, 1, 1 },
+	[COL_DISK_RD] = { "DISK R/s", 9, 1, 1 },
+	[COL_DISK_WR] = { "DISK W/s", 9, 1, 1 },
+	[COL_NET_RX] = { "NET RX/s", 9, 1, 1 },
+	[COL_NET_TX] = { "NET TX/s", 9, 1, 1 },
 };
 
-#define FLASH_MS	2000
-#define HELLO_MS	5000	/* how long "Connected: ..." shows */
+#define FLASH_MS 2000
+#define HELLO_MS 5000 /* how long "Connected: ..." shows */
 
 void
 model_init(struct top_model *m)
@@ -139,15 +139,15 @@ vm_settle(struct top_vm *vm)
 static void
 vm_event(struct top_vm *vm, int64_t ts_ms, const char *text)
 {
-	memmove(&vm->ev[1], &vm->ev[0], (TOP_VM_EVENTS - 1) * sizeof(vm->ev[0]));
+	memmove(&vm->ev[1], &vm->ev[0],
+	    (TOP_VM_EVENTS - 1) * sizeof(vm->ev[0]));
 	vm->ev[0].wall_ms = ts_ms >= 0 ? ts_ms : hx_wall_ms();
 	hx_strlcpy(vm->ev[0].text, text, sizeof(vm->ev[0].text));
 	if (vm->nev < TOP_VM_EVENTS)
 		vm->nev++;
 }
 
-static void
-set_note(struct top_model *m, int level, const char *fmt, ...)
+static void set_note(struct top_model *m, int level, const char *fmt, ...)
     HX_PRINTF(3, 4);
 
 static void
@@ -208,8 +208,8 @@ apply_vm_metrics(struct top_model *m, enum hx_event_type type, json_t *data,
     int64_t now)
 {
 	struct hx_vm_metrics vmm;
-	struct top_vm *vm;
-	double used, max;
+	struct top_vm	    *vm;
+	double		     used, max;
 
 	(void)type;
 	(void)now;
@@ -242,10 +242,10 @@ apply_status(struct top_model *m, enum hx_event_type type, json_t *data,
     int64_t now)
 {
 	struct hx_ev_status ev;
-	struct top_vm *vm;
-	const char *user;
-	int64_t ts;
-	char text[96];
+	struct top_vm	   *vm;
+	const char	   *user;
+	int64_t		    ts;
+	char		    text[96];
 
 	if (hx_proto_decode(type, data, &ev, &ts) < 0 || ev.id == NULL ||
 	    ev.new_status == NULL)
@@ -257,7 +257,7 @@ apply_status(struct top_model *m, enum hx_event_type type, json_t *data,
 	vm->flash_until = now + FLASH_MS;
 	if (strcmp(ev.new_status, "running") != 0 &&
 	    strcmp(ev.new_status, "paused") != 0)
-		vm_clear_metrics(vm);	/* a stopped VM reports nothing */
+		vm_clear_metrics(vm); /* a stopped VM reports nothing */
 	vm_settle(vm);
 	snprintf(text, sizeof(text), "%s -> %s%s%s",
 	    ev.old_status ? ev.old_status : "?", ev.new_status,
@@ -270,10 +270,10 @@ static int
 apply_lifecycle(struct top_model *m, enum hx_event_type type, json_t *data,
     int64_t now)
 {
-	int created = type == HX_EV_VM_CREATED;
+	int		       created = type == HX_EV_VM_CREATED;
 	struct hx_ev_lifecycle ev;
-	struct top_vm *vm;
-	int64_t ts;
+	struct top_vm	      *vm;
+	int64_t		       ts;
 
 	if (hx_proto_decode(type, data, &ev, &ts) < 0 || ev.vm_id == NULL)
 		return 0;
@@ -293,11 +293,11 @@ apply_lifecycle(struct top_model *m, enum hx_event_type type, json_t *data,
 }
 
 static int
-apply_notification(struct top_model *m, enum hx_event_type type,
-    json_t *data, int64_t now)
+apply_notification(struct top_model *m, enum hx_event_type type, json_t *data,
+    int64_t now)
 {
 	struct hx_ev_notification ev;
-	const char *u;
+	const char		 *u;
 
 	if (hx_proto_decode(type, data, &ev, NULL) < 0)
 		return 0;
@@ -322,8 +322,8 @@ apply_alert(struct top_model *m, enum hx_event_type type, json_t *data,
 	if (hx_proto_decode(type, data, &ev, NULL) < 0)
 		return 0;
 	if (type == HX_EV_ALERT_TRIGGERED)
-		set_note(m, level_of(ev.severity) ? 2 : 1,
-		    "ALERT %s on %s: %s", ev.rule_name ? ev.rule_name : "?",
+		set_note(m, level_of(ev.severity) ? 2 : 1, "ALERT %s on %s: %s",
+		    ev.rule_name ? ev.rule_name : "?",
 		    ev.target ? ev.target : "?", ev.message ? ev.message : "");
 	else
 		set_note(m, 0, "resolved: %s on %s",
@@ -349,17 +349,17 @@ apply_error(struct top_model *m, enum hx_event_type type, json_t *data,
     int64_t now)
 {
 	struct hx_ev_error ev;
-	size_t n = strlen(m->hidden);
+	size_t		   n = strlen(m->hidden);
 
 	(void)now;
 	if (hx_proto_decode(type, data, &ev, NULL) < 0)
 		return 0;
 	if (ev.code != NULL && ev.topic != NULL &&
 	    (strcmp(ev.code, "FORBIDDEN_TOPIC") == 0 ||
-	    strcmp(ev.code, "UNKNOWN_TOPIC") == 0)) {
+		strcmp(ev.code, "UNKNOWN_TOPIC") == 0)) {
 		if (n == 0)
-			hx_strlcpy(m->hidden, "not shown (no privilege): ",
-			    sizeof(m->hidden));
+			hx_strlcpy(m->hidden,
+			    "not shown (no privilege): ", sizeof(m->hidden));
 		else
 			hx_strlcpy(m->hidden + n, ", ", sizeof(m->hidden) - n);
 		n = strlen(m->hidden);
@@ -391,9 +391,9 @@ static const apply_fn appliers[HX_EV_COUNT] = {
 int
 model_apply(struct top_model *m, const char *msg, size_t len, int64_t now)
 {
-	json_t *root = json_loadb(msg, len, 0, NULL), *data;
+	json_t	   *root = json_loadb(msg, len, 0, NULL), *data;
 	const char *type;
-	int t, ch = 0;
+	int	    t, ch = 0;
 
 	if (root == NULL)
 		return 0;
@@ -417,7 +417,7 @@ out:
 int
 model_set_vm_list(struct top_model *m, json_t *list)
 {
-	size_t i, k;
+	size_t	i, k;
 	json_t *o;
 
 	if (!json_is_array(list))
@@ -425,9 +425,9 @@ model_set_vm_list(struct top_model *m, json_t *list)
 	for (i = 0; i < m->nvms; i++)
 		m->vms[i].listed = 0;
 	json_array_foreach(list, k, o) {
-		const char *id = str(o, "id"), *state = str(o, "state");
+		const char    *id = str(o, "id"), *state = str(o, "state");
 		struct top_vm *vm;
-		double v;
+		double	       v;
 
 		if (id == NULL)
 			continue;
@@ -467,15 +467,15 @@ model_vm_counts(const struct top_model *m, int *running, int *total)
 
 /* qsort has no context argument: the view's order lives here. */
 static const struct top_model *sort_m;
-static enum top_col sort_col;
-static int sort_invert;
+static enum top_col	       sort_col;
+static int		       sort_invert;
 
 static int
 cmp_rows(const void *a, const void *b)
 {
 	const struct top_vm *x = &sort_m->vms[*(const size_t *)a];
 	const struct top_vm *y = &sort_m->vms[*(const size_t *)b];
-	int r = 0;
+	int		     r = 0;
 
 	if (sort_col == COL_STATE)
 		r = strcmp(x->state, y->state);
@@ -511,8 +511,7 @@ model_view(const struct top_model *m, enum top_col col, int invert,
 }
 
 void
-model_cell(const struct top_vm *vm, enum top_col col, char *out,
-    size_t outlen)
+model_cell(const struct top_vm *vm, enum top_col col, char *out, size_t outlen)
 {
 	double v = vm->v[col];
 
@@ -540,8 +539,8 @@ double
 model_node_num(const struct top_model *m, const char *key)
 {
 	const struct hx_event_info *e = &hx_events[HX_EV_NODE_METRICS];
-	const char *base = (const char *)&m->node;
-	size_t i;
+	const char		   *base = (const char *)&m->node;
+	size_t			    i;
 
 	for (i = 0; m->has_node && i < e->nfields; i++) {
 		const struct hx_field *f = &e->fields[i];
@@ -556,7 +555,7 @@ model_node_num(const struct top_model *m, const char *key)
 		case HX_C_INT:
 			return *(const int *)(base + f->off);
 		default:
-			return NAN;	/* not a number */
+			return NAN; /* not a number */
 		}
 	}
 	return NAN;

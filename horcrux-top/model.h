@@ -30,54 +30,54 @@ enum top_col {
 };
 
 struct top_col_info {
-	const char	*title;
-	int		 width;
-	int		 numeric;	/* right-aligned, sorted descending first */
-	int		 bytes;		/* human units */
+	const char *title;
+	int	    width;
+	int	    numeric; /* right-aligned, sorted descending first */
+	int	    bytes; /* human units */
 };
 extern const struct top_col_info top_cols[COL_COUNT];
 
-#define TOP_VM_EVENTS	8
+#define TOP_VM_EVENTS 8
 
 struct top_vm {
-	char		*id;
-	char		*name;
-	char		 state[16];
-	int		 container;
-	int		 vcpus;		/* 0: unknown */
-	double		 v[COL_COUNT];	/* numeric columns; NAN when unknown */
-	int		 has_metrics;
-	int64_t		 flash_until;	/* monotonic ms: highlight the row */
+	char   *id;
+	char   *name;
+	char	state[16];
+	int	container;
+	int	vcpus; /* 0: unknown */
+	double	v[COL_COUNT]; /* numeric columns; NAN when unknown */
+	int	has_metrics;
+	int64_t flash_until; /* monotonic ms: highlight the row */
 	struct {
-		int64_t	 wall_ms;
-		char	 text[48];	/* "running → paused by alice" */
+		int64_t wall_ms;
+		char	text[48]; /* "running → paused by alice" */
 	} ev[TOP_VM_EVENTS];
-	int		 nev;		/* newest first */
-	int		 listed;	/* mark for the VM list refresh */
+	int nev; /* newest first */
+	int listed; /* mark for the VM list refresh */
 };
 
 struct top_model {
 	/* The newest NodeMetrics, decoded. */
 	struct hx_node_metrics node;
-	int		 has_node;	/* node holds one */
-	int		 hold_metrics;	/* paused: metric events change nothing */
-	int64_t		 node_mono_ms;	/* when it arrived */
-	int64_t		 data_mono_ms;	/* newest data of any kind */
-	struct top_vm	*vms;
-	size_t		 nvms, avms;
-	char		 note[256];	/* newest alert or notification */
-	int		 note_level;	/* 0 info, 1 warning, 2 error */
-	int64_t		 note_until;	/* monotonic ms it goes (0: stays) */
-	char		 hidden[256];	/* "not shown: ..." (forbidden topics) */
-	char		 user[128];	/* from the Connected notification */
-	int		 need_vm_list;	/* a VM appeared or went: refetch */
-	int		 no_node;	/* node:metrics refused: updates are VM ones */
+	int		       has_node; /* node holds one */
+	int	       hold_metrics; /* paused: metric events change nothing */
+	int64_t	       node_mono_ms; /* when it arrived */
+	int64_t	       data_mono_ms; /* newest data of any kind */
+	struct top_vm *vms;
+	size_t	       nvms, avms;
+	char	       note[256]; /* newest alert or notification */
+	int	       note_level; /* 0 info, 1 warning, 2 error */
+	int64_t	       note_until; /* monotonic ms it goes (0: stays) */
+	char	       hidden[256]; /* "not shown: ..." (forbidden topics) */
+	char	       user[128]; /* from the Connected notification */
+	int	       need_vm_list; /* a VM appeared or went: refetch */
+	int	       no_node; /* node:metrics refused: updates are VM ones */
 };
 
 /* What model_apply changed. */
-#define TOP_CH_NODE	0x1
-#define TOP_CH_VMS	0x2
-#define TOP_CH_NOTE	0x4
+#define TOP_CH_NODE 0x1
+#define TOP_CH_VMS 0x2
+#define TOP_CH_NOTE 0x4
 #define TOP_CH_SUBSCRIBED 0x8
 
 void model_init(struct top_model *m);

@@ -34,11 +34,11 @@ enum {
 
 static int use_color;
 static int ascii_only;
-static int stale;	/* disconnected: everything dim */
+static int stale; /* disconnected: everything dim */
 
-static const char level_glyph[4] = { '|', '=', '#', '!' };
+static const char  level_glyph[4] = { '|', '=', '#', '!' };
 static const char *level_name[4] = { "good", "moderate", "warning",
-    "critical" };
+	"critical" };
 
 static int
 level_of(double pct)
@@ -86,7 +86,8 @@ screen_init(struct top_ui *ui, int no_color, int ascii)
 		init_pair(PAIR_GOOD, COLOR_GREEN, -1);
 		init_pair(PAIR_MODERATE, COLOR_YELLOW, -1);
 		/* Orange where the terminal has it, else magenta. */
-		init_pair(PAIR_WARNING, COLORS >= 256 ? 208 : COLOR_MAGENTA, -1);
+		init_pair(PAIR_WARNING, COLORS >= 256 ? 208 : COLOR_MAGENTA,
+		    -1);
 		init_pair(PAIR_CRITICAL, COLOR_RED, -1);
 		init_pair(PAIR_LABEL, COLOR_CYAN, -1);
 		init_pair(PAIR_TITLE, COLOR_BLACK, COLOR_CYAN);
@@ -115,9 +116,9 @@ screen_end(void)
 static void
 put_text(int y, int x, int width, const char *s, int right)
 {
-	wchar_t wbuf[256];
-	int cols = 0, n = 0, i;
-	mbstate_t st;
+	wchar_t	    wbuf[256];
+	int	    cols = 0, n = 0, i;
+	mbstate_t   st;
 	const char *p = s;
 
 	if (width <= 0)
@@ -125,8 +126,8 @@ put_text(int y, int x, int width, const char *s, int right)
 	memset(&st, 0, sizeof(st));
 	while (*p != '\0' && n < (int)HX_ARRAY_SIZE(wbuf) - 1) {
 		wchar_t wc;
-		size_t k = mbrtowc(&wc, p, strlen(p), &st);
-		int w;
+		size_t	k = mbrtowc(&wc, p, strlen(p), &st);
+		int	w;
 
 		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
 			wc = L'?';
@@ -164,13 +165,13 @@ put_text(int y, int x, int width, const char *s, int right)
 	}
 }
 
-static void
-put_textf(int y, int x, int width, const char *fmt, ...) HX_PRINTF(4, 5);
+static void put_textf(int y, int x, int width, const char *fmt, ...)
+    HX_PRINTF(4, 5);
 
 static void
 put_textf(int y, int x, int width, const char *fmt, ...)
 {
-	char buf[512];
+	char	buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -223,10 +224,11 @@ static void
 draw_title(struct top_ui *ui, int64_t now, int cols)
 {
 	const char *host = ui->m->has_node && ui->m->node.hostname[0] ?
-	    ui->m->node.hostname : NULL;
-	char conn[64], age[32], clock[16], left[1024], filter[120];
+	    ui->m->node.hostname :
+	    NULL;
+	char	    conn[64], age[32], clock[16], left[1024], filter[120];
 
-	time_t t = time(NULL);
+	time_t	  t = time(NULL);
 	struct tm tm;
 
 	if (ui->connected)
@@ -249,8 +251,8 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 	filter[0] = '\0';
 	if (ui->filter[0] != '\0' && !ui->editing_filter) {
 		size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx));
-		size_t n = model_view(ui->m, ui->sort, ui->invert, ui->filter,
-		    idx);
+		size_t	n = model_view(ui->m, ui->sort, ui->invert, ui->filter,
+		     idx);
 
 		snprintf(filter, sizeof(filter), "  filter '%s': %zu of %zu",
 		    ui->filter, n, ui->m->nvms);
@@ -258,13 +260,16 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 	}
 	snprintf(left, sizeof(left), " %s  %s  %s%s%s%s%s",
 	    host ? host : ui->server, conn, age, ui->paused ? "  PAUSED" : "",
-	    filter, model_demo(ui->m) ? "  DEMO: test-driver VMs, this "
-	    "host's meters" : "", ui->m->user[0] ? "  " : "");
+	    filter,
+	    model_demo(ui->m) ? "  DEMO: test-driver VMs, this "
+				"host's meters" :
+				"",
+	    ui->m->user[0] ? "  " : "");
 	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
 	put_text(0, 0, cols, left, 0);
 	if (ui->m->user[0] && cols > (int)strlen(left) + 20)
-		put_text(0, (int)strlen(left) - 1, cols - (int)strlen(left) - 10,
-		    ui->m->user, 0);
+		put_text(0, (int)strlen(left) - 1,
+		    cols - (int)strlen(left) - 10, ui->m->user, 0);
 	if (cols > 40)
 		put_text(0, cols - 9, 9, clock, 1);
 	attrset(A_NORMAL);
@@ -288,7 +293,7 @@ screen_text(int y, int x, int width, const char *s)
 void
 screen_textf(int y, int x, int width, const char *fmt, ...)
 {
-	char buf[512];
+	char	buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -321,10 +326,18 @@ screen_level_cell(int y, int x, double pct)
  * wide, the figures under the bars otherwise.
  */
 static const enum top_meter_id header_left[] = {
-	METER_CPU, METER_MEM, METER_SWAP, METER_MOUNTS,
+	METER_CPU,
+	METER_MEM,
+	METER_SWAP,
+	METER_MOUNTS,
 };
 static const enum top_meter_id header_right[] = {
-	METER_CPU_SPLIT, METER_LOAD, METER_UPTIME, METER_VMS, METER_DISK, METER_NET,
+	METER_CPU_SPLIT,
+	METER_LOAD,
+	METER_UPTIME,
+	METER_VMS,
+	METER_DISK,
+	METER_NET,
 };
 
 /* Blank rows y .. y + n - 1. */
@@ -346,10 +359,10 @@ clear_rows(int y, int n)
  * out. Returns the rows used.
  */
 static int
-meters_layout(const struct top_model *m, int y, int cols, int side,
-    int cpus, int limit)
+meters_layout(const struct top_model *m, int y, int cols, int side, int cpus,
+    int limit)
 {
-	int lw, ly, ry, rx, y0 = y;
+	int    lw, ly, ry, rx, y0 = y;
 	size_t i;
 
 	if (cpus)
@@ -380,7 +393,7 @@ static int
 draw_meters(struct top_ui *ui, int y, int cols, int budget)
 {
 	const struct top_model *m = ui->m;
-	int used, side = cols >= 70;
+	int			used, side = cols >= 70;
 
 	used = meters_layout(m, y, cols, side, 1, INT_MAX);
 	if (used <= budget)
@@ -414,9 +427,9 @@ table_layout(int cols, int *hcol, int *name_w, enum top_col *shown)
 
 	/* The fewest scrolled columns that show the last one. */
 	for (need = 0, used = 1 + top_cols[COL_NAME].width, c = COL_COUNT - 1;
-	    c > COL_NAME && used + 1 + top_cols[c].width <= cols; c--)
+	     c > COL_NAME && used + 1 + top_cols[c].width <= cols; c--)
 		used += 1 + top_cols[c].width;
-	need = c;	/* columns 1..c do not fit beside the rest */
+	need = c; /* columns 1..c do not fit beside the rest */
 	if (*hcol > need)
 		*hcol = need;
 	if (*hcol < 0)
@@ -424,16 +437,18 @@ table_layout(int cols, int *hcol, int *name_w, enum top_col *shown)
 	shown[0] = COL_NAME;
 	used = 1 + top_cols[COL_NAME].width;
 	n = 1;
-	for (c = 1 + *hcol; c < COL_COUNT &&
-	    used + 1 + top_cols[c].width <= cols; c++) {
+	for (c = 1 + *hcol;
+	     c < COL_COUNT && used + 1 + top_cols[c].width <= cols; c++) {
 		used += 1 + top_cols[c].width;
 		shown[n++] = (enum top_col)c;
 	}
 	/* Give what is left to the name, up to 16 more columns, but for
 	 * the column of the '>' when columns are cut on the right. */
 	left = cols - used - (c < COL_COUNT ? 1 : 0);
-	*name_w = top_cols[COL_NAME].width + (left < 0 ? 0 : left < 16 ?
-	    left : 16);
+	*name_w = top_cols[COL_NAME].width +
+	    (left < 0	      ? 0 :
+		    left < 16 ? left :
+				16);
 	return n;
 }
 
@@ -445,7 +460,7 @@ static void
 hidden_columns(const enum top_col *shown, int n, char *out, size_t outlen)
 {
 	size_t len = 0;
-	int c, k, on;
+	int    c, k, on;
 
 	out[0] = '\0';
 	for (c = 1; c < COL_COUNT; c++) {
@@ -462,8 +477,7 @@ hidden_columns(const enum top_col *shown, int n, char *out, size_t outlen)
 }
 
 const struct top_vm *
-screen_selected_vm(struct top_ui *ui, const size_t *idx, size_t n,
-    size_t *pos)
+screen_selected_vm(struct top_ui *ui, const size_t *idx, size_t n, size_t *pos)
 {
 	size_t i;
 
@@ -504,7 +518,7 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
     const enum top_col *shown, int ncols, int name_w)
 {
 	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos, i;
-	int k, c, x;
+	int	k, c, x;
 
 	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
 	screen_selected_vm(ui, idx, n, &pos);
@@ -513,14 +527,15 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
 	attrset(A_REVERSE | A_BOLD);
 	mvhline(y, 0, ' ', cols);
 	for (k = 0, x = 1; k < ncols; k++) {
-		int w = k == 0 ? name_w : top_cols[shown[k]].width;
+		int  w = k == 0 ? name_w : top_cols[shown[k]].width;
 		char title[32];
 
 		c = (int)shown[k];
 		snprintf(title, sizeof(title), "%s%s", top_cols[c].title,
-		    (int)ui->sort == c ? (ui->invert ?
-		    (ascii_only ? "^" : "\u25b2") : (ascii_only ? "v" :
-		    "\u25bc")) : "");
+		    (int)ui->sort == c ?
+			(ui->invert ? (ascii_only ? "^" : "\u25b2") :
+				      (ascii_only ? "v" : "\u25bc")) :
+			"");
 		if ((int)ui->sort == c && use_color)
 			attrset(COLOR_PAIR(PAIR_TITLE) | A_BOLD);
 		put_text(y, x, w, title, top_cols[c].numeric);
@@ -547,20 +562,24 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
 		ui->scroll = n > (size_t)rows ? n - (size_t)rows : 0;
 	if (n == 0) {
 		attrset(base_attr());
-		put_text(y, 1, cols - 1, ui->filter[0] ? "no VM matches the filter" :
-		    ui->m->nvms == 0 ? "no VMs (or none you may see)" : "", 0);
+		put_text(y, 1, cols - 1,
+		    ui->filter[0]	 ? "no VM matches the filter" :
+			ui->m->nvms == 0 ? "no VMs (or none you may see)" :
+					   "",
+		    0);
 	}
 	for (i = ui->scroll; i < n && (int)(i - ui->scroll) < rows; i++) {
 		const struct top_vm *vm = &ui->m->vms[idx[i]];
-		int row = y + (int)(i - ui->scroll), flash = vm->flash_until > now;
+		int		     row = y + (int)(i - ui->scroll),
+		    flash = vm->flash_until > now;
 		attr_t ra = base_attr() | (i == pos ? A_REVERSE : 0) |
 		    (flash ? A_BOLD : 0);
 
 		attrset(ra);
 		mvaddch(row, 0, flash ? '*' : ' ');
 		for (k = 0, x = 1; k < ncols; k++) {
-			int w = k == 0 ? name_w : top_cols[shown[k]].width;
-			char cell[64];
+			int    w = k == 0 ? name_w : top_cols[shown[k]].width;
+			char   cell[64];
 			attr_t ca = 0;
 
 			c = (int)shown[k];
@@ -605,27 +624,30 @@ draw_footer(struct top_ui *ui, int y, int cols)
 		attrset(A_BOLD | (use_color ? COLOR_PAIR(PAIR_WARNING) : 0));
 		put_text(y, 0, cols, ui->question, 0);
 	} else if (ui->editing_search) {
-		snprintf(buf, sizeof(buf), "Search: %s_   %s(F3 next, Enter "
-		    "done)", ui->search, ui->search_missed && ui->search[0] ?
-		    "not found  " : "");
+		snprintf(buf, sizeof(buf),
+		    "Search: %s_   %s(F3 next, Enter "
+		    "done)",
+		    ui->search,
+		    ui->search_missed && ui->search[0] ? "not found  " : "");
 		attrset(A_BOLD);
 		put_text(y, 0, cols, buf, 0);
 	} else if (ui->picking_sort) {
 		size_t len = 0;
-		int c;
+		int    c;
 
 		len = (size_t)snprintf(buf, sizeof(buf), "Sort by:");
 		for (c = 0; c < COL_COUNT && len < sizeof(buf); c++)
 			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-			    (int)ui->sort == c ? " [%s]" : " %s", top_cols[c].title);
+			    (int)ui->sort == c ? " [%s]" : " %s",
+			    top_cols[c].title);
 		if (len < sizeof(buf))
 			snprintf(buf + len, sizeof(buf) - len,
 			    "   (Left Right, I invert, Enter done)");
 		attrset(A_BOLD);
 		put_text(y, 0, cols, buf, 0);
 	} else if (ui->editing_filter) {
-		snprintf(buf, sizeof(buf), "Filter: %s_   (Enter keep, Esc clear)",
-		    ui->filter);
+		snprintf(buf, sizeof(buf),
+		    "Filter: %s_   (Enter keep, Esc clear)", ui->filter);
 		attrset(A_BOLD);
 		put_text(y, 0, cols, buf, 0);
 	} else {
@@ -642,18 +664,20 @@ draw_footer(struct top_ui *ui, int y, int cols)
  * screen).
  */
 static void
-draw_note(struct top_ui *ui, int y, int cols, int64_t now,
-    const char *fallback)
+draw_note(struct top_ui *ui, int y, int cols, int64_t now, const char *fallback)
 {
 	struct top_model *m = ui->m;
-	attr_t a = 0;
-	const char *text = m->note[0] != '\0' &&
-	    (m->note_until == 0 || m->note_until > now) ? m->note : fallback;
+	attr_t		  a = 0;
+	const char	 *text = m->note[0] != '\0' &&
+		      (m->note_until == 0 || m->note_until > now) ?
+		  m->note :
+		  fallback;
 
 	if (ui->message_until > now) {
 		text = ui->message;
-		a = ui->message_bad ? A_BOLD | (use_color ?
-		    COLOR_PAIR(PAIR_CRITICAL) : 0) : A_BOLD;
+		a = ui->message_bad ?
+		    A_BOLD | (use_color ? COLOR_PAIR(PAIR_CRITICAL) : 0) :
+		    A_BOLD;
 	} else if (text == m->note && m->note_level > 0)
 		a = level_attr(m->note_level == 2 ? 3 : 2) | A_BOLD;
 	attrset(base_attr() | a);
@@ -665,13 +689,13 @@ draw_note(struct top_ui *ui, int y, int cols, int64_t now,
 static void
 draw_help(int rows, int cols)
 {
-	int y = 0, i;
+	int    y = 0, i;
 	size_t k;
 
 	erase();
 	attrset(A_BOLD);
-	put_text(y++, 1, cols - 1, "horcrux-top " HX_VERSION
-	    " - live view of a host and its VMs", 0);
+	put_text(y++, 1, cols - 1,
+	    "horcrux-top " HX_VERSION " - live view of a host and its VMs", 0);
 	attrset(A_NORMAL);
 	y++;
 	for (k = 0; k < top_nkeys && y < rows - 1; k++) {
@@ -689,11 +713,12 @@ draw_help(int rows, int cols)
 		y++;
 	if (y < rows - 1)
 		put_text(y++, 1, cols - 1,
-		    "Levels of bars and CPU%/MEM% cells (colour and glyph):", 0);
+		    "Levels of bars and CPU%/MEM% cells (colour and glyph):",
+		    0);
 	for (i = 0; i < 4 && y < rows - 1; i++) {
 		static const char *range[4] = { "below 50%", "50 to 75%",
-		    "75 to 90%", "90% and above" };
-		char buf[64];
+			"75 to 90%", "90% and above" };
+		char		   buf[64];
 
 		attrset(level_attr(i));
 		mvaddch(y, 3, (chtype)level_glyph[i]);
@@ -705,8 +730,10 @@ draw_help(int rows, int cols)
 		put_text(y++, 7, cols - 8, buf, 0);
 	}
 	if (y < rows - 1)
-		put_text(y++, 1, cols - 1, "A '*' before a row: its status just "
-		    "changed.", 0);
+		put_text(y++, 1, cols - 1,
+		    "A '*' before a row: its status just "
+		    "changed.",
+		    0);
 }
 
 /* A number of o in human units, "-" when absent or null. */
@@ -715,8 +742,8 @@ json_bytes(json_t *o, const char *key, char *out, size_t n)
 {
 	json_t *v = json_object_get(o, key);
 
-	return hx_fmt_bytes(json_is_number(v) ? json_number_value(v) : NAN,
-	    out, n);
+	return hx_fmt_bytes(json_is_number(v) ? json_number_value(v) : NAN, out,
+	    n);
 }
 
 /*
@@ -730,10 +757,10 @@ draw_devices(int y, int rows, int cols, json_t *arr, int disk)
 		{ "rx_bytes", "tx_bytes", "rx_bps", "tx_bps" },
 		{ "read_bytes", "write_bytes", "read_bps", "write_bps" },
 	};
-	char c[4][16];
+	char	c[4][16];
 	json_t *o;
-	size_t k;
-	int i;
+	size_t	k;
+	int	i;
 
 	if (y >= rows - 1)
 		return y;
@@ -747,8 +774,8 @@ draw_devices(int y, int rows, int cols, json_t *arr, int disk)
 		    "NIC", "MAC", "RECEIVED", "SENT", "RX/s", "TX/s");
 	attrset(A_NORMAL);
 	json_array_foreach(arr, k, o) {
-		const char *target = json_string_value(json_object_get(o,
-		    "target"));
+		const char *target = json_string_value(
+		    json_object_get(o, "target"));
 
 		if (y >= rows - 1)
 			break;
@@ -759,7 +786,8 @@ draw_devices(int y, int rows, int cols, json_t *arr, int disk)
 			    "%-8s %-6s %10s %10s %10s %10s  %s", target ?: "-",
 			    json_string_value(json_object_get(o, "bus")) ?: "-",
 			    c[0], c[1], c[2], c[3],
-			    json_string_value(json_object_get(o, "source")) ?: "-");
+			    json_string_value(json_object_get(o, "source")) ?:
+				"-");
 		else
 			put_textf(y++, 1, cols - 1,
 			    "%-8s %-17s %10s %10s %10s %10s", target ?: "-",
@@ -773,9 +801,9 @@ static void
 draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 {
 	struct top_vm *vm = model_vm(ui->m, ui->detail_id);
-	json_t *d = ui->detail;
-	char a[16], b[16];
-	int y = 1, i;
+	json_t	      *d = ui->detail;
+	char	       a[16], b[16];
+	int	       y = 1, i;
 
 	erase();
 	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
@@ -789,20 +817,27 @@ draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 	    vm->container ? " (container)" : "",
 	    vm->vcpus ? (snprintf(a, sizeof(a), "%d", vm->vcpus), a) : "-");
 	if (d != NULL) {
-		put_textf(y++, 1, cols - 1, "Memory: %s of %s max   Autostart: %s"
-		    "   Persistent: %s", json_bytes(d, "memory_bytes", a, sizeof(a)),
+		put_textf(y++, 1, cols - 1,
+		    "Memory: %s of %s max   Autostart: %s"
+		    "   Persistent: %s",
+		    json_bytes(d, "memory_bytes", a, sizeof(a)),
 		    json_bytes(d, "memory_max_bytes", b, sizeof(b)),
-		    json_is_true(json_object_get(d, "autostart")) ? "yes" : "no",
-		    json_is_true(json_object_get(d, "persistent")) ? "yes" : "no");
+		    json_is_true(json_object_get(d, "autostart")) ? "yes" :
+								    "no",
+		    json_is_true(json_object_get(d, "persistent")) ? "yes" :
+								     "no");
 		put_textf(y++, 1, cols - 1, "UUID: %s",
 		    json_string_value(json_object_get(d, "uuid")) ?
-		    json_string_value(json_object_get(d, "uuid")) : "-");
+			json_string_value(json_object_get(d, "uuid")) :
+			"-");
 	}
 	if (strcmp(vm->state, "running") != 0 &&
 	    strcmp(vm->state, "paused") != 0) {
 		/* No figures to show: say why rather than a row of '-'. */
-		put_textf(y++, 1, cols - 1, "CPU, memory, disk and network: "
-		    "none, the VM is %s", vm->state);
+		put_textf(y++, 1, cols - 1,
+		    "CPU, memory, disk and network: "
+		    "none, the VM is %s",
+		    vm->state);
 	} else {
 		char cpu[16], memp[16], r[16], w[16], rx[16], tx[16];
 
@@ -815,7 +850,8 @@ draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 			memcpy(cpu + strlen(cpu), "%", 2);
 		put_textf(y++, 1, cols - 1, "CPU: %s   Memory used: %s%% (%s)",
 		    cpu, memp, hx_fmt_bytes(vm->v[COL_MEM], a, sizeof(a)));
-		put_textf(y++, 1, cols - 1, "Disk: read %s/s  write %s/s   "
+		put_textf(y++, 1, cols - 1,
+		    "Disk: read %s/s  write %s/s   "
 		    "Network: rx %s/s  tx %s/s",
 		    hx_fmt_bytes(vm->v[COL_DISK_RD], r, sizeof(r)),
 		    hx_fmt_bytes(vm->v[COL_DISK_WR], w, sizeof(w)),
@@ -832,9 +868,9 @@ draw_detail(struct top_ui *ui, int rows, int cols, int64_t now)
 		attrset(A_NORMAL);
 	}
 	for (i = 0; i < vm->nev && y < rows - 1; i++) {
-		time_t t = (time_t)(vm->ev[i].wall_ms / 1000);
+		time_t	  t = (time_t)(vm->ev[i].wall_ms / 1000);
 		struct tm tm;
-		char when[16];
+		char	  when[16];
 
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
@@ -872,8 +908,8 @@ screen_draw(struct top_ui *ui, int64_t now)
 			draw_note(ui, rows - 2, cols, now, "");
 	} else {
 		enum top_col shown[COL_COUNT];
-		int ncols, name_w;
-		char off[160];
+		int	     ncols, name_w;
+		char	     off[160];
 
 		ncols = table_layout(cols, &ui->hcol, &name_w, shown);
 		hidden_columns(shown, ncols, off, sizeof(off));
@@ -888,9 +924,11 @@ screen_draw(struct top_ui *ui, int64_t now)
 		} else if (!ui->m->no_node) {
 			/* (without node:metrics the line below says why) */
 			attrset(A_DIM);
-			put_text(y++, 1, cols - 1, ui->connected ?
-			    "waiting for the first NodeMetrics (node:metrics)" :
-			    "not connected", 0);
+			put_text(y++, 1, cols - 1,
+			    ui->connected ?
+				"waiting for the first NodeMetrics (node:metrics)" :
+				"not connected",
+			    0);
 			attrset(A_NORMAL);
 		}
 		if (ui->m->hidden[0] != '\0') {
@@ -913,7 +951,7 @@ int64_t
 screen_next_change(const struct top_ui *ui, int64_t now)
 {
 	int64_t next = 0;
-	size_t i;
+	size_t	i;
 
 	for (i = 0; i < ui->m->nvms; i++) {
 		int64_t f = ui->m->vms[i].flash_until;

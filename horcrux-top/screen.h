@@ -15,48 +15,52 @@
 #include "hx-util.h"
 #include "model.h"
 
-#define TOP_MIN_COLS	40
-#define TOP_MIN_ROWS	10
+#define TOP_MIN_COLS 40
+#define TOP_MIN_ROWS 10
 
-enum top_view { VIEW_TABLE, VIEW_HELP, VIEW_DETAIL };
+enum top_view {
+	VIEW_TABLE,
+	VIEW_HELP,
+	VIEW_DETAIL
+};
 
 /* What a key asked the loop to do. */
-#define KEY_R_REDRAW	0x1
-#define KEY_R_QUIT	0x2
-#define KEY_R_REPAINT	0x4	/* Ctrl-L: repaint every cell */
-#define KEY_R_ACTION	0x8	/* run ui->action on ui->action_vm */
-#define KEY_R_DETAIL	0x10	/* fetch the detail of ui->detail_id */
+#define KEY_R_REDRAW 0x1
+#define KEY_R_QUIT 0x2
+#define KEY_R_REPAINT 0x4 /* Ctrl-L: repaint every cell */
+#define KEY_R_ACTION 0x8 /* run ui->action on ui->action_vm */
+#define KEY_R_DETAIL 0x10 /* fetch the detail of ui->detail_id */
 
 struct top_ui {
 	struct top_model *m;
-	enum top_view	 view;
-	enum top_col	 sort;
-	int		 invert;
-	char		 filter[64];
-	int		 editing_filter;
-	char		 search[64];	/* F3: jump to names holding this */
-	int		 editing_search;
-	int		 search_missed;	/* no name holds it */
-	int		 picking_sort;	/* F6: choosing the sort column */
-	char		*sel_id;	/* selected VM, followed across re-sorts */
-	size_t		 scroll;
-	int		 hcol;		/* columns after NAME scrolled off */
-	char		*detail_id;
-	json_t		*detail;	/* GET /api/vms/:id, or NULL */
-	int		 paused;
-	int		 color, ascii;
+	enum top_view	  view;
+	enum top_col	  sort;
+	int		  invert;
+	char		  filter[64];
+	int		  editing_filter;
+	char		  search[64]; /* F3: jump to names holding this */
+	int		  editing_search;
+	int		  search_missed; /* no name holds it */
+	int		  picking_sort; /* F6: choosing the sort column */
+	char		 *sel_id; /* selected VM, followed across re-sorts */
+	size_t		  scroll;
+	int		  hcol; /* columns after NAME scrolled off */
+	char		 *detail_id;
+	json_t		 *detail; /* GET /api/vms/:id, or NULL */
+	int		  paused;
+	int		  color, ascii;
 	/* power action being confirmed or requested */
-	const char	*confirm;	/* an action being asked about, or NULL */
-	char		 question[256];	/* the y/N question, VM named */
-	const char	*action;	/* "start", "shutdown", ... to run */
-	char		*action_vm;
+	const char *confirm; /* an action being asked about, or NULL */
+	char	    question[256]; /* the y/N question, VM named */
+	const char *action; /* "start", "shutdown", ... to run */
+	char	   *action_vm;
 	/* connection, as the header shows it */
-	int		 connected;
-	int64_t		 retry_at;	/* monotonic ms of the next attempt */
-	char		 server[128];
-	char		 message[256];	/* the daemon's answer to an action */
-	int64_t		 message_until;
-	int		 message_bad;
+	int	connected;
+	int64_t retry_at; /* monotonic ms of the next attempt */
+	char	server[128];
+	char	message[256]; /* the daemon's answer to an action */
+	int64_t message_until;
+	int	message_bad;
 };
 
 /* Start curses; colour unless no_color, NO_COLOR or a monochrome tty. */

@@ -25,7 +25,7 @@
 #include "hx-log.h"
 #include "hx-util.h"
 
-#define TOKEN_MEMO	64	/* verified tokens remembered */
+#define TOKEN_MEMO 64 /* verified tokens remembered */
 
 /*
  * A token whose signature and claims were verified once: the same bytes
@@ -34,18 +34,18 @@
  * logout and revocation take effect at once.
  */
 struct token_memo {
-	unsigned char	 digest[SHA256_DIGEST_LENGTH];
-	char		 sub[ACCESS_USER_MAX];
-	char		 jti[72];
-	int64_t		 exp;
-	int		 used;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char	      sub[ACCESS_USER_MAX];
+	char	      jti[72];
+	int64_t	      exp;
+	int	      used;
 };
 
 struct access_cache {
-	struct hx_store_snapshot	*snap;
-	unsigned char			 key[ACCESS_JWT_KEY_LEN];
-	struct token_memo		 memo[TOKEN_MEMO];
-	unsigned			 memo_next;
+	struct hx_store_snapshot *snap;
+	unsigned char		  key[ACCESS_JWT_KEY_LEN];
+	struct token_memo	  memo[TOKEN_MEMO];
+	unsigned		  memo_next;
 };
 
 /* Local trust: every privilege on "/", propagated. */
@@ -53,9 +53,9 @@ static const struct hx_grant admin_grant = { "/", HX_PRIV_ALL, 1 };
 
 struct access_cache *
 access_cache_new(struct hx_store_snapshot *snap,
-    const unsigned char key[ACCESS_JWT_KEY_LEN])
+    const unsigned char			   key[ACCESS_JWT_KEY_LEN])
 {
-	struct access_cache	*c = xcalloc(1, sizeof *c);
+	struct access_cache *c = xcalloc(1, sizeof *c);
 
 	c->snap = snap;
 	memcpy(c->key, key, ACCESS_JWT_KEY_LEN);
@@ -75,7 +75,7 @@ access_cache_free(struct access_cache *c)
 struct hx_store_snapshot *
 access_cache_swap(struct access_cache *c, struct hx_store_snapshot *snap)
 {
-	struct hx_store_snapshot	*old = c->snap;
+	struct hx_store_snapshot *old = c->snap;
 
 	c->snap = snap;
 	return old;
@@ -99,12 +99,11 @@ access_cache_edit(struct access_cache *c)
 	return c->snap;
 }
 
-
 const struct hx_store_user *
 access_cache_user(const struct access_cache *c, const char *name)
 {
-	const struct hx_store_snapshot	*s = c->snap;
-	size_t				 i;
+	const struct hx_store_snapshot *s = c->snap;
+	size_t				i;
 
 	for (i = 0; i < s->users.n; i++) {
 		if (strcmp(s->users.v[i].username, name) == 0)
@@ -117,8 +116,8 @@ static int
 access_role_privs(const struct access_cache *c, const char *name,
     hx_privs *privs)
 {
-	const struct hx_role_def	*def;
-	size_t				 i;
+	const struct hx_role_def *def;
+	size_t			  i;
 
 	if ((def = hx_rbac_builtin(name)) != NULL) {
 		*privs = def->privs;
@@ -138,12 +137,12 @@ static int
 role_grant(const struct access_cache *c, const char *role, const char *path,
     int propagate, struct hx_grant *g)
 {
-	const struct hx_role_def	*def = hx_rbac_builtin(role);
-	hx_privs			 privs;
+	const struct hx_role_def *def = hx_rbac_builtin(role);
+	hx_privs		  privs;
 
 	if (def != NULL) {
 		*g = path == NULL ? hx_rbac_role_grant(def) :
-		    hx_rbac_acl_grant(def, path, propagate);
+				    hx_rbac_acl_grant(def, path, propagate);
 		return 1;
 	}
 	if (!access_role_privs(c, role, &privs))
@@ -170,10 +169,10 @@ static int
 user_grants_of(const struct access_cache *c, const char *name,
     struct identity *id, int even_disabled)
 {
-	const struct hx_store_snapshot	*s = c->snap;
-	const struct hx_store_user	*u = access_cache_user(c, name);
-	struct hx_grant			 g;
-	size_t				 i;
+	const struct hx_store_snapshot *s = c->snap;
+	const struct hx_store_user     *u = access_cache_user(c, name);
+	struct hx_grant			g;
+	size_t				i;
 
 	if (u == NULL || (!u->enabled && !even_disabled))
 		return -1;
@@ -192,8 +191,7 @@ user_grants_of(const struct access_cache *c, const char *name,
 }
 
 static int
-user_grants(const struct access_cache *c, const char *name,
-    struct identity *id)
+user_grants(const struct access_cache *c, const char *name, struct identity *id)
 {
 	return user_grants_of(c, name, id, 0);
 }
@@ -212,9 +210,9 @@ int
 access_user_covers_role(struct access_cache *c, const char *user,
     const char *role)
 {
-	struct identity	 tmp;
-	struct hx_grant	 g;
-	int		 yes;
+	struct identity tmp;
+	struct hx_grant g;
+	int		yes;
 
 	memset(&tmp, 0, sizeof tmp);
 	if (!role_grant(c, role, NULL, 1, &g))
@@ -233,7 +231,7 @@ int
 access_covers_role(const struct access_cache *c, const struct identity *id,
     const char *role, const char *path)
 {
-	struct hx_grant	g;
+	struct hx_grant g;
 
 	if (!role_grant(c, role, path, 1, &g))
 		return -1;
@@ -244,9 +242,9 @@ int
 access_covers_user(const struct access_cache *c, const struct identity *id,
     const char *user)
 {
-	struct identity	 tmp;
-	size_t		 i;
-	int		 yes = 1;
+	struct identity tmp;
+	size_t		i;
+	int		yes = 1;
 
 	memset(&tmp, 0, sizeof tmp);
 	if (user_grants_of(c, user, &tmp, 1) == 0) {
@@ -265,12 +263,11 @@ access_release(struct identity *id)
 	memset(id, 0, sizeof *id);
 }
 
-
 /* id->who: user@realm; local trust is root@local. */
 static void
 set_who(const struct access_cache *c, struct identity *id)
 {
-	const struct hx_store_user	*u;
+	const struct hx_store_user *u;
 
 	if (id->kind == ACCESS_LOCAL) {
 		hx_strlcpy(id->who, id->name, sizeof id->who);
@@ -283,13 +280,13 @@ set_who(const struct access_cache *c, struct identity *id)
 
 /* Fill id for API key cred (a key id); -1 if it is not valid now. */
 static int
-key_identity(const struct access_cache *c, const char *keyid,
-    const char *hash, struct identity *id)
+key_identity(const struct access_cache *c, const char *keyid, const char *hash,
+    struct identity *id)
 {
-	const struct hx_store_snapshot	*s = c->snap;
-	const struct hx_store_key	*k = hx_store_snapshot_key(s, keyid);
-	struct hx_grant			 g;
-	size_t				 i;
+	const struct hx_store_snapshot *s = c->snap;
+	const struct hx_store_key      *k = hx_store_snapshot_key(s, keyid);
+	struct hx_grant			g;
+	size_t				i;
 
 	if (k == NULL || !k->user_enabled ||
 	    (k->expires != 0 && k->expires <= time(NULL)))
@@ -313,13 +310,12 @@ key_identity(const struct access_cache *c, const char *keyid,
 
 /* Fill id for session jti of user sub; -1 if it is not live. */
 static int
-session_identity(const struct access_cache *c, const char *jti,
-    const char *sub, enum access_kind kind, struct identity *id)
+session_identity(const struct access_cache *c, const char *jti, const char *sub,
+    enum access_kind kind, struct identity *id)
 {
-	const struct hx_store_snapshot	*s = c->snap;
-	const struct hx_store_session	*se = hx_store_snapshot_session(s,
-					    jti);
-	time_t				 now = time(NULL);
+	const struct hx_store_snapshot *s = c->snap;
+	const struct hx_store_session  *se = hx_store_snapshot_session(s, jti);
+	time_t				now = time(NULL);
 
 	if (se == NULL || !se->user_enabled || se->expires <= now ||
 	    se->absolute_expires <= now ||
@@ -335,16 +331,16 @@ session_identity(const struct access_cache *c, const char *jti,
 }
 
 static int
-token_identity(struct access_cache *c, const char *token,
-    enum access_kind kind, struct identity *id)
+token_identity(struct access_cache *c, const char *token, enum access_kind kind,
+    struct identity *id)
 {
-	struct hx_jwt_claims	 cl;
-	struct token_memo	*m;
-	unsigned char		 d[SHA256_DIGEST_LENGTH];
-	char			*err = NULL;
-	int64_t			 now = time(NULL);
-	size_t			 i;
-	int			 r;
+	struct hx_jwt_claims cl;
+	struct token_memo   *m;
+	unsigned char	     d[SHA256_DIGEST_LENGTH];
+	char		    *err = NULL;
+	int64_t		     now = time(NULL);
+	size_t		     i;
+	int		     r;
 
 	SHA256((const unsigned char *)token, strlen(token), d);
 	for (i = 0; i < TOKEN_MEMO; i++) {
@@ -377,9 +373,9 @@ token_identity(struct access_cache *c, const char *token,
 static int
 cookie_value(struct lws *wsi, const char *name, char *out, size_t outlen)
 {
-	char	 hdr[HX_JWT_MAX_LEN + 512], *p, *end;
-	size_t	 nl = strlen(name);
-	int	 len;
+	char   hdr[HX_JWT_MAX_LEN + 512], *p, *end;
+	size_t nl = strlen(name);
+	int    len;
 
 	if ((len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE)) <= 0 ||
 	    (size_t)len >= sizeof hdr ||
@@ -405,12 +401,13 @@ cookie_value(struct lws *wsi, const char *name, char *out, size_t outlen)
 static int
 local_trust(struct lws *wsi)
 {
-	struct ucred	cred;
-	socklen_t	len = sizeof cred;
-	int		fd = lws_get_socket_fd(wsi);
+	struct ucred cred;
+	socklen_t    len = sizeof cred;
+	int	     fd = lws_get_socket_fd(wsi);
 
-	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-	    &len) != 0 || len != sizeof cred)
+	if (fd < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    len != sizeof cred)
 		return 0;
 	return cred.uid == 0 || cred.uid == getuid();
 }
@@ -419,9 +416,9 @@ int
 access_resolve(struct access_cache *c, struct lws *wsi, int on_unix_socket,
     struct identity *id, const char **why)
 {
-	char	 buf[HX_JWT_MAX_LEN + 1], keyid[HX_APIKEY_ID_LEN + 1];
-	char	 hash[HX_APIKEY_HASH_LEN + 1];
-	int	 n;
+	char buf[HX_JWT_MAX_LEN + 1], keyid[HX_APIKEY_ID_LEN + 1];
+	char hash[HX_APIKEY_HASH_LEN + 1];
+	int  n;
 
 	memset(id, 0, sizeof *id);
 	*why = NULL;
@@ -429,15 +426,17 @@ access_resolve(struct access_cache *c, struct lws *wsi, int on_unix_socket,
 	/* An API key, in its own header or as a bearer token. */
 	n = lws_hdr_custom_length(wsi, "x-api-key:", 10);
 	if (n > 0) {
-		if ((size_t)n >= sizeof buf || lws_hdr_custom_copy(wsi, buf,
-		    sizeof buf, "x-api-key:", 10) < 0)
+		if ((size_t)n >= sizeof buf ||
+		    lws_hdr_custom_copy(wsi, buf, sizeof buf,
+			"x-api-key:", 10) < 0)
 			goto bad_key;
 		goto key;
 	}
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	if (n > 0) {
-		if ((size_t)n >= sizeof buf || lws_hdr_copy(wsi, buf,
-		    sizeof buf, WSI_TOKEN_HTTP_AUTHORIZATION) < 0 ||
+		if ((size_t)n >= sizeof buf ||
+		    lws_hdr_copy(wsi, buf, sizeof buf,
+			WSI_TOKEN_HTTP_AUTHORIZATION) < 0 ||
 		    strncasecmp(buf, "Bearer ", 7) != 0) {
 			*why = "unsupported Authorization header (use Bearer)";
 			return -1;
@@ -461,7 +460,7 @@ access_resolve(struct access_cache *c, struct lws *wsi, int on_unix_socket,
 		add_grant(&id->grants, &id->ngrants, &admin_grant);
 		goto ok;
 	}
-	return 0;	/* anonymous */
+	return 0; /* anonymous */
 
 key:
 	if (hx_apikey_parse(buf, keyid, hash) != 0 ||
@@ -486,13 +485,14 @@ ok:
 int
 access_refresh(struct access_cache *c, struct identity *id)
 {
-	struct identity	fresh;
+	struct identity fresh;
 
 	if (id->kind == ACCESS_LOCAL || !id->authenticated)
 		return 0;
 	memset(&fresh, 0, sizeof fresh);
 	if ((id->kind == ACCESS_KEY ? key_identity(c, id->cred, NULL, &fresh) :
-	    session_identity(c, id->cred, id->name, id->kind, &fresh)) != 0) {
+				      session_identity(c, id->cred, id->name,
+					  id->kind, &fresh)) != 0) {
 		access_release(&fresh);
 		return -1;
 	}
@@ -517,19 +517,19 @@ key_of(const struct identity *id, struct hx_rbac_key *k)
 int
 access_allowed(const struct identity *id, hx_privs priv, const char *path)
 {
-	struct hx_rbac_key	k;
+	struct hx_rbac_key k;
 
 	if (!id->authenticated)
 		return 0;
 	return (hx_rbac_effective_key(id->grants, id->ngrants, key_of(id, &k),
-	    path) & priv) == priv;
+		    path) &
+		   priv) == priv;
 }
 
 int
-access_allowed_below(const struct identity *id, hx_privs priv,
-    const char *path)
+access_allowed_below(const struct identity *id, hx_privs priv, const char *path)
 {
-	struct hx_rbac_key	k;
+	struct hx_rbac_key k;
 
 	if (!id->authenticated)
 		return 0;
@@ -538,12 +538,12 @@ access_allowed_below(const struct identity *id, hx_privs priv,
 }
 
 static const char *const top_paths[] = { "/access", "/nodes", "/vms",
-    "/storage" };
+	"/storage" };
 
 json_t *
 access_privileges_json(const struct identity *id)
 {
-	struct hx_rbac_key	 k;
+	struct hx_rbac_key k;
 
 	return hx_rbac_privileges_json_key(id->grants, id->ngrants,
 	    key_of(id, &k), top_paths, HX_ARRAY_SIZE(top_paths));
@@ -553,18 +553,18 @@ json_t *
 access_user_privileges_json(const struct access_cache *c, const char *user,
     const char *path)
 {
-	struct identity	 tmp;
-	json_t		*o, *names;
-	hx_privs	 p;
-	int		 b;
+	struct identity tmp;
+	json_t	       *o, *names;
+	hx_privs	p;
+	int		b;
 
 	if (access_cache_user(c, user) == NULL)
 		return NULL;
 	memset(&tmp, 0, sizeof tmp);
-	(void)user_grants(c, user, &tmp);	/* disabled: none */
+	(void)user_grants(c, user, &tmp); /* disabled: none */
 	if (path == NULL)
-		o = hx_rbac_privileges_json(tmp.grants, tmp.ngrants,
-		    top_paths, HX_ARRAY_SIZE(top_paths));
+		o = hx_rbac_privileges_json(tmp.grants, tmp.ngrants, top_paths,
+		    HX_ARRAY_SIZE(top_paths));
 	else {
 		p = hx_rbac_effective(tmp.grants, tmp.ngrants, path);
 		names = json_array();

@@ -27,36 +27,36 @@
 
 struct lws;
 
-#define ACCESS_COOKIE_NAME	"horcrux_session"
-#define ACCESS_JWT_KEY_LEN	32
-#define ACCESS_USER_MAX		128
-#define ACCESS_WHO_MAX		(ACCESS_USER_MAX + 16)
+#define ACCESS_COOKIE_NAME "horcrux_session"
+#define ACCESS_JWT_KEY_LEN 32
+#define ACCESS_USER_MAX 128
+#define ACCESS_WHO_MAX (ACCESS_USER_MAX + 16)
 
 enum access_kind {
 	ACCESS_ANONYMOUS,
-	ACCESS_LOCAL,		/* local trust on the Unix socket */
-	ACCESS_KEY,		/* an API key */
-	ACCESS_TOKEN,		/* a session token in Authorization */
-	ACCESS_COOKIE		/* a session token in the cookie */
+	ACCESS_LOCAL, /* local trust on the Unix socket */
+	ACCESS_KEY, /* an API key */
+	ACCESS_TOKEN, /* a session token in Authorization */
+	ACCESS_COOKIE /* a session token in the cookie */
 };
 
 struct identity {
-	char			 name[ACCESS_USER_MAX];	/* "" when anonymous */
+	char name[ACCESS_USER_MAX]; /* "" when anonymous */
 	/*
 	 * How the identity is shown (audit, events, logs): user@realm, so
 	 * local trust (root@local) never reads like a database user.
 	 */
-	char			 who[ACCESS_WHO_MAX];
-	int			 authenticated;
-	enum access_kind	 kind;
-	char			 cred[72];	/* key id or session jti */
-	char			 csrf[72];	/* cookie sessions: expected token */
-	struct hx_grant		*grants;	/* the user's; strings borrowed */
-	size_t			 ngrants;	/* from the cache's snapshot */
-	struct hx_grant		*kgrants;	/* an API key's role subset */
-	size_t			 nkgrants;
-	int			 key_subset;
-	int			 stale_cookie;	/* a dead session cookie came */
+	char		 who[ACCESS_WHO_MAX];
+	int		 authenticated;
+	enum access_kind kind;
+	char		 cred[72]; /* key id or session jti */
+	char		 csrf[72]; /* cookie sessions: expected token */
+	struct hx_grant *grants; /* the user's; strings borrowed */
+	size_t		 ngrants; /* from the cache's snapshot */
+	struct hx_grant *kgrants; /* an API key's role subset */
+	size_t		 nkgrants;
+	int		 key_subset;
+	int		 stale_cookie; /* a dead session cookie came */
 };
 
 struct access_cache;
@@ -67,15 +67,15 @@ struct access_cache;
  */
 struct access_cache *access_cache_new(struct hx_store_snapshot *snap,
     const unsigned char key[ACCESS_JWT_KEY_LEN]);
-void access_cache_free(struct access_cache *c);
+void		     access_cache_free(struct access_cache *c);
 /*
  * Replace the snapshot (ownership taken). Identities resolved earlier
  * borrow strings from the old one: the caller re-resolves live ones with
  * access_refresh() before calling access_cache_retire().
  */
 struct hx_store_snapshot *access_cache_swap(struct access_cache *c,
-    struct hx_store_snapshot *snap);
-void access_cache_retire(struct hx_store_snapshot *old);
+    struct hx_store_snapshot					*snap);
+void			  access_cache_retire(struct hx_store_snapshot *old);
 const struct hx_store_snapshot *access_cache_snapshot(
     const struct access_cache *c);
 /*
@@ -86,7 +86,7 @@ const struct hx_store_snapshot *access_cache_snapshot(
 struct hx_store_snapshot *access_cache_edit(struct access_cache *c);
 /* The user called name in the current snapshot, or NULL. */
 const struct hx_store_user *access_cache_user(const struct access_cache *c,
-    const char *name);
+    const char								*name);
 
 /*
  * Authenticate the peer of wsi from its headers (and the Unix socket's
@@ -94,19 +94,18 @@ const struct hx_store_user *access_cache_user(const struct access_cache *c,
  * was presented), or -1 when a credential was presented and is not valid,
  * with *why a static reason for the 401 body. Release id afterwards.
  */
-int access_resolve(struct access_cache *c, struct lws *wsi,
-    int on_unix_socket, struct identity *id, const char **why);
+int access_resolve(struct access_cache *c, struct lws *wsi, int on_unix_socket,
+    struct identity *id, const char **why);
 /*
  * Re-check a live identity against the current snapshot (after a swap):
  * 0 with its grants rebuilt, or -1 if the credential is gone (key
  * revoked, session logged out, user disabled or deleted).
  */
-int access_refresh(struct access_cache *c, struct identity *id);
+int  access_refresh(struct access_cache *c, struct identity *id);
 void access_release(struct identity *id);
 
 /* May id use all of priv on ACL path (e.g. "/nodes", "/vms/web-1")? */
-int access_allowed(const struct identity *id, hx_privs priv,
-    const char *path);
+int access_allowed(const struct identity *id, hx_privs priv, const char *path);
 /* Does id hold priv on path or anywhere below it (topic visibility)? */
 int access_allowed_below(const struct identity *id, hx_privs priv,
     const char *path);
@@ -134,8 +133,8 @@ int access_user_covers_role(struct access_cache *c, const char *user,
  * key's effective rights (key and user), so a narrowed key cannot hand
  * out more than it may use. 1 yes, 0 no, -1 no such role.
  */
-int access_covers_role(const struct access_cache *c,
-    const struct identity *id, const char *role, const char *path);
+int access_covers_role(const struct access_cache *c, const struct identity *id,
+    const char *role, const char *path);
 /*
  * Does id hold every privilege user holds (each of their roles at its
  * scope, each ACL entry at its path), even while user is disabled? For
@@ -143,7 +142,7 @@ int access_covers_role(const struct access_cache *c,
  * them): who may become a user must already have the user's rights.
  * 1 yes (also when there is no such user: nothing to hold), 0 no.
  */
-int access_covers_user(const struct access_cache *c,
-    const struct identity *id, const char *user);
+int access_covers_user(const struct access_cache *c, const struct identity *id,
+    const char *user);
 
 #endif

@@ -32,25 +32,25 @@
  * CPU percentage rests on a handful of clock ticks. Start-up usually takes
  * longer than this anyway, so the wait is rarely more than nothing.
  */
-#define COLLECTOR_FIRST_SPAN_NS	(200ULL * 1000 * 1000)
+#define COLLECTOR_FIRST_SPAN_NS (200ULL * 1000 * 1000)
 
 struct collector {
-	pthread_t		 thread;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	int			 stop;
-	uint64_t		 interval_ns;
-	uint64_t		 vm_interval_ns;
-	struct hx_node_sampler	*ns;
-	uint64_t		 baseline_ns;	/* when the first reading was taken */
-	uint64_t		 first_ns;	/* when the first sample was posted */
-	struct mailbox		*mb;
-	char			*last_error;
-	struct virt		*virt;
-	struct hx_virt_sampler	**vs;		/* one per connection */
+	pthread_t		thread;
+	pthread_mutex_t		mu;
+	pthread_cond_t		cv;
+	int			stop;
+	uint64_t		interval_ns;
+	uint64_t		vm_interval_ns;
+	struct hx_node_sampler *ns;
+	uint64_t	baseline_ns; /* when the first reading was taken */
+	uint64_t	first_ns; /* when the first sample was posted */
+	struct mailbox *mb;
+	char	       *last_error;
+	struct virt    *virt;
+	struct hx_virt_sampler **vs; /* one per connection */
 	size_t			 nvs;
-	struct history		*history;	/* NULL: history is off */
-	char			 driver[16];	/* NodeMetrics libvirt_driver */
+	struct history		*history; /* NULL: history is off */
+	char			 driver[16]; /* NodeMetrics libvirt_driver */
 };
 
 /*
@@ -63,19 +63,19 @@ struct collector {
 static void
 sample_vms(struct collector *c)
 {
-	struct hx_vm_sample	*v;
-	virConnectPtr		 conn;
-	virDomainPtr		*doms;
-	json_t			*inv = json_array(), *e;
-	char			*err = NULL, key[320];
-	size_t			 i, k, n;
-	int			 nd, d;
+	struct hx_vm_sample *v;
+	virConnectPtr	     conn;
+	virDomainPtr	    *doms;
+	json_t		    *inv = json_array(), *e;
+	char		    *err = NULL, key[320];
+	size_t		     i, k, n;
+	int		     nd, d;
 
 	for (i = 0; i < c->nvs; i++) {
 		if ((conn = virt_conn(c->virt, i)) == NULL)
 			continue;
 		if (hx_virt_sample(c->vs[i], conn, hx_mono_ns(), &v, &n,
-		    &err) != 0) {
+			&err) != 0) {
 			log_debug("libvirt '%s': %s", virt_uri(c->virt, i),
 			    err);
 			free(err);
@@ -85,9 +85,10 @@ sample_vms(struct collector *c)
 		}
 		for (k = 0; k < n; k++) {
 			snprintf(key, sizeof key, "VmMetrics:%s", v[k].vm_id);
-			mailbox_post_vm(c->mb, frame_new("VmMetrics",
-			    hx_event_vm_metrics(&v[k].m, v[k].timestamp_ms),
-			    HX_TOPIC_VM_METRICS, key, v[k].vm_id),
+			mailbox_post_vm(c->mb,
+			    frame_new("VmMetrics",
+				hx_event_vm_metrics(&v[k].m, v[k].timestamp_ms),
+				HX_TOPIC_VM_METRICS, key, v[k].vm_id),
 			    hx_vm_sample_dup(&v[k]));
 			if (c->history != NULL)
 				history_post_vm(c->history,
@@ -97,11 +98,12 @@ sample_vms(struct collector *c)
 		if ((nd = virConnectListAllDomains(conn, &doms, 0)) >= 0) {
 			for (d = 0; d < nd; d++) {
 				if ((e = hx_virt_domain_summary_json(doms[d],
-				    &err)) != NULL) {
+					 &err)) != NULL) {
 					json_object_set_new(e, "container",
-					    json_boolean(virt_is_container(
-					    c->virt, i, virDomainGetName(
-					    doms[d]))));
+					    json_boolean(
+						virt_is_container(c->virt, i,
+						    virDomainGetName(
+							doms[d]))));
 					json_array_append_new(inv, e);
 				}
 				free(err);
@@ -118,8 +120,8 @@ sample_vms(struct collector *c)
 static void
 sample_and_post(struct collector *c)
 {
-	struct hx_node_metrics	 m;
-	char			*err = NULL;
+	struct hx_node_metrics m;
+	char		      *err = NULL;
 
 	if (hx_node_sample(c->ns, hx_mono_ns(), &m, &err) != 0) {
 		if (c->last_error == NULL || strcmp(c->last_error, err) != 0)
@@ -134,8 +136,9 @@ sample_and_post(struct collector *c)
 		c->last_error = NULL;
 	}
 	hx_strlcpy(m.libvirt_driver, c->driver, sizeof m.libvirt_driver);
-	mailbox_post(c->mb, frame_new("NodeMetrics", hx_event_node_metrics(&m),
-	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL));
+	mailbox_post(c->mb,
+	    frame_new("NodeMetrics", hx_event_node_metrics(&m),
+		HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL));
 	/* The history takes what m holds: no copy. */
 	history_post_node(c->history, &m);
 	hx_node_metrics_release(&m);
@@ -145,14 +148,14 @@ sample_and_post(struct collector *c)
 static int
 wait_until(struct collector *c, uint64_t deadline_ns)
 {
-	struct timespec	ts;
+	struct timespec ts;
 	int		stop;
 
 	ts.tv_sec = (time_t)(deadline_ns / 1000000000ULL);
 	ts.tv_nsec = (long)(deadline_ns % 1000000000ULL);
 	pthread_mutex_lock(&c->mu);
-	while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &ts) !=
-	    ETIMEDOUT)
+	while (!c->stop &&
+	    pthread_cond_timedwait(&c->cv, &c->mu, &ts) != ETIMEDOUT)
 		;
 	stop = c->stop;
 	pthread_mutex_unlock(&c->mu);
@@ -162,8 +165,8 @@ wait_until(struct collector *c, uint64_t deadline_ns)
 static void *
 collector_main(void *arg)
 {
-	struct collector	*c = arg;
-	uint64_t		 next, next_vm, now;
+	struct collector *c = arg;
+	uint64_t	  next, next_vm, now;
 
 	next = c->first_ns + c->interval_ns;
 	next_vm = hx_mono_ns();
@@ -192,10 +195,10 @@ collector_main(void *arg)
 struct collector *
 collector_new(const struct options *o)
 {
-	struct collector	*c = xcalloc(1, sizeof *c);
-	struct hx_node_metrics	 m;
-	pthread_condattr_t	 ca;
-	char			*err = NULL;
+	struct collector      *c = xcalloc(1, sizeof *c);
+	struct hx_node_metrics m;
+	pthread_condattr_t     ca;
+	char		      *err = NULL;
 
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -232,7 +235,7 @@ collector_new(const struct options *o)
 static void
 collector_free(struct collector *c)
 {
-	size_t	i;
+	size_t i;
 
 	hx_node_sampler_free(c->ns);
 	for (i = 0; i < c->nvs; i++)
@@ -248,7 +251,7 @@ int
 collector_start(struct collector *c, struct mailbox *mb, struct virt *virt,
     char **err)
 {
-	struct timespec	ts;
+	struct timespec ts;
 	uint64_t	span, now;
 	size_t		i;
 	int		r;
@@ -261,7 +264,8 @@ collector_start(struct collector *c, struct mailbox *mb, struct virt *virt,
 		for (i = 0; i < c->nvs; i++)
 			c->vs[i] = hx_virt_sampler_new();
 	}
-	span = c->interval_ns < COLLECTOR_FIRST_SPAN_NS ? c->interval_ns :
+	span = c->interval_ns < COLLECTOR_FIRST_SPAN_NS ?
+	    c->interval_ns :
 	    COLLECTOR_FIRST_SPAN_NS;
 	while ((now = hx_mono_ns()) < c->baseline_ns + span) {
 		ts.tv_sec = 0;

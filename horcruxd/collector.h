@@ -29,8 +29,8 @@ struct collector *collector_new(const struct options *opts);
  * inventory every vm_interval. Returns 0, or -1 with *err (caller frees)
  * if the thread cannot be created; c is freed then.
  */
-int collector_start(struct collector *c, struct mailbox *mb,
-    struct virt *virt, char **err);
+int collector_start(struct collector *c, struct mailbox *mb, struct virt *virt,
+    char **err);
 struct history;
 /*
  * Also hand every host and VM sample to the history (before

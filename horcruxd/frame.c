@@ -14,9 +14,9 @@ struct frame *
 frame_new(const char *type, json_t *data, int topic, const char *key,
     const char *vm_id)
 {
-	struct frame	*f;
-	char		*text;
-	size_t		 len;
+	struct frame *f;
+	char	     *text;
+	size_t	      len;
 
 	f = xcalloc(1, sizeof *f);
 	text = hx_event_frame(type, data, &len, &f->data_off, &f->data_len);

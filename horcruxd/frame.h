@@ -16,27 +16,27 @@
 #include "hx-priv.h"
 
 struct frame {
-	unsigned	 refs;
-	int		 topic;		/* index in the topic table, or -1 */
-	char		*key;		/* coalescing key for metrics, or NULL */
-	char		*vm_id;		/* per-VM filtering, or NULL */
-	size_t		 len;		/* bytes of JSON text */
-	size_t		 data_off;	/* span of the "data" object */
-	size_t		 data_len;
-	unsigned char	*buf;		/* LWS_PRE headroom + text + NUL */
+	unsigned       refs;
+	int	       topic; /* index in the topic table, or -1 */
+	char	      *key; /* coalescing key for metrics, or NULL */
+	char	      *vm_id; /* per-VM filtering, or NULL */
+	size_t	       len; /* bytes of JSON text */
+	size_t	       data_off; /* span of the "data" object */
+	size_t	       data_len;
+	unsigned char *buf; /* LWS_PRE headroom + text + NUL */
 	/*
 	 * A frame with private fields (who acted, a libvirt URI) goes only
 	 * to its owner (user@realm) or to holders of any of full_privs at
 	 * full_path; every other receiver gets lesser, the same event
 	 * without them. Both are serialized once, as every frame is.
 	 */
-	char		*acl_path;	/* per-VM: "/vms/{escaped id}", made
+	char	     *acl_path; /* per-VM: "/vms/{escaped id}", made
 					   once, on first need (service
 					   thread only) */
-	struct frame	*lesser;	/* NULL: one frame for everyone */
-	char		*owner;		/* user@realm, or NULL */
-	hx_privs	 full_privs;
-	const char	*full_path;	/* static */
+	struct frame *lesser; /* NULL: one frame for everyone */
+	char	     *owner; /* user@realm, or NULL */
+	hx_privs      full_privs;
+	const char   *full_path; /* static */
 };
 
 /*
@@ -52,8 +52,8 @@ struct frame *frame_new(const char *type, json_t *data, int topic,
  * who is not owner (may be NULL) and holds none of privs at path (a
  * static string).
  */
-void frame_set_lesser(struct frame *f, struct frame *lesser,
-    const char *owner, hx_privs privs, const char *path);
+void frame_set_lesser(struct frame *f, struct frame *lesser, const char *owner,
+    hx_privs privs, const char *path);
 struct frame *frame_ref(struct frame *f);
 /* Drop a reference; the last one frees. frame_unref(NULL) is a no-op. */
 void frame_unref(struct frame *f);

@@ -35,41 +35,41 @@
 #include "server.h"
 #include "worker.h"
 
-#define HQ_MAX_POINTS	50000	/* per reply: the grid, all series */
-#define HQ_AUTO_POINTS	2000	/* step=auto's most points per series */
+#define HQ_MAX_POINTS 50000 /* per reply: the grid, all series */
+#define HQ_AUTO_POINTS 2000 /* step=auto's most points per series */
 
 struct hq_vm {
-	char	*uuid;
-	char	*name;
+	char *uuid;
+	char *name;
 };
 
 /* What the service thread decided for this caller. */
 struct hq {
-	int			 node_ok;	/* SysAudit on /nodes */
-	struct hq_vm		*vms;		/* the VMs it may audit */
-	size_t			 nvms;
-	struct history_limits	 lim;
-	int64_t			 now_ms;
+	int		      node_ok; /* SysAudit on /nodes */
+	struct hq_vm	     *vms; /* the VMs it may audit */
+	size_t		      nvms;
+	struct history_limits lim;
+	int64_t		      now_ms;
 };
 
 /* One series resolved: what it is called for the caller and in the db. */
 struct hq_series {
-	char		*name;		/* vm:NAME:... or node:... */
-	char		*stored;	/* vm:UUID:... or node:... */
-	char		*unit;
-	char		*kind;
-	int		 is_vm;
+	char *name; /* vm:NAME:... or node:... */
+	char *stored; /* vm:UUID:... or node:... */
+	char *unit;
+	char *kind;
+	int   is_vm;
 	/* Points, filled by the query. */
-	int64_t		*t;
-	double		*v, *mn, *mx;
-	uint32_t	*n;
-	size_t		 np, cap;
+	int64_t	 *t;
+	double	 *v, *mn, *mx;
+	uint32_t *n;
+	size_t	  np, cap;
 };
 
 struct hq_list {
-	struct hq_series	*v;
-	size_t			 n, cap;
-	int			 dedupe;	/* a later item: skip names
+	struct hq_series *v;
+	size_t		  n, cap;
+	int		  dedupe; /* a later item: skip names
 						   already listed (one list
 						   call never repeats one) */
 };
@@ -77,8 +77,8 @@ struct hq_list {
 static void
 hq_free(void *arg)
 {
-	struct hq	*q = arg;
-	size_t		 i;
+	struct hq *q = arg;
+	size_t	   i;
 
 	if (q == NULL)
 		return;
@@ -94,11 +94,11 @@ void
 history_req_attach(struct job *j, const struct identity *id,
     const struct snapshot *snap, const struct history_limits *lim)
 {
-	struct hq	*q = xcalloc(1, sizeof *q);
-	json_t		*inv, *e;
-	const char	*name, *uuid;
-	char		*path;
-	size_t		 i;
+	struct hq  *q = xcalloc(1, sizeof *q);
+	json_t	   *inv, *e;
+	const char *name, *uuid;
+	char	   *path;
+	size_t	    i;
 
 	q->node_ok = access_allowed(id, HX_PRIV_SYS_AUDIT, "/nodes");
 	q->lim = *lim;
@@ -128,7 +128,7 @@ history_req_attach(struct job *j, const struct identity *id,
 static void
 list_release(struct hq_list *l)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++) {
 		free(l->v[i].name);
@@ -148,7 +148,7 @@ list_release(struct hq_list *l)
 static int
 list_has(const struct hq_list *l, const char *stored)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++) {
 		if (strcmp(l->v[i].stored, stored) == 0)
@@ -161,7 +161,7 @@ static void
 list_push(struct hq_list *l, char *name, const struct hx_tsdb_series_info *s,
     int is_vm)
 {
-	struct hq_series	*e;
+	struct hq_series *e;
 
 	if (l->dedupe && list_has(l, s->name)) {
 		free(name);
@@ -181,17 +181,17 @@ list_push(struct hq_list *l, char *name, const struct hx_tsdb_series_info *s,
 }
 
 struct resolve {
-	const struct hq	*q;
+	const struct hq *q;
 	struct hq_list	*out;
-	const char	*vm_part;	/* the pattern's NAME part, or NULL */
+	const char	*vm_part; /* the pattern's NAME part, or NULL */
 };
 
 static int
 resolve_cb(const struct hx_tsdb_series_info *s, void *arg)
 {
-	struct resolve	*rs = arg;
-	const char	*uuid, *rest;
-	size_t		 i, ul;
+	struct resolve *rs = arg;
+	const char     *uuid, *rest;
+	size_t		i, ul;
 
 	if (strncmp(s->name, "node:", 5) == 0) {
 		if (rs->q->node_ok && rs->vm_part == NULL)
@@ -210,8 +210,9 @@ resolve_cb(const struct hx_tsdb_series_info *s, void *arg)
 		if (rs->vm_part == NULL ||
 		    strcmp(rs->vm_part, rs->q->vms[i].name) == 0 ||
 		    hx_tsdb_glob_match(rs->vm_part, rs->q->vms[i].name))
-			list_push(rs->out, xasprintf("vm:%s%s",
-			    rs->q->vms[i].name, rest), s, 1);
+			list_push(rs->out,
+			    xasprintf("vm:%s%s", rs->q->vms[i].name, rest), s,
+			    1);
 		break;
 	}
 	return 0;
@@ -232,11 +233,11 @@ static int
 resolve(struct hx_tsdb *db, const struct hq *q, const char *pattern,
     struct hq_list *out)
 {
-	struct resolve	 rs = { q, out, NULL };
-	const char	*p, *rest;
-	char		*stored_pat = NULL, *vm_part = NULL;
-	size_t		 first = out->n;
-	int		 rc;
+	struct resolve rs = { q, out, NULL };
+	const char    *p, *rest;
+	char	      *stored_pat = NULL, *vm_part = NULL;
+	size_t	       first = out->n;
+	int	       rc;
 
 	if (!hx_tsdb_glob_valid(pattern))
 		return -1;
@@ -273,7 +274,7 @@ resolve(struct hx_tsdb *db, const struct hq *q, const char *pattern,
 static void
 url_decode(char *s)
 {
-	char	*o = s, h[3];
+	char *o = s, h[3];
 
 	for (; *s != '\0'; s++) {
 		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
@@ -293,13 +294,14 @@ url_decode(char *s)
 static int64_t
 parse_time(const char *s, int64_t now)
 {
-	static const struct { char u; int64_t ms; } units[] = {
-		{ 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 },
-		{ 'd', 86400000 }, { 'w', 7 * 86400000LL }
-	};
-	long long	 n;
-	char		*end;
-	size_t		 i;
+	static const struct {
+		char	u;
+		int64_t ms;
+	} units[] = { { 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 },
+		{ 'd', 86400000 }, { 'w', 7 * 86400000LL } };
+	long long n;
+	char	 *end;
+	size_t	  i;
 
 	if (strcmp(s, "now") == 0)
 		return now;
@@ -316,20 +318,20 @@ parse_time(const char *s, int64_t now)
 }
 
 struct hq_args {
-	char	*series;
-	char	*from, *to, *step, *format;
+	char *series;
+	char *from, *to, *step, *format;
 };
 
 /* Split j->query into args (borrowing the copy *buf, which caller frees). */
 static void
 parse_query(const struct job *j, struct hq_args *a, char **buf)
 {
-	char	*part, *save = NULL, *eq;
+	char *part, *save = NULL, *eq;
 
 	memset(a, 0, sizeof *a);
 	*buf = xstrdup(j->query != NULL ? j->query : "");
 	for (part = strtok_r(*buf, "&", &save); part != NULL;
-	    part = strtok_r(NULL, "&", &save)) {
+	     part = strtok_r(NULL, "&", &save)) {
 		if ((eq = strchr(part, '=')) == NULL)
 			continue;
 		*eq++ = '\0';
@@ -350,8 +352,8 @@ parse_query(const struct job *j, struct hq_args *a, char **buf)
 /* --- the query ------------------------------------------------------------- */
 
 struct collect {
-	struct hq_series	*s;
-	int64_t			 step;	/* 0: the points as they are */
+	struct hq_series *s;
+	int64_t		  step; /* 0: the points as they are */
 };
 
 static void
@@ -378,7 +380,7 @@ push_point(struct hq_series *s, int64_t t, double sum, double mn, double mx,
 static int64_t
 bucket_of(int64_t t, int64_t step)
 {
-	int64_t	b = t / step * step;
+	int64_t b = t / step * step;
 
 	return b > t ? b - step : b;
 }
@@ -386,10 +388,10 @@ bucket_of(int64_t t, int64_t step)
 static int
 collect_cb(const struct hx_tsdb_point *p, void *arg)
 {
-	struct collect		*c = arg;
-	struct hq_series	*s = c->s;
-	int64_t			 b;
-	size_t			 k;
+	struct collect	 *c = arg;
+	struct hq_series *s = c->s;
+	int64_t		  b;
+	size_t		  k;
 
 	if (c->step == 0) {
 		push_point(s, p->t, p->v, p->min, p->max, p->n);
@@ -402,8 +404,10 @@ collect_cb(const struct hx_tsdb_point *p, void *arg)
 	k = s->np - 1;
 	if (p->n > 0) {
 		s->v[k] += p->v * p->n;
-		s->mn[k] = s->n[k] == 0 || p->min < s->mn[k] ? p->min : s->mn[k];
-		s->mx[k] = s->n[k] == 0 || p->max > s->mx[k] ? p->max : s->mx[k];
+		s->mn[k] = s->n[k] == 0 || p->min < s->mn[k] ? p->min :
+							       s->mn[k];
+		s->mx[k] = s->n[k] == 0 || p->max > s->mx[k] ? p->max :
+							       s->mx[k];
 		s->n[k] += p->n;
 	}
 	return 0;
@@ -422,7 +426,7 @@ num_or_null(double v)
 static void
 csv_field(struct hx_buf *b, const char *s)
 {
-	const char	*p;
+	const char *p;
 
 	if (strpbrk(s, ",\"\r\n") == NULL) {
 		hx_buf_add(b, s, strlen(s));
@@ -440,7 +444,7 @@ csv_field(struct hx_buf *b, const char *s)
 static int
 cmp_i64(const void *a, const void *b)
 {
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -449,10 +453,10 @@ cmp_i64(const void *a, const void *b)
 static void
 reply_csv(struct job *j, const struct hq_list *l)
 {
-	struct hx_buf	 b;
-	int64_t		*ts;
-	size_t		 i, k, nts = 0, all = 0, *pos;
-	char		 cell[64];
+	struct hx_buf b;
+	int64_t	     *ts;
+	size_t	      i, k, nts = 0, all = 0, *pos;
+	char	      cell[64];
 
 	for (i = 0; i < l->n; i++)
 		all += l->v[i].np;
@@ -505,9 +509,9 @@ static void
 reply_json(struct job *j, const struct hq_list *l, const int64_t *steps,
     int aggregated)
 {
-	json_t			*a = json_array(), *o, *pts, *mn, *mx;
-	const struct hq_series	*s;
-	size_t			 i, k;
+	json_t		       *a = json_array(), *o, *pts, *mn, *mx;
+	const struct hq_series *s;
+	size_t			i, k;
 
 	for (i = 0; i < l->n; i++) {
 		s = &l->v[i];
@@ -515,8 +519,9 @@ reply_json(struct job *j, const struct hq_list *l, const int64_t *steps,
 		mn = json_array();
 		mx = json_array();
 		for (k = 0; k < s->np; k++) {
-			json_array_append_new(pts, json_pack("[I,o]",
-			    (json_int_t)s->t[k], num_or_null(s->v[k])));
+			json_array_append_new(pts,
+			    json_pack("[I,o]", (json_int_t)s->t[k],
+				num_or_null(s->v[k])));
 			json_array_append_new(mn, num_or_null(s->mn[k]));
 			json_array_append_new(mx, num_or_null(s->mx[k]));
 		}
@@ -538,35 +543,38 @@ reply_json(struct job *j, const struct hq_list *l, const int64_t *steps,
 void
 job_history(struct job *j, const struct worker_env *env)
 {
-	const struct hq		*q = j->ctx;
-	struct hq_args		 a;
-	struct hq_list		 l;
-	struct collect		 c;
-	enum hx_tsdb_tier	 tier = HX_TSDB_RAW;
-	int64_t			 from, to, step = 0, range, grid, *steps = NULL;
-	long long		 st;
-	char			*buf, *item, *next, *err = NULL;
-	size_t			 i, k;
-	int			 csv = 0, aggregated, rc;
+	const struct hq	 *q = j->ctx;
+	struct hq_args	  a;
+	struct hq_list	  l;
+	struct collect	  c;
+	enum hx_tsdb_tier tier = HX_TSDB_RAW;
+	int64_t		  from, to, step = 0, range, grid, *steps = NULL;
+	long long	  st;
+	char		 *buf, *item, *next, *err = NULL;
+	size_t		  i, k;
+	int		  csv = 0, aggregated, rc;
 
 	memset(&l, 0, sizeof l);
 	parse_query(j, &a, &buf);
 	if (a.format != NULL && strcmp(a.format, "csv") == 0)
 		csv = 1;
 	else if (a.format != NULL && strcmp(a.format, "json") != 0) {
-		job_error(j, 422, "VALIDATION_ERROR", "format must be json or "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "format must be json or "
 		    "csv");
 		goto out;
 	}
 	if (a.series == NULL || a.series[0] == '\0') {
-		job_error(j, 400, "BAD_REQUEST", "series is required: names "
+		job_error(j, 400, "BAD_REQUEST",
+		    "series is required: names "
 		    "or globs such as node:cpu_usage,vm:*:cpu_usage");
 		goto out;
 	}
 	from = parse_time(a.from != NULL ? a.from : "-1h", q->now_ms);
 	to = parse_time(a.to != NULL ? a.to : "now", q->now_ms);
 	if (from < 0 || to < 0) {
-		job_error(j, 422, "VALIDATION_ERROR", "from and to are RFC "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "from and to are RFC "
 		    "3339 times, now, or relative such as -1h");
 		goto out;
 	}
@@ -577,7 +585,8 @@ job_history(struct job *j, const struct worker_env *env)
 	range = to - from;
 	if (a.step != NULL && strcmp(a.step, "auto") != 0) {
 		if (hx_parse_ll(a.step, 1, 100LL * 365 * 86400, &st) != 0) {
-			job_error(j, 422, "VALIDATION_ERROR", "step is a whole "
+			job_error(j, 422, "VALIDATION_ERROR",
+			    "step is a whole "
 			    "number of seconds or auto");
 			goto out;
 		}
@@ -601,7 +610,8 @@ job_history(struct job *j, const struct worker_env *env)
 			*next++ = '\0';
 		/* An empty item (",," or a trailing comma) is a bad one. */
 		if (resolve(env->tsdb, q, item, &l) != 0) {
-			job_error(j, 400, "BAD_REQUEST", "a series is a name or "
+			job_error(j, 400, "BAD_REQUEST",
+			    "a series is a name or "
 			    "a glob starting node: or vm:NAME:");
 			goto out;
 		}
@@ -613,12 +623,14 @@ job_history(struct job *j, const struct worker_env *env)
 	}
 	steps = xcalloc(l.n, sizeof *steps);
 	for (i = 0, grid = 0; i < l.n; i++) {
-		steps[i] = step != 0 ? step : l.v[i].is_vm ? q->lim.vm_ms :
-		    q->lim.node_ms;
+		steps[i] = step != 0 ? step :
+		    l.v[i].is_vm     ? q->lim.vm_ms :
+				       q->lim.node_ms;
 		grid += range / steps[i] + 1;
 	}
 	if (grid > HQ_MAX_POINTS) {
-		job_error(j, 422, "VALIDATION_ERROR", "too many points: "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "too many points: "
 		    "narrow the range, name fewer series or raise step (at "
 		    "most 50000 per reply)");
 		goto out;
@@ -634,7 +646,8 @@ job_history(struct job *j, const struct worker_env *env)
 			log_error("history: query of '%s': %s", l.v[i].stored,
 			    err);
 			free(err);
-			job_error(j, 500, "INTERNAL", "the history cannot be "
+			job_error(j, 500, "INTERNAL",
+			    "the history cannot be "
 			    "read");
 			goto out;
 		}
@@ -660,7 +673,7 @@ out:
 void
 job_history_series(struct job *j, const struct worker_env *env)
 {
-	const struct hq	*q = j->ctx;
+	const struct hq *q = j->ctx;
 	struct hq_list	 l;
 	struct resolve	 rs = { q, &l, NULL };
 	json_t		*a = json_array();
@@ -679,8 +692,9 @@ job_history_series(struct job *j, const struct worker_env *env)
 	if (l.n > 0)
 		qsort(l.v, l.n, sizeof *l.v, cmp_series);
 	for (i = 0; i < l.n; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "name",
-		    l.v[i].name, "unit", l.v[i].unit, "kind", l.v[i].kind));
+		json_array_append_new(a,
+		    json_pack("{s:s,s:s,s:s}", "name", l.v[i].name, "unit",
+			l.v[i].unit, "kind", l.v[i].kind));
 	j->status = 200;
 	j->reply = json_pack("{s:o}", "series", a);
 out:

@@ -34,37 +34,37 @@
 #include "worker.h"
 
 /* Samples waiting for the history thread at most: beyond, dropped. */
-#define HISTORY_QUEUE_MAX	4096
+#define HISTORY_QUEUE_MAX 4096
 /* Queries waiting or running at most: beyond, the caller gets 429. */
-#define HISTORY_QUERIES_MAX	64
+#define HISTORY_QUERIES_MAX 64
 
 struct hitem {
-	struct hx_node_metrics	*node;
-	struct hx_vm_sample	*vm;
-	struct hitem		*next;
+	struct hx_node_metrics *node;
+	struct hx_vm_sample    *vm;
+	struct hitem	       *next;
 };
 
 struct history {
-	pthread_t		 thread;
-	pthread_t		 qthread;
-	int			 qstarted;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;		/* samples, stop */
-	pthread_cond_t		 qcv;		/* queries, stop */
-	struct hitem		*head, *tail;
-	size_t			 n;
-	uint64_t		 dropped;	/* samples the full queue lost */
-	int			 stop;
-	struct job		*qhead, *qtail;
-	int			 nqueries;	/* queued or running */
-	struct hx_tsdb		*w;		/* history thread only */
-	struct hx_tsdb		*r;		/* query thread only */
-	struct mailbox		*mb;
-	uint64_t		 flush_ns;
-	int64_t			 lag_ms;	/* downsample this far behind */
-	int			 full;		/* stopped by a full disk */
-	struct history_limits	 lim;
-	char			*path;
+	pthread_t	      thread;
+	pthread_t	      qthread;
+	int		      qstarted;
+	pthread_mutex_t	      mu;
+	pthread_cond_t	      cv; /* samples, stop */
+	pthread_cond_t	      qcv; /* queries, stop */
+	struct hitem	     *head, *tail;
+	size_t		      n;
+	uint64_t	      dropped; /* samples the full queue lost */
+	int		      stop;
+	struct job	     *qhead, *qtail;
+	int		      nqueries; /* queued or running */
+	struct hx_tsdb	     *w; /* history thread only */
+	struct hx_tsdb	     *r; /* query thread only */
+	struct mailbox	     *mb;
+	uint64_t	      flush_ns;
+	int64_t		      lag_ms; /* downsample this far behind */
+	int		      full; /* stopped by a full disk */
+	struct history_limits lim;
+	char		     *path;
 };
 
 /* --- samples to points ----------------------------------------------------- */
@@ -83,7 +83,7 @@ series_kind(const struct hx_field *f)
 static double
 field_value(const struct hx_field *f, const char *base)
 {
-	int64_t	i;
+	int64_t i;
 
 	switch (f->ctype) {
 	case HX_C_DOUBLE:
@@ -100,8 +100,8 @@ field_value(const struct hx_field *f, const char *base)
 	}
 }
 
-static int	history_add(struct history *, const char *, const char *,
-		    const char *, int64_t, double);
+static int history_add(struct history *, const char *, const char *,
+    const char *, int64_t, double);
 
 /*
  * Every HX_F_SERIES field of fields[] at base as prefix:NAME (arrays of
@@ -109,18 +109,17 @@ static int	history_add(struct history *, const char *, const char *,
  * prefix:disk:MOUNT:NAME).
  */
 static void
-add_fields(struct history *h, const char *prefix,
-    const struct hx_field *fields, size_t nfields, const char *base,
-    int64_t t)
+add_fields(struct history *h, const char *prefix, const struct hx_field *fields,
+    size_t nfields, const char *base, int64_t t)
 {
-	static const char	*load[] = { "1", "5", "15" };
-	const struct hx_field	*f;
-	const struct hx_array	*a;
-	const char		*el, *mount;
-	char			 name[HX_TSDB_NAME_MAX + 1], sub[300];
-	double			*d;
-	size_t			 i, k, cnt;
-	int			 ok;
+	static const char     *load[] = { "1", "5", "15" };
+	const struct hx_field *f;
+	const struct hx_array *a;
+	const char	      *el, *mount;
+	char		       name[HX_TSDB_NAME_MAX + 1], sub[300];
+	double		      *d;
+	size_t		       i, k, cnt;
+	int		       ok;
 
 	for (i = 0; i < nfields; i++) {
 		f = &fields[i];
@@ -129,15 +128,17 @@ add_fields(struct history *h, const char *prefix,
 			if (strcmp(f->name, "disks") != 0)
 				continue;
 			a = f->array;
-			el = *(const char *const *)(const void *)(base +
-			    f->off);
-			cnt = *(const size_t *)(const void *)(base +
-			    a->count_off);
+			el = *(
+			    const char *const *)(const void *)(base + f->off);
+			cnt = *(
+			    const size_t *)(const void *)(base + a->count_off);
 			for (k = 0; k < cnt; k++, el += a->elem_size) {
-				mount = *(const char *const *)(const void *)(
-				    el + a->fields[0].off);
-				ok = a->ok_off == 0 || *(const int *)(
-				    const void *)(el + a->ok_off);
+				mount = *(
+				    const char *const *)(const void *)(el +
+				    a->fields[0].off);
+				ok = a->ok_off == 0 ||
+				    *(const int *)(const void *)(el +
+					a->ok_off);
 				if (mount == NULL)
 					continue;
 				snprintf(sub, sizeof sub, "%s:disk:%s", prefix,
@@ -164,8 +165,8 @@ add_fields(struct history *h, const char *prefix,
 			}
 		} else if (f->ctype == HX_C_DARRAY) {
 			d = *(double *const *)(const void *)(base + f->off);
-			cnt = (size_t)*(const int *)(const void *)(base +
-			    f->count_off);
+			cnt = (size_t) *
+			    (const int *)(const void *)(base + f->count_off);
 			for (k = 0; d != NULL && k < cnt; k++) {
 				snprintf(name, sizeof name, "%s:%s:%zu", prefix,
 				    f->name, k);
@@ -184,9 +185,9 @@ static int
 history_add(struct history *h, const char *name, const char *unit,
     const char *kind, int64_t t, double v)
 {
-	int64_t	 id;
-	char	*err = NULL;
-	int	 rc;
+	int64_t id;
+	char   *err = NULL;
+	int	rc;
 
 	if ((rc = hx_tsdb_series(h->w, name, unit, kind, &id, &err)) ==
 	    HX_TSDB_OK)
@@ -201,9 +202,9 @@ history_add(struct history *h, const char *name, const char *unit,
 static void
 add_item(struct history *h, struct hitem *it)
 {
-	const struct hx_event_info	*node = &hx_events[HX_EV_NODE_METRICS];
-	const struct hx_event_info	*vm = &hx_events[HX_EV_VM_METRICS];
-	char				 prefix[128];
+	const struct hx_event_info *node = &hx_events[HX_EV_NODE_METRICS];
+	const struct hx_event_info *vm = &hx_events[HX_EV_VM_METRICS];
+	char			    prefix[128];
 
 	if (it->node != NULL)
 		add_fields(h, "node", node->fields, node->nfields,
@@ -232,17 +233,19 @@ item_free(struct hitem *it)
 static void
 history_full(struct history *h, const char *what, const char *err)
 {
-	int64_t		ts = hx_wall_ms();
-	char		*msg;
+	int64_t ts = hx_wall_ms();
+	char   *msg;
 
 	h->full = 1;
 	log_error("history stopped: cannot %s '%s': %s", what, h->path, err);
-	msg = xasprintf("The metrics history stopped: its disk is full "
+	msg = xasprintf(
+	    "The metrics history stopped: its disk is full "
 	    "(%s). Live metrics go on; what was recorded stays readable.",
 	    err);
-	mailbox_post(h->mb, frame_new("Notification", hx_event_notification(
-	    "error", "History stopped", msg, ts), HX_TOPIC_NOTIFICATIONS,
-	    NULL, NULL));
+	mailbox_post(h->mb,
+	    frame_new("Notification",
+		hx_event_notification("error", "History stopped", msg, ts),
+		HX_TOPIC_NOTIFICATIONS, NULL, NULL));
 	free(msg);
 }
 
@@ -250,13 +253,14 @@ history_full(struct history *h, const char *what, const char *err)
 static void
 history_flush(struct history *h, int final)
 {
-	char	*err = NULL;
-	int	 rc;
+	char *err = NULL;
+	int   rc;
 
 	if (h->full)
 		return;
-	if (!final && (rc = hx_tsdb_downsample(h->w, hx_wall_ms() -
-	    h->lag_ms, &err)) != HX_TSDB_OK) {
+	if (!final &&
+	    (rc = hx_tsdb_downsample(h->w, hx_wall_ms() - h->lag_ms, &err)) !=
+		HX_TSDB_OK) {
 		if (rc == HX_TSDB_FULL) {
 			history_full(h, "downsample", err);
 			free(err);
@@ -291,11 +295,11 @@ history_flush(struct history *h, int final)
 static void *
 history_main(void *arg)
 {
-	struct history	*h = arg;
-	struct hitem	*list, *it, *next;
-	struct timespec	 ts;
-	uint64_t	 due = hx_mono_ns() + h->flush_ns, now;
-	int		 stop, logged_drop = 0;
+	struct history *h = arg;
+	struct hitem   *list, *it, *next;
+	struct timespec ts;
+	uint64_t	due = hx_mono_ns() + h->flush_ns, now;
+	int		stop, logged_drop = 0;
 
 	for (;;) {
 		ts.tv_sec = (time_t)(due / 1000000000ULL);
@@ -310,7 +314,7 @@ history_main(void *arg)
 		stop = h->stop;
 		if (h->dropped > 0 && !logged_drop) {
 			log_warn("history: %llu sample(s) dropped: the "
-			    "history thread is behind",
+				 "history thread is behind",
 			    (unsigned long long)h->dropped);
 			logged_drop = 1;
 		}
@@ -357,7 +361,7 @@ history_post(struct history *h, struct hitem *it)
 void
 history_post_node(struct history *h, struct hx_node_metrics *m)
 {
-	struct hitem	*it;
+	struct hitem *it;
 
 	if (h == NULL)
 		return;
@@ -371,7 +375,7 @@ history_post_node(struct history *h, struct hx_node_metrics *m)
 void
 history_post_vm(struct history *h, struct hx_vm_sample *v)
 {
-	struct hitem	*it;
+	struct hitem *it;
 
 	if (h == NULL) {
 		hx_vm_samples_free(v, 1);
@@ -387,9 +391,9 @@ history_post_vm(struct history *h, struct hx_vm_sample *v)
 static void *
 history_qmain(void *arg)
 {
-	struct history		*h = arg;
-	struct worker_env	 env;
-	struct job		*j;
+	struct history	 *h = arg;
+	struct worker_env env;
+	struct job	 *j;
 
 	memset(&env, 0, sizeof env);
 	env.tsdb = h->r;
@@ -447,11 +451,11 @@ history_submit(struct history *h, struct job *j, const struct identity *id,
 struct history *
 history_start(const struct options *o, struct mailbox *mb, char **err)
 {
-	struct history		*h = xcalloc(1, sizeof *h);
-	struct hx_tsdb_config	 cfg;
-	pthread_condattr_t	 ca;
-	double			 iv;
-	int			 r;
+	struct history	     *h = xcalloc(1, sizeof *h);
+	struct hx_tsdb_config cfg;
+	pthread_condattr_t    ca;
+	double		      iv;
+	int		      r;
 
 	memset(&cfg, 0, sizeof cfg);
 	cfg.retention_ms[HX_TSDB_RAW] = o->history_raw_retention_ms;
@@ -462,7 +466,7 @@ history_start(const struct options *o, struct mailbox *mb, char **err)
 	h->mb = mb;
 	h->flush_ns = (uint64_t)(o->history_flush * 1e9);
 	iv = o->vm_interval > o->node_interval ? o->vm_interval :
-	    o->node_interval;
+						 o->node_interval;
 	h->lag_ms = (int64_t)(iv * 2e3) + 5000;
 	h->lim.node_ms = (int64_t)(o->node_interval * 1e3);
 	h->lim.vm_ms = (int64_t)(o->vm_interval * 1e3);
@@ -490,8 +494,8 @@ history_start(const struct options *o, struct mailbox *mb, char **err)
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&h->qcv, NULL);
 	if ((r = pthread_create(&h->qthread, NULL, history_qmain, h)) != 0 ||
-	    (h->qstarted = 1, r = pthread_create(&h->thread, NULL,
-	    history_main, h)) != 0) {
+	    (h->qstarted = 1,
+		r = pthread_create(&h->thread, NULL, history_main, h)) != 0) {
 		*err = xasprintf("cannot start the history thread: %s",
 		    strerror(r));
 		if (h->qstarted) {
@@ -513,7 +517,7 @@ history_start(const struct options *o, struct mailbox *mb, char **err)
 void
 history_stop(struct history *h)
 {
-	struct job	*j, *next;
+	struct job *j, *next;
 
 	if (h == NULL)
 		return;

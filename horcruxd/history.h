@@ -67,14 +67,14 @@ void history_post_vm(struct history *h, struct hx_vm_sample *v);
  * thread; the reply comes back through the mailbox. Returns 0, or -1
  * when 64 queries are already waiting or running: j stays the caller's.
  */
-int history_submit(struct history *h, struct job *j,
-    const struct identity *id, const struct snapshot *snap);
+int history_submit(struct history *h, struct job *j, const struct identity *id,
+    const struct snapshot *snap);
 
 /* What a query needs to know of the configuration. */
 struct history_limits {
-	int64_t		node_ms;	/* node_interval */
-	int64_t		vm_ms;		/* vm_interval */
-	int64_t		keep_ms[3];	/* retention by tier */
+	int64_t node_ms; /* node_interval */
+	int64_t vm_ms; /* vm_interval */
+	int64_t keep_ms[3]; /* retention by tier */
 };
 
 /*

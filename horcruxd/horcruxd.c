@@ -35,14 +35,14 @@
 #include "worker.h"
 
 /* The audit log is purged at start-up and then this often. */
-#define AUDIT_PURGE_MS	(3600 * 1000)
+#define AUDIT_PURGE_MS (3600 * 1000)
 
-static struct server	 server;
+static struct server server;
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int code, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	fputs("horcruxd: ", stderr);
 	va_start(ap, fmt);
@@ -62,8 +62,8 @@ on_signal(int sig)
 static int
 make_dirs(const char *path, mode_t mode)
 {
-	char	*copy = xstrdup(path), *p;
-	int	 r = 0;
+	char *copy = xstrdup(path), *p;
+	int   r = 0;
 
 	for (p = copy + 1; *p != '\0' && r == 0; p++) {
 		if (*p != '/')
@@ -82,7 +82,7 @@ make_dirs(const char *path, mode_t mode)
 static void
 prepare_data_dir(const char *dir)
 {
-	struct stat	st;
+	struct stat st;
 
 	if (make_dirs(dir, 0700) != 0)
 		die(1, "cannot create data directory '%s': %s", dir,
@@ -107,18 +107,18 @@ static void
 check_state_modes(const char *dir)
 {
 	static const struct {
-		const char	*name;	/* NULL: the directory itself */
-		const char	*what;
+		const char *name; /* NULL: the directory itself */
+		const char *what;
 	} state[] = {
 		{ NULL, "data directory" },
 		{ "horcrux.db", "identity database" },
 		{ "horcrux.db-wal", "identity database journal" },
 		{ "horcrux.db-shm", "identity database index" },
 	};
-	struct stat	 st;
-	char		 path[PATH_MAX];
-	unsigned	 mode;
-	size_t		 i;
+	struct stat st;
+	char	    path[PATH_MAX];
+	unsigned    mode;
+	size_t	    i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(state); i++) {
 		if (state[i].name == NULL)
@@ -130,13 +130,16 @@ check_state_modes(const char *dir)
 			continue;
 		mode = (unsigned)(st.st_mode & 07777);
 		if (st.st_mode & (S_IWGRP | S_IWOTH))
-			die(1, "%s '%s' is writable by group or others "
-			    "(mode %04o); make it %s", state[i].what, path,
-			    mode, state[i].name == NULL ? "0700" : "0600");
+			die(1,
+			    "%s '%s' is writable by group or others "
+			    "(mode %04o); make it %s",
+			    state[i].what, path, mode,
+			    state[i].name == NULL ? "0700" : "0600");
 		if (st.st_mode & (S_IRWXG | S_IRWXO))
 			log_warn("%s '%s' is accessible by group or others "
-			    "(mode %04o); %s is advised", state[i].what, path,
-			    mode, state[i].name == NULL ? "0700" : "0600");
+				 "(mode %04o); %s is advised",
+			    state[i].what, path, mode,
+			    state[i].name == NULL ? "0700" : "0600");
 	}
 }
 
@@ -144,7 +147,7 @@ check_state_modes(const char *dir)
 static void
 raise_fd_limit(void)
 {
-	struct rlimit	rl;
+	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -159,9 +162,9 @@ raise_fd_limit(void)
 static int
 daemonize(void)
 {
-	int	fds[2];
-	char	c;
-	pid_t	pid;
+	int   fds[2];
+	char  c;
+	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		die(1, "cannot create a pipe: %s", strerror(errno));
@@ -180,7 +183,7 @@ daemonize(void)
 static void
 detach_stdio(int ready_fd)
 {
-	int	fd;
+	int fd;
 
 	if (ready_fd < 0)
 		return;
@@ -205,11 +208,12 @@ static void
 warn_bad_name(const char *what, const char *name, const char *thing,
     const char *advice)
 {
-	char	*why = NULL;
+	char *why = NULL;
 
 	if (hx_rbac_name_ok(what, name, &why) != 0)
 		log_warn("existing %s breaks the naming rule (%s); it keeps "
-		    "working%s", thing, why, advice);
+			 "working%s",
+		    thing, why, advice);
 	free(why);
 }
 
@@ -221,8 +225,8 @@ warn_bad_name(const char *what, const char *name, const char *thing,
 static void
 warn_bad_names(const struct hx_store_snapshot *snap)
 {
-	char	*thing;
-	size_t	 i;
+	char  *thing;
+	size_t i;
 
 	for (i = 0; i < snap->users.n; i++)
 		warn_bad_name("username", snap->users.v[i].username, "user",
@@ -248,10 +252,10 @@ warn_bad_names(const struct hx_store_snapshot *snap)
 static struct access_cache *
 open_identities(const struct options *o, const unsigned char *key, int wide)
 {
-	struct hx_store			*st;
-	struct hx_store_snapshot	*snap;
-	char				*path, *err = NULL;
-	int				 yes = 0;
+	struct hx_store		 *st;
+	struct hx_store_snapshot *snap;
+	char			 *path, *err = NULL;
+	int			  yes = 0;
 
 	/* Everything is freed before die(): LeakSanitizer checks exits too. */
 	path = xasprintf("%s/horcrux.db", o->data_dir);
@@ -276,12 +280,13 @@ open_identities(const struct options *o, const unsigned char *key, int wide)
 	warn_bad_names(snap);
 	if (!yes && wide) {
 		hx_store_snapshot_free(snap);
-		die(1, "refusing to listen on '%s:%d': no user has a password "
+		die(1,
+		    "refusing to listen on '%s:%d': no user has a password "
 		    "or API key yet; create one over the Unix socket first, "
 		    "e.g. curl --unix-socket %s -X POST http://localhost/api/"
 		    "users -d '{\"username\":\"admin\",\"password\":\"...\","
-		    "\"roles\":[\"Administrator\"]}'", o->listen_host,
-		    o->listen_port, o->socket_path);
+		    "\"roles\":[\"Administrator\"]}'",
+		    o->listen_host, o->listen_port, o->socket_path);
 	}
 	return access_cache_new(snap, key);
 }
@@ -289,19 +294,19 @@ open_identities(const struct options *o, const unsigned char *key, int wide)
 int
 main(int argc, char **argv)
 {
-	struct hx_config	 cfg;
-	struct options		 opts;
-	struct mailbox		*mb;
-	struct collector	*col;
-	struct history		*history = NULL;
-	struct worker		*worker, *lpool, *vworker = NULL;
-	struct virt		*virt = NULL;
-	struct access_cache	*cache;
-	unsigned char		 key[ACCESS_JWT_KEY_LEN];
-	char			*db_path;
-	struct sigaction	 sa;
-	char			*err = NULL;
-	int			 ready_fd = -1, r;
+	struct hx_config     cfg;
+	struct options	     opts;
+	struct mailbox	    *mb;
+	struct collector    *col;
+	struct history	    *history = NULL;
+	struct worker	    *worker, *lpool, *vworker = NULL;
+	struct virt	    *virt = NULL;
+	struct access_cache *cache;
+	unsigned char	     key[ACCESS_JWT_KEY_LEN];
+	char		    *db_path;
+	struct sigaction     sa;
+	char		    *err = NULL;
+	int		     ready_fd = -1, r;
 
 	hx_config_init(&cfg, options_table, options_count);
 	if (hx_config_parse_args(&cfg, argc, argv, &err) != 0) {
@@ -374,16 +379,16 @@ main(int argc, char **argv)
 	memset(&server, 0, sizeof server);
 	if (server_resolve_listen(&server, &opts, &err) != 0)
 		die(1, "%s", err);
-	cache = open_identities(&opts, key, server_listens_beyond_loopback(
-	    &server));
+	cache = open_identities(&opts, key,
+	    server_listens_beyond_loopback(&server));
 	mb = mailbox_new();
 	if ((worker = worker_start(db_path, key, opts.pam_service, NULL, mb,
-	    &err)) == NULL)
+		 &err)) == NULL)
 		die(1, "%s", err);
 	explicit_bzero(key, sizeof key);
 	/* Password checks on their own pool; their writes on the worker. */
 	if ((lpool = worker_start_pool(db_path, opts.login_threads,
-	    opts.login_queue, opts.pam_service, worker, mb, &err)) == NULL)
+		 opts.login_queue, opts.pam_service, worker, mb, &err)) == NULL)
 		die(1, "%s", err);
 	worker_every(worker, AUDIT_PURGE_MS, job_audit_purge,
 	    &opts.audit_retention_days);
@@ -398,7 +403,7 @@ main(int argc, char **argv)
 	if (opts.nlibvirt_uris > 0) {
 		if ((virt = virt_start(&opts, mb, &err)) == NULL ||
 		    (vworker = worker_start(NULL, NULL, NULL, virt, mb,
-		    &err)) == NULL)
+			 &err)) == NULL)
 			die(1, "%s", err);
 	}
 	server_set_virt(&server, virt, vworker);

@@ -26,9 +26,9 @@
 #include "job-identity.h"
 #include "server.h"
 
-#define LOGIN_FAILS	5		/* checks per user or address... */
-#define LOGIN_WINDOW_MS	60000		/* ...in this long: 429 */
-#define LOGIN_LIMITS	4096		/* remembered users and addresses */
+#define LOGIN_FAILS 5 /* checks per user or address... */
+#define LOGIN_WINDOW_MS 60000 /* ...in this long: 429 */
+#define LOGIN_LIMITS 4096 /* remembered users and addresses */
 
 /* --- login rate limiting ---------------------------------------------------- */
 
@@ -45,7 +45,7 @@
 static int64_t
 limit_newest(const struct login_limit *l)
 {
-	int64_t	newest = 0;
+	int64_t newest = 0;
 	int	i;
 
 	for (i = 0; i < LOGIN_FAILS; i++) {
@@ -58,11 +58,11 @@ limit_newest(const struct login_limit *l)
 static struct login_limit *
 limit_find(struct server *srv, const char *key, int create)
 {
-	size_t	i, oldest = 0;
+	size_t i, oldest = 0;
 
 	for (i = 0; i < srv->nlimits; i++) {
 		if (strncmp(srv->limits[i].key, key,
-		    sizeof srv->limits[i].key - 1) == 0)
+			sizeof srv->limits[i].key - 1) == 0)
 			return &srv->limits[i];
 	}
 	if (!create)
@@ -89,9 +89,9 @@ limit_find(struct server *srv, const char *key, int create)
 static int64_t
 limit_wait(struct server *srv, const char *key)
 {
-	struct login_limit	*l = limit_find(srv, key, 0);
-	int64_t			 oldest = INT64_MAX, now = hx_wall_ms();
-	int			 i;
+	struct login_limit *l = limit_find(srv, key, 0);
+	int64_t		    oldest = INT64_MAX, now = hx_wall_ms();
+	int		    i;
 
 	if (l == NULL)
 		return 0;
@@ -108,8 +108,8 @@ limit_wait(struct server *srv, const char *key)
 void
 http_guard_limit_take(struct server *srv, const char *key, int64_t now)
 {
-	struct login_limit	*l = limit_find(srv, key, 1);
-	int			 i, pick = 0;
+	struct login_limit *l = limit_find(srv, key, 1);
+	int		    i, pick = 0;
 
 	for (i = 0; i < LOGIN_FAILS; i++) {
 		if (l->at[i] < l->at[pick])
@@ -122,8 +122,8 @@ http_guard_limit_take(struct server *srv, const char *key, int64_t now)
 void
 http_guard_limit_give_back(struct server *srv, const char *key, int64_t ms)
 {
-	struct login_limit	*l = limit_find(srv, key, 0);
-	int			 i;
+	struct login_limit *l = limit_find(srv, key, 0);
+	int		    i;
 
 	for (i = 0; l != NULL && i < LOGIN_FAILS; i++) {
 		if (l->at[i] == ms) {
@@ -144,9 +144,9 @@ int
 http_guard_limited(struct request *r, const struct route *rt, char *user,
     size_t len)
 {
-	const char	*name;
-	char		 addr[192], ra[24];
-	int64_t		 wait;
+	const char *name;
+	char	    addr[192], ra[24];
+	int64_t	    wait;
 
 	user[0] = '\0';
 	if (rt->flags & R_PUBLIC)
@@ -163,8 +163,10 @@ http_guard_limited(struct request *r, const struct route *rt, char *user,
 		return 0;
 	user[0] = '\0';
 	snprintf(ra, sizeof ra, "%lld", (long long)wait);
-	http_reply_error_with(r, 429, "RATE_LIMITED", "too many failed "
-	    "password checks; try again later", "retry-after:", ra);
+	http_reply_error_with(r, 429, "RATE_LIMITED",
+	    "too many failed "
+	    "password checks; try again later",
+	    "retry-after:", ra);
 	return 1;
 }
 
@@ -175,9 +177,9 @@ http_guard_limited(struct request *r, const struct route *rt, char *user,
 void
 http_guard_key_used(struct server *srv, const char *keyid)
 {
-	struct job	*j;
-	int64_t		 now = hx_wall_ms();
-	size_t		 i;
+	struct job *j;
+	int64_t	    now = hx_wall_ms();
+	size_t	    i;
 
 	for (i = 0; i < srv->nkeys_seen; i++) {
 		if (strcmp(srv->keys_seen[i].keyid, keyid) == 0)
@@ -185,7 +187,7 @@ http_guard_key_used(struct server *srv, const char *keyid)
 	}
 	if (i == srv->nkeys_seen) {
 		if (srv->nkeys_seen == LOGIN_LIMITS)
-			i = 0;	/* full: reuse a slot; the cost is a write */
+			i = 0; /* full: reuse a slot; the cost is a write */
 		else {
 			srv->keys_seen = xrealloc(srv->keys_seen,
 			    (srv->nkeys_seen + 1) * sizeof *srv->keys_seen);
@@ -213,9 +215,9 @@ http_guard_key_used(struct server *srv, const char *keyid)
 int
 http_guard_cors(struct request *r)
 {
-	const struct options	*o = r->srv->opts;
-	char			 origin[256];
-	size_t			 i;
+	const struct options *o = r->srv->opts;
+	char		      origin[256];
+	size_t		      i;
 
 	if (lws_hdr_copy(r->wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
 		return 0;
@@ -244,8 +246,8 @@ http_guard_origin_allowed(struct request *r)
 int
 http_guard_csrf_ok(struct request *r)
 {
-	char	tok[128];
-	int	n;
+	char tok[128];
+	int  n;
 
 	n = lws_hdr_custom_copy(r->wsi, tok, sizeof tok, "x-csrf-token:", 13);
 	return n > 0 && strlen(r->id.csrf) == (size_t)n &&
@@ -284,36 +286,42 @@ refuse_grant(struct request *r, char *msg)
 int
 http_guard_key_roles_refused(struct request *r)
 {
-	json_t		*roles = json_object_get(r->body, "roles"), *e;
-	const char	*name, *owner = r->params[0];
-	char		*msg;
-	size_t		 i;
-	int		 self = is_self_session(r, owner);
+	json_t	   *roles = json_object_get(r->body, "roles"), *e;
+	const char *name, *owner = r->params[0];
+	char	   *msg;
+	size_t	    i;
+	int	    self = is_self_session(r, owner);
 
 	if (roles == NULL || json_is_null(roles)) {
 		if (!self && !access_covers_user(r->srv->cache, &r->id, owner))
-			return refuse_grant(r, xasprintf("a key of '%.64s' "
-			    "would carry rights you do not hold", owner));
+			return refuse_grant(r,
+			    xasprintf("a key of '%.64s' "
+				      "would carry rights you do not hold",
+				owner));
 		return 0;
 	}
 	if (!json_is_array(roles))
-		return 0;	/* the job's validation says why */
+		return 0; /* the job's validation says why */
 	json_array_foreach(roles, i, e) {
 		/* Unknown names are the job's to refuse ("unknown role"). */
 		if ((name = json_string_value(e)) == NULL)
 			continue;
 		if (access_user_covers_role(r->srv->cache, owner, name) == 0) {
-			msg = xasprintf("'%.64s' gives rights '%.64s' does "
+			msg = xasprintf(
+			    "'%.64s' gives rights '%.64s' does "
 			    "not hold: a key can only narrow its owner's "
-			    "rights", name, owner);
+			    "rights",
+			    name, owner);
 			http_reply_error(r, 422, "VALIDATION_ERROR", msg);
 			free(msg);
 			return 1;
 		}
-		if (!self && access_covers_role(r->srv->cache, &r->id, name,
-		    NULL) == 0)
-			return refuse_grant(r, xasprintf("role '%.64s' gives "
-			    "rights you do not hold", name));
+		if (!self &&
+		    access_covers_role(r->srv->cache, &r->id, name, NULL) == 0)
+			return refuse_grant(r,
+			    xasprintf("role '%.64s' gives "
+				      "rights you do not hold",
+				name));
 	}
 	return 0;
 }
@@ -327,16 +335,16 @@ http_guard_key_roles_refused(struct request *r)
 int
 http_guard_acl_role_refused(struct request *r)
 {
-	const char	*path = json_string_value(json_object_get(r->body,
-			    "path"));
-	const char	*role = json_string_value(json_object_get(r->body,
-			    "role"));
+	const char *path = json_string_value(json_object_get(r->body, "path"));
+	const char *role = json_string_value(json_object_get(r->body, "role"));
 
 	if (path == NULL || role == NULL || hx_rbac_path_ok(path, NULL) != 0)
 		return 0;
 	if (access_covers_role(r->srv->cache, &r->id, role, path) == 0)
-		return refuse_grant(r, xasprintf("role '%.64s' gives rights "
-		    "you do not hold on '%.255s'", role, path));
+		return refuse_grant(r,
+		    xasprintf("role '%.64s' gives rights "
+			      "you do not hold on '%.255s'",
+			role, path));
 	return 0;
 }
 
@@ -350,9 +358,9 @@ http_guard_acl_role_refused(struct request *r)
 int
 http_guard_role_privs_refused(struct request *r)
 {
-	json_t		*privs = json_object_get(r->body, "privileges"), *e;
-	hx_privs	 bits = 0;
-	size_t		 i;
+	json_t	*privs = json_object_get(r->body, "privileges"), *e;
+	hx_privs bits = 0;
+	size_t	 i;
 
 	json_array_foreach(privs, i, e) {
 		if (json_is_string(e))
@@ -360,8 +368,10 @@ http_guard_role_privs_refused(struct request *r)
 	}
 	if (!access_allowed(&r->id, bits, "/") ||
 	    access_covers_role(r->srv->cache, &r->id, r->params[0], "/") == 0)
-		return refuse_grant(r, xasprintf("role '%.64s' would give or "
-		    "take rights you do not hold", r->params[0]));
+		return refuse_grant(r,
+		    xasprintf("role '%.64s' would give or "
+			      "take rights you do not hold",
+			r->params[0]));
 	return 0;
 }
 
@@ -375,8 +385,10 @@ http_guard_password_reset_refused(struct request *r)
 	if (is_self_session(r, r->params[0]) ||
 	    access_covers_user(r->srv->cache, &r->id, r->params[0]))
 		return 0;
-	return refuse_grant(r, xasprintf("'%.64s' holds rights you do not "
-	    "hold", r->params[0]));
+	return refuse_grant(r,
+	    xasprintf("'%.64s' holds rights you do not "
+		      "hold",
+		r->params[0]));
 }
 
 /*
@@ -389,10 +401,10 @@ void
 http_guard_grantable_roles(struct server *srv, const struct identity *id,
     struct hx_store_strv *out)
 {
-	const struct hx_store_snapshot	*s = access_cache_snapshot(srv->cache);
-	const struct hx_role_def	*def;
-	const char			*name;
-	size_t				 i, n;
+	const struct hx_store_snapshot *s = access_cache_snapshot(srv->cache);
+	const struct hx_role_def       *def;
+	const char		       *name;
+	size_t				i, n;
 
 	n = s->roles.n;
 	for (i = 0; hx_rbac_builtin_at(i) != NULL; i++)
@@ -401,8 +413,8 @@ http_guard_grantable_roles(struct server *srv, const struct identity *id,
 	out->n = 0;
 	for (i = 0; i < n; i++) {
 		def = hx_rbac_builtin_at(i);
-		name = def != NULL ? def->name : s->roles.v[i -
-		    (n - s->roles.n)].name;
+		name = def != NULL ? def->name :
+				     s->roles.v[i - (n - s->roles.n)].name;
 		if (access_covers_role(srv->cache, id, name, NULL) == 1)
 			out->v[out->n++] = xstrdup(name);
 	}
@@ -413,24 +425,24 @@ http_guard_grantable_roles(struct server *srv, const struct identity *id,
 static void
 add_host(struct server *srv, const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < srv->nhosts; i++) {
 		if (strcasecmp(srv->hosts[i], name) == 0)
 			return;
 	}
-	srv->hosts = xrealloc(srv->hosts, (srv->nhosts + 1) *
-	    sizeof *srv->hosts);
+	srv->hosts = xrealloc(srv->hosts,
+	    (srv->nhosts + 1) * sizeof *srv->hosts);
 	srv->hosts[srv->nhosts++] = xstrdup(name);
 }
 
 void
 http_hosts_init(struct server *srv)
 {
-	const struct options	*o = srv->opts;
-	struct ifaddrs		*ifa, *i;
-	char			 name[256];
-	size_t			 k;
+	const struct options *o = srv->opts;
+	struct ifaddrs	     *ifa, *i;
+	char		      name[256];
+	size_t		      k;
 
 	add_host(srv, "localhost");
 	add_host(srv, "127.0.0.1");
@@ -444,13 +456,14 @@ http_hosts_init(struct server *srv)
 		for (i = ifa; i != NULL; i = i->ifa_next) {
 			if (i->ifa_addr == NULL ||
 			    (i->ifa_addr->sa_family != AF_INET &&
-			    i->ifa_addr->sa_family != AF_INET6))
+				i->ifa_addr->sa_family != AF_INET6))
 				continue;
 			if (getnameinfo(i->ifa_addr,
-			    i->ifa_addr->sa_family == AF_INET ?
-			    sizeof(struct sockaddr_in) :
-			    sizeof(struct sockaddr_in6), name, sizeof name,
-			    NULL, 0, NI_NUMERICHOST) == 0) {
+				i->ifa_addr->sa_family == AF_INET ?
+				    sizeof(struct sockaddr_in) :
+				    sizeof(struct sockaddr_in6),
+				name, sizeof name, NULL, 0,
+				NI_NUMERICHOST) == 0) {
 				name[strcspn(name, "%")] = '\0';
 				add_host(srv, name);
 			}
@@ -464,8 +477,8 @@ http_hosts_init(struct server *srv)
 int
 http_host_ok(const struct server *srv, const char *host)
 {
-	char	 name[256];
-	size_t	 i;
+	char   name[256];
+	size_t i;
 
 	/* "[::1]:8006", "example:8006", "example" */
 	if (http_host_name(host, name, sizeof name) != 0)
@@ -480,9 +493,9 @@ http_host_ok(const struct server *srv, const char *host)
 int
 http_origin_ok(const struct server *srv, struct lws *wsi)
 {
-	char		 origin[256], *hp, *colon;
-	long long	 port;
-	size_t		 i;
+	char	  origin[256], *hp, *colon;
+	long long port;
+	size_t	  i;
 
 	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
 		return 0;
@@ -505,7 +518,7 @@ http_origin_ok(const struct server *srv, struct lws *wsi)
 void
 http_release(struct server *srv)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < srv->nhosts; i++)
 		free(srv->hosts[i]);

@@ -13,8 +13,8 @@
  * Is r a password check, and may it run now? Fills user with the
  * "u:NAME" slot to take ("" when no check), or answers 429 and returns 1.
  */
-int http_guard_limited(struct request *r, const struct route *rt,
-    char *user, size_t len);
+int http_guard_limited(struct request *r, const struct route *rt, char *user,
+    size_t len);
 /* Take a free slot of key (http_guard_limited said there is one) at now. */
 void http_guard_limit_take(struct server *srv, const char *key, int64_t now);
 /* Give back the slot of key taken at ms (a success). */

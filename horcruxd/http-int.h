@@ -12,44 +12,46 @@
 
 #include "server.h"
 
-#define URI_MAX		2048
-#define ROUTE_PARAMS	2
+#define URI_MAX 2048
+#define ROUTE_PARAMS 2
 
-#define R_PUBLIC	0x1	/* no authentication */
-#define R_SELF		0x2	/* a session may act on its own :username */
-#define R_BODY		0x4	/* expects a JSON object body */
-#define R_ANYONE	0x8	/* any authenticated caller, no privilege */
-#define R_VIRT		0x10	/* the job runs on the libvirt worker */
-#define R_JSON		0x20	/* the body must be application/json: 415 */
-#define R_ORIGIN	0x40	/* an Origin, if sent, must be ours: 403 */
-#define R_LIMIT		0x80	/* a password check: the login rate limit */
-#define R_POOL		0x100	/* the job starts on the login pool: 429 when
+#define R_PUBLIC 0x1 /* no authentication */
+#define R_SELF 0x2 /* a session may act on its own :username */
+#define R_BODY 0x4 /* expects a JSON object body */
+#define R_ANYONE 0x8 /* any authenticated caller, no privilege */
+#define R_VIRT 0x10 /* the job runs on the libvirt worker */
+#define R_JSON 0x20 /* the body must be application/json: 415 */
+#define R_ORIGIN 0x40 /* an Origin, if sent, must be ours: 403 */
+#define R_LIMIT 0x80 /* a password check: the login rate limit */
+#define R_POOL \
+	0x100 /* the job starts on the login pool: 429 when
 				   it is full */
-#define R_OPT_PUBLIC	0x200	/* public when metrics_public is set */
-#define R_HISTORY	0x400	/* the job runs on the history's query
+#define R_OPT_PUBLIC 0x200 /* public when metrics_public is set */
+#define R_HISTORY \
+	0x400 /* the job runs on the history's query
 				   thread: 503 when history is off */
 
 struct request {
-	struct server		*srv;
-	struct lws		*wsi;
-	struct conn		*c;
-	struct identity		 id;
-	const char		*method;
-	const char		*path;
-	const char		*params[ROUTE_PARAMS];
-	char			 pbuf[URI_MAX];
-	json_t			*body;
-	char			 remote[128];
+	struct server  *srv;
+	struct lws     *wsi;
+	struct conn    *c;
+	struct identity id;
+	const char     *method;
+	const char     *path;
+	const char     *params[ROUTE_PARAMS];
+	char		pbuf[URI_MAX];
+	json_t	       *body;
+	char		remote[128];
 };
 
 struct route {
-	const char	*method;
-	const char	*pattern;
-	int		 flags;
-	hx_privs	 priv;		/* needed unless PUBLIC or ANYONE */
-	const char	*acl_path;
-	int		(*handler)(struct request *);
-	job_fn		 job;
+	const char *method;
+	const char *pattern;
+	int	    flags;
+	hx_privs    priv; /* needed unless PUBLIC or ANYONE */
+	const char *acl_path;
+	int (*handler)(struct request *);
+	job_fn job;
 };
 
 /* http-route.c */

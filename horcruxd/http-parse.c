@@ -12,10 +12,10 @@ int
 http_route_match(const char *pattern, const char *path, char *buf,
     size_t buflen, const char **params, int maxparams)
 {
-	const char	*pp = pattern, *sp = path;
-	char		*out = buf;
-	size_t		 room = buflen, n;
-	int		 np = 0;
+	const char *pp = pattern, *sp = path;
+	char	   *out = buf;
+	size_t	    room = buflen, n;
+	int	    np = 0;
 
 	while (*pp != '\0' && *sp != '\0') {
 		if (*pp == ':') {
@@ -42,8 +42,8 @@ http_route_match(const char *pattern, const char *path, char *buf,
 int
 http_host_name(const char *host, char *name, size_t namelen)
 {
-	const char	*end;
-	char		*colon;
+	const char *end;
+	char	   *colon;
 
 	if (namelen == 0)
 		return -1;
@@ -65,8 +65,8 @@ http_host_name(const char *host, char *name, size_t namelen)
 json_t *
 http_body_parse(const char *data, size_t len)
 {
-	json_error_t	e;
+	json_error_t e;
 
-	return json_loadb(data != NULL ? data : "", len,
-	    JSON_REJECT_DUPLICATES, &e);
+	return json_loadb(data != NULL ? data : "", len, JSON_REJECT_DUPLICATES,
+	    &e);
 }

@@ -18,14 +18,14 @@
 #include "hx-event.h"
 #include "server.h"
 
-#define BODY_MAX	(64 * 1024)
+#define BODY_MAX (64 * 1024)
 
 /* --- writing replies ------------------------------------------------------ */
 
 void
 http_reply_clear(struct conn *c)
 {
-	int	i;
+	int i;
 
 	free(c->body);
 	c->body = NULL;
@@ -50,28 +50,31 @@ static int
 write_headers(struct lws *wsi, struct conn *c)
 {
 	static const unsigned char nostore[] = "no-store";
-	unsigned char	 hdr[LWS_PRE + 2048];
-	unsigned char	*p = hdr + LWS_PRE, *end = hdr + sizeof hdr;
-	int		 i, cached = 0;
+	unsigned char		   hdr[LWS_PRE + 2048];
+	unsigned char		  *p = hdr + LWS_PRE, *end = hdr + sizeof hdr;
+	int			   i, cached = 0;
 
 	/* Replies hold live data: no-store, unless the route says otherwise. */
 	for (i = 0; i < c->nheaders; i++)
 		cached |= strcmp(c->hname[i], "cache-control:") == 0;
 	if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->ctype,
-	    c->body_len, &p, end) || (!cached && lws_add_http_header_by_name(
-	    wsi, (const unsigned char *)"cache-control:", nostore,
-	    sizeof nostore - 1, &p, end)))
+		c->body_len, &p, end) ||
+	    (!cached &&
+		lws_add_http_header_by_name(wsi,
+		    (const unsigned char *)"cache-control:", nostore,
+		    sizeof nostore - 1, &p, end)))
 		return -1;
 	for (i = 0; i < c->nheaders; i++) {
 		if (lws_add_http_header_by_name(wsi,
-		    (const unsigned char *)c->hname[i],
-		    (const unsigned char *)c->hvalue[i],
-		    (int)strlen(c->hvalue[i]), &p, end))
+			(const unsigned char *)c->hname[i],
+			(const unsigned char *)c->hvalue[i],
+			(int)strlen(c->hvalue[i]), &p, end))
 			return -1;
 	}
-	if (c->close_after && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"connection:",
-	    (const unsigned char *)"close", 5, &p, end))
+	if (c->close_after &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"connection:",
+		(const unsigned char *)"close", 5, &p, end))
 		return -1;
 	return lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end);
 }
@@ -104,12 +107,12 @@ int
 http_reply_json_to(struct lws *wsi, struct conn *c, int status, json_t *obj,
     int now)
 {
-	char	*body;
+	char *body;
 
 	if (status == 204 || obj == NULL) {
 		json_decref(obj);
-		return http_reply_raw(wsi, c, status,
-		    "application/json", NULL, 0, now);
+		return http_reply_raw(wsi, c, status, "application/json", NULL,
+		    0, now);
 	}
 	body = json_dumps(obj, HX_JSON_FLAGS | JSON_ENCODE_ANY);
 	json_decref(obj);
@@ -148,23 +151,25 @@ http_reply_error_with(struct request *r, int status, const char *code,
 }
 
 void
-http_refuse(struct lws *wsi, int status, const char *code,
-    const char *message)
+http_refuse(struct lws *wsi, int status, const char *code, const char *message)
 {
 	static const struct {
-		int		 status;
-		const char	*reason;
+		int	    status;
+		const char *reason;
 	} reasons[] = {
-		{ 400, "Bad Request" }, { 401, "Unauthorized" },
-		{ 403, "Forbidden" }, { 404, "Not Found" },
-		{ 429, "Too Many Requests" }, { 503, "Service Unavailable" },
+		{ 400, "Bad Request" },
+		{ 401, "Unauthorized" },
+		{ 403, "Forbidden" },
+		{ 404, "Not Found" },
+		{ 429, "Too Many Requests" },
+		{ 503, "Service Unavailable" },
 	};
-	unsigned char	 buf[LWS_PRE + 2048];
-	const char	*reason = "Error";
-	json_t		*obj = error_object(code, message);
-	char		*body = json_dumps(obj, HX_JSON_FLAGS);
-	size_t		 i;
-	int		 n;
+	unsigned char buf[LWS_PRE + 2048];
+	const char   *reason = "Error";
+	json_t	     *obj = error_object(code, message);
+	char	     *body = json_dumps(obj, HX_JSON_FLAGS);
+	size_t	      i;
+	int	      n;
 
 	json_decref(obj);
 	for (i = 0; i < HX_ARRAY_SIZE(reasons); i++) {
@@ -180,10 +185,11 @@ http_refuse(struct lws *wsi, int status, const char *code,
 	n = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
 	    "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
 	    "content-length: %zu\r\ncache-control: no-store\r\n"
-	    "connection: close\r\n\r\n%s", status, reason, strlen(body),
-	    body);
+	    "connection: close\r\n\r\n%s",
+	    status, reason, strlen(body), body);
 	if (n > 0 && (size_t)n < sizeof buf - LWS_PRE)
-		lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_HEADERS);
+		lws_write(wsi, buf + LWS_PRE, (size_t)n,
+		    LWS_WRITE_HTTP_HEADERS);
 	free(body);
 }
 
@@ -193,8 +199,8 @@ const char *
 http_reply_method(struct lws *wsi, enum lws_token_indexes *tok)
 {
 	static const struct {
-		enum lws_token_indexes	 tok;
-		const char		*name;
+		enum lws_token_indexes tok;
+		const char	      *name;
 	} methods[] = {
 		{ WSI_TOKEN_GET_URI, "GET" },
 		{ WSI_TOKEN_POST_URI, "POST" },
@@ -204,7 +210,7 @@ http_reply_method(struct lws *wsi, enum lws_token_indexes *tok)
 		{ WSI_TOKEN_OPTIONS_URI, "OPTIONS" },
 		{ WSI_TOKEN_HEAD_URI, "HEAD" },
 	};
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(methods); i++) {
 		if (lws_hdr_total_length(wsi, methods[i].tok) > 0) {
@@ -223,14 +229,14 @@ http_reply_method(struct lws *wsi, enum lws_token_indexes *tok)
 static int
 json_content_type(struct lws *wsi)
 {
-	static const char	 want[] = "application/json";
-	char			 ct[256];
-	size_t			 n = sizeof want - 1;
+	static const char want[] = "application/json";
+	char		  ct[256];
+	size_t		  n = sizeof want - 1;
 
 	if (lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
 		return 0;
-	return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' ||
-	    ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+	return strncasecmp(ct, want, n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
 /*
@@ -243,7 +249,7 @@ static int
 reply_early(struct lws *wsi, struct conn *c, int end_conn, int status,
     const char *code, const char *message)
 {
-	struct request	r;
+	struct request r;
 
 	memset(&r, 0, sizeof r);
 	r.wsi = wsi;
@@ -257,11 +263,11 @@ reply_early(struct lws *wsi, struct conn *c, int end_conn, int status,
 static int
 start_request(struct server *srv, struct lws *wsi, struct conn *c)
 {
-	enum lws_token_indexes	 tok;
-	const char		*m = http_reply_method(wsi, &tok);
-	char			 cl[32], uri[URI_MAX];
-	long long		 len;
-	int			 flags;
+	enum lws_token_indexes tok;
+	const char	      *m = http_reply_method(wsi, &tok);
+	char		       cl[32], uri[URI_MAX];
+	long long	       len;
+	int		       flags;
 
 	c->wsi = wsi;
 	http_reply_clear(c);
@@ -275,16 +281,18 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	 */
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
 	    (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
-	    m == NULL || strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
-	    strcmp(m, "DELETE") == 0 || strcmp(m, "OPTIONS") == 0)) {
+		m == NULL || strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+		strcmp(m, "DELETE") == 0 || strcmp(m, "OPTIONS") == 0)) {
 		return reply_early(wsi, c, 1, 400, "BAD_REQUEST",
 		    "Transfer-Encoding is not accepted with a Content-Length "
 		    "or on this method");
 	}
-	if (m == NULL || (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 &&
-	    strcmp(m, "PATCH") != 0 && strcmp(m, "DELETE") != 0))
+	if (m == NULL ||
+	    (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 &&
+		strcmp(m, "PATCH") != 0 && strcmp(m, "DELETE") != 0))
 		return http_route_dispatch(srv, wsi, c, NULL);
-	flags = lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0 ? 0 :
+	flags = lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0 ?
+	    0 :
 	    http_route_body_flags(m, uri);
 	if ((flags & R_JSON) && !json_content_type(wsi)) {
 		/* Refused before its body is read: the connection ends. */
@@ -292,8 +300,8 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 		    "this route takes a body of Content-Type "
 		    "application/json");
 	}
-	if (lws_hdr_copy(wsi, cl, sizeof cl,
-	    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <=
+	    0) {
 		/*
 		 * No length: lws would wait for 100 MB. Where the route wants
 		 * no body, answer it as bodiless and end the connection, so
@@ -308,7 +316,8 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 		len = -1;
 	if (len < 0 || len > BODY_MAX) {
 		/* Nothing of the body is read: the connection must end. */
-		return reply_early(wsi, c, 1, 413, "TOO_LARGE", "a request "
+		return reply_early(wsi, c, 1, 413, "TOO_LARGE",
+		    "a request "
 		    "body needs a Content-Length of at most 65536 bytes");
 	}
 	if (len == 0)
@@ -321,14 +330,15 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 static int
 finish_body(struct server *srv, struct lws *wsi, struct conn *c)
 {
-	json_t	*body;
-	int	 ret;
+	json_t *body;
+	int	ret;
 
 	c->reading_body = 0;
 	body = http_body_parse(c->req.data, c->req.len);
 	hx_buf_release(&c->req);
 	if (body == NULL) {
-		return reply_early(wsi, c, 0, 400, "BAD_REQUEST", "the body "
+		return reply_early(wsi, c, 0, 400, "BAD_REQUEST",
+		    "the body "
 		    "is not valid JSON");
 	}
 	ret = http_route_dispatch(srv, wsi, c, body);
@@ -340,8 +350,8 @@ int
 http_callback(struct server *srv, struct lws *wsi,
     enum lws_callback_reasons reason, struct conn *c, void *in, size_t len)
 {
-	unsigned char	*buf;
-	int		 n;
+	unsigned char *buf;
+	int	       n;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:

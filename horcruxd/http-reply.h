@@ -10,8 +10,7 @@
 /* Drop c's reply body and extra headers. */
 void http_reply_clear(struct conn *c);
 /* Add a header (name with its colon) to c's next reply; both are copied. */
-void http_reply_add_header(struct conn *c, const char *name,
-    const char *value);
+void http_reply_add_header(struct conn *c, const char *name, const char *value);
 /*
  * Set the reply (body ownership passes) and have it written: the status
  * line now when now is set (in the request's own HTTP callback), else on
@@ -20,8 +19,8 @@ void http_reply_add_header(struct conn *c, const char *name,
 int http_reply_raw(struct lws *wsi, struct conn *c, int status,
     const char *ctype, char *body, size_t len, int now);
 /* As http_reply_raw with obj (reference taken; NULL or 204: no body). */
-int http_reply_json_to(struct lws *wsi, struct conn *c, int status,
-    json_t *obj, int now);
+int http_reply_json_to(struct lws *wsi, struct conn *c, int status, json_t *obj,
+    int now);
 /* Answer r now with obj (reference taken). */
 int http_reply_json(struct request *r, int status, json_t *obj);
 /* Answer r now with {"error": code, "message": message}. */

@@ -46,15 +46,16 @@ static int route_permissions(struct request *);
 static int route_vms(struct request *);
 static int route_metrics(struct request *);
 
-#define UM	HX_PRIV_USER_MODIFY
-#define PM	HX_PRIV_PERMISSIONS_MODIFY
-#define SA	HX_PRIV_SYS_AUDIT
+#define UM HX_PRIV_USER_MODIFY
+#define PM HX_PRIV_PERMISSIONS_MODIFY
+#define SA HX_PRIV_SYS_AUDIT
 
 static const struct route routes[] = {
 	{ "GET", "/api/health", R_PUBLIC, 0, NULL, route_health, NULL },
 	{ "GET", "/api/protocol", R_PUBLIC, 0, NULL, route_protocol, NULL },
-	{ "POST", "/api/auth/login", R_PUBLIC | R_BODY | R_JSON | R_ORIGIN |
-	  R_LIMIT | R_POOL, 0, NULL, NULL, job_login },
+	{ "POST", "/api/auth/login",
+	    R_PUBLIC | R_BODY | R_JSON | R_ORIGIN | R_LIMIT | R_POOL, 0, NULL,
+	    NULL, job_login },
 	{ "POST", "/api/auth/renew", R_ANYONE, 0, NULL, NULL, job_renew },
 	{ "POST", "/api/auth/logout", R_ANYONE, 0, NULL, NULL, job_logout },
 	{ "GET", "/api/auth/me", R_ANYONE, 0, NULL, route_me, NULL },
@@ -62,50 +63,50 @@ static const struct route routes[] = {
 	{ "GET", "/api/users", 0, SA, "/access", route_users, NULL },
 	{ "POST", "/api/users", R_BODY, UM, "/access", NULL, job_user_add },
 	{ "GET", "/api/users/:username", R_SELF, SA, "/access", route_user,
-	  NULL },
+	    NULL },
 	{ "PATCH", "/api/users/:username", R_BODY, UM, "/access", NULL,
-	  job_user_update },
+	    job_user_update },
 	{ "DELETE", "/api/users/:username", 0, UM, "/access", NULL,
-	  job_user_delete },
+	    job_user_delete },
 	{ "POST", "/api/users/:username/password", R_SELF | R_BODY | R_LIMIT,
-	  UM, "/access", NULL, job_user_password },
+	    UM, "/access", NULL, job_user_password },
 	{ "GET", "/api/users/:username/sessions", R_SELF, UM, "/access",
-	  route_sessions, NULL },
+	    route_sessions, NULL },
 	{ "DELETE", "/api/users/:username/sessions", R_SELF, UM, "/access",
-	  NULL, job_sessions_revoke },
+	    NULL, job_sessions_revoke },
 	{ "DELETE", "/api/users/:username/sessions/:session_id", R_SELF, UM,
-	  "/access", NULL, job_session_revoke },
+	    "/access", NULL, job_session_revoke },
 	{ "GET", "/api/users/:username/permissions", R_SELF, SA, "/access",
-	  route_permissions, NULL },
+	    route_permissions, NULL },
 	{ "GET", "/api/users/:username/api-keys", R_SELF, UM, "/access",
-	  route_keys, NULL },
+	    route_keys, NULL },
 	{ "POST", "/api/users/:username/api-keys", R_SELF | R_BODY, UM,
-	  "/access", NULL, job_key_create },
+	    "/access", NULL, job_key_create },
 	{ "DELETE", "/api/users/:username/api-keys/:key_id", R_SELF, UM,
-	  "/access", NULL, job_key_delete },
+	    "/access", NULL, job_key_delete },
 	{ "GET", "/api/roles", R_ANYONE, 0, NULL, route_roles, NULL },
 	{ "POST", "/api/roles", R_BODY, PM, "/access", NULL, job_role_add },
 	{ "PUT", "/api/roles/:name", R_BODY, PM, "/access", NULL,
-	  job_role_update },
+	    job_role_update },
 	{ "DELETE", "/api/roles/:name", 0, PM, "/access", NULL,
-	  job_role_delete },
+	    job_role_delete },
 	{ "GET", "/api/acl", 0, SA, "/access", route_acl, NULL },
 	{ "PUT", "/api/acl", R_BODY, PM, "/access", NULL, job_acl_put },
 	{ "DELETE", "/api/acl", R_BODY, PM, "/access", NULL, job_acl_delete },
 	{ "GET", "/api/nodes/local", 0, SA, "/nodes", route_node_local, NULL },
 	{ "GET", "/api/vms", R_ANYONE, 0, NULL, route_vms, NULL },
 	{ "GET", "/api/vms/:id", R_VIRT, HX_PRIV_VM_AUDIT, "/vms/{id}", NULL,
-	  job_vm_show },
+	    job_vm_show },
 	{ "POST", "/api/vms/:id/:action", R_VIRT, HX_PRIV_VM_POWER_MGMT,
-	  "/vms/{id}", NULL, job_vm_action },
+	    "/vms/{id}", NULL, job_vm_action },
 	{ "GET", "/api/ws", R_ANYONE, 0, NULL, route_ws_plain, NULL },
 	/* Filtered per series: SysAudit on /nodes, VmAudit per VM. */
 	{ "GET", "/api/metrics/history", R_ANYONE | R_HISTORY, 0, NULL, NULL,
-	  job_history },
+	    job_history },
 	{ "GET", "/api/metrics/series", R_ANYONE | R_HISTORY, 0, NULL, NULL,
-	  job_history_series },
+	    job_history_series },
 	{ "GET", "/metrics", R_ANYONE | R_OPT_PUBLIC, 0, NULL, route_metrics,
-	  NULL },
+	    NULL },
 };
 
 /* --- read routes, answered from memory ------------------------------------- */
@@ -117,12 +118,12 @@ static const struct route routes[] = {
 static int
 route_health(struct request *r)
 {
-	struct server	*srv = r->srv;
-	json_t		*h;
+	struct server *srv = r->srv;
+	json_t	      *h;
 
 	h = json_pack("{s:s,s:s,s:f}", "status", "ok", "version", HX_VERSION,
-	    "uptime_seconds", round((double)(hx_mono_ns() - srv->start_ns) /
-	    1e6) / 1e3);
+	    "uptime_seconds",
+	    round((double)(hx_mono_ns() - srv->start_ns) / 1e6) / 1e3);
 	if (r->id.authenticated)
 		json_object_set_new(h, "clients",
 		    json_integer((json_int_t)srv->nsessions));
@@ -139,10 +140,10 @@ route_health(struct request *r)
 static int
 route_protocol(struct request *r)
 {
-	json_t		*d = hx_proto_describe();
-	char		*body = json_dumps(d, HX_JSON_FLAGS), etag[24], inm[256];
-	uint64_t	 h = 14695981039346656037ULL;	/* FNV-1a, 64 bits */
-	size_t		 i, len;
+	json_t	*d = hx_proto_describe();
+	char	*body = json_dumps(d, HX_JSON_FLAGS), etag[24], inm[256];
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a, 64 bits */
+	size_t	 i, len;
 
 	json_decref(d);
 	if (body == NULL)
@@ -154,25 +155,25 @@ route_protocol(struct request *r)
 	http_reply_add_header(r->c, "etag:", etag);
 	http_reply_add_header(r->c, "cache-control:", "no-cache");
 	if (lws_hdr_copy(r->wsi, inm, sizeof inm,
-	    WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 && (strstr(inm, etag) != NULL ||
-	    strcmp(inm, "*") == 0)) {
+		WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 &&
+	    (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
 		free(body);
 		return http_reply_raw(r->wsi, r->c, 304, "application/json",
 		    NULL, 0, 1);
 	}
-	return http_reply_raw(r->wsi, r->c, 200, "application/json", body,
-	    len, 1);
+	return http_reply_raw(r->wsi, r->c, 200, "application/json", body, len,
+	    1);
 }
 
 static int
 route_me(struct request *r)
 {
-	static const char *kinds[] = { "anonymous", "local", "api_key",
-	    "session", "session" };
-	const struct hx_store_user	*u = access_cache_user(r->srv->cache,
-					    r->id.name);
-	json_t				*roles = json_array(), *me;
-	size_t				 i;
+	static const char	   *kinds[] = { "anonymous", "local", "api_key",
+			 "session", "session" };
+	const struct hx_store_user *u = access_cache_user(r->srv->cache,
+	    r->id.name);
+	json_t			   *roles = json_array(), *me;
+	size_t			    i;
 
 	if (r->id.kind == ACCESS_LOCAL)
 		json_array_append_new(roles, json_string("Administrator"));
@@ -193,10 +194,10 @@ route_me(struct request *r)
 static int
 route_users(struct request *r)
 {
-	const struct hx_store_snapshot	*s =
-	    access_cache_snapshot(r->srv->cache);
-	json_t				*a = json_array();
-	size_t				 i;
+	const struct hx_store_snapshot *s = access_cache_snapshot(
+	    r->srv->cache);
+	json_t *a = json_array();
+	size_t	i;
 
 	for (i = 0; i < s->users.n; i++)
 		json_array_append_new(a, job_user_json(&s->users.v[i]));
@@ -207,14 +208,13 @@ route_users(struct request *r)
 static json_t *
 acl_json(const struct access_cache *c, const struct hx_store_acl *a)
 {
-	const struct hx_store_user	*u = access_cache_user(c, a->username);
-	char				*who = xasprintf("%s@%s", a->username,
-					    u != NULL ? u->realm : "local");
-	json_t				*o;
+	const struct hx_store_user *u = access_cache_user(c, a->username);
+	char			   *who = xasprintf("%s@%s", a->username,
+		  u != NULL ? u->realm : "local");
+	json_t			   *o;
 
-	o = json_pack("{s:s,s:s,s:s,s:s,s:b}", "path", a->path, "role",
-	    a->role, "user", a->username, "userid", who, "propagate",
-	    a->propagate);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:b}", "path", a->path, "role", a->role,
+	    "user", a->username, "userid", who, "propagate", a->propagate);
 	free(who);
 	return o;
 }
@@ -223,12 +223,12 @@ acl_json(const struct access_cache *c, const struct hx_store_acl *a)
 static int
 route_user(struct request *r)
 {
-	const struct hx_store_snapshot	*s =
-	    access_cache_snapshot(r->srv->cache);
-	const struct hx_store_user	*u = access_cache_user(r->srv->cache,
-					    r->params[0]);
-	json_t				*o, *a;
-	size_t				 i;
+	const struct hx_store_snapshot *s = access_cache_snapshot(
+	    r->srv->cache);
+	const struct hx_store_user *u = access_cache_user(r->srv->cache,
+	    r->params[0]);
+	json_t			   *o, *a;
+	size_t			    i;
 
 	if (u == NULL)
 		return http_reply_error(r, 404, "NOT_FOUND", "no such user");
@@ -236,8 +236,8 @@ route_user(struct request *r)
 	a = json_array();
 	for (i = 0; i < s->acl.n; i++) {
 		if (strcmp(s->acl.v[i].username, u->username) == 0)
-			json_array_append_new(a, acl_json(r->srv->cache,
-			    &s->acl.v[i]));
+			json_array_append_new(a,
+			    acl_json(r->srv->cache, &s->acl.v[i]));
 	}
 	json_object_set_new(o, "acl", a);
 	return http_reply_json(r, 200, o);
@@ -251,14 +251,15 @@ route_user(struct request *r)
 static int
 route_permissions(struct request *r)
 {
-	char		 buf[1024];
-	const char	*path;
-	json_t		*o;
+	char	    buf[1024];
+	const char *path;
+	json_t	   *o;
 
 	/* lws hands the argument over URL-decoded. */
 	path = lws_get_urlarg_by_name(r->wsi, "path=", buf, sizeof buf);
 	if (path != NULL && hx_rbac_path_ok(path, NULL) != 0)
-		return http_reply_error(r, 422, "VALIDATION_ERROR", "'path' "
+		return http_reply_error(r, 422, "VALIDATION_ERROR",
+		    "'path' "
 		    "is not an ACL path");
 	o = access_user_privileges_json(r->srv->cache, r->params[0], path);
 	if (o == NULL)
@@ -269,10 +270,10 @@ route_permissions(struct request *r)
 static int
 route_keys(struct request *r)
 {
-	const struct hx_store_snapshot	*s =
-	    access_cache_snapshot(r->srv->cache);
-	json_t				*a;
-	size_t				 i;
+	const struct hx_store_snapshot *s = access_cache_snapshot(
+	    r->srv->cache);
+	json_t *a;
+	size_t	i;
 
 	if (access_cache_user(r->srv->cache, r->params[0]) == NULL)
 		return http_reply_error(r, 404, "NOT_FOUND", "no such user");
@@ -288,16 +289,16 @@ route_keys(struct request *r)
 static int
 route_sessions(struct request *r)
 {
-	const struct hx_store_snapshot	*s =
-	    access_cache_snapshot(r->srv->cache);
-	const struct hx_store_session	*se;
-	const struct hx_store_user	*u = access_cache_user(r->srv->cache,
-					    r->params[0]);
-	const char			*cur = NULL;
-	time_t				 now = time(NULL);
-	json_t				*a, *o;
-	char				*who;
-	size_t				 i;
+	const struct hx_store_snapshot *s = access_cache_snapshot(
+	    r->srv->cache);
+	const struct hx_store_session *se;
+	const struct hx_store_user    *u = access_cache_user(r->srv->cache,
+	       r->params[0]);
+	const char		      *cur = NULL;
+	time_t			       now = time(NULL);
+	json_t			      *a, *o;
+	char			      *who;
+	size_t			       i;
 
 	if (u == NULL)
 		return http_reply_error(r, 404, "NOT_FOUND", "no such user");
@@ -321,32 +322,32 @@ route_sessions(struct request *r)
 static int
 route_roles(struct request *r)
 {
-	const struct hx_store_snapshot	*s =
-	    access_cache_snapshot(r->srv->cache);
-	const struct hx_role_def	*def;
-	json_t				*a = json_array();
-	size_t				 i;
+	const struct hx_store_snapshot *s = access_cache_snapshot(
+	    r->srv->cache);
+	const struct hx_role_def *def;
+	json_t			 *a = json_array();
+	size_t			  i;
 
 	for (i = 0; (def = hx_rbac_builtin_at(i)) != NULL; i++)
-		json_array_append_new(a, job_role_json(def->name, def->privs,
-		    1, def->scope));
+		json_array_append_new(a,
+		    job_role_json(def->name, def->privs, 1, def->scope));
 	for (i = 0; i < s->roles.n; i++)
-		json_array_append_new(a, job_role_json(s->roles.v[i].name,
-		    s->roles.v[i].privs, 0, "/"));
+		json_array_append_new(a,
+		    job_role_json(s->roles.v[i].name, s->roles.v[i].privs, 0,
+			"/"));
 	return http_reply_json(r, 200, a);
 }
 
 static int
 route_acl(struct request *r)
 {
-	const struct hx_store_snapshot	*s =
-	    access_cache_snapshot(r->srv->cache);
-	json_t				*a = json_array();
-	size_t				 i;
+	const struct hx_store_snapshot *s = access_cache_snapshot(
+	    r->srv->cache);
+	json_t *a = json_array();
+	size_t	i;
 
 	for (i = 0; i < s->acl.n; i++)
-		json_array_append_new(a, acl_json(r->srv->cache,
-		    &s->acl.v[i]));
+		json_array_append_new(a, acl_json(r->srv->cache, &s->acl.v[i]));
 	return http_reply_json(r, 200, a);
 }
 
@@ -354,15 +355,15 @@ route_acl(struct request *r)
 static int
 route_vms(struct request *r)
 {
-	json_t		*a = json_array(), *inv, *e;
-	const char	*id;
-	char		*path;
-	size_t		 i;
+	json_t	   *a = json_array(), *inv, *e;
+	const char *id;
+	char	   *path;
+	size_t	    i;
 
 	if ((inv = snapshot_inventory(r->srv->snap)) != NULL) {
 		json_array_foreach(inv, i, e) {
-			if ((id = json_string_value(json_object_get(e,
-			    "id"))) == NULL)
+			if ((id = json_string_value(
+				 json_object_get(e, "id"))) == NULL)
 				continue;
 			path = hx_rbac_path_fill("/vms/{id}", id);
 			if (access_allowed(&r->id, HX_PRIV_VM_AUDIT, path))
@@ -376,8 +377,8 @@ route_vms(struct request *r)
 static int
 route_node_local(struct request *r)
 {
-	struct frame	*f = snapshot_latest(r->srv->snap, HX_TOPIC_NODE_METRICS);
-	char		*body;
+	struct frame *f = snapshot_latest(r->srv->snap, HX_TOPIC_NODE_METRICS);
+	char	     *body;
 
 	if (f == NULL)
 		return http_reply_error(r, 503, "UNAVAILABLE",
@@ -391,9 +392,9 @@ route_node_local(struct request *r)
 static int
 metrics_vm_visible(const char *vm_id, void *arg)
 {
-	struct request	*r = arg;
-	char		*path = hx_rbac_path_fill("/vms/{id}", vm_id);
-	int		 ok = access_allowed(&r->id, HX_PRIV_VM_AUDIT, path);
+	struct request *r = arg;
+	char	       *path = hx_rbac_path_fill("/vms/{id}", vm_id);
+	int		ok = access_allowed(&r->id, HX_PRIV_VM_AUDIT, path);
 
 	free(path);
 	return ok;
@@ -409,26 +410,27 @@ metrics_vm_visible(const char *vm_id, void *arg)
 static int
 route_metrics(struct request *r)
 {
-	struct server			 *srv = r->srv;
-	struct frame			 *f;
-	struct hx_node_metrics		  nm;
-	struct prom_input		  in;
-	struct prom_self		  self;
-	const struct snapshot_vm	 *v;
-	const struct hx_vm_sample	**vms;
-	struct session			 *s;
-	struct hx_buf			  b;
-	json_t				 *data = NULL;
-	char				 *body;
-	size_t				  i, len;
-	int				  all = srv->opts->metrics_public, node;
+	struct server		   *srv = r->srv;
+	struct frame		   *f;
+	struct hx_node_metrics	    nm;
+	struct prom_input	    in;
+	struct prom_self	    self;
+	const struct snapshot_vm   *v;
+	const struct hx_vm_sample **vms;
+	struct session		   *s;
+	struct hx_buf		    b;
+	json_t			   *data = NULL;
+	char			   *body;
+	size_t			    i, len;
+	int			    all = srv->opts->metrics_public, node;
 
 	memset(&in, 0, sizeof in);
 	memset(&nm, 0, sizeof nm);
 	node = all || access_allowed(&r->id, SA, "/nodes");
 	f = snapshot_latest(srv->snap, HX_TOPIC_NODE_METRICS);
-	if (node && f != NULL && (data = json_loadb(frame_text(f) +
-	    f->data_off, f->data_len, 0, NULL)) != NULL &&
+	if (node && f != NULL &&
+	    (data = json_loadb(frame_text(f) + f->data_off, f->data_len, 0,
+		 NULL)) != NULL &&
 	    hx_node_metrics_decode(data, &nm) == 0)
 		in.node = &nm;
 	vms = xcalloc(snapshot_vm_count(srv->snap) + 1, sizeof *vms);
@@ -485,13 +487,14 @@ route_match(const char *pattern, const char *path, struct request *r)
 static void
 join_query(struct lws *wsi, char *out, size_t outlen)
 {
-	char	frag[512];
-	size_t	o = 0;
-	int	i, n;
+	char   frag[512];
+	size_t o = 0;
+	int    i, n;
 
 	out[0] = '\0';
 	for (i = 0; (n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
-	    WSI_TOKEN_HTTP_URI_ARGS, i)) > 0; i++) {
+			 WSI_TOKEN_HTTP_URI_ARGS, i)) > 0;
+	     i++) {
 		if (o + (size_t)n + 2 >= outlen)
 			break;
 		if (o > 0)
@@ -510,11 +513,11 @@ join_query(struct lws *wsi, char *out, size_t outlen)
 static int
 submit_job(struct request *r, const struct route *rt, const char *limit_user)
 {
-	struct server	*srv = r->srv;
-	struct job	*j = job_new(rt->job);
-	char		 q[URI_MAX], addr[192];
-	int64_t		 now = hx_wall_ms();
-	int		 i;
+	struct server *srv = r->srv;
+	struct job    *j = job_new(rt->job);
+	char	       q[URI_MAX], addr[192];
+	int64_t	       now = hx_wall_ms();
+	int	       i;
 
 	hx_strlcpy(j->actor, r->id.name, sizeof j->actor);
 	hx_strlcpy(j->actor_who, r->id.who, sizeof j->actor_who);
@@ -522,8 +525,8 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 	hx_strlcpy(j->actor_cred, r->id.cred, sizeof j->actor_cred);
 	j->may_modify_users = access_allowed(&r->id, HX_PRIV_USER_MODIFY,
 	    "/access");
-	j->may_modify_perms = access_allowed(&r->id,
-	    HX_PRIV_PERMISSIONS_MODIFY, "/access");
+	j->may_modify_perms = access_allowed(&r->id, HX_PRIV_PERMISSIONS_MODIFY,
+	    "/access");
 	if (rt->job == job_user_add || rt->job == job_user_update)
 		http_guard_grantable_roles(srv, &r->id, &j->grantable);
 	j->max_keys = srv->opts->max_api_keys_per_user;
@@ -536,12 +539,14 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 		j->query = xstrdup(q);
 	if ((rt->flags & R_VIRT) && srv->vworker == NULL) {
 		job_free(j);
-		return http_reply_error(r, 503, "UNAVAILABLE", "no libvirt "
+		return http_reply_error(r, 503, "UNAVAILABLE",
+		    "no libvirt "
 		    "connection is configured");
 	}
 	if ((rt->flags & R_HISTORY) && srv->history == NULL) {
 		job_free(j);
-		return http_reply_error(r, 503, "UNAVAILABLE", "the metrics "
+		return http_reply_error(r, 503, "UNAVAILABLE",
+		    "the metrics "
 		    "history is off (history = off)");
 	}
 	if (rt->job == job_vm_show) {
@@ -564,7 +569,8 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 			job_free(j);
 			return http_reply_error_with(r, 429, "RATE_LIMITED",
 			    "too many history queries in progress; try again "
-			    "later", "retry-after:", "1");
+			    "later",
+			    "retry-after:", "1");
 		}
 	} else if ((rt->flags & R_POOL) && srv->login_pool != NULL) {
 		/* The pool holds a bounded number: beyond it, come back. */
@@ -575,8 +581,8 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 			    "retry-after:", "1");
 		}
 	} else
-		worker_submit((rt->flags & R_VIRT) ? srv->vworker :
-		    srv->worker, j);
+		worker_submit((rt->flags & R_VIRT) ? srv->vworker : srv->worker,
+		    j);
 	/*
 	 * The job may already have run, but its reply is drained on this
 	 * thread, after this: the slots are taken before they are given back.
@@ -595,14 +601,14 @@ int
 http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
     json_t *body)
 {
-	struct request		 r;
-	const struct route	*rt;
-	const char		*allow = NULL, *why;
-	enum lws_token_indexes	 tok;
-	char			 uri[URI_MAX], host[256];
-	char			 limit_user[192];
-	size_t			 i;
-	int			 allow_public = 0, on_unix, ret;
+	struct request	       r;
+	const struct route    *rt;
+	const char	      *allow = NULL, *why;
+	enum lws_token_indexes tok;
+	char		       uri[URI_MAX], host[256];
+	char		       limit_user[192];
+	size_t		       i;
+	int		       allow_public = 0, on_unix, ret;
 
 	memset(&r, 0, sizeof r);
 	r.srv = srv;
@@ -614,7 +620,8 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		return http_reply_error(&r, 405, "METHOD_NOT_ALLOWED",
 		    "unsupported method");
 	if (lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0)
-		return http_reply_error(&r, 414, "URI_TOO_LONG", "request URI "
+		return http_reply_error(&r, 414, "URI_TOO_LONG",
+		    "request URI "
 		    "too long");
 	r.path = uri;
 	if (on_unix)
@@ -623,9 +630,11 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		lws_get_peer_simple(wsi, r.remote, sizeof r.remote);
 
 	/* DNS rebinding: a browser sent here under a foreign name. */
-	if (!on_unix && (lws_hdr_copy(wsi, host, sizeof host,
-	    WSI_TOKEN_HOST) <= 0 || !http_host_ok(srv, host)))
-		return http_reply_error(&r, 400, "BAD_REQUEST", "the Host "
+	if (!on_unix &&
+	    (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0 ||
+		!http_host_ok(srv, host)))
+		return http_reply_error(&r, 400, "BAD_REQUEST",
+		    "the Host "
 		    "header does not name this server");
 
 	if (http_guard_cors(&r) && strcmp(r.method, "OPTIONS") == 0) {
@@ -642,7 +651,8 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 	if (r.id.kind == ACCESS_KEY)
 		http_guard_key_used(srv, r.id.cred);
 	if (r.id.stale_cookie)
-		http_reply_add_header(c, "set-cookie:", ACCESS_COOKIE_NAME
+		http_reply_add_header(c, "set-cookie:",
+		    ACCESS_COOKIE_NAME
 		    "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 
 	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/api") != 0 &&
@@ -664,11 +674,13 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		if ((rt->flags & R_VIRT) && r.params[0] != NULL)
 			r.params[0] = snapshot_vm_resolve(srv->snap,
 			    r.params[0]);
-		if (!(rt->flags & R_PUBLIC) && !((rt->flags & R_OPT_PUBLIC) &&
-		    srv->opts->metrics_public) && !r.id.authenticated) {
+		if (!(rt->flags & R_PUBLIC) &&
+		    !((rt->flags & R_OPT_PUBLIC) &&
+			srv->opts->metrics_public) &&
+		    !r.id.authenticated) {
 			ret = http_reply_error_with(&r, 401, "UNAUTHORIZED",
-			    "authentication required", "www-authenticate:",
-			    "Bearer");
+			    "authentication required",
+			    "www-authenticate:", "Bearer");
 			goto out;
 		}
 		/*
@@ -687,19 +699,22 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 		 * One's own account: a login session may act on it; an API
 		 * key may not, or a narrowed key could mint a wider one.
 		 */
-		if (rt->priv != 0 && !((rt->flags & R_SELF) &&
-		    (r.id.kind == ACCESS_TOKEN || r.id.kind == ACCESS_COOKIE) &&
-		    strcmp(r.params[0], r.id.name) == 0)) {
+		if (rt->priv != 0 &&
+		    !((rt->flags & R_SELF) &&
+			(r.id.kind == ACCESS_TOKEN ||
+			    r.id.kind == ACCESS_COOKIE) &&
+			strcmp(r.params[0], r.id.name) == 0)) {
 			/* "/vms/{id}" names the object the route acts on. */
-			char	*acl = hx_rbac_path_fill(rt->acl_path,
-				    r.params[0]), *msg;
-			int	 ok = access_allowed(&r.id, rt->priv, acl);
+			char *acl = hx_rbac_path_fill(rt->acl_path,
+				 r.params[0]),
+			     *msg;
+			int ok = access_allowed(&r.id, rt->priv, acl);
 
 			if (!ok) {
 				/* Which privilege, and where. */
 				msg = xasprintf("insufficient privileges: %s "
-				    "on %.255s needed", hx_priv_name(rt->priv),
-				    acl);
+						"on %.255s needed",
+				    hx_priv_name(rt->priv), acl);
 				ret = http_reply_error(&r, 403, "FORBIDDEN",
 				    msg);
 				free(msg);
@@ -718,24 +733,24 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 			    "this Origin may not sign in here");
 			goto out;
 		}
-		if ((rt->flags & R_LIMIT) && http_guard_limited(&r, rt,
-		    limit_user, sizeof limit_user)) {
+		if ((rt->flags & R_LIMIT) &&
+		    http_guard_limited(&r, rt, limit_user, sizeof limit_user)) {
 			ret = 0;
 			goto out;
 		}
 		if ((rt->job == job_key_create &&
-		    http_guard_key_roles_refused(&r)) ||
+			http_guard_key_roles_refused(&r)) ||
 		    ((rt->job == job_acl_put || rt->job == job_acl_delete) &&
-		    http_guard_acl_role_refused(&r)) ||
+			http_guard_acl_role_refused(&r)) ||
 		    (rt->job == job_user_password &&
-		    http_guard_password_reset_refused(&r)) ||
+			http_guard_password_reset_refused(&r)) ||
 		    (rt->job == job_role_update &&
-		    http_guard_role_privs_refused(&r))) {
+			http_guard_role_privs_refused(&r))) {
 			ret = 0;
 			goto out;
 		}
 		ret = rt->job != NULL ? submit_job(&r, rt, limit_user) :
-		    rt->handler(&r);
+					rt->handler(&r);
 		goto out;
 	}
 	if (!r.id.authenticated && !allow_public) {
@@ -756,15 +771,15 @@ out:
 void
 http_dump_routes(FILE *f, const struct options *o)
 {
-	const struct route	*rt;
-	size_t			 i;
-	int			 b;
+	const struct route *rt;
+	size_t		    i;
+	int		    b;
 
 	for (i = 0; i < HX_ARRAY_SIZE(routes); i++) {
 		rt = &routes[i];
 		fprintf(f, "%s\t%s\t", rt->method, rt->pattern);
-		if ((rt->flags & R_PUBLIC) || ((rt->flags & R_OPT_PUBLIC) &&
-		    o->metrics_public))
+		if ((rt->flags & R_PUBLIC) ||
+		    ((rt->flags & R_OPT_PUBLIC) && o->metrics_public))
 			fprintf(f, "public");
 		else if (rt->flags & R_ANYONE)
 			fprintf(f, "anyone");
@@ -782,9 +797,9 @@ http_dump_routes(FILE *f, const struct options *o)
 void
 http_job_done(struct server *srv, struct job *j)
 {
-	struct hx_store_snapshot	*old;
-	struct conn			*c;
-	char				 key[192];
+	struct hx_store_snapshot *old;
+	struct conn		 *c;
+	char			  key[192];
 
 	if (j->snap != NULL) {
 		old = access_cache_swap(srv->cache, j->snap);
@@ -828,8 +843,8 @@ http_job_done(struct server *srv, struct job *j)
 int
 http_route_body_flags(const char *method, const char *uri)
 {
-	struct request	r;
-	size_t		i;
+	struct request r;
+	size_t	       i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(routes); i++) {
 		if ((routes[i].flags & R_BODY) &&

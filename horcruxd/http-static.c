@@ -15,8 +15,8 @@
 #include "server.h"
 
 static const struct {
-	const char	*ext;
-	const char	*mime;
+	const char *ext;
+	const char *mime;
 } mime_types[] = {
 	{ ".html", "text/html; charset=utf-8" },
 	{ ".js", "text/javascript; charset=utf-8" },
@@ -31,8 +31,8 @@ static const struct {
 static const char *
 mime_for(const char *path)
 {
-	const char	*dot = strrchr(path, '.');
-	size_t		 i;
+	const char *dot = strrchr(path, '.');
+	size_t	    i;
 
 	for (i = 0; dot != NULL && i < HX_ARRAY_SIZE(mime_types); i++) {
 		if (strcmp(dot, mime_types[i].ext) == 0)
@@ -44,12 +44,12 @@ mime_for(const char *path)
 int
 http_static_serve(struct request *r)
 {
-	char		 want[PATH_MAX], real[PATH_MAX], root[PATH_MAX];
-	unsigned char	 hdr[1024], *p;
-	const char	*rel = r->path;
-	struct stat	 st;
-	size_t		 rl;
-	int		 n, i;
+	char	      want[PATH_MAX], real[PATH_MAX], root[PATH_MAX];
+	unsigned char hdr[1024], *p;
+	const char   *rel = r->path;
+	struct stat   st;
+	size_t	      rl;
+	int	      n, i;
 
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
 		return http_reply_error(r, 405, "METHOD_NOT_ALLOWED",
@@ -62,8 +62,8 @@ http_static_serve(struct request *r)
 	if (realpath(r->srv->opts->web_root, root) == NULL)
 		return http_reply_error(r, 404, "NOT_FOUND", "no web root");
 	n = snprintf(want, sizeof want, "%s%s", root, rel);
-	if (n < 0 || (size_t)n >= sizeof want || realpath(want, real) ==
-	    NULL || stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+	if (n < 0 || (size_t)n >= sizeof want || realpath(want, real) == NULL ||
+	    stat(real, &st) != 0 || !S_ISREG(st.st_mode))
 		return http_reply_error(r, 404, "NOT_FOUND", "no such file");
 	rl = strlen(root);
 	if (strncmp(real, root, rl) != 0 || real[rl] != '/')
@@ -75,9 +75,9 @@ http_static_serve(struct request *r)
 	p = hdr;
 	for (i = 0; i < r->c->nheaders; i++) {
 		if (lws_add_http_header_by_name(r->wsi,
-		    (const unsigned char *)r->c->hname[i],
-		    (const unsigned char *)r->c->hvalue[i],
-		    (int)strlen(r->c->hvalue[i]), &p, hdr + sizeof hdr)) {
+			(const unsigned char *)r->c->hname[i],
+			(const unsigned char *)r->c->hvalue[i],
+			(int)strlen(r->c->hvalue[i]), &p, hdr + sizeof hdr)) {
 			http_reply_clear(r->c);
 			return -1;
 		}

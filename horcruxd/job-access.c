@@ -15,7 +15,7 @@
 #include "hx-util.h"
 #include "job-identity-int.h"
 
-#define KEY_DAYS_MAX		3650
+#define KEY_DAYS_MAX 3650
 
 /* --- API keys ------------------------------------------------------------ */
 
@@ -23,10 +23,10 @@ void
 job_key_create(struct job *j, const struct worker_env *env)
 {
 	static const char *const fields[] = { "name", "expires_in_days",
-	    "roles", NULL };
+		"roles", NULL };
 	struct hx_store_key	 k;
 	const char		*name;
-	char			**roles = NULL, *token = NULL, *err = NULL;
+	char		       **roles = NULL, *token = NULL, *err = NULL;
 	int64_t			 n;
 	char			 keyid[HX_APIKEY_ID_LEN + 1];
 	char			 hash[HX_APIKEY_HASH_LEN + 1];
@@ -35,8 +35,9 @@ job_key_create(struct job *j, const struct worker_env *env)
 	int			 rc;
 
 	memset(&k, 0, sizeof k);
-	if (job_only_fields(j, fields) != 0 || job_get_str(j, "name", 1,
-	    &name) != 0 || job_get_strv(j, "roles", &roles) != 0)
+	if (job_only_fields(j, fields) != 0 ||
+	    job_get_str(j, "name", 1, &name) != 0 ||
+	    job_get_strv(j, "roles", &roles) != 0)
 		return;
 	if (hx_rbac_name_ok("key name", name, &err) != 0) {
 		job_error(j, 422, "VALIDATION_ERROR", err);
@@ -65,7 +66,8 @@ job_key_create(struct job *j, const struct worker_env *env)
 	}
 	if (j->max_keys > 0 && n >= j->max_keys) {
 		free(err);
-		err = xasprintf("'%.64s' already has %lld API keys, the most "
+		err = xasprintf(
+		    "'%.64s' already has %lld API keys, the most "
 		    "allowed (max_api_keys_per_user); revoke one first",
 		    j->param[0], (long long)n);
 		job_error(j, 409, "CONFLICT", err);
@@ -88,8 +90,9 @@ job_key_create(struct job *j, const struct worker_env *env)
 	j->status = 201;
 	j->reply = job_key_json(&k);
 	json_object_set_new(j->reply, "token", json_string(token));
-	json_object_set_new(j->reply, "warning", json_string("store this key "
-	    "now: it cannot be shown again"));
+	json_object_set_new(j->reply, "warning",
+	    json_string("store this key "
+			"now: it cannot be shown again"));
 	job_delta_key_put(j, &k);
 out:
 	if (token != NULL)
@@ -103,11 +106,11 @@ out:
 void
 job_key_delete(struct job *j, const struct worker_env *env)
 {
-	char	*err = NULL;
-	int	 rc;
+	char *err = NULL;
+	int   rc;
 
 	if ((rc = hx_store_key_delete(env->store, j->param[0], j->param[1],
-	    &err)) != HX_STORE_OK) {
+		 &err)) != HX_STORE_OK) {
 		job_store_error(j, rc, err);
 		free(err);
 		return;
@@ -121,13 +124,14 @@ job_key_delete(struct job *j, const struct worker_env *env)
 void
 job_key_touch(struct job *j, const struct worker_env *env)
 {
-	struct hx_store_key	 k;
-	char			*err = NULL;
+	struct hx_store_key k;
+	char		   *err = NULL;
 
 	memset(&k, 0, sizeof k);
 	if (hx_store_key_touch(env->store, j->actor_cred, time(NULL), &err) ==
-	    HX_STORE_OK && hx_store_key_get(env->store, j->actor_cred, &k,
-	    &err) == HX_STORE_OK)
+		HX_STORE_OK &&
+	    hx_store_key_get(env->store, j->actor_cred, &k, &err) ==
+		HX_STORE_OK)
 		job_delta_key_put(j, &k);
 	hx_store_key_release(&k);
 	free(err);
@@ -139,27 +143,30 @@ void
 job_role_add(struct job *j, const struct worker_env *env)
 {
 	static const char *const fields[] = { "name", "privileges", NULL };
-	const char	*name;
-	char		**privs = NULL, *err = NULL;
-	hx_privs	 bits = 0;
-	size_t		 n = 0;
-	int		 rc;
+	const char		*name;
+	char		       **privs = NULL, *err = NULL;
+	hx_privs		 bits = 0;
+	size_t			 n = 0;
+	int			 rc;
 
-	if (job_only_fields(j, fields) != 0 || job_get_str(j, "name", 1,
-	    &name) != 0 || job_get_strv(j, "privileges", &privs) != 0)
+	if (job_only_fields(j, fields) != 0 ||
+	    job_get_str(j, "name", 1, &name) != 0 ||
+	    job_get_strv(j, "privileges", &privs) != 0)
 		return;
 	if (hx_rbac_role_name_new_ok(name, &err) != 0) {
 		rc = hx_rbac_builtin(name) != NULL ? HX_STORE_CONFLICT :
-		    HX_STORE_INVALID;
+						     HX_STORE_INVALID;
 		job_store_error(j, rc, err);
 		goto out;
 	}
 	while (privs != NULL && privs[n] != NULL)
 		n++;
-	if (privs == NULL || n == 0 || hx_rbac_privs_parse(
-	    (const char *const *)privs, n, &bits, &err) != 0) {
-		job_error(j, 422, "VALIDATION_ERROR", err ? err :
-		    "'privileges' must list at least one privilege");
+	if (privs == NULL || n == 0 ||
+	    hx_rbac_privs_parse((const char *const *)privs, n, &bits, &err) !=
+		0) {
+		job_error(j, 422, "VALIDATION_ERROR",
+		    err ? err :
+			  "'privileges' must list at least one privilege");
 		goto out;
 	}
 	if ((rc = hx_store_role_add(env->store, name, bits, &err)) !=
@@ -186,25 +193,28 @@ void
 job_role_update(struct job *j, const struct worker_env *env)
 {
 	static const char *const fields[] = { "privileges", NULL };
-	char		**privs = NULL, *err = NULL;
-	hx_privs	 bits = 0;
-	size_t		 n = 0;
-	int		 rc;
+	char		       **privs = NULL, *err = NULL;
+	hx_privs		 bits = 0;
+	size_t			 n = 0;
+	int			 rc;
 
-	if (job_only_fields(j, fields) != 0 || job_get_strv(j, "privileges",
-	    &privs) != 0)
+	if (job_only_fields(j, fields) != 0 ||
+	    job_get_strv(j, "privileges", &privs) != 0)
 		return;
 	if (hx_rbac_builtin(j->param[0]) != NULL) {
-		job_error(j, 409, "CONFLICT", "built-in roles cannot be "
+		job_error(j, 409, "CONFLICT",
+		    "built-in roles cannot be "
 		    "modified");
 		goto out;
 	}
 	while (privs != NULL && privs[n] != NULL)
 		n++;
-	if (privs == NULL || n == 0 || hx_rbac_privs_parse(
-	    (const char *const *)privs, n, &bits, &err) != 0) {
-		job_error(j, 422, "VALIDATION_ERROR", err ? err :
-		    "'privileges' must list at least one privilege");
+	if (privs == NULL || n == 0 ||
+	    hx_rbac_privs_parse((const char *const *)privs, n, &bits, &err) !=
+		0) {
+		job_error(j, 422, "VALIDATION_ERROR",
+		    err ? err :
+			  "'privileges' must list at least one privilege");
 		goto out;
 	}
 	if ((rc = hx_store_role_update(env->store, j->param[0], bits, &err)) !=
@@ -223,11 +233,12 @@ out:
 void
 job_role_delete(struct job *j, const struct worker_env *env)
 {
-	char	*err = NULL;
-	int	 rc;
+	char *err = NULL;
+	int   rc;
 
 	if (hx_rbac_builtin(j->param[0]) != NULL) {
-		job_error(j, 409, "CONFLICT", "built-in roles cannot be "
+		job_error(j, 409, "CONFLICT",
+		    "built-in roles cannot be "
 		    "deleted");
 		return;
 	}
@@ -248,12 +259,13 @@ acl_fields(struct job *j, const char **path, const char **role,
     const char **user, int *propagate)
 {
 	static const char *const fields[] = { "path", "role", "user",
-	    "propagate", NULL };
-	json_t	*p;
-	char	*err = NULL;
+		"propagate", NULL };
+	json_t			*p;
+	char			*err = NULL;
 
-	if (job_only_fields(j, fields) != 0 || job_get_str(j, "path", 1,
-	    path) != 0 || job_get_str(j, "role", 1, role) != 0 ||
+	if (job_only_fields(j, fields) != 0 ||
+	    job_get_str(j, "path", 1, path) != 0 ||
+	    job_get_str(j, "role", 1, role) != 0 ||
 	    job_get_str(j, "user", 1, user) != 0)
 		return -1;
 	if (hx_rbac_path_ok(*path, &err) != 0) {
@@ -264,7 +276,8 @@ acl_fields(struct job *j, const char **path, const char **role,
 	*propagate = 1;
 	if ((p = json_object_get(j->body, "propagate")) != NULL) {
 		if (!json_is_boolean(p)) {
-			job_error(j, 422, "VALIDATION_ERROR", "'propagate' "
+			job_error(j, 422, "VALIDATION_ERROR",
+			    "'propagate' "
 			    "must be true or false");
 			return -1;
 		}
@@ -276,20 +289,20 @@ acl_fields(struct job *j, const char **path, const char **role,
 void
 job_acl_put(struct job *j, const struct worker_env *env)
 {
-	const char	*path, *role, *user;
-	char		*err = NULL, *detail;
-	int		 propagate, rc;
+	const char *path, *role, *user;
+	char	   *err = NULL, *detail;
+	int	    propagate, rc;
 
 	if (acl_fields(j, &path, &role, &user, &propagate) != 0)
 		return;
 	if ((rc = hx_store_acl_put(env->store, path, role, user, propagate,
-	    &err)) != HX_STORE_OK) {
+		 &err)) != HX_STORE_OK) {
 		job_store_error(j, rc, err);
 		free(err);
 		return;
 	}
-	detail = xasprintf("%s %s%s", path, role, propagate ? "" :
-	    " (no propagate)");
+	detail = xasprintf("%s %s%s", path, role,
+	    propagate ? "" : " (no propagate)");
 	identity_audit(env, j, j->actor, "acl.grant", user, detail);
 	free(detail);
 	j->changed = 1;
@@ -300,9 +313,9 @@ job_acl_put(struct job *j, const struct worker_env *env)
 void
 job_acl_delete(struct job *j, const struct worker_env *env)
 {
-	const char	*path, *role, *user;
-	char		*err = NULL, *detail;
-	int		 propagate, rc;
+	const char *path, *role, *user;
+	char	   *err = NULL, *detail;
+	int	    propagate, rc;
 
 	if (acl_fields(j, &path, &role, &user, &propagate) != 0)
 		return;
@@ -324,11 +337,11 @@ job_acl_delete(struct job *j, const struct worker_env *env)
 void
 job_audit_purge(const struct worker_env *env, void *arg)
 {
-	int64_t	 days = *(const int *)arg, n = 0;
-	char	*err = NULL;
+	int64_t days = *(const int *)arg, n = 0;
+	char   *err = NULL;
 
-	if (hx_store_audit_purge(env->store, hx_wall_ms() - days * 86400000,
-	    &n, &err) != HX_STORE_OK) {
+	if (hx_store_audit_purge(env->store, hx_wall_ms() - days * 86400000, &n,
+		&err) != HX_STORE_OK) {
 		log_warn("cannot purge the audit log: %s", err);
 		free(err);
 		return;
@@ -342,7 +355,7 @@ job_audit_purge(const struct worker_env *env, void *arg)
 static void
 url_decode(char *s)
 {
-	char	*o = s;
+	char *o = s;
 
 	for (; *s != '\0'; s++) {
 		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
@@ -360,18 +373,18 @@ url_decode(char *s)
 void
 job_audit(struct job *j, const struct worker_env *env)
 {
-	struct hx_store_audit_filter	 f = { NULL, NULL, 0, 100 };
-	struct hx_store_audit_list	 l;
-	char				*q, *part, *save = NULL, *eq, *err = NULL;
-	long long			 v;
-	json_t				*a;
-	size_t				 i;
-	int				 rc;
+	struct hx_store_audit_filter f = { NULL, NULL, 0, 100 };
+	struct hx_store_audit_list   l;
+	char			    *q, *part, *save = NULL, *eq, *err = NULL;
+	long long		     v;
+	json_t			    *a;
+	size_t			     i;
+	int			     rc;
 
 	memset(&l, 0, sizeof l);
 	q = xstrdup(j->query != NULL ? j->query : "");
 	for (part = strtok_r(q, "&", &save); part != NULL;
-	    part = strtok_r(NULL, "&", &save)) {
+	     part = strtok_r(NULL, "&", &save)) {
 		if ((eq = strchr(part, '=')) == NULL)
 			continue;
 		*eq++ = '\0';
@@ -382,20 +395,23 @@ job_audit(struct job *j, const struct worker_env *env)
 			f.action = eq;
 		else if (strcmp(part, "since") == 0) {
 			if (hx_parse_ll(eq, 0, INT64_MAX / 2, &v) != 0) {
-				job_error(j, 400, "BAD_REQUEST", "'since' must "
+				job_error(j, 400, "BAD_REQUEST",
+				    "'since' must "
 				    "be epoch milliseconds");
 				goto out;
 			}
 			f.since = v;
 		} else if (strcmp(part, "limit") == 0) {
 			if (hx_parse_ll(eq, 1, 1000, &v) != 0) {
-				job_error(j, 400, "BAD_REQUEST", "'limit' must "
+				job_error(j, 400, "BAD_REQUEST",
+				    "'limit' must "
 				    "be 1 to 1000");
 				goto out;
 			}
 			f.limit = (int)v;
 		} else {
-			job_error(j, 400, "BAD_REQUEST", "unknown query "
+			job_error(j, 400, "BAD_REQUEST",
+			    "unknown query "
 			    "parameter");
 			goto out;
 		}
@@ -407,16 +423,22 @@ job_audit(struct job *j, const struct worker_env *env)
 	}
 	a = json_array();
 	for (i = 0; i < l.n; i++) {
-		char	ts[32];
+		char ts[32];
 
 		hx_rfc3339_ms(l.v[i].ts, ts, sizeof ts);
-		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,"
-		    "s:o}", "id", (json_int_t)l.v[i].id, "timestamp", ts,
-		    "actor", l.v[i].actor, "action", l.v[i].action, "target",
-		    l.v[i].target ? json_string(l.v[i].target) : json_null(),
-		    "detail", l.v[i].detail ? json_string(l.v[i].detail) :
-		    json_null(), "remote", l.v[i].remote ?
-		    json_string(l.v[i].remote) : json_null()));
+		json_array_append_new(a,
+		    json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,"
+			      "s:o}",
+			"id", (json_int_t)l.v[i].id, "timestamp", ts, "actor",
+			l.v[i].actor, "action", l.v[i].action, "target",
+			l.v[i].target ? json_string(l.v[i].target) :
+					json_null(),
+			"detail",
+			l.v[i].detail ? json_string(l.v[i].detail) :
+					json_null(),
+			"remote",
+			l.v[i].remote ? json_string(l.v[i].remote) :
+					json_null()));
 	}
 	j->reply = a;
 out:

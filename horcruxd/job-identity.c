@@ -31,7 +31,7 @@
 json_t *
 job_time_or_null(int64_t secs)
 {
-	char	ts[32];
+	char ts[32];
 
 	if (secs == 0 || hx_rfc3339_ms(secs * 1000, ts, sizeof ts) != 0)
 		return json_null();
@@ -41,8 +41,8 @@ job_time_or_null(int64_t secs)
 json_t *
 job_strv_json(const struct hx_store_strv *v)
 {
-	json_t	*a = json_array();
-	size_t	 i;
+	json_t *a = json_array();
+	size_t	i;
 
 	for (i = 0; i < v->n; i++)
 		json_array_append_new(a, json_string(v->v[i]));
@@ -53,9 +53,9 @@ json_t *
 job_user_json(const struct hx_store_user *u)
 {
 	return json_pack("{s:s,s:s,s:o,s:b,s:o,s:o}", "username", u->username,
-	    "realm", u->realm, "email", u->email ? json_string(u->email) :
-	    json_null(), "enabled", u->enabled, "roles",
-	    job_strv_json(&u->roles), "created_at",
+	    "realm", u->realm, "email",
+	    u->email ? json_string(u->email) : json_null(), "enabled",
+	    u->enabled, "roles", job_strv_json(&u->roles), "created_at",
 	    job_time_or_null(u->created));
 }
 
@@ -63,11 +63,11 @@ json_t *
 job_key_json(const struct hx_store_key *k)
 {
 	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "key_id", k->keyid,
-	    "user", k->username, "name", k->name ? k->name : "",
-	    "roles", k->restricted ? job_strv_json(&k->roles) : json_null(),
-	    "expires_at", job_time_or_null(k->expires),
-	    "created_at", job_time_or_null(k->created),
-	    "last_used_at", job_time_or_null(k->last_used));
+	    "user", k->username, "name", k->name ? k->name : "", "roles",
+	    k->restricted ? job_strv_json(&k->roles) : json_null(),
+	    "expires_at", job_time_or_null(k->expires), "created_at",
+	    job_time_or_null(k->created), "last_used_at",
+	    job_time_or_null(k->last_used));
 }
 
 /*
@@ -79,8 +79,8 @@ job_key_json(const struct hx_store_key *k)
 static char *
 qualify(const struct worker_env *env, const char *name)
 {
-	struct hx_store_user	 u;
-	char			*err = NULL, *who;
+	struct hx_store_user u;
+	char		    *err = NULL, *who;
 
 	memset(&u, 0, sizeof u);
 	if (hx_store_user_get(env->store, name, &u, &err) == HX_STORE_OK)
@@ -98,11 +98,10 @@ qualify(const struct worker_env *env, const char *name)
  * the target of every action on a user (everything but roles).
  */
 void
-identity_audit(const struct worker_env *env, struct job *j,
-    const char *actor, const char *action, const char *target,
-    const char *detail)
+identity_audit(const struct worker_env *env, struct job *j, const char *actor,
+    const char *action, const char *target, const char *detail)
 {
-	char	*qa = NULL, *qt = NULL, *err = NULL;
+	char *qa = NULL, *qt = NULL, *err = NULL;
 
 	if (actor == j->actor && j->actor_who[0] != '\0')
 		actor = j->actor_who;
@@ -115,7 +114,7 @@ identity_audit(const struct worker_env *env, struct job *j,
 			target = qt = qualify(env, target);
 	}
 	if (hx_store_audit_add(env->store, 0, actor, action, target, detail,
-	    j->remote, &err) != HX_STORE_OK) {
+		j->remote, &err) != HX_STORE_OK) {
 		log_error("cannot write the audit log: %s", err);
 		free(err);
 	}
@@ -129,13 +128,14 @@ identity_audit(const struct worker_env *env, struct job *j,
 int
 job_only_fields(struct job *j, const char *const *allowed)
 {
-	const char	*key;
-	json_t		*v;
-	char		*msg;
-	size_t		 i;
+	const char *key;
+	json_t	   *v;
+	char	   *msg;
+	size_t	    i;
 
 	if (!json_is_object(j->body)) {
-		job_error(j, 400, "BAD_REQUEST", "the body must be a JSON "
+		job_error(j, 400, "BAD_REQUEST",
+		    "the body must be a JSON "
 		    "object");
 		return -1;
 	}
@@ -158,8 +158,8 @@ job_only_fields(struct job *j, const char *const *allowed)
 int
 job_get_str(struct job *j, const char *name, int required, const char **out)
 {
-	json_t	*v = json_object_get(j->body, name);
-	char	*msg;
+	json_t *v = json_object_get(j->body, name);
+	char   *msg;
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v)) {
@@ -184,9 +184,9 @@ job_get_str(struct job *j, const char *name, int required, const char **out)
 int
 job_get_strv(struct job *j, const char *name, char ***out)
 {
-	json_t	*v = json_object_get(j->body, name), *e;
-	char	*msg;
-	size_t	 i;
+	json_t *v = json_object_get(j->body, name), *e;
+	char   *msg;
+	size_t	i;
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
@@ -213,37 +213,37 @@ bad:
 	return -1;
 }
 
-
 /* --- JSON of sessions and roles ------------------------------------------ */
 
 json_t *
 job_session_json(const struct hx_store_session *se, const char *current_jti)
 {
-	char	id[HX_SESSION_ID_LEN + 1];
+	char id[HX_SESSION_ID_LEN + 1];
 
 	hx_session_public_id(se->jti, id);
-	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b}", "id", id,
-	    "user", se->username, "created_at", job_time_or_null(se->created),
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b}", "id", id, "user",
+	    se->username, "created_at", job_time_or_null(se->created),
 	    "expires_at", job_time_or_null(se->expires), "absolute_expires_at",
 	    job_time_or_null(se->absolute_expires), "last_renewed_at",
 	    se->last_seen > se->created ? job_time_or_null(se->last_seen) :
-	    json_null(), "remote", se->remote != NULL ?
-	    json_string(se->remote) : json_null(), "current",
+					  json_null(),
+	    "remote",
+	    se->remote != NULL ? json_string(se->remote) : json_null(),
+	    "current",
 	    current_jti != NULL && strcmp(se->jti, current_jti) == 0);
 }
 
 json_t *
-job_role_json(const char *name, hx_privs privs, int builtin,
-    const char *scope)
+job_role_json(const char *name, hx_privs privs, int builtin, const char *scope)
 {
-	json_t	*names = json_array();
-	int	 i;
+	json_t *names = json_array();
+	int	i;
 
 	for (i = 0; i < HX_PRIV_COUNT; i++) {
 		if (privs & (1u << i))
 			json_array_append_new(names,
 			    json_string(hx_priv_name(1u << i)));
 	}
-	return json_pack("{s:s,s:o,s:b,s:s}", "name", name, "privileges",
-	    names, "builtin", builtin, "scope", scope);
+	return json_pack("{s:s,s:o,s:b,s:s}", "name", name, "privileges", names,
+	    "builtin", builtin, "scope", scope);
 }

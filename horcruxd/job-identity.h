@@ -48,7 +48,7 @@ json_t *job_key_json(const struct hx_store_key *k);
  * a token), times, peer, and whether it is current_jti (may be NULL).
  */
 json_t *job_session_json(const struct hx_store_session *se,
-    const char *current_jti);
+    const char					       *current_jti);
 /* A role: name, privilege names, builtin, scope. */
 json_t *job_role_json(const char *name, hx_privs privs, int builtin,
     const char *scope);

@@ -15,22 +15,22 @@
 #include "hx-util.h"
 #include "job-identity-int.h"
 
-#define SESSION_LIFETIME	(2 * 3600)	/* sliding */
-#define SESSION_ABSOLUTE	(12 * 3600)	/* from login */
+#define SESSION_LIFETIME (2 * 3600) /* sliding */
+#define SESSION_ABSOLUTE (12 * 3600) /* from login */
 
 /* --- PAM ----------------------------------------------------------------- */
 
 struct pam_answer {
-	const char	*password;
+	const char *password;
 };
 
 static int
 pam_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
     void *data)
 {
-	struct pam_answer	*a = data;
-	struct pam_response	*r;
-	int			 i;
+	struct pam_answer   *a = data;
+	struct pam_response *r;
+	int		     i;
 
 	if (n <= 0 || n > PAM_MAX_NUM_MSG)
 		return PAM_CONV_ERR;
@@ -48,10 +48,10 @@ pam_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
 static int
 pam_check(const char *service, const char *user, const char *password)
 {
-	struct pam_answer	 a = { password };
-	struct pam_conv		 conv = { pam_conv_fn, &a };
-	pam_handle_t		*h = NULL;
-	int			 r;
+	struct pam_answer a = { password };
+	struct pam_conv	  conv = { pam_conv_fn, &a };
+	pam_handle_t	 *h = NULL;
+	int		  r;
 
 	if (pam_start(service, user, &conv, &h) != PAM_SUCCESS)
 		return 0;
@@ -68,13 +68,14 @@ static char *
 session_cookie(const char *token, int64_t max_age)
 {
 	return xasprintf("%s=%s; HttpOnly; SameSite=Strict; Path=/; "
-	    "Max-Age=%lld", ACCESS_COOKIE_NAME, token, (long long)max_age);
+			 "Max-Age=%lld",
+	    ACCESS_COOKIE_NAME, token, (long long)max_age);
 }
 
 static int
 random_hex(size_t nbytes, char **out)
 {
-	unsigned char	buf[64];
+	unsigned char buf[64];
 
 	if (nbytes > sizeof buf || hx_random_bytes(buf, nbytes) != 0)
 		return -1;
@@ -92,11 +93,11 @@ int
 job_session_start(struct job *j, const struct worker_env *env,
     const struct hx_store_user *u, int64_t now, int64_t abs_exp)
 {
-	struct hx_store_session	 se;
-	char			*jti = NULL, *csrf = NULL, *token = NULL;
-	char			*err = NULL;
-	int64_t			 exp = now + SESSION_LIFETIME;
-	int			 rc, ret = -1;
+	struct hx_store_session se;
+	char		       *jti = NULL, *csrf = NULL, *token = NULL;
+	char		       *err = NULL;
+	int64_t			exp = now + SESSION_LIFETIME;
+	int			rc, ret = -1;
 
 	memset(&se, 0, sizeof se);
 	if (exp > abs_exp)
@@ -112,7 +113,7 @@ job_session_start(struct job *j, const struct worker_env *env,
 		goto out;
 	}
 	if (hx_jwt_issue(env->jwt_key, ACCESS_JWT_KEY_LEN, u->username, jti,
-	    now, exp, &token, &err) != 0) {
+		now, exp, &token, &err) != 0) {
 		log_error("cannot issue a session token: %s", err);
 		job_error(j, 500, "INTERNAL", "internal error");
 		goto out;
@@ -120,7 +121,7 @@ job_session_start(struct job *j, const struct worker_env *env,
 	if (hx_store_session_get(env->store, jti, &se, NULL) == HX_STORE_OK)
 		job_delta_session_put(j, &se);
 	else
-		j->changed = 1;	/* cannot happen; reload everything */
+		j->changed = 1; /* cannot happen; reload everything */
 	hx_store_session_release(&se);
 	j->status = 200;
 	json_decref(j->reply);
@@ -146,13 +147,13 @@ out:
  * many there were, or -1 (logged) if the store failed.
  */
 int
-job_sessions_end(struct job *j, const struct worker_env *env,
-    const char *user, const char *why)
+job_sessions_end(struct job *j, const struct worker_env *env, const char *user,
+    const char *why)
 {
-	struct hx_store_strv	 jtis = { NULL, 0 };
-	char			*err = NULL, *detail;
-	size_t			 i;
-	int			 n;
+	struct hx_store_strv jtis = { NULL, 0 };
+	char		    *err = NULL, *detail;
+	size_t		     i;
+	int		     n;
 
 	if (hx_store_session_delete_user(env->store, user, &jtis, &err) !=
 	    HX_STORE_OK) {
@@ -165,8 +166,8 @@ job_sessions_end(struct job *j, const struct worker_env *env,
 		job_delta_session_drop(j, jtis.v[i]);
 	hx_store_strv_release(&jtis);
 	if (n > 0) {
-		detail = xasprintf("%s: %d session%s", why, n, n == 1 ? "" :
-		    "s");
+		detail = xasprintf("%s: %d session%s", why, n,
+		    n == 1 ? "" : "s");
 		identity_audit(env, j, j->actor, "session.revoke", user,
 		    detail);
 		free(detail);
@@ -185,20 +186,22 @@ void
 job_login(struct job *j, const struct worker_env *env)
 {
 	static const char *const fields[] = { "username", "password", "realm",
-	    NULL };
+		NULL };
 	struct hx_store_user	 u;
 	const char		*name, *pw, *realm;
 	char			*err = NULL;
 	int			 rc, ok = 0;
 
 	memset(&u, 0, sizeof u);
-	if (job_only_fields(j, fields) != 0 || job_get_str(j, "username", 1,
-	    &name) != 0 || job_get_str(j, "password", 1, &pw) != 0 ||
+	if (job_only_fields(j, fields) != 0 ||
+	    job_get_str(j, "username", 1, &name) != 0 ||
+	    job_get_str(j, "password", 1, &pw) != 0 ||
 	    job_get_str(j, "realm", 0, &realm) != 0)
 		return;
 	if (realm != NULL && strcmp(realm, "local") != 0 &&
 	    strcmp(realm, "pam") != 0) {
-		job_error(j, 422, "VALIDATION_ERROR", "realm must be 'local' "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "realm must be 'local' "
 		    "or 'pam'");
 		return;
 	}
@@ -213,8 +216,8 @@ job_login(struct job *j, const struct worker_env *env)
 	 * Every failure below costs one password check, whether or not the
 	 * user exists, so timing does not tell usernames apart.
 	 */
-	if (rc != HX_STORE_OK || !u.enabled || (realm != NULL &&
-	    strcmp(realm, u.realm) != 0))
+	if (rc != HX_STORE_OK || !u.enabled ||
+	    (realm != NULL && strcmp(realm, u.realm) != 0))
 		hx_password_burn(pw);
 	else if (strcmp(u.realm, "pam") == 0)
 		ok = pam_check(env->pam_service, name, pw);
@@ -244,11 +247,11 @@ login_still_valid(const struct job *j, const struct hx_store_user *u)
 void
 job_login_finish(struct job *j, const struct worker_env *env)
 {
-	struct hx_store_user	 u;
-	const char		*name;
-	char			*err = NULL;
-	int64_t			 now;
-	int			 rc = HX_STORE_NOT_FOUND;
+	struct hx_store_user u;
+	const char	    *name;
+	char		    *err = NULL;
+	int64_t		     now;
+	int		     rc = HX_STORE_NOT_FOUND;
 
 	memset(&u, 0, sizeof u);
 	name = json_string_value(json_object_get(j->body, "username"));
@@ -268,7 +271,8 @@ job_login_finish(struct job *j, const struct worker_env *env)
 	if (!j->login_ok || rc != HX_STORE_OK || !login_still_valid(j, &u)) {
 		identity_audit(env, j, name, "login.failed", name, NULL);
 		j->login_failed = 1;
-		job_error(j, 401, "UNAUTHORIZED", "invalid username or "
+		job_error(j, 401, "UNAUTHORIZED",
+		    "invalid username or "
 		    "password");
 		goto out;
 	}
@@ -293,14 +297,15 @@ out:
 void
 job_renew(struct job *j, const struct worker_env *env)
 {
-	struct hx_store_session	 s;
-	char			*err = NULL, *token = NULL;
-	int64_t			 now = time(NULL), exp;
-	int			 rc;
+	struct hx_store_session s;
+	char		       *err = NULL, *token = NULL;
+	int64_t			now = time(NULL), exp;
+	int			rc;
 
 	memset(&s, 0, sizeof s);
 	if (j->actor_kind != ACCESS_TOKEN && j->actor_kind != ACCESS_COOKIE) {
-		job_error(j, 400, "BAD_REQUEST", "only a login session can be "
+		job_error(j, 400, "BAD_REQUEST",
+		    "only a login session can be "
 		    "renewed");
 		return;
 	}
@@ -320,13 +325,13 @@ job_renew(struct job *j, const struct worker_env *env)
 	free(err);
 	err = NULL;
 	if (hx_jwt_issue(env->jwt_key, ACCESS_JWT_KEY_LEN, s.username, s.jti,
-	    now, exp, &token, &err) != 0) {
+		now, exp, &token, &err) != 0) {
 		log_error("cannot issue a session token: %s", err);
 		job_error(j, 500, "INTERNAL", "internal error");
 		goto out;
 	}
-	j->reply = json_pack("{s:s,s:s,s:s,s:o}", "token", token,
-	    "csrf_token", s.csrf_token, "username", s.username, "expires_at",
+	j->reply = json_pack("{s:s,s:s,s:s,s:o}", "token", token, "csrf_token",
+	    s.csrf_token, "username", s.username, "expires_at",
 	    job_time_or_null(exp));
 	j->set_cookie = session_cookie(token, exp - now);
 	s.expires = exp;
@@ -341,11 +346,12 @@ out:
 void
 job_logout(struct job *j, const struct worker_env *env)
 {
-	char	*err = NULL;
-	int	 rc;
+	char *err = NULL;
+	int   rc;
 
 	if (j->actor_kind != ACCESS_TOKEN && j->actor_kind != ACCESS_COOKIE) {
-		job_error(j, 400, "BAD_REQUEST", "only a login session can "
+		job_error(j, 400, "BAD_REQUEST",
+		    "only a login session can "
 		    "log out");
 		return;
 	}
@@ -367,9 +373,9 @@ job_logout(struct job *j, const struct worker_env *env)
 void
 job_sessions_revoke(struct job *j, const struct worker_env *env)
 {
-	struct hx_store_user	 u;
-	char			*err = NULL;
-	int			 rc;
+	struct hx_store_user u;
+	char		    *err = NULL;
+	int		     rc;
 
 	memset(&u, 0, sizeof u);
 	if ((rc = hx_store_user_get(env->store, j->param[0], &u, &err)) !=
@@ -390,14 +396,14 @@ job_sessions_revoke(struct job *j, const struct worker_env *env)
 void
 job_session_revoke(struct job *j, const struct worker_env *env)
 {
-	struct hx_store_session_list	 l;
-	char				 id[HX_SESSION_ID_LEN + 1], *err = NULL;
-	char				*detail;
-	size_t				 i;
-	int				 rc;
+	struct hx_store_session_list l;
+	char			     id[HX_SESSION_ID_LEN + 1], *err = NULL;
+	char			    *detail;
+	size_t			     i;
+	int			     rc;
 
-	if ((rc = hx_store_session_list(env->store, j->param[0], &l,
-	    &err)) != HX_STORE_OK) {
+	if ((rc = hx_store_session_list(env->store, j->param[0], &l, &err)) !=
+	    HX_STORE_OK) {
 		job_store_error(j, rc, err);
 		free(err);
 		return;

@@ -20,9 +20,9 @@ static void
 reply_user(struct job *j, const struct worker_env *env, const char *name,
     int status)
 {
-	struct hx_store_user	 u;
-	char			*err = NULL;
-	int			 rc;
+	struct hx_store_user u;
+	char		    *err = NULL;
+	int		     rc;
 
 	memset(&u, 0, sizeof u);
 	if ((rc = hx_store_user_get(env->store, name, &u, &err)) !=
@@ -42,13 +42,13 @@ get_password(struct job *j, const char *field, const char **pw)
 	if (job_get_str(j, field, 1, pw) != 0)
 		return -1;
 	if (strlen(*pw) < 8 || strlen(*pw) > HX_PASSWORD_MAX) {
-		job_error(j, 422, "VALIDATION_ERROR", "a password must be 8 "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "a password must be 8 "
 		    "to 1024 bytes long");
 		return -1;
 	}
 	return 0;
 }
-
 
 /*
  * An e-mail address as far as we check one: at most 254 bytes, an '@',
@@ -57,7 +57,7 @@ get_password(struct job *j, const char *field, const char **pw)
 static int
 email_ok(const char *e)
 {
-	const unsigned char	*p;
+	const unsigned char *p;
 
 	if (strlen(e) > 254 || strchr(e, '@') == NULL)
 		return 0;
@@ -86,35 +86,36 @@ strv_contains(char *const *v, const char *s)
  * Returns 0, or -1 with the 403 reply set.
  */
 static int
-role_change_ok(struct job *j, const struct worker_env *env,
-    char *const *before, char *const *after)
+role_change_ok(struct job *j, const struct worker_env *env, char *const *before,
+    char *const *after)
 {
-	struct hx_store_role	 role;
-	char *const		*lists[2] = { after, before };
-	char *const		*other[2] = { before, after };
-	const char		*name;
-	char			*msg;
-	size_t			 k, i;
-	int			 known;
+	struct hx_store_role role;
+	char *const	    *lists[2] = { after, before };
+	char *const	    *other[2] = { before, after };
+	const char	    *name;
+	char		    *msg;
+	size_t		     k, i;
+	int		     known;
 
 	for (k = 0; k < 2; k++) {
 		for (i = 0; lists[k] != NULL && lists[k][i] != NULL; i++) {
 			name = lists[k][i];
 			if (strv_contains(other[k], name))
-				continue;	/* kept, not changed */
+				continue; /* kept, not changed */
 			memset(&role, 0, sizeof role);
 			known = hx_rbac_builtin(name) != NULL ||
-			    hx_store_role_get(env->store, name, &role,
-			    NULL) == HX_STORE_OK;
+			    hx_store_role_get(env->store, name, &role, NULL) ==
+				HX_STORE_OK;
 			hx_store_role_release(&role);
 			if (!known)
 				continue;
 			if (!j->may_modify_perms)
 				msg = xasprintf("changing roles needs "
-				    "PermissionsModify on /access");
+						"PermissionsModify on /access");
 			else if (!strv_contains(j->grantable.v, name))
 				msg = xasprintf("role '%.64s' gives rights you "
-				    "do not hold", name);
+						"do not hold",
+				    name);
 			else
 				continue;
 			job_error(j, 403, "FORBIDDEN", msg);
@@ -129,14 +130,15 @@ void
 job_user_add(struct job *j, const struct worker_env *env)
 {
 	static const char *const fields[] = { "username", "password", "email",
-	    "realm", "roles", "enabled", NULL };
-	const char	*name, *pw = NULL, *email, *realm;
-	char		**roles = NULL, *phc = NULL, *err = NULL;
-	json_t		*en;
-	int		 rc, enabled = 1;
+		"realm", "roles", "enabled", NULL };
+	const char		*name, *pw = NULL, *email, *realm;
+	char		       **roles = NULL, *phc = NULL, *err = NULL;
+	json_t			*en;
+	int			 rc, enabled = 1;
 
-	if (job_only_fields(j, fields) != 0 || job_get_str(j, "username", 1,
-	    &name) != 0 || job_get_str(j, "email", 0, &email) != 0 ||
+	if (job_only_fields(j, fields) != 0 ||
+	    job_get_str(j, "username", 1, &name) != 0 ||
+	    job_get_str(j, "email", 0, &email) != 0 ||
 	    job_get_str(j, "realm", 0, &realm) != 0 ||
 	    job_get_strv(j, "roles", &roles) != 0)
 		return;
@@ -149,18 +151,21 @@ job_user_add(struct job *j, const struct worker_env *env)
 	if (realm == NULL)
 		realm = "local";
 	if (strcmp(realm, "local") != 0 && strcmp(realm, "pam") != 0) {
-		job_error(j, 422, "VALIDATION_ERROR", "realm must be 'local' "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "realm must be 'local' "
 		    "or 'pam'");
 		goto out;
 	}
 	if (email != NULL && !email_ok(email)) {
-		job_error(j, 422, "VALIDATION_ERROR", "email is not an "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "email is not an "
 		    "address");
 		goto out;
 	}
 	if ((en = json_object_get(j->body, "enabled")) != NULL) {
 		if (!json_is_boolean(en)) {
-			job_error(j, 422, "VALIDATION_ERROR", "'enabled' "
+			job_error(j, 422, "VALIDATION_ERROR",
+			    "'enabled' "
 			    "must be true or false");
 			goto out;
 		}
@@ -168,7 +173,8 @@ job_user_add(struct job *j, const struct worker_env *env)
 	}
 	if (strcmp(realm, "pam") == 0) {
 		if (json_object_get(j->body, "password") != NULL) {
-			job_error(j, 422, "VALIDATION_ERROR", "a pam user's "
+			job_error(j, 422, "VALIDATION_ERROR",
+			    "a pam user's "
 			    "password belongs to the system, not to horcrux");
 			goto out;
 		}
@@ -199,32 +205,36 @@ out:
 void
 job_user_update(struct job *j, const struct worker_env *env)
 {
-	static const char *const fields[] = { "email", "enabled", "roles",
-	    NULL };
-	struct hx_store_user_change	 ch = { NULL, -1, NULL };
-	struct hx_store_user		 cur;
-	const char			*email;
-	char				**roles = NULL, *err = NULL;
-	json_t				*en;
-	int				 rc;
+	static const char *const    fields[] = { "email", "enabled", "roles",
+		   NULL };
+	struct hx_store_user_change ch = { NULL, -1, NULL };
+	struct hx_store_user	    cur;
+	const char		   *email;
+	char			  **roles = NULL, *err = NULL;
+	json_t			   *en;
+	int			    rc;
 
-	if (job_only_fields(j, fields) != 0 || job_get_str(j, "email", 0,
-	    &email) != 0 || job_get_strv(j, "roles", &roles) != 0)
+	if (job_only_fields(j, fields) != 0 ||
+	    job_get_str(j, "email", 0, &email) != 0 ||
+	    job_get_strv(j, "roles", &roles) != 0)
 		return;
 	if (json_object_size(j->body) == 0) {
-		job_error(j, 422, "VALIDATION_ERROR", "nothing to change: give "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "nothing to change: give "
 		    "email, enabled or roles");
 		goto out;
 	}
 	if (email != NULL && *email != '\0' && !email_ok(email)) {
-		job_error(j, 422, "VALIDATION_ERROR", "email is not an "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "email is not an "
 		    "address");
 		goto out;
 	}
 	ch.email = email;
 	if ((en = json_object_get(j->body, "enabled")) != NULL) {
 		if (!json_is_boolean(en)) {
-			job_error(j, 422, "VALIDATION_ERROR", "'enabled' "
+			job_error(j, 422, "VALIDATION_ERROR",
+			    "'enabled' "
 			    "must be true or false");
 			goto out;
 		}
@@ -233,7 +243,7 @@ job_user_update(struct job *j, const struct worker_env *env)
 	if (roles != NULL) {
 		memset(&cur, 0, sizeof cur);
 		if ((rc = hx_store_user_get(env->store, j->param[0], &cur,
-		    &err)) != HX_STORE_OK) {
+			 &err)) != HX_STORE_OK) {
 			job_store_error(j, rc, err);
 			goto out;
 		}
@@ -262,8 +272,8 @@ out:
 void
 job_user_delete(struct job *j, const struct worker_env *env)
 {
-	char	*err = NULL;
-	int	 rc;
+	char *err = NULL;
+	int   rc;
 
 	if ((rc = hx_store_user_delete(env->store, j->param[0], &err)) !=
 	    HX_STORE_OK) {
@@ -280,7 +290,7 @@ void
 job_user_password(struct job *j, const struct worker_env *env)
 {
 	static const char *const fields[] = { "password", "old_password",
-	    NULL };
+		NULL };
 	struct hx_store_user	 u;
 	struct hx_store_session	 self;
 	const char		*pw, *old;
@@ -289,13 +299,14 @@ job_user_password(struct job *j, const struct worker_env *env)
 
 	memset(&u, 0, sizeof u);
 	memset(&self, 0, sizeof self);
-	if (job_only_fields(j, fields) != 0 || get_password(j, "password",
-	    &pw) != 0 || job_get_str(j, "old_password", 0, &old) != 0)
+	if (job_only_fields(j, fields) != 0 ||
+	    get_password(j, "password", &pw) != 0 ||
+	    job_get_str(j, "old_password", 0, &old) != 0)
 		return;
-	if ((j->actor_kind == ACCESS_TOKEN || j->actor_kind ==
-	    ACCESS_COOKIE) && strcmp(j->actor, j->param[0]) == 0 &&
-	    hx_store_session_get(env->store, j->actor_cred, &self,
-	    NULL) != HX_STORE_OK)
+	if ((j->actor_kind == ACCESS_TOKEN || j->actor_kind == ACCESS_COOKIE) &&
+	    strcmp(j->actor, j->param[0]) == 0 &&
+	    hx_store_session_get(env->store, j->actor_cred, &self, NULL) !=
+		HX_STORE_OK)
 		hx_store_session_release(&self);
 	if ((rc = hx_store_user_get(env->store, j->param[0], &u, &err)) !=
 	    HX_STORE_OK) {
@@ -303,17 +314,19 @@ job_user_password(struct job *j, const struct worker_env *env)
 		goto out;
 	}
 	if (strcmp(u.realm, "pam") == 0) {
-		job_error(j, 422, "VALIDATION_ERROR", "a pam user's password "
+		job_error(j, 422, "VALIDATION_ERROR",
+		    "a pam user's password "
 		    "belongs to the system, not to horcrux");
 		goto out;
 	}
 	/* Changing one's own password without UserModify needs the old one. */
-	if (!j->may_modify_users && (old == NULL || u.password_hash == NULL ||
-	    hx_password_verify(u.password_hash, old) != 1)) {
+	if (!j->may_modify_users &&
+	    (old == NULL || u.password_hash == NULL ||
+		hx_password_verify(u.password_hash, old) != 1)) {
 		if (old == NULL || u.password_hash == NULL)
 			hx_password_burn(pw);
-		identity_audit(env, j, j->actor, "password.failed",
-		    j->param[0], NULL);
+		identity_audit(env, j, j->actor, "password.failed", j->param[0],
+		    NULL);
 		j->login_failed = 1;
 		job_error(j, 403, "FORBIDDEN", "the old password is wrong");
 		goto out;
@@ -324,7 +337,7 @@ job_user_password(struct job *j, const struct worker_env *env)
 		goto out;
 	}
 	if ((rc = hx_store_user_set_password(env->store, j->param[0], phc,
-	    &err)) != HX_STORE_OK) {
+		 &err)) != HX_STORE_OK) {
 		job_store_error(j, rc, err);
 		goto out;
 	}

@@ -20,17 +20,18 @@
 static void
 libvirt_error(struct job *j, const char *what)
 {
-	virErrorPtr	 e = virGetLastError();
-	char		*msg;
+	virErrorPtr e = virGetLastError();
+	char	   *msg;
 
 	if (e != NULL && (e->code == VIR_ERR_NO_DOMAIN)) {
 		job_error(j, 404, "NOT_FOUND", "no such VM");
 		return;
 	}
-	if (e != NULL && (e->code == VIR_ERR_OPERATION_INVALID ||
-	    e->code == VIR_ERR_OPERATION_DENIED ||
-	    e->code == VIR_ERR_OPERATION_UNSUPPORTED ||
-	    e->code == VIR_ERR_NO_SUPPORT)) {
+	if (e != NULL &&
+	    (e->code == VIR_ERR_OPERATION_INVALID ||
+		e->code == VIR_ERR_OPERATION_DENIED ||
+		e->code == VIR_ERR_OPERATION_UNSUPPORTED ||
+		e->code == VIR_ERR_NO_SUPPORT)) {
 		/* libvirt's words here are meant for people: "domain is not
 		 * running", "Requested operation is not valid". */
 		msg = xasprintf("cannot %s '%s': %s", what, j->param[0],
@@ -53,17 +54,18 @@ libvirt_error(struct job *j, const char *what)
 void
 job_vm_show(struct job *j, const struct worker_env *env)
 {
-	virDomainPtr	 dom;
-	json_t		*doc;
+	virDomainPtr		   dom;
+	json_t			  *doc;
 	const struct hx_vm_sample *latest = j->vm_sample;
-	char		*err = NULL, uuid[VIR_UUID_STRING_BUFLEN];
+	char			  *err = NULL, uuid[VIR_UUID_STRING_BUFLEN];
 
 	if ((dom = virt_domain(env->virt, j->param[0], NULL)) == NULL) {
 		job_error(j, 404, "NOT_FOUND", "no such VM");
 		return;
 	}
-	if (latest != NULL && (virDomainGetUUIDString(dom, uuid) != 0 ||
-	    latest->uuid == NULL || strcmp(latest->uuid, uuid) != 0))
+	if (latest != NULL &&
+	    (virDomainGetUUIDString(dom, uuid) != 0 || latest->uuid == NULL ||
+		strcmp(latest->uuid, uuid) != 0))
 		latest = NULL;
 	doc = hx_virt_domain_json(dom, latest, &err);
 	if (doc == NULL) {
@@ -82,8 +84,8 @@ job_vm_action(struct job *j, const struct worker_env *env)
 {
 	/* Each action, and the states it makes sense in. */
 	static const struct {
-		const char	*name;
-		const char	*from;	/* space-separated state words */
+		const char *name;
+		const char *from; /* space-separated state words */
 	} actions[] = {
 		{ "start", "stopped crashed" },
 		{ "shutdown", "running" },
@@ -92,18 +94,19 @@ job_vm_action(struct job *j, const struct worker_env *env)
 		{ "suspend", "running" },
 		{ "resume", "paused" },
 	};
-	const char	*a = j->param[1], *state, *p;
-	virDomainPtr	 dom;
-	char		*msg;
-	size_t		 i, n;
-	int		 st, reason, r = -1;
+	const char  *a = j->param[1], *state, *p;
+	virDomainPtr dom;
+	char	    *msg;
+	size_t	     i, n;
+	int	     st, reason, r = -1;
 
 	for (i = 0; i < HX_ARRAY_SIZE(actions); i++) {
 		if (strcmp(a, actions[i].name) == 0)
 			break;
 	}
 	if (i == HX_ARRAY_SIZE(actions)) {
-		job_error(j, 404, "NOT_FOUND", "unknown action: use start, "
+		job_error(j, 404, "NOT_FOUND",
+		    "unknown action: use start, "
 		    "shutdown, stop, reboot, suspend or resume");
 		return;
 	}
@@ -116,7 +119,8 @@ job_vm_action(struct job *j, const struct worker_env *env)
 	 * "internal error"): decide it here, the same for every driver.
 	 */
 	state = virDomainGetState(dom, &st, &reason, 0) == 0 ?
-	    hx_virt_state_word(st) : "unknown";
+	    hx_virt_state_word(st) :
+	    "unknown";
 	n = strlen(state);
 	for (p = actions[i].from; (p = strstr(p, state)) != NULL; p += n) {
 		if ((p == actions[i].from || p[-1] == ' ') &&

@@ -11,20 +11,20 @@
 #include "mailbox.h"
 
 struct item {
-	struct mail	 mail;
-	struct item	*next;
+	struct mail  mail;
+	struct item *next;
 };
 
 struct mailbox {
-	pthread_mutex_t		 mu;
-	struct item		*head, *tail;
-	struct lws_context	*ctx;
+	pthread_mutex_t	    mu;
+	struct item	   *head, *tail;
+	struct lws_context *ctx;
 };
 
 struct mailbox *
 mailbox_new(void)
 {
-	struct mailbox	*mb = xcalloc(1, sizeof *mb);
+	struct mailbox *mb = xcalloc(1, sizeof *mb);
 
 	pthread_mutex_init(&mb->mu, NULL);
 	return mb;
@@ -33,7 +33,7 @@ mailbox_new(void)
 void
 mailbox_free(struct mailbox *mb, void (*free_job)(struct job *))
 {
-	struct item	*it, *next;
+	struct item *it, *next;
 
 	if (mb == NULL)
 		return;
@@ -62,7 +62,7 @@ static void
 post(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm,
     struct job *j, json_t *inv)
 {
-	struct item	*it = xmalloc(sizeof *it);
+	struct item *it = xmalloc(sizeof *it);
 
 	it->mail.frame = f;
 	it->mail.vm = vm;
@@ -105,10 +105,9 @@ mailbox_post_inventory(struct mailbox *mb, json_t *vms)
 }
 
 void
-mailbox_drain(struct mailbox *mb, void (*fn)(struct mail *, void *),
-    void *arg)
+mailbox_drain(struct mailbox *mb, void (*fn)(struct mail *, void *), void *arg)
 {
-	struct item	*it, *next;
+	struct item *it, *next;
 
 	/* Take the whole list at once so producers wait only for a swap. */
 	pthread_mutex_lock(&mb->mu);

@@ -26,10 +26,10 @@ struct mailbox;
  * vm comes only with a VmMetrics frame, the sample it was made of.
  */
 struct mail {
-	struct frame		*frame;
-	struct hx_vm_sample	*vm;
-	struct job		*job;
-	json_t			*inventory;	/* the VM list (collector) */
+	struct frame	    *frame;
+	struct hx_vm_sample *vm;
+	struct job	    *job;
+	json_t		    *inventory; /* the VM list (collector) */
 };
 
 struct mailbox *mailbox_new(void);
@@ -56,6 +56,6 @@ void mailbox_post_inventory(struct mailbox *mb, json_t *vms);
  * mailbox_free is handed to free_job.
  */
 void mailbox_drain(struct mailbox *mb, void (*fn)(struct mail *, void *),
-    void *arg);
+    void			  *arg);
 
 #endif

@@ -17,13 +17,13 @@
 #endif
 
 static const char *level_choices[] = { "error", "warning", "info", "debug",
-    NULL };
+	NULL };
 
 static int
 check_listen(const char *value, char **err)
 {
-	char	host[256];
-	int	port;
+	char host[256];
+	int  port;
 
 	return options_split_listen(value, host, sizeof host, &port, err);
 }
@@ -53,7 +53,8 @@ check_socket_path(const char *value, char **err)
 	/* sun_path is 108 bytes including the NUL. */
 	if (strlen(value) >= 108) {
 		*err = xasprintf("'%.40s...' is longer than a unix socket "
-		    "path may be (107 bytes)", value);
+				 "path may be (107 bytes)",
+		    value);
 		return -1;
 	}
 	return check_abs_path(value, err);
@@ -62,7 +63,7 @@ check_socket_path(const char *value, char **err)
 static int
 check_word(const char *value, char **err)
 {
-	const char	*p;
+	const char *p;
 
 	for (p = value; *p != '\0'; p++) {
 		if ((unsigned char)*p <= ' ' || *p == '/' || *p == 0x7f) {
@@ -77,7 +78,7 @@ check_word(const char *value, char **err)
 static int
 check_uri(const char *value, char **err)
 {
-	const char	*p;
+	const char *p;
 
 	for (p = value; *p != '\0'; p++) {
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
@@ -85,7 +86,8 @@ check_uri(const char *value, char **err)
 	}
 	if (*p != '\0' || strstr(value, ":") == NULL) {
 		*err = xasprintf("'%s' is not a libvirt URI such as "
-		    "qemu:///system", value);
+				 "qemu:///system",
+		    value);
 		return -1;
 	}
 	return 0;
@@ -95,11 +97,12 @@ static int
 check_origin(const char *value, char **err)
 {
 	if ((strncmp(value, "http://", 7) != 0 &&
-	    strncmp(value, "https://", 8) != 0) ||
+		strncmp(value, "https://", 8) != 0) ||
 	    strchr(strstr(value, "//") + 2, '/') != NULL ||
 	    strpbrk(value, " \t") != NULL) {
 		*err = xasprintf("'%s' is not an origin like "
-		    "https://host:port", value);
+				 "https://host:port",
+		    value);
 		return -1;
 	}
 	return 0;
@@ -111,13 +114,15 @@ static const char *onoff_choices[] = { "off", "on", NULL };
 int
 options_parse_duration(const char *value, int64_t *ms)
 {
-	static const struct { char u; double ms; } units[] = {
-		{ 's', 1e3 }, { 'm', 60e3 }, { 'h', 3600e3 },
-		{ 'd', 86400e3 }, { 'w', 7 * 86400e3 }, { 'y', 365 * 86400e3 }
-	};
-	char	*end;
-	double	 v;
-	size_t	 i;
+	static const struct {
+		char   u;
+		double ms;
+	} units[] = { { 's', 1e3 }, { 'm', 60e3 }, { 'h', 3600e3 },
+		{ 'd', 86400e3 }, { 'w', 7 * 86400e3 },
+		{ 'y', 365 * 86400e3 } };
+	char  *end;
+	double v;
+	size_t i;
 
 	if (value[0] < '0' || value[0] > '9')
 		return -1;
@@ -136,10 +141,10 @@ options_parse_duration(const char *value, int64_t *ms)
 int
 options_parse_bytes(const char *value, int64_t *bytes)
 {
-	static const char	*units = "KMGT";
-	const char		*u;
-	char			*end;
-	double			 v, mul = 1;
+	static const char *units = "KMGT";
+	const char	  *u;
+	char		  *end;
+	double		   v, mul = 1;
 
 	if (value[0] < '0' || value[0] > '9')
 		return -1;
@@ -159,11 +164,12 @@ options_parse_bytes(const char *value, int64_t *bytes)
 static int
 check_duration(const char *value, char **err)
 {
-	int64_t	ms;
+	int64_t ms;
 
 	if (options_parse_duration(value, &ms) != 0) {
 		*err = xasprintf("'%s' is not a duration such as 90s, 48h, "
-		    "30d or 2y", value);
+				 "30d or 2y",
+		    value);
 		return -1;
 	}
 	return 0;
@@ -172,7 +178,7 @@ check_duration(const char *value, char **err)
 static int
 check_bytes(const char *value, char **err)
 {
-	int64_t	b;
+	int64_t b;
 
 	if (options_parse_bytes(value, &b) != 0) {
 		*err = xasprintf("'%s' is not a size such as 0, 500M or 2G",
@@ -184,106 +190,109 @@ check_bytes(const char *value, char **err)
 
 const struct hx_opt options_table[] = {
 	{ "config", 'c', HX_OPT_STRING, HORCRUXD_CONFIG_FILE, 0, 0, NULL,
-	  "FILE", "read settings from FILE", HX_OPT_CLI_ONLY, NULL },
+	    "FILE", "read settings from FILE", HX_OPT_CLI_ONLY, NULL },
 	{ "foreground", 'f', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "stay in the foreground and log to stderr", HX_OPT_CLI_ONLY, NULL },
+	    "stay in the foreground and log to stderr", HX_OPT_CLI_ONLY, NULL },
 	{ "help", 'h', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "show this help and exit", HX_OPT_CLI_ONLY, NULL },
+	    "show this help and exit", HX_OPT_CLI_ONLY, NULL },
 	{ "version", 'V', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "show the version and exit", HX_OPT_CLI_ONLY, NULL },
+	    "show the version and exit", HX_OPT_CLI_ONLY, NULL },
 	{ "dump_options", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "print the option table (key, flag, short, kind, default) and exit",
-	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
+	    "print the option table (key, flag, short, kind, default) and exit",
+	    HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 	{ "dump_routes", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "print the route table (method, pattern, access) and exit",
-	  HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
+	    "print the route table (method, pattern, access) and exit",
+	    HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 	{ "dump_protocol", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "print the WebSocket protocol (topics, events, fields) as JSON "
-	  "and exit", HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
-	{ "listen", 0, HX_OPT_STRING, "127.0.0.1:8006", 0, 0, NULL,
-	  "HOST:PORT", "TCP address for HTTP and WebSocket", 0, check_listen },
-	{ "socket", 0, HX_OPT_STRING, "/run/horcrux/horcruxd.sock", 0, 0,
-	  NULL, "PATH", "Unix socket (local trust for uid 0 and our uid)", 0,
-	  check_socket_path },
+	    "print the WebSocket protocol (topics, events, fields) as JSON "
+	    "and exit",
+	    HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
+	{ "listen", 0, HX_OPT_STRING, "127.0.0.1:8006", 0, 0, NULL, "HOST:PORT",
+	    "TCP address for HTTP and WebSocket", 0, check_listen },
+	{ "socket", 0, HX_OPT_STRING, "/run/horcrux/horcruxd.sock", 0, 0, NULL,
+	    "PATH", "Unix socket (local trust for uid 0 and our uid)", 0,
+	    check_socket_path },
 	{ "data_dir", 0, HX_OPT_STRING, "/var/lib/horcrux", 0, 0, NULL, "DIR",
-	  "state directory (created 0700)", 0, check_abs_path },
+	    "state directory (created 0700)", 0, check_abs_path },
 	{ "web_root", 0, HX_OPT_STRING, HX_DATADIR "/web", 0, 0, NULL, "DIR",
-	  "static files served at /", 0, check_abs_path },
+	    "static files served at /", 0, check_abs_path },
 	{ "node_interval", 0, HX_OPT_SECONDS, "1", 0.1, 3600, NULL, "SECONDS",
-	  "host sampling period", 0, NULL },
+	    "host sampling period", 0, NULL },
 	{ "libvirt_uri", 0, HX_OPT_LIST, "qemu:///system", 0, 0, NULL, "URI",
-	  "libvirt connection to watch (repeatable)", 0, check_uri },
+	    "libvirt connection to watch (repeatable)", 0, check_uri },
 	{ "vm_interval", 0, HX_OPT_SECONDS, "2", 0.1, 3600, NULL, "SECONDS",
-	  "VM sampling period", 0, NULL },
+	    "VM sampling period", 0, NULL },
 	{ "disks", 0, HX_OPT_LIST, "auto", 0, 0, NULL, "MOUNT",
-	  "mount point to report, or auto (repeatable)", 0, check_mount },
+	    "mount point to report, or auto (repeatable)", 0, check_mount },
 	{ "heartbeat_interval", 0, HX_OPT_SECONDS, "30", 0.1, 3600, NULL,
-	  "SECONDS", "Ping event and WebSocket ping period", 0, NULL },
+	    "SECONDS", "Ping event and WebSocket ping period", 0, NULL },
 	{ "subscription_timeout", 0, HX_OPT_SECONDS, "10", 0.1, 3600, NULL,
-	  "SECONDS", "close a client that has not subscribed by then", 0,
-	  NULL },
+	    "SECONDS", "close a client that has not subscribed by then", 0,
+	    NULL },
 	{ "peer_timeout", 0, HX_OPT_SECONDS, "75", 0.2, 7200, NULL, "SECONDS",
-	  "drop a client silent for this long", 0, NULL },
+	    "drop a client silent for this long", 0, NULL },
 	{ "max_clients", 0, HX_OPT_INT, "4096", 1, 65536, NULL, "N",
-	  "most WebSocket clients at once", 0, NULL },
+	    "most WebSocket clients at once", 0, NULL },
 	{ "login_queue", 0, HX_OPT_INT, "64", 1, 4096, NULL, "N",
-	  "most logins waiting or being checked at once (429 beyond)", 0,
-	  NULL },
+	    "most logins waiting or being checked at once (429 beyond)", 0,
+	    NULL },
 	{ "login_threads", 0, HX_OPT_INT, "2", 1, 64, NULL, "N",
-	  "threads that check login passwords (Argon2, PAM)", 0, NULL },
+	    "threads that check login passwords (Argon2, PAM)", 0, NULL },
 	{ "audit_retention_days", 0, HX_OPT_INT, "90", 1, 36500, NULL, "DAYS",
-	  "delete audit records older than this", 0, NULL },
+	    "delete audit records older than this", 0, NULL },
 	{ "max_clients_per_user", 0, HX_OPT_INT, "64", 1, 65536, NULL, "N",
-	  "most WebSocket clients of one user (root@local exempt)", 0, NULL },
-	{ "max_clients_per_address", 0, HX_OPT_INT, "64", 1, 65536, NULL,
-	  "N", "most WebSocket clients from one TCP address", 0, NULL },
+	    "most WebSocket clients of one user (root@local exempt)", 0, NULL },
+	{ "max_clients_per_address", 0, HX_OPT_INT, "64", 1, 65536, NULL, "N",
+	    "most WebSocket clients from one TCP address", 0, NULL },
 	{ "reserved_unix_clients", 0, HX_OPT_INT, "16", 0, 65535, NULL, "N",
-	  "WebSocket slots of max_clients only the Unix socket may use", 0,
-	  NULL },
-	{ "max_connections_per_address", 0, HX_OPT_INT, "128", 1, 65536,
-	  NULL, "N", "most open TCP connections from one address", 0, NULL },
+	    "WebSocket slots of max_clients only the Unix socket may use", 0,
+	    NULL },
+	{ "max_connections_per_address", 0, HX_OPT_INT, "128", 1, 65536, NULL,
+	    "N", "most open TCP connections from one address", 0, NULL },
 	{ "request_timeout", 0, HX_OPT_INT, "10", 1, 3600, NULL, "SECONDS",
-	  "close a TCP connection that sends no complete request by then",
-	  0, NULL },
+	    "close a TCP connection that sends no complete request by then", 0,
+	    NULL },
 	{ "log_level", 0, HX_OPT_CHOICE, "info", 0, 0, level_choices, "LEVEL",
-	  "error, warning, info or debug", 0, NULL },
+	    "error, warning, info or debug", 0, NULL },
 	{ "pam_service", 0, HX_OPT_STRING, "horcrux", 0, 0, NULL, "NAME",
-	  "PAM service for the pam realm", 0, check_word },
+	    "PAM service for the pam realm", 0, check_word },
 	{ "max_api_keys_per_user", 0, HX_OPT_INT, "100", 1, 100000, NULL, "N",
-	  "most API keys one user may hold", 0, NULL },
+	    "most API keys one user may hold", 0, NULL },
 	{ "allowed_hosts", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "HOST",
-	  "extra Host header name to accept (repeatable)", 0, check_word },
+	    "extra Host header name to accept (repeatable)", 0, check_word },
 	{ "allowed_origins", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "ORIGIN",
-	  "extra Origin for cookie WebSockets and CORS (repeatable)", 0,
-	  check_origin },
+	    "extra Origin for cookie WebSockets and CORS (repeatable)", 0,
+	    check_origin },
 	{ "history", 0, HX_OPT_CHOICE, "on", 0, 0, onoff_choices, "on|off",
-	  "keep the metrics history in DATA_DIR/metrics.db", 0, NULL },
+	    "keep the metrics history in DATA_DIR/metrics.db", 0, NULL },
 	{ "history_raw_retention", 0, HX_OPT_STRING, "48h", 0, 0, NULL,
-	  "DURATION", "keep raw samples this long", 0, check_duration },
+	    "DURATION", "keep raw samples this long", 0, check_duration },
 	{ "history_minute_retention", 0, HX_OPT_STRING, "30d", 0, 0, NULL,
-	  "DURATION", "keep 1-minute min/avg/max this long", 0,
-	  check_duration },
+	    "DURATION", "keep 1-minute min/avg/max this long", 0,
+	    check_duration },
 	{ "history_hour_retention", 0, HX_OPT_STRING, "2y", 0, 0, NULL,
-	  "DURATION", "keep 1-hour min/avg/max this long", 0,
-	  check_duration },
+	    "DURATION", "keep 1-hour min/avg/max this long", 0,
+	    check_duration },
 	{ "history_max_bytes", 0, HX_OPT_STRING, "0", 0, 0, NULL, "SIZE",
-	  "cap on the history's stored blocks, oldest dropped first "
-	  "(0: none)", 0, check_bytes },
-	{ "history_flush", 0, HX_OPT_SECONDS, "60", 0.1, 3600, NULL,
-	  "SECONDS", "write the history to disk this often (a crash loses "
-	  "at most this much)", 0, NULL },
+	    "cap on the history's stored blocks, oldest dropped first "
+	    "(0: none)",
+	    0, check_bytes },
+	{ "history_flush", 0, HX_OPT_SECONDS, "60", 0.1, 3600, NULL, "SECONDS",
+	    "write the history to disk this often (a crash loses "
+	    "at most this much)",
+	    0, NULL },
 	{ "metrics_public", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
-	  "serve GET /metrics, every series, without credentials", 0, NULL },
+	    "serve GET /metrics, every series, without credentials", 0, NULL },
 };
 const size_t options_count = HX_ARRAY_SIZE(options_table);
 
 int
-options_split_listen(const char *value, char *host, size_t hostlen,
-    int *port, char **err)
+options_split_listen(const char *value, char *host, size_t hostlen, int *port,
+    char **err)
 {
-	const char	*colon, *hs;
-	size_t		 hl;
-	long long	 p;
+	const char *colon, *hs;
+	size_t	    hl;
+	long long   p;
 
 	if (value[0] == '[') {
 		const char *close = strchr(value, ']');
@@ -320,8 +329,8 @@ options_split_listen(const char *value, char *host, size_t hostlen,
 void
 options_from_config(const struct hx_config *cfg, struct options *o)
 {
-	const struct hx_opt_value	*v;
-	char				*err = NULL;
+	const struct hx_opt_value *v;
+	char			  *err = NULL;
 
 	memset(o, 0, sizeof *o);
 	v = hx_config_get(cfg, "config");
@@ -335,7 +344,7 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->dump_protocol = (int)hx_config_int(cfg, "dump_protocol");
 	/* Validated by check_listen when set. */
 	if (options_split_listen(hx_config_str(cfg, "listen"), o->listen_host,
-	    sizeof o->listen_host, &o->listen_port, &err) != 0)
+		sizeof o->listen_host, &o->listen_port, &err) != 0)
 		abort();
 	o->socket_path = hx_config_str(cfg, "socket");
 	o->data_dir = hx_config_str(cfg, "data_dir");
@@ -382,11 +391,14 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->history = (int)hx_config_int(cfg, "history");
 	/* Validated by their checks when set. */
 	(void)options_parse_duration(hx_config_str(cfg,
-	    "history_raw_retention"), &o->history_raw_retention_ms);
+					 "history_raw_retention"),
+	    &o->history_raw_retention_ms);
 	(void)options_parse_duration(hx_config_str(cfg,
-	    "history_minute_retention"), &o->history_minute_retention_ms);
+					 "history_minute_retention"),
+	    &o->history_minute_retention_ms);
 	(void)options_parse_duration(hx_config_str(cfg,
-	    "history_hour_retention"), &o->history_hour_retention_ms);
+					 "history_hour_retention"),
+	    &o->history_hour_retention_ms);
 	(void)options_parse_bytes(hx_config_str(cfg, "history_max_bytes"),
 	    &o->history_max_bytes);
 	o->history_flush = hx_config_seconds(cfg, "history_flush");
@@ -401,13 +413,14 @@ options_check(const struct options *o, char **err)
 	for (i = 0; i < o->ndisks; i++)
 		if (strcmp(o->disks[i], "auto") == 0) {
 			*err = xstrdup("disks: 'auto' stands alone, not beside "
-			    "mount points");
+				       "mount points");
 			return -1;
 		}
 	if (o->reserved_unix_clients >= o->max_clients) {
-		*err = xasprintf("reserved_unix_clients (%d) must be below "
-		    "max_clients (%d): TCP clients would get no slot",
-		    o->reserved_unix_clients, o->max_clients);
+		*err =
+		    xasprintf("reserved_unix_clients (%d) must be below "
+			      "max_clients (%d): TCP clients would get no slot",
+			o->reserved_unix_clients, o->max_clients);
 		return -1;
 	}
 	return 0;

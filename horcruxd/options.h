@@ -14,58 +14,58 @@
 
 #include "hx-config.h"
 
-#define HORCRUXD_CONFIG_FILE	"/etc/horcrux/horcrux.conf"
+#define HORCRUXD_CONFIG_FILE "/etc/horcrux/horcrux.conf"
 
 struct options {
-	const char	 *config_file;
-	int		  config_given;		/* -c was used: must exist */
-	int		  foreground;
-	int		  help;
-	int		  version;
-	int		  dump_options;
-	int		  dump_routes;
-	int		  dump_protocol;
-	char		  listen_host[256];
-	int		  listen_port;
-	const char	 *socket_path;
-	const char	 *data_dir;
-	const char	 *web_root;
-	double		  node_interval;
-	double		  vm_interval;
+	const char	  *config_file;
+	int		   config_given; /* -c was used: must exist */
+	int		   foreground;
+	int		   help;
+	int		   version;
+	int		   dump_options;
+	int		   dump_routes;
+	int		   dump_protocol;
+	char		   listen_host[256];
+	int		   listen_port;
+	const char	  *socket_path;
+	const char	  *data_dir;
+	const char	  *web_root;
+	double		   node_interval;
+	double		   vm_interval;
 	const char *const *libvirt_uris;
-	size_t		  nlibvirt_uris;
+	size_t		   nlibvirt_uris;
 	const char *const *disks;
-	size_t		  ndisks;
-	double		  heartbeat_interval;
-	double		  subscription_timeout;
-	double		  peer_timeout;
-	int		  log_level;
-	int		  max_clients;
-	int		  login_queue;
-	int		  login_threads;
-	int		  audit_retention_days;
-	int		  max_clients_per_user;
-	int		  max_clients_per_address;
-	int		  reserved_unix_clients;
-	int		  max_connections_per_address;
-	int		  request_timeout;	/* seconds */
-	const char	 *pam_service;
-	int		  max_api_keys_per_user;
+	size_t		   ndisks;
+	double		   heartbeat_interval;
+	double		   subscription_timeout;
+	double		   peer_timeout;
+	int		   log_level;
+	int		   max_clients;
+	int		   login_queue;
+	int		   login_threads;
+	int		   audit_retention_days;
+	int		   max_clients_per_user;
+	int		   max_clients_per_address;
+	int		   reserved_unix_clients;
+	int		   max_connections_per_address;
+	int		   request_timeout; /* seconds */
+	const char	  *pam_service;
+	int		   max_api_keys_per_user;
 	const char *const *allowed_hosts;
-	size_t		  nallowed_hosts;
+	size_t		   nallowed_hosts;
 	const char *const *allowed_origins;
-	size_t		  nallowed_origins;
-	int		  history;		/* 0 off, 1 on */
-	int64_t		  history_raw_retention_ms;
-	int64_t		  history_minute_retention_ms;
-	int64_t		  history_hour_retention_ms;
-	int64_t		  history_max_bytes;	/* 0: no cap */
-	double		  history_flush;	/* seconds */
-	int		  metrics_public;	/* GET /metrics without login */
+	size_t		   nallowed_origins;
+	int		   history; /* 0 off, 1 on */
+	int64_t		   history_raw_retention_ms;
+	int64_t		   history_minute_retention_ms;
+	int64_t		   history_hour_retention_ms;
+	int64_t		   history_max_bytes; /* 0: no cap */
+	double		   history_flush; /* seconds */
+	int		   metrics_public; /* GET /metrics without login */
 };
 
 extern const struct hx_opt options_table[];
-extern const size_t options_count;
+extern const size_t	   options_count;
 
 /*
  * Fill opts from cfg (which must outlive opts: strings are borrowed).

@@ -17,7 +17,7 @@ outq_init(struct outq *o, size_t max)
 static void
 push_slot(struct outq *o, struct frame *f)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < o->nslots; i++) {
 		if (strcmp(o->slots[i]->key, f->key) == 0) {
@@ -37,7 +37,7 @@ push_slot(struct outq *o, struct frame *f)
 int
 outq_push(struct outq *o, struct frame *f)
 {
-	size_t	i;
+	size_t i;
 
 	if (f->key != NULL) {
 		push_slot(o, f);
@@ -47,8 +47,8 @@ outq_push(struct outq *o, struct frame *f)
 		return -1;
 	if (o->qlen == o->qcap) {
 		/* Grow the ring and unwrap it at the same time. */
-		size_t		 ncap = o->qcap ? o->qcap * 2 : 16;
-		struct frame	**nq = xmalloc(ncap * sizeof *nq);
+		size_t	       ncap = o->qcap ? o->qcap * 2 : 16;
+		struct frame **nq = xmalloc(ncap * sizeof *nq);
 
 		for (i = 0; i < o->qlen; i++)
 			nq[i] = o->q[(o->qhead + i) % o->qcap];
@@ -65,7 +65,7 @@ outq_push(struct outq *o, struct frame *f)
 struct frame *
 outq_pop(struct outq *o)
 {
-	struct frame	*f;
+	struct frame *f;
 
 	if (o->qlen > 0) {
 		f = o->q[o->qhead];
@@ -92,7 +92,7 @@ outq_empty(const struct outq *o)
 void
 outq_clear(struct outq *o)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < o->qlen; i++)
 		frame_unref(o->q[(o->qhead + i) % o->qcap]);

@@ -18,13 +18,13 @@
 #include "frame.h"
 
 struct outq {
-	struct frame	**q;		/* discrete frames, a ring */
-	size_t		  qhead, qlen, qcap;
-	struct frame	**slots;	/* coalesced metric frames, oldest key
+	struct frame **q; /* discrete frames, a ring */
+	size_t	       qhead, qlen, qcap;
+	struct frame **slots; /* coalesced metric frames, oldest key
 					   first */
-	size_t		  nslots, slotcap;
-	size_t		  max;		/* discrete frames at most */
-	uint64_t	  coalesced;	/* slot frames replaced unsent */
+	size_t	       nslots, slotcap;
+	size_t	       max; /* discrete frames at most */
+	uint64_t       coalesced; /* slot frames replaced unsent */
 };
 
 void outq_init(struct outq *o, size_t max);
@@ -38,7 +38,7 @@ int outq_push(struct outq *o, struct frame *f);
  * nothing waits. The caller owns the returned reference.
  */
 struct frame *outq_pop(struct outq *o);
-int outq_empty(const struct outq *o);
+int	      outq_empty(const struct outq *o);
 /* Drop every queued frame; the queue stays usable. */
 void outq_clear(struct outq *o);
 /* Drop every queued frame and free the arrays. */

@@ -25,9 +25,9 @@
 
 /* Where a field's shape alone does not say how Prometheus sees it. */
 static const struct prom_special {
-	const char	*field;
-	const char	*label;		/* DARRAY: the index's label */
-	const char	*names[3];	/* DOUBLES: one name per element */
+	const char *field;
+	const char *label; /* DARRAY: the index's label */
+	const char *names[3]; /* DOUBLES: one name per element */
 } specials[] = {
 	{ "cpu_per_core", "cpu", { NULL, NULL, NULL } },
 	{ "load_average", NULL, { "load1", "load5", "load15" } },
@@ -35,17 +35,17 @@ static const struct prom_special {
 
 /* One family being written: its header goes out before its first sample. */
 struct family {
-	char		 name[128];
-	const char	*type;		/* "gauge" or "counter" */
-	double		 div;		/* the source is in 1/div units */
-	char		 help[256];
-	int		 started;
+	char	    name[128];
+	const char *type; /* "gauge" or "counter" */
+	double	    div; /* the source is in 1/div units */
+	char	    help[256];
+	int	    started;
 };
 
 static const struct prom_special *
 special_of(const char *field)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(specials); i++) {
 		if (strcmp(specials[i].field, field) == 0)
@@ -57,7 +57,7 @@ special_of(const char *field)
 static int
 ends_with(const char *s, const char *suffix)
 {
-	size_t	n = strlen(s), m = strlen(suffix);
+	size_t n = strlen(s), m = strlen(suffix);
 
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
@@ -66,7 +66,7 @@ ends_with(const char *s, const char *suffix)
 static int
 add_help(struct hx_buf *b, const char *s)
 {
-	int	r;
+	int r;
 
 	for (; *s != '\0'; s++) {
 		if (*s == '\\')
@@ -89,11 +89,11 @@ static void
 family_of(struct family *fam, const char *prefix, const char *ev,
     const struct hx_field *f, const char *name)
 {
-	const char	*unit = f->unit != NULL ? f->unit : "";
-	const char	*base = name != NULL ? name : f->name;
-	const char	*counter = (f->flags & HX_F_COUNTER) ? "_total" : "";
-	const char	*note = "";
-	size_t		 n = strlen(base);
+	const char *unit = f->unit != NULL ? f->unit : "";
+	const char *base = name != NULL ? name : f->name;
+	const char *counter = (f->flags & HX_F_COUNTER) ? "_total" : "";
+	const char *note = "";
+	size_t	    n = strlen(base);
 
 	fam->div = 1;
 	fam->started = 0;
@@ -130,8 +130,8 @@ emit(struct hx_buf *b, struct family *fam, const char *labels,
 		fam->started = 1;
 		if (hx_buf_addf(b, "# HELP %s ", fam->name) != 0 ||
 		    add_help(b, fam->help) != 0 ||
-		    hx_buf_addf(b, "\n# TYPE %s %s\n", fam->name,
-		    fam->type) != 0)
+		    hx_buf_addf(b, "\n# TYPE %s %s\n", fam->name, fam->type) !=
+			0)
 			return -1;
 	}
 	return hx_buf_addf(b, "%s%s%s%s %s\n", fam->name,
@@ -140,13 +140,12 @@ emit(struct hx_buf *b, struct family *fam, const char *labels,
 }
 
 static int
-emit_double(struct hx_buf *b, struct family *fam, const char *labels,
-    double v)
+emit_double(struct hx_buf *b, struct family *fam, const char *labels, double v)
 {
-	char	num[PROM_NUMBER_MAX];
+	char num[PROM_NUMBER_MAX];
 
 	if (!isfinite(v))
-		return 0;	/* null in the event: no sample */
+		return 0; /* null in the event: no sample */
 	prom_number(v / fam->div, num, sizeof num);
 	return emit(b, fam, labels, num);
 }
@@ -159,10 +158,10 @@ static int
 emit_field(struct hx_buf *b, struct family *fam, const struct hx_field *f,
     const void *p, const char *labels)
 {
-	const char	*at = (const char *)p + f->off;
-	char		 num[PROM_NUMBER_MAX];
-	int64_t		 i;
-	uint64_t	 u;
+	const char *at = (const char *)p + f->off;
+	char	    num[PROM_NUMBER_MAX];
+	int64_t	    i;
+	uint64_t    u;
 
 	switch (f->ctype) {
 	case HX_C_DOUBLE:
@@ -203,15 +202,14 @@ add_label(struct hx_buf *b, const char *label, const char *value)
 static int
 render_array(struct hx_buf *b, const struct hx_field *af, const void *node)
 {
-	const struct hx_array	*a = af->array;
-	const struct hx_field	*key = &a->fields[0], *f;
-	const char		*base = *(const char *const *)((const char *)
-				    node + af->off);
-	size_t			 n, e, k;
-	struct hx_buf		 l;
-	struct family		 fam;
-	char			 prefix[64];
-	int			 r = 0;
+	const struct hx_array *a = af->array;
+	const struct hx_field *key = &a->fields[0], *f;
+	const char *base = *(const char *const *)((const char *)node + af->off);
+	size_t	    n, e, k;
+	struct hx_buf l;
+	struct family fam;
+	char	      prefix[64];
+	int	      r = 0;
 
 	memcpy(&n, (const char *)node + a->count_off, sizeof n);
 	snprintf(prefix, sizeof prefix, "horcrux_node_%s_", key->name);
@@ -224,11 +222,12 @@ render_array(struct hx_buf *b, const struct hx_field *af, const void *node)
 		for (e = 0; e < n && r == 0; e++) {
 			const char *el = base + e * a->elem_size;
 
-			if (a->ok_off != 0 && *(const int *)(el + a->ok_off) == 0)
+			if (a->ok_off != 0 &&
+			    *(const int *)(el + a->ok_off) == 0)
 				continue;
 			hx_buf_reset(&l);
-			add_label(&l, key->name, *(const char *const *)(el +
-			    key->off));
+			add_label(&l, key->name,
+			    *(const char *const *)(el + key->off));
 			r = emit_field(b, &fam, f, el, l.data);
 		}
 	}
@@ -239,14 +238,14 @@ render_array(struct hx_buf *b, const struct hx_field *af, const void *node)
 static int
 render_node(struct hx_buf *b, const struct hx_node_metrics *nm)
 {
-	const struct hx_event_info	*ev = &hx_events[HX_EV_NODE_METRICS];
-	const struct hx_field		*f;
-	const struct prom_special	*sp;
-	const double			*d;
-	struct family			 fam;
-	char				 lab[64];
-	size_t				 i, k;
-	int				 count, r = 0;
+	const struct hx_event_info *ev = &hx_events[HX_EV_NODE_METRICS];
+	const struct hx_field	   *f;
+	const struct prom_special  *sp;
+	const double		   *d;
+	struct family		    fam;
+	char			    lab[64];
+	size_t			    i, k;
+	int			    count, r = 0;
 
 	for (i = 0; i < ev->nfields && r == 0; i++) {
 		f = &ev->fields[i];
@@ -261,7 +260,8 @@ render_node(struct hx_buf *b, const struct hx_node_metrics *nm)
 		case HX_C_DOUBLES:
 			d = (const double *)((const char *)nm + f->off);
 			for (k = 0; k < f->size && r == 0; k++) {
-				if (sp == NULL || k >= 3 || sp->names[k] == NULL)
+				if (sp == NULL || k >= 3 ||
+				    sp->names[k] == NULL)
 					break;
 				family_of(&fam, "horcrux_node_", ev->type, f,
 				    sp->names[k]);
@@ -273,10 +273,12 @@ render_node(struct hx_buf *b, const struct hx_node_metrics *nm)
 			count = *(const int *)((const char *)nm + f->count_off);
 			family_of(&fam, "horcrux_node_", ev->type, f, NULL);
 			for (k = 0; d != NULL && k < (size_t)count && r == 0;
-			    k++) {
+			     k++) {
 				snprintf(lab, sizeof lab, "%s=\"%zu\"",
 				    sp != NULL && sp->label != NULL ?
-				    sp->label : "index", k);
+					sp->label :
+					"index",
+				    k);
 				r = emit_double(b, &fam, lab, d[k]);
 			}
 			break;
@@ -293,27 +295,27 @@ render_node(struct hx_buf *b, const struct hx_node_metrics *nm)
 
 /* The per-device counters of a sample, which the field tables do not hold. */
 static const struct dev_family {
-	const char	*name;
-	const char	*help;
-	int		 nic;		/* nics, else disks */
-	int		 b;		/* the b counter, else a */
+	const char *name;
+	const char *help;
+	int	    nic; /* nics, else disks */
+	int	    b; /* the b counter, else a */
 } dev_families[] = {
 	{ "horcrux_vm_block_read_bytes_total",
-	  "bytes read from one of a VM's disks (cumulative)", 0, 0 },
+	    "bytes read from one of a VM's disks (cumulative)", 0, 0 },
 	{ "horcrux_vm_block_write_bytes_total",
-	  "bytes written to one of a VM's disks (cumulative)", 0, 1 },
+	    "bytes written to one of a VM's disks (cumulative)", 0, 1 },
 	{ "horcrux_vm_interface_receive_bytes_total",
-	  "bytes received on one of a VM's interfaces (cumulative)", 1, 0 },
+	    "bytes received on one of a VM's interfaces (cumulative)", 1, 0 },
 	{ "horcrux_vm_interface_transmit_bytes_total",
-	  "bytes sent on one of a VM's interfaces (cumulative)", 1, 1 },
+	    "bytes sent on one of a VM's interfaces (cumulative)", 1, 1 },
 };
 
 /* The states a VM can be in, each once, in libvirt's order. */
 static size_t
 vm_states(const char **out, size_t max)
 {
-	size_t	n = 0, i;
-	int	s;
+	size_t n = 0, i;
+	int    s;
 
 	/* PMSUSPENDED is the last state libvirt defines without sentinels. */
 	for (s = VIR_DOMAIN_NOSTATE; s <= VIR_DOMAIN_PMSUSPENDED; s++) {
@@ -330,25 +332,26 @@ vm_states(const char **out, size_t max)
 static int
 render_vms(struct hx_buf *b, const struct prom_input *in)
 {
-	const struct hx_event_info	*ev = &hx_events[HX_EV_VM_METRICS];
-	const struct hx_vm_sample	*s;
-	const struct hx_vm_dev		*dev;
-	const struct hx_field		*f;
-	struct hx_buf			*lab, l;
-	struct family			 fam;
-	const char			*states[16], *id, *uuid, *st;
-	char				 num[PROM_NUMBER_MAX];
-	size_t				 i, k, n, ns;
-	json_t				*e;
-	int64_t				 v;
-	int				 r = 0;
+	const struct hx_event_info *ev = &hx_events[HX_EV_VM_METRICS];
+	const struct hx_vm_sample  *s;
+	const struct hx_vm_dev	   *dev;
+	const struct hx_field	   *f;
+	struct hx_buf		   *lab, l;
+	struct family		    fam;
+	const char		   *states[16], *id, *uuid, *st;
+	char			    num[PROM_NUMBER_MAX];
+	size_t			    i, k, n, ns;
+	json_t			   *e;
+	int64_t			    v;
+	int			    r = 0;
 
 	/* The labels of each visible VM, once; NULL for the others. */
 	lab = xcalloc(in->nvms + 1, sizeof *lab);
 	for (i = 0; i < in->nvms; i++) {
 		s = in->vms[i];
-		if (s->vm_id == NULL || (in->vm_visible != NULL &&
-		    !in->vm_visible(s->vm_id, in->arg)))
+		if (s->vm_id == NULL ||
+		    (in->vm_visible != NULL &&
+			!in->vm_visible(s->vm_id, in->arg)))
 			continue;
 		hx_buf_init(&lab[i], 0);
 		add_label(&lab[i], "vm", s->vm_id);
@@ -379,7 +382,7 @@ render_vms(struct hx_buf *b, const struct prom_input *in)
 			n = dev_families[k].nic ? s->nnics : s->ndisks;
 			for (ns = 0; ns < n && r == 0; ns++) {
 				dev = dev_families[k].nic ? &s->nics[ns] :
-				    &s->disks[ns];
+							    &s->disks[ns];
 				v = dev_families[k].b ? dev->b : dev->a;
 				if (v < 0)
 					continue;
@@ -409,16 +412,17 @@ render_vms(struct hx_buf *b, const struct prom_input *in)
 		id = json_string_value(json_object_get(e, "id"));
 		uuid = json_string_value(json_object_get(e, "uuid"));
 		st = json_string_value(json_object_get(e, "state"));
-		if (id == NULL || (in->vm_visible != NULL &&
-		    !in->vm_visible(id, in->arg)))
+		if (id == NULL ||
+		    (in->vm_visible != NULL && !in->vm_visible(id, in->arg)))
 			continue;
 		for (k = 0; k < ns && r == 0; k++) {
 			hx_buf_reset(&l);
 			add_label(&l, "vm", id);
 			add_label(&l, "vm_uuid", uuid);
 			add_label(&l, "state", states[k]);
-			r = emit(b, &fam, l.data, st != NULL &&
-			    strcmp(st, states[k]) == 0 ? "1" : "0");
+			r = emit(b, &fam, l.data,
+			    st != NULL && strcmp(st, states[k]) == 0 ? "1" :
+								       "0");
 		}
 	}
 	hx_buf_release(&l);
@@ -431,28 +435,30 @@ static int
 render_self(struct hx_buf *b, const struct prom_self *self)
 {
 	const struct {
-		const char	*name;
-		const char	*type;
-		const char	*help;
-		uint64_t	 v;
+		const char *name;
+		const char *type;
+		const char *help;
+		uint64_t    v;
 	} rows[] = {
-		{ "horcrux_ws_sessions", "gauge",
-		  "open WebSocket sessions", self->sessions },
+		{ "horcrux_ws_sessions", "gauge", "open WebSocket sessions",
+		    self->sessions },
 		{ "horcrux_ws_frames_sent_total", "counter",
-		  "frames written to WebSocket sessions", self->frames_sent },
+		    "frames written to WebSocket sessions", self->frames_sent },
 		{ "horcrux_ws_frames_coalesced_total", "counter",
-		  "metric frames replaced, unsent, by a newer one of the same "
-		  "subject", self->frames_coalesced },
+		    "metric frames replaced, unsent, by a newer one of the same "
+		    "subject",
+		    self->frames_coalesced },
 		{ "horcrux_ws_sessions_closed_slow_total", "counter",
-		  "WebSocket sessions closed for not reading their events",
-		  self->sessions_closed_slow },
+		    "WebSocket sessions closed for not reading their events",
+		    self->sessions_closed_slow },
 	};
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(rows); i++) {
-		if (hx_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64
-		    "\n", rows[i].name, rows[i].help, rows[i].name,
-		    rows[i].type, rows[i].name, rows[i].v) != 0)
+		if (hx_buf_addf(b,
+			"# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+			rows[i].name, rows[i].help, rows[i].name, rows[i].type,
+			rows[i].name, rows[i].v) != 0)
 			return -1;
 	}
 	return 0;
@@ -496,8 +502,8 @@ prom_number(double v, char *out, size_t outlen)
 static size_t
 utf8_len(const unsigned char *s)
 {
-	uint32_t	cp;
-	size_t		n, i;
+	uint32_t cp;
+	size_t	 n, i;
 
 	if (s[0] < 0x80)
 		return 1;
@@ -514,8 +520,9 @@ utf8_len(const unsigned char *s)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 ||
-	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+	if ((n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
 }
@@ -523,9 +530,9 @@ utf8_len(const unsigned char *s)
 int
 prom_label_value(struct hx_buf *b, const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n;
-	int			 r;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		     n;
+	int		     r;
 
 	if (hx_buf_add(b, "\"", 1) != 0)
 		return -1;

@@ -23,26 +23,25 @@
 
 /* The daemon's own counters (horcrux_ws_*). */
 struct prom_self {
-	uint64_t	sessions;		/* open WebSocket sessions */
-	uint64_t	frames_sent;		/* since start, every session */
-	uint64_t	frames_coalesced;	/* replaced unsent in a slot */
-	uint64_t	sessions_closed_slow;	/* "too slow" closes */
+	uint64_t sessions; /* open WebSocket sessions */
+	uint64_t frames_sent; /* since start, every session */
+	uint64_t frames_coalesced; /* replaced unsent in a slot */
+	uint64_t sessions_closed_slow; /* "too slow" closes */
 };
 
 struct prom_input {
-	const struct hx_node_metrics	 *node;	/* NULL: no node series */
-	const struct hx_vm_sample *const *vms;	/* the active VMs' samples */
+	const struct hx_node_metrics	 *node; /* NULL: no node series */
+	const struct hx_vm_sample *const *vms; /* the active VMs' samples */
 	size_t				  nvms;
 	json_t				 *inventory; /* GET /api/vms entries */
-	const struct prom_self		 *self;	/* NULL: left out */
+	const struct prom_self		 *self; /* NULL: left out */
 	/* May the caller see VM vm_id? NULL: every VM. */
-	int				(*vm_visible)(const char *vm_id,
-					    void *arg);
-	void				 *arg;
+	int (*vm_visible)(const char *vm_id, void *arg);
+	void *arg;
 };
 
 /* Room for any number prom_number writes. */
-#define PROM_NUMBER_MAX	32
+#define PROM_NUMBER_MAX 32
 
 /*
  * Append the exposition of in to b: node series, then per-VM series,

@@ -28,11 +28,10 @@
 #include "hx-log.h"
 #include "server.h"
 
-#define STOP_GRACE_NS	(2ULL * 1000000000ULL)
+#define STOP_GRACE_NS (2ULL * 1000000000ULL)
 
-static int
-callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len);
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len);
 
 /*
  * One drained item: a job's reply goes to its request; the snapshot keeps
@@ -42,7 +41,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 static void
 drain_one(struct mail *m, void *arg)
 {
-	struct server	*srv = arg;
+	struct server *srv = arg;
 
 	if (m->job != NULL) {
 		http_job_done(srv, m->job);
@@ -56,8 +55,8 @@ drain_one(struct mail *m, void *arg)
 static void
 addr_text(const struct sockaddr *sa, char *buf, size_t len)
 {
-	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)sa;
-	struct in_addr			 a4;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	struct in_addr		   a4;
 
 	buf[0] = '\0';
 	if (sa->sa_family == AF_INET)
@@ -74,13 +73,13 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
 void
 server_peer_addr(struct server *srv, struct lws *wsi, char *buf, size_t len)
 {
-	struct sockaddr_storage	ss;
+	struct sockaddr_storage ss;
 	socklen_t		sl = sizeof ss;
 
 	buf[0] = '\0';
 	if (lws_get_vhost(wsi) == srv->vh_unix ||
-	    getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&ss,
-	    &sl) != 0)
+	    getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&ss, &sl) !=
+		0)
 		return;
 	addr_text((struct sockaddr *)&ss, buf, len);
 }
@@ -107,14 +106,14 @@ tcp_closed(struct server *srv, int fd)
 static int
 tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
 {
-	char	 addr[64];
-	size_t	 i, freei = SIZE_MAX;
+	char   addr[64];
+	size_t i, freei = SIZE_MAX;
 
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return 0;
 	if (fd < 0 || (size_t)fd >= srv->nfd_peer)
 		return -1;
-	tcp_closed(srv, fd);	/* a number lws reused without a close */
+	tcp_closed(srv, fd); /* a number lws reused without a close */
 	addr_text(sa, addr, sizeof addr);
 	for (i = 0; i < srv->npeers; i++) {
 		if (srv->peers[i].n == 0) {
@@ -125,21 +124,24 @@ tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
 		if (strcmp(srv->peers[i].addr, addr) == 0)
 			break;
 	}
-	if (i < srv->npeers && srv->peers[i].n >=
-	    (unsigned)srv->opts->max_connections_per_address) {
+	if (i < srv->npeers &&
+	    srv->peers[i].n >=
+		(unsigned)srv->opts->max_connections_per_address) {
 		log_debug("refusing a TCP connection from %s: %u open "
-		    "(max_connections_per_address)", addr, srv->peers[i].n);
+			  "(max_connections_per_address)",
+		    addr, srv->peers[i].n);
 		return -1;
 	}
 	if (srv->ntcp >= srv->tcp_max) {
 		log_debug("refusing a TCP connection from %s: %u open, the "
-		    "most the descriptors allow", addr, srv->ntcp);
+			  "most the descriptors allow",
+		    addr, srv->ntcp);
 		return -1;
 	}
 	if (i == srv->npeers) {
 		if (freei == SIZE_MAX) {
-			srv->peers = xrealloc(srv->peers, (srv->npeers + 1) *
-			    sizeof *srv->peers);
+			srv->peers = xrealloc(srv->peers,
+			    (srv->npeers + 1) * sizeof *srv->peers);
 			freei = srv->npeers++;
 		}
 		i = freei;
@@ -163,10 +165,10 @@ static int
 session_admit(struct server *srv, struct lws *wsi, const struct identity *id,
     int on_unix)
 {
-	const struct options	*o = srv->opts;
-	struct session		*s;
-	char			 addr[64], msg[160];
-	unsigned		 tcp = 0, user = 0, peer = 0;
+	const struct options *o = srv->opts;
+	struct session	     *s;
+	char		      addr[64], msg[160];
+	unsigned	      tcp = 0, user = 0, peer = 0;
 
 	if (srv->stopping) {
 		http_refuse(wsi, 503, "UNAVAILABLE", "shutting down");
@@ -182,21 +184,24 @@ session_admit(struct server *srv, struct lws *wsi, const struct identity *id,
 		if (!on_unix && !s->on_unix && strcmp(s->addr, addr) == 0)
 			peer++;
 	}
-	if (srv->nsessions >= (unsigned)o->max_clients || (!on_unix &&
-	    tcp >= (unsigned)(o->max_clients - o->reserved_unix_clients))) {
+	if (srv->nsessions >= (unsigned)o->max_clients ||
+	    (!on_unix &&
+		tcp >= (unsigned)(o->max_clients - o->reserved_unix_clients))) {
 		http_refuse(wsi, 503, "UNAVAILABLE", "too many clients");
 		return -1;
 	}
-	if (id->kind != ACCESS_LOCAL && user >=
-	    (unsigned)o->max_clients_per_user) {
-		snprintf(msg, sizeof msg, "too many WebSocket sessions for "
+	if (id->kind != ACCESS_LOCAL &&
+	    user >= (unsigned)o->max_clients_per_user) {
+		snprintf(msg, sizeof msg,
+		    "too many WebSocket sessions for "
 		    "this user (max_clients_per_user is %d)",
 		    o->max_clients_per_user);
 		http_refuse(wsi, 429, "RATE_LIMITED", msg);
 		return -1;
 	}
 	if (!on_unix && peer >= (unsigned)o->max_clients_per_address) {
-		snprintf(msg, sizeof msg, "too many WebSocket sessions from "
+		snprintf(msg, sizeof msg,
+		    "too many WebSocket sessions from "
 		    "this address (max_clients_per_address is %d)",
 		    o->max_clients_per_address);
 		http_refuse(wsi, 429, "RATE_LIMITED", msg);
@@ -212,16 +217,16 @@ static const struct lws_protocols protocols[] = {
 
 static const struct lws_extension extensions[] = {
 	{ "permessage-deflate", lws_extension_callback_pm_deflate,
-	  "permessage-deflate; client_no_context_takeover; "
-	  "client_max_window_bits" },
+	    "permessage-deflate; client_no_context_takeover; "
+	    "client_max_window_bits" },
 	{ NULL, NULL, NULL }
 };
 
 static void
 lws_log_bridge(int level, const char *line)
 {
-	char	 copy[1024];
-	size_t	 n;
+	char   copy[1024];
+	size_t n;
 
 	hx_strlcpy(copy, line, sizeof copy);
 	n = strlen(copy);
@@ -234,17 +239,18 @@ lws_log_bridge(int level, const char *line)
 static void
 begin_stop(struct server *srv)
 {
-	struct session	*s;
-	struct frame	*f;
+	struct session *s;
+	struct frame   *f;
 
 	if (srv->stopping)
 		return;
 	srv->stopping = 1;
 	srv->stop_deadline_ns = hx_mono_ns() + STOP_GRACE_NS;
 	log_info("shutting down: telling %u client(s)", srv->nsessions);
-	f = frame_new("Notification", hx_event_notification("warning",
-	    "Server Shutdown", "horcruxd is shutting down", hx_wall_ms()), -1,
-	    NULL, NULL);
+	f = frame_new("Notification",
+	    hx_event_notification("warning", "Server Shutdown",
+		"horcruxd is shutting down", hx_wall_ms()),
+	    -1, NULL, NULL);
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
 		session_send(s, f);
 		session_close(s, LWS_CLOSE_STATUS_GOINGAWAY, "server shutdown");
@@ -255,12 +261,12 @@ begin_stop(struct server *srv)
 static void
 tick(lws_sorted_usec_list_t *sul)
 {
-	struct server	*srv = lws_container_of(sul, struct server, tick);
-	uint64_t	 now = hx_mono_ns();
+	struct server *srv = lws_container_of(sul, struct server, tick);
+	uint64_t       now = hx_mono_ns();
 
 	session_tick(srv, now);
-	if (srv->stopping && (srv->nsessions == 0 ||
-	    now >= srv->stop_deadline_ns))
+	if (srv->stopping &&
+	    (srv->nsessions == 0 || now >= srv->stop_deadline_ns))
 		srv->done = 1;
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick,
 	    srv->stopping ? 50000 : (lws_usec_t)srv->tick_us);
@@ -270,12 +276,12 @@ static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct server	*srv = lws_context_user(lws_get_context(wsi));
-	struct conn	*c = user;
-	struct identity	 id;
-	const char	*why = NULL;
-	char		 uri[256];
-	int		 on_unix, r;
+	struct server  *srv = lws_context_user(lws_get_context(wsi));
+	struct conn    *c = user;
+	struct identity id;
+	const char     *why = NULL;
+	char		uri[256];
+	int		on_unix, r;
 
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -287,33 +293,38 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		/* The WebSocket upgrade: authenticate before it happens. */
 		if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
 		    strcmp(uri, "/api/ws") != 0) {
-			http_refuse(wsi, 404, "NOT_FOUND", "WebSocket is "
+			http_refuse(wsi, 404, "NOT_FOUND",
+			    "WebSocket is "
 			    "served at /api/ws only");
 			return -1;
 		}
 		if (lws_hdr_total_length(wsi,
-		    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
-			http_refuse(wsi, 400, "BAD_REQUEST", "an upgrade "
+			WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+			http_refuse(wsi, 400, "BAD_REQUEST",
+			    "an upgrade "
 			    "carries no body: no Transfer-Encoding");
 			return -1;
 		}
 		on_unix = lws_get_vhost(wsi) == srv->vh_unix;
-		if (!on_unix && (lws_hdr_copy(wsi, uri, sizeof uri,
-		    WSI_TOKEN_HOST) <= 0 || !http_host_ok(srv, uri))) {
-			http_refuse(wsi, 400, "BAD_REQUEST", "the Host header "
+		if (!on_unix &&
+		    (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_HOST) <= 0 ||
+			!http_host_ok(srv, uri))) {
+			http_refuse(wsi, 400, "BAD_REQUEST",
+			    "the Host header "
 			    "does not name this server");
 			return -1;
 		}
 		if (access_resolve(srv->cache, wsi, on_unix, &id, &why) != 0 ||
 		    !id.authenticated) {
 			access_release(&id);
-			http_refuse(wsi, 401, "UNAUTHORIZED", why ? why :
-			    "authentication required");
+			http_refuse(wsi, 401, "UNAUTHORIZED",
+			    why ? why : "authentication required");
 			return -1;
 		}
 		if (id.kind == ACCESS_COOKIE && !http_origin_ok(srv, wsi)) {
 			access_release(&id);
-			http_refuse(wsi, 403, "FORBIDDEN", "this Origin may "
+			http_refuse(wsi, 403, "FORBIDDEN",
+			    "this Origin may "
 			    "not open a session with a cookie");
 			return -1;
 		}
@@ -324,8 +335,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (user == NULL)
 			return 0;
 		return tcp_accepted(srv, (int)(intptr_t)in,
-		    (struct sockaddr *)&((struct lws_filter_network_conn_args *)
-		    user)->cli_addr);
+		    (struct sockaddr *)&(
+			(struct lws_filter_network_conn_args *)user)
+			->cli_addr);
 	case LWS_CALLBACK_DEL_POLL_FD:
 		tcp_closed(srv, ((struct lws_pollargs *)in)->fd);
 		return 0;
@@ -362,7 +374,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 static int
 probe_bind(const struct sockaddr *sa, socklen_t salen)
 {
-	int	fd, r = 0, one = 1;
+	int fd, r = 0, one = 1;
 
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return errno;
@@ -377,12 +389,11 @@ static int
 addr_is_loopback(const struct listen_addr *la)
 {
 	struct in_addr	a4;
-	struct in6_addr	a6;
+	struct in6_addr a6;
 
 	if (la->family == AF_INET && inet_pton(AF_INET, la->host, &a4) == 1)
 		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (la->family == AF_INET6 && inet_pton(AF_INET6, la->host,
-	    &a6) == 1)
+	if (la->family == AF_INET6 && inet_pton(AF_INET6, la->host, &a6) == 1)
 		return IN6_IS_ADDR_LOOPBACK(&a6) ||
 		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 	return 0;
@@ -391,7 +402,7 @@ addr_is_loopback(const struct listen_addr *la)
 int
 server_listens_beyond_loopback(const struct server *srv)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < srv->nladdrs; i++) {
 		if (!addr_is_loopback(&srv->laddrs[i]))
@@ -409,15 +420,14 @@ server_listens_beyond_loopback(const struct server *srv)
  * another one binds; every other failure is fatal, with its reason.
  */
 int
-server_resolve_listen(struct server *srv, const struct options *o,
-    char **err)
+server_resolve_listen(struct server *srv, const struct options *o, char **err)
 {
-	struct addrinfo		 hints, *res, *ai;
-	struct listen_addr	 la;
-	struct in6_addr		 a6;
-	char			 port[16];
-	size_t			 i;
-	int			 r, numeric, saved = 0;
+	struct addrinfo	   hints, *res, *ai;
+	struct listen_addr la;
+	struct in6_addr	   a6;
+	char		   port[16];
+	size_t		   i;
+	int		   r, numeric, saved = 0;
 
 	numeric = inet_pton(AF_INET6, o->listen_host, &a6) == 1 ||
 	    inet_pton(AF_INET, o->listen_host, &a6) == 1;
@@ -436,7 +446,7 @@ server_resolve_listen(struct server *srv, const struct options *o,
 		memset(&la, 0, sizeof la);
 		la.family = ai->ai_family;
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, la.host,
-		    sizeof la.host, NULL, 0, NI_NUMERICHOST) != 0)
+			sizeof la.host, NULL, 0, NI_NUMERICHOST) != 0)
 			continue;
 		for (i = 0; i < srv->nladdrs; i++) {
 			if (strcmp(srv->laddrs[i].host, la.host) == 0)
@@ -445,31 +455,32 @@ server_resolve_listen(struct server *srv, const struct options *o,
 		if (i < srv->nladdrs)
 			continue;
 		if ((r = probe_bind(ai->ai_addr, ai->ai_addrlen)) != 0) {
-			if (!numeric && (r == EADDRNOTAVAIL ||
-			    r == EAFNOSUPPORT)) {
+			if (!numeric &&
+			    (r == EADDRNOTAVAIL || r == EAFNOSUPPORT)) {
 				log_warn("not listening on %s (from '%s'): "
-				    "%s", la.host, o->listen_host,
-				    strerror(r));
+					 "%s",
+				    la.host, o->listen_host, strerror(r));
 				saved = r;
 				continue;
 			}
 			freeaddrinfo(res);
-			*err = numeric ? xasprintf("cannot bind '%s:%d': %s",
-			    o->listen_host, o->listen_port, strerror(r)) :
+			*err = numeric ?
+			    xasprintf("cannot bind '%s:%d': %s", o->listen_host,
+				o->listen_port, strerror(r)) :
 			    xasprintf("cannot bind '%s:%d' (%s): %s",
-			    o->listen_host, o->listen_port, la.host,
-			    strerror(r));
+				o->listen_host, o->listen_port, la.host,
+				strerror(r));
 			return -1;
 		}
-		srv->laddrs = xrealloc(srv->laddrs, (srv->nladdrs + 1) *
-		    sizeof *srv->laddrs);
+		srv->laddrs = xrealloc(srv->laddrs,
+		    (srv->nladdrs + 1) * sizeof *srv->laddrs);
 		srv->laddrs[srv->nladdrs++] = la;
 	}
 	freeaddrinfo(res);
 	if (srv->nladdrs == 0) {
 		*err = xasprintf("cannot bind '%s:%d': %s", o->listen_host,
-		    o->listen_port, saved ? strerror(saved) :
-		    "no IPv4 or IPv6 address");
+		    o->listen_port,
+		    saved ? strerror(saved) : "no IPv4 or IPv6 address");
 		return -1;
 	}
 	return 0;
@@ -483,8 +494,8 @@ server_resolve_listen(struct server *srv, const struct options *o,
 static int
 probe_unix(const char *path, char **err)
 {
-	struct sockaddr_un	sun;
-	int			fd, r, saved;
+	struct sockaddr_un sun;
+	int		   fd, r, saved;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -514,10 +525,10 @@ probe_unix(const char *path, char **err)
 static int
 prepare_socket(const char *path, char **err)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	char			*dir, *slash;
-	int			 fd, r;
+	struct sockaddr_un sun;
+	struct stat	   st;
+	char		  *dir, *slash;
+	int		   fd, r;
 
 	dir = xstrdup(path);
 	slash = strrchr(dir, '/');
@@ -544,7 +555,8 @@ prepare_socket(const char *path, char **err)
 		return probe_unix(path, err);
 	if (!S_ISSOCK(st.st_mode)) {
 		*err = xasprintf("cannot create socket '%s': a file that is "
-		    "not a socket is in the way", path);
+				 "not a socket is in the way",
+		    path);
 		return -1;
 	}
 	memset(&sun, 0, sizeof sun);
@@ -555,7 +567,8 @@ prepare_socket(const char *path, char **err)
 	close(fd);
 	if (r == 0) {
 		*err = xasprintf("cannot create socket '%s': another "
-		    "horcruxd is listening on it", path);
+				 "horcruxd is listening on it",
+		    path);
 		return -1;
 	}
 	if (unlink(path) != 0) {
@@ -574,27 +587,28 @@ prepare_socket(const char *path, char **err)
  * connections can neither starve the sampler ("Too many open files")
  * nor lock root@local out of the Unix socket.
  */
-#define FD_RESERVE_OTHER	64
-#define FD_RESERVE_UNIX		32
+#define FD_RESERVE_OTHER 64
+#define FD_RESERVE_UNIX 32
 
 static void
 fd_budget(struct server *srv, struct lws_context_creation_info *info)
 {
-	struct rlimit	rl;
-	size_t		lim = 1024, lws_fds, fixed;
+	struct rlimit rl;
+	size_t	      lim = 1024, lws_fds, fixed;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ?
-		    1048576 : (size_t)rl.rlim_cur;
-	lws_fds = lim > 2 * FD_RESERVE_OTHER ? lim - FD_RESERVE_OTHER :
-	    lim / 2;
+		    1048576 :
+		    (size_t)rl.rlim_cur;
+	lws_fds = lim > 2 * FD_RESERVE_OTHER ? lim - FD_RESERVE_OTHER : lim / 2;
 	/* The listeners and lws's own wake-up pipe come first. */
 	fixed = srv->nladdrs + 1 + 2;
 	if (lws_fds > fixed + 2 * FD_RESERVE_UNIX)
 		srv->tcp_max = (unsigned)(lws_fds - fixed - FD_RESERVE_UNIX);
 	else
 		srv->tcp_max = (unsigned)(lws_fds > fixed * 2 ?
-		    (lws_fds - fixed) / 2 : 1);
+			(lws_fds - fixed) / 2 :
+			1);
 	info->fd_limit_per_thread = (unsigned)lws_fds;
 	srv->nfd_peer = lim;
 	srv->fd_peer = xcalloc(lim, sizeof *srv->fd_peer);
@@ -606,7 +620,7 @@ static struct lws_vhost *
 make_vhost(struct server *srv, const char *name, const char *iface, int port,
     int flags)
 {
-	struct lws_context_creation_info	info;
+	struct lws_context_creation_info info;
 
 	memset(&info, 0, sizeof info);
 	info.vhost_name = name;
@@ -633,14 +647,14 @@ int
 server_init(struct server *srv, const struct options *o, struct mailbox *mb,
     char **err)
 {
-	struct lws_context_creation_info	info;
-	struct listen_addr			*la;
-	struct lws_vhost			*vh;
-	struct hx_buf				 where;
-	char					 name[32];
-	double					 tick_s;
-	size_t					 i;
-	int					 v6;
+	struct lws_context_creation_info info;
+	struct listen_addr		*la;
+	struct lws_vhost		*vh;
+	struct hx_buf			 where;
+	char				 name[32];
+	double				 tick_s;
+	size_t				 i;
+	int				 v6;
 
 	srv->opts = o;
 	srv->mb = mb;
@@ -655,7 +669,8 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 		return -1;
 
 	lws_set_log_level(hx_log_enabled(HX_LOG_DEBUG) ? LLL_ERR | LLL_WARN :
-	    LLL_ERR, lws_log_bridge);
+							 LLL_ERR,
+	    lws_log_bridge);
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.user = srv;
@@ -675,8 +690,9 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 		la = &srv->laddrs[i];
 		snprintf(name, sizeof name, "tcp%zu", i);
 		if ((vh = make_vhost(srv, name, la->host, o->listen_port,
-		    la->family == AF_INET ? LWS_SERVER_OPTION_DISABLE_IPV6 :
-		    0)) == NULL) {
+			 la->family == AF_INET ?
+			     LWS_SERVER_OPTION_DISABLE_IPV6 :
+			     0)) == NULL) {
 			*err = xasprintf("cannot bind '%s:%d'", la->host,
 			    o->listen_port);
 			hx_buf_release(&where);
@@ -687,7 +703,7 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 		hx_buf_addf(&where, "%s%s", i > 0 ? ", " : "", la->host);
 	}
 	if ((srv->vh_unix = make_vhost(srv, "unix", o->socket_path, 0,
-	    LWS_SERVER_OPTION_UNIX_SOCK)) == NULL) {
+		 LWS_SERVER_OPTION_UNIX_SOCK)) == NULL) {
 		*err = xasprintf("cannot create socket '%s'", o->socket_path);
 		hx_buf_release(&where);
 		return -1;

@@ -29,57 +29,57 @@
 
 /* A WebSocket session (DESIGN §3), embedded in struct conn. */
 struct session {
-	TAILQ_ENTRY(session)	 entry;
-	struct lws		*wsi;
-	struct identity		 id;
-	uint32_t		 topics;	/* bit per topic_id */
-	int			 subscribed;	/* a valid topics message came */
-	int			 live;		/* ESTABLISHED and not CLOSED */
-	uint64_t		 opened_ns;
-	uint64_t		 last_rx_ns;
-	uint64_t		 next_ping_ns;
-	struct hx_buf		 rx;		/* fragments of one message */
-	struct outq		 out;		/* frames waiting to be written */
-	int			 send_ping;	/* a WebSocket ping frame is due */
-	int			 close_code;	/* close after the queue drains */
-	const char		*close_reason;
-	uint64_t		 frames_sent;
-	int			 closed_slow;	/* closed as "too slow" */
-	int			 on_unix;
-	char			 addr[64];	/* TCP peer; "" on Unix */
+	TAILQ_ENTRY(session) entry;
+	struct lws     *wsi;
+	struct identity id;
+	uint32_t	topics; /* bit per topic_id */
+	int		subscribed; /* a valid topics message came */
+	int		live; /* ESTABLISHED and not CLOSED */
+	uint64_t	opened_ns;
+	uint64_t	last_rx_ns;
+	uint64_t	next_ping_ns;
+	struct hx_buf	rx; /* fragments of one message */
+	struct outq	out; /* frames waiting to be written */
+	int		send_ping; /* a WebSocket ping frame is due */
+	int		close_code; /* close after the queue drains */
+	const char     *close_reason;
+	uint64_t	frames_sent;
+	int		closed_slow; /* closed as "too slow" */
+	int		on_unix;
+	char		addr[64]; /* TCP peer; "" on Unix */
 };
 
-#define CONN_MAX_HEADERS	6
+#define CONN_MAX_HEADERS 6
 
 /* Per-connection user data (lws allocates and zeroes it). */
 struct conn {
-	uint64_t		 id;		/* for replies that come later */
-	TAILQ_ENTRY(conn)	 pending_entry;	/* waiting for a worker job */
-	int			 pending;
-	struct lws		*wsi;
+	uint64_t id; /* for replies that come later */
+	TAILQ_ENTRY(conn) pending_entry; /* waiting for a worker job */
+	int	    pending;
+	struct lws *wsi;
 	/* The request body, read to the end before dispatch (capped). */
-	struct hx_buf		 req;
-	int			 reading_body;
+	struct hx_buf req;
+	int	      reading_body;
 	/* The response, written on HTTP_WRITEABLE. */
-	int			 status;
-	const char		*ctype;
-	char			*body;
-	size_t			 body_len;
-	char			*hname[CONN_MAX_HEADERS];
-	char			*hvalue[CONN_MAX_HEADERS];
-	int			 nheaders;
-	int			 headers_due;	/* status line not yet written */
-	int			 close_after;
-	int			 is_ws;
-	struct session		 s;
+	int	       status;
+	const char    *ctype;
+	char	      *body;
+	size_t	       body_len;
+	char	      *hname[CONN_MAX_HEADERS];
+	char	      *hvalue[CONN_MAX_HEADERS];
+	int	       nheaders;
+	int	       headers_due; /* status line not yet written */
+	int	       close_after;
+	int	       is_ws;
+	struct session s;
 };
 
 TAILQ_HEAD(conn_list, conn);
 
 /* When an API key's use was last written to the store. */
 struct key_seen {
-	char		 keyid[72];
-	int64_t		 written_ms;
+	char	keyid[72];
+	int64_t written_ms;
 };
 
 /*
@@ -88,66 +88,66 @@ struct key_seen {
  * for the window.
  */
 struct login_limit {
-	char		 key[160];		/* "u:alice" or "a:10.0.0.1" */
-	int64_t		 at[5];			/* epoch ms held; 0: free */
+	char	key[160]; /* "u:alice" or "a:10.0.0.1" */
+	int64_t at[5]; /* epoch ms held; 0: free */
 };
 
 TAILQ_HEAD(session_list, session);
 
 /* Open TCP connections from one peer address. */
 struct peer_count {
-	char		 addr[64];
-	unsigned	 n;
+	char	 addr[64];
+	unsigned n;
 };
 
 /* One address the TCP listener binds: listen's host resolved. */
 struct listen_addr {
-	char		 host[64];		/* numeric, no brackets */
-	int		 family;		/* AF_INET or AF_INET6 */
+	char host[64]; /* numeric, no brackets */
+	int  family; /* AF_INET or AF_INET6 */
 };
 
 struct server {
-	const struct options	*opts;
-	struct lws_context	*ctx;
-	struct lws_vhost	*vh_tcp;	/* the first TCP listener */
-	struct listen_addr	*laddrs;	/* every address bound */
-	size_t			 nladdrs;
-	struct peer_count	*peers;		/* TCP connections by address */
-	size_t			 npeers;
-	size_t			*fd_peer;	/* fd -> peers index + 1, or 0 */
-	size_t			 nfd_peer;
-	unsigned		 ntcp;		/* open TCP connections */
-	unsigned		 tcp_max;	/* what the descriptors allow */
-	struct lws_vhost	*vh_unix;
-	struct mailbox		*mb;
-	struct session_list	 sessions;
-	unsigned		 nsessions;
-	struct snapshot		*snap;		/* the latest state */
+	const struct options *opts;
+	struct lws_context   *ctx;
+	struct lws_vhost     *vh_tcp; /* the first TCP listener */
+	struct listen_addr   *laddrs; /* every address bound */
+	size_t		      nladdrs;
+	struct peer_count    *peers; /* TCP connections by address */
+	size_t		      npeers;
+	size_t		     *fd_peer; /* fd -> peers index + 1, or 0 */
+	size_t		      nfd_peer;
+	unsigned	      ntcp; /* open TCP connections */
+	unsigned	      tcp_max; /* what the descriptors allow */
+	struct lws_vhost     *vh_unix;
+	struct mailbox	     *mb;
+	struct session_list   sessions;
+	unsigned	      nsessions;
+	struct snapshot	     *snap; /* the latest state */
 	/* What closed sessions counted (GET /metrics adds the open ones'). */
-	uint64_t		 ws_frames_sent;
-	uint64_t		 ws_frames_coalesced;
-	uint64_t		 ws_closed_slow;
-	uint64_t		 start_ns;
-	lws_sorted_usec_list_t	 tick;
-	uint64_t		 tick_us;
-	volatile sig_atomic_t	 stop_requested;
-	int			 stopping;
-	uint64_t		 stop_deadline_ns;
-	int			 done;
-	struct access_cache	*cache;		/* identities, from the store */
-	struct worker		*worker;
-	struct worker		*login_pool;	/* password checks, bounded */
-	struct conn_list	 pending;	/* HTTP requests awaiting jobs */
-	uint64_t		 next_conn_id;
-	char			**hosts;	/* names a Host header may use */
-	size_t			 nhosts;
-	struct login_limit	*limits;
-	size_t			 nlimits;
-	struct key_seen		*keys_seen;	/* API key last_used, batched */
-	size_t			 nkeys_seen;
-	struct virt		*virt;		/* libvirt, or NULL */
-	struct worker		*vworker;	/* runs libvirt calls */
-	struct history		*history;	/* metrics history, or NULL */
+	uint64_t	       ws_frames_sent;
+	uint64_t	       ws_frames_coalesced;
+	uint64_t	       ws_closed_slow;
+	uint64_t	       start_ns;
+	lws_sorted_usec_list_t tick;
+	uint64_t	       tick_us;
+	volatile sig_atomic_t  stop_requested;
+	int		       stopping;
+	uint64_t	       stop_deadline_ns;
+	int		       done;
+	struct access_cache   *cache; /* identities, from the store */
+	struct worker	      *worker;
+	struct worker	      *login_pool; /* password checks, bounded */
+	struct conn_list       pending; /* HTTP requests awaiting jobs */
+	uint64_t	       next_conn_id;
+	char		     **hosts; /* names a Host header may use */
+	size_t		       nhosts;
+	struct login_limit    *limits;
+	size_t		       nlimits;
+	struct key_seen	      *keys_seen; /* API key last_used, batched */
+	size_t		       nkeys_seen;
+	struct virt	      *virt; /* libvirt, or NULL */
+	struct worker	      *vworker; /* runs libvirt calls */
+	struct history	      *history; /* metrics history, or NULL */
 };
 
 /* Give the server its identity cache and worker (both owned by the caller). */

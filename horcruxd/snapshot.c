@@ -16,10 +16,10 @@
 #include "hx-proto.h"
 
 struct snapshot {
-	struct frame		*latest[HX_TOPIC_COUNT];	/* not per VM */
-	struct snapshot_vm	*vms;
-	size_t			 nvms, vmcap;
-	json_t			*inventory;
+	struct frame	   *latest[HX_TOPIC_COUNT]; /* not per VM */
+	struct snapshot_vm *vms;
+	size_t		    nvms, vmcap;
+	json_t		   *inventory;
 };
 
 struct snapshot *
@@ -38,8 +38,8 @@ vm_release(struct snapshot_vm *v)
 void
 snapshot_free(struct snapshot *snap)
 {
-	size_t	i;
-	int	t;
+	size_t i;
+	int    t;
 
 	if (snap == NULL)
 		return;
@@ -69,8 +69,8 @@ same_vm(const struct hx_vm_sample *a, const struct hx_vm_sample *b)
 static void
 vm_put(struct snapshot *snap, struct frame *f, struct hx_vm_sample *sample)
 {
-	struct snapshot_vm	*v;
-	size_t			 i;
+	struct snapshot_vm *v;
+	size_t		    i;
 
 	for (i = 0; i < snap->nvms; i++) {
 		v = &snap->vms[i];
@@ -95,10 +95,10 @@ vm_put(struct snapshot *snap, struct frame *f, struct hx_vm_sample *sample)
 static int
 vm_active(json_t *inventory, const struct hx_vm_sample *s)
 {
-	const char	*id, *uuid, *state;
-	json_t		*e;
-	size_t		 k;
-	int		 same;
+	const char *id, *uuid, *state;
+	json_t	   *e;
+	size_t	    k;
+	int	    same;
 
 	json_array_foreach(inventory, k, e) {
 		id = json_string_value(json_object_get(e, "id"));
@@ -111,8 +111,9 @@ vm_active(json_t *inventory, const struct hx_vm_sample *s)
 		if (!same)
 			continue;
 		state = json_string_value(json_object_get(e, "state"));
-		return state != NULL && (strcmp(state, "running") == 0 ||
-		    strcmp(state, "paused") == 0);
+		return state != NULL &&
+		    (strcmp(state, "running") == 0 ||
+			strcmp(state, "paused") == 0);
 	}
 	return 0;
 }
@@ -121,11 +122,11 @@ vm_active(json_t *inventory, const struct hx_vm_sample *s)
 static void
 take_inventory(struct snapshot *snap, json_t *inventory)
 {
-	size_t	i;
+	size_t i;
 
 	json_decref(snap->inventory);
 	snap->inventory = inventory;
-	for (i = 0; i < snap->nvms; ) {
+	for (i = 0; i < snap->nvms;) {
 		if (vm_active(inventory, snap->vms[i].sample)) {
 			i++;
 			continue;
@@ -138,9 +139,9 @@ take_inventory(struct snapshot *snap, json_t *inventory)
 void
 snapshot_update(struct snapshot *snap, struct mail *m)
 {
-	struct hx_vm_sample	*sample = m->vm;
-	json_t			*inventory = m->inventory;
-	struct frame		*f = m->frame;
+	struct hx_vm_sample *sample = m->vm;
+	json_t		    *inventory = m->inventory;
+	struct frame	    *f = m->frame;
 
 	m->vm = NULL;
 	m->inventory = NULL;
@@ -176,7 +177,7 @@ snapshot_inventory(const struct snapshot *snap)
 const struct snapshot_vm *
 snapshot_vm_find(const struct snapshot *snap, const char *vm_id)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < snap->nvms; i++) {
 		if (snap->vms[i].sample->vm_id != NULL &&
@@ -189,7 +190,7 @@ snapshot_vm_find(const struct snapshot *snap, const char *vm_id)
 const struct snapshot_vm *
 snapshot_vm_by_uuid(const struct snapshot *snap, const char *uuid)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < snap->nvms; i++) {
 		if (snap->vms[i].sample->uuid != NULL &&
@@ -214,9 +215,9 @@ snapshot_vm_count(const struct snapshot *snap)
 const char *
 snapshot_vm_resolve(const struct snapshot *snap, const char *id)
 {
-	json_t		*e;
-	const char	*name, *uuid, *found = NULL;
-	size_t		 i;
+	json_t	   *e;
+	const char *name, *uuid, *found = NULL;
+	size_t	    i;
 
 	if (snap->inventory == NULL)
 		return id;

@@ -27,8 +27,8 @@ struct snapshot;
 
 /* One active VM: its newest VmMetrics frame and the sample it was made of. */
 struct snapshot_vm {
-	struct frame		*frame;
-	struct hx_vm_sample	*sample;	/* keyed by sample->uuid */
+	struct frame	    *frame;
+	struct hx_vm_sample *sample; /* keyed by sample->uuid */
 };
 
 /* An empty snapshot (never NULL); free it with snapshot_free. */
@@ -59,13 +59,12 @@ json_t *snapshot_inventory(const struct snapshot *snap);
  * none. Borrowed: valid until the next snapshot_update.
  */
 const struct snapshot_vm *snapshot_vm_find(const struct snapshot *snap,
-    const char *vm_id);
+    const char							 *vm_id);
 const struct snapshot_vm *snapshot_vm_by_uuid(const struct snapshot *snap,
-    const char *uuid);
+    const char							    *uuid);
 /* The active VMs, in no particular order: i from 0 until it gives NULL. */
-const struct snapshot_vm *snapshot_vm_at(const struct snapshot *snap,
-    size_t i);
-size_t snapshot_vm_count(const struct snapshot *snap);
+const struct snapshot_vm *snapshot_vm_at(const struct snapshot *snap, size_t i);
+size_t			  snapshot_vm_count(const struct snapshot *snap);
 /*
  * The VM a route's :id names: a VM name in the inventory, or else a VM's
  * UUID (any case), so that a VM whose name cannot travel in a URL (lws

@@ -31,67 +31,67 @@
 #include "hx-proto.h"
 #include "virt.h"
 
-#define RETRY_MIN_MS	500
-#define RETRY_MAX_MS	30000
-#define ACTION_TTL_MS	10000	/* an event this soon after our call is ours */
-#define MIG_LINGER_MS	10000	/* an ended job's event may come this late */
+#define RETRY_MIN_MS 500
+#define RETRY_MAX_MS 30000
+#define ACTION_TTL_MS 10000 /* an event this soon after our call is ours */
+#define MIG_LINGER_MS 10000 /* an ended job's event may come this late */
 
 struct known {
-	char	*name;
-	char	*state;		/* static word */
-	int	 container;
-	int	 seen;		/* in the listing after a reconnection */
-	int	 incoming;	/* its last event: started for a migration in */
+	char *name;
+	char *state; /* static word */
+	int   container;
+	int   seen; /* in the listing after a reconnection */
+	int   incoming; /* its last event: started for a migration in */
 };
 
 /* An outgoing migration: MigrationStarted sent, MigrationCompleted not. */
 struct migration {
-	char	*name;
-	char	*target;	/* the target's node name, or NULL if unknown */
-	int64_t	 ended_ms;	/* 0 while the job runs, else when seen ended */
+	char   *name;
+	char   *target; /* the target's node name, or NULL if unknown */
+	int64_t ended_ms; /* 0 while the job runs, else when seen ended */
 };
 
 struct action {
-	char	*name;
-	char	*user;
-	int64_t	 at_ms;
+	char   *name;
+	char   *user;
+	int64_t at_ms;
 };
 
 struct conn_state {
-	struct virt	*v;
-	size_t		 index;
-	char		*uri;
-	int		 container_uri;
-	virConnectPtr	 conn;
-	int		 cb_id;		/* lifecycle callback, or -1 */
-	int		 job_cb_id;	/* job completed, or -1 */
-	int		 mig_cb_id;	/* migration iteration, or -1 */
-	int		 lost;		/* closed under us: reopen */
-	int		 ever_up;
-	int64_t		 retry_at_ms;
-	int64_t		 retry_ms;
-	struct known	*known;
-	size_t		 nknown;
+	struct virt  *v;
+	size_t	      index;
+	char	     *uri;
+	int	      container_uri;
+	virConnectPtr conn;
+	int	      cb_id; /* lifecycle callback, or -1 */
+	int	      job_cb_id; /* job completed, or -1 */
+	int	      mig_cb_id; /* migration iteration, or -1 */
+	int	      lost; /* closed under us: reopen */
+	int	      ever_up;
+	int64_t	      retry_at_ms;
+	int64_t	      retry_ms;
+	struct known *known;
+	size_t	      nknown;
 	/* Event thread only; read lazily, forgotten with the connection. */
-	char		*host;		/* libvirt's name for its host */
-	int		 host_read;
+	char		 *host; /* libvirt's name for its host */
+	int		  host_read;
 	struct migration *migs;
-	size_t		 nmigs;
+	size_t		  nmigs;
 };
 
 struct virt {
-	pthread_t		 thread;
-	pthread_mutex_t		 mu;
-	int			 stop;
-	int			 timer;		/* wakes the loop to stop/retry */
-	struct mailbox		*mb;
-	struct conn_state	*c;
-	size_t			 n;
-	struct action		*actions;
-	size_t			 nactions;
-	int			 poll_timer;	/* reads migration jobs */
-	int			 poll_ms;
-	int			 polling;
+	pthread_t	   thread;
+	pthread_mutex_t	   mu;
+	int		   stop;
+	int		   timer; /* wakes the loop to stop/retry */
+	struct mailbox	  *mb;
+	struct conn_state *c;
+	size_t		   n;
+	struct action	  *actions;
+	size_t		   nactions;
+	int		   poll_timer; /* reads migration jobs */
+	int		   poll_ms;
+	int		   polling;
 };
 
 /*
@@ -103,14 +103,17 @@ static void
 post_notification(struct virt *v, const char *level, const char *title,
     const char *message, const char *public_message)
 {
-	int64_t		 ts = hx_wall_ms();
-	struct frame	*f;
+	int64_t	      ts = hx_wall_ms();
+	struct frame *f;
 
-	f = frame_new("Notification", hx_event_notification(level, title,
-	    message, ts), HX_TOPIC_NOTIFICATIONS, NULL, NULL);
-	frame_set_lesser(f, frame_new("Notification", hx_event_notification(
-	    level, title, public_message, ts), HX_TOPIC_NOTIFICATIONS, NULL,
-	    NULL), NULL, HX_PRIV_SYS_AUDIT, "/nodes");
+	f = frame_new("Notification",
+	    hx_event_notification(level, title, message, ts),
+	    HX_TOPIC_NOTIFICATIONS, NULL, NULL);
+	frame_set_lesser(f,
+	    frame_new("Notification",
+		hx_event_notification(level, title, public_message, ts),
+		HX_TOPIC_NOTIFICATIONS, NULL, NULL),
+	    NULL, HX_PRIV_SYS_AUDIT, "/nodes");
 	mailbox_post(v->mb, f);
 }
 
@@ -124,8 +127,8 @@ static void
 post_with_user(struct virt *v, const char *type, json_t *data, int topic,
     const char *vm, const char *user)
 {
-	struct frame	*f;
-	json_t		*anon;
+	struct frame *f;
+	json_t	     *anon;
 
 	if (user == NULL) {
 		mailbox_post(v->mb, frame_new(type, data, topic, NULL, vm));
@@ -142,7 +145,7 @@ post_with_user(struct virt *v, const char *type, json_t *data, int topic,
 static struct known *
 known_find(struct conn_state *cs, const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < cs->nknown; i++) {
 		if (strcmp(cs->known[i].name, name) == 0)
@@ -154,7 +157,7 @@ known_find(struct conn_state *cs, const char *name)
 static struct known *
 known_add(struct conn_state *cs, const char *name)
 {
-	struct known	*k;
+	struct known *k;
 
 	cs->known = xrealloc(cs->known, (cs->nknown + 1) * sizeof *cs->known);
 	k = &cs->known[cs->nknown++];
@@ -169,7 +172,7 @@ known_add(struct conn_state *cs, const char *name)
 static void
 known_remove(struct conn_state *cs, const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < cs->nknown; i++) {
 		if (strcmp(cs->known[i].name, name) == 0) {
@@ -183,7 +186,7 @@ known_remove(struct conn_state *cs, const char *name)
 static void
 known_clear(struct conn_state *cs)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < cs->nknown; i++)
 		free(cs->known[i].name);
@@ -196,8 +199,8 @@ known_clear(struct conn_state *cs)
 static int
 is_container(struct conn_state *cs, virDomainPtr dom)
 {
-	char	*xml;
-	int	 yes;
+	char *xml;
+	int   yes;
 
 	if (cs->container_uri)
 		return 1;
@@ -211,7 +214,7 @@ is_container(struct conn_state *cs, virDomainPtr dom)
 static const char *
 state_of(virDomainPtr dom)
 {
-	int	state, reason;
+	int state, reason;
 
 	if (virDomainGetState(dom, &state, &reason, 0) != 0)
 		return "unknown";
@@ -228,7 +231,7 @@ state_of(virDomainPtr dom)
 static const char *
 state_after(virDomainPtr dom, int *gone)
 {
-	int	state, reason;
+	int state, reason;
 
 	*gone = 0;
 	if (virDomainGetState(dom, &state, &reason, 0) != 0) {
@@ -246,9 +249,9 @@ state_after(virDomainPtr dom, int *gone)
 static char *
 take_action_user(struct virt *v, const char *name)
 {
-	int64_t	 now = hx_wall_ms();
-	char	*user = NULL;
-	size_t	 i;
+	int64_t now = hx_wall_ms();
+	char   *user = NULL;
+	size_t	i;
 
 	pthread_mutex_lock(&v->mu);
 	for (i = 0; i < v->nactions; i++) {
@@ -267,12 +270,12 @@ take_action_user(struct virt *v, const char *name)
 void
 virt_note_action(struct virt *v, const char *name, const char *user)
 {
-	int64_t	now = hx_wall_ms();
+	int64_t now = hx_wall_ms();
 	size_t	i;
 
 	pthread_mutex_lock(&v->mu);
 	/* Drop stale entries while we are here. */
-	for (i = 0; i < v->nactions; ) {
+	for (i = 0; i < v->nactions;) {
 		if (now - v->actions[i].at_ms >= ACTION_TTL_MS) {
 			free(v->actions[i].name);
 			free(v->actions[i].user);
@@ -280,8 +283,8 @@ virt_note_action(struct virt *v, const char *name, const char *user)
 		} else
 			i++;
 	}
-	v->actions = xrealloc(v->actions, (v->nactions + 1) *
-	    sizeof *v->actions);
+	v->actions = xrealloc(v->actions,
+	    (v->nactions + 1) * sizeof *v->actions);
 	v->actions[v->nactions].name = xstrdup(name);
 	v->actions[v->nactions].user = xstrdup(user);
 	v->actions[v->nactions].at_ms = now;
@@ -291,11 +294,11 @@ virt_note_action(struct virt *v, const char *name, const char *user)
 
 /* Post a VmStatusChanged or ContainerStatusChanged; user may be NULL. */
 static void
-post_status(struct virt *v, const char *name, int container,
-    const char *old, const char *now_state, const char *user)
+post_status(struct virt *v, const char *name, int container, const char *old,
+    const char *now_state, const char *user)
 {
-	int64_t	 ts = hx_wall_ms();
-	json_t	*data;
+	int64_t ts = hx_wall_ms();
+	json_t *data;
 
 	if (container)
 		data = hx_event_container_status_changed(name, old, now_state,
@@ -303,8 +306,9 @@ post_status(struct virt *v, const char *name, int container,
 	else
 		data = hx_event_vm_status_changed(name, old, now_state, user,
 		    ts);
-	post_with_user(v, container ? "ContainerStatusChanged" :
-	    "VmStatusChanged", data, HX_TOPIC_VM_STATUS, name, user);
+	post_with_user(v,
+	    container ? "ContainerStatusChanged" : "VmStatusChanged", data,
+	    HX_TOPIC_VM_STATUS, name, user);
 }
 
 /* Runs on the event thread. */
@@ -312,14 +316,14 @@ static int
 on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
     void *opaque)
 {
-	struct conn_state	*cs = opaque;
-	struct virt		*v = cs->v;
-	const char		*name = virDomainGetName(dom);
-	const char		*now_state, *old;
-	struct known		*k;
-	char			*user;
-	int			 gone, container;
-	int64_t			 ts = hx_wall_ms();
+	struct conn_state *cs = opaque;
+	struct virt	  *v = cs->v;
+	const char	  *name = virDomainGetName(dom);
+	const char	  *now_state, *old;
+	struct known	  *k;
+	char		  *user;
+	int		   gone, container;
+	int64_t		   ts = hx_wall_ms();
 
 	if (name == NULL)
 		return 0;
@@ -328,10 +332,10 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	pthread_mutex_unlock(&v->mu);
 
 	if (event == VIR_DOMAIN_EVENT_DEFINED) {
-		const char	*st;
+		const char *st;
 
 		if (k != NULL)
-			return 0;	/* an update of a known domain */
+			return 0; /* an update of a known domain */
 		/* libvirt calls first: the lock is never held across one. */
 		st = state_of(dom);
 		container = is_container(cs, dom);
@@ -341,20 +345,22 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		k->container = container;
 		pthread_mutex_unlock(&v->mu);
 		user = take_action_user(v, name);
-		post_with_user(v, "VmCreated", hx_event_vm_created(name, name,
-		    user, ts), HX_TOPIC_VM_EVENTS, name, user);
+		post_with_user(v, "VmCreated",
+		    hx_event_vm_created(name, name, user, ts),
+		    HX_TOPIC_VM_EVENTS, name, user);
 		free(user);
 		return 0;
 	}
 	if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
 		if (k == NULL)
-			return 0;	/* reported gone already */
+			return 0; /* reported gone already */
 		pthread_mutex_lock(&v->mu);
 		known_remove(cs, name);
 		pthread_mutex_unlock(&v->mu);
 		user = take_action_user(v, name);
-		post_with_user(v, "VmDeleted", hx_event_vm_deleted(name, name,
-		    user, ts), HX_TOPIC_VM_EVENTS, name, user);
+		post_with_user(v, "VmDeleted",
+		    hx_event_vm_deleted(name, name, user, ts),
+		    HX_TOPIC_VM_EVENTS, name, user);
 		free(user);
 		return 0;
 	}
@@ -381,8 +387,9 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	if (old == NULL || strcmp(old, now_state) != 0)
 		post_status(v, name, container, old, now_state, user);
 	if (gone)
-		post_with_user(v, "VmDeleted", hx_event_vm_deleted(name, name,
-		    user, ts), HX_TOPIC_VM_EVENTS, name, user);
+		post_with_user(v, "VmDeleted",
+		    hx_event_vm_deleted(name, name, user, ts),
+		    HX_TOPIC_VM_EVENTS, name, user);
 	free(user);
 	return 0;
 }
@@ -397,7 +404,7 @@ param_ull(virTypedParameterPtr p, int n, const char *name,
 static struct migration *
 mig_find(struct conn_state *cs, const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < cs->nmigs; i++) {
 		if (strcmp(cs->migs[i].name, name) == 0)
@@ -410,7 +417,7 @@ mig_find(struct conn_state *cs, const char *name)
 static struct migration *
 mig_add(struct conn_state *cs, const char *name, char *target)
 {
-	struct migration	*m;
+	struct migration *m;
 
 	cs->migs = xrealloc(cs->migs, (cs->nmigs + 1) * sizeof *cs->migs);
 	m = &cs->migs[cs->nmigs++];
@@ -441,7 +448,7 @@ mig_clear(struct conn_state *cs)
 static int
 mig_any(const struct virt *v)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < v->n; i++) {
 		if (v->c[i].nmigs > 0)
@@ -494,11 +501,11 @@ forget_host(struct conn_state *cs)
 static char *
 find_target(struct conn_state *cs, const char *name)
 {
-	struct virt		*v = cs->v;
-	struct conn_state	*o;
-	struct known		*k;
-	size_t			 i;
-	int			 incoming;
+	struct virt	  *v = cs->v;
+	struct conn_state *o;
+	struct known	  *k;
+	size_t		   i;
+	int		   incoming;
 
 	for (i = 0; i < v->n; i++) {
 		o = &v->c[i];
@@ -514,10 +521,10 @@ find_target(struct conn_state *cs, const char *name)
 }
 
 enum {
-	JOB_UNKNOWN,	/* the statistics could not be read */
-	JOB_RUNNING,	/* an outgoing migration runs */
-	JOB_FINISHING,	/* it has moved the guest; libvirt is ending it */
-	JOB_GONE	/* no migration job (any more) */
+	JOB_UNKNOWN, /* the statistics could not be read */
+	JOB_RUNNING, /* an outgoing migration runs */
+	JOB_FINISHING, /* it has moved the guest; libvirt is ending it */
+	JOB_GONE /* no migration job (any more) */
 };
 
 /*
@@ -534,11 +541,11 @@ enum {
 static int
 post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
 {
-	virTypedParameterPtr	 p = NULL;
-	unsigned long long	 total = 0, left = 0, pass = 0;
-	int			 n = 0, type, op = -1, figures, has_pass;
-	int64_t			 ts;
-	json_t			*data;
+	virTypedParameterPtr p = NULL;
+	unsigned long long   total = 0, left = 0, pass = 0;
+	int		     n = 0, type, op = -1, figures, has_pass;
+	int64_t		     ts;
+	json_t		    *data;
 
 	if (virDomainGetJobStats(dom, &type, &p, &n, 0) != 0) {
 		virResetLastError();
@@ -548,7 +555,7 @@ post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
 	ts = hx_wall_ms();
 	if (virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
 	    op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
-		type = VIR_DOMAIN_JOB_NONE;	/* another job now */
+		type = VIR_DOMAIN_JOB_NONE; /* another job now */
 	figures = param_ull(p, n, VIR_DOMAIN_JOB_DATA_TOTAL, &total) &&
 	    param_ull(p, n, VIR_DOMAIN_JOB_DATA_REMAINING, &left) &&
 	    total > 0 && left <= total;
@@ -560,11 +567,13 @@ post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
 		return JOB_GONE;
 	if (!figures)
 		return JOB_RUNNING;
-	data = hx_event_migration_progress(name, 100.0 *
-	    (double)(total - left) / (double)total, (int64_t)(total - left),
-	    (int64_t)total, has_pass ? (int64_t)pass : -1, ts);
-	mailbox_post(cs->v->mb, frame_new("MigrationProgress", data,
-	    HX_TOPIC_MIGRATIONS, NULL, name));
+	data = hx_event_migration_progress(name,
+	    100.0 * (double)(total - left) / (double)total,
+	    (int64_t)(total - left), (int64_t)total,
+	    has_pass ? (int64_t)pass : -1, ts);
+	mailbox_post(cs->v->mb,
+	    frame_new("MigrationProgress", data, HX_TOPIC_MIGRATIONS, NULL,
+		name));
 	return JOB_RUNNING;
 }
 
@@ -574,17 +583,17 @@ post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
  * migration becomes MigrationCompleted.
  */
 static void
-on_job_completed(virConnectPtr conn, virDomainPtr dom,
-    virTypedParameterPtr p, int n, void *opaque)
+on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr p,
+    int n, void *opaque)
 {
-	struct conn_state	*cs = opaque;
-	const char		*name = virDomainGetName(dom);
-	unsigned long long	 elapsed = 0, bytes = 0;
-	int			 op = -1;
-	int64_t			 ts = hx_wall_ms();
-	int64_t			 size;
-	char			 id[320], *target;
-	struct migration	*m;
+	struct conn_state *cs = opaque;
+	const char	  *name = virDomainGetName(dom);
+	unsigned long long elapsed = 0, bytes = 0;
+	int		   op = -1;
+	int64_t		   ts = hx_wall_ms();
+	int64_t		   size;
+	char		   id[320], *target;
+	struct migration  *m;
 
 	if (name == NULL ||
 	    virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_OPERATION, &op) != 1)
@@ -597,9 +606,11 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom,
 			size = (int64_t)bytes;
 		/* libvirt names no backup id: the VM and its end time do. */
 		snprintf(id, sizeof id, "%s-%lld", name, (long long)ts);
-		mailbox_post(cs->v->mb, frame_new("BackupCompleted",
-		    hx_event_backup_completed(name, id, size,
-		    (double)elapsed / 1000, ts), HX_TOPIC_BACKUPS, NULL, name));
+		mailbox_post(cs->v->mb,
+		    frame_new("BackupCompleted",
+			hx_event_backup_completed(name, id, size,
+			    (double)elapsed / 1000, ts),
+			HX_TOPIC_BACKUPS, NULL, name));
 	} else if (op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
 		target = NULL;
 		if ((m = mig_find(cs, name)) != NULL) {
@@ -607,10 +618,11 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom,
 			m->target = NULL;
 			mig_remove(cs, m);
 		}
-		mailbox_post(cs->v->mb, frame_new("MigrationCompleted",
-		    hx_event_migration_completed(name, target,
-		    (double)elapsed / 1000, ts), HX_TOPIC_MIGRATIONS, NULL,
-		    name));
+		mailbox_post(cs->v->mb,
+		    frame_new("MigrationCompleted",
+			hx_event_migration_completed(name, target,
+			    (double)elapsed / 1000, ts),
+			HX_TOPIC_MIGRATIONS, NULL, name));
 		free(target);
 	}
 }
@@ -624,20 +636,22 @@ static void
 on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
     void *opaque)
 {
-	struct conn_state	*cs = opaque;
-	const char		*name = virDomainGetName(dom);
-	struct migration	*m;
-	int64_t			 ts = hx_wall_ms();
+	struct conn_state *cs = opaque;
+	const char	  *name = virDomainGetName(dom);
+	struct migration  *m;
+	int64_t		   ts = hx_wall_ms();
 
 	if (name == NULL)
 		return;
 	if ((m = mig_find(cs, name)) == NULL || m->ended_ms != 0) {
 		if (m != NULL)
-			mig_remove(cs, m);	/* an older one, ended */
+			mig_remove(cs, m); /* an older one, ended */
 		m = mig_add(cs, name, find_target(cs, name));
-		mailbox_post(cs->v->mb, frame_new("MigrationStarted",
-		    hx_event_migration_started(name, conn_host(cs),
-		    m->target, ts), HX_TOPIC_MIGRATIONS, NULL, name));
+		mailbox_post(cs->v->mb,
+		    frame_new("MigrationStarted",
+			hx_event_migration_started(name, conn_host(cs),
+			    m->target, ts),
+			HX_TOPIC_MIGRATIONS, NULL, name));
 		poll_arm(cs->v);
 	}
 	post_progress(cs, dom, name);
@@ -651,17 +665,17 @@ on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
 static void
 on_poll(int timer, void *opaque)
 {
-	struct virt		*v = opaque;
-	struct conn_state	*cs;
-	struct migration	*m;
-	virDomainPtr		 dom;
-	int64_t			 now = hx_wall_ms();
-	size_t			 i, j;
-	int			 job, active;
+	struct virt	  *v = opaque;
+	struct conn_state *cs;
+	struct migration  *m;
+	virDomainPtr	   dom;
+	int64_t		   now = hx_wall_ms();
+	size_t		   i, j;
+	int		   job, active;
 
 	for (i = 0; i < v->n; i++) {
 		cs = &v->c[i];
-		for (j = 0; j < cs->nmigs; ) {
+		for (j = 0; j < cs->nmigs;) {
 			m = &cs->migs[j];
 			if (m->ended_ms != 0) {
 				/*
@@ -693,7 +707,8 @@ on_poll(int timer, void *opaque)
 				active = dom != NULL &&
 				    virDomainIsActive(dom) == 1;
 				if (active)
-					log_info("the migration of '%s' from "
+					log_info(
+					    "the migration of '%s' from "
 					    "'%s' ended without completing",
 					    m->name, cs->uri);
 				m->ended_ms = now;
@@ -713,7 +728,7 @@ on_poll(int timer, void *opaque)
 static void
 on_close(virConnectPtr conn, int reason, void *opaque)
 {
-	struct conn_state	*cs = opaque;
+	struct conn_state *cs = opaque;
 
 	pthread_mutex_lock(&cs->v->mu);
 	cs->lost = 1;
@@ -723,8 +738,8 @@ on_close(virConnectPtr conn, int reason, void *opaque)
 static void
 deregister(struct conn_state *cs, virConnectPtr conn)
 {
-	int	*ids[] = { &cs->cb_id, &cs->job_cb_id, &cs->mig_cb_id };
-	size_t	 i;
+	int   *ids[] = { &cs->cb_id, &cs->job_cb_id, &cs->mig_cb_id };
+	size_t i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(ids); i++) {
 		if (*ids[i] >= 0)
@@ -741,14 +756,14 @@ deregister(struct conn_state *cs, virConnectPtr conn)
 static void
 learn_domains(struct conn_state *cs, virConnectPtr conn)
 {
-	struct virt	*v = cs->v;
-	virDomainPtr	*doms = NULL;
-	struct known	*k;
-	const char	*state, *old, *name;
-	int		 n, i, container, fresh;
-	size_t		 j;
-	int64_t		 ts = hx_wall_ms();
-	char		*gone;
+	struct virt  *v = cs->v;
+	virDomainPtr *doms = NULL;
+	struct known *k;
+	const char   *state, *old, *name;
+	int	      n, i, container, fresh;
+	size_t	      j;
+	int64_t	      ts = hx_wall_ms();
+	char	     *gone;
 
 	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0)
 		return;
@@ -770,9 +785,10 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		k->seen = 1;
 		pthread_mutex_unlock(&v->mu);
 		if (cs->ever_up && fresh)
-			mailbox_post(v->mb, frame_new("VmCreated",
-			    hx_event_vm_created(name, name, NULL, ts),
-			    HX_TOPIC_VM_EVENTS, NULL, name));
+			mailbox_post(v->mb,
+			    frame_new("VmCreated",
+				hx_event_vm_created(name, name, NULL, ts),
+				HX_TOPIC_VM_EVENTS, NULL, name));
 		else if (cs->ever_up && old != NULL && strcmp(old, state) != 0)
 			post_status(v, name, container, old, state, NULL);
 		virDomainFree(doms[i]);
@@ -792,8 +808,10 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		pthread_mutex_unlock(&v->mu);
 		if (gone == NULL)
 			break;
-		mailbox_post(v->mb, frame_new("VmDeleted", hx_event_vm_deleted(
-		    gone, gone, NULL, ts), HX_TOPIC_VM_EVENTS, NULL, gone));
+		mailbox_post(v->mb,
+		    frame_new("VmDeleted",
+			hx_event_vm_deleted(gone, gone, NULL, ts),
+			HX_TOPIC_VM_EVENTS, NULL, gone));
 		free(gone);
 	}
 }
@@ -802,9 +820,9 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 static void
 try_open(struct conn_state *cs)
 {
-	virConnectPtr	 conn;
-	const char	*why;
-	char		*msg;
+	virConnectPtr conn;
+	const char   *why;
+	char	     *msg;
 
 	if ((conn = virConnectOpen(cs->uri)) == NULL) {
 		why = virGetLastErrorMessage();
@@ -812,22 +830,23 @@ try_open(struct conn_state *cs)
 			log_warn("cannot connect to libvirt '%s': %s", cs->uri,
 			    why);
 		cs->retry_at_ms = hx_wall_ms() + cs->retry_ms;
-		cs->retry_ms = cs->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
+		cs->retry_ms = cs->retry_ms * 2 > RETRY_MAX_MS ?
+		    RETRY_MAX_MS :
 		    cs->retry_ms * 2;
 		return;
 	}
 	cs->cb_id = virConnectDomainEventRegisterAny(conn, NULL,
-	    VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(
-	    on_lifecycle), cs, NULL);
+	    VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), cs, NULL);
 	if (cs->cb_id < 0)
 		log_warn("libvirt '%s': no lifecycle events: %s", cs->uri,
 		    virGetLastErrorMessage());
 	cs->job_cb_id = virConnectDomainEventRegisterAny(conn, NULL,
-	    VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(
-	    on_job_completed), cs, NULL);
+	    VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_job_completed), cs, NULL);
 	cs->mig_cb_id = virConnectDomainEventRegisterAny(conn, NULL,
-	    VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION, VIR_DOMAIN_EVENT_CALLBACK(
-	    on_migration_iteration), cs, NULL);
+	    VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_migration_iteration), cs, NULL);
 	/* The test driver has no jobs: a refused registration is no error. */
 	virResetLastError();
 	virConnectRegisterCloseCallback(conn, on_close, cs, NULL);
@@ -851,8 +870,8 @@ try_open(struct conn_state *cs)
 static void
 drop_conn(struct conn_state *cs)
 {
-	virConnectPtr	 conn;
-	char		*msg;
+	virConnectPtr conn;
+	char	     *msg;
 
 	pthread_mutex_lock(&cs->v->mu);
 	conn = cs->conn;
@@ -887,9 +906,9 @@ on_timer(int timer, void *opaque)
 static void *
 virt_main(void *arg)
 {
-	struct virt	*v = arg;
-	size_t		 i;
-	int		 stop, lost;
+	struct virt *v = arg;
+	size_t	     i;
+	int	     stop, lost;
 
 	for (;;) {
 		pthread_mutex_lock(&v->mu);
@@ -925,9 +944,9 @@ quiet_errors(void *data, virErrorPtr e)
 struct virt *
 virt_start(const struct options *o, struct mailbox *mb, char **err)
 {
-	struct virt	*v = xcalloc(1, sizeof *v);
-	size_t		 i;
-	int		 r;
+	struct virt *v = xcalloc(1, sizeof *v);
+	size_t	     i;
+	int	     r;
 
 	pthread_mutex_init(&v->mu, NULL);
 	v->mb = mb;
@@ -948,8 +967,8 @@ virt_start(const struct options *o, struct mailbox *mb, char **err)
 		v->c[i].v = v;
 		v->c[i].index = i;
 		v->c[i].uri = xstrdup(o->libvirt_uris[i]);
-		v->c[i].container_uri = strncmp(o->libvirt_uris[i], "lxc:", 4)
-		    == 0;
+		v->c[i].container_uri = strncmp(o->libvirt_uris[i],
+					    "lxc:", 4) == 0;
 		v->c[i].cb_id = -1;
 		v->c[i].job_cb_id = -1;
 		v->c[i].mig_cb_id = -1;
@@ -970,7 +989,7 @@ virt_start(const struct options *o, struct mailbox *mb, char **err)
 void
 virt_stop(struct virt *v)
 {
-	size_t	i;
+	size_t i;
 
 	if (v == NULL)
 		return;
@@ -1021,8 +1040,8 @@ virt_uri(const struct virt *v, size_t i)
 int
 virt_is_container(struct virt *v, size_t i, const char *name)
 {
-	struct known	*k;
-	int		 yes;
+	struct known *k;
+	int	      yes;
 
 	pthread_mutex_lock(&v->mu);
 	k = known_find(&v->c[i], name);
@@ -1034,7 +1053,7 @@ virt_is_container(struct virt *v, size_t i, const char *name)
 virConnectPtr
 virt_conn(struct virt *v, size_t i)
 {
-	virConnectPtr	conn;
+	virConnectPtr conn;
 
 	pthread_mutex_lock(&v->mu);
 	conn = v->c[i].lost ? NULL : v->c[i].conn;
@@ -1047,9 +1066,9 @@ virt_conn(struct virt *v, size_t i)
 virDomainPtr
 virt_domain(struct virt *v, const char *name, size_t *conn_index)
 {
-	virConnectPtr	conn;
-	virDomainPtr	dom;
-	size_t		i;
+	virConnectPtr conn;
+	virDomainPtr  dom;
+	size_t	      i;
 
 	for (i = 0; i < v->n; i++) {
 		if ((conn = virt_conn(v, i)) == NULL)

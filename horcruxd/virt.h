@@ -32,9 +32,9 @@ struct virt;
  */
 struct virt *virt_start(const struct options *o, struct mailbox *mb,
     char **err);
-void virt_stop(struct virt *v);
+void	     virt_stop(struct virt *v);
 
-size_t virt_count(const struct virt *v);
+size_t	    virt_count(const struct virt *v);
 const char *virt_uri(const struct virt *v, size_t i);
 /* Connection i with a reference (virConnectClose it), or NULL if down. */
 virConnectPtr virt_conn(struct virt *v, size_t i);
@@ -42,8 +42,7 @@ virConnectPtr virt_conn(struct virt *v, size_t i);
  * Find the domain called name on any connection: a reference the caller
  * virDomainFree()s, or NULL. *conn_index (may be NULL) says where.
  */
-virDomainPtr virt_domain(struct virt *v, const char *name,
-    size_t *conn_index);
+virDomainPtr virt_domain(struct virt *v, const char *name, size_t *conn_index);
 /*
  * Whether domain name on connection i is a container (an lxc:// URI, or
  * a domain of type lxc), from what the event thread learnt of it.

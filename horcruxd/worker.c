@@ -12,38 +12,38 @@
 #include "hx-virt.h"
 #include "worker.h"
 
-#define WORKER_MAX_THREADS	64
+#define WORKER_MAX_THREADS 64
 
 struct worker {
-	pthread_t		 thread[WORKER_MAX_THREADS];
-	int			 nthreads;
-	int			 started;	/* threads that are joinable */
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;		/* on CLOCK_MONOTONIC */
-	struct job		*head, *tail;
-	int			 held;		/* queued or running */
-	int			 max_jobs;	/* 0: no bound */
-	int			 stop;
-	char			*db_path;
-	unsigned char		 key[ACCESS_JWT_KEY_LEN];
-	char			*pam_service;
-	struct mailbox		*mb;
-	struct virt		*virt;
-	struct worker		*next;		/* where `then` jobs go */
-	int64_t			 every_ms;	/* periodic call, 0: none */
-	void			(*every_fn)(const struct worker_env *, void *);
-	void			*every_arg;
-	pthread_mutex_t		 ready_mu;
-	pthread_cond_t		 ready_cv;
-	int			 nready;	/* threads that opened */
-	int			 nfailed;	/* threads that could not */
-	char			*open_err;
+	pthread_t	thread[WORKER_MAX_THREADS];
+	int		nthreads;
+	int		started; /* threads that are joinable */
+	pthread_mutex_t mu;
+	pthread_cond_t	cv; /* on CLOCK_MONOTONIC */
+	struct job     *head, *tail;
+	int		held; /* queued or running */
+	int		max_jobs; /* 0: no bound */
+	int		stop;
+	char	       *db_path;
+	unsigned char	key[ACCESS_JWT_KEY_LEN];
+	char	       *pam_service;
+	struct mailbox *mb;
+	struct virt    *virt;
+	struct worker  *next; /* where `then` jobs go */
+	int64_t		every_ms; /* periodic call, 0: none */
+	void (*every_fn)(const struct worker_env *, void *);
+	void	       *every_arg;
+	pthread_mutex_t ready_mu;
+	pthread_cond_t	ready_cv;
+	int		nready; /* threads that opened */
+	int		nfailed; /* threads that could not */
+	char	       *open_err;
 };
 
 struct job *
 job_new(job_fn run)
 {
-	struct job	*j = xcalloc(1, sizeof *j);
+	struct job *j = xcalloc(1, sizeof *j);
 
 	j->run = run;
 	return j;
@@ -52,7 +52,7 @@ job_new(job_fn run)
 static void
 delta_free_all(struct job *j)
 {
-	struct job_delta	*d, *next;
+	struct job_delta *d, *next;
 
 	for (d = j->deltas; d != NULL; d = next) {
 		next = d->next;
@@ -67,7 +67,7 @@ delta_free_all(struct job *j)
 static struct job_delta *
 delta_add(struct job *j, enum job_delta_op op)
 {
-	struct job_delta	*d = xcalloc(1, sizeof *d), **tail;
+	struct job_delta *d = xcalloc(1, sizeof *d), **tail;
 
 	d->op = op;
 	for (tail = &j->deltas; *tail != NULL; tail = &(*tail)->next)
@@ -79,7 +79,7 @@ delta_add(struct job *j, enum job_delta_op op)
 void
 job_delta_key_put(struct job *j, struct hx_store_key *k)
 {
-	struct job_delta	*d = delta_add(j, JOB_DELTA_KEY_PUT);
+	struct job_delta *d = delta_add(j, JOB_DELTA_KEY_PUT);
 
 	d->key = *k;
 	memset(k, 0, sizeof *k);
@@ -94,7 +94,7 @@ job_delta_key_drop(struct job *j, const char *keyid)
 void
 job_delta_session_put(struct job *j, struct hx_store_session *se)
 {
-	struct job_delta	*d = delta_add(j, JOB_DELTA_SESSION_PUT);
+	struct job_delta *d = delta_add(j, JOB_DELTA_SESSION_PUT);
 
 	d->session = *se;
 	memset(se, 0, sizeof *se);
@@ -115,8 +115,8 @@ job_delta_session_purge(struct job *j, int64_t now)
 int
 job_delta_apply(struct job *j, struct hx_store_snapshot *snap)
 {
-	struct job_delta	*d;
-	int			 removed = 0;
+	struct job_delta *d;
+	int		  removed = 0;
 
 	for (d = j->deltas; d != NULL; d = d->next) {
 		switch (d->op) {
@@ -131,11 +131,11 @@ job_delta_apply(struct job *j, struct hx_store_snapshot *snap)
 			break;
 		case JOB_DELTA_SESSION_DROP:
 			removed |= hx_store_snapshot_session_drop(snap,
-			    d->id) == 0;
+				       d->id) == 0;
 			break;
 		case JOB_DELTA_SESSION_PURGE:
 			removed |= hx_store_snapshot_session_purge(snap,
-			    d->now) > 0;
+				       d->now) > 0;
 			break;
 		}
 	}
@@ -213,21 +213,20 @@ deadline_after(struct timespec *ts, int64_t ms)
 static int
 is_due(const struct timespec *due)
 {
-	struct timespec	now;
+	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > due->tv_sec || (now.tv_sec == due->tv_sec &&
-	    now.tv_nsec >= due->tv_nsec);
+	return now.tv_sec > due->tv_sec ||
+	    (now.tv_sec == due->tv_sec && now.tv_nsec >= due->tv_nsec);
 }
 
 /* The periodic call, outside the lock (w->mu held on entry and exit). */
 static void
-run_every(struct worker *w, const struct worker_env *env,
-    struct timespec *due)
+run_every(struct worker *w, const struct worker_env *env, struct timespec *due)
 {
-	void	(*fn)(const struct worker_env *, void *) = w->every_fn;
-	void	*arg = w->every_arg;
-	int64_t	 period = w->every_ms;
+	void (*fn)(const struct worker_env *, void *) = w->every_fn;
+	void   *arg = w->every_arg;
+	int64_t period = w->every_ms;
 
 	pthread_mutex_unlock(&w->mu);
 	fn(env, arg);
@@ -236,26 +235,26 @@ run_every(struct worker *w, const struct worker_env *env,
 }
 
 struct worker_thread {
-	struct worker	*w;
-	int		 first;		/* runs the periodic call */
+	struct worker *w;
+	int	       first; /* runs the periodic call */
 };
 
 static void *
 worker_main(void *arg)
 {
-	struct worker_thread	*t = arg;
-	struct worker		*w = t->w;
-	struct worker_env	 env;
-	struct hx_store		*store = NULL;
-	struct timespec		 due;
-	struct job		*j;
-	char			*err = NULL;
-	int			 r, first = t->first, due_set = 0;
+	struct worker_thread *t = arg;
+	struct worker	     *w = t->w;
+	struct worker_env     env;
+	struct hx_store	     *store = NULL;
+	struct timespec	      due;
+	struct job	     *j;
+	char		     *err = NULL;
+	int		      r, first = t->first, due_set = 0;
 
 	free(t);
 	/* The connection is opened on the thread that uses it. */
-	r = w->db_path == NULL ? HX_STORE_OK : hx_store_open(w->db_path,
-	    &store, &err);
+	r = w->db_path == NULL ? HX_STORE_OK :
+				 hx_store_open(w->db_path, &store, &err);
 	pthread_mutex_lock(&w->ready_mu);
 	if (r == HX_STORE_OK)
 		w->nready++;
@@ -345,10 +344,10 @@ worker_new(const char *db_path, int nthreads, int max_jobs,
     const unsigned char *jwt_key, const char *pam_service, struct virt *virt,
     struct worker *next, struct mailbox *mb, char **err)
 {
-	struct worker		*w = xcalloc(1, sizeof *w);
-	struct worker_thread	*t;
-	pthread_condattr_t	 ca;
-	int			 i, r;
+	struct worker	     *w = xcalloc(1, sizeof *w);
+	struct worker_thread *t;
+	pthread_condattr_t    ca;
+	int		      i, r;
 
 	if (nthreads < 1)
 		nthreads = 1;
@@ -374,8 +373,8 @@ worker_new(const char *db_path, int nthreads, int max_jobs,
 		t = xcalloc(1, sizeof *t);
 		t->w = w;
 		t->first = i == 0;
-		if ((r = pthread_create(&w->thread[i], NULL, worker_main,
-		    t)) != 0) {
+		if ((r = pthread_create(&w->thread[i], NULL, worker_main, t)) !=
+		    0) {
 			free(t);
 			*err = xasprintf("cannot start a worker thread: %s",
 			    strerror(r));
@@ -404,14 +403,13 @@ worker_start_pool(const char *db_path, int nthreads, int max_jobs,
     const char *pam_service, struct worker *next, struct mailbox *mb,
     char **err)
 {
-	return worker_new(db_path, nthreads, max_jobs, NULL, pam_service,
-	    NULL, next, mb, err);
+	return worker_new(db_path, nthreads, max_jobs, NULL, pam_service, NULL,
+	    next, mb, err);
 }
 
 struct worker *
 worker_start(const char *db_path, const unsigned char *jwt_key,
-    const char *pam_service, struct virt *virt, struct mailbox *mb,
-    char **err)
+    const char *pam_service, struct virt *virt, struct mailbox *mb, char **err)
 {
 	return worker_new(db_path, 1, 0, jwt_key, pam_service, virt, NULL, mb,
 	    err);
@@ -441,7 +439,7 @@ worker_submit(struct worker *w, struct job *j)
 int
 worker_try_submit(struct worker *w, struct job *j)
 {
-	int	r = 0;
+	int r = 0;
 
 	pthread_mutex_lock(&w->mu);
 	if (w->max_jobs > 0 && w->held >= w->max_jobs)
@@ -453,7 +451,7 @@ worker_try_submit(struct worker *w, struct job *j)
 }
 
 void
-worker_every(struct worker *w, int64_t period_ms,
+worker_every(struct worker *w, int64_t			 period_ms,
     void (*fn)(const struct worker_env *, void *), void *arg)
 {
 	pthread_mutex_lock(&w->mu);
@@ -467,8 +465,8 @@ worker_every(struct worker *w, int64_t period_ms,
 void
 worker_stop(struct worker *w)
 {
-	struct job	*j, *next;
-	int		 i;
+	struct job *j, *next;
+	int	    i;
 
 	if (w == NULL)
 		return;

@@ -39,11 +39,11 @@ struct virt;
 
 /* What a job may use while it runs on the worker thread. */
 struct worker_env {
-	struct hx_store		*store;		/* NULL on the libvirt worker */
-	const unsigned char	*jwt_key;	/* ACCESS_JWT_KEY_LEN bytes */
-	const char		*pam_service;
-	struct virt		*virt;		/* NULL on the identity worker */
-	struct hx_tsdb		*tsdb;		/* the history's query thread:
+	struct hx_store	    *store; /* NULL on the libvirt worker */
+	const unsigned char *jwt_key; /* ACCESS_JWT_KEY_LEN bytes */
+	const char	    *pam_service;
+	struct virt	    *virt; /* NULL on the identity worker */
+	struct hx_tsdb	    *tsdb; /* the history's query thread:
 						   its reader; else NULL */
 };
 
@@ -64,56 +64,56 @@ enum job_delta_op {
 };
 
 struct job_delta {
-	enum job_delta_op	 op;
-	struct hx_store_key	 key;		/* KEY_PUT */
-	struct hx_store_session	 session;	/* SESSION_PUT */
-	char			*id;		/* keyid or jti for _DROP */
-	int64_t			 now;		/* SESSION_PURGE */
-	struct job_delta	*next;
+	enum job_delta_op	op;
+	struct hx_store_key	key; /* KEY_PUT */
+	struct hx_store_session session; /* SESSION_PUT */
+	char		       *id; /* keyid or jti for _DROP */
+	int64_t			now; /* SESSION_PURGE */
+	struct job_delta       *next;
 };
 
 struct job {
 	/* Filled by the service thread. */
-	job_fn			 run;
-	uint64_t		 conn_id;	/* the HTTP request waiting */
-	char			 actor[ACCESS_USER_MAX];
-	char			 actor_who[ACCESS_WHO_MAX];	/* user@realm */
-	enum access_kind	 actor_kind;
-	char			 actor_cred[72];	/* key id or jti */
-	int			 may_modify_users;	/* UserModify on /access */
-	int			 may_modify_perms;	/* PermissionsModify there */
-	struct hx_store_strv	 grantable;	/* roles the actor may grant */
-	int			 max_keys;	/* max_api_keys_per_user */
-	char			*remote;	/* peer address, or NULL */
-	json_t			*body;		/* parsed request body, or NULL */
-	char			*param[2];	/* route parameters */
-	char			*query;		/* raw query string, or NULL */
-	struct hx_vm_sample	*vm_sample;	/* the snapshot's newest sample
+	job_fn		     run;
+	uint64_t	     conn_id; /* the HTTP request waiting */
+	char		     actor[ACCESS_USER_MAX];
+	char		     actor_who[ACCESS_WHO_MAX]; /* user@realm */
+	enum access_kind     actor_kind;
+	char		     actor_cred[72]; /* key id or jti */
+	int		     may_modify_users; /* UserModify on /access */
+	int		     may_modify_perms; /* PermissionsModify there */
+	struct hx_store_strv grantable; /* roles the actor may grant */
+	int		     max_keys; /* max_api_keys_per_user */
+	char		    *remote; /* peer address, or NULL */
+	json_t		    *body; /* parsed request body, or NULL */
+	char		    *param[2]; /* route parameters */
+	char		    *query; /* raw query string, or NULL */
+	struct hx_vm_sample *vm_sample; /* the snapshot's newest sample
 						   of the VM named, or NULL */
-	void			*ctx;		/* the job's own request data */
-	void			(*ctx_free)(void *);	/* frees ctx */
+	void		    *ctx; /* the job's own request data */
+	void (*ctx_free)(void *); /* frees ctx */
 	/* Filled by the worker. */
-	int			 status;
-	json_t			*reply;
-	char			*raw;		/* a non-JSON reply body, or
+	int		  status;
+	json_t		 *reply;
+	char		 *raw; /* a non-JSON reply body, or
 						   NULL (then reply is used) */
-	size_t			 raw_len;
-	const char		*raw_type;	/* its content type (static) */
-	char			*set_cookie;	/* a Set-Cookie value, or NULL */
-	int			 changed;	/* users, roles or ACL changed */
-	struct job_delta	*deltas;	/* else: keys and sessions, in order */
-	struct hx_store_snapshot *snap;		/* fresh snapshot when changed */
-	job_fn			 then;		/* pool: run this next on the
+	size_t		  raw_len;
+	const char	 *raw_type; /* its content type (static) */
+	char		 *set_cookie; /* a Set-Cookie value, or NULL */
+	int		  changed; /* users, roles or ACL changed */
+	struct job_delta *deltas; /* else: keys and sessions, in order */
+	struct hx_store_snapshot *snap; /* fresh snapshot when changed */
+	job_fn			  then; /* pool: run this next on the
 						   next worker, if set */
 	/* Login rate limit (http-route.c): the reservation this job holds. */
-	int64_t			 limit_ms;	/* 0: none */
-	char			*limit_user;	/* "u:NAME" */
-	int			 login_failed;	/* a password check failed:
+	int64_t limit_ms; /* 0: none */
+	char   *limit_user; /* "u:NAME" */
+	int	login_failed; /* a password check failed:
 						   the reservation stays */
 	/* Login pool to identity worker: what the check found. */
-	int			 login_ok;
-	char			*login_hash;	/* the hash checked, or NULL */
-	struct job		*next_in_queue;	/* worker queue link */
+	int	    login_ok;
+	char	   *login_hash; /* the hash checked, or NULL */
+	struct job *next_in_queue; /* worker queue link */
 };
 
 /*
@@ -121,8 +121,7 @@ struct job {
  * database (the identity worker); with virt instead, the libvirt worker.
  */
 struct worker *worker_start(const char *db_path, const unsigned char *jwt_key,
-    const char *pam_service, struct virt *virt, struct mailbox *mb,
-    char **err);
+    const char *pam_service, struct virt *virt, struct mailbox *mb, char **err);
 /*
  * Start a pool of nthreads threads, each with its own connection to
  * db_path, holding at most max_jobs jobs (queued or running). A job that
@@ -142,14 +141,14 @@ int worker_try_submit(struct worker *w, struct job *j);
  * Call fn(env, arg) on w's thread when it is next idle and then every
  * period_ms (the first thread of a pool). Set it once, before jobs flow.
  */
-void worker_every(struct worker *w, int64_t period_ms,
+void worker_every(struct worker *w, int64_t		 period_ms,
     void (*fn)(const struct worker_env *, void *), void *arg);
 /* Finish the job under way, drop the queue, join the thread. */
 void worker_stop(struct worker *w);
 
 /* A new job that will call run. */
 struct job *job_new(job_fn run);
-void job_free(struct job *j);
+void	    job_free(struct job *j);
 /*
  * Record one key or session change for the service thread's snapshot, in
  * the order made (a _put takes over the record's strings and empties it).

@@ -8,8 +8,8 @@
 static int
 all_strings(json_t *list)
 {
-	json_t	*v;
-	size_t	 i;
+	json_t *v;
+	size_t	i;
 
 	if (!json_is_array(list))
 		return 0;
@@ -23,14 +23,14 @@ all_strings(json_t *list)
 enum ws_msg_kind
 ws_parse_message(const char *text, size_t len, json_t **list, char **why)
 {
-	json_error_t		 jerr;
-	json_t			*msg, *topics_v, *unsub;
-	enum ws_msg_kind	 kind = WS_MSG_BAD;
+	json_error_t	 jerr;
+	json_t		*msg, *topics_v, *unsub;
+	enum ws_msg_kind kind = WS_MSG_BAD;
 
 	*list = NULL;
 	*why = NULL;
-	msg = json_loadb(text != NULL ? text : "", len,
-	    JSON_REJECT_DUPLICATES, &jerr);
+	msg = json_loadb(text != NULL ? text : "", len, JSON_REJECT_DUPLICATES,
+	    &jerr);
 	if (msg == NULL) {
 		*why = xasprintf("malformed JSON: %s", jerr.text);
 		return WS_MSG_BAD;
@@ -52,7 +52,7 @@ ws_parse_message(const char *text, size_t len, json_t **list, char **why)
 		*list = json_incref(unsub);
 	} else
 		*why = xstrdup("expected {\"topics\":[...]} or "
-		    "{\"unsubscribe\":[...]}");
+			       "{\"unsubscribe\":[...]}");
 	json_decref(msg);
 	return kind;
 }

@@ -14,9 +14,9 @@
 #include <jansson.h>
 
 enum ws_msg_kind {
-	WS_MSG_BAD,		/* *why says why */
-	WS_MSG_TOPICS,		/* replace the subscription with *list */
-	WS_MSG_UNSUBSCRIBE	/* drop the topics in *list */
+	WS_MSG_BAD, /* *why says why */
+	WS_MSG_TOPICS, /* replace the subscription with *list */
+	WS_MSG_UNSUBSCRIBE /* drop the topics in *list */
 };
 
 /*
@@ -25,7 +25,7 @@ enum ws_msg_kind {
  * BAD, *list is NULL and *why a message for the Error frame. The caller
  * drops *list and frees *why.
  */
-enum ws_msg_kind ws_parse_message(const char *text, size_t len,
-    json_t **list, char **why);
+enum ws_msg_kind ws_parse_message(const char *text, size_t len, json_t **list,
+    char **why);
 
 #endif

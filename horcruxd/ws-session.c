@@ -19,11 +19,11 @@
 #include "server.h"
 #include "ws-parse.h"
 
-#define SESSION_QUEUE_MAX	1024		/* discrete frames per session */
-#define SESSION_RX_MAX		(64 * 1024)	/* one client message */
-#define CLOSE_GRACE_S		3		/* to flush a close, then kill */
-#define CLOSE_TRY_AGAIN_LATER	1013
-#define SESSION_WRITE_BURST	32		/* frames per WRITEABLE */
+#define SESSION_QUEUE_MAX 1024 /* discrete frames per session */
+#define SESSION_RX_MAX (64 * 1024) /* one client message */
+#define CLOSE_GRACE_S 3 /* to flush a close, then kill */
+#define CLOSE_TRY_AGAIN_LATER 1013
+#define SESSION_WRITE_BURST 32 /* frames per WRITEABLE */
 
 static uint64_t
 secs_to_ns(double s)
@@ -59,7 +59,8 @@ session_send(struct session *s, struct frame *f)
 		return;
 	if (outq_push(&s->out, f) < 0) {
 		log_warn("closing session of %s: %d events unsent, the client "
-		    "is not reading", s->id.who, SESSION_QUEUE_MAX);
+			 "is not reading",
+		    s->id.who, SESSION_QUEUE_MAX);
 		outq_clear(&s->out);
 		s->closed_slow = 1;
 		session_close(s, CLOSE_TRY_AGAIN_LATER, "too slow");
@@ -72,7 +73,7 @@ session_send(struct session *s, struct frame *f)
 static void
 send_one(struct session *s, const char *type, json_t *data)
 {
-	struct frame	*f = frame_new(type, data, -1, NULL, NULL);
+	struct frame *f = frame_new(type, data, -1, NULL, NULL);
 
 	session_send(s, f);
 	frame_unref(f);
@@ -82,14 +83,13 @@ static void
 send_error(struct session *s, const char *code, const char *message,
     const char *topic)
 {
-	send_one(s, "Error", hx_event_error(code, message, topic,
-	    hx_wall_ms()));
+	send_one(s, "Error",
+	    hx_event_error(code, message, topic, hx_wall_ms()));
 }
 
 static int
 may_see_frame(struct session *s, struct frame *f)
 {
-
 	if (s->close_code != 0)
 		return 0;
 	if (f->topic < 0)
@@ -112,7 +112,7 @@ may_see_frame(struct session *s, struct frame *f)
 static struct frame *
 frame_for(const struct session *s, struct frame *f)
 {
-	int	b;
+	int b;
 
 	if (f->lesser == NULL)
 		return f;
@@ -129,7 +129,7 @@ frame_for(const struct session *s, struct frame *f)
 void
 session_fanout(struct server *srv, struct frame *f)
 {
-	struct session	*s;
+	struct session *s;
 
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
 		if (may_see_frame(s, f))
@@ -145,12 +145,14 @@ may_subscribe(const struct session *s, int t)
 	if (hx_topics[t].priv == 0)
 		return s->id.authenticated;
 	/* Per-VM topics are visible to whoever may audit some VM. */
-	if (hx_topics[t].per_vm ? access_allowed_below(&s->id, hx_topics[t].priv,
-	    hx_topics[t].path) : access_allowed(&s->id, hx_topics[t].priv,
-	    hx_topics[t].path))
+	if (hx_topics[t].per_vm ?
+		access_allowed_below(&s->id, hx_topics[t].priv,
+		    hx_topics[t].path) :
+		access_allowed(&s->id, hx_topics[t].priv, hx_topics[t].path))
 		return 1;
-	return hx_topics[t].alt_priv != 0 && access_allowed_below(&s->id,
-	    hx_topics[t].alt_priv, hx_topics[t].alt_path);
+	return hx_topics[t].alt_priv != 0 &&
+	    access_allowed_below(&s->id, hx_topics[t].alt_priv,
+		hx_topics[t].alt_path);
 }
 
 /*
@@ -159,29 +161,30 @@ may_subscribe(const struct session *s, int t)
  * snapshot of every subscribed metric topic.
  */
 static void
-handle_topics(struct server *srv, struct session *s, json_t *list,
-    int replace)
+handle_topics(struct server *srv, struct session *s, json_t *list, int replace)
 {
 	const struct snapshot_vm *vm;
-	struct frame	*f;
-	json_t		*granted, *v;
-	json_t		*errors;
-	const char	*name;
-	uint32_t	 set = replace ? 0 : s->topics, added;
-	size_t		 i;
-	int		 t;
+	struct frame		 *f;
+	json_t			 *granted, *v;
+	json_t			 *errors;
+	const char		 *name;
+	uint32_t		  set = replace ? 0 : s->topics, added;
+	size_t			  i;
+	int			  t;
 
 	errors = json_array();
 	json_array_foreach(list, i, v) {
 		name = json_string_value(v);
 		if ((t = hx_topic_find(name)) < 0) {
-			json_array_append_new(errors, json_pack("{s:s,s:s}",
-			    "code", "UNKNOWN_TOPIC", "topic", name));
+			json_array_append_new(errors,
+			    json_pack("{s:s,s:s}", "code", "UNKNOWN_TOPIC",
+				"topic", name));
 		} else if (!replace) {
 			set &= ~(1u << t);
 		} else if (!may_subscribe(s, t)) {
-			json_array_append_new(errors, json_pack("{s:s,s:s}",
-			    "code", "FORBIDDEN_TOPIC", "topic", name));
+			json_array_append_new(errors,
+			    json_pack("{s:s,s:s}", "code", "FORBIDDEN_TOPIC",
+				"topic", name));
 		} else
 			set |= 1u << t;
 	}
@@ -201,9 +204,9 @@ handle_topics(struct server *srv, struct session *s, json_t *list,
 	json_decref(granted);
 
 	json_array_foreach(errors, i, v) {
-		const char	*code = json_string_value(json_object_get(v,
-				    "code"));
-		char		*msg;
+		const char *code = json_string_value(
+		    json_object_get(v, "code"));
+		char *msg;
 
 		name = json_string_value(json_object_get(v, "topic"));
 		if (strcmp(code, "UNKNOWN_TOPIC") == 0)
@@ -234,8 +237,8 @@ static void
 handle_message(struct server *srv, struct session *s, const char *text,
     size_t len)
 {
-	json_t	*list;
-	char	*why;
+	json_t *list;
+	char   *why;
 
 	switch (ws_parse_message(text, len, &list, &why)) {
 	case WS_MSG_TOPICS:
@@ -261,9 +264,9 @@ handle_message(struct server *srv, struct session *s, const char *text,
 static int
 session_writeable(struct session *s)
 {
-	unsigned char	 ping[LWS_PRE + 2];
-	struct frame	*f;
-	int		 n, burst;
+	unsigned char ping[LWS_PRE + 2];
+	struct frame *f;
+	int	      n, burst;
 
 	for (burst = 0; burst < SESSION_WRITE_BURST; burst++) {
 		if (burst > 0 && lws_send_pipe_choked(s->wsi))
@@ -277,7 +280,7 @@ session_writeable(struct session *s)
 			s->send_ping = 0;
 			memcpy(ping + LWS_PRE, "hx", 2);
 			if (lws_write(s->wsi, ping + LWS_PRE, 2,
-			    LWS_WRITE_PING) < 0)
+				LWS_WRITE_PING) < 0)
 				return -1;
 			continue;
 		}
@@ -307,14 +310,14 @@ session_writeable(struct session *s)
 static void
 session_open(struct server *srv, struct session *s, struct lws *wsi)
 {
-	char	*msg;
+	char *msg;
 
-	const char	*why;
+	const char *why;
 
 	s->wsi = wsi;
 	/* Checked at the upgrade already; this keeps the grants. */
-	if (access_resolve(srv->cache, wsi, lws_get_vhost(wsi) ==
-	    srv->vh_unix, &s->id, &why) != 0)
+	if (access_resolve(srv->cache, wsi, lws_get_vhost(wsi) == srv->vh_unix,
+		&s->id, &why) != 0)
 		memset(&s->id, 0, sizeof s->id);
 	s->opened_ns = s->last_rx_ns = hx_mono_ns();
 	s->next_ping_ns = s->opened_ns +
@@ -331,8 +334,8 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 
 	msg = xasprintf("WebSocket connection established for user %s",
 	    s->id.who);
-	send_one(s, "Notification", hx_event_notification("info",
-	    "Connected", msg, hx_wall_ms()));
+	send_one(s, "Notification",
+	    hx_event_notification("info", "Connected", msg, hx_wall_ms()));
 	free(msg);
 	if (srv->stopping)
 		session_close(s, LWS_CLOSE_STATUS_GOINGAWAY, "shutting down");
@@ -359,17 +362,18 @@ session_closed(struct server *srv, struct session *s)
 void
 session_refresh_all(struct server *srv)
 {
-	struct session	*s;
-	int		 t;
+	struct session *s;
+	int		t;
 
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
 		if (s->close_code != 0)
 			continue;
 		if (access_refresh(srv->cache, &s->id) != 0) {
-			char	name[ACCESS_USER_MAX], who[ACCESS_WHO_MAX];
+			char name[ACCESS_USER_MAX], who[ACCESS_WHO_MAX];
 
 			log_info("closing session of %s: its credentials were "
-			    "revoked", s->id.who);
+				 "revoked",
+			    s->id.who);
 			/* Its grants point into the snapshot being retired. */
 			hx_strlcpy(name, s->id.name, sizeof name);
 			hx_strlcpy(who, s->id.who, sizeof who);
@@ -385,8 +389,10 @@ session_refresh_all(struct server *srv)
 		for (t = 0; t < HX_TOPIC_COUNT; t++) {
 			if ((s->topics & (1u << t)) && !may_subscribe(s, t)) {
 				s->topics &= ~(1u << t);
-				send_error(s, "FORBIDDEN_TOPIC", "no privilege "
-				    "for this topic any more", hx_topics[t].name);
+				send_error(s, "FORBIDDEN_TOPIC",
+				    "no privilege "
+				    "for this topic any more",
+				    hx_topics[t].name);
 			}
 		}
 	}
@@ -395,17 +401,20 @@ session_refresh_all(struct server *srv)
 void
 session_tick(struct server *srv, uint64_t now_ns)
 {
-	const struct options	*o = srv->opts;
-	struct session		*s;
-	struct frame		*ping = NULL;
+	const struct options *o = srv->opts;
+	struct session	     *s;
+	struct frame	     *ping = NULL;
 
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
 		if (s->close_code != 0)
 			continue;
-		if (!s->subscribed && now_ns - s->opened_ns >=
-		    secs_to_ns(o->subscription_timeout)) {
-			send_error(s, "SUBSCRIPTION_TIMEOUT", "no subscription "
-			    "received in time", NULL);
+		if (!s->subscribed &&
+		    now_ns - s->opened_ns >=
+			secs_to_ns(o->subscription_timeout)) {
+			send_error(s, "SUBSCRIPTION_TIMEOUT",
+			    "no subscription "
+			    "received in time",
+			    NULL);
 			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			    "subscription timeout");
 			continue;
@@ -438,7 +447,7 @@ int
 session_callback(struct server *srv, struct lws *wsi,
     enum lws_callback_reasons reason, struct conn *c, void *in, size_t len)
 {
-	struct session	*s = &c->s;
+	struct session *s = &c->s;
 
 	switch (reason) {
 	case LWS_CALLBACK_ESTABLISHED:
@@ -448,7 +457,7 @@ session_callback(struct server *srv, struct lws *wsi,
 	case LWS_CALLBACK_RECEIVE:
 		s->last_rx_ns = hx_mono_ns();
 		if (s->close_code != 0)
-			return 0;	/* closing: what comes now is moot */
+			return 0; /* closing: what comes now is moot */
 		if (hx_buf_add(&s->rx, in, len) != 0) {
 			/*
 			 * Not a -1 here: with permessage-deflate lws calls
@@ -467,8 +476,10 @@ session_callback(struct server *srv, struct lws *wsi,
 		    lws_remaining_packet_payload(wsi) > 0)
 			return 0;
 		if (lws_frame_is_binary(wsi))
-			send_error(s, "BAD_MESSAGE", "binary frames are not "
-			    "accepted", NULL);
+			send_error(s, "BAD_MESSAGE",
+			    "binary frames are not "
+			    "accepted",
+			    NULL);
 		else if (s->close_code == 0)
 			handle_message(srv, s, s->rx.data, s->rx.len);
 		hx_buf_reset(&s->rx);

@@ -32,27 +32,28 @@
 #include "hx-util.h"
 
 /* Accepted ranges for a stored PHC string (see hx_password_verify). */
-#define PHC_MAX_LEN	256
-#define PHC_M_MAX	1048576		/* KiB: 1 GiB */
-#define PHC_T_MAX	10
-#define PHC_P_MAX	16
-#define PHC_SALT_MIN	8
-#define PHC_SALT_MAX	64
-#define PHC_HASH_MIN	16
-#define PHC_HASH_MAX	64
+#define PHC_MAX_LEN 256
+#define PHC_M_MAX 1048576 /* KiB: 1 GiB */
+#define PHC_T_MAX 10
+#define PHC_P_MAX 16
+#define PHC_SALT_MIN 8
+#define PHC_SALT_MAX 64
+#define PHC_HASH_MIN 16
+#define PHC_HASH_MAX 64
 
 /* Largest secret file hx_secret_load_or_create handles. */
-#define SECRET_MAX	4096
+#define SECRET_MAX 4096
 
 /* HMAC-SHA256 is 32 bytes: 43 characters of base64url. */
-#define JWT_SIG_LEN	HX_B64URL_LEN(32)
+#define JWT_SIG_LEN HX_B64URL_LEN(32)
 
 /*
  * A valid argon2id hash of a random, forgotten password with the default
  * parameters: hx_password_burn() verifies against it. Regenerate it when
  * HX_ARGON2_* change (test-auth.c times burn against a fresh hash).
  */
-static const char burn_phc[] = "$argon2id$v=19$m=19456,t=2,p=1$"
+static const char burn_phc[] =
+    "$argon2id$v=19$m=19456,t=2,p=1$"
     "rJZ/ppjdL6rGZVs21LjMhw$P4RINWFjBoAjzU1Bu+GDQxh3jQ/7j9TZ0tTJkZzLovs";
 
 static const char b64url_alphabet[] =
@@ -61,8 +62,8 @@ static const char b64url_alphabet[] =
 int
 hx_random_bytes(void *buf, size_t n)
 {
-	unsigned char	*p = buf;
-	ssize_t		 r;
+	unsigned char *p = buf;
+	ssize_t	       r;
 
 	while (n > 0) {
 		r = getrandom(p, n, 0);
@@ -80,10 +81,10 @@ hx_random_bytes(void *buf, size_t n)
 char *
 hx_hex_encode(const void *p, size_t n)
 {
-	static const char	 digits[] = "0123456789abcdef";
-	const unsigned char	*in = p;
-	char			*s;
-	size_t			 i;
+	static const char    digits[] = "0123456789abcdef";
+	const unsigned char *in = p;
+	char		    *s;
+	size_t		     i;
 
 	s = xmalloc(2 * n + 1);
 	for (i = 0; i < n; i++) {
@@ -97,9 +98,9 @@ hx_hex_encode(const void *p, size_t n)
 int
 hx_b64url_encode(const void *p, size_t n, char *out, size_t outlen)
 {
-	const unsigned char	*in = p;
-	const char		*a = b64url_alphabet;
-	size_t			 i, o = 0;
+	const unsigned char *in = p;
+	const char	    *a = b64url_alphabet;
+	size_t		     i, o = 0;
 
 	if (n > (SIZE_MAX - 1) / 4 * 3 || outlen < HX_B64URL_LEN(n) + 1)
 		return -1;
@@ -154,9 +155,9 @@ static int
 phc_number(const char **sp, unsigned long min, unsigned long max,
     unsigned long *out)
 {
-	const char	*s = *sp;
-	unsigned long	 v = 0;
-	size_t		 n = 0;
+	const char   *s = *sp;
+	unsigned long v = 0;
+	size_t	      n = 0;
 
 	/* Eight digits at most: no overflow, and far above any bound. */
 	while (s[n] >= '0' && s[n] <= '9') {
@@ -179,8 +180,8 @@ phc_number(const char **sp, unsigned long min, unsigned long max,
 static int
 phc_b64(const char **sp, size_t min, size_t max)
 {
-	const char	*s = *sp;
-	size_t		 n = 0, bytes;
+	const char *s = *sp;
+	size_t	    n = 0, bytes;
 
 	while (s[n] != '\0' && s[n] != '$') {
 		if (s[n] != '+' && s[n] != '/' &&
@@ -205,9 +206,9 @@ phc_b64(const char **sp, size_t min, size_t max)
 static int
 phc_check(const char *phc)
 {
-	static const char	 prefix[] = "$argon2id$v=19$m=";
-	const char		*s;
-	unsigned long		 m, t, p;
+	static const char prefix[] = "$argon2id$v=19$m=";
+	const char	 *s;
+	unsigned long	  m, t, p;
 
 	if (strnlen(phc, PHC_MAX_LEN + 1) > PHC_MAX_LEN)
 		return -1;
@@ -234,10 +235,10 @@ phc_check(const char *phc)
 int
 hx_password_hash(const char *password, char **phc, char **err)
 {
-	unsigned char	 salt[HX_ARGON2_SALT_LEN];
-	size_t		 pwlen, enclen;
-	char		*enc;
-	int		 r;
+	unsigned char salt[HX_ARGON2_SALT_LEN];
+	size_t	      pwlen, enclen;
+	char	     *enc;
+	int	      r;
 
 	pwlen = password == NULL ? 0 : strnlen(password, HX_PASSWORD_MAX + 1);
 	if (pwlen == 0) {
@@ -273,8 +274,8 @@ hx_password_hash(const char *password, char **phc, char **err)
 int
 hx_password_verify(const char *phc, const char *password)
 {
-	size_t	pwlen;
-	int	r;
+	size_t pwlen;
+	int    r;
 
 	if (phc == NULL || phc_check(phc) == -1)
 		return -1;
@@ -302,12 +303,13 @@ hx_password_burn(const char *password)
 static int
 apikey_hash(const char *secret, char hash_hex[HX_APIKEY_HASH_LEN + 1])
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen;
-	char		*hex;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int  mdlen;
+	char	     *hex;
 
 	if (EVP_Digest(secret, HX_APIKEY_SECRET_LEN, md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen * 2 != HX_APIKEY_HASH_LEN)
+		NULL) != 1 ||
+	    mdlen * 2 != HX_APIKEY_HASH_LEN)
 		return -1;
 	hex = hx_hex_encode(md, mdlen);
 	memcpy(hash_hex, hex, HX_APIKEY_HASH_LEN + 1);
@@ -318,13 +320,13 @@ apikey_hash(const char *secret, char hash_hex[HX_APIKEY_HASH_LEN + 1])
 int
 hx_session_public_id(const char *jti, char out[HX_SESSION_ID_LEN + 1])
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen;
-	char		*hex;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int  mdlen;
+	char	     *hex;
 
 	out[0] = '\0';
-	if (EVP_Digest(jti, strlen(jti), md, &mdlen, EVP_sha256(), NULL) !=
-	    1 || mdlen < HX_SESSION_ID_LEN / 2)
+	if (EVP_Digest(jti, strlen(jti), md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen < HX_SESSION_ID_LEN / 2)
 		return -1;
 	hex = hx_hex_encode(md, HX_SESSION_ID_LEN / 2);
 	memcpy(out, hex, HX_SESSION_ID_LEN + 1);
@@ -336,8 +338,8 @@ int
 hx_apikey_new(char **token, char keyid[HX_APIKEY_ID_LEN + 1],
     char hash_hex[HX_APIKEY_HASH_LEN + 1], char **err)
 {
-	unsigned char	 id[HX_APIKEY_ID_LEN / 2], secret[32];
-	char		 text[HX_APIKEY_SECRET_LEN + 1], *hex;
+	unsigned char id[HX_APIKEY_ID_LEN / 2], secret[32];
+	char	      text[HX_APIKEY_SECRET_LEN + 1], *hex;
 
 	if (hx_random_bytes(id, sizeof id) == -1 ||
 	    hx_random_bytes(secret, sizeof secret) == -1) {
@@ -364,9 +366,9 @@ int
 hx_apikey_parse(const char *token, char keyid[HX_APIKEY_ID_LEN + 1],
     char hash_hex[HX_APIKEY_HASH_LEN + 1])
 {
-	const char	*id, *secret;
-	size_t		 i;
-	int		 last;
+	const char *id, *secret;
+	size_t	    i;
+	int	    last;
 
 	keyid[0] = '\0';
 	hash_hex[0] = '\0';
@@ -377,7 +379,7 @@ hx_apikey_parse(const char *token, char keyid[HX_APIKEY_ID_LEN + 1],
 	id = token + 3;
 	for (i = 0; i < HX_APIKEY_ID_LEN; i++) {
 		if (!((id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'f')))
+			(id[i] >= 'a' && id[i] <= 'f')))
 			return -1;
 	}
 	if (id[HX_APIKEY_ID_LEN] != '_')
@@ -407,9 +409,9 @@ hx_apikey_matches(const char *hash_hex_computed, const char *hash_hex_stored)
 	if (hash_hex_computed == NULL || hash_hex_stored == NULL)
 		return 0;
 	if (strnlen(hash_hex_computed, HX_APIKEY_HASH_LEN + 1) !=
-	    HX_APIKEY_HASH_LEN ||
+		HX_APIKEY_HASH_LEN ||
 	    strnlen(hash_hex_stored, HX_APIKEY_HASH_LEN + 1) !=
-	    HX_APIKEY_HASH_LEN)
+		HX_APIKEY_HASH_LEN)
 		return 0;
 	return hx_ct_equal(hash_hex_computed, hash_hex_stored,
 	    HX_APIKEY_HASH_LEN);
@@ -426,14 +428,14 @@ hx_apikey_matches(const char *hash_hex_computed, const char *hash_hex_stored)
  * (CVE-2024-25189), and it lets through four-part or padded tokens.
  */
 static int
-jwt_check_signature(const unsigned char *key, size_t keylen,
-    const char *token, char **err)
+jwt_check_signature(const unsigned char *key, size_t keylen, const char *token,
+    char **err)
 {
-	unsigned char	 mac[EVP_MAX_MD_SIZE];
-	unsigned int	 maclen;
-	char		 want[JWT_SIG_LEN + 1];
-	size_t		 len, i, dots = 0, dot[2] = { 0, 0 };
-	int		 same;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int  maclen;
+	char	      want[JWT_SIG_LEN + 1];
+	size_t	      len, i, dots = 0, dot[2] = { 0, 0 };
+	int	      same;
 
 	len = strnlen(token, HX_JWT_MAX_LEN + 1);
 	if (len == 0) {
@@ -469,7 +471,8 @@ jwt_check_signature(const unsigned char *key, size_t keylen,
 		return -1;
 	}
 	if (HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)token,
-	    dot[1], mac, &maclen) == NULL || maclen != 32 ||
+		dot[1], mac, &maclen) == NULL ||
+	    maclen != 32 ||
 	    hx_b64url_encode(mac, maclen, want, sizeof want) == -1) {
 		*err = xstrdup("cannot compute token signature");
 		return -1;
@@ -489,7 +492,8 @@ jwt_check_key(size_t keylen, char **err)
 {
 	if (keylen < HX_JWT_KEY_MIN) {
 		*err = xasprintf("signing key is too short "
-		    "(%zu bytes, need %d)", keylen, HX_JWT_KEY_MIN);
+				 "(%zu bytes, need %d)",
+		    keylen, HX_JWT_KEY_MIN);
 		return -1;
 	}
 	if (keylen > INT_MAX) {
@@ -503,9 +507,9 @@ int
 hx_jwt_issue(const unsigned char *key, size_t keylen, const char *sub,
     const char *jti, int64_t iat, int64_t exp, char **token, char **err)
 {
-	jwt_t	*jwt = NULL;
-	char	*s, *why = NULL;
-	int	 r;
+	jwt_t *jwt = NULL;
+	char  *s, *why = NULL;
+	int    r;
 
 	if (jwt_check_key(keylen, err) == -1)
 		return -1;
@@ -567,8 +571,8 @@ static int
 jwt_claim_int(jwt_t *jwt, json_t *claims, const char *name, int64_t *out,
     char **err)
 {
-	json_t	*j;
-	long	 v;
+	json_t *j;
+	long	v;
 
 	if ((j = json_object_get(claims, name)) == NULL) {
 		*err = xasprintf("token has no '%s' claim", name);
@@ -592,8 +596,8 @@ jwt_claim_int(jwt_t *jwt, json_t *claims, const char *name, int64_t *out,
 static int
 jwt_claim_str(json_t *claims, const char *name, char **out, char **err)
 {
-	json_t		*j;
-	const char	*v;
+	json_t	   *j;
+	const char *v;
 
 	if ((j = json_object_get(claims, name)) == NULL) {
 		*err = xasprintf("token has no '%s' claim", name);
@@ -616,11 +620,11 @@ int
 hx_jwt_verify(const unsigned char *key, size_t keylen, const char *token,
     int64_t now, struct hx_jwt_claims *out, char **err)
 {
-	jwt_t		*jwt = NULL;
-	json_t		*claims = NULL;
-	const char	*alg;
-	char		*grants = NULL;
-	int		 r;
+	jwt_t	   *jwt = NULL;
+	json_t	   *claims = NULL;
+	const char *alg;
+	char	   *grants = NULL;
+	int	    r;
 
 	memset(out, 0, sizeof *out);
 	if (jwt_check_key(keylen, err) == -1)
@@ -694,10 +698,10 @@ hx_jwt_claims_release(struct hx_jwt_claims *c)
 static int
 secret_load(const char *path, unsigned char *key, size_t keylen, char **err)
 {
-	struct stat	 st;
-	size_t		 got = 0;
-	ssize_t		 n;
-	int		 fd;
+	struct stat st;
+	size_t	    got = 0;
+	ssize_t	    n;
+	int	    fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno == ENOENT)
@@ -715,8 +719,8 @@ secret_load(const char *path, unsigned char *key, size_t keylen, char **err)
 	}
 	if ((st.st_mode & 077) != 0) {
 		*err = xasprintf("'%s' is accessible by group or others "
-		    "(mode %04o); it must be 0600", path,
-		    (unsigned)(st.st_mode & 07777));
+				 "(mode %04o); it must be 0600",
+		    path, (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
 	if (st.st_size < 0 || (uintmax_t)st.st_size != keylen) {
@@ -734,8 +738,8 @@ secret_load(const char *path, unsigned char *key, size_t keylen, char **err)
 			goto fail;
 		}
 		if (n == 0) {
-			*err = xasprintf("'%s' is shorter than %zu bytes",
-			    path, keylen);
+			*err = xasprintf("'%s' is shorter than %zu bytes", path,
+			    keylen);
 			goto fail;
 		}
 		got += (size_t)n;
@@ -753,9 +757,9 @@ fail:
 static int
 secret_sync_dir(const char *path)
 {
-	const char	*slash = strrchr(path, '/');
-	char		*dir;
-	int		 fd, r;
+	const char *slash = strrchr(path, '/');
+	char	   *dir;
+	int	    fd, r;
 
 	if (slash == NULL)
 		dir = xstrdup(".");
@@ -778,14 +782,13 @@ secret_sync_dir(const char *path)
  * process linked first, load its secret instead.
  */
 static int
-secret_create(const char *path, unsigned char *key, size_t keylen,
-    char **err)
+secret_create(const char *path, unsigned char *key, size_t keylen, char **err)
 {
-	unsigned char	 rnd[8];
-	char		*tmp, *hex;
-	size_t		 done = 0;
-	ssize_t		 n;
-	int		 fd, r;
+	unsigned char rnd[8];
+	char	     *tmp, *hex;
+	size_t	      done = 0;
+	ssize_t	      n;
+	int	      fd, r;
 
 	if (hx_random_bytes(key, keylen) == -1 ||
 	    hx_random_bytes(rnd, sizeof rnd) == -1) {
@@ -813,14 +816,12 @@ secret_create(const char *path, unsigned char *key, size_t keylen,
 		done += (size_t)n;
 	}
 	if (done < keylen || fsync(fd) == -1) {
-		*err = xasprintf("cannot write '%s': %s", tmp,
-		    strerror(errno));
+		*err = xasprintf("cannot write '%s': %s", tmp, strerror(errno));
 		close(fd);
 		goto fail_unlink;
 	}
 	if (close(fd) == -1) {
-		*err = xasprintf("cannot write '%s': %s", tmp,
-		    strerror(errno));
+		*err = xasprintf("cannot write '%s': %s", tmp, strerror(errno));
 		goto fail_unlink;
 	}
 	if (link(tmp, path) == -1) {
@@ -834,8 +835,7 @@ secret_create(const char *path, unsigned char *key, size_t keylen,
 		/* Lost the race: the winner's file is complete. */
 		r = secret_load(path, key, keylen, err);
 		if (r == 1) {
-			*err = xasprintf("cannot load '%s': it vanished",
-			    path);
+			*err = xasprintf("cannot load '%s': it vanished", path);
 			return -1;
 		}
 		return r;
@@ -858,10 +858,10 @@ fail:
 }
 
 int
-hx_secret_load_or_create(const char *path, unsigned char *key,
-    size_t keylen, char **err)
+hx_secret_load_or_create(const char *path, unsigned char *key, size_t keylen,
+    char **err)
 {
-	int	r;
+	int r;
 
 	if (keylen == 0 || keylen > SECRET_MAX) {
 		*err = xasprintf("cannot use a secret of %zu bytes", keylen);

@@ -21,28 +21,27 @@
 #include <stdint.h>
 
 /* Argon2id parameters for new hashes (DESIGN.md §5, OWASP). */
-#define HX_ARGON2_M_KIB		19456
-#define HX_ARGON2_T		2
-#define HX_ARGON2_P		1
-#define HX_ARGON2_SALT_LEN	16
-#define HX_ARGON2_HASH_LEN	32
+#define HX_ARGON2_M_KIB 19456
+#define HX_ARGON2_T 2
+#define HX_ARGON2_P 1
+#define HX_ARGON2_SALT_LEN 16
+#define HX_ARGON2_HASH_LEN 32
 /* Longest password hx_password_hash() accepts, in bytes. */
-#define HX_PASSWORD_MAX		1024
+#define HX_PASSWORD_MAX 1024
 
 /* API key token "hx_<keyid>_<secret>": 3 + 16 + 1 + 43 characters. */
-#define HX_APIKEY_ID_LEN	16	/* lowercase hex, 64 random bits */
-#define HX_APIKEY_SECRET_LEN	43	/* base64url, 256 random bits */
-#define HX_APIKEY_TOKEN_LEN	63
-#define HX_APIKEY_HASH_LEN	64	/* lowercase hex SHA-256 */
+#define HX_APIKEY_ID_LEN 16 /* lowercase hex, 64 random bits */
+#define HX_APIKEY_SECRET_LEN 43 /* base64url, 256 random bits */
+#define HX_APIKEY_TOKEN_LEN 63
+#define HX_APIKEY_HASH_LEN 64 /* lowercase hex SHA-256 */
 
 /* Session tokens. */
-#define HX_JWT_KEY_MIN		32	/* shortest HS256 key accepted, bytes */
-#define HX_JWT_MAX_LEN		4096	/* longest token looked at */
-#define HX_JWT_IAT_SKEW		60	/* seconds iat may lie in the future */
+#define HX_JWT_KEY_MIN 32 /* shortest HS256 key accepted, bytes */
+#define HX_JWT_MAX_LEN 4096 /* longest token looked at */
+#define HX_JWT_IAT_SKEW 60 /* seconds iat may lie in the future */
 
 /* Length of the unpadded base64url encoding of n bytes (no NUL). */
-#define HX_B64URL_LEN(n) \
-	(((n) / 3) * 4 + ((n) % 3 == 0 ? 0 : (n) % 3 + 1))
+#define HX_B64URL_LEN(n) (((n) / 3) * 4 + ((n) % 3 == 0 ? 0 : (n) % 3 + 1))
 
 /*
  * Fill buf with n bytes from getrandom(2), retrying on EINTR and short
@@ -118,9 +117,9 @@ int hx_apikey_parse(const char *token, char keyid[HX_APIKEY_ID_LEN + 1],
  * NULL or not 64 characters long).
  */
 int hx_apikey_matches(const char *hash_hex_computed,
-    const char *hash_hex_stored);
+    const char			 *hash_hex_stored);
 
-#define HX_SESSION_ID_LEN	16	/* lowercase hex */
+#define HX_SESSION_ID_LEN 16 /* lowercase hex */
 
 /*
  * The public id of a login session: 16 hex characters of SHA-256 over its
@@ -132,10 +131,10 @@ int hx_session_public_id(const char *jti, char out[HX_SESSION_ID_LEN + 1]);
 
 /* The claims of a verified session token. */
 struct hx_jwt_claims {
-	char	*sub;	/* user, e.g. "alice@local" */
-	char	*jti;	/* session id, a row in the sessions table */
-	int64_t	 iat;	/* issued at, seconds since the epoch */
-	int64_t	 exp;	/* expires at, seconds since the epoch */
+	char   *sub; /* user, e.g. "alice@local" */
+	char   *jti; /* session id, a row in the sessions table */
+	int64_t iat; /* issued at, seconds since the epoch */
+	int64_t exp; /* expires at, seconds since the epoch */
 };
 
 /*

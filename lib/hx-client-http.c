@@ -18,7 +18,7 @@
 
 #include "hx-client-int.h"
 
-#define HTTP_MAX_RESPONSE	(16u << 20)
+#define HTTP_MAX_RESPONSE (16u << 20)
 
 void
 client_http_head(struct hx_buf *req, const struct hx_server *srv,
@@ -57,11 +57,12 @@ client_http_status(const char *buf, int *status)
 char *
 client_http_header(const char *hdr, size_t hlen, const char *name)
 {
-	size_t nlen = strlen(name);
+	size_t	    nlen = strlen(name);
 	const char *p = memchr(hdr, '\n', hlen), *end = hdr + hlen;
 
 	while (p != NULL && p + 1 < end) {
-		const char *line = p + 1, *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *line = p + 1,
+			   *eol = memchr(line, '\n', (size_t)(end - line));
 
 		if (eol == NULL)
 			break;
@@ -93,9 +94,9 @@ dechunk(const char *in, size_t n, struct hx_buf *out, int *complete)
 	*complete = 0;
 	hx_buf_reset(out);
 	for (;;) {
-		const char *eol = memmem(in + pos, n - pos, "\r\n", 2);
+		const char	  *eol = memmem(in + pos, n - pos, "\r\n", 2);
 		unsigned long long sz;
-		char *endp;
+		char		  *endp;
 
 		if (eol == NULL)
 			return 0;
@@ -118,15 +119,15 @@ dechunk(const char *in, size_t n, struct hx_buf *out, int *complete)
 
 int
 hx_http_request(const struct hx_server *srv, const struct hx_cred *cred,
-    const char *method, const char *path, const char *json_body,
-    int timeout_ms, struct hx_http_resp *resp, char **err)
+    const char *method, const char *path, const char *json_body, int timeout_ms,
+    struct hx_http_resp *resp, char **err)
 {
 	struct client_sock s;
-	struct hx_buf req, in, body;
-	size_t hlen = 0;
-	long long clen = -1;
-	int chunked = 0, done = 0, rc = -1;
-	char tmp[16384];
+	struct hx_buf	   req, in, body;
+	size_t		   hlen = 0;
+	long long	   clen = -1;
+	int		   chunked = 0, done = 0, rc = -1;
+	char		   tmp[16384];
 
 	memset(resp, 0, sizeof(*resp));
 	if (client_sock_open(&s, srv, timeout_ms, err) < 0)
@@ -137,8 +138,10 @@ hx_http_request(const struct hx_server *srv, const struct hx_cred *cred,
 	client_http_head(&req, srv, cred, method, path);
 	hx_buf_addf(&req, "Accept: application/json\r\nConnection: close\r\n");
 	if (json_body != NULL)
-		hx_buf_addf(&req, "Content-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n", strlen(json_body));
+		hx_buf_addf(&req,
+		    "Content-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n",
+		    strlen(json_body));
 	else if (strcmp(method, "GET") != 0)
 		hx_buf_addf(&req, "Content-Length: 0\r\n");
 	hx_buf_addf(&req, "\r\n%s", json_body != NULL ? json_body : "");
@@ -167,11 +170,12 @@ hx_http_request(const struct hx_server *srv, const struct hx_cred *cred,
 			char *v = client_http_header(in.data, hlen,
 			    "Content-Length");
 
-			if (v != NULL && hx_parse_ll(v, 0, HTTP_MAX_RESPONSE,
-			    &clen) < 0)
+			if (v != NULL &&
+			    hx_parse_ll(v, 0, HTTP_MAX_RESPONSE, &clen) < 0)
 				clen = -2;
 			free(v);
-			v = client_http_header(in.data, hlen, "Transfer-Encoding");
+			v = client_http_header(in.data, hlen,
+			    "Transfer-Encoding");
 			chunked = v != NULL && strcasecmp(v, "chunked") == 0;
 			free(v);
 			if (clen == -2) {

@@ -26,7 +26,7 @@
 /* A connected socket; ssl is NULL unless the server is https:// or wss://. */
 struct client_sock {
 	int	 fd;
-	SSL_CTX	*ctx;
+	SSL_CTX *ctx;
 	SSL	*ssl;
 	int	 timeout_ms;
 };

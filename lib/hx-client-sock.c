@@ -61,7 +61,7 @@ client_errstr(int e)
 static int
 tls_start(struct client_sock *s, const struct hx_server *srv, char **err)
 {
-	const char *ca = client_env("HORCRUX_CA_FILE");
+	const char   *ca = client_env("HORCRUX_CA_FILE");
 	unsigned long e;
 
 	s->ctx = SSL_CTX_new(TLS_client_method());
@@ -70,7 +70,7 @@ tls_start(struct client_sock *s, const struct hx_server *srv, char **err)
 	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
 	if (ca != NULL ? SSL_CTX_load_verify_locations(s->ctx, ca, NULL) != 1 :
-	    SSL_CTX_set_default_verify_paths(s->ctx) != 1)
+			 SSL_CTX_set_default_verify_paths(s->ctx) != 1)
 		goto fail;
 	if ((s->ssl = SSL_new(s->ctx)) == NULL ||
 	    SSL_set_fd(s->ssl, s->fd) != 1 ||
@@ -85,7 +85,7 @@ fail:
 	if (s->ssl != NULL && SSL_get_verify_result(s->ssl) != X509_V_OK)
 		*err = xasprintf("TLS with '%s' failed: %s", srv->display,
 		    X509_verify_cert_error_string(
-		    SSL_get_verify_result(s->ssl)));
+			SSL_get_verify_result(s->ssl)));
 	else
 		*err = xasprintf("TLS with '%s' failed: %s", srv->display,
 		    e != 0 ? ERR_reason_error_string(e) : "handshake refused");
@@ -118,9 +118,10 @@ client_sock_open(struct client_sock *s, const struct hx_server *srv,
 			return -1;
 		}
 	} else {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res,
+				*ai;
 		char port[8];
-		int gai, last = ECONNREFUSED;
+		int  gai, last = ECONNREFUSED;
 
 		snprintf(port, sizeof(port), "%d", srv->port);
 		gai = getaddrinfo(srv->host, port, &hints, &res);
@@ -162,7 +163,7 @@ static int
 sock_wait(struct client_sock *s, short events)
 {
 	struct pollfd pfd = { .fd = s->fd, .events = events };
-	int n;
+	int	      n;
 
 	do
 		n = poll(&pfd, 1, s->timeout_ms);
@@ -212,12 +213,15 @@ client_sock_write_all(struct client_sock *s, const void *buf, size_t n)
 		ssize_t w;
 
 		if (s->ssl != NULL) {
-			int k = SSL_write(s->ssl, p, (int)(n > 65536 ? 65536 : n));
+			int k = SSL_write(s->ssl, p,
+			    (int)(n > 65536 ? 65536 : n));
 			int e = k > 0 ? 0 : SSL_get_error(s->ssl, k);
 
-			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-				if (sock_wait(s, e == SSL_ERROR_WANT_WRITE ?
-				    POLLOUT : POLLIN) < 0)
+			if (e == SSL_ERROR_WANT_WRITE ||
+			    e == SSL_ERROR_WANT_READ) {
+				if (sock_wait(s,
+					e == SSL_ERROR_WANT_WRITE ? POLLOUT :
+								    POLLIN) < 0)
 					return -1;
 				continue;
 			}
@@ -231,7 +235,8 @@ client_sock_write_all(struct client_sock *s, const void *buf, size_t n)
 			w = send(s->fd, p, n, MSG_NOSIGNAL);
 			if (w < 0 && errno == EINTR)
 				continue;
-			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (w < 0 &&
+			    (errno == EAGAIN || errno == EWOULDBLOCK)) {
 				if (sock_wait(s, POLLOUT) < 0)
 					return -1;
 				continue;

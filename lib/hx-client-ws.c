@@ -20,28 +20,28 @@
 
 #include "hx-client-int.h"
 
-#define WS_MAX_MESSAGE		(4u << 20)
-#define WS_GUID			"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_MAX_MESSAGE (4u << 20)
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct hx_ws {
-	struct client_sock	 s;
-	struct hx_buf		 in;	/* raw bytes not yet parsed */
-	struct hx_buf		 msg;	/* the fragments of one message */
-	int			 in_msg;
-	int			 closed;
+	struct client_sock s;
+	struct hx_buf	   in; /* raw bytes not yet parsed */
+	struct hx_buf	   msg; /* the fragments of one message */
+	int		   in_msg;
+	int		   closed;
 };
 
 long long
 hx_ws_parse_frame(const uint8_t *b, size_t n, size_t max_payload,
     struct hx_ws_frame *f)
 {
-	size_t hdr = 2;
+	size_t	 hdr = 2;
 	uint64_t len;
 
 	if (n < 2)
 		return 0;
 	if ((b[0] & 0x70) != 0 || (b[1] & 0x80) != 0)
-		return -1;	/* reserved bits (no extension agreed) or masked */
+		return -1; /* reserved bits (no extension agreed) or masked */
 	f->fin = (b[0] & 0x80) != 0;
 	f->opcode = b[0] & 0x0f;
 	len = b[1] & 0x7f;
@@ -83,16 +83,16 @@ static int
 ws_send_frame(struct hx_ws *ws, int opcode, const void *data, size_t len)
 {
 	struct hx_buf f;
-	uint8_t mask[4];
-	size_t i;
-	int rc;
+	uint8_t	      mask[4];
+	size_t	      i;
+	int	      rc;
 
 	if (RAND_bytes(mask, sizeof(mask)) != 1)
 		memset(mask, 0x5a, sizeof(mask));
 	hx_buf_init(&f, 0);
 	{
 		uint8_t h[14];
-		size_t hl = 2;
+		size_t	hl = 2;
 
 		h[0] = (uint8_t)(0x80 | opcode);
 		if (len < 126)
@@ -105,7 +105,8 @@ ws_send_frame(struct hx_ws *ws, int opcode, const void *data, size_t len)
 		} else {
 			h[1] = 0x80 | 127;
 			for (i = 0; i < 8; i++)
-				h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+				h[2 + i] = (uint8_t)((uint64_t)len >>
+				    (56 - 8 * i));
 			hl = 10;
 		}
 		memcpy(h + hl, mask, 4);
@@ -124,12 +125,12 @@ ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
     const struct hx_cred *cred, int *http_status, char **err)
 {
 	unsigned char nonce[16], sha[EVP_MAX_MD_SIZE];
-	char key[32], want[64], tmp[4096];
+	char	      key[32], want[64], tmp[4096];
 	struct hx_buf req;
-	size_t hlen = 0;
-	unsigned int shalen;
-	char *accept = NULL, *cat;
-	int status = 0, rc = -1;
+	size_t	      hlen = 0;
+	unsigned int  shalen;
+	char	     *accept = NULL, *cat;
+	int	      status = 0, rc = -1;
 
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
 		*err = xstrdup("cannot get random bytes for the handshake");
@@ -138,7 +139,8 @@ ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
 	EVP_EncodeBlock((unsigned char *)key, nonce, sizeof(nonce));
 	hx_buf_init(&req, 0);
 	client_http_head(&req, srv, cred, "GET", "/api/ws");
-	hx_buf_addf(&req, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	hx_buf_addf(&req,
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
 	    key);
 	if (client_sock_send(&ws->s, srv, &req, err) < 0)
@@ -150,8 +152,9 @@ ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
 			errno = ETIMEDOUT;
 		if (r <= 0) {
 			*err = xasprintf("no WebSocket answer from '%s': %s",
-			    srv->display, r == 0 ? "connection closed" :
-			    client_errstr(errno));
+			    srv->display,
+			    r == 0 ? "connection closed" :
+				     client_errstr(errno));
 			goto out;
 		}
 		if (hx_buf_add(&ws->in, tmp, (size_t)r) < 0) {
@@ -167,7 +170,7 @@ ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
 	}
 	if (status != 101) {
 		const char *body = ws->in.data + hlen;
-		char *msg = NULL;
+		char	   *msg = NULL;
 
 		/* The refusal's JSON message, if the body came with it. */
 		if (ws->in.len > hlen) {
@@ -184,8 +187,7 @@ ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
 		free(msg);
 		goto out;
 	}
-	accept = client_http_header(ws->in.data, hlen,
-	    "Sec-WebSocket-Accept");
+	accept = client_http_header(ws->in.data, hlen, "Sec-WebSocket-Accept");
 	cat = xasprintf("%s%s", key, WS_GUID);
 	EVP_Digest(cat, strlen(cat), sha, &shalen, EVP_sha1(), NULL);
 	free(cat);
@@ -236,13 +238,14 @@ hx_ws_fd(const struct hx_ws *ws)
 
 /* Handle one parsed frame: 1 message ready, 0 keep going, -1 end. */
 static int
-ws_frame(struct hx_ws *ws, const struct hx_ws_frame *f, char **msg,
-    size_t *len, char **err)
+ws_frame(struct hx_ws *ws, const struct hx_ws_frame *f, char **msg, size_t *len,
+    char **err)
 {
 	switch (f->opcode) {
-	case 0x9:	/* ping: answer with the same payload */
+	case 0x9: /* ping: answer with the same payload */
 		if (ws_send_frame(ws, 0xA, f->payload, f->len) < 0) {
-			*err = xasprintf("connection lost: %s", strerror(errno));
+			*err = xasprintf("connection lost: %s",
+			    strerror(errno));
 			return -1;
 		}
 		return 0;
@@ -255,8 +258,9 @@ ws_frame(struct hx_ws *ws, const struct hx_ws_frame *f, char **msg,
 		ws_send_frame(ws, 0x8, f->payload, f->len >= 2 ? 2 : 0);
 		ws->closed = 1;
 		if (code != 0)
-			*err = xasprintf("closed by the server (%d)%s%.*s", code,
-			    rl ? ": " : "", (int)rl, (const char *)f->payload + 2);
+			*err = xasprintf("closed by the server (%d)%s%.*s",
+			    code, rl ? ": " : "", (int)rl,
+			    (const char *)f->payload + 2);
 		else
 			*err = xstrdup("closed by the server");
 		return -1;
@@ -265,7 +269,7 @@ ws_frame(struct hx_ws *ws, const struct hx_ws_frame *f, char **msg,
 	case 0x2:
 		if (ws->in_msg) {
 			*err = xstrdup("protocol error: new message inside a "
-			    "fragmented one");
+				       "fragmented one");
 			return -1;
 		}
 		hx_buf_reset(&ws->msg);
@@ -296,7 +300,7 @@ int
 hx_ws_read(struct hx_ws *ws, char **msg, size_t *len, char **err)
 {
 	char tmp[16384];
-	int read_once = 0;
+	int  read_once = 0;
 
 	*msg = NULL;
 	*len = 0;
@@ -306,11 +310,11 @@ hx_ws_read(struct hx_ws *ws, char **msg, size_t *len, char **err)
 	}
 	for (;;) {
 		struct hx_ws_frame f;
-		long long used;
-		ssize_t r;
+		long long	   used;
+		ssize_t		   r;
 
 		while ((used = hx_ws_parse_frame((const uint8_t *)ws->in.data,
-		    ws->in.len, WS_MAX_MESSAGE, &f)) > 0) {
+			    ws->in.len, WS_MAX_MESSAGE, &f)) > 0) {
 			int rc = ws_frame(ws, &f, msg, len, err);
 
 			ws_consume(ws, (size_t)used);
@@ -322,7 +326,8 @@ hx_ws_read(struct hx_ws *ws, char **msg, size_t *len, char **err)
 		}
 		if (used < 0) {
 			ws->closed = 1;
-			*err = xstrdup("protocol error: bad frame from the server");
+			*err = xstrdup(
+			    "protocol error: bad frame from the server");
 			return -1;
 		}
 		if (read_once && ws->s.ssl == NULL)
@@ -333,7 +338,8 @@ hx_ws_read(struct hx_ws *ws, char **msg, size_t *len, char **err)
 			return 0;
 		if (r <= 0) {
 			ws->closed = 1;
-			*err = r == 0 ? xstrdup("connection closed by the server") :
+			*err = r == 0 ?
+			    xstrdup("connection closed by the server") :
 			    xasprintf("connection lost: %s", strerror(errno));
 			return -1;
 		}
@@ -362,7 +368,7 @@ hx_ws_close(struct hx_ws *ws)
 	if (ws == NULL)
 		return;
 	if (!ws->closed && ws->s.fd >= 0) {
-		static const uint8_t normal[2] = { 0x03, 0xe8 };	/* 1000 */
+		static const uint8_t normal[2] = { 0x03, 0xe8 }; /* 1000 */
 
 		ws_send_frame(ws, 0x8, normal, sizeof(normal));
 	}

@@ -31,14 +31,16 @@ int
 hx_server_parse(const char *s, struct hx_server *srv, char **err)
 {
 	static const struct {
-		const char	*scheme;
-		int		 tls, port;
+		const char *scheme;
+		int	    tls, port;
 	} schemes[] = {
-		{ "http://", 0, 80 }, { "ws://", 0, 80 },
-		{ "https://", 1, 443 }, { "wss://", 1, 443 },
+		{ "http://", 0, 80 },
+		{ "ws://", 0, 80 },
+		{ "https://", 1, 443 },
+		{ "wss://", 1, 443 },
 	};
 	const char *rest = NULL, *end, *colon;
-	size_t i;
+	size_t	    i;
 
 	memset(srv, 0, sizeof(*srv));
 	if (s == NULL || *s == '\0') {
@@ -47,11 +49,15 @@ hx_server_parse(const char *s, struct hx_server *srv, char **err)
 	}
 	if (strncmp(s, "unix:", 5) == 0) {
 		if (s[5] == '\0') {
-			*err = xasprintf("bad server '%s': unix: needs a socket path", s);
+			*err = xasprintf(
+			    "bad server '%s': unix: needs a socket path", s);
 			return -1;
 		}
-		if (strlen(s + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			*err = xasprintf("bad server '%s': socket path too long", s);
+		if (strlen(s + 5) >=
+		    sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			*err =
+			    xasprintf("bad server '%s': socket path too long",
+				s);
 			return -1;
 		}
 		srv->unix_sock = 1;
@@ -62,7 +68,7 @@ hx_server_parse(const char *s, struct hx_server *srv, char **err)
 	}
 	for (i = 0; i < HX_ARRAY_SIZE(schemes); i++) {
 		if (strncasecmp(s, schemes[i].scheme,
-		    strlen(schemes[i].scheme)) == 0) {
+			strlen(schemes[i].scheme)) == 0) {
 			rest = s + strlen(schemes[i].scheme);
 			srv->tls = schemes[i].tls;
 			srv->port = schemes[i].port;
@@ -71,11 +77,12 @@ hx_server_parse(const char *s, struct hx_server *srv, char **err)
 	}
 	if (rest == NULL) {
 		*err = xasprintf("unsupported server '%s': use unix:PATH, "
-		    "http(s)://HOST:PORT or ws(s)://HOST:PORT", s);
+				 "http(s)://HOST:PORT or ws(s)://HOST:PORT",
+		    s);
 		return -1;
 	}
 	end = rest + strcspn(rest, "/?#");
-	if (*rest == '[') {		/* [v6]:port */
+	if (*rest == '[') { /* [v6]:port */
 		const char *rb = memchr(rest, ']', (size_t)(end - rest));
 
 		if (rb == NULL || rb == rest + 1) {
@@ -90,21 +97,22 @@ hx_server_parse(const char *s, struct hx_server *srv, char **err)
 		}
 	} else {
 		colon = memchr(rest, ':', (size_t)(end - rest));
-		srv->host = xstrndup(rest, (size_t)((colon ? colon : end) - rest));
+		srv->host = xstrndup(rest,
+		    (size_t)((colon ? colon : end) - rest));
 	}
 	if (srv->host[0] == '\0') {
 		*err = xasprintf("bad server '%s': no host", s);
 		goto fail;
 	}
 	if (colon != NULL) {
-		char *p = xstrndup(colon + 1, (size_t)(end - colon - 1));
+		char	 *p = xstrndup(colon + 1, (size_t)(end - colon - 1));
 		long long port;
-		int bad = hx_parse_ll(p, 1, 65535, &port);
+		int	  bad = hx_parse_ll(p, 1, 65535, &port);
 
 		free(p);
 		if (bad) {
-			*err = xasprintf("bad server '%s': port must be 1 to 65535",
-			    s);
+			*err = xasprintf(
+			    "bad server '%s': port must be 1 to 65535", s);
 			goto fail;
 		}
 		srv->port = (int)port;
@@ -128,8 +136,8 @@ hx_server_release(struct hx_server *srv)
 char *
 hx_url_escape(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	struct hx_buf b;
+	static const char    hex[] = "0123456789ABCDEF";
+	struct hx_buf	     b;
 	const unsigned char *p;
 
 	hx_buf_init(&b, 0);
@@ -149,11 +157,13 @@ hx_url_escape(const char *s)
 /* --- client.conf ------------------------------------------------------------ */
 
 static const struct hx_opt conf_table[] = {
-	{ .name = "server", .type = HX_OPT_STRING,
-	  .help = "server address (unix:PATH, http(s)://, ws(s)://)" },
+	{ .name = "server",
+	    .type = HX_OPT_STRING,
+	    .help = "server address (unix:PATH, http(s)://, ws(s)://)" },
 	{ .name = "api_key", .type = HX_OPT_STRING, .help = "API key" },
-	{ .name = "token", .type = HX_OPT_STRING,
-	  .help = "session token stored by horcrux-cli login" },
+	{ .name = "token",
+	    .type = HX_OPT_STRING,
+	    .help = "session token stored by horcrux-cli login" },
 };
 
 static char *
@@ -180,7 +190,7 @@ static char *
 read_first_line(const char *path, char **err)
 {
 	size_t len;
-	char *s = hx_read_file(path, 4096, &len);
+	char  *s = hx_read_file(path, 4096, &len);
 
 	if (s == NULL) {
 		*err = xasprintf("cannot read '%s': %s", path, strerror(errno));
@@ -200,8 +210,8 @@ hx_client_conf_load(struct hx_client_conf *c, const char *server_flag,
     const char *api_key_file, char **err)
 {
 	struct hx_config cfg;
-	const char *v;
-	int rc;
+	const char	*v;
+	int		 rc;
 
 	memset(c, 0, sizeof(*c));
 	c->conf_path = conf_default_path();
@@ -278,18 +288,19 @@ mkdir_parents(const char *path, char **err)
  * every other line, in one atomic write.
  */
 static int
-conf_edit(const char *path, const char *const *keys,
-    const char *const *values, size_t n, char **err)
+conf_edit(const char *path, const char *const *keys, const char *const *values,
+    size_t n, char **err)
 {
 	struct hx_buf out;
-	char *old, *line, *next, *tmp;
-	size_t i, klen, len;
-	int fd, rc = -1, drop;
+	char	     *old, *line, *next, *tmp;
+	size_t	      i, klen, len;
+	int	      fd, rc = -1, drop;
 
 	for (i = 0; i < n; i++) {
 		if (values[i] != NULL && strpbrk(values[i], "\r\n") != NULL) {
 			*err = xasprintf("cannot store %s: it contains a "
-			    "newline", keys[i]);
+					 "newline",
+			    keys[i]);
 			return -1;
 		}
 	}
@@ -311,7 +322,7 @@ conf_edit(const char *path, const char *const *keys,
 			klen = strlen(keys[i]);
 			drop = strncmp(k, keys[i], klen) == 0 &&
 			    (k[klen] == '=' || k[klen] == ' ' ||
-			    k[klen] == '\t');
+				k[klen] == '\t');
 		}
 		if (!drop)
 			hx_buf_addf(&out, "%s\n", line);
@@ -325,7 +336,8 @@ conf_edit(const char *path, const char *const *keys,
 	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		*err = xasprintf("cannot create '%s': %s", tmp, strerror(errno));
+		*err = xasprintf("cannot create '%s': %s", tmp,
+		    strerror(errno));
 		goto out;
 	}
 	if (write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) < 0) {
@@ -336,7 +348,8 @@ conf_edit(const char *path, const char *const *keys,
 	}
 	close(fd);
 	if (rename(tmp, path) < 0) {
-		*err = xasprintf("cannot replace '%s': %s", path, strerror(errno));
+		*err = xasprintf("cannot replace '%s': %s", path,
+		    strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
@@ -359,15 +372,16 @@ hx_client_conf_set_session(const char *path, const char *server,
     const char *token, char **err)
 {
 	static const char *const keys[] = { "server", "token" };
-	const char	*values[2], *rel;
-	char		*abs, *cwd;
+	const char		*values[2], *rel;
+	char			*abs, *cwd;
 
 	if (strncmp(server, "unix:", 5) == 0 && server[5] != '/') {
 		for (rel = server + 5; strncmp(rel, "./", 2) == 0; rel += 2)
 			;
 		if ((cwd = getcwd(NULL, 0)) == NULL) {
 			*err = xasprintf("cannot store the server '%s': the "
-			    "working directory: %s", server, strerror(errno));
+					 "working directory: %s",
+			    server, strerror(errno));
 			return NULL;
 		}
 		abs = xasprintf("unix:%s/%s", cwd, rel);
@@ -395,7 +409,8 @@ hx_client_server_origin(const struct hx_client_conf *c)
 		return xasprintf(" (server from %s)", c->conf_path);
 	case HX_SERVER_FROM_DEFAULT:
 		return xasprintf(" (the default server; choose one with -c, "
-		    "$HORCRUX_SERVER or `server` in %s)", c->conf_path);
+				 "$HORCRUX_SERVER or `server` in %s)",
+		    c->conf_path);
 	}
 	return xstrdup("");
 }

@@ -21,15 +21,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HX_CLIENT_DEFAULT_SOCKET	"/run/horcrux/horcruxd.sock"
+#define HX_CLIENT_DEFAULT_SOCKET "/run/horcrux/horcruxd.sock"
 
 struct hx_server {
-	int	 unix_sock;	/* 1: path is a Unix socket */
-	int	 tls;		/* https:// or wss:// */
-	char	*host;		/* TCP host (brackets stripped); "localhost" for unix */
-	int	 port;
-	char	*path;		/* Unix socket path, or NULL */
-	char	*display;	/* the server as given, for messages */
+	int   unix_sock; /* 1: path is a Unix socket */
+	int   tls; /* https:// or wss:// */
+	char *host; /* TCP host (brackets stripped); "localhost" for unix */
+	int   port;
+	char *path; /* Unix socket path, or NULL */
+	char *display; /* the server as given, for messages */
 };
 
 /*
@@ -37,24 +37,24 @@ struct hx_server {
  * "unsupported server 'ftp://x': use unix:PATH, http(s)://HOST:PORT or
  * ws(s)://HOST:PORT". A URL path, if any, is ignored.
  */
-int hx_server_parse(const char *s, struct hx_server *srv, char **err);
+int  hx_server_parse(const char *s, struct hx_server *srv, char **err);
 void hx_server_release(struct hx_server *srv);
 
 /* Where the server string came from, for messages. */
 enum hx_server_from {
-	HX_SERVER_FROM_DEFAULT,		/* unix:HX_CLIENT_DEFAULT_SOCKET */
-	HX_SERVER_FROM_FLAG,		/* -c */
-	HX_SERVER_FROM_ENV,		/* $HORCRUX_SERVER */
-	HX_SERVER_FROM_CONF,		/* client.conf `server` */
+	HX_SERVER_FROM_DEFAULT, /* unix:HX_CLIENT_DEFAULT_SOCKET */
+	HX_SERVER_FROM_FLAG, /* -c */
+	HX_SERVER_FROM_ENV, /* $HORCRUX_SERVER */
+	HX_SERVER_FROM_CONF, /* client.conf `server` */
 };
 
 /* Where the client's settings came from; the caller owns every string. */
 struct hx_client_conf {
-	char	*server;	/* resolved server string, never NULL after load */
+	char *server; /* resolved server string, never NULL after load */
 	enum hx_server_from server_from;
-	char	*api_key;	/* or NULL */
-	char	*token;		/* session token (horcrux-cli login), or NULL */
-	char	*conf_path;	/* client.conf that was (or would be) read */
+	char		   *api_key; /* or NULL */
+	char *token; /* session token (horcrux-cli login), or NULL */
+	char *conf_path; /* client.conf that was (or would be) read */
 };
 
 /*
@@ -67,8 +67,8 @@ struct hx_client_conf {
  * A missing client.conf is fine; an unreadable or malformed one is an
  * error. Returns 0, or -1 with *err (caller frees).
  */
-int hx_client_conf_load(struct hx_client_conf *c, const char *server_flag,
-    const char *api_key_file, char **err);
+int  hx_client_conf_load(struct hx_client_conf *c, const char *server_flag,
+     const char *api_key_file, char **err);
 void hx_client_conf_release(struct hx_client_conf *c);
 
 /*
@@ -100,14 +100,14 @@ char *hx_client_server_origin(const struct hx_client_conf *c);
 
 /* Credentials for one request: at most one of them is sent. */
 struct hx_cred {
-	const char	*api_key;
-	const char	*token;
+	const char *api_key;
+	const char *token;
 };
 
 struct hx_http_resp {
-	int	 status;	/* HTTP status, e.g. 200 */
-	char	*body;		/* NUL-terminated; caller frees with _release */
-	size_t	 len;
+	int    status; /* HTTP status, e.g. 200 */
+	char  *body; /* NUL-terminated; caller frees with _release */
+	size_t len;
 };
 
 /*
@@ -117,9 +117,9 @@ struct hx_http_resp {
  * ("cannot connect to 'unix:/run/...': No such file or directory").
  * timeout_ms bounds each connect/read/write wait.
  */
-int hx_http_request(const struct hx_server *srv, const struct hx_cred *cred,
-    const char *method, const char *path, const char *json_body,
-    int timeout_ms, struct hx_http_resp *resp, char **err);
+int  hx_http_request(const struct hx_server *srv, const struct hx_cred *cred,
+     const char *method, const char *path, const char *json_body, int timeout_ms,
+     struct hx_http_resp *resp, char **err);
 void hx_http_resp_release(struct hx_http_resp *resp);
 
 struct hx_ws;
@@ -162,10 +162,10 @@ char *hx_url_escape(const char *s);
  * bytes are needed, -1 for a frame no server may send (masked, reserved
  * bits, control frame over 125 bytes, over max_payload). */
 struct hx_ws_frame {
-	int		 fin;
-	int		 opcode;
-	const uint8_t	*payload;
-	size_t		 len;
+	int	       fin;
+	int	       opcode;
+	const uint8_t *payload;
+	size_t	       len;
 };
 long long hx_ws_parse_frame(const uint8_t *buf, size_t n, size_t max_payload,
     struct hx_ws_frame *f);

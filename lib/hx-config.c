@@ -14,7 +14,7 @@
 #include "hx-config.h"
 #include "hx-util.h"
 
-#define CONFIG_MAX_FILE	(1024 * 1024)
+#define CONFIG_MAX_FILE (1024 * 1024)
 
 static const char *bool_true[] = { "yes", "true", "on", "1", NULL };
 static const char *bool_false[] = { "no", "false", "off", "0", NULL };
@@ -22,7 +22,7 @@ static const char *bool_false[] = { "no", "false", "off", "0", NULL };
 static int
 word_in(const char *s, const char *const *list)
 {
-	int	i;
+	int i;
 
 	for (i = 0; list[i] != NULL; i++) {
 		if (strcmp(s, list[i]) == 0)
@@ -34,7 +34,7 @@ word_in(const char *s, const char *const *list)
 static void
 free_value(struct hx_opt_value *v)
 {
-	size_t	i;
+	size_t i;
 
 	free(v->str);
 	for (i = 0; i < v->nlist; i++)
@@ -51,10 +51,10 @@ static int
 set_value(const struct hx_opt *o, struct hx_opt_value *v, const char *value,
     enum hx_opt_source source, char **err)
 {
-	long long	 i = 0;
-	double		 d = 0;
-	char		*end;
-	int		 k;
+	long long i = 0;
+	double	  d = 0;
+	char	 *end;
+	int	  k;
 
 	switch (o->type) {
 	case HX_OPT_STRING:
@@ -66,7 +66,7 @@ set_value(const struct hx_opt *o, struct hx_opt_value *v, const char *value,
 		break;
 	case HX_OPT_INT:
 		if (hx_parse_ll(value, (long long)o->min, (long long)o->max,
-		    &i) != 0) {
+			&i) != 0) {
 			errno = 0;
 			(void)strtoll(value, &end, 10);
 			if (*value == '\0' || *end != '\0')
@@ -74,7 +74,8 @@ set_value(const struct hx_opt *o, struct hx_opt_value *v, const char *value,
 				    value);
 			else
 				*err = xasprintf("'%s' is out of range "
-				    "(%.0f to %.0f)", value, o->min, o->max);
+						 "(%.0f to %.0f)",
+				    value, o->min, o->max);
 			return -1;
 		}
 		break;
@@ -140,8 +141,8 @@ set_value(const struct hx_opt *o, struct hx_opt_value *v, const char *value,
 void
 hx_config_init(struct hx_config *cfg, const struct hx_opt *table, size_t n)
 {
-	size_t	 i;
-	char	*err = NULL;
+	size_t i;
+	char  *err = NULL;
 
 	cfg->table = table;
 	cfg->n = n;
@@ -151,7 +152,7 @@ hx_config_init(struct hx_config *cfg, const struct hx_opt *table, size_t n)
 			continue;
 		/* A default that fails its own check is a programming error. */
 		if (set_value(&table[i], &cfg->values[i], table[i].dflt,
-		    HX_SRC_DEFAULT, &err) != 0)
+			HX_SRC_DEFAULT, &err) != 0)
 			abort();
 	}
 }
@@ -159,7 +160,7 @@ hx_config_init(struct hx_config *cfg, const struct hx_opt *table, size_t n)
 void
 hx_config_release(struct hx_config *cfg)
 {
-	size_t	i;
+	size_t i;
 
 	if (cfg->values == NULL)
 		return;
@@ -172,7 +173,7 @@ hx_config_release(struct hx_config *cfg)
 void
 hx_config_flag_name(const char *key, char *out, size_t outlen)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; key[i] != '\0' && i + 1 < outlen; i++)
 		out[i] = key[i] == '_' ? '-' : key[i];
@@ -183,8 +184,8 @@ hx_config_flag_name(const char *key, char *out, size_t outlen)
 static ssize_t
 find_long(const struct hx_config *cfg, const char *flag, size_t len)
 {
-	char	name[128];
-	size_t	i;
+	char   name[128];
+	size_t i;
 
 	for (i = 0; i < cfg->n; i++) {
 		if (cfg->table[i].flags & HX_OPT_SHORT_ONLY)
@@ -199,7 +200,7 @@ find_long(const struct hx_config *cfg, const char *flag, size_t len)
 static ssize_t
 find_short(const struct hx_config *cfg, char c)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < cfg->n; i++) {
 		if (cfg->table[i].short_flag == c && c != 0)
@@ -209,13 +210,12 @@ find_short(const struct hx_config *cfg, char c)
 }
 
 int
-hx_config_parse_args(struct hx_config *cfg, int argc, char **argv,
-    char **err)
+hx_config_parse_args(struct hx_config *cfg, int argc, char **argv, char **err)
 {
-	struct hx_args_result	r;
+	struct hx_args_result r;
 
-	return hx_config_parse_argv(cfg, argc, argv, 1, 0, &r, err) < 0 ?
-	    -1 : 0;
+	return hx_config_parse_argv(cfg, argc, argv, 1, 0, &r, err) < 0 ? -1 :
+									  0;
 }
 
 /* Fill *r for a stop at argv[i] and return rc. */
@@ -231,14 +231,14 @@ args_stop(struct hx_args_result *r, enum hx_args_stop stop, int next,
 }
 
 int
-hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv,
-    int start, int how, struct hx_args_result *r, char **err)
+hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv, int start,
+    int how, struct hx_args_result *r, char **err)
 {
-	const struct hx_opt	*o;
-	const char		*arg, *value, *eq;
-	char			 shown[160], *why = NULL;
-	ssize_t			 k;
-	int			 i;
+	const struct hx_opt *o;
+	const char	    *arg, *value, *eq;
+	char		     shown[160], *why = NULL;
+	ssize_t		     k;
+	int		     i;
 
 	memset(r, 0, sizeof *r);
 	for (i = start; i < argc; i++) {
@@ -270,19 +270,20 @@ hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv,
 			return args_stop(r, HX_ARGS_END, i, NULL, NULL, 0);
 		else {
 			*err = xasprintf("unexpected argument '%s'", arg);
-			return args_stop(r, HX_ARGS_UNEXPECTED, i + 1, arg, NULL,
-			    -1);
+			return args_stop(r, HX_ARGS_UNEXPECTED, i + 1, arg,
+			    NULL, -1);
 		}
 		if (k < 0) {
 			*err = xasprintf("unknown option '%s'", shown);
-			return args_stop(r, HX_ARGS_UNKNOWN, i + 1, arg, NULL, -1);
+			return args_stop(r, HX_ARGS_UNKNOWN, i + 1, arg, NULL,
+			    -1);
 		}
 		o = &cfg->table[k];
 		if (o->type == HX_OPT_BOOL) {
 			if (value != NULL) {
 				*err = xasprintf("%s takes no value", shown);
-				return args_stop(r, HX_ARGS_NO_VALUE, i + 1, arg,
-				    o, -1);
+				return args_stop(r, HX_ARGS_NO_VALUE, i + 1,
+				    arg, o, -1);
 			}
 			value = "yes";
 		} else if (value == NULL) {
@@ -294,12 +295,13 @@ hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv,
 			}
 			value = argv[++i];
 		}
-		if (set_value(o, &cfg->values[k], value, HX_SRC_FLAG,
-		    &why) != 0) {
+		if (set_value(o, &cfg->values[k], value, HX_SRC_FLAG, &why) !=
+		    0) {
 			*err = xasprintf("%s: %s", shown, why);
 			free(why);
 			r->value = value;
-			return args_stop(r, HX_ARGS_BAD_VALUE, i + 1, arg, o, -1);
+			return args_stop(r, HX_ARGS_BAD_VALUE, i + 1, arg, o,
+			    -1);
 		}
 		if (o->flags & HX_OPT_STOP)
 			return args_stop(r, HX_ARGS_STOPPED, i + 1, arg, o, 1);
@@ -310,8 +312,8 @@ hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv,
 const struct hx_opt *
 hx_config_lookup(const struct hx_opt *table, size_t n, const char *word)
 {
-	struct hx_config	cfg = { table, n, NULL };
-	ssize_t			k = -1;
+	struct hx_config cfg = { table, n, NULL };
+	ssize_t		 k = -1;
 
 	if (strncmp(word, "--", 2) == 0 && word[2] != '\0')
 		k = find_long(&cfg, word + 2, strlen(word + 2));
@@ -323,7 +325,7 @@ hx_config_lookup(const struct hx_opt *table, size_t n, const char *word)
 static char *
 trim(char *s)
 {
-	char	*e;
+	char *e;
 
 	while (isspace((unsigned char)*s))
 		s++;
@@ -334,13 +336,13 @@ trim(char *s)
 }
 
 int
-hx_config_load_text(struct hx_config *cfg, const char *name,
-    const char *text, char **err)
+hx_config_load_text(struct hx_config *cfg, const char *name, const char *text,
+    char **err)
 {
-	char		*copy, *line, *next, *key, *value, *eq, *why = NULL;
-	unsigned	 lineno = 0;
-	ssize_t		 k;
-	int		 r = 0;
+	char	*copy, *line, *next, *key, *value, *eq, *why = NULL;
+	unsigned lineno = 0;
+	ssize_t	 k;
+	int	 r = 0;
 
 	copy = xstrdup(text);
 	for (line = copy; line != NULL && r == 0; line = next) {
@@ -374,9 +376,9 @@ hx_config_load_text(struct hx_config *cfg, const char *name,
 			break;
 		}
 		if (cfg->values[k].source == HX_SRC_FLAG)
-			continue;	/* flags win over the file */
+			continue; /* flags win over the file */
 		if (set_value(&cfg->table[k], &cfg->values[k], value,
-		    HX_SRC_FILE, &why) != 0) {
+			HX_SRC_FILE, &why) != 0) {
 			*err = xasprintf("%s:%u: %s: %s", name, lineno, key,
 			    why);
 			free(why);
@@ -391,8 +393,8 @@ int
 hx_config_load_file(struct hx_config *cfg, const char *path, int required,
     char **err)
 {
-	char	*text;
-	int	 r;
+	char *text;
+	int   r;
 
 	if ((text = hx_read_file(path, CONFIG_MAX_FILE, NULL)) == NULL) {
 		if (errno == ENOENT && !required)
@@ -409,7 +411,7 @@ hx_config_load_file(struct hx_config *cfg, const char *path, int required,
 const struct hx_opt_value *
 hx_config_get(const struct hx_config *cfg, const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < cfg->n; i++) {
 		if (strcmp(cfg->table[i].name, name) == 0)
@@ -449,14 +451,14 @@ hx_config_seconds(const struct hx_config *cfg, const char *name)
 void
 hx_config_spec(const struct hx_opt *o, char *out, size_t outlen)
 {
-	char		 flag[128];
-	const char	*arg = o->type == HX_OPT_BOOL || o->arg == NULL ? "" :
-			    o->arg;
+	char	    flag[128];
+	const char *arg = o->type == HX_OPT_BOOL || o->arg == NULL ? "" :
+								     o->arg;
 
 	hx_config_flag_name(o->name, flag, sizeof flag);
 	if (o->flags & HX_OPT_SHORT_ONLY)
-		snprintf(out, outlen, "-%c%s%s", o->short_flag,
-		    *arg ? " " : "", arg);
+		snprintf(out, outlen, "-%c%s%s", o->short_flag, *arg ? " " : "",
+		    arg);
 	else if (o->short_flag)
 		snprintf(out, outlen, "-%c, --%s%s%s", o->short_flag, flag,
 		    *arg ? " " : "", arg);
@@ -473,8 +475,8 @@ hx_config_spec(const struct hx_opt *o, char *out, size_t outlen)
 static void
 help_wrap(const char *help, const char *dflt, int col, FILE *f)
 {
-	char	*text, *w, *next, *dw = NULL;
-	int	 at = col, len, first = 1;
+	char *text, *w, *next, *dw = NULL;
+	int   at = col, len, first = 1;
 
 	text = xstrdup(help);
 	if (dflt != NULL)
@@ -517,11 +519,10 @@ help_wrap(const char *help, const char *dflt, int col, FILE *f)
  * HX_HELP_COLUMNS.
  */
 static void
-help_lines(const struct hx_opt *table, size_t n, int width, int indent,
-    FILE *f)
+help_lines(const struct hx_opt *table, size_t n, int width, int indent, FILE *f)
 {
-	char	spec[192], left[200];
-	size_t	i;
+	char   spec[192], left[200];
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const struct hx_opt *o = &table[i];
@@ -535,8 +536,9 @@ help_lines(const struct hx_opt *table, size_t n, int width, int indent,
 			fprintf(f, "  %s\n%*s", left, width + 3, "");
 		else
 			fprintf(f, "  %-*s ", width, left);
-		help_wrap(o->help, o->dflt != NULL && o->type != HX_OPT_BOOL ?
-		    o->dflt : NULL, width + 3, f);
+		help_wrap(o->help,
+		    o->dflt != NULL && o->type != HX_OPT_BOOL ? o->dflt : NULL,
+		    width + 3, f);
 	}
 }
 
@@ -557,8 +559,8 @@ hx_config_usage(const struct hx_opt *table, size_t n, const char *prog,
 void
 hx_config_dump(const struct hx_opt *table, size_t n, FILE *f)
 {
-	char	flag[128];
-	size_t	i;
+	char   flag[128];
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const struct hx_opt *o = &table[i];

@@ -15,7 +15,7 @@
 json_t *
 hx_json_real(double v, int decimals)
 {
-	double	scale;
+	double scale;
 
 	if (!isfinite(v))
 		return json_null();
@@ -28,7 +28,7 @@ hx_json_real(double v, int decimals)
 json_t *
 hx_event_stamp(json_t *data, int64_t ts_ms)
 {
-	char	ts[32];
+	char ts[32];
 
 	if (hx_rfc3339_ms(ts_ms, ts, sizeof ts) == 0)
 		json_object_set_new(data, "timestamp", json_string(ts));
@@ -53,7 +53,7 @@ json_t *
 hx_event_vm_status_changed(const char *vm_id, const char *old_status,
     const char *new_status, const char *user, int64_t ts_ms)
 {
-	struct hx_ev_status	e = { vm_id, old_status, new_status, user };
+	struct hx_ev_status e = { vm_id, old_status, new_status, user };
 
 	return hx_proto_encode(HX_EV_VM_STATUS_CHANGED, &e, ts_ms);
 }
@@ -63,8 +63,7 @@ hx_event_container_status_changed(const char *container_id,
     const char *old_status, const char *new_status, const char *user,
     int64_t ts_ms)
 {
-	struct hx_ev_status	e = { container_id, old_status, new_status,
-	    user };
+	struct hx_ev_status e = { container_id, old_status, new_status, user };
 
 	return hx_proto_encode(HX_EV_CONTAINER_STATUS_CHANGED, &e, ts_ms);
 }
@@ -73,7 +72,7 @@ json_t *
 hx_event_vm_created(const char *vm_id, const char *name, const char *user,
     int64_t ts_ms)
 {
-	struct hx_ev_lifecycle	e = { vm_id, name, user };
+	struct hx_ev_lifecycle e = { vm_id, name, user };
 
 	return hx_proto_encode(HX_EV_VM_CREATED, &e, ts_ms);
 }
@@ -82,7 +81,7 @@ json_t *
 hx_event_vm_deleted(const char *vm_id, const char *name, const char *user,
     int64_t ts_ms)
 {
-	struct hx_ev_lifecycle	e = { vm_id, name, user };
+	struct hx_ev_lifecycle e = { vm_id, name, user };
 
 	return hx_proto_encode(HX_EV_VM_DELETED, &e, ts_ms);
 }
@@ -91,8 +90,8 @@ json_t *
 hx_event_backup_completed(const char *vm_id, const char *backup_id,
     int64_t size_bytes, double duration_seconds, int64_t ts_ms)
 {
-	struct hx_ev_backup	e = { vm_id, backup_id, size_bytes,
-	    duration_seconds };
+	struct hx_ev_backup e = { vm_id, backup_id, size_bytes,
+		duration_seconds };
 
 	return hx_proto_encode(HX_EV_BACKUP_COMPLETED, &e, ts_ms);
 }
@@ -101,8 +100,9 @@ json_t *
 hx_event_migration_started(const char *vm_id, const char *source_node,
     const char *target_node, int64_t ts_ms)
 {
-	struct hx_ev_migration	e = { .vm_id = vm_id,
-	    .source_node = source_node, .target_node = target_node };
+	struct hx_ev_migration e = { .vm_id = vm_id,
+		.source_node = source_node,
+		.target_node = target_node };
 
 	return hx_proto_encode(HX_EV_MIGRATION_STARTED, &e, ts_ms);
 }
@@ -112,9 +112,11 @@ hx_event_migration_progress(const char *vm_id, double progress,
     int64_t transferred_bytes, int64_t total_bytes, int64_t iteration,
     int64_t ts_ms)
 {
-	struct hx_ev_migration	e = { .vm_id = vm_id, .progress = progress,
-	    .transferred_bytes = transferred_bytes,
-	    .total_bytes = total_bytes, .iteration = iteration };
+	struct hx_ev_migration e = { .vm_id = vm_id,
+		.progress = progress,
+		.transferred_bytes = transferred_bytes,
+		.total_bytes = total_bytes,
+		.iteration = iteration };
 
 	return hx_proto_encode(HX_EV_MIGRATION_PROGRESS, &e, ts_ms);
 }
@@ -123,20 +125,20 @@ json_t *
 hx_event_migration_completed(const char *vm_id, const char *target_node,
     double duration_seconds, int64_t ts_ms)
 {
-	struct hx_ev_migration	e = { .vm_id = vm_id,
-	    .target_node = target_node,
-	    .duration_seconds = duration_seconds };
+	struct hx_ev_migration e = { .vm_id = vm_id,
+		.target_node = target_node,
+		.duration_seconds = duration_seconds };
 
 	return hx_proto_encode(HX_EV_MIGRATION_COMPLETED, &e, ts_ms);
 }
 
 json_t *
 hx_event_alert_triggered(const char *alert_id, const char *rule_name,
-    const char *severity, const char *target, const char *message,
-    double value, double threshold, int64_t ts_ms)
+    const char *severity, const char *target, const char *message, double value,
+    double threshold, int64_t ts_ms)
 {
-	struct hx_ev_alert	e = { alert_id, rule_name, severity, target,
-	    message, value, threshold };
+	struct hx_ev_alert e = { alert_id, rule_name, severity, target, message,
+		value, threshold };
 
 	return hx_proto_encode(HX_EV_ALERT_TRIGGERED, &e, ts_ms);
 }
@@ -145,15 +147,16 @@ json_t *
 hx_event_alert_resolved(const char *alert_id, const char *rule_name,
     const char *target, int64_t ts_ms)
 {
-	struct hx_ev_alert	e = { .alert_id = alert_id,
-	    .rule_name = rule_name, .target = target };
+	struct hx_ev_alert e = { .alert_id = alert_id,
+		.rule_name = rule_name,
+		.target = target };
 
 	return hx_proto_encode(HX_EV_ALERT_RESOLVED, &e, ts_ms);
 }
 
 json_t *
-hx_event_notification(const char *level, const char *title,
-    const char *message, int64_t ts_ms)
+hx_event_notification(const char *level, const char *title, const char *message,
+    int64_t ts_ms)
 {
 	struct hx_ev_notification e = { level, title, message };
 
@@ -169,7 +172,7 @@ hx_event_ping(int64_t ts_ms)
 json_t *
 hx_event_subscribed(json_t *topics, int64_t ts_ms)
 {
-	struct hx_ev_subscribed	e = { topics };
+	struct hx_ev_subscribed e = { topics };
 
 	return hx_proto_encode(HX_EV_SUBSCRIBED, &e, ts_ms);
 }
@@ -178,7 +181,7 @@ json_t *
 hx_event_error(const char *code, const char *message, const char *topic,
     int64_t ts_ms)
 {
-	struct hx_ev_error	e = { code, message, topic };
+	struct hx_ev_error e = { code, message, topic };
 
 	return hx_proto_encode(HX_EV_ERROR, &e, ts_ms);
 }
@@ -187,10 +190,10 @@ char *
 hx_event_frame(const char *type, json_t *data, size_t *len, size_t *data_off,
     size_t *data_len)
 {
-	struct hx_buf	 b;
-	json_t		*t;
-	char		*body, *tq;
-	size_t		 blen;
+	struct hx_buf b;
+	json_t	     *t;
+	char	     *body, *tq;
+	size_t	      blen;
 
 	/*
 	 * Built by hand around one dump of data, so the data span is known

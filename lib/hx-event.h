@@ -22,21 +22,21 @@
 
 /* VmMetrics fields; NaN for doubles and -1 for counts that are unknown. */
 struct hx_vm_metrics {
-	const char	*vm_id;
-	const char	*name;
-	double		 cpu_usage;		/* percent of the VM's vCPUs */
-	double		 memory_usage;		/* percent */
-	int64_t		 vcpus;
-	int64_t		 memory_bytes;
-	int64_t		 memory_max_bytes;
-	int64_t		 disk_read;		/* cumulative bytes */
-	int64_t		 disk_write;
-	int64_t		 network_rx;
-	int64_t		 network_tx;
-	double		 disk_read_bps;		/* over the last interval */
-	double		 disk_write_bps;
-	double		 network_rx_bps;
-	double		 network_tx_bps;
+	const char *vm_id;
+	const char *name;
+	double	    cpu_usage; /* percent of the VM's vCPUs */
+	double	    memory_usage; /* percent */
+	int64_t	    vcpus;
+	int64_t	    memory_bytes;
+	int64_t	    memory_max_bytes;
+	int64_t	    disk_read; /* cumulative bytes */
+	int64_t	    disk_write;
+	int64_t	    network_rx;
+	int64_t	    network_tx;
+	double	    disk_read_bps; /* over the last interval */
+	double	    disk_write_bps;
+	double	    network_rx_bps;
+	double	    network_tx_bps;
 };
 
 /* Timestamp helper: sets data["timestamp"]. Returns data. */
@@ -63,11 +63,11 @@ json_t *hx_event_migration_started(const char *vm_id, const char *source_node,
 json_t *hx_event_migration_progress(const char *vm_id, double progress,
     int64_t transferred_bytes, int64_t total_bytes, int64_t iteration,
     int64_t ts_ms);
-json_t *hx_event_migration_completed(const char *vm_id,
-    const char *target_node, double duration_seconds, int64_t ts_ms);
+json_t *hx_event_migration_completed(const char *vm_id, const char *target_node,
+    double duration_seconds, int64_t ts_ms);
 json_t *hx_event_alert_triggered(const char *alert_id, const char *rule_name,
-    const char *severity, const char *target, const char *message,
-    double value, double threshold, int64_t ts_ms);
+    const char *severity, const char *target, const char *message, double value,
+    double threshold, int64_t ts_ms);
 json_t *hx_event_alert_resolved(const char *alert_id, const char *rule_name,
     const char *target, int64_t ts_ms);
 /* level: "info", "warning" or "error". */
@@ -77,8 +77,8 @@ json_t *hx_event_ping(int64_t ts_ms);
 /* topics is borrowed (a json array of strings); the result holds a copy. */
 json_t *hx_event_subscribed(json_t *topics, int64_t ts_ms);
 /* topic may be NULL. */
-json_t *hx_event_error(const char *code, const char *message,
-    const char *topic, int64_t ts_ms);
+json_t *hx_event_error(const char *code, const char *message, const char *topic,
+    int64_t ts_ms);
 
 /*
  * Serialize {"type":type,"data":data} compactly. Steals data. Returns a

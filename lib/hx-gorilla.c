@@ -18,7 +18,7 @@
 static void
 put(struct hx_gorilla_enc *e, uint64_t v, unsigned n)
 {
-	unsigned	k;
+	unsigned k;
 
 	while (n > 0) {
 		if (e->free == 0) {
@@ -30,8 +30,9 @@ put(struct hx_gorilla_enc *e, uint64_t v, unsigned n)
 			e->free = 8;
 		}
 		k = n < e->free ? n : e->free;
-		e->data[e->len - 1] |= (uint8_t)(((v >> (n - k)) &
-		    ((1u << k) - 1)) << (e->free - k));
+		e->data[e->len - 1] |=
+		    (uint8_t)(((v >> (n - k)) & ((1u << k) - 1))
+			<< (e->free - k));
 		e->free -= k;
 		n -= k;
 	}
@@ -41,16 +42,16 @@ put(struct hx_gorilla_enc *e, uint64_t v, unsigned n)
 static int
 get(struct hx_gorilla_dec *d, unsigned n, uint64_t *v)
 {
-	unsigned	off, k;
-	uint64_t	r = 0;
+	unsigned off, k;
+	uint64_t r = 0;
 
 	if (n > d->nbits - d->pos)
 		return -1;
 	while (n > 0) {
 		off = d->pos & 7;
 		k = 8 - off < n ? 8 - off : n;
-		r = (r << k) | ((d->data[d->pos >> 3] >> (8 - off - k)) &
-		    ((1u << k) - 1));
+		r = (r << k) |
+		    ((d->data[d->pos >> 3] >> (8 - off - k)) & ((1u << k) - 1));
 		d->pos += k;
 		n -= k;
 	}
@@ -62,7 +63,7 @@ get(struct hx_gorilla_dec *d, unsigned n, uint64_t *v)
 static int
 get_prefix(struct hx_gorilla_dec *d, unsigned max, unsigned *ones)
 {
-	uint64_t	b;
+	uint64_t b;
 
 	for (*ones = 0; *ones < max; (*ones)++) {
 		if (get(d, 1, &b) != 0)
@@ -76,7 +77,7 @@ get_prefix(struct hx_gorilla_dec *d, unsigned max, unsigned *ones)
 static uint64_t
 dbits(double v)
 {
-	uint64_t	u;
+	uint64_t u;
 
 	memcpy(&u, &v, sizeof u);
 	return u;
@@ -85,7 +86,7 @@ dbits(double v)
 static double
 bitsd(uint64_t u)
 {
-	double	v;
+	double v;
 
 	memcpy(&v, &u, sizeof v);
 	return v;
@@ -95,7 +96,7 @@ bitsd(uint64_t u)
 static int64_t
 sext(uint64_t u, unsigned n)
 {
-	uint64_t	m = 1ULL << (n - 1);
+	uint64_t m = 1ULL << (n - 1);
 
 	u &= (1ULL << n) - 1;
 	return (int64_t)((u ^ m) - m);
@@ -104,16 +105,16 @@ sext(uint64_t u, unsigned n)
 /* --- the delta-of-delta buckets ------------------------------------------ */
 
 static const struct {
-	unsigned	prefix;		/* number of '1's before the '0' */
-	unsigned	bits;
+	unsigned prefix; /* number of '1's before the '0' */
+	unsigned bits;
 } dod_bucket[] = {
-	{ 1, 4 },	/* a collector's jitter of a few ms */
+	{ 1, 4 }, /* a collector's jitter of a few ms */
 	{ 2, 8 },
-	{ 3, 14 },	/* 1 s steps, from the first delta */
+	{ 3, 14 }, /* 1 s steps, from the first delta */
 	{ 4, 24 },
 };
 
-#define DOD_RAW	(HX_ARRAY_SIZE(dod_bucket) + 1)	/* '1's before 64 bits */
+#define DOD_RAW (HX_ARRAY_SIZE(dod_bucket) + 1) /* '1's before 64 bits */
 
 /* --- encoder ------------------------------------------------------------- */
 
@@ -138,9 +139,9 @@ hx_gorilla_enc_release(struct hx_gorilla_enc *e)
 static void
 put_dod(struct hx_gorilla_enc *e, uint64_t dod)
 {
-	int64_t		s = (int64_t)dod;
-	size_t		i;
-	unsigned	n;
+	int64_t	 s = (int64_t)dod;
+	size_t	 i;
+	unsigned n;
 
 	if (dod == 0) {
 		put(e, 0, 1);
@@ -163,8 +164,8 @@ put_dod(struct hx_gorilla_enc *e, uint64_t dod)
 static void
 put_value(struct hx_gorilla_enc *e, unsigned j, uint64_t v)
 {
-	uint64_t	x = v ^ e->prev_v[j];
-	unsigned	lead, trail, m;
+	uint64_t x = v ^ e->prev_v[j];
+	unsigned lead, trail, m;
 
 	e->prev_v[j] = v;
 	if (x == 0) {
@@ -175,8 +176,7 @@ put_value(struct hx_gorilla_enc *e, unsigned j, uint64_t v)
 	trail = (unsigned)__builtin_ctzll(x);
 	if (lead > 31)
 		lead = 31;
-	if (e->lead[j] != 0xff && lead >= e->lead[j] &&
-	    trail >= e->trail[j]) {
+	if (e->lead[j] != 0xff && lead >= e->lead[j] && trail >= e->trail[j]) {
 		m = 64 - e->lead[j] - e->trail[j];
 		put(e, 2, 2);
 		put(e, x >> e->trail[j], m);
@@ -194,8 +194,8 @@ put_value(struct hx_gorilla_enc *e, unsigned j, uint64_t v)
 void
 hx_gorilla_enc_add(struct hx_gorilla_enc *e, int64_t t, const double *v)
 {
-	uint64_t	delta;
-	unsigned	j;
+	uint64_t delta;
+	unsigned j;
 
 	if (e->count == 0) {
 		put(e, (uint64_t)t, 64);
@@ -233,8 +233,8 @@ hx_gorilla_dec_init(struct hx_gorilla_dec *d, const void *data, size_t len,
 static int
 get_dod(struct hx_gorilla_dec *d, uint64_t *dod)
 {
-	unsigned	ones;
-	uint64_t	u;
+	unsigned ones;
+	uint64_t u;
 
 	if (get_prefix(d, DOD_RAW, &ones) != 0)
 		return -1;
@@ -253,8 +253,8 @@ get_dod(struct hx_gorilla_dec *d, uint64_t *dod)
 static int
 get_value(struct hx_gorilla_dec *d, unsigned j)
 {
-	unsigned	ones, m;
-	uint64_t	lead, mm, x;
+	unsigned ones, m;
+	uint64_t lead, mm, x;
 
 	if (get_prefix(d, 2, &ones) != 0)
 		return -1;
@@ -280,8 +280,8 @@ get_value(struct hx_gorilla_dec *d, unsigned j)
 int
 hx_gorilla_dec_next(struct hx_gorilla_dec *d, int64_t *t, double *v)
 {
-	uint64_t	u;
-	unsigned	j;
+	uint64_t u;
+	unsigned j;
 
 	if (d->left == 0)
 		return 0;

@@ -45,34 +45,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HX_GORILLA_MAXK	4	/* values per point */
+#define HX_GORILLA_MAXK 4 /* values per point */
 
 struct hx_gorilla_enc {
-	uint8_t		*data;
-	size_t		 len;		/* bytes, the partial last one too */
-	size_t		 alloc;
-	unsigned	 free;		/* unused low bits of data[len - 1] */
-	unsigned	 k;
-	uint32_t	 count;
-	int64_t		 prev_t;
-	uint64_t	 prev_delta;
-	uint64_t	 prev_v[HX_GORILLA_MAXK];
-	uint8_t		 lead[HX_GORILLA_MAXK];	/* window; 0xff: none */
-	uint8_t		 trail[HX_GORILLA_MAXK];
+	uint8_t *data;
+	size_t	 len; /* bytes, the partial last one too */
+	size_t	 alloc;
+	unsigned free; /* unused low bits of data[len - 1] */
+	unsigned k;
+	uint32_t count;
+	int64_t	 prev_t;
+	uint64_t prev_delta;
+	uint64_t prev_v[HX_GORILLA_MAXK];
+	uint8_t	 lead[HX_GORILLA_MAXK]; /* window; 0xff: none */
+	uint8_t	 trail[HX_GORILLA_MAXK];
 };
 
 struct hx_gorilla_dec {
-	const uint8_t	*data;
-	size_t		 nbits;
-	size_t		 pos;
-	unsigned	 k;
-	uint32_t	 left;		/* points still to read */
-	uint32_t	 done;
-	int64_t		 prev_t;
-	uint64_t	 prev_delta;
-	uint64_t	 prev_v[HX_GORILLA_MAXK];
-	uint8_t		 lead[HX_GORILLA_MAXK];
-	uint8_t		 trail[HX_GORILLA_MAXK];
+	const uint8_t *data;
+	size_t	       nbits;
+	size_t	       pos;
+	unsigned       k;
+	uint32_t       left; /* points still to read */
+	uint32_t       done;
+	int64_t	       prev_t;
+	uint64_t       prev_delta;
+	uint64_t       prev_v[HX_GORILLA_MAXK];
+	uint8_t	       lead[HX_GORILLA_MAXK];
+	uint8_t	       trail[HX_GORILLA_MAXK];
 };
 
 /* An empty block of k (1 .. HX_GORILLA_MAXK) values per point. */
@@ -86,8 +86,8 @@ void hx_gorilla_enc_release(struct hx_gorilla_enc *e);
  * Read count points of k values from len bytes at data (not copied: it
  * must outlive the decoder).
  */
-void hx_gorilla_dec_init(struct hx_gorilla_dec *d, const void *data,
-    size_t len, uint32_t count, unsigned k);
+void hx_gorilla_dec_init(struct hx_gorilla_dec *d, const void *data, size_t len,
+    uint32_t count, unsigned k);
 /*
  * The next point into *t and v[0 .. k-1]. Returns 1, 0 after the last
  * point, or -1 when the stream ends early (a damaged block).

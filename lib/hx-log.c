@@ -16,15 +16,15 @@
 
 static const char *level_names[] = { "error", "warning", "info", "debug" };
 
-static const char	*log_ident = "horcrux";
-static int		 log_level = HX_LOG_INFO;
-static FILE		*log_stream;
-static int		 log_syslog;
+static const char *log_ident = "horcrux";
+static int	   log_level = HX_LOG_INFO;
+static FILE	  *log_stream;
+static int	   log_syslog;
 
 int
 hx_log_level_from_name(const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(level_names); i++) {
 		if (strcmp(name, level_names[i]) == 0)
@@ -52,7 +52,6 @@ hx_log_open(const char *ident, enum hx_log_level level, FILE *stream)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
 
-
 int
 hx_log_enabled(enum hx_log_level level)
 {
@@ -62,14 +61,14 @@ hx_log_enabled(enum hx_log_level level)
 void
 hx_log_escape(const char *s, char *out, size_t outlen)
 {
-	size_t	o = 0;
+	size_t o = 0;
 
 	if (outlen == 0)
 		return;
 	for (; *s != '\0'; s++) {
-		unsigned char	c = (unsigned char)*s;
-		char		tmp[5];
-		size_t		n;
+		unsigned char c = (unsigned char)*s;
+		char	      tmp[5];
+		size_t	      n;
 
 		if (c < 0x20 || c == 0x7f || c == '\\') {
 			if (c == '\\')
@@ -94,8 +93,8 @@ void
 hx_vlog(enum hx_log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char	msg[2048], esc[4096], ts[32];
-	FILE	*f;
+	char		 msg[2048], esc[4096], ts[32];
+	FILE		*f;
 
 	if (!hx_log_enabled(level))
 		return;
@@ -118,7 +117,7 @@ hx_vlog(enum hx_log_level level, const char *fmt, va_list ap)
 void
 hx_log(enum hx_log_level level, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	hx_vlog(level, fmt, ap);

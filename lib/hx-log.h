@@ -22,12 +22,12 @@ enum hx_log_level {
 };
 
 /* Name to level ("error", "warning", "info", "debug"); -1 if unknown. */
-int hx_log_level_from_name(const char *name);
+int	    hx_log_level_from_name(const char *name);
 const char *hx_log_level_name(enum hx_log_level level);
 
 /* Send lines of at most `level` to stream (NULL: syslog) as `ident`. */
 void hx_log_open(const char *ident, enum hx_log_level level, FILE *stream);
-int hx_log_enabled(enum hx_log_level level);
+int  hx_log_enabled(enum hx_log_level level);
 
 void hx_log(enum hx_log_level level, const char *fmt, ...) HX_PRINTF(2, 3);
 void hx_vlog(enum hx_log_level level, const char *fmt, va_list ap)
@@ -39,12 +39,13 @@ void hx_vlog(enum hx_log_level level, const char *fmt, va_list ap)
  */
 void hx_log_escape(const char *s, char *out, size_t outlen);
 
-#define log_error(...)	hx_log(HX_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...)	hx_log(HX_LOG_WARNING, __VA_ARGS__)
-#define log_info(...)	hx_log(HX_LOG_INFO, __VA_ARGS__)
-#define log_debug(...)	do {						\
-	if (hx_log_enabled(HX_LOG_DEBUG))				\
-		hx_log(HX_LOG_DEBUG, __VA_ARGS__);			\
-} while (0)
+#define log_error(...) hx_log(HX_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) hx_log(HX_LOG_WARNING, __VA_ARGS__)
+#define log_info(...) hx_log(HX_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) \
+	do { \
+		if (hx_log_enabled(HX_LOG_DEBUG)) \
+			hx_log(HX_LOG_DEBUG, __VA_ARGS__); \
+	} while (0)
 
 #endif

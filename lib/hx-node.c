@@ -26,40 +26,39 @@
  * Far above what these files reach even on big hosts (/proc/stat of 8192
  * CPUs, diskstats of thousands of multipath LVs), but a bound all the same.
  */
-#define NODE_FILE_MAX	(4 * 1024 * 1024)
+#define NODE_FILE_MAX (4 * 1024 * 1024)
 
 /* A named pair of byte counters: a disk's read/written, a NIC's rx/tx. */
 struct node_ctr {
-	char		*name;
-	uint64_t	 a;
-	uint64_t	 b;
+	char	*name;
+	uint64_t a;
+	uint64_t b;
 };
 
 /* The baseline of one family of counters, sorted by name. */
 struct node_ctrs {
-	struct node_ctr	*v;
+	struct node_ctr *v;
 	size_t		 n;
-	uint64_t	 ns;		/* when it was read */
+	uint64_t	 ns; /* when it was read */
 	int		 valid;
 };
 
 struct hx_node_sampler {
-	char			 *root;		/* "" or a path, no final '/' */
-	char			**mounts;
-	size_t			  nmounts;
+	char  *root; /* "" or a path, no final '/' */
+	char **mounts;
+	size_t nmounts;
 
-	struct hx_proc_stat	  stat;		/* previous /proc/stat */
-	int			  have_stat;
-	struct node_ctrs	  disks;
-	struct node_ctrs	  nets;
+	struct hx_proc_stat stat; /* previous /proc/stat */
+	int		    have_stat;
+	struct node_ctrs    disks;
+	struct node_ctrs    nets;
 };
 
 struct hx_node_sampler *
-hx_node_sampler_new(const char *root, const char *const *mounts,
-    size_t nmounts)
+hx_node_sampler_new(const char *root, const char *const *mounts, size_t nmounts)
 {
-	struct hx_node_sampler	*s;
-	size_t			 i, len;
+	struct hx_node_sampler *s;
+	size_t			i, len;
 
 	s = xcalloc(1, sizeof *s);
 	len = strlen(root);
@@ -76,7 +75,7 @@ hx_node_sampler_new(const char *root, const char *const *mounts,
 static void
 node_ctrs_release(struct node_ctrs *c)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < c->n; i++)
 		free(c->v[i].name);
@@ -87,8 +86,8 @@ node_ctrs_release(struct node_ctrs *c)
 char **
 hx_node_real_mounts(const char *root, size_t *n)
 {
-	char	*path = xasprintf("%s/proc/self/mounts", root), *text, **m;
-	size_t	 all = 0, i, k = 0;
+	char  *path = xasprintf("%s/proc/self/mounts", root), *text, **m;
+	size_t all = 0, i, k = 0;
 
 	text = hx_read_file(path, NODE_FILE_MAX, NULL);
 	free(path);
@@ -114,7 +113,7 @@ hx_node_real_mounts(const char *root, size_t *n)
 void
 hx_node_sampler_free(struct hx_node_sampler *s)
 {
-	size_t	i;
+	size_t i;
 
 	if (s == NULL)
 		return;
@@ -131,7 +130,7 @@ hx_node_sampler_free(struct hx_node_sampler *s)
 void
 hx_node_metrics_release(struct hx_node_metrics *m)
 {
-	size_t	i;
+	size_t i;
 
 	free(m->cpu_per_core);
 	for (i = 0; i < m->ndisks; i++)
@@ -147,7 +146,7 @@ hx_node_metrics_release(struct hx_node_metrics *m)
 static char *
 node_read(struct hx_node_sampler *s, const char *rel, char **err)
 {
-	char	*path, *text;
+	char *path, *text;
 
 	path = xasprintf("%s/%s", s->root, rel);
 	text = hx_read_file(path, NODE_FILE_MAX, NULL);
@@ -165,10 +164,10 @@ node_read(struct hx_node_sampler *s, const char *rel, char **err)
 static int
 node_is_disk(const char *name, void *arg)
 {
-	struct hx_node_sampler	*s = arg;
-	struct stat		 sb;
-	char			*path;
-	int			 r;
+	struct hx_node_sampler *s = arg;
+	struct stat		sb;
+	char		       *path;
+	int			r;
 
 	/* The name goes into a path: refuse anything that could escape. */
 	if (*name == '\0' || *name == '.' || strchr(name, '/') != NULL)
@@ -182,7 +181,7 @@ node_is_disk(const char *name, void *arg)
 static int
 node_ctr_cmp(const void *a, const void *b)
 {
-	const struct node_ctr	*x = a, *y = b;
+	const struct node_ctr *x = a, *y = b;
 
 	return strcmp(x->name, y->name);
 }
@@ -198,10 +197,10 @@ static void
 node_ctrs_rate(struct node_ctrs *base, struct node_ctr *cur, size_t n,
     uint64_t now_ns, double *a_bps, double *b_bps)
 {
-	struct node_ctrs	 next;
-	double			 da = 0, db = 0, dt;
-	size_t			 i = 0, j = 0;
-	int			 a_back = 0, b_back = 0, c;
+	struct node_ctrs next;
+	double		 da = 0, db = 0, dt;
+	size_t		 i = 0, j = 0;
+	int		 a_back = 0, b_back = 0, c;
 
 	*a_bps = *b_bps = NAN;
 	if (cur == NULL)
@@ -247,13 +246,14 @@ static void
 node_sample_cpu(struct hx_node_sampler *s, struct hx_proc_stat *st,
     struct hx_node_metrics *out)
 {
-	const struct hx_proc_stat	*prev = &s->stat;
-	size_t				 i, j = 0;
+	const struct hx_proc_stat *prev = &s->stat;
+	size_t			   i, j = 0;
 
 	out->cpu_cores = (int)st->ncpus;
 	out->cpu_per_core = xcalloc(st->ncpus, sizeof *out->cpu_per_core);
 	out->cpu_usage = NAN;
-	out->cpu_user = out->cpu_system = out->cpu_iowait = out->cpu_steal = NAN;
+	out->cpu_user = out->cpu_system = out->cpu_iowait = out->cpu_steal =
+	    NAN;
 	for (i = 0; i < st->ncpus; i++)
 		out->cpu_per_core[i] = NAN;
 	if (s->have_stat) {
@@ -272,8 +272,9 @@ node_sample_cpu(struct hx_node_sampler *s, struct hx_proc_stat *st,
 				j++;
 			if (j < prev->ncpus &&
 			    prev->cpus[j].id == st->cpus[i].id)
-				out->cpu_per_core[i] = hx_proc_cpu_usage(
-				    &prev->cpus[j], &st->cpus[i]);
+				out->cpu_per_core[i] =
+				    hx_proc_cpu_usage(&prev->cpus[j],
+					&st->cpus[i]);
 		}
 	}
 	hx_proc_stat_release(&s->stat);
@@ -284,32 +285,34 @@ node_sample_cpu(struct hx_node_sampler *s, struct hx_proc_stat *st,
 
 static void
 node_sample_memory(const struct hx_proc_meminfo *mi,
-    struct hx_node_metrics *out)
+    struct hx_node_metrics			*out)
 {
-	uint64_t	used;
+	uint64_t used;
 
 	used = mi->total > mi->available ? mi->total - mi->available : 0;
 	out->memory_total_bytes = mi->total;
 	out->memory_available_bytes = mi->available;
 	out->memory_used_bytes = used;
 	out->memory_usage = mi->total != 0 ?
-	    (double)used / (double)mi->total * 100.0 : NAN;
+	    (double)used / (double)mi->total * 100.0 :
+	    NAN;
 
-	used = mi->swap_total > mi->swap_free ?
-	    mi->swap_total - mi->swap_free : 0;
+	used = mi->swap_total > mi->swap_free ? mi->swap_total - mi->swap_free :
+						0;
 	out->swap_total_bytes = mi->swap_total;
 	out->swap_used_bytes = used;
 	out->swap_usage = mi->swap_total != 0 ?
-	    (double)used / (double)mi->swap_total * 100.0 : 0;
+	    (double)used / (double)mi->swap_total * 100.0 :
+	    0;
 }
 
 static void
 node_sample_mounts(struct hx_node_sampler *s, struct hx_node_metrics *out)
 {
-	struct hx_node_disk	*d;
-	struct hx_fs_usage	 fu;
-	struct statvfs		 sv;
-	size_t			 i;
+	struct hx_node_disk *d;
+	struct hx_fs_usage   fu;
+	struct statvfs	     sv;
+	size_t		     i;
 
 	out->disk_usage = NAN;
 	out->disks = xcalloc(s->nmounts, sizeof *out->disks);
@@ -336,11 +339,11 @@ static void
 node_sample_io(struct hx_node_sampler *s, uint64_t now_ns,
     struct hx_node_metrics *out)
 {
-	struct hx_proc_diskstats	 ds;
-	struct hx_proc_netdev		 nd;
-	struct node_ctr			*cur;
-	char				*text;
-	size_t				 i, n = 0;
+	struct hx_proc_diskstats ds;
+	struct hx_proc_netdev	 nd;
+	struct node_ctr		*cur;
+	char			*text;
+	size_t			 i, n = 0;
 
 	cur = NULL;
 	text = node_read(s, "proc/diskstats", NULL);
@@ -357,8 +360,8 @@ node_sample_io(struct hx_node_sampler *s, uint64_t now_ns,
 		free(ds.disks);
 	}
 	free(text);
-	node_ctrs_rate(&s->disks, cur, n, now_ns,
-	    &out->disk_read_bps, &out->disk_write_bps);
+	node_ctrs_rate(&s->disks, cur, n, now_ns, &out->disk_read_bps,
+	    &out->disk_write_bps);
 
 	cur = NULL;
 	n = 0;
@@ -374,18 +377,18 @@ node_sample_io(struct hx_node_sampler *s, uint64_t now_ns,
 		free(nd.ifs);
 	}
 	free(text);
-	node_ctrs_rate(&s->nets, cur, n, now_ns,
-	    &out->network_rx_bps, &out->network_tx_bps);
+	node_ctrs_rate(&s->nets, cur, n, now_ns, &out->network_rx_bps,
+	    &out->network_tx_bps);
 }
 
 int
 hx_node_sample(struct hx_node_sampler *s, uint64_t now_ns,
     struct hx_node_metrics *out, char **err)
 {
-	struct hx_proc_stat	 st;
-	struct hx_proc_meminfo	 mi;
-	char			*text;
-	int			 r;
+	struct hx_proc_stat    st;
+	struct hx_proc_meminfo mi;
+	char		      *text;
+	int		       r;
 
 	memset(out, 0, sizeof *out);
 
@@ -415,8 +418,8 @@ hx_node_sample(struct hx_node_sampler *s, uint64_t now_ns,
 	node_sample_cpu(s, &st, out);
 	node_sample_memory(&mi, out);
 
-	out->load_average[0] = out->load_average[1] =
-	    out->load_average[2] = NAN;
+	out->load_average[0] = out->load_average[1] = out->load_average[2] =
+	    NAN;
 	if ((text = node_read(s, "proc/loadavg", NULL)) != NULL)
 		hx_proc_loadavg_parse(text, out->load_average, NULL);
 	free(text);

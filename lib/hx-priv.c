@@ -7,16 +7,27 @@
 #include "hx-util.h"
 
 static const char *priv_names[HX_PRIV_COUNT] = {
-	"VmAllocate", "VmConfig", "VmPowerMgmt", "VmMigrate", "VmSnapshot",
-	"VmBackup", "VmConsole", "VmAudit", "DatastoreAllocate",
-	"DatastoreAudit", "SysModify", "SysAudit", "UserModify",
-	"PermissionsModify", "PoolAllocate",
+	"VmAllocate",
+	"VmConfig",
+	"VmPowerMgmt",
+	"VmMigrate",
+	"VmSnapshot",
+	"VmBackup",
+	"VmConsole",
+	"VmAudit",
+	"DatastoreAllocate",
+	"DatastoreAudit",
+	"SysModify",
+	"SysAudit",
+	"UserModify",
+	"PermissionsModify",
+	"PoolAllocate",
 };
 
 const char *
 hx_priv_name(enum hx_priv p)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < HX_PRIV_COUNT; i++) {
 		if ((hx_privs)p == (1u << i))
@@ -28,7 +39,7 @@ hx_priv_name(enum hx_priv p)
 hx_privs
 hx_priv_from_name(const char *name)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < HX_PRIV_COUNT; i++) {
 		if (strcmp(name, priv_names[i]) == 0)

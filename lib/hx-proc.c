@@ -19,36 +19,35 @@
 #include "hx-util.h"
 
 /* Larger than any NR_CPUS the kernel allows, small enough to fit an int. */
-#define PROC_MAX_CPU_ID		(1 << 22)
+#define PROC_MAX_CPU_ID (1 << 22)
 
 /* The kernel's diskstats unit, whatever the device's logical block size. */
-#define PROC_SECTOR_SIZE	512
+#define PROC_SECTOR_SIZE 512
 
 /* Columns of a diskstats line: 2.6.0-2.6.24 partitions, and everything else. */
-#define DISKSTATS_OLD_COLS	7
-#define DISKSTATS_MIN_COLS	14
+#define DISKSTATS_OLD_COLS 7
+#define DISKSTATS_MIN_COLS 14
 
 /* Counters per interface in /proc/net/dev since 2.4: 8 receive, 8 transmit. */
-#define NETDEV_MIN_FIELDS	16
+#define NETDEV_MIN_FIELDS 16
 
 struct line_cursor {
-	const char	*p;
-	const char	*end;
-	unsigned int	 lineno;
+	const char  *p;
+	const char  *end;
+	unsigned int lineno;
 };
 
 struct tok {
-	const char	*s;
-	size_t		 len;
+	const char *s;
+	size_t	    len;
 };
 
 /* Build the git-style message; line 0 means the whole file. Returns -1. */
-static int HX_PRINTF(4, 5)
-proc_fail(char **err, const char *file, unsigned int line, const char *fmt,
-    ...)
+static int HX_PRINTF(4, 5) proc_fail(char **err, const char *file,
+    unsigned int line, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg;
+	va_list ap;
+	char   *msg;
 
 	if (err == NULL)
 		return -1;
@@ -72,7 +71,7 @@ proc_fail(char **err, const char *file, unsigned int line, const char *fmt,
 static const char *
 tok_show(const struct tok *t, char *buf, size_t size)
 {
-	size_t	i, n;
+	size_t i, n;
 
 	n = t->len < size - 4 ? t->len : size - 4;
 	for (i = 0; i < n; i++) {
@@ -96,7 +95,7 @@ static int
 lines_init(struct line_cursor *c, const char *text, const char *file,
     int allow_empty, char **err)
 {
-	size_t	len;
+	size_t len;
 
 	c->p = c->end = text;
 	c->lineno = 0;
@@ -117,7 +116,7 @@ lines_init(struct line_cursor *c, const char *text, const char *file,
 static int
 lines_next(struct line_cursor *c, const char **ls, const char **le)
 {
-	const char	*nl;
+	const char *nl;
 
 	if (c->p >= c->end)
 		return 0;
@@ -134,7 +133,7 @@ lines_next(struct line_cursor *c, const char **ls, const char **le)
 static int
 tok_next(const char **p, const char *e, struct tok *t)
 {
-	const char	*s = *p;
+	const char *s = *p;
 
 	while (s < e && (*s == ' ' || *s == '\t'))
 		s++;
@@ -153,7 +152,7 @@ tok_next(const char **p, const char *e, struct tok *t)
 static int
 tok_is(const struct tok *t, const char *word)
 {
-	size_t	len = strlen(word);
+	size_t len = strlen(word);
 
 	return t->len == len && memcmp(t->s, word, len) == 0;
 }
@@ -162,8 +161,8 @@ tok_is(const struct tok *t, const char *word)
 static int
 parse_u64(const char *s, size_t len, uint64_t *out)
 {
-	uint64_t	v = 0;
-	size_t		i;
+	uint64_t v = 0;
+	size_t	 i;
 
 	if (len == 0)
 		return -1;
@@ -193,9 +192,9 @@ tok_u64(const struct tok *t, uint64_t *out)
 static int
 tok_decimal(const struct tok *t, double *out)
 {
-	const char	*dot;
-	size_t		 ilen, i;
-	uint64_t	 ip, frac = 0, scale = 1;
+	const char *dot;
+	size_t	    ilen, i;
+	uint64_t    ip, frac = 0, scale = 1;
 
 	dot = memchr(t->s, '.', t->len);
 	ilen = dot != NULL ? (size_t)(dot - t->s) : t->len;
@@ -221,7 +220,7 @@ tok_decimal(const struct tok *t, double *out)
 static int
 cpu_cmp(const void *a, const void *b)
 {
-	const struct hx_proc_cpu	*x = a, *y = b;
+	const struct hx_proc_cpu *x = a, *y = b;
 
 	return (x->id > y->id) - (x->id < y->id);
 }
@@ -236,15 +235,15 @@ hx_proc_stat_release(struct hx_proc_stat *st)
 int
 hx_proc_stat_parse(const char *text, struct hx_proc_stat *out, char **err)
 {
-	static const char	*file = "/proc/stat";
-	struct line_cursor	 c;
-	struct hx_proc_cpu	 cpu;
-	struct tok		 t;
-	const char		*ls, *le, *p;
-	char			 show[40];
-	uint64_t		 f[8], v, id;
-	size_t			 n, alloc = 0, i;
-	int			 have_total = 0;
+	static const char *file = "/proc/stat";
+	struct line_cursor c;
+	struct hx_proc_cpu cpu;
+	struct tok	   t;
+	const char	  *ls, *le, *p;
+	char		   show[40];
+	uint64_t	   f[8], v, id;
+	size_t		   n, alloc = 0, i;
+	int		   have_total = 0;
 
 	memset(out, 0, sizeof *out);
 	if (lines_init(&c, text, file, 0, err) == -1)
@@ -352,19 +351,18 @@ static const size_t cpu_busy_fields[] = {
 static uint64_t
 cpu_field(const struct hx_proc_cpu *c, size_t off)
 {
-	uint64_t	v;
+	uint64_t v;
 
 	memcpy(&v, (const char *)c + off, sizeof v);
 	return v;
 }
 
 double
-hx_proc_cpu_usage(const struct hx_proc_cpu *prev,
-    const struct hx_proc_cpu *cur)
+hx_proc_cpu_usage(const struct hx_proc_cpu *prev, const struct hx_proc_cpu *cur)
 {
-	uint64_t	a, b, idle0, idle1;
-	double		busy = 0, idle;
-	size_t		i;
+	uint64_t a, b, idle0, idle1;
+	double	 busy = 0, idle;
+	size_t	 i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(cpu_busy_fields); i++) {
 		a = cpu_field(prev, cpu_busy_fields[i]);
@@ -384,49 +382,78 @@ hx_proc_cpu_usage(const struct hx_proc_cpu *prev,
 }
 
 int
-hx_proc_cpu_split(const struct hx_proc_cpu *prev,
-    const struct hx_proc_cpu *cur, struct hx_proc_cpu_split *out)
+hx_proc_cpu_split(const struct hx_proc_cpu *prev, const struct hx_proc_cpu *cur,
+    struct hx_proc_cpu_split *out)
 {
-	double	busy, all;
+	double busy, all;
 
 	out->user = out->system = out->iowait = out->steal = NAN;
 	busy = hx_proc_cpu_usage(prev, cur);
 	if (isnan(busy))
 		return -1;
 	/* The counters checked above cannot have gone backwards. */
-	all = (double)(cur->user - prev->user) + (double)(cur->nice -
-	    prev->nice) + (double)(cur->system - prev->system) +
-	    (double)(cur->irq - prev->irq) + (double)(cur->softirq -
-	    prev->softirq) + (double)(cur->steal - prev->steal) +
+	all = (double)(cur->user - prev->user) +
+	    (double)(cur->nice - prev->nice) +
+	    (double)(cur->system - prev->system) +
+	    (double)(cur->irq - prev->irq) +
+	    (double)(cur->softirq - prev->softirq) +
+	    (double)(cur->steal - prev->steal) +
 	    (double)(cur->idle + cur->iowait - prev->idle - prev->iowait);
 	out->user = (double)(cur->user - prev->user + cur->nice - prev->nice) /
 	    all * 100.0;
 	out->system = (double)(cur->system - prev->system + cur->irq -
-	    prev->irq + cur->softirq - prev->softirq) / all * 100.0;
+			  prev->irq + cur->softirq - prev->softirq) /
+	    all * 100.0;
 	out->steal = (double)(cur->steal - prev->steal) / all * 100.0;
 	if (cur->iowait >= prev->iowait)
-		out->iowait = (double)(cur->iowait - prev->iowait) / all * 100.0;
+		out->iowait = (double)(cur->iowait - prev->iowait) / all *
+		    100.0;
 	return 0;
 }
 
 /* File system types that hold no disk space of their own. */
 static const char *const pseudo_fs[] = {
-	"autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs",
-	"debugfs", "devpts", "devtmpfs", "efivarfs", "fusectl", "hugetlbfs",
-	"mqueue", "nsfs", "overlay", "proc", "pstore", "ramfs", "rpc_pipefs",
-	"securityfs", "selinuxfs", "squashfs", "sysfs", "tmpfs", "tracefs",
-	"fuse.gvfsd-fuse", "fuse.portal", "fuse.lxcfs", "nfsd", "rootfs",
+	"autofs",
+	"binfmt_misc",
+	"bpf",
+	"cgroup",
+	"cgroup2",
+	"configfs",
+	"debugfs",
+	"devpts",
+	"devtmpfs",
+	"efivarfs",
+	"fusectl",
+	"hugetlbfs",
+	"mqueue",
+	"nsfs",
+	"overlay",
+	"proc",
+	"pstore",
+	"ramfs",
+	"rpc_pipefs",
+	"securityfs",
+	"selinuxfs",
+	"squashfs",
+	"sysfs",
+	"tmpfs",
+	"tracefs",
+	"fuse.gvfsd-fuse",
+	"fuse.portal",
+	"fuse.lxcfs",
+	"nfsd",
+	"rootfs",
 };
 
 /* Decode the octal escapes of a mounts field in place. */
 static void
 mounts_unescape(char *s)
 {
-	char	*w = s;
+	char *w = s;
 
 	for (; *s != '\0'; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
 			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
 			    (s[3] - '0'));
 			s += 3;
@@ -439,13 +466,13 @@ mounts_unescape(char *s)
 char **
 hx_proc_real_mounts(const char *text, size_t *n)
 {
-	char	**out = NULL, **src = NULL, *copy = xstrdup(text), *line, *next;
-	size_t	  i, k;
+	char **out = NULL, **src = NULL, *copy = xstrdup(text), *line, *next;
+	size_t i, k;
 
 	*n = 0;
 	for (line = copy; line != NULL && *line != '\0'; line = next) {
 		char *f[3], *p = line;
-		int nf, skip = 0;
+		int   nf, skip = 0;
 
 		next = strchr(line, '\n');
 		if (next != NULL)
@@ -493,24 +520,24 @@ hx_proc_real_mounts(const char *text, size_t *n)
 
 /* The meminfo fields we use; the table drives parsing and the checks. */
 static const struct {
-	const char	*key;
-	size_t		 off;
-	int		 required;
+	const char *key;
+	size_t	    off;
+	int	    required;
 } meminfo_fields[] = {
-	{ "MemTotal",	  offsetof(struct hx_proc_meminfo, total),	1 },
-	{ "MemFree",	  offsetof(struct hx_proc_meminfo, free),	1 },
-	{ "MemAvailable", offsetof(struct hx_proc_meminfo, available),	0 },
-	{ "Buffers",	  offsetof(struct hx_proc_meminfo, buffers),	1 },
-	{ "Cached",	  offsetof(struct hx_proc_meminfo, cached),	1 },
-	{ "SwapTotal",	  offsetof(struct hx_proc_meminfo, swap_total),	1 },
-	{ "SwapFree",	  offsetof(struct hx_proc_meminfo, swap_free),	1 },
+	{ "MemTotal", offsetof(struct hx_proc_meminfo, total), 1 },
+	{ "MemFree", offsetof(struct hx_proc_meminfo, free), 1 },
+	{ "MemAvailable", offsetof(struct hx_proc_meminfo, available), 0 },
+	{ "Buffers", offsetof(struct hx_proc_meminfo, buffers), 1 },
+	{ "Cached", offsetof(struct hx_proc_meminfo, cached), 1 },
+	{ "SwapTotal", offsetof(struct hx_proc_meminfo, swap_total), 1 },
+	{ "SwapFree", offsetof(struct hx_proc_meminfo, swap_free), 1 },
 };
 #define MEMINFO_AVAILABLE 2
 
 static uint64_t
 add_sat(uint64_t a, uint64_t b)
 {
-	uint64_t	r;
+	uint64_t r;
 
 	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
@@ -518,23 +545,22 @@ add_sat(uint64_t a, uint64_t b)
 static uint64_t
 mul_sat(uint64_t a, uint64_t b)
 {
-	uint64_t	r;
+	uint64_t r;
 
 	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
 int
-hx_proc_meminfo_parse(const char *text, struct hx_proc_meminfo *out,
-    char **err)
+hx_proc_meminfo_parse(const char *text, struct hx_proc_meminfo *out, char **err)
 {
-	static const char	*file = "/proc/meminfo";
-	struct line_cursor	 c;
-	struct tok		 t, key, unit;
-	const char		*ls, *le, *p, *colon;
-	char			 show[40];
-	uint64_t		 v;
-	size_t			 i;
-	int			 seen[HX_ARRAY_SIZE(meminfo_fields)] = { 0 };
+	static const char *file = "/proc/meminfo";
+	struct line_cursor c;
+	struct tok	   t, key, unit;
+	const char	  *ls, *le, *p, *colon;
+	char		   show[40];
+	uint64_t	   v;
+	size_t		   i;
+	int		   seen[HX_ARRAY_SIZE(meminfo_fields)] = { 0 };
 
 	memset(out, 0, sizeof *out);
 	if (lines_init(&c, text, file, 0, err) == -1)
@@ -565,8 +591,8 @@ hx_proc_meminfo_parse(const char *text, struct hx_proc_meminfo *out,
 		}
 		if (!tok_next(&p, le, &unit) || !tok_is(&unit, "kB") ||
 		    tok_next(&p, le, &t)) {
-			proc_fail(err, file, c.lineno,
-			    "%s is not in kB", meminfo_fields[i].key);
+			proc_fail(err, file, c.lineno, "%s is not in kB",
+			    meminfo_fields[i].key);
 			goto fail;
 		}
 		if (v > UINT64_MAX / 1024) {
@@ -585,8 +611,7 @@ hx_proc_meminfo_parse(const char *text, struct hx_proc_meminfo *out,
 	}
 	for (i = 0; i < HX_ARRAY_SIZE(meminfo_fields); i++) {
 		if (meminfo_fields[i].required && !seen[i]) {
-			proc_fail(err, file, 0, "no %s",
-			    meminfo_fields[i].key);
+			proc_fail(err, file, 0, "no %s", meminfo_fields[i].key);
 			goto fail;
 		}
 	}
@@ -612,12 +637,12 @@ static int
 parse_decimals(const char *text, const char *file, double *out, size_t n,
     char **err)
 {
-	struct line_cursor	 c;
-	struct tok		 t;
-	const char		*ls, *le, *p;
-	char			 show[40];
-	double			 v[3];
-	size_t			 i;
+	struct line_cursor c;
+	struct tok	   t;
+	const char	  *ls, *le, *p;
+	char		   show[40];
+	double		   v[3];
+	size_t		   i;
 
 	if (lines_init(&c, text, file, 0, err) == -1 ||
 	    !lines_next(&c, &ls, &le))
@@ -651,7 +676,7 @@ hx_proc_uptime_parse(const char *text, double *out, char **err)
 void
 hx_proc_diskstats_release(struct hx_proc_diskstats *ds)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < ds->ndisks; i++)
 		free(ds->disks[i].name);
@@ -660,16 +685,16 @@ hx_proc_diskstats_release(struct hx_proc_diskstats *ds)
 }
 
 int
-hx_proc_diskstats_parse(const char *text, hx_proc_disk_filter keep,
-    void *arg, struct hx_proc_diskstats *out, char **err)
+hx_proc_diskstats_parse(const char *text, hx_proc_disk_filter keep, void *arg,
+    struct hx_proc_diskstats *out, char **err)
 {
-	static const char	*file = "/proc/diskstats";
-	struct line_cursor	 c;
-	struct tok		 t, name = { NULL, 0 };
-	const char		*ls, *le, *p;
-	char			 show[40], *dup;
-	uint64_t		 f[7], v, rd, wr;
-	size_t			 n, cols, alloc = 0;
+	static const char *file = "/proc/diskstats";
+	struct line_cursor c;
+	struct tok	   t, name = { NULL, 0 };
+	const char	  *ls, *le, *p;
+	char		   show[40], *dup;
+	uint64_t	   f[7], v, rd, wr;
+	size_t		   n, cols, alloc = 0;
 
 	memset(out, 0, sizeof *out);
 	/* A host without block devices (some containers) has an empty file. */
@@ -739,7 +764,7 @@ fail:
 void
 hx_proc_netdev_release(struct hx_proc_netdev *nd)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < nd->nifs; i++)
 		free(nd->ifs[i].name);
@@ -748,16 +773,15 @@ hx_proc_netdev_release(struct hx_proc_netdev *nd)
 }
 
 int
-hx_proc_netdev_parse(const char *text, struct hx_proc_netdev *out,
-    char **err)
+hx_proc_netdev_parse(const char *text, struct hx_proc_netdev *out, char **err)
 {
-	static const char	*file = "/proc/net/dev";
-	struct line_cursor	 c;
-	struct tok		 t, name;
-	const char		*ls, *le, *p, *colon;
-	char			 show[40];
-	uint64_t		 rx = 0, tx = 0, v;
-	size_t			 n, alloc = 0;
+	static const char *file = "/proc/net/dev";
+	struct line_cursor c;
+	struct tok	   t, name;
+	const char	  *ls, *le, *p, *colon;
+	char		   show[40];
+	uint64_t	   rx = 0, tx = 0, v;
+	size_t		   n, alloc = 0;
 
 	memset(out, 0, sizeof *out);
 	if (lines_init(&c, text, file, 0, err) == -1)
@@ -833,7 +857,7 @@ fail:
 void
 hx_fs_usage_from_statvfs(const struct statvfs *sv, struct hx_fs_usage *out)
 {
-	uint64_t	bsize, blocks, bfree, bavail, used;
+	uint64_t bsize, blocks, bfree, bavail, used;
 
 	/* Some filesystems leave f_frsize 0; df then uses f_bsize. */
 	bsize = sv->f_frsize != 0 ? sv->f_frsize : sv->f_bsize;

@@ -30,21 +30,21 @@
  * nice. Fields an old kernel does not print are 0.
  */
 struct hx_proc_cpu {
-	int		id;		/* N of "cpuN"; -1 for the total line */
-	uint64_t	user;
-	uint64_t	nice;
-	uint64_t	system;
-	uint64_t	idle;
-	uint64_t	iowait;
-	uint64_t	irq;
-	uint64_t	softirq;
-	uint64_t	steal;
+	int	 id; /* N of "cpuN"; -1 for the total line */
+	uint64_t user;
+	uint64_t nice;
+	uint64_t system;
+	uint64_t idle;
+	uint64_t iowait;
+	uint64_t irq;
+	uint64_t softirq;
+	uint64_t steal;
 };
 
 struct hx_proc_stat {
-	struct hx_proc_cpu	 total;		/* the "cpu" line */
-	struct hx_proc_cpu	*cpus;		/* "cpuN" lines, ascending N */
-	size_t			 ncpus;		/* online CPUs; ids may skip */
+	struct hx_proc_cpu  total; /* the "cpu" line */
+	struct hx_proc_cpu *cpus; /* "cpuN" lines, ascending N */
+	size_t		    ncpus; /* online CPUs; ids may skip */
 };
 
 /*
@@ -54,8 +54,7 @@ struct hx_proc_stat {
  * overflowing field, or truncated text. Returns 0 or -1 with *err set
  * (caller frees). Release *out with hx_proc_stat_release either way.
  */
-int hx_proc_stat_parse(const char *text, struct hx_proc_stat *out,
-    char **err);
+int hx_proc_stat_parse(const char *text, struct hx_proc_stat *out, char **err);
 /* Free what hx_proc_stat_parse allocated and empty *st; a no-op twice. */
 void hx_proc_stat_release(struct hx_proc_stat *st);
 
@@ -67,7 +66,7 @@ void hx_proc_stat_release(struct hx_proc_stat *st);
  * kernel documents that iowait alone may decrease (proc(5)).
  */
 double hx_proc_cpu_usage(const struct hx_proc_cpu *prev,
-    const struct hx_proc_cpu *cur);
+    const struct hx_proc_cpu			  *cur);
 
 /*
  * Where the CPU time between two readings went, each in percent of all
@@ -78,10 +77,10 @@ double hx_proc_cpu_usage(const struct hx_proc_cpu *prev,
  * leaves only iowait NaN.
  */
 struct hx_proc_cpu_split {
-	double	user;
-	double	system;
-	double	iowait;
-	double	steal;
+	double user;
+	double system;
+	double iowait;
+	double steal;
 };
 int hx_proc_cpu_split(const struct hx_proc_cpu *prev,
     const struct hx_proc_cpu *cur, struct hx_proc_cpu_split *out);
@@ -100,14 +99,14 @@ char **hx_proc_real_mounts(const char *text, size_t *n);
 
 /* /proc/meminfo, converted from kB (KiB) to bytes. */
 struct hx_proc_meminfo {
-	uint64_t	total;
-	uint64_t	free;
-	uint64_t	available;	/* MemAvailable, or the estimate */
-	int		available_estimated; /* 1: no MemAvailable (< 3.14) */
-	uint64_t	buffers;
-	uint64_t	cached;
-	uint64_t	swap_total;
-	uint64_t	swap_free;
+	uint64_t total;
+	uint64_t free;
+	uint64_t available; /* MemAvailable, or the estimate */
+	int	 available_estimated; /* 1: no MemAvailable (< 3.14) */
+	uint64_t buffers;
+	uint64_t cached;
+	uint64_t swap_total;
+	uint64_t swap_free;
 };
 
 /*
@@ -135,14 +134,14 @@ int hx_proc_uptime_parse(const char *text, double *out, char **err);
 
 /* One block device of /proc/diskstats. */
 struct hx_proc_disk {
-	char		*name;
-	uint64_t	 read_bytes;	/* sectors read * 512 */
-	uint64_t	 write_bytes;	/* sectors written * 512 */
+	char	*name;
+	uint64_t read_bytes; /* sectors read * 512 */
+	uint64_t write_bytes; /* sectors written * 512 */
 };
 
 struct hx_proc_diskstats {
-	struct hx_proc_disk	*disks;	/* in file order */
-	size_t			 ndisks;
+	struct hx_proc_disk *disks; /* in file order */
+	size_t		     ndisks;
 };
 
 /*
@@ -169,14 +168,14 @@ void hx_proc_diskstats_release(struct hx_proc_diskstats *ds);
 
 /* One network interface of /proc/net/dev. */
 struct hx_proc_netif {
-	char		*name;
-	uint64_t	 rx_bytes;
-	uint64_t	 tx_bytes;
+	char	*name;
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
 };
 
 struct hx_proc_netdev {
-	struct hx_proc_netif	*ifs;	/* in file order, "lo" left out */
-	size_t			 nifs;
+	struct hx_proc_netif *ifs; /* in file order, "lo" left out */
+	size_t		      nifs;
 };
 
 /*
@@ -193,10 +192,10 @@ void hx_proc_netdev_release(struct hx_proc_netdev *nd);
 
 /* A filesystem's size and use, as df prints it. */
 struct hx_fs_usage {
-	uint64_t	total_bytes;	/* f_blocks * f_frsize */
-	uint64_t	used_bytes;	/* (f_blocks - f_bfree) * f_frsize */
-	uint64_t	avail_bytes;	/* f_bavail * f_frsize: for non-root */
-	double		usage;		/* used / (used + avail) * 100 */
+	uint64_t total_bytes; /* f_blocks * f_frsize */
+	uint64_t used_bytes; /* (f_blocks - f_bfree) * f_frsize */
+	uint64_t avail_bytes; /* f_bavail * f_frsize: for non-root */
+	double	 usage; /* used / (used + avail) * 100 */
 };
 
 /*
@@ -206,6 +205,6 @@ struct hx_fs_usage {
  * at UINT64_MAX. Cannot fail.
  */
 void hx_fs_usage_from_statvfs(const struct statvfs *sv,
-    struct hx_fs_usage *out);
+    struct hx_fs_usage				   *out);
 
 #endif

@@ -63,7 +63,7 @@ const struct hx_topic hx_topics[HX_TOPIC_COUNT] = {
 int
 hx_topic_find(const char *name)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < HX_TOPIC_COUNT; i++) {
 		if (strcmp(hx_topics[i].name, name) == 0)
@@ -74,144 +74,139 @@ hx_topic_find(const char *name)
 
 /* ---- field tables ------------------------------------------------------ */
 
-#define F(st, m)	.off = offsetof(struct st, m)
+#define F(st, m) .off = offsetof(struct st, m)
 
 static const struct hx_field disk_fields[] = {
 	{ "mount", HX_C_OWNSTR, F(hx_node_disk, mount), .flags = HX_F_KEY,
-	  .doc = "mount point" },
+	    .doc = "mount point" },
 	{ "usage", HX_C_DOUBLE, F(hx_node_disk, usage), .decimals = 2,
-	  .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "used / (used + available), as df" },
+	    .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "used / (used + available), as df" },
 	{ "total_bytes", HX_C_U64, F(hx_node_disk, total_bytes),
-	  .unit = "bytes", .flags = HX_F_SERIES, .doc = "size" },
-	{ "used_bytes", HX_C_U64, F(hx_node_disk, used_bytes),
-	  .unit = "bytes", .flags = HX_F_SERIES, .doc = "used" },
+	    .unit = "bytes", .flags = HX_F_SERIES, .doc = "size" },
+	{ "used_bytes", HX_C_U64, F(hx_node_disk, used_bytes), .unit = "bytes",
+	    .flags = HX_F_SERIES, .doc = "used" },
 	{ "available_bytes", HX_C_U64, F(hx_node_disk, avail_bytes),
-	  .unit = "bytes", .flags = HX_F_SERIES,
-	  .doc = "available to unprivileged users" },
+	    .unit = "bytes", .flags = HX_F_SERIES,
+	    .doc = "available to unprivileged users" },
 };
 
-static const struct hx_array disk_array = {
-	disk_fields, sizeof disk_fields / sizeof disk_fields[0],
-	sizeof(struct hx_node_disk), offsetof(struct hx_node_metrics, ndisks),
-	offsetof(struct hx_node_disk, ok)
-};
+static const struct hx_array disk_array = { disk_fields,
+	sizeof disk_fields / sizeof disk_fields[0], sizeof(struct hx_node_disk),
+	offsetof(struct hx_node_metrics, ndisks),
+	offsetof(struct hx_node_disk, ok) };
 
 static const struct hx_field node_fields[] = {
 	{ "hostname", HX_C_STRBUF, F(hx_node_metrics, hostname),
-	  .size = sizeof ((struct hx_node_metrics *)0)->hostname,
-	  .flags = HX_F_KEY, .doc = "the host's name" },
+	    .size = sizeof((struct hx_node_metrics *)0)->hostname,
+	    .flags = HX_F_KEY, .doc = "the host's name" },
 	{ "cpu_usage", HX_C_DOUBLE, F(hx_node_metrics, cpu_usage),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "busy time of all CPUs" },
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "busy time of all CPUs" },
 	{ "libvirt_driver", HX_C_STRBUF, F(hx_node_metrics, libvirt_driver),
-	  .size = sizeof ((struct hx_node_metrics *)0)->libvirt_driver,
-	  .doc = "the scheme of the first libvirt URI (test: the demo's "
-	      "VMs, not this host's)" },
-	{ "cpu_user", HX_C_DOUBLE, F(hx_node_metrics, cpu_user),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "user and nice time of all CPUs" },
+	    .size = sizeof((struct hx_node_metrics *)0)->libvirt_driver,
+	    .doc = "the scheme of the first libvirt URI (test: the demo's "
+		   "VMs, not this host's)" },
+	{ "cpu_user", HX_C_DOUBLE, F(hx_node_metrics, cpu_user), .decimals = 2,
+	    .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "user and nice time of all CPUs" },
 	{ "cpu_system", HX_C_DOUBLE, F(hx_node_metrics, cpu_system),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "system, irq and softirq time of all CPUs" },
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "system, irq and softirq time of all CPUs" },
 	{ "cpu_iowait", HX_C_DOUBLE, F(hx_node_metrics, cpu_iowait),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "idle time waiting for I/O (not in cpu_usage)" },
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "idle time waiting for I/O (not in cpu_usage)" },
 	{ "cpu_steal", HX_C_DOUBLE, F(hx_node_metrics, cpu_steal),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "time the hypervisor gave to others" },
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "time the hypervisor gave to others" },
 	{ "memory_usage", HX_C_DOUBLE, F(hx_node_metrics, memory_usage),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "(total - available) / total" },
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "(total - available) / total" },
 	{ "disk_usage", HX_C_DOUBLE, F(hx_node_metrics, disk_usage),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "the fullest readable mount" },
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "the fullest readable mount" },
 	{ "load_average", HX_C_DOUBLES, F(hx_node_metrics, load_average),
-	  .size = 3, .decimals = 2, .flags = HX_F_SERIES,
-	  .doc = "1, 5 and 15 minute load averages" },
+	    .size = 3, .decimals = 2, .flags = HX_F_SERIES,
+	    .doc = "1, 5 and 15 minute load averages" },
 	{ "cpu_cores", HX_C_INT, F(hx_node_metrics, cpu_cores),
-	  .doc = "CPUs listed in /proc/stat" },
+	    .doc = "CPUs listed in /proc/stat" },
 	{ "cpu_per_core", HX_C_DARRAY, F(hx_node_metrics, cpu_per_core),
-	  .count_off = offsetof(struct hx_node_metrics, cpu_cores),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "busy time of each CPU" },
+	    .count_off = offsetof(struct hx_node_metrics, cpu_cores),
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "busy time of each CPU" },
 	{ "memory_total_bytes", HX_C_U64,
-	  F(hx_node_metrics, memory_total_bytes), .unit = "bytes",
-	  .flags = HX_F_SERIES, .doc = "MemTotal" },
-	{ "memory_used_bytes", HX_C_U64,
-	  F(hx_node_metrics, memory_used_bytes), .unit = "bytes",
-	  .flags = HX_F_SERIES, .doc = "MemTotal - MemAvailable" },
+	    F(hx_node_metrics, memory_total_bytes), .unit = "bytes",
+	    .flags = HX_F_SERIES, .doc = "MemTotal" },
+	{ "memory_used_bytes", HX_C_U64, F(hx_node_metrics, memory_used_bytes),
+	    .unit = "bytes", .flags = HX_F_SERIES,
+	    .doc = "MemTotal - MemAvailable" },
 	{ "memory_available_bytes", HX_C_U64,
-	  F(hx_node_metrics, memory_available_bytes), .unit = "bytes",
-	  .flags = HX_F_SERIES, .doc = "MemAvailable" },
+	    F(hx_node_metrics, memory_available_bytes), .unit = "bytes",
+	    .flags = HX_F_SERIES, .doc = "MemAvailable" },
 	{ "swap_usage", HX_C_DOUBLE, F(hx_node_metrics, swap_usage),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "0 when there is no swap" },
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "0 when there is no swap" },
 	{ "swap_total_bytes", HX_C_U64, F(hx_node_metrics, swap_total_bytes),
-	  .unit = "bytes", .flags = HX_F_SERIES, .doc = "SwapTotal" },
+	    .unit = "bytes", .flags = HX_F_SERIES, .doc = "SwapTotal" },
 	{ "swap_used_bytes", HX_C_U64, F(hx_node_metrics, swap_used_bytes),
-	  .unit = "bytes", .flags = HX_F_SERIES,
-	  .doc = "SwapTotal - SwapFree" },
-	{ "disks", HX_C_ARRAY, F(hx_node_metrics, disks),
-	  .array = &disk_array, .doc = "one per configured mount" },
+	    .unit = "bytes", .flags = HX_F_SERIES,
+	    .doc = "SwapTotal - SwapFree" },
+	{ "disks", HX_C_ARRAY, F(hx_node_metrics, disks), .array = &disk_array,
+	    .doc = "one per configured mount" },
 	{ "disk_read_bps", HX_C_DOUBLE, F(hx_node_metrics, disk_read_bps),
-	  .unit = "bytes/s", .flags = HX_F_SERIES,
-	  .doc = "whole disks, not partitions" },
+	    .unit = "bytes/s", .flags = HX_F_SERIES,
+	    .doc = "whole disks, not partitions" },
 	{ "disk_write_bps", HX_C_DOUBLE, F(hx_node_metrics, disk_write_bps),
-	  .unit = "bytes/s", .flags = HX_F_SERIES,
-	  .doc = "whole disks, not partitions" },
+	    .unit = "bytes/s", .flags = HX_F_SERIES,
+	    .doc = "whole disks, not partitions" },
 	{ "network_rx_bps", HX_C_DOUBLE, F(hx_node_metrics, network_rx_bps),
-	  .unit = "bytes/s", .flags = HX_F_SERIES,
-	  .doc = "every interface but lo" },
+	    .unit = "bytes/s", .flags = HX_F_SERIES,
+	    .doc = "every interface but lo" },
 	{ "network_tx_bps", HX_C_DOUBLE, F(hx_node_metrics, network_tx_bps),
-	  .unit = "bytes/s", .flags = HX_F_SERIES,
-	  .doc = "every interface but lo" },
+	    .unit = "bytes/s", .flags = HX_F_SERIES,
+	    .doc = "every interface but lo" },
 	{ "uptime_seconds", HX_C_DOUBLE, F(hx_node_metrics, uptime_seconds),
-	  .decimals = 2, .unit = "seconds", .flags = HX_F_SERIES,
-	  .doc = "since boot" },
+	    .decimals = 2, .unit = "seconds", .flags = HX_F_SERIES,
+	    .doc = "since boot" },
 };
 
 static const struct hx_field vm_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_vm_metrics, vm_id), .flags = HX_F_KEY,
-	  .doc = "the domain's name, as in /vms/{vm}" },
-	{ "cpu_usage", HX_C_DOUBLE, F(hx_vm_metrics, cpu_usage),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "of the VM's vCPUs; null unless running" },
+	    .doc = "the domain's name, as in /vms/{vm}" },
+	{ "cpu_usage", HX_C_DOUBLE, F(hx_vm_metrics, cpu_usage), .decimals = 2,
+	    .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "of the VM's vCPUs; null unless running" },
 	{ "memory_usage", HX_C_DOUBLE, F(hx_vm_metrics, memory_usage),
-	  .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
-	  .doc = "guest memory in use" },
-	{ "disk_read", HX_C_I64, F(hx_vm_metrics, disk_read),
-	  .unit = "bytes", .flags = HX_F_SERIES | HX_F_COUNTER,
-	  .doc = "cumulative" },
-	{ "disk_write", HX_C_I64, F(hx_vm_metrics, disk_write),
-	  .unit = "bytes", .flags = HX_F_SERIES | HX_F_COUNTER,
-	  .doc = "cumulative" },
-	{ "network_rx", HX_C_I64, F(hx_vm_metrics, network_rx),
-	  .unit = "bytes", .flags = HX_F_SERIES | HX_F_COUNTER,
-	  .doc = "cumulative" },
-	{ "network_tx", HX_C_I64, F(hx_vm_metrics, network_tx),
-	  .unit = "bytes", .flags = HX_F_SERIES | HX_F_COUNTER,
-	  .doc = "cumulative" },
+	    .decimals = 2, .unit = "percent", .flags = HX_F_SERIES,
+	    .doc = "guest memory in use" },
+	{ "disk_read", HX_C_I64, F(hx_vm_metrics, disk_read), .unit = "bytes",
+	    .flags = HX_F_SERIES | HX_F_COUNTER, .doc = "cumulative" },
+	{ "disk_write", HX_C_I64, F(hx_vm_metrics, disk_write), .unit = "bytes",
+	    .flags = HX_F_SERIES | HX_F_COUNTER, .doc = "cumulative" },
+	{ "network_rx", HX_C_I64, F(hx_vm_metrics, network_rx), .unit = "bytes",
+	    .flags = HX_F_SERIES | HX_F_COUNTER, .doc = "cumulative" },
+	{ "network_tx", HX_C_I64, F(hx_vm_metrics, network_tx), .unit = "bytes",
+	    .flags = HX_F_SERIES | HX_F_COUNTER, .doc = "cumulative" },
 	{ "name", HX_C_STR, F(hx_vm_metrics, name), .doc = "domain name" },
-	{ "vcpus", HX_C_I64, F(hx_vm_metrics, vcpus),
-	  .flags = HX_F_SERIES, .doc = "vCPUs" },
+	{ "vcpus", HX_C_I64, F(hx_vm_metrics, vcpus), .flags = HX_F_SERIES,
+	    .doc = "vCPUs" },
 	{ "memory_bytes", HX_C_I64, F(hx_vm_metrics, memory_bytes),
-	  .unit = "bytes", .flags = HX_F_SERIES,
-	  .doc = "current balloon size" },
+	    .unit = "bytes", .flags = HX_F_SERIES,
+	    .doc = "current balloon size" },
 	{ "memory_max_bytes", HX_C_I64, F(hx_vm_metrics, memory_max_bytes),
-	  .unit = "bytes", .flags = HX_F_SERIES, .doc = "maximum" },
+	    .unit = "bytes", .flags = HX_F_SERIES, .doc = "maximum" },
 	{ "disk_read_bps", HX_C_DOUBLE, F(hx_vm_metrics, disk_read_bps),
-	  .unit = "bytes/s", .flags = HX_F_SERIES,
-	  .doc = "over the last interval" },
+	    .unit = "bytes/s", .flags = HX_F_SERIES,
+	    .doc = "over the last interval" },
 	{ "disk_write_bps", HX_C_DOUBLE, F(hx_vm_metrics, disk_write_bps),
-	  .unit = "bytes/s", .flags = HX_F_SERIES,
-	  .doc = "over the last interval" },
+	    .unit = "bytes/s", .flags = HX_F_SERIES,
+	    .doc = "over the last interval" },
 	{ "network_rx_bps", HX_C_DOUBLE, F(hx_vm_metrics, network_rx_bps),
-	  .unit = "bytes/s", .flags = HX_F_SERIES,
-	  .doc = "over the last interval" },
+	    .unit = "bytes/s", .flags = HX_F_SERIES,
+	    .doc = "over the last interval" },
 	{ "network_tx_bps", HX_C_DOUBLE, F(hx_vm_metrics, network_tx_bps),
-	  .unit = "bytes/s", .flags = HX_F_SERIES,
-	  .doc = "over the last interval" },
+	    .unit = "bytes/s", .flags = HX_F_SERIES,
+	    .doc = "over the last interval" },
 };
 
 /* "user" is an addition to the seed's fields: who, when it was us. */
@@ -220,7 +215,7 @@ static const struct hx_field vm_status_fields[] = {
 	{ "old_status", HX_C_STR, F(hx_ev_status, old_status) },
 	{ "new_status", HX_C_STR, F(hx_ev_status, new_status) },
 	{ "user", HX_C_STR, F(hx_ev_status, user),
-	  .doc = "who did it through our API, or null" },
+	    .doc = "who did it through our API, or null" },
 };
 
 static const struct hx_field container_status_fields[] = {
@@ -228,23 +223,23 @@ static const struct hx_field container_status_fields[] = {
 	{ "old_status", HX_C_STR, F(hx_ev_status, old_status) },
 	{ "new_status", HX_C_STR, F(hx_ev_status, new_status) },
 	{ "user", HX_C_STR, F(hx_ev_status, user),
-	  .doc = "who did it through our API, or null" },
+	    .doc = "who did it through our API, or null" },
 };
 
 static const struct hx_field lifecycle_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_lifecycle, vm_id), .flags = HX_F_KEY },
 	{ "name", HX_C_STR, F(hx_ev_lifecycle, name) },
 	{ "user", HX_C_STR, F(hx_ev_lifecycle, user),
-	  .doc = "who did it through our API, or null" },
+	    .doc = "who did it through our API, or null" },
 };
 
 static const struct hx_field backup_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_backup, vm_id), .flags = HX_F_KEY },
 	{ "backup_id", HX_C_STR, F(hx_ev_backup, backup_id) },
 	{ "size_bytes", HX_C_I64, F(hx_ev_backup, size_bytes),
-	  .unit = "bytes" },
+	    .unit = "bytes" },
 	{ "duration_seconds", HX_C_DOUBLE, F(hx_ev_backup, duration_seconds),
-	  .decimals = 3, .unit = "seconds" },
+	    .decimals = 3, .unit = "seconds" },
 };
 
 static const struct hx_field migration_started_fields[] = {
@@ -255,22 +250,21 @@ static const struct hx_field migration_started_fields[] = {
 
 static const struct hx_field migration_progress_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_migration, vm_id), .flags = HX_F_KEY },
-	{ "progress", HX_C_DOUBLE, F(hx_ev_migration, progress),
-	  .decimals = 2, .unit = "percent" },
-	{ "transferred_bytes", HX_C_I64,
-	  F(hx_ev_migration, transferred_bytes), .unit = "bytes" },
+	{ "progress", HX_C_DOUBLE, F(hx_ev_migration, progress), .decimals = 2,
+	    .unit = "percent" },
+	{ "transferred_bytes", HX_C_I64, F(hx_ev_migration, transferred_bytes),
+	    .unit = "bytes" },
 	{ "total_bytes", HX_C_I64, F(hx_ev_migration, total_bytes),
-	  .unit = "bytes" },
+	    .unit = "bytes" },
 	{ "iteration", HX_C_I64, F(hx_ev_migration, iteration),
-	  .doc = "the pass over the guest's memory, from 1" },
+	    .doc = "the pass over the guest's memory, from 1" },
 };
 
 static const struct hx_field migration_completed_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_migration, vm_id), .flags = HX_F_KEY },
 	{ "target_node", HX_C_STR, F(hx_ev_migration, target_node) },
-	{ "duration_seconds", HX_C_DOUBLE,
-	  F(hx_ev_migration, duration_seconds), .decimals = 3,
-	  .unit = "seconds" },
+	{ "duration_seconds", HX_C_DOUBLE, F(hx_ev_migration, duration_seconds),
+	    .decimals = 3, .unit = "seconds" },
 };
 
 static const struct hx_field alert_triggered_fields[] = {
@@ -280,8 +274,7 @@ static const struct hx_field alert_triggered_fields[] = {
 	{ "target", HX_C_STR, F(hx_ev_alert, target) },
 	{ "message", HX_C_STR, F(hx_ev_alert, message) },
 	{ "value", HX_C_DOUBLE, F(hx_ev_alert, value), .decimals = 2 },
-	{ "threshold", HX_C_DOUBLE, F(hx_ev_alert, threshold),
-	  .decimals = 2 },
+	{ "threshold", HX_C_DOUBLE, F(hx_ev_alert, threshold), .decimals = 2 },
 };
 
 static const struct hx_field alert_resolved_fields[] = {
@@ -292,14 +285,14 @@ static const struct hx_field alert_resolved_fields[] = {
 
 static const struct hx_field notification_fields[] = {
 	{ "level", HX_C_STR, F(hx_ev_notification, level),
-	  .doc = "info, warning or error" },
+	    .doc = "info, warning or error" },
 	{ "title", HX_C_STR, F(hx_ev_notification, title) },
 	{ "message", HX_C_STR, F(hx_ev_notification, message) },
 };
 
 static const struct hx_field subscribed_fields[] = {
 	{ "topics", HX_C_JSON, F(hx_ev_subscribed, topics),
-	  .doc = "the topics now subscribed" },
+	    .doc = "the topics now subscribed" },
 };
 
 static const struct hx_field error_fields[] = {
@@ -310,7 +303,7 @@ static const struct hx_field error_fields[] = {
 
 #undef F
 
-#define FIELDS(a)	(a), sizeof (a) / sizeof (a)[0]
+#define FIELDS(a) (a), sizeof(a) / sizeof(a)[0]
 
 const struct hx_event_info hx_events[HX_EV_COUNT] = {
 	[HX_EV_NODE_METRICS] = { "NodeMetrics", HX_TOPIC_NODE_METRICS,
@@ -320,26 +313,22 @@ const struct hx_event_info hx_events[HX_EV_COUNT] = {
 	    FIELDS(vm_fields), "hx_vm_metrics",
 	    "one VM sample every vm_interval" },
 	[HX_EV_VM_STATUS_CHANGED] = { "VmStatusChanged", HX_TOPIC_VM_STATUS,
-	    FIELDS(vm_status_fields), "hx_ev_status",
-	    "a VM changed state" },
+	    FIELDS(vm_status_fields), "hx_ev_status", "a VM changed state" },
 	[HX_EV_CONTAINER_STATUS_CHANGED] = { "ContainerStatusChanged",
-	    HX_TOPIC_VM_STATUS, FIELDS(container_status_fields),
-	    "hx_ev_status", "a container changed state" },
+	    HX_TOPIC_VM_STATUS, FIELDS(container_status_fields), "hx_ev_status",
+	    "a container changed state" },
 	[HX_EV_VM_CREATED] = { "VmCreated", HX_TOPIC_VM_EVENTS,
-	    FIELDS(lifecycle_fields), "hx_ev_lifecycle",
-	    "a VM was defined" },
+	    FIELDS(lifecycle_fields), "hx_ev_lifecycle", "a VM was defined" },
 	[HX_EV_VM_DELETED] = { "VmDeleted", HX_TOPIC_VM_EVENTS,
-	    FIELDS(lifecycle_fields), "hx_ev_lifecycle",
-	    "a VM was undefined" },
+	    FIELDS(lifecycle_fields), "hx_ev_lifecycle", "a VM was undefined" },
 	[HX_EV_BACKUP_COMPLETED] = { "BackupCompleted", HX_TOPIC_BACKUPS,
-	    FIELDS(backup_fields), "hx_ev_backup",
-	    "a backup job finished" },
-	[HX_EV_MIGRATION_STARTED] = { "MigrationStarted",
-	    HX_TOPIC_MIGRATIONS, FIELDS(migration_started_fields),
-	    "hx_ev_migration", "a live migration began" },
-	[HX_EV_MIGRATION_PROGRESS] = { "MigrationProgress",
-	    HX_TOPIC_MIGRATIONS, FIELDS(migration_progress_fields),
-	    "hx_ev_migration", "how far a live migration is" },
+	    FIELDS(backup_fields), "hx_ev_backup", "a backup job finished" },
+	[HX_EV_MIGRATION_STARTED] = { "MigrationStarted", HX_TOPIC_MIGRATIONS,
+	    FIELDS(migration_started_fields), "hx_ev_migration",
+	    "a live migration began" },
+	[HX_EV_MIGRATION_PROGRESS] = { "MigrationProgress", HX_TOPIC_MIGRATIONS,
+	    FIELDS(migration_progress_fields), "hx_ev_migration",
+	    "how far a live migration is" },
 	[HX_EV_MIGRATION_COMPLETED] = { "MigrationCompleted",
 	    HX_TOPIC_MIGRATIONS, FIELDS(migration_completed_fields),
 	    "hx_ev_migration", "a live migration finished" },
@@ -365,7 +354,7 @@ const struct hx_event_info hx_events[HX_EV_COUNT] = {
 int
 hx_event_type_find(const char *type)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < HX_EV_COUNT; i++) {
 		if (strcmp(hx_events[i].type, type) == 0)
@@ -376,6 +365,12 @@ hx_event_type_find(const char *type)
 
 /* ---- encoding ---------------------------------------------------------- */
 
+/*
+ * The walkers below reach struct members through offsets and casts
+ * (AT, CAT) that clang-format cannot read as expressions, so it is kept
+ * off them.
+ */
+/* clang-format off */
 #define AT(p, off, t)	((t *)(void *)((char *)(p) + (off)))
 #define CAT(p, off, t)	((const t *)(const void *)((const char *)(p) + (off)))
 
@@ -716,10 +711,12 @@ hx_proto_release(enum hx_event_type type, void *ev)
 	release_fields(hx_events[type].fields, hx_events[type].nfields, ev);
 }
 
+/* clang-format on */
+
 int
 hx_node_metrics_decode(json_t *data, struct hx_node_metrics *out)
 {
-	int64_t	ts;
+	int64_t ts;
 	int	rc;
 
 	rc = hx_proto_decode(HX_EV_NODE_METRICS, data, out, &ts);
@@ -764,9 +761,9 @@ ctype_name(enum hx_ctype t)
 static json_t *
 privs_json(hx_privs p)
 {
-	struct hx_buf	 b;
-	json_t		*j;
-	int		 i;
+	struct hx_buf b;
+	json_t	     *j;
+	int	      i;
 
 	if (p == 0)
 		return json_null();
@@ -784,8 +781,8 @@ privs_json(hx_privs p)
 static json_t *
 describe_fields(const struct hx_field *f, size_t n)
 {
-	json_t	*arr = json_array(), *o;
-	size_t	 i;
+	json_t *arr = json_array(), *o;
+	size_t	i;
 
 	for (i = 0; i < n; i++) {
 		o = json_object();
@@ -793,16 +790,18 @@ describe_fields(const struct hx_field *f, size_t n)
 		json_object_set_new(o, "type",
 		    json_string(ctype_name(f[i].ctype)));
 		json_object_set_new(o, "unit", str_or_null(f[i].unit));
-		json_object_set_new(o, "nullable", json_boolean(
-		    f[i].ctype != HX_C_U64 && f[i].ctype != HX_C_INT &&
-		    f[i].ctype != HX_C_STRBUF && !(f[i].flags & HX_F_KEY)));
+		json_object_set_new(o, "nullable",
+		    json_boolean(f[i].ctype != HX_C_U64 &&
+			f[i].ctype != HX_C_INT && f[i].ctype != HX_C_STRBUF &&
+			!(f[i].flags & HX_F_KEY)));
 		json_object_set_new(o, "series",
 		    json_boolean(f[i].flags & HX_F_SERIES));
 		if (f[i].doc != NULL)
 			json_object_set_new(o, "doc", json_string(f[i].doc));
 		if (f[i].ctype == HX_C_ARRAY)
-			json_object_set_new(o, "fields", describe_fields(
-			    f[i].array->fields, f[i].array->nfields));
+			json_object_set_new(o, "fields",
+			    describe_fields(f[i].array->fields,
+				f[i].array->nfields));
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -811,9 +810,9 @@ describe_fields(const struct hx_field *f, size_t n)
 json_t *
 hx_proto_describe(void)
 {
-	json_t	*d = json_object(), *topics = json_array(),
-		*events = json_array(), *o;
-	int	 i;
+	json_t *d = json_object(), *topics = json_array(),
+	       *events = json_array(), *o;
+	int i;
 
 	for (i = 0; i < HX_TOPIC_COUNT; i++) {
 		const struct hx_topic *t = &hx_topics[i];
@@ -835,8 +834,9 @@ hx_proto_describe(void)
 
 		o = json_object();
 		json_object_set_new(o, "type", json_string(e->type));
-		json_object_set_new(o, "topic", e->topic >= 0 ?
-		    json_string(hx_topics[e->topic].name) : json_null());
+		json_object_set_new(o, "topic",
+		    e->topic >= 0 ? json_string(hx_topics[e->topic].name) :
+				    json_null());
 		json_object_set_new(o, "summary", json_string(e->summary));
 		json_object_set_new(o, "fields",
 		    describe_fields(e->fields, e->nfields));
@@ -852,14 +852,15 @@ hx_proto_describe(void)
 int64_t
 hx_parse_rfc3339_ms(const char *s)
 {
-	struct tm	tm;
-	int		y, mo, d, h, mi, sec, ms = 0, n = 0;
-	time_t		t;
+	struct tm tm;
+	int	  y, mo, d, h, mi, sec, ms = 0, n = 0;
+	time_t	  t;
 
 	if (s == NULL)
 		return -1;
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-	    &n) != 6 || n != 19)
+		&n) != 6 ||
+	    n != 19)
 		return -1;
 	s += n;
 	if (*s == '.') {

@@ -40,14 +40,14 @@ enum hx_topic_id {
 };
 
 struct hx_topic {
-	const char	*name;
-	hx_privs	 priv;		/* 0: every authenticated user */
-	const char	*path;		/* ACL path checked to subscribe */
-	hx_privs	 alt_priv;	/* or this, anywhere at or below */
-	const char	*alt_path;	/* alt_path (alerts on VMs) */
-	int		 per_vm;	/* events filtered by VmAudit per VM */
-	int		 metric;	/* coalesced, snapshot on subscribe */
-	const char	*summary;	/* one line for help and docs */
+	const char *name;
+	hx_privs    priv; /* 0: every authenticated user */
+	const char *path; /* ACL path checked to subscribe */
+	hx_privs    alt_priv; /* or this, anywhere at or below */
+	const char *alt_path; /* alt_path (alerts on VMs) */
+	int	    per_vm; /* events filtered by VmAudit per VM */
+	int	    metric; /* coalesced, snapshot on subscribe */
+	const char *summary; /* one line for help and docs */
 };
 
 extern const struct hx_topic hx_topics[HX_TOPIC_COUNT];
@@ -79,37 +79,37 @@ enum hx_event_type {
 
 /* How a field sits in its C struct (and so how it is written as JSON). */
 enum hx_ctype {
-	HX_C_STR,	/* const char *, borrowed; NULL is null */
-	HX_C_OWNSTR,	/* char *, owned by the struct (decoded: strdup) */
-	HX_C_STRBUF,	/* char[size] */
-	HX_C_DOUBLE,	/* double; NaN or infinity is null */
-	HX_C_I64,	/* int64_t count; negative is null */
-	HX_C_U64,	/* uint64_t; never null (decoded null: 0) */
-	HX_C_INT,	/* int; never null */
-	HX_C_DOUBLES,	/* double[size] (load averages) */
-	HX_C_DARRAY,	/* double *, count in the int at count_off */
-	HX_C_ARRAY,	/* struct array, see struct hx_array */
-	HX_C_JSON	/* json_t *, borrowed (encoded as a copy) */
+	HX_C_STR, /* const char *, borrowed; NULL is null */
+	HX_C_OWNSTR, /* char *, owned by the struct (decoded: strdup) */
+	HX_C_STRBUF, /* char[size] */
+	HX_C_DOUBLE, /* double; NaN or infinity is null */
+	HX_C_I64, /* int64_t count; negative is null */
+	HX_C_U64, /* uint64_t; never null (decoded null: 0) */
+	HX_C_INT, /* int; never null */
+	HX_C_DOUBLES, /* double[size] (load averages) */
+	HX_C_DARRAY, /* double *, count in the int at count_off */
+	HX_C_ARRAY, /* struct array, see struct hx_array */
+	HX_C_JSON /* json_t *, borrowed (encoded as a copy) */
 };
 
-#define HX_F_SERIES	0x1	/* a number kept as a history series */
-#define HX_F_OMIT_NULL	0x2	/* left out rather than written as null */
-#define HX_F_KEY	0x4	/* identifies the subject (vm_id, ...) */
-#define HX_F_COUNTER	0x8	/* a SERIES that only grows (until a reset) */
+#define HX_F_SERIES 0x1 /* a number kept as a history series */
+#define HX_F_OMIT_NULL 0x2 /* left out rather than written as null */
+#define HX_F_KEY 0x4 /* identifies the subject (vm_id, ...) */
+#define HX_F_COUNTER 0x8 /* a SERIES that only grows (until a reset) */
 
 struct hx_array;
 
 struct hx_field {
-	const char		*name;		/* the JSON key */
-	enum hx_ctype		 ctype;
-	size_t			 off;		/* offsetof in the struct */
-	size_t			 size;		/* STRBUF bytes, DOUBLES count */
-	size_t			 count_off;	/* DARRAY: offsetof the int count */
-	int			 decimals;	/* DOUBLE rounding; 0: whole */
-	const char		*unit;		/* "percent", "bytes", ... */
-	unsigned		 flags;		/* HX_F_* */
-	const struct hx_array	*array;		/* ARRAY: the element */
-	const char		*doc;
+	const char	      *name; /* the JSON key */
+	enum hx_ctype	       ctype;
+	size_t		       off; /* offsetof in the struct */
+	size_t		       size; /* STRBUF bytes, DOUBLES count */
+	size_t		       count_off; /* DARRAY: offsetof the int count */
+	int		       decimals; /* DOUBLE rounding; 0: whole */
+	const char	      *unit; /* "percent", "bytes", ... */
+	unsigned	       flags; /* HX_F_* */
+	const struct hx_array *array; /* ARRAY: the element */
+	const char	      *doc;
 };
 
 /*
@@ -119,20 +119,20 @@ struct hx_field {
  * null (a mount statvfs could not read).
  */
 struct hx_array {
-	const struct hx_field	*fields;
-	size_t			 nfields;
-	size_t			 elem_size;
-	size_t			 count_off;
-	size_t			 ok_off;
+	const struct hx_field *fields;
+	size_t		       nfields;
+	size_t		       elem_size;
+	size_t		       count_off;
+	size_t		       ok_off;
 };
 
 struct hx_event_info {
-	const char		*type;		/* "NodeMetrics" */
-	int			 topic;		/* enum hx_topic_id; -1: control */
-	const struct hx_field	*fields;
-	size_t			 nfields;
-	const char		*subject;	/* the C struct the fields are in */
-	const char		*summary;
+	const char	      *type; /* "NodeMetrics" */
+	int		       topic; /* enum hx_topic_id; -1: control */
+	const struct hx_field *fields;
+	size_t		       nfields;
+	const char	      *subject; /* the C struct the fields are in */
+	const char	      *summary;
 };
 
 extern const struct hx_event_info hx_events[HX_EV_COUNT];
@@ -141,61 +141,61 @@ extern const struct hx_event_info hx_events[HX_EV_COUNT];
 int hx_event_type_find(const char *type);
 
 /* The structs the discrete events are encoded from and decoded into. */
-struct hx_ev_status {			/* VmStatusChanged, Container... */
-	const char	*id;		/* vm_id or container_id */
-	const char	*old_status;
-	const char	*new_status;
-	const char	*user;		/* who, through our API; NULL: not us */
+struct hx_ev_status { /* VmStatusChanged, Container... */
+	const char *id; /* vm_id or container_id */
+	const char *old_status;
+	const char *new_status;
+	const char *user; /* who, through our API; NULL: not us */
 };
 
-struct hx_ev_lifecycle {		/* VmCreated, VmDeleted */
-	const char	*vm_id;
-	const char	*name;
-	const char	*user;		/* NULL: not through our API */
+struct hx_ev_lifecycle { /* VmCreated, VmDeleted */
+	const char *vm_id;
+	const char *name;
+	const char *user; /* NULL: not through our API */
 };
 
 struct hx_ev_backup {
-	const char	*vm_id;
-	const char	*backup_id;
-	int64_t		 size_bytes;
-	double		 duration_seconds;
+	const char *vm_id;
+	const char *backup_id;
+	int64_t	    size_bytes;
+	double	    duration_seconds;
 };
 
-struct hx_ev_migration {		/* the three migration events */
-	const char	*vm_id;
-	const char	*source_node;
-	const char	*target_node;
-	double		 progress;	/* percent */
-	int64_t		 transferred_bytes;
-	int64_t		 total_bytes;
-	int64_t		 iteration;	/* the pass, from 1; -1: unknown */
-	double		 duration_seconds;
+struct hx_ev_migration { /* the three migration events */
+	const char *vm_id;
+	const char *source_node;
+	const char *target_node;
+	double	    progress; /* percent */
+	int64_t	    transferred_bytes;
+	int64_t	    total_bytes;
+	int64_t	    iteration; /* the pass, from 1; -1: unknown */
+	double	    duration_seconds;
 };
 
-struct hx_ev_alert {			/* AlertTriggered, AlertResolved */
-	const char	*alert_id;
-	const char	*rule_name;
-	const char	*severity;
-	const char	*target;
-	const char	*message;
-	double		 value;
-	double		 threshold;
+struct hx_ev_alert { /* AlertTriggered, AlertResolved */
+	const char *alert_id;
+	const char *rule_name;
+	const char *severity;
+	const char *target;
+	const char *message;
+	double	    value;
+	double	    threshold;
 };
 
 struct hx_ev_notification {
-	const char	*level;		/* "info", "warning", "error" */
-	const char	*title;
-	const char	*message;
+	const char *level; /* "info", "warning", "error" */
+	const char *title;
+	const char *message;
 };
 
 struct hx_ev_subscribed {
-	json_t		*topics;	/* array of names */
+	json_t *topics; /* array of names */
 };
 
 struct hx_ev_error {
-	const char	*code;
-	const char	*message;
-	const char	*topic;		/* NULL: left out */
+	const char *code;
+	const char *message;
+	const char *topic; /* NULL: left out */
 };
 
 /*
@@ -203,8 +203,7 @@ struct hx_ev_error {
  * event's `subject` names), fields in table order, then "timestamp"
  * from ts_ms. Never returns NULL; the caller owns the result.
  */
-json_t *hx_proto_encode(enum hx_event_type type, const void *ev,
-    int64_t ts_ms);
+json_t *hx_proto_encode(enum hx_event_type type, const void *ev, int64_t ts_ms);
 
 /*
  * Fill `ev` (zeroed first) from a data object of event `type`. Strings

@@ -13,30 +13,32 @@
 #include "hx-rbac.h"
 #include "hx-util.h"
 
-#define QUOTE_MAX	64	/* bytes of a subject echoed in a message */
+#define QUOTE_MAX 64 /* bytes of a subject echoed in a message */
 
 /* DESIGN §5, in its order. */
 static const struct hx_role_def builtin_roles[] = {
 	{ "Administrator", HX_PRIV_ALL, "/" },
 	{ "VmAdmin",
-	  HX_PRIV_VM_ALLOCATE | HX_PRIV_VM_CONFIG | HX_PRIV_VM_POWER_MGMT |
-	  HX_PRIV_VM_MIGRATE | HX_PRIV_VM_SNAPSHOT | HX_PRIV_VM_BACKUP |
-	  HX_PRIV_VM_CONSOLE | HX_PRIV_VM_AUDIT, "/vms" },
+	    HX_PRIV_VM_ALLOCATE | HX_PRIV_VM_CONFIG | HX_PRIV_VM_POWER_MGMT |
+		HX_PRIV_VM_MIGRATE | HX_PRIV_VM_SNAPSHOT | HX_PRIV_VM_BACKUP |
+		HX_PRIV_VM_CONSOLE | HX_PRIV_VM_AUDIT,
+	    "/vms" },
 	{ "VmUser",
-	  HX_PRIV_VM_POWER_MGMT | HX_PRIV_VM_CONSOLE | HX_PRIV_VM_AUDIT,
-	  "/vms" },
+	    HX_PRIV_VM_POWER_MGMT | HX_PRIV_VM_CONSOLE | HX_PRIV_VM_AUDIT,
+	    "/vms" },
 	{ "StorageAdmin",
-	  HX_PRIV_DATASTORE_ALLOCATE | HX_PRIV_DATASTORE_AUDIT |
-	  HX_PRIV_POOL_ALLOCATE, "/storage" },
+	    HX_PRIV_DATASTORE_ALLOCATE | HX_PRIV_DATASTORE_AUDIT |
+		HX_PRIV_POOL_ALLOCATE,
+	    "/storage" },
 	{ "Auditor",
-	  HX_PRIV_VM_AUDIT | HX_PRIV_DATASTORE_AUDIT | HX_PRIV_SYS_AUDIT,
-	  "/" },
+	    HX_PRIV_VM_AUDIT | HX_PRIV_DATASTORE_AUDIT | HX_PRIV_SYS_AUDIT,
+	    "/" },
 };
 
 /* The first segment of an ACL path, and whether it may have a second. */
 static const struct {
-	const char	*name;
-	int		 children;
+	const char *name;
+	int	    children;
 } path_roots[] = {
 	{ "vms", 1 },
 	{ "nodes", 1 },
@@ -51,9 +53,9 @@ static const struct {
 static size_t
 utf8_printable(const char *p)
 {
-	const unsigned char	*s = (const unsigned char *)p;
-	uint32_t		 cp;
-	size_t			 len, i;
+	const unsigned char *s = (const unsigned char *)p;
+	uint32_t	     cp;
+	size_t		     len, i;
 
 	if (s[0] < 0x20 || s[0] == 0x7f)
 		return 0;
@@ -71,7 +73,7 @@ utf8_printable(const char *p)
 	} else
 		return 0;
 	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)	/* also stops at NUL */
+		if ((s[i] & 0xc0) != 0x80) /* also stops at NUL */
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
@@ -91,8 +93,8 @@ utf8_printable(const char *p)
 static char *
 quote(const char *s)
 {
-	struct hx_buf	b;
-	size_t		i = 0, k;
+	struct hx_buf b;
+	size_t	      i = 0, k;
 
 	hx_buf_init(&b, 0);
 	while (s[i] != '\0') {
@@ -111,10 +113,9 @@ quote(const char *s)
 	return hx_buf_detach(&b, NULL);
 }
 
-static int HX_PRINTF(2, 3)
-fail(char **err, const char *fmt, ...)
+static int HX_PRINTF(2, 3) fail(char **err, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	if (err != NULL) {
 		va_start(ap, fmt);
@@ -126,10 +127,9 @@ fail(char **err, const char *fmt, ...)
 
 /* "invalid <what> '<subject>': <why>"; returns -1. */
 static int
-fail_subject(char **err, const char *what, const char *subject,
-    const char *why)
+fail_subject(char **err, const char *what, const char *subject, const char *why)
 {
-	char	*q;
+	char *q;
 
 	if (err == NULL)
 		return -1;
@@ -142,7 +142,7 @@ fail_subject(char **err, const char *what, const char *subject,
 const struct hx_role_def *
 hx_rbac_builtin(const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	if (name == NULL)
 		return NULL;
@@ -164,20 +164,22 @@ hx_rbac_builtin_at(size_t i)
 int
 hx_rbac_name_ok(const char *what, const char *name, char **err)
 {
-	size_t	i, len;
-	char	c;
+	size_t i, len;
+	char   c;
 
 	if (name == NULL || *name == '\0')
 		return fail(err, "invalid %s: empty", what);
 	len = strlen(name);
 	if (len > HX_RBAC_NAME_MAX)
-		return fail_subject(err, what, name, "longer than 64 characters");
+		return fail_subject(err, what, name,
+		    "longer than 64 characters");
 	for (i = 0; i < len; i++) {
 		c = name[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')
 			continue;
-		return fail_subject(err, what, name, "only letters, digits, "
+		return fail_subject(err, what, name,
+		    "only letters, digits, "
 		    "'_', '.' and '-' are allowed");
 	}
 	/*
@@ -186,11 +188,13 @@ hx_rbac_name_ok(const char *what, const char *name, char **err)
 	 * option on a command line.
 	 */
 	if (name[0] == '.' || name[0] == '-')
-		return fail_subject(err, what, name, "must not start with "
+		return fail_subject(err, what, name,
+		    "must not start with "
 		    "'.' or '-'");
 	/* root@local is local trust; nothing else may look like it. */
 	if (strcasecmp(name, "root") == 0)
-		return fail_subject(err, what, name, "'root' is reserved for "
+		return fail_subject(err, what, name,
+		    "'root' is reserved for "
 		    "local trust");
 	return 0;
 }
@@ -204,15 +208,17 @@ hx_rbac_role_name_ok(const char *name, char **err)
 int
 hx_rbac_role_name_new_ok(const char *name, char **err)
 {
-	size_t	i;
+	size_t i;
 
 	if (hx_rbac_role_name_ok(name, err) != 0)
 		return -1;
 	/* "administrator" next to "Administrator" invites mistakes. */
 	for (i = 0; i < HX_ARRAY_SIZE(builtin_roles); i++) {
 		if (strcasecmp(builtin_roles[i].name, name) == 0) {
-			return fail(err, "role name '%s' is taken by built-in "
-			    "role '%s'", name, builtin_roles[i].name);
+			return fail(err,
+			    "role name '%s' is taken by built-in "
+			    "role '%s'",
+			    name, builtin_roles[i].name);
 		}
 	}
 	return 0;
@@ -222,9 +228,9 @@ int
 hx_rbac_privs_parse(const char *const *names, size_t n, hx_privs *out,
     char **err)
 {
-	hx_privs	 acc = 0, bit;
-	size_t		 i;
-	char		*q;
+	hx_privs acc = 0, bit;
+	size_t	 i;
+	char	*q;
 
 	for (i = 0; i < n; i++) {
 		if (names[i] == NULL)
@@ -247,7 +253,7 @@ hx_rbac_privs_parse(const char *const *names, size_t n, hx_privs *out,
 static int
 path_root(const char *s, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(path_roots); i++) {
 		if (strlen(path_roots[i].name) == len &&
@@ -260,10 +266,10 @@ path_root(const char *s, size_t len)
 int
 hx_rbac_path_ok(const char *path, char **err)
 {
-	const char	*seg, *end;
-	size_t		 len, i, k, depth = 0;
-	int		 root = -1;
-	char		*top, *q, *why;
+	const char *seg, *end;
+	size_t	    len, i, k, depth = 0;
+	int	    root = -1;
+	char	   *top, *q, *why;
 
 	if (path == NULL || *path == '\0')
 		return fail(err, "invalid ACL path: empty");
@@ -322,10 +328,10 @@ hx_rbac_path_ok(const char *path, char **err)
 char *
 hx_rbac_path_fill(const char *tmpl, const char *param)
 {
-	const char	*open, *close;
-	struct hx_buf	 b;
-	uint32_t	 cp;
-	size_t		 i, k, j;
+	const char   *open, *close;
+	struct hx_buf b;
+	uint32_t      cp;
+	size_t	      i, k, j;
 
 	if ((open = strchr(tmpl, '{')) == NULL ||
 	    (close = strchr(open, '}')) == NULL)
@@ -343,10 +349,13 @@ hx_rbac_path_fill(const char *tmpl, const char *param)
 		k = utf8_printable(param + i);
 		cp = 0;
 		for (j = 0; j < k; j++)
-			cp = j == 0 ? (uint32_t)(unsigned char)param[i] &
-			    (k == 1 ? 0x7f : k == 2 ? 0x1f : k == 3 ? 0x0f :
-			    0x07) : (cp << 6) | ((unsigned char)param[i + j] &
-			    0x3f);
+			cp = j == 0 ?
+			    (uint32_t)(unsigned char)param[i] &
+				(k == 1	       ? 0x7f :
+					k == 2 ? 0x1f :
+					k == 3 ? 0x0f :
+						 0x07) :
+			    (cp << 6) | ((unsigned char)param[i + j] & 0x3f);
 		if (k != 0 && param[i] != '%' && param[i] != '/' &&
 		    !hx_cp_unsafe(cp)) {
 			hx_buf_add(&b, param + i, k);
@@ -365,7 +374,7 @@ hx_rbac_path_fill(const char *tmpl, const char *param)
 struct hx_grant
 hx_rbac_role_grant(const struct hx_role_def *role)
 {
-	struct hx_grant	g;
+	struct hx_grant g;
 
 	g.path = role->scope != NULL ? role->scope : "/";
 	g.privs = role->privs;
@@ -377,7 +386,7 @@ struct hx_grant
 hx_rbac_acl_grant(const struct hx_role_def *role, const char *path,
     int propagate)
 {
-	struct hx_grant	g;
+	struct hx_grant g;
 
 	g.path = path;
 	g.privs = role->privs;
@@ -394,9 +403,9 @@ static hx_privs
 walk(const struct hx_grant *g, size_t n, const char *path, size_t len,
     int exact)
 {
-	hx_privs	acc;
-	size_t		i;
-	int		hit;
+	hx_privs acc;
+	size_t	 i;
+	int	 hit;
 
 	for (;;) {
 		acc = 0;
@@ -426,7 +435,7 @@ static hx_privs
 walk_key(const struct hx_grant *ug, size_t n, const struct hx_rbac_key *key,
     const char *path, size_t len, int exact)
 {
-	hx_privs	p;
+	hx_privs p;
 
 	p = walk(ug, n, path, len, exact);
 	if (key != NULL && key->subset)
@@ -460,7 +469,7 @@ hx_rbac_allowed(const struct hx_grant *g, size_t n, const char *path,
 static int
 has_children(const char *path)
 {
-	int	root;
+	int root;
 
 	if (path[1] == '\0')
 		return 1;
@@ -479,7 +488,7 @@ static int
 held_at_or_just_below(const struct hx_grant *ug, size_t n,
     const struct hx_rbac_key *key, const char *p, hx_privs need)
 {
-	size_t	len = strlen(p);
+	size_t len = strlen(p);
 
 	if ((walk_key(ug, n, key, p, len, 1) & need) == need)
 		return 1;
@@ -505,7 +514,7 @@ int
 hx_rbac_any_at_or_below_key(const struct hx_grant *ug, size_t n,
     const struct hx_rbac_key *key, const char *path, hx_privs need)
 {
-	size_t	i, len;
+	size_t i, len;
 
 	if (hx_rbac_path_ok(path, NULL) != 0)
 		return 0;
@@ -539,9 +548,9 @@ static void
 add_path(json_t *o, const struct hx_grant *ug, size_t n,
     const struct hx_rbac_key *key, const char *path)
 {
-	json_t		*a;
-	hx_privs	 p;
-	int		 i;
+	json_t	*a;
+	hx_privs p;
+	int	 i;
 
 	if (path == NULL || hx_rbac_path_ok(path, NULL) != 0 ||
 	    json_object_get(o, path) != NULL)
@@ -561,8 +570,8 @@ json_t *
 hx_rbac_privileges_json_key(const struct hx_grant *ug, size_t n,
     const struct hx_rbac_key *key, const char *const *paths, size_t npaths)
 {
-	json_t	*o;
-	size_t	 i;
+	json_t *o;
+	size_t	i;
 
 	if ((o = json_object()) == NULL)
 		return NULL;

@@ -23,18 +23,18 @@
 
 #include "hx-priv.h"
 
-#define HX_RBAC_NAME_MAX	64	/* bytes (ASCII only) */
-#define HX_RBAC_ROLE_NAME_MAX	HX_RBAC_NAME_MAX
-#define HX_RBAC_SEGMENT_MAX	16384	/* bytes in one path segment */
+#define HX_RBAC_NAME_MAX 64 /* bytes (ASCII only) */
+#define HX_RBAC_ROLE_NAME_MAX HX_RBAC_NAME_MAX
+#define HX_RBAC_SEGMENT_MAX 16384 /* bytes in one path segment */
 
 /*
  * A role: a name, its privileges, and the path where it applies when
  * given to a user directly. Custom roles apply at "/" (scope "/" or NULL).
  */
 struct hx_role_def {
-	const char	*name;
-	hx_privs	 privs;
-	const char	*scope;
+	const char *name;
+	hx_privs    privs;
+	const char *scope;
 };
 
 /*
@@ -42,9 +42,9 @@ struct hx_role_def {
  * it. The strings are borrowed: they must outlive every call given them.
  */
 struct hx_grant {
-	const char	*path;
-	hx_privs	 privs;
-	int		 propagate;
+	const char *path;
+	hx_privs    privs;
+	int	    propagate;
 };
 
 /*
@@ -54,9 +54,9 @@ struct hx_grant {
  * grants; an empty subset (n == 0) grants nothing.
  */
 struct hx_rbac_key {
-	const struct hx_grant	*g;
-	size_t			 n;
-	int			 subset;
+	const struct hx_grant *g;
+	size_t		       n;
+	int		       subset;
 };
 
 /* The built-in role called name (case-sensitive), or NULL. Static data. */
@@ -145,8 +145,8 @@ int hx_rbac_any_at_or_below(const struct hx_grant *g, size_t n,
  */
 hx_privs hx_rbac_effective_key(const struct hx_grant *ug, size_t n,
     const struct hx_rbac_key *key, const char *path);
-int hx_rbac_any_at_or_below_key(const struct hx_grant *ug, size_t n,
-    const struct hx_rbac_key *key, const char *path, hx_privs need);
+int	 hx_rbac_any_at_or_below_key(const struct hx_grant *ug, size_t n,
+	 const struct hx_rbac_key *key, const char *path, hx_privs need);
 
 /*
  * The privileges held per path, for GET /api/auth/me:

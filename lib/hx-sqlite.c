@@ -12,9 +12,9 @@
 int
 hx_sqlite_exec(sqlite3 *db, const char *sql, char *res, size_t reslen)
 {
-	sqlite3_stmt		*s;
-	const unsigned char	*t;
-	int			 rc;
+	sqlite3_stmt	    *s;
+	const unsigned char *t;
+	int		     rc;
 
 	if (res != NULL)
 		*res = '\0';
@@ -35,7 +35,7 @@ static int fail(char **err, int rc, const char *fmt, ...) HX_PRINTF(3, 4);
 static int
 fail(char **err, int rc, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	if (err != NULL) {
 		va_start(ap, fmt);
@@ -56,19 +56,21 @@ int
 hx_sqlite_configure(sqlite3 *db, int busy_ms, const char *synchronous,
     const char *const *extra, char **err)
 {
-	char	buf[32], sql[64];
-	int	rc;
+	char buf[32], sql[64];
+	int  rc;
 
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, busy_ms);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	if ((rc = hx_sqlite_exec(db, "PRAGMA journal_mode = WAL", buf,
-	    sizeof buf)) != SQLITE_OK)
+		 sizeof buf)) != SQLITE_OK)
 		return db_fail(db, rc, err);
 	if (strcmp(buf, "wal") != 0)
-		return fail(err, SQLITE_ERROR, "database error: cannot use WAL "
-		    "(journal mode is '%s')", buf);
+		return fail(err, SQLITE_ERROR,
+		    "database error: cannot use WAL "
+		    "(journal mode is '%s')",
+		    buf);
 	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s", synchronous);
 	if ((rc = hx_sqlite_exec(db, sql, NULL, 0)) != SQLITE_OK)
 		return db_fail(db, rc, err);
@@ -83,26 +85,30 @@ int
 hx_sqlite_migrate(sqlite3 *db, const char *const *const *migrations,
     int nversions, char **err)
 {
-	char			 buf[32], sql[64];
-	long long		 ver;
-	const char *const	*step;
-	int			 rc, v;
+	char		   buf[32], sql[64];
+	long long	   ver;
+	const char *const *step;
+	int		   rc, v;
 
 	if ((rc = hx_sqlite_exec(db, "BEGIN IMMEDIATE", NULL, 0)) != SQLITE_OK)
 		return db_fail(db, rc, err);
-	if ((rc = hx_sqlite_exec(db, "PRAGMA user_version", buf,
-	    sizeof buf)) != SQLITE_OK) {
+	if ((rc = hx_sqlite_exec(db, "PRAGMA user_version", buf, sizeof buf)) !=
+	    SQLITE_OK) {
 		db_fail(db, rc, err);
 		goto out;
 	}
 	if (hx_parse_ll(buf, INT_MIN, INT_MAX, &ver) != 0 || ver < 0) {
-		rc = fail(err, SQLITE_ERROR, "database schema version %s is "
-		    "not valid", buf);
+		rc = fail(err, SQLITE_ERROR,
+		    "database schema version %s is "
+		    "not valid",
+		    buf);
 		goto out;
 	}
 	if (ver > nversions) {
-		rc = fail(err, SQLITE_ERROR, "database schema version %lld is "
-		    "newer than this horcruxd supports (%d)", ver, nversions);
+		rc = fail(err, SQLITE_ERROR,
+		    "database schema version %lld is "
+		    "newer than this horcruxd supports (%d)",
+		    ver, nversions);
 		goto out;
 	}
 	for (v = (int)ver; v < nversions; v++) {

@@ -16,10 +16,8 @@
 #include "hx-store-int.h"
 
 /* Names reserved for the built-in roles of DESIGN §5; never stored. */
-static const char *const builtin_roles[] = {
-	HX_STORE_ADMIN_ROLE, "VmAdmin", "VmUser", "StorageAdmin", "Auditor",
-	NULL
-};
+static const char *const builtin_roles[] = { HX_STORE_ADMIN_ROLE, "VmAdmin",
+	"VmUser", "StorageAdmin", "Auditor", NULL };
 
 /*
  * Is name a built-in role? Exact match for references (user roles, ACL,
@@ -29,11 +27,11 @@ static const char *const builtin_roles[] = {
 static int
 is_builtin_role(const char *name, int ignore_case)
 {
-	int	i;
+	int i;
 
 	for (i = 0; builtin_roles[i] != NULL; i++) {
 		if ((ignore_case ? strcasecmp(name, builtin_roles[i]) :
-		    strcmp(name, builtin_roles[i])) == 0)
+				   strcmp(name, builtin_roles[i])) == 0)
 			return 1;
 	}
 	return 0;
@@ -43,27 +41,26 @@ is_builtin_role(const char *name, int ignore_case)
 static int
 is_role_name(const char *s)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++) {
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+			s[i] == '_' || s[i] == '-'))
 			return 0;
 	}
-	return i >= 1 && i <= 64 && strcmp(s, ".") != 0 &&
-	    strcmp(s, "..") != 0;
+	return i >= 1 && i <= 64 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 /* OK if role is built in or a stored custom role, else INVALID. */
 static int
 role_known(struct hx_store *st, const char *role, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ROLE_GET];
-	char		 q[QBUF];
-	int64_t		 dummy;
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_ROLE_GET];
+	char	      q[QBUF];
+	int64_t	      dummy;
+	int	      rc;
 
 	if (empty(role))
 		return store_fail(err, HX_STORE_INVALID, "empty role name");
@@ -81,7 +78,7 @@ role_known(struct hx_store *st, const char *role, char **err)
 int
 store_roles_known(struct hx_store *st, const char *const *roles, char **err)
 {
-	int	rc;
+	int rc;
 
 	for (; roles != NULL && *roles != NULL; roles++) {
 		if ((rc = role_known(st, *roles, err)) != HX_STORE_OK)
@@ -95,8 +92,8 @@ store_roles_known(struct hx_store *st, const char *const *roles, char **err)
 static int
 role_exists(struct hx_store *st, const char *name, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ROLE_GET];
-	int64_t		 dummy;
+	sqlite3_stmt *s = st->stmt[S_ROLE_GET];
+	int64_t	      dummy;
 
 	if (bt(s, 1, name) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
@@ -104,18 +101,16 @@ role_exists(struct hx_store *st, const char *name, char **err)
 }
 
 static int
-role_add_tx(struct hx_store *st, const char *name, hx_privs privs,
-    char **err)
+role_add_tx(struct hx_store *st, const char *name, hx_privs privs, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ROLE_INSERT];
-	char		 q[QBUF];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_ROLE_INSERT];
+	char	      q[QBUF];
+	int	      rc;
 
 	rc = role_exists(st, name, err);
 	if (rc == HX_STORE_OK)
 		return store_fail(err, HX_STORE_CONFLICT,
-		    "role '%s' already exists",
-		    store_quote(q, name));
+		    "role '%s' already exists", store_quote(q, name));
 	if (rc != HX_STORE_NOT_FOUND)
 		return rc;
 	if ((bt(s, 1, name) | bi(s, 2, privs)) != SQLITE_OK)
@@ -129,7 +124,8 @@ privs_ok(hx_privs privs, char **err)
 	if ((privs & ~(hx_privs)HX_PRIV_ALL) != 0)
 		return store_fail(err, HX_STORE_INVALID,
 		    "unknown privileges in "
-		    "0x%lx", (unsigned long)privs);
+		    "0x%lx",
+		    (unsigned long)privs);
 	return HX_STORE_OK;
 }
 
@@ -137,17 +133,15 @@ int
 hx_store_role_add(struct hx_store *st, const char *name, hx_privs privs,
     char **err)
 {
-	char	q[QBUF];
-	int	rc;
+	char q[QBUF];
+	int  rc;
 
 	if (name == NULL || !is_role_name(name))
 		return store_fail(err, HX_STORE_INVALID,
-		    "invalid role name '%s'",
-		    store_quote(q, name));
+		    "invalid role name '%s'", store_quote(q, name));
 	if (is_builtin_role(name, 1))
 		return store_fail(err, HX_STORE_CONFLICT,
-		    "role '%s' is built in",
-		    name);
+		    "role '%s' is built in", name);
 	if ((rc = privs_ok(privs, err)) != HX_STORE_OK)
 		return rc;
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
@@ -160,19 +154,17 @@ int
 hx_store_role_update(struct hx_store *st, const char *name, hx_privs privs,
     char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ROLE_UPDATE];
-	char		 q[QBUF];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_ROLE_UPDATE];
+	char	      q[QBUF];
+	int	      rc;
 
 	/* A name no role could have is simply not found. */
 	if (name == NULL || !is_role_name(name))
 		return store_fail(err, HX_STORE_NOT_FOUND,
-		    "role '%s' not found",
-		    store_quote(q, name));
+		    "role '%s' not found", store_quote(q, name));
 	if (is_builtin_role(name, 0))
 		return store_fail(err, HX_STORE_CONFLICT,
-		    "role '%s' is built in",
-		    name);
+		    "role '%s' is built in", name);
 	if ((rc = privs_ok(privs, err)) != HX_STORE_OK)
 		return rc;
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
@@ -190,9 +182,9 @@ int
 hx_store_role_get(struct hx_store *st, const char *name,
     struct hx_store_role *out, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ROLE_GET];
-	char		 q[QBUF];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_ROLE_GET];
+	char	      q[QBUF];
+	int	      rc;
 
 	memset(out, 0, sizeof *out);
 	if (bt(s, 1, name) != SQLITE_OK)
@@ -221,9 +213,9 @@ hx_store_role_release(struct hx_store_role *r)
 int
 store_load_roles(struct hx_store *st, struct hx_store_role_list *l, char **err)
 {
-	sqlite3_stmt		*s = st->stmt[S_ROLE_LIST];
-	struct hx_store_role	*r;
-	int			 rc;
+	sqlite3_stmt	     *s = st->stmt[S_ROLE_LIST];
+	struct hx_store_role *r;
+	int		      rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		l->v = store_grow(l->v, l->n, sizeof *l->v);
@@ -247,7 +239,7 @@ hx_store_role_list(struct hx_store *st, struct hx_store_role_list *out,
 void
 hx_store_role_list_release(struct hx_store_role_list *l)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		free(l->v[i].name);
@@ -259,15 +251,15 @@ hx_store_role_list_release(struct hx_store_role_list *l)
 static int
 role_delete_tx(struct hx_store *st, const char *name, char **err)
 {
-	sqlite3_stmt	*s;
-	char		 q[QBUF];
-	int64_t		 used;
-	int		 rc;
+	sqlite3_stmt *s;
+	char	      q[QBUF];
+	int64_t	      used;
+	int	      rc;
 
 	rc = role_exists(st, name, err);
 	if (rc == HX_STORE_NOT_FOUND)
-		return store_fail(err, rc, "role '%s' not found", store_quote(q,
-		    name));
+		return store_fail(err, rc, "role '%s' not found",
+		    store_quote(q, name));
 	if (rc != HX_STORE_OK)
 		return rc;
 	s = st->stmt[S_ROLE_IN_USE];
@@ -287,15 +279,14 @@ role_delete_tx(struct hx_store *st, const char *name, char **err)
 int
 hx_store_role_delete(struct hx_store *st, const char *name, char **err)
 {
-	char	q[QBUF];
-	int	rc;
+	char q[QBUF];
+	int  rc;
 
 	if (empty(name))
 		return store_fail(err, HX_STORE_NOT_FOUND, "role '' not found");
 	if (is_builtin_role(name, 0))
 		return store_fail(err, HX_STORE_CONFLICT,
-		    "role '%s' is built in",
-		    store_quote(q, name));
+		    "role '%s' is built in", store_quote(q, name));
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
 	rc = role_delete_tx(st, name, err);
@@ -308,16 +299,16 @@ static int
 acl_put_tx(struct hx_store *st, const char *path, const char *role,
     const char *username, int propagate, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ACL_PUT];
-	int64_t		 uid;
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_ACL_PUT];
+	int64_t	      uid;
+	int	      rc;
 
-	if ((rc = store_user_need(st, username, &uid, NULL,
-	    err)) != HX_STORE_OK ||
+	if ((rc = store_user_need(st, username, &uid, NULL, err)) !=
+		HX_STORE_OK ||
 	    (rc = role_known(st, role, err)) != HX_STORE_OK)
 		return rc;
 	if ((bt(s, 1, path) | bt(s, 2, role) | bi(s, 3, uid) |
-	    bi(s, 4, propagate ? 1 : 0)) != SQLITE_OK)
+		bi(s, 4, propagate ? 1 : 0)) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	return store_run(st, s, err);
 }
@@ -326,13 +317,12 @@ int
 hx_store_acl_put(struct hx_store *st, const char *path, const char *role,
     const char *username, int propagate, char **err)
 {
-	char	q[QBUF];
-	int	rc;
+	char q[QBUF];
+	int  rc;
 
 	if (path == NULL || path[0] != '/')
 		return store_fail(err, HX_STORE_INVALID,
-		    "invalid ACL path '%s'",
-		    store_quote(q, path));
+		    "invalid ACL path '%s'", store_quote(q, path));
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
 	rc = acl_put_tx(st, path, role, username, propagate, err);
@@ -343,13 +333,13 @@ static int
 acl_delete_tx(struct hx_store *st, const char *path, const char *role,
     const char *username, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ACL_DELETE];
-	char		 q1[QBUF], q2[QBUF], q3[QBUF];
-	int64_t		 uid;
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_ACL_DELETE];
+	char	      q1[QBUF], q2[QBUF], q3[QBUF];
+	int64_t	      uid;
+	int	      rc;
 
-	if ((rc = store_user_need(st, username, &uid, NULL,
-	    err)) != HX_STORE_OK)
+	if ((rc = store_user_need(st, username, &uid, NULL, err)) !=
+	    HX_STORE_OK)
 		return rc;
 	if ((bt(s, 1, path) | bt(s, 2, role) | bi(s, 3, uid)) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
@@ -358,8 +348,8 @@ acl_delete_tx(struct hx_store *st, const char *path, const char *role,
 	if (changes(st) == 0)
 		return store_fail(err, HX_STORE_NOT_FOUND,
 		    "no ACL entry grants '%s' "
-		    "to '%s' on '%s'", store_quote(q1, role), store_quote(q2,
-		    username),
+		    "to '%s' on '%s'",
+		    store_quote(q1, role), store_quote(q2, username),
 		    store_quote(q3, path));
 	return HX_STORE_OK;
 }
@@ -368,7 +358,7 @@ int
 hx_store_acl_delete(struct hx_store *st, const char *path, const char *role,
     const char *username, char **err)
 {
-	int	rc;
+	int rc;
 
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
@@ -378,11 +368,10 @@ hx_store_acl_delete(struct hx_store *st, const char *path, const char *role,
 
 int
 store_load_acl(struct hx_store *st, sqlite3_stmt *s,
-    struct hx_store_acl_list *l,
-    char **err)
+    struct hx_store_acl_list *l, char **err)
 {
-	struct hx_store_acl	*a;
-	int			 rc;
+	struct hx_store_acl *a;
+	int		     rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		l->v = store_grow(l->v, l->n, sizeof *l->v);
@@ -401,7 +390,7 @@ int
 hx_store_acl_list(struct hx_store *st, const char *path,
     struct hx_store_acl_list *out, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ACL_LIST];
+	sqlite3_stmt *s = st->stmt[S_ACL_LIST];
 
 	memset(out, 0, sizeof *out);
 	if (bt(s, 1, path) != SQLITE_OK)
@@ -413,8 +402,8 @@ int
 hx_store_acl_list_user(struct hx_store *st, const char *username,
     struct hx_store_acl_list *out, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ACL_LIST_USER];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_ACL_LIST_USER];
+	int	      rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = store_tx_begin(st, 0, err)) != HX_STORE_OK)
@@ -430,7 +419,7 @@ hx_store_acl_list_user(struct hx_store *st, const char *username,
 void
 hx_store_acl_list_release(struct hx_store_acl_list *l)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++) {
 		free(l->v[i].path);

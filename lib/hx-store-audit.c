@@ -18,7 +18,7 @@
 static const char *
 audit_field(const char *v, char **copy)
 {
-	size_t	n, keep = HX_STORE_AUDIT_FIELD_MAX - strlen(HX_STORE_AUDIT_CUT);
+	size_t n, keep = HX_STORE_AUDIT_FIELD_MAX - strlen(HX_STORE_AUDIT_CUT);
 
 	*copy = NULL;
 	if (v == NULL || (n = strlen(v)) <= HX_STORE_AUDIT_FIELD_MAX)
@@ -37,9 +37,9 @@ hx_store_audit_add(struct hx_store *st, int64_t ts, const char *actor,
     const char *action, const char *target, const char *detail,
     const char *remote, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_AUDIT_INSERT];
-	char		*cut[5];
-	int		 rc, i;
+	sqlite3_stmt *s = st->stmt[S_AUDIT_INSERT];
+	char	     *cut[5];
+	int	      rc, i;
 
 	if (empty(actor) || empty(action))
 		return store_fail(err, HX_STORE_INVALID,
@@ -53,8 +53,8 @@ hx_store_audit_add(struct hx_store *st, int64_t ts, const char *actor,
 	remote = audit_field(remote, &cut[4]);
 	if ((rc = store_tx_begin(st, 1, err)) == HX_STORE_OK) {
 		if ((bi(s, 1, ts != 0 ? ts : hx_wall_ms()) | bt(s, 2, actor) |
-		    bt(s, 3, action) | bt(s, 4, target) | bt(s, 5, detail) |
-		    bt(s, 6, remote)) != SQLITE_OK)
+			bt(s, 3, action) | bt(s, 4, target) | bt(s, 5, detail) |
+			bt(s, 6, remote)) != SQLITE_OK)
 			rc = store_bind_fail(st, s, err);
 		else
 			rc = store_run(st, s, err);
@@ -66,14 +66,13 @@ hx_store_audit_add(struct hx_store *st, int64_t ts, const char *actor,
 }
 
 int
-hx_store_audit_query(struct hx_store *st,
-    const struct hx_store_audit_filter *f, struct hx_store_audit_list *out,
-    char **err)
+hx_store_audit_query(struct hx_store *st, const struct hx_store_audit_filter *f,
+    struct hx_store_audit_list *out, char **err)
 {
-	static const struct hx_store_audit_filter	 all;
-	sqlite3_stmt					*s;
-	struct hx_store_audit				*a;
-	int						 rc, limit;
+	static const struct hx_store_audit_filter all;
+	sqlite3_stmt				 *s;
+	struct hx_store_audit			 *a;
+	int					  rc, limit;
 
 	memset(out, 0, sizeof *out);
 	if (f == NULL)
@@ -86,7 +85,7 @@ hx_store_audit_query(struct hx_store *st,
 
 	s = st->stmt[S_AUDIT_QUERY];
 	if ((bt(s, 1, f->actor) | bt(s, 2, f->action) | bi(s, 3, f->since) |
-	    bi(s, 4, limit)) != SQLITE_OK)
+		bi(s, 4, limit)) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		out->v = store_grow(out->v, out->n, sizeof *out->v);
@@ -107,7 +106,7 @@ hx_store_audit_query(struct hx_store *st,
 void
 hx_store_audit_list_release(struct hx_store_audit_list *l)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++) {
 		free(l->v[i].actor);

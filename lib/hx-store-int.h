@@ -27,8 +27,8 @@
 #include "hx-util.h"
 
 /* Room for a quoted name in a message (see store_quote()). */
-#define QBUF		128
-#define QLIMIT		80
+#define QBUF 128
+#define QLIMIT 80
 
 /* One entry per cached statement; the SQL is stmt_sql[] in hx-store.c. */
 enum stmt_id {
@@ -90,15 +90,14 @@ enum stmt_id {
 };
 
 struct hx_store {
-	sqlite3		*db;
-	sqlite3_stmt	*stmt[S__COUNT];
+	sqlite3	     *db;
+	sqlite3_stmt *stmt[S__COUNT];
 };
 
 /* --- messages (hx-store.c) ----------------------------------------------- */
 
 /* Set *err (if err is not NULL) to the formatted message; returns rc. */
-int store_fail(char **err, int rc, const char *fmt, ...)
-    HX_PRINTF(3, 4);
+int store_fail(char **err, int rc, const char *fmt, ...) HX_PRINTF(3, 4);
 /* HX_STORE_ERROR with SQLite's reason; call before resetting a statement. */
 int store_db_fail(struct hx_store *, char **);
 /* s escaped and cut for a message, in buf (QBUF bytes); returns buf. */
@@ -114,7 +113,7 @@ empty(const char *s)
 
 /* Grow an array of n elements of size bytes so element n fits. */
 void *store_grow(void *v, size_t n, size_t size);
-void store_strv_push(struct hx_store_strv *, const char *);
+void  store_strv_push(struct hx_store_strv *, const char *);
 
 /* --- statement helpers (hx-store.c) -------------------------------------- */
 
@@ -151,8 +150,7 @@ char *store_col_dup(sqlite3_stmt *, int);
 /* Step a statement that returns no rows to completion, then reset it. */
 int store_run(struct hx_store *, sqlite3_stmt *, char **);
 /* The first column of the first row; NOT_FOUND (no message) if no row. */
-int store_query_int(struct hx_store *, sqlite3_stmt *, int64_t *,
-    char **);
+int store_query_int(struct hx_store *, sqlite3_stmt *, int64_t *, char **);
 /* After a row loop: map the last sqlite3_step result, reset. */
 int store_rows_done(struct hx_store *, sqlite3_stmt *, int, char **);
 /* BEGIN (write: BEGIN IMMEDIATE). */
@@ -163,20 +161,20 @@ int store_tx_end(struct hx_store *, int rc, char **);
  * Run s, a DELETE whose one parameter is the time t, in a write
  * transaction; how many rows went into *purged (if given; 0 on failure).
  */
-int store_purge(struct hx_store *, sqlite3_stmt *s, int64_t t,
-    int64_t *purged, char **);
+int store_purge(struct hx_store *, sqlite3_stmt *s, int64_t t, int64_t *purged,
+    char **);
 
 /* --- users (hx-store-user.c) --------------------------------------------- */
 
 /* The user's id (and whether they are in the pam realm); NOT_FOUND quiet. */
-int store_user_find(struct hx_store *, const char *username,
-    int64_t *id, int *is_pam, char **);
+int store_user_find(struct hx_store *, const char *username, int64_t *id,
+    int *is_pam, char **);
 /* As store_user_find, with "user 'x' not found" when absent. */
-int store_user_need(struct hx_store *, const char *username,
-    int64_t *id, int *is_pam, char **);
+int store_user_need(struct hx_store *, const char *username, int64_t *id,
+    int *is_pam, char **);
 /* Bind username's id as ?1 of s; store_user_need's codes, bind failure. */
-int store_bind_user(struct hx_store *, sqlite3_stmt *,
-    const char *username, char **);
+int store_bind_user(struct hx_store *, sqlite3_stmt *, const char *username,
+    char **);
 /* Every row of s (bound already) as a user, then each one's roles. */
 int store_load_users(struct hx_store *, sqlite3_stmt *,
     struct hx_store_user_list *, int with_hash, char **);
@@ -184,11 +182,9 @@ int store_load_users(struct hx_store *, sqlite3_stmt *,
 /* --- roles and ACL (hx-store-access.c) ----------------------------------- */
 
 /* OK if every name is built in or a stored custom role, else INVALID. */
-int store_roles_known(struct hx_store *, const char *const *roles,
-    char **);
+int store_roles_known(struct hx_store *, const char *const *roles, char **);
 /* Every custom role, by name. */
-int store_load_roles(struct hx_store *, struct hx_store_role_list *,
-    char **);
+int store_load_roles(struct hx_store *, struct hx_store_role_list *, char **);
 /* Every row of s (S_ACL_LIST or S_ACL_LIST_USER, bound already). */
 int store_load_acl(struct hx_store *, sqlite3_stmt *,
     struct hx_store_acl_list *, char **);

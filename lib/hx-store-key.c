@@ -19,7 +19,7 @@
 static int
 strv_has(const struct hx_store_strv *sv, const char *s)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sv->n; i++) {
 		if (strcmp(sv->v[i], s) == 0)
@@ -32,12 +32,12 @@ strv_has(const struct hx_store_strv *sv, const char *s)
 static int
 is_keyid(const char *s)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++) {
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
 			return 0;
 	}
 	return i >= 1 && i <= 64;
@@ -46,11 +46,11 @@ is_keyid(const char *s)
 static int
 is_sha256_hex(const char *s)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++) {
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	}
 	return i == 64;
@@ -60,9 +60,9 @@ is_sha256_hex(const char *s)
 static char *
 roles_json(const char *const *roles)
 {
-	json_t			*a;
-	struct hx_store_strv	 seen = { NULL, 0 };
-	char			*s;
+	json_t		    *a;
+	struct hx_store_strv seen = { NULL, 0 };
+	char		    *s;
 
 	if ((a = json_array()) == NULL)
 		abort();
@@ -84,8 +84,8 @@ roles_json(const char *const *roles)
 static int
 roles_parse(const char *text, struct hx_store_strv *sv)
 {
-	json_t	*a, *e;
-	size_t	 i;
+	json_t *a, *e;
+	size_t	i;
 
 	if ((a = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return -1;
@@ -109,8 +109,8 @@ static int
 read_key(struct hx_store *st, sqlite3_stmt *s, struct hx_store_key *k,
     char **err)
 {
-	const unsigned char	*t;
-	char			 q[QBUF];
+	const unsigned char *t;
+	char		     q[QBUF];
 
 	k->keyid = store_col_dup(s, 0);
 	k->username = store_col_dup(s, 1);
@@ -128,19 +128,18 @@ read_key(struct hx_store *st, sqlite3_stmt *s, struct hx_store_key *k,
 		    roles_parse((const char *)t, &k->roles) != 0)
 			return store_fail(err, HX_STORE_ERROR,
 			    "database error: API "
-			    "key '%s' has malformed roles", store_quote(q,
-			    k->keyid));
+			    "key '%s' has malformed roles",
+			    store_quote(q, k->keyid));
 	}
 	return HX_STORE_OK;
 }
 
 int
 store_load_keys(struct hx_store *st, sqlite3_stmt *s,
-    struct hx_store_key_list *l,
-    char **err)
+    struct hx_store_key_list *l, char **err)
 {
-	struct hx_store_key	*k;
-	int			 rc, r = HX_STORE_OK;
+	struct hx_store_key *k;
+	int		     rc, r = HX_STORE_OK;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		l->v = store_grow(l->v, l->n, sizeof *l->v);
@@ -163,13 +162,13 @@ key_add_tx(struct hx_store *st, const char *keyid, const char *username,
     const char *name, const char *hash, const char *const *roles,
     int64_t expires, char **err)
 {
-	sqlite3_stmt	*s;
-	char		 q[QBUF], *json = NULL;
-	int64_t		 uid, dummy;
-	int		 rc;
+	sqlite3_stmt *s;
+	char	      q[QBUF], *json = NULL;
+	int64_t	      uid, dummy;
+	int	      rc;
 
-	if ((rc = store_user_need(st, username, &uid, NULL,
-	    err)) != HX_STORE_OK)
+	if ((rc = store_user_need(st, username, &uid, NULL, err)) !=
+	    HX_STORE_OK)
 		return rc;
 	s = st->stmt[S_KEY_EXISTS];
 	if (bt(s, 1, keyid) != SQLITE_OK)
@@ -178,7 +177,8 @@ key_add_tx(struct hx_store *st, const char *keyid, const char *username,
 	if (rc == HX_STORE_OK)
 		return store_fail(err, HX_STORE_CONFLICT,
 		    "API key '%s' already "
-		    "exists", store_quote(q, keyid));
+		    "exists",
+		    store_quote(q, keyid));
 	if (rc != HX_STORE_NOT_FOUND)
 		return rc;
 	if (roles != NULL) {
@@ -188,9 +188,9 @@ key_add_tx(struct hx_store *st, const char *keyid, const char *username,
 	}
 	s = st->stmt[S_KEY_INSERT];
 	if ((bt(s, 1, keyid) | bi(s, 2, uid) | bt(s, 3, name ? name : "") |
-	    bt(s, 4, hash) | bt(s, 5, json) |
-	    (expires > 0 ? bi(s, 6, expires) : sqlite3_bind_null(s, 6)) |
-	    bi(s, 7, (int64_t)time(NULL))) != SQLITE_OK)
+		bt(s, 4, hash) | bt(s, 5, json) |
+		(expires > 0 ? bi(s, 6, expires) : sqlite3_bind_null(s, 6)) |
+		bi(s, 7, (int64_t)time(NULL))) != SQLITE_OK)
 		rc = store_bind_fail(st, s, err);
 	else
 		rc = store_run(st, s, err);
@@ -203,13 +203,12 @@ hx_store_key_add(struct hx_store *st, const char *keyid, const char *username,
     const char *name, const char *hash, const char *const *roles,
     int64_t expires, char **err)
 {
-	char	q[QBUF];
-	int	rc;
+	char q[QBUF];
+	int  rc;
 
 	if (keyid == NULL || !is_keyid(keyid))
 		return store_fail(err, HX_STORE_INVALID,
-		    "invalid API key id '%s'",
-		    store_quote(q, keyid));
+		    "invalid API key id '%s'", store_quote(q, keyid));
 	if (hash == NULL || !is_sha256_hex(hash))
 		return store_fail(err, HX_STORE_INVALID,
 		    "an API key hash is 64 "
@@ -226,10 +225,10 @@ int
 hx_store_key_get(struct hx_store *st, const char *keyid,
     struct hx_store_key *out, char **err)
 {
-	struct hx_store_key_list	 l = { NULL, 0 };
-	sqlite3_stmt			*s = st->stmt[S_KEY_GET];
-	char				 q[QBUF];
-	int				 rc;
+	struct hx_store_key_list l = { NULL, 0 };
+	sqlite3_stmt		*s = st->stmt[S_KEY_GET];
+	char			 q[QBUF];
+	int			 rc;
 
 	memset(out, 0, sizeof *out);
 	if (bt(s, 1, keyid) != SQLITE_OK)
@@ -238,8 +237,7 @@ hx_store_key_get(struct hx_store *st, const char *keyid,
 		return rc;
 	if (l.n == 0)
 		return store_fail(err, HX_STORE_NOT_FOUND,
-		    "API key '%s' not found",
-		    store_quote(q, keyid));
+		    "API key '%s' not found", store_quote(q, keyid));
 	*out = l.v[0];
 	free(l.v);
 	return HX_STORE_OK;
@@ -260,8 +258,8 @@ int
 hx_store_key_list(struct hx_store *st, const char *username,
     struct hx_store_key_list *out, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_KEY_LIST_USER];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_KEY_LIST_USER];
+	int	      rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = store_tx_begin(st, 0, err)) != HX_STORE_OK)
@@ -278,8 +276,8 @@ int
 hx_store_key_count(struct hx_store *st, const char *username, int64_t *n,
     char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_KEY_COUNT_USER];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_KEY_COUNT_USER];
+	int	      rc;
 
 	*n = 0;
 	if ((rc = store_bind_user(st, s, username, err)) != HX_STORE_OK)
@@ -290,7 +288,7 @@ hx_store_key_count(struct hx_store *st, const char *username, int64_t *n,
 void
 hx_store_key_list_release(struct hx_store_key_list *l)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		hx_store_key_release(&l->v[i]);
@@ -303,10 +301,10 @@ static int
 key_delete_tx(struct hx_store *st, const char *username, const char *keyid,
     char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_KEY_DELETE];
-	char		 q[QBUF];
-	int64_t		 uid = 0;
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_KEY_DELETE];
+	char	      q[QBUF];
+	int64_t	      uid = 0;
+	int	      rc;
 
 	if (username != NULL) {
 		rc = store_user_find(st, username, &uid, NULL, err);
@@ -316,7 +314,7 @@ key_delete_tx(struct hx_store *st, const char *username, const char *keyid,
 			return rc;
 	}
 	if ((bt(s, 1, keyid) |
-	    (username != NULL ? bi(s, 2, uid) : sqlite3_bind_null(s, 2))) !=
+		(username != NULL ? bi(s, 2, uid) : sqlite3_bind_null(s, 2))) !=
 	    SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	if ((rc = store_run(st, s, err)) != HX_STORE_OK)
@@ -332,7 +330,7 @@ int
 hx_store_key_delete(struct hx_store *st, const char *username,
     const char *keyid, char **err)
 {
-	int	rc;
+	int rc;
 
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
@@ -344,9 +342,9 @@ int
 hx_store_key_touch(struct hx_store *st, const char *keyid, int64_t now,
     char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_KEY_TOUCH];
-	char		 q[QBUF];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_KEY_TOUCH];
+	char	      q[QBUF];
+	int	      rc;
 
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
@@ -355,7 +353,6 @@ hx_store_key_touch(struct hx_store *st, const char *keyid, int64_t now,
 	else if ((rc = store_run(st, s, err)) == HX_STORE_OK &&
 	    changes(st) == 0)
 		rc = store_fail(err, HX_STORE_NOT_FOUND,
-		    "API key '%s' not found",
-		    store_quote(q, keyid));
+		    "API key '%s' not found", store_quote(q, keyid));
 	return store_tx_end(st, rc, err);
 }

@@ -19,12 +19,12 @@ session_add_tx(struct hx_store *st, const char *jti, const char *username,
     int64_t expires, int64_t absolute_expires, const char *csrf_token,
     const char *remote, char **err)
 {
-	sqlite3_stmt	*s;
-	int64_t		 uid, dummy;
-	int		 rc;
+	sqlite3_stmt *s;
+	int64_t	      uid, dummy;
+	int	      rc;
 
-	if ((rc = store_user_need(st, username, &uid, NULL,
-	    err)) != HX_STORE_OK)
+	if ((rc = store_user_need(st, username, &uid, NULL, err)) !=
+	    HX_STORE_OK)
 		return rc;
 	s = st->stmt[S_SESSION_LIMIT];
 	if (bt(s, 1, jti) != SQLITE_OK)
@@ -37,18 +37,18 @@ session_add_tx(struct hx_store *st, const char *jti, const char *username,
 		return rc;
 	s = st->stmt[S_SESSION_INSERT];
 	if ((bt(s, 1, jti) | bi(s, 2, uid) | bi(s, 3, (int64_t)time(NULL)) |
-	    bi(s, 4, expires) | bi(s, 5, absolute_expires) |
-	    bt(s, 6, csrf_token) | bt(s, 7, remote)) != SQLITE_OK)
+		bi(s, 4, expires) | bi(s, 5, absolute_expires) |
+		bt(s, 6, csrf_token) | bt(s, 7, remote)) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	return store_run(st, s, err);
 }
 
 int
-hx_store_session_add(struct hx_store *st, const char *jti,
-    const char *username, int64_t expires, int64_t absolute_expires,
-    const char *csrf_token, const char *remote, char **err)
+hx_store_session_add(struct hx_store *st, const char *jti, const char *username,
+    int64_t expires, int64_t absolute_expires, const char *csrf_token,
+    const char *remote, char **err)
 {
-	int	rc;
+	int rc;
 
 	if (empty(jti) || empty(csrf_token))
 		return store_fail(err, HX_STORE_INVALID,
@@ -69,7 +69,7 @@ int
 store_load_sessions(struct hx_store *st, sqlite3_stmt *s,
     struct hx_store_session_list *l, char **err)
 {
-	struct hx_store_session	*x;
+	struct hx_store_session *x;
 	int			 rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -94,9 +94,9 @@ int
 hx_store_session_get(struct hx_store *st, const char *jti,
     struct hx_store_session *out, char **err)
 {
-	struct hx_store_session_list	 l = { NULL, 0 };
-	sqlite3_stmt			*s = st->stmt[S_SESSION_GET];
-	int				 rc;
+	struct hx_store_session_list l = { NULL, 0 };
+	sqlite3_stmt		    *s = st->stmt[S_SESSION_GET];
+	int			     rc;
 
 	memset(out, 0, sizeof *out);
 	if (bt(s, 1, jti) != SQLITE_OK)
@@ -114,8 +114,8 @@ int
 hx_store_session_list(struct hx_store *st, const char *username,
     struct hx_store_session_list *out, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_SESSION_LIST_USER];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_SESSION_LIST_USER];
+	int	      rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = store_tx_begin(st, 0, err)) != HX_STORE_OK)
@@ -140,7 +140,7 @@ hx_store_session_release(struct hx_store_session *x)
 void
 hx_store_session_list_release(struct hx_store_session_list *l)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		hx_store_session_release(&l->v[i]);
@@ -153,9 +153,9 @@ static int
 session_extend_tx(struct hx_store *st, const char *jti, int64_t expires,
     char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_SESSION_LIMIT];
-	int64_t		 limit;
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_SESSION_LIMIT];
+	int64_t	      limit;
+	int	      rc;
 
 	if (bt(s, 1, jti) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
@@ -165,20 +165,21 @@ session_extend_tx(struct hx_store *st, const char *jti, int64_t expires,
 	if (rc != HX_STORE_OK)
 		return rc;
 	if (expires > limit)
-		return store_fail(err, HX_STORE_INVALID, "a session cannot be "
+		return store_fail(err, HX_STORE_INVALID,
+		    "a session cannot be "
 		    "extended beyond its absolute expiry");
 	s = st->stmt[S_SESSION_EXTEND];
 	if ((bt(s, 1, jti) | bi(s, 2, expires) |
-	    bi(s, 3, (int64_t)time(NULL))) != SQLITE_OK)
+		bi(s, 3, (int64_t)time(NULL))) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	return store_run(st, s, err);
 }
 
 int
-hx_store_session_extend(struct hx_store *st, const char *jti,
-    int64_t expires, char **err)
+hx_store_session_extend(struct hx_store *st, const char *jti, int64_t expires,
+    char **err)
 {
-	int	rc;
+	int rc;
 
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
@@ -189,8 +190,8 @@ hx_store_session_extend(struct hx_store *st, const char *jti,
 int
 hx_store_session_delete(struct hx_store *st, const char *jti, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_SESSION_DELETE];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_SESSION_DELETE];
+	int	      rc;
 
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
@@ -206,9 +207,9 @@ static int
 session_delete_user_tx(struct hx_store *st, const char *username,
     struct hx_store_strv *jtis, char **err)
 {
-	sqlite3_stmt		*s = st->stmt[S_SESSION_DELETE_USER];
-	const unsigned char	*t;
-	int			 rc;
+	sqlite3_stmt	    *s = st->stmt[S_SESSION_DELETE_USER];
+	const unsigned char *t;
+	int		     rc;
 
 	if ((rc = store_bind_user(st, s, username, err)) != HX_STORE_OK)
 		return rc;
@@ -223,8 +224,8 @@ int
 hx_store_session_delete_user(struct hx_store *st, const char *username,
     struct hx_store_strv *jtis, char **err)
 {
-	struct hx_store_strv	got = { NULL, 0 };
-	int			rc;
+	struct hx_store_strv got = { NULL, 0 };
+	int		     rc;
 
 	if (jtis != NULL)
 		memset(jtis, 0, sizeof *jtis);

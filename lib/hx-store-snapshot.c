@@ -16,14 +16,13 @@
 #include "hx-store-int.h"
 
 static int
-snapshot_load(struct hx_store *st, struct hx_store_snapshot *snap,
-    char **err)
+snapshot_load(struct hx_store *st, struct hx_store_snapshot *snap, char **err)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	sqlite3_stmt *s;
+	int	      rc;
 
 	if ((rc = store_load_users(st, st->stmt[S_USER_LIST], &snap->users, 0,
-	    err)) != HX_STORE_OK ||
+		 err)) != HX_STORE_OK ||
 	    (rc = store_load_roles(st, &snap->roles, err)) != HX_STORE_OK)
 		return rc;
 	s = st->stmt[S_ACL_LIST];
@@ -31,19 +30,18 @@ snapshot_load(struct hx_store *st, struct hx_store_snapshot *snap,
 		return store_bind_fail(st, s, err);
 	if ((rc = store_load_acl(st, s, &snap->acl, err)) != HX_STORE_OK ||
 	    (rc = store_load_keys(st, st->stmt[S_KEY_LIST_ALL], &snap->keys,
-	    err)) != HX_STORE_OK)
+		 err)) != HX_STORE_OK)
 		return rc;
 	return store_load_sessions(st, st->stmt[S_SESSION_LIST_ALL],
-	    &snap->sessions,
-	    err);
+	    &snap->sessions, err);
 }
 
 int
 hx_store_snapshot(struct hx_store *st, struct hx_store_snapshot **out,
     char **err)
 {
-	struct hx_store_snapshot	*snap;
-	int				 rc;
+	struct hx_store_snapshot *snap;
+	int			  rc;
 
 	*out = NULL;
 	if ((rc = store_tx_begin(st, 0, err)) != HX_STORE_OK)
@@ -65,18 +63,19 @@ hx_store_snapshot(struct hx_store *st, struct hx_store_snapshot **out,
  * whether that element's string is key itself.
  */
 static size_t
-snapshot_find(const void *v, size_t n, size_t size, size_t off,
-    const char *key, int *found)
+snapshot_find(const void *v, size_t n, size_t size, size_t off, const char *key,
+    int *found)
 {
-	const char	*base = v;
-	size_t		 lo = 0, hi = n, mid;
-	int		 c;
+	const char *base = v;
+	size_t	    lo = 0, hi = n, mid;
+	int	    c;
 
 	*found = 0;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = strcmp(*(char *const *)(const void *)(base + mid * size +
-		    off), key);
+			       off),
+		    key);
 		if (c == 0) {
 			*found = 1;
 			return mid;
@@ -92,8 +91,8 @@ snapshot_find(const void *v, size_t n, size_t size, size_t off,
 const struct hx_store_key *
 hx_store_snapshot_key(const struct hx_store_snapshot *snap, const char *keyid)
 {
-	size_t	i;
-	int	found;
+	size_t i;
+	int    found;
 
 	i = snapshot_find(snap->keys.v, snap->keys.n, sizeof *snap->keys.v,
 	    offsetof(struct hx_store_key, keyid), keyid, &found);
@@ -101,11 +100,10 @@ hx_store_snapshot_key(const struct hx_store_snapshot *snap, const char *keyid)
 }
 
 const struct hx_store_session *
-hx_store_snapshot_session(const struct hx_store_snapshot *snap,
-    const char *jti)
+hx_store_snapshot_session(const struct hx_store_snapshot *snap, const char *jti)
 {
-	size_t	i;
-	int	found;
+	size_t i;
+	int    found;
 
 	i = snapshot_find(snap->sessions.v, snap->sessions.n,
 	    sizeof *snap->sessions.v, offsetof(struct hx_store_session, jti),
@@ -119,9 +117,9 @@ hx_store_snapshot_session(const struct hx_store_snapshot *snap,
  * release an element's strings. Keys and sessions share the code below.
  */
 struct sorted_kind {
-	size_t	  size;
-	size_t	  off;
-	void	(*release)(void *);
+	size_t size;
+	size_t off;
+	void (*release)(void *);
 };
 
 static void
@@ -136,14 +134,11 @@ session_release_any(void *p)
 	hx_store_session_release(p);
 }
 
-static const struct sorted_kind key_kind = {
-	sizeof (struct hx_store_key), offsetof(struct hx_store_key, keyid),
-	key_release_any
-};
-static const struct sorted_kind session_kind = {
-	sizeof (struct hx_store_session),
-	offsetof(struct hx_store_session, jti), session_release_any
-};
+static const struct sorted_kind key_kind = { sizeof(struct hx_store_key),
+	offsetof(struct hx_store_key, keyid), key_release_any };
+static const struct sorted_kind session_kind = { sizeof(
+						     struct hx_store_session),
+	offsetof(struct hx_store_session, jti), session_release_any };
 
 /*
  * Move *elem into the sorted array v of *n elements, replacing (and
@@ -153,10 +148,10 @@ static const struct sorted_kind session_kind = {
 static void *
 sorted_put(void *v, size_t *n, const struct sorted_kind *kind, void *elem)
 {
-	const char	*key;
-	char		*base;
-	size_t		 i;
-	int		 found;
+	const char *key;
+	char	   *base;
+	size_t	    i;
+	int	    found;
 
 	key = *(char *const *)(const void *)((const char *)elem + kind->off);
 	i = snapshot_find(v, *n, kind->size, kind->off, key, &found);
@@ -179,12 +174,11 @@ sorted_put(void *v, size_t *n, const struct sorted_kind *kind, void *elem)
  * array v of *n elements. Returns 0, or -1 when there is none.
  */
 static int
-sorted_drop(void *v, size_t *n, const struct sorted_kind *kind,
-    const char *key)
+sorted_drop(void *v, size_t *n, const struct sorted_kind *kind, const char *key)
 {
-	char	*base = v;
-	size_t	 i;
-	int	 found;
+	char  *base = v;
+	size_t i;
+	int    found;
 
 	i = snapshot_find(v, *n, kind->size, kind->off, key, &found);
 	if (!found)
@@ -198,7 +192,7 @@ sorted_drop(void *v, size_t *n, const struct sorted_kind *kind,
 
 void
 hx_store_snapshot_key_put(struct hx_store_snapshot *snap,
-    struct hx_store_key *k)
+    struct hx_store_key				   *k)
 {
 	snap->keys.v = sorted_put(snap->keys.v, &snap->keys.n, &key_kind, k);
 }
@@ -211,25 +205,24 @@ hx_store_snapshot_key_drop(struct hx_store_snapshot *snap, const char *keyid)
 
 void
 hx_store_snapshot_session_put(struct hx_store_snapshot *snap,
-    struct hx_store_session *se)
+    struct hx_store_session			       *se)
 {
 	snap->sessions.v = sorted_put(snap->sessions.v, &snap->sessions.n,
 	    &session_kind, se);
 }
 
 int
-hx_store_snapshot_session_drop(struct hx_store_snapshot *snap,
-    const char *jti)
+hx_store_snapshot_session_drop(struct hx_store_snapshot *snap, const char *jti)
 {
-	return sorted_drop(snap->sessions.v, &snap->sessions.n,
-	    &session_kind, jti);
+	return sorted_drop(snap->sessions.v, &snap->sessions.n, &session_kind,
+	    jti);
 }
 
 size_t
 hx_store_snapshot_session_purge(struct hx_store_snapshot *snap, int64_t now)
 {
-	struct hx_store_session_list	*l = &snap->sessions;
-	size_t				 i, o = 0, gone;
+	struct hx_store_session_list *l = &snap->sessions;
+	size_t			      i, o = 0, gone;
 
 	for (i = 0; i < l->n; i++) {
 		if (l->v[i].expires <= now || l->v[i].absolute_expires <= now)
@@ -254,4 +247,3 @@ hx_store_snapshot_free(struct hx_store_snapshot *snap)
 	hx_store_session_list_release(&snap->sessions);
 	free(snap);
 }
-

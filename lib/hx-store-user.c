@@ -19,7 +19,7 @@
 static int
 user_not_found(char **err, const char *username)
 {
-	char	q[QBUF];
+	char q[QBUF];
 
 	return store_fail(err, HX_STORE_NOT_FOUND, "user '%s' not found",
 	    store_quote(q, username));
@@ -30,8 +30,8 @@ int
 store_user_find(struct hx_store *st, const char *username, int64_t *id,
     int *is_pam, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_USER_FIND];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_USER_FIND];
+	int	      rc;
 
 	if (bt(s, 1, username) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
@@ -54,7 +54,7 @@ int
 store_user_need(struct hx_store *st, const char *username, int64_t *id,
     int *is_pam, char **err)
 {
-	int	rc;
+	int rc;
 
 	rc = store_user_find(st, username, id, is_pam, err);
 	if (rc == HX_STORE_NOT_FOUND)
@@ -67,24 +67,23 @@ int
 store_bind_user(struct hx_store *st, sqlite3_stmt *s, const char *username,
     char **err)
 {
-	int64_t	uid;
+	int64_t uid;
 	int	rc;
 
-	if ((rc = store_user_need(st, username, &uid, NULL,
-	    err)) != HX_STORE_OK)
+	if ((rc = store_user_need(st, username, &uid, NULL, err)) !=
+	    HX_STORE_OK)
 		return rc;
 	if (bi(s, 1, uid) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	return HX_STORE_OK;
 }
 
-
 static int
 roles_add(struct hx_store *st, int64_t uid, const char *const *roles,
     char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_USER_ROLE_ADD];
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_USER_ROLE_ADD];
+	int	      rc;
 
 	for (; roles != NULL && *roles != NULL; roles++) {
 		if ((bi(s, 1, uid) | bt(s, 2, *roles)) != SQLITE_OK)
@@ -98,7 +97,7 @@ roles_add(struct hx_store *st, int64_t uid, const char *const *roles,
 static int
 count_admins(struct hx_store *st, int64_t *n, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_ADMIN_COUNT];
+	sqlite3_stmt *s = st->stmt[S_ADMIN_COUNT];
 
 	if (bt(s, 1, HX_STORE_ADMIN_ROLE) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
@@ -114,7 +113,7 @@ count_admins(struct hx_store *st, int64_t *n, char **err)
 static int
 admins_kept(struct hx_store *st, int64_t before, char **err)
 {
-	int64_t	after;
+	int64_t after;
 	int	rc;
 
 	if (before == 0)
@@ -132,24 +131,23 @@ user_add_tx(struct hx_store *st, const char *username, const char *realm,
     const char *email, int enabled, const char *password_hash,
     const char *const *roles, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_USER_INSERT];
-	char		 q[QBUF];
-	int64_t		 uid;
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_USER_INSERT];
+	char	      q[QBUF];
+	int64_t	      uid;
+	int	      rc;
 
 	rc = store_user_find(st, username, &uid, NULL, err);
 	if (rc == HX_STORE_OK)
 		return store_fail(err, HX_STORE_CONFLICT,
-		    "user '%s' already exists",
-		    store_quote(q, username));
+		    "user '%s' already exists", store_quote(q, username));
 	if (rc != HX_STORE_NOT_FOUND)
 		return rc;
 	if ((rc = store_roles_known(st, roles, err)) != HX_STORE_OK)
 		return rc;
 	if ((bt(s, 1, username) | bt(s, 2, realm) |
-	    bt(s, 3, empty(email) ? NULL : email) | bi(s, 4, enabled ? 1 : 0) |
-	    bt(s, 5, password_hash) | bi(s, 6, (int64_t)time(NULL))) !=
-	    SQLITE_OK)
+		bt(s, 3, empty(email) ? NULL : email) |
+		bi(s, 4, enabled ? 1 : 0) | bt(s, 5, password_hash) |
+		bi(s, 6, (int64_t)time(NULL))) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	if ((rc = store_run(st, s, err)) != HX_STORE_OK)
 		return rc;
@@ -157,12 +155,12 @@ user_add_tx(struct hx_store *st, const char *username, const char *realm,
 }
 
 int
-hx_store_user_add(struct hx_store *st, const char *username,
-    const char *realm, const char *email, int enabled,
-    const char *password_hash, const char *const *roles, char **err)
+hx_store_user_add(struct hx_store *st, const char *username, const char *realm,
+    const char *email, int enabled, const char *password_hash,
+    const char *const *roles, char **err)
 {
-	char	q[QBUF];
-	int	rc;
+	char q[QBUF];
+	int  rc;
 
 	if (empty(username))
 		return store_fail(err, HX_STORE_INVALID, "empty username");
@@ -199,9 +197,9 @@ read_user(sqlite3_stmt *s, struct hx_store_user *u, int with_hash)
 static int
 read_user_roles(struct hx_store *st, struct hx_store_user *u, char **err)
 {
-	sqlite3_stmt		*s = st->stmt[S_USER_ROLES];
-	const unsigned char	*t;
-	int			 rc;
+	sqlite3_stmt	    *s = st->stmt[S_USER_ROLES];
+	const unsigned char *t;
+	int		     rc;
 
 	if (bi(s, 1, u->id) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
@@ -215,12 +213,11 @@ read_user_roles(struct hx_store *st, struct hx_store_user *u, char **err)
 /* Read every row of s (bound already) as a user, then each one's roles. */
 int
 store_load_users(struct hx_store *st, sqlite3_stmt *s,
-    struct hx_store_user_list *l,
-    int with_hash, char **err)
+    struct hx_store_user_list *l, int with_hash, char **err)
 {
-	struct hx_store_user	*u;
-	size_t			 i;
-	int			 rc;
+	struct hx_store_user *u;
+	size_t		      i;
+	int		      rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		l->v = store_grow(l->v, l->n, sizeof *l->v);
@@ -240,9 +237,9 @@ int
 hx_store_user_get(struct hx_store *st, const char *username,
     struct hx_store_user *out, char **err)
 {
-	struct hx_store_user_list	 l = { NULL, 0 };
-	sqlite3_stmt			*s = st->stmt[S_USER_GET];
-	int				 rc;
+	struct hx_store_user_list l = { NULL, 0 };
+	sqlite3_stmt		 *s = st->stmt[S_USER_GET];
+	int			  rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = store_tx_begin(st, 0, err)) != HX_STORE_OK)
@@ -277,7 +274,7 @@ int
 hx_store_user_list(struct hx_store *st, struct hx_store_user_list *out,
     char **err)
 {
-	int	rc;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = store_tx_begin(st, 0, err)) != HX_STORE_OK)
@@ -292,7 +289,7 @@ hx_store_user_list(struct hx_store *st, struct hx_store_user_list *out,
 void
 hx_store_user_list_release(struct hx_store_user_list *l)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		hx_store_user_release(&l->v[i]);
@@ -305,12 +302,12 @@ static int
 user_update_tx(struct hx_store *st, const char *username,
     const struct hx_store_user_change *ch, char **err)
 {
-	sqlite3_stmt	*s;
-	int64_t		 uid, before;
-	int		 rc;
+	sqlite3_stmt *s;
+	int64_t	      uid, before;
+	int	      rc;
 
-	if ((rc = store_user_need(st, username, &uid, NULL,
-	    err)) != HX_STORE_OK)
+	if ((rc = store_user_need(st, username, &uid, NULL, err)) !=
+	    HX_STORE_OK)
 		return rc;
 	if (ch->roles != NULL &&
 	    (rc = store_roles_known(st, ch->roles, err)) != HX_STORE_OK)
@@ -320,8 +317,9 @@ user_update_tx(struct hx_store *st, const char *username,
 
 	if (ch->email != NULL) {
 		s = st->stmt[S_USER_SET_EMAIL];
-		if ((bi(s, 1, uid) | bt(s, 2, *ch->email == '\0' ? NULL :
-		    ch->email)) != SQLITE_OK)
+		if ((bi(s, 1, uid) |
+			bt(s, 2, *ch->email == '\0' ? NULL : ch->email)) !=
+		    SQLITE_OK)
 			return store_bind_fail(st, s, err);
 		if ((rc = store_run(st, s, err)) != HX_STORE_OK)
 			return rc;
@@ -349,10 +347,8 @@ int
 hx_store_user_update(struct hx_store *st, const char *username,
     const struct hx_store_user_change *ch, char **err)
 {
-	static const struct hx_store_user_change	 keep = {
-		NULL, -1, NULL
-	};
-	int						 rc;
+	static const struct hx_store_user_change keep = { NULL, -1, NULL };
+	int					 rc;
 
 	if (ch == NULL)
 		ch = &keep;
@@ -369,18 +365,19 @@ static int
 user_set_password_tx(struct hx_store *st, const char *username,
     const char *password_hash, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_USER_SET_HASH];
-	char		 q[QBUF];
-	int64_t		 uid;
-	int		 rc, is_pam;
+	sqlite3_stmt *s = st->stmt[S_USER_SET_HASH];
+	char	      q[QBUF];
+	int64_t	      uid;
+	int	      rc, is_pam;
 
-	if ((rc = store_user_need(st, username, &uid, &is_pam,
-	    err)) != HX_STORE_OK)
+	if ((rc = store_user_need(st, username, &uid, &is_pam, err)) !=
+	    HX_STORE_OK)
 		return rc;
 	if (is_pam)
 		return store_fail(err, HX_STORE_INVALID,
 		    "user '%s' is in the pam "
-		    "realm", store_quote(q, username));
+		    "realm",
+		    store_quote(q, username));
 	if ((bi(s, 1, uid) | bt(s, 2, password_hash)) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	return store_run(st, s, err);
@@ -390,7 +387,7 @@ int
 hx_store_user_set_password(struct hx_store *st, const char *username,
     const char *password_hash, char **err)
 {
-	int	rc;
+	int rc;
 
 	if (password_hash != NULL && *password_hash == '\0')
 		return store_fail(err, HX_STORE_INVALID, "empty password hash");
@@ -403,12 +400,12 @@ hx_store_user_set_password(struct hx_store *st, const char *username,
 static int
 user_delete_tx(struct hx_store *st, const char *username, char **err)
 {
-	sqlite3_stmt	*s = st->stmt[S_USER_DELETE];
-	int64_t		 uid, before;
-	int		 rc;
+	sqlite3_stmt *s = st->stmt[S_USER_DELETE];
+	int64_t	      uid, before;
+	int	      rc;
 
-	if ((rc = store_user_need(st, username, &uid, NULL,
-	    err)) != HX_STORE_OK ||
+	if ((rc = store_user_need(st, username, &uid, NULL, err)) !=
+		HX_STORE_OK ||
 	    (rc = count_admins(st, &before, err)) != HX_STORE_OK)
 		return rc;
 	if (bi(s, 1, uid) != SQLITE_OK)
@@ -421,7 +418,7 @@ user_delete_tx(struct hx_store *st, const char *username, char **err)
 int
 hx_store_user_delete(struct hx_store *st, const char *username, char **err)
 {
-	int	rc;
+	int rc;
 
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
@@ -439,7 +436,7 @@ hx_store_count_admins(struct hx_store *st, int64_t *count, char **err)
 int
 hx_store_has_credentials(struct hx_store *st, int *yes, char **err)
 {
-	int64_t	v = 0;
+	int64_t v = 0;
 	int	rc;
 
 	rc = store_query_int(st, st->stmt[S_HAS_CREDENTIALS], &v, err);

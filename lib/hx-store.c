@@ -30,7 +30,7 @@
 #include "hx-sqlite.h"
 #include "hx-store-int.h"
 
-#define BUSY_TIMEOUT_MS	5000
+#define BUSY_TIMEOUT_MS 5000
 
 /* --- schema -------------------------------------------------------------- */
 
@@ -78,8 +78,8 @@ static const char *const migration_1[] = {
 	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
 	" name TEXT NOT NULL DEFAULT '',"
 	" hash TEXT NOT NULL CHECK (length(hash) = 64),"
-	" roles TEXT,"			/* JSON array; NULL: no subset */
-	" expires INTEGER,"		/* NULL: never */
+	" roles TEXT," /* JSON array; NULL: no subset */
+	" expires INTEGER," /* NULL: never */
 	" created INTEGER NOT NULL,"
 	" last_used INTEGER)",
 	"CREATE INDEX api_keys_user ON api_keys (user_id)",
@@ -98,14 +98,13 @@ static const char *const migration_1[] = {
 
 	"CREATE TABLE audit ("
 	" id INTEGER PRIMARY KEY,"
-	" ts INTEGER NOT NULL,"		/* epoch ms */
+	" ts INTEGER NOT NULL," /* epoch ms */
 	" actor TEXT NOT NULL,"
 	" action TEXT NOT NULL,"
 	" target TEXT,"
 	" detail TEXT,"
 	" remote TEXT)",
-	"CREATE INDEX audit_ts ON audit (ts)",
-	NULL
+	"CREATE INDEX audit_ts ON audit (ts)", NULL
 };
 
 /* migrations[i] takes user_version from i to i + 1. */
@@ -113,22 +112,25 @@ static const char *const *const migrations[] = {
 	migration_1,
 };
 
-#define SCHEMA_VERSION	((int)HX_ARRAY_SIZE(migrations))
+#define SCHEMA_VERSION ((int)HX_ARRAY_SIZE(migrations))
 
 /* --- statements ---------------------------------------------------------- */
 
-#define USER_COLS	"id, username, realm, email, enabled, " \
-			"password_hash, created"
-#define ACL_COLS	"a.path, a.role, u.username, a.propagate"
-#define ACL_FROM	" FROM acl a JOIN users u ON u.id = a.user_id"
-#define KEY_COLS	"k.keyid, u.username, u.enabled, k.name, k.hash, " \
-			"k.roles, k.expires, k.created, k.last_used"
-#define KEY_FROM	" FROM api_keys k JOIN users u ON u.id = k.user_id"
-#define SESSION_COLS	"s.jti, u.username, u.enabled, s.created, " \
-			"s.expires, s.absolute_expires, s.last_seen, " \
-			"s.csrf_token, s.remote"
-#define SESSION_FROM	" FROM sessions s JOIN users u ON u.id = s.user_id"
-#define AUDIT_COLS	"id, ts, actor, action, target, detail, remote"
+#define USER_COLS \
+	"id, username, realm, email, enabled, " \
+	"password_hash, created"
+#define ACL_COLS "a.path, a.role, u.username, a.propagate"
+#define ACL_FROM " FROM acl a JOIN users u ON u.id = a.user_id"
+#define KEY_COLS \
+	"k.keyid, u.username, u.enabled, k.name, k.hash, " \
+	"k.roles, k.expires, k.created, k.last_used"
+#define KEY_FROM " FROM api_keys k JOIN users u ON u.id = k.user_id"
+#define SESSION_COLS \
+	"s.jti, u.username, u.enabled, s.created, " \
+	"s.expires, s.absolute_expires, s.last_seen, " \
+	"s.csrf_token, s.remote"
+#define SESSION_FROM " FROM sessions s JOIN users u ON u.id = s.user_id"
+#define AUDIT_COLS "id, ts, actor, action, target, detail, remote"
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN",
@@ -137,24 +139,26 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_ROLLBACK] = "ROLLBACK",
 
 	[S_USER_FIND] = "SELECT id, realm = 'pam' FROM users"
-	    " WHERE username = ?1",
-	[S_USER_INSERT] = "INSERT INTO users (username, realm, email, enabled,"
+			" WHERE username = ?1",
+	[S_USER_INSERT] =
+	    "INSERT INTO users (username, realm, email, enabled,"
 	    " password_hash, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE username = ?1",
 	[S_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username",
 	[S_USER_ROLES] = "SELECT role FROM user_roles WHERE user_id = ?1"
-	    " ORDER BY role",
+			 " ORDER BY role",
 	[S_USER_ROLE_ADD] = "INSERT OR IGNORE INTO user_roles (user_id, role)"
-	    " VALUES (?1, ?2)",
+			    " VALUES (?1, ?2)",
 	[S_USER_ROLE_CLEAR] = "DELETE FROM user_roles WHERE user_id = ?1",
 	[S_USER_SET_EMAIL] = "UPDATE users SET email = ?2 WHERE id = ?1",
 	[S_USER_SET_ENABLED] = "UPDATE users SET enabled = ?2 WHERE id = ?1",
 	[S_USER_SET_HASH] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
 	[S_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
 	[S_ADMIN_COUNT] = "SELECT count(*) FROM users u"
-	    " JOIN user_roles r ON r.user_id = u.id"
-	    " WHERE u.enabled = 1 AND r.role = ?1",
-	[S_HAS_CREDENTIALS] = "SELECT EXISTS (SELECT 1 FROM users"
+			  " JOIN user_roles r ON r.user_id = u.id"
+			  " WHERE u.enabled = 1 AND r.role = ?1",
+	[S_HAS_CREDENTIALS] =
+	    "SELECT EXISTS (SELECT 1 FROM users"
 	    " WHERE enabled = 1"
 	    " AND (password_hash IS NOT NULL OR realm = 'pam'))"
 	    " OR EXISTS (SELECT 1 FROM api_keys)",
@@ -162,60 +166,65 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_ROLE_GET] = "SELECT name, privs FROM roles WHERE name = ?1",
 	[S_ROLE_LIST] = "SELECT name, privs FROM roles ORDER BY name",
 	[S_ROLE_INSERT] = "INSERT INTO roles (name, privs, builtin)"
-	    " VALUES (?1, ?2, 0)",
+			  " VALUES (?1, ?2, 0)",
 	[S_ROLE_UPDATE] = "UPDATE roles SET privs = ?2 WHERE name = ?1",
 	[S_ROLE_DELETE] = "DELETE FROM roles WHERE name = ?1",
-	[S_ROLE_IN_USE] = "SELECT"
+	[S_ROLE_IN_USE] =
+	    "SELECT"
 	    " EXISTS (SELECT 1 FROM user_roles WHERE role = ?1)"
 	    " OR EXISTS (SELECT 1 FROM acl WHERE role = ?1)"
 	    " OR EXISTS (SELECT 1 FROM api_keys k, json_each(k.roles) j"
 	    " WHERE j.value = ?1)",
 
-	[S_ACL_PUT] = "INSERT INTO acl (path, role, user_id, propagate)"
+	[S_ACL_PUT] =
+	    "INSERT INTO acl (path, role, user_id, propagate)"
 	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (path, role, user_id)"
 	    " DO UPDATE SET propagate = excluded.propagate",
 	[S_ACL_DELETE] = "DELETE FROM acl WHERE path = ?1 AND role = ?2"
-	    " AND user_id = ?3",
+			 " AND user_id = ?3",
 	[S_ACL_LIST] = "SELECT " ACL_COLS ACL_FROM
-	    " WHERE ?1 IS NULL OR a.path = ?1"
-	    " ORDER BY a.path, u.username, a.role",
+		       " WHERE ?1 IS NULL OR a.path = ?1"
+		       " ORDER BY a.path, u.username, a.role",
 	[S_ACL_LIST_USER] = "SELECT " ACL_COLS ACL_FROM
-	    " WHERE a.user_id = ?1 ORDER BY a.path, a.role",
+			    " WHERE a.user_id = ?1 ORDER BY a.path, a.role",
 
 	[S_KEY_EXISTS] = "SELECT 1 FROM api_keys WHERE keyid = ?1",
-	[S_KEY_INSERT] = "INSERT INTO api_keys (keyid, user_id, name, hash,"
+	[S_KEY_INSERT] =
+	    "INSERT INTO api_keys (keyid, user_id, name, hash,"
 	    " roles, expires, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[S_KEY_GET] = "SELECT " KEY_COLS KEY_FROM " WHERE k.keyid = ?1",
+	[S_KEY_GET] = "SELECT " KEY_COLS       KEY_FROM " WHERE k.keyid = ?1",
 	[S_KEY_LIST_USER] = "SELECT " KEY_COLS KEY_FROM
-	    " WHERE k.user_id = ?1 ORDER BY k.keyid",
+			    " WHERE k.user_id = ?1 ORDER BY k.keyid",
 	[S_KEY_LIST_ALL] = "SELECT " KEY_COLS KEY_FROM " ORDER BY k.keyid",
 	[S_KEY_COUNT_USER] = "SELECT count(*) FROM api_keys WHERE user_id = ?1",
 	[S_KEY_DELETE] = "DELETE FROM api_keys WHERE keyid = ?1"
-	    " AND (?2 IS NULL OR user_id = ?2)",
+			 " AND (?2 IS NULL OR user_id = ?2)",
 	[S_KEY_TOUCH] = "UPDATE api_keys SET last_used = ?2 WHERE keyid = ?1",
 
 	[S_SESSION_LIMIT] = "SELECT absolute_expires FROM sessions"
-	    " WHERE jti = ?1",
-	[S_SESSION_INSERT] = "INSERT INTO sessions (jti, user_id, created,"
+			    " WHERE jti = ?1",
+	[S_SESSION_INSERT] =
+	    "INSERT INTO sessions (jti, user_id, created,"
 	    " expires, absolute_expires, last_seen, csrf_token, remote)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7)",
 	[S_SESSION_GET] = "SELECT " SESSION_COLS SESSION_FROM
-	    " WHERE s.jti = ?1",
+			  " WHERE s.jti = ?1",
 	[S_SESSION_LIST_ALL] = "SELECT " SESSION_COLS SESSION_FROM
-	    " ORDER BY s.jti",
+			       " ORDER BY s.jti",
 	[S_SESSION_LIST_USER] = "SELECT " SESSION_COLS SESSION_FROM
-	    " WHERE s.user_id = ?1 ORDER BY s.jti",
+				" WHERE s.user_id = ?1 ORDER BY s.jti",
 	[S_SESSION_EXTEND] = "UPDATE sessions SET expires = ?2, last_seen = ?3"
-	    " WHERE jti = ?1",
+			     " WHERE jti = ?1",
 	[S_SESSION_DELETE] = "DELETE FROM sessions WHERE jti = ?1",
 	[S_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1"
-	    " RETURNING jti",
+				  " RETURNING jti",
 	[S_SESSION_PURGE] = "DELETE FROM sessions WHERE expires <= ?1"
-	    " OR absolute_expires <= ?1",
+			    " OR absolute_expires <= ?1",
 
 	[S_AUDIT_INSERT] = "INSERT INTO audit (ts, actor, action, target,"
-	    " detail, remote) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_AUDIT_QUERY] = "SELECT " AUDIT_COLS " FROM audit"
+			   " detail, remote) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_AUDIT_QUERY] =
+	    "SELECT " AUDIT_COLS " FROM audit"
 	    " WHERE (?1 IS NULL OR actor = ?1 OR (instr(?1, '@') = 0 AND"
 	    " substr(actor, 1, length(?1) + 1) = ?1 || '@'))"
 	    " AND (?2 IS NULL OR action = ?2)"
@@ -228,7 +237,7 @@ static const char *const stmt_sql[S__COUNT] = {
 int
 store_fail(char **err, int rc, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	if (err != NULL) {
 		va_start(ap, fmt);
@@ -254,8 +263,8 @@ store_db_fail(struct hx_store *st, char **err)
 const char *
 store_quote(char *buf, const char *s)
 {
-	size_t		len = 0;
-	unsigned char	c;
+	size_t	      len = 0;
+	unsigned char c;
 
 	for (; s != NULL && *s != '\0'; s++) {
 		c = (unsigned char)*s;
@@ -305,7 +314,7 @@ store_strv_push(struct hx_store_strv *sv, const char *s)
 void
 hx_store_strv_release(struct hx_store_strv *sv)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sv->n; i++)
 		free(sv->v[i]);
@@ -319,7 +328,7 @@ hx_store_strv_release(struct hx_store_strv *sv)
 int
 store_bind_fail(struct hx_store *st, sqlite3_stmt *s, char **err)
 {
-	int	rc;
+	int rc;
 
 	rc = store_db_fail(st, err);
 	done(s);
@@ -330,7 +339,7 @@ store_bind_fail(struct hx_store *st, sqlite3_stmt *s, char **err)
 char *
 store_col_dup(sqlite3_stmt *s, int i)
 {
-	const unsigned char	*t;
+	const unsigned char *t;
 
 	if (sqlite3_column_type(s, i) == SQLITE_NULL)
 		return NULL;
@@ -343,11 +352,11 @@ store_col_dup(sqlite3_stmt *s, int i)
 int
 store_run(struct hx_store *st, sqlite3_stmt *s, char **err)
 {
-	int	rc;
+	int rc;
 
 	rc = sqlite3_step(s);
 	rc = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? HX_STORE_OK :
-	    store_db_fail(st, err);
+						       store_db_fail(st, err);
 	done(s);
 	return rc;
 }
@@ -356,7 +365,7 @@ store_run(struct hx_store *st, sqlite3_stmt *s, char **err)
 int
 store_query_int(struct hx_store *st, sqlite3_stmt *s, int64_t *v, char **err)
 {
-	int	rc;
+	int rc;
 
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -404,7 +413,7 @@ int
 store_purge(struct hx_store *st, sqlite3_stmt *s, int64_t t, int64_t *purged,
     char **err)
 {
-	int64_t	n = 0;
+	int64_t n = 0;
 	int	rc;
 
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
@@ -435,16 +444,16 @@ run_once(struct hx_store *st, const char *sql, char *res, size_t reslen,
 static int
 configure(struct hx_store *st, char **err)
 {
-	char	buf[32];
-	int	rc;
+	char buf[32];
+	int  rc;
 
-	if (hx_sqlite_configure(st->db, BUSY_TIMEOUT_MS, "FULL", NULL,
-	    err) != SQLITE_OK)
+	if (hx_sqlite_configure(st->db, BUSY_TIMEOUT_MS, "FULL", NULL, err) !=
+	    SQLITE_OK)
 		return HX_STORE_ERROR;
-	if ((rc = run_once(st, "PRAGMA foreign_keys = ON", NULL, 0,
-	    err)) != HX_STORE_OK ||
-	    (rc = run_once(st, "PRAGMA foreign_keys", buf, sizeof buf,
-	    err)) != HX_STORE_OK)
+	if ((rc = run_once(st, "PRAGMA foreign_keys = ON", NULL, 0, err)) !=
+		HX_STORE_OK ||
+	    (rc = run_once(st, "PRAGMA foreign_keys", buf, sizeof buf, err)) !=
+		HX_STORE_OK)
 		return rc;
 	if (strcmp(buf, "1") != 0)
 		return store_fail(err, HX_STORE_ERROR,
@@ -457,13 +466,15 @@ static int
 migrate(struct hx_store *st, char **err)
 {
 	return hx_sqlite_migrate(st->db, migrations, SCHEMA_VERSION, err) ==
-	    SQLITE_OK ? HX_STORE_OK : HX_STORE_ERROR;
+		SQLITE_OK ?
+	    HX_STORE_OK :
+	    HX_STORE_ERROR;
 }
 
 int
 hx_store_open(const char *path, struct hx_store **out, char **err)
 {
-	struct hx_store	*st;
+	struct hx_store *st;
 	int		 fd, rc, i, flags;
 
 	*out = NULL;
@@ -481,13 +492,13 @@ hx_store_open(const char *path, struct hx_store **out, char **err)
 			close(fd);
 			return store_fail(err, HX_STORE_ERROR,
 			    "cannot set the mode "
-			    "of '%s': %s", path, strerror(rc));
+			    "of '%s': %s",
+			    path, strerror(rc));
 		}
 		close(fd);
 	} else if (errno != EEXIST)
 		return store_fail(err, HX_STORE_ERROR, "cannot create '%s': %s",
-		    path,
-		    strerror(errno));
+		    path, strerror(errno));
 
 	st = xcalloc(1, sizeof *st);
 	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -495,8 +506,9 @@ hx_store_open(const char *path, struct hx_store **out, char **err)
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		rc = store_fail(err, HX_STORE_ERROR,
 		    "database error: cannot open "
-		    "'%s': %s", path, st->db != NULL ? sqlite3_errmsg(st->db) :
-		    "out of memory");
+		    "'%s': %s",
+		    path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
 	if ((rc = configure(st, err)) != HX_STORE_OK ||
@@ -506,8 +518,10 @@ hx_store_open(const char *path, struct hx_store **out, char **err)
 		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
-			rc = store_fail(err, HX_STORE_ERROR, "database error: "
-			    "statement %d: %s", i, sqlite3_errmsg(st->db));
+			rc = store_fail(err, HX_STORE_ERROR,
+			    "database error: "
+			    "statement %d: %s",
+			    i, sqlite3_errmsg(st->db));
 			goto fail;
 		}
 	}
@@ -522,7 +536,7 @@ fail:
 void
 hx_store_close(struct hx_store *st)
 {
-	int	i;
+	int i;
 
 	if (st == NULL)
 		return;

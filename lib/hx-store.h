@@ -52,59 +52,59 @@ struct hx_store;
 
 enum hx_store_rc {
 	HX_STORE_OK = 0,
-	HX_STORE_NOT_FOUND = 1,	/* no such user, role, key... */
-	HX_STORE_CONFLICT = 2,	/* exists, in use, last Administrator */
-	HX_STORE_INVALID = 3,	/* an argument the store cannot accept */
-	HX_STORE_ERROR = -1	/* SQLite or the file system failed */
+	HX_STORE_NOT_FOUND = 1, /* no such user, role, key... */
+	HX_STORE_CONFLICT = 2, /* exists, in use, last Administrator */
+	HX_STORE_INVALID = 3, /* an argument the store cannot accept */
+	HX_STORE_ERROR = -1 /* SQLite or the file system failed */
 };
 
 /* The built-in role every check for "an administrator" looks for. */
-#define HX_STORE_ADMIN_ROLE	"Administrator"
+#define HX_STORE_ADMIN_ROLE "Administrator"
 
 /* A list of strings; v is NULL-terminated whenever it is not NULL. */
 struct hx_store_strv {
-	char	**v;
-	size_t	  n;
+	char **v;
+	size_t n;
 };
 
 /* password_hash: a PHC string; NULL for pam, unset, and in snapshots. */
 struct hx_store_user {
-	int64_t			 id;
-	char			*username;
-	char			*realm;	/* "local" or "pam" */
-	char			*email;	/* NULL when unset */
-	int			 enabled;
-	char			*password_hash;
-	int64_t			 created;
-	struct hx_store_strv	 roles;	/* sorted by name */
+	int64_t		     id;
+	char		    *username;
+	char		    *realm; /* "local" or "pam" */
+	char		    *email; /* NULL when unset */
+	int		     enabled;
+	char		    *password_hash;
+	int64_t		     created;
+	struct hx_store_strv roles; /* sorted by name */
 };
 
 struct hx_store_user_list {
-	struct hx_store_user	*v;
-	size_t			 n;
+	struct hx_store_user *v;
+	size_t		      n;
 };
 
 /* A custom role. The five built-in roles are never stored. */
 struct hx_store_role {
-	char		*name;
-	hx_privs	 privs;
+	char	*name;
+	hx_privs privs;
 };
 
 struct hx_store_role_list {
-	struct hx_store_role	*v;
-	size_t			 n;
+	struct hx_store_role *v;
+	size_t		      n;
 };
 
 struct hx_store_acl {
-	char	*path;		/* "/vms/web-1" */
-	char	*role;
-	char	*username;
-	int	 propagate;	/* 0 or 1: also applies below path */
+	char *path; /* "/vms/web-1" */
+	char *role;
+	char *username;
+	int   propagate; /* 0 or 1: also applies below path */
 };
 
 struct hx_store_acl_list {
-	struct hx_store_acl	*v;
-	size_t			 n;
+	struct hx_store_acl *v;
+	size_t		     n;
 };
 
 /*
@@ -113,65 +113,65 @@ struct hx_store_acl_list {
  * roles; otherwise roles is empty and the key has the owner's rights.
  */
 struct hx_store_key {
-	char			*keyid;
-	char			*username;	/* the owner */
-	int			 user_enabled;	/* the owner's flag */
-	char			*name;		/* label, maybe "" */
-	char			*hash;
-	int			 restricted;
-	struct hx_store_strv	 roles;
-	int64_t			 expires;	/* 0: never */
-	int64_t			 created;
-	int64_t			 last_used;	/* 0: never used */
+	char		    *keyid;
+	char		    *username; /* the owner */
+	int		     user_enabled; /* the owner's flag */
+	char		    *name; /* label, maybe "" */
+	char		    *hash;
+	int		     restricted;
+	struct hx_store_strv roles;
+	int64_t		     expires; /* 0: never */
+	int64_t		     created;
+	int64_t		     last_used; /* 0: never used */
 };
 
 struct hx_store_key_list {
-	struct hx_store_key	*v;
-	size_t			 n;
+	struct hx_store_key *v;
+	size_t		     n;
 };
 
 struct hx_store_session {
-	char	*jti;
-	char	*username;
-	int	 user_enabled;
-	int64_t	 created;
-	int64_t	 expires;
-	int64_t	 absolute_expires;	/* no extension beyond this */
-	int64_t	 last_seen;
-	char	*csrf_token;
-	char	*remote;		/* peer at login; may be NULL */
+	char   *jti;
+	char   *username;
+	int	user_enabled;
+	int64_t created;
+	int64_t expires;
+	int64_t absolute_expires; /* no extension beyond this */
+	int64_t last_seen;
+	char   *csrf_token;
+	char   *remote; /* peer at login; may be NULL */
 };
 
 struct hx_store_session_list {
-	struct hx_store_session	*v;
+	struct hx_store_session *v;
 	size_t			 n;
 };
 
 struct hx_store_audit {
-	int64_t	 id;
-	int64_t	 ts;		/* epoch milliseconds */
-	char	*actor;		/* "alice@local", "root@local" (older: "alice") */
-	char	*action;	/* "user.add" */
-	char	*target;	/* may be NULL */
-	char	*detail;	/* may be NULL */
-	char	*remote;	/* may be NULL */
+	int64_t id;
+	int64_t ts; /* epoch milliseconds */
+	char   *actor; /* "alice@local", "root@local" (older: "alice") */
+	char   *action; /* "user.add" */
+	char   *target; /* may be NULL */
+	char   *detail; /* may be NULL */
+	char   *remote; /* may be NULL */
 };
 
 struct hx_store_audit_list {
-	struct hx_store_audit	*v;
-	size_t			 n;
+	struct hx_store_audit *v;
+	size_t		       n;
 };
 
 /* What hx_store_audit_query selects; zero it for "the newest 100". */
 struct hx_store_audit_filter {
-	const char	*actor;		/* NULL: any; "alice": any realm */
-	const char	*action;	/* NULL: any */
-	int64_t		 since;		/* epoch ms, inclusive */
-	int		 limit;		/* <= 0: 100; max 1000 */
+	const char *actor; /* NULL: any; "alice": any realm */
+	const char *action; /* NULL: any */
+	int64_t	    since; /* epoch ms, inclusive */
+	int	    limit; /* <= 0: 100; max 1000 */
 };
 
-#define HX_STORE_AUDIT_LIMIT_DEFAULT	100
-#define HX_STORE_AUDIT_LIMIT_MAX	1000
+#define HX_STORE_AUDIT_LIMIT_DEFAULT 100
+#define HX_STORE_AUDIT_LIMIT_MAX 1000
 
 /*
  * Everything the service thread needs to authenticate and authorize a
@@ -179,11 +179,11 @@ struct hx_store_audit_filter {
  * consistent. Users carry no password_hash. Free with hx_store_snapshot_free.
  */
 struct hx_store_snapshot {
-	struct hx_store_user_list	users;	/* by username */
-	struct hx_store_role_list	roles;	/* custom, by name */
-	struct hx_store_acl_list	acl;	/* by path, user, role */
-	struct hx_store_key_list	keys;	/* by keyid */
-	struct hx_store_session_list	sessions; /* by jti */
+	struct hx_store_user_list    users; /* by username */
+	struct hx_store_role_list    roles; /* custom, by name */
+	struct hx_store_acl_list     acl; /* by path, user, role */
+	struct hx_store_key_list     keys; /* by keyid */
+	struct hx_store_session_list sessions; /* by jti */
 };
 
 /* --- the handle ---------------------------------------------------------- */
@@ -224,13 +224,13 @@ int hx_store_user_add(struct hx_store *st, const char *username,
     const char *password_hash, const char *const *roles, char **err);
 
 /* Fill *out with the user and its roles (and hash). NOT_FOUND if absent. */
-int hx_store_user_get(struct hx_store *st, const char *username,
-    struct hx_store_user *out, char **err);
+int  hx_store_user_get(struct hx_store *st, const char *username,
+     struct hx_store_user *out, char **err);
 void hx_store_user_release(struct hx_store_user *u);
 
 /* Fill *out with every user and its roles, by username. */
-int hx_store_user_list(struct hx_store *st, struct hx_store_user_list *out,
-    char **err);
+int  hx_store_user_list(struct hx_store *st, struct hx_store_user_list *out,
+     char **err);
 void hx_store_user_list_release(struct hx_store_user_list *l);
 
 /*
@@ -239,9 +239,9 @@ void hx_store_user_list_release(struct hx_store_user_list *l);
  * keeps them, otherwise the new set ({ NULL } for none).
  */
 struct hx_store_user_change {
-	const char		*email;
-	int			 enabled;
-	const char *const	*roles;
+	const char	  *email;
+	int		   enabled;
+	const char *const *roles;
 };
 
 /*
@@ -265,8 +265,7 @@ int hx_store_user_set_password(struct hx_store *st, const char *username,
  * NOT_FOUND if absent; CONFLICT "cannot remove the last Administrator" if
  * they are the only enabled Administrator.
  */
-int hx_store_user_delete(struct hx_store *st, const char *username,
-    char **err);
+int hx_store_user_delete(struct hx_store *st, const char *username, char **err);
 
 /*
  * *count = the number of enabled users holding the Administrator role
@@ -295,17 +294,17 @@ int hx_store_role_add(struct hx_store *st, const char *name, hx_privs privs,
  * Replace a custom role's privileges. NOT_FOUND if absent, CONFLICT for a
  * built-in role, INVALID for privs outside HX_PRIV_ALL.
  */
-int hx_store_role_update(struct hx_store *st, const char *name,
-    hx_privs privs, char **err);
+int hx_store_role_update(struct hx_store *st, const char *name, hx_privs privs,
+    char **err);
 
 /* Fill *out with the custom role. NOT_FOUND if absent or built in. */
-int hx_store_role_get(struct hx_store *st, const char *name,
-    struct hx_store_role *out, char **err);
+int  hx_store_role_get(struct hx_store *st, const char *name,
+     struct hx_store_role *out, char **err);
 void hx_store_role_release(struct hx_store_role *r);
 
 /* Fill *out with every custom role, by name. */
-int hx_store_role_list(struct hx_store *st, struct hx_store_role_list *out,
-    char **err);
+int  hx_store_role_list(struct hx_store *st, struct hx_store_role_list *out,
+     char **err);
 void hx_store_role_list_release(struct hx_store_role_list *l);
 
 /*
@@ -326,8 +325,8 @@ int hx_store_acl_put(struct hx_store *st, const char *path, const char *role,
     const char *username, int propagate, char **err);
 
 /* Remove one grant. NOT_FOUND if the user or the grant is absent. */
-int hx_store_acl_delete(struct hx_store *st, const char *path,
-    const char *role, const char *username, char **err);
+int hx_store_acl_delete(struct hx_store *st, const char *path, const char *role,
+    const char *username, char **err);
 
 /*
  * Fill *out with the entries on path exactly, or all when path is NULL,
@@ -337,8 +336,8 @@ int hx_store_acl_list(struct hx_store *st, const char *path,
     struct hx_store_acl_list *out, char **err);
 
 /* Fill *out with username's entries, by path. NOT_FOUND if absent. */
-int hx_store_acl_list_user(struct hx_store *st, const char *username,
-    struct hx_store_acl_list *out, char **err);
+int  hx_store_acl_list_user(struct hx_store *st, const char *username,
+     struct hx_store_acl_list *out, char **err);
 void hx_store_acl_list_release(struct hx_store_acl_list *l);
 
 /* --- API keys ------------------------------------------------------------ */
@@ -356,18 +355,18 @@ int hx_store_key_add(struct hx_store *st, const char *keyid,
     const char *const *roles, int64_t expires, char **err);
 
 /* Fill *out with the key, its owner and the owner's enabled flag. */
-int hx_store_key_get(struct hx_store *st, const char *keyid,
-    struct hx_store_key *out, char **err);
+int  hx_store_key_get(struct hx_store *st, const char *keyid,
+     struct hx_store_key *out, char **err);
 void hx_store_key_release(struct hx_store_key *k);
 
 /* Fill *out with username's keys, by keyid. NOT_FOUND if the user is absent. */
-int hx_store_key_list(struct hx_store *st, const char *username,
-    struct hx_store_key_list *out, char **err);
+int  hx_store_key_list(struct hx_store *st, const char *username,
+     struct hx_store_key_list *out, char **err);
 void hx_store_key_list_release(struct hx_store_key_list *l);
 
 /* *n = how many keys username holds. NOT_FOUND if the user is absent. */
-int hx_store_key_count(struct hx_store *st, const char *username,
-    int64_t *n, char **err);
+int hx_store_key_count(struct hx_store *st, const char *username, int64_t *n,
+    char **err);
 
 /*
  * Delete the key keyid of username (of any owner when username is NULL,
@@ -394,8 +393,8 @@ int hx_store_session_add(struct hx_store *st, const char *jti,
     const char *csrf_token, const char *remote, char **err);
 
 /* Fill *out with the session, its user and their enabled flag. */
-int hx_store_session_get(struct hx_store *st, const char *jti,
-    struct hx_store_session *out, char **err);
+int  hx_store_session_get(struct hx_store *st, const char *jti,
+     struct hx_store_session *out, char **err);
 void hx_store_session_release(struct hx_store_session *s);
 void hx_store_session_list_release(struct hx_store_session_list *l);
 
@@ -414,8 +413,7 @@ int hx_store_session_extend(struct hx_store *st, const char *jti,
     int64_t expires, char **err);
 
 /* Delete one session (logout). NOT_FOUND if absent. */
-int hx_store_session_delete(struct hx_store *st, const char *jti,
-    char **err);
+int hx_store_session_delete(struct hx_store *st, const char *jti, char **err);
 
 /*
  * Delete every session of username and fill *jtis with their ids (in no
@@ -440,21 +438,21 @@ int hx_store_session_purge(struct hx_store *st, int64_t now, int64_t *purged,
  * field over HX_STORE_AUDIT_FIELD_MAX bytes is stored cut to that many,
  * on a character boundary, ending in HX_STORE_AUDIT_CUT.
  */
-#define HX_STORE_AUDIT_FIELD_MAX	256
-#define HX_STORE_AUDIT_CUT		"\xe2\x80\xa6"	/* U+2026 ... */
+#define HX_STORE_AUDIT_FIELD_MAX 256
+#define HX_STORE_AUDIT_CUT "\xe2\x80\xa6" /* U+2026 ... */
 int hx_store_audit_add(struct hx_store *st, int64_t ts, const char *actor,
     const char *action, const char *target, const char *detail,
     const char *remote, char **err);
 
 /* Fill *out with the records f selects (NULL: defaults), newest first. */
-int hx_store_audit_query(struct hx_store *st,
-    const struct hx_store_audit_filter *f, struct hx_store_audit_list *out,
-    char **err);
+int  hx_store_audit_query(struct hx_store *st,
+     const struct hx_store_audit_filter *f, struct hx_store_audit_list *out,
+     char **err);
 void hx_store_audit_list_release(struct hx_store_audit_list *l);
 
 /* Delete records older than before (epoch ms); *purged may be NULL. */
-int hx_store_audit_purge(struct hx_store *st, int64_t before,
-    int64_t *purged, char **err);
+int hx_store_audit_purge(struct hx_store *st, int64_t before, int64_t *purged,
+    char **err);
 
 /* --- snapshot ------------------------------------------------------------ */
 
@@ -472,10 +470,11 @@ void hx_store_snapshot_free(struct hx_store_snapshot *snap);
  * The key with keyid, or the session with jti, in snap (a binary search:
  * the lists are sorted), or NULL. Borrowed from snap.
  */
-const struct hx_store_key *hx_store_snapshot_key(
-    const struct hx_store_snapshot *snap, const char *keyid);
-const struct hx_store_session *hx_store_snapshot_session(
-    const struct hx_store_snapshot *snap, const char *jti);
+const struct hx_store_key *
+hx_store_snapshot_key(const struct hx_store_snapshot *snap, const char *keyid);
+const struct hx_store_session *
+hx_store_snapshot_session(const struct hx_store_snapshot *snap,
+    const char						 *jti);
 
 /*
  * Incremental updates of a snapshot, for the frequent changes that touch
@@ -491,16 +490,16 @@ const struct hx_store_session *hx_store_snapshot_session(
  * one: 0, or -1 if it was not there. _session_purge removes the sessions
  * hx_store_session_purge(now) deletes and returns how many.
  */
-void hx_store_snapshot_key_put(struct hx_store_snapshot *snap,
-    struct hx_store_key *k);
-int hx_store_snapshot_key_drop(struct hx_store_snapshot *snap,
-    const char *keyid);
-void hx_store_snapshot_session_put(struct hx_store_snapshot *snap,
-    struct hx_store_session *se);
-int hx_store_snapshot_session_drop(struct hx_store_snapshot *snap,
-    const char *jti);
+void   hx_store_snapshot_key_put(struct hx_store_snapshot *snap,
+      struct hx_store_key				  *k);
+int    hx_store_snapshot_key_drop(struct hx_store_snapshot *snap,
+       const char					   *keyid);
+void   hx_store_snapshot_session_put(struct hx_store_snapshot *snap,
+      struct hx_store_session				      *se);
+int    hx_store_snapshot_session_drop(struct hx_store_snapshot *snap,
+       const char					       *jti);
 size_t hx_store_snapshot_session_purge(struct hx_store_snapshot *snap,
-    int64_t now);
+    int64_t							 now);
 
 /* Free every string of sv and empty it; safe on an empty list. */
 void hx_store_strv_release(struct hx_store_strv *sv);

@@ -42,66 +42,66 @@ enum stmt {
 
 /* A block the database lacks in its latest form (see hx-tsdb.c). */
 struct mblock {
-	int64_t			rowid;	/* 0: not in the database yet */
-	int64_t			newid;	/* the row a flush in progress made */
-	int64_t			t_start;
-	int64_t			t_end;
-	int			closed;
-	int			dirty;
-	struct hx_gorilla_enc	enc;
+	int64_t		      rowid; /* 0: not in the database yet */
+	int64_t		      newid; /* the row a flush in progress made */
+	int64_t		      t_start;
+	int64_t		      t_end;
+	int		      closed;
+	int		      dirty;
+	struct hx_gorilla_enc enc;
 };
 
 struct tier_state {
-	struct mblock	*blk;		/* oldest first; the last may be open */
-	size_t		 n;
-	int64_t		 last_t;	/* INT64_MIN: no point yet */
-	int64_t		 mark;		/* MINUTE, HOUR: buckets before done;
+	struct mblock *blk; /* oldest first; the last may be open */
+	size_t	       n;
+	int64_t	       last_t; /* INT64_MIN: no point yet */
+	int64_t	       mark; /* MINUTE, HOUR: buckets before done;
 					   INT64_MIN: none yet */
 };
 
 struct tseries {
-	int64_t			id;
-	char			*name;
-	char			*unit;
-	char			*kind;
-	int			 marks_dirty;
-	struct tier_state	 tier[HX_TSDB_TIERS];
+	int64_t		  id;
+	char		 *name;
+	char		 *unit;
+	char		 *kind;
+	int		  marks_dirty;
+	struct tier_state tier[HX_TSDB_TIERS];
 };
 
 /* The writer's series, shared with its readers under lock. */
 struct mem {
-	pthread_mutex_t	  lock;
-	struct tseries	**s;		/* sorted by id */
-	size_t		  n;
-	size_t		  alloc;
-	size_t		 *hash;		/* index + 1; 0: empty slot */
-	size_t		  hsize;	/* a power of two */
+	pthread_mutex_t	 lock;
+	struct tseries **s; /* sorted by id */
+	size_t		 n;
+	size_t		 alloc;
+	size_t		*hash; /* index + 1; 0: empty slot */
+	size_t		 hsize; /* a power of two */
 };
 
 struct hx_tsdb {
-	sqlite3			*db;
-	sqlite3_stmt		*stmt[S__COUNT];
-	char			*path;
-	struct hx_tsdb_config	 cfg;
-	struct mem		*mem;
-	int			 writer;
+	sqlite3		     *db;
+	sqlite3_stmt	     *stmt[S__COUNT];
+	char		     *path;
+	struct hx_tsdb_config cfg;
+	struct mem	     *mem;
+	int		      writer;
 };
 
 /* A snapshot's copy of one unflushed block. */
 struct sblock {
-	int64_t		 rowid;
-	uint32_t	 count;
-	uint8_t		*data;
-	size_t		 len;
+	int64_t	 rowid;
+	uint32_t count;
+	uint8_t *data;
+	size_t	 len;
 };
 
 /* One series as a query sees it: marks and unflushed blocks per tier. */
 struct snap {
-	int64_t		 id;
-	int64_t		 mark[HX_TSDB_TIERS];
-	struct sblock	*b[HX_TSDB_TIERS];
-	size_t		 n[HX_TSDB_TIERS];
-	int		 in_tx;
+	int64_t	       id;
+	int64_t	       mark[HX_TSDB_TIERS];
+	struct sblock *b[HX_TSDB_TIERS];
+	size_t	       n[HX_TSDB_TIERS];
+	int	       in_tx;
 };
 
 /* Set *err (if not NULL) to a new message; returns rc. */
@@ -115,8 +115,8 @@ int tsdb_run(struct hx_tsdb *db, sqlite3_stmt *s, char **err);
 /* Commit if rc is OK (a failure then becomes rc), else roll back. */
 int tsdb_tx_end(struct hx_tsdb *db, int rc, char **err);
 /* Prepare, run, finalize; the first column of the first row to res. */
-int tsdb_run_once(struct hx_tsdb *db, const char *sql, char *res,
-    size_t reslen, char **err);
+int tsdb_run_once(struct hx_tsdb *db, const char *sql, char *res, size_t reslen,
+    char **err);
 /* A series by name; NULL if none. The lock held, or as the writer. */
 struct tseries *tsdb_find_name(struct mem *m, const char *name);
 /* Values per point in a tier's blocks. */
@@ -131,8 +131,8 @@ int tsdb_name_valid(const char *s);
  * copied, both under the lock. NOT_FOUND when there is no such series.
  * Release it with tsdb_snap_release, which ends the transaction.
  */
-int tsdb_snap_take(struct hx_tsdb *db, const char *name, struct tseries *s,
-    struct snap *sn, char **err);
+int  tsdb_snap_take(struct hx_tsdb *db, const char *name, struct tseries *s,
+     struct snap *sn, char **err);
 void tsdb_snap_release(struct hx_tsdb *db, struct snap *sn);
 /*
  * Call cb for the points of tier in [from, to] of the snapshot's series,

@@ -16,12 +16,11 @@
 
 /* --- snapshots and walks ------------------------------------------------- */
 
-
 void
 tsdb_snap_release(struct hx_tsdb *db, struct snap *sn)
 {
-	size_t	i;
-	int	t;
+	size_t i;
+	int    t;
 
 	for (t = 0; t < HX_TSDB_TIERS; t++) {
 		for (i = 0; i < sn->n[t]; i++)
@@ -37,10 +36,10 @@ tsdb_snap_release(struct hx_tsdb *db, struct snap *sn)
 static void
 snap_copy(struct snap *sn, struct tseries *s)
 {
-	struct mblock	*mb;
-	struct sblock	*b;
-	size_t		 i;
-	int		 t;
+	struct mblock *mb;
+	struct sblock *b;
+	size_t	       i;
+	int	       t;
 
 	sn->id = s->id;
 	for (t = 0; t < HX_TSDB_TIERS; t++) {
@@ -69,13 +68,14 @@ int
 tsdb_snap_take(struct hx_tsdb *db, const char *name, struct tseries *s,
     struct snap *sn, char **err)
 {
-	int	rc;
+	int rc;
 
 	memset(sn, 0, sizeof *sn);
 	pthread_mutex_lock(&db->mem->lock);
 	if (s == NULL && (s = tsdb_find_name(db->mem, name)) == NULL) {
 		pthread_mutex_unlock(&db->mem->lock);
-		return tsdb_fail(err, HX_TSDB_NOT_FOUND, "no series '%s'", name);
+		return tsdb_fail(err, HX_TSDB_NOT_FOUND, "no series '%s'",
+		    name);
 	}
 	if ((rc = tsdb_run(db, db->stmt[S_BEGIN], err)) == HX_TSDB_OK) {
 		sn->in_tx = 1;
@@ -91,20 +91,20 @@ tsdb_snap_take(struct hx_tsdb *db, const char *name, struct tseries *s,
 
 /* Accumulates finer points into buckets of one aggregated tier. */
 struct agg {
-	int64_t			 bucket;
-	int64_t			 cur;
-	int			 have;
-	double			 sum, min, max;
-	uint64_t		 n;
-	hx_tsdb_point_cb	 cb;
-	void			*arg;
-	int			 stopped;
+	int64_t		 bucket;
+	int64_t		 cur;
+	int		 have;
+	double		 sum, min, max;
+	uint64_t	 n;
+	hx_tsdb_point_cb cb;
+	void		*arg;
+	int		 stopped;
 };
 
 static int
 agg_emit(struct agg *a)
 {
-	struct hx_tsdb_point	p;
+	struct hx_tsdb_point p;
 
 	if (!a->have)
 		return 0;
@@ -122,8 +122,8 @@ agg_emit(struct agg *a)
 static int
 agg_add(const struct hx_tsdb_point *p, void *arg)
 {
-	struct agg	*a = arg;
-	int64_t		 b = tsdb_floor(p->t, a->bucket);
+	struct agg *a = arg;
+	int64_t	    b = tsdb_floor(p->t, a->bucket);
 
 	if (a->have && b != a->cur && agg_emit(a))
 		return 1;
@@ -150,14 +150,13 @@ agg_add(const struct hx_tsdb_point *p, void *arg)
  * 1 when cb stopped the walk, or an error.
  */
 static int
-walk_block(int tier, const void *data, size_t len, uint32_t count,
-    int64_t from, int64_t to, hx_tsdb_point_cb cb, void *arg,
-    int64_t sid, char **err)
+walk_block(int tier, const void *data, size_t len, uint32_t count, int64_t from,
+    int64_t to, hx_tsdb_point_cb cb, void *arg, int64_t sid, char **err)
 {
-	struct hx_gorilla_dec	d;
-	struct hx_tsdb_point	p;
-	double			v[HX_GORILLA_MAXK];
-	int			r;
+	struct hx_gorilla_dec d;
+	struct hx_tsdb_point  p;
+	double		      v[HX_GORILLA_MAXK];
+	int		      r;
 
 	hx_gorilla_dec_init(&d, data, len, count, tsdb_tier_k(tier));
 	while ((r = hx_gorilla_dec_next(&d, &p.t, v)) == 1) {
@@ -172,22 +171,24 @@ walk_block(int tier, const void *data, size_t len, uint32_t count,
 			p.min = v[0];
 			p.v = v[1];
 			p.max = v[2];
-			p.n = v[3] >= 0 && v[3] <= UINT32_MAX ?
-			    (uint32_t)v[3] : 0;
+			p.n = v[3] >= 0 && v[3] <= UINT32_MAX ? (uint32_t)v[3] :
+								0;
 		}
 		if (cb(&p, arg) != 0)
 			return 1;
 	}
 	if (r < 0)
-		return tsdb_fail(err, HX_TSDB_ERROR, "database error: a block of "
-		    "series %lld (tier %d) is damaged", (long long)sid, tier);
+		return tsdb_fail(err, HX_TSDB_ERROR,
+		    "database error: a block of "
+		    "series %lld (tier %d) is damaged",
+		    (long long)sid, tier);
 	return 0;
 }
 
 static int
 in_snap(const struct snap *sn, int tier, int64_t rowid)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sn->n[tier]; i++)
 		if (sn->b[tier][i].rowid == rowid)
@@ -202,14 +203,14 @@ in_snap(const struct snap *sn, int tier, int64_t rowid)
  * 0, 1 when cb stopped, or an error.
  */
 int
-tsdb_walk(struct hx_tsdb *db, struct snap *sn, int tier, int64_t from, int64_t to,
-    hx_tsdb_point_cb cb, void *arg, char **err)
+tsdb_walk(struct hx_tsdb *db, struct snap *sn, int tier, int64_t from,
+    int64_t to, hx_tsdb_point_cb cb, void *arg, char **err)
 {
-	sqlite3_stmt	*s = db->stmt[S_BLOCK_RANGE];
-	struct agg	 a;
-	int64_t		 built_to = to, bk, lo, hi;
-	size_t		 i;
-	int		 rc = 0, r = SQLITE_DONE, built = 1;
+	sqlite3_stmt *s = db->stmt[S_BLOCK_RANGE];
+	struct agg    a;
+	int64_t	      built_to = to, bk, lo, hi;
+	size_t	      i;
+	int	      rc = 0, r = SQLITE_DONE, built = 1;
 
 	if (tier != HX_TSDB_RAW) {
 		if (sn->mark[tier] == INT64_MIN)
@@ -274,11 +275,10 @@ tsdb_walk(struct hx_tsdb *db, struct snap *sn, int tier, int64_t from, int64_t t
 
 int
 hx_tsdb_query(struct hx_tsdb *db, const char *name, enum hx_tsdb_tier tier,
-    int64_t from_ms, int64_t to_ms, hx_tsdb_point_cb cb, void *arg,
-    char **err)
+    int64_t from_ms, int64_t to_ms, hx_tsdb_point_cb cb, void *arg, char **err)
 {
-	struct snap	sn;
-	int		rc;
+	struct snap sn;
+	int	    rc;
 
 	if ((int)tier < 0 || tier >= HX_TSDB_TIERS)
 		return tsdb_fail(err, HX_TSDB_INVALID, "no tier %d", (int)tier);
@@ -297,7 +297,7 @@ hx_tsdb_query(struct hx_tsdb *db, const char *name, enum hx_tsdb_tier tier,
 static int
 part_match(const char *p, size_t pn, const char *s, size_t sn)
 {
-	size_t	pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
 
 	while (si < sn) {
 		if (pi < pn && p[pi] == '*') {
@@ -326,7 +326,7 @@ hx_tsdb_glob_valid(const char *pattern)
 int
 hx_tsdb_glob_match(const char *p, const char *s)
 {
-	const char	*pe, *se;
+	const char *pe, *se;
 
 	for (;;) {
 		pe = strchr(p, ':');
@@ -345,7 +345,7 @@ hx_tsdb_glob_match(const char *p, const char *s)
 static int
 info_cmp(const void *a, const void *b)
 {
-	const struct hx_tsdb_series_info	*x = a, *y = b;
+	const struct hx_tsdb_series_info *x = a, *y = b;
 
 	return strcmp(x->name, y->name);
 }
@@ -354,12 +354,13 @@ int
 hx_tsdb_list(struct hx_tsdb *db, const char *pattern, hx_tsdb_series_cb cb,
     void *arg, char **err)
 {
-	struct hx_tsdb_series_info	*v = NULL;
-	struct tseries			*s;
-	size_t				 i, n = 0;
+	struct hx_tsdb_series_info *v = NULL;
+	struct tseries		   *s;
+	size_t			    i, n = 0;
 
 	if (pattern != NULL && !hx_tsdb_glob_valid(pattern))
-		return tsdb_fail(err, HX_TSDB_INVALID, "invalid series pattern");
+		return tsdb_fail(err, HX_TSDB_INVALID,
+		    "invalid series pattern");
 	/* Copies, so cb runs without the lock and may call us again. */
 	pthread_mutex_lock(&db->mem->lock);
 	v = xcalloc(db->mem->n ? db->mem->n : 1, sizeof *v);
@@ -390,10 +391,10 @@ hx_tsdb_list(struct hx_tsdb *db, const char *pattern, hx_tsdb_series_cb cb,
 int
 hx_tsdb_stats(struct hx_tsdb *db, struct hx_tsdb_stats *st, char **err)
 {
-	sqlite3_stmt	*q = db->stmt[S_STATS];
-	char		 buf[32];
-	long long	 pages, freep, psize;
-	int		 rc, t;
+	sqlite3_stmt *q = db->stmt[S_STATS];
+	char	      buf[32];
+	long long     pages, freep, psize;
+	int	      rc, t;
 
 	memset(st, 0, sizeof *st);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -408,17 +409,26 @@ hx_tsdb_stats(struct hx_tsdb *db, struct hx_tsdb_stats *st, char **err)
 	if (rc != SQLITE_DONE)
 		return tsdb_db_fail(db, err);
 	if ((rc = tsdb_run_once(db, "PRAGMA page_count", buf, sizeof buf,
-	    err)) != HX_TSDB_OK || hx_parse_ll(buf, 0, LLONG_MAX, &pages) != 0)
-		return rc != HX_TSDB_OK ? rc : tsdb_fail(err, HX_TSDB_ERROR,
-		    "database error: page_count '%s'", buf);
+		 err)) != HX_TSDB_OK ||
+	    hx_parse_ll(buf, 0, LLONG_MAX, &pages) != 0)
+		return rc != HX_TSDB_OK ?
+		    rc :
+		    tsdb_fail(err, HX_TSDB_ERROR,
+			"database error: page_count '%s'", buf);
 	if ((rc = tsdb_run_once(db, "PRAGMA freelist_count", buf, sizeof buf,
-	    err)) != HX_TSDB_OK || hx_parse_ll(buf, 0, LLONG_MAX, &freep) != 0)
-		return rc != HX_TSDB_OK ? rc : tsdb_fail(err, HX_TSDB_ERROR,
-		    "database error: freelist_count '%s'", buf);
+		 err)) != HX_TSDB_OK ||
+	    hx_parse_ll(buf, 0, LLONG_MAX, &freep) != 0)
+		return rc != HX_TSDB_OK ?
+		    rc :
+		    tsdb_fail(err, HX_TSDB_ERROR,
+			"database error: freelist_count '%s'", buf);
 	if ((rc = tsdb_run_once(db, "PRAGMA page_size", buf, sizeof buf,
-	    err)) != HX_TSDB_OK || hx_parse_ll(buf, 1, LLONG_MAX, &psize) != 0)
-		return rc != HX_TSDB_OK ? rc : tsdb_fail(err, HX_TSDB_ERROR,
-		    "database error: page_size '%s'", buf);
+		 err)) != HX_TSDB_OK ||
+	    hx_parse_ll(buf, 1, LLONG_MAX, &psize) != 0)
+		return rc != HX_TSDB_OK ?
+		    rc :
+		    tsdb_fail(err, HX_TSDB_ERROR,
+			"database error: page_size '%s'", buf);
 	st->file_bytes = (pages - freep) * psize;
 	pthread_mutex_lock(&db->mem->lock);
 	st->series = (int64_t)db->mem->n;

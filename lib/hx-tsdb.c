@@ -39,10 +39,10 @@
 #include "hx-sqlite.h"
 #include "hx-tsdb-int.h"
 
-#define BUSY_TIMEOUT_MS	5000
-#define CACHE_KIB	"16384"
-#define HOUR_MS		3600000LL
-#define DAY_MS		(24 * HOUR_MS)
+#define BUSY_TIMEOUT_MS 5000
+#define CACHE_KIB "16384"
+#define HOUR_MS 3600000LL
+#define DAY_MS (24 * HOUR_MS)
 
 /* --- schema -------------------------------------------------------------- */
 
@@ -55,14 +55,13 @@
  * the downsampling marks: every bucket before them has been built
  * (INT64_MIN: none yet).
  */
-static const char *const migration_1[] = {
-	"CREATE TABLE series ("
-	" id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" unit TEXT NOT NULL DEFAULT '',"
-	" kind TEXT NOT NULL DEFAULT '',"
-	" ds_minute INTEGER NOT NULL,"
-	" ds_hour INTEGER NOT NULL)",
+static const char *const migration_1[] = { "CREATE TABLE series ("
+					   " id INTEGER PRIMARY KEY,"
+					   " name TEXT NOT NULL UNIQUE,"
+					   " unit TEXT NOT NULL DEFAULT '',"
+					   " kind TEXT NOT NULL DEFAULT '',"
+					   " ds_minute INTEGER NOT NULL,"
+					   " ds_hour INTEGER NOT NULL)",
 
 	"CREATE TABLE blocks ("
 	" id INTEGER PRIMARY KEY,"
@@ -91,14 +90,13 @@ static const char *const migration_1[] = {
 	"CREATE TRIGGER blocks_update AFTER UPDATE OF nbytes ON blocks BEGIN"
 	" UPDATE usage SET bytes = bytes - old.nbytes + new.nbytes"
 	" WHERE id = 1; END",
-	NULL
-};
+	NULL };
 
 static const char *const *const migrations[] = {
 	migration_1,
 };
 
-#define SCHEMA_VERSION	((int)HX_ARRAY_SIZE(migrations))
+#define SCHEMA_VERSION ((int)HX_ARRAY_SIZE(migrations))
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN",
@@ -108,35 +106,38 @@ static const char *const stmt_sql[S__COUNT] = {
 	/* A read that starts the read transaction's snapshot. */
 	[S_PIN] = "SELECT count(*) FROM (SELECT 1 FROM series LIMIT 1)",
 	[S_SERIES_INSERT] = "INSERT INTO series (name, unit, kind, ds_minute,"
-	    " ds_hour) VALUES (?1, ?2, ?3, ?4, ?4)",
+			    " ds_hour) VALUES (?1, ?2, ?3, ?4, ?4)",
 	[S_SERIES_ALL] = "SELECT id, name, unit, kind, ds_minute, ds_hour"
-	    " FROM series ORDER BY id",
+			 " FROM series ORDER BY id",
 	[S_SERIES_MARKS] = "UPDATE series SET ds_minute = ?2, ds_hour = ?3"
-	    " WHERE id = ?1",
+			   " WHERE id = ?1",
 	[S_LAST_T] = "SELECT t_end FROM blocks WHERE series_id = ?1"
-	    " AND tier = ?2 ORDER BY t_start DESC LIMIT 1",
-	[S_OPEN_BLOCKS] = "SELECT id, series_id, tier, t_start, count, data"
+		     " AND tier = ?2 ORDER BY t_start DESC LIMIT 1",
+	[S_OPEN_BLOCKS] =
+	    "SELECT id, series_id, tier, t_start, count, data"
 	    " FROM blocks WHERE open = 1 ORDER BY series_id, tier, t_start",
 	[S_BLOCK_INSERT] = "INSERT INTO blocks (series_id, tier, t_start,"
-	    " t_end, count, open, nbytes, data)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, length(?7), ?7)",
-	[S_BLOCK_UPDATE] = "UPDATE blocks SET t_end = ?2, count = ?3,"
+			   " t_end, count, open, nbytes, data)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, length(?7), ?7)",
+	[S_BLOCK_UPDATE] =
+	    "UPDATE blocks SET t_end = ?2, count = ?3,"
 	    " open = ?4, nbytes = length(?5), data = ?5 WHERE id = ?1",
 	/* From the block holding ?3 (the last to start at or before it). */
-	[S_BLOCK_RANGE] = "SELECT id, count, data FROM blocks"
+	[S_BLOCK_RANGE] =
+	    "SELECT id, count, data FROM blocks"
 	    " WHERE series_id = ?1 AND tier = ?2 AND t_start <= ?4"
 	    " AND t_start >= coalesce((SELECT max(t_start) FROM blocks"
 	    " WHERE series_id = ?1 AND tier = ?2 AND t_start <= ?3), ?3)"
 	    " AND t_end >= ?3 ORDER BY t_start",
 	[S_EXPIRE_AGE] = "DELETE FROM blocks WHERE tier = ?1 AND t_end < ?2"
-	    " AND open = 0",
+			 " AND open = 0",
 	[S_TOTAL_BYTES] = "SELECT bytes FROM usage WHERE id = 1",
 	[S_CAP_CANDIDATES] = "SELECT id, nbytes FROM blocks WHERE open = 0"
-	    " ORDER BY tier, t_end, id",
+			     " ORDER BY tier, t_end, id",
 	[S_BLOCK_DELETE] = "DELETE FROM blocks WHERE id = ?1",
 	/* The one scan: for tests and benchmarks, never on a hot path. */
 	[S_STATS] = "SELECT tier, count(*), sum(nbytes), sum(count)"
-	    " FROM blocks GROUP BY tier",
+		    " FROM blocks GROUP BY tier",
 };
 
 /* --- messages ------------------------------------------------------------ */
@@ -144,7 +145,7 @@ static const char *const stmt_sql[S__COUNT] = {
 int
 tsdb_fail(char **err, int rc, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	if (err != NULL) {
 		va_start(ap, fmt);
@@ -178,7 +179,7 @@ tsdb_done(sqlite3_stmt *s)
 int
 tsdb_run(struct hx_tsdb *db, sqlite3_stmt *s, char **err)
 {
-	int	rc;
+	int rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		;
@@ -216,7 +217,7 @@ tsdb_run_once(struct hx_tsdb *db, const char *sql, char *res, size_t reslen,
 static uint64_t
 name_hash(const char *s)
 {
-	uint64_t	h = 0xcbf29ce484222325ULL;
+	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
@@ -226,7 +227,7 @@ name_hash(const char *s)
 static void
 hash_put(struct mem *m, size_t idx)
 {
-	size_t	i;
+	size_t i;
 
 	i = name_hash(m->s[idx]->name) & (m->hsize - 1);
 	while (m->hash[i] != 0)
@@ -237,7 +238,7 @@ hash_put(struct mem *m, size_t idx)
 struct tseries *
 tsdb_find_name(struct mem *m, const char *name)
 {
-	size_t	i, v;
+	size_t i, v;
 
 	if (m->hsize == 0)
 		return NULL;
@@ -253,7 +254,7 @@ tsdb_find_name(struct mem *m, const char *name)
 static struct tseries *
 find_id(struct mem *m, int64_t id)
 {
-	size_t	lo = 0, hi = m->n, mid;
+	size_t lo = 0, hi = m->n, mid;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -272,9 +273,9 @@ static struct tseries *
 mem_add(struct mem *m, int64_t id, const char *name, const char *unit,
     const char *kind)
 {
-	struct tseries	*s;
-	size_t		 i;
-	int		 t;
+	struct tseries *s;
+	size_t		i;
+	int		t;
 
 	s = xcalloc(1, sizeof *s);
 	s->id = id;
@@ -304,9 +305,9 @@ mem_add(struct mem *m, int64_t id, const char *name, const char *unit,
 static void
 mem_free(struct mem *m)
 {
-	struct tseries	*s;
-	size_t		 i, j;
-	int		 t;
+	struct tseries *s;
+	size_t		i, j;
+	int		t;
 
 	if (m == NULL)
 		return;
@@ -333,21 +334,22 @@ mem_free(struct mem *m)
 int64_t
 hx_tsdb_bucket_ms(enum hx_tsdb_tier tier)
 {
-	return tier == HX_TSDB_MINUTE ? 60000 : tier == HX_TSDB_HOUR ?
-	    HOUR_MS : 0;
+	return tier == HX_TSDB_MINUTE ? 60000 :
+	    tier == HX_TSDB_HOUR      ? HOUR_MS :
+					0;
 }
 
 unsigned
 tsdb_tier_k(int tier)
 {
-	return tier == HX_TSDB_RAW ? 1 : 4;	/* min, avg, max, n */
+	return tier == HX_TSDB_RAW ? 1 : 4; /* min, avg, max, n */
 }
 
 /* t down to a multiple of b; INT64_MIN when that is below INT64_MIN. */
 int64_t
 tsdb_floor(int64_t t, int64_t b)
 {
-	int64_t	r = t % b;
+	int64_t r = t % b;
 
 	if (r >= 0)
 		return t - r;
@@ -385,12 +387,12 @@ static void
 append(struct hx_tsdb *db, struct tseries *s, int tier, int64_t t,
     const double *v)
 {
-	struct tier_state	*ts = &s->tier[tier];
-	struct mblock		*b = ts->n > 0 ? &ts->blk[ts->n - 1] : NULL;
+	struct tier_state *ts = &s->tier[tier];
+	struct mblock	  *b = ts->n > 0 ? &ts->blk[ts->n - 1] : NULL;
 
 	if (b != NULL && !b->closed &&
 	    (b->enc.count >= db->cfg.block_points ||
-	    spanned(b->t_start, t, tier_span(db, tier)))) {
+		spanned(b->t_start, t, tier_span(db, tier)))) {
 		b->closed = 1;
 		b->dirty = 1;
 	}
@@ -421,8 +423,8 @@ setup_rc(int rc)
 static int
 migrate(struct hx_tsdb *db, char **err)
 {
-	return setup_rc(hx_sqlite_migrate(db->db, migrations, SCHEMA_VERSION,
-	    err));
+	return setup_rc(
+	    hx_sqlite_migrate(db->db, migrations, SCHEMA_VERSION, err));
 }
 
 /*
@@ -434,18 +436,17 @@ migrate(struct hx_tsdb *db, char **err)
 static int
 configure(struct hx_tsdb *db, char **err)
 {
-	static const char *const extra[] = {
-		"PRAGMA cache_size = -" CACHE_KIB, NULL
-	};
+	static const char *const extra[] = { "PRAGMA cache_size = -" CACHE_KIB,
+		NULL };
 
-	return setup_rc(hx_sqlite_configure(db->db, BUSY_TIMEOUT_MS, "NORMAL",
-	    extra, err));
+	return setup_rc(
+	    hx_sqlite_configure(db->db, BUSY_TIMEOUT_MS, "NORMAL", extra, err));
 }
 
 static int
 connect_db(struct hx_tsdb *db, char **err)
 {
-	int	fd, e, i, rc;
+	int fd, e, i, rc;
 
 	/* Created 0600 whatever the umask; -wal and -shm follow its mode. */
 	fd = open(db->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -453,27 +454,33 @@ connect_db(struct hx_tsdb *db, char **err)
 		if (fchmod(fd, 0600) != 0) {
 			e = errno;
 			close(fd);
-			return tsdb_fail(err, HX_TSDB_ERROR, "cannot set the mode "
-			    "of '%s': %s", db->path, strerror(e));
+			return tsdb_fail(err, HX_TSDB_ERROR,
+			    "cannot set the mode "
+			    "of '%s': %s",
+			    db->path, strerror(e));
 		}
 		close(fd);
 	} else if (errno != EEXIST)
 		return tsdb_fail(err, HX_TSDB_ERROR, "cannot create '%s': %s",
 		    db->path, strerror(errno));
-	if (sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		return tsdb_fail(err, HX_TSDB_ERROR, "database error: cannot open "
-		    "'%s': %s", db->path, db->db != NULL ?
-		    sqlite3_errmsg(db->db) : "out of memory");
+	if (sqlite3_open_v2(db->path, &db->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return tsdb_fail(err, HX_TSDB_ERROR,
+		    "database error: cannot open "
+		    "'%s': %s",
+		    db->path,
+		    db->db != NULL ? sqlite3_errmsg(db->db) : "out of memory");
 	if ((rc = configure(db, err)) != HX_TSDB_OK ||
 	    (rc = migrate(db, err)) != HX_TSDB_OK)
 		return rc;
 	for (i = 0; i < S__COUNT; i++) {
 		if (sqlite3_prepare_v3(db->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &db->stmt[i], NULL) !=
-		    SQLITE_OK)
-			return tsdb_fail(err, HX_TSDB_ERROR, "database error: "
-			    "statement %d: %s", i, sqlite3_errmsg(db->db));
+			SQLITE_PREPARE_PERSISTENT, &db->stmt[i],
+			NULL) != SQLITE_OK)
+			return tsdb_fail(err, HX_TSDB_ERROR,
+			    "database error: "
+			    "statement %d: %s",
+			    i, sqlite3_errmsg(db->db));
 	}
 	return HX_TSDB_OK;
 }
@@ -481,7 +488,7 @@ connect_db(struct hx_tsdb *db, char **err)
 static const char *
 col_text(sqlite3_stmt *s, int i)
 {
-	const unsigned char	*t = sqlite3_column_text(s, i);
+	const unsigned char *t = sqlite3_column_text(s, i);
 
 	return t != NULL ? (const char *)t : "";
 }
@@ -490,15 +497,15 @@ col_text(sqlite3_stmt *s, int i)
 static int
 load(struct hx_tsdb *db, char **err)
 {
-	struct mem		*m = db->mem;
-	struct tseries		*s;
-	struct mblock		*b;
-	struct hx_gorilla_dec	 d;
-	sqlite3_stmt		*q;
-	double			 v[HX_GORILLA_MAXK];
-	int64_t			 t;
-	size_t			 i;
-	int			 rc, tier, r;
+	struct mem	     *m = db->mem;
+	struct tseries	     *s;
+	struct mblock	     *b;
+	struct hx_gorilla_dec d;
+	sqlite3_stmt	     *q;
+	double		      v[HX_GORILLA_MAXK];
+	int64_t		      t;
+	size_t		      i;
+	int		      rc, tier, r;
 
 	q = db->stmt[S_SERIES_ALL];
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -519,8 +526,8 @@ load(struct hx_tsdb *db, char **err)
 			sqlite3_bind_int64(q, 1, s->id);
 			sqlite3_bind_int(q, 2, tier);
 			if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-				s->tier[tier].last_t =
-				    sqlite3_column_int64(q, 0);
+				s->tier[tier].last_t = sqlite3_column_int64(q,
+				    0);
 			tsdb_done(q);
 			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 				return tsdb_db_fail(db, err);
@@ -534,7 +541,7 @@ load(struct hx_tsdb *db, char **err)
 		tier = sqlite3_column_int(q, 2);
 		if (s == NULL || tier < 0 || tier >= HX_TSDB_TIERS)
 			continue;
-		if (s->tier[tier].n > 0)	/* two open: keep the newest */
+		if (s->tier[tier].n > 0) /* two open: keep the newest */
 			s->tier[tier].blk[s->tier[tier].n - 1].closed = 1;
 		s->tier[tier].blk = xrealloc(s->tier[tier].blk,
 		    (s->tier[tier].n + 1) * sizeof *b);
@@ -552,7 +559,8 @@ load(struct hx_tsdb *db, char **err)
 		}
 		if (r < 0 || b->enc.count == 0) {
 			tsdb_done(q);
-			return tsdb_fail(err, HX_TSDB_ERROR, "database error: the "
+			return tsdb_fail(err, HX_TSDB_ERROR,
+			    "database error: the "
 			    "open block %lld of series '%s' is damaged",
 			    (long long)b->rowid, s->name);
 		}
@@ -566,10 +574,9 @@ load(struct hx_tsdb *db, char **err)
 static void
 config_defaults(struct hx_tsdb_config *c, const struct hx_tsdb_config *in)
 {
-	static const int64_t	age[HX_TSDB_TIERS] = {
-		2 * DAY_MS, 30 * DAY_MS, 730 * DAY_MS
-	};
-	int			t;
+	static const int64_t age[HX_TSDB_TIERS] = { 2 * DAY_MS, 30 * DAY_MS,
+		730 * DAY_MS };
+	int		     t;
 
 	if (in != NULL)
 		*c = *in;
@@ -590,8 +597,8 @@ int
 hx_tsdb_open(const char *path, const struct hx_tsdb_config *cfg,
     struct hx_tsdb **out, char **err)
 {
-	struct hx_tsdb	*db;
-	int		 rc;
+	struct hx_tsdb *db;
+	int		rc;
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
@@ -614,12 +621,13 @@ hx_tsdb_open(const char *path, const struct hx_tsdb_config *cfg,
 int
 hx_tsdb_open_reader(struct hx_tsdb *w, struct hx_tsdb **out, char **err)
 {
-	struct hx_tsdb	*db;
-	int		 rc;
+	struct hx_tsdb *db;
+	int		rc;
 
 	*out = NULL;
 	if (!w->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID, "a reader needs the writer");
+		return tsdb_fail(err, HX_TSDB_INVALID,
+		    "a reader needs the writer");
 	db = xcalloc(1, sizeof *db);
 	db->path = xstrdup(w->path);
 	db->cfg = w->cfg;
@@ -635,7 +643,7 @@ hx_tsdb_open_reader(struct hx_tsdb *w, struct hx_tsdb **out, char **err)
 void
 hx_tsdb_close(struct hx_tsdb *db)
 {
-	int	i;
+	int i;
 
 	if (db == NULL)
 		return;
@@ -659,7 +667,7 @@ hx_tsdb_sqlite(struct hx_tsdb *db)
 int
 tsdb_name_valid(const char *s)
 {
-	size_t	n = 0;
+	size_t n = 0;
 
 	if (s == NULL)
 		return 0;
@@ -673,12 +681,13 @@ int
 hx_tsdb_series(struct hx_tsdb *db, const char *name, const char *unit,
     const char *kind, int64_t *id, char **err)
 {
-	sqlite3_stmt	*s = db->stmt[S_SERIES_INSERT];
-	struct tseries	*ts;
-	int		 rc;
+	sqlite3_stmt   *s = db->stmt[S_SERIES_INSERT];
+	struct tseries *ts;
+	int		rc;
 
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot add series");
+		return tsdb_fail(err, HX_TSDB_INVALID,
+		    "a reader cannot add series");
 	if (!tsdb_name_valid(name))
 		return tsdb_fail(err, HX_TSDB_INVALID, "invalid series name");
 	if ((ts = tsdb_find_name(db->mem, name)) != NULL) {
@@ -701,21 +710,25 @@ hx_tsdb_series(struct hx_tsdb *db, const char *name, const char *unit,
 int
 hx_tsdb_add(struct hx_tsdb *db, int64_t id, int64_t t, double v, char **err)
 {
-	struct tseries	*s;
+	struct tseries *s;
 
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot add points");
+		return tsdb_fail(err, HX_TSDB_INVALID,
+		    "a reader cannot add points");
 	if ((s = find_id(db->mem, id)) == NULL)
 		return tsdb_fail(err, HX_TSDB_NOT_FOUND, "no series %lld",
 		    (long long)id);
 	if (t <= s->tier[HX_TSDB_RAW].last_t)
-		return tsdb_fail(err, HX_TSDB_INVALID, "point at %lld of series "
-		    "'%s' is not after its last one (%lld)", (long long)t,
-		    s->name, (long long)s->tier[HX_TSDB_RAW].last_t);
+		return tsdb_fail(err, HX_TSDB_INVALID,
+		    "point at %lld of series "
+		    "'%s' is not after its last one (%lld)",
+		    (long long)t, s->name,
+		    (long long)s->tier[HX_TSDB_RAW].last_t);
 	if (t < s->tier[HX_TSDB_MINUTE].mark)
-		return tsdb_fail(err, HX_TSDB_INVALID, "point at %lld of series "
-		    "'%s' is in a minute already downsampled", (long long)t,
-		    s->name);
+		return tsdb_fail(err, HX_TSDB_INVALID,
+		    "point at %lld of series "
+		    "'%s' is in a minute already downsampled",
+		    (long long)t, s->name);
 	pthread_mutex_lock(&db->mem->lock);
 	append(db, s, HX_TSDB_RAW, t, &v);
 	pthread_mutex_unlock(&db->mem->lock);
@@ -726,8 +739,8 @@ static int
 write_block(struct hx_tsdb *db, struct tseries *s, int tier, struct mblock *b,
     char **err)
 {
-	sqlite3_stmt	*q;
-	int		 rc;
+	sqlite3_stmt *q;
+	int	      rc;
 
 	if (b->rowid != 0) {
 		q = db->stmt[S_BLOCK_UPDATE];
@@ -761,10 +774,10 @@ write_block(struct hx_tsdb *db, struct tseries *s, int tier, struct mblock *b,
 static void
 flush_settle(struct hx_tsdb *db, int committed)
 {
-	struct tier_state	*ts;
-	struct tseries		*s;
-	size_t			 i, j, k;
-	int			 t;
+	struct tier_state *ts;
+	struct tseries	  *s;
+	size_t		   i, j, k;
+	int		   t;
 
 	for (i = 0; i < db->mem->n; i++) {
 		s = db->mem->s[i];
@@ -779,8 +792,7 @@ flush_settle(struct hx_tsdb *db, int committed)
 				if (committed)
 					ts->blk[j].dirty = 0;
 				if (committed && ts->blk[j].closed) {
-					hx_gorilla_enc_release(
-					    &ts->blk[j].enc);
+					hx_gorilla_enc_release(&ts->blk[j].enc);
 					continue;
 				}
 				ts->blk[k++] = ts->blk[j];
@@ -793,10 +805,10 @@ flush_settle(struct hx_tsdb *db, int committed)
 int
 hx_tsdb_flush(struct hx_tsdb *db, char **err)
 {
-	sqlite3_stmt	*q = db->stmt[S_SERIES_MARKS];
-	struct tseries	*s;
-	size_t		 i, j;
-	int		 rc, t;
+	sqlite3_stmt   *q = db->stmt[S_SERIES_MARKS];
+	struct tseries *s;
+	size_t		i, j;
+	int		rc, t;
 
 	if (!db->writer)
 		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot flush");
@@ -811,8 +823,7 @@ hx_tsdb_flush(struct hx_tsdb *db, char **err)
 					    &s->tier[t].blk[j], err);
 		if (rc == HX_TSDB_OK && s->marks_dirty) {
 			sqlite3_bind_int64(q, 1, s->id);
-			sqlite3_bind_int64(q, 2,
-			    s->tier[HX_TSDB_MINUTE].mark);
+			sqlite3_bind_int64(q, 2, s->tier[HX_TSDB_MINUTE].mark);
 			sqlite3_bind_int64(q, 3, s->tier[HX_TSDB_HOUR].mark);
 			rc = tsdb_run(db, q, err);
 		}
@@ -826,16 +837,16 @@ hx_tsdb_flush(struct hx_tsdb *db, char **err)
 }
 
 struct ds_ctx {
-	struct hx_tsdb	*db;
-	struct tseries	*s;
-	int		 tier;
+	struct hx_tsdb *db;
+	struct tseries *s;
+	int		tier;
 };
 
 static int
 ds_append(const struct hx_tsdb_point *p, void *arg)
 {
-	struct ds_ctx	*c = arg;
-	double		 v[4];
+	struct ds_ctx *c = arg;
+	double	       v[4];
 
 	v[0] = p->min;
 	v[1] = p->v;
@@ -850,15 +861,16 @@ ds_append(const struct hx_tsdb_point *p, void *arg)
 int
 hx_tsdb_downsample(struct hx_tsdb *db, int64_t now_ms, char **err)
 {
-	struct ds_ctx	 c;
-	struct snap	 sn;
-	struct tseries	*s;
-	int64_t		 end;
-	size_t		 i;
-	int		 rc = HX_TSDB_OK, tier;
+	struct ds_ctx	c;
+	struct snap	sn;
+	struct tseries *s;
+	int64_t		end;
+	size_t		i;
+	int		rc = HX_TSDB_OK, tier;
 
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot downsample");
+		return tsdb_fail(err, HX_TSDB_INVALID,
+		    "a reader cannot downsample");
 	for (i = 0; rc == HX_TSDB_OK && i < db->mem->n; i++) {
 		s = db->mem->s[i];
 		for (tier = HX_TSDB_MINUTE; tier < HX_TSDB_TIERS; tier++) {
@@ -880,8 +892,8 @@ hx_tsdb_downsample(struct hx_tsdb *db, int64_t now_ms, char **err)
 			c.tier = tier;
 			/* The built part only: from the mark to the end. */
 			sn.mark[tier] = s->tier[tier].mark;
-			rc = tsdb_walk(db, &sn, tier, s->tier[tier].mark, end - 1,
-			    ds_append, &c, err);
+			rc = tsdb_walk(db, &sn, tier, s->tier[tier].mark,
+			    end - 1, ds_append, &c, err);
 			tsdb_snap_release(db, &sn);
 			if (rc < 0)
 				break;
@@ -896,20 +908,20 @@ hx_tsdb_downsample(struct hx_tsdb *db, int64_t now_ms, char **err)
 }
 
 int
-hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
-    char **err)
+hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted, char **err)
 {
-	sqlite3_stmt	*q;
-	struct mblock	*b;
-	struct tseries	*s;
-	int64_t		 n = 0, total = 0, *ids = NULL, cut;
-	size_t		 i, nids = 0, aids = 0;
-	int		 rc, t, r = SQLITE_DONE;
+	sqlite3_stmt   *q;
+	struct mblock  *b;
+	struct tseries *s;
+	int64_t		n = 0, total = 0, *ids = NULL, cut;
+	size_t		i, nids = 0, aids = 0;
+	int		rc, t, r = SQLITE_DONE;
 
 	if (deleted != NULL)
 		*deleted = 0;
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot expire");
+		return tsdb_fail(err, HX_TSDB_INVALID,
+		    "a reader cannot expire");
 
 	/* A series that stopped (a VM gone) must not keep a block open. */
 	pthread_mutex_lock(&db->mem->lock);
@@ -919,8 +931,8 @@ hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
 			if (s->tier[t].n == 0)
 				continue;
 			b = &s->tier[t].blk[s->tier[t].n - 1];
-			if (!b->closed && spanned(b->t_start, now_ms,
-			    tier_span(db, t))) {
+			if (!b->closed &&
+			    spanned(b->t_start, now_ms, tier_span(db, t))) {
 				b->closed = 1;
 				b->dirty = 1;
 			}

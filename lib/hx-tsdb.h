@@ -65,10 +65,10 @@ struct hx_tsdb;
 
 enum hx_tsdb_rc {
 	HX_TSDB_OK = 0,
-	HX_TSDB_NOT_FOUND = 1,	/* no such series */
-	HX_TSDB_INVALID = 2,	/* bad name, glob, tier, or a point out of order */
-	HX_TSDB_ERROR = -1,	/* SQLite or the file system failed */
-	HX_TSDB_FULL = -2	/* the database cannot grow (disk full) */
+	HX_TSDB_NOT_FOUND = 1, /* no such series */
+	HX_TSDB_INVALID = 2, /* bad name, glob, tier, or a point out of order */
+	HX_TSDB_ERROR = -1, /* SQLite or the file system failed */
+	HX_TSDB_FULL = -2 /* the database cannot grow (disk full) */
 };
 
 enum hx_tsdb_tier {
@@ -78,14 +78,14 @@ enum hx_tsdb_tier {
 	HX_TSDB_TIERS
 };
 
-#define HX_TSDB_NAME_MAX	255
+#define HX_TSDB_NAME_MAX 255
 
 /* Zero fields take the defaults in brackets. */
 struct hx_tsdb_config {
-	int64_t		retention_ms[HX_TSDB_TIERS];	/* [48 h, 30 d, 2 y] */
-	int64_t		max_bytes;	/* blocks' bytes; [0: no cap] */
-	uint32_t	block_points;	/* points per block [120] */
-	int64_t		block_span_ms;	/* RAW block span [2 h] */
+	int64_t	 retention_ms[HX_TSDB_TIERS]; /* [48 h, 30 d, 2 y] */
+	int64_t	 max_bytes; /* blocks' bytes; [0: no cap] */
+	uint32_t block_points; /* points per block [120] */
+	int64_t	 block_span_ms; /* RAW block span [2 h] */
 };
 
 /*
@@ -93,32 +93,32 @@ struct hx_tsdb_config {
  * MINUTE and HOUR: t is the bucket's start, v its avg.
  */
 struct hx_tsdb_point {
-	int64_t		t;
-	double		v;
-	double		min;
-	double		max;
-	uint32_t	n;
+	int64_t	 t;
+	double	 v;
+	double	 min;
+	double	 max;
+	uint32_t n;
 };
 
 struct hx_tsdb_series_info {
-	int64_t		 id;
-	const char	*name;
-	const char	*unit;
-	const char	*kind;
+	int64_t	    id;
+	const char *name;
+	const char *unit;
+	const char *kind;
 };
 
 struct hx_tsdb_stats {
-	int64_t		blocks[HX_TSDB_TIERS];	/* in the database */
-	int64_t		bytes[HX_TSDB_TIERS];	/* their blob bytes */
-	int64_t		points[HX_TSDB_TIERS];	/* their points */
-	int64_t		file_bytes;		/* pages in use × page size */
-	int64_t		series;
+	int64_t blocks[HX_TSDB_TIERS]; /* in the database */
+	int64_t bytes[HX_TSDB_TIERS]; /* their blob bytes */
+	int64_t points[HX_TSDB_TIERS]; /* their points */
+	int64_t file_bytes; /* pages in use × page size */
+	int64_t series;
 };
 
 /* Return non-zero to stop the walk (the call then returns HX_TSDB_OK). */
 typedef int (*hx_tsdb_point_cb)(const struct hx_tsdb_point *p, void *arg);
-typedef int (*hx_tsdb_series_cb)(const struct hx_tsdb_series_info *s,
-    void *arg);
+typedef int (
+    *hx_tsdb_series_cb)(const struct hx_tsdb_series_info *s, void *arg);
 
 /* The bucket of an aggregated tier in ms (RAW: 0). */
 int64_t hx_tsdb_bucket_ms(enum hx_tsdb_tier tier);
@@ -171,9 +171,8 @@ int hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted,
  * The walk holds a read transaction and a statement of db open: cb must
  * not call into db (another handle is fine).
  */
-int hx_tsdb_query(struct hx_tsdb *db, const char *name,
-    enum hx_tsdb_tier tier, int64_t from_ms, int64_t to_ms,
-    hx_tsdb_point_cb cb, void *arg, char **err);
+int hx_tsdb_query(struct hx_tsdb *db, const char *name, enum hx_tsdb_tier tier,
+    int64_t from_ms, int64_t to_ms, hx_tsdb_point_cb cb, void *arg, char **err);
 
 /*
  * Glob patterns for series names. A pattern and a name are split at ':'
@@ -193,8 +192,8 @@ int hx_tsdb_glob_match(const char *pattern, const char *name);
  * byte order of name. INVALID for a bad pattern. The strings are valid
  * during the call only.
  */
-int hx_tsdb_list(struct hx_tsdb *db, const char *pattern,
-    hx_tsdb_series_cb cb, void *arg, char **err);
+int hx_tsdb_list(struct hx_tsdb *db, const char *pattern, hx_tsdb_series_cb cb,
+    void *arg, char **err);
 
 /*
  * Counts of what is in the database (not the unflushed points). It reads

@@ -18,7 +18,7 @@
 void *
 xmalloc(size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = malloc(size == 0 ? 1 : size)) == NULL)
 		abort();
@@ -28,7 +28,7 @@ xmalloc(size_t size)
 void *
 xcalloc(size_t nmemb, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = calloc(nmemb == 0 ? 1 : nmemb, size == 0 ? 1 : size)) == NULL)
 		abort();
@@ -38,7 +38,7 @@ xcalloc(size_t nmemb, size_t size)
 void *
 xrealloc(void *ptr, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = realloc(ptr, size == 0 ? 1 : size)) == NULL)
 		abort();
@@ -54,8 +54,8 @@ xstrdup(const char *s)
 char *
 xstrndup(const char *s, size_t n)
 {
-	char	*p;
-	size_t	 len = strnlen(s, n);
+	char  *p;
+	size_t len = strnlen(s, n);
 
 	p = xmalloc(len + 1);
 	memcpy(p, s, len);
@@ -66,7 +66,7 @@ xstrndup(const char *s, size_t n)
 char *
 xvasprintf(const char *fmt, va_list ap)
 {
-	char	*s;
+	char *s;
 
 	if (vasprintf(&s, fmt, ap) == -1)
 		abort();
@@ -76,8 +76,8 @@ xvasprintf(const char *fmt, va_list ap)
 char *
 xasprintf(const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*s;
+	va_list ap;
+	char   *s;
 
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
@@ -88,7 +88,7 @@ xasprintf(const char *fmt, ...)
 size_t
 hx_strlcpy(char *dst, const char *src, size_t dstsize)
 {
-	size_t	len = strlen(src);
+	size_t len = strlen(src);
 
 	if (dstsize > 0) {
 		size_t n = len >= dstsize ? dstsize - 1 : len;
@@ -129,9 +129,9 @@ hx_buf_add(struct hx_buf *b, const void *p, size_t n)
 int
 hx_buf_addf(struct hx_buf *b, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*s;
-	int	 r;
+	va_list ap;
+	char   *s;
+	int	r;
 
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
@@ -159,7 +159,7 @@ hx_buf_release(struct hx_buf *b)
 char *
 hx_buf_detach(struct hx_buf *b, size_t *len)
 {
-	char	*p;
+	char *p;
 
 	if (b->data == NULL)
 		hx_buf_add(b, "", 0);
@@ -173,7 +173,7 @@ hx_buf_detach(struct hx_buf *b, size_t *len)
 uint64_t
 hx_mono_ns(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
@@ -182,7 +182,7 @@ hx_mono_ns(void)
 int64_t
 hx_wall_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -191,10 +191,10 @@ hx_wall_ms(void)
 int
 hx_rfc3339_ms(int64_t ms, char *out, size_t outlen)
 {
-	struct tm	tm;
-	time_t		secs;
-	int64_t		frac;
-	int		n;
+	struct tm tm;
+	time_t	  secs;
+	int64_t	  frac;
+	int	  n;
 
 	secs = (time_t)(ms / 1000);
 	frac = ms % 1000;
@@ -205,18 +205,18 @@ hx_rfc3339_ms(int64_t ms, char *out, size_t outlen)
 	if (gmtime_r(&secs, &tm) == NULL)
 		return -1;
 	n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)frac);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)frac);
 	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
 }
 
 char *
 hx_read_file(const char *path, size_t max, size_t *lenp)
 {
-	struct hx_buf	b;
-	char		chunk[4096];
-	ssize_t		n;
-	int		fd, saved;
+	struct hx_buf b;
+	char	      chunk[4096];
+	ssize_t	      n;
+	int	      fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
@@ -246,8 +246,8 @@ hx_read_file(const char *path, size_t max, size_t *lenp)
 int
 hx_parse_ll(const char *s, long long min, long long max, long long *out)
 {
-	char		*end;
-	long long	 v;
+	char	 *end;
+	long long v;
 
 	if (s == NULL || *s == '\0')
 		return -1;
@@ -263,7 +263,7 @@ char *
 hx_fmt_bytes(double v, char *out, size_t outlen)
 {
 	static const char units[] = "BKMGTPE";
-	size_t u = 0;
+	size_t		  u = 0;
 
 	if (!(v >= 0)) {
 		hx_strlcpy(out, "-", outlen);
@@ -299,8 +299,8 @@ hx_cp_unsafe(uint32_t cp)
 static size_t
 utf8_decode(const unsigned char *s, uint32_t *cp)
 {
-	size_t		n, i;
-	uint32_t	c;
+	size_t	 n, i;
+	uint32_t c;
 
 	if (s[0] < 0x80) {
 		*cp = s[0];
@@ -319,11 +319,12 @@ utf8_decode(const unsigned char *s, uint32_t *cp)
 		return 0;
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
-			return 0;	/* also stops at the NUL */
+			return 0; /* also stops at the NUL */
 		c = (c << 6) | (s[i] & 0x3f);
 	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 ||
-	    c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+	if ((n == 3 && c < 0x800) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
 		return 0;
 	*cp = c;
 	return n;
@@ -332,9 +333,9 @@ utf8_decode(const unsigned char *s, uint32_t *cp)
 char *
 hx_term_safe(char *s)
 {
-	unsigned char	*r = (unsigned char *)s, *w = r;
-	uint32_t	 cp;
-	size_t		 n;
+	unsigned char *r = (unsigned char *)s, *w = r;
+	uint32_t       cp;
+	size_t	       n;
 
 	while (*r != '\0') {
 		/*
@@ -362,10 +363,10 @@ hx_term_safe(char *s)
 char *
 hx_json_term_safe(const char *json)
 {
-	const unsigned char	*r = (const unsigned char *)json;
-	struct hx_buf		 b;
-	uint32_t		 cp;
-	size_t			 n;
+	const unsigned char *r = (const unsigned char *)json;
+	struct hx_buf	     b;
+	uint32_t	     cp;
+	size_t		     n;
 
 	hx_buf_init(&b, 0);
 	while (*r != '\0') {

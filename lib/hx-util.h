@@ -61,10 +61,10 @@ char *hx_json_term_safe(const char *json);
 
 /* A growable buffer. data is always NUL-terminated (not counted in len). */
 struct hx_buf {
-	char	*data;
-	size_t	 len;
-	size_t	 alloc;
-	size_t	 cap;	/* 0: unbounded (only for trusted, local data) */
+	char  *data;
+	size_t len;
+	size_t alloc;
+	size_t cap; /* 0: unbounded (only for trusted, local data) */
 };
 
 /* Initialise an empty buffer that refuses to grow past cap bytes. */
@@ -72,7 +72,7 @@ void hx_buf_init(struct hx_buf *b, size_t cap);
 /* Append n bytes. Returns 0, or -1 (buffer unchanged) if cap would be passed. */
 int hx_buf_add(struct hx_buf *b, const void *p, size_t n);
 /* Append formatted text; -1 if cap would be passed. */
-int hx_buf_addf(struct hx_buf *b, const char *fmt, ...) HX_PRINTF(2, 3);
+int  hx_buf_addf(struct hx_buf *b, const char *fmt, ...) HX_PRINTF(2, 3);
 void hx_buf_reset(struct hx_buf *b);
 /* Free the contents; the buffer may be reused after hx_buf_init. */
 void hx_buf_release(struct hx_buf *b);

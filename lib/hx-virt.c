@@ -42,65 +42,66 @@
 #include "hx-util.h"
 #include "hx-virt.h"
 
-#define VIRT_GROUPS	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | \
-	VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU | \
-	VIR_DOMAIN_STATS_BLOCK | VIR_DOMAIN_STATS_INTERFACE)
+#define VIRT_GROUPS \
+	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | \
+	    VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU | \
+	    VIR_DOMAIN_STATS_BLOCK | VIR_DOMAIN_STATS_INTERFACE)
 
 /* One family of device counters as last read, for the next sample. */
 struct vs_family {
-	struct hx_virt_ctr	*v;		/* names owned */
-	size_t			 n;
-	uint64_t		 at;		/* monotonic ns when read */
-	int			 valid;
+	struct hx_virt_ctr *v; /* names owned */
+	size_t		    n;
+	uint64_t	    at; /* monotonic ns when read */
+	int		    valid;
 };
 
 /* What a domain's previous sample left behind. */
 struct vs_prev {
-	char			 uuid[VIR_UUID_STRING_BUFLEN];
-	unsigned int		 id;		/* changes when it restarts */
-	int64_t			 cpu_ns;	/* -1: no baseline */
-	uint64_t		 cpu_at;
-	struct vs_family	 disks;
-	struct vs_family	 nics;
+	char		 uuid[VIR_UUID_STRING_BUFLEN];
+	unsigned int	 id; /* changes when it restarts */
+	int64_t		 cpu_ns; /* -1: no baseline */
+	uint64_t	 cpu_at;
+	struct vs_family disks;
+	struct vs_family nics;
 };
 
 struct hx_virt_sampler {
-	struct vs_prev		*prev;		/* sorted by uuid */
-	size_t			 nprev;
+	struct vs_prev *prev; /* sorted by uuid */
+	size_t		nprev;
 };
 
 /* Devices from a domain's XML, every field NULL when absent. */
 struct vs_disk_conf {
-	char	*target;
-	char	*source;
-	char	*bus;
-	char	*device;
-	int	 has_source;	/* an empty CD-ROM has none */
+	char *target;
+	char *source;
+	char *bus;
+	char *device;
+	int   has_source; /* an empty CD-ROM has none */
 };
 
 struct vs_nic_conf {
-	char	*target;
-	char	*mac;
-	char	*model;
-	char	*type;
-	char	*source;
+	char *target;
+	char *mac;
+	char *model;
+	char *type;
+	char *source;
 };
 
 struct vs_devs {
-	struct vs_disk_conf	*disks;
-	size_t			 ndisks;
-	struct vs_nic_conf	*nics;
-	size_t			 nnics;
+	struct vs_disk_conf *disks;
+	size_t		     ndisks;
+	struct vs_nic_conf  *nics;
+	size_t		     nnics;
 };
 
 /* One domain's readings before any baseline is applied. */
 struct vs_reading {
-	int			 state;
-	int64_t			 cpu_ns;
-	int64_t			 vcpus;
-	struct hx_virt_balloon	 bal;
-	int			 have_disks;	/* the group was read */
-	int			 have_nics;
+	int		       state;
+	int64_t		       cpu_ns;
+	int64_t		       vcpus;
+	struct hx_virt_balloon bal;
+	int		       have_disks; /* the group was read */
+	int		       have_nics;
 };
 
 /* ---- the rate math ---------------------------------------------------- */
@@ -117,7 +118,7 @@ double
 hx_virt_cpu_usage(uint64_t prev_ns, uint64_t cur_ns, uint64_t vcpus,
     uint64_t dt_ns)
 {
-	double	u;
+	double u;
 
 	if (vcpus == 0 || dt_ns == 0 || cur_ns < prev_ns)
 		return NAN;
@@ -129,7 +130,7 @@ hx_virt_cpu_usage(uint64_t prev_ns, uint64_t cur_ns, uint64_t vcpus,
 static const struct hx_virt_ctr *
 vs_ctr_find(const struct hx_virt_ctr *v, size_t n, const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	/* A domain has a handful of devices: a scan is cheaper than a sort. */
 	for (i = 0; i < n; i++) {
@@ -141,13 +142,13 @@ vs_ctr_find(const struct hx_virt_ctr *v, size_t n, const char *name)
 
 void
 hx_virt_ctrs_rate(const struct hx_virt_ctr *prev, size_t nprev,
-    const struct hx_virt_ctr *cur, size_t ncur, uint64_t dt_ns,
-    double *each_a, double *each_b, double *sum_a, double *sum_b)
+    const struct hx_virt_ctr *cur, size_t ncur, uint64_t dt_ns, double *each_a,
+    double *each_b, double *sum_a, double *sum_b)
 {
-	const struct hx_virt_ctr	*p;
-	double				 sa = 0, sb = 0, ra, rb;
-	size_t				 i, na = 0, nb = 0;
-	int				 back_a = 0, back_b = 0;
+	const struct hx_virt_ctr *p;
+	double			  sa = 0, sb = 0, ra, rb;
+	size_t			  i, na = 0, nb = 0;
+	int			  back_a = 0, back_b = 0;
 
 	for (i = 0; i < ncur; i++) {
 		ra = rb = NAN;
@@ -227,7 +228,7 @@ hx_virt_state_word(int state)
 struct hx_virt_sampler *
 hx_virt_sampler_new(void)
 {
-	struct hx_virt_sampler	*s;
+	struct hx_virt_sampler *s;
 
 	s = xcalloc(1, sizeof *s);
 	return s;
@@ -236,7 +237,7 @@ hx_virt_sampler_new(void)
 static void
 vs_family_release(struct vs_family *f)
 {
-	size_t	i;
+	size_t i;
 
 	/* The baseline's names are its own copies (see vs_family_set). */
 	for (i = 0; i < f->n; i++)
@@ -248,7 +249,7 @@ vs_family_release(struct vs_family *f)
 static void
 vs_prevs_free(struct vs_prev *v, size_t n)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		vs_family_release(&v[i].disks);
@@ -270,7 +271,7 @@ hx_virt_sampler_free(struct hx_virt_sampler *s)
 static void
 vs_sample_release(struct hx_vm_sample *v)
 {
-	size_t	i;
+	size_t i;
 
 	free(v->vm_id);
 	free(v->name);
@@ -287,7 +288,7 @@ vs_sample_release(struct hx_vm_sample *v)
 void
 hx_vm_samples_free(struct hx_vm_sample *v, size_t n)
 {
-	size_t	i;
+	size_t i;
 
 	if (v == NULL)
 		return;
@@ -299,8 +300,8 @@ hx_vm_samples_free(struct hx_vm_sample *v, size_t n)
 static struct hx_vm_dev *
 vs_devs_dup(const struct hx_vm_dev *v, size_t n)
 {
-	struct hx_vm_dev	*d = xcalloc(n + 1, sizeof *d);
-	size_t			 i;
+	struct hx_vm_dev *d = xcalloc(n + 1, sizeof *d);
+	size_t		  i;
 
 	for (i = 0; i < n; i++) {
 		d[i] = v[i];
@@ -312,7 +313,7 @@ vs_devs_dup(const struct hx_vm_dev *v, size_t n)
 struct hx_vm_sample *
 hx_vm_sample_dup(const struct hx_vm_sample *s)
 {
-	struct hx_vm_sample	*d = xmalloc(sizeof *d);
+	struct hx_vm_sample *d = xmalloc(sizeof *d);
 
 	*d = *s;
 	d->vm_id = s->vm_id ? xstrdup(s->vm_id) : NULL;
@@ -328,7 +329,7 @@ hx_vm_sample_dup(const struct hx_vm_sample *s)
 static int
 vs_prev_cmp(const void *a, const void *b)
 {
-	const struct vs_prev	*x = a, *y = b;
+	const struct vs_prev *x = a, *y = b;
 
 	return strcmp(x->uuid, y->uuid);
 }
@@ -336,13 +337,12 @@ vs_prev_cmp(const void *a, const void *b)
 static struct vs_prev *
 vs_prev_find(struct hx_virt_sampler *s, const char *uuid)
 {
-	struct vs_prev		key;
+	struct vs_prev key;
 
 	if (s->nprev == 0)
 		return NULL;
 	hx_strlcpy(key.uuid, uuid, sizeof key.uuid);
-	return bsearch(&key, s->prev, s->nprev, sizeof *s->prev,
-	    vs_prev_cmp);
+	return bsearch(&key, s->prev, s->nprev, sizeof *s->prev, vs_prev_cmp);
 }
 
 /* ---- typed parameters of a bulk stats record -------------------------- */
@@ -350,7 +350,7 @@ vs_prev_find(struct hx_virt_sampler *s, const char *uuid)
 static const virTypedParameter *
 vs_param(const virTypedParameter *p, int n, const char *field)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(p[i].field, field) == 0)
@@ -363,7 +363,7 @@ vs_param(const virTypedParameter *p, int n, const char *field)
 static int64_t
 vs_param_int(const virTypedParameter *p, int n, const char *field)
 {
-	const virTypedParameter	*t;
+	const virTypedParameter *t;
 
 	if ((t = vs_param(p, n, field)) == NULL)
 		return -1;
@@ -384,7 +384,7 @@ vs_param_int(const virTypedParameter *p, int n, const char *field)
 static const char *
 vs_param_str(const virTypedParameter *p, int n, const char *field)
 {
-	const virTypedParameter	*t;
+	const virTypedParameter *t;
 
 	if ((t = vs_param(p, n, field)) == NULL ||
 	    t->type != VIR_TYPED_PARAM_STRING)
@@ -403,7 +403,7 @@ vs_ull(unsigned long long v)
 static void
 vs_devs_release(struct vs_devs *d)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < d->ndisks; i++) {
 		free(d->disks[i].target);
@@ -434,7 +434,7 @@ vs_is(xmlNodePtr n, const char *name)
 static xmlNodePtr
 vs_child(xmlNodePtr parent, const char *name)
 {
-	xmlNodePtr	n;
+	xmlNodePtr n;
 
 	if (parent == NULL)
 		return NULL;
@@ -449,11 +449,10 @@ vs_child(xmlNodePtr parent, const char *name)
 static char *
 vs_attr(xmlNodePtr n, const char *name)
 {
-	xmlChar	*v;
+	xmlChar *v;
 	char	*s;
 
-	if (n == NULL ||
-	    (v = xmlGetNoNsProp(n, (const xmlChar *)name)) == NULL)
+	if (n == NULL || (v = xmlGetNoNsProp(n, (const xmlChar *)name)) == NULL)
 		return NULL;
 	s = xstrdup((const char *)v);
 	xmlFree(v);
@@ -464,7 +463,7 @@ vs_attr(xmlNodePtr n, const char *name)
 static char *
 vs_attr_any(xmlNodePtr n, const char *const *names)
 {
-	char	*s;
+	char *s;
 
 	for (; *names != NULL; names++) {
 		if ((s = vs_attr(n, *names)) != NULL)
@@ -476,11 +475,10 @@ vs_attr_any(xmlNodePtr n, const char *const *names)
 static void
 vs_disk_conf(xmlNodePtr disk, struct vs_disk_conf *c)
 {
-	static const char *const	 attrs[] = {
-		"file", "dev", "dir", "path", "name", NULL
-	};
-	xmlNodePtr			 src, tgt;
-	char				*pool, *vol;
+	static const char *const attrs[] = { "file", "dev", "dir", "path",
+		"name", NULL };
+	xmlNodePtr		 src, tgt;
+	char			*pool, *vol;
 
 	tgt = vs_child(disk, "target");
 	c->target = vs_attr(tgt, "dev");
@@ -502,9 +500,8 @@ vs_disk_conf(xmlNodePtr disk, struct vs_disk_conf *c)
 static void
 vs_nic_conf(xmlNodePtr nic, struct vs_nic_conf *c)
 {
-	static const char *const	attrs[] = {
-		"network", "bridge", "dev", "path", NULL
-	};
+	static const char *const attrs[] = { "network", "bridge", "dev", "path",
+		NULL };
 
 	c->type = vs_attr(nic, "type");
 	c->mac = vs_attr(vs_child(nic, "mac"), "address");
@@ -520,10 +517,10 @@ vs_nic_conf(xmlNodePtr nic, struct vs_nic_conf *c)
 static int
 vs_devs_read(virDomainPtr dom, struct vs_devs *d, char **err)
 {
-	xmlDocPtr	 doc;
-	xmlNodePtr	 root, devs, n;
-	char		*xml;
-	size_t		 len, nd = 0, nn = 0;
+	xmlDocPtr  doc;
+	xmlNodePtr root, devs, n;
+	char	  *xml;
+	size_t	   len, nd = 0, nn = 0;
 
 	memset(d, 0, sizeof *d);
 	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL) {
@@ -569,8 +566,8 @@ vs_devs_read(virDomainPtr dom, struct vs_devs *d, char **err)
 static void
 vs_memory_stats(virDomainPtr dom, struct hx_virt_balloon *b)
 {
-	virDomainMemoryStatStruct	ms[VIR_DOMAIN_MEMORY_STAT_NR];
-	int				i, n;
+	virDomainMemoryStatStruct ms[VIR_DOMAIN_MEMORY_STAT_NR];
+	int			  i, n;
 
 	n = virDomainMemoryStats(dom, ms, VIR_DOMAIN_MEMORY_STAT_NR, 0);
 	for (i = 0; i < n; i++) {
@@ -603,10 +600,10 @@ static int
 vs_bulk_devs(const virTypedParameter *p, int np, const char *group,
     const char *ka, const char *kb, struct hx_vm_dev **devs, size_t *n)
 {
-	struct hx_vm_dev	*d;
-	const char		*name;
-	char			 key[64];
-	int64_t			 count, i;
+	struct hx_vm_dev *d;
+	const char	 *name;
+	char		  key[64];
+	int64_t		  count, i;
 
 	snprintf(key, sizeof key, "%s.count", group);
 	if ((count = vs_param_int(p, np, key)) < 0)
@@ -620,9 +617,11 @@ vs_bulk_devs(const virTypedParameter *p, int np, const char *group,
 			continue;
 		d = &(*devs)[(*n)++];
 		d->target = xstrdup(name);
-		snprintf(key, sizeof key, "%s.%lld.%s", group, (long long)i, ka);
+		snprintf(key, sizeof key, "%s.%lld.%s", group, (long long)i,
+		    ka);
 		d->a = vs_param_int(p, np, key);
-		snprintf(key, sizeof key, "%s.%lld.%s", group, (long long)i, kb);
+		snprintf(key, sizeof key, "%s.%lld.%s", group, (long long)i,
+		    kb);
 		d->b = vs_param_int(p, np, key);
 	}
 	return 1;
@@ -637,12 +636,12 @@ static void
 vs_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
     struct vs_reading *r)
 {
-	virDomainBlockStatsStruct	 bs;
-	virDomainInterfaceStatsStruct	 is;
-	struct vs_devs			 d;
-	struct hx_vm_dev		*k, *c;
-	char				*err = NULL;
-	size_t				 i;
+	virDomainBlockStatsStruct     bs;
+	virDomainInterfaceStatsStruct is;
+	struct vs_devs		      d;
+	struct hx_vm_dev	     *k, *c;
+	char			     *err = NULL;
+	size_t			      i;
 
 	if (vs_devs_read(dom, &d, &err) == -1) {
 		/* Both groups stay unread; the baselines wait. */
@@ -658,7 +657,7 @@ vs_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
 			k->target = xstrdup(d.disks[i].target);
 			k->a = k->b = -1;
 			if (virDomainBlockStats(dom, k->target, &bs,
-			    sizeof bs) == 0) {
+				sizeof bs) == 0) {
 				/* libvirt reports -1 for what it lacks. */
 				k->a = bs.rd_bytes >= 0 ? bs.rd_bytes : -1;
 				k->b = bs.wr_bytes >= 0 ? bs.wr_bytes : -1;
@@ -675,7 +674,7 @@ vs_fallback_devices(virDomainPtr dom, struct hx_vm_sample *v,
 			c->target = xstrdup(d.nics[i].target);
 			c->a = c->b = -1;
 			if (virDomainInterfaceStats(dom, c->target, &is,
-			    sizeof is) == 0) {
+				sizeof is) == 0) {
 				c->a = is.rx_bytes >= 0 ? is.rx_bytes : -1;
 				c->b = is.tx_bytes >= 0 ? is.tx_bytes : -1;
 			}
@@ -695,8 +694,8 @@ static int
 vs_read_domain(virDomainPtr dom, const virTypedParameter *p, int np,
     struct hx_vm_sample *v, struct vs_reading *r)
 {
-	virDomainInfo	info;
-	int		state, have_balloon;
+	virDomainInfo info;
+	int	      state, have_balloon;
 
 	r->cpu_ns = vs_param_int(p, np, "cpu.time");
 	r->vcpus = vs_param_int(p, np, "vcpu.current");
@@ -745,10 +744,10 @@ vs_read_domain(virDomainPtr dom, const virTypedParameter *p, int np,
 
 /* Make f the baseline of cur (n entries), read at now_ns. */
 static void
-vs_family_set(struct vs_family *f, const struct hx_virt_ctr *cur,
-    size_t n, uint64_t now_ns)
+vs_family_set(struct vs_family *f, const struct hx_virt_ctr *cur, size_t n,
+    uint64_t now_ns)
 {
-	size_t	i;
+	size_t i;
 
 	f->v = xcalloc(n, sizeof *f->v);
 	for (i = 0; i < n; i++) {
@@ -767,12 +766,11 @@ vs_family_set(struct vs_family *f, const struct hx_virt_ctr *cur,
  * any) moves to *next untouched, so the next rate spans both intervals.
  */
 static void
-vs_family_step(struct vs_family *prev, int have,
-    const struct hx_virt_ctr *cur, size_t n, uint64_t now_ns,
-    double *each_a, double *each_b, double *sum_a, double *sum_b,
-    struct vs_family *next)
+vs_family_step(struct vs_family *prev, int have, const struct hx_virt_ctr *cur,
+    size_t n, uint64_t now_ns, double *each_a, double *each_b, double *sum_a,
+    double *sum_b, struct vs_family *next)
 {
-	size_t	i;
+	size_t i;
 
 	*sum_a = *sum_b = NAN;
 	for (i = 0; i < n; i++)
@@ -794,7 +792,7 @@ vs_family_step(struct vs_family *prev, int have,
 static int64_t
 vs_sum(const struct hx_virt_ctr *v, size_t n, int b)
 {
-	int64_t	sum = -1, x;
+	int64_t sum = -1, x;
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
@@ -814,12 +812,12 @@ vs_sum(const struct hx_virt_ctr *v, size_t n, int b)
  */
 static void
 vs_apply_family(struct hx_vm_dev *devs, size_t n, int have,
-    struct vs_family *prev, uint64_t now_ns, int64_t *sum_a,
-    int64_t *sum_b, double *bps_a, double *bps_b, struct vs_family *next)
+    struct vs_family *prev, uint64_t now_ns, int64_t *sum_a, int64_t *sum_b,
+    double *bps_a, double *bps_b, struct vs_family *next)
 {
-	struct hx_virt_ctr	*cur;
-	double			*ea, *eb;
-	size_t			 i;
+	struct hx_virt_ctr *cur;
+	double		   *ea, *eb;
+	size_t		    i;
 
 	cur = xcalloc(n, sizeof *cur);
 	ea = xcalloc(n, sizeof *ea);
@@ -829,8 +827,7 @@ vs_apply_family(struct hx_vm_dev *devs, size_t n, int have,
 		cur[i].a = devs[i].a;
 		cur[i].b = devs[i].b;
 	}
-	vs_family_step(prev, have, cur, n, now_ns, ea, eb, bps_a, bps_b,
-	    next);
+	vs_family_step(prev, have, cur, n, now_ns, ea, eb, bps_a, bps_b, next);
 	for (i = 0; i < n; i++) {
 		devs[i].a_bps = ea[i];
 		devs[i].b_bps = eb[i];
@@ -853,12 +850,12 @@ vs_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
     const virTypedParameter *p, int np, uint64_t now_ns, int64_t wall_ms,
     struct hx_vm_sample *v, struct vs_prev *next)
 {
-	struct vs_reading	 r;
-	struct vs_prev		*prev;
-	struct hx_vm_metrics	*m = &v->m;
-	char			 uuid[VIR_UUID_STRING_BUFLEN];
-	const char		*name;
-	int64_t			 used, max;
+	struct vs_reading     r;
+	struct vs_prev	     *prev;
+	struct hx_vm_metrics *m = &v->m;
+	char		      uuid[VIR_UUID_STRING_BUFLEN];
+	const char	     *name;
+	int64_t		      used, max;
 
 	memset(v, 0, sizeof *v);
 	memset(next, 0, sizeof *next);
@@ -902,9 +899,10 @@ vs_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 	if (r.cpu_ns >= 0) {
 		/* Only a running (or blocked) VM uses CPU: a paused one's
 		 * counter may still move (the test driver's clock does). */
-		if (prev != NULL && prev->cpu_ns >= 0 && now_ns > prev->cpu_at &&
-		    r.vcpus > 0 && (r.state == VIR_DOMAIN_RUNNING ||
-		    r.state == VIR_DOMAIN_BLOCKED))
+		if (prev != NULL && prev->cpu_ns >= 0 &&
+		    now_ns > prev->cpu_at && r.vcpus > 0 &&
+		    (r.state == VIR_DOMAIN_RUNNING ||
+			r.state == VIR_DOMAIN_BLOCKED))
 			m->cpu_usage = hx_virt_cpu_usage((uint64_t)prev->cpu_ns,
 			    (uint64_t)r.cpu_ns, (uint64_t)r.vcpus,
 			    now_ns - prev->cpu_at);
@@ -916,25 +914,27 @@ vs_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 	}
 	vs_apply_family(v->disks, v->ndisks, r.have_disks,
 	    prev != NULL ? &prev->disks : NULL, now_ns, &m->disk_read,
-	    &m->disk_write, &m->disk_read_bps, &m->disk_write_bps, &next->disks);
+	    &m->disk_write, &m->disk_read_bps, &m->disk_write_bps,
+	    &next->disks);
 	vs_apply_family(v->nics, v->nnics, r.have_nics,
 	    prev != NULL ? &prev->nics : NULL, now_ns, &m->network_rx,
-	    &m->network_tx, &m->network_rx_bps, &m->network_tx_bps, &next->nics);
+	    &m->network_tx, &m->network_rx_bps, &m->network_tx_bps,
+	    &next->nics);
 	return 0;
 }
 
 /* ---- a whole sample --------------------------------------------------- */
 
 int
-hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
-    uint64_t now_ns, struct hx_vm_sample **out, size_t *n, char **err)
+hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn, uint64_t now_ns,
+    struct hx_vm_sample **out, size_t *n, char **err)
 {
-	virDomainStatsRecordPtr	*recs = NULL;
+	virDomainStatsRecordPtr *recs = NULL;
 	virDomainPtr		*doms = NULL;
 	struct hx_vm_sample	*v;
 	struct vs_prev		*next;
 	virDomainPtr		 dom;
-	const virTypedParameter	*p;
+	const virTypedParameter *p;
 	int64_t			 wall_ms;
 	size_t			 k = 0;
 	int			 i, count, np;
@@ -943,7 +943,7 @@ hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 	*n = 0;
 	count = virConnectGetAllDomainStats(conn, VIRT_GROUPS, &recs,
 	    VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE |
-	    VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+		VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
 	if (count == -1) {
 		/* No bulk stats in this driver: list, then ask each domain. */
 		recs = NULL;
@@ -970,7 +970,7 @@ hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 			np = 0;
 		}
 		if (vs_sample_domain(s, dom, p, np, now_ns, wall_ms, &v[k],
-		    &next[k]) == 0)
+			&next[k]) == 0)
 			k++;
 	}
 	if (recs != NULL)
@@ -1002,7 +1002,7 @@ hx_virt_sample(struct hx_virt_sampler *s, virConnectPtr conn,
 static json_t *
 vs_str(const char *s)
 {
-	json_t	*j;
+	json_t *j;
 
 	if (s == NULL || (j = json_string(s)) == NULL)
 		return json_null();
@@ -1040,10 +1040,10 @@ vs_identify(virDomainPtr dom, const char **name, char *uuid,
 json_t *
 hx_virt_domain_summary_json(virDomainPtr dom, char **err)
 {
-	virDomainInfo	 info;
-	char		 uuid[VIR_UUID_STRING_BUFLEN];
-	const char	*name;
-	json_t		*o;
+	virDomainInfo info;
+	char	      uuid[VIR_UUID_STRING_BUFLEN];
+	const char   *name;
+	json_t	     *o;
 
 	if (vs_identify(dom, &name, uuid, &info, err) == -1)
 		return NULL;
@@ -1051,8 +1051,8 @@ hx_virt_domain_summary_json(virDomainPtr dom, char **err)
 	json_object_set_new(o, "id", vs_str(name));
 	json_object_set_new(o, "name", vs_str(name));
 	json_object_set_new(o, "uuid", vs_str(uuid));
-	json_object_set_new(o, "state", json_string(
-	    hx_virt_state_word(info.state)));
+	json_object_set_new(o, "state",
+	    json_string(hx_virt_state_word(info.state)));
 	json_object_set_new(o, "vcpus", json_integer(info.nrVirtCpu));
 	json_object_set_new(o, "memory_max_bytes",
 	    vs_count(vs_kib(vs_ull(info.maxMem))));
@@ -1073,11 +1073,12 @@ static void
 vs_dev_figures(json_t *e, const struct hx_vm_dev *devs, size_t n,
     const char *target, int disk)
 {
-	const struct hx_vm_dev	*d = NULL;
-	size_t			 i;
+	const struct hx_vm_dev *d = NULL;
+	size_t			i;
 
 	for (i = 0; target != NULL && i < n && d == NULL; i++)
-		if (devs[i].target != NULL && strcmp(devs[i].target, target) == 0)
+		if (devs[i].target != NULL &&
+		    strcmp(devs[i].target, target) == 0)
 			d = &devs[i];
 	json_object_set_new(e, disk ? "read_bytes" : "rx_bytes",
 	    vs_count(d != NULL ? d->a : -1));
@@ -1092,9 +1093,9 @@ vs_dev_figures(json_t *e, const struct hx_vm_dev *devs, size_t n,
 static json_t *
 vs_disks_json(const struct vs_devs *d, const struct hx_vm_sample *s)
 {
-	const struct vs_disk_conf	*c;
-	json_t				*a, *e;
-	size_t				 i;
+	const struct vs_disk_conf *c;
+	json_t			  *a, *e;
+	size_t			   i;
 
 	a = json_array();
 	for (i = 0; i < d->ndisks; i++) {
@@ -1114,9 +1115,9 @@ vs_disks_json(const struct vs_devs *d, const struct hx_vm_sample *s)
 static json_t *
 vs_nics_json(const struct vs_devs *d, const struct hx_vm_sample *s)
 {
-	const struct vs_nic_conf	*c;
-	json_t				*a, *e;
-	size_t				 i;
+	const struct vs_nic_conf *c;
+	json_t			 *a, *e;
+	size_t			  i;
 
 	a = json_array();
 	for (i = 0; i < d->nnics; i++) {
@@ -1138,19 +1139,20 @@ json_t *
 hx_virt_domain_json(virDomainPtr dom, const struct hx_vm_sample *latest,
     char **err)
 {
-	virDomainInfo	 info;
+	virDomainInfo  info;
 	struct vs_devs d;
-	char		 uuid[VIR_UUID_STRING_BUFLEN];
-	const char	*name;
-	json_t		*o, *metrics;
-	int		 autostart, persistent;
+	char	       uuid[VIR_UUID_STRING_BUFLEN];
+	const char    *name;
+	json_t	      *o, *metrics;
+	int	       autostart, persistent;
 
 	if (vs_identify(dom, &name, uuid, &info, err) == -1)
 		return NULL;
 	if (latest != NULL &&
 	    (latest->uuid == NULL || strcmp(latest->uuid, uuid) != 0)) {
 		*err = xasprintf("cannot describe domain '%s': the sample "
-		    "given is of another domain", name);
+				 "given is of another domain",
+		    name);
 		return NULL;
 	}
 	if (vs_devs_read(dom, &d, err) == -1)
@@ -1160,8 +1162,8 @@ hx_virt_domain_json(virDomainPtr dom, const struct hx_vm_sample *latest,
 	json_object_set_new(o, "id", vs_str(name));
 	json_object_set_new(o, "name", vs_str(name));
 	json_object_set_new(o, "uuid", vs_str(uuid));
-	json_object_set_new(o, "state", json_string(
-	    hx_virt_state_word(info.state)));
+	json_object_set_new(o, "state",
+	    json_string(hx_virt_state_word(info.state)));
 	json_object_set_new(o, "vcpus", json_integer(info.nrVirtCpu));
 	json_object_set_new(o, "memory_bytes",
 	    vs_count(vs_kib(vs_ull(info.memory))));

@@ -36,11 +36,11 @@
  * sent, as in struct hx_virt_ctr below.
  */
 struct hx_vm_dev {
-	char		*target;	/* "vda", or the host-side "vnet0" */
-	int64_t		 a;
-	int64_t		 b;
-	double		 a_bps;
-	double		 b_bps;
+	char   *target; /* "vda", or the host-side "vnet0" */
+	int64_t a;
+	int64_t b;
+	double	a_bps;
+	double	b_bps;
 };
 
 /*
@@ -52,16 +52,16 @@ struct hx_vm_dev {
  * own overhead and can pass the guest's maximum.
  */
 struct hx_vm_sample {
-	struct hx_vm_metrics	 m;
-	int64_t			 timestamp_ms;	/* wall clock when sampled */
-	char			*vm_id;		/* the domain name */
-	char			*name;
-	char			*uuid;
-	const char		*state;		/* static: hx_virt_state_word() */
-	struct hx_vm_dev	*disks;
-	size_t			 ndisks;
-	struct hx_vm_dev	*nics;
-	size_t			 nnics;
+	struct hx_vm_metrics m;
+	int64_t		     timestamp_ms; /* wall clock when sampled */
+	char		    *vm_id; /* the domain name */
+	char		    *name;
+	char		    *uuid;
+	const char	    *state; /* static: hx_virt_state_word() */
+	struct hx_vm_dev    *disks;
+	size_t		     ndisks;
+	struct hx_vm_dev    *nics;
+	size_t		     nnics;
 };
 
 struct hx_virt_sampler;
@@ -113,8 +113,8 @@ const char *hx_virt_state_word(int state);
  * be read (it was undefined, the connection died) or latest belongs to
  * another domain.
  */
-json_t *hx_virt_domain_json(virDomainPtr dom,
-    const struct hx_vm_sample *latest, char **err);
+json_t *hx_virt_domain_json(virDomainPtr dom, const struct hx_vm_sample *latest,
+    char **err);
 
 /*
  * One entry of GET /api/vms: {id, name, uuid, state, vcpus,
@@ -146,9 +146,9 @@ double hx_virt_cpu_usage(uint64_t prev_ns, uint64_t cur_ns, uint64_t vcpus,
 
 /* A device's pair of cumulative counters; -1 where unknown. */
 struct hx_virt_ctr {
-	const char	*name;
-	int64_t		 a;		/* read / rx */
-	int64_t		 b;		/* written / tx */
+	const char *name;
+	int64_t	    a; /* read / rx */
+	int64_t	    b; /* written / tx */
 };
 
 /*
@@ -161,17 +161,17 @@ struct hx_virt_ctr {
  * truth).
  */
 void hx_virt_ctrs_rate(const struct hx_virt_ctr *prev, size_t nprev,
-    const struct hx_virt_ctr *cur, size_t ncur, uint64_t dt_ns,
-    double *each_a, double *each_b, double *sum_a, double *sum_b);
+    const struct hx_virt_ctr *cur, size_t ncur, uint64_t dt_ns, double *each_a,
+    double *each_b, double *sum_a, double *sum_b);
 
 /* Balloon readings in KiB, as libvirt reports them; -1 where not reported. */
 struct hx_virt_balloon {
-	int64_t		 current;	/* balloon.current, ACTUAL_BALLOON */
-	int64_t		 maximum;	/* balloon.maximum, maxMem */
-	int64_t		 rss;		/* host RSS of the VM process */
-	int64_t		 unused;	/* guest MemFree */
-	int64_t		 available;	/* guest MemTotal */
-	int64_t		 usable;	/* guest MemAvailable */
+	int64_t current; /* balloon.current, ACTUAL_BALLOON */
+	int64_t maximum; /* balloon.maximum, maxMem */
+	int64_t rss; /* host RSS of the VM process */
+	int64_t unused; /* guest MemFree */
+	int64_t available; /* guest MemTotal */
+	int64_t usable; /* guest MemAvailable */
 };
 
 /*

@@ -42,25 +42,24 @@
 #include "model.h"
 #include "outq.h"
 
-#define WORDS_MAX	8
+#define WORDS_MAX 8
 
 struct tool_cmd {
-	const char	*name;
-	const char	*args;
-	int		(*run)(int, char **);
+	const char *name;
+	const char *args;
+	int (*run)(int, char **);
 };
 
-static const char	*progname = "hx-test-tool";
+static const char *progname = "hx-test-tool";
 
 static void usage(void) __attribute__((noreturn));
 
-static void
-line_error(int lineno, const char *fmt, ...) HX_PRINTF(2, 3);
+static void line_error(int lineno, const char *fmt, ...) HX_PRINTF(2, 3);
 
 static void
 line_error(int lineno, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	fprintf(stderr, "%s: line %d: ", progname, lineno);
 	va_start(ap, fmt);
@@ -76,7 +75,7 @@ line_error(int lineno, const char *fmt, ...)
 static int
 split_words(char *line, char **w, int max)
 {
-	int	n = 0;
+	int n = 0;
 
 	while (n < max) {
 		while (*line == ' ' || *line == '\t')
@@ -101,14 +100,14 @@ split_words(char *line, char **w, int max)
 static char **
 split_list(char *s, size_t *n)
 {
-	char	**v = xcalloc(strlen(s) + 2, sizeof *v);
-	char	 *save = NULL, *w;
+	char **v = xcalloc(strlen(s) + 2, sizeof *v);
+	char  *save = NULL, *w;
 
 	*n = 0;
 	if (strcmp(s, "-") == 0)
 		return v;
 	for (w = strtok_r(s, ",", &save); w != NULL;
-	    w = strtok_r(NULL, ",", &save))
+	     w = strtok_r(NULL, ",", &save))
 		v[(*n)++] = w;
 	return v;
 }
@@ -123,14 +122,14 @@ split_list(char *s, size_t *n)
 static int
 cmd_route_match(int argc, char **argv)
 {
-	const char	*params[ROUTE_PARAMS] = { NULL };
-	char		 buf[URI_MAX];
-	int		 i;
+	const char *params[ROUTE_PARAMS] = { NULL };
+	char	    buf[URI_MAX];
+	int	    i;
 
 	if (argc != 3)
 		usage();
 	if (!http_route_match(argv[1], argv[2], buf, sizeof buf, params,
-	    ROUTE_PARAMS)) {
+		ROUTE_PARAMS)) {
 		printf("no match\n");
 		return 1;
 	}
@@ -144,7 +143,7 @@ cmd_route_match(int argc, char **argv)
 static int
 cmd_host_name(int argc, char **argv)
 {
-	char	name[256];
+	char name[256];
 
 	if (argc != 2)
 		usage();
@@ -185,17 +184,17 @@ cmd_host_name(int argc, char **argv)
  * answers "unauthenticated".
  */
 struct access_run {
-	char			 dir[1024];
-	char			 db[1100];
-	struct hx_store		*st;
-	struct access_cache	*cache;
-	int			 dirty;
+	char		     dir[1024];
+	char		     db[1100];
+	struct hx_store	    *st;
+	struct access_cache *cache;
+	int		     dirty;
 };
 
 static void
 access_cleanup(struct access_run *a)
 {
-	static const char	*const sfx[] = { "", "-wal", "-shm", "-journal" };
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
 	char			 p[1200];
 	size_t			 i;
 
@@ -213,16 +212,16 @@ access_cleanup(struct access_run *a)
 static int
 access_fixture(struct access_run *a, char **w, int n, int lineno)
 {
-	char		 jti[160], hash[65];
-	char		**list = NULL;
-	char		*err = NULL;
-	size_t		 nl;
-	hx_privs	 privs;
-	int		 rc = HX_STORE_OK;
-	int64_t		 far = (int64_t)time(NULL) + 86400;
+	char	 jti[160], hash[65];
+	char   **list = NULL;
+	char	*err = NULL;
+	size_t	 nl;
+	hx_privs privs;
+	int	 rc = HX_STORE_OK;
+	int64_t	 far = (int64_t)time(NULL) + 86400;
 
-	if (strcmp(w[0], "user") == 0 && (n == 3 || (n == 4 &&
-	    strcmp(w[3], "disabled") == 0))) {
+	if (strcmp(w[0], "user") == 0 &&
+	    (n == 3 || (n == 4 && strcmp(w[3], "disabled") == 0))) {
 		list = split_list(w[2], &nl);
 		rc = hx_store_user_add(a->st, w[1], "local", NULL, n == 3, NULL,
 		    (const char *const *)list, &err);
@@ -233,12 +232,12 @@ access_fixture(struct access_run *a, char **w, int n, int lineno)
 	} else if (strcmp(w[0], "role") == 0 && n == 3) {
 		list = split_list(w[2], &nl);
 		if (hx_rbac_privs_parse((const char *const *)list, nl, &privs,
-		    &err) != 0)
+			&err) != 0)
 			rc = HX_STORE_INVALID;
 		else
 			rc = hx_store_role_add(a->st, w[1], privs, &err);
-	} else if (strcmp(w[0], "acl") == 0 && (n == 4 || (n == 5 &&
-	    strcmp(w[4], "no-propagate") == 0))) {
+	} else if (strcmp(w[0], "acl") == 0 &&
+	    (n == 4 || (n == 5 && strcmp(w[4], "no-propagate") == 0))) {
 		rc = hx_store_acl_put(a->st, w[1], w[2], w[3], n == 4, &err);
 	} else if (strcmp(w[0], "key") == 0 && (n == 3 || n == 4)) {
 		memset(hash, '0', 64);
@@ -265,9 +264,9 @@ access_fixture(struct access_run *a, char **w, int n, int lineno)
 static int
 access_load(struct access_run *a)
 {
-	struct hx_store_snapshot	*snap;
-	unsigned char			 key[ACCESS_JWT_KEY_LEN] = { 0 };
-	char				*err = NULL;
+	struct hx_store_snapshot *snap;
+	unsigned char		  key[ACCESS_JWT_KEY_LEN] = { 0 };
+	char			 *err = NULL;
 
 	if (!a->dirty && a->cache != NULL)
 		return 0;
@@ -313,12 +312,12 @@ static int
 access_question(struct access_run *a, char **w, int n, const char *q,
     int lineno)
 {
-	struct identity	 id;
-	hx_privs	 privs = 0;
-	char		**list, *err = NULL, *s;
-	size_t		 nl;
-	json_t		*j;
-	int		 r = 0;
+	struct identity id;
+	hx_privs	privs = 0;
+	char	      **list, *err = NULL, *s;
+	size_t		nl;
+	json_t	       *j;
+	int		r = 0;
 
 	if (access_load(a) != 0)
 		return -1;
@@ -350,8 +349,9 @@ access_question(struct access_run *a, char **w, int n, const char *q,
 	else if (strcmp(w[0], "below") == 0)
 		printf("%s\n", yes_no(access_allowed_below(&id, privs, w[3])));
 	else if (strcmp(w[0], "covers-role") == 0)
-		printf("%s\n", yes_no(access_covers_role(a->cache, &id, w[2],
-		    n == 4 ? w[3] : NULL)));
+		printf("%s\n",
+		    yes_no(access_covers_role(a->cache, &id, w[2],
+			n == 4 ? w[3] : NULL)));
 	else if (strcmp(w[0], "covers-user") == 0)
 		printf("%s\n", yes_no(access_covers_user(a->cache, &id, w[2])));
 	else {
@@ -368,12 +368,12 @@ access_question(struct access_run *a, char **w, int n, const char *q,
 static int
 cmd_access(int argc, char **argv)
 {
-	struct access_run	 a;
-	char			*line = NULL, *copy, *w[WORDS_MAX], *err = NULL;
-	const char		*tmp = getenv("TMPDIR");
-	size_t			 cap = 0;
-	ssize_t			 len;
-	int			 n, lineno = 0, rc = 0;
+	struct access_run a;
+	char		 *line = NULL, *copy, *w[WORDS_MAX], *err = NULL;
+	const char	 *tmp = getenv("TMPDIR");
+	size_t		  cap = 0;
+	ssize_t		  len;
+	int		  n, lineno = 0, rc = 0;
 
 	if (argc != 1)
 		usage();
@@ -381,13 +381,13 @@ cmd_access(int argc, char **argv)
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
 	if ((size_t)snprintf(a.dir, sizeof a.dir, "%s/hx-test-tool.XXXXXX",
-	    tmp) >= sizeof a.dir) {
+		tmp) >= sizeof a.dir) {
 		fprintf(stderr, "%s: TMPDIR is too long\n", progname);
 		return 1;
 	}
 	if (mkdtemp(a.dir) == NULL) {
-		fprintf(stderr, "%s: cannot create '%s': %s\n", progname,
-		    a.dir, strerror(errno));
+		fprintf(stderr, "%s: cannot create '%s': %s\n", progname, a.dir,
+		    strerror(errno));
 		return 1;
 	}
 	snprintf(a.db, sizeof a.db, "%s/identity.db", a.dir);
@@ -437,13 +437,12 @@ _Static_assert(HX_ARRAY_SIZE(top_col_names) == COL_COUNT,
     "a column without a name in hx-test-tool");
 
 static void
-top_print_view(const struct top_model *m, char **w, int n, int lineno,
-    int *rc)
+top_print_view(const struct top_model *m, char **w, int n, int lineno, int *rc)
 {
-	const char	*filter = NULL;
-	size_t		*idx, i, rows;
-	int		 col, c, invert = 0, k;
-	char		 cell[64];
+	const char *filter = NULL;
+	size_t	   *idx, i, rows;
+	int	    col, c, invert = 0, k;
+	char	    cell[64];
 
 	for (col = 0; col < COL_COUNT; col++) {
 		if (strcmp(w[1], top_col_names[col]) == 0)
@@ -477,17 +476,17 @@ top_print_view(const struct top_model *m, char **w, int n, int lineno,
 static void
 top_print_vm(struct top_model *m, const char *id)
 {
-	struct top_vm	*vm = model_vm(m, id);
-	int		 i;
+	struct top_vm *vm = model_vm(m, id);
+	int	       i;
 
 	if (vm == NULL) {
 		printf("vm %s: absent\n", id);
 		return;
 	}
 	printf("vm %s: name %s state %s container %d vcpus %d metrics %d "
-	    "flash_until %lld events %d\n", vm->id, vm->name, vm->state,
-	    vm->container, vm->vcpus, vm->has_metrics,
-	    (long long)vm->flash_until, vm->nev);
+	       "flash_until %lld events %d\n",
+	    vm->id, vm->name, vm->state, vm->container, vm->vcpus,
+	    vm->has_metrics, (long long)vm->flash_until, vm->nev);
 	for (i = 0; i < vm->nev; i++)
 		printf("event: %s\n", vm->ev[i].text);
 }
@@ -524,14 +523,14 @@ top_print_changes(int ch)
 static int
 cmd_top_model(int argc, char **argv)
 {
-	struct top_model	 m;
-	char			*line = NULL, *w[WORDS_MAX];
-	json_t			*j;
-	size_t			 cap = 0;
-	ssize_t			 len;
-	int64_t			 now = 0;
-	double			 v;
-	int			 n, lineno = 0, rc = 0, running, total;
+	struct top_model m;
+	char		*line = NULL, *w[WORDS_MAX];
+	json_t		*j;
+	size_t		 cap = 0;
+	ssize_t		 len;
+	int64_t		 now = 0;
+	double		 v;
+	int		 n, lineno = 0, rc = 0, running, total;
 
 	if (argc != 1)
 		usage();
@@ -541,14 +540,14 @@ cmd_top_model(int argc, char **argv)
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (line[0] == '{') {
-			top_print_changes(model_apply(&m, line, (size_t)len,
-			    now));
+			top_print_changes(
+			    model_apply(&m, line, (size_t)len, now));
 			continue;
 		}
 		if (strncmp(line, "list ", 5) == 0) {
 			j = json_loads(line + 5, 0, NULL);
-			printf("list: %s\n", model_set_vm_list(&m, j) == 0 ?
-			    "ok" : "refused");
+			printf("list: %s\n",
+			    model_set_vm_list(&m, j) == 0 ? "ok" : "refused");
 			json_decref(j);
 			continue;
 		}
@@ -602,8 +601,8 @@ cmd_top_model(int argc, char **argv)
 static void
 coalesce_pop(struct outq *o, int all)
 {
-	struct frame	*f;
-	json_t		*j;
+	struct frame *f;
+	json_t	     *j;
 
 	do {
 		if ((f = outq_pop(o)) == NULL) {
@@ -612,8 +611,8 @@ coalesce_pop(struct outq *o, int all)
 		}
 		j = json_loads(frame_text(f), 0, NULL);
 		printf("%s %s\n", json_string_value(json_object_get(j, "type")),
-		    json_string_value(json_object_get(json_object_get(j,
-		    "data"), "label")));
+		    json_string_value(
+			json_object_get(json_object_get(j, "data"), "label")));
 		json_decref(j);
 		frame_unref(f);
 	} while (all);
@@ -622,15 +621,15 @@ coalesce_pop(struct outq *o, int all)
 static int
 cmd_coalesce(int argc, char **argv)
 {
-	struct outq	 o;
-	struct frame	*f;
-	char		*line = NULL, *w[WORDS_MAX];
-	size_t		 cap = 0;
-	long long	 max = 1024;
-	int		 n, lineno = 0, rc = 0;
+	struct outq   o;
+	struct frame *f;
+	char	     *line = NULL, *w[WORDS_MAX];
+	size_t	      cap = 0;
+	long long     max = 1024;
+	int	      n, lineno = 0, rc = 0;
 
-	if (argc > 2 || (argc == 2 && hx_parse_ll(argv[1], 0, 1 << 20,
-	    &max) != 0))
+	if (argc > 2 ||
+	    (argc == 2 && hx_parse_ll(argv[1], 0, 1 << 20, &max) != 0))
 		usage();
 	outq_init(&o, (size_t)max);
 	while (rc == 0 && getline(&line, &cap, stdin) != -1) {
@@ -642,8 +641,8 @@ cmd_coalesce(int argc, char **argv)
 		if (strcmp(w[0], "push") == 0 && n == 4) {
 			f = frame_new(w[1], json_pack("{ss}", "label", w[3]),
 			    -1, strcmp(w[2], "-") == 0 ? NULL : w[2], NULL);
-			printf("%s\n", outq_push(&o, f) == 0 ? "queued" :
-			    "full");
+			printf("%s\n",
+			    outq_push(&o, f) == 0 ? "queued" : "full");
 			frame_unref(f);
 		} else if (strcmp(w[0], "pop") == 0 && n == 1)
 			coalesce_pop(&o, 0);
@@ -677,7 +676,7 @@ static const struct tool_cmd cmds[] = {
 static void
 usage(void)
 {
-	size_t	i;
+	size_t i;
 
 	fprintf(stderr, "usage:");
 	for (i = 0; i < HX_ARRAY_SIZE(cmds); i++)
@@ -689,7 +688,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	size_t	i;
+	size_t i;
 
 	if (argc < 2)
 		usage();

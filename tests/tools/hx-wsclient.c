@@ -44,11 +44,11 @@
 #include "hx-util.h"
 
 /* Largest frame we accept from the server; anything bigger is a bug there. */
-#define WSC_RX_CAP	(16 * 1024 * 1024)
+#define WSC_RX_CAP (16 * 1024 * 1024)
 /* Outgoing messages longer than this go out as continuation fragments. */
-#define WSC_TX_CHUNK	4096
+#define WSC_TX_CHUNK 4096
 /* Room for --header lines and the rest of the upgrade request. */
-#define WSC_HDR_BUF	16384
+#define WSC_HDR_BUF 16384
 
 enum {
 	EXIT_DONE = 0,
@@ -61,63 +61,64 @@ enum {
 };
 
 struct wsc_msg {
-	char		*data;
-	size_t		 len;
-	unsigned long	 after;		/* queue it once this many frames came */
-	struct wsc_msg	*next;
+	char	       *data;
+	size_t		len;
+	unsigned long	after; /* queue it once this many frames came */
+	struct wsc_msg *next;
 };
 
 struct wsc {
 	/* Options. */
-	const char	*address;	/* host, or "+/path" for a Unix socket */
-	int		 port;
-	int		 tls;
-	char		*host;		/* Host header */
-	char		*path;
-	const char	*origin;
-	const char	**headers;
-	size_t		 nheaders;
-	unsigned long	 count;		/* 0: no count condition */
-	const char	*until;
-	unsigned long	 no_read_after;	/* 0: keep reading */
-	int		 timeout;
-	int		 deflate;
-	int		 verbose;
+	const char   *address; /* host, or "+/path" for a Unix socket */
+	int	      port;
+	int	      tls;
+	char	     *host; /* Host header */
+	char	     *path;
+	const char   *origin;
+	const char  **headers;
+	size_t	      nheaders;
+	unsigned long count; /* 0: no count condition */
+	const char   *until;
+	unsigned long no_read_after; /* 0: keep reading */
+	int	      timeout;
+	int	      deflate;
+	int	      verbose;
 
 	/* Messages waiting for their turn (after), and ready to go (txq). */
 	struct wsc_msg	*later;
 	struct wsc_msg	*txq;
-	struct wsc_msg	**txq_tail;
-	size_t		 tx_off;	/* bytes of txq's head already sent */
+	struct wsc_msg **txq_tail;
+	size_t		 tx_off; /* bytes of txq's head already sent */
 
 	/* Connection state. */
 	struct lws_context *ctx;
-	struct lws	*wsi;
-	struct hx_buf	 rx;
-	int		 rx_binary;
-	int		 rx_overflow;
-	unsigned long	 frames;
-	int		 paused;
-	int		 established;
-	int		 peer_closed;	/* a Close frame came from the server */
-	int		 close_code;
-	char		*close_reason;
-	char		*conn_error;
-	int		 done;		/* the loop must stop */
-	int		 closing;	/* we sent (or queued) a Close */
-	int		 grace_over;
-	int		 exit_code;
+	struct lws	   *wsi;
+	struct hx_buf	    rx;
+	int		    rx_binary;
+	int		    rx_overflow;
+	unsigned long	    frames;
+	int		    paused;
+	int		    established;
+	int   peer_closed; /* a Close frame came from the server */
+	int   close_code;
+	char *close_reason;
+	char *conn_error;
+	int   done; /* the loop must stop */
+	int   closing; /* we sent (or queued) a Close */
+	int   grace_over;
+	int   exit_code;
 	lws_sorted_usec_list_t sul_timeout;
 };
 
-static struct wsc	 wsc;
+static struct wsc wsc;
 
 static void wsc_usage(void) __attribute__((noreturn));
 
 static void
 wsc_usage(void)
 {
-	fprintf(stderr, "usage: hx-wsclient --url URL [--send JSON]... "
+	fprintf(stderr,
+	    "usage: hx-wsclient --url URL [--send JSON]... "
 	    "[--send-after N:JSON]... [--send-raw-size N] [--count N] "
 	    "[--until TYPE] [--timeout SECS] [--no-read-after N] [--deflate] "
 	    "[--header 'Name: value']... [--origin ORIGIN] [--host HOST] "
@@ -133,7 +134,7 @@ static void wsc_die(const char *fmt, ...) HX_PRINTF(1, 2)
 static void
 wsc_die(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	fprintf(stderr, "hx-wsclient: ");
 	va_start(ap, fmt);
@@ -146,7 +147,7 @@ wsc_die(const char *fmt, ...)
 static double
 wsc_now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
@@ -161,14 +162,14 @@ wsc_now_ms(void)
 static void
 wsc_emit(double t, json_t *obj)
 {
-	const char	*key;
-	json_t		*value;
-	char		*s;
+	const char *key;
+	json_t	   *value;
+	char	   *s;
 
 	printf("{\"t\":%.3f", t);
 	json_object_foreach(obj, key, value) {
-		s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY |
-		    JSON_REAL_PRECISION(15));
+		s = json_dumps(value,
+		    JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 		if (s == NULL)
 			wsc_die("cannot encode output");
 		printf(",\"%s\":%s", key, s);
@@ -205,7 +206,7 @@ wsc_queue(struct wsc_msg *m)
 static void
 wsc_release_later(void)
 {
-	struct wsc_msg	**pp, *m;
+	struct wsc_msg **pp, *m;
 
 	pp = &wsc.later;
 	while ((m = *pp) != NULL) {
@@ -220,7 +221,7 @@ wsc_release_later(void)
 static struct wsc_msg *
 wsc_msg_new(const char *data, size_t len, unsigned long after)
 {
-	struct wsc_msg	*m;
+	struct wsc_msg *m;
 
 	m = xcalloc(1, sizeof *m);
 	m->data = xmalloc(len + 1);
@@ -235,7 +236,7 @@ wsc_msg_new(const char *data, size_t len, unsigned long after)
 static void
 wsc_add_later(struct wsc_msg *m)
 {
-	struct wsc_msg	**pp;
+	struct wsc_msg **pp;
 
 	for (pp = &wsc.later; *pp != NULL; pp = &(*pp)->next)
 		;
@@ -249,7 +250,7 @@ wsc_add_later(struct wsc_msg *m)
 static struct wsc_msg *
 wsc_msg_padding(size_t n)
 {
-	struct wsc_msg	*m;
+	struct wsc_msg	 *m;
 	static const char head[] = "{\"pad\":\"", tail[] = "\"}";
 
 	m = xcalloc(1, sizeof *m);
@@ -283,10 +284,10 @@ wsc_msg_free(struct wsc_msg *m)
 static int
 wsc_write(struct lws *wsi)
 {
-	struct wsc_msg		*m = wsc.txq;
-	unsigned char		*buf;
-	size_t			 n, left;
-	int			 flags;
+	struct wsc_msg *m = wsc.txq;
+	unsigned char  *buf;
+	size_t		n, left;
+	int		flags;
 
 	if (m == NULL)
 		return 0;
@@ -322,10 +323,10 @@ wsc_write(struct lws *wsi)
 static int
 wsc_frame(struct lws *wsi, double t)
 {
-	json_t		*frame, *type, *out;
-	json_error_t	 jerr;
-	const char	*ftype = NULL;
-	size_t		 i;
+	json_t	    *frame, *type, *out;
+	json_error_t jerr;
+	const char  *ftype = NULL;
+	size_t	     i;
 
 	if (wsc.paused || wsc.done)
 		return 0;
@@ -341,7 +342,7 @@ wsc_frame(struct lws *wsi, double t)
 			ftype = json_string_value(type);
 		out = json_pack("{s:O}", "frame", frame);
 	} else if ((out = json_pack("{s:s%}", "raw", wsc.rx.data,
-	    wsc.rx.len)) == NULL) {
+			wsc.rx.len)) == NULL) {
 		/* Not UTF-8 (or binary): show the bytes, mangled but visible. */
 		for (i = 0; i < wsc.rx.len; i++) {
 			if ((unsigned char)wsc.rx.data[i] >= 0x80 ||
@@ -370,8 +371,9 @@ wsc_frame(struct lws *wsi, double t)
 	if (wsc.no_read_after != 0 && wsc.frames >= wsc.no_read_after) {
 		wsc.paused = 1;
 		lws_rx_flow_control(wsi, 0);
-		wsc_emit(t, json_pack("{s:b,s:I}", "paused", 1, "frames",
-		    (json_int_t)wsc.frames));
+		wsc_emit(t,
+		    json_pack("{s:b,s:I}", "paused", 1, "frames",
+			(json_int_t)wsc.frames));
 	}
 	wsc_release_later();
 	return 0;
@@ -381,11 +383,11 @@ static int
 wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	char		**p, *end;
-	size_t		 i, hl;
-	unsigned int	 status;
-	const char	*msg;
-	unsigned char	*c;
+	char	     **p, *end;
+	size_t	       i, hl;
+	unsigned int   status;
+	const char    *msg;
+	unsigned char *c;
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -395,7 +397,8 @@ wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			hl = strlen(wsc.headers[i]);
 			if ((size_t)(end - *p) < hl + 3)
 				wsc_die("--header lines do not fit in %d "
-				    "bytes", WSC_HDR_BUF);
+					"bytes",
+				    WSC_HDR_BUF);
 			memcpy(*p, wsc.headers[i], hl);
 			*p += hl;
 			*(*p)++ = '\r';
@@ -411,18 +414,21 @@ wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		 * every handshake failure with "HS:".
 		 */
 		msg = wsc.conn_error = in != NULL && len != 0 ?
-		    xstrndup(in, len) : xstrdup("unknown error");
+		    xstrndup(in, len) :
+		    xstrdup("unknown error");
 		status = lws_http_client_http_response(wsi);
 		if (status != 0)
-			wsc_emit(wsc_now_ms(), json_pack("{s:s,s:i,s:s}",
-			    "error", "upgrade", "status", (int)status,
-			    "message", msg));
+			wsc_emit(wsc_now_ms(),
+			    json_pack("{s:s,s:i,s:s}", "error", "upgrade",
+				"status", (int)status, "message", msg));
 		else if (strncmp(msg, "HS:", 3) == 0)
-			wsc_emit(wsc_now_ms(), json_pack("{s:s,s:n,s:s}",
-			    "error", "upgrade", "status", "message", msg));
+			wsc_emit(wsc_now_ms(),
+			    json_pack("{s:s,s:n,s:s}", "error", "upgrade",
+				"status", "message", msg));
 		else {
-			wsc_emit(wsc_now_ms(), json_pack("{s:s,s:s}",
-			    "error", "connect", "message", msg));
+			wsc_emit(wsc_now_ms(),
+			    json_pack("{s:s,s:s}", "error", "connect",
+				"message", msg));
 			wsc.wsi = NULL;
 			wsc_finish(EXIT_CONNECT);
 			break;
@@ -475,9 +481,10 @@ wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (wsc.done)
 			break;
 		/* No Close frame: the connection just went away (1006). */
-		wsc_emit(wsc_now_ms(), json_pack("{s:i,s:s}", "close",
-		    wsc.peer_closed ? wsc.close_code : 1006, "reason",
-		    wsc.close_reason != NULL ? wsc.close_reason : ""));
+		wsc_emit(wsc_now_ms(),
+		    json_pack("{s:i,s:s}", "close",
+			wsc.peer_closed ? wsc.close_code : 1006, "reason",
+			wsc.close_reason != NULL ? wsc.close_reason : ""));
 		wsc_finish(EXIT_CLOSED);
 		break;
 
@@ -506,11 +513,8 @@ static const struct lws_protocols wsc_protocols[] = {
 };
 
 static const struct lws_extension wsc_deflate[] = {
-	{
-		"permessage-deflate",
-		lws_extension_callback_pm_deflate,
-		"permessage-deflate; client_max_window_bits"
-	},
+	{ "permessage-deflate", lws_extension_callback_pm_deflate,
+	    "permessage-deflate; client_max_window_bits" },
 	{ NULL, NULL, NULL }
 };
 
@@ -521,9 +525,9 @@ static const struct lws_extension wsc_deflate[] = {
 static void
 wsc_parse_url(const char *url)
 {
-	const char	*rest, *slash, *colon, *hostend;
-	char		*hostport;
-	long long	 port;
+	const char *rest, *slash, *colon, *hostend;
+	char	   *hostport;
+	long long   port;
 
 	if (strncmp(url, "unix:", 5) == 0) {
 		if (url[5] != '/')
@@ -544,8 +548,7 @@ wsc_parse_url(const char *url)
 		wsc_usage();
 
 	slash = strchr(rest, '/');
-	hostport = slash != NULL ? xstrndup(rest, slash - rest) :
-	    xstrdup(rest);
+	hostport = slash != NULL ? xstrndup(rest, slash - rest) : xstrdup(rest);
 	wsc.path = xstrdup(slash != NULL ? slash : "/");
 	if (*hostport == '\0')
 		wsc_usage();
@@ -561,7 +564,8 @@ wsc_parse_url(const char *url)
 	} else {
 		colon = strrchr(hostport, ':');
 		wsc.address = colon != NULL ?
-		    xstrndup(hostport, colon - hostport) : xstrdup(hostport);
+		    xstrndup(hostport, colon - hostport) :
+		    xstrdup(hostport);
 	}
 	if (colon != NULL) {
 		if (hx_parse_ll(colon + 1, 1, 65535, &port) != 0)
@@ -575,7 +579,7 @@ wsc_parse_url(const char *url)
 static unsigned long
 wsc_parse_count(const char *s, long long min)
 {
-	long long	n;
+	long long n;
 
 	if (hx_parse_ll(s, min, 1000000000LL, &n) != 0)
 		wsc_usage();
@@ -585,30 +589,28 @@ wsc_parse_count(const char *s, long long min)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "url",		required_argument, NULL, 'u' },
-		{ "send",		required_argument, NULL, 's' },
-		{ "send-after",		required_argument, NULL, 'a' },
-		{ "send-raw-size",	required_argument, NULL, 'r' },
-		{ "count",		required_argument, NULL, 'c' },
-		{ "until",		required_argument, NULL, 'U' },
-		{ "timeout",		required_argument, NULL, 't' },
-		{ "no-read-after",	required_argument, NULL, 'n' },
-		{ "deflate",		no_argument,	   NULL, 'd' },
-		{ "header",		required_argument, NULL, 'H' },
-		{ "origin",		required_argument, NULL, 'o' },
-		{ "host",		required_argument, NULL, 'h' },
-		{ "verbose",		no_argument,	   NULL, 'v' },
-		{ "help",		no_argument,	   NULL, '?' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct lws_context_creation_info	 info;
-	struct lws_client_connect_info		 ci;
-	struct wsc_msg				*m, *raw = NULL;
-	const char				*url = NULL, *host = NULL;
-	char					*colon;
-	unsigned long				 after;
-	int					 ch;
+	static const struct option longopts[] = { { "url", required_argument,
+						      NULL, 'u' },
+		{ "send", required_argument, NULL, 's' },
+		{ "send-after", required_argument, NULL, 'a' },
+		{ "send-raw-size", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "no-read-after", required_argument, NULL, 'n' },
+		{ "deflate", no_argument, NULL, 'd' },
+		{ "header", required_argument, NULL, 'H' },
+		{ "origin", required_argument, NULL, 'o' },
+		{ "host", required_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, '?' }, { NULL, 0, NULL, 0 } };
+	struct lws_context_creation_info info;
+	struct lws_client_connect_info	 ci;
+	struct wsc_msg			*m, *raw = NULL;
+	const char			*url = NULL, *host = NULL;
+	char				*colon;
+	unsigned long			 after;
+	int				 ch;
 
 	wsc.timeout = 10;
 	wsc.txq_tail = &wsc.txq;
@@ -627,8 +629,8 @@ main(int argc, char **argv)
 				wsc_usage();
 			*colon = '\0';
 			after = wsc_parse_count(optarg, 0);
-			wsc_add_later(wsc_msg_new(colon + 1, strlen(colon + 1),
-			    after));
+			wsc_add_later(
+			    wsc_msg_new(colon + 1, strlen(colon + 1), after));
 			break;
 		case 'r':
 			wsc_msg_free(raw);
@@ -681,8 +683,10 @@ main(int argc, char **argv)
 	if (raw != NULL)
 		wsc_add_later(raw);
 
-	lws_set_log_level(wsc.verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE |
-	    LLL_INFO : LLL_ERR, NULL);
+	lws_set_log_level(wsc.verbose ?
+		LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO :
+		LLL_ERR,
+	    NULL);
 
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -722,8 +726,9 @@ main(int argc, char **argv)
 	 * means lws refused the arguments.
 	 */
 	if (lws_client_connect_via_info(&ci) == NULL && !wsc.done) {
-		wsc_emit(wsc_now_ms(), json_pack("{s:s,s:s+}", "error",
-		    "connect", "message", "cannot connect to ", url));
+		wsc_emit(wsc_now_ms(),
+		    json_pack("{s:s,s:s+}", "error", "connect", "message",
+			"cannot connect to ", url));
 		wsc_finish(EXIT_CONNECT);
 	}
 

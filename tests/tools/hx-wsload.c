@@ -46,11 +46,11 @@
 
 #include "hx-util.h"
 
-#define WSL_RX_CAP	(4 * 1024 * 1024)
-#define WSL_KICK_US	(5 * 1000)	/* connect pacing tick */
-#define WSL_HDR_BUF	16384
-#define WSL_DRAIN_US	(20 * 1000)	/* quiet time before parsing */
-#define WSL_SETTLE_NS	(10ULL * 1000000000)	/* longest settle phase */
+#define WSL_RX_CAP (4 * 1024 * 1024)
+#define WSL_KICK_US (5 * 1000) /* connect pacing tick */
+#define WSL_HDR_BUF 16384
+#define WSL_DRAIN_US (20 * 1000) /* quiet time before parsing */
+#define WSL_SETTLE_NS (10ULL * 1000000000) /* longest settle phase */
 
 enum wsl_state {
 	WSL_IDLE,
@@ -68,71 +68,72 @@ enum wsl_phase {
 };
 
 struct wsl_client {
-	struct lws	*wsi;
-	enum wsl_state	 state;
-	int		 sent;
-	struct hx_buf	 rx;		/* message being received */
-	int		 rx_overflow;
-	struct hx_buf	 ready;		/* complete, waiting to be parsed */
-	double		 ready_t;	/* its arrival, epoch ms */
-	int		 ready_window;	/* it arrived inside the window */
-	int		 pending;	/* on the pending list */
-	unsigned long	 typed;		/* --type frames, whole run */
-	unsigned long	 window;	/* --type frames, in the window */
+	struct lws    *wsi;
+	enum wsl_state state;
+	int	       sent;
+	struct hx_buf  rx; /* message being received */
+	int	       rx_overflow;
+	struct hx_buf  ready; /* complete, waiting to be parsed */
+	double	       ready_t; /* its arrival, epoch ms */
+	int	       ready_window; /* it arrived inside the window */
+	int	       pending; /* on the pending list */
+	unsigned long  typed; /* --type frames, whole run */
+	unsigned long  window; /* --type frames, in the window */
 };
 
 struct wsl {
 	/* Options. */
-	const char	*address;
-	int		 port;
-	char		*host;
-	char		*path;
-	const char	*origin;
-	const char	*send;
-	const char	*type;
-	const char	**headers;
-	size_t		 nheaders;
-	int		 nclients;
-	int		 batch;
-	int		 duration;
-	int		 connect_timeout;
-	int		 deflate;
-	int		 verbose;
+	const char  *address;
+	int	     port;
+	char	    *host;
+	char	    *path;
+	const char  *origin;
+	const char  *send;
+	const char  *type;
+	const char **headers;
+	size_t	     nheaders;
+	int	     nclients;
+	int	     batch;
+	int	     duration;
+	int	     connect_timeout;
+	int	     deflate;
+	int	     verbose;
 
 	struct lws_context *ctx;
-	struct wsl_client *clients;
-	int		 next;		/* next client to connect */
-	int		 inflight;
-	int		 connected;
-	int		 failed;
-	int		 closed;
-	int		 settled;	/* clients with a --type frame */
-	enum wsl_phase	 phase;
-	uint64_t	 start_ns;
-	uint64_t	 settle_ns;	/* everyone connected (or gave up) */
-	uint64_t	 window_ns;	/* start of the measurement window */
-	uint64_t	 end_ns;
+	struct wsl_client  *clients;
+	int		    next; /* next client to connect */
+	int		    inflight;
+	int		    connected;
+	int		    failed;
+	int		    closed;
+	int		    settled; /* clients with a --type frame */
+	enum wsl_phase	    phase;
+	uint64_t	    start_ns;
+	uint64_t	    settle_ns; /* everyone connected (or gave up) */
+	uint64_t	    window_ns; /* start of the measurement window */
+	uint64_t	    end_ns;
 
-	int		*pending;	/* clients with a ready frame */
-	int		 npending;
+	int *pending; /* clients with a ready frame */
+	int  npending;
 
-	double		*lat;		/* latencies in the window, ms */
-	size_t		 nlat;
-	size_t		 alloclat;
+	double *lat; /* latencies in the window, ms */
+	size_t	nlat;
+	size_t	alloclat;
 
 	lws_sorted_usec_list_t sul_kick;
 	lws_sorted_usec_list_t sul_drain;
 	lws_sorted_usec_list_t sul_end;
 };
 
-static struct wsl	 wsl;
+static struct wsl wsl;
 
 static void wsl_usage(void) __attribute__((noreturn));
 
 static void
 wsl_usage(void)
 {
-	fprintf(stderr, "usage: hx-wsload --url URL [--clients N] "
+	fprintf(stderr,
+	    "usage: hx-wsload --url URL [--clients N] "
 	    "[--duration SECS] [--send JSON] [--type TYPE] [--batch N] "
 	    "[--connect-timeout SECS] [--deflate] [--header 'Name: value']... "
 	    "[--origin ORIGIN] [--verbose]\n"
@@ -146,7 +147,7 @@ static void wsl_die(const char *fmt, ...) HX_PRINTF(1, 2)
 static void
 wsl_die(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	fprintf(stderr, "hx-wsload: ");
 	va_start(ap, fmt);
@@ -159,7 +160,7 @@ wsl_die(const char *fmt, ...)
 static double
 wsl_now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
@@ -172,14 +173,14 @@ wsl_now_ms(void)
 static int
 wsl_parse_rfc3339(const char *s, double *ms)
 {
-	struct tm	 tm;
-	int		 n = 0;
-	double		 frac = 0, scale = 0.1;
-	time_t		 secs;
+	struct tm tm;
+	int	  n = 0;
+	double	  frac = 0, scale = 0.1;
+	time_t	  secs;
 
 	memset(&tm, 0, sizeof tm);
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
 	    n != 19)
 		return -1;
 	s += n;
@@ -213,8 +214,8 @@ wsl_add_latency(double ms)
 static void
 wsl_process(struct wsl_client *c)
 {
-	json_t		*frame, *type, *data, *ts;
-	double		 sent;
+	json_t *frame, *type, *data, *ts;
+	double	sent;
 
 	c->pending = 0;
 	frame = json_loadb(c->ready.data, c->ready.len, 0, NULL);
@@ -243,7 +244,7 @@ wsl_process(struct wsl_client *c)
 static void
 wsl_drain(lws_sorted_usec_list_t *sul)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < wsl.npending; i++) {
 		if (wsl.clients[wsl.pending[i]].pending)
@@ -256,8 +257,8 @@ wsl_drain(lws_sorted_usec_list_t *sul)
 static void
 wsl_complete(struct wsl_client *c, double t)
 {
-	struct hx_buf	tmp;
-	int		listed = c->pending;
+	struct hx_buf tmp;
+	int	      listed = c->pending;
 
 	/* A second frame before the drain: account the first now. */
 	if (c->pending)
@@ -290,7 +291,8 @@ wsl_start_window(void)
 	wsl.phase = WSL_PHASE_MEASURE;
 	wsl.window_ns = hx_mono_ns();
 	if (wsl.verbose)
-		fprintf(stderr, "hx-wsload: %d connected, %d failed in %.0f ms,"
+		fprintf(stderr,
+		    "hx-wsload: %d connected, %d failed in %.0f ms,"
 		    " %d with a %s after %.0f ms more; measuring for %d s\n",
 		    wsl.connected, wsl.failed,
 		    (double)(wsl.settle_ns - wsl.start_ns) / 1e6, wsl.settled,
@@ -320,8 +322,8 @@ wsl_fail(struct wsl_client *c, const char *why, size_t len)
 static void
 wsl_kick(lws_sorted_usec_list_t *sul)
 {
-	struct lws_client_connect_info	 ci;
-	struct wsl_client		*c;
+	struct lws_client_connect_info ci;
+	struct wsl_client	      *c;
 
 	if (wsl.phase == WSL_PHASE_SETTLE) {
 		/*
@@ -385,10 +387,10 @@ static int
 wsl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct wsl_client	*c = user;
-	unsigned char		*buf;
-	char			**p, *end;
-	size_t			 i, hl, n;
+	struct wsl_client *c = user;
+	unsigned char	  *buf;
+	char		 **p, *end;
+	size_t		   i, hl, n;
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -462,8 +464,10 @@ wsl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			c->state = WSL_CLOSED;
 			wsl.closed++;
 			if (wsl.verbose)
-				fprintf(stderr, "hx-wsload: client %d closed "
-				    "by the server\n", (int)(c - wsl.clients));
+				fprintf(stderr,
+				    "hx-wsload: client %d closed "
+				    "by the server\n",
+				    (int)(c - wsl.clients));
 		}
 		break;
 
@@ -479,20 +483,17 @@ static const struct lws_protocols wsl_protocols[] = {
 };
 
 static const struct lws_extension wsl_deflate[] = {
-	{
-		"permessage-deflate",
-		lws_extension_callback_pm_deflate,
-		"permessage-deflate; client_max_window_bits"
-	},
+	{ "permessage-deflate", lws_extension_callback_pm_deflate,
+	    "permessage-deflate; client_max_window_bits" },
 	{ NULL, NULL, NULL }
 };
 
 static void
 wsl_parse_url(const char *url)
 {
-	const char	*rest, *slash, *colon;
-	char		*hostport;
-	long long	 port;
+	const char *rest, *slash, *colon;
+	char	   *hostport;
+	long long   port;
 
 	if (strncmp(url, "unix:", 5) == 0) {
 		if (url[5] != '/')
@@ -507,8 +508,7 @@ wsl_parse_url(const char *url)
 		wsl_usage();
 	rest = url + 5;
 	slash = strchr(rest, '/');
-	hostport = slash != NULL ? xstrndup(rest, slash - rest) :
-	    xstrdup(rest);
+	hostport = slash != NULL ? xstrndup(rest, slash - rest) : xstrdup(rest);
 	wsl.path = xstrdup(slash != NULL ? slash : "/");
 	if ((colon = strrchr(hostport, ':')) == NULL || colon == hostport ||
 	    hx_parse_ll(colon + 1, 1, 65535, &port) != 0)
@@ -521,7 +521,7 @@ wsl_parse_url(const char *url)
 static int
 wsl_cmp_double(const void *a, const void *b)
 {
-	double	x = *(const double *)a, y = *(const double *)b;
+	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -530,7 +530,7 @@ wsl_cmp_double(const void *a, const void *b)
 static double
 wsl_percentile(double pct)
 {
-	size_t	rank;
+	size_t rank;
 
 	rank = (size_t)ceil(pct / 100.0 * (double)wsl.nlat);
 	if (rank < 1)
@@ -548,12 +548,12 @@ wsl_ms(double ms)
 static int
 wsl_report(void)
 {
-	json_t		*out, *lat;
-	double		 secs, sum = 0;
-	unsigned long	 frames = 0, minf = 0;
-	int		 i, starved = 0;
-	size_t		 j;
-	char		*s;
+	json_t	     *out, *lat;
+	double	      secs, sum = 0;
+	unsigned long frames = 0, minf = 0;
+	int	      i, starved = 0;
+	size_t	      j;
+	char	     *s;
 
 	for (i = 0; i < wsl.nclients; i++) {
 		frames += wsl.clients[i].window;
@@ -571,30 +571,23 @@ wsl_report(void)
 		qsort(wsl.lat, wsl.nlat, sizeof *wsl.lat, wsl_cmp_double);
 		for (j = 0; j < wsl.nlat; j++)
 			sum += wsl.lat[j];
-		lat = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o}",
-		    "samples", (json_int_t)wsl.nlat,
-		    "p50", wsl_ms(wsl_percentile(50)),
-		    "p99", wsl_ms(wsl_percentile(99)),
-		    "max", wsl_ms(wsl.lat[wsl.nlat - 1]),
-		    "min", wsl_ms(wsl.lat[0]),
+		lat = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o}", "samples",
+		    (json_int_t)wsl.nlat, "p50", wsl_ms(wsl_percentile(50)),
+		    "p99", wsl_ms(wsl_percentile(99)), "max",
+		    wsl_ms(wsl.lat[wsl.nlat - 1]), "min", wsl_ms(wsl.lat[0]),
 		    "mean", wsl_ms(sum / (double)wsl.nlat));
 	}
 	out = json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:o,s:I,s:o,s:I,s:o}",
-	    "clients", wsl.nclients,
-	    "connected", wsl.connected,
-	    "failed", wsl.failed,
-	    "closed", wsl.closed,
-	    "connect_ms", (json_int_t)((wsl.settle_ns - wsl.start_ns) /
-	    1000000),
-	    "settle_ms", (json_int_t)((wsl.window_ns - wsl.settle_ns) /
-	    1000000),
-	    "seconds", wsl_ms(secs),
-	    "frames", (json_int_t)frames,
-	    "frames_per_s", wsl_ms(secs > 0 ? (double)frames / secs : 0),
-	    "min_frames_per_client", (json_int_t)minf,
-	    "latency_ms", lat);
-	if (out == NULL || (s = json_dumps(out, JSON_COMPACT |
-	    JSON_REAL_PRECISION(15))) == NULL)
+	    "clients", wsl.nclients, "connected", wsl.connected, "failed",
+	    wsl.failed, "closed", wsl.closed, "connect_ms",
+	    (json_int_t)((wsl.settle_ns - wsl.start_ns) / 1000000), "settle_ms",
+	    (json_int_t)((wsl.window_ns - wsl.settle_ns) / 1000000), "seconds",
+	    wsl_ms(secs), "frames", (json_int_t)frames, "frames_per_s",
+	    wsl_ms(secs > 0 ? (double)frames / secs : 0),
+	    "min_frames_per_client", (json_int_t)minf, "latency_ms", lat);
+	if (out == NULL ||
+	    (s = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(15))) ==
+		NULL)
 		wsl_die("cannot encode the summary");
 	printf("%s\n", s);
 	fflush(stdout);
@@ -605,13 +598,15 @@ wsl_report(void)
 		fprintf(stderr, "hx-wsload: %d clients got no %s\n", starved,
 		    wsl.type);
 	return wsl.connected == wsl.nclients && wsl.closed == 0 &&
-	    starved == 0 ? 0 : 1;
+		starved == 0 ?
+	    0 :
+	    1;
 }
 
 static int
 wsl_parse_int(const char *s, long long min, long long max)
 {
-	long long	n;
+	long long n;
 
 	if (hx_parse_ll(s, min, max, &n) != 0)
 		wsl_usage();
@@ -621,25 +616,23 @@ wsl_parse_int(const char *s, long long min, long long max)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "url",		required_argument, NULL, 'u' },
-		{ "clients",		required_argument, NULL, 'c' },
-		{ "duration",		required_argument, NULL, 'D' },
-		{ "send",		required_argument, NULL, 's' },
-		{ "type",		required_argument, NULL, 'T' },
-		{ "batch",		required_argument, NULL, 'b' },
-		{ "connect-timeout",	required_argument, NULL, 'C' },
-		{ "deflate",		no_argument,	   NULL, 'd' },
-		{ "header",		required_argument, NULL, 'H' },
-		{ "origin",		required_argument, NULL, 'o' },
-		{ "verbose",		no_argument,	   NULL, 'v' },
-		{ "help",		no_argument,	   NULL, '?' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct lws_context_creation_info	 info;
-	struct rlimit				 rl;
-	const char				*url = NULL;
-	int					 ch, i, rc;
+	static const struct option longopts[] = { { "url", required_argument,
+						      NULL, 'u' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "send", required_argument, NULL, 's' },
+		{ "type", required_argument, NULL, 'T' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "deflate", no_argument, NULL, 'd' },
+		{ "header", required_argument, NULL, 'H' },
+		{ "origin", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, '?' }, { NULL, 0, NULL, 0 } };
+	struct lws_context_creation_info info;
+	struct rlimit			 rl;
+	const char			*url = NULL;
+	int				 ch, i, rc;
 
 	wsl.nclients = 1;
 	wsl.duration = 10;
@@ -700,8 +693,10 @@ main(int argc, char **argv)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-			fprintf(stderr, "hx-wsload: cannot raise the file "
-			    "limit: %s\n", strerror(errno));
+			fprintf(stderr,
+			    "hx-wsload: cannot raise the file "
+			    "limit: %s\n",
+			    strerror(errno));
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur < (rlim_t)wsl.nclients + 64)

@@ -33,7 +33,7 @@ has(const char *s, const char *sub)
 static char *
 b64url(const void *p, size_t n)
 {
-	char	*s = xmalloc(HX_B64URL_LEN(n) + 1);
+	char *s = xmalloc(HX_B64URL_LEN(n) + 1);
 
 	if (hx_b64url_encode(p, n, s, HX_B64URL_LEN(n) + 1) == -1)
 		abort();
@@ -46,17 +46,22 @@ static void
 test_encodings(void)
 {
 	static const struct {
-		const char	*in, *out;
-	} vec[] = {	/* RFC 4648 §10, unpadded */
-		{ "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" },
+		const char *in, *out;
+	} vec[] = {
+		/* RFC 4648 §10, unpadded */
+		{ "", "" },
+		{ "f", "Zg" },
+		{ "fo", "Zm8" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg" },
+		{ "fooba", "Zm9vYmE" },
 		{ "foobar", "Zm9vYmFy" },
 	};
-	unsigned char	 bin[] = { 0x00, 0x01, 0xab, 0xff };
-	unsigned char	 u[] = { 0xfb, 0xff };
-	unsigned char	 r1[32], r2[32], zero[32] = { 0 }, *big;
-	char		 small[4], *s;
-	size_t		 i;
+	unsigned char bin[] = { 0x00, 0x01, 0xab, 0xff };
+	unsigned char u[] = { 0xfb, 0xff };
+	unsigned char r1[32], r2[32], zero[32] = { 0 }, *big;
+	char	      small[4], *s;
+	size_t	      i;
 
 	s = hx_hex_encode(bin, sizeof bin);
 	is_str(s, "0001abff", "hex of 00 01 ab ff");
@@ -78,12 +83,13 @@ test_encodings(void)
 	is_int(HX_B64URL_LEN(32), 43, "32 bytes are 43 base64url chars");
 
 	ok(hx_random_bytes(r1, sizeof r1) == 0 &&
-	    hx_random_bytes(r2, sizeof r2) == 0, "random bytes");
+		hx_random_bytes(r2, sizeof r2) == 0,
+	    "random bytes");
 	ok(memcmp(r1, r2, sizeof r1) != 0 && memcmp(r1, zero, sizeof r1) != 0,
 	    "two random draws differ and are not zero");
 	big = xcalloc(1, 1 << 20);
 	ok(hx_random_bytes(big, 1 << 20) == 0 &&
-	    memcmp(big + (1 << 20) - 32, zero, 32) != 0,
+		memcmp(big + (1 << 20) - 32, zero, 32) != 0,
 	    "1 MiB of random bytes fills the end too");
 	free(big);
 
@@ -103,7 +109,7 @@ secs_since(uint64_t t0)
 static int
 cmp_double(const void *a, const void *b)
 {
-	double	x = *(const double *)a, y = *(const double *)b;
+	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -116,55 +122,56 @@ test_passwords(void)
 		"garbage",
 		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA",
 		"$argon2d$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=16$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=1048577,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=4294967295,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=19456,t=11,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=19456,t=4294967295,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=19456,t=0,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=19456,t=2,p=17$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=64,t=2,p=16$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=019456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=-19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaA",
 		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g$x",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g$x",
 		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRz-21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA=="
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		"$argon2id$v=19$m=19456,t=2,p=1,x=1$c29tZXNhbHRzb21lc2FsdA"
-		    "$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 	};
-	unsigned char	 salt[16] = "0123456789abcdef";
-	char		 enc[256], *phc = NULL, *phc2 = NULL, *err = NULL;
-	char		 *longpw, *tampered;
-	double		 tv[5], tb[5], ratio;
-	uint64_t	 t0;
-	size_t		 i;
-	int		 r, n;
+	unsigned char salt[16] = "0123456789abcdef";
+	char	      enc[256], *phc = NULL, *phc2 = NULL, *err = NULL;
+	char	     *longpw, *tampered;
+	double	      tv[5], tb[5], ratio;
+	uint64_t      t0;
+	size_t	      i;
+	int	      r, n;
 
 	r = hx_password_hash("correct horse", &phc, &err);
 	ok(r == 0 && phc != NULL && err == NULL, "hash a password");
 	ok(has(phc, "$argon2id$v=19$m=19456,t=2,p=1$") && phc[0] == '$',
 	    "PHC says argon2id v=19 m=19456,t=2,p=1: %s", phc);
 	/* 31 bytes of prefix, 22 chars of salt (16 bytes), $, 43 (32 bytes). */
-	is_int(strlen(phc), 31 + 22 + 1 + 43, "PHC has a 16-byte salt and "
+	is_int(strlen(phc), 31 + 22 + 1 + 43,
+	    "PHC has a 16-byte salt and "
 	    "32-byte hash");
 	is_int(hx_password_verify(phc, "correct horse"), 1, "verify: match");
 	is_int(hx_password_verify(phc, "correct horsE"), 0, "verify: mismatch");
@@ -173,14 +180,16 @@ test_passwords(void)
 	is_int(hx_password_verify(phc, ""), 0, "verify: empty is a mismatch");
 	is_int(hx_password_verify(phc, NULL), 0, "verify: NULL is a mismatch");
 	ok(hx_password_hash("correct horse", &phc2, &err) == 0 &&
-	    strcmp(phc, phc2) != 0, "same password, new salt, new PHC");
+		strcmp(phc, phc2) != 0,
+	    "same password, new salt, new PHC");
 	is_int(hx_password_verify(phc2, "correct horse"), 1,
 	    "the second hash verifies too");
 	free(phc2);
 
 	tampered = xstrdup(phc);
-	tampered[strlen(tampered) - 2] =
-	    tampered[strlen(tampered) - 2] == 'A' ? 'B' : 'A';
+	tampered[strlen(tampered) - 2] = tampered[strlen(tampered) - 2] == 'A' ?
+	    'B' :
+	    'A';
 	is_int(hx_password_verify(tampered, "correct horse"), 0,
 	    "verify: a changed hash no longer matches");
 	free(tampered);
@@ -203,7 +212,7 @@ test_passwords(void)
 	    "verify: 1025 bytes is a mismatch");
 	longpw[HX_PASSWORD_MAX] = '\0';
 	ok(hx_password_hash(longpw, &phc2, &err) == 0 &&
-	    hx_password_verify(phc2, longpw) == 1,
+		hx_password_verify(phc2, longpw) == 1,
 	    "1024 bytes hash and verify");
 	free(phc2);
 	free(longpw);
@@ -250,9 +259,9 @@ test_passwords(void)
 static void
 sha256_hex(const char *s, size_t n, char out[65])
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen;
-	char		*hex;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int  mdlen;
+	char	     *hex;
 
 	EVP_Digest(s, n, md, &mdlen, EVP_sha256(), NULL);
 	hex = hx_hex_encode(md, mdlen);
@@ -270,17 +279,18 @@ splice(const char *token, size_t off, size_t len, const char *with)
 static void
 test_apikeys(void)
 {
-	char	*tok = NULL, *err = NULL, *toks[100], *bad[32], *t;
-	char	 id[17], hash[65], pid[17], phash[65], want[65];
-	char	 ids[100][17];
-	size_t	 i, j, nbad = 0;
-	int	 unique = 1;
+	char  *tok = NULL, *err = NULL, *toks[100], *bad[32], *t;
+	char   id[17], hash[65], pid[17], phash[65], want[65];
+	char   ids[100][17];
+	size_t i, j, nbad = 0;
+	int    unique = 1;
 
 	ok(hx_apikey_new(&tok, id, hash, &err) == 0 && tok != NULL,
 	    "new api key");
 	is_int(strlen(tok), HX_APIKEY_TOKEN_LEN, "token is 63 chars: %s", tok);
 	ok(strncmp(tok, "hx_", 3) == 0 && strncmp(tok + 3, id, 16) == 0 &&
-	    tok[19] == '_', "token is hx_<keyid>_<secret>");
+		tok[19] == '_',
+	    "token is hx_<keyid>_<secret>");
 	is_int(strlen(id), 16, "key id is 16 chars");
 	is_int(strspn(id, "0123456789abcdef"), 16, "key id is lowercase hex");
 	is_int(strlen(hash), 64, "hash is 64 chars");
@@ -308,7 +318,7 @@ test_apikeys(void)
 
 	/* The secret may start, end or be full of '_' and '-'. */
 	t = xstrdup("hx_0123456789abcdef_-_________________________________"
-	    "________A");
+		    "________A");
 	ok(strlen(t) == 63 && hx_apikey_parse(t, pid, phash) == 0,
 	    "a secret full of '_' and '-' is well formed");
 	free(t);
@@ -318,35 +328,37 @@ test_apikeys(void)
 	bad[nbad++] = splice(tok, 0, 3, "HX_");
 	bad[nbad++] = splice(tok, 0, 3, "hx-");
 	bad[nbad++] = splice(tok, 0, 3, "xx_");
-	bad[nbad++] = splice(tok, 0, 3, "");		/* no prefix */
-	bad[nbad++] = splice(tok, 0, 0, "x");		/* junk in front */
-	bad[nbad++] = splice(tok, 3, 1, "A");		/* upper-case id */
-	bad[nbad++] = splice(tok, 3, 1, "g");		/* non-hex id */
-	bad[nbad++] = splice(tok, 3, 1, "");		/* 15-char id */
-	bad[nbad++] = splice(tok, 3, 0, "0");		/* 17-char id */
-	bad[nbad++] = splice(tok, 19, 1, "-");		/* wrong separator */
-	bad[nbad++] = splice(tok, 19, 0, "_");		/* extra underscore */
-	bad[nbad++] = splice(tok, 2, 0, "_");		/* hx__ */
-	bad[nbad++] = splice(tok, 62, 1, "");		/* 42-char secret */
-	bad[nbad++] = splice(tok, 63, 0, "A");		/* 44-char secret */
-	bad[nbad++] = splice(tok, 63, 0, "_");		/* trailing _ */
-	bad[nbad++] = splice(tok, 63, 0, "=");		/* padding */
-	bad[nbad++] = splice(tok, 63, 0, " ");		/* trailing space */
-	bad[nbad++] = splice(tok, 63, 0, "\n");		/* trailing newline */
-	bad[nbad++] = splice(tok, 30, 1, "+");		/* standard base64 */
+	bad[nbad++] = splice(tok, 0, 3, ""); /* no prefix */
+	bad[nbad++] = splice(tok, 0, 0, "x"); /* junk in front */
+	bad[nbad++] = splice(tok, 3, 1, "A"); /* upper-case id */
+	bad[nbad++] = splice(tok, 3, 1, "g"); /* non-hex id */
+	bad[nbad++] = splice(tok, 3, 1, ""); /* 15-char id */
+	bad[nbad++] = splice(tok, 3, 0, "0"); /* 17-char id */
+	bad[nbad++] = splice(tok, 19, 1, "-"); /* wrong separator */
+	bad[nbad++] = splice(tok, 19, 0, "_"); /* extra underscore */
+	bad[nbad++] = splice(tok, 2, 0, "_"); /* hx__ */
+	bad[nbad++] = splice(tok, 62, 1, ""); /* 42-char secret */
+	bad[nbad++] = splice(tok, 63, 0, "A"); /* 44-char secret */
+	bad[nbad++] = splice(tok, 63, 0, "_"); /* trailing _ */
+	bad[nbad++] = splice(tok, 63, 0, "="); /* padding */
+	bad[nbad++] = splice(tok, 63, 0, " "); /* trailing space */
+	bad[nbad++] = splice(tok, 63, 0, "\n"); /* trailing newline */
+	bad[nbad++] = splice(tok, 30, 1, "+"); /* standard base64 */
 	bad[nbad++] = splice(tok, 30, 1, "/");
 	bad[nbad++] = splice(tok, 30, 1, ".");
-	bad[nbad++] = splice(tok, 62, 1, "B");		/* non-canonical end */
-	bad[nbad++] = splice(tok, 62, 1, "_");		/* non-canonical end */
-	bad[nbad++] = splice(tok, 20, 43, "");		/* no secret */
-	bad[nbad++] = splice(tok, 3, 16, "");		/* no key id */
+	bad[nbad++] = splice(tok, 62, 1, "B"); /* non-canonical end */
+	bad[nbad++] = splice(tok, 62, 1, "_"); /* non-canonical end */
+	bad[nbad++] = splice(tok, 20, 43, ""); /* no secret */
+	bad[nbad++] = splice(tok, 3, 16, ""); /* no key id */
 	for (i = 0; i < nbad; i++) {
 		id[0] = 'x';
 		hash[0] = 'x';
 		/* Print up to a newline: TAP is line-based. */
 		ok(hx_apikey_parse(bad[i], id, hash) == -1 && id[0] == '\0' &&
-		    hash[0] == '\0', "malformed api key %zu refused, outputs "
-		    "cleared: '%.*s'", i, (int)strcspn(bad[i], "\n"), bad[i]);
+			hash[0] == '\0',
+		    "malformed api key %zu refused, outputs "
+		    "cleared: '%.*s'",
+		    i, (int)strcspn(bad[i], "\n"), bad[i]);
 		free(bad[i]);
 	}
 	is_int(hx_apikey_parse(NULL, id, hash), -1, "NULL api key refused");
@@ -370,7 +382,7 @@ test_apikeys(void)
 
 /* Session tokens. */
 
-static unsigned char	 jkey[32];
+static unsigned char jkey[32];
 
 /*
  * header.payload.signature by hand. md NULL: sig is used as is (may be "").
@@ -379,17 +391,17 @@ static char *
 forge(const char *header, const char *payload, const EVP_MD *md,
     const unsigned char *key, size_t keylen, const char *sig)
 {
-	unsigned char	 mac[EVP_MAX_MD_SIZE];
-	unsigned int	 maclen;
-	char		*h, *p, *input, *s, *tok;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int  maclen;
+	char	     *h, *p, *input, *s, *tok;
 
 	h = b64url(header, strlen(header));
 	p = b64url(payload, strlen(payload));
 	input = xasprintf("%s.%s", h, p);
 	if (md != NULL) {
 		if (HMAC(md, keylen == 0 ? (const unsigned char *)"" : key,
-		    (int)keylen, (unsigned char *)input, strlen(input), mac,
-		    &maclen) == NULL)
+			(int)keylen, (unsigned char *)input, strlen(input), mac,
+			&maclen) == NULL)
 			abort();
 		s = b64url(mac, maclen);
 	} else
@@ -402,19 +414,20 @@ forge(const char *header, const char *payload, const EVP_MD *md,
 	return tok;
 }
 
-#define HS256	"{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
+#define HS256 "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 
 /* Expect hx_jwt_verify to refuse tok (freed) with a reason. */
 static void
 refused(char *tok, int64_t now, const char *why_has, const char *name)
 {
-	struct hx_jwt_claims	 c;
-	char			*err = NULL;
-	int			 r;
+	struct hx_jwt_claims c;
+	char		    *err = NULL;
+	int		     r;
 
 	r = hx_jwt_verify(jkey, sizeof jkey, tok, now, &c, &err);
 	ok(r == -1 && err != NULL && has(err, why_has) && c.sub == NULL &&
-	    c.jti == NULL, "refused: %s (%s)", name, err ? err : "no error");
+		c.jti == NULL,
+	    "refused: %s (%s)", name, err ? err : "no error");
 	free(err);
 	hx_jwt_claims_release(&c);
 	free(tok);
@@ -424,20 +437,20 @@ static char *
 payload(int64_t now, const char *extra)
 {
 	return xasprintf("{\"sub\":\"alice@local\",\"jti\":\"s1\","
-	    "\"iat\":%lld,\"exp\":%lld%s}", (long long)now,
-	    (long long)now + 7200, extra);
+			 "\"iat\":%lld,\"exp\":%lld%s}",
+	    (long long)now, (long long)now + 7200, extra);
 }
 
 static void
 test_jwt(void)
 {
-	struct hx_jwt_claims	 c;
-	unsigned char		 other[32], shortkey[31];
-	int64_t			 now = 1760000000;
-	char			*tok = NULL, *err = NULL, *t, *pl, *h, *big;
-	const char		*dot;
-	size_t			 len;
-	int			 r;
+	struct hx_jwt_claims c;
+	unsigned char	     other[32], shortkey[31];
+	int64_t		     now = 1760000000;
+	char		    *tok = NULL, *err = NULL, *t, *pl, *h, *big;
+	const char	    *dot;
+	size_t		     len;
+	int		     r;
 
 	hx_random_bytes(jkey, sizeof jkey);
 	hx_random_bytes(other, sizeof other);
@@ -468,8 +481,7 @@ test_jwt(void)
 	    "iat 60 s ahead of now is tolerated");
 	hx_jwt_claims_release(&c);
 	r = hx_jwt_verify(other, sizeof other, tok, now, &c, &err);
-	ok(r == -1 && has(err, "signature"), "another key refuses it: %s",
-	    err);
+	ok(r == -1 && has(err, "signature"), "another key refuses it: %s", err);
 	free(err);
 	err = NULL;
 	r = hx_jwt_verify(shortkey, sizeof shortkey, tok, now, &c, &err);
@@ -515,7 +527,8 @@ test_jwt(void)
 	pl = payload(now, "");
 	t = forge(HS256, pl, EVP_sha256(), jkey, sizeof jkey, NULL);
 	ok(hx_jwt_verify(jkey, sizeof jkey, t, now, &c, &err) == 0 &&
-	    has(c.sub, "alice"), "a hand-built honest token is accepted");
+		has(c.sub, "alice"),
+	    "a hand-built honest token is accepted");
 	hx_jwt_claims_release(&c);
 	free(t);
 	t = forge("{\"alg\":\"HS256\"}", pl, EVP_sha256(), jkey, sizeof jkey,
@@ -529,36 +542,41 @@ test_jwt(void)
 	refused(forge("{\"alg\":\"none\"}", pl, NULL, NULL, 0, ""), now,
 	    "signature", "alg none, empty signature");
 	refused(forge("{\"alg\":\"none\",\"typ\":\"JWT\"}", pl, EVP_sha256(),
-	    jkey, sizeof jkey, NULL), now, "", "alg none, signed with our key");
+		    jkey, sizeof jkey, NULL),
+	    now, "", "alg none, signed with our key");
 	refused(forge("{\"alg\":\"none\"}", pl, NULL, NULL, 0,
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), now, "signature",
-	    "alg none, junk signature");
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+	    now, "signature", "alg none, junk signature");
 	refused(forge("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", pl, EVP_sha512(),
-	    jkey, sizeof jkey, NULL), now, "signature", "HS512 with our key");
+		    jkey, sizeof jkey, NULL),
+	    now, "signature", "HS512 with our key");
 	refused(forge("{\"alg\":\"HS384\",\"typ\":\"JWT\"}", pl, EVP_sha384(),
-	    jkey, sizeof jkey, NULL), now, "signature", "HS384 with our key");
+		    jkey, sizeof jkey, NULL),
+	    now, "signature", "HS384 with our key");
 	refused(forge("{\"alg\":\"hs256\",\"typ\":\"JWT\"}", pl, EVP_sha256(),
-	    jkey, sizeof jkey, NULL), now, "HS256",
-	    "alg \"hs256\" (libjwt matches it caselessly)");
+		    jkey, sizeof jkey, NULL),
+	    now, "HS256", "alg \"hs256\" (libjwt matches it caselessly)");
 	refused(forge("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", pl, EVP_sha256(),
-	    jkey, sizeof jkey, NULL), now, "decode",
-	    "alg RS256, HMAC by our key");
+		    jkey, sizeof jkey, NULL),
+	    now, "decode", "alg RS256, HMAC by our key");
 	refused(forge(HS256, pl, EVP_sha256(), other, sizeof other, NULL), now,
 	    "signature", "HS256 with another key");
-	refused(forge(HS256, pl, EVP_sha256(), NULL, 0, NULL), now,
-	    "signature", "HS256 with an empty key");
+	refused(forge(HS256, pl, EVP_sha256(), NULL, 0, NULL), now, "signature",
+	    "HS256 with an empty key");
 	refused(forge("{\"alg\":\"HS256\",\"typ\":\"XYZ\"}", pl, EVP_sha256(),
-	    jkey, sizeof jkey, NULL), now, "decode", "typ XYZ");
-	refused(forge("[\"HS256\"]", pl, EVP_sha256(), jkey, sizeof jkey,
-	    NULL), now, "decode", "header is an array");
+		    jkey, sizeof jkey, NULL),
+	    now, "decode", "typ XYZ");
+	refused(forge("[\"HS256\"]", pl, EVP_sha256(), jkey, sizeof jkey, NULL),
+	    now, "decode", "header is an array");
 	free(pl);
 
 	/* Claim attacks, all signed with our own key. */
-#define CLAIMS(json, why, name)						\
+#define CLAIMS(json, why, name) \
 	refused(forge(HS256, json, EVP_sha256(), jkey, sizeof jkey, NULL), \
 	    now, why, name)
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":%lld}", (long long)now - 100, (long long)now - 1);
+		      "\"exp\":%lld}",
+	    (long long)now - 100, (long long)now - 1);
 	CLAIMS(t, "expired", "exp in the past");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":%lld}",
@@ -566,19 +584,23 @@ test_jwt(void)
 	CLAIMS(t, "no 'exp'", "exp missing");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":\"9999999999\"}", (long long)now);
+		      "\"exp\":\"9999999999\"}",
+	    (long long)now);
 	CLAIMS(t, "not an integer", "exp as the string \"9999999999\"");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":9999999999.0}", (long long)now);
+		      "\"exp\":9999999999.0}",
+	    (long long)now);
 	CLAIMS(t, "not an integer", "exp as a real");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":true}", (long long)now);
+		      "\"exp\":true}",
+	    (long long)now);
 	CLAIMS(t, "not an integer", "exp as true");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":null}", (long long)now);
+		      "\"exp\":null}",
+	    (long long)now);
 	CLAIMS(t, "not an integer", "exp as null");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"exp\":%lld}",
@@ -586,11 +608,13 @@ test_jwt(void)
 	CLAIMS(t, "no 'iat'", "iat missing");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":\"0\","
-	    "\"exp\":%lld}", (long long)now + 100);
+		      "\"exp\":%lld}",
+	    (long long)now + 100);
 	CLAIMS(t, "not an integer", "iat as a string (libjwt reads 0)");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":%lld}", (long long)now + 61, (long long)now + 100);
+		      "\"exp\":%lld}",
+	    (long long)now + 61, (long long)now + 100);
 	CLAIMS(t, "future", "iat 61 s in the future");
 	free(t);
 	t = xasprintf("{\"jti\":\"s\",\"iat\":%lld,\"exp\":%lld}",
@@ -598,15 +622,18 @@ test_jwt(void)
 	CLAIMS(t, "no 'sub'", "sub missing");
 	free(t);
 	t = xasprintf("{\"sub\":\"\",\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":%lld}", (long long)now, (long long)now + 100);
+		      "\"exp\":%lld}",
+	    (long long)now, (long long)now + 100);
 	CLAIMS(t, "empty", "sub empty");
 	free(t);
 	t = xasprintf("{\"sub\":0,\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":%lld}", (long long)now, (long long)now + 100);
+		      "\"exp\":%lld}",
+	    (long long)now, (long long)now + 100);
 	CLAIMS(t, "not a string", "sub an integer");
 	free(t);
 	t = xasprintf("{\"sub\":\"root@local\\u0000x\",\"jti\":\"s\","
-	    "\"iat\":%lld,\"exp\":%lld}", (long long)now, (long long)now + 100);
+		      "\"iat\":%lld,\"exp\":%lld}",
+	    (long long)now, (long long)now + 100);
 	CLAIMS(t, "decode", "sub with an embedded NUL (jansson refuses)");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"iat\":%lld,\"exp\":%lld}",
@@ -614,28 +641,29 @@ test_jwt(void)
 	CLAIMS(t, "no 'jti'", "jti missing");
 	free(t);
 	t = xasprintf("{\"sub\":\"a\",\"jti\":\"\",\"iat\":%lld,"
-	    "\"exp\":%lld}", (long long)now, (long long)now + 100);
+		      "\"exp\":%lld}",
+	    (long long)now, (long long)now + 100);
 	CLAIMS(t, "empty", "jti empty");
 	free(t);
 	CLAIMS("[1,2]", "object", "claims are an array (libjwt accepts it)");
 	CLAIMS("{\"sub\":\"a\"} trailing", "decode", "claims with junk after");
 	CLAIMS("{\"sub\":\"a\",\"jti\":\"s\",\"iat\":1,"
-	    "\"exp\":99999999999999999999999}", "decode", "exp beyond 64 bits");
+	       "\"exp\":99999999999999999999999}",
+	    "decode", "exp beyond 64 bits");
 #undef CLAIMS
 
 	/* Surgery on a genuine token. */
 	dot = strchr(tok, '.');
 	pl = xasprintf("{\"sub\":\"root@local\",\"jti\":\"s1\",\"iat\":%lld,"
-	    "\"exp\":%lld}", (long long)now, (long long)now + 7200);
+		       "\"exp\":%lld}",
+	    (long long)now, (long long)now + 7200);
 	h = b64url(pl, strlen(pl));
-	t = xasprintf("%.*s.%s%s", (int)(dot - tok), tok, h,
-	    strrchr(tok, '.'));
+	t = xasprintf("%.*s.%s%s", (int)(dot - tok), tok, h, strrchr(tok, '.'));
 	refused(t, now, "signature", "payload swapped, original signature");
 	free(h);
 	free(pl);
 	len = strlen(tok);
-	refused(xstrndup(tok, len - 1), now, "signature",
-	    "last character cut");
+	refused(xstrndup(tok, len - 1), now, "signature", "last character cut");
 	refused(xstrndup(tok, len / 2), now, "", "cut in half");
 	refused(xstrndup(tok, strrchr(tok, '.') - tok), now, "parts",
 	    "signature cut (2 parts)");
@@ -663,7 +691,8 @@ test_jwt(void)
 	memset(big, 'a', 8000);
 	big[8000] = '\0';
 	pl = xasprintf("{\"sub\":\"%s\",\"jti\":\"s\",\"iat\":%lld,"
-	    "\"exp\":%lld}", big, (long long)now, (long long)now + 100);
+		       "\"exp\":%lld}",
+	    big, (long long)now, (long long)now + 100);
 	free(big);
 	refused(forge(HS256, pl, EVP_sha256(), jkey, sizeof jkey, NULL), now,
 	    "too long", "a 10 KiB token with a valid signature");
@@ -687,9 +716,9 @@ test_jwt(void)
 static int
 count_entries(const char *dir)
 {
-	struct dirent	*de;
-	DIR		*d;
-	int		 n = 0;
+	struct dirent *de;
+	DIR	      *d;
+	int	       n = 0;
 
 	if ((d = opendir(dir)) == NULL)
 		return -1;
@@ -705,7 +734,7 @@ count_entries(const char *dir)
 static void
 write_file(const char *path, const void *p, size_t n, mode_t mode)
 {
-	FILE	*f = fopen(path, "w");
+	FILE *f = fopen(path, "w");
 
 	if (f == NULL || fwrite(p, 1, n, f) != n || fclose(f) != 0 ||
 	    chmod(path, mode) == -1)
@@ -716,20 +745,20 @@ write_file(const char *path, const void *p, size_t n, mode_t mode)
 static int
 race_once(const char *path)
 {
-	unsigned char	 keys[4][32];
-	pid_t		 pids[4];
-	int		 fds[4][2], i, status, same = 1;
-	char		*err;
+	unsigned char keys[4][32];
+	pid_t	      pids[4];
+	int	      fds[4][2], i, status, same = 1;
+	char	     *err;
 
 	for (i = 0; i < 4; i++) {
 		if (pipe(fds[i]) == -1 || (pids[i] = fork()) == -1)
 			abort();
 		if (pids[i] == 0) {
-			unsigned char	k[32];
+			unsigned char k[32];
 
 			err = NULL;
-			if (hx_secret_load_or_create(path, k, sizeof k,
-			    &err) == -1)
+			if (hx_secret_load_or_create(path, k, sizeof k, &err) ==
+			    -1)
 				_exit(1);
 			if (write(fds[i][1], k, sizeof k) != (ssize_t)sizeof k)
 				_exit(1);
@@ -741,8 +770,8 @@ race_once(const char *path)
 		if (read(fds[i][0], keys[i], 32) != 32)
 			same = 0;
 		close(fds[i][0]);
-		if (waitpid(pids[i], &status, 0) == -1 ||
-		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		if (waitpid(pids[i], &status, 0) == -1 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
 			same = 0;
 		if (i > 0 && memcmp(keys[0], keys[i], 32) != 0)
 			same = 0;
@@ -753,11 +782,11 @@ race_once(const char *path)
 static void
 test_secret(void)
 {
-	unsigned char	 k1[32], k2[32], zero[32] = { 0 };
-	char		 dir[] = "/tmp/hx-test-auth-XXXXXX";
-	char		*path, *p2, *err = NULL;
-	struct stat	 st;
-	int		 r, i, races = 0;
+	unsigned char k1[32], k2[32], zero[32] = { 0 };
+	char	      dir[] = "/tmp/hx-test-auth-XXXXXX";
+	char	     *path, *p2, *err = NULL;
+	struct stat   st;
+	int	      r, i, races = 0;
 
 	if (mkdtemp(dir) == NULL)
 		abort();
@@ -766,7 +795,8 @@ test_secret(void)
 	r = hx_secret_load_or_create(path, k1, sizeof k1, &err);
 	ok(r == 0 && err == NULL, "create the secret");
 	ok(stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 07777) == 0600, "it is a regular file, mode 0600");
+		(st.st_mode & 07777) == 0600,
+	    "it is a regular file, mode 0600");
 	is_int(st.st_size, 32, "it holds 32 bytes");
 	ok(memcmp(k1, zero, sizeof k1) != 0, "the secret is not zeros");
 	is_int(count_entries(dir), 1, "no temporary file is left behind");
@@ -807,8 +837,7 @@ test_secret(void)
 	unlink(p2);
 	write_file(p2, "", 0, 0600);
 	r = hx_secret_load_or_create(p2, k2, sizeof k2, &err);
-	ok(r == -1 && has(err, "0 bytes"), "an empty file is refused: %s",
-	    err);
+	ok(r == -1 && has(err, "0 bytes"), "an empty file is refused: %s", err);
 	free(err);
 	err = NULL;
 	unlink(p2);

@@ -18,9 +18,9 @@ static void
 test_servers(void)
 {
 	static const struct {
-		const char	*in;
-		int		 unix_sock, tls, port;
-		const char	*host, *path;
+		const char *in;
+		int	    unix_sock, tls, port;
+		const char *host, *path;
 	} good[] = {
 		{ "unix:/run/h.sock", 1, 0, 0, "localhost", "/run/h.sock" },
 		{ "http://127.0.0.1:8006", 0, 0, 8006, "127.0.0.1", NULL },
@@ -31,13 +31,21 @@ test_servers(void)
 		{ "ws://[fe80::1]", 0, 0, 80, "fe80::1", NULL },
 	};
 	static const char *bad[] = {
-		"", "unix:", "ftp://x", "http://", "http://:80", "http://h:0",
-		"http://h:65536", "http://h:x", "ws://[::1", "ws://[::1]x",
+		"",
+		"unix:",
+		"ftp://x",
+		"http://",
+		"http://:80",
+		"http://h:0",
+		"http://h:65536",
+		"http://h:x",
+		"ws://[::1",
+		"ws://[::1]x",
 		"localhost:8006",
 	};
 	struct hx_server s;
-	char *err = NULL;
-	size_t i;
+	char		*err = NULL;
+	size_t		 i;
 
 	for (i = 0; i < HX_ARRAY_SIZE(good); i++) {
 		int rc = hx_server_parse(good[i].in, &s, &err);
@@ -49,8 +57,8 @@ test_servers(void)
 			continue;
 		}
 		ok(s.unix_sock == good[i].unix_sock && s.tls == good[i].tls &&
-		    s.port == good[i].port, "server '%s': kind, tls, port",
-		    good[i].in);
+			s.port == good[i].port,
+		    "server '%s': kind, tls, port", good[i].in);
 		is_str(s.host, good[i].host, "server '%s': host", good[i].in);
 		is_str(s.path, good[i].path, "server '%s': path", good[i].in);
 		hx_server_release(&s);
@@ -58,8 +66,8 @@ test_servers(void)
 	for (i = 0; i < HX_ARRAY_SIZE(bad); i++) {
 		int rc = hx_server_parse(bad[i], &s, &err);
 
-		ok(rc == -1 && err != NULL, "server '%s' is refused: %s", bad[i],
-		    err ? err : "(no message)");
+		ok(rc == -1 && err != NULL, "server '%s' is refused: %s",
+		    bad[i], err ? err : "(no message)");
 		free(err);
 		err = NULL;
 	}
@@ -70,7 +78,7 @@ test_conf(void)
 {
 	char dir[] = "/tmp/hx-client-XXXXXX", *err = NULL, *path, *text;
 	struct hx_client_conf c;
-	struct stat st;
+	struct stat	      st;
 
 	if (mkdtemp(dir) == NULL) {
 		ok(0, "mkdtemp");
@@ -110,7 +118,8 @@ test_conf(void)
 	is_int(hx_client_conf_load(&c, NULL, NULL, &err), 0, "env loads");
 	is_str(c.server, "http://b:2", "HORCRUX_SERVER beats client.conf");
 	ok(c.api_key != NULL && strcmp(c.api_key, "hx_k_s") == 0 &&
-	    c.token == NULL, "HORCRUX_API_KEY beats the stored token");
+		c.token == NULL,
+	    "HORCRUX_API_KEY beats the stored token");
 	hx_client_conf_release(&c);
 	is_int(hx_client_conf_load(&c, "unix:/x", NULL, &err), 0, "flag loads");
 	is_str(c.server, "unix:/x", "the flag beats HORCRUX_SERVER");
@@ -137,8 +146,10 @@ test_conf(void)
 		free(want);
 		text = hx_read_file(path, 4096, NULL);
 		want = xasprintf("api_key = hx_kept\nserver = unix:%s/run/"
-		    "s.sock\ntoken = tok3\n", cwd);
-		is_str(text, want, "session: server and token replaced, the "
+				 "s.sock\ntoken = tok3\n",
+		    cwd);
+		is_str(text, want,
+		    "session: server and token replaced, the "
 		    "rest kept");
 		free(want);
 		free(text);
@@ -174,7 +185,7 @@ test_conf(void)
 		is_int(hx_client_conf_load(&c, NULL, NULL, &err), 0, "none");
 		origin = hx_client_server_origin(&c);
 		ok(c.server_from == HX_SERVER_FROM_DEFAULT &&
-		    strncmp(origin, " (the default server;", 21) == 0,
+			strncmp(origin, " (the default server;", 21) == 0,
 		    "origin says the default: %s", origin);
 		free(origin);
 		hx_client_conf_release(&c);
@@ -192,8 +203,8 @@ test_conf(void)
 		fclose(f);
 	}
 	ok(hx_client_conf_load(&c, NULL, NULL, &err) == -1 && err != NULL &&
-	    strstr(err, ":2:") != NULL, "unknown key names file and line: %s",
-	    err ? err : "");
+		strstr(err, ":2:") != NULL,
+	    "unknown key names file and line: %s", err ? err : "");
 	free(err);
 	err = NULL;
 
@@ -206,7 +217,8 @@ test_conf(void)
 		unlink(path);
 		is_int(hx_client_conf_load(&c, NULL, kf, &err), 0,
 		    "--api-key-file loads");
-		is_str(c.api_key, "hx_from_file", "key is the file's first line");
+		is_str(c.api_key, "hx_from_file",
+		    "key is the file's first line");
 		hx_client_conf_release(&c);
 		ok(hx_client_conf_load(&c, NULL, "/nonexistent/k", &err) == -1,
 		    "a missing key file is an error: %s", err ? err : "");
@@ -230,12 +242,13 @@ static void
 test_frames(void)
 {
 	struct hx_ws_frame f;
-	uint8_t b[16 + 70000];
+	uint8_t		   b[16 + 70000];
 
 	/* "Hi" as one unmasked text frame. */
 	memcpy(b, "\x81\x02Hi", 4);
 	is_int(hx_ws_parse_frame(b, 4, 1024, &f), 4, "small text frame");
-	ok(f.fin && f.opcode == 1 && f.len == 2 && memcmp(f.payload, "Hi", 2) == 0,
+	ok(f.fin && f.opcode == 1 && f.len == 2 &&
+		memcmp(f.payload, "Hi", 2) == 0,
 	    "fields of the small frame");
 	is_int(hx_ws_parse_frame(b, 3, 1024, &f), 0, "partial frame waits");
 	is_int(hx_ws_parse_frame(b, 1, 1024, &f), 0, "one byte waits");
@@ -248,8 +261,10 @@ test_frames(void)
 	memset(b + 4, 'x', 256);
 	is_int(hx_ws_parse_frame(b, 260, 1024, &f), 260, "16-bit length frame");
 	is_int(f.len, 256, "16-bit payload length");
-	is_int(hx_ws_parse_frame(b, 259, 1024, &f), 0, "16-bit frame incomplete");
-	is_int(hx_ws_parse_frame(b, 260, 255, &f), -1, "over the cap is refused");
+	is_int(hx_ws_parse_frame(b, 259, 1024, &f), 0,
+	    "16-bit frame incomplete");
+	is_int(hx_ws_parse_frame(b, 260, 255, &f), -1,
+	    "over the cap is refused");
 
 	/* 64-bit length. */
 	memset(b, 0, 10);
@@ -257,24 +272,32 @@ test_frames(void)
 	b[1] = 127;
 	b[7] = 0x01;
 	b[8] = 0x11;
-	b[9] = 0x70;	/* 0x011170 = 70000 */
+	b[9] = 0x70; /* 0x011170 = 70000 */
 	is_int(hx_ws_parse_frame(b, 10 + 70000, 100000, &f), 10 + 70000,
 	    "64-bit length frame");
 	is_int(f.len, 70000, "64-bit payload length");
 
 	memcpy(b, "\x81\x82\x00\x00\x00\x00Hi", 8);
-	is_int(hx_ws_parse_frame(b, 8, 1024, &f), -1, "masked server frame refused");
+	is_int(hx_ws_parse_frame(b, 8, 1024, &f), -1,
+	    "masked server frame refused");
 	memcpy(b, "\xc1\x02Hi", 4);
-	is_int(hx_ws_parse_frame(b, 4, 1024, &f), -1, "RSV1 without deflate refused");
+	is_int(hx_ws_parse_frame(b, 4, 1024, &f), -1,
+	    "RSV1 without deflate refused");
 	memcpy(b, "\x09\x02hx", 4);
-	is_int(hx_ws_parse_frame(b, 4, 1024, &f), -1, "fragmented ping refused");
+	is_int(hx_ws_parse_frame(b, 4, 1024, &f), -1,
+	    "fragmented ping refused");
 	b[0] = 0x89;
 	b[1] = 126;
 	b[2] = 0;
 	b[3] = 126;
 	is_int(hx_ws_parse_frame(b, 4 + 126, 1024, &f), -1,
 	    "control frame over 125 bytes refused");
-	memcpy(b, "\x01\x01" "a" "\x80\x01" "b", 6);
+	memcpy(b,
+	    "\x01\x01"
+	    "a"
+	    "\x80\x01"
+	    "b",
+	    6);
 	is_int(hx_ws_parse_frame(b, 6, 1024, &f), 3, "first fragment");
 	ok(!f.fin && f.opcode == 1, "first fragment has no FIN");
 	is_int(hx_ws_parse_frame(b + 3, 3, 1024, &f), 3, "continuation");
@@ -286,31 +309,38 @@ static void
 test_term_safe(void)
 {
 	static const struct {
-		const char	*in, *text, *json;
+		const char *in, *text, *json;
 	} cases[] = {
 		{ "plain caf\xc3\xa9", "plain caf\xc3\xa9",
-		  "plain caf\xc3\xa9" },
+		    "plain caf\xc3\xa9" },
 		{ "a\x1b[2Jb\x7f", "a?[2Jb?", "a\x1b[2Jb\\u007f" },
-		{ "csi\xc2\x9b" "31m nel\xc2\x85", "csi?31m nel?",
-		  "csi\\u009b" "31m nel\\u0085" },
+		{ "csi\xc2\x9b"
+		  "31m nel\xc2\x85",
+		    "csi?31m nel?",
+		    "csi\\u009b"
+		    "31m nel\\u0085" },
 		{ "rlo\xe2\x80\xaetxt.exe", "rlo?txt.exe",
-		  "rlo\\u202etxt.exe" },
+		    "rlo\\u202etxt.exe" },
 		{ "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c\xe2\x81\xa6\xe2\x81\xa9",
-		  "?????", "\\u200e\\u200f\\u061c\\u2066\\u2069" },
+		    "?????", "\\u200e\\u200f\\u061c\\u2066\\u2069" },
 		{ "\xe2\x80\xaa\xe2\x80\xad", "??", "\\u202a\\u202d" },
 		/* Not controls: U+2067's neighbours, U+00A0. */
 		{ "\xe2\x81\xa5\xe2\x81\xaa\xc2\xa0",
-		  "\xe2\x81\xa5\xe2\x81\xaa\xc2\xa0",
-		  "\xe2\x81\xa5\xe2\x81\xaa\xc2\xa0" },
+		    "\xe2\x81\xa5\xe2\x81\xaa\xc2\xa0",
+		    "\xe2\x81\xa5\xe2\x81\xaa\xc2\xa0" },
 		/*
 		 * Bytes that are not UTF-8 (a lone 0x9b is CSI to an 8-bit
 		 * terminal): '?' on a terminal; JSON text never holds them
 		 * (jansson refuses them), so they pass there as they are.
 		 */
-		{ "x\x9b" "31m\xff\xc2", "x?31m??", "x\x9b" "31m\xff\xc2" },
+		{ "x\x9b"
+		  "31m\xff\xc2",
+		    "x?31m??",
+		    "x\x9b"
+		    "31m\xff\xc2" },
 	};
-	size_t	 i;
-	char	*s;
+	size_t i;
+	char  *s;
 
 	for (i = 0; i < HX_ARRAY_SIZE(cases); i++) {
 		s = xstrdup(cases[i].in);
@@ -321,8 +351,9 @@ test_term_safe(void)
 		free(s);
 	}
 	ok(hx_cp_unsafe(0x202e) && hx_cp_unsafe(0x9b) && hx_cp_unsafe(0) &&
-	    !hx_cp_unsafe(0xa0) && !hx_cp_unsafe(0x2065) &&
-	    !hx_cp_unsafe(0x202f), "hx_cp_unsafe's edges");
+		!hx_cp_unsafe(0xa0) && !hx_cp_unsafe(0x2065) &&
+		!hx_cp_unsafe(0x202f),
+	    "hx_cp_unsafe's edges");
 }
 
 int

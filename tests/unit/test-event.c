@@ -14,8 +14,8 @@
 static char *
 frame(const char *type, json_t *data, char **span)
 {
-	size_t	 len, off, dlen;
-	char	*text = hx_event_frame(type, data, &len, &off, &dlen);
+	size_t len, off, dlen;
+	char  *text = hx_event_frame(type, data, &len, &off, &dlen);
 
 	*span = xstrndup(text + off, dlen);
 	return text;
@@ -24,30 +24,30 @@ frame(const char *type, json_t *data, char **span)
 static void
 check_type_and_ts(const char *text, const char *type, const char *what)
 {
-	json_error_t	 e;
-	json_t		*j = json_loads(text, 0, &e);
-	const char	*ts;
+	json_error_t e;
+	json_t	    *j = json_loads(text, 0, &e);
+	const char  *ts;
 
 	ok(j != NULL, "%s: frame is valid JSON", what);
-	is_str(json_string_value(json_object_get(j, "type")), type,
-	    "%s: type", what);
-	ts = json_string_value(json_object_get(json_object_get(j, "data"),
-	    "timestamp"));
+	is_str(json_string_value(json_object_get(j, "type")), type, "%s: type",
+	    what);
+	ts = json_string_value(
+	    json_object_get(json_object_get(j, "data"), "timestamp"));
 	ok(ts != NULL && strlen(ts) == 24 && ts[10] == 'T' && ts[19] == '.' &&
-	    ts[23] == 'Z', "%s: RFC 3339 ms timestamp (%s)", what,
-	    ts ? ts : "none");
+		ts[23] == 'Z',
+	    "%s: RFC 3339 ms timestamp (%s)", what, ts ? ts : "none");
 	json_decref(j);
 }
 
 int
 main(void)
 {
-	struct hx_node_metrics	 m;
-	struct hx_node_disk	 disks[2];
-	struct hx_vm_metrics	 vm;
-	double			 cores[2] = { 12.345, NAN };
-	char			 ts[32], *text, *span;
-	json_t			*j, *topics;
+	struct hx_node_metrics m;
+	struct hx_node_disk    disks[2];
+	struct hx_vm_metrics   vm;
+	double		       cores[2] = { 12.345, NAN };
+	char		       ts[32], *text, *span;
+	json_t		      *j, *topics;
 
 	is_int(hx_rfc3339_ms(1760265045123LL, ts, sizeof ts), 0, "format ok");
 	is_str(ts, "2025-10-12T10:30:45.123Z", "RFC 3339 with ms and Z");
@@ -91,10 +91,14 @@ main(void)
 
 	text = frame("NodeMetrics", hx_event_node_metrics(&m), &span);
 	check_type_and_ts(text, "NodeMetrics", "NodeMetrics");
-	ok(strncmp(text, "{\"type\":\"NodeMetrics\",\"data\":{\"hostname\":"
-	    "\"node<1>\",\"cpu_usage\":45.68,", strlen("{\"type\":\"Node"
-	    "Metrics\",\"data\":{\"hostname\":\"node<1>\",\"cpu_usage\":45.68,"))
-	    == 0, "seed fields first, percent rounded to 2 decimals");
+	ok(strncmp(text,
+	       "{\"type\":\"NodeMetrics\",\"data\":{\"hostname\":"
+	       "\"node<1>\",\"cpu_usage\":45.68,",
+	       strlen(
+		   "{\"type\":\"Node"
+		   "Metrics\",\"data\":{\"hostname\":\"node<1>\",\"cpu_usage\":45.68,")) ==
+		0,
+	    "seed fields first, percent rounded to 2 decimals");
 	j = json_loads(span, 0, NULL);
 	ok(j != NULL && json_is_object(j), "data span is the data object");
 	is_str(json_string_value(json_object_get(j, "timestamp")),
@@ -110,19 +114,24 @@ main(void)
 	is_int(json_integer_value(json_object_get(j, "memory_total_bytes")),
 	    8LL << 30, "memory_total_bytes");
 	is_int(json_array_size(json_object_get(j, "disks")), 2, "two disks");
-	ok(json_is_null(json_object_get(json_array_get(json_object_get(j,
-	    "disks"), 1), "usage")), "unreadable mount has null usage");
-	is_str(json_string_value(json_object_get(json_array_get(
-	    json_object_get(j, "disks"), 1), "mount")), "/gone",
-	    "unreadable mount still named");
+	ok(json_is_null(
+	       json_object_get(json_array_get(json_object_get(j, "disks"), 1),
+		   "usage")),
+	    "unreadable mount has null usage");
+	is_str(json_string_value(
+		   json_object_get(json_array_get(json_object_get(j, "disks"),
+				       1),
+		       "mount")),
+	    "/gone", "unreadable mount still named");
 	{
 		static const char *keys[] = { "hostname", "cpu_usage",
-		    "memory_usage", "disk_usage", "load_average", "cpu_cores",
-		    "cpu_per_core", "memory_total_bytes", "memory_used_bytes",
-		    "memory_available_bytes", "swap_usage", "disks",
-		    "disk_read_bps", "disk_write_bps", "network_rx_bps",
-		    "network_tx_bps", "uptime_seconds", "timestamp" };
-		size_t i, missing = 0;
+			"memory_usage", "disk_usage", "load_average",
+			"cpu_cores", "cpu_per_core", "memory_total_bytes",
+			"memory_used_bytes", "memory_available_bytes",
+			"swap_usage", "disks", "disk_read_bps",
+			"disk_write_bps", "network_rx_bps", "network_tx_bps",
+			"uptime_seconds", "timestamp" };
+		size_t		   i, missing = 0;
 
 		for (i = 0; i < HX_ARRAY_SIZE(keys); i++)
 			missing += json_object_get(j, keys[i]) == NULL;
@@ -152,8 +161,8 @@ main(void)
 	is_str(json_string_value(json_object_get(j, "name")), "web \"1\"",
 	    "names are escaped and round-trip");
 	ok(json_is_null(json_object_get(j, "memory_usage")) &&
-	    json_is_null(json_object_get(j, "memory_bytes")) &&
-	    json_is_null(json_object_get(j, "disk_write")),
+		json_is_null(json_object_get(j, "memory_bytes")) &&
+		json_is_null(json_object_get(j, "disk_write")),
 	    "unknown VM values are null");
 	is_int(json_integer_value(json_object_get(j, "network_rx")), 0,
 	    "a real zero stays 0");
@@ -161,39 +170,51 @@ main(void)
 	free(text);
 	free(span);
 
-#define SIMPLE(type, expr, key, want) do {				\
-	text = frame(type, expr, &span);				\
-	check_type_and_ts(text, type, type);				\
-	j = json_loads(span, 0, NULL);					\
-	is_str(json_string_value(json_object_get(j, key)), want,	\
-	    type ": " key);						\
-	json_decref(j);							\
-	free(text);							\
-	free(span);							\
-} while (0)
+#define SIMPLE(type, expr, key, want) \
+	do { \
+		text = frame(type, expr, &span); \
+		check_type_and_ts(text, type, type); \
+		j = json_loads(span, 0, NULL); \
+		is_str(json_string_value(json_object_get(j, key)), want, \
+		    type ": " key); \
+		json_decref(j); \
+		free(text); \
+		free(span); \
+	} while (0)
 
-	SIMPLE("VmStatusChanged", hx_event_vm_status_changed("vm-1", "stopped",
-	    "running", NULL, 1), "new_status", "running");
-	SIMPLE("ContainerStatusChanged", hx_event_container_status_changed(
-	    "ct-1", "running", "stopped", "bob@pam", 1), "container_id", "ct-1");
-	SIMPLE("VmCreated", hx_event_vm_created("vm-1", "web", "alice@local",
-	    1), "user", "alice@local");
-	SIMPLE("VmDeleted", hx_event_vm_deleted("vm-1", "web", NULL, 1),
-	    "name", "web");
-	SIMPLE("BackupCompleted", hx_event_backup_completed("vm-1", "b1", 10,
-	    1.5, 1), "backup_id", "b1");
-	SIMPLE("MigrationStarted", hx_event_migration_started("vm-1", "a", "b",
-	    1), "target_node", "b");
-	SIMPLE("MigrationProgress", hx_event_migration_progress("vm-1", 50, 5,
-	    10, 2, 1), "vm_id", "vm-1");
-	SIMPLE("MigrationCompleted", hx_event_migration_completed("vm-1", "b",
-	    2, 1), "target_node", "b");
-	SIMPLE("AlertTriggered", hx_event_alert_triggered("a1", "cpu",
-	    "critical", "node", "hot", 95, 90, 1), "severity", "critical");
+	SIMPLE("VmStatusChanged",
+	    hx_event_vm_status_changed("vm-1", "stopped", "running", NULL, 1),
+	    "new_status", "running");
+	SIMPLE("ContainerStatusChanged",
+	    hx_event_container_status_changed("ct-1", "running", "stopped",
+		"bob@pam", 1),
+	    "container_id", "ct-1");
+	SIMPLE("VmCreated",
+	    hx_event_vm_created("vm-1", "web", "alice@local", 1), "user",
+	    "alice@local");
+	SIMPLE("VmDeleted", hx_event_vm_deleted("vm-1", "web", NULL, 1), "name",
+	    "web");
+	SIMPLE("BackupCompleted",
+	    hx_event_backup_completed("vm-1", "b1", 10, 1.5, 1), "backup_id",
+	    "b1");
+	SIMPLE("MigrationStarted",
+	    hx_event_migration_started("vm-1", "a", "b", 1), "target_node",
+	    "b");
+	SIMPLE("MigrationProgress",
+	    hx_event_migration_progress("vm-1", 50, 5, 10, 2, 1), "vm_id",
+	    "vm-1");
+	SIMPLE("MigrationCompleted",
+	    hx_event_migration_completed("vm-1", "b", 2, 1), "target_node",
+	    "b");
+	SIMPLE("AlertTriggered",
+	    hx_event_alert_triggered("a1", "cpu", "critical", "node", "hot", 95,
+		90, 1),
+	    "severity", "critical");
 	SIMPLE("AlertResolved", hx_event_alert_resolved("a1", "cpu", "node", 1),
 	    "alert_id", "a1");
-	SIMPLE("Notification", hx_event_notification("info", "Connected", "hi",
-	    1), "level", "info");
+	SIMPLE("Notification",
+	    hx_event_notification("info", "Connected", "hi", 1), "level",
+	    "info");
 	SIMPLE("Error", hx_event_error("UNKNOWN_TOPIC", "no", "x", 1), "topic",
 	    "x");
 
@@ -217,14 +238,18 @@ main(void)
 	topics = json_pack("[ss]", "node:metrics", "vm:status");
 	text = frame("Subscribed", hx_event_subscribed(topics, 1), &span);
 	json_decref(topics);
-	is_str(span, "{\"topics\":[\"node:metrics\",\"vm:status\"],"
-	    "\"timestamp\":\"1970-01-01T00:00:00.001Z\"}", "Subscribed data");
+	is_str(span,
+	    "{\"topics\":[\"node:metrics\",\"vm:status\"],"
+	    "\"timestamp\":\"1970-01-01T00:00:00.001Z\"}",
+	    "Subscribed data");
 	free(text);
 	free(span);
 
 	text = frame("Ping", hx_event_ping(1760265045123LL), &span);
-	is_str(text, "{\"type\":\"Ping\",\"data\":{\"timestamp\":"
-	    "\"2025-10-12T10:30:45.123Z\"}}", "Ping frame, exact bytes");
+	is_str(text,
+	    "{\"type\":\"Ping\",\"data\":{\"timestamp\":"
+	    "\"2025-10-12T10:30:45.123Z\"}}",
+	    "Ping frame, exact bytes");
 	free(text);
 	free(span);
 

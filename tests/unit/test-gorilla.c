@@ -13,18 +13,18 @@
 #include "hx-util.h"
 #include "tap.h"
 
-#define MAXN	5000
+#define MAXN 5000
 
-static int64_t	ts[MAXN];
-static double	vs[MAXN][HX_GORILLA_MAXK];
+static int64_t ts[MAXN];
+static double  vs[MAXN][HX_GORILLA_MAXK];
 
 /* splitmix64: a fixed-seed generator, so a failure is reproducible. */
-static uint64_t	seed = 0x9e3779b97f4a7c15ULL;
+static uint64_t seed = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t
 rnd(void)
 {
-	uint64_t	z = (seed += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -34,7 +34,7 @@ rnd(void)
 static uint64_t
 bits_of(double v)
 {
-	uint64_t	u;
+	uint64_t u;
 
 	memcpy(&u, &v, sizeof u);
 	return u;
@@ -43,7 +43,7 @@ bits_of(double v)
 static double
 of_bits(uint64_t u)
 {
-	double	v;
+	double v;
 
 	memcpy(&v, &u, sizeof v);
 	return v;
@@ -56,13 +56,13 @@ of_bits(uint64_t u)
 static long
 round_trip(int n, unsigned k)
 {
-	struct hx_gorilla_enc	e;
-	struct hx_gorilla_dec	d;
-	int64_t			t;
-	double			v[HX_GORILLA_MAXK];
-	long			size;
-	int			i, r;
-	unsigned		j;
+	struct hx_gorilla_enc e;
+	struct hx_gorilla_dec d;
+	int64_t		      t;
+	double		      v[HX_GORILLA_MAXK];
+	long		      size;
+	int		      i, r;
+	unsigned	      j;
 
 	hx_gorilla_enc_init(&e, k);
 	for (i = 0; i < n; i++)
@@ -84,8 +84,8 @@ round_trip(int n, unsigned k)
 		for (j = 0; j < k; j++) {
 			if (bits_of(v[j]) != bits_of(vs[i][j])) {
 				printf("# point %d value %u: %016llx, want "
-				    "%016llx\n", i, j,
-				    (unsigned long long)bits_of(v[j]),
+				       "%016llx\n",
+				    i, j, (unsigned long long)bits_of(v[j]),
 				    (unsigned long long)bits_of(vs[i][j]));
 				size = -1;
 				goto out;
@@ -102,8 +102,8 @@ out:
 static void
 fill_values(int n, double v)
 {
-	int		i;
-	unsigned	j;
+	int	 i;
+	unsigned j;
 
 	for (i = 0; i < n; i++)
 		for (j = 0; j < HX_GORILLA_MAXK; j++)
@@ -113,8 +113,8 @@ fill_values(int n, double v)
 static void
 test_timestamps(void)
 {
-	int	i;
-	long	size;
+	int  i;
+	long size;
 
 	fill_values(MAXN, 1.0);
 
@@ -129,8 +129,7 @@ test_timestamps(void)
 
 	/* Jittered by a few ms, as a collector's absolute deadlines are. */
 	for (i = 0; i < MAXN; i++)
-		ts[i] = 1760000000000LL + i * 1000LL +
-		    (int64_t)(rnd() % 4) - 2;
+		ts[i] = 1760000000000LL + i * 1000LL + (int64_t)(rnd() % 4) - 2;
 	fill_values(MAXN, 1.0);
 	size = round_trip(MAXN, 1);
 	ok(size > 0 && size <= (128 + 19 + (MAXN - 2) * 7 + 7) / 8,
@@ -140,11 +139,10 @@ test_timestamps(void)
 	/* Each bucket's edges and beyond: big jumps both ways. */
 	{
 		static const int64_t steps[] = { 7, 8, -8, -9, 127, 128, -128,
-		    -129, 8191, 8192, -8192, -8193, 8388607, 8388608,
-		    -8388608, -8388609,
-		    86400000LL * 365, -86400000LL * 365, INT64_MAX / 4,
-		    INT64_MIN / 4, 1, 0, 0, 7 };
-		int64_t	t = 0, d = 0;
+			-129, 8191, 8192, -8192, -8193, 8388607, 8388608,
+			-8388608, -8388609, 86400000LL * 365, -86400000LL * 365,
+			INT64_MAX / 4, INT64_MIN / 4, 1, 0, 0, 7 };
+		int64_t		     t = 0, d = 0;
 
 		for (i = 0; i < (int)HX_ARRAY_SIZE(steps); i++) {
 			d += steps[i];
@@ -180,10 +178,10 @@ static void
 test_values(void)
 {
 	static const double odd[] = { 0.0, -0.0, 1e308, -1e308, DBL_MAX,
-	    -DBL_MAX, DBL_MIN, 4.9e-324, -4.9e-324, 1.0, 0.1, 1.0 / 3.0 };
-	int		i, n;
-	unsigned	j;
-	long		size;
+		-DBL_MAX, DBL_MIN, 4.9e-324, -4.9e-324, 1.0, 0.1, 1.0 / 3.0 };
+	int		    i, n;
+	unsigned	    j;
+	long		    size;
 
 	for (i = 0; i < MAXN; i++)
 		ts[i] = 1000LL * i;
@@ -201,8 +199,8 @@ test_values(void)
 	vs[n++][0] = NAN;
 	vs[n++][0] = NAN;
 	vs[n++][0] = -NAN;
-	vs[n++][0] = of_bits(0x7ff0000000000001ULL);	/* signalling */
-	vs[n++][0] = of_bits(0x7ff8dead0000beefULL);	/* payload */
+	vs[n++][0] = of_bits(0x7ff0000000000001ULL); /* signalling */
+	vs[n++][0] = of_bits(0x7ff8dead0000beefULL); /* payload */
 	vs[n++][0] = INFINITY;
 	vs[n++][0] = -INFINITY;
 	vs[n++][0] = -0.0;
@@ -235,11 +233,11 @@ test_values(void)
 static void
 test_damage(void)
 {
-	struct hx_gorilla_enc	e;
-	struct hx_gorilla_dec	d;
-	int64_t			t;
-	double			v[1];
-	int			i, r = 1, got = 0;
+	struct hx_gorilla_enc e;
+	struct hx_gorilla_dec d;
+	int64_t		      t;
+	double		      v[1];
+	int		      i, r = 1, got = 0;
 
 	hx_gorilla_enc_init(&e, 1);
 	for (i = 0; i < 50; i++) {
@@ -256,8 +254,7 @@ test_damage(void)
 	got = 0;
 	while ((r = hx_gorilla_dec_next(&d, &t, v)) == 1)
 		got++;
-	ok(r == -1 && got < 50, "a truncated block ends in -1 after %d",
-	    got);
+	ok(r == -1 && got < 50, "a truncated block ends in -1 after %d", got);
 	/* Nothing at all. */
 	hx_gorilla_dec_init(&d, NULL, 0, 3, 1);
 	ok(hx_gorilla_dec_next(&d, &t, v) == -1, "empty data, count 3: -1");
@@ -275,10 +272,10 @@ test_damage(void)
 static void
 test_layout(void)
 {
-	struct hx_gorilla_enc	e;
-	char			hex[64];
-	double			v;
-	size_t			i;
+	struct hx_gorilla_enc e;
+	char		      hex[64];
+	double		      v;
+	size_t		      i;
 
 	hx_gorilla_enc_init(&e, 1);
 	v = 1.0;
@@ -289,8 +286,10 @@ test_layout(void)
 	hex[0] = '\0';
 	for (i = 0; i < e.len && 2 * i + 2 < sizeof hex; i++)
 		snprintf(hex + 2 * i, 3, "%02x", e.data[i]);
-	is_str(hex, "00000000000003e83ff0000000000000"
-	    "e1f40c25fff8", "the bits of a three-point block");
+	is_str(hex,
+	    "00000000000003e83ff0000000000000"
+	    "e1f40c25fff8",
+	    "the bits of a three-point block");
 	hx_gorilla_enc_release(&e);
 }
 

@@ -28,29 +28,29 @@
 #include "hx-proc.h"
 #include "hx-util.h"
 
-#define SEC	1000000000ULL
-#define T0	(100 * SEC)
+#define SEC 1000000000ULL
+#define T0 (100 * SEC)
 
 /* Fixture file name -> where it goes under the root. */
 static const struct {
-	const char	*fixture;
-	const char	*path;
+	const char *fixture;
+	const char *path;
 } tree_files[] = {
-	{ "stat",	"proc/stat" },
-	{ "meminfo",	"proc/meminfo" },
-	{ "loadavg",	"proc/loadavg" },
-	{ "uptime",	"proc/uptime" },
-	{ "diskstats",	"proc/diskstats" },
-	{ "net-dev",	"proc/net/dev" },
+	{ "stat", "proc/stat" },
+	{ "meminfo", "proc/meminfo" },
+	{ "loadavg", "proc/loadavg" },
+	{ "uptime", "proc/uptime" },
+	{ "diskstats", "proc/diskstats" },
+	{ "net-dev", "proc/net/dev" },
 };
 
-static char	root[64];
+static char root[64];
 
 /* tests/unit/test-node.c -> tests/fixtures/proc/node, from __FILE__. */
 static char *
 fixture_path(const char *tree, const char *name)
 {
-	const char	*f = __FILE__, *u;
+	const char *f = __FILE__, *u;
 
 	if ((u = strstr(f, "unit/test-node.c")) == NULL)
 		return xasprintf("tests/fixtures/proc/node/%s/%s", tree, name);
@@ -61,8 +61,8 @@ fixture_path(const char *tree, const char *name)
 static int
 write_file(const char *path, const char *data, size_t len)
 {
-	FILE	*f;
-	int	 r;
+	FILE *f;
+	int   r;
 
 	if ((f = fopen(path, "w")) == NULL)
 		return -1;
@@ -75,7 +75,7 @@ write_file(const char *path, const char *data, size_t len)
 static void
 root_write(const char *rel, const char *data)
 {
-	char	*path;
+	char *path;
 
 	path = xasprintf("%s/%s", root, rel);
 	if (write_file(path, data, strlen(data)) == -1)
@@ -86,7 +86,7 @@ root_write(const char *rel, const char *data)
 static void
 root_remove(const char *rel)
 {
-	char	*path;
+	char *path;
 
 	path = xasprintf("%s/%s", root, rel);
 	unlink(path);
@@ -97,9 +97,9 @@ root_remove(const char *rel)
 static void
 load_tree(const char *t)
 {
-	char	*src, *text;
-	size_t	 i, len;
-	int	 good = 1;
+	char  *src, *text;
+	size_t i, len;
+	int    good = 1;
 
 	for (i = 0; i < HX_ARRAY_SIZE(tree_files); i++) {
 		src = fixture_path(t, tree_files[i].fixture);
@@ -125,7 +125,7 @@ load_tree(const char *t)
 static void
 root_mkdir(const char *rel)
 {
-	char	*path;
+	char *path;
 
 	path = xasprintf("%s/%s", root, rel);
 	if (mkdir(path, 0755) == -1 && errno != EEXIST)
@@ -136,15 +136,23 @@ root_mkdir(const char *rel)
 static void
 make_root(void)
 {
-	static const char	*dirs[] = {
-		"proc", "proc/net", "proc/self", "sys", "sys/block",
-		"sys/block/sda", "sys/block/sda/device",
-		"sys/block/sdb", "sys/block/sdb/device",
-		"sys/block/vda", "sys/block/vda/device",
-		"sys/block/dm-0", "sys/block/loop0",
+	static const char *dirs[] = {
+		"proc",
+		"proc/net",
+		"proc/self",
+		"sys",
+		"sys/block",
+		"sys/block/sda",
+		"sys/block/sda/device",
+		"sys/block/sdb",
+		"sys/block/sdb/device",
+		"sys/block/vda",
+		"sys/block/vda/device",
+		"sys/block/dm-0",
+		"sys/block/loop0",
 	};
-	const char		*tmp;
-	size_t			 i;
+	const char *tmp;
+	size_t	    i;
 
 	if ((tmp = getenv("TMPDIR")) == NULL || strlen(tmp) > 30)
 		tmp = "/tmp";
@@ -173,16 +181,14 @@ remove_root(void)
 static void
 test_sequence(void)
 {
-	const char		*mounts[] = {
-		"/", root, "/nonexistent/horcrux"
-	};
-	struct hx_node_sampler	*s;
-	struct hx_node_metrics	 m;
-	struct hx_fs_usage	 fu;
-	struct statvfs		 sv;
-	char			*err = NULL, host[256];
-	int64_t			 before, after;
-	size_t			 i;
+	const char *mounts[] = { "/", root, "/nonexistent/horcrux" };
+	struct hx_node_sampler *s;
+	struct hx_node_metrics	m;
+	struct hx_fs_usage	fu;
+	struct statvfs		sv;
+	char		       *err = NULL, host[256];
+	int64_t			before, after;
+	size_t			i;
 
 	/* A trailing '/' on the root must not matter. */
 	snprintf(host, sizeof host, "%s/", root);
@@ -201,10 +207,12 @@ test_sequence(void)
 	is_str(m.hostname, host, "t0: hostname");
 	ok(isnan(m.cpu_usage), "t0: cpu_usage NaN on the first sample");
 	ok(isnan(m.cpu_user) && isnan(m.cpu_system) && isnan(m.cpu_iowait) &&
-	    isnan(m.cpu_steal), "t0: the cpu split NaN on the first sample");
+		isnan(m.cpu_steal),
+	    "t0: the cpu split NaN on the first sample");
 	is_int(m.cpu_cores, 3, "t0: 3 cpus");
 	ok(isnan(m.cpu_per_core[0]) && isnan(m.cpu_per_core[1]) &&
-	    isnan(m.cpu_per_core[2]), "t0: per-core NaN on the first sample");
+		isnan(m.cpu_per_core[2]),
+	    "t0: per-core NaN on the first sample");
 	/* 8000000 kB total, 2000000 kB available. */
 	is_int(m.memory_total_bytes, 8192000000ULL, "t0: memory total");
 	is_int(m.memory_available_bytes, 2048000000ULL, "t0: memory available");
@@ -310,7 +318,8 @@ test_sequence(void)
 	is_near(m.cpu_per_core[2], 25.0, 1e-9, "t2: cpu2 25%%");
 	is_near(m.cpu_per_core[3], 90.0, 1e-9, "t2: cpu3 90%% (baseline t1)");
 	ok(isnan(m.load_average[0]) && isnan(m.load_average[1]) &&
-	    isnan(m.load_average[2]), "t2: no loadavg: NaN");
+		isnan(m.load_average[2]),
+	    "t2: no loadavg: NaN");
 	is_near(m.uptime_seconds, 1003.5, 1e-9, "t2: uptime");
 	ok(isnan(m.disk_read_bps), "t2: vda read went backwards: NaN");
 	/* written: sda +1000, vda +100 sectors = 1100 * 512 in 1 s. */
@@ -359,7 +368,7 @@ test_sequence(void)
 	is_int(hx_node_sample(s, T0 + 5 * SEC, &m, &err), 0,
 	    "no diskstats, net/dev, uptime: sample");
 	ok(isnan(m.disk_read_bps) && isnan(m.disk_write_bps) &&
-	    isnan(m.network_rx_bps) && isnan(m.network_tx_bps),
+		isnan(m.network_rx_bps) && isnan(m.network_tx_bps),
 	    "no diskstats, net/dev: NaN rates");
 	ok(isnan(m.uptime_seconds), "no uptime: NaN");
 	hx_node_metrics_release(&m);
@@ -406,11 +415,11 @@ test_sequence(void)
 static void
 test_oversized(void)
 {
-	struct hx_node_sampler	*s;
-	struct hx_node_metrics	 m;
-	struct hx_buf		 b;
-	char			*err = NULL, *path;
-	size_t			 i;
+	struct hx_node_sampler *s;
+	struct hx_node_metrics	m;
+	struct hx_buf		b;
+	char		       *err = NULL, *path;
+	size_t			i;
 
 	load_tree("t0");
 	/* Over the sampler's 4 MiB bound for one file. */
@@ -443,10 +452,11 @@ test_oversized(void)
 static void
 test_real_mounts(void)
 {
-	char	**m;
-	size_t	  n, i;
+	char **m;
+	size_t n, i;
 
-	root_write("proc/self/mounts", "proc /proc proc rw 0 0\n"
+	root_write("proc/self/mounts",
+	    "proc /proc proc rw 0 0\n"
 	    "/dev/sdb1 /tmp xfs rw 0 0\n"
 	    "tmpfs /run tmpfs rw 0 0\n"
 	    "/dev/sda1 / ext4 rw 0 0\n");

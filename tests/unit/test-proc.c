@@ -24,7 +24,7 @@
 static char *
 fixture_path(const char *name)
 {
-	const char	*f = __FILE__, *u;
+	const char *f = __FILE__, *u;
 
 	if ((u = strstr(f, "unit/test-proc.c")) == NULL)
 		return xasprintf("tests/fixtures/proc/%s", name);
@@ -35,7 +35,7 @@ fixture_path(const char *name)
 static char *
 fixture(const char *name)
 {
-	char	*path, *text;
+	char *path, *text;
 
 	path = fixture_path(name);
 	text = hx_read_file(path, 1 << 20, NULL);
@@ -48,8 +48,8 @@ fixture(const char *name)
 static void
 stat_fails(const char *name, const char *want)
 {
-	struct hx_proc_stat	 st;
-	char			*text, *err = NULL;
+	struct hx_proc_stat st;
+	char		   *text, *err = NULL;
 
 	text = fixture(name);
 	is_int(hx_proc_stat_parse(text, &st, &err), -1, "%s: fails", name);
@@ -63,8 +63,8 @@ stat_fails(const char *name, const char *want)
 static void
 test_stat(void)
 {
-	struct hx_proc_stat	 st;
-	char			*text, *err = NULL;
+	struct hx_proc_stat st;
+	char		   *text, *err = NULL;
 
 	text = fixture("stat");
 	is_int(hx_proc_stat_parse(text, &st, &err), 0, "stat: parses");
@@ -97,8 +97,8 @@ test_stat(void)
 	is_int(st.total.nice, 2, "stat-old: nice");
 	is_int(st.total.system, 30, "stat-old: system");
 	is_int(st.total.idle, 500, "stat-old: idle");
-	ok(st.total.iowait == 0 && st.total.irq == 0 &&
-	    st.total.softirq == 0 && st.total.steal == 0,
+	ok(st.total.iowait == 0 && st.total.irq == 0 && st.total.softirq == 0 &&
+		st.total.steal == 0,
 	    "stat-old: missing fields are 0");
 	is_int(st.ncpus, 1, "stat-old: 1 cpu, 'disk'/'page'/'swap' skipped");
 	hx_proc_stat_release(&st);
@@ -125,18 +125,19 @@ test_stat(void)
 	stat_fails("stat-bad-name",
 	    "cannot parse /proc/stat line 2: bad cpu name 'cpu1x'");
 	/* Line 1 holds UINT64_MAX, which fits; line 2 one more does not. */
-	stat_fails("stat-overflow", "cannot parse /proc/stat line 2: "
+	stat_fails("stat-overflow",
+	    "cannot parse /proc/stat line 2: "
 	    "bad number in field 1: '18446744073709551616'");
 }
 
 static void
 test_stat_edges(void)
 {
-	struct hx_proc_stat	 st;
-	struct hx_buf		 b;
-	char			*err = NULL;
-	size_t			 i;
-	int			 sorted;
+	struct hx_proc_stat st;
+	struct hx_buf	    b;
+	char		   *err = NULL;
+	size_t		    i;
+	int		    sorted;
 
 	is_int(hx_proc_stat_parse("", &st, &err), -1, "stat empty: fails");
 	is_str(err, "cannot parse /proc/stat: empty", "stat empty: message");
@@ -150,34 +151,44 @@ test_stat_edges(void)
 	is_int(hx_proc_stat_parse("cpu 1 2 3 4\ncpu0 1 2 3 4\n", &st, NULL), 0,
 	    "stat: one space after 'cpu' is fine");
 	hx_proc_stat_release(&st);
-	is_int(hx_proc_stat_parse("cpu 1 2 3 4\ncpufreq x\ncpu0 1 2 3 4\n",
-	    &st, NULL), 0, "stat: an unknown 'cpu...' line is skipped");
+	is_int(hx_proc_stat_parse("cpu 1 2 3 4\ncpufreq x\ncpu0 1 2 3 4\n", &st,
+		   NULL),
+	    0, "stat: an unknown 'cpu...' line is skipped");
 	is_int(st.ncpus, 1, "stat: unknown line not taken for a cpu");
 	hx_proc_stat_release(&st);
 	is_int(hx_proc_stat_parse("cpu 1 2 3 -4\ncpu0 1 2 3 4\n", &st, &err),
 	    -1, "stat: negative field fails");
-	is_str(err, "cannot parse /proc/stat line 1: bad number in field 4: "
-	    "'-4'", "stat: negative field message");
+	is_str(err,
+	    "cannot parse /proc/stat line 1: bad number in field 4: "
+	    "'-4'",
+	    "stat: negative field message");
 	free(err);
 	err = NULL;
 	is_int(hx_proc_stat_parse("cpu 1 2 3 4\ncpu0 1 2 3 4\r\n", &st, &err),
 	    -1, "stat: CR is not a separator");
-	is_str(err, "cannot parse /proc/stat line 2: bad number in field 4: "
-	    "'4?'", "stat: control byte shown as '?'");
+	is_str(err,
+	    "cannot parse /proc/stat line 2: bad number in field 4: "
+	    "'4?'",
+	    "stat: control byte shown as '?'");
 	free(err);
 	err = NULL;
 	is_int(hx_proc_stat_parse("cpu 1 2 3 4\ncpu4194304 1 2 3 4\n", &st,
-	    NULL), 0, "stat: cpu4194304 is the highest id");
+		   NULL),
+	    0, "stat: cpu4194304 is the highest id");
 	is_int(st.cpus[0].id, 4194304, "stat: high id kept");
 	hx_proc_stat_release(&st);
 	is_int(hx_proc_stat_parse("cpu 1 2 3 4\ncpu4194305 1 2 3 4\n", &st,
-	    &err), -1, "stat: cpu4194305 fails");
-	is_str(err, "cannot parse /proc/stat line 2: bad cpu name "
-	    "'cpu4194305'", "stat: id too high message");
+		   &err),
+	    -1, "stat: cpu4194305 fails");
+	is_str(err,
+	    "cannot parse /proc/stat line 2: bad cpu name "
+	    "'cpu4194305'",
+	    "stat: id too high message");
 	free(err);
 	err = NULL;
 	is_int(hx_proc_stat_parse("cpu 1 2 3 4\ncpu 1 2 3 4\ncpu0 1 2 3 4\n",
-	    &st, &err), -1, "stat: two total lines fail");
+		   &st, &err),
+	    -1, "stat: two total lines fail");
 	is_str(err, "cannot parse /proc/stat line 2: second 'cpu' line",
 	    "stat: two total lines message");
 	free(err);
@@ -189,7 +200,7 @@ test_stat_edges(void)
 	for (i = 0; i < 40000; i++)
 		hx_buf_addf(&b, " %zu", i);
 	hx_buf_add(&b, "\n", 1);
-	for (i = 5000; i-- > 0; )
+	for (i = 5000; i-- > 0;)
 		hx_buf_addf(&b, "cpu%zu %zu 0 0 1\n", i, i);
 	is_int(hx_proc_stat_parse(b.data, &st, &err), 0,
 	    "stat oversized: parses");
@@ -209,7 +220,8 @@ test_stat_edges(void)
 	hx_buf_add(&b, "\ncpu0 1 2 3 4\n", 14);
 	is_int(hx_proc_stat_parse(b.data, &st, &err), -1,
 	    "stat long token: fails");
-	is_str(err, "cannot parse /proc/stat line 1: bad number in field 4: "
+	is_str(err,
+	    "cannot parse /proc/stat line 1: bad number in field 4: "
 	    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'",
 	    "stat long token: cut to 36 bytes");
 	free(err);
@@ -219,24 +231,24 @@ test_stat_edges(void)
 static void
 test_real_mounts(void)
 {
-	const char *text =
-	    "proc /proc proc rw,relatime 0 0\n"
-	    "sysfs /sys sysfs rw 0 0\n"
-	    "/dev/sda2 /boot ext4 rw 0 0\n"
-	    "/dev/sda1 / ext4 rw,relatime 0 0\n"
-	    "tmpfs /run tmpfs rw 0 0\n"
-	    "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n"
-	    "overlay /var/lib/docker/x/merged overlay rw 0 0\n"
-	    "/dev/loop3 /snap/core/1 squashfs ro 0 0\n"
-	    "/dev/sdb1 /srv/my\\040data xfs rw 0 0\n"
-	    "/dev/sda1 /mnt/bind ext4 rw 0 0\n"
-	    "garbage\n"
-	    "server:/export /net/home nfs4 rw 0 0";
-	char **m;
-	size_t n, i;
+	const char *text = "proc /proc proc rw,relatime 0 0\n"
+			   "sysfs /sys sysfs rw 0 0\n"
+			   "/dev/sda2 /boot ext4 rw 0 0\n"
+			   "/dev/sda1 / ext4 rw,relatime 0 0\n"
+			   "tmpfs /run tmpfs rw 0 0\n"
+			   "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n"
+			   "overlay /var/lib/docker/x/merged overlay rw 0 0\n"
+			   "/dev/loop3 /snap/core/1 squashfs ro 0 0\n"
+			   "/dev/sdb1 /srv/my\\040data xfs rw 0 0\n"
+			   "/dev/sda1 /mnt/bind ext4 rw 0 0\n"
+			   "garbage\n"
+			   "server:/export /net/home nfs4 rw 0 0";
+	char	  **m;
+	size_t	    n, i;
 
 	m = hx_proc_real_mounts(text, &n);
-	is_int(n, 4, "real mounts: four (pseudo types, a bind mount and "
+	is_int(n, 4,
+	    "real mounts: four (pseudo types, a bind mount and "
 	    "a bad line left out)");
 	is_str(n > 0 ? m[0] : NULL, "/", "real mounts: / first");
 	is_str(n > 1 ? m[1] : NULL, "/boot", "real mounts: then mount order");
@@ -253,7 +265,7 @@ test_real_mounts(void)
 static void
 test_cpu_usage(void)
 {
-	struct hx_proc_cpu	a, b;
+	struct hx_proc_cpu	 a, b;
 	struct hx_proc_cpu_split sp;
 
 	memset(&a, 0, sizeof a);
@@ -283,10 +295,10 @@ test_cpu_usage(void)
 	    "cpu split: system 15%% (system + irq + softirq)");
 	is_near(sp.iowait, 10.0, 1e-9, "cpu split: iowait 10%%");
 	is_near(sp.steal, 5.0, 1e-9, "cpu split: steal 5%%");
-	is_near(sp.user + sp.system + sp.steal, hx_proc_cpu_usage(&a, &b),
-	    1e-9, "cpu split: user + system + steal is the usage");
+	is_near(sp.user + sp.system + sp.steal, hx_proc_cpu_usage(&a, &b), 1e-9,
+	    "cpu split: user + system + steal is the usage");
 	ok(hx_proc_cpu_split(&a, &a, &sp) == -1 && isnan(sp.user) &&
-	    isnan(sp.system) && isnan(sp.iowait) && isnan(sp.steal),
+		isnan(sp.system) && isnan(sp.iowait) && isnan(sp.steal),
 	    "cpu split: no tick is -1 and all NaN");
 
 	/* proc(5): iowait may drop; idle+iowait still rose by 50. */
@@ -297,7 +309,7 @@ test_cpu_usage(void)
 	is_near(hx_proc_cpu_usage(&a, &b), 10.0 / 60.0 * 100.0, 1e-9,
 	    "cpu usage: iowait dropping alone is not a reset");
 	ok(hx_proc_cpu_split(&a, &b, &sp) == 0 && isnan(sp.iowait) &&
-	    fabs(sp.user - 10.0 / 60.0 * 100.0) < 1e-9,
+		fabs(sp.user - 10.0 / 60.0 * 100.0) < 1e-9,
 	    "cpu split: iowait dropping leaves iowait alone NaN");
 	b.idle -= 60;
 	ok(isnan(hx_proc_cpu_usage(&a, &b)),
@@ -323,8 +335,8 @@ test_cpu_usage(void)
 static void
 meminfo_fails(const char *name, const char *want)
 {
-	struct hx_proc_meminfo	 mi;
-	char			*text, *err = NULL;
+	struct hx_proc_meminfo mi;
+	char		      *text, *err = NULL;
 
 	text = fixture(name);
 	is_int(hx_proc_meminfo_parse(text, &mi, &err), -1, "%s: fails", name);
@@ -337,8 +349,8 @@ meminfo_fails(const char *name, const char *want)
 static void
 test_meminfo(void)
 {
-	struct hx_proc_meminfo	 mi;
-	char			*text, *err = NULL;
+	struct hx_proc_meminfo mi;
+	char		      *text, *err = NULL;
 
 	text = fixture("meminfo");
 	is_int(hx_proc_meminfo_parse(text, &mi, &err), 0, "meminfo: parses");
@@ -363,9 +375,12 @@ test_meminfo(void)
 	is_int(mi.swap_total, 0, "meminfo-old: no swap");
 	free(text);
 
-	is_int(hx_proc_meminfo_parse("MemTotal: 100 kB\nMemFree: 60 kB\n"
-	    "Buffers: 30 kB\nCached: 30 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n",
-	    &mi, NULL), 0, "meminfo estimate over total: parses");
+	is_int(
+	    hx_proc_meminfo_parse(
+		"MemTotal: 100 kB\nMemFree: 60 kB\n"
+		"Buffers: 30 kB\nCached: 30 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n",
+		&mi, NULL),
+	    0, "meminfo estimate over total: parses");
 	is_int(mi.available, 100 * 1024, "meminfo estimate capped at total");
 
 	meminfo_fails("meminfo-bad-number",
@@ -384,7 +399,8 @@ test_meminfo(void)
 	free(err);
 	err = NULL;
 	is_int(hx_proc_meminfo_parse("MemTotal: 1 kB\nMemTotal: 2 kB\n", &mi,
-	    &err), -1, "meminfo duplicate: fails");
+		   &err),
+	    -1, "meminfo duplicate: fails");
 	is_str(err, "cannot parse /proc/meminfo line 2: MemTotal given twice",
 	    "meminfo duplicate: message");
 	free(err);
@@ -401,26 +417,35 @@ test_meminfo(void)
 	err = NULL;
 	/* UINT64_MAX / 1024 = 18014398509481983 kB fits, one more does not. */
 	is_int(hx_proc_meminfo_parse("MemTotal: 18014398509481984 kB\n", &mi,
-	    &err), -1, "meminfo oversized: fails");
+		   &err),
+	    -1, "meminfo oversized: fails");
 	is_str(err, "cannot parse /proc/meminfo line 1: MemTotal is too large",
 	    "meminfo oversized: message");
 	free(err);
-	is_int(hx_proc_meminfo_parse("MemTotal: 18014398509481983 kB\n"
-	    "MemFree: 0 kB\nBuffers: 0 kB\nCached: 0 kB\nSwapTotal: 0 kB\n"
-	    "SwapFree: 0 kB\n", &mi, NULL), 0, "meminfo largest: parses");
+	is_int(
+	    hx_proc_meminfo_parse(
+		"MemTotal: 18014398509481983 kB\n"
+		"MemFree: 0 kB\nBuffers: 0 kB\nCached: 0 kB\nSwapTotal: 0 kB\n"
+		"SwapFree: 0 kB\n",
+		&mi, NULL),
+	    0, "meminfo largest: parses");
 	is_int(mi.total == 18014398509481983ULL * 1024, 1,
 	    "meminfo largest: exact");
 	/* A key that merely starts like ours is not ours. */
-	is_int(hx_proc_meminfo_parse("MemTotalX: x\nMemTotal: 1 kB\n"
-	    "MemFree: 0 kB\nBuffers: 0 kB\nCached: 0 kB\nSwapTotal: 0 kB\n"
-	    "SwapFree: 0 kB\n", &mi, NULL), 0, "meminfo: similar key skipped");
+	is_int(
+	    hx_proc_meminfo_parse(
+		"MemTotalX: x\nMemTotal: 1 kB\n"
+		"MemFree: 0 kB\nBuffers: 0 kB\nCached: 0 kB\nSwapTotal: 0 kB\n"
+		"SwapFree: 0 kB\n",
+		&mi, NULL),
+	    0, "meminfo: similar key skipped");
 }
 
 static void
 test_loadavg_uptime(void)
 {
-	double	 la[3] = { -1, -1, -1 }, up = -1;
-	char	*text, *err = NULL;
+	double la[3] = { -1, -1, -1 }, up = -1;
+	char  *text, *err = NULL;
 
 	text = fixture("loadavg");
 	is_int(hx_proc_loadavg_parse(text, la, &err), 0, "loadavg: parses");
@@ -464,8 +489,10 @@ test_loadavg_uptime(void)
 	text = fixture("uptime-negative");
 	is_int(hx_proc_uptime_parse(text, &up, &err), -1,
 	    "uptime-negative: fails");
-	is_str(err, "cannot parse /proc/uptime: bad number in field 1: "
-	    "'-5.00'", "uptime-negative: message");
+	is_str(err,
+	    "cannot parse /proc/uptime: bad number in field 1: "
+	    "'-5.00'",
+	    "uptime-negative: message");
 	free(err);
 	err = NULL;
 	free(text);
@@ -488,7 +515,8 @@ test_loadavg_uptime(void)
 	    "uptime '42' parses");
 	is_near(up, 42.0, 0, "uptime '42' value");
 	is_int(hx_proc_uptime_parse("1.12345678901234567890123456789\n", &up,
-	    NULL), 0, "uptime long fraction parses");
+		   NULL),
+	    0, "uptime long fraction parses");
 	is_near(up, 1.1234567890123457, 1e-15, "uptime long fraction value");
 	is_int(hx_proc_uptime_parse("99999999999999999999.5\n", &up, NULL), -1,
 	    "uptime oversized integer part fails");
@@ -498,7 +526,7 @@ test_loadavg_uptime(void)
 static int
 keep_whole(const char *name, void *arg)
 {
-	int	*calls = arg;
+	int *calls = arg;
 
 	(*calls)++;
 	return strcmp(name, "sda") == 0 || strcmp(name, "nvme0n1") == 0;
@@ -507,8 +535,8 @@ keep_whole(const char *name, void *arg)
 static void
 diskstats_fails(const char *name, const char *want)
 {
-	struct hx_proc_diskstats	 ds;
-	char				*text, *err = NULL;
+	struct hx_proc_diskstats ds;
+	char			*text, *err = NULL;
 
 	text = fixture(name);
 	is_int(hx_proc_diskstats_parse(text, NULL, NULL, &ds, &err), -1,
@@ -522,9 +550,9 @@ diskstats_fails(const char *name, const char *want)
 static void
 test_diskstats(void)
 {
-	struct hx_proc_diskstats	 ds;
-	char				*text, *err = NULL;
-	int				 calls = 0;
+	struct hx_proc_diskstats ds;
+	char			*text, *err = NULL;
+	int			 calls = 0;
 
 	text = fixture("diskstats");
 	is_int(hx_proc_diskstats_parse(text, NULL, NULL, &ds, &err), 0,
@@ -569,7 +597,8 @@ test_diskstats(void)
 
 	diskstats_fails("diskstats-short",
 	    "cannot parse /proc/diskstats line 2: 10 fields, want at least 14");
-	diskstats_fails("diskstats-bad-number", "cannot parse /proc/diskstats "
+	diskstats_fails("diskstats-bad-number",
+	    "cannot parse /proc/diskstats "
 	    "line 1: bad number in field 10: '4OOOO'");
 	diskstats_fails("diskstats-truncated",
 	    "cannot parse /proc/diskstats: truncated (no final newline)");
@@ -578,24 +607,30 @@ test_diskstats(void)
 	    "diskstats empty: a host without block devices");
 	is_int(ds.ndisks, 0, "diskstats empty: no devices");
 	hx_proc_diskstats_release(&ds);
-	is_int(hx_proc_diskstats_parse(
-	    "8 0 sda 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20\n",
-	    NULL, NULL, &ds, NULL), 0, "diskstats: extra future columns ok");
-	is_int(ds.disks[0].write_bytes, 7 * 512, "diskstats: extra columns "
+	is_int(
+	    hx_proc_diskstats_parse(
+		"8 0 sda 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20\n",
+		NULL, NULL, &ds, NULL),
+	    0, "diskstats: extra future columns ok");
+	is_int(ds.disks[0].write_bytes, 7 * 512,
+	    "diskstats: extra columns "
 	    "do not shift the fields");
 	hx_proc_diskstats_release(&ds);
 	is_int(hx_proc_diskstats_parse("x 0 sda 1 2 3 4 5 6 7 8 9 10 11\n",
-	    NULL, NULL, &ds, &err), -1, "diskstats: bad major fails");
-	is_str(err, "cannot parse /proc/diskstats line 1: bad number in "
-	    "field 1: 'x'", "diskstats: bad major message");
+		   NULL, NULL, &ds, &err),
+	    -1, "diskstats: bad major fails");
+	is_str(err,
+	    "cannot parse /proc/diskstats line 1: bad number in "
+	    "field 1: 'x'",
+	    "diskstats: bad major message");
 	free(err);
 }
 
 static void
 netdev_fails(const char *name, const char *want)
 {
-	struct hx_proc_netdev	 nd;
-	char			*text, *err = NULL;
+	struct hx_proc_netdev nd;
+	char		     *text, *err = NULL;
 
 	text = fixture(name);
 	is_int(hx_proc_netdev_parse(text, &nd, &err), -1, "%s: fails", name);
@@ -608,10 +643,10 @@ netdev_fails(const char *name, const char *want)
 static void
 test_netdev(void)
 {
-	static const char	*hdr = "Inter-| Receive | Transmit\n"
-	    " face |bytes | bytes\n";
-	struct hx_proc_netdev	 nd;
-	char			*text, *err = NULL, *s;
+	static const char    *hdr = "Inter-| Receive | Transmit\n"
+				    " face |bytes | bytes\n";
+	struct hx_proc_netdev nd;
+	char		     *text, *err = NULL, *s;
 
 	text = fixture("net-dev");
 	is_int(hx_proc_netdev_parse(text, &nd, &err), 0, "net-dev: parses");
@@ -675,7 +710,8 @@ test_netdev(void)
 	is_int(hx_proc_netdev_parse(s, &nd, NULL), -1,
 	    "net-dev: second ':' fails");
 	free(s);
-	s = xasprintf("%s lo0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+	s = xasprintf(
+	    "%s lo0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
 	    " vnet12: 18446744073709551615 0 0 0 0 0 0 0 7 0 0 0 0 0 0 0\n",
 	    hdr);
 	is_int(hx_proc_netdev_parse(s, &nd, NULL), 0,
@@ -690,8 +726,8 @@ test_netdev(void)
 static void
 test_df(void)
 {
-	struct statvfs		sv;
-	struct hx_fs_usage	fu;
+	struct statvfs	   sv;
+	struct hx_fs_usage fu;
 
 	/* 1000 blocks of 4 KiB, 400 free of which 300 for non-root. */
 	memset(&sv, 0, sizeof sv);
@@ -742,7 +778,8 @@ test_df(void)
 	if (statvfs("/", &sv) == 0) {
 		hx_fs_usage_from_statvfs(&sv, &fu);
 		ok(fu.total_bytes > 0 && fu.used_bytes <= fu.total_bytes &&
-		    fu.usage >= 0 && fu.usage <= 100, "df /: plausible");
+			fu.usage >= 0 && fu.usage <= 100,
+		    "df /: plausible");
 	} else
 		ok(0, "statvfs /");
 }

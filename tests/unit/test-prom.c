@@ -15,14 +15,14 @@
 #include "prom.h"
 #include "tap.h"
 
-#define UA	"0b7e5a3c-0000-4000-8000-00000000000a"
-#define UB	"0b7e5a3c-0000-4000-8000-00000000000b"
-#define UC	"0b7e5a3c-0000-4000-8000-00000000000c"
+#define UA "0b7e5a3c-0000-4000-8000-00000000000a"
+#define UB "0b7e5a3c-0000-4000-8000-00000000000b"
+#define UC "0b7e5a3c-0000-4000-8000-00000000000c"
 
 static void
 check_number(double v, const char *want)
 {
-	char	out[PROM_NUMBER_MAX];
+	char out[PROM_NUMBER_MAX];
 
 	prom_number(v, out, sizeof out);
 	is_str(out, want, "number %s", want);
@@ -31,7 +31,7 @@ check_number(double v, const char *want)
 static void
 check_label(const char *in, const char *want, const char *what)
 {
-	struct hx_buf	b;
+	struct hx_buf b;
 
 	hx_buf_init(&b, 0);
 	is_int(prom_label_value(&b, in), 0, "label %s: fits", what);
@@ -42,10 +42,10 @@ check_label(const char *in, const char *want, const char *what)
 static void
 test_numbers(void)
 {
-	const double	vs[] = { 0.1, 1.0 / 3, 123.456, 2.5e-300, 1e20,
-			    9007199254740993.0, -0.000123, 0.125 };
-	char		out[PROM_NUMBER_MAX];
-	size_t		i;
+	const double vs[] = { 0.1, 1.0 / 3, 123.456, 2.5e-300, 1e20,
+		9007199254740993.0, -0.000123, 0.125 };
+	char	     out[PROM_NUMBER_MAX];
+	size_t	     i;
 
 	check_number(NAN, "NaN");
 	check_number(INFINITY, "+Inf");
@@ -61,15 +61,17 @@ test_numbers(void)
 	check_number(1e20, "1e+20");
 	for (i = 0; i < HX_ARRAY_SIZE(vs); i++) {
 		prom_number(vs[i], out, sizeof out);
-		ok(strtod(out, NULL) == vs[i], "%s reads back as the same "
-		    "double", out);
+		ok(strtod(out, NULL) == vs[i],
+		    "%s reads back as the same "
+		    "double",
+		    out);
 	}
 }
 
 static void
 test_labels(void)
 {
-	struct hx_buf	b;
+	struct hx_buf b;
 
 	check_label("web-1", "\"web-1\"", "plain");
 	check_label("", "\"\"", "empty");
@@ -77,13 +79,16 @@ test_labels(void)
 	check_label("a\\b", "\"a\\\\b\"", "backslash");
 	check_label("a\nb", "\"a\\nb\"", "newline");
 	check_label("\\n", "\"\\\\n\"", "a backslash before n stays two");
-	check_label("w\xc3\xa9" "b-\xe2\x98\x83-\xf0\x9d\x84\x9e",
-	    "\"w\xc3\xa9" "b-\xe2\x98\x83-\xf0\x9d\x84\x9e\"", "Unicode");
+	check_label("w\xc3\xa9"
+		    "b-\xe2\x98\x83-\xf0\x9d\x84\x9e",
+	    "\"w\xc3\xa9"
+	    "b-\xe2\x98\x83-\xf0\x9d\x84\x9e\"",
+	    "Unicode");
 	check_label("tab\there\r", "\"tab\there\r\"", "other controls pass");
 	check_label("x\xffy", "\"x\xef\xbf\xbdy\"", "a stray byte");
 	check_label("\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "overlong");
-	check_label("\xed\xa0\x80",
-	    "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "a surrogate");
+	check_label("\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"",
+	    "a surrogate");
 	check_label("\xe2\x98", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "cut short");
 	hx_buf_init(&b, 4);
 	is_int(prom_label_value(&b, "longer"), -1, "a label past the cap: -1");
@@ -93,7 +98,7 @@ test_labels(void)
 static struct hx_vm_sample *
 sample(const char *name, const char *uuid)
 {
-	struct hx_vm_sample	*s = xcalloc(1, sizeof *s);
+	struct hx_vm_sample *s = xcalloc(1, sizeof *s);
 
 	s->vm_id = xstrdup(name);
 	s->name = xstrdup(name);
@@ -131,8 +136,8 @@ only_not_hidden(const char *vm_id, void *arg)
 static int
 has_line(const char *text, const char *line)
 {
-	size_t		n = strlen(line);
-	const char	*p;
+	size_t	    n = strlen(line);
+	const char *p;
 
 	for (p = text; (p = strstr(p, line)) != NULL; p++) {
 		if ((p == text || p[-1] == '\n') && p[n] == '\n')
@@ -144,8 +149,8 @@ has_line(const char *text, const char *line)
 static size_t
 count(const char *text, const char *needle)
 {
-	const char	*p;
-	size_t		 n = 0;
+	const char *p;
+	size_t	    n = 0;
 
 	for (p = text; (p = strstr(p, needle)) != NULL; p++)
 		n++;
@@ -156,10 +161,10 @@ count(const char *text, const char *needle)
 static void
 every_series_field(const char *text, int ev)
 {
-	const struct hx_event_info	*e = &hx_events[ev];
-	const struct hx_field		*f;
-	char				 help[128];
-	size_t				 i, k;
+	const struct hx_event_info *e = &hx_events[ev];
+	const struct hx_field	   *f;
+	char			    help[128];
+	size_t			    i, k;
 
 	for (i = 0; i < e->nfields; i++) {
 		f = &e->fields[i];
@@ -169,9 +174,10 @@ every_series_field(const char *text, int ev)
 					continue;
 				snprintf(help, sizeof help, " %s %s", e->type,
 				    f->array->fields[k].name);
-				ok(strstr(text, help) != NULL, "%s.%s.%s is "
-				    "exposed", e->type, f->name,
-				    f->array->fields[k].name);
+				ok(strstr(text, help) != NULL,
+				    "%s.%s.%s is "
+				    "exposed",
+				    e->type, f->name, f->array->fields[k].name);
 			}
 			continue;
 		}
@@ -187,11 +193,11 @@ every_series_field(const char *text, int ev)
 static void
 families_once(const char *text)
 {
-	char		*copy = xstrdup(text), *line, *next, *sp;
-	char		 cur[160] = "";
-	const char	*types[256];
-	size_t		 ntypes = 0, i;
-	int		 dup = 0, orphan = 0;
+	char	   *copy = xstrdup(text), *line, *next, *sp;
+	char	    cur[160] = "";
+	const char *types[256];
+	size_t	    ntypes = 0, i;
+	int	    dup = 0, orphan = 0;
 
 	for (line = copy; line != NULL && *line != '\0'; line = next) {
 		next = strchr(line, '\n');
@@ -221,15 +227,15 @@ families_once(const char *text)
 static void
 test_render(void)
 {
-	struct hx_node_metrics		 nm;
-	struct hx_vm_sample		*a = sample("we\"b\\1\n\xe2\x98\x83", UA);
-	struct hx_vm_sample		*h = sample("hidden", UB);
-	const struct hx_vm_sample	*vms[2] = { a, h };
-	struct prom_self		 self = { 3, UINT64_MAX, 7, 1 };
-	struct prom_input		 in;
-	struct hx_buf			 b;
-	json_t				*inv;
-	double				 cores[2] = { 100, 50 };
+	struct hx_node_metrics	   nm;
+	struct hx_vm_sample	  *a = sample("we\"b\\1\n\xe2\x98\x83", UA);
+	struct hx_vm_sample	  *h = sample("hidden", UB);
+	const struct hx_vm_sample *vms[2] = { a, h };
+	struct prom_self	   self = { 3, UINT64_MAX, 7, 1 };
+	struct prom_input	   in;
+	struct hx_buf		   b;
+	json_t			  *inv;
+	double			   cores[2] = { 100, 50 };
 
 	memset(&nm, 0, sizeof nm);
 	hx_strlcpy(nm.hostname, "host", sizeof nm.hostname);
@@ -261,10 +267,9 @@ test_render(void)
 	nm.disks[1].mount = xstrdup("/gone");
 	nm.disks[1].ok = 0;
 
-	inv = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s,s:s}]",
-	    "id", a->vm_id, "uuid", UA, "state", "running",
-	    "id", "off", "uuid", UC, "state", "stopped",
-	    "id", "hidden", "uuid", UB, "state", "running");
+	inv = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s,s:s}]", "id",
+	    a->vm_id, "uuid", UA, "state", "running", "id", "off", "uuid", UC,
+	    "state", "stopped", "id", "hidden", "uuid", UB, "state", "running");
 	memset(&in, 0, sizeof in);
 	in.node = &nm;
 	in.vms = vms;
@@ -282,11 +287,15 @@ test_render(void)
 	    "percent / 100");
 	ok(has_line(b.data, "horcrux_node_cpu_per_core_ratio{cpu=\"1\"} 0.5"),
 	    "per CPU, labelled cpu");
-	ok(has_line(b.data, "horcrux_node_memory_total_bytes "
-	    "18446744073709551615"), "a 64-bit byte count, exact");
+	ok(has_line(b.data,
+	       "horcrux_node_memory_total_bytes "
+	       "18446744073709551615"),
+	    "a 64-bit byte count, exact");
 	ok(has_line(b.data, "horcrux_node_load1 0.5") &&
-	    has_line(b.data, "horcrux_node_load5 1.25"), "load1, load5");
-	ok(strstr(b.data, "horcrux_node_load15 ") == NULL, "a null load "
+		has_line(b.data, "horcrux_node_load5 1.25"),
+	    "load1, load5");
+	ok(strstr(b.data, "horcrux_node_load15 ") == NULL,
+	    "a null load "
 	    "average is left out");
 	ok(strstr(b.data, "horcrux_node_disk_read_bytes_per_second ") == NULL,
 	    "a null rate is left out");
@@ -295,19 +304,25 @@ test_render(void)
 	ok(has_line(b.data, "horcrux_node_uptime_seconds 3600.5"), "seconds");
 	ok(has_line(b.data, "horcrux_node_mount_usage_ratio{mount=\"/\"} 0.4"),
 	    "a mount, labelled mount");
-	ok(has_line(b.data, "horcrux_node_mount_available_bytes{mount=\"/\"} "
-	    "600"), "a mount's bytes");
-	ok(strstr(b.data, "/gone") == NULL, "an unreadable mount has no "
+	ok(has_line(b.data,
+	       "horcrux_node_mount_available_bytes{mount=\"/\"} "
+	       "600"),
+	    "a mount's bytes");
+	ok(strstr(b.data, "/gone") == NULL,
+	    "an unreadable mount has no "
 	    "series");
-	ok(has_line(b.data, "# HELP horcrux_node_cpu_usage_ratio NodeMetrics "
-	    "cpu_usage: busy time of all CPUs, as a ratio (percent / 100)"),
+	ok(has_line(b.data,
+	       "# HELP horcrux_node_cpu_usage_ratio NodeMetrics "
+	       "cpu_usage: busy time of all CPUs, as a ratio (percent / 100)"),
 	    "HELP from the field's doc");
 
-#define VL	"vm=\"we\\\"b\\\\1\\n\xe2\x98\x83\",vm_uuid=\"" UA "\""
+#define VL "vm=\"we\\\"b\\\\1\\n\xe2\x98\x83\",vm_uuid=\"" UA "\""
 	ok(has_line(b.data, "# TYPE horcrux_vm_disk_read_bytes_total counter"),
 	    "a cumulative VM counter is a counter");
-	ok(has_line(b.data, "horcrux_vm_disk_read_bytes_total{" VL "} "
-	    "1152921504606846976"), "2^60 exact, the name escaped");
+	ok(has_line(b.data,
+	       "horcrux_vm_disk_read_bytes_total{" VL "} "
+	       "1152921504606846976"),
+	    "2^60 exact, the name escaped");
 	ok(has_line(b.data, "horcrux_vm_disk_write_bytes_total{" VL "} 0"),
 	    "a zero counter");
 	ok(strstr(b.data, "horcrux_vm_network_rx_bytes_total{") == NULL,
@@ -319,23 +334,31 @@ test_render(void)
 	ok(has_line(b.data, "horcrux_vm_vcpus{" VL "} 2"), "vcpus");
 	ok(has_line(b.data, "horcrux_vm_memory_max_bytes{" VL "} 2147483648"),
 	    "memory_max_bytes");
-	ok(has_line(b.data, "horcrux_vm_block_read_bytes_total{" VL
-	    ",device=\"vda\"} 4096"), "per disk, labelled device");
+	ok(has_line(b.data,
+	       "horcrux_vm_block_read_bytes_total{" VL ",device=\"vda\"} 4096"),
+	    "per disk, labelled device");
 	ok(strstr(b.data, "horcrux_vm_block_write_bytes_total{") == NULL,
 	    "an unknown device counter is left out");
 	ok(strstr(b.data, "hidden") == NULL && strstr(b.data, UB) == NULL,
 	    "a VM the caller may not see is not there at all");
-	ok(has_line(b.data, "horcrux_vm_state{vm=\"off\",vm_uuid=\"" UC
-	    "\",state=\"stopped\"} 1"), "a stopped VM's state");
-	ok(has_line(b.data, "horcrux_vm_state{vm=\"off\",vm_uuid=\"" UC
-	    "\",state=\"running\"} 0"), "and the states it is not in");
+	ok(has_line(b.data,
+	       "horcrux_vm_state{vm=\"off\",vm_uuid=\"" UC
+	       "\",state=\"stopped\"} 1"),
+	    "a stopped VM's state");
+	ok(has_line(b.data,
+	       "horcrux_vm_state{vm=\"off\",vm_uuid=\"" UC
+	       "\",state=\"running\"} 0"),
+	    "and the states it is not in");
 	is_int(count(b.data, "horcrux_vm_state{vm=\"off\""), 7,
 	    "one series per possible state");
-	is_int(count(b.data, "state=\"running\"} 1"), 1, "one VM running "
+	is_int(count(b.data, "state=\"running\"} 1"), 1,
+	    "one VM running "
 	    "(of the visible)");
 	ok(has_line(b.data, "horcrux_ws_sessions 3"), "sessions");
-	ok(has_line(b.data, "horcrux_ws_frames_sent_total "
-	    "18446744073709551615"), "frames sent");
+	ok(has_line(b.data,
+	       "horcrux_ws_frames_sent_total "
+	       "18446744073709551615"),
+	    "frames sent");
 	ok(has_line(b.data, "horcrux_ws_frames_coalesced_total 7"),
 	    "frames coalesced");
 	ok(has_line(b.data, "horcrux_ws_sessions_closed_slow_total 1"),
@@ -358,7 +381,8 @@ test_render(void)
 	in.self = NULL;
 	is_int(prom_render(&b, &in), 0, "render without the node");
 	ok(strstr(b.data, "horcrux_node_") == NULL &&
-	    strstr(b.data, "horcrux_ws_") == NULL, "no node or self series");
+		strstr(b.data, "horcrux_ws_") == NULL,
+	    "no node or self series");
 	ok(strstr(b.data, "horcrux_vm_state{") != NULL, "VM states stay");
 	hx_buf_release(&b);
 

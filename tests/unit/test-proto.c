@@ -15,8 +15,8 @@
 static json_t *
 wire(json_t *data)
 {
-	char	*s = json_dumps(data, HX_JSON_FLAGS);
-	json_t	*j = json_loads(s, 0, NULL);
+	char   *s = json_dumps(data, HX_JSON_FLAGS);
+	json_t *j = json_loads(s, 0, NULL);
 
 	free(s);
 	json_decref(data);
@@ -26,7 +26,7 @@ wire(json_t *data)
 static void
 test_tables(void)
 {
-	int	i, j, bad = 0;
+	int i, j, bad = 0;
 
 	for (i = 0; i < HX_TOPIC_COUNT; i++) {
 		ok(hx_topics[i].name != NULL && hx_topics[i].summary != NULL,
@@ -56,10 +56,10 @@ test_tables(void)
 static void
 test_node(void)
 {
-	struct hx_node_metrics	m, d;
-	struct hx_node_disk	disks[2];
-	double			cores[3] = { 1.234, NAN, 99.999 };
-	json_t			*j;
+	struct hx_node_metrics m, d;
+	struct hx_node_disk    disks[2];
+	double		       cores[3] = { 1.234, NAN, 99.999 };
+	json_t		      *j;
 
 	memset(&m, 0, sizeof m);
 	m.timestamp_ms = 1760265045123LL;
@@ -91,8 +91,10 @@ test_node(void)
 	j = wire(hx_event_node_metrics(&m));
 	ok(json_is_null(json_object_get(j, "memory_usage")),
 	    "NaN is written as null");
-	ok(json_is_null(json_object_get(json_array_get(json_object_get(j,
-	    "disks"), 1), "usage")), "an unreadable mount has null usage");
+	ok(json_is_null(
+	       json_object_get(json_array_get(json_object_get(j, "disks"), 1),
+		   "usage")),
+	    "an unreadable mount has null usage");
 	is_int(hx_node_metrics_decode(j, &d), 0, "NodeMetrics decodes");
 	is_str(d.hostname, "hv-1", "hostname");
 	ok(d.timestamp_ms == m.timestamp_ms, "timestamp to the millisecond");
@@ -100,17 +102,20 @@ test_node(void)
 	ok(isnan(d.memory_usage), "null decodes to NaN");
 	is_int(d.cpu_cores, 3, "cpu_cores");
 	ok(d.cpu_per_core != NULL && fabs(d.cpu_per_core[0] - 1.23) < 1e-9 &&
-	    isnan(d.cpu_per_core[1]) && fabs(d.cpu_per_core[2] - 100) < 1e-9,
+		isnan(d.cpu_per_core[1]) &&
+		fabs(d.cpu_per_core[2] - 100) < 1e-9,
 	    "per-core values, NaN kept");
 	ok(d.memory_total_bytes == 16ULL << 30, "memory_total_bytes");
 	ok(d.load_average[0] == 0.5 && isnan(d.load_average[1]) &&
-	    d.load_average[2] == 2, "load averages");
+		d.load_average[2] == 2,
+	    "load averages");
 	ok(d.disk_read_bps == 1000 && isnan(d.disk_write_bps),
 	    "rates are whole bytes per second, unknown is NaN");
 	is_int((int)d.ndisks, 2, "two disks");
 	is_str(d.disks[0].mount, "/", "first mount");
 	ok(d.disks[0].ok && d.disks[0].total_bytes == 200 &&
-	    d.disks[0].avail_bytes == 100, "a readable mount is ok");
+		d.disks[0].avail_bytes == 100,
+	    "a readable mount is ok");
 	is_str(d.disks[1].mount, "/gone", "second mount");
 	ok(!d.disks[1].ok, "an unreadable mount is not ok");
 	hx_node_metrics_release(&d);
@@ -131,8 +136,8 @@ test_node(void)
 static void
 test_vm(void)
 {
-	struct hx_vm_metrics	m, d;
-	json_t			*j;
+	struct hx_vm_metrics m, d;
+	json_t		    *j;
 
 	memset(&m, 0, sizeof m);
 	m.vm_id = "6695eb01-f6a4-8304-79aa-97f2502e193f";
@@ -159,57 +164,60 @@ test_vm(void)
 	ok(fabs(d.cpu_usage - 3.14) < 1e-9 && isnan(d.memory_usage),
 	    "percentages");
 	ok(d.vcpus == 2 && d.memory_bytes == -1 && d.disk_read == 0 &&
-	    d.disk_write == -1 && d.memory_max_bytes == 1 << 30,
+		d.disk_write == -1 && d.memory_max_bytes == 1 << 30,
 	    "counts, unknown is -1, zero is zero");
 	ok(d.disk_read_bps == 8 && isnan(d.disk_write_bps) &&
-	    d.network_rx_bps == 0, "rates");
+		d.network_rx_bps == 0,
+	    "rates");
 	json_decref(j);
 }
 
 static void
 test_discrete(void)
 {
-	struct hx_ev_status	 st;
-	struct hx_ev_lifecycle	 lc;
-	struct hx_ev_migration	 mg;
-	struct hx_ev_alert	 al;
-	struct hx_ev_error	 er;
-	struct hx_ev_backup	 bk;
-	json_t			*j, *topics;
-	int64_t			 ts;
+	struct hx_ev_status    st;
+	struct hx_ev_lifecycle lc;
+	struct hx_ev_migration mg;
+	struct hx_ev_alert     al;
+	struct hx_ev_error     er;
+	struct hx_ev_backup    bk;
+	json_t		      *j, *topics;
+	int64_t		       ts;
 
 	j = wire(hx_event_vm_status_changed("u1", "running", "paused",
 	    "alice@local", 5));
 	is_int(hx_proto_decode(HX_EV_VM_STATUS_CHANGED, j, &st, &ts), 0,
 	    "status decodes");
 	ok(strcmp(st.id, "u1") == 0 && strcmp(st.old_status, "running") == 0 &&
-	    strcmp(st.new_status, "paused") == 0 && ts == 5 &&
-	    strcmp(st.user, "alice@local") == 0,
+		strcmp(st.new_status, "paused") == 0 && ts == 5 &&
+		strcmp(st.user, "alice@local") == 0,
 	    "status fields, who and timestamp");
 	json_decref(j);
 
-	j = wire(hx_event_container_status_changed("c1", NULL, "running",
-	    NULL, 0));
+	j = wire(
+	    hx_event_container_status_changed("c1", NULL, "running", NULL, 0));
 	ok(json_object_get(j, "container_id") != NULL &&
-	    json_object_get(j, "vm_id") == NULL, "containers use container_id");
+		json_object_get(j, "vm_id") == NULL,
+	    "containers use container_id");
 	hx_proto_decode(HX_EV_CONTAINER_STATUS_CHANGED, j, &st, NULL);
 	ok(strcmp(st.id, "c1") == 0 && st.old_status == NULL &&
-	    st.user == NULL && json_is_null(json_object_get(j, "user")),
+		st.user == NULL && json_is_null(json_object_get(j, "user")),
 	    "a null status or user decodes to NULL");
 	json_decref(j);
 
 	j = wire(hx_event_vm_created("u2", "db", NULL, 0));
 	hx_proto_decode(HX_EV_VM_CREATED, j, &lc, NULL);
 	ok(strcmp(lc.name, "db") == 0 && lc.user == NULL &&
-	    json_is_null(json_object_get(j, "user")), "user null, not missing");
+		json_is_null(json_object_get(j, "user")),
+	    "user null, not missing");
 	json_decref(j);
 
 	j = wire(hx_event_migration_progress("u3", 42.424, 10, -1, 3, 0));
 	hx_proto_decode(HX_EV_MIGRATION_PROGRESS, j, &mg, NULL);
 	ok(fabs(mg.progress - 42.42) < 1e-9 && mg.transferred_bytes == 10 &&
-	    mg.total_bytes == -1 && mg.iteration == 3 &&
-	    isnan(mg.duration_seconds) &&
-	    mg.target_node == NULL, "progress; fields of other events unknown");
+		mg.total_bytes == -1 && mg.iteration == 3 &&
+		isnan(mg.duration_seconds) && mg.target_node == NULL,
+	    "progress; fields of other events unknown");
 	ok(json_object_get(j, "target_node") == NULL,
 	    "MigrationProgress has no target_node");
 	json_decref(j);
@@ -217,7 +225,8 @@ test_discrete(void)
 	j = wire(hx_event_migration_completed("u3", "hv-2", 1.23456, 0));
 	hx_proto_decode(HX_EV_MIGRATION_COMPLETED, j, &mg, NULL);
 	ok(strcmp(mg.target_node, "hv-2") == 0 &&
-	    fabs(mg.duration_seconds - 1.235) < 1e-9, "completed");
+		fabs(mg.duration_seconds - 1.235) < 1e-9,
+	    "completed");
 	json_decref(j);
 
 	j = wire(hx_event_backup_completed("u4", "b1", 1024, NAN, 0));
@@ -229,8 +238,9 @@ test_discrete(void)
 	j = wire(hx_event_alert_triggered("a1", "cpu", "warning", "node",
 	    "CPU high", 91.234, 90, 0));
 	hx_proto_decode(HX_EV_ALERT_TRIGGERED, j, &al, NULL);
-	ok(strcmp(al.severity, "warning") == 0 && fabs(al.value - 91.23) <
-	    1e-9 && al.threshold == 90, "alert");
+	ok(strcmp(al.severity, "warning") == 0 &&
+		fabs(al.value - 91.23) < 1e-9 && al.threshold == 90,
+	    "alert");
 	json_decref(j);
 
 	j = wire(hx_event_error("FORBIDDEN_TOPIC", "no", NULL, 0));
@@ -251,14 +261,14 @@ test_discrete(void)
 static void
 test_describe(void)
 {
-	json_t	*d = hx_proto_describe(), *t, *e, *f;
-	size_t	 i;
-	int	 found = 0;
+	json_t *d = hx_proto_describe(), *t, *e, *f;
+	size_t	i;
+	int	found = 0;
 
 	is_int((int)json_array_size(json_object_get(d, "topics")),
 	    HX_TOPIC_COUNT, "every topic described");
-	is_int((int)json_array_size(json_object_get(d, "events")),
-	    HX_EV_COUNT, "every event described");
+	is_int((int)json_array_size(json_object_get(d, "events")), HX_EV_COUNT,
+	    "every event described");
 	t = json_array_get(json_object_get(d, "topics"), HX_TOPIC_ALERTS);
 	is_str(json_string_value(json_object_get(t, "privilege")), "SysAudit",
 	    "alerts need SysAudit");
@@ -271,10 +281,11 @@ test_describe(void)
 	e = json_array_get(json_object_get(d, "events"), HX_EV_NODE_METRICS);
 	json_array_foreach(json_object_get(e, "fields"), i, f) {
 		if (strcmp(json_string_value(json_object_get(f, "name")),
-		    "network_rx_bps") == 0)
+			"network_rx_bps") == 0)
 			found = json_is_true(json_object_get(f, "series")) &&
-			    strcmp(json_string_value(json_object_get(f,
-			    "unit")), "bytes/s") == 0;
+			    strcmp(json_string_value(
+				       json_object_get(f, "unit")),
+				"bytes/s") == 0;
 	}
 	ok(found, "network_rx_bps is a bytes/s series");
 	json_decref(d);
@@ -284,7 +295,7 @@ static void
 test_time(void)
 {
 	char	buf[32];
-	int64_t	t;
+	int64_t t;
 
 	for (t = -1; t < 4000000000000LL; t += 123456789011LL) {
 		hx_rfc3339_ms(t, buf, sizeof buf);
@@ -297,11 +308,13 @@ test_time(void)
 	ok(hx_parse_rfc3339_ms("2025-10-12T10:30:45.1Z") == 1760265045100LL,
 	    "one fractional digit");
 	ok(hx_parse_rfc3339_ms("2025-10-12T10:30:45.123456Z") ==
-	    1760265045123LL, "more digits are cut");
+		1760265045123LL,
+	    "more digits are cut");
 	ok(hx_parse_rfc3339_ms("2025-10-12T10:30:45+02:00") == -1,
 	    "an offset other than Z is refused");
 	ok(hx_parse_rfc3339_ms("2025-13-12T10:30:45Z") == -1, "month 13");
-	ok(hx_parse_rfc3339_ms("2025-10-12T10:30:45.Z") == -1, "empty fraction");
+	ok(hx_parse_rfc3339_ms("2025-10-12T10:30:45.Z") == -1,
+	    "empty fraction");
 	ok(hx_parse_rfc3339_ms("") == -1 && hx_parse_rfc3339_ms(NULL) == -1,
 	    "empty and NULL");
 }

@@ -10,17 +10,17 @@
 #include "hx-util.h"
 #include "tap.h"
 
-#define G(n)	(sizeof(n) / sizeof((n)[0]))
+#define G(n) (sizeof(n) / sizeof((n)[0]))
 
 /* Privileges written as DESIGN §5 lists them, space-separated. */
 static hx_privs
 design(const char *list)
 {
-	char		*copy = xstrdup(list), *word, *save = NULL;
-	hx_privs	 p = 0, bit;
+	char	*copy = xstrdup(list), *word, *save = NULL;
+	hx_privs p = 0, bit;
 
 	for (word = strtok_r(copy, " ", &save); word != NULL;
-	    word = strtok_r(NULL, " ", &save)) {
+	     word = strtok_r(NULL, " ", &save)) {
 		bit = hx_priv_from_name(word);
 		if (bit == 0)
 			ok(0, "DESIGN name '%s' is a privilege", word);
@@ -31,31 +31,40 @@ design(const char *list)
 }
 
 static const char *all_paths[] = {
-	"/", "/vms", "/vms/x", "/nodes", "/nodes/n", "/storage",
-	"/storage/local", "/access",
+	"/",
+	"/vms",
+	"/vms/x",
+	"/nodes",
+	"/nodes/n",
+	"/storage",
+	"/storage/local",
+	"/access",
 };
 
 static void
 builtin_roles(void)
 {
 	static const struct {
-		const char	*name;
-		const char	*scope;
-		const char	*privs;
+		const char *name;
+		const char *scope;
+		const char *privs;
 	} want[] = {
-		{ "Administrator", "/", "VmAllocate VmConfig VmPowerMgmt "
-		  "VmMigrate VmSnapshot VmBackup VmConsole VmAudit "
-		  "DatastoreAllocate DatastoreAudit SysModify SysAudit "
-		  "UserModify PermissionsModify PoolAllocate" },
-		{ "VmAdmin", "/vms", "VmAllocate VmConfig VmPowerMgmt "
-		  "VmMigrate VmSnapshot VmBackup VmConsole VmAudit" },
+		{ "Administrator", "/",
+		    "VmAllocate VmConfig VmPowerMgmt "
+		    "VmMigrate VmSnapshot VmBackup VmConsole VmAudit "
+		    "DatastoreAllocate DatastoreAudit SysModify SysAudit "
+		    "UserModify PermissionsModify PoolAllocate" },
+		{ "VmAdmin", "/vms",
+		    "VmAllocate VmConfig VmPowerMgmt "
+		    "VmMigrate VmSnapshot VmBackup VmConsole VmAudit" },
 		{ "VmUser", "/vms", "VmPowerMgmt VmConsole VmAudit" },
-		{ "StorageAdmin", "/storage", "DatastoreAllocate "
-		  "DatastoreAudit PoolAllocate" },
+		{ "StorageAdmin", "/storage",
+		    "DatastoreAllocate "
+		    "DatastoreAudit PoolAllocate" },
 		{ "Auditor", "/", "VmAudit DatastoreAudit SysAudit" },
 	};
-	const struct hx_role_def	*r;
-	size_t				 i;
+	const struct hx_role_def *r;
+	size_t			  i;
 
 	is_int(__builtin_popcount(design(want[0].privs)), 15,
 	    "Administrator lists all 15 privileges");
@@ -72,7 +81,8 @@ builtin_roles(void)
 		    want[i].name);
 	}
 	ok(hx_rbac_builtin_at(G(want)) == NULL, "iteration ends after 5");
-	ok(hx_rbac_builtin("administrator") == NULL, "lookup is case-sensitive");
+	ok(hx_rbac_builtin("administrator") == NULL,
+	    "lookup is case-sensitive");
 	ok(hx_rbac_builtin("NoSuchRole") == NULL, "unknown role");
 	ok(hx_rbac_builtin(NULL) == NULL, "NULL name");
 }
@@ -80,8 +90,8 @@ builtin_roles(void)
 static void
 role_grants(void)
 {
-	const struct hx_role_def	 ops = { "Ops", HX_PRIV_SYS_AUDIT, NULL };
-	struct hx_grant			 g;
+	const struct hx_role_def ops = { "Ops", HX_PRIV_SYS_AUDIT, NULL };
+	struct hx_grant		 g;
 
 	g = hx_rbac_role_grant(hx_rbac_builtin("VmUser"));
 	is_str(g.path, "/vms", "role grant: at the role's scope");
@@ -98,19 +108,19 @@ role_grants(void)
 static void
 evaluation(void)
 {
-	const struct hx_role_def	*admin = hx_rbac_builtin("Administrator");
-	const struct hx_role_def	*vmuser = hx_rbac_builtin("VmUser");
-	const struct hx_role_def	*vmadmin = hx_rbac_builtin("VmAdmin");
-	const struct hx_role_def	*auditor = hx_rbac_builtin("Auditor");
-	hx_privs			 vu = design("VmPowerMgmt VmConsole "
-					     "VmAudit");
-	hx_privs			 au = design("VmAudit DatastoreAudit "
-					     "SysAudit");
-	hx_privs			 va = design("VmAllocate VmConfig "
-					     "VmPowerMgmt VmMigrate VmSnapshot "
-					     "VmBackup VmConsole VmAudit");
-	struct hx_grant			 g[4];
-	size_t				 i;
+	const struct hx_role_def *admin = hx_rbac_builtin("Administrator");
+	const struct hx_role_def *vmuser = hx_rbac_builtin("VmUser");
+	const struct hx_role_def *vmadmin = hx_rbac_builtin("VmAdmin");
+	const struct hx_role_def *auditor = hx_rbac_builtin("Auditor");
+	hx_privs		  vu = design("VmPowerMgmt VmConsole "
+							       "VmAudit");
+	hx_privs		  au = design("VmAudit DatastoreAudit "
+							       "SysAudit");
+	hx_privs		  va = design("VmAllocate VmConfig "
+							       "VmPowerMgmt VmMigrate VmSnapshot "
+							       "VmBackup VmConsole VmAudit");
+	struct hx_grant		  g[4];
+	size_t			  i;
 
 	/* Administrator: everything everywhere. */
 	g[0] = hx_rbac_role_grant(admin);
@@ -119,7 +129,7 @@ evaluation(void)
 		    "Administrator: all on %s", all_paths[i]);
 	}
 	ok(hx_rbac_allowed(g, 1, "/access",
-	    HX_PRIV_USER_MODIFY | HX_PRIV_PERMISSIONS_MODIFY),
+	       HX_PRIV_USER_MODIFY | HX_PRIV_PERMISSIONS_MODIFY),
 	    "Administrator: may manage /access");
 
 	/* VmUser at /vms. */
@@ -129,14 +139,15 @@ evaluation(void)
 	is_int(hx_rbac_effective(g, 1, "/vms/x"), vu,
 	    "VmUser: exactly its privileges on /vms/x");
 	is_int(hx_rbac_effective(g, 1, "/vms"), vu, "VmUser: same on /vms");
-	is_int(hx_rbac_effective(g, 1, "/nodes"), 0, "VmUser: nothing on /nodes");
+	is_int(hx_rbac_effective(g, 1, "/nodes"), 0,
+	    "VmUser: nothing on /nodes");
 	is_int(hx_rbac_effective(g, 1, "/nodes/n"), 0,
 	    "VmUser: nothing on /nodes/n");
 	is_int(hx_rbac_effective(g, 1, "/"), 0, "VmUser: nothing on /");
 	ok(!hx_rbac_allowed(g, 1, "/vms/x", HX_PRIV_VM_CONFIG),
 	    "VmUser: no VmConfig on /vms/x");
 	ok(!hx_rbac_allowed(g, 1, "/vms/x",
-	    HX_PRIV_VM_POWER_MGMT | HX_PRIV_VM_CONFIG),
+	       HX_PRIV_VM_POWER_MGMT | HX_PRIV_VM_CONFIG),
 	    "allowed needs every bit");
 	ok(hx_rbac_allowed(g, 1, "/nodes", 0), "needing nothing is allowed");
 
@@ -227,11 +238,10 @@ evaluation(void)
 static void
 any_at_or_below(void)
 {
-	const struct hx_role_def	 audit_only = { "A", HX_PRIV_VM_AUDIT,
-					     NULL };
-	const struct hx_role_def	 console_only = { "C",
-					     HX_PRIV_VM_CONSOLE, NULL };
-	struct hx_grant			 g[2];
+	const struct hx_role_def audit_only = { "A", HX_PRIV_VM_AUDIT, NULL };
+	const struct hx_role_def console_only = { "C", HX_PRIV_VM_CONSOLE,
+		NULL };
+	struct hx_grant		 g[2];
 
 	g[0] = hx_rbac_acl_grant(&audit_only, "/vms/web-1", 1);
 	ok(hx_rbac_any_at_or_below(g, 1, "/vms", HX_PRIV_VM_AUDIT),
@@ -253,7 +263,7 @@ any_at_or_below(void)
 	ok(hx_rbac_any_at_or_below(g, 2, "/vms", HX_PRIV_VM_CONSOLE),
 	    "VmConsole on /vms/web-2: visible under /vms");
 	ok(!hx_rbac_any_at_or_below(g, 2, "/vms",
-	    HX_PRIV_VM_AUDIT | HX_PRIV_VM_CONSOLE),
+	       HX_PRIV_VM_AUDIT | HX_PRIV_VM_CONSOLE),
 	    "bits held on different paths are not pooled");
 
 	/* An empty /vms that does not propagate hides nothing below it. */
@@ -273,25 +283,27 @@ any_at_or_below(void)
 static void
 api_keys(void)
 {
-	struct hx_grant		user, keyg;
-	struct hx_rbac_key	key = { &keyg, 1, 1 };
-	struct hx_rbac_key	full = { NULL, 0, 0 };
-	struct hx_rbac_key	empty = { NULL, 0, 1 };
-	hx_privs		vu = design("VmPowerMgmt VmConsole VmAudit");
+	struct hx_grant	   user, keyg;
+	struct hx_rbac_key key = { &keyg, 1, 1 };
+	struct hx_rbac_key full = { NULL, 0, 0 };
+	struct hx_rbac_key empty = { NULL, 0, 1 };
+	hx_privs	   vu = design("VmPowerMgmt VmConsole VmAudit");
 
 	/* An Administrator's key limited to VmUser. */
 	user = hx_rbac_role_grant(hx_rbac_builtin("Administrator"));
 	keyg = hx_rbac_role_grant(hx_rbac_builtin("VmUser"));
 	ok(hx_rbac_effective_key(&user, 1, &key, "/vms/x") &
-	    HX_PRIV_VM_POWER_MGMT, "admin's VmUser key: VmPowerMgmt on /vms/x");
+		HX_PRIV_VM_POWER_MGMT,
+	    "admin's VmUser key: VmPowerMgmt on /vms/x");
 	is_int(hx_rbac_effective_key(&user, 1, &key, "/vms/x"), vu,
 	    "admin's VmUser key: exactly VmUser on /vms/x");
 	is_int(hx_rbac_effective_key(&user, 1, &key, "/nodes") &
-	    HX_PRIV_SYS_AUDIT, 0, "admin's VmUser key: no SysAudit on /nodes");
+		HX_PRIV_SYS_AUDIT,
+	    0, "admin's VmUser key: no SysAudit on /nodes");
 	is_int(hx_rbac_effective_key(&user, 1, &key, "/"), 0,
 	    "admin's VmUser key: nothing on /");
-	ok(!hx_rbac_any_at_or_below_key(&user, 1, &key, "/",
-	    HX_PRIV_SYS_AUDIT), "admin's VmUser key: SysAudit nowhere");
+	ok(!hx_rbac_any_at_or_below_key(&user, 1, &key, "/", HX_PRIV_SYS_AUDIT),
+	    "admin's VmUser key: SysAudit nowhere");
 	ok(hx_rbac_any_at_or_below_key(&user, 1, &key, "/", HX_PRIV_VM_AUDIT),
 	    "admin's VmUser key: VmAudit somewhere");
 	is_int(hx_rbac_effective_key(&user, 1, &full, "/nodes"), HX_PRIV_ALL,
@@ -316,14 +328,24 @@ static void
 paths(void)
 {
 	static const char *good[] = {
-		"/", "/vms", "/vms/web-1", "/vms/web 1", "/vms/caf\xc3\xa9",
-		"/vms/\xe6\x97\xa5\xe6\x9c\xac", "/vms/...", "/vms/.x",
-		"/nodes", "/nodes/n1", "/storage", "/storage/local",
-		"/access", "/vms/a{b}",
+		"/",
+		"/vms",
+		"/vms/web-1",
+		"/vms/web 1",
+		"/vms/caf\xc3\xa9",
+		"/vms/\xe6\x97\xa5\xe6\x9c\xac",
+		"/vms/...",
+		"/vms/.x",
+		"/nodes",
+		"/nodes/n1",
+		"/storage",
+		"/storage/local",
+		"/access",
+		"/vms/a{b}",
 	};
 	static const struct {
-		const char	*path;
-		const char	*why;
+		const char *path;
+		const char *why;
 	} bad[] = {
 		{ "", "empty" },
 		{ "vms", "relative" },
@@ -346,8 +368,8 @@ paths(void)
 		{ "/vms/\xed\xa0\x80", "UTF-16 surrogate" },
 		{ "/vms/\xe6\x97", "truncated UTF-8" },
 	};
-	char	 seg[301], *p, *err;
-	size_t	 i;
+	char   seg[301], *p, *err;
+	size_t i;
 
 	for (i = 0; i < G(good); i++) {
 		err = NULL;
@@ -374,21 +396,25 @@ paths(void)
 	free(err);
 	err = NULL;
 	hx_rbac_path_ok("/vms/a\nb", &err);
-	is_str(err, "invalid ACL path '/vms/a\\x0ab': control character or "
-	    "invalid UTF-8", "control characters are escaped in messages");
+	is_str(err,
+	    "invalid ACL path '/vms/a\\x0ab': control character or "
+	    "invalid UTF-8",
+	    "control characters are escaped in messages");
 	free(err);
 
 	{
-		char	*huge = xmalloc(HX_RBAC_SEGMENT_MAX + 2);
+		char *huge = xmalloc(HX_RBAC_SEGMENT_MAX + 2);
 
 		memset(huge, 'a', HX_RBAC_SEGMENT_MAX + 1);
 		huge[HX_RBAC_SEGMENT_MAX + 1] = '\0';
 		p = xasprintf("/vms/%s", huge);
 		err = NULL;
-		is_int(hx_rbac_path_ok(p, &err), -1, "over-long segment "
+		is_int(hx_rbac_path_ok(p, &err), -1,
+		    "over-long segment "
 		    "refused");
-		ok(err != NULL && strlen(err) < 200 && strstr(err, "...") !=
-		    NULL, "long path is cut in the message");
+		ok(err != NULL && strlen(err) < 200 &&
+			strstr(err, "...") != NULL,
+		    "long path is cut in the message");
 		free(err);
 		free(p);
 		huge[HX_RBAC_SEGMENT_MAX] = '\0';
@@ -400,7 +426,8 @@ paths(void)
 	memset(seg, 'a', 300);
 	seg[300] = '\0';
 	p = xasprintf("/vms/%s", seg);
-	is_int(hx_rbac_path_ok(p, NULL), 0, "300-byte segment (a long VM "
+	is_int(hx_rbac_path_ok(p, NULL), 0,
+	    "300-byte segment (a long VM "
 	    "name) accepted");
 	free(p);
 }
@@ -408,15 +435,16 @@ paths(void)
 static void
 names(void)
 {
-	const char	*good[] = { "VmAudit", "SysAudit", "VmAudit" };
-	const char	*badl[] = { "VmAudit", "VmFly", "SysAudit" };
-	const char	*lower[] = { "vmaudit" };
-	char		 long_name[66], *err;
-	hx_privs	 p;
+	const char *good[] = { "VmAudit", "SysAudit", "VmAudit" };
+	const char *badl[] = { "VmAudit", "VmFly", "SysAudit" };
+	const char *lower[] = { "vmaudit" };
+	char	    long_name[66], *err;
+	hx_privs    p;
 
 	p = 12345;
 	is_int(hx_rbac_privs_parse(good, 3, &p, NULL), 0, "privs parse");
-	is_int(p, HX_PRIV_VM_AUDIT | HX_PRIV_SYS_AUDIT, "... bits, duplicates ok");
+	is_int(p, HX_PRIV_VM_AUDIT | HX_PRIV_SYS_AUDIT,
+	    "... bits, duplicates ok");
 	is_int(hx_rbac_privs_parse(NULL, 0, &p, NULL), 0, "empty list");
 	is_int(p, 0, "... gives no privileges");
 	p = 777;
@@ -446,8 +474,10 @@ names(void)
 	is_int(hx_rbac_role_name_ok(NULL, NULL), -1, "NULL role name");
 	err = NULL;
 	is_int(hx_rbac_role_name_ok("a b", &err), -1, "space in role name");
-	is_str(err, "invalid role name 'a b': only letters, digits, '_', "
-	    "'.' and '-' are allowed", "... message");
+	is_str(err,
+	    "invalid role name 'a b': only letters, digits, '_', "
+	    "'.' and '-' are allowed",
+	    "... message");
 	free(err);
 	is_int(hx_rbac_role_name_ok("a/b", NULL), -1, "slash in role name");
 	is_int(hx_rbac_role_name_ok("caf\xc3\xa9", NULL), -1,
@@ -458,8 +488,10 @@ names(void)
 	err = NULL;
 	is_int(hx_rbac_role_name_new_ok("Administrator", &err), -1,
 	    "new role may not be called Administrator");
-	is_str(err, "role name 'Administrator' is taken by built-in role "
-	    "'Administrator'", "... message");
+	is_str(err,
+	    "role name 'Administrator' is taken by built-in role "
+	    "'Administrator'",
+	    "... message");
 	free(err);
 	is_int(hx_rbac_role_name_new_ok("vmuser", NULL), -1,
 	    "... nor vmuser (case-insensitive clash)");
@@ -483,8 +515,10 @@ names(void)
 	err = NULL;
 	is_int(hx_rbac_name_ok("key name", "Root", &err), -1,
 	    "'root' in any case is reserved");
-	is_str(err, "invalid key name 'Root': 'root' is reserved for local "
-	    "trust", "... message");
+	is_str(err,
+	    "invalid key name 'Root': 'root' is reserved for local "
+	    "trust",
+	    "... message");
 	free(err);
 	is_int(hx_rbac_name_ok("username", "rooter", NULL), 0,
 	    "only 'root' itself is reserved");
@@ -494,17 +528,19 @@ names(void)
 	err = NULL;
 	is_int(hx_rbac_name_ok("username", "a\x1b[31m", &err), -1,
 	    "escape sequence");
-	is_str(err, "invalid username 'a\\x1b[31m': only letters, digits, "
-	    "'_', '.' and '-' are allowed", "... quoted in the message");
+	is_str(err,
+	    "invalid username 'a\\x1b[31m': only letters, digits, "
+	    "'_', '.' and '-' are allowed",
+	    "... quoted in the message");
 	free(err);
 }
 
 static void
 path_fill(void)
 {
-	struct hx_grant	 g = hx_rbac_role_grant(
-			     hx_rbac_builtin("Administrator"));
-	char		*p;
+	struct hx_grant g = hx_rbac_role_grant(
+	    hx_rbac_builtin("Administrator"));
+	char *p;
 
 	p = hx_rbac_path_fill("/vms/{id}", "web 1");
 	is_str(p, "/vms/web 1", "fill /vms/{id}");
@@ -529,7 +565,7 @@ path_fill(void)
 	{
 		/* Every name libvirt lists gets one valid path of its own. */
 		static const struct {
-			const char	*name, *path;
+			const char *name, *path;
 		} names[] = {
 			{ "..", "/vms/%2E%2E" },
 			{ ".", "/vms/%2E" },
@@ -542,19 +578,21 @@ path_fill(void)
 			{ "bad\xff", "/vms/bad%FF" },
 			{ "caf\xc3\xa9 1", "/vms/caf\xc3\xa9 1" },
 		};
-		char	 big[1001];
-		size_t	 i;
+		char   big[1001];
+		size_t i;
 
 		for (i = 0; i < HX_ARRAY_SIZE(names); i++) {
 			p = hx_rbac_path_fill("/vms/{id}", names[i].name);
 			is_str(p, names[i].path, "escaped VM name");
-			is_int(hx_rbac_path_ok(p, NULL), 0, "... is a valid path");
+			is_int(hx_rbac_path_ok(p, NULL), 0,
+			    "... is a valid path");
 			free(p);
 		}
 		memset(big, 'L', 1000);
 		big[1000] = '\0';
 		p = hx_rbac_path_fill("/vms/{id}", big);
-		is_int(hx_rbac_path_ok(p, NULL), 0, "a 1000-byte name is a "
+		is_int(hx_rbac_path_ok(p, NULL), 0,
+		    "a 1000-byte name is a "
 		    "valid path");
 		free(p);
 	}
@@ -563,19 +601,20 @@ path_fill(void)
 static void
 rendering(void)
 {
-	const char	*extra[] = { "/nodes", "/vms/web 2", "/bogus",
-			    "/vms/web-1", NULL };
-	struct hx_grant	 g[2], keyg;
+	const char *extra[] = { "/nodes", "/vms/web 2", "/bogus", "/vms/web-1",
+		NULL };
+	struct hx_grant	   g[2], keyg;
 	struct hx_rbac_key key = { &keyg, 1, 1 };
-	json_t		*j;
-	char		*s;
+	json_t		  *j;
+	char		  *s;
 
 	g[0] = hx_rbac_role_grant(hx_rbac_builtin("VmUser"));
 	g[1] = hx_rbac_acl_grant(hx_rbac_builtin("Auditor"), "/vms/web-1", 1);
 	j = hx_rbac_privileges_json(g, 2, extra, 5);
 	ok(j != NULL && json_is_object(j), "privileges JSON is an object");
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	is_str(s, "{\"/\":[],"
+	is_str(s,
+	    "{\"/\":[],"
 	    "\"/vms\":[\"VmPowerMgmt\",\"VmConsole\",\"VmAudit\"],"
 	    "\"/vms/web-1\":[\"VmAudit\",\"DatastoreAudit\",\"SysAudit\"],"
 	    "\"/nodes\":[],"
@@ -602,7 +641,8 @@ rendering(void)
 	keyg = hx_rbac_role_grant(hx_rbac_builtin("VmUser"));
 	j = hx_rbac_privileges_json_key(g, 1, &key, NULL, 0);
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	is_str(s, "{\"/\":[],"
+	is_str(s,
+	    "{\"/\":[],"
 	    "\"/vms\":[\"VmPowerMgmt\",\"VmConsole\",\"VmAudit\"]}",
 	    "an admin's VmUser key renders as VmUser");
 	free(s);

@@ -14,15 +14,15 @@
 #include "tap.h"
 #include "hx-proto.h"
 
-#define UA	"0b7e5a3c-0000-4000-8000-00000000000a"
-#define UB	"0b7e5a3c-0000-4000-8000-00000000000b"
-#define UC	"0b7e5a3c-0000-4000-8000-00000000000c"
+#define UA "0b7e5a3c-0000-4000-8000-00000000000a"
+#define UB "0b7e5a3c-0000-4000-8000-00000000000b"
+#define UC "0b7e5a3c-0000-4000-8000-00000000000c"
 
 /* A sample of one VM as the collector makes it (uuid may be NULL). */
 static struct hx_vm_sample *
 sample(const char *name, const char *uuid, double cpu)
 {
-	struct hx_vm_sample	*s = xcalloc(1, sizeof *s);
+	struct hx_vm_sample *s = xcalloc(1, sizeof *s);
 
 	s->vm_id = xstrdup(name);
 	s->name = xstrdup(name);
@@ -43,33 +43,34 @@ sample(const char *name, const char *uuid, double cpu)
 static struct frame *
 vm_frame(const struct hx_vm_sample *s)
 {
-	char	key[128];
+	char key[128];
 
 	snprintf(key, sizeof key, "VmMetrics:%s", s->vm_id);
-	return frame_new("VmMetrics", hx_event_vm_metrics(&s->m,
-	    s->timestamp_ms), HX_TOPIC_VM_METRICS, key, s->vm_id);
+	return frame_new("VmMetrics",
+	    hx_event_vm_metrics(&s->m, s->timestamp_ms), HX_TOPIC_VM_METRICS,
+	    key, s->vm_id);
 }
 
 /* Post a VmMetrics of name as the collector does; returns the frame. */
 static struct frame *
 put_vm(struct snapshot *snap, const char *name, const char *uuid, double cpu)
 {
-	struct mail	 m;
+	struct mail m;
 
 	memset(&m, 0, sizeof m);
 	m.vm = sample(name, uuid, cpu);
 	m.frame = vm_frame(m.vm);
-	frame_ref(m.frame);	/* the test's own, to watch the count */
+	frame_ref(m.frame); /* the test's own, to watch the count */
 	snapshot_update(snap, &m);
 	ok(m.vm == NULL, "%s: the sample is taken", name);
-	frame_unref(m.frame);	/* what fan-out would drop */
+	frame_unref(m.frame); /* what fan-out would drop */
 	return m.frame;
 }
 
 static void
 put_inventory(struct snapshot *snap, json_t *inv)
 {
-	struct mail	m;
+	struct mail m;
 
 	memset(&m, 0, sizeof m);
 	m.inventory = inv;
@@ -80,7 +81,7 @@ put_inventory(struct snapshot *snap, json_t *inv)
 static json_t *
 entry(const char *id, const char *uuid, const char *state)
 {
-	json_t	*e = json_pack("{s:s,s:s}", "id", id, "state", state);
+	json_t *e = json_pack("{s:s,s:s}", "id", id, "state", state);
 
 	if (uuid != NULL)
 		json_object_set_new(e, "uuid", json_string(uuid));
@@ -90,18 +91,19 @@ entry(const char *id, const char *uuid, const char *state)
 int
 main(void)
 {
-	struct snapshot			*snap = snapshot_new();
-	const struct snapshot_vm	*v;
-	struct frame			*n1, *n2, *st, *fa, *fa2, *fb, *fc, *fd;
-	struct frame			*lone;
-	struct mail			 m;
-	json_t				*inv1, *inv2;
-	size_t				 i, seen;
+	struct snapshot		 *snap = snapshot_new();
+	const struct snapshot_vm *v;
+	struct frame		 *n1, *n2, *st, *fa, *fa2, *fb, *fc, *fd;
+	struct frame		 *lone;
+	struct mail		  m;
+	json_t			 *inv1, *inv2;
+	size_t			  i, seen;
 
 	/* Empty. */
 	ok(snapshot_latest(snap, HX_TOPIC_NODE_METRICS) == NULL, "no host yet");
 	ok(snapshot_latest(snap, -1) == NULL &&
-	    snapshot_latest(snap, HX_TOPIC_COUNT) == NULL, "no topic, no frame");
+		snapshot_latest(snap, HX_TOPIC_COUNT) == NULL,
+	    "no topic, no frame");
 	ok(snapshot_inventory(snap) == NULL, "no inventory yet");
 	is_int(snapshot_vm_count(snap), 0, "no VM yet");
 	ok(snapshot_vm_at(snap, 0) == NULL, "nothing to iterate");
@@ -114,7 +116,8 @@ main(void)
 	m.frame = n1 = frame_new("NodeMetrics", json_object(),
 	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL);
 	snapshot_update(snap, &m);
-	ok(snapshot_latest(snap, HX_TOPIC_NODE_METRICS) == n1, "host frame kept");
+	ok(snapshot_latest(snap, HX_TOPIC_NODE_METRICS) == n1,
+	    "host frame kept");
 	is_int(n1->refs, 2, "a reference of its own");
 	m.frame = n2 = frame_new("NodeMetrics", json_object(),
 	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL);
@@ -128,7 +131,7 @@ main(void)
 	memset(&m, 0, sizeof m);
 	m.frame = st = frame_new("VmStatusChanged", json_object(),
 	    HX_TOPIC_VM_STATUS, NULL, "a");
-	m.vm = sample("a", UA, 1);	/* a stray sample is freed, not kept */
+	m.vm = sample("a", UA, 1); /* a stray sample is freed, not kept */
 	snapshot_update(snap, &m);
 	ok(m.vm == NULL, "a sample without a VmMetrics frame is taken");
 	is_int(st->refs, 1, "a status frame is not kept");
@@ -147,8 +150,7 @@ main(void)
 	ok(v != NULL && v->frame == fa, "a found by name, with its frame");
 	is_near(v ? v->sample->m.cpu_usage : -1, 12.5, 1e-9,
 	    "its numbers typed, not in JSON");
-	is_str(v ? v->sample->disks[0].target : NULL, "vda",
-	    "its devices too");
+	is_str(v ? v->sample->disks[0].target : NULL, "vda", "its devices too");
 	is_int(fa->refs, 2, "the snapshot holds a's frame");
 	v = snapshot_vm_by_uuid(snap, "0B7E5A3C-0000-4000-8000-00000000000B");
 	ok(v != NULL && v->frame == fb, "b found by UUID in any case");
@@ -181,7 +183,7 @@ main(void)
 	frame_unref(lone);
 
 	fc = put_vm(snap, "c", UC, 5);
-	fd = put_vm(snap, "d", NULL, 7);	/* no UUID: its name counts */
+	fd = put_vm(snap, "d", NULL, 7); /* no UUID: its name counts */
 	is_int(snapshot_vm_count(snap), 4, "four VMs");
 
 	/* An inventory keeps running and paused VMs only. */
@@ -200,15 +202,18 @@ main(void)
 	ok(snapshot_vm_find(snap, "d") != NULL,
 	    "a VM without a UUID is matched by name");
 	for (i = 0, seen = 0; (v = snapshot_vm_at(snap, i)) != NULL; i++)
-		seen |= v->frame == fa2 ? 1 : v->frame == fc ? 2 :
-		    v->frame == fd ? 4 : 8;
+		seen |= v->frame == fa2 ? 1 :
+		    v->frame == fc	? 2 :
+		    v->frame == fd	? 4 :
+					  8;
 	is_int(i, 3, "iteration sees three VMs");
 	is_int(seen, 7, "a2, c and d, nothing else");
 
 	/* :id is a name, or a UUID in any case. */
 	is_str(snapshot_vm_resolve(snap, "c"), "c", "a name is itself");
 	is_str(snapshot_vm_resolve(snap,
-	    "0B7E5A3C-0000-4000-8000-00000000000C"), "c", "a UUID names c");
+		   "0B7E5A3C-0000-4000-8000-00000000000C"),
+	    "c", "a UUID names c");
 	is_str(snapshot_vm_resolve(snap, "nope"), "nope",
 	    "an unknown :id is itself");
 

@@ -20,14 +20,16 @@
 #include "hx-util.h"
 #include "tap.h"
 
-#define HASH_A	"0123456789abcdef0123456789abcdef" \
-		"0123456789abcdef0123456789abcdef"
-#define HASH_B	"fedcba9876543210fedcba9876543210" \
-		"fedcba9876543210fedcba9876543210"
-#define PHC	"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+#define HASH_A \
+	"0123456789abcdef0123456789abcdef" \
+	"0123456789abcdef0123456789abcdef"
+#define HASH_B \
+	"fedcba9876543210fedcba9876543210" \
+	"fedcba9876543210fedcba9876543210"
+#define PHC "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
 
-static char	 tmpdir[] = "/tmp/hx-test-store-XXXXXX";
-static char	*err;
+static char  tmpdir[] = "/tmp/hx-test-store-XXXXXX";
+static char *err;
 
 static const char *const admin[] = { HX_STORE_ADMIN_ROLE, NULL };
 static const char *const none[] = { NULL };
@@ -50,8 +52,8 @@ path_of(const char *name)
 static const char *
 sql_str(sqlite3 *db, const char *sql)
 {
-	static char	 buf[256];
-	sqlite3_stmt	*s;
+	static char   buf[256];
+	sqlite3_stmt *s;
 
 	buf[0] = '\0';
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
@@ -66,8 +68,8 @@ sql_str(sqlite3 *db, const char *sql)
 static long long
 sql_int(sqlite3 *db, const char *sql)
 {
-	sqlite3_stmt	*s;
-	long long	 v = -1;
+	sqlite3_stmt *s;
+	long long     v = -1;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return -2;
@@ -86,9 +88,9 @@ has_prefix(const char *s, const char *prefix)
 static void
 rm_tmpdir(void)
 {
-	DIR		*d;
-	struct dirent	*e;
-	char		*p;
+	DIR	      *d;
+	struct dirent *e;
+	char	      *p;
 
 	if ((d = opendir(tmpdir)) == NULL)
 		return;
@@ -106,7 +108,7 @@ rm_tmpdir(void)
 static void
 test_open(const char *path)
 {
-	struct hx_store	*st = NULL;
+	struct hx_store *st = NULL;
 	struct stat	 sb;
 	sqlite3		*db;
 	char		*wal;
@@ -123,11 +125,16 @@ test_open(const char *path)
 	is_str(sql_str(db, "PRAGMA journal_mode"), "wal", "journal_mode wal");
 	is_int(sql_int(db, "PRAGMA synchronous"), 2, "synchronous FULL (2)");
 	is_int(sql_int(db, "PRAGMA busy_timeout"), 5000, "busy_timeout 5 s");
-	is_int(sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = "
-	    "'table' AND name IN ('users', 'roles', 'user_roles', 'acl', "
-	    "'api_keys', 'sessions', 'audit')"), 7, "seven tables");
-	is_int(sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = "
-	    "'index' AND name = 'audit_ts'"), 1, "audit has a ts index");
+	is_int(
+	    sql_int(db,
+		"SELECT count(*) FROM sqlite_schema WHERE type = "
+		"'table' AND name IN ('users', 'roles', 'user_roles', 'acl', "
+		"'api_keys', 'sessions', 'audit')"),
+	    7, "seven tables");
+	is_int(sql_int(db,
+		   "SELECT count(*) FROM sqlite_schema WHERE type = "
+		   "'index' AND name = 'audit_ts'"),
+	    1, "audit has a ts index");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	    "database file is 0600 (%o)", (unsigned)(sb.st_mode & 0777));
 	is_int(hx_store_audit_add(st, 1, "t", "open", NULL, NULL, NULL, &err),
@@ -156,7 +163,7 @@ test_open(const char *path)
 static void
 test_versions(void)
 {
-	struct hx_store	*st = (struct hx_store *)1;
+	struct hx_store *st = (struct hx_store *)1;
 	sqlite3		*db;
 	char		*p, *q;
 	FILE		*f;
@@ -169,14 +176,18 @@ test_versions(void)
 	sqlite3_close(db);
 	is_int(hx_store_open(p, &st, &err), HX_STORE_ERROR,
 	    "user_version 99 is refused");
-	is_str(err, "database schema version 99 is newer than this horcruxd "
-	    "supports (1)", "with the message");
+	is_str(err,
+	    "database schema version 99 is newer than this horcruxd "
+	    "supports (1)",
+	    "with the message");
 	clr();
 	ok(st == NULL, "no handle on failure");
 	sqlite3_open(p, &db);
 	is_int(sql_int(db, "PRAGMA user_version"), 99, "still version 99");
-	is_int(sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = "
-	    "'users'"), 0, "no tables added to it");
+	is_int(sql_int(db,
+		   "SELECT count(*) FROM sqlite_schema WHERE name = "
+		   "'users'"),
+	    0, "no tables added to it");
 	sqlite3_close(db);
 	free(p);
 
@@ -192,7 +203,8 @@ test_versions(void)
 		db = hx_store_handle(st);
 		is_int(sql_int(db, "PRAGMA user_version"), 1, "now version 1");
 		is_int(hx_store_user_add(st, "zed", "local", NULL, 1, NULL,
-		    admin, &err), HX_STORE_OK, "usable after migration");
+			   admin, &err),
+		    HX_STORE_OK, "usable after migration");
 		clr();
 		hx_store_close(st);
 	}
@@ -202,7 +214,7 @@ test_versions(void)
 	p = path_of("junk.db");
 	f = fopen(p, "w");
 	fputs("this is not an SQLite database, not even close.............."
-	    "............................................................",
+	      "............................................................",
 	    f);
 	fclose(f);
 	is_int(hx_store_open(p, &st, &err), HX_STORE_ERROR, "junk is refused");
@@ -225,16 +237,15 @@ test_versions(void)
 static void
 test_users(struct hx_store *st)
 {
-	struct hx_store_user		 u;
-	struct hx_store_user_list	 l;
-	struct hx_store_user_change	 ch = { NULL, -1, NULL };
-	const char *const		 two[] = {
-		"VmUser", "Auditor", "VmUser", NULL
-	};
-	const char *const		 bad[] = { "VmUser", "Nope", NULL };
+	struct hx_store_user	    u;
+	struct hx_store_user_list   l;
+	struct hx_store_user_change ch = { NULL, -1, NULL };
+	const char *const two[] = { "VmUser", "Auditor", "VmUser", NULL };
+	const char *const bad[] = { "VmUser", "Nope", NULL };
 
 	is_int(hx_store_user_add(st, "alice", "local", "a@example.org", 1, PHC,
-	    admin, &err), HX_STORE_OK, "add alice");
+		   admin, &err),
+	    HX_STORE_OK, "add alice");
 	clr();
 	is_int(hx_store_user_add(st, "alice", "pam", NULL, 1, NULL, NULL, &err),
 	    HX_STORE_CONFLICT, "duplicate username");
@@ -385,14 +396,9 @@ test_users(struct hx_store *st)
 static void
 test_hostile_names(struct hx_store *st)
 {
-	const char *const	 names[] = {
-		"o'brien \"the\" `quoted`",
-		"'; DROP TABLE users; --",
-		"robert\"); DELETE FROM acl; --",
-		"line1\r\nline2",
-		"%s%n%x\\0",
-		NULL
-	};
+	const char *const	 names[] = { "o'brien \"the\" `quoted`",
+		       "'; DROP TABLE users; --", "robert\"); DELETE FROM acl; --",
+		       "line1\r\nline2", "%s%n%x\\0", NULL };
 	static const char *const glyphs[] = { "é", "€", "😀", "ж" };
 	struct hx_store_user	 u;
 	struct hx_store_strv	 jtis;
@@ -402,22 +408,27 @@ test_hostile_names(struct hx_store *st)
 
 	for (i = 0; names[i] != NULL; i++) {
 		is_int(hx_store_user_add(st, names[i], "local", names[i], 1,
-		    PHC, NULL, &err), HX_STORE_OK, "add hostile name %d", i);
+			   PHC, NULL, &err),
+		    HX_STORE_OK, "add hostile name %d", i);
 		clr();
 		is_int(hx_store_user_get(st, names[i], &u, &err), HX_STORE_OK,
 		    "get hostile name %d", i);
 		is_str(u.username, names[i], "name %d round-trips", i);
 		is_str(u.email, names[i], "email %d round-trips", i);
 		hx_store_user_release(&u);
-		is_int(hx_store_acl_put(st, "/vms/web-1", "VmUser", names[i],
-		    1, &err), HX_STORE_OK, "ACL for hostile name %d", i);
+		is_int(hx_store_acl_put(st, "/vms/web-1", "VmUser", names[i], 1,
+			   &err),
+		    HX_STORE_OK, "ACL for hostile name %d", i);
 		clr();
 	}
-	is_int(sql_int(hx_store_handle(st), "SELECT count(*) FROM users "
-	    "WHERE username LIKE 'o''brien%'"), 1, "users table intact");
+	is_int(sql_int(hx_store_handle(st),
+		   "SELECT count(*) FROM users "
+		   "WHERE username LIKE 'o''brien%'"),
+	    1, "users table intact");
 
 	is_int(hx_store_user_add(st, "line1\r\nline2", "local", NULL, 1, NULL,
-	    NULL, &err), HX_STORE_CONFLICT, "CR/LF duplicate");
+		   NULL, &err),
+	    HX_STORE_CONFLICT, "CR/LF duplicate");
 	is_str(err, "user 'line1\\r\\nline2' already exists",
 	    "CR/LF escaped in the message");
 	clr();
@@ -435,21 +446,26 @@ test_hostile_names(struct hx_store *st)
 		hx_buf_addf(&b, "%s", glyphs[n % 4]);
 	longname = hx_buf_detach(&b, NULL);
 	is_int(hx_store_user_add(st, longname, "pam", NULL, 1, NULL, NULL,
-	    &err), HX_STORE_OK, "add 300-character unicode name");
+		   &err),
+	    HX_STORE_OK, "add 300-character unicode name");
 	clr();
 	is_int(hx_store_user_get(st, longname, &u, &err), HX_STORE_OK,
 	    "get it");
 	is_str(u.username, longname, "300 characters round-trip");
 	hx_store_user_release(&u);
 	is_int(hx_store_user_add(st, longname, "pam", NULL, 1, NULL, NULL,
-	    &err), HX_STORE_CONFLICT, "duplicate long name");
+		   &err),
+	    HX_STORE_CONFLICT, "duplicate long name");
 	ok(err != NULL && strlen(err) < 140 && strstr(err, "...") != NULL,
 	    "long name cut short in the message");
 	clr();
-	is_int(sql_int(hx_store_handle(st), "SELECT length(username) FROM "
-	    "users WHERE length(username) = 300"), 300, "stored as 300 chars");
+	is_int(sql_int(hx_store_handle(st),
+		   "SELECT length(username) FROM "
+		   "users WHERE length(username) = 300"),
+	    300, "stored as 300 chars");
 	is_int(hx_store_session_add(st, "j-long", longname, 10, 20, "c", NULL,
-	    &err), HX_STORE_OK, "session for the long name");
+		   &err),
+	    HX_STORE_OK, "session for the long name");
 	is_int(hx_store_session_delete_user(st, longname, &jtis, &err),
 	    HX_STORE_OK, "delete its sessions");
 	ok(jtis.n == 1 && strcmp(jtis.v[0], "j-long") == 0, "by name");
@@ -470,11 +486,11 @@ test_hostile_names(struct hx_store *st)
 static void
 test_roles(struct hx_store *st)
 {
-	struct hx_store_role		 r;
-	struct hx_store_role_list	 l;
-	struct hx_store_user_change	 ch = { NULL, -1, NULL };
-	const char *const		 op[] = { "Operator", NULL };
-	hx_privs			 p;
+	struct hx_store_role	    r;
+	struct hx_store_role_list   l;
+	struct hx_store_user_change ch = { NULL, -1, NULL };
+	const char *const	    op[] = { "Operator", NULL };
+	hx_privs		    p;
 
 	p = HX_PRIV_VM_POWER_MGMT | HX_PRIV_VM_CONSOLE;
 	is_int(hx_store_role_add(st, "Operator", p, &err), HX_STORE_OK,
@@ -576,15 +592,16 @@ test_roles(struct hx_store *st)
 static void
 test_acl(struct hx_store *st)
 {
-	struct hx_store_acl_list	l;
+	struct hx_store_acl_list l;
 
 	hx_store_user_add(st, "frank", "local", NULL, 1, NULL, NULL, &err);
 	is_int(hx_store_acl_put(st, "/vms/web-1", "VmUser", "frank", 1, &err),
 	    HX_STORE_OK, "put");
 	is_int(hx_store_acl_put(st, "/vms/web-1", "VmUser", "frank", 0, &err),
 	    HX_STORE_OK, "put again updates");
-	is_int(hx_store_acl_put(st, "/storage/pool", "StorageAdmin", "frank",
-	    1, &err), HX_STORE_OK, "second entry");
+	is_int(hx_store_acl_put(st, "/storage/pool", "StorageAdmin", "frank", 1,
+		   &err),
+	    HX_STORE_OK, "second entry");
 	is_int(hx_store_acl_put(st, "/vms/web-1", "VmAdmin", "alice", 1, &err),
 	    HX_STORE_OK, "entry for another user");
 	is_int(hx_store_acl_put(st, "/vms/web-1", "VmUser", "ghost", 1, &err),
@@ -624,12 +641,16 @@ test_acl(struct hx_store *st)
 	    HX_STORE_NOT_FOUND, "list for unknown user");
 	clr();
 
-	is_int(hx_store_acl_delete(st, "/storage/pool", "StorageAdmin",
-	    "frank", &err), HX_STORE_OK, "delete");
-	is_int(hx_store_acl_delete(st, "/storage/pool", "StorageAdmin",
-	    "frank", &err), HX_STORE_NOT_FOUND, "delete again");
-	is_str(err, "no ACL entry grants 'StorageAdmin' to 'frank' on "
-	    "'/storage/pool'", "message");
+	is_int(hx_store_acl_delete(st, "/storage/pool", "StorageAdmin", "frank",
+		   &err),
+	    HX_STORE_OK, "delete");
+	is_int(hx_store_acl_delete(st, "/storage/pool", "StorageAdmin", "frank",
+		   &err),
+	    HX_STORE_NOT_FOUND, "delete again");
+	is_str(err,
+	    "no ACL entry grants 'StorageAdmin' to 'frank' on "
+	    "'/storage/pool'",
+	    "message");
 	clr();
 	is_int(hx_store_acl_delete(st, "/x", "VmUser", "ghost", &err),
 	    HX_STORE_NOT_FOUND, "delete for unknown user");
@@ -640,21 +661,22 @@ test_acl(struct hx_store *st)
 static void
 test_keys(struct hx_store *st)
 {
-	struct hx_store_key		 k;
-	struct hx_store_key_list	 l;
-	const char *const		 sub[] = {
-		"VmUser", "Auditor", "VmUser", NULL
-	};
-	const char *const		 bad[] = { "Ghost", NULL };
+	struct hx_store_key	 k;
+	struct hx_store_key_list l;
+	const char *const sub[] = { "VmUser", "Auditor", "VmUser", NULL };
+	const char *const bad[] = { "Ghost", NULL };
 
-	is_int(hx_store_key_add(st, "k1", "frank", "laptop", HASH_A, NULL,
-	    0, &err), HX_STORE_OK, "add key");
-	is_int(hx_store_key_add(st, "k1", "frank", "again", HASH_B, NULL,
-	    0, &err), HX_STORE_CONFLICT, "duplicate keyid");
+	is_int(hx_store_key_add(st, "k1", "frank", "laptop", HASH_A, NULL, 0,
+		   &err),
+	    HX_STORE_OK, "add key");
+	is_int(hx_store_key_add(st, "k1", "frank", "again", HASH_B, NULL, 0,
+		   &err),
+	    HX_STORE_CONFLICT, "duplicate keyid");
 	is_str(err, "API key 'k1' already exists", "message");
 	clr();
 	is_int(hx_store_key_add(st, "k2", "frank", "ci", HASH_B, sub,
-	    2000000000, &err), HX_STORE_OK, "add key with subset and expiry");
+		   2000000000, &err),
+	    HX_STORE_OK, "add key with subset and expiry");
 	is_int(hx_store_key_add(st, "k3", "ghost", "x", HASH_A, NULL, 0, &err),
 	    HX_STORE_NOT_FOUND, "unknown owner");
 	clr();
@@ -664,9 +686,11 @@ test_keys(struct hx_store *st)
 	is_int(hx_store_key_add(st, "k3", "frank", "x", "abc", NULL, 0, &err),
 	    HX_STORE_INVALID, "short hash");
 	clr();
-	is_int(hx_store_key_add(st, "k3", "frank", "x",
-	    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
-	    NULL, 0, &err), HX_STORE_INVALID, "uppercase hash");
+	is_int(
+	    hx_store_key_add(st, "k3", "frank", "x",
+		"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+		NULL, 0, &err),
+	    HX_STORE_INVALID, "uppercase hash");
 	clr();
 	is_int(hx_store_key_add(st, "k3", "frank", "x", HASH_A, bad, 0, &err),
 	    HX_STORE_INVALID, "unknown role in subset");
@@ -684,7 +708,7 @@ test_keys(struct hx_store *st)
 	is_int(hx_store_key_get(st, "k2", &k, &err), HX_STORE_OK, "get k2");
 	is_int(k.restricted, 1, "restricted");
 	ok(k.roles.n == 2 && strcmp(k.roles.v[0], "VmUser") == 0 &&
-	    strcmp(k.roles.v[1], "Auditor") == 0 && k.roles.v[2] == NULL,
+		strcmp(k.roles.v[1], "Auditor") == 0 && k.roles.v[2] == NULL,
 	    "subset round-trips, duplicates dropped");
 	is_int(k.expires, 2000000000, "expiry");
 	hx_store_key_release(&k);
@@ -694,7 +718,7 @@ test_keys(struct hx_store *st)
 	clr();
 
 	{
-		int64_t	n = -1;
+		int64_t n = -1;
 
 		is_int(hx_store_key_count(st, "frank", &n, &err), HX_STORE_OK,
 		    "count keys");
@@ -715,7 +739,8 @@ test_keys(struct hx_store *st)
 
 	is_int(hx_store_key_list(st, "frank", &l, &err), HX_STORE_OK, "list");
 	ok(l.n == 2 && strcmp(l.v[0].keyid, "k1") == 0 &&
-	    strcmp(l.v[1].keyid, "k2") == 0, "frank's two keys");
+		strcmp(l.v[1].keyid, "k2") == 0,
+	    "frank's two keys");
 	hx_store_key_list_release(&l);
 	is_int(hx_store_key_list(st, "alice", &l, &err), HX_STORE_OK,
 	    "list for a user with none");
@@ -744,38 +769,42 @@ test_keys(struct hx_store *st)
 
 	/* The owner's enabled flag travels with the key. */
 	hx_store_key_add(st, "k4", "frank", NULL, HASH_A, NULL, 0, &err);
-	hx_store_user_update(st, "frank", &(struct hx_store_user_change){
-	    NULL, 0, NULL }, &err);
+	hx_store_user_update(st, "frank",
+	    &(struct hx_store_user_change){ NULL, 0, NULL }, &err);
 	hx_store_key_get(st, "k4", &k, &err);
 	is_int(k.user_enabled, 0, "owner disabled shows on the key");
 	is_str(k.name, "", "NULL name is empty");
 	hx_store_key_release(&k);
-	hx_store_user_update(st, "frank", &(struct hx_store_user_change){
-	    NULL, 1, NULL }, &err);
+	hx_store_user_update(st, "frank",
+	    &(struct hx_store_user_change){ NULL, 1, NULL }, &err);
 }
 
 static void
 test_sessions(struct hx_store *st)
 {
-	struct hx_store_session	s;
+	struct hx_store_session s;
 	struct hx_store_strv	jtis;
 	int64_t			n, now;
 
 	now = time(NULL);
-	is_int(hx_store_session_add(st, "j1", "frank", now + 7200,
-	    now + 43200, "csrf-1", "192.0.2.1", &err), HX_STORE_OK, "add");
-	is_int(hx_store_session_add(st, "j1", "frank", now + 7200,
-	    now + 43200, "csrf-x", NULL, &err), HX_STORE_CONFLICT,
-	    "duplicate jti");
+	is_int(hx_store_session_add(st, "j1", "frank", now + 7200, now + 43200,
+		   "csrf-1", "192.0.2.1", &err),
+	    HX_STORE_OK, "add");
+	is_int(hx_store_session_add(st, "j1", "frank", now + 7200, now + 43200,
+		   "csrf-x", NULL, &err),
+	    HX_STORE_CONFLICT, "duplicate jti");
 	clr();
 	is_int(hx_store_session_add(st, "j2", "ghost", now, now, "c", NULL,
-	    &err), HX_STORE_NOT_FOUND, "unknown user");
+		   &err),
+	    HX_STORE_NOT_FOUND, "unknown user");
 	clr();
 	is_int(hx_store_session_add(st, "j2", "frank", now + 10, now + 5, "c",
-	    NULL, &err), HX_STORE_INVALID, "expires after absolute expiry");
+		   NULL, &err),
+	    HX_STORE_INVALID, "expires after absolute expiry");
 	clr();
 	is_int(hx_store_session_add(st, "j2", "frank", now, now, "", NULL,
-	    &err), HX_STORE_INVALID, "no CSRF token");
+		   &err),
+	    HX_STORE_INVALID, "no CSRF token");
 	clr();
 
 	is_int(hx_store_session_get(st, "j1", &s, &err), HX_STORE_OK, "get");
@@ -791,8 +820,8 @@ test_sessions(struct hx_store *st)
 	    "get unknown");
 	clr();
 
-	is_int(hx_store_session_extend(st, "j1", now + 9000, &err),
-	    HX_STORE_OK, "extend");
+	is_int(hx_store_session_extend(st, "j1", now + 9000, &err), HX_STORE_OK,
+	    "extend");
 	hx_store_session_get(st, "j1", &s, &err);
 	is_int(s.expires, now + 9000, "extended");
 	hx_store_session_release(&s);
@@ -814,8 +843,10 @@ test_sessions(struct hx_store *st)
 	is_int(hx_store_session_delete_user(st, "frank", &jtis, &err),
 	    HX_STORE_OK, "delete all of frank's sessions");
 	ok(jtis.n == 2 && jtis.v[2] == NULL &&
-	    ((strcmp(jtis.v[0], "j1") == 0 && strcmp(jtis.v[1], "j2") == 0) ||
-	    (strcmp(jtis.v[0], "j2") == 0 && strcmp(jtis.v[1], "j1") == 0)),
+		((strcmp(jtis.v[0], "j1") == 0 &&
+		     strcmp(jtis.v[1], "j2") == 0) ||
+		    (strcmp(jtis.v[0], "j2") == 0 &&
+			strcmp(jtis.v[1], "j1") == 0)),
 	    "returns their jtis");
 	hx_store_strv_release(&jtis);
 	is_int(hx_store_session_delete_user(st, "frank", &jtis, &err),
@@ -844,18 +875,20 @@ static void
 test_cascade(struct hx_store *st)
 {
 	struct hx_store_key	k;
-	struct hx_store_session	s;
-	sqlite3			*db = hx_store_handle(st);
+	struct hx_store_session s;
+	sqlite3		       *db = hx_store_handle(st);
 
 	hx_store_user_add(st, "gina", "local", NULL, 1, PHC, admin, &err);
 	hx_store_key_add(st, "kg", "gina", "k", HASH_A, NULL, 0, &err);
 	hx_store_session_add(st, "jg", "gina", 10, 20, "c", NULL, &err);
 	hx_store_acl_put(st, "/vms/g", "VmUser", "gina", 1, &err);
-	is_int(sql_int(db, "WITH g AS (SELECT id FROM users WHERE username = "
-	    "'gina') SELECT (SELECT count(*) FROM api_keys, g WHERE user_id = "
-	    "g.id) + (SELECT count(*) FROM sessions, g WHERE user_id = g.id) + "
-	    "(SELECT count(*) FROM acl, g WHERE user_id = g.id) + "
-	    "(SELECT count(*) FROM user_roles, g WHERE user_id = g.id)"),
+	is_int(
+	    sql_int(db,
+		"WITH g AS (SELECT id FROM users WHERE username = "
+		"'gina') SELECT (SELECT count(*) FROM api_keys, g WHERE user_id = "
+		"g.id) + (SELECT count(*) FROM sessions, g WHERE user_id = g.id) + "
+		"(SELECT count(*) FROM acl, g WHERE user_id = g.id) + "
+		"(SELECT count(*) FROM user_roles, g WHERE user_id = g.id)"),
 	    4, "gina has a key, a session, an ACL entry, a role");
 	is_int(hx_store_user_delete(st, "gina", &err), HX_STORE_OK,
 	    "delete gina (not the last Administrator)");
@@ -865,22 +898,25 @@ test_cascade(struct hx_store *st)
 	is_int(hx_store_session_get(st, "jg", &s, &err), HX_STORE_NOT_FOUND,
 	    "her session is gone");
 	clr();
-	is_int(sql_int(db, "SELECT count(*) FROM acl WHERE path = '/vms/g'"),
-	    0, "her ACL entry is gone");
-	is_int(sql_int(db, "SELECT (SELECT count(*) FROM user_roles WHERE "
-	    "user_id NOT IN (SELECT id FROM users)) + (SELECT count(*) FROM "
-	    "api_keys WHERE user_id NOT IN (SELECT id FROM users)) + "
-	    "(SELECT count(*) FROM sessions WHERE user_id NOT IN "
-	    "(SELECT id FROM users))"), 0, "no orphan rows");
+	is_int(sql_int(db, "SELECT count(*) FROM acl WHERE path = '/vms/g'"), 0,
+	    "her ACL entry is gone");
+	is_int(
+	    sql_int(db,
+		"SELECT (SELECT count(*) FROM user_roles WHERE "
+		"user_id NOT IN (SELECT id FROM users)) + (SELECT count(*) FROM "
+		"api_keys WHERE user_id NOT IN (SELECT id FROM users)) + "
+		"(SELECT count(*) FROM sessions WHERE user_id NOT IN "
+		"(SELECT id FROM users))"),
+	    0, "no orphan rows");
 }
 
 static void
 test_last_admin(struct hx_store *st)
 {
-	struct hx_store_user_change	ch = { NULL, -1, NULL };
-	struct hx_store_user		u;
-	int64_t				n;
-	const char *const		aud[] = { "Auditor", NULL };
+	struct hx_store_user_change ch = { NULL, -1, NULL };
+	struct hx_store_user	    u;
+	int64_t			    n;
+	const char *const	    aud[] = { "Auditor", NULL };
 
 	is_int(hx_store_count_admins(st, &n, &err), HX_STORE_OK, "count");
 	is_int(n, 1, "alice is the only Administrator");
@@ -905,7 +941,7 @@ test_last_admin(struct hx_store *st)
 	clr();
 	hx_store_user_get(st, "alice", &u, &err);
 	ok(u.enabled == 1 && u.roles.n == 1 &&
-	    strcmp(u.email, "a@example.org") == 0,
+		strcmp(u.email, "a@example.org") == 0,
 	    "alice unchanged (enabled, Administrator, email)");
 	hx_store_user_release(&u);
 
@@ -946,7 +982,7 @@ test_last_admin(struct hx_store *st)
 static void
 test_credentials(void)
 {
-	struct hx_store	*st = NULL;
+	struct hx_store *st = NULL;
 	char		*p;
 	int		 yes = -1;
 	int64_t		 n = -1;
@@ -990,9 +1026,9 @@ test_credentials(void)
 static void
 test_audit_cap(struct hx_store *st)
 {
-	struct hx_store_audit_filter	f;
-	struct hx_store_audit_list	l;
-	char				big[70000], exact[257], *want;
+	struct hx_store_audit_filter f;
+	struct hx_store_audit_list   l;
+	char			     big[70000], exact[257], *want;
 
 	memset(big, 'u', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
@@ -1001,7 +1037,8 @@ test_audit_cap(struct hx_store *st)
 	memset(exact, 'x', 256);
 	exact[256] = '\0';
 	is_int(hx_store_audit_add(st, 50000, big, "cap.test", big, big, exact,
-	    &err), HX_STORE_OK, "a 70 KB audit field is accepted");
+		   &err),
+	    HX_STORE_OK, "a 70 KB audit field is accepted");
 	memset(&f, 0, sizeof f);
 	f.action = "cap.test";
 	hx_store_audit_query(st, &f, &l, &err);
@@ -1009,8 +1046,10 @@ test_audit_cap(struct hx_store *st)
 	if (l.n == 1) {
 		want = xmalloc(253 + sizeof HX_STORE_AUDIT_CUT);
 		memset(want, 'u', 252);
-		memcpy(want + 252, HX_STORE_AUDIT_CUT, sizeof HX_STORE_AUDIT_CUT);
-		is_str(l.v[0].actor, want, "actor cut before a split character, "
+		memcpy(want + 252, HX_STORE_AUDIT_CUT,
+		    sizeof HX_STORE_AUDIT_CUT);
+		is_str(l.v[0].actor, want,
+		    "actor cut before a split character, "
 		    "marked");
 		is_str(l.v[0].target, want, "target cut");
 		is_str(l.v[0].detail, want, "detail cut");
@@ -1026,10 +1065,10 @@ test_audit_cap(struct hx_store *st)
 static void
 test_audit_realms(void)
 {
-	struct hx_store_audit_filter	 f;
-	struct hx_store_audit_list	 l;
-	struct hx_store			*st = NULL;
-	char				*p;
+	struct hx_store_audit_filter f;
+	struct hx_store_audit_list   l;
+	struct hx_store		    *st = NULL;
+	char			    *p;
 
 	p = path_of("audit-realms.db");
 	hx_store_open(p, &st, &err);
@@ -1065,10 +1104,10 @@ test_audit_realms(void)
 static void
 test_audit(struct hx_store *st)
 {
-	struct hx_store_audit_filter	f;
-	struct hx_store_audit_list	l;
-	int64_t				n, before, after;
-	int				i, ordered;
+	struct hx_store_audit_filter f;
+	struct hx_store_audit_list   l;
+	int64_t			     n, before, after;
+	int			     i, ordered;
 
 	hx_store_audit_add(st, 1000, "alice", "user.add", "bob", "{}",
 	    "192.0.2.1", &err);
@@ -1136,8 +1175,9 @@ test_audit(struct hx_store *st)
 	is_int(hx_store_audit_query(st, NULL, &l, &err), HX_STORE_OK,
 	    "query with defaults");
 	is_int(l.n, 100, "default limit 100");
-	ok(l.n > 0 && strcmp(l.v[0].actor, "now") == 0 &&
-	    l.v[0].ts >= before && l.v[0].ts <= after, "ts 0 means now");
+	ok(l.n > 0 && strcmp(l.v[0].actor, "now") == 0 && l.v[0].ts >= before &&
+		l.v[0].ts <= after,
+	    "ts 0 means now");
 	for (ordered = 1, i = 1; i < (int)l.n; i++)
 		ordered &= l.v[i - 1].ts >= l.v[i].ts;
 	ok(ordered, "in descending ts order");
@@ -1150,8 +1190,8 @@ test_audit(struct hx_store *st)
 
 	is_int(hx_store_audit_purge(st, 10000, &n, &err), HX_STORE_OK, "purge");
 	is_int(n, 5, "old records purged (the open test's one too)");
-	hx_store_audit_query(st, &(struct hx_store_audit_filter){ NULL, NULL,
-	    0, 1000 }, &l, &err);
+	hx_store_audit_query(st,
+	    &(struct hx_store_audit_filter){ NULL, NULL, 0, 1000 }, &l, &err);
 	is_int(l.n, 111, "the rest stay");
 	hx_store_audit_list_release(&l);
 	test_audit_cap(st);
@@ -1160,10 +1200,10 @@ test_audit(struct hx_store *st)
 static void
 test_snapshot(struct hx_store *st)
 {
-	struct hx_store_snapshot	*snap = NULL;
-	const char *const		 sub[] = { "Auditor", NULL };
-	size_t				 i;
-	int				 hashes;
+	struct hx_store_snapshot *snap = NULL;
+	const char *const	  sub[] = { "Auditor", NULL };
+	size_t			  i;
+	int			  hashes;
 
 	hx_store_role_add(st, "Viewer", HX_PRIV_VM_AUDIT, &err);
 	hx_store_acl_put(st, "/vms/web-1", "Viewer", "frank", 1, &err);
@@ -1178,8 +1218,9 @@ test_snapshot(struct hx_store *st)
 		is_str(snap->users.v[1].username, "alice", "alice");
 		is_str(snap->users.v[1].realm, "local", "realm");
 		is_int(snap->users.v[1].enabled, 1, "enabled");
-		ok(snap->users.v[1].roles.n == 1 && strcmp(
-		    snap->users.v[1].roles.v[0], "Administrator") == 0,
+		ok(snap->users.v[1].roles.n == 1 &&
+			strcmp(snap->users.v[1].roles.v[0], "Administrator") ==
+			    0,
 		    "roles");
 		is_str(snap->users.v[0].realm, "pam", "Alice is pam");
 	}
@@ -1187,22 +1228,24 @@ test_snapshot(struct hx_store *st)
 		hashes += snap->users.v[i].password_hash != NULL;
 	is_int(hashes, 0, "no password hashes in a snapshot");
 	ok(snap->roles.n == 2 && strcmp(snap->roles.v[1].name, "Viewer") == 0 &&
-	    snap->roles.v[1].privs == HX_PRIV_VM_AUDIT, "custom roles");
+		snap->roles.v[1].privs == HX_PRIV_VM_AUDIT,
+	    "custom roles");
 	is_int(snap->acl.n, 2, "ACL entries (frank's two)");
 	for (i = 0; i < snap->acl.n; i++) {
 		if (strcmp(snap->acl.v[i].role, "Viewer") == 0)
 			break;
 	}
 	ok(i < snap->acl.n && strcmp(snap->acl.v[i].username, "frank") == 0 &&
-	    strcmp(snap->acl.v[i].path, "/vms/web-1") == 0 &&
-	    snap->acl.v[i].propagate == 1, "the Viewer entry");
+		strcmp(snap->acl.v[i].path, "/vms/web-1") == 0 &&
+		snap->acl.v[i].propagate == 1,
+	    "the Viewer entry");
 	is_int(snap->keys.n, 2, "keys (k4, ks)");
 	if (snap->keys.n == 2) {
 		is_str(snap->keys.v[1].keyid, "ks", "keyid");
 		is_str(snap->keys.v[1].username, "alice", "key owner");
 		is_str(snap->keys.v[1].hash, HASH_B, "key hash");
 		ok(snap->keys.v[1].restricted && snap->keys.v[1].roles.n == 1 &&
-		    strcmp(snap->keys.v[1].roles.v[0], "Auditor") == 0,
+			strcmp(snap->keys.v[1].roles.v[0], "Auditor") == 0,
 		    "key subset");
 		is_int(snap->keys.v[1].expires, 123, "key expiry");
 		is_int(snap->keys.v[0].restricted, 0, "k4 unrestricted");
@@ -1222,9 +1265,9 @@ test_snapshot(struct hx_store *st)
 /* Do two snapshots hold the same keys and sessions, field by field? */
 static int
 same_keys_sessions(const struct hx_store_snapshot *a,
-    const struct hx_store_snapshot *b)
+    const struct hx_store_snapshot		  *b)
 {
-	size_t	i;
+	size_t i;
 
 	if (a->keys.n != b->keys.n || a->sessions.n != b->sessions.n)
 		return 0;
@@ -1252,12 +1295,12 @@ same_keys_sessions(const struct hx_store_snapshot *a,
 static void
 test_snapshot_deltas(struct hx_store *st)
 {
-	struct hx_store_snapshot	*snap = NULL, *fresh = NULL;
-	struct hx_store_key		 k;
-	struct hx_store_session		 se;
-	const char *const		 add[] = { "kzz", "k0a", "km", NULL };
-	const char *const		 jtis[] = { "jz", "ja", "jm", NULL };
-	size_t				 i, before;
+	struct hx_store_snapshot *snap = NULL, *fresh = NULL;
+	struct hx_store_key	  k;
+	struct hx_store_session	  se;
+	const char *const	  add[] = { "kzz", "k0a", "km", NULL };
+	const char *const	  jtis[] = { "jz", "ja", "jm", NULL };
+	size_t			  i, before;
 
 	if (hx_store_snapshot(st, &snap, &err) != HX_STORE_OK) {
 		ok(0, "snapshot for deltas: %s", err);
@@ -1286,7 +1329,8 @@ test_snapshot_deltas(struct hx_store *st)
 	hx_store_key_touch(st, "km", 4242, &err);
 	hx_store_key_get(st, "km", &k, &err);
 	hx_store_snapshot_key_put(snap, &k);
-	is_int((int)snap->keys.n, (int)before + 3, "a put of a known key "
+	is_int((int)snap->keys.n, (int)before + 3,
+	    "a put of a known key "
 	    "replaces it");
 	hx_store_key_delete(st, NULL, "kzz", &err);
 	is_int(hx_store_snapshot_key_drop(snap, "kzz"), 0, "drop a key");
@@ -1312,7 +1356,8 @@ test_snapshot_deltas(struct hx_store *st)
 		ok(0, "fresh snapshot: %s", err);
 		clr();
 	} else
-		ok(same_keys_sessions(snap, fresh), "the changed snapshot is "
+		ok(same_keys_sessions(snap, fresh),
+		    "the changed snapshot is "
 		    "what a reload gives");
 	hx_store_snapshot_free(fresh);
 	hx_store_snapshot_free(snap);
@@ -1322,8 +1367,8 @@ test_snapshot_deltas(struct hx_store *st)
 static void
 test_two_connections(const char *path, struct hx_store *st)
 {
-	struct hx_store		*rd = NULL;
-	struct hx_store_user	 u;
+	struct hx_store	    *rd = NULL;
+	struct hx_store_user u;
 
 	is_int(hx_store_open(path, &rd, &err), HX_STORE_OK,
 	    "second connection");
@@ -1342,12 +1387,12 @@ test_two_connections(const char *path, struct hx_store *st)
 }
 
 /* Each writer thread: its own connection, WRITES transactions. */
-#define WRITES	40
+#define WRITES 40
 
 static void *
 writer(void *arg)
 {
-	struct hx_store	*w = NULL;
+	struct hx_store *w = NULL;
 	char		*e = NULL;
 	intptr_t	 good = 0;
 	int		 i;
@@ -1358,7 +1403,7 @@ writer(void *arg)
 	}
 	for (i = 0; i < WRITES; i++) {
 		if (hx_store_audit_add(w, 0, "thread", "race", NULL, NULL, NULL,
-		    &e) == HX_STORE_OK)
+			&e) == HX_STORE_OK)
 			good++;
 		free(e);
 		e = NULL;
@@ -1370,10 +1415,10 @@ writer(void *arg)
 static void
 test_concurrent_writers(const char *path, struct hx_store *st)
 {
-	struct hx_store_audit_filter	 f = { "thread", "race", 0, 1000 };
-	struct hx_store_audit_list	 l;
-	pthread_t			 t1, t2;
-	void				*r1 = NULL, *r2 = NULL;
+	struct hx_store_audit_filter f = { "thread", "race", 0, 1000 };
+	struct hx_store_audit_list   l;
+	pthread_t		     t1, t2;
+	void			    *r1 = NULL, *r2 = NULL;
 
 	pthread_create(&t1, NULL, writer, (void *)path);
 	pthread_create(&t2, NULL, writer, (void *)path);
@@ -1389,7 +1434,7 @@ test_concurrent_writers(const char *path, struct hx_store *st)
 int
 main(void)
 {
-	struct hx_store	*st = NULL;
+	struct hx_store *st = NULL;
 	char		*path;
 	sqlite3		*db;
 

@@ -24,13 +24,13 @@
 #include "hx-util.h"
 #include "tap.h"
 
-#define T0	1760000400000LL		/* a whole hour, in ms */
-#define MIN	60000LL
-#define HOUR	3600000LL
+#define T0 1760000400000LL /* a whole hour, in ms */
+#define MIN 60000LL
+#define HOUR 3600000LL
 
-static char	 tmpdir[] = "/tmp/hx-test-tsdb-XXXXXX";
-static char	*err;
-static int	 dbn;
+static char  tmpdir[] = "/tmp/hx-test-tsdb-XXXXXX";
+static char *err;
+static int   dbn;
 
 static void
 clr(void)
@@ -50,8 +50,8 @@ new_path(void)
 static const char *
 sql_str(sqlite3 *db, const char *sql)
 {
-	static char	 buf[256];
-	sqlite3_stmt	*s;
+	static char   buf[256];
+	sqlite3_stmt *s;
 
 	buf[0] = '\0';
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
@@ -66,16 +66,16 @@ sql_str(sqlite3 *db, const char *sql)
 /* --- collecting points --------------------------------------------------- */
 
 struct pts {
-	struct hx_tsdb_point	*p;
-	size_t			 n;
-	size_t			 alloc;
-	size_t			 stop_at;	/* 0: never stop */
+	struct hx_tsdb_point *p;
+	size_t		      n;
+	size_t		      alloc;
+	size_t		      stop_at; /* 0: never stop */
 };
 
 static int
 collect(const struct hx_tsdb_point *p, void *arg)
 {
-	struct pts	*c = arg;
+	struct pts *c = arg;
 
 	if (c->n == c->alloc) {
 		c->alloc = c->alloc ? 2 * c->alloc : 256;
@@ -86,8 +86,8 @@ collect(const struct hx_tsdb_point *p, void *arg)
 }
 
 static int
-query(struct hx_tsdb *db, const char *name, int tier, int64_t from,
-    int64_t to, struct pts *c)
+query(struct hx_tsdb *db, const char *name, int tier, int64_t from, int64_t to,
+    struct pts *c)
 {
 	c->n = 0;
 	clr();
@@ -107,8 +107,8 @@ val(long i)
 static int
 same_raw(const struct pts *c, long first, long n, int64_t step)
 {
-	long	i;
-	double	w;
+	long   i;
+	double w;
 
 	if ((long)c->n != n) {
 		printf("#   %zu points, want %ld\n", c->n, n);
@@ -131,8 +131,8 @@ same_raw(const struct pts *c, long first, long n, int64_t step)
 static struct hx_tsdb *
 open_db(const char *path, const struct hx_tsdb_config *cfg)
 {
-	struct hx_tsdb	*db = NULL;
-	int		 rc;
+	struct hx_tsdb *db = NULL;
+	int		rc;
 
 	clr();
 	rc = hx_tsdb_open(path, cfg, &db, &err);
@@ -144,7 +144,7 @@ open_db(const char *path, const struct hx_tsdb_config *cfg)
 static int
 add_range(struct hx_tsdb *db, int64_t id, long from, long to, int64_t step)
 {
-	long	i;
+	long i;
 
 	for (i = from; i < to; i++) {
 		clr();
@@ -161,10 +161,10 @@ add_range(struct hx_tsdb *db, int64_t id, long from, long to, int64_t step)
 static void
 test_open(void)
 {
-	struct hx_tsdb	*db;
-	struct stat	 sb;
-	char		*path = new_path();
-	int64_t		 a, b;
+	struct hx_tsdb *db;
+	struct stat	sb;
+	char	       *path = new_path();
+	int64_t		a, b;
 
 	db = open_db(path, NULL);
 	ok(db != NULL, "open creates the database");
@@ -177,7 +177,8 @@ test_open(void)
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	    "the file is 0600");
 	is_int(hx_tsdb_series(db, "node:cpu_usage", "percent", "gauge", &a,
-	    &err), HX_TSDB_OK, "a series is created");
+		   &err),
+	    HX_TSDB_OK, "a series is created");
 	is_int(hx_tsdb_series(db, "node:cpu_usage", NULL, NULL, &b, &err),
 	    HX_TSDB_OK, "and found again");
 	is_int(a, b, "with the same id");
@@ -192,7 +193,9 @@ test_open(void)
 	    "a point for an unknown id: NOT_FOUND");
 	clr();
 	is_int(hx_tsdb_query(db, "nope", HX_TSDB_RAW, 0, T0, collect, NULL,
-	    &err), HX_TSDB_NOT_FOUND, "a query of an unknown series: "
+		   &err),
+	    HX_TSDB_NOT_FOUND,
+	    "a query of an unknown series: "
 	    "NOT_FOUND");
 	ok(err != NULL && strstr(err, "'nope'") != NULL, "naming it: %s",
 	    tap_s(err));
@@ -204,12 +207,12 @@ out:
 static void
 test_blocks(void)
 {
-	struct hx_tsdb_config	 cfg = { .block_points = 10 };
-	struct hx_tsdb_stats	 st;
-	struct hx_tsdb		*db;
-	struct pts		 c = { 0 };
-	char			*path = new_path();
-	int64_t			 id;
+	struct hx_tsdb_config cfg = { .block_points = 10 };
+	struct hx_tsdb_stats  st;
+	struct hx_tsdb	     *db;
+	struct pts	      c = { 0 };
+	char		     *path = new_path();
+	int64_t		      id;
 
 	db = open_db(path, &cfg);
 	if (db == NULL) {
@@ -225,7 +228,8 @@ test_blocks(void)
 	    "query everything");
 	ok(same_raw(&c, 0, 37, 1000), "37 points, flushed and not, exact");
 	query(db, "s", HX_TSDB_RAW, T0 + 7000, T0 + 31000, &c);
-	ok(same_raw(&c, 7, 25, 1000), "7 .. 31 across three blocks and "
+	ok(same_raw(&c, 7, 25, 1000),
+	    "7 .. 31 across three blocks and "
 	    "memory");
 	query(db, "s", HX_TSDB_RAW, T0 + 9500, T0 + 9999, &c);
 	is_int(c.n, 0, "a range between two points is empty");
@@ -247,9 +251,10 @@ test_blocks(void)
 	hx_tsdb_stats(db, &st, &err);
 	is_int(st.blocks[HX_TSDB_RAW], 4, "four raw blocks (10+10+10+7)");
 	is_int(st.points[HX_TSDB_RAW], 37, "holding 37 points");
-	is_str(sql_str(hx_tsdb_sqlite(db), "SELECT group_concat(open) FROM "
-	    "(SELECT open FROM blocks ORDER BY t_start)"), "0,0,0,1",
-	    "only the last is open");
+	is_str(sql_str(hx_tsdb_sqlite(db),
+		   "SELECT group_concat(open) FROM "
+		   "(SELECT open FROM blocks ORDER BY t_start)"),
+	    "0,0,0,1", "only the last is open");
 	hx_tsdb_close(db);
 
 	/* Reopen: everything flushed is there; the open block goes on. */
@@ -266,7 +271,8 @@ test_blocks(void)
 	ok(add_range(db, id, 37, 45, 1000) == 0, "8 more");
 	is_int(hx_tsdb_flush(db, &err), HX_TSDB_OK, "flush");
 	hx_tsdb_stats(db, &st, &err);
-	is_int(st.blocks[HX_TSDB_RAW], 5, "the reopened block filled up "
+	is_int(st.blocks[HX_TSDB_RAW], 5,
+	    "the reopened block filled up "
 	    "(10) and a new one opened");
 	query(db, "s", HX_TSDB_RAW, 0, INT64_MAX, &c);
 	ok(same_raw(&c, 0, 45, 1000), "45 points");
@@ -281,7 +287,8 @@ test_blocks(void)
 	add_range(db, id, 0, 12, 1000);
 	hx_tsdb_flush(db, &err);
 	hx_tsdb_stats(db, &st, &err);
-	is_int(st.blocks[HX_TSDB_RAW], 3, "5 s span: 12 points at 1 s in "
+	is_int(st.blocks[HX_TSDB_RAW], 3,
+	    "5 s span: 12 points at 1 s in "
 	    "three blocks");
 	hx_tsdb_close(db);
 out:
@@ -296,15 +303,15 @@ out:
 static void
 test_extremes(void)
 {
-	static const int64_t	 ts[] = { INT64_MIN + 1, -5000000000000000000LL,
-	    -1, 0, 59999, 5000000000000000000LL, INT64_MAX - 1, INT64_MAX };
-	struct hx_tsdb_config	 cfg = { .block_points = 3 };
-	struct hx_tsdb		*db;
-	struct pts		 c = { 0 };
-	char			*path = new_path();
-	int64_t			 id, del;
-	size_t			 i;
-	int			 bad = 0;
+	static const int64_t ts[] = { INT64_MIN + 1, -5000000000000000000LL, -1,
+		0, 59999, 5000000000000000000LL, INT64_MAX - 1, INT64_MAX };
+	struct hx_tsdb_config cfg = { .block_points = 3 };
+	struct hx_tsdb	     *db;
+	struct pts	      c = { 0 };
+	char		     *path = new_path();
+	int64_t		      id, del;
+	size_t		      i;
+	int		      bad = 0;
 
 	db = open_db(path, &cfg);
 	hx_tsdb_series(db, "x", "", "", &id, &err);
@@ -321,7 +328,8 @@ test_extremes(void)
 	query(db, "x", HX_TSDB_MINUTE, INT64_MIN, INT64_MAX, &c);
 	ok(c.n == 6 && c.p[2].t == -60000 && c.p[3].t == 0 && c.p[3].n == 2,
 	    "minutes: -1 in the minute at -60000, 0 and 59999 in the one at "
-	    "0 (%zu)", c.n);
+	    "0 (%zu)",
+	    c.n);
 	is_int(hx_tsdb_downsample(db, INT64_MIN, &err), HX_TSDB_OK,
 	    "downsample at INT64_MIN");
 	is_int(hx_tsdb_expire(db, INT64_MIN, &del, &err), HX_TSDB_OK,
@@ -334,14 +342,14 @@ test_extremes(void)
 }
 
 /* How many raw points the series of the tier tests has. */
-static long	npoints;
+static long npoints;
 
 /* Expected aggregate of raw points [a, b) (indexes at 10 s). */
 static void
 expect(long a, long b, double *mn, double *avg, double *mx, unsigned *n)
 {
-	double	sum = 0, v;
-	long	i;
+	double sum = 0, v;
+	long   i;
 
 	if (b > npoints)
 		b = npoints;
@@ -374,9 +382,9 @@ static int
 check_buckets(const struct pts *c, int64_t bucket, long first_bucket,
     long nbuckets, double eps)
 {
-	long		per = (long)(bucket / 10000), b;
-	double		mn, avg, mx;
-	unsigned	n;
+	long	 per = (long)(bucket / 10000), b;
+	double	 mn, avg, mx;
+	unsigned n;
 
 	if ((long)c->n != nbuckets) {
 		printf("#   %zu buckets, want %ld\n", c->n, nbuckets);
@@ -390,9 +398,9 @@ check_buckets(const struct pts *c, int64_t bucket, long first_bucket,
 		    !same_num(c->p[b].max, mx, 0) ||
 		    !same_num(c->p[b].v, avg, eps) || c->p[b].n != n) {
 			printf("#   bucket %ld: t %lld %g/%g/%g n %u, want "
-			    "%g/%g/%g n %u\n", b, (long long)c->p[b].t,
-			    c->p[b].min, c->p[b].v, c->p[b].max, c->p[b].n,
-			    mn, avg, mx, n);
+			       "%g/%g/%g n %u\n",
+			    b, (long long)c->p[b].t, c->p[b].min, c->p[b].v,
+			    c->p[b].max, c->p[b].n, mn, avg, mx, n);
 			return 0;
 		}
 	}
@@ -402,13 +410,13 @@ check_buckets(const struct pts *c, int64_t bucket, long first_bucket,
 static void
 test_tiers(void)
 {
-	struct hx_tsdb_stats	 st;
-	struct hx_tsdb		*db;
-	struct pts		 c = { 0 };
-	char			*path = new_path();
-	int64_t			 id, nan_id;
-	long			 i, n = 3 * 360 + 30;	/* 3 h 5 min at 10 s */
-	int			 rc;
+	struct hx_tsdb_stats st;
+	struct hx_tsdb	    *db;
+	struct pts	     c = { 0 };
+	char		    *path = new_path();
+	int64_t		     id, nan_id;
+	long		     i, n = 3 * 360 + 30; /* 3 h 5 min at 10 s */
+	int		     rc;
 
 	db = open_db(path, NULL);
 	if (db == NULL) {
@@ -420,42 +428,47 @@ test_tiers(void)
 	/* A series whose first minute is all unknown. */
 	hx_tsdb_series(db, "nan", "", "gauge", &nan_id, &err);
 	for (i = 0; i < 12; i++)
-		hx_tsdb_add(db, nan_id, T0 + i * 10000,
-		    i < 6 ? NAN : (double)i, &err);
+		hx_tsdb_add(db, nan_id, T0 + i * 10000, i < 6 ? NAN : (double)i,
+		    &err);
 
 	/* Before any downsampling: built on the fly from raw. */
 	query(db, "s", HX_TSDB_MINUTE, 0, INT64_MAX, &c);
-	ok(check_buckets(&c, MIN, 0, 185, 0), "minutes on the fly: "
+	ok(check_buckets(&c, MIN, 0, 185, 0),
+	    "minutes on the fly: "
 	    "min/avg/max/n exact, NaN left out");
 	query(db, "s", HX_TSDB_HOUR, 0, INT64_MAX, &c);
 	ok(check_buckets(&c, HOUR, 0, 4, 1e-12), "hours on the fly");
 	query(db, "nan", HX_TSDB_MINUTE, 0, INT64_MAX, &c);
 	ok(c.n == 2 && isnan(c.p[0].v) && isnan(c.p[0].min) &&
-	    isnan(c.p[0].max) && c.p[0].n == 0 && c.p[1].n == 6 &&
-	    c.p[1].min == 6 && c.p[1].max == 11 && c.p[1].v == 8.5,
+		isnan(c.p[0].max) && c.p[0].n == 0 && c.p[1].n == 6 &&
+		c.p[1].min == 6 && c.p[1].max == 11 && c.p[1].v == 8.5,
 	    "a minute of only NaN is NaN with n 0; the next is 6/8.5/11");
 
 	/* Downsample at 3 h 2 min 30 s: minutes up to 3:02, hours to 3:00. */
-	is_int(hx_tsdb_downsample(db, T0 + 3 * HOUR + 150000, &err),
-	    HX_TSDB_OK, "downsample");
+	is_int(hx_tsdb_downsample(db, T0 + 3 * HOUR + 150000, &err), HX_TSDB_OK,
+	    "downsample");
 	clr();
 	is_int(hx_tsdb_add(db, nan_id, T0 + 3 * HOUR + 60000, 1.0, &err),
 	    HX_TSDB_INVALID, "a late point in a built minute is refused");
 	is_int(hx_tsdb_flush(db, &err), HX_TSDB_OK, "flush");
 	hx_tsdb_stats(db, &st, &err);
-	is_int(st.points[HX_TSDB_MINUTE], 182 + 2, "182 minutes of s and 2 "
+	is_int(st.points[HX_TSDB_MINUTE], 182 + 2,
+	    "182 minutes of s and 2 "
 	    "of nan stored");
-	is_int(st.points[HX_TSDB_HOUR], 3 + 1, "3 hours of s and 1 of nan "
+	is_int(st.points[HX_TSDB_HOUR], 3 + 1,
+	    "3 hours of s and 1 of nan "
 	    "stored");
 	query(db, "s", HX_TSDB_MINUTE, 0, INT64_MAX, &c);
-	ok(check_buckets(&c, MIN, 0, 185, 0), "minutes: stored, then on the "
+	ok(check_buckets(&c, MIN, 0, 185, 0),
+	    "minutes: stored, then on the "
 	    "fly, the same");
-	query(db, "s", HX_TSDB_MINUTE, T0 + 100 * MIN + 1, T0 + 183 * MIN,
-	    &c);
-	ok(check_buckets(&c, MIN, 101, 83, 0), "a range of minutes across "
+	query(db, "s", HX_TSDB_MINUTE, T0 + 100 * MIN + 1, T0 + 183 * MIN, &c);
+	ok(check_buckets(&c, MIN, 101, 83, 0),
+	    "a range of minutes across "
 	    "the mark");
 	query(db, "s", HX_TSDB_HOUR, 0, INT64_MAX, &c);
-	ok(check_buckets(&c, HOUR, 0, 4, 1e-12), "hours: from stored "
+	ok(check_buckets(&c, HOUR, 0, 4, 1e-12),
+	    "hours: from stored "
 	    "minutes, then on the fly");
 	query(db, "nan", HX_TSDB_MINUTE, 0, INT64_MAX, &c);
 	ok(c.n == 2 && isnan(c.p[0].v) && c.p[0].n == 0 && c.p[1].v == 8.5,
@@ -479,15 +492,15 @@ out:
 static void
 test_retention(void)
 {
-	struct hx_tsdb_config	 cfg = {
+	struct hx_tsdb_config cfg = {
 		.retention_ms = { 10 * MIN, 60 * MIN, 0 },
 		.block_points = 10,
 	};
-	struct hx_tsdb_stats	 st;
-	struct hx_tsdb		*db;
-	struct pts		 c = { 0 };
-	char			*path = new_path();
-	int64_t			 id, del, closed_raw;
+	struct hx_tsdb_stats st;
+	struct hx_tsdb	    *db;
+	struct pts	     c = { 0 };
+	char		    *path = new_path();
+	int64_t		     id, del, closed_raw;
 
 	db = open_db(path, &cfg);
 	if (db == NULL) {
@@ -518,7 +531,8 @@ test_retention(void)
 	/* The byte cap: every closed raw block first. */
 	db = open_db(path, &cfg);
 	hx_tsdb_stats(db, &st, &err);
-	closed_raw = atoll(sql_str(hx_tsdb_sqlite(db), "SELECT sum(nbytes) "
+	closed_raw = atoll(sql_str(hx_tsdb_sqlite(db),
+	    "SELECT sum(nbytes) "
 	    "FROM blocks WHERE tier = 0 AND open = 0"));
 	hx_tsdb_close(db);
 	cfg.max_bytes = st.bytes[HX_TSDB_RAW] + st.bytes[HX_TSDB_MINUTE] +
@@ -535,12 +549,16 @@ test_retention(void)
 	db = open_db(path, &cfg);
 	hx_tsdb_expire(db, T0 + 30 * MIN, &del, &err);
 	hx_tsdb_stats(db, &st, &err);
-	is_int(st.blocks[HX_TSDB_MINUTE], 1, "cap of 1 byte: the closed "
+	is_int(st.blocks[HX_TSDB_MINUTE], 1,
+	    "cap of 1 byte: the closed "
 	    "minute blocks go too, the open one stays");
 	query(db, "s", HX_TSDB_RAW, 0, INT64_MAX, &c);
 	ok(same_raw(&c, 170, 10, 10000), "the open raw block still reads");
-	is_str(sql_str(hx_tsdb_sqlite(db), "SELECT (SELECT bytes FROM usage) ="
-	    " (SELECT sum(nbytes) FROM blocks)"), "1", "the kept byte total "
+	is_str(sql_str(hx_tsdb_sqlite(db),
+		   "SELECT (SELECT bytes FROM usage) ="
+		   " (SELECT sum(nbytes) FROM blocks)"),
+	    "1",
+	    "the kept byte total "
 	    "matches the blocks after inserts, updates and deletes");
 	query(db, "s", HX_TSDB_MINUTE, 0, INT64_MAX, &c);
 	ok(check_buckets(&c, MIN, 20, 10, 0), "and the open minute block");
@@ -568,7 +586,7 @@ out:
 static int
 list_cb(const struct hx_tsdb_series_info *s, void *arg)
 {
-	struct hx_buf	*b = arg;
+	struct hx_buf *b = arg;
 
 	hx_buf_addf(b, "%s%s", b->len ? " " : "", s->name);
 	return 0;
@@ -578,8 +596,8 @@ static void
 test_glob(void)
 {
 	static const struct {
-		const char	*pat, *name;
-		int		 want;
+		const char *pat, *name;
+		int	    want;
 	} cases[] = {
 		{ "vm:*:cpu_usage", "vm:1f0e:cpu_usage", 1 },
 		{ "vm:*:cpu_usage", "vm::cpu_usage", 1 },
@@ -598,14 +616,15 @@ test_glob(void)
 		{ "node:cpu_usage", "node:cpu_usage", 1 },
 		{ "node:cpu_usage", "node:cpu_usag", 0 },
 		{ "node:**", "node:a", 1 },
-		{ "a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0 },
+		{ "a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		    0 },
 	};
-	struct hx_tsdb	*db;
-	struct hx_buf	 b;
-	char		*path = new_path();
-	int64_t		 id;
-	size_t		 i;
-	int		 bad = 0;
+	struct hx_tsdb *db;
+	struct hx_buf	b;
+	char	       *path = new_path();
+	int64_t		id;
+	size_t		i;
+	int		bad = 0;
 
 	for (i = 0; i < HX_ARRAY_SIZE(cases); i++) {
 		if (hx_tsdb_glob_match(cases[i].pat, cases[i].name) !=
@@ -617,7 +636,8 @@ test_glob(void)
 	}
 	ok(bad == 0, "%zu glob cases", HX_ARRAY_SIZE(cases));
 	ok(!hx_tsdb_glob_valid("") && !hx_tsdb_glob_valid("a\tb") &&
-	    hx_tsdb_glob_valid("vm:*:cpu_usage"), "empty and control "
+		hx_tsdb_glob_valid("vm:*:cpu_usage"),
+	    "empty and control "
 	    "characters are not patterns");
 
 	db = open_db(path, NULL);
@@ -628,12 +648,15 @@ test_glob(void)
 	hx_tsdb_series(db, "node:load_average:1", "", "", &id, &err);
 	hx_buf_init(&b, 0);
 	hx_tsdb_list(db, "vm:*:cpu_usage", list_cb, &b, &err);
-	is_str(b.data, "vm:a:cpu_usage vm:b:cpu_usage", "listing a glob, "
+	is_str(b.data, "vm:a:cpu_usage vm:b:cpu_usage",
+	    "listing a glob, "
 	    "sorted");
 	hx_buf_reset(&b);
 	hx_tsdb_list(db, NULL, list_cb, &b, &err);
-	is_str(b.data, "node:cpu_usage node:load_average:1 vm:a:cpu_usage "
-	    "vm:a:disk:vda:read_bps vm:b:cpu_usage", "listing all");
+	is_str(b.data,
+	    "node:cpu_usage node:load_average:1 vm:a:cpu_usage "
+	    "vm:a:disk:vda:read_bps vm:b:cpu_usage",
+	    "listing all");
 	hx_buf_release(&b);
 	clr();
 	is_int(hx_tsdb_list(db, "", list_cb, NULL, &err), HX_TSDB_INVALID,
@@ -645,27 +668,27 @@ test_glob(void)
 /* --- a reader beside the writer ------------------------------------------ */
 
 struct reader_ctx {
-	struct hx_tsdb	*r;
-	int		 stop;
-	int		 queries;
-	int		 bad;
+	struct hx_tsdb *r;
+	int		stop;
+	int		queries;
+	int		bad;
 };
 
 static void *
 reader_main(void *arg)
 {
-	struct reader_ctx	*x = arg;
-	struct pts		 c = { 0 };
-	char			*e = NULL;
-	size_t			 i;
+	struct reader_ctx *x = arg;
+	struct pts	   c = { 0 };
+	char		  *e = NULL;
+	size_t		   i;
 
 	while (!__atomic_load_n(&x->stop, __ATOMIC_SEQ_CST)) {
 		c.n = 0;
-		if (hx_tsdb_query(x->r, "s", HX_TSDB_RAW, 0, INT64_MAX,
-		    collect, &c, &e) != HX_TSDB_OK) {
+		if (hx_tsdb_query(x->r, "s", HX_TSDB_RAW, 0, INT64_MAX, collect,
+			&c, &e) != HX_TSDB_OK) {
 			free(e);
 			e = NULL;
-			continue;	/* not created yet */
+			continue; /* not created yet */
 		}
 		__atomic_add_fetch(&x->queries, 1, __ATOMIC_SEQ_CST);
 		/* Always a prefix: no point twice, none missing. */
@@ -680,14 +703,14 @@ reader_main(void *arg)
 static void
 test_reader(void)
 {
-	struct hx_tsdb_config	 cfg = { .block_points = 7 };
-	struct reader_ctx	 x = { 0 };
-	struct hx_buf		 b;
-	struct hx_tsdb		*db;
-	pthread_t		 th;
-	char			*path = new_path();
-	int64_t			 id;
-	long			 i;
+	struct hx_tsdb_config cfg = { .block_points = 7 };
+	struct reader_ctx     x = { 0 };
+	struct hx_buf	      b;
+	struct hx_tsdb	     *db;
+	pthread_t	      th;
+	char		     *path = new_path();
+	int64_t		      id;
+	long		      i;
 
 	db = open_db(path, &cfg);
 	is_int(hx_tsdb_open_reader(db, &x.r, &err), HX_TSDB_OK,
@@ -700,30 +723,32 @@ test_reader(void)
 			hx_tsdb_flush(db, &err);
 		/* Let the reader in now and then. */
 		if (i % 100 == 0)
-			while (__atomic_load_n(&x.queries,
-			    __ATOMIC_SEQ_CST) < i / 100)
+			while (__atomic_load_n(&x.queries, __ATOMIC_SEQ_CST) <
+			    i / 100)
 				sched_yield();
 	}
 	__atomic_store_n(&x.stop, 1, __ATOMIC_SEQ_CST);
 	pthread_join(th, NULL);
-	ok(x.queries >= 29 && x.bad == 0, "%d queries beside flushes: every "
-	    "answer a whole prefix (%d bad)", x.queries, x.bad);
+	ok(x.queries >= 29 && x.bad == 0,
+	    "%d queries beside flushes: every "
+	    "answer a whole prefix (%d bad)",
+	    x.queries, x.bad);
 	/* The reader lists the writer's series, the new ones too. */
 	hx_tsdb_series(db, "vm:a:cpu_usage", "percent", "gauge", &id, &err);
 	hx_buf_init(&b, 0);
 	hx_tsdb_list(x.r, NULL, list_cb, &b, &err);
-	is_str(b.data, "s vm:a:cpu_usage", "a reader lists every series, "
+	is_str(b.data, "s vm:a:cpu_usage",
+	    "a reader lists every series, "
 	    "one just made too");
 	hx_buf_release(&b);
 	clr();
 	is_int(hx_tsdb_add(x.r, id, T0, 1.0, &err), HX_TSDB_INVALID,
 	    "a reader cannot add");
 	clr();
-	is_int(hx_tsdb_flush(x.r, &err), HX_TSDB_INVALID,
-	    "nor flush");
+	is_int(hx_tsdb_flush(x.r, &err), HX_TSDB_INVALID, "nor flush");
 	clr();
-	is_int(hx_tsdb_series(x.r, "x", NULL, NULL, &id, &err),
-	    HX_TSDB_INVALID, "nor make series");
+	is_int(hx_tsdb_series(x.r, "x", NULL, NULL, &id, &err), HX_TSDB_INVALID,
+	    "nor make series");
 	clr();
 	hx_tsdb_close(x.r);
 	hx_tsdb_close(db);
@@ -732,7 +757,7 @@ test_reader(void)
 
 /* --- kill -9 ------------------------------------------------------------- */
 
-static int	kill_after;
+static int kill_after;
 
 /* Counts only inside a transaction: the kill lands mid-flush. */
 static int
@@ -751,10 +776,10 @@ killer(void *arg)
 static void
 child(const char *path, int mid_flush)
 {
-	struct hx_tsdb_config	 cfg = { .block_points = 64 };
-	struct hx_tsdb		*db;
-	int64_t			 id, id2;
-	long			 i;
+	struct hx_tsdb_config cfg = { .block_points = 64 };
+	struct hx_tsdb	     *db;
+	int64_t		      id, id2;
+	long		      i;
 
 	if (hx_tsdb_open(path, &cfg, &db, NULL) != 0 ||
 	    hx_tsdb_series(db, "s", "", "", &id, NULL) != 0 ||
@@ -769,24 +794,24 @@ child(const char *path, int mid_flush)
 		if (i % 100 == 99) {
 			if (i == 599) {
 				kill_after = 3;
-				sqlite3_progress_handler(hx_tsdb_sqlite(db),
-				    20, killer, hx_tsdb_sqlite(db));
+				sqlite3_progress_handler(hx_tsdb_sqlite(db), 20,
+				    killer, hx_tsdb_sqlite(db));
 			}
 			if (hx_tsdb_flush(db, NULL) != 0)
 				_exit(5);
 		}
 	}
-	_exit(6);	/* not reached: the flush was killed */
+	_exit(6); /* not reached: the flush was killed */
 }
 
 static void
 test_kill(void)
 {
-	struct hx_tsdb	*db;
-	struct pts	 c = { 0 };
-	char		*path;
-	pid_t		 pid;
-	int		 status, mid;
+	struct hx_tsdb *db;
+	struct pts	c = { 0 };
+	char	       *path;
+	pid_t		pid;
+	int		status, mid;
 
 	for (mid = 0; mid <= 1; mid++) {
 		path = new_path();
@@ -806,7 +831,8 @@ test_kill(void)
 		is_str(sql_str(hx_tsdb_sqlite(db), "PRAGMA integrity_check"),
 		    "ok", "integrity_check");
 		query(db, "s", HX_TSDB_RAW, 0, INT64_MAX, &c);
-		ok(same_raw(&c, 0, 500, 1000), "every flushed point of s is "
+		ok(same_raw(&c, 0, 500, 1000),
+		    "every flushed point of s is "
 		    "there, exactly, and nothing after");
 		query(db, "t", HX_TSDB_RAW, 0, INT64_MAX, &c);
 		ok(c.n == 500 && c.p[499].v == 499.0, "and of t (%zu)", c.n);
@@ -821,14 +847,14 @@ test_kill(void)
 static void
 test_full(void)
 {
-	struct hx_tsdb_config	 cfg = { .block_points = 50 };
-	struct hx_tsdb		*db;
-	struct pts		 c = { 0 };
-	char			*path = new_path(), sql[80], name[32];
-	const char		*pages;
-	int64_t			 id[40];
-	long			 i;
-	int			 j, rc;
+	struct hx_tsdb_config cfg = { .block_points = 50 };
+	struct hx_tsdb	     *db;
+	struct pts	      c = { 0 };
+	char		     *path = new_path(), sql[80], name[32];
+	const char	     *pages;
+	int64_t		      id[40];
+	long		      i;
+	int		      j, rc;
 
 	db = open_db(path, &cfg);
 	if (db == NULL) {
@@ -842,7 +868,8 @@ test_full(void)
 	for (i = 0; i < 100; i++)
 		for (j = 0; j < 40; j++)
 			hx_tsdb_add(db, id[j], T0 + i * 1000, val(i), &err);
-	is_int(hx_tsdb_flush(db, &err), HX_TSDB_OK, "the first batch "
+	is_int(hx_tsdb_flush(db, &err), HX_TSDB_OK,
+	    "the first batch "
 	    "flushes");
 	/* No room to grow: what a full disk looks like to SQLite. */
 	pages = sql_str(hx_tsdb_sqlite(db), "PRAGMA page_count");
@@ -857,17 +884,20 @@ test_full(void)
 	ok(err != NULL && strstr(err, "full") != NULL && strstr(err, path),
 	    "saying so: %s", tap_s(err));
 	query(db, "s7", HX_TSDB_RAW, 0, INT64_MAX, &c);
-	ok(same_raw(&c, 0, 1100, 1000), "flushed and unflushed points "
+	ok(same_raw(&c, 0, 1100, 1000),
+	    "flushed and unflushed points "
 	    "still read");
 	sqlite3_exec(hx_tsdb_sqlite(db), "PRAGMA max_page_count = 1000000",
 	    NULL, NULL, NULL);
 	clr();
-	is_int(hx_tsdb_flush(db, &err), HX_TSDB_OK, "with room again, the "
+	is_int(hx_tsdb_flush(db, &err), HX_TSDB_OK,
+	    "with room again, the "
 	    "same points flush");
 	hx_tsdb_close(db);
 	db = open_db(path, &cfg);
 	query(db, "s39", HX_TSDB_RAW, 0, INT64_MAX, &c);
-	ok(same_raw(&c, 0, 1100, 1000), "all of them, once, after "
+	ok(same_raw(&c, 0, 1100, 1000),
+	    "all of them, once, after "
 	    "reopening");
 	is_str(sql_str(hx_tsdb_sqlite(db), "PRAGMA integrity_check"), "ok",
 	    "integrity_check");
@@ -880,8 +910,8 @@ out:
 static int
 rm_tmpdir(void)
 {
-	char	*cmd = xasprintf("rm -rf '%s'", tmpdir);
-	int	 rc = system(cmd);
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+	int   rc = system(cmd);
 
 	free(cmd);
 	return rc;

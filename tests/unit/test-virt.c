@@ -30,15 +30,16 @@
 #include "hx-util.h"
 #include "hx-virt.h"
 
-#define MS		1000000ULL
-#define SEC		1000000000ULL
-#define KIB		1024LL
-#define MIB		(1024LL * 1024)
-#define GIB		(1024LL * 1024 * 1024)
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define KIB 1024LL
+#define MIB (1024LL * 1024)
+#define GIB (1024LL * 1024 * 1024)
 
-#define ODD_NAME	"q\"uote's <b> & \xc3\xbcn\xc3\xaf \xf0\x9f\x90\x8d"
-#define ODD_NAME_XML	"q\"uote's &lt;b&gt; &amp; \xc3\xbcn\xc3\xaf \xf0\x9f\x90\x8d"
-#define WEB_UUID	"11111111-2222-3333-4444-555555555501"
+#define ODD_NAME "q\"uote's <b> & \xc3\xbcn\xc3\xaf \xf0\x9f\x90\x8d"
+#define ODD_NAME_XML \
+	"q\"uote's &lt;b&gt; &amp; \xc3\xbcn\xc3\xaf \xf0\x9f\x90\x8d"
+#define WEB_UUID "11111111-2222-3333-4444-555555555501"
 
 /*
  * The test driver's namespace must be the versioned one: with
@@ -46,68 +47,68 @@
  * and every domain starts running.
  */
 static const char node_xml[] =
-"<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n"
-"  <domain type='test'>\n"
-"    <name>web-1</name>\n"
-"    <uuid>" WEB_UUID "</uuid>\n"
-"    <memory unit='MiB'>1024</memory>\n"
-"    <currentMemory unit='MiB'>512</currentMemory>\n"
-"    <vcpu>2</vcpu>\n"
-"    <os><type>hvm</type></os>\n"
-"    <metadata>\n"
-"      <app:x xmlns:app='http://example.org/app'><devices><disk>\n"
-"        <target dev='decoy'/></disk></devices><!-- <disk> -->\n"
-"      </app:x>\n"
-"    </metadata>\n"
-"    <devices>\n"
-"      <disk type='file' device='disk'>\n"
-"        <source file='/var/lib/images/web-1.qcow2'/>\n"
-"        <target dev='vda' bus='virtio'/>\n"
-"      </disk>\n"
-"      <disk type='block' device='disk'>\n"
-"        <source dev='/dev/vg0/web-1-data'/>\n"
-"        <target dev='vdb' bus='virtio'/>\n"
-"      </disk>\n"
-"      <disk type='file' device='cdrom'>\n"
-"        <target dev='hdc' bus='ide'/>\n"
-"        <readonly/>\n"
-"      </disk>\n"
-"      <interface type='network'>\n"
-"        <mac address='52:54:00:aa:bb:01'/>\n"
-"        <source network='default'/>\n"
-"      </interface>\n"
-"      <interface type='bridge'>\n"
-"        <mac address='52:54:00:aa:bb:02'/>\n"
-"        <source bridge='br0'/>\n"
-"        <target dev='vnet7'/>\n"
-"        <model type='virtio'/>\n"
-"      </interface>\n"
-"      <memballoon model='virtio'/>\n"
-"    </devices>\n"
-"    <test:runstate>1</test:runstate>\n"
-"  </domain>\n"
-"  <domain type='test'>\n"
-"    <name>db-1</name>\n"
-"    <memory unit='MiB'>256</memory>\n"
-"    <vcpu>1</vcpu>\n"
-"    <os><type>hvm</type></os>\n"
-"    <test:runstate>3</test:runstate>\n"
-"  </domain>\n"
-"  <domain type='test'>\n"
-"    <name>off-1</name>\n"
-"    <memory unit='MiB'>256</memory>\n"
-"    <vcpu>1</vcpu>\n"
-"    <os><type>hvm</type></os>\n"
-"    <test:runstate>5</test:runstate>\n"
-"  </domain>\n"
-"  <domain type='test'>\n"
-"    <name>" ODD_NAME_XML "</name>\n"
-"    <memory unit='MiB'>128</memory>\n"
-"    <vcpu>1</vcpu>\n"
-"    <os><type>hvm</type></os>\n"
-"    <test:runstate>1</test:runstate>\n"
-"  </domain>\n"
-"</node>\n";
+    "<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n"
+    "  <domain type='test'>\n"
+    "    <name>web-1</name>\n"
+    "    <uuid>" WEB_UUID "</uuid>\n"
+    "    <memory unit='MiB'>1024</memory>\n"
+    "    <currentMemory unit='MiB'>512</currentMemory>\n"
+    "    <vcpu>2</vcpu>\n"
+    "    <os><type>hvm</type></os>\n"
+    "    <metadata>\n"
+    "      <app:x xmlns:app='http://example.org/app'><devices><disk>\n"
+    "        <target dev='decoy'/></disk></devices><!-- <disk> -->\n"
+    "      </app:x>\n"
+    "    </metadata>\n"
+    "    <devices>\n"
+    "      <disk type='file' device='disk'>\n"
+    "        <source file='/var/lib/images/web-1.qcow2'/>\n"
+    "        <target dev='vda' bus='virtio'/>\n"
+    "      </disk>\n"
+    "      <disk type='block' device='disk'>\n"
+    "        <source dev='/dev/vg0/web-1-data'/>\n"
+    "        <target dev='vdb' bus='virtio'/>\n"
+    "      </disk>\n"
+    "      <disk type='file' device='cdrom'>\n"
+    "        <target dev='hdc' bus='ide'/>\n"
+    "        <readonly/>\n"
+    "      </disk>\n"
+    "      <interface type='network'>\n"
+    "        <mac address='52:54:00:aa:bb:01'/>\n"
+    "        <source network='default'/>\n"
+    "      </interface>\n"
+    "      <interface type='bridge'>\n"
+    "        <mac address='52:54:00:aa:bb:02'/>\n"
+    "        <source bridge='br0'/>\n"
+    "        <target dev='vnet7'/>\n"
+    "        <model type='virtio'/>\n"
+    "      </interface>\n"
+    "      <memballoon model='virtio'/>\n"
+    "    </devices>\n"
+    "    <test:runstate>1</test:runstate>\n"
+    "  </domain>\n"
+    "  <domain type='test'>\n"
+    "    <name>db-1</name>\n"
+    "    <memory unit='MiB'>256</memory>\n"
+    "    <vcpu>1</vcpu>\n"
+    "    <os><type>hvm</type></os>\n"
+    "    <test:runstate>3</test:runstate>\n"
+    "  </domain>\n"
+    "  <domain type='test'>\n"
+    "    <name>off-1</name>\n"
+    "    <memory unit='MiB'>256</memory>\n"
+    "    <vcpu>1</vcpu>\n"
+    "    <os><type>hvm</type></os>\n"
+    "    <test:runstate>5</test:runstate>\n"
+    "  </domain>\n"
+    "  <domain type='test'>\n"
+    "    <name>" ODD_NAME_XML "</name>\n"
+    "    <memory unit='MiB'>128</memory>\n"
+    "    <vcpu>1</vcpu>\n"
+    "    <os><type>hvm</type></os>\n"
+    "    <test:runstate>1</test:runstate>\n"
+    "  </domain>\n"
+    "</node>\n";
 
 /* libvirt prints every error to stderr unless the program says otherwise. */
 static void
@@ -118,7 +119,7 @@ quiet(void *arg, virErrorPtr e)
 static void
 sleep_ms(long ms)
 {
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
@@ -127,7 +128,7 @@ sleep_ms(long ms)
 static const struct hx_vm_sample *
 find(const struct hx_vm_sample *v, size_t n, const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i].name, name) == 0)
@@ -152,8 +153,8 @@ static int
 sample(struct hx_virt_sampler *s, virConnectPtr c, struct hx_vm_sample **v,
     size_t *n)
 {
-	char	*err = NULL;
-	int	 r;
+	char *err = NULL;
+	int   r;
 
 	r = hx_virt_sample(s, c, hx_mono_ns(), v, n, &err);
 	if (r != 0)
@@ -168,8 +169,7 @@ test_state_words(void)
 	is_str(hx_virt_state_word(VIR_DOMAIN_RUNNING), "running", "RUNNING");
 	is_str(hx_virt_state_word(VIR_DOMAIN_BLOCKED), "running", "BLOCKED");
 	is_str(hx_virt_state_word(VIR_DOMAIN_PAUSED), "paused", "PAUSED");
-	is_str(hx_virt_state_word(VIR_DOMAIN_SHUTDOWN), "shutdown",
-	    "SHUTDOWN");
+	is_str(hx_virt_state_word(VIR_DOMAIN_SHUTDOWN), "shutdown", "SHUTDOWN");
 	is_str(hx_virt_state_word(VIR_DOMAIN_SHUTOFF), "stopped", "SHUTOFF");
 	is_str(hx_virt_state_word(VIR_DOMAIN_CRASHED), "crashed", "CRASHED");
 	is_str(hx_virt_state_word(VIR_DOMAIN_PMSUSPENDED), "suspended",
@@ -213,25 +213,24 @@ test_cpu_usage(void)
 static void
 test_ctrs_rate(void)
 {
-	const struct hx_virt_ctr	prev[] = {
+	const struct hx_virt_ctr prev[] = {
 		{ "vda", 1000, 2000 },
 		{ "vdb", 500, 500 },
 		{ "gone", 1, 1 },
 	};
-	const struct hx_virt_ctr	cur[] = {
-		{ "vdb", 1500, 700 },
-		{ "vda", 3000, 2000 },
-		{ "vdc", 10, 10 },		/* hot-plugged: no baseline */
+	const struct hx_virt_ctr cur[] = {
+		{ "vdb", 1500, 700 }, { "vda", 3000, 2000 },
+		{ "vdc", 10, 10 }, /* hot-plugged: no baseline */
 	};
-	const struct hx_virt_ctr	back[] = {
+	const struct hx_virt_ctr back[] = {
 		{ "vda", 3000, 2100 },
-		{ "vdb", 400, 900 },		/* reads went backwards */
+		{ "vdb", 400, 900 }, /* reads went backwards */
 	};
-	const struct hx_virt_ctr	unk[] = {
+	const struct hx_virt_ctr unk[] = {
 		{ "vda", -1, 2500 },
 		{ "vdb", -1, 600 },
 	};
-	double				ea[3], eb[3], sa, sb;
+	double ea[3], eb[3], sa, sb;
 
 	hx_virt_ctrs_rate(prev, 3, cur, 3, SEC, ea, eb, &sa, &sb);
 	is_near(ea[0], 1000, 1e-9, "ctrs: vdb read rate matched by name");
@@ -244,7 +243,8 @@ test_ctrs_rate(void)
 
 	hx_virt_ctrs_rate(prev, 3, back, 2, SEC / 2, ea, eb, &sa, &sb);
 	ok(isnan(ea[1]), "ctrs: the device that went backwards has no rate");
-	ok(isnan(sa), "ctrs: a reset makes the family's read rate NaN, "
+	ok(isnan(sa),
+	    "ctrs: a reset makes the family's read rate NaN, "
 	    "not a dip");
 	is_near(ea[0], 4000, 1e-9, "ctrs: the other device keeps its rate");
 	is_near(sb, 200 + 800, 1e-9,
@@ -265,7 +265,7 @@ test_ctrs_rate(void)
 static void
 test_memory_used(void)
 {
-	struct hx_virt_balloon	b = { -1, -1, -1, -1, -1, -1 };
+	struct hx_virt_balloon b = { -1, -1, -1, -1, -1, -1 };
 
 	is_int(hx_virt_memory_used(&b), -1, "memory: nothing reported is -1");
 	b.current = 2048;
@@ -290,14 +290,14 @@ test_memory_used(void)
 static void
 test_default(void)
 {
-	struct hx_virt_sampler		*s;
-	struct hx_vm_sample		*v1 = NULL, *v2 = NULL;
-	const struct hx_vm_sample	*a;
-	virConnectPtr			 c;
-	virDomainPtr			 dom;
-	json_t				*j, *m, *d;
-	char				*err = NULL;
-	size_t				 n1 = 0, n2 = 0;
+	struct hx_virt_sampler	  *s;
+	struct hx_vm_sample	  *v1 = NULL, *v2 = NULL;
+	const struct hx_vm_sample *a;
+	virConnectPtr		   c;
+	virDomainPtr		   dom;
+	json_t			  *j, *m, *d;
+	char			  *err = NULL;
+	size_t			   n1 = 0, n2 = 0;
 
 	if ((c = virConnectOpen("test:///default")) == NULL) {
 		ok(0, "open test:///default: %s", virGetLastErrorMessage());
@@ -313,7 +313,8 @@ test_default(void)
 	is_str(a->name, "test", "default: name");
 	ok(a->m.vm_id == a->vm_id && a->m.name == a->name,
 	    "default: m.vm_id and m.name point at the sample's strings");
-	is_str(a->uuid, "6695eb01-f6a4-8304-79aa-97f2502e193f", "default: uuid");
+	is_str(a->uuid, "6695eb01-f6a4-8304-79aa-97f2502e193f",
+	    "default: uuid");
 	is_str(a->state, "running", "default: state");
 	ok(a->timestamp_ms > 0, "default: wall-clock timestamp");
 	ok(isnan(a->m.cpu_usage), "default: first sample's cpu_usage is NaN");
@@ -329,12 +330,12 @@ test_default(void)
 	is_str(a->disks[0].target, "vda", "default: disk target");
 	is_str(a->nics[0].target, "testnet0", "default: NIC target");
 	ok(a->m.disk_read >= 0 && a->m.disk_write >= 0 &&
-	    a->m.network_rx >= 0 && a->m.network_tx >= 0,
+		a->m.network_rx >= 0 && a->m.network_tx >= 0,
 	    "default: cumulative counters read (BlockStats, InterfaceStats)");
 	is_int(a->m.disk_read, a->disks[0].a,
 	    "default: disk_read sums the disks");
 	ok(isnan(a->m.disk_read_bps) && isnan(a->m.network_tx_bps) &&
-	    isnan(a->disks[0].a_bps) && isnan(a->nics[0].a_bps),
+		isnan(a->disks[0].a_bps) && isnan(a->nics[0].a_bps),
 	    "default: first sample's rates are NaN");
 
 	sleep_ms(100);
@@ -356,9 +357,9 @@ test_default(void)
 	is_near(a->m.disk_read_bps, a->disks[0].a_bps, 1e-6,
 	    "default: family rate is the sum of the device rates");
 	ok(a->m.disk_read >= v1[0].m.disk_read &&
-	    a->m.disk_write >= v1[0].m.disk_write &&
-	    a->m.network_rx >= v1[0].m.network_rx &&
-	    a->m.network_tx >= v1[0].m.network_tx,
+		a->m.disk_write >= v1[0].m.disk_write &&
+		a->m.network_rx >= v1[0].m.network_rx &&
+		a->m.network_tx >= v1[0].m.network_tx,
 	    "default: cumulative counters did not go backwards");
 
 	/* GET /api/vms/:id with the latest sample. */
@@ -374,10 +375,11 @@ test_default(void)
 		    "domain_json: vcpus");
 		is_int(json_integer_value(json_object_get(j, "memory_bytes")),
 		    2 * GIB, "domain_json: memory_bytes is the allocation");
-		is_int(json_integer_value(json_object_get(j,
-		    "memory_max_bytes")), 8 * GIB, "domain_json: max");
+		is_int(json_integer_value(
+			   json_object_get(j, "memory_max_bytes")),
+		    8 * GIB, "domain_json: max");
 		ok(json_is_false(json_object_get(j, "autostart")) &&
-		    json_is_true(json_object_get(j, "persistent")),
+			json_is_true(json_object_get(j, "persistent")),
 		    "domain_json: autostart false, persistent true");
 		d = json_array_get(json_object_get(j, "disks"), 0);
 		is_str(json_string_value(json_object_get(d, "source")),
@@ -395,7 +397,7 @@ test_default(void)
 		is_str(json_string_value(json_object_get(m, "vm_id")), "test",
 		    "domain_json: metrics are the sample's VmMetrics");
 		ok(json_is_number(json_object_get(m, "cpu_usage")) &&
-		    json_is_string(json_object_get(m, "timestamp")),
+			json_is_string(json_object_get(m, "timestamp")),
 		    "domain_json: metrics carry cpu_usage and timestamp");
 		json_decref(j);
 	}
@@ -418,9 +420,9 @@ out:
 static char *
 keys(json_t *o)
 {
-	struct hx_buf	 b;
-	const char	*k;
-	json_t		*val;
+	struct hx_buf b;
+	const char   *k;
+	json_t	     *val;
 
 	hx_buf_init(&b, 0);
 	json_object_foreach(o, k, val) {
@@ -434,9 +436,9 @@ keys(json_t *o)
 static void
 test_node_json(virConnectPtr c, const struct hx_vm_sample *web)
 {
-	virDomainPtr	 dom;
-	json_t		*j, *back, *d;
-	char		*err = NULL, *text, *k;
+	virDomainPtr dom;
+	json_t	    *j, *back, *d;
+	char	    *err = NULL, *text, *k;
 
 	/* Summary of a shut-off domain. */
 	dom = virDomainLookupByName(c, "off-1");
@@ -454,10 +456,12 @@ test_node_json(virConnectPtr c, const struct hx_vm_sample *web)
 	/* Detail of a shut-off domain. */
 	j = hx_virt_domain_json(dom, NULL, &err);
 	k = j != NULL ? keys(j) : NULL;
-	is_str(k, "id,name,uuid,state,vcpus,memory_bytes,memory_max_bytes,"
-	    "autostart,persistent,disks,nics,metrics", "domain_json: fields");
+	is_str(k,
+	    "id,name,uuid,state,vcpus,memory_bytes,memory_max_bytes,"
+	    "autostart,persistent,disks,nics,metrics",
+	    "domain_json: fields");
 	ok(j != NULL && json_is_null(json_object_get(j, "metrics")) &&
-	    json_array_size(json_object_get(j, "disks")) == 0,
+		json_array_size(json_object_get(j, "disks")) == 0,
 	    "domain_json: stopped domain, no devices, metrics null");
 	free(k);
 	json_decref(j);
@@ -467,8 +471,7 @@ test_node_json(virConnectPtr c, const struct hx_vm_sample *web)
 	dom = virDomainLookupByName(c, "db-1");
 	j = hx_virt_domain_json(dom, web, &err);
 	ok(j == NULL && err != NULL && strstr(err, "db-1") != NULL,
-	    "domain_json: another domain's sample is refused: %s",
-	    tap_s(err));
+	    "domain_json: another domain's sample is refused: %s", tap_s(err));
 	json_decref(j);
 	free(err);
 	err = NULL;
@@ -489,8 +492,9 @@ test_node_json(virConnectPtr c, const struct hx_vm_sample *web)
 	    "/dev/vg0/web-1-data", "domain_json: block disk source");
 	d = json_array_get(json_object_get(j, "disks"), 2);
 	ok(json_is_null(json_object_get(d, "source")) &&
-	    strcmp(tap_s(json_string_value(json_object_get(d, "device"))),
-	    "cdrom") == 0, "domain_json: empty cdrom, source null");
+		strcmp(tap_s(json_string_value(json_object_get(d, "device"))),
+		    "cdrom") == 0,
+	    "domain_json: empty cdrom, source null");
 	d = json_array_get(json_object_get(j, "nics"), 1);
 	is_str(json_string_value(json_object_get(d, "type")), "bridge",
 	    "domain_json: nic type");
@@ -537,13 +541,13 @@ test_node_json(virConnectPtr c, const struct hx_vm_sample *web)
 static void
 test_node(const char *uri)
 {
-	struct hx_virt_sampler		*s;
-	struct hx_vm_sample		*v = NULL;
-	const struct hx_vm_sample	*a;
-	virConnectPtr			 c, c2;
-	virDomainPtr			 dom, dom2;
-	size_t				 n = 0;
-	unsigned int			 id;
+	struct hx_virt_sampler	  *s;
+	struct hx_vm_sample	  *v = NULL;
+	const struct hx_vm_sample *a;
+	virConnectPtr		   c, c2;
+	virDomainPtr		   dom, dom2;
+	size_t			   n = 0;
+	unsigned int		   id;
 
 	if ((c = virConnectOpen(uri)) == NULL) {
 		ok(0, "open %s: %s", uri, virGetLastErrorMessage());
@@ -567,13 +571,14 @@ test_node(const char *uri)
 		is_int(a->m.memory_max_bytes, 128 * MIB,
 		    "node: memory_max_bytes still known");
 		ok(a->ndisks == 0 && a->m.disk_read == -1 &&
-		    a->m.network_tx == -1 && isnan(a->m.disk_read_bps),
+			a->m.network_tx == -1 && isnan(a->m.disk_read_bps),
 		    "node: no devices, counters -1");
 	}
 	a = find(v, n, "web-1");
 	ok(a != NULL, "node: web-1 sampled");
 	if (a != NULL) {
-		is_int(a->ndisks, 2, "node: web-1 two disks with a source "
+		is_int(a->ndisks, 2,
+		    "node: web-1 two disks with a source "
 		    "(the empty cdrom is left out)");
 		is_str(a->ndisks > 1 ? a->disks[1].target : NULL, "vdb",
 		    "node: second disk vdb");
@@ -584,8 +589,8 @@ test_node(const char *uri)
 		    "node: web-1 RSS from its balloon");
 		is_near(a->m.memory_usage, 25, 1e-9,
 		    "node: web-1 memory_usage");
-		is_int(a->m.disk_read, a->disks[0].a +
-		    a->disks[1].a, "node: disk_read sums both disks");
+		is_int(a->m.disk_read, a->disks[0].a + a->disks[1].a,
+		    "node: disk_read sums both disks");
 	}
 	hx_vm_samples_free(v, n);
 
@@ -593,7 +598,7 @@ test_node(const char *uri)
 	is_int(sample(s, c, &v, &n), 0, "node: second sample");
 	a = find(v, n, "web-1");
 	ok(a != NULL && in_pct(a->m.cpu_usage) &&
-	    rate_ok(a->m.disk_write_bps) && rate_ok(a->m.network_rx_bps),
+		rate_ok(a->m.disk_write_bps) && rate_ok(a->m.network_rx_bps),
 	    "node: web-1 cpu_usage %.2f and rates now numeric",
 	    a != NULL ? a->m.cpu_usage : NAN);
 	a = find(v, n, "db-1");
@@ -647,7 +652,7 @@ test_node(const char *uri)
 	is_int(sample(s, c, &v, &n), 0, "node: sample after restart");
 	a = find(v, n, "web-1");
 	ok(a != NULL && a->ndisks > 0 && isnan(a->m.cpu_usage) &&
-	    isnan(a->m.network_rx_bps) && isnan(a->disks[0].a_bps),
+		isnan(a->m.network_rx_bps) && isnan(a->disks[0].a_bps),
 	    "node: a domain restarted between samples gets no rate");
 	hx_vm_samples_free(v, n);
 
@@ -658,8 +663,8 @@ test_node(const char *uri)
 int
 main(void)
 {
-	char	 dir[] = "/tmp/hx-test-virt-XXXXXX", *path, *uri;
-	FILE	*f;
+	char  dir[] = "/tmp/hx-test-virt-XXXXXX", *path, *uri;
+	FILE *f;
 
 	virSetErrorFunc(NULL, quiet);
 	test_state_words();
@@ -674,8 +679,8 @@ main(void)
 		return done_testing();
 	}
 	path = xasprintf("%s/node.xml", dir);
-	if ((f = fopen(path, "w")) == NULL ||
-	    fputs(node_xml, f) == EOF || fclose(f) == EOF)
+	if ((f = fopen(path, "w")) == NULL || fputs(node_xml, f) == EOF ||
+	    fclose(f) == EOF)
 		ok(0, "write %s: %s", path, strerror(errno));
 	else {
 		uri = xasprintf("test://%s", path);
