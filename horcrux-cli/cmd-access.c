@@ -519,7 +519,8 @@ cmd_apikey_create(struct cli *cli, const struct cmd_entry *e,
 		    jjoin(k, "roles", ", ") :
 		    xstrdup("(all of the user's)");
 		kv_add(kv, "Key ID", "%s", jstr(k, "key_id"));
-		kv_add(kv, "User", "%s", jstr(k, "user"));
+		kv_add(kv, "User", "%s",
+		    jstr(k, "userid") ? jstr(k, "userid") : jstr(k, "user"));
 		kv_add(kv, "Name", "%s", jstr(k, "name"));
 		kv_add(kv, "Roles", "%s", roles);
 		kv_add(kv, "Expires", "%s",

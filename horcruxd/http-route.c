@@ -272,16 +272,24 @@ route_keys(struct request *r)
 {
 	const struct hx_store_snapshot *s = access_cache_snapshot(
 	    r->srv->cache);
-	json_t *a;
-	size_t	i;
+	const struct hx_store_user *u = access_cache_user(r->srv->cache,
+	    r->params[0]);
+	json_t			   *a, *o;
+	char			   *who;
+	size_t			    i;
 
-	if (access_cache_user(r->srv->cache, r->params[0]) == NULL)
+	if (u == NULL)
 		return http_reply_error(r, 404, "NOT_FOUND", "no such user");
+	who = xasprintf("%s@%s", u->username, u->realm);
 	a = json_array();
 	for (i = 0; i < s->keys.n; i++) {
-		if (strcmp(s->keys.v[i].username, r->params[0]) == 0)
-			json_array_append_new(a, job_key_json(&s->keys.v[i]));
+		if (strcmp(s->keys.v[i].username, r->params[0]) == 0) {
+			o = job_key_json(&s->keys.v[i]);
+			json_object_set_new(o, "userid", json_string(who));
+			json_array_append_new(a, o);
+		}
 	}
+	free(who);
 	return http_reply_json(r, 200, a);
 }
 

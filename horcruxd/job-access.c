@@ -26,7 +26,7 @@ job_key_create(struct job *j, const struct worker_env *env)
 		"roles", NULL };
 	struct hx_store_key	 k;
 	const char		*name;
-	char		       **roles = NULL, *token = NULL, *err = NULL;
+	char		       **roles = NULL, *token = NULL, *err = NULL, *who;
 	int64_t			 n;
 	char			 keyid[HX_APIKEY_ID_LEN + 1];
 	char			 hash[HX_APIKEY_HASH_LEN + 1];
@@ -89,6 +89,9 @@ job_key_create(struct job *j, const struct worker_env *env)
 	identity_audit(env, j, j->actor, "apikey.create", j->param[0], keyid);
 	j->status = 201;
 	j->reply = job_key_json(&k);
+	json_object_set_new(j->reply, "userid",
+	    json_string(who = job_qualify(env, j->param[0])));
+	free(who);
 	json_object_set_new(j->reply, "token", json_string(token));
 	json_object_set_new(j->reply, "warning",
 	    json_string("store this key "

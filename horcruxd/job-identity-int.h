@@ -16,6 +16,12 @@ json_t *job_time_or_null(int64_t secs);
 json_t *job_strv_json(const struct hx_store_strv *v);
 
 /*
+ * name as user@realm, the realm read from the store ("local" when the
+ * user is gone or unknown). The caller frees it.
+ */
+char *job_qualify(const struct worker_env *env, const char *name);
+
+/*
  * Write an audit record of action by actor on target (either may be
  * j->actor, which is then shown as j->actor_who), qualified as
  * user@realm; targets of role.* actions stay bare. A store failure is

@@ -76,8 +76,8 @@ job_key_json(const struct hx_store_key *k)
  * long: the store cuts audit fields itself, and marks the cut. The caller
  * frees it.
  */
-static char *
-qualify(const struct worker_env *env, const char *name)
+char *
+job_qualify(const struct worker_env *env, const char *name)
 {
 	struct hx_store_user u;
 	char		    *err = NULL, *who;
@@ -106,12 +106,12 @@ identity_audit(const struct worker_env *env, struct job *j, const char *actor,
 	if (actor == j->actor && j->actor_who[0] != '\0')
 		actor = j->actor_who;
 	else
-		actor = qa = qualify(env, actor);
+		actor = qa = job_qualify(env, actor);
 	if (target != NULL && strncmp(action, "role.", 5) != 0) {
 		if (target == j->actor && j->actor_who[0] != '\0')
 			target = j->actor_who;
 		else
-			target = qt = qualify(env, target);
+			target = qt = job_qualify(env, target);
 	}
 	if (hx_store_audit_add(env->store, 0, actor, action, target, detail,
 		j->remote, &err) != HX_STORE_OK) {

@@ -420,6 +420,7 @@ usage: horcrux-cli apikey create [USER] --name NAME [--expires DAYS] [--role ROL
 	[[ $stderr == *"--expires: '0' is not a number of days"* ]]
 	run -0 --separate-stderr "$CLI" apikey create alice --name ci --expires 7 --role Auditor
 	assert_line --regexp '^Key: +hx_[0-9a-f]{16}_'
+	assert_line --regexp '^User: +alice@local$'
 	assert_line --regexp '^Roles: +Auditor$'
 	assert_equal "$stderr" "horcrux-cli: warning: store this key now: it cannot be shown again"
 	key=$(sed -n 's/^Key: *//p' <<<"$output")

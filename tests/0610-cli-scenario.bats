@@ -50,6 +50,7 @@ teardown() {
 	key=$(jq -r .token <<<"$output")
 	kid=$(jq -r .key_id <<<"$output")
 	[[ $key == hx_${kid}_* ]]
+	assert_equal "$(jq -r '[.user, .userid] | join(" ")' <<<"$output")" "webop webop@local"
 	assert_equal "$(jq -r .expires_at <<<"$output" | cut -c1-4)" "$(date -u -d tomorrow +%Y)"
 
 	HORCRUX_API_KEY=$key run -0 "$CLI" -o json vm list
