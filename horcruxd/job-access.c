@@ -142,6 +142,30 @@ job_key_touch(struct job *j, const struct worker_env *env)
 
 /* --- roles and ACL ------------------------------------------------------- */
 
+/*
+ * The privilege names of a role body into *bits, or a 422 on j and -1:
+ * none given, or a name that is not a privilege.
+ */
+static int
+privs_of(struct job *j, char **privs, hx_privs *bits)
+{
+	char  *err = NULL;
+	size_t n = 0;
+
+	while (privs != NULL && privs[n] != NULL)
+		n++;
+	if (privs == NULL || n == 0 ||
+	    hx_rbac_privs_parse((const char *const *)privs, n, bits, &err) !=
+		0) {
+		job_error(j, 422, "VALIDATION_ERROR",
+		    err ? err :
+			  "'privileges' must list at least one privilege");
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 void
 job_role_add(struct job *j, const struct worker_env *env)
 {
@@ -149,7 +173,6 @@ job_role_add(struct job *j, const struct worker_env *env)
 	const char		*name;
 	char		       **privs = NULL, *err = NULL;
 	hx_privs		 bits = 0;
-	size_t			 n = 0;
 	int			 rc;
 
 	if (job_only_fields(j, fields) != 0 ||
@@ -162,16 +185,8 @@ job_role_add(struct job *j, const struct worker_env *env)
 		job_store_error(j, rc, err);
 		goto out;
 	}
-	while (privs != NULL && privs[n] != NULL)
-		n++;
-	if (privs == NULL || n == 0 ||
-	    hx_rbac_privs_parse((const char *const *)privs, n, &bits, &err) !=
-		0) {
-		job_error(j, 422, "VALIDATION_ERROR",
-		    err ? err :
-			  "'privileges' must list at least one privilege");
+	if (privs_of(j, privs, &bits) != 0)
 		goto out;
-	}
 	if ((rc = hx_store_role_add(env->store, name, bits, &err)) !=
 	    HX_STORE_OK) {
 		job_store_error(j, rc, err);
@@ -198,7 +213,6 @@ job_role_update(struct job *j, const struct worker_env *env)
 	static const char *const fields[] = { "privileges", NULL };
 	char		       **privs = NULL, *err = NULL;
 	hx_privs		 bits = 0;
-	size_t			 n = 0;
 	int			 rc;
 
 	if (job_only_fields(j, fields) != 0 ||
@@ -210,16 +224,8 @@ job_role_update(struct job *j, const struct worker_env *env)
 		    "modified");
 		goto out;
 	}
-	while (privs != NULL && privs[n] != NULL)
-		n++;
-	if (privs == NULL || n == 0 ||
-	    hx_rbac_privs_parse((const char *const *)privs, n, &bits, &err) !=
-		0) {
-		job_error(j, 422, "VALIDATION_ERROR",
-		    err ? err :
-			  "'privileges' must list at least one privilege");
+	if (privs_of(j, privs, &bits) != 0)
 		goto out;
-	}
 	if ((rc = hx_store_role_update(env->store, j->param[0], bits, &err)) !=
 	    HX_STORE_OK) {
 		job_store_error(j, rc, err);

@@ -2,7 +2,6 @@
  * hx-sqlite.c - shared SQLite set-up (see hx-sqlite.h).
  */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,27 +28,11 @@ hx_sqlite_exec(sqlite3 *db, const char *sql, char *res, size_t reslen)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Set *err (when err is not NULL) and return rc. */
-static int fail(char **err, int rc, const char *fmt, ...) HX_PRINTF(3, 4);
-
-static int
-fail(char **err, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL) {
-		va_start(ap, fmt);
-		*err = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* SQLite's failure rc of db as *err; returns rc. */
 static int
 db_fail(sqlite3 *db, int rc, char **err)
 {
-	return fail(err, rc, "database error: %s", sqlite3_errmsg(db));
+	return hx_fail(err, rc, "database error: %s", sqlite3_errmsg(db));
 }
 
 int
@@ -67,7 +50,7 @@ hx_sqlite_configure(sqlite3 *db, int busy_ms, const char *synchronous,
 		 sizeof buf)) != SQLITE_OK)
 		return db_fail(db, rc, err);
 	if (strcmp(buf, "wal") != 0)
-		return fail(err, SQLITE_ERROR,
+		return hx_fail(err, SQLITE_ERROR,
 		    "database error: cannot use WAL "
 		    "(journal mode is '%s')",
 		    buf);
@@ -98,14 +81,14 @@ hx_sqlite_migrate(sqlite3 *db, const char *const *const *migrations,
 		goto out;
 	}
 	if (hx_parse_ll(buf, INT_MIN, INT_MAX, &ver) != 0 || ver < 0) {
-		rc = fail(err, SQLITE_ERROR,
+		rc = hx_fail(err, SQLITE_ERROR,
 		    "database schema version %s is "
 		    "not valid",
 		    buf);
 		goto out;
 	}
 	if (ver > nversions) {
-		rc = fail(err, SQLITE_ERROR,
+		rc = hx_fail(err, SQLITE_ERROR,
 		    "database schema version %lld is "
 		    "newer than this horcruxd supports (%d)",
 		    ver, nversions);

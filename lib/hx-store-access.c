@@ -63,14 +63,14 @@ role_known(struct hx_store *st, const char *role, char **err)
 	int	      rc;
 
 	if (empty(role))
-		return store_fail(err, HX_STORE_INVALID, "empty role name");
+		return hx_fail(err, HX_STORE_INVALID, "empty role name");
 	if (is_builtin_role(role, 0))
 		return HX_STORE_OK;
 	if (bt(s, 1, role) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
 	rc = store_query_int(st, s, &dummy, err);
 	if (rc == HX_STORE_NOT_FOUND)
-		return store_fail(err, HX_STORE_INVALID, "unknown role '%s'",
+		return hx_fail(err, HX_STORE_INVALID, "unknown role '%s'",
 		    store_quote(q, role));
 	return rc;
 }
@@ -109,7 +109,7 @@ role_add_tx(struct hx_store *st, const char *name, hx_privs privs, char **err)
 
 	rc = role_exists(st, name, err);
 	if (rc == HX_STORE_OK)
-		return store_fail(err, HX_STORE_CONFLICT,
+		return hx_fail(err, HX_STORE_CONFLICT,
 		    "role '%s' already exists", store_quote(q, name));
 	if (rc != HX_STORE_NOT_FOUND)
 		return rc;
@@ -122,7 +122,7 @@ static int
 privs_ok(hx_privs privs, char **err)
 {
 	if ((privs & ~(hx_privs)HX_PRIV_ALL) != 0)
-		return store_fail(err, HX_STORE_INVALID,
+		return hx_fail(err, HX_STORE_INVALID,
 		    "unknown privileges in "
 		    "0x%lx",
 		    (unsigned long)privs);
@@ -137,11 +137,11 @@ hx_store_role_add(struct hx_store *st, const char *name, hx_privs privs,
 	int  rc;
 
 	if (name == NULL || !is_role_name(name))
-		return store_fail(err, HX_STORE_INVALID,
-		    "invalid role name '%s'", store_quote(q, name));
+		return hx_fail(err, HX_STORE_INVALID, "invalid role name '%s'",
+		    store_quote(q, name));
 	if (is_builtin_role(name, 1))
-		return store_fail(err, HX_STORE_CONFLICT,
-		    "role '%s' is built in", name);
+		return hx_fail(err, HX_STORE_CONFLICT, "role '%s' is built in",
+		    name);
 	if ((rc = privs_ok(privs, err)) != HX_STORE_OK)
 		return rc;
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
@@ -160,11 +160,11 @@ hx_store_role_update(struct hx_store *st, const char *name, hx_privs privs,
 
 	/* A name no role could have is simply not found. */
 	if (name == NULL || !is_role_name(name))
-		return store_fail(err, HX_STORE_NOT_FOUND,
-		    "role '%s' not found", store_quote(q, name));
+		return hx_fail(err, HX_STORE_NOT_FOUND, "role '%s' not found",
+		    store_quote(q, name));
 	if (is_builtin_role(name, 0))
-		return store_fail(err, HX_STORE_CONFLICT,
-		    "role '%s' is built in", name);
+		return hx_fail(err, HX_STORE_CONFLICT, "role '%s' is built in",
+		    name);
 	if ((rc = privs_ok(privs, err)) != HX_STORE_OK)
 		return rc;
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
@@ -173,7 +173,7 @@ hx_store_role_update(struct hx_store *st, const char *name, hx_privs privs,
 		rc = store_bind_fail(st, s, err);
 	else if ((rc = store_run(st, s, err)) == HX_STORE_OK &&
 	    changes(st) == 0)
-		rc = store_fail(err, HX_STORE_NOT_FOUND, "role '%s' not found",
+		rc = hx_fail(err, HX_STORE_NOT_FOUND, "role '%s' not found",
 		    store_quote(q, name));
 	return store_tx_end(st, rc, err);
 }
@@ -195,7 +195,7 @@ hx_store_role_get(struct hx_store *st, const char *name,
 		out->privs = (hx_privs)sqlite3_column_int64(s, 1);
 		rc = HX_STORE_OK;
 	} else if (rc == SQLITE_DONE)
-		rc = store_fail(err, HX_STORE_NOT_FOUND, "role '%s' not found",
+		rc = hx_fail(err, HX_STORE_NOT_FOUND, "role '%s' not found",
 		    store_quote(q, name));
 	else
 		rc = store_db_fail(st, err);
@@ -258,7 +258,7 @@ role_delete_tx(struct hx_store *st, const char *name, char **err)
 
 	rc = role_exists(st, name, err);
 	if (rc == HX_STORE_NOT_FOUND)
-		return store_fail(err, rc, "role '%s' not found",
+		return hx_fail(err, rc, "role '%s' not found",
 		    store_quote(q, name));
 	if (rc != HX_STORE_OK)
 		return rc;
@@ -268,7 +268,7 @@ role_delete_tx(struct hx_store *st, const char *name, char **err)
 	if ((rc = store_query_int(st, s, &used, err)) != HX_STORE_OK)
 		return rc;
 	if (used)
-		return store_fail(err, HX_STORE_CONFLICT, "role '%s' is in use",
+		return hx_fail(err, HX_STORE_CONFLICT, "role '%s' is in use",
 		    store_quote(q, name));
 	s = st->stmt[S_ROLE_DELETE];
 	if (bt(s, 1, name) != SQLITE_OK)
@@ -283,10 +283,10 @@ hx_store_role_delete(struct hx_store *st, const char *name, char **err)
 	int  rc;
 
 	if (empty(name))
-		return store_fail(err, HX_STORE_NOT_FOUND, "role '' not found");
+		return hx_fail(err, HX_STORE_NOT_FOUND, "role '' not found");
 	if (is_builtin_role(name, 0))
-		return store_fail(err, HX_STORE_CONFLICT,
-		    "role '%s' is built in", store_quote(q, name));
+		return hx_fail(err, HX_STORE_CONFLICT, "role '%s' is built in",
+		    store_quote(q, name));
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
 	rc = role_delete_tx(st, name, err);
@@ -321,8 +321,8 @@ hx_store_acl_put(struct hx_store *st, const char *path, const char *role,
 	int  rc;
 
 	if (path == NULL || path[0] != '/')
-		return store_fail(err, HX_STORE_INVALID,
-		    "invalid ACL path '%s'", store_quote(q, path));
+		return hx_fail(err, HX_STORE_INVALID, "invalid ACL path '%s'",
+		    store_quote(q, path));
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
 	rc = acl_put_tx(st, path, role, username, propagate, err);
@@ -346,7 +346,7 @@ acl_delete_tx(struct hx_store *st, const char *path, const char *role,
 	if ((rc = store_run(st, s, err)) != HX_STORE_OK)
 		return rc;
 	if (changes(st) == 0)
-		return store_fail(err, HX_STORE_NOT_FOUND,
+		return hx_fail(err, HX_STORE_NOT_FOUND,
 		    "no ACL entry grants '%s' "
 		    "to '%s' on '%s'",
 		    store_quote(q1, role), store_quote(q2, username),

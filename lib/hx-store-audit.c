@@ -42,7 +42,7 @@ hx_store_audit_add(struct hx_store *st, int64_t ts, const char *actor,
 	int	      rc, i;
 
 	if (empty(actor) || empty(action))
-		return store_fail(err, HX_STORE_INVALID,
+		return hx_fail(err, HX_STORE_INVALID,
 		    "an audit record needs an "
 		    "actor and an action");
 	/* The network chooses these: a 64 KiB username is stored cut. */

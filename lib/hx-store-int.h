@@ -96,8 +96,6 @@ struct hx_store {
 
 /* --- messages (hx-store.c) ----------------------------------------------- */
 
-/* Set *err (if err is not NULL) to the formatted message; returns rc. */
-int store_fail(char **err, int rc, const char *fmt, ...) HX_PRINTF(3, 4);
 /* HX_STORE_ERROR with SQLite's reason; call before resetting a statement. */
 int store_db_fail(struct hx_store *, char **);
 /* s escaped and cut for a message, in buf (QBUF bytes); returns buf. */

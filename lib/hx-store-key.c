@@ -126,7 +126,7 @@ read_key(struct hx_store *st, sqlite3_stmt *s, struct hx_store_key *k,
 		k->restricted = 1;
 		if ((t = sqlite3_column_text(s, 5)) == NULL ||
 		    roles_parse((const char *)t, &k->roles) != 0)
-			return store_fail(err, HX_STORE_ERROR,
+			return hx_fail(err, HX_STORE_ERROR,
 			    "database error: API "
 			    "key '%s' has malformed roles",
 			    store_quote(q, k->keyid));
@@ -175,7 +175,7 @@ key_add_tx(struct hx_store *st, const char *keyid, const char *username,
 		return store_bind_fail(st, s, err);
 	rc = store_query_int(st, s, &dummy, err);
 	if (rc == HX_STORE_OK)
-		return store_fail(err, HX_STORE_CONFLICT,
+		return hx_fail(err, HX_STORE_CONFLICT,
 		    "API key '%s' already "
 		    "exists",
 		    store_quote(q, keyid));
@@ -207,14 +207,14 @@ hx_store_key_add(struct hx_store *st, const char *keyid, const char *username,
 	int  rc;
 
 	if (keyid == NULL || !is_keyid(keyid))
-		return store_fail(err, HX_STORE_INVALID,
-		    "invalid API key id '%s'", store_quote(q, keyid));
+		return hx_fail(err, HX_STORE_INVALID, "invalid API key id '%s'",
+		    store_quote(q, keyid));
 	if (hash == NULL || !is_sha256_hex(hash))
-		return store_fail(err, HX_STORE_INVALID,
+		return hx_fail(err, HX_STORE_INVALID,
 		    "an API key hash is 64 "
 		    "lowercase hex digits");
 	if (expires < 0)
-		return store_fail(err, HX_STORE_INVALID, "invalid expiry");
+		return hx_fail(err, HX_STORE_INVALID, "invalid expiry");
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
 	rc = key_add_tx(st, keyid, username, name, hash, roles, expires, err);
@@ -236,7 +236,7 @@ hx_store_key_get(struct hx_store *st, const char *keyid,
 	if ((rc = store_load_keys(st, s, &l, err)) != HX_STORE_OK)
 		return rc;
 	if (l.n == 0)
-		return store_fail(err, HX_STORE_NOT_FOUND,
+		return hx_fail(err, HX_STORE_NOT_FOUND,
 		    "API key '%s' not found", store_quote(q, keyid));
 	*out = l.v[0];
 	free(l.v);
@@ -322,7 +322,7 @@ key_delete_tx(struct hx_store *st, const char *username, const char *keyid,
 	if (changes(st) != 0)
 		return HX_STORE_OK;
 not_found:
-	return store_fail(err, HX_STORE_NOT_FOUND, "API key '%s' not found",
+	return hx_fail(err, HX_STORE_NOT_FOUND, "API key '%s' not found",
 	    store_quote(q, keyid));
 }
 
@@ -352,7 +352,7 @@ hx_store_key_touch(struct hx_store *st, const char *keyid, int64_t now,
 		rc = store_bind_fail(st, s, err);
 	else if ((rc = store_run(st, s, err)) == HX_STORE_OK &&
 	    changes(st) == 0)
-		rc = store_fail(err, HX_STORE_NOT_FOUND,
-		    "API key '%s' not found", store_quote(q, keyid));
+		rc = hx_fail(err, HX_STORE_NOT_FOUND, "API key '%s' not found",
+		    store_quote(q, keyid));
 	return store_tx_end(st, rc, err);
 }

@@ -31,7 +31,7 @@ session_add_tx(struct hx_store *st, const char *jti, const char *username,
 		return store_bind_fail(st, s, err);
 	rc = store_query_int(st, s, &dummy, err);
 	if (rc == HX_STORE_OK)
-		return store_fail(err, HX_STORE_CONFLICT,
+		return hx_fail(err, HX_STORE_CONFLICT,
 		    "session already exists");
 	if (rc != HX_STORE_NOT_FOUND)
 		return rc;
@@ -51,11 +51,11 @@ hx_store_session_add(struct hx_store *st, const char *jti, const char *username,
 	int rc;
 
 	if (empty(jti) || empty(csrf_token))
-		return store_fail(err, HX_STORE_INVALID,
+		return hx_fail(err, HX_STORE_INVALID,
 		    "a session needs an id and "
 		    "a CSRF token");
 	if (expires > absolute_expires)
-		return store_fail(err, HX_STORE_INVALID,
+		return hx_fail(err, HX_STORE_INVALID,
 		    "a session cannot expire "
 		    "after its absolute expiry");
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
@@ -104,7 +104,7 @@ hx_store_session_get(struct hx_store *st, const char *jti,
 	if ((rc = store_load_sessions(st, s, &l, err)) != HX_STORE_OK)
 		return rc;
 	if (l.n == 0)
-		return store_fail(err, HX_STORE_NOT_FOUND, "session not found");
+		return hx_fail(err, HX_STORE_NOT_FOUND, "session not found");
 	*out = l.v[0];
 	free(l.v);
 	return HX_STORE_OK;
@@ -161,11 +161,11 @@ session_extend_tx(struct hx_store *st, const char *jti, int64_t expires,
 		return store_bind_fail(st, s, err);
 	rc = store_query_int(st, s, &limit, err);
 	if (rc == HX_STORE_NOT_FOUND)
-		return store_fail(err, rc, "session not found");
+		return hx_fail(err, rc, "session not found");
 	if (rc != HX_STORE_OK)
 		return rc;
 	if (expires > limit)
-		return store_fail(err, HX_STORE_INVALID,
+		return hx_fail(err, HX_STORE_INVALID,
 		    "a session cannot be "
 		    "extended beyond its absolute expiry");
 	s = st->stmt[S_SESSION_EXTEND];
@@ -199,7 +199,7 @@ hx_store_session_delete(struct hx_store *st, const char *jti, char **err)
 		rc = store_bind_fail(st, s, err);
 	else if ((rc = store_run(st, s, err)) == HX_STORE_OK &&
 	    changes(st) == 0)
-		rc = store_fail(err, HX_STORE_NOT_FOUND, "session not found");
+		rc = hx_fail(err, HX_STORE_NOT_FOUND, "session not found");
 	return store_tx_end(st, rc, err);
 }
 

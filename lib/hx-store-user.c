@@ -21,7 +21,7 @@ user_not_found(char **err, const char *username)
 {
 	char q[QBUF];
 
-	return store_fail(err, HX_STORE_NOT_FOUND, "user '%s' not found",
+	return hx_fail(err, HX_STORE_NOT_FOUND, "user '%s' not found",
 	    store_quote(q, username));
 }
 
@@ -121,7 +121,7 @@ admins_kept(struct hx_store *st, int64_t before, char **err)
 	if ((rc = count_admins(st, &after, err)) != HX_STORE_OK)
 		return rc;
 	if (after == 0)
-		return store_fail(err, HX_STORE_CONFLICT,
+		return hx_fail(err, HX_STORE_CONFLICT,
 		    "cannot remove the last Administrator");
 	return HX_STORE_OK;
 }
@@ -138,7 +138,7 @@ user_add_tx(struct hx_store *st, const char *username, const char *realm,
 
 	rc = store_user_find(st, username, &uid, NULL, err);
 	if (rc == HX_STORE_OK)
-		return store_fail(err, HX_STORE_CONFLICT,
+		return hx_fail(err, HX_STORE_CONFLICT,
 		    "user '%s' already exists", store_quote(q, username));
 	if (rc != HX_STORE_NOT_FOUND)
 		return rc;
@@ -163,17 +163,17 @@ hx_store_user_add(struct hx_store *st, const char *username, const char *realm,
 	int  rc;
 
 	if (empty(username))
-		return store_fail(err, HX_STORE_INVALID, "empty username");
+		return hx_fail(err, HX_STORE_INVALID, "empty username");
 	if (realm == NULL ||
 	    (strcmp(realm, "local") != 0 && strcmp(realm, "pam") != 0))
-		return store_fail(err, HX_STORE_INVALID, "unknown realm '%s'",
+		return hx_fail(err, HX_STORE_INVALID, "unknown realm '%s'",
 		    store_quote(q, realm));
 	if (password_hash != NULL && strcmp(realm, "pam") == 0)
-		return store_fail(err, HX_STORE_INVALID,
+		return hx_fail(err, HX_STORE_INVALID,
 		    "a pam user has no password "
 		    "hash");
 	if (password_hash != NULL && *password_hash == '\0')
-		return store_fail(err, HX_STORE_INVALID, "empty password hash");
+		return hx_fail(err, HX_STORE_INVALID, "empty password hash");
 
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
@@ -353,8 +353,7 @@ hx_store_user_update(struct hx_store *st, const char *username,
 	if (ch == NULL)
 		ch = &keep;
 	if (ch->enabled < -1)
-		return store_fail(err, HX_STORE_INVALID,
-		    "enabled must be 0 or 1");
+		return hx_fail(err, HX_STORE_INVALID, "enabled must be 0 or 1");
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
 	rc = user_update_tx(st, username, ch, err);
@@ -374,7 +373,7 @@ user_set_password_tx(struct hx_store *st, const char *username,
 	    HX_STORE_OK)
 		return rc;
 	if (is_pam)
-		return store_fail(err, HX_STORE_INVALID,
+		return hx_fail(err, HX_STORE_INVALID,
 		    "user '%s' is in the pam "
 		    "realm",
 		    store_quote(q, username));
@@ -390,7 +389,7 @@ hx_store_user_set_password(struct hx_store *st, const char *username,
 	int rc;
 
 	if (password_hash != NULL && *password_hash == '\0')
-		return store_fail(err, HX_STORE_INVALID, "empty password hash");
+		return hx_fail(err, HX_STORE_INVALID, "empty password hash");
 	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
 		return rc;
 	rc = user_set_password_tx(st, username, password_hash, err);

@@ -234,24 +234,11 @@ static const char *const stmt_sql[S__COUNT] = {
 
 /* --- messages ------------------------------------------------------------ */
 
-int
-store_fail(char **err, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL) {
-		va_start(ap, fmt);
-		*err = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* SQLite's reason, for the log. Call it before resetting the statement. */
 int
 store_db_fail(struct hx_store *st, char **err)
 {
-	return store_fail(err, HX_STORE_ERROR, "database error: %s",
+	return hx_fail(err, HX_STORE_ERROR, "database error: %s",
 	    sqlite3_errmsg(st->db));
 }
 
@@ -456,7 +443,7 @@ configure(struct hx_store *st, char **err)
 		HX_STORE_OK)
 		return rc;
 	if (strcmp(buf, "1") != 0)
-		return store_fail(err, HX_STORE_ERROR,
+		return hx_fail(err, HX_STORE_ERROR,
 		    "database error: this SQLite "
 		    "does not enforce foreign keys");
 	return HX_STORE_OK;
@@ -479,7 +466,7 @@ hx_store_open(const char *path, struct hx_store **out, char **err)
 
 	*out = NULL;
 	if (empty(path))
-		return store_fail(err, HX_STORE_INVALID, "no database path");
+		return hx_fail(err, HX_STORE_INVALID, "no database path");
 
 	/*
 	 * Create the file ourselves so it is 0600 from the start whatever
@@ -490,21 +477,21 @@ hx_store_open(const char *path, struct hx_store **out, char **err)
 		if (fchmod(fd, 0600) != 0) {
 			rc = errno;
 			close(fd);
-			return store_fail(err, HX_STORE_ERROR,
+			return hx_fail(err, HX_STORE_ERROR,
 			    "cannot set the mode "
 			    "of '%s': %s",
 			    path, strerror(rc));
 		}
 		close(fd);
 	} else if (errno != EEXIST)
-		return store_fail(err, HX_STORE_ERROR, "cannot create '%s': %s",
+		return hx_fail(err, HX_STORE_ERROR, "cannot create '%s': %s",
 		    path, strerror(errno));
 
 	st = xcalloc(1, sizeof *st);
 	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		rc = store_fail(err, HX_STORE_ERROR,
+		rc = hx_fail(err, HX_STORE_ERROR,
 		    "database error: cannot open "
 		    "'%s': %s",
 		    path,
@@ -518,7 +505,7 @@ hx_store_open(const char *path, struct hx_store **out, char **err)
 		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
-			rc = store_fail(err, HX_STORE_ERROR,
+			rc = hx_fail(err, HX_STORE_ERROR,
 			    "database error: "
 			    "statement %d: %s",
 			    i, sqlite3_errmsg(st->db));

@@ -104,8 +104,6 @@ struct snap {
 	int	       in_tx;
 };
 
-/* Set *err (if not NULL) to a new message; returns rc. */
-int tsdb_fail(char **err, int rc, const char *fmt, ...) HX_PRINTF(3, 4);
 /* SQLite's failure as ours: HX_TSDB_FULL for a full database. */
 int tsdb_db_fail(struct hx_tsdb *db, char **err);
 /* Reset a statement and clear its bindings. */

@@ -74,8 +74,7 @@ tsdb_snap_take(struct hx_tsdb *db, const char *name, struct tseries *s,
 	pthread_mutex_lock(&db->mem->lock);
 	if (s == NULL && (s = tsdb_find_name(db->mem, name)) == NULL) {
 		pthread_mutex_unlock(&db->mem->lock);
-		return tsdb_fail(err, HX_TSDB_NOT_FOUND, "no series '%s'",
-		    name);
+		return hx_fail(err, HX_TSDB_NOT_FOUND, "no series '%s'", name);
 	}
 	if ((rc = tsdb_run(db, db->stmt[S_BEGIN], err)) == HX_TSDB_OK) {
 		sn->in_tx = 1;
@@ -178,7 +177,7 @@ walk_block(int tier, const void *data, size_t len, uint32_t count, int64_t from,
 			return 1;
 	}
 	if (r < 0)
-		return tsdb_fail(err, HX_TSDB_ERROR,
+		return hx_fail(err, HX_TSDB_ERROR,
 		    "database error: a block of "
 		    "series %lld (tier %d) is damaged",
 		    (long long)sid, tier);
@@ -281,9 +280,9 @@ hx_tsdb_query(struct hx_tsdb *db, const char *name, enum hx_tsdb_tier tier,
 	int	    rc;
 
 	if ((int)tier < 0 || tier >= HX_TSDB_TIERS)
-		return tsdb_fail(err, HX_TSDB_INVALID, "no tier %d", (int)tier);
+		return hx_fail(err, HX_TSDB_INVALID, "no tier %d", (int)tier);
 	if (name == NULL)
-		return tsdb_fail(err, HX_TSDB_INVALID, "no series name");
+		return hx_fail(err, HX_TSDB_INVALID, "no series name");
 	if (from_ms > to_ms)
 		return HX_TSDB_OK;
 	if ((rc = tsdb_snap_take(db, name, NULL, &sn, err)) != HX_TSDB_OK)
@@ -359,8 +358,7 @@ hx_tsdb_list(struct hx_tsdb *db, const char *pattern, hx_tsdb_series_cb cb,
 	size_t			    i, n = 0;
 
 	if (pattern != NULL && !hx_tsdb_glob_valid(pattern))
-		return tsdb_fail(err, HX_TSDB_INVALID,
-		    "invalid series pattern");
+		return hx_fail(err, HX_TSDB_INVALID, "invalid series pattern");
 	/* Copies, so cb runs without the lock and may call us again. */
 	pthread_mutex_lock(&db->mem->lock);
 	v = xcalloc(db->mem->n ? db->mem->n : 1, sizeof *v);
@@ -413,21 +411,21 @@ hx_tsdb_stats(struct hx_tsdb *db, struct hx_tsdb_stats *st, char **err)
 	    hx_parse_ll(buf, 0, LLONG_MAX, &pages) != 0)
 		return rc != HX_TSDB_OK ?
 		    rc :
-		    tsdb_fail(err, HX_TSDB_ERROR,
+		    hx_fail(err, HX_TSDB_ERROR,
 			"database error: page_count '%s'", buf);
 	if ((rc = tsdb_run_once(db, "PRAGMA freelist_count", buf, sizeof buf,
 		 err)) != HX_TSDB_OK ||
 	    hx_parse_ll(buf, 0, LLONG_MAX, &freep) != 0)
 		return rc != HX_TSDB_OK ?
 		    rc :
-		    tsdb_fail(err, HX_TSDB_ERROR,
+		    hx_fail(err, HX_TSDB_ERROR,
 			"database error: freelist_count '%s'", buf);
 	if ((rc = tsdb_run_once(db, "PRAGMA page_size", buf, sizeof buf,
 		 err)) != HX_TSDB_OK ||
 	    hx_parse_ll(buf, 1, LLONG_MAX, &psize) != 0)
 		return rc != HX_TSDB_OK ?
 		    rc :
-		    tsdb_fail(err, HX_TSDB_ERROR,
+		    hx_fail(err, HX_TSDB_ERROR,
 			"database error: page_size '%s'", buf);
 	st->file_bytes = (pages - freep) * psize;
 	pthread_mutex_lock(&db->mem->lock);

@@ -142,27 +142,14 @@ static const char *const stmt_sql[S__COUNT] = {
 
 /* --- messages ------------------------------------------------------------ */
 
-int
-tsdb_fail(char **err, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL) {
-		va_start(ap, fmt);
-		*err = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* SQLite's failure as ours: a full database is told apart. */
 int
 tsdb_db_fail(struct hx_tsdb *db, char **err)
 {
 	if ((sqlite3_extended_errcode(db->db) & 0xff) == SQLITE_FULL)
-		return tsdb_fail(err, HX_TSDB_FULL, "cannot write '%s': %s",
+		return hx_fail(err, HX_TSDB_FULL, "cannot write '%s': %s",
 		    db->path, sqlite3_errmsg(db->db));
-	return tsdb_fail(err, HX_TSDB_ERROR, "database error: %s",
+	return hx_fail(err, HX_TSDB_ERROR, "database error: %s",
 	    sqlite3_errmsg(db->db));
 }
 
@@ -454,18 +441,18 @@ connect_db(struct hx_tsdb *db, char **err)
 		if (fchmod(fd, 0600) != 0) {
 			e = errno;
 			close(fd);
-			return tsdb_fail(err, HX_TSDB_ERROR,
+			return hx_fail(err, HX_TSDB_ERROR,
 			    "cannot set the mode "
 			    "of '%s': %s",
 			    db->path, strerror(e));
 		}
 		close(fd);
 	} else if (errno != EEXIST)
-		return tsdb_fail(err, HX_TSDB_ERROR, "cannot create '%s': %s",
+		return hx_fail(err, HX_TSDB_ERROR, "cannot create '%s': %s",
 		    db->path, strerror(errno));
 	if (sqlite3_open_v2(db->path, &db->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		return tsdb_fail(err, HX_TSDB_ERROR,
+		return hx_fail(err, HX_TSDB_ERROR,
 		    "database error: cannot open "
 		    "'%s': %s",
 		    db->path,
@@ -477,7 +464,7 @@ connect_db(struct hx_tsdb *db, char **err)
 		if (sqlite3_prepare_v3(db->db, stmt_sql[i], -1,
 			SQLITE_PREPARE_PERSISTENT, &db->stmt[i],
 			NULL) != SQLITE_OK)
-			return tsdb_fail(err, HX_TSDB_ERROR,
+			return hx_fail(err, HX_TSDB_ERROR,
 			    "database error: "
 			    "statement %d: %s",
 			    i, sqlite3_errmsg(db->db));
@@ -559,7 +546,7 @@ load(struct hx_tsdb *db, char **err)
 		}
 		if (r < 0 || b->enc.count == 0) {
 			tsdb_done(q);
-			return tsdb_fail(err, HX_TSDB_ERROR,
+			return hx_fail(err, HX_TSDB_ERROR,
 			    "database error: the "
 			    "open block %lld of series '%s' is damaged",
 			    (long long)b->rowid, s->name);
@@ -602,7 +589,7 @@ hx_tsdb_open(const char *path, const struct hx_tsdb_config *cfg,
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
-		return tsdb_fail(err, HX_TSDB_INVALID, "no database path");
+		return hx_fail(err, HX_TSDB_INVALID, "no database path");
 	db = xcalloc(1, sizeof *db);
 	db->path = xstrdup(path);
 	db->writer = 1;
@@ -626,7 +613,7 @@ hx_tsdb_open_reader(struct hx_tsdb *w, struct hx_tsdb **out, char **err)
 
 	*out = NULL;
 	if (!w->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID,
+		return hx_fail(err, HX_TSDB_INVALID,
 		    "a reader needs the writer");
 	db = xcalloc(1, sizeof *db);
 	db->path = xstrdup(w->path);
@@ -686,10 +673,10 @@ hx_tsdb_series(struct hx_tsdb *db, const char *name, const char *unit,
 	int		rc;
 
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID,
+		return hx_fail(err, HX_TSDB_INVALID,
 		    "a reader cannot add series");
 	if (!tsdb_name_valid(name))
-		return tsdb_fail(err, HX_TSDB_INVALID, "invalid series name");
+		return hx_fail(err, HX_TSDB_INVALID, "invalid series name");
 	if ((ts = tsdb_find_name(db->mem, name)) != NULL) {
 		*id = ts->id;
 		return HX_TSDB_OK;
@@ -713,19 +700,19 @@ hx_tsdb_add(struct hx_tsdb *db, int64_t id, int64_t t, double v, char **err)
 	struct tseries *s;
 
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID,
+		return hx_fail(err, HX_TSDB_INVALID,
 		    "a reader cannot add points");
 	if ((s = find_id(db->mem, id)) == NULL)
-		return tsdb_fail(err, HX_TSDB_NOT_FOUND, "no series %lld",
+		return hx_fail(err, HX_TSDB_NOT_FOUND, "no series %lld",
 		    (long long)id);
 	if (t <= s->tier[HX_TSDB_RAW].last_t)
-		return tsdb_fail(err, HX_TSDB_INVALID,
+		return hx_fail(err, HX_TSDB_INVALID,
 		    "point at %lld of series "
 		    "'%s' is not after its last one (%lld)",
 		    (long long)t, s->name,
 		    (long long)s->tier[HX_TSDB_RAW].last_t);
 	if (t < s->tier[HX_TSDB_MINUTE].mark)
-		return tsdb_fail(err, HX_TSDB_INVALID,
+		return hx_fail(err, HX_TSDB_INVALID,
 		    "point at %lld of series "
 		    "'%s' is in a minute already downsampled",
 		    (long long)t, s->name);
@@ -811,7 +798,7 @@ hx_tsdb_flush(struct hx_tsdb *db, char **err)
 	int		rc, t;
 
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID, "a reader cannot flush");
+		return hx_fail(err, HX_TSDB_INVALID, "a reader cannot flush");
 	if ((rc = tsdb_run(db, db->stmt[S_BEGIN_WRITE], err)) != HX_TSDB_OK)
 		return rc;
 	for (i = 0; rc == HX_TSDB_OK && i < db->mem->n; i++) {
@@ -869,7 +856,7 @@ hx_tsdb_downsample(struct hx_tsdb *db, int64_t now_ms, char **err)
 	int		rc = HX_TSDB_OK, tier;
 
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID,
+		return hx_fail(err, HX_TSDB_INVALID,
 		    "a reader cannot downsample");
 	for (i = 0; rc == HX_TSDB_OK && i < db->mem->n; i++) {
 		s = db->mem->s[i];
@@ -920,8 +907,7 @@ hx_tsdb_expire(struct hx_tsdb *db, int64_t now_ms, int64_t *deleted, char **err)
 	if (deleted != NULL)
 		*deleted = 0;
 	if (!db->writer)
-		return tsdb_fail(err, HX_TSDB_INVALID,
-		    "a reader cannot expire");
+		return hx_fail(err, HX_TSDB_INVALID, "a reader cannot expire");
 
 	/* A series that stopped (a VM gone) must not keep a block open. */
 	pthread_mutex_lock(&db->mem->lock);

@@ -73,6 +73,19 @@ xvasprintf(const char *fmt, va_list ap)
 	return s;
 }
 
+int
+hx_fail(char **err, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, fmt);
+		*err = xvasprintf(fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {

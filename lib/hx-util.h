@@ -29,6 +29,11 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a new string; the caller frees it. */
 char *xasprintf(const char *fmt, ...) HX_PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) HX_PRINTF(1, 0);
+/*
+ * The lib's failure helper: set *err (when err is not NULL; the caller
+ * frees it) to the formatted message and return rc.
+ */
+int hx_fail(char **err, int rc, const char *fmt, ...) HX_PRINTF(3, 4);
 
 /*
  * Copy src into dst of size dstsize, always NUL-terminating. Returns
