@@ -74,7 +74,7 @@ series_kind(const struct hx_field *f)
 {
 	if (f->unit != NULL && strcmp(f->unit, "bytes/s") == 0)
 		return "rate";
-	if (f->doc != NULL && strcmp(f->doc, "cumulative") == 0)
+	if (f->flags & HX_F_COUNTER)
 		return "counter";
 	return "gauge";
 }
