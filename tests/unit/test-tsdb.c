@@ -7,6 +7,7 @@
  * fresh temporary directory.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -908,13 +909,19 @@ out:
 }
 
 static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* The scratch directory and all in it, without a shell. */
+static int
 rm_tmpdir(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-	int   rc = system(cmd);
-
-	free(cmd);
-	return rc;
+	return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int
