@@ -7,7 +7,7 @@
 # equal to the API's CSV and read by Python's csv module, globs over the
 # VMs, a VM-scoped key, the daemon's 400/404/422/503 as one line and
 # status 1, --step 60 buckets, history --list, and the series offered by
-# __complete, bash's completion function and the readline shell.
+# __complete, bash's completion function, fish and the readline shell.
 #
 # Nothing sleeps blindly: waits poll the API or the pane. Two answers
 # compared are taken over a range that ended at a point already served,
@@ -339,7 +339,7 @@ assert rows[1:] == json.loads(sys.argv[2]), (rows[1:], sys.argv[2])
 		index("node:disk:/:usage") == null and index("node:load_average:1") == null' <<<"$output"
 }
 
-@test "completion: series names and VM globs from __complete, bash and the readline shell" {
+@test "completion: series names and VM globs from __complete, bash, fish and the readline shell" {
 	run -0 "$CLI" __complete history node:cpu_us
 	assert_output "node:cpu_usage
 node:cpu_user"
@@ -367,6 +367,9 @@ csv"
 	assert_line --index 0 history
 	# "node:memory_usa" is three words to bash; it replaces only "memory_usa".
 	assert_line --index 1 memory_usage
+	run -0 env PATH="$HX_BUILD:$PATH" fish -c "source $HX_REPO/completions/horcrux-cli.fish; complete -C'horcrux-cli history node:cpu_us'"
+	assert_output "node:cpu_usage
+node:cpu_user"
 	TMUX_L=hxh-$$-$BATS_TEST_NUMBER TMUX_S=cli
 	tmux -L "$TMUX_L" new-session -d -s cli -x 150 -y 40 "$CLI; sleep 60"
 	wait_pane '^root@local@.+>$'
