@@ -226,17 +226,20 @@ is_glob(const char *s)
 
 /*
  * The API leaves out a named series it does not know (or the caller may
- * not read: no oracle) when others are found: say so, once each.
+ * not read: no oracle) when others are found: say so, once a name. The
+ * CSV is passed on unread, so only the table and JSON warn.
  */
 static void
 warn_missing(struct cmd_args *a, const json_t *series)
 {
 	const json_t *s;
 	size_t	      i;
-	int	      j, found;
+	int	      j, k, found;
 
 	for (j = 0; j < a->argc; j++) {
-		if (is_glob(a->argv[j]))
+		for (k = 0; k < j && strcmp(a->argv[k], a->argv[j]) != 0; k++)
+			;
+		if (is_glob(a->argv[j]) || k < j)
 			continue;
 		found = 0;
 		json_array_foreach(series, i, s) {
@@ -251,11 +254,10 @@ warn_missing(struct cmd_args *a, const json_t *series)
 
 /* CSV as received; on a terminal, each line's controls made inert. */
 static void
-put_csv(struct cli *cli, char *text, size_t len)
+put_csv(char *text, size_t len)
 {
 	char *line, *end;
 
-	(void)cli;
 	if (!isatty(STDOUT_FILENO)) {
 		fwrite(text, 1, len, stdout);
 		return;
@@ -431,7 +433,7 @@ cmd_history(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	if (rc != CLI_OK)
 		return rc;
 	if (cli->out == OUT_CSV) {
-		put_csv(cli, text, len);
+		put_csv(text, len);
 		free(text);
 		return CLI_OK;
 	}
