@@ -144,6 +144,8 @@ $(B)/tests/unit/test-snapshot: $(addprefix $(O)/horcruxd/,snapshot.o frame.o)
 $(O)/tests/unit/test-snapshot.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-prom: $(O)/horcruxd/prom.o
 $(O)/tests/unit/test-prom.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-spark: $(addprefix $(O)/horcrux-top/,spark.o model.o)
+$(O)/tests/unit/test-spark.o: CFLAGS += -Ihorcrux-top
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)
