@@ -263,7 +263,7 @@ fetch_history(struct top *t)
 			hx_buf_addf(&names, ",vm:*:cpu_usage");
 		if (history_request(t, names.data, to - step * SPARK_RING, to,
 			step / 1000, HISTORY_TIMEOUT_MS, &r, &err) < 0) {
-			say(t, 0, "no history (%s): sparklines start now", err);
+			say(t, 0, "no history: %s; sparklines start now", err);
 			free(err);
 			break;
 		}
@@ -280,7 +280,7 @@ fetch_history(struct top *t)
 			json_decref(root);
 		} else {
 			msg = error_message(&r);
-			say(t, 0, "no history (%s): sparklines start now", msg);
+			say(t, 0, "no history: %s; sparklines start now", msg);
 			free(msg);
 		}
 		hx_http_resp_release(&r);
