@@ -211,24 +211,24 @@ static void HX_PRINTF(3, 4) say(struct top *t, int bad, const char *fmt, ...)
 }
 
 /*
- * GET /api/metrics/history?series=S&from=F&to=T[&step=N] into *r.
- * Returns 0, or -1 with *err (the request could not be made).
+ * GET /api/metrics/history?series=S&from=F&to=T[&step=N] into *r (from
+ * and to as the API takes them: RFC 3339, now, -2m). Returns 0, or -1
+ * with *err (the request could not be made).
  */
 static int
-history_request(struct top *t, const char *series, int64_t from, int64_t to,
-    int64_t step_s, int timeout_ms, struct hx_http_resp *r, char **err)
+history_request(struct top *t, const char *series, const char *from,
+    const char *to, int64_t step_s, int timeout_ms, struct hx_http_resp *r,
+    char **err)
 {
-	char f[40], e[40], st[32], *q, *path;
+	char st[32], *q, *path;
 	int  rc;
 
-	hx_rfc3339_ms(from, f, sizeof(f));
-	hx_rfc3339_ms(to, e, sizeof(e));
 	st[0] = '\0';
 	if (step_s > 0)
 		snprintf(st, sizeof(st), "&step=%lld", (long long)step_s);
 	q = hx_url_escape(series);
-	path = xasprintf("/api/metrics/history?series=%s&from=%s&to=%s%s", q, f,
-	    e, st);
+	path = xasprintf("/api/metrics/history?series=%s&from=%s&to=%s%s", q,
+	    from, to, st);
 	rc = hx_http_request(&t->srv, &t->cred, "GET", path, NULL, timeout_ms,
 	    r, err);
 	free(q);
@@ -248,8 +248,8 @@ fetch_history(struct top *t)
 {
 	struct hx_http_resp r;
 	struct hx_buf	    names;
-	int64_t		    step = t->m.spark_step_ms, to = hx_wall_ms();
-	char		   *err = NULL, *msg;
+	int64_t		    step = t->m.spark_step_ms;
+	char		   *err = NULL, *msg, from[32];
 	int		    vms, i;
 
 	hx_buf_init(&names, 0);
@@ -261,8 +261,11 @@ fetch_history(struct top *t)
 
 		if (vms)
 			hx_buf_addf(&names, ",vm:*:cpu_usage");
-		if (history_request(t, names.data, to - step * SPARK_RING, to,
-			step / 1000, HISTORY_TIMEOUT_MS, &r, &err) < 0) {
+		/* Relative to the daemon's clock, not ours. */
+		snprintf(from, sizeof(from), "-%llds",
+		    (long long)(step / 1000 * SPARK_RING));
+		if (history_request(t, names.data, from, "now", step / 1000,
+			HISTORY_TIMEOUT_MS, &r, &err) < 0) {
 			say(t, 0, "no history: %s; sparklines start now", err);
 			free(err);
 			break;
@@ -276,7 +279,7 @@ fetch_history(struct top *t)
 		if (r.status == 200) {
 			json_t *root = json_loads(r.body, 0, NULL);
 
-			model_apply_history(&t->m, root, to);
+			model_apply_history(&t->m, root);
 			json_decref(root);
 		} else {
 			msg = error_message(&r);
@@ -300,7 +303,7 @@ fetch_graph(struct top *t)
 	const struct top_vm *vm = g->vm_id ? model_vm(&t->m, g->vm_id) : NULL;
 	struct hx_http_resp  r;
 	json_t		    *root = NULL, *s, *pts, *mn, *mx, *p;
-	char		    *series, *err = NULL, *msg;
+	char		    *series, *err = NULL, *msg, from[40], to[40];
 	size_t		     i;
 
 	screen_graph_clear(g);
@@ -315,8 +318,10 @@ fetch_graph(struct top *t)
 	}
 	series = vm != NULL ? xasprintf("vm:%s:cpu_usage", vm->name) :
 			      xstrdup("node:cpu_usage");
-	if (history_request(t, series, g->from_ms, g->to_ms, 0,
-		REQUEST_TIMEOUT_MS, &r, &err) < 0) {
+	hx_rfc3339_ms(g->from_ms, from, sizeof(from));
+	hx_rfc3339_ms(g->to_ms, to, sizeof(to));
+	if (history_request(t, series, from, to, 0, REQUEST_TIMEOUT_MS, &r,
+		&err) < 0) {
 		snprintf(g->error, sizeof(g->error), "no history: %s", err);
 		free(err);
 		free(series);

@@ -542,11 +542,12 @@ history_target(struct top_model *m, const char *name)
 }
 
 int
-model_apply_history(struct top_model *m, json_t *root, int64_t until_ms)
+model_apply_history(struct top_model *m, json_t *root)
 {
 	json_t *series = json_object_get(root, "series"), *o, *p;
 	size_t	i, k;
 	int	applied = 0;
+	int64_t newest = -1;
 
 	if (!json_is_array(series))
 		return -1;
@@ -568,14 +569,24 @@ model_apply_history(struct top_model *m, json_t *root, int64_t until_ms)
 			spark_set(s, m->spark_step_ms,
 			    (int64_t)json_integer_value(t),
 			    json_is_number(v) ? json_number_value(v) : NAN);
+			if (json_integer_value(t) > newest)
+				newest = (int64_t)json_integer_value(t);
 		}
 		applied++;
 	}
-	if (until_ms > m->hist_until_ms)
-		m->hist_until_ms = until_ms;
-	if (until_ms > 0 &&
-	    spark_bucket(until_ms, m->spark_step_ms) > m->spark_end)
-		m->spark_end = spark_bucket(until_ms, m->spark_step_ms);
+	/*
+	 * The daemon's clock, not ours: the newest bucket of the answer is
+	 * where the lines end, and a live sample counts from the bucket after
+	 * it (one in that bucket may be in its average already).
+	 */
+	if (newest >= 0) {
+		int64_t b = spark_bucket(newest, m->spark_step_ms);
+
+		if ((b + 1) * m->spark_step_ms > m->hist_until_ms)
+			m->hist_until_ms = (b + 1) * m->spark_step_ms - 1;
+		if (b > m->spark_end)
+			m->spark_end = b;
+	}
 	return applied;
 }
 

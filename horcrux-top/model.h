@@ -87,9 +87,8 @@ struct top_model {
 	int	       need_vm_list; /* a VM appeared or went: refetch */
 	int	       no_node; /* node:metrics refused: updates are VM ones */
 	/* Sparklines: buckets of spark_step_ms (spark.h), the newest bucket
-	 * any series reached, and the wall time up to which the history
-	 * API's answer holds the samples (live ones at or before it are
-	 * already counted there). */
+	 * any series reached, and the end of the history answer's newest
+	 * bucket (live samples at or before it may be counted there). */
 	struct spark hist[TOP_HIST_COUNT];
 	int64_t	     spark_step_ms;
 	int64_t	     spark_end; /* bucket number; -1: none yet */
@@ -127,11 +126,13 @@ int model_set_vm_list(struct top_model *m, json_t *list);
  * spark_step_ms: {"series":[{"name","points":[[t_ms, v|null]...]}]}) to
  * the sparklines: node:cpu_usage, node:memory_usage, node:network_rx_bps,
  * node:network_tx_bps and vm:NAME:cpu_usage of the VMs the model holds;
- * other series are ignored. until_ms is the query's end: live samples at
- * or before it are in the answer already. Returns the number of series
- * applied, or -1 when root is not such an answer.
+ * other series are ignored. The lines then end at the answer's newest
+ * bucket, and live samples count from the next one on: those in it may be
+ * in the answer already (its time is the daemon's clock, so a client
+ * whose clock is off neither drops nor counts twice). Returns the number
+ * of series applied, or -1 when root is not such an answer.
  */
-int model_apply_history(struct top_model *m, json_t *root, int64_t until_ms);
+int model_apply_history(struct top_model *m, json_t *root);
 
 /*
  * The ncells newest buckets of a sparkline, ending with the newest bucket

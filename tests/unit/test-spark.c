@@ -149,7 +149,6 @@ test_model(void)
 	struct top_model m;
 	json_t		*h, *vms;
 	double		 c[4];
-	int64_t		 until = 103 * STEP + 500;
 
 	model_init(&m);
 	m.spark_step_ms = STEP;
@@ -168,18 +167,18 @@ test_model(void)
 		       "{\"name\":\"vm:gone:cpu_usage\",\"points\":[[1030000,"
 		       "1]]}]}",
 	    0, NULL);
-	is_int(model_apply_history(&m, h, until), 2,
+	is_int(model_apply_history(&m, h), 2,
 	    "the host's CPU and a known VM's CPU applied, others ignored");
 	json_decref(h);
-	is_int(m.spark_end, 103, "the lines end at the query's end");
+	is_int(m.spark_end, 103, "the lines end at the answer's newest bucket");
 	model_spark_cells(&m, &m.hist[TOP_HIST_CPU], c, 4);
 	ok(c[0] == 10 && isnan(c[1]) && c[2] == 30 && c[3] == 40,
 	    "history points in their buckets, a null as a gap");
 	model_spark_cells(&m, m.vms[0].cpu_hist, c, 1);
 	ok(c[0] == 55, "a VM's series found by its name");
 
-	/* The snapshot sample is older than the query's end: in the answer
-	 * already, so it does not count twice; a newer one does. */
+	/* A live sample in the answer's newest bucket may be in its average
+	 * already: not counted twice. One in a later bucket is new. */
 	ok(model_apply(&m,
 	       "{\"type\":\"VmMetrics\",\"data\":{\"vm_id\":\"u-1\",\"name\":"
 	       "\"web-1\",\"cpu_usage\":99,\"timestamp\":"
@@ -190,19 +189,21 @@ test_model(void)
 	       1) != 0,
 	    "a VmMetrics applies");
 	model_spark_cells(&m, m.vms[0].cpu_hist, c, 1);
-	ok(c[0] == 55, "a live sample the history holds is not added");
+	ok(c[0] == 55,
+	    "a live sample of the newest history bucket is not "
+	    "added");
 	model_apply(&m,
 	    "{\"type\":\"VmMetrics\",\"data\":{\"vm_id\":\"u-1\",\"name\":"
 	    "\"web-1\",\"cpu_usage\":65,\"timestamp\":"
-	    "\"1970-01-01T00:17:19.000Z\"}}",
+	    "\"1970-01-01T00:17:21.000Z\"}}",
 	    strlen("{\"type\":\"VmMetrics\",\"data\":{\"vm_id\":\"u-1\","
 		   "\"name\":\"web-1\",\"cpu_usage\":65,\"timestamp\":"
-		   "\"1970-01-01T00:17:19.000Z\"}}"),
+		   "\"1970-01-01T00:17:21.000Z\"}}"),
 	    2);
-	model_spark_cells(&m, m.vms[0].cpu_hist, c, 1);
-	is_near(c[0], 60, 1e-9, "a newer live sample averages in");
-	is_int(model_apply_history(&m, json_null(), 0), -1,
-	    "not an answer: -1");
+	is_int(m.spark_end, 104, "a sample in a later bucket moves the end on");
+	model_spark_cells(&m, m.vms[0].cpu_hist, c, 2);
+	ok(c[0] == 55 && c[1] == 65, "and has its own cell");
+	is_int(model_apply_history(&m, json_null()), -1, "not an answer: -1");
 	model_release(&m);
 }
 
