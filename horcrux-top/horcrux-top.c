@@ -8,6 +8,11 @@
  * stays on screen, dimmed, while we reconnect with backoff. Only the very
  * first connection failing is fatal, because then there is nothing to show.
  *
+ * Each connection asks the history API for the sparklines' recent past
+ * before the first frame (with a short timeout: without history the lines
+ * start from live samples); the graph view's range is fetched when it
+ * opens and again while it stays open.
+ *
  * Exit codes: 0 normal, 1 cannot reach the daemon or a runtime error,
  * 2 usage, 3 authentication required or refused, 4 forbidden.
  */
