@@ -19,7 +19,7 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
 
-PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0
+PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl
 # The clients link only what they use: a console that starts fast loads
 # no libvirt, SQLite or Argon2.
 CLIENT_PKGS := jansson libssl libcrypto
