@@ -597,6 +597,13 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 			    "too many notifications queued; try again later",
 			    "retry-after:", "5");
 		}
+		/*
+		 * The reply waits for a receiver (up to 30 s for SMTP): lws's
+		 * timer for a bodiless POST is shorter. One timer per
+		 * connection, so this one replaces it.
+		 */
+		lws_set_timeout(r->wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    NOTIFY_REPLY_WAIT_S);
 	} else if (rt->flags & R_HISTORY) {
 		/* A bounded queue: beyond it, come back. */
 		if (history_submit(srv->history, j, &r->id, srv->snap) != 0) {

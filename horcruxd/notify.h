@@ -97,6 +97,8 @@ int notify_post(struct notify *n, const char *target,
  * (j stays the caller's) when the queue is full.
  */
 int notify_submit_test(struct notify *n, struct job *j);
+/* How long the request waiting on a test may wait: the longest attempt. */
+#define NOTIFY_REPLY_WAIT_S 40
 
 /* Messages dropped because the queue was full, since start. */
 uint64_t notify_dropped(struct notify *n);

@@ -24,7 +24,8 @@ lock = threading.Lock()
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = (auth_data.login.decode() == USER and
           auth_data.password.decode() == PASSWORD)
-    return AuthResult(success=ok, auth_data=auth_data)
+    # handled=False: aiosmtpd answers the failure (535) itself.
+    return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
 
 class Handler:
