@@ -65,9 +65,9 @@ attempt_json(const struct hx_store_notify_attempt *a)
 	json_t *o;
 
 	o = json_pack("{s:o,s:I,s:i,s:s,s:s,s:i,s:I}", "ts", time_json(a->ts),
-	    "delivery", (json_int_t)a->delivery, "attempt", a->attempt,
-	    "event", a->event, "outcome", a->outcome, "status", a->status,
-	    "duration_ms", (json_int_t)a->duration_ms);
+	    "delivery", (json_int_t)a->delivery, "attempt", a->attempt, "event",
+	    a->event, "outcome", a->outcome, "status", a->status, "duration_ms",
+	    (json_int_t)a->duration_ms);
 	json_object_set_new(o, "error",
 	    a->error != NULL ? json_string(a->error) : json_null());
 	return o;

@@ -44,39 +44,39 @@
 #define REPLY_MAX (64 * 1024) /* what we keep of a receiver's answer */
 
 struct delivery {
-	uint64_t	    id;
-	char		   *target;
-	enum notify_kind    kind;
-	char		   *body; /* the webhook's JSON */
-	size_t		    body_len;
-	char		   *subject, *text; /* the e-mail's */
-	int		    made; /* attempts made */
-	int64_t		    first_ms; /* wall: the first attempt's start */
-	uint64_t	    due_ns; /* mono: the next attempt */
-	struct job	   *job; /* a test waiting for the first attempt */
+	uint64_t	 id;
+	char		*target;
+	enum notify_kind kind;
+	char		*body; /* the webhook's JSON */
+	size_t		 body_len;
+	char		*subject, *text; /* the e-mail's */
+	int		 made; /* attempts made */
+	int64_t		 first_ms; /* wall: the first attempt's start */
+	uint64_t	 due_ns; /* mono: the next attempt */
+	struct job	*job; /* a test waiting for the first attempt */
 	/* While a transfer runs. */
-	CURL		   *easy;
-	struct curl_slist  *hdrs, *rcpt;
-	char		   *payload; /* e-mail: the message sent */
-	size_t		    off, len;
-	int		    email;
-	int64_t		    start_ms;
-	uint64_t	    start_ns;
-	size_t		    got; /* bytes of answer, discarded */
-	char		    errbuf[CURL_ERROR_SIZE];
+	CURL		  *easy;
+	struct curl_slist *hdrs, *rcpt;
+	char		  *payload; /* e-mail: the message sent */
+	size_t		   off, len;
+	int		   email;
+	int64_t		   start_ms;
+	uint64_t	   start_ns;
+	size_t		   got; /* bytes of answer, discarded */
+	char		   errbuf[CURL_ERROR_SIZE];
 	TAILQ_ENTRY(delivery) entry;
 };
 TAILQ_HEAD(delivery_list, delivery);
 
 struct notify {
-	pthread_t	     thread;
-	pthread_mutex_t	     mu;
-	CURLM		    *multi;
-	struct hx_store	    *store;
-	struct mailbox	    *mb;
-	char		    *ca_file; /* NULL: the system's */
-	int64_t		     base_ms;
-	char		     host[256]; /* for Message-ID */
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;
+	CURLM		*multi;
+	struct hx_store *store;
+	struct mailbox	*mb;
+	char		*ca_file; /* NULL: the system's */
+	int64_t		 base_ms;
+	char		 host[256]; /* for Message-ID */
 	/* Under mu. */
 	struct delivery_list inbox;
 	size_t		     queued; /* posted, not yet finished */
@@ -136,8 +136,7 @@ notify_post(struct notify *n, const char *target, const struct notify_msg *m)
 
 	d->target = xstrdup(target);
 	d->kind = m->kind;
-	d->body = m->event != NULL ? json_dumps(m->event, HX_JSON_FLAGS) :
-				     NULL;
+	d->body = m->event != NULL ? json_dumps(m->event, HX_JSON_FLAGS) : NULL;
 	if (d->body == NULL)
 		d->body = xstrdup("{}");
 	d->body_len = strlen(d->body);
@@ -272,8 +271,8 @@ transfer_setup(struct notify *n, struct delivery *d,
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, d);
 		d->hdrs = curl_slist_append(NULL,
 		    "Content-Type: application/json");
-		d->hdrs = curl_slist_append(d->hdrs, "User-Agent: horcruxd/"
-		    HX_VERSION);
+		d->hdrs = curl_slist_append(d->hdrs,
+		    "User-Agent: horcruxd/" HX_VERSION);
 		h = xasprintf("X-Horcrux-Event: %s", kind_names[d->kind]);
 		d->hdrs = curl_slist_append(d->hdrs, h);
 		free(h);
@@ -411,8 +410,8 @@ attempt_over(struct notify *n, struct delivery *d, enum hx_notify_verdict v,
     long status, const char *error)
 {
 	const char *outcome = v == HX_NOTIFY_OK ? "ok" :
-	    v == HX_NOTIFY_FAILED		    ? "failed" :
-						      "retry";
+	    v == HX_NOTIFY_FAILED		? "failed" :
+						  "retry";
 	int64_t	    now = hx_wall_ms(), next = -1;
 	int64_t	    dur = (int64_t)((hx_mono_ns() - d->start_ns) / 1000000);
 
@@ -510,7 +509,8 @@ ended(struct notify *n, struct delivery *d, CURLcode rc)
 	n->nactive--;
 	why[0] = '\0';
 	if (rc != CURLE_OK)
-		hx_strlcpy(why, d->errbuf[0] ? d->errbuf : curl_easy_strerror(rc),
+		hx_strlcpy(why,
+		    d->errbuf[0] ? d->errbuf : curl_easy_strerror(rc),
 		    sizeof why);
 	if (d->email)
 		v = rc == CURLE_OK ? HX_NOTIFY_OK :
@@ -539,7 +539,7 @@ notify_main(void *arg)
 	uint64_t	     now, wait_ns;
 	size_t		     ndue = 0;
 	int		     running, left, stop;
-	char		*err = NULL;
+	char		    *err = NULL;
 
 	for (;;) {
 		pthread_mutex_lock(&n->mu);

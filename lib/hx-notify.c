@@ -88,8 +88,8 @@ plain_text(const char *s)
 
 /* A string field: -1 with *err when absent (if required) or wrong. */
 static int
-get_str(json_t *t, const char *name, int required, size_t max,
-    const char **out, char **err)
+get_str(json_t *t, const char *name, int required, size_t max, const char **out,
+    char **err)
 {
 	json_t *v = json_object_get(t, name);
 
@@ -276,10 +276,11 @@ hx_notify_email(const char *from, const char *const *to, size_t nto,
 		hx_buf_addf(&b, "%s%s", i > 0 ? ", " : "", to[i]);
 	hx_buf_add(&b, "\r\n", 2);
 	add_header(&b, "Subject", subject);
-	hx_buf_addf(&b, "MIME-Version: 1.0\r\n"
-			"Content-Type: text/plain; charset=utf-8\r\n"
-			"Content-Transfer-Encoding: 8bit\r\n"
-			"Auto-Submitted: auto-generated\r\n\r\n");
+	hx_buf_addf(&b,
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n"
+	    "Auto-Submitted: auto-generated\r\n\r\n");
 	/* Bare LF to CRLF, as SMTP wants every line. */
 	for (p = text; *p != '\0'; p++) {
 		if (*p == '\n' && (p == text || p[-1] != '\r'))

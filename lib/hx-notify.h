@@ -22,8 +22,7 @@
  * HMAC-SHA256 keyed with secret, into out (HX_NOTIFY_SIG_LEN + 1 bytes).
  * Returns 0, or -1 if OpenSSL failed (out is then "").
  */
-int hx_notify_sign(const char *secret, const void *body, size_t len,
-    char *out);
+int hx_notify_sign(const char *secret, const void *body, size_t len, char *out);
 
 /*
  * How long to wait before retry number n (1 is the first retry): base_ms
@@ -69,7 +68,7 @@ int hx_notify_target_check(json_t *t, char **err);
  * Returns a string the caller frees.
  */
 char *hx_notify_email(const char *from, const char *const *to, size_t nto,
-    const char *subject, const char *text, int64_t now_ms,
-    const char *msgid, const char *host);
+    const char *subject, const char *text, int64_t now_ms, const char *msgid,
+    const char *host);
 
 #endif

@@ -28,10 +28,10 @@ int
 hx_store_notify_target_add(struct hx_store *st,
     const struct hx_store_notify_target *t, char **err)
 {
-	sqlite3_stmt			 *s = st->stmt[S_NOTIFY_TARGET_INSERT];
-	struct hx_store_notify_target	  old;
-	char				  q[QBUF];
-	int				  rc;
+	sqlite3_stmt		     *s = st->stmt[S_NOTIFY_TARGET_INSERT];
+	struct hx_store_notify_target old;
+	char			      q[QBUF];
+	int			      rc;
 
 	if (empty(t->name) || empty(t->type) || empty(t->config))
 		return hx_fail(err, HX_STORE_INVALID,
@@ -103,8 +103,7 @@ hx_store_notify_target_list(struct hx_store *st,
 }
 
 int
-hx_store_notify_target_delete(struct hx_store *st, const char *name,
-    char **err)
+hx_store_notify_target_delete(struct hx_store *st, const char *name, char **err)
 {
 	sqlite3_stmt *s = st->stmt[S_NOTIFY_TARGET_DELETE];
 	sqlite3_stmt *a = st->stmt[S_NOTIFY_ATTEMPT_DELETE_TARGET];
@@ -178,8 +177,8 @@ hx_store_notify_attempt_add(struct hx_store *st,
 }
 
 int
-hx_store_notify_attempt_list(struct hx_store *st, const char *target,
-    int limit, struct hx_store_notify_attempt_list *out, char **err)
+hx_store_notify_attempt_list(struct hx_store *st, const char *target, int limit,
+    struct hx_store_notify_attempt_list *out, char **err)
 {
 	sqlite3_stmt		       *s = st->stmt[S_NOTIFY_ATTEMPT_LIST];
 	struct hx_store_notify_attempt *a;

@@ -557,8 +557,7 @@ int hx_store_notify_target_list(struct hx_store *st,
 int  hx_store_notify_target_delete(struct hx_store *st, const char *name,
      char **err);
 void hx_store_notify_target_release(struct hx_store_notify_target *t);
-void hx_store_notify_target_list_release(
-    struct hx_store_notify_target_list *l);
+void hx_store_notify_target_list_release(struct hx_store_notify_target_list *l);
 
 /* Record an attempt (a->id is ignored); NOT_FOUND if its target is gone. */
 int hx_store_notify_attempt_add(struct hx_store *st,

@@ -61,10 +61,10 @@ static void
 test_backoff(void)
 {
 	const int64_t base = 5000, cap = 300000, window = 3600000;
-	int64_t	      want[] = { 5000, 10000, 20000, 40000, 80000, 160000,
-		      300000, 300000, 300000 };
-	int64_t	      t = 0, next;
-	int	      i, made;
+	int64_t want[] = { 5000, 10000, 20000, 40000, 80000, 160000, 300000,
+		300000, 300000 };
+	int64_t t = 0, next;
+	int	i, made;
 
 	for (i = 0; i < (int)HX_ARRAY_SIZE(want); i++)
 		is_int(hx_notify_backoff_ms(i + 1, base, cap), want[i],
@@ -135,10 +135,11 @@ test_check(void)
 	is_str(check("{\"name\":\"ops\",\"type\":\"webhook\","
 		     "\"url\":\"https://h.example/x\",\"secret\":\"s\"}"),
 	    "", "a webhook");
-	is_str(check("{\"name\":\"ops\",\"type\":\"email\","
-		     "\"smtp_url\":\"smtp://mx.example:587\",\"from\":\"a@b.c\","
-		     "\"to\":[\"x@y.z\",\"u@v.w\"],\"username\":\"u\","
-		     "\"password\":\"p\"}"),
+	is_str(check(
+		   "{\"name\":\"ops\",\"type\":\"email\","
+		   "\"smtp_url\":\"smtp://mx.example:587\",\"from\":\"a@b.c\","
+		   "\"to\":[\"x@y.z\",\"u@v.w\"],\"username\":\"u\","
+		   "\"password\":\"p\"}"),
 	    "", "an e-mail target");
 	is_str(check("{\"name\":\"ops\",\"type\":\"email\","
 		     "\"smtp_url\":\"smtps://mx.example\",\"from\":\"a@b.c\","
@@ -212,8 +213,7 @@ test_email(void)
 	ok(has(m, "Message-ID: <42.1@h>\r\n"), "Message-ID");
 	ok(has(m, "From: hx@example.org\r\n"), "From");
 	ok(has(m, "To: ops@example.org, oncall@example.org\r\n"), "To");
-	ok(has(m,
-	       "Subject: [Horcrux] CRITICAL node:h cpu_usage 95.5 > 90\r\n"),
+	ok(has(m, "Subject: [Horcrux] CRITICAL node:h cpu_usage 95.5 > 90\r\n"),
 	    "Subject");
 	ok(has(m, "Content-Type: text/plain; charset=utf-8\r\n"), "plain text");
 	ok(has(m, "\r\n\r\nLine one\r\nLine two\r\n"), "the body, CRLF");
