@@ -49,7 +49,8 @@ enum cmpl {
 	C_TOPIC,
 	C_REALM,
 	C_OUTPUT,
-	C_COMMAND /* command names (help) */
+	C_COMMAND, /* command names (help) */
+	C_NOTIFY_TARGET /* notification target names */
 };
 
 struct cli {
@@ -316,5 +317,10 @@ CMD_EXEC(cmd_vm_show);
 CMD_EXEC(cmd_vm_action);
 CMD_EXEC(cmd_node_status);
 CMD_EXEC(cmd_events);
+CMD_EXEC(cmd_notify_target_list);
+CMD_EXEC(cmd_notify_target_show);
+CMD_EXEC(cmd_notify_target_add);
+CMD_EXEC(cmd_notify_target_delete);
+CMD_EXEC(cmd_notify_target_test);
 
 #endif
