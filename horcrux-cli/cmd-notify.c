@@ -8,8 +8,10 @@
  * (--secret-stdin) or from the terminal without echo. Nothing here prints
  * them; the daemon never returns them.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -35,8 +37,8 @@ target_where(const json_t *t)
 	if (jstr(t, "url") != NULL)
 		return xstrdup(jstr(t, "url"));
 	to = jjoin(t, "to", ",");
-	s = xasprintf("%s -> %s", jstr(t, "smtp_url") ? jstr(t, "smtp_url") : "-",
-	    to);
+	s = xasprintf("%s -> %s",
+	    jstr(t, "smtp_url") ? jstr(t, "smtp_url") : "-", to);
 	free(to);
 	return s;
 }
@@ -81,8 +83,8 @@ cmd_notify_target_show(struct cli *cli, const struct cmd_entry *e,
 	struct kv    *kv;
 	json_t	     *o, *at;
 	size_t	      i;
-	char	     *p = target_path(a->argv[0], NULL), *where, st[32], dur[32];
-	int	      rc;
+	char *p = target_path(a->argv[0], NULL), *where, st[32], dur[32];
+	int   rc;
 
 	(void)e;
 	rc = cli_api(cli, "GET", p, NULL, &o, "show notification target '%s'",
@@ -113,10 +115,12 @@ cmd_notify_target_show(struct cli *cli, const struct cmd_entry *e,
 		char n[16];
 
 		snprintf(n, sizeof n, "%lld",
-		    (long long)json_integer_value(json_object_get(at, "attempt")));
+		    (long long)json_integer_value(
+			json_object_get(at, "attempt")));
 		table_add(t, jstr(at, "ts"), jstr(at, "event"), n,
 		    jstr(at, "outcome"), jnum(at, "status", st, sizeof st),
-		    jnum(at, "duration_ms", dur, sizeof dur), jstr(at, "error"));
+		    jnum(at, "duration_ms", dur, sizeof dur),
+		    jstr(at, "error"));
 	}
 	printf("\nNewest attempts:\n");
 	table_print_free(cli, t);
@@ -148,6 +152,20 @@ read_secret(const struct cmd_entry *e, struct cmd_args *a, const char *what)
 			return NULL;
 		}
 		return s;
+	}
+	if (!cmd_flag_count(e, a, "secret-stdin")) {
+		/* prompt_password would name its own flag: name ours. */
+		int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+		if (tty < 0 || !isatty(tty)) {
+			if (tty >= 0)
+				close(tty);
+			cli_error("cannot ask for the %s: no terminal; use "
+				  "--secret-file or --secret-stdin",
+			    what);
+			return NULL;
+		}
+		close(tty);
 	}
 	label = xasprintf("%c%s: ", what[0] - 'a' + 'A', what + 1);
 	s = prompt_password(label, 1, cmd_flag_count(e, a, "secret-stdin"));
@@ -234,8 +252,7 @@ cmd_notify_target_add(struct cli *cli, const struct cmd_entry *e,
 	if (cli->out == OUT_JSON)
 		out_json(out);
 	else
-		printf("added %s target '%s'\n", jstr(out, "type"),
-		    a->argv[0]);
+		printf("added %s target '%s'\n", jstr(out, "type"), a->argv[0]);
 	json_decref(out);
 	return CLI_OK;
 }
@@ -267,8 +284,8 @@ cmd_notify_target_test(struct cli *cli, const struct cmd_entry *e,
 	int	    rc, ok;
 
 	(void)e;
-	rc = cli_api(cli, "POST", p, NULL, &o,
-	    "send a test message to '%s'", a->argv[0]);
+	rc = cli_api(cli, "POST", p, NULL, &o, "send a test message to '%s'",
+	    a->argv[0]);
 	free(p);
 	if (rc != CLI_OK)
 		return rc;

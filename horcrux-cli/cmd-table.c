@@ -427,7 +427,8 @@ resolve(int argc, char **argv, int *used)
 					  "%s",
 				    full, argv[*used], c);
 			else
-				cli_error("unknown command '%s %s'; '%s' has %s",
+				cli_error(
+				    "unknown command '%s %s'; '%s' has %s",
 				    full, argv[*used], full, c);
 			free(c);
 			free(full);
@@ -700,7 +701,6 @@ help_leaves(const struct cmd_entry *table, int verbose, FILE *f)
 void
 cmd_help_all(FILE *f)
 {
-
 	fputs("usage: horcrux-cli [options] [COMMAND [ARGS...]]\n\n"
 	      "Administer horcruxd: users, roles, ACL, API keys, VMs, events.\n"
 	      "With no command it reads commands from standard input (an\n"

@@ -294,3 +294,82 @@ received() {
 	# The log does name what failed.
 	grep -q "notify: 'wh-fail500'" "$HXD_LOG"
 }
+
+# --- horcrux-cli notify target ----------------------------------------------
+
+# cli ARGS...: horcrux-cli as root@local on the daemon's socket, no terminal.
+cli() {
+	HOME=$BATS_TEST_TMPDIR XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/c \
+	    XDG_STATE_HOME=$BATS_TEST_TMPDIR/s HORCRUX_SERVER="unix:$SOCK" \
+	    setsid -w "$HX_BUILD/horcrux-cli" "$@" </dev/null
+}
+
+@test "cli: notify target add, list, show, test, delete; usage errors" {
+	local sec=$BATS_TEST_TMPDIR/secret
+	run cli notify target add
+	assert_failure 2
+	run cli notify target add a b --url http://h/ --secret-file /dev/null
+	assert_failure 2
+	# A secret is never an argument.
+	run cli notify target add c1 --url http://h/ --secret s
+	assert_failure 2
+	run cli notify target add c1 --url http://h/ --smtp-url smtp://h
+	assert_failure 2
+	# No terminal to ask on, and no file or stdin: said, nothing made.
+	run --separate-stderr cli notify target add c1 --url "http://127.0.0.1:$WH_PORT/ok"
+	assert_failure 1
+	[[ $stderr == *"--secret-file or --secret-stdin"* ]]
+	run sock_json GET /api/notify/targets/c1
+	assert_line --index 1 404
+
+	printf '%s\n' "$WH_SECRET" >"$sec"
+	run cli notify target add c1 --url "http://127.0.0.1:$WH_PORT/ok" \
+	    --secret-file "$sec"
+	assert_success
+	assert_output "added webhook target 'c1'"
+	run --separate-stderr bash -c 'printf "%s\n" "$1" | HOME=$2 XDG_CONFIG_HOME=$2/c XDG_STATE_HOME=$2/s HORCRUX_SERVER=unix:$3 setsid -w "$4" notify target add c2 --smtp-url "smtp://127.0.0.1:$5" --from a@example.org --to b@example.org --username mailer --secret-stdin' \
+	    _ "$MAIL_PASS" "$BATS_TEST_TMPDIR" "$SOCK" "$HX_BUILD/horcrux-cli" "$SMTP_PORT"
+	assert_success
+	run cli notify target list
+	assert_success
+	assert_line --regexp "^c1 +webhook +http://127.0.0.1:$WH_PORT/ok "
+	assert_line --regexp "^c2 +email +smtp://127.0.0.1:$SMTP_PORT -> b@example.org "
+	refute_output --partial "$WH_SECRET"
+	refute_output --partial "$MAIL_PASS"
+
+	# Delivered: exit 0; refused: exit 1 with the reason.
+	run cli notify target test c1
+	assert_success
+	assert_output --regexp "^delivered to 'c1' \(status 204, [0-9]+ ms\)$"
+	[ "$(received /ok | jq -s 'map(select(.body.target == "c1")) | length')" = 1 ]
+	run cli notify target test c2
+	assert_success
+	run --separate-stderr cli notify target test wh-gone
+	assert_failure 1
+	[[ $stderr == *"not delivered: HTTP status 410"*"will not be retried"* ]]
+	run cli notify target show c1
+	assert_success
+	assert_line --regexp '^Target: +c1$'
+	assert_line --regexp '^[0-9T:.-]+Z +Test +1 +ok +204 +[0-9]+ +-$'
+	run cli -o json notify target show c2
+	assert_success
+	jq -e '.password_set == true and (has("password") | not) and
+	    .attempts[0].outcome == "ok"' <<<"$output"
+
+	# Completion offers the targets' names.
+	run cli __complete notify target test c
+	assert_success
+	assert_output $'c1\nc2'
+	run cli __complete notify target ''
+	assert_output $'list\nshow\nadd\ndelete\ntest'
+
+	run cli notify target delete c1
+	assert_success
+	assert_output "deleted notification target 'c1'"
+	run cli notify target delete c1
+	assert_failure 1
+	run cli notify target delete c2 extra
+	assert_failure 2
+	run cli notify target delete c2
+	assert_success
+}
