@@ -144,6 +144,9 @@ $(B)/tests/unit/test-snapshot: $(addprefix $(O)/horcruxd/,snapshot.o frame.o)
 $(O)/tests/unit/test-snapshot.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-prom: $(O)/horcruxd/prom.o
 $(O)/tests/unit/test-prom.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-notify-post: $(addprefix $(O)/horcruxd/,notify.o \
+    mailbox.o worker.o frame.o)
+$(O)/tests/unit/test-notify-post.o: CFLAGS += -Ihorcruxd
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

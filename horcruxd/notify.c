@@ -143,8 +143,13 @@ notify_post(struct notify *n, const char *target, const struct notify_msg *m)
 	d->subject = xstrdup(m->subject != NULL ? m->subject : "Horcrux");
 	d->text = xstrdup(m->text != NULL ? m->text : "");
 	if (enqueue(n, d) != 0) {
-		log_warn("notify: queue full: a %s message to '%s' dropped",
-		    kind_names[m->kind], target);
+		uint64_t k = notify_dropped(n);
+
+		/* A flood is logged as it grows (1, 2, 4 ...), not per drop. */
+		if ((k & (k - 1)) == 0)
+			log_warn("notify: queue full: a %s message to '%s' "
+				 "dropped (%llu so far)",
+			    kind_names[m->kind], target, (unsigned long long)k);
 		delivery_free(d);
 		return -1;
 	}
