@@ -731,7 +731,8 @@ cmd_help(struct cli *cli, const struct cmd_entry *self, struct cmd_args *a)
 		    n > 1 ? "ambiguous" : "no", a->argv[0]);
 	for (i = 1; i < a->argc; i++) {
 		if (e->sub == NULL)
-			return cli_usage(self, "'%s' has no subcommands",
+			return cli_usage(self,
+			    "too many arguments: '%s' has no subcommands",
 			    cmd_full_name(e));
 		if ((s = lookup(e->sub, a->argv[i], &n)) == NULL) {
 			char *full = xstrdup(cmd_full_name(e));
