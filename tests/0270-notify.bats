@@ -6,8 +6,9 @@
 # trusted through notify_ca_file. Signed deliveries; a receiver that is
 # down, answers 500 (retried), 410 (not retried) or hangs (the 5 s
 # timeout recorded, while WebSocket subscribers and other receivers go
-# on); e-mail with STARTTLS and AUTH, and a wrong password; the REST
-# checks; secrets never in a reply, the audit log or the daemon's log.
+# on); e-mail with STARTTLS and AUTH, a wrong password, a certificate
+# that does not name the server, a server without STARTTLS; the REST checks; secrets never in a
+# reply, the audit log or the daemon's log; horcrux-cli's commands.
 #
 # One daemon and one of each receiver for the file. notify_retry_base is
 # 0.5 s so a retry comes within the test; the schedule itself (doubling,
@@ -41,13 +42,14 @@ setup_file() {
 	"$PY" "$WH" "$d/wh.port" "$d/wh.log" "$WH_SECRET" 2>"$d/wh.err" 3>&- &
 	echo $! >"$d/wh.pid"
 	SMTP_PORT=$(free_port)
-	"$PY" "$SMTPD" "$SMTP_PORT" "$d/smtp.port" "$d/smtp.log" \
+	PLAIN_PORT=$(free_port)
+	"$PY" "$SMTPD" "$SMTP_PORT" "$PLAIN_PORT" "$d/smtp.port" "$d/smtp.log" \
 	    "$d/cert.pem" "$d/key.pem" mailer "$MAIL_PASS" 2>"$d/smtp.err" 3>&- &
 	echo $! >"$d/smtp.pid"
 	wait_file "$d/wh.port" && wait_file "$d/smtp.port" || return 1
 	WH_PORT=$(cat "$d/wh.port")
 	DOWN_PORT=$(free_port)
-	export WH_PORT SMTP_PORT DOWN_PORT
+	export WH_PORT SMTP_PORT PLAIN_PORT DOWN_PORT
 	authz_start_daemon --node-interval 0.5 --notify-retry-base 0.5 \
 	    --notify-ca-file "$d/cert.pem" || return 1
 	local t
@@ -235,6 +237,40 @@ received() {
 	run jq -c 'select(.rcpt_tos == ["ops@example.org"])' \
 	    "$BATS_FILE_TMPDIR/smtp.log"
 	assert_equal "${#lines[@]}" 0
+}
+
+@test "email: the server's certificate is verified (its name must match)" {
+	# The test certificate names 127.0.0.1 only: as 'localhost' the same
+	# server is refused, and nothing is sent.
+	must 201 POST /api/notify/targets "$(jq -cn --arg u \
+	    "smtp://localhost:$SMTP_PORT" --arg p "$MAIL_PASS" \
+	    '{name:"mail-wrongname", type:"email", smtp_url:$u,
+	      from:"horcrux@example.org", to:["tls@example.org"],
+	      username:"mailer", password:$p}')"
+	run sock_json POST /api/notify/targets/mail-wrongname/test
+	assert_line --index 1 200
+	jq -e '.ok == false and (.error | test("SSL|certificate|subject"; "i"))' \
+	    <<<"${lines[0]}"
+	run jq -c 'select(.rcpt_tos == ["tls@example.org"])' \
+	    "$BATS_FILE_TMPDIR/smtp.log"
+	assert_equal "${#lines[@]}" 0
+	must 204 DELETE /api/notify/targets/mail-wrongname
+}
+
+@test "email: a server without STARTTLS is refused before AUTH or mail" {
+	must 201 POST /api/notify/targets "$(jq -cn --arg u \
+	    "smtp://127.0.0.1:$PLAIN_PORT" --arg p "$MAIL_PASS" \
+	    '{name:"mail-plain", type:"email", smtp_url:$u,
+	      from:"horcrux@example.org", to:["plain@example.org"],
+	      username:"mailer", password:$p}')"
+	run sock_json POST /api/notify/targets/mail-plain/test
+	assert_line --index 1 200
+	jq -e '.ok == false and (.error | test("STARTTLS|SSL"; "i"))' \
+	    <<<"${lines[0]}"
+	run jq -c 'select(.rcpt_tos == ["plain@example.org"])' \
+	    "$BATS_FILE_TMPDIR/smtp.log"
+	assert_equal "${#lines[@]}" 0
+	must 204 DELETE /api/notify/targets/mail-plain
 }
 
 @test "targets: 422 names the field, 409 for a duplicate, 404 for none, delete" {

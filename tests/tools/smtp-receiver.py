@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""smtp-receiver.py PORT PORT_FILE LOG_FILE CERT KEY USER PASSWORD - a real
-SMTP server for the notification tests (0270): Debian's aiosmtpd on
-127.0.0.1:PORT that requires STARTTLS (with the test's certificate)
+"""smtp-receiver.py PORT PLAIN_PORT PORT_FILE LOG_FILE CERT KEY USER PASSWORD -
+a real SMTP server for the notification tests (0270): Debian's aiosmtpd
+on 127.0.0.1:PORT that requires STARTTLS (with the test's certificate)
 before anything else and AUTH (USER and PASSWORD, PLAIN or LOGIN) before
-it takes mail. Each message accepted is one JSON line in LOG_FILE: the
-envelope's sender and recipients, the user who logged in, the message
-text. PORT_FILE is written once it accepts connections.
+it takes mail; and on PLAIN_PORT the same without TLS at all, which a
+client that insists on TLS must refuse. Each message accepted is one
+JSON line in LOG_FILE: the envelope's sender and recipients, the user
+who logged in, whether TLS was on, the message text. PORT_FILE is
+written once both accept connections.
 """
 import json
 import os
@@ -17,7 +19,8 @@ import threading
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-PORT, PORT_FILE, LOG_FILE, CERT, KEY, USER, PASSWORD = sys.argv[1:8]
+PORT, PLAIN_PORT, PORT_FILE, LOG_FILE, CERT, KEY, USER, PASSWORD = \
+    sys.argv[1:9]
 lock = threading.Lock()
 
 
@@ -50,10 +53,14 @@ c = Controller(Handler(), hostname="127.0.0.1", port=int(PORT),
                authenticator=authenticator, auth_required=True,
                auth_require_tls=True)
 c.start()
+plain = Controller(Handler(), hostname="127.0.0.1", port=int(PLAIN_PORT),
+                   authenticator=authenticator, auth_require_tls=False)
+plain.start()
 with open(PORT_FILE + ".tmp", "w") as f:
     f.write(PORT)
 os.rename(PORT_FILE + ".tmp", PORT_FILE)
 done = threading.Event()
 signal.signal(signal.SIGTERM, lambda *a: done.set())
 done.wait()
+plain.stop()
 c.stop()
