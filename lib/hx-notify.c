@@ -109,6 +109,11 @@ get_str(json_t *t, const char *name, int required, size_t max, const char **out,
 	return 0;
 }
 
+/*
+ * url starts with one of schemes and names a host, without user:password@
+ * in it: the settings are shown to SysAudit, so a credential belongs in
+ * the write-only secret or password, never in the URL.
+ */
 static int
 url_ok(const char *url, const char *const *schemes)
 {
@@ -120,7 +125,8 @@ url_ok(const char *url, const char *const *schemes)
 		n = strlen(*schemes);
 		if (strncmp(url, *schemes, n) == 0 && url[n] != '\0' &&
 		    url[n] != '/' && url[n] != ':')
-			return 1;
+			return memchr(url + n, '@', strcspn(url + n, "/?#")) ==
+			    NULL;
 	}
 	return 0;
 }
@@ -183,14 +189,16 @@ hx_notify_target_check(json_t *t, char **err)
 			return -1;
 		if (!url_ok(s, web))
 			return hx_fail(err, -1,
-			    "'url' must be an http:// or https:// URL");
+			    "'url' must be an http:// or https:// URL "
+			    "without user:password@");
 		return get_str(t, "secret", 1, SECRET_MAX, &s, err);
 	}
 	if (get_str(t, "smtp_url", 1, URL_MAX, &s, err) != 0)
 		return -1;
 	if (!url_ok(s, mail))
 		return hx_fail(err, -1,
-		    "'smtp_url' must be an smtp:// or smtps:// URL");
+		    "'smtp_url' must be an smtp:// or smtps:// URL "
+		    "without user:password@");
 	if (get_str(t, "from", 1, ADDR_MAX, &s, err) != 0)
 		return -1;
 	if (!addr_ok(s))

@@ -156,13 +156,29 @@ test_check(void)
 	    "'type' must be webhook or email", "a bad type");
 	is_str(check("{\"name\":\"a\",\"type\":\"webhook\","
 		     "\"url\":\"ftp://h/x\",\"secret\":\"s\"}"),
-	    "'url' must be an http:// or https:// URL", "ftp url");
+	    "'url' must be an http:// or https:// URL without user:password@",
+	    "ftp url");
 	is_str(check("{\"name\":\"a\",\"type\":\"webhook\","
 		     "\"url\":\"http://h/x\\r\\nX-Evil: 1\",\"secret\":\"s\"}"),
-	    "'url' must be an http:// or https:// URL", "CRLF in the url");
+	    "'url' must be an http:// or https:// URL without user:password@",
+	    "CRLF in the url");
 	is_str(check("{\"name\":\"a\",\"type\":\"webhook\","
 		     "\"url\":\"http:///x\",\"secret\":\"s\"}"),
-	    "'url' must be an http:// or https:// URL", "no host");
+	    "'url' must be an http:// or https:// URL without user:password@",
+	    "no host");
+	is_str(check("{\"name\":\"a\",\"type\":\"webhook\","
+		     "\"url\":\"https://u:p@h/x\",\"secret\":\"s\"}"),
+	    "'url' must be an http:// or https:// URL without user:password@",
+	    "no credentials in the url");
+	is_str(check("{\"name\":\"a\",\"type\":\"webhook\","
+		     "\"url\":\"https://h/x?to=a@b.c\",\"secret\":\"s\"}"),
+	    "", "an @ after the host is fine");
+	is_str(check("{\"name\":\"a\",\"type\":\"email\","
+		     "\"smtp_url\":\"smtps://me:pw@mx\",\"from\":\"a@b.c\","
+		     "\"to\":[\"x@y.z\"]}"),
+	    "'smtp_url' must be an smtp:// or smtps:// URL without "
+	    "user:password@",
+	    "nor in the smtp_url");
 	is_str(check("{\"name\":\"a\",\"type\":\"webhook\","
 		     "\"url\":\"http://h/x\"}"),
 	    "'secret' is required", "a webhook needs a secret");
@@ -172,7 +188,8 @@ test_check(void)
 	is_str(check("{\"name\":\"a\",\"type\":\"email\","
 		     "\"smtp_url\":\"http://mx\",\"from\":\"a@b.c\","
 		     "\"to\":[\"x@y.z\"]}"),
-	    "'smtp_url' must be an smtp:// or smtps:// URL", "http smtp_url");
+	    "'smtp_url' must be an smtp:// or smtps:// URL without user:password@",
+	    "http smtp_url");
 	is_str(check("{\"name\":\"a\",\"type\":\"email\","
 		     "\"smtp_url\":\"smtp://mx\",\"from\":\"a@b.c\"}"),
 	    "'to' must be an array of 1 to 32 e-mail addresses", "no to");
