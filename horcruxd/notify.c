@@ -140,8 +140,14 @@ notify_post(struct notify *n, const char *target, const struct notify_msg *m)
 	if (d->body == NULL)
 		d->body = xstrdup("{}");
 	d->body_len = strlen(d->body);
-	d->subject = xstrdup(m->subject != NULL ? m->subject : "Horcrux");
-	d->text = xstrdup(m->text != NULL ? m->text : "");
+	if (m->subject != NULL && m->text != NULL) {
+		d->subject = xstrdup(m->subject);
+		d->text = xstrdup(m->text);
+	} else {
+		/* The alert engine may leave the e-mail's words to us. */
+		d->text = hx_notify_alert_text(m->event,
+		    m->kind == NOTIFY_ALERT_RESOLVED, n->host, &d->subject);
+	}
 	if (enqueue(n, d) != 0) {
 		uint64_t k = notify_dropped(n);
 

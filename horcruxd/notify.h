@@ -56,7 +56,9 @@ enum notify_kind {
  * once and keeps no reference); subject and text are the e-mail's
  * subject line and plain-text body, which should say what fired, on
  * which target, the value against the threshold, when, and how to
- * acknowledge it.
+ * acknowledge it. Leave either NULL and both are made from the event
+ * (hx_notify_alert_text: alert_id, rule_name, severity, target, value,
+ * threshold, started_at, resolved_at).
  */
 struct notify_msg {
 	enum notify_kind kind;

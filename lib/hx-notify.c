@@ -299,3 +299,101 @@ hx_notify_email(const char *from, const char *const *to, size_t nto,
 		hx_buf_add(&b, "\r\n", 2);
 	return hx_buf_detach(&b, NULL);
 }
+
+/* --- the text of an alert ------------------------------------------------ */
+
+/* Field name of ev or of its "data" member, as text: NULL when absent. */
+static char *
+alert_field(json_t *ev, const char *name)
+{
+	json_t *v = json_object_get(ev, name);
+
+	if (v == NULL && json_is_object(json_object_get(ev, "data")))
+		v = json_object_get(json_object_get(ev, "data"), name);
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_integer(v))
+		return xasprintf("%lld", (long long)json_integer_value(v));
+	if (json_is_real(v))
+		return xasprintf("%.10g", json_real_value(v));
+	return NULL;
+}
+
+/* s with control characters made spaces (it goes into a mail). */
+static char *
+flat(char *s)
+{
+	char *p;
+
+	for (p = s; p != NULL && *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	return s;
+}
+
+char *
+hx_notify_alert_text(json_t *event, int resolved, const char *host,
+    char **subject)
+{
+	char	     *rule = flat(alert_field(event, "rule_name"));
+	char	     *sev = flat(alert_field(event, "severity"));
+	char	     *target = flat(alert_field(event, "target"));
+	char	     *value = flat(alert_field(event, "value"));
+	char	     *thr = flat(alert_field(event, "threshold"));
+	char	     *since = flat(alert_field(event, "started_at"));
+	char	     *until = flat(alert_field(event, "resolved_at"));
+	char	     *id = flat(alert_field(event, "alert_id"));
+	char	      up[16];
+	struct hx_buf b;
+	size_t	      i;
+
+	if (sev == NULL)
+		sev = xstrdup("alert");
+	for (i = 0; i + 1 < sizeof up && sev[i] != '\0'; i++)
+		up[i] = (char)(sev[i] >= 'a' && sev[i] <= 'z' ? sev[i] - 32 :
+								sev[i]);
+	up[i] = '\0';
+	hx_buf_init(&b, 0);
+	hx_buf_addf(&b, "[Horcrux] %s%s %s on %s", resolved ? "RESOLVED " : "",
+	    up, rule != NULL ? rule : "(rule)",
+	    target != NULL ? target : "(target)");
+	if (value != NULL && thr != NULL)
+		hx_buf_addf(&b, ": %s %s %s", value,
+		    resolved ? "back past" : "against", thr);
+	*subject = hx_buf_detach(&b, NULL);
+
+	hx_buf_addf(&b, "The %s alert %s on %s %s.\n\n", sev,
+	    rule != NULL ? rule : "(rule)",
+	    target != NULL ? target : "(target)",
+	    resolved ? "has RESOLVED" : "is FIRING");
+	if (value != NULL)
+		hx_buf_addf(&b, "  Value:      %s%s%s%s\n", value,
+		    thr != NULL ? " (threshold " : "", thr != NULL ? thr : "",
+		    thr != NULL ? ")" : "");
+	if (since != NULL)
+		hx_buf_addf(&b, "  Since:      %s\n", since);
+	if (resolved && until != NULL)
+		hx_buf_addf(&b, "  Resolved:   %s\n", until);
+	if (id != NULL)
+		hx_buf_addf(&b, "  Alert id:   %s\n", id);
+	hx_buf_addf(&b, "  Reported by horcruxd on %s\n", host);
+	if (!resolved && id != NULL)
+		hx_buf_addf(&b,
+		    "\nTo acknowledge it and stop repeat notifications:\n"
+		    "  horcrux-cli alert ack %s\n"
+		    "(or POST /api/alerts/%s/ack; it needs SysModify on /nodes "
+		    "for a\nnode, VmPowerMgmt on the VM for a VM).\n",
+		    id, id);
+	else if (!resolved)
+		hx_buf_addf(&b, "\nSee it with: horcrux-cli alert list\n");
+	free(rule);
+	free(sev);
+	free(target);
+	free(value);
+	free(thr);
+	free(since);
+	free(until);
+	free(id);
+	return hx_buf_detach(&b, NULL);
+}

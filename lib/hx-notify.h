@@ -71,4 +71,17 @@ char *hx_notify_email(const char *from, const char *const *to, size_t nto,
     const char *subject, const char *text, int64_t now_ms, const char *msgid,
     const char *host);
 
+/*
+ * The e-mail a person reads for an AlertTriggered or AlertResolved event
+ * (its JSON object; the fields may also sit in a "data" member, as in a
+ * frame): alert_id, rule_name, severity, target, value, threshold,
+ * started_at, resolved_at, as GET /api/alerts shows them; a missing one
+ * is left out. *subject gets the subject line ("[Horcrux] CRITICAL
+ * cpu-high on node:h1: 95.5 > 90"); the body says what fired, where, the
+ * value against the threshold, since when, and how to acknowledge it.
+ * host names this daemon. Both are the caller's to free.
+ */
+char *hx_notify_alert_text(json_t *event, int resolved, const char *host,
+    char **subject);
+
 #endif

@@ -256,6 +256,50 @@ test_email(void)
 	free(m);
 }
 
+static void
+test_alert_text(void)
+{
+	json_t *ev;
+	char   *subject = NULL, *text;
+
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:f,s:i,s:s}", "type",
+	    "AlertTriggered", "alert_id", "a-17", "rule_name", "cpu-high",
+	    "severity", "critical", "value", 95.5, "threshold", 90, "target",
+	    "node:h1");
+	json_object_set_new(ev, "started_at",
+	    json_string("2026-12-05T00:00:00Z"));
+	text = hx_notify_alert_text(ev, 0, "h1", &subject);
+	is_str(subject,
+	    "[Horcrux] CRITICAL cpu-high on node:h1: 95.5 "
+	    "against 90",
+	    "the subject says what, where, how much");
+	ok(has(text, "The critical alert cpu-high on node:h1 is FIRING.\n"),
+	    "what fired, where");
+	ok(has(text, "  Value:      95.5 (threshold 90)\n"),
+	    "value, threshold");
+	ok(has(text, "  Since:      2026-12-05T00:00:00Z\n"), "since when");
+	ok(has(text, "horcrux-cli alert ack a-17\n"), "how to acknowledge");
+	ok(has(text, "horcruxd on h1"), "which daemon");
+	free(text);
+	free(subject);
+
+	/* Resolved, fields inside "data" as in a frame, a name with CR/LF. */
+	json_decref(ev);
+	ev = json_pack("{s:s,s:{s:s,s:s,s:s,s:s}}", "type", "AlertResolved",
+	    "data", "alert_id", "a-18", "rule_name", "vm-crashed\r\nBcc: x",
+	    "target", "vm:web-1", "resolved_at", "2026-12-05T01:00:00Z");
+	text = hx_notify_alert_text(ev, 1, "h1", &subject);
+	is_str(subject,
+	    "[Horcrux] RESOLVED ALERT vm-crashed  Bcc: x on vm:web-1",
+	    "resolved; no severity: 'alert'; controls flattened");
+	ok(has(text, "has RESOLVED.\n") && has(text, "Resolved:   2026"),
+	    "resolved, and when");
+	ok(!has(text, "alert ack"), "nothing to acknowledge");
+	free(text);
+	free(subject);
+	json_decref(ev);
+}
+
 static char *
 path_of(const char *name)
 {
@@ -431,6 +475,7 @@ main(void)
 	test_verdict();
 	test_check();
 	test_email();
+	test_alert_text();
 	if (mkdtemp(tmpdir) == NULL) {
 		ok(0, "mkdtemp");
 		return done_testing();
