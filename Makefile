@@ -19,7 +19,7 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
 
-PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0
+PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl
 # The clients link only what they use: a console that starts fast loads
 # no libvirt, SQLite or Argon2.
 CLIENT_PKGS := jansson libssl libcrypto
@@ -146,6 +146,9 @@ $(B)/tests/unit/test-prom: $(O)/horcruxd/prom.o
 $(O)/tests/unit/test-prom.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-spark: $(addprefix $(O)/horcrux-top/,spark.o model.o)
 $(O)/tests/unit/test-spark.o: CFLAGS += -Ihorcrux-top
+$(B)/tests/unit/test-notify-post: $(addprefix $(O)/horcruxd/,notify.o \
+    mailbox.o worker.o frame.o)
+$(O)/tests/unit/test-notify-post.o: CFLAGS += -Ihorcruxd
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

@@ -20,7 +20,8 @@ _horcruxd()
 		--log-level --pam-service --max-api-keys-per-user
 		--allowed-hosts --allowed-origins --metrics-public
 		--history --history-raw-retention --history-minute-retention
-		--history-hour-retention --history-max-bytes --history-flush"
+		--history-hour-retention --history-max-bytes --history-flush
+		--notify-ca-file --notify-retry-base"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -40,7 +41,7 @@ _horcruxd()
 	fi
 
 	case $prev in
-	-c | --config | --socket)
+	-c | --config | --socket | --notify-ca-file)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;

@@ -42,3 +42,5 @@ complete -c horcruxd -l history-minute-retention -x -d 'Keep 1-minute min/avg/ma
 complete -c horcruxd -l history-hour-retention -x -d 'Keep 1-hour min/avg/max this long'
 complete -c horcruxd -l history-max-bytes -x -d 'Cap on the history blocks (0: none)'
 complete -c horcruxd -l history-flush -x -d 'Write the history to disk this often (seconds)'
+complete -c horcruxd -l notify-ca-file -r -F -d 'CA certificates notification receivers must chain to'
+complete -c horcruxd -l notify-retry-base -x -d 'First wait before a failed notification is retried (seconds)'

@@ -52,7 +52,8 @@ enum cmpl {
 	C_REALM,
 	C_OUTPUT,
 	C_COMMAND, /* command names (help) */
-	C_SERIES /* history series names, and vm:*:FIELD globs */
+	C_SERIES, /* history series names, and vm:*:FIELD globs */
+	C_NOTIFY_TARGET /* notification target names */
 };
 
 struct cli {
@@ -331,5 +332,10 @@ CMD_EXEC(cmd_vm_action);
 CMD_EXEC(cmd_node_status);
 CMD_EXEC(cmd_events);
 CMD_EXEC(cmd_history);
+CMD_EXEC(cmd_notify_target_list);
+CMD_EXEC(cmd_notify_target_show);
+CMD_EXEC(cmd_notify_target_add);
+CMD_EXEC(cmd_notify_target_delete);
+CMD_EXEC(cmd_notify_target_test);
 
 #endif

@@ -93,6 +93,21 @@ static const struct cmd_flag audit_flags[] = {
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
+static const struct cmd_flag notify_add_flags[] = {
+	{ "url", "URL", 0, C_NONE, "a webhook: POST to this http(s) URL" },
+	{ "smtp-url", "URL", 0, C_NONE,
+	    "e-mail through this smtp:// (STARTTLS) or smtps:// server" },
+	{ "from", "ADDRESS", 0, C_NONE, "e-mail: the sender" },
+	{ "to", "ADDRESS", F_REPEAT, C_NONE, "e-mail: a recipient" },
+	{ "username", "USER", 0, C_NONE,
+	    "e-mail: log in to the server as USER (the password is asked)" },
+	{ "secret-file", "FILE", 0, C_NONE,
+	    "read the webhook secret or SMTP password from FILE (one line)" },
+	{ "secret-stdin", NULL, 0, C_NONE,
+	    "read it as one line of standard input" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
 static const struct cmd_flag events_flags[] = { { "count", "N", 0, C_NONE,
 						    "exit after N events" },
 	{ NULL, NULL, 0, C_NONE, NULL } };
@@ -231,6 +246,29 @@ static const struct cmd_entry node_cmds[] = { LEAF("status", "", 0, 0, C_NONE,
 						  "the host's latest metrics"),
 	END };
 
+static const struct cmd_entry notify_target_cmds[] = {
+	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_notify_target_list,
+	    "list the notification targets (never their secrets)"),
+	LEAF("show", "NAME", 1, 1, C_NOTIFY_TARGET, C_NONE, NULL,
+	    cmd_notify_target_show,
+	    "show a target and its newest delivery attempts"),
+	LEAF("add", "NAME", 1, 1, C_NONE, C_NONE, notify_add_flags,
+	    cmd_notify_target_add,
+	    "add a webhook or e-mail target (the secret is asked for)"),
+	LEAF("delete", "NAME", 1, 1, C_NOTIFY_TARGET, C_NONE, NULL,
+	    cmd_notify_target_delete, "delete a target and its attempts"),
+	LEAF("test", "NAME", 1, 1, C_NOTIFY_TARGET, C_NONE, NULL,
+	    cmd_notify_target_test,
+	    "send a test message now; exit 0 if it was delivered"),
+	END
+};
+
+static const struct cmd_entry notify_cmds[] = {
+	GROUP("target", notify_target_cmds,
+	    "where alerts are sent: webhooks, e-mail"),
+	END
+};
+
 const struct cmd_entry cmd_table[] = {
 	LEAF("login", "[USER]", 0, 1, C_USER, C_NONE, login_flags, cmd_login,
 	    "log in; keep the token and server in client.conf"),
@@ -247,6 +285,7 @@ const struct cmd_entry cmd_table[] = {
 	    "the audit log of logins and identity changes, newest first"),
 	GROUP("vm", vm_cmds, "virtual machines and containers"),
 	GROUP("node", node_cmds, "the host"),
+	GROUP("notify", notify_cmds, "notifications"),
 	{ "events", "[TOPIC...]", 0, -1, { C_TOPIC, C_NONE, C_NONE },
 	    events_flags, NULL, cmd_events,
 	    "stream events until interrupted "
@@ -257,8 +296,9 @@ const struct cmd_entry cmd_table[] = {
 	    "metrics history as a table, json or csv: SERIES are names or "
 	    "globs (vm:*:cpu_usage)",
 	    CMD_CSV },
-	LEAF("help", "[COMMAND [SUBCOMMAND]]", 0, 2, C_COMMAND, C_COMMAND, NULL,
-	    cmd_help, "show help for every command or one"),
+	{ "help", "[COMMAND [SUBCOMMAND...]]", 0, 3,
+	    { C_COMMAND, C_COMMAND, C_COMMAND }, NULL, NULL, cmd_help,
+	    "show help for every command or one", 0 },
 	LEAF("version", "", 0, 0, C_NONE, C_NONE, NULL, cmd_version,
 	    "show the client's and the daemon's versions"),
 	{ "quit", "", 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL, cmd_quit,
@@ -268,31 +308,46 @@ const struct cmd_entry cmd_table[] = {
 	END
 };
 
-/* Parents of the subcommand tables, for full names in messages. */
+/*
+ * The group whose table holds e, searched from table down (a group may
+ * hold groups: "notify target list"), or NULL at the top.
+ */
 static const struct cmd_entry *
-parent_of(const struct cmd_entry *e)
+parent_in(const struct cmd_entry *table, const struct cmd_entry *e)
 {
-	const struct cmd_entry *g, *s;
+	const struct cmd_entry *g, *s, *p;
 
-	for (g = cmd_table; g->name != NULL; g++) {
+	for (g = table; g != NULL && g->name != NULL; g++) {
 		for (s = g->sub; s != NULL && s->name != NULL; s++) {
 			if (s == e)
 				return g;
 		}
+		if ((p = parent_in(g->sub, e)) != NULL)
+			return p;
 	}
 	return NULL;
+}
+
+/* Parents of the subcommand tables, for full names in messages. */
+static const struct cmd_entry *
+parent_of(const struct cmd_entry *e)
+{
+	return parent_in(cmd_table, e);
 }
 
 const char *
 cmd_full_name(const struct cmd_entry *e)
 {
 	static char		buf[64];
-	const struct cmd_entry *p = parent_of(e);
+	const struct cmd_entry *chain[4];
+	size_t			n = 0, len = 0;
 
-	if (p != NULL)
-		snprintf(buf, sizeof buf, "%s %s", p->name, e->name);
-	else
-		snprintf(buf, sizeof buf, "%s", e->name);
+	for (; e != NULL && n < HX_ARRAY_SIZE(chain); e = parent_of(e))
+		chain[n++] = e;
+	buf[0] = '\0';
+	while (n-- > 0)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s",
+		    len > 0 ? " " : "", chain[n]->name);
 	return buf;
 }
 
@@ -375,27 +430,36 @@ resolve(int argc, char **argv, int *used)
 		return NULL;
 	}
 	*used = 1;
-	if (e->sub == NULL)
-		return e;
-	if (argc < 2) {
-		c = candidates(e->sub, "");
-		cli_error("'%s' needs a subcommand: %s", e->name, c);
-		free(c);
-		return NULL;
+	/* A group's word picks from its table, down to a leaf. */
+	while (e->sub != NULL) {
+		char *full = xstrdup(cmd_full_name(e));
+
+		if (argc <= *used) {
+			c = candidates(e->sub, "");
+			cli_error("'%s' needs a subcommand: %s", full, c);
+			free(c);
+			free(full);
+			return NULL;
+		}
+		if ((s = lookup(e->sub, argv[*used], &n)) == NULL) {
+			c = candidates(e->sub, n > 1 ? argv[*used] : "");
+			if (n > 1)
+				cli_error("ambiguous command '%s %s': could be "
+					  "%s",
+				    full, argv[*used], c);
+			else
+				cli_error(
+				    "unknown command '%s %s'; '%s' has %s",
+				    full, argv[*used], full, c);
+			free(c);
+			free(full);
+			return NULL;
+		}
+		free(full);
+		(*used)++;
+		e = s;
 	}
-	if ((s = lookup(e->sub, argv[1], &n)) == NULL) {
-		c = candidates(e->sub, n > 1 ? argv[1] : "");
-		if (n > 1)
-			cli_error("ambiguous command '%s %s': could be %s",
-			    e->name, argv[1], c);
-		else
-			cli_error("unknown command '%s %s'; '%s' has %s",
-			    e->name, argv[1], e->name, c);
-		free(c);
-		return NULL;
-	}
-	*used = 2;
-	return s;
+	return e;
 }
 
 /* --- flags and arguments ---------------------------------------------------*/
@@ -659,11 +723,25 @@ help_entry(const struct cmd_entry *e, int verbose, FILE *f)
 	}
 }
 
+/* help_entry for every visible leaf of table, groups walked in order. */
+static void
+help_leaves(const struct cmd_entry *table, int verbose, FILE *f)
+{
+	const struct cmd_entry *e;
+
+	for (e = table; e->name != NULL; e++) {
+		if (e->opts & CMD_HIDDEN)
+			continue;
+		if (e->sub == NULL)
+			help_entry(e, verbose, f);
+		else
+			help_leaves(e->sub, verbose, f);
+	}
+}
+
 void
 cmd_help_all(FILE *f)
 {
-	const struct cmd_entry *e, *s;
-
 	fputs("usage: horcrux-cli [options] [COMMAND [ARGS...]]\n\n"
 	      "Administer horcruxd: users, roles, ACL, API keys, VMs, events.\n"
 	      "With no command it reads commands from standard input (an\n"
@@ -672,16 +750,7 @@ cmd_help_all(FILE *f)
 	/* The global options: options.c's table. */
 	hx_config_help(cli_options_table, cli_options_count, 22, f);
 	fputs("\nCommands (unique prefixes work: 'us li'):\n", f);
-	for (e = cmd_table; e->name != NULL; e++) {
-		if (e->opts & CMD_HIDDEN)
-			continue;
-		if (e->sub == NULL) {
-			help_entry(e, 0, f);
-			continue;
-		}
-		for (s = e->sub; s->name != NULL; s++)
-			help_entry(s, 0, f);
-	}
+	help_leaves(cmd_table, 0, f);
 	fputs("\nExit status: 0 ok, 1 daemon or network error, 2 usage, "
 	      "3 authentication\nrequired or refused, 4 forbidden. See "
 	      "horcrux-cli(1).\n",
@@ -692,7 +761,7 @@ int
 cmd_help(struct cli *cli, const struct cmd_entry *self, struct cmd_args *a)
 {
 	const struct cmd_entry *e, *s;
-	int			n;
+	int			n, i;
 
 	if (a->argc == 0) {
 		cmd_help_all(stdout);
@@ -701,12 +770,19 @@ cmd_help(struct cli *cli, const struct cmd_entry *self, struct cmd_args *a)
 	if ((e = lookup(cmd_table, a->argv[0], &n)) == NULL)
 		return cli_usage(self, "%s command '%s'",
 		    n > 1 ? "ambiguous" : "no", a->argv[0]);
-	if (e->sub == NULL && a->argc > 1)
-		return cli_usage(self, "'%s' has no subcommands", e->name);
-	if (e->sub != NULL && a->argc > 1) {
-		if ((s = lookup(e->sub, a->argv[1], &n)) == NULL)
-			return cli_usage(self, "%s command '%s %s'",
-			    n > 1 ? "ambiguous" : "no", e->name, a->argv[1]);
+	for (i = 1; i < a->argc; i++) {
+		if (e->sub == NULL)
+			return cli_usage(self,
+			    "too many arguments: '%s' has no subcommands",
+			    cmd_full_name(e));
+		if ((s = lookup(e->sub, a->argv[i], &n)) == NULL) {
+			char *full = xstrdup(cmd_full_name(e));
+
+			n = cli_usage(self, "%s command '%s %s'",
+			    n > 1 ? "ambiguous" : "no", full, a->argv[i]);
+			free(full);
+			return n;
+		}
 		e = s;
 	}
 	if (e->sub == NULL) {
@@ -714,9 +790,8 @@ cmd_help(struct cli *cli, const struct cmd_entry *self, struct cmd_args *a)
 		help_entry(e, 1, stdout);
 		return CLI_OK;
 	}
-	printf("%s: %s\n", e->name, e->help);
-	for (s = e->sub; s->name != NULL; s++)
-		help_entry(s, 1, stdout);
+	printf("%s: %s\n", cmd_full_name(e), e->help);
+	help_leaves(e->sub, 1, stdout);
 	return CLI_OK;
 }
 
@@ -838,7 +913,7 @@ cand_kind(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 	if (c->n - first > 1 &&
 	    (kind == C_USER || kind == C_ROLE || kind == C_VM ||
 		kind == C_KEY || kind == C_USER_OR_KEY || kind == C_PATH ||
-		kind == C_SERIES))
+		kind == C_SERIES || kind == C_NOTIFY_TARGET))
 		qsort(c->v + first, c->n - first, sizeof *c->v, cmp_str);
 }
 
@@ -905,17 +980,20 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 	case C_SERIES:
 		cand_series(cli, c);
 		break;
-	case C_COMMAND:
-		if (npos == 0)
-			cand_table(c, cmd_table);
-		else {
-			const struct cmd_entry *e = lookup(cmd_table, pos[0],
-			    &n);
-
-			if (e != NULL)
-				cand_table(c, e->sub);
-		}
+	case C_NOTIFY_TARGET:
+		a = cli_api_quiet(cli, "/api/notify/targets");
+		json_array_foreach(json_object_get(a, "targets"), i, o)
+			cand_add(c, jstr(o, "name"));
+		json_decref(a);
 		break;
+	case C_COMMAND: {
+		const struct cmd_entry *t = cmd_table, *e;
+
+		for (i = 0; t != NULL && i < (size_t)npos; i++)
+			t = (e = lookup(t, pos[i], &n)) != NULL ? e->sub : NULL;
+		cand_table(c, t);
+		break;
+	}
 	}
 }
 
@@ -988,7 +1066,7 @@ cmd_complete(struct cli *cli, int n, char **words)
 	}
 	if ((e = lookup(cmd_table, words[i++], &m)) == NULL)
 		goto out;
-	if (e->sub != NULL) {
+	while (e->sub != NULL) {
 		if (i == n - 1) {
 			cand_table(&c, e->sub);
 			goto out;

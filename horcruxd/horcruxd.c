@@ -23,6 +23,7 @@
 #include "access.h"
 #include "collector.h"
 #include "history.h"
+#include "notify.h"
 #include "hx-auth.h"
 #include "hx-config.h"
 #include "hx-log.h"
@@ -299,6 +300,7 @@ main(int argc, char **argv)
 	struct mailbox	    *mb;
 	struct collector    *col;
 	struct history	    *history = NULL;
+	struct notify	    *notify;
 	struct worker	    *worker, *lpool, *vworker = NULL;
 	struct virt	    *virt = NULL;
 	struct access_cache *cache;
@@ -413,6 +415,9 @@ main(int argc, char **argv)
 		server.history = history;
 		collector_set_history(col, history);
 	}
+	if ((notify = notify_start(db_path, &opts, mb, &err)) == NULL)
+		die(1, "%s", err);
+	server.notify = notify;
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -428,6 +433,9 @@ main(int argc, char **argv)
 	/* After the collector: nothing posts to it any more; it flushes. */
 	history_stop(history);
 	server.history = NULL;
+	/* Before the mailbox goes: it answers waiting test jobs there. */
+	notify_stop(notify);
+	server.notify = NULL;
 	worker_stop(vworker);
 	virt_stop(virt);
 	/* The pool hands jobs on to the worker: stop it first. */

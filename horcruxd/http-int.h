@@ -30,6 +30,9 @@
 #define R_HISTORY \
 	0x400 /* the job runs on the history's query
 				   thread: 503 when history is off */
+#define R_NOTIFY \
+	0x800 /* the job goes to the notification thread
+				   (notify_submit_test): 429 when full */
 
 struct request {
 	struct server  *srv;

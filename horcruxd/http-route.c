@@ -26,7 +26,9 @@
 #include "http-static.h"
 #include "hx-proto.h"
 #include "hx-rbac.h"
+#include "notify.h"
 #include "job-identity.h"
+#include "job-notify.h"
 #include "job-vm.h"
 #include "prom.h"
 #include "server.h"
@@ -107,6 +109,17 @@ static const struct route routes[] = {
 	    job_history_series },
 	{ "GET", "/metrics", R_ANYONE | R_OPT_PUBLIC, 0, NULL, route_metrics,
 	    NULL },
+	{ "GET", "/api/notify/targets", 0, SA, "/", NULL, job_notify_targets },
+	{ "POST", "/api/notify/targets", R_BODY, HX_PRIV_SYS_MODIFY, "/", NULL,
+	    job_notify_target_add },
+	{ "GET", "/api/notify/targets/:name", 0, SA, "/", NULL,
+	    job_notify_target_show },
+	{ "DELETE", "/api/notify/targets/:name", 0, HX_PRIV_SYS_MODIFY, "/",
+	    NULL, job_notify_target_delete },
+	{ "GET", "/api/notify/targets/:name/attempts", 0, SA, "/", NULL,
+	    job_notify_attempts },
+	{ "POST", "/api/notify/targets/:name/test", R_NOTIFY,
+	    HX_PRIV_SYS_MODIFY, "/", NULL, job_notify_test },
 };
 
 /* --- read routes, answered from memory ------------------------------------- */
@@ -571,7 +584,27 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 	}
 	r->c->id = ++srv->next_conn_id;
 	j->conn_id = r->c->id;
-	if (rt->flags & R_HISTORY) {
+	if ((rt->flags & R_NOTIFY) && srv->notify == NULL) {
+		job_free(j);
+		return http_reply_error(r, 503, "UNAVAILABLE",
+		    "notifications are not running");
+	}
+	if (rt->flags & R_NOTIFY) {
+		/* A bounded queue: beyond it, come back. */
+		if (notify_submit_test(srv->notify, j) != 0) {
+			job_free(j);
+			return http_reply_error_with(r, 429, "RATE_LIMITED",
+			    "too many notifications queued; try again later",
+			    "retry-after:", "5");
+		}
+		/*
+		 * The reply waits for a receiver (up to 30 s for SMTP): lws's
+		 * timer for a bodiless POST is shorter. One timer per
+		 * connection, so this one replaces it.
+		 */
+		lws_set_timeout(r->wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		    NOTIFY_REPLY_WAIT_S);
+	} else if (rt->flags & R_HISTORY) {
 		/* A bounded queue: beyond it, come back. */
 		if (history_submit(srv->history, j, &r->id, srv->snap) != 0) {
 			job_free(j);

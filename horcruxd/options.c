@@ -283,6 +283,15 @@ const struct hx_opt options_table[] = {
 	    0, NULL },
 	{ "metrics_public", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
 	    "serve GET /metrics, every series, without credentials", 0, NULL },
+	{ "notify_ca_file", 0, HX_OPT_STRING, "", 0, 0, NULL, "FILE",
+	    "CA certificates that notification receivers' TLS must chain to "
+	    "(empty: the system's)",
+	    HX_OPT_EMPTY_OK, NULL },
+	{ "notify_retry_base", 0, HX_OPT_SECONDS, "5", 0.05, 300, NULL,
+	    "SECONDS",
+	    "first wait before a failed notification is sent again "
+	    "(doubling, at most 5 min apart, for 1 h)",
+	    0, NULL },
 };
 const size_t options_count = HX_ARRAY_SIZE(options_table);
 
@@ -403,6 +412,8 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	    &o->history_max_bytes);
 	o->history_flush = hx_config_seconds(cfg, "history_flush");
 	o->metrics_public = (int)hx_config_int(cfg, "metrics_public");
+	o->notify_ca_file = hx_config_str(cfg, "notify_ca_file");
+	o->notify_retry_base = hx_config_seconds(cfg, "notify_retry_base");
 }
 
 int

@@ -62,6 +62,8 @@ struct options {
 	int64_t		   history_max_bytes; /* 0: no cap */
 	double		   history_flush; /* seconds */
 	int		   metrics_public; /* GET /metrics without login */
+	const char	  *notify_ca_file; /* "": the system's CAs */
+	double		   notify_retry_base; /* seconds */
 };
 
 extern const struct hx_opt options_table[];

@@ -107,9 +107,41 @@ static const char *const migration_1[] = {
 	"CREATE INDEX audit_ts ON audit (ts)", NULL
 };
 
+/*
+ * Migration 2: notification targets and their delivery attempts. The
+ * secret column holds the webhook secret or SMTP password; the database
+ * is 0600 like the password hashes. Attempts name their target by name
+ * and go with it (deleted in the same transaction, not by a foreign key,
+ * so an attempt that ends after its target was deleted is simply not
+ * recorded).
+ */
+static const char *const migration_2[] = {
+	"CREATE TABLE notify_targets ("
+	" name TEXT PRIMARY KEY NOT NULL COLLATE BINARY,"
+	" type TEXT NOT NULL CHECK (type IN ('webhook', 'email')),"
+	" config TEXT NOT NULL," /* JSON object, no secrets */
+	" secret TEXT,"
+	" created INTEGER NOT NULL)",
+
+	"CREATE TABLE notify_attempts ("
+	" id INTEGER PRIMARY KEY,"
+	" target TEXT NOT NULL,"
+	" ts INTEGER NOT NULL," /* epoch ms */
+	" delivery INTEGER NOT NULL,"
+	" attempt INTEGER NOT NULL,"
+	" event TEXT NOT NULL,"
+	" outcome TEXT NOT NULL,"
+	" status INTEGER NOT NULL,"
+	" error TEXT,"
+	" duration_ms INTEGER NOT NULL)",
+	"CREATE INDEX notify_attempts_target ON notify_attempts (target, ts)",
+	"CREATE INDEX notify_attempts_ts ON notify_attempts (ts)", NULL
+};
+
 /* migrations[i] takes user_version from i to i + 1. */
 static const char *const *const migrations[] = {
 	migration_1,
+	migration_2,
 };
 
 #define SCHEMA_VERSION ((int)HX_ARRAY_SIZE(migrations))
@@ -230,6 +262,27 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " AND (?2 IS NULL OR action = ?2)"
 	    " AND ts >= ?3 ORDER BY ts DESC, id DESC LIMIT ?4",
 	[S_AUDIT_PURGE] = "DELETE FROM audit WHERE ts < ?1",
+
+	[S_NOTIFY_TARGET_INSERT] =
+	    "INSERT INTO notify_targets (name, type, config, secret, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_NOTIFY_TARGET_GET] = "SELECT name, type, config, secret, created"
+				" FROM notify_targets WHERE name = ?1",
+	[S_NOTIFY_TARGET_LIST] = "SELECT name, type, config, NULL, created"
+				 " FROM notify_targets ORDER BY name",
+	[S_NOTIFY_TARGET_DELETE] = "DELETE FROM notify_targets WHERE name = ?1",
+	[S_NOTIFY_ATTEMPT_DELETE_TARGET] = "DELETE FROM notify_attempts"
+					   " WHERE target = ?1",
+	[S_NOTIFY_ATTEMPT_INSERT] =
+	    "INSERT INTO notify_attempts (target, ts, delivery, attempt,"
+	    " event, outcome, status, error, duration_ms)"
+	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+	    " WHERE EXISTS (SELECT 1 FROM notify_targets WHERE name = ?1)",
+	[S_NOTIFY_ATTEMPT_LIST] =
+	    "SELECT id, target, ts, delivery, attempt, event, outcome,"
+	    " status, error, duration_ms FROM notify_attempts"
+	    " WHERE target = ?1 ORDER BY ts DESC, id DESC LIMIT ?2",
+	[S_NOTIFY_ATTEMPT_PURGE] = "DELETE FROM notify_attempts WHERE ts < ?1",
 };
 
 /* --- messages ------------------------------------------------------------ */

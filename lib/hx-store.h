@@ -504,4 +504,71 @@ size_t hx_store_snapshot_session_purge(struct hx_store_snapshot *snap,
 /* Free every string of sv and empty it; safe on an empty list. */
 void hx_store_strv_release(struct hx_store_strv *sv);
 
+/* --- notification targets and delivery attempts (hx-store-notify.c) ------ */
+
+/*
+ * A notification target (DESIGN §9). config is the JSON object text of
+ * its non-secret fields (url; or smtp_url, from, to, username); secret
+ * is the webhook secret or the SMTP password, NULL when none: only the
+ * delivery thread reads it, and nothing shows it.
+ */
+struct hx_store_notify_target {
+	char   *name;
+	char   *type; /* "webhook" or "email" */
+	char   *config;
+	char   *secret;
+	int64_t created;
+};
+
+struct hx_store_notify_target_list {
+	struct hx_store_notify_target *v;
+	size_t			       n;
+};
+
+/* One delivery attempt: when, what came of it, how long it took. */
+struct hx_store_notify_attempt {
+	int64_t id;
+	char   *target;
+	int64_t ts; /* epoch ms, when it started */
+	int64_t delivery; /* the delivery it belongs to */
+	int	attempt; /* 1 for the first */
+	char   *event; /* "AlertTriggered", "AlertResolved", "Test" */
+	char   *outcome; /* "ok", "retry", "failed", "gave_up", "dropped" */
+	int	status; /* HTTP status or SMTP code; 0: no answer */
+	char   *error; /* curl's reason, or NULL */
+	int64_t duration_ms;
+};
+
+struct hx_store_notify_attempt_list {
+	struct hx_store_notify_attempt *v;
+	size_t				n;
+};
+
+/* Add a target; CONFLICT if the name is taken, INVALID if a field is empty. */
+int hx_store_notify_target_add(struct hx_store *st,
+    const struct hx_store_notify_target *t, char **err);
+/* The target called name (secret included); NOT_FOUND if none. */
+int hx_store_notify_target_get(struct hx_store *st, const char *name,
+    struct hx_store_notify_target *out, char **err);
+/* Every target by name, secrets left out (NULL). */
+int hx_store_notify_target_list(struct hx_store *st,
+    struct hx_store_notify_target_list *out, char **err);
+/* Delete a target and its attempts; NOT_FOUND if none. */
+int  hx_store_notify_target_delete(struct hx_store *st, const char *name,
+     char **err);
+void hx_store_notify_target_release(struct hx_store_notify_target *t);
+void hx_store_notify_target_list_release(struct hx_store_notify_target_list *l);
+
+/* Record an attempt (a->id is ignored); NOT_FOUND if its target is gone. */
+int hx_store_notify_attempt_add(struct hx_store *st,
+    const struct hx_store_notify_attempt *a, char **err);
+/* The newest limit attempts of target, newest first. */
+int  hx_store_notify_attempt_list(struct hx_store *st, const char *target,
+     int limit, struct hx_store_notify_attempt_list *out, char **err);
+void hx_store_notify_attempt_list_release(
+    struct hx_store_notify_attempt_list *l);
+/* Delete attempts older than before (epoch ms); *purged may be NULL. */
+int hx_store_notify_attempt_purge(struct hx_store *st, int64_t before,
+    int64_t *purged, char **err);
+
 #endif

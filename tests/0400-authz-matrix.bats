@@ -96,7 +96,8 @@ unset _p
 # /vms/{vm}, its power actions VmPowerMgmt there; the VM list is filtered
 # per VM and the topic subscription decides what a WebSocket sees; so is
 # GET /metrics, series by series, and metrics_public makes it public:
-# the test after the matrix). SELF
+# the test after the matrix; notification targets SysAudit on / to read,
+# SysModify on / to change or send a test). SELF
 # marks the routes a session may call on its own name. TARGETS are the
 # cases: for :username own (the caller's name), other (another live user)
 # or nobody (no such user); for :id the VM itself (web-1 and web-2 run on
@@ -144,6 +145,12 @@ GET    /api/ws                               anyone                     -    -  
 GET    /api/metrics/history                  anyone                     -    -          -
 GET    /api/metrics/series                   anyone                     -    -          -
 GET    /metrics                              anyone                     -    -          -
+GET    /api/notify/targets                   SysAudit@/                 -    -          -
+POST   /api/notify/targets                   SysModify@/                -    -          {}
+GET    /api/notify/targets/:name             SysAudit@/                 -    -          -
+DELETE /api/notify/targets/:name             SysModify@/                -    -          -
+GET    /api/notify/targets/:name/attempts    SysAudit@/                 -    -          -
+POST   /api/notify/targets/:name/test        SysModify@/                -    -          -
 '
 
 # WebSocket topics: who may subscribe, one "TOPIC SPEC" line each. The
