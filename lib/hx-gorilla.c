@@ -2,9 +2,11 @@
  * hx-gorilla.c - the bit writer, the bit reader and the block codec
  * (see hx-gorilla.h for the stream's layout).
  *
- * Bits go in and out a byte at a time: a block is a few hundred bytes
- * and a point costs tens of bits, so there is nothing to win from
- * word-sized tricks here, and the byte loop is easy to check.
+ * Bits go in a byte at a time: a point costs tens of bits and the
+ * writer adds a few thousand points a second, so the byte loop, easy to
+ * check, is enough. Bits come out 64 at a time: a query decodes hundreds
+ * of thousands of points, and reading them a byte (and a prefix a bit)
+ * at a time was most of its cost.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,24 +40,44 @@ put(struct hx_gorilla_enc *e, uint64_t v, unsigned n)
 	}
 }
 
+/*
+ * The next 64 bits of the stream from the reader's position, the first
+ * one in the most significant bit; bits past the end read as 0.
+ */
+static uint64_t
+peek(const struct hx_gorilla_dec *d)
+{
+	const uint8_t *p = d->data + (d->pos >> 3);
+	size_t	       left = (d->nbits >> 3) - (d->pos >> 3);
+	unsigned       off = (unsigned)(d->pos & 7);
+	uint8_t	       tail[9];
+	uint64_t       w;
+
+	if (left < sizeof tail) {
+		memset(tail, 0, sizeof tail);
+		memcpy(tail, p, left);
+		p = tail;
+	}
+	memcpy(&w, p, sizeof w);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	if (off != 0)
+		w = (w << off) | (uint64_t)(p[8] >> (8 - off));
+	return w;
+}
+
 /* Read n (1 .. 64) bits into *v. Returns 0, or -1 past the end. */
 static int
 get(struct hx_gorilla_dec *d, unsigned n, uint64_t *v)
 {
-	unsigned off, k;
-	uint64_t r = 0;
+	uint64_t w;
 
 	if (n > d->nbits - d->pos)
 		return -1;
-	while (n > 0) {
-		off = d->pos & 7;
-		k = 8 - off < n ? 8 - off : n;
-		r = (r << k) |
-		    ((d->data[d->pos >> 3] >> (8 - off - k)) & ((1u << k) - 1));
-		d->pos += k;
-		n -= k;
-	}
-	*v = r;
+	w = peek(d);
+	*v = n == 64 ? w : w >> (64 - n);
+	d->pos += n;
 	return 0;
 }
 
@@ -63,14 +85,18 @@ get(struct hx_gorilla_dec *d, unsigned n, uint64_t *v)
 static int
 get_prefix(struct hx_gorilla_dec *d, unsigned max, unsigned *ones)
 {
-	uint64_t b;
+	uint64_t w = ~peek(d);
+	unsigned n, used;
 
-	for (*ones = 0; *ones < max; (*ones)++) {
-		if (get(d, 1, &b) != 0)
-			return -1;
-		if (b == 0)
-			break;
-	}
+	/* w has a 1 where the stream has a 0; past the end reads 0 too. */
+	n = w == 0 ? 64 : (unsigned)__builtin_clzll(w);
+	if (n > max)
+		n = max;
+	used = n < max ? n + 1 : n;
+	if (used > d->nbits - d->pos)
+		return -1;
+	d->pos += used;
+	*ones = n;
 	return 0;
 }
 
