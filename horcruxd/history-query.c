@@ -5,7 +5,10 @@
  * reader handle (the unflushed points included).
  *
  * Names. The engine stores VM series by UUID (vm:UUID:FIELD); callers
- * write and read them by the VM's current name (vm:NAME:FIELD). The
+ * write and read them by the VM's current name (vm:NAME:FIELD). A VM's
+ * fields are scalars, so FIELD is what follows the last ':' and NAME may
+ * hold ':' (libvirt allows it); in a pattern the NAME part is one glob
+ * part whose '*' runs over ':' too, so vm:*:cpu_usage finds "db:1". The
  * service thread hands the job the VMs of the inventory the caller may
  * audit, UUID and name; a stored series whose UUID is not among them
  * does not exist for this caller (no oracle: a named series the caller
@@ -210,7 +213,7 @@ resolve_cb(const struct hx_tsdb_series_info *s, void *arg)
 			continue;
 		if (rs->vm_part == NULL ||
 		    strcmp(rs->vm_part, rs->q->vms[i].name) == 0 ||
-		    hx_tsdb_glob_match(rs->vm_part, rs->q->vms[i].name))
+		    hx_tsdb_glob_match_part(rs->vm_part, rs->q->vms[i].name))
 			list_push(rs->out,
 			    xasprintf("vm:%s%s", rs->q->vms[i].name, rest), s,
 			    1);
@@ -251,7 +254,7 @@ resolve(struct hx_tsdb *db, const struct hq *q, const char *pattern,
 			return 0;
 		rc = hx_tsdb_list(db, pattern, resolve_cb, &rs, NULL);
 	} else if (strncmp(pattern, "vm:", 3) == 0 &&
-	    (rest = strchr(pattern + 3, ':')) != NULL && rest > pattern + 3 &&
+	    (rest = strrchr(pattern + 3, ':')) != NULL && rest > pattern + 3 &&
 	    rest[1] != '\0') {
 		vm_part = xstrndup(pattern + 3, (size_t)(rest - pattern - 3));
 		stored_pat = xasprintf("vm:*%s", rest);

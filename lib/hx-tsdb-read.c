@@ -341,6 +341,12 @@ hx_tsdb_glob_match(const char *p, const char *s)
 	}
 }
 
+int
+hx_tsdb_glob_match_part(const char *p, const char *s)
+{
+	return part_match(p, strlen(p), s, strlen(s));
+}
+
 static int
 info_cmp(const void *a, const void *b)
 {
