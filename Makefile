@@ -144,6 +144,8 @@ $(B)/tests/unit/test-snapshot: $(addprefix $(O)/horcruxd/,snapshot.o frame.o)
 $(O)/tests/unit/test-snapshot.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-prom: $(O)/horcruxd/prom.o
 $(O)/tests/unit/test-prom.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-jobq: $(O)/horcruxd/jobq.o
+$(O)/tests/unit/test-jobq.o: CFLAGS += -Ihorcruxd
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)
