@@ -495,7 +495,7 @@ route_match(const char *pattern, const char *path, struct request *r)
 static void
 join_query(struct lws *wsi, char *out, size_t outlen)
 {
-	char   frag[512];
+	char   frag[URI_MAX]; /* one argument may be long: a series list */
 	size_t o = 0;
 	int    i, n;
 

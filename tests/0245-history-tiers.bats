@@ -3,7 +3,8 @@
 # 1-minute buckets whose min/avg/max are those of the raw points the API
 # served for that minute, still answering once raw points older than
 # history_raw_retention are gone; history_max_bytes dropping the oldest
-# raw blocks first while live metrics go on; VM names holding ':'.
+# raw blocks first while live metrics go on; VM names holding ':'; a
+# series list longer than one of lws's 512-byte argument fragments.
 #
 # Every test starts its own daemon. Nothing sleeps blindly: each wait
 # polls the API, the database or the log.
@@ -194,4 +195,20 @@ XML
 	# The series list names them the same way.
 	body_of "$(sock GET /api/metrics/series)" | jq -e '[.series[].name] |
 		index("vm:db:1:cpu_usage") != null and index("vm:a:b:c:vcpus") != null'
+}
+
+@test "a long series list (about 1,000 bytes) is read whole" {
+	own_daemon --node-interval 0.2
+	list=node:cpu_usage
+	for i in $(seq 1 40); do
+		list="$list,node:no_such_series_$i"
+	done
+	[ "${#list}" -gt 900 ]
+	for i in $(seq 1 200); do
+		out=$(hist "series=$list&from=-5m")
+		[ "$(status_of "$out")" = 200 ] && break
+		sleep 0.05
+	done
+	assert_equal "$(status_of "$out")" 200
+	assert_equal "$(body_of "$out" | jq -c '[.series[].name]')" '["node:cpu_usage"]'
 }
