@@ -240,7 +240,7 @@ resolve(struct hx_tsdb *db, const struct hq *q, const char *pattern,
 	struct resolve rs = { q, out, NULL };
 	const char    *p, *rest;
 	char	      *stored_pat = NULL, *vm_part = NULL;
-	size_t	       first = out->n;
+	size_t	       first = out->n, i;
 	int	       rc;
 
 	if (!hx_tsdb_glob_valid(pattern))
@@ -257,9 +257,27 @@ resolve(struct hx_tsdb *db, const struct hq *q, const char *pattern,
 	    (rest = strrchr(pattern + 3, ':')) != NULL && rest > pattern + 3 &&
 	    rest[1] != '\0') {
 		vm_part = xstrndup(pattern + 3, (size_t)(rest - pattern - 3));
-		stored_pat = xasprintf("vm:*%s", rest);
 		rs.vm_part = vm_part;
-		rc = hx_tsdb_list(db, stored_pat, resolve_cb, &rs, NULL);
+		rc = HX_TSDB_OK;
+		if (strchr(vm_part, '*') == NULL) {
+			/*
+			 * A VM named in full: its UUID's series alone, not
+			 * every VM's (a list of 30 names took 30 scans).
+			 */
+			for (i = 0; rc == HX_TSDB_OK && i < q->nvms; i++) {
+				if (strcmp(q->vms[i].name, vm_part) != 0)
+					continue;
+				free(stored_pat);
+				stored_pat = xasprintf("vm:%s%s",
+				    q->vms[i].uuid, rest);
+				rc = hx_tsdb_list(db, stored_pat, resolve_cb,
+				    &rs, NULL);
+			}
+		} else {
+			stored_pat = xasprintf("vm:*%s", rest);
+			rc = hx_tsdb_list(db, stored_pat, resolve_cb, &rs,
+			    NULL);
+		}
 	} else
 		return -1;
 	free(stored_pat);
