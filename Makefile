@@ -144,6 +144,8 @@ $(B)/tests/unit/test-snapshot: $(addprefix $(O)/horcruxd/,snapshot.o frame.o)
 $(O)/tests/unit/test-snapshot.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-prom: $(O)/horcruxd/prom.o
 $(O)/tests/unit/test-prom.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-spark: $(addprefix $(O)/horcrux-top/,spark.o model.o)
+$(O)/tests/unit/test-spark.o: CFLAGS += -Ihorcrux-top
 $(B)/tests/unit/test-jobq: $(O)/horcruxd/jobq.o
 $(O)/tests/unit/test-jobq.o: CFLAGS += -Ihorcruxd
 
@@ -162,7 +164,7 @@ $(B)/tests/tools/%: $(O)/tests/tools/%.o $(LIBHX)
 # libhorcrux, and sees their private headers.
 TESTTOOL_OBJ	:= $(O)/horcruxd/http-parse.o $(O)/horcruxd/access.o \
 		   $(O)/horcruxd/outq.o $(O)/horcruxd/frame.o \
-		   $(O)/horcrux-top/model.o
+		   $(O)/horcrux-top/model.o $(O)/horcrux-top/spark.o
 $(O)/tests/tools/hx-test-tool.o: CFLAGS += -Ihorcruxd -Ihorcrux-top
 $(B)/tests/tools/hx-test-tool: $(O)/tests/tools/hx-test-tool.o \
     $(TESTTOOL_OBJ) $(LIBHX)

@@ -9,7 +9,7 @@ _horcrux_top()
 	local cur prev
 	local opts="-c --connect --api-key-file -d --delay -b --batch
 		-n --iterations --json -C --no-color -U --ascii -h --help
-		-V --version"
+		-V --version --spark-step"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -34,7 +34,7 @@ _horcrux_top()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-d | --delay | -n | --iterations)
+	-d | --delay | -n | --iterations | --spark-step)
 		return 0
 		;;
 	esac

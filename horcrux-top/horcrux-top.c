@@ -8,6 +8,11 @@
  * stays on screen, dimmed, while we reconnect with backoff. Only the very
  * first connection failing is fatal, because then there is nothing to show.
  *
+ * Each connection asks the history API for the sparklines' recent past
+ * before the first frame (with a short timeout: without history the lines
+ * start from live samples); the graph view's range is fetched when it
+ * opens and again while it stays open.
+ *
  * Exit codes: 0 normal, 1 cannot reach the daemon or a runtime error,
  * 2 usage, 3 authentication required or refused, 4 forbidden.
  */
@@ -27,6 +32,7 @@
 #include <jansson.h>
 
 #include "batch.h"
+#include "graph.h"
 #include "hx-client.h"
 #include "hx-config.h"
 #include "hx-proto.h"
@@ -39,6 +45,9 @@
 #define BACKOFF_MAX_MS 5000
 #define CONNECT_TIMEOUT_MS 3000
 #define REQUEST_TIMEOUT_MS 10000
+/* The history on attach is part of the first frame: it may hold it back
+ * this long at most, then the sparklines start from live samples. */
+#define HISTORY_TIMEOUT_MS 1000
 
 /* What the screen shows; names come from lib/hx-proto's topic table. */
 static const enum hx_topic_id top_topics[] = {
@@ -73,6 +82,10 @@ static const struct hx_opt options_table[] = {
 	    "no colours (also when NO_COLOR is set)", HX_OPT_CLI_ONLY, NULL },
 	{ "ascii", 'U', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
 	    "ASCII only (automatic when the locale is not UTF-8)",
+	    HX_OPT_CLI_ONLY, NULL },
+	{ "spark_step", 0, HX_OPT_INT, "10", 1, 3600, NULL, "SECS",
+	    "one sparkline cell per SECS seconds (the history on attach is "
+	    "asked for at this step)",
 	    HX_OPT_CLI_ONLY, NULL },
 	{ "help", 'h', HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
 	    "show this help and exit", HX_OPT_CLI_ONLY, NULL },
@@ -189,6 +202,182 @@ fetch_vm_list(struct top *t)
 	hx_http_resp_release(&r);
 }
 
+/* A one-line note on the status line for a few seconds. */
+static void HX_PRINTF(3, 4) say(struct top *t, int bad, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->ui.message, sizeof(t->ui.message), fmt, ap);
+	va_end(ap);
+	t->ui.message_bad = bad;
+	t->ui.message_until = now_ms() + 6000;
+	t->dirty = 1;
+}
+
+/*
+ * GET /api/metrics/history?series=S&from=F&to=T[&step=N] into *r (from
+ * and to as the API takes them: RFC 3339, now, -2m). Returns 0, or -1
+ * with *err (the request could not be made).
+ */
+static int
+history_request(struct top *t, const char *series, const char *from,
+    const char *to, int64_t step_s, int timeout_ms, struct hx_http_resp *r,
+    char **err)
+{
+	char st[32], *q, *path;
+	int  rc;
+
+	st[0] = '\0';
+	if (step_s > 0)
+		snprintf(st, sizeof(st), "&step=%lld", (long long)step_s);
+	q = hx_url_escape(series);
+	path = xasprintf("/api/metrics/history?series=%s&from=%s&to=%s%s", q,
+	    from, to, st);
+	rc = hx_http_request(&t->srv, &t->cred, "GET", path, NULL, timeout_ms,
+	    r, err);
+	free(q);
+	free(path);
+	return rc;
+}
+
+/*
+ * History on attach: the last SPARK_RING buckets of the header's series
+ * and every VM's CPU% at the sparklines' step, into the model before the
+ * first frame. Without it (history off, no right to it, a slow or absent
+ * daemon) one line says so and the sparklines start from live samples.
+ * A fleet too big for one answer (422) gets the host's lines only.
+ */
+static void
+fetch_history(struct top *t)
+{
+	struct hx_http_resp r;
+	struct hx_buf	    names;
+	int64_t		    step = t->m.spark_step_ms;
+	char		   *err = NULL, *msg, from[32];
+	int		    vms, i;
+
+	hx_buf_init(&names, 0);
+	for (i = 0; i < TOP_HIST_COUNT; i++)
+		hx_buf_addf(&names, "%snode:%s", i ? "," : "",
+		    top_hist_fields[i]);
+	for (vms = 1; vms >= 0; vms--) {
+		size_t len = names.len;
+
+		if (vms)
+			hx_buf_addf(&names, ",vm:*:cpu_usage");
+		/* Relative to the daemon's clock, not ours. */
+		snprintf(from, sizeof(from), "-%llds",
+		    (long long)(step / 1000 * SPARK_RING));
+		if (history_request(t, names.data, from, "now", step / 1000,
+			HISTORY_TIMEOUT_MS, &r, &err) < 0) {
+			say(t, 0, "no history: %s; sparklines start now", err);
+			free(err);
+			break;
+		}
+		names.len = len;
+		names.data[len] = '\0';
+		if (r.status == 422 && vms) {
+			hx_http_resp_release(&r);
+			continue;
+		}
+		if (r.status == 200) {
+			json_t *root = json_loads(r.body, 0, NULL);
+
+			model_apply_history(&t->m, root);
+			json_decref(root);
+		} else {
+			msg = error_message(&r);
+			say(t, 0, "no history: %s; sparklines start now", msg);
+			free(msg);
+		}
+		hx_http_resp_release(&r);
+		break;
+	}
+	hx_buf_release(&names);
+}
+
+/*
+ * The graph view's range, ending two seconds ago on a whole second (so
+ * every sample in it has reached the history), at step=auto.
+ */
+static void
+fetch_graph(struct top *t)
+{
+	struct top_graph    *g = &t->ui.graph;
+	const struct top_vm *vm = g->vm_id ? model_vm(&t->m, g->vm_id) : NULL;
+	struct hx_http_resp  r;
+	json_t		    *root = NULL, *s, *pts, *mn, *mx, *p;
+	char		    *series, *err = NULL, *msg, from[40], to[40];
+	size_t		     i;
+
+	screen_graph_clear(g);
+	g->loaded = 1;
+	g->fetched_mono_ms = now_ms();
+	g->to_ms = (hx_wall_ms() / 1000 - 2) * 1000;
+	g->from_ms = g->to_ms - top_ranges[g->range].ms;
+	t->dirty = 1;
+	if (g->vm_id != NULL && vm == NULL) {
+		hx_strlcpy(g->error, "this VM is gone", sizeof(g->error));
+		return;
+	}
+	series = vm != NULL ? xasprintf("vm:%s:cpu_usage", vm->name) :
+			      xstrdup("node:cpu_usage");
+	hx_rfc3339_ms(g->from_ms, from, sizeof(from));
+	hx_rfc3339_ms(g->to_ms, to, sizeof(to));
+	if (history_request(t, series, from, to, 0, REQUEST_TIMEOUT_MS, &r,
+		&err) < 0) {
+		snprintf(g->error, sizeof(g->error), "no history: %s", err);
+		free(err);
+		free(series);
+		return;
+	}
+	free(series);
+	if (r.status != 200) {
+		msg = error_message(&r);
+		snprintf(g->error, sizeof(g->error), "no history: %s", msg);
+		free(msg);
+		hx_http_resp_release(&r);
+		return;
+	}
+	root = json_loads(r.body, 0, NULL);
+	hx_http_resp_release(&r);
+	s = json_array_get(json_object_get(root, "series"), 0);
+	pts = json_object_get(s, "points");
+	mn = json_object_get(s, "min");
+	mx = json_object_get(s, "max");
+	if (!json_is_array(pts)) {
+		hx_strlcpy(g->error, "no history: a reply without points",
+		    sizeof(g->error));
+		json_decref(root);
+		return;
+	}
+	g->step_s = json_number_value(json_object_get(s, "step"));
+	g->n = json_array_size(pts);
+	g->t = xcalloc(g->n + 1, sizeof(*g->t));
+	g->v = xcalloc(g->n + 1, sizeof(*g->v));
+	if (json_is_array(mn) && json_is_array(mx)) {
+		g->mins = xcalloc(g->n + 1, sizeof(*g->mins));
+		g->maxs = xcalloc(g->n + 1, sizeof(*g->maxs));
+	}
+	json_array_foreach(pts, i, p) {
+		json_t *v = json_array_get(p, 1);
+
+		g->t[i] = (int64_t)json_integer_value(json_array_get(p, 0));
+		g->v[i] = json_is_number(v) ? json_number_value(v) : NAN;
+		if (g->mins != NULL) {
+			json_t *a = json_array_get(mn, i),
+			       *b = json_array_get(mx, i);
+
+			g->mins[i] = json_is_number(a) ? json_number_value(a) :
+							 NAN;
+			g->maxs[i] = json_is_number(b) ? json_number_value(b) :
+							 NAN;
+		}
+	}
+	json_decref(root);
+}
+
 static void
 fetch_detail(struct top *t)
 {
@@ -287,6 +476,8 @@ connect_once(struct top *t, int *status, char **err)
 	t->ui.connected = 1;
 	t->backoff_ms = 0;
 	fetch_vm_list(t);
+	if (!t->batch)
+		fetch_history(t);
 	t->dirty = 1;
 	return 0;
 }
@@ -456,6 +647,10 @@ loop(struct top *t)
 		if (t->ui.view == VIEW_DETAIL && t->ws != NULL &&
 		    now - t->detail_at >= 2000)
 			fetch_detail(t);
+		if (t->ui.view == VIEW_GRAPH && t->ws != NULL &&
+		    now - t->ui.graph.fetched_mono_ms >=
+			top_ranges[t->ui.graph.range].refresh_ms)
+			fetch_graph(t);
 		while ((key = getch()) != ERR)
 			flags |= keys_handle(&t->ui, key);
 		if (flags & KEY_R_QUIT)
@@ -465,6 +660,8 @@ loop(struct top *t)
 			if (t->ui.view == VIEW_DETAIL)
 				fetch_detail(t);
 		}
+		if (flags & KEY_R_GRAPH)
+			fetch_graph(t);
 		if (flags & KEY_R_DETAIL) {
 			json_decref(t->ui.detail);
 			t->ui.detail = NULL;
@@ -502,7 +699,8 @@ main(int argc, char **argv)
 		hx_config_usage(options_table, HX_ARRAY_SIZE(options_table),
 		    "horcrux-top", "[options]", stdout);
 		printf(
-		    "\nKeys: q quit, h help (inside). Credentials come from "
+		    "\nKeys: q quit, h help, g graph (inside). Credentials come "
+		    "from "
 		    "$HORCRUX_API_KEY,\n$HORCRUX_TOKEN or client.conf, never "
 		    "from the command line.\n");
 		exit(0);
@@ -524,6 +722,8 @@ main(int argc, char **argv)
 	t.batch = (int)hx_config_int(&cfg, "batch") || t.json;
 	t.iterations = hx_config_int(&cfg, "iterations");
 	t.delay_ms = (int64_t)(hx_config_seconds(&cfg, "delay") * 1000);
+	model_init(&t.m);
+	t.m.spark_step_ms = hx_config_int(&cfg, "spark_step") * 1000;
 	ascii = (int)hx_config_int(&cfg, "ascii") ||
 	    strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
 	if (hx_client_conf_load(&t.conf, hx_config_str(&cfg, "connect"),
@@ -545,7 +745,6 @@ main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	srandom((unsigned)(hx_mono_ns() ^ (uint64_t)getpid()));
 
-	model_init(&t.m);
 	t.ui.m = &t.m;
 	t.ui.sort = COL_CPU;
 	hx_strlcpy(t.ui.server, t.srv.display, sizeof(t.ui.server));

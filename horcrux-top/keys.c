@@ -86,6 +86,10 @@ static int
 key_back(struct top_ui *ui, int key)
 {
 	(void)key;
+	if (ui->view == VIEW_GRAPH) {
+		ui->view = (enum top_view)ui->graph.from_view;
+		return KEY_R_REDRAW;
+	}
 	ui->view = VIEW_TABLE;
 	json_decref(ui->detail);
 	ui->detail = NULL;
@@ -140,6 +144,35 @@ key_detail(struct top_ui *ui, int key)
 	ui->detail_id = xstrdup(vm->id);
 	ui->view = VIEW_DETAIL;
 	return KEY_R_DETAIL | KEY_R_REDRAW;
+}
+
+/*
+ * g: the graph of the host (the table) or of the VM shown (the detail
+ * view); G: of the selected VM. The loop fetches its range.
+ */
+static int
+key_graph(struct top_ui *ui, int key)
+{
+	const struct top_vm *vm = NULL;
+
+	if (ui->view == VIEW_DETAIL)
+		vm = model_vm(ui->m, ui->detail_id);
+	else if (key == 'G' && (vm = current_vm(ui)) == NULL)
+		return KEY_R_REDRAW;
+	free(ui->graph.vm_id);
+	ui->graph.vm_id = vm != NULL ? xstrdup(vm->id) : NULL;
+	ui->graph.from_view = ui->view;
+	ui->view = VIEW_GRAPH;
+	screen_graph_clear(&ui->graph);
+	return KEY_R_GRAPH | KEY_R_REDRAW;
+}
+
+static int
+key_range(struct top_ui *ui, int key)
+{
+	ui->graph.range = key - '1';
+	screen_graph_clear(&ui->graph);
+	return KEY_R_GRAPH | KEY_R_REDRAW;
 }
 
 static int
@@ -331,9 +364,22 @@ key_power(struct top_ui *ui, int key)
  * bindings may reuse a key another view binds (h, Enter, Esc).
  */
 const struct top_key top_keys[] = {
+	{ .name = "q g",
+	    .help = "graph: back to the view it was opened from",
+	    .views = KV_GRAPH,
+	    .codes = { 'q', 'g' },
+	    .fn = key_back,
+	    .bar = "q Back",
+	    .group = KG_QUIT,
+	    .rank = 0 },
+	{ .name = "F10",
+	    .help = "quit (also from the graph)",
+	    .views = KV_GRAPH,
+	    .codes = { KEY_F(10) },
+	    .fn = key_quit },
 	{ .name = "q F10",
 	    .help = "quit",
-	    .views = KV_ALL,
+	    .views = KV_ALL & ~KV_GRAPH,
 	    .codes = { 'q', KEY_F(10) },
 	    .fn = key_quit,
 	    .bar = "q Quit",
@@ -388,6 +434,32 @@ const struct top_key top_keys[] = {
 	    .bar = "Enter Detail",
 	    .group = KG_VIEW,
 	    .rank = 4 },
+	{ .name = "g",
+	    .help = "graph of the host's CPU% over 15 min, 1 h or 24 h",
+	    .views = KV_TABLE,
+	    .codes = { 'g' },
+	    .fn = key_graph,
+	    .bar = "g Graph",
+	    .group = KG_VIEW,
+	    .rank = 4 },
+	{ .name = "g",
+	    .help = "graph of this VM's CPU%",
+	    .views = KV_DETAIL,
+	    .codes = { 'g' },
+	    .fn = key_graph },
+	{ .name = "G",
+	    .help = "graph of the selected VM's CPU%",
+	    .views = KV_TABLE,
+	    .codes = { 'G' },
+	    .fn = key_graph },
+	{ .name = "1 2 3",
+	    .help = "graph: the last 15 min, 1 h, 24 h",
+	    .views = KV_GRAPH,
+	    .codes = { '1', '2', '3' },
+	    .fn = key_range,
+	    .bar = "1 15m  2 1h  3 24h",
+	    .group = KG_VIEW,
+	    .rank = 0 },
 	{ .name = "/ F4",
 	    .help = "filter by name",
 	    .views = KV_TABLE,
@@ -675,6 +747,7 @@ keys_dump(FILE *f)
 		[VIEW_TABLE] = "table",
 		[VIEW_HELP] = "help",
 		[VIEW_DETAIL] = "detail",
+		[VIEW_GRAPH] = "graph",
 	};
 	size_t i, v;
 

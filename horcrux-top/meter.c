@@ -386,6 +386,55 @@ net_text(const struct top_model *m, struct hx_buf *b)
 	return 1;
 }
 
+/* ---- sparklines: the recent past of CPU, memory and network ------------- */
+
+/*
+ * Two rows, two lines each: "CPU <line>  Mem <line>" and "RX  <line>  TX
+ * <line>". Percentages on a fixed 0-100 scale; rates on a scale up to
+ * the largest value shown, so a quiet link still shows its shape.
+ */
+static void
+hist_pair(const struct top_model *m, int y, int x, int w, int a, int b)
+{
+	static const char *label[TOP_HIST_COUNT] = { "CPU", "Mem", "RX", "TX" };
+	double		   cells[SPARK_RING];
+	int		   half = w / 2, k, id, n;
+
+	n = half - 6;
+	if (n > SPARK_RING)
+		n = SPARK_RING;
+	for (k = 0; k < 2; k++) {
+		double hi;
+
+		id = k == 0 ? a : b;
+		model_spark_cells(m, &m->hist[id], cells, (size_t)n);
+		hi = id == TOP_HIST_CPU || id == TOP_HIST_MEM ?
+		    100 :
+		    spark_max(cells, (size_t)n);
+		screen_label(y, x + k * half, label[id]);
+		screen_spark(y, x + k * half + 4, cells, (size_t)n, hi);
+	}
+}
+
+static int
+hist_draw(const struct top_model *m, int y, int x, int w)
+{
+	if (w < 24)
+		return 0;
+	hist_pair(m, y, x, w, TOP_HIST_CPU, TOP_HIST_MEM);
+	hist_pair(m, y + 1, x, w, TOP_HIST_RX, TOP_HIST_TX);
+	return 2;
+}
+
+/* Batch output has no sparklines: each line is one moment. */
+static int
+hist_text(const struct top_model *m, struct hx_buf *b)
+{
+	(void)m;
+	(void)b;
+	return 0;
+}
+
 const struct top_meter_class top_meters[METER_COUNT] = {
 	[METER_CPUS] = { .name = "CPUs", .draw = cpus_draw, .text = cpus_text },
 	[METER_CPU] = { .name = "CPU", .draw = cpu_draw, .text = cpu_text },
@@ -404,4 +453,7 @@ const struct top_meter_class top_meters[METER_COUNT] = {
 	[METER_VMS] = { .name = "VMs", .draw = vms_draw, .text = vms_text },
 	[METER_DISK] = { .name = "Disk", .draw = disk_draw, .text = disk_text },
 	[METER_NET] = { .name = "Net", .draw = net_draw, .text = net_text },
+	[METER_HIST] = { .name = "History",
+	    .draw = hist_draw,
+	    .text = hist_text },
 };

@@ -1,7 +1,7 @@
 /*
  * meter.h - horcrux-top's header meters as htop's meter classes: one const
  * table, one class per meter (the CPUs, CPU, memory, swap, mounts, load,
- * uptime, VM count, disk and network rates), each able to draw itself on
+ * uptime, VM count, disk and network rates, the sparklines), each able to draw itself on
  * the screen and write its batch text. screen.c lays the classes out in
  * the header and batch.c on its lines; neither knows what a meter shows.
  * Meters read the model's typed NodeMetrics, never JSON keys.
@@ -24,6 +24,7 @@ enum top_meter_id {
 	METER_VMS,
 	METER_DISK,
 	METER_NET,
+	METER_HIST, /* sparklines: CPU, memory, network rx and tx */
 	METER_COUNT
 };
 

@@ -26,13 +26,26 @@ const struct top_col_info top_cols[COL_COUNT] = {
 	[COL_NET_TX] = { "NET TX/s", 9, 1, 1 },
 };
 
+const char *const top_hist_fields[TOP_HIST_COUNT] = {
+	[TOP_HIST_CPU] = "cpu_usage",
+	[TOP_HIST_MEM] = "memory_usage",
+	[TOP_HIST_RX] = "network_rx_bps",
+	[TOP_HIST_TX] = "network_tx_bps",
+};
+
 #define FLASH_MS 2000
 #define HELLO_MS 5000 /* how long "Connected: ..." shows */
 
 void
 model_init(struct top_model *m)
 {
+	int i;
+
 	memset(m, 0, sizeof(*m));
+	for (i = 0; i < TOP_HIST_COUNT; i++)
+		spark_init(&m->hist[i]);
+	m->spark_step_ms = TOP_SPARK_STEP_MS;
+	m->spark_end = -1;
 }
 
 static void
@@ -54,6 +67,7 @@ model_release(struct top_model *m)
 	for (i = 0; i < m->nvms; i++) {
 		free(m->vms[i].id);
 		free(m->vms[i].name);
+		free(m->vms[i].cpu_hist);
 	}
 	free(m->vms);
 	memset(m, 0, sizeof(*m));
@@ -103,6 +117,7 @@ vm_remove(struct top_model *m, struct top_vm *vm)
 
 	free(vm->id);
 	free(vm->name);
+	free(vm->cpu_hist);
 	memmove(&m->vms[i], &m->vms[i + 1], (m->nvms - i - 1) * sizeof(*vm));
 	m->nvms--;
 }
@@ -187,6 +202,44 @@ count(int64_t v)
 typedef int (*apply_fn)(struct top_model *m, enum hx_event_type type,
     json_t *data, int64_t now);
 
+/*
+ * A live sample at wall time t_ms into sparkline s (unless the history's
+ * answer already holds it); moves the common end on.
+ */
+static void
+spark_live(struct top_model *m, struct spark *s, int64_t t_ms, double v)
+{
+	int64_t b;
+
+	if (t_ms <= 0 || t_ms <= m->hist_until_ms)
+		return;
+	spark_add(s, m->spark_step_ms, t_ms, v);
+	b = spark_bucket(t_ms, m->spark_step_ms);
+	if (b > m->spark_end)
+		m->spark_end = b;
+}
+
+/* The newest NodeMetrics into the header's sparklines. */
+static void
+node_spark(struct top_model *m)
+{
+	int i;
+
+	for (i = 0; i < TOP_HIST_COUNT; i++)
+		spark_live(m, &m->hist[i], m->node.timestamp_ms,
+		    model_node_num(m, top_hist_fields[i]));
+}
+
+static struct spark *
+vm_spark(struct top_vm *vm)
+{
+	if (vm->cpu_hist == NULL) {
+		vm->cpu_hist = xmalloc(sizeof(*vm->cpu_hist));
+		spark_init(vm->cpu_hist);
+	}
+	return vm->cpu_hist;
+}
+
 static int
 apply_node(struct top_model *m, enum hx_event_type type, json_t *data,
     int64_t now)
@@ -200,6 +253,7 @@ apply_node(struct top_model *m, enum hx_event_type type, json_t *data,
 	m->node = nm;
 	m->has_node = 1;
 	m->node_mono_ms = now;
+	node_spark(m);
 	return TOP_CH_NODE;
 }
 
@@ -210,6 +264,7 @@ apply_vm_metrics(struct top_model *m, enum hx_event_type type, json_t *data,
 	struct hx_vm_metrics vmm;
 	struct top_vm	    *vm;
 	double		     used, max;
+	const char	    *ts;
 
 	(void)type;
 	(void)now;
@@ -234,6 +289,10 @@ apply_vm_metrics(struct top_model *m, enum hx_event_type type, json_t *data,
 	if (strcmp(vm->state, "unknown") == 0)
 		hx_strlcpy(vm->state, "running", sizeof(vm->state));
 	vm_settle(vm);
+	ts = json_string_value(json_object_get(data, "timestamp"));
+	if (ts != NULL)
+		spark_live(m, vm_spark(vm), hx_parse_rfc3339_ms(ts),
+		    vm->v[COL_CPU]);
 	return TOP_CH_VMS;
 }
 
@@ -445,6 +504,104 @@ model_set_vm_list(struct top_model *m, json_t *list)
 			vm_remove(m, &m->vms[i]);
 	m->need_vm_list = 0;
 	return 0;
+}
+
+/* The VM named name (the history names VM series by name), or NULL. */
+static struct top_vm *
+vm_named(struct top_model *m, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < m->nvms; i++)
+		if (strlen(m->vms[i].name) == len &&
+		    strncmp(m->vms[i].name, name, len) == 0)
+			return &m->vms[i];
+	return NULL;
+}
+
+/* The sparkline a history series name feeds, or NULL. */
+static struct spark *
+history_target(struct top_model *m, const char *name)
+{
+	static const char vm_suffix[] = ":cpu_usage";
+	size_t		  len = strlen(name), sl = sizeof(vm_suffix) - 1;
+	struct top_vm	 *vm;
+	int		  i;
+
+	if (strncmp(name, "node:", 5) == 0) {
+		for (i = 0; i < TOP_HIST_COUNT; i++)
+			if (strcmp(name + 5, top_hist_fields[i]) == 0)
+				return &m->hist[i];
+		return NULL;
+	}
+	if (strncmp(name, "vm:", 3) != 0 || len <= 3 + sl ||
+	    strcmp(name + len - sl, vm_suffix) != 0)
+		return NULL;
+	vm = vm_named(m, name + 3, len - 3 - sl);
+	return vm != NULL ? vm_spark(vm) : NULL;
+}
+
+int
+model_apply_history(struct top_model *m, json_t *root)
+{
+	json_t *series = json_object_get(root, "series"), *o, *p;
+	size_t	i, k;
+	int	applied = 0;
+	int64_t newest = -1;
+
+	if (!json_is_array(series))
+		return -1;
+	json_array_foreach(series, i, o) {
+		const char *name = json_string_value(
+		    json_object_get(o, "name"));
+		json_t	     *pts = json_object_get(o, "points");
+		struct spark *s;
+
+		if (name == NULL || !json_is_array(pts) ||
+		    (s = history_target(m, name)) == NULL)
+			continue;
+		json_array_foreach(pts, k, p) {
+			json_t *t = json_array_get(p, 0),
+			       *v = json_array_get(p, 1);
+
+			if (!json_is_integer(t))
+				continue;
+			spark_set(s, m->spark_step_ms,
+			    (int64_t)json_integer_value(t),
+			    json_is_number(v) ? json_number_value(v) : NAN);
+			if (json_integer_value(t) > newest)
+				newest = (int64_t)json_integer_value(t);
+		}
+		applied++;
+	}
+	/*
+	 * The daemon's clock, not ours: the newest bucket of the answer is
+	 * where the lines end, and a live sample counts from the bucket after
+	 * it (one in that bucket may be in its average already).
+	 */
+	if (newest >= 0) {
+		int64_t b = spark_bucket(newest, m->spark_step_ms);
+
+		if ((b + 1) * m->spark_step_ms > m->hist_until_ms)
+			m->hist_until_ms = (b + 1) * m->spark_step_ms - 1;
+		if (b > m->spark_end)
+			m->spark_end = b;
+	}
+	return applied;
+}
+
+void
+model_spark_cells(const struct top_model *m, const struct spark *s, double *out,
+    size_t ncells)
+{
+	size_t i;
+
+	if (s == NULL || m->spark_end < 0) {
+		for (i = 0; i < ncells; i++)
+			out[i] = NAN;
+		return;
+	}
+	spark_cells(s, m->spark_end, out, ncells);
 }
 
 int

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "hx-node.h"
+#include "spark.h"
 
 /* VM table columns, in screen order. */
 enum top_col {
@@ -52,9 +53,22 @@ struct top_vm {
 		int64_t wall_ms;
 		char	text[48]; /* "running → paused by alice" */
 	} ev[TOP_VM_EVENTS];
-	int nev; /* newest first */
-	int listed; /* mark for the VM list refresh */
+	int	      nev; /* newest first */
+	int	      listed; /* mark for the VM list refresh */
+	struct spark *cpu_hist; /* CPU% by bucket, or NULL (none yet) */
 };
+
+/* The header's sparklines, by series. */
+enum top_hist {
+	TOP_HIST_CPU,
+	TOP_HIST_MEM,
+	TOP_HIST_RX,
+	TOP_HIST_TX,
+	TOP_HIST_COUNT
+};
+
+/* The NodeMetrics field and history series (node:FIELD) of each. */
+extern const char *const top_hist_fields[TOP_HIST_COUNT];
 
 struct top_model {
 	/* The newest NodeMetrics, decoded. */
@@ -72,6 +86,13 @@ struct top_model {
 	char	       user[128]; /* from the Connected notification */
 	int	       need_vm_list; /* a VM appeared or went: refetch */
 	int	       no_node; /* node:metrics refused: updates are VM ones */
+	/* Sparklines: buckets of spark_step_ms (spark.h), the newest bucket
+	 * any series reached, and the end of the history answer's newest
+	 * bucket (live samples at or before it may be counted there). */
+	struct spark hist[TOP_HIST_COUNT];
+	int64_t	     spark_step_ms;
+	int64_t	     spark_end; /* bucket number; -1: none yet */
+	int64_t	     hist_until_ms;
 };
 
 /* What model_apply changed. */
@@ -80,6 +101,8 @@ struct top_model {
 #define TOP_CH_NOTE 0x4
 #define TOP_CH_SUBSCRIBED 0x8
 
+/* An empty model; sparkline buckets of TOP_SPARK_STEP_MS. */
+#define TOP_SPARK_STEP_MS 10000
 void model_init(struct top_model *m);
 void model_release(struct top_model *m);
 
@@ -97,6 +120,27 @@ int model_apply(struct top_model *m, const char *msg, size_t len,
  * for VMs still present. Returns 0, or -1 if list is not an array.
  */
 int model_set_vm_list(struct top_model *m, json_t *list);
+
+/*
+ * Apply the history API's answer (GET /api/metrics/history at the step
+ * spark_step_ms: {"series":[{"name","points":[[t_ms, v|null]...]}]}) to
+ * the sparklines: node:cpu_usage, node:memory_usage, node:network_rx_bps,
+ * node:network_tx_bps and vm:NAME:cpu_usage of the VMs the model holds;
+ * other series are ignored. The lines then end at the answer's newest
+ * bucket, and live samples count from the next one on: those in it may be
+ * in the answer already (its time is the daemon's clock, so a client
+ * whose clock is off neither drops nor counts twice). Returns the number
+ * of series applied, or -1 when root is not such an answer.
+ */
+int model_apply_history(struct top_model *m, json_t *root);
+
+/*
+ * The ncells newest buckets of a sparkline, ending with the newest bucket
+ * any series reached (so every line shows the same span of time), into
+ * out; NaN for gaps. s may be NULL (all gaps).
+ */
+void model_spark_cells(const struct top_model *m, const struct spark *s,
+    double *out, size_t ncells);
 
 /* The VM with this id, or NULL. */
 struct top_vm *model_vm(struct top_model *m, const char *id);

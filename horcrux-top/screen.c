@@ -17,10 +17,12 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "graph.h"
 #include "hx-util.h"
 #include "keys.h"
 #include "meter.h"
 #include "screen.h"
+#include "spark.h"
 
 enum {
 	PAIR_GOOD = 1,
@@ -31,6 +33,9 @@ enum {
 	PAIR_TITLE,
 	PAIR_DIM,
 };
+
+/* The narrowest CPU sparkline column worth showing in the VM table. */
+#define SPARK_COL_MIN 8
 
 static int use_color;
 static int ascii_only;
@@ -303,6 +308,20 @@ screen_textf(int y, int x, int width, const char *fmt, ...)
 }
 
 void
+screen_title(int cols, const char *fmt, ...)
+{
+	char	buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	attrset(use_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE);
+	put_textf(0, 0, cols, " %s", buf);
+	attrset(A_NORMAL);
+}
+
+void
 screen_label(int y, int x, const char *s)
 {
 	attrset(base_attr() | (use_color ? COLOR_PAIR(PAIR_LABEL) : 0));
@@ -320,6 +339,45 @@ screen_level_cell(int y, int x, double pct)
 	attrset(A_NORMAL);
 }
 
+/* A sparkline in attribute a (the rows' look: reverse when selected). */
+static void
+draw_spark(int y, int x, const double *cells, size_t n, double hi, attr_t a)
+{
+	char buf[SPARK_RING * 3 + 1];
+
+	spark_render(cells, n < SPARK_RING ? n : SPARK_RING, hi, ascii_only,
+	    buf, sizeof(buf));
+	attrset(a);
+	mvaddstr(y, x, buf);
+	attrset(A_NORMAL);
+}
+
+void
+screen_spark(int y, int x, const double *cells, size_t n, double hi)
+{
+	draw_spark(y, x, cells, n, hi, base_attr());
+}
+
+int
+screen_ascii(void)
+{
+	return ascii_only;
+}
+
+void
+screen_graph_clear(struct top_graph *g)
+{
+	free(g->t);
+	free(g->v);
+	free(g->mins);
+	free(g->maxs);
+	g->t = NULL;
+	g->v = g->mins = g->maxs = NULL;
+	g->n = 0;
+	g->loaded = 0;
+	g->error[0] = '\0';
+}
+
 /*
  * The header's meters (meter.c): the CPUs across the whole width, then
  * the bars on the left and the figures on the right when the terminal is
@@ -330,6 +388,7 @@ static const enum top_meter_id header_left[] = {
 	METER_MEM,
 	METER_SWAP,
 	METER_MOUNTS,
+	METER_HIST,
 };
 static const enum top_meter_id header_right[] = {
 	METER_CPU_SPLIT,
@@ -518,7 +577,8 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
     const enum top_col *shown, int ncols, int name_w)
 {
 	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos, i;
-	int	k, c, x;
+	int	k, c, x, spark_w;
+	double	cells[SPARK_RING];
 
 	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
 	screen_selected_vm(ui, idx, n, &pos);
@@ -542,6 +602,15 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
 		attrset(A_REVERSE | A_BOLD);
 		x += w + 1;
 	}
+	/* With every column shown, what is left of the width holds each
+	 * VM's CPU sparkline (the newest on the right). */
+	spark_w = shown[ncols - 1] == COL_COUNT - 1 ? cols - x - 1 : 0;
+	if (spark_w > SPARK_RING)
+		spark_w = SPARK_RING;
+	if (spark_w >= SPARK_COL_MIN)
+		put_text(y, x, spark_w, "CPU HIST", 0);
+	else
+		spark_w = 0;
 	/* Where columns are off the screen. */
 	if (ncols > 1 && shown[1] != COL_NAME + 1)
 		mvaddstr(y, 1 + name_w, ascii_only ? "<" : "\u2039");
@@ -609,6 +678,11 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
 		}
 		if (x < cols)
 			mvhline(row, x, ' ', cols - x);
+		if (spark_w > 0) {
+			model_spark_cells(ui->m, vm->cpu_hist, cells,
+			    (size_t)spark_w);
+			draw_spark(row, x, cells, (size_t)spark_w, 100, ra);
+		}
 	}
 out:
 	attrset(A_NORMAL);
@@ -901,6 +975,8 @@ screen_draw(struct top_ui *ui, int64_t now)
 	}
 	if (ui->view == VIEW_HELP) {
 		draw_help(rows - 1, cols);
+	} else if (ui->view == VIEW_GRAPH) {
+		graph_draw(ui, rows - 1, cols);
 	} else if (ui->view == VIEW_DETAIL) {
 		draw_detail(ui, rows - 2, cols, now);
 		/* The answer to a power key pressed here. */
@@ -973,4 +1049,6 @@ screen_ui_release(struct top_ui *ui)
 	free(ui->detail_id);
 	free(ui->action_vm);
 	json_decref(ui->detail);
+	screen_graph_clear(&ui->graph);
+	free(ui->graph.vm_id);
 }

@@ -21,7 +21,44 @@
 enum top_view {
 	VIEW_TABLE,
 	VIEW_HELP,
-	VIEW_DETAIL
+	VIEW_DETAIL,
+	VIEW_GRAPH
+};
+
+/* The graph view's ranges (keys 1, 2, 3). */
+enum top_range {
+	RANGE_15M,
+	RANGE_1H,
+	RANGE_24H,
+	RANGE_COUNT
+};
+
+struct top_range_info {
+	const char *name; /* "15 min" */
+	const char *key; /* "1" */
+	int64_t	    ms;
+	int64_t	    refresh_ms; /* how often the open graph is fetched again */
+};
+extern const struct top_range_info top_ranges[RANGE_COUNT];
+
+/*
+ * The graph view's data: one CPU% series (node:cpu_usage, or the VM's)
+ * over [from_ms, to_ms] as the history API answered it with step=auto.
+ * mins and maxs are NULL for raw samples. Filled by the loop in
+ * horcrux-top.c, drawn by graph.c.
+ */
+struct top_graph {
+	char	*vm_id; /* NULL: the host */
+	int	 range; /* enum top_range */
+	int	 from_view; /* the view Esc returns to */
+	int64_t	 from_ms, to_ms; /* wall clock */
+	double	 step_s; /* the answer's step */
+	size_t	 n;
+	int64_t *t;
+	double	*v, *mins, *maxs;
+	int	 loaded; /* an answer (or an error) is here */
+	char	 error[160]; /* why there is no answer */
+	int64_t	 fetched_mono_ms;
 };
 
 /* What a key asked the loop to do. */
@@ -30,6 +67,7 @@ enum top_view {
 #define KEY_R_REPAINT 0x4 /* Ctrl-L: repaint every cell */
 #define KEY_R_ACTION 0x8 /* run ui->action on ui->action_vm */
 #define KEY_R_DETAIL 0x10 /* fetch the detail of ui->detail_id */
+#define KEY_R_GRAPH 0x20 /* fetch ui->graph's range again */
 
 struct top_ui {
 	struct top_model *m;
@@ -49,6 +87,7 @@ struct top_ui {
 	json_t		 *detail; /* GET /api/vms/:id, or NULL */
 	int		  paused;
 	int		  color, ascii;
+	struct top_graph  graph;
 	/* power action being confirmed or requested */
 	const char *confirm; /* an action being asked about, or NULL */
 	char	    question[256]; /* the y/N question, VM named */
@@ -94,9 +133,18 @@ void screen_bar(int y, int x, int width, const char *label, double pct,
 void screen_text(int y, int x, int width, const char *s);
 void screen_textf(int y, int x, int width, const char *fmt, ...)
     HX_PRINTF(4, 5);
+/* The view's title bar across cols columns on row 0. */
+void screen_title(int cols, const char *fmt, ...) HX_PRINTF(2, 3);
 /* A label in the label colour. */
 void screen_label(int y, int x, const char *s);
 /* One cell of the CPU grid: the level glyph of pct ('.' below 5%). */
 void screen_level_cell(int y, int x, double pct);
+/* A sparkline of n cells (spark.h) on a scale 0..hi, blocks or ASCII. */
+void screen_spark(int y, int x, const double *cells, size_t n, double hi);
+/* Whether the screen draws ASCII only (-U or a locale that is not UTF-8). */
+int screen_ascii(void);
+
+/* Free the graph view's data (not its range or VM). */
+void screen_graph_clear(struct top_graph *g);
 
 #endif
