@@ -149,6 +149,8 @@ $(O)/tests/unit/test-spark.o: CFLAGS += -Ihorcrux-top
 $(B)/tests/unit/test-notify-post: $(addprefix $(O)/horcruxd/,notify.o \
     mailbox.o worker.o frame.o)
 $(O)/tests/unit/test-notify-post.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-jobq: $(O)/horcruxd/jobq.o
+$(O)/tests/unit/test-jobq.o: CFLAGS += -Ihorcruxd
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

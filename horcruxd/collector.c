@@ -120,7 +120,9 @@ sample_vms(struct collector *c)
 static void
 sample_and_post(struct collector *c)
 {
-	struct hx_node_metrics m;
+	struct hx_node_metrics m, *nm;
+	struct frame	      *f;
+	json_t		      *data;
 	char		      *err = NULL;
 
 	if (hx_node_sample(c->ns, hx_mono_ns(), &m, &err) != 0) {
@@ -136,9 +138,22 @@ sample_and_post(struct collector *c)
 		c->last_error = NULL;
 	}
 	hx_strlcpy(m.libvirt_driver, c->driver, sizeof m.libvirt_driver);
-	mailbox_post(c->mb,
-	    frame_new("NodeMetrics", hx_event_node_metrics(&m),
-		HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL));
+	f = frame_new("NodeMetrics", hx_event_node_metrics(&m),
+	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL);
+	/*
+	 * The snapshot's typed figures are what the frame's text decodes
+	 * to (rounded as sent, as a client reads them), decoded here once
+	 * rather than by every reader (GET /metrics) on the service thread.
+	 */
+	nm = xcalloc(1, sizeof *nm);
+	data = json_loadb(frame_text(f) + f->data_off, f->data_len, 0, NULL);
+	if (data == NULL || hx_node_metrics_decode(data, nm) != 0) {
+		hx_node_metrics_release(nm);
+		free(nm);
+		nm = NULL;
+	}
+	json_decref(data);
+	mailbox_post_node(c->mb, f, nm);
 	/* The history takes what m holds: no copy. */
 	history_post_node(c->history, &m);
 	hx_node_metrics_release(&m);

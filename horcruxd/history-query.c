@@ -5,7 +5,10 @@
  * reader handle (the unflushed points included).
  *
  * Names. The engine stores VM series by UUID (vm:UUID:FIELD); callers
- * write and read them by the VM's current name (vm:NAME:FIELD). The
+ * write and read them by the VM's current name (vm:NAME:FIELD). A VM's
+ * fields are scalars, so FIELD is what follows the last ':' and NAME may
+ * hold ':' (libvirt allows it); in a pattern the NAME part is one glob
+ * part whose '*' runs over ':' too, so vm:*:cpu_usage finds "db:1". The
  * service thread hands the job the VMs of the inventory the caller may
  * audit, UUID and name; a stored series whose UUID is not among them
  * does not exist for this caller (no oracle: a named series the caller
@@ -28,6 +31,7 @@
 #include <string.h>
 
 #include "history.h"
+#include "hx-event.h"
 #include "hx-log.h"
 #include "hx-rbac.h"
 #include "hx-tsdb.h"
@@ -209,7 +213,7 @@ resolve_cb(const struct hx_tsdb_series_info *s, void *arg)
 			continue;
 		if (rs->vm_part == NULL ||
 		    strcmp(rs->vm_part, rs->q->vms[i].name) == 0 ||
-		    hx_tsdb_glob_match(rs->vm_part, rs->q->vms[i].name))
+		    hx_tsdb_glob_match_part(rs->vm_part, rs->q->vms[i].name))
 			list_push(rs->out,
 			    xasprintf("vm:%s%s", rs->q->vms[i].name, rest), s,
 			    1);
@@ -236,7 +240,7 @@ resolve(struct hx_tsdb *db, const struct hq *q, const char *pattern,
 	struct resolve rs = { q, out, NULL };
 	const char    *p, *rest;
 	char	      *stored_pat = NULL, *vm_part = NULL;
-	size_t	       first = out->n;
+	size_t	       first = out->n, i;
 	int	       rc;
 
 	if (!hx_tsdb_glob_valid(pattern))
@@ -250,12 +254,30 @@ resolve(struct hx_tsdb *db, const struct hq *q, const char *pattern,
 			return 0;
 		rc = hx_tsdb_list(db, pattern, resolve_cb, &rs, NULL);
 	} else if (strncmp(pattern, "vm:", 3) == 0 &&
-	    (rest = strchr(pattern + 3, ':')) != NULL && rest > pattern + 3 &&
+	    (rest = strrchr(pattern + 3, ':')) != NULL && rest > pattern + 3 &&
 	    rest[1] != '\0') {
 		vm_part = xstrndup(pattern + 3, (size_t)(rest - pattern - 3));
-		stored_pat = xasprintf("vm:*%s", rest);
 		rs.vm_part = vm_part;
-		rc = hx_tsdb_list(db, stored_pat, resolve_cb, &rs, NULL);
+		rc = HX_TSDB_OK;
+		if (strchr(vm_part, '*') == NULL) {
+			/*
+			 * A VM named in full: its UUID's series alone, not
+			 * every VM's (a list of 30 names took 30 scans).
+			 */
+			for (i = 0; rc == HX_TSDB_OK && i < q->nvms; i++) {
+				if (strcmp(q->vms[i].name, vm_part) != 0)
+					continue;
+				free(stored_pat);
+				stored_pat = xasprintf("vm:%s%s",
+				    q->vms[i].uuid, rest);
+				rc = hx_tsdb_list(db, stored_pat, resolve_cb,
+				    &rs, NULL);
+			}
+		} else {
+			stored_pat = xasprintf("vm:*%s", rest);
+			rc = hx_tsdb_list(db, stored_pat, resolve_cb, &rs,
+			    NULL);
+		}
 	} else
 		return -1;
 	free(stored_pat);
@@ -413,12 +435,6 @@ collect_cb(const struct hx_tsdb_point *p, void *arg)
 	return 0;
 }
 
-static json_t *
-num_or_null(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
 /*
  * Append CSV field s to b, quoted (RFC 4180) when it holds a comma, a
  * quote or a line break.
@@ -505,39 +521,128 @@ reply_csv(struct job *j, const struct hq_list *l)
 	j->raw_type = "text/csv; charset=utf-8";
 }
 
+/* A JSON string as jansson writes it; NULL if s is not UTF-8. Caller frees. */
+static char *
+json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char   *t;
+
+	if (j == NULL)
+		return NULL;
+	t = json_dumps(j, JSON_ENCODE_ANY | HX_JSON_FLAGS);
+	json_decref(j);
+	return t;
+}
+
+/* The decimal digits of t at p (as jansson writes an integer); the end. */
+static char *
+put_i64(char *p, int64_t t)
+{
+	char	 tmp[24];
+	uint64_t u = t < 0 ? 0 - (uint64_t)t : (uint64_t)t;
+	size_t	 n = 0;
+
+	if (t < 0)
+		*p++ = '-';
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* v as the JSON reply writes it (null when unknown) at p; the end. */
+static char *
+put_num(char *p, double v)
+{
+	if (!isfinite(v)) {
+		memcpy(p, "null", 4);
+		return p + 4;
+	}
+	return p + hx_json_dtoa(p, v);
+}
+
+/* A column of values, ",\"key\":[...]". */
+static void
+put_column(struct hx_buf *b, const char *key, const double *v, size_t n)
+{
+	char   cell[HX_JSON_DTOA_MAX + 1], *p;
+	size_t k;
+
+	hx_buf_addf(b, ",\"%s\":[", key);
+	for (k = 0; k < n; k++) {
+		p = cell;
+		if (k > 0)
+			*p++ = ',';
+		p = put_num(p, v[k]);
+		hx_buf_add(b, cell, (size_t)(p - cell));
+	}
+	hx_buf_add(b, "]", 1);
+}
+
+/*
+ * The reply {"series":[{"name","unit","step","points","min","max"}]},
+ * written straight into one buffer: a reply holds up to 50,000 points,
+ * and a jansson tree of them (allocations per point, then json_dumps on
+ * the service thread) cost several times the query. The bytes are those
+ * json_dumps wrote with HX_JSON_FLAGS (hx_json_dtoa, jansson's own
+ * string escaping, keys in insertion order); a series whose name or
+ * unit is not UTF-8 is left out, as json_pack left it out.
+ */
 static void
 reply_json(struct job *j, const struct hq_list *l, const int64_t *steps,
     int aggregated)
 {
-	json_t		       *a = json_array(), *o, *pts, *mn, *mx;
 	const struct hq_series *s;
-	size_t			i, k;
+	struct hx_buf		b;
+	char   cell[2 * HX_JSON_DTOA_MAX + 8], *p, *name, *unit;
+	size_t i, k;
+	int    first = 1;
 
+	hx_buf_init(&b, 0);
+	hx_buf_add(&b, "{\"series\":[", 11);
 	for (i = 0; i < l->n; i++) {
 		s = &l->v[i];
-		pts = json_array();
-		mn = json_array();
-		mx = json_array();
+		name = json_text(s->name);
+		unit = json_text(s->unit);
+		if (name == NULL || unit == NULL) {
+			free(name);
+			free(unit);
+			continue;
+		}
+		p = put_num(cell, (double)steps[i] / 1e3);
+		*p = '\0';
+		hx_buf_addf(&b,
+		    "%s{\"name\":%s,\"unit\":%s,\"step\":%s,"
+		    "\"points\":[",
+		    first ? "" : ",", name, unit, cell);
+		free(name);
+		free(unit);
+		first = 0;
 		for (k = 0; k < s->np; k++) {
-			json_array_append_new(pts,
-			    json_pack("[I,o]", (json_int_t)s->t[k],
-				num_or_null(s->v[k])));
-			json_array_append_new(mn, num_or_null(s->mn[k]));
-			json_array_append_new(mx, num_or_null(s->mx[k]));
+			p = cell;
+			if (k > 0)
+				*p++ = ',';
+			*p++ = '[';
+			p = put_i64(p, s->t[k]);
+			*p++ = ',';
+			p = put_num(p, s->v[k]);
+			*p++ = ']';
+			hx_buf_add(&b, cell, (size_t)(p - cell));
 		}
-		o = json_pack("{s:s,s:s,s:f,s:o}", "name", s->name, "unit",
-		    s->unit, "step", (double)steps[i] / 1e3, "points", pts);
+		hx_buf_add(&b, "]", 1);
 		if (aggregated) {
-			json_object_set_new(o, "min", mn);
-			json_object_set_new(o, "max", mx);
-		} else {
-			json_decref(mn);
-			json_decref(mx);
+			put_column(&b, "min", s->mn, s->np);
+			put_column(&b, "max", s->mx, s->np);
 		}
-		json_array_append_new(a, o);
+		hx_buf_add(&b, "}", 1);
 	}
+	hx_buf_add(&b, "]}", 2);
 	j->status = 200;
-	j->reply = json_pack("{s:o}", "series", a);
+	j->raw = hx_buf_detach(&b, &j->raw_len);
+	j->raw_type = "application/json";
 }
 
 void

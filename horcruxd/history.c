@@ -30,13 +30,12 @@
 #include "hx-tsdb.h"
 #include "hx-util.h"
 #include "hx-virt.h"
+#include "jobq.h"
 #include "mailbox.h"
 #include "worker.h"
 
 /* Samples waiting for the history thread at most: beyond, dropped. */
 #define HISTORY_QUEUE_MAX 4096
-/* Queries waiting or running at most: beyond, the caller gets 429. */
-#define HISTORY_QUERIES_MAX 64
 
 struct hitem {
 	struct hx_node_metrics *node;
@@ -50,13 +49,11 @@ struct history {
 	int		      qstarted;
 	pthread_mutex_t	      mu;
 	pthread_cond_t	      cv; /* samples, stop */
-	pthread_cond_t	      qcv; /* queries, stop */
 	struct hitem	     *head, *tail;
 	size_t		      n;
 	uint64_t	      dropped; /* samples the full queue lost */
 	int		      stop;
-	struct job	     *qhead, *qtail;
-	int		      nqueries; /* queued or running */
+	struct jobq	     *queries; /* waiting or running */
 	struct hx_tsdb	     *w; /* history thread only */
 	struct hx_tsdb	     *r; /* query thread only */
 	struct mailbox	     *mb;
@@ -397,22 +394,9 @@ history_qmain(void *arg)
 
 	memset(&env, 0, sizeof env);
 	env.tsdb = h->r;
-	for (;;) {
-		pthread_mutex_lock(&h->mu);
-		while (!h->stop && h->qhead == NULL)
-			pthread_cond_wait(&h->qcv, &h->mu);
-		if (h->stop) {
-			pthread_mutex_unlock(&h->mu);
-			break;
-		}
-		j = h->qhead;
-		if ((h->qhead = j->next_in_queue) == NULL)
-			h->qtail = NULL;
-		pthread_mutex_unlock(&h->mu);
+	while ((j = jobq_pop(h->queries)) != NULL) {
 		j->run(j, &env);
-		pthread_mutex_lock(&h->mu);
-		h->nqueries--;
-		pthread_mutex_unlock(&h->mu);
+		jobq_done(h->queries);
 		mailbox_post_job(h->mb, j);
 	}
 	return NULL;
@@ -421,21 +405,7 @@ history_qmain(void *arg)
 int
 history_queue_job(struct history *h, struct job *j)
 {
-	pthread_mutex_lock(&h->mu);
-	if (h->nqueries >= HISTORY_QUERIES_MAX) {
-		pthread_mutex_unlock(&h->mu);
-		return -1;
-	}
-	h->nqueries++;
-	j->next_in_queue = NULL;
-	if (h->qtail != NULL)
-		h->qtail->next_in_queue = j;
-	else
-		h->qhead = j;
-	h->qtail = j;
-	pthread_cond_signal(&h->qcv);
-	pthread_mutex_unlock(&h->mu);
-	return 0;
+	return jobq_push(h->queries, j);
 }
 
 int
@@ -492,19 +462,17 @@ history_start(const struct options *o, struct mailbox *mb, char **err)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&h->qcv, NULL);
+	h->queries = jobq_new(HISTORY_QUERIES_MAX);
 	if ((r = pthread_create(&h->qthread, NULL, history_qmain, h)) != 0 ||
 	    (h->qstarted = 1,
 		r = pthread_create(&h->thread, NULL, history_main, h)) != 0) {
 		*err = xasprintf("cannot start the history thread: %s",
 		    strerror(r));
 		if (h->qstarted) {
-			pthread_mutex_lock(&h->mu);
-			h->stop = 1;
-			pthread_cond_signal(&h->qcv);
-			pthread_mutex_unlock(&h->mu);
+			jobq_stop(h->queries);
 			pthread_join(h->qthread, NULL);
 		}
+		jobq_free(h->queries);
 		hx_tsdb_close(h->r);
 		hx_tsdb_close(h->w);
 		free(h->path);
@@ -517,25 +485,23 @@ history_start(const struct options *o, struct mailbox *mb, char **err)
 void
 history_stop(struct history *h)
 {
-	struct job *j, *next;
+	struct job *j;
 
 	if (h == NULL)
 		return;
 	pthread_mutex_lock(&h->mu);
 	h->stop = 1;
 	pthread_cond_signal(&h->cv);
-	pthread_cond_signal(&h->qcv);
 	pthread_mutex_unlock(&h->mu);
+	jobq_stop(h->queries);
 	pthread_join(h->qthread, NULL);
 	pthread_join(h->thread, NULL);
-	for (j = h->qhead; j != NULL; j = next) {
-		next = j->next_in_queue;
+	while ((j = jobq_drain(h->queries)) != NULL)
 		job_free(j);
-	}
+	jobq_free(h->queries);
 	hx_tsdb_close(h->r);
 	hx_tsdb_close(h->w);
 	pthread_cond_destroy(&h->cv);
-	pthread_cond_destroy(&h->qcv);
 	pthread_mutex_destroy(&h->mu);
 	free(h->path);
 	free(h);

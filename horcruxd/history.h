@@ -31,6 +31,9 @@
 
 #include "options.h"
 
+/* Queries waiting or running at most: beyond, the caller gets 429. */
+#define HISTORY_QUERIES_MAX 64
+
 struct history;
 struct hx_node_metrics;
 struct hx_vm_sample;

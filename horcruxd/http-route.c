@@ -425,35 +425,28 @@ metrics_vm_visible(const char *vm_id, void *arg)
  * The Prometheus exposition (prom.c) of the snapshot: no sampling on a
  * scrape. A caller sees the node and the daemon's own series with
  * SysAudit on /nodes and a VM's with VmAudit on it; with metrics_public
- * everyone sees everything. The node's figures are decoded from the
- * newest NodeMetrics frame, the one typed copy of them the snapshot has.
+ * everyone sees everything. The node's figures are the snapshot's
+ * typed copy of the newest NodeMetrics frame (decoded from its text by
+ * the collector): no JSON is parsed here.
  */
 static int
 route_metrics(struct request *r)
 {
 	struct server		   *srv = r->srv;
-	struct frame		   *f;
-	struct hx_node_metrics	    nm;
 	struct prom_input	    in;
 	struct prom_self	    self;
 	const struct snapshot_vm   *v;
 	const struct hx_vm_sample **vms;
 	struct session		   *s;
 	struct hx_buf		    b;
-	json_t			   *data = NULL;
 	char			   *body;
 	size_t			    i, len;
 	int			    all = srv->opts->metrics_public, node;
 
 	memset(&in, 0, sizeof in);
-	memset(&nm, 0, sizeof nm);
 	node = all || access_allowed(&r->id, SA, "/nodes");
-	f = snapshot_latest(srv->snap, HX_TOPIC_NODE_METRICS);
-	if (node && f != NULL &&
-	    (data = json_loadb(frame_text(f) + f->data_off, f->data_len, 0,
-		 NULL)) != NULL &&
-	    hx_node_metrics_decode(data, &nm) == 0)
-		in.node = &nm;
+	if (node)
+		in.node = snapshot_node(srv->snap);
 	vms = xcalloc(snapshot_vm_count(srv->snap) + 1, sizeof *vms);
 	for (i = 0; (v = snapshot_vm_at(srv->snap, i)) != NULL; i++)
 		vms[in.nvms++] = v->sample;
@@ -476,8 +469,6 @@ route_metrics(struct request *r)
 	}
 	hx_buf_init(&b, 0);
 	prom_render(&b, &in);
-	hx_node_metrics_release(&nm);
-	json_decref(data);
 	free(vms);
 	body = hx_buf_detach(&b, &len);
 	return http_reply_raw(r->wsi, r->c, 200,
@@ -508,7 +499,7 @@ route_match(const char *pattern, const char *path, struct request *r)
 static void
 join_query(struct lws *wsi, char *out, size_t outlen)
 {
-	char   frag[512];
+	char   frag[URI_MAX]; /* one argument may be long: a series list */
 	size_t o = 0;
 	int    i, n;
 

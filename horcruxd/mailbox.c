@@ -6,6 +6,7 @@
 
 #include <libwebsockets.h>
 
+#include "hx-node.h"
 #include "hx-util.h"
 #include "hx-virt.h"
 #include "mailbox.h"
@@ -41,6 +42,10 @@ mailbox_free(struct mailbox *mb, void (*free_job)(struct job *))
 		next = it->next;
 		frame_unref(it->mail.frame);
 		hx_vm_samples_free(it->mail.vm, 1);
+		if (it->mail.node != NULL) {
+			hx_node_metrics_release(it->mail.node);
+			free(it->mail.node);
+		}
 		json_decref(it->mail.inventory);
 		if (it->mail.job != NULL)
 			free_job(it->mail.job);
@@ -59,15 +64,8 @@ mailbox_set_context(struct mailbox *mb, struct lws_context *ctx)
 }
 
 static void
-post(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm,
-    struct job *j, json_t *inv)
+append(struct mailbox *mb, struct item *it)
 {
-	struct item *it = xmalloc(sizeof *it);
-
-	it->mail.frame = f;
-	it->mail.vm = vm;
-	it->mail.job = j;
-	it->mail.inventory = inv;
 	it->next = NULL;
 	pthread_mutex_lock(&mb->mu);
 	if (mb->tail != NULL)
@@ -80,6 +78,20 @@ post(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm,
 	pthread_mutex_unlock(&mb->mu);
 }
 
+static void
+post(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm,
+    struct job *j, json_t *inv)
+{
+	struct item *it = xmalloc(sizeof *it);
+
+	it->mail.frame = f;
+	it->mail.vm = vm;
+	it->mail.node = NULL;
+	it->mail.job = j;
+	it->mail.inventory = inv;
+	append(mb, it);
+}
+
 void
 mailbox_post(struct mailbox *mb, struct frame *f)
 {
@@ -90,6 +102,20 @@ void
 mailbox_post_vm(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm)
 {
 	post(mb, f, vm, NULL, NULL);
+}
+
+void
+mailbox_post_node(struct mailbox *mb, struct frame *f,
+    struct hx_node_metrics *node)
+{
+	struct item *it = xmalloc(sizeof *it);
+
+	it->mail.frame = f;
+	it->mail.vm = NULL;
+	it->mail.node = node;
+	it->mail.job = NULL;
+	it->mail.inventory = NULL;
+	append(mb, it);
 }
 
 void

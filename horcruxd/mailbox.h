@@ -16,6 +16,7 @@
 
 #include "frame.h"
 
+struct hx_node_metrics;
 struct hx_vm_sample;
 struct job;
 struct lws_context;
@@ -23,13 +24,15 @@ struct mailbox;
 
 /*
  * What mailbox_drain hands over: one of frame, job or inventory is set;
- * vm comes only with a VmMetrics frame, the sample it was made of.
+ * vm comes only with a VmMetrics frame, the sample it was made of, and
+ * node only with a NodeMetrics frame: the figures its text decodes to.
  */
 struct mail {
-	struct frame	    *frame;
-	struct hx_vm_sample *vm;
-	struct job	    *job;
-	json_t		    *inventory; /* the VM list (collector) */
+	struct frame	       *frame;
+	struct hx_vm_sample    *vm;
+	struct hx_node_metrics *node; /* hx_node_metrics_release, free */
+	struct job	       *job;
+	json_t		       *inventory; /* the VM list (collector) */
 };
 
 struct mailbox *mailbox_new(void);
@@ -46,6 +49,13 @@ void mailbox_post(struct mailbox *mb, struct frame *f);
  */
 void mailbox_post_vm(struct mailbox *mb, struct frame *f,
     struct hx_vm_sample *vm);
+/*
+ * Hand a NodeMetrics frame (its reference) and the figures decoded from
+ * its text (ownership; freed with hx_node_metrics_release and free) to
+ * the service thread, which keeps both in its snapshot. Any thread.
+ */
+void mailbox_post_node(struct mailbox *mb, struct frame *f,
+    struct hx_node_metrics *node);
 /* Hand a finished job (ownership) to the service thread. Any thread. */
 void mailbox_post_job(struct mailbox *mb, struct job *j);
 /* Hand the current VM inventory (a reference) to the service thread. */

@@ -11,15 +11,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hx-node.h"
 #include "hx-util.h"
 #include "snapshot.h"
 #include "hx-proto.h"
 
 struct snapshot {
-	struct frame	   *latest[HX_TOPIC_COUNT]; /* not per VM */
-	struct snapshot_vm *vms;
-	size_t		    nvms, vmcap;
-	json_t		   *inventory;
+	struct frame	       *latest[HX_TOPIC_COUNT]; /* not per VM */
+	struct hx_node_metrics *node; /* latest[NodeMetrics]'s figures */
+	struct snapshot_vm     *vms;
+	size_t			nvms, vmcap;
+	json_t		       *inventory;
 };
 
 struct snapshot *
@@ -35,6 +37,15 @@ vm_release(struct snapshot_vm *v)
 	hx_vm_samples_free(v->sample, 1);
 }
 
+static void
+node_free(struct hx_node_metrics *node)
+{
+	if (node == NULL)
+		return;
+	hx_node_metrics_release(node);
+	free(node);
+}
+
 void
 snapshot_free(struct snapshot *snap)
 {
@@ -45,6 +56,7 @@ snapshot_free(struct snapshot *snap)
 		return;
 	for (t = 0; t < HX_TOPIC_COUNT; t++)
 		frame_unref(snap->latest[t]);
+	node_free(snap->node);
 	for (i = 0; i < snap->nvms; i++)
 		vm_release(&snap->vms[i]);
 	free(snap->vms);
@@ -139,25 +151,39 @@ take_inventory(struct snapshot *snap, json_t *inventory)
 void
 snapshot_update(struct snapshot *snap, struct mail *m)
 {
-	struct hx_vm_sample *sample = m->vm;
-	json_t		    *inventory = m->inventory;
-	struct frame	    *f = m->frame;
+	struct hx_vm_sample    *sample = m->vm;
+	struct hx_node_metrics *node = m->node;
+	json_t		       *inventory = m->inventory;
+	struct frame	       *f = m->frame;
 
 	m->vm = NULL;
+	m->node = NULL;
 	m->inventory = NULL;
 	if (f != NULL && f->topic >= 0 && f->topic < HX_TOPIC_COUNT &&
 	    hx_topics[f->topic].metric) {
 		if (!hx_topics[f->topic].per_vm) {
 			frame_unref(snap->latest[f->topic]);
 			snap->latest[f->topic] = frame_ref(f);
+			if (f->topic == HX_TOPIC_NODE_METRICS) {
+				node_free(snap->node);
+				snap->node = node;
+				node = NULL;
+			}
 		} else if (sample != NULL) {
 			vm_put(snap, f, sample);
 			sample = NULL;
 		}
 	}
 	hx_vm_samples_free(sample, 1);
+	node_free(node);
 	if (inventory != NULL)
 		take_inventory(snap, inventory);
+}
+
+const struct hx_node_metrics *
+snapshot_node(const struct snapshot *snap)
+{
+	return snap->node;
 }
 
 struct frame *

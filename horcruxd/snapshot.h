@@ -39,17 +39,24 @@ void snapshot_free(struct snapshot *snap);
 /*
  * Keep what a drained mailbox item brings (service thread only):
  * - a metric frame of a topic that is not per VM becomes that topic's
- *   newest (a reference is taken; m->frame stays the caller's);
+ *   newest (a reference is taken; m->frame stays the caller's); a
+ *   NodeMetrics frame's figures (m->node) come with it, or none;
  * - a VmMetrics frame with its sample (m->vm) replaces the entry of the
  *   VM with the same UUID, or adds one (a reference to the frame);
  * - an inventory replaces the previous one, and every VM it does not
  *   list as running or paused is forgotten, so nobody is shown a
  *   stopped VM's last figures as if they were current.
- * m->vm and m->inventory are always taken (set to NULL; freed when not
+ * m->vm, m->node and m->inventory are always taken (set to NULL; freed when not
  * kept); anything else in m, the job included, is left alone.
  */
 void snapshot_update(struct snapshot *snap, struct mail *m);
 
+/*
+ * The figures of the newest NodeMetrics frame, as its text decodes
+ * (values rounded as sent), or NULL. Borrowed: valid until the next
+ * snapshot_update.
+ */
+const struct hx_node_metrics *snapshot_node(const struct snapshot *snap);
 /* The newest frame of metric topic t (not per VM), or NULL. Borrowed. */
 struct frame *snapshot_latest(const struct snapshot *snap, int t);
 /* The inventory (a JSON array of GET /api/vms entries), or NULL. Borrowed. */

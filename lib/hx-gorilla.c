@@ -2,9 +2,11 @@
  * hx-gorilla.c - the bit writer, the bit reader and the block codec
  * (see hx-gorilla.h for the stream's layout).
  *
- * Bits go in and out a byte at a time: a block is a few hundred bytes
- * and a point costs tens of bits, so there is nothing to win from
- * word-sized tricks here, and the byte loop is easy to check.
+ * Bits go in a byte at a time: a point costs tens of bits and the
+ * writer adds a few thousand points a second, so the byte loop, easy to
+ * check, is enough. Bits come out 64 at a time: a query decodes hundreds
+ * of thousands of points, and reading them a byte (and a prefix a bit)
+ * at a time was most of its cost.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,39 +40,74 @@ put(struct hx_gorilla_enc *e, uint64_t v, unsigned n)
 	}
 }
 
+/* peek near the end of the stream: the missing bytes read as 0. */
+static __attribute__((noinline)) uint64_t
+peek_tail(const uint8_t *p, size_t left, unsigned off)
+{
+	uint8_t	 tail[9];
+	uint64_t w = 0;
+	size_t	 i;
+
+	memset(tail, 0, sizeof tail);
+	memcpy(tail, p, left);
+	for (i = 0; i < 8; i++)
+		w = (w << 8) | tail[i];
+	if (off != 0)
+		w = (w << off) | (uint64_t)(tail[8] >> (8 - off));
+	return w;
+}
+
+/*
+ * The next 64 bits of the stream from the reader's position, the first
+ * one in the most significant bit; bits past the end read as 0.
+ */
+static inline uint64_t
+peek(const struct hx_gorilla_dec *d)
+{
+	const uint8_t *p = d->data + (d->pos >> 3);
+	size_t	       left = (d->nbits >> 3) - (d->pos >> 3);
+	unsigned       off = (unsigned)(d->pos & 7);
+	uint64_t       w;
+
+	if (left < 9)
+		return peek_tail(p, left, off);
+	memcpy(&w, p, sizeof w);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	if (off != 0)
+		w = (w << off) | (uint64_t)(p[8] >> (8 - off));
+	return w;
+}
+
+/*
+ * The n (1 .. 64) bits that follow the first used bits of w, the next
+ * 64 of the stream; read again from the stream when they run past w.
+ */
+static inline uint64_t
+bits_after(struct hx_gorilla_dec *d, uint64_t w, unsigned used, unsigned n)
+{
+	uint64_t r;
+
+	if (used + n <= 64)
+		return (w << used) >> (64 - n);
+	d->pos += used;
+	r = peek(d) >> (64 - n);
+	d->pos -= used;
+	return r;
+}
+
 /* Read n (1 .. 64) bits into *v. Returns 0, or -1 past the end. */
 static int
 get(struct hx_gorilla_dec *d, unsigned n, uint64_t *v)
 {
-	unsigned off, k;
-	uint64_t r = 0;
+	uint64_t w;
 
 	if (n > d->nbits - d->pos)
 		return -1;
-	while (n > 0) {
-		off = d->pos & 7;
-		k = 8 - off < n ? 8 - off : n;
-		r = (r << k) |
-		    ((d->data[d->pos >> 3] >> (8 - off - k)) & ((1u << k) - 1));
-		d->pos += k;
-		n -= k;
-	}
-	*v = r;
-	return 0;
-}
-
-/* Count leading '1' bits, at most max, consuming them and the '0' after. */
-static int
-get_prefix(struct hx_gorilla_dec *d, unsigned max, unsigned *ones)
-{
-	uint64_t b;
-
-	for (*ones = 0; *ones < max; (*ones)++) {
-		if (get(d, 1, &b) != 0)
-			return -1;
-		if (b == 0)
-			break;
-	}
+	w = peek(d);
+	*v = n == 64 ? w : w >> (64 - n);
+	d->pos += n;
 	return 0;
 }
 
@@ -230,50 +267,65 @@ hx_gorilla_dec_init(struct hx_gorilla_dec *d, const void *data, size_t len,
 	memset(d->lead, 0xff, sizeof d->lead);
 }
 
+/*
+ * The delta of delta: its prefix and bits read from one peek (two when
+ * they run past it). -1 when the stream ends first.
+ */
 static int
 get_dod(struct hx_gorilla_dec *d, uint64_t *dod)
 {
-	unsigned ones;
-	uint64_t u;
+	uint64_t w = peek(d), nw = ~w;
+	unsigned ones, used, n;
 
-	if (get_prefix(d, DOD_RAW, &ones) != 0)
+	ones = nw == 0 ? 64 : (unsigned)__builtin_clzll(nw);
+	if (ones > DOD_RAW)
+		ones = DOD_RAW;
+	used = ones < DOD_RAW ? ones + 1 : ones;
+	n = ones == 0 ? 0 : ones == DOD_RAW ? 64 : dod_bucket[ones - 1].bits;
+	if (used + n > d->nbits - d->pos)
 		return -1;
-	if (ones == 0) {
+	if (n == 0)
 		*dod = 0;
-		return 0;
-	}
-	if (ones == DOD_RAW)
-		return get(d, 64, dod);
-	if (get(d, dod_bucket[ones - 1].bits, &u) != 0)
-		return -1;
-	*dod = (uint64_t)sext(u, dod_bucket[ones - 1].bits);
+	else if (n == 64)
+		*dod = bits_after(d, w, used, 64);
+	else
+		*dod = (uint64_t)sext(bits_after(d, w, used, n), n);
+	d->pos += used + n;
 	return 0;
 }
 
+/* One value's XOR: '0', '10' + bits or '11' + window + bits (see .h). */
 static int
 get_value(struct hx_gorilla_dec *d, unsigned j)
 {
-	unsigned ones, m;
-	uint64_t lead, mm, x;
+	uint64_t w, lead, mm;
+	unsigned used, m;
 
-	if (get_prefix(d, 2, &ones) != 0)
+	if (d->pos >= d->nbits)
 		return -1;
-	if (ones == 0)
+	w = peek(d);
+	if ((w >> 63) == 0) {
+		d->pos++;
 		return 0;
-	if (ones == 1) {
+	}
+	if ((w >> 62) == 2) {
 		if (d->lead[j] == 0xff)
 			return -1;
+		used = 2;
 	} else {
-		if (get(d, 5, &lead) != 0 || get(d, 6, &mm) != 0 ||
-		    lead + mm + 1 > 64)
+		lead = (w >> 57) & 31;
+		mm = (w >> 51) & 63;
+		if (lead + mm + 1 > 64)
 			return -1;
 		d->lead[j] = (uint8_t)lead;
 		d->trail[j] = (uint8_t)(64 - lead - mm - 1);
+		used = 13;
 	}
 	m = 64 - d->lead[j] - d->trail[j];
-	if (get(d, m, &x) != 0)
+	if (used + m > d->nbits - d->pos)
 		return -1;
-	d->prev_v[j] ^= x << d->trail[j];
+	d->prev_v[j] ^= bits_after(d, w, used, m) << d->trail[j];
+	d->pos += used + m;
 	return 0;
 }
 

@@ -341,6 +341,12 @@ hx_tsdb_glob_match(const char *p, const char *s)
 	}
 }
 
+int
+hx_tsdb_glob_match_part(const char *p, const char *s)
+{
+	return part_match(p, strlen(p), s, strlen(s));
+}
+
 static int
 info_cmp(const void *a, const void *b)
 {
@@ -356,21 +362,31 @@ hx_tsdb_list(struct hx_tsdb *db, const char *pattern, hx_tsdb_series_cb cb,
 	struct hx_tsdb_series_info *v = NULL;
 	struct tseries		   *s;
 	size_t			    i, n = 0;
+	int			    exact;
 
 	if (pattern != NULL && !hx_tsdb_glob_valid(pattern))
 		return hx_fail(err, HX_TSDB_INVALID, "invalid series pattern");
 	/* Copies, so cb runs without the lock and may call us again. */
 	pthread_mutex_lock(&db->mem->lock);
 	v = xcalloc(db->mem->n ? db->mem->n : 1, sizeof *v);
+	/* Without a '*' a pattern matches one name alone: the hash has it. */
+	exact = pattern != NULL && strchr(pattern, '*') == NULL;
 	for (i = 0; i < db->mem->n; i++) {
-		s = db->mem->s[i];
-		if (pattern != NULL && !hx_tsdb_glob_match(pattern, s->name))
+		if (exact) {
+			if ((s = tsdb_find_name(db->mem, pattern)) == NULL)
+				break;
+		} else
+			s = db->mem->s[i];
+		if (pattern != NULL && !exact &&
+		    !hx_tsdb_glob_match(pattern, s->name))
 			continue;
 		v[n].id = s->id;
 		v[n].name = xstrdup(s->name);
 		v[n].unit = xstrdup(s->unit);
 		v[n].kind = xstrdup(s->kind);
 		n++;
+		if (exact)
+			break;
 	}
 	pthread_mutex_unlock(&db->mem->lock);
 	qsort(v, n, sizeof *v, info_cmp);

@@ -188,6 +188,11 @@ int hx_tsdb_query(struct hx_tsdb *db, const char *name, enum hx_tsdb_tier tier,
 int hx_tsdb_glob_valid(const char *pattern);
 int hx_tsdb_glob_match(const char *pattern, const char *name);
 /*
+ * One part of a pattern against text that may hold ':' (a VM's name):
+ * '*' stands for any run of characters, ':' included.
+ */
+int hx_tsdb_glob_match_part(const char *pattern, const char *text);
+/*
  * Call cb for every series whose name matches pattern (NULL: all), in
  * byte order of name. INVALID for a bad pattern. The strings are valid
  * during the call only.

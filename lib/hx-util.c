@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,4 +395,79 @@ hx_json_term_safe(const char *json)
 		r += n;
 	}
 	return hx_buf_detach(&b, NULL);
+}
+
+size_t
+hx_json_dtoa(char *buf, double v)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+		1e9, 1e10, 1e11, 1e12, 1e13 };
+	double		    a = fabs(v), r;
+	long long	    m;
+	int		    x, n, i;
+	char		   *p = buf, *e, *s, *z, dig[10];
+	size_t		    len;
+
+	/*
+	 * %.10g writes 1e-4 <= |v| < 1e10 without an exponent: the 10
+	 * significant digits m of v, rounded, around a point placed by v's
+	 * decimal exponent x. m is |v| * 10^(9 - x), a product of exact
+	 * factors rounded once, so within about 1e-6 of the true one: unless
+	 * it lies that close to a half (where printf's exact rounding could
+	 * go the other way), rounding it gives printf's digits.
+	 */
+	if (a >= 1e-4 && a < 1e10) {
+		for (x = 9; x > -4 && a < (x >= 0 ? p10[x] : 1 / p10[-x]); x--)
+			;
+		r = a * p10[9 - x];
+		m = llround(r);
+		if (fabs(r - floor(r) - 0.5) > 1e-5 && m >= 1000000000LL &&
+		    m < 10000000000LL) {
+			for (i = 9; i >= 0; i--, m /= 10)
+				dig[i] = (char)('0' + m % 10);
+			for (n = 10; n > 1 && dig[n - 1] == '0'; n--)
+				;
+			if (signbit(v))
+				*p++ = '-';
+			if (x < 0) {
+				*p++ = '0';
+				*p++ = '.';
+				for (i = x + 1; i < 0; i++)
+					*p++ = '0';
+				memcpy(p, dig, (size_t)n);
+				p += n;
+			} else {
+				memcpy(p, dig, (size_t)x + 1);
+				p += x + 1;
+				*p++ = '.';
+				if (n > x + 1) {
+					memcpy(p, dig + x + 1,
+					    (size_t)(n - x - 1));
+					p += n - x - 1;
+				} else
+					*p++ = '0';
+			}
+			*p = '\0';
+			return (size_t)(p - buf);
+		}
+	}
+	len = (size_t)snprintf(buf, HX_JSON_DTOA_MAX, "%.10g", v);
+	if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL) {
+		memcpy(buf + len, ".0", 3);
+		len += 2;
+	}
+	/* As jansson: "1e+20" -> "1e20", "1e-05" -> "1e-5". */
+	if ((e = strchr(buf, 'e')) != NULL) {
+		s = e + 1;
+		z = s + 1;
+		if (*s == '-')
+			s++;
+		while (*z == '0')
+			z++;
+		if (z != s) {
+			memmove(s, z, len - (size_t)(z - buf) + 1);
+			len -= (size_t)(z - s);
+		}
+	}
+	return len;
 }

@@ -64,6 +64,17 @@ char *hx_term_safe(char *s);
  */
 char *hx_json_term_safe(const char *json);
 
+/*
+ * A finite double as jansson's json_dumps writes it with a precision of
+ * 10 digits (HX_JSON_FLAGS): "%.10g", ".0" after an integer, no '+' or
+ * leading zeros in an exponent. Written into buf (HX_JSON_DTOA_MAX
+ * bytes, NUL-terminated); returns its length. Numbers from 1e-4 to
+ * 1e10 are mostly written without printf, so long arrays of samples
+ * serialize fast; the result is the same byte for byte.
+ */
+#define HX_JSON_DTOA_MAX 40
+size_t hx_json_dtoa(char *buf, double v);
+
 /* A growable buffer. data is always NUL-terminated (not counted in len). */
 struct hx_buf {
 	char  *data;

@@ -1,7 +1,9 @@
 /*
  * test-event.c - JSON encoding of events: timestamps, field names and
- * order, null for unknown values, the frame wrapper and its data span.
+ * order, null for unknown values, the frame wrapper and its data span;
+ * hx_json_dtoa against jansson's own writing of the same doubles.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,87 @@
 #include "hx-event.h"
 #include "hx-util.h"
 #include "tap.h"
+
+/* Whether hx_json_dtoa writes v as json_dumps does; *got, *want: both. */
+static int
+dtoa_same(double v, char *got, char **want)
+{
+	json_t *j = json_real(v);
+
+	*want = json_dumps(j, JSON_ENCODE_ANY | HX_JSON_FLAGS);
+	json_decref(j);
+	return hx_json_dtoa(got, v) == strlen(*want) && strcmp(got, *want) == 0;
+}
+
+static uint64_t
+rnd64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * hx_json_dtoa beside jansson: chosen values (its shortcuts' edges, the
+ * exponent rewriting), then random whole numbers, two-decimal numbers
+ * on every scale, any number around the range written without printf,
+ * and finite bit patterns.
+ */
+static void
+test_dtoa(void)
+{
+	static const double fixed[] = { 0.0, -0.0, 1, -1, 52.37, 52.3, 52.07,
+		0.05, -0.01, 0.1, 99999999.99, 1e8, 1e8 + 0.5, 123456789.12,
+		4294967296.0, 1e15, 1e20, 1e-5, 1.5e-7, 5e-324, DBL_MAX,
+		-DBL_MAX, 1.0 / 3, 2.0 / 3, 12.345, 0.125, 1e9 + 1,
+		9999999999.0, 10000000000.0, 1234567890123.0, 9999999999.5,
+		0.12345678905, 1.00000000005, 0.0001, 0.00009999999999,
+		0.000099999999996, 99.999999995, 1e-4 * 1.0000000001 };
+	const double	    scale[] = { 1, 10, 100, 1e3, 1e4, 1e6, 1e8, 1e10 };
+	char		    got[HX_JSON_DTOA_MAX], *want, bad[128] = "";
+	uint64_t	    seed = 7, u;
+	double		    v;
+	size_t		    i;
+	int		    fails = 0, same;
+
+	for (i = 0; i < HX_ARRAY_SIZE(fixed); i++) {
+		same = dtoa_same(fixed[i], got, &want);
+		ok(same, "dtoa %.17g: '%s' as '%s'", fixed[i], got, want);
+		free(want);
+	}
+	for (i = 0; i < 400000; i++) {
+		u = rnd64(&seed);
+		switch (i % 4) {
+		case 0: /* whole numbers */
+			v = (double)(int64_t)(u >> 20) / scale[u % 8];
+			v = trunc(v);
+			break;
+		case 1: /* two decimals on every scale */
+			v = (double)(int64_t)(u % 20000000000ULL) / 100 /
+			    scale[(u >> 40) % 8];
+			v = round(v * 100) / 100;
+			break;
+		case 2: /* 1e-6 .. 1e12 on a log scale */
+			v = pow(10,
+			    (double)(u >> 11) / (double)(1ULL << 53) * 18 - 6);
+			break;
+		default: /* anything finite */
+			memcpy(&v, &u, sizeof v);
+			if (!isfinite(v))
+				continue;
+		}
+		if (u & 1)
+			v = -v;
+		if (!dtoa_same(v, got, &want) && fails++ == 0)
+			snprintf(bad, sizeof bad, "%.17g: '%s' for '%s'", v,
+			    got, want);
+		free(want);
+	}
+	ok(fails == 0, "dtoa: 400000 random doubles as jansson writes them%s%s",
+	    fails ? ", first miss " : "", bad);
+}
 
 /* Frame a data object and return the text; *span gets the data part. */
 static char *
@@ -256,5 +339,6 @@ main(void)
 	j = hx_json_real(INFINITY, 2);
 	ok(json_is_null(j), "infinity is null");
 	json_decref(j);
+	test_dtoa();
 	return done_testing();
 }

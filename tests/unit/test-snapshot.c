@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hx-event.h"
+#include "hx-node.h"
 #include "hx-util.h"
 #include "hx-virt.h"
 #include "snapshot.h"
@@ -78,6 +79,22 @@ put_inventory(struct snapshot *snap, json_t *inv)
 	ok(m.inventory == NULL, "the inventory is taken");
 }
 
+/* Host figures as the collector posts them (allocated parts included). */
+static struct hx_node_metrics *
+node_figures(double cpu)
+{
+	struct hx_node_metrics *nm = xcalloc(1, sizeof *nm);
+
+	nm->cpu_usage = cpu;
+	nm->cpu_cores = 2;
+	nm->cpu_per_core = xcalloc(2, sizeof *nm->cpu_per_core);
+	nm->cpu_per_core[1] = 2.5;
+	nm->disks = xcalloc(1, sizeof *nm->disks);
+	nm->disks[0].mount = xstrdup("/");
+	nm->ndisks = 1;
+	return nm;
+}
+
 static json_t *
 entry(const char *id, const char *uuid, const char *state)
 {
@@ -125,6 +142,42 @@ main(void)
 	ok(snapshot_latest(snap, HX_TOPIC_NODE_METRICS) == n2,
 	    "a newer host frame replaces it");
 	is_int(n1->refs, 1, "the older one's reference given back");
+	frame_unref(n1);
+	ok(snapshot_node(snap) == NULL, "a host frame without figures: none");
+
+	/*
+	 * A host frame's figures come with it and go with the next one;
+	 * figures beside another frame are freed (ASan would see a leak).
+	 */
+	m.frame = n1 = frame_new("NodeMetrics", json_object(),
+	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL);
+	m.node = node_figures(12.5);
+	snapshot_update(snap, &m);
+	ok(m.node == NULL, "the figures are taken");
+	ok(snapshot_node(snap) != NULL &&
+		snapshot_node(snap)->cpu_usage == 12.5 &&
+		snapshot_node(snap)->cpu_cores == 2 &&
+		snapshot_node(snap)->cpu_per_core[1] == 2.5,
+	    "the newest host figures kept, typed");
+	m.node = node_figures(30);
+	snapshot_update(snap, &m);
+	ok(snapshot_node(snap)->cpu_usage == 30, "newer figures replace them");
+	frame_unref(n1);
+	m.frame = n1 = frame_new("NodeMetrics", json_object(),
+	    HX_TOPIC_NODE_METRICS, "NodeMetrics", NULL);
+	snapshot_update(snap, &m);
+	ok(snapshot_node(snap) == NULL,
+	    "a newer host frame without figures leaves none (never stale)");
+	m.frame = n2;
+	m.node = node_figures(40);
+	snapshot_update(snap, &m);
+	ok(snapshot_node(snap)->cpu_usage == 40, "figures again");
+	m.frame = NULL;
+	m.node = node_figures(50);
+	snapshot_update(snap, &m);
+	ok(m.node == NULL && snapshot_node(snap)->cpu_usage == 40,
+	    "figures without a host frame are freed, not kept");
+	is_int(n1->refs, 1, "the frame before given back");
 	frame_unref(n1);
 
 	/* Frames that are not metrics pass through untouched. */
