@@ -22,6 +22,7 @@
 
 #include "access.h"
 #include "collector.h"
+#include "alert.h"
 #include "history.h"
 #include "hx-auth.h"
 #include "hx-config.h"
@@ -299,6 +300,7 @@ main(int argc, char **argv)
 	struct mailbox	    *mb;
 	struct collector    *col;
 	struct history	    *history = NULL;
+	struct alerts	    *alerts;
 	struct worker	    *worker, *lpool, *vworker = NULL;
 	struct virt	    *virt = NULL;
 	struct access_cache *cache;
@@ -400,12 +402,15 @@ main(int argc, char **argv)
 	 * libvirt after the listeners, so a start-up failure is one line;
 	 * connections that fail now are retried in the background.
 	 */
+	if ((alerts = alerts_start(&opts, db_path, mb, &err)) == NULL)
+		die(1, "%s", err);
 	if (opts.nlibvirt_uris > 0) {
 		if ((virt = virt_start(&opts, mb, &err)) == NULL ||
 		    (vworker = worker_start(NULL, NULL, NULL, virt, mb,
 			 &err)) == NULL)
 			die(1, "%s", err);
 	}
+	virt_set_alerts(virt, alerts);
 	server_set_virt(&server, virt, vworker);
 	if (opts.history) {
 		if ((history = history_start(&opts, mb, &err)) == NULL)
@@ -413,6 +418,9 @@ main(int argc, char **argv)
 		server.history = history;
 		collector_set_history(col, history);
 	}
+	/* Alerts do not depend on the history: history = off keeps them. */
+	server.alerts = alerts;
+	collector_set_alerts(col, alerts);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -430,6 +438,9 @@ main(int argc, char **argv)
 	server.history = NULL;
 	worker_stop(vworker);
 	virt_stop(virt);
+	/* After libvirt's thread and the collector: nothing posts to it. */
+	alerts_stop(alerts);
+	server.alerts = NULL;
 	/* The pool hands jobs on to the worker: stop it first. */
 	worker_stop(lpool);
 	worker_stop(worker);

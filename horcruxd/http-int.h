@@ -30,6 +30,7 @@
 #define R_HISTORY \
 	0x400 /* the job runs on the history's query
 				   thread: 503 when history is off */
+#define R_ALERT 0x800 /* the job runs on the alert thread */
 
 struct request {
 	struct server  *srv;

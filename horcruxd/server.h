@@ -148,6 +148,7 @@ struct server {
 	struct virt	      *virt; /* libvirt, or NULL */
 	struct worker	      *vworker; /* runs libvirt calls */
 	struct history	      *history; /* metrics history, or NULL */
+	struct alerts	      *alerts; /* the alert engine, or NULL */
 };
 
 /* Give the server its identity cache and worker (both owned by the caller). */

@@ -144,6 +144,13 @@ GET    /api/ws                               anyone                     -    -  
 GET    /api/metrics/history                  anyone                     -    -          -
 GET    /api/metrics/series                   anyone                     -    -          -
 GET    /metrics                              anyone                     -    -          -
+GET    /api/alerts/rules                     SysAudit@/                 -    -          -
+POST   /api/alerts/rules                     SysModify@/                -    -          {}
+GET    /api/alerts/rules/:name               SysAudit@/                 -    -          -
+PUT    /api/alerts/rules/:name               SysModify@/                -    -          {}
+DELETE /api/alerts/rules/:name               SysModify@/                -    -          -
+GET    /api/alerts                           anyone                     -    -          -
+POST   /api/alerts/:id/ack                   anyone                     -    no-such-alert {}
 '
 
 # WebSocket topics: who may subscribe, one "TOPIC SPEC" line each. The

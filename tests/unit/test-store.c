@@ -113,14 +113,14 @@ test_open(const char *path)
 	sqlite3		*db;
 	char		*wal;
 
-	is_int(hx_store_schema_version(), 1, "schema version is 1");
+	is_int(hx_store_schema_version(), 2, "schema version is 2");
 	is_int(hx_store_open(path, &st, &err), HX_STORE_OK, "open creates");
 	clr();
 	ok(st != NULL, "open returns a handle");
 	if (st == NULL)
 		return;
 	db = hx_store_handle(st);
-	is_int(sql_int(db, "PRAGMA user_version"), 1, "user_version is 1");
+	is_int(sql_int(db, "PRAGMA user_version"), 2, "user_version is 2");
 	is_int(sql_int(db, "PRAGMA foreign_keys"), 1, "foreign_keys on");
 	is_str(sql_str(db, "PRAGMA journal_mode"), "wal", "journal_mode wal");
 	is_int(sql_int(db, "PRAGMA synchronous"), 2, "synchronous FULL (2)");
@@ -135,6 +135,12 @@ test_open(const char *path)
 		   "SELECT count(*) FROM sqlite_schema WHERE type = "
 		   "'index' AND name = 'audit_ts'"),
 	    1, "audit has a ts index");
+	is_int(sql_int(db,
+		   "SELECT count(*) FROM sqlite_schema WHERE type = "
+		   "'table' AND name IN ('alert_rules', 'alert_episodes')"),
+	    2, "migration 2: the alert tables");
+	is_int(sql_int(db, "SELECT count(*) FROM alert_rules"), 4,
+	    "migration 2: four shipped rules");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	    "database file is 0600 (%o)", (unsigned)(sb.st_mode & 0777));
 	is_int(hx_store_audit_add(st, 1, "t", "open", NULL, NULL, NULL, &err),
@@ -153,7 +159,7 @@ test_open(const char *path)
 	if (st == NULL)
 		return;
 	db = hx_store_handle(st);
-	is_int(sql_int(db, "PRAGMA user_version"), 1, "still version 1");
+	is_int(sql_int(db, "PRAGMA user_version"), 2, "still version 2");
 	is_int(sql_int(db, "SELECT count(*) FROM audit"), 1,
 	    "data survives a reopen");
 	is_int(sql_int(db, "PRAGMA foreign_keys"), 1, "foreign_keys on again");
@@ -178,7 +184,7 @@ test_versions(void)
 	    "user_version 99 is refused");
 	is_str(err,
 	    "database schema version 99 is newer than this horcruxd "
-	    "supports (1)",
+	    "supports (2)",
 	    "with the message");
 	clr();
 	ok(st == NULL, "no handle on failure");
@@ -201,7 +207,7 @@ test_versions(void)
 	clr();
 	if (st != NULL) {
 		db = hx_store_handle(st);
-		is_int(sql_int(db, "PRAGMA user_version"), 1, "now version 1");
+		is_int(sql_int(db, "PRAGMA user_version"), 2, "now version 2");
 		is_int(hx_store_user_add(st, "zed", "local", NULL, 1, NULL,
 			   admin, &err),
 		    HX_STORE_OK, "usable after migration");
