@@ -176,18 +176,27 @@ rule_pattern(const struct hx_alert_rule *r)
 	return r->series != NULL ? r->series : r->status_of;
 }
 
+/* <0 when pattern a is narrower than b: fewer wildcards, then more literals. */
+static int
+narrower(const char *a, const char *b)
+{
+	int wa = hx_alert_wildcards(a), wb = hx_alert_wildcards(b);
+
+	if (wa != wb)
+		return wa - wb;
+	return (int)(strlen(b) - (size_t)wb) - (int)(strlen(a) - (size_t)wa);
+}
+
 int
 hx_alert_applies(const struct hx_alert_rule *rules, size_t n, size_t i,
     const char *subject)
 {
 	const struct hx_alert_rule *r = &rules[i], *o;
-	int			    mine;
 	size_t			    k;
 
 	if (!r->enabled || !hx_alert_glob(rule_pattern(r), subject))
 		return 0;
-	mine = hx_alert_wildcards(rule_pattern(r));
-	if (mine == 0)
+	if (hx_alert_wildcards(rule_pattern(r)) == 0)
 		return 1;
 	for (k = 0; k < n; k++) {
 		o = &rules[k];
@@ -195,7 +204,7 @@ hx_alert_applies(const struct hx_alert_rule *rules, size_t n, size_t i,
 		    (o->series == NULL) != (r->series == NULL) ||
 		    strcmp(o->severity, r->severity) != 0)
 			continue;
-		if (hx_alert_wildcards(rule_pattern(o)) < mine &&
+		if (narrower(rule_pattern(o), rule_pattern(r)) < 0 &&
 		    hx_alert_glob(rule_pattern(o), subject))
 			return 0;
 	}

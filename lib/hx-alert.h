@@ -9,12 +9,14 @@
  * mounts there happen to be now (see hx_alert_series_known).
  *
  * Which rule applies. Several rules may match one series (or one VM for
- * status rules). Among the enabled ones of the same severity, only those
- * with the fewest wildcard characters ('*' and '?') in their pattern
- * apply: `vm:web-1:cpu_usage` (0 wildcards) overrides `vm:*:cpu_usage`
- * (1) for web-1 only, a literal name beats any glob, and rules of equal
- * narrowness all apply. Rules of another severity are not overridden (a
- * warning rule and a critical rule on the same glob both apply).
+ * status rules). Among the enabled ones of the same severity, only the
+ * narrowest apply: the fewest wildcard characters ('*' and '?') in the
+ * pattern, and at equal wildcards the most other characters. So
+ * `vm:web-1:cpu_usage` (0 wildcards) overrides `vm:web-*:cpu_usage`,
+ * which overrides `vm:*:cpu_usage` (1 wildcard each, 15 and 11 literal
+ * characters), for the VMs each covers; a literal name beats any glob;
+ * rules equally narrow all apply. Rules of another severity are not
+ * overridden (a warning rule and a critical rule on one glob both apply).
  *
  * The state machine (hx_alert_step): idle -> pending while the condition
  * holds -> firing once it has held for_seconds (at once for 0) -> idle
