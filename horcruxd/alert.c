@@ -570,9 +570,12 @@ rules_load(struct alerts *a, char **err)
 	}
 	hx_store_strv_release(&names);
 	hx_store_strv_release(&docs);
+	/* Other threads read them under mu (alerts_rule_json). */
+	pthread_mutex_lock(&a->mu);
 	rules_free(a->rules, a->nrules);
 	a->rules = v;
 	a->nrules = n;
+	pthread_mutex_unlock(&a->mu);
 	for (b = 0; b < TRACK_BUCKETS; b++) {
 		for (t = a->tracks[b]; t != NULL; t = next) {
 			const struct hx_alert_rule *r = rule_find(a, t->rule);
@@ -587,6 +590,23 @@ rules_load(struct alerts *a, char **err)
 		}
 	}
 	return 0;
+}
+
+json_t *
+alerts_rule_json(struct alerts *a, const char *name)
+{
+	json_t *o = NULL;
+	size_t	i;
+
+	pthread_mutex_lock(&a->mu);
+	for (i = 0; i < a->nrules; i++) {
+		if (strcmp(a->rules[i].name, name) == 0) {
+			o = hx_alert_rule_json(&a->rules[i]);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	return o;
 }
 
 /* Firing episodes from the database: firing again, not announced again. */
