@@ -552,6 +552,29 @@ vm_point(const char *name, double v, void *arg)
 	eval_series(s->a, s, name, v);
 }
 
+/*
+ * A VM left this host (undefined, or migrated away): its episodes end,
+ * since no sample or status will ever end them.
+ */
+static void
+vm_gone(struct alerts *a, const char *name, int64_t ts)
+{
+	struct track *t, *next;
+	size_t	      b;
+
+	for (b = 0; b < TRACK_BUCKETS; b++) {
+		for (t = a->tracks[b]; t != NULL; t = next) {
+			next = t->next;
+			if (t->vm == NULL || strcmp(t->vm, name) != 0)
+				continue;
+			if (t->t.phase == HX_ALERT_FIRING)
+				resolve(a, rule_find(a, t->rule), t, ts);
+			else
+				track_drop(a, t);
+		}
+	}
+}
+
 static void
 eval_item(struct alerts *a, struct aitem *it)
 {
@@ -587,6 +610,10 @@ eval_item(struct alerts *a, struct aitem *it)
 		free(target);
 		break;
 	case AI_STATUS:
+		if (strcmp(it->state, ALERT_VM_GONE) == 0) {
+			vm_gone(a, it->name, it->ts);
+			break;
+		}
 		target = xasprintf("vm:%s", it->name);
 		key = xasprintf("status:%s", it->name);
 		ap = apply_get(a, target, 1);

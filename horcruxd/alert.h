@@ -21,7 +21,8 @@
  * acknowledge), never on the alert thread.
  *
  * Targets are written node:HOSTNAME and vm:NAME. A VM's state is keyed by
- * its UUID, so a renamed VM keeps its episode. Firing episodes are
+ * its UUID, so a renamed VM keeps its episode; a VM that leaves the host
+ * (undefined, migrated away) ends its episodes. Firing episodes are
  * restored at start with their alert_id and not announced again. Resolved
  * episodes are deleted 90 days after they ended, hourly, on this thread.
  *
@@ -66,9 +67,12 @@ void alerts_post_node(struct alerts *a, const struct hx_node_metrics *m);
 void alerts_post_vm(struct alerts *a, struct hx_vm_sample *v);
 /*
  * libvirt event thread: VM name is now in state (a DESIGN §3 status
- * word; "crashed" for a VM whose process died). Never blocks.
+ * word; "crashed" for a VM whose process died; ALERT_VM_GONE when it
+ * left this host). Never blocks.
  */
 void alerts_post_status(struct alerts *a, const char *name, const char *state);
+/* The state alerts_post_status takes for a VM that left: its episodes end. */
+#define ALERT_VM_GONE "gone"
 
 /*
  * Service thread: attach what id may see and do (from snap's inventory)

@@ -382,6 +382,9 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		pthread_mutex_lock(&v->mu);
 		known_remove(cs, name);
 		pthread_mutex_unlock(&v->mu);
+		alerts_post_status(__atomic_load_n(&v->alerts,
+				       __ATOMIC_ACQUIRE),
+		    name, ALERT_VM_GONE);
 		user = take_action_user(v, name);
 		post_with_user(v, "VmDeleted",
 		    hx_event_vm_deleted(name, name, user, ts),
@@ -406,10 +409,16 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	if (gone)
 		known_remove(cs, name);
 	pthread_mutex_unlock(&v->mu);
-	if (!container)
+	if (!container) {
+		/* A transient VM that crashed is crashed, then gone. */
 		alerts_post_status(__atomic_load_n(&v->alerts,
 				       __ATOMIC_ACQUIRE),
 		    name, alert_state(event, detail, now_state));
+		if (gone)
+			alerts_post_status(__atomic_load_n(&v->alerts,
+					       __ATOMIC_ACQUIRE),
+			    name, ALERT_VM_GONE);
+	}
 	if (old != NULL && strcmp(old, now_state) == 0 && !gone)
 		return 0;
 	user = take_action_user(v, name);
