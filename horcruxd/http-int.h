@@ -30,7 +30,9 @@
 #define R_HISTORY \
 	0x400 /* the job runs on the history's query
 				   thread: 503 when history is off */
-#define R_ALERT 0x800 /* the job runs on the alert thread */
+#define R_ALERT \
+	0x1000 /* the job runs on the alert thread (0x800 is
+				  R_NOTIFY on main) */
 
 struct request {
 	struct server  *srv;
