@@ -24,6 +24,7 @@
 #include "hx-util.h"
 #include "hx-virt.h"
 #include "hx-proto.h"
+#include "alert.h"
 #include "history.h"
 #include "virt.h"
 
@@ -50,6 +51,7 @@ struct collector {
 	struct hx_virt_sampler **vs; /* one per connection */
 	size_t			 nvs;
 	struct history		*history; /* NULL: history is off */
+	struct alerts		*alerts; /* NULL: no alert engine */
 	char			 driver[16]; /* NodeMetrics libvirt_driver */
 };
 
@@ -90,6 +92,9 @@ sample_vms(struct collector *c)
 				hx_event_vm_metrics(&v[k].m, v[k].timestamp_ms),
 				HX_TOPIC_VM_METRICS, key, v[k].vm_id),
 			    hx_vm_sample_dup(&v[k]));
+			if (c->alerts != NULL)
+				alerts_post_vm(c->alerts,
+				    hx_vm_sample_dup(&v[k]));
 			if (c->history != NULL)
 				history_post_vm(c->history,
 				    hx_vm_sample_dup(&v[k]));
@@ -154,6 +159,7 @@ sample_and_post(struct collector *c)
 	}
 	json_decref(data);
 	mailbox_post_node(c->mb, f, nm);
+	alerts_post_node(c->alerts, &m);
 	/* The history takes what m holds: no copy. */
 	history_post_node(c->history, &m);
 	hx_node_metrics_release(&m);
@@ -303,6 +309,12 @@ void
 collector_set_history(struct collector *c, struct history *h)
 {
 	c->history = h;
+}
+
+void
+collector_set_alerts(struct collector *c, struct alerts *a)
+{
+	c->alerts = a;
 }
 
 void

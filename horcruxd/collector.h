@@ -37,6 +37,12 @@ struct history;
  * collector_start; NULL: no history).
  */
 void collector_set_history(struct collector *c, struct history *h);
+struct alerts;
+/*
+ * Also hand every host and VM sample to the alert engine (before
+ * collector_start; NULL: none).
+ */
+void collector_set_alerts(struct collector *c, struct alerts *a);
 /* Stop and join the thread, then free it. NULL is a no-op. */
 void collector_stop(struct collector *c);
 

@@ -69,3 +69,11 @@ frame_text(const struct frame *f)
 {
 	return (char *)f->buf + LWS_PRE;
 }
+
+int64_t
+frame_seq_next(void)
+{
+	static _Atomic int64_t seq;
+
+	return ++seq;
+}

@@ -10,6 +10,7 @@
 #define HORCRUXD_FRAME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -59,5 +60,11 @@ struct frame *frame_ref(struct frame *f);
 void frame_unref(struct frame *f);
 /* The JSON text (NUL-terminated). */
 char *frame_text(const struct frame *f);
+/*
+ * The next `seq` of a discrete event (DESIGN §3): 1, 2, ... for the
+ * daemon's lifetime, any thread. Only AlertTriggered and AlertResolved
+ * carry it so far; issue 16 (resume) extends it to every discrete event.
+ */
+int64_t frame_seq_next(void);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "access.h"
 #include "collector.h"
+#include "alert.h"
 #include "history.h"
 #include "notify.h"
 #include "hx-auth.h"
@@ -301,6 +302,7 @@ main(int argc, char **argv)
 	struct collector    *col;
 	struct history	    *history = NULL;
 	struct notify	    *notify;
+	struct alerts	    *alerts;
 	struct worker	    *worker, *lpool, *vworker = NULL;
 	struct virt	    *virt = NULL;
 	struct access_cache *cache;
@@ -402,12 +404,18 @@ main(int argc, char **argv)
 	 * libvirt after the listeners, so a start-up failure is one line;
 	 * connections that fail now are retried in the background.
 	 */
+	if ((notify = notify_start(db_path, &opts, mb, &err)) == NULL)
+		die(1, "%s", err);
+	server.notify = notify;
+	if ((alerts = alerts_start(&opts, db_path, mb, &err)) == NULL)
+		die(1, "%s", err);
 	if (opts.nlibvirt_uris > 0) {
 		if ((virt = virt_start(&opts, mb, &err)) == NULL ||
 		    (vworker = worker_start(NULL, NULL, NULL, virt, mb,
 			 &err)) == NULL)
 			die(1, "%s", err);
 	}
+	virt_set_alerts(virt, alerts);
 	server_set_virt(&server, virt, vworker);
 	if (opts.history) {
 		if ((history = history_start(&opts, mb, &err)) == NULL)
@@ -415,9 +423,9 @@ main(int argc, char **argv)
 		server.history = history;
 		collector_set_history(col, history);
 	}
-	if ((notify = notify_start(db_path, &opts, mb, &err)) == NULL)
-		die(1, "%s", err);
-	server.notify = notify;
+	/* Alerts do not depend on the history: history = off keeps them. */
+	server.alerts = alerts;
+	collector_set_alerts(col, alerts);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -433,11 +441,17 @@ main(int argc, char **argv)
 	/* After the collector: nothing posts to it any more; it flushes. */
 	history_stop(history);
 	server.history = NULL;
-	/* Before the mailbox goes: it answers waiting test jobs there. */
-	notify_stop(notify);
-	server.notify = NULL;
 	worker_stop(vworker);
 	virt_stop(virt);
+	/* After libvirt's thread and the collector: nothing posts to it. */
+	alerts_stop(alerts);
+	server.alerts = NULL;
+	/*
+	 * After the alert thread, which hands it notifications; before the
+	 * mailbox goes: it answers waiting test jobs there.
+	 */
+	notify_stop(notify);
+	server.notify = NULL;
 	/* The pool hands jobs on to the worker: stop it first. */
 	worker_stop(lpool);
 	worker_stop(worker);

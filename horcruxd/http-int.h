@@ -33,6 +33,9 @@
 #define R_NOTIFY \
 	0x800 /* the job goes to the notification thread
 				   (notify_submit_test): 429 when full */
+#define R_ALERT \
+	0x1000 /* the job runs on the alert thread (0x800 is
+				  R_NOTIFY on main) */
 
 struct request {
 	struct server  *srv;

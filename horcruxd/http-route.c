@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alert.h"
 #include "history.h"
 #include "http-guard.h"
 #include "http-parse.h"
@@ -51,6 +52,7 @@ static int route_metrics(struct request *);
 #define UM HX_PRIV_USER_MODIFY
 #define PM HX_PRIV_PERMISSIONS_MODIFY
 #define SA HX_PRIV_SYS_AUDIT
+#define SM HX_PRIV_SYS_MODIFY
 
 static const struct route routes[] = {
 	{ "GET", "/api/health", R_PUBLIC, 0, NULL, route_health, NULL },
@@ -120,6 +122,22 @@ static const struct route routes[] = {
 	    job_notify_attempts },
 	{ "POST", "/api/notify/targets/:name/test", R_NOTIFY,
 	    HX_PRIV_SYS_MODIFY, "/", NULL, job_notify_test },
+	/* Alerts (DESIGN §9): jobs on the alert thread. */
+	{ "GET", "/api/alerts/rules", R_ALERT, SA, "/", NULL, job_alert_rules },
+	{ "POST", "/api/alerts/rules", R_ALERT | R_BODY, SM, "/", NULL,
+	    job_alert_rule_add },
+	{ "GET", "/api/alerts/rules/:name", R_ALERT, SA, "/", NULL,
+	    job_alert_rule_get },
+	{ "PUT", "/api/alerts/rules/:name", R_ALERT | R_BODY, SM, "/", NULL,
+	    job_alert_rule_put },
+	{ "DELETE", "/api/alerts/rules/:name", R_ALERT, SM, "/", NULL,
+	    job_alert_rule_delete },
+	{ "POST", "/api/alerts/backtest", R_ALERT | R_HISTORY | R_BODY, SA, "/",
+	    NULL, job_alert_backtest },
+	{ "GET", "/api/alerts", R_ALERT | R_ANYONE, 0, NULL, NULL,
+	    job_alert_list },
+	{ "POST", "/api/alerts/:id/ack", R_ALERT | R_ANYONE | R_BODY, 0, NULL,
+	    NULL, job_alert_ack },
 };
 
 /* --- read routes, answered from memory ------------------------------------- */
@@ -595,6 +613,19 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 		 */
 		lws_set_timeout(r->wsi, PENDING_TIMEOUT_HTTP_CONTENT,
 		    NOTIFY_REPLY_WAIT_S);
+	} else if (rt->flags & R_ALERT) {
+		if (srv->alerts == NULL ||
+		    (rt->job == job_alert_backtest ?
+			    alerts_backtest_submit(srv->alerts, srv->history, j,
+				&r->id, srv->snap, srv->opts) :
+			    alerts_submit(srv->alerts, j, &r->id, srv->snap)) !=
+			0) {
+			job_free(j);
+			return http_reply_error_with(r, 429, "RATE_LIMITED",
+			    "too many alert requests in progress; try again "
+			    "later",
+			    "retry-after:", "1");
+		}
 	} else if (rt->flags & R_HISTORY) {
 		/* A bounded queue: beyond it, come back. */
 		if (history_submit(srv->history, j, &r->id, srv->snap) != 0) {

@@ -149,6 +149,7 @@ struct server {
 	struct worker	      *vworker; /* runs libvirt calls */
 	struct history	      *history; /* metrics history, or NULL */
 	struct notify	      *notify; /* notification delivery */
+	struct alerts	      *alerts; /* the alert engine, or NULL */
 };
 
 /* Give the server its identity cache and worker (both owned by the caller). */

@@ -23,6 +23,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "alert.h"
 #include "frame.h"
 #include "hx-event.h"
 #include "hx-log.h"
@@ -90,6 +91,7 @@ struct virt {
 	struct action	  *actions;
 	size_t		   nactions;
 	int		   poll_timer; /* reads migration jobs */
+	struct alerts	  *alerts; /* status changes go there too */
 	int		   poll_ms;
 	int		   polling;
 };
@@ -311,6 +313,29 @@ post_status(struct virt *v, const char *name, int container, const char *old,
 	    HX_TOPIC_VM_STATUS, name, user);
 }
 
+/*
+ * The state an alert rule sees: libvirt's crashed state, and a VM whose
+ * process died (a STOPPED event with detail FAILED or CRASHED; libvirt
+ * then reports "shut off, reason crashed"), are both "crashed".
+ */
+static const char *
+alert_state(int event, int detail, const char *state)
+{
+	if (event == VIR_DOMAIN_EVENT_CRASHED ||
+	    (event == VIR_DOMAIN_EVENT_STOPPED &&
+		(detail == VIR_DOMAIN_EVENT_STOPPED_FAILED ||
+		    detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED)))
+		return "crashed";
+	return state;
+}
+
+void
+virt_set_alerts(struct virt *v, struct alerts *a)
+{
+	if (v != NULL)
+		__atomic_store_n(&v->alerts, a, __ATOMIC_RELEASE);
+}
+
 /* Runs on the event thread. */
 static int
 on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
@@ -357,6 +382,9 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		pthread_mutex_lock(&v->mu);
 		known_remove(cs, name);
 		pthread_mutex_unlock(&v->mu);
+		alerts_post_status(__atomic_load_n(&v->alerts,
+				       __ATOMIC_ACQUIRE),
+		    name, ALERT_VM_GONE);
 		user = take_action_user(v, name);
 		post_with_user(v, "VmDeleted",
 		    hx_event_vm_deleted(name, name, user, ts),
@@ -381,6 +409,16 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	if (gone)
 		known_remove(cs, name);
 	pthread_mutex_unlock(&v->mu);
+	if (!container) {
+		/* A transient VM that crashed is crashed, then gone. */
+		alerts_post_status(__atomic_load_n(&v->alerts,
+				       __ATOMIC_ACQUIRE),
+		    name, alert_state(event, detail, now_state));
+		if (gone)
+			alerts_post_status(__atomic_load_n(&v->alerts,
+					       __ATOMIC_ACQUIRE),
+			    name, ALERT_VM_GONE);
+	}
 	if (old != NULL && strcmp(old, now_state) == 0 && !gone)
 		return 0;
 	user = take_action_user(v, name);

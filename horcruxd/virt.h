@@ -53,5 +53,11 @@ int virt_is_container(struct virt *v, size_t i, const char *name);
  * event it causes (within a few seconds) names them.
  */
 void virt_note_action(struct virt *v, const char *name, const char *user);
+struct alerts;
+/*
+ * Hand every VM status change to the alert engine too (before events
+ * flow; v NULL: no-op). Set once, at start-up.
+ */
+void virt_set_alerts(struct virt *v, struct alerts *a);
 
 #endif

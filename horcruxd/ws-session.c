@@ -105,6 +105,19 @@ may_see_frame(struct session *s, struct frame *f)
 			f->acl_path = hx_rbac_path_fill("/vms/{id}", f->vm_id);
 		return access_allowed(&s->id, HX_PRIV_VM_AUDIT, f->acl_path);
 	}
+	if (hx_topics[f->topic].alt_priv != 0) {
+		/*
+		 * Alerts: one about a VM needs alt_priv (VmAudit) on that
+		 * VM, one about the node priv (SysAudit) on path (/nodes).
+		 */
+		if (f->vm_id == NULL)
+			return access_allowed(&s->id, hx_topics[f->topic].priv,
+			    hx_topics[f->topic].path);
+		if (f->acl_path == NULL)
+			f->acl_path = hx_rbac_path_fill("/vms/{id}", f->vm_id);
+		return access_allowed(&s->id, hx_topics[f->topic].alt_priv,
+		    f->acl_path);
+	}
 	return 1;
 }
 

@@ -138,7 +138,7 @@ hx_event_alert_triggered(const char *alert_id, const char *rule_name,
     double threshold, int64_t ts_ms)
 {
 	struct hx_ev_alert e = { alert_id, rule_name, severity, target, message,
-		value, threshold };
+		value, threshold, -1 };
 
 	return hx_proto_encode(HX_EV_ALERT_TRIGGERED, &e, ts_ms);
 }
@@ -149,7 +149,8 @@ hx_event_alert_resolved(const char *alert_id, const char *rule_name,
 {
 	struct hx_ev_alert e = { .alert_id = alert_id,
 		.rule_name = rule_name,
-		.target = target };
+		.target = target,
+		.seq = -1 };
 
 	return hx_proto_encode(HX_EV_ALERT_RESOLVED, &e, ts_ms);
 }

@@ -275,12 +275,16 @@ static const struct hx_field alert_triggered_fields[] = {
 	{ "message", HX_C_STR, F(hx_ev_alert, message) },
 	{ "value", HX_C_DOUBLE, F(hx_ev_alert, value), .decimals = 2 },
 	{ "threshold", HX_C_DOUBLE, F(hx_ev_alert, threshold), .decimals = 2 },
+	{ "seq", HX_C_I64, F(hx_ev_alert, seq), .flags = HX_F_OMIT_NULL,
+	    .doc = "the daemon's count of discrete events" },
 };
 
 static const struct hx_field alert_resolved_fields[] = {
 	{ "alert_id", HX_C_STR, F(hx_ev_alert, alert_id), .flags = HX_F_KEY },
 	{ "rule_name", HX_C_STR, F(hx_ev_alert, rule_name) },
 	{ "target", HX_C_STR, F(hx_ev_alert, target) },
+	{ "seq", HX_C_I64, F(hx_ev_alert, seq), .flags = HX_F_OMIT_NULL,
+	    .doc = "the daemon's count of discrete events" },
 };
 
 static const struct hx_field notification_fields[] = {

@@ -180,6 +180,7 @@ struct hx_ev_alert { /* AlertTriggered, AlertResolved */
 	const char *message;
 	double	    value;
 	double	    threshold;
+	int64_t	    seq; /* discrete-event count; -1: left out */
 };
 
 struct hx_ev_notification {

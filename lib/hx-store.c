@@ -138,10 +138,56 @@ static const char *const migration_2[] = {
 	"CREATE INDEX notify_attempts_ts ON notify_attempts (ts)", NULL
 };
 
+/*
+ * Migration 3: alerts (DESIGN §9). A rule is stored as the JSON the API
+ * accepts (lib/hx-alert parses and validates it; the store only keeps it
+ * by name). The shipped defaults are rows an administrator may edit or
+ * delete. alert_episodes holds one row per firing episode: resolved_at
+ * NULL while it fires (restored after a restart), kept 90 days after.
+ * Times are epoch milliseconds.
+ */
+static const char *const migration_3[] = {
+	/* rules: the API's JSON, by name */
+	"CREATE TABLE alert_rules (name TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+	"INSERT INTO alert_rules (name, doc) VALUES"
+	" ('node-cpu', '{\"name\":\"node-cpu\",\"series\":\"node:cpu_usage\","
+	"\"op\":\">\",\"threshold\":90,\"clear_threshold\":85,"
+	"\"for_seconds\":300,\"severity\":\"warning\"}'),"
+	" ('node-memory', '{\"name\":\"node-memory\","
+	"\"series\":\"node:memory_usage\",\"op\":\">\",\"threshold\":90,"
+	"\"clear_threshold\":85,\"for_seconds\":300,"
+	"\"severity\":\"warning\"}'),"
+	" ('node-disk', '{\"name\":\"node-disk\",\"series\":\"node:disk_usage\","
+	"\"op\":\">\",\"threshold\":90,\"clear_threshold\":85,"
+	"\"for_seconds\":300,\"severity\":\"warning\"}'),"
+	" ('vm-crashed', '{\"name\":\"vm-crashed\",\"status_of\":\"vm:*\","
+	"\"equals\":\"crashed\",\"severity\":\"critical\"}')",
+	"CREATE TABLE alert_episodes ("
+	" alert_id TEXT PRIMARY KEY,"
+	" rule_name TEXT NOT NULL,"
+	" severity TEXT NOT NULL,"
+	" target TEXT NOT NULL," /* node:HOST or vm:NAME */
+	" vm TEXT," /* the VM's name, NULL for the node */
+	" track TEXT NOT NULL," /* the engine's key: rule and series */
+	" series TEXT,"
+	" message TEXT,"
+	" value REAL,"
+	" threshold REAL,"
+	" peak REAL,"
+	" started_at INTEGER NOT NULL,"
+	" resolved_at INTEGER,"
+	" acked_by TEXT,"
+	" acked_at INTEGER,"
+	" comment TEXT)",
+	"CREATE INDEX alert_episodes_resolved ON alert_episodes (resolved_at)",
+	NULL
+};
+
 /* migrations[i] takes user_version from i to i + 1. */
 static const char *const *const migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 #define SCHEMA_VERSION ((int)HX_ARRAY_SIZE(migrations))

@@ -570,5 +570,79 @@ void hx_store_notify_attempt_list_release(
 /* Delete attempts older than before (epoch ms); *purged may be NULL. */
 int hx_store_notify_attempt_purge(struct hx_store *st, int64_t before,
     int64_t *purged, char **err);
+/*
+ * --- alerts (hx-store-alert.c) ---------------------------------------------
+ *
+ * Rules are kept by name as the JSON text the API accepted (lib/hx-alert
+ * parses them); the store does not look inside. Episodes are one row per
+ * firing alert; times in epoch milliseconds, 0 for "not yet" (resolved_at,
+ * acked_at). The daemon's alert thread is the only writer of both tables.
+ */
+struct hx_store_alert {
+	char   *alert_id;
+	char   *rule_name;
+	char   *severity;
+	char   *target; /* node:HOST or vm:NAME */
+	char   *vm; /* the VM's name, or NULL */
+	char   *track; /* the engine's key for the target */
+	char   *series; /* the series, or NULL for a status */
+	char   *message;
+	double	value; /* NaN: none */
+	double	threshold; /* NaN: none */
+	double	peak; /* NaN: none */
+	int64_t started_at;
+	int64_t resolved_at; /* 0: firing */
+	char   *acked_by; /* user@realm, or NULL */
+	int64_t acked_at; /* 0: not acknowledged */
+	char   *comment;
+};
+
+struct hx_store_alert_list {
+	struct hx_store_alert *v;
+	size_t		       n;
+};
+
+enum hx_store_alert_state {
+	HX_STORE_ALERT_ALL,
+	HX_STORE_ALERT_FIRING,
+	HX_STORE_ALERT_RESOLVED
+};
+
+/* Every rule: names[i] and docs[i] (JSON text), by name. */
+int hx_store_alert_rules(struct hx_store *st, struct hx_store_strv *names,
+    struct hx_store_strv *docs, char **err);
+/* One rule's JSON text (caller frees); NOT_FOUND when there is none. */
+int hx_store_alert_rule_get(struct hx_store *st, const char *name, char **doc,
+    char **err);
+/*
+ * Store a rule: create (CONFLICT when the name exists) or replace
+ * (NOT_FOUND when it does not).
+ */
+int hx_store_alert_rule_put(struct hx_store *st, const char *name,
+    const char *doc, int create, char **err);
+/* Delete a rule; NOT_FOUND when there is none. */
+int hx_store_alert_rule_delete(struct hx_store *st, const char *name,
+    char **err);
+
+/* Record a new episode (a.resolved_at and the ack fields are ignored). */
+int hx_store_alert_insert(struct hx_store *st, const struct hx_store_alert *a,
+    char **err);
+/* Mark an episode resolved at t with its peak and last value. */
+int hx_store_alert_resolve(struct hx_store *st, const char *alert_id, int64_t t,
+    double peak, double value, char **err);
+/* Record an acknowledgement (a later one replaces it); NOT_FOUND. */
+int hx_store_alert_ack(struct hx_store *st, const char *alert_id,
+    const char *who, int64_t t, const char *comment, char **err);
+/* One episode; NOT_FOUND when there is none. Release with _release. */
+int hx_store_alert_get(struct hx_store *st, const char *alert_id,
+    struct hx_store_alert *out, char **err);
+/* Episodes in state, newest first, at most limit (0: no limit). */
+int hx_store_alert_list(struct hx_store *st, enum hx_store_alert_state state,
+    int limit, struct hx_store_alert_list *out, char **err);
+/* Delete episodes resolved before t; how many into *purged (may be NULL). */
+int  hx_store_alert_purge(struct hx_store *st, int64_t t, int64_t *purged,
+     char **err);
+void hx_store_alert_release(struct hx_store_alert *a);
+void hx_store_alert_list_release(struct hx_store_alert_list *l);
 
 #endif

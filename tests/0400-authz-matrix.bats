@@ -151,6 +151,14 @@ GET    /api/notify/targets/:name             SysAudit@/                 -    -  
 DELETE /api/notify/targets/:name             SysModify@/                -    -          -
 GET    /api/notify/targets/:name/attempts    SysAudit@/                 -    -          -
 POST   /api/notify/targets/:name/test        SysModify@/                -    -          -
+GET    /api/alerts/rules                     SysAudit@/                 -    -          -
+POST   /api/alerts/rules                     SysModify@/                -    -          {}
+GET    /api/alerts/rules/:name               SysAudit@/                 -    -          -
+PUT    /api/alerts/rules/:name               SysModify@/                -    -          {}
+DELETE /api/alerts/rules/:name               SysModify@/                -    -          -
+POST   /api/alerts/backtest                  SysAudit@/                 -    -          {}
+GET    /api/alerts                           anyone                     -    -          -
+POST   /api/alerts/:id/ack                   anyone                     -    no-such-alert {}
 '
 
 # WebSocket topics: who may subscribe, one "TOPIC SPEC" line each. The
