@@ -11,9 +11,11 @@
  * back to idle, so memory follows what is pending or firing, not what
  * exists.
  *
- * What it does not do: deliver notifications (alert_notify only logs, for
- * now), decide who may see what (alerts_submit does that on the service
- * thread), or read the metrics history.
+ * Notifications: an episode's start and end are handed to the delivery
+ * thread (horcruxd/notify, notify_post never waits) for each target the
+ * rule names. What it does not do: deliver them itself, decide who may
+ * see what (alerts_submit does that on the service thread), or read the
+ * metrics history.
  */
 #include <errno.h>
 #include <math.h>
@@ -34,6 +36,7 @@
 #include "hx-util.h"
 #include "hx-virt.h"
 #include "mailbox.h"
+#include "notify.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -114,6 +117,7 @@ struct alerts {
 	uint64_t	      dropped;
 	int		      stop;
 	struct mailbox	     *mb;
+	struct notify	     *notify; /* delivery, or NULL */
 	struct hx_store	     *st; /* alert thread only */
 	struct hx_alert_rule *rules;
 	size_t		      nrules;
@@ -374,19 +378,34 @@ rule_find(struct alerts *a, const char *name)
 
 /*
  * The one hand-off to notification delivery: an episode started
- * ("triggered"), ended ("resolved") or was acknowledged ("acked"). rule
- * is NULL when the rule is gone. Delivery (issue 13's notification
- * targets, rule->notify) is wired here; until then this only logs. An
- * acknowledged episode gets no repeat notifications (t->acked).
+ * (NOTIFY_ALERT_TRIGGERED) or ended (NOTIFY_ALERT_RESOLVED); e is the
+ * event as the alerts topic carries it, and its data object is the
+ * webhook's body. rule is NULL when the rule is gone: nobody to tell.
+ * Each episode is told twice, at its start and at its end (there are no
+ * reminders while it fires, so an acknowledgement has none to stop; it
+ * is recorded and shown). notify_post only queues: a dead or slow
+ * receiver never holds this thread.
  */
 static void
 alert_notify(struct alerts *a, const struct hx_alert_rule *rule,
-    const struct track *t, const char *what)
+    const struct track *t, enum notify_kind kind, enum hx_event_type type,
+    const struct hx_ev_alert *e, int64_t ts)
 {
-	(void)a;
-	log_debug("alert %s: %s %s on %s (%zu notification target(s))",
-	    t->alert_id, what, t->rule, t->target ? t->target : "?",
-	    rule != NULL ? rule->nnotify : 0);
+	struct notify_msg m;
+	size_t		  i;
+
+	if (rule == NULL || rule->nnotify == 0 || a->notify == NULL)
+		return;
+	memset(&m, 0, sizeof m);
+	m.kind = kind;
+	m.event = hx_proto_encode(type, e, ts);
+	for (i = 0; i < rule->nnotify; i++) {
+		if (notify_post(a->notify, rule->notify[i], &m) != 0)
+			log_warn("alert %s: notification to '%s' dropped "
+				 "(queue full)",
+			    t->alert_id, rule->notify[i]);
+	}
+	json_decref(m.event);
 }
 
 static void
@@ -440,7 +459,8 @@ fire(struct alerts *a, const struct hx_alert_rule *r, struct track *t,
 	post_event(a, HX_EV_ALERT_TRIGGERED, &e, t->vm, ts);
 	log_info("alert %s: %s on %s: %s", t->alert_id, r->name, t->target,
 	    msg);
-	alert_notify(a, r, t, "triggered");
+	alert_notify(a, r, t, NOTIFY_ALERT_TRIGGERED, HX_EV_ALERT_TRIGGERED, &e,
+	    ts);
 	free(msg);
 }
 
@@ -467,7 +487,8 @@ resolve(struct alerts *a, const struct hx_alert_rule *r, struct track *t,
 	post_event(a, HX_EV_ALERT_RESOLVED, &e, t->vm, ts);
 	log_info("alert %s resolved: %s on %s", t->alert_id, t->rule,
 	    t->target);
-	alert_notify(a, r, t, "resolved");
+	alert_notify(a, r, t, NOTIFY_ALERT_RESOLVED, HX_EV_ALERT_RESOLVED, &e,
+	    ts);
 	track_drop(a, t);
 }
 
@@ -827,12 +848,13 @@ alerts_main(void *arg)
 
 struct alerts *
 alerts_start(const struct options *opts, const char *db_path,
-    struct mailbox *mb, char **err)
+    struct mailbox *mb, struct notify *notify, char **err)
 {
 	struct alerts *a = xcalloc(1, sizeof *a);
 
 	(void)opts;
 	a->mb = mb;
+	a->notify = notify;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	if (hx_store_open(db_path, &a->st, err) != HX_STORE_OK ||
@@ -1123,14 +1145,12 @@ job_alert_ack(struct job *j, const struct worker_env *env)
 		free(err);
 		return;
 	}
-	/* No repeat notifications for an acknowledged episode. */
+	/* The episode in memory knows it was acknowledged. */
 	for (b = 0; b < TRACK_BUCKETS; b++) {
 		for (t = a->tracks[b]; t != NULL; t = t->next) {
 			if (t->t.phase == HX_ALERT_FIRING &&
 			    strcmp(t->alert_id, e.alert_id) == 0) {
 				t->acked = 1;
-				alert_notify(a, rule_find(a, t->rule), t,
-				    "acked");
 			}
 		}
 	}

@@ -49,15 +49,18 @@ struct hx_vm_sample;
 struct identity;
 struct job;
 struct mailbox;
+struct notify;
 struct snapshot;
 struct worker_env;
 
 /*
  * Open db_path (the identity database) and start the alert thread,
- * restoring the firing episodes. Returns NULL with *err (caller frees).
+ * restoring the firing episodes. Episodes that start or end are handed
+ * to notify (NULL: nobody is told), which must outlive the thread.
+ * Returns NULL with *err (caller frees).
  */
 struct alerts *alerts_start(const struct options *opts, const char *db_path,
-    struct mailbox *mb, char **err);
+    struct mailbox *mb, struct notify *notify, char **err);
 /* Stop the thread (queued jobs are dropped), free a. NULL is a no-op. */
 void alerts_stop(struct alerts *a);
 

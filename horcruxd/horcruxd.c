@@ -407,7 +407,7 @@ main(int argc, char **argv)
 	if ((notify = notify_start(db_path, &opts, mb, &err)) == NULL)
 		die(1, "%s", err);
 	server.notify = notify;
-	if ((alerts = alerts_start(&opts, db_path, mb, &err)) == NULL)
+	if ((alerts = alerts_start(&opts, db_path, mb, notify, &err)) == NULL)
 		die(1, "%s", err);
 	if (opts.nlibvirt_uris > 0) {
 		if ((virt = virt_start(&opts, mb, &err)) == NULL ||

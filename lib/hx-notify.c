@@ -380,7 +380,7 @@ hx_notify_alert_text(json_t *event, int resolved, const char *host,
 	hx_buf_addf(&b, "  Reported by horcruxd on %s\n", host);
 	if (!resolved && id != NULL)
 		hx_buf_addf(&b,
-		    "\nTo acknowledge it and stop repeat notifications:\n"
+		    "\nTo acknowledge it (who and when is recorded and shown):\n"
 		    "  horcrux-cli alert ack %s\n"
 		    "(or POST /api/alerts/%s/ack; it needs SysModify on /nodes "
 		    "for a\nnode, VmPowerMgmt on the VM for a VM).\n",

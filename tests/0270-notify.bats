@@ -409,3 +409,63 @@ cli() {
 	run cli notify target delete c2
 	assert_success
 }
+
+# wait_received PATH EVENT: the webhook receiver's first EVENT record on
+# PATH, once it has come (15 s).
+wait_received() {
+	local i r
+	for i in $(seq 1 300); do
+		r=$(received "$1" | jq -c --arg e "$2" 'select(.event == $e)' |
+		    head -1)
+		[ -n "$r" ] && { echo "$r"; return 0; }
+		sleep 0.05
+	done
+	echo "no $2 on $1: $(received "$1")" >&2
+	return 1
+}
+
+@test "an alert rule's targets hear its start and its end: a signed webhook and an e-mail" {
+	local hook trig res id
+	must 201 POST /api/notify/targets "$(jq -cn --arg u \
+	    "http://127.0.0.1:$WH_PORT/alert" --arg s "$WH_SECRET" \
+	    '{name:"wh-alert", type:"webhook", url:$u, secret:$s}')" >/dev/null
+	# node:cpu_usage >= 0 holds on the first sample: it fires at once.
+	must 201 POST /api/alerts/rules '{"name":"nt-cpu",
+	    "series":"node:cpu_usage","op":">=","threshold":0,"for_seconds":0,
+	    "severity":"info","notify":["wh-alert","mail"]}' >/dev/null
+	trig=$(wait_received /alert AlertTriggered)
+	id=$(jq -r .body.alert_id <<<"$trig")
+	jq -e --arg id "$id" '.sig_ok and .content_type == "application/json"
+	    and .body.rule_name == "nt-cpu" and .body.severity == "info"
+	    and (.body.target | startswith("node:"))
+	    and (.body.value | type) == "number" and .body.threshold == 0' \
+	    <<<"$trig"
+	# The one the daemon lists as firing.
+	must 200 GET "/api/alerts?state=firing" |
+	    jq -e --arg id "$id" 'any(.alerts[]; .alert_id == $id and
+	        .rule_name == "nt-cpu")'
+	# A threshold no CPU reaches: the episode ends on the next sample.
+	must 200 PUT /api/alerts/rules/nt-cpu '{"name":"nt-cpu",
+	    "series":"node:cpu_usage","op":">","threshold":1000,"for_seconds":0,
+	    "severity":"info","notify":["wh-alert","mail"]}' >/dev/null
+	res=$(wait_received /alert AlertResolved)
+	jq -e --arg id "$id" '.sig_ok and .body.alert_id == $id and
+	    .body.rule_name == "nt-cpu"' <<<"$res"
+	# One of each: nothing told twice.
+	run received /alert
+	assert_equal "${#lines[@]}" 2
+	# The e-mail: both messages, a person can read what fired.
+	local i
+	for i in $(seq 1 300); do
+		[ "$(jq -c 'select(.data | test("nt-cpu"))' \
+		    "$BATS_FILE_TMPDIR/smtp.log" | wc -l)" -ge 2 ] && break
+		sleep 0.05
+	done
+	run jq -r 'select(.data | test("nt-cpu")) | .data' \
+	    "$BATS_FILE_TMPDIR/smtp.log"
+	[[ $output == *"Subject: [Horcrux] INFO nt-cpu on node:"* ]]
+	[[ $output == *"is FIRING"*"Alert id:   $id"*"horcrux-cli alert ack $id"* ]]
+	[[ $output == *"Subject: [Horcrux] RESOLVED "*"nt-cpu on node:"* ]]
+	[[ $output == *"has RESOLVED"* ]]
+	must 204 DELETE /api/alerts/rules/nt-cpu >/dev/null
+}

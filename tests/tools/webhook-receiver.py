@@ -9,6 +9,7 @@ the HMAC-SHA256 of the body under SECRET, the X-Horcrux-Event and
 Content-Type headers, the body. What it answers depends on the path:
 
   /ok       204
+  /alert    204 (the alert rule test's own path)
   /fail500  500 (the daemon retries)
   /gone     410 (a permanent failure: no retry)
   /hang     nothing, for 60 s or until the client gives up
@@ -56,7 +57,7 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        code = {"/ok": 204, "/fail500": 500, "/gone": 410}.get(self.path, 404)
+        code = {"/ok": 204, "/alert": 204, "/fail500": 500, "/gone": 410}.get(self.path, 404)
         self.send_response(code)
         self.send_header("Content-Length", "0")
         self.end_headers()
