@@ -31,9 +31,11 @@
 
 #define CLI_TIMEOUT_MS 15000
 
+/* In the order of options.c's output choices. */
 enum cli_output {
 	OUT_TABLE,
-	OUT_JSON
+	OUT_JSON,
+	OUT_CSV /* commands marked CMD_CSV only */
 };
 
 /* What a word may complete to: static words or names from the daemon. */
@@ -49,7 +51,8 @@ enum cmpl {
 	C_TOPIC,
 	C_REALM,
 	C_OUTPUT,
-	C_COMMAND /* command names (help) */
+	C_COMMAND, /* command names (help) */
+	C_SERIES /* history series names, and vm:*:FIELD globs */
 };
 
 struct cli {
@@ -92,6 +95,7 @@ struct cmd_args {
 
 #define CMD_HIDDEN 0x1 /* not in help or completion */
 #define CMD_SHELL 0x2 /* meaningful in the shell (quit, exit) */
+#define CMD_CSV 0x4 /* has -o csv */
 
 struct cmd_entry {
 	const char	       *name;
@@ -179,6 +183,14 @@ int cli_usage(const struct cmd_entry *e, const char *fmt, ...) HX_PRINTF(2, 3);
 int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
     json_t **out, const char *what, ...) HX_PRINTF(6, 7);
 
+/*
+ * A GET whose answer is kept as the daemon sent it (CSV, or JSON to pass
+ * on byte for byte). On a 2xx answer returns CLI_OK with *text (NUL-
+ * terminated, the caller frees) and *len; otherwise fails as cli_api.
+ */
+int cli_api_text(struct cli *cli, const char *path, char **text, size_t *len,
+    const char *what, ...) HX_PRINTF(5, 6);
+
 /* Like cli_api but silent on failure (for completion). */
 json_t *cli_api_quiet(struct cli *cli, const char *path);
 
@@ -222,6 +234,8 @@ struct table;
 struct table *table_new(const char *const *headers);
 /* Add one row of ncols strings (copied; NULL prints "-"). */
 void table_add(struct table *t, ...);
+/* The same from an array of ncols strings (a row built in a loop). */
+void table_add_row(struct table *t, const char *const *cells);
 /* Print aligned (header in bold when colour is on) and free t. */
 void table_print_free(struct cli *cli, struct table *t);
 
@@ -316,5 +330,6 @@ CMD_EXEC(cmd_vm_show);
 CMD_EXEC(cmd_vm_action);
 CMD_EXEC(cmd_node_status);
 CMD_EXEC(cmd_events);
+CMD_EXEC(cmd_history);
 
 #endif

@@ -97,9 +97,25 @@ static const struct cmd_flag events_flags[] = { { "count", "N", 0, C_NONE,
 						    "exit after N events" },
 	{ NULL, NULL, 0, C_NONE, NULL } };
 
+static const struct cmd_flag history_flags[] = {
+	{ "since", "TIME", 0, C_NONE,
+	    "from TIME on (default 1h): an age such as 90s, 30m, 1h, 7d, 2w, "
+	    "now, RFC 3339, a local time such as '2026-12-05 14:00', or epoch "
+	    "milliseconds" },
+	{ "until", "TIME", 0, C_NONE, "up to TIME (default now); as --since" },
+	{ "step", "SECONDS", 0, C_NONE,
+	    "one point per SECONDS (a whole number: min, avg and max of each "
+	    "bucket), or auto (default): the finest tier giving at most "
+	    "2000 points" },
+	{ "list", NULL, 0, C_NONE,
+	    "list the series you may read (those matching SERIES), with unit "
+	    "and kind" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
 /* The flag every command takes. */
 static const struct cmd_flag output_flag = { "output", "FORMAT", 0, C_OUTPUT,
-	"table or json" };
+	"table or json (csv too for history)" };
 
 #define LEAF(n, a, mi, ma, p0, p1, fl, fn, h) \
 	{ \
@@ -236,6 +252,11 @@ const struct cmd_entry cmd_table[] = {
 	    "stream events until interrupted "
 	    "(default: every topic but the metrics)",
 	    0 },
+	{ "history", "SERIES...", 0, -1, { C_SERIES, C_NONE, C_NONE },
+	    history_flags, NULL, cmd_history,
+	    "metrics history as a table, json or csv: SERIES are names or "
+	    "globs (vm:*:cpu_usage)",
+	    CMD_CSV },
 	LEAF("help", "[COMMAND [SUBCOMMAND]]", 0, 2, C_COMMAND, C_COMMAND, NULL,
 	    cmd_help, "show help for every command or one"),
 	LEAF("version", "", 0, 0, C_NONE, C_NONE, NULL, cmd_version,
@@ -449,6 +470,13 @@ output_choices(void)
 	    ->choices;
 }
 
+/* Whether e prints format i (csv: only the commands marked CMD_CSV). */
+static int
+has_output(const struct cmd_entry *e, int i)
+{
+	return i != OUT_CSV || e == NULL || (e->opts & CMD_CSV);
+}
+
 static int
 set_output(struct cli *cli, const struct cmd_entry *e, const char *v)
 {
@@ -456,11 +484,19 @@ set_output(struct cli *cli, const struct cmd_entry *e, const char *v)
 	int		   i;
 
 	for (i = 0; f[i] != NULL; i++) {
+		if (strcmp(v, f[i]) == 0 && !has_output(e, i))
+			return cli_usage(e,
+			    "'%s' has no %s output: use table "
+			    "or json",
+			    cmd_full_name(e), v);
 		if (strcmp(v, f[i]) == 0) {
 			cli->out = (enum cli_output)i;
 			return CLI_OK;
 		}
 	}
+	if (e->opts & CMD_CSV)
+		return cli_usage(e,
+		    "unknown output format '%s': use table, json or csv", v);
 	return cli_usage(e, "unknown output format '%s': use table or json", v);
 }
 
@@ -563,6 +599,11 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		return CLI_USAGE;
 	cli->out = cli->output;
 	rc = parse_args(cli, e, argc - used, argv + used, &a);
+	/* -o csv before the command: refused where it means nothing. */
+	if (rc == CLI_OK && !has_output(e, cli->out) &&
+	    !(e->opts & CMD_SHELL) && e->exec != cmd_help)
+		rc = cli_usage(e, "'%s' has no csv output: use table or json",
+		    cmd_full_name(e));
 	if (rc == CLI_OK)
 		rc = e->exec(cli, e, &a);
 	args_release(&a);
@@ -727,6 +768,45 @@ cand_keys(struct cli *cli, struct cands *c, const char *user)
 	free(path);
 }
 
+/*
+ * The history's series the caller may read, and for each VM field the
+ * glob over every VM (vm:*:cpu_usage), which is what one usually wants.
+ */
+static void
+cand_series(struct cli *cli, struct cands *c)
+{
+	json_t	   *r = cli_api_quiet(cli, "/api/metrics/series"), *o;
+	const char *name, *field;
+	size_t	    i;
+	char	   *g;
+
+	json_array_foreach(json_object_get(r, "series"), i, o) {
+		if ((name = jstr(o, "name")) == NULL)
+			continue;
+		cand_add(c, name);
+		if (strncmp(name, "vm:", 3) == 0 &&
+		    (field = strrchr(name + 3, ':')) != NULL) {
+			g = xasprintf("vm:*%s", field);
+			cand_add(c, g);
+			free(g);
+		}
+	}
+	json_decref(r);
+}
+
+/* The output formats e prints (every one before the command: e NULL). */
+static void
+cand_outputs(struct cands *c, const struct cmd_entry *e)
+{
+	const char *const *f = output_choices();
+	int		   i;
+
+	for (i = 0; f[i] != NULL; i++) {
+		if (has_output(e, i))
+			cand_add(c, f[i]);
+	}
+}
+
 static void
 cand_table(struct cands *c, const struct cmd_entry *table)
 {
@@ -757,7 +837,8 @@ cand_kind(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 	cand_kind_unsorted(cli, c, kind, pos, npos);
 	if (c->n - first > 1 &&
 	    (kind == C_USER || kind == C_ROLE || kind == C_VM ||
-		kind == C_KEY || kind == C_USER_OR_KEY || kind == C_PATH))
+		kind == C_KEY || kind == C_USER_OR_KEY || kind == C_PATH ||
+		kind == C_SERIES))
 		qsort(c->v + first, c->n - first, sizeof *c->v, cmp_str);
 }
 
@@ -820,6 +901,9 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 	case C_OUTPUT:
 		for (f = output_choices(); *f != NULL; f++)
 			cand_add(c, *f);
+		break;
+	case C_SERIES:
+		cand_series(cli, c);
 		break;
 	case C_COMMAND:
 		if (npos == 0)
@@ -935,7 +1019,7 @@ cmd_complete(struct cli *cli, int n, char **words)
 	}
 	if (prev != NULL &&
 	    (strcmp(prev, "-o") == 0 || strcmp(prev, "--output") == 0))
-		cand_kind(cli, &c, C_OUTPUT, NULL, 0);
+		cand_outputs(&c, e);
 	else if (prev != NULL && prev[1] == '-' &&
 	    (fi = flag_index(e, prev + 2)) >= 0 && e->flags[fi].arg != NULL)
 		cand_kind(cli, &c, e->flags[fi].cmpl, pos, npos);

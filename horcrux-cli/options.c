@@ -6,7 +6,7 @@
  * the same rows.
  *
  * The messages are horcrux-cli's own, older than the table ("option '-c'
- * needs a value", "unknown output format 'x': use table or json"), so a
+ * needs a value", "unknown output format 'x': use table, json or csv"), so a
  * failure is worded here from what hx-config reports. What it does not
  * do: a command's flags (cmd-table.c), or resolve the server and
  * credentials the options name (horcrux-cli.c, through hx-client).
@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-static const char *const output_choices[] = { "table", "json", NULL };
+static const char *const output_choices[] = { "table", "json", "csv", NULL };
 
 /* Order matters to help and completion; output_choices to enum cli_output. */
 const struct hx_opt cli_options_table[] = {
@@ -39,7 +39,8 @@ const struct hx_opt cli_options_table[] = {
 	    .type = HX_OPT_CHOICE,
 	    .choices = output_choices,
 	    .arg = "FORMAT",
-	    .help = "table (default) or json; also after any command",
+	    .help = "table (default), json or csv (history); also after "
+		    "any command",
 	    .flags = HX_OPT_CLI_ONLY },
 	{ .name = "bail",
 	    .short_flag = 'e',
@@ -84,8 +85,8 @@ options_fail(const struct hx_args_result *r)
 	case HX_ARGS_NEEDS_VALUE:
 		return main_usage("option '%s' needs a value", r->word);
 	case HX_ARGS_BAD_VALUE:
-		return main_usage("unknown output format '%s': use table or "
-				  "json",
+		return main_usage("unknown output format '%s': use table, json "
+				  "or csv",
 		    r->value);
 	default:
 		return main_usage("unknown option '%s'", r->word);

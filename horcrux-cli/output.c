@@ -79,9 +79,8 @@ table_new(const char *const *headers)
 }
 
 void
-table_add(struct table *t, ...)
+table_add_row(struct table *t, const char *const *cells)
 {
-	va_list	    ap;
 	const char *s;
 	size_t	    i, base;
 
@@ -89,13 +88,26 @@ table_add(struct table *t, ...)
 	t->cells = xrealloc(t->cells,
 	    (t->nrows + 1) * t->ncols * sizeof *t->cells);
 	base = t->nrows * t->ncols;
-	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++) {
-		s = va_arg(ap, const char *);
+		s = cells[i];
 		t->cells[base + i] = out_printable(
 		    xstrdup(s != NULL && *s != '\0' ? s : "-"));
 	}
+}
+
+void
+table_add(struct table *t, ...)
+{
+	va_list	     ap;
+	const char **row = xcalloc(t->ncols + 1, sizeof *row);
+	size_t	     i;
+
+	va_start(ap, t);
+	for (i = 0; i < t->ncols; i++)
+		row[i] = va_arg(ap, const char *);
 	va_end(ap);
+	table_add_row(t, row);
+	free(row);
 }
 
 void

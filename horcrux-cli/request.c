@@ -55,6 +55,37 @@ request(struct cli *cli, const char *method, const char *path, json_t *body,
 	return rc;
 }
 
+/*
+ * Send one request and check its status. Returns CLI_OK with *r filled
+ * (the caller releases it), or prints "cannot W: why" and returns the
+ * exit code with *r released.
+ */
+static int
+call(struct cli *cli, const char *method, const char *path, json_t *body,
+    struct hx_http_resp *r, const char *w)
+{
+	char *err = NULL, *msg;
+	int   code;
+
+	if (request(cli, method, path, body, r, &err) < 0) {
+		/* Unreachable: say where that server came from. */
+		msg = hx_client_server_origin(&cli->conf);
+		cli_error("cannot %s: %s%s", w, err, msg);
+		free(msg);
+		free(err);
+		return CLI_ERR;
+	}
+	if (r->status < 200 || r->status > 299) {
+		msg = daemon_message(r);
+		cli_error("cannot %s: %s", w, msg);
+		free(msg);
+		code = cli_code_for_status(r->status);
+		hx_http_resp_release(r);
+		return code;
+	}
+	return CLI_OK;
+}
+
 int
 cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
     json_t **out, const char *what, ...)
@@ -62,7 +93,7 @@ cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
 	struct hx_http_resp r;
 	json_error_t	    jerr;
 	va_list		    ap;
-	char		   *err = NULL, *w, *msg;
+	char		   *w;
 	json_t		   *v = NULL;
 	int		    code;
 
@@ -71,23 +102,10 @@ cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
 	va_start(ap, what);
 	w = xvasprintf(what, ap);
 	va_end(ap);
-	if (request(cli, method, path, body, &r, &err) < 0) {
-		/* Unreachable: say where that server came from. */
-		msg = hx_client_server_origin(&cli->conf);
-		cli_error("cannot %s: %s%s", w, err, msg);
-		free(msg);
-		free(err);
+	if ((code = call(cli, method, path, body, &r, w)) != CLI_OK) {
 		free(w);
-		return CLI_ERR;
+		return code;
 	}
-	if (r.status < 200 || r.status > 299) {
-		msg = daemon_message(&r);
-		cli_error("cannot %s: %s", w, msg);
-		free(msg);
-		code = cli_code_for_status(r.status);
-		goto out;
-	}
-	code = CLI_OK;
 	if (r.len > 0 && (v = json_loads(r.body, 0, &jerr)) == NULL) {
 		cli_error("cannot %s: the daemon's answer is not JSON: %s", w,
 		    jerr.text);
@@ -97,8 +115,31 @@ cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
 		*out = v;
 	else
 		json_decref(v);
-out:
 	hx_http_resp_release(&r);
+	free(w);
+	return code;
+}
+
+int
+cli_api_text(struct cli *cli, const char *path, char **text, size_t *len,
+    const char *what, ...)
+{
+	struct hx_http_resp r;
+	va_list		    ap;
+	char		   *w;
+	int		    code;
+
+	*text = NULL;
+	*len = 0;
+	va_start(ap, what);
+	w = xvasprintf(what, ap);
+	va_end(ap);
+	if ((code = call(cli, "GET", path, NULL, &r, w)) == CLI_OK) {
+		*text = r.body != NULL ? r.body : xstrdup("");
+		*len = r.body != NULL ? r.len : 0;
+		r.body = NULL;
+		hx_http_resp_release(&r);
+	}
 	free(w);
 	return code;
 }

@@ -652,7 +652,8 @@ EOF
 	for c in "${top[@]}"; do
 		mapfile -t sub < <("$CLI" __complete "$c" '')
 		if [ "$(printf '%s\n' "${sub[@]}" | grep -c .)" -gt 0 ] &&
-		    [ "$c" != help ] && [ "$c" != events ] && [ "$c" != login ]; then
+		    [ "$c" != help ] && [ "$c" != events ] && [ "$c" != login ] &&
+		    [ "$c" != history ]; then
 			names=()
 			for s in "${sub[@]}"; do names+=("$c $s"); done
 		else
