@@ -52,7 +52,9 @@ enum cmpl {
 	C_REALM,
 	C_OUTPUT,
 	C_COMMAND, /* command names (help) */
-	C_SERIES /* history series names, and vm:*:FIELD globs */
+	C_SERIES, /* history series names, and vm:*:FIELD globs */
+	C_RULE, /* alert rule names */
+	C_ALERT /* alert ids (every state) */
 };
 
 struct cli {
@@ -89,8 +91,8 @@ struct cmd_args {
 	int    argc; /* positional arguments */
 	char **argv;
 	/* Per flag of the entry, in table order: how often, last value. */
-	int    count[8];
-	char **vals[8]; /* every value (repeatable flags) */
+	int    count[16];
+	char **vals[16]; /* every value (repeatable flags) */
 };
 
 #define CMD_HIDDEN 0x1 /* not in help or completion */
@@ -331,5 +333,13 @@ CMD_EXEC(cmd_vm_action);
 CMD_EXEC(cmd_node_status);
 CMD_EXEC(cmd_events);
 CMD_EXEC(cmd_history);
+CMD_EXEC(cmd_alert_list);
+CMD_EXEC(cmd_alert_show);
+CMD_EXEC(cmd_alert_ack);
+CMD_EXEC(cmd_alert_rule_list);
+CMD_EXEC(cmd_alert_rule_add);
+CMD_EXEC(cmd_alert_rule_modify);
+CMD_EXEC(cmd_alert_rule_delete);
+CMD_EXEC(cmd_alert_test);
 
 #endif

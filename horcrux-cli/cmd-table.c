@@ -18,7 +18,7 @@
 #include "hx-priv.h"
 #include "hx-proto.h"
 
-#define CMD_FLAGS_MAX 8
+#define CMD_FLAGS_MAX 16
 
 static const struct cmd_flag login_flags[] = { { "realm", "REALM", 0, C_REALM,
 						   "local (default) or pam" },
@@ -110,6 +110,56 @@ static const struct cmd_flag history_flags[] = {
 	{ "list", NULL, 0, C_NONE,
 	    "list the series you may read (those matching SERIES), with unit "
 	    "and kind" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag alert_list_flags[] = {
+	{ "state", "STATE", 0, C_NONE,
+	    "firing (default), resolved or all (kept 90 days)" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag alert_ack_flags[] = {
+	{ "comment", "TEXT", 0, C_NONE, "why, recorded with who and when" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+/* A rule's fields (DESIGN §9), for add and modify. */
+static const struct cmd_flag alert_rule_flags[] = {
+	{ "series", "GLOB", 0, C_SERIES,
+	    "the series, a name or glob (node:cpu_usage, vm:*:cpu_usage)" },
+	{ "op", "OP", 0, C_NONE, "the comparison: > >= < <=" },
+	{ "threshold", "N", 0, C_NONE, "the value compared with" },
+	{ "for", "DURATION", 0, C_NONE,
+	    "how long the condition holds before firing: 300, 90s, 5m, 1h "
+	    "(default 0)" },
+	{ "clear", "N", 0, C_NONE,
+	    "resolve only past this value (default: the threshold; none "
+	    "clears it)" },
+	{ "severity", "SEVERITY", 0, C_NONE,
+	    "info, warning (default) or critical" },
+	{ "notify", "TARGET", F_REPEAT, C_NONE,
+	    "a notification target; the list replaces the rule's (none: "
+	    "empty)" },
+	{ "status-of", "GLOB", 0, C_NONE,
+	    "a status rule on these VMs (vm:*, vm:web-1) instead of a series" },
+	{ "equals", "STATUS", 0, C_NONE,
+	    "the status that fires it (crashed, stopped, ...)" },
+	{ "silence-until", "TIME", 0, C_NONE,
+	    "silence the rule until TIME: RFC 3339, a duration from now (2h), "
+	    "or none" },
+	{ "enabled", "yes|no", 0, C_NONE, "whether the rule is evaluated" },
+	{ "file", "FILE", 0, C_NONE,
+	    "the rule as a JSON object from FILE ('-': standard input); the "
+	    "flags override its fields" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag alert_test_flags[] = {
+	{ "since", "TIME", 0, C_NONE,
+	    "from TIME on (default 24h): an age such as 90m, 24h, 7d, or RFC "
+	    "3339" },
+	{ "until", "TIME", 0, C_NONE, "up to TIME (default now); as --since" },
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
@@ -231,6 +281,35 @@ static const struct cmd_entry node_cmds[] = { LEAF("status", "", 0, 0, C_NONE,
 						  "the host's latest metrics"),
 	END };
 
+static const struct cmd_entry alert_rule_cmds[] = {
+	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_alert_rule_list,
+	    "list the alert rules"),
+	LEAF("add", "NAME", 1, 1, C_NONE, C_NONE, alert_rule_flags,
+	    cmd_alert_rule_add,
+	    "create a rule from flags or --file (SysModify on /)"),
+	LEAF("modify", "NAME", 1, 1, C_RULE, C_NONE, alert_rule_flags,
+	    cmd_alert_rule_modify,
+	    "change the fields given of a rule; the others stay"),
+	LEAF("delete", "NAME", 1, 1, C_RULE, C_NONE, NULL,
+	    cmd_alert_rule_delete, "delete a rule"),
+	END
+};
+
+static const struct cmd_entry alert_cmds[] = {
+	LEAF("list", "", 0, 0, C_NONE, C_NONE, alert_list_flags, cmd_alert_list,
+	    "list the alerts you may see (default: firing)"),
+	LEAF("show", "ID", 1, 1, C_ALERT, C_NONE, NULL, cmd_alert_show,
+	    "show one alert"),
+	LEAF("ack", "ID", 1, 1, C_ALERT, C_NONE, alert_ack_flags, cmd_alert_ack,
+	    "acknowledge an alert: no repeat notifications"),
+	GROUP("rule", alert_rule_cmds, "alert rules"),
+	LEAF("test", "RULE-OR-JSON", 1, 1, C_RULE, C_NONE, alert_test_flags,
+	    cmd_alert_test,
+	    "backtest a rule (a name, a JSON object or - for standard input) "
+	    "over the stored history: the episodes it would have fired"),
+	END
+};
+
 const struct cmd_entry cmd_table[] = {
 	LEAF("login", "[USER]", 0, 1, C_USER, C_NONE, login_flags, cmd_login,
 	    "log in; keep the token and server in client.conf"),
@@ -257,6 +336,7 @@ const struct cmd_entry cmd_table[] = {
 	    "metrics history as a table, json or csv: SERIES are names or "
 	    "globs (vm:*:cpu_usage)",
 	    CMD_CSV },
+	GROUP("alert", alert_cmds, "alerts and alert rules"),
 	LEAF("help", "[COMMAND [SUBCOMMAND]]", 0, 2, C_COMMAND, C_COMMAND, NULL,
 	    cmd_help, "show help for every command or one"),
 	LEAF("version", "", 0, 0, C_NONE, C_NONE, NULL, cmd_version,
@@ -268,31 +348,48 @@ const struct cmd_entry cmd_table[] = {
 	END
 };
 
-/* Parents of the subcommand tables, for full names in messages. */
+/* The group in table (or below) whose subcommands hold e, or NULL. */
 static const struct cmd_entry *
-parent_of(const struct cmd_entry *e)
+parent_in(const struct cmd_entry *table, const struct cmd_entry *e)
 {
-	const struct cmd_entry *g, *s;
+	const struct cmd_entry *g, *s, *p;
 
-	for (g = cmd_table; g->name != NULL; g++) {
+	for (g = table; g != NULL && g->name != NULL; g++) {
 		for (s = g->sub; s != NULL && s->name != NULL; s++) {
 			if (s == e)
 				return g;
 		}
+		if (g->sub != NULL && (p = parent_in(g->sub, e)) != NULL)
+			return p;
 	}
 	return NULL;
+}
+
+/* Parents of the subcommand tables, for full names in messages. */
+static const struct cmd_entry *
+parent_of(const struct cmd_entry *e)
+{
+	return parent_in(cmd_table, e);
 }
 
 const char *
 cmd_full_name(const struct cmd_entry *e)
 {
-	static char		buf[64];
-	const struct cmd_entry *p = parent_of(e);
+	static char		buf[96];
+	char			tmp[96];
+	const struct cmd_entry *p;
 
-	if (p != NULL)
-		snprintf(buf, sizeof buf, "%s %s", p->name, e->name);
-	else
-		snprintf(buf, sizeof buf, "%s", e->name);
+	/* Groups nest (alert rule add): prepend each parent's name. */
+	hx_strlcpy(buf, e->name, sizeof buf);
+	for (p = parent_of(e); p != NULL; p = parent_of(p)) {
+		size_t len = hx_strlcpy(tmp, p->name, sizeof tmp);
+
+		if (len + 1 < sizeof tmp) {
+			tmp[len] = ' ';
+			hx_strlcpy(tmp + len + 1, buf, sizeof tmp - len - 1);
+		}
+		hx_strlcpy(buf, tmp, sizeof buf);
+	}
 	return buf;
 }
 
@@ -361,7 +458,7 @@ static const struct cmd_entry *
 resolve(int argc, char **argv, int *used)
 {
 	const struct cmd_entry *e, *s;
-	char		       *c;
+	char		       *c, *name;
 	int			n;
 
 	if ((e = lookup(cmd_table, argv[0], &n)) == NULL) {
@@ -375,27 +472,35 @@ resolve(int argc, char **argv, int *used)
 		return NULL;
 	}
 	*used = 1;
-	if (e->sub == NULL)
-		return e;
-	if (argc < 2) {
-		c = candidates(e->sub, "");
-		cli_error("'%s' needs a subcommand: %s", e->name, c);
-		free(c);
-		return NULL;
+	/* Down the groups (alert rule add) to a leaf. */
+	while (e->sub != NULL) {
+		name = xstrdup(cmd_full_name(e));
+		if (argc <= *used) {
+			c = candidates(e->sub, "");
+			cli_error("'%s' needs a subcommand: %s", name, c);
+			free(c);
+			free(name);
+			return NULL;
+		}
+		if ((s = lookup(e->sub, argv[*used], &n)) == NULL) {
+			c = candidates(e->sub, n > 1 ? argv[*used] : "");
+			if (n > 1)
+				cli_error("ambiguous command '%s %s': could "
+					  "be %s",
+				    name, argv[*used], c);
+			else
+				cli_error("unknown command '%s %s'; '%s' has "
+					  "%s",
+				    name, argv[*used], name, c);
+			free(c);
+			free(name);
+			return NULL;
+		}
+		free(name);
+		(*used)++;
+		e = s;
 	}
-	if ((s = lookup(e->sub, argv[1], &n)) == NULL) {
-		c = candidates(e->sub, n > 1 ? argv[1] : "");
-		if (n > 1)
-			cli_error("ambiguous command '%s %s': could be %s",
-			    e->name, argv[1], c);
-		else
-			cli_error("unknown command '%s %s'; '%s' has %s",
-			    e->name, argv[1], e->name, c);
-		free(c);
-		return NULL;
-	}
-	*used = 2;
-	return s;
+	return e;
 }
 
 /* --- flags and arguments ---------------------------------------------------*/
@@ -644,7 +749,15 @@ cmd_print_usage(const struct cmd_entry *e, FILE *f)
 static void
 help_entry(const struct cmd_entry *e, int verbose, FILE *f)
 {
-	int i, n = nflags(e);
+	const struct cmd_entry *s;
+	int			i, n = nflags(e);
+
+	/* A group within a group (alert rule): its leaves. */
+	if (e->sub != NULL) {
+		for (s = e->sub; s->name != NULL; s++)
+			help_entry(s, verbose, f);
+		return;
+	}
 
 	fputs("  ", f);
 	print_synopsis(e, f);
@@ -756,6 +869,19 @@ cand_live(struct cli *cli, struct cands *c, const char *path, const char *key)
 	json_decref(a);
 }
 
+/* Add field key of every object of the array member arr of path's object. */
+static void
+cand_inner(struct cli *cli, struct cands *c, const char *path, const char *arr,
+    const char *key)
+{
+	json_t *r = cli_api_quiet(cli, path), *o;
+	size_t	i;
+
+	json_array_foreach(json_object_get(r, arr), i, o)
+		cand_add(c, jstr(o, key));
+	json_decref(r);
+}
+
 static void
 cand_keys(struct cli *cli, struct cands *c, const char *user)
 {
@@ -838,7 +964,7 @@ cand_kind(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 	if (c->n - first > 1 &&
 	    (kind == C_USER || kind == C_ROLE || kind == C_VM ||
 		kind == C_KEY || kind == C_USER_OR_KEY || kind == C_PATH ||
-		kind == C_SERIES))
+		kind == C_SERIES || kind == C_RULE || kind == C_ALERT))
 		qsort(c->v + first, c->n - first, sizeof *c->v, cmp_str);
 }
 
@@ -904,6 +1030,13 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 		break;
 	case C_SERIES:
 		cand_series(cli, c);
+		break;
+	case C_RULE:
+		cand_inner(cli, c, "/api/alerts/rules", "rules", "name");
+		break;
+	case C_ALERT:
+		cand_inner(cli, c, "/api/alerts?state=all", "alerts",
+		    "alert_id");
 		break;
 	case C_COMMAND:
 		if (npos == 0)
@@ -988,7 +1121,7 @@ cmd_complete(struct cli *cli, int n, char **words)
 	}
 	if ((e = lookup(cmd_table, words[i++], &m)) == NULL)
 		goto out;
-	if (e->sub != NULL) {
+	while (e->sub != NULL) {
 		if (i == n - 1) {
 			cand_table(&c, e->sub);
 			goto out;
