@@ -17,7 +17,8 @@
 #define KV_TABLE (1 << VIEW_TABLE)
 #define KV_HELP (1 << VIEW_HELP)
 #define KV_DETAIL (1 << VIEW_DETAIL)
-#define KV_OTHER (KV_HELP | KV_DETAIL)
+#define KV_ALERTS (1 << VIEW_ALERTS)
+#define KV_OTHER (KV_HELP | KV_DETAIL | KV_ALERTS)
 #define KV_ALL (KV_TABLE | KV_OTHER)
 
 #define TOP_KEY_CODES 10

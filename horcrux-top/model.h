@@ -56,6 +56,17 @@ struct top_vm {
 	int listed; /* mark for the VM list refresh */
 };
 
+/* A firing alert (AlertTriggered, or GET /api/alerts?state=firing). */
+struct top_alert {
+	char   *id;
+	char   *rule;
+	char   *severity; /* info, warning, critical */
+	char   *target; /* node:HOST, vm:NAME */
+	char   *acked_by; /* NULL: not acknowledged */
+	double	value; /* NAN for a status rule */
+	int64_t since_ms; /* wall clock, 0 unknown */
+};
+
 struct top_model {
 	/* The newest NodeMetrics, decoded. */
 	struct hx_node_metrics node;
@@ -72,6 +83,8 @@ struct top_model {
 	char	       user[128]; /* from the Connected notification */
 	int	       need_vm_list; /* a VM appeared or went: refetch */
 	int	       no_node; /* node:metrics refused: updates are VM ones */
+	struct top_alert *alerts; /* firing, oldest first */
+	size_t		  nalerts;
 };
 
 /* What model_apply changed. */
@@ -79,6 +92,7 @@ struct top_model {
 #define TOP_CH_VMS 0x2
 #define TOP_CH_NOTE 0x4
 #define TOP_CH_SUBSCRIBED 0x8
+#define TOP_CH_ALERTS 0x10
 
 void model_init(struct top_model *m);
 void model_release(struct top_model *m);
@@ -97,6 +111,17 @@ int model_apply(struct top_model *m, const char *msg, size_t len,
  * for VMs still present. Returns 0, or -1 if list is not an array.
  */
 int model_set_vm_list(struct top_model *m, json_t *list);
+
+/*
+ * Replace the firing alerts with GET /api/alerts?state=firing's answer
+ * ({"alerts":[...]}). Returns 0, or -1 (nothing changed) when it is not
+ * that shape.
+ */
+int model_set_alerts(struct top_model *m, json_t *answer);
+
+/* Firing alerts by severity: critical, warning, info (the rest). */
+void model_alert_counts(const struct top_model *m, int *crit, int *warn,
+    int *info);
 
 /* The VM with this id, or NULL. */
 struct top_vm *model_vm(struct top_model *m, const char *id);

@@ -21,7 +21,8 @@
 enum top_view {
 	VIEW_TABLE,
 	VIEW_HELP,
-	VIEW_DETAIL
+	VIEW_DETAIL,
+	VIEW_ALERTS /* the firing alerts (key a) */
 };
 
 /* What a key asked the loop to do. */
@@ -30,6 +31,7 @@ enum top_view {
 #define KEY_R_REPAINT 0x4 /* Ctrl-L: repaint every cell */
 #define KEY_R_ACTION 0x8 /* run ui->action on ui->action_vm */
 #define KEY_R_DETAIL 0x10 /* fetch the detail of ui->detail_id */
+#define KEY_R_ACK 0x20 /* acknowledge ui->ack_id with ui->comment */
 
 struct top_ui {
 	struct top_model *m;
@@ -61,6 +63,11 @@ struct top_ui {
 	char	message[256]; /* the daemon's answer to an action */
 	int64_t message_until;
 	int	message_bad;
+	/* the alert view: selection, and the comment of an ack typed */
+	size_t alert_sel;
+	int    editing_comment;
+	char   comment[256];
+	char  *ack_id;
 };
 
 /* Start curses; colour unless no_color, NO_COLOR or a monochrome tty. */
