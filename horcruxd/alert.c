@@ -47,6 +47,9 @@
 /* GET /api/alerts answers at most this many episodes, newest first. */
 #define ALERT_LIST_MAX 1000
 #define TRACK_BUCKETS 4096
+#define APPLY_BUCKETS 8192
+/* Cached subjects at most: beyond, the cache starts again. */
+#define APPLY_MAX 200000
 
 /* One series value of a host sample. */
 struct apoint {
@@ -86,6 +89,20 @@ struct track {
 	struct track	     *next;
 };
 
+/*
+ * Which rules apply to one subject (a series name, or "\x01vm:NAME" for
+ * status rules), computed once per set of rules: hx_alert_applies
+ * compares every matching rule with the others, too much to repeat for
+ * every series of every sample.
+ */
+struct apply {
+	char	     *subject;
+	unsigned      gen; /* the rules' generation it was made for */
+	size_t	      n;
+	size_t	     *idx;
+	struct apply *next;
+};
+
 struct alerts {
 	pthread_t	      thread;
 	int		      started;
@@ -101,6 +118,9 @@ struct alerts {
 	struct hx_alert_rule *rules;
 	size_t		      nrules;
 	struct track	     *tracks[TRACK_BUCKETS];
+	struct apply	     *apply[APPLY_BUCKETS];
+	size_t		      napply;
+	unsigned	      gen; /* bumped when the rules change */
 	char		      host[256]; /* the last host sample's name */
 };
 
@@ -232,7 +252,66 @@ hash_key(const char *s)
 
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % TRACK_BUCKETS;
+	return h;
+}
+
+static void
+apply_clear(struct alerts *a)
+{
+	struct apply *p, *next;
+	size_t	      b;
+
+	for (b = 0; b < APPLY_BUCKETS; b++) {
+		for (p = a->apply[b]; p != NULL; p = next) {
+			next = p->next;
+			free(p->subject);
+			free(p->idx);
+			free(p);
+		}
+		a->apply[b] = NULL;
+	}
+	a->napply = 0;
+}
+
+/* The rules (indexes) that apply to subject; status: status rules. */
+static const struct apply *
+apply_get(struct alerts *a, const char *subject, int status)
+{
+	struct apply *p;
+	char	*key = status ? xasprintf("\x01%s", subject) : xstrdup(subject);
+	unsigned h = hash_key(key) % APPLY_BUCKETS;
+	size_t	 i;
+
+	for (p = a->apply[h]; p != NULL; p = p->next) {
+		if (strcmp(p->subject, key) == 0)
+			break;
+	}
+	if (p == NULL) {
+		if (a->napply >= APPLY_MAX) {
+			apply_clear(a);
+			h = hash_key(key) % APPLY_BUCKETS;
+		}
+		p = xcalloc(1, sizeof *p);
+		p->subject = key;
+		p->gen = a->gen - 1;
+		p->next = a->apply[h];
+		a->apply[h] = p;
+		a->napply++;
+	} else
+		free(key);
+	if (p->gen != a->gen) {
+		p->n = 0;
+		free(p->idx);
+		p->idx = xcalloc(a->nrules + 1, sizeof *p->idx);
+		for (i = 0; i < a->nrules; i++) {
+			if ((a->rules[i].series == NULL) == !status ||
+			    !hx_alert_applies(a->rules, a->nrules, i, subject))
+				continue;
+			p->idx[p->n++] = i;
+		}
+		p->gen = a->gen;
+	}
+	return p;
 }
 
 static struct track *
@@ -240,7 +319,8 @@ track_find(struct alerts *a, const char *key)
 {
 	struct track *t;
 
-	for (t = a->tracks[hash_key(key)]; t != NULL; t = t->next) {
+	for (t = a->tracks[hash_key(key) % TRACK_BUCKETS]; t != NULL;
+	     t = t->next) {
 		if (strcmp(t->key, key) == 0)
 			return t;
 	}
@@ -251,7 +331,7 @@ static struct track *
 track_add(struct alerts *a, const char *key, const char *rule)
 {
 	struct track *t = xcalloc(1, sizeof *t);
-	unsigned      h = hash_key(key);
+	unsigned      h = hash_key(key) % TRACK_BUCKETS;
 
 	t->key = xstrdup(key);
 	t->rule = xstrdup(rule);
@@ -265,7 +345,7 @@ track_add(struct alerts *a, const char *key, const char *rule)
 static void
 track_drop(struct alerts *a, struct track *t)
 {
-	struct track **pp = &a->tracks[hash_key(t->key)];
+	struct track **pp = &a->tracks[hash_key(t->key) % TRACK_BUCKETS];
 
 	while (*pp != t)
 		pp = &(*pp)->next;
@@ -448,16 +528,15 @@ static void
 eval_series(struct alerts *a, const struct seval *s, const char *name, double v)
 {
 	const struct hx_alert_rule *r;
+	const struct apply	   *ap;
 	char			   *key;
 	size_t			    i;
 
 	if (isnan(v))
 		return;
-	for (i = 0; i < a->nrules; i++) {
-		r = &a->rules[i];
-		if (r->series == NULL ||
-		    !hx_alert_applies(a->rules, a->nrules, i, name))
-			continue;
+	ap = apply_get(a, name, 0);
+	for (i = 0; i < ap->n; i++) {
+		r = &a->rules[ap->idx[i]];
 		key = xasprintf("%s%s", s->keyprefix, name + strlen(s->prefix));
 		observe(a, r, key, s->target, s->vm, name, hx_alert_holds(r, v),
 		    hx_alert_cleared(r, v), v, s->ts);
@@ -477,6 +556,7 @@ static void
 eval_item(struct alerts *a, struct aitem *it)
 {
 	const struct hx_alert_rule *r;
+	const struct apply	   *ap;
 	struct seval		    s;
 	char			   *target, *prefix, *keyprefix, *key;
 	const char		   *name;
@@ -509,11 +589,9 @@ eval_item(struct alerts *a, struct aitem *it)
 	case AI_STATUS:
 		target = xasprintf("vm:%s", it->name);
 		key = xasprintf("status:%s", it->name);
-		for (i = 0; i < a->nrules; i++) {
-			r = &a->rules[i];
-			if (r->status_of == NULL ||
-			    !hx_alert_applies(a->rules, a->nrules, i, target))
-				continue;
+		ap = apply_get(a, target, 1);
+		for (i = 0; i < ap->n; i++) {
+			r = &a->rules[ap->idx[i]];
 			holds = strcmp(it->state, r->equals) == 0;
 			observe(a, r, key, target, it->name, NULL, holds,
 			    !holds, NAN, it->ts);
@@ -570,9 +648,13 @@ rules_load(struct alerts *a, char **err)
 	}
 	hx_store_strv_release(&names);
 	hx_store_strv_release(&docs);
+	/* Other threads read them under mu (alerts_rule_json). */
+	pthread_mutex_lock(&a->mu);
 	rules_free(a->rules, a->nrules);
 	a->rules = v;
 	a->nrules = n;
+	a->gen++;
+	pthread_mutex_unlock(&a->mu);
 	for (b = 0; b < TRACK_BUCKETS; b++) {
 		for (t = a->tracks[b]; t != NULL; t = next) {
 			const struct hx_alert_rule *r = rule_find(a, t->rule);
@@ -587,6 +669,23 @@ rules_load(struct alerts *a, char **err)
 		}
 	}
 	return 0;
+}
+
+json_t *
+alerts_rule_json(struct alerts *a, const char *name)
+{
+	json_t *o = NULL;
+	size_t	i;
+
+	pthread_mutex_lock(&a->mu);
+	for (i = 0; i < a->nrules; i++) {
+		if (strcmp(a->rules[i].name, name) == 0) {
+			o = hx_alert_rule_json(&a->rules[i]);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	return o;
 }
 
 /* Firing episodes from the database: firing again, not announced again. */
@@ -756,6 +855,7 @@ alerts_stop(struct alerts *a)
 		}
 	}
 	rules_free(a->rules, a->nrules);
+	apply_clear(a);
 	hx_store_close(a->st);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);

@@ -39,7 +39,10 @@
 
 #include "options.h"
 
+#include <jansson.h>
+
 struct alerts;
+struct history;
 struct hx_node_metrics;
 struct hx_vm_sample;
 struct identity;
@@ -75,6 +78,24 @@ void alerts_post_status(struct alerts *a, const char *name, const char *state);
  */
 int alerts_submit(struct alerts *a, struct job *j, const struct identity *id,
     const struct snapshot *snap);
+
+/*
+ * Any thread: a copy of the rule called name as the API writes it
+ * (caller owns), or NULL when there is none.
+ */
+json_t *alerts_rule_json(struct alerts *a, const char *name);
+
+/*
+ * alert-backtest.c, service thread: resolve j's rule (a name, through
+ * alerts_rule_json) and attach what id may read (as the history routes
+ * decide it), then queue j on the history's query thread (h). Returns 0,
+ * or -1 when that queue is full: j stays the caller's.
+ */
+int alerts_backtest_submit(struct alerts *a, struct history *h, struct job *j,
+    const struct identity *id, const struct snapshot *snap,
+    const struct options *opts);
+/* POST /api/alerts/backtest; runs on the history's query thread. */
+void job_alert_backtest(struct job *j, const struct worker_env *env);
 
 /* The jobs (route table markers; they run on the alert thread). */
 void job_alert_rules(struct job *j, const struct worker_env *env);

@@ -119,6 +119,8 @@ static const struct route routes[] = {
 	    job_alert_rule_put },
 	{ "DELETE", "/api/alerts/rules/:name", R_ALERT, SM, "/", NULL,
 	    job_alert_rule_delete },
+	{ "POST", "/api/alerts/backtest", R_ALERT | R_HISTORY | R_BODY, SA, "/",
+	    NULL, job_alert_backtest },
 	{ "GET", "/api/alerts", R_ALERT | R_ANYONE, 0, NULL, NULL,
 	    job_alert_list },
 	{ "POST", "/api/alerts/:id/ack", R_ALERT | R_ANYONE | R_BODY, 0, NULL,
@@ -589,7 +591,11 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 	j->conn_id = r->c->id;
 	if (rt->flags & R_ALERT) {
 		if (srv->alerts == NULL ||
-		    alerts_submit(srv->alerts, j, &r->id, srv->snap) != 0) {
+		    (rt->job == job_alert_backtest ?
+			    alerts_backtest_submit(srv->alerts, srv->history, j,
+				&r->id, srv->snap, srv->opts) :
+			    alerts_submit(srv->alerts, j, &r->id, srv->snap)) !=
+			0) {
 			job_free(j);
 			return http_reply_error_with(r, 429, "RATE_LIMITED",
 			    "too many alert requests in progress; try again "

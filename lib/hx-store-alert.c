@@ -104,7 +104,7 @@ hx_store_alert_rule_get(struct hx_store *st, const char *name, char **doc,
 		done(s);
 	} else if (rc == SQLITE_DONE) {
 		done(s);
-		rc = hx_fail(err, HX_STORE_NOT_FOUND, "rule %s not found",
+		rc = hx_fail(err, HX_STORE_NOT_FOUND, "rule '%s' not found",
 		    store_quote(q, name));
 	} else
 		rc = store_rows_done(st, s, rc, err);
@@ -136,9 +136,9 @@ hx_store_alert_rule_put(struct hx_store *st, const char *name, const char *doc,
 	}
 	if (rc == HX_STORE_OK && changes(st) == 0)
 		rc = create ?
-		    hx_fail(err, HX_STORE_CONFLICT, "rule %s already exists",
+		    hx_fail(err, HX_STORE_CONFLICT, "rule '%s' already exists",
 			store_quote(q, name)) :
-		    hx_fail(err, HX_STORE_NOT_FOUND, "rule %s not found",
+		    hx_fail(err, HX_STORE_NOT_FOUND, "rule '%s' not found",
 			store_quote(q, name));
 	return store_tx_end(st, rc, err);
 }
@@ -158,7 +158,7 @@ hx_store_alert_rule_delete(struct hx_store *st, const char *name, char **err)
 		rc = run_fin(st, s, err);
 	}
 	if (rc == HX_STORE_OK && changes(st) == 0)
-		rc = hx_fail(err, HX_STORE_NOT_FOUND, "rule %s not found",
+		rc = hx_fail(err, HX_STORE_NOT_FOUND, "rule '%s' not found",
 		    store_quote(q, name));
 	return store_tx_end(st, rc, err);
 }
@@ -240,7 +240,7 @@ hx_store_alert_ack(struct hx_store *st, const char *alert_id, const char *who,
 		rc = run_fin(st, s, err);
 	}
 	if (rc == HX_STORE_OK && changes(st) == 0)
-		rc = hx_fail(err, HX_STORE_NOT_FOUND, "alert %s not found",
+		rc = hx_fail(err, HX_STORE_NOT_FOUND, "alert '%s' not found",
 		    store_quote(q, alert_id));
 	return store_tx_end(st, rc, err);
 }
@@ -288,7 +288,7 @@ hx_store_alert_get(struct hx_store *st, const char *alert_id,
 		rc = HX_STORE_OK;
 	} else if (rc == SQLITE_DONE) {
 		done(s);
-		rc = hx_fail(err, HX_STORE_NOT_FOUND, "alert %s not found",
+		rc = hx_fail(err, HX_STORE_NOT_FOUND, "alert '%s' not found",
 		    store_quote(q, alert_id));
 	} else
 		rc = store_rows_done(st, s, rc, err);

@@ -3,9 +3,10 @@
 # 422 naming its field; a real stress-ng load driving node:cpu_usage over
 # a rule's threshold, AlertTriggered and AlertResolved on a WebSocket
 # subscriber, the alert in GET /api/alerts and acknowledged; a restart
-# while an alert fires (restored with its alert_id, no second
-# AlertTriggered); a VmUser scoped to one VM seeing only that VM's alerts
-# on the WebSocket and REST.
+# while an alert fires, with history off (restored with its alert_id, no
+# second AlertTriggered); a VmUser scoped to one VM seeing only that VM's
+# alerts on the WebSocket and REST; backtests over the stored history
+# finding the episodes the subscribers saw.
 #
 # One daemon on the demo node serves the tests; the restart test starts
 # its own. Nothing sleeps blindly: every wait polls a client's output or
@@ -195,12 +196,22 @@ EOF
 	assert_equal "$(body_of "$(sock GET /api/alerts)" | jq --arg id "$id" \
 		'[.alerts[] | select(.alert_id == $id)] | length')" 0
 	assert_equal "$(status_of "$(sock GET '/api/alerts?state=bogus')")" 400
+	# The backtest over the stored history, the same samples, sees the
+	# episode the subscriber saw: firing at its trigger (or since before,
+	# had other load crossed first) and ending at its resolution.
+	out2=$(sock POST /api/alerts/backtest '{"rule":"load","since":"15m"}')
+	assert_equal "$(status_of "$out2")" 200
+	body_of "$out2" | jq -e --arg t "$(jq -r .timestamp <<<"$trig")" \
+		--arg r "$(jq -r .timestamp <<<"$res")" --arg h "node:$(hostname)" \
+		'.tier == "raw" and ([.episodes[] | select(.target == $h and
+		.start <= $t and .end == $r)] | length == 1)'
 	sock DELETE /api/alerts/rules/load >/dev/null
 }
 
 @test "a restart while firing: the same alert_id, firing, no second AlertTriggered" {
+	# history = off: alerts do not depend on the metrics history.
 	DDIR=$BATS_TEST_TMPDIR/own
-	start_daemon --node-interval 0.2 --log-level debug
+	start_daemon --node-interval 0.2 --log-level debug --history off
 	OWN_PID=$HXD_PID
 	out=$BATS_TEST_TMPDIR/ws1
 	subscribe "$out"
@@ -211,7 +222,7 @@ EOF
 	stop_daemon
 	OWN_PID=
 
-	start_daemon --node-interval 0.2 --log-level debug
+	start_daemon --node-interval 0.2 --log-level debug --history off
 	OWN_PID=$HXD_PID
 	grep -q "alert $id restored" "$HXD_LOG"
 	out=$BATS_TEST_TMPDIR/ws2
@@ -225,6 +236,8 @@ EOF
 	wait_event "$out" AlertTriggered '.rule_name == "barrier"' >/dev/null
 	assert_equal "$(frames "$out" AlertTriggered | jq -c 'select(.rule_name == "always")')" ""
 	assert_equal "$(body_of "$(sock GET /api/alerts)" | jq '[.alerts[] | select(.rule_name == "always")] | length')" 1
+	# No history, no backtest: said as the history routes say it.
+	assert_equal "$(status_of "$(sock POST /api/alerts/backtest '{"rule":"always","since":"1h"}')")" 503
 	# Deleting the rule ends its episode, with the same id.
 	assert_equal "$(status_of "$(sock DELETE /api/alerts/rules/always)")" 204
 	wait_event "$out" AlertResolved ".alert_id == \"$id\"" >/dev/null
@@ -268,8 +281,23 @@ EOF
 	out=$(api "/api/alerts/$id1/ack" POST '{"comment":"mine"}')
 	assert_equal "$(status_of "$out")" 200
 	body_of "$out" | jq -e '.acked_by == "vera@local" and .comment == "mine"'
-	# Reading rules needs SysAudit on /.
+	# Reading rules needs SysAudit on /, and so does a backtest.
 	assert_equal "$(status_of "$(api /api/alerts/rules)")" 403
+	assert_equal "$(status_of "$(api /api/alerts/backtest POST '{"rule":"vmmem","since":"1h"}')")" 403
+	# The backtest finds the episode the subscribers saw on web-1, firing
+	# from the first stored sample (the condition always held), still open.
+	t1=$(frames "$all" AlertTriggered | jq -r 'select(.rule_name == "vmmem" and .target == "vm:web-1") | .timestamp')
+	out=$(sock POST /api/alerts/backtest '{"rule":"vmmem","since":"15m"}')
+	assert_equal "$(status_of "$out")" 200
+	body_of "$out" | jq -e --arg t "$t1" '[.episodes[] |
+		select(.target == "vm:web-1")] | length == 1 and .[0].start <= $t and
+		.[0].end == null and .[0].series == "vm:web-1:memory_usage"'
+	for q in '{"rule":"no-such-rule","since":"1h"}:404' \
+		'{"rule":"vm-crashed","since":"1h"}:422' \
+		'{"rule":"vmmem","since":"yesterday"}:422' \
+		'{"rule":{"series":"node:nope","op":">","threshold":1},"since":"1h"}:422'; do
+		assert_equal "$(status_of "$(sock POST /api/alerts/backtest "${q%:*}")")" "${q##*:}"
+	done
 	for r in vmmem nodemem barrier1; do
 		sock DELETE "/api/alerts/rules/$r" >/dev/null
 	done

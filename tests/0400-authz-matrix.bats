@@ -149,6 +149,7 @@ POST   /api/alerts/rules                     SysModify@/                -    -  
 GET    /api/alerts/rules/:name               SysAudit@/                 -    -          -
 PUT    /api/alerts/rules/:name               SysModify@/                -    -          {}
 DELETE /api/alerts/rules/:name               SysModify@/                -    -          -
+POST   /api/alerts/backtest                  SysAudit@/                 -    -          {}
 GET    /api/alerts                           anyone                     -    -          -
 POST   /api/alerts/:id/ack                   anyone                     -    no-such-alert {}
 '

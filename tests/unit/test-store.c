@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1437,6 +1438,113 @@ test_concurrent_writers(const char *path, struct hx_store *st)
 	hx_store_audit_list_release(&l);
 }
 
+/* Alert rules by name and alert episodes (hx-store-alert.c). */
+static void
+test_alerts(struct hx_store *st)
+{
+	struct hx_store_strv	   names, docs;
+	struct hx_store_alert	   a, got;
+	struct hx_store_alert_list l;
+	int64_t			   n = -1;
+	char			  *doc = NULL;
+
+	is_int(hx_store_alert_rules(st, &names, &docs, &err), HX_STORE_OK,
+	    "rules listed");
+	ok(names.n == 4 && strcmp(names.v[0], "node-cpu") == 0 &&
+		strcmp(names.v[3], "vm-crashed") == 0 &&
+		strstr(docs.v[0], "\"threshold\":90") != NULL,
+	    "the four shipped rules, by name, with their JSON");
+	hx_store_strv_release(&names);
+	hx_store_strv_release(&docs);
+	is_int(hx_store_alert_rule_put(st, "r'1", "{\"a\":1}", 1, &err),
+	    HX_STORE_OK, "a rule added");
+	is_int(hx_store_alert_rule_put(st, "r'1", "{}", 1, &err),
+	    HX_STORE_CONFLICT, "the same name again: conflict");
+	is_str(err, "rule 'r\\'1' already exists", "with the message");
+	clr();
+	is_int(hx_store_alert_rule_put(st, "r'1", "{\"a\":2}", 0, &err),
+	    HX_STORE_OK, "replaced");
+	is_int(hx_store_alert_rule_get(st, "r'1", &doc, &err), HX_STORE_OK,
+	    "read back");
+	is_str(doc, "{\"a\":2}", "the new text");
+	free(doc);
+	is_int(hx_store_alert_rule_put(st, "nope", "{}", 0, &err),
+	    HX_STORE_NOT_FOUND, "replacing an unknown rule: not found");
+	clr();
+	is_int(hx_store_alert_rule_delete(st, "r'1", &err), HX_STORE_OK,
+	    "deleted");
+	is_int(hx_store_alert_rule_delete(st, "r'1", &err), HX_STORE_NOT_FOUND,
+	    "deleted twice: not found");
+	clr();
+	is_int(hx_store_alert_rule_get(st, "r'1", &doc, &err),
+	    HX_STORE_NOT_FOUND, "gone");
+	clr();
+
+	memset(&a, 0, sizeof a);
+	a.alert_id = "a1";
+	a.rule_name = "node-cpu";
+	a.severity = "warning";
+	a.target = "node:h";
+	a.track = "node-cpu\x1fnode:cpu_usage";
+	a.series = "node:cpu_usage";
+	a.value = 95;
+	a.threshold = 90;
+	a.peak = 95;
+	a.started_at = 1000;
+	is_int(hx_store_alert_insert(st, &a, &err), HX_STORE_OK, "episode a1");
+	a.alert_id = "a2";
+	a.vm = "web-1";
+	a.target = "vm:web-1";
+	a.threshold = NAN;
+	a.value = NAN;
+	a.peak = NAN;
+	a.started_at = 2000;
+	is_int(hx_store_alert_insert(st, &a, &err), HX_STORE_OK, "episode a2");
+	is_int(hx_store_alert_list(st, HX_STORE_ALERT_FIRING, 0, &l, &err),
+	    HX_STORE_OK, "firing listed");
+	ok(l.n == 2 && strcmp(l.v[0].alert_id, "a2") == 0 &&
+		isnan(l.v[0].value) && strcmp(l.v[0].vm, "web-1") == 0 &&
+		l.v[1].vm == NULL && l.v[1].value == 95 &&
+		l.v[1].resolved_at == 0,
+	    "newest first; NaN is null; the node has no vm");
+	hx_store_alert_list_release(&l);
+	is_int(hx_store_alert_resolve(st, "a1", 5000, 99, 80, &err),
+	    HX_STORE_OK, "a1 resolved");
+	is_int(hx_store_alert_ack(st, "a2", "bob@local", 3000, "on it", &err),
+	    HX_STORE_OK, "a2 acknowledged");
+	is_int(hx_store_alert_ack(st, "a9", "bob@local", 3000, NULL, &err),
+	    HX_STORE_NOT_FOUND, "an unknown alert: not found");
+	clr();
+	is_int(hx_store_alert_get(st, "a2", &got, &err), HX_STORE_OK, "a2");
+	ok(strcmp(got.acked_by, "bob@local") == 0 && got.acked_at == 3000 &&
+		strcmp(got.comment, "on it") == 0,
+	    "who, when and the comment");
+	hx_store_alert_release(&got);
+	is_int(hx_store_alert_list(st, HX_STORE_ALERT_RESOLVED, 0, &l, &err),
+	    HX_STORE_OK, "resolved listed");
+	ok(l.n == 1 && l.v[0].resolved_at == 5000 && l.v[0].peak == 99 &&
+		l.v[0].value == 80,
+	    "a1: resolved at, peak and last value");
+	hx_store_alert_list_release(&l);
+	is_int(hx_store_alert_list(st, HX_STORE_ALERT_ALL, 1, &l, &err),
+	    HX_STORE_OK, "all, limited");
+	ok(l.n == 1, "the limit holds");
+	hx_store_alert_list_release(&l);
+	/* Expiry: only resolved episodes, only before the time. */
+	is_int(hx_store_alert_purge(st, 5000, &n, &err), HX_STORE_OK,
+	    "purge before the end");
+	is_int((int)n, 0, "nothing ended before 5000");
+	is_int(hx_store_alert_purge(st, 5001, &n, &err), HX_STORE_OK,
+	    "purge after it");
+	is_int((int)n, 1, "a1 expired, a2 (firing) kept");
+	is_int(hx_store_alert_get(st, "a1", &got, &err), HX_STORE_NOT_FOUND,
+	    "a1 is gone");
+	clr();
+	is_int(hx_store_alert_get(st, "a2", &got, &err), HX_STORE_OK,
+	    "a2 stays");
+	hx_store_alert_release(&got);
+}
+
 int
 main(void)
 {
@@ -1465,6 +1573,7 @@ main(void)
 	test_cascade(st);
 	test_last_admin(st);
 	test_audit(st);
+	test_alerts(st);
 	test_snapshot(st);
 	test_snapshot_deltas(st);
 	test_two_connections(path, st);
