@@ -595,11 +595,14 @@ cmd_alert_test(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		json_decref(r);
 		return CLI_OK;
 	}
-	printf("%zu episode%s from %s to %s (%s points)\n",
-	    json_array_size(json_object_get(r, "episodes")),
-	    json_array_size(json_object_get(r, "episodes")) == 1 ? "" : "s",
-	    jtime(r, "from", b1, sizeof b1), jtime(r, "to", b2, sizeof b2),
-	    jstr(r, "tier") ? jstr(r, "tier") : "?");
+	if (cli->out != OUT_CSV)
+		printf("%zu episode%s from %s to %s (%s points)\n",
+		    json_array_size(json_object_get(r, "episodes")),
+		    json_array_size(json_object_get(r, "episodes")) == 1 ? "" :
+									   "s",
+		    jtime(r, "from", b1, sizeof b1),
+		    jtime(r, "to", b2, sizeof b2),
+		    jstr(r, "tier") ? jstr(r, "tier") : "?");
 	t = table_new(
 	    (const char *const[]){ "TARGET", "START", "END", "PEAK", NULL });
 	json_array_foreach(json_object_get(r, "episodes"), i, v)

@@ -165,7 +165,7 @@ static const struct cmd_flag alert_test_flags[] = {
 
 /* The flag every command takes. */
 static const struct cmd_flag output_flag = { "output", "FORMAT", 0, C_OUTPUT,
-	"table or json (csv too for history)" };
+	"table or json (csv too for history and the alert lists)" };
 
 #define LEAF(n, a, mi, ma, p0, p1, fl, fn, h) \
 	{ \
@@ -282,8 +282,8 @@ static const struct cmd_entry node_cmds[] = { LEAF("status", "", 0, 0, C_NONE,
 	END };
 
 static const struct cmd_entry alert_rule_cmds[] = {
-	LEAF("list", "", 0, 0, C_NONE, C_NONE, NULL, cmd_alert_rule_list,
-	    "list the alert rules"),
+	{ "list", "", 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL,
+	    cmd_alert_rule_list, "list the alert rules", CMD_CSV },
 	LEAF("add", "NAME", 1, 1, C_NONE, C_NONE, alert_rule_flags,
 	    cmd_alert_rule_add,
 	    "create a rule from flags or --file (SysModify on /)"),
@@ -296,17 +296,19 @@ static const struct cmd_entry alert_rule_cmds[] = {
 };
 
 static const struct cmd_entry alert_cmds[] = {
-	LEAF("list", "", 0, 0, C_NONE, C_NONE, alert_list_flags, cmd_alert_list,
-	    "list the alerts you may see (default: firing)"),
+	{ "list", "", 0, 0, { C_NONE, C_NONE, C_NONE }, alert_list_flags, NULL,
+	    cmd_alert_list, "list the alerts you may see (default: firing)",
+	    CMD_CSV },
 	LEAF("show", "ID", 1, 1, C_ALERT, C_NONE, NULL, cmd_alert_show,
 	    "show one alert"),
 	LEAF("ack", "ID", 1, 1, C_ALERT, C_NONE, alert_ack_flags, cmd_alert_ack,
 	    "acknowledge an alert: no repeat notifications"),
 	GROUP("rule", alert_rule_cmds, "alert rules"),
-	LEAF("test", "RULE-OR-JSON", 1, 1, C_RULE, C_NONE, alert_test_flags,
-	    cmd_alert_test,
+	{ "test", "RULE-OR-JSON", 1, 1, { C_RULE, C_NONE, C_NONE },
+	    alert_test_flags, NULL, cmd_alert_test,
 	    "backtest a rule (a name, a JSON object or - for standard input) "
-	    "over the stored history: the episodes it would have fired"),
+	    "over the stored history: the episodes it would have fired",
+	    CMD_CSV },
 	END
 };
 

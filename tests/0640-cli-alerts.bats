@@ -57,7 +57,7 @@ wait_alert() {
 	assert_line --index 0 --regexp '^ID +SEVERITY +RULE +TARGET +STATE +VALUE +SINCE +ACKED BY$'
 	run -0 "$CLI" alert rule list
 	# The shipped defaults (DESIGN §9).
-	assert_line --regexp '^node-cpu +node:cpu_usage +> 90 for 300s, clear 85 +critical|warning'
+	assert_line --regexp '^node-cpu +node:cpu_usage +> 90 for 300s, clear 85 +warning +yes '
 	for cmd in "alert list x" "alert rule list x" "alert show a b" "alert ack a b" \
 		"alert rule add a b" "alert rule modify a b" "alert rule delete a b" "alert test a b"; do
 		run -2 --separate-stderr "$CLI" $cmd
@@ -177,6 +177,21 @@ wait_alert() {
 	jq -e --arg id "$id" '[.alerts[] | select(.alert_id == $id)] | length == 0' <<<"$output"
 	run -0 "$CLI" alert list --state resolved
 	assert_line --regexp "^$id +critical +always +vm:web-1 +resolved "
+	# -o csv: the table's header and rows for Python's csv module.
+	run -0 "$CLI" -o csv alert list --state all
+	run -0 python3 -c '
+import csv, sys
+rows = list(csv.reader(sys.stdin.read().split("\r\n")[:-1]))
+assert rows[0] == ["ID","SEVERITY","RULE","TARGET","STATE","VALUE","SINCE","ACKED BY"], rows[0]
+r = [x for x in rows[1:] if x[0] == sys.argv[1]]
+assert len(r) == 1 and r[0][2:5] == ["always","vm:web-1","resolved"] and r[0][7] == "root@local", r
+print("ok")' "$id" <<<"$output"
+	assert_output ok
+	run -0 "$CLI" alert rule list -o csv
+	assert_line --index 0 $'NAME,ON,CONDITION,SEVERITY,ENABLED,NOTIFY,SILENCED UNTIL\r'
+	assert_line $'node-cpu,node:cpu_usage,"> 90 for 300s, clear 85",warning,yes,,\r'
+	run -2 --separate-stderr "$CLI" alert show "$id" -o csv
+	[[ $stderr == *"'alert show' has no csv output: use table or json"* ]]
 }
 
 @test "alert test: the episodes a rule would have fired" {
