@@ -34,12 +34,12 @@ teardown() {
 # wait_alert RULE STATE: until `alert list --state all -o json` holds an
 # alert of RULE in STATE (10 s); prints its id.
 wait_alert() {
-	local i out
+	local i out id
 	for i in $(seq 1 200); do
 		out=$("$CLI" -o json alert list --state all 2>/dev/null) &&
-			jq -er --arg r "$1" --arg s "$2" \
+			id=$(jq -er --arg r "$1" --arg s "$2" \
 				'[.alerts[] | select(.rule_name == $r and .state == $s)][0].alert_id' \
-				<<<"$out" && return 0
+				<<<"$out") && { echo "$id"; return 0; }
 		sleep 0.05
 	done
 	echo "no $2 alert of rule $1: $out" >&2

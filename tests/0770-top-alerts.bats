@@ -37,11 +37,11 @@ teardown() {
 fire() {
 	"$CLI" alert rule add "$1" --series "vm:$2:cpu_usage" --op '>=' \
 		--threshold 0 --for 0 --severity "$3" >/dev/null || return 1
-	local i out
+	local i out id
 	for i in $(seq 1 200); do
 		out=$("$CLI" -o json alert list) &&
-			jq -er --arg r "$1" '[.alerts[] | select(.rule_name == $r)][0].alert_id' <<<"$out" &&
-			return 0
+			id=$(jq -er --arg r "$1" '[.alerts[] | select(.rule_name == $r)][0].alert_id' <<<"$out") &&
+			{ echo "$id"; return 0; }
 		sleep 0.05
 	done
 	echo "rule $1 never fired: $out" >&2
