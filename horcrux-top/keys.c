@@ -413,6 +413,7 @@ const struct top_key top_keys[] = {
 	    .bar = "Z Freeze",
 	    .group = KG_VIEW,
 	    .rank = 3 },
+	/* Rank 6: on the bar when it is wide; 120 columns keep theirs. */
 	{ .name = "a",
 	    .help = "the firing alerts (target, rule, value, since, acked by)",
 	    .views = KV_TABLE,
@@ -420,7 +421,7 @@ const struct top_key top_keys[] = {
 	    .fn = key_alerts,
 	    .bar = "a Alerts",
 	    .group = KG_VIEW,
-	    .rank = 2 },
+	    .rank = 6 },
 	{ .name = "Up Down",
 	    .help = "select an alert",
 	    .views = KV_ALERTS,

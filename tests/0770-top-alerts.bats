@@ -75,7 +75,8 @@ fire() {
 
 @test "key a lists the alerts; A acknowledges with a comment" {
 	id=$(fire crit-web1 web-1 critical)
-	top_start
+	# Wide enough for every key on the bar.
+	W=220 top_start
 	wait_pane 'ALERTS 1 CRIT'
 	[[ $(pane | tail -1) == *"a Alerts"* ]] || { pane; return 1; }
 	keys a
