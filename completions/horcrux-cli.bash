@@ -2,8 +2,8 @@
 #
 # Asks the program itself: `horcrux-cli __complete WORDS... CUR` prints the
 # candidates one per line, from the same command table and live names
-# (users, roles, VMs, key ids, history series) as the interactive shell's
-# Tab. So there is no list here to keep in step. Plain bash: needs neither
+# (users, roles, VMs, key ids, history series, alert rules and ids) as
+# the interactive shell's Tab. So there is no list here to keep in step. Plain bash: needs neither
 # bash-completion nor its helpers.
 
 _horcrux_cli()

@@ -1,7 +1,7 @@
 # fish completion for horcrux-cli(1). The candidates come from the program:
 # `horcrux-cli __complete WORDS... CUR` answers from the same command table
-# and live names (users, roles, VMs, key ids, history series) as the
-# shell's Tab.
+# and live names (users, roles, VMs, key ids, history series, alert rules
+# and alert ids) as the shell's Tab.
 
 function __horcrux_cli_complete
     set -l words (commandline -opc)

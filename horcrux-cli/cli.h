@@ -53,7 +53,9 @@ enum cmpl {
 	C_OUTPUT,
 	C_COMMAND, /* command names (help) */
 	C_SERIES, /* history series names, and vm:*:FIELD globs */
-	C_NOTIFY_TARGET /* notification target names */
+	C_NOTIFY_TARGET, /* notification target names */
+	C_RULE, /* alert rule names */
+	C_ALERT /* alert ids (every state) */
 };
 
 struct cli {
@@ -90,8 +92,8 @@ struct cmd_args {
 	int    argc; /* positional arguments */
 	char **argv;
 	/* Per flag of the entry, in table order: how often, last value. */
-	int    count[8];
-	char **vals[8]; /* every value (repeatable flags) */
+	int    count[16];
+	char **vals[16]; /* every value (repeatable flags) */
 };
 
 #define CMD_HIDDEN 0x1 /* not in help or completion */
@@ -337,5 +339,13 @@ CMD_EXEC(cmd_notify_target_show);
 CMD_EXEC(cmd_notify_target_add);
 CMD_EXEC(cmd_notify_target_delete);
 CMD_EXEC(cmd_notify_target_test);
+CMD_EXEC(cmd_alert_list);
+CMD_EXEC(cmd_alert_show);
+CMD_EXEC(cmd_alert_ack);
+CMD_EXEC(cmd_alert_rule_list);
+CMD_EXEC(cmd_alert_rule_add);
+CMD_EXEC(cmd_alert_rule_modify);
+CMD_EXEC(cmd_alert_rule_delete);
+CMD_EXEC(cmd_alert_test);
 
 #endif

@@ -18,7 +18,7 @@
 #include "hx-priv.h"
 #include "hx-proto.h"
 
-#define CMD_FLAGS_MAX 8
+#define CMD_FLAGS_MAX 16
 
 static const struct cmd_flag login_flags[] = { { "realm", "REALM", 0, C_REALM,
 						   "local (default) or pam" },
@@ -128,9 +128,59 @@ static const struct cmd_flag history_flags[] = {
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
+static const struct cmd_flag alert_list_flags[] = {
+	{ "state", "STATE", 0, C_NONE,
+	    "firing (default), resolved or all (kept 90 days)" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag alert_ack_flags[] = {
+	{ "comment", "TEXT", 0, C_NONE, "why, recorded with who and when" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+/* A rule's fields (DESIGN §9), for add and modify. */
+static const struct cmd_flag alert_rule_flags[] = {
+	{ "series", "GLOB", 0, C_SERIES,
+	    "the series, a name or glob (node:cpu_usage, vm:*:cpu_usage)" },
+	{ "op", "OP", 0, C_NONE, "the comparison: > >= < <=" },
+	{ "threshold", "N", 0, C_NONE, "the value compared with" },
+	{ "for", "DURATION", 0, C_NONE,
+	    "how long the condition holds before firing: 300, 90s, 5m, 1h "
+	    "(default 0)" },
+	{ "clear", "N", 0, C_NONE,
+	    "resolve only past this value (default: the threshold; none "
+	    "clears it)" },
+	{ "severity", "SEVERITY", 0, C_NONE,
+	    "info, warning (default) or critical" },
+	{ "notify", "TARGET", F_REPEAT, C_NONE,
+	    "a notification target; the list replaces the rule's (none: "
+	    "empty)" },
+	{ "status-of", "GLOB", 0, C_NONE,
+	    "a status rule on these VMs (vm:*, vm:web-1) instead of a series" },
+	{ "equals", "STATUS", 0, C_NONE,
+	    "the status that fires it (crashed, stopped, ...)" },
+	{ "silence-until", "TIME", 0, C_NONE,
+	    "silence the rule until TIME: RFC 3339, a duration from now (2h), "
+	    "or none" },
+	{ "enabled", "yes|no", 0, C_NONE, "whether the rule is evaluated" },
+	{ "file", "FILE", 0, C_NONE,
+	    "the rule as a JSON object from FILE ('-': standard input); the "
+	    "flags override its fields" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
+static const struct cmd_flag alert_test_flags[] = {
+	{ "since", "TIME", 0, C_NONE,
+	    "from TIME on (default 24h): an age such as 90m, 24h, 7d, or RFC "
+	    "3339" },
+	{ "until", "TIME", 0, C_NONE, "up to TIME (default now); as --since" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
 /* The flag every command takes. */
 static const struct cmd_flag output_flag = { "output", "FORMAT", 0, C_OUTPUT,
-	"table or json (csv too for history)" };
+	"table or json (csv too for history and the alert lists)" };
 
 #define LEAF(n, a, mi, ma, p0, p1, fl, fn, h) \
 	{ \
@@ -269,6 +319,37 @@ static const struct cmd_entry notify_cmds[] = {
 	END
 };
 
+static const struct cmd_entry alert_rule_cmds[] = {
+	{ "list", "", 0, 0, { C_NONE, C_NONE, C_NONE }, NULL, NULL,
+	    cmd_alert_rule_list, "list the alert rules", CMD_CSV },
+	LEAF("add", "NAME", 1, 1, C_NONE, C_NONE, alert_rule_flags,
+	    cmd_alert_rule_add,
+	    "create a rule from flags or --file (SysModify on /)"),
+	LEAF("modify", "NAME", 1, 1, C_RULE, C_NONE, alert_rule_flags,
+	    cmd_alert_rule_modify,
+	    "change the fields given of a rule; the others stay"),
+	LEAF("delete", "NAME", 1, 1, C_RULE, C_NONE, NULL,
+	    cmd_alert_rule_delete, "delete a rule"),
+	END
+};
+
+static const struct cmd_entry alert_cmds[] = {
+	{ "list", "", 0, 0, { C_NONE, C_NONE, C_NONE }, alert_list_flags, NULL,
+	    cmd_alert_list, "list the alerts you may see (default: firing)",
+	    CMD_CSV },
+	LEAF("show", "ID", 1, 1, C_ALERT, C_NONE, NULL, cmd_alert_show,
+	    "show one alert"),
+	LEAF("ack", "ID", 1, 1, C_ALERT, C_NONE, alert_ack_flags, cmd_alert_ack,
+	    "acknowledge an alert: who, when and why are recorded"),
+	GROUP("rule", alert_rule_cmds, "alert rules"),
+	{ "test", "RULE-OR-JSON", 1, 1, { C_RULE, C_NONE, C_NONE },
+	    alert_test_flags, NULL, cmd_alert_test,
+	    "backtest a rule (a name, a JSON object or - for standard input) "
+	    "over the stored history: the episodes it would have fired",
+	    CMD_CSV },
+	END
+};
+
 const struct cmd_entry cmd_table[] = {
 	LEAF("login", "[USER]", 0, 1, C_USER, C_NONE, login_flags, cmd_login,
 	    "log in; keep the token and server in client.conf"),
@@ -296,6 +377,7 @@ const struct cmd_entry cmd_table[] = {
 	    "metrics history as a table, json or csv: SERIES are names or "
 	    "globs (vm:*:cpu_usage)",
 	    CMD_CSV },
+	GROUP("alert", alert_cmds, "alerts and alert rules"),
 	{ "help", "[COMMAND [SUBCOMMAND...]]", 0, 3,
 	    { C_COMMAND, C_COMMAND, C_COMMAND }, NULL, NULL, cmd_help,
 	    "show help for every command or one", 0 },
@@ -322,7 +404,7 @@ parent_in(const struct cmd_entry *table, const struct cmd_entry *e)
 			if (s == e)
 				return g;
 		}
-		if ((p = parent_in(g->sub, e)) != NULL)
+		if (g->sub != NULL && (p = parent_in(g->sub, e)) != NULL)
 			return p;
 	}
 	return NULL;
@@ -708,7 +790,15 @@ cmd_print_usage(const struct cmd_entry *e, FILE *f)
 static void
 help_entry(const struct cmd_entry *e, int verbose, FILE *f)
 {
-	int i, n = nflags(e);
+	const struct cmd_entry *s;
+	int			i, n = nflags(e);
+
+	/* A group within a group (alert rule): its leaves. */
+	if (e->sub != NULL) {
+		for (s = e->sub; s->name != NULL; s++)
+			help_entry(s, verbose, f);
+		return;
+	}
 
 	fputs("  ", f);
 	print_synopsis(e, f);
@@ -831,6 +921,19 @@ cand_live(struct cli *cli, struct cands *c, const char *path, const char *key)
 	json_decref(a);
 }
 
+/* Add field key of every object of the array member arr of path's object. */
+static void
+cand_inner(struct cli *cli, struct cands *c, const char *path, const char *arr,
+    const char *key)
+{
+	json_t *r = cli_api_quiet(cli, path), *o;
+	size_t	i;
+
+	json_array_foreach(json_object_get(r, arr), i, o)
+		cand_add(c, jstr(o, key));
+	json_decref(r);
+}
+
 static void
 cand_keys(struct cli *cli, struct cands *c, const char *user)
 {
@@ -913,7 +1016,8 @@ cand_kind(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 	if (c->n - first > 1 &&
 	    (kind == C_USER || kind == C_ROLE || kind == C_VM ||
 		kind == C_KEY || kind == C_USER_OR_KEY || kind == C_PATH ||
-		kind == C_SERIES || kind == C_NOTIFY_TARGET))
+		kind == C_SERIES || kind == C_NOTIFY_TARGET || kind == C_RULE ||
+		kind == C_ALERT))
 		qsort(c->v + first, c->n - first, sizeof *c->v, cmp_str);
 }
 
@@ -985,6 +1089,13 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 		json_array_foreach(json_object_get(a, "targets"), i, o)
 			cand_add(c, jstr(o, "name"));
 		json_decref(a);
+		break;
+	case C_RULE:
+		cand_inner(cli, c, "/api/alerts/rules", "rules", "name");
+		break;
+	case C_ALERT:
+		cand_inner(cli, c, "/api/alerts?state=all", "alerts",
+		    "alert_id");
 		break;
 	case C_COMMAND: {
 		const struct cmd_entry *t = cmd_table, *e;

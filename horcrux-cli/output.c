@@ -110,10 +110,56 @@ table_add(struct table *t, ...)
 	free(row);
 }
 
+/* One CSV field (RFC 4180): quoted when it holds a comma, quote or EOL. */
+static void
+csv_field(const char *s, FILE *f)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* -o csv of a table: its header and rows, "-" cells empty, CR LF. */
+static void
+table_print_csv(struct table *t)
+{
+	size_t r, c;
+
+	for (r = 0; r <= t->nrows; r++) {
+		for (c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+
+			if (c > 0)
+				fputc(',', stdout);
+			csv_field(r > 0 && strcmp(s, "-") == 0 ? "" : s,
+			    stdout);
+		}
+		fputs("\r\n", stdout);
+	}
+}
+
 void
 table_print_free(struct cli *cli, struct table *t)
 {
-	size_t *w = xcalloc(t->ncols, sizeof *w), r, c, cw;
+	size_t *w, r, c, cw;
+
+	if (cli->out == OUT_CSV) {
+		table_print_csv(t);
+		for (r = 0; r < (t->nrows + 1) * t->ncols; r++)
+			free(t->cells[r]);
+		free(t->cells);
+		free(t);
+		return;
+	}
+	w = xcalloc(t->ncols, sizeof *w);
 
 	for (r = 0; r <= t->nrows; r++) {
 		for (c = 0; c < t->ncols; c++) {

@@ -378,6 +378,71 @@ fetch_graph(struct top *t)
 	json_decref(root);
 }
 
+/*
+ * GET the firing alerts into the model, so the header's counts are right
+ * from the first frame; AlertTriggered/AlertResolved keep them after.
+ * Refused (no privilege) or failed: the list stays as it was.
+ */
+static void
+fetch_alerts(struct top *t)
+{
+	struct hx_http_resp r;
+	char		   *err = NULL;
+
+	if (hx_http_request(&t->srv, &t->cred, "GET",
+		"/api/alerts?state=firing", NULL, REQUEST_TIMEOUT_MS, &r,
+		&err) < 0) {
+		free(err);
+		return;
+	}
+	if (r.status == 200) {
+		json_t *o = json_loads(r.body, 0, NULL);
+
+		model_set_alerts(&t->m, o);
+		json_decref(o);
+		t->dirty = 1;
+	}
+	hx_http_resp_release(&r);
+}
+
+/* POST /api/alerts/:id/ack {comment}; the daemon's answer on the note. */
+static void
+run_ack(struct top *t)
+{
+	struct hx_http_resp r;
+	json_t		   *body = json_object();
+	char *err = NULL, *id = hx_url_escape(t->ui.ack_id), *path, *text;
+
+	if (t->ui.comment[0] != '\0')
+		json_object_set_new(body, "comment",
+		    json_string(t->ui.comment));
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	path = xasprintf("/api/alerts/%s/ack", id);
+	free(id);
+	if (hx_http_request(&t->srv, &t->cred, "POST", path, text,
+		REQUEST_TIMEOUT_MS, &r, &err) < 0) {
+		snprintf(t->ui.message, sizeof(t->ui.message),
+		    "acknowledge %s failed: %s", t->ui.ack_id, err);
+		t->ui.message_bad = 1;
+		free(err);
+	} else {
+		int   good = r.status >= 200 && r.status < 300;
+		char *msg = good ? NULL : error_message(&r);
+
+		snprintf(t->ui.message, sizeof(t->ui.message),
+		    "acknowledge %s: %s", t->ui.ack_id, good ? "done" : msg);
+		t->ui.message_bad = !good;
+		free(msg);
+		hx_http_resp_release(&r);
+		if (good)
+			fetch_alerts(t);
+	}
+	t->ui.message_until = now_ms() + 6000;
+	free(path);
+	free(text);
+}
+
 static void
 fetch_detail(struct top *t)
 {
@@ -478,6 +543,7 @@ connect_once(struct top *t, int *status, char **err)
 	fetch_vm_list(t);
 	if (!t->batch)
 		fetch_history(t);
+	fetch_alerts(t);
 	t->dirty = 1;
 	return 0;
 }
@@ -662,6 +728,8 @@ loop(struct top *t)
 		}
 		if (flags & KEY_R_GRAPH)
 			fetch_graph(t);
+		if (flags & KEY_R_ACK)
+			run_ack(t);
 		if (flags & KEY_R_DETAIL) {
 			json_decref(t->ui.detail);
 			t->ui.detail = NULL;

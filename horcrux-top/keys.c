@@ -359,6 +359,45 @@ key_power(struct top_ui *ui, int key)
 	return KEY_R_REDRAW;
 }
 
+static int
+key_alerts(struct top_ui *ui, int key)
+{
+	(void)key;
+	ui->view = VIEW_ALERTS;
+	return KEY_R_REDRAW;
+}
+
+static int
+key_alert_move(struct top_ui *ui, int key)
+{
+	size_t n = ui->m->nalerts;
+
+	if (key == KEY_UP && ui->alert_sel > 0)
+		ui->alert_sel--;
+	else if (key == KEY_DOWN && ui->alert_sel + 1 < n)
+		ui->alert_sel++;
+	return KEY_R_REDRAW;
+}
+
+/* Start typing the comment of an acknowledgement of the selected alert. */
+static int
+key_ack(struct top_ui *ui, int key)
+{
+	const struct top_alert *a;
+
+	(void)key;
+	if (ui->m->nalerts == 0)
+		return KEY_R_REDRAW;
+	if (ui->alert_sel >= ui->m->nalerts)
+		ui->alert_sel = ui->m->nalerts - 1;
+	a = &ui->m->alerts[ui->alert_sel];
+	free(ui->ack_id);
+	ui->ack_id = xstrdup(a->id);
+	ui->comment[0] = '\0';
+	ui->editing_comment = 1;
+	return KEY_R_REDRAW;
+}
+
 /*
  * First match wins. The bindings of every view come first; a view's own
  * bindings may reuse a key another view binds (h, Enter, Esc).
@@ -420,6 +459,29 @@ const struct top_key top_keys[] = {
 	    .bar = "Z Freeze",
 	    .group = KG_VIEW,
 	    .rank = 3 },
+	/* Rank 6: on the bar when it is wide; 120 columns keep theirs. */
+	{ .name = "a",
+	    .help = "the firing alerts (target, rule, value, since, acked by)",
+	    .views = KV_TABLE,
+	    .codes = { 'a' },
+	    .fn = key_alerts,
+	    .bar = "a Alerts",
+	    .group = KG_VIEW,
+	    .rank = 6 },
+	{ .name = "Up Down",
+	    .help = "select an alert",
+	    .views = KV_ALERTS,
+	    .codes = { KEY_UP, KEY_DOWN },
+	    .fn = key_alert_move },
+	{ .name = "A",
+	    .help = "acknowledge the selected alert, with a comment (needs "
+		    "SysModify on /nodes, or VmPowerMgmt on the VM)",
+	    .views = KV_ALERTS,
+	    .codes = { 'A' },
+	    .fn = key_ack,
+	    .bar = "A Acknowledge",
+	    .group = KG_VIEW,
+	    .rank = 1 },
 	{ .name = "Up Down PgUp PgDn Home End",
 	    .help = "move the selection",
 	    .views = KV_TABLE,
@@ -592,6 +654,40 @@ filter_key(struct top_ui *ui, int key)
 	return KEY_R_REDRAW;
 }
 
+/* The comment of an acknowledgement: Enter sends, Esc cancels. */
+static int
+comment_key(struct top_ui *ui, int key)
+{
+	size_t n = strlen(ui->comment);
+
+	switch (key) {
+	case 27:
+		ui->editing_comment = 0;
+		return KEY_R_REDRAW;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->editing_comment = 0;
+		return KEY_R_ACK | KEY_R_REDRAW;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		while (n > 0 && (ui->comment[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0)
+			ui->comment[n - 1] = '\0';
+		break;
+	default:
+		if (key >= 0x20 && key < 0x100 && key != 0x7f &&
+		    n + 1 < sizeof(ui->comment)) {
+			ui->comment[n] = (char)key;
+			ui->comment[n + 1] = '\0';
+		}
+		break;
+	}
+	return KEY_R_REDRAW;
+}
+
 static int
 search_key(struct top_ui *ui, int key)
 {
@@ -685,6 +781,8 @@ keys_handle(struct top_ui *ui, int key)
 		return KEY_R_REDRAW;
 	if (ui->confirm != NULL)
 		return confirm_key(ui, key);
+	if (ui->editing_comment)
+		return comment_key(ui, key);
 	if (ui->editing_filter)
 		return filter_key(ui, key);
 	if (ui->editing_search)
@@ -748,6 +846,7 @@ keys_dump(FILE *f)
 		[VIEW_HELP] = "help",
 		[VIEW_DETAIL] = "detail",
 		[VIEW_GRAPH] = "graph",
+		[VIEW_ALERTS] = "alerts",
 	};
 	size_t i, v;
 

@@ -18,7 +18,8 @@
 #define KV_HELP (1 << VIEW_HELP)
 #define KV_DETAIL (1 << VIEW_DETAIL)
 #define KV_GRAPH (1 << VIEW_GRAPH)
-#define KV_OTHER (KV_HELP | KV_DETAIL | KV_GRAPH)
+#define KV_ALERTS (1 << VIEW_ALERTS)
+#define KV_OTHER (KV_HELP | KV_DETAIL | KV_GRAPH | KV_ALERTS)
 #define KV_ALL (KV_TABLE | KV_OTHER)
 
 #define TOP_KEY_CODES 10

@@ -58,6 +58,104 @@ vm_clear_metrics(struct top_vm *vm)
 	vm->has_metrics = 0;
 }
 
+/* --- firing alerts ------------------------------------------------------ */
+
+static void
+alert_release(struct top_alert *a)
+{
+	free(a->id);
+	free(a->rule);
+	free(a->severity);
+	free(a->target);
+	free(a->acked_by);
+}
+
+static char *
+jdup(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static void
+alert_remove(struct top_model *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->nalerts; i++)
+		if (strcmp(m->alerts[i].id, id) == 0) {
+			alert_release(&m->alerts[i]);
+			memmove(&m->alerts[i], &m->alerts[i + 1],
+			    (m->nalerts - i - 1) * sizeof(*m->alerts));
+			m->nalerts--;
+			return;
+		}
+}
+
+/* Add (or replace) the alert o describes; since from its field since. */
+static void
+alert_add(struct top_model *m, const json_t *o, const char *since)
+{
+	struct top_alert a;
+	json_t		*v = json_object_get(o, "value");
+	const char	*ts = json_string_value(json_object_get(o, since));
+
+	memset(&a, 0, sizeof(a));
+	if ((a.id = jdup(o, "alert_id")) == NULL)
+		return;
+	alert_remove(m, a.id);
+	a.rule = jdup(o, "rule_name");
+	a.severity = jdup(o, "severity");
+	a.target = jdup(o, "target");
+	a.acked_by = jdup(o, "acked_by");
+	a.value = json_is_number(v) ? json_number_value(v) : NAN;
+	a.since_ms = ts != NULL ? hx_parse_rfc3339_ms(ts) : 0;
+	if (a.since_ms < 0)
+		a.since_ms = 0;
+	m->alerts = xrealloc(m->alerts, (m->nalerts + 1) * sizeof(*m->alerts));
+	m->alerts[m->nalerts++] = a;
+}
+
+int
+model_set_alerts(struct top_model *m, json_t *answer)
+{
+	json_t *arr = json_object_get(answer, "alerts"), *o;
+	size_t	i;
+
+	if (!json_is_array(arr))
+		return -1;
+	for (i = 0; i < m->nalerts; i++)
+		alert_release(&m->alerts[i]);
+	m->nalerts = 0;
+	json_array_foreach(arr, i, o) {
+		const char *st = json_string_value(json_object_get(o, "state"));
+
+		if (st == NULL || strcmp(st, "firing") == 0)
+			alert_add(m, o, "started_at");
+	}
+	return 0;
+}
+
+void
+model_alert_counts(const struct top_model *m, int *crit, int *warn, int *info)
+{
+	size_t i;
+
+	*crit = *warn = *info = 0;
+	for (i = 0; i < m->nalerts; i++) {
+		const char *s = m->alerts[i].severity ? m->alerts[i].severity :
+							"";
+
+		if (strcmp(s, "critical") == 0)
+			(*crit)++;
+		else if (strcmp(s, "warning") == 0)
+			(*warn)++;
+		else
+			(*info)++;
+	}
+}
+
 void
 model_release(struct top_model *m)
 {
@@ -70,6 +168,9 @@ model_release(struct top_model *m)
 		free(m->vms[i].cpu_hist);
 	}
 	free(m->vms);
+	for (i = 0; i < m->nalerts; i++)
+		alert_release(&m->alerts[i]);
+	free(m->alerts);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -376,10 +477,16 @@ apply_alert(struct top_model *m, enum hx_event_type type, json_t *data,
     int64_t now)
 {
 	struct hx_ev_alert ev;
+	const char *id = json_string_value(json_object_get(data, "alert_id"));
 
 	(void)now;
 	if (hx_proto_decode(type, data, &ev, NULL) < 0)
 		return 0;
+	/* The firing list: the header's counts and the alert view. */
+	if (id != NULL && type == HX_EV_ALERT_TRIGGERED)
+		alert_add(m, data, "timestamp");
+	else if (id != NULL)
+		alert_remove(m, id);
 	if (type == HX_EV_ALERT_TRIGGERED)
 		set_note(m, level_of(ev.severity) ? 2 : 1, "ALERT %s on %s: %s",
 		    ev.rule_name ? ev.rule_name : "?",
@@ -388,7 +495,7 @@ apply_alert(struct top_model *m, enum hx_event_type type, json_t *data,
 		set_note(m, 0, "resolved: %s on %s",
 		    ev.rule_name ? ev.rule_name : "?",
 		    ev.target ? ev.target : "?");
-	return TOP_CH_NOTE;
+	return TOP_CH_NOTE | TOP_CH_ALERTS;
 }
 
 static int

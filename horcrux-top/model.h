@@ -70,6 +70,17 @@ enum top_hist {
 /* The NodeMetrics field and history series (node:FIELD) of each. */
 extern const char *const top_hist_fields[TOP_HIST_COUNT];
 
+/* A firing alert (AlertTriggered, or GET /api/alerts?state=firing). */
+struct top_alert {
+	char   *id;
+	char   *rule;
+	char   *severity; /* info, warning, critical */
+	char   *target; /* node:HOST, vm:NAME */
+	char   *acked_by; /* NULL: not acknowledged */
+	double	value; /* NAN for a status rule */
+	int64_t since_ms; /* wall clock, 0 unknown */
+};
+
 struct top_model {
 	/* The newest NodeMetrics, decoded. */
 	struct hx_node_metrics node;
@@ -93,6 +104,8 @@ struct top_model {
 	int64_t	     spark_step_ms;
 	int64_t	     spark_end; /* bucket number; -1: none yet */
 	int64_t	     hist_until_ms;
+	struct top_alert *alerts; /* firing, oldest first */
+	size_t		  nalerts;
 };
 
 /* What model_apply changed. */
@@ -100,6 +113,7 @@ struct top_model {
 #define TOP_CH_VMS 0x2
 #define TOP_CH_NOTE 0x4
 #define TOP_CH_SUBSCRIBED 0x8
+#define TOP_CH_ALERTS 0x10
 
 /* An empty model; sparkline buckets of TOP_SPARK_STEP_MS. */
 #define TOP_SPARK_STEP_MS 10000
@@ -141,6 +155,17 @@ int model_apply_history(struct top_model *m, json_t *root);
  */
 void model_spark_cells(const struct top_model *m, const struct spark *s,
     double *out, size_t ncells);
+
+/*
+ * Replace the firing alerts with GET /api/alerts?state=firing's answer
+ * ({"alerts":[...]}). Returns 0, or -1 (nothing changed) when it is not
+ * that shape.
+ */
+int model_set_alerts(struct top_model *m, json_t *answer);
+
+/* Firing alerts by severity: critical, warning, info (the rest). */
+void model_alert_counts(const struct top_model *m, int *crit, int *warn,
+    int *info);
 
 /* The VM with this id, or NULL. */
 struct top_vm *model_vm(struct top_model *m, const char *id);

@@ -232,6 +232,8 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 	    ui->m->node.hostname :
 	    NULL;
 	char	    conn[64], age[32], clock[16], left[1024], filter[120];
+	char	    alerts[80];
+	int	    crit, warn, info;
 
 	time_t	  t = time(NULL);
 	struct tm tm;
@@ -263,9 +265,26 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 		    ui->filter, n, ui->m->nvms);
 		free(idx);
 	}
-	snprintf(left, sizeof(left), " %s  %s  %s%s%s%s%s",
-	    host ? host : ui->server, conn, age, ui->paused ? "  PAUSED" : "",
-	    filter,
+	/* Words, not only colour: "ALERTS 1 CRIT 2 WARN". */
+	alerts[0] = '\0';
+	model_alert_counts(ui->m, &crit, &warn, &info);
+	if (crit + warn + info > 0) {
+		size_t len = (size_t)snprintf(alerts, sizeof(alerts),
+		    "  ALERTS");
+
+		if (crit > 0)
+			len += (size_t)snprintf(alerts + len,
+			    sizeof(alerts) - len, " %d CRIT", crit);
+		if (warn > 0 && len < sizeof(alerts))
+			len += (size_t)snprintf(alerts + len,
+			    sizeof(alerts) - len, " %d WARN", warn);
+		if (info > 0 && len < sizeof(alerts))
+			snprintf(alerts + len, sizeof(alerts) - len, " %d INFO",
+			    info);
+	}
+	snprintf(left, sizeof(left), " %s  %s  %s%s%s%s%s%s",
+	    host ? host : ui->server, conn, age, alerts,
+	    ui->paused ? "  PAUSED" : "", filter,
 	    model_demo(ui->m) ? "  DEMO: test-driver VMs, this "
 				"host's meters" :
 				"",
@@ -719,6 +738,12 @@ draw_footer(struct top_ui *ui, int y, int cols)
 			    "   (Left Right, I invert, Enter done)");
 		attrset(A_BOLD);
 		put_text(y, 0, cols, buf, 0);
+	} else if (ui->editing_comment) {
+		snprintf(buf, sizeof(buf),
+		    "Acknowledge, comment: %.180s_   (Enter send, Esc cancel)",
+		    ui->comment);
+		attrset(A_BOLD);
+		put_text(y, 0, cols, buf, 0);
 	} else if (ui->editing_filter) {
 		snprintf(buf, sizeof(buf),
 		    "Filter: %s_   (Enter keep, Esc clear)", ui->filter);
@@ -757,6 +782,75 @@ draw_note(struct top_ui *ui, int y, int cols, int64_t now, const char *fallback)
 	attrset(base_attr() | a);
 	put_text(y, 0, cols, text, 0);
 	attrset(A_NORMAL);
+}
+
+/* "CRIT", "WARN", "INFO": the severity in a word, colour only beside it. */
+static const char *
+severity_word(const char *s, attr_t *a)
+{
+	if (s != NULL && strcmp(s, "critical") == 0) {
+		*a = level_attr(3);
+		return "CRIT";
+	}
+	if (s != NULL && strcmp(s, "warning") == 0) {
+		*a = level_attr(2);
+		return "WARN";
+	}
+	*a = 0;
+	return "INFO";
+}
+
+/* The alert view: the firing alerts, oldest first, the selection reversed. */
+static void
+draw_alerts(struct top_ui *ui, int y, int rows, int cols)
+{
+	const struct top_model *m = ui->m;
+	char			since[32], value[32];
+	size_t			i, first = 0;
+	attr_t			a;
+	time_t			t;
+	struct tm		tm;
+
+	attrset(A_BOLD);
+	put_textf(y++, 0, cols, " %-4s  %-16s %-22s %10s  %-19s  %s", "SEV",
+	    "RULE", "TARGET", "VALUE", "SINCE", "ACKED BY");
+	attrset(A_NORMAL);
+	rows--;
+	if (m->nalerts == 0) {
+		put_text(y, 1, cols - 1, "no firing alerts", 0);
+		return;
+	}
+	if (ui->alert_sel >= m->nalerts)
+		ui->alert_sel = m->nalerts - 1;
+	if (rows > 0 && ui->alert_sel >= (size_t)rows)
+		first = ui->alert_sel - (size_t)rows + 1;
+	for (i = first; i < m->nalerts && (int)(i - first) < rows; i++) {
+		const struct top_alert *al = &m->alerts[i];
+		const char	       *w = severity_word(al->severity, &a);
+
+		since[0] = '\0';
+		t = (time_t)(al->since_ms / 1000);
+		if (al->since_ms > 0 && localtime_r(&t, &tm) != NULL)
+			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S",
+			    &tm);
+		if (isnan(al->value))
+			hx_strlcpy(value, "-", sizeof(value));
+		else
+			snprintf(value, sizeof(value), "%.2f", al->value);
+		attrset(
+		    base_attr() | (i == ui->alert_sel ? A_REVERSE : (attr_t)0));
+		put_textf(y, 0, cols,
+		    " %-4s  %-16.16s %-22.22s %10s  %-19s  %s", "",
+		    al->rule ? al->rule : "?", al->target ? al->target : "?",
+		    value, since[0] ? since : "-",
+		    al->acked_by ? al->acked_by : "-");
+		/* The word, coloured too when there is colour. */
+		attrset(base_attr() | a |
+		    (i == ui->alert_sel ? A_REVERSE : (attr_t)0));
+		put_text(y, 1, 4, w, 0);
+		attrset(A_NORMAL);
+		y++;
+	}
 }
 
 /* The help screen: the key table, then the level legend. */
@@ -977,6 +1071,10 @@ screen_draw(struct top_ui *ui, int64_t now)
 		draw_help(rows - 1, cols);
 	} else if (ui->view == VIEW_GRAPH) {
 		graph_draw(ui, rows - 1, cols);
+	} else if (ui->view == VIEW_ALERTS) {
+		draw_title(ui, now, cols);
+		draw_alerts(ui, 1, rows - 3, cols);
+		draw_note(ui, rows - 2, cols, now, "");
 	} else if (ui->view == VIEW_DETAIL) {
 		draw_detail(ui, rows - 2, cols, now);
 		/* The answer to a power key pressed here. */
@@ -1045,6 +1143,7 @@ screen_next_change(const struct top_ui *ui, int64_t now)
 void
 screen_ui_release(struct top_ui *ui)
 {
+	free(ui->ack_id);
 	free(ui->sel_id);
 	free(ui->detail_id);
 	free(ui->action_vm);

@@ -22,7 +22,8 @@ enum top_view {
 	VIEW_TABLE,
 	VIEW_HELP,
 	VIEW_DETAIL,
-	VIEW_GRAPH
+	VIEW_GRAPH,
+	VIEW_ALERTS /* the firing alerts (key a) */
 };
 
 /* The graph view's ranges (keys 1, 2, 3). */
@@ -68,6 +69,7 @@ struct top_graph {
 #define KEY_R_ACTION 0x8 /* run ui->action on ui->action_vm */
 #define KEY_R_DETAIL 0x10 /* fetch the detail of ui->detail_id */
 #define KEY_R_GRAPH 0x20 /* fetch ui->graph's range again */
+#define KEY_R_ACK 0x40 /* acknowledge ui->ack_id with ui->comment */
 
 struct top_ui {
 	struct top_model *m;
@@ -100,6 +102,11 @@ struct top_ui {
 	char	message[256]; /* the daemon's answer to an action */
 	int64_t message_until;
 	int	message_bad;
+	/* the alert view: selection, and the comment of an ack typed */
+	size_t alert_sel;
+	int    editing_comment;
+	char   comment[256];
+	char  *ack_id;
 };
 
 /* Start curses; colour unless no_color, NO_COLOR or a monochrome tty. */

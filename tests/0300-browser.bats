@@ -717,7 +717,7 @@ expire_in_and_reload() {
 	# The subscription the page sends after the welcome: the topics of
 	# what it renders, as the daemon's protocol (read once) names them.
 	js "JSON.stringify(window.__hxSent)"
-	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\"]}"]'
+	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\",\"alerts\"]}"]'
 	js "JSON.stringify(window.__hx.fetches.filter(f =>
 	    f.url === '/api/protocol').map(f => f.status))"
 	assert_output '[200]'
@@ -773,7 +773,7 @@ expire_in_and_reload() {
 	run cdp wait "document.getElementById('sample-time').dateTime"
 	assert_success
 	js "JSON.stringify(window.__hxSent)"
-	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\"]}"]'
+	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\",\"alerts\"]}"]'
 	# Its NodeMetrics topic granted: the sample is drawn.
 	js "[window.__hxStubbed, document.getElementById('noaccess').hidden,
 	    document.getElementById('hostname').textContent].join()"
@@ -791,11 +791,61 @@ expire_in_and_reload() {
 	assert_success
 	run cdp wait "window.__hxSent.length > 0 && window.__hxSent.join()"
 	assert_success
-	assert_output '{"topics":["node:metrics","notifications"]}'
+	assert_output '{"topics":["node:metrics","notifications","alerts"]}'
 	js "[window.__hxStubbed, window.__hxSent.length,
 	    window.__hx.fetches.filter(f => f.url === '/api/protocol')
 	    .map(f => f.status).join()].join(' ')"
 	assert_output "2 1 200"
+	js "JSON.stringify([window.__hx.csp, window.__hx.errors])"
+	assert_output '[[],[]]'
+}
+
+@test "dashboard: a firing alert appears live with its severity in words, and goes when resolved" {
+	local rule='{"name":"web-always","series":"node:cpu_usage","op":">=","threshold":0,"for_seconds":0,"severity":"critical"}'
+	start_relay
+	run cdp navigate "http://127.0.0.1:$RELAY_PORT/"
+	assert_success
+	run cdp wait "document.getElementById('conn').dataset.state ===
+	    'connected' && document.getElementById('sample-time').dateTime"
+	assert_success
+	# Nothing fires yet: no alert section.
+	js "[document.getElementById('alerts').hidden,
+	    document.querySelectorAll('#alert-list li').length].join()"
+	assert_output "true,0"
+	run curl -sS --unix-socket "$SOCK" -X POST \
+	    http://localhost/api/alerts/rules -H 'Content-Type: application/json' \
+	    -w '\n%{http_code}' -d "$rule"
+	assert_success
+	assert_line --index 1 201
+	# Live, from AlertTriggered: a word and a glyph, not colour alone.
+	run cdp wait "!document.getElementById('alerts').hidden &&
+	    document.querySelector('#alert-list li[data-severity=critical]') &&
+	    document.querySelector('#alert-list li').innerText"
+	assert_success
+	assert_output --partial "CRITICAL"
+	assert_output --partial "web-always"
+	assert_output --partial "node:$(hostname)"
+	js "document.querySelector('#alert-list .alert-sev').textContent"
+	assert_output "▲ CRITICAL"
+	js "document.getElementById('alert-count').textContent"
+	assert_output "1"
+	# A new page: the WebSocket replays no alerts, GET /api/alerts does.
+	run cdp navigate "http://127.0.0.1:$RELAY_PORT/"
+	assert_success
+	run cdp wait "document.querySelector('#alert-list li') &&
+	    document.querySelector('#alert-list li').innerText"
+	assert_success
+	assert_output --partial "web-always"
+	js "window.__hx.fetches.filter(f => f.url ===
+	    '/api/alerts?state=firing').map(f => f.status).join()"
+	assert_output "200"
+	# Resolved (its rule deleted): it leaves the page, live.
+	run curl -sS --unix-socket "$SOCK" -X DELETE \
+	    http://localhost/api/alerts/rules/web-always -w '%{http_code}'
+	assert_success
+	run cdp wait "document.getElementById('alerts').hidden &&
+	    document.querySelectorAll('#alert-list li').length === 0"
+	assert_success
 	js "JSON.stringify([window.__hx.csp, window.__hx.errors])"
 	assert_output '[[],[]]'
 }

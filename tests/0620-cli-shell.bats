@@ -186,7 +186,7 @@ json"
 		cd "$2" && c horcrux-cli --api-key-file my
 	' _ "$HX_REPO/completions/horcrux-cli.bash" "$BATS_TEST_TMPDIR"
 	assert_line --index 0 "complete -F _horcrux_cli horcrux-cli"
-	assert_line --index 1 "login logout whoami user role privilege acl apikey session audit vm node notify events history help version quit exit"
+	assert_line --index 1 "login logout whoami user role privilege acl apikey session audit vm node notify events history alert help version quit exit"
 	assert_line --index 2 "list show add modify delete passwd sessions logout permissions"
 	assert_line --index 3 "zebediah"
 	assert_line --index 4 "--realm --role"

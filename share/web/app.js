@@ -1,7 +1,9 @@
 /*
  * app.js - the Horcrux dashboard: sign-in, one WebSocket to /api/ws, the
- * topics of the events it renders (NodeMetrics, Notification), and a page
- * that shows the newest NodeMetrics sample (DESIGN.md sections 3 to 5).
+ * topics of the events it renders (NodeMetrics, Notification,
+ * AlertTriggered, AlertResolved), and a page that shows the newest
+ * NodeMetrics sample and the firing alerts (DESIGN.md sections 3 to 5, 9):
+ * those of GET /api/alerts?state=firing once subscribed, then kept live.
  * The topic names come from the daemon (GET /api/protocol, read once):
  * the page names the event types it wants, never a copy of the topics.
  *
@@ -36,7 +38,13 @@
 	var RENEW_GAP_MS = 30 * 1000;	/* at most one renewal per 30 s */
 	var STORE_KEY = 'horcrux.session';
 	/* The events this page renders: it subscribes to their topics. */
-	var RENDERS = ['NodeMetrics', 'Notification'];
+	var RENDERS = ['NodeMetrics', 'Notification', 'AlertTriggered',
+	    'AlertResolved'];
+	var SEVERITIES = {	/* a word and a glyph beside the colour */
+		critical: { word: 'CRITICAL', glyph: '\u25b2' },
+		warning: { word: 'WARNING', glyph: '\u25c6' },
+		info: { word: 'INFO', glyph: '\u25cf' }
+	};
 	var BRIEF_MS = 5000;		/* an info notification's time on screen */
 	var statusUntil = 0;
 	var DASH = '\u2014';
@@ -52,6 +60,9 @@
 	var noAccess = false;		/* NodeMetrics' topic refused to us */
 	var protocol = null;		/* promise of the topics to ask for */
 	var nodeTopic = null;		/* the topic NodeMetrics comes on */
+	var alertTopic = null;		/* the topic AlertTriggered comes on */
+	var alerts = {};		/* firing, by alert_id */
+	var resolved = {};		/* alert_ids resolved this connection */
 	var serverSkew = 0;		/* server clock minus ours, in ms */
 	var skewKnown = false;		/* serverSkew measured yet? */
 
@@ -351,6 +362,7 @@
 		$('noaccess').hidden = signin || !noAccess;
 		$('panels').hidden = signin || noAccess;
 		$('legend').hidden = signin || noAccess;
+		$('alerts').hidden = signin || Object.keys(alerts).length === 0;
 	}
 
 	function setConn(state, detail) {
@@ -655,6 +667,12 @@
 		retryTimer = null;
 		if (sock)
 			sock.close(1000, 'signed out');
+		/* The alerts belong to whoever saw them. */
+		alerts = {};
+		resolved = {};
+		setText('alert-count', '0');
+		while ($('alert-list').firstChild)
+			$('alert-list').removeChild($('alert-list').firstChild);
 	}
 
 	function showSignin(msg, lv) {
@@ -873,6 +891,8 @@
 						topics.push(e.topic);
 					if (type === 'NodeMetrics')
 						nodeTopic = e.topic;
+					if (type === 'AlertTriggered')
+						alertTopic = e.topic;
 				});
 			});
 			return topics;
@@ -893,6 +913,67 @@
 				drop('Cannot read the server\'s protocol (' +
 				    e.message + '); reconnecting.');
 		});
+	}
+
+	/* ---- the firing alerts ---- */
+
+	function renderAlerts() {
+		var list = $('alert-list'), ids = Object.keys(alerts);
+
+		ids.sort(function (a, b) {
+			return String(alerts[a].started_at || '').localeCompare(
+			    String(alerts[b].started_at || ''));
+		});
+		while (list.firstChild)
+			list.removeChild(list.firstChild);
+		ids.forEach(function (id) {
+			var a = alerts[id], sev = SEVERITIES[a.severity] ?
+			    a.severity : 'info', li = el('li', 'alert');
+			var since = Date.parse(a.started_at);
+
+			li.setAttribute('data-severity', sev);
+			li.setAttribute('data-alert-id', id);
+			li.appendChild(el('span', 'alert-sev',
+			    SEVERITIES[sev].glyph + ' ' + SEVERITIES[sev].word));
+			li.appendChild(el('span', 'alert-rule', text(a.rule_name)));
+			li.appendChild(el('span', 'alert-target', text(a.target)));
+			li.appendChild(el('span', 'alert-value', isNum(a.value) ?
+			    'value ' + fixed(a.value, 2) +
+			    (isNum(a.threshold) ? ' (threshold ' +
+			    fixed(a.threshold, 2) + ')' : '') : ''));
+			li.appendChild(el('span', 'alert-since', isNum(since) ?
+			    'since ' + fmtClock(since) : ''));
+			list.appendChild(li);
+		});
+		setText('alert-count', String(ids.length));
+		$('alerts').hidden = connState === 'signin' || ids.length === 0;
+	}
+
+	function addAlert(d) {
+		if (typeof d.alert_id !== 'string' || resolved[d.alert_id])
+			return;
+		alerts[d.alert_id] = {
+			rule_name: d.rule_name, severity: d.severity,
+			target: d.target, value: d.value,
+			threshold: d.threshold,
+			started_at: alerts[d.alert_id] ?
+			    alerts[d.alert_id].started_at :
+			    d.started_at || d.timestamp
+		};
+	}
+
+	/* The alerts firing before we subscribed: the events bring the rest. */
+	function fetchAlerts(sock) {
+		api('GET', '/api/alerts?state=firing').then(function (res) {
+			if (sock !== ws || res.status !== 200 || !res.data ||
+			    !Array.isArray(res.data.alerts))
+				return;
+			res.data.alerts.forEach(function (a) {
+				if (a && a.state === 'firing')
+					addAlert(a);
+			});
+			renderAlerts();
+		}, function () {});
 	}
 
 	function drop(msg) {
@@ -943,6 +1024,11 @@
 		case 'Subscribed':
 			attempt = 0;
 			topics = Array.isArray(d.topics) ? d.topics : [];
+			alerts = {};
+			resolved = {};
+			renderAlerts();
+			if (alertTopic !== null && topics.indexOf(alertTopic) >= 0)
+				fetchAlerts(sock);
 			setNoAccess(nodeTopic === null ||
 			    topics.indexOf(nodeTopic) < 0);
 			break;
@@ -951,6 +1037,10 @@
 			if (d.code === 'FORBIDDEN_TOPIC' &&
 			    d.topic === nodeTopic)
 				setNoAccess(true);
+			/* No alerts for this account: nothing to say. */
+			if (d.code === 'FORBIDDEN_TOPIC' &&
+			    d.topic === alertTopic && alertTopic !== null)
+				break;
 			/* A missing privilege is no fault of the system. */
 			status(d.code === 'FORBIDDEN_TOPIC' ? 'warning' : 'error',
 			    'Error ' + text(d.code) + ': ' +
@@ -960,6 +1050,17 @@
 		case 'NodeMetrics':
 			if (!noAccess)
 				renderNode(d);
+			break;
+		case 'AlertTriggered':
+			addAlert(d);
+			renderAlerts();
+			break;
+		case 'AlertResolved':
+			if (typeof d.alert_id === 'string') {
+				resolved[d.alert_id] = true;
+				delete alerts[d.alert_id];
+			}
+			renderAlerts();
 			break;
 		default:
 			break;		/* Ping, and topics this page ignores */
