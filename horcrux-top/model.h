@@ -100,10 +100,10 @@ struct top_model {
 	/* Sparklines: buckets of spark_step_ms (spark.h), the newest bucket
 	 * any series reached, and the end of the history answer's newest
 	 * bucket (live samples at or before it may be counted there). */
-	struct spark hist[TOP_HIST_COUNT];
-	int64_t	     spark_step_ms;
-	int64_t	     spark_end; /* bucket number; -1: none yet */
-	int64_t	     hist_until_ms;
+	struct spark	  hist[TOP_HIST_COUNT];
+	int64_t		  spark_step_ms;
+	int64_t		  spark_end; /* bucket number; -1: none yet */
+	int64_t		  hist_until_ms;
 	struct top_alert *alerts; /* firing, oldest first */
 	size_t		  nalerts;
 };
