@@ -189,6 +189,8 @@ collector_main(void *arg)
 	struct collector *c = arg;
 	uint64_t	  next, next_vm, now;
 
+	/* Named for top -H and the benchmarks (bench/history). */
+	pthread_setname_np(pthread_self(), "hx-collector");
 	next = c->first_ns + c->interval_ns;
 	next_vm = hx_mono_ns();
 	for (;;) {

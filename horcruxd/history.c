@@ -298,6 +298,8 @@ history_main(void *arg)
 	uint64_t	due = hx_mono_ns() + h->flush_ns, now;
 	int		stop, logged_drop = 0;
 
+	/* Named for top -H and the benchmarks (bench/history). */
+	pthread_setname_np(pthread_self(), "hx-history");
 	for (;;) {
 		ts.tv_sec = (time_t)(due / 1000000000ULL);
 		ts.tv_nsec = (long)(due % 1000000000ULL);
@@ -393,6 +395,7 @@ history_qmain(void *arg)
 	struct job	 *j;
 
 	memset(&env, 0, sizeof env);
+	pthread_setname_np(pthread_self(), "hx-hist-query");
 	env.tsdb = h->r;
 	while ((j = jobq_pop(h->queries)) != NULL) {
 		j->run(j, &env);
