@@ -42,33 +42,23 @@
 /* Series one backtest walks at most. */
 #define BT_MAX_SERIES 10000
 
-struct bt_vm {
-	char *uuid;
-	char *name;
-};
-
 /* What the service thread decided, and the rule it resolved. */
 struct bt {
-	int	      node_ok;
-	struct bt_vm *vms;
-	size_t	      nvms;
-	json_t	     *rule; /* the rule object, or NULL */
-	int	      unknown; /* the named rule does not exist */
-	int64_t	      now_ms;
-	int64_t	      keep_ms[2]; /* raw, minute retention */
+	int		   node_ok;
+	struct history_vm *vms;
+	size_t		   nvms;
+	json_t		  *rule; /* the rule object, or NULL */
+	int		   unknown; /* the named rule does not exist */
+	int64_t		   now_ms;
+	int64_t		   keep_ms[2]; /* raw, minute retention */
 };
 
 static void
 bt_free(void *p)
 {
 	struct bt *b = p;
-	size_t	   i;
 
-	for (i = 0; i < b->nvms; i++) {
-		free(b->vms[i].uuid);
-		free(b->vms[i].name);
-	}
-	free(b->vms);
+	history_vms_free(b->vms, b->nvms);
 	json_decref(b->rule);
 	free(b);
 }
@@ -78,11 +68,8 @@ alerts_backtest_submit(struct alerts *a, struct history *h, struct job *j,
     const struct identity *id, const struct snapshot *snap,
     const struct options *opts)
 {
-	struct bt  *b = xcalloc(1, sizeof *b);
-	json_t	   *inv, *e, *r = json_object_get(j->body, "rule");
-	const char *name, *uuid;
-	char	   *path;
-	size_t	    i;
+	struct bt *b = xcalloc(1, sizeof *b);
+	json_t	  *r = json_object_get(j->body, "rule");
 
 	b->node_ok = access_allowed(id, HX_PRIV_SYS_AUDIT, "/nodes");
 	b->now_ms = hx_wall_ms();
@@ -93,22 +80,7 @@ alerts_backtest_submit(struct alerts *a, struct history *h, struct job *j,
 		b->unknown = b->rule == NULL;
 	} else if (r != NULL)
 		b->rule = json_incref(r);
-	if ((inv = snapshot_inventory(snap)) != NULL) {
-		b->vms = xcalloc(json_array_size(inv) + 1, sizeof *b->vms);
-		json_array_foreach(inv, i, e) {
-			name = json_string_value(json_object_get(e, "id"));
-			uuid = json_string_value(json_object_get(e, "uuid"));
-			if (name == NULL || uuid == NULL)
-				continue;
-			path = hx_rbac_path_fill("/vms/{id}", name);
-			if (access_allowed(id, HX_PRIV_VM_AUDIT, path)) {
-				b->vms[b->nvms].uuid = xstrdup(uuid);
-				b->vms[b->nvms].name = xstrdup(name);
-				b->nvms++;
-			}
-			free(path);
-		}
-	}
+	b->vms = history_readable_vms(id, snap, &b->nvms);
 	j->ctx = b;
 	j->ctx_free = bt_free;
 	return history_queue_job(h, j);

@@ -42,15 +42,10 @@
 #define HQ_MAX_POINTS 50000 /* per reply: the grid, all series */
 #define HQ_AUTO_POINTS 2000 /* step=auto's most points per series */
 
-struct hq_vm {
-	char *uuid;
-	char *name;
-};
-
 /* What the service thread decided for this caller. */
 struct hq {
 	int		      node_ok; /* SysAudit on /nodes */
-	struct hq_vm	     *vms; /* the VMs it may audit */
+	struct history_vm    *vms; /* the VMs it may audit */
 	size_t		      nvms;
 	struct history_limits lim;
 	int64_t		      now_ms;
@@ -82,47 +77,65 @@ static void
 hq_free(void *arg)
 {
 	struct hq *q = arg;
-	size_t	   i;
 
 	if (q == NULL)
 		return;
-	for (i = 0; i < q->nvms; i++) {
-		free(q->vms[i].uuid);
-		free(q->vms[i].name);
-	}
-	free(q->vms);
+	history_vms_free(q->vms, q->nvms);
 	free(q);
+}
+
+struct history_vm *
+history_readable_vms(const struct identity *id, const struct snapshot *snap,
+    size_t *n)
+{
+	struct history_vm *v;
+	json_t		  *inv, *e;
+	const char	  *name, *uuid;
+	char		  *path;
+	size_t		   i;
+
+	*n = 0;
+	if ((inv = snapshot_inventory(snap)) == NULL)
+		return NULL;
+	v = xcalloc(json_array_size(inv) + 1, sizeof *v);
+	json_array_foreach(inv, i, e) {
+		name = json_string_value(json_object_get(e, "id"));
+		uuid = json_string_value(json_object_get(e, "uuid"));
+		if (name == NULL || uuid == NULL)
+			continue;
+		path = hx_rbac_path_fill("/vms/{id}", name);
+		if (access_allowed(id, HX_PRIV_VM_AUDIT, path)) {
+			v[*n].uuid = xstrdup(uuid);
+			v[*n].name = xstrdup(name);
+			(*n)++;
+		}
+		free(path);
+	}
+	return v;
+}
+
+void
+history_vms_free(struct history_vm *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].uuid);
+		free(v[i].name);
+	}
+	free(v);
 }
 
 void
 history_req_attach(struct job *j, const struct identity *id,
     const struct snapshot *snap, const struct history_limits *lim)
 {
-	struct hq  *q = xcalloc(1, sizeof *q);
-	json_t	   *inv, *e;
-	const char *name, *uuid;
-	char	   *path;
-	size_t	    i;
+	struct hq *q = xcalloc(1, sizeof *q);
 
 	q->node_ok = access_allowed(id, HX_PRIV_SYS_AUDIT, "/nodes");
 	q->lim = *lim;
 	q->now_ms = hx_wall_ms();
-	if ((inv = snapshot_inventory(snap)) != NULL) {
-		q->vms = xcalloc(json_array_size(inv) + 1, sizeof *q->vms);
-		json_array_foreach(inv, i, e) {
-			name = json_string_value(json_object_get(e, "id"));
-			uuid = json_string_value(json_object_get(e, "uuid"));
-			if (name == NULL || uuid == NULL)
-				continue;
-			path = hx_rbac_path_fill("/vms/{id}", name);
-			if (access_allowed(id, HX_PRIV_VM_AUDIT, path)) {
-				q->vms[q->nvms].uuid = xstrdup(uuid);
-				q->vms[q->nvms].name = xstrdup(name);
-				q->nvms++;
-			}
-			free(path);
-		}
-	}
+	q->vms = history_readable_vms(id, snap, &q->nvms);
 	j->ctx = q;
 	j->ctx_free = hq_free;
 }

@@ -76,27 +76,6 @@ series_kind(const struct hx_field *f)
 	return "gauge";
 }
 
-/* The value of a scalar field at base, NaN when it is null or unknown. */
-static double
-field_value(const struct hx_field *f, const char *base)
-{
-	int64_t i;
-
-	switch (f->ctype) {
-	case HX_C_DOUBLE:
-		return *(const double *)(const void *)(base + f->off);
-	case HX_C_U64:
-		return (double)*(const uint64_t *)(const void *)(base + f->off);
-	case HX_C_I64:
-		i = *(const int64_t *)(const void *)(base + f->off);
-		return i < 0 ? NAN : (double)i;
-	case HX_C_INT:
-		return (double)*(const int *)(const void *)(base + f->off);
-	default:
-		return NAN;
-	}
-}
-
 static int history_add(struct history *, const char *, const char *,
     const char *, int64_t, double);
 
@@ -173,7 +152,7 @@ add_fields(struct history *h, const char *prefix, const struct hx_field *fields,
 		} else {
 			snprintf(name, sizeof name, "%s:%s", prefix, f->name);
 			history_add(h, name, f->unit, series_kind(f), t,
-			    field_value(f, base));
+			    hx_field_number(f, base));
 		}
 	}
 }

@@ -80,6 +80,21 @@ struct history_limits {
 	int64_t keep_ms[3]; /* retention by tier */
 };
 
+/* A VM whose history a caller may read: its UUID and current name. */
+struct history_vm {
+	char *uuid;
+	char *name;
+};
+
+/*
+ * history-query.c, service thread: the VMs of snap's inventory on which
+ * id holds VmAudit, *n of them (NULL when there is no inventory). Free
+ * with history_vms_free.
+ */
+struct history_vm *history_readable_vms(const struct identity *id,
+    const struct snapshot *snap, size_t *n);
+void		   history_vms_free(struct history_vm *v, size_t n);
+
 /*
  * history-query.c, service thread: attach to j what the caller id may
  * read (SysAudit on /nodes; the inventory's VMs in snap with VmAudit,

@@ -515,26 +515,6 @@ hx_alert_rule_release(struct hx_alert_rule *r)
 
 /* --- the series of a sample ------------------------------------------------ */
 
-static double
-field_value(const struct hx_field *f, const char *base)
-{
-	int64_t i;
-
-	switch (f->ctype) {
-	case HX_C_DOUBLE:
-		return *(const double *)(const void *)(base + f->off);
-	case HX_C_U64:
-		return (double)*(const uint64_t *)(const void *)(base + f->off);
-	case HX_C_I64:
-		i = *(const int64_t *)(const void *)(base + f->off);
-		return i < 0 ? NAN : (double)i;
-	case HX_C_INT:
-		return (double)*(const int *)(const void *)(base + f->off);
-	default:
-		return NAN;
-	}
-}
-
 static void
 walk(const char *prefix, const struct hx_field *fields, size_t nfields,
     const char *base, hx_alert_series_fn fn, void *arg)
@@ -598,7 +578,7 @@ walk(const char *prefix, const struct hx_field *fields, size_t nfields,
 			}
 		} else {
 			snprintf(name, sizeof name, "%s:%s", prefix, f->name);
-			fn(name, field_value(f, base), arg);
+			fn(name, hx_field_number(f, base), arg);
 		}
 	}
 }

@@ -894,3 +894,24 @@ hx_parse_rfc3339_ms(const char *s)
 	t = timegm(&tm);
 	return (int64_t)t * 1000 + ms;
 }
+
+double
+hx_field_number(const struct hx_field *f, const void *base)
+{
+	const char *p = (const char *)base + f->off;
+	int64_t	    i;
+
+	switch (f->ctype) {
+	case HX_C_DOUBLE:
+		return *(const double *)(const void *)p;
+	case HX_C_U64:
+		return (double)*(const uint64_t *)(const void *)p;
+	case HX_C_I64:
+		i = *(const int64_t *)(const void *)p;
+		return i < 0 ? NAN : (double)i;
+	case HX_C_INT:
+		return (double)*(const int *)(const void *)p;
+	default:
+		return NAN;
+	}
+}

@@ -234,6 +234,13 @@ int hx_vm_metrics_decode(json_t *data, struct hx_vm_metrics *out);
  */
 json_t *hx_proto_describe(void);
 
+/*
+ * The value of scalar field f of the struct at base as a double: NaN when
+ * it is null (a negative int64_t, NaN) or not a number (a string, a
+ * list). The history's and the alert engine's walks over a sample.
+ */
+double hx_field_number(const struct hx_field *f, const void *base);
+
 /* Milliseconds since the epoch of an RFC 3339 UTC time, or -1. */
 int64_t hx_parse_rfc3339_ms(const char *s);
 
