@@ -79,82 +79,19 @@ series_kind(const struct hx_field *f)
 static int history_add(struct history *, const char *, const char *,
     const char *, int64_t, double);
 
-/*
- * Every HX_F_SERIES field of fields[] at base as prefix:NAME (arrays of
- * numbers as prefix:NAME:N, load averages as :1, :5, :15; the disks as
- * prefix:disk:MOUNT:NAME).
- */
-static void
-add_fields(struct history *h, const char *prefix, const struct hx_field *fields,
-    size_t nfields, const char *base, int64_t t)
-{
-	static const char     *load[] = { "1", "5", "15" };
-	const struct hx_field *f;
-	const struct hx_array *a;
-	const char	      *el, *mount;
-	char		       name[HX_TSDB_NAME_MAX + 1], sub[300];
-	double		      *d;
-	size_t		       i, k, cnt;
-	int		       ok;
+/* What add_point needs: where the points go, and their time. */
+struct hadd {
+	struct history *h;
+	int64_t		t;
+};
 
-	for (i = 0; i < nfields; i++) {
-		f = &fields[i];
-		if (f->ctype == HX_C_ARRAY) {
-			/* The one array of numbers named by DESIGN §8. */
-			if (strcmp(f->name, "disks") != 0)
-				continue;
-			a = f->array;
-			el = *(
-			    const char *const *)(const void *)(base + f->off);
-			cnt = *(
-			    const size_t *)(const void *)(base + a->count_off);
-			for (k = 0; k < cnt; k++, el += a->elem_size) {
-				mount = *(
-				    const char *const *)(const void *)(el +
-				    a->fields[0].off);
-				ok = a->ok_off == 0 ||
-				    *(const int *)(const void *)(el +
-					a->ok_off);
-				if (mount == NULL)
-					continue;
-				snprintf(sub, sizeof sub, "%s:disk:%s", prefix,
-				    mount);
-				if (ok)
-					add_fields(h, sub, a->fields + 1,
-					    a->nfields - 1, el, t);
-			}
-			continue;
-		}
-		if (!(f->flags & HX_F_SERIES))
-			continue;
-		if (f->ctype == HX_C_DOUBLES) {
-			d = (double *)(void *)(uintptr_t)(base + f->off);
-			for (k = 0; k < f->size; k++) {
-				if (f->size == 3)
-					snprintf(name, sizeof name, "%s:%s:%s",
-					    prefix, f->name, load[k]);
-				else
-					snprintf(name, sizeof name, "%s:%s:%zu",
-					    prefix, f->name, k);
-				history_add(h, name, f->unit, series_kind(f), t,
-				    d[k]);
-			}
-		} else if (f->ctype == HX_C_DARRAY) {
-			d = *(double *const *)(const void *)(base + f->off);
-			cnt = (size_t) *
-			    (const int *)(const void *)(base + f->count_off);
-			for (k = 0; d != NULL && k < cnt; k++) {
-				snprintf(name, sizeof name, "%s:%s:%zu", prefix,
-				    f->name, k);
-				history_add(h, name, f->unit, series_kind(f), t,
-				    d[k]);
-			}
-		} else {
-			snprintf(name, sizeof name, "%s:%s", prefix, f->name);
-			history_add(h, name, f->unit, series_kind(f), t,
-			    hx_field_number(f, base));
-		}
-	}
+/* hx_proto_walk_series: one series of a sample into the history. */
+static void
+add_point(const char *name, const struct hx_field *f, double v, void *arg)
+{
+	struct hadd *a = arg;
+
+	history_add(a->h, name, f->unit, series_kind(f), a->t, v);
 }
 
 static int
@@ -178,17 +115,17 @@ history_add(struct history *h, const char *name, const char *unit,
 static void
 add_item(struct history *h, struct hitem *it)
 {
-	const struct hx_event_info *node = &hx_events[HX_EV_NODE_METRICS];
-	const struct hx_event_info *vm = &hx_events[HX_EV_VM_METRICS];
-	char			    prefix[128];
+	struct hadd a = { h, 0 };
+	char	    prefix[128];
 
-	if (it->node != NULL)
-		add_fields(h, "node", node->fields, node->nfields,
-		    (const char *)it->node, it->node->timestamp_ms);
+	if (it->node != NULL) {
+		a.t = it->node->timestamp_ms;
+		hx_proto_walk_series(1, "node", it->node, add_point, &a);
+	}
 	if (it->vm != NULL && it->vm->uuid != NULL) {
 		snprintf(prefix, sizeof prefix, "vm:%s", it->vm->uuid);
-		add_fields(h, prefix, vm->fields, vm->nfields,
-		    (const char *)&it->vm->m, it->vm->timestamp_ms);
+		a.t = it->vm->timestamp_ms;
+		hx_proto_walk_series(0, prefix, &it->vm->m, add_point, &a);
 	}
 }
 

@@ -915,3 +915,81 @@ hx_field_number(const struct hx_field *f, const void *base)
 		return NAN;
 	}
 }
+
+static void
+walk_series(const char *prefix, const struct hx_field *fields, size_t nfields,
+    const char *base, hx_series_fn fn, void *arg)
+{
+	static const char *const load[] = { "1", "5", "15" };
+	const struct hx_field	*f;
+	const struct hx_array	*a;
+	const char		*el, *mount;
+	const double		*d;
+	char			 name[600];
+	size_t			 i, k, cnt;
+
+	for (i = 0; i < nfields; i++) {
+		f = &fields[i];
+		if (f->ctype == HX_C_ARRAY) {
+			if (strcmp(f->name, "disks") != 0)
+				continue;
+			a = f->array;
+			el = *(
+			    const char *const *)(const void *)(base + f->off);
+			cnt = *(
+			    const size_t *)(const void *)(base + a->count_off);
+			for (k = 0; k < cnt; k++, el += a->elem_size) {
+				mount = *(
+				    const char *const *)(const void *)(el +
+				    a->fields[0].off);
+				if (mount == NULL ||
+				    (a->ok_off != 0 &&
+					!*(const int *)(const void *)(el +
+					    a->ok_off)))
+					continue;
+				snprintf(name, sizeof name, "%s:disk:%s",
+				    prefix, mount);
+				walk_series(name, a->fields + 1, a->nfields - 1,
+				    el, fn, arg);
+			}
+			continue;
+		}
+		if (!(f->flags & HX_F_SERIES))
+			continue;
+		if (f->ctype == HX_C_DOUBLES) {
+			d = (const double *)(const void *)(base + f->off);
+			for (k = 0; k < f->size; k++) {
+				if (f->size == 3)
+					snprintf(name, sizeof name, "%s:%s:%s",
+					    prefix, f->name, load[k]);
+				else
+					snprintf(name, sizeof name, "%s:%s:%zu",
+					    prefix, f->name, k);
+				fn(name, f, d[k], arg);
+			}
+		} else if (f->ctype == HX_C_DARRAY) {
+			d = *(
+			    const double *const *)(const void *)(base + f->off);
+			cnt = (size_t) *
+			    (const int *)(const void *)(base + f->count_off);
+			for (k = 0; d != NULL && k < cnt; k++) {
+				snprintf(name, sizeof name, "%s:%s:%zu", prefix,
+				    f->name, k);
+				fn(name, f, d[k], arg);
+			}
+		} else {
+			snprintf(name, sizeof name, "%s:%s", prefix, f->name);
+			fn(name, f, hx_field_number(f, base), arg);
+		}
+	}
+}
+
+void
+hx_proto_walk_series(int is_node, const char *prefix, const void *base,
+    hx_series_fn fn, void *arg)
+{
+	const struct hx_event_info *e =
+	    &hx_events[is_node ? HX_EV_NODE_METRICS : HX_EV_VM_METRICS];
+
+	walk_series(prefix, e->fields, e->nfields, (const char *)base, fn, arg);
+}

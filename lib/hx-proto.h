@@ -241,6 +241,20 @@ json_t *hx_proto_describe(void);
  */
 double hx_field_number(const struct hx_field *f, const void *base);
 
+/* Called by hx_proto_walk_series for every series of a sample. */
+typedef void (*hx_series_fn)(const char *name, const struct hx_field *f,
+    double v, void *arg);
+/*
+ * Every series of a NodeMetrics (is_node) or VmMetrics struct at base,
+ * named as DESIGN §8 names them under prefix ("node", "vm:UUID"): each
+ * HX_F_SERIES field as prefix:NAME, arrays of numbers as prefix:NAME:N
+ * (from 0), load averages as :1, :5, :15, each readable mount's fields as
+ * prefix:disk:MOUNT:NAME. f is the field (its unit and flags); v is NaN
+ * when the value is null. The history's and the alert engine's walks.
+ */
+void hx_proto_walk_series(int is_node, const char *prefix, const void *base,
+    hx_series_fn fn, void *arg);
+
 /* Milliseconds since the epoch of an RFC 3339 UTC time, or -1. */
 int64_t hx_parse_rfc3339_ms(const char *s);
 
