@@ -1155,6 +1155,7 @@ job_alert_ack(struct job *j, const struct worker_env *env)
 		}
 	}
 	log_info("alert %s acknowledged by %s", e.alert_id, r->who);
+	job_audit_write(env, j, "alert.ack", e.alert_id, e.target);
 	j->status = 200;
 	j->reply = episode_json(&e);
 	hx_store_alert_release(&e);
@@ -1221,6 +1222,8 @@ rule_write(struct job *j, const struct worker_env *env, int create)
 	}
 	log_info("alert rule '%s' %s by %s", rule.name,
 	    create ? "added" : "changed", r->who);
+	job_audit_write(env, j, create ? "alert.rule.add" : "alert.rule.modify",
+	    rule.name, NULL);
 	hx_alert_rule_release(&rule);
 	if (rules_load(r->a, &err) != 0) {
 		log_error("alerts: cannot reload rules: %s", err);
@@ -1256,6 +1259,7 @@ job_alert_rule_delete(struct job *j, const struct worker_env *env)
 		return;
 	}
 	log_info("alert rule '%s' deleted by %s", j->param[0], r->who);
+	job_audit_write(env, j, "alert.rule.delete", j->param[0], NULL);
 	if (rules_load(r->a, &err) != 0) {
 		log_error("alerts: cannot reload rules: %s", err);
 		free(err);

@@ -17,20 +17,6 @@
 #define SHOW_ATTEMPTS 20
 #define LIST_ATTEMPTS 100
 
-static void
-notify_audit(const struct worker_env *env, struct job *j, const char *action,
-    const char *target, const char *detail)
-{
-	char *err = NULL;
-
-	if (hx_store_audit_add(env->store, 0,
-		j->actor_who[0] != '\0' ? j->actor_who : j->actor, action,
-		target, detail, j->remote, &err) != HX_STORE_OK) {
-		log_error("cannot write the audit log: %s", err);
-		free(err);
-	}
-}
-
 static json_t *
 time_json(int64_t ms)
 {
@@ -136,7 +122,7 @@ job_notify_target_add(struct job *j, const struct worker_env *env)
 		job_store_error(j, rc, err);
 		goto out;
 	}
-	notify_audit(env, j, "notify.target.add", t.name, t.type);
+	job_audit_write(env, j, "notify.target.add", t.name, t.type);
 	j->status = 201;
 	j->reply = target_json(&t, t.secret != NULL);
 out:
@@ -186,7 +172,7 @@ job_notify_target_delete(struct job *j, const struct worker_env *env)
 		free(err);
 		return;
 	}
-	notify_audit(env, j, "notify.target.delete", j->param[0], NULL);
+	job_audit_write(env, j, "notify.target.delete", j->param[0], NULL);
 	j->status = 204;
 }
 

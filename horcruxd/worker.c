@@ -198,6 +198,20 @@ job_store_error(struct job *j, int rc, const char *err)
 	}
 }
 
+void
+job_audit_write(const struct worker_env *env, struct job *j, const char *action,
+    const char *target, const char *detail)
+{
+	char *err = NULL;
+
+	if (hx_store_audit_add(env->store, 0,
+		j->actor_who[0] != '\0' ? j->actor_who : j->actor, action,
+		target, detail, j->remote, &err) != HX_STORE_OK) {
+		log_error("cannot write the audit log: %s", err);
+		free(err);
+	}
+}
+
 static void
 deadline_after(struct timespec *ts, int64_t ms)
 {

@@ -171,5 +171,13 @@ void job_error(struct job *j, int status, const char *code,
     const char *message);
 /* Map a store result to an HTTP error reply (logs database errors). */
 void job_store_error(struct job *j, int rc, const char *err);
+/*
+ * An audit record of action on target (detail may be NULL) by j's caller
+ * (user@realm) from j's remote address, through env's store; a failure
+ * is logged. For jobs off the identity worker's user paths (notification
+ * targets, alert rules, acknowledgements).
+ */
+void job_audit_write(const struct worker_env *env, struct job *j,
+    const char *action, const char *target, const char *detail);
 
 #endif

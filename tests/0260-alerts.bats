@@ -111,6 +111,13 @@ rule_add() {
 	# The shipped rules are editable and deletable like any other.
 	out=$(sock PUT /api/alerts/rules/node-disk '{"series":"node:disk_usage","op":">","threshold":95}')
 	assert_equal "$(status_of "$out")" 200
+	# Every change is in the audit log, by whom, newest first.
+	out=$(sock GET '/api/audit?limit=1000')
+	assert_equal "$(status_of "$out")" 200
+	assert_equal "$(body_of "$out" | jq -r '[.[] |
+		select(.action | startswith("alert.rule.")) |
+		.action + " " + .target + " " + .actor] | join(",")')" \
+		"alert.rule.modify node-disk root@local,alert.rule.delete crud root@local,alert.rule.modify crud root@local,alert.rule.add crud root@local"
 }
 
 @test "a bad rule answers 422 naming the field" {
@@ -180,6 +187,8 @@ EOF
 	assert_equal "$(status_of "$out2")" 200
 	body_of "$out2" | jq -e '.acked_by == "root@local" and
 		.comment == "stress test, expected" and (.acked_at | type) == "string"'
+	sock GET '/api/audit?action=alert.ack' | sed '$d' |
+		jq -e --arg id "$id" '.[0].target == $id and .[0].actor == "root@local"'
 	body_of "$(sock GET /api/alerts)" | jq -e --arg id "$id" '.alerts[] |
 		select(.alert_id == $id) | .acked_by == "root@local" and
 		.comment == "stress test, expected"'
