@@ -153,7 +153,7 @@ static const struct cmd_flag alert_rule_flags[] = {
 	    "clears it)" },
 	{ "severity", "SEVERITY", 0, C_NONE,
 	    "info, warning (default) or critical" },
-	{ "notify", "TARGET", F_REPEAT, C_NONE,
+	{ "notify", "TARGET", F_REPEAT, C_NOTIFY_TARGET,
 	    "a notification target; the list replaces the rule's (none: "
 	    "empty)" },
 	{ "status-of", "GLOB", 0, C_NONE,

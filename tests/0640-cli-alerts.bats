@@ -238,6 +238,12 @@ test"
 	assert_line --series
 	assert_line --status-of
 	assert_line --file
+	# --notify offers the notification targets.
+	run -0 "$CLI" notify target add comp-hook --url http://127.0.0.1:9/x \
+		--secret-stdin <<<"comp-s3cret"
+	run -0 "$CLI" __complete alert rule add x --notify comp-
+	assert_output comp-hook
+	run -0 "$CLI" notify target delete comp-hook
 	# bash, zsh and fish ask __complete: the same names.
 	run -0 env PATH="$HX_BUILD:$PATH" bash -c '
 		source "$1"
