@@ -806,6 +806,8 @@ alerts_main(void *arg)
 	uint64_t	due = hx_mono_ns() + 60ULL * 1000000000ULL;
 	int		stop, logged = 0;
 
+	/* Named for top -H and the benchmarks (bench/alerts). */
+	pthread_setname_np(pthread_self(), "hx-alert");
 	for (;;) {
 		ts.tv_sec = (time_t)(due / 1000000000ULL);
 		ts.tv_nsec = (long)(due % 1000000000ULL);
