@@ -120,6 +120,41 @@ rule_add() {
 		"alert.rule.modify node-disk root@local,alert.rule.delete crud root@local,alert.rule.modify crud root@local,alert.rule.add crud root@local"
 }
 
+# sample_ms: the newest host sample's time (epoch ms).
+sample_ms() {
+	date -d "$(sock GET /api/nodes/local | sed '$d' | jq -r .timestamp)" +%s%3N
+}
+
+# ticks_of TID: utime + stime of the daemon's thread TID, in clock ticks.
+ticks_of() {
+	awk '{ print $14 + $15 }' "/proc/$HXD_PID/task/$1/stat"
+}
+
+@test "the alert thread sleeps while there is nothing to do (no busy wait)" {
+	local f tid t0 t1 w0 w1 ts0 ts i hz
+	for f in /proc/"$HXD_PID"/task/*/comm; do
+		[ "$(cat "$f")" = hx-alert ] && tid=$(basename "$(dirname "$f")")
+	done
+	[ -n "${tid:-}" ] || { echo "no hx-alert thread"; false; }
+	hz=$(getconf CLK_TCK)
+	t0=$(ticks_of "$tid")
+	w0=$(date +%s%N)
+	# The window: ten host samples (0.2 s apart), waited for as state.
+	ts0=$(sample_ms)
+	for i in $(seq 1 200); do
+		ts=$(sample_ms)
+		((ts - ts0 >= 2000)) && break
+		sleep 0.05
+	done
+	((ts - ts0 >= 2000))
+	t1=$(ticks_of "$tid")
+	w1=$(date +%s%N)
+	# Evaluating ten samples takes a few ms; a thread that spins takes
+	# all of a core. Under a quarter of the window holds either way.
+	echo "hx-alert: $((t1 - t0)) ticks of $hz/s over $(((w1 - w0) / 1000000)) ms"
+	(((t1 - t0) * 1000 * 4 < hz * (w1 - w0) / 1000000))
+}
+
 @test "a bad rule answers 422 naming the field" {
 	while IFS='|' read -r field body; do
 		[ -n "$field" ] || continue
