@@ -38,27 +38,7 @@ teardown() {
 	fi
 }
 
-# hist QUERY: GET /api/metrics/history?QUERY as root@local.
-hist() {
-	sock GET "/api/metrics/history?$1"
-}
 
-# wait_points QUERY N: until the history of QUERY's first series holds
-# at least N points (10 s); prints the body.
-wait_points() {
-	local i out
-	for i in $(seq 1 200); do
-		out=$(hist "$1")
-		if [ "$(status_of "$out")" = 200 ] &&
-			[ "$(body_of "$out" | jq '.series[0].points | length')" -ge "$2" ]; then
-			body_of "$out"
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "fewer than $2 points for $1: $out" >&2
-	return 1
-}
 
 # own_daemon ARGS...: a daemon of the test's own (stopped in teardown).
 own_daemon() {

@@ -25,10 +25,6 @@ own_daemon() {
 	OWN_PID=$HXD_PID
 }
 
-# hist QUERY: GET /api/metrics/history?QUERY as root@local.
-hist() {
-	sock GET "/api/metrics/history?$1"
-}
 
 now_ms() {
 	date +%s%3N

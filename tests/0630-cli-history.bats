@@ -37,26 +37,7 @@ teardown() {
 	tmux -L "hxh-$$-$BATS_TEST_NUMBER" kill-server 2>/dev/null || true
 }
 
-# hist QUERY: GET /api/metrics/history?QUERY as root@local (body, status).
-hist() {
-	sock GET "/api/metrics/history?$1"
-}
 
-# wait_points QUERY N: until the first series of QUERY has N points (10 s).
-wait_points() {
-	local i out
-	for i in $(seq 1 200); do
-		out=$(hist "$1")
-		if [ "$(status_of "$out")" = 200 ] &&
-			[ "$(body_of "$out" | jq '.series[0].points | length')" -ge "$2" ]; then
-			body_of "$out"
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "fewer than $2 points for $1: $out" >&2
-	return 1
-}
 
 # rfc MS: epoch milliseconds as RFC 3339 UTC with milliseconds.
 rfc() {
