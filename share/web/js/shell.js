@@ -1,0 +1,1063 @@
+/*
+ * shell.js - the Horcrux dashboard's frame: sign-in, one WebSocket to
+ * /api/ws, the topics of the events the pages render (NodeMetrics,
+ * Notification, AlertTriggered, AlertResolved, and whatever a page asks
+ * for with on()), the monitoring view of the newest NodeMetrics sample,
+ * and the banner of firing alerts (DESIGN.md sections 3 to 5, 9):
+ * those of GET /api/alerts?state=firing once subscribed, then kept live.
+ * The topic names come from the daemon (GET /api/protocol, read once):
+ * the page names the event types it wants, never a copy of the topics.
+ *
+ * The WebSocket reconnects with a capped, jittered exponential backoff. A
+ * refused upgrade is told apart from an unreachable server by asking a
+ * REST route behind the same authentication; when that says 401 the page
+ * stops retrying and shows a sign-in form. Signing in (POST
+ * /api/auth/login) makes the server set an HttpOnly session cookie that
+ * the browser sends with the upgrade and every request; the page keeps
+ * only the session's CSRF token (in sessionStorage, so per tab), sends it
+ * on every state-changing request, renews the session ten minutes before
+ * it expires and signs out with POST /api/auth/logout. The token in the
+ * login answer is never kept: script-readable storage is exactly what
+ * the HttpOnly cookie keeps it out of.
+ *
+ * Everything that comes from the network reaches the DOM through
+ * textContent only; the page builds its few repeated elements with
+ * createElement.
+ *
+ * The other pages are modules of their own (main.js loads them): they
+ * call on() for the events they want, onAccount() to learn who the page
+ * runs as, can() to decide which controls to show, and api() for REST.
+ */
+
+import {
+	$, Bar, DASH, el, fixed, fmtAge, fmtBytes, fmtClock, fmtDuration,
+	fmtExactBytes, fmtPct, fmtRate, isNum, level, setText, syncBars, text
+} from './ui.js';
+
+var BACKOFF_MIN_MS = 500;
+var BACKOFF_MAX_MS = 5000;
+var SILENCE_MS = 75000;		/* server Pings every 30 s */
+var STALE_MS = 5000;		/* a sample older than this is stale */
+var SESSION_MS = 2 * 3600 * 1000;	/* what a login grants */
+var RENEW_BEFORE_MS = 10 * 60 * 1000;
+var RENEW_GAP_MS = 30 * 1000;	/* at most one renewal per 30 s */
+var STORE_KEY = 'horcrux.session';
+/* The events this page renders: it subscribes to their topics. */
+var RENDERS = ['NodeMetrics', 'Notification', 'AlertTriggered',
+    'AlertResolved'];
+export var SEVERITIES = {	/* a word and a glyph beside the colour */
+	critical: { word: 'CRITICAL', glyph: '\u25b2' },
+	warning: { word: 'WARNING', glyph: '\u25c6' },
+	info: { word: 'INFO', glyph: '\u25cf' }
+};
+var BRIEF_MS = 5000;		/* an info notification's time on screen */
+var statusUntil = 0;
+
+var ws = null;			/* the live socket, or null */
+var generation = 0;		/* bumps on every connect attempt */
+var attempt = 0;		/* failures since the last good session */
+var retryTimer = null;
+var retryAt = 0;		/* mono() time of the next attempt */
+var lastMessageAt = 0;		/* mono() time of the last frame */
+var sampleAt = NaN;		/* ms since epoch of the newest sample */
+var connState = 'connecting';
+var noAccess = false;		/* NodeMetrics' topic refused to us */
+var protocol = null;		/* promise of the topics to ask for */
+var nodeTopic = null;		/* the topic NodeMetrics comes on */
+var alertTopic = null;		/* the topic AlertTriggered comes on */
+var alerts = {};		/* firing, by alert_id */
+var resolved = {};		/* alert_ids resolved this connection */
+var serverSkew = 0;		/* server clock minus ours, in ms */
+var skewKnown = false;		/* serverSkew measured yet? */
+
+/*
+ * This tab's login session: { csrf_token, username, expires_at (the
+ * server's RFC 3339 string), final (a renewal did not move
+ * expires_at: the 12 h cap is reached) }, or null. Mirrored in
+ * sessionStorage so a reload keeps it; it never holds the token.
+ */
+var session = null;
+var renewing = false;
+var renewedAt = -Infinity;	/* mono() time of the last attempt */
+var signingIn = false;
+var signingOut = false;
+var justSignedIn = false;	/* no upgrade tried since the login */
+var loginBlockedUntil = 0;	/* Date.now() time, after a 429 */
+
+/* What the pages asked for: event listeners and account watchers. */
+var listeners = {};		/* event type -> [fn(data, msg)] */
+var watchers = [];		/* fn(me or null) */
+var me = null;			/* GET /api/auth/me of the live connection */
+
+var cpuBar = new Bar('Total', false);
+var memBar = new Bar('RAM', false);
+var swapBar = new Bar('Swap', false);
+var coreBars = [];
+var diskBars = [];
+
+/* ---- rendering a NodeMetrics event ---- */
+
+function usedOf(used, total) {
+	if (!isNum(used) && !isNum(total))
+		return DASH;
+	return fmtBytes(used) + ' used of ' + fmtBytes(total);
+}
+
+function renderNode(d) {
+	var load = Array.isArray(d.load_average) ? d.load_average : [];
+	var cores = Array.isArray(d.cpu_per_core) ? d.cpu_per_core : [];
+	var disks = Array.isArray(d.disks) ? d.disks : [];
+	var ts = typeof d.timestamp === 'string' ?
+	    Date.parse(d.timestamp) : NaN;
+	var i, k, swapDetail;
+
+	setText('hostname', text(d.hostname));
+	document.title = (typeof d.hostname === 'string' ?
+	    d.hostname + ' \u2014 ' : '') + 'Horcrux';
+	setText('uptime', fmtDuration(d.uptime_seconds));
+	setText('load-1', fixed(load[0], 2));
+	setText('load-5', fixed(load[1], 2));
+	setText('load-15', fixed(load[2], 2));
+	setText('cpu-cores', isNum(d.cpu_cores) ? String(d.cpu_cores) :
+	    DASH);
+
+	cpuBar.update(d.cpu_usage, isNum(d.cpu_cores) ?
+	    'across ' + d.cpu_cores + ' cores' : '');
+	syncBars(coreBars, $('cpu-cores-list'), cores.length, true);
+	for (i = 0; i < cores.length; i++) {
+		coreBars[i].setLabel('cpu' + i);
+		coreBars[i].update(cores[i]);
+	}
+
+	memBar.update(d.memory_usage, usedOf(d.memory_used_bytes,
+	    d.memory_total_bytes));
+	setText('mem-total', isNum(d.memory_total_bytes) ?
+	    fmtBytes(d.memory_total_bytes) + ' (' +
+	    fmtExactBytes(d.memory_total_bytes) + ')' : DASH);
+	setText('mem-available', fmtBytes(d.memory_available_bytes));
+	swapDetail = d.swap_total_bytes === 0 ? 'no swap configured' :
+	    usedOf(d.swap_used_bytes, d.swap_total_bytes);
+	swapBar.update(d.swap_usage, swapDetail);
+
+	syncBars(diskBars, $('disk-list'), disks.length, false);
+	for (i = 0; i < disks.length; i++) {
+		k = disks[i] && typeof disks[i] === 'object' ?
+		    disks[i] : {};
+		diskBars[i].setLabel(text(k.mount));
+		diskBars[i].update(k.usage, usedOf(k.used_bytes,
+		    k.total_bytes));
+	}
+	$('disk-list').setAttribute('data-empty',
+	    disks.length === 0 ? 'true' : 'false');
+
+	setText('disk-read', fmtRate(d.disk_read_bps));
+	setText('disk-write', fmtRate(d.disk_write_bps));
+	setText('net-rx', fmtRate(d.network_rx_bps));
+	setText('net-tx', fmtRate(d.network_tx_bps));
+
+	sampleAt = ts;
+	setText('sample-time', isNum(ts) ? fmtClock(ts) : DASH);
+	$('sample-time').dateTime = isNum(ts) ? d.timestamp : '';
+	tick();
+}
+
+
+/* ---- status line, connection indicator, layout ---- */
+
+/*
+ * The status line. brief: an info message that leaves after
+ * BRIEF_MS (tick() clears it), so the welcome does not hold the
+ * line for good; warnings and errors stay until replaced.
+ */
+function status(lv, msg, brief) {
+	var s = $('status');
+
+	s.setAttribute('data-level', lv);
+	s.textContent = msg;
+	statusUntil = brief ? Date.now() + BRIEF_MS : 0;
+}
+
+/* Which big blocks show: the form, the no-access notice, the panels. */
+function layout() {
+	var signin = connState === 'signin';
+
+	$('signin').hidden = !signin;
+	$('noaccess').hidden = signin || !noAccess;
+	$('nav').hidden = signin;
+	$('views').hidden = signin;
+	$('panels').hidden = signin || noAccess;
+	$('legend').hidden = signin || noAccess;
+	$('alerts').hidden = signin || Object.keys(alerts).length === 0;
+}
+
+function setConn(state, detail) {
+	var labels = {
+		connecting: 'connecting',
+		connected: 'connected',
+		reconnecting: 'reconnecting',
+		signin: 'sign-in required',
+		forbidden: 'forbidden'
+	};
+
+	connState = state;
+	$('conn').setAttribute('data-state', state);
+	document.body.setAttribute('data-conn', state);
+	setText('conn-dot', state === 'connected' ? '\u25cf' : '\u25cb');
+	setText('conn-state', labels[state] || state);
+	setText('conn-detail', detail || '');
+	layout();
+}
+
+/* Forget every number on screen: they belong to whoever saw them. */
+function resetView() {
+	renderNode({});
+}
+
+function setNoAccess(on) {
+	if (on === noAccess)
+		return;
+	noAccess = on;
+	if (on)
+		resetView();
+	layout();
+}
+
+function describeClose(ev) {
+	var names = {
+		1000: 'normal', 1001: 'going away', 1006: 'abnormal',
+		1008: 'policy violation', 1009: 'message too big',
+		1011: 'server error', 1013: 'try again later'
+	};
+	var s = 'code ' + ev.code;
+
+	if (names[ev.code])
+		s += ' ' + names[ev.code];
+	if (ev.reason)
+		s += ': ' + ev.reason;
+	return s;
+}
+
+/* A clock for intervals: wall-clock jumps do not move it. */
+function mono() {
+	return typeof performance === 'object' &&
+	    typeof performance.now === 'function' ?
+	    performance.now() : Date.now();
+}
+
+/* ---- the session: storage, REST calls, renewal ---- */
+
+function saveSession() {
+	try {
+		if (session)
+			sessionStorage.setItem(STORE_KEY, JSON.stringify({
+			    csrf_token: session.csrf_token,
+			    username: session.username,
+			    expires_at: session.expires_at,
+			    final: session.final }));
+		else
+			sessionStorage.removeItem(STORE_KEY);
+	} catch (e) {
+		/* Storage off: the session lasts as long as the page. */
+	}
+}
+
+function loadSession() {
+	var s;
+
+	try {
+		s = JSON.parse(sessionStorage.getItem(STORE_KEY));
+	} catch (e) {
+		s = null;
+	}
+	if (!s || typeof s !== 'object' ||
+	    typeof s.csrf_token !== 'string' ||
+	    typeof s.username !== 'string' ||
+	    typeof s.expires_at !== 'string' ||
+	    !isNum(Date.parse(s.expires_at)))
+		return null;
+	s.final = s.final === true;
+	return s;
+}
+
+function clearSession() {
+	session = null;
+	renewing = false;
+	saveSession();
+}
+
+/*
+ * When the session ends, on this browser's clock. expires_at is the
+ * server's time; serverSkew carries it over, so a browser whose clock
+ * is minutes or hours off still renews on time. A login answer gives
+ * a first estimate (a login grants 2 h from the server's now); the
+ * timestamps of WebSocket frames refine it.
+ */
+function sessionEnd() {
+	return Date.parse(session.expires_at) - serverSkew;
+}
+
+/* A login or renew answer this page can keep time by. */
+function sessionReply(res) {
+	var d = res.data;
+
+	return res.status === 200 && d !== null && typeof d === 'object' &&
+	    typeof d.expires_at === 'string' &&
+	    isNum(Date.parse(d.expires_at)) &&
+	    typeof d.csrf_token === 'string' && d.csrf_token !== '';
+}
+
+/*
+ * Adopt a login (prev null) or renew answer (sessionReply true). A renewal that did not
+ * move expires_at forward means the absolute cap is reached: no more
+ * renewals, the session just ends then.
+ */
+function adoptSession(d, prev) {
+	session = {
+		csrf_token: d.csrf_token,
+		username: typeof d.username === 'string' ? d.username :
+		    prev.username,
+		expires_at: d.expires_at,
+		final: prev !== null && Date.parse(d.expires_at) <=
+		    Date.parse(prev.expires_at)
+	};
+	saveSession();
+	showAccount(session.username, true);
+}
+
+/*
+ * One REST call with the session cookie; JSON in and out. Resolves
+ * with { status, data (parsed JSON or null), headers }; rejects only
+ * when the server could not be reached. State-changing calls carry
+ * the CSRF token, which the server demands whenever a cookie rides
+ * along.
+ */
+function api(method, path, body) {
+	var headers = {}, init;
+
+	if (body !== undefined)
+		headers['Content-Type'] = 'application/json';
+	if (method !== 'GET' && session)
+		headers['X-CSRF-Token'] = session.csrf_token;
+	init = { method: method, headers: headers, cache: 'no-store',
+	    credentials: 'same-origin' };
+	if (body !== undefined)
+		init.body = JSON.stringify(body);
+	return fetch(path, init).then(function (r) {
+		return r.text().then(function (t) {
+			var data = null;
+
+			try {
+				data = t ? JSON.parse(t) : null;
+			} catch (e) {
+				data = null;
+			}
+			return { status: r.status, data: data,
+			    headers: r.headers };
+		});
+	});
+}
+
+function serverSays(res) {
+	return res.data && typeof res.data.message === 'string' &&
+	    res.data.message !== '' ? res.data.message :
+	    'HTTP ' + res.status;
+}
+
+function renew() {
+	var prev = session;
+
+	renewing = true;
+	renewedAt = mono();
+	api('POST', '/api/auth/renew').then(function (res) {
+		if (session !== prev)
+			return;		/* signed out meanwhile */
+		renewing = false;
+		if (sessionReply(res))
+			adoptSession(res.data, prev);
+		else
+			endSession('Your session could not be renewed (' +
+			    serverSays(res) + '); sign in again.');
+	}, function () {
+		if (session !== prev)
+			return;
+		/* The server is away: try again while time is left. */
+		renewing = false;
+	});
+}
+
+/*
+ * The session is over for this page: revoke it if the server still
+ * knows it (so its cookie goes too), then show the form.
+ */
+function endSession(msg) {
+	var had = session !== null;
+
+	stopLive();
+	if (had)
+		api('POST', '/api/auth/logout').then(function () {},
+		    function () {});
+	showSignin(msg, 'warning');
+}
+
+/* Four times a second: renew when due, end when over. */
+function sessionTick() {
+	var now = Date.now(), end;
+
+	/* Until then a wrong clock could end a good session. */
+	if (session === null || renewing || signingOut || !skewKnown)
+		return;
+	end = sessionEnd();
+	if (now >= end)
+		endSession('Your session has ended; sign in again.');
+	else if (!session.final && now >= end - RENEW_BEFORE_MS &&
+	    mono() - renewedAt >= RENEW_GAP_MS)
+		renew();
+}
+
+/* ---- the header's account block ---- */
+
+function showAccount(name, canSignOut) {
+	var a = $('account');
+
+	setText('account-name', name);
+	$('signout').hidden = !canSignOut;
+	if (session && session.username === name) {
+		a.setAttribute('data-expires', session.expires_at);
+		a.title = (session.final ? 'This session ends at ' :
+		    'This session renews itself; it now ends at ') +
+		    fmtClock(sessionEnd()).slice(0, 5);
+	} else {
+		a.removeAttribute('data-expires');
+		a.title = '';
+	}
+	a.hidden = false;
+}
+
+function hideAccount() {
+	$('account').hidden = true;
+	setText('account-name', '');
+}
+
+/* Who the live connection runs as: a login session or local trust. */
+function fetchAccount(gen) {
+	api('GET', '/api/auth/me').then(function (res) {
+		var d = res.data;
+
+		if (gen !== generation || res.status !== 200 || !d ||
+		    typeof d.username !== 'string')
+			return;
+		setMe(d);
+		if (d.auth === 'session') {
+			/* Another tab signed in as someone else. */
+			if (session && session.username !== d.username)
+				clearSession();
+			showAccount(d.username, true);
+		} else if (d.auth === 'local') {
+			showAccount(d.username, false);
+		}
+	}, function () {});
+}
+
+/* ---- the sign-in form ---- */
+
+/* An error on the form: shown, and announced once. */
+function setSigninError(msg) {
+	setText('signin-error', msg);
+	setText('signin-live', msg);
+	$('su-pass').removeAttribute('aria-invalid');
+}
+
+function setBusy(busy) {
+	var b = $('su-submit');
+
+	b.disabled = busy || Date.now() < loginBlockedUntil;
+	b.textContent = busy ? 'Signing in\u2026' : 'Sign in';
+	$('signin-form').setAttribute('aria-busy', busy ? 'true' :
+	    'false');
+}
+
+function focusForm() {
+	var f = $('su-user').value === '' ? $('su-user') : $('su-pass');
+
+	f.focus();
+	f.select();
+}
+
+/* Stop the live connection for good (no retry). */
+function stopLive() {
+	var sock = ws;
+
+	generation++;
+	ws = null;
+	clearTimeout(retryTimer);
+	retryTimer = null;
+	if (sock)
+		sock.close(1000, 'signed out');
+	setMe(null);
+	/* The alerts belong to whoever saw them. */
+	alerts = {};
+	resolved = {};
+	setText('alert-count', '0');
+	while ($('alert-list').firstChild)
+		$('alert-list').removeChild($('alert-list').firstChild);
+}
+
+function showSignin(msg, lv) {
+	stopLive();
+	clearSession();
+	justSignedIn = false;
+	signingOut = false;
+	attempt = 0;
+	noAccess = false;
+	resetView();
+	hideAccount();
+	$('signout').disabled = false;
+	setConn('signin', '');
+	status(lv, msg);
+	setBusy(false);
+	focusForm();
+}
+
+function loginBlockedText() {
+	var left = Math.ceil((loginBlockedUntil - Date.now()) / 1000);
+
+	return 'Too many failed sign-ins, try again in ' +
+	    Math.max(left, 1) + ' s';
+}
+
+/* Counts a 429's wait down on the form, then lets it submit again. */
+function loginTick() {
+	if (loginBlockedUntil === 0)
+		return;
+	if (Date.now() < loginBlockedUntil) {
+		setText('signin-error', loginBlockedText());
+		return;
+	}
+	loginBlockedUntil = 0;
+	setSigninError('');
+	setBusy(signingIn);
+}
+
+function signIn(ev) {
+	var user = $('su-user').value.trim();
+	var pass = $('su-pass').value;
+	var realm = $('su-realm').value;
+
+	ev.preventDefault();
+	if (signingIn || Date.now() < loginBlockedUntil)
+		return;
+	if (user === '' || pass === '') {
+		setSigninError('Enter a username and a password');
+		focusForm();
+		return;
+	}
+	signingIn = true;
+	setBusy(true);
+	setSigninError('');
+	api('POST', '/api/auth/login', { username: user,
+	    password: pass, realm: realm }).then(function (res) {
+		var d = res.data, wait;
+
+		signingIn = false;
+		if (sessionReply(res) && typeof d.username === 'string') {
+			$('su-pass').value = '';
+			serverSkew = Date.parse(d.expires_at) - SESSION_MS -
+			    Date.now();
+			skewKnown = true;
+			adoptSession(d, null);
+			justSignedIn = true;
+			attempt = 0;
+			setBusy(false);
+			status('info', 'Signed in as ' + session.username +
+			    '; connecting\u2026');
+			connect();
+			return;
+		}
+		if (res.status === 401) {
+			setSigninError('Invalid username or password');
+			$('su-pass').setAttribute('aria-invalid', 'true');
+		} else if (res.status === 429) {
+			wait = parseInt(res.headers.get('Retry-After'),
+			    10);
+			if (!isNum(wait) || wait < 1)
+				wait = 60;
+			loginBlockedUntil = Date.now() + wait * 1000;
+			setSigninError(loginBlockedText());
+		} else if (res.status === 200) {
+			setSigninError('The server\'s answer could not be ' +
+			    'read');
+		} else {
+			setSigninError(serverSays(res));
+		}
+		setBusy(false);
+		focusForm();
+	}, function () {
+		signingIn = false;
+		setSigninError('Cannot reach the server');
+		setBusy(false);
+		focusForm();
+	});
+}
+
+function signOut() {
+	if (signingOut || session === null && connState === 'signin')
+		return;
+	signingOut = true;
+	$('signout').disabled = true;
+	api('POST', '/api/auth/logout').then(function (res) {
+		/* 401: the session was over already; so are we. */
+		if (res.status === 204 || res.status === 200 ||
+		    res.status === 401) {
+			showSignin('Signed out.', 'info');
+			return;
+		}
+		failedSignOut(res.status === 403 && session === null ?
+		    'this tab did not sign in, so it holds no CSRF ' +
+		    'token; sign out where you signed in' :
+		    serverSays(res));
+	}, function () {
+		failedSignOut('cannot reach the server');
+	});
+}
+
+function failedSignOut(why) {
+	signingOut = false;
+	$('signout').disabled = false;
+	status('error', 'Sign-out failed: ' + why + '.');
+	if (ws === null && retryTimer === null)
+		connect();
+}
+
+/* ---- the connection ---- */
+
+function backoffMs(n) {
+	var d = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, n));
+
+	/* Jitter downwards so the cap stays a cap. */
+	return d * (1 - 0.25 * Math.random());
+}
+
+function scheduleRetry(state) {
+	var delay = backoffMs(attempt);
+
+	attempt++;
+	retryAt = mono() + delay;
+	clearTimeout(retryTimer);
+	retryTimer = setTimeout(connect, delay);
+	setConn(state, '');
+	tick();
+}
+
+/*
+ * The browser reports a refused upgrade (HTTP 401) only as a close
+ * before open. Ask /api/nodes/local, which is behind the same
+ * authentication, to learn why: 401 needs a sign-in, 403 lacks the
+ * privilege, a network error means the server itself is away.
+ */
+function diagnose(gen) {
+	var done = function (state, msg, lv) {
+		if (gen !== generation)
+			return;
+		status(lv, msg);
+		scheduleRetry(state);
+	};
+
+	api('GET', '/api/nodes/local').then(function (res) {
+		if (gen !== generation)
+			return;
+		if (res.status === 401)
+			showSignin(justSignedIn ? 'Signed in, but the ' +
+			    'browser did not send the session cookie ' +
+			    'back (are cookies blocked for this site?).' :
+			    'Sign in to see live data (the server ' +
+			    'answered HTTP 401).', 'warning');
+		else if (res.status === 403)
+			done('forbidden', 'The server refused the live ' +
+			    'connection, and this account may not read ' +
+			    'node metrics (HTTP 403).', 'error');
+		else
+			done('reconnecting', 'The server refused the ' +
+			    'live connection (HTTP ' + res.status +
+			    ' on probe).', 'error');
+	}, function () {
+		done('reconnecting', 'The server is unreachable.',
+		    'error');
+	});
+}
+
+/*
+ * The topics of the events in RENDERS, from the daemon's protocol:
+ * each event's topic, if the daemon has that topic. Fetched once and
+ * kept (the daemon marks it cacheable by ETag); a failure is
+ * forgotten, so the next connection asks again.
+ */
+function loadProtocol() {
+	if (protocol !== null)
+		return protocol;
+	protocol = fetch('/api/protocol', { credentials: 'same-origin' })
+	    .then(function (r) {
+		if (!r.ok)
+			throw new Error('HTTP ' + r.status);
+		return r.json();
+	}).then(function (p) {
+		var names = [], topics = [];
+
+		if (!p || !Array.isArray(p.topics) ||
+		    !Array.isArray(p.events))
+			throw new Error('not a protocol description');
+		p.topics.forEach(function (t) {
+			if (t && typeof t.name === 'string')
+				names.push(t.name);
+		});
+		RENDERS.forEach(function (type) {
+			p.events.forEach(function (e) {
+				if (!e || e.type !== type ||
+				    names.indexOf(e.topic) < 0)
+					return;
+				if (topics.indexOf(e.topic) < 0)
+					topics.push(e.topic);
+				if (type === 'NodeMetrics')
+					nodeTopic = e.topic;
+				if (type === 'AlertTriggered')
+					alertTopic = e.topic;
+			});
+		});
+		return topics;
+	});
+	protocol.then(null, function () {
+		protocol = null;
+	});
+	return protocol;
+}
+
+/* After the welcome: ask for the topics, once the protocol is known. */
+function subscribe(sock) {
+	loadProtocol().then(function (topics) {
+		if (sock === ws)
+			sock.send(JSON.stringify({ topics: topics }));
+	}, function (e) {
+		if (sock === ws)
+			drop('Cannot read the server\'s protocol (' +
+			    e.message + '); reconnecting.');
+	});
+}
+
+/* ---- the firing alerts ---- */
+
+function renderAlerts() {
+	var list = $('alert-list'), ids = Object.keys(alerts);
+
+	ids.sort(function (a, b) {
+		return String(alerts[a].started_at || '').localeCompare(
+		    String(alerts[b].started_at || ''));
+	});
+	while (list.firstChild)
+		list.removeChild(list.firstChild);
+	ids.forEach(function (id) {
+		var a = alerts[id], sev = SEVERITIES[a.severity] ?
+		    a.severity : 'info', li = el('li', 'alert');
+		var since = Date.parse(a.started_at);
+
+		li.setAttribute('data-severity', sev);
+		li.setAttribute('data-alert-id', id);
+		li.appendChild(el('span', 'alert-sev',
+		    SEVERITIES[sev].glyph + ' ' + SEVERITIES[sev].word));
+		li.appendChild(el('span', 'alert-rule', text(a.rule_name)));
+		li.appendChild(el('span', 'alert-target', text(a.target)));
+		li.appendChild(el('span', 'alert-value', isNum(a.value) ?
+		    'value ' + fixed(a.value, 2) +
+		    (isNum(a.threshold) ? ' (threshold ' +
+		    fixed(a.threshold, 2) + ')' : '') : ''));
+		li.appendChild(el('span', 'alert-since', isNum(since) ?
+		    'since ' + fmtClock(since) : ''));
+		list.appendChild(li);
+	});
+	setText('alert-count', String(ids.length));
+	$('alerts').hidden = connState === 'signin' || ids.length === 0;
+}
+
+function addAlert(d) {
+	if (typeof d.alert_id !== 'string' || resolved[d.alert_id])
+		return;
+	alerts[d.alert_id] = {
+		rule_name: d.rule_name, severity: d.severity,
+		target: d.target, value: d.value,
+		threshold: d.threshold,
+		started_at: alerts[d.alert_id] ?
+		    alerts[d.alert_id].started_at :
+		    d.started_at || d.timestamp
+	};
+}
+
+/* The alerts firing before we subscribed: the events bring the rest. */
+function fetchAlerts(sock) {
+	api('GET', '/api/alerts?state=firing').then(function (res) {
+		if (sock !== ws || res.status !== 200 || !res.data ||
+		    !Array.isArray(res.data.alerts))
+			return;
+		res.data.alerts.forEach(function (a) {
+			if (a && a.state === 'firing')
+				addAlert(a);
+		});
+		renderAlerts();
+	}, function () {});
+}
+
+function drop(msg) {
+	var sock = ws;
+
+	ws = null;
+	generation++;
+	if (sock)
+		sock.close(4000, 'client gave up');
+	status('error', msg);
+	scheduleRetry('reconnecting');
+}
+
+function handle(sock, raw) {
+	var msg, d, topics, lv;
+
+	try {
+		msg = JSON.parse(raw);
+	} catch (e) {
+		status('error', 'Unreadable message from the server.');
+		return;
+	}
+	if (!msg || typeof msg !== 'object')
+		return;
+	d = msg.data && typeof msg.data === 'object' ? msg.data : {};
+	/*
+	 * These are stamped when sent (a metric's stamp is its sample
+	 * time, which may be older): the server's clock, give or take
+	 * the network.
+	 */
+	if (['Notification', 'Subscribed', 'Ping', 'Error'].indexOf(
+	    msg.type) >= 0 && isNum(Date.parse(d.timestamp))) {
+		serverSkew = Date.parse(d.timestamp) - Date.now();
+		skewKnown = true;
+	}
+	switch (msg.type) {
+	case 'Notification':
+		lv = ['info', 'warning', 'error'].indexOf(d.level) >= 0 ?
+		    d.level : 'info';
+		status(lv, (typeof d.title === 'string' ?
+		    d.title + ': ' : '') + text(d.message), lv === 'info');
+		/* The first one is the welcome: subscribe now. */
+		if (!sock.hxSubscribed) {
+			sock.hxSubscribed = true;
+			subscribe(sock);
+		}
+		break;
+	case 'Subscribed':
+		attempt = 0;
+		topics = Array.isArray(d.topics) ? d.topics : [];
+		alerts = {};
+		resolved = {};
+		renderAlerts();
+		if (alertTopic !== null && topics.indexOf(alertTopic) >= 0)
+			fetchAlerts(sock);
+		setNoAccess(nodeTopic === null ||
+		    topics.indexOf(nodeTopic) < 0);
+		break;
+	case 'Error':
+		/* Refused now, or rights shrank mid-session. */
+		if (d.code === 'FORBIDDEN_TOPIC' &&
+		    d.topic === nodeTopic)
+			setNoAccess(true);
+		/* No alerts for this account: nothing to say. */
+		if (d.code === 'FORBIDDEN_TOPIC' &&
+		    d.topic === alertTopic && alertTopic !== null)
+			break;
+		/* A missing privilege is no fault of the system. */
+		status(d.code === 'FORBIDDEN_TOPIC' ? 'warning' : 'error',
+		    'Error ' + text(d.code) + ': ' +
+		    text(d.message) + (typeof d.topic === 'string' ?
+		    ' (' + d.topic + ')' : ''));
+		break;
+	case 'NodeMetrics':
+		if (!noAccess)
+			renderNode(d);
+		break;
+	case 'AlertTriggered':
+		addAlert(d);
+		renderAlerts();
+		break;
+	case 'AlertResolved':
+		if (typeof d.alert_id === 'string') {
+			resolved[d.alert_id] = true;
+			delete alerts[d.alert_id];
+		}
+		renderAlerts();
+		break;
+	default:
+		break;		/* Ping, and topics this page ignores */
+	}
+	dispatch(msg.type, d, msg);
+}
+
+function connect() {
+	var gen = ++generation;
+	var proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+	var sock, opened = false;
+
+	clearTimeout(retryTimer);
+	retryTimer = null;
+	if (connState === 'forbidden')
+		setConn(connState, 'trying again\u2026');
+	else
+		setConn('connecting', attempt > 0 ?
+		    'attempt ' + (attempt + 1) : '');
+	try {
+		sock = new WebSocket(proto + '//' + location.host +
+		    '/api/ws');
+	} catch (e) {
+		status('error', 'Cannot open the live connection: ' +
+		    e.message);
+		scheduleRetry('reconnecting');
+		return;
+	}
+	ws = sock;
+	sock.onopen = function () {
+		if (gen !== generation)
+			return;
+		opened = true;
+		justSignedIn = false;
+		lastMessageAt = mono();
+		setConn('connected', '');
+		status('info', 'Connected; waiting for the server.');
+		fetchAccount(gen);
+	};
+	sock.onmessage = function (ev) {
+		if (gen !== generation)
+			return;
+		lastMessageAt = mono();
+		handle(sock, ev.data);
+	};
+	sock.onclose = function (ev) {
+		if (gen !== generation)
+			return;
+		ws = null;
+		if (signingOut)
+			return;	/* the logout answer decides */
+		if (opened) {
+			status('warning', 'Connection closed (' +
+			    describeClose(ev) + ').');
+			scheduleRetry('reconnecting');
+		} else {
+			diagnose(gen);
+		}
+	};
+}
+
+/* Sample age, retry countdown, silence check. */
+function tick() {
+	var now = Date.now(), age = now - sampleAt;
+	var stale = !isNum(age) || age > STALE_MS;
+	var wait;
+
+	if (statusUntil !== 0 && now >= statusUntil)
+		status('info', '');
+	setText('sample-age', isNum(age) ? fmtAge(age) +
+	    (stale ? ' (stale)' : '') : DASH);
+	$('sample-age').setAttribute('data-stale', stale ? 'true' :
+	    'false');
+	document.body.setAttribute('data-stale', stale ? 'true' :
+	    'false');
+	if (retryTimer !== null) {
+		wait = Math.max(0, retryAt - mono()) / 1000;
+		setText('conn-detail', 'retry in ' + wait.toFixed(1) + ' s');
+	}
+	if (ws !== null && connState === 'connected' &&
+	    mono() - lastMessageAt > SILENCE_MS)
+		drop('The server went silent; reconnecting.');
+}
+
+/* ---- what the pages use ---- */
+
+function dispatch(type, d, msg) {
+	(listeners[type] || []).forEach(function (fn) {
+		try {
+			fn(d, msg);
+		} catch (e) {
+			status('error', 'The page failed on a ' + type +
+			    ' event: ' + e.message);
+		}
+	});
+}
+
+function setMe(d) {
+	if (me === d)
+		return;
+	me = d;
+	watchers.forEach(function (fn) {
+		fn(me);
+	});
+}
+
+/*
+ * on(TYPE, FN): call FN(data, message) for every event of TYPE that
+ * arrives, and subscribe to TYPE's topic. Called by a page module when
+ * it loads, before start().
+ */
+export function on(type, fn) {
+	if (!listeners[type])
+		listeners[type] = [];
+	listeners[type].push(fn);
+	if (RENDERS.indexOf(type) < 0) {
+		RENDERS.push(type);
+		protocol = null;	/* the topic list grows */
+	}
+}
+
+/*
+ * onAccount(FN): FN(me) whenever who the page runs as becomes known
+ * (GET /api/auth/me's answer), and FN(null) when the session ends.
+ */
+export function onAccount(fn) {
+	watchers.push(fn);
+	if (me !== null)
+		fn(me);
+}
+
+export function account() {
+	return me;
+}
+
+/*
+ * can(PRIV, PATH): does the account hold PRIV on PATH or on an ancestor
+ * of it, as /api/auth/me lists them? It only decides what the page
+ * shows: the daemon checks every request again.
+ */
+export function can(priv, path) {
+	var p = me && me.privileges ? me.privileges : null;
+	var at = path || '/';
+
+	if (p === null)
+		return false;
+	for (;;) {
+		if (Array.isArray(p[at]) && p[at].indexOf(priv) >= 0)
+			return true;
+		if (at === '/')
+			return false;
+		at = at.slice(0, at.lastIndexOf('/')) || '/';
+	}
+}
+
+export { api, serverSays, status };
+
+/* Start the page: sign-in form, session, live connection. Once. */
+export function start() {
+	document.getElementById('cpu-total').appendChild(cpuBar.root);
+	document.getElementById('mem-bar').appendChild(memBar.root);
+	document.getElementById('swap-bar').appendChild(swapBar.root);
+	$('signin-form').addEventListener('submit', signIn);
+	$('signout').addEventListener('click', signOut);
+	session = loadSession();
+	loadProtocol();
+	setInterval(function () {
+		tick();
+		sessionTick();
+		loginTick();
+	}, 250);
+	connect();
+}
