@@ -60,6 +60,7 @@ PROGS		:= $(B)/horcruxd $(if $(TOP_SRC),$(B)/horcrux-top) $(if $(CLI_SRC),$(B)/h
 UNITS		:= $(UNIT_SRC:%.c=$(B)/%)
 TOOLS		:= $(TOOL_SRC:%.c=$(B)/%)
 BENCHES		:= $(BENCH_SRC:%.c=$(B)/%)
+WEB_VENDOR	:= share/web/vendor/uPlot.js share/web/vendor/uPlot.min.css
 
 .PHONY: all check run install bench fuzz format clean build build-tests build-fuzz do-install
 .SECONDARY:
@@ -107,7 +108,7 @@ CFLAGS		:= $(BASE) $(OPT) $(WARN) $(PKG_CFLAGS) \
 		   -DHX_DATADIR='"$(PREFIX)/share/horcrux"' $(EXTRA_CFLAGS)
 LDFLAGS		:= $(OPT) $(EXTRA_LDFLAGS)
 
-build: $(PROGS)
+build: $(PROGS) $(WEB_VENDOR)
 build-tests: $(UNITS) $(TOOLS) $(BENCHES)
 
 ifeq ($(V),1)
@@ -195,6 +196,17 @@ $(B)/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC)
 	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
 	$(Q)$(CC) $(BASE) -Ihorcruxd -O1 -fsanitize=fuzzer,address,undefined \
 		$(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+
+# uPlot for the page's charts, from node_modules (npm ci of package-lock.json,
+# run by scripts/install-deps) into the git-ignored share/web/vendor/. The
+# minified IIFE becomes an ES module by exporting its one global.
+share/web/vendor/uPlot.js: node_modules/uplot/dist/uPlot.iife.min.js
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  VENDOR  $@"
+	$(Q){ cat $<; printf '\nexport default uPlot;\n'; } >$@.tmp && mv $@.tmp $@
+share/web/vendor/uPlot.min.css: node_modules/uplot/dist/uPlot.min.css
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
 
 do-install:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/horcrux/web \
