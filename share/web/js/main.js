@@ -10,5 +10,8 @@ import { start } from './shell.js';
 /* The monitoring view is index.html's #view-monitor, filled by shell.js. */
 route('monitor', '/', { title: 'Monitor', enter: function () {} });
 
+import './vms.js';
+import './vm.js';
+
 start();
 startRouter();
