@@ -447,6 +447,10 @@ function fillRow(r, v) {
 	});
 	setStateBadge(r.badge, v.state);
 	r.tr.setAttribute('data-state', v.state);
+	/* Which sample the figures are of: a test matches it to REST's. */
+	r.tr.setAttribute('data-sampled', figs[v.id] &&
+	    typeof figs[v.id].timestamp === 'string' ?
+	    figs[v.id].timestamp : '');
 }
 
 function fact(dl, label) {
