@@ -356,3 +356,30 @@ table_ready() {
 	assert_line --index 1 200
 	js_wait "document.querySelector('#vm-state .vm-state-word').textContent === 'running'"
 }
+
+@test "signing out forgets the VMs shown; the next account sees only its own" {
+	web_sign_in ada ada-pass-1
+	web_go '#/vms' vms
+	table_ready "$(jq length <<<"$(api_vms)")"
+	js "document.getElementById('signout').click(); true"
+	js_wait "document.getElementById('conn').dataset.state === 'signin'"
+	js_wait "document.querySelectorAll('#vms-table tbody tr').length === 0"
+	js "document.querySelector('#view-vms').textContent.includes('db-1')"
+	assert_output false
+	# vera signs in on the same page: one VM, not ada's ten.
+	js "document.getElementById('su-user').focus(); document.getElementById('su-user').select(); document.activeElement.id"
+	assert_output su-user
+	run cdp type vera
+	assert_success
+	run cdp key Tab
+	assert_success
+	run cdp type vera-pass-1
+	assert_success
+	run cdp key Enter
+	assert_success
+	js_wait "document.getElementById('conn').dataset.state === 'connected' &&
+	    document.getElementById('account-name').textContent === 'vera'"
+	table_ready 1
+	js "$ROWS_JS"
+	assert_output '[["web-1","running"]]'
+}
