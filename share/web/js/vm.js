@@ -20,7 +20,7 @@ import { route } from './router.js';
 import {
 	Bar, DASH, clear, el, fmtBytes, fmtExactBytes, fmtPct, fmtRate, isNum
 } from './ui.js';
-import { setStateBadge, stateBadge } from './vms.js';
+import { meter, setStateBadge, stateBadge } from './vms.js';
 import { mountCharts } from './charts.js';
 
 /* The actions in the order shown, when each makes sense, and the ask. */
@@ -135,6 +135,8 @@ function build(vmName) {
 	head.appendChild(back);
 	ui.title = el('h2', 'vm-title', vmName);
 	ui.title.tabIndex = -1;
+	ui.title.id = 'vm-title';
+	view.setAttribute('aria-labelledby', 'vm-title');
 	head.appendChild(ui.title);
 	ui.badge = stateBadge('unknown');
 	ui.badge.id = 'vm-state';
@@ -352,9 +354,9 @@ function fillMetrics(d) {
 	var memUsed = d && isNum(d.memory_bytes) ? d.memory_bytes : null;
 
 	d = d || {};
-	ui.cpu.update(d.cpu_usage, isNum(d.vcpus) ?
+	meter(ui.cpu, d.cpu_usage, isNum(d.vcpus) ?
 	    'of ' + d.vcpus + (d.vcpus === 1 ? ' vCPU' : ' vCPUs') : '');
-	ui.mem.update(d.memory_usage, memUsed !== null ?
+	meter(ui.mem, d.memory_usage, memUsed !== null ?
 	    'of ' + fmtBytes(memUsed) + ' given to the guest' : '');
 	ui.cpu.root.setAttribute('data-value', isNum(d.cpu_usage) ?
 	    String(d.cpu_usage) : '');

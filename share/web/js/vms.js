@@ -266,6 +266,9 @@ function build() {
 	clear(root);
 	head = el('div', 'vms-head');
 	head.appendChild(el('h2', null, 'Virtual machines'));
+	/* Named by its heading, the page is a region landmark. */
+	head.firstChild.id = 'vms-title';
+	root.setAttribute('aria-labelledby', 'vms-title');
 	countLine = el('p', 'vms-count muted', '');
 	countLine.id = 'vms-count';
 	countLine.setAttribute('role', 'status');
@@ -496,8 +499,8 @@ function put(e, t) {
 function fillCard(c, v) {
 	setStateBadge(c.badge, v.state);
 	c.root.setAttribute('data-state', v.state);
-	c.cpu.update(m(v, 'cpu_usage'));
-	c.mem.update(m(v, 'memory_usage'));
+	meter(c.cpu, m(v, 'cpu_usage'));
+	meter(c.mem, m(v, 'memory_usage'));
 	put(c.facts.mem, isNum(m(v, 'memory_bytes')) ?
 	    fmtBytes(m(v, 'memory_bytes')) + ' of ' + fmtBytes(memMax(v)) :
 	    fmtBytes(memMax(v)) + ' max');
@@ -506,6 +509,17 @@ function fillCard(c, v) {
 	put(c.facts.net, fmtRate(m(v, 'network_rx_bps')) + ' / ' +
 	    fmtRate(m(v, 'network_tx_bps')));
 	put(c.facts.vcpus, isNum(vcpus(v)) ? String(vcpus(v)) : DASH);
+}
+
+/*
+ * bar.update(pct, detail), and a meter with no figure (a stopped VM's)
+ * still has the aria-valuenow its role requires: 0, while its
+ * aria-valuetext (which screen readers read instead) says "no data".
+ */
+export function meter(bar, pct, detail) {
+	bar.update(pct, detail);
+	if (!isNum(pct))
+		bar.track.setAttribute('aria-valuenow', '0');
 }
 
 /* Put the children of parent in the order of list, moving only if not. */
