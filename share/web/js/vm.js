@@ -445,9 +445,9 @@ function showMissing(res) {
 	clear(ui.missing);
 	ui.missing.appendChild(el('p', 'vm-missing-text', 'No such VM: \u201c' +
 	    name + '\u201d'));
-	ui.missing.appendChild(el('p', 'muted', res && res.status === 403 ?
+	/* 403 and 404 read the same: no oracle for which names exist. */
+	ui.missing.appendChild(el('p', 'muted', res ?
 	    'It does not exist, or your account may not see it.' :
-	    res ? 'It does not exist, or your account may not see it.' :
 	    'The server is unreachable.'));
 	ui.missing.hidden = false;
 	ui.body.hidden = true;
@@ -526,12 +526,13 @@ function show(vmName) {
 	resolve(g).then(function () {
 		if (g !== gen)
 			return;
-		if (doc !== null && (name === '.' || name === '..'))
-			fetchDoc(true);
-		else if (name !== '.' && name !== '..')
-			fetchDoc(true);
-		else
+		if ((name === '.' || name === '..') && doc === null)
 			showMissing({ status: 404 });
+		else
+			fetchDoc(true);
+	}, function () {
+		if (g === gen)
+			showMissing(null);
 	});
 	charts = mountCharts(ui.charts, { scope: 'vm', vm: vmName });
 }
