@@ -1173,6 +1173,8 @@ export function start() {
 	document.getElementById('swap-bar').appendChild(swapBar.root);
 	$('disk-fullest').appendChild(fullestBar.root);
 	loadBars.forEach(function (b) {
+		b.track.setAttribute('aria-label', 'Load average over ' +
+		    b.label.textContent + ', per core');
 		$('load-bars').appendChild(b.root);
 	});
 	$('signin-form').addEventListener('submit', signIn);
