@@ -411,6 +411,14 @@ EOF
 	local pid
 	web_sign_in watcher watcher-pass-1
 	js_wait "document.getElementById('sample-time').dateTime"
+	# Every state the badge passes through, with its glyph.
+	js "window.__states = []; new MutationObserver(() => {
+	    const c = document.getElementById('conn'), s = c.dataset.state +
+	    ' ' + document.getElementById('conn-dot').textContent;
+	    if (window.__states[window.__states.length - 1] !== s)
+	        window.__states.push(s); }).observe(document.getElementById(
+	    'conn'), { attributes: true, subtree: true, childList: true,
+	    characterData: true }); true"
 	kill -TERM "$HXD_PID"
 	js_wait "document.getElementById('conn').dataset.state === 'offline' &&
 	    /^retry in [0-9.]+ s$/.test(document.getElementById('conn-detail')
@@ -432,6 +440,11 @@ EOF
 	assert_success
 	assert_output watcher
 	js_wait "document.getElementById('conn-detail').textContent === 'live'"
+	# Closed, retried, unreachable, ..., back: reconnecting first (the
+	# socket closed), then offline (the probe reached nothing), and
+	# connected at the end.
+	js "window.__states.filter((s, i, a) => a.indexOf(s) === i).join(',')"
+	assert_output --regexp '^reconnecting ↻,(connecting ◌,)?offline ✕,.*connected ●$'
 
 	browser_stop_pid "$pid"
 	[ "$STOP_RC" = 0 ] || fail "the second horcruxd exited $STOP_RC after SIGTERM"
