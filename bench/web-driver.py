@@ -37,8 +37,9 @@ as it loaded), waits --settle seconds (default 4), records a Chromium trace for
 S seconds (default 20; categories devtools.timeline and
 disabled-by-default-devtools.timeline.frame) and reports, for the page's
 renderer: each frame's main-thread work (from its BeginMainThreadFrame to
-the end of the main-thread tasks that ran for it, i.e. until the next frame
-begins or the thread goes idle), and every main-thread task's length; max,
+the end of the top-level main-thread tasks that run on from it, until the
+next frame begins or the thread goes idle for over 0.5 ms), and every
+top-level main-thread task's length; max,
 p99 and the count over 16 ms of each. A task over 16 ms delays any frame
 it overlaps.
 
@@ -54,7 +55,10 @@ import urllib.request
 
 import websockets
 
-ANIM_WAIT_S = 30
+ANIM_WAIT_S = 60
+# Main-thread tasks closer than this are one stretch of work (a frame's
+# rendering is often split into several tasks a few microseconds apart).
+GAP_US = 500
 
 
 class Failure(Exception):
@@ -325,9 +329,10 @@ def analyse(events, pid):
             continue
         top.append(t)
     begins.sort()
-    # A frame's main-thread work: from its BeginMainThreadFrame, the busy
-    # time of the tasks that run until the next frame begins or the
-    # thread first goes idle (a gap between tasks), whichever is first.
+    # A frame's main-thread work: from its BeginMainThreadFrame to the end
+    # of the tasks that run on from it without the thread going idle
+    # (a gap over GAP_US between tasks), or to the next frame's start,
+    # whichever is first.
     work = []
     for i, b in enumerate(begins):
         nxt = begins[i + 1] if i + 1 < len(begins) else float("inf")
@@ -335,7 +340,7 @@ def analyse(events, pid):
         for t0, t1 in top:
             if t1 <= b:
                 continue
-            if t0 >= nxt or t0 > end:
+            if t0 >= nxt or t0 > end + GAP_US:
                 break
             end = min(max(end, t1), nxt)
         work.append((end - b) / 1000.0)
@@ -414,7 +419,7 @@ def main():
         out = asyncio.run(run(a))
     except (Failure, OSError, asyncio.TimeoutError,
             websockets.WebSocketException) as e:
-        print("web-driver.py: %s: %s" % (a.command, e or type(e).__name__),
+        print("web-driver.py: %s: %s" % (a.command, str(e) or type(e).__name__),
               file=sys.stderr)
         return 1
     print(json.dumps(out))
