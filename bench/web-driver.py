@@ -26,7 +26,7 @@ extension, .js/.mjs/.css, whatever fetched them), as Resource Timing saw
 them: encodedBodySize (the body on the wire: gzip where the server sent
 gzip), transferSize (plus headers) and decodedBodySize. --extra PATH
 fetches PATH from the page too when the page did not (uPlot, before a page
-module imports it). --identity makes the browser accept no content
+module imports it; such a file is marked by_bench). --identity makes the browser accept no content
 encoding (Accept-Encoding: identity through Network.setExtraHTTPHeaders;
 this Chromium has no Network.setAcceptedEncodings), so the server must
 send every file as it is.
@@ -226,7 +226,7 @@ async def cmd_paint(s, a):
 
 BYTES_JS = """
 (async function () {
-	var extra = %s, seen = {}, i, out = [];
+	var extra = %s, seen = {}, fetched = {}, i, out = [];
 	var want = /\\.(m?js|css)$/;
 	function path(u) { return new URL(u).pathname; }
 	performance.getEntriesByType('resource').forEach(function (e) {
@@ -235,6 +235,7 @@ BYTES_JS = """
 	for (i = 0; i < extra.length; i++) {
 		var u = new URL(extra[i], location.href);
 		if (!seen[u.pathname]) {
+			fetched[u.pathname] = true;
 			var r = await fetch(u.href, {cache: 'no-store'});
 			await r.arrayBuffer();
 			if (!r.ok) throw new Error(u.pathname + ': ' + r.status);
@@ -244,7 +245,7 @@ BYTES_JS = """
 		if (want.test(path(e.name)))
 			out.push({path: path(e.name), transfer: e.transferSize,
 			    encoded: e.encodedBodySize, decoded: e.decodedBodySize,
-			    extra: extra.indexOf(path(e.name).replace(/^\\//, '')) >= 0});
+			    by_bench: !!fetched[path(e.name)]});
 	});
 	return out;
 })()
