@@ -127,7 +127,22 @@ rule_names() {
 	click "$row .al-ack"
 	js_wait "document.getElementById('al-ack').open &&
 	    document.activeElement.id === 'al-ack-comment'"
-	run cdp type 'seen from the page <b>x</b>'
+	# 600 two-byte characters: within the field's 1024 characters, over
+	# the daemon's 1024 bytes. Its 422 shows in the dialog, verbatim.
+	long=$(printf 'é%.0s' $(seq 600))
+	run cdp type "$long"
+	assert_success
+	click '#al-ack-ok'
+	hx_root POST "/api/alerts/$id/ack" "{\"comment\":\"$long\"}"
+	assert_line --index 1 422
+	msg=$(body | jq -r .message)
+	js_wait "document.getElementById('al-ack-error').textContent !== ''"
+	js "document.getElementById('al-ack-error').textContent + '|' +
+	    document.getElementById('al-ack').open"
+	assert_output "$msg|true"
+	hx_root GET /api/alerts
+	body | jq -e --arg id "$id" '.alerts[] | select(.alert_id == $id) | .acked_by == null'
+	fill al-ack-comment 'seen from the page <b>x</b>'
 	assert_success
 	web_shot alerts-ack-dialog
 	click '#al-ack-ok'
@@ -278,6 +293,23 @@ rule_names() {
 	assert_line --index 1 200
 	hx_root GET /api/alerts/rules/sneaky
 	assert_line --index 1 404
+
+	# A firing alert: listed, with no Acknowledge; the daemon refuses it.
+	hx_root POST /api/alerts/rules '{"name":"ro-fire","series":"node:memory_usage","op":">=","threshold":0,"severity":"info"}'
+	assert_line --index 1 201
+	web_go '#/alerts' alerts
+	js_wait "Array.from(document.querySelectorAll('#al-pane-list tr[data-state=\"firing\"] .al-name'))
+	    .some(function (c) { return c.textContent === 'ro-fire'; })"
+	js "document.querySelectorAll('#al-pane-list .al-ack').length"
+	assert_output 0
+	hx_root GET /api/alerts
+	id=$(body | jq -r '.alerts[] | select(.rule_name == "ro-fire") | .alert_id')
+	js "import('/js/shell.js').then(function (m) {
+	    return m.api('POST', '/api/alerts/$id/ack', {comment: 'no'}); })
+	    .then(function (r) { return r.status + ' ' + r.data.message; })"
+	assert_output --regexp '^403 .*SysModify'
+	hx_root DELETE /api/alerts/rules/ro-fire
+	assert_equal "$(tail -n1 <<<"$output")" 204
 
 	# Targets: listed, no add form, no test or delete.
 	web_go '#/alerts/targets' alerts
