@@ -124,6 +124,24 @@ function table(caption, heads) {
 	});
 	t.appendChild(el('thead')).appendChild(h);
 	t.body = t.appendChild(el('tbody'));
+	t.heads = heads;
+	return t;
+}
+
+/*
+ * Each cell carries its column's name: on a phone the rows become
+ * cards and the style sheet shows the name before the value.
+ */
+function labelCells(t) {
+	var rows = t.body.rows, i, j;
+
+	for (i = 0; i < rows.length; i++) {
+		for (j = 0; j < rows[i].cells.length; j++) {
+			if (rows[i].cells[j].colSpan === 1 && t.heads[j])
+				rows[i].cells[j].setAttribute('data-label',
+				    t.heads[j]);
+		}
+	}
 	return t;
 }
 
@@ -437,7 +455,7 @@ function renderAlerts() {
 		firing.forEach(function (a) {
 			t.body.appendChild(alertRow(a, true));
 		});
-		ui.firing.appendChild(t);
+		ui.firing.appendChild(labelCells(t));
 	}
 	clear(ui.resolved);
 	if (done.length === 0) {
@@ -450,7 +468,7 @@ function renderAlerts() {
 		done.forEach(function (a) {
 			t.body.appendChild(alertRow(a, false));
 		});
-		ui.resolved.appendChild(t);
+		ui.resolved.appendChild(labelCells(t));
 	}
 }
 
@@ -656,7 +674,7 @@ function renderRules() {
 	rules.forEach(function (r) {
 		t.body.appendChild(ruleRow(r, edit));
 	});
-	p.appendChild(el('div', 'al-scroll')).appendChild(t);
+	p.appendChild(el('div', 'al-scroll')).appendChild(labelCells(t));
 }
 
 function ruleRow(r, edit) {
@@ -1024,7 +1042,7 @@ function showBacktest(out, rule, d) {
 		td(tr, num(e.peak));
 		t.body.appendChild(tr);
 	});
-	out.appendChild(el('div', 'al-scroll')).appendChild(t);
+	out.appendChild(el('div', 'al-scroll')).appendChild(labelCells(t));
 }
 
 /* ---- notification targets ---- */
@@ -1094,7 +1112,7 @@ function renderTargets() {
 			loadAttempts(x.name, c);
 		}
 	});
-	p.appendChild(el('div', 'al-scroll')).appendChild(t);
+	p.appendChild(el('div', 'al-scroll')).appendChild(labelCells(t));
 }
 
 function targetRow(x, edit) {
@@ -1230,7 +1248,7 @@ function loadAttempts(name, cell) {
 			td(tr, text(a.error));
 			t.body.appendChild(tr);
 		});
-		cell.appendChild(t);
+		cell.appendChild(labelCells(t));
 	}, function () {
 		clear(cell);
 		cell.appendChild(el('p', 'al-error', 'Cannot reach the server'));
@@ -1351,7 +1369,7 @@ function sinceControl() {
 		return;
 	ui.since = select(SINCES);
 	ui.since.value = '24h';
-	row = field('al-since', 'Try rules on the', ui.since);
+	row = field('al-since', 'Try on history over the', ui.since);
 	row.className = 'al-field al-inline';
 	ui.sinceRow = row;
 	p.parentNode.insertBefore(row, p);
