@@ -420,3 +420,49 @@ rule_names() {
 	hx_root GET /api/notify/targets/page-hook
 	assert_line --index 1 404
 }
+
+# axe_clean: axe-core finds no serious or critical violation (WCAG 2.1
+# A and AA) in the alerts page's element; prints them when it does.
+axe_clean() {
+	js "axe.run({include: [['#view-alerts']]}, {runOnly: {type: 'tag',
+	    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+	    .then(function (r) { return r.violations.filter(function (v) {
+		return v.impact === 'serious' || v.impact === 'critical'; })
+	    .map(function (v) { return v.id + ': ' + v.nodes.map(
+		function (n) { return n.target.join(' '); }).join(', '); })
+	    .join('\n'); })"
+	assert_output ''
+}
+
+@test "axe-core: no serious or critical violation on the alerts, rules and targets pages, dialogs and forms open" {
+	local axe=$HX_REPO/node_modules/axe-core/axe.min.js
+	[ -f "$axe" ] || fail "axe-core is missing: scripts/install-deps"
+	hx_root POST /api/alerts/rules '{"name":"axe-fire","series":"node:memory_usage","op":">=","threshold":0,"severity":"warning"}'
+	assert_line --index 1 201
+	web_sign_in ada "$PW"
+	run cdp navigate about:blank
+	assert_success
+	run cdp navigate "$URL/#/alerts" --inject "$axe"
+	assert_success
+	js_wait "!!document.querySelector('#al-pane-list tr[data-state=\"firing\"] .al-ack')"
+	axe_clean
+	click '#al-pane-list tr[data-state="firing"] .al-ack'
+	js_wait "document.getElementById('al-ack').open"
+	axe_clean
+	js "document.getElementById('al-ack').close(); true"
+	web_go '#/alerts/rules' alerts
+	js_wait "!!document.querySelector('#al-pane-rules tr[data-rule=\"axe-fire\"]')"
+	click '#al-pane-rules tr[data-rule="axe-fire"] .al-edit'
+	js_wait "!!document.getElementById('al-rule-save')"
+	axe_clean
+	click '#al-pane-rules tr[data-rule="axe-fire"] .al-delete'
+	js_wait "document.getElementById('al-confirm').open"
+	axe_clean
+	click '#al-confirm-ok'
+	js_wait "!document.querySelector('#al-pane-rules tr[data-rule=\"axe-fire\"]')"
+	web_go '#/alerts/targets' alerts
+	js_wait "!!document.querySelector('#al-pane-targets details.al-add')"
+	click '#al-pane-targets details.al-add summary'
+	choose al-target-type email
+	axe_clean
+}

@@ -393,10 +393,11 @@ function alertRow(a, firing) {
 	td(tr, text(a.target));
 	td(tr, num(firing ? a.value : isNum(a.peak) ? a.peak : a.value));
 	td(tr, num(a.threshold));
-	c = td(tr, when(a.started_at));
+	c = el('span', null, when(a.started_at));
 	if (firing && isNum(since))
 		c.appendChild(el('span', 'al-sub', 'for ' +
 		    fmtDuration((Date.now() - since) / 1000)));
+	td(tr, c);
 	if (!firing)
 		td(tr, when(a.resolved_at));
 	c = td(tr, acked === null ? 'not acknowledged' : acked,
@@ -696,7 +697,7 @@ function ruleRow(r, edit) {
 		labelled(c.appendChild(button('Try on history', 'al-try',
 		    function (ev) {
 			backtest(r.name, ev.target);
-		})), 'Try' + who + ' on history');
+		})), 'Try on history:' + who);
 	if (!edit)
 		return tr;
 	labelled(c.appendChild(button('Edit', 'al-edit', function () {
@@ -1139,7 +1140,7 @@ function targetRow(x, edit) {
 
 		if (again)
 			again.focus();
-	})), (attemptsOpen[x.name] ? 'Hide the attempts of' :
+	})), (attemptsOpen[x.name] ? 'Hide attempts of' :
 	    'Recent attempts of') + who);
 	b.setAttribute('aria-expanded', attemptsOpen[x.name] ? 'true' :
 	    'false');
