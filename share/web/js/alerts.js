@@ -394,9 +394,11 @@ function alertRow(a, firing) {
 	td(tr, num(firing ? a.value : isNum(a.peak) ? a.peak : a.value));
 	td(tr, num(a.threshold));
 	c = el('span', null, when(a.started_at));
-	if (firing && isNum(since))
-		c.appendChild(el('span', 'al-sub', 'for ' +
+	if (firing && isNum(since)) {
+		c.appendChild(el('span', 'al-sub al-for', 'for ' +
 		    fmtDuration((Date.now() - since) / 1000)));
+		c.lastChild.setAttribute('data-since', String(since));
+	}
 	td(tr, c);
 	if (!firing)
 		td(tr, when(a.resolved_at));
@@ -551,6 +553,22 @@ function sendAck() {
 	});
 }
 
+/* How long each firing alert has fired, moved on in place. */
+function tickFor() {
+	var f, i, since;
+
+	if (pane !== 'list')
+		return;
+	f = ui.firing.querySelectorAll('.al-for');
+	for (i = 0; i < f.length; i++) {
+		since = Number(f[i].getAttribute('data-since'));
+		f[i].textContent = 'for ' + fmtDuration((Date.now() - since) /
+		    1000);
+	}
+}
+
+setInterval(tickFor, 5000);
+
 /* Live: the events change the list whether or not it is shown. */
 on('AlertTriggered', function (d) {
 	var a;
@@ -666,8 +684,17 @@ function renderRules() {
 		bar.appendChild(el('p', 'al-hint', 'Read only: changing ' +
 		    'rules needs the SysModify privilege on /.'));
 	}
-	if (edit && editing !== null)
-		p.appendChild(ruleForm(editing));
+	if (edit && editing !== null) {
+		/* A list refresh keeps what is being typed. */
+		if (ui.ruleFormFor !== editing) {
+			ui.ruleFormEl = ruleForm(editing);
+			ui.ruleFormFor = editing;
+		}
+		p.appendChild(ui.ruleFormEl);
+	} else {
+		ui.ruleFormFor = null;
+		ui.ruleFormEl = null;
+	}
 	ui.backtest = p.appendChild(el('div', 'al-backtest'));
 	ui.backtest.setAttribute('aria-live', 'polite');
 	t = table('Alert rules', ['Name', 'Condition', 'For', 'Severity',
@@ -1090,7 +1117,10 @@ function renderTargets() {
 		return;
 	clear(p);
 	if (edit) {
-		p.appendChild(targetForm());
+		/* Built once: a list refresh keeps what is being typed. */
+		if (!ui.targetFormEl)
+			ui.targetFormEl = targetForm();
+		p.appendChild(ui.targetFormEl);
 	} else {
 		p.appendChild(el('p', 'al-hint', 'Read only: changing ' +
 		    'targets needs the SysModify privilege on /.'));
@@ -1262,10 +1292,6 @@ function targetForm() {
 
 	f.noValidate = true;
 	det.appendChild(el('summary', null, 'Add a notification target'));
-	det.open = ui.targetOpen === true;
-	det.addEventListener('toggle', function () {
-		ui.targetOpen = det.open;
-	});
 	h = f.appendChild(el('h3', 'visually-hidden', 'Add a notification ' +
 	    'target'));
 	h.id = 'al-target-form-title';
@@ -1347,7 +1373,7 @@ function targetForm() {
 				markField(f, res.data);
 				return;
 			}
-			ui.targetOpen = false;
+			ui.targetFormEl = null;	/* the next one starts empty */
 			say(ui.msg, 'ok', 'Added the target ' + b.name + '.');
 			loadTargets();
 		}, function () {
@@ -1436,6 +1462,9 @@ onAccount(function (m) {
 	attemptsOpen = {};
 	testResult = {};
 	editing = null;
+	ui.ruleFormEl = null;
+	ui.ruleFormFor = null;
+	ui.targetFormEl = null;
 	if (root !== null) {
 		leave();
 		pane = shown;
