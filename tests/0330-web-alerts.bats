@@ -226,6 +226,29 @@ rule_names() {
 		.severity == "critical" and .enabled == true and .notify == []'
 	web_shot alerts-rules
 
+	# A status rule, from the same form.
+	click '#al-rule-add'
+	js_wait "document.activeElement.id === 'al-rule-name'"
+	run cdp type page-status
+	assert_success
+	choose al-rule-kind status
+	js "[document.getElementById('al-rule-series').closest('.al-field').hidden,
+	    document.getElementById('al-rule-equals').closest('.al-field').hidden].join(' ')"
+	assert_output 'true false'
+	fill al-rule-status-of 'vm:web-*'
+	fill al-rule-equals paused
+	choose al-rule-severity info
+	click '#al-rule-save'
+	js_wait "!!document.querySelector('#al-pane-rules tr[data-rule=\"page-status\"]')"
+	hx_root GET /api/alerts/rules/page-status
+	assert_line --index 1 200
+	body | jq -e '.status_of == "vm:web-*" and .equals == "paused" and
+		.severity == "info" and .for_seconds == 0 and (has("series") | not)'
+	js "document.querySelector('#al-pane-rules tr[data-rule=\"page-status\"]').cells[1].textContent"
+	assert_output 'vm:web-* is paused'
+	hx_root DELETE /api/alerts/rules/page-status
+	assert_equal "$(tail -n1 <<<"$output")" 204
+
 	# Disable: PUT keeps every other field.
 	click '#al-pane-rules tr[data-rule="page-rule"] .al-toggle'
 	js_wait "document.querySelector('#al-pane-rules tr[data-rule=\"page-rule\"] .al-enabled').dataset.enabled === 'false'"
@@ -321,6 +344,11 @@ rule_names() {
 	    .then(function (r) { return r.status; })"
 	assert_output 403
 	web_shot alerts-targets-readonly
+	# Signing out forgets what this account saw.
+	click '#signout'
+	js_wait "document.getElementById('conn').dataset.state === 'signin'"
+	js "document.querySelectorAll('#view-alerts tr[data-rule], #view-alerts tr[data-target], #view-alerts tr[data-alert-id]').length"
+	assert_output 0
 	hx_root DELETE /api/notify/targets/ro-hook
 	assert_equal "$(tail -n1 <<<"$output")" 204
 }
@@ -409,6 +437,31 @@ rule_names() {
 	    document.querySelector('#al-pane-targets tr.al-attempt td:nth-child(4)').textContent"
 	assert_output "$n ✓ ok"
 	web_shot alerts-targets
+
+	# An e-mail target: its own fields; the password is never shown.
+	click '#al-pane-targets details.al-add summary'
+	js_wait "document.querySelector('#al-pane-targets details.al-add').open"
+	choose al-target-type email
+	js "document.getElementById('al-target-url').closest('.al-field').hidden"
+	assert_output true
+	fill al-target-name page-mail
+	fill al-target-smtp 'smtp://127.0.0.1:9'
+	fill al-target-from 'horcrux@example.org'
+	fill al-target-to 'ops@example.org, oncall@example.org'
+	fill al-target-user mailer
+	fill al-target-password 'mail-Pw-77'
+	click '#al-target-save'
+	js_wait "!!document.querySelector('#al-pane-targets tr[data-target=\"page-mail\"]')"
+	hx_root GET /api/notify/targets/page-mail
+	assert_line --index 1 200
+	body | jq -e '.type == "email" and .smtp_url == "smtp://127.0.0.1:9" and
+		.from == "horcrux@example.org" and
+		.to == ["ops@example.org", "oncall@example.org"] and
+		.username == "mailer" and .password_set == true and (has("password") | not)'
+	js "document.getElementById('view-alerts').textContent.indexOf('mail-Pw-77')"
+	assert_output -- -1
+	hx_root DELETE /api/notify/targets/page-mail
+	assert_equal "$(tail -n1 <<<"$output")" 204
 
 	# Delete asks first.
 	click '#al-pane-targets tr[data-target="page-hook"] .al-delete'
