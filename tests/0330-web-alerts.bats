@@ -475,16 +475,25 @@ rule_names() {
 }
 
 # axe_clean: axe-core finds no serious or critical violation (WCAG 2.1
-# A and AA) in the alerts page's element; prints them when it does.
+# A and AA) in the alerts page's element, in light and in dark; prints
+# them when it does.
 axe_clean() {
-	js "axe.run({include: [['#view-alerts']]}, {runOnly: {type: 'tag',
+	local scheme
+	for scheme in light dark; do
+		run cdp --timeout 60 --color-scheme "$scheme" eval "$(axe_expr)"
+		assert_success
+		assert_output ''
+	done
+}
+
+axe_expr() {
+	echo "axe.run({include: [['#view-alerts']]}, {runOnly: {type: 'tag',
 	    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
 	    .then(function (r) { return r.violations.filter(function (v) {
 		return v.impact === 'serious' || v.impact === 'critical'; })
 	    .map(function (v) { return v.id + ': ' + v.nodes.map(
 		function (n) { return n.target.join(' '); }).join(', '); })
 	    .join('\n'); })"
-	assert_output ''
 }
 
 @test "axe-core: no serious or critical violation on the alerts, rules and targets pages, dialogs and forms open" {
@@ -499,6 +508,7 @@ axe_clean() {
 	assert_success
 	js_wait "!!document.querySelector('#al-pane-list tr[data-state=\"firing\"] .al-ack')"
 	axe_clean
+	HX_COLOR_SCHEME=dark web_shot alerts-firing-dark
 	click '#al-pane-list tr[data-state="firing"] .al-ack'
 	js_wait "document.getElementById('al-ack').open"
 	axe_clean
@@ -518,4 +528,5 @@ axe_clean() {
 	click '#al-pane-targets details.al-add summary'
 	choose al-target-type email
 	axe_clean
+	HX_COLOR_SCHEME=dark web_shot alerts-target-form-dark
 }
