@@ -330,7 +330,8 @@ Chart.prototype.fit = function () {
 Chart.prototype.plotOpts = function (bands) {
 	var self = this, unit = this.unit, series = [{}], b = [];
 	var colours = [cssVar('--chart-1', '#1f5fbf'),
-	    cssVar('--chart-2', '#a34700')];
+	    cssVar('--chart-2', '#a34700'), cssVar('--chart-3', '#2e7d32'),
+	    cssVar('--chart-4', '#8e24aa')];
 	var bandFill = [cssVar('--chart-band-1', 'rgba(31,95,191,0.15)'),
 	    cssVar('--chart-band-2', 'rgba(163,71,0,0.15)')];
 	var fg = cssVar('--fg', '#1d232a'), grid = cssVar('--line', '#d9dee4');
@@ -339,7 +340,7 @@ Chart.prototype.plotOpts = function (bands) {
 	};
 
 	this.defs.forEach(function (d, i) {
-		series.push({ label: d.label, stroke: colours[i % 2],
+		series.push({ label: d.label, stroke: colours[i % 4],
 		    width: 2, spanGaps: false, value: fmt,
 		    dash: i % 2 ? [6, 3] : undefined });
 	});
@@ -358,7 +359,10 @@ Chart.prototype.plotOpts = function (bands) {
 		height: this.size().height,
 		series: series,
 		bands: b,
-		scales: { x: { time: true } },
+		/* The shown range, whatever the data span. */
+		scales: { x: { time: true, range: function () {
+			return [self.from / 1000, self.to / 1000];
+		} } },
 		axes: [
 			{ stroke: fg, grid: { stroke: grid, width: 1 },
 			  ticks: { stroke: grid } },
@@ -519,22 +523,27 @@ Chart.prototype.appendLive = function (t, values) {
 };
 
 /*
- * The rows of the shown range: {t, v: [per series: value, null (a
- * bucket without a value) or undefined (no point)], mn, mx}, over the
- * union of the series' times, oldest first.
+ * The rows of the shown range, as columns over the union of the series'
+ * times, oldest first: {length, t: [ms], v, mn, mx: [per series: [value,
+ * null (a bucket without a value) or undefined (no point)], mn and mx
+ * null for a series without min/max], holes: some undefined}.
  */
 Chart.prototype.rows = function () {
 	var lo = bucketOf(this.from, this.step * 1000), hi = this.to;
-	var n = this.series.length, pos = [], rows = [], i, t, row, s, k;
+	var n = this.series.length, pos = [], end = [], i, t, s, k, a, b;
+	var cols = { length: 0, t: [], v: [], mn: [], mx: [], holes: false };
+	var same = true, len;
 
 	if (this.rowsCache && this.rowsCache.lo === lo &&
 	    this.rowsCache.hi === hi && this.rowsCache.gen === this.gen)
-		return this.rowsCache.rows;
+		return this.rowsCache.cols;
 	for (i = 0; i < n; i++) {
+		cols.v.push([]);
+		cols.mn.push([]);
+		cols.mx.push([]);
 		s = this.series[i].points;
-		/* Binary search for the first point at or after lo. */
-		var a = 0, b = s.length;
-		while (a < b) {
+		/* Binary searches for the points in [lo, hi]. */
+		for (a = 0, b = s.length; a < b;) {
 			k = (a + b) >> 1;
 			if (s[k][0] < lo)
 				a = k + 1;
@@ -542,72 +551,116 @@ Chart.prototype.rows = function () {
 				b = k;
 		}
 		pos.push(a);
-	}
-	for (;;) {
-		t = Infinity;
-		for (i = 0; i < n; i++) {
-			s = this.series[i].points;
-			if (pos[i] < s.length && s[pos[i]][0] < t)
-				t = s[pos[i]][0];
+		for (b = s.length; a < b;) {
+			k = (a + b) >> 1;
+			if (s[k][0] <= hi)
+				a = k + 1;
+			else
+				b = k;
 		}
-		if (t === Infinity || t > hi)
-			break;
-		row = { t: t, v: new Array(n), mn: new Array(n),
-		    mx: new Array(n) };
+		end.push(a);
+	}
+	/* Most often every series has the same times: no merge. */
+	for (i = 1; i < n && same; i++) {
+		same = end[i] - pos[i] === end[0] - pos[0];
+		for (k = 0; same && k < end[0] - pos[0]; k++)
+			same = this.series[i].points[pos[i] + k][0] ===
+			    this.series[0].points[pos[0] + k][0];
+	}
+	if (n > 0 && same) {
+		len = end[0] - pos[0];
+		s = this.series[0].points;
+		cols.t = new Array(len);
+		for (k = 0; k < len; k++)
+			cols.t[k] = s[pos[0] + k][0];
 		for (i = 0; i < n; i++) {
 			s = this.series[i];
-			k = pos[i];
-			if (k < s.points.length && s.points[k][0] === t) {
-				row.v[i] = s.points[k][1];
-				row.mn[i] = s.min ? s.min[k] : null;
-				row.mx[i] = s.max ? s.max[k] : null;
-				pos[i]++;
+			cols.v[i] = new Array(len);
+			for (k = 0; k < len; k++)
+				cols.v[i][k] = s.points[pos[i] + k][1];
+			cols.mn[i] = s.min ? s.min.slice(pos[i], end[i]) : null;
+			cols.mx[i] = s.max ? s.max.slice(pos[i], end[i]) : null;
+		}
+	} else {
+		cols.holes = true;
+		for (i = 0; i < n; i++) {
+			if (!this.series[i].min)
+				cols.mn[i] = cols.mx[i] = null;
+		}
+		for (;;) {
+			t = Infinity;
+			for (i = 0; i < n; i++) {
+				s = this.series[i].points;
+				if (pos[i] < end[i] && s[pos[i]][0] < t)
+					t = s[pos[i]][0];
+			}
+			if (t === Infinity)
+				break;
+			cols.t.push(t);
+			for (i = 0; i < n; i++) {
+				s = this.series[i];
+				k = pos[i];
+				if (k < end[i] && s.points[k][0] === t) {
+					cols.v[i].push(s.points[k][1]);
+					if (s.min) {
+						cols.mn[i].push(s.min[k]);
+						cols.mx[i].push(s.max ? s.max[k] :
+						    null);
+					}
+					pos[i]++;
+				} else {
+					cols.v[i].push(undefined);
+					if (s.min) {
+						cols.mn[i].push(undefined);
+						cols.mx[i].push(undefined);
+					}
+				}
 			}
 		}
-		rows.push(row);
 	}
-	this.rowsCache = { lo: lo, hi: hi, gen: this.gen, rows: rows };
-	return rows;
+	cols.length = cols.t.length;
+	this.rowsCache = { lo: lo, hi: hi, gen: this.gen, cols: cols };
+	return cols;
 };
+
+/* COL with undefined (no point) as null (a gap), for uPlot. */
+function gaps(col, holes) {
+	var out, i;
+
+	if (!holes)
+		return col;
+	out = new Array(col.length);
+
+	for (i = 0; i < col.length; i++)
+		out[i] = col[i] === undefined ? null : col[i];
+	return out;
+}
 
 /* Draw (again): the plot, the note, the table when open, attributes. */
 Chart.prototype.render = function (rebuild) {
-	var rows, n = this.series.length, data, bands = [], i, j, r, col;
-	var self = this;
+	var rows, n = this.series.length, data, bands = [], i, k, x;
 
 	this.gen = (this.gen || 0) + 1;
 	rows = this.rows();
 	for (i = 0; i < n; i++) {
-		bands.push(this.series[i].min !== null && rows.some(
-		    function (row) {
-			return row.mn[i] !== undefined && row.mn[i] !==
-			    row.mx[i];
-		}));
-	}
-	data = [new Float64Array(rows.length)];
-	for (i = 0; i < rows.length; i++)
-		data[0][i] = rows[i].t / 1000;
-	for (i = 0; i < n; i++) {
-		col = new Array(rows.length);
-		for (j = 0; j < rows.length; j++) {
-			r = rows[j].v[i];
-			col[j] = r === undefined ? null : r;
-		}
-		data.push(col);
-	}
-	for (i = 0; i < n; i++) {
-		if (!bands[i])
+		bands.push(false);
+		if (rows.mn[i] === null || rows.mx[i] === null)
 			continue;
-		['mn', 'mx'].forEach(function (key) {
-			var c = new Array(rows.length), q;
-
-			for (q = 0; q < rows.length; q++) {
-				c[q] = rows[q][key][i];
-				if (c[q] === undefined)
-					c[q] = null;
-			}
-			data.push(c);
-		});
+		for (k = 0; k < rows.length && !bands[i]; k++)
+			bands[i] = rows.mn[i][k] !== undefined &&
+			    rows.mn[i][k] !== rows.mx[i][k];
+	}
+	x = new Float64Array(rows.length);
+	for (k = 0; k < rows.length; k++)
+		x[k] = rows.t[k] / 1000;
+	data = [x];
+	for (i = 0; i < n; i++)
+		data.push(gaps(rows.v[i], rows.holes));
+	for (i = 0; i < n; i++) {
+		if (bands[i]) {
+			data.push(gaps(rows.mn[i], rows.holes));
+			data.push(gaps(rows.mx[i], rows.holes));
+		}
 	}
 	if (rebuild || !this.plot || this.bandKey !== bands.join()) {
 		if (this.plot)
@@ -617,10 +670,8 @@ Chart.prototype.render = function (rebuild) {
 		this.plot = new uPlot(this.plotOpts(bands), data,
 		    this.plotBox);
 	} else {
-		this.plot.setData(data, false);
+		this.plot.setData(data);
 	}
-	this.plot.setScale('x', { min: this.from / 1000,
-	    max: this.to / 1000 });
 	this.plotBox.setAttribute('aria-label', this.describe(rows));
 	this.note.textContent = rows.length === 0 &&
 	    this.root.getAttribute('data-loading') === 'false' ?
@@ -629,7 +680,6 @@ Chart.prototype.render = function (rebuild) {
 		this.renderTable(rows);
 	this.attrs();
 	this.root.setAttribute('data-points', String(rows.length));
-	void self;
 };
 
 /* A sentence for the plot's label: what it shows, latest and range. */
@@ -639,17 +689,16 @@ Chart.prototype.describe = function (rows) {
 	if (rows.length === 0)
 		return this.opts.title + ': no data in this range';
 	this.defs.forEach(function (d, i) {
-		var lo = Infinity, hi = -Infinity, last = null;
+		var lo = Infinity, hi = -Infinity, last = null, k, v;
 
-		rows.forEach(function (r) {
-			var v = r.v[i];
-
+		for (k = 0; k < rows.length; k++) {
+			v = rows.v[i][k];
 			if (isNum(v)) {
 				lo = Math.min(lo, v);
 				hi = Math.max(hi, v);
 				last = v;
 			}
-		});
+		}
 		if (last !== null)
 			parts.push(d.label + ' from ' + fmtUnit(self.unit, lo) +
 			    ' to ' + fmtUnit(self.unit, hi) + ', latest ' +
@@ -705,16 +754,16 @@ Chart.prototype.renderTable = function (rows) {
 		tr = el('tr');
 		th = el('th');
 		th.scope = 'row';
-		time = el('time', '', fmtWhen(rows[i].t));
-		time.dateTime = new Date(rows[i].t).toISOString();
+		time = el('time', '', fmtWhen(rows.t[i]));
+		time.dateTime = new Date(rows.t[i]).toISOString();
 		th.appendChild(time);
 		tr.appendChild(th);
 		for (k = 0; k < self.defs.length; k++) {
-			var td = el('td', '', fmtUnit(self.unit, rows[i].v[k]));
+			var td = el('td', '', fmtUnit(self.unit, rows.v[k][i]));
 
-			if (isNum(rows[i].v[k]))
+			if (isNum(rows.v[k][i]))
 				td.setAttribute('data-value',
-				    String(rows[i].v[k]));
+				    String(rows.v[k][i]));
 			tr.appendChild(td);
 		}
 		body.appendChild(tr);
@@ -736,9 +785,9 @@ Chart.prototype.csv = function () {
 	});
 	out.push('\r\n');
 	for (i = 0; i < rows.length; i++) {
-		line = new Date(rows[i].t).toISOString();
+		line = new Date(rows.t[i]).toISOString();
 		for (k = 0; k < this.series.length; k++) {
-			v = rows[i].v[k];
+			v = rows.v[k][i];
 			line += ',' + (isNum(v) ? fmtG10(v) : '');
 		}
 		out.push(line + '\r\n');
