@@ -239,6 +239,13 @@ attr() {
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/api.csv")" -gt 2 ]
 	run cmp "$BATS_TEST_TMPDIR/page.csv" "$BATS_TEST_TMPDIR/api.csv"
 	assert_success
+	# Values the demo node's rates never reach, written as C's %.10g
+	# writes them (the daemon's CSV): exponents, and ties to even.
+	local vals='0 0.5 12345678905 12345678915 1.0009765625 1234567.8125 0.000030517578125 10000000000 1099511627776 6442450944 -2.5'
+	js "import('./js/chart.js').then(function (m) {
+	    return '$vals'.split(' ').map(function (v) { return m.fmtG10(Number(v)); }).join(' '); })"
+	# shellcheck disable=SC2086
+	assert_output "$(printf '%.10g ' $vals | sed 's/ $//')"
 	# JSON: the same points as the API's JSON answer.
 	js "Array.prototype.find.call(document.querySelectorAll('#view-charts [data-kind=\"disk\"] .chart-btn'), function (b) { return b.textContent === 'Export JSON'; }).click(); true"
 	js_wait "window.__blobs.length === 2"

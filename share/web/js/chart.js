@@ -369,8 +369,14 @@ Chart.prototype.plotOpts = function (bands) {
 			{ stroke: fg, grid: { stroke: grid, width: 1 },
 			  ticks: { stroke: grid }, size: 72,
 			  values: function (u, splits) {
+				var inc = splits.length > 1 ?
+				    Math.abs(splits[1] - splits[0]) : 1;
+				var dp = inc >= 1 ? 0 : inc >= 0.1 ? 1 : 2;
+
 				return splits.map(function (v) {
-					return fmtUnit(unit, v);
+					return unit === 'percent' ?
+					    v.toFixed(dp) + '\u00a0%' :
+					    fmtUnit(unit, v);
 				});
 			  } }
 		],

@@ -370,8 +370,12 @@ onAccount(function (me) {
 			clear(v);
 		return;
 	}
-	/* Who reads may have changed: ask again for what they may see. */
-	if (!view().hidden) {
+	/*
+	 * Signed in (again): build what was refused or dropped. A set
+	 * already built stays (a reconnect tells the same account).
+	 */
+	if (!view().hidden && (pageSet === null ||
+	    pageSet.root.getAttribute('data-state') === 'refused')) {
 		leave();
 		enter([], currentQuery());
 	}
