@@ -280,7 +280,7 @@ attr() {
 	assert_output true
 }
 
-@test "a deep link to #/charts?range=6h survives a reload" {
+@test "a deep link to #/charts?range=6h, and a custom range from the form, survive a reload" {
 	web_sign_in chartadm chart-pass-1 '#/charts?range=6h'
 	web_go '#/charts?range=6h' charts
 	wait_charts '#view-charts'
@@ -299,6 +299,33 @@ attr() {
 	assert_output 21600000
 	chart_vs_api '#view-charts' memory
 	web_shot charts-6h
+	# A custom range from the form: its times, in the URL, after a
+	# reload too.
+	js "(function () { var f = document.querySelector('#view-charts .range-custom');
+	    var i = f.querySelectorAll('input'), n = Date.now();
+	    function local(ms) { var d = new Date(ms - new Date(ms).getTimezoneOffset() * 60000);
+	        return d.toISOString().slice(0, 16); }
+	    i[0].value = local(n - 40 * 60000);
+	    i[1].value = local(n - 10 * 60000);
+	    f.querySelector('button[type=submit]').click();
+	    return new Date(i[0].value).getTime() + ' ' + new Date(i[1].value).getTime(); })()"
+	local want=$output
+	js_wait "document.querySelector('#view-charts .chart-set').dataset.range === 'custom'"
+	wait_charts '#view-charts'
+	js "(function () { var d = document.querySelector('#view-charts [data-kind=\"cpu\"]').dataset;
+	    return d.from + ' ' + d.to; })()"
+	assert_output "$want"
+	js "decodeURIComponent(location.hash)"
+	assert_output "#/charts?from=$(iso "${want% *}")&to=$(iso "${want#* }")"
+	js "window.__before_reload = true"
+	run cdp call Page.reload
+	assert_success
+	js_wait "window.__before_reload === undefined &&
+	    document.getElementById('conn').dataset.state === 'connected'"
+	wait_charts '#view-charts'
+	js "(function () { var d = document.querySelector('#view-charts [data-kind=\"disk\"]').dataset;
+	    return d.from + ' ' + d.to + ' ' + d.live; })()"
+	assert_output "$want false"
 }
 
 @test "mountCharts draws one VM's charts from its own series, live from VmMetrics" {
