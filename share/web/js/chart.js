@@ -367,11 +367,25 @@ Chart.prototype.plotOpts = function (bands) {
 			{ stroke: fg, grid: { stroke: grid, width: 1 },
 			  ticks: { stroke: grid } },
 			{ stroke: fg, grid: { stroke: grid, width: 1 },
-			  ticks: { stroke: grid }, size: 72,
+			  ticks: { stroke: grid },
+			  /* Wide enough for the longest label ("19.1 MiB/s"). */
+			  size: function (u, values) {
+				var w = 0;
+
+				(values || []).forEach(function (v) {
+					w = Math.max(w, String(v).length);
+				});
+				return Math.max(48, w * 7 + 20);
+			  },
 			  values: function (u, splits) {
 				var inc = splits.length > 1 ?
 				    Math.abs(splits[1] - splits[0]) : 1;
-				var dp = inc >= 1 ? 0 : inc >= 0.1 ? 1 : 2;
+				var dp = 0;
+
+				/* The decimals the step between ticks needs. */
+				while (dp < 3 && Math.abs(inc * Math.pow(10, dp) -
+				    Math.round(inc * Math.pow(10, dp))) > 1e-6)
+					dp++;
 
 				return splits.map(function (v) {
 					return unit === 'percent' ?
