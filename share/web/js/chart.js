@@ -238,12 +238,13 @@ export function Chart(opts) {
 	this.tableBtn.setAttribute('aria-controls', 'chart-t-' + id);
 	this.csvBtn = el('button', 'chart-btn', 'Export CSV');
 	this.csvBtn.type = 'button';
-	this.csvBtn.setAttribute('aria-label', 'Export ' + opts.title +
-	    ' as CSV');
+	/* The name starts with the visible words (WCAG 2.5.3). */
+	this.csvBtn.setAttribute('aria-label', 'Export CSV of ' +
+	    opts.title);
 	this.jsonBtn = el('button', 'chart-btn', 'Export JSON');
 	this.jsonBtn.type = 'button';
-	this.jsonBtn.setAttribute('aria-label', 'Export ' + opts.title +
-	    ' as JSON');
+	this.jsonBtn.setAttribute('aria-label', 'Export JSON of ' +
+	    opts.title);
 	tools.appendChild(this.tableBtn);
 	tools.appendChild(this.csvBtn);
 	tools.appendChild(this.jsonBtn);
@@ -268,6 +269,10 @@ export function Chart(opts) {
 	this.tableBox = el('div', 'chart-table');
 	this.tableBox.id = 'chart-t-' + id;
 	this.tableBox.hidden = true;
+	/* It scrolls: the keyboard must reach it too. */
+	this.tableBox.tabIndex = 0;
+	this.tableBox.setAttribute('role', 'region');
+	this.tableBox.setAttribute('aria-label', opts.title + ' data');
 	this.root.appendChild(this.tableBox);
 
 	this.tableBtn.addEventListener('click', function () {
