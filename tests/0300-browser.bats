@@ -717,7 +717,7 @@ expire_in_and_reload() {
 	# The subscription the page sends after the welcome: the topics of
 	# what it renders, as the daemon's protocol (read once) names them.
 	js "JSON.stringify(window.__hxSent)"
-	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\",\"alerts\"]}"]'
+	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\",\"alerts\",\"vm:metrics\"]}"]'
 	js "JSON.stringify(window.__hx.fetches.filter(f =>
 	    f.url === '/api/protocol').map(f => f.status))"
 	assert_output '[200]'
@@ -773,7 +773,7 @@ expire_in_and_reload() {
 	run cdp wait "document.getElementById('sample-time').dateTime"
 	assert_success
 	js "JSON.stringify(window.__hxSent)"
-	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\",\"alerts\"]}"]'
+	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\",\"alerts\",\"vm:metrics\"]}"]'
 	# Its NodeMetrics topic granted: the sample is drawn.
 	js "[window.__hxStubbed, document.getElementById('noaccess').hidden,
 	    document.getElementById('hostname').textContent].join()"
@@ -791,7 +791,7 @@ expire_in_and_reload() {
 	assert_success
 	run cdp wait "window.__hxSent.length > 0 && window.__hxSent.join()"
 	assert_success
-	assert_output '{"topics":["node:metrics","notifications","alerts"]}'
+	assert_output '{"topics":["node:metrics","notifications","alerts","vm:metrics"]}'
 	js "[window.__hxStubbed, window.__hxSent.length,
 	    window.__hx.fetches.filter(f => f.url === '/api/protocol')
 	    .map(f => f.status).join()].join(' ')"
