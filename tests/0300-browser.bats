@@ -716,7 +716,8 @@ expire_in_and_reload() {
 
 	# The subscription the page sends after the welcome: the topics of
 	# what it renders, as the daemon's protocol (read once) names them
-	# (the VM pages, js/vms.js and js/vm.js, render the vm: events).
+	# (the charts' live tail and the VM pages, js/vms.js and js/vm.js,
+	# render the vm: events).
 	js "JSON.stringify(window.__hxSent)"
 	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\",\"alerts\",\"vm:metrics\",\"vm:status\",\"vm:events\"]}"]'
 	js "JSON.stringify(window.__hx.fetches.filter(f =>

@@ -11,6 +11,7 @@ import { start } from './shell.js';
 route('monitor', '/', { title: 'Monitor', enter: function () {} });
 
 import './alerts.js';
+import './charts.js';
 import './vms.js';
 import './vm.js';
 
