@@ -321,7 +321,7 @@ export function auditPage(r, params, query, ctx) {
 	action = field('Action', input('text', 'action', query.action),
 	    'e.g. user.add, login.fail');
 	since = field('Since', input('datetime-local', 'since',
-	    localInput(Number(query.since))));
+	    localInput(Number(query.since))), 'your local time');
 	limit = field('Limit', input('number', 'limit', query.limit),
 	    '1 to 1000; 100 if empty');
 	limit.control.min = '1';
