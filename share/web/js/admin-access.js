@@ -108,7 +108,7 @@ function rolesTable(roles, privs, done) {
 		    ro.scope, list(ro.privileges)]), edit, w, err;
 
 		tr.setAttribute('data-role', ro.name);
-		t.tbody.appendChild(tr);
+		t.add(tr);
 		if (!mod)
 			return;
 		w = el('div', 'adm-actions');
@@ -260,7 +260,7 @@ function aclTable(entries, mod, done) {
 		tr.setAttribute('data-path', e.path);
 		tr.setAttribute('data-user', e.user);
 		tr.setAttribute('data-role', e.role);
-		t.tbody.appendChild(tr);
+		t.add(tr);
 		if (!mod)
 			return;
 		err = errorLine();
@@ -283,7 +283,7 @@ function aclTable(entries, mod, done) {
 		tr.appendChild(el('td')).appendChild(w);
 	});
 	if (entries.length === 0)
-		t.tbody.appendChild(row(['no entries']));
+		t.add(row(['no entries']));
 	return t;
 }
 
@@ -371,10 +371,10 @@ export function auditPage(r, params, query, ctx) {
 
 				tr.setAttribute('data-action', a.action);
 				tr.setAttribute('data-actor', a.actor);
-				t.tbody.appendChild(tr);
+				t.add(tr);
 			});
 			if (res.data.length === 0)
-				t.tbody.appendChild(row(['no records']));
+				t.add(row(['no records']));
 			box.appendChild(t);
 		});
 	}

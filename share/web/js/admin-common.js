@@ -159,6 +159,15 @@ export function table(caption, heads, cls) {
 	});
 	t.appendChild(el('thead')).appendChild(tr);
 	t.tbody = t.appendChild(el('tbody'));
+	/* Each cell names its column: a phone shows rows as cards. */
+	t.add = function (r) {
+		Array.prototype.forEach.call(r.cells, function (c, i) {
+			if (r.cells.length > 1 && i < heads.length)
+				c.setAttribute('data-label', heads[i]);
+		});
+		t.tbody.appendChild(r);
+		return r;
+	};
 	return t;
 }
 

@@ -138,7 +138,7 @@ function usersTable(users, roles, done) {
 		    stateWord(u.enabled !== false), when(u.last_login_at),
 		    when(u.created_at)]);
 		tr.setAttribute('data-user', u.username);
-		t.tbody.appendChild(tr);
+		t.add(tr);
 		if (!mod)
 			return;
 		edit = el('tr', 'adm-edit-row');
@@ -149,7 +149,7 @@ function usersTable(users, roles, done) {
 		    done));
 	});
 	if (users.length === 0)
-		t.tbody.appendChild(row(['no users yet']));
+		t.add(row(['no users yet']));
 	return t;
 }
 
@@ -331,10 +331,10 @@ export function userPage(r, params, query, ctx) {
 				    'yes' : 'no']);
 
 				tr.setAttribute('data-path', e.path);
-				t.tbody.appendChild(tr);
+				t.add(tr);
 			});
 			if (!(user.acl || []).length)
-				t.tbody.appendChild(row(['none']));
+				t.add(row(['none']));
 			acl.appendChild(t);
 			if (keys)
 				loadKeys();
@@ -358,7 +358,7 @@ export function userPage(r, params, query, ctx) {
 				var tr = row([p, list(res.data[p])]);
 
 				tr.setAttribute('data-path', p);
-				t.tbody.appendChild(tr);
+				t.add(tr);
 			});
 			perms.appendChild(t);
 		});
@@ -401,10 +401,10 @@ export function userPage(r, params, query, ctx) {
 				    ' (this one)' : ''), when(s.created_at),
 				    when(s.expires_at), s.remote, cell]);
 				tr.setAttribute('data-session', s.id);
-				t.tbody.appendChild(tr);
+				t.add(tr);
 			});
 			if (res.data.length === 0)
-				t.tbody.appendChild(row(['none']));
+				t.add(row(['none']));
 			sess.appendChild(t);
 		});
 	}
@@ -452,10 +452,10 @@ export function userPage(r, params, query, ctx) {
 			    '\u2014' ? 'never' : when(k.expires_at),
 			    when(k.created_at), when(k.last_used_at), cell]);
 			tr.setAttribute('data-key', k.key_id);
-			t.tbody.appendChild(tr);
+			t.add(tr);
 		});
 		if (list0.length === 0)
-			t.tbody.appendChild(row(['none']));
+			t.add(row(['none']));
 		return t;
 	}
 
