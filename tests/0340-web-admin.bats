@@ -217,6 +217,43 @@ cell() {
 	web_shot admin-user
 }
 
+@test "an account with no rights lists its own sessions and ends another one on its page" {
+	hx_root POST /api/users '{"username":"hank","password":"hank-pass-1","roles":[]}'
+	assert_line --index 1 201
+	run curl -sS -H 'Content-Type: application/json' \
+		-d '{"username":"hank","password":"hank-pass-1"}' "$URL/api/auth/login"
+	assert_success
+	token=$(jq -r .token <<<"$output")
+	web_sign_in hank hank-pass-1 '#/admin/users/hank'
+	hx_root GET /api/users/hank/sessions
+	n=$(jq length <<<"${lines[0]}")
+	[ "$n" = 2 ]
+	js_wait "document.querySelectorAll('[data-part=sessions] tr[data-session]').length === $n"
+	# The page's own session is marked; end the other one (curl's).
+	js "Array.from(document.querySelectorAll('[data-part=sessions] tr[data-session]')).filter(function (r) {
+	    return /this one/.test(r.cells[0].textContent); }).length"
+	assert_output 1
+	run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$URL/api/auth/me"
+	assert_output 200
+	js "(function () { var r = Array.from(document.querySelectorAll('[data-part=sessions] tr[data-session]')).filter(function (r) {
+	    return !/this one/.test(r.cells[0].textContent); });
+	    return r.length ? r[0].dataset.session : ''; })()"
+	id=$output
+	hx_root GET /api/users/hank/sessions
+	run jq -r --arg id "$id" '[.[] | select(.id == $id)] | length' <<<"${lines[0]}"
+	assert_output 1
+	click "tr[data-session=\"$id\"] [data-act=\"end\"]"
+	click "tr[data-session=\"$id\"] [data-act=\"confirm\"]"
+	js_wait "!document.querySelector('tr[data-session=\"$id\"]') &&
+	    !!document.querySelector('[data-part=sessions] table')"
+	hx_root GET /api/users/hank/sessions
+	run jq -r --arg id "$id" '[.[] | select(.id == $id)] | length' <<<"${lines[0]}"
+	assert_output 0
+	run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$URL/api/auth/me"
+	assert_output 401
+	web_shot admin-sessions
+}
+
 @test "a custom role and an ACL entry made on the page are the daemon's" {
 	hx_root POST /api/users '{"username":"frank","password":"frank-pass-1","roles":[]}'
 	assert_line --index 1 201
