@@ -8,7 +8,8 @@
 # custom role and an ACL entry; reads the audit log of its own actions
 # with a filter kept in the URL. Each change is checked against the
 # daemon's own answer over the Unix socket (hx_root), not against
-# numbers written here. An Auditor sees no control that changes anything
+# numbers written here. An account without rights ends another of its
+# own sessions from its page. An Auditor sees no control that changes anything
 # and the daemon refuses the same change from that session; an account
 # with no rights is told so. Markup in an e-mail address, an ACL path and
 # a refused name stays text.

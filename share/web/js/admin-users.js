@@ -127,16 +127,21 @@ function addForm(roles, done) {
 
 function usersTable(users, roles, done) {
 	var mod = may('UserModify');
-	var t = table('Users', ['User', 'Realm', 'Email', 'Roles', 'State',
-	    'Last login', 'Created'].concat(mod ? ['Actions'] : []));
+	/* Only a daemon that records sign-ins gives last_login_at. */
+	var seen = users.some(function (u) {
+		return u && 'last_login_at' in u;
+	});
+	var t = table('Users', ['User', 'Realm', 'Email', 'Roles', 'State']
+	    .concat(seen ? ['Last login'] : [], ['Created'],
+	    mod ? ['Actions'] : []));
 
 	users.forEach(function (u) {
 		var a = el('a', null, u.username), tr, edit;
 
 		a.href = userHref(u.username);
 		tr = row([a, u.realm, u.email, list(u.roles),
-		    stateWord(u.enabled !== false), when(u.last_login_at),
-		    when(u.created_at)]);
+		    stateWord(u.enabled !== false)].concat(seen ?
+		    [when(u.last_login_at)] : [], [when(u.created_at)]));
 		tr.setAttribute('data-user', u.username);
 		t.add(tr);
 		if (!mod)
@@ -364,6 +369,23 @@ export function userPage(r, params, query, ctx) {
 		});
 	}
 
+	function endButton(s, err) {
+		return confirmButton('End', 'end', 'End session ' + s.id + '?',
+		    function (back) {
+			call('DELETE', base + '/sessions/' + enc(s.id)).then(
+			    function (res) {
+				back();
+				if (res.status !== 204 && res.status !== 200) {
+					say(err, res);
+					return;
+				}
+				status('info', 'Ended session ' + s.id + '.',
+				    true);
+				loadSessions();
+			});
+		});
+	}
+
 	function loadSessions() {
 		call('GET', base + '/sessions').then(function (res) {
 			var t;
@@ -381,21 +403,9 @@ export function userPage(r, params, query, ctx) {
 				var err = errorLine(), cell = el('div');
 				var tr;
 
-				cell.appendChild(confirmButton('End', 'end',
-				    'End session ' + s.id + '?', function (back) {
-					call('DELETE', base + '/sessions/' +
-					    enc(s.id)).then(function (r2) {
-						back();
-						if (r2.status !== 204 &&
-						    r2.status !== 200) {
-							say(err, r2);
-							return;
-						}
-						status('info', 'Ended session ' +
-						    s.id + '.', true);
-						loadSessions();
-					});
-				}));
+				/* Its own session ends with Sign out. */
+				cell.appendChild(s.current ? el('span', 'muted',
+				    'use Sign out') : endButton(s, err));
 				cell.appendChild(err);
 				tr = row([s.id + (s.current ?
 				    ' (this one)' : ''), when(s.created_at),
