@@ -61,6 +61,11 @@ UNITS		:= $(UNIT_SRC:%.c=$(B)/%)
 TOOLS		:= $(TOOL_SRC:%.c=$(B)/%)
 BENCHES		:= $(BENCH_SRC:%.c=$(B)/%)
 WEB_VENDOR	:= share/web/vendor/uPlot.js share/web/vendor/uPlot.min.css
+# A gzip -9 copy beside each text file of the page, which horcruxd sends to
+# clients that accept gzip (horcruxd/http-static.c); git-ignored.
+WEB_TEXT	:= $(sort $(WEB_VENDOR) $(shell find share/web -type f \( \
+		   -name '*.js' -o -name '*.css' -o -name '*.html' \) 2>/dev/null))
+WEB_GZ		:= $(WEB_TEXT:%=%.gz)
 
 .PHONY: all check run install bench fuzz format clean build build-tests build-fuzz do-install
 .SECONDARY:
@@ -108,7 +113,7 @@ CFLAGS		:= $(BASE) $(OPT) $(WARN) $(PKG_CFLAGS) \
 		   -DHX_DATADIR='"$(PREFIX)/share/horcrux"' $(EXTRA_CFLAGS)
 LDFLAGS		:= $(OPT) $(EXTRA_LDFLAGS)
 
-build: $(PROGS) $(WEB_VENDOR)
+build: $(PROGS) $(WEB_VENDOR) $(WEB_GZ)
 build-tests: $(UNITS) $(TOOLS) $(BENCHES)
 
 ifeq ($(V),1)
@@ -208,6 +213,11 @@ share/web/vendor/uPlot.min.css: node_modules/uplot/dist/uPlot.min.css
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
 
+# -n: no name or time inside, so the same file always gives the same bytes.
+share/web/%.gz: share/web/%
+	@[ "$(V)" = 1 ] || echo "  GZIP    $@"
+	$(Q)gzip -9 -n -c $< >$@.tmp && mv $@.tmp $@
+
 do-install:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/horcrux/web \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
@@ -218,7 +228,8 @@ do-install:
 	install -m 755 $(B)/horcruxd $(DESTDIR)$(PREFIX)/sbin/horcruxd
 	install -m 755 $(B)/horcrux-top $(B)/horcrux-cli $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 man/horcrux-top.1 man/horcrux-cli.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	cp -R share/web/. $(DESTDIR)$(PREFIX)/share/horcrux/web/
+	# Times kept: horcruxd sends FILE.gz only when it is as new as FILE.
+	cp -R --preserve=timestamps share/web/. $(DESTDIR)$(PREFIX)/share/horcrux/web/
 	install -m 644 man/horcrux.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/horcruxd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	for p in horcruxd horcrux-top horcrux-cli; do \

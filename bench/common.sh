@@ -153,7 +153,8 @@ wait_http() {
 # scratch directory; sets HXD_PID, HXD_PORT, HXD_SOCK. Extra flags come
 # from BENCH_HXD_FLAGS (default, if the daemon has the option: the libvirt
 # test driver, so the VM collector has one domain to sample instead of
-# retrying an absent qemu:///system).
+# retrying an absent qemu:///system). The page comes from BENCH_WEB_ROOT
+# (default: share/web of this tree), so bench/web can time another build's.
 start_horcruxd() {
 	local dir=$BENCH_TMP/hxd
 	local flags
@@ -169,7 +170,8 @@ start_horcruxd() {
 	HXD_SOCK=$dir/s.sock
 	# shellcheck disable=SC2086
 	bench_spawn "$dir/log" "$HXD" -f --listen "127.0.0.1:$HXD_PORT" \
-	    --socket "$HXD_SOCK" --data-dir "$dir/data" --web-root "$ROOT/share/web" \
+	    --socket "$HXD_SOCK" --data-dir "$dir/data" \
+	    --web-root "${BENCH_WEB_ROOT:-$ROOT/share/web}" \
 	    --node-interval 1 --log-level warning \
 	    $flags
 	HXD_PID=$SPAWNED_PID

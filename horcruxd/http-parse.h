@@ -1,7 +1,7 @@
 /*
  * http-parse.h - the pure parts of reading an HTTP request: matching a
  * path against a route pattern, the name in a Host header, the JSON
- * body. Nothing here knows libwebsockets, the identity cache or the
+ * body, whether Accept-Encoding allows gzip. Nothing here knows libwebsockets, the identity cache or the
  * route table, so tests/fuzz/fuzz-http.c drives exactly the code the
  * daemon runs on untrusted bytes.
  */
@@ -35,5 +35,14 @@ int http_host_name(const char *host, char *name, size_t namelen);
  * new reference the caller drops, or NULL when it is not valid JSON.
  */
 json_t *http_body_parse(const char *data, size_t len);
+
+/*
+ * Does an Accept-Encoding value allow gzip (RFC 9110 12.5.3)? "gzip" or
+ * "x-gzip" with a weight above zero, or "*" above zero when gzip is not
+ * named; names are case-insensitive. A weight that is not a qvalue counts
+ * as zero, so a malformed header never gets what it did not ask for.
+ * Returns 1 or 0.
+ */
+int http_accepts_gzip(const char *value);
 
 #endif

@@ -3,6 +3,12 @@
  * read-only, from web_root and never from outside it, handed to lws to
  * send with our extra headers. Public, because the files hold no data;
  * the data comes from /api and the WebSocket.
+ *
+ * lws here has no stream compression, so the build leaves a gzip -9 copy
+ * beside each text file (FILE.gz); a client whose Accept-Encoding allows
+ * gzip gets that copy, with the type of FILE, when it is at least as new
+ * as FILE (an edited FILE never gets a stale copy). Nothing is compressed
+ * here, and a request for "x.gz" itself is answered as any other file.
  */
 #include <sys/stat.h>
 
@@ -10,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http-parse.h"
 #include "http-reply.h"
 #include "http-static.h"
 #include "server.h"
@@ -41,15 +48,70 @@ mime_for(const char *path)
 	return "application/octet-stream";
 }
 
+/* Is a newer than b, or as new? */
+static int
+mtime_not_older(const struct stat *a, const struct stat *b)
+{
+	if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
+		return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
+	return a->st_mtim.tv_nsec >= b->st_mtim.tv_nsec;
+}
+
+/*
+ * The precompressed copy of real (a regular file under root, stat st),
+ * into gz: 1 when "real.gz" is a regular file under root at least as new
+ * as real, else 0.
+ */
+static int
+gzip_sibling(const char *root, const char *real, const struct stat *st,
+    char *gz, size_t gzlen)
+{
+	char	    want[PATH_MAX];
+	struct stat gst;
+	size_t	    rl = strlen(root), l = strlen(real);
+	int	    n;
+
+	if (l >= 3 && strcmp(real + l - 3, ".gz") == 0)
+		return 0;
+	n = snprintf(want, sizeof want, "%s.gz", real);
+	if (n < 0 || (size_t)n >= sizeof want || gzlen < PATH_MAX ||
+	    realpath(want, gz) == NULL || stat(gz, &gst) != 0 ||
+	    !S_ISREG(gst.st_mode) || !mtime_not_older(&gst, st))
+		return 0;
+	return strncmp(gz, root, rl) == 0 && gz[rl] == '/';
+}
+
+/* Does the request's Accept-Encoding allow gzip? No header: no. */
+static int
+request_accepts_gzip(struct request *r)
+{
+	char ae[512];
+
+	if (lws_hdr_total_length(r->wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING) <= 0 ||
+	    lws_hdr_copy(r->wsi, ae, sizeof ae,
+		WSI_TOKEN_HTTP_ACCEPT_ENCODING) < 0)
+		return 0;
+	return http_accepts_gzip(ae);
+}
+
+static int
+add_header(struct request *r, const char *name, const char *value,
+    unsigned char **p, unsigned char *end)
+{
+	return lws_add_http_header_by_name(r->wsi, (const unsigned char *)name,
+	    (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
 int
 http_static_serve(struct request *r)
 {
 	char	      want[PATH_MAX], real[PATH_MAX], root[PATH_MAX];
+	char	      gz[PATH_MAX];
 	unsigned char hdr[1024], *p;
-	const char   *rel = r->path;
+	const char   *rel = r->path, *send;
 	struct stat   st;
 	size_t	      rl;
-	int	      n, i;
+	int	      n, i, has_gz;
 
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
 		return http_reply_error(r, 405, "METHOD_NOT_ALLOWED",
@@ -74,16 +136,29 @@ http_static_serve(struct request *r)
 	 */
 	p = hdr;
 	for (i = 0; i < r->c->nheaders; i++) {
-		if (lws_add_http_header_by_name(r->wsi,
-			(const unsigned char *)r->c->hname[i],
-			(const unsigned char *)r->c->hvalue[i],
-			(int)strlen(r->c->hvalue[i]), &p, hdr + sizeof hdr)) {
+		if (add_header(r, r->c->hname[i], r->c->hvalue[i], &p,
+			hdr + sizeof hdr)) {
 			http_reply_clear(r->c);
 			return -1;
 		}
 	}
 	http_reply_clear(r->c);
-	n = lws_serve_http_file(r->wsi, real, mime_for(real), (char *)hdr,
+	/*
+	 * Where a copy exists the answer depends on Accept-Encoding, so
+	 * both answers say so for caches.
+	 */
+	send = real;
+	has_gz = gzip_sibling(root, real, &st, gz, sizeof gz);
+	if (has_gz &&
+	    add_header(r, "vary:", "Accept-Encoding", &p, hdr + sizeof hdr))
+		return -1;
+	if (has_gz && request_accepts_gzip(r)) {
+		if (add_header(r, "content-encoding:", "gzip", &p,
+			hdr + sizeof hdr))
+			return -1;
+		send = gz;
+	}
+	n = lws_serve_http_file(r->wsi, send, mime_for(real), (char *)hdr,
 	    (int)(p - hdr));
 	if (n < 0 || (n > 0 && lws_http_transaction_completed(r->wsi)))
 		return -1;

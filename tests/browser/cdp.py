@@ -21,7 +21,11 @@ bats test is a sequence of `run cdp.py ...` lines, each asserted on.
     call METHOD [JSON]     send one raw CDP command, print its result
 
 --viewport sets the viewport for this invocation only (an emulation
-override ends with the session). Strings print as they are, anything else
+override ends with the session); so do --color-scheme light|dark
+(prefers-color-scheme, $HX_COLOR_SCHEME when not given),
+--reduced-motion (prefers-reduced-motion: reduce) and --offline
+(the network emulated offline: navigator.onLine false, the 'offline'
+event, no connection succeeds; online again when the command ends). Strings print as they are, anything else
 as JSON. Exit status: 0 done, 1 failed or timed out (reason on stderr),
 2 usage. Needs Debian's python3-websockets; run it with /usr/bin/python3.
 
@@ -235,10 +239,25 @@ async def run(args):
     async with websockets.connect(url, max_size=64 << 20,
                                   ping_interval=None) as ws:
         s = Session(ws)
+        media = []
+        if args.color_scheme:
+            media.append({"name": "prefers-color-scheme",
+                          "value": args.color_scheme})
+        if args.reduced_motion:
+            media.append({"name": "prefers-reduced-motion",
+                          "value": "reduce"})
+        if media:
+            await s.call("Emulation.setEmulatedMedia", features=media)
+        if args.offline:
+            await s.call("Network.enable")
+            await s.call("Network.emulateNetworkConditions", offline=True,
+                         latency=0, downloadThroughput=-1,
+                         uploadThroughput=-1)
         if args.viewport:
             w, h = args.viewport
             await s.call("Emulation.setDeviceMetricsOverride", width=w,
                          height=h, deviceScaleFactor=1, mobile=False)
+        if args.viewport or media:
             # Two frames: style, layout and paint have caught up.
             await s.evaluate("new Promise(r => requestAnimationFrame("
                              "() => requestAnimationFrame(r)))")
@@ -265,6 +284,10 @@ def main():
                    default=int(os.environ.get("CDP_PORT", "9222")))
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--viewport", type=viewport)
+    p.add_argument("--color-scheme", choices=("light", "dark"),
+                   default=os.environ.get("HX_COLOR_SCHEME") or None)
+    p.add_argument("--reduced-motion", action="store_true")
+    p.add_argument("--offline", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("ready")
     n = sub.add_parser("navigate")

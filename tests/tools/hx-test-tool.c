@@ -5,6 +5,8 @@
  *
  *	route-match PATTERN PATH	horcruxd/http-parse.c: a route pattern
  *	host-name HOST			horcruxd/http-parse.c: a Host header
+ *	accepts-gzip VALUE		horcruxd/http-parse.c: does an
+ *					Accept-Encoding value allow gzip
  *	access				horcruxd/access.c: privilege decisions
  *					over a store built from a fixture
  *	top-model			horcrux-top/model.c: messages, VM list,
@@ -14,7 +16,7 @@
  *
  * Each subcommand's input and output is described above its function.
  * Exit codes: 0 done, 1 no match or a refused Host (route-match,
- * host-name) or a bad fixture or script line, 2 usage.
+ * host-name) or gzip not allowed (accepts-gzip) or a bad fixture or script line, 2 usage.
  *
  * It deliberately does not fake libwebsockets or curses: only functions
  * that answer from memory are called (access.o is linked whole, but
@@ -152,6 +154,23 @@ cmd_host_name(int argc, char **argv)
 		return 1;
 	}
 	printf("%s\n", name);
+	return 0;
+}
+
+/*
+ * accepts-gzip VALUE: "gzip", exit 0, when an Accept-Encoding of VALUE
+ * allows a gzip answer; "identity", exit 1, when it does not.
+ */
+static int
+cmd_accepts_gzip(int argc, char **argv)
+{
+	if (argc != 2)
+		usage();
+	if (!http_accepts_gzip(argv[1])) {
+		printf("identity\n");
+		return 1;
+	}
+	printf("gzip\n");
 	return 0;
 }
 
@@ -668,6 +687,7 @@ cmd_coalesce(int argc, char **argv)
 static const struct tool_cmd cmds[] = {
 	{ "route-match", "PATTERN PATH", cmd_route_match },
 	{ "host-name", "HOST", cmd_host_name },
+	{ "accepts-gzip", "VALUE", cmd_accepts_gzip },
 	{ "access", "< FIXTURE-AND-QUESTIONS", cmd_access },
 	{ "top-model", "< SCRIPT", cmd_top_model },
 	{ "coalesce", "[MAX] < SCRIPT", cmd_coalesce },

@@ -10,6 +10,7 @@ import { start } from './shell.js';
 /* The monitoring view is index.html's #view-monitor, filled by shell.js. */
 route('monitor', '/', { title: 'Monitor', enter: function () {} });
 
+import './alerts.js';
 import './admin.js';
 
 start();

@@ -8,6 +8,15 @@
  * The topic names come from the daemon (GET /api/protocol, read once):
  * the page names the event types it wants, never a copy of the topics.
  *
+ * The connection badge says which of these holds, in a word and a glyph:
+ * connected (live), connecting, reconnecting (with the backoff's
+ * countdown), offline (the browser says so, or the server cannot be
+ * reached), sign-in required, forbidden. While the browser is offline
+ * the page does not retry; its 'online' event reconnects at once. The
+ * daemon has no resume from a sequence number yet (DESIGN.md section 3
+ * describes one, issue 16 builds it), so a reconnection subscribes
+ * afresh and the snapshot on subscribe redraws the page.
+ *
  * The WebSocket reconnects with a capped, jittered exponential backoff. A
  * refused upgrade is told apart from an unreachable server by asking a
  * REST route behind the same authentication; when that says 401 the page
@@ -90,6 +99,9 @@ var watchers = [];		/* fn(me or null) */
 var me = null;			/* GET /api/auth/me of the live connection */
 
 var cpuBar = new Bar('Total', false);
+var fullestBar = new Bar('Fullest', false);
+var loadBars = [new Bar('1 min', true), new Bar('5 min', true),
+    new Bar('15 min', true)];
 var memBar = new Bar('RAM', false);
 var swapBar = new Bar('Swap', false);
 var coreBars = [];
@@ -155,12 +167,60 @@ function renderNode(d) {
 	setText('net-rx', fmtRate(d.network_rx_bps));
 	setText('net-tx', fmtRate(d.network_tx_bps));
 
+	renderLoad(load, d.cpu_cores);
+	renderFullest(disks, d.disk_usage);
+
 	sampleAt = ts;
 	setText('sample-time', isNum(ts) ? fmtClock(ts) : DASH);
 	$('sample-time').dateTime = isNum(ts) ? d.timestamp : '';
 	tick();
 }
 
+
+/*
+ * Load per core, as a percentage: 100 % is a full queue on every core,
+ * so the same bands as the other bars read right. The bar's meter may
+ * go past 100 (an overloaded host), so its maximum follows the value.
+ */
+function renderLoad(load, cores) {
+	var n = isNum(cores) && cores > 0 ? cores : NaN;
+	var i, pct;
+
+	for (i = 0; i < loadBars.length; i++) {
+		pct = isNum(load[i]) && isNum(n) ? load[i] / n * 100 : NaN;
+		loadBars[i].update(pct, '');
+		loadBars[i].track.setAttribute('aria-valuemax',
+		    String(isNum(pct) && pct > 100 ? Math.ceil(pct) : 100));
+		loadBars[i].value.textContent = isNum(load[i]) ?
+		    fixed(load[i], 2) + ' (' + fmtPct(pct) + ')' : DASH;
+	}
+	setText('load-scale', isNum(n) ? fixed(n, 2) + ' on ' + n +
+	    (n === 1 ? ' core' : ' cores') : DASH);
+}
+
+/*
+ * The fullest mount called out: the one with the highest usage (the
+ * daemon's disk_usage is that figure, DESIGN.md section 3).
+ */
+function renderFullest(disks, usage) {
+	var best = null, i, k;
+
+	for (i = 0; i < disks.length; i++) {
+		k = disks[i];
+		if (k && typeof k === 'object' && isNum(k.usage) &&
+		    (best === null || k.usage > best.usage))
+			best = k;
+	}
+	if (best === null) {
+		fullestBar.setLabel('Fullest mount');
+		fullestBar.update(isNum(usage) ? usage : NaN, disks.length ?
+		    '' : 'no mounts reported');
+		return;
+	}
+	fullestBar.setLabel('Fullest: ' + text(best.mount));
+	fullestBar.update(best.usage, usedOf(best.used_bytes,
+	    best.total_bytes));
+}
 
 /* ---- status line, connection indicator, layout ---- */
 
@@ -190,20 +250,24 @@ function layout() {
 	$('alerts').hidden = signin || Object.keys(alerts).length === 0;
 }
 
+/* Each state's word and glyph: the colour only adds to them. */
+var CONN = {
+	connecting: { word: 'connecting', glyph: '\u25cc' },	/* ◌ */
+	connected: { word: 'connected', glyph: '\u25cf' },	/* ● */
+	reconnecting: { word: 'reconnecting', glyph: '\u21bb' }, /* ↻ */
+	offline: { word: 'offline', glyph: '\u2715' },		/* ✕ */
+	signin: { word: 'sign-in required', glyph: '\u25cb' },	/* ○ */
+	forbidden: { word: 'forbidden', glyph: '\u2298' }	/* ⊘ */
+};
+
 function setConn(state, detail) {
-	var labels = {
-		connecting: 'connecting',
-		connected: 'connected',
-		reconnecting: 'reconnecting',
-		signin: 'sign-in required',
-		forbidden: 'forbidden'
-	};
+	var c = CONN[state] || { word: state, glyph: '\u25cb' };
 
 	connState = state;
 	$('conn').setAttribute('data-state', state);
 	document.body.setAttribute('data-conn', state);
-	setText('conn-dot', state === 'connected' ? '\u25cf' : '\u25cb');
-	setText('conn-state', labels[state] || state);
+	setText('conn-dot', c.glyph);
+	setText('conn-state', c.word);
 	setText('conn-detail', detail || '');
 	layout();
 }
@@ -640,6 +704,10 @@ function backoffMs(n) {
 function scheduleRetry(state) {
 	var delay = backoffMs(attempt);
 
+	if (browserOffline()) {
+		goOffline();
+		return;
+	}
 	attempt++;
 	retryAt = mono() + delay;
 	clearTimeout(retryTimer);
@@ -680,7 +748,7 @@ function diagnose(gen) {
 			    'live connection (HTTP ' + res.status +
 			    ' on probe).', 'error');
 	}, function () {
-		done('reconnecting', 'The server is unreachable.',
+		done('offline', 'The server cannot be reached.',
 		    'error');
 	});
 }
@@ -895,6 +963,42 @@ function handle(sock, raw) {
 	dispatch(msg.type, d, msg);
 }
 
+/* Does the browser say it has no network? (Unknown counts as online.) */
+function browserOffline() {
+	return typeof navigator === 'object' && navigator.onLine === false;
+}
+
+/*
+ * The browser went offline: drop the socket (it cannot carry anything
+ * now, and may take minutes to notice), stop retrying, and say so. The
+ * sign-in form stays where it is; only the line below the nav tells.
+ */
+function goOffline() {
+	var sock = ws;
+
+	if (connState === 'signin') {
+		status('warning', 'This browser is offline.');
+		return;
+	}
+	generation++;
+	ws = null;
+	clearTimeout(retryTimer);
+	retryTimer = null;
+	if (sock)
+		sock.close(1000, 'browser offline');
+	setConn('offline', 'no network');
+	status('warning', 'This browser is offline; the page reconnects ' +
+	    'when the network is back.');
+}
+
+/* The network is back: try at once, the backoff starts afresh. */
+function goOnline() {
+	if (connState !== 'offline' || signingOut)
+		return;
+	attempt = 0;
+	connect();
+}
+
 function connect() {
 	var gen = ++generation;
 	var proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -902,6 +1006,10 @@ function connect() {
 
 	clearTimeout(retryTimer);
 	retryTimer = null;
+	if (browserOffline()) {
+		goOffline();
+		return;
+	}
 	if (connState === 'forbidden')
 		setConn(connState, 'trying again\u2026');
 	else
@@ -923,7 +1031,7 @@ function connect() {
 		opened = true;
 		justSignedIn = false;
 		lastMessageAt = mono();
-		setConn('connected', '');
+		setConn('connected', 'live');
 		status('info', 'Connected; waiting for the server.');
 		fetchAccount(gen);
 	};
@@ -1045,13 +1153,35 @@ export function can(priv, path) {
 
 export { api, serverSays, status };
 
+/*
+ * The skip link: to the sign-in form's first field when it shows, else
+ * to the main element (the next Tab enters the page). Its href is a
+ * #fragment, which here would be a page route, so it never follows it.
+ */
+function skipToMain(ev) {
+	ev.preventDefault();
+	if (!$('signin').hidden)
+		focusForm();
+	else
+		$('main').focus();
+}
+
 /* Start the page: sign-in form, session, live connection. Once. */
 export function start() {
 	document.getElementById('cpu-total').appendChild(cpuBar.root);
 	document.getElementById('mem-bar').appendChild(memBar.root);
 	document.getElementById('swap-bar').appendChild(swapBar.root);
+	$('disk-fullest').appendChild(fullestBar.root);
+	loadBars.forEach(function (b) {
+		b.track.setAttribute('aria-label', 'Load average over ' +
+		    b.label.textContent + ', per core');
+		$('load-bars').appendChild(b.root);
+	});
 	$('signin-form').addEventListener('submit', signIn);
 	$('signout').addEventListener('click', signOut);
+	$('skip').addEventListener('click', skipToMain);
+	window.addEventListener('offline', goOffline);
+	window.addEventListener('online', goOnline);
 	session = loadSession();
 	loadProtocol();
 	setInterval(function () {
