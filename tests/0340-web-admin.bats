@@ -13,7 +13,7 @@
 # and the daemon refuses the same change from that session; an account
 # with no rights is told so. Markup in an e-mail address, an ACL path and
 # a refused name stays text. axe-core finds nothing serious or critical
-# on any of the pages with their forms open.
+# on any of the pages with their forms open, light and dark.
 #
 # Users are made as root@local over the socket. Failed logins are
 # limited to 5 per minute: the file makes one.
@@ -477,7 +477,7 @@ cell() {
 	assert_output 'undefined 0'
 }
 
-@test "axe-core finds no serious or critical violation on the administration pages, forms open" {
+@test "axe-core finds no serious or critical violation on the administration pages, forms open, light and dark" {
 	web_sign_in boss boss-pass-1 '#/admin'
 	# Loaded again with axe-core injected; the session carries over.
 	run cdp navigate about:blank
@@ -485,17 +485,20 @@ cell() {
 	run cdp navigate "$URL/#/admin" --inject "$HX_REPO/node_modules/axe-core/axe.min.js"
 	assert_success
 	js_wait "!!document.querySelector('#view-admin .adm-sections')"
-	local p
+	local p scheme
 	for p in '' users users/boss roles acl audit; do
 		web_go "#/admin${p:+/$p}" admin
 		js_wait "!!document.querySelector('#view-admin ' + ($(q "$p") ? 'table' : '.adm-sections'))"
 		js "document.querySelectorAll('#view-admin details').forEach(function (d) { d.open = true; });
 		    document.querySelectorAll('#view-admin [data-act=modify], #view-admin [data-act=edit]').forEach(function (b) { b.click(); });
 		    true"
-		js "axe.run(document.getElementById('view-admin'), { resultTypes: ['violations'] }).then(function (r) {
-		    return JSON.stringify(r.violations.filter(function (v) {
-			return v.impact === 'serious' || v.impact === 'critical';
-		    }).map(function (v) { return [v.id, v.nodes[0].html]; })); })"
-		[ "$output" = "[]" ] || fail "#/admin${p:+/$p}: $output"
+		for scheme in light dark; do
+			run cdp --timeout 60 --color-scheme "$scheme" eval "axe.run(document.getElementById('view-admin'), { resultTypes: ['violations'] }).then(function (r) {
+			    return JSON.stringify(r.violations.filter(function (v) {
+				return v.impact === 'serious' || v.impact === 'critical';
+			    }).map(function (v) { return [v.id, v.nodes[0].html]; })); })"
+			assert_success
+			[ "$output" = "[]" ] || fail "#/admin${p:+/$p} ($scheme): $output"
+		done
 	done
 }
