@@ -715,9 +715,11 @@ expire_in_and_reload() {
 	assert_success
 
 	# The subscription the page sends after the welcome: the topics of
-	# what it renders, as the daemon's protocol (read once) names them.
+	# what it renders, as the daemon's protocol (read once) names them
+	# (the charts' live tail and the VM pages, js/vms.js and js/vm.js,
+	# render the vm: events).
 	js "JSON.stringify(window.__hxSent)"
-	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\",\"alerts\",\"vm:metrics\"]}"]'
+	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\",\"alerts\",\"vm:metrics\",\"vm:status\",\"vm:events\"]}"]'
 	js "JSON.stringify(window.__hx.fetches.filter(f =>
 	    f.url === '/api/protocol').map(f => f.status))"
 	assert_output '[200]'
@@ -773,7 +775,7 @@ expire_in_and_reload() {
 	run cdp wait "document.getElementById('sample-time').dateTime"
 	assert_success
 	js "JSON.stringify(window.__hxSent)"
-	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\",\"alerts\",\"vm:metrics\"]}"]'
+	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\",\"alerts\",\"vm:metrics\",\"vm:status\",\"vm:events\"]}"]'
 	# Its NodeMetrics topic granted: the sample is drawn.
 	js "[window.__hxStubbed, document.getElementById('noaccess').hidden,
 	    document.getElementById('hostname').textContent].join()"
@@ -791,7 +793,7 @@ expire_in_and_reload() {
 	assert_success
 	run cdp wait "window.__hxSent.length > 0 && window.__hxSent.join()"
 	assert_success
-	assert_output '{"topics":["node:metrics","notifications","alerts","vm:metrics"]}'
+	assert_output '{"topics":["node:metrics","notifications","alerts","vm:metrics","vm:status","vm:events"]}'
 	js "[window.__hxStubbed, window.__hxSent.length,
 	    window.__hx.fetches.filter(f => f.url === '/api/protocol')
 	    .map(f => f.status).join()].join(' ')"

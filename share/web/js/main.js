@@ -13,6 +13,8 @@ route('monitor', '/', { title: 'Monitor', enter: function () {} });
 import './alerts.js';
 import './charts.js';
 import './admin.js';
+import './vms.js';
+import './vm.js';
 
 start();
 startRouter();
