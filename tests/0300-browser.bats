@@ -24,45 +24,15 @@
 bats_require_minimum_version 1.5.0
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-PY=/usr/bin/python3
-CHROMIUM=/usr/bin/chromium
-
-cdp() {
-	"$PY" "$ROOT/tests/browser/cdp.py" --port "$CDP_PORT" "$@"
-}
-
-# Evaluate a JS expression in the page; the value lands in $output.
-js() {
-	run cdp eval "$1"
-	assert_success
-}
+HX_REPO=${HX_REPO:-$ROOT}
+# cdp, js, browser_await and browser_stop_pid (STOP_RC) come from here;
+# this file starts its own daemon and browser per test, not per file.
+load helpers/common
+load helpers/browser
 
 # Poll until a process answers or dies: $1 pid, $2 what, then the probe.
 await_ready() {
-	local pid=$1 what=$2 i
-	shift 2
-	for i in $(seq 100); do
-		"$@" >/dev/null 2>&1 && return 0
-		kill -0 "$pid" 2>/dev/null || fail "$what exited during start-up"
-		sleep 0.1
-	done
-	fail "$what not ready after 10 s"
-}
-
-# Stop a child we started: SIGTERM, bounded wait; its status in STOP_RC.
-# (Not in $(...): a subshell cannot wait for this shell's children.)
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	STOP_RC=0
-	wait "$pid" 2>/dev/null || STOP_RC=$?
+	browser_await "$@" || fail "$2 did not start"
 }
 
 setup() {
@@ -107,13 +77,13 @@ print(*(s.getsockname()[1] for s in ss))')
 
 teardown() {
 	if [ -n "${RELAY_PID:-}" ]; then
-		stop_pid "$RELAY_PID"
+		browser_stop_pid "$RELAY_PID"
 	fi
 	if [ -n "${CHROME_PID:-}" ]; then
-		stop_pid "$CHROME_PID"
+		browser_stop_pid "$CHROME_PID"
 	fi
 	if [ -n "${HXD_PID:-}" ]; then
-		stop_pid "$HXD_PID"
+		browser_stop_pid "$HXD_PID"
 		if [ "$STOP_RC" != 0 ]; then
 			cat "$W/horcruxd.log" >&2
 			fail "horcruxd exited $STOP_RC after SIGTERM, not 0"

@@ -299,8 +299,19 @@ export function Chart(opts) {
 		}
 		ev.preventDefault();
 	});
+	/*
+	 * Resize in the next frame, not in the observer's callback: a
+	 * setSize there changes layout the observer watches, and Chromium
+	 * reports "ResizeObserver loop completed" as an error.
+	 */
+	this.fitFrame = 0;
 	this.resizer = new ResizeObserver(function () {
-		self.fit();
+		if (self.fitFrame === 0) {
+			self.fitFrame = requestAnimationFrame(function () {
+				self.fitFrame = 0;
+				self.fit();
+			});
+		}
 	});
 	this.resizer.observe(this.plotBox);
 }
@@ -873,6 +884,9 @@ Chart.prototype.exportJSON = function (save) {
 
 Chart.prototype.destroy = function () {
 	this.resizer.disconnect();
+	if (this.fitFrame !== 0)
+		cancelAnimationFrame(this.fitFrame);
+	this.fitFrame = 0;
 	if (this.plot)
 		this.plot.destroy();
 	this.plot = null;
