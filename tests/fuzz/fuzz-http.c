@@ -5,11 +5,14 @@
  * escaped into an ACL path (hx_rbac_path_fill). Each is checked for its
  * contract, not only for crashes: a matched path is rebuilt from its
  * parameters, a body survives a dump and reparse, an escaped VM name is a
- * valid ACL path that decodes back to the name.
+ * valid ACL path that decodes back to the name. The same bytes as an
+ * Accept-Encoding value answer 0 or 1, and never 1 without "gzip" or
+ * "*" in them.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http-parse.h"
 #include "hx-rbac.h"
@@ -103,6 +106,21 @@ check_vm_path(const char *name)
 	free(path);
 }
 
+/* An Accept-Encoding value: 0 or 1, and 1 only if gzip or * is named. */
+static void
+check_gzip(const char *s)
+{
+	int	r = http_accepts_gzip(s), named = strchr(s, '*') != NULL;
+	size_t	i;
+
+	if (r != 0 && r != 1)
+		abort();
+	for (i = 0; !named && strlen(s + i) >= 4; i++)
+		named = strncasecmp(s + i, "gzip", 4) == 0;
+	if (r == 1 && !named)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -132,6 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (strlen(name) >= sizeof name || strlen(name) > strlen(s)))
 		abort();
 	check_vm_path(s);
+	check_gzip(s);
 	free(s);
 	return 0;
 }
