@@ -261,14 +261,18 @@ BAD_MESSAGE: a topics message takes only "topics", "batch" and "resume"'
 	BG_PIDS="$BG_PIDS $CLI_PID"
 	wait_file_match "$d/ev" '"boot_id"'
 	s=$(newest_seq)
-	# Events flow while the proxy drops the stream, three times, each
-	# time once the client is connected again.
+	# The proxy drops the stream and keeps the client out while events
+	# happen, three times: what it missed comes back on resuming.
 	for round in 1 2 3; do
 		wait_count "$d/proxy.out" '^open$' "$round"
 		flip 2 "$s"
 		s=$((s + 2))
 		kill -USR1 "$PROXY"
 		wait_count "$d/proxy.out" '^dropped' "$round"
+		flip 2 "$s"
+		s=$((s + 2))
+		kill -USR2 "$PROXY"
+		wait_count "$d/proxy.out" '^accepting' "$round"
 	done
 	flip 2 "$s"
 	last=$((s + 2))
@@ -276,7 +280,7 @@ BAD_MESSAGE: a topics message takes only "topics", "batch" and "resume"'
 	wait_file_match "$d/ref" "\"seq\":$last[,}]" 200
 	want=$(jq -r 'select(.frame.type=="VmStatusChanged") | .frame.data.seq' "$d/ref")
 	got=$(jq -r 'select(.type=="VmStatusChanged") | .data.seq' "$d/ev")
-	assert_equal "$(wc -l <<<"$want")" 8
+	assert_equal "$(wc -l <<<"$want")" 14
 	assert_equal "$got" "$want"
 	# It did reconnect, and never had to say it lost something.
 	[ "$(grep -c 'reconnecting' "$d/ev.err")" -ge 3 ]

@@ -6,8 +6,8 @@ client's connection from the daemon's side of it, as a network or a
 restarting peer would: SIGUSR1 closes every connection open through it
 (both halves, no WebSocket close frame) and counts it. Each new
 connection is forwarded to the target. Prints "ready" once listening,
-"open" for every connection forwarded and "dropped N" for every SIGUSR1
-(N connections closed) on stdout, so the test waits on those lines,
+"open" for every connection forwarded, "dropped N" for every SIGUSR1
+(N connections closed) and "accepting" for every SIGUSR2 on stdout, so the test waits on those lines,
 never on a sleep.
 
 usage: dropproxy.py LISTEN_PATH TARGET_PATH
@@ -36,6 +36,8 @@ def main():
     os.set_blocking(wfd, False)
     signal.set_wakeup_fd(wfd)
     signal.signal(signal.SIGUSR1, lambda *_: None)
+    signal.signal(signal.SIGUSR2, lambda *_: None)
+    refusing = False
     sel.register(rfd, selectors.EVENT_READ, "signal")
     print("ready", flush=True)
 
@@ -55,7 +57,11 @@ def main():
         for key, _ in sel.select():
             if key.data == "signal":
                 sigs = os.read(rfd, 64)
+                if bytes([signal.SIGUSR2]) in sigs:
+                    refusing = False
+                    print("accepting", flush=True)
                 if bytes([signal.SIGUSR1]) in sigs:
+                    refusing = True
                     n = len(peers) // 2
                     for s in list(peers):
                         if s in peers:
@@ -65,6 +71,9 @@ def main():
             s = key.fileobj
             if s is srv:
                 c, _ = srv.accept()
+                if refusing:
+                    c.close()
+                    continue
                 t = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 try:
                     t.connect(target)
