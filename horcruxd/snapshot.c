@@ -27,6 +27,8 @@ struct snapshot {
 	struct hx_hash	       *by_uuid; /* uuid -> index in vms */
 	size_t			nnouuid; /* entries whose sample has none */
 	json_t		       *inventory;
+	char		       *inventory_text; /* NULL: not yet serialized */
+	size_t			inventory_len;
 };
 
 struct snapshot *
@@ -70,6 +72,7 @@ snapshot_free(struct snapshot *snap)
 	free(snap->vms);
 	hx_hash_free(snap->by_uuid);
 	json_decref(snap->inventory);
+	free(snap->inventory_text);
 	free(snap);
 }
 
@@ -229,6 +232,8 @@ take_inventory(struct snapshot *snap, json_t *inventory)
 
 	json_decref(snap->inventory);
 	snap->inventory = inventory;
+	free(snap->inventory_text);
+	snap->inventory_text = NULL;
 	if (snap->nvms == 0)
 		return;
 	ix = inventory_index(inventory);
@@ -299,6 +304,21 @@ json_t *
 snapshot_inventory(const struct snapshot *snap)
 {
 	return snap->inventory;
+}
+
+const char *
+snapshot_inventory_text(struct snapshot *snap, size_t flags, size_t *len)
+{
+	if (snap->inventory == NULL)
+		return NULL;
+	if (snap->inventory_text == NULL) {
+		snap->inventory_text = json_dumps(snap->inventory, flags);
+		if (snap->inventory_text == NULL)
+			return NULL;
+		snap->inventory_len = strlen(snap->inventory_text);
+	}
+	*len = snap->inventory_len;
+	return snap->inventory_text;
 }
 
 const struct snapshot_vm *

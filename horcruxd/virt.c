@@ -74,11 +74,11 @@ struct conn_state {
 	int64_t	      retry_ms;
 	struct known *known;
 	size_t	      nknown, knowncap;
-	struct hx_hash *known_ix; /* name -> index in known */
 	/* Event thread only; read lazily, forgotten with the connection. */
 	char		 *host; /* libvirt's name for its host */
 	int		  host_read;
 	struct migration *migs;
+	struct hx_hash	 *known_ix; /* name -> index in known (under mu) */
 	size_t		  nmigs;
 };
 
@@ -852,7 +852,7 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 	 * Known before, not there now: undefined while we could not see.
 	 * A removal moves the last entry to j, so the scan resumes at j.
 	 */
-	for (j = 0;; ) {
+	for (j = 0;;) {
 		gone = NULL;
 		pthread_mutex_lock(&v->mu);
 		for (; j < cs->nknown; j++) {

@@ -94,7 +94,8 @@ hash_find(const struct hx_hash *h, const char *key, uint64_t code)
 {
 	size_t mask = h->nslots - 1, i = (size_t)code & mask;
 
-	while (h->slots[i].key != NULL && !hash_same(h, &h->slots[i], code, key))
+	while (
+	    h->slots[i].key != NULL && !hash_same(h, &h->slots[i], code, key))
 		i = (i + 1) & mask;
 	return i;
 }

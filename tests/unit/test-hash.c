@@ -64,7 +64,10 @@ test_basics(void)
 static void
 test_churn(void)
 {
-	enum { NKEYS = 3000, STEPS = 200000 };
+	enum {
+		NKEYS = 3000,
+		STEPS = 200000
+	};
 	struct hx_hash *h = hx_hash_new(0);
 	long	       *model = xmalloc(NKEYS * sizeof *model);
 	char		key[32];
@@ -105,7 +108,8 @@ test_churn(void)
 		    (model[k] >= 0 && (long)v != model[k]))
 			bad++;
 	}
-	is_str(bad == 0 ? "none" : "some", "none", "every key checked at the end");
+	is_str(bad == 0 ? "none" : "some", "none",
+	    "every key checked at the end");
 	free(model);
 	hx_hash_free(h);
 }

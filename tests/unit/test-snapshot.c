@@ -113,7 +113,9 @@ entry(const char *id, const char *uuid, const char *state)
 static void
 test_many(void)
 {
-	enum { N = 600 };
+	enum {
+		N = 600
+	};
 	struct snapshot		 *snap = snapshot_new();
 	const struct snapshot_vm *v;
 	struct mail		  m;
@@ -123,8 +125,8 @@ test_many(void)
 
 	for (i = 0; i < N; i++) {
 		snprintf(name, sizeof name, "vm%zu", i);
-		snprintf(uuid, sizeof uuid,
-		    "0b7e5a3c-0000-4000-8000-%012zx", i);
+		snprintf(uuid, sizeof uuid, "0b7e5a3c-0000-4000-8000-%012zx",
+		    i);
 		memset(&m, 0, sizeof m);
 		m.vm = sample(name, uuid, (double)i);
 		m.frame = vm_frame(m.vm);
@@ -140,19 +142,20 @@ test_many(void)
 	snapshot_update(snap, &m);
 	is_int(snapshot_vm_count(snap), N - N / 3, "a third pruned");
 	for (i = 0; i < N; i++) {
-		snprintf(uuid, sizeof uuid,
-		    "0B7E5A3C-0000-4000-8000-%012zX", i);
+		snprintf(uuid, sizeof uuid, "0B7E5A3C-0000-4000-8000-%012zX",
+		    i);
 		v = snapshot_vm_by_uuid(snap, uuid);
 		snprintf(name, sizeof name, "vm%zu", i);
-		if (i % 3 == 0 ? v != NULL :
-				 v == NULL || strcmp(v->sample->vm_id, name) != 0)
+		if (i % 3 == 0 ?
+			v != NULL :
+			v == NULL || strcmp(v->sample->vm_id, name) != 0)
 			bad++;
 	}
 	is_int(bad, 0, "every survivor found by UUID, no pruned one");
 	for (i = 1; i < N; i += 3) {
 		snprintf(name, sizeof name, "vm%zu", i);
-		snprintf(uuid, sizeof uuid,
-		    "0b7e5a3c-0000-4000-8000-%012zx", i);
+		snprintf(uuid, sizeof uuid, "0b7e5a3c-0000-4000-8000-%012zx",
+		    i);
 		memset(&m, 0, sizeof m);
 		m.vm = sample(name, uuid, 99);
 		m.frame = vm_frame(m.vm);
