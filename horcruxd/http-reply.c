@@ -19,6 +19,9 @@
 #include "server.h"
 
 #define BODY_MAX (64 * 1024)
+/* A reply written whole from the request's callback (write_whole). */
+#define INLINE_HEADERS 2048
+#define INLINE_BODY_MAX (16 * 1024)
 
 /* --- writing replies ------------------------------------------------------ */
 
@@ -46,43 +49,87 @@ http_reply_add_header(struct conn *c, const char *name, const char *value)
 	c->nheaders++;
 }
 
+/* Add the reply's status line and headers between *p and end. */
 static int
-write_headers(struct lws *wsi, struct conn *c)
+add_headers(struct lws *wsi, struct conn *c, unsigned char **p,
+    unsigned char *end)
 {
 	static const unsigned char nostore[] = "no-store";
-	unsigned char		   hdr[LWS_PRE + 2048];
-	unsigned char		  *p = hdr + LWS_PRE, *end = hdr + sizeof hdr;
 	int			   i, cached = 0;
 
 	/* Replies hold live data: no-store, unless the route says otherwise. */
 	for (i = 0; i < c->nheaders; i++)
 		cached |= strcmp(c->hname[i], "cache-control:") == 0;
 	if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->ctype,
-		c->body_len, &p, end) ||
+		c->body_len, p, end) ||
 	    (!cached &&
 		lws_add_http_header_by_name(wsi,
 		    (const unsigned char *)"cache-control:", nostore,
-		    sizeof nostore - 1, &p, end)))
+		    sizeof nostore - 1, p, end)))
 		return -1;
 	for (i = 0; i < c->nheaders; i++) {
 		if (lws_add_http_header_by_name(wsi,
 			(const unsigned char *)c->hname[i],
 			(const unsigned char *)c->hvalue[i],
-			(int)strlen(c->hvalue[i]), &p, end))
+			(int)strlen(c->hvalue[i]), p, end))
 			return -1;
 	}
 	if (c->close_after &&
 	    lws_add_http_header_by_name(wsi,
 		(const unsigned char *)"connection:",
-		(const unsigned char *)"close", 5, &p, end))
+		(const unsigned char *)"close", 5, p, end))
+		return -1;
+	return 0;
+}
+
+static int
+write_headers(struct lws *wsi, struct conn *c)
+{
+	unsigned char  hdr[LWS_PRE + 2048];
+	unsigned char *p = hdr + LWS_PRE, *end = hdr + sizeof hdr;
+
+	if (add_headers(wsi, c, &p, end) != 0)
 		return -1;
 	return lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end);
 }
 
 /*
+ * The whole reply of a bodiless request in one write, from the request's
+ * own callback: status line, headers and body leave in one send, and the
+ * connection is ready for its next request without a trip through
+ * HTTP_WRITEABLE. Returns what the HTTP callback should return: 0, or -1
+ * to close the connection (close_after, or a failed write; lws keeps and
+ * sends later whatever the socket did not take at once).
+ */
+static int
+write_whole(struct lws *wsi, struct conn *c, const char *body)
+{
+	unsigned char  stack[LWS_PRE + INLINE_HEADERS + INLINE_BODY_MAX];
+	unsigned char *start = stack + LWS_PRE, *p = start;
+	unsigned char *end = stack + sizeof stack - c->body_len;
+	int	       n, close_after = c->close_after;
+	size_t	       len;
+
+	if (add_headers(wsi, c, &p, end) != 0 ||
+	    lws_finalize_http_header(wsi, &p, end) != 0)
+		return -1;
+	if (c->body_len > 0)
+		memcpy(p, body, c->body_len);
+	len = (size_t)(p - start) + c->body_len;
+	n = lws_write(wsi, start, len, LWS_WRITE_HTTP_HEADERS);
+	c->status = 0;
+	c->headers_due = 0;
+	http_reply_clear(c);
+	if (n < 0 || (size_t)n < len || close_after)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
  * Set the reply (body ownership passes) and have it written. In the
- * request's own HTTP callback the status line goes out now; for a reply
- * that arrives later it is written on the next HTTP_WRITEABLE.
+ * request's own HTTP callback the status line goes out now (with the
+ * body too when the request had none and the body is small); for a
+ * reply that arrives later it is written on the next HTTP_WRITEABLE.
  */
 int
 http_reply_raw(struct lws *wsi, struct conn *c, int status, const char *ctype,
@@ -94,6 +141,10 @@ http_reply_raw(struct lws *wsi, struct conn *c, int status, const char *ctype,
 	c->body = body;
 	c->body_len = len;
 	c->headers_due = 1;
+	if (now && c->bodiless && len <= INLINE_BODY_MAX) {
+		c->bodiless = 0;
+		return write_whole(wsi, c, body);
+	}
 	if (now) {
 		if (write_headers(wsi, c) != 0)
 			return -1;
@@ -101,6 +152,23 @@ http_reply_raw(struct lws *wsi, struct conn *c, int status, const char *ctype,
 	}
 	lws_callback_on_writable(wsi);
 	return 0;
+}
+
+int
+http_reply_bytes(struct lws *wsi, struct conn *c, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	if (c->bodiless && len <= INLINE_BODY_MAX) {
+		c->bodiless = 0;
+		c->status = status;
+		c->ctype = ctype;
+		free(c->body);
+		c->body = NULL;
+		c->body_len = len;
+		return write_whole(wsi, c, body);
+	}
+	return http_reply_raw(wsi, c, status, ctype, xstrndup(body, len), len,
+	    1);
 }
 
 int
@@ -272,6 +340,7 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	c->wsi = wsi;
 	http_reply_clear(c);
 	c->close_after = 0;
+	c->bodiless = 0;
 	/*
 	 * lws reads a body by Content-Length only and never decodes
 	 * chunked. A Transfer-Encoding beside a Content-Length, or on a
@@ -289,8 +358,10 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	}
 	if (m == NULL ||
 	    (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 &&
-		strcmp(m, "PATCH") != 0 && strcmp(m, "DELETE") != 0))
+		strcmp(m, "PATCH") != 0 && strcmp(m, "DELETE") != 0)) {
+		c->bodiless = 1;
 		return http_route_dispatch(srv, wsi, c, NULL);
+	}
 	flags = lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0 ?
 	    0 :
 	    http_route_body_flags(m, uri);

@@ -14,10 +14,20 @@ void http_reply_add_header(struct conn *c, const char *name, const char *value);
 /*
  * Set the reply (body ownership passes) and have it written: the status
  * line now when now is set (in the request's own HTTP callback), else on
- * the next HTTP_WRITEABLE. Returns -1 when the headers cannot be written.
+ * the next HTTP_WRITEABLE. A request without a body answered now with a
+ * body of at most 16 KiB is written whole at once (one send) and its
+ * transaction completed. Returns -1 when the connection is to close
+ * (the headers cannot be written, or the reply said so).
  */
 int http_reply_raw(struct lws *wsi, struct conn *c, int status,
     const char *ctype, char *body, size_t len, int now);
+/*
+ * As http_reply_raw with borrowed bytes (body stays the caller's): they
+ * are written at once when the reply can go out whole from the request's
+ * callback, else copied first. For answers kept pre-serialized.
+ */
+int http_reply_bytes(struct lws *wsi, struct conn *c, int status,
+    const char *ctype, const char *body, size_t len);
 /* As http_reply_raw with obj (reference taken; NULL or 204: no body). */
 int http_reply_json_to(struct lws *wsi, struct conn *c, int status, json_t *obj,
     int now);

@@ -390,42 +390,62 @@ route_acl(struct request *r)
 	return http_reply_json(r, 200, a);
 }
 
-/* The inventory, only the VMs the caller may audit. */
+/*
+ * The inventory, only the VMs the caller may audit. A caller who may see
+ * every VM gets the inventory's text as serialized once per inventory
+ * (the same bytes a filtered dump of all of it would give); the others
+ * get their own array.
+ */
 static int
 route_vms(struct request *r)
 {
-	json_t	   *a = json_array(), *inv, *e;
-	const char *id;
+	json_t	   *a, *inv, *e;
+	const char *id, *text;
 	char	   *path;
-	size_t	    i;
+	size_t	    i, len;
+	int	    all = 1;
 
-	if ((inv = snapshot_inventory(r->srv->snap)) != NULL) {
-		json_array_foreach(inv, i, e) {
-			if ((id = json_string_value(
-				 json_object_get(e, "id"))) == NULL)
-				continue;
-			path = hx_rbac_path_fill("/vms/{id}", id);
-			if (access_allowed(&r->id, HX_PRIV_VM_AUDIT, path))
-				json_array_append(a, e);
-			free(path);
+	if ((inv = snapshot_inventory(r->srv->snap)) == NULL)
+		return http_reply_json(r, 200, json_array());
+	a = json_array();
+	json_array_foreach(inv, i, e) {
+		if ((id = json_string_value(json_object_get(e, "id"))) ==
+		    NULL) {
+			all = 0;
+			continue;
 		}
+		path = hx_rbac_path_fill("/vms/{id}", id);
+		if (access_allowed(&r->id, HX_PRIV_VM_AUDIT, path))
+			json_array_append(a, e);
+		else
+			all = 0;
+		free(path);
+	}
+	if (all &&
+	    (text = snapshot_inventory_text(r->srv->snap,
+		 HX_JSON_FLAGS | JSON_ENCODE_ANY, &len)) != NULL) {
+		json_decref(a);
+		return http_reply_bytes(r->wsi, r->c, 200, "application/json",
+		    text, len);
 	}
 	return http_reply_json(r, 200, a);
 }
 
+/*
+ * The newest NodeMetrics event's own data object: bytes serialized once
+ * per sample by the collector, shared with the frame, written as they
+ * are.
+ */
 static int
 route_node_local(struct request *r)
 {
 	struct frame *f = snapshot_latest(r->srv->snap, HX_TOPIC_NODE_METRICS);
-	char	     *body;
 
 	if (f == NULL)
 		return http_reply_error(r, 503, "UNAVAILABLE",
 		    "no host sample has been taken yet");
-	/* The event's own data object, bytes shared with the frame. */
-	body = xstrndup(frame_text(f) + f->data_off, f->data_len);
-	return http_reply_raw(r->wsi, r->c, 200, "application/json", body,
-	    f->data_len, 1);
+	return http_reply_bytes(r->wsi, r->c, 200, "application/json",
+	    frame_text(f) + f->data_off, f->data_len);
 }
 
 static int
@@ -689,8 +709,12 @@ http_route_dispatch(struct server *srv, struct lws *wsi, struct conn *c,
 	r.path = uri;
 	if (on_unix)
 		hx_strlcpy(r.remote, "unix", sizeof r.remote);
-	else
-		lws_get_peer_simple(wsi, r.remote, sizeof r.remote);
+	else {
+		/* A keep-alive connection's peer does not change. */
+		if (c->remote[0] == '\0')
+			lws_get_peer_simple(wsi, c->remote, sizeof c->remote);
+		hx_strlcpy(r.remote, c->remote, sizeof r.remote);
+	}
 
 	/* DNS rebinding: a browser sent here under a foreign name. */
 	if (!on_unix &&

@@ -72,6 +72,8 @@ struct conn {
 	int	       nheaders;
 	int	       headers_due; /* status line not yet written */
 	int	       close_after;
+	int	       bodiless; /* dispatched without a body: reply inline */
+	char	       remote[128]; /* TCP peer, read once per connection */
 	int	       is_ws;
 	struct session s;
 };

@@ -2,15 +2,18 @@
  * snapshot.c - the latest state, kept from the drained mailbox (see
  * snapshot.h).
  *
- * The VMs are an unsorted array searched linearly, as the sessions'
- * coalescing slots are: it is touched once per VmMetrics and once per
- * inventory, both at vm_interval, and a host runs hundreds of VMs, not
- * millions.
+ * The VMs are an unsorted array with an index by UUID: a VmMetrics
+ * replaces its VM's entry, and an inventory prunes every VM it does not
+ * list as active, both once per VM per vm_interval, so with thousands of
+ * domains a linear search per VM would make a tick cost grow with the
+ * square of their number. A sample or inventory entry without a UUID
+ * (the collector always has one) is matched by name, linearly.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "hx-hash.h"
 #include "hx-node.h"
 #include "hx-util.h"
 #include "snapshot.h"
@@ -21,13 +24,20 @@ struct snapshot {
 	struct hx_node_metrics *node; /* latest[NodeMetrics]'s figures */
 	struct snapshot_vm     *vms;
 	size_t			nvms, vmcap;
+	struct hx_hash	       *by_uuid; /* uuid -> index in vms */
+	size_t			nnouuid; /* entries whose sample has none */
 	json_t		       *inventory;
+	char		       *inventory_text; /* NULL: not yet serialized */
+	size_t			inventory_len;
 };
 
 struct snapshot *
 snapshot_new(void)
 {
-	return xcalloc(1, sizeof(struct snapshot));
+	struct snapshot *snap = xcalloc(1, sizeof(struct snapshot));
+
+	snap->by_uuid = hx_hash_new(1);
+	return snap;
 }
 
 static void
@@ -60,7 +70,9 @@ snapshot_free(struct snapshot *snap)
 	for (i = 0; i < snap->nvms; i++)
 		vm_release(&snap->vms[i]);
 	free(snap->vms);
+	hx_hash_free(snap->by_uuid);
 	json_decref(snap->inventory);
+	free(snap->inventory_text);
 	free(snap);
 }
 
@@ -77,41 +89,106 @@ same_vm(const struct hx_vm_sample *a, const struct hx_vm_sample *b)
 	    strcmp(a->vm_id, b->vm_id) == 0;
 }
 
+/* Index entry i of snap->vms (its sample just set) under its UUID. */
+static void
+vm_index(struct snapshot *snap, size_t i)
+{
+	if (snap->vms[i].sample->uuid != NULL)
+		hx_hash_set(snap->by_uuid, snap->vms[i].sample->uuid, i);
+	else
+		snap->nnouuid++;
+}
+
+/* Take entry i of snap->vms out of the index (before its sample goes). */
+static void
+vm_unindex(struct snapshot *snap, size_t i)
+{
+	const char *uuid = snap->vms[i].sample->uuid;
+	size_t	    at;
+
+	if (uuid == NULL)
+		snap->nnouuid--;
+	else if (hx_hash_get(snap->by_uuid, uuid, &at) == 0 && at == i)
+		hx_hash_del(snap->by_uuid, uuid);
+}
+
+/* The entry same_vm() finds for sample, or -1. */
+static long
+vm_slot(const struct snapshot *snap, const struct hx_vm_sample *sample)
+{
+	size_t i;
+
+	if (sample->uuid != NULL &&
+	    hx_hash_get(snap->by_uuid, sample->uuid, &i) == 0)
+		return (long)i;
+	/* Without a UUID on either side, names decide. */
+	if (sample->uuid != NULL && snap->nnouuid == 0)
+		return -1;
+	for (i = 0; i < snap->nvms; i++) {
+		if (same_vm(snap->vms[i].sample, sample))
+			return (long)i;
+	}
+	return -1;
+}
+
 /* Keep f (a new reference) and sample (taken) as their VM's newest. */
 static void
 vm_put(struct snapshot *snap, struct frame *f, struct hx_vm_sample *sample)
 {
 	struct snapshot_vm *v;
+	long		    at = vm_slot(snap, sample);
 	size_t		    i;
 
-	for (i = 0; i < snap->nvms; i++) {
+	if (at >= 0) {
+		i = (size_t)at;
 		v = &snap->vms[i];
-		if (same_vm(v->sample, sample)) {
-			vm_release(v);
-			v->frame = frame_ref(f);
-			v->sample = sample;
-			return;
-		}
+		vm_unindex(snap, i);
+		vm_release(v);
+		v->frame = frame_ref(f);
+		v->sample = sample;
+		vm_index(snap, i);
+		return;
 	}
 	if (snap->nvms == snap->vmcap) {
 		snap->vmcap = snap->vmcap ? snap->vmcap * 2 : 16;
 		snap->vms = xrealloc(snap->vms,
 		    snap->vmcap * sizeof *snap->vms);
 	}
-	v = &snap->vms[snap->nvms++];
+	i = snap->nvms++;
+	v = &snap->vms[i];
 	v->frame = frame_ref(f);
 	v->sample = sample;
+	vm_index(snap, i);
 }
 
-/* Does the inventory list the VM of sample s as running or paused? */
+/* Is an inventory entry's state one whose VM keeps its figures? */
 static int
-vm_active(json_t *inventory, const struct hx_vm_sample *s)
+entry_active(json_t *e)
 {
-	const char *id, *uuid, *state;
+	const char *state = json_string_value(json_object_get(e, "state"));
+
+	return state != NULL &&
+	    (strcmp(state, "running") == 0 || strcmp(state, "paused") == 0);
+}
+
+/*
+ * Does the inventory list the VM of sample s as running or paused? The
+ * first entry that is the same VM decides: by UUID when both have one,
+ * else by name. ix indexes the entries by UUID (the first of each), or is
+ * NULL when some entry lacks a UUID and the order of a linear walk counts.
+ */
+static int
+vm_active(json_t *inventory, const struct hx_hash *ix,
+    const struct hx_vm_sample *s)
+{
+	const char *id, *uuid;
 	json_t	   *e;
 	size_t	    k;
 	int	    same;
 
+	if (ix != NULL && s->uuid != NULL)
+		return hx_hash_get(ix, s->uuid, &k) == 0 &&
+		    entry_active(json_array_get(inventory, k));
 	json_array_foreach(inventory, k, e) {
 		id = json_string_value(json_object_get(e, "id"));
 		uuid = json_string_value(json_object_get(e, "uuid"));
@@ -120,32 +197,61 @@ vm_active(json_t *inventory, const struct hx_vm_sample *s)
 		else
 			same = id != NULL && s->vm_id != NULL &&
 			    strcmp(id, s->vm_id) == 0;
-		if (!same)
-			continue;
-		state = json_string_value(json_object_get(e, "state"));
-		return state != NULL &&
-		    (strcmp(state, "running") == 0 ||
-			strcmp(state, "paused") == 0);
+		if (same)
+			return entry_active(e);
 	}
 	return 0;
+}
+
+/* An index of the inventory's entries by UUID, or NULL (see vm_active). */
+static struct hx_hash *
+inventory_index(json_t *inventory)
+{
+	struct hx_hash *ix = hx_hash_new(1);
+	const char     *uuid;
+	json_t	       *e;
+	size_t		k;
+
+	json_array_foreach(inventory, k, e) {
+		if ((uuid = json_string_value(json_object_get(e, "uuid"))) ==
+		    NULL) {
+			hx_hash_free(ix);
+			return NULL;
+		}
+		hx_hash_add(ix, uuid, k);
+	}
+	return ix;
 }
 
 /* A new inventory (taken): keep it, forget every VM no longer active. */
 static void
 take_inventory(struct snapshot *snap, json_t *inventory)
 {
-	size_t i;
+	struct hx_hash *ix;
+	size_t		i;
 
 	json_decref(snap->inventory);
 	snap->inventory = inventory;
+	free(snap->inventory_text);
+	snap->inventory_text = NULL;
+	if (snap->nvms == 0)
+		return;
+	ix = inventory_index(inventory);
 	for (i = 0; i < snap->nvms;) {
-		if (vm_active(inventory, snap->vms[i].sample)) {
+		if (vm_active(inventory, ix, snap->vms[i].sample)) {
 			i++;
 			continue;
 		}
+		vm_unindex(snap, i);
 		vm_release(&snap->vms[i]);
-		snap->vms[i] = snap->vms[--snap->nvms];
+		/* The last entry moves into the hole. */
+		if (i != --snap->nvms) {
+			vm_unindex(snap, snap->nvms);
+			snap->vms[i] = snap->vms[snap->nvms];
+			vm_index(snap, i);
+		}
 	}
+	hx_hash_free(ix);
 }
 
 void
@@ -200,6 +306,21 @@ snapshot_inventory(const struct snapshot *snap)
 	return snap->inventory;
 }
 
+const char *
+snapshot_inventory_text(struct snapshot *snap, size_t flags, size_t *len)
+{
+	if (snap->inventory == NULL)
+		return NULL;
+	if (snap->inventory_text == NULL) {
+		snap->inventory_text = json_dumps(snap->inventory, flags);
+		if (snap->inventory_text == NULL)
+			return NULL;
+		snap->inventory_len = strlen(snap->inventory_text);
+	}
+	*len = snap->inventory_len;
+	return snap->inventory_text;
+}
+
 const struct snapshot_vm *
 snapshot_vm_find(const struct snapshot *snap, const char *vm_id)
 {
@@ -218,12 +339,9 @@ snapshot_vm_by_uuid(const struct snapshot *snap, const char *uuid)
 {
 	size_t i;
 
-	for (i = 0; i < snap->nvms; i++) {
-		if (snap->vms[i].sample->uuid != NULL &&
-		    strcasecmp(snap->vms[i].sample->uuid, uuid) == 0)
-			return &snap->vms[i];
-	}
-	return NULL;
+	if (hx_hash_get(snap->by_uuid, uuid, &i) != 0)
+		return NULL;
+	return &snap->vms[i];
 }
 
 const struct snapshot_vm *

@@ -6,7 +6,8 @@
  *
  * It is filled only from drained mailbox items, on the service thread,
  * and read there by the HTTP routes and the snapshot a WebSocket session
- * gets when it subscribes. It takes no lock and never serializes: the
+ * gets when it subscribes. It takes no lock and serializes only the
+ * inventory, once per inventory, when GET /api/vms first asks: the
  * frames it keeps were built by the collector, and a reader that wants
  * numbers gets the typed sample, never a frame's JSON to parse again.
  * It knows nothing of lws, sessions or privileges: who may see what is
@@ -61,6 +62,15 @@ const struct hx_node_metrics *snapshot_node(const struct snapshot *snap);
 struct frame *snapshot_latest(const struct snapshot *snap, int t);
 /* The inventory (a JSON array of GET /api/vms entries), or NULL. Borrowed. */
 json_t *snapshot_inventory(const struct snapshot *snap);
+/*
+ * The inventory as text (json_dumps with flags; the flags must be the
+ * same on every call), serialized on the first call after each new
+ * inventory and kept: GET /api/vms for a caller who may see every VM.
+ * NULL when there is no inventory. Borrowed: valid until the next
+ * snapshot_update.
+ */
+const char *snapshot_inventory_text(struct snapshot *snap, size_t flags,
+    size_t *len);
 /*
  * The active VM called vm_id (its name), or with that UUID; NULL if
  * none. Borrowed: valid until the next snapshot_update.

@@ -26,6 +26,7 @@
 #include "alert.h"
 #include "frame.h"
 #include "hx-event.h"
+#include "hx-hash.h"
 #include "hx-log.h"
 #include "hx-util.h"
 #include "hx-virt.h"
@@ -72,11 +73,12 @@ struct conn_state {
 	int64_t	      retry_at_ms;
 	int64_t	      retry_ms;
 	struct known *known;
-	size_t	      nknown;
+	size_t	      nknown, knowncap;
 	/* Event thread only; read lazily, forgotten with the connection. */
 	char		 *host; /* libvirt's name for its host */
 	int		  host_read;
 	struct migration *migs;
+	struct hx_hash	 *known_ix; /* name -> index in known (under mu) */
 	size_t		  nmigs;
 };
 
@@ -144,16 +146,19 @@ post_with_user(struct virt *v, const char *type, json_t *data, int topic,
 	mailbox_post(v->mb, f);
 }
 
+/*
+ * The known table is an array indexed by name: a host may define
+ * thousands of domains, and the collector asks about each one every
+ * VM tick (virt_is_container), so a lookup must not walk the table.
+ */
 static struct known *
 known_find(struct conn_state *cs, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < cs->nknown; i++) {
-		if (strcmp(cs->known[i].name, name) == 0)
-			return &cs->known[i];
-	}
-	return NULL;
+	if (cs->known_ix == NULL || hx_hash_get(cs->known_ix, name, &i) != 0)
+		return NULL;
+	return &cs->known[i];
 }
 
 static struct known *
@@ -161,8 +166,15 @@ known_add(struct conn_state *cs, const char *name)
 {
 	struct known *k;
 
-	cs->known = xrealloc(cs->known, (cs->nknown + 1) * sizeof *cs->known);
-	k = &cs->known[cs->nknown++];
+	if (cs->known_ix == NULL)
+		cs->known_ix = hx_hash_new(0);
+	if (cs->nknown == cs->knowncap) {
+		cs->knowncap = cs->knowncap ? cs->knowncap * 2 : 16;
+		cs->known = xrealloc(cs->known,
+		    cs->knowncap * sizeof *cs->known);
+	}
+	k = &cs->known[cs->nknown];
+	hx_hash_set(cs->known_ix, name, cs->nknown++);
 	k->name = xstrdup(name);
 	k->state = NULL;
 	k->container = cs->container_uri;
@@ -176,12 +188,14 @@ known_remove(struct conn_state *cs, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < cs->nknown; i++) {
-		if (strcmp(cs->known[i].name, name) == 0) {
-			free(cs->known[i].name);
-			cs->known[i] = cs->known[--cs->nknown];
-			return;
-		}
+	if (cs->known_ix == NULL || hx_hash_get(cs->known_ix, name, &i) != 0)
+		return;
+	hx_hash_del(cs->known_ix, name);
+	free(cs->known[i].name);
+	/* The last entry moves into the hole. */
+	if (i != --cs->nknown) {
+		cs->known[i] = cs->known[cs->nknown];
+		hx_hash_set(cs->known_ix, cs->known[i].name, i);
 	}
 }
 
@@ -193,8 +207,10 @@ known_clear(struct conn_state *cs)
 	for (i = 0; i < cs->nknown; i++)
 		free(cs->known[i].name);
 	free(cs->known);
+	hx_hash_free(cs->known_ix);
 	cs->known = NULL;
-	cs->nknown = 0;
+	cs->known_ix = NULL;
+	cs->nknown = cs->knowncap = 0;
 }
 
 /* Is dom a container? An lxc:// connection, or a domain of type lxc. */
@@ -832,11 +848,14 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		virDomainFree(doms[i]);
 	}
 	free(doms);
-	/* Known before, not there now: undefined while we could not see. */
-	for (;;) {
+	/*
+	 * Known before, not there now: undefined while we could not see.
+	 * A removal moves the last entry to j, so the scan resumes at j.
+	 */
+	for (j = 0;;) {
 		gone = NULL;
 		pthread_mutex_lock(&v->mu);
-		for (j = 0; j < cs->nknown; j++) {
+		for (; j < cs->nknown; j++) {
 			if (!cs->known[j].seen) {
 				gone = xstrdup(cs->known[j].name);
 				known_remove(cs, gone);

@@ -105,6 +105,70 @@ entry(const char *id, const char *uuid, const char *state)
 	return e;
 }
 
+/*
+ * Many VMs: the index by UUID must follow every entry the pruning moves,
+ * so each survivor is still found, and a new sample of it replaces its
+ * entry instead of adding a second one.
+ */
+static void
+test_many(void)
+{
+	enum {
+		N = 600
+	};
+	struct snapshot		 *snap = snapshot_new();
+	const struct snapshot_vm *v;
+	struct mail		  m;
+	json_t			 *inv = json_array();
+	char			  name[16], uuid[40];
+	size_t			  i, bad = 0;
+
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "vm%zu", i);
+		snprintf(uuid, sizeof uuid, "0b7e5a3c-0000-4000-8000-%012zx",
+		    i);
+		memset(&m, 0, sizeof m);
+		m.vm = sample(name, uuid, (double)i);
+		m.frame = vm_frame(m.vm);
+		snapshot_update(snap, &m);
+		frame_unref(m.frame);
+		/* Every third VM stops; the rest stay. */
+		json_array_append_new(inv,
+		    entry(name, uuid, i % 3 == 0 ? "shut off" : "running"));
+	}
+	is_int(snapshot_vm_count(snap), N, "%d VMs", N);
+	memset(&m, 0, sizeof m);
+	m.inventory = inv;
+	snapshot_update(snap, &m);
+	is_int(snapshot_vm_count(snap), N - N / 3, "a third pruned");
+	for (i = 0; i < N; i++) {
+		snprintf(uuid, sizeof uuid, "0B7E5A3C-0000-4000-8000-%012zX",
+		    i);
+		v = snapshot_vm_by_uuid(snap, uuid);
+		snprintf(name, sizeof name, "vm%zu", i);
+		if (i % 3 == 0 ?
+			v != NULL :
+			v == NULL || strcmp(v->sample->vm_id, name) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "every survivor found by UUID, no pruned one");
+	for (i = 1; i < N; i += 3) {
+		snprintf(name, sizeof name, "vm%zu", i);
+		snprintf(uuid, sizeof uuid, "0b7e5a3c-0000-4000-8000-%012zx",
+		    i);
+		memset(&m, 0, sizeof m);
+		m.vm = sample(name, uuid, 99);
+		m.frame = vm_frame(m.vm);
+		snapshot_update(snap, &m);
+		frame_unref(m.frame);
+	}
+	is_int(snapshot_vm_count(snap), N - N / 3,
+	    "new samples of survivors replace their entries");
+	v = snapshot_vm_by_uuid(snap, "0b7e5a3c-0000-4000-8000-000000000001");
+	ok(v != NULL && v->sample->m.cpu_usage == 99, "with the new figures");
+	snapshot_free(snap);
+}
+
 int
 main(void)
 {
@@ -293,5 +357,6 @@ main(void)
 	frame_unref(fb);
 	frame_unref(fc);
 	frame_unref(fd);
+	test_many();
 	return done_testing();
 }
