@@ -175,3 +175,44 @@ dim() {
 	wait_pane "^[ *]mover +beta\.sock +running"
 	[ "$(table_names | grep -cx mover)" = 1 ] || { pane; return 1; }
 }
+
+# fake_session MODE: horcrux-top -b against tests/tools/fake-resume-daemon.py
+# (welcome with boot_id for "new", without for "old") until it has sent
+# two subscriptions (the server closes the first session); they are in
+# $BATS_TEST_TMPDIR/subs, top's output in top.out.
+fake_session() {
+	local d=$BATS_TEST_TMPDIR fpid tpid i sock=$BATS_TEST_TMPDIR/f-$1.sock
+	rm -f "$d/subs"
+	$PY "$HX_REPO/tests/tools/fake-resume-daemon.py" "$sock" "$d/subs" "$1" \
+		>"$d/fake.log" 2>&1 3>&- &
+	fpid=$!
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$sock" ] && break
+		sleep 0.05
+	done
+	"$TOP" -b -c "unix:$sock" >"$d/top.out" 2>"$d/top.err" 3>&- &
+	tpid=$!
+	for ((i = 0; i < 400; i++)); do
+		[ "$(wc -l <"$d/subs" 2>/dev/null)" = 2 ] && break
+		sleep 0.05
+	done
+	kill "$tpid" "$fpid" 2>/dev/null || true
+	wait "$tpid" "$fpid" 2>/dev/null || true
+	[ "$(wc -l <"$d/subs")" = 2 ] || { cat "$d/fake.log" "$d/top.err"; return 1; }
+}
+
+@test "batch and resume: asked for when the welcome has boot_id, not otherwise" {
+	fake_session new
+	# The first session: batch; the second: resume after seq 7.
+	run jq -c '[.batch, .resume]' "$BATS_TEST_TMPDIR/subs"
+	assert_output '[true,null]
+[true,{"boot_id":"b1","after":7}]'
+	# The VmMetricsBatch's VMs made the table.
+	grep -Eq '^fake-1 +running +42\.5 ' "$BATS_TEST_TMPDIR/top.out"
+	grep -Eq '^fake-2 +running +7\.[23] ' "$BATS_TEST_TMPDIR/top.out"
+	# A daemon without boot_id gets today's plain subscription.
+	fake_session old
+	run jq -c 'keys' "$BATS_TEST_TMPDIR/subs"
+	assert_output '["topics"]
+["topics"]'
+}
