@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # tests/tools/fake-resume-daemon.py - a fake horcruxd WebSocket for
-# horcrux-top's batch and resume (tests/0780): argv SOCKET OUT MODE (new: the welcome has boot_id; old: it has not). Each
-# subscription message top sends is appended to OUT, one per line. The
+# horcrux-top's batch and resume (tests/0780): argv SOCKET OUT MODE
+# (new: the welcome has boot_id; old: it has not). Each subscription
+# message the client sends is appended to OUT, one per line. The
 # first session gets a status event with seq 7, a NodeMetrics and a
 # VmMetricsBatch, then is closed by the server; later sessions stay open.
 import asyncio, json, sys
