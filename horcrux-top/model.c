@@ -688,10 +688,25 @@ vm_copy(struct top_vm *d, const struct top_vm *s, int host)
 	}
 }
 
+/* FNV-1a of a UUID, case folded (libvirt writes them lowercase, but a
+ * client should not depend on it). */
+static size_t
+uuid_hash(const char *u)
+{
+	uint64_t x = 1469598103934665603ULL;
+
+	for (; *u != '\0'; u++) {
+		x ^= (unsigned char)(*u >= 'A' && *u <= 'Z' ? *u + 32 : *u);
+		x *= 1099511628211ULL;
+	}
+	return (size_t)x;
+}
+
 void
 model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
 {
-	size_t h, i, k;
+	size_t	h, i, k, total = 0, mask = 15;
+	size_t *slot; /* open addressing: dst row + 1 by UUID, 0 empty */
 
 	for (i = 0; i < dst->nvms; i++) {
 		free(dst->vms[i].id);
@@ -703,17 +718,30 @@ model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
 	for (i = 0; i < dst->nalerts; i++)
 		alert_release(&dst->alerts[i]);
 	dst->nalerts = 0;
+	/* A hash of the rows by UUID, so thousands of VMs merge in linear
+	 * time; at most half full. */
+	for (h = 0; h < n; h++)
+		total += src[h]->nvms;
+	while (mask + 1 < 2 * total)
+		mask = mask * 2 + 1;
+	slot = xcalloc(mask + 1, sizeof(*slot));
 	for (h = 0; h < n; h++) {
 		const struct top_model *m = src[h];
 
 		for (i = 0; i < m->nvms; i++) {
 			const struct top_vm *v = &m->vms[i];
 			struct top_vm	    *d = NULL;
+			size_t		     at = 0;
 
-			for (k = 0; v->uuid != NULL && k < dst->nvms; k++)
-				if (dst->vms[k].uuid != NULL &&
-				    strcasecmp(dst->vms[k].uuid, v->uuid) == 0)
-					d = &dst->vms[k];
+			if (v->uuid != NULL) {
+				for (at = uuid_hash(v->uuid) & mask;
+				     (k = slot[at]) != 0; at = (at + 1) & mask)
+					if (strcasecmp(dst->vms[k - 1].uuid,
+						v->uuid) == 0) {
+						d = &dst->vms[k - 1];
+						break;
+					}
+			}
 			if (d != NULL) {
 				if (!vm_better(v, d))
 					continue;
@@ -729,6 +757,8 @@ model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
 					    dst->avms * sizeof(*dst->vms));
 				}
 				d = &dst->vms[dst->nvms++];
+				if (v->uuid != NULL)
+					slot[at] = dst->nvms;
 			}
 			vm_copy(d, v, (int)h);
 		}
@@ -752,6 +782,7 @@ model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
 		if (m->data_mono_ms > dst->data_mono_ms)
 			dst->data_mono_ms = m->data_mono_ms;
 	}
+	free(slot);
 }
 
 /* The VM named name (the history names VM series by name), or NULL. */
