@@ -865,6 +865,7 @@ reconnect_due(struct top *t, int64_t now)
 				die_refused(status, err);
 			if (status == 401 || status == 403) {
 				h->refused = 1;
+				t->lines[i].refused = 1;
 				say(t, 1, "%s: not authorized: %s",
 				    h->srv.display, err);
 			} else
@@ -1056,7 +1057,8 @@ static void
 first_connect(struct top *t)
 {
 	struct hx_buf why;
-	size_t	      i, up = 0;
+	size_t	      i, up = 0, refused = 0;
+	int	      refused_status = 0;
 
 	hx_buf_init(&why, 0);
 	for (i = 0; i < t->nhosts; i++) {
@@ -1075,12 +1077,21 @@ first_connect(struct top *t)
 		}
 		hx_buf_addf(&why, "%s%s: %s", why.len ? "; " : "",
 		    h->srv.display, err);
-		if (status == 401 || status == 403)
+		if (status == 401 || status == 403) {
 			h->refused = 1;
-		else
+			t->lines[i].refused = 1;
+			refused++;
+			refused_status = status;
+		} else
 			schedule_retry(t, h, err);
 		free(err);
 	}
+	/* Every host refused the credentials: exit as one host would. */
+	if (up == 0 && refused == t->nhosts)
+		die(code_for_status(refused_status),
+		    "not authorized on any server: %s; log in again "
+		    "(horcrux-cli login) or set HORCRUX_API_KEY",
+		    why.data);
 	if (up == 0)
 		die(1, "cannot reach any server: %s", why.data);
 	if (why.len > 0)

@@ -577,6 +577,9 @@ draw_hosts(struct top_ui *ui, int y, int cols, int budget, int64_t now)
 		hx_buf_addf(&b, "%-*s ", w, host_name(ui, i));
 		if (h->connected)
 			hx_buf_addf(&b, "%s ", ascii_only ? "*" : "\u25cf");
+		else if (h->refused)
+			hx_buf_addf(&b, "%s not authorized  ",
+			    ascii_only ? "o" : "\u25cb");
 		else if (h->retry_at > now)
 			hx_buf_addf(&b, "%s away, retry in %.0fs  ",
 			    ascii_only ? "o" : "\u25cb",

@@ -76,6 +76,7 @@ struct top_host_line {
 	const char	 *server; /* as given, for when it has no name yet */
 	struct top_model *m; /* its own picture (NodeMetrics, alerts) */
 	int		  connected;
+	int		  refused; /* 401/403: not retried */
 	int64_t		  retry_at; /* monotonic ms of its next attempt */
 };
 

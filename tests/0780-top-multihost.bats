@@ -133,6 +133,12 @@ dim() {
 	assert_failure 1
 	[[ $stderr == *"cannot reach any server"*n1.sock*n2.sock* ]] ||
 		{ echo "$stderr"; return 1; }
+	# Every host refusing the credentials: exit 3, as with one host.
+	HORCRUX_API_KEY=hx_not_a_key run --separate-stderr "$TOP" -b -n 1 \
+		-c "unix:$ASOCK" -c "unix:$BSOCK"
+	assert_failure 3
+	[[ $stderr == *"not authorized on any server"*alpha.sock*beta.sock* ]] ||
+		{ echo "$stderr"; return 1; }
 	# One -c is today's horcrux-top: no host banner.
 	run --separate-stderr "$TOP" -b -n 1 -c "unix:$BSOCK"
 	assert_success
