@@ -63,9 +63,15 @@ print_event(const char *type, json_t *data)
 	json_t	   *v;
 	char	   *s;
 
+	int welcome = json_object_get(data, "boot_id") != NULL;
+
 	printf("%s %s", ts ? ts : "-", type);
 	json_object_foreach(data, k, v) {
 		if (strcmp(k, "timestamp") == 0)
+			continue;
+		/* The welcome's resume point is the stream's, not the reader's. */
+		if (welcome &&
+		    (strcmp(k, "boot_id") == 0 || strcmp(k, "seq") == 0))
 			continue;
 		if (json_is_string(v)) {
 			s = out_printable(xstrdup(json_string_value(v)));
@@ -310,7 +316,7 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	struct sigaction sa, old_int, old_term;
 	struct hx_ws	*ws = NULL;
 	const char	*count = cmd_flag(e, a, "count");
-	long long	 max = 0, seen = 0;
+	long long	 max = 0;
 	json_t		*topics = json_array();
 	char		*err = NULL, *msg;
 	size_t		 len, i;
@@ -347,7 +353,7 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	sa.sa_handler = on_signal; /* no SA_RESTART: poll() wakes up */
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	while (!events_stop) {
+	while (!events_stop && st.left != 0) {
 		if (ws == NULL) {
 			if ((ws = stream_open(cli, &st, topics, &r)) == NULL) {
 				if (r >= 0) {
@@ -376,8 +382,8 @@ cmd_events(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 				goto done;
 			}
 			backoff = BACKOFF_MIN_MS;
-			if (r > 0 && max > 0 && (seen += r) >= max)
-				goto done; /* st.left is 0 too */
+			if (st.left == 0)
+				goto done; /* --count reached */
 		}
 		if (r < 0) {
 			/*
