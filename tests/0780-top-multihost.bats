@@ -199,7 +199,7 @@ fake_session() {
 	"$TOP" -b -c "unix:$sock" >"$d/top.out" 2>"$d/top.err" 3>&- &
 	tpid=$!
 	for ((i = 0; i < 400; i++)); do
-		[ "$(wc -l <"$d/subs" 2>/dev/null)" = 2 ] && break
+		[ "$(wc -l 2>/dev/null <"$d/subs")" = 2 ] && break
 		sleep 0.05
 	done
 	kill "$tpid" "$fpid" 2>/dev/null || true
