@@ -5,7 +5,7 @@
 # horcrux-top takes no arguments besides its options.
 complete -c horcrux-top -f
 
-complete -c horcrux-top -s c -l connect -x -a 'unix:/run/horcrux/horcruxd.sock ws://localhost:8006' -d 'Server (unix:PATH, ws(s)://, http(s)://)'
+complete -c horcrux-top -s c -l connect -x -a 'unix:/run/horcrux/horcruxd.sock ws://localhost:8006' -d 'Server (unix:PATH, ws(s)://, http(s)://); repeat for several hosts'
 complete -c horcrux-top -l api-key-file -r -F -d 'Read the API key from FILE'
 complete -c horcrux-top -s d -l delay -x -d 'Redraw at most every SECS seconds'
 complete -c horcrux-top -s b -l batch -d 'Plain text snapshots, no curses'

@@ -56,12 +56,21 @@ print_meters(const struct top_model *m, FILE *f)
 }
 
 void
-batch_print_text(const struct top_model *m, FILE *f)
+batch_print_text(const struct top_model *m, const char *server, int connected,
+    FILE *f)
 {
 	char	ts[32];
 	size_t *idx = xcalloc(m->nvms + 1, sizeof(*idx)), n, i;
 	int	c;
 
+	if (server != NULL) {
+		char *safe = xstrdup(server);
+
+		hx_term_safe(safe);
+		fprintf(f, "== %s: %s ==\n", safe,
+		    connected ? "connected" : "away, reconnecting");
+		free(safe);
+	}
 	if (!m->has_node) {
 		/* An account without node:metrics: the VMs only. */
 		fputs("horcrux-top - no host figures\n", f);
@@ -116,7 +125,8 @@ num_or_null(double v)
 }
 
 void
-batch_print_json(const struct top_model *m, FILE *f)
+batch_print_json(const struct top_model *m, const char *server, int connected,
+    FILE *f)
 {
 	json_t *o = json_object(), *vms = json_array();
 	json_t *node = m->has_node ? hx_event_node_metrics(&m->node) : NULL;
@@ -124,6 +134,10 @@ batch_print_json(const struct top_model *m, FILE *f)
 	size_t *idx = xcalloc(m->nvms + 1, sizeof(*idx)), n, i;
 	char   *s;
 
+	if (server != NULL) {
+		json_object_set_new(o, "server", json_string(server));
+		json_object_set_new(o, "connected", json_boolean(connected));
+	}
 	/* The node as the protocol writes it, from the decoded figures. */
 	json_object_set(o, "timestamp", ts != NULL ? ts : json_null());
 	json_object_set_new(o, "node", node != NULL ? node : json_null());
@@ -134,6 +148,8 @@ batch_print_json(const struct top_model *m, FILE *f)
 
 		json_object_set_new(v, "id", json_string(vm->id));
 		json_object_set_new(v, "name", json_string(vm->name));
+		if (vm->uuid != NULL)
+			json_object_set_new(v, "uuid", json_string(vm->uuid));
 		json_object_set_new(v, "state", json_string(vm->state));
 		json_object_set_new(v, "container",
 		    json_boolean(vm->container));

@@ -165,6 +165,7 @@ model_release(struct top_model *m)
 	for (i = 0; i < m->nvms; i++) {
 		free(m->vms[i].id);
 		free(m->vms[i].name);
+		free(m->vms[i].uuid);
 		free(m->vms[i].cpu_hist);
 	}
 	free(m->vms);
@@ -218,9 +219,23 @@ vm_remove(struct top_model *m, struct top_vm *vm)
 
 	free(vm->id);
 	free(vm->name);
+	free(vm->uuid);
 	free(vm->cpu_hist);
 	memmove(&m->vms[i], &m->vms[i + 1], (m->nvms - i - 1) * sizeof(*vm));
 	m->nvms--;
+}
+
+/* Learn vm's UUID from o's key (vm_uuid in events, uuid in the list). */
+static void
+vm_learn_uuid(struct top_vm *vm, json_t *o, const char *key)
+{
+	const char *u = json_string_value(json_object_get(o, key));
+
+	if (u == NULL || *u == '\0' ||
+	    (vm->uuid != NULL && strcmp(vm->uuid, u) == 0))
+		return;
+	free(vm->uuid);
+	vm->uuid = xstrdup(u);
 }
 
 /* The REST VM list's fields (GET /api/vms is not a WebSocket event). */
@@ -368,10 +383,11 @@ apply_vm_metrics(struct top_model *m, enum hx_event_type type, json_t *data,
 	const char	    *ts;
 
 	(void)type;
-	(void)now;
 	if (hx_vm_metrics_decode(data, &vmm) < 0 || vmm.vm_id == NULL)
 		return 0;
 	vm = vm_get(m, vmm.vm_id, vmm.name);
+	vm_learn_uuid(vm, data, "vm_uuid");
+	vm->seen_ms = now;
 	vm->has_metrics = 1;
 	vm->v[COL_CPU] = vmm.cpu_usage;
 	vm->v[COL_MEMPCT] = vmm.memory_usage;
@@ -412,6 +428,8 @@ apply_status(struct top_model *m, enum hx_event_type type, json_t *data,
 		return 0;
 	user = ev.user;
 	vm = vm_get(m, ev.id, NULL);
+	vm_learn_uuid(vm, data, "vm_uuid");
+	vm->seen_ms = now;
 	vm->container = type == HX_EV_CONTAINER_STATUS_CHANGED;
 	hx_strlcpy(vm->state, ev.new_status, sizeof(vm->state));
 	vm->flash_until = now + FLASH_MS;
@@ -441,6 +459,8 @@ apply_lifecycle(struct top_model *m, enum hx_event_type type, json_t *data,
 	if (created && vm == NULL)
 		vm = vm_add(m, ev.vm_id, ev.name);
 	if (created) {
+		vm_learn_uuid(vm, data, "vm_uuid");
+		vm->seen_ms = now;
 		vm->flash_until = now + FLASH_MS;
 		vm_event(vm, ts, ev.user ? "defined by" : "defined");
 	} else if (vm != NULL)
@@ -464,6 +484,10 @@ apply_notification(struct top_model *m, enum hx_event_type type, json_t *data,
 	if (ev.title != NULL && strcmp(ev.title, "Connected") == 0 &&
 	    ev.message != NULL && (u = strstr(ev.message, "for user ")) != NULL)
 		hx_strlcpy(m->user, u + 9, sizeof(m->user));
+	/* The welcome of a daemon that can resume names its boot. */
+	if (ev.title != NULL && strcmp(ev.title, "Connected") == 0 &&
+	    (u = json_string_value(json_object_get(data, "boot_id"))) != NULL)
+		hx_strlcpy(m->boot_id, u, sizeof(m->boot_id));
 	set_note(m, level_of(ev.level), "%s: %s",
 	    ev.title ? ev.title : "notice", ev.message ? ev.message : "");
 	/* The greeting is news for a moment, not a standing message. */
@@ -557,7 +581,7 @@ static const apply_fn appliers[HX_EV_COUNT] = {
 int
 model_apply(struct top_model *m, const char *msg, size_t len, int64_t now)
 {
-	json_t	   *root = json_loadb(msg, len, 0, NULL), *data;
+	json_t	   *root = json_loadb(msg, len, 0, NULL), *data, *seq;
 	const char *type;
 	int	    t, ch = 0;
 
@@ -565,6 +589,30 @@ model_apply(struct top_model *m, const char *msg, size_t len, int64_t now)
 		return 0;
 	type = json_string_value(json_object_get(root, "type"));
 	data = json_object_get(root, "data");
+	seq = json_object_get(data, "seq");
+	if (json_is_integer(seq) && json_integer_value(seq) > m->seq)
+		m->seq = (long long)json_integer_value(seq);
+	/* One frame for every VM of a tick (a batch subscription). */
+	if (type != NULL && strcmp(type, "VmMetricsBatch") == 0 &&
+	    json_is_object(data)) {
+		json_t *vms = json_object_get(data, "vms"), *v,
+		       *ts = json_object_get(data, "timestamp");
+		size_t i;
+
+		if (m->hold_metrics || !json_is_array(vms))
+			goto out;
+		json_array_foreach(vms, i, v) {
+			if (json_is_object(v) && ts != NULL &&
+			    json_object_get(v, "timestamp") == NULL)
+				json_object_set(v, "timestamp", ts);
+			if (json_is_object(v))
+				ch |= apply_vm_metrics(m, HX_EV_VM_METRICS, v,
+				    now);
+		}
+		if (ch != 0)
+			m->data_mono_ms = now;
+		goto out;
+	}
 	if (type == NULL || !json_is_object(data) ||
 	    (t = hx_event_type_find(type)) < 0 || appliers[t] == NULL)
 		goto out;
@@ -599,6 +647,7 @@ model_set_vm_list(struct top_model *m, json_t *list)
 			continue;
 		vm = vm_get(m, id, str(o, "name"));
 		vm->listed = 1;
+		vm_learn_uuid(vm, o, "uuid");
 		vm->container = json_is_true(json_object_get(o, "container"));
 		if (state != NULL)
 			hx_strlcpy(vm->state, state, sizeof(vm->state));
@@ -611,6 +660,129 @@ model_set_vm_list(struct top_model *m, json_t *list)
 			vm_remove(m, &m->vms[i]);
 	m->need_vm_list = 0;
 	return 0;
+}
+
+/* Whether a's row is the better one for a VM two hosts report. */
+static int
+vm_better(const struct top_vm *a, const struct top_vm *b)
+{
+	int ra = strcmp(a->state, "running") == 0,
+	    rb = strcmp(b->state, "running") == 0;
+
+	if (ra != rb)
+		return ra;
+	return a->seen_ms > b->seen_ms;
+}
+
+static void
+vm_copy(struct top_vm *d, const struct top_vm *s, int host)
+{
+	*d = *s;
+	d->id = xstrdup(s->id);
+	d->name = xstrdup(s->name);
+	d->uuid = s->uuid != NULL ? xstrdup(s->uuid) : NULL;
+	d->host = host;
+	if (s->cpu_hist != NULL) {
+		d->cpu_hist = xmalloc(sizeof(*d->cpu_hist));
+		*d->cpu_hist = *s->cpu_hist;
+	}
+}
+
+/* FNV-1a of a UUID, case folded (libvirt writes them lowercase, but a
+ * client should not depend on it). */
+static size_t
+uuid_hash(const char *u)
+{
+	uint64_t x = 1469598103934665603ULL;
+
+	for (; *u != '\0'; u++) {
+		x ^= (unsigned char)(*u >= 'A' && *u <= 'Z' ? *u + 32 : *u);
+		x *= 1099511628211ULL;
+	}
+	return (size_t)x;
+}
+
+void
+model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
+{
+	size_t	h, i, k, total = 0, mask = 15;
+	size_t *slot; /* open addressing: dst row + 1 by UUID, 0 empty */
+
+	for (i = 0; i < dst->nvms; i++) {
+		free(dst->vms[i].id);
+		free(dst->vms[i].name);
+		free(dst->vms[i].uuid);
+		free(dst->vms[i].cpu_hist);
+	}
+	dst->nvms = 0;
+	for (i = 0; i < dst->nalerts; i++)
+		alert_release(&dst->alerts[i]);
+	dst->nalerts = 0;
+	/* A hash of the rows by UUID, so thousands of VMs merge in linear
+	 * time; at most half full. */
+	for (h = 0; h < n; h++)
+		total += src[h]->nvms;
+	while (mask + 1 < 2 * total)
+		mask = mask * 2 + 1;
+	slot = xcalloc(mask + 1, sizeof(*slot));
+	for (h = 0; h < n; h++) {
+		const struct top_model *m = src[h];
+
+		for (i = 0; i < m->nvms; i++) {
+			const struct top_vm *v = &m->vms[i];
+			struct top_vm	    *d = NULL;
+			size_t		     at = 0;
+
+			if (v->uuid != NULL) {
+				for (at = uuid_hash(v->uuid) & mask;
+				     (k = slot[at]) != 0; at = (at + 1) & mask)
+					if (strcasecmp(dst->vms[k - 1].uuid,
+						v->uuid) == 0) {
+						d = &dst->vms[k - 1];
+						break;
+					}
+			}
+			if (d != NULL) {
+				if (!vm_better(v, d))
+					continue;
+				free(d->id);
+				free(d->name);
+				free(d->uuid);
+				free(d->cpu_hist);
+			} else {
+				if (dst->nvms == dst->avms) {
+					dst->avms = dst->avms ? dst->avms * 2 :
+								16;
+					dst->vms = xrealloc(dst->vms,
+					    dst->avms * sizeof(*dst->vms));
+				}
+				d = &dst->vms[dst->nvms++];
+				if (v->uuid != NULL)
+					slot[at] = dst->nvms;
+			}
+			vm_copy(d, v, (int)h);
+		}
+		for (i = 0; i < m->nalerts; i++) {
+			const struct top_alert *a = &m->alerts[i];
+			struct top_alert       *d;
+
+			dst->alerts = xrealloc(dst->alerts,
+			    (dst->nalerts + 1) * sizeof(*dst->alerts));
+			d = &dst->alerts[dst->nalerts++];
+			*d = *a;
+			d->id = xstrdup(a->id);
+			d->rule = a->rule ? xstrdup(a->rule) : NULL;
+			d->severity = a->severity ? xstrdup(a->severity) : NULL;
+			d->target = a->target ? xstrdup(a->target) : NULL;
+			d->acked_by = a->acked_by ? xstrdup(a->acked_by) : NULL;
+			d->host = (int)h;
+		}
+		if (m->spark_end > dst->spark_end)
+			dst->spark_end = m->spark_end;
+		if (m->data_mono_ms > dst->data_mono_ms)
+			dst->data_mono_ms = m->data_mono_ms;
+	}
+	free(slot);
 }
 
 /* The VM named name (the history names VM series by name), or NULL. */

@@ -43,6 +43,9 @@ extern const struct top_col_info top_cols[COL_COUNT];
 struct top_vm {
 	char   *id;
 	char   *name;
+	char   *uuid; /* vm_uuid or the VM list's uuid; NULL: unknown yet */
+	int	host; /* index of its host (merged view), else 0 */
+	int64_t seen_ms; /* monotonic ms of its newest event or figures */
 	char	state[16];
 	int	container;
 	int	vcpus; /* 0: unknown */
@@ -79,6 +82,7 @@ struct top_alert {
 	char   *acked_by; /* NULL: not acknowledged */
 	double	value; /* NAN for a status rule */
 	int64_t since_ms; /* wall clock, 0 unknown */
+	int	host; /* index of its host (merged view), else 0 */
 };
 
 struct top_model {
@@ -106,6 +110,12 @@ struct top_model {
 	int64_t		  hist_until_ms;
 	struct top_alert *alerts; /* firing, oldest first */
 	size_t		  nalerts;
+	/* Resume (DESIGN §3): the welcome's boot_id ("" from a daemon that
+	 * has none), the boot the seq below belongs to, and the highest seq
+	 * of a discrete event seen. */
+	char	  boot_id[64];
+	char	  resume_boot[64];
+	long long seq;
 };
 
 /* What model_apply changed. */
@@ -122,8 +132,9 @@ void model_release(struct top_model *m);
 
 /*
  * Apply one WebSocket message (a JSON object {type, data}). now_ms is the
- * monotonic clock, for flashes. Returns TOP_CH_* flags; an unparsable
- * message changes nothing and returns 0.
+ * monotonic clock, for flashes. A VmMetricsBatch{vms:[...]} is each of its
+ * VmMetrics; a data.seq above m->seq is remembered (resume). Returns
+ * TOP_CH_* flags; an unparsable message changes nothing and returns 0.
  */
 int model_apply(struct top_model *m, const char *msg, size_t len,
     int64_t now_ms);
@@ -162,6 +173,16 @@ void model_spark_cells(const struct top_model *m, const struct spark *s,
  * that shape.
  */
 int model_set_alerts(struct top_model *m, json_t *answer);
+
+/*
+ * The merged view of several hosts' models (horcrux-top -c A -c B): dst's
+ * VMs and firing alerts become copies of those of src[0..n-1], each with
+ * its host index. A VM several hosts report (by uuid: one that migrated,
+ * or is migrating) gets one row: the host where it runs, else the one
+ * that reported it last. dst holds no NodeMetrics; its other fields are
+ * left as they are. dst owns its copies (model_release frees them).
+ */
+void model_merge(struct top_model *dst, struct top_model *const *src, size_t n);
 
 /* Firing alerts by severity: critical, warning, info (the rest). */
 void model_alert_counts(const struct top_model *m, int *crit, int *warn,

@@ -238,7 +238,15 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 	time_t	  t = time(NULL);
 	struct tm tm;
 
-	if (ui->connected)
+	if (ui->nhosts >= 2) {
+		size_t i, up = 0;
+
+		for (i = 0; i < ui->nhosts; i++)
+			up += ui->hosts[i].connected != 0;
+		host = NULL;
+		snprintf(conn, sizeof(conn), "%zu hosts, %zu connected",
+		    ui->nhosts, up);
+	} else if (ui->connected)
 		snprintf(conn, sizeof(conn), "%s connected",
 		    ascii_only ? "*" : "\u25cf");
 	else if (ui->retry_at > now)
@@ -282,8 +290,11 @@ draw_title(struct top_ui *ui, int64_t now, int cols)
 			snprintf(alerts + len, sizeof(alerts) - len, " %d INFO",
 			    info);
 	}
-	snprintf(left, sizeof(left), " %s  %s  %s%s%s%s%s%s",
-	    host ? host : ui->server, conn, age, alerts,
+	snprintf(left, sizeof(left), " %s%s%s  %s%s%s%s%s%s",
+	    ui->nhosts >= 2 ? "" :
+		host	    ? host :
+			      ui->server,
+	    ui->nhosts >= 2 ? "" : "  ", conn, age, alerts,
 	    ui->paused ? "  PAUSED" : "", filter,
 	    model_demo(ui->m) ? "  DEMO: test-driver VMs, this "
 				"host's meters" :
@@ -492,6 +503,116 @@ draw_meters(struct top_ui *ui, int y, int cols, int budget)
 	return used;
 }
 
+/* A host's NodeMetrics hostname, or NULL before its first one. */
+static const char *
+host_hostname(const struct top_host_line *h)
+{
+	return h->m->has_node && h->m->node.hostname[0] ? h->m->node.hostname :
+							  NULL;
+}
+
+/*
+ * The name host i goes by: its hostname when no other host has the same
+ * (daemons on one machine do), else its server in short: HOST:PORT, or a
+ * Unix socket's file name.
+ */
+static const char *
+host_name(const struct top_ui *ui, size_t i)
+{
+	const struct top_host_line *h = &ui->hosts[i];
+	const char		   *name = host_hostname(h), *p, *slash;
+	size_t			    k;
+
+	for (k = 0; name != NULL && k < ui->nhosts; k++) {
+		const char *o = host_hostname(&ui->hosts[k]);
+
+		if (k != i && o != NULL && strcmp(o, name) == 0)
+			name = NULL;
+	}
+	if (name != NULL)
+		return name;
+	p = h->server;
+	if (strncmp(p, "unix:", 5) == 0)
+		return (slash = strrchr(p + 5, '/')) != NULL ? slash + 1 :
+							       p + 5;
+	return (p = strstr(p, "://")) != NULL ? p + 3 : h->server;
+}
+
+/* Width of the HOST column: the longest host name, 6 to 16 columns. */
+static int
+host_col_width(const struct top_ui *ui)
+{
+	size_t i;
+	int    w = 6;
+
+	for (i = 0; i < ui->nhosts; i++) {
+		int l = (int)strlen(host_name(ui, i));
+
+		if (l > w)
+			w = l;
+	}
+	return w > 16 ? 16 : w;
+}
+
+/*
+ * One line per host from row y, at most budget rows: its name, whether
+ * it is connected, CPU, memory, load and its firing alerts in words;
+ * dim while it is away. Returns the rows used.
+ */
+static int
+draw_hosts(struct top_ui *ui, int y, int cols, int budget, int64_t now)
+{
+	static const enum top_meter_id line[] = { METER_CPU, METER_MEM,
+		METER_LOAD };
+	struct hx_buf		       b;
+	size_t			       i, k;
+	int			       used = 0, w = host_col_width(ui);
+
+	hx_buf_init(&b, 0);
+	for (i = 0; i < ui->nhosts && used < budget; i++) {
+		const struct top_host_line *h = &ui->hosts[i];
+		int			    crit, warn, info;
+
+		hx_buf_reset(&b);
+		hx_buf_addf(&b, "%-*s ", w, host_name(ui, i));
+		if (h->connected)
+			hx_buf_addf(&b, "%s ", ascii_only ? "*" : "\u25cf");
+		else if (h->refused)
+			hx_buf_addf(&b, "%s not authorized  ",
+			    ascii_only ? "o" : "\u25cb");
+		else if (h->retry_at > now)
+			hx_buf_addf(&b, "%s away, retry in %.0fs  ",
+			    ascii_only ? "o" : "\u25cb",
+			    ceil((double)(h->retry_at - now) / 1000.0));
+		else
+			hx_buf_addf(&b, "%s connecting  ",
+			    ascii_only ? "o" : "\u25cb");
+		for (k = 0; h->m->has_node && k < HX_ARRAY_SIZE(line); k++) {
+			size_t mark = b.len;
+
+			hx_buf_add(&b, " ", 1);
+			if (!top_meters[line[k]].text(h->m, &b)) {
+				b.len = mark;
+				b.data[mark] = '\0';
+			} else
+				hx_buf_add(&b, " ", 1);
+		}
+		if (h->connected && !h->m->has_node)
+			hx_buf_addf(&b, " waiting for NodeMetrics");
+		model_alert_counts(h->m, &crit, &warn, &info);
+		if (crit + warn + info > 0)
+			hx_buf_addf(&b, " ALERTS%s%.0d%s%.0d%s%.0d",
+			    crit ? " CRIT " : "", crit, warn ? " WARN " : "",
+			    warn, info ? " INFO " : "", info);
+		attrset(h->connected ? 0 : A_DIM);
+		put_text(y + used, 1, cols - 1, b.data, 0);
+		used++;
+	}
+	attrset(A_NORMAL);
+	hx_buf_release(&b);
+	return used;
+}
+
 /*
  * The table columns that fit cols when the first hcol columns after NAME
  * are scrolled off (NAME always stays): their ids into shown, the NAME
@@ -596,7 +717,7 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
     const enum top_col *shown, int ncols, int name_w)
 {
 	size_t *idx = xcalloc(ui->m->nvms + 1, sizeof(*idx)), n, pos, i;
-	int	k, c, x, spark_w;
+	int	k, c, x, spark_w, hw = ui->nhosts >= 2 ? host_col_width(ui) : 0;
 	double	cells[SPARK_RING];
 
 	n = model_view(ui->m, ui->sort, ui->invert, ui->filter, idx);
@@ -620,6 +741,10 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
 		put_text(y, x, w, title, top_cols[c].numeric);
 		attrset(A_REVERSE | A_BOLD);
 		x += w + 1;
+		if (k == 0 && hw > 0) {
+			put_text(y, x, hw, "HOST", 0);
+			x += hw + 1;
+		}
 	}
 	/* With every column shown, what is left of the width holds each
 	 * VM's CPU sparkline (the newest on the right). */
@@ -660,8 +785,11 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
 		const struct top_vm *vm = &ui->m->vms[idx[i]];
 		int		     row = y + (int)(i - ui->scroll),
 		    flash = vm->flash_until > now;
+		/* A host that is away: only its rows go dim. */
+		int away = hw > 0 && (size_t)vm->host < ui->nhosts &&
+		    !ui->hosts[vm->host].connected;
 		attr_t ra = base_attr() | (i == pos ? A_REVERSE : 0) |
-		    (flash ? A_BOLD : 0);
+		    (flash ? A_BOLD : 0) | (away ? A_DIM : 0);
 
 		attrset(ra);
 		mvaddch(row, 0, flash ? '*' : ' ');
@@ -694,6 +822,14 @@ draw_table(struct top_ui *ui, int y, int rows, int cols, int64_t now,
 			if (x + w < cols)
 				mvaddch(row, x + w, ' ');
 			x += w + 1;
+			if (k == 0 && hw > 0) {
+				put_text(row, x, hw,
+				    (size_t)vm->host < ui->nhosts ?
+					host_name(ui, (size_t)vm->host) :
+					"?",
+				    0);
+				x += hw + 1;
+			}
 		}
 		if (x < cols)
 			mvhline(row, x, ' ', cols - x);
@@ -1085,11 +1221,19 @@ screen_draw(struct top_ui *ui, int64_t now)
 		int	     ncols, name_w;
 		char	     off[160];
 
-		ncols = table_layout(cols, &ui->hcol, &name_w, shown);
+		ncols = table_layout(cols -
+			(ui->nhosts >= 2 ? host_col_width(ui) + 1 : 0),
+		    &ui->hcol, &name_w, shown);
 		hidden_columns(shown, ncols, off, sizeof(off));
 		draw_title(ui, now, cols);
 		y = 1;
-		if (ui->m->has_node) {
+		if (ui->nhosts >= 2) {
+			/* One line per host; keep five VM rows. */
+			int budget = rows - y - 8;
+
+			y += draw_hosts(ui, y, cols, budget > 1 ? budget : 1,
+			    now);
+		} else if (ui->m->has_node) {
 			/* Keep five VM rows: below the meters come the note,
 			 * the table's header, five rows and the key bar. */
 			int budget = rows - y - (ui->m->hidden[0] ? 1 : 0) - 8;

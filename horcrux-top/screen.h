@@ -71,25 +71,38 @@ struct top_graph {
 #define KEY_R_GRAPH 0x20 /* fetch ui->graph's range again */
 #define KEY_R_ACK 0x40 /* acknowledge ui->ack_id with ui->comment */
 
+/* One host of a multi-host view (horcrux-top -c A -c B): its header line. */
+struct top_host_line {
+	const char	 *server; /* as given, for when it has no name yet */
+	struct top_model *m; /* its own picture (NodeMetrics, alerts) */
+	int		  connected;
+	int		  refused; /* 401/403: not retried */
+	int64_t		  retry_at; /* monotonic ms of its next attempt */
+};
+
 struct top_ui {
-	struct top_model *m;
-	enum top_view	  view;
-	enum top_col	  sort;
-	int		  invert;
-	char		  filter[64];
-	int		  editing_filter;
-	char		  search[64]; /* F3: jump to names holding this */
-	int		  editing_search;
-	int		  search_missed; /* no name holds it */
-	int		  picking_sort; /* F6: choosing the sort column */
-	char		 *sel_id; /* selected VM, followed across re-sorts */
-	size_t		  scroll;
-	int		  hcol; /* columns after NAME scrolled off */
-	char		 *detail_id;
-	json_t		 *detail; /* GET /api/vms/:id, or NULL */
-	int		  paused;
-	int		  color, ascii;
-	struct top_graph  graph;
+	struct top_model *m; /* with 2+ hosts: the merged view */
+	/* 2+ hosts: a header line each, a HOST column, a host's rows dim
+	 * while it is away; NULL and 0 for one host (the meters). */
+	const struct top_host_line *hosts;
+	size_t			    nhosts;
+	enum top_view		    view;
+	enum top_col		    sort;
+	int			    invert;
+	char			    filter[64];
+	int			    editing_filter;
+	char		 search[64]; /* F3: jump to names holding this */
+	int		 editing_search;
+	int		 search_missed; /* no name holds it */
+	int		 picking_sort; /* F6: choosing the sort column */
+	char		*sel_id; /* selected VM, followed across re-sorts */
+	size_t		 scroll;
+	int		 hcol; /* columns after NAME scrolled off */
+	char		*detail_id;
+	json_t		*detail; /* GET /api/vms/:id, or NULL */
+	int		 paused;
+	int		 color, ascii;
+	struct top_graph graph;
 	/* power action being confirmed or requested */
 	const char *confirm; /* an action being asked about, or NULL */
 	char	    question[256]; /* the y/N question, VM named */

@@ -160,6 +160,9 @@ static const struct hx_opt conf_table[] = {
 	{ .name = "server",
 	    .type = HX_OPT_STRING,
 	    .help = "server address (unix:PATH, http(s)://, ws(s)://)" },
+	{ .name = "servers",
+	    .type = HX_OPT_STRING,
+	    .help = "servers horcrux-top watches together, comma-separated" },
 	{ .name = "api_key", .type = HX_OPT_STRING, .help = "API key" },
 	{ .name = "token",
 	    .type = HX_OPT_STRING,
@@ -205,6 +208,33 @@ read_first_line(const char *path, char **err)
 	return s;
 }
 
+/* "a, b ,c" into c->servers. Returns 0, or -1 with *err. */
+static int
+split_servers(struct hx_client_conf *c, const char *list, char **err)
+{
+	const char *p = list;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		size_t lead = strspn(p, " \t");
+		size_t end = len;
+
+		while (end > lead && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+			end--;
+		if (end <= lead) {
+			*err = xasprintf("%s: servers: an empty entry in '%s'",
+			    c->conf_path, list);
+			return -1;
+		}
+		c->servers = xrealloc(c->servers,
+		    (c->nservers + 1) * sizeof(*c->servers));
+		c->servers[c->nservers++] = xstrndup(p + lead, end - lead);
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
 int
 hx_client_conf_load(struct hx_client_conf *c, const char *server_flag,
     const char *api_key_file, char **err)
@@ -219,6 +249,9 @@ hx_client_conf_load(struct hx_client_conf *c, const char *server_flag,
 	rc = hx_config_load_file(&cfg, c->conf_path, 0, err);
 	if (rc < 0)
 		goto fail;
+	if ((v = hx_config_str(&cfg, "servers")) != NULL &&
+	    split_servers(c, v, err) < 0)
+		goto fail;
 
 	if (server_flag != NULL) {
 		c->server = xstrdup(server_flag);
@@ -228,6 +261,9 @@ hx_client_conf_load(struct hx_client_conf *c, const char *server_flag,
 		c->server_from = HX_SERVER_FROM_ENV;
 	} else if ((v = hx_config_str(&cfg, "server")) != NULL) {
 		c->server = xstrdup(v);
+		c->server_from = HX_SERVER_FROM_CONF;
+	} else if (c->nservers > 0) {
+		c->server = xstrdup(c->servers[0]);
 		c->server_from = HX_SERVER_FROM_CONF;
 	} else {
 		c->server = xstrdup("unix:" HX_CLIENT_DEFAULT_SOCKET);
@@ -256,6 +292,11 @@ fail:
 void
 hx_client_conf_release(struct hx_client_conf *c)
 {
+	size_t i;
+
+	for (i = 0; i < c->nservers; i++)
+		free(c->servers[i]);
+	free(c->servers);
 	free(c->server);
 	free(c->api_key);
 	free(c->token);

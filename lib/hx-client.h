@@ -55,12 +55,19 @@ struct hx_client_conf {
 	char		   *api_key; /* or NULL */
 	char *token; /* session token (horcrux-cli login), or NULL */
 	char *conf_path; /* client.conf that was (or would be) read */
+	/* client.conf `servers = A, B, C` (horcrux-top's hosts), or NULL */
+	char **servers;
+	size_t nservers;
 };
 
 /*
  * Resolve settings the way DESIGN §6 says, first found wins:
  *   server:      server_flag, $HORCRUX_SERVER, client.conf `server`,
+ *                the first of client.conf `servers`,
  *                unix:HX_CLIENT_DEFAULT_SOCKET
+ *   servers:     client.conf `servers` split at commas (blanks around
+ *                each trimmed, empty entries an error), whatever won
+ *                for server; the caller decides when the list applies
  *   credentials: api_key_file (the whole first line), $HORCRUX_API_KEY,
  *                $HORCRUX_TOKEN, client.conf `api_key`, then `token`
  * client.conf is $XDG_CONFIG_HOME/horcrux/client.conf (~/.config/...).

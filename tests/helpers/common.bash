@@ -119,3 +119,64 @@ wait_subscribed() {
 	echo "no Subscribed in $1" >&2
 	return 1
 }
+
+# Several daemons in one file (tests/0780, 0255): each instance NAME lives
+# in $BATS_FILE_TMPDIR/NAME with its own port (kept across restarts in
+# NAME/port), Unix socket NAME/NAME.sock, data directory and log. An
+# instance started by a test is no child of teardown_file's shell, so
+# stop_instance polls for the end instead of wait(1) and judges the log.
+
+# inst_dir NAME / inst_sock NAME / inst_port NAME / inst_url NAME
+inst_dir() { echo "$BATS_FILE_TMPDIR/$1"; }
+inst_sock() { echo "$BATS_FILE_TMPDIR/$1/$1.sock"; }
+inst_port() { cat "$BATS_FILE_TMPDIR/$1/port"; }
+inst_url() { echo "http://127.0.0.1:$(inst_port "$1")"; }
+
+# start_instance NAME [ARGS...]: start (or start again, on the same port
+# and socket, with the same ARGS when none are given) and wait for
+# /api/health.
+start_instance() {
+	local name=$1 dir
+	shift
+	dir=$(inst_dir "$name")
+	mkdir -p "$dir"
+	[ -s "$dir/port" ] || free_port >"$dir/port"
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$@" >"$dir/args"
+	fi
+	local args=()
+	[ -s "$dir/args" ] && mapfile -t args <"$dir/args"
+	local PORT URL HXD_LOG=$dir/horcruxd.log HXD_PID
+	PORT=$(inst_port "$name")
+	URL=$(inst_url "$name")
+	"$HXD" -f --listen "127.0.0.1:$PORT" --socket "$dir/$name.sock" \
+		--data-dir "$dir/data" --web-root "$HX_REPO/share/web" \
+		--log-level info "${args[@]}" >>"$HXD_LOG" 2>&1 3>&- &
+	HXD_PID=$!
+	echo "$HXD_PID" >"$dir/pid"
+	wait_ready
+}
+
+# stop_instance NAME: SIGTERM, wait until it is gone (10 s), no sanitizer
+# report in its log.
+stop_instance() {
+	local dir pid i HXD_LOG
+	dir=$(inst_dir "$1")
+	HXD_LOG=$dir/horcruxd.log
+	pid=$(cat "$dir/pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	: >"$dir/pid"
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "horcruxd $1 did not stop" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+		return 1
+	fi
+	# A child of this shell: reap it (and learn its status).
+	wait "$pid" 2>/dev/null || true
+	check_sanitizers
+}

@@ -191,6 +191,42 @@ test_conf(void)
 		hx_client_conf_release(&c);
 		free(cwd);
 	}
+	/* horcrux-top's servers list: blanks trimmed, the first is the
+	 * server when there is no server line, an empty entry refused. */
+	{
+		FILE *f = fopen(path, "w");
+		int   rc;
+
+		fputs("servers = unix:/a ,  ws://b:1,http://c:2\n", f);
+		fclose(f);
+		is_int(hx_client_conf_load(&c, NULL, NULL, &err), 0,
+		    "servers loads");
+		ok(c.nservers == 3 && strcmp(c.servers[0], "unix:/a") == 0 &&
+			strcmp(c.servers[1], "ws://b:1") == 0 &&
+			strcmp(c.servers[2], "http://c:2") == 0,
+		    "servers: three, trimmed");
+		is_str(c.server, "unix:/a", "servers: the first is the server");
+		ok(c.server_from == HX_SERVER_FROM_CONF, "servers: from conf");
+		hx_client_conf_release(&c);
+		f = fopen(path, "w");
+		fputs("server = ws://s:1\nservers = unix:/a\n", f);
+		fclose(f);
+		is_int(hx_client_conf_load(&c, NULL, NULL, &err), 0,
+		    "server and servers load");
+		is_str(c.server, "ws://s:1", "a server line wins for server");
+		ok(c.nservers == 1, "the list is kept beside it");
+		hx_client_conf_release(&c);
+		f = fopen(path, "w");
+		fputs("servers = unix:/a, ,unix:/b\n", f);
+		fclose(f);
+		rc = hx_client_conf_load(&c, NULL, NULL, &err);
+		ok(rc == -1 && err != NULL &&
+			strstr(err, "empty entry") != NULL,
+		    "servers: an empty entry refused: %s", err ? err : "");
+		free(err);
+		err = NULL;
+		unlink(path);
+	}
 	ok(hx_client_conf_set(path, "token", "a\nserver = evil", &err) == -1,
 	    "a value with a newline is refused: %s", err ? err : "");
 	free(err);
