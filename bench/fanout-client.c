@@ -4,11 +4,12 @@
  * latency figures measure the daemon, not this tool.
  *
  *   fanout-client --addr HOST:PORT --clients N [--duration S]
- *                 [--key hx_...] [--send JSON] [--type NodeMetrics]
+ *                 [--key hx_...] [--send JSON] [--type NodeMetrics[,...]]
  *
  * Each connection is opened, upgraded (X-API-Key when --key is given)
  * and subscribed (--send, default node:metrics) one after another; then
- * every frame of --type is read for --duration seconds. A frame's latency
+ * every frame of --type (one type or several, comma-separated) is read
+ * for --duration seconds. A frame's latency
  * is its arrival minus its data.timestamp (the collector's sample time)
  * twice over:
  *
@@ -195,6 +196,23 @@ send_frame(int fd, int opcode, const void *p, size_t len)
 	return 0;
 }
 
+/* Is type one of --type's comma-separated names? */
+static int
+type_wanted(const char *type)
+{
+	const char *p = fc.type, *e;
+	size_t	    n = strlen(type);
+
+	for (; *p != '\0'; p = *e ? e + 1 : e) {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) == n && strncmp(p, type, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 on_text(struct fc_conn *c, const unsigned char *p, size_t len, double kern,
     double user)
@@ -207,7 +225,7 @@ on_text(struct fc_conn *c, const unsigned char *p, size_t len, double kern,
 		return;
 	type = json_string_value(json_object_get(fr, "type"));
 	ts = json_object_get(json_object_get(fr, "data"), "timestamp");
-	if (type != NULL && strcmp(type, fc.type) == 0 && json_is_string(ts) &&
+	if (type != NULL && type_wanted(type) && json_is_string(ts) &&
 	    parse_rfc3339(json_string_value(ts), &sent) == 0) {
 		/* The first is the snapshot replayed on subscribing. */
 		if (c->first_seen && fc.measuring) {
