@@ -6,8 +6,8 @@
  *   fanout-client --addr HOST:PORT --clients N [--duration S]
  *                 [--key hx_...] [--send JSON] [--type NodeMetrics[,...]]
  *
- * Each connection is opened, upgraded (X-API-Key when --key is given)
- * and subscribed (--send, default node:metrics) one after another; then
+ * The connections are opened, upgraded (X-API-Key when --key is given)
+ * and subscribed (--send, default node:metrics) 128 at a time; then
  * every frame of --type (one type or several, comma-separated) is read
  * for --duration seconds. A frame's latency
  * is its arrival minus its data.timestamp (the collector's sample time)
@@ -55,6 +55,7 @@
 
 #define FC_RX_CAP (1024 * 1024)
 #define FC_SPREADS 256 /* samples whose fan-out is tracked */
+#define FC_INFLIGHT 128 /* upgrades sent before their answers are read */
 
 struct fc_conn {
 	int	       fd;
@@ -329,15 +330,12 @@ read_some(struct fc_conn *c, double *kern, int block)
 	return n;
 }
 
-/* Connect, upgrade and subscribe; 0, or -1 with the connection closed. */
+/* Connect and send the upgrade; 0, or -1 with the connection closed. */
 static int
-open_one(struct fc_conn *c, const struct sockaddr_in *sa, const char *key,
-    const char *send_msg)
+open_start(struct fc_conn *c, const struct sockaddr_in *sa, const char *key)
 {
-	char	       req[1024], *end;
+	char	       req[1024];
 	int	       one = 1, flags;
-	double	       kern;
-	ssize_t	       n;
 	struct timeval tv = { 10, 0 };
 
 	flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
@@ -356,6 +354,21 @@ open_one(struct fc_conn *c, const struct sockaddr_in *sa, const char *key,
 	    key ? "X-API-Key: " : "", key ? key : "", key ? "\r\n" : "");
 	if (send(c->fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
 		goto fail;
+	return 0;
+fail:
+	close(c->fd);
+	c->fd = -1;
+	return -1;
+}
+
+/* Read the 101 and subscribe; 0, or -1 with the connection closed. */
+static int
+open_finish(struct fc_conn *c, const char *send_msg)
+{
+	char   *end;
+	double	kern;
+	ssize_t n;
+
 	for (;;) {
 		if (read_some(c, &kern, 1) <= 0)
 			goto fail;
@@ -408,7 +421,7 @@ main(int argc, char **argv)
 	char		   host[64], *colon;
 	double		   duration = 30, t0, t1, tend, kern, user;
 	unsigned long	   minw = (unsigned long)-1;
-	int		   n = 0, i, k, ep, ch, connected = 0, failed = 0;
+	int		   n = 0, i, k, ep, ch, b, e, connected = 0, failed = 0;
 	json_t		  *out;
 
 	fc.type = "NodeMetrics";
@@ -461,25 +474,36 @@ main(int argc, char **argv)
 		return 1;
 	}
 	t0 = now_ms();
-	for (i = 0; i < n; i++) {
-		if (open_one(&conns[i], &sa, key, send_msg) != 0) {
-			failed++;
-			continue;
+	/*
+	 * FC_INFLIGHT upgrades at a time: one round trip per connection
+	 * would make the set-up of 10,000 wait on 10,000 wake-ups of a busy
+	 * daemon; the listen backlog (SOMAXCONN) takes them.
+	 */
+	for (b = 0; b < n; b += FC_INFLIGHT) {
+		e = b + FC_INFLIGHT < n ? b + FC_INFLIGHT : n;
+		for (i = b; i < e; i++)
+			if (open_start(&conns[i], &sa, key) != 0)
+				failed++;
+		for (i = b; i < e; i++) {
+			if (conns[i].fd < 0)
+				continue;
+			if (open_finish(&conns[i], send_msg) != 0) {
+				failed++;
+				continue;
+			}
+			connected++;
+			ev.events = EPOLLIN;
+			ev.data.u32 = (uint32_t)i;
+			epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
 		}
-		connected++;
-		ev.events = EPOLLIN;
-		ev.data.u32 = (uint32_t)i;
-		epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
 		/* Keep up with what the first ones already receive. */
-		if (i % 64 == 63)
-			while ((k = epoll_wait(ep, evs, 256, 0)) > 0)
-				for (ch = 0; ch < k; ch++) {
-					struct fc_conn *c =
-					    &conns[evs[ch].data.u32];
+		while ((k = epoll_wait(ep, evs, 256, 0)) > 0)
+			for (ch = 0; ch < k; ch++) {
+				struct fc_conn *c = &conns[evs[ch].data.u32];
 
-					if (read_some(c, &kern, 0) > 0)
-						parse_frames(c, kern, now_ms());
-				}
+				if (read_some(c, &kern, 0) > 0)
+					parse_frames(c, kern, now_ms());
+			}
 	}
 	t1 = now_ms();
 	/* Two seconds to settle, then the window. */

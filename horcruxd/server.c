@@ -126,36 +126,56 @@ server_peer_addr(struct server *srv, struct lws *wsi, char *buf, size_t len)
 	addr_text((struct sockaddr *)&ss, buf, len);
 }
 
-/* The TCP connection on fd ended: its address holds one fewer. */
+/* fd_peer's mark for a Unix socket connection (no address to count). */
+static struct admit_node unix_mark;
+
+/* The connection on fd ended: its address (or the socket) holds one fewer. */
 static void
-tcp_closed(struct server *srv, int fd)
+conn_closed(struct server *srv, int fd)
 {
 	if (fd < 0 || (size_t)fd >= srv->nfd_peer || srv->fd_peer[fd] == NULL)
 		return;
-	admit_drop(&srv->peers, srv->fd_peer[fd]);
+	if (srv->fd_peer[fd] == &unix_mark)
+		srv->nunix--;
+	else {
+		admit_drop(&srv->peers, srv->fd_peer[fd]);
+		srv->ntcp--;
+	}
 	srv->fd_peer[fd] = NULL;
-	srv->ntcp--;
 }
 
 /*
- * A TCP connection was accepted (fd, from sa): count it against its
- * address and against what the descriptors allow, or refuse it (lws then
- * closes it at once). The count ends when lws takes the descriptor out of
- * its poll set (tcp_closed); a descriptor lws closed without ever polling
- * it (a failed adoption) is settled when the kernel hands its number out
- * again. One hash lookup: a burst of thousands costs no more each.
+ * A connection was accepted (fd, from sa): count it against its address
+ * and against what the descriptors allow, or refuse it (lws then closes
+ * it at once). TCP may not take what is kept for the Unix socket; the two
+ * together may not take what is kept outside lws. The count ends when lws
+ * takes the descriptor out of its poll set (conn_closed); a descriptor
+ * lws closed without ever polling it (a failed adoption) is settled when
+ * the kernel hands its number out again. One hash lookup: a burst of
+ * thousands costs no more each.
  */
 static int
-tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
+conn_accepted(struct server *srv, int fd, const struct sockaddr *sa)
 {
 	char	 addr[64];
 	unsigned n;
 
-	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
-		return 0;
 	if (fd < 0 || (size_t)fd >= srv->nfd_peer)
 		return -1;
-	tcp_closed(srv, fd); /* a number lws reused without a close */
+	conn_closed(srv, fd); /* a number lws reused without a close */
+	if (srv->ntcp + srv->nunix >= srv->conns_max) {
+		log_debug("refusing a connection: %u open, the most the "
+			  "descriptors allow",
+		    srv->ntcp + srv->nunix);
+		return -1;
+	}
+	if (sa->sa_family == AF_UNIX) {
+		srv->fd_peer[fd] = &unix_mark;
+		srv->nunix++;
+		return 0;
+	}
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return 0;
 	addr_text(sa, addr, sizeof addr);
 	if ((n = admit_count(&srv->peers, addr)) >=
 	    (unsigned)srv->opts->max_connections_per_address) {
@@ -386,12 +406,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		if (user == NULL)
 			return 0;
-		return tcp_accepted(srv, (int)(intptr_t)in,
+		return conn_accepted(srv, (int)(intptr_t)in,
 		    (struct sockaddr *)&(
 			(struct lws_filter_network_conn_args *)user)
 			->cli_addr);
 	case LWS_CALLBACK_DEL_POLL_FD:
-		tcp_closed(srv, ((struct lws_pollargs *)in)->fd);
+		conn_closed(srv, ((struct lws_pollargs *)in)->fd);
 		return 0;
 	default:
 		break;
@@ -656,9 +676,16 @@ fd_budget(struct server *srv, struct lws_context_creation_info *info)
 	    (unsigned)o->reserved_unix_clients, (unsigned)srv->nladdrs + 1,
 	    &fds);
 	srv->tcp_max = fds.tcp_max;
+	srv->conns_max = fds.lws_fds - ((unsigned)srv->nladdrs + 1 + 2);
 	srv->clients_max = fds.clients_max;
 	srv->unix_reserved = fds.unix_reserved;
-	info->fd_limit_per_thread = fds.lws_fds;
+	/*
+	 * Not info->fd_limit_per_thread: below the soft limit, lws 4.1 finds
+	 * a descriptor's connection by a linear search of its table, once
+	 * per event, which with 10,000 connections was a fifth of the
+	 * daemon's time. lws gets the whole limit and direct look-ups; the
+	 * accept filter (conn_accepted) keeps the budget instead.
+	 */
 	srv->nfd_peer = (size_t)fds.lim;
 	srv->fd_peer = xcalloc(srv->nfd_peer, sizeof *srv->fd_peer);
 	if (fds.clients_max < (unsigned)o->max_clients)
@@ -678,6 +705,14 @@ fd_budget(struct server *srv, struct lws_context_creation_info *info)
 	    fds.clients_max, fds.unix_reserved);
 }
 
+/*
+ * No lws validity pings: the sessions have their own heartbeat (DESIGN
+ * §3). lws's default re-inserts a timer into a sorted list on every
+ * write, a walk of every connection's timer, so 10,000 subscribers made
+ * each fan-out quadratic.
+ */
+static const lws_retry_bo_t no_validity = { NULL, 0, 0, 0, 0, 0 };
+
 static struct lws_vhost *
 make_vhost(struct server *srv, const char *name, const char *iface, int port,
     int flags)
@@ -690,6 +725,7 @@ make_vhost(struct server *srv, const char *name, const char *iface, int port,
 	info.iface = iface;
 	info.protocols = protocols;
 	info.extensions = extensions;
+	info.retry_and_idle_policy = &no_validity;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 	info.options |= (uint64_t)flags;

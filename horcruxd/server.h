@@ -116,6 +116,8 @@ struct server {
 	size_t		      nfd_peer;
 	unsigned	      ntcp; /* open TCP connections */
 	unsigned	      tcp_max; /* what the descriptors allow */
+	unsigned	      nunix; /* open Unix socket connections */
+	unsigned	      conns_max; /* TCP and Unix together */
 	/* WebSocket sessions by user and (TCP) by address; TCP ones. */
 	struct admit_table    ws_users;
 	struct admit_table    ws_addrs;
