@@ -160,6 +160,8 @@ $(O)/tests/unit/test-jobq.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-replay: $(addprefix $(O)/horcruxd/,replay.o frame.o \
     ws-parse.o)
 $(O)/tests/unit/test-replay.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-admit: $(O)/horcruxd/admit.o
+$(O)/tests/unit/test-admit.o: CFLAGS += -Ihorcruxd
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

@@ -145,16 +145,26 @@ check_state_modes(const char *dir)
 	}
 }
 
-/* Every client holds a descriptor: allow as many as the hard limit. */
+/*
+ * Every client holds a descriptor: raise the soft limit to what
+ * max_clients needs (admit_fd_need), up to the hard limit; never lower
+ * it. Not to the hard limit itself: lws sizes its tables by the limit. A
+ * hard limit too low is said by the server, which then admits fewer.
+ */
 static void
-raise_fd_limit(void)
+raise_fd_limit(const struct options *o)
 {
 	struct rlimit rl;
+	rlim_t	      need = (rlim_t)admit_fd_need((unsigned)o->max_clients);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ?
+	    rl.rlim_max :
+	    need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise RLIMIT_NOFILE to %llu: %s",
+		    (unsigned long long)rl.rlim_cur, strerror(errno));
 }
 
 /*
@@ -366,7 +376,7 @@ main(int argc, char **argv)
 			die(1, "%s", err);
 		free(kp);
 	}
-	raise_fd_limit();
+	raise_fd_limit(&opts);
 	if (!opts.foreground)
 		ready_fd = daemonize();
 	/* The first /proc reading now, so a sample exists once ready. */

@@ -235,7 +235,7 @@ const struct hx_opt options_table[] = {
 	    NULL },
 	{ "peer_timeout", 0, HX_OPT_SECONDS, "75", 0.2, 7200, NULL, "SECONDS",
 	    "drop a client silent for this long", 0, NULL },
-	{ "max_clients", 0, HX_OPT_INT, "4096", 1, 65536, NULL, "N",
+	{ "max_clients", 0, HX_OPT_INT, "10000", 1, 65536, NULL, "N",
 	    "most WebSocket clients at once", 0, NULL },
 	{ "login_queue", 0, HX_OPT_INT, "64", 1, 4096, NULL, "N",
 	    "most logins waiting or being checked at once (429 beyond)", 0,

@@ -126,52 +126,62 @@ server_peer_addr(struct server *srv, struct lws *wsi, char *buf, size_t len)
 	addr_text((struct sockaddr *)&ss, buf, len);
 }
 
-/* The TCP connection on fd ended: its address holds one fewer. */
+/* fd_peer's mark for a Unix socket connection (no address to count). */
+static struct admit_node unix_mark;
+
+/* The connection on fd ended: its address (or the socket) holds one fewer. */
 static void
-tcp_closed(struct server *srv, int fd)
+conn_closed(struct server *srv, int fd)
 {
-	if (fd < 0 || (size_t)fd >= srv->nfd_peer || srv->fd_peer[fd] == 0)
+	if (fd < 0 || (size_t)fd >= srv->nfd_peer || srv->fd_peer[fd] == NULL)
 		return;
-	srv->peers[srv->fd_peer[fd] - 1].n--;
-	srv->fd_peer[fd] = 0;
-	srv->ntcp--;
+	if (srv->fd_peer[fd] == &unix_mark)
+		srv->nunix--;
+	else {
+		admit_drop(&srv->peers, srv->fd_peer[fd]);
+		srv->ntcp--;
+	}
+	srv->fd_peer[fd] = NULL;
 }
 
 /*
- * A TCP connection was accepted (fd, from sa): count it against its
- * address and against what the descriptors allow, or refuse it (lws then
- * closes it at once). The count ends when lws takes the descriptor out of
- * its poll set (tcp_closed); a descriptor lws closed without ever polling
- * it (a failed adoption) is settled when the kernel hands its number out
- * again.
+ * A connection was accepted (fd, from sa): count it against its address
+ * and against what the descriptors allow, or refuse it (lws then closes
+ * it at once). TCP may not take what is kept for the Unix socket; the two
+ * together may not take what is kept outside lws. The count ends when lws
+ * takes the descriptor out of its poll set (conn_closed); a descriptor
+ * lws closed without ever polling it (a failed adoption) is settled when
+ * the kernel hands its number out again. One hash lookup: a burst of
+ * thousands costs no more each.
  */
 static int
-tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
+conn_accepted(struct server *srv, int fd, const struct sockaddr *sa)
 {
-	char   addr[64];
-	size_t i, freei = SIZE_MAX;
+	char	 addr[64];
+	unsigned n;
 
-	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
-		return 0;
 	if (fd < 0 || (size_t)fd >= srv->nfd_peer)
 		return -1;
-	tcp_closed(srv, fd); /* a number lws reused without a close */
-	addr_text(sa, addr, sizeof addr);
-	for (i = 0; i < srv->npeers; i++) {
-		if (srv->peers[i].n == 0) {
-			if (freei == SIZE_MAX)
-				freei = i;
-			continue;
-		}
-		if (strcmp(srv->peers[i].addr, addr) == 0)
-			break;
+	conn_closed(srv, fd); /* a number lws reused without a close */
+	if (srv->ntcp + srv->nunix >= srv->conns_max) {
+		log_debug("refusing a connection: %u open, the most the "
+			  "descriptors allow",
+		    srv->ntcp + srv->nunix);
+		return -1;
 	}
-	if (i < srv->npeers &&
-	    srv->peers[i].n >=
-		(unsigned)srv->opts->max_connections_per_address) {
+	if (sa->sa_family == AF_UNIX) {
+		srv->fd_peer[fd] = &unix_mark;
+		srv->nunix++;
+		return 0;
+	}
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return 0;
+	addr_text(sa, addr, sizeof addr);
+	if ((n = admit_count(&srv->peers, addr)) >=
+	    (unsigned)srv->opts->max_connections_per_address) {
 		log_debug("refusing a TCP connection from %s: %u open "
 			  "(max_connections_per_address)",
-		    addr, srv->peers[i].n);
+		    addr, n);
 		return -1;
 	}
 	if (srv->ntcp >= srv->tcp_max) {
@@ -180,60 +190,74 @@ tcp_accepted(struct server *srv, int fd, const struct sockaddr *sa)
 		    addr, srv->ntcp);
 		return -1;
 	}
-	if (i == srv->npeers) {
-		if (freei == SIZE_MAX) {
-			srv->peers = xrealloc(srv->peers,
-			    (srv->npeers + 1) * sizeof *srv->peers);
-			freei = srv->npeers++;
-		}
-		i = freei;
-		hx_strlcpy(srv->peers[i].addr, addr, sizeof srv->peers[i].addr);
-		srv->peers[i].n = 0;
-	}
-	srv->peers[i].n++;
-	srv->fd_peer[fd] = i + 1;
+	srv->fd_peer[fd] = admit_hold(&srv->peers, addr);
 	srv->ntcp++;
 	return 0;
+}
+
+void
+server_session_counted(struct server *srv, struct session *s)
+{
+	s->user_node = admit_hold(&srv->ws_users, s->id.name);
+	if (!s->on_unix) {
+		s->addr_node = admit_hold(&srv->ws_addrs, s->addr);
+		srv->ntcp_sessions++;
+	}
+}
+
+void
+server_session_uncounted(struct server *srv, struct session *s)
+{
+	admit_drop(&srv->ws_users, s->user_node);
+	s->user_node = NULL;
+	if (!s->on_unix) {
+		admit_drop(&srv->ws_addrs, s->addr_node);
+		s->addr_node = NULL;
+		srv->ntcp_sessions--;
+	}
+}
+
+/* Log the 503s counted since the last line, if any are due (n > 0). */
+static void
+log_refusals(struct server *srv, unsigned n)
+{
+	if (n == 0)
+		return;
+	log_warn("refused %u WebSocket upgrade%s in the last second: "
+		 "max_clients (%u) reached",
+	    n, n == 1 ? "" : "s", srv->clients_max);
 }
 
 /*
  * May this authenticated upgrade have a session? 0, or -1 with the
  * refusal written: 503 when the daemon is full (TCP may not take the
- * slots kept for the Unix socket), 429 when the user or the address
- * already holds its share. root@local on the Unix socket is held to
- * max_clients only.
+ * slots kept for the Unix socket; counted into a log line once a second
+ * at most), 429 when the user or the address already holds its share.
+ * root@local on the Unix socket is held to max_clients only. The counts
+ * are kept at open and close (server_session_counted), so this costs
+ * the same with 10 or 10,000 sessions open.
  */
 static int
 session_admit(struct server *srv, struct lws *wsi, const struct identity *id,
     int on_unix)
 {
 	const struct options *o = srv->opts;
-	struct session	     *s;
 	char		      addr[64], msg[160];
-	unsigned	      tcp = 0, user = 0, peer = 0;
 
 	if (srv->stopping) {
 		http_refuse(wsi, 503, "UNAVAILABLE", "shutting down");
 		return -1;
 	}
-	if (!on_unix)
-		server_peer_addr(srv, wsi, addr, sizeof addr);
-	TAILQ_FOREACH(s, &srv->sessions, entry) {
-		if (!s->on_unix)
-			tcp++;
-		if (strcmp(s->id.name, id->name) == 0)
-			user++;
-		if (!on_unix && !s->on_unix && strcmp(s->addr, addr) == 0)
-			peer++;
-	}
-	if (srv->nsessions >= (unsigned)o->max_clients ||
+	if (srv->nsessions >= srv->clients_max ||
 	    (!on_unix &&
-		tcp >= (unsigned)(o->max_clients - o->reserved_unix_clients))) {
+		srv->ntcp_sessions >= srv->clients_max - srv->unix_reserved)) {
 		http_refuse(wsi, 503, "UNAVAILABLE", "too many clients");
+		log_refusals(srv, admit_refused(&srv->refusals, hx_mono_ns()));
 		return -1;
 	}
 	if (id->kind != ACCESS_LOCAL &&
-	    user >= (unsigned)o->max_clients_per_user) {
+	    admit_count(&srv->ws_users, id->name) >=
+		(unsigned)o->max_clients_per_user) {
 		snprintf(msg, sizeof msg,
 		    "too many WebSocket sessions for "
 		    "this user (max_clients_per_user is %d)",
@@ -241,13 +265,17 @@ session_admit(struct server *srv, struct lws *wsi, const struct identity *id,
 		http_refuse(wsi, 429, "RATE_LIMITED", msg);
 		return -1;
 	}
-	if (!on_unix && peer >= (unsigned)o->max_clients_per_address) {
-		snprintf(msg, sizeof msg,
-		    "too many WebSocket sessions from "
-		    "this address (max_clients_per_address is %d)",
-		    o->max_clients_per_address);
-		http_refuse(wsi, 429, "RATE_LIMITED", msg);
-		return -1;
+	if (!on_unix) {
+		server_peer_addr(srv, wsi, addr, sizeof addr);
+		if (admit_count(&srv->ws_addrs, addr) >=
+		    (unsigned)o->max_clients_per_address) {
+			snprintf(msg, sizeof msg,
+			    "too many WebSocket sessions from "
+			    "this address (max_clients_per_address is %d)",
+			    o->max_clients_per_address);
+			http_refuse(wsi, 429, "RATE_LIMITED", msg);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -308,6 +336,7 @@ tick(lws_sorted_usec_list_t *sul)
 	uint64_t       now = hx_mono_ns();
 
 	session_tick(srv, now);
+	log_refusals(srv, admit_refusals_due(&srv->refusals, now));
 	if (srv->stopping &&
 	    (srv->nsessions == 0 || now >= srv->stop_deadline_ns))
 		srv->done = 1;
@@ -377,12 +406,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		if (user == NULL)
 			return 0;
-		return tcp_accepted(srv, (int)(intptr_t)in,
+		return conn_accepted(srv, (int)(intptr_t)in,
 		    (struct sockaddr *)&(
 			(struct lws_filter_network_conn_args *)user)
 			->cli_addr);
 	case LWS_CALLBACK_DEL_POLL_FD:
-		tcp_closed(srv, ((struct lws_pollargs *)in)->fd);
+		conn_closed(srv, ((struct lws_pollargs *)in)->fd);
 		return 0;
 	default:
 		break;
@@ -623,41 +652,66 @@ prepare_socket(const char *path, char **err)
 }
 
 /*
- * Share out the descriptors (RLIMIT_NOFILE, raised to its hard limit at
- * start): FD_RESERVE_OTHER stay outside lws for the sampler's /proc and
- * statvfs reads, libvirt, SQLite and the log; of what lws may poll,
- * FD_RESERVE_UNIX more are kept from TCP peers, so a flood of idle TCP
- * connections can neither starve the sampler ("Too many open files")
- * nor lock root@local out of the Unix socket.
+ * Share out the descriptors (RLIMIT_NOFILE, raised at start to what
+ * max_clients needs: admit_fd_need): some stay outside lws for the
+ * sampler's /proc and statvfs reads, libvirt, SQLite and the log; of
+ * what lws may poll, some are kept from TCP peers, so a flood of idle TCP
+ * connections can neither starve the sampler ("Too many open files") nor
+ * lock root@local out of the Unix socket (admit_fd_share). A limit too
+ * low for max_clients admits fewer, said once here.
  */
-#define FD_RESERVE_OTHER 64
-#define FD_RESERVE_UNIX 32
-
 static void
 fd_budget(struct server *srv, struct lws_context_creation_info *info)
 {
-	struct rlimit rl;
-	size_t	      lim = 1024, lws_fds, fixed;
+	const struct options *o = srv->opts;
+	struct admit_fds      fds;
+	struct rlimit	      rl;
+	uint64_t	      lim = 1024;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ?
-		    1048576 :
-		    (size_t)rl.rlim_cur;
-	lws_fds = lim > 2 * FD_RESERVE_OTHER ? lim - FD_RESERVE_OTHER : lim / 2;
-	/* The listeners and lws's own wake-up pipe come first. */
-	fixed = srv->nladdrs + 1 + 2;
-	if (lws_fds > fixed + 2 * FD_RESERVE_UNIX)
-		srv->tcp_max = (unsigned)(lws_fds - fixed - FD_RESERVE_UNIX);
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		memset(&rl, 0, sizeof rl);
 	else
-		srv->tcp_max = (unsigned)(lws_fds > fixed * 2 ?
-			(lws_fds - fixed) / 2 :
-			1);
-	info->fd_limit_per_thread = (unsigned)lws_fds;
-	srv->nfd_peer = lim;
-	srv->fd_peer = xcalloc(lim, sizeof *srv->fd_peer);
-	log_debug("descriptors: %zu, lws may poll %zu, TCP peers %u", lim,
-	    lws_fds, srv->tcp_max);
+		lim = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+	admit_fd_share(lim, (unsigned)o->max_clients,
+	    (unsigned)o->reserved_unix_clients, (unsigned)srv->nladdrs + 1,
+	    &fds);
+	srv->tcp_max = fds.tcp_max;
+	srv->conns_max = fds.lws_fds - ((unsigned)srv->nladdrs + 1 + 2);
+	srv->clients_max = fds.clients_max;
+	srv->unix_reserved = fds.unix_reserved;
+	/*
+	 * Not info->fd_limit_per_thread: below the soft limit, lws 4.1 finds
+	 * a descriptor's connection by a linear search of its table, once
+	 * per event, which with 10,000 connections was a fifth of the
+	 * daemon's time. lws gets the whole limit and direct look-ups; the
+	 * accept filter (conn_accepted) keeps the budget instead.
+	 */
+	srv->nfd_peer = (size_t)fds.lim;
+	srv->fd_peer = xcalloc(srv->nfd_peer, sizeof *srv->fd_peer);
+	if (fds.clients_max < (unsigned)o->max_clients)
+		log_warn("descriptors: max_clients (%d) needs %llu, the limit "
+			 "is %llu (RLIMIT_NOFILE, hard limit %llu): admitting "
+			 "at most %u WebSocket clients",
+		    o->max_clients,
+		    (unsigned long long)admit_fd_need((unsigned)o->max_clients),
+		    (unsigned long long)fds.lim,
+		    (unsigned long long)(rl.rlim_max == RLIM_INFINITY ?
+			    fds.lim :
+			    rl.rlim_max),
+		    fds.clients_max);
+	log_debug("descriptors: %llu, lws may poll %u, TCP peers %u, "
+		  "WebSocket clients %u (%u for the Unix socket)",
+	    (unsigned long long)fds.lim, fds.lws_fds, fds.tcp_max,
+	    fds.clients_max, fds.unix_reserved);
 }
+
+/*
+ * No lws validity pings: the sessions have their own heartbeat (DESIGN
+ * §3). lws's default re-inserts a timer into a sorted list on every
+ * write, a walk of every connection's timer, so 10,000 subscribers made
+ * each fan-out quadratic.
+ */
+static const lws_retry_bo_t no_validity = { NULL, 0, 0, 0, 0, 0 };
 
 static struct lws_vhost *
 make_vhost(struct server *srv, const char *name, const char *iface, int port,
@@ -671,6 +725,7 @@ make_vhost(struct server *srv, const char *name, const char *iface, int port,
 	info.iface = iface;
 	info.protocols = protocols;
 	info.extensions = extensions;
+	info.retry_and_idle_policy = &no_validity;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 	info.options |= (uint64_t)flags;
@@ -714,6 +769,9 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	for (i = 0; i < sizeof rnd; i++)
 		snprintf(srv->boot_id + 2 * i, 3, "%02x", rnd[i]);
 	TAILQ_INIT(&srv->sessions);
+	admit_table_init(&srv->peers);
+	admit_table_init(&srv->ws_users);
+	admit_table_init(&srv->ws_addrs);
 	TAILQ_INIT(&srv->pending);
 	http_hosts_init(srv);
 
@@ -846,9 +904,9 @@ server_release(struct server *srv)
 	free(srv->laddrs);
 	srv->laddrs = NULL;
 	srv->nladdrs = 0;
-	free(srv->peers);
-	srv->peers = NULL;
-	srv->npeers = 0;
+	admit_table_release(&srv->peers);
+	admit_table_release(&srv->ws_users);
+	admit_table_release(&srv->ws_addrs);
 	free(srv->fd_peer);
 	srv->fd_peer = NULL;
 	srv->nfd_peer = 0;

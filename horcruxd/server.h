@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "access.h"
+#include "admit.h"
 #include "frame.h"
 #include "worker.h"
 #include "hx-util.h"
@@ -49,6 +50,8 @@ struct session {
 	int		closed_slow; /* closed as "too slow" */
 	int		on_unix;
 	char		addr[64]; /* TCP peer; "" on Unix */
+	/* Its place in the admission counts (server_session_counted). */
+	struct admit_node *user_node, *addr_node;
 };
 
 #define CONN_MAX_HEADERS 6
@@ -98,12 +101,6 @@ struct login_limit {
 
 TAILQ_HEAD(session_list, session);
 
-/* Open TCP connections from one peer address. */
-struct peer_count {
-	char	 addr[64];
-	unsigned n;
-};
-
 /* One address the TCP listener binds: listen's host resolved. */
 struct listen_addr {
 	char host[64]; /* numeric, no brackets */
@@ -116,12 +113,20 @@ struct server {
 	struct lws_vhost     *vh_tcp; /* the first TCP listener */
 	struct listen_addr   *laddrs; /* every address bound */
 	size_t		      nladdrs;
-	struct peer_count    *peers; /* TCP connections by address */
-	size_t		      npeers;
-	size_t		     *fd_peer; /* fd -> peers index + 1, or 0 */
+	struct admit_table    peers; /* TCP connections by address */
+	struct admit_node   **fd_peer; /* fd -> its address's count */
 	size_t		      nfd_peer;
 	unsigned	      ntcp; /* open TCP connections */
 	unsigned	      tcp_max; /* what the descriptors allow */
+	unsigned	      nunix; /* open Unix socket connections */
+	unsigned	      conns_max; /* TCP and Unix together */
+	/* WebSocket sessions by user and (TCP) by address; TCP ones. */
+	struct admit_table    ws_users;
+	struct admit_table    ws_addrs;
+	unsigned	      ntcp_sessions;
+	unsigned	      clients_max; /* max_clients, or what fits */
+	unsigned	      unix_reserved; /* of them, for the socket */
+	struct admit_refusals refusals; /* 503s, logged once a second */
 	struct lws_vhost     *vh_unix;
 	struct mailbox	     *mb;
 	struct session_list   sessions;
@@ -213,6 +218,10 @@ void session_tick(struct server *srv, uint64_t now_ns);
 void session_send(struct session *s, struct frame *f);
 /* Close s with code after what is queued has been sent. */
 void session_close(struct session *s, int code, const char *reason);
+
+/* server.c: count s (opened) in, or out (closed), of the admission. */
+void server_session_counted(struct server *srv, struct session *s);
+void server_session_uncounted(struct server *srv, struct session *s);
 
 /* Re-check every live session after the identity cache changed. */
 void session_refresh_all(struct server *srv);

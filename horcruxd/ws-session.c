@@ -524,6 +524,7 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 	s->live = 1;
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->nsessions++;
+	server_session_counted(srv, s);
 	log_debug("websocket session opened for %s (%u open)", s->id.who,
 	    srv->nsessions);
 
@@ -550,6 +551,7 @@ session_closed(struct server *srv, struct session *s)
 	s->live = 0;
 	TAILQ_REMOVE(&srv->sessions, s, entry);
 	srv->nsessions--;
+	server_session_uncounted(srv, s);
 	srv->ws_frames_sent += s->frames_sent;
 	srv->ws_frames_coalesced += s->out.coalesced;
 	srv->ws_closed_slow += (uint64_t)s->closed_slow;

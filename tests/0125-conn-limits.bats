@@ -150,17 +150,73 @@ token() {
 	assert_equal "$(grep -c '^101$' "$BATS_TEST_TMPDIR/b")" 2
 }
 
-@test "max_clients keeps reserved_unix_clients slots for the Unix socket: TCP gets 503 first" {
-	start_daemon --max-clients 4 --reserved-unix-clients 2
+# refused_sum: the refusals the log's "refused N WebSocket upgrade(s)"
+# lines count, in total; refused_lines: how many such lines.
+refused_sum() {
+	grep -oE 'refused [0-9]+ WebSocket upgrades? in the last second: max_clients \(4\) reached' "$HXD_LOG" |
+		awk '{ n += $2 } END { print n + 0 }'
+}
+refused_lines() {
+	grep -cE 'refused [0-9]+ WebSocket upgrades? in the last second' "$HXD_LOG" || true
+}
+
+# wait_refused N: until the log's refusal lines count N in total (10 s).
+wait_refused() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(refused_sum)" -ge "$1" ] && break
+		sleep 0.05
+	done
+	assert_equal "$(refused_sum)" "$1"
+}
+
+@test "max_clients: TCP gets 503 first (reserved_unix_clients kept), refusals logged once a second with a count, root@local still gets in; RLIMIT_NOFILE raised to fit" {
+	# A soft descriptor limit below what max_clients needs (4 + 360):
+	# raised to fit at start, not to the hard limit.
+	DDIR=$BATS_TEST_TMPDIR/hx
+	mkdir -p "$DDIR"
+	PORT=$(free_port)
+	SOCK=$DDIR/s.sock
+	HXD_LOG=$DDIR/horcruxd.log
+	URL=http://127.0.0.1:$PORT
+	prlimit --nofile=128:4096 "$HXD" -f --listen "127.0.0.1:$PORT" --socket "$SOCK" \
+		--data-dir "$DDIR/data" --max-clients 4 --reserved-unix-clients 2 \
+		>"$HXD_LOG" 2>&1 3>&- &
+	HXD_PID=$!
+	wait_ready
+	run grep -E '^Max open files +364 +4096 ' /proc/$HXD_PID/limits
+	assert_success
 	mkuser alice
 	ta=$(token alice)
 	hold "$BATS_TEST_TMPDIR/a" ws "127.0.0.1:$PORT" 3 --header "Authorization: Bearer $ta"
 	run cat "$BATS_TEST_TMPDIR/a"
 	assert_output "$(printf '101\n101\n503 UNAVAILABLE\nholding')"
+	# The refusal is answered before the upgrade, as JSON with a reason.
+	run curl -s -i --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+		-H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+		-H "Authorization: Bearer $ta" "$URL/api/ws"
+	assert_line --index 0 --partial 'HTTP/1.1 503'
+	assert_output --partial '"error":"UNAVAILABLE"'
+	assert_output --partial 'too many clients'
+	# The first refusal after a quiet second is logged at once.
+	wait_refused 2
+	# A burst of refusals: every one counted, in one line a second at
+	# most (the lines before and after the burst are allowed for).
+	before=$(refused_lines)
+	t0=$(date +%s)
+	hold "$BATS_TEST_TMPDIR/burst" ws "127.0.0.1:$PORT" 40 --header "Authorization: Bearer $ta"
+	t1=$(date +%s)
+	assert_equal "$(grep -c '^503 UNAVAILABLE$' "$BATS_TEST_TMPDIR/burst")" 40
+	wait_refused 42
+	lines=$(($(refused_lines) - before))
+	[ "$lines" -ge 1 ]
+	[ "$lines" -le $((t1 - t0 + 2)) ] || { echo "$lines lines in $((t1 - t0)) s" >&2; false; }
+	[ "$lines" -lt 40 ]
 	# TCP is full; root@local still gets the two kept slots, then 503.
 	hold "$BATS_TEST_TMPDIR/r" ws "unix:$SOCK" 3
 	run cat "$BATS_TEST_TMPDIR/r"
 	assert_output "$(printf '101\n101\n503 UNAVAILABLE\nholding')"
+	wait_refused 43
 	# And horcrux-top's way in, hx-wsclient on the socket, once one frees.
 	kill ${HOLD_PIDS##* }
 	wait_clients 2
@@ -249,4 +305,7 @@ PYEOF
 	[ "$(grep -c '"type":"NodeMetrics"' <<<"$output")" -ge 2 ]
 	run grep -i 'too many open files' "$HXD_LOG"
 	assert_failure
+	# The hard limit cannot hold max_clients (10,000): said once.
+	run grep -c 'descriptors: max_clients (10000) needs 10360, the limit is 256 (RLIMIT_NOFILE, hard limit 256): admitting at most [0-9]* WebSocket clients' "$HXD_LOG"
+	assert_output 1
 }
