@@ -8,6 +8,7 @@
 
 #include "frame.h"
 #include "hx-event.h"
+#include "hx-msgpack.h"
 #include "hx-util.h"
 
 struct frame *
@@ -61,6 +62,7 @@ frame_unref(struct frame *f)
 	free(f->key);
 	free(f->vm_id);
 	free(f->buf);
+	free(f->bin);
 	free(f);
 }
 
@@ -68,6 +70,21 @@ char *
 frame_text(const struct frame *f)
 {
 	return (char *)f->buf + LWS_PRE;
+}
+
+unsigned char *
+frame_binary(struct frame *f, size_t *len)
+{
+	char *err = NULL;
+
+	if (f->bin == NULL && !f->bin_failed) {
+		f->bin = hx_msgpack_from_text(frame_text(f), f->len, LWS_PRE,
+		    &f->bin_len, &err);
+		f->bin_failed = f->bin == NULL;
+		free(err);
+	}
+	*len = f->bin_len;
+	return f->bin != NULL ? f->bin + LWS_PRE : NULL;
 }
 
 int64_t

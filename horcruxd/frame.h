@@ -26,6 +26,14 @@ struct frame {
 	size_t	       data_len;
 	unsigned char *buf; /* LWS_PRE headroom + text + NUL */
 	/*
+	 * The same map as MessagePack for horcrux.msgpack sessions: made
+	 * from the final text by frame_binary on first need (service
+	 * thread), after anything spliced into the text, at most once.
+	 */
+	unsigned char *bin; /* LWS_PRE headroom + bytes, or NULL */
+	size_t	       bin_len;
+	int	       bin_failed; /* tried once, the text did not encode */
+	/*
 	 * A frame with private fields (who acted, a libvirt URI) goes only
 	 * to its owner (user@realm) or to holders of any of full_privs at
 	 * full_path; every other receiver gets lesser, the same event
@@ -60,6 +68,14 @@ struct frame *frame_ref(struct frame *f);
 void frame_unref(struct frame *f);
 /* The JSON text (NUL-terminated). */
 char *frame_text(const struct frame *f);
+/*
+ * The MessagePack rendering of the frame's current text, with LWS_PRE
+ * bytes of headroom before it (owned by the frame, freed with it), and
+ * its length in *len. Built on the first call, on the service thread
+ * only; later calls return it again. NULL when the text does not encode
+ * (never for our own frames): send the text instead.
+ */
+unsigned char *frame_binary(struct frame *f, size_t *len);
 /*
  * The next `seq` of a discrete event (DESIGN §3): 1, 2, ... for the
  * daemon's lifetime, any thread. Only AlertTriggered and AlertResolved

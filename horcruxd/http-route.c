@@ -482,6 +482,7 @@ route_metrics(struct request *r)
 		TAILQ_FOREACH(s, &srv->sessions, entry) {
 			self.frames_sent += s->frames_sent;
 			self.frames_coalesced += s->out.coalesced;
+			self.sessions_msgpack += (uint64_t)s->msgpack;
 		}
 		in.self = &self;
 	}

@@ -46,8 +46,16 @@ struct session {
 	uint64_t	frames_sent;
 	int		closed_slow; /* closed as "too slow" */
 	int		on_unix;
+	int		msgpack; /* on WS_PROTOCOL_MSGPACK: binary frames */
 	char		addr[64]; /* TCP peer; "" on Unix */
 };
+
+/*
+ * The WebSocket subprotocols (Sec-WebSocket-Protocol): JSON text is the
+ * default, also for a client that names none; MessagePack on request.
+ */
+#define WS_PROTOCOL_JSON "horcrux"
+#define WS_PROTOCOL_MSGPACK "horcrux.msgpack"
 
 #define CONN_MAX_HEADERS 6
 
