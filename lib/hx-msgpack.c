@@ -15,6 +15,7 @@
 
 #include <msgpack.h>
 
+#include "hx-event.h"
 #include "hx-msgpack.h"
 #include "hx-util.h"
 
@@ -407,8 +408,12 @@ hx_msgpack_to_text(const void *buf, size_t len, size_t *tlen, char **err)
 	*tlen = 0;
 	if ((v = hx_msgpack_decode(buf, len, err)) == NULL)
 		return NULL;
-	/* Full precision: the reader parses it again and must get d back. */
-	text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	/*
+	 * Written as the daemon writes its frames (hx_event_frame): their
+	 * reals carry 10 significant digits, so a frame comes back byte for
+	 * byte as a JSON session gets it.
+	 */
+	text = json_dumps(v, HX_JSON_FLAGS | JSON_ENCODE_ANY);
 	json_decref(v);
 	if (text == NULL) {
 		*err = xstrdup("cannot write MessagePack as JSON");

@@ -51,8 +51,10 @@ unsigned char *hx_msgpack_from_text(const char *text, size_t tlen,
     size_t headroom, size_t *len, char **err);
 
 /*
- * MessagePack to compact JSON text (NUL-terminated, caller frees) with
- * *tlen; NULL with *err as hx_msgpack_decode.
+ * MessagePack to compact JSON text as horcruxd writes its frames (reals
+ * with 10 significant digits, HX_JSON_FLAGS), so a frame made from the
+ * daemon's text comes back byte for byte (NUL-terminated, caller frees)
+ * with *tlen; NULL with *err as hx_msgpack_decode.
  */
 char *hx_msgpack_to_text(const void *buf, size_t len, size_t *tlen, char **err);
 
