@@ -152,8 +152,7 @@ ws_send_frame(struct hx_ws *ws, int opcode, const void *data, size_t len)
 
 static int
 ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
-    const struct hx_cred *cred, int offer_msgpack, int *http_status,
-    char **err)
+    const struct hx_cred *cred, int offer_msgpack, int *http_status, char **err)
 {
 	unsigned char nonce[16], sha[EVP_MAX_MD_SIZE];
 	char	      key[32], want[64], tmp[4096];
@@ -231,7 +230,8 @@ ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
 	}
 	/* No subprotocol named back: the server speaks JSON text. */
 	proto = client_http_header(ws->in.data, hlen, "Sec-WebSocket-Protocol");
-	if (proto != NULL && (!offer_msgpack || strcmp(proto, WS_MSGPACK) != 0)) {
+	if (proto != NULL &&
+	    (!offer_msgpack || strcmp(proto, WS_MSGPACK) != 0)) {
 		*err = xasprintf("'%s' chose a subprotocol not offered: '%s'",
 		    srv->display, proto);
 		goto out;
@@ -344,7 +344,8 @@ ws_frame(struct hx_ws *ws, const struct hx_ws_frame *f, char **msg, size_t *len,
 		*msg = hx_msgpack_to_text(ws->msg.data, ws->msg.len, len, &why);
 		hx_buf_reset(&ws->msg);
 		if (*msg == NULL) {
-			*err = xasprintf("bad message from the server: %s", why);
+			*err = xasprintf("bad message from the server: %s",
+			    why);
 			free(why);
 			return -1;
 		}

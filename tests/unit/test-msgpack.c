@@ -86,7 +86,8 @@ test_events(void)
 		free(err);
 	}
 	is_int((int)n, HX_EV_COUNT, "the description has every event");
-	is_int((int)same, (int)n, "every event's frame comes back byte for byte");
+	is_int((int)same, (int)n,
+	    "every event's frame comes back byte for byte");
 	is_int((int)equal, (int)n, "and decodes to the same JSON value");
 	/* The description itself: deeper, long strings, booleans. */
 	{
@@ -155,10 +156,10 @@ test_numbers(void)
 	enc(json_string(""), "\xa0", 1, "empty string");
 	enc(json_pack("{}"), "\x80", 1, "empty map");
 	enc(json_pack("[]"), "\x90", 1, "empty array");
-	enc(json_pack("{s:[i,s,b]}", "k", 1, "v", 1), "\x81\xa1k\x93\x01\xa1v\xc3",
-	    8, "a small map");
+	enc(json_pack("{s:[i,s,b]}", "k", 1, "v", 1),
+	    "\x81\xa1k\x93\x01\xa1v\xc3", 8, "a small map");
 	{
-		char   big[300];
+		char	big[300];
 		json_t *s;
 
 		memset(big, 'x', sizeof big);
@@ -176,7 +177,7 @@ test_numbers(void)
 
 	/* Forms our encoder never writes but a client may. */
 	{
-		char  *err = NULL;
+		char   *err = NULL;
 		json_t *v;
 
 		v = hx_msgpack_decode("\xca\x3f\xc0\x00\x00", 5, &err);
@@ -212,8 +213,8 @@ bad(const char *buf, size_t len, const char *want, const char *what)
 static void
 test_refusals(void)
 {
-	char  deep[40];
-	char *err = NULL;
+	char	deep[40];
+	char   *err = NULL;
 	json_t *v, *a;
 	int	i;
 
@@ -235,7 +236,10 @@ test_refusals(void)
 	bad("\x81\x90\x02", 3, "map key is not a string", "an array key");
 	bad("\x82\xa1k\x01\xa1k\x02", 7, "at byte 4: duplicate map key",
 	    "a duplicate key");
-	bad("\xa3" "a\x00" "b", 4, "NUL", "a NUL in a string");
+	bad("\xa3"
+	    "a\x00"
+	    "b",
+	    4, "NUL", "a NUL in a string");
 	bad("\x81\xa2k\x00\xc0", 5, "NUL", "a NUL in a key");
 	bad("\xa2\xc3\x28", 3, "not UTF-8", "bad UTF-8");
 	bad("\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00", 9, "not a finite number",
@@ -243,8 +247,7 @@ test_refusals(void)
 	bad("\xca\x7f\x80\x00\x00", 5, "not a finite number", "float32 inf");
 	bad("\xcf\x80\x00\x00\x00\x00\x00\x00\x00", 9, "out of range",
 	    "2^63 as uint64");
-	bad("\xc0\xc0", 2, "at byte 1: bytes after the value",
-	    "two values");
+	bad("\xc0\xc0", 2, "at byte 1: bytes after the value", "two values");
 
 	/* 32 levels of arrays are fine, 33 are not. */
 	memset(deep, 0x91, sizeof deep);
