@@ -181,6 +181,9 @@ $(B)/tests/tools/hx-test-tool: $(O)/tests/tools/hx-test-tool.o \
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# bench/wire's codec timings deflate as permessage-deflate does.
+$(B)/bench/wire-bench: PKG_LIBS += -lz
+
 $(B)/bench/%: $(O)/bench/%.o $(LIBHX)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
