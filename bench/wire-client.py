@@ -4,9 +4,11 @@
 
 1. Capture: one JSON session on node:metrics and vm:metrics keeps TICKS
    NodeMetrics and every VmMetrics of the same ticks, as the daemon wrote
-   them, in FRAMES_OUT ("LABEL<TAB>text" lines for wire-bench), plus, per
-   VM tick, a stand-in for VmMetricsBatch (not in this daemon yet): the
-   tick's VmMetrics data in one {"type":"VmMetricsBatch","data":{"vms":[...]}}.
+   them, in FRAMES_OUT ("LABEL<TAB>text" lines for wire-bench), and a few
+   of the daemon's VmMetricsBatch frames from a session asking for
+   "batch": true; from a daemon without batches, a stand-in per VM tick
+   instead: the tick's VmMetrics data in one
+   {"type":"VmMetricsBatch","data":{"vms":[...]}} (VmMetricsBatch-standin).
 2. Wire: four sessions (JSON, JSON + permessage-deflate, MessagePack,
    MessagePack + permessage-deflate), each through a relay on its own Unix
    socket that parses the server's WebSocket frames and records each
@@ -45,6 +47,19 @@ async def capture():
                 node.append(text)
             elif f["type"] == "VmMetrics":
                 vms.setdefault(f["data"]["timestamp"], []).append(text)
+    # The daemon's own VmMetricsBatch, where it has them (issue 16).
+    batches = []
+    async with unix_connect(SOCK, "ws://localhost/api/ws",
+                            compression=None, max_size=None) as ws:
+        await ws.recv()
+        await ws.send(json.dumps({"topics": ["vm:metrics"], "batch": True}))
+        while len(batches) < min(TICKS, 5) + 1:
+            text = await asyncio.wait_for(ws.recv(), 60)
+            f = json.loads(text)
+            if f["type"] == "VmMetricsBatch":
+                batches.append(text)
+            elif f["type"] in ("VmMetrics", "Error"):
+                break  # a daemon without batches
     # The first VM tick may be the snapshot's, cut by the subscription.
     ticks = [t for t in sorted(vms)][1:] or sorted(vms)
     with open(OUT, "w") as f:
@@ -53,7 +68,9 @@ async def capture():
         for ts in ticks:
             for t in vms[ts]:
                 f.write("VmMetrics\t" + t + "\n")
-        for ts in ticks:
+        for t in batches[1:]:
+            f.write("VmMetricsBatch\t" + t + "\n")
+        for ts in ticks if not batches[1:] else []:
             data = [json.loads(t)["data"] for t in vms[ts]]
             batch = {"type": "VmMetricsBatch",
                      "data": {"vms": data, "timestamp": ts}}
@@ -176,11 +193,12 @@ async def main():
         for mode in ("json", "json+deflate", "msgpack", "msgpack+deflate"):
             out["modes"][mode] = await wire(mode, tmp)
     vm_texts = [t for ts in ticks for t in vms[ts]]
+    label = "VmMetricsBatch" if batches[1:] else "VmMetricsBatch-standin"
     batch = [line.split("\t", 1)[1] for line in open(OUT)
-             if line.startswith("VmMetricsBatch-standin\t")]
+             if line.startswith(label + "\t")]
     out["python_decode"] = {"NodeMetrics": py_decode(node),
                             "VmMetrics": py_decode(vm_texts),
-                            "VmMetricsBatch-standin": py_decode(batch)}
+                            label: py_decode(batch)}
     for mode, r in out["modes"].items():
         print("  %-16s NodeMetrics %7.1f B/frame   VmMetrics %6.1f B/frame"
               "   (%s)" % (mode, r["bytes_per_frame"].get("NodeMetrics", 0),
