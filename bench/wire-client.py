@@ -77,7 +77,7 @@ async def capture():
             f.write("VmMetricsBatch-standin\t" +
                     json.dumps(batch, separators=(",", ":"),
                                ensure_ascii=False) + "\n")
-    return node[1:], ticks, vms
+    return node[1:], ticks, vms, batches
 
 
 class Relay:
@@ -186,7 +186,7 @@ def py_decode(texts):
 
 
 async def main():
-    node, ticks, vms = await capture()
+    node, ticks, vms, batches = await capture()
     out = {"bench": "wire-bytes", "ticks": TICKS,
            "vms_per_tick": len(vms[ticks[0]]) if ticks else 0, "modes": {}}
     with tempfile.TemporaryDirectory() as tmp:
