@@ -19,10 +19,10 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
 
-PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl
+PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl msgpack
 # The clients link only what they use: a console that starts fast loads
 # no libvirt, SQLite or Argon2.
-CLIENT_PKGS := jansson libssl libcrypto
+CLIENT_PKGS := jansson libssl libcrypto msgpack
 TOP_PKGS := ncursesw
 CLI_PKGS := readline
 
@@ -185,6 +185,9 @@ $(B)/tests/tools/hx-test-tool: $(O)/tests/tools/hx-test-tool.o \
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# bench/wire's codec timings deflate as permessage-deflate does.
+$(B)/bench/wire-bench: PKG_LIBS += -lz
 
 $(B)/bench/%: $(O)/bench/%.o $(LIBHX)
 	@mkdir -p $(@D)

@@ -8,6 +8,7 @@
 
 #include "frame.h"
 #include "hx-event.h"
+#include "hx-msgpack.h"
 #include "hx-proto.h"
 #include "hx-util.h"
 
@@ -62,6 +63,7 @@ frame_unref(struct frame *f)
 	free(f->key);
 	free(f->vm_id);
 	free(f->buf);
+	free(f->bin);
 	free(f);
 }
 
@@ -69,6 +71,21 @@ char *
 frame_text(const struct frame *f)
 {
 	return (char *)f->buf + LWS_PRE;
+}
+
+unsigned char *
+frame_binary(struct frame *f, size_t *len)
+{
+	char *err = NULL;
+
+	if (f->bin == NULL && !f->bin_failed) {
+		f->bin = hx_msgpack_from_text(frame_text(f), f->len, LWS_PRE,
+		    &f->bin_len, &err);
+		f->bin_failed = f->bin == NULL;
+		free(err);
+	}
+	*len = f->bin_len;
+	return f->bin != NULL ? f->bin + LWS_PRE : NULL;
 }
 
 struct frame *
@@ -141,6 +158,10 @@ splice_seq(struct frame *f, int64_t seq)
 	memcpy(nb + at + n, f->buf + at, LWS_PRE + f->len + 1 - at);
 	free(f->buf);
 	f->buf = nb;
+	/* Never built yet (seq comes before sharing); stale if it were. */
+	free(f->bin);
+	f->bin = NULL;
+	f->bin_failed = 0;
 	f->len += n;
 	f->data_len += n;
 }

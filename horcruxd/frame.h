@@ -27,6 +27,14 @@ struct frame {
 	int64_t	       seq; /* a discrete event's seq, or 0 */
 	unsigned char *buf; /* LWS_PRE headroom + text + NUL */
 	/*
+	 * The same map as MessagePack for horcrux.msgpack sessions: made
+	 * from the final text by frame_binary on first need (service
+	 * thread), after anything spliced into the text, at most once.
+	 */
+	unsigned char *bin; /* LWS_PRE headroom + bytes, or NULL */
+	size_t	       bin_len;
+	int	       bin_failed; /* tried once, the text did not encode */
+	/*
 	 * A frame with private fields (who acted, a libvirt URI) goes only
 	 * to its owner (user@realm) or to holders of any of full_privs at
 	 * full_path; every other receiver gets lesser, the same event
@@ -61,6 +69,14 @@ struct frame *frame_ref(struct frame *f);
 void frame_unref(struct frame *f);
 /* The JSON text (NUL-terminated). */
 char *frame_text(const struct frame *f);
+/*
+ * The MessagePack rendering of the frame's current text, with LWS_PRE
+ * bytes of headroom before it (owned by the frame, freed with it), and
+ * its length in *len. Built on the first call, on the service thread
+ * only; later calls return it again. NULL when the text does not encode
+ * (never for our own frames): send the text instead.
+ */
+unsigned char *frame_binary(struct frame *f, size_t *len);
 /*
  * A frame from finished wire text {"type":..,"data":{..}} of len bytes
  * whose data object spans data_off/data_len (copied; the caller keeps

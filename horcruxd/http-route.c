@@ -499,9 +499,11 @@ route_metrics(struct request *r)
 		self.frames_sent = srv->ws_frames_sent;
 		self.frames_coalesced = srv->ws_frames_coalesced;
 		self.sessions_closed_slow = srv->ws_closed_slow;
+		self.sessions_msgpack = 0;
 		TAILQ_FOREACH(s, &srv->sessions, entry) {
 			self.frames_sent += s->frames_sent;
 			self.frames_coalesced += s->out.coalesced;
+			self.sessions_msgpack += (uint64_t)s->msgpack;
 		}
 		in.self = &self;
 	}

@@ -442,6 +442,9 @@ render_self(struct hx_buf *b, const struct prom_self *self)
 	} rows[] = {
 		{ "horcrux_ws_sessions", "gauge", "open WebSocket sessions",
 		    self->sessions },
+		{ "horcrux_ws_sessions_msgpack", "gauge",
+		    "open WebSocket sessions on the horcrux.msgpack subprotocol",
+		    self->sessions_msgpack },
 		{ "horcrux_ws_frames_sent_total", "counter",
 		    "frames written to WebSocket sessions", self->frames_sent },
 		{ "horcrux_ws_frames_coalesced_total", "counter",

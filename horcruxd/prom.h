@@ -27,6 +27,7 @@ struct prom_self {
 	uint64_t frames_sent; /* since start, every session */
 	uint64_t frames_coalesced; /* replaced unsent in a slot */
 	uint64_t sessions_closed_slow; /* "too slow" closes */
+	uint64_t sessions_msgpack; /* open, on horcrux.msgpack */
 };
 
 struct prom_input {

@@ -280,8 +280,15 @@ session_admit(struct server *srv, struct lws *wsi, const struct identity *id,
 	return 0;
 }
 
+/*
+ * The first entry also serves HTTP and every upgrade that names no
+ * subprotocol; the second differs only in the frames its sessions get
+ * (ws-session.c reads the name).
+ */
 static const struct lws_protocols protocols[] = {
-	{ "horcrux", callback, sizeof(struct conn), 4096, 0, NULL, 0 },
+	{ WS_PROTOCOL_JSON, callback, sizeof(struct conn), 4096, 0, NULL, 0 },
+	{ WS_PROTOCOL_MSGPACK, callback, sizeof(struct conn), 4096, 0, NULL,
+	    0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 

@@ -49,10 +49,18 @@ struct session {
 	uint64_t	frames_sent;
 	int		closed_slow; /* closed as "too slow" */
 	int		on_unix;
+	int		msgpack; /* on WS_PROTOCOL_MSGPACK: binary frames */
 	char		addr[64]; /* TCP peer; "" on Unix */
 	/* Its place in the admission counts (server_session_counted). */
 	struct admit_node *user_node, *addr_node;
 };
+
+/*
+ * The WebSocket subprotocols (Sec-WebSocket-Protocol): JSON text is the
+ * default, also for a client that names none; MessagePack on request.
+ */
+#define WS_PROTOCOL_JSON "horcrux"
+#define WS_PROTOCOL_MSGPACK "horcrux.msgpack"
 
 #define CONN_MAX_HEADERS 6
 

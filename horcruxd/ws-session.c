@@ -9,12 +9,18 @@
  * closed with 1013. Frames are shared, never copied. One frame is written per
  * SERVER_WRITEABLE, the lws rule, and only when lws says the socket can
  * take it, so one stalled client never delays another.
+ *
+ * A session on the horcrux.msgpack subprotocol gets every frame as one
+ * binary MessagePack frame, the frame's own rendering made once for all
+ * such sessions (frame_binary), and may send its messages as MessagePack
+ * too; they become the same JSON text the parser reads.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "hx-event.h"
 #include "hx-log.h"
+#include "hx-msgpack.h"
 #include "outq.h"
 #include "server.h"
 #include "ws-parse.h"
@@ -448,6 +454,26 @@ handle_message(struct server *srv, struct session *s, const char *text,
 }
 
 /*
+ * A MessagePack message on a horcrux.msgpack session: the same message as
+ * JSON text, or BAD_MESSAGE with the decoder's reason.
+ */
+static void
+handle_binary(struct server *srv, struct session *s)
+{
+	char  *text, *why = NULL;
+	size_t tlen;
+
+	if ((text = hx_msgpack_to_text(s->rx.data, s->rx.len, &tlen, &why)) ==
+	    NULL) {
+		send_error(s, "BAD_MESSAGE", why, NULL);
+		free(why);
+		return;
+	}
+	handle_message(srv, s, text, tlen);
+	free(text);
+}
+
+/*
  * Write what is queued: several frames per WRITEABLE while the socket
  * takes them whole (lws_send_pipe_choked), so a burst of metric frames
  * costs one poll round-trip per few dozen frames instead of one each;
@@ -477,8 +503,16 @@ session_writeable(struct session *s)
 			continue;
 		}
 		if ((f = outq_pop(&s->out)) != NULL) {
-			n = lws_write(s->wsi, f->buf + LWS_PRE, f->len,
-			    LWS_WRITE_TEXT);
+			unsigned char *bin;
+			size_t	       blen;
+
+			if (s->msgpack &&
+			    (bin = frame_binary(f, &blen)) != NULL)
+				n = lws_write(s->wsi, bin, blen,
+				    LWS_WRITE_BINARY);
+			else
+				n = lws_write(s->wsi, f->buf + LWS_PRE, f->len,
+				    LWS_WRITE_TEXT);
 			frame_unref(f);
 			if (n < 0)
 				return -1;
@@ -520,12 +554,16 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 	hx_buf_init(&s->rx, SESSION_RX_MAX);
 	outq_init(&s->out, SESSION_QUEUE_MAX);
 	s->on_unix = lws_get_vhost(wsi) == srv->vh_unix;
+	/* lws chose the protocol from the client's Sec-WebSocket-Protocol. */
+	s->msgpack = lws_get_protocol(wsi) != NULL &&
+	    strcmp(lws_get_protocol(wsi)->name, WS_PROTOCOL_MSGPACK) == 0;
 	server_peer_addr(srv, wsi, s->addr, sizeof s->addr);
 	s->live = 1;
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->nsessions++;
 	server_session_counted(srv, s);
-	log_debug("websocket session opened for %s (%u open)", s->id.who,
+	log_debug("websocket session opened for %s on %s (%u open)", s->id.who,
+	    s->msgpack ? WS_PROTOCOL_MSGPACK : WS_PROTOCOL_JSON,
 	    srv->nsessions);
 
 	/*
@@ -678,7 +716,9 @@ session_callback(struct server *srv, struct lws *wsi,
 		if (!lws_is_final_fragment(wsi) ||
 		    lws_remaining_packet_payload(wsi) > 0)
 			return 0;
-		if (lws_frame_is_binary(wsi))
+		if (lws_frame_is_binary(wsi) && s->msgpack)
+			handle_binary(srv, s);
+		else if (lws_frame_is_binary(wsi))
 			send_error(s, "BAD_MESSAGE",
 			    "binary frames are not "
 			    "accepted",

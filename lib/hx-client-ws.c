@@ -6,8 +6,15 @@
  *
  * After the handshake the socket is non-blocking so a terminal client can
  * poll() it beside its tty; hx_ws_read() never waits. It does not do
- * permessage-deflate (it never offers it), binary messages as anything but
- * bytes, or reconnecting: reconnection policy is the caller's.
+ * permessage-deflate (it never offers it) or reconnecting: reconnection
+ * policy is the caller's.
+ *
+ * The wire: on a Unix socket it offers the horcrux.msgpack subprotocol
+ * and turns each binary MessagePack message into the JSON text callers
+ * read anyway (hx-msgpack.c); TCP keeps JSON text unless asked.
+ * HORCRUX_WIRE=json or msgpack chooses for every transport. A server that
+ * does not accept the subprotocol is spoken to in JSON. What we send is
+ * JSON text either way: the server takes both.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,17 +26,40 @@
 #include <openssl/rand.h>
 
 #include "hx-client-int.h"
+#include "hx-msgpack.h"
 
 #define WS_MAX_MESSAGE (4u << 20)
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_MSGPACK "horcrux.msgpack"
 
 struct hx_ws {
 	struct client_sock s;
 	struct hx_buf	   in; /* raw bytes not yet parsed */
 	struct hx_buf	   msg; /* the fragments of one message */
 	int		   in_msg;
+	int		   msg_binary; /* the message being read */
+	int		   msgpack; /* the server accepted WS_MSGPACK */
 	int		   closed;
 };
+
+/*
+ * Should this connection offer MessagePack? 1 or 0, or -1 with *err for
+ * a HORCRUX_WIRE that is neither json nor msgpack.
+ */
+static int
+ws_want_msgpack(const struct hx_server *srv, char **err)
+{
+	const char *w = getenv("HORCRUX_WIRE");
+
+	if (w == NULL || *w == '\0')
+		return srv->unix_sock;
+	if (strcmp(w, "msgpack") == 0)
+		return 1;
+	if (strcmp(w, "json") == 0)
+		return 0;
+	*err = xasprintf("invalid HORCRUX_WIRE '%s': use json or msgpack", w);
+	return -1;
+}
 
 long long
 hx_ws_parse_frame(const uint8_t *b, size_t n, size_t max_payload,
@@ -122,14 +152,14 @@ ws_send_frame(struct hx_ws *ws, int opcode, const void *data, size_t len)
 
 static int
 ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
-    const struct hx_cred *cred, int *http_status, char **err)
+    const struct hx_cred *cred, int offer_msgpack, int *http_status, char **err)
 {
 	unsigned char nonce[16], sha[EVP_MAX_MD_SIZE];
 	char	      key[32], want[64], tmp[4096];
 	struct hx_buf req;
 	size_t	      hlen = 0;
 	unsigned int  shalen;
-	char	     *accept = NULL, *cat;
+	char	     *accept = NULL, *cat, *proto = NULL;
 	int	      status = 0, rc = -1;
 
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
@@ -141,8 +171,9 @@ ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
 	client_http_head(&req, srv, cred, "GET", "/api/ws");
 	hx_buf_addf(&req,
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
-	    key);
+	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
+	    key,
+	    offer_msgpack ? "Sec-WebSocket-Protocol: " WS_MSGPACK "\r\n" : "");
 	if (client_sock_send(&ws->s, srv, &req, err) < 0)
 		goto out;
 	while (hlen == 0) {
@@ -197,10 +228,20 @@ ws_handshake(struct hx_ws *ws, const struct hx_server *srv,
 		    srv->display);
 		goto out;
 	}
+	/* No subprotocol named back: the server speaks JSON text. */
+	proto = client_http_header(ws->in.data, hlen, "Sec-WebSocket-Protocol");
+	if (proto != NULL &&
+	    (!offer_msgpack || strcmp(proto, WS_MSGPACK) != 0)) {
+		*err = xasprintf("'%s' chose a subprotocol not offered: '%s'",
+		    srv->display, proto);
+		goto out;
+	}
+	ws->msgpack = proto != NULL;
 	/* Keep only what follows the handshake: it is WebSocket data. */
 	ws_consume(ws, hlen);
 	rc = 0;
 out:
+	free(proto);
 	free(accept);
 	hx_buf_release(&req);
 	return rc;
@@ -210,9 +251,13 @@ struct hx_ws *
 hx_ws_connect(const struct hx_server *srv, const struct hx_cred *cred,
     int timeout_ms, int *http_status, char **err)
 {
-	struct hx_ws *ws = xcalloc(1, sizeof(*ws));
+	struct hx_ws *ws;
+	int	      offer;
 
 	*http_status = 0;
+	if ((offer = ws_want_msgpack(srv, err)) < 0)
+		return NULL;
+	ws = xcalloc(1, sizeof(*ws));
 	hx_buf_init(&ws->in, 2 * WS_MAX_MESSAGE + 16);
 	hx_buf_init(&ws->msg, WS_MAX_MESSAGE);
 	if (client_sock_open(&ws->s, srv, timeout_ms, err) < 0) {
@@ -221,7 +266,7 @@ hx_ws_connect(const struct hx_server *srv, const struct hx_cred *cred,
 		free(ws);
 		return NULL;
 	}
-	if (ws_handshake(ws, srv, cred, http_status, err) < 0) {
+	if (ws_handshake(ws, srv, cred, offer, http_status, err) < 0) {
 		ws->closed = 1;
 		hx_ws_close(ws);
 		return NULL;
@@ -274,6 +319,7 @@ ws_frame(struct hx_ws *ws, const struct hx_ws_frame *f, char **msg, size_t *len,
 		}
 		hx_buf_reset(&ws->msg);
 		ws->in_msg = 1;
+		ws->msg_binary = f->opcode == 0x2;
 		break;
 	case 0x0:
 		if (!ws->in_msg) {
@@ -292,8 +338,27 @@ ws_frame(struct hx_ws *ws, const struct hx_ws_frame *f, char **msg, size_t *len,
 	if (!f->fin)
 		return 0;
 	ws->in_msg = 0;
+	if (ws->msgpack && ws->msg_binary) {
+		char *why = NULL;
+
+		*msg = hx_msgpack_to_text(ws->msg.data, ws->msg.len, len, &why);
+		hx_buf_reset(&ws->msg);
+		if (*msg == NULL) {
+			*err = xasprintf("bad message from the server: %s",
+			    why);
+			free(why);
+			return -1;
+		}
+		return 1;
+	}
 	*msg = hx_buf_detach(&ws->msg, len);
 	return 1;
+}
+
+int
+hx_ws_is_msgpack(const struct hx_ws *ws)
+{
+	return ws->msgpack;
 }
 
 int

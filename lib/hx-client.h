@@ -134,16 +134,21 @@ struct hx_ws;
 /*
  * Open a WebSocket to /api/ws. On failure returns NULL with *err and, when
  * the server answered HTTP instead of upgrading, *http_status set (401,
- * 403, ...; 0 when it never answered).
+ * 403, ...; 0 when it never answered). The wire is MessagePack on a Unix
+ * socket and JSON text on TCP, or as $HORCRUX_WIRE (json, msgpack) says;
+ * an invalid $HORCRUX_WIRE is a failure. Either way hx_ws_read hands out
+ * JSON text.
  */
 struct hx_ws *hx_ws_connect(const struct hx_server *srv,
     const struct hx_cred *cred, int timeout_ms, int *http_status, char **err);
 
 /* The socket to poll() for reading. */
 int hx_ws_fd(const struct hx_ws *ws);
+/* 1 when the server accepted horcrux.msgpack (binary frames), else 0. */
+int hx_ws_is_msgpack(const struct hx_ws *ws);
 
 /*
- * Take the next complete text message, reading from the socket only when
+ * Take the next complete message (a MessagePack one as JSON text), reading from the socket only when
  * nothing complete is buffered. Returns 1 with *msg (caller frees, NUL-
  * terminated) and *len; 0 when more bytes are needed (poll the fd); -1 when
  * the connection ended, with *err ("closed by the server (1008): ...").

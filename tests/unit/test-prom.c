@@ -231,7 +231,7 @@ test_render(void)
 	struct hx_vm_sample	  *a = sample("we\"b\\1\n\xe2\x98\x83", UA);
 	struct hx_vm_sample	  *h = sample("hidden", UB);
 	const struct hx_vm_sample *vms[2] = { a, h };
-	struct prom_self	   self = { 3, UINT64_MAX, 7, 1 };
+	struct prom_self	   self = { 3, UINT64_MAX, 7, 1, 2 };
 	struct prom_input	   in;
 	struct hx_buf		   b;
 	json_t			  *inv;
@@ -361,6 +361,8 @@ test_render(void)
 	    "frames sent");
 	ok(has_line(b.data, "horcrux_ws_frames_coalesced_total 7"),
 	    "frames coalesced");
+	ok(has_line(b.data, "horcrux_ws_sessions_msgpack 2"),
+	    "msgpack sessions");
 	ok(has_line(b.data, "horcrux_ws_sessions_closed_slow_total 1"),
 	    "slow closes");
 	families_once(b.data);
