@@ -76,7 +76,7 @@ cdp_driver_start() {
 cdp_driver_stop() {
 	[ -n "${CDP_DRV_PID:-}" ] || return 0
 	browser_stop_pid "$CDP_DRV_PID"
-	CDP_DRV= CDP_DRV_PID=
+	CDP_DRV='' CDP_DRV_PID=''
 	if [ "$STOP_RC" != 0 ]; then
 		echo "cdp.py serve exited $STOP_RC after SIGTERM, not 0" >&2
 		cat "$W/cdp-driver.log" >&2
