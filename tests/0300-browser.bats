@@ -73,9 +73,12 @@ print(*(s.getsockname()[1] for s in ss))')
 	    >"$W/chromium.log" 2>&1 3>&- &
 	CHROME_PID=$!
 	await_ready "$CHROME_PID" chromium cdp --timeout 2 ready
+	# The one-shot cdp.py answered above; from here on, its driver.
+	cdp_driver_start || fail "cdp.py serve did not start"
 }
 
 teardown() {
+	cdp_driver_stop || fail "cdp.py serve did not stop cleanly"
 	if [ -n "${RELAY_PID:-}" ]; then
 		browser_stop_pid "$RELAY_PID"
 	fi

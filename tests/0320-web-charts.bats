@@ -288,6 +288,7 @@ attr() {
 	run cdp call Page.reload
 	assert_success
 	js_wait "window.__before_reload === undefined &&
+	    !!document.getElementById('conn') &&
 	    document.getElementById('conn').dataset.state === 'connected'"
 	wait_charts '#view-charts'
 	js "location.hash"
@@ -321,6 +322,7 @@ attr() {
 	run cdp call Page.reload
 	assert_success
 	js_wait "window.__before_reload === undefined &&
+	    !!document.getElementById('conn') &&
 	    document.getElementById('conn').dataset.state === 'connected'"
 	wait_charts '#view-charts'
 	js "(function () { var d = document.querySelector('#view-charts [data-kind=\"disk\"]').dataset;

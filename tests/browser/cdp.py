@@ -30,13 +30,31 @@ as JSON. Exit status: 0 done, 1 failed or timed out (reason on stderr),
 2 usage. Needs Debian's python3-websockets; run it with /usr/bin/python3.
 
 It does not start or stop the browser: the test owns that process.
+
+    cdp.py serve PORTFILE  the same commands from a long-lived process,
+                           so a call costs a message, not a Python start
+
+serve listens on a free TCP port of 127.0.0.1 and writes "PORT TOKEN"
+to PORTFILE (mode 0600) once it accepts. A request is NUL-terminated
+fields: TOKEN, the caller's working directory (relative paths are taken
+from it), its $HX_COLOR_SCHEME (may be empty), the argument count, then
+the arguments exactly as on this command line. The answer is three
+NUL-terminated fields: the exit status, stdout and stderr, each as the
+one-shot command would have given them; then the driver closes the
+connection. Each request opens its own DevTools session, so emulation
+overrides still end with the request. SIGTERM ends the driver (status 0).
+tests/helpers/browser.bash speaks this from bash (/dev/tcp).
 """
 
 import argparse
 import asyncio
 import base64
+import contextlib
+import io
 import json
 import os
+import secrets
+import signal
 import sys
 import time
 import urllib.error
@@ -278,14 +296,14 @@ def viewport(text):
     return w, h
 
 
-def main():
+def parser(env):
     p = argparse.ArgumentParser(prog="cdp.py")
     p.add_argument("--port", type=int,
-                   default=int(os.environ.get("CDP_PORT", "9222")))
+                   default=int(env.get("CDP_PORT", "9222")))
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--viewport", type=viewport)
     p.add_argument("--color-scheme", choices=("light", "dark"),
-                   default=os.environ.get("HX_COLOR_SCHEME") or None)
+                   default=env.get("HX_COLOR_SCHEME") or None)
     p.add_argument("--reduced-motion", action="store_true")
     p.add_argument("--offline", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
@@ -301,23 +319,93 @@ def main():
     c = sub.add_parser("call")
     c.add_argument("method")
     c.add_argument("params", nargs="?")
-    args = p.parse_args()
+    sub.add_parser("serve").add_argument("portfile")
+    return p
 
+
+async def execute(args):
+    """Run one command: (exit status, stdout text, stderr text)."""
     try:
-        out = asyncio.run(asyncio.wait_for(run(args), args.timeout))
+        out = await asyncio.wait_for(run(args), args.timeout)
     except asyncio.TimeoutError:
         what = args.command
         if args.command == "wait":
             what = "wait for '%s' (last value: %s)" % (
                 args.expr, show(getattr(args, "last", None)))
-        print("cdp.py: timed out after %gs: %s" % (args.timeout, what),
-              file=sys.stderr)
-        return 1
+        return 1, "", "cdp.py: timed out after %gs: %s\n" % (
+            args.timeout, what)
     except (Failure, OSError, websockets.WebSocketException) as e:
-        print("cdp.py: %s" % e, file=sys.stderr)
-        return 1
-    print(show(out))
+        return 1, "", "cdp.py: %s\n" % e
+    return 0, show(out) + "\n", ""
+
+
+async def serve_one(argv, cwd, scheme):
+    """One request to the driver: parse and run it as the CLI would."""
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
+            args = parser({"HX_COLOR_SCHEME": scheme}).parse_args(argv)
+    except SystemExit as e:
+        return (e.code if isinstance(e.code, int) else 2), "", err.getvalue()
+    if args.command == "serve":
+        return 2, "", "cdp.py: serve is not a request\n"
+    # Relative paths are the caller's, not the driver's.
+    if getattr(args, "file", None):
+        args.file = os.path.join(cwd, args.file)
+    if getattr(args, "inject", None):
+        args.inject = [os.path.join(cwd, f) for f in args.inject]
+    try:
+        return await execute(args)
+    except Exception as e:  # a bug here must not end the driver
+        return 1, "", "cdp.py: %s: %s\n" % (type(e).__name__, e)
+
+
+async def serve(portfile):
+    """The per-file driver: requests over TCP on 127.0.0.1 (see above)."""
+    token = secrets.token_hex(16)
+
+    async def handle(reader, writer):
+        async def field():
+            return (await reader.readuntil(b"\0"))[:-1].decode()
+        try:
+            if await field() != token:
+                return
+            cwd, scheme, argc = await field(), await field(), await field()
+            argv = [await field() for _ in range(int(argc))]
+            rc, out, err = await serve_one(argv, cwd, scheme)
+            writer.write(b"%d\0%s\0%s\0" % (rc, out.encode(), err.encode()))
+            await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0,
+                                        limit=64 << 20)
+    port = server.sockets[0].getsockname()[1]
+    tmp = portfile + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("%d %s\n" % (port, token))
+    os.rename(tmp, portfile)
+    stop = asyncio.get_running_loop().create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(
+            sig, lambda: stop.done() or stop.set_result(None))
+    async with server:
+        await stop
     return 0
+
+
+def main():
+    args = parser(os.environ).parse_args()
+    if args.command == "serve":
+        return asyncio.run(serve(args.portfile))
+    rc, out, err = asyncio.run(execute(args))
+    sys.stderr.write(err)
+    sys.stdout.write(out)
+    return rc
 
 
 if __name__ == "__main__":

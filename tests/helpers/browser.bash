@@ -27,8 +27,61 @@
 CHROMIUM=/usr/bin/chromium
 HX_ARTIFACTS=${HX_ARTIFACTS:-$HX_REPO/build/artifacts/web}
 
+# cdp ARGS...: cdp.py's command line. Through the file's driver (cdp.py
+# serve, started by cdp_driver_start) when one runs: a message over
+# /dev/tcp instead of a Python start; else a one-shot cdp.py. Same
+# output and exit status either way.
 cdp() {
-	"$PY" "$HX_REPO/tests/browser/cdp.py" --port "$CDP_PORT" "$@"
+	if [ -z "${CDP_DRV:-}" ]; then
+		"$PY" "$HX_REPO/tests/browser/cdp.py" --port "$CDP_PORT" "$@"
+		return
+	fi
+	local fd rc out err port=${CDP_DRV% *}
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || {
+		echo "cdp: the driver on port $port does not answer" >&2
+		return 1
+	}
+	printf '%s\0' "${CDP_DRV#* }" "$PWD" "${HX_COLOR_SCHEME:-}" \
+		$(($# + 2)) --port "$CDP_PORT" "$@" >&"$fd"
+	# Bounded: the driver times each command out itself (60 s at most).
+	if ! { IFS= read -r -d '' -t 180 rc && IFS= read -r -d '' out &&
+		IFS= read -r -d '' err; } <&"$fd"; then
+		exec {fd}<&-
+		echo "cdp: no answer from the driver on port $port" >&2
+		return 1
+	fi
+	exec {fd}<&-
+	printf '%s' "$err" >&2
+	printf '%s' "$out"
+	return "$rc"
+}
+
+# cdp_driver_start / cdp_driver_stop: one long-lived cdp.py per file
+# (or test), so each cdp call is a message, not a Python start. Exports
+# CDP_DRV ("PORT TOKEN"); cdp falls back to one-shot runs without it.
+cdp_driver_start() {
+	local pf=$W/cdp-driver
+	rm -f "$pf"
+	"$PY" "$HX_REPO/tests/browser/cdp.py" serve "$pf" \
+		>"$W/cdp-driver.log" 2>&1 3>&- &
+	export CDP_DRV_PID=$!
+	browser_await "$CDP_DRV_PID" "cdp.py serve" test -s "$pf" || {
+		cat "$W/cdp-driver.log" >&2
+		return 1
+	}
+	CDP_DRV=$(cat "$pf")
+	export CDP_DRV
+}
+
+cdp_driver_stop() {
+	[ -n "${CDP_DRV_PID:-}" ] || return 0
+	browser_stop_pid "$CDP_DRV_PID"
+	CDP_DRV='' CDP_DRV_PID=''
+	if [ "$STOP_RC" != 0 ]; then
+		echo "cdp.py serve exited $STOP_RC after SIGTERM, not 0" >&2
+		cat "$W/cdp-driver.log" >&2
+		return 1
+	fi
 }
 
 # js EXPR: evaluate EXPR in the page; its value lands in $output.
@@ -96,6 +149,7 @@ print(*(s.getsockname()[1] for s in ss))')
 		--remote-debugging-port="$CDP_PORT" about:blank \
 		>"$W/chromium.log" 2>&1 3>&- &
 	export CHROME_PID=$!
+	cdp_driver_start || return 1
 	browser_await "$CHROME_PID" chromium cdp --timeout 2 ready
 }
 
@@ -114,6 +168,7 @@ browser_stop_pid() {
 
 browser_stop_file() {
 	local bad=0
+	cdp_driver_stop || bad=1
 	[ -n "${CHROME_PID:-}" ] && browser_stop_pid "$CHROME_PID"
 	if [ -n "${HXD_PID:-}" ]; then
 		browser_stop_pid "$HXD_PID"
