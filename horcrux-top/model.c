@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "hx-hash.h"
 #include "hx-proto.h"
 #include "hx-util.h"
 #include "model.h"
@@ -688,25 +688,11 @@ vm_copy(struct top_vm *d, const struct top_vm *s, int host)
 	}
 }
 
-/* FNV-1a of a UUID, case folded (libvirt writes them lowercase, but a
- * client should not depend on it). */
-static size_t
-uuid_hash(const char *u)
-{
-	uint64_t x = 1469598103934665603ULL;
-
-	for (; *u != '\0'; u++) {
-		x ^= (unsigned char)(*u >= 'A' && *u <= 'Z' ? *u + 32 : *u);
-		x *= 1099511628211ULL;
-	}
-	return (size_t)x;
-}
-
 void
 model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
 {
-	size_t	h, i, k, total = 0, mask = 15;
-	size_t *slot; /* open addressing: dst row + 1 by UUID, 0 empty */
+	struct hx_hash *rows; /* dst row by UUID, case-blind */
+	size_t		h, i, k;
 
 	for (i = 0; i < dst->nvms; i++) {
 		free(dst->vms[i].id);
@@ -718,30 +704,18 @@ model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
 	for (i = 0; i < dst->nalerts; i++)
 		alert_release(&dst->alerts[i]);
 	dst->nalerts = 0;
-	/* A hash of the rows by UUID, so thousands of VMs merge in linear
-	 * time; at most half full. */
-	for (h = 0; h < n; h++)
-		total += src[h]->nvms;
-	while (mask + 1 < 2 * total)
-		mask = mask * 2 + 1;
-	slot = xcalloc(mask + 1, sizeof(*slot));
+	/* Rows by UUID, so thousands of VMs merge in linear time. */
+	rows = hx_hash_new(1);
 	for (h = 0; h < n; h++) {
 		const struct top_model *m = src[h];
 
 		for (i = 0; i < m->nvms; i++) {
 			const struct top_vm *v = &m->vms[i];
 			struct top_vm	    *d = NULL;
-			size_t		     at = 0;
 
-			if (v->uuid != NULL) {
-				for (at = uuid_hash(v->uuid) & mask;
-				     (k = slot[at]) != 0; at = (at + 1) & mask)
-					if (strcasecmp(dst->vms[k - 1].uuid,
-						v->uuid) == 0) {
-						d = &dst->vms[k - 1];
-						break;
-					}
-			}
+			if (v->uuid != NULL &&
+			    hx_hash_get(rows, v->uuid, &k) == 0)
+				d = &dst->vms[k];
 			if (d != NULL) {
 				if (!vm_better(v, d))
 					continue;
@@ -756,9 +730,9 @@ model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
 					dst->vms = xrealloc(dst->vms,
 					    dst->avms * sizeof(*dst->vms));
 				}
-				d = &dst->vms[dst->nvms++];
 				if (v->uuid != NULL)
-					slot[at] = dst->nvms;
+					hx_hash_set(rows, v->uuid, dst->nvms);
+				d = &dst->vms[dst->nvms++];
 			}
 			vm_copy(d, v, (int)h);
 		}
@@ -782,7 +756,7 @@ model_merge(struct top_model *dst, struct top_model *const *src, size_t n)
 		if (m->data_mono_ms > dst->data_mono_ms)
 			dst->data_mono_ms = m->data_mono_ms;
 	}
-	free(slot);
+	hx_hash_free(rows);
 }
 
 /* The VM named name (the history names VM series by name), or NULL. */
