@@ -17,7 +17,7 @@
  * It does not keep data across pages: leaving the page drops the set.
  */
 
-import { api, on, onAccount, serverSays } from './shell.js';
+import { api, on, onAccount, onVmTick, serverSays } from './shell.js';
 import { route, setQuery, currentQuery } from './router.js';
 import { el, clear, isNum } from './ui.js';
 import { Chart, RangeBar, rangeByKey, stepFor } from './chart.js';
@@ -339,7 +339,7 @@ function leave() {
 }
 
 route('charts', '/charts', { title: 'Charts', enter: enter,
-    leave: leave });
+    leave: leave, events: ['NodeMetrics'] });
 
 on('NodeMetrics', function (d) {
 	sets.forEach(function (s) {
@@ -348,11 +348,14 @@ on('NodeMetrics', function (d) {
 	});
 });
 
-on('VmMetrics', function (d) {
+onVmTick(function (list) {
 	sets.forEach(function (s) {
-		if (s.o.vm !== null && s.o.vm !== undefined &&
-		    d.vm_id === s.o.vm)
-			s.live(d.timestamp, d);
+		if (s.o.vm === null || s.o.vm === undefined)
+			return;
+		list.forEach(function (d) {
+			if (d.vm_id === s.o.vm)
+				s.live(d.timestamp, d);
+		});
 	});
 });
 
