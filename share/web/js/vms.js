@@ -213,9 +213,13 @@ onVmTick(function (list) {
 	queue();
 });
 
-/* The stream missed events: the list (states, VMs come and gone) again. */
+/*
+ * The stream missed events: the list (states, VMs come and gone) again,
+ * unless it was never read (the page reads it when shown) or a read is
+ * on its way (just asked for: the page was shown as it connected).
+ */
 onResync(function () {
-	if (loaded || loading !== 0)
+	if (loaded && loading === 0)
 		load();
 });
 
