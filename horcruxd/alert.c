@@ -455,7 +455,7 @@ fire(struct alerts *a, const struct hx_alert_rule *r, struct track *t,
 	}
 	t->acked = 0;
 	e = (struct hx_ev_alert){ t->alert_id, r->name, r->severity, t->target,
-		msg, t->t.value, r->threshold, frame_seq_next() };
+		msg, t->t.value, r->threshold, -1 };
 	post_event(a, HX_EV_ALERT_TRIGGERED, &e, t->vm, ts);
 	log_info("alert %s: %s on %s: %s", t->alert_id, r->name, t->target,
 	    msg);
@@ -483,7 +483,7 @@ resolve(struct alerts *a, const struct hx_alert_rule *r, struct track *t,
 	e.rule_name = t->rule;
 	e.target = t->target;
 	e.value = e.threshold = NAN;
-	e.seq = frame_seq_next();
+	e.seq = -1; /* given by the service thread (frame_set_seq) */
 	post_event(a, HX_EV_ALERT_RESOLVED, &e, t->vm, ts);
 	log_info("alert %s resolved: %s on %s", t->alert_id, t->rule,
 	    t->target);

@@ -24,6 +24,7 @@ struct frame {
 	size_t	       len; /* bytes of JSON text */
 	size_t	       data_off; /* span of the "data" object */
 	size_t	       data_len;
+	int64_t	       seq; /* a discrete event's seq, or 0 */
 	unsigned char *buf; /* LWS_PRE headroom + text + NUL */
 	/*
 	 * A frame with private fields (who acted, a libvirt URI) goes only
@@ -61,10 +62,27 @@ void frame_unref(struct frame *f);
 /* The JSON text (NUL-terminated). */
 char *frame_text(const struct frame *f);
 /*
- * The next `seq` of a discrete event (DESIGN §3): 1, 2, ... for the
- * daemon's lifetime, any thread. Only AlertTriggered and AlertResolved
- * carry it so far; issue 16 (resume) extends it to every discrete event.
+ * A frame from finished wire text {"type":..,"data":{..}} of len bytes
+ * whose data object spans data_off/data_len (copied; the caller keeps
+ * text). One reference; never returns NULL.
  */
-int64_t frame_seq_next(void);
+struct frame *frame_new_text(const char *text, size_t len, size_t data_off,
+    size_t data_len, int topic, const char *key, const char *vm_id);
+/*
+ * A VmMetricsBatch (DESIGN §3) of the n VmMetrics frames vms: their data
+ * objects, copied as they are (never serialized again), in the order
+ * given, under one timestamp ts_ms. Coalesced under the key
+ * "VmMetricsBatch"; one reference; never returns NULL.
+ */
+struct frame *frame_new_vm_batch(int64_t ts_ms, struct frame *const *vms,
+    size_t n);
+/*
+ * Give a discrete event its `seq` (DESIGN §3): "seq":N becomes the first
+ * member of its data object, in f and in its lesser variant alike, and
+ * f->seq is set. The service thread calls it as the frame enters the
+ * fan-out, so seq rises in delivery order whichever thread built the
+ * frame. Must be called at most once per frame, before it is shared.
+ */
+void frame_set_seq(struct frame *f, int64_t seq);
 
 #endif

@@ -207,6 +207,10 @@ const struct hx_opt options_table[] = {
 	    "print the WebSocket protocol (topics, events, fields) as JSON "
 	    "and exit",
 	    HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
+	{ "replay_events", 0, HX_OPT_INT, "10000", 1, 10000, NULL, "N",
+	    "discrete events the replay ring keeps for resuming clients "
+	    "(tests shrink it)",
+	    HX_OPT_CLI_ONLY | HX_OPT_HIDDEN, NULL },
 	{ "listen", 0, HX_OPT_STRING, "127.0.0.1:8006", 0, 0, NULL, "HOST:PORT",
 	    "TCP address for HTTP and WebSocket", 0, check_listen },
 	{ "socket", 0, HX_OPT_STRING, "/run/horcrux/horcruxd.sock", 0, 0, NULL,
@@ -375,6 +379,7 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->peer_timeout = hx_config_seconds(cfg, "peer_timeout");
 	o->log_level = (int)hx_config_int(cfg, "log_level");
 	o->max_clients = (int)hx_config_int(cfg, "max_clients");
+	o->replay_events = (int)hx_config_int(cfg, "replay_events");
 	o->login_queue = (int)hx_config_int(cfg, "login_queue");
 	o->login_threads = (int)hx_config_int(cfg, "login_threads");
 	o->audit_retention_days = (int)hx_config_int(cfg,

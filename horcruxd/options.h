@@ -41,6 +41,7 @@ struct options {
 	double		   peer_timeout;
 	int		   log_level;
 	int		   max_clients;
+	int		   replay_events; /* hidden: the ring's size */
 	int		   login_queue;
 	int		   login_threads;
 	int		   audit_retention_days;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hx-auth.h"
 #include "hx-event.h"
 #include "hx-log.h"
 #include "server.h"
@@ -38,18 +39,59 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
  * what it needs of everything else before the frame goes out to the
  * sessions, so a session that subscribes later gets the same newest.
  */
+/*
+ * A discrete event (a frame without a coalescing key) enters the
+ * fan-out: it gets the next seq here, on the service thread, so seq
+ * rises in delivery order whichever thread built it, and the replay ring
+ * keeps it for clients that resume.
+ */
+static void
+sequence(struct server *srv, struct frame *f)
+{
+	frame_set_seq(f, ++srv->seq);
+	replay_push(&srv->replay, f, hx_mono_ns());
+}
+
+/* Keep a VmMetrics frame for the batch of the tick under way. */
+static void
+tick_add(struct server *srv, struct frame *f, int64_t ts_ms)
+{
+	if (srv->ntick_vms == srv->tick_vms_cap) {
+		srv->tick_vms_cap = srv->tick_vms_cap ? 2 * srv->tick_vms_cap :
+							64;
+		srv->tick_vms = xrealloc(srv->tick_vms,
+		    srv->tick_vms_cap * sizeof *srv->tick_vms);
+	}
+	srv->tick_vms[srv->ntick_vms++] = frame_ref(f);
+	if (ts_ms > srv->tick_ts_ms)
+		srv->tick_ts_ms = ts_ms;
+}
+
 static void
 drain_one(struct mail *m, void *arg)
 {
 	struct server *srv = arg;
+	int64_t	       vm_ts = m->vm != NULL ? m->vm->timestamp_ms : -1;
+	int	       tick_end = m->inventory != NULL;
 
 	if (m->job != NULL) {
 		http_job_done(srv, m->job);
 		return;
 	}
 	snapshot_update(srv->snap, m);
-	if (m->frame != NULL)
-		session_fanout(srv, m->frame);
+	/*
+	 * The collector posts a tick's VmMetrics, then its inventory: the
+	 * inventory is the mark that the tick is complete.
+	 */
+	if (tick_end)
+		session_vm_tick_end(srv);
+	if (m->frame == NULL)
+		return;
+	if (m->frame->key == NULL)
+		sequence(srv, m->frame);
+	else if (vm_ts >= 0)
+		tick_add(srv, m->frame, vm_ts);
+	session_fanout(srv, m->frame);
 }
 
 static void
@@ -250,7 +292,8 @@ begin_stop(struct server *srv)
 	f = frame_new("Notification",
 	    hx_event_notification("warning", "Server Shutdown",
 		"horcruxd is shutting down", hx_wall_ms()),
-	    -1, NULL, NULL);
+	    HX_TOPIC_NOTIFICATIONS, NULL, NULL);
+	sequence(srv, f);
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
 		session_send(s, f);
 		session_close(s, LWS_CLOSE_STATUS_GOINGAWAY, "server shutdown");
@@ -652,6 +695,7 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	struct lws_vhost		*vh;
 	struct hx_buf			 where;
 	char				 name[32];
+	unsigned char			 rnd[16];
 	double				 tick_s;
 	size_t				 i;
 	int				 v6;
@@ -660,6 +704,15 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	srv->mb = mb;
 	srv->start_ns = hx_mono_ns();
 	srv->snap = snapshot_new();
+	replay_init(&srv->replay,
+	    o->replay_events > 0 ? (size_t)o->replay_events : REPLAY_EVENTS,
+	    REPLAY_AGE_NS, REPLAY_BYTES);
+	if (hx_random_bytes(rnd, sizeof rnd) != 0) {
+		*err = xstrdup("cannot read random bytes for the boot_id");
+		return -1;
+	}
+	for (i = 0; i < sizeof rnd; i++)
+		snprintf(srv->boot_id + 2 * i, 3, "%02x", rnd[i]);
 	TAILQ_INIT(&srv->sessions);
 	TAILQ_INIT(&srv->pending);
 	http_hosts_init(srv);
@@ -785,6 +838,11 @@ server_release(struct server *srv)
 	}
 	snapshot_free(srv->snap);
 	srv->snap = NULL;
+	replay_release(&srv->replay);
+	while (srv->ntick_vms > 0)
+		frame_unref(srv->tick_vms[--srv->ntick_vms]);
+	free(srv->tick_vms);
+	srv->tick_vms = NULL;
 	free(srv->laddrs);
 	srv->laddrs = NULL;
 	srv->nladdrs = 0;

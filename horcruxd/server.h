@@ -24,6 +24,7 @@
 #include "mailbox.h"
 #include "options.h"
 #include "outq.h"
+#include "replay.h"
 #include "snapshot.h"
 #include "hx-proto.h"
 
@@ -33,6 +34,7 @@ struct session {
 	struct lws     *wsi;
 	struct identity id;
 	uint32_t	topics; /* bit per topic_id */
+	int		batch; /* VmMetricsBatch instead of VmMetrics */
 	int		subscribed; /* a valid topics message came */
 	int		live; /* ESTABLISHED and not CLOSED */
 	uint64_t	opened_ns;
@@ -123,6 +125,14 @@ struct server {
 	struct session_list   sessions;
 	unsigned	      nsessions;
 	struct snapshot	     *snap; /* the latest state */
+	char		      boot_id[33]; /* random per start, hex */
+	int64_t		      seq; /* the newest discrete event's seq */
+	struct replay	      replay; /* the newest discrete events */
+	struct frame	    **tick_vms; /* VmMetrics of the VM tick under
+					   way (references), for batches */
+	size_t		      ntick_vms, tick_vms_cap;
+	int64_t		      tick_ts_ms; /* the newest sample's time */
+	uint64_t	      vm_ticks; /* VM ticks ended */
 	/* What closed sessions counted (GET /metrics adds the open ones'). */
 	uint64_t	       ws_frames_sent;
 	uint64_t	       ws_frames_coalesced;
@@ -183,8 +193,18 @@ void server_request_stop(struct server *srv);
 /* ws-session.c */
 int session_callback(struct server *srv, struct lws *wsi,
     enum lws_callback_reasons reason, struct conn *c, void *in, size_t len);
-/* Deliver a drained frame (its reference) to every session allowed it. */
+/*
+ * Deliver a drained frame (its reference) to every session allowed it;
+ * a batch session gets no single VmMetrics (session_vm_tick_end sends
+ * it the tick's batch).
+ */
 void session_fanout(struct server *srv, struct frame *f);
+/*
+ * A VM tick ended (the collector's inventory came): send each batch
+ * session one VmMetricsBatch of the tick's VMs it may see, one frame
+ * built per distinct set of VMs, then let the tick's frames go.
+ */
+void session_vm_tick_end(struct server *srv);
 /* Periodic checks: heartbeats, subscription and silence timeouts. */
 void session_tick(struct server *srv, uint64_t now_ns);
 /* Queue f (a new reference is taken) to one session. */

@@ -143,12 +143,120 @@ void
 session_fanout(struct server *srv, struct frame *f)
 {
 	struct session *s;
+	int		vm_metrics = f->topic == HX_TOPIC_VM_METRICS;
 
 	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		if (vm_metrics && s->batch)
+			continue; /* its batch comes at the tick's end */
 		if (may_see_frame(s, f))
 			session_send(s, frame_for(s, f));
 	}
 	frame_unref(f);
+}
+
+/* Sessions that saw the same VMs of a tick, and their one frame. */
+struct batch_group {
+	uint64_t      hash;
+	uint64_t     *bits; /* the visible VMs' indexes */
+	struct frame *f;
+};
+
+static uint64_t
+bits_hash(const uint64_t *bits, size_t words)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t	 i;
+
+	for (i = 0; i < words; i++)
+		h = (h ^ bits[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* A new batch of the VMs among vms (n) that s may see (caller unrefs). */
+static struct frame *
+batch_for(struct session *s, struct frame *const *vms, size_t n, int64_t ts_ms)
+{
+	struct frame **pick = xcalloc(n > 0 ? n : 1, sizeof *pick);
+	struct frame  *f;
+	size_t	       i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (may_see_frame(s, vms[i]))
+			pick[k++] = vms[i];
+	}
+	f = frame_new_vm_batch(ts_ms, pick, k);
+	free(pick);
+	return f;
+}
+
+void
+session_vm_tick_end(struct server *srv)
+{
+	struct batch_group *groups = NULL, *g;
+	struct frame	  **pick = NULL;
+	struct session	   *s;
+	uint64_t	   *bits;
+	size_t		    n = srv->ntick_vms, words = (n + 63) / 64;
+	size_t		    ngroups = 0, nsessions = 0, i, k;
+	int64_t ts = srv->tick_ts_ms > 0 ? srv->tick_ts_ms : hx_wall_ms();
+
+	srv->vm_ticks++;
+	bits = xcalloc(words > 0 ? words : 1, sizeof *bits);
+	pick = xcalloc(n > 0 ? n : 1, sizeof *pick);
+	/*
+	 * Group the sessions by the set of VMs they may see (a bitmap of
+	 * the tick's indexes) and build each distinct batch once. The
+	 * groups are few (one per distinct set of rights), so a linear
+	 * look-up by hash is enough.
+	 */
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		if (!s->batch || !(s->topics & (1u << HX_TOPIC_VM_METRICS)) ||
+		    s->close_code != 0)
+			continue;
+		nsessions++;
+		memset(bits, 0, (words > 0 ? words : 1) * sizeof *bits);
+		for (i = 0; i < n; i++) {
+			if (may_see_frame(s, srv->tick_vms[i]))
+				bits[i / 64] |= 1ULL << (i % 64);
+		}
+		uint64_t h = bits_hash(bits, words);
+		for (g = NULL, i = 0; i < ngroups; i++) {
+			if (groups[i].hash == h &&
+			    memcmp(groups[i].bits, bits,
+				words * sizeof *bits) == 0) {
+				g = &groups[i];
+				break;
+			}
+		}
+		if (g == NULL) {
+			groups = xrealloc(groups,
+			    (ngroups + 1) * sizeof *groups);
+			g = &groups[ngroups++];
+			g->hash = h;
+			g->bits = xcalloc(words > 0 ? words : 1, sizeof *bits);
+			memcpy(g->bits, bits, words * sizeof *bits);
+			for (k = 0, i = 0; i < n; i++) {
+				if (bits[i / 64] & (1ULL << (i % 64)))
+					pick[k++] = srv->tick_vms[i];
+			}
+			g->f = frame_new_vm_batch(ts, pick, k);
+		}
+		session_send(s, g->f);
+	}
+	if (nsessions > 0)
+		log_debug("VmMetricsBatch: %zu VMs to %zu sessions in %zu "
+			  "distinct frames",
+		    n, nsessions, ngroups);
+	for (i = 0; i < ngroups; i++) {
+		frame_unref(groups[i].f);
+		free(groups[i].bits);
+	}
+	free(groups);
+	free(pick);
+	free(bits);
+	while (srv->ntick_vms > 0)
+		frame_unref(srv->tick_vms[--srv->ntick_vms]);
+	srv->tick_ts_ms = 0;
 }
 
 /* Can this session subscribe to topic t at all? */
@@ -173,8 +281,55 @@ may_subscribe(const struct session *s, int t)
  * Subscribed with the resulting set, an Error per refused topic, then the
  * snapshot of every subscribed metric topic.
  */
+/*
+ * Replay, after Subscribed and its Errors, the retained discrete events
+ * after opts->after that s may see on the topics it now holds, in seq
+ * order; or say RESUME_GAP when they cannot all be given (another boot,
+ * or some already left the ring). Events replayed are the ring's, all
+ * older than anything the fan-out sends from now on, so nothing comes
+ * twice and nothing is skipped.
+ */
 static void
-handle_topics(struct server *srv, struct session *s, json_t *list, int replace)
+resume(struct server *srv, struct session *s, const struct ws_sub_opts *opts)
+{
+	struct frame *f;
+	size_t	      first, n, i;
+	char	     *msg;
+
+	replay_expire(&srv->replay, hx_mono_ns());
+	if (strcmp(opts->boot_id, srv->boot_id) != 0) {
+		send_error(s, "RESUME_GAP",
+		    "cannot resume: the daemon restarted "
+		    "(another boot_id); events may have been missed",
+		    NULL);
+		return;
+	}
+	if (!replay_covers(&srv->replay, opts->after)) {
+		msg = xasprintf("cannot resume after seq %lld: the newest is "
+				"%lld and the events after it are no longer "
+				"all retained",
+		    (long long)opts->after, (long long)srv->seq);
+		send_error(s, "RESUME_GAP", msg, NULL);
+		free(msg);
+		return;
+	}
+	replay_range(&srv->replay, opts->after, &first, &n);
+	/*
+	 * The replay may be longer than the live queue's bound: let the
+	 * queue hold it, plus the usual room for what comes live meanwhile
+	 * (session_writeable restores the bound once the queue drains).
+	 */
+	s->out.max = s->out.qlen + n + SESSION_QUEUE_MAX;
+	for (i = 0; i < n; i++) {
+		f = replay_at(&srv->replay, first + i);
+		if (may_see_frame(s, f))
+			session_send(s, frame_for(s, f));
+	}
+}
+
+static void
+handle_topics(struct server *srv, struct session *s, json_t *list, int replace,
+    const struct ws_sub_opts *opts)
 {
 	const struct snapshot_vm *vm;
 	struct frame		 *f;
@@ -202,6 +357,11 @@ handle_topics(struct server *srv, struct session *s, json_t *list, int replace)
 			set |= 1u << t;
 	}
 	added = set & ~s->topics;
+	/* The other shape of VM metrics: its snapshot too. */
+	if (replace && opts->batch != s->batch)
+		added |= set & (1u << HX_TOPIC_VM_METRICS);
+	if (replace)
+		s->batch = opts->batch;
 	s->topics = set;
 	/* Only a topics message that grants something is a subscription. */
 	if (replace && set != 0)
@@ -230,6 +390,8 @@ handle_topics(struct server *srv, struct session *s, json_t *list, int replace)
 		free(msg);
 	}
 	json_decref(errors);
+	if (replace && opts->resume)
+		resume(srv, s, opts);
 
 	/* A new client draws at once: the latest sample of each new metric. */
 	for (t = 0; t < HX_TOPIC_COUNT; t++) {
@@ -238,7 +400,23 @@ handle_topics(struct server *srv, struct session *s, json_t *list, int replace)
 			session_send(s, f);
 	}
 	/* ...and the latest VmMetrics of every VM it may see. */
-	if (added & (1u << HX_TOPIC_VM_METRICS)) {
+	if ((added & (1u << HX_TOPIC_VM_METRICS)) && s->batch) {
+		struct frame **vms;
+		size_t	       n = snapshot_vm_count(srv->snap);
+
+		/* One batch; none before the first tick says what runs. */
+		if (n > 0 || srv->vm_ticks > 0) {
+			vms = xcalloc(n > 0 ? n : 1, sizeof *vms);
+			for (i = 0; i < n &&
+			     (vm = snapshot_vm_at(srv->snap, i)) != NULL;
+			     i++)
+				vms[i] = vm->frame;
+			f = batch_for(s, vms, i, hx_wall_ms());
+			session_send(s, f);
+			frame_unref(f);
+			free(vms);
+		}
+	} else if (added & (1u << HX_TOPIC_VM_METRICS)) {
 		for (i = 0; (vm = snapshot_vm_at(srv->snap, i)) != NULL; i++) {
 			if (may_see_frame(s, vm->frame))
 				session_send(s, vm->frame);
@@ -250,15 +428,16 @@ static void
 handle_message(struct server *srv, struct session *s, const char *text,
     size_t len)
 {
-	json_t *list;
-	char   *why;
+	struct ws_sub_opts opts;
+	json_t		  *list;
+	char		  *why;
 
-	switch (ws_parse_message(text, len, &list, &why)) {
+	switch (ws_parse_message(text, len, &list, &opts, &why)) {
 	case WS_MSG_TOPICS:
-		handle_topics(srv, s, list, 1);
+		handle_topics(srv, s, list, 1, &opts);
 		break;
 	case WS_MSG_UNSUBSCRIBE:
-		handle_topics(srv, s, list, 0);
+		handle_topics(srv, s, list, 0, &opts);
 		break;
 	case WS_MSG_BAD:
 		send_error(s, "BAD_MESSAGE", why, NULL);
@@ -315,6 +494,8 @@ session_writeable(struct session *s)
 		}
 		break;
 	}
+	if (s->out.qlen == 0)
+		s->out.max = SESSION_QUEUE_MAX; /* a replay is written */
 	if (s->send_ping || !outq_empty(&s->out) || s->close_code)
 		want_write(s);
 	return 0;
@@ -323,7 +504,8 @@ session_writeable(struct session *s)
 static void
 session_open(struct server *srv, struct session *s, struct lws *wsi)
 {
-	char *msg;
+	json_t *data;
+	char   *msg;
 
 	const char *why;
 
@@ -345,10 +527,16 @@ session_open(struct server *srv, struct session *s, struct lws *wsi)
 	log_debug("websocket session opened for %s (%u open)", s->id.who,
 	    srv->nsessions);
 
+	/*
+	 * The welcome names this boot and the newest seq so far: a client
+	 * that resumes after it later misses nothing from this moment on.
+	 */
 	msg = xasprintf("WebSocket connection established for user %s",
 	    s->id.who);
-	send_one(s, "Notification",
-	    hx_event_notification("info", "Connected", msg, hx_wall_ms()));
+	data = hx_event_notification("info", "Connected", msg, hx_wall_ms());
+	json_object_set_new(data, "boot_id", json_string(srv->boot_id));
+	json_object_set_new(data, "seq", json_integer(srv->seq));
+	send_one(s, "Notification", data);
 	free(msg);
 	if (srv->stopping)
 		session_close(s, LWS_CLOSE_STATUS_GOINGAWAY, "shutting down");

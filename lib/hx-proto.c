@@ -305,6 +305,11 @@ static const struct hx_field error_fields[] = {
 	{ "topic", HX_C_STR, F(hx_ev_error, topic), .flags = HX_F_OMIT_NULL },
 };
 
+static const struct hx_field vm_batch_fields[] = {
+	{ "vms", HX_C_JSON, F(hx_ev_vm_batch, vms),
+	    .doc = "the VmMetrics data of every VM the subscriber may see" },
+};
+
 #undef F
 
 #define FIELDS(a) (a), sizeof(a) / sizeof(a)[0]
@@ -351,6 +356,10 @@ const struct hx_event_info hx_events[HX_EV_COUNT] = {
 	    "hx_ev_subscribed", "the answer to a subscribe message" },
 	[HX_EV_ERROR] = { "Error", -1, FIELDS(error_fields), "hx_ev_error",
 	    "a refused message or topic" },
+	[HX_EV_VM_METRICS_BATCH] = { "VmMetricsBatch", HX_TOPIC_VM_METRICS,
+	    FIELDS(vm_batch_fields), "hx_ev_vm_batch",
+	    "every visible VM's sample of one VM tick, to a \"batch\" "
+	    "subscriber" },
 };
 
 #undef FIELDS
@@ -613,6 +622,8 @@ subject_size(enum hx_event_type type)
 		return sizeof(struct hx_ev_subscribed);
 	case HX_EV_ERROR:
 		return sizeof(struct hx_ev_error);
+	case HX_EV_VM_METRICS_BATCH:
+		return sizeof(struct hx_ev_vm_batch);
 	case HX_EV_PING:
 	case HX_EV_COUNT:
 		break;

@@ -74,6 +74,7 @@ enum hx_event_type {
 	HX_EV_PING,
 	HX_EV_SUBSCRIBED,
 	HX_EV_ERROR,
+	HX_EV_VM_METRICS_BATCH,
 	HX_EV_COUNT
 };
 
@@ -191,6 +192,11 @@ struct hx_ev_notification {
 
 struct hx_ev_subscribed {
 	json_t *topics; /* array of names */
+};
+
+/* VmMetricsBatch: every VmMetrics data of one VM tick a session may see. */
+struct hx_ev_vm_batch {
+	json_t *vms; /* array of VmMetrics data objects */
 };
 
 struct hx_ev_error {

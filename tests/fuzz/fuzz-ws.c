@@ -4,7 +4,9 @@
  * its result (lib/hx-proto.c): arbitrary bytes as one client message.
  * Contract checks: a BAD verdict carries a reason and no list; a
  * subscription carries a list of strings only; every name the topic
- * table finds is that topic's own name.
+ * table finds is that topic's own name; batch and resume come only with
+ * a topics message, and a resume's boot_id is a non-empty string within
+ * WS_BOOT_ID_MAX and its after never negative.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,13 +22,20 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	enum ws_msg_kind	 kind;
+	struct ws_sub_opts	 opts;
 	json_t			*list, *v;
 	char			*why;
 	const char		*name;
 	size_t			 i;
 	int			 t;
 
-	kind = ws_parse_message((const char *)data, size, &list, &why);
+	kind = ws_parse_message((const char *)data, size, &list, &opts, &why);
+	if (kind != WS_MSG_TOPICS && (opts.batch || opts.resume))
+		abort();
+	if (opts.resume &&
+	    (opts.after < 0 || opts.boot_id[0] == '\0' ||
+		strlen(opts.boot_id) > WS_BOOT_ID_MAX))
+		abort();
 	if (kind == WS_MSG_BAD) {
 		if (why == NULL || list != NULL)
 			abort();
