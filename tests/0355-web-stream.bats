@@ -203,7 +203,8 @@ PY
 	# The same event again (as a replay would bring it, here saying the
 	# opposite): the page has seen that seq, so nothing changes.
 	js "(() => {
-	    const m = JSON.parse(window.__tap.got.find(m => m.seq === $seq).raw);
+	    const m = JSON.parse(window.__tap.got.find(m =>
+	        m.type === 'VmStatusChanged' && m.seq === $seq).raw);
 	    m.data.old_status = 'paused';
 	    m.data.new_status = 'running';
 	    window.__tap.socks[1].dispatchEvent(new MessageEvent('message',
