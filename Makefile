@@ -157,6 +157,9 @@ $(B)/tests/unit/test-notify-post: $(addprefix $(O)/horcruxd/,notify.o \
 $(O)/tests/unit/test-notify-post.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-jobq: $(O)/horcruxd/jobq.o
 $(O)/tests/unit/test-jobq.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-replay: $(addprefix $(O)/horcruxd/,replay.o frame.o \
+    ws-parse.o)
+$(O)/tests/unit/test-replay.o: CFLAGS += -Ihorcruxd
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

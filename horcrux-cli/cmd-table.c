@@ -369,7 +369,7 @@ const struct cmd_entry cmd_table[] = {
 	GROUP("notify", notify_cmds, "notifications"),
 	{ "events", "[TOPIC...]", 0, -1, { C_TOPIC, C_NONE, C_NONE },
 	    events_flags, NULL, cmd_events,
-	    "stream events until interrupted "
+	    "stream events until interrupted, resuming across reconnections "
 	    "(default: every topic but the metrics)",
 	    0 },
 	{ "history", "SERIES...", 0, -1, { C_SERIES, C_NONE, C_NONE },
