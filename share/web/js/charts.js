@@ -17,7 +17,7 @@
  * It does not keep data across pages: leaving the page drops the set.
  */
 
-import { api, on, onAccount, onVmTick, serverSays } from './shell.js';
+import { api, on, onAccount, onVmTick, serverSays, want } from './shell.js';
 import { route, setQuery, currentQuery } from './router.js';
 import { el, clear, isNum } from './ui.js';
 import { Chart, RangeBar, rangeByKey, stepFor } from './chart.js';
@@ -295,8 +295,10 @@ ChartSet.prototype.destroy = function () {
  * scope: 'node' shows the host's instead.
  */
 export function mountCharts(container, opts) {
-	var o = opts || {}, set;
+	var o = opts || {}, set, release;
 
+	/* A VM's live tail needs its ticks, on whatever page it is. */
+	release = o.scope === 'node' ? function () {} : want(['VmMetrics']);
 	set = new ChartSet(container, {
 		prefix: o.scope === 'node' ? 'node:' : 'vm:' + o.vm + ':',
 		what: o.scope === 'node' ? 'this host' : 'VM ' + o.vm,
@@ -306,6 +308,7 @@ export function mountCharts(container, opts) {
 	return {
 		destroy: function () {
 			set.destroy();
+			release();
 		}
 	};
 }

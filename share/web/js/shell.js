@@ -117,6 +117,7 @@ var loginBlockedUntil = 0;	/* Date.now() time, after a 429 */
 var listeners = {};		/* event type -> [fn(data, msg)] */
 var vmTicks = [];		/* fn([VmMetrics data...]) */
 var resyncs = [];		/* fn(): the stream missed something */
+var wants = {};			/* event type -> holders (want()) */
 var watchers = [];		/* fn(me or null) */
 var me = null;			/* GET /api/auth/me of the live connection */
 
@@ -821,7 +822,8 @@ function loadProtocol() {
 function topicsNow(map) {
 	var topics = [];
 
-	ALWAYS.concat(routeEvents()).forEach(function (type) {
+	ALWAYS.concat(routeEvents(), Object.keys(wants)).forEach(
+	    function (type) {
 		var t = Object.prototype.hasOwnProperty.call(map, type) ?
 		    map[type] : null;
 
@@ -1284,6 +1286,30 @@ export function on(type, fn) {
 	if (!listeners[type])
 		listeners[type] = [];
 	listeners[type].push(fn);
+}
+
+/*
+ * want(TYPES) -> release(): subscribe to the topics of TYPES while a
+ * component that renders them is mounted, whatever the route (a VM's
+ * charts mounted on another page); release() gives them back.
+ */
+export function want(types) {
+	var held = true;
+
+	types.forEach(function (t) {
+		wants[t] = (wants[t] || 0) + 1;
+	});
+	routeChanged();
+	return function () {
+		if (!held)
+			return;
+		held = false;
+		types.forEach(function (t) {
+			if (--wants[t] <= 0)
+				delete wants[t];
+		});
+		routeChanged();
+	};
 }
 
 /*
