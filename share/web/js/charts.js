@@ -290,7 +290,8 @@ ChartSet.prototype.destroy = function () {
 /*
  * mountCharts(CONTAINER, {scope: 'vm', vm: ID}) -> {destroy()}: the
  * CPU, memory, disk and network charts of VM ID (its name) inside
- * CONTAINER, with their own range bar, live from VmMetrics. The range
+ * CONTAINER, with their own range bar, live from VmMetrics (held with
+ * want() while mounted, whatever page shows them). The range
  * is kept in the current page's query unless url: false is given.
  * scope: 'node' shows the host's instead.
  */
