@@ -688,11 +688,12 @@ expire_in_and_reload() {
 	assert_success
 
 	# The subscription the page sends after the welcome: the topics of
-	# what it renders, as the daemon's protocol (read once) names them
-	# (the charts' live tail and the VM pages, js/vms.js and js/vm.js,
-	# render the vm: events).
+	# what the monitoring page and the frame render, as the daemon's
+	# protocol (read once) names them; the vm: topics only come with the
+	# VM pages (tests/0355-web-stream.bats). This daemon's welcome has
+	# no boot_id: no batch, no resume.
 	js "JSON.stringify(window.__hxSent)"
-	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\",\"alerts\",\"vm:metrics\",\"vm:status\",\"vm:events\"]}"]'
+	assert_output '["{\"topics\":[\"node:metrics\",\"notifications\",\"alerts\"]}"]'
 	js "JSON.stringify(window.__hx.fetches.filter(f =>
 	    f.url === '/api/protocol').map(f => f.status))"
 	assert_output '[200]'
@@ -748,7 +749,7 @@ expire_in_and_reload() {
 	run cdp wait "document.getElementById('sample-time').dateTime"
 	assert_success
 	js "JSON.stringify(window.__hxSent)"
-	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\",\"alerts\",\"vm:metrics\",\"vm:status\",\"vm:events\"]}"]'
+	assert_output '["{\"topics\":[\"host:metrics\",\"notifications\",\"alerts\"]}"]'
 	# Its NodeMetrics topic granted: the sample is drawn.
 	js "[window.__hxStubbed, document.getElementById('noaccess').hidden,
 	    document.getElementById('hostname').textContent].join()"
@@ -766,7 +767,7 @@ expire_in_and_reload() {
 	assert_success
 	run cdp wait "window.__hxSent.length > 0 && window.__hxSent.join()"
 	assert_success
-	assert_output '{"topics":["node:metrics","notifications","alerts","vm:metrics","vm:status","vm:events"]}'
+	assert_output '{"topics":["node:metrics","notifications","alerts"]}'
 	js "[window.__hxStubbed, window.__hxSent.length,
 	    window.__hx.fetches.filter(f => f.url === '/api/protocol')
 	    .map(f => f.status).join()].join(' ')"

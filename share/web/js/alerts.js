@@ -20,7 +20,9 @@
  * users, VMs) reaches the page through textContent.
  */
 
-import { api, can, on, onAccount, serverSays, SEVERITIES } from './shell.js';
+import {
+	api, can, on, onAccount, onResync, serverSays, SEVERITIES
+} from './shell.js';
 import { currentQuery, route, setQuery } from './router.js';
 import { $, DASH, clear, el, fmtClock, fmtDuration, isNum, text } from './ui.js';
 
@@ -1433,16 +1435,24 @@ function leave() {
 		ui.confirm.close();
 }
 
+var EVENTS = ['AlertTriggered', 'AlertResolved'];
+
 route('alerts', '/alerts', { title: 'Alerts', enter: function () {
 	enter('list');
-}, leave: leave });
+}, leave: leave, events: EVENTS });
 route('alerts', '/alerts/rules', { title: 'Alert rules', enter: function () {
 	enter('rules');
-}, leave: leave });
+}, leave: leave, events: EVENTS });
 route('alerts', '/alerts/targets', { title: 'Notification targets',
     enter: function () {
 	enter('targets');
-}, leave: leave });
+}, leave: leave, events: EVENTS });
+
+/* The stream missed events: the list shown, from the daemon again. */
+onResync(function () {
+	if (me !== null && pane === 'list')
+		loadAlerts();
+});
 
 onAccount(function (m) {
 	var shown = pane;

@@ -17,7 +17,7 @@
  * It does not keep data across pages: leaving the page drops the set.
  */
 
-import { api, on, onAccount, serverSays } from './shell.js';
+import { api, on, onAccount, onVmTick, serverSays, want } from './shell.js';
 import { route, setQuery, currentQuery } from './router.js';
 import { el, clear, isNum } from './ui.js';
 import { Chart, RangeBar, rangeByKey, stepFor } from './chart.js';
@@ -290,13 +290,16 @@ ChartSet.prototype.destroy = function () {
 /*
  * mountCharts(CONTAINER, {scope: 'vm', vm: ID}) -> {destroy()}: the
  * CPU, memory, disk and network charts of VM ID (its name) inside
- * CONTAINER, with their own range bar, live from VmMetrics. The range
+ * CONTAINER, with their own range bar, live from VmMetrics (held with
+ * want() while mounted, whatever page shows them). The range
  * is kept in the current page's query unless url: false is given.
  * scope: 'node' shows the host's instead.
  */
 export function mountCharts(container, opts) {
-	var o = opts || {}, set;
+	var o = opts || {}, set, release;
 
+	/* A VM's live tail needs its ticks, on whatever page it is. */
+	release = o.scope === 'node' ? function () {} : want(['VmMetrics']);
 	set = new ChartSet(container, {
 		prefix: o.scope === 'node' ? 'node:' : 'vm:' + o.vm + ':',
 		what: o.scope === 'node' ? 'this host' : 'VM ' + o.vm,
@@ -306,6 +309,7 @@ export function mountCharts(container, opts) {
 	return {
 		destroy: function () {
 			set.destroy();
+			release();
 		}
 	};
 }
@@ -339,7 +343,7 @@ function leave() {
 }
 
 route('charts', '/charts', { title: 'Charts', enter: enter,
-    leave: leave });
+    leave: leave, events: ['NodeMetrics'] });
 
 on('NodeMetrics', function (d) {
 	sets.forEach(function (s) {
@@ -348,11 +352,14 @@ on('NodeMetrics', function (d) {
 	});
 });
 
-on('VmMetrics', function (d) {
+onVmTick(function (list) {
 	sets.forEach(function (s) {
-		if (s.o.vm !== null && s.o.vm !== undefined &&
-		    d.vm_id === s.o.vm)
-			s.live(d.timestamp, d);
+		if (s.o.vm === null || s.o.vm === undefined)
+			return;
+		list.forEach(function (d) {
+			if (d.vm_id === s.o.vm)
+				s.live(d.timestamp, d);
+		});
 	});
 });
 

@@ -8,7 +8,8 @@ import { route, startRouter } from './router.js';
 import { start } from './shell.js';
 
 /* The monitoring view is index.html's #view-monitor, filled by shell.js. */
-route('monitor', '/', { title: 'Monitor', enter: function () {} });
+route('monitor', '/', { title: 'Monitor', enter: function () {},
+    events: ['NodeMetrics'] });
 
 import './alerts.js';
 import './charts.js';

@@ -10,10 +10,14 @@
  * calls the page's enter(params, query) and, when it is left, leave().
  * setQuery() rewrites the query of the current page without entering it
  * again (a chart's range, a table's sort), so Back does not replay it.
+ * A page names the event types it renders (events: [...]); the shell
+ * subscribes to the current page's (routeEvents) and hears of every
+ * change (onRoute), so a page not shown is not fed.
  */
 
 var routes = [];	/* {name, re, enter, leave, title} in order */
 var current = null;	/* {route, params, query} */
+var changed = [];	/* fn(), after each page's enter */
 
 function parse(hash) {
 	var h = hash.replace(/^#/, ''), q = {}, i = h.indexOf('?');
@@ -30,7 +34,8 @@ function parse(hash) {
 /*
  * route(NAME, PATTERN, PAGE): PATTERN is a path with :name segments
  * ("/vms/:name"), each segment matched whole and URL-decoded; PAGE has
- * title, enter(params, query) and optionally leave().
+ * title, enter(params, query) and optionally leave() and events (the
+ * event types it renders while shown).
  */
 export function route(name, pattern, page) {
 	var re = new RegExp('^' + pattern.replace(/[.*+?^${}()|[\]\\]/g,
@@ -64,6 +69,17 @@ export function href(segments, query) {
 
 	return '#/' + segments.map(encodeURIComponent).join('/') +
 	    (q ? '?' + q : '');
+}
+
+/* The event types the page shown renders (a copy), [] before any. */
+export function routeEvents() {
+	return current && Array.isArray(current.route.page.events) ?
+	    current.route.page.events.slice() : [];
+}
+
+/* onRoute(FN): FN() after every page shown (entered). */
+export function onRoute(fn) {
+	changed.push(fn);
 }
 
 export function currentQuery() {
@@ -116,6 +132,9 @@ function show() {
 		head.focus({ preventScroll: true });
 	}
 	started = true;
+	changed.forEach(function (fn) {
+		fn();
+	});
 }
 
 var started = false;

@@ -7,15 +7,30 @@
  * those of GET /api/alerts?state=firing once subscribed, then kept live.
  * The topic names come from the daemon (GET /api/protocol, read once):
  * the page names the event types it wants, never a copy of the topics.
+ * Only the pages on screen are fed: a route names the event types it
+ * renders (route(..., {events: [...]})), and on every route change the
+ * shell sends the new set ({"topics": [...]} replaces it; the daemon
+ * answers with the snapshot of the metric topics added). The frame's
+ * own events (NodeMetrics for the monitoring view and the header,
+ * Notification, the alerts of the banner) are always in it.
+ *
+ * With a daemon whose welcome carries a boot_id (DESIGN.md section 3,
+ * "Batching and resume") the page asks for batches: one VmMetricsBatch
+ * per VM tick, handed to the pages at once (onVmTick), so a page with a
+ * hundred VMs draws once per tick, not once per VM. It keeps the
+ * boot_id and the highest seq seen; a reconnection to the same boot
+ * sends resume {boot_id, after}, so the events sent while it was away
+ * are replayed, and an event whose seq it has seen is dropped (shown
+ * once). When the daemon cannot replay (RESUME_GAP), or the page did
+ * not resume, what the pages show is read again from REST (onResync).
+ * An older daemon (no boot_id) gets the plain subscription: it answers
+ * BAD_MESSAGE to keys it does not know.
  *
  * The connection badge says which of these holds, in a word and a glyph:
  * connected (live), connecting, reconnecting (with the backoff's
  * countdown), offline (the browser says so, or the server cannot be
  * reached), sign-in required, forbidden. While the browser is offline
- * the page does not retry; its 'online' event reconnects at once. The
- * daemon has no resume from a sequence number yet (DESIGN.md section 3
- * describes one, issue 16 builds it), so a reconnection subscribes
- * afresh and the snapshot on subscribe redraws the page.
+ * the page does not retry; its 'online' event reconnects at once.
  *
  * The WebSocket reconnects with a capped, jittered exponential backoff. A
  * refused upgrade is told apart from an unreachable server by asking a
@@ -34,14 +49,17 @@
  * createElement.
  *
  * The other pages are modules of their own (main.js loads them): they
- * call on() for the events they want, onAccount() to learn who the page
- * runs as, can() to decide which controls to show, and api() for REST.
+ * name the events their route renders, call on() (or onVmTick()) for
+ * them, onResync() to read their state again when the stream missed
+ * something, onAccount() to learn who the page runs as, can() to decide
+ * which controls to show, and api() for REST.
  */
 
 import {
 	$, Bar, DASH, el, fixed, fmtAge, fmtBytes, fmtClock, fmtDuration,
 	fmtExactBytes, fmtPct, fmtRate, isNum, level, setText, syncBars, text
 } from './ui.js';
+import { onRoute, routeEvents } from './router.js';
 
 var BACKOFF_MIN_MS = 500;
 var BACKOFF_MAX_MS = 5000;
@@ -51,8 +69,8 @@ var SESSION_MS = 2 * 3600 * 1000;	/* what a login grants */
 var RENEW_BEFORE_MS = 10 * 60 * 1000;
 var RENEW_GAP_MS = 30 * 1000;	/* at most one renewal per 30 s */
 var STORE_KEY = 'horcrux.session';
-/* The events this page renders: it subscribes to their topics. */
-var RENDERS = ['NodeMetrics', 'Notification', 'AlertTriggered',
+/* The events the frame renders on every page: always subscribed. */
+var ALWAYS = ['NodeMetrics', 'Notification', 'AlertTriggered',
     'AlertResolved'];
 export var SEVERITIES = {	/* a word and a glyph beside the colour */
 	critical: { word: 'CRITICAL', glyph: '\u25b2' },
@@ -71,11 +89,13 @@ var lastMessageAt = 0;		/* mono() time of the last frame */
 var sampleAt = NaN;		/* ms since epoch of the newest sample */
 var connState = 'connecting';
 var noAccess = false;		/* NodeMetrics' topic refused to us */
-var protocol = null;		/* promise of the topics to ask for */
+var protocol = null;		/* promise of {event type: topic} */
 var nodeTopic = null;		/* the topic NodeMetrics comes on */
 var alertTopic = null;		/* the topic AlertTriggered comes on */
 var alerts = {};		/* firing, by alert_id */
 var resolved = {};		/* alert_ids resolved this connection */
+var bootId = null;		/* the daemon's boot_id, once welcomed */
+var lastSeq = null;		/* highest seq seen of that boot */
 var serverSkew = 0;		/* server clock minus ours, in ms */
 var skewKnown = false;		/* serverSkew measured yet? */
 
@@ -95,6 +115,9 @@ var loginBlockedUntil = 0;	/* Date.now() time, after a 429 */
 
 /* What the pages asked for: event listeners and account watchers. */
 var listeners = {};		/* event type -> [fn(data, msg)] */
+var vmTicks = [];		/* fn([VmMetrics data...]) */
+var resyncs = [];		/* fn(): the stream missed something */
+var wants = {};			/* event type -> holders (want()) */
 var watchers = [];		/* fn(me or null) */
 var me = null;			/* GET /api/auth/me of the live connection */
 
@@ -754,10 +777,9 @@ function diagnose(gen) {
 }
 
 /*
- * The topics of the events in RENDERS, from the daemon's protocol:
- * each event's topic, if the daemon has that topic. Fetched once and
- * kept (the daemon marks it cacheable by ETag); a failure is
- * forgotten, so the next connection asks again.
+ * The daemon's protocol as {event type: topic}, for the events whose
+ * topic it lists. Fetched once and kept (the daemon marks it cacheable
+ * by ETag); a failure is forgotten, so the next connection asks again.
  */
 function loadProtocol() {
 	if (protocol !== null)
@@ -768,7 +790,7 @@ function loadProtocol() {
 			throw new Error('HTTP ' + r.status);
 		return r.json();
 	}).then(function (p) {
-		var names = [], topics = [];
+		var names = [], map = {};
 
 		if (!p || !Array.isArray(p.topics) ||
 		    !Array.isArray(p.events))
@@ -777,20 +799,15 @@ function loadProtocol() {
 			if (t && typeof t.name === 'string')
 				names.push(t.name);
 		});
-		RENDERS.forEach(function (type) {
-			p.events.forEach(function (e) {
-				if (!e || e.type !== type ||
-				    names.indexOf(e.topic) < 0)
-					return;
-				if (topics.indexOf(e.topic) < 0)
-					topics.push(e.topic);
-				if (type === 'NodeMetrics')
-					nodeTopic = e.topic;
-				if (type === 'AlertTriggered')
-					alertTopic = e.topic;
-			});
+		p.events.forEach(function (e) {
+			if (e && typeof e.type === 'string' &&
+			    names.indexOf(e.topic) >= 0 &&
+			    !Object.prototype.hasOwnProperty.call(map, e.type))
+				map[e.type] = e.topic;
 		});
-		return topics;
+		nodeTopic = map.NodeMetrics || null;
+		alertTopic = map.AlertTriggered || null;
+		return map;
 	});
 	protocol.then(null, function () {
 		protocol = null;
@@ -798,16 +815,134 @@ function loadProtocol() {
 	return protocol;
 }
 
-/* After the welcome: ask for the topics, once the protocol is known. */
+/*
+ * The topics to ask for now: those of the frame's events, then those
+ * of the events the current route renders, each once, in that order.
+ */
+function topicsNow(map) {
+	var topics = [];
+
+	ALWAYS.concat(routeEvents(), Object.keys(wants)).forEach(
+	    function (type) {
+		var t = Object.prototype.hasOwnProperty.call(map, type) ?
+		    map[type] : null;
+
+		if (t !== null && topics.indexOf(t) < 0)
+			topics.push(t);
+	});
+	return topics;
+}
+
+/*
+ * Send SOCK the topics of the pages on screen, once the protocol is
+ * known, unless it has that set already. The first message after the
+ * welcome carries the resume point (sock.hxResume) when there is one;
+ * every message asks for batches when the daemon has them (a later
+ * {"topics"} replaces the whole subscription, batch included).
+ */
 function subscribe(sock) {
-	loadProtocol().then(function (topics) {
-		if (sock === ws)
-			sock.send(JSON.stringify({ topics: topics }));
+	loadProtocol().then(function (map) {
+		var topics, key, m;
+
+		if (sock !== ws || !sock.hxWelcomed)
+			return;
+		topics = topicsNow(map);
+		key = topics.join(' ');
+		if (key === sock.hxTopics)
+			return;
+		sock.hxTopics = key;
+		m = { topics: topics };
+		if (sock.hxBoot !== null) {
+			m.batch = true;
+			if (sock.hxResume !== null && !sock.hxSent)
+				m.resume = sock.hxResume;
+		}
+		sock.hxSent = true;
+		sock.send(JSON.stringify(m));
 	}, function (e) {
 		if (sock === ws)
 			drop('Cannot read the server\'s protocol (' +
 			    e.message + '); reconnecting.');
 	});
+}
+
+/*
+ * The welcome (the first Notification of a connection): learn the
+ * daemon's boot and decide whether this connection resumes. A daemon
+ * without boot_id has no seq either: nothing to resume or to drop.
+ * Resuming needs a seq of the same boot; a new boot starts from the
+ * welcome's own seq (if any), as everything older is read from REST.
+ */
+function welcome(sock, d) {
+	var boot = typeof d.boot_id === 'string' && d.boot_id !== '' ?
+	    d.boot_id : null;
+
+	sock.hxWelcomed = true;
+	sock.hxBoot = boot;
+	sock.hxResume = null;
+	if (boot === null) {
+		bootId = null;
+		lastSeq = null;
+	} else if (boot === bootId && lastSeq !== null) {
+		sock.hxResume = { boot_id: bootId, after: lastSeq };
+	} else {
+		if (bootId !== null && lastSeq !== null)
+			sock.hxResume = { boot_id: bootId, after: lastSeq };
+		bootId = boot;
+		lastSeq = seqOf(d, null);
+	}
+	subscribe(sock);
+}
+
+/* An event's seq, or NONE: in its data, or beside it. */
+function seqOf(d, msg) {
+	if (isNum(d.seq))
+		return d.seq;
+	if (msg && isNum(msg.seq))
+		return msg.seq;
+	return null;
+}
+
+/*
+ * Seen already? An event of this boot whose seq is not above the
+ * highest seen is a replay of one shown: drop it. Otherwise note it.
+ */
+function seenBefore(d, msg) {
+	var n = seqOf(d, msg);
+
+	if (bootId === null || n === null)
+		return false;
+	if (lastSeq !== null && n <= lastSeq)
+		return true;
+	lastSeq = n;
+	return false;
+}
+
+/*
+ * The stream cannot be trusted to have brought every event (a fresh
+ * subscription, or the daemon could not replay): read the firing alerts
+ * again and tell the pages to read what they show.
+ */
+function resync(sock) {
+	alerts = {};
+	resolved = {};
+	renderAlerts();
+	if (alertTopic !== null)
+		fetchAlerts(sock);
+	resyncs.forEach(function (fn) {
+		try {
+			fn();
+		} catch (e) {
+			status('error', 'The page failed to read its state ' +
+			    'again: ' + e.message);
+		}
+	});
+}
+
+/* The route changed: send its topics if they differ. */
+function routeChanged() {
+	if (ws !== null && ws.hxWelcomed)
+		subscribe(ws);
 }
 
 /* ---- the firing alerts ---- */
@@ -904,30 +1039,42 @@ function handle(sock, raw) {
 		serverSkew = Date.parse(d.timestamp) - Date.now();
 		skewKnown = true;
 	}
+	/* The welcome is this connection's, never a replay. */
+	if (msg.type === 'Notification' && !sock.hxWelcomed) {
+		welcome(sock, d);
+	} else if (seenBefore(d, msg)) {
+		return;		/* shown already: resumed past it */
+	}
 	switch (msg.type) {
 	case 'Notification':
 		lv = ['info', 'warning', 'error'].indexOf(d.level) >= 0 ?
 		    d.level : 'info';
 		status(lv, (typeof d.title === 'string' ?
 		    d.title + ': ' : '') + text(d.message), lv === 'info');
-		/* The first one is the welcome: subscribe now. */
-		if (!sock.hxSubscribed) {
-			sock.hxSubscribed = true;
-			subscribe(sock);
-		}
 		break;
 	case 'Subscribed':
 		attempt = 0;
 		topics = Array.isArray(d.topics) ? d.topics : [];
-		alerts = {};
-		resolved = {};
-		renderAlerts();
-		if (alertTopic !== null && topics.indexOf(alertTopic) >= 0)
-			fetchAlerts(sock);
+		/*
+		 * The first answer of a connection that did not resume:
+		 * what happened while away came on no stream.
+		 */
+		if (!sock.hxSynced) {
+			sock.hxSynced = true;
+			if (sock.hxResume === null)
+				resync(sock);
+		}
 		setNoAccess(nodeTopic === null ||
 		    topics.indexOf(nodeTopic) < 0);
 		break;
 	case 'Error':
+		if (d.code === 'RESUME_GAP') {
+			status('warning', 'Events were missed while ' +
+			    'disconnected; the page read the current ' +
+			    'state again.', true);
+			resync(sock);
+			break;
+		}
 		/* Refused now, or rights shrank mid-session. */
 		if (d.code === 'FORBIDDEN_TOPIC' &&
 		    d.topic === nodeTopic)
@@ -946,6 +1093,20 @@ function handle(sock, raw) {
 		if (!noAccess)
 			renderNode(d);
 		break;
+	case 'VmMetrics':
+		vmTick([d]);
+		break;
+	case 'VmMetricsBatch':
+		/* One tick for the pages; each VM for on('VmMetrics'). */
+		d = Array.isArray(d.vms) ? d.vms.filter(function (v) {
+			return v !== null && typeof v === 'object';
+		}) : [];
+		vmTick(d);
+		d.forEach(function (v) {
+			dispatch('VmMetrics', v, msg);
+		});
+		dispatch(msg.type, msg.data, msg);
+		return;
 	case 'AlertTriggered':
 		addAlert(d);
 		renderAlerts();
@@ -1102,19 +1263,71 @@ function setMe(d) {
 	});
 }
 
+/* A VM tick: a batch, or one VmMetrics from a daemon without them. */
+function vmTick(list) {
+	vmTicks.forEach(function (fn) {
+		try {
+			fn(list);
+		} catch (e) {
+			status('error', 'The page failed on a VM tick: ' +
+			    e.message);
+		}
+	});
+}
+
 /*
  * on(TYPE, FN): call FN(data, message) for every event of TYPE that
- * arrives, and subscribe to TYPE's topic. Called by a page module when
- * it loads, before start().
+ * arrives. Called by a page module when it loads, before start(). The
+ * events come while a route that names TYPE in its events is shown
+ * (the frame's own events always do). A VmMetricsBatch also calls each
+ * VmMetrics listener once per VM in it.
  */
 export function on(type, fn) {
 	if (!listeners[type])
 		listeners[type] = [];
 	listeners[type].push(fn);
-	if (RENDERS.indexOf(type) < 0) {
-		RENDERS.push(type);
-		protocol = null;	/* the topic list grows */
-	}
+}
+
+/*
+ * want(TYPES) -> release(): subscribe to the topics of TYPES while a
+ * component that renders them is mounted, whatever the route (a VM's
+ * charts mounted on another page); release() gives them back.
+ */
+export function want(types) {
+	var held = true;
+
+	types.forEach(function (t) {
+		wants[t] = (wants[t] || 0) + 1;
+	});
+	routeChanged();
+	return function () {
+		if (!held)
+			return;
+		held = false;
+		types.forEach(function (t) {
+			if (--wants[t] <= 0)
+				delete wants[t];
+		});
+		routeChanged();
+	};
+}
+
+/*
+ * onVmTick(FN): FN(list) once per VM tick with the VmMetrics data of
+ * every VM in it (a VmMetricsBatch), or with one (a daemon that sends
+ * them one by one). A page draws the tick in one frame.
+ */
+export function onVmTick(fn) {
+	vmTicks.push(fn);
+}
+
+/*
+ * onResync(FN): FN() when the live stream may have missed events (a
+ * new connection that did not resume, or Error RESUME_GAP): the page
+ * reads what it shows again from REST.
+ */
+export function onResync(fn) {
+	resyncs.push(fn);
 }
 
 /*
@@ -1184,6 +1397,7 @@ export function start() {
 	window.addEventListener('online', goOnline);
 	session = loadSession();
 	loadProtocol();
+	onRoute(routeChanged);
 	setInterval(function () {
 		tick();
 		sessionTick();

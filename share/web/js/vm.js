@@ -15,7 +15,9 @@
  * would say which names exist).
  */
 
-import { api, can, on, onAccount, serverSays, status } from './shell.js';
+import {
+	api, can, on, onAccount, onResync, onVmTick, serverSays, status
+} from './shell.js';
 import { route } from './router.js';
 import {
 	Bar, DASH, clear, el, fmtBytes, fmtExactBytes, fmtPct, fmtRate, isNum
@@ -539,6 +541,7 @@ function show(vmName) {
 
 function hide() {
 	gen++;
+	pending = null;
 	if (ui && ui.dialog.root.open)
 		ui.dialog.root.close('cancel');
 	if (charts && typeof charts.destroy === 'function')
@@ -548,11 +551,41 @@ function hide() {
 	doc = null;
 }
 
-on('VmMetrics', function (d) {
-	if (name === null || doc === null || !d || d.vm_id !== doc.id)
+/*
+ * A VM tick: this VM's figures, drawn in the next frame (one per tick
+ * however many VMs the tick holds or how many ticks come before it).
+ */
+var pending = null;		/* the newest VmMetrics not yet drawn */
+
+onVmTick(function (list) {
+	var i;
+
+	if (name === null || doc === null)
 		return;
-	fillMetrics(d);
-	refetch(false);
+	for (i = list.length - 1; i >= 0; i--) {
+		if (list[i].vm_id === doc.id)
+			break;
+	}
+	if (i < 0)
+		return;
+	if (pending === null) {
+		requestAnimationFrame(function () {
+			var d = pending;
+
+			pending = null;	/* hide() drops it too */
+			if (d === null || name === null || doc === null ||
+			    d.vm_id !== doc.id)
+				return;
+			fillMetrics(d);
+			refetch(false);
+		});
+	}
+	pending = list[i];
+});
+
+/* The stream missed events: the state and figures from the document. */
+onResync(function () {
+	refetch(true);
 });
 
 function changed(id, d) {
@@ -593,6 +626,8 @@ onAccount(function (me) {
 
 route('vm', '/vms/:name', {
 	title: 'VM',
+	events: ['VmMetrics', 'VmStatusChanged', 'ContainerStatusChanged',
+	    'VmDeleted'],
 	enter: function (params) {
 		view = document.getElementById('view-vm');
 		show(params[0]);

@@ -14,7 +14,9 @@
  * It does not show one VM's disks, NICs or actions: that is vm.js.
  */
 
-import { api, on, onAccount, serverSays } from './shell.js';
+import {
+	api, on, onAccount, onResync, onVmTick, serverSays
+} from './shell.js';
 import { currentQuery, href, route, setQuery } from './router.js';
 import {
 	Bar, DASH, clear, el, fmtBytes, fmtPct, fmtRate, isNum
@@ -174,6 +176,12 @@ function load() {
 			};
 		});
 		vms = next;
+		/* A VM not running has no figures, whatever came before. */
+		Object.keys(figs).forEach(function (id) {
+			if (!next[id] || (next[id].state !== 'running' &&
+			    next[id].state !== 'paused'))
+				delete figs[id];
+		});
 		loaded = true;
 		queue();
 	}, function () {
@@ -185,16 +193,34 @@ function load() {
 	});
 }
 
-on('VmMetrics', function (d) {
-	if (!d || typeof d.vm_id !== 'string')
-		return;
-	figs[d.vm_id] = d;
-	/* Not in the list: it came after the list was read. */
-	if (!vms[d.vm_id] && !asked[d.vm_id] && loaded && loading === 0) {
-		asked[d.vm_id] = true;	/* once: no reload per event */
+/* A VM tick (a batch, or one VM): the figures, drawn in one frame. */
+onVmTick(function (list) {
+	var more = false;
+
+	list.forEach(function (d) {
+		if (typeof d.vm_id !== 'string')
+			return;
+		figs[d.vm_id] = d;
+		/* Not in the list: it came after the list was read. */
+		if (!vms[d.vm_id] && !asked[d.vm_id] && loaded &&
+		    loading === 0) {
+			asked[d.vm_id] = true;	/* once: no reload per tick */
+			more = true;
+		}
+	});
+	if (more)
 		load();
-	}
 	queue();
+});
+
+/*
+ * The stream missed events: the list (states, VMs come and gone) again,
+ * unless it was never read (the page reads it when shown) or a read is
+ * on its way (just asked for: the page was shown as it connected).
+ */
+onResync(function () {
+	if (loaded && loading === 0)
+		load();
 });
 
 function statusChanged(id, d) {
@@ -625,13 +651,19 @@ function render() {
 
 route('vms', '/vms', {
 	title: 'VMs',
+	events: ['VmMetrics', 'VmStatusChanged', 'ContainerStatusChanged',
+	    'VmCreated', 'VmDeleted'],
 	enter: function (params, query) {
 		if (!built)
 			build();
 		readQuery(query || currentQuery());
 		active = true;
-		if (!loaded && loading === 0)
-			load();
+		/*
+		 * Not shown, the page was not subscribed: what it knows may
+		 * be old, so the list is read again (the figures come with
+		 * the subscription's snapshot).
+		 */
+		load();
 		render();
 	},
 	leave: function () {
