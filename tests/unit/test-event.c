@@ -317,14 +317,18 @@ main(void)
 			hx_event_migration_completed("vm-1", "u-1", "b", 2, 1),
 		};
 		size_t i;
+		void  *it;
 
 		for (i = 0; i < sizeof evs / sizeof evs[0]; i++) {
 			text = frame("VmEvent", evs[i], &span);
 			j = json_loads(span, 0, NULL);
 			is_str(json_string_value(json_object_get(j, "vm_uuid")),
 			    "u-1", "VM event %zu carries vm_uuid", i);
-			ok(strstr(span, "{\"vm_id\":\"vm-1\",\"vm_uuid\":") ==
-				span,
+			it = json_object_iter_next(j,
+			    json_object_iter_at(j, "vm_id"));
+			ok(it != NULL &&
+				strcmp(json_object_iter_key(it), "vm_uuid") ==
+				    0,
 			    "VM event %zu: vm_uuid right after vm_id", i);
 			json_decref(j);
 			free(text);
