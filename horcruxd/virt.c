@@ -40,6 +40,7 @@
 
 struct known {
 	char *name;
+	char  uuid[VIR_UUID_STRING_BUFLEN]; /* "": unknown */
 	char *state; /* static word */
 	int   container;
 	int   seen; /* in the listing after a reconnection */
@@ -146,6 +147,27 @@ post_with_user(struct virt *v, const char *type, json_t *data, int topic,
 	mailbox_post(v->mb, f);
 }
 
+/* dom's UUID in buf (VIR_UUID_STRING_BUFLEN), or NULL if unreadable. */
+static const char *
+dom_uuid(virDomainPtr dom, char *buf)
+{
+	if (virDomainGetUUIDString(dom, buf) != 0) {
+		virResetLastError();
+		return NULL;
+	}
+	return buf;
+}
+
+/* k's UUID in buf (VIR_UUID_STRING_BUFLEN), or NULL if unknown. */
+static const char *
+known_uuid(const struct known *k, char *buf)
+{
+	if (k == NULL || k->uuid[0] == '\0')
+		return NULL;
+	hx_strlcpy(buf, k->uuid, VIR_UUID_STRING_BUFLEN);
+	return buf;
+}
+
 /*
  * The known table is an array indexed by name: a host may define
  * thousands of domains, and the collector asks about each one every
@@ -176,6 +198,7 @@ known_add(struct conn_state *cs, const char *name)
 	k = &cs->known[cs->nknown];
 	hx_hash_set(cs->known_ix, name, cs->nknown++);
 	k->name = xstrdup(name);
+	k->uuid[0] = '\0';
 	k->state = NULL;
 	k->container = cs->container_uri;
 	k->seen = 1;
@@ -312,8 +335,8 @@ virt_note_action(struct virt *v, const char *name, const char *user)
 
 /* Post a VmStatusChanged or ContainerStatusChanged; user may be NULL. */
 static void
-post_status(struct virt *v, const char *name, int container, const char *old,
-    const char *now_state, const char *user)
+post_status(struct virt *v, const char *name, const char *uuid, int container,
+    const char *old, const char *now_state, const char *user)
 {
 	int64_t ts = hx_wall_ms();
 	json_t *data;
@@ -322,8 +345,8 @@ post_status(struct virt *v, const char *name, int container, const char *old,
 		data = hx_event_container_status_changed(name, old, now_state,
 		    user, ts);
 	else
-		data = hx_event_vm_status_changed(name, old, now_state, user,
-		    ts);
+		data = hx_event_vm_status_changed(name, uuid, old, now_state,
+		    user, ts);
 	post_with_user(v,
 	    container ? "ContainerStatusChanged" : "VmStatusChanged", data,
 	    HX_TOPIC_VM_STATUS, name, user);
@@ -360,14 +383,15 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	struct conn_state *cs = opaque;
 	struct virt	  *v = cs->v;
 	const char	  *name = virDomainGetName(dom);
-	const char	  *now_state, *old;
+	const char	  *now_state, *old, *uuid;
 	struct known	  *k;
-	char		  *user;
+	char		  *user, ubuf[VIR_UUID_STRING_BUFLEN];
 	int		   gone, container;
 	int64_t		   ts = hx_wall_ms();
 
 	if (name == NULL)
 		return 0;
+	uuid = dom_uuid(dom, ubuf);
 	pthread_mutex_lock(&v->mu);
 	k = known_find(cs, name);
 	pthread_mutex_unlock(&v->mu);
@@ -384,10 +408,12 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		k = known_add(cs, name);
 		k->state = (char *)st;
 		k->container = container;
+		if (uuid != NULL)
+			hx_strlcpy(k->uuid, uuid, sizeof k->uuid);
 		pthread_mutex_unlock(&v->mu);
 		user = take_action_user(v, name);
 		post_with_user(v, "VmCreated",
-		    hx_event_vm_created(name, name, user, ts),
+		    hx_event_vm_created(name, uuid, name, user, ts),
 		    HX_TOPIC_VM_EVENTS, name, user);
 		free(user);
 		return 0;
@@ -403,7 +429,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		    name, ALERT_VM_GONE);
 		user = take_action_user(v, name);
 		post_with_user(v, "VmDeleted",
-		    hx_event_vm_deleted(name, name, user, ts),
+		    hx_event_vm_deleted(name, uuid, name, user, ts),
 		    HX_TOPIC_VM_EVENTS, name, user);
 		free(user);
 		return 0;
@@ -420,6 +446,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 	old = k->state;
 	k->state = (char *)now_state;
 	container = k->container;
+	if (uuid != NULL)
+		hx_strlcpy(k->uuid, uuid, sizeof k->uuid);
 	k->incoming = event == VIR_DOMAIN_EVENT_STARTED &&
 	    detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED;
 	if (gone)
@@ -439,10 +467,10 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		return 0;
 	user = take_action_user(v, name);
 	if (old == NULL || strcmp(old, now_state) != 0)
-		post_status(v, name, container, old, now_state, user);
+		post_status(v, name, uuid, container, old, now_state, user);
 	if (gone)
 		post_with_user(v, "VmDeleted",
-		    hx_event_vm_deleted(name, name, user, ts),
+		    hx_event_vm_deleted(name, uuid, name, user, ts),
 		    HX_TOPIC_VM_EVENTS, name, user);
 	free(user);
 	return 0;
@@ -600,6 +628,7 @@ post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
 	int		     n = 0, type, op = -1, figures, has_pass;
 	int64_t		     ts;
 	json_t		    *data;
+	char		     ubuf[VIR_UUID_STRING_BUFLEN];
 
 	if (virDomainGetJobStats(dom, &type, &p, &n, 0) != 0) {
 		virResetLastError();
@@ -621,7 +650,7 @@ post_progress(struct conn_state *cs, virDomainPtr dom, const char *name)
 		return JOB_GONE;
 	if (!figures)
 		return JOB_RUNNING;
-	data = hx_event_migration_progress(name,
+	data = hx_event_migration_progress(name, dom_uuid(dom, ubuf),
 	    100.0 * (double)(total - left) / (double)total,
 	    (int64_t)(total - left), (int64_t)total,
 	    has_pass ? (int64_t)pass : -1, ts);
@@ -646,13 +675,15 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr p,
 	int		   op = -1;
 	int64_t		   ts = hx_wall_ms();
 	int64_t		   size;
-	char		   id[320], *target;
+	char		   id[320], *target, ubuf[VIR_UUID_STRING_BUFLEN];
+	const char	  *uuid;
 	struct migration  *m;
 
 	if (name == NULL ||
 	    virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_OPERATION, &op) != 1)
 		return;
 	param_ull(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed);
+	uuid = dom_uuid(dom, ubuf);
 	if (op == VIR_DOMAIN_JOB_OPERATION_BACKUP) {
 		size = -1;
 		if (param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &bytes) ||
@@ -662,7 +693,7 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr p,
 		snprintf(id, sizeof id, "%s-%lld", name, (long long)ts);
 		mailbox_post(cs->v->mb,
 		    frame_new("BackupCompleted",
-			hx_event_backup_completed(name, id, size,
+			hx_event_backup_completed(name, uuid, id, size,
 			    (double)elapsed / 1000, ts),
 			HX_TOPIC_BACKUPS, NULL, name));
 	} else if (op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
@@ -674,7 +705,7 @@ on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr p,
 		}
 		mailbox_post(cs->v->mb,
 		    frame_new("MigrationCompleted",
-			hx_event_migration_completed(name, target,
+			hx_event_migration_completed(name, uuid, target,
 			    (double)elapsed / 1000, ts),
 			HX_TOPIC_MIGRATIONS, NULL, name));
 		free(target);
@@ -694,6 +725,7 @@ on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
 	const char	  *name = virDomainGetName(dom);
 	struct migration  *m;
 	int64_t		   ts = hx_wall_ms();
+	char		   ubuf[VIR_UUID_STRING_BUFLEN];
 
 	if (name == NULL)
 		return;
@@ -703,8 +735,8 @@ on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
 		m = mig_add(cs, name, find_target(cs, name));
 		mailbox_post(cs->v->mb,
 		    frame_new("MigrationStarted",
-			hx_event_migration_started(name, conn_host(cs),
-			    m->target, ts),
+			hx_event_migration_started(name, dom_uuid(dom, ubuf),
+			    conn_host(cs), m->target, ts),
 			HX_TOPIC_MIGRATIONS, NULL, name));
 		poll_arm(cs->v);
 	}
@@ -813,11 +845,11 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 	struct virt  *v = cs->v;
 	virDomainPtr *doms = NULL;
 	struct known *k;
-	const char   *state, *old, *name;
+	const char   *state, *old, *name, *uuid;
 	int	      n, i, container, fresh;
 	size_t	      j;
 	int64_t	      ts = hx_wall_ms();
-	char	     *gone;
+	char	     *gone, ubuf[VIR_UUID_STRING_BUFLEN];
 
 	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0)
 		return;
@@ -829,6 +861,7 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		name = virDomainGetName(doms[i]);
 		state = state_of(doms[i]);
 		container = is_container(cs, doms[i]);
+		uuid = dom_uuid(doms[i], ubuf);
 		pthread_mutex_lock(&v->mu);
 		fresh = (k = known_find(cs, name)) == NULL;
 		if (fresh)
@@ -836,15 +869,17 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		old = k->state;
 		k->state = (char *)state;
 		k->container = container;
+		if (uuid != NULL)
+			hx_strlcpy(k->uuid, uuid, sizeof k->uuid);
 		k->seen = 1;
 		pthread_mutex_unlock(&v->mu);
 		if (cs->ever_up && fresh)
 			mailbox_post(v->mb,
 			    frame_new("VmCreated",
-				hx_event_vm_created(name, name, NULL, ts),
+				hx_event_vm_created(name, uuid, name, NULL, ts),
 				HX_TOPIC_VM_EVENTS, NULL, name));
 		else if (cs->ever_up && old != NULL && strcmp(old, state) != 0)
-			post_status(v, name, container, old, state, NULL);
+			post_status(v, name, uuid, container, old, state, NULL);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
@@ -858,6 +893,7 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		for (; j < cs->nknown; j++) {
 			if (!cs->known[j].seen) {
 				gone = xstrdup(cs->known[j].name);
+				uuid = known_uuid(&cs->known[j], ubuf);
 				known_remove(cs, gone);
 				break;
 			}
@@ -867,7 +903,7 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 			break;
 		mailbox_post(v->mb,
 		    frame_new("VmDeleted",
-			hx_event_vm_deleted(gone, gone, NULL, ts),
+			hx_event_vm_deleted(gone, uuid, gone, NULL, ts),
 			HX_TOPIC_VM_EVENTS, NULL, gone));
 		free(gone);
 	}

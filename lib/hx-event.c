@@ -50,10 +50,12 @@ hx_event_vm_metrics(const struct hx_vm_metrics *m, int64_t ts_ms)
 }
 
 json_t *
-hx_event_vm_status_changed(const char *vm_id, const char *old_status,
-    const char *new_status, const char *user, int64_t ts_ms)
+hx_event_vm_status_changed(const char *vm_id, const char *vm_uuid,
+    const char *old_status, const char *new_status, const char *user,
+    int64_t ts_ms)
 {
-	struct hx_ev_status e = { vm_id, old_status, new_status, user };
+	struct hx_ev_status e = { vm_id, vm_uuid, old_status, new_status,
+		user };
 
 	return hx_proto_encode(HX_EV_VM_STATUS_CHANGED, &e, ts_ms);
 }
@@ -63,44 +65,47 @@ hx_event_container_status_changed(const char *container_id,
     const char *old_status, const char *new_status, const char *user,
     int64_t ts_ms)
 {
-	struct hx_ev_status e = { container_id, old_status, new_status, user };
+	struct hx_ev_status e = { container_id, NULL, old_status, new_status,
+		user };
 
 	return hx_proto_encode(HX_EV_CONTAINER_STATUS_CHANGED, &e, ts_ms);
 }
 
 json_t *
-hx_event_vm_created(const char *vm_id, const char *name, const char *user,
-    int64_t ts_ms)
+hx_event_vm_created(const char *vm_id, const char *vm_uuid, const char *name,
+    const char *user, int64_t ts_ms)
 {
-	struct hx_ev_lifecycle e = { vm_id, name, user };
+	struct hx_ev_lifecycle e = { vm_id, vm_uuid, name, user };
 
 	return hx_proto_encode(HX_EV_VM_CREATED, &e, ts_ms);
 }
 
 json_t *
-hx_event_vm_deleted(const char *vm_id, const char *name, const char *user,
-    int64_t ts_ms)
+hx_event_vm_deleted(const char *vm_id, const char *vm_uuid, const char *name,
+    const char *user, int64_t ts_ms)
 {
-	struct hx_ev_lifecycle e = { vm_id, name, user };
+	struct hx_ev_lifecycle e = { vm_id, vm_uuid, name, user };
 
 	return hx_proto_encode(HX_EV_VM_DELETED, &e, ts_ms);
 }
 
 json_t *
-hx_event_backup_completed(const char *vm_id, const char *backup_id,
-    int64_t size_bytes, double duration_seconds, int64_t ts_ms)
+hx_event_backup_completed(const char *vm_id, const char *vm_uuid,
+    const char *backup_id, int64_t size_bytes, double duration_seconds,
+    int64_t ts_ms)
 {
-	struct hx_ev_backup e = { vm_id, backup_id, size_bytes,
+	struct hx_ev_backup e = { vm_id, vm_uuid, backup_id, size_bytes,
 		duration_seconds };
 
 	return hx_proto_encode(HX_EV_BACKUP_COMPLETED, &e, ts_ms);
 }
 
 json_t *
-hx_event_migration_started(const char *vm_id, const char *source_node,
-    const char *target_node, int64_t ts_ms)
+hx_event_migration_started(const char *vm_id, const char *vm_uuid,
+    const char *source_node, const char *target_node, int64_t ts_ms)
 {
 	struct hx_ev_migration e = { .vm_id = vm_id,
+		.vm_uuid = vm_uuid,
 		.source_node = source_node,
 		.target_node = target_node };
 
@@ -108,11 +113,12 @@ hx_event_migration_started(const char *vm_id, const char *source_node,
 }
 
 json_t *
-hx_event_migration_progress(const char *vm_id, double progress,
-    int64_t transferred_bytes, int64_t total_bytes, int64_t iteration,
-    int64_t ts_ms)
+hx_event_migration_progress(const char *vm_id, const char *vm_uuid,
+    double progress, int64_t transferred_bytes, int64_t total_bytes,
+    int64_t iteration, int64_t ts_ms)
 {
 	struct hx_ev_migration e = { .vm_id = vm_id,
+		.vm_uuid = vm_uuid,
 		.progress = progress,
 		.transferred_bytes = transferred_bytes,
 		.total_bytes = total_bytes,
@@ -122,10 +128,11 @@ hx_event_migration_progress(const char *vm_id, double progress,
 }
 
 json_t *
-hx_event_migration_completed(const char *vm_id, const char *target_node,
-    double duration_seconds, int64_t ts_ms)
+hx_event_migration_completed(const char *vm_id, const char *vm_uuid,
+    const char *target_node, double duration_seconds, int64_t ts_ms)
 {
 	struct hx_ev_migration e = { .vm_id = vm_id,
+		.vm_uuid = vm_uuid,
 		.target_node = target_node,
 		.duration_seconds = duration_seconds };
 

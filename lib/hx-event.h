@@ -23,6 +23,7 @@
 /* VmMetrics fields; NaN for doubles and -1 for counts that are unknown. */
 struct hx_vm_metrics {
 	const char *vm_id;
+	const char *vm_uuid; /* NULL: unknown (left out) */
 	const char *name;
 	double	    cpu_usage; /* percent of the VM's vCPUs */
 	double	    memory_usage; /* percent */
@@ -44,27 +45,32 @@ json_t *hx_event_stamp(json_t *data, int64_t ts_ms);
 
 json_t *hx_event_node_metrics(const struct hx_node_metrics *m);
 json_t *hx_event_vm_metrics(const struct hx_vm_metrics *m, int64_t ts_ms);
-/* user may be NULL (the change did not come through our API). */
-json_t *hx_event_vm_status_changed(const char *vm_id, const char *old_status,
-    const char *new_status, const char *user, int64_t ts_ms);
+/*
+ * vm_uuid, in every VM event, is the domain's UUID so a client can follow
+ * a VM across hosts; NULL when unknown (the field is then left out).
+ * user may be NULL (the change did not come through our API).
+ */
+json_t *hx_event_vm_status_changed(const char *vm_id, const char *vm_uuid,
+    const char *old_status, const char *new_status, const char *user,
+    int64_t ts_ms);
 json_t *hx_event_container_status_changed(const char *container_id,
     const char *old_status, const char *new_status, const char *user,
     int64_t ts_ms);
-/* user may be NULL (the change did not come through our API). */
-json_t *hx_event_vm_created(const char *vm_id, const char *name,
-    const char *user, int64_t ts_ms);
-json_t *hx_event_vm_deleted(const char *vm_id, const char *name,
-    const char *user, int64_t ts_ms);
-json_t *hx_event_backup_completed(const char *vm_id, const char *backup_id,
-    int64_t size_bytes, double duration_seconds, int64_t ts_ms);
-json_t *hx_event_migration_started(const char *vm_id, const char *source_node,
-    const char *target_node, int64_t ts_ms);
-/* iteration: the pass, from 1, or -1 when unknown. */
-json_t *hx_event_migration_progress(const char *vm_id, double progress,
-    int64_t transferred_bytes, int64_t total_bytes, int64_t iteration,
+json_t *hx_event_vm_created(const char *vm_id, const char *vm_uuid,
+    const char *name, const char *user, int64_t ts_ms);
+json_t *hx_event_vm_deleted(const char *vm_id, const char *vm_uuid,
+    const char *name, const char *user, int64_t ts_ms);
+json_t *hx_event_backup_completed(const char *vm_id, const char *vm_uuid,
+    const char *backup_id, int64_t size_bytes, double duration_seconds,
     int64_t ts_ms);
-json_t *hx_event_migration_completed(const char *vm_id, const char *target_node,
-    double duration_seconds, int64_t ts_ms);
+json_t *hx_event_migration_started(const char *vm_id, const char *vm_uuid,
+    const char *source_node, const char *target_node, int64_t ts_ms);
+/* iteration: the pass, from 1, or -1 when unknown. */
+json_t *hx_event_migration_progress(const char *vm_id, const char *vm_uuid,
+    double progress, int64_t transferred_bytes, int64_t total_bytes,
+    int64_t iteration, int64_t ts_ms);
+json_t *hx_event_migration_completed(const char *vm_id, const char *vm_uuid,
+    const char *target_node, double duration_seconds, int64_t ts_ms);
 json_t *hx_event_alert_triggered(const char *alert_id, const char *rule_name,
     const char *severity, const char *target, const char *message, double value,
     double threshold, int64_t ts_ms);

@@ -173,6 +173,9 @@ static const struct hx_field node_fields[] = {
 static const struct hx_field vm_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_vm_metrics, vm_id), .flags = HX_F_KEY,
 	    .doc = "the domain's name, as in /vms/{vm}" },
+	{ "vm_uuid", HX_C_STR, F(hx_vm_metrics, vm_uuid),
+	    .flags = HX_F_OMIT_NULL,
+	    .doc = "the domain's UUID; left out when unknown" },
 	{ "cpu_usage", HX_C_DOUBLE, F(hx_vm_metrics, cpu_usage), .decimals = 2,
 	    .unit = "percent", .flags = HX_F_SERIES,
 	    .doc = "of the VM's vCPUs; null unless running" },
@@ -212,6 +215,9 @@ static const struct hx_field vm_fields[] = {
 /* "user" is an addition to the seed's fields: who, when it was us. */
 static const struct hx_field vm_status_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_status, id), .flags = HX_F_KEY },
+	{ "vm_uuid", HX_C_STR, F(hx_ev_status, vm_uuid),
+	    .flags = HX_F_OMIT_NULL,
+	    .doc = "the domain's UUID; left out when unknown" },
 	{ "old_status", HX_C_STR, F(hx_ev_status, old_status) },
 	{ "new_status", HX_C_STR, F(hx_ev_status, new_status) },
 	{ "user", HX_C_STR, F(hx_ev_status, user),
@@ -228,6 +234,9 @@ static const struct hx_field container_status_fields[] = {
 
 static const struct hx_field lifecycle_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_lifecycle, vm_id), .flags = HX_F_KEY },
+	{ "vm_uuid", HX_C_STR, F(hx_ev_lifecycle, vm_uuid),
+	    .flags = HX_F_OMIT_NULL,
+	    .doc = "the domain's UUID; left out when unknown" },
 	{ "name", HX_C_STR, F(hx_ev_lifecycle, name) },
 	{ "user", HX_C_STR, F(hx_ev_lifecycle, user),
 	    .doc = "who did it through our API, or null" },
@@ -235,6 +244,9 @@ static const struct hx_field lifecycle_fields[] = {
 
 static const struct hx_field backup_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_backup, vm_id), .flags = HX_F_KEY },
+	{ "vm_uuid", HX_C_STR, F(hx_ev_backup, vm_uuid),
+	    .flags = HX_F_OMIT_NULL,
+	    .doc = "the domain's UUID; left out when unknown" },
 	{ "backup_id", HX_C_STR, F(hx_ev_backup, backup_id) },
 	{ "size_bytes", HX_C_I64, F(hx_ev_backup, size_bytes),
 	    .unit = "bytes" },
@@ -244,12 +256,18 @@ static const struct hx_field backup_fields[] = {
 
 static const struct hx_field migration_started_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_migration, vm_id), .flags = HX_F_KEY },
+	{ "vm_uuid", HX_C_STR, F(hx_ev_migration, vm_uuid),
+	    .flags = HX_F_OMIT_NULL,
+	    .doc = "the domain's UUID; left out when unknown" },
 	{ "source_node", HX_C_STR, F(hx_ev_migration, source_node) },
 	{ "target_node", HX_C_STR, F(hx_ev_migration, target_node) },
 };
 
 static const struct hx_field migration_progress_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_migration, vm_id), .flags = HX_F_KEY },
+	{ "vm_uuid", HX_C_STR, F(hx_ev_migration, vm_uuid),
+	    .flags = HX_F_OMIT_NULL,
+	    .doc = "the domain's UUID; left out when unknown" },
 	{ "progress", HX_C_DOUBLE, F(hx_ev_migration, progress), .decimals = 2,
 	    .unit = "percent" },
 	{ "transferred_bytes", HX_C_I64, F(hx_ev_migration, transferred_bytes),
@@ -262,6 +280,9 @@ static const struct hx_field migration_progress_fields[] = {
 
 static const struct hx_field migration_completed_fields[] = {
 	{ "vm_id", HX_C_STR, F(hx_ev_migration, vm_id), .flags = HX_F_KEY },
+	{ "vm_uuid", HX_C_STR, F(hx_ev_migration, vm_uuid),
+	    .flags = HX_F_OMIT_NULL,
+	    .doc = "the domain's UUID; left out when unknown" },
 	{ "target_node", HX_C_STR, F(hx_ev_migration, target_node) },
 	{ "duration_seconds", HX_C_DOUBLE, F(hx_ev_migration, duration_seconds),
 	    .decimals = 3, .unit = "seconds" },

@@ -144,6 +144,8 @@ int hx_event_type_find(const char *type);
 /* The structs the discrete events are encoded from and decoded into. */
 struct hx_ev_status { /* VmStatusChanged, Container... */
 	const char *id; /* vm_id or container_id */
+	const char
+	    *vm_uuid; /* NULL: unknown (left out); unused for containers */
 	const char *old_status;
 	const char *new_status;
 	const char *user; /* who, through our API; NULL: not us */
@@ -151,12 +153,14 @@ struct hx_ev_status { /* VmStatusChanged, Container... */
 
 struct hx_ev_lifecycle { /* VmCreated, VmDeleted */
 	const char *vm_id;
+	const char *vm_uuid; /* NULL: unknown (left out) */
 	const char *name;
 	const char *user; /* NULL: not through our API */
 };
 
 struct hx_ev_backup {
 	const char *vm_id;
+	const char *vm_uuid; /* NULL: unknown (left out) */
 	const char *backup_id;
 	int64_t	    size_bytes;
 	double	    duration_seconds;
@@ -164,6 +168,7 @@ struct hx_ev_backup {
 
 struct hx_ev_migration { /* the three migration events */
 	const char *vm_id;
+	const char *vm_uuid; /* NULL: unknown (left out) */
 	const char *source_node;
 	const char *target_node;
 	double	    progress; /* percent */

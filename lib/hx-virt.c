@@ -320,6 +320,7 @@ hx_vm_sample_dup(const struct hx_vm_sample *s)
 	d->name = s->name ? xstrdup(s->name) : NULL;
 	d->uuid = s->uuid ? xstrdup(s->uuid) : NULL;
 	d->m.vm_id = d->vm_id;
+	d->m.vm_uuid = d->uuid;
 	d->m.name = d->name;
 	d->disks = vs_devs_dup(s->disks, s->ndisks);
 	d->nics = vs_devs_dup(s->nics, s->nnics);
@@ -874,6 +875,7 @@ vs_sample_domain(struct hx_virt_sampler *s, virDomainPtr dom,
 	v->uuid = xstrdup(uuid);
 	v->state = hx_virt_state_word(r.state);
 	m->vm_id = v->vm_id;
+	m->vm_uuid = v->uuid;
 	m->name = v->name;
 	m->cpu_usage = m->memory_usage = NAN;
 	m->disk_read_bps = m->disk_write_bps = NAN;

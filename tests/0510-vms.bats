@@ -1,12 +1,18 @@
 #!/usr/bin/env bats
 # VMs through libvirt's test driver and the demo node: the inventory, one
 # VM's document, power actions and the events they cause (with the user),
-# VmMetrics, per-VM access for an ACL-scoped user, containers.
+# VmMetrics (all with vm_uuid), per-VM access for an ACL-scoped user, containers.
 
 load helpers/common
 load helpers/api
 
 NODE="test://$HX_REPO/share/demo-node.xml"
+WSJ="$PY $HX_REPO/tests/tools/wsjson.py"
+
+# uuid_map: {"vm_id": "uuid", ...} from GET /api/vms (never hard-coded).
+uuid_map() {
+	body_of "$(sock GET /api/vms)" | jq -c 'map({(.id): .uuid}) | add'
+}
 
 teardown() {
 	stop_daemon
@@ -68,6 +74,10 @@ win-test stopped false"
 	wait "$c"
 	assert_equal "$(jq -c 'select(.frame.type=="VmStatusChanged") | .frame.data | [.vm_id,.old_status,.new_status,.user]' "$out")" \
 		'["web-2","running","paused","root@local"]'
+	# vm_uuid beside vm_id: the UUID GET /api/vms gives for web-2.
+	uuid=$(uuid_map | jq -r '."web-2"')
+	[[ "$uuid" =~ ^[0-9a-f-]{36}$ ]] || fail "no uuid for web-2: $uuid"
+	assert_equal "$(jq -r 'select(.frame.type=="VmStatusChanged") | .frame.data.vm_uuid' "$out")" "$uuid"
 	# Not possible now: a clear 409 naming the VM.
 	r=$(sock POST /api/vms/web-2/suspend)
 	assert_equal "$(status_of "$r")" 409
@@ -104,6 +114,20 @@ win-test stopped false"
 	# Paused cache-1 runs no CPU, though the test driver's clock runs on.
 	cache1=$(grep '"VmMetrics"' <<<"$output" | jq -c 'select(.frame.data.vm_id=="cache-1") | .frame.data' | tail -1)
 	jq -e '.cpu_usage == null and .memory_bytes > 0' <<<"$cache1"
+	# Each carries vm_uuid, the UUID GET /api/vms gives for that VM.
+	map=$(uuid_map)
+	bad=$(grep '"VmMetrics"' <<<"$output" | jq -c --argjson m "$map" \
+		'.frame.data | select(.vm_uuid == null or .vm_uuid != $m[.vm_id]) | [.vm_id, .vm_uuid]')
+	assert_equal "$bad" ""
+	# So does each entry of a VmMetricsBatch, read by an independent client.
+	run $WSJ "unix:$SOCK" --send '{"topics":["vm:metrics"],"batch":true}' \
+		--until VmMetricsBatch --timeout 10
+	assert_success
+	batch=$(jq -c 'select(.type=="VmMetricsBatch") | .data.vms' <<<"$output" | tail -1)
+	(($(jq length <<<"$batch") > 0)) || fail "an empty batch: $output"
+	bad=$(jq -c --argjson m "$map" \
+		'.[] | select(.vm_uuid == null or .vm_uuid != $m[.vm_id]) | [.vm_id, .vm_uuid]' <<<"$batch")
+	assert_equal "$bad" ""
 	assert_equal "$(status_of "$(sock POST /api/vms/web-1/stop)")" 200
 	sleep 0.7
 	run "$WSC" --url "unix:$SOCK" --timeout 2 --send '{"topics":["vm:metrics"]}'

@@ -266,29 +266,30 @@ main(void)
 	} while (0)
 
 	SIMPLE("VmStatusChanged",
-	    hx_event_vm_status_changed("vm-1", "stopped", "running", NULL, 1),
+	    hx_event_vm_status_changed("vm-1", "u-1", "stopped", "running",
+		NULL, 1),
 	    "new_status", "running");
 	SIMPLE("ContainerStatusChanged",
 	    hx_event_container_status_changed("ct-1", "running", "stopped",
 		"bob@pam", 1),
 	    "container_id", "ct-1");
 	SIMPLE("VmCreated",
-	    hx_event_vm_created("vm-1", "web", "alice@local", 1), "user",
+	    hx_event_vm_created("vm-1", "u-1", "web", "alice@local", 1), "user",
 	    "alice@local");
-	SIMPLE("VmDeleted", hx_event_vm_deleted("vm-1", "web", NULL, 1), "name",
-	    "web");
+	SIMPLE("VmDeleted", hx_event_vm_deleted("vm-1", "u-1", "web", NULL, 1),
+	    "name", "web");
 	SIMPLE("BackupCompleted",
-	    hx_event_backup_completed("vm-1", "b1", 10, 1.5, 1), "backup_id",
-	    "b1");
+	    hx_event_backup_completed("vm-1", "u-1", "b1", 10, 1.5, 1),
+	    "backup_id", "b1");
 	SIMPLE("MigrationStarted",
-	    hx_event_migration_started("vm-1", "a", "b", 1), "target_node",
-	    "b");
+	    hx_event_migration_started("vm-1", "u-1", "a", "b", 1),
+	    "target_node", "b");
 	SIMPLE("MigrationProgress",
-	    hx_event_migration_progress("vm-1", 50, 5, 10, 2, 1), "vm_id",
-	    "vm-1");
+	    hx_event_migration_progress("vm-1", "u-1", 50, 5, 10, 2, 1),
+	    "vm_id", "vm-1");
 	SIMPLE("MigrationCompleted",
-	    hx_event_migration_completed("vm-1", "b", 2, 1), "target_node",
-	    "b");
+	    hx_event_migration_completed("vm-1", "u-1", "b", 2, 1),
+	    "target_node", "b");
 	SIMPLE("AlertTriggered",
 	    hx_event_alert_triggered("a1", "cpu", "critical", "node", "hot", 95,
 		90, 1),
@@ -301,8 +302,59 @@ main(void)
 	SIMPLE("Error", hx_event_error("UNKNOWN_TOPIC", "no", "x", 1), "topic",
 	    "x");
 
-	text = frame("VmDeleted", hx_event_vm_deleted("vm-1", "web", NULL, 1),
+	/* Every VM event carries vm_uuid right after vm_id. */
+	{
+		json_t *evs[] = {
+			hx_event_vm_status_changed("vm-1", "u-1", "stopped",
+			    "running", NULL, 1),
+			hx_event_vm_created("vm-1", "u-1", "web", NULL, 1),
+			hx_event_vm_deleted("vm-1", "u-1", "web", NULL, 1),
+			hx_event_backup_completed("vm-1", "u-1", "b1", 10, 1.5,
+			    1),
+			hx_event_migration_started("vm-1", "u-1", "a", "b", 1),
+			hx_event_migration_progress("vm-1", "u-1", 50, 5, 10, 2,
+			    1),
+			hx_event_migration_completed("vm-1", "u-1", "b", 2, 1),
+		};
+		size_t i;
+		void  *it;
+
+		for (i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+			text = frame("VmEvent", evs[i], &span);
+			j = json_loads(span, 0, NULL);
+			is_str(json_string_value(json_object_get(j, "vm_uuid")),
+			    "u-1", "VM event %zu carries vm_uuid", i);
+			it = json_object_iter_next(j,
+			    json_object_iter_at(j, "vm_id"));
+			ok(it != NULL &&
+				strcmp(json_object_iter_key(it), "vm_uuid") ==
+				    0,
+			    "VM event %zu: vm_uuid right after vm_id", i);
+			json_decref(j);
+			free(text);
+			free(span);
+		}
+	}
+	text = frame("VmStatusChanged",
+	    hx_event_vm_status_changed("vm-1", NULL, "stopped", "running", NULL,
+		1),
 	    &span);
+	j = json_loads(span, 0, NULL);
+	ok(json_object_get(j, "vm_uuid") == NULL &&
+		json_object_get(j, "vm_id") != NULL,
+	    "an unknown vm_uuid is left out, never invented");
+	json_decref(j);
+	free(text);
+	free(span);
+	text = frame("ContainerStatusChanged",
+	    hx_event_container_status_changed("ct-1", NULL, "running", NULL, 1),
+	    &span);
+	ok(strstr(span, "vm_uuid") == NULL, "containers carry no vm_uuid");
+	free(text);
+	free(span);
+
+	text = frame("VmDeleted",
+	    hx_event_vm_deleted("vm-1", "u-1", "web", NULL, 1), &span);
 	j = json_loads(span, 0, NULL);
 	ok(json_is_null(json_object_get(j, "user")),
 	    "user null when the change did not come through the API");

@@ -140,7 +140,8 @@ test_vm(void)
 	json_t		    *j;
 
 	memset(&m, 0, sizeof m);
-	m.vm_id = "6695eb01-f6a4-8304-79aa-97f2502e193f";
+	m.vm_id = "web-1";
+	m.vm_uuid = "6695eb01-f6a4-8304-79aa-97f2502e193f";
 	m.name = "web-1";
 	m.cpu_usage = 3.14159;
 	m.memory_usage = NAN;
@@ -160,6 +161,7 @@ test_vm(void)
 	    "a negative count is null");
 	is_int(hx_vm_metrics_decode(j, &d), 0, "VmMetrics decodes");
 	is_str(d.vm_id, m.vm_id, "vm_id");
+	is_str(d.vm_uuid, m.vm_uuid, "vm_uuid");
 	is_str(d.name, "web-1", "name");
 	ok(fabs(d.cpu_usage - 3.14) < 1e-9 && isnan(d.memory_usage),
 	    "percentages");
@@ -169,6 +171,15 @@ test_vm(void)
 	ok(d.disk_read_bps == 8 && isnan(d.disk_write_bps) &&
 		d.network_rx_bps == 0,
 	    "rates");
+	json_decref(j);
+
+	m.vm_uuid = NULL;
+	j = wire(hx_event_vm_metrics(&m, 1000));
+	ok(json_object_get(j, "vm_uuid") == NULL,
+	    "an unknown vm_uuid is left out");
+	is_int(hx_vm_metrics_decode(j, &d), 0,
+	    "VmMetrics without vm_uuid decodes");
+	ok(d.vm_uuid == NULL, "and its vm_uuid is NULL");
 	json_decref(j);
 }
 
@@ -184,13 +195,14 @@ test_discrete(void)
 	json_t		      *j, *topics;
 	int64_t		       ts;
 
-	j = wire(hx_event_vm_status_changed("u1", "running", "paused",
+	j = wire(hx_event_vm_status_changed("u1", "uu1", "running", "paused",
 	    "alice@local", 5));
 	is_int(hx_proto_decode(HX_EV_VM_STATUS_CHANGED, j, &st, &ts), 0,
 	    "status decodes");
 	ok(strcmp(st.id, "u1") == 0 && strcmp(st.old_status, "running") == 0 &&
 		strcmp(st.new_status, "paused") == 0 && ts == 5 &&
-		strcmp(st.user, "alice@local") == 0,
+		strcmp(st.user, "alice@local") == 0 &&
+		strcmp(st.vm_uuid, "uu1") == 0,
 	    "status fields, who and timestamp");
 	json_decref(j);
 
@@ -201,37 +213,42 @@ test_discrete(void)
 	    "containers use container_id");
 	hx_proto_decode(HX_EV_CONTAINER_STATUS_CHANGED, j, &st, NULL);
 	ok(strcmp(st.id, "c1") == 0 && st.old_status == NULL &&
-		st.user == NULL && json_is_null(json_object_get(j, "user")),
+		st.vm_uuid == NULL && st.user == NULL &&
+		json_is_null(json_object_get(j, "user")),
 	    "a null status or user decodes to NULL");
 	json_decref(j);
 
-	j = wire(hx_event_vm_created("u2", "db", NULL, 0));
+	j = wire(hx_event_vm_created("u2", "uu2", "db", NULL, 0));
 	hx_proto_decode(HX_EV_VM_CREATED, j, &lc, NULL);
 	ok(strcmp(lc.name, "db") == 0 && lc.user == NULL &&
+		strcmp(lc.vm_uuid, "uu2") == 0 &&
 		json_is_null(json_object_get(j, "user")),
 	    "user null, not missing");
 	json_decref(j);
 
-	j = wire(hx_event_migration_progress("u3", 42.424, 10, -1, 3, 0));
+	j = wire(
+	    hx_event_migration_progress("u3", "uu3", 42.424, 10, -1, 3, 0));
 	hx_proto_decode(HX_EV_MIGRATION_PROGRESS, j, &mg, NULL);
-	ok(fabs(mg.progress - 42.42) < 1e-9 && mg.transferred_bytes == 10 &&
-		mg.total_bytes == -1 && mg.iteration == 3 &&
-		isnan(mg.duration_seconds) && mg.target_node == NULL,
+	ok(strcmp(mg.vm_uuid, "uu3") == 0 && fabs(mg.progress - 42.42) < 1e-9 &&
+		mg.transferred_bytes == 10 && mg.total_bytes == -1 &&
+		mg.iteration == 3 && isnan(mg.duration_seconds) &&
+		mg.target_node == NULL,
 	    "progress; fields of other events unknown");
 	ok(json_object_get(j, "target_node") == NULL,
 	    "MigrationProgress has no target_node");
 	json_decref(j);
 
-	j = wire(hx_event_migration_completed("u3", "hv-2", 1.23456, 0));
+	j = wire(hx_event_migration_completed("u3", NULL, "hv-2", 1.23456, 0));
 	hx_proto_decode(HX_EV_MIGRATION_COMPLETED, j, &mg, NULL);
-	ok(strcmp(mg.target_node, "hv-2") == 0 &&
+	ok(strcmp(mg.target_node, "hv-2") == 0 && mg.vm_uuid == NULL &&
 		fabs(mg.duration_seconds - 1.235) < 1e-9,
 	    "completed");
 	json_decref(j);
 
-	j = wire(hx_event_backup_completed("u4", "b1", 1024, NAN, 0));
+	j = wire(hx_event_backup_completed("u4", "uu4", "b1", 1024, NAN, 0));
 	hx_proto_decode(HX_EV_BACKUP_COMPLETED, j, &bk, NULL);
-	ok(bk.size_bytes == 1024 && isnan(bk.duration_seconds),
+	ok(strcmp(bk.vm_uuid, "uu4") == 0 && bk.size_bytes == 1024 &&
+		isnan(bk.duration_seconds),
 	    "backup size, unknown duration");
 	json_decref(j);
 
