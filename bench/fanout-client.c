@@ -51,6 +51,7 @@
 
 #include <jansson.h> /* the result line */
 
+#include "hx-proto.h"
 #include "hx-util.h"
 
 #define FC_RX_CAP (1024 * 1024)
@@ -122,33 +123,6 @@ summary(struct fc_samples *s)
 	return json_pack("{s:I,s:f,s:f,s:f,s:f}", "samples", (json_int_t)s->n,
 	    "p50", s->v[s->n / 2], "p99", s->v[(s->n * 99) / 100], "max",
 	    s->v[s->n - 1], "min", s->v[0]);
-}
-
-static int
-parse_rfc3339(const char *s, double *ms)
-{
-	struct tm tm;
-	int	  n = 0;
-	double	  frac = 0, scale = 0.1;
-	time_t	  secs;
-
-	memset(&tm, 0, sizeof tm);
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
-	    n != 19)
-		return -1;
-	for (s += n, s += *s == '.'; *s >= '0' && *s <= '9'; s++) {
-		frac += (*s - '0') * scale;
-		scale /= 10;
-	}
-	if (strcmp(s, "Z") != 0)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	if ((secs = timegm(&tm)) == (time_t)-1)
-		return -1;
-	*ms = (double)secs * 1e3 + frac * 1e3;
-	return 0;
 }
 
 static void
@@ -248,7 +222,7 @@ on_text(struct fc_conn *c, const unsigned char *p, size_t len, double kern,
 		return;
 	memcpy(ts, t, n);
 	ts[n] = '\0';
-	if (parse_rfc3339(ts, &sent) != 0)
+	if ((sent = (double)hx_parse_rfc3339_ms(ts)) < 0)
 		return;
 	/* The first is the snapshot replayed on subscribing. */
 	if (c->first_seen && fc.measuring) {

@@ -44,6 +44,7 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 
+#include "hx-proto.h"
 #include "hx-util.h"
 
 #define WSL_RX_CAP (4 * 1024 * 1024)
@@ -166,40 +167,6 @@ wsl_now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/*
- * Parse "2025-10-12T10:30:45.123Z" (any number of fraction digits, or
- * none) into epoch milliseconds. Returns 0, or -1 if s is not that shape.
- */
-static int
-wsl_parse_rfc3339(const char *s, double *ms)
-{
-	struct tm tm;
-	int	  n = 0;
-	double	  frac = 0, scale = 0.1;
-	time_t	  secs;
-
-	memset(&tm, 0, sizeof tm);
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
-	    n != 19)
-		return -1;
-	s += n;
-	if (*s == '.') {
-		for (s++; *s >= '0' && *s <= '9'; s++) {
-			frac += (*s - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (strcmp(s, "Z") != 0)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	if ((secs = timegm(&tm)) == (time_t)-1)
-		return -1;
-	*ms = (double)secs * 1000.0 + frac * 1000.0;
-	return 0;
-}
-
 static void
 wsl_add_latency(double ms)
 {
@@ -235,7 +202,8 @@ wsl_process(struct wsl_client *c)
 		ts = json_object_get(data, "timestamp");
 		/* The first one may be the replayed snapshot: skip it. */
 		if (c->typed > 1 && json_is_string(ts) &&
-		    wsl_parse_rfc3339(json_string_value(ts), &sent) == 0)
+		    (sent = (double)hx_parse_rfc3339_ms(
+			 json_string_value(ts))) >= 0)
 			wsl_add_latency(c->ready_t - sent);
 	}
 	json_decref(frame);
