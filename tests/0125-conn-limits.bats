@@ -88,11 +88,8 @@ hold() {
 }
 
 release_holds() {
-	local p
-	for p in ${HOLD_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086
+	reap ${HOLD_PIDS:-}
 	HOLD_PIDS=
 }
 

@@ -47,11 +47,8 @@ teardown_file() {
 }
 
 teardown() {
-	local p
-	for p in ${BG_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086
+	reap ${BG_PIDS:-}
 	BG_PIDS=
 }
 

@@ -22,11 +22,9 @@ teardown_file() {
 }
 
 teardown() {
-	local p
-	for p in ${BG_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086
+	reap ${BG_PIDS:-}
+	BG_PIDS=
 }
 
 # metric NAME: the value of one series of GET /metrics (root@local).

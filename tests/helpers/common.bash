@@ -87,6 +87,16 @@ stop_daemon() {
 	fi
 }
 
+# reap PID...: stop background helpers a test started (a proxy, a load
+# client) and wait for them; pids already gone are fine.
+reap() {
+	local p
+	for p in "$@"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
 # frames FILE TYPE: the data objects of every frame of TYPE, one per line.
 frames() {
 	jq -c --arg t "$2" 'select(.frame.type == $t) | .frame.data' "$1"
