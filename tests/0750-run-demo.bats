@@ -102,12 +102,14 @@ demo_stop() {
 }
 
 # readme_commands: README's shell examples, one command a line (backslash
-# continuations joined), from every ``` block but the python one and the
-# ones that are make targets.
+# continuations joined), from every bare ``` block but the ones that are
+# make targets. A block fenced with a language (```python, ```yaml, or
+# ```text for commands that need machines the demo does not have) is not
+# run.
 readme_commands() {
 	awk '
 	/^```/ {
-		if (!inb) { inb = 1; skip = ($0 ~ /python/); first = 1; next }
+		if (!inb) { inb = 1; skip = ($0 ~ /^```[a-z]/); first = 1; next }
 		inb = 0; next
 	}
 	!inb || skip { next }
