@@ -114,12 +114,15 @@ drag() {
 	    b = u.over.getBoundingClientRect();
 	    return JSON.stringify({ x1: Math.round(b.left + u.valToPos(($3) / 1000, 'x')),
 	        x2: Math.round(b.left + u.valToPos(($4) / 1000, 'x')),
-	        y: Math.round(b.top + b.height / 2) }); })()"
+	        y: Math.round(b.top + b.height / 2), from: ($3), to: ($4),
+	        fetch: [c.fetchFrom, c.fetchTo, c.lastFetched],
+	        points: c.series.map(function (s) { return s.points.length; }),
+	        width: b.width }); })()"
 	r=$output
 	x1=$(jq -r .x1 <<<"$r")
 	x2=$(jq -r .x2 <<<"$r")
 	y=$(jq -r .y <<<"$r")
-	[ $((x2 - x1)) -ge 10 ]
+	[ $((x2 - x1)) -ge 10 ] || fail "a drag of $((x2 - x1)) px is too short to zoom: $r"
 	run cdp call Input.dispatchMouseEvent "{\"type\":\"mouseMoved\",\"x\":$x1,\"y\":$y}"
 	assert_success
 	run cdp call Input.dispatchMouseEvent "{\"type\":\"mousePressed\",\"x\":$x1,\"y\":$y,\"button\":\"left\",\"buttons\":1,\"clickCount\":1}"
@@ -227,6 +230,11 @@ attr() {
 	web_sign_in chartadm chart-pass-1 '#/charts?range=15m'
 	web_go '#/charts?range=15m' charts
 	wait_charts '#view-charts'
+	# A drag needs some width: on a fast machine the file's daemon may hold
+	# only seconds of history yet, so let the live tail grow it to 30 s.
+	run cdp --timeout 60 wait "(function () { var c = $(chart_js '#view-charts' disk);
+	    return c.series[0].points.length > 0 && c.to - c.series[0].points[0][0] >= 30000; })()"
+	assert_success
 	drag '#view-charts' disk 'c.series[0].points[0][0]' 'c.to - 2000'
 	js_wait "document.querySelector('#view-charts .chart-set').dataset.range === 'custom'"
 	wait_charts '#view-charts'
