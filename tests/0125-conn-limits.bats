@@ -89,7 +89,7 @@ hold() {
 
 release_holds() {
 	# shellcheck disable=SC2086
-	reap ${HOLD_PIDS:-}
+	kill_clients ${HOLD_PIDS:-}
 	HOLD_PIDS=
 }
 

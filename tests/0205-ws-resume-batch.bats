@@ -48,7 +48,7 @@ teardown_file() {
 
 teardown() {
 	# shellcheck disable=SC2086
-	reap ${BG_PIDS:-}
+	kill_clients ${BG_PIDS:-}
 	BG_PIDS=
 }
 

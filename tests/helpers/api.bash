@@ -53,15 +53,6 @@ one_vm_node() {
 XML
 }
 
-# kill_clients [PID...]: end background clients and reap them.
-kill_clients() {
-	local p
-	for p in "$@"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-}
-
 # hist QUERY: GET /api/metrics/history?QUERY as root@local (body, status).
 hist() {
 	sock GET "/api/metrics/history?$1"

@@ -87,9 +87,9 @@ stop_daemon() {
 	fi
 }
 
-# reap PID...: stop background helpers a test started (a proxy, a load
-# client) and wait for them; pids already gone are fine.
-reap() {
+# kill_clients [PID...]: end background clients and helpers a test started
+# (a proxy, a load client) and reap them; pids already gone are fine.
+kill_clients() {
 	local p
 	for p in "$@"; do
 		kill "$p" 2>/dev/null || true
