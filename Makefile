@@ -144,9 +144,9 @@ $(B)/horcrux-cli: $(CLI_OBJ) $(LIBHX)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) $(shell pkg-config --libs $(CLI_PKGS))
 
-# A unit test of a daemon module links the lws-free horcruxd/ objects it
-# drives, named here, before libhorcrux.a.
-$(B)/tests/unit/test-snapshot: $(addprefix $(O)/horcruxd/,snapshot.o frame.o)
+# A unit test of a daemon module links the horcruxd/ objects it drives
+# that need no running lws context, named here, before libhorcrux.a.
+$(B)/tests/unit/test-snapshot: $(addprefix $(O)/horcruxd/,snapshot.o frame.o mailbox.o)
 $(O)/tests/unit/test-snapshot.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-prom: $(O)/horcruxd/prom.o
 $(O)/tests/unit/test-prom.o: CFLAGS += -Ihorcruxd

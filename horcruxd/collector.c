@@ -72,6 +72,7 @@ sample_vms(struct collector *c)
 	char		    *err = NULL, key[320];
 	size_t		     i, k, n;
 	int		     nd, d;
+	uint64_t	     started = hx_mono_ns();
 
 	for (i = 0; i < c->nvs; i++) {
 		if ((conn = virt_conn(c->virt, i)) == NULL)
@@ -119,7 +120,7 @@ sample_vms(struct collector *c)
 		}
 		virConnectClose(conn);
 	}
-	mailbox_post_inventory(c->mb, inv);
+	mailbox_post_inventory(c->mb, inv, started);
 }
 
 static void

@@ -47,6 +47,7 @@ mailbox_free(struct mailbox *mb, void (*free_job)(struct job *))
 			free(it->mail.node);
 		}
 		json_decref(it->mail.inventory);
+		inv_change_free(it->mail.change);
 		if (it->mail.job != NULL)
 			free_job(it->mail.job);
 		free(it);
@@ -78,15 +79,25 @@ append(struct mailbox *mb, struct item *it)
 	pthread_mutex_unlock(&mb->mu);
 }
 
+void
+inv_change_free(struct inv_change *c)
+{
+	if (c == NULL)
+		return;
+	free(c->id);
+	free(c->state);
+	json_decref(c->entry);
+	free(c);
+}
+
 static void
 post(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm,
     struct job *j, json_t *inv)
 {
-	struct item *it = xmalloc(sizeof *it);
+	struct item *it = xcalloc(1, sizeof *it);
 
 	it->mail.frame = f;
 	it->mail.vm = vm;
-	it->mail.node = NULL;
 	it->mail.job = j;
 	it->mail.inventory = inv;
 	append(mb, it);
@@ -108,13 +119,10 @@ void
 mailbox_post_node(struct mailbox *mb, struct frame *f,
     struct hx_node_metrics *node)
 {
-	struct item *it = xmalloc(sizeof *it);
+	struct item *it = xcalloc(1, sizeof *it);
 
 	it->mail.frame = f;
-	it->mail.vm = NULL;
 	it->mail.node = node;
-	it->mail.job = NULL;
-	it->mail.inventory = NULL;
 	append(mb, it);
 }
 
@@ -125,9 +133,23 @@ mailbox_post_job(struct mailbox *mb, struct job *j)
 }
 
 void
-mailbox_post_inventory(struct mailbox *mb, json_t *vms)
+mailbox_post_inventory(struct mailbox *mb, json_t *vms, uint64_t started_ns)
 {
-	post(mb, NULL, NULL, NULL, vms);
+	struct item *it = xcalloc(1, sizeof *it);
+
+	it->mail.inventory = vms;
+	it->mail.inventory_ns = started_ns;
+	append(mb, it);
+}
+
+void
+mailbox_post_change(struct mailbox *mb, struct frame *f, struct inv_change *c)
+{
+	struct item *it = xcalloc(1, sizeof *it);
+
+	it->mail.frame = f;
+	it->mail.change = c;
+	append(mb, it);
 }
 
 void

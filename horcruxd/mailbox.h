@@ -23,9 +23,29 @@ struct lws_context;
 struct mailbox;
 
 /*
+ * What a lifecycle event changed in the VM inventory. It travels with
+ * the event's frame so that GET /api/vms agrees with the event from the
+ * moment the event is sent: the collector's next inventory may be a tick
+ * away, or may have been read before the event (see snapshot.h).
+ */
+struct inv_change {
+	char	*id; /* the domain's name */
+	int	 container;
+	int	 gone; /* undefined, or a transient domain that stopped */
+	char	*state; /* its state word now, or NULL */
+	json_t	*entry; /* its whole inventory entry now, or NULL */
+	uint64_t at_ns; /* hx_mono_ns() when libvirt told us */
+};
+
+/* Free c and what it holds; NULL is a no-op. */
+void inv_change_free(struct inv_change *c);
+
+/*
  * What mailbox_drain hands over: one of frame, job or inventory is set;
  * vm comes only with a VmMetrics frame, the sample it was made of, and
- * node only with a NodeMetrics frame: the figures its text decodes to.
+ * node only with a NodeMetrics frame: the figures its text decodes to;
+ * change only with a lifecycle event's frame. inventory_ns is when the
+ * collector began to read the inventory (hx_mono_ns()).
  */
 struct mail {
 	struct frame	       *frame;
@@ -33,6 +53,8 @@ struct mail {
 	struct hx_node_metrics *node; /* hx_node_metrics_release, free */
 	struct job	       *job;
 	json_t		       *inventory; /* the VM list (collector) */
+	uint64_t		inventory_ns;
+	struct inv_change      *change;
 };
 
 struct mailbox *mailbox_new(void);
@@ -58,8 +80,18 @@ void mailbox_post_node(struct mailbox *mb, struct frame *f,
     struct hx_node_metrics *node);
 /* Hand a finished job (ownership) to the service thread. Any thread. */
 void mailbox_post_job(struct mailbox *mb, struct job *j);
-/* Hand the current VM inventory (a reference) to the service thread. */
-void mailbox_post_inventory(struct mailbox *mb, json_t *vms);
+/*
+ * Hand the current VM inventory (a reference), read from started_ns
+ * (hx_mono_ns()) on, to the service thread.
+ */
+void mailbox_post_inventory(struct mailbox *mb, json_t *vms,
+    uint64_t started_ns);
+/*
+ * Hand a lifecycle event's frame (its reference) and what it changed in
+ * the inventory (ownership; may be NULL) to the service thread.
+ */
+void mailbox_post_change(struct mailbox *mb, struct frame *f,
+    struct inv_change *c);
 /*
  * Service thread: call fn on every posted item in posting order; fn
  * receives ownership of everything in it. A job still in the mailbox at

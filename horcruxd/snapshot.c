@@ -8,6 +8,12 @@
  * domains a linear search per VM would make a tick cost grow with the
  * square of their number. A sample or inventory entry without a UUID
  * (the collector always has one) is matched by name, linearly.
+ *
+ * A lifecycle event's change is applied to the inventory as its frame
+ * goes out, and kept until an inventory read after it comes: one read
+ * before it (the collector was listing domains as libvirt told us) gets
+ * the change again, so GET /api/vms never goes back to a state an event
+ * has already replaced.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +35,12 @@ struct snapshot {
 	json_t		       *inventory;
 	char		       *inventory_text; /* NULL: not yet serialized */
 	size_t			inventory_len;
+	struct inv_change     **changes; /* newer than the inventory's read */
+	size_t			nchanges;
 };
+
+/* More changes than a tick ever brings: the oldest go first. */
+#define MAX_CHANGES 4096
 
 struct snapshot *
 snapshot_new(void)
@@ -73,6 +84,9 @@ snapshot_free(struct snapshot *snap)
 	hx_hash_free(snap->by_uuid);
 	json_decref(snap->inventory);
 	free(snap->inventory_text);
+	for (i = 0; i < snap->nchanges; i++)
+		inv_change_free(snap->changes[i]);
+	free(snap->changes);
 	free(snap);
 }
 
@@ -223,22 +237,18 @@ inventory_index(json_t *inventory)
 	return ix;
 }
 
-/* A new inventory (taken): keep it, forget every VM no longer active. */
+/* Forget every VM the inventory does not list as active. */
 static void
-take_inventory(struct snapshot *snap, json_t *inventory)
+prune(struct snapshot *snap)
 {
 	struct hx_hash *ix;
 	size_t		i;
 
-	json_decref(snap->inventory);
-	snap->inventory = inventory;
-	free(snap->inventory_text);
-	snap->inventory_text = NULL;
 	if (snap->nvms == 0)
 		return;
-	ix = inventory_index(inventory);
+	ix = inventory_index(snap->inventory);
 	for (i = 0; i < snap->nvms;) {
-		if (vm_active(inventory, ix, snap->vms[i].sample)) {
+		if (vm_active(snap->inventory, ix, snap->vms[i].sample)) {
 			i++;
 			continue;
 		}
@@ -254,17 +264,95 @@ take_inventory(struct snapshot *snap, json_t *inventory)
 	hx_hash_free(ix);
 }
 
+/* Make inventory say what c says of its domain. */
+static void
+apply_change(json_t *inventory, const struct inv_change *c)
+{
+	const char *id;
+	json_t	   *e = NULL, *x;
+	size_t	    k, i;
+
+	json_array_foreach(inventory, i, x) {
+		id = json_string_value(json_object_get(x, "id"));
+		if (id != NULL && strcmp(id, c->id) == 0 &&
+		    json_is_true(json_object_get(x, "container")) ==
+			(c->container != 0)) {
+			e = x;
+			k = i;
+			break;
+		}
+	}
+	if (c->gone) {
+		if (e != NULL)
+			json_array_remove(inventory, k);
+	} else if (c->entry != NULL) {
+		/* A copy: the change stays as it came, to apply again. */
+		if (e != NULL)
+			json_array_set_new(inventory, k, json_copy(c->entry));
+		else
+			json_array_append_new(inventory, json_copy(c->entry));
+	} else if (c->state != NULL && e != NULL)
+		json_object_set_new(e, "state", json_string(c->state));
+}
+
+/*
+ * A new inventory (taken), read from started_ns on: the changes older
+ * than that are in it, the newer ones are applied to it again.
+ */
+static void
+take_inventory(struct snapshot *snap, json_t *inventory, uint64_t started_ns)
+{
+	size_t i, n = 0;
+
+	json_decref(snap->inventory);
+	snap->inventory = inventory;
+	free(snap->inventory_text);
+	snap->inventory_text = NULL;
+	for (i = 0; i < snap->nchanges; i++) {
+		if (snap->changes[i]->at_ns < started_ns) {
+			inv_change_free(snap->changes[i]);
+			continue;
+		}
+		apply_change(inventory, snap->changes[i]);
+		snap->changes[n++] = snap->changes[i];
+	}
+	snap->nchanges = n;
+	prune(snap);
+}
+
+/* A lifecycle event's change (taken), as its frame goes out. */
+static void
+take_change(struct snapshot *snap, struct inv_change *c)
+{
+	if (snap->inventory != NULL) {
+		apply_change(snap->inventory, c);
+		free(snap->inventory_text);
+		snap->inventory_text = NULL;
+		prune(snap);
+	}
+	if (snap->nchanges == MAX_CHANGES) {
+		inv_change_free(snap->changes[0]);
+		memmove(snap->changes, snap->changes + 1,
+		    --snap->nchanges * sizeof *snap->changes);
+	}
+	snap->changes = xrealloc(snap->changes,
+	    (snap->nchanges + 1) * sizeof *snap->changes);
+	snap->changes[snap->nchanges++] = c;
+}
+
 void
 snapshot_update(struct snapshot *snap, struct mail *m)
 {
 	struct hx_vm_sample    *sample = m->vm;
 	struct hx_node_metrics *node = m->node;
 	json_t		       *inventory = m->inventory;
+	struct inv_change      *change = m->change;
 	struct frame	       *f = m->frame;
 
 	m->vm = NULL;
 	m->node = NULL;
 	m->inventory = NULL;
+	m->change = NULL;
 	if (f != NULL && f->topic >= 0 && f->topic < HX_TOPIC_COUNT &&
 	    hx_topics[f->topic].metric) {
 		if (!hx_topics[f->topic].per_vm) {
@@ -283,7 +371,9 @@ snapshot_update(struct snapshot *snap, struct mail *m)
 	hx_vm_samples_free(sample, 1);
 	node_free(node);
 	if (inventory != NULL)
-		take_inventory(snap, inventory);
+		take_inventory(snap, inventory, m->inventory_ns);
+	if (change != NULL)
+		take_change(snap, change);
 }
 
 const struct hx_node_metrics *

@@ -46,9 +46,14 @@ void snapshot_free(struct snapshot *snap);
  *   VM with the same UUID, or adds one (a reference to the frame);
  * - an inventory replaces the previous one, and every VM it does not
  *   list as running or paused is forgotten, so nobody is shown a
- *   stopped VM's last figures as if they were current.
- * m->vm, m->node and m->inventory are always taken (set to NULL; freed when not
- * kept); anything else in m, the job included, is left alone.
+ *   stopped VM's last figures as if they were current;
+ * - a lifecycle event's change (m->change) is applied to the inventory at
+ *   once (a VM it stops is forgotten too), and again to every inventory
+ *   the collector began to read before the change (m->inventory_ns), so
+ *   GET /api/vms never shows a state older than an event already sent.
+ * m->vm, m->node, m->inventory and m->change are always taken (set to NULL;
+ * freed when not kept); anything else in m, the job included, is left
+ * alone.
  */
 void snapshot_update(struct snapshot *snap, struct mail *m);
 

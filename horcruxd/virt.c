@@ -130,21 +130,45 @@ post_notification(struct virt *v, const char *level, const char *title,
  */
 static void
 post_with_user(struct virt *v, const char *type, json_t *data, int topic,
-    const char *vm, const char *user)
+    const char *vm, const char *user, struct inv_change *chg)
 {
 	struct frame *f;
-	json_t	     *anon;
+	json_t	     *anon = NULL;
 
-	if (user == NULL) {
-		mailbox_post(v->mb, frame_new(type, data, topic, NULL, vm));
-		return;
+	if (user != NULL) {
+		/* Before frame_new, which takes data. */
+		anon = json_deep_copy(data);
+		json_object_set_new(anon, "user", json_null());
 	}
-	anon = json_deep_copy(data);
-	json_object_set_new(anon, "user", json_null());
 	f = frame_new(type, data, topic, NULL, vm);
-	frame_set_lesser(f, frame_new(type, anon, topic, NULL, vm), user,
-	    HX_PRIV_SYS_AUDIT | HX_PRIV_USER_MODIFY, "/access");
-	mailbox_post(v->mb, f);
+	if (anon != NULL)
+		frame_set_lesser(f, frame_new(type, anon, topic, NULL, vm),
+		    user, HX_PRIV_SYS_AUDIT | HX_PRIV_USER_MODIFY, "/access");
+	mailbox_post_change(v->mb, f, chg);
+}
+
+/*
+ * What an event changed in the inventory (mailbox.h): name's entry as
+ * libvirt has it now, read from dom; dom NULL: the domain is gone. The
+ * state word is what the event says, for when the entry is unreadable.
+ */
+static struct inv_change *
+change_of(const char *name, int container, virDomainPtr dom, const char *state)
+{
+	struct inv_change *c = xcalloc(1, sizeof *c);
+	char		  *err = NULL;
+
+	c->at_ns = hx_mono_ns();
+	c->id = xstrdup(name);
+	c->container = container;
+	c->gone = dom == NULL;
+	c->state = state != NULL ? xstrdup(state) : NULL;
+	if (dom != NULL &&
+	    (c->entry = hx_virt_domain_summary_json(dom, &err)) != NULL)
+		json_object_set_new(c->entry, "container",
+		    json_boolean(container));
+	free(err);
+	return c;
 }
 
 /* dom's UUID in buf (VIR_UUID_STRING_BUFLEN), or NULL if unreadable. */
@@ -333,10 +357,14 @@ virt_note_action(struct virt *v, const char *name, const char *user)
 	pthread_mutex_unlock(&v->mu);
 }
 
-/* Post a VmStatusChanged or ContainerStatusChanged; user may be NULL. */
+/*
+ * Post a VmStatusChanged or ContainerStatusChanged; user may be NULL, dom
+ * is where the inventory entry is read from (NULL: the domain is gone).
+ */
 static void
-post_status(struct virt *v, const char *name, const char *uuid, int container,
-    const char *old, const char *now_state, const char *user)
+post_status(struct virt *v, virDomainPtr dom, const char *name,
+    const char *uuid, int container, const char *old, const char *now_state,
+    const char *user)
 {
 	int64_t ts = hx_wall_ms();
 	json_t *data;
@@ -349,7 +377,8 @@ post_status(struct virt *v, const char *name, const char *uuid, int container,
 		    user, ts);
 	post_with_user(v,
 	    container ? "ContainerStatusChanged" : "VmStatusChanged", data,
-	    HX_TOPIC_VM_STATUS, name, user);
+	    HX_TOPIC_VM_STATUS, name, user,
+	    change_of(name, container, dom, now_state));
 }
 
 /*
@@ -414,7 +443,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		user = take_action_user(v, name);
 		post_with_user(v, "VmCreated",
 		    hx_event_vm_created(name, uuid, name, user, ts),
-		    HX_TOPIC_VM_EVENTS, name, user);
+		    HX_TOPIC_VM_EVENTS, name, user,
+		    change_of(name, container, dom, st));
 		free(user);
 		return 0;
 	}
@@ -422,6 +452,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		if (k == NULL)
 			return 0; /* reported gone already */
 		pthread_mutex_lock(&v->mu);
+		container = (k = known_find(cs, name)) != NULL && k->container;
 		known_remove(cs, name);
 		pthread_mutex_unlock(&v->mu);
 		alerts_post_status(__atomic_load_n(&v->alerts,
@@ -430,7 +461,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		user = take_action_user(v, name);
 		post_with_user(v, "VmDeleted",
 		    hx_event_vm_deleted(name, uuid, name, user, ts),
-		    HX_TOPIC_VM_EVENTS, name, user);
+		    HX_TOPIC_VM_EVENTS, name, user,
+		    change_of(name, container, NULL, NULL));
 		free(user);
 		return 0;
 	}
@@ -467,11 +499,13 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		return 0;
 	user = take_action_user(v, name);
 	if (old == NULL || strcmp(old, now_state) != 0)
-		post_status(v, name, uuid, container, old, now_state, user);
+		post_status(v, gone ? NULL : dom, name, uuid, container, old,
+		    now_state, user);
 	if (gone)
 		post_with_user(v, "VmDeleted",
 		    hx_event_vm_deleted(name, uuid, name, user, ts),
-		    HX_TOPIC_VM_EVENTS, name, user);
+		    HX_TOPIC_VM_EVENTS, name, user,
+		    change_of(name, container, NULL, NULL));
 	free(user);
 	return 0;
 }
@@ -850,6 +884,7 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 	size_t	      j;
 	int64_t	      ts = hx_wall_ms();
 	char	     *gone, ubuf[VIR_UUID_STRING_BUFLEN];
+	int	      gone_container = 0;
 
 	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0)
 		return;
@@ -874,12 +909,13 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		k->seen = 1;
 		pthread_mutex_unlock(&v->mu);
 		if (cs->ever_up && fresh)
-			mailbox_post(v->mb,
-			    frame_new("VmCreated",
-				hx_event_vm_created(name, uuid, name, NULL, ts),
-				HX_TOPIC_VM_EVENTS, NULL, name));
+			post_with_user(v, "VmCreated",
+			    hx_event_vm_created(name, uuid, name, NULL, ts),
+			    HX_TOPIC_VM_EVENTS, name, NULL,
+			    change_of(name, container, doms[i], state));
 		else if (cs->ever_up && old != NULL && strcmp(old, state) != 0)
-			post_status(v, name, uuid, container, old, state, NULL);
+			post_status(v, doms[i], name, uuid, container, old,
+			    state, NULL);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
@@ -894,6 +930,7 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 			if (!cs->known[j].seen) {
 				gone = xstrdup(cs->known[j].name);
 				uuid = known_uuid(&cs->known[j], ubuf);
+				gone_container = cs->known[j].container;
 				known_remove(cs, gone);
 				break;
 			}
@@ -901,10 +938,10 @@ learn_domains(struct conn_state *cs, virConnectPtr conn)
 		pthread_mutex_unlock(&v->mu);
 		if (gone == NULL)
 			break;
-		mailbox_post(v->mb,
-		    frame_new("VmDeleted",
-			hx_event_vm_deleted(gone, uuid, gone, NULL, ts),
-			HX_TOPIC_VM_EVENTS, NULL, gone));
+		post_with_user(v, "VmDeleted",
+		    hx_event_vm_deleted(gone, uuid, gone, NULL, ts),
+		    HX_TOPIC_VM_EVENTS, gone, NULL,
+		    change_of(gone, gone_container, NULL, NULL));
 		free(gone);
 	}
 }

@@ -84,17 +84,6 @@ flip() {
 	wait_seq $(($2 + $1))
 }
 
-# wait_count FILE REGEX N: until N lines of FILE match (10 s).
-wait_count() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-		sleep 0.05
-	done
-	echo "fewer than $3 lines matching '$2' in $1" >&2
-	return 1
-}
-
 key() { cat "$BATS_FILE_TMPDIR/$1.key"; }
 
 @test "the welcome names the boot (32 hex) and the newest seq; an admin sees seq rise by exactly one" {

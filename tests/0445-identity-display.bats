@@ -22,8 +22,8 @@ new_user() {
 	[[ "$KEY" == hx_* ]]
 }
 
-# wait_count FILE N: until FILE holds N VmStatusChanged frames (10 s).
-wait_count() {
+# wait_statuses FILE N: until FILE holds N VmStatusChanged frames (10 s).
+wait_statuses() {
 	local i
 	for i in $(seq 1 200); do
 		[ "$(jq -s '[.[] | select(.frame.type == "VmStatusChanged")] | length' "$1" 2>/dev/null)" = "$2" ] && return 0
@@ -75,10 +75,10 @@ statuses() {
 	done
 	# root@local suspends web-1, then vera resumes it with her key.
 	assert_equal "$(status_of "$(sock POST /api/vms/web-1/suspend)")" 200
-	for who in vera sam root; do wait_count "$BATS_TEST_TMPDIR/$who" 1; done
+	for who in vera sam root; do wait_statuses "$BATS_TEST_TMPDIR/$who" 1; done
 	run curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-API-Key: $vera_key" "$URL/api/vms/web-1/resume"
 	assert_output 200
-	for who in vera sam root; do wait_count "$BATS_TEST_TMPDIR/$who" 2; done
+	for who in vera sam root; do wait_statuses "$BATS_TEST_TMPDIR/$who" 2; done
 	# vera may audit web-1 but not read users: root's name is hidden.
 	assert_equal "$(statuses "$BATS_TEST_TMPDIR/vera")" '["paused",null]
 ["running","vera@local"]'

@@ -130,6 +130,17 @@ wait_subscribed() {
 	return 1
 }
 
+# wait_count FILE REGEX N: until N lines of FILE match (10 s).
+wait_count() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.05
+	done
+	echo "fewer than $3 lines matching '$2' in $1" >&2
+	return 1
+}
+
 # Several daemons in one file (tests/0780, 0255): each instance NAME lives
 # in $BATS_FILE_TMPDIR/NAME with its own port (kept across restarts in
 # NAME/port), Unix socket NAME/NAME.sock, data directory and log. An

@@ -169,6 +169,149 @@ test_many(void)
 	snapshot_free(snap);
 }
 
+/* A lifecycle event's change, as virt.c makes it, at monotonic time at. */
+static struct inv_change *
+change(const char *id, int container, const char *state, json_t *e, uint64_t at)
+{
+	struct inv_change *c = xcalloc(1, sizeof *c);
+
+	c->id = xstrdup(id);
+	c->container = container;
+	c->gone = state == NULL && e == NULL;
+	c->state = state != NULL ? xstrdup(state) : NULL;
+	c->entry = e;
+	c->at_ns = at;
+	return c;
+}
+
+static void
+put_change(struct snapshot *snap, struct inv_change *c)
+{
+	struct mail m;
+
+	memset(&m, 0, sizeof m);
+	m.frame = frame_new("VmStatusChanged", json_object(),
+	    HX_TOPIC_VM_STATUS, NULL, c->id);
+	m.change = c;
+	snapshot_update(snap, &m);
+	ok(m.change == NULL, "%s: the change is taken", c->id);
+	is_int(m.frame->refs, 1, "%s: its frame is not kept", c->id);
+	frame_unref(m.frame);
+}
+
+static void
+put_inventory_at(struct snapshot *snap, json_t *inv, uint64_t started)
+{
+	struct mail m;
+
+	memset(&m, 0, sizeof m);
+	m.inventory = inv;
+	m.inventory_ns = started;
+	snapshot_update(snap, &m);
+}
+
+/* The state of id in the inventory (container or not), or "absent". */
+static const char *
+state_in(struct snapshot *snap, const char *id, int container)
+{
+	json_t *e;
+	size_t	i;
+
+	json_array_foreach(snapshot_inventory(snap), i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "id")), id) ==
+			0 &&
+		    json_is_true(json_object_get(e, "container")) ==
+			(container != 0))
+			return json_string_value(json_object_get(e, "state"));
+	}
+	return "absent";
+}
+
+/*
+ * A lifecycle event's change: GET /api/vms shows it from the moment its
+ * frame goes out, and an inventory read before it does not undo it.
+ */
+static void
+test_changes(void)
+{
+	struct snapshot *snap = snapshot_new();
+	json_t		*inv;
+	const char	*text;
+	size_t		 len;
+
+	/* A change before any inventory: kept for the first one. */
+	put_change(snap, change("a", 0, "paused", NULL, 100));
+	ok(snapshot_inventory(snap) == NULL, "no inventory made up from it");
+	inv = json_array();
+	json_array_append_new(inv, entry("a", UA, "running"));
+	json_array_append_new(inv, entry("b", UB, "paused"));
+	put_inventory_at(snap, inv, 50);
+	is_str(state_in(snap, "a", 0), "paused",
+	    "an inventory read before the change gets it");
+
+	/* Serialized once, then a change makes the text again. */
+	text = snapshot_inventory_text(snap, JSON_COMPACT, &len);
+	ok(text != NULL && strstr(text, "\"running\"") == NULL,
+	    "the text has the change too");
+	frame_unref(put_vm(snap, "b", UB, 3));
+	put_change(snap, change("b", 0, "running", NULL, 200));
+	is_str(state_in(snap, "b", 0), "running", "b resumed: at once");
+	text = snapshot_inventory_text(snap, JSON_COMPACT, &len);
+	ok(text != NULL && strstr(text, "\"paused\"") != NULL &&
+		strstr(text, "\"running\"") != NULL,
+	    "and the text made again: %s", text ? text : "(null)");
+
+	/* The whole entry replaces what was there. */
+	put_change(snap,
+	    change("a", 0, "running",
+		json_pack("{s:s,s:s,s:s,s:i}", "id", "a", "uuid", UA, "state",
+		    "running", "vcpus", 4),
+		300));
+	is_str(state_in(snap, "a", 0), "running", "a resumed: its new entry");
+
+	/* An inventory read after every change is taken as it is. */
+	inv = json_array();
+	json_array_append_new(inv, entry("a", UA, "stopped"));
+	json_array_append_new(inv, entry("b", UB, "paused"));
+	put_inventory_at(snap, inv, 301);
+	is_str(state_in(snap, "a", 0), "stopped", "a newer read wins");
+	is_str(state_in(snap, "b", 0), "paused", "for every VM");
+	/* ...and the changes it had are forgotten. */
+	inv = json_array();
+	json_array_append_new(inv, entry("a", UA, "stopped"));
+	put_inventory_at(snap, inv, 0);
+	is_str(state_in(snap, "a", 0), "stopped",
+	    "a change older than a read is not applied again");
+
+	/* Created: the entry comes; a container of the same name is apart. */
+	put_change(snap,
+	    change("c", 1, NULL,
+		json_pack("{s:s,s:s,s:b}", "id", "c", "state", "running",
+		    "container", 1),
+		400));
+	is_str(state_in(snap, "c", 1), "running", "a new container is listed");
+	is_str(state_in(snap, "c", 0), "absent", "as a container only");
+	put_change(snap, change("a", 1, NULL, NULL, 401));
+	is_str(state_in(snap, "a", 0), "stopped",
+	    "a container's removal leaves the VM of its name");
+
+	/* Gone: removed, and again from an inventory read before. */
+	frame_unref(put_vm(snap, "b", UB, 3));
+	put_change(snap,
+	    change("b", 0, "running", entry("b", UB, "running"), 450));
+	is_int(snapshot_vm_count(snap), 1, "b defined again, with figures");
+	put_change(snap, change("b", 0, NULL, NULL, 500));
+	is_str(state_in(snap, "b", 0), "absent", "b undefined: not listed");
+	is_int(snapshot_vm_count(snap), 0, "and its figures forgotten");
+	inv = json_array();
+	json_array_append_new(inv, entry("a", UA, "stopped"));
+	json_array_append_new(inv, entry("b", UB, "running"));
+	put_inventory_at(snap, inv, 420);
+	is_str(state_in(snap, "b", 0), "absent",
+	    "an inventory read before the removal does not bring b back");
+	snapshot_free(snap); /* ASan: the changes kept are freed */
+}
+
 int
 main(void)
 {
@@ -358,5 +501,6 @@ main(void)
 	frame_unref(fc);
 	frame_unref(fd);
 	test_many();
+	test_changes();
 	return done_testing();
 }

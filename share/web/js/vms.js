@@ -128,6 +128,8 @@ var asked = {};			/* ids that made us read the list again */
 var loaded = false;		/* GET /api/vms answered for this account */
 var loading = 0;		/* generation of the request in flight */
 var generation = 0;
+var during = {};		/* id -> state word, or null for gone: what
+				 * events said while the request was out */
 var active = false;		/* the page is shown */
 var built = false;
 var dirty = false;		/* a render is queued */
@@ -148,6 +150,7 @@ function load() {
 	var gen = ++generation;
 
 	loading = gen;
+	during = {};
 	api('GET', '/api/vms').then(function (res) {
 		var next = {};
 
@@ -175,6 +178,17 @@ function load() {
 				container: d.container === true
 			};
 		});
+		/*
+		 * An event that came while the request was out may be newer
+		 * than the answer (the two travel apart): it stands.
+		 */
+		Object.keys(during).forEach(function (id) {
+			if (during[id] === null)
+				delete next[id];
+			else if (next[id])
+				next[id].state = during[id];
+		});
+		during = {};
 		vms = next;
 		/* A VM not running has no figures, whatever came before. */
 		Object.keys(figs).forEach(function (id) {
@@ -224,10 +238,16 @@ onResync(function () {
 });
 
 function statusChanged(id, d) {
-	if (typeof id !== 'string' || !vms[id])
-		return;
-	vms[id].state = typeof d.new_status === 'string' ? d.new_status :
+	var state = typeof d.new_status === 'string' ? d.new_status :
 	    'unknown';
+
+	if (typeof id !== 'string')
+		return;
+	if (loading !== 0)
+		during[id] = state;
+	if (!vms[id])
+		return;
+	vms[id].state = state;
 	/* A stopped VM has no figures: drop the last ones. */
 	if (vms[id].state !== 'running' && vms[id].state !== 'paused')
 		delete figs[id];
@@ -248,6 +268,8 @@ on('VmCreated', function () {
 });
 
 on('VmDeleted', function (d) {
+	if (d && typeof d.vm_id === 'string' && loading !== 0)
+		during[d.vm_id] = null;
 	if (d && typeof d.vm_id === 'string' && vms[d.vm_id]) {
 		delete vms[d.vm_id];
 		delete figs[d.vm_id];
