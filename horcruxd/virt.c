@@ -778,6 +778,52 @@ on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
 }
 
 /*
+ * An outgoing migration ended and the VM still runs here: it failed or
+ * was cancelled, which libvirt sends no event for. Its last completed
+ * job may say which, and for a failure libvirt's error message; the
+ * reason is null when libvirt kept neither (QEMU's driver in libvirt 9
+ * keeps the figures of an aborted migration but not its outcome: the
+ * caller of virDomainMigrate alone got the error).
+ */
+static void
+post_failed(struct conn_state *cs, virDomainPtr dom, struct migration *m)
+{
+	virTypedParameterPtr p = NULL;
+	const char	    *msg = NULL;
+	char		    *reason = NULL, ubuf[VIR_UUID_STRING_BUFLEN];
+	int		     n = 0, type = VIR_DOMAIN_JOB_NONE, op = -1;
+	int64_t		     ts;
+
+	if (virDomainGetJobStats(dom, &type, &p, &n,
+		VIR_DOMAIN_JOB_STATS_COMPLETED) != 0) {
+		virResetLastError();
+		type = VIR_DOMAIN_JOB_NONE;
+	}
+	ts = hx_wall_ms();
+	if (virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+	    op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+		type = VIR_DOMAIN_JOB_NONE; /* another job's */
+	if (type == VIR_DOMAIN_JOB_CANCELLED)
+		reason = xstrdup("cancelled");
+	else if (type == VIR_DOMAIN_JOB_FAILED)
+		reason = xstrdup(virTypedParamsGetString(p, n,
+				     VIR_DOMAIN_JOB_ERRMSG, &msg) == 1 &&
+			    msg != NULL ?
+			msg :
+			"failed");
+	virTypedParamsFree(p, n);
+	log_info("the migration of '%s' from '%s' ended without completing%s%s",
+	    m->name, cs->uri, reason != NULL ? ": " : "",
+	    reason != NULL ? reason : "");
+	mailbox_post(cs->v->mb,
+	    frame_new("MigrationFailed",
+		hx_event_migration_failed(m->name, dom_uuid(dom, ubuf),
+		    conn_host(cs), m->target, reason, ts),
+		HX_TOPIC_MIGRATIONS, NULL, m->name));
+	free(reason);
+}
+
+/*
  * Runs on the event thread, every vm_interval while migrations are
  * followed: their progress, and the end of those that ended without
  * their JOB_COMPLETED event.
@@ -827,10 +873,7 @@ on_poll(int timer, void *opaque)
 				active = dom != NULL &&
 				    virDomainIsActive(dom) == 1;
 				if (active)
-					log_info(
-					    "the migration of '%s' from "
-					    "'%s' ended without completing",
-					    m->name, cs->uri);
+					post_failed(cs, dom, m);
 				m->ended_ms = now;
 			}
 			if (dom != NULL)

@@ -9,7 +9,9 @@
  * VmDeleted frames in the mailbox, whoever caused them (virsh included);
  * finished backup jobs become BackupCompleted, and outgoing migrations
  * MigrationStarted, MigrationProgress (their job statistics, read every
- * vm_interval while they run) and MigrationCompleted.
+ * vm_interval while they run) and MigrationCompleted, or MigrationFailed
+ * when the job is gone and the VM still runs here. Each lifecycle frame
+ * carries the domain's inventory entry as read then (mailbox.h).
  * A connection that drops is reopened with backoff, with a Notification
  * on loss and on recovery; everything else keeps working meanwhile.
  */

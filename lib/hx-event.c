@@ -140,6 +140,20 @@ hx_event_migration_completed(const char *vm_id, const char *vm_uuid,
 }
 
 json_t *
+hx_event_migration_failed(const char *vm_id, const char *vm_uuid,
+    const char *source_node, const char *target_node, const char *reason,
+    int64_t ts_ms)
+{
+	struct hx_ev_migration e = { .vm_id = vm_id,
+		.vm_uuid = vm_uuid,
+		.source_node = source_node,
+		.target_node = target_node,
+		.reason = reason };
+
+	return hx_proto_encode(HX_EV_MIGRATION_FAILED, &e, ts_ms);
+}
+
+json_t *
 hx_event_alert_triggered(const char *alert_id, const char *rule_name,
     const char *severity, const char *target, const char *message, double value,
     double threshold, int64_t ts_ms)

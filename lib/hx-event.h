@@ -71,6 +71,10 @@ json_t *hx_event_migration_progress(const char *vm_id, const char *vm_uuid,
     int64_t iteration, int64_t ts_ms);
 json_t *hx_event_migration_completed(const char *vm_id, const char *vm_uuid,
     const char *target_node, double duration_seconds, int64_t ts_ms);
+/* reason: libvirt's error message, or "cancelled"; NULL: unknown. */
+json_t *hx_event_migration_failed(const char *vm_id, const char *vm_uuid,
+    const char *source_node, const char *target_node, const char *reason,
+    int64_t ts_ms);
 json_t *hx_event_alert_triggered(const char *alert_id, const char *rule_name,
     const char *severity, const char *target, const char *message, double value,
     double threshold, int64_t ts_ms);

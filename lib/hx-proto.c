@@ -288,6 +288,18 @@ static const struct hx_field migration_completed_fields[] = {
 	    .decimals = 3, .unit = "seconds" },
 };
 
+static const struct hx_field migration_failed_fields[] = {
+	{ "vm_id", HX_C_STR, F(hx_ev_migration, vm_id), .flags = HX_F_KEY },
+	{ "vm_uuid", HX_C_STR, F(hx_ev_migration, vm_uuid),
+	    .flags = HX_F_OMIT_NULL,
+	    .doc = "the domain's UUID; left out when unknown" },
+	{ "source_node", HX_C_STR, F(hx_ev_migration, source_node) },
+	{ "target_node", HX_C_STR, F(hx_ev_migration, target_node) },
+	{ "reason", HX_C_STR, F(hx_ev_migration, reason),
+	    .doc = "libvirt's error message, or \"cancelled\"; null when "
+		   "libvirt kept neither" },
+};
+
 static const struct hx_field alert_triggered_fields[] = {
 	{ "alert_id", HX_C_STR, F(hx_ev_alert, alert_id), .flags = HX_F_KEY },
 	{ "rule_name", HX_C_STR, F(hx_ev_alert, rule_name) },
@@ -362,6 +374,9 @@ const struct hx_event_info hx_events[HX_EV_COUNT] = {
 	[HX_EV_MIGRATION_COMPLETED] = { "MigrationCompleted",
 	    HX_TOPIC_MIGRATIONS, FIELDS(migration_completed_fields),
 	    "hx_ev_migration", "a live migration finished" },
+	[HX_EV_MIGRATION_FAILED] = { "MigrationFailed", HX_TOPIC_MIGRATIONS,
+	    FIELDS(migration_failed_fields), "hx_ev_migration",
+	    "a live migration failed or was cancelled; the VM stays" },
 	[HX_EV_ALERT_TRIGGERED] = { "AlertTriggered", HX_TOPIC_ALERTS,
 	    FIELDS(alert_triggered_fields), "hx_ev_alert",
 	    "a rule's condition held" },
@@ -633,6 +648,7 @@ subject_size(enum hx_event_type type)
 	case HX_EV_MIGRATION_STARTED:
 	case HX_EV_MIGRATION_PROGRESS:
 	case HX_EV_MIGRATION_COMPLETED:
+	case HX_EV_MIGRATION_FAILED:
 		return sizeof(struct hx_ev_migration);
 	case HX_EV_ALERT_TRIGGERED:
 	case HX_EV_ALERT_RESOLVED:
@@ -668,6 +684,7 @@ decode_defaults(enum hx_event_type type, void *ev)
 	case HX_EV_MIGRATION_STARTED:
 	case HX_EV_MIGRATION_PROGRESS:
 	case HX_EV_MIGRATION_COMPLETED:
+	case HX_EV_MIGRATION_FAILED:
 		mg = ev;
 		mg->progress = mg->duration_seconds = NAN;
 		mg->transferred_bytes = mg->total_bytes = -1;

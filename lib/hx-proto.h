@@ -68,6 +68,7 @@ enum hx_event_type {
 	HX_EV_MIGRATION_STARTED,
 	HX_EV_MIGRATION_PROGRESS,
 	HX_EV_MIGRATION_COMPLETED,
+	HX_EV_MIGRATION_FAILED,
 	HX_EV_ALERT_TRIGGERED,
 	HX_EV_ALERT_RESOLVED,
 	HX_EV_NOTIFICATION,
@@ -166,7 +167,7 @@ struct hx_ev_backup {
 	double	    duration_seconds;
 };
 
-struct hx_ev_migration { /* the three migration events */
+struct hx_ev_migration { /* the four migration events */
 	const char *vm_id;
 	const char *vm_uuid; /* NULL: unknown (left out) */
 	const char *source_node;
@@ -176,6 +177,7 @@ struct hx_ev_migration { /* the three migration events */
 	int64_t	    total_bytes;
 	int64_t	    iteration; /* the pass, from 1; -1: unknown */
 	double	    duration_seconds;
+	const char *reason; /* MigrationFailed: libvirt's words */
 };
 
 struct hx_ev_alert { /* AlertTriggered, AlertResolved */

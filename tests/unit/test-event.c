@@ -290,6 +290,9 @@ main(void)
 	SIMPLE("MigrationCompleted",
 	    hx_event_migration_completed("vm-1", "u-1", "b", 2, 1),
 	    "target_node", "b");
+	SIMPLE("MigrationFailed",
+	    hx_event_migration_failed("vm-1", "u-1", "a", "b", "cancelled", 1),
+	    "reason", "cancelled");
 	SIMPLE("AlertTriggered",
 	    hx_event_alert_triggered("a1", "cpu", "critical", "node", "hot", 95,
 		90, 1),
@@ -315,6 +318,8 @@ main(void)
 			hx_event_migration_progress("vm-1", "u-1", 50, 5, 10, 2,
 			    1),
 			hx_event_migration_completed("vm-1", "u-1", "b", 2, 1),
+			hx_event_migration_failed("vm-1", "u-1", "a", NULL,
+			    "cancelled", 1),
 		};
 		size_t i;
 		void  *it;
