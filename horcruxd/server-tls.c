@@ -231,8 +231,7 @@ same_key_type(SSL_CTX *ctx, EVP_PKEY *key, char **err)
 		return 0;
 	*err = xasprintf("the new TLS key is of another type (%s, was %s): "
 			 "that needs a restart",
-	    OBJ_nid2sn(EVP_PKEY_get_base_id(key)),
-	    OBJ_nid2sn(EVP_PKEY_get_base_id(cur)));
+	    EVP_PKEY_get0_type_name(key), EVP_PKEY_get0_type_name(cur));
 	return -1;
 }
 
