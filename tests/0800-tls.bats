@@ -153,7 +153,7 @@ start_fails() {
 	grep -F "TLS: serving '$PKI/chain.pem' (/CN=localhost, 1 more in the chain, valid until" "$HXD_LOG"
 }
 
-@test "a login over TLS sets a Secure cookie that then authenticates; over the socket no Secure" {
+@test "a login over TLS sets a Secure cookie that then authenticates; our Origin is https://; over the socket no Secure" {
 	run https -D - -o "$BATS_TEST_TMPDIR/body" -c "$BATS_TEST_TMPDIR/jar" \
 		-H 'Content-Type: application/json' -X POST "$URL/api/auth/login" \
 		-d '{"username":"admin","password":"admin-pass-1"}'
@@ -162,6 +162,15 @@ start_fails() {
 	assert_line --regexp '^set-cookie: [^;]+=[^;]+; HttpOnly; SameSite=Strict; Path=/; .*; Secure'$'\r''$'
 	run https -o /dev/null -w '%{http_code}' -b "$BATS_TEST_TMPDIR/jar" "$URL/api/auth/me"
 	assert_output 200
+	# The page's own origin is https:// now: its login is ours, http:// is not.
+	run https -o /dev/null -w '%{http_code}' -H "Origin: https://localhost:$PORT" \
+		-H 'Content-Type: application/json' -X POST "$URL/api/auth/login" \
+		-d '{"username":"admin","password":"admin-pass-1"}'
+	assert_output 200
+	run https -o /dev/null -w '%{http_code}' -H "Origin: http://localhost:$PORT" \
+		-H 'Content-Type: application/json' -X POST "$URL/api/auth/login" \
+		-d '{"username":"admin","password":"admin-pass-1"}'
+	assert_output 403
 	# The same login over the Unix socket (plain): the cookie is not Secure.
 	run curl -s -D - -o /dev/null --unix-socket "$SOCK" -H 'Content-Type: application/json' \
 		-X POST http://localhost/api/auth/login -d '{"username":"admin","password":"admin-pass-1"}'
@@ -219,10 +228,11 @@ start_fails() {
 	assert_equal "$stderr" "horcrux-top: TLS with 'wss://localhost:$PORT' failed: unable to get local issuer certificate"
 }
 
-@test "python3-websockets over wss:// with the CA: welcome, Subscribed, NodeMetrics; without it refused" {
+@test "python3-websockets over wss:// with the CA: an API key, a cookie from our https:// Origin; without the CA refused" {
 	run "$PY" - "$PORT" "$PKI/root.pem" "$KEY" <<'PY'
-import asyncio, json, ssl, sys
+import asyncio, http.client, json, ssl, sys
 import websockets
+import websockets.exceptions
 
 port, ca, key = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -239,6 +249,27 @@ async def main():
             if t not in seen:
                 seen.append(t)
         print(" ".join(t for t in seen if t in ("Subscribed", "NodeMetrics")))
+    # The page's way in: a login's cookie, our https:// Origin.
+    conn = http.client.HTTPSConnection("localhost", int(port), context=ctx)
+    conn.request("POST", "/api/auth/login",
+                 json.dumps({"username": "admin", "password": "admin-pass-1"}),
+                 {"Content-Type": "application/json",
+                  "Origin": "https://localhost:%s" % port})
+    r = conn.getresponse()
+    r.read()
+    cookie = r.getheader("Set-Cookie").split(";")[0]
+    async with websockets.connect("wss://localhost:%s/api/ws" % port, ssl=ctx,
+                                  origin="https://localhost:%s" % port,
+                                  extra_headers={"Cookie": cookie}) as ws:
+        m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        print("cookie session", m.get("type") or m.get("frame", {}).get("type"))
+    try:
+        async with websockets.connect("wss://localhost:%s/api/ws" % port, ssl=ctx,
+                                      origin="http://localhost:%s" % port,
+                                      extra_headers={"Cookie": cookie}):
+            print("connected from http://")
+    except websockets.exceptions.InvalidStatusCode as e:
+        print("http:// origin:", e.status_code)
     try:
         async with websockets.connect("wss://localhost:%s/api/ws" % port,
                                       ssl=ssl.create_default_context(),
@@ -252,7 +283,9 @@ PY
 	assert_success
 	assert_line --index 0 --regexp '^tls TLSv1\.[23]$'
 	assert_line --index 1 'Subscribed NodeMetrics'
-	assert_line --index 2 'refused: unable to get local issuer certificate'
+	assert_line --index 2 --regexp '^cookie session [A-Za-z]+$'
+	assert_line --index 3 'http:// origin: 403'
+	assert_line --index 4 'refused: unable to get local issuer certificate'
 }
 
 @test "start-up: a missing, unreadable or garbage file is one line naming it, exit 1" {
