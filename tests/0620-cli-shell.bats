@@ -208,6 +208,13 @@ json"
 	run -0 env PATH="$HX_BUILD:$PATH" fish -c "source $HX_REPO/completions/horcrux-cli.fish; complete -C'horcrux-cli us'; complete -C'horcrux-cli user show ze'"
 	assert_output "user
 zebediah"
+	# admin backup's FILE and --data-dir are paths (file names, directories).
+	touch "$BATS_TEST_TMPDIR/my.key"
+	mkdir "$BATS_TEST_TMPDIR/sub"
+	run -0 env PATH="$HX_BUILD:$PATH" fish -c "cd $BATS_TEST_TMPDIR; source $HX_REPO/completions/horcrux-cli.fish; complete -C'horcrux-cli admin backup my'; complete -C'horcrux-cli admin backup --data-dir su'; complete -C'horcrux-cli admin ba'"
+	assert_output "my.key
+sub/
+backup"
 }
 
 @test "zsh completion loads (sourced after compinit, or from fpath) without error" {
