@@ -24,7 +24,8 @@ PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt 
 # no libvirt, SQLite or Argon2.
 CLIENT_PKGS := jansson libssl libcrypto msgpack
 TOP_PKGS := ncursesw
-CLI_PKGS := readline
+# horcrux-cli reads SQLite for `admin backup` (a local, offline-capable copy).
+CLI_PKGS := readline sqlite3
 
 WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wno-unused-parameter -Werror

@@ -30,6 +30,26 @@ _horcrux_cli()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 	fi
+	# admin backup's FILE and --config FILE are file names, --data-dir a
+	# directory.
+	if ((${#words[@]} > 1)); then
+		case ${words[${#words[@]} - 2]} in
+		--data-dir)
+			COMPREPLY=($(compgen -d -- "$cur"))
+			return 0
+			;;
+		--config)
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return 0
+			;;
+		esac
+		for ((i = 0; i + 2 < ${#words[@]}; i++)); do
+			if [[ ${words[i]} == admin && ${words[i + 1]} == backup && $cur != -* ]]; then
+				COMPREPLY=($(compgen -f -- "$cur"))
+				return 0
+			fi
+		done
+	fi
 	mapfile -t cands < <("$prog" __complete "${words[@]}" 2>/dev/null)
 	# bash replaces only what follows the last word break (a ':' in
 	# "vm:st"): drop the part of each candidate it keeps.

@@ -328,6 +328,7 @@ CMD_EXEC(cmd_apikey_list);
 CMD_EXEC(cmd_apikey_create);
 CMD_EXEC(cmd_apikey_revoke);
 CMD_EXEC(cmd_audit);
+CMD_EXEC(cmd_admin_backup);
 CMD_EXEC(cmd_vm_list);
 CMD_EXEC(cmd_vm_show);
 CMD_EXEC(cmd_vm_action);

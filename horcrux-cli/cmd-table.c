@@ -178,6 +178,16 @@ static const struct cmd_flag alert_test_flags[] = {
 	{ NULL, NULL, 0, C_NONE, NULL }
 };
 
+static const struct cmd_flag admin_backup_flags[] = {
+	{ "data-dir", "DIR", 0, C_NONE,
+	    "the daemon's data directory (default: data_dir of "
+	    "/etc/horcrux/horcrux.conf, else /var/lib/horcrux)" },
+	{ "config", "FILE", 0, C_NONE,
+	    "read data_dir from this horcruxd configuration file" },
+	{ "force", NULL, 0, C_NONE, "replace FILE if it exists" },
+	{ NULL, NULL, 0, C_NONE, NULL }
+};
+
 /* The flag every command takes. */
 static const struct cmd_flag output_flag = { "output", "FORMAT", 0, C_OUTPUT,
 	"table or json (csv too for history and the alert lists)" };
@@ -350,6 +360,15 @@ static const struct cmd_entry alert_cmds[] = {
 	END
 };
 
+static const struct cmd_entry admin_cmds[] = {
+	LEAF("backup", "FILE", 1, 1, C_NONE, C_NONE, admin_backup_flags,
+	    cmd_admin_backup,
+	    "back up the identity and metrics databases into the tar archive "
+	    "FILE, while the daemon runs (reads the data directory: run as "
+	    "root or the daemon's user)"),
+	END
+};
+
 const struct cmd_entry cmd_table[] = {
 	LEAF("login", "[USER]", 0, 1, C_USER, C_NONE, login_flags, cmd_login,
 	    "log in; keep the token and server in client.conf"),
@@ -378,6 +397,7 @@ const struct cmd_entry cmd_table[] = {
 	    "globs (vm:*:cpu_usage)",
 	    CMD_CSV },
 	GROUP("alert", alert_cmds, "alerts and alert rules"),
+	GROUP("admin", admin_cmds, "administration of this host's daemon"),
 	{ "help", "[COMMAND [SUBCOMMAND...]]", 0, 3,
 	    { C_COMMAND, C_COMMAND, C_COMMAND }, NULL, NULL, cmd_help,
 	    "show help for every command or one", 0 },

@@ -183,7 +183,17 @@ static const char *const migration_3[] = {
 	NULL
 };
 
-/* migrations[i] takes user_version from i to i + 1. */
+/*
+ * migrations[i] takes user_version from i to i + 1.
+ *
+ * Upgrades are tested from real data: tests/fixtures/upgrade/ keeps a data
+ * directory written by every schema version that shipped (identity-I-
+ * metrics-M, made by tests/fixtures/make-fixture), and 0835-upgrade.bats
+ * starts the current daemon on each and checks every piece of content.
+ * A new migration must keep 0835 passing from every fixture, and comes
+ * with the fixture of its own version (run make-fixture with the build
+ * that has it; 0835 fails until that fixture exists).
+ */
 static const char *const *const migrations[] = {
 	migration_1,
 	migration_2,

@@ -205,6 +205,21 @@ void hx_store_close(struct hx_store *st);
 int hx_store_schema_version(void);
 
 /*
+ * An online backup of data_dir (hx-store-backup.c): horcrux.db and, when
+ * present, metrics.db, each copied in one read transaction (consistent
+ * while the daemon writes) and checked, into one tar archive at path
+ * with a horcrux-backup.json manifest first (the files, their schema
+ * versions and sizes). path is created 0600 and appears only once
+ * complete. Without force an existing path is CONFLICT and never
+ * replaced. NOT_FOUND: no data directory or no horcrux.db in it; ERROR:
+ * anything else (permissions, a full disk, SQLite), the message naming
+ * the file. On success *manifest (when not NULL) is the manifest's JSON
+ * text (caller frees). Nothing is left behind on failure.
+ */
+int hx_store_backup(const char *data_dir, const char *path, int force,
+    char **manifest, char **err);
+
+/*
  * The underlying connection, for tests and diagnostics only (reading a
  * PRAGMA). Owned by st; never close it or change its settings.
  */

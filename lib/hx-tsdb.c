@@ -92,6 +92,11 @@ static const char *const migration_1[] = { "CREATE TABLE series ("
 	" WHERE id = 1; END",
 	NULL };
 
+/*
+ * migrations[i] takes user_version from i to i + 1. As for the identity
+ * store (lib/hx-store.c): a new one keeps tests/0835-upgrade.bats passing
+ * from every fixture in tests/fixtures/upgrade/ and adds its own fixture.
+ */
 static const char *const *const migrations[] = {
 	migration_1,
 };

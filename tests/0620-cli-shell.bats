@@ -171,7 +171,8 @@ json"
 }
 
 @test "bash completion: the function with COMP_WORDS offers commands, flags and live names" {
-	touch "$BATS_TEST_TMPDIR/my.key"
+	touch "$BATS_TEST_TMPDIR/my.key" "$BATS_TEST_TMPDIR/subfile"
+	mkdir "$BATS_TEST_TMPDIR/sub"
 	run -0 env PATH="$HX_BUILD:$PATH" bash -c '
 		source "$1"
 		complete -p horcrux-cli
@@ -184,9 +185,11 @@ json"
 		c horcrux-cli vm start web
 		COMP_LINE="horcrux-cli events vm:st" COMP_POINT=24 c horcrux-cli events vm : st
 		cd "$2" && c horcrux-cli --api-key-file my
+		c horcrux-cli admin backup --force my
+		c horcrux-cli admin backup --data-dir su
 	' _ "$HX_REPO/completions/horcrux-cli.bash" "$BATS_TEST_TMPDIR"
 	assert_line --index 0 "complete -F _horcrux_cli horcrux-cli"
-	assert_line --index 1 "login logout whoami user role privilege acl apikey session audit vm node notify events history alert help version quit exit"
+	assert_line --index 1 "login logout whoami user role privilege acl apikey session audit vm node notify events history alert admin help version quit exit"
 	assert_line --index 2 "list show add modify delete passwd sessions logout permissions"
 	assert_line --index 3 "zebediah"
 	assert_line --index 4 "--realm --role"
@@ -196,12 +199,22 @@ json"
 	assert_line --index 7 "status"
 	# A key file completes as a file name.
 	assert_line --index 8 "my.key"
+	# So do admin backup's FILE and --data-dir (directories only).
+	assert_line --index 9 "my.key"
+	assert_line --index 10 "sub"
 }
 
 @test "fish completion loads and offers the same words" {
 	run -0 env PATH="$HX_BUILD:$PATH" fish -c "source $HX_REPO/completions/horcrux-cli.fish; complete -C'horcrux-cli us'; complete -C'horcrux-cli user show ze'"
 	assert_output "user
 zebediah"
+	# admin backup's FILE and --data-dir are paths (file names, directories).
+	touch "$BATS_TEST_TMPDIR/my.key"
+	mkdir "$BATS_TEST_TMPDIR/sub"
+	run -0 env PATH="$HX_BUILD:$PATH" fish -c "cd $BATS_TEST_TMPDIR; source $HX_REPO/completions/horcrux-cli.fish; complete -C'horcrux-cli admin backup my'; complete -C'horcrux-cli admin backup --data-dir su'; complete -C'horcrux-cli admin ba'"
+	assert_output "my.key
+sub/
+backup"
 }
 
 @test "zsh completion loads (sourced after compinit, or from fpath) without error" {
