@@ -4,6 +4,8 @@
 #   make check      ASan+UBSan build, every test suite, one "N passed, N failed" line
 #   make run        build, start horcruxd on the demo defaults (data under ./run)
 #   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR= (make uninstall)
+#   make deb        the Debian package, into build/deb (scripts/build-deb)
+#   make dist-check make install into a scratch DESTDIR and check it
 #   make bench      benchmarks (bench/README.md); make fuzz: the parser fuzzers
 #   make format     rewrite the C sources in the written style (.clang-format)
 #   make clean
@@ -19,7 +21,8 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 # /etc whatever the PREFIX: horcruxd reads /etc/horcrux/horcrux.conf when
 # not given --config. systemd reads units, sysusers.d and tmpfiles.d under
-# /usr/local/lib as well as /usr/lib.
+# /usr/local/lib as well as /usr/lib; Debian 12's debhelper wants units in
+# /lib/systemd/system (debian/rules says so).
 SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -74,7 +77,7 @@ WEB_TEXT	:= $(sort $(WEB_VENDOR) $(shell find share/web -type f \( \
 		   -name '*.js' -o -name '*.css' -o -name '*.html' \) 2>/dev/null))
 WEB_GZ		:= $(WEB_TEXT:%=%.gz)
 
-.PHONY: all check run install uninstall bench fuzz format clean \
+.PHONY: all check run install uninstall deb dist-check bench fuzz format clean \
 	build build-tests build-fuzz do-install do-uninstall
 .SECONDARY:
 
@@ -101,6 +104,18 @@ install:
 
 uninstall:
 	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release do-uninstall
+
+# Out of tree (a copy in a temporary directory): debian/'s build droppings
+# never reach the checkout.
+deb:
+	@scripts/install-deps
+	@scripts/build-deb build/deb
+
+# Not in make check (tests/0820 and 0825 are): the same checks by hand.
+dist-check:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release build build-tests
+	@HX_TESTS="0820 0825" tests/run build/release
 
 bench:
 	@scripts/install-deps --bench
