@@ -94,6 +94,9 @@ expected_files() {
 	cmp "$BATS_TEST_TMPDIR/index.html" "$R/usr/share/horcrux/web/index.html"
 	curl -sf -o "$BATS_TEST_TMPDIR/uPlot.js" "$URL/vendor/uPlot.js"
 	cmp "$BATS_TEST_TMPDIR/uPlot.js" "$R/usr/share/horcrux/web/vendor/uPlot.js"
+	# The .gz copies kept their times: a gzip client gets them.
+	run curl -sf -H 'Accept-Encoding: gzip' -D - -o /dev/null "$URL/index.html"
+	assert_line --regexp '^[Cc]ontent-[Ee]ncoding: gzip'
 }
 
 @test "man finds every installed page under PREFIX/share/man" {

@@ -125,6 +125,9 @@ sdpkg() {
 		--web-root "$S/usr/share/horcrux/web" --libvirt-uri test:///default
 	curl -sf -o "$BATS_TEST_TMPDIR/index.html" "$URL/"
 	cmp "$BATS_TEST_TMPDIR/index.html" "$S/usr/share/horcrux/web/index.html"
+	# The .gz copies kept their times: a gzip client gets them.
+	run curl -sf -H 'Accept-Encoding: gzip' -D - -o /dev/null "$URL/index.html"
+	assert_line --regexp '^[Cc]ontent-[Ee]ncoding: gzip'
 	stop_daemon
 
 	# Remove: programs gone; the data and the edited conffile stay.
