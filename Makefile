@@ -3,7 +3,9 @@
 #   make            release build (-O2) of every program under build/release
 #   make check      ASan+UBSan build, every test suite, one "N passed, N failed" line
 #   make run        build, start horcruxd on the demo defaults (data under ./run)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR= (make uninstall)
+#   make deb        the Debian package, into build/deb (scripts/build-deb)
+#   make dist-check make install into a scratch DESTDIR and check it
 #   make bench      benchmarks (bench/README.md); make fuzz: the parser fuzzers
 #   make format     rewrite the C sources in the written style (.clang-format)
 #   make clean
@@ -17,6 +19,14 @@ MODE	?= release
 B	:= build/$(MODE)
 PREFIX	?= /usr/local
 DESTDIR	?=
+# /etc whatever the PREFIX: horcruxd reads /etc/horcrux/horcrux.conf when
+# not given --config. systemd reads units, sysusers.d and tmpfiles.d under
+# /usr/local/lib as well as /usr/lib; Debian 12's debhelper wants units in
+# /lib/systemd/system (debian/rules says so).
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 CC	?= cc
 
 PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl msgpack
@@ -68,7 +78,8 @@ WEB_TEXT	:= $(sort $(WEB_VENDOR) $(shell find share/web -type f \( \
 		   -name '*.js' -o -name '*.css' -o -name '*.html' \) 2>/dev/null))
 WEB_GZ		:= $(WEB_TEXT:%=%.gz)
 
-.PHONY: all check run install bench fuzz format clean build build-tests build-fuzz do-install
+.PHONY: all check run install uninstall deb dist-check bench fuzz format clean \
+	build build-tests build-fuzz do-install do-uninstall
 .SECONDARY:
 
 ifneq ($(HX_DEPS),ok)
@@ -91,6 +102,21 @@ install:
 	@scripts/install-deps
 	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release build
 	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release do-install
+
+uninstall:
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release do-uninstall
+
+# Out of tree (a copy in a temporary directory): debian/'s build droppings
+# never reach the checkout.
+deb:
+	@scripts/install-deps
+	@scripts/build-deb build/deb
+
+# Not in make check (tests/0820 and 0825 are): the same checks by hand.
+dist-check:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory HX_DEPS=ok MODE=release build build-tests
+	@HX_TESTS="0820 0825" tests/run build/release
 
 bench:
 	@scripts/install-deps --bench
@@ -229,27 +255,74 @@ share/web/%.gz: share/web/%
 	@[ "$(V)" = 1 ] || echo "  GZIP    $@"
 	$(Q)gzip -9 -n -c $< >$@.tmp && mv $@.tmp $@
 
+# options.c compiles $(PREFIX)/share/horcrux in as web_root's default:
+# when PREFIX changes, so must options.o (make tracks no variables).
+PREFIX_STAMP	:= $(B)/prefix.stamp
+$(shell mkdir -p $(B) && { [ "$$(cat $(PREFIX_STAMP) 2>/dev/null)" = \
+	'$(PREFIX)' ] || printf '%s\n' '$(PREFIX)' >$(PREFIX_STAMP); })
+$(O)/horcruxd/options.o: $(PREFIX_STAMP)
+
+D		:= $(DESTDIR)$(PREFIX)
+CONF		:= $(DESTDIR)$(SYSCONFDIR)/horcrux/horcrux.conf
+# The files of dist/ with the install's own paths in them.
+DIST_SED	:= sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' \
+		   -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		   -e 's|@DATADIR@|$(PREFIX)/share/horcrux|g'
+PROGS_BIN	:= horcrux-top horcrux-cli
+MAN1		:= horcrux-top.1 horcrux-cli.1
+COMPLETED	:= horcruxd horcrux-top horcrux-cli
+
 do-install:
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/horcrux/web \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
-		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(B)/horcruxd $(DESTDIR)$(PREFIX)/sbin/horcruxd
-	install -m 755 $(B)/horcrux-top $(B)/horcrux-cli $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 man/horcrux-top.1 man/horcrux-cli.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(D)/sbin $(D)/bin $(D)/share/horcrux/web \
+		$(D)/share/man/man1 $(D)/share/man/man5 $(D)/share/man/man8 \
+		$(D)/share/bash-completion/completions \
+		$(D)/share/zsh/vendor-completions \
+		$(D)/share/fish/vendor_completions.d \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/horcrux
+	install -m 755 $(B)/horcruxd $(D)/sbin/horcruxd
+	install -m 755 $(addprefix $(B)/,$(PROGS_BIN)) $(D)/bin/
+	install -m 644 $(addprefix man/,$(MAN1)) $(D)/share/man/man1/
+	install -m 644 man/horcrux.conf.5 $(D)/share/man/man5/
+	install -m 644 man/horcruxd.8 $(D)/share/man/man8/
 	# Times kept: horcruxd sends FILE.gz only when it is as new as FILE.
-	cp -R --preserve=timestamps share/web/. $(DESTDIR)$(PREFIX)/share/horcrux/web/
-	install -m 644 man/horcrux.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 man/horcruxd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	for p in horcruxd horcrux-top horcrux-cli; do \
+	cp -R --preserve=timestamps share/web/. $(D)/share/horcrux/web/
+	for p in $(COMPLETED); do \
 		install -m 644 completions/$$p.bash \
-			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p && \
-		install -m 644 completions/_$$p $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/ && \
+			$(D)/share/bash-completion/completions/$$p && \
+		install -m 644 completions/_$$p $(D)/share/zsh/vendor-completions/ && \
 		install -m 644 completions/$$p.fish \
-			$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ || exit 1; \
+			$(D)/share/fish/vendor_completions.d/ || exit 1; \
 	done
+	$(DIST_SED) dist/horcruxd.service.in >$(DESTDIR)$(UNITDIR)/horcruxd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/horcruxd.service
+	install -m 644 dist/horcrux.sysusers $(DESTDIR)$(SYSUSERSDIR)/horcrux.conf
+	install -m 644 dist/horcrux.tmpfiles $(DESTDIR)$(TMPFILESDIR)/horcrux.conf
+	# An existing horcrux.conf is the operator's: never overwritten.
+	$(DIST_SED) dist/horcrux.conf.in >$(B)/horcrux.conf.sample
+	if [ -e $(CONF) ]; then \
+		echo "keeping $(CONF); the new sample is $(CONF).new"; \
+		install -m 644 $(B)/horcrux.conf.sample $(CONF).new; \
+	else \
+		install -m 644 $(B)/horcrux.conf.sample $(CONF); \
+	fi
+
+# Removes what do-install put, and horcrux.conf only while it is still the
+# sample (an edited one is the operator's; it stays, and is named).
+do-uninstall:
+	rm -f $(D)/sbin/horcruxd $(addprefix $(D)/bin/,$(PROGS_BIN)) \
+		$(addprefix $(D)/share/man/man1/,$(MAN1)) \
+		$(D)/share/man/man5/horcrux.conf.5 $(D)/share/man/man8/horcruxd.8 \
+		$(addprefix $(D)/share/bash-completion/completions/,$(COMPLETED)) \
+		$(addprefix $(D)/share/zsh/vendor-completions/_,$(COMPLETED)) \
+		$(patsubst %,$(D)/share/fish/vendor_completions.d/%.fish,$(COMPLETED)) \
+		$(DESTDIR)$(UNITDIR)/horcruxd.service \
+		$(DESTDIR)$(SYSUSERSDIR)/horcrux.conf \
+		$(DESTDIR)$(TMPFILESDIR)/horcrux.conf $(CONF).new
+	rm -rf $(D)/share/horcrux
+	$(DIST_SED) dist/horcrux.conf.in | cmp -s - $(CONF) && rm -f $(CONF); \
+	if [ -e $(CONF) ]; then echo "kept $(CONF): it was edited"; \
+	else rmdir $(DESTDIR)$(SYSCONFDIR)/horcrux 2>/dev/null || true; fi
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 endif
