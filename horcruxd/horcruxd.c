@@ -366,6 +366,7 @@ main(int argc, char **argv)
 
 	hx_log_open("horcruxd", (enum hx_log_level)opts.log_level,
 	    opts.foreground ? stderr : NULL);
+	hx_log_set_format((enum hx_log_format)opts.log_format);
 	prepare_data_dir(opts.data_dir);
 	check_state_modes(opts.data_dir);
 	db_path = xasprintf("%s/horcrux.db", opts.data_dir);

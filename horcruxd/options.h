@@ -40,6 +40,7 @@ struct options {
 	double		   subscription_timeout;
 	double		   peer_timeout;
 	int		   log_level;
+	int		   log_format; /* enum hx_log_format */
 	int		   max_clients;
 	int		   replay_events; /* hidden: the ring's size */
 	int		   login_queue;
