@@ -449,3 +449,21 @@ options_check(const struct options *o, char **err)
 	}
 	return 0;
 }
+
+int
+options_load(struct hx_config *cfg, int argc, char **argv, const char *path,
+    int required, struct options *o, char **err)
+{
+	hx_config_init(cfg, options_table, options_count);
+	if (hx_config_parse_args(cfg, argc, argv, err) != 0 ||
+	    hx_config_load_file(cfg, path, required, err) < 0)
+		goto fail;
+	options_from_config(cfg, o);
+	if (options_check(o, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	hx_config_release(cfg);
+	memset(o, 0, sizeof *o);
+	return -1;
+}

@@ -86,6 +86,15 @@ teardown_file() {
 	assert_output ""
 }
 
+@test "under the journal: an error is <3> (a reload of a bad file)" {
+	conf=$BATS_FILE_TMPDIR/journal.conf
+	echo "node_interval = 0" >"$conf"
+	kill -HUP "$(pidof_d journal)"
+	wait_count "$(logf journal)" '^<3>configuration not reloaded' 1
+	run grep -F "<3>configuration not reloaded, the running settings stay: $conf:1: node_interval: '0' is out of range (0.1 to 3600)" "$(logf journal)"
+	assert_success
+}
+
 @test "JOURNAL_STREAM naming another file: the usual timestamped lines" {
 	log=$(logf elsewhere)
 	pid=$(pidof_d elsewhere)
