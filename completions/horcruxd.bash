@@ -21,7 +21,8 @@ _horcruxd()
 		--allowed-hosts --allowed-origins --metrics-public
 		--history --history-raw-retention --history-minute-retention
 		--history-hour-retention --history-max-bytes --history-flush
-		--notify-ca-file --notify-retry-base"
+		--notify-ca-file --notify-retry-base --tls-cert --tls-key
+		--allow-plain-http --no-allow-plain-http"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -41,7 +42,7 @@ _horcruxd()
 	fi
 
 	case $prev in
-	-c | --config | --socket | --notify-ca-file)
+	-c | --config | --socket | --notify-ca-file | --tls-cert | --tls-key)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;

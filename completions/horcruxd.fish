@@ -45,3 +45,7 @@ complete -c horcruxd -l history-max-bytes -x -d 'Cap on the history blocks (0: n
 complete -c horcruxd -l history-flush -x -d 'Write the history to disk this often (seconds)'
 complete -c horcruxd -l notify-ca-file -r -F -d 'CA certificates notification receivers must chain to'
 complete -c horcruxd -l notify-retry-base -x -d 'First wait before a failed notification is retried (seconds)'
+complete -c horcruxd -l tls-cert -r -F -d 'PEM certificate and chain: the TCP listener speaks TLS'
+complete -c horcruxd -l tls-key -r -F -d 'PEM private key of the TLS certificate'
+complete -c horcruxd -l allow-plain-http -d 'Allow a listener beyond loopback without TLS'
+complete -c horcruxd -l no-allow-plain-http -d 'Refuse a listener beyond loopback without TLS'

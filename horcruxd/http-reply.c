@@ -49,6 +49,29 @@ http_reply_add_header(struct conn *c, const char *name, const char *value)
 	c->nheaders++;
 }
 
+/*
+ * One of the reply's own headers. A cookie sent over TLS is marked Secure
+ * (DESIGN §12), whichever route set it: a browser then never sends it
+ * back in the clear. HSTS is not here: the TLS vhost adds it to every
+ * reply, lws's own too (server.c).
+ */
+static int
+add_header(struct lws *wsi, const char *name, const char *value,
+    unsigned char **p, unsigned char *end)
+{
+	char secure[1024];
+	int  n;
+
+	if (strcmp(name, "set-cookie:") == 0 && lws_is_ssl(wsi)) {
+		n = snprintf(secure, sizeof secure, "%s; Secure", value);
+		if (n < 0 || (size_t)n >= sizeof secure)
+			return -1;
+		value = secure;
+	}
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+	    (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
 /* Add the reply's status line and headers between *p and end. */
 static int
 add_headers(struct lws *wsi, struct conn *c, unsigned char **p,
@@ -68,10 +91,7 @@ add_headers(struct lws *wsi, struct conn *c, unsigned char **p,
 		    sizeof nostore - 1, p, end)))
 		return -1;
 	for (i = 0; i < c->nheaders; i++) {
-		if (lws_add_http_header_by_name(wsi,
-			(const unsigned char *)c->hname[i],
-			(const unsigned char *)c->hvalue[i],
-			(int)strlen(c->hvalue[i]), p, end))
+		if (add_header(wsi, c->hname[i], c->hvalue[i], p, end) != 0)
 			return -1;
 	}
 	if (c->close_after &&

@@ -1,9 +1,9 @@
 /*
  * options.c - the horcruxd option table (DESIGN §6) and its typed view.
  *
- * Keys that later features own (tls_*) join this table with the code that
- * uses them, never before:
- * an accepted key that does nothing would be a lie to the operator.
+ * Keys that later features own join this table with the code that uses
+ * them, never before: an accepted key that does nothing would be a lie to
+ * the operator.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +108,15 @@ check_origin(const char *value, char **err)
 		return -1;
 	}
 	return 0;
+}
+
+/* A TLS file: unset (""), or an absolute path (we may chdir to /). */
+static int
+check_tls_path(const char *value, char **err)
+{
+	if (value[0] == '\0')
+		return 0;
+	return check_abs_path(value, err);
 }
 
 static const char *onoff_choices[] = { "off", "on", NULL };
@@ -298,6 +307,14 @@ const struct hx_opt options_table[] = {
 	    "CA certificates that notification receivers' TLS must chain to "
 	    "(empty: the system's)",
 	    HX_OPT_EMPTY_OK, NULL },
+	{ "tls_cert", 0, HX_OPT_STRING, "", 0, 0, NULL, "FILE",
+	    "PEM certificate (then its chain) that makes the TCP listener "
+	    "TLS-only; needs tls_key",
+	    HX_OPT_EMPTY_OK, check_tls_path },
+	{ "tls_key", 0, HX_OPT_STRING, "", 0, 0, NULL, "FILE",
+	    "PEM private key of tls_cert", HX_OPT_EMPTY_OK, check_tls_path },
+	{ "allow_plain_http", 0, HX_OPT_BOOL, "false", 0, 0, NULL, NULL,
+	    "allow a listener beyond loopback without TLS", 0, NULL },
 	{ "notify_retry_base", 0, HX_OPT_SECONDS, "5", 0.05, 300, NULL,
 	    "SECONDS",
 	    "first wait before a failed notification is sent again "
@@ -427,6 +444,9 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->metrics_public = (int)hx_config_int(cfg, "metrics_public");
 	o->notify_ca_file = hx_config_str(cfg, "notify_ca_file");
 	o->notify_retry_base = hx_config_seconds(cfg, "notify_retry_base");
+	o->tls_cert = hx_config_str(cfg, "tls_cert");
+	o->tls_key = hx_config_str(cfg, "tls_key");
+	o->allow_plain_http = (int)hx_config_int(cfg, "allow_plain_http");
 }
 
 int
@@ -440,6 +460,13 @@ options_check(const struct options *o, char **err)
 				       "mount points");
 			return -1;
 		}
+	if ((o->tls_cert[0] == '\0') != (o->tls_key[0] == '\0')) {
+		*err = xasprintf("%s is set but %s is not: TLS needs both "
+				 "(or neither)",
+		    o->tls_cert[0] != '\0' ? "tls_cert" : "tls_key",
+		    o->tls_cert[0] != '\0' ? "tls_key" : "tls_cert");
+		return -1;
+	}
 	if (o->reserved_unix_clients >= o->max_clients) {
 		*err =
 		    xasprintf("reserved_unix_clients (%d) must be below "

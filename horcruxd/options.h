@@ -66,6 +66,9 @@ struct options {
 	int		   metrics_public; /* GET /metrics without login */
 	const char	  *notify_ca_file; /* "": the system's CAs */
 	double		   notify_retry_base; /* seconds */
+	const char	  *tls_cert; /* "": no TLS (with tls_key) */
+	const char	  *tls_key;
+	int		   allow_plain_http; /* plain TCP beyond loopback */
 };
 
 extern const struct hx_opt options_table[];

@@ -411,6 +411,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		r = session_admit(srv, wsi, &id, on_unix);
 		access_release(&id);
 		return r;
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* A TLS vhost's SSL_CTX (user) is made: ours to fill. */
+		return server_tls_ctx_ready(srv, user);
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		if (user == NULL)
 			return 0;
@@ -561,6 +564,22 @@ server_resolve_listen(struct server *srv, const struct options *o, char **err)
 		*err = xasprintf("cannot bind '%s:%d': %s", o->listen_host,
 		    o->listen_port,
 		    saved ? strerror(saved) : "no IPv4 or IPv6 address");
+		return -1;
+	}
+	if (server_tls_load(srv, o, err) != 0)
+		return -1;
+	/*
+	 * Passwords and cookies must not cross a network in the clear: a
+	 * listener others can reach is TLS unless the operator says
+	 * otherwise (a TLS proxy in front, say).
+	 */
+	if (srv->tls == NULL && !o->allow_plain_http &&
+	    server_listens_beyond_loopback(srv)) {
+		*err = xasprintf("refusing to listen on '%s%s%s:%d' without "
+				 "TLS: set tls_cert and tls_key, or "
+				 "allow_plain_http = true",
+		    strchr(o->listen_host, ':') ? "[" : "", o->listen_host,
+		    strchr(o->listen_host, ':') ? "]" : "", o->listen_port);
 		return -1;
 	}
 	return 0;
@@ -721,6 +740,15 @@ fd_budget(struct server *srv, struct lws_context_creation_info *info)
  */
 static const lws_retry_bo_t no_validity = { NULL, 0, 0, 0, 0, 0 };
 
+/*
+ * HSTS on every reply of a TLS listener, lws's own (a 404, a refused
+ * upgrade) included: lws adds a vhost's canned headers to each status
+ * line it writes. A year, the common minimum for browsers' preload lists;
+ * no includeSubDomains: the host's other names are not ours to speak for.
+ */
+static const struct lws_protocol_vhost_options hsts = { NULL, NULL,
+	"Strict-Transport-Security:", "max-age=31536000" };
+
 static struct lws_vhost *
 make_vhost(struct server *srv, const char *name, const char *iface, int port,
     int flags)
@@ -728,13 +756,25 @@ make_vhost(struct server *srv, const char *name, const char *iface, int port,
 	struct lws_context_creation_info info;
 
 	memset(&info, 0, sizeof info);
+	/*
+	 * The TCP listener is TLS-only when tls_cert is set: lws makes the
+	 * SSL_CTX, server-tls.c fills it (LOAD_EXTRA_SERVER_VERIFY_CERTS).
+	 * HTTP/1.1 only: lws would offer h2 by ALPN, and the reply and
+	 * WebSocket code here is written for HTTP/1.1.
+	 */
+	if (srv->tls != NULL && !(flags & LWS_SERVER_OPTION_UNIX_SOCK)) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		    LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
+		info.alpn = "http/1.1";
+		info.headers = &hsts;
+	}
 	info.vhost_name = name;
 	info.port = port;
 	info.iface = iface;
 	info.protocols = protocols;
 	info.extensions = extensions;
 	info.retry_and_idle_policy = &no_validity;
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 	info.options |= (uint64_t)flags;
 	/*
@@ -790,6 +830,8 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	server_sync_lws_log();
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (srv->tls != NULL)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.user = srv;
 	info.max_http_header_data = 8192;
 	fd_budget(srv, &info);
@@ -810,8 +852,12 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 			 la->family == AF_INET ?
 			     LWS_SERVER_OPTION_DISABLE_IPV6 :
 			     0)) == NULL) {
-			*err = xasprintf("cannot bind '%s:%d'", la->host,
-			    o->listen_port);
+			*err = srv->tls != NULL ?
+			    xasprintf("cannot set up TLS on '%s:%d' (the log "
+				      "says why)",
+				la->host, o->listen_port) :
+			    xasprintf("cannot bind '%s:%d'", la->host,
+				o->listen_port);
 			hx_buf_release(&where);
 			return -1;
 		}
@@ -843,12 +889,13 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	    (lws_usec_t)srv->tick_us);
 	v6 = strchr(o->listen_host, ':') != NULL;
 	if (strcmp(where.data, o->listen_host) == 0)
-		log_info("listening on %s%s%s:%d and %s", v6 ? "[" : "",
+		log_info("listening on %s%s%s:%d%s and %s", v6 ? "[" : "",
 		    o->listen_host, v6 ? "]" : "", o->listen_port,
-		    o->socket_path);
+		    srv->tls ? " (TLS)" : "", o->socket_path);
 	else
-		log_info("listening on %s:%d (%s) and %s", o->listen_host,
-		    o->listen_port, where.data, o->socket_path);
+		log_info("listening on %s:%d (%s%s) and %s", o->listen_host,
+		    o->listen_port, where.data, srv->tls ? "; TLS" : "",
+		    o->socket_path);
 	hx_buf_release(&where);
 	return 0;
 }
@@ -940,4 +987,5 @@ server_release(struct server *srv)
 	if (srv->opts != NULL)
 		unlink(srv->opts->socket_path);
 	http_release(srv);
+	server_tls_free(srv);
 }

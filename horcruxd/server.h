@@ -177,6 +177,7 @@ struct server {
 	struct notify	      *notify; /* notification delivery */
 	struct alerts	      *alerts; /* the alert engine, or NULL */
 	struct reload	      *reload; /* SIGHUP's work (reload.h), or NULL */
+	struct server_tls     *tls; /* TLS material; NULL: plain TCP */
 };
 
 /* Give the server its identity cache and worker (both owned by the caller). */
@@ -187,7 +188,9 @@ void server_set_virt(struct server *srv, struct virt *virt,
     struct worker *vworker);
 /*
  * Resolve the listen host to the addresses to bind (a numeric address is
- * itself; a name is every address it resolves to) and try each bind.
+ * itself; a name is every address it resolves to) and try each bind;
+ * load and check the TLS certificate and key (server_tls_load); refuse a
+ * plain listener beyond loopback unless allow_plain_http (DESIGN §12).
  * Call before server_init. Returns 0, or -1 with *err (caller frees).
  */
 int server_resolve_listen(struct server *srv, const struct options *opts,
@@ -213,6 +216,39 @@ void server_request_stop(struct server *srv);
 void server_request_reload(struct server *srv);
 /* Set libwebsockets' own logging to follow hx-log's level (debug or not). */
 void server_sync_lws_log(void);
+
+/* server-tls.c */
+/*
+ * Load tls_cert (a PEM certificate, then its chain) and tls_key (its PEM
+ * private key) of o into srv, checking that both are readable PEM, that
+ * the key belongs to the certificate and that the certificate is valid
+ * now. Nothing to do (0) when o sets no TLS. Returns 0, or -1 with *err
+ * (caller frees), one line naming the file: "TLS certificate
+ * '/etc/horcrux/cert.pem' expired on Jan  2 00:00:00 2020 GMT".
+ */
+int server_tls_load(struct server *srv, const struct options *o, char **err);
+/*
+ * lws made a TLS vhost's SSL_CTX (LOAD_EXTRA_SERVER_VERIFY_CERTS): require
+ * TLS 1.2 or later, install the loaded material, keep ctx for reloads.
+ * 0, or -1 (logged) to fail the vhost.
+ */
+int server_tls_ctx_ready(struct server *srv, void *ssl_ctx);
+/*
+ * Re-read tls_cert and tls_key as o names them (the reloaded options; the
+ * paths may have changed), check them as server_tls_load does, and install
+ * them into every TLS listener: each connection accepted afterwards gets
+ * the new certificate, each open one (a live WebSocket session) keeps its
+ * own and stays up. Service thread only (SIGHUP's handler must only ask
+ * for it). Returns 0 (also when neither the old nor o set TLS), or -1
+ * with *err (caller frees) leaving the old certificate in service: bad
+ * files, TLS turned on or off (the listener would change: a restart), or
+ * a key of another type (RSA to EC: a restart).
+ */
+int server_tls_reload(struct server *srv, const struct options *o, char **err);
+/* Is the TCP listener TLS? */
+int server_tls_on(const struct server *srv);
+/* Let the TLS material go (server_release calls it; NULL-safe). */
+void server_tls_free(struct server *srv);
 
 /* ws-session.c */
 int session_callback(struct server *srv, struct lws *wsi,

@@ -197,6 +197,21 @@ find_long(const struct hx_config *cfg, const char *flag, size_t len)
 	return -1;
 }
 
+/*
+ * "--no-NAME": a boolean that is also a file key, set false (DESIGN §12).
+ * Flag-only booleans (-f, -h) have no negation: absent is their "no".
+ */
+static ssize_t
+find_negated(const struct hx_config *cfg, const char *flag, size_t len)
+{
+	ssize_t k = find_long(cfg, flag, len);
+
+	if (k < 0 || cfg->table[k].type != HX_OPT_BOOL ||
+	    (cfg->table[k].flags & HX_OPT_CLI_ONLY))
+		return -1;
+	return k;
+}
+
 static ssize_t
 find_short(const struct hx_config *cfg, char c)
 {
@@ -238,12 +253,13 @@ hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv, int start,
 	const char	    *arg, *value, *eq;
 	char		     shown[160], *why = NULL;
 	ssize_t		     k;
-	int		     i;
+	int		     i, negated;
 
 	memset(r, 0, sizeof *r);
 	for (i = start; i < argc; i++) {
 		arg = argv[i];
 		value = NULL;
+		eq = NULL;
 		if ((how & HX_ARGS_WORDS) && strcmp(arg, "--") == 0)
 			return args_stop(r, HX_ARGS_END, i + 1, NULL, NULL, 0);
 		if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
@@ -273,6 +289,11 @@ hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv, int start,
 			return args_stop(r, HX_ARGS_UNEXPECTED, i + 1, arg,
 			    NULL, -1);
 		}
+		negated = 0;
+		if (k < 0 && strncmp(arg, "--no-", 5) == 0 &&
+		    (k = find_negated(cfg, arg + 5,
+			 eq ? (size_t)(eq - arg - 5) : strlen(arg + 5))) >= 0)
+			negated = 1;
 		if (k < 0) {
 			*err = xasprintf("unknown option '%s'", shown);
 			return args_stop(r, HX_ARGS_UNKNOWN, i + 1, arg, NULL,
@@ -285,7 +306,7 @@ hx_config_parse_argv(struct hx_config *cfg, int argc, char **argv, int start,
 				return args_stop(r, HX_ARGS_NO_VALUE, i + 1,
 				    arg, o, -1);
 			}
-			value = "yes";
+			value = negated ? "no" : "yes";
 		} else if (value == NULL) {
 			if (i + 1 >= argc) {
 				*err = xasprintf("%s needs a value (%s)", shown,

@@ -357,14 +357,14 @@ PY
 	mkdir -p "$DDIR"
 	port=$(free_port)
 	run --separate-stderr "$HXD" -f --listen "0.0.0.0:$port" --socket "$DDIR/s.sock" \
-		--data-dir "$DDIR/data" --web-root "$HX_REPO/share/web"
+		--data-dir "$DDIR/data" --web-root "$HX_REPO/share/web" --allow-plain-http
 	assert_failure 1
 	[[ "$stderr" == "horcruxd: refusing to listen on '0.0.0.0:$port': no user has a password or API key yet"* ]]
 	start_daemon
 	add_admin
 	stop_daemon
 	"$HXD" -f --listen "0.0.0.0:$port" --socket "$DDIR/s.sock" --data-dir "$DDIR/data" \
-		--web-root "$HX_REPO/share/web" >"$DDIR/nl.log" 2>&1 3>&- &
+		--web-root "$HX_REPO/share/web" --allow-plain-http >"$DDIR/nl.log" 2>&1 3>&- &
 	HXD_PID=$! URL=http://127.0.0.1:$port HXD_LOG=$DDIR/nl.log
 	wait_ready
 }
