@@ -5,7 +5,11 @@
  * that can change live and name the ones that cannot.
  *
  * Which keys change live is the table below, each with what applying it
- * takes. Every other key of the file (listen, socket, data_dir, the
+ * takes. The TLS certificate and key are read again on every SIGHUP, their
+ * paths changed or not (a renewed certificate usually keeps its path), by
+ * server_tls_reload before anything else is applied: refused material
+ * (unreadable, expired, not matching, TLS turned on or off) refuses the
+ * whole reload, and the old certificate stays in service. Every other key of the file (listen, socket, data_dir, the
  * limits lws sized its tables by, the history's and libvirt's settings,
  * which threads copied at start) keeps its running value and is logged as
  * needing a restart when the file says otherwise.
@@ -88,6 +92,9 @@ static const struct live_key {
 	{ "node_interval", apply_intervals },
 	{ "vm_interval", apply_intervals },
 	{ "metrics_public", apply_nothing },
+	/* Installed by server_tls_reload before any of these. */
+	{ "tls_cert", apply_nothing },
+	{ "tls_key", apply_nothing },
 };
 
 static const struct live_key *
@@ -114,6 +121,8 @@ copy_live(struct options *live, const struct options *n)
 	live->node_interval = n->node_interval;
 	live->vm_interval = n->vm_interval;
 	live->metrics_public = n->metrics_public;
+	live->tls_cert = n->tls_cert;
+	live->tls_key = n->tls_key;
 }
 
 static int
@@ -193,6 +202,15 @@ reload_run(struct reload *r)
 			  "stay: %s",
 		    err);
 		free(err);
+		return;
+	}
+	/* All or nothing: the certificate is the one part that may fail. */
+	if (server_tls_reload(r->srv, &n, &err) != 0) {
+		log_error("configuration not reloaded, the running settings "
+			  "stay: %s",
+		    err);
+		free(err);
+		hx_config_release(&cfg);
 		return;
 	}
 	ref = r->have_cur ? &r->cur : r->start;

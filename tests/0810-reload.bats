@@ -1,14 +1,17 @@
 #!/usr/bin/env bats
 # SIGHUP (DESIGN §12): the daemon reads its configuration file again and
 # applies what can change live - log level, allowed hosts and origins,
-# the sampling intervals - while a WebSocket session opened before the
-# first reload keeps receiving on the same connection; a bad file
-# changes nothing and says why; listen and data_dir are named as needing
-# a restart; a command-line flag keeps winning over the file.
+# the sampling intervals, the TLS certificate - while WebSocket sessions
+# opened before the first reload (one on the Unix socket, one over wss)
+# keep receiving on the same connection; a bad file changes nothing and
+# says why; listen and data_dir are named as needing a restart; a
+# command-line flag keeps winning over the file.
 #
-# One daemon for the file, started with -c and every setting that a test
-# changes in the file (a flag would win over it), plus one flag
-# (--request-timeout) to show flags still win after a reload.
+# One daemon for the file, TLS on its TCP listener with a certificate
+# from a CA made here (curl trusts it through CURL_CA_BUNDLE), started
+# with -c and every setting that a test changes in the file (a flag would
+# win over it), plus one flag (--request-timeout) to show flags still win
+# after a reload.
 
 load helpers/common
 
@@ -24,6 +27,8 @@ write_conf() {
 		echo "node_interval = 2"
 		echo "vm_interval = 2"
 		echo "request_timeout = 10"
+		echo "tls_cert = $PKI/server.pem"
+		echo "tls_key = $PKI/server.key"
 		printf '%s\n' "$@"
 	} >"$CONF.new"
 	mv "$CONF.new" "$CONF"
@@ -55,10 +60,24 @@ host_status() {
 }
 
 # arrivals TYPE AFTER: arrival times (epoch ms) of the session's TYPE
-# frames that came after AFTER, one per line.
+# frames that came after AFTER, one per line; the session is the Unix
+# socket's, or the one whose output ARR_FILE names.
 arrivals() {
 	jq -r --arg t "$1" --argjson a "$2" \
-		'select(.frame.type? == $t and .t > $a) | .t | floor' "$WS_OUT"
+		'select(.frame.type? == $t and .t > $a) | .t | floor' \
+		"${ARR_FILE:-$WS_OUT}"
+}
+
+# wait_frames FILE TYPE AFTER N: until N TYPE frames came after AFTER in
+# the session writing FILE (10 s).
+wait_frames() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(ARR_FILE=$1 arrivals "$2" "$3" | wc -l)" -ge "$4" ] && return 0
+		sleep 0.05
+	done
+	echo "fewer than $4 $2 frames after $3 in $1" >&2
+	return 1
 }
 
 # max_gap: the largest difference between successive numbers on stdin.
@@ -81,13 +100,39 @@ wait_cadence() {
 	return 1
 }
 
+# new_cert NAME SERIAL CN: an EC key NAME.key and a certificate NAME.pem
+# for 127.0.0.1 and localhost from the test CA, in $PKI.
+new_cert() {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$PKI/$1.key" -subj "/CN=$3" \
+		-out "$PKI/$1.csr" 2>/dev/null &&
+		openssl x509 -req -in "$PKI/$1.csr" -CA "$PKI/ca.pem" \
+			-CAkey "$PKI/ca.key" -set_serial "$2" -days 30 \
+			-extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n') \
+			-out "$PKI/$1.pem" 2>/dev/null &&
+		chmod 0600 "$PKI/$1.key"
+}
+
+# served_serial: the serial of the certificate the TCP listener presents.
+served_serial() {
+	openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$PKI/ca.pem" \
+		-verify_return_error </dev/null 2>/dev/null |
+		openssl x509 -noout -serial
+}
+
 setup_file() {
 	export DDIR=$BATS_FILE_TMPDIR/hx CONF=$BATS_FILE_TMPDIR/horcrux.conf
-	mkdir -p "$DDIR"
+	export PKI=$BATS_FILE_TMPDIR/pki
+	mkdir -p "$DDIR" "$PKI"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$PKI/ca.key" -subj "/CN=Horcrux reload test CA" \
+		-days 30 -out "$PKI/ca.pem" 2>/dev/null || return 1
+	new_cert server 0x1001 horcrux-first || return 1
+	export CURL_CA_BUNDLE=$PKI/ca.pem
 	PORT=$(free_port)
 	SOCK=$DDIR/s.sock
 	HXD_LOG=$DDIR/horcruxd.log
-	URL=http://127.0.0.1:$PORT
+	URL=https://127.0.0.1:$PORT
 	export PORT SOCK HXD_LOG URL
 	write_conf
 	"$HXD" -f -c "$CONF" --request-timeout 5 >"$HXD_LOG" 2>&1 3>&- &
@@ -101,11 +146,25 @@ setup_file() {
 		--send '{"topics":["node:metrics","vm:metrics"]}' \
 		>"$WS_OUT" 2>&1 3>&- &
 	echo $! >"$BATS_FILE_TMPDIR/ws.pid"
-	wait_subscribed "$WS_OUT"
+	wait_subscribed "$WS_OUT" || return 1
+	# And one over wss, as a user with an API key (Auditor: SysAudit).
+	curl -sf --unix-socket "$SOCK" -X POST http://localhost/api/users \
+		-d '{"username":"watcher","password":"watcher-pass-1","roles":["Auditor"]}' \
+		>/dev/null || return 1
+	KEY=$(curl -sf --unix-socket "$SOCK" -X POST \
+		http://localhost/api/users/watcher/api-keys -d '{"name":"w"}' |
+		jq -r .token) || return 1
+	export WSS_OUT=$BATS_FILE_TMPDIR/wss.out
+	"$WSC" --url "wss://127.0.0.1:$PORT/api/ws" --header "X-API-Key: $KEY" \
+		--timeout 600 --send '{"topics":["node:metrics"]}' \
+		>"$WSS_OUT" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/wss.pid"
+	wait_subscribed "$WSS_OUT"
 }
 
 teardown_file() {
-	kill_clients "$(cat "$BATS_FILE_TMPDIR/ws.pid")"
+	kill_clients "$(cat "$BATS_FILE_TMPDIR/ws.pid")" \
+		"$(cat "$BATS_FILE_TMPDIR/wss.pid")"
 	stop_daemon
 }
 
@@ -196,7 +255,7 @@ teardown_file() {
 		"node_interval = 0"
 	hup
 	run last_reload
-	assert_output --partial "error: configuration not reloaded, the running settings stay: $CONF:12: node_interval: '0' is out of range (0.1 to 3600)"
+	assert_output --partial "error: configuration not reloaded, the running settings stay: $CONF:14: node_interval: '0' is out of range (0.1 to 3600)"
 	refute_output --partial "configuration reloaded"
 	# Not even the valid lines before the bad one were applied.
 	assert_equal "$(host_status bad.example.test)" 400
@@ -211,11 +270,11 @@ teardown_file() {
 	write_conf "no_such_key = 1"
 	hup
 	run last_reload
-	assert_output --partial "configuration not reloaded, the running settings stay: $CONF:10: unknown key 'no_such_key'"
+	assert_output --partial "configuration not reloaded, the running settings stay: $CONF:12: unknown key 'no_such_key'"
 	write_conf "just words"
 	hup
 	run last_reload
-	assert_output --partial "configuration not reloaded, the running settings stay: $CONF:10:"
+	assert_output --partial "configuration not reloaded, the running settings stay: $CONF:12:"
 	# A good file applies again.
 	write_conf "allowed_hosts = bad.example.test"
 	hup
@@ -251,21 +310,70 @@ teardown_file() {
 	refute_output --partial "needs a restart"
 }
 
-@test "the session opened before the first SIGHUP is the same one and still receiving" {
-	kill -0 "$(cat "$BATS_FILE_TMPDIR/ws.pid")"
-	# One connection: one welcome, one Subscribed, never closed.
-	run jq -r 'select(.frame.type? == "Notification") | .frame.data.title' "$WS_OUT"
-	assert_output "Connected"
-	run grep -c '"type":"Subscribed"' "$WS_OUT"
-	assert_output 1
-	run grep -Ec '"close"|"error"' "$WS_OUT"
+@test "SIGHUP rotates the TLS certificate; the wss session opened with the old one keeps receiving" {
+	run served_serial
+	assert_output "serial=1001"
+	new_cert next 0x2002 horcrux-rotated
+	mv "$PKI/next.key" "$PKI/server.key"
+	mv "$PKI/next.pem" "$PKI/server.pem"
+	hup
+	run served_serial
+	assert_output "serial=2002"
+	run last_reload
+	assert_output --partial "TLS: now serving '$PKI/server.pem' (/CN=horcrux-rotated"
+	assert_output --partial "configuration reloaded: no change"
+	# curl checks the new one against the CA too.
+	assert_equal "$(host_status 127.0.0.1)" 200
+	t=$(tail -1 "$BATS_FILE_TMPDIR/hups")
+	wait_frames "$WSS_OUT" NodeMetrics "$t" 2
+	run grep -Ec '"close"|"error"' "$WSS_OUT"
 	assert_output 0
+
+	# New paths work as well; a key of another certificate refuses the
+	# whole reload (the debug level beside it too) and keeps 2002.
+	new_cert third 0x3003 horcrux-third
+	write_conf "tls_cert = $PKI/third.pem" "tls_key = $PKI/server.key" \
+		"log_level = debug"
+	hup
+	run last_reload
+	assert_output --partial "error: configuration not reloaded, the running settings stay:"
+	assert_output --partial "third.pem"
+	refute_output --partial "configuration reloaded"
+	run served_serial
+	assert_output "serial=2002"
+	write_conf "tls_cert = $PKI/third.pem" "tls_key = $PKI/third.key"
+	hup
+	run last_reload
+	assert_output --partial "configuration reloaded: changed tls_cert, tls_key"
+	run served_serial
+	assert_output "serial=3003"
+	write_conf
+	hup
+	run served_serial
+	assert_output "serial=2002"
+}
+
+@test "the sessions opened before the first SIGHUP are the same ones and still receiving" {
+	kill -0 "$(cat "$BATS_FILE_TMPDIR/ws.pid")"
+	kill -0 "$(cat "$BATS_FILE_TMPDIR/wss.pid")"
+	# One connection each: one welcome, one Subscribed, never closed.
+	for f in "$WS_OUT" "$WSS_OUT"; do
+		run jq -r 'select(.frame.type? == "Notification") | .frame.data.title' "$f"
+		assert_output "Connected"
+		run grep -c '"type":"Subscribed"' "$f"
+		assert_output 1
+		run grep -Ec '"close"|"error"' "$f"
+		assert_output 0
+	done
 	# Frames after every SIGHUP, the last one included.
 	[ "$(wc -l <"$BATS_FILE_TMPDIR/hups")" -ge 10 ]
 	last=$(tail -1 "$BATS_FILE_TMPDIR/hups")
 	wait_cadence NodeMetrics "$last" 2500
+	wait_frames "$WSS_OUT" NodeMetrics "$last" 1
 	while read -r t; do
 		[ "$(arrivals NodeMetrics "$t" | wc -l)" -ge 1 ] ||
 			fail "no NodeMetrics after the SIGHUP at $t"
+		[ "$(ARR_FILE=$WSS_OUT arrivals NodeMetrics "$t" | wc -l)" -ge 1 ] ||
+			fail "no NodeMetrics over wss after the SIGHUP at $t"
 	done <"$BATS_FILE_TMPDIR/hups"
 }
