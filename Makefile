@@ -162,6 +162,8 @@ $(B)/tests/unit/test-replay: $(addprefix $(O)/horcruxd/,replay.o frame.o \
 $(O)/tests/unit/test-replay.o: CFLAGS += -Ihorcruxd
 $(B)/tests/unit/test-admit: $(O)/horcruxd/admit.o
 $(O)/tests/unit/test-admit.o: CFLAGS += -Ihorcruxd
+$(B)/tests/unit/test-tls-reload: $(O)/horcruxd/server-tls.o
+$(O)/tests/unit/test-tls-reload.o: CFLAGS += -Ihorcruxd
 
 $(B)/tests/unit/%: $(O)/tests/unit/%.o $(LIBHX)
 	@mkdir -p $(@D)

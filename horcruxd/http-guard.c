@@ -493,9 +493,10 @@ http_host_ok(const struct server *srv, const char *host)
 int
 http_origin_ok(const struct server *srv, struct lws *wsi)
 {
-	char	  origin[256], *hp, *colon;
-	long long port;
-	size_t	  i;
+	char	    origin[256], *hp, *colon;
+	const char *scheme;
+	long long   port;
+	size_t	    i;
 
 	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
 		return 0;
@@ -503,10 +504,12 @@ http_origin_ok(const struct server *srv, struct lws *wsi)
 		if (strcmp(origin, srv->opts->allowed_origins[i]) == 0)
 			return 1;
 	}
-	if (strncmp(origin, "http://", 7) != 0)
+	/* Our own page's origin: https when the listener is TLS (DESIGN §12). */
+	scheme = server_tls_on(srv) ? "https://" : "http://";
+	if (strncmp(origin, scheme, strlen(scheme)) != 0)
 		return 0;
-	hp = origin + 7;
-	port = 80;
+	hp = origin + strlen(scheme);
+	port = server_tls_on(srv) ? 443 : 80;
 	colon = strrchr(hp, ':');
 	if (colon != NULL && strchr(colon, ']') == NULL) {
 		if (hx_parse_ll(colon + 1, 1, 65535, &port) != 0)

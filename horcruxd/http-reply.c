@@ -59,7 +59,7 @@ static int
 add_header(struct lws *wsi, const char *name, const char *value,
     unsigned char **p, unsigned char *end)
 {
-	char secure[1024];
+	char secure[4096]; /* a cookie is at most 4 KiB (RFC 6265) */
 	int  n;
 
 	if (strcmp(name, "set-cookie:") == 0 && lws_is_ssl(wsi)) {

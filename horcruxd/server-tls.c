@@ -84,8 +84,13 @@ read_file(const char *what, const char *path, char **err)
 		    strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > TLS_FILE_MAX) {
+	if (fstat(fd, &st) != 0) {
+		*err = xasprintf("cannot read %s '%s': %s", what, path,
+		    strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX) {
 		*err = xasprintf("cannot read %s '%s': %s", what, path,
 		    S_ISDIR(st.st_mode)	     ? strerror(EISDIR) :
 			!S_ISREG(st.st_mode) ? "not a regular file" :
@@ -231,8 +236,7 @@ same_key_type(SSL_CTX *ctx, EVP_PKEY *key, char **err)
 		return 0;
 	*err = xasprintf("the new TLS key is of another type (%s, was %s): "
 			 "that needs a restart",
-	    OBJ_nid2sn(EVP_PKEY_get_base_id(key)),
-	    OBJ_nid2sn(EVP_PKEY_get_base_id(cur)));
+	    EVP_PKEY_get0_type_name(key), EVP_PKEY_get0_type_name(cur));
 	return -1;
 }
 

@@ -743,8 +743,8 @@ static const lws_retry_bo_t no_validity = { NULL, 0, 0, 0, 0, 0 };
 /*
  * HSTS on every reply of a TLS listener, lws's own (a 404, a refused
  * upgrade) included: lws adds a vhost's canned headers to each status
- * line it writes. A year, the common minimum for browsers' preload lists;
- * no includeSubDomains: the host's other names are not ours to speak for.
+ * line it writes. A year; no includeSubDomains: the host's other names
+ * are not ours to speak for.
  */
 static const struct lws_protocol_vhost_options hsts = { NULL, NULL,
 	"Strict-Transport-Security:", "max-age=31536000" };

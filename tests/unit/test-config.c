@@ -321,6 +321,25 @@ main(void)
 	is_int(hx_config_get(&cfg, "count")->source, HX_SRC_FLAG,
 	    "source is the flag");
 
+	/* --no-NAME: a file-key boolean set false; flag-only ones have none. */
+	FRESH(cfg);
+	is_int(parse(&cfg, &err, 2, "--verbose", "--no-verbose"), 0,
+	    "--no-verbose parses");
+	is_int(hx_config_int(&cfg, "verbose"), 0, "--no-verbose sets it false");
+	is_int(hx_config_get(&cfg, "verbose")->source, HX_SRC_FLAG,
+	    "--no-verbose is a flag's value");
+	FRESH(cfg);
+	is_int(parse(&cfg, &err, 1, "--no-verbose=yes"), -1,
+	    "--no-verbose takes no value");
+	is_str(err, "--no-verbose takes no value", "and says so");
+	FRESH(cfg);
+	is_int(parse(&cfg, &err, 1, "--no-foreground"), -1,
+	    "a flag-only boolean has no --no- form");
+	is_str(err, "unknown option '--no-foreground'", "it is unknown");
+	FRESH(cfg);
+	is_int(parse(&cfg, &err, 1, "--no-name"), -1,
+	    "a string has no --no- form");
+
 	FRESH(cfg);
 	is_int(parse(&cfg, &err, 2, "--count=9", "-n4"), 0,
 	    "--key=value and glued short flag");
