@@ -17,7 +17,7 @@ _horcruxd()
 		--max-clients-per-address --reserved-unix-clients
 		--max-connections-per-address --request-timeout
 		--login-queue --login-threads --audit-retention-days
-		--log-level --pam-service --max-api-keys-per-user
+		--log-level --log-format --pam-service --max-api-keys-per-user
 		--allowed-hosts --allowed-origins --metrics-public
 		--history --history-raw-retention --history-minute-retention
 		--history-hour-retention --history-max-bytes --history-flush
@@ -61,6 +61,9 @@ _horcruxd()
 	--log-level)
 		mapfile -t COMPREPLY < <(compgen -W "error warning info debug" \
 		    -- "$cur")
+		;;
+	--log-format)
+		mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur")
 		;;
 	--listen | --node-interval | --heartbeat-interval | --vm-interval | \
 	    --libvirt-uri | \

@@ -29,6 +29,7 @@ complete -c horcruxd -l reserved-unix-clients -x -d 'WebSocket slots only the Un
 complete -c horcruxd -l max-connections-per-address -x -d 'Most open TCP connections from one address'
 complete -c horcruxd -l request-timeout -x -d 'Close a connection with no complete request by then (seconds)'
 complete -c horcruxd -l log-level -x -a 'error warning info debug' -d 'Most detailed messages to log'
+complete -c horcruxd -l log-format -x -a 'text json' -d 'Log lines as text or one JSON object each'
 complete -c horcruxd -l pam-service -x -d 'PAM service for the pam realm'
 complete -c horcruxd -l max-api-keys-per-user -x -d 'Most API keys one user may hold'
 complete -c horcruxd -l allowed-hosts -x -d 'Extra Host header name to accept (repeatable)'

@@ -40,7 +40,8 @@ struct collector {
 	pthread_mutex_t		mu;
 	pthread_cond_t		cv;
 	int			stop;
-	uint64_t		interval_ns;
+	int			resched; /* intervals changed: new deadlines */
+	uint64_t		interval_ns; /* both under mu once started */
 	uint64_t		vm_interval_ns;
 	struct hx_node_sampler *ns;
 	uint64_t	baseline_ns; /* when the first reading was taken */
@@ -166,52 +167,97 @@ sample_and_post(struct collector *c)
 	hx_node_metrics_release(&m);
 }
 
-/* Wait until the monotonic deadline; returns non-zero when asked to stop. */
-static int
-wait_until(struct collector *c, uint64_t deadline_ns)
+enum wait_result {
+	WAIT_DUE,
+	WAIT_STOP,
+	WAIT_RESCHED /* the intervals changed: deadlines to compute again */
+};
+
+/*
+ * Wait until the monotonic deadline, a stop, or new intervals; on
+ * WAIT_RESCHED *iv and *vm_iv are the new intervals.
+ */
+static enum wait_result
+wait_until(struct collector *c, uint64_t deadline_ns, uint64_t *iv,
+    uint64_t *vm_iv)
 {
-	struct timespec ts;
-	int		stop;
+	struct timespec	 ts;
+	enum wait_result r = WAIT_DUE;
 
 	ts.tv_sec = (time_t)(deadline_ns / 1000000000ULL);
 	ts.tv_nsec = (long)(deadline_ns % 1000000000ULL);
 	pthread_mutex_lock(&c->mu);
-	while (!c->stop &&
+	while (!c->stop && !c->resched &&
 	    pthread_cond_timedwait(&c->cv, &c->mu, &ts) != ETIMEDOUT)
 		;
-	stop = c->stop;
+	if (c->stop)
+		r = WAIT_STOP;
+	else if (c->resched) {
+		c->resched = 0;
+		*iv = c->interval_ns;
+		*vm_iv = c->vm_interval_ns;
+		r = WAIT_RESCHED;
+	}
 	pthread_mutex_unlock(&c->mu);
-	return stop;
+	return r;
+}
+
+/*
+ * A deadline after the period changed from old to iv: the last tick
+ * (deadline - old) plus the new period, or now if that has passed. A
+ * shorter period takes effect at once, a longer one from the last tick.
+ */
+static uint64_t
+rescheduled(uint64_t deadline, uint64_t old, uint64_t iv, uint64_t now)
+{
+	uint64_t last = deadline - old;
+
+	return last + iv > now ? last + iv : now;
 }
 
 static void *
 collector_main(void *arg)
 {
 	struct collector *c = arg;
-	uint64_t	  next, next_vm, now;
+	uint64_t	  next, next_vm, now, iv, vm_iv, niv, nvm_iv;
+	enum wait_result  w;
 
 	/* Named for top -H and the benchmarks (bench/history). */
 	pthread_setname_np(pthread_self(), "hx-collector");
-	next = c->first_ns + c->interval_ns;
+	pthread_mutex_lock(&c->mu);
+	iv = c->interval_ns;
+	vm_iv = c->vm_interval_ns;
+	c->resched = 0;
+	pthread_mutex_unlock(&c->mu);
+	next = c->first_ns + iv;
 	next_vm = hx_mono_ns();
 	for (;;) {
-		if (c->virt != NULL && next_vm < next) {
-			if (wait_until(c, next_vm))
-				break;
-			sample_vms(c);
+		int vm = c->virt != NULL && next_vm < next;
+
+		w = wait_until(c, vm ? next_vm : next, &niv, &nvm_iv);
+		if (w == WAIT_STOP)
+			break;
+		if (w == WAIT_RESCHED) {
 			now = hx_mono_ns();
-			next_vm += c->vm_interval_ns;
-			if (next_vm <= now)
-				next_vm = now + c->vm_interval_ns;
+			next = rescheduled(next, iv, niv, now);
+			next_vm = rescheduled(next_vm, vm_iv, nvm_iv, now);
+			iv = niv;
+			vm_iv = nvm_iv;
 			continue;
 		}
-		if (wait_until(c, next))
-			break;
+		if (vm) {
+			sample_vms(c);
+			now = hx_mono_ns();
+			next_vm += vm_iv;
+			if (next_vm <= now)
+				next_vm = now + vm_iv;
+			continue;
+		}
 		sample_and_post(c);
 		now = hx_mono_ns();
-		next += c->interval_ns;
+		next += iv;
 		if (next <= now)
-			next = now + c->interval_ns;
+			next = now + iv;
 	}
 	return NULL;
 }
@@ -318,6 +364,17 @@ void
 collector_set_alerts(struct collector *c, struct alerts *a)
 {
 	c->alerts = a;
+}
+
+void
+collector_set_intervals(struct collector *c, double node_s, double vm_s)
+{
+	pthread_mutex_lock(&c->mu);
+	c->interval_ns = (uint64_t)(node_s * 1e9);
+	c->vm_interval_ns = (uint64_t)(vm_s * 1e9);
+	c->resched = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
 }
 
 void

@@ -43,6 +43,13 @@ struct alerts;
  * collector_start; NULL: none).
  */
 void collector_set_alerts(struct collector *c, struct alerts *a);
+/*
+ * New sampling periods (seconds) while the thread runs (a reload; any
+ * thread): the thread wakes and moves its deadlines, a shorter period
+ * counting at once from the last sample, a longer one from the last
+ * sample too.
+ */
+void collector_set_intervals(struct collector *c, double node_s, double vm_s);
 /* Stop and join the thread, then free it. NULL is a no-op. */
 void collector_stop(struct collector *c);
 

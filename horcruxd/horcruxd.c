@@ -5,7 +5,7 @@
  * optionally daemonizes (the parent waits until the child is listening, so
  * `horcruxd` run by hand still reports "cannot bind ..." and exits 1),
  * starts the collector thread and runs the service loop until SIGTERM or
- * SIGINT. Exit codes: 0 clean stop, 1 runtime or configuration error,
+ * SIGINT; SIGHUP reloads the configuration (reload.c). Exit codes: 0 clean stop, 1 runtime or configuration error,
  * 2 command-line usage error.
  */
 #include <sys/resource.h>
@@ -32,6 +32,7 @@
 #include "job-identity.h"
 #include "mailbox.h"
 #include "options.h"
+#include "reload.h"
 #include "server.h"
 #include "virt.h"
 #include "worker.h"
@@ -54,10 +55,14 @@ die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+/* Only flags and lws_cancel_service: the work is the service thread's. */
 static void
 on_signal(int sig)
 {
-	server_request_stop(&server);
+	if (sig == SIGHUP)
+		server_request_reload(&server);
+	else
+		server_request_stop(&server);
 }
 
 /* mkdir -p with mode for the last component; 0 or -1 with errno. */
@@ -316,6 +321,7 @@ main(int argc, char **argv)
 	struct worker	    *worker, *lpool, *vworker = NULL;
 	struct virt	    *virt = NULL;
 	struct access_cache *cache;
+	struct reload	    *reload;
 	unsigned char	     key[ACCESS_JWT_KEY_LEN];
 	char		    *db_path;
 	struct sigaction     sa;
@@ -366,6 +372,7 @@ main(int argc, char **argv)
 
 	hx_log_open("horcruxd", (enum hx_log_level)opts.log_level,
 	    opts.foreground ? stderr : NULL);
+	hx_log_set_format((enum hx_log_format)opts.log_format);
 	prepare_data_dir(opts.data_dir);
 	check_state_modes(opts.data_dir);
 	db_path = xasprintf("%s/horcrux.db", opts.data_dir);
@@ -436,10 +443,14 @@ main(int argc, char **argv)
 	/* Alerts do not depend on the history: history = off keeps them. */
 	server.alerts = alerts;
 	collector_set_alerts(col, alerts);
+	/* A SIGHUP before the loop runs waits for it in reload_requested. */
+	reload = reload_new(argc, argv, &cfg, &opts, &server, col);
+	server.reload = reload;
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	if (collector_start(col, mb, virt, &err) != 0)
 		die(1, "%s", err);
 
@@ -468,6 +479,8 @@ main(int argc, char **argv)
 	server_release(&server);
 	access_cache_free(cache);
 	mailbox_free(mb, job_free);
+	/* After the server: its options borrowed from both configurations. */
+	reload_free(reload);
 	hx_config_release(&cfg);
 	free(db_path);
 	log_info("stopped");

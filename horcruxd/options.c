@@ -18,6 +18,8 @@
 
 static const char *level_choices[] = { "error", "warning", "info", "debug",
 	NULL };
+/* In enum hx_log_format's order. */
+static const char *log_format_choices[] = { "text", "json", NULL };
 
 static int
 check_listen(const char *value, char **err)
@@ -267,6 +269,11 @@ const struct hx_opt options_table[] = {
 	    NULL },
 	{ "log_level", 0, HX_OPT_CHOICE, "info", 0, 0, level_choices, "LEVEL",
 	    "error, warning, info or debug", 0, NULL },
+	{ "log_format", 0, HX_OPT_CHOICE, "text", 0, 0, log_format_choices,
+	    "text|json",
+	    "stderr lines as text (journal priorities under systemd) or one "
+	    "JSON object each",
+	    0, NULL },
 	{ "pam_service", 0, HX_OPT_STRING, "horcrux", 0, 0, NULL, "NAME",
 	    "PAM service for the pam realm", 0, check_word },
 	{ "max_api_keys_per_user", 0, HX_OPT_INT, "100", 1, 100000, NULL, "N",
@@ -395,6 +402,7 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	    "subscription_timeout");
 	o->peer_timeout = hx_config_seconds(cfg, "peer_timeout");
 	o->log_level = (int)hx_config_int(cfg, "log_level");
+	o->log_format = (int)hx_config_int(cfg, "log_format");
 	o->max_clients = (int)hx_config_int(cfg, "max_clients");
 	o->replay_events = (int)hx_config_int(cfg, "replay_events");
 	o->login_queue = (int)hx_config_int(cfg, "login_queue");
@@ -467,4 +475,22 @@ options_check(const struct options *o, char **err)
 		return -1;
 	}
 	return 0;
+}
+
+int
+options_load(struct hx_config *cfg, int argc, char **argv, const char *path,
+    int required, struct options *o, char **err)
+{
+	hx_config_init(cfg, options_table, options_count);
+	if (hx_config_parse_args(cfg, argc, argv, err) != 0 ||
+	    hx_config_load_file(cfg, path, required, err) < 0)
+		goto fail;
+	options_from_config(cfg, o);
+	if (options_check(o, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	hx_config_release(cfg);
+	memset(o, 0, sizeof *o);
+	return -1;
 }

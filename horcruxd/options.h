@@ -40,6 +40,7 @@ struct options {
 	double		   subscription_timeout;
 	double		   peer_timeout;
 	int		   log_level;
+	int		   log_format; /* enum hx_log_format */
 	int		   max_clients;
 	int		   replay_events; /* hidden: the ring's size */
 	int		   login_queue;
@@ -84,6 +85,16 @@ void options_from_config(const struct hx_config *cfg, struct options *opts);
  * with *err (caller frees).
  */
 int options_check(const struct options *opts, char **err);
+
+/*
+ * Load a whole new settings set as start-up does, with no side effect:
+ * init cfg, parse argv (flags win), read path (a missing file is an error
+ * only when required), fill o and check it. Returns 0 (release cfg with
+ * hx_config_release; o borrows its strings), or -1 with *err (caller
+ * frees) and cfg already released.
+ */
+int options_load(struct hx_config *cfg, int argc, char **argv, const char *path,
+    int required, struct options *o, char **err);
 
 /* "48h", "30d", "2y" (s m h d w y) into *ms. Returns 0, or -1. */
 int options_parse_duration(const char *value, int64_t *ms);

@@ -27,6 +27,7 @@
 #include "hx-auth.h"
 #include "hx-event.h"
 #include "hx-log.h"
+#include "reload.h"
 #include "server.h"
 
 #define STOP_GRACE_NS (2ULL * 1000000000ULL)
@@ -826,9 +827,7 @@ server_init(struct server *srv, const struct options *o, struct mailbox *mb,
 	    prepare_socket(o->socket_path, err) != 0)
 		return -1;
 
-	lws_set_log_level(hx_log_enabled(HX_LOG_DEBUG) ? LLL_ERR | LLL_WARN :
-							 LLL_ERR,
-	    lws_log_bridge);
+	server_sync_lws_log();
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	if (srv->tls != NULL)
@@ -925,6 +924,22 @@ server_request_stop(struct server *srv)
 }
 
 void
+server_sync_lws_log(void)
+{
+	lws_set_log_level(hx_log_enabled(HX_LOG_DEBUG) ? LLL_ERR | LLL_WARN :
+							 LLL_ERR,
+	    lws_log_bridge);
+}
+
+void
+server_request_reload(struct server *srv)
+{
+	srv->reload_requested = 1;
+	if (srv->ctx != NULL)
+		lws_cancel_service(srv->ctx);
+}
+
+void
 server_run(struct server *srv)
 {
 	/*
@@ -937,6 +952,11 @@ server_run(struct server *srv)
 			break;
 		if (srv->stop_requested && !srv->stopping)
 			begin_stop(srv);
+		if (srv->reload_requested && !srv->stopping) {
+			srv->reload_requested = 0;
+			if (srv->reload != NULL)
+				reload_run(srv->reload);
+		}
 	}
 }
 

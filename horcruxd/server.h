@@ -4,8 +4,8 @@
  * One struct server owns the lws context, both listeners (TCP and the Unix
  * socket), the list of WebSocket sessions and the shutdown state; the
  * latest metrics and inventory are its snapshot's (snapshot.h). Only the
- * service thread touches it, except stop_requested (a signal handler) and
- * the mailbox (its own lock).
+ * service thread touches it, except stop_requested and reload_requested
+ * (signal handlers) and the mailbox (its own lock).
  */
 #ifndef HORCRUXD_SERVER_H
 #define HORCRUXD_SERVER_H
@@ -156,6 +156,7 @@ struct server {
 	lws_sorted_usec_list_t tick;
 	uint64_t	       tick_us;
 	volatile sig_atomic_t  stop_requested;
+	volatile sig_atomic_t  reload_requested; /* SIGHUP */
 	int		       stopping;
 	uint64_t	       stop_deadline_ns;
 	int		       done;
@@ -175,6 +176,7 @@ struct server {
 	struct history	      *history; /* metrics history, or NULL */
 	struct notify	      *notify; /* notification delivery */
 	struct alerts	      *alerts; /* the alert engine, or NULL */
+	struct reload	      *reload; /* SIGHUP's work (reload.h), or NULL */
 	struct server_tls     *tls; /* TLS material; NULL: plain TCP */
 };
 
@@ -207,6 +209,13 @@ void server_run(struct server *srv);
 void server_release(struct server *srv);
 /* Async-signal-safe: ask the loop to shut down. */
 void server_request_stop(struct server *srv);
+/*
+ * Async-signal-safe: ask the loop to run srv->reload (a SIGHUP's reload)
+ * on the service thread, between two turns, never during a stop.
+ */
+void server_request_reload(struct server *srv);
+/* Set libwebsockets' own logging to follow hx-log's level (debug or not). */
+void server_sync_lws_log(void);
 
 /* server-tls.c */
 /*

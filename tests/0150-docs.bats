@@ -216,7 +216,10 @@ fish_hermetic() {
 @test "bash: --log- completes to --log-level, whose values are the levels" {
 	source "$BASHC"
 	bash_complete horcruxd --log-
-	[ "${REPLY_WORDS[*]}" = --log-level ] ||
+	[ "${REPLY_WORDS[*]}" = "--log-level --log-format" ] ||
+		fail "got '${REPLY_WORDS[*]}'"
+	bash_complete horcruxd --log-format ""
+	[ "${REPLY_WORDS[*]}" = "text json" ] ||
 		fail "got '${REPLY_WORDS[*]}'"
 	bash_complete horcruxd --log-level ""
 	[ "${REPLY_WORDS[*]}" = "$(log_levels)" ] ||
