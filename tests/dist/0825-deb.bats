@@ -9,7 +9,7 @@
 #
 # About two minutes: a release build without sanitizers, and lintian.
 
-load helpers/common
+load ../helpers/common
 
 DEB_VERSION=0.1.0
 
