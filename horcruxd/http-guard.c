@@ -519,7 +519,7 @@ http_origin_ok(const struct server *srv, struct lws *wsi)
 }
 
 void
-http_release(struct server *srv)
+http_hosts_release(struct server *srv)
 {
 	size_t i;
 
@@ -528,6 +528,12 @@ http_release(struct server *srv)
 	free(srv->hosts);
 	srv->hosts = NULL;
 	srv->nhosts = 0;
+}
+
+void
+http_release(struct server *srv)
+{
+	http_hosts_release(srv);
 	free(srv->limits);
 	srv->limits = NULL;
 	srv->nlimits = 0;

@@ -56,15 +56,8 @@ apply_log(struct reload *r)
 static void
 apply_hosts(struct reload *r)
 {
-	struct server *srv = r->srv;
-	size_t	       i;
-
-	for (i = 0; i < srv->nhosts; i++)
-		free(srv->hosts[i]);
-	free(srv->hosts);
-	srv->hosts = NULL;
-	srv->nhosts = 0;
-	http_hosts_init(srv);
+	http_hosts_release(r->srv);
+	http_hosts_init(r->srv);
 }
 
 static void

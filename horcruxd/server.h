@@ -293,6 +293,8 @@ void http_dump_routes(FILE *f, const struct options *o);
 /* http-guard.c */
 /* Work out which Host header values are ours (DNS rebinding defence). */
 void http_hosts_init(struct server *srv);
+/* Forget them (http_hosts_init finds them again). */
+void http_hosts_release(struct server *srv);
 void http_release(struct server *srv);
 /* Is host (a Host header value, port allowed) one of ours? */
 int http_host_ok(const struct server *srv, const char *host);

@@ -46,18 +46,6 @@ teardown() {
 	fi
 }
 
-# must STATUS METHOD PATH [JSON]: a root@local request answering STATUS.
-must() {
-	local want=$1 out
-	shift
-	out=$(sock "$@")
-	if [ "$(status_of "$out")" != "$want" ]; then
-		echo "$* answered $(status_of "$out"), not $want: $(body_of "$out")" >&2
-		return 1
-	fi
-	body_of "$out"
-}
-
 # Every kind of content the backup must carry, made through the API.
 populate() {
 	must 201 POST /api/roles '{"name":"Watcher","privileges":["VmAudit"]}' >/dev/null || return 1

@@ -57,18 +57,6 @@ on() {
 	C=$FIXTURES/$1/content.json
 }
 
-# must STATUS METHOD PATH [JSON]: a root@local request answering STATUS.
-must() {
-	local want=$1 out
-	shift
-	out=$(sock "$@")
-	if [ "$(status_of "$out")" != "$want" ]; then
-		echo "$* answered $(status_of "$out"), not $want: $(body_of "$out")" >&2
-		return 1
-	fi
-	body_of "$out"
-}
-
 # login USER PASSWORD: the HTTP status of a password login over TCP.
 login() {
 	curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/api/auth/login" \

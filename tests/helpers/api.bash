@@ -25,6 +25,19 @@ tcp() {
 status_of() { tail -1 <<<"$1"; }
 body_of() { sed '$d' <<<"$1"; }
 
+# must STATUS METHOD PATH [JSON]: a root@local request (sock) that
+# fails loudly unless it answers STATUS; prints the body.
+must() {
+	local want=$1 out
+	shift
+	out=$(sock "$@")
+	if [ "$(status_of "$out")" != "$want" ]; then
+		echo "$* answered $(status_of "$out"), not $want: $(body_of "$out")" >&2
+		return 1
+	fi
+	body_of "$out"
+}
+
 # wait_vms: until the collector has posted its first inventory (5 s).
 wait_vms() {
 	local i
