@@ -172,8 +172,9 @@ history_flush(struct history *h, int final)
 	if (h->full)
 		return;
 	if (!final &&
-	    (rc = hx_tsdb_downsample(h->w, hx_wall_ms() - h->lag_ms, &err)) !=
-		HX_TSDB_OK) {
+	    (rc = hx_tsdb_downsample(h->w,
+		 hx_wall_ms() - __atomic_load_n(&h->lag_ms, __ATOMIC_RELAXED),
+		 &err)) != HX_TSDB_OK) {
 		if (rc == HX_TSDB_FULL) {
 			history_full(h, "downsample", err);
 			free(err);
@@ -337,13 +338,29 @@ history_submit(struct history *h, struct job *j, const struct identity *id,
 
 /* --- start and stop ------------------------------------------------------ */
 
+void
+history_set_intervals(struct history *h, double node_s, double vm_s)
+{
+	double iv = vm_s > node_s ? vm_s : node_s;
+
+	if (h == NULL)
+		return;
+	__atomic_store_n(&h->lag_ms, (int64_t)(iv * 2e3) + 5000,
+	    __ATOMIC_RELAXED);
+	h->lim.node_ms = (int64_t)(node_s * 1e3);
+	h->lim.vm_ms = (int64_t)(vm_s * 1e3);
+	if (h->lim.node_ms < 1)
+		h->lim.node_ms = 1;
+	if (h->lim.vm_ms < 1)
+		h->lim.vm_ms = 1;
+}
+
 struct history *
 history_start(const struct options *o, struct mailbox *mb, char **err)
 {
 	struct history	     *h = xcalloc(1, sizeof *h);
 	struct hx_tsdb_config cfg;
 	pthread_condattr_t    ca;
-	double		      iv;
 	int		      r;
 
 	memset(&cfg, 0, sizeof cfg);
@@ -354,15 +371,7 @@ history_start(const struct options *o, struct mailbox *mb, char **err)
 	h->path = xasprintf("%s/metrics.db", o->data_dir);
 	h->mb = mb;
 	h->flush_ns = (uint64_t)(o->history_flush * 1e9);
-	iv = o->vm_interval > o->node_interval ? o->vm_interval :
-						 o->node_interval;
-	h->lag_ms = (int64_t)(iv * 2e3) + 5000;
-	h->lim.node_ms = (int64_t)(o->node_interval * 1e3);
-	h->lim.vm_ms = (int64_t)(o->vm_interval * 1e3);
-	if (h->lim.node_ms < 1)
-		h->lim.node_ms = 1;
-	if (h->lim.vm_ms < 1)
-		h->lim.vm_ms = 1;
+	history_set_intervals(h, o->node_interval, o->vm_interval);
 	memcpy(h->lim.keep_ms, cfg.retention_ms, sizeof h->lim.keep_ms);
 	if (hx_tsdb_open(h->path, &cfg, &h->w, err) != HX_TSDB_OK ||
 	    hx_tsdb_open_reader(h->w, &h->r, err) != HX_TSDB_OK) {

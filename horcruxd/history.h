@@ -54,6 +54,12 @@ struct history *history_start(const struct options *opts, struct mailbox *mb,
  * flush what was added, close the database, free h. NULL is a no-op.
  */
 void history_stop(struct history *h);
+/*
+ * The sampling intervals changed (SIGHUP): how far behind the raw tier
+ * is downsampled, and the step a query expects. Service thread; NULL is
+ * a no-op.
+ */
+void history_set_intervals(struct history *h, double node_s, double vm_s);
 
 /*
  * Collector: hand over a host sample. Takes over what m holds (m is

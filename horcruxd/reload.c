@@ -26,10 +26,12 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "history.h"
 #include "hx-log.h"
 #include "hx-util.h"
 #include "reload.h"
 #include "server.h"
+#include "virt.h"
 
 struct reload {
 	int			argc;
@@ -65,6 +67,9 @@ apply_intervals(struct reload *r)
 {
 	collector_set_intervals(r->col, r->live->node_interval,
 	    r->live->vm_interval);
+	history_set_intervals(r->srv->history, r->live->node_interval,
+	    r->live->vm_interval);
+	virt_set_interval(r->srv->virt, r->live->vm_interval);
 }
 
 /* Read per request from srv->opts: copying it is applying it. */

@@ -398,6 +398,14 @@ alert_state(int event, int detail, const char *state)
 }
 
 void
+virt_set_interval(struct virt *v, double vm_s)
+{
+	if (v != NULL)
+		__atomic_store_n(&v->poll_ms, (int)(vm_s * 1000 + 0.5),
+		    __ATOMIC_RELAXED);
+}
+
+void
 virt_set_alerts(struct virt *v, struct alerts *a)
 {
 	if (v != NULL)
@@ -579,7 +587,8 @@ poll_arm(struct virt *v)
 {
 	if (v->polling)
 		return;
-	virEventUpdateTimeout(v->poll_timer, v->poll_ms);
+	virEventUpdateTimeout(v->poll_timer,
+	    __atomic_load_n(&v->poll_ms, __ATOMIC_RELAXED));
 	v->polling = 1;
 }
 

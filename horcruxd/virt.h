@@ -61,5 +61,10 @@ struct alerts;
  * flow; v NULL: no-op). Set once, at start-up.
  */
 void virt_set_alerts(struct virt *v, struct alerts *a);
+/*
+ * vm_interval changed (SIGHUP): migrations that start from now on are
+ * followed at the new period. Any thread; NULL is a no-op.
+ */
+void virt_set_interval(struct virt *v, double vm_s);
 
 #endif

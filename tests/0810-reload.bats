@@ -225,12 +225,29 @@ teardown_file() {
 	refute_output --partial "access-control-allow-origin"
 }
 
+# raw_step SERIES: the step of the last minute of SERIES' history, in
+# seconds (the raw tier's: the sampling interval), once SERIES is stored
+# (10 s).
+raw_step() {
+	local i out
+	for i in $(seq 1 200); do
+		out=$(curl -s --unix-socket "$SOCK" \
+			"http://localhost/api/metrics/history?series=$1&from=-1m" |
+			jq -r '.series[0].step // empty' 2>/dev/null)
+		[ -n "$out" ] && break
+		sleep 0.05
+	done
+	echo "$out"
+}
+
 @test "node_interval and vm_interval change live: samples come faster" {
 	# Before: 2 s apart (the session has been receiving since setup).
 	wait_cadence NodeMetrics 0 2500
 	wait_cadence VmMetrics 0 2500
 	[ "$(arrivals NodeMetrics 0 | tail -3 | max_gap)" -ge 1500 ]
 	[ "$(arrivals VmMetrics 0 | tail -3 | max_gap)" -ge 1500 ]
+	# The history's raw step is the sampling interval too.
+	assert_equal "$(raw_step node:cpu_usage)" 2
 	write_conf "node_interval = 0.25" "vm_interval = 0.3"
 	hup
 	run last_reload
@@ -238,6 +255,8 @@ teardown_file() {
 	t=$(tail -1 "$BATS_FILE_TMPDIR/hups")
 	wait_cadence NodeMetrics "$t" 700
 	wait_cadence VmMetrics "$t" 800
+	assert_equal "$(raw_step node:cpu_usage)" 0.25
+	assert_equal "$(raw_step vm:test:cpu_usage)" 0.3
 	# And slower again.
 	write_conf
 	hup
