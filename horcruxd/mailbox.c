@@ -90,66 +90,52 @@ inv_change_free(struct inv_change *c)
 	free(c);
 }
 
+/* Hand m (everything in it) to the service thread. */
 static void
-post(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm,
-    struct job *j, json_t *inv)
+post(struct mailbox *mb, const struct mail *m)
 {
-	struct item *it = xcalloc(1, sizeof *it);
+	struct item *it = xmalloc(sizeof *it);
 
-	it->mail.frame = f;
-	it->mail.vm = vm;
-	it->mail.job = j;
-	it->mail.inventory = inv;
+	it->mail = *m;
 	append(mb, it);
 }
 
 void
 mailbox_post(struct mailbox *mb, struct frame *f)
 {
-	post(mb, f, NULL, NULL, NULL);
+	post(mb, &(struct mail){ .frame = f });
 }
 
 void
 mailbox_post_vm(struct mailbox *mb, struct frame *f, struct hx_vm_sample *vm)
 {
-	post(mb, f, vm, NULL, NULL);
+	post(mb, &(struct mail){ .frame = f, .vm = vm });
 }
 
 void
 mailbox_post_node(struct mailbox *mb, struct frame *f,
     struct hx_node_metrics *node)
 {
-	struct item *it = xcalloc(1, sizeof *it);
-
-	it->mail.frame = f;
-	it->mail.node = node;
-	append(mb, it);
+	post(mb, &(struct mail){ .frame = f, .node = node });
 }
 
 void
 mailbox_post_job(struct mailbox *mb, struct job *j)
 {
-	post(mb, NULL, NULL, j, NULL);
+	post(mb, &(struct mail){ .job = j });
 }
 
 void
 mailbox_post_inventory(struct mailbox *mb, json_t *vms, uint64_t started_ns)
 {
-	struct item *it = xcalloc(1, sizeof *it);
-
-	it->mail.inventory = vms;
-	it->mail.inventory_ns = started_ns;
-	append(mb, it);
+	post(mb,
+	    &(struct mail){ .inventory = vms, .inventory_ns = started_ns });
 }
 
 void
 mailbox_post_change(struct mailbox *mb, struct frame *f, struct inv_change *c)
 {
-	struct item *it = xcalloc(1, sizeof *it);
-
-	it->mail.frame = f;
-	it->mail.change = c;
-	append(mb, it);
+	post(mb, &(struct mail){ .frame = f, .change = c });
 }
 
 void
