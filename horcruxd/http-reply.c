@@ -114,6 +114,25 @@ write_headers(struct lws *wsi, struct conn *c)
 }
 
 /*
+ * A reply that ends the connection (close_after) has gone out whole.
+ * Closing at once, while the client is still sending the body we did not
+ * read, fails its next send or resets the connection before it read the
+ * reply, so a client may never see why (RFC 7230 §6.6). Linger instead:
+ * the rest of the body is discarded (reading_body is off) until the
+ * client, told "Connection: close", closes, or for LINGER_S at most.
+ */
+#define LINGER_S 3
+
+static int
+linger(struct lws *wsi, struct conn *c)
+{
+	c->reading_body = 0;
+	hx_buf_release(&c->req);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, LINGER_S);
+	return 0;
+}
+
+/*
  * The whole reply of a bodiless request in one write, from the request's
  * own callback: status line, headers and body leave in one send, and the
  * connection is ready for its next request without a trip through
@@ -140,8 +159,10 @@ write_whole(struct lws *wsi, struct conn *c, const char *body)
 	c->status = 0;
 	c->headers_due = 0;
 	http_reply_clear(c);
-	if (n < 0 || (size_t)n < len || close_after)
+	if (n < 0 || (size_t)n < len)
 		return -1;
+	if (close_after)
+		return linger(wsi, c);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -481,8 +502,10 @@ http_callback(struct server *srv, struct lws *wsi,
 		    LWS_WRITE_HTTP_FINAL);
 		free(buf);
 		http_reply_clear(c);
-		if (n < 0 || (size_t)n < c->body_len || c->close_after)
+		if (n < 0 || (size_t)n < c->body_len)
 			return -1;
+		if (c->close_after)
+			return linger(wsi, c);
 		if (lws_http_transaction_completed(wsi))
 			return -1;
 		return 0;
