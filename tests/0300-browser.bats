@@ -49,12 +49,7 @@ setup() {
 	    fail "python3-websockets is missing for $PY"
 
 	W="$BATS_TEST_TMPDIR"
-	read -r HX_PORT RELAY_PORT CDP_PORT < <("$PY" -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in ss))')
+	read -r HX_PORT RELAY_PORT CDP_PORT < <(free_port 3)
 	SOCK="$W/s.sock"
 	mkdir -p "$W/d" "$W/chrome"
 

@@ -124,12 +124,7 @@ browser_start_file() {
 	export W=$BATS_FILE_TMPDIR
 	export DDIR=$W/hx SOCK=$W/hx/s.sock HXD_LOG=$W/hx/horcruxd.log
 	mkdir -p "$DDIR" "$W/chrome" "$HX_ARTIFACTS"
-	read -r PORT CDP_PORT < <("$PY" -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in ss))')
+	read -r PORT CDP_PORT < <(free_port 2)
 	export PORT CDP_PORT URL=http://127.0.0.1:$PORT HX_ARTIFACTS
 	if [ "$have_uri" = 0 ]; then
 		set -- --libvirt-uri "test://$HX_REPO/share/demo-node.xml" "$@"

@@ -18,8 +18,10 @@ bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
+# free_port [N]: print N (default 1) ports nobody listens on and no test
+# running beside this one was given (tests/tools/free-port.py says how).
 free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	$PY "$HX_REPO/tests/tools/free-port.py" "$@"
 }
 
 # start_daemon [ARGS...]: sets HXD_PID, PORT, SOCK, DDIR, HXD_LOG, URL.
