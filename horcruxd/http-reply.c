@@ -114,18 +114,23 @@ write_headers(struct lws *wsi, struct conn *c)
 }
 
 /*
- * A reply that ends the connection (close_after) has gone out whole.
+ * A reply that ends the connection (close_after) has gone out whole: close
+ * now (-1), or, for a body refused for its announced length, linger.
  * Closing at once, while the client is still sending the body we did not
  * read, fails its next send or resets the connection before it read the
- * reply, so a client may never see why (RFC 7230 §6.6). Linger instead:
- * the rest of the body is discarded (reading_body is off) until the
- * client, told "Connection: close", closes, or for LINGER_S at most.
+ * reply, so a client may never see why (RFC 7230 §6.6). Lingering, the
+ * rest of the body is discarded (reading_body is off) until the client,
+ * told "Connection: close", closes, or for LINGER_S at most. Where the
+ * body's end is unknown (no length, or a smuggling attempt) the
+ * connection ends at once.
  */
 #define LINGER_S 3
 
 static int
-linger(struct lws *wsi, struct conn *c)
+end_conn(struct lws *wsi, struct conn *c)
 {
+	if (!c->linger)
+		return -1;
 	c->reading_body = 0;
 	hx_buf_release(&c->req);
 	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, LINGER_S);
@@ -162,7 +167,7 @@ write_whole(struct lws *wsi, struct conn *c, const char *body)
 	if (n < 0 || (size_t)n < len)
 		return -1;
 	if (close_after)
-		return linger(wsi, c);
+		return end_conn(wsi, c);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -350,12 +355,15 @@ json_content_type(struct lws *wsi)
 
 /*
  * Answer an error before any route runs: the request was refused on its
- * headers or its body could not be used. end_conn ends the connection after
- * the reply, where unread body bytes would otherwise be taken for the
- * next request.
+ * headers or its body could not be used. end (not 0) ends the connection
+ * after the reply, where unread body bytes would otherwise be taken for
+ * the next request: at once (1), or once the client has closed
+ * (END_LINGER, for a body of known length: see end_conn).
  */
+#define END_LINGER 2
+
 static int
-reply_early(struct lws *wsi, struct conn *c, int end_conn, int status,
+reply_early(struct lws *wsi, struct conn *c, int end, int status,
     const char *code, const char *message)
 {
 	struct request r;
@@ -363,8 +371,9 @@ reply_early(struct lws *wsi, struct conn *c, int end_conn, int status,
 	memset(&r, 0, sizeof r);
 	r.wsi = wsi;
 	r.c = c;
-	if (end_conn)
+	if (end != 0)
 		c->close_after = 1;
+	c->linger = end == END_LINGER;
 	return http_reply_error(&r, status, code, message);
 }
 
@@ -381,6 +390,7 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 	c->wsi = wsi;
 	http_reply_clear(c);
 	c->close_after = 0;
+	c->linger = 0;
 	c->bodiless = 0;
 	/*
 	 * lws reads a body by Content-Length only and never decodes
@@ -428,7 +438,8 @@ start_request(struct server *srv, struct lws *wsi, struct conn *c)
 		len = -1;
 	if (len < 0 || len > BODY_MAX) {
 		/* Nothing of the body is read: the connection must end. */
-		return reply_early(wsi, c, 1, 413, "TOO_LARGE",
+		return reply_early(wsi, c, len < 0 ? 1 : END_LINGER, 413,
+		    "TOO_LARGE",
 		    "a request "
 		    "body needs a Content-Length of at most 65536 bytes");
 	}
@@ -474,7 +485,7 @@ http_callback(struct server *srv, struct lws *wsi,
 		if (hx_buf_add(&c->req, in, len) != 0) {
 			c->reading_body = 0;
 			hx_buf_release(&c->req);
-			return reply_early(wsi, c, 1, 413, "TOO_LARGE",
+			return reply_early(wsi, c, END_LINGER, 413, "TOO_LARGE",
 			    "the request body is over 65536 bytes");
 		}
 		return 0;
@@ -505,7 +516,7 @@ http_callback(struct server *srv, struct lws *wsi,
 		if (n < 0 || (size_t)n < c->body_len)
 			return -1;
 		if (c->close_after)
-			return linger(wsi, c);
+			return end_conn(wsi, c);
 		if (lws_http_transaction_completed(wsi))
 			return -1;
 		return 0;

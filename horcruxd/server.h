@@ -83,6 +83,7 @@ struct conn {
 	int	       nheaders;
 	int	       headers_due; /* status line not yet written */
 	int	       close_after;
+	int	       linger; /* close_after, once the client has closed */
 	int	       bodiless; /* dispatched without a body: reply inline */
 	char	       remote[128]; /* TCP peer, read once per connection */
 	int	       is_ws;
