@@ -114,6 +114,7 @@ GET    /api/health                           public                     -    -  
 GET    /api/protocol                         public                     -    -          -
 POST   /api/auth/login                       public                     -    -          {}
 POST   /api/auth/renew                       anyone                     -    -          -
+GET    /api/auth/realms                      public                     -    -          -
 POST   /api/auth/logout                      anyone                     -    -          -
 GET    /api/auth/me                          anyone                     -    -          -
 GET    /api/audit                            SysAudit@/access           -    -          -
