@@ -50,18 +50,26 @@ while True:
 ' "$HANG_PORT" "$BATS_FILE_TMPDIR/hang.log" 3>&- &
 	HANG_PID=$!
 	export HANG_PID HANG_PORT
+	# The four daemons start at once (each polls its own readiness).
 	# shellcheck disable=SC2046
 	start_instance main --ldap-realm corp --ldap-group-role-map "$LDAP_MAP" \
-		$(ldap_realm_args) || return 1
+		$(ldap_realm_args) &
+	pids=$!
 	# shellcheck disable=SC2046
 	start_instance ldaps --ldap-group-role-map "$LDAP_MAP" \
-		$(ldap_realm_args "ldaps://127.0.0.1:$LDAPS_PORT") || return 1
+		$(ldap_realm_args "ldaps://127.0.0.1:$LDAPS_PORT") &
+	pids="$pids $!"
 	# shellcheck disable=SC2046
 	start_instance badca --ldap-group-role-map "$LDAP_MAP" \
-		$(ldap_realm_args) --ldap-ca-file "$LDAP_OTHER_CA" || return 1
+		$(ldap_realm_args) --ldap-ca-file "$LDAP_OTHER_CA" &
+	pids="$pids $!"
 	start_instance broken --ldap-url "ldap://127.0.0.1:$HANG_PORT" \
 		--ldap-user-base "ou=people,$LDAP_BASE" --ldap-group-role-map "$LDAP_MAP" \
-		--ldap-timeout 1.5 --login-threads 2 || return 1
+		--ldap-timeout 1.5 --login-threads 2 &
+	pids="$pids $!"
+	for p in $pids; do
+		wait "$p" || return 1
+	done
 	# A local user called alice, as the directory has one.
 	SOCK=$(inst_sock main) must 201 POST /api/users \
 		'{"username":"alice","password":"alice-local-1","roles":["VmUser"]}' >/dev/null || return 1
@@ -71,8 +79,13 @@ while True:
 
 teardown_file() {
 	local i rc=0
+	local pids=""
 	for i in main ldaps badca broken; do
-		stop_instance "$i" || rc=1
+		stop_instance "$i" &
+		pids="$pids $!"
+	done
+	for i in $pids; do
+		wait "$i" || rc=1
 	done
 	kill_clients "${HANG_PID:-}"
 	slapd_stop
@@ -260,4 +273,30 @@ memberUid: dora"
 	[[ $output == *ben@corp* ]] || fail "$output"
 	run -1 --separate-stderr "$CLI" login ben --realm nope --password-stdin <<<"ben-dir-pass"
 	assert_equal "$stderr" "horcrux-cli: unknown realm 'nope': this server signs in with local, pam, corp"
+}
+
+@test "bad LDAP settings stop the start with one clear line" {
+	local d=$BATS_TEST_TMPDIR base=(-f --listen 127.0.0.1:1 --socket "$BATS_TEST_TMPDIR/s.sock"
+		--data-dir "$BATS_TEST_TMPDIR/data" --history off)
+	run -1 --separate-stderr "$HXD" "${base[@]}" --ldap-url ldap://127.0.0.1:9 \
+		--ldap-group-role-map "cn=a,dc=x=VmUser"
+	assert_equal "$stderr" "horcruxd: ldap_url is set but ldap_user_base is not"
+	# A bad flag value is a usage error (exit 2), as for every option.
+	run -2 --separate-stderr "$HXD" "${base[@]}" --ldap-url http://x
+	[[ $stderr == "horcruxd: --ldap-url: 'http://x' is not ldap://HOST[:PORT] or ldaps://HOST[:PORT]"* ]] || fail "$stderr"
+	run -2 --separate-stderr "$HXD" "${base[@]}" --ldap-realm Corp
+	[[ $stderr == "horcruxd: --ldap-realm: 'Corp' is not a realm name"* ]] || fail "$stderr"
+	run -1 --separate-stderr "$HXD" "${base[@]}" --ldap-realm pam
+	[[ $stderr == *"must differ from each other and from local and pam"* ]] || fail "$stderr"
+	run -1 --separate-stderr "$HXD" "${base[@]}" --ldap-url ldap://127.0.0.1:9 \
+		--ldap-user-base dc=x --ldap-group-role-map "cn=a,dc=x=No Such"
+	[[ $stderr == "horcruxd: ldap_group_role_map: "* ]] || fail "$stderr"
+	run -1 --separate-stderr "$HXD" "${base[@]}" --ldap-url ldap://127.0.0.1:9 \
+		--ldap-user-base dc=x --ldap-group-role-map "cn=a,dc=x=VmUser" \
+		--ldap-bind-dn cn=svc,dc=x --ldap-bind-password-file "$d/missing.pw"
+	assert_equal "$stderr" "horcruxd: ldap_bind_password_file: cannot read '$d/missing.pw': No such file or directory"
+	run -1 --separate-stderr "$HXD" "${base[@]}" --ldap-url ldaps://127.0.0.1:9 --ldap-starttls \
+		--ldap-user-base dc=x --ldap-group-role-map "cn=a,dc=x=VmUser"
+	assert_equal "$stderr" "horcruxd: ldap_starttls is for an ldap:// URL; ldaps:// is TLS already"
+	[ "$(wc -l <<<"$stderr")" = 1 ]
 }
