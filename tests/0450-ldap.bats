@@ -220,6 +220,19 @@ memberUid: dora"
 	must 200 GET /api/users/eve | jq -e '.enabled == false'
 }
 
+@test "an administrator may make a directory user before their first login, never with a password" {
+	on main
+	must 201 POST /api/users '{"username":"fay","realm":"corp","roles":["Auditor"]}' |
+		jq -e '.realm == "corp"'
+	must 422 POST /api/users '{"username":"gus","realm":"corp","password":"gus-pass-123"}' |
+		jq -e '.message | contains("belongs to it")'
+	must 422 POST /api/users '{"username":"gus","realm":"oidc"}' |
+		jq -e ".message == \"realm must be 'local', 'pam' or 'corp'\""
+	# Not a local account: no password login, no password change.
+	assert_equal "$(status_of "$(login main fay anything-1 local)")" 401
+	must 422 POST /api/users/fay/password '{"password":"new-pass-123"}' >/dev/null
+}
+
 @test "ldaps:// with the test CA" {
 	out=$(login ldaps ben ben-dir-pass ldap)
 	assert_equal "$(status_of "$out")" 200
