@@ -29,7 +29,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 CC	?= cc
 
-PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl msgpack
+PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl msgpack ldap
 # The clients link only what they use: a console that starts fast loads
 # no libvirt, SQLite or Argon2.
 CLIENT_PKGS := jansson libssl libcrypto msgpack
@@ -208,6 +208,7 @@ $(B)/tests/tools/%: $(O)/tests/tools/%.o $(LIBHX)
 # libhorcrux, and sees their private headers.
 TESTTOOL_OBJ	:= $(O)/horcruxd/http-parse.o $(O)/horcruxd/access.o \
 		   $(O)/horcruxd/outq.o $(O)/horcruxd/frame.o \
+		   $(O)/horcruxd/ldap-realm.o \
 		   $(O)/horcrux-top/model.o $(O)/horcrux-top/spark.o
 $(O)/tests/tools/hx-test-tool.o: CFLAGS += -Ihorcruxd -Ihorcrux-top
 $(B)/tests/tools/hx-test-tool: $(O)/tests/tools/hx-test-tool.o \

@@ -22,7 +22,12 @@ _horcruxd()
 		--history --history-raw-retention --history-minute-retention
 		--history-hour-retention --history-max-bytes --history-flush
 		--notify-ca-file --notify-retry-base --tls-cert --tls-key
-		--allow-plain-http --no-allow-plain-http"
+		--allow-plain-http --no-allow-plain-http
+		--ldap-realm --ldap-url --ldap-starttls --no-ldap-starttls
+		--ldap-ca-file --ldap-bind-dn --ldap-bind-password-file
+		--ldap-user-base --ldap-user-filter --ldap-group-base
+		--ldap-group-filter --ldap-group-role-map --ldap-timeout
+		--oidc-realm"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -42,7 +47,8 @@ _horcruxd()
 	fi
 
 	case $prev in
-	-c | --config | --socket | --notify-ca-file | --tls-cert | --tls-key)
+	-c | --config | --socket | --notify-ca-file | --tls-cert | --tls-key | \
+	    --ldap-ca-file | --ldap-bind-password-file)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;
@@ -73,7 +79,10 @@ _horcruxd()
 	    --request-timeout | --login-queue | --login-threads | \
 	    --audit-retention-days | --max-api-keys-per-user | \
 	    --history-raw-retention | --history-minute-retention | \
-	    --history-hour-retention | --history-max-bytes | --history-flush)
+	    --history-hour-retention | --history-max-bytes | --history-flush | \
+	    --ldap-realm | --ldap-url | --ldap-bind-dn | --ldap-user-base | \
+	    --ldap-user-filter | --ldap-group-base | --ldap-group-filter | \
+	    --ldap-group-role-map | --ldap-timeout | --oidc-realm)
 		# A value nobody can guess: offer nothing.
 		return 0
 		;;

@@ -33,6 +33,7 @@
 #include "mailbox.h"
 #include "options.h"
 #include "reload.h"
+#include "realm.h"
 #include "server.h"
 #include "virt.h"
 #include "worker.h"
@@ -41,6 +42,7 @@
 #define AUDIT_PURGE_MS (3600 * 1000)
 
 static struct server server;
+static struct realms realms;
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int code, const char *fmt, ...)
@@ -403,18 +405,21 @@ main(int argc, char **argv)
 	cache = open_identities(&opts, key,
 	    server_listens_beyond_loopback(&server));
 	mb = mailbox_new();
-	if ((worker = worker_start(db_path, key, opts.pam_service, NULL, mb,
-		 &err)) == NULL)
+	if (realms_init(&realms, &opts, &err) != 0)
+		die(1, "%s", err);
+	if ((worker = worker_start(db_path, key, &realms, NULL, mb, &err)) ==
+	    NULL)
 		die(1, "%s", err);
 	explicit_bzero(key, sizeof key);
 	/* Password checks on their own pool; their writes on the worker. */
 	if ((lpool = worker_start_pool(db_path, opts.login_threads,
-		 opts.login_queue, opts.pam_service, worker, mb, &err)) == NULL)
+		 opts.login_queue, &realms, worker, mb, &err)) == NULL)
 		die(1, "%s", err);
 	worker_every(worker, AUDIT_PURGE_MS, job_audit_purge,
 	    &opts.audit_retention_days);
 	server_set_identity(&server, cache, worker);
 	server.login_pool = lpool;
+	server.realms = &realms;
 	if (server_init(&server, &opts, mb, &err) != 0)
 		die(1, "%s", err);
 	/*
@@ -477,6 +482,7 @@ main(int argc, char **argv)
 	worker_stop(lpool);
 	worker_stop(worker);
 	server_release(&server);
+	realms_release(&realms);
 	access_cache_free(cache);
 	mailbox_free(mb, job_free);
 	/* After the server: its options borrowed from both configurations. */

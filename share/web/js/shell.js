@@ -1379,6 +1379,35 @@ function skipToMain(ev) {
 		$('main').focus();
 }
 
+/*
+ * The sign-in form's realms: local and pam are in the page; a directory
+ * realm the server has (GET /api/auth/realms, public) is added and, being
+ * where most people of such a site are, chosen. Realms that sign in
+ * through the browser are not password realms and are not offered here.
+ */
+function loadRealms() {
+	api('GET', '/api/auth/realms').then(function (res) {
+		var sel = $('su-realm'), list;
+
+		list = res.status === 200 && res.data &&
+		    Array.isArray(res.data.realms) ? res.data.realms : [];
+		list.forEach(function (r) {
+			var o;
+
+			if (!r || r.type !== 'ldap' || typeof r.name !== 'string')
+				return;
+			o = document.createElement('option');
+			o.value = r.name;
+			o.textContent = r.name;
+			sel.appendChild(o);
+			sel.value = r.name;
+			setText('su-realm-hint', 'local: a Horcrux account; ' +
+			    'pam: a system account on this host; ' + r.name +
+			    ': your directory account');
+		});
+	}, function () {});
+}
+
 /* Start the page: sign-in form, session, live connection. Once. */
 export function start() {
 	document.getElementById('cpu-total').appendChild(cpuBar.root);
@@ -1397,6 +1426,7 @@ export function start() {
 	window.addEventListener('online', goOnline);
 	session = loadSession();
 	loadProtocol();
+	loadRealms();
 	onRoute(routeChanged);
 	setInterval(function () {
 		tick();
