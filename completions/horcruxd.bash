@@ -22,7 +22,11 @@ _horcruxd()
 		--history --history-raw-retention --history-minute-retention
 		--history-hour-retention --history-max-bytes --history-flush
 		--notify-ca-file --notify-retry-base --tls-cert --tls-key
-		--allow-plain-http --no-allow-plain-http"
+		--allow-plain-http --no-allow-plain-http
+		--oidc-issuer --oidc-client-id --oidc-client-secret-file
+		--oidc-client-auth --oidc-ca-file --oidc-redirect-uri
+		--oidc-scopes --oidc-role-claim --oidc-role-map
+		--oidc-username-claim --oidc-display"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -42,7 +46,8 @@ _horcruxd()
 	fi
 
 	case $prev in
-	-c | --config | --socket | --notify-ca-file | --tls-cert | --tls-key)
+	-c | --config | --socket | --notify-ca-file | --tls-cert | --tls-key | \
+	--oidc-client-secret-file | --oidc-ca-file)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;
@@ -52,6 +57,9 @@ _horcruxd()
 		;;
 	--history)
 		mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur")
+		;;
+	--oidc-client-auth)
+		mapfile -t COMPREPLY < <(compgen -W "basic post" -- "$cur")
 		;;
 	--disks)
 		compopt -o filenames 2>/dev/null || :

@@ -25,6 +25,7 @@
 #include "alert.h"
 #include "history.h"
 #include "notify.h"
+#include "oidc.h"
 #include "hx-auth.h"
 #include "hx-config.h"
 #include "hx-log.h"
@@ -317,6 +318,7 @@ main(int argc, char **argv)
 	struct collector    *col;
 	struct history	    *history = NULL;
 	struct notify	    *notify;
+	struct oidc	    *oidc = NULL;
 	struct alerts	    *alerts;
 	struct worker	    *worker, *lpool, *vworker = NULL;
 	struct virt	    *virt = NULL;
@@ -424,6 +426,10 @@ main(int argc, char **argv)
 	if ((notify = notify_start(db_path, &opts, mb, &err)) == NULL)
 		die(1, "%s", err);
 	server.notify = notify;
+	/* After notify_start, which initialises libcurl for the process. */
+	if (oidc_new(&opts, "oidc", &oidc, &err) != 0)
+		die(1, "%s", err);
+	server.oidc = oidc;
 	if ((alerts = alerts_start(&opts, db_path, mb, notify, &err)) == NULL)
 		die(1, "%s", err);
 	if (opts.nlibvirt_uris > 0) {
@@ -476,6 +482,9 @@ main(int argc, char **argv)
 	/* The pool hands jobs on to the worker: stop it first. */
 	worker_stop(lpool);
 	worker_stop(worker);
+	/* After the pool, whose sign-in jobs use it. */
+	server.oidc = NULL;
+	oidc_free(oidc);
 	server_release(&server);
 	access_cache_free(cache);
 	mailbox_free(mb, job_free);

@@ -163,6 +163,7 @@ struct server {
 	struct access_cache   *cache; /* identities, from the store */
 	struct worker	      *worker;
 	struct worker	      *login_pool; /* password checks, bounded */
+	struct oidc	      *oidc; /* the oidc realm, or NULL */
 	struct conn_list       pending; /* HTTP requests awaiting jobs */
 	uint64_t	       next_conn_id;
 	char		     **hosts; /* names a Host header may use */

@@ -21,6 +21,9 @@
 # under $HX_ARTIFACTS (build/artifacts/web by default) at 1400x900 and
 # 390x844 (a phone).
 #
+# HX_PORT, if set, is the daemon's port; HX_CHROMIUM_FLAGS, extra Chromium
+# flags (split on spaces).
+#
 # Needs: chromium, curl, jq, python3-websockets. A missing one fails the
 # file: it is never skipped.
 
@@ -130,6 +133,9 @@ ss = [socket.socket() for _ in range(2)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in ss))')
+	# A file that must know the daemon's port first (tests/0455: the
+	# OpenID provider's redirect URI) chooses it in HX_PORT.
+	PORT=${HX_PORT:-$PORT}
 	export PORT CDP_PORT URL=http://127.0.0.1:$PORT HX_ARTIFACTS
 	if [ "$have_uri" = 0 ]; then
 		set -- --libvirt-uri "test://$HX_REPO/share/demo-node.xml" "$@"
@@ -146,6 +152,7 @@ print(*(s.getsockname()[1] for s in ss))')
 		--no-first-run --disable-background-networking \
 		--disable-component-update --disable-sync \
 		--window-size=1400,900 --user-data-dir="$W/chrome" \
+		${HX_CHROMIUM_FLAGS:-} \
 		--remote-debugging-port="$CDP_PORT" about:blank \
 		>"$W/chromium.log" 2>&1 3>&- &
 	export CHROME_PID=$!

@@ -12,7 +12,8 @@ daemon's callback URL with code and state, which it prints. With
 --callback it also requests that URL from the daemon and prints the
 status, then each Set-Cookie header, then the body, one per line.
 
-Standard library only. Exit 1 with a one-line message if the flow does
+bench/oidc imports it (to_callback, request_plain). Standard library
+only. Exit 1 with a one-line message if the flow does
 not reach the callback.
 """
 import argparse
@@ -44,15 +45,15 @@ class FormParser(html.parser.HTMLParser):
             self.fields[a["name"]] = a.get("value") or ""
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ca", required=True)
-    ap.add_argument("--user", required=True)
-    ap.add_argument("--callback", action="store_true")
-    ap.add_argument("start")
-    o = ap.parse_args()
+class Stuck(Exception):
+    pass
 
-    ctx = ssl.create_default_context(cafile=o.ca)
+
+def to_callback(start, ca, user):
+    """Follow START through the provider's sign-in as USER; return the
+    callback URL the provider sends the browser back to (not requested).
+    Raises Stuck with a one-line reason."""
+    ctx = ssl.create_default_context(cafile=ca)
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(
         NoRedirect, urllib.request.HTTPSHandler(context=ctx),
@@ -66,7 +67,7 @@ def main():
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode(errors="replace")
 
-    url, data = o.start, None
+    url, data = start, None
     provider = None
     for _ in range(20):
         status, headers, body = fetch(url, data)
@@ -77,37 +78,54 @@ def main():
             if provider is None:
                 provider = host
             elif host != provider:
-                print(nxt)
-                if o.callback:
-                    plain = urllib.request.build_opener(NoRedirect)
-                    try:
-                        r = plain.open(nxt, timeout=30)
-                    except urllib.error.HTTPError as e:
-                        r = e
-                    print(r.status if hasattr(r, "status") else r.code)
-                    for c in r.headers.get_all("Set-Cookie") or []:
-                        print("Set-Cookie: " + c)
-                    print(r.read().decode(errors="replace"))
-                return 0
+                return nxt
             url = nxt
             continue
         if status == 200 and "<form" in body:
             f = FormParser()
             f.feed(body)
             if "login" not in f.fields:
-                print("oidc-login: the provider's page has no sign-in form",
-                      file=sys.stderr)
-                return 1
-            f.fields["login"] = o.user
+                raise Stuck("the provider's page has no sign-in form")
+            f.fields["login"] = user
             f.fields["password"] = "any"
             url = urllib.parse.urljoin(url, f.action)
             data = urllib.parse.urlencode(f.fields).encode()
             continue
-        print("oidc-login: stuck at %s with status %d: %s" %
-              (url, status, " ".join(body.split())[:200]), file=sys.stderr)
+        raise Stuck("stuck at %s with status %d: %s" %
+                    (url, status, " ".join(body.split())[:200]))
+    raise Stuck("too many redirects")
+
+
+def request_plain(url):
+    """GET url without following redirects: (status, headers, body)."""
+    plain = urllib.request.build_opener(NoRedirect)
+    try:
+        r = plain.open(url, timeout=30)
+        return r.status, r.headers, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode(errors="replace")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ca", required=True)
+    ap.add_argument("--user", required=True)
+    ap.add_argument("--callback", action="store_true")
+    ap.add_argument("start")
+    o = ap.parse_args()
+    try:
+        cb = to_callback(o.start, o.ca, o.user)
+    except (Stuck, OSError) as e:
+        print("oidc-login: %s" % e, file=sys.stderr)
         return 1
-    print("oidc-login: too many redirects", file=sys.stderr)
-    return 1
+    print(cb)
+    if o.callback:
+        status, headers, body = request_plain(cb)
+        print(status)
+        for c in headers.get_all("Set-Cookie") or []:
+            print("Set-Cookie: " + c)
+        print(body)
+    return 0
 
 
 if __name__ == "__main__":
