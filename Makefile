@@ -29,7 +29,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 CC	?= cc
 
-PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl msgpack
+PKGS	:= libwebsockets jansson libargon2 libjwt libcrypto libssl sqlite3 libvirt libxml-2.0 libcurl msgpack ldap
 # The clients link only what they use: a console that starts fast loads
 # no libvirt, SQLite or Argon2.
 CLIENT_PKGS := jansson libssl libcrypto msgpack

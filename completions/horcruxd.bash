@@ -23,6 +23,11 @@ _horcruxd()
 		--history-hour-retention --history-max-bytes --history-flush
 		--notify-ca-file --notify-retry-base --tls-cert --tls-key
 		--allow-plain-http --no-allow-plain-http
+		--ldap-realm --ldap-url --ldap-starttls --no-ldap-starttls
+		--ldap-ca-file --ldap-bind-dn --ldap-bind-password-file
+		--ldap-user-base --ldap-user-filter --ldap-group-base
+		--ldap-group-filter --ldap-group-role-map --ldap-timeout
+		--oidc-realm
 		--oidc-issuer --oidc-client-id --oidc-client-secret-file
 		--oidc-client-auth --oidc-ca-file --oidc-redirect-uri
 		--oidc-scopes --oidc-role-claim --oidc-role-map
@@ -47,7 +52,8 @@ _horcruxd()
 
 	case $prev in
 	-c | --config | --socket | --notify-ca-file | --tls-cert | --tls-key | \
-	--oidc-client-secret-file | --oidc-ca-file)
+	    --ldap-ca-file | --ldap-bind-password-file | \
+	    --oidc-client-secret-file | --oidc-ca-file)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;
@@ -81,7 +87,10 @@ _horcruxd()
 	    --request-timeout | --login-queue | --login-threads | \
 	    --audit-retention-days | --max-api-keys-per-user | \
 	    --history-raw-retention | --history-minute-retention | \
-	    --history-hour-retention | --history-max-bytes | --history-flush)
+	    --history-hour-retention | --history-max-bytes | --history-flush | \
+	    --ldap-realm | --ldap-url | --ldap-bind-dn | --ldap-user-base | \
+	    --ldap-user-filter | --ldap-group-base | --ldap-group-filter | \
+	    --ldap-group-role-map | --ldap-timeout | --oidc-realm)
 		# A value nobody can guess: offer nothing.
 		return 0
 		;;

@@ -12,6 +12,59 @@
 
 #include "cli.h"
 
+/*
+ * Before asking for a password: is realm one the server signs in with a
+ * password? An OIDC realm needs a browser; an unknown one is named with
+ * the known ones. A server that cannot say (older, or unreachable now)
+ * decides at the login itself.
+ */
+static int
+realm_check(struct cli *cli, const char *realm)
+{
+	struct hx_cred none = { NULL, NULL }, saved = cli->cred;
+	json_t	      *r, *o;
+	const char    *type = NULL;
+	char	      *names = NULL, *t;
+	size_t	       i;
+	int	       rc = CLI_OK;
+
+	/* A public route: a stale token must not stand in the way. */
+	cli->cred = none;
+	r = cli_api_quiet(cli, "/api/auth/realms");
+	cli->cred = saved;
+	if (r == NULL)
+		return CLI_OK;
+	json_array_foreach(json_object_get(r, "realms"), i, o) {
+		if (jstr(o, "name") == NULL || jstr(o, "type") == NULL ||
+		    strcmp(jstr(o, "type"), "oidc") == 0)
+			continue;
+		t = names == NULL ? xstrdup(jstr(o, "name")) :
+				    xasprintf("%s, %s", names, jstr(o, "name"));
+		free(names);
+		names = t;
+	}
+	json_array_foreach(json_object_get(r, "realms"), i, o) {
+		if (jstr(o, "name") != NULL &&
+		    strcmp(jstr(o, "name"), realm) == 0)
+			type = jstr(o, "type");
+	}
+	if (type != NULL && strcmp(type, "oidc") == 0) {
+		cli_error("realm '%s' signs in through a web browser, not "
+			  "with a password: open the dashboard and choose "
+			  "it there (GET /api/auth/oidc/start)",
+		    realm);
+		rc = CLI_ERR;
+	} else if (type == NULL &&
+	    json_is_array(json_object_get(r, "realms"))) {
+		cli_error("unknown realm '%s': this server signs in with %s",
+		    realm, names != NULL ? names : "none");
+		rc = CLI_ERR;
+	}
+	free(names);
+	json_decref(r);
+	return rc;
+}
+
 int
 cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 {
@@ -21,6 +74,8 @@ cmd_login(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 	json_t	      *body, *r;
 	int	       rc;
 
+	if (realm != NULL && realm_check(cli, realm) != CLI_OK)
+		return CLI_ERR;
 	if (a->argc > 0)
 		user = xstrdup(a->argv[0]);
 	else if ((user = prompt_line("Username: ")) == NULL)

@@ -21,14 +21,16 @@
 #define CMD_FLAGS_MAX 16
 
 static const struct cmd_flag login_flags[] = { { "realm", "REALM", 0, C_REALM,
-						   "local (default) or pam" },
+						   "local, pam or the server's "
+						   "LDAP realm" },
 	{ "password-stdin", NULL, 0, C_NONE,
 	    "read the password as one line of standard input" },
 	{ NULL, NULL, 0, C_NONE, NULL } };
 
 static const struct cmd_flag user_add_flags[] = {
 	{ "email", "EMAIL", 0, C_NONE, "the user's e-mail address" },
-	{ "realm", "REALM", 0, C_REALM, "local (default) or pam" },
+	{ "realm", "REALM", 0, C_REALM,
+	    "local (default), pam, or the server's LDAP or OIDC realm" },
 	{ "role", "ROLE", 1, C_ROLE, "a role, granted at its own scope" },
 	{ "disabled", NULL, 0, C_NONE, "create the account disabled" },
 	{ "password-stdin", NULL, 0, C_NONE,
@@ -1096,6 +1098,8 @@ cand_kind_unsorted(struct cli *cli, struct cands *c, enum cmpl kind, char **pos,
 	case C_REALM:
 		cand_add(c, "local");
 		cand_add(c, "pam");
+		/* The server's own (GET /api/auth/realms is public). */
+		cand_inner(cli, c, "/api/auth/realms", "realms", "name");
 		break;
 	case C_OUTPUT:
 		for (f = output_choices(); *f != NULL; f++)

@@ -144,8 +144,9 @@ cmd_user_add(struct cli *cli, const struct cmd_entry *e, struct cmd_args *a)
 		    strv_json(cmd_flag_all(e, a, "role")));
 	if (cmd_flag_count(e, a, "disabled"))
 		json_object_set_new(body, "enabled", json_false());
-	/* A pam user's password belongs to the system. */
-	if (realm == NULL || strcmp(realm, "pam") != 0) {
+	/* Only a local user has a password here; pam's, a directory's
+	 * or a provider's belongs to them. */
+	if (realm == NULL || strcmp(realm, "local") == 0) {
 		label = xasprintf("Password for %s: ", name);
 		pw = prompt_password(label, 1,
 		    cmd_flag_count(e, a, "password-stdin"));

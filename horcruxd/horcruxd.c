@@ -34,6 +34,7 @@
 #include "mailbox.h"
 #include "options.h"
 #include "reload.h"
+#include "realm.h"
 #include "server.h"
 #include "virt.h"
 #include "worker.h"
@@ -42,6 +43,7 @@
 #define AUDIT_PURGE_MS (3600 * 1000)
 
 static struct server server;
+static struct realms realms;
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int code, const char *fmt, ...)
@@ -405,18 +407,32 @@ main(int argc, char **argv)
 	cache = open_identities(&opts, key,
 	    server_listens_beyond_loopback(&server));
 	mb = mailbox_new();
-	if ((worker = worker_start(db_path, key, opts.pam_service, NULL, mb,
-		 &err)) == NULL)
+	if (realms_init(&realms, &opts, &err) != 0)
+		die(1, "%s", err);
+	/*
+	 * The OIDC realm: no network yet (libcurl, which notify_start sets up
+	 * for the process, is first used by a sign-in, after start-up).
+	 */
+	if (oidc_new(&opts, opts.oidc_realm, &oidc, &err) != 0)
+		die(1, "%s", err);
+	if (oidc != NULL) {
+		realms.oidc_name = xstrdup(oidc_realm(oidc));
+		realms.oidc_display = xstrdup(oidc_display(oidc));
+	}
+	if ((worker = worker_start(db_path, key, &realms, NULL, mb, &err)) ==
+	    NULL)
 		die(1, "%s", err);
 	explicit_bzero(key, sizeof key);
 	/* Password checks on their own pool; their writes on the worker. */
 	if ((lpool = worker_start_pool(db_path, opts.login_threads,
-		 opts.login_queue, opts.pam_service, worker, mb, &err)) == NULL)
+		 opts.login_queue, &realms, worker, mb, &err)) == NULL)
 		die(1, "%s", err);
 	worker_every(worker, AUDIT_PURGE_MS, job_audit_purge,
 	    &opts.audit_retention_days);
 	server_set_identity(&server, cache, worker);
 	server.login_pool = lpool;
+	server.realms = &realms;
+	server.oidc = oidc;
 	if (server_init(&server, &opts, mb, &err) != 0)
 		die(1, "%s", err);
 	/*
@@ -426,10 +442,6 @@ main(int argc, char **argv)
 	if ((notify = notify_start(db_path, &opts, mb, &err)) == NULL)
 		die(1, "%s", err);
 	server.notify = notify;
-	/* After notify_start, which initialises libcurl for the process. */
-	if (oidc_new(&opts, "oidc", &oidc, &err) != 0)
-		die(1, "%s", err);
-	server.oidc = oidc;
 	if ((alerts = alerts_start(&opts, db_path, mb, notify, &err)) == NULL)
 		die(1, "%s", err);
 	if (opts.nlibvirt_uris > 0) {
@@ -486,6 +498,7 @@ main(int argc, char **argv)
 	server.oidc = NULL;
 	oidc_free(oidc);
 	server_release(&server);
+	realms_release(&realms);
 	access_cache_free(cache);
 	mailbox_free(mb, job_free);
 	/* After the server: its options borrowed from both configurations. */

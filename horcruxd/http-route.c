@@ -33,10 +33,12 @@
 #include "job-oidc.h"
 #include "job-vm.h"
 #include "prom.h"
+#include "realm.h"
 #include "server.h"
 
 static int route_health(struct request *);
 static int route_protocol(struct request *);
+static int route_realms(struct request *);
 static int route_me(struct request *);
 static int route_node_local(struct request *);
 static int route_ws_plain(struct request *);
@@ -67,6 +69,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/auth/oidc/callback", R_PUBLIC | R_POOL, 0, NULL, NULL,
 	    job_oidc_callback },
 	{ "POST", "/api/auth/renew", R_ANYONE, 0, NULL, NULL, job_renew },
+	{ "GET", "/api/auth/realms", R_PUBLIC, 0, NULL, route_realms, NULL },
 	{ "POST", "/api/auth/logout", R_ANYONE, 0, NULL, NULL, job_logout },
 	{ "GET", "/api/auth/me", R_ANYONE, 0, NULL, route_me, NULL },
 	{ "GET", "/api/audit", 0, SA, "/access", NULL, job_audit },
@@ -165,6 +168,13 @@ route_health(struct request *r)
 		json_object_set_new(h, "clients",
 		    json_integer((json_int_t)srv->nsessions));
 	return http_reply_json(r, 200, h);
+}
+
+/* Public: the realms a sign-in form offers (DESIGN §11). */
+static int
+route_realms(struct request *r)
+{
+	return http_reply_json(r, 200, realms_json(r->srv->realms));
 }
 
 /*
@@ -694,6 +704,19 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 			return http_reply_error_with(r, 429, "RATE_LIMITED",
 			    "too many history queries in progress; try again "
 			    "later",
+			    "retry-after:", "1");
+		}
+	} else if (rt->job == job_renew && srv->realms->ldap_name != NULL &&
+	    strcmp(realm_of_who(r->id.who), srv->realms->ldap_name) == 0) {
+		/*
+		 * A directory user's renewal asks the directory first, on
+		 * the login pool: the identity worker never waits for it.
+		 */
+		j->run = job_renew_directory;
+		if (worker_try_submit(srv->login_pool, j) != 0) {
+			job_free(j);
+			return http_reply_error_with(r, 429, "RATE_LIMITED",
+			    "too many logins in progress; try again later",
 			    "retry-after:", "1");
 		}
 	} else if ((rt->flags & R_POOL) && srv->login_pool != NULL) {

@@ -15,6 +15,8 @@ void job_login(struct job *, const struct worker_env *);
 /* On the identity worker: the session, or the failure, written. */
 void job_login_finish(struct job *, const struct worker_env *);
 void job_renew(struct job *, const struct worker_env *);
+/* On the login pool: a directory user's groups again; then job_renew. */
+void job_renew_directory(struct job *, const struct worker_env *);
 void job_logout(struct job *, const struct worker_env *);
 void job_user_add(struct job *, const struct worker_env *);
 void job_user_update(struct job *, const struct worker_env *);

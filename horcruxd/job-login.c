@@ -6,6 +6,7 @@
  * this file's.
  */
 #include <security/pam_appl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,8 @@
 #include "hx-log.h"
 #include "hx-util.h"
 #include "job-identity-int.h"
+#include "ldap-realm.h"
+#include "realm.h"
 
 #define SESSION_LIFETIME (2 * 3600) /* sliding */
 #define SESSION_ABSOLUTE (12 * 3600) /* from login */
@@ -178,18 +181,47 @@ job_sessions_end(struct job *j, const struct worker_env *env, const char *user,
 /* --- login, renew, logout ------------------------------------------------ */
 
 /*
+ * Ask the directory on this (pool) thread and keep what it said in j for
+ * the identity worker: login_ok, login_unavailable, roles, email, why.
+ */
+static void
+directory_check(struct job *j, const struct worker_env *env, const char *name,
+    const char *pw)
+{
+	enum ldap_result r;
+
+	r = ldap_realm_check(env->realms->ldap, name, pw, &j->login_roles,
+	    &j->login_email, &j->login_why);
+	j->login_ext = 1;
+	j->login_ok = r == LDAP_REALM_OK;
+	j->login_unavailable = r == LDAP_REALM_UNAVAILABLE;
+	if (r == LDAP_REALM_UNAVAILABLE)
+		log_error("realm %s: %s", env->realms->ldap_name, j->login_why);
+	else if (r != LDAP_REALM_OK)
+		log_info("realm %s: '%s' refused: %s", env->realms->ldap_name,
+		    name, j->login_why);
+}
+
+/*
  * A login runs in two steps. On the login pool (its own read connection):
- * validate the body, read the user and check the password, the slow part.
- * Then on the identity worker: write the session or the failure.
+ * validate the body, read the user and check the password, the slow part
+ * (Argon2, PAM, or the directory of the LDAP realm). Then on the identity
+ * worker: write the session or the failure.
+ *
+ * Which realm checks: the one the body names; without one, the stored
+ * user's realm; for a name not in the store, the LDAP realm when there
+ * is one (a directory user's first login needs no realm), else local.
  */
 void
 job_login(struct job *j, const struct worker_env *env)
 {
 	static const char *const fields[] = { "username", "password", "realm",
 		NULL };
+	const struct realms	*rs = env->realms;
 	struct hx_store_user	 u;
-	const char		*name, *pw, *realm;
-	char			*err = NULL;
+	const char		*name, *pw, *realm, *check;
+	char			*err = NULL, *names, *msg;
+	enum realm_type		 t;
 	int			 rc, ok = 0;
 
 	memset(&u, 0, sizeof u);
@@ -198,11 +230,21 @@ job_login(struct job *j, const struct worker_env *env)
 	    job_get_str(j, "password", 1, &pw) != 0 ||
 	    job_get_str(j, "realm", 0, &realm) != 0)
 		return;
-	if (realm != NULL && strcmp(realm, "local") != 0 &&
-	    strcmp(realm, "pam") != 0) {
-		job_error(j, 422, "VALIDATION_ERROR",
-		    "realm must be 'local' "
-		    "or 'pam'");
+	t = realm_type(rs, realm);
+	if (realm != NULL && t == REALM_OIDC) {
+		msg = xasprintf("realm '%s' signs in through the browser: "
+				"GET /api/auth/oidc/start",
+		    realm);
+		job_error(j, 422, "VALIDATION_ERROR", msg);
+		free(msg);
+		return;
+	}
+	if (realm != NULL && t == REALM_NONE) {
+		names = realms_password_names(rs);
+		msg = xasprintf("unknown realm '%.64s': use %s", realm, names);
+		job_error(j, 422, "VALIDATION_ERROR", msg);
+		free(names);
+		free(msg);
 		return;
 	}
 	rc = hx_store_user_get(env->store, name, &u, &err);
@@ -212,23 +254,34 @@ job_login(struct job *j, const struct worker_env *env)
 		return;
 	}
 	free(err);
+	if (realm != NULL)
+		check = realm;
+	else if (rc == HX_STORE_OK)
+		check = u.realm;
+	else
+		check = rs->ldap_name != NULL ? rs->ldap_name : "local";
+	j->login_realm = xstrdup(check);
+	j->then = job_login_finish;
+	if (realm_type(rs, check) == REALM_LDAP) {
+		directory_check(j, env, name, pw);
+		hx_store_user_release(&u);
+		return;
+	}
 	/*
 	 * Every failure below costs one password check, whether or not the
 	 * user exists, so timing does not tell usernames apart.
 	 */
-	if (rc != HX_STORE_OK || !u.enabled ||
-	    (realm != NULL && strcmp(realm, u.realm) != 0))
+	if (rc != HX_STORE_OK || !u.enabled || strcmp(check, u.realm) != 0)
 		hx_password_burn(pw);
 	else if (strcmp(u.realm, "pam") == 0)
 		ok = pam_check(env->pam_service, name, pw);
-	else if (u.password_hash == NULL)
+	else if (u.password_hash == NULL || strcmp(u.realm, "local") != 0)
 		hx_password_burn(pw);
 	else
 		ok = hx_password_verify(u.password_hash, pw) == 1;
 	j->login_ok = ok;
 	if (ok && u.password_hash != NULL)
 		j->login_hash = xstrdup(u.password_hash);
-	j->then = job_login_finish;
 	hx_store_user_release(&u);
 }
 
@@ -244,6 +297,88 @@ login_still_valid(const struct job *j, const struct hx_store_user *u)
 	    strcmp(u->password_hash, j->login_hash) == 0;
 }
 
+/*
+ * The login's audit lines name the user as name@realm with the realm
+ * that checked (a directory user's first failure has no row to read a
+ * realm from), and the realm again as the detail, with why it failed.
+ */
+static void
+login_audit(const struct worker_env *env, struct job *j, const char *name,
+    const char *action, const char *why)
+{
+	const char *realm = j->login_realm != NULL ? j->login_realm : "local";
+	char	   *who, *detail, *err = NULL;
+
+	/* Whole, however long: the store cuts audit fields itself. */
+	who = xasprintf("%s@%s", name, realm);
+	detail = why != NULL ? xasprintf("%s: %s", realm, why) : xstrdup(realm);
+	if (hx_store_audit_add(env->store, 0, who, action, who, detail,
+		j->remote, &err) != HX_STORE_OK) {
+		log_error("cannot write the audit log: %s", err);
+		free(err);
+	}
+	free(who);
+	free(detail);
+}
+
+/*
+ * The identity worker's half of an external realm's login: the user made
+ * or updated from what the directory said. Returns 0 with *u filled, or
+ * -1 with the reply set (and audited).
+ */
+static int
+login_external(struct job *j, const struct worker_env *env, const char *name,
+    struct hx_store_user *u)
+{
+	char *err = NULL, *msg;
+	int   rc, changed = 0;
+
+	if (j->login_unavailable) {
+		login_audit(env, j, name, "login.failed", "unavailable");
+		msg = xasprintf("realm '%s' cannot be reached; try again "
+				"later",
+		    j->login_realm);
+		job_error(j, 503, "REALM_UNAVAILABLE", msg);
+		free(msg);
+		return -1;
+	}
+	if (!j->login_ok) {
+		login_audit(env, j, name, "login.failed", j->login_why);
+		j->login_failed = 1;
+		job_error(j, 401, "UNAUTHORIZED",
+		    "invalid username or password");
+		return -1;
+	}
+	rc = hx_store_user_external(env->store, name, j->login_realm,
+	    j->login_email, (const char *const *)j->login_roles.v, &changed, u,
+	    &err);
+	if (rc == HX_STORE_CONFLICT) {
+		/* The directory vouched for them: they may know why. */
+		login_audit(env, j, name, "login.failed", err);
+		msg = xasprintf("%s; an administrator must rename one of them",
+		    err);
+		job_error(j, 409, "CONFLICT", msg);
+		free(msg);
+		free(err);
+		return -1;
+	}
+	if (rc != HX_STORE_OK) {
+		job_store_error(j, rc, err);
+		free(err);
+		return -1;
+	}
+	if (changed)
+		j->changed = 1;
+	if (!u->enabled) {
+		login_audit(env, j, name, "login.failed", "account disabled");
+		j->login_failed = 1;
+		job_error(j, 401, "UNAUTHORIZED",
+		    "invalid username or password");
+		return -1;
+	}
+	return 0;
+}
+
 void
 job_login_finish(struct job *j, const struct worker_env *env)
 {
@@ -255,26 +390,33 @@ job_login_finish(struct job *j, const struct worker_env *env)
 
 	memset(&u, 0, sizeof u);
 	name = json_string_value(json_object_get(j->body, "username"));
-	/*
-	 * Between the check and now the password may have changed or the
-	 * user been disabled: then this login fails as a wrong one would.
-	 */
-	if (j->login_ok) {
-		rc = hx_store_user_get(env->store, name, &u, &err);
-		if (rc == HX_STORE_ERROR) {
-			job_store_error(j, rc, err);
+	if (j->login_ext) {
+		if (login_external(j, env, name, &u) != 0)
+			goto out;
+	} else {
+		/*
+		 * Between the check and now the password may have changed or
+		 * the user been disabled: then this login fails as a wrong
+		 * one would.
+		 */
+		if (j->login_ok) {
+			rc = hx_store_user_get(env->store, name, &u, &err);
+			if (rc == HX_STORE_ERROR) {
+				job_store_error(j, rc, err);
+				goto out;
+			}
+			free(err);
+			err = NULL;
+		}
+		if (!j->login_ok || rc != HX_STORE_OK ||
+		    !login_still_valid(j, &u)) {
+			login_audit(env, j, name, "login.failed", NULL);
+			j->login_failed = 1;
+			job_error(j, 401, "UNAUTHORIZED",
+			    "invalid username or "
+			    "password");
 			goto out;
 		}
-		free(err);
-		err = NULL;
-	}
-	if (!j->login_ok || rc != HX_STORE_OK || !login_still_valid(j, &u)) {
-		identity_audit(env, j, name, "login.failed", name, NULL);
-		j->login_failed = 1;
-		job_error(j, 401, "UNAUTHORIZED",
-		    "invalid username or "
-		    "password");
-		goto out;
 	}
 
 	now = time(NULL);
@@ -288,10 +430,75 @@ job_login_finish(struct job *j, const struct worker_env *env)
 		job_delta_session_purge(j, now);
 	if (job_session_start(j, env, &u, now, now + SESSION_ABSOLUTE) != 0)
 		goto out;
-	identity_audit(env, j, name, "login", name, u.realm);
+	free(j->login_realm);
+	j->login_realm = xstrdup(u.realm);
+	login_audit(env, j, name, "login", NULL);
 out:
 	free(err);
 	hx_store_user_release(&u);
+}
+
+/*
+ * On the login pool: a directory user's renewal reads their groups again
+ * with the service account (never on the identity worker, which must not
+ * wait for a directory), then job_renew finishes on the worker.
+ */
+void
+job_renew_directory(struct job *j, const struct worker_env *env)
+{
+	j->login_realm = xstrdup(env->realms->ldap_name);
+	directory_check(j, env, j->actor, NULL);
+	j->then = job_renew;
+}
+
+/*
+ * job_renew's first step for a directory user: the roles the directory
+ * gives now, or the end of every session of the user when it gives none
+ * (removed from the directory or from every mapped group). Returns 0 to
+ * go on renewing, or -1 with the reply set.
+ */
+static int
+renew_external(struct job *j, const struct worker_env *env)
+{
+	struct hx_store_user u;
+	char		    *err = NULL, *msg;
+	int		     rc, changed = 0;
+
+	memset(&u, 0, sizeof u);
+	if (j->login_unavailable) {
+		/* The session keeps its roles until it expires. */
+		msg = xasprintf("realm '%s' cannot be reached; try again "
+				"later",
+		    j->login_realm);
+		job_error(j, 503, "REALM_UNAVAILABLE", msg);
+		free(msg);
+		return -1;
+	}
+	if (!j->login_ok) {
+		msg = xasprintf("%s: %s", j->login_realm, j->login_why);
+		identity_audit(env, j, j->actor, "renew.failed", j->actor, msg);
+		free(msg);
+		job_sessions_end(j, env, j->actor,
+		    "the directory no longer grants access");
+		job_error(j, 401, "UNAUTHORIZED", "the session has ended");
+		return -1;
+	}
+	rc = hx_store_user_external(env->store, j->actor, j->login_realm,
+	    j->login_email, (const char *const *)j->login_roles.v, &changed, &u,
+	    &err);
+	if (changed)
+		j->changed = 1;
+	if (rc != HX_STORE_OK || !u.enabled) {
+		if (rc != HX_STORE_OK) {
+			log_warn("cannot renew a session: %s", err);
+			free(err);
+		}
+		hx_store_user_release(&u);
+		job_error(j, 401, "UNAUTHORIZED", "the session has ended");
+		return -1;
+	}
+	hx_store_user_release(&u);
+	return 0;
 }
 
 void
@@ -309,6 +516,8 @@ job_renew(struct job *j, const struct worker_env *env)
 		    "renewed");
 		return;
 	}
+	if (j->login_ext && renew_external(j, env) != 0)
+		return;
 	rc = hx_store_session_get(env->store, j->actor_cred, &s, &err);
 	if (rc != HX_STORE_OK || s.absolute_expires <= now) {
 		job_error(j, 401, "UNAUTHORIZED", "the session has ended");

@@ -13,6 +13,7 @@
 #include "hx-rbac.h"
 #include "hx-util.h"
 #include "job-identity-int.h"
+#include "realm.h"
 
 /* --- users --------------------------------------------------------------- */
 
@@ -150,10 +151,17 @@ job_user_add(struct job *j, const struct worker_env *env)
 		goto out;
 	if (realm == NULL)
 		realm = "local";
-	if (strcmp(realm, "local") != 0 && strcmp(realm, "pam") != 0) {
-		job_error(j, 422, "VALIDATION_ERROR",
-		    "realm must be 'local' "
-		    "or 'pam'");
+	if (realm_type(env->realms, realm) == REALM_NONE) {
+		char *names = realms_password_names(env->realms);
+
+		free(err);
+		err = xasprintf("realm must be %s%s%s%s", names,
+		    env->realms->oidc_name != NULL ? " or '" : "",
+		    env->realms->oidc_name != NULL ? env->realms->oidc_name :
+						     "",
+		    env->realms->oidc_name != NULL ? "'" : "");
+		free(names);
+		job_error(j, 422, "VALIDATION_ERROR", err);
 		goto out;
 	}
 	if (email != NULL && !email_ok(email)) {
@@ -171,11 +179,15 @@ job_user_add(struct job *j, const struct worker_env *env)
 		}
 		enabled = json_is_true(en);
 	}
-	if (strcmp(realm, "pam") == 0) {
+	if (strcmp(realm, "local") != 0) {
+		/* pam, or a directory's user made before their first login */
 		if (json_object_get(j->body, "password") != NULL) {
 			job_error(j, 422, "VALIDATION_ERROR",
-			    "a pam user's "
-			    "password belongs to the system, not to horcrux");
+			    strcmp(realm, "pam") == 0 ?
+				"a pam user's password belongs to the "
+				"system, not to horcrux" :
+				"a directory or provider user's password "
+				"belongs to it, not to horcrux");
 			goto out;
 		}
 	} else {
@@ -313,10 +325,13 @@ job_user_password(struct job *j, const struct worker_env *env)
 		job_store_error(j, rc, err);
 		goto out;
 	}
-	if (strcmp(u.realm, "pam") == 0) {
+	if (strcmp(u.realm, "local") != 0) {
 		job_error(j, 422, "VALIDATION_ERROR",
-		    "a pam user's password "
-		    "belongs to the system, not to horcrux");
+		    strcmp(u.realm, "pam") == 0 ?
+			"a pam user's password belongs to the system, not "
+			"to horcrux" :
+			"a directory or provider user's password belongs to "
+			"it, not to horcrux");
 		goto out;
 	}
 	/* Changing one's own password without UserModify needs the old one. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hx-log.h"
+#include "hx-store.h"
 #include "hx-util.h"
 #include "options.h"
 
@@ -130,6 +131,32 @@ check_tls_path(const char *value, char **err)
 	if (value[0] == '\0')
 		return 0;
 	return check_abs_path(value, err);
+}
+
+/* A realm name: [a-z][a-z0-9_-]{0,31} (the store's rule). */
+static int
+check_realm(const char *value, char **err)
+{
+	if (!hx_store_realm_valid(value)) {
+		*err = xasprintf("'%s' is not a realm name ([a-z][a-z0-9_-], "
+				 "at most 32)",
+		    value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_ldap_url(const char *value, char **err)
+{
+	if (value[0] != '\0' && strncmp(value, "ldap://", 7) != 0 &&
+	    strncmp(value, "ldaps://", 8) != 0) {
+		*err = xasprintf("'%s' is not ldap://HOST[:PORT] or "
+				 "ldaps://HOST[:PORT]",
+		    value);
+		return -1;
+	}
+	return 0;
 }
 
 static const char *onoff_choices[] = { "off", "on", NULL };
@@ -289,6 +316,48 @@ const struct hx_opt options_table[] = {
 	    0, NULL },
 	{ "pam_service", 0, HX_OPT_STRING, "horcrux", 0, 0, NULL, "NAME",
 	    "PAM service for the pam realm", 0, check_word },
+	{ "ldap_realm", 0, HX_OPT_STRING, "ldap", 0, 0, NULL, "NAME",
+	    "name of the LDAP realm (users are NAME@REALM)", 0, check_realm },
+	{ "ldap_url", 0, HX_OPT_STRING, "", 0, 0, NULL, "URL",
+	    "ldap://HOST[:PORT] or ldaps://HOST[:PORT]; enables the LDAP "
+	    "realm",
+	    HX_OPT_EMPTY_OK, check_ldap_url },
+	{ "ldap_starttls", 0, HX_OPT_BOOL, "no", 0, 0, NULL, NULL,
+	    "StartTLS on an ldap:// URL (refuse the directory without it)", 0,
+	    NULL },
+	{ "ldap_ca_file", 0, HX_OPT_STRING, "", 0, 0, NULL, "FILE",
+	    "CA certificates the directory's TLS must chain to (empty: the "
+	    "system's)",
+	    HX_OPT_EMPTY_OK, check_tls_path },
+	{ "ldap_bind_dn", 0, HX_OPT_STRING, "", 0, 0, NULL, "DN",
+	    "service account that searches users and groups (empty: "
+	    "anonymous)",
+	    HX_OPT_EMPTY_OK, NULL },
+	{ "ldap_bind_password_file", 0, HX_OPT_STRING, "", 0, 0, NULL, "FILE",
+	    "file whose first line is the service account's password",
+	    HX_OPT_EMPTY_OK, check_tls_path },
+	{ "ldap_user_base", 0, HX_OPT_STRING, "", 0, 0, NULL, "DN",
+	    "where users are searched (subtree)", HX_OPT_EMPTY_OK, NULL },
+	{ "ldap_user_filter", 0, HX_OPT_STRING, "(uid=%s)", 0, 0, NULL,
+	    "FILTER", "finds a user; %s is the escaped username", 0, NULL },
+	{ "ldap_group_base", 0, HX_OPT_STRING, "", 0, 0, NULL, "DN",
+	    "where groups are searched (empty: ldap_user_base)",
+	    HX_OPT_EMPTY_OK, NULL },
+	{ "ldap_group_filter", 0, HX_OPT_STRING,
+	    "(|(member=%D)(uniqueMember=%D)(memberUid=%s))", 0, 0, NULL,
+	    "FILTER",
+	    "finds a user's groups; %s the escaped username, %D the "
+	    "escaped user DN",
+	    0, NULL },
+	{ "ldap_group_role_map", 0, HX_OPT_STRING, "", 0, 0, NULL,
+	    "DN=ROLE;...",
+	    "group DN to role, ';' between pairs; a user in no mapped group "
+	    "may not log in",
+	    HX_OPT_EMPTY_OK, NULL },
+	{ "ldap_timeout", 0, HX_OPT_SECONDS, "5", 0.1, 60, NULL, "SECONDS",
+	    "connect and operation timeout of the directory", 0, NULL },
+	{ "oidc_realm", 0, HX_OPT_STRING, "oidc", 0, 0, NULL, "NAME",
+	    "name of the OpenID Connect realm", 0, check_realm },
 	{ "max_api_keys_per_user", 0, HX_OPT_INT, "100", 1, 100000, NULL, "N",
 	    "most API keys one user may hold", 0, NULL },
 	{ "allowed_hosts", 0, HX_OPT_LIST, NULL, 0, 0, NULL, "HOST",
@@ -471,6 +540,20 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	    "max_connections_per_address");
 	o->request_timeout = (int)hx_config_int(cfg, "request_timeout");
 	o->pam_service = hx_config_str(cfg, "pam_service");
+	o->ldap_realm = hx_config_str(cfg, "ldap_realm");
+	o->ldap_url = hx_config_str(cfg, "ldap_url");
+	o->ldap_starttls = (int)hx_config_int(cfg, "ldap_starttls");
+	o->ldap_ca_file = hx_config_str(cfg, "ldap_ca_file");
+	o->ldap_bind_dn = hx_config_str(cfg, "ldap_bind_dn");
+	o->ldap_bind_password_file = hx_config_str(cfg,
+	    "ldap_bind_password_file");
+	o->ldap_user_base = hx_config_str(cfg, "ldap_user_base");
+	o->ldap_user_filter = hx_config_str(cfg, "ldap_user_filter");
+	o->ldap_group_base = hx_config_str(cfg, "ldap_group_base");
+	o->ldap_group_filter = hx_config_str(cfg, "ldap_group_filter");
+	o->ldap_group_role_map = hx_config_str(cfg, "ldap_group_role_map");
+	o->ldap_timeout = hx_config_seconds(cfg, "ldap_timeout");
+	o->oidc_realm = hx_config_str(cfg, "oidc_realm");
 	o->max_api_keys_per_user = (int)hx_config_int(cfg,
 	    "max_api_keys_per_user");
 	v = hx_config_get(cfg, "allowed_hosts");
@@ -530,6 +613,26 @@ options_check(const struct options *o, char **err)
 				 "(or neither)",
 		    o->tls_cert[0] != '\0' ? "tls_cert" : "tls_key",
 		    o->tls_cert[0] != '\0' ? "tls_key" : "tls_cert");
+		return -1;
+	}
+	if (strcmp(o->ldap_realm, "local") == 0 ||
+	    strcmp(o->ldap_realm, "pam") == 0 ||
+	    strcmp(o->oidc_realm, "local") == 0 ||
+	    strcmp(o->oidc_realm, "pam") == 0 ||
+	    strcmp(o->ldap_realm, o->oidc_realm) == 0) {
+		*err =
+		    xasprintf("ldap_realm ('%s') and oidc_realm ('%s') must "
+			      "differ from each other and from local and pam",
+			o->ldap_realm, o->oidc_realm);
+		return -1;
+	}
+	if (o->ldap_url[0] != '\0' && o->ldap_user_base[0] == '\0') {
+		*err = xstrdup("ldap_url is set but ldap_user_base is not");
+		return -1;
+	}
+	if (o->ldap_url[0] != '\0' && o->ldap_group_role_map[0] == '\0') {
+		*err = xstrdup("ldap_url is set but ldap_group_role_map is "
+			       "not: no directory user could log in");
 		return -1;
 	}
 	if (o->reserved_unix_clients >= o->max_clients) {

@@ -52,6 +52,19 @@ struct options {
 	int		   max_connections_per_address;
 	int		   request_timeout; /* seconds */
 	const char	  *pam_service;
+	const char	  *ldap_realm; /* DESIGN §11 */
+	const char	  *ldap_url; /* "": no LDAP realm */
+	int		   ldap_starttls;
+	const char	  *ldap_ca_file;
+	const char	  *ldap_bind_dn;
+	const char	  *ldap_bind_password_file;
+	const char	  *ldap_user_base;
+	const char	  *ldap_user_filter;
+	const char	  *ldap_group_base;
+	const char	  *ldap_group_filter;
+	const char	  *ldap_group_role_map;
+	double		   ldap_timeout; /* seconds */
+	const char	  *oidc_realm;
 	int		   max_api_keys_per_user;
 	const char *const *allowed_hosts;
 	size_t		   nallowed_hosts;

@@ -115,6 +115,8 @@ struct listen_addr {
 	int  family; /* AF_INET or AF_INET6 */
 };
 
+struct realms;
+
 struct server {
 	const struct options *opts;
 	struct lws_context   *ctx;
@@ -163,6 +165,7 @@ struct server {
 	struct access_cache   *cache; /* identities, from the store */
 	struct worker	      *worker;
 	struct worker	      *login_pool; /* password checks, bounded */
+	const struct realms   *realms; /* sign-in realms (realm.h) */
 	struct oidc	      *oidc; /* the oidc realm, or NULL */
 	struct conn_list       pending; /* HTTP requests awaiting jobs */
 	uint64_t	       next_conn_id;

@@ -10,27 +10,28 @@
 #include "hx-log.h"
 #include "hx-util.h"
 #include "hx-virt.h"
+#include "realm.h"
 #include "worker.h"
 
 #define WORKER_MAX_THREADS 64
 
 struct worker {
-	pthread_t	thread[WORKER_MAX_THREADS];
-	int		nthreads;
-	int		started; /* threads that are joinable */
-	pthread_mutex_t mu;
-	pthread_cond_t	cv; /* on CLOCK_MONOTONIC */
-	struct job     *head, *tail;
-	int		held; /* queued or running */
-	int		max_jobs; /* 0: no bound */
-	int		stop;
-	char	       *db_path;
-	unsigned char	key[ACCESS_JWT_KEY_LEN];
-	char	       *pam_service;
-	struct mailbox *mb;
-	struct virt    *virt;
-	struct worker  *next; /* where `then` jobs go */
-	int64_t		every_ms; /* periodic call, 0: none */
+	pthread_t	     thread[WORKER_MAX_THREADS];
+	int		     nthreads;
+	int		     started; /* threads that are joinable */
+	pthread_mutex_t	     mu;
+	pthread_cond_t	     cv; /* on CLOCK_MONOTONIC */
+	struct job	    *head, *tail;
+	int		     held; /* queued or running */
+	int		     max_jobs; /* 0: no bound */
+	int		     stop;
+	char		    *db_path;
+	unsigned char	     key[ACCESS_JWT_KEY_LEN];
+	const struct realms *realms;
+	struct mailbox	    *mb;
+	struct virt	    *virt;
+	struct worker	    *next; /* where `then` jobs go */
+	int64_t		     every_ms; /* periodic call, 0: none */
 	void (*every_fn)(const struct worker_env *, void *);
 	void	       *every_arg;
 	pthread_mutex_t ready_mu;
@@ -166,6 +167,10 @@ job_free(struct job *j)
 	if (j->login_hash != NULL)
 		explicit_bzero(j->login_hash, strlen(j->login_hash));
 	free(j->login_hash);
+	free(j->login_realm);
+	free(j->login_why);
+	free(j->login_email);
+	hx_store_strv_release(&j->login_roles);
 	hx_store_strv_release(&j->grantable);
 	free(j);
 }
@@ -284,7 +289,8 @@ worker_main(void *arg)
 
 	env.store = store;
 	env.jwt_key = w->key;
-	env.pam_service = w->pam_service;
+	env.realms = w->realms;
+	env.pam_service = w->realms != NULL ? w->realms->pam_service : "";
 	env.virt = w->virt;
 	env.tsdb = NULL;
 	err = NULL;
@@ -356,8 +362,8 @@ worker_main(void *arg)
 
 static struct worker *
 worker_new(const char *db_path, int nthreads, int max_jobs,
-    const unsigned char *jwt_key, const char *pam_service, struct virt *virt,
-    struct worker *next, struct mailbox *mb, char **err)
+    const unsigned char *jwt_key, const struct realms *realms,
+    struct virt *virt, struct worker *next, struct mailbox *mb, char **err)
 {
 	struct worker	     *w = xcalloc(1, sizeof *w);
 	struct worker_thread *t;
@@ -378,7 +384,7 @@ worker_new(const char *db_path, int nthreads, int max_jobs,
 	w->db_path = db_path != NULL ? xstrdup(db_path) : NULL;
 	if (jwt_key != NULL)
 		memcpy(w->key, jwt_key, sizeof w->key);
-	w->pam_service = xstrdup(pam_service != NULL ? pam_service : "");
+	w->realms = realms;
 	w->virt = virt;
 	w->max_jobs = max_jobs;
 	w->next = next;
@@ -415,19 +421,19 @@ worker_new(const char *db_path, int nthreads, int max_jobs,
 
 struct worker *
 worker_start_pool(const char *db_path, int nthreads, int max_jobs,
-    const char *pam_service, struct worker *next, struct mailbox *mb,
+    const struct realms *realms, struct worker *next, struct mailbox *mb,
     char **err)
 {
-	return worker_new(db_path, nthreads, max_jobs, NULL, pam_service, NULL,
-	    next, mb, err);
+	return worker_new(db_path, nthreads, max_jobs, NULL, realms, NULL, next,
+	    mb, err);
 }
 
 struct worker *
 worker_start(const char *db_path, const unsigned char *jwt_key,
-    const char *pam_service, struct virt *virt, struct mailbox *mb, char **err)
+    const struct realms *realms, struct virt *virt, struct mailbox *mb,
+    char **err)
 {
-	return worker_new(db_path, 1, 0, jwt_key, pam_service, virt, NULL, mb,
-	    err);
+	return worker_new(db_path, 1, 0, jwt_key, realms, virt, NULL, mb, err);
 }
 
 static void
@@ -501,7 +507,6 @@ worker_stop(struct worker *w)
 	pthread_cond_destroy(&w->ready_cv);
 	explicit_bzero(w->key, sizeof w->key);
 	free(w->db_path);
-	free(w->pam_service);
 	free(w->open_err);
 	free(w);
 }

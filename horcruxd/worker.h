@@ -36,12 +36,14 @@ struct hx_vm_sample;
 struct worker;
 struct job;
 struct virt;
+struct realms;
 
 /* What a job may use while it runs on the worker thread. */
 struct worker_env {
 	struct hx_store	    *store; /* NULL on the libvirt worker */
 	const unsigned char *jwt_key; /* ACCESS_JWT_KEY_LEN bytes */
 	const char	    *pam_service;
+	const struct realms *realms; /* sign-in realms; NULL on others */
 	struct virt	    *virt; /* NULL on the identity worker */
 	struct hx_tsdb	    *tsdb; /* the history's query thread:
 						   its reader; else NULL */
@@ -112,9 +114,17 @@ struct job {
 	int	login_failed; /* a password check failed:
 						   the reservation stays */
 	/* Login pool to identity worker: what the check found. */
-	int	    login_ok;
-	char	   *login_hash; /* the hash checked, or NULL */
-	struct job *next_in_queue; /* worker queue link */
+	int   login_ok;
+	char *login_hash; /* the hash checked, or NULL */
+	char *login_realm; /* the realm that checked, or NULL */
+	int   login_ext; /* an external realm checked: the user
+						   is made or updated from what
+						   it said (login_roles, _email) */
+	int   login_unavailable; /* the realm could not be asked */
+	char *login_why; /* what the realm said, for the audit */
+	char *login_email;
+	struct hx_store_strv login_roles;
+	struct job	    *next_in_queue; /* worker queue link */
 };
 
 /*
@@ -122,14 +132,15 @@ struct job {
  * database (the identity worker); with virt instead, the libvirt worker.
  */
 struct worker *worker_start(const char *db_path, const unsigned char *jwt_key,
-    const char *pam_service, struct virt *virt, struct mailbox *mb, char **err);
+    const struct realms *realms, struct virt *virt, struct mailbox *mb,
+    char **err);
 /*
  * Start a pool of nthreads threads, each with its own connection to
  * db_path, holding at most max_jobs jobs (queued or running). A job that
  * sets `then` goes on to next (not owned) when it has run.
  */
 struct worker *worker_start_pool(const char *db_path, int nthreads,
-    int max_jobs, const char *pam_service, struct worker *next,
+    int max_jobs, const struct realms *realms, struct worker *next,
     struct mailbox *mb, char **err);
 /* Queue j (ownership passes; it comes back through the mailbox). */
 void worker_submit(struct worker *w, struct job *j);

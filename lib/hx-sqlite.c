@@ -111,6 +111,21 @@ hx_sqlite_migrate(sqlite3 *db, const char *const *const *migrations,
 			goto out;
 		}
 	}
+	/* A rebuilt table (foreign keys off) must leave no dangling row. */
+	buf[0] = '\0';
+	if (ver < nversions &&
+	    ((rc = hx_sqlite_exec(db, "PRAGMA foreign_key_check", buf,
+		  sizeof buf)) != SQLITE_OK ||
+		buf[0] != '\0')) {
+		if (rc == SQLITE_OK)
+			rc = hx_fail(err, SQLITE_CONSTRAINT,
+			    "database error: a migration left rows of '%s' "
+			    "pointing nowhere",
+			    buf);
+		else
+			db_fail(db, rc, err);
+		goto out;
+	}
 	if ((rc = hx_sqlite_exec(db, "COMMIT", NULL, 0)) != SQLITE_OK)
 		db_fail(db, rc, err);
 out:

@@ -25,7 +25,10 @@ user_not_found(char **err, const char *username)
 	    store_quote(q, username));
 }
 
-/* The user's id (and whether they are in the pam realm); NOT_FOUND quiet. */
+/*
+ * The user's id (and whether their realm is another than local: pam or a
+ * directory's, with no password here); NOT_FOUND quiet.
+ */
 int
 store_user_find(struct hx_store *st, const char *username, int64_t *id,
     int *is_pam, char **err)
@@ -164,14 +167,12 @@ hx_store_user_add(struct hx_store *st, const char *username, const char *realm,
 
 	if (empty(username))
 		return hx_fail(err, HX_STORE_INVALID, "empty username");
-	if (realm == NULL ||
-	    (strcmp(realm, "local") != 0 && strcmp(realm, "pam") != 0))
+	if (!hx_store_realm_valid(realm))
 		return hx_fail(err, HX_STORE_INVALID, "unknown realm '%s'",
 		    store_quote(q, realm));
-	if (password_hash != NULL && strcmp(realm, "pam") == 0)
+	if (password_hash != NULL && strcmp(realm, "local") != 0)
 		return hx_fail(err, HX_STORE_INVALID,
-		    "a pam user has no password "
-		    "hash");
+		    "a %s user has no password hash", realm);
 	if (password_hash != NULL && *password_hash == '\0')
 		return hx_fail(err, HX_STORE_INVALID, "empty password hash");
 
@@ -180,6 +181,23 @@ hx_store_user_add(struct hx_store *st, const char *username, const char *realm,
 	rc = user_add_tx(st, username, realm, email, enabled, password_hash,
 	    roles, err);
 	return store_tx_end(st, rc, err);
+}
+
+int
+hx_store_realm_valid(const char *realm)
+{
+	size_t i;
+
+	if (realm == NULL || realm[0] < 'a' || realm[0] > 'z')
+		return 0;
+	for (i = 1; realm[i] != '\0'; i++) {
+		if (i >= HX_STORE_REALM_MAX ||
+		    !((realm[i] >= 'a' && realm[i] <= 'z') ||
+			(realm[i] >= '0' && realm[i] <= '9') ||
+			realm[i] == '_' || realm[i] == '-'))
+			return 0;
+	}
+	return 1;
 }
 
 static void
@@ -374,8 +392,7 @@ user_set_password_tx(struct hx_store *st, const char *username,
 		return rc;
 	if (is_pam)
 		return hx_fail(err, HX_STORE_INVALID,
-		    "user '%s' is in the pam "
-		    "realm",
+		    "user '%s' is not in the local realm",
 		    store_quote(q, username));
 	if ((bi(s, 1, uid) | bt(s, 2, password_hash)) != SQLITE_OK)
 		return store_bind_fail(st, s, err);
@@ -440,5 +457,168 @@ hx_store_has_credentials(struct hx_store *st, int *yes, char **err)
 
 	rc = store_query_int(st, st->stmt[S_HAS_CREDENTIALS], &v, err);
 	*yes = rc == HX_STORE_OK && v != 0;
+	return rc;
+}
+
+/* Is v (sorted, as read) the same set as roles (any order, may repeat)? */
+static int
+roles_same(const struct hx_store_strv *v, const char *const *roles)
+{
+	size_t i, n = 0;
+	int    found;
+
+	for (; roles != NULL && *roles != NULL; roles++) {
+		found = 0;
+		for (i = 0; i < v->n; i++)
+			found |= strcmp(v->v[i], *roles) == 0;
+		if (!found)
+			return 0;
+		n++;
+	}
+	/* every wanted role is held; held ones all wanted? */
+	return n >= v->n;
+}
+
+/* The roles of want the store knows (built in or custom), into *keep. */
+static int
+roles_filter(struct hx_store *st, const char *const *want,
+    struct hx_store_strv *keep, char **err)
+{
+	const char *one[2] = { NULL, NULL };
+	char	   *e = NULL;
+	size_t	    i;
+	int	    rc, dup;
+
+	for (; want != NULL && *want != NULL; want++) {
+		one[0] = *want;
+		rc = store_roles_known(st, one, &e);
+		free(e);
+		e = NULL;
+		if (rc == HX_STORE_INVALID)
+			continue;
+		if (rc != HX_STORE_OK)
+			return store_db_fail(st, err);
+		for (i = 0, dup = 0; i < keep->n; i++)
+			dup |= strcmp(keep->v[i], *want) == 0;
+		if (!dup)
+			store_strv_push(keep, *want);
+	}
+	return HX_STORE_OK;
+}
+
+static int
+user_external_tx(struct hx_store *st, const char *username, const char *realm,
+    const char *email, const char *const *roles, int *changed,
+    struct hx_store_user *out, char **err)
+{
+	struct hx_store_user_list l = { NULL, 0 };
+	struct hx_store_strv	  keep = { NULL, 0 };
+	sqlite3_stmt		 *s;
+	char			  q[QBUF];
+	int			  rc;
+
+	if ((rc = roles_filter(st, roles, &keep, err)) != HX_STORE_OK)
+		goto out;
+	s = st->stmt[S_USER_GET];
+	if (bt(s, 1, username) != SQLITE_OK) {
+		rc = store_bind_fail(st, s, err);
+		goto out;
+	}
+	if ((rc = store_load_users(st, s, &l, 0, err)) != HX_STORE_OK)
+		goto out;
+	if (l.n == 0) {
+		/* New: enabled, no password, the mapped roles. */
+		s = st->stmt[S_USER_INSERT];
+		if ((bt(s, 1, username) | bt(s, 2, realm) |
+			bt(s, 3, empty(email) ? NULL : email) | bi(s, 4, 1) |
+			bt(s, 5, NULL) | bi(s, 6, (int64_t)time(NULL))) !=
+		    SQLITE_OK) {
+			rc = store_bind_fail(st, s, err);
+			goto out;
+		}
+		if ((rc = store_run(st, s, err)) != HX_STORE_OK ||
+		    (rc = roles_add(st, sqlite3_last_insert_rowid(st->db),
+			 (const char *const *)keep.v, err)) != HX_STORE_OK)
+			goto out;
+		*changed = 1;
+	} else if (strcmp(l.v[0].realm, realm) != 0) {
+		/* A local "alice" is never taken over by a directory's. */
+		rc = hx_fail(err, HX_STORE_CONFLICT,
+		    "user '%s' exists in realm %s, not %s",
+		    store_quote(q, username), l.v[0].realm, realm);
+		goto out;
+	} else if (l.v[0].enabled) {
+		if (!empty(email) &&
+		    (l.v[0].email == NULL ||
+			strcmp(l.v[0].email, email) != 0)) {
+			s = st->stmt[S_USER_SET_EMAIL];
+			if ((bi(s, 1, l.v[0].id) | bt(s, 2, email)) !=
+			    SQLITE_OK) {
+				rc = store_bind_fail(st, s, err);
+				goto out;
+			}
+			if ((rc = store_run(st, s, err)) != HX_STORE_OK)
+				goto out;
+			*changed = 1;
+		}
+		if (!roles_same(&l.v[0].roles, (const char *const *)keep.v)) {
+			s = st->stmt[S_USER_ROLE_CLEAR];
+			if (bi(s, 1, l.v[0].id) != SQLITE_OK) {
+				rc = store_bind_fail(st, s, err);
+				goto out;
+			}
+			if ((rc = store_run(st, s, err)) != HX_STORE_OK ||
+			    (rc = roles_add(st, l.v[0].id,
+				 (const char *const *)keep.v, err)) !=
+				HX_STORE_OK)
+				goto out;
+			*changed = 1;
+		}
+	}
+	/* A disabled user is left as it is: the caller refuses the login. */
+	hx_store_user_list_release(&l);
+	s = st->stmt[S_USER_GET];
+	if (bt(s, 1, username) != SQLITE_OK) {
+		rc = store_bind_fail(st, s, err);
+		goto out;
+	}
+	if ((rc = store_load_users(st, s, &l, 0, err)) == HX_STORE_OK &&
+	    l.n == 1) {
+		*out = l.v[0];
+		free(l.v);
+		l.v = NULL;
+		l.n = 0;
+	} else if (rc == HX_STORE_OK)
+		rc = user_not_found(err, username);
+out:
+	hx_store_user_list_release(&l);
+	hx_store_strv_release(&keep);
+	return rc;
+}
+
+int
+hx_store_user_external(struct hx_store *st, const char *username,
+    const char *realm, const char *email, const char *const *roles,
+    int *changed, struct hx_store_user *out, char **err)
+{
+	char q[QBUF];
+	int  rc;
+
+	*changed = 0;
+	memset(out, 0, sizeof *out);
+	if (empty(username))
+		return hx_fail(err, HX_STORE_INVALID, "empty username");
+	if (!hx_store_realm_valid(realm) || strcmp(realm, "local") == 0)
+		return hx_fail(err, HX_STORE_INVALID,
+		    "'%s' is not an external realm", store_quote(q, realm));
+	if ((rc = store_tx_begin(st, 1, err)) != HX_STORE_OK)
+		return rc;
+	rc = user_external_tx(st, username, realm, email, roles, changed, out,
+	    err);
+	rc = store_tx_end(st, rc, err);
+	if (rc != HX_STORE_OK) {
+		hx_store_user_release(out);
+		*changed = 0;
+	}
 	return rc;
 }

@@ -184,6 +184,34 @@ static const char *const migration_3[] = {
 };
 
 /*
+ * Migration 4: realms beyond local and pam (DESIGN §11). users.realm may
+ * be any realm name (a word: [a-z][a-z0-9_-]{0,31}); a password hash
+ * still only in realm local. SQLite cannot change a CHECK in place, so
+ * the table is rebuilt its documented way (new table, copy, drop,
+ * rename) with foreign keys off (migrate() turns them off around every
+ * migration and hx_sqlite_migrate runs foreign_key_check before it
+ * commits): ids are kept, so roles, ACL entries, keys and sessions still
+ * point at the same users.
+ */
+static const char *const migration_4[] = {
+	"CREATE TABLE users_new ("
+	" id INTEGER PRIMARY KEY,"
+	" username TEXT NOT NULL UNIQUE COLLATE BINARY"
+	"  CHECK (length(username) > 0),"
+	" realm TEXT NOT NULL CHECK (length(realm) BETWEEN 1 AND 32"
+	"  AND realm GLOB '[a-z]*' AND realm NOT GLOB '*[^a-z0-9_-]*'),"
+	" email TEXT,"
+	" enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),"
+	" password_hash TEXT"
+	"  CHECK (password_hash IS NULL OR realm = 'local'),"
+	" created INTEGER NOT NULL)",
+	"INSERT INTO users_new (id, username, realm, email, enabled,"
+	" password_hash, created) SELECT id, username, realm, email, enabled,"
+	" password_hash, created FROM users",
+	"DROP TABLE users", "ALTER TABLE users_new RENAME TO users", NULL
+};
+
+/*
  * migrations[i] takes user_version from i to i + 1.
  *
  * Upgrades are tested from real data: tests/fixtures/upgrade/ keeps a data
@@ -198,6 +226,7 @@ static const char *const *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 
 #define SCHEMA_VERSION ((int)HX_ARRAY_SIZE(migrations))
@@ -226,7 +255,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 
-	[S_USER_FIND] = "SELECT id, realm = 'pam' FROM users"
+	[S_USER_FIND] = "SELECT id, realm <> 'local' FROM users"
 			" WHERE username = ?1",
 	[S_USER_INSERT] =
 	    "INSERT INTO users (username, realm, email, enabled,"
@@ -248,7 +277,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_HAS_CREDENTIALS] =
 	    "SELECT EXISTS (SELECT 1 FROM users"
 	    " WHERE enabled = 1"
-	    " AND (password_hash IS NOT NULL OR realm = 'pam'))"
+	    " AND (password_hash IS NOT NULL OR realm <> 'local'))"
 	    " OR EXISTS (SELECT 1 FROM api_keys)",
 
 	[S_ROLE_GET] = "SELECT name, privs FROM roles WHERE name = ?1",
@@ -558,13 +587,28 @@ configure(struct hx_store *st, char **err)
 	return HX_STORE_OK;
 }
 
+/*
+ * Foreign keys are off while migrations run (a table rebuild must not
+ * cascade its DROP into the rows that point at it; the pragma is a no-op
+ * inside a transaction, so it is set around it) and on again after,
+ * whatever happened; hx_sqlite_migrate checks them before it commits.
+ */
 static int
 migrate(struct hx_store *st, char **err)
 {
-	return hx_sqlite_migrate(st->db, migrations, SCHEMA_VERSION, err) ==
+	int rc;
+
+	if ((rc = run_once(st, "PRAGMA foreign_keys = OFF", NULL, 0, err)) !=
+	    HX_STORE_OK)
+		return rc;
+	rc = hx_sqlite_migrate(st->db, migrations, SCHEMA_VERSION, err) ==
 		SQLITE_OK ?
 	    HX_STORE_OK :
 	    HX_STORE_ERROR;
+	if (run_once(st, "PRAGMA foreign_keys = ON", NULL, 0,
+		rc == HX_STORE_OK ? err : NULL) != HX_STORE_OK)
+		rc = HX_STORE_ERROR;
+	return rc;
 }
 
 int

@@ -71,7 +71,7 @@ struct hx_store_strv {
 struct hx_store_user {
 	int64_t		     id;
 	char		    *username;
-	char		    *realm; /* "local" or "pam" */
+	char		    *realm; /* "local", "pam" or an external realm */
 	char		    *email; /* NULL when unset */
 	int		     enabled;
 	char		    *password_hash;
@@ -227,16 +227,40 @@ struct sqlite3 *hx_store_handle(struct hx_store *st);
 
 /* --- users --------------------------------------------------------------- */
 
+/* The longest realm name, and whether realm is one: [a-z][a-z0-9_-]{0,31}. */
+#define HX_STORE_REALM_MAX 32
+int hx_store_realm_valid(const char *realm);
+
 /*
- * Add a user. realm is "local" or "pam"; a pam user has no password_hash
- * (INVALID otherwise); a local user may have none yet (NULL). email NULL
- * or "" is unset. roles may be NULL (none). CONFLICT if the username is
+ * Add a user. realm is a realm name (hx_store_realm_valid: "local",
+ * "pam", a directory's or a provider's); only a local user may have a
+ * password_hash (INVALID otherwise), and may have none yet (NULL).
+ * email NULL or "" is unset. roles may be NULL (none). CONFLICT if the username is
  * taken (names compare byte for byte); INVALID for an empty username, a
  * bad realm or an unknown role.
  */
 int hx_store_user_add(struct hx_store *st, const char *username,
     const char *realm, const char *email, int enabled,
     const char *password_hash, const char *const *roles, char **err);
+
+/*
+ * Create or update the user of an external realm (ldap, oidc) as a login
+ * or renewal found them: absent, the user is created in realm (enabled,
+ * no password, email if not NULL or "") with roles; present in the same
+ * realm and enabled, its roles become roles (and its email email, when
+ * given); a disabled one is left alone (the caller refuses the login).
+ * roles may repeat or name roles that no longer exist: those are left
+ * out. The last-Administrator rule does not apply: the directory decides
+ * (root@local on the socket always remains). *changed is 1 when anything
+ * was written (the caller reloads the access snapshot), and *out is the
+ * user as it is now (caller releases; no hash). CONFLICT when username
+ * is taken in another realm (a local "alice" is never taken over by a
+ * directory's "alice"); INVALID for an empty name or a realm that is
+ * local or no realm name.
+ */
+int hx_store_user_external(struct hx_store *st, const char *username,
+    const char *realm, const char *email, const char *const *roles,
+    int *changed, struct hx_store_user *out, char **err);
 
 /* Fill *out with the user and its roles (and hash). NOT_FOUND if absent. */
 int  hx_store_user_get(struct hx_store *st, const char *username,

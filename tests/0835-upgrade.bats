@@ -78,6 +78,7 @@ login() {
 		assert_equal "$(sqlite3 "$(inst_dir "$f")/data/horcrux.db" 'PRAGMA user_version')" "$iv"
 		assert_equal "$(sqlite3 "$(inst_dir "$f")/data/metrics.db" 'PRAGMA user_version')" "$mv"
 		assert_equal "$(sqlite3 "$(inst_dir "$f")/data/horcrux.db" 'PRAGMA integrity_check')" ok
+		assert_equal "$(sqlite3 "$(inst_dir "$f")/data/horcrux.db" 'PRAGMA foreign_key_check')" ""
 	done
 }
 
@@ -128,6 +129,13 @@ login() {
 		jq -e '.. | objects | select(.username? == "dave") | .roles == ["VmUser"]' <<<"$out"
 		must 200 GET /api/acl | jq -e '.. | objects | select(.path? == "/vms/web-1" and .role? == "Watcher" and .propagate? == true)'
 		must 200 GET /api/users/bob/api-keys | jq -e '.. | objects | select(.name? == "report")'
+		# Identity schema 4 on: a directory user made before their
+		# first login keeps realm, roles and ACL entry.
+		if jq -e '.external' "$C" >/dev/null; then
+			jq -e --argjson x "$(jq .external.erin "$C")" '.. | objects |
+				select(.username? == "erin") | .realm == $x.realm and .roles == $x.roles' <<<"$out"
+			must 200 GET /api/acl | jq -e '.. | objects | select(.path? == "/vms/web-2" and (.user? | startswith("erin")))'
+		fi
 		must 200 GET '/api/audit?limit=1000' | jq -e '[.. | objects | select(.action? != null)] | length >= 5'
 	done
 }

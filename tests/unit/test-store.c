@@ -114,14 +114,14 @@ test_open(const char *path)
 	sqlite3		*db;
 	char		*wal;
 
-	is_int(hx_store_schema_version(), 3, "schema version is 3");
+	is_int(hx_store_schema_version(), 4, "schema version is 4");
 	is_int(hx_store_open(path, &st, &err), HX_STORE_OK, "open creates");
 	clr();
 	ok(st != NULL, "open returns a handle");
 	if (st == NULL)
 		return;
 	db = hx_store_handle(st);
-	is_int(sql_int(db, "PRAGMA user_version"), 3, "user_version is 3");
+	is_int(sql_int(db, "PRAGMA user_version"), 4, "user_version is 4");
 	is_int(sql_int(db, "PRAGMA foreign_keys"), 1, "foreign_keys on");
 	is_str(sql_str(db, "PRAGMA journal_mode"), "wal", "journal_mode wal");
 	is_int(sql_int(db, "PRAGMA synchronous"), 2, "synchronous FULL (2)");
@@ -160,7 +160,7 @@ test_open(const char *path)
 	if (st == NULL)
 		return;
 	db = hx_store_handle(st);
-	is_int(sql_int(db, "PRAGMA user_version"), 3, "still version 3");
+	is_int(sql_int(db, "PRAGMA user_version"), 4, "still version 4");
 	is_int(sql_int(db, "SELECT count(*) FROM audit"), 1,
 	    "data survives a reopen");
 	is_int(sql_int(db, "PRAGMA foreign_keys"), 1, "foreign_keys on again");
@@ -266,9 +266,21 @@ test_users(struct hx_store *st)
 	is_int(hx_store_user_add(st, "bob", "pam", NULL, 1, PHC, NULL, &err),
 	    HX_STORE_INVALID, "pam user with a hash");
 	clr();
-	is_int(hx_store_user_add(st, "bob", "ldap", NULL, 1, NULL, NULL, &err),
-	    HX_STORE_INVALID, "unknown realm");
-	is_str(err, "unknown realm 'ldap'", "realm message");
+	is_int(hx_store_user_add(st, "bob", "Corp", NULL, 1, NULL, NULL, &err),
+	    HX_STORE_INVALID, "not a realm name (upper case)");
+	is_str(err, "unknown realm 'Corp'", "realm message");
+	clr();
+	is_int(hx_store_user_add(st, "bob", "1dap", NULL, 1, NULL, NULL, &err),
+	    HX_STORE_INVALID, "not a realm name (digit first)");
+	clr();
+	is_int(hx_store_user_add(st, "bob", "a23456789012345678901234567890123",
+		   NULL, 1, NULL, NULL, &err),
+	    HX_STORE_INVALID, "not a realm name (33 bytes)");
+	clr();
+	is_int(hx_store_user_add(st, "bob", "corp-ldap", NULL, 1, PHC, NULL,
+		   &err),
+	    HX_STORE_INVALID, "a directory user with a hash");
+	is_str(err, "a corp-ldap user has no password hash", "hash message");
 	clr();
 	is_int(hx_store_user_add(st, "bob", "local", NULL, 1, NULL, bad, &err),
 	    HX_STORE_INVALID, "unknown role");
@@ -383,7 +395,7 @@ test_users(struct hx_store *st)
 	hx_store_user_release(&u);
 	is_int(hx_store_user_set_password(st, "Alice", PHC, &err),
 	    HX_STORE_INVALID, "pam users have no password here");
-	is_str(err, "user 'Alice' is in the pam realm", "pam message");
+	is_str(err, "user 'Alice' is not in the local realm", "pam message");
 	clr();
 	is_int(hx_store_user_set_password(st, "nobody", PHC, &err),
 	    HX_STORE_NOT_FOUND, "password of unknown user");
@@ -399,6 +411,66 @@ test_users(struct hx_store *st)
 	    "delete bob");
 	is_int(hx_store_user_get(st, "bob", &u, &err), HX_STORE_NOT_FOUND,
 	    "bob is gone");
+	clr();
+}
+
+/* hx_store_user_external: a directory's user at login and renewal. */
+static void
+test_external(struct hx_store *st)
+{
+	const char *const boss[] = { "Administrator", "VmUser", "Gone", NULL };
+	const char *const user[] = { "VmUser", NULL };
+	struct hx_store_user u;
+	int		     changed = -1;
+
+	is_int(hx_store_user_external(st, "erin", "corp", "erin@example.org",
+		   boss, &changed, &u, &err),
+	    HX_STORE_OK, "external: first login creates");
+	ok(changed == 1, "external: created is a change");
+	is_str(u.realm, "corp", "external: in its realm");
+	ok(u.enabled && u.password_hash == NULL, "external: enabled, no hash");
+	is_int(u.roles.n, 2, "external: unknown role left out");
+	is_str(u.roles.v[0], "Administrator", "external: mapped roles");
+	hx_store_user_release(&u);
+	is_int(hx_store_user_external(st, "erin", "corp", "erin@example.org",
+		   boss, &changed, &u, &err),
+	    HX_STORE_OK, "external: same again");
+	ok(changed == 0, "external: nothing changed, nothing written");
+	hx_store_user_release(&u);
+	is_int(hx_store_user_external(st, "erin", "corp", NULL, user, &changed,
+		   &u, &err),
+	    HX_STORE_OK, "external: roles replaced");
+	ok(changed == 1 && u.roles.n == 1 &&
+		strcmp(u.roles.v[0], "VmUser") == 0,
+	    "external: now VmUser only");
+	is_str(u.email, "erin@example.org",
+	    "external: email kept when not given");
+	hx_store_user_release(&u);
+	is_int(hx_store_user_external(st, "alice", "corp", NULL, user, &changed,
+		   &u, &err),
+	    HX_STORE_CONFLICT, "external: a local name is never taken over");
+	is_str(err, "user 'alice' exists in realm local, not corp",
+	    "external: conflict message");
+	clr();
+	is_int(hx_store_user_external(st, "erin", "other", NULL, user, &changed,
+		   &u, &err),
+	    HX_STORE_CONFLICT, "external: nor one of another realm");
+	clr();
+	is_int(hx_store_user_external(st, "erin", "local", NULL, user, &changed,
+		   &u, &err),
+	    HX_STORE_INVALID, "external: local is not external");
+	clr();
+	is_int(hx_store_user_update(st, "erin",
+		   &(struct hx_store_user_change){ NULL, 0, NULL }, &err),
+	    HX_STORE_OK, "external: disable erin");
+	is_int(hx_store_user_external(st, "erin", "corp", NULL, boss, &changed,
+		   &u, &err),
+	    HX_STORE_OK, "external: disabled user read");
+	ok(!u.enabled && changed == 0 && u.roles.n == 1,
+	    "external: a disabled user stays disabled and unchanged");
+	hx_store_user_release(&u);
+	is_int(hx_store_user_delete(st, "erin", &err), HX_STORE_OK,
+	    "external: delete erin");
 	clr();
 }
 
@@ -1567,6 +1639,7 @@ main(void)
 		return 1;
 	}
 	test_users(st);
+	test_external(st);
 	test_hostile_names(st);
 	test_roles(st);
 	test_acl(st);
