@@ -8,16 +8,24 @@
 # daemon's JWT code. Each forgery starts from the claims of a real, live
 # session and changes one thing, and the control test shows the unchanged
 # forgery is accepted: no attack can pass only because the forgery is
-# broken in some other way.
+# broken in some other way. An oidc realm user's session (tests/0455 has
+# the realm itself) is attacked the same way.
 
 load helpers/common
 load helpers/authz
+load helpers/oidc
 
 setup_file() {
-	authz_start_daemon || return 1
+	# An oidc realm user too (bob@oidc, Auditor), signed in at the test
+	# OpenID provider (helpers/oidc.bash), whose session is the same kind
+	# of token and must fall to the same attacks.
+	oidc_provider_start || return 1
+	authz_start_daemon -c "$OIDC_CONF" || return 1
 	mkuser u-tok '["VmUser"]' && mkuser u-other '["VmUser"]' || return 1
 	TOKEN=$(login u-tok) && OTHER_TOKEN=$(login u-other) || return 1
 	KEY=$(mkkey u-tok '{"name":"k"}') || return 1
+	OIDC_TOKEN=$(oidc_session bob) || return 1
+	export OIDC_TOKEN
 	# The daemon's signing secret: 32 raw bytes, 0600, we run as root.
 	JWT_KEY=$DDIR/data/jwt.key
 	CLAIMS=$($FORGE claims "$TOKEN") || return 1
@@ -26,6 +34,7 @@ setup_file() {
 
 teardown_file() {
 	stop_daemon
+	oidc_provider_stop
 }
 
 # me [CURL ARGS...]: the status of GET /api/auth/me with those headers.
@@ -295,6 +304,28 @@ flip_char() {
 	run "$WSC" "${ws[@]}" --header "X-API-Key: $(flip_char "$KEY" 25)"
 	assert_equal "$status" 5
 	assert_equal "$(jq -r .status <<<"$output")" 401
+}
+
+@test "an oidc realm session: works as cookie and bearer; forged, tampered, after logout refused" {
+	local c
+	run me -b "horcrux_session=$OIDC_TOKEN"
+	assert_output 200
+	run me -H "Authorization: Bearer $OIDC_TOKEN"
+	assert_output 200
+	c=$($FORGE claims "$OIDC_TOKEN")
+	assert_equal "$(jq -r .sub <<<"$c")" bob
+	# Control: the honest forgery of it is accepted.
+	run me -H "Authorization: Bearer $($FORGE sign --key-file "$JWT_KEY" "$c")"
+	assert_output 200
+	# Its jti under another user, signed with the daemon's own secret.
+	refused "$($FORGE sign --key-file "$JWT_KEY" "$(jq -c '.sub = "u-tok"' <<<"$c")")"
+	refused "$($FORGE sign --alg none "$c")"
+	refused "$($FORGE tamper "$OIDC_TOKEN" '{"sub":"u-tok"}')"
+	run code -X POST -H "Authorization: Bearer $OIDC_TOKEN" "$URL/api/auth/logout"
+	assert_output 204
+	refused "$OIDC_TOKEN"
+	run me -b "horcrux_session=$OIDC_TOKEN"
+	assert_output 401
 }
 
 @test "the attacks did not disturb the live session" {
