@@ -27,7 +27,11 @@ _horcruxd()
 		--ldap-ca-file --ldap-bind-dn --ldap-bind-password-file
 		--ldap-user-base --ldap-user-filter --ldap-group-base
 		--ldap-group-filter --ldap-group-role-map --ldap-timeout
-		--oidc-realm"
+		--oidc-realm
+		--oidc-issuer --oidc-client-id --oidc-client-secret-file
+		--oidc-client-auth --oidc-ca-file --oidc-redirect-uri
+		--oidc-scopes --oidc-role-claim --oidc-role-map
+		--oidc-username-claim --oidc-display"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -48,7 +52,8 @@ _horcruxd()
 
 	case $prev in
 	-c | --config | --socket | --notify-ca-file | --tls-cert | --tls-key | \
-	    --ldap-ca-file | --ldap-bind-password-file)
+	    --ldap-ca-file | --ldap-bind-password-file | \
+	    --oidc-client-secret-file | --oidc-ca-file)
 		compopt -o filenames 2>/dev/null || :
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;
@@ -58,6 +63,9 @@ _horcruxd()
 		;;
 	--history)
 		mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur")
+		;;
+	--oidc-client-auth)
+		mapfile -t COMPREPLY < <(compgen -W "basic post" -- "$cur")
 		;;
 	--disks)
 		compopt -o filenames 2>/dev/null || :

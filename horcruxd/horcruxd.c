@@ -25,6 +25,7 @@
 #include "alert.h"
 #include "history.h"
 #include "notify.h"
+#include "oidc.h"
 #include "hx-auth.h"
 #include "hx-config.h"
 #include "hx-log.h"
@@ -319,6 +320,7 @@ main(int argc, char **argv)
 	struct collector    *col;
 	struct history	    *history = NULL;
 	struct notify	    *notify;
+	struct oidc	    *oidc = NULL;
 	struct alerts	    *alerts;
 	struct worker	    *worker, *lpool, *vworker = NULL;
 	struct virt	    *virt = NULL;
@@ -407,6 +409,16 @@ main(int argc, char **argv)
 	mb = mailbox_new();
 	if (realms_init(&realms, &opts, &err) != 0)
 		die(1, "%s", err);
+	/*
+	 * The OIDC realm: no network yet (libcurl, which notify_start sets up
+	 * for the process, is first used by a sign-in, after start-up).
+	 */
+	if (oidc_new(&opts, opts.oidc_realm, &oidc, &err) != 0)
+		die(1, "%s", err);
+	if (oidc != NULL) {
+		realms.oidc_name = xstrdup(oidc_realm(oidc));
+		realms.oidc_display = xstrdup(oidc_display(oidc));
+	}
 	if ((worker = worker_start(db_path, key, &realms, NULL, mb, &err)) ==
 	    NULL)
 		die(1, "%s", err);
@@ -420,6 +432,7 @@ main(int argc, char **argv)
 	server_set_identity(&server, cache, worker);
 	server.login_pool = lpool;
 	server.realms = &realms;
+	server.oidc = oidc;
 	if (server_init(&server, &opts, mb, &err) != 0)
 		die(1, "%s", err);
 	/*
@@ -481,6 +494,9 @@ main(int argc, char **argv)
 	/* The pool hands jobs on to the worker: stop it first. */
 	worker_stop(lpool);
 	worker_stop(worker);
+	/* After the pool, whose sign-in jobs use it. */
+	server.oidc = NULL;
+	oidc_free(oidc);
 	server_release(&server);
 	realms_release(&realms);
 	access_cache_free(cache);

@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "job-identity.h"
 #include "job-notify.h"
+#include "job-oidc.h"
 #include "job-vm.h"
 #include "prom.h"
 #include "realm.h"
@@ -62,6 +63,11 @@ static const struct route routes[] = {
 	{ "POST", "/api/auth/login",
 	    R_PUBLIC | R_BODY | R_JSON | R_ORIGIN | R_LIMIT | R_POOL, 0, NULL,
 	    NULL, job_login },
+	/* The oidc realm (DESIGN §11): on the login pool, like a login. */
+	{ "GET", "/api/auth/oidc/start", R_PUBLIC | R_POOL, 0, NULL, NULL,
+	    job_oidc_start },
+	{ "GET", "/api/auth/oidc/callback", R_PUBLIC | R_POOL, 0, NULL, NULL,
+	    job_oidc_callback },
 	{ "POST", "/api/auth/renew", R_ANYONE, 0, NULL, NULL, job_renew },
 	{ "GET", "/api/auth/realms", R_PUBLIC, 0, NULL, route_realms, NULL },
 	{ "POST", "/api/auth/logout", R_ANYONE, 0, NULL, NULL, job_logout },
@@ -568,6 +574,30 @@ join_query(struct lws *wsi, char *out, size_t outlen)
 }
 
 /*
+ * The oidc callback's query parameters lws decoded, as a JSON object of
+ * the strings present: state, code, iss, error, error_description.
+ */
+static json_t *
+oidc_query(struct lws *wsi)
+{
+	static const char *const names[] = { "state", "code", "iss", "error",
+		"error_description", NULL };
+	json_t			*o = json_object();
+	char			 buf[URI_MAX], key[32];
+	const char		*v;
+	size_t			 i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		snprintf(key, sizeof key, "%s=", names[i]);
+		/* The value, after the name, in buf. */
+		if ((v = lws_get_urlarg_by_name(wsi, key, buf, sizeof buf)) !=
+		    NULL)
+			json_object_set_new(o, names[i], json_string(v));
+	}
+	return o;
+}
+
+/*
  * Hand the request to the worker (or the login pool); the reply comes in
  * http_job_done. limit_user is the "u:NAME" slot a password check takes
  * with its address's, or "" when the request is no such check.
@@ -618,6 +648,15 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 
 		if (vm != NULL)
 			j->vm_sample = hx_vm_sample_dup(vm->sample);
+	}
+	if (rt->job == job_oidc_start || rt->job == job_oidc_callback) {
+		if (srv->oidc == NULL) {
+			job_free(j);
+			return http_reply_error(r, 404, "NOT_FOUND",
+			    "no oidc realm is configured (oidc_issuer)");
+		}
+		job_oidc_attach(j, srv->oidc,
+		    rt->job == job_oidc_callback ? oidc_query(r->wsi) : NULL);
 	}
 	if (limit_user[0] != '\0') {
 		j->limit_ms = now;
@@ -941,6 +980,24 @@ http_job_done(struct server *srv, struct job *j)
 			http_reply_add_header(c, "set-cookie:", j->set_cookie);
 		if (j->status == 429)
 			http_reply_add_header(c, "retry-after:", "60");
+		if (j->location != NULL)
+			http_reply_add_header(c, "location:", j->location);
+		if (j->raw_type != NULL &&
+		    strncmp(j->raw_type, "text/html", 9) == 0) {
+			/*
+			 * The oidc realm's pages (job-oidc.c): our style
+			 * sheet and scripts only, never framed, and the
+			 * callback's code never sent on as a Referer.
+			 */
+			http_reply_add_header(c, "content-security-policy:",
+			    "default-src 'none'; script-src 'self'; "
+			    "style-src 'self'; img-src 'self'; "
+			    "base-uri 'none'; form-action 'none'; "
+			    "frame-ancestors 'none'");
+			http_reply_add_header(c,
+			    "referrer-policy:", "no-referrer");
+			http_reply_add_header(c, "cache-control:", "no-store");
+		}
 		if (j->raw != NULL) {
 			http_reply_raw(c->wsi, c, j->status, j->raw_type,
 			    j->raw, j->raw_len, 0);

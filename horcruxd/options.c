@@ -63,6 +63,19 @@ check_socket_path(const char *value, char **err)
 	return check_abs_path(value, err);
 }
 
+/* In the order oidc_client_auth's value is read back. */
+static const char *client_auth_choices[] = { "basic", "post", NULL };
+
+static int
+check_oidc_issuer(const char *value, char **err)
+{
+	if (value[0] != '\0' && strncmp(value, "https://", 8) != 0) {
+		*err = xasprintf("'%s' is not an https:// URL", value);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 check_word(const char *value, char **err)
 {
@@ -376,6 +389,45 @@ const struct hx_opt options_table[] = {
 	    "CA certificates that notification receivers' TLS must chain to "
 	    "(empty: the system's)",
 	    HX_OPT_EMPTY_OK, NULL },
+	{ "oidc_issuer", 0, HX_OPT_STRING, "", 0, 0, NULL, "URL",
+	    "OpenID provider's issuer (https://); enables the oidc realm "
+	    "(discovery from URL/.well-known/openid-configuration)",
+	    HX_OPT_EMPTY_OK, check_oidc_issuer },
+	{ "oidc_client_id", 0, HX_OPT_STRING, "", 0, 0, NULL, "ID",
+	    "client id registered at the OpenID provider", HX_OPT_EMPTY_OK,
+	    NULL },
+	{ "oidc_client_secret_file", 0, HX_OPT_STRING, "", 0, 0, NULL, "FILE",
+	    "file holding the client secret (one line)", HX_OPT_EMPTY_OK,
+	    NULL },
+	{ "oidc_client_auth", 0, HX_OPT_CHOICE, "basic", 0, 0,
+	    client_auth_choices, "basic|post",
+	    "how the client authenticates at the token endpoint "
+	    "(client_secret_basic or client_secret_post)",
+	    0, NULL },
+	{ "oidc_ca_file", 0, HX_OPT_STRING, "", 0, 0, NULL, "FILE",
+	    "CA certificates the OpenID provider's TLS must chain to "
+	    "(empty: the system's)",
+	    HX_OPT_EMPTY_OK, NULL },
+	{ "oidc_redirect_uri", 0, HX_OPT_STRING, "", 0, 0, NULL, "URL",
+	    "this daemon's callback as the browser reaches it, registered at "
+	    "the provider (https://HOST:PORT/api/auth/oidc/callback)",
+	    HX_OPT_EMPTY_OK, NULL },
+	{ "oidc_scopes", 0, HX_OPT_STRING, "openid profile email", 0, 0, NULL,
+	    "SCOPES", "scopes asked for (space-separated; openid first)", 0,
+	    NULL },
+	{ "oidc_role_claim", 0, HX_OPT_STRING, "groups", 0, 0, NULL, "CLAIM",
+	    "ID token claim whose values map to roles (a dotted path such as "
+	    "realm_access.roles reaches into objects)",
+	    0, NULL },
+	{ "oidc_role_map", 0, HX_OPT_STRING, "", 0, 0, NULL, "VALUE=ROLE;...",
+	    "role claim values to roles; a user with no mapped value may not "
+	    "sign in",
+	    HX_OPT_EMPTY_OK, NULL },
+	{ "oidc_username_claim", 0, HX_OPT_STRING, "preferred_username", 0, 0,
+	    NULL, "CLAIM", "ID token claim that names the user", 0, NULL },
+	{ "oidc_display", 0, HX_OPT_STRING, "Sign in with single sign-on", 0, 0,
+	    NULL, "TEXT", "the sign-in button's text on the web page", 0,
+	    NULL },
 	{ "tls_cert", 0, HX_OPT_STRING, "", 0, 0, NULL, "FILE",
 	    "PEM certificate (then its chain) that makes the TCP listener "
 	    "TLS-only; needs tls_key",
@@ -530,6 +582,19 @@ options_from_config(const struct hx_config *cfg, struct options *o)
 	o->tls_cert = hx_config_str(cfg, "tls_cert");
 	o->tls_key = hx_config_str(cfg, "tls_key");
 	o->allow_plain_http = (int)hx_config_int(cfg, "allow_plain_http");
+	o->oidc_issuer = hx_config_str(cfg, "oidc_issuer");
+	o->oidc_client_id = hx_config_str(cfg, "oidc_client_id");
+	o->oidc_client_secret_file = hx_config_str(cfg,
+	    "oidc_client_secret_file");
+	o->oidc_client_auth =
+	    client_auth_choices[hx_config_int(cfg, "oidc_client_auth")];
+	o->oidc_ca_file = hx_config_str(cfg, "oidc_ca_file");
+	o->oidc_redirect_uri = hx_config_str(cfg, "oidc_redirect_uri");
+	o->oidc_scopes = hx_config_str(cfg, "oidc_scopes");
+	o->oidc_role_claim = hx_config_str(cfg, "oidc_role_claim");
+	o->oidc_role_map = hx_config_str(cfg, "oidc_role_map");
+	o->oidc_username_claim = hx_config_str(cfg, "oidc_username_claim");
+	o->oidc_display = hx_config_str(cfg, "oidc_display");
 }
 
 int

@@ -82,6 +82,18 @@ struct options {
 	const char	  *tls_cert; /* "": no TLS (with tls_key) */
 	const char	  *tls_key;
 	int		   allow_plain_http; /* plain TCP beyond loopback */
+	/* The oidc realm (DESIGN §11): "" issuer means none. */
+	const char *oidc_issuer;
+	const char *oidc_client_id;
+	const char *oidc_client_secret_file;
+	const char *oidc_client_auth; /* "basic" or "post" */
+	const char *oidc_ca_file; /* "": the system's CAs */
+	const char *oidc_redirect_uri;
+	const char *oidc_scopes;
+	const char *oidc_role_claim;
+	const char *oidc_role_map;
+	const char *oidc_username_claim;
+	const char *oidc_display;
 };
 
 extern const struct hx_opt options_table[];

@@ -167,6 +167,7 @@ struct server {
 	struct worker	      *worker;
 	struct worker	      *login_pool; /* password checks, bounded */
 	const struct realms   *realms; /* sign-in realms (realm.h) */
+	struct oidc	      *oidc; /* the oidc realm, or NULL */
 	struct conn_list       pending; /* HTTP requests awaiting jobs */
 	uint64_t	       next_conn_id;
 	char		     **hosts; /* names a Host header may use */

@@ -161,6 +161,7 @@ job_free(struct job *j)
 	free(j->raw);
 	json_decref(j->reply);
 	free(j->set_cookie);
+	free(j->location);
 	hx_store_snapshot_free(j->snap);
 	free(j->limit_user);
 	if (j->login_hash != NULL)

@@ -102,6 +102,7 @@ struct job {
 	size_t		  raw_len;
 	const char	 *raw_type; /* its content type (static) */
 	char		 *set_cookie; /* a Set-Cookie value, or NULL */
+	char		 *location; /* a Location value (302), or NULL */
 	int		  changed; /* users, roles or ACL changed */
 	struct job_delta *deltas; /* else: keys and sessions, in order */
 	struct hx_store_snapshot *snap; /* fresh snapshot when changed */

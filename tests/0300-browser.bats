@@ -323,7 +323,7 @@ expire_in_and_reload() {
 	assert_output "signin,su-pass,false,viewer,true,Invalid username or password"
 	js "JSON.stringify(window.__hx.fetches.map(f => [f.method, f.url,
 	    f.status]))"
-	assert_output '[["GET","/api/protocol",200],["GET","/api/nodes/local",401],["POST","/api/auth/login",401]]'
+	assert_output '[["GET","/api/protocol",200],["GET","/api/auth/realms",200],["GET","/api/nodes/local",401],["POST","/api/auth/login",401]]'
 	# Nothing retried behind the form: one upgrade attempt in all.
 	js "window.__hx.ws.length"
 	assert_output "1"

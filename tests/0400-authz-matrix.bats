@@ -121,6 +121,8 @@ GET    /api/protocol                         public                     -    -  
 POST   /api/auth/login                       public                     -    -          {}
 POST   /api/auth/renew                       anyone                     -    -          -
 GET    /api/auth/realms                      public                     -    -          -
+GET    /api/auth/oidc/start                  public                     -    -          -
+GET    /api/auth/oidc/callback               public                     -    -          -
 POST   /api/auth/logout                      anyone                     -    -          -
 GET    /api/auth/me                          anyone                     -    -          -
 GET    /api/audit                            SysAudit@/access           -    -          -

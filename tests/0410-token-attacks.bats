@@ -12,22 +12,32 @@
 #
 # The other user is a directory user (the LDAP realm against a real
 # slapd, helpers/slapd.bash): a session of realm ldap is attacked the same
-# way and never stands in for the local one, nor the local one for it.
+# way and never stands in for the local one, nor the local one for it. An
+# oidc realm user's session (tests/0455 has the realm itself) is attacked
+# the same way.
 
 load helpers/common
 load helpers/authz
 load helpers/slapd
+load helpers/oidc
 
 setup_file() {
 	slapd_start "$BATS_FILE_TMPDIR/slapd" || return 1
 	export SLAPD_PID
+	# An oidc realm user too (bob@oidc, Auditor), signed in at the test
+	# OpenID provider (helpers/oidc.bash), whose session is the same kind
+	# of token and must fall to the same attacks.
+	oidc_provider_start || return 1
 	# shellcheck disable=SC2046
-	authz_start_daemon --ldap-group-role-map "cn=ops,ou=groups,$LDAP_BASE=VmUser" \
+	authz_start_daemon -c "$OIDC_CONF" \
+		--ldap-group-role-map "cn=ops,ou=groups,$LDAP_BASE=VmUser" \
 		$(ldap_realm_args) || return 1
 	mkuser u-tok '["VmUser"]' || return 1
 	# ben: a user of realm ldap, made by this first login.
 	TOKEN=$(login u-tok) && OTHER_TOKEN=$(login ben ben-dir-pass) || return 1
 	KEY=$(mkkey u-tok '{"name":"k"}') || return 1
+	OIDC_TOKEN=$(oidc_session bob) || return 1
+	export OIDC_TOKEN
 	# The daemon's signing secret: 32 raw bytes, 0600, we run as root.
 	JWT_KEY=$DDIR/data/jwt.key
 	CLAIMS=$($FORGE claims "$TOKEN") || return 1
@@ -37,6 +47,7 @@ setup_file() {
 teardown_file() {
 	stop_daemon
 	slapd_stop
+	oidc_provider_stop
 }
 
 # me [CURL ARGS...]: the status of GET /api/auth/me with those headers.
@@ -309,6 +320,28 @@ flip_char() {
 	run "$WSC" "${ws[@]}" --header "X-API-Key: $(flip_char "$KEY" 25)"
 	assert_equal "$status" 5
 	assert_equal "$(jq -r .status <<<"$output")" 401
+}
+
+@test "an oidc realm session: works as cookie and bearer; forged, tampered, after logout refused" {
+	local c
+	run me -b "horcrux_session=$OIDC_TOKEN"
+	assert_output 200
+	run me -H "Authorization: Bearer $OIDC_TOKEN"
+	assert_output 200
+	c=$($FORGE claims "$OIDC_TOKEN")
+	assert_equal "$(jq -r .sub <<<"$c")" bob
+	# Control: the honest forgery of it is accepted.
+	run me -H "Authorization: Bearer $($FORGE sign --key-file "$JWT_KEY" "$c")"
+	assert_output 200
+	# Its jti under another user, signed with the daemon's own secret.
+	refused "$($FORGE sign --key-file "$JWT_KEY" "$(jq -c '.sub = "u-tok"' <<<"$c")")"
+	refused "$($FORGE sign --alg none "$c")"
+	refused "$($FORGE tamper "$OIDC_TOKEN" '{"sub":"u-tok"}')"
+	run code -X POST -H "Authorization: Bearer $OIDC_TOKEN" "$URL/api/auth/logout"
+	assert_output 204
+	refused "$OIDC_TOKEN"
+	run me -b "horcrux_session=$OIDC_TOKEN"
+	assert_output 401
 }
 
 @test "the attacks did not disturb the live session" {

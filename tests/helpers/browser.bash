@@ -21,6 +21,9 @@
 # under $HX_ARTIFACTS (build/artifacts/web by default) at 1400x900 and
 # 390x844 (a phone).
 #
+# HX_PORT, if set, is the daemon's port; HX_CHROMIUM_FLAGS, extra Chromium
+# flags (split on spaces).
+#
 # Needs: chromium, curl, jq, python3-websockets. A missing one fails the
 # file: it is never skipped.
 
@@ -125,6 +128,9 @@ browser_start_file() {
 	export DDIR=$W/hx SOCK=$W/hx/s.sock HXD_LOG=$W/hx/horcruxd.log
 	mkdir -p "$DDIR" "$W/chrome" "$HX_ARTIFACTS"
 	read -r PORT CDP_PORT < <(free_port 2)
+	# A file that must know the daemon's port first (tests/0455: the
+	# OpenID provider's redirect URI) chooses it in HX_PORT.
+	PORT=${HX_PORT:-$PORT}
 	export PORT CDP_PORT URL=http://127.0.0.1:$PORT HX_ARTIFACTS
 	if [ "$have_uri" = 0 ]; then
 		set -- --libvirt-uri "test://$HX_REPO/share/demo-node.xml" "$@"
@@ -141,6 +147,7 @@ browser_start_file() {
 		--no-first-run --disable-background-networking \
 		--disable-component-update --disable-sync \
 		--window-size=1400,900 --user-data-dir="$W/chrome" \
+		${HX_CHROMIUM_FLAGS:-} \
 		--remote-debugging-port="$CDP_PORT" about:blank \
 		>"$W/chromium.log" 2>&1 3>&- &
 	export CHROME_PID=$!

@@ -24,11 +24,12 @@ free_port() {
 	$PY "$HX_REPO/tests/tools/free-port.py" "$@"
 }
 
-# start_daemon [ARGS...]: sets HXD_PID, PORT, SOCK, DDIR, HXD_LOG, URL.
+# start_daemon [ARGS...]: sets HXD_PID, PORT (HX_PORT if set), SOCK, DDIR,
+# HXD_LOG, URL.
 start_daemon() {
 	DDIR=${DDIR:-$BATS_TEST_TMPDIR/hx}
 	mkdir -p "$DDIR"
-	PORT=$(free_port)
+	PORT=${HX_PORT:-$(free_port)}	# HX_PORT: chosen first (helpers/oidc)
 	SOCK=$DDIR/s.sock
 	HXD_LOG=$DDIR/horcruxd.log
 	URL=http://127.0.0.1:$PORT

@@ -547,6 +547,70 @@ function fetchAccount(gen) {
 
 /* ---- the sign-in form ---- */
 
+/* What each password realm type is, for the form's hint. */
+var REALM_HINTS = {
+	local: 'a Horcrux account',
+	pam: 'a system account on this host',
+	ldap: 'your directory account'
+};
+
+/*
+ * The form's realms from GET /api/auth/realms: the password realms in
+ * the select with a hint for each (a directory realm chosen, being where
+ * most people of such a site are; else the first), and one
+ * "Sign in with …" link per OpenID Connect realm, which starts that
+ * realm's sign-in at the provider. Without an answer the form keeps
+ * the local and pam it was written with.
+ */
+function loadRealms() {
+	api('GET', '/api/auth/realms').then(function (res) {
+		var list = res.status === 200 && res.data &&
+		    Array.isArray(res.data.realms) ? res.data.realms : null;
+		var sel = $('su-realm'), sso = $('su-sso'), hints = [];
+		var links = 0;
+
+		if (!list)
+			return;
+		while (sel.firstChild)
+			sel.removeChild(sel.firstChild);
+		while (sso.children.length > 1)
+			sso.removeChild(sso.lastChild);
+		list.forEach(function (r) {
+			var o, a;
+
+			if (!r || typeof r.name !== 'string' ||
+			    typeof r.type !== 'string')
+				return;
+			if (r.type === 'oidc') {
+				a = document.createElement('a');
+				a.href = '/api/auth/oidc/start';
+				a.className = 'sso-link';
+				a.dataset.realm = r.name;
+				a.textContent = typeof r.display === 'string' &&
+				    r.display !== '' ? r.display :
+				    'Sign in with ' + r.name;
+				sso.appendChild(a);
+				links++;
+				return;
+			}
+			o = document.createElement('option');
+			o.value = r.name;
+			o.textContent = r.name;
+			sel.appendChild(o);
+			hints.push(r.name + ': ' + (REALM_HINTS[r.type] ||
+			    'a ' + r.type + ' account'));
+		});
+		if (sel.options.length > 0)
+			sel.selectedIndex = 0;
+		list.forEach(function (r) {
+			if (r && r.type === 'ldap' && typeof r.name === 'string')
+				sel.value = r.name;
+		});
+		setText('su-realm-hint', hints.join('; '));
+		sso.hidden = links === 0;
+	}, function () {});
+}
+
 /* An error on the form: shown, and announced once. */
 function setSigninError(msg) {
 	setText('signin-error', msg);
@@ -1377,35 +1441,6 @@ function skipToMain(ev) {
 		focusForm();
 	else
 		$('main').focus();
-}
-
-/*
- * The sign-in form's realms: local and pam are in the page; a directory
- * realm the server has (GET /api/auth/realms, public) is added and, being
- * where most people of such a site are, chosen. Realms that sign in
- * through the browser are not password realms and are not offered here.
- */
-function loadRealms() {
-	api('GET', '/api/auth/realms').then(function (res) {
-		var sel = $('su-realm'), list;
-
-		list = res.status === 200 && res.data &&
-		    Array.isArray(res.data.realms) ? res.data.realms : [];
-		list.forEach(function (r) {
-			var o;
-
-			if (!r || r.type !== 'ldap' || typeof r.name !== 'string')
-				return;
-			o = document.createElement('option');
-			o.value = r.name;
-			o.textContent = r.name;
-			sel.appendChild(o);
-			sel.value = r.name;
-			setText('su-realm-hint', 'local: a Horcrux account; ' +
-			    'pam: a system account on this host; ' + r.name +
-			    ': your directory account');
-		});
-	}, function () {});
 }
 
 /* Start the page: sign-in form, session, live connection. Once. */
