@@ -516,13 +516,17 @@ job_renew(struct job *j, const struct worker_env *env)
 		    "renewed");
 		return;
 	}
-	if (j->login_ext && renew_external(j, env) != 0)
-		return;
 	rc = hx_store_session_get(env->store, j->actor_cred, &s, &err);
 	if (rc != HX_STORE_OK || s.absolute_expires <= now) {
 		job_error(j, 401, "UNAUTHORIZED", "the session has ended");
 		goto out;
 	}
+	/*
+	 * After the session check: a user deleted while the directory was
+	 * asked has no session left, and is not made again here.
+	 */
+	if (j->login_ext && renew_external(j, env) != 0)
+		goto out;
 	exp = now + SESSION_LIFETIME;
 	if (exp > s.absolute_expires)
 		exp = s.absolute_expires;
