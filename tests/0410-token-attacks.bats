@@ -19,8 +19,8 @@ setup_file() {
 	# An oidc realm user too (bob@oidc, Auditor), signed in at the test
 	# OpenID provider (helpers/oidc.bash), whose session is the same kind
 	# of token and must fall to the same attacks.
-	oidc_provider_start || return 1
-	authz_start_daemon -c "$OIDC_CONF" || return 1
+	oidc_provider_start --no-wait || return 1
+	authz_start_daemon -c "$OIDC_CONF" && oidc_provider_wait || return 1
 	mkuser u-tok '["VmUser"]' && mkuser u-other '["VmUser"]' || return 1
 	TOKEN=$(login u-tok) && OTHER_TOKEN=$(login u-other) || return 1
 	KEY=$(mkkey u-tok '{"name":"k"}') || return 1
