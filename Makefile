@@ -208,6 +208,7 @@ $(B)/tests/tools/%: $(O)/tests/tools/%.o $(LIBHX)
 # libhorcrux, and sees their private headers.
 TESTTOOL_OBJ	:= $(O)/horcruxd/http-parse.o $(O)/horcruxd/access.o \
 		   $(O)/horcruxd/outq.o $(O)/horcruxd/frame.o \
+		   $(O)/horcruxd/ldap-realm.o \
 		   $(O)/horcrux-top/model.o $(O)/horcrux-top/spark.o
 $(O)/tests/tools/hx-test-tool.o: CFLAGS += -Ihorcruxd -Ihorcrux-top
 $(B)/tests/tools/hx-test-tool: $(O)/tests/tools/hx-test-tool.o \

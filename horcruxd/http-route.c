@@ -707,6 +707,7 @@ submit_job(struct request *r, const struct route *rt, const char *limit_user)
 			    "retry-after:", "1");
 		}
 	} else if (rt->job == job_renew && srv->realms->ldap_name != NULL &&
+	    (r->id.kind == ACCESS_TOKEN || r->id.kind == ACCESS_COOKIE) &&
 	    strcmp(realm_of_who(r->id.who), srv->realms->ldap_name) == 0) {
 		/*
 		 * A directory user's renewal asks the directory first, on

@@ -436,6 +436,17 @@ ldap_realm_check(const struct ldap_realm *lr, const char *user,
 		*why = xstrdup(n > 1 ? "more than one directory entry has "
 				       "this name" :
 				       "no such user in the directory");
+		/*
+		 * A bind that must fail, so an unknown name costs the
+		 * directory round trips a wrong password does.
+		 */
+		if (password != NULL) {
+			char *fake = xasprintf("uid=%s,%s", user,
+			    lr->user_base);
+
+			(void)simple_bind(ld, fake, password);
+			free(fake);
+		}
 		r = LDAP_REALM_DENIED;
 		goto out;
 	}

@@ -15,6 +15,7 @@
 
 load helpers/common
 load helpers/authz
+load helpers/slapd
 
 # --- the expectation --------------------------------------------------------
 
@@ -38,7 +39,7 @@ declare -gA ROLE_PRIVS=(
 # their scopes (Administrator and Auditor at /, VmAdmin and VmUser at
 # /vms, StorageAdmin at /storage); KEYGRANTS are a restricted API key's
 # roles, and such a key may do what both the user and the key may.
-IDENTS="anon root admin vmadmin vmuser storadmin auditor watcher scoped admkey vmukey"
+IDENTS="anon root admin vmadmin vmuser storadmin auditor watcher scoped admkey vmukey dirvmuser"
 # One custom role per privilege, "Only-PRIV", each held by a session
 # "p_PRIV" (user u-p-PRIV) at "/": the matrix row of each shows that a
 # privilege opens exactly its own routes and nothing else.
@@ -51,13 +52,17 @@ declare -gA ID_KIND=(
 	[anon]=anon [root]=local [admin]=session [vmadmin]=session
 	[vmuser]=session [storadmin]=session [auditor]=session
 	[watcher]=session [scoped]=session [admkey]=key [vmukey]=key
+	[dirvmuser]=session
 )
 declare -gA ID_USER=(
 	[anon]="" [root]=root@local [admin]=u-admin [vmadmin]=u-vmadmin
 	[vmuser]=u-vmuser [storadmin]=u-storadmin [auditor]=u-auditor
 	[watcher]=u-watcher [scoped]=u-scoped [admkey]=u-admin
-	[vmukey]=u-vmuser
+	[vmukey]=u-vmuser [dirvmuser]=ben
 )
+# Directory users (realm ldap, helpers/slapd.bash) log in with the
+# directory's password; their roles come from their groups.
+declare -gA ID_PASSWORD=([dirvmuser]=ben-dir-pass)
 declare -gA ID_GRANTS=(
 	[anon]=""
 	[root]="Administrator@/:1"
@@ -70,6 +75,7 @@ declare -gA ID_GRANTS=(
 	[scoped]="VmUser@/vms/web-1:1"
 	[admkey]="Administrator@/:1"
 	[vmukey]="VmUser@/vms:1"
+	[dirvmuser]="VmUser@/vms:1"
 )
 declare -gA ID_KEYGRANTS=(
 	[admkey]="Auditor@/:1"
@@ -368,8 +374,12 @@ check_row() {
 
 setup_file() {
 	local id t
-	authz_start_daemon --libvirt-uri "test://$HX_REPO/share/demo-node.xml" ||
-	    return 1
+	slapd_start "$BATS_FILE_TMPDIR/slapd" || return 1
+	export SLAPD_PID
+	# shellcheck disable=SC2046
+	authz_start_daemon --libvirt-uri "test://$HX_REPO/share/demo-node.xml" \
+	    --ldap-group-role-map "cn=ops,ou=groups,$LDAP_BASE=VmUser" \
+	    $(ldap_realm_args) || return 1
 	must 201 POST /api/roles '{"name":"Watcher","privileges":["SysAudit"]}' \
 	    >/dev/null || return 1
 	for t in $PRIVILEGES; do
@@ -389,9 +399,9 @@ setup_file() {
 	for id in $IDENTS; do
 		[ "${ID_KIND[$id]}" = session ] || continue
 		# One token for the matrix, a spare one for its logout.
-		t=$(login "${ID_USER[$id]}") || return 1
+		t=$(login "${ID_USER[$id]}" ${ID_PASSWORD[$id]:-}) || return 1
 		printf -v "TOK_$id" '%s' "$t"
-		t=$(login "${ID_USER[$id]}") || return 1
+		t=$(login "${ID_USER[$id]}" ${ID_PASSWORD[$id]:-}) || return 1
 		printf -v "SPARE_$id" '%s' "$t"
 		export "TOK_$id" "SPARE_$id"
 	done
@@ -411,6 +421,7 @@ setup_file() {
 
 teardown_file() {
 	stop_daemon
+	slapd_stop
 }
 
 # --- the route table --------------------------------------------------------
@@ -577,6 +588,10 @@ teardown_file() {
 
 @test "matrix: VmUser's unrestricted API key" {
 	check_row vmukey
+}
+
+@test "matrix: VmUser from a directory group (session of realm ldap)" {
+	check_row dirvmuser
 }
 
 @test "the spare sessions the matrix logged out are revoked; the main ones live" {

@@ -8,21 +8,30 @@
 # daemon's JWT code. Each forgery starts from the claims of a real, live
 # session and changes one thing, and the control test shows the unchanged
 # forgery is accepted: no attack can pass only because the forgery is
-# broken in some other way. An oidc realm user's session (tests/0455 has
-# the realm itself) is attacked the same way.
+# broken in some other way.
+#
+# The other user is a directory user (the LDAP realm against a real
+# slapd, helpers/slapd.bash): a session of realm ldap is attacked the same
+# way and never stands in for the local one, nor the local one for it. An
+# oidc realm user's session (bob@oidc, signed in at the test OpenID
+# provider, helpers/oidc.bash; tests/0455 has the realm itself) is
+# attacked the same way too.
 
 load helpers/common
 load helpers/authz
+load helpers/slapd
 load helpers/oidc
 
 setup_file() {
-	# An oidc realm user too (bob@oidc, Auditor), signed in at the test
-	# OpenID provider (helpers/oidc.bash), whose session is the same kind
-	# of token and must fall to the same attacks.
+	slapd_start "$BATS_FILE_TMPDIR/slapd" || return 1
+	export SLAPD_PID
 	oidc_provider_start --no-wait || return 1
-	authz_start_daemon -c "$OIDC_CONF" && oidc_provider_wait || return 1
-	mkuser u-tok '["VmUser"]' && mkuser u-other '["VmUser"]' || return 1
-	TOKEN=$(login u-tok) && OTHER_TOKEN=$(login u-other) || return 1
+	# shellcheck disable=SC2046
+	authz_start_daemon --ldap-group-role-map "cn=ops,ou=groups,$LDAP_BASE=VmUser" \
+		$(ldap_realm_args) -c "$OIDC_CONF" && oidc_provider_wait || return 1
+	mkuser u-tok '["VmUser"]' || return 1
+	# ben: a user of realm ldap, made by this first login.
+	TOKEN=$(login u-tok) && OTHER_TOKEN=$(login ben ben-dir-pass) || return 1
 	KEY=$(mkkey u-tok '{"name":"k"}') || return 1
 	OIDC_TOKEN=$(oidc_session bob) || return 1
 	export OIDC_TOKEN
@@ -34,6 +43,7 @@ setup_file() {
 
 teardown_file() {
 	stop_daemon
+	slapd_stop
 	oidc_provider_stop
 }
 
@@ -148,7 +158,7 @@ refused() {
 	local exp
 	exp=$(jq .exp <<<"$CLAIMS")
 	refused "$($FORGE tamper "$TOKEN" "{\"exp\":$((exp + 3600))}")"
-	refused "$($FORGE tamper "$TOKEN" '{"sub":"u-other"}')"
+	refused "$($FORGE tamper "$TOKEN" '{"sub":"ben"}')"
 	# Changing nothing keeps it valid: the tamper tool is not the cause.
 	run me -H "Authorization: Bearer $($FORGE tamper "$TOKEN" '{}')"
 	assert_output 200
@@ -156,17 +166,20 @@ refused() {
 
 @test "a live session's jti under a different sub is refused" {
 	local other_jti
-	# u-other exists and has a live session of its own.
+	# ben (realm ldap) exists and has a live session of its own.
 	run me -H "Authorization: Bearer $OTHER_TOKEN"
 	assert_output 200
 	refused "$($FORGE sign --key-file "$JWT_KEY" \
-	    "$(claims '.sub = "u-other"')")"
-	# And u-other's jti under u-tok's name.
+	    "$(claims '.sub = "ben"')")"
+	# And ben's jti under u-tok's name.
 	other_jti=$($FORGE claims "$OTHER_TOKEN" | jq -r .jti)
 	refused "$($FORGE sign --key-file "$JWT_KEY" \
 	    "$(claims ".jti = \"$other_jti\"")")"
 	refused "$($FORGE sign --key-file "$JWT_KEY" \
 	    "$(claims '.sub = "root@local"')")"
+	# A realm in the name makes no other user of it.
+	refused "$($FORGE sign --key-file "$JWT_KEY" \
+	    "$(claims '.sub = "u-tok@ldap"')")"
 }
 
 @test "a session token after logout is refused" {
@@ -277,7 +290,7 @@ flip_char() {
 	run me -H "Authorization: Bearer $($FORGE sign --alg none "$CLAIMS")" \
 	    -b "horcrux_session=$TOKEN"
 	assert_output 401
-	run me -b "horcrux_session=$($FORGE tamper "$TOKEN" '{"sub":"u-other"}')"
+	run me -b "horcrux_session=$($FORGE tamper "$TOKEN" '{"sub":"ben"}')"
 	assert_output 401
 	# Over the Unix socket as root, too: no fall-back to local trust.
 	run code --unix-socket "$SOCK" \
@@ -298,7 +311,7 @@ flip_char() {
 	assert_equal "$status" 5
 	assert_equal "$(jq -r .status <<<"$output")" 401
 	run "$WSC" "${ws[@]}" --header "Authorization: Bearer $($FORGE sign \
-	    --key-file "$JWT_KEY" "$(claims '.sub = "u-other"')")"
+	    --key-file "$JWT_KEY" "$(claims '.sub = "ben"')")"
 	assert_equal "$status" 5
 	assert_equal "$(jq -r .status <<<"$output")" 401
 	run "$WSC" "${ws[@]}" --header "X-API-Key: $(flip_char "$KEY" 25)"

@@ -45,12 +45,13 @@ mkuser() {
 	    >/dev/null
 }
 
-# login NAME: prints a fresh session token of NAME (over TCP).
+# login NAME [PASSWORD]: prints a fresh session token of NAME (over TCP);
+# the password is mkuser's unless given (a directory user's).
 login() {
 	local out status
 	out=$(curl -s -w '\n%{http_code}' -X POST "$URL/api/auth/login" \
 	    -H 'Content-Type: application/json' --data-binary \
-	    "$(jq -cn --arg u "$1" '{username:$u, password:("pw-" + $u + "-123")}')")
+	    "$(jq -cn --arg u "$1" --arg p "${2:-pw-$1-123}" '{username:$u, password:$p}')")
 	status=${out##*$'\n'}
 	if [ "$status" != 200 ]; then
 		echo "setup: login $1 -> $status: ${out%$'\n'*}" >&2

@@ -41,6 +41,7 @@
 #include "hx-rbac.h"
 #include "hx-store.h"
 #include "hx-util.h"
+#include "ldap-realm.h"
 #include "model.h"
 #include "outq.h"
 
@@ -142,6 +143,20 @@ cmd_route_match(int argc, char **argv)
 }
 
 /* host-name HOST: the name, exit 0; or "refused", exit 1. */
+/* The LDAP realm's filter: PATTERN with %s and %D escaped (RFC 4515). */
+static int
+cmd_ldap_filter(int argc, char **argv)
+{
+	char *f;
+
+	if (argc != 4)
+		usage();
+	f = ldap_realm_filter(argv[1], argv[2], argv[3]);
+	printf("%s\n", f);
+	free(f);
+	return 0;
+}
+
 static int
 cmd_host_name(int argc, char **argv)
 {
@@ -687,6 +702,7 @@ cmd_coalesce(int argc, char **argv)
 static const struct tool_cmd cmds[] = {
 	{ "route-match", "PATTERN PATH", cmd_route_match },
 	{ "host-name", "HOST", cmd_host_name },
+	{ "ldap-filter", "PATTERN USER DN", cmd_ldap_filter },
 	{ "accepts-gzip", "VALUE", cmd_accepts_gzip },
 	{ "access", "< FIXTURE-AND-QUESTIONS", cmd_access },
 	{ "top-model", "< SCRIPT", cmd_top_model },

@@ -551,15 +551,17 @@ function fetchAccount(gen) {
 var REALM_HINTS = {
 	local: 'a Horcrux account',
 	pam: 'a system account on this host',
-	ldap: 'a directory account'
+	ldap: 'your directory account'
 };
 
 /*
- * The form's realms from GET /api/auth/realms: the password realms in
- * the select (the first one chosen) with a hint for each, and one
+ * The form's realms from GET /api/auth/realms (public): the password
+ * realms in the select with a hint for each, a directory realm chosen
+ * (where most people of such a site are), else the first; and one
  * "Sign in with …" link per OpenID Connect realm, which starts that
- * realm's sign-in at the provider. Without an answer the form keeps
- * the local and pam it was written with.
+ * realm's sign-in at the provider (not a password realm, so not in the
+ * select). Without an answer the form keeps the local and pam it was
+ * written with.
  */
 function loadRealms() {
 	api('GET', '/api/auth/realms').then(function (res) {
@@ -601,6 +603,10 @@ function loadRealms() {
 		});
 		if (sel.options.length > 0)
 			sel.selectedIndex = 0;
+		list.forEach(function (r) {
+			if (r && r.type === 'ldap' && typeof r.name === 'string')
+				sel.value = r.name;
+		});
 		setText('su-realm-hint', hints.join('; '));
 		sso.hidden = links === 0;
 	}, function () {});
