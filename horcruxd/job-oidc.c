@@ -202,7 +202,6 @@ job_oidc_callback_finish(struct job *j, const struct worker_env *env)
 	if (o->status != 200) {
 		log_info("oidc sign-in refused (%d): %s", o->status, o->why);
 		audit_failure(env, j, o, o->why);
-		j->login_failed = 1;
 		error_page(j, o->status, o->why);
 		return;
 	}

@@ -68,7 +68,7 @@ struct oidc {
 static int
 parse_role_map(struct oidc *oi, const char *text, char **err)
 {
-	char *copy = xstrdup(text), *p = copy, *item, *eq;
+	char *copy = xstrdup(text), *p = copy, *item, *eq, *why = NULL;
 	int   rc = 0;
 
 	while (rc == 0 && (item = strsep(&p, ";")) != NULL) {
@@ -83,8 +83,9 @@ parse_role_map(struct oidc *oi, const char *text, char **err)
 			break;
 		}
 		*eq = '\0';
-		if (hx_rbac_role_name_ok(eq + 1, err) != 0) {
-			rc = -1;
+		if (hx_rbac_role_name_ok(eq + 1, &why) != 0) {
+			rc = hx_fail(err, -1, "oidc_role_map: %s", why);
+			free(why);
 			break;
 		}
 		oi->map = xrealloc(oi->map, (oi->nmap + 1) * sizeof *oi->map);

@@ -13,8 +13,9 @@
 # The other user is a directory user (the LDAP realm against a real
 # slapd, helpers/slapd.bash): a session of realm ldap is attacked the same
 # way and never stands in for the local one, nor the local one for it. An
-# oidc realm user's session (tests/0455 has the realm itself) is attacked
-# the same way.
+# oidc realm user's session (bob@oidc, signed in at the test OpenID
+# provider, helpers/oidc.bash; tests/0455 has the realm itself) is
+# attacked the same way too.
 
 load helpers/common
 load helpers/authz
@@ -24,14 +25,10 @@ load helpers/oidc
 setup_file() {
 	slapd_start "$BATS_FILE_TMPDIR/slapd" || return 1
 	export SLAPD_PID
-	# An oidc realm user too (bob@oidc, Auditor), signed in at the test
-	# OpenID provider (helpers/oidc.bash), whose session is the same kind
-	# of token and must fall to the same attacks.
-	oidc_provider_start || return 1
+	oidc_provider_start --no-wait || return 1
 	# shellcheck disable=SC2046
-	authz_start_daemon -c "$OIDC_CONF" \
-		--ldap-group-role-map "cn=ops,ou=groups,$LDAP_BASE=VmUser" \
-		$(ldap_realm_args) || return 1
+	authz_start_daemon --ldap-group-role-map "cn=ops,ou=groups,$LDAP_BASE=VmUser" \
+		$(ldap_realm_args) -c "$OIDC_CONF" && oidc_provider_wait || return 1
 	mkuser u-tok '["VmUser"]' || return 1
 	# ben: a user of realm ldap, made by this first login.
 	TOKEN=$(login u-tok) && OTHER_TOKEN=$(login ben ben-dir-pass) || return 1

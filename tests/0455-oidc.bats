@@ -30,18 +30,18 @@ load helpers/oidc
 
 setup_file() {
 	local spki
-	oidc_provider_start || return 1
+	oidc_provider_start --no-wait || return 1
 	# Chromium trusts the provider's key alone, not the test CA at large.
 	spki=$(openssl x509 -in "$BATS_FILE_TMPDIR/idp.pem" -pubkey -noout |
 	    openssl pkey -pubin -outform der | openssl dgst -sha256 -binary |
 	    base64)
 	export HX_CHROMIUM_FLAGS="--ignore-certificate-errors-spki-list=$spki"
-	browser_start_file -c "$OIDC_CONF"
+	browser_start_file -c "$OIDC_CONF" && oidc_provider_wait
 }
 
 teardown_file() {
-	oidc_provider_stop
 	browser_stop_file
+	oidc_provider_stop
 }
 
 # start: GET /api/auth/oidc/start's headers in $start, its Location in $loc.
@@ -242,4 +242,46 @@ break_next() {
 	    {'X-CSRF-Token': JSON.parse(sessionStorage.getItem('horcrux.session')).csrf_token}})
 	    .then(r => r.status)"
 	assert_output 200
+}
+
+@test "configuration: a bad oidc key stops the start with one line naming it" {
+	local d=$BATS_TEST_TMPDIR base
+	base=(-f --listen "127.0.0.1:$(free_port)" --socket "$d/s.sock"
+	    --data-dir "$d/data" --libvirt-uri test:///default)
+	run --separate-stderr "$HXD" "${base[@]}" --oidc-issuer http://idp.example
+	assert_equal "$status" 2
+	assert_equal "${stderr_lines[0]}" "horcruxd: --oidc-issuer: 'http://idp.example' is not an https:// URL"
+	run --separate-stderr "$HXD" "${base[@]}" --oidc-issuer "$IDP"
+	assert_equal "$status" 1
+	assert_equal "$stderr" "horcruxd: oidc_client_id is required when oidc_issuer is set"
+	run --separate-stderr "$HXD" "${base[@]}" -c "$OIDC_CONF" \
+	    --oidc-client-secret-file "$d/missing"
+	assert_equal "$status" 1
+	assert_equal "$stderr" "horcruxd: cannot read oidc_client_secret_file '$d/missing': No such file or directory"
+	run --separate-stderr "$HXD" "${base[@]}" -c "$OIDC_CONF" \
+	    --oidc-role-map "hx-admins=Administrator;nonsense"
+	assert_equal "$status" 1
+	assert_equal "$stderr" "horcruxd: oidc_role_map: 'nonsense' is not VALUE=ROLE"
+}
+
+@test "a provider that cannot be reached: 503 with a log line, then at once for 10 s" {
+	local d=$BATS_TEST_TMPDIR port dead out t0
+	port=$(free_port)
+	dead=$(free_port)
+	sed "s|^oidc_issuer = .*|oidc_issuer = https://localhost:$dead|" "$OIDC_CONF" >"$d/dead.conf"
+	"$HXD" -f --listen "127.0.0.1:$port" --socket "$d/s.sock" \
+	    --data-dir "$d/data" --web-root "$HX_REPO/share/web" \
+	    --libvirt-uri test:///default -c "$d/dead.conf" >"$d/log" 2>&1 3>&- &
+	local pid=$!
+	browser_await "$pid" horcruxd curl -fsS "http://127.0.0.1:$port/api/health"
+	run get "http://127.0.0.1:$port/api/auth/oidc/start"
+	assert_line --index 0 503
+	assert_output --partial 'the identity provider cannot be reached; try again later'
+	grep -q "oidc realm 'oidc': cannot discover the provider at https://localhost:$dead/.well-known/openid-configuration" "$d/log"
+	run get "http://127.0.0.1:$port/api/auth/oidc/start"
+	assert_line --index 0 503
+	grep -q "oidc realm 'oidc': the provider failed [0-9]* s ago; not asked again before 10 s" "$d/log"
+	browser_stop_pid "$pid"
+	assert_equal "$STOP_RC" 0
+	! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$d/log"
 }

@@ -555,12 +555,13 @@ var REALM_HINTS = {
 };
 
 /*
- * The form's realms from GET /api/auth/realms: the password realms in
- * the select with a hint for each (a directory realm chosen, being where
- * most people of such a site are; else the first), and one
+ * The form's realms from GET /api/auth/realms (public): the password
+ * realms in the select with a hint for each, a directory realm chosen
+ * (where most people of such a site are), else the first; and one
  * "Sign in with …" link per OpenID Connect realm, which starts that
- * realm's sign-in at the provider. Without an answer the form keeps
- * the local and pam it was written with.
+ * realm's sign-in at the provider (not a password realm, so not in the
+ * select). Without an answer the form keeps the local and pam it was
+ * written with.
  */
 function loadRealms() {
 	api('GET', '/api/auth/realms').then(function (res) {
