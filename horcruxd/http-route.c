@@ -574,8 +574,9 @@ join_query(struct lws *wsi, char *out, size_t outlen)
 }
 
 /*
- * The oidc callback's query parameters lws decoded, as a JSON object of
- * the strings present: state, code, iss, error, error_description.
+ * The oidc callback's query parameters lws decoded, as a new JSON object
+ * (the caller owns the reference) of the strings present: state, code,
+ * iss, error, error_description.
  */
 static json_t *
 oidc_query(struct lws *wsi)
