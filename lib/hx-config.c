@@ -490,25 +490,35 @@ hx_config_spec(const struct hx_opt *o, char *out, size_t outlen)
 /*
  * Write text from column col, wrapped at HX_HELP_COLUMNS: a line that
  * would go past it continues on the next, indented to col. Words are
- * split at spaces; "(default: X)" is one word, so it never breaks. A
- * single word longer than the room is written whole.
+ * split at spaces; "(default: X)" is one word, so it never breaks, unless
+ * it is longer than a whole line's room: then "(default:" and "X)" are two
+ * (a long filter's default still keeps within the columns). A single word
+ * longer than the room is written whole.
  */
 static void
 help_wrap(const char *help, const char *dflt, int col, FILE *f)
 {
-	char *text, *w, *next, *dw = NULL;
-	int   at = col, len, first = 1;
+	char *text, *w, *next, *dw[2] = { NULL, NULL };
+	int   at = col, len, first = 1, ndw = 0, i = 0;
 
 	text = xstrdup(help);
-	if (dflt != NULL)
-		dw = xasprintf("(default: %s)", dflt);
+	if (dflt != NULL) {
+		dw[0] = xasprintf("(default: %s)", dflt);
+		ndw = 1;
+		if ((int)strlen(dw[0]) > HX_HELP_COLUMNS - col) {
+			free(dw[0]);
+			dw[0] = xstrdup("(default:");
+			dw[1] = xasprintf("%s)", dflt);
+			ndw = 2;
+		}
+	}
 	for (w = text; w != NULL; w = next) {
 		w += strspn(w, " ");
 		if (*w == '\0') {
-			if (dw == NULL)
+			if (i == ndw)
 				break;
-			w = dw;
-			next = NULL;
+			w = dw[i++];
+			next = w + strlen(w);
 		} else if ((next = strchr(w, ' ')) != NULL)
 			*next++ = '\0';
 		else
@@ -524,11 +534,10 @@ help_wrap(const char *help, const char *dflt, int col, FILE *f)
 		fputs(w, f);
 		at += len;
 		first = 0;
-		if (w == dw)
-			break;
 	}
 	fputc('\n', f);
-	free(dw);
+	free(dw[0]);
+	free(dw[1]);
 	free(text);
 }
 
