@@ -567,7 +567,10 @@ help_lines(const struct hx_opt *table, size_t n, int width, int indent, FILE *f)
 		else
 			fprintf(f, "  %-*s ", width, left);
 		help_wrap(o->help,
-		    o->dflt != NULL && o->type != HX_OPT_BOOL ? o->dflt : NULL,
+		    o->dflt != NULL && *o->dflt != '\0' &&
+			    o->type != HX_OPT_BOOL ?
+			o->dflt :
+			NULL,
 		    width + 3, f);
 	}
 }

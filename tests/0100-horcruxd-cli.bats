@@ -34,7 +34,7 @@ teardown() {
 			# next line in that column when the spec is too wide.
 			n=$((n + 1))
 			[[ ${line:0:33} == *" " && ${line:33:1} =~ [^\ ] ]] ||
-				[[ $line =~ ^\ +-[-a-z]+(\ [A-Z:]+)?$ &&
+				[[ $line =~ ^\ +-[-a-z]+(\ [A-Za-z:=;.|]+)?$ &&
 				${lines[i + 1]} =~ ^\ {33}[^\ ] ]] ||
 				fail "help not in column 34: '$line'"
 		else
