@@ -321,6 +321,19 @@ login_audit(const struct worker_env *env, struct job *j, const char *name,
 	free(detail);
 }
 
+/* 503 REALM_UNAVAILABLE: the directory of j's realm could not be asked. */
+static int
+realm_unavailable(struct job *j)
+{
+	char *msg;
+
+	msg = xasprintf("realm '%s' cannot be reached; try again later",
+	    j->login_realm);
+	job_error(j, 503, "REALM_UNAVAILABLE", msg);
+	free(msg);
+	return -1;
+}
+
 /*
  * The identity worker's half of an external realm's login: the user made
  * or updated from what the directory said. Returns 0 with *u filled, or
@@ -335,12 +348,7 @@ login_external(struct job *j, const struct worker_env *env, const char *name,
 
 	if (j->login_unavailable) {
 		login_audit(env, j, name, "login.failed", "unavailable");
-		msg = xasprintf("realm '%s' cannot be reached; try again "
-				"later",
-		    j->login_realm);
-		job_error(j, 503, "REALM_UNAVAILABLE", msg);
-		free(msg);
-		return -1;
+		return realm_unavailable(j);
 	}
 	if (!j->login_ok) {
 		login_audit(env, j, name, "login.failed", j->login_why);
@@ -467,12 +475,7 @@ renew_external(struct job *j, const struct worker_env *env)
 	memset(&u, 0, sizeof u);
 	if (j->login_unavailable) {
 		/* The session keeps its roles until it expires. */
-		msg = xasprintf("realm '%s' cannot be reached; try again "
-				"later",
-		    j->login_realm);
-		job_error(j, 503, "REALM_UNAVAILABLE", msg);
-		free(msg);
-		return -1;
+		return realm_unavailable(j);
 	}
 	if (!j->login_ok) {
 		msg = xasprintf("%s: %s", j->login_realm, j->login_why);

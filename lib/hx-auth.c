@@ -139,6 +139,40 @@ b64url_index(char c)
 	return -1;
 }
 
+unsigned char *
+hx_b64url_decode(const char *s, size_t n, size_t *outlen)
+{
+	unsigned char *out;
+	unsigned long  acc = 0;
+	size_t	       i, o = 0;
+	int	       bits = 0, v;
+
+	if (n % 4 == 1)
+		return NULL;
+	out = xmalloc(n / 4 * 3 + 3 + 1);
+	for (i = 0; i < n; i++) {
+		if ((v = b64url_index(s[i])) < 0) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned long)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1UL << bits) - 1;
+		}
+	}
+	/* Canonical form only: the unused low bits must be zero. */
+	if (acc != 0) {
+		free(out);
+		return NULL;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
 int
 hx_ct_equal(const void *a, const void *b, size_t n)
 {

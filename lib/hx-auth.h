@@ -60,6 +60,13 @@ char *hx_hex_encode(const void *p, size_t n);
 int hx_b64url_encode(const void *p, size_t n, char *out, size_t outlen);
 
 /*
+ * Decode unpadded base64url text of length n into a new buffer of *outlen
+ * bytes (caller frees; one spare NUL byte after the data). Returns NULL if
+ * the text is not canonical base64url.
+ */
+unsigned char *hx_b64url_decode(const char *s, size_t n, size_t *outlen);
+
+/*
  * Compare n bytes in time that depends only on n. Returns 1 if equal,
  * 0 if not (note: the opposite sense to memcmp).
  */

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "hx-auth.h"
 #include "hx-jose.h"
 #include "hx-util.h"
 
@@ -39,56 +40,6 @@ struct hx_jwks {
 };
 
 /* --- base64url ------------------------------------------------------------ */
-
-static int
-b64_index(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-unsigned char *
-hx_b64url_decode(const char *s, size_t n, size_t *outlen)
-{
-	unsigned char *out;
-	unsigned long  acc = 0;
-	size_t	       i, o = 0;
-	int	       bits = 0, v;
-
-	if (n % 4 == 1)
-		return NULL;
-	out = xmalloc(n / 4 * 3 + 3 + 1);
-	for (i = 0; i < n; i++) {
-		if ((v = b64_index((unsigned char)s[i])) < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned long)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1UL << bits) - 1;
-		}
-	}
-	/* Canonical form only: the unused low bits must be zero. */
-	if (acc != 0) {
-		free(out);
-		return NULL;
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
-}
 
 /* A JSON member that is base64url text, decoded; NULL if absent or bad. */
 static unsigned char *

@@ -71,11 +71,4 @@ struct hx_jose_expect {
 int hx_jose_verify(const struct hx_jwks *ks, const char *token,
     const struct hx_jose_expect *want, json_t **claims, char **err);
 
-/*
- * Decode unpadded base64url text of length n into a new buffer of *outlen
- * bytes (caller frees; one spare NUL byte after the data). Returns NULL if
- * the text is not canonical base64url.
- */
-unsigned char *hx_b64url_decode(const char *s, size_t n, size_t *outlen);
-
 #endif
