@@ -765,27 +765,24 @@ oidc_finish(struct oidc *oi, json_t *params, struct oidc_login *out, char **err)
 	struct pending p;
 	json_t	      *claims = NULL;
 	char	      *idt = NULL, *why = NULL;
-	int	       rc;
+	int	       rc, bad_state;
 
 	memset(out, 0, sizeof *out);
 	memset(&p, 0, sizeof p);
-	/* Whatever the answer, a state it names is spent. */
-	if (state == NULL || take_state(oi, state, &p) != 0) {
-		if (e != NULL)
-			return hx_fail(err, 400,
-			    "the identity provider did not sign you in: "
-			    "%.64s%s%.200s%s",
-			    e, d != NULL ? " (" : "", d != NULL ? d : "",
-			    d != NULL ? ")" : "");
-		return hx_fail(err, 400,
-		    "unknown, used or expired sign-in state: start again");
-	}
+	/*
+	 * Whatever the answer, a state it names is spent; the provider's
+	 * own error says more than a bad state would.
+	 */
+	bad_state = state == NULL || take_state(oi, state, &p) != 0;
 	if (e != NULL)
 		return hx_fail(err, 400,
 		    "the identity provider did not sign you in: "
 		    "%.64s%s%.200s%s",
 		    e, d != NULL ? " (" : "", d != NULL ? d : "",
 		    d != NULL ? ")" : "");
+	if (bad_state)
+		return hx_fail(err, 400,
+		    "unknown, used or expired sign-in state: start again");
 	/* RFC 9207: an answer from another issuer is a mix-up attack. */
 	if (iss != NULL && strcmp(iss, oi->issuer) != 0)
 		return hx_fail(err, 400,
