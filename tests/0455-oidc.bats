@@ -244,6 +244,23 @@ break_next() {
 	assert_output 200
 }
 
+@test "a password login in the oidc realm, by REST or horcrux-cli, is told to use the browser" {
+	run -0 curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' \
+		-d '{"username":"alice","password":"x","realm":"oidc"}' "$URL/api/auth/login"
+	assert_line --index 1 422
+	assert_equal "$(head -1 <<<"$output" | jq -r .message)" \
+		"realm 'oidc' signs in through the browser: GET /api/auth/oidc/start"
+	run -0 curl -s "$URL/api/auth/realms"
+	assert_equal "$(jq -c '.realms[] | select(.type == "oidc")' <<<"$output")" \
+		'{"name":"oidc","type":"oidc","display":"Sign in with Corp"}'
+	export HOME=$BATS_TEST_TMPDIR/home XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
+	mkdir -p "$HOME"
+	unset HORCRUX_API_KEY HORCRUX_TOKEN
+	run -1 --separate-stderr env HORCRUX_SERVER="$URL" "$HX_BUILD/horcrux-cli" \
+		login alice --realm oidc --password-stdin <<<"x"
+	assert_equal "$stderr" "horcrux-cli: realm 'oidc' signs in through a web browser, not with a password: open the dashboard and choose it there (GET /api/auth/oidc/start)"
+}
+
 @test "configuration: a bad oidc key stops the start with one line naming it" {
 	local d=$BATS_TEST_TMPDIR base
 	base=(-f --listen "127.0.0.1:$(free_port)" --socket "$d/s.sock"
