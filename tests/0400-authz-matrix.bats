@@ -16,6 +16,7 @@
 load helpers/common
 load helpers/authz
 load helpers/slapd
+load helpers/oidc
 
 # --- the expectation --------------------------------------------------------
 
@@ -39,7 +40,10 @@ declare -gA ROLE_PRIVS=(
 # their scopes (Administrator and Auditor at /, VmAdmin and VmUser at
 # /vms, StorageAdmin at /storage); KEYGRANTS are a restricted API key's
 # roles, and such a key may do what both the user and the key may.
-IDENTS="anon root admin vmadmin vmuser storadmin auditor watcher scoped admkey vmukey dirvmuser"
+# dirvmuser is a directory user (realm ldap, a real slapd) and oidcauditor
+# an OpenID Connect user (realm oidc, a real provider): their roles come
+# from the directory's groups and the ID token's claim.
+IDENTS="anon root admin vmadmin vmuser storadmin auditor watcher scoped admkey vmukey dirvmuser oidcauditor"
 # One custom role per privilege, "Only-PRIV", each held by a session
 # "p_PRIV" (user u-p-PRIV) at "/": the matrix row of each shows that a
 # privilege opens exactly its own routes and nothing else.
@@ -52,17 +56,20 @@ declare -gA ID_KIND=(
 	[anon]=anon [root]=local [admin]=session [vmadmin]=session
 	[vmuser]=session [storadmin]=session [auditor]=session
 	[watcher]=session [scoped]=session [admkey]=key [vmukey]=key
-	[dirvmuser]=session
+	[dirvmuser]=session [oidcauditor]=session
 )
 declare -gA ID_USER=(
 	[anon]="" [root]=root@local [admin]=u-admin [vmadmin]=u-vmadmin
 	[vmuser]=u-vmuser [storadmin]=u-storadmin [auditor]=u-auditor
 	[watcher]=u-watcher [scoped]=u-scoped [admkey]=u-admin
-	[vmukey]=u-vmuser [dirvmuser]=ben
+	[vmukey]=u-vmuser [dirvmuser]=ben [oidcauditor]=bob
 )
 # Directory users (realm ldap, helpers/slapd.bash) log in with the
 # directory's password; their roles come from their groups.
 declare -gA ID_PASSWORD=([dirvmuser]=ben-dir-pass)
+# OpenID Connect users (realm oidc, helpers/oidc.bash) sign in at the test
+# provider; their roles come from its groups claim (hx-viewers: Auditor).
+declare -gA ID_OIDC=([oidcauditor]=1)
 declare -gA ID_GRANTS=(
 	[anon]=""
 	[root]="Administrator@/:1"
@@ -76,6 +83,7 @@ declare -gA ID_GRANTS=(
 	[admkey]="Administrator@/:1"
 	[vmukey]="VmUser@/vms:1"
 	[dirvmuser]="VmUser@/vms:1"
+	[oidcauditor]="Auditor@/:1"
 )
 declare -gA ID_KEYGRANTS=(
 	[admkey]="Auditor@/:1"
@@ -372,14 +380,25 @@ check_row() {
 
 # --- the daemon -------------------------------------------------------------
 
+# id_login ID: a new session token of identity ID's user, by password or,
+# for an OpenID Connect user, signed in at the provider.
+id_login() {
+	if [ -n "${ID_OIDC[$1]:-}" ]; then
+		oidc_session "${ID_USER[$1]}"
+	else
+		login "${ID_USER[$1]}" ${ID_PASSWORD[$1]:-}
+	fi
+}
+
 setup_file() {
 	local id t
 	slapd_start "$BATS_FILE_TMPDIR/slapd" || return 1
 	export SLAPD_PID
+	oidc_provider_start --no-wait || return 1
 	# shellcheck disable=SC2046
 	authz_start_daemon --libvirt-uri "test://$HX_REPO/share/demo-node.xml" \
 	    --ldap-group-role-map "cn=ops,ou=groups,$LDAP_BASE=VmUser" \
-	    $(ldap_realm_args) || return 1
+	    $(ldap_realm_args) -c "$OIDC_CONF" && oidc_provider_wait || return 1
 	must 201 POST /api/roles '{"name":"Watcher","privileges":["SysAudit"]}' \
 	    >/dev/null || return 1
 	for t in $PRIVILEGES; do
@@ -399,9 +418,9 @@ setup_file() {
 	for id in $IDENTS; do
 		[ "${ID_KIND[$id]}" = session ] || continue
 		# One token for the matrix, a spare one for its logout.
-		t=$(login "${ID_USER[$id]}" ${ID_PASSWORD[$id]:-}) || return 1
+		t=$(id_login "$id") || return 1
 		printf -v "TOK_$id" '%s' "$t"
-		t=$(login "${ID_USER[$id]}" ${ID_PASSWORD[$id]:-}) || return 1
+		t=$(id_login "$id") || return 1
 		printf -v "SPARE_$id" '%s' "$t"
 		export "TOK_$id" "SPARE_$id"
 	done
@@ -422,6 +441,7 @@ setup_file() {
 teardown_file() {
 	stop_daemon
 	slapd_stop
+	oidc_provider_stop
 }
 
 # --- the route table --------------------------------------------------------
@@ -592,6 +612,10 @@ teardown_file() {
 
 @test "matrix: VmUser from a directory group (session of realm ldap)" {
 	check_row dirvmuser
+}
+
+@test "matrix: Auditor from an OpenID Connect claim (session of realm oidc)" {
+	check_row oidcauditor
 }
 
 @test "the spare sessions the matrix logged out are revoked; the main ones live" {
