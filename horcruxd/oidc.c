@@ -29,8 +29,6 @@
 #include "hx-util.h"
 #include "oidc.h"
 
-#define SECRET_MAX 4096
-
 struct role_map {
 	char *value; /* the claim's value */
 	char *role;
@@ -115,8 +113,7 @@ oidc_new(const struct options *o, const char *realm, struct oidc **out,
     char **err)
 {
 	struct oidc *oi;
-	size_t	     len;
-	char	    *s;
+	char	    *s, *why = NULL;
 
 	*out = NULL;
 	if (o->oidc_issuer == NULL || o->oidc_issuer[0] == '\0')
@@ -134,18 +131,10 @@ oidc_new(const struct options *o, const char *realm, struct oidc **out,
 	    strncmp(o->oidc_redirect_uri, "http://", 7) != 0)
 		return hx_fail(err, -1, "oidc_redirect_uri '%s' is not a URL",
 		    o->oidc_redirect_uri);
-	s = hx_read_file(o->oidc_client_secret_file, SECRET_MAX, &len);
-	if (s == NULL)
-		return hx_fail(err, -1,
-		    "cannot read oidc_client_secret_file "
-		    "'%s': %s",
-		    o->oidc_client_secret_file, strerror(errno));
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		s[--len] = '\0';
-	if (len == 0) {
-		free(s);
-		return hx_fail(err, -1, "oidc_client_secret_file '%s' is empty",
-		    o->oidc_client_secret_file);
+	if ((s = hx_read_secret(o->oidc_client_secret_file, &why)) == NULL) {
+		hx_fail(err, -1, "oidc_client_secret_file: %s", why);
+		free(why);
+		return -1;
 	}
 	oi = xcalloc(1, sizeof *oi);
 	oi->secret = s;

@@ -15,28 +15,11 @@
 #include "options.h"
 #include "realm.h"
 
-/* The first line of path, without its newline. NULL with *err. */
-static char *
-read_secret(const char *path, char **err)
-{
-	char  *buf;
-	size_t len = 0;
-
-	if ((buf = hx_read_file(path, 4096, &len)) == NULL) {
-		*err =
-		    xasprintf("ldap_bind_password_file: cannot read '%s': %s",
-			path, strerror(errno));
-		return NULL;
-	}
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf;
-}
-
 int
 realms_init(struct realms *r, const struct options *o, char **err)
 {
 	struct ldap_realm_cfg c;
-	char		     *pw = NULL;
+	char		     *pw = NULL, *why = NULL;
 
 	memset(r, 0, sizeof *r);
 	r->pam_service = o->pam_service;
@@ -50,8 +33,11 @@ realms_init(struct realms *r, const struct options *o, char **err)
 		return -1;
 	}
 	if (o->ldap_bind_password_file[0] != '\0' &&
-	    (pw = read_secret(o->ldap_bind_password_file, err)) == NULL)
+	    (pw = hx_read_secret(o->ldap_bind_password_file, &why)) == NULL) {
+		*err = xasprintf("ldap_bind_password_file: %s", why);
+		free(why);
 		return -1;
+	}
 	c.url = o->ldap_url;
 	c.starttls = o->ldap_starttls;
 	c.ca_file = o->ldap_ca_file;

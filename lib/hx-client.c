@@ -189,25 +189,6 @@ client_env(const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-static char *
-read_first_line(const char *path, char **err)
-{
-	size_t len;
-	char  *s = hx_read_file(path, 4096, &len);
-
-	if (s == NULL) {
-		*err = xasprintf("cannot read '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	s[strcspn(s, "\r\n")] = '\0';
-	if (*s == '\0') {
-		*err = xasprintf("'%s' is empty", path);
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
 /* "a, b ,c" into c->servers. Returns 0, or -1 with *err. */
 static int
 split_servers(struct hx_client_conf *c, const char *list, char **err)
@@ -271,7 +252,7 @@ hx_client_conf_load(struct hx_client_conf *c, const char *server_flag,
 	}
 
 	if (api_key_file != NULL) {
-		if ((c->api_key = read_first_line(api_key_file, err)) == NULL)
+		if ((c->api_key = hx_read_secret(api_key_file, err)) == NULL)
 			goto fail;
 	} else if ((v = client_env("HORCRUX_API_KEY")) != NULL)
 		c->api_key = xstrdup(v);

@@ -257,6 +257,25 @@ hx_read_file(const char *path, size_t max, size_t *lenp)
 	return hx_buf_detach(&b, lenp);
 }
 
+char *
+hx_read_secret(const char *path, char **err)
+{
+	size_t len;
+	char  *s = hx_read_file(path, 4096, &len);
+
+	if (s == NULL) {
+		*err = xasprintf("cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	s[strcspn(s, "\r\n")] = '\0';
+	if (*s == '\0') {
+		*err = xasprintf("'%s' is empty", path);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 int
 hx_parse_ll(const char *s, long long min, long long max, long long *out)
 {

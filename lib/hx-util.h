@@ -114,6 +114,14 @@ int hx_rfc3339_ms(int64_t ms, char *out, size_t outlen);
 char *hx_read_file(const char *path, size_t max, size_t *lenp);
 
 /*
+ * A secret kept in a file (an API key, a password, a client secret): its
+ * first line, without the newline, never empty. Returns it (the caller
+ * wipes and frees it) or NULL with *err: "cannot read 'PATH': why" or
+ * "'PATH' is empty".
+ */
+char *hx_read_secret(const char *path, char **err);
+
+/*
  * Parse a whole decimal string into a long long within [min, max].
  * Returns 0, or -1 if s is empty, has trailing junk or is out of range.
  */

@@ -274,7 +274,7 @@ break_next() {
 	run --separate-stderr "$HXD" "${base[@]}" -c "$OIDC_CONF" \
 	    --oidc-client-secret-file "$d/missing"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "horcruxd: cannot read oidc_client_secret_file '$d/missing': No such file or directory"
+	assert_equal "$stderr" "horcruxd: oidc_client_secret_file: cannot read '$d/missing': No such file or directory"
 	run --separate-stderr "$HXD" "${base[@]}" -c "$OIDC_CONF" \
 	    --oidc-role-map "hx-admins=Administrator;nonsense"
 	assert_equal "$status" 1
